@@ -1,0 +1,24 @@
+"""spikecore: describe a spiking network once, simulate it on the native Cython
+engine, check it against Brian2, deploy it to Lava, and ask what precision the
+hardware needs.
+
+Layout: ``spikecore.network`` (description layer) -> ``spikecore.ir`` (realised
+graph) -> ``backends.*`` (compilers) -> ``spikecore.result.Result``.
+"""
+from . import units
+from .errors import (BackendUnavailable, ModelFileError, SpikecoreError, UnitError,
+                     UnsupportedFeature, ValidationError)
+from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FromIndices,
+                      FromSparse, Network, Normal, OneToOne, PoissonSource, Population,
+                      Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform)
+from .result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "units", "Network", "Population", "Projection", "SpikeSource", "PoissonSource",
+    "CurrentSource", "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne",
+    "FixedProbability", "FixedIndegree", "FromIndices", "FromSparse", "Uniform", "Normal",
+    "Result", "SpikecoreError", "ValidationError", "UnitError", "ModelFileError",
+    "UnsupportedFeature", "BackendUnavailable",
+]

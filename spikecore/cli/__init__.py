@@ -1,0 +1,65 @@
+"""The ``spikecore`` command line.
+
+Each subcommand is one module in this package exposing ``add_parser(subparsers)``
+and ``main(args) -> int``; ``COMMANDS`` lists them in the order ``--help`` shows.
+A user mistake (any SpikecoreError) prints one line and exits 2; tracebacks
+only with ``--debug``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ..errors import SpikecoreError
+
+COMMANDS = ["run", "info"]
+
+EPILOG = """examples:
+  spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
+  spikecore run examples/cuba.yaml --duration 200ms --dt 0.05ms --seed 3 --out results/cuba
+  spikecore info examples/brunel.yaml                   validate a model and print its size
+
+Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
+spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spikecore",
+        description="Describe a spiking network once; simulate it on the native engine, "
+                    "check it against Brian2, deploy it to Lava.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"{__name__}.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SpikecoreError as e:
+        if args.debug:
+            raise
+        print(f"spikecore {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"spikecore {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # an internal error still gets one line unless --debug
+        if args.debug:
+            raise
+        print(f"spikecore {args.command}: internal error: {type(e).__name__}: {e} (rerun with --debug)",
+              file=sys.stderr)
+        return 3
+
+
+def run_main():
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""``spikecore run MODEL``: simulate a model and write its results."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .. import units as u
+from .common import add_model_args, load_model, quantity_arg
+
+
+def add_parser(sub):
+    p = sub.add_parser("run", help="simulate a model and write summary.json, spikes.npz and a plot",
+                       description="Simulate MODEL and write DIR/summary.json, DIR/spikes.npz, "
+                                   "DIR/traces.npz (if monitored) and DIR/raster.png.")
+    add_model_args(p)
+    p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
+    p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
+    p.add_argument("--no-plot", action="store_true", help="skip the raster/rate PNG")
+    p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
+                   help="backend option, repeatable (e.g. -O device=cpp_standalone)")
+    p.set_defaults(func=main)
+    return p
+
+
+def parse_options(pairs):
+    from ..errors import ValidationError
+    out = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ValidationError("--option", pair, "KEY=VALUE")
+        k, v = pair.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def main(args) -> int:
+    from backends import get_backend
+
+    net = load_model(args.model)
+    duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
+    dt = quantity_arg(args.dt, u.TIME, "--dt")
+    options = parse_options(args.option)
+    for key in ("device", "format", "policy"):
+        if getattr(args, key, None) is not None:
+            options[key] = getattr(args, key)
+    backend = get_backend(args.backend)
+    g = net.to_ir(dt=dt, seed=args.seed)
+    exe = backend.compile(g, **options)
+    result = exe.run(duration, progress=sys.stderr.isatty())
+    out = Path(args.out or Path("results") / net.name)
+    result.save(out)
+    print(result.table())
+    if not args.no_plot:
+        result.plot(out / "raster.png")
+    print(f"results in {out}/ (summary.json, spikes.npz{', traces.npz' if result.traces else ''}"
+          f"{'' if args.no_plot else ', raster.png'})")
+    return 0

@@ -1,0 +1,782 @@
+"""The description layer: what a user writes to describe a network.
+
+``Network`` holds populations, sources, current inputs, projections and
+monitors. Values carry units (spikecore.units) and are checked here, once;
+``Network.to_ir()`` realises everything random from the network seed —
+connectivity, weight and delay draws, initial states, Poisson seeds — and
+returns a spikecore.ir.IRGraph of SI arrays. Backends only ever see that IR.
+
+Random streams: each element draws from its own stream, derived from the
+network seed and the element's kind and name, so adding or renaming one
+population never changes another's synapses.
+
+Serialisation to YAML/JSON lives in spikecore.io (``Network.save``/``load``).
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import ir as _ir
+from . import units as u
+from .errors import ValidationError
+from .models import MODELS, REQUIRED, get_model
+
+DEFAULT_DT = 1e-4      # s
+DEFAULT_DURATION = 1.0  # s
+
+
+# ----------------------------------------------------------------------------- values
+@dataclass(frozen=True)
+class Uniform:
+    """Values drawn uniformly in [low, high) from the network seed."""
+    low: object
+    high: object
+    kind = "uniform"
+
+
+@dataclass(frozen=True)
+class Normal:
+    """Values drawn from N(mean, std), optionally clipped to [low, high]."""
+    mean: object
+    std: object
+    low: object = None
+    high: object = None
+    kind = "normal"
+
+
+DISTRIBUTIONS = {"uniform": Uniform, "normal": Normal}
+
+
+def _is_distribution(v) -> bool:
+    return isinstance(v, (Uniform, Normal))
+
+
+def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str) -> np.ndarray:
+    if isinstance(dist, Uniform):
+        lo = u.to_si(dist.low, dim, f"{field_name}.low")
+        hi = u.to_si(dist.high, dim, f"{field_name}.high")
+        if not hi >= lo:
+            raise ValidationError(f"{field_name}.high", dist.high, f"a value >= low ({dist.low})")
+        return rng.uniform(lo, hi, size=n)
+    mean = u.to_si(dist.mean, dim, f"{field_name}.mean")
+    std = u.to_si(dist.std, dim, f"{field_name}.std")
+    if std < 0:
+        raise ValidationError(f"{field_name}.std", dist.std, "a non-negative spread")
+    x = rng.normal(mean, std, size=n)
+    lo = None if dist.low is None else u.to_si(dist.low, dim, f"{field_name}.low")
+    hi = None if dist.high is None else u.to_si(dist.high, dim, f"{field_name}.high")
+    if lo is not None or hi is not None:
+        x = np.clip(x, lo, hi)
+    return x
+
+
+def _values(value, dim, n: int, rng_factory, field_name: str) -> np.ndarray:
+    """A scalar, a per-element array, or a distribution -> float64 array of length n (SI)."""
+    if _is_distribution(value):
+        return _draw(value, dim, n, rng_factory(), field_name)
+    v = u.to_si(value, dim, field_name, allow_array=True)
+    if np.ndim(v) == 0:
+        if not np.isfinite(v):
+            raise ValidationError(field_name, value, "a finite value")
+        return np.full(n, v, dtype=float)
+    arr = np.asarray(v, dtype=float).ravel()
+    if arr.size != n:
+        raise ValidationError(field_name, f"array of length {arr.size}", f"length {n}")
+    if not np.isfinite(arr).all():
+        raise ValidationError(field_name, value, "finite values")
+    return arr
+
+
+# ----------------------------------------------------------------------------- connectors
+@dataclass(frozen=True)
+class AllToAll:
+    allow_self: bool = True
+    kind = "all_to_all"
+
+    def connect(self, n_pre, n_post, same, rng):
+        i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
+        i, j = i.ravel(), j.ravel()
+        if same and not self.allow_self:
+            keep = i != j
+            i, j = i[keep], j[keep]
+        return i, j
+
+
+@dataclass(frozen=True)
+class OneToOne:
+    kind = "one_to_one"
+
+    def connect(self, n_pre, n_post, same, rng):
+        if n_pre != n_post:
+            raise ValidationError("connector", "one_to_one",
+                                  f"pre and post of equal size (got {n_pre} and {n_post})")
+        idx = np.arange(n_pre)
+        return idx, idx.copy()
+
+
+def _sample_without(rng, n: int, k: int, exclude: int | None) -> np.ndarray:
+    """k distinct indices from range(n), skipping ``exclude``; sorted."""
+    if exclude is None:
+        picks = rng.choice(n, size=k, replace=False)
+    else:
+        picks = rng.choice(n - 1, size=k, replace=False)
+        picks[picks >= exclude] += 1
+    picks.sort()
+    return picks
+
+
+@dataclass(frozen=True)
+class FixedProbability:
+    p: float
+    allow_self: bool = True
+    kind = "fixed_probability"
+
+    def connect(self, n_pre, n_post, same, rng):
+        p = float(self.p)
+        if not 0.0 <= p <= 1.0:
+            raise ValidationError("connector.p", self.p, "a probability in [0, 1]")
+        no_self = same and not self.allow_self
+        avail = n_post - 1 if no_self else n_post
+        counts = rng.binomial(max(avail, 0), p, size=n_pre)
+        js = [_sample_without(rng, n_post, int(c), k if no_self else None)
+              for k, c in enumerate(counts)]
+        j = np.concatenate(js) if js else np.zeros(0, dtype=np.int64)
+        i = np.repeat(np.arange(n_pre), counts)
+        return i, j.astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FixedIndegree:
+    k: int
+    allow_self: bool = True
+    kind = "fixed_indegree"
+
+    def connect(self, n_pre, n_post, same, rng):
+        k = self.k
+        no_self = same and not self.allow_self
+        avail = n_pre - 1 if no_self else n_pre
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0 or k > avail:
+            raise ValidationError("connector.k", k, f"an integer in [0, {avail}]")
+        i = np.concatenate([_sample_without(rng, n_pre, int(k), post if no_self else None)
+                            for post in range(n_post)]) if n_post else np.zeros(0, np.int64)
+        j = np.repeat(np.arange(n_post), k)
+        order = np.lexsort((j, i))
+        return i[order].astype(np.int64), j[order]
+
+
+@dataclass(frozen=True, eq=False)
+class FromIndices:
+    """Explicit synapses: presynaptic indices i and postsynaptic indices j."""
+    i: np.ndarray
+    j: np.ndarray
+    kind = "from_indices"
+
+    def connect(self, n_pre, n_post, same, rng):
+        i = _index_array(self.i, "connector.i", n_pre)
+        j = _index_array(self.j, "connector.j", n_post)
+        if i.size != j.size:
+            raise ValidationError("connector.j", f"array of length {j.size}",
+                                  f"the length of connector.i ({i.size})")
+        return i, j
+
+    def __eq__(self, other):
+        return (isinstance(other, FromIndices) and np.array_equal(self.i, other.i)
+                and np.array_equal(self.j, other.j))
+
+
+@dataclass(frozen=True, eq=False)
+class FromSparse:
+    """Synapses where a (n_pre, n_post) scipy.sparse matrix is non-zero.
+
+    If the projection's weight is None, the matrix entries are the weights, in
+    ``unit`` (a unit string such as 'mV' or 'nS')."""
+    matrix: object
+    unit: str | None = None
+    kind = "sparse"
+
+    def coo(self):
+        import scipy.sparse as sp
+
+        if not sp.issparse(self.matrix):
+            raise ValidationError("connector.matrix", type(self.matrix).__name__, "a scipy.sparse matrix")
+        m = sp.coo_matrix(self.matrix)
+        m.sum_duplicates()
+        order = np.lexsort((m.col, m.row))
+        return m.shape, m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
+
+    def connect(self, n_pre, n_post, same, rng):
+        shape, i, j, _ = self.coo()
+        if tuple(shape) != (n_pre, n_post):
+            raise ValidationError("connector.matrix", f"shape {tuple(shape)}", f"shape ({n_pre}, {n_post})")
+        return i, j
+
+    def __eq__(self, other):
+        if not isinstance(other, FromSparse) or self.unit != other.unit:
+            return False
+        a, b = self.coo(), other.coo()
+        return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FromIndices, FromSparse)}
+
+
+def _index_array(a, field_name, n):
+    arr = np.asarray(a)
+    if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
+        raise ValidationError(field_name, a, "a 1-D array of integer indices")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValidationError(field_name, f"indices in [{arr.min()}, {arr.max()}]", f"indices in [0, {n - 1}]")
+    return arr
+
+
+# ----------------------------------------------------------------------------- elements
+def _check_name(name, field_name):
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValidationError(field_name, name, "a name made of letters, digits and '_' (not starting with a digit)")
+    return name
+
+
+def _check_size(size, field_name):
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
+        raise ValidationError(field_name, size, "a positive integer number of neurons")
+    return int(size)
+
+
+@dataclass(eq=False)
+class Population:
+    """``size`` neurons of one ``model`` (spikecore.models) with scalar ``params``.
+
+    Receptor parameters are dicts keyed by receptor name, e.g.
+    ``tau_syn={"exc": 5*ms, "inh": 10*ms}``. ``initial`` maps state variables to a
+    scalar, a per-neuron array or a distribution (default: v = v_leak, synapses 0).
+    """
+    size: int
+    model: str
+    params: dict = field(default_factory=dict)
+    initial: dict = field(default_factory=dict)
+    name: str | None = None
+
+    def __post_init__(self):
+        self.size = _check_size(self.size, self._field("size"))
+        self.spec = get_model(self.model)
+        self.si_params, self.si_receptors = self._validate_params()
+        self._validate_initial_keys()
+
+    def _field(self, what):
+        return f"populations.{self.name or '?'}.{what}"
+
+    def _validate_params(self):
+        spec = self.spec
+        if not isinstance(self.params, dict):
+            raise ValidationError(self._field("params"), self.params, "a mapping of parameter names to values")
+        known = set(spec.params) | set(spec.receptor_params)
+        for key in self.params:
+            if key not in known:
+                raise ValidationError(self._field(f"params.{key}"), self.params[key],
+                                      f"no such parameter for {self.model}; known: {', '.join(sorted(known))}")
+        si = {}
+        for key, ps in spec.params.items():
+            fld = self._field(f"params.{key}")
+            if key not in self.params:
+                if ps.default is REQUIRED:
+                    raise ValidationError(fld, None, f"a value in {u.dim_name(ps.dim)} (required by {self.model})")
+                si[key] = float(ps.default)
+                continue
+            si[key] = _check_param(self.params[key], ps, fld)
+        receptors = {}
+        if spec.receptor_params:
+            names = None
+            for key, ps in spec.receptor_params.items():
+                fld = self._field(f"params.{key}")
+                val = self.params.get(key)
+                if not isinstance(val, dict) or not val:
+                    raise ValidationError(fld, val, "a mapping receptor -> value, e.g. {exc: '5 ms', inh: '10 ms'}")
+                if names is None:
+                    names = list(val)
+                elif set(val) != set(names):
+                    raise ValidationError(fld, sorted(val), f"the same receptors as tau_syn: {sorted(names)}")
+                for rname in val:
+                    _check_name(rname, f"{fld}.{rname}")
+                    receptors.setdefault(rname, {})[key] = _check_param(val[rname], ps, f"{fld}.{rname}")
+        else:
+            receptors = {name: {} for name in spec.default_receptors}
+        if si["v_reset"] >= si["v_threshold"]:
+            raise ValidationError(self._field("params.v_reset"), self.params.get("v_reset"),
+                                  "a value below v_threshold (else the neuron fires every step)")
+        return si, receptors
+
+    def _validate_initial_keys(self):
+        if not isinstance(self.initial, dict):
+            raise ValidationError(self._field("initial"), self.initial, "a mapping of state variables to values")
+        variables = self.state_variables()
+        for key in self.initial:
+            if key not in variables:
+                raise ValidationError(self._field(f"initial.{key}"), self.initial[key],
+                                      f"a state variable of {self.model}: {', '.join(variables)}")
+
+    def state_variables(self) -> dict:
+        return self.spec.state_variables(self.si_receptors)
+
+    @property
+    def receptors(self):
+        return list(self.si_receptors)
+
+    def realise_initial(self, rng_factory) -> dict:
+        out = {}
+        for var, dim in self.state_variables().items():
+            default = self.si_params["v_leak"] if var == "v" else 0.0
+            value = self.initial.get(var, u.Quantity(default, dim))
+            out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"))
+        return out
+
+
+def _check_param(value, ps, fld):
+    v = u.to_si(value, ps.dim, fld)
+    if not np.isfinite(v):
+        raise ValidationError(fld, value, "a finite value")
+    if ps.positive and not v > 0:
+        raise ValidationError(fld, value, f"a positive value in {u.dim_name(ps.dim)}")
+    if ps.nonnegative and not v >= 0:
+        raise ValidationError(fld, value, f"a value >= 0 in {u.dim_name(ps.dim)}")
+    return v
+
+
+@dataclass(eq=False)
+class SpikeSource:
+    """Neurons that spike at given times.
+
+    ``spike_times`` is a list with one list of times per neuron (quantities or
+    strings), or pass parallel ``times`` (a time array/quantity) and ``indices``.
+    """
+    spike_times: list | None = None
+    times: object = None
+    indices: object = None
+    size: int | None = None
+    name: str | None = None
+
+    def __post_init__(self):
+        fld = f"sources.{self.name or '?'}"
+        if self.spike_times is not None:
+            if self.times is not None or self.indices is not None:
+                raise ValidationError(f"{fld}.times", self.times, "either spike_times or times+indices, not both")
+            if not isinstance(self.spike_times, (list, tuple)):
+                raise ValidationError(f"{fld}.spike_times", self.spike_times, "a list with one list of times per neuron")
+            ts, idx = [], []
+            for k, train in enumerate(self.spike_times):
+                if isinstance(train, (str, u.Quantity)) and np.ndim(getattr(train, "value", 0)) == 0:
+                    train = [train]
+                arr = (u.to_si(train, u.TIME, f"{fld}.spike_times[{k}]", allow_array=True)
+                       if len(train) else np.zeros(0))
+                arr = np.atleast_1d(np.asarray(arr, dtype=float))
+                ts.append(arr)
+                idx.append(np.full(arr.size, k, dtype=np.int64))
+            times = np.concatenate(ts) if ts else np.zeros(0)
+            indices = np.concatenate(idx) if idx else np.zeros(0, np.int64)
+            n = len(self.spike_times)
+        else:
+            if self.times is None or self.indices is None:
+                raise ValidationError(f"{fld}.times", None, "spike_times, or both times and indices")
+            times = np.atleast_1d(np.asarray(u.to_si(self.times, u.TIME, f"{fld}.times", allow_array=True), float))
+            indices = np.atleast_1d(np.asarray(self.indices))
+            if indices.size and not np.issubdtype(indices.dtype, np.integer):
+                raise ValidationError(f"{fld}.indices", self.indices, "integer neuron indices")
+            indices = indices.astype(np.int64)
+            if indices.size != times.size:
+                raise ValidationError(f"{fld}.indices", f"array of length {indices.size}",
+                                      f"the length of times ({times.size})")
+            n = int(indices.max()) + 1 if indices.size else 1
+        if self.size is not None:
+            n = _check_size(self.size, f"{fld}.size")
+        n = max(n, 1)
+        if indices.size and (indices.min() < 0 or indices.max() >= n):
+            raise ValidationError(f"{fld}.indices", int(indices.max()), f"indices in [0, {n - 1}]")
+        if times.size and (not np.isfinite(times).all() or times.min() < 0):
+            raise ValidationError(f"{fld}.times", float(times.min()), "finite times >= 0 s")
+        order = np.lexsort((indices, times))
+        self.si_times, self.si_indices, self.n = times[order], indices[order], n
+
+
+@dataclass(eq=False)
+class PoissonSource:
+    """``size`` independent Poisson processes at ``rate`` (one value or one per neuron)."""
+    size: int
+    rate: object
+    start: object = None
+    stop: object = None
+    name: str | None = None
+
+    def __post_init__(self):
+        fld = f"sources.{self.name or '?'}"
+        self.size = _check_size(self.size, f"{fld}.size")
+        rates = _values(self.rate, u.FREQUENCY, self.size, None, f"{fld}.rate")
+        if (rates < 0).any():
+            raise ValidationError(f"{fld}.rate", self.rate, "rates >= 0 Hz")
+        self.si_rates = rates
+        self.si_start = 0.0 if self.start is None else u.to_si(self.start, u.TIME, f"{fld}.start")
+        self.si_stop = float("inf") if self.stop is None else u.to_si(self.stop, u.TIME, f"{fld}.stop")
+        if self.si_start < 0:
+            raise ValidationError(f"{fld}.start", self.start, "a time >= 0 s")
+        if self.si_stop <= self.si_start:
+            raise ValidationError(f"{fld}.stop", self.stop, "a time after start")
+
+
+@dataclass(eq=False)
+class CurrentSource:
+    """Current injected into ``target`` (all neurons, or ``neurons``).
+
+    Constant: ``amplitude='200 pA'``. Piecewise constant: ``steps=[('0 ms', '0 pA'),
+    ('100 ms', '200 pA'), ...]`` — each amplitude holds from its time to the next."""
+    target: str
+    amplitude: object = None
+    steps: list | None = None
+    neurons: object = None
+    name: str | None = None
+
+    def __post_init__(self):
+        fld = f"currents.{self.name or '?'}"
+        if (self.amplitude is None) == (self.steps is None):
+            raise ValidationError(f"{fld}.amplitude", self.amplitude, "either amplitude or steps (not both)")
+        if self.amplitude is not None:
+            self.si_times = np.zeros(1)
+            self.si_amplitudes = np.array([u.to_si(self.amplitude, u.CURRENT, f"{fld}.amplitude")])
+        else:
+            if not isinstance(self.steps, (list, tuple)) or not self.steps:
+                raise ValidationError(f"{fld}.steps", self.steps, "a non-empty list of [time, amplitude] pairs")
+            ts, amps = [], []
+            for k, step in enumerate(self.steps):
+                if not isinstance(step, (list, tuple)) or len(step) != 2:
+                    raise ValidationError(f"{fld}.steps[{k}]", step, "a [time, amplitude] pair")
+                ts.append(u.to_si(step[0], u.TIME, f"{fld}.steps[{k}].time"))
+                amps.append(u.to_si(step[1], u.CURRENT, f"{fld}.steps[{k}].amplitude"))
+            ts = np.asarray(ts)
+            if ts.min() < 0 or (np.diff(ts) <= 0).any():
+                raise ValidationError(f"{fld}.steps", self.steps, "times >= 0 in strictly increasing order")
+            self.si_times, self.si_amplitudes = ts, np.asarray(amps)
+        if not np.isfinite(self.si_amplitudes).all():
+            raise ValidationError(f"{fld}.amplitude", self.si_amplitudes, "finite currents")
+
+
+@dataclass(eq=False)
+class Projection:
+    """Synapses from ``pre`` (a population or source) to ``post`` (a population).
+
+    ``weight`` and ``delay``: a scalar, a per-synapse array, or a distribution drawn
+    from the network seed. ``receptor`` names one of post's receptors (delta-synapse
+    models have none). ``synapse`` ('current' | 'conductance' | 'delta') is implied
+    by post's model and, when given, must agree with it.
+    """
+    pre: object
+    post: object
+    connector: object
+    weight: object = None
+    delay: object = None
+    receptor: str | None = None
+    synapse: str | None = None
+    name: str | None = None
+
+    @property
+    def pre_name(self):
+        return self.pre if isinstance(self.pre, str) else self.pre.name
+
+    @property
+    def post_name(self):
+        return self.post if isinstance(self.post, str) else self.post.name
+
+
+@dataclass(eq=False)
+class SpikeMonitor:
+    target: object
+    name: str | None = None
+
+    @property
+    def target_name(self):
+        return self.target if isinstance(self.target, str) else self.target.name
+
+
+@dataclass(eq=False)
+class StateMonitor:
+    """Record ``variables`` of ``neurons`` (default: all) every ``interval`` (default: dt)."""
+    target: object
+    variables: tuple = ("v",)
+    neurons: object = None
+    interval: object = None
+    name: str | None = None
+
+    @property
+    def target_name(self):
+        return self.target if isinstance(self.target, str) else self.target.name
+
+
+# ----------------------------------------------------------------------------- network
+class Network:
+    """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
+
+    def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
+        self.name = name
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValidationError("seed", seed, "a non-negative integer")
+        self.seed = int(seed)
+        self.dt = DEFAULT_DT if dt is None else u.to_si(dt, u.TIME, "dt")
+        if not self.dt > 0:
+            raise ValidationError("dt", dt, "a positive time step, e.g. '0.1 ms'")
+        self.duration = DEFAULT_DURATION if duration is None else u.to_si(duration, u.TIME, "duration")
+        if not self.duration > 0:
+            raise ValidationError("duration", duration, "a positive duration, e.g. '1 s'")
+        self.populations: dict = {}
+        self.sources: dict = {}
+        self.currents: dict = {}
+        self.projections: dict = {}
+        self.monitors: dict = {}
+
+    # -- building ----------------------------------------------------------------
+    def add(self, *elements):
+        """Add populations, sources, currents, projections or monitors; returns the last."""
+        for el in elements:
+            table, prefix = self._table_for(el)
+            if el.name is None:
+                el.name = f"{prefix}{len(table)}"
+            _check_name(el.name, f"{prefix}name")
+            if self._taken(el.name):
+                raise ValidationError(f"{prefix}name", el.name, "a name not used by another element")
+            if isinstance(el, Projection):
+                self._check_projection(el)
+            elif isinstance(el, CurrentSource):
+                self._check_current(el)
+            elif isinstance(el, (SpikeMonitor, StateMonitor)):
+                self._check_monitor(el)
+            table[el.name] = el
+        return elements[-1] if elements else None
+
+    def _table_for(self, el):
+        if isinstance(el, Population):
+            return self.populations, "population"
+        if isinstance(el, (SpikeSource, PoissonSource)):
+            return self.sources, "source"
+        if isinstance(el, CurrentSource):
+            return self.currents, "current"
+        if isinstance(el, Projection):
+            return self.projections, "projection"
+        if isinstance(el, (SpikeMonitor, StateMonitor)):
+            return self.monitors, "monitor"
+        raise ValidationError("element", type(el).__name__,
+                              "a Population, SpikeSource, PoissonSource, CurrentSource, Projection or monitor")
+
+    def _taken(self, name):
+        return any(name in t for t in (self.populations, self.sources, self.currents, self.projections, self.monitors))
+
+    def population(self, name, size, model, params=None, initial=None) -> Population:
+        return self.add(Population(size, model, params or {}, initial or {}, name=name))
+
+    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None):
+        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name))
+
+    def _check_projection(self, pr: Projection):
+        fld = f"projections.{pr.name}"
+        pre, post = pr.pre_name, pr.post_name
+        if pre not in self.populations and pre not in self.sources:
+            raise ValidationError(f"{fld}.pre", pre, "the name of a population or source added before it: "
+                                  + ", ".join(list(self.populations) + list(self.sources)))
+        if post not in self.populations:
+            raise ValidationError(f"{fld}.post", post, "the name of a population added before it: "
+                                  + ", ".join(self.populations))
+        if not isinstance(pr.connector, tuple(CONNECTORS.values())):
+            raise ValidationError(f"{fld}.connector", pr.connector, "one of " + ", ".join(CONNECTORS))
+        target = self.populations[post]
+        spec = target.spec
+        if pr.synapse is not None and pr.synapse != spec.synapse:
+            raise ValidationError(f"{fld}.synapse", pr.synapse,
+                                  f"'{spec.synapse}' (the synapse type of {post}'s model {spec.name}), or leave it out")
+        if spec.synapse == "delta":
+            if pr.receptor not in (None, "default"):
+                raise ValidationError(f"{fld}.receptor", pr.receptor,
+                                      f"no receptor: {spec.name} has delta synapses (leave it out)")
+        elif pr.receptor not in target.si_receptors and not (
+                pr.receptor is None and len(target.si_receptors) == 1):
+            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
+        if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
+            raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
+
+    def _check_current(self, cs: CurrentSource):
+        fld = f"currents.{cs.name}"
+        if cs.target not in self.populations:
+            raise ValidationError(f"{fld}.target", cs.target, "the name of a population: " + ", ".join(self.populations))
+        n = self.populations[cs.target].size
+        cs.si_neurons = (np.arange(n) if cs.neurons is None
+                         else _index_array(np.atleast_1d(cs.neurons), f"{fld}.neurons", n))
+
+    def _check_monitor(self, m):
+        fld = f"monitors.{m.name}"
+        if m.target_name not in self.populations:
+            raise ValidationError(f"{fld}.target", m.target_name, "the name of a population: " + ", ".join(self.populations))
+        if isinstance(m, StateMonitor):
+            pop = self.populations[m.target_name]
+            variables = (m.variables,) if isinstance(m.variables, str) else tuple(m.variables)
+            for var in variables:
+                if var not in pop.state_variables():
+                    raise ValidationError(f"{fld}.variables", var,
+                                          "state variables of " + pop.model + ": " + ", ".join(pop.state_variables()))
+            m.variables = variables
+            n = pop.size
+            m.si_neurons = (np.arange(n) if m.neurons is None
+                            else _index_array(np.atleast_1d(m.neurons), f"{fld}.neurons", n))
+
+    # -- realisation ----------------------------------------------------------------
+    def _rng_factory(self, kind: str, name: str):
+        key = zlib.crc32(f"{kind}:{name}".encode())
+
+        def make():
+            return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
+        return make
+
+    def to_ir(self, dt=None, seed=None) -> _ir.IRGraph:
+        """Realise the network (connectivity, draws, initial states) into the IR.
+
+        ``dt`` and ``seed`` override the network's own for this realisation."""
+        net_seed = self.seed
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+                raise ValidationError("seed", seed, "a non-negative integer")
+            self.seed = int(seed)
+        try:
+            step = self.dt if dt is None else u.to_si(dt, u.TIME, "dt")
+            if not step > 0:
+                raise ValidationError("dt", dt, "a positive time step, e.g. '0.1 ms'")
+            return self._lower(step)
+        finally:
+            self.seed = net_seed
+
+    def _lower(self, dt: float) -> _ir.IRGraph:
+        if not self.populations:
+            raise ValidationError("populations", {}, "at least one population")
+        g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
+        for name, pop in self.populations.items():
+            g.populations[name] = _ir.PopulationNode(
+                name=name, size=pop.size, model=pop.model, params=dict(pop.si_params),
+                receptors={r: dict(v) for r, v in pop.si_receptors.items()},
+                initial=pop.realise_initial(self._rng_factory("initial", name)))
+        for name, src in self.sources.items():
+            if isinstance(src, SpikeSource):
+                g.spike_sources[name] = _ir.SpikeSourceNode(name, src.n, src.si_times.copy(), src.si_indices.copy())
+            else:
+                seed = int(self._rng_factory("poisson", name)().integers(0, 2**63 - 1))
+                g.poisson_sources[name] = _ir.PoissonSourceNode(name, src.size, src.si_rates.copy(), seed,
+                                                                src.si_start, src.si_stop)
+        for name, cs in self.currents.items():
+            g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
+                                                    cs.si_times.copy(), cs.si_amplitudes.copy())
+        for name, pr in self.projections.items():
+            g.projections[name] = self._lower_projection(pr, dt)
+        for name, m in self.monitors.items():
+            if isinstance(m, SpikeMonitor):
+                g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
+            else:
+                fld = f"monitors.{name}.interval"
+                interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
+                if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
+                    raise ValidationError(fld, m.interval, f"a positive multiple of dt ({dt!r} s)")
+                g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
+                                                              m.si_neurons.copy(), round(interval / dt) * dt)
+        return g
+
+    def _lower_projection(self, pr: Projection, dt: float) -> _ir.ProjectionEdge:
+        fld = f"projections.{pr.name}"
+        pre, post = pr.pre_name, pr.post_name
+        n_pre = (self.populations[pre].size if pre in self.populations
+                 else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
+        target = self.populations[post]
+        spec = target.spec
+        i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)())
+        n = i.size
+        # weights
+        if pr.weight is None:
+            _, _, _, data = pr.connector.coo()
+            if pr.connector.unit is None:
+                raise ValidationError(f"{fld}.connector.unit", None,
+                                      "a unit for the sparse matrix entries (e.g. 'mV') when weight is not given")
+            unit = u.parse_unit(pr.connector.unit.strip())
+            w, w_dim = np.asarray(data, dtype=float) * unit.value, unit.dim
+        else:
+            w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
+            w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight")
+        if w_dim not in spec.weight_dims:
+            raise ValidationError(f"{fld}.weight", pr.weight,
+                                  f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
+        if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
+            w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
+        if spec.synapse == "conductance" and (w < 0).any():
+            raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
+        # delays: at least one step, on the grid; drawn delays are rounded to it
+        if pr.delay is None:
+            d = np.full(n, dt)
+        else:
+            d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay")
+            if _is_distribution(pr.delay):
+                d = np.maximum(np.rint(d / dt), 1) * dt
+        check_delays(d, dt, f"{fld}.delay")
+        receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
+
+    # -- convenience ----------------------------------------------------------------
+    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
+        """Realise the network, compile it on ``backend`` and run it; returns a Result."""
+        from backends import get_backend
+
+        g = self.to_ir(dt=dt, seed=seed)
+        dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        be = get_backend(backend)
+        exe = be.compile(g, **options)
+        return exe.run(dur, progress=progress)
+
+    def save(self, path):
+        from .io import save_network
+        save_network(self, path)
+
+    @staticmethod
+    def load(path) -> "Network":
+        from .io import load_network
+        return load_network(path)
+
+    def __eq__(self, other):
+        from .io import network_to_dict
+        return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
+
+    def summary(self) -> dict:
+        """Sizes without realising anything heavy (synapse counts are expected values)."""
+        n = sum(p.size for p in self.populations.values())
+        return {"populations": len(self.populations), "neurons": n}
+
+
+def check_delays(d: np.ndarray, dt: float, fld: str):
+    if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
+        raise ValidationError(fld, f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+    ratio = d / dt
+    if (np.abs(ratio - np.rint(ratio)) > _ir.GRID_TOLERANCE).any():
+        bad = float(d[np.argmax(np.abs(ratio - np.rint(ratio)))])
+        raise ValidationError(fld, f"{bad!r} s", f"a multiple of dt ({dt!r} s)")
+
+
+def _weight_dim(weight, spec, fld):
+    """The dimension a weight was given in (it may be one of several the model accepts)."""
+    probe = weight
+    if _is_distribution(weight):
+        probe = weight.low if isinstance(weight, Uniform) else weight.mean
+    if isinstance(probe, str):
+        return u.parse_quantity(probe, fld).dim
+    if isinstance(probe, u.Quantity):
+        return probe.dim
+    if isinstance(probe, (list, tuple)) and probe and isinstance(probe[0], (str, u.Quantity)):
+        return _weight_dim(probe[0], spec, fld)
+    if hasattr(probe, "dim") and hasattr(probe, "dimensions"):
+        return u._from_brian2(probe, fld).dim
+    return spec.weight_dim if probe is None else u.DIMENSIONLESS
+
+
+__all__ = [
+    "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
+    "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
+]

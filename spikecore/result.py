@@ -1,0 +1,201 @@
+"""The common result of every backend: spikes, traces and a summary.
+
+Every backend returns a ``Result``; ``Result.save(dir)`` writes the same files
+whoever ran the network, so every tool that reads one reads all:
+
+* ``summary.json`` — backend, duration_s, dt_s, wall_s, build_s, rtf, seed, sizes,
+  ``populations: {NAME: {n, spikes, rate_hz, cv_isi}}``, options and the list of
+  approximations the backend applied (empty unless opted in);
+* ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population;
+* ``traces.npz`` — ``MONITOR.times``, ``MONITOR.neurons`` and ``MONITOR.VAR``
+  (samples x neurons, SI units) per state monitor, when any.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelFileError
+
+SUMMARY_FILE = "summary.json"
+SPIKES_FILE = "spikes.npz"
+TRACES_FILE = "traces.npz"
+
+
+def cv_isi(times: np.ndarray, indices: np.ndarray) -> float | None:
+    """Mean over neurons with at least two ISIs of std(ISI)/mean(ISI); None if no neuron qualifies."""
+    if times.size < 3:
+        return None
+    order = np.lexsort((times, indices))
+    t, i = times[order], indices[order]
+    same = i[1:] == i[:-1]
+    isi = np.diff(t)[same]
+    owner = i[1:][same]
+    if isi.size == 0:
+        return None
+    uniq, inv, counts = np.unique(owner, return_inverse=True, return_counts=True)
+    s1 = np.bincount(inv, isi)
+    s2 = np.bincount(inv, isi * isi)
+    ok = counts >= 2
+    if not ok.any():
+        return None
+    mean = s1[ok] / counts[ok]
+    var = np.maximum(s2[ok] / counts[ok] - mean ** 2, 0.0)
+    good = mean > 0
+    return float(np.mean(np.sqrt(var[good]) / mean[good])) if good.any() else None
+
+
+@dataclass
+class Result:
+    backend: str
+    duration: float                 # s simulated
+    dt: float                       # s
+    wall_s: float                   # simulation phase
+    sizes: dict                     # population -> n
+    spikes: dict                    # population -> (times s, indices)
+    traces: dict = field(default_factory=dict)   # monitor -> {target, neurons, times, variables{var: 2-D}}
+    build_s: float = 0.0
+    seed: int | None = None
+    model: str = ""
+    n_synapses: int = 0
+    options: dict = field(default_factory=dict)
+    approximations: list = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+    # -- metrics --------------------------------------------------------------------
+    def rate(self, pop: str) -> float:
+        return self.spikes[pop][0].size / (self.sizes[pop] * self.duration)
+
+    def summary(self) -> dict:
+        pops = {}
+        for name, (t, i) in self.spikes.items():
+            cv = cv_isi(t, i)
+            pops[name] = {"n": int(self.sizes[name]), "spikes": int(t.size),
+                          "rate_hz": float(t.size / (self.sizes[name] * self.duration)),
+                          "cv_isi": None if cv is None or math.isnan(cv) else cv}
+        return {
+            "backend": self.backend, "model": self.model, "seed": self.seed,
+            "duration_s": self.duration, "dt_s": self.dt, "wall_s": self.wall_s,
+            "build_s": self.build_s, "rtf": self.wall_s / self.duration,
+            "n_neurons": int(sum(self.sizes.values())), "n_synapses": int(self.n_synapses),
+            "populations": pops, "options": self.options,
+            "approximations": list(self.approximations), **self.extra,
+        }
+
+    # -- files ----------------------------------------------------------------------
+    def save(self, out_dir) -> Path:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / SUMMARY_FILE, "w") as f:
+            json.dump(self.summary(), f, indent=2, default=_json_default)
+        arrays = {}
+        for name, (t, i) in self.spikes.items():
+            arrays[f"{name}.times"] = np.asarray(t, dtype=np.float64)
+            arrays[f"{name}.indices"] = np.asarray(i, dtype=np.int64)
+        np.savez(out / SPIKES_FILE, **arrays)
+        if self.traces:
+            tr = {}
+            for mname, m in self.traces.items():
+                tr[f"{mname}.times"] = m["times"]
+                tr[f"{mname}.neurons"] = m["neurons"]
+                tr[f"{mname}.target"] = np.array(m["target"])
+                for var, block in m["variables"].items():
+                    tr[f"{mname}.{var}"] = block
+            np.savez(out / TRACES_FILE, **tr)
+        return out
+
+    @classmethod
+    def load(cls, out_dir) -> "Result":
+        out = Path(out_dir)
+        try:
+            with open(out / SUMMARY_FILE) as f:
+                s = json.load(f)
+            sp = np.load(out / SPIKES_FILE)
+        except FileNotFoundError as e:
+            raise ModelFileError(out, f"not a result directory (missing {Path(e.filename).name})") from None
+        except (ValueError, OSError) as e:
+            raise ModelFileError(out, f"unreadable result files: {e}") from None
+        spikes = {name: (sp[f"{name}.times"], sp[f"{name}.indices"]) for name in s["populations"]}
+        traces = {}
+        if (out / TRACES_FILE).exists():
+            tr = np.load(out / TRACES_FILE)
+            for key in tr.files:
+                mname, var = key.split(".", 1)
+                m = traces.setdefault(mname, {"variables": {}})
+                if var in ("times", "neurons"):
+                    m[var] = tr[key]
+                elif var == "target":
+                    m["target"] = str(tr[key])
+                else:
+                    m["variables"][var] = tr[key]
+        known = {"backend", "model", "seed", "duration_s", "dt_s", "wall_s", "build_s", "rtf",
+                 "n_neurons", "n_synapses", "populations", "options", "approximations"}
+        return cls(backend=s["backend"], duration=s["duration_s"], dt=s["dt_s"], wall_s=s["wall_s"],
+                   sizes={k: v["n"] for k, v in s["populations"].items()}, spikes=spikes, traces=traces,
+                   build_s=s.get("build_s", 0.0), seed=s.get("seed"), model=s.get("model", ""),
+                   n_synapses=s.get("n_synapses", 0), options=s.get("options", {}),
+                   approximations=s.get("approximations", []),
+                   extra={k: v for k, v in s.items() if k not in known})
+
+    # -- display --------------------------------------------------------------------
+    def table(self) -> str:
+        """The human summary: one row per population, then totals and timing."""
+        s = self.summary()
+        rows = [("population", "neurons", "spikes", "rate (Hz)", "CV ISI")]
+        for name, p in s["populations"].items():
+            cv = "-" if p["cv_isi"] is None else f"{p['cv_isi']:.3f}"
+            rows.append((name, str(p["n"]), str(p["spikes"]), f"{p['rate_hz']:.2f}", cv))
+        total_spikes = sum(p["spikes"] for p in s["populations"].values())
+        n = sum(p["n"] for p in s["populations"].values())
+        rows.append(("all", str(n), str(total_spikes), f"{total_spikes / max(n, 1) / self.duration:.2f}", ""))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        fmt = "  ".join("{:<%d}" % widths[0] if c == 0 else "{:>%d}" % widths[c] for c in range(5))
+        lines = [fmt.format(*rows[0]), "  ".join("-" * w for w in widths)]
+        lines += [fmt.format(*r) for r in rows[1:-1]]
+        lines += ["  ".join("-" * w for w in widths), fmt.format(*rows[-1])]
+        lines.append(f"backend {self.backend}: {s['n_neurons']} neurons, {s['n_synapses']} synapses, "
+                     f"{self.duration:g} s simulated at dt={self.dt * 1e3:g} ms")
+        lines.append(f"wall {self.wall_s:.3f} s (build {self.build_s:.3f} s), real-time factor {s['rtf']:.3f}")
+        return "\n".join(lines)
+
+    def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):
+        """Raster (top) and population rate (bottom); writes PNG to ``path`` if given."""
+        import matplotlib
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+
+        fig, (ax_r, ax_p) = plt.subplots(2, 1, figsize=(9, 6), sharex=True,
+                                         gridspec_kw={"height_ratios": [3, 1]})
+        offset = 0
+        edges = np.arange(0.0, self.duration + bin_s, bin_s)
+        for k, (name, (t, i)) in enumerate(self.spikes.items()):
+            color = f"C{k % 10}"
+            step = max(1, t.size // max_points)
+            ax_r.plot(t[::step] * 1e3, (i[::step] + offset), ",", color=color, label=name, rasterized=True)
+            counts, _ = np.histogram(t, edges)
+            ax_p.plot(edges[:-1] * 1e3, counts / (bin_s * self.sizes[name]), color=color, label=name, lw=1)
+            offset += self.sizes[name]
+        ax_r.set_ylabel("neuron")
+        ax_r.set_title(f"{self.model or 'network'} on {self.backend}")
+        ax_r.legend(loc="upper right", markerscale=20, fontsize="small")
+        ax_p.set_xlabel("time (ms)")
+        ax_p.set_ylabel("rate (Hz)")
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+        return fig
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
