@@ -24,7 +24,7 @@ precision so ``load(save(net)) == net`` exactly. Format version: ``spikecore: 1`
       vm: {type: state, target: exc, variables: [v], neurons: [0, 1], interval: 1 ms}
 
 Other model formats register a loader by file suffix in ``MODEL_LOADERS``
-(e.g. spikecore.io_nir for ``.nir``).
+(e.g. spikecore.io.nir for ``.nir``).
 """
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import network as nw
-from . import units as u
-from .errors import ModelFileError, SpikecoreError, ValidationError
-from .models import get_model
+from .. import network as nw
+from .. import units as u
+from ..errors import ModelFileError, SpikecoreError, ValidationError
+from ..models import get_model
 
 FORMAT_VERSION = 1
 TOP_KEYS = {"spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",

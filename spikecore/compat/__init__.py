@@ -1,0 +1,1 @@
+"""Compatibility shims for dependencies that do not support our interpreter as shipped."""
