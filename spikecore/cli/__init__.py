@@ -50,6 +50,9 @@ def main(argv=None) -> int:
             raise
         print(f"spikecore {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head & co.
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(f"spikecore {args.command}: interrupted", file=sys.stderr)
         return 130
