@@ -47,6 +47,7 @@ class PopulationNode:
     params: dict            # name -> float (SI)
     receptors: dict         # receptor name -> {param: float}, e.g. {"exc": {"tau_syn": 0.005}}
     initial: dict           # state var -> float64 array of length size (SI)
+    attrs: dict = field(default_factory=dict)   # pass- or backend-specific (e.g. Loihi integer params)
 
 
 @dataclass
@@ -100,6 +101,7 @@ class ProjectionEdge:
     j: np.ndarray           # int64 postsynaptic indices
     weight: np.ndarray      # float64: V (delta, current) or S (conductance)
     delay: np.ndarray       # float64 seconds
+    attrs: dict = field(default_factory=dict)   # pass- or backend-specific (e.g. Loihi weight_exp)
 
     @property
     def n_synapses(self) -> int:
