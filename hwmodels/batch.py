@@ -24,8 +24,9 @@ fixed-point membrane state (``state``: v held in integer LSBs, the profile's dec
 arithmetic, saturation or wrap-around) and spike loss (each spike of a data
 source or neuron is dropped with probability ``p_loss``). With neither, the
 arithmetic is the native engine's. Supported: ``lif_delta`` and ``lif_cuba``
-with one receptor, spike sources, delays of exactly one step, no current inputs
-and no Poisson sources (Poisson inputs are drawn by hwmodels.coding as events).
+with one receptor, spike sources, delays of exactly one step, no current inputs;
+a Poisson source only as the data source, its counts given as events (drawn by
+hwmodels.coding, or by spikecore.ir.poisson_counts to replay the native engine's).
 """
 from __future__ import annotations
 
@@ -92,8 +93,9 @@ class BatchResult:
 class BatchNet:
     """An IR graph laid out for ``run``: populations in IR order, CSR synapses by presynaptic index.
 
-    ``data_source`` names the spike source whose spikes differ per sample (its spikes
-    in the IR are ignored); every other source's spikes are the same for all samples.
+    ``data_source`` names the spike source (or Poisson source) whose spikes differ per
+    sample and come from the events given to ``run`` (its spikes or rates in the IR are
+    ignored); every other spike source's spikes are the same for all samples.
     ``output`` is the population whose counts and first spikes are returned.
     ``state`` maps population -> dict(bits, overflow, rounding, lsb (per neuron),
     decay_kind, decay_mem (hardware code)) for fixed-point membranes (see
@@ -102,12 +104,15 @@ class BatchNet:
     def __init__(self, g: _ir.IRGraph, data_source: str = "inp", output: str = "out", state: dict | None = None):
         self.ir = g
         dt = g.dt
-        if g.poisson_sources:
-            raise UnsupportedFeature("hwmodels.batch", "Poisson sources", "draw Poisson inputs as events (hwmodels.coding)")
+        others = [n for n in g.poisson_sources if n != data_source]
+        if others:
+            raise UnsupportedFeature("hwmodels.batch", f"Poisson source {others[0]}",
+                                     "draw Poisson inputs as events of the data source (hwmodels.coding)")
         if g.currents:
             raise UnsupportedFeature("hwmodels.batch", "current inputs")
-        if data_source not in g.spike_sources:
-            raise ValidationError("data_source", data_source, "a spike source of the network: " + ", ".join(g.spike_sources))
+        if data_source not in g.spike_sources and data_source not in g.poisson_sources:
+            raise ValidationError("data_source", data_source,
+                                  "a spike or Poisson source of the network: " + ", ".join(g.spike_sources))
         if output not in g.populations:
             raise ValidationError("output", output, "a population: " + ", ".join(g.populations))
         pops = list(g.populations.values())
@@ -151,12 +156,12 @@ class BatchNet:
         # presynaptic index space: neurons, then spike sources in IR order (as the native engine)
         pre_base = {p.name: int(s) for p, s in zip(pops, self.pop_start)}
         base = N
-        for s in g.spike_sources.values():
+        for s in list(g.spike_sources.values()) + list(g.poisson_sources.values()):
             pre_base[s.name] = base
             base += s.size
         n_pre = base
         self.data_base = pre_base[data_source]
-        self.data_size = g.spike_sources[data_source].size
+        self.data_size = (g.spike_sources.get(data_source) or g.poisson_sources[data_source]).size
         pres, tgts, ws = [], [], []
         lossy = np.zeros(n_pre, np.bool_)
         for e in g.projections.values():

@@ -80,9 +80,9 @@ def quantize(ir: _ir.IRGraph, profile, weight_bits: int | None = None, seed: int
             # the IR holds one threshold per population: the coarsest neuron's grid decides
             p.params["v_threshold"] = float(np.max(vth_code * lsb))
             p.params["v_reset"] = float(np.min(vreset_code * lsb))
-            p.attrs["hw"] = {"profile": prof.name, "state": st}
+            p.attrs.setdefault("hw", {}).update({"profile": prof.name, "state": st})
     for p in g.populations.values():
-        p.attrs.setdefault("hw", {"profile": prof.name})
+        p.attrs.setdefault("hw", {})["profile"] = prof.name
     return g
 
 
@@ -101,7 +101,10 @@ def _quantize_edge(e, n_post: int, wq, rng):
         np.maximum.at(m, e.j, np.abs(w))
         scale = np.where(m > 0, m / qmax, 1.0)[e.j]
     elif wq.scale == "shared_exponent":
-        exp = shared_exponent(float(np.max(np.abs(w))), qmax, wq.exponent_range)
+        # IR weights are in volts, which no chip stores: the exponent is free here and the
+        # membrane LSB follows it (state_layout). exponent_range binds once weights and
+        # threshold are placed in hardware units together (hwmodels.loihi, the Lava backend).
+        exp = shared_exponent(float(np.max(np.abs(w))), qmax, (-1074, 1023))
         scale = np.full(w.size, 2.0 ** exp)
     else:
         m = float(np.max(np.abs(w)))
