@@ -50,6 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikecore import units as u
+from spikecore.engine.simulator import _synaptic_coefficient
 from spikecore.errors import ValidationError
 from spikecore.network import FromIndices, Network, Population, Projection, SpikeSource
 
@@ -333,7 +334,12 @@ def finalize_temporal(g):
             np.add.at(S, e.j, e.weight)
             np.add.at(pos, e.j, np.maximum(e.weight, 0))
             np.add.at(absw, e.j, np.abs(e.weight))
-        G = temporal_gain(K)
+        # the gain of one unit of current: THETA / (coef K), with the population's own coef (a
+        # profile's decay format may have changed tau and with it coef; hwmodels.passes rescaled
+        # the data weights to keep coef * w, so the control weights follow the same rule)
+        pop = g.populations[post]
+        coef = _synaptic_coefficient(g.dt, pop.params["tau_mem"], next(iter(pop.receptors.values()))["tau_syn"])
+        G = THETA / (coef * K)
         M = pos
         P = K * M
         values = {"gate": -M, "slope": G * 1.0 - S + M + P, "pulse": -P,

@@ -15,10 +15,12 @@ networks (hwmodels.conversion), quantizes them for each hardware profile
 * over ``seeds`` (each seed its own stratified train/test split, training run,
   Poisson/jitter/loss draws).
 
-Minimum bits: the fewest bits b such that, at b and at every larger bit count
+Minimum bits: the fewest bits b such that, at b and at the next bit count
 measured, the 95% confidence interval (Student t over seeds) of the paired
 difference accuracy(spiking, b) - accuracy(float classifier) has its lower bound
 at or above -``tolerance`` (1%). Accuracy counts a tie among k classes as 1/k.
+Sweeps of noisy conditions go up one bit count at a time and stop there; the
+noiseless ones measure every bit count.
 
 Theory next to measurement (``theory``): bits a resource carries -- log2(N+1) for
 a regular count, 1/2 log2 N for a Poisson count, log2(T/dt + 1) for a clock,
@@ -554,16 +556,18 @@ def mean_ci(values, confidence: float = CONFIDENCE) -> tuple:
     return m, m - h, m + h
 
 
-def min_bits_from_curve(points: list, tolerance: float):
-    """The fewest bits from which every measured point passes (diff CI lower bound >= -tolerance)."""
+def min_bits_from_curve(points: list, tolerance: float, confirm: int = 2):
+    """The fewest bits b at which the criterion (diff CI lower bound >= -tolerance) holds at b and at
+    the next ``confirm - 1`` measured bit counts (fewer at the top of the sweep); None if never.
+
+    Confirming with the next bit count keeps one lucky point from deciding, and one unlucky
+    point on a plateau that sits near the band from pushing the answer to the top of the sweep."""
     pts = sorted(points, key=lambda p: p["bits"])
-    best = None
-    for p in reversed(pts):
-        if p["diff_low"] >= -tolerance:
-            best = p["bits"]
-        else:
-            break
-    return best
+    ok = [p["diff_low"] >= -tolerance for p in pts]
+    for k, p in enumerate(pts):
+        if all(ok[k:k + confirm]):
+            return p["bits"]
+    return None
 
 
 def summarize(records: list, meta: dict, s: Settings) -> dict:
@@ -591,7 +595,7 @@ def summarize(records: list, meta: dict, s: Settings) -> dict:
         by_profile[prof] = {}
         for kind, codes in kinds.items():
             fa = meta["float_accuracy_by_seed"][kind]
-            mb = {code: {cond: {res: min_bits_from_curve(pts, s.tolerance) for res, pts in ress.items()}
+            mb = {code: {cond: {res: min_bits_from_curve(pts, s.tolerance, s.stop_after) for res, pts in ress.items()}
                          for cond, ress in conds.items()} for code, conds in codes.items()}
             by_profile[prof][kind] = {"float_accuracy": float(np.mean(fa)), "float_accuracy_ci": mean_ci(fa)[1:],
                                       "min_bits": mb, "curves": codes}

@@ -127,8 +127,8 @@ def _sections(data: dict) -> list:
     out.append(("Minimum bits within {:.0%} of float ({} profile, {} classifier)".format(
         data["tolerance"], prim["profile"], prim["classifier"]),
         ("code", "condition", "resource", "min bits (measured)", "predicted from noiseless"), rows,
-        "Measured: fewest bits from which the 95% CI lower bound of accuracy(spiking) - accuracy(float) "
-        "stays >= -{:.0%} (paired over {} seeds). Predicted: closed form from the noiseless requirement "
+        "Measured: fewest bits b at which the 95% CI lower bound of accuracy(spiking) - accuracy(float) "
+        "is >= -{:.0%} at b and at the next bit count (paired over {} seeds). Predicted: closed form from the noiseless requirement "
         "(log2(N+1), 1/2 log2 N for Poisson, log2(T/(sqrt(12) sigma_eff)+1) under jitter).".format(
             data["tolerance"], data["settings"]["seeds"])))
     th = entry["theory"]
@@ -136,7 +136,9 @@ def _sections(data: dict) -> list:
              _fmt_bits(r["predicted_clock_bits"]),
              "" if r["ceiling_bits"] is None else f"{r['ceiling_bits']:.2f}") for r in th["jitter_series"]]
     star = th["sigma_star"]
-    note = "sigma* measured: {}; predicted: {}. {}.".format(
+    note = ("sigma* measured: {}; predicted: {}. {}. The theory counts the bits one input's spike time "
+            "carries; a classifier pools many inputs, so it tolerates more jitter than the per-input ceiling "
+            "suggests.").format(
         "none in the series" if star["measured_s"] is None else f"{star['measured_s'] * 1e3:g} ms",
         "n/a" if star["predicted_s"] is None else f"{star['predicted_s'] * 1e3:.3g} ms", star["rule"])
     out.append(("Jitter: minimum clock bits (temporal) against counter bits (rate)",
@@ -207,8 +209,8 @@ def _headline(data) -> str:
     t = mb.get("temporal", {}).get("noiseless", {}).get("clock")
     star = data["sigma_star"]["measured_s"]
     return ("Task {task} ({n_train} train / {n_test} test samples, {n_features} features, {n_classes} classes), "
-            "profile {prof}, {kind} classifier: float accuracy {fa:.4f}. Noiseless, the rate code needs {r} counter "
-            "bits and the temporal code {t} clock bits; the temporal code starts needing more bits than the rate "
+            "profile {prof}, {kind} classifier: float accuracy {fa:.4f}. Noiseless minimum bits: rate code, "
+            "counter: {r}; temporal code, clock: {t}. The temporal code starts needing more bits than the rate "
             "code at jitter sigma* = {star}.").format(
         task=data["task"], n_train=data["n_train"], n_test=data["n_test"], n_features=data["n_features"],
         n_classes=data["n_classes"], prof=prim["profile"], kind=prim["classifier"], fa=data["float_accuracy"],

@@ -53,9 +53,12 @@ def test_statistics_and_min_bits_rule():
     m, lo, hi = P.mean_ci([0.9, 0.92, 0.94])
     assert m == pytest.approx(0.92)
     assert hi - m == pytest.approx(4.302653 * 0.02 / math.sqrt(3), rel=1e-5)   # t(0.975, 2) = 4.3027
-    pts = [{"bits": b, "diff_low": d} for b, d in [(1, -0.5), (2, -0.005), (3, -0.02), (4, -0.004), (5, 0.0)]]
-    assert P.min_bits_from_curve(pts, 0.01) == 4          # every larger measured point must pass too
+    pts = [{"bits": b, "diff_low": d} for b, d in [(1, -0.5), (2, -0.005), (3, -0.02), (4, -0.004), (5, 0.0),
+                                                   (6, -0.011), (7, -0.002)]]
+    assert P.min_bits_from_curve(pts, 0.01) == 4          # 2 passes alone; 4 and 5 pass together
     assert P.min_bits_from_curve(pts[:3], 0.01) is None
+    assert P.min_bits_from_curve(pts[:4], 0.01) == 4      # the top of the sweep confirms itself
+    assert P.min_bits_from_curve(pts, 0.01, confirm=1) == 2
 
 
 def test_theory_curves():
