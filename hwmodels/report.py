@@ -270,8 +270,9 @@ def make_plots(data: dict) -> dict:
     import matplotlib
     matplotlib.use("Agg", force=False)
 
-    return {"accuracy_vs_bits": plot_accuracy(data), "clock_bits_vs_jitter": plot_jitter(data),
-            "pareto": plot_pareto(data), **({"profiles": plot_profiles(data)} if len(data["profiles"]) > 1 else {})}
+    return {"accuracy_vs_bits": plot_accuracy(data), "theory": plot_theory(data),
+            "clock_bits_vs_jitter": plot_jitter(data), "pareto": plot_pareto(data),
+            **({"profiles": plot_profiles(data)} if len(data["profiles"]) > 1 else {})}
 
 
 def _float_band(ax, fa, tol):
@@ -303,6 +304,46 @@ def plot_accuracy(data: dict, profile=None, classifier=None) -> bytes:
         ax.set_title(f"{code} code: {res} bits" + (f" ({data['settings']['reference_bits']}-bit code)" if res == "weight" else ""))
         ax.legend(fontsize="x-small", loc="lower right")
     fig.suptitle(f"{data['task']}, {prof} profile, {kind}: accuracy vs bits (mean and 95% CI over seeds)")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_theory(data: dict) -> bytes:
+    """Bits each resource carries (closed forms) against the bits spent, with the measured minima on them."""
+    import matplotlib.pyplot as plt
+
+    prim = data["primary"]
+    e = data["by_profile"][prim["profile"]][prim["classifier"]]
+    need = e["theory"]["needed_bits"]
+    top = max(data["settings"]["clock_bits"] + data["settings"]["counter_bits"])
+    b = np.arange(1, top + 1)
+    win = data["window_s"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5), sharey=True)
+    a1.plot(b, [P.bits_regular(x) for x in b], "-", color="C0", label="regular count: log2(N+1)")
+    a1.plot(b, [P.bits_poisson(x) for x in b], "-", color="C2", label="Poisson count: 1/2 log2 N")
+    a2.plot(b, [P.bits_clock(x, 0.0, win) for x in b], "-", color="C1", label="clock: log2(T/dt+1)")
+    sigmas = sorted({P._sigma_of(c) for c in e["min_bits"].get("temporal", {})} - {None, 0.0})
+    for k, sg in enumerate(sigmas):
+        a2.plot(b, [P.bits_clock(x, sg, win) for x in b], "--", color=f"C{k + 3}",
+                label=f"clock, jitter {sg * 1e3:g} ms: log2(T/(sqrt12 s_eff)+1)")
+    for ax, code, res in ((a1, "rate", "counter"), (a2, "temporal", "clock")):
+        if need.get(code) is not None:
+            ax.axhline(need[code], color="k", lw=0.8, ls=":", label=f"noiseless requirement: {need[code]} bits")
+        for cond, ress in e["min_bits"].get(code, {}).items():
+            mb = ress.get(res)
+            if mb is None:
+                continue
+            sg = P._sigma_of(cond)
+            if code == "rate":
+                y = P.bits_poisson(mb) if cond == "poisson" else P.bits_regular(mb)
+            else:
+                y = P.bits_clock(mb, sg or 0.0, win)
+            ax.plot([mb], [y], "o", ms=6, mfc="none", color="k")
+            ax.annotate(cond, (mb, y), fontsize="xx-small", xytext=(3, -8), textcoords="offset points")
+        ax.set_xlabel(f"{res} bits spent")
+        ax.set_title(f"{code}: carried bits (lines), measured minima (circles)", fontsize="medium")
+        ax.legend(fontsize="xx-small", loc="upper left")
+    a1.set_ylabel("bits carried per input")
     fig.tight_layout()
     return _png(fig)
 

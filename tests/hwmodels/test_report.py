@@ -24,7 +24,7 @@ def reports(tmp_path_factory):
 
 def test_files_and_json_keys(reports):
     d = reports["ideal"]
-    for name in ("precision.json", "report.html", "report.md", "accuracy_vs_bits.png", "clock_bits_vs_jitter.png",
+    for name in ("precision.json", "report.html", "report.md", "accuracy_vs_bits.png", "theory.png", "clock_bits_vs_jitter.png",
                  "pareto.png", "profiles.png"):
         assert (d / name).stat().st_size > 0, name
     data = json.loads((d / "precision.json").read_text())
@@ -39,7 +39,7 @@ def test_files_and_json_keys(reports):
 def test_html_is_self_contained(reports):
     text = (reports["ideal"] / "report.html").read_text()
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 4
+    assert len(images) == 5
     assert all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for b in images)
     assert not re.search(r'(src|href)="(http|/|\.)', text)
     for heading in ("Minimum bits", "Jitter", "Equal latency", "Equal spike budget", "Profiles and classifiers"):
