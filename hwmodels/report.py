@@ -221,10 +221,12 @@ def _settings_text(data) -> str:
     s = data["settings"]
     return ("seeds {seeds}; counter bits {cb}; clock bits {kb}; weight bits {wb} at {ref} code bits; window {win:g} ms "
             "(tick = window / (2^bits - 1)); jitter series {js} ms; sweeps other than {full} stop once the "
-            "criterion held {stop} bit counts in a row; {jobs} workers; {wall:.0f} s.").format(
+            "criterion held {stop} bit counts in a row, or {pl} bit counts in a row stayed below the band gaining "
+            "less than {pg:.1%}; {jobs} workers; {wall:.0f} s.").format(
         seeds=s["seeds"], cb=_range(s["counter_bits"]), kb=_range(s["clock_bits"]), wb=_range(s["weight_bits"]),
         ref=s["reference_bits"], win=data["window_s"] * 1e3, js=", ".join(f"{x * 1e3:g}" for x in s["jitter_series"]),
-        full=", ".join(s["full_range_conditions"]), stop=s["stop_after"], jobs=data.get("jobs", "?"),
+        full=", ".join(s["full_range_conditions"]), stop=s["stop_after"], pl=s["plateau_levels"],
+        pg=s["plateau_gain"], jobs=data.get("jobs", "?"),
         wall=data.get("wall_s", 0.0))
 
 

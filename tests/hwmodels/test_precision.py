@@ -130,3 +130,17 @@ def test_dask_scheduler_without_distributed_says_how_to_install():
             run_precision("iris", settings=small_settings(), scheduler="tcp://127.0.0.1:8786")
     else:
         pytest.skip("distributed is installed")
+
+
+def test_adaptive_sweeps_stop_when_the_criterion_holds_or_cannot_be_reached():
+    X, y = grid_task(3)
+    s = small_settings(counter_bits=tuple(range(1, 11)), clock_bits=tuple(range(1, 11)),
+                       conditions=(condition("noiseless"), condition("jitter", 1e-3), condition("loss", 0.5)))
+    rep = run_precision((X, y), ("ideal",), settings=s, jobs=1)
+    curves = rep["by_profile"]["ideal"]["logreg"]["curves"]
+    assert len(curves["temporal"]["noiseless"]["clock"]) == 10          # noiseless: the full range
+    passed = curves["temporal"]["jitter_1ms"]["clock"]                 # stops two bit counts after passing
+    assert rep["min_bits"]["temporal"]["jitter_1ms"]["clock"] == passed[-2]["bits"] < 10
+    lossy = curves["temporal"]["loss_0.5"]["clock"]                    # a plateau far below the band
+    assert rep["min_bits"]["temporal"]["loss_0.5"]["clock"] is None and len(lossy) < 10
+    assert all(p["diff_high"] < -0.01 for p in lossy[-3:])
