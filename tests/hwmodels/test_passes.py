@@ -1,5 +1,7 @@
 """quantize(ir, profile) -> ir (hwmodels.passes): what a chip holds, as an IR every backend runs."""
 import math
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -102,8 +104,11 @@ def test_delays_beyond_the_profile_are_refused():
     assert quantize(g, "loihi").projections["projection0"].delay[0] == pytest.approx(20e-3)
 
 
-def test_exact_hook_takes_over():
-    prof = profile_from_dict({"name": "hooked", "exact": "test_passes:_exact_hook"})
+def test_exact_hook_takes_over(monkeypatch):
+    module = types.ModuleType("exact_hook_under_test")
+    module.quantize = _exact_hook
+    monkeypatch.setitem(sys.modules, "exact_hook_under_test", module)
+    prof = profile_from_dict({"name": "hooked", "exact": "exact_hook_under_test:quantize"})
     net = Network(dt="1 ms")
     net.population("p", 1, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "10 mV",
                                          "v_reset": "0 mV"})
