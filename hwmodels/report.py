@@ -382,7 +382,7 @@ def plot_jitter(data: dict) -> bytes:
     ax.set_xlabel("input timing jitter sigma (ms)")
     ax.set_ylabel("minimum bits within 1% of float")
     ax.set_title(f"Clock bits vs jitter (window {data['window_s'] * 1e3:g} ms)")
-    ax.legend(fontsize="x-small")
+    ax.legend(fontsize="x-small", loc="lower right")
     fig.tight_layout()
     return _png(fig)
 
