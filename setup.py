@@ -8,7 +8,10 @@ extensions = [
         "spikecore.engine._core",
         ["spikecore/engine/_core.pyx"],
         include_dirs=[numpy.get_include()],
-        extra_compile_args=["-O3"],
+        depends=["spikecore/engine/_update.h", "spikecore/engine/_core.pxd"],
+        # -fno-trapping-math lets loops with refractory selects vectorise; no
+        # -ffast-math and no FMA contraction, so results are exact and CPU-independent.
+        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
 ]
