@@ -150,23 +150,26 @@ static void sc_update_coba(int64_t size, int64_t nrec, double dt, double c_m, do
  * delta-synapse models `due` is the input arriving at this step (or NULL): a
  * spiking neuron loses it, as Brian2's reset overwrites the v += w of the
  * synapses slot that precedes it. */
+/* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
+SC_CLONES static int64_t sc_count_above(int64_t n, const double *restrict v, double vth)
+{
+    int64_t c = 0;
+    for (int64_t k = 0; k < n; k++)
+        c += v[k] > vth;
+    return c;
+}
+
 static int64_t sc_threshold(int64_t size, int64_t first, double vth, int32_t ref_steps,
                             const double *restrict v, int32_t *restrict refr, double *restrict due,
                             int32_t *restrict spk, int64_t n_spk)
 {
-    /* Spikes are rare: test blocks of SC_BLOCK neurons with a branch-free (vectorisable)
+    /* Spikes are rare: count crossings per block of SC_BLOCK neurons with a vectorised
      * reduction and look at the neurons of a block only when one crossed. */
-    enum { SC_BLOCK = 16 };
-    int64_t k0 = 0;
-    for (; k0 < size; k0 += SC_BLOCK) {
+    enum { SC_BLOCK = 256 };
+    for (int64_t k0 = 0; k0 < size; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < size ? k0 + SC_BLOCK : size;
-        if (k1 - k0 == SC_BLOCK) {
-            int any = 0;
-            for (int j = 0; j < SC_BLOCK; j++)
-                any |= v[k0 + j] > vth;
-            if (!any)
-                continue;
-        }
+        if (sc_count_above(k1 - k0, v + k0, vth) == 0)
+            continue;
         for (int64_t k = k0; k < k1; k++) {
             if (v[k] > vth && refr[k] == 0) {
                 spk[n_spk++] = (int32_t)(first + k);
