@@ -6,13 +6,13 @@ from ..errors import ValidationError
 
 
 def quantity_arg(text: str | None, dim, flag: str):
-    """'200ms' / '0.1 ms' -> SI float; None stays None."""
+    """'200ms' / '0.1 ms' -> a checked, positive Quantity; None stays None."""
     if text is None:
         return None
     value = u.to_si(text, dim, flag)
     if not value > 0:
         raise ValidationError(flag, text, "a positive value")
-    return value
+    return u.Quantity(value, dim)
 
 
 def load_model(path):

@@ -37,7 +37,8 @@ def main(args) -> int:
     from backends import get_backend
 
     net = load_model(args.model)
-    duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
+    duration = quantity_arg(args.duration, u.TIME, "--duration")
+    duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
     options = parse_options(args.option)
     for key in ("device", "format", "policy"):
