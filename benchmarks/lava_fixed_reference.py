@@ -1,0 +1,230 @@
+"""Lava's own bit-accurate Loihi simulation of an integer network: the peer and the reference.
+
+A ``FixedNet`` is a network written directly in Loihi integers: LIF groups
+(du, dv, vth, per-neuron bias_mant/bias_exp, initial u/v), binary spike inputs
+(one column per step, as Lava's source ``RingBuffer`` takes them) and
+connections (synapse lists with integer weight mantissas, Lava delays 0..63,
+weight_exp, num_weight_bits, sign_mode) realised as one of Lava's four
+bit-accurate connection processes: Dense, DelayDense, Sparse or DelaySparse.
+
+``run_lava(net, n_steps)`` builds those Lava processes as a Lava user would
+(``lava.proc.lif.process.LIF``, ``lava.proc.dense.process.Dense`` ...), runs
+them under ``Loihi2SimCfg(select_tag="fixed_pt")`` — which selects
+PyLifModelBitAcc, PyDenseModelBitAcc, PyDelayDenseModelBitAcc,
+PySparseModelBitAcc, PyDelaySparseModelBitAcc — and returns every group's spike
+raster and final u and v. ``to_ir(net)`` writes the same network as spikecore IR
+(populations of model ``loihi_lif``, see spikecore.engine.loihi) so the native
+engine's Loihi mode runs the very same numbers. Used by
+tests/engine/test_loihi_bitacc.py and benchmarks/loihi_emulation.py.
+
+This module deliberately does not go through backends/lava.py: it is an
+independent reference built from Lava's documented process API, so a mistake in
+a backend cannot hide in both sides of a comparison.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+KINDS = ("dense", "delay_dense", "sparse", "delay_sparse")
+SIGN_MODES = ("mixed", "excitatory", "inhibitory")
+
+
+@dataclass
+class LifGroup:
+    name: str
+    size: int
+    du: int
+    dv: int
+    vth: int
+    bias_mant: np.ndarray       # per neuron
+    bias_exp: np.ndarray        # per neuron
+    u: np.ndarray               # initial, per neuron
+    v: np.ndarray               # initial, per neuron
+
+
+@dataclass
+class SpikeInput:
+    name: str
+    data: np.ndarray            # (size, n_steps) of 0/1: column k is emitted at step k
+
+    @property
+    def size(self) -> int:
+        return int(self.data.shape[0])
+
+
+@dataclass
+class Conn:
+    name: str
+    pre: str
+    post: str
+    i: np.ndarray               # presynaptic indices
+    j: np.ndarray               # postsynaptic indices
+    weight: np.ndarray          # integer mantissas (clipped/truncated by Lava itself)
+    delay: np.ndarray           # Lava delays 0..63 (0: arrives one step after the spike)
+    weight_exp: int = 0
+    num_weight_bits: int = 8
+    sign_mode: str | None = None    # None: Lava determines it from the matrix
+    kind: str = "dense"
+
+
+@dataclass
+class FixedNet:
+    groups: list
+    inputs: list = field(default_factory=list)
+    conns: list = field(default_factory=list)
+
+    def size_of(self, name: str) -> int:
+        for g in list(self.groups) + list(self.inputs):
+            if g.name == name:
+                return g.size
+        raise KeyError(name)
+
+
+# -- spikecore IR of the same network ------------------------------------------------
+
+def to_ir(net: FixedNet, dt: float = 1e-3, name: str = "fixed_net"):
+    """The network as spikecore IR: model ``loihi_lif`` populations, integer weights.
+
+    A Lava delay d (spike at step t reaches a_in at t+1+d) is the IR delay (d+1)*dt.
+    Input column k is a spike-source spike at time k*dt (step k).
+    """
+    from spikecore import ir as _ir
+
+    g = _ir.IRGraph(name=name, dt=dt, seed=0)
+    for grp in net.groups:
+        g.populations[grp.name] = _ir.PopulationNode(
+            name=grp.name, size=grp.size, model="loihi_lif",
+            params={"du": int(grp.du), "dv": int(grp.dv), "vth": int(grp.vth)},
+            receptors={"default": {}},
+            initial={"u": np.asarray(grp.u, dtype=np.float64), "v": np.asarray(grp.v, dtype=np.float64)},
+            attrs={"bias_mant": np.asarray(grp.bias_mant, dtype=np.int64),
+                   "bias_exp": np.asarray(grp.bias_exp, dtype=np.int64)})
+    for inp in net.inputs:
+        idx, steps = np.nonzero(np.asarray(inp.data))
+        order = np.lexsort((idx, steps))
+        g.spike_sources[inp.name] = _ir.SpikeSourceNode(
+            name=inp.name, size=inp.size, times=steps[order].astype(np.float64) * dt,
+            indices=idx[order].astype(np.int64))
+    for c in net.conns:
+        attrs = {"weight_exp": int(c.weight_exp), "num_weight_bits": int(c.num_weight_bits)}
+        if c.sign_mode is not None:
+            attrs["sign_mode"] = c.sign_mode
+        g.projections[c.name] = _ir.ProjectionEdge(
+            name=c.name, pre=c.pre, post=c.post, receptor="default", synapse="loihi",
+            i=np.asarray(c.i, dtype=np.int64), j=np.asarray(c.j, dtype=np.int64),
+            weight=np.asarray(c.weight, dtype=np.float64),
+            delay=(np.asarray(c.delay, dtype=np.float64) + 1.0) * dt, attrs=attrs)
+    return g
+
+
+# -- Lava ----------------------------------------------------------------------------
+
+def _matrices(net: FixedNet, c: Conn):
+    """(weights, delays) as Lava wants them: (n_post, n_pre), duplicates summed (as scipy's COO->CSR)."""
+    n_pre, n_post = net.size_of(c.pre), net.size_of(c.post)
+    w = np.zeros((n_post, n_pre), dtype=np.int64)
+    np.add.at(w, (np.asarray(c.j), np.asarray(c.i)), np.asarray(c.weight, dtype=np.int64))
+    d = np.zeros((n_post, n_pre), dtype=int)
+    d[np.asarray(c.j), np.asarray(c.i)] = np.asarray(c.delay, dtype=int)
+    return w, d
+
+
+def _connected(net: FixedNet) -> bool:
+    names = [g.name for g in net.groups] + [s.name for s in net.inputs]
+    parent = {n: n for n in names}
+
+    def find(x):
+        while parent[x] != x:
+            x = parent[x]
+        return x
+    for c in net.conns:
+        parent[find(c.pre)] = find(c.post)
+    return len({find(n) for n in names}) == 1
+
+
+def build_lava(net: FixedNet, n_steps: int):
+    """Lava processes for ``net``: (lif by group, spike sinks by group, all processes)."""
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from scipy.sparse import csr_matrix
+
+    from lava.proc.dense.process import Dense, DelayDense
+    from lava.proc.io.sink import RingBuffer as Sink
+    from lava.proc.io.source import RingBuffer as Source
+    from lava.proc.lif.process import LIF
+    from lava.proc.sparse.process import Sparse, DelaySparse
+    from lava.utils.weightutils import SignMode
+
+    if not _connected(net):
+        raise ValueError("run_lava needs one connected network (Lava compiles what run() reaches)")
+    modes = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
+    lifs, sinks, ports = {}, {}, {}
+    for g in net.groups:
+        lif = LIF(shape=(g.size,), du=int(g.du), dv=int(g.dv), vth=int(g.vth),
+                  bias_mant=np.asarray(g.bias_mant, dtype=np.int64),
+                  bias_exp=np.asarray(g.bias_exp, dtype=np.int64),
+                  u=np.asarray(g.u, dtype=np.int64), v=np.asarray(g.v, dtype=np.int64), name=g.name)
+        sink = Sink(shape=(g.size,), buffer=n_steps)
+        lif.s_out.connect(sink.a_in)
+        lifs[g.name], sinks[g.name] = lif, sink
+        ports[g.name] = lif.s_out
+    for s in net.inputs:
+        data = np.asarray(s.data, dtype=np.int64)
+        if data.shape[1] < n_steps:   # the source's buffer cycles: pad so it does not repeat
+            data = np.concatenate([data, np.zeros((data.shape[0], n_steps - data.shape[1]), np.int64)], axis=1)
+        src = Source(data=data)
+        ports[s.name] = src.s_out
+    for c in net.conns:
+        w, d = _matrices(net, c)
+        kw = {"weight_exp": int(c.weight_exp), "num_weight_bits": int(c.num_weight_bits), "name": c.name}
+        if c.sign_mode is not None:
+            kw["sign_mode"] = modes[c.sign_mode]
+        if c.kind == "dense":
+            proc = Dense(weights=w, **kw)
+        elif c.kind == "delay_dense":
+            proc = DelayDense(weights=w, delays=d, **kw)
+        elif c.kind == "sparse":
+            proc = Sparse(weights=csr_matrix(w), **kw)
+        elif c.kind == "delay_sparse":
+            # Lava's DelaySparse needs the delays' sparsity pattern to match the weights'
+            mask = w != 0
+            proc = DelaySparse(weights=csr_matrix(w), delays=csr_matrix(np.where(mask, d, 0)), **kw)
+        else:
+            raise ValueError(f"connection kind {c.kind!r}: expected one of {KINDS}")
+        ports[c.pre].connect(proc.s_in)
+        proc.a_out.connect(lifs[c.post].a_in)
+    return lifs, sinks
+
+
+def run_lava(net: FixedNet, n_steps: int, timing: bool = False) -> dict:
+    """Run ``net`` for ``n_steps`` in Lava fixed_pt; spikes (n_steps, size) bool, final u, v (int64).
+
+    With ``timing`` the result also holds ``run_s``: the wall time of ``run`` alone
+    (compilation and process start-up excluded, as they are outside a step).
+    """
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi2SimCfg
+
+    lifs, sinks = build_lava(net, n_steps)
+    first = next(iter(lifs.values()))
+    out = {"spikes": {}, "u": {}, "v": {}}
+    try:
+        cfg = Loihi2SimCfg(select_tag="fixed_pt")
+        # compile and start the runtime first, so that a timed run holds only stepping
+        first.create_runtime(run_cfg=cfg)
+        t0 = time.perf_counter()
+        first.run(condition=RunSteps(num_steps=n_steps), run_cfg=cfg)
+        if timing:
+            out["run_s"] = time.perf_counter() - t0
+        for name, lif in lifs.items():
+            out["spikes"][name] = np.asarray(sinks[name].data.get()).T.astype(bool)
+            out["u"][name] = np.asarray(lif.u.get()).astype(np.int64)
+            out["v"][name] = np.asarray(lif.v.get()).astype(np.int64)
+    finally:
+        first.stop()
+    return out

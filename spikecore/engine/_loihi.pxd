@@ -1,0 +1,48 @@
+# Typed contract of the native engine's bit-accurate Loihi kernel (body in _loihi.pyx).
+# The Python wrapper (spikecore.engine.loihi) validates the IR, converts weights the way
+# Lava does, allocates every array and keeps the numpy arrays these memoryviews view;
+# the kernel only steps. Record codes must match spikecore.engine.loihi.
+
+from libc.stdint cimport int64_t, int32_t, uint32_t, uint16_t, uint8_t
+
+cdef enum:
+    RECORD_V = 0
+    RECORD_U = 1
+
+cdef class LoihiKernel:
+    # sizes
+    cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec
+    cdef public int64_t ev_ptr
+    # per population: 4096 - (du + 1), 4096 - dv, vth << 6
+    cdef int64_t[::1] pop_start, pop_size, pop_fu, pop_fv, pop_vth
+    # per neuron: state and the bias as Lava's scale_bias leaves it
+    cdef int32_t[::1] u, v, bias
+    # input due at each of the next ring_len steps, per neuron (int32 arithmetic, modulo 2**32)
+    cdef uint32_t[:, ::1] ring
+    # synapses whose projection has weight_exp >= 0: CSR by presynaptic index,
+    # weight already shifted (a left shift distributes over the sum modulo 2**32)
+    cdef int64_t[::1] f_ptr
+    cdef int32_t[::1] f_post
+    cdef uint8_t[::1] f_off
+    cdef uint32_t[::1] f_w
+    # synapses whose projection has weight_exp < 0: the floor shift applies to the sum of a
+    # step, per (projection, target, delay), so they accumulate into a scratch cell first
+    cdef int64_t[::1] s_ptr, s_cell
+    cdef int32_t[::1] s_post, s_w
+    cdef uint8_t[::1] s_off, s_shift
+    cdef int64_t[::1] scratch
+    cdef uint8_t[::1] cell_used
+    cdef int64_t[::1] touched
+    # spike-source events, sorted by step
+    cdef int64_t[::1] ev_step
+    cdef int32_t[::1] ev_pre
+    # state recording: kind, neuron, sampling period in steps
+    cdef int32_t[::1] rec_kind
+    cdef int64_t[::1] rec_idx, rec_every
+
+    cdef int64_t _run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
+                      int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
+                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
+                      int64_t* out_n_ptr) noexcept nogil
+    cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil
+    cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil

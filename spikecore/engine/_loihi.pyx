@@ -1,0 +1,228 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Kernel of the native engine's Loihi mode: Lava's bit-accurate LIF + Dense, in integers.
+
+Reproduces, bit for bit, lava-nc 0.10.0's PyLifModelBitAcc with PyDenseModelBitAcc,
+PyDelayDenseModelBitAcc, PySparseModelBitAcc and PyDelaySparseModelBitAcc under
+Loihi2SimCfg(select_tag="fixed_pt"). Each rule cites the Lava file and function it
+comes from (paths under lava/). Integer widths are Lava's numpy dtypes: u, v, the
+received activation and every message between processes are int32 arrays whose
+arithmetic wraps modulo 2**32; we compute in uint32 (defined wrap in C) and convert.
+
+One step n (Lava time_step n+1), per neuron, all populations first, then synapses:
+  a_in  = what every connection computed at step n-1 (ring slot n)
+  u     = trunc0(u * (4096 - (du+1)) / 4096) + (a_in << 6), wrapped once into (-2**23, 2**23]
+  v     = clip(trunc0(v * (4096 - dv) / 4096) + u + bias, -(2**23-1), 2**23-1)
+  spike = v > vth << 6;  v = 0 where spiked (u kept)
+then every spike of step n (neurons, spike sources, Poisson sources) adds, per
+connection and target, (sum of clipped/truncated weights) << weight_exp
+(arithmetic >> for negative exponents, which floors) to a_in of step n+1+d.
+The weight conversion (clip by sign mode, LSB truncation) is done once in
+spikecore/engine/loihi.py, the bias scaling too (both are constant).
+"""
+from libc.stdint cimport int64_t, int32_t, uint32_t, uint16_t, uint8_t
+
+# lava/proc/lif/models.py, AbstractPyLifModelFixed.__init__: uv_bitwidth = 24,
+# max_uv_val = 2**23, decay_shift = 12, act_shift = 6.
+cdef int32_t MAX_UV = 1 << 23
+cdef int32_t UV_SPAN = 1 << 24
+cdef int32_t V_LIMIT = (1 << 23) - 1
+cdef int DECAY_SHIFT = 12
+cdef int ACT_SHIFT = 6
+
+
+cdef inline int32_t _decay(int32_t x, int64_t factor) noexcept nogil:
+    # lava/proc/lif/models.py, AbstractPyLifModelFixed.subthr_dynamics:
+    #   d = np.int64(x) * factor; d = np.sign(d) * np.right_shift(np.abs(d), 12); np.int32(d)
+    # i.e. rounding toward zero; |d| <= |x|, so the int32 cast is exact.
+    cdef int64_t p = <int64_t>x * factor
+    if p < 0:
+        return <int32_t>(-((-p) >> DECAY_SHIFT))
+    return <int32_t>(p >> DECAY_SHIFT)
+
+
+cdef inline int64_t _floor_shift(int64_t x, int s) noexcept nogil:
+    # numpy's np.right_shift on a signed integer is arithmetic (floors); written so that
+    # it does not rely on the C compiler's choice for negative operands.
+    if x >= 0:
+        return x >> s
+    return ~((~x) >> s)
+
+
+cdef class LoihiKernel:
+    def __init__(self, dict a):
+        self.pop_start = a["pop_start"]
+        self.pop_size = a["pop_size"]
+        self.pop_fu = a["pop_fu"]
+        self.pop_fv = a["pop_fv"]
+        self.pop_vth = a["pop_vth"]
+        self.u = a["u"]
+        self.v = a["v"]
+        self.bias = a["bias"]
+        self.ring = a["ring"]
+        self.f_ptr = a["f_ptr"]
+        self.f_post = a["f_post"]
+        self.f_off = a["f_off"]
+        self.f_w = a["f_w"]
+        self.s_ptr = a["s_ptr"]
+        self.s_cell = a["s_cell"]
+        self.s_post = a["s_post"]
+        self.s_w = a["s_w"]
+        self.s_off = a["s_off"]
+        self.s_shift = a["s_shift"]
+        self.scratch = a["scratch"]
+        self.cell_used = a["cell_used"]
+        self.touched = a["touched"]
+        self.ev_step = a["ev_step"]
+        self.ev_pre = a["ev_pre"]
+        self.rec_kind = a["rec_kind"]
+        self.rec_idx = a["rec_idx"]
+        self.rec_every = a["rec_every"]
+        self.n_pops = self.pop_start.shape[0]
+        self.n_neurons = self.u.shape[0]
+        self.ring_len = self.ring.shape[0]
+        self.pois_base = a["pois_base"]
+        self.n_pois = a["n_pois"]
+        self.n_rec = self.rec_kind.shape[0]
+        self.ev_ptr = 0
+        n_pre = self.f_ptr.shape[0] - 1
+        if self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != n_pre + 1:
+            raise ValueError("inconsistent kernel arrays")
+        if self.touched.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]:
+            raise ValueError("scratch bookkeeping arrays too small")
+
+    def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
+            int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
+            double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk):
+        """Step from n0 towards n1; returns (next step, spikes recorded so far).
+
+        Stops early, before a step, when out_step could overflow in that step;
+        the caller grows the buffers and calls again from the returned step."""
+        cdef int64_t done, total = out_n
+        if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
+            raise ValueError("pois_counts has the wrong shape")
+        if spk.shape[0] < self.f_ptr.shape[0] - 1:
+            raise ValueError("spike scratch buffer too small")
+        with nogil:
+            done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, &total)
+        return done, total
+
+    cdef int64_t _run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
+                      int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
+                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
+                      int64_t* out_n_ptr) noexcept nogil:
+        cdef int64_t n, e, k, slot, n_spk, cap = out_step.shape[0]
+        cdef int64_t n_ev = self.ev_step.shape[0]
+        cdef int32_t* spk_p = &spk[0] if spk.shape[0] else NULL
+        for n in range(n0, n1):
+            if out_n + self.n_neurons > cap:
+                out_n_ptr[0] = out_n
+                return n
+            # state monitors sample at the start of the step (spikecore.ir step semantics)
+            for e in range(self.n_rec):
+                if n % self.rec_every[e] == 0:
+                    if self.rec_kind[e] == RECORD_V:
+                        rec_out[rec_pos[e]] = self.v[self.rec_idx[e]]
+                    else:
+                        rec_out[rec_pos[e]] = self.u[self.rec_idx[e]]
+                    rec_pos[e] += 1
+            slot = n % self.ring_len
+            n_spk = self._update(slot, spk_p)
+            for k in range(n_spk):
+                out_step[out_n] = n
+                out_idx[out_n] = spk_p[k]
+                out_n += 1
+            # lava/proc/io/source.py, AbstractPyRingBuffer.run_spk: column k is sent at
+            # time_step k+1, i.e. like a neuron spike of step k (events deduplicated in loihi.py)
+            while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] <= n:
+                if self.ev_step[self.ev_ptr] == n:
+                    spk_p[n_spk] = self.ev_pre[self.ev_ptr]
+                    n_spk += 1
+                self.ev_ptr += 1
+            # binary spikes: AbstractPyDenseModelBitAcc.run_spk receives s_in.astype(bool)
+            for k in range(self.n_pois):
+                if pois_counts[n - n0, k] != 0:
+                    spk_p[n_spk] = <int32_t>(self.pois_base + k)
+                    n_spk += 1
+            self._propagate(slot, spk_p, n_spk)
+        out_n_ptr[0] = out_n
+        return n1
+
+    cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil:
+        """Sub-threshold dynamics, spike and reset of every neuron; returns the spike count."""
+        cdef int64_t p, i, i0, i1, n_spk = 0
+        cdef int64_t fu, fv, vth
+        cdef uint32_t ain
+        cdef int32_t cur, vv
+        cdef uint32_t* row = &self.ring[slot, 0] if self.n_neurons else NULL
+        cdef int32_t* u = &self.u[0] if self.n_neurons else NULL
+        cdef int32_t* v = &self.v[0] if self.n_neurons else NULL
+        cdef const int32_t* bias = &self.bias[0] if self.n_neurons else NULL
+        for p in range(self.n_pops):
+            i0 = self.pop_start[p]
+            i1 = i0 + self.pop_size[p]
+            fu = self.pop_fu[p]
+            fv = self.pop_fv[p]
+            vth = self.pop_vth[p]
+            for i in range(i0, i1):
+                # lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv: the int32
+                # messages of all connections summed (int16 zeros + int32 -> int32)
+                ain = row[i]
+                row[i] = 0
+                # lava/proc/lif/models.py, AbstractPyLifModelFixed.subthr_dynamics:
+                # decayed_curr (int32) += np.left_shift(a_in, act_shift), both int32
+                cur = <int32_t>(<uint32_t>_decay(u[i], fu) + (ain << ACT_SHIFT))
+                # ... then one wrap: x > 2**23 -> x - 2**24; x <= -2**23 -> x + 2**24
+                if cur > MAX_UV:
+                    cur = cur - UV_SPAN
+                elif cur <= -MAX_UV:
+                    cur = cur + UV_SPAN
+                u[i] = cur
+                # ... decayed_volt + u + effective_bias (int32), np.clip to +-(2**23 - 1)
+                vv = <int32_t>(<uint32_t>_decay(v[i], fv) + <uint32_t>cur + <uint32_t>bias[i])
+                if vv > V_LIMIT:
+                    vv = V_LIMIT
+                elif vv < -V_LIMIT:
+                    vv = -V_LIMIT
+                # PyLifModelBitAcc.spiking_activation: v > effective_vth (vth << 6), strict;
+                # AbstractPyLifModelFixed.reset_voltage: v[spiked] = 0, u untouched
+                if vv > vth:
+                    vv = 0
+                    spk[n_spk] = <int32_t>i
+                    n_spk += 1
+                v[i] = vv
+        return n_spk
+
+    cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil:
+        """Add the messages caused by this step's spikes to the ring slots they are due in."""
+        cdef int64_t k, pre, s, c, ts, n_touched = 0, L = self.ring_len
+        cdef int64_t val
+        for k in range(n_spk):
+            pre = spk[k]
+            # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: a_out sent at
+            # step t+1 is the sum computed from s_in of step t; PyDelayDenseModelBitAcc adds
+            # delay d on top (a_buff rolled: arrives at t+1+d). f_off = 1 + d, 1..64.
+            for s in range(self.f_ptr[pre], self.f_ptr[pre + 1]):
+                ts = slot + self.f_off[s]
+                if ts >= L:
+                    ts -= L
+                self.ring[ts, self.f_post[s]] += self.f_w[s]
+            for s in range(self.s_ptr[pre], self.s_ptr[pre + 1]):
+                c = self.s_cell[s]
+                if not self.cell_used[c]:
+                    self.cell_used[c] = 1
+                    self.touched[n_touched] = s
+                    n_touched += 1
+                self.scratch[c] += self.s_w[s]
+        # AbstractPyDenseModelBitAcc.run_spk: a_buff = np.right_shift(a_accum, -weight_exp),
+        # a_accum being the step's sum per target (per target and delay in the Delay models)
+        for k in range(n_touched):
+            s = self.touched[k]
+            c = self.s_cell[s]
+            val = _floor_shift(self.scratch[c], self.s_shift[s])
+            self.scratch[c] = 0
+            self.cell_used[c] = 0
+            ts = slot + self.s_off[s]
+            if ts >= L:
+                ts -= L
+            # the int64 sum lands in an int32 message (a_out / a_buff): modulo 2**32
+            self.ring[ts, self.s_post[s]] += <uint32_t>val

@@ -1,0 +1,447 @@
+"""The native engine's Loihi mode: Lava's bit-accurate fixed-point LIF network, at native speed.
+
+``LoihiSimulator(ir)`` takes IR whose populations are of model ``loihi_lif`` (what
+the Loihi profile's quantization pass, hwmodels.loihi.quantize, produces; the
+Lava backend runs the same IR with ``format="fixed"``), converts the weights
+exactly as Lava does, lays the network out for the Cython kernel
+(``_loihi.pyx``, contract in ``_loihi.pxd``) and ``run(duration)`` steps it.
+backends/native.py selects it with the option ``format="loihi"``.
+
+The integer IR (all values integers, stored in the IR's float or int arrays):
+
+* ``PopulationNode(model="loihi_lif")``: ``params`` (or ``attrs``, which win)
+  ``du``, ``dv`` (0..4095), ``vth`` (0..2**17-1) — one value per population, as
+  Lava's LIF process has — and ``bias_mant`` (-4096..4095), ``bias_exp`` (0..7),
+  scalars or per-neuron arrays; ``initial["u"]``, ``initial["v"]`` (24-bit,
+  default 0).
+* ``ProjectionEdge``: ``weight`` holds integer weight mantissas (before Lava's
+  clipping, which this engine applies as Lava does); ``attrs["weight_exp"]``
+  (default 0), ``attrs["num_weight_bits"]`` (1..8, default 8),
+  ``attrs["sign_mode"]`` ("mixed" | "excitatory" | "inhibitory" | "null", or
+  Lava's SignMode; absent: determined from the weight matrix as Lava does).
+  A delay of D steps (D = delay/dt, 1..64) is Lava's DelayDense delay D-1: a
+  spike at step n reaches ``a_in`` at step n+D and can make the target spike in
+  that very step. Synapses repeated between one pair of neurons are summed
+  before clipping (a weight matrix holds one entry per pair); repeats with
+  different delays cannot be expressed and are refused.
+* Spike sources: a spike at step n is Lava's source RingBuffer column n; Poisson
+  sources give one binary spike in a step whose count is >= 1 (Lava's Dense
+  receives ``s_in.astype(bool)``). Current inputs are refused (use the bias).
+
+Step n of this engine is Lava's ``time_step`` n+1. State monitors record ``u``
+and ``v`` (integers) at the start of a step, as every spikecore backend samples.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import ir as _ir
+from ..errors import UnsupportedFeature, ValidationError
+from ._loihi import LoihiKernel
+from .simulator import _ProgressBar, _count_multiples, _multiples
+
+MODEL = "loihi_lif"
+ENGINE = "native --format loihi"
+RECORD_V, RECORD_U = 0, 1
+CHUNK_STEPS = 1000
+
+# lava/proc/lif/models.py, PyLifModelBitAcc docstring: du, dv unsigned 12-bit; vth
+# unsigned 17-bit; bias_mant signed 13-bit; bias_exp unsigned 3-bit; u, v 24-bit
+# (AbstractPyLifModelFixed: uv_bitwidth = 24). Lava does not enforce these widths;
+# we refuse values outside them, since Loihi cannot hold them.
+DECAY_UNITY = 4096                      # AbstractPyLifModelFixed: decay_unity = 2**12
+DS_OFFSET, DM_OFFSET = 1, 0             # ... ds_offset = 1 (du), dm_offset = 0 (dv)
+VTH_SHIFT = 6                           # ... vth_shift = 6
+RANGES = {
+    "du": (0, 4095), "dv": (0, 4095), "vth": (0, 2**17 - 1),
+    "bias_mant": (-2**12, 2**12 - 1), "bias_exp": (0, 7),
+    "u": (-2**23, 2**23), "v": (-2**23, 2**23),
+}
+MAX_DELAY = 63                          # PyDelayDenseModelBitAcc: 6-bit delays, 0..63
+WEIGHT_EXP_RANGE = (-31, 31)            # exact here for any of these; Lava shifts int64
+NUM_WEIGHT_BITS_RANGE = (1, 8)
+# a step's sum of weights per (projection, target, delay) must fit int32 as in Lava's
+# DelaySparse (int32 accumulation): 256 * fan-in < 2**31
+MAX_FAN_IN = 2**23
+
+# lava/utils/weightutils.py, SignMode
+SIGN_MODES = {"null": 0, "mixed": 1, "excitatory": 2, "inhibitory": 3}
+SIGN_MODE_NAMES = {v: k for k, v in SIGN_MODES.items()}
+
+
+# -- Lava's conversions, reproduced ---------------------------------------------------------
+
+def effective_bias(bias_mant: np.ndarray, bias_exp: np.ndarray) -> np.ndarray:
+    """lava/proc/lif/models.py, AbstractPyLifModelFixed.scale_bias (mantissa int16, exponent int16)."""
+    mant = np.asarray(bias_mant).astype(np.int16).astype(np.int32)
+    exp = np.asarray(bias_exp).astype(np.int16)
+    with np.errstate(all="ignore"):
+        return np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp)).astype(np.int32)
+
+
+def sign_mode_code(value, field: str) -> int | None:
+    """A sign mode given as a name, a SignMode code or Lava's SignMode; None stays None."""
+    if value is None:
+        return None
+    if hasattr(value, "name") and hasattr(value, "value"):     # lava.utils.weightutils.SignMode
+        value = value.name
+    if isinstance(value, str) and value.lower() in SIGN_MODES:
+        return SIGN_MODES[value.lower()]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in SIGN_MODE_NAMES:
+        return int(value)
+    raise ValidationError(field, value, "a sign mode: " + ", ".join(SIGN_MODES) + " (or 0..3)")
+
+
+def determine_sign_mode(weights: np.ndarray, has_implicit_zeros: bool) -> int:
+    """lava/utils/weightutils.py, determine_sign_mode, on the whole (n_post, n_pre) matrix
+    (whose entries without a synapse are zeros)."""
+    lo = int(weights.min()) if weights.size else 0
+    hi = int(weights.max()) if weights.size else 0
+    if has_implicit_zeros:
+        lo, hi = min(lo, 0), max(hi, 0)
+    if lo >= 0:
+        return SIGN_MODES["excitatory"]
+    if hi <= 0:
+        return SIGN_MODES["inhibitory"]
+    return SIGN_MODES["mixed"]
+
+
+def clip_weights(weights: np.ndarray, mode: int, num_bits: int = 8) -> np.ndarray:
+    """lava/utils/weightutils.py, clip_weights (learning_simulation=False)."""
+    w = weights.astype(np.int32)
+    mixed = int(mode == SIGN_MODES["mixed"])
+    inhibitory = mode == SIGN_MODES["inhibitory"]
+    if inhibitory:
+        w = -w
+    w = np.clip(w, (-2 ** num_bits) * mixed, 2 ** num_bits - 1)
+    return -w if inhibitory else w
+
+
+def truncate_weights(weights: np.ndarray, mode: int, num_weight_bits: int, max_num_weight_bits: int = 8):
+    """lava/utils/weightutils.py, truncate_weights: drop LSBs (arithmetic shifts, so negative
+    mixed weights round toward -inf; inhibitory ones are negated around it)."""
+    w = weights.astype(np.int32)
+    inhibitory = mode == SIGN_MODES["inhibitory"]
+    if inhibitory:
+        w = -w
+    k = max_num_weight_bits - num_weight_bits + int(mode == SIGN_MODES["mixed"])
+    w = (w >> k) << k
+    return -w if inhibitory else w
+
+
+# -- reading the integer IR ------------------------------------------------------------------
+
+def _integers(value, field: str, lo: int, hi: int, size: int | None = None) -> np.ndarray:
+    """Integer values in [lo, hi] as int64, a scalar (size None) or broadcast to ``size``."""
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(field, value, f"integers in [{lo}, {hi}]")
+    if size is None and arr.ndim != 0:
+        if arr.size == 1:
+            arr = arr.reshape(())
+        else:
+            raise ValidationError(field, value, "one value for the whole population (Lava's LIF has one)")
+    if size is not None and arr.ndim != 0 and arr.shape != (size,):
+        raise ValidationError(field, f"array of shape {arr.shape}", f"a scalar or {size} values")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))].flat[0] if arr.ndim else arr.item()
+        raise ValidationError(field, bad, "integer values (run the Loihi quantization pass, "
+                                          "hwmodels.loihi.quantize, on a float model first)")
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        bad = arr.min() if arr.min() < lo else arr.max()
+        raise ValidationError(field, bad.item(), f"an integer in [{lo}, {hi}] (Loihi's width)")
+    arr = arr.astype(np.int64)
+    if size is not None:
+        arr = np.broadcast_to(arr, (size,)).copy()
+    return arr
+
+
+def population_integers(pop: _ir.PopulationNode) -> dict:
+    """du, dv, vth (ints) and bias_mant, bias_exp, u, v (int64 arrays) of a loihi_lif population."""
+    if pop.model != MODEL:
+        raise UnsupportedFeature(ENGINE, f"population '{pop.name}' of model '{pop.model}'",
+                                 f"quantize the network for Loihi first (model '{MODEL}')")
+    out = {}
+    for key in ("du", "dv", "vth", "bias_mant", "bias_exp"):
+        if key in pop.attrs:
+            value = pop.attrs[key]
+        elif key in pop.params:
+            value = pop.params[key]
+        elif key in ("bias_mant", "bias_exp"):
+            value = 0
+        else:
+            raise ValidationError(f"populations.{pop.name}.params.{key}", None, "an integer (required)")
+        lo, hi = RANGES[key]
+        size = pop.size if key.startswith("bias") else None
+        arr = _integers(value, f"populations.{pop.name}.{key}", lo, hi, size)
+        out[key] = int(arr) if size is None else arr
+    for key in ("u", "v"):
+        lo, hi = RANGES[key]
+        out[key] = _integers(pop.initial.get(key, 0), f"populations.{pop.name}.initial.{key}", lo, hi, pop.size)
+    return out
+
+
+def projection_integers(e: _ir.ProjectionEdge, n_pre: int, n_post: int, dt: float) -> dict:
+    """Synapses of one projection as Lava will hold them: i, j, clipped/truncated int32
+    weights, Lava delays, and the projection's weight_exp."""
+    where = f"projections.{e.name}"
+    wexp = int(_integers(e.attrs.get("weight_exp", 0), f"{where}.weight_exp", *WEIGHT_EXP_RANGE))
+    nwb = int(_integers(e.attrs.get("num_weight_bits", 8), f"{where}.num_weight_bits", *NUM_WEIGHT_BITS_RANGE))
+    mode = sign_mode_code(e.attrs.get("sign_mode"), f"{where}.sign_mode")
+    i = np.asarray(e.i, dtype=np.int64)
+    j = np.asarray(e.j, dtype=np.int64)
+    if i.size and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
+        raise ValidationError(f"{where}.i/j", "out of range", f"indices below {n_pre} (pre) and {n_post} (post)")
+    w = _integers(e.weight, f"{where}.weight", np.iinfo(np.int32).min, np.iinfo(np.int32).max, i.size)
+    steps = _ir.delay_steps(e.delay, dt) if np.size(e.delay) else np.zeros(0, np.int64)
+    steps = np.broadcast_to(steps, i.shape)
+    if steps.size and (steps.min() < 1 or steps.max() > MAX_DELAY + 1):
+        bad = int(steps.min() if steps.min() < 1 else steps.max())
+        raise UnsupportedFeature(ENGINE, f"a delay of {bad} steps in projection '{e.name}'",
+                                 f"Loihi delays are 1..{MAX_DELAY + 1} steps (Lava delays 0..{MAX_DELAY})")
+    lava_delay = steps - 1
+    # one matrix entry per (post, pre): repeats are summed, as scipy sums COO duplicates
+    key = j * n_pre + i
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if uniq.size != key.size:
+        if np.any(lava_delay != lava_delay[first][inverse]):
+            raise UnsupportedFeature(ENGINE, f"two synapses with different delays between one pair of "
+                                             f"neurons in projection '{e.name}'", "one delay per pair (Lava's "
+                                                                                  "delay matrix)")
+        w = np.bincount(inverse, weights=w, minlength=uniq.size).astype(np.int64)
+        i, j, lava_delay = i[first], j[first], lava_delay[first]
+    if mode is None:
+        mode = determine_sign_mode(w, has_implicit_zeros=uniq.size < n_pre * n_post)
+    if wexp < 0 and j.size and np.bincount(j, minlength=n_post).max() > MAX_FAN_IN:
+        raise UnsupportedFeature(ENGINE, f"a fan-in above {MAX_FAN_IN} in projection '{e.name}'",
+                                 "smaller fan-in (Lava's int32 sums would overflow)")
+    # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk (first step):
+    # clip_weights(num_bits=8) then truncate_weights(num_weight_bits)
+    wq = truncate_weights(clip_weights(w, mode, 8), mode, nwb)
+    keep = wq != 0
+    return {"i": i[keep], "j": j[keep], "w": wq[keep].astype(np.int64), "delay": lava_delay[keep],
+            "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb}
+
+
+# -- the simulator ---------------------------------------------------------------------------
+
+class LoihiSimulator:
+    """A compiled loihi_lif network for the bit-accurate kernel."""
+
+    def __init__(self, g: _ir.IRGraph):
+        self.ir = g
+        self.dt = dt = g.dt
+        pops = list(g.populations.values())
+        if not pops:
+            raise ValidationError("populations", {}, "at least one population")
+        if g.currents:
+            name = next(iter(g.currents))
+            raise UnsupportedFeature(ENGINE, f"current input '{name}'",
+                                     "a bias (bias_mant, bias_exp) on the population")
+        ints = [population_integers(p) for p in pops]
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        N = int(sizes.sum())
+        a: dict = {}
+        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        a["pop_size"] = sizes
+        a["pop_fu"] = np.array([DECAY_UNITY - (q["du"] + DS_OFFSET) for q in ints], dtype=np.int64)
+        a["pop_fv"] = np.array([DECAY_UNITY - (q["dv"] + DM_OFFSET) for q in ints], dtype=np.int64)
+        a["pop_vth"] = np.array([q["vth"] << VTH_SHIFT for q in ints], dtype=np.int64)
+        a["u"] = np.concatenate([q["u"] for q in ints]).astype(np.int32)
+        a["v"] = np.concatenate([q["v"] for q in ints]).astype(np.int32)
+        a["bias"] = np.concatenate([effective_bias(q["bias_mant"], q["bias_exp"]) for q in ints])
+        self.pops = pops
+        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+
+        # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons
+        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
+        base = N
+        for s in g.spike_sources.values():
+            self.pre_base[s.name] = base
+            base += s.size
+        pois = list(g.poisson_sources.values())
+        a["pois_base"] = base
+        for s in pois:
+            self.pre_base[s.name] = base
+            base += s.size
+        a["n_pois"] = base - a["pois_base"]
+        n_pre = base
+        self._lay_out_synapses(g, a, n_pre)
+        a["ring"] = np.zeros((MAX_DELAY + 2, N), dtype=np.uint32)
+
+        # spike-source events by step, one per (step, neuron): the source's data is binary
+        ev_step, ev_pre = [], []
+        for s in g.spike_sources.values():
+            ev_step.append(np.rint(np.asarray(s.times) / dt).astype(np.int64))
+            ev_pre.append(self.pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
+        if ev_step:
+            ev = np.unique(np.stack([np.concatenate(ev_step), np.concatenate(ev_pre)], axis=1), axis=0)
+            a["ev_step"], a["ev_pre"] = ev[:, 0].copy(), ev[:, 1].astype(np.int32)
+        else:
+            a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
+
+        kinds, idx, every, self.rec_layout = [], [], [], []
+        for m in g.state_monitors.values():
+            if m.target not in self.pop_index:
+                raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
+            k = self.pop_index[m.target]
+            every_steps = max(1, _ir.steps(m.interval, dt))
+            for var in m.variables:
+                if var not in ("u", "v"):
+                    raise ValidationError(f"monitors.{m.name}.variables", var, f"u or v (state of {MODEL})")
+                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
+                kinds.extend([RECORD_V if var == "v" else RECORD_U] * len(m.neurons))
+                idx.extend((int(a["pop_start"][k]) + np.asarray(m.neurons)).tolist())
+                every.extend([every_steps] * len(m.neurons))
+        a["rec_kind"] = np.array(kinds, dtype=np.int32)
+        a["rec_idx"] = np.array(idx, dtype=np.int64)
+        a["rec_every"] = np.array(every, dtype=np.int64)
+
+        self.arrays = a
+        self.kernel = LoihiKernel(a)
+        self.n_neurons = N
+        self.n_pre = n_pre
+        self.step = 0
+        self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
+        self._pois_nodes = pois
+
+    def _lay_out_synapses(self, g: _ir.IRGraph, a: dict, n_pre: int):
+        """Two CSRs by presynaptic index: shifted weights added straight into the ring
+        (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
+        fast = {"pre": [], "post": [], "off": [], "w": []}
+        slow = {"pre": [], "post": [], "off": [], "w": [], "cell": [], "shift": []}
+        n_cells = 0
+        self.synapses = {}
+        for e in g.projections.values():
+            if e.post not in self.pop_index:
+                raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
+            n_post = self.pops[self.pop_index[e.post]].size
+            q = projection_integers(e, g.source_size(e.pre), n_post, self.dt)
+            self.synapses[e.name] = q
+            pre = self.pre_base[e.pre] + q["i"]
+            post = self.pre_base[e.post] + q["j"]
+            off = q["delay"] + 1
+            if q["weight_exp"] >= 0:
+                fast["pre"].append(pre)
+                fast["post"].append(post)
+                fast["off"].append(off)
+                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
+                fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
+            else:
+                # one cell per (target, distinct delay) of this projection
+                delays, dcode = np.unique(q["delay"], return_inverse=True)
+                slow["pre"].append(pre)
+                slow["post"].append(post)
+                slow["off"].append(off)
+                slow["w"].append(q["w"])
+                slow["cell"].append(n_cells + dcode * n_post + q["j"])
+                slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
+                n_cells += delays.size * n_post
+        for prefix, part, types in (("f", fast, {"post": np.int32, "off": np.uint8, "w": np.uint32}),
+                                    ("s", slow, {"post": np.int32, "off": np.uint8, "w": np.int32,
+                                                 "cell": np.int64, "shift": np.uint8})):
+            if part["pre"]:
+                pre = np.concatenate(part["pre"])
+                order = np.argsort(pre, kind="stable")
+                counts = np.bincount(pre, minlength=n_pre)
+                for key, dtype in types.items():
+                    a[f"{prefix}_{key}"] = np.ascontiguousarray(np.concatenate(part[key])[order].astype(dtype))
+            else:
+                counts = np.zeros(n_pre, np.int64)
+                for key, dtype in types.items():
+                    a[f"{prefix}_{key}"] = np.zeros(0, dtype)
+            a[f"{prefix}_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        a["scratch"] = np.zeros(n_cells, np.int64)
+        a["cell_used"] = np.zeros(n_cells, np.uint8)
+        a["touched"] = np.zeros(n_cells, np.int64)
+        self.n_synapses = int(a["f_w"].size + a["s_w"].size)
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, duration: float, progress: bool = False) -> dict:
+        """Advance by ``duration`` seconds; returns raw spikes and traces of this call."""
+        if not (duration > 0 and math.isfinite(duration)):
+            raise ValidationError("duration", duration, "a positive, finite duration")
+        return self.run_steps(_ir.steps(duration, self.dt), progress)
+
+    def run_steps(self, n_steps: int, progress: bool = False) -> dict:
+        n_start, n_end = self.step, self.step + int(n_steps)
+        a = self.arrays
+        cap = max(1024, 4 * self.n_neurons)
+        out_step = np.empty(cap, np.int64)
+        out_idx = np.empty(cap, np.int32)
+        out_n = 0
+        spk = np.empty(max(self.n_pre, 1), np.int32)
+        every = a["rec_every"]
+        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
+        rec_out = np.zeros(int(rec_base[-1]))
+        rec_pos = rec_base[:-1].copy()
+        bar = _ProgressBar(n_end - n_start, enabled=progress)
+        t0 = time.perf_counter()
+        n = n_start
+        try:
+            while n < n_end:
+                stop = min(n_end, n + CHUNK_STEPS)
+                counts = self._poisson_block(n, stop - n)
+                reached = n
+                while reached < stop:
+                    reached, out_n = self.kernel.run(reached, stop, counts[reached - n:], out_step, out_idx,
+                                                     out_n, rec_out, rec_pos, spk)
+                    if reached < stop:  # spike buffer full: grow and continue
+                        out_step = np.resize(out_step, 2 * out_step.size)
+                        out_idx = np.resize(out_idx, 2 * out_idx.size)
+                n = stop
+                bar.update(n - n_start, time.perf_counter() - t0)
+        finally:
+            bar.close()
+            self.step = n
+        return self._collect(out_step[:out_n], out_idx[:out_n], rec_out, rec_base, n_start, n_end)
+
+    def _poisson_block(self, n: int, length: int) -> np.ndarray:
+        if not self._pois_nodes:
+            return np.zeros((length, 0), np.uint16)
+        blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
+        return np.ascontiguousarray(np.concatenate(blocks, axis=1))
+
+    def _collect(self, steps, idx, rec_out, rec_base, n_start, n_end) -> dict:
+        a = self.arrays
+        spikes, raw = {}, {}
+        for k, p in enumerate(self.pops):
+            s0 = a["pop_start"][k]
+            sel = (idx >= s0) & (idx < s0 + p.size)
+            raw[p.name] = (steps[sel].copy(), (idx[sel] - s0).astype(np.int64))
+        for name in self.ir.recorded_populations():
+            st, ix = raw[name]
+            spikes[name] = (st * self.dt, ix)
+        traces = {}
+        for mname, var, first, count in self.rec_layout:
+            m = self.ir.state_monitors[mname]
+            e = a["rec_every"][first] if count else 1
+            ns = _count_multiples(n_start, n_end, e)
+            block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
+                if count else np.zeros((ns, 0))
+            tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
+                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+            tr["variables"][var] = block
+        return {"spikes": spikes, "spike_steps": raw, "traces": traces, "n_steps": n_end - n_start}
+
+    # -- state -----------------------------------------------------------------------------
+    def state(self) -> dict:
+        """Current u and v (int64 copies) per population."""
+        a = self.arrays
+        out = {}
+        for k, p in enumerate(self.pops):
+            s0 = int(a["pop_start"][k])
+            out[p.name] = {"u": a["u"][s0:s0 + p.size].astype(np.int64),
+                           "v": a["v"][s0:s0 + p.size].astype(np.int64)}
+        return out
+
+    def raster(self, result: dict, name: str) -> np.ndarray:
+        """A (n_steps, size) boolean raster of population ``name`` from a ``run`` result."""
+        st, ix = result["spike_steps"][name]
+        out = np.zeros((result["n_steps"], self.pops[self.pop_index[name]].size), dtype=bool)
+        out[st - (self.step - result["n_steps"]), ix] = True
+        return out
