@@ -124,10 +124,10 @@ def test_one_lif_step_is_lavas(data, n, du, dv, vth):
 def test_lif_step_edges_are_exercised():
     """The wrap, the saturation and the int32 overflow of a_in << 6 each happen in one step."""
     _, model_cls = _lava()
-    u = np.array([2**23 - 10, -2**23 + 10, 0, 0, 2**23])
-    v = np.array([0, 0, -2**23 + 5, 2**23 - 5, 0])
-    a_in = np.array([100, -100, -1000, 1000, 2**26 + 3])
-    args = (0, 0, 2**17 - 1, np.zeros(5, np.int64), np.zeros(5, np.int64), a_in)
+    u = np.array([2**23 - 10, -2**23 + 10, 0, 0, 2**23, 0, 0])
+    v = np.array([0, 0, -2**23 + 5, 2**23 - 5, 0, 0, 0])
+    a_in = np.array([100, -100, -1000, 1000, 2**26 + 3, 2**17, -2**17])
+    args = (0, 0, 2**17 - 1, np.zeros(7, np.int64), np.zeros(7, np.int64), a_in)
     eu, ev, es = _lava_lif_step(model_cls, u, v, *args)
     gu, gv, gs = _native_lif_step(u, v, *args)
     np.testing.assert_array_equal(gu, eu)
@@ -137,6 +137,7 @@ def test_lif_step_edges_are_exercised():
     assert gv[2] == -(2**23 - 1)                   # saturated low
     assert gs[3] and gv[3] == 0                    # saturated high, above vth << 6, reset
     assert gu[4] == (2**23 * 4095 >> 12) + 192     # (2**26 + 3) << 6 wraps int32 to 3 << 6
+    assert gu[5] == gu[6] == 2**23                 # 2**23 is kept, -2**23 wraps to it
 
 
 # -- whole networks in Lava's runtime ---------------------------------------------------------
