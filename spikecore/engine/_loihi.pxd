@@ -3,28 +3,34 @@
 # Lava does, allocates every array and keeps the numpy arrays these memoryviews view;
 # the kernel only steps. Record codes must match spikecore.engine.loihi.
 
-from libc.stdint cimport int64_t, int32_t, uint32_t, uint16_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 
 cdef enum:
     RECORD_V = 0
     RECORD_U = 1
 
+cdef extern from "_loihi_update.h" nogil:
+    void lo_update(int64_t n, int32_t fu, int32_t fv, uint32_t* ain, int32_t* u, int32_t* v, const int32_t* bias)
+    int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
+    void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
+                 uint64_t base, uint64_t total)
+
 cdef class LoihiKernel:
     # sizes
     cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec
     cdef public int64_t ev_ptr
-    # per population: 4096 - (du + 1), 4096 - dv, vth << 6
-    cdef int64_t[::1] pop_start, pop_size, pop_fu, pop_fv, pop_vth
+    # per population: first neuron, size; 4096 - (du + 1), 4096 - dv, vth << 6
+    cdef int64_t[::1] pop_start, pop_size
+    cdef int32_t[::1] pop_fu, pop_fv, pop_vth
     # per neuron: state and the bias as Lava's scale_bias leaves it
     cdef int32_t[::1] u, v, bias
     # input due at each of the next ring_len steps, per neuron (int32 arithmetic, modulo 2**32)
     cdef uint32_t[:, ::1] ring
-    # synapses whose projection has weight_exp >= 0: CSR by presynaptic index,
-    # weight already shifted (a left shift distributes over the sum modulo 2**32)
+    # synapses whose projection has weight_exp >= 0: CSR by presynaptic index, ring offset
+    # (1 + delay) * n_neurons + target, weight already shifted (a left shift distributes
+    # over the sum modulo 2**32)
     cdef int64_t[::1] f_ptr
-    cdef int32_t[::1] f_post
-    cdef uint8_t[::1] f_off
-    cdef uint32_t[::1] f_w
+    cdef uint32_t[::1] f_idx, f_w
     # synapses whose projection has weight_exp < 0: the floor shift applies to the sum of a
     # step, per (projection, target, delay), so they accumulate into a scratch cell first
     cdef int64_t[::1] s_ptr, s_cell

@@ -19,26 +19,7 @@ connection and target, (sum of clipped/truncated weights) << weight_exp
 The weight conversion (clip by sign mode, LSB truncation) is done once in
 spikecore/engine/loihi.py, the bias scaling too (both are constant).
 """
-from libc.stdint cimport int64_t, int32_t, uint32_t, uint16_t, uint8_t
-
-# lava/proc/lif/models.py, AbstractPyLifModelFixed.__init__: uv_bitwidth = 24,
-# max_uv_val = 2**23, decay_shift = 12, act_shift = 6.
-cdef int32_t MAX_UV = 1 << 23
-cdef int32_t UV_SPAN = 1 << 24
-cdef int32_t V_LIMIT = (1 << 23) - 1
-cdef int DECAY_SHIFT = 12
-cdef int ACT_SHIFT = 6
-
-
-cdef inline int32_t _decay(int32_t x, int64_t factor) noexcept nogil:
-    # lava/proc/lif/models.py, AbstractPyLifModelFixed.subthr_dynamics:
-    #   d = np.int64(x) * factor; d = np.sign(d) * np.right_shift(np.abs(d), 12); np.int32(d)
-    # i.e. rounding toward zero; |d| <= |x|, so the int32 cast is exact.
-    cdef int64_t p = <int64_t>x * factor
-    if p < 0:
-        return <int32_t>(-((-p) >> DECAY_SHIFT))
-    return <int32_t>(p >> DECAY_SHIFT)
-
+from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 
 cdef inline int64_t _floor_shift(int64_t x, int s) noexcept nogil:
     # numpy's np.right_shift on a signed integer is arithmetic (floors); written so that
@@ -60,8 +41,7 @@ cdef class LoihiKernel:
         self.bias = a["bias"]
         self.ring = a["ring"]
         self.f_ptr = a["f_ptr"]
-        self.f_post = a["f_post"]
-        self.f_off = a["f_off"]
+        self.f_idx = a["f_idx"]
         self.f_w = a["f_w"]
         self.s_ptr = a["s_ptr"]
         self.s_cell = a["s_cell"]
@@ -148,64 +128,38 @@ cdef class LoihiKernel:
         return n1
 
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil:
-        """Sub-threshold dynamics, spike and reset of every neuron; returns the spike count."""
-        cdef int64_t p, i, i0, i1, n_spk = 0
-        cdef int64_t fu, fv, vth
-        cdef uint32_t ain
-        cdef int32_t cur, vv
-        cdef uint32_t* row = &self.ring[slot, 0] if self.n_neurons else NULL
-        cdef int32_t* u = &self.u[0] if self.n_neurons else NULL
-        cdef int32_t* v = &self.v[0] if self.n_neurons else NULL
-        cdef const int32_t* bias = &self.bias[0] if self.n_neurons else NULL
+        """Sub-threshold dynamics, spike and reset of every neuron (_loihi_update.h, which
+        cites Lava's rules); returns the spike count. The input row is read and cleared:
+        lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv sums the int32 messages
+        of all connections (int16 zeros + int32 -> int32), which the ring holds modulo 2**32."""
+        cdef int64_t p, i0, size, n_spk = 0
+        if self.n_neurons == 0:
+            return 0
         for p in range(self.n_pops):
             i0 = self.pop_start[p]
-            i1 = i0 + self.pop_size[p]
-            fu = self.pop_fu[p]
-            fv = self.pop_fv[p]
-            vth = self.pop_vth[p]
-            for i in range(i0, i1):
-                # lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv: the int32
-                # messages of all connections summed (int16 zeros + int32 -> int32)
-                ain = row[i]
-                row[i] = 0
-                # lava/proc/lif/models.py, AbstractPyLifModelFixed.subthr_dynamics:
-                # decayed_curr (int32) += np.left_shift(a_in, act_shift), both int32
-                cur = <int32_t>(<uint32_t>_decay(u[i], fu) + (ain << ACT_SHIFT))
-                # ... then one wrap: x > 2**23 -> x - 2**24; x <= -2**23 -> x + 2**24
-                if cur > MAX_UV:
-                    cur = cur - UV_SPAN
-                elif cur <= -MAX_UV:
-                    cur = cur + UV_SPAN
-                u[i] = cur
-                # ... decayed_volt + u + effective_bias (int32), np.clip to +-(2**23 - 1)
-                vv = <int32_t>(<uint32_t>_decay(v[i], fv) + <uint32_t>cur + <uint32_t>bias[i])
-                if vv > V_LIMIT:
-                    vv = V_LIMIT
-                elif vv < -V_LIMIT:
-                    vv = -V_LIMIT
-                # PyLifModelBitAcc.spiking_activation: v > effective_vth (vth << 6), strict;
-                # AbstractPyLifModelFixed.reset_voltage: v[spiked] = 0, u untouched
-                if vv > vth:
-                    vv = 0
-                    spk[n_spk] = <int32_t>i
-                    n_spk += 1
-                v[i] = vv
+            size = self.pop_size[p]
+            lo_update(size, self.pop_fu[p], self.pop_fv[p], &self.ring[slot, i0],
+                      &self.u[i0], &self.v[i0], &self.bias[i0])
+            n_spk = lo_threshold(size, i0, self.pop_vth[p], &self.v[i0], spk, n_spk)
         return n_spk
 
     cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil:
         """Add the messages caused by this step's spikes to the ring slots they are due in."""
         cdef int64_t k, pre, s, c, ts, n_touched = 0, L = self.ring_len
         cdef int64_t val
+        cdef uint32_t* ring = &self.ring[0, 0]
+        cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
+        cdef uint64_t total = <uint64_t>(L * self.n_neurons)
+        if self.n_neurons == 0:
+            return
         for k in range(n_spk):
             pre = spk[k]
             # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: a_out sent at
             # step t+1 is the sum computed from s_in of step t; PyDelayDenseModelBitAcc adds
-            # delay d on top (a_buff rolled: arrives at t+1+d). f_off = 1 + d, 1..64.
-            for s in range(self.f_ptr[pre], self.f_ptr[pre + 1]):
-                ts = slot + self.f_off[s]
-                if ts >= L:
-                    ts -= L
-                self.ring[ts, self.f_post[s]] += self.f_w[s]
+            # delay d on top (a_buff rolled: arrives at t+1+d); f_idx holds 1 + d.
+            if self.f_ptr[pre + 1] > self.f_ptr[pre]:
+                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring,
+                        base, total)
             for s in range(self.s_ptr[pre], self.s_ptr[pre + 1]):
                 c = self.s_cell[s]
                 if not self.cell_used[c]:

@@ -247,9 +247,9 @@ class LoihiSimulator:
         a: dict = {}
         a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         a["pop_size"] = sizes
-        a["pop_fu"] = np.array([DECAY_UNITY - (q["du"] + DS_OFFSET) for q in ints], dtype=np.int64)
-        a["pop_fv"] = np.array([DECAY_UNITY - (q["dv"] + DM_OFFSET) for q in ints], dtype=np.int64)
-        a["pop_vth"] = np.array([q["vth"] << VTH_SHIFT for q in ints], dtype=np.int64)
+        a["pop_fu"] = np.array([DECAY_UNITY - (q["du"] + DS_OFFSET) for q in ints], dtype=np.int32)
+        a["pop_fv"] = np.array([DECAY_UNITY - (q["dv"] + DM_OFFSET) for q in ints], dtype=np.int32)
+        a["pop_vth"] = np.array([q["vth"] << VTH_SHIFT for q in ints], dtype=np.int32)
         a["u"] = np.concatenate([q["u"] for q in ints]).astype(np.int32)
         a["v"] = np.concatenate([q["v"] for q in ints]).astype(np.int32)
         a["bias"] = np.concatenate([effective_bias(q["bias_mant"], q["bias_exp"]) for q in ints])
@@ -269,6 +269,9 @@ class LoihiSimulator:
             base += s.size
         a["n_pois"] = base - a["pois_base"]
         n_pre = base
+        if (MAX_DELAY + 2) * N >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{N} neurons", f"at most {(2**32 - 1) // (MAX_DELAY + 2)} neurons")
+        self.n_neurons_total = N
         self._lay_out_synapses(g, a, n_pre)
         a["ring"] = np.zeros((MAX_DELAY + 2, N), dtype=np.uint32)
 
@@ -311,7 +314,8 @@ class LoihiSimulator:
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict, n_pre: int):
         """Two CSRs by presynaptic index: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
-        fast = {"pre": [], "post": [], "off": [], "w": []}
+        fast = {"pre": [], "idx": [], "w": []}
+        N = self.n_neurons_total
         slow = {"pre": [], "post": [], "off": [], "w": [], "cell": [], "shift": []}
         n_cells = 0
         self.synapses = {}
@@ -326,8 +330,7 @@ class LoihiSimulator:
             off = q["delay"] + 1
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
-                fast["post"].append(post)
-                fast["off"].append(off)
+                fast["idx"].append(off * N + post)
                 # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
                 fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
             else:
@@ -340,7 +343,7 @@ class LoihiSimulator:
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
                 slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
                 n_cells += delays.size * n_post
-        for prefix, part, types in (("f", fast, {"post": np.int32, "off": np.uint8, "w": np.uint32}),
+        for prefix, part, types in (("f", fast, {"idx": np.uint32, "w": np.uint32}),
                                     ("s", slow, {"post": np.int32, "off": np.uint8, "w": np.int32,
                                                  "cell": np.int64, "shift": np.uint8})):
             if part["pre"]:
