@@ -14,6 +14,11 @@ cdef extern from "_loihi_update.h" nogil:
     int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
                  uint64_t base, uint64_t total)
+    int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
+                          const uint8_t* shift, int32_t* scratch, uint8_t* used, uint32_t* t_cell,
+                          uint32_t* t_idx, uint8_t* t_shift, int64_t n_t)
+    void lo_flush(int64_t n_t, const uint32_t* t_cell, const uint32_t* t_idx, const uint8_t* t_shift,
+                  int32_t* scratch, uint8_t* used, uint32_t* ring, uint64_t base, uint64_t total)
 
 cdef class LoihiKernel:
     # sizes
@@ -32,13 +37,16 @@ cdef class LoihiKernel:
     cdef int64_t[::1] f_ptr
     cdef uint32_t[::1] f_idx, f_w
     # synapses whose projection has weight_exp < 0: the floor shift applies to the sum of a
-    # step, per (projection, target, delay), so they accumulate into a scratch cell first
-    cdef int64_t[::1] s_ptr, s_cell
-    cdef int32_t[::1] s_post, s_w
-    cdef uint8_t[::1] s_off, s_shift
-    cdef int64_t[::1] scratch
+    # step, per (projection, target, delay), so they accumulate into a scratch cell first;
+    # the cells touched in a step are listed (t_*) with their ring offset and shift
+    cdef int64_t[::1] s_ptr
+    cdef uint32_t[::1] s_cell, s_idx
+    cdef int32_t[::1] s_w
+    cdef uint8_t[::1] s_shift
+    cdef int32_t[::1] scratch      # exact: |sum| <= 256 * MAX_FAN_IN = 2**31 (loihi.py)
     cdef uint8_t[::1] cell_used
-    cdef int64_t[::1] touched
+    cdef uint32_t[::1] t_cell, t_idx
+    cdef uint8_t[::1] t_shift
     # spike-source events, sorted by step
     cdef int64_t[::1] ev_step
     cdef int32_t[::1] ev_pre

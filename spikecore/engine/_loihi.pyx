@@ -21,14 +21,6 @@ spikecore/engine/loihi.py, the bias scaling too (both are constant).
 """
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 
-cdef inline int64_t _floor_shift(int64_t x, int s) noexcept nogil:
-    # numpy's np.right_shift on a signed integer is arithmetic (floors); written so that
-    # it does not rely on the C compiler's choice for negative operands.
-    if x >= 0:
-        return x >> s
-    return ~((~x) >> s)
-
-
 cdef class LoihiKernel:
     def __init__(self, dict a):
         self.pop_start = a["pop_start"]
@@ -45,13 +37,14 @@ cdef class LoihiKernel:
         self.f_w = a["f_w"]
         self.s_ptr = a["s_ptr"]
         self.s_cell = a["s_cell"]
-        self.s_post = a["s_post"]
+        self.s_idx = a["s_idx"]
         self.s_w = a["s_w"]
-        self.s_off = a["s_off"]
         self.s_shift = a["s_shift"]
         self.scratch = a["scratch"]
         self.cell_used = a["cell_used"]
-        self.touched = a["touched"]
+        self.t_cell = a["t_cell"]
+        self.t_idx = a["t_idx"]
+        self.t_shift = a["t_shift"]
         self.ev_step = a["ev_step"]
         self.ev_pre = a["ev_pre"]
         self.rec_kind = a["rec_kind"]
@@ -67,7 +60,8 @@ cdef class LoihiKernel:
         n_pre = self.f_ptr.shape[0] - 1
         if self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != n_pre + 1:
             raise ValueError("inconsistent kernel arrays")
-        if self.touched.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]:
+        if (self.t_cell.shape[0] < self.scratch.shape[0] or self.t_idx.shape[0] < self.scratch.shape[0]
+                or self.t_shift.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]):
             raise ValueError("scratch bookkeeping arrays too small")
 
     def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
@@ -144,39 +138,27 @@ cdef class LoihiKernel:
         return n_spk
 
     cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil:
-        """Add the messages caused by this step's spikes to the ring slots they are due in."""
-        cdef int64_t k, pre, s, c, ts, n_touched = 0, L = self.ring_len
-        cdef int64_t val
+        """Add the messages caused by this step's spikes to the ring slots they are due in.
+
+        lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: the a_out sent at step
+        t+1 is the sum computed from s_in of step t, shifted by weight_exp (np.left_shift, or
+        np.right_shift by -weight_exp, which floors); PyDelayDenseModelBitAcc (and the Sparse
+        models, lava/proc/sparse/models.py) do the same per delay and add delay d on top (a_buff
+        rolled: arrives at t+1+d). Ring offsets hold (1 + d) * n_neurons + target."""
+        cdef int64_t k, pre, n_touched = 0
         cdef uint32_t* ring = &self.ring[0, 0]
         cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
-        cdef uint64_t total = <uint64_t>(L * self.n_neurons)
+        cdef uint64_t total = <uint64_t>(self.ring_len * self.n_neurons)
         if self.n_neurons == 0:
             return
         for k in range(n_spk):
             pre = spk[k]
-            # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: a_out sent at
-            # step t+1 is the sum computed from s_in of step t; PyDelayDenseModelBitAcc adds
-            # delay d on top (a_buff rolled: arrives at t+1+d); f_idx holds 1 + d.
             if self.f_ptr[pre + 1] > self.f_ptr[pre]:
-                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring,
-                        base, total)
-            for s in range(self.s_ptr[pre], self.s_ptr[pre + 1]):
-                c = self.s_cell[s]
-                if not self.cell_used[c]:
-                    self.cell_used[c] = 1
-                    self.touched[n_touched] = s
-                    n_touched += 1
-                self.scratch[c] += self.s_w[s]
-        # AbstractPyDenseModelBitAcc.run_spk: a_buff = np.right_shift(a_accum, -weight_exp),
-        # a_accum being the step's sum per target (per target and delay in the Delay models)
-        for k in range(n_touched):
-            s = self.touched[k]
-            c = self.s_cell[s]
-            val = _floor_shift(self.scratch[c], self.s_shift[s])
-            self.scratch[c] = 0
-            self.cell_used[c] = 0
-            ts = slot + self.s_off[s]
-            if ts >= L:
-                ts -= L
-            # the int64 sum lands in an int32 message (a_out / a_buff): modulo 2**32
-            self.ring[ts, self.s_post[s]] += <uint32_t>val
+                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total)
+            if self.s_ptr[pre + 1] > self.s_ptr[pre]:
+                n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0], &self.s_w[0],
+                                          &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
+                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched)
+        if n_touched:
+            lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
+                     &self.cell_used[0], ring, base, total)

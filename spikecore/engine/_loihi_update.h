@@ -38,6 +38,53 @@ static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx,
     }
 }
 
+/* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the
+ * compiler's choice for >> of a negative operand. 0 <= sh <= 31. */
+static inline int32_t lo_floor_shift(int32_t x, int sh)
+{
+    return x >= 0 ? (x >> sh) : ~((~x) >> sh);
+}
+
+/* Synapses of one presynaptic neuron in projections with weight_exp < 0: their weights are
+ * summed per cell (projection, target, delay) before the flooring shift, since Lava floors
+ * the sum of a step (a_accum), not each weight. A cell touched for the first time this
+ * step is listed with its ring offset and shift. Returns the new list length. */
+static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *restrict cell,
+                                    const int32_t *restrict w, const uint32_t *restrict idx,
+                                    const uint8_t *restrict shift, int32_t *restrict scratch,
+                                    uint8_t *restrict used, uint32_t *restrict t_cell,
+                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t)
+{
+    for (int64_t s = s0; s < s1; s++) {
+        uint32_t c = cell[s];
+        if (!used[c]) {
+            used[c] = 1;
+            t_cell[n_t] = c;
+            t_idx[n_t] = idx[s];
+            t_shift[n_t] = shift[s];
+            n_t++;
+        }
+        scratch[c] += w[s];
+    }
+    return n_t;
+}
+
+/* The listed cells' floored sums into the ring (int32 messages, modulo 2**32); cells cleared. */
+static inline void lo_flush(int64_t n_t, const uint32_t *restrict t_cell, const uint32_t *restrict t_idx,
+                            const uint8_t *restrict t_shift, int32_t *restrict scratch, uint8_t *restrict used,
+                            uint32_t *restrict ring, uint64_t base, uint64_t total)
+{
+    for (int64_t k = 0; k < n_t; k++) {
+        uint32_t c = t_cell[k];
+        int32_t val = lo_floor_shift(scratch[c], t_shift[k]);
+        scratch[c] = 0;
+        used[c] = 0;
+        uint64_t r = base + t_idx[k];
+        r = r >= total ? r - total : r;
+        ring[r] += (uint32_t)val;
+    }
+}
+
 #endif
 
 #define LO_MAX_UV (1 << 23)          /* max_uv_val = 2**(uv_bitwidth - 1) */
@@ -115,6 +162,53 @@ static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx,
         uint64_t k = base + idx[s];
         k = k >= total ? k - total : k;
         ring[k] += w[s];
+    }
+}
+
+/* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the
+ * compiler's choice for >> of a negative operand. 0 <= sh <= 31. */
+static inline int32_t lo_floor_shift(int32_t x, int sh)
+{
+    return x >= 0 ? (x >> sh) : ~((~x) >> sh);
+}
+
+/* Synapses of one presynaptic neuron in projections with weight_exp < 0: their weights are
+ * summed per cell (projection, target, delay) before the flooring shift, since Lava floors
+ * the sum of a step (a_accum), not each weight. A cell touched for the first time this
+ * step is listed with its ring offset and shift. Returns the new list length. */
+static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *restrict cell,
+                                    const int32_t *restrict w, const uint32_t *restrict idx,
+                                    const uint8_t *restrict shift, int32_t *restrict scratch,
+                                    uint8_t *restrict used, uint32_t *restrict t_cell,
+                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t)
+{
+    for (int64_t s = s0; s < s1; s++) {
+        uint32_t c = cell[s];
+        if (!used[c]) {
+            used[c] = 1;
+            t_cell[n_t] = c;
+            t_idx[n_t] = idx[s];
+            t_shift[n_t] = shift[s];
+            n_t++;
+        }
+        scratch[c] += w[s];
+    }
+    return n_t;
+}
+
+/* The listed cells' floored sums into the ring (int32 messages, modulo 2**32); cells cleared. */
+static inline void lo_flush(int64_t n_t, const uint32_t *restrict t_cell, const uint32_t *restrict t_idx,
+                            const uint8_t *restrict t_shift, int32_t *restrict scratch, uint8_t *restrict used,
+                            uint32_t *restrict ring, uint64_t base, uint64_t total)
+{
+    for (int64_t k = 0; k < n_t; k++) {
+        uint32_t c = t_cell[k];
+        int32_t val = lo_floor_shift(scratch[c], t_shift[k]);
+        scratch[c] = 0;
+        used[c] = 0;
+        uint64_t r = base + t_idx[k];
+        r = r >= total ? r - total : r;
+        ring[r] += (uint32_t)val;
     }
 }
 

@@ -316,7 +316,7 @@ class LoihiSimulator:
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
         fast = {"pre": [], "idx": [], "w": []}
         N = self.n_neurons_total
-        slow = {"pre": [], "post": [], "off": [], "w": [], "cell": [], "shift": []}
+        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
         n_cells = 0
         self.synapses = {}
         for e in g.projections.values():
@@ -337,15 +337,14 @@ class LoihiSimulator:
                 # one cell per (target, distinct delay) of this projection
                 delays, dcode = np.unique(q["delay"], return_inverse=True)
                 slow["pre"].append(pre)
-                slow["post"].append(post)
-                slow["off"].append(off)
+                slow["idx"].append(off * N + post)
                 slow["w"].append(q["w"])
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
                 slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
                 n_cells += delays.size * n_post
         for prefix, part, types in (("f", fast, {"idx": np.uint32, "w": np.uint32}),
-                                    ("s", slow, {"post": np.int32, "off": np.uint8, "w": np.int32,
-                                                 "cell": np.int64, "shift": np.uint8})):
+                                    ("s", slow, {"idx": np.uint32, "w": np.int32, "cell": np.uint32,
+                                                 "shift": np.uint8})):
             if part["pre"]:
                 pre = np.concatenate(part["pre"])
                 order = np.argsort(pre, kind="stable")
@@ -357,9 +356,14 @@ class LoihiSimulator:
                 for key, dtype in types.items():
                     a[f"{prefix}_{key}"] = np.zeros(0, dtype)
             a[f"{prefix}_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        a["scratch"] = np.zeros(n_cells, np.int64)
+        if n_cells >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
+                                     "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
+        a["scratch"] = np.zeros(n_cells, np.int32)
         a["cell_used"] = np.zeros(n_cells, np.uint8)
-        a["touched"] = np.zeros(n_cells, np.int64)
+        a["t_cell"] = np.zeros(n_cells, np.uint32)
+        a["t_idx"] = np.zeros(n_cells, np.uint32)
+        a["t_shift"] = np.zeros(n_cells, np.uint8)
         self.n_synapses = int(a["f_w"].size + a["s_w"].size)
 
     # -- running ---------------------------------------------------------------------------
