@@ -719,3 +719,97 @@ def lif_groups(populations: dict, key) -> list:
     for p in populations.values():
         groups.setdefault(key(p), []).append(p.name)
     return list(groups.values())
+
+
+# ----------------------------------------------------------------------------- executable specification
+def _trunc_decay(x: np.ndarray, keep: int) -> np.ndarray:
+    """trunc0(x * keep / 4096): Lava's np.sign(p) * (abs(p) >> 12)."""
+    p = x * keep
+    return np.sign(p) * (np.abs(p) >> DECAY_SHIFT)
+
+
+def reference_run(qg: _ir.IRGraph, n_steps: int) -> dict:
+    """Run a quantized IR (``quantize``) with Loihi's integer rules in plain numpy.
+
+    The executable statement of what the quantized IR means, step for step, as the
+    Lava backend runs it (tests/backends/test_lava.py checks the two agree bit for
+    bit). Slow (Python loop over steps); meant for tests and small networks.
+
+    IR step n: a_in is what arrives at n; u, v update as in the module docstring;
+    spikes of step n (neurons, spike sources, Poisson counts) with delay D reach a_in
+    of step n + 1 + D. Each projection floors its own sum: for every delay value,
+    (sum of w * count) is shifted by the projection's weight_exp (arithmetic shift,
+    flooring when negative) before it is added to the target. Injected currents
+    change bias_mant at their change steps (``bias_mantissa``).
+
+    Returns {population: (steps int64, indices int64)} and final u, v."""
+    dt = qg.dt
+    pops = qg.populations
+    u = {k: p.initial["u"].astype(np.int64).copy() for k, p in pops.items()}
+    v = {k: p.initial["v"].astype(np.int64).copy() for k, p in pops.items()}
+    max_d = 1 + max([int(_ir.delay_steps(e.delay, dt).max()) for e in qg.projections.values() if e.n_synapses]
+                    or [0])
+    ring = {k: np.zeros((max_d + 1, p.size), dtype=np.int64) for k, p in pops.items()}
+    src_steps = {k: (np.rint(s.times / dt).astype(np.int64), s.indices) for k, s in qg.spike_sources.items()}
+    pois = {k: _ir.poisson_counts(s, dt, 0, n_steps).astype(np.int64) for k, s in qg.poisson_sources.items()}
+    projs = []
+    for e in qg.projections.values():
+        if e.n_synapses == 0:
+            continue
+        d = _ir.delay_steps(e.delay, dt)
+        projs.append((e, d, np.unique(d), np.asarray(e.weight, dtype=np.int64)))
+    changes = sorted({0, *[int(x) for c in qg.currents.values() for x in _ir.current_at_steps(c, dt)[0]]})
+    bias = {}
+    out_t = {k: [] for k in pops}
+    out_i = {k: [] for k in pops}
+    for n in range(n_steps):
+        if n in changes:
+            for k, p in pops.items():
+                drive = np.full(p.size, p.attrs["v_leak"])
+                for c in qg.currents.values():
+                    if c.target == k:
+                        st, amps = _ir.current_at_steps(c, dt)
+                        j = np.searchsorted(st, n, side="right") - 1
+                        if j >= 0:
+                            drive[c.neurons] += amps[j] * p.attrs["current_gain"]
+                mant, _ = bias_mantissa(p, bias_for_drive(p, drive))
+                bias[k] = mant << p.params["bias_exp"]
+        spikes = {}
+        slot = n % (max_d + 1)
+        for k, p in pops.items():
+            q = p.params
+            a_in = ring[k][slot].copy()
+            ring[k][slot] = 0
+            uu = _trunc_decay(u[k], DECAY_UNITY - (q["du"] + DU_OFFSET)) + (a_in << ACT_SHIFT)
+            uu = np.where(uu > STATE_MAX + 1, uu - (1 << STATE_BITS), uu)
+            uu = np.where(uu <= -(STATE_MAX + 1), uu + (1 << STATE_BITS), uu)
+            vv = _trunc_decay(v[k], DECAY_UNITY - (q["dv"] + DV_OFFSET)) + uu + bias[k]
+            vv = np.clip(vv, -STATE_MAX, STATE_MAX)
+            s = vv > (q["vth"] << VTH_SHIFT)
+            vv[s] = 0
+            u[k], v[k] = uu, vv
+            spikes[k] = s.astype(np.int64)
+            idx = np.flatnonzero(s)
+            out_t[k].append(np.full(idx.size, n, np.int64))
+            out_i[k].append(idx)
+        for k, (st, si) in src_steps.items():
+            cnt = np.zeros(qg.spike_sources[k].size, np.int64)
+            np.add.at(cnt, si[st == n], 1)
+            spikes[k] = cnt
+        for k, c in pois.items():
+            spikes[k] = c[n]
+        for e, d, uniq, w in projs:
+            s = spikes[e.pre][e.i]
+            if not s.any():
+                continue
+            exp = e.attrs["weight_exp"]
+            for dd in uniq:
+                sel = (d == dd) & (s != 0)
+                if not sel.any():
+                    continue
+                acc = np.bincount(e.j[sel], weights=(w[sel] * s[sel]).astype(float),
+                                  minlength=pops[e.post].size).astype(np.int64)
+                acc = (acc << exp) if exp >= 0 else (acc >> -exp)
+                ring[e.post][(n + 1 + int(dd)) % (max_d + 1)] += acc
+    return {"spikes": {k: (np.concatenate(out_t[k]), np.concatenate(out_i[k])) for k in pops},
+            "u": u, "v": v}
