@@ -396,7 +396,8 @@ def decay_dv(dv: float) -> int:
 
 
 def vth_mantissa(headroom: float) -> int:
-    return int(round((STATE_MAX + 1) / headroom / (1 << VTH_SHIFT)))
+    """Threshold mantissa that puts vth << 6 at 1/headroom of v's range (at most 17 bits)."""
+    return int(min(VTH_MAX, round((STATE_MAX + 1) / headroom / (1 << VTH_SHIFT))))
 
 
 def check_headroom(headroom) -> float:
