@@ -744,11 +744,6 @@ class Network:
         from .io import network_to_dict
         return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
 
-    def summary(self) -> dict:
-        """Sizes without realising anything heavy (synapse counts are expected values)."""
-        n = sum(p.size for p in self.populations.values())
-        return {"populations": len(self.populations), "neurons": n}
-
 
 def check_delays(d: np.ndarray, dt: float, fld: str):
     if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
