@@ -159,6 +159,11 @@ def _input_scale(kind: str, n: int, p: dict) -> np.ndarray:
     return p["r"] * p["w_in"] / p["tau_syn"]   # CubaLIF, CubaLI
 
 
+def _receptor_scale(r_mem, r_filter, tau_filter) -> np.ndarray:
+    """Jump of syn_k (= r_mem * x_k, NIR volts) per unit W for a synaptic-filter LI feeding a membrane."""
+    return r_mem * (r_filter / tau_filter)
+
+
 # ============================================================================ export
 def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool = False):
     """The NIR graph of ``network`` (a Network, realised with ``dt``/``seed``, or an IRGraph).
@@ -173,21 +178,19 @@ def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool 
         net_duration = network.duration
     if duration is not None:
         net_duration = u.to_si(duration, u.TIME, "duration")
-    dt = g.dt
     taken = set(g.populations) | set(g.spike_sources) | set(g.poisson_sources) | set(g.projections)
     nodes, edges = {}, []
     outgoing = {e.pre for e in g.projections.values()}
-    kinds, scales = {}, {}
-    meta_pops = {}
+    kinds, targets, meta_pops = {}, {}, {}
     for name, p in g.populations.items():
-        node, kind, scale, extra = _population_to_node(p, name in outgoing, keep_refractory)
-        nodes[name], kinds[name], scales[name] = node, kind, scale
-        meta_pops[name] = extra
+        kinds[name], targets[name], meta_pops[name] = _population_to_nodes(p, name in outgoing, keep_refractory,
+                                                                           nodes, edges, taken)
     for name, s in list(g.spike_sources.items()) + list(g.poisson_sources.items()):
         nodes[name] = nir.Input(input_type={"input": np.array([s.size])})
     proj_nodes = {}
     for name, e in g.projections.items():
-        for node_name in _projection_to_nodes(e, g, scales[e.post], nodes, edges, taken):
+        target, scale = targets[e.post][e.receptor]
+        for node_name in _projection_to_nodes(e, g, target, scale, nodes, edges, taken):
             proj_nodes[node_name] = name
     # Outputs: what is recorded (all populations when no spike monitor says otherwise),
     # and the leaves, which NIR would give Outputs itself.
@@ -203,10 +206,11 @@ def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool 
         # nir.NIRGraph's type inference starts from an edge out of an Input: give it one
         # that connects to nothing (an all-zero weight, which from_nir reads as no synapse).
         first = next(iter(g.populations.values()))
+        target, _ = next(iter(targets[first.name].values()))
         inp, lin = _unique("input", taken), _unique("input_weight", taken)
         nodes[inp] = nir.Input(input_type={"input": np.array([1])})
         nodes[lin] = nir.Linear(weight=np.zeros((first.size, 1)))
-        edges += [(inp, lin), (lin, first.name)]
+        edges += [(inp, lin), (lin, target)]
         placeholders = [inp, lin]
     ours = set(nodes)
     graph = nir.NIRGraph(nodes=nodes, edges=edges, type_check=True)
@@ -218,7 +222,10 @@ def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool 
     return graph
 
 
-def _population_to_node(p: _ir.PopulationNode, has_outgoing: bool, keep_refractory: bool):
+def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refractory: bool, nodes, edges, taken):
+    """Add the NIR node(s) of population ``p``.
+
+    Returns (NIR kind, {receptor: (node its spikes enter, input scale per neuron)}, metadata)."""
     nir = _nir()
     where = f"population '{p.name}'"
     if p.model == "lif_coba":
@@ -226,10 +233,6 @@ def _population_to_node(p: _ir.PopulationNode, has_outgoing: bool, keep_refracto
                            "NIR has current-based neurons only (LIF, CubaLIF, IF, LI)")
     if p.model not in ("lif_delta", "lif_cuba"):
         raise _unsupported(f"{where}: model {p.model}")
-    if p.model == "lif_cuba" and len(p.receptors) != 1:
-        raise _unsupported(f"{where}: {len(p.receptors)} receptors ({', '.join(p.receptors)})",
-                           "NIR's CubaLIF has one synaptic current; split the population or "
-                           "use one receptor")
     prm = p.params
     extra = {}
     if prm["t_refrac"] > 0:
@@ -239,6 +242,7 @@ def _population_to_node(p: _ir.PopulationNode, has_outgoing: bool, keep_refracto
                                "(CLI --keep-refractory) stores it in spikecore metadata, "
                                "which other NIR tools ignore")
         extra["t_refrac"] = prm["t_refrac"]
+    extra["initial"] = {var: [float(x) for x in arr] for var, arr in p.initial.items()}
     n = p.size
     full = lambda x: np.full(n, float(x))  # noqa: E731
     r = full(prm["r"] / NIR_RESISTANCE_UNIT)
@@ -253,27 +257,39 @@ def _population_to_node(p: _ir.PopulationNode, has_outgoing: bool, keep_refracto
     if p.model == "lif_delta":
         if no_leak:
             kind = "I" if silent else "IF"
-            node = nir.I(r=r) if silent else nir.IF(r=r, v_threshold=vth, v_reset=vreset)
+            nodes[p.name] = nir.I(r=r) if silent else nir.IF(r=r, v_threshold=vth, v_reset=vreset)
         else:
             kind = "LI" if silent else "LIF"
-            node = (nir.LI(tau=tau, r=r, v_leak=vleak) if silent else
-                    nir.LIF(tau=tau, r=r, v_leak=vleak, v_threshold=vth, v_reset=vreset))
-        scale = _input_scale(kind, n, {"r": r, "tau": tau})
-    else:
+            nodes[p.name] = (nir.LI(tau=tau, r=r, v_leak=vleak) if silent else
+                             nir.LIF(tau=tau, r=r, v_leak=vleak, v_threshold=vth, v_reset=vreset))
+        return kind, {"default": (p.name, _input_scale(kind, n, {"r": r, "tau": tau}))}, extra
+    if len(p.receptors) == 1:
         (rname, rec), = p.receptors.items()
         tau_syn = full(rec["tau_syn"] / NIR_TIME_UNIT)
         w_in = np.ones(n)
         kind = "CubaLI" if silent else "CubaLIF"
-        node = (nir.CubaLI(tau_syn=tau_syn, tau_mem=tau, r=r, v_leak=vleak, w_in=w_in) if silent else
-                nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau, r=r, v_leak=vleak, v_threshold=vth,
-                            v_reset=vreset, w_in=w_in))
-        scale = _input_scale(kind, n, {"r": r, "tau_syn": tau_syn, "w_in": w_in})
-        extra["receptor"] = rname
-    extra["initial"] = {var: [float(x) for x in arr] for var, arr in p.initial.items()}
-    return node, kind, scale, extra
+        nodes[p.name] = (nir.CubaLI(tau_syn=tau_syn, tau_mem=tau, r=r, v_leak=vleak, w_in=w_in) if silent else
+                         nir.CubaLIF(tau_syn=tau_syn, tau_mem=tau, r=r, v_leak=vleak, v_threshold=vth,
+                                     v_reset=vreset, w_in=w_in))
+        extra["receptors"] = {p.name: rname}
+        return kind, {rname: (p.name, _input_scale(kind, n, {"r": r, "tau_syn": tau_syn, "w_in": w_in}))}, extra
+    # Several receptors: NIR's own decomposition of CubaLIF (LI; Linear; LIF), one synaptic
+    # filter LI(tau_syn, r=1, v_leak=0) per receptor, all feeding the membrane's input.
+    kind = "LI" if silent else "LIF"
+    nodes[p.name] = (nir.LI(tau=tau, r=r, v_leak=vleak) if silent else
+                     nir.LIF(tau=tau, r=r, v_leak=vleak, v_threshold=vth, v_reset=vreset))
+    targets, extra["receptors"] = {}, {}
+    for rname, rec in p.receptors.items():
+        filt = _unique(f"{p.name}_syn_{rname}", taken)
+        tau_syn = full(rec["tau_syn"] / NIR_TIME_UNIT)
+        nodes[filt] = nir.LI(tau=tau_syn, r=np.ones(n), v_leak=np.zeros(n))
+        edges.append((filt, p.name))
+        targets[rname] = (filt, _receptor_scale(r, np.ones(n), tau_syn))
+        extra["receptors"][filt] = rname
+    return kind, targets, extra
 
 
-def _projection_to_nodes(e: _ir.ProjectionEdge, g: _ir.IRGraph, scale, nodes, edges, taken):
+def _projection_to_nodes(e: _ir.ProjectionEdge, g: _ir.IRGraph, target, scale, nodes, edges, taken):
     """One Linear node (plus a Delay node on its input when needed) per distinct delay."""
     nir = _nir()
     n_pre, n_post = g.source_size(e.pre), g.populations[e.post].size
@@ -292,9 +308,9 @@ def _projection_to_nodes(e: _ir.ProjectionEdge, g: _ir.IRGraph, scale, nodes, ed
         if k > 1:   # NIR delay = our delay minus the grid's one step (module docstring)
             dly = _unique(f"{lin}_delay", taken)
             nodes[dly] = nir.Delay(delay=np.full(n_pre, (k - 1) * g.dt / NIR_TIME_UNIT))
-            edges += [(e.pre, dly), (dly, lin), (lin, e.post)]
+            edges += [(e.pre, dly), (dly, lin), (lin, target)]
         else:
-            edges += [(e.pre, lin), (lin, e.post)]
+            edges += [(e.pre, lin), (lin, target)]
     return names
 
 
@@ -377,9 +393,37 @@ def from_nir(graph, dt=None, *, inputs: dict | None = None, spike_area: float = 
     if isinstance(spike_area, bool) or not isinstance(spike_area, (int, float)) or not spike_area > 0 \
             or not math.isfinite(spike_area):
         raise ValidationError("spike_area", spike_area, "a positive number (NIR time units; 1 = Dirac delta)")
-    reader = _Reader(nodes, kinds, succ, net.dt, set(meta.get("placeholders", [])), float(spike_area))
+    filters = _synaptic_filters(kinds, succ, edges)
+    reader = _Reader(nodes, kinds, succ, net.dt, set(meta.get("placeholders", [])), float(spike_area), filters)
     reader.walk()
     return reader.build(net, meta, inputs or {})
+
+
+def _synaptic_filters(kinds, succ, edges) -> dict:
+    """Membranes (LIF, LI) fed only by LIs that feed nothing else: NIR's CubaLIF written out
+    (LI; Linear; LIF), one LI per synaptic current. Those LIs become receptors ("Receptor")."""
+    pred = {k: [] for k in kinds}
+    for a, b in edges:
+        pred[b].append(a)
+    filters = {}
+    for m, kind in kinds.items():
+        if kind in ("LIF", "LI") and pred[m] and all(kinds[a] == "LI" and succ[a] == [m] for a in pred[m]):
+            filters[m] = list(dict.fromkeys(pred[m]))
+    chained = set(filters) & {f for fs in filters.values() for f in fs}
+    if chained:
+        raise _unsupported(f"the chain of leaky integrators through '{sorted(chained)[0]}'",
+                           "a synaptic filter must feed a membrane directly")
+    for fs in filters.values():
+        for f in fs:
+            kinds[f] = "Receptor"
+    return filters
+
+
+def _receptor_name(filter_node: str, membrane: str) -> str:
+    for prefix in (f"{membrane}_syn_", f"{membrane}_", f"{membrane}."):
+        if filter_node.startswith(prefix) and filter_node[len(prefix):].isidentifier():
+            return filter_node[len(prefix):]
+    return _identifier(filter_node)
 
 
 def _meta_quantity(value, dim):
@@ -455,8 +499,10 @@ def _size_of(node, key: str) -> int:
 class _Reader:
     """Walks a flat NIR graph and collects neurons, synapses, constant inputs and readouts."""
 
-    def __init__(self, nodes, kinds, succ, dt, placeholders, spike_area):
+    def __init__(self, nodes, kinds, succ, dt, placeholders, spike_area, filters):
         self.nodes, self.kinds, self.succ, self.dt = nodes, kinds, succ, dt
+        self.filters = filters   # membrane node -> its synaptic-filter LI nodes (receptors)
+        self.receptor_of = {f: m for m, fs in filters.items() for f in fs}
         self.spike_area = spike_area
         self.placeholders = placeholders
         self.paths = {}     # (key, src, dst) -> {steps: coo (dst x src)}
@@ -530,13 +576,14 @@ class _Reader:
     def _spikes(self, src, at, M, weights, trail):
         for nxt in self.succ[at]:
             kind = self.kinds[nxt]
-            if kind in _SPIKING + _SILENT:
+            if kind in _SPIKING + _SILENT + ("Receptor",):
                 rows = next(iter(M.values())).shape[0]
                 n = _size_of(self.nodes[nxt], nxt)
                 if rows != n:
                     raise ValidationError(f"nodes.{nxt}", f"an input of size {rows} from '{at}'", f"size {n}")
-                key = weights[0] if weights else f"{src}_to_{nxt}"
-                slot = self.paths.setdefault((key, src, nxt), {})
+                dst, rec = (self.receptor_of[nxt], nxt) if kind == "Receptor" else (nxt, None)
+                key = weights[0] if weights else f"{src}_to_{dst}"
+                slot = self.paths.setdefault((key, src, dst, rec), {})
                 for k, m in M.items():
                     slot[k] = m if k not in slot else slot[k] + m
             elif kind == "Output":
@@ -556,6 +603,9 @@ class _Reader:
     def _bias(self, origin, at, b, trail):
         for nxt in self.succ[at]:
             kind = self.kinds[nxt]
+            if kind == "Receptor":
+                raise _unsupported(f"the bias of '{origin}' into synaptic filter '{nxt}'",
+                                   "give the bias to the membrane node instead")
             if kind in ("IF", "I"):
                 raise _unsupported(f"the bias of '{origin}' into '{nxt}' ({kind})",
                                    "a constant input to a leak-free integrator is a ramp, which "
@@ -583,15 +633,11 @@ class _Reader:
                 self._bias(origin, nxt, M[0].toarray().ravel(), trail + [nxt])
 
     # -- building the network --------------------------------------------------------
-    def _neuron_groups(self, key, taken):
-        """Parameters of neuron node ``key`` split into homogeneous populations.
-
-        Returns ([(pop name, node indices, model, params SI, receptor tau_syn, v0, syn0)],
-        per-neuron input scale of the node)."""
+    def _node_params(self, key):
         node, kind = self.nodes[key], self.kinds[key]
         n = _size_of(node, key)
         p = {}
-        for f in _PARAMS[kind]:
+        for f in _PARAMS["LI" if kind == "Receptor" else kind]:
             raw = getattr(node, f)
             arr = np.asarray(raw, dtype=float).ravel()
             if arr.size not in (1, n):
@@ -599,24 +645,43 @@ class _Reader:
             if not np.isfinite(arr).all():
                 raise ValidationError(f"nodes.{key}.{f}", raw, "finite values")
             p[f] = np.broadcast_to(arr, (n,)).astype(float)
+        return n, p
+
+    def _neuron_groups(self, key, taken, receptor_names):
+        """Neuron node ``key`` (with its synaptic filters, if any) as homogeneous populations.
+
+        Returns (groups, scales, rnames): groups [(pop name, node indices, model, params SI,
+        {receptor: tau_syn}, v0, {receptor: syn0})]; scales {receptor node or None: input
+        scale per neuron}; rnames {receptor node or None: receptor name}."""
+        kind = self.kinds[key]
+        n, p = self._node_params(key)
         b = np.asarray(self.bias.get(key, np.zeros(n)), dtype=float)
-        scale = _input_scale(kind, n, p)
         zeros = np.zeros(n)
+        filters = self.filters.get(key, [])
         if kind in ("IF", "I"):
             tau_mem, v_leak, v0 = np.full(n, NO_LEAK_TAU), zeros, zeros
         else:
             tau_mem = (p["tau"] if "tau" in p else p["tau_mem"]) * NIR_TIME_UNIT
             drive = p["r"] * b if kind in ("LIF", "LI") else p["r"] * p["w_in"] * b
+            for f in filters:   # a filter at rest outputs its v_leak: a constant drive r*v_leak
+                drive = drive + p["r"] * self._node_params(f)[1]["v_leak"]
             v_leak = (p["v_leak"] + drive) * NIR_VOLTAGE_UNIT
             v0 = p["v_leak"] * NIR_VOLTAGE_UNIT
         silent = kind in _SILENT
         v_th = np.full(n, NO_THRESHOLD) if silent else p["v_threshold"] * NIR_VOLTAGE_UNIT
         v_reset = (v_leak if kind != "I" else zeros) if silent else p["v_reset"] * NIR_VOLTAGE_UNIT
-        cuba = kind in ("CubaLIF", "CubaLI")
-        tau_syn = p["tau_syn"] * NIR_TIME_UNIT if cuba else zeros
-        syn0 = -(p["r"] * p["w_in"] * b) * NIR_VOLTAGE_UNIT if cuba else None
+        # receptors: (receptor node or None, name, tau_syn per neuron, scale, syn0)
+        receptors = []
+        if kind in ("CubaLIF", "CubaLI"):
+            receptors.append((None, str(receptor_names.get(key, DEFAULT_RECEPTOR)), p["tau_syn"] * NIR_TIME_UNIT,
+                              _input_scale(kind, n, p), -(p["r"] * p["w_in"] * b) * NIR_VOLTAGE_UNIT))
+        for f in filters:
+            fp = self._node_params(f)[1]
+            name = receptor_names.get(f) or _receptor_name(f, key)
+            receptors.append((f, str(name), fp["tau"] * NIR_TIME_UNIT, _receptor_scale(p["r"], fp["r"], fp["tau"]),
+                              zeros))
         r = p["r"] * NIR_RESISTANCE_UNIT
-        table = np.stack([tau_mem, r, v_leak, v_th, v_reset, tau_syn], axis=1)
+        table = np.stack([tau_mem, r, v_leak, v_th, v_reset] + [rec[2] for rec in receptors], axis=1)
         uniq, inverse = np.unique(table, axis=0, return_inverse=True)
         inverse = inverse.ravel()
         base = _identifier(key)
@@ -625,24 +690,37 @@ class _Reader:
             idx = np.flatnonzero(inverse == gidx)
             pname = _unique(base if len(uniq) == 1 else f"{base}_{gidx}", taken)
             params = {"tau_mem": row[0], "r": row[1], "v_leak": row[2], "v_threshold": row[3], "v_reset": row[4]}
-            groups.append((pname, idx, "lif_cuba" if cuba else "lif_delta", params, row[5] if cuba else None,
-                           v0[idx], None if syn0 is None else syn0[idx]))
-        return groups, scale
+            taus = {rec[1]: row[5 + k] for k, rec in enumerate(receptors)}
+            groups.append((pname, idx, "lif_cuba" if receptors else "lif_delta", params, taus, v0[idx],
+                           {rec[1]: rec[4][idx] for rec in receptors}))
+        if not receptors:
+            scales, rnames = {None: _input_scale(kind, n, p)}, {None: None}
+        else:
+            scales = {rec[0]: rec[3] for rec in receptors}
+            rnames = {rec[0]: rec[1] for rec in receptors}
+        return groups, scales, rnames
 
     def build(self, net: nw.Network, meta: dict, inputs: dict) -> nw.Network:
         taken = set()
         members = {}   # NIR node -> [(spikecore name, node indices)]
-        scale_of = {}  # NIR neuron node -> per-neuron input scale
+        scale_of = {}  # (NIR neuron node, receptor node or None) -> per-neuron input scale
+        rname_of = {}  # (NIR neuron node, receptor node or None) -> receptor name
         meta_pops = meta.get("populations", {}) if isinstance(meta.get("populations"), dict) else {}
+        receptor_names = {}
+        for entry in meta_pops.values():
+            if isinstance(entry, dict) and isinstance(entry.get("receptors"), dict):
+                receptor_names.update(entry["receptors"])
         pending = []
         for key, kind in self.kinds.items():
             if kind in _SPIKING + _SILENT:
-                groups, scale_of[key] = self._neuron_groups(key, taken)
+                groups, scales, rnames = self._neuron_groups(key, taken, receptor_names)
                 members[key] = [(g[0], g[1]) for g in groups]
+                for rec in scales:
+                    scale_of[(key, rec)], rname_of[(key, rec)] = scales[rec], rnames[rec]
                 pending += groups
         order = list(meta_pops)
         pending.sort(key=lambda g: order.index(g[0]) if g[0] in order else len(order))
-        for pname, idx, model, params, tau_syn, v0, syn0 in pending:
+        for pname, idx, model, params, taus, v0, syn0 in pending:
             extra = meta_pops.get(pname, {}) if isinstance(meta_pops.get(pname), dict) else {}
             q = {k: u.Quantity(float(v), u.VOLTAGE) for k, v in params.items() if k.startswith("v_")}
             q["tau_mem"] = u.Quantity(float(params["tau_mem"]), u.TIME)
@@ -651,9 +729,9 @@ class _Reader:
                 q["t_refrac"] = u.Quantity(float(extra["t_refrac"]), u.TIME)
             initial = {"v": u.Quantity(np.asarray(v0, float), u.VOLTAGE)}
             if model == "lif_cuba":
-                rname = str(extra.get("receptor", DEFAULT_RECEPTOR))
-                q["tau_syn"] = {rname: u.Quantity(float(tau_syn), u.TIME)}
-                initial[f"syn_{rname}"] = u.Quantity(np.asarray(syn0, float), u.VOLTAGE)
+                q["tau_syn"] = {rn: u.Quantity(float(t), u.TIME) for rn, t in taus.items()}
+                for rn, arr in syn0.items():
+                    initial[f"syn_{rn}"] = u.Quantity(np.asarray(arr, float), u.VOLTAGE)
             # our export stores the whole initial state, which replaces the NIR defaults
             saved = extra.get("initial") if isinstance(extra.get("initial"), dict) else {}
             for var, values in saved.items():
@@ -690,24 +768,26 @@ class _Reader:
         # projections
         proj_names = meta.get("projections", {}) if isinstance(meta.get("projections"), dict) else {}
         records = {}
-        for (key, src, dst), mats in self.paths.items():
+        for (key, src, dst, rec), mats in self.paths.items():
             if src in self.placeholders:
                 continue
-            records.setdefault((proj_names.get(key, key), src, dst), []).append(mats)
+            records.setdefault((proj_names.get(key, key), src, dst, rec), []).append(mats)
         counts = {}
-        for (pname, _, _) in records:
+        for (pname, *_) in records:
             counts[pname] = counts.get(pname, 0) + 1
-        ordered = sorted(records, key=lambda r: (list(proj_names.values()).index(r[0])
-                                                  if r[0] in proj_names.values() else len(proj_names), r[0]))
-        for rec in ordered:
-            pname, src, dst = rec
-            base = _identifier(pname if counts[pname] == 1 else f"{pname}_{src}_to_{dst}")
-            self._add_projections(net, base, src, dst, records[rec], members, scale_of[dst], taken)
+        known = list(proj_names.values())
+        ordered = sorted(records, key=lambda r: (known.index(r[0]) if r[0] in known else len(known), r[0]))
+        for record in ordered:
+            pname, src, dst, rec = record
+            base = _identifier(pname if counts[pname] == 1 else
+                               f"{pname}_{src}_to_{dst}" + (f"_{rname_of[(dst, rec)]}" if rec else ""))
+            self._add_projections(net, base, src, dst, records[record], members, scale_of[(dst, rec)],
+                                  rname_of[(dst, rec)], taken)
         self._monitors(net, meta, members)
         self._currents(net, meta)
         return net
 
-    def _add_projections(self, net, base, src, dst, mats_list, members, scale, taken):
+    def _add_projections(self, net, base, src, dst, mats_list, members, scale, receptor, taken):
         ii, jj, ww, kk = [], [], [], []
         for mats in mats_list:
             for k, m in mats.items():
@@ -732,10 +812,6 @@ class _Reader:
                 name = _unique(name, taken)
                 li, lj = where_pre[1][i[sel]], where_post[1][j[sel]]
                 order = np.lexsort((k[sel], lj, li))
-                receptor = None
-                post = net.populations[post_name]
-                if post.model == "lif_cuba":
-                    receptor = post.receptors[0]
                 net.add(nw.Projection(pre_name, post_name, nw.FromIndices(li[order], lj[order]),
                                       weight=u.Quantity(w[sel][order], u.VOLTAGE),
                                       delay=u.Quantity(delay[sel][order], u.TIME), receptor=receptor, name=name))

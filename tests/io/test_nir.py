@@ -129,6 +129,29 @@ def test_cubalif_step_response_from_bias_passes_the_synaptic_filter():
     assert res.spikes["cubalif"][0].size == 0
 
 
+def test_cubalif_written_out_as_li_filters_and_lif_membrane():
+    # NIR defines CubaLIF as LI; Linear; LIF. Two synaptic filters (LI, v_leak 0) feeding one
+    # LIF are two receptors of one lif_cuba population, each with the CubaLIF kernel.
+    tau_e, tau_i, tau_m, r = 0.005, 0.01, 0.02, 2.0
+    g = graph(("input", nir.Input(np.array([2]))),
+              ("w_e", nir.Linear(np.array([[0.01, 0.0]]))), ("w_i", nir.Linear(np.array([[0.0, -0.02]]))),
+              ("syn_e", nir.LI(tau=arr(tau_e), r=arr(1.0), v_leak=arr(0.0))),
+              ("syn_i", nir.LI(tau=arr(tau_i), r=arr(1.0), v_leak=arr(0.0))),
+              ("mem", nir.LIF(tau=arr(tau_m), r=arr(r), v_leak=arr(0.0), v_threshold=arr(1.0))),
+              ("out", nir.Output(np.array([1]))),
+              edges=[("input", "w_e"), ("input", "w_i"), ("w_e", "syn_e"), ("w_i", "syn_i"), ("syn_e", "mem"),
+                     ("syn_i", "mem"), ("mem", "out")])
+    stim = sc.SpikeSource(spike_times=[["1 ms"], ["3 ms"]])
+    net, _, t, var = simulate(g, "mem", "15 ms", {"input": stim})
+    assert net.populations["mem"].receptors == ["syn_e", "syn_i"]
+    expected = np.zeros_like(t)
+    for t0, w, tau in ((1e-3, 0.01, tau_e), (3e-3, -0.02, tau_i)):
+        s = t - (t0 + LATENCY)
+        kernel = tau / (tau - tau_m) * (np.exp(-s / tau) - np.exp(-s / tau_m))
+        expected += np.where(s >= -1e-12, r * w / tau * kernel, 0.0)
+    np.testing.assert_allclose(var["v"][:, 0], expected, rtol=1e-10, atol=1e-14)
+
+
 def test_if_integrates_without_leak_and_resets():
     r, w = 2.0, 0.2            # each spike adds r*w = 0.4; threshold 1 is crossed by the third
     g = graph(nir.Linear(np.array([[w]])), nir.IF(r=arr(r), v_threshold=arr(1.0), v_reset=arr(-0.25)))
@@ -293,9 +316,6 @@ def test_export_refuses_what_nir_cannot_hold():
     coba = _net(model="lif_coba", c_m="200 pF", g_l="10 nS", tau_syn={"e": "5 ms"}, e_rev={"e": "0 mV"})
     with pytest.raises(UnsupportedFeature, match="population 'p': model lif_coba"):
         to_nir(coba)
-    two = _net(model="lif_cuba", tau_mem="20 ms", tau_syn={"exc": "5 ms", "inh": "10 ms"})
-    with pytest.raises(UnsupportedFeature, match="2 receptors"):
-        to_nir(two)
     ref = _net(tau_mem="20 ms", t_refrac="2 ms")
     with pytest.raises(UnsupportedFeature, match="t_refrac = 0.002 s.*keep_refractory"):
         to_nir(ref)
@@ -353,7 +373,8 @@ def networks(draw):
         model = "lif_delta"
         if kind == "cuba":
             model = "lif_cuba"
-            params["tau_syn"] = {draw(st.sampled_from(["exc", "syn", "ampa"])): f"{draw(st.floats(0.5, 20))!r} ms"}
+            names = draw(st.lists(st.sampled_from(["exc", "inh", "syn", "ampa"]), min_size=1, max_size=3, unique=True))
+            params["tau_syn"] = {r: f"{draw(st.floats(0.5, 20))!r} ms" for r in names}
         elif kind == "if":
             params.update(tau_mem=f"{NO_LEAK_TAU!r} s", v_leak="0 V", v_threshold="0.01 V", v_reset="-0.005 V")
         elif kind == "li":
@@ -376,7 +397,9 @@ def networks(draw):
         i, j = np.array(pairs).T
         w = draw(st.lists(st.floats(0.01, 5) | st.floats(-5, -0.01), min_size=len(pairs), max_size=len(pairs)))
         d = draw(st.lists(st.integers(1, 6), min_size=len(pairs), max_size=len(pairs)))
-        net.project(pre, post, sc.FromIndices(i, j), weight=sc.units.Quantity(np.array(w) * 1e-3, sc.units.VOLTAGE),
+        receptor = draw(st.sampled_from(net.populations[post].receptors)) \
+            if net.populations[post].model == "lif_cuba" else None
+        net.project(pre, post, sc.FromIndices(i, j), receptor=receptor, weight=sc.units.Quantity(np.array(w) * 1e-3, sc.units.VOLTAGE),
                     delay=sc.units.Quantity(np.array(d) * 1e-4, sc.units.TIME), name=f"proj{k}")
     if draw(st.booleans()):
         net.add(sc.SpikeMonitor("pop0", name="spk"))
