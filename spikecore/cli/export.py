@@ -25,15 +25,17 @@ DESCRIPTION = """Export a model to NIR, or a simulation result to Neo.
                            -o suffix picks the Neo IO: .nix (NixIO, default), .mat, .pkl"""
 
 EPILOG = """examples:
-  spikecore export examples/cuba.yaml --format nir -o cuba.nir
-  spikecore export examples/brunel.yaml -o brunel.nir --dt 0.1ms --keep-refractory
+  spikecore export examples/cuba.yaml --format nir -o cuba.nir --keep-refractory
+  spikecore run cuba.nir --out results/cuba_nir        a .nir file is a model file
   spikecore run examples/cuba.yaml --out results/cuba
   spikecore export results/cuba --format neo -o cuba.nix
-  spikecore export results/cuba -o cuba.mat
+  spikecore export results/cuba -o cuba.mat            format from the suffix
 
-NIR cannot express conductance synapses, several receptors per population or
-refractory periods: those are refused with a one-line reason; --keep-refractory
-stores t_refrac in spikecore metadata, which other NIR tools ignore."""
+NIR has no conductance synapses and no refractory period: lif_coba models and
+t_refrac > 0 are refused with a one-line reason; --keep-refractory stores
+t_refrac in spikecore metadata, which other NIR tools ignore. Several receptors
+become NIR's own CubaLIF decomposition (one LI synaptic filter per receptor).
+NIR weights are dense matrices: very large projections are refused."""
 
 NIR_SUFFIX = ".nir"
 

@@ -20,6 +20,9 @@ Rockpool write), voltages in volts (``NIR_VOLTAGE_UNIT``), ``r`` in ohms
 (``NIR_CURRENT_UNIT``). A spike is a Dirac delta of unit area (in NIR time
 units), so a weight W on a spike edge is a charge: it moves the input I by
 W·δ(t - t_k). Dynamics do not depend on the voltage scale; traces do.
+Discrete-time exporters mean a spike to be 1 during one of their steps instead
+(snnTorch writes r = tau/dt with dt = 1e-4 s; Norse steps with its dt): pass
+``from_nir(..., spike_area=their dt)`` for those, or each spike is 1/dt stronger.
 
 Node mapping (N = node, W = summed weight of a spike path, all in NIR numbers)
 --------------------------------------------------------------------------------
@@ -36,6 +39,11 @@ LI                lif_delta(..., v_threshold=NO_THRESHOLD,        v by r·W/tau
 CubaLI            lif_cuba(..., v_threshold=NO_THRESHOLD)         syn by r·w_in·W/tau_syn
 I (Integrator)    lif_delta(tau_mem=NO_LEAK_TAU, v_leak=0,        v by r·W
                   v_threshold=NO_THRESHOLD, v_reset=0)
+LI_k -> LIF/LI    lif_cuba with one receptor per LI_k (tau_syn =     syn_k by r·r_k·W/tau_k
+(LIs feeding      tau_k): NIR's own decomposition of CubaLIF,
+only the          "LI; Linear; LIF", one synaptic filter per
+membrane)         current. to_nir writes populations with several
+                  receptors this way (filters named POP_syn_RECEPTOR)
 Input             SpikeSource (stimulus: ``inputs=``, or the metadata we wrote, else silent)
 Affine, Linear,   composed along each path from a spiking node to a neuron node into
 Scale, Flatten    explicit synapses (zero entries are no synapse); Affine biases become
@@ -72,9 +80,10 @@ What NIR cannot hold is refused with UnsupportedFeature naming it: on import
 Conv1d/Conv2d, pooling, Threshold (a level H(v - θ) without reset, not spikes),
 weights with more than two dimensions, continuous signals between neurons (an
 LI's v feeding another node), readouts of weighted sums (Output after an
-Affine), loops of linear nodes; on export lif_coba, lif_cuba with more than one
-receptor, and t_refrac > 0 (unless ``keep_refractory=True``, which keeps it in
-spikecore metadata that other NIR tools ignore).
+Affine), loops of linear nodes, biases into IF/I or synaptic filters; on export
+lif_coba and t_refrac > 0 (unless ``keep_refractory=True``, which keeps it in
+spikecore metadata that other NIR tools ignore). Population attrs (hwmodels
+pass data) are not exported: NIR has no place for them.
 
 Metadata: ``to_nir`` stores, as a JSON string under graph metadata
 "spikecore", what NIR has no field for but a spikecore run needs: name, seed,
@@ -115,6 +124,10 @@ NIR_CURRENT_UNIT = NIR_VOLTAGE_UNIT / NIR_RESISTANCE_UNIT   # A
 # Limiting parameters that make our LIF models exactly NIR's IF, LI and I (see above).
 NO_LEAK_TAU = 1e300                 # s: exp(-dt/tau) == 1.0 in float64
 NO_THRESHOLD = sys.float_info.max   # V: v > NO_THRESHOLD never holds for finite v
+
+# NIR stores weights as dense matrices (nir.Linear): past this many entries per matrix
+# (512 MiB of float64) to_nir refuses instead of exhausting memory.
+MAX_DENSE_ENTRIES = 2**26
 
 METADATA_KEY = "spikecore"
 METADATA_VERSION = 1
@@ -293,6 +306,9 @@ def _projection_to_nodes(e: _ir.ProjectionEdge, g: _ir.IRGraph, target, scale, n
     """One Linear node (plus a Delay node on its input when needed) per distinct delay."""
     nir = _nir()
     n_pre, n_post = g.source_size(e.pre), g.populations[e.post].size
+    if n_pre * n_post > MAX_DENSE_ENTRIES:
+        raise _unsupported(f"projection '{e.name}' ({n_post} x {n_pre} weight matrix)",
+                           f"NIR weights are dense: more than {MAX_DENSE_ENTRIES} entries per matrix")
     steps = _ir.delay_steps(e.delay, g.dt)
     groups = np.unique(steps)
     names = []
