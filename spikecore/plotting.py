@@ -27,6 +27,7 @@ DISPLAY_UNITS = {u.DIM_NAMES[u.VOLTAGE]: (1e3, "mV"), u.DIM_NAMES[u.CONDUCTANCE]
 ISI_BINS = 40           # log-spaced bins of the ISI histogram
 MAX_TRACES = 5          # neurons drawn per monitored variable
 MAX_PANELS = 4          # monitored variables drawn (one panel each)
+RASTER_HEIGHT_PT = 250  # approximate height of the raster axes, to size spike ticks
 
 
 def population_isis(times: np.ndarray, indices: np.ndarray) -> np.ndarray:
@@ -75,10 +76,13 @@ def _raster(ax, result, colors, max_points):
     total = sum(np.asarray(t).size for t, _ in result.spikes.values())
     step = max(1, total // max(max_points, 1))      # thin very large rasters, evenly
     dense = total / max(step, 1) > 5_000
+    rows = max(sum(result.sizes.values()), 1)
+    # a '|' about as tall as a neuron's row (axes ~250 pt high), within readable bounds
+    tick = float(np.clip((0.8 * RASTER_HEIGHT_PT / rows) ** 2, 4.0, 400.0))
     for name, (t, i) in result.spikes.items():
         t, i = np.asarray(t), np.asarray(i)
-        ax.scatter(t[::step] * MS_PER_S, i[::step] + offset, s=1.0 if dense else 6.0, marker="." if dense else "|",
-                   color=colors[name], linewidths=0 if dense else 0.8, rasterized=True,
+        ax.scatter(t[::step] * MS_PER_S, i[::step] + offset, s=1.0 if dense else tick, marker="." if dense else "|",
+                   color=colors[name], linewidths=0 if dense else 1.0, rasterized=True, clip_on=False,
                    label=name + (f" (1 in {step} spikes)" if step > 1 else ""))
         offset += result.sizes[name]
         if len(result.spikes) > 1:
@@ -123,7 +127,12 @@ def _isi(ax, result, colors):
         return
     lo, hi = pooled.min() * MS_PER_S, pooled.max() * MS_PER_S
     log = hi / lo > 20
-    bins = np.geomspace(lo, hi * 1.0001, ISI_BINS + 1) if log else np.linspace(lo, hi * 1.0001 + 1e-12, ISI_BINS + 1)
+    if log:
+        bins = np.geomspace(lo, hi * 1.0001, ISI_BINS + 1)
+    else:   # regular firing gives one ISI value: centre it in a visible range
+        pad = max(hi - lo, 0.1 * hi) * 0.5
+        bins = np.linspace(max(lo - pad, 0.0), hi + pad, ISI_BINS + 1)
+        ax.ticklabel_format(axis="x", useOffset=False)
     for name, x in isis.items():
         x = x[x > 0]
         if x.size:
