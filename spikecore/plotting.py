@@ -130,7 +130,7 @@ def _isi(ax, result, colors):
     if log:
         bins = np.geomspace(lo, hi * 1.0001, ISI_BINS + 1)
     else:   # regular firing gives one ISI value: centre it in a visible range
-        pad = max(hi - lo, 0.1 * hi) * 0.5
+        pad = 0.1 * hi if hi - lo < 0.05 * hi else 0.02 * (hi - lo)
         bins = np.linspace(max(lo - pad, 0.0), hi + pad, ISI_BINS + 1)
         ax.ticklabel_format(axis="x", useOffset=False)
     for name, x in isis.items():
