@@ -37,7 +37,7 @@ def main(args) -> int:
         raise ValidationError("--output", str(out), "an image file ending in " + ", ".join(IMAGE_SUFFIXES))
     if args.max_traces < 0:
         raise ValidationError("--max-traces", args.max_traces, "a number of neurons >= 0")
-    bin_s = quantity_arg(args.bin, u.TIME, "--bin")
+    bin_s = u.to_si(quantity_arg(args.bin, u.TIME, "--bin"), u.TIME, "--bin")
     result = Result.load(source)
     plot_result(result, out, bin_s=bin_s, max_traces=args.max_traces)
     print(f"wrote {out}")
