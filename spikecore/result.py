@@ -163,32 +163,16 @@ class Result:
         return "\n".join(lines)
 
     def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):
-        """Raster (top) and population rate (bottom); writes PNG to ``path`` if given."""
-        import matplotlib
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        """Raster, population rate, ISI distribution and monitored traces in one figure
+        (spikecore.plotting); writes it to ``path`` (PNG) if given. Headless: no pyplot."""
+        from .plotting import plot_result
+        return plot_result(self, path, bin_s=bin_s, max_points=max_points)
 
-        fig, (ax_r, ax_p) = plt.subplots(2, 1, figsize=(9, 6), sharex=True,
-                                         gridspec_kw={"height_ratios": [3, 1]})
-        offset = 0
-        edges = np.arange(0.0, self.duration + bin_s, bin_s)
-        for k, (name, (t, i)) in enumerate(self.spikes.items()):
-            color = f"C{k % 10}"
-            step = max(1, t.size // max_points)
-            ax_r.plot(t[::step] * 1e3, (i[::step] + offset), ",", color=color, label=name, rasterized=True)
-            counts, _ = np.histogram(t, edges)
-            ax_p.plot(edges[:-1] * 1e3, counts / (bin_s * self.sizes[name]), color=color, label=name, lw=1)
-            offset += self.sizes[name]
-        ax_r.set_ylabel("neuron")
-        ax_r.set_title(f"{self.model or 'network'} on {self.backend}")
-        ax_r.legend(loc="upper right", markerscale=20, fontsize="small")
-        ax_p.set_xlabel("time (ms)")
-        ax_p.set_ylabel("rate (Hz)")
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
-        return fig
+    def to_neo(self):
+        """This result as a ``neo.Block`` (spikecore.io.neo): a SpikeTrain per neuron,
+        an AnalogSignal per monitored variable, with units."""
+        from .io.neo import result_to_neo
+        return result_to_neo(self)
 
 
 def _json_default(o):
