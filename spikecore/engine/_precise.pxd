@@ -6,6 +6,19 @@
 
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 
+cdef extern from "_precise_fast.h" nogil:
+    void pc_fast_delta(int64_t size, int64_t n, double am, double vth, double* v, const double* drive,
+                       const int64_t* ref_end, double* acc_v, double* acc_p, int64_t* flag)
+    void pc_fast_cuba2(int64_t size, int64_t n, double am, double inv_tm, double vth, double h2_8,
+                       double a0, double a1, double c0, double c1, double it0, double it1,
+                       double* v, const double* drive, const int64_t* ref_end, double* syn0, double* syn1,
+                       double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int64_t* flag)
+    void pc_fast_cuba(int64_t size, int64_t n, int64_t nr, double am, double inv_tm, double vth,
+                      double h2_8, const double* ak, const double* coef_h, const double* inv_tk,
+                      double* v, const double* drive, const int64_t* ref_end, double* syn,
+                      double* acc_v, double* acc_p, double* acc_s, double* t_vf, double* t_jmax,
+                      double* t_jmin, double* t_sabs, int64_t* flag)
+
 cdef enum:
     PMODEL_DELTA = 0
     PMODEL_CUBA = 1
@@ -78,8 +91,13 @@ cdef class PreciseKernel:
     cdef int32_t[::1] rec_kind
     cdef int64_t[::1] rec_idx, rec_every
     # C-owned memory
-    cdef double* acc                 # ring of per-channel sums: w*F_v [, w*F_syn], positive w
-    cdef int64_t acc_stride, acc_p   # doubles per channel (2 delta-only, 4 with cuba); index of positive w
+    cdef double* acc                 # ring, per slot: w*F_v by neuron, positive w by neuron, [w*F_syn by channel]
+    cdef int64_t acc_slot            # doubles per slot: 2N (+ C with cuba)
+    cdef double* t_vf                # fast-path scratch, one value per neuron
+    cdef double* t_jmax
+    cdef double* t_jmin
+    cdef double* t_sabs
+    cdef int64_t* flag               # 1: neuron takes the slow path this step
     cdef Slot* slots
     cdef Event* buf                  # slow-path events, grouped by neuron
     cdef int64_t buf_cap
@@ -105,7 +123,8 @@ cdef class PreciseKernel:
     cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
                    double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int _push(self, int64_t pre, int64_t n, double* offs, int64_t cnt) noexcept nogil
-    cdef void _acc_add(self, double* ap, int32_t rec, double w, double fm, double fk, double tau_left) noexcept nogil
+    cdef void _acc_add(self, double* ap, int64_t i, int64_t c, int32_t rec, double w, double fm, double fk,
+                       double tau_left) noexcept nogil
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
     cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
     cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil

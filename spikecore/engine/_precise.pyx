@@ -85,6 +85,11 @@ cdef class PreciseKernel:
         self.hit_k = NULL
         self.hit_ev = NULL
         self.exptab = NULL
+        self.t_vf = NULL
+        self.t_jmax = NULL
+        self.t_jmin = NULL
+        self.t_sabs = NULL
+        self.flag = NULL
         self.inv_tau = NULL
         self.pofs = NULL
         self.ring_len = 0
@@ -167,10 +172,17 @@ cdef class PreciseKernel:
         for k in range(4):
             self.rng[k] = <uint64_t>int(st[k])
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
-        # delta channels need (w*F_v, positive w); cuba ones also w*F_syn: 4 keeps them aligned
-        self.acc_stride = 4 if (self.pop_model.shape[0] and np.any(np.asarray(self.pop_model) == PMODEL_CUBA)) else 2
-        self.acc_p = 2 if self.acc_stride == 4 else 1
-        self.acc = <double*>calloc(ring_len * C * self.acc_stride, sizeof(double))
+        # per neuron: w*F_v and positive w; per channel of cuba neurons: w*F_syn
+        self.acc_slot = 2 * N + (C if np.any(np.asarray(self.pop_model) == PMODEL_CUBA) else 0)
+        self.t_vf = <double*>malloc(N * sizeof(double))
+        self.t_jmax = <double*>malloc(N * sizeof(double))
+        self.t_jmin = <double*>malloc(N * sizeof(double))
+        self.t_sabs = <double*>malloc(N * sizeof(double))
+        self.flag = <int64_t*>malloc(N * sizeof(int64_t))
+        if (self.t_vf == NULL or self.t_jmax == NULL or self.t_jmin == NULL or self.t_sabs == NULL
+                or self.flag == NULL):
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        self.acc = <double*>calloc(ring_len * self.acc_slot, sizeof(double))
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
         self.etab = <double*>calloc(max(self.n_taus, 1) * (PUSH_BATCH + 1), sizeof(double))
         self.inv_tau = <double*>calloc(max(self.n_taus, 1), sizeof(double))
@@ -230,6 +242,11 @@ cdef class PreciseKernel:
         free(self.hit_ev)
         free(self.exptab)
         free(self.inv_tau)
+        free(self.t_vf)
+        free(self.t_jmax)
+        free(self.t_jmin)
+        free(self.t_sabs)
+        free(self.flag)
         free(self.pofs)
 
     # -- Python entry points ---------------------------------------------------------
@@ -282,8 +299,8 @@ cdef class PreciseKernel:
         cdef int64_t L = self.ring_len, C = self.n_channels
         cdef int64_t slot = n % L
         cdef Slot* sl = &self.slots[slot]
-        cdef int64_t S = self.acc_stride, PI = self.acc_p
-        cdef double* acc = self.acc + slot * C * S
+        cdef int64_t N = self.n_neurons
+        cdef double* acc = self.acc + slot * self.acc_slot    # [w*F_v by neuron | positive w by neuron | w*F_syn by channel]
         cdef double h = self.dt, h2_8 = self.dt * self.dt / 8.0
         cdef int64_t e, p, i, start, size, nr, rec0, chan0, c, r, k, q, drv_end, n_slow = 0
         cdef int64_t first_spike, tot, pos, cnt, j, n_hit, newcap
@@ -315,91 +332,36 @@ cdef class PreciseKernel:
             q += 1
         drv_end = q
 
-        # 3. fast path
+        # 3. fast path (vectorised, _precise_fast.h); flagged neurons keep their state.
+        # A current change inside the step sends its neuron to the slow path via the bound.
+        for q in range(self.drv_ptr, drv_end):
+            acc[N + self.drv_neuron[q]] = INFINITY
         for p in range(self.n_pops):
-            model = self.pop_model[p]
             start = self.pop_start[p]
             size = self.pop_size[p]
-            nr = self.pop_n_rec[p]
-            rec0 = self.pop_rec_start[p]
             chan0 = self.pop_chan_start[p]
-            am = self.pop_am[p]
-            vth = self.pop_vth[p]
-            tm = self.pop_tm[p]
+            rec0 = self.pop_rec_start[p]
+            if self.pop_model[p] == PMODEL_DELTA:
+                pc_fast_delta(size, n, self.pop_am[p], self.pop_vth[p], &self.v[start], &self.drive[start],
+                              &self.ref_end_step[start], acc + start, acc + N + start, self.flag + start)
+            elif self.pop_n_rec[p] == 2:
+                pc_fast_cuba2(size, n, self.pop_am[p], self.pop_inv_tm[p], self.pop_vth[p], h2_8,
+                              self.rec_ak[rec0], self.rec_ak[rec0 + 1], self.rec_coef_h[rec0],
+                              self.rec_coef_h[rec0 + 1], self.rec_inv_tk[rec0], self.rec_inv_tk[rec0 + 1],
+                              &self.v[start], &self.drive[start], &self.ref_end_step[start],
+                              &self.syn[chan0], &self.syn[chan0 + size], acc + start, acc + N + start,
+                              acc + 2 * N + chan0, acc + 2 * N + chan0 + size, self.flag + start)
+            else:
+                pc_fast_cuba(size, n, self.pop_n_rec[p], self.pop_am[p], self.pop_inv_tm[p], self.pop_vth[p],
+                             h2_8, &self.rec_ak[rec0], &self.rec_coef_h[rec0], &self.rec_inv_tk[rec0],
+                             &self.v[start], &self.drive[start], &self.ref_end_step[start], &self.syn[chan0],
+                             acc + start, acc + N + start, acc + 2 * N + chan0, self.t_vf + start,
+                             self.t_jmax + start, self.t_jmin + start, self.t_sabs + start, self.flag + start)
             for i in range(start, start + size):
-                if self.ref_end_step[i] == n or self.drv_first[i] >= 0:
+                if self.flag[i]:
                     self.slow_pos[i] = <int32_t>n_slow
                     self.slow[n_slow] = <int32_t>i
                     n_slow += 1
-                    continue
-                if model == PMODEL_DELTA:
-                    ap = acc + (chan0 + (i - start)) * S
-                    if self.ref_end_step[i] > n:      # refractory all step: inputs are discarded
-                        ap[0] = 0.0
-                        ap[PI] = 0.0
-                        continue
-                    v0 = self.v[i]
-                    d = self.drive[i]
-                    vf = d + (v0 - d) * am
-                    ub = (v0 if v0 > vf else vf) + ap[PI]
-                    if ub >= vth:
-                        self.slow_pos[i] = <int32_t>n_slow
-                        self.slow[n_slow] = <int32_t>i
-                        n_slow += 1
-                        continue
-                    self.v[i] = vf + ap[0]
-                    ap[0] = 0.0
-                    ap[PI] = 0.0
-                else:
-                    if self.ref_end_step[i] > n:      # refractory all step: v clamped, syn evolves
-                        for r in range(nr):
-                            c = chan0 + r * size + (i - start)
-                            ap = acc + c * S
-                            self.syn[c] = self.syn[c] * self.rec_ak[rec0 + r] + ap[1]
-                            ap[0] = 0.0
-                            ap[1] = 0.0
-                            ap[PI] = 0.0
-                        continue
-                    v0 = self.v[i]
-                    d = self.drive[i]
-                    vf = d + (v0 - d) * am
-                    jmax = d
-                    jmin = d
-                    sabs = 0.0
-                    pk = 0.0
-                    for r in range(nr):
-                        c = chan0 + r * size + (i - start)
-                        s0 = self.syn[c]
-                        s1 = s0 * self.rec_ak[rec0 + r]
-                        vf = vf + s0 * self.rec_coef_h[rec0 + r]
-                        if s0 > 0.0:
-                            jmax = jmax + s0
-                            jmin = jmin + s1
-                            sabs = sabs + s0 * self.rec_inv_tk[rec0 + r]
-                        else:
-                            jmax = jmax + s1
-                            jmin = jmin + s0
-                            sabs = sabs - s0 * self.rec_inv_tk[rec0 + r]
-                        pk = pk + acc[c * S + PI] * self.rec_kmax[rec0 + r]
-                    hi = v0 if v0 > jmax else jmax
-                    lo = v0 if v0 < jmin else jmin
-                    M = (sabs + (hi - lo) * self.pop_inv_tm[p]) * self.pop_inv_tm[p]
-                    ub = (v0 if v0 > vf else vf) + M * h2_8 + pk
-                    if ub >= vth:
-                        self.slow_pos[i] = <int32_t>n_slow
-                        self.slow[n_slow] = <int32_t>i
-                        n_slow += 1
-                        continue
-                    av = 0.0
-                    for r in range(nr):
-                        c = chan0 + r * size + (i - start)
-                        ap = acc + c * S
-                        av = av + ap[0]
-                        self.syn[c] = self.syn[c] * self.rec_ak[rec0 + r] + ap[1]
-                        ap[0] = 0.0
-                        ap[1] = 0.0
-                        ap[PI] = 0.0
-                    self.v[i] = vf + av
 
         # 4. slow path: group this step's events by slow neuron, then replay each neuron exactly
         first_spike = self.out_n
@@ -446,13 +408,6 @@ cdef class PreciseKernel:
             for k in range(n_slow):
                 i = self.slow[k]
                 cnt = self.slow_cnt[k] - pos
-                p = self.neuron_pop[i]
-                chan0 = self.pop_chan_start[p]
-                size = self.pop_size[p]
-                for r in range(self.pop_n_rec[p]):
-                    ap = acc + (chan0 + r * size + (i - self.pop_start[p])) * S
-                    for j in range(S):
-                        ap[j] = 0.0
                 if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
                     return -1
                 self.slow_pos[i] = -1
@@ -493,7 +448,7 @@ cdef class PreciseKernel:
         of step n. Each spike is one event per synapse; the fast-path sums of a synapse with
         an on-grid delay take all the spikes at once."""
         cdef int64_t s, slot, c, L = self.ring_len, C = self.n_channels, u, r0, r1, newcap, j, b0, nb, U = self.n_taus
-        cdef int64_t S = self.acc_stride, PI = self.acc_p, slot0 = n % self.ring_len, slot1
+        cdef int64_t N = self.n_neurons, slot0 = n % self.ring_len, slot1, i
         cdef double h = self.dt, o, w, fm, fk, rem
         cdef int32_t rec, um, uk
         cdef Slot* sl
@@ -538,16 +493,20 @@ cdef class PreciseKernel:
                         ne[j].chan = <int32_t>c
                         ne[j].syn = <int32_t>s
                     sl.n += nb
-                    ap = self.acc + (slot * C + c) * S
+                    ap = self.acc + slot * self.acc_slot
+                    i = self.chan_neuron[c]
                     if rec < 0:
-                        ap[0] += w * esum[um]
-                    elif nb == 1 or not self.rec_near[rec]:
-                        self._acc_add(ap, rec, w, esum[um], esum[uk], h - offs[b0])
+                        ap[i] += w * esum[um]
+                        if w > 0.0:
+                            ap[N + i] += w * nb
                     else:
-                        for j in range(nb):
-                            self._acc_add(ap, rec, w, et[j * U + um], et[j * U + uk], h - offs[b0 + j])
-                    if w > 0.0:
-                        ap[PI] += w * nb
+                        if nb == 1 or not self.rec_near[rec]:
+                            self._acc_add(ap, i, c, rec, w, esum[um], esum[uk], h - offs[b0])
+                        else:
+                            for j in range(nb):
+                                self._acc_add(ap, i, c, rec, w, et[j * U + um], et[j * U + uk], h - offs[b0 + j])
+                        if w > 0.0:
+                            ap[N + i] += w * nb * self.rec_kmax[rec]
                     continue
                 # off-grid delay: each spike's arrival offset (and maybe step) differs
                 for j in range(nb):
@@ -575,32 +534,36 @@ cdef class PreciseKernel:
                     ne.chan = <int32_t>c
                     ne.syn = <int32_t>s
                     sl.n += 1
-                    ap = self.acc + (slot * C + c) * S
+                    ap = self.acc + slot * self.acc_slot
+                    i = self.chan_neuron[c]
                     if rec < 0:
-                        ap[0] += w * fm
+                        ap[i] += w * fm
+                        if w > 0.0:
+                            ap[N + i] += w
                     else:
-                        self._acc_add(ap, rec, w, fm, fk, h - o)
-                    if w > 0.0:
-                        ap[PI] += w
+                        self._acc_add(ap, i, c, rec, w, fm, fk, h - o)
+                        if w > 0.0:
+                            ap[N + i] += w * self.rec_kmax[rec]
             b0 += nb
         return 0
 
-    cdef void _acc_add(self, double* ap, int32_t rec, double w, double fm, double fk, double tau_left) noexcept nogil:
+    cdef void _acc_add(self, double* ap, int64_t i, int64_t c, int32_t rec, double w, double fm, double fk,
+                       double tau_left) noexcept nogil:
         """Fast-path sums of a cuba channel for weight w with factors fm = e^{-tau_left/tau_m},
         fk = e^{-tau_left/tau_k} (sums of such factors when linear in them)."""
         cdef double dlt, tk, tmv
-        ap[1] += w * fk
+        ap[2 * self.n_neurons + c] += w * fk
         if self.rec_near[rec]:
             # tau_syn close to tau_mem: the difference form would cancel
             dlt = self.rec_delta[rec]
             tk = self.rec_tk[rec]
             tmv = tk - dlt
             if dlt == 0.0:
-                ap[0] += w * tau_left / tmv * fm
+                ap[i] += w * tau_left / tmv * fm
             else:
-                ap[0] += w * fm * tk / dlt * expm1(tau_left * dlt / (tk * tmv))
+                ap[i] += w * fm * tk / dlt * expm1(tau_left * dlt / (tk * tmv))
         else:
-            ap[0] += w * self.rec_ck[rec] * (fk - fm)
+            ap[i] += w * self.rec_ck[rec] * (fk - fm)
 
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
         cdef int64_t newcap
