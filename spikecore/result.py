@@ -6,7 +6,12 @@ whoever ran the network, so every tool that reads one reads all:
 * ``summary.json`` — backend, duration_s, dt_s, wall_s, build_s, rtf, seed, sizes,
   ``populations: {NAME: {n, spikes, rate_hz, cv_isi}}``, options and the list of
   approximations the backend applied (empty unless opted in);
-* ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population;
+* ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population.
+  Grid timing: times are multiples of dt (a spike of step n at n*dt). Precise timing
+  (native ``timing="precise"``, recorded in summary.json ``options.timing``): times are
+  the exact continuous spike times, sorted by (time, index), and ``NAME.steps`` (int64)
+  adds the step n whose interval (n*dt, (n+1)*dt] holds each spike, i.e. where grid
+  mode would report it (``n*dt``) — do not recover it with ``rint(times/dt)``;
 * ``traces.npz`` — ``MONITOR.times``, ``MONITOR.neurons`` and ``MONITOR.VAR``
   (samples x neurons, SI units) per state monitor, when any.
 """
@@ -65,6 +70,7 @@ class Result:
     options: dict = field(default_factory=dict)
     approximations: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    spike_steps: dict = field(default_factory=dict)  # population -> step of each spike (precise timing only)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:
@@ -96,6 +102,8 @@ class Result:
         for name, (t, i) in self.spikes.items():
             arrays[f"{name}.times"] = np.asarray(t, dtype=np.float64)
             arrays[f"{name}.indices"] = np.asarray(i, dtype=np.int64)
+            if name in self.spike_steps:
+                arrays[f"{name}.steps"] = np.asarray(self.spike_steps[name], dtype=np.int64)
         np.savez(out / SPIKES_FILE, **arrays)
         if self.traces:
             tr = {}
@@ -120,6 +128,7 @@ class Result:
         except (ValueError, OSError) as e:
             raise ModelFileError(out, f"unreadable result files: {e}") from None
         spikes = {name: (sp[f"{name}.times"], sp[f"{name}.indices"]) for name in s["populations"]}
+        spike_steps = {name: sp[f"{name}.steps"] for name in s["populations"] if f"{name}.steps" in sp.files}
         traces = {}
         if (out / TRACES_FILE).exists():
             tr = np.load(out / TRACES_FILE)
@@ -139,7 +148,7 @@ class Result:
                    build_s=s.get("build_s", 0.0), seed=s.get("seed"), model=s.get("model", ""),
                    n_synapses=s.get("n_synapses", 0), options=s.get("options", {}),
                    approximations=s.get("approximations", []),
-                   extra={k: v for k, v in s.items() if k not in known})
+                   extra={k: v for k, v in s.items() if k not in known}, spike_steps=spike_steps)
 
     # -- display --------------------------------------------------------------------
     def table(self) -> str:
