@@ -369,6 +369,9 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
 
 
 def _map_projection(g, e, nm: NeuronMap, findings) -> SynapseMap:
+    from spikecore.network import check_delays
+    # an IR lowered for precise timing may hold delays off the grid; Loihi counts whole steps
+    check_delays(e.delay, g.dt, f"projections.{e.name}.delay")
     d = _ir.delay_steps(e.delay, g.dt)
     if d.size and d.max() > MAX_DELAY:
         n_over = int((d > MAX_DELAY).sum())
