@@ -180,6 +180,8 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     """Validate ``g`` for Loihi and lay out the process graph (no Lava import)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
+    if not g.populations:
+        raise ValidationError("populations", {}, "at least one population")
     fixed = format == "fixed"
     if fixed:
         qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
@@ -673,8 +675,10 @@ class LavaExecutable(Executable):
             raise UnsupportedFeature(NAME, "continuing a finished run",
                                      "Lava cannot resume a stopped runtime: compile again and run the whole "
                                      "duration at once")
-        self._ran = True
         n_steps = _ir.steps(duration, self.ir.dt)
+        if n_steps < 1:
+            raise ValidationError("duration", duration, f"at least one step of dt = {self.ir.dt!r} s")
+        self._ran = True
         p = self.plan
         t0 = time.perf_counter()
         workdir = tempfile.mkdtemp(prefix="spikecore-lava-")
@@ -687,20 +691,22 @@ class LavaExecutable(Executable):
             build_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             bar = _progress(n_steps, progress)
-            bounds = sorted({0, n_steps, *[s for s in change_steps(p) if s < n_steps]})
-            n = 0
-            for seg_start, seg_end in zip(bounds[:-1], bounds[1:]):
-                if seg_start > 0:
-                    biases, c = biases_at(p, seg_start)
-                    clipped_bias += c
-                    for gname, b in biases.items():
-                        rt.set_bias(gname, b.astype(np.int64 if p.fixed else float))
-                while n < seg_end:
-                    k = min(CHUNK_STEPS, seg_end - n)
-                    rt.step(k)
-                    n += k
-                    bar.update(k)
-            bar.close()
+            try:
+                bounds = sorted({0, n_steps, *[s for s in change_steps(p) if s < n_steps]})
+                n = 0
+                for seg_start, seg_end in zip(bounds[:-1], bounds[1:]):
+                    if seg_start > 0:   # injected currents changed: new biases from this IR step on
+                        biases, c = biases_at(p, seg_start)
+                        clipped_bias += c
+                        for gname, b in biases.items():
+                            rt.set_bias(gname, b.astype(np.int64 if p.fixed else float))
+                    while n < seg_end:
+                        k = min(CHUNK_STEPS, seg_end - n)
+                        rt.step(k)
+                        n += k
+                        bar.update(k)
+            finally:
+                bar.close()
             wall = time.perf_counter() - t1
         finally:
             if rt is not None:

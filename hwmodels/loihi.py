@@ -49,6 +49,11 @@ Known difference that no parametrisation removes (delta synapses only): the IR
 discards a jump that arrives in the step its target spikes (reset wins; also Brian2's
 order), Loihi keeps it and adds it after the reset. Reported as a warning.
 
+Fixed-point inputs: each projection floors its own shifted sum. For every projection and
+delay value, (sum of mantissa * spike count) is shifted by the projection's weight_exp
+(Lava's ``>>`` floors for negative exponents) in the step the spikes are emitted, and
+reaches a_in D + 1 steps later (``reference_run`` is the executable statement).
+
 Fixed-point scale (the choice this module makes, per population)
 ----------------------------------------------------------------
 Volts map to integers by one factor ``scale`` [LSB per volt] per population::
