@@ -310,7 +310,8 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
     ref_steps = _ir.steps(p.get("t_refrac", 0.0), dt)
     if fixed and ref_steps >= 2:
         findings.append(Finding(
-            "error", "refractory period in fixed point", el, f"t_refrac = {p['t_refrac'] * 1e3:g} ms ({ref_steps} steps)",
+            "error", "refractory period in fixed point", el,
+            f"t_refrac = {p['t_refrac'] * 1e3:g} ms ({ref_steps} steps)",
             "Loihi's bit-accurate LIF has no refractory period", "set t_refrac to 0 or run --format float",
             "drop the refractory period"))
         ref_steps = 0

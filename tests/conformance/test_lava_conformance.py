@@ -19,7 +19,6 @@ import pytest
 from backends import get_backend
 from spikecore.network import (CurrentSource, FixedProbability, FromIndices, Network, OneToOne, PoissonSource,
                                SpikeSource, StateMonitor, Uniform)
-from spikecore.units import mV
 
 V_ATOL = 1e-9            # float traces: V (float64 round-off is ~1e-17 V here)
 RATE_RTOL = 0.15         # fixed point: population rate within 15% ...
