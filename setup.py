@@ -14,6 +14,15 @@ extensions = [
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    Extension(
+        "spikecore.engine._precise",
+        ["spikecore/engine/_precise.pyx"],
+        include_dirs=[numpy.get_include()],
+        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise.pxd"],
+        # as _core: vectorisable selects, no FMA contraction (exact, CPU-independent results)
+        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
     # bit-accurate Loihi mode (integer arithmetic only; spikecore.engine.loihi)
     Extension(
         "spikecore.engine._loihi",

@@ -192,3 +192,9 @@ def test_duplicate_names_and_monitors():
         net.add(_pop())
     with pytest.raises(ValidationError, match="variables"):
         net.add(sc.StateMonitor("a", ("u",), name="m"))
+
+
+def test_state_variables_per_model():
+    assert list(_pop().state_variables()) == ["v"]
+    cuba = sc.Population(2, "lif_cuba", CUBA, name="c")
+    assert list(cuba.state_variables()) == ["v", "syn_exc", "syn_inh"]

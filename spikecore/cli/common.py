@@ -21,7 +21,7 @@ def load_model(path):
 
 
 def add_model_args(p, duration=True):
-    p.add_argument("model", help="model file (.yaml, .yml, .json)")
+    p.add_argument("model", help="model file (.yaml, .yml, .json, or a NIR graph .nir)")
     if duration:
         p.add_argument("--duration", help="simulated time, e.g. 1s or 200ms (default: the model's)")
     p.add_argument("--dt", help="time step, e.g. 0.1ms (default: the model's)")
