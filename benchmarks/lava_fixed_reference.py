@@ -89,8 +89,8 @@ class FixedNet:
 def to_ir(net: FixedNet, dt: float = 1e-3, name: str = "fixed_net"):
     """The network as spikecore IR: model ``loihi_lif`` populations, integer weights.
 
-    A Lava delay d (spike at step t reaches a_in at t+1+d) is the IR delay (d+1)*dt.
-    Input column k is a spike-source spike at time k*dt (step k).
+    A Lava delay d (a spike at step t reaches a_in at t+1+d) is the IR delay d*dt, as
+    hwmodels.loihi maps it. Input column k is a spike-source spike at time k*dt (step k).
     """
     from spikecore import ir as _ir
 
@@ -117,17 +117,19 @@ def to_ir(net: FixedNet, dt: float = 1e-3, name: str = "fixed_net"):
             name=c.name, pre=c.pre, post=c.post, receptor="default", synapse="loihi",
             i=np.asarray(c.i, dtype=np.int64), j=np.asarray(c.j, dtype=np.int64),
             weight=np.asarray(c.weight, dtype=np.float64),
-            delay=(np.asarray(c.delay, dtype=np.float64) + 1.0) * dt, attrs=attrs)
+            delay=np.asarray(c.delay, dtype=np.float64) * dt, attrs=attrs)
     return g
 
 
 # -- Lava ----------------------------------------------------------------------------
 
 def _matrices(net: FixedNet, c: Conn):
-    """(weights, delays) as Lava wants them: (n_post, n_pre), duplicates summed (as scipy's COO->CSR)."""
+    """(weights, delays) as Lava wants them: (n_post, n_pre) matrices."""
     n_pre, n_post = net.size_of(c.pre), net.size_of(c.post)
+    if np.unique(np.asarray(c.j) * n_pre + np.asarray(c.i)).size != np.size(c.i):
+        raise ValueError(f"connection {c.name}: a pair of neurons twice (one matrix entry per pair)")
     w = np.zeros((n_post, n_pre), dtype=np.int64)
-    np.add.at(w, (np.asarray(c.j), np.asarray(c.i)), np.asarray(c.weight, dtype=np.int64))
+    w[np.asarray(c.j), np.asarray(c.i)] = np.asarray(c.weight, dtype=np.int64)
     d = np.zeros((n_post, n_pre), dtype=int)
     d[np.asarray(c.j), np.asarray(c.i)] = np.asarray(c.delay, dtype=int)
     return w, d

@@ -109,7 +109,7 @@ def time_big(steps: int, repeats: int) -> dict:
         t0 = time.perf_counter()
         r = sim.run_steps(steps)
         times.append(time.perf_counter() - t0)
-        spikes += sum(s.size for s, _ in r["spike_steps"].values())
+        spikes += sum(s.size for s, _ in r["raster_steps"].values())
     per_step = statistics.median(times) / steps
     rate = spikes / (repeats * steps)
     events = rate * g.n_synapses / g.n_neurons

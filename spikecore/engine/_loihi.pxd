@@ -8,21 +8,23 @@ from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 cdef enum:
     RECORD_V = 0
     RECORD_U = 1
+    PHASE_START = 0
+    PHASE_END = 1
 
 cdef extern from "_loihi_update.h" nogil:
     void lo_update(int64_t n, int32_t fu, int32_t fv, uint32_t* ain, int32_t* u, int32_t* v, const int32_t* bias)
     int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
-                 uint64_t base, uint64_t total)
+                 uint64_t base, uint64_t total, uint32_t count)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
-                          const uint8_t* shift, int32_t* scratch, uint8_t* used, uint32_t* t_cell,
-                          uint32_t* t_idx, uint8_t* t_shift, int64_t n_t)
+                          const uint8_t* shift, int64_t* scratch, uint8_t* used, uint32_t* t_cell,
+                          uint32_t* t_idx, uint8_t* t_shift, int64_t n_t, int64_t count)
     void lo_flush(int64_t n_t, const uint32_t* t_cell, const uint32_t* t_idx, const uint8_t* t_shift,
-                  int32_t* scratch, uint8_t* used, uint32_t* ring, uint64_t base, uint64_t total)
+                  int64_t* scratch, uint8_t* used, uint32_t* ring, uint64_t base, uint64_t total)
 
 cdef class LoihiKernel:
     # sizes
-    cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec
+    cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec, n_pre
     cdef public int64_t ev_ptr
     # per population: first neuron, size; 4096 - (du + 1), 4096 - dv, vth << 6
     cdef int64_t[::1] pop_start, pop_size
@@ -31,7 +33,9 @@ cdef class LoihiKernel:
     cdef int32_t[::1] u, v, bias
     # input due at each of the next ring_len steps, per neuron (int32 arithmetic, modulo 2**32)
     cdef uint32_t[:, ::1] ring
-    # synapses whose projection has weight_exp >= 0: CSR by presynaptic index, ring offset
+    # presynaptic rows: [0, n_pre) binary spikes, [n_pre, 2 n_pre) sources' graded projections
+    # (spike counts multiply the weights)
+    # synapses whose projection has weight_exp >= 0: CSR by presynaptic row, ring offset
     # (1 + delay) * n_neurons + target, weight already shifted (a left shift distributes
     # over the sum modulo 2**32)
     cdef int64_t[::1] f_ptr
@@ -43,20 +47,21 @@ cdef class LoihiKernel:
     cdef uint32_t[::1] s_cell, s_idx
     cdef int32_t[::1] s_w
     cdef uint8_t[::1] s_shift
-    cdef int32_t[::1] scratch      # exact: |sum| <= 256 * MAX_FAN_IN = 2**31 (loihi.py)
+    cdef int64_t[::1] scratch
     cdef uint8_t[::1] cell_used
     cdef uint32_t[::1] t_cell, t_idx
     cdef uint8_t[::1] t_shift
     # spike-source events, sorted by step
     cdef int64_t[::1] ev_step
     cdef int32_t[::1] ev_pre
-    # state recording: kind, neuron, sampling period in steps
-    cdef int32_t[::1] rec_kind
+    # state recording: kind, phase (start of the step or after its update), neuron, period in steps
+    cdef int32_t[::1] rec_kind, rec_phase
     cdef int64_t[::1] rec_idx, rec_every
 
     cdef int64_t _run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
                       int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
-                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
+                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk, uint32_t[::1] spk_cnt,
                       int64_t* out_n_ptr) noexcept nogil
+    cdef void _record(self, int64_t n, int32_t phase, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil
-    cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil
+    cdef void _propagate(self, int64_t slot, const int32_t* spk, const uint32_t* cnt, int64_t n_spk) noexcept nogil

@@ -48,6 +48,7 @@ cdef class LoihiKernel:
         self.ev_step = a["ev_step"]
         self.ev_pre = a["ev_pre"]
         self.rec_kind = a["rec_kind"]
+        self.rec_phase = a["rec_phase"]
         self.rec_idx = a["rec_idx"]
         self.rec_every = a["rec_every"]
         self.n_pops = self.pop_start.shape[0]
@@ -57,8 +58,9 @@ cdef class LoihiKernel:
         self.n_pois = a["n_pois"]
         self.n_rec = self.rec_kind.shape[0]
         self.ev_ptr = 0
-        n_pre = self.f_ptr.shape[0] - 1
-        if self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != n_pre + 1:
+        self.n_pre = (self.f_ptr.shape[0] - 1) // 2
+        if (self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != self.f_ptr.shape[0]
+                or self.f_ptr.shape[0] != 2 * self.n_pre + 1):
             raise ValueError("inconsistent kernel arrays")
         if (self.t_cell.shape[0] < self.scratch.shape[0] or self.t_idx.shape[0] < self.scratch.shape[0]
                 or self.t_shift.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]):
@@ -66,7 +68,7 @@ cdef class LoihiKernel:
 
     def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
             int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
-            double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk):
+            double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk, uint32_t[::1] spk_cnt):
         """Step from n0 towards n1; returns (next step, spikes recorded so far).
 
         Stops early, before a step, when out_step could overflow in that step;
@@ -74,52 +76,68 @@ cdef class LoihiKernel:
         cdef int64_t done, total = out_n
         if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
             raise ValueError("pois_counts has the wrong shape")
-        if spk.shape[0] < self.f_ptr.shape[0] - 1:
-            raise ValueError("spike scratch buffer too small")
+        if spk.shape[0] < self.n_pre or spk_cnt.shape[0] < self.n_pre:
+            raise ValueError("spike scratch buffers too small")
         with nogil:
-            done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, &total)
+            done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, spk_cnt,
+                             &total)
         return done, total
 
     cdef int64_t _run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
                       int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
-                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
+                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk, uint32_t[::1] spk_cnt,
                       int64_t* out_n_ptr) noexcept nogil:
-        cdef int64_t n, e, k, slot, n_spk, cap = out_step.shape[0]
+        cdef int64_t n, k, slot, n_spk, pre, cap = out_step.shape[0]
         cdef int64_t n_ev = self.ev_step.shape[0]
+        cdef uint32_t c
         cdef int32_t* spk_p = &spk[0] if spk.shape[0] else NULL
+        cdef uint32_t* cnt_p = &spk_cnt[0] if spk_cnt.shape[0] else NULL
         for n in range(n0, n1):
             if out_n + self.n_neurons > cap:
                 out_n_ptr[0] = out_n
                 return n
             # state monitors sample at the start of the step (spikecore.ir step semantics)
-            for e in range(self.n_rec):
-                if n % self.rec_every[e] == 0:
-                    if self.rec_kind[e] == RECORD_V:
-                        rec_out[rec_pos[e]] = self.v[self.rec_idx[e]]
-                    else:
-                        rec_out[rec_pos[e]] = self.u[self.rec_idx[e]]
-                    rec_pos[e] += 1
+            self._record(n, PHASE_START, rec_out, rec_pos)
             slot = n % self.ring_len
             n_spk = self._update(slot, spk_p)
             for k in range(n_spk):
                 out_step[out_n] = n
                 out_idx[out_n] = spk_p[k]
                 out_n += 1
-            # lava/proc/io/source.py, AbstractPyRingBuffer.run_spk: column k is sent at
-            # time_step k+1, i.e. like a neuron spike of step k (events deduplicated in loihi.py)
-            while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] <= n:
-                if self.ev_step[self.ev_ptr] == n:
-                    spk_p[n_spk] = self.ev_pre[self.ev_ptr]
-                    n_spk += 1
+                cnt_p[k] = 1
+            # lava/proc/io/source.py, AbstractPyRingBuffer.run_spk: column k of the data is sent
+            # at time_step k+1, i.e. like a neuron spike of step k; its value is the count
+            while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] < n:
                 self.ev_ptr += 1
-            # binary spikes: AbstractPyDenseModelBitAcc.run_spk receives s_in.astype(bool)
+            while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] == n:
+                pre = self.ev_pre[self.ev_ptr]
+                c = 0
+                while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] == n and self.ev_pre[self.ev_ptr] == pre:
+                    c += 1
+                    self.ev_ptr += 1
+                spk_p[n_spk] = <int32_t>pre
+                cnt_p[n_spk] = c
+                n_spk += 1
             for k in range(self.n_pois):
-                if pois_counts[n - n0, k] != 0:
+                c = pois_counts[n - n0, k]
+                if c != 0:
                     spk_p[n_spk] = <int32_t>(self.pois_base + k)
+                    cnt_p[n_spk] = c
                     n_spk += 1
-            self._propagate(slot, spk_p, n_spk)
+            self._propagate(slot, spk_p, cnt_p, n_spk)
+            self._record(n, PHASE_END, rec_out, rec_pos)
         out_n_ptr[0] = out_n
         return n1
+
+    cdef void _record(self, int64_t n, int32_t phase, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
+        cdef int64_t e
+        for e in range(self.n_rec):
+            if self.rec_phase[e] == phase and n % self.rec_every[e] == 0:
+                if self.rec_kind[e] == RECORD_V:
+                    rec_out[rec_pos[e]] = self.v[self.rec_idx[e]]
+                else:
+                    rec_out[rec_pos[e]] = self.u[self.rec_idx[e]]
+                rec_pos[e] += 1
 
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil:
         """Sub-threshold dynamics, spike and reset of every neuron (_loihi_update.h, which
@@ -137,15 +155,17 @@ cdef class LoihiKernel:
             n_spk = lo_threshold(size, i0, self.pop_vth[p], &self.v[i0], spk, n_spk)
         return n_spk
 
-    cdef void _propagate(self, int64_t slot, const int32_t* spk, int64_t n_spk) noexcept nogil:
+    cdef void _propagate(self, int64_t slot, const int32_t* spk, const uint32_t* cnt, int64_t n_spk) noexcept nogil:
         """Add the messages caused by this step's spikes to the ring slots they are due in.
 
         lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: the a_out sent at step
         t+1 is the sum computed from s_in of step t, shifted by weight_exp (np.left_shift, or
         np.right_shift by -weight_exp, which floors); PyDelayDenseModelBitAcc (and the Sparse
         models, lava/proc/sparse/models.py) do the same per delay and add delay d on top (a_buff
-        rolled: arrives at t+1+d). Ring offsets hold (1 + d) * n_neurons + target."""
-        cdef int64_t k, pre, n_touched = 0
+        rolled: arrives at t+1+d). Ring offsets hold (1 + d) * n_neurons + target. Binary
+        connections receive s_in.astype(bool) (num_message_bits = 0): one spike whatever the
+        count; graded ones (num_message_bits > 0) weights.dot(s_in): the count multiplies."""
+        cdef int64_t k, pre, row, n_touched = 0
         cdef uint32_t* ring = &self.ring[0, 0]
         cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
         cdef uint64_t total = <uint64_t>(self.ring_len * self.n_neurons)
@@ -154,11 +174,19 @@ cdef class LoihiKernel:
         for k in range(n_spk):
             pre = spk[k]
             if self.f_ptr[pre + 1] > self.f_ptr[pre]:
-                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total)
+                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1)
             if self.s_ptr[pre + 1] > self.s_ptr[pre]:
                 n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0], &self.s_w[0],
                                           &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
-                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched)
+                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched, 1)
+            row = pre + self.n_pre
+            if self.f_ptr[row + 1] > self.f_ptr[row]:
+                lo_push(self.f_ptr[row], self.f_ptr[row + 1], &self.f_idx[0], &self.f_w[0], ring, base, total,
+                        cnt[k])
+            if self.s_ptr[row + 1] > self.s_ptr[row]:
+                n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
+                                          &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
+                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched, cnt[k])
         if n_touched:
             lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
                      &self.cell_used[0], ring, base, total)

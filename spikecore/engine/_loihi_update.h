@@ -29,18 +29,26 @@
  * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
  * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
 static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
-                           uint32_t *restrict ring, uint64_t base, uint64_t total)
+                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
 {
-    for (int64_t s = s0; s < s1; s++) {
+    if (count == 1) {
+        for (int64_t s = s0; s < s1; s++) {
+            uint64_t k = base + idx[s];
+            k = k >= total ? k - total : k;
+            ring[k] += w[s];
+        }
+        return;
+    }
+    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
         uint64_t k = base + idx[s];
         k = k >= total ? k - total : k;
-        ring[k] += w[s];
+        ring[k] += w[s] * count;
     }
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the
  * compiler's choice for >> of a negative operand. 0 <= sh <= 31. */
-static inline int32_t lo_floor_shift(int32_t x, int sh)
+static inline int64_t lo_floor_shift(int64_t x, int sh)
 {
     return x >= 0 ? (x >> sh) : ~((~x) >> sh);
 }
@@ -51,9 +59,10 @@ static inline int32_t lo_floor_shift(int32_t x, int sh)
  * step is listed with its ring offset and shift. Returns the new list length. */
 static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *restrict cell,
                                     const int32_t *restrict w, const uint32_t *restrict idx,
-                                    const uint8_t *restrict shift, int32_t *restrict scratch,
+                                    const uint8_t *restrict shift, int64_t *restrict scratch,
                                     uint8_t *restrict used, uint32_t *restrict t_cell,
-                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t)
+                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t,
+                                    int64_t count)
 {
     for (int64_t s = s0; s < s1; s++) {
         uint32_t c = cell[s];
@@ -64,19 +73,20 @@ static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *rest
             t_shift[n_t] = shift[s];
             n_t++;
         }
-        scratch[c] += w[s];
+        scratch[c] += (int64_t)w[s] * count;
     }
     return n_t;
 }
 
 /* The listed cells' floored sums into the ring (int32 messages, modulo 2**32); cells cleared. */
 static inline void lo_flush(int64_t n_t, const uint32_t *restrict t_cell, const uint32_t *restrict t_idx,
-                            const uint8_t *restrict t_shift, int32_t *restrict scratch, uint8_t *restrict used,
+                            const uint8_t *restrict t_shift, int64_t *restrict scratch, uint8_t *restrict used,
                             uint32_t *restrict ring, uint64_t base, uint64_t total)
 {
     for (int64_t k = 0; k < n_t; k++) {
         uint32_t c = t_cell[k];
-        int32_t val = lo_floor_shift(scratch[c], t_shift[k]);
+        /* Dense sums in int64, shifts, and sends the result as an int32 message */
+        int64_t val = lo_floor_shift(scratch[c], t_shift[k]);
         scratch[c] = 0;
         used[c] = 0;
         uint64_t r = base + t_idx[k];
@@ -156,18 +166,26 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
  * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
  * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
 static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
-                           uint32_t *restrict ring, uint64_t base, uint64_t total)
+                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
 {
-    for (int64_t s = s0; s < s1; s++) {
+    if (count == 1) {
+        for (int64_t s = s0; s < s1; s++) {
+            uint64_t k = base + idx[s];
+            k = k >= total ? k - total : k;
+            ring[k] += w[s];
+        }
+        return;
+    }
+    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
         uint64_t k = base + idx[s];
         k = k >= total ? k - total : k;
-        ring[k] += w[s];
+        ring[k] += w[s] * count;
     }
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the
  * compiler's choice for >> of a negative operand. 0 <= sh <= 31. */
-static inline int32_t lo_floor_shift(int32_t x, int sh)
+static inline int64_t lo_floor_shift(int64_t x, int sh)
 {
     return x >= 0 ? (x >> sh) : ~((~x) >> sh);
 }
@@ -178,9 +196,10 @@ static inline int32_t lo_floor_shift(int32_t x, int sh)
  * step is listed with its ring offset and shift. Returns the new list length. */
 static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *restrict cell,
                                     const int32_t *restrict w, const uint32_t *restrict idx,
-                                    const uint8_t *restrict shift, int32_t *restrict scratch,
+                                    const uint8_t *restrict shift, int64_t *restrict scratch,
                                     uint8_t *restrict used, uint32_t *restrict t_cell,
-                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t)
+                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t,
+                                    int64_t count)
 {
     for (int64_t s = s0; s < s1; s++) {
         uint32_t c = cell[s];
@@ -191,19 +210,20 @@ static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *rest
             t_shift[n_t] = shift[s];
             n_t++;
         }
-        scratch[c] += w[s];
+        scratch[c] += (int64_t)w[s] * count;
     }
     return n_t;
 }
 
 /* The listed cells' floored sums into the ring (int32 messages, modulo 2**32); cells cleared. */
 static inline void lo_flush(int64_t n_t, const uint32_t *restrict t_cell, const uint32_t *restrict t_idx,
-                            const uint8_t *restrict t_shift, int32_t *restrict scratch, uint8_t *restrict used,
+                            const uint8_t *restrict t_shift, int64_t *restrict scratch, uint8_t *restrict used,
                             uint32_t *restrict ring, uint64_t base, uint64_t total)
 {
     for (int64_t k = 0; k < n_t; k++) {
         uint32_t c = t_cell[k];
-        int32_t val = lo_floor_shift(scratch[c], t_shift[k]);
+        /* Dense sums in int64, shifts, and sends the result as an int32 message */
+        int64_t val = lo_floor_shift(scratch[c], t_shift[k]);
         scratch[c] = 0;
         used[c] = 0;
         uint64_t r = base + t_idx[k];

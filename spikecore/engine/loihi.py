@@ -1,35 +1,44 @@
 """The native engine's Loihi mode: Lava's bit-accurate fixed-point LIF network, at native speed.
 
-``LoihiSimulator(ir)`` takes IR whose populations are of model ``loihi_lif`` (what
-the Loihi profile's quantization pass, hwmodels.loihi.quantize, produces; the
-Lava backend runs the same IR with ``format="fixed"``), converts the weights
-exactly as Lava does, lays the network out for the Cython kernel
-(``_loihi.pyx``, contract in ``_loihi.pxd``) and ``run(duration)`` steps it.
-backends/native.py selects it with the option ``format="loihi"``.
+``LoihiSimulator(ir)`` takes IR whose populations are of model ``loihi_lif``, as the
+Loihi profile's quantization pass (hwmodels.loihi.quantize) writes it -- the IR the
+Lava backend runs with ``format="fixed"`` -- applies Lava's weight conversions, lays
+the network out for the Cython kernel (``_loihi.pyx``, contract in ``_loihi.pxd``,
+per-neuron update in ``_loihi_update.h``) and ``run(duration)`` steps it.
+backends/native.py selects it with the option ``format="loihi"`` and runs the
+quantization pass itself on a float IR, exactly as the Lava backend does.
 
-The integer IR (all values integers, stored in the IR's float or int arrays):
+The integer IR (values are integers, held in the IR's int or float arrays):
 
-* ``PopulationNode(model="loihi_lif")``: ``params`` (or ``attrs``, which win)
-  ``du``, ``dv`` (0..4095), ``vth`` (0..2**17-1) — one value per population, as
-  Lava's LIF process has — and ``bias_mant`` (-4096..4095), ``bias_exp`` (0..7),
-  scalars or per-neuron arrays; ``initial["u"]``, ``initial["v"]`` (24-bit,
-  default 0).
-* ``ProjectionEdge``: ``weight`` holds integer weight mantissas (before Lava's
-  clipping, which this engine applies as Lava does); ``attrs["weight_exp"]``
-  (default 0), ``attrs["num_weight_bits"]`` (1..8, default 8),
-  ``attrs["sign_mode"]`` ("mixed" | "excitatory" | "inhibitory" | "null", or
-  Lava's SignMode; absent: determined from the weight matrix as Lava does).
-  A delay of D steps (D = delay/dt, 1..64) is Lava's DelayDense delay D-1: a
-  spike at step n reaches ``a_in`` at step n+D and can make the target spike in
-  that very step. Synapses repeated between one pair of neurons are summed
-  before clipping (a weight matrix holds one entry per pair); repeats with
-  different delays cannot be expressed and are refused.
-* Spike sources: a spike at step n is Lava's source RingBuffer column n; Poisson
-  sources give one binary spike in a step whose count is >= 1 (Lava's Dense
-  receives ``s_in.astype(bool)``). Current inputs are refused (use the bias).
+* ``PopulationNode(model="loihi_lif")``: ``params`` (or ``attrs``, which win) ``du``,
+  ``dv`` (0..4095) and ``vth`` (0..2**17-1), one value per population as Lava's LIF
+  process has; ``bias_mant`` (-4096..4095) and ``bias_exp`` (0..7), scalars or
+  per-neuron arrays; ``refractory_steps`` 0 if present (Lava's bit-accurate LIF has
+  none); ``initial["u"]``, ``initial["v"]`` (24-bit, default 0).
+* ``ProjectionEdge``: ``weight`` holds integer weight mantissas (each clipped and
+  truncated here as Lava's ``clip_weights``/``truncate_weights`` treat a matrix entry);
+  ``attrs``: ``weight_exp`` (default 0), ``num_weight_bits`` (1..8, default 8),
+  ``sign_mode`` ("exc"/"excitatory", "inh"/"inhibitory", "mixed", "null", or Lava's
+  SignMode; absent: determined from the weight matrix as Lava does) and ``graded``
+  (spike counts multiply the weights, Lava's num_message_bits > 0; default binary).
+  A delay of D steps (D = delay/dt, 0..63) is Loihi's synaptic delay d = D: a spike
+  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py).
+  Each projection floors its own shifted sum per delay value and step, as Lava's
+  connection process does (and as hwmodels.loihi.reference_run states).
+* Spike sources: a spike at step n is sent as a neuron's spike of step n (Lava's
+  source RingBuffer, shifted); a source neuron's several spikes in one step are one
+  binary spike, or their count on a graded projection; Poisson sources likewise with
+  the counts of spikecore.ir.poisson_counts.
+* Injected currents change the biases at their change steps, through the quantized
+  population's attrs (hwmodels.loihi.bias_mantissa), as the Lava backend does; an
+  integer IR without those attrs cannot take currents.
 
-Step n of this engine is Lava's ``time_step`` n+1. State monitors record ``u``
-and ``v`` (integers) at the start of a step, as every spikecore backend samples.
+Step n of this engine is Lava's ``time_step`` n + 1. State monitors: ``u`` and ``v``
+give the integers at the start of a step; a population quantized from a float model
+(attrs ``scale``) reports ``v`` in volts at the start of a step and a receptor's
+``syn_*`` from u at the end of it, converted as the Lava backend converts them
+(hwmodels.loihi.v_to_volts, u_to_syn). Not reproduced: the Lava backend's
+correction of v for delta synapses (the jump pending in u at a sample).
 """
 from __future__ import annotations
 
@@ -46,6 +55,7 @@ from .simulator import _ProgressBar, _count_multiples, _multiples
 MODEL = "loihi_lif"
 ENGINE = "native --format loihi"
 RECORD_V, RECORD_U = 0, 1
+PHASE_START, PHASE_END = 0, 1           # sample at the start of a step, or after its update
 CHUNK_STEPS = 1000
 
 # lava/proc/lif/models.py, PyLifModelBitAcc docstring: du, dv unsigned 12-bit; vth
@@ -61,15 +71,17 @@ RANGES = {
     "u": (-2**23, 2**23), "v": (-2**23, 2**23),
 }
 MAX_DELAY = 63                          # PyDelayDenseModelBitAcc: 6-bit delays, 0..63
+RING_ROWS = MAX_DELAY + 2               # input due 1 + d steps after a spike, d <= 63
 WEIGHT_EXP_RANGE = (-31, 31)            # exact here for any of these; Lava shifts int64
 NUM_WEIGHT_BITS_RANGE = (1, 8)
 # a step's sum of weights per (projection, target, delay) must fit int32 as in Lava's
 # DelaySparse (int32 accumulation): 256 * fan-in < 2**31
 MAX_FAN_IN = 2**23
 
-# lava/utils/weightutils.py, SignMode
+# lava/utils/weightutils.py, SignMode; "exc"/"inh" as hwmodels.loihi writes them
 SIGN_MODES = {"null": 0, "mixed": 1, "excitatory": 2, "inhibitory": 3}
 SIGN_MODE_NAMES = {v: k for k, v in SIGN_MODES.items()}
+SIGN_MODE_ALIASES = {"exc": "excitatory", "inh": "inhibitory"}
 
 
 # -- Lava's conversions, reproduced ---------------------------------------------------------
@@ -88,11 +100,13 @@ def sign_mode_code(value, field: str) -> int | None:
         return None
     if hasattr(value, "name") and hasattr(value, "value"):     # lava.utils.weightutils.SignMode
         value = value.name
-    if isinstance(value, str) and value.lower() in SIGN_MODES:
-        return SIGN_MODES[value.lower()]
+    if isinstance(value, str):
+        name = SIGN_MODE_ALIASES.get(value.lower(), value.lower())
+        if name in SIGN_MODES:
+            return SIGN_MODES[name]
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in SIGN_MODE_NAMES:
         return int(value)
-    raise ValidationError(field, value, "a sign mode: " + ", ".join(SIGN_MODES) + " (or 0..3)")
+    raise ValidationError(field, value, "a sign mode: " + ", ".join([*SIGN_MODES, *SIGN_MODE_ALIASES]) + " (or 0..3)")
 
 
 def determine_sign_mode(weights: np.ndarray, has_implicit_zeros: bool) -> int:
@@ -181,49 +195,49 @@ def population_integers(pop: _ir.PopulationNode) -> dict:
     for key in ("u", "v"):
         lo, hi = RANGES[key]
         out[key] = _integers(pop.initial.get(key, 0), f"populations.{pop.name}.initial.{key}", lo, hi, pop.size)
+    refr = pop.params.get("refractory_steps", 0)
+    if refr:
+        raise UnsupportedFeature(ENGINE, f"a refractory period ({refr} steps) in population '{pop.name}'",
+                                 "none: Lava's bit-accurate LIF (PyLifModelBitAcc) has no refractory period")
     return out
 
 
 def projection_integers(e: _ir.ProjectionEdge, n_pre: int, n_post: int, dt: float) -> dict:
-    """Synapses of one projection as Lava will hold them: i, j, clipped/truncated int32
-    weights, Lava delays, and the projection's weight_exp."""
+    """Synapses of one projection as Lava holds them: i, j, clipped/truncated weights (int64),
+    Loihi delays d (steps), weight_exp, sign mode, and whether spike counts multiply weights."""
     where = f"projections.{e.name}"
     wexp = int(_integers(e.attrs.get("weight_exp", 0), f"{where}.weight_exp", *WEIGHT_EXP_RANGE))
     nwb = int(_integers(e.attrs.get("num_weight_bits", 8), f"{where}.num_weight_bits", *NUM_WEIGHT_BITS_RANGE))
     mode = sign_mode_code(e.attrs.get("sign_mode"), f"{where}.sign_mode")
+    graded = e.attrs.get("graded", False)
+    if not isinstance(graded, (bool, np.bool_)):
+        raise ValidationError(f"{where}.graded", graded, "true or false")
     i = np.asarray(e.i, dtype=np.int64)
     j = np.asarray(e.j, dtype=np.int64)
     if i.size and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
         raise ValidationError(f"{where}.i/j", "out of range", f"indices below {n_pre} (pre) and {n_post} (post)")
     w = _integers(e.weight, f"{where}.weight", np.iinfo(np.int32).min, np.iinfo(np.int32).max, i.size)
-    steps = _ir.delay_steps(e.delay, dt) if np.size(e.delay) else np.zeros(0, np.int64)
-    steps = np.broadcast_to(steps, i.shape)
-    if steps.size and (steps.min() < 1 or steps.max() > MAX_DELAY + 1):
-        bad = int(steps.min() if steps.min() < 1 else steps.max())
+    delay = np.broadcast_to(np.asarray(e.delay, dtype=float), i.shape)
+    steps = np.rint(delay / dt).astype(np.int64)
+    off_grid = np.abs(delay / dt - steps) > _ir.GRID_TOLERANCE
+    if off_grid.any():
+        raise ValidationError(f"{where}.delay", f"{float(delay[off_grid][0])!r} s", f"a multiple of dt ({dt!r} s)")
+    if steps.size and (steps.min() < 0 or steps.max() > MAX_DELAY):
+        bad = int(steps.min() if steps.min() < 0 else steps.max())
         raise UnsupportedFeature(ENGINE, f"a delay of {bad} steps in projection '{e.name}'",
-                                 f"Loihi delays are 1..{MAX_DELAY + 1} steps (Lava delays 0..{MAX_DELAY})")
-    lava_delay = steps - 1
-    # one matrix entry per (post, pre): repeats are summed, as scipy sums COO duplicates
-    key = j * n_pre + i
-    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-    if uniq.size != key.size:
-        if np.any(lava_delay != lava_delay[first][inverse]):
-            raise UnsupportedFeature(ENGINE, f"two synapses with different delays between one pair of "
-                                             f"neurons in projection '{e.name}'", "one delay per pair (Lava's "
-                                                                                  "delay matrix)")
-        w = np.bincount(inverse, weights=w, minlength=uniq.size).astype(np.int64)
-        i, j, lava_delay = i[first], j[first], lava_delay[first]
+                                 f"Loihi's synaptic delays of 0..{MAX_DELAY} steps")
     if mode is None:
-        mode = determine_sign_mode(w, has_implicit_zeros=uniq.size < n_pre * n_post)
-    if wexp < 0 and j.size and np.bincount(j, minlength=n_post).max() > MAX_FAN_IN:
+        pairs = np.unique(j * n_pre + i).size
+        mode = determine_sign_mode(w, has_implicit_zeros=pairs < n_pre * n_post)
+    if wexp < 0 and not graded and j.size and np.bincount(j, minlength=n_post).max() > MAX_FAN_IN:
         raise UnsupportedFeature(ENGINE, f"a fan-in above {MAX_FAN_IN} in projection '{e.name}'",
                                  "smaller fan-in (Lava's int32 sums would overflow)")
     # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk (first step):
-    # clip_weights(num_bits=8) then truncate_weights(num_weight_bits)
+    # clip_weights(num_bits=8) then truncate_weights(num_weight_bits), entry by entry
     wq = truncate_weights(clip_weights(w, mode, 8), mode, nwb)
     keep = wq != 0
-    return {"i": i[keep], "j": j[keep], "w": wq[keep].astype(np.int64), "delay": lava_delay[keep],
-            "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb}
+    return {"i": i[keep], "j": j[keep], "w": wq[keep].astype(np.int64), "delay": steps[keep],
+            "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb, "graded": bool(graded)}
 
 
 # -- the simulator ---------------------------------------------------------------------------
@@ -237,13 +251,11 @@ class LoihiSimulator:
         pops = list(g.populations.values())
         if not pops:
             raise ValidationError("populations", {}, "at least one population")
-        if g.currents:
-            name = next(iter(g.currents))
-            raise UnsupportedFeature(ENGINE, f"current input '{name}'",
-                                     "a bias (bias_mant, bias_exp) on the population")
         ints = [population_integers(p) for p in pops]
         sizes = np.array([p.size for p in pops], dtype=np.int64)
         N = int(sizes.sum())
+        if RING_ROWS * N >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{N} neurons", f"at most {(2**32 - 1) // RING_ROWS} neurons")
         a: dict = {}
         a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         a["pop_size"] = sizes
@@ -255,8 +267,12 @@ class LoihiSimulator:
         a["bias"] = np.concatenate([effective_bias(q["bias_mant"], q["bias_exp"]) for q in ints])
         self.pops = pops
         self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        self.n_neurons = N
+        self._bias_exp = [q["bias_exp"] for q in ints]
+        self._currents = self._current_schedules(g)
 
-        # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons
+        # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons;
+        # rows n_pre + k hold source k's synapses in graded projections (counts multiply)
         self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
         base = N
         for s in g.spike_sources.values():
@@ -268,54 +284,34 @@ class LoihiSimulator:
             self.pre_base[s.name] = base
             base += s.size
         a["n_pois"] = base - a["pois_base"]
-        n_pre = base
-        if (MAX_DELAY + 2) * N >= 2**32:
-            raise UnsupportedFeature(ENGINE, f"{N} neurons", f"at most {(2**32 - 1) // (MAX_DELAY + 2)} neurons")
-        self.n_neurons_total = N
-        self._lay_out_synapses(g, a, n_pre)
-        a["ring"] = np.zeros((MAX_DELAY + 2, N), dtype=np.uint32)
+        self.n_pre = base
+        self._lay_out_synapses(g, a)
+        a["ring"] = np.zeros((RING_ROWS, N), dtype=np.uint32)
 
-        # spike-source events by step, one per (step, neuron): the source's data is binary
+        # spike-source events by step (repeats kept: they are counts for graded projections)
         ev_step, ev_pre = [], []
         for s in g.spike_sources.values():
             ev_step.append(np.rint(np.asarray(s.times) / dt).astype(np.int64))
             ev_pre.append(self.pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
         if ev_step:
-            ev = np.unique(np.stack([np.concatenate(ev_step), np.concatenate(ev_pre)], axis=1), axis=0)
-            a["ev_step"], a["ev_pre"] = ev[:, 0].copy(), ev[:, 1].astype(np.int32)
+            st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
+            order = np.lexsort((pr, st))
+            a["ev_step"], a["ev_pre"] = st[order], pr[order].astype(np.int32)
         else:
             a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
 
-        kinds, idx, every, self.rec_layout = [], [], [], []
-        for m in g.state_monitors.values():
-            if m.target not in self.pop_index:
-                raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
-            k = self.pop_index[m.target]
-            every_steps = max(1, _ir.steps(m.interval, dt))
-            for var in m.variables:
-                if var not in ("u", "v"):
-                    raise ValidationError(f"monitors.{m.name}.variables", var, f"u or v (state of {MODEL})")
-                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
-                kinds.extend([RECORD_V if var == "v" else RECORD_U] * len(m.neurons))
-                idx.extend((int(a["pop_start"][k]) + np.asarray(m.neurons)).tolist())
-                every.extend([every_steps] * len(m.neurons))
-        a["rec_kind"] = np.array(kinds, dtype=np.int32)
-        a["rec_idx"] = np.array(idx, dtype=np.int64)
-        a["rec_every"] = np.array(every, dtype=np.int64)
-
+        self._lay_out_monitors(g, a)
         self.arrays = a
         self.kernel = LoihiKernel(a)
-        self.n_neurons = N
-        self.n_pre = n_pre
         self.step = 0
         self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
         self._pois_nodes = pois
 
-    def _lay_out_synapses(self, g: _ir.IRGraph, a: dict, n_pre: int):
-        """Two CSRs by presynaptic index: shifted weights added straight into the ring
+    def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
+        """Two CSRs by presynaptic row: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
+        N, n_rows = self.n_neurons, 2 * self.n_pre
         fast = {"pre": [], "idx": [], "w": []}
-        N = self.n_neurons_total
         slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
         n_cells = 0
         self.synapses = {}
@@ -326,45 +322,114 @@ class LoihiSimulator:
             q = projection_integers(e, g.source_size(e.pre), n_post, self.dt)
             self.synapses[e.name] = q
             pre = self.pre_base[e.pre] + q["i"]
-            post = self.pre_base[e.post] + q["j"]
-            off = q["delay"] + 1
+            if q["graded"] and e.pre not in self.pop_index:
+                pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
+            idx = (q["delay"] + 1) * N + self.pre_base[e.post] + q["j"]
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
-                fast["idx"].append(off * N + post)
+                fast["idx"].append(idx)
                 # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
                 fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
             else:
                 # one cell per (target, distinct delay) of this projection
                 delays, dcode = np.unique(q["delay"], return_inverse=True)
                 slow["pre"].append(pre)
-                slow["idx"].append(off * N + post)
+                slow["idx"].append(idx)
                 slow["w"].append(q["w"])
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
                 slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
                 n_cells += delays.size * n_post
+        if n_cells >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
+                                     "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
         for prefix, part, types in (("f", fast, {"idx": np.uint32, "w": np.uint32}),
                                     ("s", slow, {"idx": np.uint32, "w": np.int32, "cell": np.uint32,
                                                  "shift": np.uint8})):
             if part["pre"]:
                 pre = np.concatenate(part["pre"])
                 order = np.argsort(pre, kind="stable")
-                counts = np.bincount(pre, minlength=n_pre)
+                counts = np.bincount(pre, minlength=n_rows)
                 for key, dtype in types.items():
                     a[f"{prefix}_{key}"] = np.ascontiguousarray(np.concatenate(part[key])[order].astype(dtype))
             else:
-                counts = np.zeros(n_pre, np.int64)
+                counts = np.zeros(n_rows, np.int64)
                 for key, dtype in types.items():
                     a[f"{prefix}_{key}"] = np.zeros(0, dtype)
             a[f"{prefix}_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        if n_cells >= 2**32:
-            raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
-                                     "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        a["scratch"] = np.zeros(n_cells, np.int32)
+        a["scratch"] = np.zeros(n_cells, np.int64)
         a["cell_used"] = np.zeros(n_cells, np.uint8)
         a["t_cell"] = np.zeros(n_cells, np.uint32)
         a["t_idx"] = np.zeros(n_cells, np.uint32)
         a["t_shift"] = np.zeros(n_cells, np.uint8)
         self.n_synapses = int(a["f_w"].size + a["s_w"].size)
+
+    def _lay_out_monitors(self, g: _ir.IRGraph, a: dict):
+        kinds, phases, idx, every, self.rec_layout = [], [], [], [], []
+        for m in g.state_monitors.values():
+            if m.target not in self.pop_index:
+                raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
+            k = self.pop_index[m.target]
+            pop = self.pops[k]
+            every_steps = max(1, _ir.steps(m.interval, self.dt))
+            in_volts = "scale" in pop.attrs
+            receptors = {f"syn_{r}" for r in pop.receptors} if in_volts else set()
+            for var in m.variables:
+                if var in ("u", "v"):
+                    kind, phase = (RECORD_V if var == "v" else RECORD_U), PHASE_START
+                elif var in receptors:
+                    if pop.attrs.get("syn_gain", {}).get(var.split("_", 1)[1]) is None:
+                        raise UnsupportedFeature(ENGINE, f"recording {var} of {m.target}",
+                                                 "its receptors share one Loihi current u; record v instead")
+                    kind, phase = RECORD_U, PHASE_END    # the Lava backend reads syn from u after the step
+                else:
+                    allowed = ", ".join(["u", "v", *sorted(receptors)])
+                    raise ValidationError(f"monitors.{m.name}.variables", var, f"one of {allowed}")
+                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
+                kinds.extend([kind] * len(m.neurons))
+                phases.extend([phase] * len(m.neurons))
+                idx.extend((int(a["pop_start"][k]) + np.asarray(m.neurons, dtype=np.int64)).tolist())
+                every.extend([every_steps] * len(m.neurons))
+        a["rec_kind"] = np.array(kinds, dtype=np.int32)
+        a["rec_phase"] = np.array(phases, dtype=np.int32)
+        a["rec_idx"] = np.array(idx, dtype=np.int64)
+        a["rec_every"] = np.array(every, dtype=np.int64)
+
+    # -- injected currents (quantized float models only) -----------------------------------
+    def _current_schedules(self, g: _ir.IRGraph) -> list:
+        if not g.currents:
+            return []
+        for c in g.currents.values():
+            pop = g.populations.get(c.target)
+            if pop is None:
+                raise ValidationError(f"currents.{c.name}.target", c.target, "a population")
+            missing = [k for k in ("scale", "v_reset", "v_leak", "drive_gain", "current_gain") if k not in pop.attrs]
+            if missing:
+                raise UnsupportedFeature(ENGINE, f"current input '{c.name}' into integer population '{c.target}'",
+                                         "a population quantized by hwmodels.loihi.quantize (its attrs convert "
+                                         "amperes to bias mantissas), or a bias instead of the current")
+        return [(c, *_ir.current_at_steps(c, self.dt)) for c in g.currents.values()]
+
+    def _set_biases(self, n: int):
+        """Biases of step n: bias_mant of the drive v_leak + gain * active currents, as the Lava
+        backend sets them (backends/lava.py biases_at; hwmodels.loihi.bias_mantissa)."""
+        from hwmodels import loihi as profile
+        a = self.arrays
+        for k, pop in enumerate(self.pops):
+            if not any(c.target == pop.name for c, _, _ in self._currents):
+                continue
+            drive = np.full(pop.size, float(pop.attrs["v_leak"]))
+            for c, steps, amps in self._currents:
+                if c.target == pop.name:
+                    active = np.searchsorted(steps, n, side="right") - 1
+                    if active >= 0:
+                        drive[c.neurons] += amps[active] * pop.attrs["current_gain"]
+            mant, _ = profile.bias_mantissa(pop, profile.bias_for_drive(pop, drive))
+            s0 = int(a["pop_start"][k])
+            a["bias"][s0:s0 + pop.size] = effective_bias(mant, self._bias_exp[k])
+
+    def _next_change(self, n: int):
+        nxt = [int(st[st > n][0]) for _, st, _ in self._currents if (st > n).any()]
+        return min(nxt) if nxt else None
 
     # -- running ---------------------------------------------------------------------------
     def run(self, duration: float, progress: bool = False) -> dict:
@@ -381,6 +446,7 @@ class LoihiSimulator:
         out_idx = np.empty(cap, np.int32)
         out_n = 0
         spk = np.empty(max(self.n_pre, 1), np.int32)
+        spk_cnt = np.empty(max(self.n_pre, 1), np.uint32)
         every = a["rec_every"]
         n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
@@ -392,11 +458,16 @@ class LoihiSimulator:
         try:
             while n < n_end:
                 stop = min(n_end, n + CHUNK_STEPS)
+                if self._currents:
+                    self._set_biases(n)
+                    change = self._next_change(n)
+                    if change is not None:
+                        stop = min(stop, change)
                 counts = self._poisson_block(n, stop - n)
                 reached = n
                 while reached < stop:
                     reached, out_n = self.kernel.run(reached, stop, counts[reached - n:], out_step, out_idx,
-                                                     out_n, rec_out, rec_pos, spk)
+                                                     out_n, rec_out, rec_pos, spk, spk_cnt)
                     if reached < stop:  # spike buffer full: grow and continue
                         out_step = np.resize(out_step, 2 * out_step.size)
                         out_idx = np.resize(out_idx, 2 * out_idx.size)
@@ -426,14 +497,19 @@ class LoihiSimulator:
         traces = {}
         for mname, var, first, count in self.rec_layout:
             m = self.ir.state_monitors[mname]
+            pop = self.ir.populations[m.target]
             e = a["rec_every"][first] if count else 1
             ns = _count_multiples(n_start, n_end, e)
             block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
                 if count else np.zeros((ns, 0))
+            if "scale" in pop.attrs and var != "u":
+                from hwmodels import loihi as profile
+                block = (profile.v_to_volts(pop, block) if var == "v"
+                         else profile.u_to_syn(pop, var.split("_", 1)[1], block))
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
                                            "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
             tr["variables"][var] = block
-        return {"spikes": spikes, "spike_steps": raw, "traces": traces, "n_steps": n_end - n_start}
+        return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
 
     # -- state -----------------------------------------------------------------------------
     def state(self) -> dict:
@@ -448,7 +524,7 @@ class LoihiSimulator:
 
     def raster(self, result: dict, name: str) -> np.ndarray:
         """A (n_steps, size) boolean raster of population ``name`` from a ``run`` result."""
-        st, ix = result["spike_steps"][name]
+        st, ix = result["raster_steps"][name]
         out = np.zeros((result["n_steps"], self.pops[self.pop_index[name]].size), dtype=bool)
         out[st - (self.step - result["n_steps"]), ix] = True
         return out

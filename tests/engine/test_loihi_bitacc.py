@@ -260,36 +260,43 @@ def _with_projection(weight, delay_steps, **attrs):
 
 
 def test_unrepresentable_networks_are_refused():
-    with pytest.raises(UnsupportedFeature, match="65 steps"):
-        LoihiSimulator(_with_projection([1], [65]))
+    with pytest.raises(UnsupportedFeature, match="64 steps"):
+        LoihiSimulator(_with_projection([1], [64]))
+    with pytest.raises(ValidationError, match="multiple of dt"):
+        LoihiSimulator(_with_projection([1], [1.5]))
     with pytest.raises(ValidationError, match="integer"):
         LoihiSimulator(_with_projection([1.5], [1]))
     with pytest.raises(ValidationError, match="sign_mode"):
         LoihiSimulator(_with_projection([1], [1], sign_mode="both"))
     with pytest.raises(ValidationError, match="num_weight_bits"):
         LoihiSimulator(_with_projection([1], [1], num_weight_bits=9))
-    with pytest.raises(UnsupportedFeature, match="different delays"):
-        LoihiSimulator(_with_projection([1, 1, 1], [1, 2, 3]))     # pairs (0,0) twice with delays 1, 3
+    with pytest.raises(ValidationError, match="graded"):
+        LoihiSimulator(_with_projection([1], [1], graded="yes"))
+    g = _one_pop_ir(refractory_steps=2)
+    with pytest.raises(UnsupportedFeature, match="refractory"):
+        LoihiSimulator(g)
     g = _one_pop_ir()
     g.populations["p"].model = "lif_cuba"
     with pytest.raises(UnsupportedFeature, match="lif_cuba"):
         LoihiSimulator(g)
     g = _one_pop_ir()
     g.currents["i"] = _ir.CurrentInputNode("i", "p", np.array([0]), np.array([0.0]), np.array([1e-9]))
-    with pytest.raises(UnsupportedFeature, match="current input"):
+    with pytest.raises(UnsupportedFeature, match="current input"):    # no attrs to convert amperes
         LoihiSimulator(g)
 
 
-def test_repeated_synapses_sum_before_clipping():
-    """Two synapses between one pair are one matrix entry: 200 + 200 clips to 255 once."""
-    src = SpikeInput("input", np.array([[1, 0, 0, 0, 0]]))
-    net = FixedNet([_group("p", 1, du=4095, dv=4095, vth=2**17 - 1)], [src],
-                   [Conn("c", "input", "p", np.array([0, 0]), np.array([0, 0]), np.array([200, 200]), np.zeros(2))])
-    sim = LoihiSimulator(to_ir(net))
+def test_repeated_synapses_are_separate_synapses():
+    """Two synapses between one pair are clipped one by one (the Lava backend puts the second
+    in another connection process), then summed: 200 + 200 reaches u as 400 << 6."""
+    g = _one_pop_ir(du=4095, dv=4095, vth=2**17 - 1)
+    g.spike_sources["s"] = _ir.SpikeSourceNode("s", 1, np.array([0.0]), np.array([0]))
+    g.projections["c"] = _ir.ProjectionEdge("c", "s", "p", "default", "loihi", np.zeros(2, np.int64),
+                                            np.zeros(2, np.int64), np.array([200.0, 200.0]), np.zeros(2), {})
+    sim = LoihiSimulator(g)
     sim.run_steps(1)
     assert sim.state()["p"]["u"][0] == 0
-    sim.run_steps(1)     # input column 0 reaches a_in at step 1; du = 4095 keeps only a_in << 6
-    assert sim.state()["p"]["u"][0] == 255 << 6
+    sim.run_steps(1)     # the source spike of step 0 reaches a_in at step 1; du = 4095 keeps only a_in << 6
+    assert sim.state()["p"]["u"][0] == 400 << 6
 
 
 def test_runs_in_pieces_equal_one_run_and_monitors_sample_step_starts():
@@ -308,9 +315,9 @@ def test_runs_in_pieces_equal_one_run_and_monitors_sample_step_starts():
         np.testing.assert_array_equal(whole.state()[name]["u"], pieces.state()[name]["u"])
         np.testing.assert_array_equal(whole.state()[name]["v"], pieces.state()[name]["v"])
         for k in (0, 1):
-            np.testing.assert_array_equal(r["spike_steps"][name][k],
-                                          np.concatenate([p["spike_steps"][name][k] for p in parts]))
-    assert r["spike_steps"]["g0"][0].size > 0 and r["spike_steps"]["g1"][0].size > 0
+            np.testing.assert_array_equal(r["raster_steps"][name][k],
+                                          np.concatenate([p["raster_steps"][name][k] for p in parts]))
+    assert r["raster_steps"]["g0"][0].size > 0 and r["raster_steps"]["g1"][0].size > 0
     # the sample of step n is the state left by step n-1
     one = LoihiSimulator(g)
     one.run_steps(57)
