@@ -344,7 +344,7 @@ def random_knobs(rng: np.random.Generator, max_groups: int = 3, max_size: int = 
     def conn(pre, post):
         kind = str(rng.choice(KINDS))
         mode = [None, "mixed", "excitatory", "inhibitory"][int(rng.integers(4))]
-        return ConnKnobs(pre, post, kind, float(rng.uniform(0.1, 1.0)), int(rng.integers(-8, 9)),
+        return ConnKnobs(pre, post, kind, float(rng.uniform(0.1, 1.0)), int(rng.integers(-8, 8)),
                          int(rng.integers(1, 9)), mode,
                          str(rng.choice(["mixed", "excitatory", "inhibitory", "extreme"])),
                          int(rng.choice([0, 1, 5, 63, int(rng.integers(0, 64))])))

@@ -72,10 +72,10 @@ RANGES = {
 }
 MAX_DELAY = 63                          # PyDelayDenseModelBitAcc: 6-bit delays, 0..63
 RING_ROWS = MAX_DELAY + 2               # input due 1 + d steps after a spike, d <= 63
-WEIGHT_EXP_RANGE = (-31, 31)            # exact here for any of these; Lava shifts int64
+WEIGHT_EXP_RANGE = (-8, 7)              # Loihi's weight exponent (hwmodels.loihi; Lava does not check)
 NUM_WEIGHT_BITS_RANGE = (1, 8)
-# a step's sum of weights per (projection, target, delay) must fit int32 as in Lava's
-# DelaySparse (int32 accumulation): 256 * fan-in < 2**31
+# a step's sum of weights per (projection, target, delay) must fit int32 before its flooring
+# shift, as Lava's DelaySparse accumulates in int32 (Dense in int64): 256 * fan-in <= 2**31
 MAX_FAN_IN = 2**23
 
 # lava/utils/weightutils.py, SignMode; "exc"/"inh" as hwmodels.loihi writes them

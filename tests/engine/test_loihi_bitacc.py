@@ -156,7 +156,7 @@ def net_knobs(draw):
 
     def conn(pre, post):
         return st.builds(ConnKnobs, pre=st.just(pre), post=st.just(post), kind=st.sampled_from(KINDS),
-                         density=st.floats(0.1, 1.0), weight_exp=st.integers(-8, 8),
+                         density=st.floats(0.1, 1.0), weight_exp=st.integers(-8, 7),
                          num_weight_bits=st.integers(1, 8),
                          sign_mode=st.sampled_from([None, "mixed", "excitatory", "inhibitory"]),
                          weights=st.sampled_from(["mixed", "excitatory", "inhibitory", "extreme"]),
@@ -184,6 +184,7 @@ def test_overflow_edges_match_lava():
     and truncate, delays 0 and 63 — in Lava's runtime and here, with the edges checked to occur."""
     T = 70
     inp = SpikeInput("input", np.ones((4, T), np.int64))
+    wide = SpikeInput("wide", np.ones((2300, T), np.int64))
     pulse = np.zeros((2, T), np.int64)
     pulse[0, [0, 3]] = 1
     pulse[1, 5] = 1
@@ -200,9 +201,11 @@ def test_overflow_edges_match_lava():
         Conn("down", "input", "wrap_down", np.array([0, 1, 2, 3]), np.array([0, 0, 1, 1]),
              np.array([-256, -300, -255, -255]), np.zeros(4, np.int64), weight_exp=7, sign_mode="mixed",
              kind="sparse"),
-        # 31 << 26 stays positive in int32; 100 << 26 wraps to a negative int32
-        Conn("big", "input", "int32", np.array([0, 1]), np.array([0, 1]), np.array([31, 100]),
-             np.zeros(2, np.int64), weight_exp=20, sign_mode="excitatory", kind="dense"),
+        # a_in = 1100 * (255 << 7) and 2300 * (255 << 7): << 6 wraps int32 to a negative and to a
+        # positive value (int64 arithmetic would make both spike)
+        Conn("big", "wide", "int32", np.r_[np.arange(1100), np.arange(2300)], np.r_[np.zeros(1100, np.int64), np.ones(2300, np.int64)],
+             np.full(3400, 255), np.zeros(3400, np.int64), weight_exp=7, sign_mode="excitatory", kind="sparse"),
+        Conn("tie2", "input", "int32", np.array([0]), np.array([0]), np.array([0]), np.zeros(1, np.int64)),
         Conn("drive", "input", "bias_sat", np.array([0]), np.array([2]), np.array([1]), np.zeros(1, np.int64)),
         Conn("late", "pulse", "delayed", np.array([0, 1, 0, 1]), np.array([0, 1, 2, 3]),
              np.array([100, -9, 255, 3]), np.array([0, 63, 17, 63]), weight_exp=-3, num_weight_bits=5,
@@ -212,7 +215,7 @@ def test_overflow_edges_match_lava():
         # a zero-weight tie: Lava runs only what is connected to the process it runs
         Conn("tie", "input", "delayed", np.array([0]), np.array([0]), np.array([0]), np.zeros(1, np.int64)),
     ]
-    net = FixedNet(groups, [inp, SpikeInput("pulse", pulse)], conns)
+    net = FixedNet(groups, [inp, wide, SpikeInput("pulse", pulse)], conns)
     ref = assert_same_as_lava(net, T)
     # the edges did occur (checked on the native trace, which equals Lava's final state)
     g = to_ir(net)
@@ -225,8 +228,8 @@ def test_overflow_edges_match_lava():
     down = res["traces"]["w"]["variables"]
     assert (np.diff(down["u"][:, 0]) > 2**23).any()                          # wrapped past -2**23
     assert (down["v"][:, 0] == -(2**23 - 1)).any()                           # v saturated
-    assert ref["spikes"]["int32"][:, 0].any() and not ref["spikes"]["int32"][:, 1].any()
-    assert ref["v"]["int32"][1] == -(2**23 - 1)                             # int32 wrap made it negative
+    assert ref["spikes"]["int32"][1:, 1].all() and not ref["spikes"]["int32"][:, 0].any()
+    assert ref["v"]["int32"][0] == -(2**23 - 1)                             # int32 wrap made it negative
     late = ref["spikes"]["delayed"]
     # pulses at steps 0 and 3 (pre 0) and 5 (pre 1): a spike at step n with Lava delay d acts at n+1+d;
     # 3 truncates to 0 (5 weight bits, mixed: 4 LSBs dropped) and -9 to -16: no spike from them
@@ -275,6 +278,9 @@ def test_unrepresentable_networks_are_refused():
     g = _one_pop_ir(refractory_steps=2)
     with pytest.raises(UnsupportedFeature, match="refractory"):
         LoihiSimulator(g)
+    g = _one_pop_ir()
+    with pytest.raises(ValidationError, match="weight_exp"):
+        LoihiSimulator(_with_projection([1], [1], weight_exp=8))
     g = _one_pop_ir()
     g.populations["p"].model = "lif_cuba"
     with pytest.raises(UnsupportedFeature, match="lif_cuba"):
