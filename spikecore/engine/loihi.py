@@ -37,8 +37,8 @@ Step n of this engine is Lava's ``time_step`` n + 1. State monitors: ``u`` and `
 give the integers at the start of a step; a population quantized from a float model
 (attrs ``scale``) reports ``v`` in volts at the start of a step and a receptor's
 ``syn_*`` from u at the end of it, converted as the Lava backend converts them
-(hwmodels.loihi.v_to_volts, u_to_syn). Not reproduced: the Lava backend's
-correction of v for delta synapses (the jump pending in u at a sample).
+(hwmodels.loihi.v_to_volts, u_to_syn; for delta synapses v includes the jump pending
+in u, as the IR has already applied it).
 """
 from __future__ import annotations
 
@@ -306,6 +306,7 @@ class LoihiSimulator:
         self.step = 0
         self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
         self._pois_nodes = pois
+        self._spiked_last = {}       # population -> spikes of the last step of the previous run
 
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
@@ -365,30 +366,38 @@ class LoihiSimulator:
 
     def _lay_out_monitors(self, g: _ir.IRGraph, a: dict):
         kinds, phases, idx, every, self.rec_layout = [], [], [], [], []
+
+        def add(mname, var, kind, phase, neurons, every_steps):
+            self.rec_layout.append((mname, var, len(kinds), len(neurons)))
+            kinds.extend([kind] * len(neurons))
+            phases.extend([phase] * len(neurons))
+            idx.extend(neurons.tolist())
+            every.extend([every_steps] * len(neurons))
+
         for m in g.state_monitors.values():
             if m.target not in self.pop_index:
                 raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
             k = self.pop_index[m.target]
             pop = self.pops[k]
             every_steps = max(1, _ir.steps(m.interval, self.dt))
+            neurons = int(a["pop_start"][k]) + np.asarray(m.neurons, dtype=np.int64)
             in_volts = "scale" in pop.attrs
             receptors = {f"syn_{r}" for r in pop.receptors} if in_volts else set()
             for var in m.variables:
                 if var in ("u", "v"):
-                    kind, phase = (RECORD_V if var == "v" else RECORD_U), PHASE_START
+                    add(m.name, var, RECORD_V if var == "v" else RECORD_U, PHASE_START, neurons, every_steps)
+                    if var == "v" and in_volts and pop.attrs.get("kind") == "delta":
+                        # the jump pending in u, which the IR has already applied to v (below)
+                        add(m.name, "v:jump", RECORD_U, PHASE_END, neurons, every_steps)
                 elif var in receptors:
                     if pop.attrs.get("syn_gain", {}).get(var.split("_", 1)[1]) is None:
                         raise UnsupportedFeature(ENGINE, f"recording {var} of {m.target}",
                                                  "its receptors share one Loihi current u; record v instead")
-                    kind, phase = RECORD_U, PHASE_END    # the Lava backend reads syn from u after the step
+                    # the Lava backend reads syn from u after the step
+                    add(m.name, var, RECORD_U, PHASE_END, neurons, every_steps)
                 else:
                     allowed = ", ".join(["u", "v", *sorted(receptors)])
                     raise ValidationError(f"monitors.{m.name}.variables", var, f"one of {allowed}")
-                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
-                kinds.extend([kind] * len(m.neurons))
-                phases.extend([phase] * len(m.neurons))
-                idx.extend((int(a["pop_start"][k]) + np.asarray(m.neurons, dtype=np.int64)).tolist())
-                every.extend([every_steps] * len(m.neurons))
         a["rec_kind"] = np.array(kinds, dtype=np.int32)
         a["rec_phase"] = np.array(phases, dtype=np.int32)
         a["rec_idx"] = np.array(idx, dtype=np.int64)
@@ -494,22 +503,47 @@ class LoihiSimulator:
         for name in self.ir.recorded_populations():
             st, ix = raw[name]
             spikes[name] = (st * self.dt, ix)
-        traces = {}
+        blocks = {}
         for mname, var, first, count in self.rec_layout:
-            m = self.ir.state_monitors[mname]
-            pop = self.ir.populations[m.target]
             e = a["rec_every"][first] if count else 1
             ns = _count_multiples(n_start, n_end, e)
-            block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
-                if count else np.zeros((ns, 0))
+            blocks[(mname, var)] = (np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns]
+                                              for c in range(count)], axis=1) if count else np.zeros((ns, 0)), e)
+        traces = {}
+        for (mname, var), (block, e) in blocks.items():
+            if var == "v:jump":
+                continue
+            m = self.ir.state_monitors[mname]
+            pop = self.ir.populations[m.target]
+            want = _multiples(n_start, n_end, e)
             if "scale" in pop.attrs and var != "u":
                 from hwmodels import loihi as profile
-                block = (profile.v_to_volts(pop, block) if var == "v"
-                         else profile.u_to_syn(pop, var.split("_", 1)[1], block))
+                if var == "v":
+                    block = profile.v_to_volts(pop, block)
+                    if (mname, "v:jump") in blocks:
+                        block = block + self._pending_jump(pop, m, blocks[(mname, "v:jump")][0], want, raw)
+                else:
+                    block = profile.u_to_syn(pop, var.split("_", 1)[1], block)
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
-                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+                                           "times": want * self.dt, "variables": {}})
             tr["variables"][var] = block
+        self._spiked_last = {name: (st[st == n_end - 1], ix[st == n_end - 1]) for name, (st, ix) in raw.items()}
         return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
+
+    def _pending_jump(self, pop, m, u_after, want, raw) -> np.ndarray:
+        """Delta synapses: the IR's v at step n already holds the jump applied in step n - 1,
+        which Loihi holds in u after step n (du = 4095: u = a_in << 6) and adds at n + 1, unless
+        the neuron spiked at n - 1. As the Lava backend reports it (backends/lava.py
+        _pending_jump, with fixed point's refractory window of one step)."""
+        jump = u_after / pop.attrs["scale"] / pop.attrs["weight_gain"]["default"]
+        st, ix = raw[pop.name]
+        prev_st, prev_ix = self._spiked_last.get(pop.name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        st, ix = np.concatenate([prev_st, st]), np.concatenate([prev_ix, ix])
+        for c, neuron in enumerate(np.asarray(m.neurons, dtype=np.int64)):
+            fired = st[ix == neuron]
+            jump[np.isin(want - 1, fired), c] = 0.0
+        jump[want == 0] = 0.0
+        return jump
 
     # -- state -----------------------------------------------------------------------------
     def state(self) -> dict:

@@ -71,9 +71,10 @@ def test_native_loihi_is_the_quantized_reference(seed, delays, model):
     assert set(res.extra["quantization"]["projections"]) == set(g.projections)
 
 
-def test_native_loihi_equals_lava_fixed_spikes_and_traces():
+@pytest.mark.parametrize("model", ["lif_cuba", "lif_delta"])
+def test_native_loihi_equals_lava_fixed_spikes_and_traces(model):
     """The same float IR, one flag apart: identical spikes, and identical traces in volts."""
-    g = float_net().to_ir()
+    g = float_net(model=model).to_ir()
     native = get_backend("native").compile(g, format="fixed").run(0.02)
     lava = get_backend("lava").compile(g, format="fixed").run(0.02)
     for pop in ("a", "b"):
