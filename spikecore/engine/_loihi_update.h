@@ -25,76 +25,6 @@
 #define LO_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LO_CLONES
-/* Messages of one presynaptic neuron's synapses (weight_exp >= 0, weights pre-shifted):
- * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
- * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
-static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
-                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
-{
-    if (count == 1) {
-        for (int64_t s = s0; s < s1; s++) {
-            uint64_t k = base + idx[s];
-            k = k >= total ? k - total : k;
-            ring[k] += w[s];
-        }
-        return;
-    }
-    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
-        uint64_t k = base + idx[s];
-        k = k >= total ? k - total : k;
-        ring[k] += w[s] * count;
-    }
-}
-
-/* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the
- * compiler's choice for >> of a negative operand. 0 <= sh <= 31. */
-static inline int64_t lo_floor_shift(int64_t x, int sh)
-{
-    return x >= 0 ? (x >> sh) : ~((~x) >> sh);
-}
-
-/* Synapses of one presynaptic neuron in projections with weight_exp < 0: their weights are
- * summed per cell (projection, target, delay) before the flooring shift, since Lava floors
- * the sum of a step (a_accum), not each weight. A cell touched for the first time this
- * step is listed with its ring offset and shift. Returns the new list length. */
-static inline int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t *restrict cell,
-                                    const int32_t *restrict w, const uint32_t *restrict idx,
-                                    const uint8_t *restrict shift, int64_t *restrict scratch,
-                                    uint8_t *restrict used, uint32_t *restrict t_cell,
-                                    uint32_t *restrict t_idx, uint8_t *restrict t_shift, int64_t n_t,
-                                    int64_t count)
-{
-    for (int64_t s = s0; s < s1; s++) {
-        uint32_t c = cell[s];
-        if (!used[c]) {
-            used[c] = 1;
-            t_cell[n_t] = c;
-            t_idx[n_t] = idx[s];
-            t_shift[n_t] = shift[s];
-            n_t++;
-        }
-        scratch[c] += (int64_t)w[s] * count;
-    }
-    return n_t;
-}
-
-/* The listed cells' floored sums into the ring (int32 messages, modulo 2**32); cells cleared. */
-static inline void lo_flush(int64_t n_t, const uint32_t *restrict t_cell, const uint32_t *restrict t_idx,
-                            const uint8_t *restrict t_shift, int64_t *restrict scratch, uint8_t *restrict used,
-                            uint32_t *restrict ring, uint64_t base, uint64_t total)
-{
-    for (int64_t k = 0; k < n_t; k++) {
-        uint32_t c = t_cell[k];
-        /* Dense sums in int64, shifts, and sends the result as an int32 message */
-        int64_t val = lo_floor_shift(scratch[c], t_shift[k]);
-        scratch[c] = 0;
-        used[c] = 0;
-        uint64_t r = base + t_idx[k];
-        r = r >= total ? r - total : r;
-        ring[r] += (uint32_t)val;
-    }
-}
-
 #endif
 
 #define LO_MAX_UV (1 << 23)          /* max_uv_val = 2**(uv_bitwidth - 1) */
@@ -135,7 +65,9 @@ LO_CLONES static void lo_update(int64_t n, int32_t fu, int32_t fv, uint32_t *res
 }
 
 /* Spikes (v > vth) of neurons [0, n), numbered from `first`, appended to spk; v reset to 0.
- * A vectorised test per block skips the (usual) blocks without a spike. */
+ * A vectorised test per block skips blocks without a spike; within a block the compaction
+ * is branch-free (spk has room for every neuron), since at a few % activity per step a
+ * branch per neuron mispredicts often. */
 LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t *restrict v,
                                       int32_t *restrict spk, int64_t n_spk)
 {
@@ -147,10 +79,10 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
         if (!any)
             continue;
         for (int64_t k = k0; k < k0 + LO_BLOCK; k++) {
-            if (v[k] > vth) {
-                v[k] = 0;
-                spk[n_spk++] = (int32_t)(first + k);
-            }
+            int fire = v[k] > vth;
+            spk[n_spk] = (int32_t)(first + k);
+            n_spk += fire;
+            v[k] = fire ? 0 : v[k];
         }
     }
     for (int64_t k = k0; k < n; k++) {
@@ -162,25 +94,19 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
     return n_spk;
 }
 
-/* Messages of one presynaptic neuron's synapses (weight_exp >= 0, weights pre-shifted):
- * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
- * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
-static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
-                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
+/* Messages of one group of synapses (one presynaptic row, one delay; weight_exp >= 0, weights
+ * pre-shifted) into the ring row they are due in: int32 messages, summed modulo 2**32 as
+ * Lava's int32 sums are. A graded source's spike count multiplies the weights. */
+static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict post, const uint32_t *restrict w,
+                           uint32_t *restrict row, uint32_t count)
 {
     if (count == 1) {
-        for (int64_t s = s0; s < s1; s++) {
-            uint64_t k = base + idx[s];
-            k = k >= total ? k - total : k;
-            ring[k] += w[s];
-        }
+        for (int64_t s = s0; s < s1; s++)
+            row[post[s]] += w[s];
         return;
     }
-    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
-        uint64_t k = base + idx[s];
-        k = k >= total ? k - total : k;
-        ring[k] += w[s] * count;
-    }
+    for (int64_t s = s0; s < s1; s++)
+        row[post[s]] += w[s] * count;
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the

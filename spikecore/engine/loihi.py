@@ -307,12 +307,15 @@ class LoihiSimulator:
         self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
         self._pois_nodes = pois
         self._spiked_last = {}       # population -> spikes of the last step of the previous run
+        cap = max(1024, 4 * self.n_neurons)
+        self._buffers = (np.empty(cap, np.int64), np.empty(cap, np.int32),
+                         np.empty(max(self.n_pre, 1), np.int32), np.empty(max(self.n_pre, 1), np.uint32))
 
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
         N, n_rows = self.n_neurons, 2 * self.n_pre
-        fast = {"pre": [], "idx": [], "w": []}
+        fast = {"pre": [], "off": [], "post": [], "w": []}
         slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
         n_cells = 0
         self.synapses = {}
@@ -325,17 +328,17 @@ class LoihiSimulator:
             pre = self.pre_base[e.pre] + q["i"]
             if q["graded"] and e.pre not in self.pop_index:
                 pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
-            idx = (q["delay"] + 1) * N + self.pre_base[e.post] + q["j"]
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
-                fast["idx"].append(idx)
+                fast["off"].append(q["delay"] + 1)
+                fast["post"].append(self.pre_base[e.post] + q["j"])
                 # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
                 fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
             else:
                 # one cell per (target, distinct delay) of this projection
                 delays, dcode = np.unique(q["delay"], return_inverse=True)
                 slow["pre"].append(pre)
-                slow["idx"].append(idx)
+                slow["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
                 slow["w"].append(q["w"])
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
                 slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
@@ -343,20 +346,36 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        for prefix, part, types in (("f", fast, {"idx": np.uint32, "w": np.uint32}),
-                                    ("s", slow, {"idx": np.uint32, "w": np.int32, "cell": np.uint32,
-                                                 "shift": np.uint8})):
-            if part["pre"]:
-                pre = np.concatenate(part["pre"])
-                order = np.argsort(pre, kind="stable")
-                counts = np.bincount(pre, minlength=n_rows)
-                for key, dtype in types.items():
-                    a[f"{prefix}_{key}"] = np.ascontiguousarray(np.concatenate(part[key])[order].astype(dtype))
-            else:
-                counts = np.zeros(n_rows, np.int64)
-                for key, dtype in types.items():
-                    a[f"{prefix}_{key}"] = np.zeros(0, dtype)
-            a[f"{prefix}_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        # fast: grouped by (row, delay), by target within a group (ascending ring addresses)
+        if sum(x.size for x in fast["pre"]):
+            pre, off = np.concatenate(fast["pre"]), np.concatenate(fast["off"])
+            post, w = np.concatenate(fast["post"]), np.concatenate(fast["w"])
+            order = np.lexsort((post, off, pre))
+            pre, off, post, w = pre[order], off[order], post[order], w[order]
+            new_group = np.r_[True, (pre[1:] != pre[:-1]) | (off[1:] != off[:-1])]
+            starts = np.flatnonzero(new_group)
+            a["f_grp_start"] = np.r_[starts, pre.size].astype(np.int64)
+            a["f_grp_off"] = off[starts].astype(np.uint8)
+            a["f_grp_ptr"] = np.r_[0, np.cumsum(np.bincount(pre[starts], minlength=n_rows))].astype(np.int64)
+            a["f_post"], a["f_w"] = post.astype(np.uint32), w.astype(np.uint32)
+        else:
+            a["f_grp_start"] = np.zeros(1, np.int64)
+            a["f_grp_off"] = np.zeros(0, np.uint8)
+            a["f_grp_ptr"] = np.zeros(n_rows + 1, np.int64)
+            a["f_post"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+        # slow: by row (their cells are summed, so order within a row does not matter)
+        types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
+        if slow["pre"]:
+            pre = np.concatenate(slow["pre"])
+            order = np.argsort(pre, kind="stable")
+            counts = np.bincount(pre, minlength=n_rows)
+            for key, dtype in types.items():
+                a[f"s_{key}"] = np.ascontiguousarray(np.concatenate(slow[key])[order].astype(dtype))
+        else:
+            counts = np.zeros(n_rows, np.int64)
+            for key, dtype in types.items():
+                a[f"s_{key}"] = np.zeros(0, dtype)
+        a["s_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         a["scratch"] = np.zeros(n_cells, np.int64)
         a["cell_used"] = np.zeros(n_cells, np.uint8)
         a["t_cell"] = np.zeros(n_cells, np.uint32)
@@ -450,12 +469,9 @@ class LoihiSimulator:
     def run_steps(self, n_steps: int, progress: bool = False) -> dict:
         n_start, n_end = self.step, self.step + int(n_steps)
         a = self.arrays
-        cap = max(1024, 4 * self.n_neurons)
-        out_step = np.empty(cap, np.int64)
-        out_idx = np.empty(cap, np.int32)
+        # buffers kept between calls: fresh pages cost the kernel a page clear each
+        out_step, out_idx, spk, spk_cnt = self._buffers
         out_n = 0
-        spk = np.empty(max(self.n_pre, 1), np.int32)
-        spk_cnt = np.empty(max(self.n_pre, 1), np.uint32)
         every = a["rec_every"]
         n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
@@ -480,6 +496,7 @@ class LoihiSimulator:
                     if reached < stop:  # spike buffer full: grow and continue
                         out_step = np.resize(out_step, 2 * out_step.size)
                         out_idx = np.resize(out_idx, 2 * out_idx.size)
+                        self._buffers = (out_step, out_idx, spk, spk_cnt)
                 n = stop
                 bar.update(n - n_start, time.perf_counter() - t0)
         finally:

@@ -329,3 +329,15 @@ def test_runs_in_pieces_equal_one_run_and_monitors_sample_step_starts():
     one.run_steps(57)
     np.testing.assert_array_equal(r["traces"]["m"]["variables"]["v"][57], one.state()["g0"]["v"])
     np.testing.assert_array_equal(r["traces"]["m"]["variables"]["u"][57], one.state()["g0"]["u"])
+
+
+def test_projection_truncated_to_nothing():
+    """Weights that Lava's truncation turns into zeros leave no synapse (and no input)."""
+    g = _with_projection([1, -1, 3], [0, 2, 5], num_weight_bits=5, sign_mode="mixed")   # 16-steps: 1, 3 -> 0
+    sim = LoihiSimulator(g)
+    assert sim.n_synapses == 1                   # -1 floors to -16
+    g = _with_projection([1, 3], [0, 2], num_weight_bits=5, sign_mode="exc")
+    sim = LoihiSimulator(g)
+    assert sim.n_synapses == 0
+    sim.run_steps(5)
+    assert not sim.state()["p"]["u"].any()
