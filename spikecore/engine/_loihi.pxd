@@ -14,7 +14,8 @@ cdef enum:
 cdef extern from "_loihi_update.h" nogil:
     void lo_update(int64_t n, int32_t fu, int32_t fv, uint32_t* ain, int32_t* u, int32_t* v, const int32_t* bias)
     int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
-    void lo_push(int64_t s0, int64_t s1, const uint32_t* post, const uint32_t* w, uint32_t* row, uint32_t count)
+    void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
+                 uint64_t base, uint64_t total, uint32_t count)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
                           const uint8_t* shift, int64_t* scratch, uint8_t* used, uint32_t* t_cell,
                           uint32_t* t_idx, uint8_t* t_shift, int64_t n_t, int64_t count)
@@ -34,13 +35,11 @@ cdef class LoihiKernel:
     cdef uint32_t[:, ::1] ring
     # presynaptic rows: [0, n_pre) binary spikes, [n_pre, 2 n_pre) sources' graded projections
     # (spike counts multiply the weights)
-    # synapses whose projection has weight_exp >= 0, by presynaptic row and then by delay:
-    # row r's groups are f_grp_ptr[r] .. f_grp_ptr[r+1]; group k holds synapses
-    # f_grp_start[k] .. f_grp_start[k+1], due 1 + delay = f_grp_off[k] steps later; targets
-    # and weights already shifted (a left shift distributes over the sum modulo 2**32)
-    cdef int64_t[::1] f_grp_ptr, f_grp_start
-    cdef uint8_t[::1] f_grp_off
-    cdef uint32_t[::1] f_post, f_w
+    # synapses whose projection has weight_exp >= 0: CSR by presynaptic row, ring offset
+    # (1 + delay) * n_neurons + target, weight already shifted (a left shift distributes
+    # over the sum modulo 2**32)
+    cdef int64_t[::1] f_ptr
+    cdef uint32_t[::1] f_idx, f_w
     # synapses whose projection has weight_exp < 0: the floor shift applies to the sum of a
     # step, per (projection, target, delay), so they accumulate into a scratch cell first;
     # the cells touched in a step are listed (t_*) with their ring offset and shift
@@ -66,4 +65,3 @@ cdef class LoihiKernel:
     cdef void _record(self, int64_t n, int32_t phase, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil
     cdef void _propagate(self, int64_t slot, const int32_t* spk, const uint32_t* cnt, int64_t n_spk) noexcept nogil
-    cdef void _push_row(self, int64_t row, int64_t slot, uint32_t count) noexcept nogil

@@ -32,10 +32,8 @@ cdef class LoihiKernel:
         self.v = a["v"]
         self.bias = a["bias"]
         self.ring = a["ring"]
-        self.f_grp_ptr = a["f_grp_ptr"]
-        self.f_grp_start = a["f_grp_start"]
-        self.f_grp_off = a["f_grp_off"]
-        self.f_post = a["f_post"]
+        self.f_ptr = a["f_ptr"]
+        self.f_idx = a["f_idx"]
         self.f_w = a["f_w"]
         self.s_ptr = a["s_ptr"]
         self.s_cell = a["s_cell"]
@@ -60,10 +58,9 @@ cdef class LoihiKernel:
         self.n_pois = a["n_pois"]
         self.n_rec = self.rec_kind.shape[0]
         self.ev_ptr = 0
-        self.n_pre = (self.s_ptr.shape[0] - 1) // 2
-        if (self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != self.f_grp_ptr.shape[0]
-                or self.s_ptr.shape[0] != 2 * self.n_pre + 1
-                or self.f_grp_start.shape[0] != self.f_grp_off.shape[0] + 1):
+        self.n_pre = (self.f_ptr.shape[0] - 1) // 2
+        if (self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != self.f_ptr.shape[0]
+                or self.f_ptr.shape[0] != 2 * self.n_pre + 1):
             raise ValueError("inconsistent kernel arrays")
         if (self.t_cell.shape[0] < self.scratch.shape[0] or self.t_idx.shape[0] < self.scratch.shape[0]
                 or self.t_shift.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]):
@@ -176,13 +173,16 @@ cdef class LoihiKernel:
             return
         for k in range(n_spk):
             pre = spk[k]
-            self._push_row(pre, slot, 1)
+            if self.f_ptr[pre + 1] > self.f_ptr[pre]:
+                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1)
             if self.s_ptr[pre + 1] > self.s_ptr[pre]:
                 n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0], &self.s_w[0],
                                           &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
                                           &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched, 1)
             row = pre + self.n_pre
-            self._push_row(row, slot, cnt[k])
+            if self.f_ptr[row + 1] > self.f_ptr[row]:
+                lo_push(self.f_ptr[row], self.f_ptr[row + 1], &self.f_idx[0], &self.f_w[0], ring, base, total,
+                        cnt[k])
             if self.s_ptr[row + 1] > self.s_ptr[row]:
                 n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
                                           &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
@@ -190,13 +190,3 @@ cdef class LoihiKernel:
         if n_touched:
             lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
                      &self.cell_used[0], ring, base, total)
-
-    cdef inline void _push_row(self, int64_t row, int64_t slot, uint32_t count) noexcept nogil:
-        """The weight_exp >= 0 synapses of one presynaptic row, group by group (one delay each)."""
-        cdef int64_t k, ts
-        for k in range(self.f_grp_ptr[row], self.f_grp_ptr[row + 1]):
-            ts = slot + self.f_grp_off[k]
-            if ts >= self.ring_len:
-                ts -= self.ring_len
-            lo_push(self.f_grp_start[k], self.f_grp_start[k + 1], &self.f_post[0], &self.f_w[0],
-                    &self.ring[ts, 0], count)

@@ -94,19 +94,25 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
     return n_spk;
 }
 
-/* Messages of one group of synapses (one presynaptic row, one delay; weight_exp >= 0, weights
- * pre-shifted) into the ring row they are due in: int32 messages, summed modulo 2**32 as
- * Lava's int32 sums are. A graded source's spike count multiplies the weights. */
-static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict post, const uint32_t *restrict w,
-                           uint32_t *restrict row, uint32_t count)
+/* Messages of one presynaptic neuron's synapses (weight_exp >= 0, weights pre-shifted):
+ * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
+ * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
+static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
+                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
 {
     if (count == 1) {
-        for (int64_t s = s0; s < s1; s++)
-            row[post[s]] += w[s];
+        for (int64_t s = s0; s < s1; s++) {
+            uint64_t k = base + idx[s];
+            k = k >= total ? k - total : k;
+            ring[k] += w[s];
+        }
         return;
     }
-    for (int64_t s = s0; s < s1; s++)
-        row[post[s]] += w[s] * count;
+    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
+        uint64_t k = base + idx[s];
+        k = k >= total ? k - total : k;
+        ring[k] += w[s] * count;
+    }
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the

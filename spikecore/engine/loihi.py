@@ -315,7 +315,7 @@ class LoihiSimulator:
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
         N, n_rows = self.n_neurons, 2 * self.n_pre
-        fast = {"pre": [], "off": [], "post": [], "w": []}
+        fast = {"pre": [], "idx": [], "w": []}
         slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
         n_cells = 0
         self.synapses = {}
@@ -330,8 +330,7 @@ class LoihiSimulator:
                 pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
-                fast["off"].append(q["delay"] + 1)
-                fast["post"].append(self.pre_base[e.post] + q["j"])
+                fast["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
                 # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
                 fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
             else:
@@ -346,23 +345,16 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # fast: grouped by (row, delay), by target within a group (ascending ring addresses)
+        # fast: by row; ring offsets (1 + delay) * n_neurons + target
         if sum(x.size for x in fast["pre"]):
-            pre, off = np.concatenate(fast["pre"]), np.concatenate(fast["off"])
-            post, w = np.concatenate(fast["post"]), np.concatenate(fast["w"])
-            order = np.lexsort((post, off, pre))
-            pre, off, post, w = pre[order], off[order], post[order], w[order]
-            new_group = np.r_[True, (pre[1:] != pre[:-1]) | (off[1:] != off[:-1])]
-            starts = np.flatnonzero(new_group)
-            a["f_grp_start"] = np.r_[starts, pre.size].astype(np.int64)
-            a["f_grp_off"] = off[starts].astype(np.uint8)
-            a["f_grp_ptr"] = np.r_[0, np.cumsum(np.bincount(pre[starts], minlength=n_rows))].astype(np.int64)
-            a["f_post"], a["f_w"] = post.astype(np.uint32), w.astype(np.uint32)
+            pre = np.concatenate(fast["pre"])
+            order = np.argsort(pre, kind="stable")
+            a["f_ptr"] = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_rows))].astype(np.int64)
+            a["f_idx"] = np.ascontiguousarray(np.concatenate(fast["idx"])[order].astype(np.uint32))
+            a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))
         else:
-            a["f_grp_start"] = np.zeros(1, np.int64)
-            a["f_grp_off"] = np.zeros(0, np.uint8)
-            a["f_grp_ptr"] = np.zeros(n_rows + 1, np.int64)
-            a["f_post"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+            a["f_ptr"] = np.zeros(n_rows + 1, np.int64)
+            a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
         # slow: by row (their cells are summed, so order within a row does not matter)
         types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
         if slow["pre"]:
