@@ -14,6 +14,7 @@ cdef enum:
 cdef extern from "_loihi_update.h" nogil:
     void lo_update(int64_t n, int32_t fu, int32_t fv, uint32_t* ain, int32_t* u, int32_t* v, const int32_t* bias)
     int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
+    void lo_prefetch(const void* p, int64_t nbytes)
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
                  uint64_t base, uint64_t total, uint32_t count)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,

@@ -21,6 +21,9 @@ spikecore/engine/loihi.py, the bias scaling too (both are constant).
 """
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 
+# spikes ahead of the one being delivered whose synapse rows are prefetched
+cdef int64_t PREFETCH_AHEAD = 4
+
 cdef class LoihiKernel:
     def __init__(self, dict a):
         self.pop_start = a["pop_start"]
@@ -165,7 +168,7 @@ cdef class LoihiKernel:
         rolled: arrives at t+1+d). Ring offsets hold (1 + d) * n_neurons + target. Binary
         connections receive s_in.astype(bool) (num_message_bits = 0): one spike whatever the
         count; graded ones (num_message_bits > 0) weights.dot(s_in): the count multiplies."""
-        cdef int64_t k, pre, row, n_touched = 0
+        cdef int64_t k, pre, row, s0, n_touched = 0
         cdef uint32_t* ring = &self.ring[0, 0]
         cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
         cdef uint64_t total = <uint64_t>(self.ring_len * self.n_neurons)
@@ -173,6 +176,12 @@ cdef class LoihiKernel:
             return
         for k in range(n_spk):
             pre = spk[k]
+            if k + PREFETCH_AHEAD < n_spk:
+                row = spk[k + PREFETCH_AHEAD]
+                s0 = self.f_ptr[row]
+                if self.f_ptr[row + 1] > s0:
+                    lo_prefetch(&self.f_idx[s0], 4 * (self.f_ptr[row + 1] - s0))
+                    lo_prefetch(&self.f_w[s0], 4 * (self.f_ptr[row + 1] - s0))
             if self.f_ptr[pre + 1] > self.f_ptr[pre]:
                 lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1)
             if self.s_ptr[pre + 1] > self.s_ptr[pre]:

@@ -94,25 +94,42 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
     return n_spk;
 }
 
-/* Messages of one presynaptic neuron's synapses (weight_exp >= 0, weights pre-shifted):
+/* Messages of one presynaptic row's synapses (weight_exp >= 0, weights pre-shifted):
  * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
- * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). */
+ * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). A
+ * graded source's spike count multiplies the weights. idx ascends within a row, so when
+ * its last entry does not wrap around the ring none does (the usual case) and the loop
+ * needs no wrap test. */
 static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
                            uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
 {
-    if (count == 1) {
-        for (int64_t s = s0; s < s1; s++) {
-            uint64_t k = base + idx[s];
-            k = k >= total ? k - total : k;
-            ring[k] += w[s];
+    if (s1 <= s0)
+        return;
+    if (base + idx[s1 - 1] < total) {
+        uint32_t *restrict r = ring + base;
+        if (count == 1) {
+            for (int64_t s = s0; s < s1; s++)
+                r[idx[s]] += w[s];
+        } else {
+            for (int64_t s = s0; s < s1; s++)
+                r[idx[s]] += w[s] * count;
         }
         return;
     }
-    for (int64_t s = s0; s < s1; s++) {    /* graded: the spike count multiplies the weight */
+    for (int64_t s = s0; s < s1; s++) {
         uint64_t k = base + idx[s];
         k = k >= total ? k - total : k;
         ring[k] += w[s] * count;
     }
+}
+
+/* Ask for the cache lines of [p, p + bytes), at most 4: a spike's synapse row is a random
+ * place in a large array, whose first lines would otherwise miss in every step. */
+static inline void lo_prefetch(const void *p, int64_t bytes)
+{
+    const char *c = (const char *)p;
+    for (int64_t k = 0; k < bytes && k < 256; k += 64)
+        __builtin_prefetch(c + k, 0, 3);
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the

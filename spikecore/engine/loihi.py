@@ -345,10 +345,10 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # fast: by row; ring offsets (1 + delay) * n_neurons + target
+        # fast: by row, ascending ring offsets (1 + delay) * n_neurons + target within a row
         if sum(x.size for x in fast["pre"]):
             pre = np.concatenate(fast["pre"])
-            order = np.argsort(pre, kind="stable")
+            order = np.lexsort((np.concatenate(fast["idx"]), pre))
             a["f_ptr"] = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_rows))].astype(np.int64)
             a["f_idx"] = np.ascontiguousarray(np.concatenate(fast["idx"])[order].astype(np.uint32))
             a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))

@@ -203,7 +203,8 @@ def test_overflow_edges_match_lava():
              kind="sparse"),
         # a_in = 1100 * (255 << 7) and 2300 * (255 << 7): << 6 wraps int32 to a negative and to a
         # positive value (int64 arithmetic would make both spike)
-        Conn("big", "wide", "int32", np.r_[np.arange(1100), np.arange(2300)], np.r_[np.zeros(1100, np.int64), np.ones(2300, np.int64)],
+        Conn("big", "wide", "int32", np.r_[np.arange(1100), np.arange(2300)],
+             np.r_[np.zeros(1100, np.int64), np.ones(2300, np.int64)],
              np.full(3400, 255), np.zeros(3400, np.int64), weight_exp=7, sign_mode="excitatory", kind="sparse"),
         Conn("tie2", "input", "int32", np.array([0]), np.array([0]), np.array([0]), np.zeros(1, np.int64)),
         Conn("drive", "input", "bias_sat", np.array([0]), np.array([2]), np.array([1]), np.zeros(1, np.int64)),
