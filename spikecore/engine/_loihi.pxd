@@ -16,7 +16,7 @@ cdef extern from "_loihi_update.h" nogil:
     int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int32_t* v, int32_t* spk, int64_t n_spk)
     void lo_prefetch(const void* p, int64_t nbytes)
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const uint32_t* w, uint32_t* ring,
-                 uint64_t base, uint64_t total, uint32_t count)
+                 uint64_t base, uint64_t total, uint32_t count, uint32_t max_idx)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
                           const uint8_t* shift, int64_t* scratch, uint8_t* used, uint32_t* t_cell,
                           uint32_t* t_idx, uint8_t* t_shift, int64_t n_t, int64_t count)
@@ -40,7 +40,7 @@ cdef class LoihiKernel:
     # (1 + delay) * n_neurons + target, weight already shifted (a left shift distributes
     # over the sum modulo 2**32)
     cdef int64_t[::1] f_ptr
-    cdef uint32_t[::1] f_idx, f_w
+    cdef uint32_t[::1] f_idx, f_w, f_max
     # synapses whose projection has weight_exp < 0: the floor shift applies to the sum of a
     # step, per (projection, target, delay), so they accumulate into a scratch cell first;
     # the cells touched in a step are listed (t_*) with their ring offset and shift

@@ -21,8 +21,33 @@ spikecore/engine/loihi.py, the bias scaling too (both are constant).
 """
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
 
+import numpy as np
+
 # spikes ahead of the one being delivered whose synapse rows are prefetched
 cdef int64_t PREFETCH_AHEAD = 4
+
+def csr_order(const int64_t[::1] rows, int64_t n_rows):
+    """(order, row_ptr): a stable counting sort of ``rows`` (each in [0, n_rows)), O(n)."""
+    cdef int64_t n = rows.shape[0], k, r
+    ptr_arr = np.zeros(n_rows + 1, dtype=np.int64)
+    order_arr = np.empty(n, dtype=np.int64)
+    cdef int64_t[::1] ptr = ptr_arr
+    cdef int64_t[::1] order = order_arr
+    cdef int64_t[::1] fill
+    with nogil:
+        for k in range(n):
+            ptr[rows[k] + 1] += 1
+        for r in range(n_rows):
+            ptr[r + 1] += ptr[r]
+    fill_arr = ptr_arr[:-1].copy()
+    fill = fill_arr
+    with nogil:
+        for k in range(n):
+            r = rows[k]
+            order[fill[r]] = k
+            fill[r] += 1
+    return order_arr, ptr_arr
+
 
 cdef class LoihiKernel:
     def __init__(self, dict a):
@@ -38,6 +63,7 @@ cdef class LoihiKernel:
         self.f_ptr = a["f_ptr"]
         self.f_idx = a["f_idx"]
         self.f_w = a["f_w"]
+        self.f_max = a["f_max"]
         self.s_ptr = a["s_ptr"]
         self.s_cell = a["s_cell"]
         self.s_idx = a["s_idx"]
@@ -183,7 +209,8 @@ cdef class LoihiKernel:
                     lo_prefetch(&self.f_idx[s0], 4 * (self.f_ptr[row + 1] - s0))
                     lo_prefetch(&self.f_w[s0], 4 * (self.f_ptr[row + 1] - s0))
             if self.f_ptr[pre + 1] > self.f_ptr[pre]:
-                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1)
+                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1,
+                        self.f_max[pre])
             if self.s_ptr[pre + 1] > self.s_ptr[pre]:
                 n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0], &self.s_w[0],
                                           &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
@@ -191,7 +218,7 @@ cdef class LoihiKernel:
             row = pre + self.n_pre
             if self.f_ptr[row + 1] > self.f_ptr[row]:
                 lo_push(self.f_ptr[row], self.f_ptr[row + 1], &self.f_idx[0], &self.f_w[0], ring, base, total,
-                        cnt[k])
+                        cnt[k], self.f_max[row])
             if self.s_ptr[row + 1] > self.s_ptr[row]:
                 n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
                                           &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],

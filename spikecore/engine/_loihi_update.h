@@ -97,15 +97,16 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
 /* Messages of one presynaptic row's synapses (weight_exp >= 0, weights pre-shifted):
  * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
  * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). A
- * graded source's spike count multiplies the weights. idx ascends within a row, so when
- * its last entry does not wrap around the ring none does (the usual case) and the loop
- * needs no wrap test. */
+ * graded source's spike count multiplies the weights. When the row's largest offset
+ * (max_idx) does not wrap around the ring, none does (the usual case) and the loop needs
+ * no wrap test. */
 static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
-                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count)
+                           uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count,
+                           uint32_t max_idx)
 {
     if (s1 <= s0)
         return;
-    if (base + idx[s1 - 1] < total) {
+    if (base + max_idx < total) {
         uint32_t *restrict r = ring + base;
         if (count == 1) {
             for (int64_t s = s0; s < s1; s++)

@@ -49,7 +49,7 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ._loihi import LoihiKernel
+from ._loihi import LoihiKernel, csr_order
 from .simulator import _ProgressBar, _count_multiples, _multiples
 
 MODEL = "loihi_lif"
@@ -345,29 +345,29 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # fast: by row, ascending ring offsets (1 + delay) * n_neurons + target within a row
+        # CSRs by row (counting sort); f_max: each row's largest ring offset (wrap test)
         if sum(x.size for x in fast["pre"]):
-            pre = np.concatenate(fast["pre"])
-            order = np.lexsort((np.concatenate(fast["idx"]), pre))
-            a["f_ptr"] = np.r_[0, np.cumsum(np.bincount(pre, minlength=n_rows))].astype(np.int64)
-            a["f_idx"] = np.ascontiguousarray(np.concatenate(fast["idx"])[order].astype(np.uint32))
+            order, a["f_ptr"] = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
+            idx = np.concatenate(fast["idx"])[order].astype(np.uint32)
+            a["f_idx"] = idx
             a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))
         else:
             a["f_ptr"] = np.zeros(n_rows + 1, np.int64)
             a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
-        # slow: by row (their cells are summed, so order within a row does not matter)
+        f_max = np.zeros(n_rows, np.uint32)
+        nonempty = np.flatnonzero(np.diff(a["f_ptr"]))
+        if nonempty.size:
+            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], a["f_ptr"][nonempty])
+        a["f_max"] = f_max
         types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
-        if slow["pre"]:
-            pre = np.concatenate(slow["pre"])
-            order = np.argsort(pre, kind="stable")
-            counts = np.bincount(pre, minlength=n_rows)
+        if sum(x.size for x in slow["pre"]):
+            order, a["s_ptr"] = csr_order(np.concatenate(slow["pre"]).astype(np.int64), n_rows)
             for key, dtype in types.items():
-                a[f"s_{key}"] = np.ascontiguousarray(np.concatenate(slow[key])[order].astype(dtype))
+                a[f"s_{key}"] = np.concatenate(slow[key])[order].astype(dtype)
         else:
-            counts = np.zeros(n_rows, np.int64)
+            a["s_ptr"] = np.zeros(n_rows + 1, np.int64)
             for key, dtype in types.items():
                 a[f"s_{key}"] = np.zeros(0, dtype)
-        a["s_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         a["scratch"] = np.zeros(n_cells, np.int64)
         a["cell_used"] = np.zeros(n_cells, np.uint8)
         a["t_cell"] = np.zeros(n_cells, np.uint32)
