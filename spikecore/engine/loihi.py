@@ -322,6 +322,8 @@ class LoihiSimulator:
         for e in g.projections.values():
             if e.post not in self.pop_index:
                 raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
+            if e.pre not in self.pre_base:
+                raise ValidationError(f"projections.{e.name}.pre", e.pre, "a population or a source")
             n_post = self.pops[self.pop_index[e.post]].size
             q = projection_integers(e, g.source_size(e.pre), n_post, self.dt)
             self.synapses[e.name] = q
