@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from spikecore.engine import GridSimulator
+from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.ir import IRGraph
 from spikecore.network import check_delays
 from spikecore.result import Result
@@ -60,7 +61,6 @@ LOIHI_FORMATS = ("loihi", "fixed")
 def _loihi_simulator(ir: IRGraph, options: dict):
     """The Loihi mode's simulator, quantizing a float IR first (hwmodels.loihi, as lava does)."""
     from spikecore.engine.loihi import MODEL, LoihiSimulator
-    from spikecore.errors import UnsupportedFeature
 
     if options["timing"] != "grid":
         raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
@@ -90,7 +90,6 @@ class NativeBackend(Backend):
         opts = self.check_options(options)
         for key in ("policy", "headroom"):
             if key in options and opts["format"] not in LOIHI_FORMATS:
-                from spikecore.errors import ValidationError
                 raise ValidationError(f"option '{key}'", options[key], "format=loihi (it tunes the quantization)")
         return NativeExecutable(ir, opts)
 
