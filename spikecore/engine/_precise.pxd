@@ -117,8 +117,10 @@ cdef class PreciseKernel:
     cdef int32_t[::1] syn_chan, syn_dsteps
     cdef double[::1] syn_weight, syn_rem, syn_gm, syn_gk
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
+    # (each entry self-contained: reading the synapse arrays at random would miss the cache)
     cdef int64_t[::1] pin_ptr, pin_syn
-    cdef int32_t[::1] pin_src              # their source, 0-based among the Poisson neurons
+    cdef int32_t[::1] pin_src, pin_chan, pin_dsteps  # source (0-based among the Poisson neurons), channel, whole steps
+    cdef double[::1] pin_w, pin_rem                  # weight, delay remainder
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off
@@ -190,4 +192,3 @@ cdef class PreciseKernel:
     cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil
     cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
                            double fa, double fb) noexcept nogil
-    cdef double _exp_neg(self, double x) noexcept nogil

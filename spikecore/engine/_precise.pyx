@@ -74,6 +74,13 @@ cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, 
     return ck * (ek - em)
 
 
+cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept nogil:
+    """exp(-x): for 0 <= x <= dt/min(tau) from the table (pc_exp_tab, ~1 ulp), else libm."""
+    if tab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= tab_n - 1:
+        return exp(-x)
+    return pc_exp_tab(x, tab)
+
+
 cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogil:
     """realloc p to hold at least `need` items (capacity doubles); NULL when out of memory (p kept)."""
     cdef int64_t c = cap[0]
@@ -176,6 +183,10 @@ cdef class PreciseKernel:
         self.pin_ptr = a["pin_ptr"]
         self.pin_syn = a["pin_syn"]
         self.pin_src = a["pin_src"]
+        self.pin_chan = a["pin_chan"]
+        self.pin_dsteps = a["pin_dsteps"]
+        self.pin_w = a["pin_w"]
+        self.pin_rem = a["pin_rem"]
         self.ev_step = a["ev_step"]
         self.ev_off = a["ev_off"]
         self.ev_pre = a["ev_pre"]
@@ -504,7 +515,7 @@ cdef class PreciseKernel:
         cdef int64_t L = self.ring_len
         cdef Slot* sl = &self.slots[n % L]
         cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
-        cdef int64_t src, dst, nh
+        cdef int64_t src, dst, nh, ds
         cdef int32_t c, ks
         cdef double h = self.dt, off, rem, u, o, w
         cdef uint64_t sk
@@ -538,10 +549,11 @@ cdef class PreciseKernel:
                 for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
                     s = self.pin_syn[t]
                     src = self.pin_src[t]
-                    c = chan[s]
-                    w = self.syn_weight[s]
-                    rem = self.syn_rem[s] if self.has_rem else 0.0
-                    for m in range(n - self.syn_dsteps[s] - (1 if rem > 0.0 else 0), n - self.syn_dsteps[s] + 1):
+                    c = self.pin_chan[t]
+                    w = self.pin_w[t]
+                    rem = self.pin_rem[t]
+                    ds = self.pin_dsteps[t]
+                    for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
                         if m < 0:
                             continue
                         cnt = self.pring[(m % L) * self.n_pois + src]
@@ -554,7 +566,7 @@ cdef class PreciseKernel:
                                 continue
                             # as _scatter computes the arrival
                             o = u
-                            dst = m + self.syn_dsteps[s]
+                            dst = m + ds
                             if rem > 0.0:
                                 o = u + rem
                                 if o > h:
@@ -608,7 +620,7 @@ cdef class PreciseKernel:
             nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
             for u in range(U):
                 for j in range(nb):
-                    self.etab[u * PUSH_BATCH + j] = self._exp_neg((h - offs[b0 + j]) * self.inv_tau[u])
+                    self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
             if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
                 return -1
             b0 += nb
@@ -920,7 +932,7 @@ cdef class PreciseKernel:
                 tc = -1.0
                 if not refr:
                     if model == PMODEL_DELTA:
-                        vn = d + (v - d) * self._exp_neg(tau / tm)
+                        vn = d + (v - d) * _expn(self.exptab, self.exptab_n, tau / tm)
                         if vn >= vth:
                             # v relaxes monotonically towards d > v_th: closed form
                             tc = tm * log((d - v) / (d - vth))
@@ -933,24 +945,24 @@ cdef class PreciseKernel:
                     else:
                         tc = self._cuba_crossing(p, v, s, d, tau)
                         if tc < 0.0:
-                            em = exp(-tau / tm)
+                            em = _expn(self.exptab, self.exptab_n, tau / tm)
                             vn = d + (v - d) * em
                             for r in range(nr):
                                 tk = self.rec_tk[rec0 + r]
-                                ek = exp(-tau / tk)
+                                ek = _expn(self.exptab, self.exptab_n, tau / tk)
                                 vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r],
                                                        self.rec_delta[rec0 + r], tk, tm, tau, em, ek)
                                 s[r] = s[r] * ek
                             v = vn
                 else:
                     for r in range(nr):
-                        s[r] = s[r] * exp(-tau / self.rec_tk[rec0 + r])
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, tau / self.rec_tk[rec0 + r])
                 if tc >= 0.0:
                     ts = t + tc
                     if ts > t_next:
                         ts = t_next
                     for r in range(nr):
-                        s[r] = s[r] * exp(-(ts - t) / self.rec_tk[rec0 + r])
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, (ts - t) / self.rec_tk[rec0 + r])
                     if self._emit(n, ts, i) != 0:
                         return -1
                     v = vreset
@@ -1010,7 +1022,7 @@ cdef class PreciseKernel:
     # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------
     cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil:
         """State at time t of a piece that starts with (v0, s0) and has no events."""
-        cdef double tm = self.pop_tm[p], em = exp(-t / self.pop_tm[p]), ek, sk, tk
+        cdef double tm = self.pop_tm[p], em = _expn(self.exptab, self.exptab_n, t / self.pop_tm[p]), ek, sk, tk
         cdef int64_t r, rec0 = self.pop_rec_start[p]
         out.v = d + (v0 - d) * em
         out.pos = 0.0
@@ -1018,7 +1030,7 @@ cdef class PreciseKernel:
         out.sabs = 0.0
         for r in range(self.pop_n_rec[p]):
             tk = self.rec_tk[rec0 + r]
-            ek = exp(-t / tk)
+            ek = _expn(self.exptab, self.exptab_n, t / tk)
             out.v += s0[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
                                    tk, tm, t, em, ek)
             sk = s0[r] * ek
@@ -1045,7 +1057,7 @@ cdef class PreciseKernel:
                 has_syn = True
         if not has_syn:
             # no synaptic drive: v relaxes monotonically to d, closed form
-            if d + (v0 - d) * exp(-tau / tm) < vth:
+            if d + (v0 - d) * _expn(self.exptab, self.exptab_n, tau / tm) < vth:
                 return -1.0
             tc = tm * log((d - v0) / (d - vth))
             if not (tc > 0.0):
@@ -1135,9 +1147,3 @@ cdef class PreciseKernel:
                 return xn
             x = xn
         return b
-
-    cdef double _exp_neg(self, double x) noexcept nogil:
-        """exp(-x) for 0 <= x <= dt/min(tau) from the table (pc_exp_tab), else libm."""
-        if self.exptab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= self.exptab_n - 1:
-            return exp(-x)
-        return pc_exp_tab(x, self.exptab)

@@ -322,6 +322,10 @@ class PreciseSimulator:
         by = np.argsort(tgt, kind="stable")
         a["pin_syn"] = ps[by].astype(np.int64)
         a["pin_src"] = (pre[ps] - a["pois_base"])[by].astype(np.int32)
+        a["pin_chan"] = syn_chan[a["pin_syn"]].astype(np.int32)
+        a["pin_dsteps"] = st[a["pin_syn"]].astype(np.int32)
+        a["pin_w"] = a["syn_weight"][a["pin_syn"]]
+        a["pin_rem"] = rem[a["pin_syn"]]
         a["pin_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(tgt, minlength=N))]).astype(np.int64)
         # cuba populations under Dale's law: one receptor never negative, one never positive
         wmin = np.full(rec_global, np.inf)
