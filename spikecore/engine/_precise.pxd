@@ -8,7 +8,7 @@ from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 
 cdef extern from "_precise_fast.h" nogil:
     int64_t pc_fast_delta(int64_t size, int64_t n, double am, double vth, double* v, const double* drive,
-                          const int64_t* ref_end, double* acc_v, double* acc_p, int32_t* cand, int64_t first)
+                          const int64_t* ref_end, double* acc, int32_t* cand, int64_t first)
     int64_t pc_fast_cuba2(int64_t size, int64_t n, double am, double vth, double a0, double a1,
                           double c0, double c1, double k0, double k1, double* v, const double* drive,
                           const int64_t* ref_end, double* syn0, double* syn1, double* acc_v,
@@ -29,7 +29,7 @@ cdef extern from "_precise_fast.h" nogil:
     int64_t pc_poisson_fill(int64_t ns, const uint16_t* cnt, int32_t* src, int32_t* idx)
     int64_t pc_poisson_simple(int64_t ns, const uint16_t* cnt, const int64_t* target, const double* weight,
                               const int32_t* dsteps, const int32_t* um, const double* fac, int64_t fstride,
-                              double* acc, int64_t acc_slot, int64_t slot0, int64_t L, int64_t N,
+                              double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
                               int32_t* other, int64_t* other_q)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
@@ -98,7 +98,11 @@ cdef class PreciseKernel:
     # per receptor (global index); the membrane time constant is the population's
     cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_inv_tk, pop_inv_tm
     cdef int32_t[::1] rec_near, rec_um, rec_uk, rec_model
-    cdef int64_t[::1] rec_ioff               # neuron index = channel + rec_ioff
+    # where a channel's sums are in an acc slot (per population region, see _precise_fast.h):
+    # w*F_v at channel*rec_vstride + rec_voff, positive w at that + rec_pstep, w*F_syn (cuba)
+    # at channel + rec_soff
+    cdef int64_t[::1] rec_vstride, rec_voff, rec_pstep, rec_soff
+    cdef int64_t[::1] pop_acc                # start of each population's region in a slot
     cdef int32_t[::1] rec_dale               # 1: receptor of a pop_dale population (no acc_p)
     # per channel (one synaptic variable of one neuron)
     cdef int32_t[::1] chan_neuron, chan_rec
@@ -141,8 +145,8 @@ cdef class PreciseKernel:
     cdef int32_t[::1] rec_kind
     cdef int64_t[::1] rec_idx, rec_every
     # C-owned memory
-    cdef double* acc                 # ring, per slot: w*F_v by neuron, positive w*Kmax by neuron, [w*F_syn by channel]
-    cdef int64_t acc_slot            # doubles per slot: 2N (+ C with cuba)
+    cdef double* acc                 # ring of fast-path sums, one slot per step (layout: _precise_fast.h)
+    cdef int64_t acc_slot            # doubles per slot
     cdef Slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step
     cdef Event* buf                  # events of the neurons replayed in a step, grouped by neuron

@@ -154,7 +154,11 @@ cdef class PreciseKernel:
         self.rec_um = a["rec_um"]
         self.rec_uk = a["rec_uk"]
         self.rec_model = a["rec_model"]
-        self.rec_ioff = a["rec_ioff"]
+        self.rec_vstride = a["rec_vstride"]
+        self.rec_voff = a["rec_voff"]
+        self.rec_pstep = a["rec_pstep"]
+        self.rec_soff = a["rec_soff"]
+        self.pop_acc = a["pop_acc"]
         self.rec_dale = a["rec_dale"]
         self.rec_inv_tk = 1.0 / np.asarray(a["rec_tk"], dtype=np.float64)
         self.pop_inv_tm = 1.0 / np.asarray(a["pop_tm"], dtype=np.float64)
@@ -230,8 +234,7 @@ cdef class PreciseKernel:
         self.pois_key = <uint64_t>int(st[0] ^ st[1] ^ st[2] ^ st[3])
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
         cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
-        # per neuron: w*F_v and positive w*Kmax; per channel of cuba neurons: w*F_syn
-        self.acc_slot = 2 * N + (C if np.any(np.asarray(self.pop_model) == PMODEL_CUBA) else 0)
+        self.acc_slot = max(int(a["acc_slot"]), 1)
         self.acc = <double*>calloc(ring_len * self.acc_slot, sizeof(double))
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
         self.cand = <int32_t*>malloc(N * sizeof(int32_t))
@@ -426,6 +429,7 @@ cdef class PreciseKernel:
         sums); fills the slow list, slowc and slowbits."""
         cdef int64_t N = self.n_neurons, L = self.ring_len
         cdef double* acc = self.acc + (n % L) * self.acc_slot
+        cdef double* ab
         cdef int64_t p, q, j, r, i, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
         cdef int32_t model, dale
         cdef double* v = &self.v[0]
@@ -438,11 +442,13 @@ cdef class PreciseKernel:
             i = self.drv_neuron[q]
             if self.drv_first[i] >= 0:
                 p = self.neuron_pop[i]
-                if self.pop_dale[p] >= 0:
-                    acc[2 * N + self.pop_chan_start[p] + self.pop_dale[p] * self.pop_size[p]
-                        + i - self.pop_start[p]] = INFINITY
+                local = i - self.pop_start[p]
+                if self.pop_model[p] == PMODEL_DELTA:
+                    acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
+                elif self.pop_dale[p] >= 0:
+                    acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
                 else:
-                    acc[N + i] = INFINITY
+                    acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
         for p in range(self.n_pops):
             start = self.pop_start[p]
             size = self.pop_size[p]
@@ -451,11 +457,12 @@ cdef class PreciseKernel:
             nr = self.pop_n_rec[p]
             model = self.pop_model[p]
             dale = self.pop_dale[p]
+            ab = acc + self.pop_acc[p]           # this population's region
             if size == 0:
                 continue
             if model == PMODEL_DELTA:
                 nc = pc_fast_delta(size, n, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start],
-                                   &self.ref_end_step[start], acc + start, acc + N + start, self.cand, start)
+                                   &self.ref_end_step[start], ab, self.cand, start)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
@@ -463,19 +470,18 @@ cdef class PreciseKernel:
                                     self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
                                     self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
                                     &self.ref_end_step[start], syn + chan0 + dale * size, syn + chan0 + pd * size,
-                                    acc + start, acc + 2 * N + chan0 + dale * size, acc + 2 * N + chan0 + pd * size,
-                                    self.cand, start)
+                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start)
             elif nr == 2:
                 nc = pc_fast_cuba2(size, n, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
                                    self.rec_kmax[rec0 + 1], v + start, &self.drive[start], &self.ref_end_step[start],
-                                   syn + chan0, syn + chan0 + size, acc + start, acc + N + start,
-                                   acc + 2 * N + chan0, acc + 2 * N + chan0 + size, self.cand, start)
+                                   syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
+                                   self.cand, start)
             else:
                 nc = pc_fast_cuba(size, n, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
                                   &self.rec_coef_h[rec0], &self.rec_kmax[rec0], v + start, &self.drive[start],
-                                  &self.ref_end_step[start], syn + chan0, acc + start, acc + N + start,
-                                  acc + 2 * N + chan0, self.cand, start)
+                                  &self.ref_end_step[start], syn + chan0, ab, ab + size, ab + 2 * size,
+                                  self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
                 local = i - start
@@ -634,7 +640,7 @@ cdef class PreciseKernel:
 
         A group with a whole-step delay takes the spikes' factors summed, so its synapse loop
         runs once per call; an off-grid synapse shifts each spike's arrival by its remainder."""
-        cdef int64_t L = self.ring_len, N = self.n_neurons, g, s, s0, s1, j, slot, slot0, ioff, newcap
+        cdef int64_t L = self.ring_len, g, s, s0, s1, j, slot, slot0, voff, vst, pst, soff, i
         cdef int32_t rec, um, uk, c
         cdef double h = self.dt, fv, fs, kp, fm, fk, o, w, t, tk, tm, dlt, ck, kmax
         cdef double* ap
@@ -650,7 +656,10 @@ cdef class PreciseKernel:
             rec = self.grp_rec[g]
             um = self.rec_um[rec]
             uk = self.rec_uk[rec]
-            ioff = self.rec_ioff[rec]
+            vst = self.rec_vstride[rec]
+            voff = self.rec_voff[rec]
+            pst = self.rec_pstep[rec]
+            soff = self.rec_soff[rec]
             kmax = self.rec_kmax[rec]
             s0 = self.grp_start[g]
             s1 = self.grp_start[g + 1]
@@ -680,15 +689,15 @@ cdef class PreciseKernel:
                         t = w * fv
                         kp = (w if w > 0.0 else 0.0) * kp
                         for s in range(s0, s1):
-                            c = chan[s]
-                            ap[c + ioff] += t
-                            ap[N + c + ioff] += kp
+                            i = 2 * chan[s] + voff
+                            ap[i] += t
+                            ap[i + 1] += kp
                         continue
                     for s in range(s0, s1):
-                        c = chan[s]
+                        i = 2 * chan[s] + voff
                         w = weight[s]
-                        ap[c + ioff] += w * fv
-                        ap[N + c + ioff] += (w if w > 0.0 else 0.0) * kp
+                        ap[i] += w * fv
+                        ap[i + 1] += (w if w > 0.0 else 0.0) * kp
                 else:
                     fv = 0.0
                     fs = 0.0
@@ -697,14 +706,15 @@ cdef class PreciseKernel:
                         fk = fac[uk * stride + j]
                         fv += self._coef_at(rec, fm, fk, h - offs[j])
                         fs += fk
-                    av = ap + 2 * N
+                    av = ap + soff
+                    ap = ap + voff
                     w = self.grp_w[g]
                     if not isnan(w) and self.rec_dale[rec]:
                         t = w * fv
                         fs = w * fs
                         for s in range(s0, s1):
                             c = chan[s]
-                            ap[c + ioff] += t
+                            ap[c] += t
                             av[c] += fs
                         continue
                     if self.rec_dale[rec]:
@@ -712,14 +722,14 @@ cdef class PreciseKernel:
                         for s in range(s0, s1):
                             c = chan[s]
                             w = weight[s]
-                            ap[c + ioff] += w * fv
+                            ap[c] += w * fv
                             av[c] += w * fs
                         continue
                     for s in range(s0, s1):
                         c = chan[s]
                         w = weight[s]
-                        ap[c + ioff] += w * fv
-                        ap[N + c + ioff] += (w if w > 0.0 else 0.0) * kp
+                        ap[c] += w * fv
+                        ap[c + pst] += (w if w > 0.0 else 0.0) * kp
                         av[c] += w * fs
                 continue
             # off-grid delays: each spike's arrival offset (and maybe step) differs
@@ -750,13 +760,14 @@ cdef class PreciseKernel:
                         sl.ev[sl.n].w = w
                         sl.n += 1
                     ap = self.acc + slot * self.acc_slot
+                    i = c * vst + voff
                     if w > 0.0 and not self.rec_dale[rec]:
-                        ap[N + c + ioff] += w * kmax
+                        ap[i + pst] += w * kmax
                     if self.rec_model[rec] == PMODEL_DELTA:
-                        ap[c + ioff] += w * fm
+                        ap[i] += w * fm
                     else:
-                        ap[2 * N + c] += w * fk
-                        ap[c + ioff] += w * self._coef_at(rec, fm, fk, h - o)
+                        ap[c + soff] += w * fk
+                        ap[i] += w * self._coef_at(rec, fm, fk, h - o)
         return 0
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
@@ -831,7 +842,7 @@ cdef class PreciseKernel:
         if not self.pois_windowed:
             no = pc_poisson_simple(self.n_pois, ring, &self.ps_target[0], &self.ps_weight[0], &self.ps_dsteps[0],
                                    &self.ps_um[0], self.p_fac, self.p_cap + 4, self.acc, self.acc_slot, n % L, L,
-                                   self.n_neurons, self.p_other, self.p_other_q)
+                                   self.p_other, self.p_other_q)
             for j in range(no):
                 k = self.p_other[j]
                 q = self.p_other_q[j]

@@ -17,9 +17,9 @@
  * (VMASKMOVPD), which are microcoded on AMD CPUs: the cuba fast path ran at ~9 ns per
  * neuron instead of ~1 ns. Without jump threading the selects stay blends.
  *
- * acc layout, per step slot: [N doubles by neuron: sum of w*F_v][N by neuron: sum of
- * positive w times the kernel peak Kmax (1 for delta)][C by channel, cuba only: sum of
- * w*F_syn].
+ * acc layout, per step slot, one region per population: lif_delta: per neuron the pair
+ * (sum of w*F_v, sum of positive w); lif_cuba: [size: sum of w*F_v][size: sum of positive
+ * w times the kernel peak Kmax][size per receptor: sum of w*F_syn].
  */
 #ifndef SPIKECORE_PRECISE_FAST_H
 #define SPIKECORE_PRECISE_FAST_H
@@ -62,38 +62,40 @@ PC_INLINE int64_t pc_collect(const int64_t *fl, int64_t cnt, int64_t first, int3
 
 /* ---------------------------------------------------------------- lif_delta
  * v_free = d + (v - d) am is monotone, so v <= max(v, v_free(dt)) + positive jumps.
- * Inputs of neurons refractory all step are discarded. Candidates keep v. */
+ * Inputs of neurons refractory all step are discarded. Candidates keep v.
+ * acc holds (w*F_v, positive w) per neuron as adjacent pairs: queuing a spike touches one
+ * cache line per synapse, not two. */
 PC_INLINE int64_t pc_delta_block(int64_t size, int64_t n, double am, double vth,
                                  double *restrict v, const double *restrict drive,
-                                 const int64_t *restrict ref_end, double *restrict acc_v,
-                                 double *restrict acc_p, int64_t *restrict fl)
+                                 const int64_t *restrict ref_end, double *restrict acc,
+                                 int64_t *restrict fl)
 {
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k];
+        double vi = v[k], d = drive[k], av = acc[2 * k], ap = acc[2 * k + 1];
         double vf = d + (vi - d) * am;
-        double ub = (vi > vf ? vi : vf) + acc_p[k];
+        double ub = (vi > vf ? vi : vf) + ap;
         int64_t re = ref_end[k];
         int64_t refr = re > n;
         int64_t slow = (re == n) | ((!refr) & (ub >= vth));
         fl[k] = slow;
         cnt += slow;
-        v[k] = (slow | refr) ? vi : vf + acc_v[k];
-        acc_v[k] = 0.0;
-        acc_p[k] = 0.0;
+        v[k] = (slow | refr) ? vi : vf + av;
+        acc[2 * k] = 0.0;
+        acc[2 * k + 1] = 0.0;
     }
     return cnt;
 }
 
 PC_CLONES static int64_t pc_fast_delta(int64_t size, int64_t n, double am, double vth,
                                        double *restrict v, const double *restrict drive,
-                                       const int64_t *restrict ref_end, double *restrict acc_v,
-                                       double *restrict acc_p, int32_t *restrict cand, int64_t first)
+                                       const int64_t *restrict ref_end, double *restrict acc,
+                                       int32_t *restrict cand, int64_t first)
 {
     int64_t fl[PC_BLOCK], nc = 0;
     for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
         int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
-        int64_t cnt = pc_delta_block(m, n, am, vth, v + k0, drive + k0, ref_end + k0, acc_v + k0, acc_p + k0, fl);
+        int64_t cnt = pc_delta_block(m, n, am, vth, v + k0, drive + k0, ref_end + k0, acc + 2 * k0, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + k0, cand, nc);
     }
@@ -383,7 +385,8 @@ static int64_t pc_poisson_fill(int64_t ns, const uint16_t *restrict cnt, int32_t
 
 /* Fast-path sums of the Poisson spikes of one step (laid out by pc_poisson_fill, factors
  * fac[um*fstride + p]) for the sources with one on-grid synapse onto a lif_delta neuron
- * (target[k] >= 0): acc_v += w * (sum of the spikes' factors), acc_p += max(w, 0) * count,
+ * (target[k] >= 0: the index of its pair in acc): acc_v += w * (sum of the spikes' factors),
+ * acc_p += max(w, 0) * count,
  * in the slot `dsteps` after slot0. Branch-free for counts <= 4 (fac has 4 entries of zero
  * slack); a source with count 0 adds zeros. The other sources are listed in `other`
  * (with the position of their first spike in `other_q`) for the general scatter. */
@@ -393,7 +396,7 @@ static const double pc_first_ones[5][4] = {
 static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const int64_t *restrict target,
                                  const double *restrict weight, const int32_t *restrict dsteps,
                                  const int32_t *restrict um, const double *restrict fac, int64_t fstride,
-                                 double *acc, int64_t acc_slot, int64_t slot0, int64_t L, int64_t N,
+                                 double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
                                  int32_t *restrict other, int64_t *restrict other_q)
 {
     int64_t q = 0, no = 0;
@@ -419,7 +422,7 @@ static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const
         double *ap = acc + slot * acc_slot;
         double w = weight[k];
         ap[i] = ap[i] + w * fs;
-        ap[N + i] = ap[N + i] + (w > 0.0 ? w : 0.0) * (double)m;
+        ap[i + 1] = ap[i + 1] + (w > 0.0 ? w : 0.0) * (double)m;
         q += m;
     }
     return no;

@@ -172,7 +172,11 @@ class PreciseSimulator:
         a["pop_tau_idx"] = np.array([tau_index[p.params["tau_mem"]] for p in pops], dtype=np.int32)
 
         rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
-        rec_um, rec_uk, rec_model, rec_ioff = [], [], [], []
+        rec_um, rec_uk, rec_model, rec_vstride, rec_voff, rec_pstep, rec_soff = [], [], [], [], [], [], []
+        # fast-path sums, per step slot one region per population (_precise_fast.h): lif_delta
+        # (w*F_v, positive w) pairs by neuron; lif_cuba [w*F_v][positive w*Kmax][w*F_syn by receptor]
+        pop_acc = []
+        acc_slot = 0
         self.channel_of = {}
         C = int(chans.sum())
         chan_neuron = np.zeros(C, np.int32)
@@ -213,13 +217,27 @@ class PreciseSimulator:
                 rec_um.append(tau_index[tm])
                 rec_uk.append(int(chan_uk[first]) if p.size else tau_index[tm])
                 rec_model.append(MODEL_CODES[p.model])
-                rec_ioff.append(int(s0) - first)       # neuron index = channel + rec_ioff
+                if p.model == "lif_delta":             # pairs: v at base + 2*local, p next to it
+                    rec_vstride.append(2)
+                    rec_voff.append(acc_slot - 2 * first)
+                    rec_pstep.append(1)
+                    rec_soff.append(0)
+                else:
+                    rec_vstride.append(1)
+                    rec_voff.append(acc_slot - first)
+                    rec_pstep.append(p.size)
+                    rec_soff.append(acc_slot + (2 + r) * p.size - first)
                 rec_global += 1
+            pop_acc.append(acc_slot)
+            acc_slot += (2 if p.model == "lif_delta" else 2 + len(p.receptors)) * p.size
         a["rec_tk"], a["rec_ak"], a["rec_coef_h"], a["rec_kmax"], a["rec_ck"], a["rec_delta"] = (
             np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
         a["rec_near"] = np.array(rec_near, dtype=np.int32)
         a["rec_um"], a["rec_uk"], a["rec_model"] = (np.array(x, dtype=np.int32) for x in (rec_um, rec_uk, rec_model))
-        a["rec_ioff"] = np.array(rec_ioff, dtype=np.int64)
+        a["rec_vstride"], a["rec_voff"], a["rec_pstep"], a["rec_soff"] = (
+            np.array(x, dtype=np.int64) for x in (rec_vstride, rec_voff, rec_pstep, rec_soff))
+        a["pop_acc"] = np.array(pop_acc, dtype=np.int64)
+        a["acc_slot"] = acc_slot
         a["chan_neuron"], a["chan_rec"] = chan_neuron, chan_rec
         # receptor (global index) of every channel, whatever the model
         chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
@@ -363,7 +381,9 @@ class PreciseSimulator:
                 & (a["rec_model"][a["grp_rec"][g1]] == MODEL_CODES["lif_delta"])
             g1 = first[single]
             s1 = a["grp_start"][g1]
-            ps_target[single] = chan_neuron[syn_chan[s1]]
+            # the index of the target's (w*F_v, positive w) pair in an acc slot
+            b1 = a["grp_rec"][g1]
+            ps_target[single] = syn_chan[s1] * a["rec_vstride"][b1] + a["rec_voff"][b1]
             ps_weight[single] = a["syn_weight"][s1]
             ps_dsteps[single] = st[s1]
             ps_um[single] = a["rec_um"][a["grp_rec"][g1]]
