@@ -21,6 +21,7 @@ cdef extern from "_precise_fast.h" nogil:
                          const double* coef_h, const double* kmax, double* v, const double* drive,
                          const int64_t* ref_end, double* syn, double* acc_v, double* acc_p,
                          double* acc_s, int32_t* cand, int64_t first)
+    void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
     void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, double* out)

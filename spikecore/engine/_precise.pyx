@@ -397,7 +397,11 @@ cdef class PreciseKernel:
             q += 1
         drv_end = q
 
-        # 3. fast path; candidates get the tighter bound or join the slow list
+        # 3. fast path: neurons that may cross join the slow list. The synapse rows that the
+        # slow path will scan (spikes due now, queued up to max-delay steps ago) start loading.
+        if self.syn_chan.shape[0]:
+            for e in range(sl.n_en):
+                pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
         if self._fast(n, &n_slow) != 0:
             return -1
 
@@ -883,6 +887,9 @@ cdef class PreciseKernel:
         self.out_off[self.out_n] = off
         self.out_idx[self.out_n] = i
         self.out_n += 1
+        # its synapses are queued at the end of the step: start loading them now
+        if self.syn_chan.shape[0]:
+            pc_prefetch_row(&self.syn_chan[0], self.grp_start[self.pre_grp[i]], self.grp_start[self.pre_grp[i + 1]])
         return 0
 
     # -- exact replay of one neuron over one step ------------------------------------------

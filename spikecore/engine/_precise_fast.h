@@ -297,6 +297,19 @@ static int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t *restrict ch
     return m;
 }
 
+/* Ask for the synapse channels [s0, s1) (at most 64 lines): a neuron that just spiked
+ * will have its rows read when the step's spikes are queued, and a row read last when
+ * the neuron last spiked has left the cache. */
+PC_INLINE void pc_prefetch_row(const int32_t *chan, int64_t s0, int64_t s1)
+{
+#if defined(__GNUC__)
+    if (s1 - s0 > 1024)
+        s1 = s0 + 1024;
+    for (int64_t s = s0; s < s1; s += 16)
+        __builtin_prefetch(chan + s, 0, 1);
+#endif
+}
+
 /* ---------------------------------------------------------------- exp(-x) for queuing
  * exp(-x) for 0 <= x < tab_n/PC_EXP_SCALE: exp(-k/PC_EXP_SCALE) from the table times
  * the degree-5 Taylor polynomial of the rest r (|r| < 1/256: truncation r^6/720 < 6e-18,
