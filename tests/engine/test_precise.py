@@ -106,6 +106,25 @@ def test_current_step_takes_effect_at_its_exact_time():
     assert np.max(np.abs(t - exact)) < 1e-9 * MS
 
 
+@pytest.mark.parametrize("receptors", ["sign-pure", "mixed"])
+def test_current_step_takes_effect_at_its_exact_time_cuba(receptors):
+    """As for lif_delta, through both cuba fast paths: receptors that are sign-pure (Dale's
+    law; the kernel bounds positive input from the receptor sums) and a receptor that gets
+    weights of both signs (from a source that only spikes after the checked window)."""
+    t_on = 10.03333e-3
+    net = Network(seed=0, dt="0.5 ms")
+    net.add(Population(1, "lif_cuba", lif_params("lif_cuba"), name="n"))
+    net.add(CurrentSource("n", steps=[("0 ms", "0 pA"), (f"{t_on!r} s", "250 pA")], name="i"))
+    if receptors == "mixed":
+        net.add(SpikeSource(spike_times=[["95 ms"], ["95 ms"]], name="late"))
+        net.add(Projection("late", "n", FromIndices([0, 1], [0, 0]), weight=["1 mV", "-1 mV"],
+                           delay="1 ms", receptor="exc", name="pm"))
+    t = run(net, 0.09, "precise").spikes["n"][0]
+    exact = t_on + constant_current_train(250e-12, 2e-3, t.size)
+    assert t.size >= 2
+    assert np.max(np.abs(t - exact)) < 1e-9 * MS
+
+
 @pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
 def test_current_step_during_refractory_period_takes_effect(model):
     """A change of current inside a step in which the neuron is clamped all step holds
