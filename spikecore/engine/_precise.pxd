@@ -88,7 +88,7 @@ cdef class PreciseKernel:
     cdef readonly bint has_rem
     cdef readonly int64_t slow_neuron_steps   # neuron-steps replayed exactly (diagnostics)
     # per population
-    cdef int32_t[::1] pop_model, pop_tau_idx
+    cdef int32_t[::1] pop_model
     cdef int64_t[::1] pop_start, pop_size, pop_n_rec, pop_rec_start, pop_chan_start, pop_ref_steps
     cdef double[::1] pop_vth, pop_vreset, pop_tm, pop_am, pop_ref_rem
     # cuba populations with one never-negative and one never-positive receptor (Dale's law):
@@ -97,7 +97,7 @@ cdef class PreciseKernel:
     cdef int32_t[::1] pop_dale
     cdef double[::1] pop_dale_g
     # per receptor (global index); the membrane time constant is the population's
-    cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_inv_tk, pop_inv_tm
+    cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta
     cdef int32_t[::1] rec_near, rec_um, rec_uk, rec_model
     # where a channel's sums are in an acc slot (per population region, see _precise_fast.h):
     # w*F_v at channel*rec_vstride + rec_voff, positive w at that + rec_pstep, w*F_syn (cuba)
@@ -106,7 +106,7 @@ cdef class PreciseKernel:
     cdef int64_t[::1] pop_acc                # start of each population's region in a slot
     cdef int32_t[::1] rec_dale               # 1: receptor of a pop_dale population (no acc_p)
     # per channel (one synaptic variable of one neuron)
-    cdef int32_t[::1] chan_neuron, chan_rec
+    cdef int32_t[::1] chan_rec
     # distinct time constants: tau, exp(-dt/tau)
     cdef double[::1] tau_u, tau_hdecay
     # per neuron / per channel state
@@ -179,7 +179,6 @@ cdef class PreciseKernel:
     cdef Event* hit_ev               # ... and the event
     cdef int64_t hit_n, hit_cap
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
-    cdef int failed
 
     cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
                    double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil

@@ -130,7 +130,6 @@ cdef class PreciseKernel:
         self.dt = dt
         self.ring_len = ring_len
         self.pop_model = a["pop_model"]
-        self.pop_tau_idx = a["pop_tau_idx"]
         self.pop_start = a["pop_start"]
         self.pop_size = a["pop_size"]
         self.pop_n_rec = a["pop_n_rec"]
@@ -160,9 +159,6 @@ cdef class PreciseKernel:
         self.rec_soff = a["rec_soff"]
         self.pop_acc = a["pop_acc"]
         self.rec_dale = a["rec_dale"]
-        self.rec_inv_tk = 1.0 / np.asarray(a["rec_tk"], dtype=np.float64)
-        self.pop_inv_tm = 1.0 / np.asarray(a["pop_tm"], dtype=np.float64)
-        self.chan_neuron = a["chan_neuron"]
         self.chan_rec = a["chan_rec"]
         self.tau_u = a["tau_u"]
         self.tau_hdecay = a["tau_hdecay"]
@@ -226,7 +222,6 @@ cdef class PreciseKernel:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
         self.drv_ptr = 0
-        self.failed = 0
         self.slow_neuron_steps = 0
         st = np.asarray(rng_state, dtype=np.uint64)
         if st.shape[0] != 4 or not st.any():

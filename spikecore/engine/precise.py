@@ -17,7 +17,9 @@ run. What is exact here and was rounded to the grid in grid mode:
 * current steps: a change takes effect at its exact time;
 * Poisson sources: the same per-step spike counts as grid mode (the IR's stream), each
   spike at a uniform random offset inside its step (a Poisson process given its
-  counts), drawn from a stream seeded by the sources' seeds; start/stop are exact.
+  counts), a counter-based function of a key seeded by the sources' seeds and of
+  (step, neuron, index), so the kernel can redraw them instead of queuing them;
+  start/stop are exact.
 
 State monitors still sample on the grid (at n*dt, before step n), as in grid mode.
 """
@@ -169,7 +171,6 @@ class PreciseSimulator:
         tau_index = {t: k for k, t in enumerate(taus)}
         a["tau_u"] = np.array(taus, dtype=float)
         a["tau_hdecay"] = np.exp(-dt / a["tau_u"])
-        a["pop_tau_idx"] = np.array([tau_index[p.params["tau_mem"]] for p in pops], dtype=np.int32)
 
         rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
         rec_um, rec_uk, rec_model, rec_vstride, rec_voff, rec_pstep, rec_soff = [], [], [], [], [], [], []
@@ -238,7 +239,7 @@ class PreciseSimulator:
             np.array(x, dtype=np.int64) for x in (rec_vstride, rec_voff, rec_pstep, rec_soff))
         a["pop_acc"] = np.array(pop_acc, dtype=np.int64)
         a["acc_slot"] = acc_slot
-        a["chan_neuron"], a["chan_rec"] = chan_neuron, chan_rec
+        a["chan_rec"] = chan_rec
         # receptor (global index) of every channel, whatever the model
         chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
                                np.repeat(sizes, n_rec)) if rec_global else np.zeros(0, np.int64)
