@@ -35,8 +35,16 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define PC_CLONES __attribute__((target_clones("avx2", "default")))
+#if __GNUC__ >= 11
+/* the Poisson offset hash multiplies 64-bit lanes: native with AVX-512DQ (x86-64-v4),
+ * emulated in AVX2 (integer arithmetic: every clone gives the same bits) */
+#define PC_CLONES_MUL64 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define PC_CLONES_MUL64 PC_CLONES
+#endif
 #else
 #define PC_CLONES
+#define PC_CLONES_MUL64
 #endif
 #if defined(__GNUC__)
 #define PC_INLINE static inline __attribute__((always_inline))
@@ -366,7 +374,7 @@ PC_INLINE double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
 }
 
 /* off[p] = pc_poisson_offset(sk, src[p], idx[p], dt) for p < m (vectorised). */
-PC_CLONES static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
+PC_CLONES_MUL64 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
                                          const int32_t *restrict idx, double dt, double *restrict off)
 {
     for (int64_t p = 0; p < m; p++)
