@@ -301,6 +301,18 @@ def test_poisson_spikes_through_off_grid_delays_and_fan_out(fan_out):
         assert np.array_equal(got, counts[:last + 1, k])
 
 
+def test_poisson_many_spikes_per_step_reach_their_targets():
+    """~5 spikes per step per Poisson neuron (the queuing's branch-free path covers 4)."""
+    dt, delay = 1e-4, 1e-4
+    g, res = poisson_relay(f"{dt!r} s", delay, rate="50 kHz")
+    t, i = res.spikes["n"]
+    counts = _ir.poisson_counts(g.poisson_sources["ext"], dt, 0, 2000)
+    assert counts.max() > 8
+    for k in range(4):
+        got = np.bincount(input_steps(np.sort(t[i == k]), delay, dt), minlength=2000)[:1999]
+        assert np.array_equal(got, counts[:1999, k])
+
+
 def test_poisson_active_window_is_exact():
     dt, delay, start, stop = 1e-4, 1e-4, 20.0437e-3, 150.0219e-3
     g, res = poisson_relay(f"{dt!r} s", delay, start=f"{start!r} s", stop=f"{stop!r} s", rate="2 kHz")
