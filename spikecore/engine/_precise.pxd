@@ -7,20 +7,17 @@
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 
 cdef extern from "_precise_fast.h" nogil:
-    int64_t pc_fast_delta(int64_t size, int64_t n, double am, double vth, double* v, const double* drive,
-                          const int64_t* ref_end, double* acc, int32_t* cand, int64_t first)
-    int64_t pc_fast_cuba2(int64_t size, int64_t n, double am, double vth, double a0, double a1,
-                          double c0, double c1, double k0, double k1, double* v, const double* drive,
-                          const int64_t* ref_end, double* syn0, double* syn1, double* acc_v,
-                          double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
-    int64_t pc_fast_cuba2d(int64_t size, int64_t n, double am, double vth, double a0, double a1,
-                           double c0, double c1, double k0, double g0, double* v, const double* drive,
-                           const int64_t* ref_end, double* syn0, double* syn1, double* acc_v,
-                           double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
-    int64_t pc_fast_cuba(int64_t size, int64_t n, int64_t nr, double am, double vth, const double* ak,
-                         const double* coef_h, const double* kmax, double* v, const double* drive,
-                         const int64_t* ref_end, double* syn, double* acc_v, double* acc_p,
-                         double* acc_s, int32_t* cand, int64_t first)
+    int64_t pc_fast_delta(int64_t size, double am, double vth, double* v, const double* drive, double* acc,
+                          int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
+                          double k0, double k1, double* v, const double* drive, double* syn0, double* syn1,
+                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
+                           double k0, double g0, double* v, const double* drive, double* syn0, double* syn1,
+                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
+                         const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
+                         double* acc_p, double* acc_s, int32_t* cand, int64_t first)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
@@ -179,10 +176,14 @@ cdef class PreciseKernel:
     cdef Event* hit_ev               # ... and the event
     cdef int64_t hit_n, hit_cap
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
+    cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
+    cdef char* rin                   # ... (neuron -> 1 if in rlist)
+    cdef int64_t rl_n
 
     cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
                    double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
+    cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
     cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
     cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil

@@ -123,6 +123,8 @@ cdef class PreciseKernel:
         self.hit_k = NULL
         self.hit_ev = NULL
         self.drv_first = NULL
+        self.rlist = NULL
+        self.rin = NULL
         self.ring_len = 0
 
     def __init__(self, dict a, double dt, int64_t ring_len, rng_state):
@@ -244,6 +246,9 @@ cdef class PreciseKernel:
         self.scan_out = <int64_t*>malloc(max(int(gsz.max()) if gsz.size else 1, 1) * sizeof(int64_t))
         self.rec_nslow = <int64_t*>calloc(R, sizeof(int64_t))
         self.drv_first = <int64_t*>malloc(N * sizeof(int64_t))
+        self.rlist = <int32_t*>malloc(N * sizeof(int32_t))
+        self.rin = <char*>calloc(N, sizeof(char))
+        self.rl_n = 0
         self.out_cap = 1024
         self.out_n = 0
         self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
@@ -264,7 +269,7 @@ cdef class PreciseKernel:
         self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
         if (self.acc == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
-                or self.slowc == NULL or self.slowbits == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL
+                or self.slowc == NULL or self.slowbits == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
                 or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
                 or self.p_fac == NULL):
@@ -317,6 +322,8 @@ cdef class PreciseKernel:
         free(self.hit_k)
         free(self.hit_ev)
         free(self.drv_first)
+        free(self.rlist)
+        free(self.rin)
 
     # -- Python entry points ---------------------------------------------------------
     def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
@@ -429,7 +436,7 @@ cdef class PreciseKernel:
         cdef int64_t N = self.n_neurons, L = self.ring_len
         cdef double* acc = self.acc + (n % L) * self.acc_slot
         cdef double* ab
-        cdef int64_t p, q, j, r, i, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
+        cdef int64_t p, q, j, r, i, k, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
         cdef int32_t model, dale
         cdef double* v = &self.v[0]
         cdef double* syn = &self.syn[0] if self.n_channels else NULL
@@ -438,16 +445,21 @@ cdef class PreciseKernel:
         for q in range(self.drv_ptr, self.drv_step.shape[0]):
             if self.drv_step[q] != n:
                 break
-            i = self.drv_neuron[q]
-            if self.drv_first[i] >= 0:
-                p = self.neuron_pop[i]
-                local = i - self.pop_start[p]
-                if self.pop_model[p] == PMODEL_DELTA:
-                    acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
-                elif self.pop_dale[p] >= 0:
-                    acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
-                else:
-                    acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
+            if self.drv_first[self.drv_neuron[q]] >= 0:
+                self._force_slow(acc, self.drv_neuron[q])
+        # the fast path does not look at refractoriness: a period that ends inside the step
+        # sends its neuron to the slow path, neurons clamped all step get v_reset back below
+        k = 0
+        for j in range(self.rl_n):
+            i = self.rlist[j]
+            if self.ref_end_step[i] < n:
+                self.rin[i] = 0
+                continue
+            if self.ref_end_step[i] == n:
+                self._force_slow(acc, i)
+            self.rlist[k] = <int32_t>i
+            k += 1
+        self.rl_n = k
         for p in range(self.n_pops):
             start = self.pop_start[p]
             size = self.pop_size[p]
@@ -460,26 +472,26 @@ cdef class PreciseKernel:
             if size == 0:
                 continue
             if model == PMODEL_DELTA:
-                nc = pc_fast_delta(size, n, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start],
-                                   &self.ref_end_step[start], ab, self.cand, start)
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                                   self.cand, start)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
-                nc = pc_fast_cuba2d(size, n, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
+                nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
                                     self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
                                     self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
-                                    &self.ref_end_step[start], syn + chan0 + dale * size, syn + chan0 + pd * size,
+                                    syn + chan0 + dale * size, syn + chan0 + pd * size,
                                     ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start)
             elif nr == 2:
-                nc = pc_fast_cuba2(size, n, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
+                nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
-                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start], &self.ref_end_step[start],
+                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start],
                                    syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
                                    self.cand, start)
             else:
-                nc = pc_fast_cuba(size, n, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
+                nc = pc_fast_cuba(size, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
                                   &self.rec_coef_h[rec0], &self.rec_kmax[rec0], v + start, &self.drive[start],
-                                  &self.ref_end_step[start], syn + chan0, ab, ab + size, ab + 2 * size,
+                                  syn + chan0, ab, ab + size, ab + 2 * size,
                                   self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
@@ -491,8 +503,25 @@ cdef class PreciseKernel:
                     self.slowbits[c >> 6] |= (<uint64_t>1) << (c & 63)
                     self.rec_nslow[rec0 + r] += 1
                 ns += 1
+        # clamped all step: the fast path's update of v is undone (unless it was sent to the
+        # slow path, which keeps the clamp itself); v is exactly v_reset while clamped
+        for j in range(self.rl_n):
+            i = self.rlist[j]
+            p = self.neuron_pop[i]
+            if self.ref_end_step[i] > n and self.slowc[self.pop_chan_start[p] + i - self.pop_start[p]] < 0:
+                v[i] = self.pop_vreset[p]
         n_slow[0] = ns
         return 0
+
+    cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
+        """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
+        cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
+        if self.pop_model[p] == PMODEL_DELTA:
+            acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
+        elif self.pop_dale[p] >= 0:
+            acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
+        else:
+            acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
 
     cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
         cdef int64_t cap
@@ -1030,6 +1059,10 @@ cdef class PreciseKernel:
         if model == PMODEL_CUBA:
             for r in range(nr):
                 self.syn[chan0 + r * size + local] = s[r]
+        if self.ref_end_step[i] > n and not self.rin[i]:
+            self.rin[i] = 1
+            self.rlist[self.rl_n] = i
+            self.rl_n += 1
         return 0
 
     # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------

@@ -3,11 +3,12 @@
  * Fast path, one population and one step: the end-of-step state by the grid engine's
  * exact propagators plus the queued events' exact contributions (summed in `acc` when
  * they were queued), for every neuron that provably does not reach threshold in the
- * step. The proof is a cheap upper bound of v over the step (see pc_fast_cuba2); a
- * neuron whose bound reaches threshold, whose refractory period ends in the step or
- * whose current changes in it (its bound is made +inf) is appended to `cand` with its
+ * step. The proof is a cheap upper bound of v over the step (see pc_cuba2_block); a
+ * neuron whose bound reaches threshold, or whose refractory period ends or current
+ * changes in the step (the kernel makes its bound +inf), is appended to `cand` with its
  * state untouched: the kernel replays it exactly, from its events (so every neuron's
- * acc sums are cleared here).
+ * acc sums are cleared here). Refractoriness is not looked at: the kernel puts v back to
+ * v_reset for the few neurons clamped all step (it is exactly v_reset while clamped).
  *
  * Written in C for `restrict` (without it the loops do not vectorise; Cython cannot
  * say it) and compiled like _update.h: -O3 -fno-trapping-math (selects instead of
@@ -70,12 +71,12 @@ PC_INLINE int64_t pc_collect(const int64_t *fl, int64_t cnt, int64_t first, int3
 
 /* ---------------------------------------------------------------- lif_delta
  * v_free = d + (v - d) am is monotone, so v <= max(v, v_free(dt)) + positive jumps.
- * Inputs of neurons refractory all step are discarded. Candidates keep v.
+ * Candidates keep v.
  * acc holds (w*F_v, positive w) per neuron as adjacent pairs: queuing a spike touches one
  * cache line per synapse, not two. */
-PC_INLINE int64_t pc_delta_block(int64_t size, int64_t n, double am, double vth,
+PC_INLINE int64_t pc_delta_block(int64_t size, double am, double vth,
                                  double *restrict v, const double *restrict drive,
-                                 const int64_t *restrict ref_end, double *restrict acc,
+                                 double *restrict acc,
                                  int64_t *restrict fl)
 {
     int64_t cnt = 0;
@@ -83,27 +84,25 @@ PC_INLINE int64_t pc_delta_block(int64_t size, int64_t n, double am, double vth,
         double vi = v[k], d = drive[k], av = acc[2 * k], ap = acc[2 * k + 1];
         double vf = d + (vi - d) * am;
         double ub = (vi > vf ? vi : vf) + ap;
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
+        int64_t slow = ub >= vth;
         fl[k] = slow;
         cnt += slow;
-        v[k] = (slow | refr) ? vi : vf + av;
+        v[k] = slow ? vi : vf + av;
         acc[2 * k] = 0.0;
         acc[2 * k + 1] = 0.0;
     }
     return cnt;
 }
 
-PC_CLONES static int64_t pc_fast_delta(int64_t size, int64_t n, double am, double vth,
+PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double vth,
                                        double *restrict v, const double *restrict drive,
-                                       const int64_t *restrict ref_end, double *restrict acc,
+                                       double *restrict acc,
                                        int32_t *restrict cand, int64_t first)
 {
     int64_t fl[PC_BLOCK], nc = 0;
     for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
         int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
-        int64_t cnt = pc_delta_block(m, n, am, vth, v + k0, drive + k0, ref_end + k0, acc + 2 * k0, fl);
+        int64_t cnt = pc_delta_block(m, am, vth, v + k0, drive + k0, acc + 2 * k0, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + k0, cand, nc);
     }
@@ -119,10 +118,10 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, int64_t n, double am, doubl
  * and tight for all but the neurons near threshold, whose inhibition it ignores. (The exact
  * replay tries the tighter curvature bound first, so a neuron sent there in vain costs
  * little more.) */
-PC_INLINE int64_t pc_cuba2_block(int64_t size, int64_t n, double am, double vth,
+PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
                                  double a0, double a1, double c0, double c1, double k0, double k1,
                                  double *restrict v, const double *restrict drive,
-                                 const int64_t *restrict ref_end, double *restrict syn0, double *restrict syn1,
+                                 double *restrict syn0, double *restrict syn1,
                                  double *restrict acc_v, double *restrict acc_p,
                                  double *restrict acc_s0, double *restrict acc_s1, int64_t *restrict fl)
 {
@@ -134,12 +133,10 @@ PC_INLINE int64_t pc_cuba2_block(int64_t size, int64_t n, double am, double vth,
         double vf = lk + s0 * c0 + s1 * c1;
         double p0 = s0 > 0.0 ? s0 : 0.0, p1 = s1 > 0.0 ? s1 : 0.0;
         double ub = (vi > lk ? vi : lk) + p0 * k0 + p1 * k1 + ap;
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
+        int64_t slow = ub >= vth;
         fl[k] = slow;
         cnt += slow;
-        v[k] = (slow | refr) ? vi : vf + av;
+        v[k] = slow ? vi : vf + av;
         syn0[k] = slow ? s0 : s0 * a0 + x0;
         syn1[k] = slow ? s1 : s1 * a1 + x1;
         acc_v[k] = 0.0;
@@ -156,10 +153,10 @@ PC_INLINE int64_t pc_cuba2_block(int64_t size, int64_t n, double am, double vth,
  * bounded by the receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0}
  * to acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (g0 = that factor times Kmax_0, rounded up).
  * No acc_p, a shorter bound. */
-PC_INLINE int64_t pc_cuba2d_block(int64_t size, int64_t n, double am, double vth,
+PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
                                   double a0, double a1, double c0, double c1, double k0, double g0,
                                   double *restrict v, const double *restrict drive,
-                                  const int64_t *restrict ref_end, double *restrict syn0, double *restrict syn1,
+                                  double *restrict syn0, double *restrict syn1,
                                   double *restrict acc_v, double *restrict acc_s0,
                                   double *restrict acc_s1, int64_t *restrict fl)
 {
@@ -170,12 +167,10 @@ PC_INLINE int64_t pc_cuba2d_block(int64_t size, int64_t n, double am, double vth
         double lk = d + (vi - d) * am;
         double vf = lk + s0 * c0 + s1 * c1;
         double ub = (vi > lk ? vi : lk) + s0 * k0 + x0 * g0;
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
+        int64_t slow = ub >= vth;
         fl[k] = slow;
         cnt += slow;
-        v[k] = (slow | refr) ? vi : vf + av;
+        v[k] = slow ? vi : vf + av;
         syn0[k] = slow ? s0 : s0 * a0 + x0;
         syn1[k] = slow ? s1 : s1 * a1 + x1;
         acc_v[k] = 0.0;
@@ -185,10 +180,10 @@ PC_INLINE int64_t pc_cuba2d_block(int64_t size, int64_t n, double am, double vth
     return cnt;
 }
 
-PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, int64_t n, double am, double vth,
+PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
                                         double a0, double a1, double c0, double c1, double k0, double g0,
                                         double *restrict v, const double *restrict drive,
-                                        const int64_t *restrict ref_end, double *restrict syn0,
+                                        double *restrict syn0,
                                         double *restrict syn1, double *restrict acc_v,
                                         double *restrict acc_s0, double *restrict acc_s1,
                                         int32_t *restrict cand, int64_t first)
@@ -196,7 +191,7 @@ PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, int64_t n, double am, doub
     int64_t fl[PC_BLOCK], nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = pc_cuba2d_block(m, n, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b, ref_end + b,
+        int64_t cnt = pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b,
                                       syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + b, cand, nc);
@@ -205,10 +200,10 @@ PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, int64_t n, double am, doub
 }
 
 /* lif_cuba with two receptors (the common case), one pass over memory. */
-PC_CLONES static int64_t pc_fast_cuba2(int64_t size, int64_t n, double am, double vth,
+PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
                                        double a0, double a1, double c0, double c1, double k0, double k1,
                                        double *restrict v, const double *restrict drive,
-                                       const int64_t *restrict ref_end, double *restrict syn0,
+                                       double *restrict syn0,
                                        double *restrict syn1, double *restrict acc_v,
                                        double *restrict acc_p, double *restrict acc_s0,
                                        double *restrict acc_s1, int32_t *restrict cand, int64_t first)
@@ -216,7 +211,7 @@ PC_CLONES static int64_t pc_fast_cuba2(int64_t size, int64_t n, double am, doubl
     int64_t fl[PC_BLOCK], nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = pc_cuba2_block(m, n, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b, ref_end + b,
+        int64_t cnt = pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b,
                                      syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + b, cand, nc);
@@ -227,10 +222,10 @@ PC_CLONES static int64_t pc_fast_cuba2(int64_t size, int64_t n, double am, doubl
 /* lif_cuba with nr receptors: receptor r's syn at syn + r*stride, its sums at
  * acc_s + r*stride (stride: the population size). Block by block: the per-neuron
  * partial sums live in L1. */
-PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t n, int64_t nr, double am, double vth,
+PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth,
                                       const double *ak, const double *coef_h, const double *kmax,
                                       double *restrict v, const double *restrict drive,
-                                      const int64_t *restrict ref_end, double *restrict syn,
+                                      double *restrict syn,
                                       double *restrict acc_v, double *restrict acc_p,
                                       double *restrict acc_s, int32_t *restrict cand, int64_t first)
 {
@@ -257,17 +252,14 @@ PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t n, int64_t nr, doubl
             }
         }
         {
-            const int64_t *restrict rb = ref_end + b;
             double *restrict avb = acc_v + b;
             double *restrict apb = acc_p + b;
             for (int64_t k = 0; k < m; k++) {
                 double vi = vb[k], av = avb[k];
-                int64_t re = rb[k];
-                int64_t refr = re > n;
-                int64_t slow = (re == n) | ((!refr) & (ub[k] >= vth));
+                int64_t slow = ub[k] >= vth;
                 fl[k] = slow;
                 cnt += slow;
-                vb[k] = (slow | refr) ? vi : vf[k] + av;
+                vb[k] = slow ? vi : vf[k] + av;
                 avb[k] = 0.0;
                 apb[k] = 0.0;
             }
