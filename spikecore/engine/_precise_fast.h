@@ -15,8 +15,9 @@
  * branches), -ffp-contract=off (no FMA, so every clone and the scalar code give the
  * same bits). One more switch, below: GCC's jump threading splits the loop on the
  * candidate flag, and if-conversion then writes "keep the old value" as masked stores
- * (VMASKMOVPD), which are microcoded on AMD CPUs: the cuba fast path ran at ~9 ns per
- * neuron instead of ~1 ns. Without jump threading the selects stay blends.
+ * (VMASKMOVPD), which are microcoded on AMD CPUs: the earlier cuba fast path took 3-6 ns
+ * per neuron-step (microbenchmark, full run) instead of 1.8. Without jump threading the
+ * selects stay blends.
  *
  * acc layout, per step slot, one region per population: lif_delta: per neuron the pair
  * (sum of w*F_v, sum of positive w); lif_cuba: [size: sum of w*F_v][size: sum of positive
