@@ -14,6 +14,10 @@ def add_parser(sub):
                                    "DIR/traces.npz (if monitored) and DIR/raster.png.")
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
+    p.add_argument("--format", choices=("float", "fixed"), default=None,
+                   help="lava: floating_pt (default) or bit-accurate fixed_pt Loihi models")
+    p.add_argument("--policy", choices=("strict", "approximate"), default=None,
+                   help="lava: refuse what Loihi cannot represent (default) or approximate it and list it")
     p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
     p.add_argument("--no-plot", action="store_true", help="skip the raster/rate PNG")
     p.add_argument("--timing", choices=("grid", "precise"), default=None,
