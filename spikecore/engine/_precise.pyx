@@ -440,6 +440,10 @@ cdef class PreciseKernel:
         cdef int32_t model, dale
         cdef double* v = &self.v[0]
         cdef double* syn = &self.syn[0] if self.n_channels else NULL
+        cdef const int64_t* ref_end = &self.ref_end_step[0]
+        cdef const int32_t* pop = &self.neuron_pop[0]
+        cdef const double* vreset = &self.pop_vreset[0]
+        cdef int32_t* rl = self.rlist
         # a current change inside the step makes the neuron's bound +inf (neurons clamped
         # all step are not in drv_first: step 2 gave them their new drive)
         for q in range(self.drv_ptr, self.drv_step.shape[0]):
@@ -451,13 +455,13 @@ cdef class PreciseKernel:
         # sends its neuron to the slow path, neurons clamped all step get v_reset back below
         k = 0
         for j in range(self.rl_n):
-            i = self.rlist[j]
-            if self.ref_end_step[i] < n:
+            i = rl[j]
+            if ref_end[i] < n:
                 self.rin[i] = 0
                 continue
-            if self.ref_end_step[i] == n:
+            if ref_end[i] == n:
                 self._force_slow(acc, i)
-            self.rlist[k] = <int32_t>i
+            rl[k] = <int32_t>i
             k += 1
         self.rl_n = k
         for p in range(self.n_pops):
@@ -503,13 +507,12 @@ cdef class PreciseKernel:
                     self.slowbits[c >> 6] |= (<uint64_t>1) << (c & 63)
                     self.rec_nslow[rec0 + r] += 1
                 ns += 1
-        # clamped all step: the fast path's update of v is undone (unless it was sent to the
-        # slow path, which keeps the clamp itself); v is exactly v_reset while clamped
+        # clamped all step: the fast path's update of v is undone; v is exactly v_reset while
+        # clamped (so this changes nothing for one sent to the slow path, which kept its state)
         for j in range(self.rl_n):
-            i = self.rlist[j]
-            p = self.neuron_pop[i]
-            if self.ref_end_step[i] > n and self.slowc[self.pop_chan_start[p] + i - self.pop_start[p]] < 0:
-                v[i] = self.pop_vreset[p]
+            i = rl[j]
+            if ref_end[i] > n:
+                v[i] = vreset[pop[i]]
         n_slow[0] = ns
         return 0
 

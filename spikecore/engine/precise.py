@@ -525,7 +525,12 @@ class PreciseSimulator:
     def _collect(self, steps, offs, idx, rec_out, rec_base, n_start, n_end) -> dict:
         a = self.arrays
         times = steps * self.dt + offs
-        order = np.lexsort((idx, times))
+        # by time, then index. The kernel emits step by step, so a stable sort by time runs
+        # over nearly sorted data (~100x faster than lexsort); exactly equal times are rare
+        order = np.argsort(times, kind="stable")
+        ts = times[order]
+        if ts.size > 1 and (ts[1:] == ts[:-1]).any():
+            order = np.lexsort((idx, times))
         steps, times, idx = steps[order], times[order], idx[order]
         spikes, spike_steps = {}, {}
         for name in self.ir.recorded_populations():
