@@ -328,11 +328,9 @@ class PreciseSimulator:
         a["grp_dsteps"] = st[gs].astype(np.int32)
         a["grp_offgrid"] = offgrid[gs].astype(np.int32)
         a["grp_rec"] = block[gs].astype(np.int32)
-        if gs.size:
-            wmin = np.minimum.reduceat(a["syn_weight"], gs)
-            a["grp_w"] = np.where(wmin == np.maximum.reduceat(a["syn_weight"], gs), wmin, np.nan)
-        else:
-            a["grp_w"] = np.zeros(0)
+        gmin = np.minimum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
+        gmax = np.maximum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
+        a["grp_w"] = np.where(gmin == gmax, gmin, np.nan)
         a["pre_grp"] = np.searchsorted(pre[gs], np.arange(n_pre + 1), side="left").astype(np.int64)
         # Poisson synapses by target neuron, with their source (the exact replay redraws them)
         is_pois = pre >= a["pois_base"]
@@ -349,9 +347,8 @@ class PreciseSimulator:
         # cuba populations under Dale's law: one receptor never negative, one never positive
         wmin = np.full(rec_global, np.inf)
         wmax = np.full(rec_global, -np.inf)
-        if block.size:
-            np.minimum.at(wmin, block, a["syn_weight"])
-            np.maximum.at(wmax, block, a["syn_weight"])
+        np.minimum.at(wmin, a["grp_rec"], gmin)
+        np.maximum.at(wmax, a["grp_rec"], gmax)
         pop_dale = np.full(P, -1, np.int32)
         pop_dale_g = np.zeros(P)
         for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
