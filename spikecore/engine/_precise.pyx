@@ -1,0 +1,1198 @@
+# cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Kernel of the native engine's precise-timing mode: spike times off the time grid.
+
+Continuous-time semantics (Morrison et al. 2007, Hanuschkin et al. 2010; NEST's
+``iaf_psc_delta_ps`` / ``iaf_psc_exp_ps``): every spike carries a time inside its step.
+Step n covers the interval (n*dt, (n+1)*dt]; a time inside it is the step plus an
+*offset* in (0, dt]. Synaptic events take effect at their exact arrival time, threshold
+crossings are located inside the step, refractory periods end at their exact time.
+Delays are >= dt, so nothing emitted in step n arrives before step n+1 and the neurons
+of one step can be advanced independently.
+
+Per neuron and step there are two paths:
+
+* fast path (vectorised, _precise_fast.h): the end-of-step state is the free
+  (input-less) propagation of the grid engine plus, by superposition, each event's exact
+  contribution ``w*F(dt - offset)``, summed per neuron when the event was queued (one
+  exp per spike and distinct time constant, shared by all its targets, and for off-grid
+  delays one stored per-synapse factor). It is taken when an upper bound of v over the
+  step stays below threshold:
+    delta: max(v(0), v_free(dt)) + sum of positive jumps       (v_free is monotone);
+    cuba:  max(v(0), v_leak(dt)) + sum_k max(s_k, 0) Kmax_k + sum_k P_k Kmax_k, with
+           v_leak the leak part of the free solution, P_k the positive weight arriving on
+           receptor k and Kmax_k >= 0 the peak over [0, dt] of its kernel
+           coef_k(s) = tau_k/(tau_k - tau_m)(e^{-s/tau_k} - e^{-s/tau_m}) >= 0;
+           where that fails, the tighter max(v(0), v_free(dt)) + M dt^2/8 + sum_k P_k Kmax_k
+           with M >= |v_free''| (from tau_m v'' = J' - v', J = drive + sum syn,
+           |v'| <= range(v, J)/tau_m).
+* slow path (bound reached, refractory period or current change inside the step): the
+  neuron's events are collected, sorted by offset and the state is propagated exactly
+  from event to event. Between events a crossing is found
+    delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
+    cuba:  by a bisection on the curvature bound that discards subintervals that cannot
+           reach threshold (so a crossing that dips back below threshold before the next
+           event is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the
+           exact propagator to ROOT_XTOL once v is provably rising on the bracket.
+
+Queues: a spike is queued once per synapse group (its synapses of one whole-step delay
+and one target receptor), not once per synapse; the slow path finds a neuron's events by
+scanning the groups due in the step. Synapses with off-grid delays queue one event each.
+Poisson spikes are not queued at all: their offsets are a counter-based function of
+(step, source, index), so the slow path redraws those its neuron received.
+
+Threshold: a spike when v >= v_threshold (NEST's convention; for a continuous crossing
+it is the same time as the grid engine's strict ``>``). Events at one instant are all
+applied before the threshold is checked; a refractory period ending at an instant ends
+before that instant's events (NEST's slice_ring_buffer order). Delta inputs arriving
+while refractory are discarded; synaptic variables of cuba neurons keep evolving.
+"""
+from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
+from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
+from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.float cimport DBL_EPSILON
+
+import numpy as np
+
+# Newton on a bracket stops when its step is below this (seconds) plus a few ulps.
+cdef double ROOT_XTOL = 1e-17
+cdef int ROOT_MAXITER = 100
+# The crossing search stops splitting below this fraction of the piece: an excursion
+# above threshold narrower than piece*2^-40 (~1e-12 of it) counts as grazing.
+cdef double SEARCH_MIN_FRACTION = 9.094947017729282e-13
+# ref_end_step of a neuron that is not refractory
+cdef int64_t NO_REFRACTORY = -4611686018427387904
+NO_REFRACTORY_STEP = NO_REFRACTORY
+
+
+cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, double t,
+                         double em, double ek) noexcept nogil:
+    """Response of v at time t to syn = 1 at time 0: tau_k/(tau_k - tau_m) (e^{-t/tau_k} - e^{-t/tau_m})."""
+    if near:
+        if dlt == 0.0:
+            return t / tm * em
+        return em * tk / dlt * expm1(t * dlt / (tk * tm))
+    return ck * (ek - em)
+
+
+cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept nogil:
+    """exp(-x): for 0 <= x <= dt/min(tau) from the table (pc_exp_tab, ~1 ulp), else libm."""
+    if tab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= tab_n - 1:
+        return exp(-x)
+    return pc_exp_tab(x, tab)
+
+
+cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogil:
+    """realloc p to hold at least `need` items (capacity doubles); NULL when out of memory (p kept)."""
+    cdef int64_t c = cap[0]
+    cdef void* q
+    if need <= c:
+        return p
+    while c < need:
+        c = 2 * c + 256
+    q = realloc(p, c * item)
+    if q != NULL:
+        cap[0] = c
+    return q
+
+
+cdef class PreciseKernel:
+    def __cinit__(self):
+        self.acc = NULL
+        self.slots = NULL
+        self.cand = NULL
+        self.buf = NULL
+        self.out_step = NULL
+        self.out_off = NULL
+        self.out_idx = NULL
+        self.etab = NULL
+        self.inv_tau = NULL
+        self.exptab = NULL
+        self.pring = NULL
+        self.p_off = NULL
+        self.p_src = NULL
+        self.p_idx = NULL
+        self.p_other = NULL
+        self.p_other_q = NULL
+        self.p_fac = NULL
+        self.slow = NULL
+        self.slow_cnt = NULL
+        self.slowc = NULL
+        self.slowbits = NULL
+        self.scan_out = NULL
+        self.rec_nslow = NULL
+        self.hit_k = NULL
+        self.hit_ev = NULL
+        self.drv_first = NULL
+        self.rlist = NULL
+        self.rin = NULL
+        self.ring_len = 0
+
+    def __init__(self, dict a, double dt, int64_t ring_len, rng_state):
+        cdef int64_t k
+        self.dt = dt
+        self.ring_len = ring_len
+        self.pop_model = a["pop_model"]
+        self.pop_start = a["pop_start"]
+        self.pop_size = a["pop_size"]
+        self.pop_n_rec = a["pop_n_rec"]
+        self.pop_rec_start = a["pop_rec_start"]
+        self.pop_chan_start = a["pop_chan_start"]
+        self.pop_ref_steps = a["pop_ref_steps"]
+        self.pop_vth = a["pop_vth"]
+        self.pop_vreset = a["pop_vreset"]
+        self.pop_tm = a["pop_tm"]
+        self.pop_am = a["pop_am"]
+        self.pop_ref_rem = a["pop_ref_rem"]
+        self.pop_dale = a["pop_dale"]
+        self.pop_dale_g = a["pop_dale_g"]
+        self.rec_tk = a["rec_tk"]
+        self.rec_ak = a["rec_ak"]
+        self.rec_coef_h = a["rec_coef_h"]
+        self.rec_kmax = a["rec_kmax"]
+        self.rec_ck = a["rec_ck"]
+        self.rec_delta = a["rec_delta"]
+        self.rec_near = a["rec_near"]
+        self.rec_um = a["rec_um"]
+        self.rec_uk = a["rec_uk"]
+        self.rec_model = a["rec_model"]
+        self.rec_vstride = a["rec_vstride"]
+        self.rec_voff = a["rec_voff"]
+        self.rec_pstep = a["rec_pstep"]
+        self.rec_soff = a["rec_soff"]
+        self.pop_acc = a["pop_acc"]
+        self.rec_dale = a["rec_dale"]
+        self.chan_rec = a["chan_rec"]
+        self.tau_u = a["tau_u"]
+        self.tau_hdecay = a["tau_hdecay"]
+        self.v = a["v"]
+        self.syn = a["syn"]
+        self.drive = a["drive"]
+        self.ref_end_step = a["ref_end_step"]
+        self.ref_end_off = a["ref_end_off"]
+        self.neuron_pop = a["neuron_pop"]
+        self.pre_grp = a["pre_grp"]
+        self.grp_start = a["grp_start"]
+        self.grp_dsteps = a["grp_dsteps"]
+        self.grp_offgrid = a["grp_offgrid"]
+        self.grp_rec = a["grp_rec"]
+        self.grp_w = a["grp_w"]
+        self.syn_chan = a["syn_chan"]
+        self.syn_dsteps = a["syn_dsteps"]
+        self.syn_weight = a["syn_weight"]
+        self.syn_rem = a["syn_rem"]
+        self.syn_gm = a["syn_gm"]
+        self.syn_gk = a["syn_gk"]
+        self.pin_ptr = a["pin_ptr"]
+        self.pin_syn = a["pin_syn"]
+        self.pin_src = a["pin_src"]
+        self.pin_chan = a["pin_chan"]
+        self.pin_dsteps = a["pin_dsteps"]
+        self.pin_w = a["pin_w"]
+        self.pin_rem = a["pin_rem"]
+        self.ev_step = a["ev_step"]
+        self.ev_off = a["ev_off"]
+        self.ev_pre = a["ev_pre"]
+        self.drv_step = a["drv_step"]
+        self.drv_off = a["drv_off"]
+        self.drv_delta = a["drv_delta"]
+        self.drv_neuron = a["drv_neuron"]
+        self.pois_start = a["pois_start"]
+        self.pois_stop = a["pois_stop"]
+        self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
+        self.ps_target = a["ps_target"]
+        self.ps_weight = a["ps_weight"]
+        self.ps_dsteps = a["ps_dsteps"]
+        self.ps_um = a["ps_um"]
+        self.rec_kind = a["rec_kind"]
+        self.rec_idx = a["rec_idx"]
+        self.rec_every = a["rec_every"]
+        self.pois_base = a["pois_base"]
+        self.n_pois = a["n_pois"]
+        self.n_pops = self.pop_model.shape[0]
+        self.n_recs = self.rec_tk.shape[0]
+        self.n_neurons = self.v.shape[0]
+        self.n_channels = self.syn.shape[0]
+        self.n_taus = self.tau_u.shape[0]
+        self.has_rem = self.syn_rem.shape[0] > 0
+        if self.has_rem and self.syn_rem.shape[0] != self.syn_weight.shape[0]:
+            raise ValueError("syn_rem must be empty or one value per synapse")
+        if self.pre_grp.shape[0] != self.pois_base + self.n_pois + 1:
+            raise ValueError("pre_grp must hold one group range per presynaptic index")
+        if self.pin_ptr.shape[0] != self.n_neurons + 1:
+            raise ValueError("pin_ptr must hold one range per neuron")
+        if ring_len < 2:
+            raise ValueError("ring_len must be >= 2")
+        self.ev_ptr = 0
+        self.drv_ptr = 0
+        self.slow_neuron_steps = 0
+        st = np.asarray(rng_state, dtype=np.uint64)
+        if st.shape[0] != 4 or not st.any():
+            raise ValueError("rng_state must be 4 uint64 words, not all zero")
+        self.pois_key = <uint64_t>int(st[0] ^ st[1] ^ st[2] ^ st[3])
+        cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
+        cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
+        self.acc_slot = max(int(a["acc_slot"]), 1)
+        self.acc = <double*>calloc(ring_len * self.acc_slot, sizeof(double))
+        self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
+        self.cand = <int32_t*>malloc(N * sizeof(int32_t))
+        self.etab = <double*>calloc(U * PUSH_BATCH, sizeof(double))
+        self.inv_tau = <double*>calloc(U, sizeof(double))
+        self.pring = <uint16_t*>calloc(ring_len * max(self.n_pois, 1), sizeof(uint16_t))
+        self.slow = <int32_t*>malloc(N * sizeof(int32_t))
+        self.slow_cnt = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+        self.slowc = <int32_t*>malloc(C * sizeof(int32_t))
+        self.slowbits = <uint64_t*>calloc((C + 63) // 64, sizeof(uint64_t))
+        gsz = np.diff(np.asarray(self.grp_start))
+        self.scan_out = <int64_t*>malloc(max(int(gsz.max()) if gsz.size else 1, 1) * sizeof(int64_t))
+        self.rec_nslow = <int64_t*>calloc(R, sizeof(int64_t))
+        self.drv_first = <int64_t*>malloc(N * sizeof(int64_t))
+        self.rlist = <int32_t*>malloc(N * sizeof(int32_t))
+        self.rin = <char*>calloc(N, sizeof(char))
+        self.rl_n = 0
+        self.out_cap = 1024
+        self.out_n = 0
+        self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
+        self.out_off = <double*>malloc(self.out_cap * sizeof(double))
+        self.out_idx = <int32_t*>malloc(self.out_cap * sizeof(int32_t))
+        self.buf_cap = 1024
+        self.buf = <Event*>malloc(self.buf_cap * sizeof(Event))
+        self.hit_cap = 1024
+        self.hit_n = 0
+        self.hit_k = <int32_t*>malloc(self.hit_cap * sizeof(int32_t))
+        self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
+        self.p_cap = 1024
+        self.p_off = <double*>malloc((self.p_cap + 4) * sizeof(double))
+        self.p_src = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
+        self.p_idx = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
+        self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
+        self.p_other = <int32_t*>malloc(max(self.n_pois, 1) * sizeof(int32_t))
+        self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
+        if (self.acc == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
+                or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
+                or self.slowc == NULL or self.slowbits == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
+                or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
+                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
+                or self.p_fac == NULL):
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        for k in range(self.n_taus):
+            self.inv_tau[k] = 1.0 / self.tau_u[k]
+        # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
+        # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
+        self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
+        if 0 < self.exptab_n <= EXP_TABLE_MAX:
+            self.exptab = <double*>malloc(self.exptab_n * sizeof(double))
+            if self.exptab == NULL:
+                raise MemoryError("precise kernel: cannot allocate its exp table")
+            for k in range(self.exptab_n):
+                self.exptab[k] = exp(-<double>k / EXP_TABLE_SCALE)
+        for k in range(N):
+            self.drv_first[k] = -1
+        for k in range(C):
+            self.slowc[k] = -1
+
+    def __dealloc__(self):
+        cdef int64_t k
+        if self.slots != NULL:
+            for k in range(self.ring_len):
+                free(self.slots[k].ev)
+                free(self.slots[k].en)
+            free(self.slots)
+        free(self.acc)
+        free(self.cand)
+        free(self.buf)
+        free(self.out_step)
+        free(self.out_off)
+        free(self.out_idx)
+        free(self.etab)
+        free(self.inv_tau)
+        free(self.exptab)
+        free(self.pring)
+        free(self.p_off)
+        free(self.p_src)
+        free(self.p_idx)
+        free(self.p_other)
+        free(self.p_other_q)
+        free(self.p_fac)
+        free(self.slow)
+        free(self.slow_cnt)
+        free(self.slowc)
+        free(self.slowbits)
+        free(self.scan_out)
+        free(self.rec_nslow)
+        free(self.hit_k)
+        free(self.hit_ev)
+        free(self.drv_first)
+        free(self.rlist)
+        free(self.rin)
+
+    # -- Python entry points ---------------------------------------------------------
+    def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
+            double[::1] rec_out, int64_t[::1] rec_pos):
+        """Advance steps [n0, n1). Spikes accumulate in the kernel; fetch them with take_spikes()."""
+        cdef int64_t n
+        cdef int rc = 0
+        if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
+            raise ValueError("pois_counts has the wrong shape")
+        with nogil:
+            # spike-source spikes emitted before n0 (a spike at t = 0 belongs to step -1)
+            while rc == 0 and self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] < n0:
+                rc = self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True)
+                self.ev_ptr += 1
+            n = n0
+            while rc == 0 and n < n1:
+                rc = self._step(n, n - n0, pois_counts, rec_out, rec_pos)
+                n += 1
+        if rc != 0:
+            raise MemoryError("precise kernel: out of memory while queuing events")
+        return n1
+
+    def take_spikes(self):
+        """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
+        cdef int64_t k, m = self.out_n
+        steps = np.empty(m, np.int64)
+        offs = np.empty(m, np.float64)
+        idx = np.empty(m, np.int32)
+        cdef int64_t[::1] sv = steps
+        cdef double[::1] ov = offs
+        cdef int32_t[::1] iv = idx
+        for k in range(m):
+            sv[k] = self.out_step[k]
+            ov[k] = self.out_off[k]
+            iv[k] = self.out_idx[k]
+        self.out_n = 0
+        return steps, offs, idx
+
+    def queued_events(self):
+        """Number of queue records waiting (spikes by synapse group, events of off-grid synapses);
+        Poisson spikes are never queued. For tests and diagnostics."""
+        cdef int64_t k, total = 0
+        for k in range(self.ring_len):
+            total += self.slots[k].n + self.slots[k].n_en
+        return total
+
+    # -- one step --------------------------------------------------------------------
+    cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
+                   double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
+        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
+
+        # 1. state monitors sample at the start of the step (t = n*dt)
+        for e in range(self.rec_kind.shape[0]):
+            if n % self.rec_every[e] == 0:
+                if self.rec_kind[e] == PRECORD_V:
+                    rec_out[rec_pos[e]] = self.v[self.rec_idx[e]]
+                else:
+                    rec_out[rec_pos[e]] = self.syn[self.rec_idx[e]]
+                rec_pos[e] += 1
+
+        # 2. current changes inside this step send their neurons down the slow path (via
+        # acc_p = +inf in step 3); a neuron clamped all step just takes its new drive
+        while self.drv_ptr < self.drv_step.shape[0] and self.drv_step[self.drv_ptr] < n:
+            self.drv_ptr += 1
+        q = self.drv_ptr
+        while q < self.drv_step.shape[0] and self.drv_step[q] == n:
+            i = self.drv_neuron[q]
+            if self.ref_end_step[i] > n:
+                self.drive[i] += self.drv_delta[q]
+            elif self.drv_first[i] < 0:
+                self.drv_first[i] = q
+            q += 1
+        drv_end = q
+
+        # 3. fast path: neurons that may cross join the slow list. The synapse rows that the
+        # slow path will scan (spikes due now, queued up to max-delay steps ago) start loading.
+        if self.syn_chan.shape[0]:
+            for e in range(sl.n_en):
+                pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
+        if self._fast(n, &n_slow) != 0:
+            return -1
+
+        # 4. slow path: collect the replayed neurons' events, replay each exactly
+        first_spike = self.out_n
+        self.slow_neuron_steps += n_slow
+        if n_slow > 0 and self._collect(n, n_slow) != 0:
+            return -1
+        for q in range(self.drv_ptr, drv_end):
+            self.drv_first[self.drv_neuron[q]] = -1
+        self.drv_ptr = drv_end
+        sl.n = 0
+        sl.n_en = 0
+
+        # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
+        for e in range(first_spike, self.out_n):
+            if self._push(self.out_idx[e], n, &self.out_off[e], 1, True) != 0:
+                return -1
+        while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
+            if self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True) != 0:
+                return -1
+            self.ev_ptr += 1
+        if self.n_pois and self._poisson(n, row, pois_counts) != 0:
+            return -1
+        return 0
+
+    cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
+        """Fast path of every population (_precise_fast.h, which also clears the step's acc
+        sums); fills the slow list, slowc and slowbits."""
+        cdef int64_t N = self.n_neurons, L = self.ring_len
+        cdef double* acc = self.acc + (n % L) * self.acc_slot
+        cdef double* ab
+        cdef int64_t p, q, j, r, i, k, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
+        cdef int32_t model, dale
+        cdef double* v = &self.v[0]
+        cdef double* syn = &self.syn[0] if self.n_channels else NULL
+        cdef const int64_t* ref_end = &self.ref_end_step[0]
+        cdef const int32_t* pop = &self.neuron_pop[0]
+        cdef const double* vreset = &self.pop_vreset[0]
+        cdef int32_t* rl = self.rlist
+        # a current change inside the step makes the neuron's bound +inf (neurons clamped
+        # all step are not in drv_first: step 2 gave them their new drive)
+        for q in range(self.drv_ptr, self.drv_step.shape[0]):
+            if self.drv_step[q] != n:
+                break
+            if self.drv_first[self.drv_neuron[q]] >= 0:
+                self._force_slow(acc, self.drv_neuron[q])
+        # the fast path does not look at refractoriness: a period that ends inside the step
+        # sends its neuron to the slow path, neurons clamped all step get v_reset back below
+        k = 0
+        for j in range(self.rl_n):
+            i = rl[j]
+            if ref_end[i] < n:
+                self.rin[i] = 0
+                continue
+            if ref_end[i] == n:
+                self._force_slow(acc, i)
+            rl[k] = <int32_t>i
+            k += 1
+        self.rl_n = k
+        for p in range(self.n_pops):
+            start = self.pop_start[p]
+            size = self.pop_size[p]
+            chan0 = self.pop_chan_start[p]
+            rec0 = self.pop_rec_start[p]
+            nr = self.pop_n_rec[p]
+            model = self.pop_model[p]
+            dale = self.pop_dale[p]
+            ab = acc + self.pop_acc[p]           # this population's region
+            if size == 0:
+                continue
+            if model == PMODEL_DELTA:
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                                   self.cand, start)
+            elif dale >= 0:
+                # receptor `dale` first: the kernel takes receptor 0 as the positive one
+                pd = 1 - dale
+                nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
+                                    self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
+                                    self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
+                                    syn + chan0 + dale * size, syn + chan0 + pd * size,
+                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start)
+            elif nr == 2:
+                nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
+                                   self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
+                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start],
+                                   syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
+                                   self.cand, start)
+            else:
+                nc = pc_fast_cuba(size, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
+                                  &self.rec_coef_h[rec0], &self.rec_kmax[rec0], v + start, &self.drive[start],
+                                  syn + chan0, ab, ab + size, ab + 2 * size,
+                                  self.cand, start)
+            for j in range(nc):
+                i = self.cand[j]
+                local = i - start
+                self.slow[ns] = <int32_t>i
+                for r in range(nr):
+                    c = chan0 + r * size + local
+                    self.slowc[c] = <int32_t>ns
+                    self.slowbits[c >> 6] |= (<uint64_t>1) << (c & 63)
+                    self.rec_nslow[rec0 + r] += 1
+                ns += 1
+        # clamped all step: the fast path's update of v is undone; v is exactly v_reset while
+        # clamped (so this changes nothing for one sent to the slow path, which kept its state)
+        for j in range(self.rl_n):
+            i = rl[j]
+            if ref_end[i] > n:
+                v[i] = vreset[pop[i]]
+        n_slow[0] = ns
+        return 0
+
+    cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
+        """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
+        cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
+        if self.pop_model[p] == PMODEL_DELTA:
+            acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
+        elif self.pop_dale[p] >= 0:
+            acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
+        else:
+            acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
+
+    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
+        cdef int64_t cap
+        cdef void* a
+        if self.hit_n == self.hit_cap:
+            cap = self.hit_cap
+            a = _grow(self.hit_k, &cap, self.hit_n + 1, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.hit_k = <int32_t*>a
+            a = _grow(self.hit_ev, &self.hit_cap, self.hit_n + 1, sizeof(Event))
+            if a == NULL:
+                return -1
+            self.hit_ev = <Event*>a
+        self.hit_k[self.hit_n] = k
+        self.hit_ev[self.hit_n].off = off
+        self.hit_ev[self.hit_n].chan = chan
+        self.hit_ev[self.hit_n].syn = syn
+        self.hit_ev[self.hit_n].w = w
+        self.hit_n += 1
+        return 0
+
+    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil:
+        """Find the events of step n of the neurons in the slow list, replay each neuron."""
+        cdef int64_t L = self.ring_len
+        cdef Slot* sl = &self.slots[n % L]
+        cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
+        cdef int64_t src, dst, nh, ds
+        cdef int32_t c, ks
+        cdef double h = self.dt, off, rem, u, o, w
+        cdef uint64_t sk
+        cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
+        cdef const int32_t* slowc = self.slowc
+        cdef void* a
+        self.hit_n = 0
+        # spikes queued by synapse group: scan the group's synapses
+        for e in range(sl.n_en):
+            g = sl.en[e].grp
+            if self.rec_nslow[self.grp_rec[g]] == 0:
+                continue
+            off = sl.en[e].off
+            w = self.grp_w[g]
+            nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowbits, self.scan_out)
+            for j in range(nh):
+                s = self.scan_out[j]
+                c = chan[s]
+                # (a group's uniform weight spares a cache miss on syn_weight per event)
+                if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
+                    return -1
+        # events of off-grid synapses
+        for e in range(sl.n):
+            ks = slowc[sl.ev[e].chan]
+            if ks >= 0 and self._hit(ks, sl.ev[e].off, sl.ev[e].chan, sl.ev[e].syn, sl.ev[e].w) != 0:
+                return -1
+        # Poisson spikes: redraw those of the emission steps whose arrival is step n
+        if self.n_pois:
+            for k in range(n_slow):
+                i = self.slow[k]
+                for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
+                    s = self.pin_syn[t]
+                    src = self.pin_src[t]
+                    c = self.pin_chan[t]
+                    w = self.pin_w[t]
+                    rem = self.pin_rem[t]
+                    ds = self.pin_dsteps[t]
+                    for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
+                        if m < 0:
+                            continue
+                        cnt = self.pring[(m % L) * self.n_pois + src]
+                        if cnt == 0:
+                            continue
+                        sk = pc_step_key(self.pois_key, m)
+                        for j in range(cnt):
+                            u = pc_poisson_offset(sk, src, j, h)
+                            if m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]:
+                                continue
+                            # as _scatter computes the arrival
+                            o = u
+                            dst = m + ds
+                            if rem > 0.0:
+                                o = u + rem
+                                if o > h:
+                                    o = o - h
+                                    dst += 1
+                            if dst == n and self._hit(<int32_t>k, o, c, <int32_t>s, w) != 0:
+                                return -1
+        # group the hits by neuron (counting sort), then replay
+        for k in range(n_slow + 1):
+            self.slow_cnt[k] = 0
+        for e in range(self.hit_n):
+            self.slow_cnt[self.hit_k[e] + 1] += 1
+        for k in range(n_slow):
+            self.slow_cnt[k + 1] += self.slow_cnt[k]
+        a = _grow(self.buf, &self.buf_cap, self.hit_n, sizeof(Event))
+        if a == NULL:
+            return -1
+        self.buf = <Event*>a
+        for e in range(self.hit_n):
+            k = self.hit_k[e]
+            self.buf[self.slow_cnt[k]] = self.hit_ev[e]
+            self.slow_cnt[k] += 1
+        pos = 0
+        for k in range(n_slow):
+            i = self.slow[k]
+            cnt = self.slow_cnt[k] - pos
+            if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
+                return -1
+            pos = self.slow_cnt[k]
+            p = self.neuron_pop[i]
+            size = self.pop_size[p]
+            chan0 = self.pop_chan_start[p]
+            local = i - self.pop_start[p]
+            for r in range(self.pop_n_rec[p]):
+                c = chan0 + r * size + local
+                self.slowc[c] = -1
+                self.slowbits[c >> 6] &= ~((<uint64_t>1) << (c & 63))
+                self.rec_nslow[self.pop_rec_start[p] + r] = 0
+        return 0
+
+
+    # -- queuing ---------------------------------------------------------------------
+    cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil:
+        """Queue ``cnt`` spikes of presynaptic index ``pre`` emitted in step n at offsets ``offs``:
+        their factors exp(-(dt - offset)/tau) for every distinct tau, then _scatter."""
+        cdef int64_t b0 = 0, nb, j, u, U = self.n_taus
+        cdef double h = self.dt
+        if self.pre_grp[pre] == self.pre_grp[pre + 1]:
+            return 0
+        while b0 < cnt:
+            nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
+            for u in range(U):
+                for j in range(nb):
+                    self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
+            if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
+                return -1
+            b0 += nb
+        return 0
+
+    cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
+                      int64_t cnt, bint store) noexcept nogil:
+        """Add the exact end-of-step contributions of ``cnt`` spikes of ``pre`` (emitted in step n
+        at ``offs``, factors fac[u*stride + j] = exp(-(dt - offs[j])/tau_u)) to the fast-path sums
+        of their arrival steps; with ``store``, queue them for the exact replay too.
+
+        A group with a whole-step delay takes the spikes' factors summed, so its synapse loop
+        runs once per call; an off-grid synapse shifts each spike's arrival by its remainder."""
+        cdef int64_t L = self.ring_len, g, s, s0, s1, j, slot, slot0, voff, vst, pst, soff, i
+        cdef int32_t rec, um, uk, c
+        cdef double h = self.dt, fv, fs, kp, fm, fk, o, w, t, tk, tm, dlt, ck, kmax
+        cdef double* ap
+        cdef double* av
+        cdef Slot* sl
+        cdef void* q
+        cdef const int32_t* chan = &self.syn_chan[0]
+        cdef const double* weight = &self.syn_weight[0]
+        slot0 = n % L
+        if slot0 < 0:
+            slot0 += L               # spike-source spikes at t = 0 belong to step -1
+        for g in range(self.pre_grp[pre], self.pre_grp[pre + 1]):
+            rec = self.grp_rec[g]
+            um = self.rec_um[rec]
+            uk = self.rec_uk[rec]
+            vst = self.rec_vstride[rec]
+            voff = self.rec_voff[rec]
+            pst = self.rec_pstep[rec]
+            soff = self.rec_soff[rec]
+            kmax = self.rec_kmax[rec]
+            s0 = self.grp_start[g]
+            s1 = self.grp_start[g + 1]
+            if not self.grp_offgrid[g]:
+                slot = slot0 + self.grp_dsteps[g]        # delays are < ring_len - 1 steps
+                if slot >= L:
+                    slot -= L
+                if store:
+                    sl = &self.slots[slot]
+                    q = _grow(sl.en, &sl.cap_en, sl.n_en + cnt, sizeof(Entry))
+                    if q == NULL:
+                        return -1
+                    sl.en = <Entry*>q
+                    for j in range(cnt):
+                        sl.en[sl.n_en + j].off = offs[j]
+                        sl.en[sl.n_en + j].grp = <int32_t>g
+                    sl.n_en += cnt
+                ap = self.acc + slot * self.acc_slot
+                kp = kmax * cnt
+                if self.rec_model[rec] == PMODEL_DELTA:
+                    fv = 0.0
+                    for j in range(cnt):
+                        fv += fac[um * stride + j]
+                    w = self.grp_w[g]
+                    if not isnan(w):
+                        # one weight for the whole group: no pass over syn_weight
+                        t = w * fv
+                        kp = (w if w > 0.0 else 0.0) * kp
+                        for s in range(s0, s1):
+                            i = 2 * chan[s] + voff
+                            ap[i] += t
+                            ap[i + 1] += kp
+                        continue
+                    for s in range(s0, s1):
+                        i = 2 * chan[s] + voff
+                        w = weight[s]
+                        ap[i] += w * fv
+                        ap[i + 1] += (w if w > 0.0 else 0.0) * kp
+                else:
+                    fv = 0.0
+                    fs = 0.0
+                    for j in range(cnt):
+                        fm = fac[um * stride + j]
+                        fk = fac[uk * stride + j]
+                        fv += self._coef_at(rec, fm, fk, h - offs[j])
+                        fs += fk
+                    av = ap + soff
+                    ap = ap + voff
+                    w = self.grp_w[g]
+                    if not isnan(w) and self.rec_dale[rec]:
+                        t = w * fv
+                        fs = w * fs
+                        for s in range(s0, s1):
+                            c = chan[s]
+                            ap[c] += t
+                            av[c] += fs
+                        continue
+                    if self.rec_dale[rec]:
+                        # the fast path bounds the positive input from av: no acc_p
+                        for s in range(s0, s1):
+                            c = chan[s]
+                            w = weight[s]
+                            ap[c] += w * fv
+                            av[c] += w * fs
+                        continue
+                    for s in range(s0, s1):
+                        c = chan[s]
+                        w = weight[s]
+                        ap[c] += w * fv
+                        ap[c + pst] += (w if w > 0.0 else 0.0) * kp
+                        av[c] += w * fs
+                continue
+            # off-grid delays: each spike's arrival offset (and maybe step) differs
+            for s in range(s0, s1):
+                c = chan[s]
+                w = weight[s]
+                for j in range(cnt):
+                    o = offs[j] + self.syn_rem[s]
+                    fm = fac[um * stride + j] * self.syn_gm[s]
+                    fk = fac[uk * stride + j] * self.syn_gk[s]
+                    slot = slot0 + self.syn_dsteps[s]
+                    if o > h:
+                        o = o - h
+                        slot += 1
+                        fm = fm * self.tau_hdecay[um]
+                        fk = fk * self.tau_hdecay[uk]
+                    if slot >= L:
+                        slot -= L
+                    if store:
+                        sl = &self.slots[slot]
+                        q = _grow(sl.ev, &sl.cap, sl.n + 1, sizeof(Event))
+                        if q == NULL:
+                            return -1
+                        sl.ev = <Event*>q
+                        sl.ev[sl.n].off = o
+                        sl.ev[sl.n].chan = c
+                        sl.ev[sl.n].syn = <int32_t>s
+                        sl.ev[sl.n].w = w
+                        sl.n += 1
+                    ap = self.acc + slot * self.acc_slot
+                    i = c * vst + voff
+                    if w > 0.0 and not self.rec_dale[rec]:
+                        ap[i + pst] += w * kmax
+                    if self.rec_model[rec] == PMODEL_DELTA:
+                        ap[i] += w * fm
+                    else:
+                        ap[c + soff] += w * fk
+                        ap[i] += w * self._coef_at(rec, fm, fk, h - o)
+        return 0
+
+    cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
+        """coef of receptor rec at time t, given fm = e^{-t/tau_m} and fk = e^{-t/tau_k}."""
+        cdef double dlt, tk
+        if self.rec_near[rec]:
+            # tau_syn close to tau_mem: the difference form would cancel
+            dlt = self.rec_delta[rec]
+            tk = self.rec_tk[rec]
+            if dlt == 0.0:
+                return t / (tk - dlt) * fm
+            return fm * tk / dlt * expm1(t * dlt / (tk * (tk - dlt)))
+        return self.rec_ck[rec] * (fk - fm)
+
+    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil:
+        """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
+        them to the fast-path sums. They are not queued: _collect redraws them."""
+        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
+        cdef double h = self.dt, t0 = n * self.dt
+        cdef uint64_t sk = pc_step_key(self.pois_key, n)
+        cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
+        cdef void* a
+        cdef int64_t pre0 = self.pois_base
+        m = 0
+        for k in range(self.n_pois):
+            ring[k] = pois_counts[row, k]
+            m += ring[k]
+        if m == 0:
+            return 0
+        if m > self.p_cap:
+            cap = self.p_cap
+            a = _grow(self.p_off, &cap, m + 4, sizeof(double))
+            if a == NULL:
+                return -1
+            self.p_off = <double*>a
+            cap = self.p_cap
+            a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.p_src = <int32_t*>a
+            cap = self.p_cap
+            a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.p_idx = <int32_t*>a
+            a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
+            if a == NULL:
+                return -1
+            self.p_fac = <double*>a
+            self.p_cap = cap - 4
+        P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
+        # given the count of a step, a Poisson process's times are iid uniform in it
+        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_off)
+        if self.pois_windowed:
+            q = 0
+            for r in range(P):
+                k = self.p_src[r]
+                if t0 + self.p_off[r] < self.pois_start[k] or t0 + self.p_off[r] >= self.pois_stop[k]:
+                    continue
+                self.p_off[q] = self.p_off[r]
+                self.p_src[q] = <int32_t>k
+                q += 1
+            P = q
+        for u in range(U):
+            if self.exptab != NULL:
+                pc_exp_factors(P, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * (self.p_cap + 4))
+            else:
+                for q in range(P):
+                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-(h - self.p_off[q]) * self.inv_tau[u])
+            for q in range(P, P + 4):
+                self.p_fac[u * (self.p_cap + 4) + q] = 0.0
+        if not self.pois_windowed:
+            no = pc_poisson_simple(self.n_pois, ring, &self.ps_target[0], &self.ps_weight[0], &self.ps_dsteps[0],
+                                   &self.ps_um[0], self.p_fac, self.p_cap + 4, self.acc, self.acc_slot, n % L, L,
+                                   self.p_other, self.p_other_q)
+            for j in range(no):
+                k = self.p_other[j]
+                q = self.p_other_q[j]
+                if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, ring[k], False) != 0:
+                    return -1
+            return 0
+        # with active windows: the spikes left are in source order, runs of equal source
+        q = 0
+        while q < P:
+            k = self.p_src[q]
+            r = q + 1
+            while r < P and self.p_src[r] == k:
+                r += 1
+            if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
+                return -1
+            q = r
+        return 0
+
+    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
+        cdef int64_t cap
+        cdef void* a
+        if self.out_n == self.out_cap:
+            cap = self.out_cap
+            a = _grow(self.out_step, &cap, self.out_n + 1, sizeof(int64_t))
+            if a == NULL:
+                return -1
+            self.out_step = <int64_t*>a
+            cap = self.out_cap
+            a = _grow(self.out_off, &cap, self.out_n + 1, sizeof(double))
+            if a == NULL:
+                return -1
+            self.out_off = <double*>a
+            a = _grow(self.out_idx, &self.out_cap, self.out_n + 1, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.out_idx = <int32_t*>a
+        self.out_step[self.out_n] = n
+        self.out_off[self.out_n] = off
+        self.out_idx[self.out_n] = i
+        self.out_n += 1
+        # its synapses are queued at the end of the step: start loading them now
+        if self.syn_chan.shape[0]:
+            pc_prefetch_row(&self.syn_chan[0], self.grp_start[self.pre_grp[i]], self.grp_start[self.pre_grp[i + 1]])
+        return 0
+
+    # -- exact replay of one neuron over one step ------------------------------------------
+    cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil:
+        cdef int64_t p = self.neuron_pop[i]
+        cdef int32_t model = self.pop_model[p]
+        cdef double h = self.dt, vth = self.pop_vth[p], vreset = self.pop_vreset[p], tm = self.pop_tm[p]
+        # delta neurons have no synaptic variables (their one channel is a v jump)
+        cdef int64_t nr = self.pop_n_rec[p] if model == PMODEL_CUBA else 0
+        cdef int64_t rec0 = self.pop_rec_start[p], chan0 = self.pop_chan_start[p]
+        cdef int64_t size = self.pop_size[p], local = i - self.pop_start[p]
+        cdef int64_t ref_steps = self.pop_ref_steps[p], a, b, k = 0, q, r, est
+        cdef double ref_rem = self.pop_ref_rem[p]
+        cdef bint has_ref = ref_steps > 0 or ref_rem > 0.0
+        cdef double s[MAX_RECEPTORS]
+        cdef double v = self.v[i], d = self.drive[i], t = 0.0, t_next, tau, tc, ts, em, ek, vn, eo, dlt, tk
+        cdef bint refr = self.ref_end_step[i] >= n
+        cdef double t_ref_end = self.ref_end_off[i] if self.ref_end_step[i] == n else INFINITY
+        cdef Event key
+        # insertion sort by offset: a neuron rarely has more than a handful of events per step
+        for a in range(1, n_ev):
+            key = ev[a]
+            b = a - 1
+            while b >= 0 and ev[b].off > key.off:
+                ev[b + 1] = ev[b]
+                b -= 1
+            ev[b + 1] = key
+        if model == PMODEL_CUBA:
+            for r in range(nr):
+                s[r] = self.syn[chan0 + r * size + local]
+        q = self.drv_first[i]
+        if not refr and v >= vth:          # initialised above threshold: spike at the step's start
+            if self._emit(n, 0.0, i) != 0:
+                return -1
+            v = vreset
+            if has_ref:
+                eo = ref_rem
+                est = n + ref_steps
+                if eo > h:
+                    eo -= h
+                    est += 1
+                self.ref_end_step[i] = est
+                self.ref_end_off[i] = eo
+                refr = True
+                t_ref_end = eo if est == n else INFINITY
+        while True:
+            t_next = h
+            if k < n_ev and ev[k].off < t_next:
+                t_next = ev[k].off
+            if q >= 0 and self.drv_off[q] < t_next:
+                t_next = self.drv_off[q]
+            if refr and t_ref_end < t_next:
+                t_next = t_ref_end
+            if t_next < t:
+                t_next = t
+            tau = t_next - t
+            if tau > 0.0:
+                tc = -1.0
+                if not refr:
+                    if model == PMODEL_DELTA:
+                        vn = d + (v - d) * _expn(self.exptab, self.exptab_n, tau / tm)
+                        if vn >= vth:
+                            # v relaxes monotonically towards d > v_th: closed form
+                            tc = tm * log((d - v) / (d - vth))
+                            if not (tc > 0.0):
+                                tc = 0.0
+                            if tc > tau:
+                                tc = tau
+                        else:
+                            v = vn
+                    else:
+                        tc = self._cuba_crossing(p, v, s, d, tau)
+                        if tc < 0.0:
+                            em = _expn(self.exptab, self.exptab_n, tau / tm)
+                            vn = d + (v - d) * em
+                            for r in range(nr):
+                                tk = self.rec_tk[rec0 + r]
+                                ek = _expn(self.exptab, self.exptab_n, tau / tk)
+                                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r],
+                                                       self.rec_delta[rec0 + r], tk, tm, tau, em, ek)
+                                s[r] = s[r] * ek
+                            v = vn
+                else:
+                    for r in range(nr):
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, tau / self.rec_tk[rec0 + r])
+                if tc >= 0.0:
+                    ts = t + tc
+                    if ts > t_next:
+                        ts = t_next
+                    for r in range(nr):
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, (ts - t) / self.rec_tk[rec0 + r])
+                    if self._emit(n, ts, i) != 0:
+                        return -1
+                    v = vreset
+                    t = ts
+                    if has_ref:
+                        eo = ts + ref_rem
+                        est = n + ref_steps
+                        if eo > h:
+                            eo -= h
+                            est += 1
+                        self.ref_end_step[i] = est
+                        self.ref_end_off[i] = eo
+                        refr = True
+                        t_ref_end = eo if est == n else INFINITY
+                    continue
+                t = t_next
+            # at time t: the refractory period ends first, then all events of this instant apply
+            if refr and t_ref_end <= t:
+                refr = False
+                t_ref_end = INFINITY
+                self.ref_end_step[i] = NO_REFRACTORY
+            while k < n_ev and ev[k].off <= t:
+                if model == PMODEL_DELTA:
+                    if not refr:
+                        v += ev[k].w
+                else:
+                    s[self.chan_rec[ev[k].chan] - rec0] += ev[k].w
+                k += 1
+            while q >= 0 and self.drv_off[q] <= t:
+                d += self.drv_delta[q]
+                q += 1
+                if q >= self.drv_step.shape[0] or self.drv_step[q] != n or self.drv_neuron[q] != i:
+                    q = -1
+            if not refr and v >= vth:
+                if self._emit(n, t, i) != 0:
+                    return -1
+                v = vreset
+                if has_ref:
+                    eo = t + ref_rem
+                    est = n + ref_steps
+                    if eo > h:
+                        eo -= h
+                        est += 1
+                    self.ref_end_step[i] = est
+                    self.ref_end_off[i] = eo
+                    refr = True
+                    t_ref_end = eo if est == n else INFINITY
+            if t >= h and k >= n_ev and q < 0 and not (refr and t_ref_end <= h):
+                break
+        self.v[i] = v
+        self.drive[i] = d
+        if model == PMODEL_CUBA:
+            for r in range(nr):
+                self.syn[chan0 + r * size + local] = s[r]
+        if self.ref_end_step[i] > n and not self.rin[i]:
+            self.rin[i] = 1
+            self.rlist[self.rl_n] = i
+            self.rl_n += 1
+        return 0
+
+    # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------
+    cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil:
+        """State at time t of a piece that starts with (v0, s0) and has no events."""
+        cdef double tm = self.pop_tm[p], em = _expn(self.exptab, self.exptab_n, t / self.pop_tm[p]), ek, sk, tk
+        cdef int64_t r, rec0 = self.pop_rec_start[p]
+        out.v = d + (v0 - d) * em
+        out.pos = 0.0
+        out.neg = 0.0
+        out.sabs = 0.0
+        for r in range(self.pop_n_rec[p]):
+            tk = self.rec_tk[rec0 + r]
+            ek = _expn(self.exptab, self.exptab_n, t / tk)
+            out.v += s0[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
+                                   tk, tm, t, em, ek)
+            sk = s0[r] * ek
+            if sk > 0.0:
+                out.pos += sk
+                out.sabs += sk / tk
+            else:
+                out.neg += sk
+                out.sabs -= sk / tk
+
+    cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil:
+        """First t in (0, tau] with v(t) >= v_th, or -1. v0 < v_th."""
+        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], tc
+        cdef int64_t r, nr = self.pop_n_rec[p], sp = 0
+        cdef bint has_syn = False
+        cdef double sa[SEARCH_STACK]
+        cdef double sb[SEARCH_STACK]
+        cdef Probe pa[SEARCH_STACK]
+        cdef Probe pb[SEARCH_STACK]
+        cdef Probe A, B, Mp
+        cdef double a, b, m, jmax, jmin, hi, lo, M, ub, min_w = tau * SEARCH_MIN_FRACTION
+        for r in range(nr):
+            if s0[r] != 0.0:
+                has_syn = True
+        if not has_syn:
+            # no synaptic drive: v relaxes monotonically to d, closed form
+            if d + (v0 - d) * _expn(self.exptab, self.exptab_n, tau / tm) < vth:
+                return -1.0
+            tc = tm * log((d - v0) / (d - vth))
+            if not (tc > 0.0):
+                tc = 0.0
+            return tc if tc < tau else tau
+        A.v = v0
+        A.pos = 0.0
+        A.neg = 0.0
+        A.sabs = 0.0
+        for r in range(nr):
+            if s0[r] > 0.0:
+                A.pos += s0[r]
+                A.sabs += s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
+            else:
+                A.neg += s0[r]
+                A.sabs -= s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
+        self._cuba_probe(p, v0, s0, d, tau, &B)
+        sa[0] = 0.0
+        sb[0] = tau
+        pa[0] = A
+        pb[0] = B
+        sp = 1
+        while sp > 0:
+            sp -= 1
+            a = sa[sp]
+            b = sb[sp]
+            A = pa[sp]
+            B = pb[sp]
+            # bound of v on [a, b] (see module docstring)
+            jmax = d + A.pos + B.neg
+            jmin = d + B.pos + A.neg
+            hi = A.v if A.v > jmax else jmax
+            lo = A.v if A.v < jmin else jmin
+            M = (A.sabs + (hi - lo) / tm) / tm
+            ub = (A.v if A.v > B.v else B.v) + M * (b - a) * (b - a) / 8.0
+            if B.v >= vth:
+                if jmin > ub or b - a <= min_w or sp + 2 > SEARCH_STACK:
+                    # v rises on all of [a, b]: the only crossing there
+                    return self._cuba_root(p, v0, s0, d, a, b, A.v - vth, B.v - vth)
+            else:
+                if ub < vth or b - a <= min_w or sp + 2 > SEARCH_STACK:
+                    continue
+            m = 0.5 * (a + b)
+            self._cuba_probe(p, v0, s0, d, m, &Mp)
+            if Mp.v < vth:
+                sa[sp] = m
+                sb[sp] = b
+                pa[sp] = Mp
+                pb[sp] = B
+                sp += 1
+            sa[sp] = a
+            sb[sp] = m
+            pa[sp] = A
+            pb[sp] = Mp
+            sp += 1
+        return -1.0
+
+    cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
+                           double fa, double fb) noexcept nogil:
+        """Safeguarded Newton for v(t) = v_th on [a, b], fa < 0 <= fb."""
+        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], x, xn, f, fp, tol
+        cdef Probe P
+        cdef int it
+        if fb == 0.0:
+            return b
+        x = a - fa * (b - a) / (fb - fa)
+        if not (x > a and x < b):
+            x = 0.5 * (a + b)
+        for it in range(ROOT_MAXITER):
+            self._cuba_probe(p, v0, s0, d, x, &P)
+            f = P.v - vth
+            if f == 0.0:
+                return x
+            if f > 0.0:
+                b = x
+            else:
+                a = x
+            fp = (d + P.pos + P.neg - P.v) / tm
+            if fp > 0.0:
+                xn = x - f / fp
+            else:
+                xn = 0.5 * (a + b)
+            if not (xn > a and xn < b):
+                xn = 0.5 * (a + b)
+            tol = ROOT_XTOL + 4.0 * DBL_EPSILON * fabs(xn)
+            if fabs(xn - x) <= tol or b - a <= tol:
+                return xn
+            x = xn
+        return b
