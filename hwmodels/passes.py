@@ -21,8 +21,9 @@ What is quantized:
   profile has a fixed-point state;
 * delays are checked against the profile's largest delay (UnsupportedFeature).
 
-A profile with ``exact`` set (the Loihi profile, once hwmodels.loihi exists) hands
-the whole graph to that function instead.
+A profile with ``exact`` set (``loihi``: hwmodels.loihi.quantize, Lava's integer
+arithmetic, populations of model ``loihi_lif``) hands the whole graph to that
+function instead, unless ``exact=False``.
 """
 from __future__ import annotations
 
@@ -42,14 +43,24 @@ from .quantizers import round_to_int, shared_exponent
 NO_DECAY_TICKS = 2.0 ** 56
 
 
-def quantize(ir: _ir.IRGraph, profile, weight_bits: int | None = None, seed: int | None = None) -> _ir.IRGraph:
-    """A copy of ``ir`` as ``profile`` holds it; ``weight_bits`` narrows the weight format."""
+def quantize(ir: _ir.IRGraph, profile, weight_bits: int | None = None, seed: int | None = None,
+             exact: bool = True) -> _ir.IRGraph:
+    """A copy of ``ir`` as ``profile`` holds it; ``weight_bits`` narrows the weight format.
+
+    ``exact``: when the profile names an exact conversion (``Profile.exact``, e.g.
+    hwmodels.loihi.quantize for ``loihi``), return what it returns: called as
+    ``fn(ir)`` or ``fn(ir, num_weight_bits=weight_bits)``. With ``exact=False``, or
+    for profiles without one, the generic pass below: the float IR with the profile's
+    formats applied, which every float backend and hwmodels.batch run."""
     if not isinstance(ir, _ir.IRGraph):
         raise ValidationError("ir", type(ir).__name__, "a spikecore.ir.IRGraph")
     prof = get_profile(profile)
-    exact = prof.exact_pass()
-    if exact is not None:
-        return exact(ir, prof, weight_bits=weight_bits, seed=seed)
+    fn = prof.exact_pass() if exact else None
+    if fn is not None:
+        if weight_bits is not None:
+            prof.weight_quantizer(weight_bits)   # the same bounds as the generic pass
+            return fn(ir, num_weight_bits=weight_bits)
+        return fn(ir)
     g = copy.deepcopy(ir)
     g.name = f"{ir.name}@{prof.name}" + (f"/w{weight_bits}" if weight_bits else "")
     dt = g.dt

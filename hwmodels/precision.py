@@ -23,6 +23,13 @@ Sweeps of noisy conditions go up one bit count at a time and stop there, or
 once three bit counts in a row sit clearly below the band without gaining
 (``Sweep``); the noiseless ones measure every bit count.
 
+Profiles: each profile's formats are applied to the float IR (hwmodels.passes,
+``exact=False``) and its membrane arithmetic run by hwmodels.batch, so
+``--profile loihi`` measures Loihi's precisions (8-bit+sign weights with a shared
+exponent and dropped LSBs, 24-bit saturating v, 12-bit decays) on the IR's step
+semantics; Lava's exact integer pipeline (hwmodels.loihi, one more step per hop) is
+what ``quantize(ir, "loihi")`` returns outside the report.
+
 Theory next to measurement (``theory``): bits a resource carries -- log2(N+1) for
 a regular count, 1/2 log2 N for a Poisson count, log2(T/dt + 1) for a clock,
 log2(T/(sqrt(12) sigma_eff) + 1) with sigma_eff^2 = dt^2/12 + sigma^2 under jitter --
@@ -36,6 +43,7 @@ report.md; spikecore.cli.precision is the command line.
 from __future__ import annotations
 
 import math
+import multiprocessing as mp
 import os
 import time
 import zlib
@@ -171,14 +179,27 @@ def check_xy(task):
 
 
 def train(kind: str, Xtr, ytr, seed: int, hidden: int = 64) -> conv.FloatModel:
+    """A float classifier: ``logreg`` (one layer) or ``mlp`` (``hidden`` ReLU units)."""
+    if kind not in CLASSIFIERS:
+        raise ValidationError("classifier", kind, "one of " + ", ".join(CLASSIFIERS))
+    context_before = mp.get_start_method(allow_none=True)
+    try:
+        return conv.FloatModel.from_sklearn(_fit(kind, Xtr, ytr, seed, hidden))
+    finally:
+        # joblib's Parallel (inside LogisticRegression.fit) fixes the process-wide default
+        # multiprocessing context; Lava's import then fails on its set_start_method('fork').
+        # Leave the process as it was.
+        if context_before is None and mp.get_start_method(allow_none=True) is not None:
+            mp.set_start_method(None, force=True)
+
+
+def _fit(kind, Xtr, ytr, seed, hidden):
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
 
-    if kind not in CLASSIFIERS:
-        raise ValidationError("classifier", kind, "one of " + ", ".join(CLASSIFIERS))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if kind == "logreg":
@@ -186,7 +207,7 @@ def train(kind: str, Xtr, ytr, seed: int, hidden: int = 64) -> conv.FloatModel:
         else:
             est = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=300, learning_rate_init=3e-3,
                                 random_state=seed).fit(Xtr, ytr)
-    return conv.FloatModel.from_sklearn(est)
+    return est
 
 
 def _train_job(args):
@@ -236,7 +257,9 @@ def simulate_point(model: conv.FloatModel, X, y, profile, code: str, cond: Condi
         enc = TemporalCode(code_bits, jitter=cond.jitter, drift_ppm=cond.drift_ppm)
         net = conv.build_temporal_network(model, enc.ticks)
         n_steps = conv.temporal_steps(model, enc.ticks)
-    g = quantize(conv.to_ir(net), prof, weight_bits=weight_bits, seed=_sub_seed(seed, "w"))
+    # exact=False: the batch simulator runs the float IR with the profile's formats and state
+    # arithmetic; the exact Loihi pipeline (integer IR, one more step per hop) is hwmodels.loihi's
+    g = quantize(conv.to_ir(net), prof, weight_bits=weight_bits, seed=_sub_seed(seed, "w"), exact=False)
     if code == "temporal":
         conv.finalize_temporal(g)
     bn = BatchNet(g, state=state_layout(g, prof))

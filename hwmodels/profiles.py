@@ -17,9 +17,9 @@ Built-in profiles (``PROFILES``):
   with truncation toward zero; vth a 17-bit mantissa << 6; delays <= 63 steps.
   The *exact* Loihi conversion (Lava's weight_exp choice, its int cast then LSB
   shift, timing of a hop) lives in ``hwmodels.loihi``, written for the Lava
-  backend. To use it here, set ``exact="hwmodels.loihi:quantize"`` on the loihi
-  profile below (one line): hwmodels.passes.quantize then hands the whole IR to
-  that function, ``fn(ir, profile, **overrides) -> IRGraph``.
+  backend; ``exact="hwmodels.loihi:quantize"`` below makes hwmodels.passes.quantize
+  hand the whole IR to it (``fn(ir)`` or ``fn(ir, num_weight_bits=b)``), giving an IR
+  of ``loihi_lif`` integers for the Lava backend and the native Loihi mode.
 * ``xylo`` — SynSense Xylo-like: 8-bit signed weights (per-channel scale, round),
   16-bit saturating state and thresholds, bit-shift decays x <- x - (x >> s) with a
   4-bit shift.
@@ -154,7 +154,7 @@ LOIHI = Profile(
     decay=DecayQuantizer(kind="multiplier", bits=12),
     counter_overflow="saturate",
     max_delay_steps=63,
-    exact=None,  # one-line hookup once the Lava backend lands: exact="hwmodels.loihi:quantize"
+    exact="hwmodels.loihi:quantize",   # Lava's exact integer conversion (the Lava backend's)
 )
 
 XYLO = Profile(

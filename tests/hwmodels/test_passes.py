@@ -16,9 +16,9 @@ from spikecore.errors import UnsupportedFeature, ValidationError
 HOOK_CALLS = []
 
 
-def _exact_hook(ir, profile, weight_bits=None, seed=None):
-    """Stands in for hwmodels.loihi.quantize: records the call and returns the graph unchanged."""
-    HOOK_CALLS.append((profile.name, weight_bits))
+def _exact_hook(ir, num_weight_bits=None):
+    """A profile's exact conversion: records the call and returns the graph unchanged."""
+    HOOK_CALLS.append(num_weight_bits)
     return ir
 
 
@@ -39,7 +39,7 @@ def test_ideal_is_a_copy(model):
 def test_loihi_weights_on_a_shared_exponent_grid(model):
     g = conv.finalize_temporal(conv.to_ir(conv.build_temporal_network(model, 15)))
     before = {n: e.weight.copy() for n, e in g.projections.items()}
-    q = quantize(g, "loihi", weight_bits=4)
+    q = quantize(g, "loihi", weight_bits=4, exact=False)
     for name, e in q.projections.items():
         if e.attrs["role"] == "control":
             assert np.array_equal(e.weight, before[name])          # reference synapses are not stored weights
@@ -66,7 +66,7 @@ def test_thresholds_and_decays_on_the_profile_grid():
     net.population("p", 3, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "10 mV",
                                          "v_reset": "0 mV"})
     g = net.to_ir()
-    q = quantize(g, "loihi")
+    q = quantize(g, "loihi", exact=False)
     f = math.exp(-1e-3 / q.populations["p"].params["tau_mem"])
     assert f * 4096 == pytest.approx(round(f * 4096), abs=1e-6)       # a 12-bit multiplier
     assert q.populations["p"].attrs["hw"]["decay"]["codes"]["mem"] == round(4096 * (1 - math.exp(-1 / 20)))
@@ -83,7 +83,7 @@ def test_thresholds_and_decays_on_the_profile_grid():
 def test_no_decay_stays_no_decay(model):
     g = conv.to_ir(conv.build_temporal_network(model, 7))
     for prof in ("loihi", "spinnaker"):
-        q = quantize(g, prof)
+        q = quantize(g, prof, exact=False)
         assert math.exp(-q.dt / q.populations["hid1"].params["tau_mem"]) == 1.0
 
 
@@ -101,7 +101,7 @@ def test_delays_beyond_the_profile_are_refused():
     g = net.to_ir()
     with pytest.raises(UnsupportedFeature, match="delays of 20 steps"):
         quantize(g, "spinnaker")
-    assert quantize(g, "loihi").projections["projection0"].delay[0] == pytest.approx(20e-3)
+    assert quantize(g, "loihi", exact=False).projections["projection0"].delay[0] == pytest.approx(20e-3)
 
 
 def test_exact_hook_takes_over(monkeypatch):
@@ -114,7 +114,21 @@ def test_exact_hook_takes_over(monkeypatch):
                                          "v_reset": "0 mV"})
     g = net.to_ir()
     assert quantize(g, prof, weight_bits=5) is g
-    assert HOOK_CALLS[-1] == ("hooked", 5)
+    assert HOOK_CALLS[-1] == 5
+    assert quantize(g, prof, weight_bits=5, exact=False) is not g
+
+
+def test_loihi_profile_hands_over_to_the_exact_loihi_conversion(model):
+    from hwmodels import loihi
+
+    # weights well inside 8 bits of the threshold scale, so the strict Loihi policy accepts them
+    small = conv.FloatModel([(W * 0.01, b * 0.01) for W, b in model.layers])
+    g = conv.to_ir(conv.build_rate_network(small, 7))
+    exact = quantize(g, "loihi", weight_bits=6)
+    assert {p.model for p in exact.populations.values()} == {loihi.MODEL}
+    assert {e.attrs["num_weight_bits"] for e in exact.projections.values()} == {6}
+    generic = quantize(g, "loihi", weight_bits=6, exact=False)
+    assert {p.model for p in generic.populations.values()} == {"lif_delta"}
 
 
 def test_bad_arguments(model):

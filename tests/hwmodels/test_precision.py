@@ -144,3 +144,13 @@ def test_adaptive_sweeps_stop_when_the_criterion_holds_or_cannot_be_reached():
     lossy = curves["temporal"]["loss_0.5"]["clock"]                    # a plateau far below the band
     assert rep["min_bits"]["temporal"]["loss_0.5"]["clock"] is None and len(lossy) < 10
     assert all(p["diff_high"] < -0.01 for p in lossy[-3:])
+
+
+def test_training_leaves_the_multiprocessing_context_unset():
+    """joblib fixes the default context inside LogisticRegression.fit; Lava's import needs it unset."""
+    import multiprocessing as mp
+
+    mp.set_start_method(None, force=True)
+    Xtr, _, ytr, _, _ = P.load_task("iris", 0)
+    P.train("logreg", Xtr, ytr, 0)
+    assert mp.get_start_method(allow_none=True) is None
