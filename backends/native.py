@@ -1,4 +1,8 @@
-"""The native backend: runs the IR on spikecore's own Cython engine (spikecore.engine)."""
+"""The native backend: runs the IR on spikecore's own Cython engine (spikecore.engine).
+
+Options ``threads`` (a positive int or "all"; default 1) and ``precision``
+("float64", default, or "float32" state and weights): spikecore.engine.simulator.
+"""
 from __future__ import annotations
 
 import time
@@ -17,7 +21,7 @@ class NativeExecutable(Executable):
         t0 = time.perf_counter()
         self.ir = ir
         self.options = options
-        self.sim = GridSimulator(ir)
+        self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
         self.build_s = time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool = False) -> Result:
@@ -33,7 +37,7 @@ class NativeExecutable(Executable):
 
 class NativeBackend(Backend):
     name = "native"
-    options = {}
+    options = {"threads": (None, 1), "precision": (("float64", "float32"), "float64")}
 
     def compile(self, ir: IRGraph, **options) -> NativeExecutable:
         return NativeExecutable(ir, self.check_options(options))
