@@ -3,7 +3,7 @@
 # (spikecore.engine.simulator) validates and allocates every array; Kernel keeps
 # references to them and hands their addresses to the C step loop.
 
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
     ctypedef struct sc_net:
@@ -18,6 +18,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pop_rec_start
         const int64_t *pop_chan_start
         const int32_t *pop_has_drive
+        const int32_t *pop_ring_input
         const double *pop_vth
         const double *pop_vreset
         const double *pop_decay_mem
@@ -41,6 +42,10 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *syn_chan
         const void *syn_weight
         const void *row_w
+        int32_t *touched
+        int64_t *touched_n
+        uint8_t *mark
+        const int64_t *chan_ofs
         int64_t n_ev, ev_ptr
         const int64_t *ev_step
         const int32_t *ev_pre

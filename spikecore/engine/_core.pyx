@@ -21,7 +21,7 @@ Refractory neurons keep v; synaptic variables decay (counters: _kernel_impl.h).
 State is double (sc_run_f64) or float (sc_run_f32); parameters are computed in
 double and rounded once.
 """
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 import numpy as np
 
@@ -61,6 +61,7 @@ cdef class Kernel:
         s.pop_rec_start = <const int64_t*>_addr(a, "pop_rec_start", np.int64)
         s.pop_chan_start = <const int64_t*>_addr(a, "pop_chan_start", np.int64)
         s.pop_has_drive = <const int32_t*>_addr(a, "pop_has_drive", np.int32)
+        s.pop_ring_input = <const int32_t*>_addr(a, "pop_ring_input", np.int32)
         s.pop_vth = <const double*>_addr(a, "pop_vth", np.float64)
         s.pop_vreset = <const double*>_addr(a, "pop_vreset", np.float64)
         s.pop_decay_mem = <const double*>_addr(a, "pop_decay_mem", np.float64)
@@ -84,6 +85,13 @@ cdef class Kernel:
         s.syn_chan = <const int32_t*>_addr(a, "syn_chan", np.int32)
         s.syn_weight = <const void*>_addr(a, "syn_weight", real)
         s.row_w = <const void*>_addr(a, "row_w", real)
+        s.touched = <int32_t*>_addr(a, "touched", np.int32)
+        s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
+        s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
+        s.chan_ofs = <const int64_t*>_addr(a, "chan_ofs", np.int64)
+        if a["mark"].size and (a["mark"].size != ring_len * s.n_channels or a["touched"].size != a["mark"].size
+                               or a["touched_n"].size != ring_len * n_threads):
+            raise ValueError("sparse-fold arrays do not match the ring")
         s.n_ev = a["ev_step"].shape[0]
         s.ev_ptr = 0
         s.ev_step = <const int64_t*>_addr(a, "ev_step", np.int64)

@@ -28,7 +28,8 @@ typedef struct sc_net {
     /* per population */
     const int32_t *pop_model, *pop_ref_steps;
     const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;
-    const int32_t *pop_has_drive;            /* 0: drive is the scalar pop_vleak (delta/cuba) or 0 (coba) */
+    const int32_t *pop_has_drive;
+    const int32_t *pop_ring_input;           /* 0: no synapse reaches it through the ring */            /* 0: drive is the scalar pop_vleak (delta/cuba) or 0 (coba) */
     const double *pop_vth, *pop_vreset, *pop_decay_mem, *pop_cm, *pop_gl, *pop_vleak;
     /* per receptor */
     const double *rec_decay, *rec_coef, *rec_erev;
@@ -41,12 +42,20 @@ typedef struct sc_net {
     const int32_t *neuron_pop;
     /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)
      * sorted by delay, split into segments [seg_ptr[..pre], seg_ptr[..pre+1]) of equal
-     * delay seg_delay[g] and length seg_len[g] */
+     * delay seg_delay[g] & 0x7fff and length seg_len[g]; bit 0x8000 marks segments onto
+     * current or conductance channels, whose touched channels are listed per slot */
     const int64_t *row_ptr, *seg_ptr;
     const uint16_t *seg_delay, *seg_len;
     const int32_t *syn_chan;
     const void *syn_weight;                  /* empty when every row has one weight */
     const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
+    /* sparse fold: per slot, the channels of thread t touched so far are
+     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[slot*T + t]); mark[slot*C + c]
+     * says c is listed. NULL mark: no such synapses. */
+    int32_t *touched;
+    int64_t *touched_n;
+    uint8_t *mark;
+    const int64_t *chan_ofs;
     /* spike-source events sorted by step; ev_ptr persists between calls */
     int64_t n_ev, ev_ptr;
     const int64_t *ev_step;

@@ -29,6 +29,20 @@ SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0,
                                     REAL *restrict s0, REAL *restrict p0, int32_t *restrict refr)
 {
     REAL *restrict s1 = s0 + stride;
+    if (!p0) {  /* no input through the ring (all of it went straight into syn) */
+        for (int64_t k = 0; k < m; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k], x1 = s1[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            v[k] = r > 0 ? vi : vn;
+            s0[k] = x0 * a0;
+            s1[k] = x1 * a1;
+        }
+        return;
+    }
     REAL *restrict p1 = p0 + stride;
     for (int64_t k = 0; k < m; k++) {
         REAL vi = v[k];
@@ -49,6 +63,19 @@ SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
                                     REAL *restrict s0, REAL *restrict p0, int32_t *restrict refr)
 {
+    if (!p0) {
+        for (int64_t k = 0; k < m; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            v[k] = r > 0 ? vi : vn;
+            s0[k] = x0 * a0;
+        }
+        return;
+    }
     for (int64_t k = 0; k < m; k++) {
         REAL vi = v[k];
         REAL dk = drive ? drive[k] : d0;
@@ -76,7 +103,7 @@ static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, con
                            const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
                            REAL *restrict syn, REAL *restrict pend, int32_t *restrict refr)
 {
-    for (int64_t r = 0; r < nrec; r++)
+    for (int64_t r = 0; pend && r < nrec; r++)
         FN(apply_pending)(m, syn + r * stride, pend + r * stride);
     for (int64_t k = 0; k < m; k++) {
         if (refr[k] > 0)
@@ -121,7 +148,7 @@ static void FN(upd_coba)(int64_t m, int64_t stride, int64_t nrec, REAL dt, REAL 
                          int32_t *restrict refr)
 {
     REAL glv = g_l * v_leak;
-    for (int64_t r = 0; r < nrec; r++)
+    for (int64_t r = 0; pend && r < nrec; r++)
         FN(apply_pending)(m, syn + r * stride, pend + r * stride);
     for (int64_t k = 0; k < m; k++) {
         if (refr[k] > 0)
@@ -165,7 +192,7 @@ static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, in
 {
     /* Spikes are rare: count crossings per block with a vectorised reduction and
      * look at the neurons of a block only when one crossed. */
-    enum { BLOCK = 256 };
+    enum { BLOCK = 64 };
     for (int64_t k0 = 0; k0 < m; k0 += BLOCK) {
         int64_t k1 = k0 + BLOCK < m ? k0 + BLOCK : m;
         if (FN(count_above)(k1 - k0, v + k0, vth) == 0)
@@ -186,24 +213,44 @@ static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, in
 /* ---------------------------------------------------------------- propagation */
 /* Add mult * w of thread t's part of row `pre` into the ring slots now + delay.
  * row_w[pre] is the row's one weight when all its synapses share it (then the
- * per-synapse weights are not read, or not even stored), else NaN. */
-static inline void FN(push)(const sc_net *net, const int64_t *restrict row_ptr, const int64_t *restrict seg_ptr,
-                            const REAL *restrict row_w, int64_t pre, int64_t now, REAL mult, REAL *restrict ring)
+ * per-synapse weights are not read, or not even stored), else NaN. Segments
+ * flagged SC_SEG_SPARSE (inputs to synaptic variables, not to v) also note each
+ * channel the first time it is touched in a slot, so the fold reads only those
+ * (sc_fold_sparse) instead of the whole slot. */
+#define SC_SEG_SPARSE 0x8000
+static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
+                            const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
+                            int64_t now, REAL mult, REAL *restrict ring)
 {
     const int32_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
-    int64_t L = net->ring_len, C = net->n_channels;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     int64_t s = row_ptr[pre];
     REAL wu = row_w[pre];
     int uniform = wu == wu;
     wu = mult * wu;
     for (int64_t g = seg_ptr[pre], g1 = seg_ptr[pre + 1]; g < g1; g++) {
-        int64_t slot = now + net->seg_delay[g];
+        int64_t d = net->seg_delay[g];
+        int sparse = (d & SC_SEG_SPARSE) != 0;
+        int64_t slot = now + (d & ~SC_SEG_SPARSE);
         if (slot >= L)
             slot -= L;
         REAL *restrict dst = ring + slot * C;
         int64_t e = s + net->seg_len[g];
-        if (uniform) {
+        if (sparse) {
+            uint8_t *restrict mk = net->mark + slot * C;
+            int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
+            int64_t nl = net->touched_n[slot * T + t];
+            for (; s < e; s++) {
+                int32_t c = chan[s];
+                dst[c] += uniform ? wu : mult * w[s];
+                if (!mk[c]) {
+                    mk[c] = 1;
+                    lst[nl++] = c;
+                }
+            }
+            net->touched_n[slot * T + t] = nl;
+        } else if (uniform) {
             for (; s < e; s++)
                 dst[chan[s]] += wu;
         } else if (mult == 1) {
@@ -214,6 +261,26 @@ static inline void FN(push)(const sc_net *net, const int64_t *restrict row_ptr, 
                 dst[chan[s]] += mult * w[s];
         }
     }
+}
+
+/* syn += pending for the channels thread t's pushes touched in the slot of step n;
+ * clears them. The same sums as folding the whole slot: untouched channels add 0. */
+static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
+{
+    if (!net->mark || n < 0)
+        return;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
+    int64_t nl = net->touched_n[slot * T + t];
+    const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
+    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;
+    uint8_t *mk = net->mark + slot * C;
+    for (int64_t k = 0; k < nl; k++) {
+        int32_t c = lst[k];
+        syn[c] = syn[c] + p[c];
+        p[c] = 0;
+        mk[c] = 0;
+    }
+    net->touched_n[slot * T + t] = 0;
 }
 
 /* Apply the pending slot of step n to thread t's neurons and clear it. */
@@ -227,17 +294,19 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
     for (int64_t p = 0; p < net->n_pops; p++) {
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
         int64_t start = net->pop_start[p], size = net->pop_size[p], c0 = net->pop_chan_start[p];
+        if (!net->pop_ring_input[p])
+            continue;
+        (void)size;
         if (net->pop_model[p] == SC_MODEL_DELTA) {
             for (int64_t k = a; k < b; k++) {
                 if (net->refr[start + k] == 0)
                     v[start + k] += buf[c0 + k];
                 buf[c0 + k] = 0;
             }
-        } else {
-            for (int64_t r = 0; r < net->pop_n_rec[p]; r++)
-                FN(apply_pending)(b - a, syn + c0 + r * size + a, buf + c0 + r * size + a);
         }
     }
+    FN(fold_sparse)(net, t, n);
+    (void)syn;
 }
 
 /* Update populations' thread-t ranges over step n; returns the spikes appended to
@@ -248,6 +317,7 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
     REAL *ring = (REAL *)net->ring;
     REAL *pend_slot = ring + ((n - 1 + L) % L) * C, *due_slot = ring + (n % L) * C;
     int64_t n_spk = 0;
+    FN(fold_sparse)(net, t, n - 1);
     for (int64_t p = 0; p < net->n_pops; p++) {
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], m = b - a;
         if (m > 0) {
@@ -260,7 +330,8 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             const REAL *drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL;
             REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
             REAL am = (REAL)net->pop_decay_mem[p];
-            REAL *pend = pend_slot + c0;
+            /* NULL when no input reaches this population through the ring */
+            REAL *pend = model == SC_MODEL_DELTA ? pend_slot + c0 : NULL;   /* others: fold_sparse */
             REAL *syn = (REAL *)net->syn + c0;
             if (model == SC_MODEL_CUBA) {
                 const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
@@ -357,7 +428,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 /* 4a. inputs this thread draws itself, into its own channels */
                 while (ev < net->n_ev && net->ev_step[ev] <= m) {
                     if (net->ev_step[ev] == m)
-                        FN(push)(net, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
+                        FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
                     ev++;
                 }
                 for (int64_t q = 0; q < nq; q++) {
@@ -368,7 +439,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     int64_t base = net->pois_base;
                     for (int64_t k = a; k < b; k++)
                         if (cnt[k - a])
-                            FN(push)(net, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
                 }
             }
 #ifdef _OPENMP
@@ -390,7 +461,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                                 out_idx[out_local] = sp[k];
                             }
                             out_local++;
-                            FN(push)(net, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
                         }
                     }
                 }

@@ -30,7 +30,14 @@ Layout:
                     row_w      float32/float64  the row's weight if all   4 / 8 B x T
                                                 its synapses share it, else NaN
 
-  so a synapse costs 8 B (float32) or 12 B (float64) plus 4 B per distinct delay
+  Segments onto current or conductance variables carry the flag SEG_SPARSE in
+  seg_delay: their pushes also list each channel the first time it is touched in
+  a slot, and the fold into syn reads only the listed channels (sparse activity
+  as in CUBA/COBA touches a few percent of them per step). Delta-synapse inputs
+  are folded densely (dense activity as in Brunel). Bookkeeping: 5 B per channel
+  and ring slot, only for networks with such synapses.
+
+  So a synapse costs 8 B (float32) or 12 B (float64) plus 4 B per distinct delay
   in its row: at most 12 B (float32) even when every synapse of a row has its
   own delay. When every row has a single weight (scalar weights per projection,
   as in CUBA, COBA and Brunel) syn_weight is not stored at all: 4 B per synapse. ``bytes_per_synapse`` reports the figure of a compiled network.
@@ -58,7 +65,8 @@ MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
 CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
-MAX_DELAY_STEPS = 2**16 - 1  # seg_delay is uint16
+MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse folding
+SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
 PROGRESS_AFTER_S = 2.0      # show a progress bar only for runs expected to take longer
@@ -163,6 +171,15 @@ class GridSimulator:
         max_d = self._lay_out_synapses(g, a, real, part, n_pre)
         self.ring_len = max_d + 1
         a["ring"] = np.zeros(self.ring_len * C, dtype=real)
+        # sparse fold of inputs to syn variables: per slot, each thread lists the channels it touched
+        own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
+        a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
+        sparse = any(p.model != "lif_delta" for p in pops) and bool(a["seg_delay"].size) and \
+            bool((a["seg_delay"] & SEG_SPARSE).any())
+        L = self.ring_len if sparse else 0
+        a["touched"] = np.zeros(L * C, np.int32)
+        a["touched_n"] = np.zeros(L * T, np.int64)
+        a["mark"] = np.zeros(L * C, np.uint8)
         self._lay_out_poisson(pois, a)
 
         # spike-source events, by step
@@ -212,6 +229,7 @@ class GridSimulator:
         dt, T = self.dt, self.threads
         keys, chans_, ws = [], [], []
         max_d, min_neuron_d = 1, MAX_WINDOW
+        ring_input = np.zeros(len(self.pops), np.int32)
         for e in g.projections.values():
             if e.post not in self.pop_index:
                 raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
@@ -230,6 +248,10 @@ class GridSimulator:
             if T > 1:
                 own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
                 group += own * n_pre
+            if d.size:
+                ring_input[self.pop_index[e.post]] = 1
+            if self.pops[self.pop_index[e.post]].model != "lif_delta":
+                d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
             keys.append((group << 16) | d)
             chans_.append((self.channel_of[(e.post, e.receptor)] + np.asarray(e.j)).astype(np.int32))
             ws.append(np.asarray(e.weight, dtype=real))
@@ -260,7 +282,7 @@ class GridSimulator:
             starts = first + within * MAX_SEGMENT
             lens = np.diff(np.append(starts, n))
         seg_key = key[starts]
-        a["seg_delay"] = (seg_key & 0xFFFF).astype(np.uint16)
+        a["seg_delay"] = (seg_key & 0xFFFF).astype(np.uint16)   # delay | SEG_SPARSE
         a["seg_len"] = lens.astype(np.uint16)
         row_counts = np.bincount(key >> 16, minlength=G) if n else np.zeros(G, np.int64)
         seg_counts = np.bincount(seg_key >> 16, minlength=G) if n else np.zeros(G, np.int64)
@@ -281,6 +303,7 @@ class GridSimulator:
         a["row_w"] = row_w
         a["seg_ptr"] = _per_thread_ptr(seg_counts, T, n_pre)
         a["window"] = min_neuron_d
+        a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
         return max_d
 
