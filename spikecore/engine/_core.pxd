@@ -59,6 +59,10 @@ cdef extern from "_kernel.h" nogil:
         const uint64_t *pn_seed
         const int64_t *pr_lo
         const int64_t *pr_hi
+        const int64_t *pd_off
+        const int32_t *pd_chan
+        const uint16_t *pd_delay
+        const void *pd_weight
         const int64_t *pt_off
         const int32_t *pt_len
         const double *cdf

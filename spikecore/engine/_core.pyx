@@ -110,7 +110,11 @@ cdef class Kernel:
         s.pr_lo = <const int64_t*>_addr(a, "pr_lo", np.int64)
         s.pr_hi = <const int64_t*>_addr(a, "pr_hi", np.int64)
         s.window = a["window"]
-        if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1:
+        s.pd_off = <const int64_t*>_addr(a, "pd_off", np.int64)
+        s.pd_chan = <const int32_t*>_addr(a, "pd_chan", np.int32)
+        s.pd_delay = <const uint16_t*>_addr(a, "pd_delay", np.uint16)
+        s.pd_weight = <const void*>_addr(a, "pd_weight", real)
+        if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes:
             raise ValueError("Poisson ranges or window do not match the layout")
         s.pt_len = <const int32_t*>_addr(a, "pt_len", np.int32)
         s.cdf = <const double*>_addr(a, "cdf", np.float64)

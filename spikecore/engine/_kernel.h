@@ -70,6 +70,12 @@ typedef struct sc_net {
     const int32_t *pn_tlen;
     const uint64_t *pn_seed;
     const int64_t *pr_lo, *pr_hi;            /* T*n_pnodes: node neurons [lo, hi) with synapses in thread t's part */
+    /* T*n_pnodes: when each row of that range has exactly one synapse in t's part, onto
+     * a densely folded channel, its (channel, delay, weight) start at pd_*[pd_off]; else -1 */
+    const int64_t *pd_off;
+    const int32_t *pd_chan;
+    const uint16_t *pd_delay;
+    const void *pd_weight;
     const int64_t *pt_off;
     const int32_t *pt_len;
     const double *cdf;

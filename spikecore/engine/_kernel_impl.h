@@ -436,7 +436,22 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
                         continue;
                     sc_pois_range(net, q, m, a, b, cnt);
-                    int64_t base = net->pois_base;
+                    int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
+                    if (off >= 0) {
+                        /* every row of the range is one dense-folded synapse (one-to-one drive):
+                         * a flat loop; a zero count adds +0.0, which changes no sum */
+                        const int32_t *pc = net->pd_chan + off;
+                        const uint16_t *pd = net->pd_delay + off;
+                        const REAL *pw = (const REAL *)net->pd_weight + off;
+                        int64_t C = net->n_channels;
+                        for (int64_t k = 0; k < b - a; k++) {
+                            int64_t slot = now + pd[k];
+                            if (slot >= L)
+                                slot -= L;
+                            ring[slot * C + pc[k]] += (REAL)cnt[k] * pw[k];
+                        }
+                        continue;
+                    }
                     for (int64_t k = a; k < b; k++)
                         if (cnt[k - a])
                             FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);

@@ -359,6 +359,31 @@ class GridSimulator:
                 if rows.size:
                     lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
         a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
+        # ranges whose rows are single dense-folded synapses get a flat (channel, delay, weight) table
+        pd_off = np.full((T, len(pois)), -1, np.int64)
+        chans, dels, wts, total = [], [], [], 0
+        real = a["ring"].dtype
+        for t in range(T):
+            for q in range(len(pois)):
+                rows = base + np.arange(lo[t, q], hi[t, q])
+                if rows.size == 0:
+                    continue
+                r0 = a["row_ptr"][t * (n_pre + 1) + rows]
+                g0 = a["seg_ptr"][t * (n_pre + 1) + rows]
+                single = (a["row_ptr"][t * (n_pre + 1) + rows + 1] - r0 == 1) & \
+                         (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
+                if not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                    continue
+                pd_off[t, q] = total
+                chans.append(a["syn_chan"][r0])
+                dels.append(a["seg_delay"][g0])
+                rw = a["row_w"][t * n_pre + rows]
+                wts.append(np.where(np.isnan(rw), a["syn_weight"][r0] if a["syn_weight"].size else rw, rw))
+                total += rows.size
+        a["pd_off"] = pd_off.ravel()
+        a["pd_chan"] = np.concatenate(chans).astype(np.int32) if chans else np.zeros(0, np.int32)
+        a["pd_delay"] = np.concatenate(dels).astype(np.uint16) if dels else np.zeros(0, np.uint16)
+        a["pd_weight"] = np.concatenate(wts).astype(real) if wts else np.zeros(0, real)
         del self._row_counts
 
     @property
