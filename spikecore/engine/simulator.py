@@ -17,7 +17,11 @@ Layout:
 * threads: each population is cut into T contiguous ranges; thread t updates
   range t of every population and owns those neurons' channels. The synapse table
   is split the same way — thread t's part holds exactly the synapses onto its
-  channels — so threads never write the same memory and need one barrier per step;
+  channels — so threads never write the same memory. Threads meet once per
+  *window* of W steps, W = the smallest neuron->neuron delay (at most MAX_WINDOW):
+  a spike cannot act on anyone within W steps, so each thread advances its own
+  neurons and draws its own Poisson and spike-source input for a window, then
+  adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
 * the synapse table, per thread, is a CSR over presynaptic indices whose rows are
   sorted by delay and cut into segments of equal delay:
 
@@ -44,9 +48,10 @@ Layout:
   Delays are at most 65535 steps (the ring buffer would not fit long before).
 
 The kernel adds a row's weights segment by segment into the ring slot of that
-delay; within a channel inputs arrive in presynaptic order (neurons, spike
-sources, Poisson neurons) for any thread count, so every thread count gives the
-same results bit for bit. Precision "float32" keeps state, ring and weights in
+delay. Each channel receives its inputs in an order fixed by the network, not by
+the thread count (per window: each step's spike-source and Poisson input, then the
+window's neuron spikes by step, population and neuron), so every thread count
+gives the same results bit for bit. Precision "float32" keeps state, ring and weights in
 float (parameters are computed in double and rounded once).
 """
 from __future__ import annotations
