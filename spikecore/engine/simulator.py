@@ -491,7 +491,10 @@ class GridSimulator:
 
 
 def resolve_threads(threads) -> int:
-    """The thread count for an option value: a positive int, or "all" (the CPUs this process may use)."""
+    """The thread count for an option value: a positive int, or "all" (the CPUs this process
+    may use; 1 when the engine was built without OpenMP)."""
+    if threads == "all" and not openmp_enabled():
+        threads = 1     # all the cores this build can use
     if threads == "all":
         try:
             threads = len(os.sched_getaffinity(0))

@@ -8,10 +8,14 @@ import spikecore as sc
 from backends import get_backend
 from spikecore import ir as _ir
 from spikecore.engine import GridSimulator
+from spikecore.engine._core import openmp_enabled
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.units import ms
 
 DT = 1e-4
+# without OpenMP (a compiler that lacks it) the engine runs one thread and says so
+THREADS = (2, 3) if openmp_enabled() else ()
+needs_openmp = pytest.mark.skipif(not openmp_enabled(), reason="engine built without OpenMP")
 
 
 def poisson_net(rates_a, rates_b, start="0 ms", stop=None):
@@ -23,7 +27,7 @@ def poisson_net(rates_a, rates_b, start="0 ms", stop=None):
     return net
 
 
-@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("threads", [1] + list(THREADS[:1]))
 def test_kernel_poisson_counts_equal_numpy_definition(threads):
     # one node with a shared table (vector path), one with mixed rates incl. 0, long tables and starts/stops
     rates_a = ["20 kHz"] * 300
@@ -92,12 +96,13 @@ def mixed_net(seed=5, model="lif_cuba"):
     return net
 
 
+@needs_openmp
 @pytest.mark.parametrize("model", ["lif_cuba", "lif_delta"])
 def test_results_are_identical_for_any_thread_count_and_continuation(model):
     g = mixed_net(model=model).to_ir()
     one = get_backend("native").compile(g).run(0.1)
     assert sum(t.size for t, _ in one.spikes.values()) > 20
-    for threads in (2, 3):
+    for threads in THREADS:
         exe = get_backend("native").compile(g, threads=threads)
         parts = [exe.run(0.0337), exe.run(0.0663)]
         for pop in ("a", "b"):
@@ -185,7 +190,7 @@ def test_engine_matches_a_reference_implementation_with_per_synapse_delays():
     net.add(sc.Projection("n", "n", sc.FixedProbability(0.2), weight=sc.Uniform("-3 mV", "3 mV"),
                           delay=sc.Uniform("0.5 ms", "4 ms"), name="rec"))
     g = net.to_ir()
-    res = get_backend("native").compile(g, threads=2).run(0.06)
+    res = get_backend("native").compile(g, threads=THREADS[0] if THREADS else 1).run(0.06)
     got = sorted(zip(np.rint(res.spikes["n"][0] / DT).astype(int).tolist(), res.spikes["n"][1].tolist()))
     want = reference_delta(g, 600)
     assert len(want) > 100
@@ -219,3 +224,6 @@ def test_bad_options_and_limits_raise_named_errors():
     with pytest.raises(UnsupportedFeature, match="delays"):
         GridSimulator(net.to_ir())
     assert get_backend("native").compile(g, threads="all").sim.threads >= 1
+    if not openmp_enabled():
+        with pytest.raises(UnsupportedFeature, match="OpenMP"):
+            get_backend("native").compile(g, threads=2)
