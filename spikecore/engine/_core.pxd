@@ -71,6 +71,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *rec_owner
         const int64_t *rec_idx
         const int64_t *rec_every
+        double *thread_cpu
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)

@@ -123,6 +123,8 @@ cdef class Kernel:
         s.rec_owner = <const int32_t*>_addr(a, "rec_owner", np.int32)
         s.rec_idx = <const int64_t*>_addr(a, "rec_idx", np.int64)
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
+        a["thread_cpu"] = np.zeros(n_threads)
+        s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
         if a["ring"].shape[0] != ring_len * s.n_channels:
             raise ValueError("ring buffer size does not match ring_len * n_channels")
         if a["row_w"].shape[0] != n_threads * s.n_pre:
@@ -163,6 +165,11 @@ cdef class Kernel:
         if k1 > k0:
             sc_poisson_counts(&self.net, n, k0, k1, &o[0])
         return out
+
+    @property
+    def thread_cpu(self):
+        """CPU seconds each thread has spent stepping, over all calls (a copy)."""
+        return self.arrays["thread_cpu"].copy()
 
     @property
     def ev_ptr(self):

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -40,6 +41,17 @@ static int sc_thread_id(void)
 #else
     return 0;
 #endif
+}
+
+/* CPU time of the calling thread (Linux/POSIX); 0 where the clock is missing */
+static double sc_thread_cpu(void)
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+    return 0.0;
 }
 
 static int sc_team_size(void)

@@ -83,6 +83,8 @@ typedef struct sc_net {
     int64_t n_rec;
     const int32_t *rec_kind, *rec_owner;
     const int64_t *rec_idx, *rec_every;
+    /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
+    double *thread_cpu;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could

@@ -386,6 +386,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
 #endif
     {
         int t = sc_thread_id();
+        double cpu0 = sc_thread_cpu();
         /* the layout has T parts: each must have its thread (all threads see the same count) */
         if (sc_team_size() != T) {
             if (t == 0)
@@ -486,6 +487,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         }
         /* between calls no input is pending */
         FN(apply_slot)(net, t, n - 1);
+        net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {
             stop = n;
             *out_n = out_local;
