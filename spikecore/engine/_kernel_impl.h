@@ -21,79 +21,41 @@
 
 /* ---------------------------------------------------------------- neuron updates */
 /* All take the neuron range [0, m) of one thread, pointers already offset to its
- * first neuron; `stride` (the population size) separates receptor blocks of syn
- * and of the pending slot. drive == NULL means the scalar drive d0. */
+ * first neuron; `stride` (the population size) separates receptor blocks of syn.
+ * drive == NULL means the scalar drive d0. Input to synaptic variables has been
+ * folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
 
 SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0, REAL a1,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, REAL *restrict p0, int32_t *restrict refr)
+                                    REAL *restrict s0, int32_t *restrict refr)
 {
     REAL *restrict s1 = s0 + stride;
-    if (!p0) {  /* no input through the ring (all of it went straight into syn) */
-        for (int64_t k = 0; k < m; k++) {
-            REAL vi = v[k];
-            REAL dk = drive ? drive[k] : d0;
-            REAL x0 = s0[k], x1 = s1[k];
-            REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
-            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-            refr[k] = r;
-            v[k] = r > 0 ? vi : vn;
-            s0[k] = x0 * a0;
-            s1[k] = x1 * a1;
-        }
-        return;
-    }
-    REAL *restrict p1 = p0 + stride;
     for (int64_t k = 0; k < m; k++) {
         REAL vi = v[k];
         REAL dk = drive ? drive[k] : d0;
-        REAL x0 = s0[k] + p0[k], x1 = s1[k] + p1[k];
+        REAL x0 = s0[k], x1 = s1[k];
         REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
         int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
         refr[k] = r;
         v[k] = r > 0 ? vi : vn;
         s0[k] = x0 * a0;
         s1[k] = x1 * a1;
-        p0[k] = 0;
-        p1[k] = 0;
     }
 }
 
 SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, REAL *restrict p0, int32_t *restrict refr)
+                                    REAL *restrict s0, int32_t *restrict refr)
 {
-    if (!p0) {
-        for (int64_t k = 0; k < m; k++) {
-            REAL vi = v[k];
-            REAL dk = drive ? drive[k] : d0;
-            REAL x0 = s0[k];
-            REAL vn = dk + (vi - dk) * am + x0 * c0;
-            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-            refr[k] = r;
-            v[k] = r > 0 ? vi : vn;
-            s0[k] = x0 * a0;
-        }
-        return;
-    }
     for (int64_t k = 0; k < m; k++) {
         REAL vi = v[k];
         REAL dk = drive ? drive[k] : d0;
-        REAL x0 = s0[k] + p0[k];
+        REAL x0 = s0[k];
         REAL vn = dk + (vi - dk) * am + x0 * c0;
         int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
         refr[k] = r;
         v[k] = r > 0 ? vi : vn;
         s0[k] = x0 * a0;
-        p0[k] = 0;
-    }
-}
-
-static void FN(apply_pending)(int64_t m, REAL *restrict x, REAL *restrict p)
-{
-    for (int64_t k = 0; k < m; k++) {
-        x[k] = x[k] + p[k];
-        p[k] = 0;
     }
 }
 
@@ -101,10 +63,8 @@ static void FN(apply_pending)(int64_t m, REAL *restrict x, REAL *restrict p)
  * the 1- and 2-receptor versions, so all give the same v. */
 static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, const double *coef,
                            const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                           REAL *restrict syn, REAL *restrict pend, int32_t *restrict refr)
+                           REAL *restrict syn, int32_t *restrict refr)
 {
-    for (int64_t r = 0; pend && r < nrec; r++)
-        FN(apply_pending)(m, syn + r * stride, pend + r * stride);
     for (int64_t k = 0; k < m; k++) {
         if (refr[k] > 0)
             refr[k] -= 1;
@@ -144,12 +104,9 @@ SC_CLONES static void FN(upd_delta)(int64_t m, REAL am, REAL *restrict v, const 
 /* Exponential Euler with the conductances of the step start (Brian2 'exponential_euler'). */
 static void FN(upd_coba)(int64_t m, int64_t stride, int64_t nrec, REAL dt, REAL c_m, REAL g_l, REAL v_leak,
                          const double *erev, const double *decay, REAL *restrict v,
-                         const REAL *restrict drive, REAL *restrict syn, REAL *restrict pend,
-                         int32_t *restrict refr)
+                         const REAL *restrict drive, REAL *restrict syn, int32_t *restrict refr)
 {
     REAL glv = g_l * v_leak;
-    for (int64_t r = 0; pend && r < nrec; r++)
-        FN(apply_pending)(m, syn + r * stride, pend + r * stride);
     for (int64_t k = 0; k < m; k++) {
         if (refr[k] > 0)
             refr[k] -= 1;
@@ -272,7 +229,7 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
     int64_t nl = net->touched_n[slot * T + t];
     const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
-    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;
+    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
     uint8_t *mk = net->mark + slot * C;
     for (int64_t k = 0; k < nl; k++) {
         int32_t c = lst[k];
@@ -283,30 +240,27 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
     net->touched_n[slot * T + t] = 0;
 }
 
-/* Apply the pending slot of step n to thread t's neurons and clear it. */
+/* Apply the pending slot of step n to thread t's neurons and clear it: delta
+ * jumps densely (discarded while refractory), synaptic variables sparsely. */
 static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 {
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     if (C == 0 || n < 0)
         return;
     REAL *buf = (REAL *)net->ring + (n % L) * C;
-    REAL *v = (REAL *)net->v, *syn = (REAL *)net->syn;
+    REAL *v = (REAL *)net->v;
     for (int64_t p = 0; p < net->n_pops; p++) {
-        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
-        int64_t start = net->pop_start[p], size = net->pop_size[p], c0 = net->pop_chan_start[p];
-        if (!net->pop_ring_input[p])
+        if (!net->pop_ring_input[p] || net->pop_model[p] != SC_MODEL_DELTA)
             continue;
-        (void)size;
-        if (net->pop_model[p] == SC_MODEL_DELTA) {
-            for (int64_t k = a; k < b; k++) {
-                if (net->refr[start + k] == 0)
-                    v[start + k] += buf[c0 + k];
-                buf[c0 + k] = 0;
-            }
+        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
+        int64_t start = net->pop_start[p], c0 = net->pop_chan_start[p];
+        for (int64_t k = a; k < b; k++) {
+            if (net->refr[start + k] == 0)
+                v[start + k] += buf[c0 + k];
+            buf[c0 + k] = 0;
         }
     }
     FN(fold_sparse)(net, t, n);
-    (void)syn;
 }
 
 /* Update populations' thread-t ranges over step n; returns the spikes appended to
@@ -330,24 +284,22 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             const REAL *drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL;
             REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
             REAL am = (REAL)net->pop_decay_mem[p];
-            /* NULL when no input reaches this population through the ring */
-            REAL *pend = model == SC_MODEL_DELTA ? pend_slot + c0 : NULL;   /* others: fold_sparse */
             REAL *syn = (REAL *)net->syn + c0;
             if (model == SC_MODEL_CUBA) {
                 const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
                 if (nrec == 2)
                     FN(upd_cuba2)(m, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
-                                  v, drive, d0, syn, pend, refr);
+                                  v, drive, d0, syn, refr);
                 else if (nrec == 1)
-                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, pend, refr);
+                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, refr);
                 else
-                    FN(upd_cuba_n)(m, size, nrec, am, cf, dc, v, drive, d0, syn, pend, refr);
+                    FN(upd_cuba_n)(m, size, nrec, am, cf, dc, v, drive, d0, syn, refr);
             } else if (model == SC_MODEL_DELTA) {
-                FN(upd_delta)(m, am, v, drive, d0, pend, refr);
+                FN(upd_delta)(m, am, v, drive, d0, pend_slot + c0, refr);
             } else {
                 FN(upd_coba)(m, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
                              (REAL)net->pop_vleak[p], net->rec_erev + rec0, net->rec_decay + rec0,
-                             v, drive, syn, pend, refr);
+                             v, drive, syn, refr);
             }
             n_spk = FN(threshold)(m, start, (REAL)net->pop_vth[p], (REAL)net->pop_vreset[p],
                                   net->pop_ref_steps[p], v, refr,
