@@ -160,6 +160,7 @@ typedef struct {
     int64_t spk_stride[SC_MAX_THREADS];
     int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
+    uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
 } sc_scratch;
 
 static void sc_scratch_free(sc_scratch *s)
@@ -170,6 +171,7 @@ static void sc_scratch_free(sc_scratch *s)
             free(s->pop_end[p][t]);
         }
         free(s->cnt_buf[t]);
+        free(s->cross[t]);
     }
 }
 
@@ -198,6 +200,13 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         s->cnt_buf[t] = malloc(sizeof(uint16_t) * (size_t)(np + 1));
         bad |= !s->cnt_buf[t];
+        int64_t longest = 0;     /* the longest population range of thread t */
+        for (int64_t p = 0; p < P; p++) {
+            int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
+            longest = len > longest ? len : longest;
+        }
+        s->cross[t] = malloc((size_t)(longest / 64 + 2));
+        bad |= !s->cross[t];
     }
     if (bad) {
         sc_scratch_free(s);

@@ -20,6 +20,9 @@
 #define FN(name) SC_CAT(name, SC_SUFFIX)
 
 /* ---------------------------------------------------------------- neuron updates */
+#ifndef SC_BLOCK
+#define SC_BLOCK 64   /* neurons per threshold block: the updates flag blocks where v crossed */
+#endif
 /* All take the neuron range [0, m) of one thread, pointers already offset to its
  * first neuron; `stride` (the population size) separates receptor blocks of syn.
  * drive == NULL means the scalar drive d0. Input to synaptic variables has been
@@ -27,35 +30,49 @@
 
 SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0, REAL a1,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, int32_t *restrict refr)
+                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
 {
     REAL *restrict s1 = s0 + stride;
-    for (int64_t k = 0; k < m; k++) {
-        REAL vi = v[k];
-        REAL dk = drive ? drive[k] : d0;
-        REAL x0 = s0[k], x1 = s1[k];
-        REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
-        int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-        refr[k] = r;
-        v[k] = r > 0 ? vi : vn;
-        s0[k] = x0 * a0;
-        s1[k] = x1 * a1;
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k], x1 = s1[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+            s0[k] = x0 * a0;
+            s1[k] = x1 * a1;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
     }
 }
 
 SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, int32_t *restrict refr)
+                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
 {
-    for (int64_t k = 0; k < m; k++) {
-        REAL vi = v[k];
-        REAL dk = drive ? drive[k] : d0;
-        REAL x0 = s0[k];
-        REAL vn = dk + (vi - dk) * am + x0 * c0;
-        int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-        refr[k] = r;
-        v[k] = r > 0 ? vi : vn;
-        s0[k] = x0 * a0;
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+            s0[k] = x0 * a0;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
     }
 }
 
@@ -88,16 +105,24 @@ static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, con
  * neuron was refractory then (refr still holds that step's value here; a neuron
  * that spiked had its input cleared by the threshold, as its reset would erase it). */
 SC_CLONES static void FN(upd_delta)(int64_t m, REAL am, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict pend, int32_t *restrict refr)
+                                    REAL *restrict pend, int32_t *restrict refr, REAL vth,
+                                    uint8_t *restrict crossed)
 {
-    for (int64_t k = 0; k < m; k++) {
-        REAL vi = refr[k] == 0 ? v[k] + pend[k] : v[k];
-        pend[k] = 0;
-        REAL dk = drive ? drive[k] : d0;
-        REAL vn = dk + (vi - dk) * am;
-        int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-        refr[k] = r;
-        v[k] = r > 0 ? vi : vn;
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = refr[k] == 0 ? v[k] + pend[k] : v[k];
+            pend[k] = 0;
+            REAL dk = drive ? drive[k] : d0;
+            REAL vn = dk + (vi - dk) * am;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
     }
 }
 
@@ -145,14 +170,13 @@ SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL
  * overwrites the v += w of the synapses slot that precedes it. */
 static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
                              REAL *restrict v, int32_t *restrict refr, REAL *restrict due,
-                             int32_t *restrict spk, int64_t n_spk)
+                             const uint8_t *restrict crossed, int32_t *restrict spk, int64_t n_spk)
 {
-    /* Spikes are rare: count crossings per block with a vectorised reduction and
-     * look at the neurons of a block only when one crossed. */
-    enum { BLOCK = 64 };
-    for (int64_t k0 = 0; k0 < m; k0 += BLOCK) {
-        int64_t k1 = k0 + BLOCK < m ? k0 + BLOCK : m;
-        if (FN(count_above)(k1 - k0, v + k0, vth) == 0)
+    /* Spikes are rare: look at the neurons of a block only when one crossed (flags
+     * from the update, or a vectorised count here when the update gave none). */
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        if (crossed ? !crossed[k0 / SC_BLOCK] : FN(count_above)(k1 - k0, v + k0, vth) == 0)
             continue;
         for (int64_t k = k0; k < k1; k++) {
             if (v[k] > vth && refr[k] == 0) {
@@ -265,7 +289,8 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 
 /* Update populations' thread-t ranges over step n; returns the spikes appended to
  * spk, with pop_end[p] = spike count after population p. */
-static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end)
+static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end,
+                              uint8_t *cross)
 {
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     REAL *ring = (REAL *)net->ring;
@@ -285,25 +310,29 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
             REAL am = (REAL)net->pop_decay_mem[p];
             REAL *syn = (REAL *)net->syn + c0;
+            REAL vth = (REAL)net->pop_vth[p];
+            uint8_t *crossed = cross;
             if (model == SC_MODEL_CUBA) {
                 const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
                 if (nrec == 2)
                     FN(upd_cuba2)(m, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
-                                  v, drive, d0, syn, refr);
+                                  v, drive, d0, syn, refr, vth, cross);
                 else if (nrec == 1)
-                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, refr);
-                else
+                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, refr, vth, cross);
+                else {
                     FN(upd_cuba_n)(m, size, nrec, am, cf, dc, v, drive, d0, syn, refr);
+                    crossed = NULL;
+                }
             } else if (model == SC_MODEL_DELTA) {
-                FN(upd_delta)(m, am, v, drive, d0, pend_slot + c0, refr);
+                FN(upd_delta)(m, am, v, drive, d0, pend_slot + c0, refr, vth, cross);
             } else {
                 FN(upd_coba)(m, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
                              (REAL)net->pop_vleak[p], net->rec_erev + rec0, net->rec_decay + rec0,
                              v, drive, syn, refr);
+                crossed = NULL;
             }
-            n_spk = FN(threshold)(m, start, (REAL)net->pop_vth[p], (REAL)net->pop_vreset[p],
-                                  net->pop_ref_steps[p], v, refr,
-                                  model == SC_MODEL_DELTA ? due_slot + c0 : NULL, spk, n_spk);
+            n_spk = FN(threshold)(m, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, refr,
+                                  model == SC_MODEL_DELTA ? due_slot + c0 : NULL, crossed, spk, n_spk);
         }
         pop_end[p] = n_spk;
     }
@@ -377,7 +406,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
-                FN(update_all)(net, t, m, sc.spk[par][t] + j * sc.spk_stride[t], sc.pop_end[par][t] + j * P);
+                FN(update_all)(net, t, m, sc.spk[par][t] + j * sc.spk_stride[t], sc.pop_end[par][t] + j * P,
+                               sc.cross[t]);
                 /* 4a. inputs this thread draws itself, into its own channels */
                 while (ev < net->n_ev && net->ev_step[ev] <= m) {
                     if (net->ev_step[ev] == m)
