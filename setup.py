@@ -1,17 +1,63 @@
 """Declares the Cython extension modules; everything else lives in pyproject.toml."""
+import os
+import shutil
+import sys
+import tempfile
+
 import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+
+def openmp_flags():
+    """-fopenmp when the C compiler builds and links an OpenMP program, else nothing.
+
+    The engine then runs single-threaded (spikecore.engine.simulator says so when
+    more threads are asked for); no system package beyond the compiler is required.
+    SPIKECORE_NO_OPENMP=1 forces the fallback."""
+    if os.environ.get("SPIKECORE_NO_OPENMP"):
+        return []
+    from setuptools._distutils.ccompiler import new_compiler
+    from setuptools._distutils.sysconfig import customize_compiler
+
+    cc = new_compiler()
+    customize_compiler(cc)
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "omp.c")
+        with open(src, "w") as f:
+            f.write("#include <omp.h>\nint main(void){return omp_get_max_threads() > 0 ? 0 : 1;}\n")
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        saved = os.dup(2)
+        os.dup2(devnull, 2)     # the probe's compiler errors are expected where OpenMP is missing
+        try:
+            objs = cc.compile([src], output_dir=tmp, extra_postargs=["-fopenmp"])
+            cc.link_executable(objs, os.path.join(tmp, "omp"), extra_postargs=["-fopenmp"])
+        finally:
+            os.dup2(saved, 2)
+            os.close(devnull)
+            os.close(saved)
+        return ["-fopenmp"]
+    except Exception:
+        print("spikecore: the C compiler has no OpenMP; the native engine will run on one thread",
+              file=sys.stderr)
+        return []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+OPENMP = openmp_flags()
+
 extensions = [
     Extension(
         "spikecore.engine._core",
-        ["spikecore/engine/_core.pyx"],
-        include_dirs=[numpy.get_include()],
-        depends=["spikecore/engine/_update.h", "spikecore/engine/_core.pxd"],
+        ["spikecore/engine/_core.pyx", "spikecore/engine/_kernel.c"],
+        include_dirs=[numpy.get_include(), "spikecore/engine"],
+        depends=["spikecore/engine/_kernel.h", "spikecore/engine/_kernel_impl.h", "spikecore/engine/_core.pxd"],
         # -fno-trapping-math lets loops with refractory selects vectorise; no
         # -ffast-math and no FMA contraction, so results are exact and CPU-independent.
-        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
+        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"] + OPENMP,
+        extra_link_args=OPENMP,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
     Extension(

@@ -9,6 +9,10 @@ Loihi's fixed-point arithmetic bit for bit as Lava's fixed_pt models compute it)
 IR is first quantized by hwmodels.loihi.quantize with ``policy`` and ``headroom``, exactly
 as ``lava`` with format "fixed" does, so the two give the same spikes; "fixed" is accepted
 as another name for "loihi" so that only --backend changes between them.
+
+Options ``threads`` (a positive int or "all"; default 1) and ``precision``
+("float64", default, or "float32" state and weights) tune the grid engine
+(spikecore.engine.simulator); the precise and Loihi modes refuse other values.
 """
 from __future__ import annotations
 
@@ -31,6 +35,12 @@ class NativeExecutable(Executable):
         self.ir = ir
         self.options = options
         self.quantization = None
+        if options["format"] in LOIHI_FORMATS or options["timing"] == "precise":
+            for key, default in (("threads", 1), ("precision", "float64")):
+                if options[key] != default:
+                    mode = f"format={options['format']}" if options["format"] in LOIHI_FORMATS else "timing=precise"
+                    raise UnsupportedFeature("native", f"{key}={options[key]} with {mode}",
+                                             f"{key} applies to the grid engine only")
         if options["format"] in LOIHI_FORMATS:
             self.sim, self.quantization = _loihi_simulator(ir, options)
         elif options["timing"] == "precise":
@@ -40,7 +50,7 @@ class NativeExecutable(Executable):
             # an IR lowered for precise timing may hold delays off this grid
             for e in ir.projections.values():
                 check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
-            self.sim = GridSimulator(ir)
+            self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
         self.build_s = time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool = False) -> Result:
@@ -84,7 +94,8 @@ def _loihi_report(report) -> dict:
 class NativeBackend(Backend):
     name = "native"
     options = {"timing": (("grid", "precise"), "grid"), "format": (("float", *LOIHI_FORMATS), "float"),
-               "policy": (("strict", "approximate"), "strict"), "headroom": (None, 4.0)}
+               "policy": (("strict", "approximate"), "strict"), "headroom": (None, 4.0),
+               "threads": (None, 1), "precision": (("float64", "float32"), "float64")}
 
     def compile(self, ir: IRGraph, **options) -> NativeExecutable:
         opts = self.check_options(options)

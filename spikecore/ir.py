@@ -27,6 +27,7 @@ n+D and can first make it cross threshold at step n+D+1.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -63,9 +64,10 @@ class SpikeSourceNode:
 class PoissonSourceNode:
     """Independent Poisson processes, one per neuron; several spikes per step allowed.
 
-    The spike count of neuron i in step n is Poisson(rates[i] * dt), drawn with
-    ``poisson_counts`` from ``seed`` so every backend that pre-generates trains
-    gets the same ones.
+    The spike count of neuron i in step n is Poisson(rates[i] * dt), defined by
+    ``poisson_counts`` from ``seed`` (a counter-based stream: any step of any
+    neuron can be drawn alone), so every backend that pre-generates trains gets
+    the same ones as the native engine.
     """
     name: str
     size: int
@@ -174,28 +176,91 @@ def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:
     return np.rint(np.asarray(delay) / dt).astype(np.int64)
 
 
-def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps: int,
-                   rng: np.random.Generator | None = None):
+# Largest expected count per step of one Poisson neuron (rate * dt) the CDF tables
+# are built for: exp(-lam) must stay a normal double.
+MAX_POISSON_MEAN = 700.0
+_SPLITMIX_GAMMA = 0x9E3779B97F4A7C15
+_SPLITMIX_M1 = 0xBF58476D1CE4E5B9
+_SPLITMIX_M2 = 0x94D049BB133111EB
+
+
+def poisson_cdf(lam: float) -> np.ndarray:
+    """CDF table of Poisson(lam): entry k is P(X <= k), summed in this order from
+    p_0 = exp(-lam), p_k = p_{k-1} * lam / k; entries that round to 1.0 are left
+    out (no uniform variate in [0, 1) reaches them). Plain IEEE double arithmetic,
+    so every machine builds the same table."""
+    lam = float(lam)
+    if not 0.0 <= lam <= MAX_POISSON_MEAN:
+        raise ValueError(f"Poisson mean per step {lam!r} outside [0, {MAX_POISSON_MEAN}]")
+    out = []
+    p = math.exp(-lam)
+    c = p
+    k = 0
+    while c < 1.0:
+        out.append(c)
+        k += 1
+        p = p * lam / k
+        if p == 0.0 and k > lam:
+            break
+        c = c + p
+    return np.array(out, dtype=np.float64)
+
+
+def poisson_uniforms(seed: int, counters: np.ndarray) -> np.ndarray:
+    """Uniform variates in [0, 1): the top 53 bits of SplitMix64's output number
+    ``counter`` (0-based) for the given seed (Steele, Lea & Flood 2014)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * np.uint64(_SPLITMIX_GAMMA)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(_SPLITMIX_M1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_SPLITMIX_M2)
+        z = z ^ (z >> np.uint64(31))
+    return (z >> np.uint64(11)).astype(np.int64).astype(np.float64) * 2.0 ** -53
+
+
+def poisson_active_steps(node: PoissonSourceNode, dt: float) -> tuple:
+    """[first, stop) steps in which the source may spike: t = n*dt with
+    start - GRID_TOLERANCE*dt <= t < stop - GRID_TOLERANCE*dt (stop may be 2**62)."""
+    def first_at_or_after(x):
+        n = max(0, int(math.ceil(x / dt)) - 2)
+        while n * dt < x:
+            n += 1
+        return n
+    on = first_at_or_after(node.start - GRID_TOLERANCE * dt)
+    off = 2 ** 62 if not math.isfinite(node.stop) else first_at_or_after(node.stop - GRID_TOLERANCE * dt)
+    return on, max(on, off)
+
+
+def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps: int, rng=None):
     """Spike counts (n_steps, size) of a Poisson source for steps [start_step, start_step+n_steps).
 
-    Pass the same ``rng`` for consecutive chunks (created by ``poisson_rng``): drawing
-    chunk by chunk gives exactly the stream of one long draw.
+    The definition every backend follows (the native engine computes the same
+    numbers in C, spikecore/engine/_kernel.c; tests compare them): the count of
+    neuron k at step n is the number of entries of ``poisson_cdf(rates[k]*dt)``
+    that are <= u, with u = ``poisson_uniforms(seed, n*size + k)`` — inversion of
+    the Poisson CDF driven by a counter-based generator, so any step of any neuron
+    can be drawn on its own (chunks, threads, pre-generated trains all agree).
+    Counts are 0 outside ``poisson_active_steps``. ``rng`` is accepted for callers
+    of the earlier sequential stream and unused.
     """
-    if rng is None:
-        rng = poisson_rng(node)
-        if start_step:
-            rng.poisson(np.broadcast_to(node.rates * dt, (start_step, node.size)))
-    lam = np.broadcast_to(node.rates * dt, (n_steps, node.size))
-    counts = rng.poisson(lam).astype(np.uint16)
-    t = (start_step + np.arange(n_steps)) * dt
-    inactive = (t < node.start - GRID_TOLERANCE * dt) | (t >= node.stop - GRID_TOLERANCE * dt)
-    if inactive.any():
-        counts[inactive] = 0
+    size = node.size
+    lam = np.asarray(node.rates, dtype=float) * dt
+    n = np.arange(start_step, start_step + n_steps, dtype=np.int64)
+    u = poisson_uniforms(node.seed, (n[:, None] * size + np.arange(size)[None, :]))
+    counts = np.zeros((n_steps, size), dtype=np.uint16)
+    values, inverse = np.unique(lam, return_inverse=True)
+    for t, value in enumerate(values):
+        cols = np.flatnonzero(inverse == t)
+        table = poisson_cdf(value)
+        counts[:, cols] = np.searchsorted(table, u[:, cols], side="right")
+    on, off = poisson_active_steps(node, dt)
+    counts[(n < on) | (n >= off)] = 0
     return counts
 
 
-def poisson_rng(node: PoissonSourceNode) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(node.seed))
+def poisson_rng(node: PoissonSourceNode):
+    """Kept for callers written against the earlier sequential stream: the
+    counter-based stream of ``poisson_counts`` needs no generator state."""
+    return None
 
 
 def current_at_steps(node: CurrentInputNode, dt: float):

@@ -1,9 +1,11 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Kernel of the native engine: steps a realised network on the grid.
 
-The step order is the IR's (spikecore.ir, module docstring), which is Brian2's
-default schedule: state monitors, state update, threshold, propagation (queue
-this step's spikes by delay, apply what is due now), reset.
+The step loop is C (_kernel.c, _kernel_impl.h, declared in _kernel.h): this
+module only checks and hands over the arrays spikecore.engine.simulator laid
+out. The step order is the IR's (spikecore.ir, module docstring), which is
+Brian2's default schedule: state monitors, state update, threshold, propagation
+(queue this step's spikes by delay, apply what is due now), reset.
 
 State update, per neuron, with ``drive`` constant over the step:
   delta  v <- drive + (v - drive) * exp(-dt/tau_mem)                 (exact)
@@ -15,196 +17,160 @@ State update, per neuron, with ``drive`` constant over the step:
          v_inf = (g_l v_leak + sum g_k e_k + I) / g_tot, v <- v_inf + (v - v_inf) exp(-dt g_tot/c_m);
          g_k <- g_k * exp(-dt/tau_k)
 where drive = v_leak + r*I_ext for delta/cuba, and drive = I_ext for coba.
-Refractory neurons keep v; synaptic variables decay (counters: see _update.h).
+Refractory neurons keep v; synaptic variables decay (counters: _kernel_impl.h).
+State is double (sc_run_f64) or float (sc_run_f32); parameters are computed in
+double and rounded once.
 """
-from libc.math cimport exp
-from libc.stdint cimport int64_t, int32_t, uint16_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 import numpy as np
 
 
-cdef class Kernel:
-    def __init__(self, dict a, double dt, int64_t ring_len):
-        self.dt = dt
-        self.ring_len = ring_len
-        self.pop_model = a["pop_model"]
-        self.pop_start = a["pop_start"]
-        self.pop_size = a["pop_size"]
-        self.pop_ref_steps = a["pop_ref_steps"]
-        self.pop_rec_start = a["pop_rec_start"]
-        self.pop_n_rec = a["pop_n_rec"]
-        self.pop_chan_start = a["pop_chan_start"]
-        self.pop_vth = a["pop_vth"]
-        self.pop_vreset = a["pop_vreset"]
-        self.pop_decay_mem = a["pop_decay_mem"]
-        self.pop_cm = a["pop_cm"]
-        self.pop_gl = a["pop_gl"]
-        self.pop_vleak = a["pop_vleak"]
-        self.rec_decay = a["rec_decay"]
-        self.rec_coef = a["rec_coef"]
-        self.rec_erev = a["rec_erev"]
-        self.v = a["v"]
-        self.syn = a["syn"]
-        self.drive = a["drive"]
-        self.ring = a["ring"]
-        self.refr = a["refr"]
-        self.neuron_pop = a["neuron_pop"]
-        self.row_ptr = a["row_ptr"]
-        self.syn_chan = a["syn_chan"]
-        self.syn_delay = a["syn_delay"]
-        self.syn_weight = a["syn_weight"]
-        self.ev_step = a["ev_step"]
-        self.ev_pre = a["ev_pre"]
-        self.rec_kind = a["rec_kind"]
-        self.rec_idx = a["rec_idx"]
-        self.rec_every = a["rec_every"]
-        self.n_pops = self.pop_model.shape[0]
-        self.n_neurons = self.v.shape[0]
-        self.n_channels = self.syn.shape[0]
-        self.n_rec = self.rec_kind.shape[0]
-        self.pois_base = a["pois_base"]
-        self.n_pois = a["n_pois"]
-        self.ev_ptr = 0
-        if self.ring.shape[0] != ring_len * self.n_channels:
-            raise ValueError("ring buffer size does not match ring_len * n_channels")
+def openmp_enabled() -> bool:
+    """Whether the engine was built with OpenMP (else it runs one thread)."""
+    return bool(sc_openmp_enabled())
 
-    def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
-            int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
-            double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk):
+
+cdef size_t _addr(dict a, str key, dtype) except? 0:
+    arr = a[key]
+    if not isinstance(arr, np.ndarray) or arr.dtype != np.dtype(dtype) or not arr.flags.c_contiguous:
+        raise ValueError(f"engine array {key!r} must be a contiguous {np.dtype(dtype)} array")
+    return <size_t>arr.ctypes.data
+
+
+cdef class Kernel:
+    def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single):
+        real = np.float32 if single else np.float64
+        self.arrays = a
+        self.single = single
+        self.n_threads = n_threads
+        cdef sc_net* s = &self.net
+        s.dt = dt
+        s.ring_len = ring_len
+        s.n_threads = n_threads
+        s.n_pops = a["pop_model"].shape[0]
+        s.n_neurons = a["v"].shape[0]
+        s.n_channels = a["syn"].shape[0]
+        s.n_pre = a["row_ptr"].shape[0] // n_threads - 1
+        self.n_neurons = s.n_neurons
+        s.pop_model = <const int32_t*>_addr(a, "pop_model", np.int32)
+        s.pop_ref_steps = <const int32_t*>_addr(a, "pop_ref_steps", np.int32)
+        s.pop_start = <const int64_t*>_addr(a, "pop_start", np.int64)
+        s.pop_size = <const int64_t*>_addr(a, "pop_size", np.int64)
+        s.pop_n_rec = <const int64_t*>_addr(a, "pop_n_rec", np.int64)
+        s.pop_rec_start = <const int64_t*>_addr(a, "pop_rec_start", np.int64)
+        s.pop_chan_start = <const int64_t*>_addr(a, "pop_chan_start", np.int64)
+        s.pop_has_drive = <const int32_t*>_addr(a, "pop_has_drive", np.int32)
+        s.pop_ring_input = <const int32_t*>_addr(a, "pop_ring_input", np.int32)
+        s.pop_vth = <const double*>_addr(a, "pop_vth", np.float64)
+        s.pop_vreset = <const double*>_addr(a, "pop_vreset", np.float64)
+        s.pop_decay_mem = <const double*>_addr(a, "pop_decay_mem", np.float64)
+        s.pop_cm = <const double*>_addr(a, "pop_cm", np.float64)
+        s.pop_gl = <const double*>_addr(a, "pop_gl", np.float64)
+        s.pop_vleak = <const double*>_addr(a, "pop_vleak", np.float64)
+        s.rec_decay = <const double*>_addr(a, "rec_decay", np.float64)
+        s.rec_coef = <const double*>_addr(a, "rec_coef", np.float64)
+        s.rec_erev = <const double*>_addr(a, "rec_erev", np.float64)
+        s.part = <const int64_t*>_addr(a, "part", np.int64)
+        s.v = <void*>_addr(a, "v", real)
+        s.syn = <void*>_addr(a, "syn", real)
+        s.drive = <void*>_addr(a, "drive", real)
+        s.ring = <void*>_addr(a, "ring", real)
+        s.refr = <int32_t*>_addr(a, "refr", np.int32)
+        s.neuron_pop = <const int32_t*>_addr(a, "neuron_pop", np.int32)
+        s.row_ptr = <const int64_t*>_addr(a, "row_ptr", np.int64)
+        s.seg_ptr = <const int64_t*>_addr(a, "seg_ptr", np.int64)
+        s.seg_delay = <const uint16_t*>_addr(a, "seg_delay", np.uint16)
+        s.seg_len = <const uint16_t*>_addr(a, "seg_len", np.uint16)
+        s.syn_chan = <const int32_t*>_addr(a, "syn_chan", np.int32)
+        s.syn_weight = <const void*>_addr(a, "syn_weight", real)
+        s.row_w = <const void*>_addr(a, "row_w", real)
+        s.touched = <int32_t*>_addr(a, "touched", np.int32)
+        s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
+        s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
+        s.chan_ofs = <const int64_t*>_addr(a, "chan_ofs", np.int64)
+        if a["mark"].size and (a["mark"].size != ring_len * s.n_channels or a["touched"].size != a["mark"].size
+                               or a["touched_n"].size != ring_len * n_threads):
+            raise ValueError("sparse-fold arrays do not match the ring")
+        s.n_ev = a["ev_step"].shape[0]
+        s.ev_ptr = 0
+        s.ev_step = <const int64_t*>_addr(a, "ev_step", np.int64)
+        s.ev_pre = <const int32_t*>_addr(a, "ev_pre", np.int32)
+        s.pois_base = a["pois_base"]
+        s.n_pois = a["n_pois"]
+        s.n_pnodes = a["pn_first"].shape[0]
+        s.pn_first = <const int64_t*>_addr(a, "pn_first", np.int64)
+        s.pn_size = <const int64_t*>_addr(a, "pn_size", np.int64)
+        s.pn_on = <const int64_t*>_addr(a, "pn_on", np.int64)
+        s.pn_off = <const int64_t*>_addr(a, "pn_off", np.int64)
+        s.pn_toff = <const int64_t*>_addr(a, "pn_toff", np.int64)
+        s.pn_tlen = <const int32_t*>_addr(a, "pn_tlen", np.int32)
+        s.pn_seed = <const uint64_t*>_addr(a, "pn_seed", np.uint64)
+        s.pt_off = <const int64_t*>_addr(a, "pt_off", np.int64)
+        s.pr_lo = <const int64_t*>_addr(a, "pr_lo", np.int64)
+        s.pr_hi = <const int64_t*>_addr(a, "pr_hi", np.int64)
+        s.window = a["window"]
+        s.pd_off = <const int64_t*>_addr(a, "pd_off", np.int64)
+        s.pd_chan = <const int32_t*>_addr(a, "pd_chan", np.int32)
+        s.pd_delay = <const uint16_t*>_addr(a, "pd_delay", np.uint16)
+        s.pd_weight = <const void*>_addr(a, "pd_weight", real)
+        if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes:
+            raise ValueError("Poisson ranges or window do not match the layout")
+        s.pt_len = <const int32_t*>_addr(a, "pt_len", np.int32)
+        s.cdf = <const double*>_addr(a, "cdf", np.float64)
+        s.n_rec = a["rec_kind"].shape[0]
+        s.rec_kind = <const int32_t*>_addr(a, "rec_kind", np.int32)
+        s.rec_owner = <const int32_t*>_addr(a, "rec_owner", np.int32)
+        s.rec_idx = <const int64_t*>_addr(a, "rec_idx", np.int64)
+        s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
+        a["thread_cpu"] = np.zeros(n_threads)
+        s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
+        if a["ring"].shape[0] != ring_len * s.n_channels:
+            raise ValueError("ring buffer size does not match ring_len * n_channels")
+        if a["row_w"].shape[0] != n_threads * s.n_pre:
+            raise ValueError("row weights do not match the synapse table")
+        if a["row_ptr"].shape[0] != n_threads * (s.n_pre + 1) or a["part"].shape[0] != s.n_pops * (n_threads + 1):
+            raise ValueError("synapse table does not match the thread count")
+
+    def run(self, int64_t n0, int64_t n1, int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
+            double[::1] rec_out, int64_t[::1] rec_pos):
         """Step from n0 towards n1; returns (next step, spikes recorded so far).
 
         Stops early, before a step, when out_step could overflow in that step;
         the caller grows the buffers and calls again from the returned step."""
-        cdef int64_t done, total = out_n
-        if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
-            raise ValueError("pois_counts has the wrong shape")
-        if spk.shape[0] < self.n_neurons:
-            raise ValueError("spike scratch buffer too small")
+        cdef int64_t done, total = out_n, cap = out_step.shape[0]
+        cdef double* rec = &rec_out[0] if rec_out.shape[0] else NULL
+        cdef int64_t* pos = &rec_pos[0] if rec_pos.shape[0] else NULL
+        if out_idx.shape[0] < cap:
+            raise ValueError("spike buffers of different sizes")
+        if cap < self.n_neurons * self.net.window:
+            raise ValueError("spike buffer smaller than one window's worth of spikes")
         with nogil:
-            done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, &total)
+            if self.single:
+                done = sc_run_f32(&self.net, n0, n1, &out_step[0], &out_idx[0], &total, cap, rec, pos)
+            else:
+                done = sc_run_f64(&self.net, n0, n1, &out_step[0], &out_idx[0], &total, cap, rec, pos)
+        if done == -2:
+            raise RuntimeError(f"OpenMP started fewer than the {self.n_threads} threads this network was laid out for")
+        if done < 0:
+            raise MemoryError("could not allocate the engine's per-run scratch buffers")
         return done, total
 
-    cdef int64_t _run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
-                      int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
-                      double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
-                      int64_t* out_n_ptr) noexcept nogil:
-        # Input due at step n is left in ring slot n and folded into the state
-        # update of step n+1 (_update.h), which is where it first acts: this saves
-        # a pass over every synaptic variable per step. The slot is applied
-        # explicitly only where state is observed: before monitors sample, and
-        # when the kernel returns (so between calls no input is pending).
-        cdef int64_t n, e, p, k, i, cap = out_step.shape[0]
-        cdef int64_t n_spk
-        cdef double cnt
-        cdef double* v = &self.v[0] if self.n_neurons else NULL
-        cdef bint sample
-        for n in range(n0, n1):
-            if out_n + self.n_neurons > cap:
-                self._apply_slot(n - 1)
-                out_n_ptr[0] = out_n
-                return n
-            # 1. state monitors sample at the start of the step
-            sample = False
-            for e in range(self.n_rec):
-                if n % self.rec_every[e] == 0:
-                    if not sample:
-                        self._apply_slot(n - 1)
-                        sample = True
-                    if self.rec_kind[e] == RECORD_V:
-                        rec_out[rec_pos[e]] = v[self.rec_idx[e]]
-                    else:
-                        rec_out[rec_pos[e]] = self.syn[self.rec_idx[e]]
-                    rec_pos[e] += 1
-            # 2-3. state update (applying the input due at n-1) and threshold
-            n_spk = 0
-            for p in range(self.n_pops):
-                n_spk = self._update_population(p, n, n_spk, &spk[0])
-            # 4. queue this step's spikes with their delays (d >= 1: never into slot n)
-            for k in range(n_spk):
-                i = spk[k]
-                out_step[out_n] = n
-                out_idx[out_n] = <int32_t>i
-                out_n += 1
-                self._push(i, n, 1.0)
-            while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
-                if self.ev_step[self.ev_ptr] == n:
-                    self._push(self.ev_pre[self.ev_ptr], n, 1.0)
-                self.ev_ptr += 1
-            for k in range(self.n_pois):
-                cnt = pois_counts[n - n0, k]
-                if cnt != 0:
-                    self._push(self.pois_base + k, n, cnt)
-            # 5. reset
-            for k in range(n_spk):
-                i = spk[k]
-                v[i] = self.pop_vreset[self.neuron_pop[i]]
-        self._apply_slot(n1 - 1)
-        out_n_ptr[0] = out_n
-        return n1
+    def poisson_counts(self, int64_t n, int64_t k0, int64_t k1):
+        """Counts of Poisson neurons [k0, k1) (indices among all Poisson neurons) at step n."""
+        if not (0 <= k0 <= k1 <= self.net.n_pois):
+            raise ValueError("Poisson neuron range out of bounds")
+        out = np.zeros(k1 - k0, np.uint16)
+        cdef uint16_t[::1] o = out
+        if k1 > k0:
+            sc_poisson_counts(&self.net, n, k0, k1, &o[0])
+        return out
 
-    cdef void _apply_slot(self, int64_t n) noexcept nogil:
-        """Apply the input due at step n (after its threshold and reset) and clear the slot."""
-        cdef int64_t p, k, start, size, L = self.ring_len, C = self.n_channels
-        cdef double* buf
-        if C == 0 or n < 0:
-            return
-        buf = &self.ring[(n % L) * C]
-        for p in range(self.n_pops):
-            start = self.pop_start[p]
-            size = self.pop_size[p]
-            if self.pop_model[p] == MODEL_DELTA:
-                # v jumps, discarded while refractory (and for neurons that just spiked:
-                # sc_threshold cleared theirs)
-                for k in range(size):
-                    if self.refr[start + k] == 0:
-                        self.v[start + k] += buf[self.pop_chan_start[p] + k]
-                    buf[self.pop_chan_start[p] + k] = 0.0
-            else:
-                sc_apply_pending(self.pop_n_rec[p] * size, &self.syn[self.pop_chan_start[p]],
-                                 buf + self.pop_chan_start[p])
+    @property
+    def thread_cpu(self):
+        """CPU seconds each thread has spent stepping, over all calls (a copy)."""
+        return self.arrays["thread_cpu"].copy()
 
-    cdef int64_t _update_population(self, int64_t p, int64_t n, int64_t n_spk, int32_t* spk) noexcept nogil:
-        """Advance population p over step n (see _update.h); append its spiking neurons to spk."""
-        cdef int64_t start = self.pop_start[p], size = self.pop_size[p]
-        cdef int64_t nrec = self.pop_n_rec[p], rec0 = self.pop_rec_start[p], chan0 = self.pop_chan_start[p]
-        cdef int64_t L = self.ring_len, C = self.n_channels
-        cdef int model = self.pop_model[p]
-        cdef double* v = &self.v[start]
-        cdef double* d = &self.drive[start]
-        cdef int32_t* refr = &self.refr[start]
-        # input due at step n-1 (zero at a chunk's first step: _apply_slot cleared it) and at step n
-        cdef double* pend = &self.ring[((n - 1 + L) % L) * C + chan0]
-        cdef double* due = &self.ring[(n % L) * C + chan0]
-        cdef double* syn = &self.syn[chan0] if model != MODEL_DELTA else NULL
-        if model == MODEL_CUBA:
-            if nrec == 2:
-                sc_update_cuba2(size, self.pop_decay_mem[p], self.rec_coef[rec0], self.rec_coef[rec0 + 1],
-                                self.rec_decay[rec0], self.rec_decay[rec0 + 1], v, d, syn, syn + size,
-                                pend, pend + size, refr)
-            elif nrec == 1:
-                sc_update_cuba1(size, self.pop_decay_mem[p], self.rec_coef[rec0], self.rec_decay[rec0],
-                                v, d, syn, pend, refr)
-            else:
-                sc_update_cuba_n(size, nrec, self.pop_decay_mem[p], &self.rec_coef[rec0], &self.rec_decay[rec0],
-                                 v, d, syn, pend, refr)
-        elif model == MODEL_DELTA:
-            sc_update_delta(size, self.pop_decay_mem[p], v, d, pend, refr)
-        else:
-            sc_update_coba(size, nrec, self.dt, self.pop_cm[p], self.pop_gl[p], self.pop_vleak[p],
-                           &self.rec_erev[rec0], &self.rec_decay[rec0], v, d, syn, pend, refr)
-        return sc_threshold(size, start, self.pop_vth[p], <int32_t>self.pop_ref_steps[p], v, refr,
-                            due if model == MODEL_DELTA else NULL, spk, n_spk)
-
-    cdef void _push(self, int64_t pre, int64_t n, double mult) noexcept nogil:
-        # slot of step n+d in the ring; d < L so one conditional subtraction replaces a modulo
-        cdef int64_t s, slot, L = self.ring_len, C = self.n_channels, now = n % L
-        cdef int64_t end = self.row_ptr[pre + 1]
-        cdef const int32_t* delay = &self.syn_delay[0]
-        cdef const int32_t* chan = &self.syn_chan[0]
-        cdef const double* w = &self.syn_weight[0]
-        cdef double* ring = &self.ring[0]
-        for s in range(self.row_ptr[pre], end):
-            slot = now + delay[s]
-            if slot >= L:
-                slot -= L
-            ring[slot * C + chan[s]] += mult * w[s]
+    @property
+    def ev_ptr(self):
+        return self.net.ev_ptr

@@ -1,35 +1,79 @@
 """Python side of the native engine: lays an IR out as flat arrays for the kernel.
 
-``GridSimulator(ir)`` validates the IR for the grid engine, allocates every
-array (state, CSR synapses grouped by presynaptic index, the delay ring buffer,
-recording buffers) and ``run(duration)`` steps it in chunks through
-``spikecore.engine._core.Kernel``: between chunks it updates injected currents,
-draws the next block of Poisson counts and drives a progress bar. Nothing of
-Python runs inside a chunk.
+``GridSimulator(ir, threads=1, precision="float64")`` validates the IR for the
+grid engine, allocates every array (state, synapse table, delay ring buffer,
+Poisson tables, recording buffers) and ``run(duration)`` steps it in chunks
+through ``spikecore.engine._core.Kernel``: between chunks it updates injected
+currents and drives a progress bar. Nothing of Python runs inside a chunk.
 
 Layout:
 * neurons of all populations are numbered globally (population order of the IR);
 * presynaptic indices: neurons [0, N), then spike-source neurons, then Poisson
-  neurons — one CSR over all of them;
+  neurons — one synapse table over all of them;
 * a *channel* is one synaptic variable of one neuron: delta models have one per
   neuron (a v jump), cuba/coba one per receptor per neuron (receptor-major);
 * the ring buffer holds, for each of the next L = max_delay+1 steps, the input due
-  to every channel.
+  to every channel (C channels x L slots of the state type);
+* threads: each population is cut into T contiguous ranges; thread t updates
+  range t of every population and owns those neurons' channels. The synapse table
+  is split the same way — thread t's part holds exactly the synapses onto its
+  channels — so threads never write the same memory. Threads meet once per
+  *window* of W steps, W = the smallest neuron->neuron delay (at most MAX_WINDOW):
+  a spike cannot act on anyone within W steps, so each thread advances its own
+  neurons and draws its own Poisson and spike-source input for a window, then
+  adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
+* the synapse table, per thread, is a CSR over presynaptic indices whose rows are
+  sorted by delay and cut into segments of equal delay:
+
+      per synapse   syn_chan   int32            target channel            4 B
+                    syn_weight float32/float64  weight (state precision)  4 / 8 B
+      per segment   seg_delay  uint16           delay in steps            2 B
+                    seg_len    uint16           synapses in the segment   2 B
+      per row       row_ptr    int64            first synapse             8 B x T
+                    seg_ptr    int64            first segment             8 B x T
+                    row_w      float32/float64  the row's weight if all   4 / 8 B x T
+                                                its synapses share it, else NaN
+
+  Segments onto current or conductance variables carry the flag SEG_SPARSE in
+  seg_delay: their pushes also list each channel the first time it is touched in
+  a slot, and the fold into syn reads only the listed channels (sparse activity
+  as in CUBA/COBA touches a few percent of them per step). Delta-synapse inputs
+  are folded densely (dense activity as in Brunel). Bookkeeping: 5 B per channel
+  and ring slot, only for networks with such synapses.
+
+  So a synapse costs 8 B (float32) or 12 B (float64) plus 4 B per distinct delay
+  in its row: at most 12 B (float32) even when every synapse of a row has its
+  own delay. When every row has a single weight (scalar weights per projection,
+  as in CUBA, COBA and Brunel) syn_weight is not stored at all: 4 B per synapse. ``bytes_per_synapse`` reports the figure of a compiled network.
+  Delays are at most 65535 steps (the ring buffer would not fit long before).
+
+The kernel adds a row's weights segment by segment into the ring slot of that
+delay. Each channel receives its inputs in an order fixed by the network, not by
+the thread count (per window: each step's spike-source and Poisson input, then the
+window's neuron spikes by step, population and neuron), so every thread count
+gives the same results bit for bit. Precision "float32" keeps state, ring and weights in
+float (parameters are computed in double and rounded once).
 """
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ._core import Kernel
+from ._core import Kernel, openmp_enabled
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
-CHUNK_STEPS = 1000          # steps per kernel call: bounds Poisson buffers, paces the progress bar
+CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
+PRECISIONS = {"float64": np.float64, "float32": np.float32}
+MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse folding
+SEG_SPARSE = 2**15
+MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
+MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
 PROGRESS_AFTER_S = 2.0      # show a progress bar only for runs expected to take longer
 
 
@@ -44,9 +88,14 @@ def _synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
 class GridSimulator:
     """A compiled network for the native grid engine."""
 
-    def __init__(self, g: _ir.IRGraph):
+    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
         self.ir = g
         self.dt = dt = g.dt
+        if precision not in PRECISIONS:
+            raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
+        self.threads = T = resolve_threads(threads)
+        self.precision = precision
+        real = PRECISIONS[precision]
         pops = list(g.populations.values())
         if not pops:
             raise ValidationError("populations", {}, "at least one population")
@@ -61,10 +110,11 @@ class GridSimulator:
         a["pop_rec_start"] = np.concatenate([[0], np.cumsum(n_rec)[:-1]]).astype(np.int64)
         chans = sizes * n_rec  # delta models have exactly one receptor ('default')
         a["pop_chan_start"] = np.concatenate([[0], np.cumsum(chans)[:-1]]).astype(np.int64)
-        a["pop_ref_steps"] = np.array([_ir.steps(p.params["t_refrac"], dt) for p in pops], dtype=np.int64)
-        if a["pop_ref_steps"].max(initial=0) > np.iinfo(np.int32).max:
+        ref_steps = np.array([_ir.steps(p.params["t_refrac"], dt) for p in pops], dtype=np.int64)
+        if ref_steps.max(initial=0) > np.iinfo(np.int32).max:
             raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
+        a["pop_ref_steps"] = ref_steps.astype(np.int32)
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         a["pop_vleak"] = np.array([p.params["v_leak"] for p in pops])
@@ -72,6 +122,8 @@ class GridSimulator:
         a["pop_gl"] = np.array([p.params.get("g_l", 1.0) for p in pops])
         a["pop_decay_mem"] = np.array([math.exp(-dt / p.params["tau_mem"]) if "tau_mem" in p.params else 0.0
                                        for p in pops])
+        targeted = {c.target for c in g.currents.values()}
+        a["pop_has_drive"] = np.array([p.name in targeted for p in pops], dtype=np.int32)
         rec_decay, rec_coef, rec_erev = [], [], []
         self.channel_of = {}   # (pop, receptor) -> first channel
         for p, c0 in zip(pops, a["pop_chan_start"]):
@@ -83,13 +135,16 @@ class GridSimulator:
                                 if p.model == "lif_cuba" else 0.0)
                 rec_erev.append(rp.get("e_rev", 0.0))
         a["rec_decay"], a["rec_coef"], a["rec_erev"] = (np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev))
+        # thread t owns neurons [part[p, t], part[p, t+1]) of population p
+        part = np.array([[s * t // T for t in range(T + 1)] for s in sizes], dtype=np.int64).reshape(P, T + 1)
+        a["part"] = part.ravel()
 
         N = int(sizes.sum())
         C = int(chans.sum())
         self.pop_index = {p.name: k for k, p in enumerate(pops)}
         self.pops = pops
-        a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
-        syn = np.zeros(C)
+        a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
+        syn = np.zeros(C, dtype=real)
         for p in pops:
             for rname in p.receptors:
                 var = _receptor_var(p, rname)
@@ -99,7 +154,7 @@ class GridSimulator:
         a["syn"] = syn
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
         a["refr"] = np.zeros(N, dtype=np.int32)
-        a["drive"] = np.zeros(N)
+        a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
         self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
@@ -114,39 +169,23 @@ class GridSimulator:
             base += s.size
         a["n_pois"] = base - a["pois_base"]
         n_pre = base
+        if n_pre >= 2**31 or C >= 2**31:
+            raise UnsupportedFeature("native", f"{n_pre} presynaptic neurons and {C} channels",
+                                     "at most 2**31 - 1 of each")
 
-        # synapses -> CSR by presynaptic index
-        pres, chans_, ws, ds = [], [], [], []
-        max_d = 1
-        for e in g.projections.values():
-            if e.post not in self.pop_index:
-                raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
-            d = _ir.delay_steps(e.delay, dt)
-            if d.size and d.min() < 1:
-                raise ValidationError(f"projections.{e.name}.delay", float(e.delay.min()), f"delays >= dt ({dt} s)")
-            if d.size:
-                max_d = max(max_d, int(d.max()))
-            pres.append(self.pre_base[e.pre] + e.i)
-            chans_.append(self.channel_of[(e.post, e.receptor)] + e.j)
-            ws.append(np.asarray(e.weight, dtype=float))
-            ds.append(d)
-        if pres:
-            pre = np.concatenate(pres)
-            order = np.argsort(pre, kind="stable")
-            a["syn_chan"] = np.concatenate(chans_)[order].astype(np.int32)
-            a["syn_weight"] = np.concatenate(ws)[order]
-            a["syn_delay"] = np.concatenate(ds)[order].astype(np.int32)
-            counts = np.bincount(pre, minlength=n_pre)
-        else:
-            a["syn_chan"] = np.zeros(0, np.int32)
-            a["syn_weight"] = np.zeros(0)
-            a["syn_delay"] = np.zeros(0, np.int32)
-            counts = np.zeros(n_pre, np.int64)
-        a["row_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        if max_d > 2**20:
-            raise UnsupportedFeature("native", f"delays of {max_d} steps", "the ring buffer would not fit; use a larger dt")
+        max_d = self._lay_out_synapses(g, a, real, part, n_pre)
         self.ring_len = max_d + 1
-        a["ring"] = np.zeros(self.ring_len * C)
+        a["ring"] = np.zeros(self.ring_len * C, dtype=real)
+        # sparse fold of inputs to syn variables: per slot, each thread lists the channels it touched
+        own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
+        a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
+        sparse = any(p.model != "lif_delta" for p in pops) and bool(a["seg_delay"].size) and \
+            bool((a["seg_delay"] & SEG_SPARSE).any())
+        L = self.ring_len if sparse else 0
+        a["touched"] = np.zeros(L * C, np.int32)
+        a["touched_n"] = np.zeros(L * T, np.int64)
+        a["mark"] = np.zeros(L * C, np.uint8)
+        self._lay_out_poisson(pois, a)
 
         # spike-source events, by step
         ev_step, ev_pre = [], []
@@ -160,12 +199,13 @@ class GridSimulator:
         else:
             a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
 
-        # state recording
-        kinds, idx, every, self.rec_layout = [], [], [], []
+        # state recording; each entry is written by the thread that owns its neuron
+        kinds, idx, every, owner, self.rec_layout = [], [], [], [], []
         for m in g.state_monitors.values():
             pop = g.populations[m.target]
             k = self.pop_index[m.target]
             every_steps = max(1, _ir.steps(m.interval, dt))
+            own = np.searchsorted(part[k], m.neurons, side="right") - 1
             for var in m.variables:
                 if var == "v":
                     kind, first = RECORD_V, int(a["pop_start"][k])
@@ -176,18 +216,187 @@ class GridSimulator:
                 kinds.extend([kind] * len(m.neurons))
                 idx.extend((first + m.neurons).tolist())
                 every.extend([every_steps] * len(m.neurons))
+                owner.extend(own.tolist())
         a["rec_kind"] = np.array(kinds, dtype=np.int32)
         a["rec_idx"] = np.array(idx, dtype=np.int64)
         a["rec_every"] = np.array(every, dtype=np.int64)
+        a["rec_owner"] = np.array(owner, dtype=np.int32)
 
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len)
+        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32")
         self.n_neurons = N
-        self.n_synapses = int(a["syn_weight"].size)
+        self.n_synapses = int(a["syn_chan"].size)
         self.step = 0
-        self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
-        self._pois_nodes = pois
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
+
+    def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
+        """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
+        dt, T = self.dt, self.threads
+        keys, chans_, ws = [], [], []
+        max_d, min_neuron_d = 1, MAX_WINDOW
+        ring_input = np.zeros(len(self.pops), np.int32)
+        for e in g.projections.values():
+            if e.post not in self.pop_index:
+                raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
+            d = _ir.delay_steps(e.delay, dt)
+            if d.size and d.min() < 1:
+                raise ValidationError(f"projections.{e.name}.delay", float(e.delay.min()), f"delays >= dt ({dt} s)")
+            if d.size:
+                max_d = max(max_d, int(d.max()))
+                if e.pre in self.pop_index:
+                    min_neuron_d = min(min_neuron_d, int(d.min()))
+            if max_d > MAX_DELAY_STEPS:
+                raise UnsupportedFeature("native", f"delays of {max_d} steps",
+                                         f"at most {MAX_DELAY_STEPS} steps; use a larger dt")
+            # sort key: (owner thread, presynaptic index) then delay, in one int64
+            group = self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64)
+            if T > 1:
+                own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
+                group += own * n_pre
+            if d.size:
+                ring_input[self.pop_index[e.post]] = 1
+            if self.pops[self.pop_index[e.post]].model != "lif_delta":
+                d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
+            keys.append((group << 16) | d)
+            chans_.append((self.channel_of[(e.post, e.receptor)] + np.asarray(e.j)).astype(np.int32))
+            ws.append(np.asarray(e.weight, dtype=real))
+            del group, d
+        if keys:
+            key = np.concatenate(keys)
+            del keys
+            order = np.argsort(key, kind="stable")
+            key = key[order]
+            a["syn_chan"] = np.concatenate(chans_)[order]
+            del chans_
+            a["syn_weight"] = np.concatenate(ws)[order]
+            del ws, order
+        else:
+            key = np.zeros(0, np.int64)
+            a["syn_chan"] = np.zeros(0, np.int32)
+            a["syn_weight"] = np.zeros(0, real)
+        n = key.size
+        G = T * n_pre
+        # segments: runs of equal (group, delay), cut at MAX_SEGMENT synapses
+        starts = np.flatnonzero(np.diff(key)) + 1 if n else np.zeros(0, np.int64)
+        starts = np.concatenate([[0], starts]).astype(np.int64) if n else starts
+        lens = np.diff(np.append(starts, n))
+        if lens.size and lens.max() > MAX_SEGMENT:
+            pieces = -(-lens // MAX_SEGMENT)
+            first = np.repeat(starts, pieces)
+            within = np.arange(pieces.sum()) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+            starts = first + within * MAX_SEGMENT
+            lens = np.diff(np.append(starts, n))
+        seg_key = key[starts]
+        a["seg_delay"] = (seg_key & 0xFFFF).astype(np.uint16)   # delay | SEG_SPARSE
+        a["seg_len"] = lens.astype(np.uint16)
+        row_counts = np.bincount(key >> 16, minlength=G) if n else np.zeros(G, np.int64)
+        seg_counts = np.bincount(seg_key >> 16, minlength=G) if n else np.zeros(G, np.int64)
+        del key
+        a["row_ptr"] = _per_thread_ptr(row_counts, T, n_pre)
+        # rows whose synapses share one weight need no per-synapse weights
+        w = a["syn_weight"]
+        row_w = np.full(G, np.nan, dtype=real)
+        if n:
+            cum = np.concatenate([[0], np.cumsum(row_counts)])
+            nonempty = np.flatnonzero(row_counts)
+            lo = np.minimum.reduceat(w, cum[nonempty])
+            hi = np.maximum.reduceat(w, cum[nonempty])
+            same = lo == hi
+            row_w[nonempty[same]] = lo[same]
+            if same.all():
+                a["syn_weight"] = np.zeros(0, real)
+        a["row_w"] = row_w
+        a["seg_ptr"] = _per_thread_ptr(seg_counts, T, n_pre)
+        a["window"] = min_neuron_d
+        a["pop_ring_input"] = ring_input
+        self._row_counts = row_counts
+        return max_d
+
+    def _lay_out_poisson(self, pois, a):
+        """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""
+        dt = self.dt
+        tables, offsets, off = [], {}, 0
+        first, size, seed, on, off_, toff, tlen, pt_off, pt_len = ([] for _ in range(9))
+        k0 = 0
+        for s in pois:
+            lam = np.asarray(s.rates, dtype=float) * dt
+            if lam.size and lam.max() > _ir.MAX_POISSON_MEAN:
+                raise ValidationError(f"sources.{s.name}.rate", f"{float(lam.max() / dt)!r} Hz",
+                                      f"at most {_ir.MAX_POISSON_MEAN:g} spikes per step expected ({_ir.MAX_POISSON_MEAN / dt:g} Hz)")
+            values, inverse = np.unique(lam, return_inverse=True)
+            node_off = np.zeros(values.size, np.int64)
+            node_len = np.zeros(values.size, np.int32)
+            for t, value in enumerate(values):
+                if value not in offsets:
+                    table = _ir.poisson_cdf(value)
+                    offsets[value] = (off, table.size)
+                    tables.append(table)
+                    off += table.size
+                node_off[t], node_len[t] = offsets[value]
+            pt_off.append(node_off[inverse])
+            pt_len.append(node_len[inverse])
+            first.append(k0)
+            size.append(s.size)
+            seed.append(s.seed)
+            o, f = _ir.poisson_active_steps(s, dt)
+            on.append(o)
+            off_.append(f)
+            toff.append(int(node_off[0]) if values.size == 1 else -1)
+            tlen.append(int(node_len[0]) if values.size == 1 else 0)
+            k0 += s.size
+        a["pn_first"] = np.array(first, np.int64)
+        a["pn_size"] = np.array(size, np.int64)
+        a["pn_seed"] = np.array(seed, np.uint64)
+        a["pn_on"] = np.array(on, np.int64)
+        a["pn_off"] = np.array(off_, np.int64)
+        a["pn_toff"] = np.array(toff, np.int64)
+        a["pn_tlen"] = np.array(tlen, np.int32)
+        a["pt_off"] = np.concatenate(pt_off).astype(np.int64) if pt_off else np.zeros(0, np.int64)
+        a["pt_len"] = np.concatenate(pt_len).astype(np.int32) if pt_len else np.zeros(0, np.int32)
+        a["cdf"] = np.concatenate(tables) if tables else np.zeros(0)
+        # each thread draws the counts of the Poisson neurons with synapses in its part
+        T, n_pre, base = self.threads, self._row_counts.size // self.threads, a["pois_base"]
+        lo = np.zeros((T, len(pois)), np.int64)
+        hi = np.zeros((T, len(pois)), np.int64)
+        for t in range(T):
+            for q, k in enumerate(first):
+                rows = np.flatnonzero(self._row_counts[t * n_pre + base + k: t * n_pre + base + k + pois[q].size])
+                if rows.size:
+                    lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
+        a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
+        # ranges whose rows are single dense-folded synapses get a flat (channel, delay, weight) table
+        pd_off = np.full((T, len(pois)), -1, np.int64)
+        chans, dels, wts, total = [], [], [], 0
+        real = a["ring"].dtype
+        for t in range(T):
+            for q in range(len(pois)):
+                rows = base + np.arange(lo[t, q], hi[t, q])
+                if rows.size == 0:
+                    continue
+                r0 = a["row_ptr"][t * (n_pre + 1) + rows]
+                g0 = a["seg_ptr"][t * (n_pre + 1) + rows]
+                single = (a["row_ptr"][t * (n_pre + 1) + rows + 1] - r0 == 1) & \
+                         (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
+                if not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                    continue
+                pd_off[t, q] = total
+                chans.append(a["syn_chan"][r0])
+                dels.append(a["seg_delay"][g0])
+                rw = a["row_w"][t * n_pre + rows]
+                wts.append(np.where(np.isnan(rw), a["syn_weight"][r0] if a["syn_weight"].size else rw, rw))
+                total += rows.size
+        a["pd_off"] = pd_off.ravel()
+        a["pd_chan"] = np.concatenate(chans).astype(np.int32) if chans else np.zeros(0, np.int32)
+        a["pd_delay"] = np.concatenate(dels).astype(np.uint16) if dels else np.zeros(0, np.uint16)
+        a["pd_weight"] = np.concatenate(wts).astype(real) if wts else np.zeros(0, real)
+        del self._row_counts
+
+    @property
+    def bytes_per_synapse(self) -> float:
+        """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
+        a = self.arrays
+        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "row_ptr", "seg_ptr", "row_w")
+        return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------
     def _current_schedule(self, c: _ir.CurrentInputNode):
@@ -200,9 +409,12 @@ class GridSimulator:
         return neurons, steps, amps * scale
 
     def _set_drive(self, n: int):
-        """Drive of every neuron for step n (currents are constant between change points)."""
+        """Drive of every neuron for step n (currents are constant between change points);
+        populations without currents use their scalar drive in the kernel."""
+        if not self._currents:
+            return
         a = self.arrays
-        drive = a["drive"]
+        drive = np.zeros(self.n_neurons)
         for k, p in enumerate(self.pops):
             s0, s1 = a["pop_start"][k], a["pop_start"][k] + p.size
             drive[s0:s1] = 0.0 if p.model == "lif_coba" else p.params["v_leak"]
@@ -210,6 +422,7 @@ class GridSimulator:
             active = np.searchsorted(steps, n, side="right") - 1
             if active >= 0:
                 drive[neurons] += amps[active]
+        a["drive"][:] = drive
 
     def _next_change(self, n: int) -> int | None:
         nxt = [int(st[st > n][0]) for _, st, _ in self._currents if (st > n).any()]
@@ -223,11 +436,10 @@ class GridSimulator:
         n_steps = _ir.steps(duration, self.dt)
         n_start, n_end = self.step, self.step + n_steps
         a = self.arrays
-        cap = max(1024, 4 * self.n_neurons)
+        cap = max(1024, (self.arrays["window"] + 3) * self.n_neurons)
         out_step = np.empty(cap, np.int64)
         out_idx = np.empty(cap, np.int32)
         out_n = 0
-        spk = np.empty(max(self.n_neurons, 1), np.int32)
         # recording buffers for the whole call
         every = a["rec_every"]
         n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
@@ -244,11 +456,9 @@ class GridSimulator:
                 change = self._next_change(n)
                 if change is not None:
                     stop = min(stop, change)
-                counts = self._poisson_block(n, stop - n)
                 reached = n
                 while reached < stop:
-                    reached, out_n = self.kernel.run(reached, stop, counts[reached - n:], out_step, out_idx, out_n,
-                                                     rec_out, rec_pos, spk)
+                    reached, out_n = self.kernel.run(reached, stop, out_step, out_idx, out_n, rec_out, rec_pos)
                     if reached < stop:  # spike buffer full: grow and continue
                         out_step = np.resize(out_step, 2 * out_step.size)
                         out_idx = np.resize(out_idx, 2 * out_idx.size)
@@ -258,12 +468,6 @@ class GridSimulator:
             bar.close()
             self.step = n
         return self._collect(out_step[:out_n], out_idx[:out_n], rec_out, rec_base, n_start, n_end)
-
-    def _poisson_block(self, n: int, length: int) -> np.ndarray:
-        if not self._pois_nodes:
-            return np.zeros((length, 0), np.uint16)
-        blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
-        return np.ascontiguousarray(np.concatenate(blocks, axis=1))
 
     def _collect(self, steps, idx, rec_out, rec_base, n_start, n_end) -> dict:
         a = self.arrays
@@ -284,6 +488,33 @@ class GridSimulator:
                                            "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
             tr["variables"][var] = block
         return {"spikes": spikes, "traces": traces, "n_steps": n_end - n_start}
+
+
+def resolve_threads(threads) -> int:
+    """The thread count for an option value: a positive int, or "all" (the CPUs this process
+    may use; 1 when the engine was built without OpenMP)."""
+    if threads == "all" and not openmp_enabled():
+        threads = 1     # all the cores this build can use
+    if threads == "all":
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            threads = os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValidationError("threads", threads, 'a positive number of threads or "all"')
+    threads = int(threads)
+    if threads > 1 and not openmp_enabled():
+        raise UnsupportedFeature("native", f"threads={threads}",
+                                 "this build of the engine has no OpenMP (its C compiler lacked it); use threads=1")
+    if threads > 256:
+        raise ValidationError("threads", threads, "at most 256 threads")
+    return threads
+
+
+def _per_thread_ptr(counts: np.ndarray, T: int, n_pre: int) -> np.ndarray:
+    """Row pointers (T x (n_pre+1), flattened) into one array grouped by (thread, row)."""
+    cum = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return np.concatenate([cum[t * n_pre: t * n_pre + n_pre + 1] for t in range(T)])
 
 
 def _receptor_var(pop, rname):

@@ -1,0 +1,233 @@
+/* The native engine's step loop (declarations and layout: _kernel.h). The
+ * templated body is _kernel_impl.h, compiled here for double and for float state.
+ *
+ * Build flags (setup.py): -O3 -fno-trapping-math (lets loops with refractory
+ * selects vectorise; changes no result) and -ffp-contract=off (no fused
+ * multiply-add), never -ffast-math: every clone below (AVX-512, AVX2, baseline)
+ * computes the same IEEE operations in the same order, so results are exact and
+ * CPU-independent. -fopenmp when the compiler has it (else one thread).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "_kernel.h"
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
+#define SC_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define SC_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SC_CLONES
+#endif
+
+int sc_openmp_enabled(void)
+{
+#ifdef _OPENMP
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static int sc_thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* CPU time of the calling thread (Linux/POSIX); 0 where the clock is missing */
+static double sc_thread_cpu(void)
+{
+#if defined(CLOCK_THREAD_CPUTIME_ID)
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0)
+        return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+#endif
+    return 0.0;
+}
+
+static int sc_team_size(void)
+{
+#ifdef _OPENMP
+    return omp_get_num_threads();
+#else
+    return 1;
+#endif
+}
+
+/* ---------------------------------------------------------------- Poisson counts */
+/* The stream of spikecore.ir.poisson_counts (the definition; this is its fast
+ * equivalent, tests/engine/test_kernel.py compares them): the count of neuron k
+ * of a node at step n is the number of CDF entries <= u, where u is the top 53
+ * bits of SplitMix64's output number n*size + k of the node's seed (Steele,
+ * Lea & Flood 2014: z = seed + (n*size+k+1)*gamma, then the mix). Counter-based,
+ * so any thread can draw any neuron's count of any step without shared state. */
+#define SC_GAMMA 0x9E3779B97F4A7C15ULL
+
+static inline double sc_unit(uint64_t seed, uint64_t ctr)
+{
+    uint64_t z = seed + ctr * SC_GAMMA;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z = z ^ (z >> 31);
+    return (double)(int64_t)(z >> 11) * 0x1.0p-53;
+}
+
+/* number of entries of the sorted table cdf[0..len) that are <= u */
+static inline int32_t sc_upper(const double *cdf, int32_t len, double u)
+{
+    int32_t lo = 0, hi = len;
+    while (lo < hi) {
+        int32_t mid = lo + (hi - lo) / 2;
+        if (cdf[mid] <= u)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* counts of m neurons sharing one table, counters ctr0 .. ctr0+m-1 */
+SC_CLONES static void sc_pois_shared(uint64_t seed, uint64_t ctr0, int64_t m, const double *cdf, int32_t len,
+                                     uint16_t *out)
+{
+    enum { B = 256 };
+    double u[B];
+    for (int64_t i0 = 0; i0 < m; i0 += B) {
+        int64_t mm = m - i0 < B ? m - i0 : B;
+        double umax = 0.0;
+        for (int64_t i = 0; i < mm; i++) {
+            u[i] = sc_unit(seed, ctr0 + (uint64_t)(i0 + i));
+            umax = u[i] > umax ? u[i] : umax;
+        }
+        uint16_t *o = out + i0;
+        if (len <= 64) {
+            for (int64_t i = 0; i < mm; i++)
+                o[i] = 0;
+            /* entries above every u of the block add nothing */
+            for (int32_t j = 0; j < len && cdf[j] <= umax; j++) {
+                double c = cdf[j];
+                for (int64_t i = 0; i < mm; i++)
+                    o[i] += c <= u[i];
+            }
+        } else {
+            for (int64_t i = 0; i < mm; i++)
+                o[i] = (uint16_t)sc_upper(cdf, len, u[i]);
+        }
+    }
+}
+
+/* counts of the node-q neurons [a, b) (presynaptic Poisson indices) at step n, into out[0..b-a) */
+static void sc_pois_range(const sc_net *net, int64_t q, int64_t n, int64_t a, int64_t b, uint16_t *out)
+{
+    int64_t f = net->pn_first[q], size = net->pn_size[q];
+    uint64_t ctr0 = (uint64_t)n * (uint64_t)size + (uint64_t)(a - f) + 1;
+    if (net->pn_toff[q] >= 0) {
+        sc_pois_shared(net->pn_seed[q], ctr0, b - a, net->cdf + net->pn_toff[q], net->pn_tlen[q], out);
+        return;
+    }
+    for (int64_t k = a; k < b; k++) {
+        double u = sc_unit(net->pn_seed[q], ctr0 + (uint64_t)(k - a));
+        out[k - a] = (uint16_t)sc_upper(net->cdf + net->pt_off[k], net->pt_len[k], u);
+    }
+}
+
+void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
+{
+    memset(out, 0, sizeof(uint16_t) * (size_t)(k1 - k0));
+    for (int64_t q = 0; q < net->n_pnodes; q++) {
+        int64_t f = net->pn_first[q], e = f + net->pn_size[q];
+        int64_t a = k0 > f ? k0 : f, b = k1 < e ? k1 : e;
+        if (a < b && n >= net->pn_on[q] && n < net->pn_off[q])
+            sc_pois_range(net, q, n, a, b, out + (a - k0));
+    }
+}
+
+/* ---------------------------------------------------------------- per-run scratch */
+#define SC_MAX_THREADS 256
+
+typedef struct {
+    int T;
+    int32_t *spk[2][SC_MAX_THREADS];       /* a window's spikes, per parity and thread: step j at j*spk_stride */
+    int64_t spk_stride[SC_MAX_THREADS];
+    int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
+    uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
+    uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
+} sc_scratch;
+
+static void sc_scratch_free(sc_scratch *s)
+{
+    for (int t = 0; t < s->T; t++) {
+        for (int p = 0; p < 2; p++) {
+            free(s->spk[p][t]);
+            free(s->pop_end[p][t]);
+        }
+        free(s->cnt_buf[t]);
+        free(s->cross[t]);
+    }
+}
+
+static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
+{
+    int T = (int)net->n_threads;
+    int64_t W = net->window, P = net->n_pops;
+    memset(s, 0, sizeof(*s));
+    if (T < 1 || T > SC_MAX_THREADS || W < 1)
+        return -1;
+    s->T = T;
+    int bad = 0;
+    for (int t = 0; t < T; t++) {
+        int64_t m = 0, np = 0;   /* neurons of thread t, longest Poisson range */
+        for (int64_t p = 0; p < P; p++)
+            m += net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
+        for (int64_t q = 0; q < net->n_pnodes; q++) {
+            int64_t len = net->pr_hi[t * net->n_pnodes + q] - net->pr_lo[t * net->n_pnodes + q];
+            np = len > np ? len : np;
+        }
+        s->spk_stride[t] = m;
+        for (int p = 0; p < 2; p++) {
+            s->spk[p][t] = malloc(sizeof(int32_t) * (size_t)(W * m + 1));
+            s->pop_end[p][t] = malloc(sizeof(int64_t) * (size_t)(W * P + 1));
+            bad |= !s->spk[p][t] || !s->pop_end[p][t];
+        }
+        s->cnt_buf[t] = malloc(sizeof(uint16_t) * (size_t)(np + 1));
+        bad |= !s->cnt_buf[t];
+        int64_t longest = 0;     /* the longest population range of thread t */
+        for (int64_t p = 0; p < P; p++) {
+            int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
+            longest = len > longest ? len : longest;
+        }
+        s->cross[t] = malloc((size_t)(longest / 64 + 2));
+        bad |= !s->cross[t];
+    }
+    if (bad) {
+        sc_scratch_free(s);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the two bodies */
+#define REAL double
+#define SC_SUFFIX _f64
+#define SC_EXP exp
+#include "_kernel_impl.h"
+#undef REAL
+#undef SC_SUFFIX
+#undef SC_EXP
+
+#define REAL float
+#define SC_SUFFIX _f32
+#define SC_EXP expf
+#include "_kernel_impl.h"
+#undef REAL
+#undef SC_SUFFIX
+#undef SC_EXP

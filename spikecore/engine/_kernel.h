@@ -1,0 +1,102 @@
+/* The native engine's step loop, in C: declarations shared by _kernel.c and _core.pyx.
+ *
+ * _core.pyx (the Python-facing Kernel) fills one sc_net with pointers into numpy
+ * arrays that spikecore.engine.simulator allocated and laid out, and calls
+ * sc_run_f64 or sc_run_f32 (the same body, _kernel_impl.h, compiled for double and
+ * float state). Why C and not Cython: `restrict` pointers (without them the
+ * compiler will not vectorise the neuron updates) and OpenMP barriers (one per
+ * step, inside one parallel region for the whole run; Cython's prange can only
+ * fork and join).
+ *
+ * Step semantics: spikecore.ir (module docstring); model equations:
+ * spikecore.engine._core (module docstring); memory layout:
+ * spikecore.engine.simulator (module docstring).
+ */
+#ifndef SPIKECORE_KERNEL_H
+#define SPIKECORE_KERNEL_H
+
+#include <stdint.h>
+
+enum { SC_MODEL_DELTA = 0, SC_MODEL_CUBA = 1, SC_MODEL_COBA = 2 };
+enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1 };
+
+typedef struct sc_net {
+    /* sizes */
+    int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
+    int64_t window;                          /* steps between thread meetings, <= smallest neuron->neuron delay */
+    double dt;
+    /* per population */
+    const int32_t *pop_model, *pop_ref_steps;
+    const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;
+    const int32_t *pop_has_drive;
+    const int32_t *pop_ring_input;           /* 0: no synapse reaches it through the ring */            /* 0: drive is the scalar pop_vleak (delta/cuba) or 0 (coba) */
+    const double *pop_vth, *pop_vreset, *pop_decay_mem, *pop_cm, *pop_gl, *pop_vleak;
+    /* per receptor */
+    const double *rec_decay, *rec_coef, *rec_erev;
+    /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
+     * and owns their channels: every synapse onto them is in t's part of the CSR */
+    const int64_t *part;
+    /* state (double or float, per the entry point) */
+    void *v, *syn, *drive, *ring;
+    int32_t *refr;
+    const int32_t *neuron_pop;
+    /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)
+     * sorted by delay, split into segments [seg_ptr[..pre], seg_ptr[..pre+1]) of equal
+     * delay seg_delay[g] & 0x7fff and length seg_len[g]; bit 0x8000 marks segments onto
+     * current or conductance channels, whose touched channels are listed per slot */
+    const int64_t *row_ptr, *seg_ptr;
+    const uint16_t *seg_delay, *seg_len;
+    const int32_t *syn_chan;
+    const void *syn_weight;                  /* empty when every row has one weight */
+    const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
+    /* sparse fold: per slot, the channels of thread t touched so far are
+     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[slot*T + t]); mark[slot*C + c]
+     * says c is listed. NULL mark: no such synapses. */
+    int32_t *touched;
+    int64_t *touched_n;
+    uint8_t *mark;
+    const int64_t *chan_ofs;
+    /* spike-source events sorted by step; ev_ptr persists between calls */
+    int64_t n_ev, ev_ptr;
+    const int64_t *ev_step;
+    const int32_t *ev_pre;
+    /* Poisson sources: presynaptic indices pois_base + [0, n_pois); node q covers
+     * [pn_first[q], pn_first[q] + pn_size[q]), draws the counter-based stream of
+     * spikecore.ir.poisson_counts from pn_seed[q] and is active at steps
+     * [pn_on[q], pn_off[q]); neuron k uses the CDF table cdf[pt_off[k] .. +pt_len[k]) */
+    int64_t pois_base, n_pois, n_pnodes;
+    const int64_t *pn_first, *pn_size, *pn_on, *pn_off;
+    const int64_t *pn_toff;                  /* the node's table offset when all its neurons share one, else -1 */
+    const int32_t *pn_tlen;
+    const uint64_t *pn_seed;
+    const int64_t *pr_lo, *pr_hi;            /* T*n_pnodes: node neurons [lo, hi) with synapses in thread t's part */
+    /* T*n_pnodes: when each row of that range has exactly one synapse in t's part, onto
+     * a densely folded channel, its (channel, delay, weight) start at pd_*[pd_off]; else -1 */
+    const int64_t *pd_off;
+    const int32_t *pd_chan;
+    const uint16_t *pd_delay;
+    const void *pd_weight;
+    const int64_t *pt_off;
+    const int32_t *pt_len;
+    const double *cdf;
+    /* state monitors: entry e samples kind/idx every `every` steps; thread rec_owner[e] writes it */
+    int64_t n_rec;
+    const int32_t *rec_kind, *rec_owner;
+    const int64_t *rec_idx, *rec_every;
+    /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
+    double *thread_cpu;
+} sc_net;
+
+/* Step from n0 towards n1. Stops early, before a step, when the spike output could
+ * overflow `cap`; returns the next step and leaves the spike count in *out_n;
+ * -1 if scratch memory could not be allocated, -2 if OpenMP gave fewer threads. */
+int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
+                   int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos);
+int64_t sc_run_f32(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
+                   int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos);
+/* Poisson counts of presynaptic Poisson neurons [k0, k1) at step n (tests compare
+ * them with the numpy definition in spikecore.ir.poisson_counts). */
+void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out);
+int sc_openmp_enabled(void);
+
+#endif

@@ -1,0 +1,487 @@
+/* Body of the step loop, included twice by _kernel.c: once with REAL = double
+ * (suffix _f64) and once with REAL = float (_f32). Declarations: _kernel.h.
+ *
+ * Refractoriness: refr[k] counts down the steps of the refractory period. A
+ * spike at step n sets refr = ref_steps; each update first counts it down and
+ * the neuron is clamped while it is still > 0, i.e. at steps n+1 .. n+ref_steps-1
+ * (and at step n itself, for the delta-synapse input that arrives after the
+ * threshold when ref_steps > 0). This equals Brian2's
+ * `not_refractory = timestep(t - lastspike) >= timestep(refractory)`
+ * (brian2/groups/neurongroup.py, Refractoriness) evaluated at the update.
+ *
+ * Input due at step n is left in ring slot n and folded into the state update of
+ * step n+1, which is where it first acts: this saves a pass over every synaptic
+ * variable per step. The slot is applied explicitly only where state is observed:
+ * before monitors sample, and when a run call returns.
+ */
+
+#define SC_CAT2(a, b) a##b
+#define SC_CAT(a, b) SC_CAT2(a, b)
+#define FN(name) SC_CAT(name, SC_SUFFIX)
+
+/* ---------------------------------------------------------------- neuron updates */
+#ifndef SC_BLOCK
+#define SC_BLOCK 64   /* neurons per threshold block: the updates flag blocks where v crossed */
+#endif
+/* All take the neuron range [0, m) of one thread, pointers already offset to its
+ * first neuron; `stride` (the population size) separates receptor blocks of syn.
+ * drive == NULL means the scalar drive d0. Input to synaptic variables has been
+ * folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
+
+SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0, REAL a1,
+                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
+{
+    REAL *restrict s1 = s0 + stride;
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k], x1 = s1[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+            s0[k] = x0 * a0;
+            s1[k] = x1 * a1;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
+    }
+}
+
+SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
+                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
+{
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = v[k];
+            REAL dk = drive ? drive[k] : d0;
+            REAL x0 = s0[k];
+            REAL vn = dk + (vi - dk) * am + x0 * c0;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+            s0[k] = x0 * a0;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
+    }
+}
+
+/* Any number of receptors. The sum over receptors runs in receptor order, as in
+ * the 1- and 2-receptor versions, so all give the same v. */
+static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, const double *coef,
+                           const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
+                           REAL *restrict syn, int32_t *restrict refr)
+{
+    for (int64_t k = 0; k < m; k++) {
+        if (refr[k] > 0)
+            refr[k] -= 1;
+        if (refr[k] > 0)
+            continue;
+        REAL dk = drive ? drive[k] : d0;
+        REAL vn = dk + (v[k] - dk) * am;
+        for (int64_t r = 0; r < nrec; r++)
+            vn = vn + syn[r * stride + k] * (REAL)coef[r];
+        v[k] = vn;
+    }
+    for (int64_t r = 0; r < nrec; r++) {
+        REAL *restrict s = syn + r * stride;
+        REAL a = (REAL)decay[r];
+        for (int64_t k = 0; k < m; k++)
+            s[k] = s[k] * a;
+    }
+}
+
+/* Delta synapses: the jump delivered at the previous step counts unless the
+ * neuron was refractory then (refr still holds that step's value here; a neuron
+ * that spiked had its input cleared by the threshold, as its reset would erase it). */
+SC_CLONES static void FN(upd_delta)(int64_t m, REAL am, REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                    REAL *restrict pend, int32_t *restrict refr, REAL vth,
+                                    uint8_t *restrict crossed)
+{
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        int c = 0;
+        for (int64_t k = k0; k < k1; k++) {
+            REAL vi = refr[k] == 0 ? v[k] + pend[k] : v[k];
+            pend[k] = 0;
+            REAL dk = drive ? drive[k] : d0;
+            REAL vn = dk + (vi - dk) * am;
+            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
+            refr[k] = r;
+            REAL vv = r > 0 ? vi : vn;
+            v[k] = vv;
+            c += vv > vth;
+        }
+        crossed[k0 / SC_BLOCK] = c != 0;
+    }
+}
+
+/* Exponential Euler with the conductances of the step start (Brian2 'exponential_euler'). */
+static void FN(upd_coba)(int64_t m, int64_t stride, int64_t nrec, REAL dt, REAL c_m, REAL g_l, REAL v_leak,
+                         const double *erev, const double *decay, REAL *restrict v,
+                         const REAL *restrict drive, REAL *restrict syn, int32_t *restrict refr)
+{
+    REAL glv = g_l * v_leak;
+    for (int64_t k = 0; k < m; k++) {
+        if (refr[k] > 0)
+            refr[k] -= 1;
+        if (refr[k] > 0)
+            continue;
+        REAL gt = g_l, num = glv + (drive ? drive[k] : 0);
+        for (int64_t r = 0; r < nrec; r++) {
+            REAL g = syn[r * stride + k];
+            gt = gt + g;
+            num = num + g * (REAL)erev[r];
+        }
+        REAL vinf = num / gt;
+        v[k] = vinf + (v[k] - vinf) * SC_EXP(-dt * gt / c_m);
+    }
+    for (int64_t r = 0; r < nrec; r++) {
+        REAL *restrict s = syn + r * stride;
+        REAL a = (REAL)decay[r];
+        for (int64_t k = 0; k < m; k++)
+            s[k] = s[k] * a;
+    }
+}
+
+/* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
+SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL vth)
+{
+    int64_t c = 0;
+    for (int64_t k = 0; k < n; k++)
+        c += v[k] > vth;
+    return c;
+}
+
+/* Strict threshold, never while clamped; spiking neurons are reset at once (nothing
+ * before the next step's update reads their v), clamped for ref_steps steps, and
+ * appended to spk as global indices. For delta-synapse models `due` is the input
+ * arriving at this step (or NULL): a spiking neuron loses it, as Brian2's reset
+ * overwrites the v += w of the synapses slot that precedes it. */
+static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
+                             REAL *restrict v, int32_t *restrict refr, REAL *restrict due,
+                             const uint8_t *restrict crossed, int32_t *restrict spk, int64_t n_spk)
+{
+    /* Spikes are rare: look at the neurons of a block only when one crossed (flags
+     * from the update, or a vectorised count here when the update gave none). */
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        if (crossed ? !crossed[k0 / SC_BLOCK] : FN(count_above)(k1 - k0, v + k0, vth) == 0)
+            continue;
+        for (int64_t k = k0; k < k1; k++) {
+            if (v[k] > vth && refr[k] == 0) {
+                spk[n_spk++] = (int32_t)(first + k);
+                refr[k] = ref_steps;
+                v[k] = vreset;
+                if (due)
+                    due[k] = 0;
+            }
+        }
+    }
+    return n_spk;
+}
+
+/* ---------------------------------------------------------------- propagation */
+/* Add mult * w of thread t's part of row `pre` into the ring slots now + delay.
+ * row_w[pre] is the row's one weight when all its synapses share it (then the
+ * per-synapse weights are not read, or not even stored), else NaN. Segments
+ * flagged SC_SEG_SPARSE (inputs to synaptic variables, not to v) also note each
+ * channel the first time it is touched in a slot, so the fold reads only those
+ * (sc_fold_sparse) instead of the whole slot. */
+#define SC_SEG_SPARSE 0x8000
+static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
+                            const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
+                            int64_t now, REAL mult, REAL *restrict ring)
+{
+    const int32_t *restrict chan = net->syn_chan;
+    const REAL *restrict w = (const REAL *)net->syn_weight;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
+    int64_t s = row_ptr[pre];
+    REAL wu = row_w[pre];
+    int uniform = wu == wu;
+    wu = mult * wu;
+    for (int64_t g = seg_ptr[pre], g1 = seg_ptr[pre + 1]; g < g1; g++) {
+        int64_t d = net->seg_delay[g];
+        int sparse = (d & SC_SEG_SPARSE) != 0;
+        int64_t slot = now + (d & ~SC_SEG_SPARSE);
+        if (slot >= L)
+            slot -= L;
+        REAL *restrict dst = ring + slot * C;
+        int64_t e = s + net->seg_len[g];
+        if (sparse) {
+            uint8_t *restrict mk = net->mark + slot * C;
+            int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
+            int64_t nl = net->touched_n[slot * T + t];
+            for (; s < e; s++) {
+                int32_t c = chan[s];
+                dst[c] += uniform ? wu : mult * w[s];
+                if (!mk[c]) {
+                    mk[c] = 1;
+                    lst[nl++] = c;
+                }
+            }
+            net->touched_n[slot * T + t] = nl;
+        } else if (uniform) {
+            for (; s < e; s++)
+                dst[chan[s]] += wu;
+        } else if (mult == 1) {
+            for (; s < e; s++)
+                dst[chan[s]] += w[s];
+        } else {
+            for (; s < e; s++)
+                dst[chan[s]] += mult * w[s];
+        }
+    }
+}
+
+/* syn += pending for the channels thread t's pushes touched in the slot of step n;
+ * clears them. The same sums as folding the whole slot: untouched channels add 0. */
+static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
+{
+    if (!net->mark || n < 0)
+        return;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
+    int64_t nl = net->touched_n[slot * T + t];
+    const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
+    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
+    uint8_t *mk = net->mark + slot * C;
+    for (int64_t k = 0; k < nl; k++) {
+        int32_t c = lst[k];
+        syn[c] = syn[c] + p[c];
+        p[c] = 0;
+        mk[c] = 0;
+    }
+    net->touched_n[slot * T + t] = 0;
+}
+
+/* Apply the pending slot of step n to thread t's neurons and clear it: delta
+ * jumps densely (discarded while refractory), synaptic variables sparsely. */
+static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
+{
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
+    if (C == 0 || n < 0)
+        return;
+    REAL *buf = (REAL *)net->ring + (n % L) * C;
+    REAL *v = (REAL *)net->v;
+    for (int64_t p = 0; p < net->n_pops; p++) {
+        if (!net->pop_ring_input[p] || net->pop_model[p] != SC_MODEL_DELTA)
+            continue;
+        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
+        int64_t start = net->pop_start[p], c0 = net->pop_chan_start[p];
+        for (int64_t k = a; k < b; k++) {
+            if (net->refr[start + k] == 0)
+                v[start + k] += buf[c0 + k];
+            buf[c0 + k] = 0;
+        }
+    }
+    FN(fold_sparse)(net, t, n);
+}
+
+/* Update populations' thread-t ranges over step n; returns the spikes appended to
+ * spk, with pop_end[p] = spike count after population p. */
+static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end,
+                              uint8_t *cross)
+{
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
+    REAL *ring = (REAL *)net->ring;
+    REAL *pend_slot = ring + ((n - 1 + L) % L) * C, *due_slot = ring + (n % L) * C;
+    int64_t n_spk = 0;
+    FN(fold_sparse)(net, t, n - 1);
+    for (int64_t p = 0; p < net->n_pops; p++) {
+        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], m = b - a;
+        if (m > 0) {
+            int64_t start = net->pop_start[p] + a, size = net->pop_size[p];
+            int64_t nrec = net->pop_n_rec[p], rec0 = net->pop_rec_start[p];
+            int64_t c0 = net->pop_chan_start[p] + a;
+            int model = net->pop_model[p];
+            REAL *v = (REAL *)net->v + start;
+            int32_t *refr = net->refr + start;
+            const REAL *drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL;
+            REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
+            REAL am = (REAL)net->pop_decay_mem[p];
+            REAL *syn = (REAL *)net->syn + c0;
+            REAL vth = (REAL)net->pop_vth[p];
+            uint8_t *crossed = cross;
+            if (model == SC_MODEL_CUBA) {
+                const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
+                if (nrec == 2)
+                    FN(upd_cuba2)(m, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
+                                  v, drive, d0, syn, refr, vth, cross);
+                else if (nrec == 1)
+                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, refr, vth, cross);
+                else {
+                    FN(upd_cuba_n)(m, size, nrec, am, cf, dc, v, drive, d0, syn, refr);
+                    crossed = NULL;
+                }
+            } else if (model == SC_MODEL_DELTA) {
+                FN(upd_delta)(m, am, v, drive, d0, pend_slot + c0, refr, vth, cross);
+            } else {
+                FN(upd_coba)(m, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
+                             (REAL)net->pop_vleak[p], net->rec_erev + rec0, net->rec_decay + rec0,
+                             v, drive, syn, refr);
+                crossed = NULL;
+            }
+            n_spk = FN(threshold)(m, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, refr,
+                                  model == SC_MODEL_DELTA ? due_slot + c0 : NULL, crossed, spk, n_spk);
+        }
+        pop_end[p] = n_spk;
+    }
+    return n_spk;
+}
+
+/* ---------------------------------------------------------------- the run */
+/* Threads meet once per window of W = net->window steps (W <= the smallest delay
+ * of any synapse from a neuron): a neuron's spike at step m cannot act before step
+ * m + W, so each thread runs a window on its own — updates, thresholds, and the
+ * inputs it draws itself (Poisson counts, spike-source events) — then, after one
+ * barrier, adds every thread's neuron spikes of the window to its own channels.
+ * Every thread walks the spikes in the serial order (step, population, neuron),
+ * and the window is a property of the network, not of T, so each channel receives
+ * its inputs in the same order for any thread count: results are bit-identical. */
+int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
+                   int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
+{
+    int T = (int)net->n_threads;
+    int64_t P = net->n_pops, N = net->n_neurons, W = net->window;
+    sc_scratch sc;
+    if (sc_scratch_alloc(&sc, net) != 0)
+        return -1;
+    int64_t stop = n1;
+    int64_t out0 = *out_n;
+    int64_t ev_end = net->ev_ptr;
+    int short_team = 0;
+#ifdef _OPENMP
+    if (T > 1)
+        omp_set_dynamic(0);
+#pragma omp parallel num_threads(T) if (T > 1)
+#endif
+    {
+        int t = sc_thread_id();
+        double cpu0 = sc_thread_cpu();
+        /* the layout has T parts: each must have its thread (all threads see the same count) */
+        if (sc_team_size() != T) {
+            if (t == 0)
+                short_team = 1;
+            goto done;
+        }
+        int64_t L = net->ring_len, n_pre = net->n_pre, nq = net->n_pnodes;
+        const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
+        const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
+        const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
+        const int64_t *pr_lo = net->pr_lo + (int64_t)t * nq, *pr_hi = net->pr_hi + (int64_t)t * nq;
+        REAL *ring = (REAL *)net->ring, *v = (REAL *)net->v, *syn = (REAL *)net->syn;
+        uint16_t *cnt = sc.cnt_buf[t];
+        int64_t out_local = out0, ev = net->ev_ptr;
+        int64_t n = n0;
+        int par = 0;
+        while (n < n1) {
+            int64_t w_end = n + W < n1 ? n + W : n1;
+            /* every thread takes the same decision from the same count */
+            if (out_local + (w_end - n) * N > cap)
+                break;
+            for (int64_t m = n; m < w_end; m++) {
+                int64_t now = m % L;
+                /* 1. state monitors sample at the start of the step (own entries) */
+                int sampled = 0;
+                for (int64_t e = 0; e < net->n_rec; e++) {
+                    if (net->rec_owner[e] != t || m % net->rec_every[e] != 0)
+                        continue;
+                    if (!sampled) {
+                        FN(apply_slot)(net, t, m - 1);
+                        sampled = 1;
+                    }
+                    int64_t i = net->rec_idx[e];
+                    rec_out[rec_pos[e]] = net->rec_kind[e] == SC_RECORD_V ? (double)v[i] : (double)syn[i];
+                    rec_pos[e] += 1;
+                }
+                /* 2-3 (and 5). update, threshold, reset of own neurons */
+                int64_t j = m - n;
+                FN(update_all)(net, t, m, sc.spk[par][t] + j * sc.spk_stride[t], sc.pop_end[par][t] + j * P,
+                               sc.cross[t]);
+                /* 4a. inputs this thread draws itself, into its own channels */
+                while (ev < net->n_ev && net->ev_step[ev] <= m) {
+                    if (net->ev_step[ev] == m)
+                        FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
+                    ev++;
+                }
+                for (int64_t q = 0; q < nq; q++) {
+                    int64_t a = pr_lo[q], b = pr_hi[q];
+                    if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
+                        continue;
+                    sc_pois_range(net, q, m, a, b, cnt);
+                    int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
+                    if (off >= 0) {
+                        /* every row of the range is one dense-folded synapse (one-to-one drive):
+                         * a flat loop; a zero count adds +0.0, which changes no sum */
+                        const int32_t *pc = net->pd_chan + off;
+                        const uint16_t *pd = net->pd_delay + off;
+                        const REAL *pw = (const REAL *)net->pd_weight + off;
+                        int64_t C = net->n_channels;
+                        for (int64_t k = 0; k < b - a; k++) {
+                            int64_t slot = now + pd[k];
+                            if (slot >= L)
+                                slot -= L;
+                            ring[slot * C + pc[k]] += (REAL)cnt[k] * pw[k];
+                        }
+                        continue;
+                    }
+                    for (int64_t k = a; k < b; k++)
+                        if (cnt[k - a])
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
+                }
+            }
+#ifdef _OPENMP
+            if (T > 1) {
+#pragma omp barrier
+            }
+#endif
+            /* 4b. every thread's neuron spikes of the window, in the serial order */
+            for (int64_t m = n; m < w_end; m++) {
+                int64_t j = m - n, now = m % L;
+                for (int64_t p = 0; p < P; p++) {
+                    for (int u = 0; u < T; u++) {
+                        const int64_t *pe = sc.pop_end[par][u] + j * P;
+                        int64_t b = p ? pe[p - 1] : 0, e = pe[p];
+                        const int32_t *sp = sc.spk[par][u] + j * sc.spk_stride[u];
+                        for (int64_t k = b; k < e; k++) {
+                            if (t == 0) {
+                                out_step[out_local] = m;
+                                out_idx[out_local] = sp[k];
+                            }
+                            out_local++;
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
+                        }
+                    }
+                }
+            }
+            n = w_end;
+            par ^= 1;
+        }
+        /* between calls no input is pending */
+        FN(apply_slot)(net, t, n - 1);
+        net->thread_cpu[t] += sc_thread_cpu() - cpu0;
+        if (t == 0) {
+            stop = n;
+            *out_n = out_local;
+            ev_end = ev;
+        }
+    done:;
+    }
+    sc_scratch_free(&sc);
+    if (short_team)
+        return -2;
+    net->ev_ptr = ev_end;
+    return stop;
+}
+
+#undef FN

@@ -1,0 +1,229 @@
+"""The native engine's layout and kernel (spikecore.engine.simulator, _kernel.c): Poisson
+stream against its numpy definition, thread-count independence, float32 state, the
+synapse table's size and a reference implementation of the step semantics."""
+import numpy as np
+import pytest
+
+import spikecore as sc
+from backends import get_backend
+from spikecore import ir as _ir
+from spikecore.engine import GridSimulator
+from spikecore.engine._core import openmp_enabled
+from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.units import ms
+
+DT = 1e-4
+# without OpenMP (a compiler that lacks it) the engine runs one thread and says so
+THREADS = (2, 3) if openmp_enabled() else ()
+needs_openmp = pytest.mark.skipif(not openmp_enabled(), reason="engine built without OpenMP")
+
+
+def poisson_net(rates_a, rates_b, start="0 ms", stop=None):
+    net = sc.Network("pois", seed=3, dt="0.1 ms")
+    net.add(sc.Population(2, "lif_delta", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="1 V",
+                                               v_reset="0 mV"), name="n"))
+    net.add(sc.PoissonSource(len(rates_a), rates_a, name="a"))
+    net.add(sc.PoissonSource(len(rates_b), rates_b, start=start, stop=stop, name="b"))
+    return net
+
+
+@pytest.mark.parametrize("threads", [1] + list(THREADS[:1]))
+def test_kernel_poisson_counts_equal_numpy_definition(threads):
+    # one node with a shared table (vector path), one with mixed rates incl. 0, long tables and starts/stops
+    rates_a = ["20 kHz"] * 300
+    rates_b = np.array([0.0, 5.0, 1e3, 2e4, 1e6, 3e6, 2e4, 7.0]) * sc.units.Hz
+    net = poisson_net(rates_a, rates_b, start="0.35 ms", stop="1.05 ms")
+    g = net.to_ir()
+    sim = GridSimulator(g, threads=threads)
+    na, nb = g.poisson_sources["a"], g.poisson_sources["b"]
+    ref_a = _ir.poisson_counts(na, DT, 0, 40)
+    ref_b = _ir.poisson_counts(nb, DT, 0, 40)
+    for n in range(40):
+        assert np.array_equal(sim.kernel.poisson_counts(n, 0, 300), ref_a[n])
+        assert np.array_equal(sim.kernel.poisson_counts(n, 300, 308), ref_b[n])
+    assert ref_b[:4].sum() == 0 and ref_b[11:].sum() == 0 and ref_b[4:11, 4].min() > 50
+    # chunked definition: any window of steps gives the same numbers
+    assert np.array_equal(_ir.poisson_counts(na, DT, 17, 5), ref_a[17:22])
+
+
+def test_poisson_stream_has_poisson_statistics():
+    node = _ir.PoissonSourceNode("p", 2000, np.full(2000, 2e4), seed=11)
+    c = _ir.poisson_counts(node, DT, 0, 200).astype(float)
+    assert abs(c.mean() - 2.0) < 0.01
+    assert abs(c.var() - 2.0) < 0.03
+    # independent neurons and steps
+    assert abs(np.corrcoef(c[:, :-1].ravel(), c[:, 1:].ravel())[0, 1]) < 0.01
+    assert abs(np.corrcoef(c[:-1].ravel(), c[1:].ravel())[0, 1]) < 0.01
+
+
+def test_poisson_rate_too_high_is_refused():
+    net = poisson_net(["1 kHz"], ["8000 kHz"])
+    with pytest.raises(ValidationError, match="rate"):
+        GridSimulator(net.to_ir())
+
+
+def mixed_net(seed=5, model="lif_cuba"):
+    """Recurrent network with per-synapse random weights and delays, a spike source,
+    Poisson input, a current, and monitors: every path of the kernel."""
+    net = sc.Network("mixed", seed=seed, dt="0.1 ms")
+    if model == "lif_cuba":
+        params = dict(tau_mem="20 ms", v_leak="-49 mV", v_threshold="-50 mV", v_reset="-60 mV",
+                      t_refrac="2 ms", tau_syn={"e": "5 ms", "i": "10 ms"})
+        rec = {"e": "e", "i": "i"}
+    else:
+        params = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV", t_refrac="2 ms")
+        rec = {"e": None, "i": None}
+    init = {"v": sc.Uniform("-60 mV", "-50 mV") if model == "lif_cuba" else sc.Uniform("0 mV", "20 mV")}
+    net.add(sc.Population(150, model, params, init, name="a"))
+    net.add(sc.Population(70, model, params, init, name="b"))
+    net.add(sc.SpikeSource(times=np.linspace(1, 90, 60) * ms, indices=np.arange(60) % 7, name="src"))
+    net.add(sc.PoissonSource(150, "2 kHz", name="ext"))
+    mv = 1.0 if model == "lif_cuba" else 0.4
+    net.add(sc.Projection("ext", "a", sc.OneToOne(), weight=f"{mv} mV", delay="0.1 ms", receptor=rec["e"],
+                          name="pa"))
+    net.add(sc.Projection("src", "b", sc.FixedProbability(0.5), weight=f"{3 * mv} mV", delay="0.3 ms",
+                          receptor=rec["e"], name="sb"))
+    for pre, post, w, r in (("a", "a", sc.Uniform(f"{0.5 * mv} mV", f"{1.5 * mv} mV"), "e"),
+                            ("a", "b", f"{mv} mV", "e"),
+                            ("b", "a", sc.Uniform(f"{-4 * mv} mV", f"{-2 * mv} mV"), "i"),
+                            ("b", "b", f"{-3 * mv} mV", "i")):
+        net.add(sc.Projection(pre, post, sc.FixedProbability(0.1), weight=w,
+                              delay=sc.Uniform("0.2 ms", "2 ms"), receptor=rec[r], name=f"{pre}{post}"))
+    net.add(sc.CurrentSource("b", steps=[("20 ms", "0.1 nA"), ("60 ms", "0 nA")], name="c"))
+    variables = ("v", "syn_e") if model == "lif_cuba" else ("v",)
+    net.add(sc.StateMonitor("a", variables, neurons=[0, 5, 149], name="m"))
+    net.add(sc.StateMonitor("b", ("v",), neurons=[3, 69], interval="0.5 ms", name="mb"))
+    return net
+
+
+@needs_openmp
+@pytest.mark.parametrize("model", ["lif_cuba", "lif_delta"])
+def test_results_are_identical_for_any_thread_count_and_continuation(model):
+    g = mixed_net(model=model).to_ir()
+    one = get_backend("native").compile(g).run(0.1)
+    assert sum(t.size for t, _ in one.spikes.values()) > 20
+    for threads in THREADS:
+        exe = get_backend("native").compile(g, threads=threads)
+        parts = [exe.run(0.0337), exe.run(0.0663)]
+        for pop in ("a", "b"):
+            t = np.concatenate([p.spikes[pop][0] for p in parts])
+            i = np.concatenate([p.spikes[pop][1] for p in parts])
+            assert np.array_equal(t, one.spikes[pop][0]) and np.array_equal(i, one.spikes[pop][1])
+        for m in ("m", "mb"):
+            for var, x in one.traces[m]["variables"].items():
+                y = np.concatenate([p.traces[m]["variables"][var] for p in parts])
+                assert np.array_equal(x, y)
+
+
+def test_float32_state_stays_close_to_float64():
+    g = mixed_net().to_ir()
+    d = get_backend("native").compile(g).run(0.1)
+    f = get_backend("native").compile(g, precision="float32").run(0.1)
+    v64, v32 = d.traces["m"]["variables"]["v"], f.traces["m"]["variables"]["v"]
+    # before chaos separates the trajectories, float32 follows float64 to its own precision
+    assert np.max(np.abs(v64[:50] - v32[:50])) < 1e-6
+    n64 = sum(t.size for t, _ in d.spikes.values())
+    n32 = sum(t.size for t, _ in f.spikes.values())
+    assert abs(n32 - n64) <= 0.05 * n64
+
+
+def test_psp_in_float32_matches_closed_form_to_single_precision():
+    tau_m, tau_s, w = 0.02, 0.005, 0.002
+    net = sc.Network(dt="0.1 ms")
+    net.add(sc.SpikeSource(spike_times=[["10 ms"]], name="src"))
+    net.add(sc.Population(1, "lif_cuba", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="100 mV",
+                                              v_reset="0 mV", tau_syn={"exc": "5 ms"}), name="n"))
+    net.add(sc.Projection("src", "n", sc.OneToOne(), weight="2 mV", delay="1.5 ms", name="p"))
+    net.add(sc.StateMonitor("n", ("v",), name="vm"))
+    res = net.run("0.1 s", precision="float32")
+    t, v = res.traces["vm"]["times"], res.traces["vm"]["variables"]["v"][:, 0]
+    s = t - (0.010 + 0.0015 + DT)
+    analytic = np.where(s >= 0, w * tau_s / (tau_s - tau_m) * (np.exp(-s / tau_s) - np.exp(-s / tau_m)), 0.0)
+    assert np.max(np.abs(v - analytic)) < 1e-6 * w * 50
+
+
+def reference_delta(g, n_steps):
+    """Straight from the IR docstring: one lif_delta population, spike-source input, no Poisson."""
+    (pop,) = g.populations.values()
+    am = np.exp(-g.dt / pop.params["tau_mem"])
+    vl, vth, vr = pop.params["v_leak"], pop.params["v_threshold"], pop.params["v_reset"]
+    ref = _ir.steps(pop.params["t_refrac"], g.dt)
+    v = pop.initial["v"].copy()
+    last = np.full(pop.size, -10**9)
+    queue = {}
+    src = {}
+    for s in g.spike_sources.values():
+        for t, k in zip(s.times, s.indices):
+            src.setdefault(_ir.steps(t, g.dt), []).append((s.name, k))
+    out = []
+    for n in range(n_steps):
+        clamped = n - last < ref
+        v = np.where(clamped, v, vl + (v - vl) * am)
+        spk = np.flatnonzero((v > vth) & ~(n - last < ref))
+        fired = [(pop.name, k) for k in spk] + src.get(n, [])
+        for e in g.projections.values():
+            for name, k in fired:
+                if name != e.pre:
+                    continue
+                sel = e.i == k
+                for j, w, d in zip(e.j[sel], e.weight[sel], _ir.delay_steps(e.delay[sel], g.dt)):
+                    queue.setdefault(n + d, []).append((j, w))
+        last[spk] = n
+        refr_now = n - last < max(ref, 1)
+        for j, w in queue.pop(n, []):
+            if not refr_now[j]:
+                v[j] += w
+        v[spk] = vr
+        out += [(n, k) for k in spk]
+    return out
+
+
+def test_engine_matches_a_reference_implementation_with_per_synapse_delays():
+    net = sc.Network("ref", seed=9, dt="0.1 ms")
+    net.add(sc.Population(40, "lif_delta", dict(tau_mem="10 ms", v_leak="0 mV", v_threshold="10 mV",
+                                                v_reset="0 mV", t_refrac="0.5 ms"),
+                          {"v": sc.Uniform("0 mV", "9 mV")}, name="n"))
+    rng = np.random.default_rng(0)
+    net.add(sc.SpikeSource(times=np.sort(rng.uniform(0, 50, 200)) * ms, indices=rng.integers(0, 10, 200), name="s"))
+    net.add(sc.Projection("s", "n", sc.FixedProbability(0.4), weight=sc.Uniform("1 mV", "5 mV"),
+                          delay=sc.Uniform("0.1 ms", "3 ms"), name="in"))
+    net.add(sc.Projection("n", "n", sc.FixedProbability(0.2), weight=sc.Uniform("-3 mV", "3 mV"),
+                          delay=sc.Uniform("0.5 ms", "4 ms"), name="rec"))
+    g = net.to_ir()
+    res = get_backend("native").compile(g, threads=THREADS[0] if THREADS else 1).run(0.06)
+    got = sorted(zip(np.rint(res.spikes["n"][0] / DT).astype(int).tolist(), res.spikes["n"][1].tolist()))
+    want = reference_delta(g, 600)
+    assert len(want) > 100
+    assert got == [(int(n), int(k)) for n, k in want]
+
+
+def test_synapse_table_bytes_per_synapse():
+    net = sc.Network("mem", seed=1, dt="0.1 ms")
+    p = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV")
+    net.add(sc.Population(2000, "lif_delta", p, name="a"))
+    # heterogeneous weights and per-synapse delays: the worst case of the layout
+    net.add(sc.Projection("a", "a", sc.FixedIndegree(100), weight=sc.Uniform("0 mV", "1 mV"),
+                          delay=sc.Uniform("0.1 ms", "5 ms"), name="het"))
+    g = net.to_ir()
+    assert GridSimulator(g, precision="float32").bytes_per_synapse <= 12.0
+    assert GridSimulator(g, precision="float64").bytes_per_synapse <= 16.0
+    net.projections["het"].weight = "0.5 mV"     # one weight per row: no per-synapse weights stored
+    assert GridSimulator(net.to_ir(), precision="float64").bytes_per_synapse <= 8.0
+
+
+def test_bad_options_and_limits_raise_named_errors():
+    g = mixed_net().to_ir()
+    with pytest.raises(ValidationError, match="threads"):
+        get_backend("native").compile(g, threads=0)
+    with pytest.raises(ValidationError, match="precision"):
+        get_backend("native").compile(g, precision="float16")
+    net = sc.Network(dt="0.01 ms")
+    net.add(sc.Population(1, "lif_delta", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV",
+                                               v_reset="10 mV"), name="n"))
+    net.add(sc.Projection("n", "n", sc.OneToOne(), weight="1 mV", delay="400 ms", name="p"))
+    with pytest.raises(UnsupportedFeature, match="delays"):
+        GridSimulator(net.to_ir())
+    assert get_backend("native").compile(g, threads="all").sim.threads >= 1
+    if not openmp_enabled():
+        with pytest.raises(UnsupportedFeature, match="OpenMP"):
+            get_backend("native").compile(g, threads=2)
