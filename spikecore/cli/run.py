@@ -27,6 +27,10 @@ def add_parser(sub):
     p.add_argument("--timing", choices=("grid", "precise"), default=None,
                    help="native engine: grid (default, times are multiples of dt) or precise "
                         "(exact spike times off the grid, lif_delta and lif_cuba)")
+    p.add_argument("--threads", default=None,
+                   help="native grid engine: worker threads, a number or 'all' (default 1)")
+    p.add_argument("--precision", choices=("float64", "float32"), default=None,
+                   help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
     p.set_defaults(func=main)
@@ -52,7 +56,7 @@ def main(args) -> int:
     duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
     options = parse_options(args.option)
-    for key in ("device", "format", "policy", "timing"):
+    for key in ("device", "format", "policy", "timing", "threads", "precision"):
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)

@@ -492,7 +492,9 @@ class GridSimulator:
 
 def resolve_threads(threads) -> int:
     """The thread count for an option value: a positive int, or "all" (the CPUs this process
-    may use; 1 when the engine was built without OpenMP)."""
+    may use; 1 when the engine was built without OpenMP). Digit strings (from the CLI) count."""
+    if isinstance(threads, str) and threads.strip().isdigit():
+        threads = int(threads)
     if threads == "all" and not openmp_enabled():
         threads = 1     # all the cores this build can use
     if threads == "all":

@@ -87,3 +87,13 @@ def test_help_teaches():
     assert p.returncode == 0 and "examples:" in p.stdout and "run" in p.stdout
     p = cli("run", "--help")
     assert p.returncode == 0 and "--duration" in p.stdout and "--seed" in p.stdout
+
+
+def test_run_threads_and_precision_flags(tmp_path):
+    p = cli("run", "examples/cuba.yaml", "--duration", "100ms", "--threads", "2", "--precision", "float32",
+            "--out", tmp_path, "--no-plot")
+    assert p.returncode == 0, p.stderr
+    s = json.loads((tmp_path / "summary.json").read_text())
+    assert s["options"]["threads"] == "2" and s["options"]["precision"] == "float32"
+    p = cli("run", "examples/cuba.yaml", "--threads", "many")
+    assert p.returncode == 2 and "threads" in p.stderr and "Traceback" not in p.stderr
