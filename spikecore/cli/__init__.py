@@ -13,7 +13,7 @@ import sys
 
 from ..errors import SpikecoreError
 
-COMMANDS = ["run", "info"]
+COMMANDS = ["run", "info", "compare"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine

@@ -15,6 +15,8 @@ def add_parser(sub):
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
     p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
+    p.add_argument("--device", default=None,
+                   help="Brian2 device: runtime (default) or cpp_standalone (same as -O device=...)")
     p.add_argument("--no-plot", action="store_true", help="skip the raster/rate PNG")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
