@@ -93,6 +93,7 @@ _excepthook = sys.excepthook
 import brian2 as b2  # noqa: E402
 from brian2.devices.device import reset_device as _reset_device  # noqa: E402
 from brian2.units.fundamentalunits import DIMENSIONLESS  # noqa: E402
+from brian2.stateupdaters.base import StateUpdateMethod  # noqa: E402
 
 # Importing brian2 replaces sys.excepthook with one that asks users to report any
 # error to the Brian team; spikecore's errors are not Brian2 bugs.
@@ -150,7 +151,7 @@ class _PopPlan:
     size: int
     model: str
     equations: str
-    namespace: dict
+    constants: dict                         # shared constant parameters: name -> Quantity
     refractory: object                      # Quantity or False
     method: str
     initial: dict                           # var -> Quantity array
@@ -161,6 +162,7 @@ class _PopPlan:
     draw_code: list = field(default_factory=list)  # run_regularly lines (Poisson draw mode)
     current_table: np.ndarray | None = None  # (rows, cols) amperes
     current_dt: float = 0.0
+    clamp_v: bool = False                   # clamp v by conditional write instead of the flag
 
 
 @dataclass
@@ -217,7 +219,16 @@ def _receptor_unit(pop):
 def _population_plan(pop, dt: float) -> _PopPlan:
     prm = pop.params
     refr = _ref_steps(pop, dt)
-    flag = " (unless refractory)" if refr > 0 else ""
+    # tau_syn == tau_mem (cuba): sympy's general solution divides by (tau_syn - tau_mem);
+    # naming the same constant lets it find the degenerate (t*exp) solution, as the native
+    # engine's special case does (engine/simulator.py, _synaptic_coefficient). The
+    # int(not_refractory) factor that '(unless refractory)' multiplies into dv/dt would
+    # split the coinciding eigenvalues again (0/0 at not_refractory = 1), so there v is
+    # clamped by the same conditional write Brian2 adds for the flag
+    # (brian2/groups/neurongroup.py, NeuronGroup.__init__, set_conditional_write).
+    degenerate = pop.model == "lif_cuba" and any(
+        math.isclose(rp["tau_syn"], pop.params["tau_mem"], rel_tol=1e-12) for rp in pop.receptors.values())
+    flag = " (unless refractory)" if refr > 0 and not degenerate else ""
     ns = {"v_threshold": _q(prm["v_threshold"], _VOLT), "v_reset": _q(prm["v_reset"], _VOLT),
           "v_leak": _q(prm["v_leak"], _VOLT)}
     lines = []
@@ -230,9 +241,6 @@ def _population_plan(pop, dt: float) -> _PopPlan:
                 continue
             var = f"syn_{rname}"
             terms += f" + {var}"
-            # tau_syn == tau_mem: sympy's general solution divides by (tau_syn - tau_mem);
-            # naming the same constant lets it find the degenerate (t*exp) solution,
-            # as the native engine's special case does (engine/simulator.py, _synaptic_coefficient).
             if math.isclose(rp["tau_syn"], prm["tau_mem"], rel_tol=1e-12):
                 tau = "tau_mem"
             else:
@@ -256,7 +264,8 @@ def _population_plan(pop, dt: float) -> _PopPlan:
         dv = f"dv/dt = ({terms}{{cur}})/c_m : volt{flag}"
         method = "exponential_euler"
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
-                    method, {}, dv_template=dv, ode_lines=lines, current_term=current)
+                    method, {}, dv_template=dv, ode_lines=lines, current_term=current,
+                    clamp_v=refr > 0 and degenerate)
     known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
         if pop.model == "lif_delta" and var in pop.receptors and not np.any(arr):
@@ -272,17 +281,26 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     return plan
 
 
+def _unit_name(value) -> str:
+    if isinstance(value, b2.Quantity) and value.dim is not DIMENSIONLESS:
+        return repr(b2.get_unit(value.dim))
+    return "integer" if np.issubdtype(np.asarray(value).dtype, np.integer) else "1"
+
+
 def _finish_equations(plan: _PopPlan):
     has_current = plan.current_table is not None
     lines = [plan.dv_template.replace("{cur}", plan.current_term if has_current else "")] + plan.ode_lines
     if has_current:
         lines.append("I_ext = I_table(t, cur_col) : amp")
+    # Parameters are declared as (shared) variables rather than namespace constants:
+    # Brian2 caches the sympy solution of 'exact' by equations *and* constant values
+    # (brian2/utils/caching.py, _hashable), so populations that differ only in their
+    # parameters would each cost a symbolic matrix exponential (seconds); shared
+    # constants are still hoisted out of the per-neuron loop.
+    for var, value in plan.constants.items():
+        lines.append(f"{var} : {_unit_name(value)} (shared, constant)")
     for var, arr in plan.params.items():
-        if isinstance(arr, b2.Quantity) and arr.dim is not DIMENSIONLESS:
-            unit_name = repr(b2.get_unit(arr.dim))
-        else:
-            unit_name = "integer" if np.issubdtype(np.asarray(arr).dtype, np.integer) else "1"
-        lines.append(f"{var} : {unit_name} (constant)")
+        lines.append(f"{var} : {_unit_name(arr)} (constant)")
     plan.equations = "\n".join(lines)
 
 
@@ -512,6 +530,65 @@ def _counts_to_events(counts: np.ndarray, first_step: int):
     return np.repeat(n + first_step, c), np.repeat(k, c)
 
 
+# ----------------------------------------------------------------------------- state updaters
+_UPDATER_MEMO: dict = {}
+
+
+class _CachedStateUpdater:
+    """Brian2's own state updater (``'exact'`` or ``'exponential_euler'``), memoised.
+
+    Brian2 caches its sympy solution per equations and per variables *including
+    group sizes and constant values* (brian2/utils/caching.py, ``_hashable``), so
+    every population pays a symbolic matrix exponential (seconds each). The
+    abstract code depends only on the equations, the kinds and units of the
+    identifiers they use and dt, so that is the key here; solutions are also kept
+    on disk under the cache folder. The code returned is Brian2's, unchanged."""
+
+    def __init__(self, method: str, cache_dir: Path):
+        self.method = method
+        self.base = StateUpdateMethod.stateupdaters[method]
+        self.directory = cache_dir / "stateupdaters"
+        self.__name__ = method          # Brian2 logs the method by this name
+
+    def can_integrate(self, equations, variables, method_options=None):
+        return self.base.can_integrate(equations, variables, method_options)
+
+    def _key(self, equations, variables, method_options) -> str:
+        variables = variables or {}
+        dt = float(variables["dt"].get_value()[0]) if "dt" in variables else None
+        kinds = []
+        for name in sorted((equations.identifiers | equations.names | {"t", "dt"}) & set(variables)):
+            var = variables[name]
+            entry = [name, type(var).__name__, str(getattr(var, "dim", "")), getattr(var, "scalar", None),
+                     getattr(var, "constant", None), str(getattr(var, "dtype", ""))]
+            if type(var).__name__ == "Constant":
+                entry.append(repr(var.value))
+            if hasattr(var, "is_locally_constant") and dt is not None:
+                entry.append(bool(var.is_locally_constant(dt)))
+            kinds.append(entry)
+        doc = json.dumps([b2.__version__, self.method, str(equations), kinds, repr(dt), repr(method_options)],
+                         default=str)
+        return hashlib.sha256(doc.encode()).hexdigest()
+
+    def __call__(self, equations, variables=None, method_options=None):
+        key = self._key(equations, variables, method_options)
+        if key not in _UPDATER_MEMO:
+            path = self.directory / f"{self.method}-{key[:32]}.txt"
+            try:
+                code = path.read_text()
+            except OSError:
+                code = self.base(equations, variables, method_options)
+                try:
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    tmp.write_text(code)
+                    os.replace(tmp, path)
+                except OSError:
+                    pass        # a read-only cache only costs time
+            _UPDATER_MEMO[key] = code
+        return _UPDATER_MEMO[key]
+
+
 # ----------------------------------------------------------------------------- Brian2 state
 @contextlib.contextmanager
 def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
@@ -533,23 +610,26 @@ def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
 class _Built:
     """The Brian2 objects of one network, made while the target device is active."""
 
-    def __init__(self, plan: _Plan):
+    def __init__(self, plan: _Plan, cache_dir: Path):
         dt = plan.dt
         self.plan = plan
+        updaters = {m: _CachedStateUpdater(m, cache_dir) for m in ("exact", "exponential_euler")}
         self.clock = b2.Clock(dt=_q(dt, _SECOND), name="spikecore_clock")
         self.objects = []
         self.groups = {}
         for p in plan.pops.values():
-            ns = dict(p.namespace)
+            ns = {}
             if p.current_table is not None:
                 ns["I_table"] = b2.TimedArray(_q(p.current_table, _AMP), dt=_q(p.current_dt, _SECOND),
                                               name=f"I_table_{p.name}")
             G = b2.NeuronGroup(p.size, p.equations, threshold="v > v_threshold", reset="v = v_reset",
-                               refractory=p.refractory, method=p.method, namespace=ns, clock=self.clock,
+                               refractory=p.refractory, method=updaters[p.method], namespace=ns, clock=self.clock,
                                name=f"pop_{p.name}")
+            if p.clamp_v:
+                G.variables["v"].set_conditional_write(G.variables["not_refractory"])
             for var, value in p.initial.items():
                 setattr(G, var, value)
-            for var, value in p.params.items():
+            for var, value in list(p.constants.items()) + list(p.params.items()):
                 setattr(G, var, value)
             if p.draw_code:
                 self.objects.append(G.run_regularly("\n".join(p.draw_code), when=DRAW_SLOT,
@@ -701,7 +781,7 @@ class RuntimeExecutable(_Brian2Executable):
         with _brian2_state("runtime", self.cache_dir, self.options["target"]) as dev:
             saved_rng = dev.get_random_state()
             try:
-                self.built = _Built(self.plan)
+                self.built = _Built(self.plan, self.cache_dir)
                 if self.plan.draw_seed is not None:
                     dev.seed(self.plan.draw_seed % 2**32)
                 self._rng_state = dev.get_random_state()
@@ -768,7 +848,7 @@ class StandaloneExecutable(_Brian2Executable):
             dev.reinit()
             dev.activate(build_on_run=False)
             try:
-                built = _Built(self.plan)
+                built = _Built(self.plan, self.cache_dir)
                 for name, src in self.plan.sources.items():
                     if src.mode == "replay":
                         built.set_replay(src, 0, n_steps, self._replay_rngs[name])
