@@ -447,6 +447,9 @@ def _synapse_plan(g: _ir.IRGraph, e) -> _SynPlan:
     delay = _q(float(delay_s[0]), _SECOND) if steps.size and (steps == steps[0]).all() else _q(delay_s, _SECOND)
     var = _state_var(pop, e.receptor)
     if pop.model == "lif_delta" and _ref_steps(pop, dt) > 0:
+        # Brian2 would already skip this write while the target is refractory (the
+        # conditional write '(unless refractory)' puts on v guards every writer of v),
+        # but the rule is the IR's, so it is spelled out here.
         on_pre = "v_post += w*int(not_refractory_post)"
     else:
         on_pre = f"{var}_post += w"
