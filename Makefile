@@ -11,7 +11,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check
 # pyproject.toml and it is installed without them (DESIGN.md §4).
 LAVA   := lava-nc==0.10.0
 STAMP  := $(VENV)/.spikecore-installed
-EXT_SOURCES := $(wildcard spikecore/engine/*.pyx spikecore/engine/*.pxd)
+EXT_SOURCES := $(wildcard spikecore/engine/*.pyx spikecore/engine/*.pxd spikecore/engine/*.h)
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-slow test-all bench build clean

@@ -8,7 +8,19 @@ extensions = [
         "spikecore.engine._core",
         ["spikecore/engine/_core.pyx"],
         include_dirs=[numpy.get_include()],
-        extra_compile_args=["-O3"],
+        depends=["spikecore/engine/_update.h", "spikecore/engine/_core.pxd"],
+        # -fno-trapping-math lets loops with refractory selects vectorise; no
+        # -ffast-math and no FMA contraction, so results are exact and CPU-independent.
+        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
+    Extension(
+        "spikecore.engine._precise",
+        ["spikecore/engine/_precise.pyx"],
+        include_dirs=[numpy.get_include()],
+        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise.pxd"],
+        # as _core: vectorisable selects, no FMA contraction (exact, CPU-independent results)
+        extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
 ]

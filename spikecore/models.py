@@ -67,6 +67,8 @@ class ModelSpec:
 
     def state_variables(self, receptors) -> dict:
         out = dict(self.state)
+        if self.synapse == "delta":   # delta synapses act on v directly: no synaptic state
+            return out
         for r in receptors:
             out[f"{self.receptor_state_prefix}{r}"] = self.receptor_state_dim
         return out

@@ -26,6 +26,7 @@ from .models import MODELS, REQUIRED, get_model
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
+TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any delay >= dt
 
 
 # ----------------------------------------------------------------------------- values
@@ -632,10 +633,14 @@ class Network:
             return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
         return make
 
-    def to_ir(self, dt=None, seed=None) -> _ir.IRGraph:
+    def to_ir(self, dt=None, seed=None, timing: str = "grid") -> _ir.IRGraph:
         """Realise the network (connectivity, draws, initial states) into the IR.
 
-        ``dt`` and ``seed`` override the network's own for this realisation."""
+        ``dt`` and ``seed`` override the network's own for this realisation. With
+        ``timing="precise"`` (native backend's precise mode) delays need only be >= dt:
+        they are not checked against, nor drawn delays rounded to, the grid."""
+        if timing not in TIMINGS:
+            raise ValidationError("timing", timing, "one of " + ", ".join(TIMINGS))
         net_seed = self.seed
         if seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -645,11 +650,11 @@ class Network:
             step = self.dt if dt is None else u.to_si(dt, u.TIME, "dt")
             if not step > 0:
                 raise ValidationError("dt", dt, "a positive time step, e.g. '0.1 ms'")
-            return self._lower(step)
+            return self._lower(step, timing)
         finally:
             self.seed = net_seed
 
-    def _lower(self, dt: float) -> _ir.IRGraph:
+    def _lower(self, dt: float, timing: str = "grid") -> _ir.IRGraph:
         if not self.populations:
             raise ValidationError("populations", {}, "at least one population")
         g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
@@ -669,7 +674,7 @@ class Network:
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
         for name, pr in self.projections.items():
-            g.projections[name] = self._lower_projection(pr, dt)
+            g.projections[name] = self._lower_projection(pr, dt, timing)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
@@ -682,7 +687,7 @@ class Network:
                                                               m.si_neurons.copy(), round(interval / dt) * dt)
         return g
 
-    def _lower_projection(self, pr: Projection, dt: float) -> _ir.ProjectionEdge:
+    def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid") -> _ir.ProjectionEdge:
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
@@ -715,8 +720,12 @@ class Network:
         else:
             d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay")
             if _is_distribution(pr.delay):
-                d = np.maximum(np.rint(d / dt), 1) * dt
-        check_delays(d, dt, f"{fld}.delay")
+                d = np.maximum(d, dt) if timing == "precise" else np.maximum(np.rint(d / dt), 1) * dt
+        if timing == "precise":
+            if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
+                raise ValidationError(f"{fld}.delay", f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+        else:
+            check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
 
@@ -725,7 +734,7 @@ class Network:
         """Realise the network, compile it on ``backend`` and run it; returns a Result."""
         from backends import get_backend
 
-        g = self.to_ir(dt=dt, seed=seed)
+        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
         be = get_backend(backend)
         exe = be.compile(g, **options)
@@ -743,11 +752,6 @@ class Network:
     def __eq__(self, other):
         from .io import network_to_dict
         return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
-
-    def summary(self) -> dict:
-        """Sizes without realising anything heavy (synapse counts are expected values)."""
-        n = sum(p.size for p in self.populations.values())
-        return {"populations": len(self.populations), "neurons": n}
 
 
 def check_delays(d: np.ndarray, dt: float, fld: str):

@@ -6,7 +6,12 @@ whoever ran the network, so every tool that reads one reads all:
 * ``summary.json`` — backend, duration_s, dt_s, wall_s, build_s, rtf, seed, sizes,
   ``populations: {NAME: {n, spikes, rate_hz, cv_isi}}``, options and the list of
   approximations the backend applied (empty unless opted in);
-* ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population;
+* ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population.
+  Grid timing: times are multiples of dt (a spike of step n at n*dt). Precise timing
+  (native ``timing="precise"``, recorded in summary.json ``options.timing``): times are
+  the exact continuous spike times, sorted by (time, index), and ``NAME.steps`` (int64)
+  adds the step n whose interval (n*dt, (n+1)*dt] holds each spike, i.e. where grid
+  mode would report it (``n*dt``) — do not recover it with ``rint(times/dt)``;
 * ``traces.npz`` — ``MONITOR.times``, ``MONITOR.neurons`` and ``MONITOR.VAR``
   (samples x neurons, SI units) per state monitor, when any.
 """
@@ -65,6 +70,7 @@ class Result:
     options: dict = field(default_factory=dict)
     approximations: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    spike_steps: dict = field(default_factory=dict)  # population -> step of each spike (precise timing only)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:
@@ -96,6 +102,8 @@ class Result:
         for name, (t, i) in self.spikes.items():
             arrays[f"{name}.times"] = np.asarray(t, dtype=np.float64)
             arrays[f"{name}.indices"] = np.asarray(i, dtype=np.int64)
+            if name in self.spike_steps:
+                arrays[f"{name}.steps"] = np.asarray(self.spike_steps[name], dtype=np.int64)
         np.savez(out / SPIKES_FILE, **arrays)
         if self.traces:
             tr = {}
@@ -120,6 +128,7 @@ class Result:
         except (ValueError, OSError) as e:
             raise ModelFileError(out, f"unreadable result files: {e}") from None
         spikes = {name: (sp[f"{name}.times"], sp[f"{name}.indices"]) for name in s["populations"]}
+        spike_steps = {name: sp[f"{name}.steps"] for name in s["populations"] if f"{name}.steps" in sp.files}
         traces = {}
         if (out / TRACES_FILE).exists():
             tr = np.load(out / TRACES_FILE)
@@ -139,7 +148,7 @@ class Result:
                    build_s=s.get("build_s", 0.0), seed=s.get("seed"), model=s.get("model", ""),
                    n_synapses=s.get("n_synapses", 0), options=s.get("options", {}),
                    approximations=s.get("approximations", []),
-                   extra={k: v for k, v in s.items() if k not in known})
+                   extra={k: v for k, v in s.items() if k not in known}, spike_steps=spike_steps)
 
     # -- display --------------------------------------------------------------------
     def table(self) -> str:
@@ -163,32 +172,16 @@ class Result:
         return "\n".join(lines)
 
     def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):
-        """Raster (top) and population rate (bottom); writes PNG to ``path`` if given."""
-        import matplotlib
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        """Raster, population rate, ISI distribution and monitored traces in one figure
+        (spikecore.plotting); writes it to ``path`` (PNG) if given. Headless: no pyplot."""
+        from .plotting import plot_result
+        return plot_result(self, path, bin_s=bin_s, max_points=max_points)
 
-        fig, (ax_r, ax_p) = plt.subplots(2, 1, figsize=(9, 6), sharex=True,
-                                         gridspec_kw={"height_ratios": [3, 1]})
-        offset = 0
-        edges = np.arange(0.0, self.duration + bin_s, bin_s)
-        for k, (name, (t, i)) in enumerate(self.spikes.items()):
-            color = f"C{k % 10}"
-            step = max(1, t.size // max_points)
-            ax_r.plot(t[::step] * 1e3, (i[::step] + offset), ",", color=color, label=name, rasterized=True)
-            counts, _ = np.histogram(t, edges)
-            ax_p.plot(edges[:-1] * 1e3, counts / (bin_s * self.sizes[name]), color=color, label=name, lw=1)
-            offset += self.sizes[name]
-        ax_r.set_ylabel("neuron")
-        ax_r.set_title(f"{self.model or 'network'} on {self.backend}")
-        ax_r.legend(loc="upper right", markerscale=20, fontsize="small")
-        ax_p.set_xlabel("time (ms)")
-        ax_p.set_ylabel("rate (Hz)")
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path, dpi=120)
-            plt.close(fig)
-        return fig
+    def to_neo(self):
+        """This result as a ``neo.Block`` (spikecore.io.neo): a SpikeTrain per neuron,
+        an AnalogSignal per monitored variable, with units."""
+        from .io.neo import result_to_neo
+        return result_to_neo(self)
 
 
 def _json_default(o):

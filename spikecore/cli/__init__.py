@@ -13,12 +13,19 @@ import sys
 
 from ..errors import SpikecoreError
 
-COMMANDS = ["run", "info", "compare"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
   spikecore run examples/cuba.yaml --duration 200ms --dt 0.05ms --seed 3 --out results/cuba
   spikecore info examples/brunel.yaml                   validate a model and print its size
+  spikecore compare examples/cuba.yaml --backends native,brian2   do the native engine and Brian2 agree?
+  spikecore export examples/cuba.yaml -o cuba.nir --keep-refractory   the model as a NIR graph
+  spikecore export results/cuba -o cuba.nix              the result as a Neo block
+  spikecore plot results/cuba                            raster, rate, ISI and traces in one PNG
+  spikecore run examples/cuba.yaml --backend lava --format fixed --policy approximate   on Loihi's simulator
+  spikecore lint examples/cuba.yaml --target loihi2     what Loihi 2 would clip, truncate or approximate
+  spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
 spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG."""

@@ -6,13 +6,13 @@ from ..errors import ValidationError
 
 
 def quantity_arg(text: str | None, dim, flag: str):
-    """'200ms' / '0.1 ms' -> SI float; None stays None."""
+    """'200ms' / '0.1 ms' -> a checked, positive Quantity; None stays None."""
     if text is None:
         return None
     value = u.to_si(text, dim, flag)
     if not value > 0:
         raise ValidationError(flag, text, "a positive value")
-    return value
+    return u.Quantity(value, dim)
 
 
 def load_model(path):
@@ -21,7 +21,7 @@ def load_model(path):
 
 
 def add_model_args(p, duration=True):
-    p.add_argument("model", help="model file (.yaml, .yml, .json)")
+    p.add_argument("model", help="model file (.yaml, .yml, .json, or a NIR graph .nir)")
     if duration:
         p.add_argument("--duration", help="simulated time, e.g. 1s or 200ms (default: the model's)")
     p.add_argument("--dt", help="time step, e.g. 0.1ms (default: the model's)")

@@ -14,10 +14,17 @@ def add_parser(sub):
                                    "DIR/traces.npz (if monitored) and DIR/raster.png.")
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
+    p.add_argument("--format", choices=("float", "fixed"), default=None,
+                   help="lava: floating_pt (default) or bit-accurate fixed_pt Loihi models")
+    p.add_argument("--policy", choices=("strict", "approximate"), default=None,
+                   help="lava: refuse what Loihi cannot represent (default) or approximate it and list it")
     p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
     p.add_argument("--device", default=None,
                    help="Brian2 device: runtime (default) or cpp_standalone (same as -O device=...)")
     p.add_argument("--no-plot", action="store_true", help="skip the raster/rate PNG")
+    p.add_argument("--timing", choices=("grid", "precise"), default=None,
+                   help="native engine: grid (default, times are multiples of dt) or precise "
+                        "(exact spike times off the grid, lif_delta and lif_cuba)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
     p.set_defaults(func=main)
@@ -39,14 +46,15 @@ def main(args) -> int:
     from backends import get_backend
 
     net = load_model(args.model)
-    duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
+    duration = quantity_arg(args.duration, u.TIME, "--duration")
+    duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
     options = parse_options(args.option)
-    for key in ("device", "format", "policy"):
+    for key in ("device", "format", "policy", "timing"):
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
-    g = net.to_ir(dt=dt, seed=args.seed)
+    g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
     exe = backend.compile(g, **options)
     result = exe.run(duration, progress=sys.stderr.isatty())
     out = Path(args.out or Path("results") / net.name)

@@ -12,6 +12,22 @@ cdef enum:
     RECORD_V = 0
     RECORD_SYN = 1
 
+cdef extern from "_update.h" nogil:
+    void sc_apply_pending(int64_t n, double* x, double* p)
+    void sc_update_cuba2(int64_t size, double am, double c0, double c1, double a0, double a1,
+                         double* v, const double* drive, double* s0, double* s1,
+                         double* p0, double* p1, int32_t* refr)
+    void sc_update_cuba1(int64_t size, double am, double c0, double a0,
+                         double* v, const double* drive, double* s0, double* p0, int32_t* refr)
+    void sc_update_cuba_n(int64_t size, int64_t nrec, double am, const double* coef, const double* decay,
+                          double* v, const double* drive, double* syn, double* pend, int32_t* refr)
+    void sc_update_delta(int64_t size, double am, double* v, const double* drive, double* pend, int32_t* refr)
+    void sc_update_coba(int64_t size, int64_t nrec, double dt, double c_m, double g_l, double v_leak,
+                        const double* erev, const double* decay,
+                        double* v, const double* drive, double* syn, double* pend, int32_t* refr)
+    int64_t sc_threshold(int64_t size, int64_t first, double vth, int32_t ref_steps,
+                         const double* v, int32_t* refr, double* due, int32_t* spk, int64_t n_spk)
+
 cdef class Kernel:
     # sizes
     cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_rec, pois_base, n_pois
@@ -25,7 +41,7 @@ cdef class Kernel:
     cdef double[::1] rec_decay, rec_coef, rec_erev
     # per neuron / per channel state
     cdef double[::1] v, syn, drive, ring
-    cdef int64_t[::1] lastspike
+    cdef int32_t[::1] refr
     cdef int32_t[::1] neuron_pop
     # synapses, CSR by presynaptic index (neurons, then spike sources, then Poisson sources)
     cdef int64_t[::1] row_ptr
@@ -43,3 +59,5 @@ cdef class Kernel:
                       double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
                       int64_t* out_n_ptr) noexcept nogil
     cdef void _push(self, int64_t pre, int64_t n, double mult) noexcept nogil
+    cdef int64_t _update_population(self, int64_t p, int64_t n, int64_t n_spk, int32_t* spk) noexcept nogil
+    cdef void _apply_slot(self, int64_t n) noexcept nogil

@@ -15,7 +15,7 @@ State update, per neuron, with ``drive`` constant over the step:
          v_inf = (g_l v_leak + sum g_k e_k + I) / g_tot, v <- v_inf + (v - v_inf) exp(-dt g_tot/c_m);
          g_k <- g_k * exp(-dt/tau_k)
 where drive = v_leak + r*I_ext for delta/cuba, and drive = I_ext for coba.
-Refractory neurons ((n - lastspike) < ref_steps) keep v; synaptic variables decay.
+Refractory neurons keep v; synaptic variables decay (counters: see _update.h).
 """
 from libc.math cimport exp
 from libc.stdint cimport int64_t, int32_t, uint16_t
@@ -47,7 +47,7 @@ cdef class Kernel:
         self.syn = a["syn"]
         self.drive = a["drive"]
         self.ring = a["ring"]
-        self.lastspike = a["lastspike"]
+        self.refr = a["refr"]
         self.neuron_pop = a["neuron_pop"]
         self.row_ptr = a["row_ptr"]
         self.syn_chan = a["syn_chan"]
@@ -88,66 +88,38 @@ cdef class Kernel:
                       int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
                       double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk,
                       int64_t* out_n_ptr) noexcept nogil:
-        cdef int64_t n, i, e, p, k, s, c, r, start, size, ref, chan0, rec0, nrec, slot, cap
-        cdef int64_t n_spk, row_end, L = self.ring_len, C = self.n_channels
-        cdef int32_t model
-        cdef double vi, dv, am, vth, g, gtot, num, vinf, val, cnt
-        cdef bint refractory
-        cap = out_step.shape[0]
+        # Input due at step n is left in ring slot n and folded into the state
+        # update of step n+1 (_update.h), which is where it first acts: this saves
+        # a pass over every synaptic variable per step. The slot is applied
+        # explicitly only where state is observed: before monitors sample, and
+        # when the kernel returns (so between calls no input is pending).
+        cdef int64_t n, e, p, k, i, cap = out_step.shape[0]
+        cdef int64_t n_spk
+        cdef double cnt
+        cdef double* v = &self.v[0] if self.n_neurons else NULL
+        cdef bint sample
         for n in range(n0, n1):
             if out_n + self.n_neurons > cap:
+                self._apply_slot(n - 1)
                 out_n_ptr[0] = out_n
                 return n
             # 1. state monitors sample at the start of the step
+            sample = False
             for e in range(self.n_rec):
                 if n % self.rec_every[e] == 0:
+                    if not sample:
+                        self._apply_slot(n - 1)
+                        sample = True
                     if self.rec_kind[e] == RECORD_V:
-                        rec_out[rec_pos[e]] = self.v[self.rec_idx[e]]
+                        rec_out[rec_pos[e]] = v[self.rec_idx[e]]
                     else:
                         rec_out[rec_pos[e]] = self.syn[self.rec_idx[e]]
                     rec_pos[e] += 1
-            # 2-3. state update and threshold, population by population
+            # 2-3. state update (applying the input due at n-1) and threshold
             n_spk = 0
             for p in range(self.n_pops):
-                model = self.pop_model[p]
-                start = self.pop_start[p]
-                size = self.pop_size[p]
-                ref = self.pop_ref_steps[p]
-                chan0 = self.pop_chan_start[p]
-                rec0 = self.pop_rec_start[p]
-                nrec = self.pop_n_rec[p]
-                am = self.pop_decay_mem[p]
-                vth = self.pop_vth[p]
-                for i in range(start, start + size):
-                    refractory = (n - self.lastspike[i]) < ref
-                    if model == MODEL_CUBA:
-                        if not refractory:
-                            vi = self.drive[i] + (self.v[i] - self.drive[i]) * am
-                            for r in range(nrec):
-                                vi = vi + self.syn[chan0 + r * size + (i - start)] * self.rec_coef[rec0 + r]
-                            self.v[i] = vi
-                        for r in range(nrec):
-                            self.syn[chan0 + r * size + (i - start)] *= self.rec_decay[rec0 + r]
-                    elif model == MODEL_DELTA:
-                        if not refractory:
-                            self.v[i] = self.drive[i] + (self.v[i] - self.drive[i]) * am
-                    else:
-                        if not refractory:
-                            gtot = self.pop_gl[p]
-                            num = self.pop_gl[p] * self.pop_vleak[p] + self.drive[i]
-                            for r in range(nrec):
-                                g = self.syn[chan0 + r * size + (i - start)]
-                                gtot = gtot + g
-                                num = num + g * self.rec_erev[rec0 + r]
-                            vinf = num / gtot
-                            self.v[i] = vinf + (self.v[i] - vinf) * exp(-self.dt * gtot / self.pop_cm[p])
-                        for r in range(nrec):
-                            self.syn[chan0 + r * size + (i - start)] *= self.rec_decay[rec0 + r]
-                    if not refractory and self.v[i] > vth:
-                        spk[n_spk] = <int32_t>i
-                        n_spk += 1
-                        self.lastspike[i] = n
-            # 4a. queue this step's spikes with their delays
+                n_spk = self._update_population(p, n, n_spk, &spk[0])
+            # 4. queue this step's spikes with their delays (d >= 1: never into slot n)
             for k in range(n_spk):
                 i = spk[k]
                 out_step[out_n] = n
@@ -162,35 +134,77 @@ cdef class Kernel:
                 cnt = pois_counts[n - n0, k]
                 if cnt != 0:
                     self._push(self.pois_base + k, n, cnt)
-            # 4b. apply what is due now
-            slot = (n % L) * C
-            for p in range(self.n_pops):
-                start = self.pop_start[p]
-                size = self.pop_size[p]
-                chan0 = self.pop_chan_start[p]
-                if self.pop_model[p] == MODEL_DELTA:
-                    ref = self.pop_ref_steps[p]
-                    for c in range(chan0, chan0 + size):
-                        val = self.ring[slot + c]
-                        if val != 0.0:
-                            i = start + (c - chan0)
-                            if (n - self.lastspike[i]) >= ref:
-                                self.v[i] += val
-                            self.ring[slot + c] = 0.0
-                else:
-                    for c in range(chan0, chan0 + self.pop_n_rec[p] * size):
-                        val = self.ring[slot + c]
-                        if val != 0.0:
-                            self.syn[c] += val
-                            self.ring[slot + c] = 0.0
             # 5. reset
             for k in range(n_spk):
                 i = spk[k]
-                self.v[i] = self.pop_vreset[self.neuron_pop[i]]
+                v[i] = self.pop_vreset[self.neuron_pop[i]]
+        self._apply_slot(n1 - 1)
         out_n_ptr[0] = out_n
         return n1
 
+    cdef void _apply_slot(self, int64_t n) noexcept nogil:
+        """Apply the input due at step n (after its threshold and reset) and clear the slot."""
+        cdef int64_t p, k, start, size, L = self.ring_len, C = self.n_channels
+        cdef double* buf
+        if C == 0 or n < 0:
+            return
+        buf = &self.ring[(n % L) * C]
+        for p in range(self.n_pops):
+            start = self.pop_start[p]
+            size = self.pop_size[p]
+            if self.pop_model[p] == MODEL_DELTA:
+                # v jumps, discarded while refractory (and for neurons that just spiked:
+                # sc_threshold cleared theirs)
+                for k in range(size):
+                    if self.refr[start + k] == 0:
+                        self.v[start + k] += buf[self.pop_chan_start[p] + k]
+                    buf[self.pop_chan_start[p] + k] = 0.0
+            else:
+                sc_apply_pending(self.pop_n_rec[p] * size, &self.syn[self.pop_chan_start[p]],
+                                 buf + self.pop_chan_start[p])
+
+    cdef int64_t _update_population(self, int64_t p, int64_t n, int64_t n_spk, int32_t* spk) noexcept nogil:
+        """Advance population p over step n (see _update.h); append its spiking neurons to spk."""
+        cdef int64_t start = self.pop_start[p], size = self.pop_size[p]
+        cdef int64_t nrec = self.pop_n_rec[p], rec0 = self.pop_rec_start[p], chan0 = self.pop_chan_start[p]
+        cdef int64_t L = self.ring_len, C = self.n_channels
+        cdef int model = self.pop_model[p]
+        cdef double* v = &self.v[start]
+        cdef double* d = &self.drive[start]
+        cdef int32_t* refr = &self.refr[start]
+        # input due at step n-1 (zero at a chunk's first step: _apply_slot cleared it) and at step n
+        cdef double* pend = &self.ring[((n - 1 + L) % L) * C + chan0]
+        cdef double* due = &self.ring[(n % L) * C + chan0]
+        cdef double* syn = &self.syn[chan0] if model != MODEL_DELTA else NULL
+        if model == MODEL_CUBA:
+            if nrec == 2:
+                sc_update_cuba2(size, self.pop_decay_mem[p], self.rec_coef[rec0], self.rec_coef[rec0 + 1],
+                                self.rec_decay[rec0], self.rec_decay[rec0 + 1], v, d, syn, syn + size,
+                                pend, pend + size, refr)
+            elif nrec == 1:
+                sc_update_cuba1(size, self.pop_decay_mem[p], self.rec_coef[rec0], self.rec_decay[rec0],
+                                v, d, syn, pend, refr)
+            else:
+                sc_update_cuba_n(size, nrec, self.pop_decay_mem[p], &self.rec_coef[rec0], &self.rec_decay[rec0],
+                                 v, d, syn, pend, refr)
+        elif model == MODEL_DELTA:
+            sc_update_delta(size, self.pop_decay_mem[p], v, d, pend, refr)
+        else:
+            sc_update_coba(size, nrec, self.dt, self.pop_cm[p], self.pop_gl[p], self.pop_vleak[p],
+                           &self.rec_erev[rec0], &self.rec_decay[rec0], v, d, syn, pend, refr)
+        return sc_threshold(size, start, self.pop_vth[p], <int32_t>self.pop_ref_steps[p], v, refr,
+                            due if model == MODEL_DELTA else NULL, spk, n_spk)
+
     cdef void _push(self, int64_t pre, int64_t n, double mult) noexcept nogil:
-        cdef int64_t s, L = self.ring_len, C = self.n_channels
-        for s in range(self.row_ptr[pre], self.row_ptr[pre + 1]):
-            self.ring[((n + self.syn_delay[s]) % L) * C + self.syn_chan[s]] += mult * self.syn_weight[s]
+        # slot of step n+d in the ring; d < L so one conditional subtraction replaces a modulo
+        cdef int64_t s, slot, L = self.ring_len, C = self.n_channels, now = n % L
+        cdef int64_t end = self.row_ptr[pre + 1]
+        cdef const int32_t* delay = &self.syn_delay[0]
+        cdef const int32_t* chan = &self.syn_chan[0]
+        cdef const double* w = &self.syn_weight[0]
+        cdef double* ring = &self.ring[0]
+        for s in range(self.row_ptr[pre], end):
+            slot = now + delay[s]
+            if slot >= L:
+                slot -= L
+            ring[slot * C + chan[s]] += mult * w[s]

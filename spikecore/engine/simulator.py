@@ -62,6 +62,9 @@ class GridSimulator:
         chans = sizes * n_rec  # delta models have exactly one receptor ('default')
         a["pop_chan_start"] = np.concatenate([[0], np.cumsum(chans)[:-1]]).astype(np.int64)
         a["pop_ref_steps"] = np.array([_ir.steps(p.params["t_refrac"], dt) for p in pops], dtype=np.int64)
+        if a["pop_ref_steps"].max(initial=0) > np.iinfo(np.int32).max:
+            raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
+                                  "a refractory period shorter than 2**31 steps")
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         a["pop_vleak"] = np.array([p.params["v_leak"] for p in pops])
@@ -95,7 +98,7 @@ class GridSimulator:
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
-        a["lastspike"] = np.full(N, np.iinfo(np.int64).min // 2, dtype=np.int64)
+        a["refr"] = np.zeros(N, dtype=np.int32)
         a["drive"] = np.zeros(N)
 
         # presynaptic index space

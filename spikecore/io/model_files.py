@@ -322,6 +322,8 @@ def load_network(path) -> nw.Network:
     """Read a model file (.yaml, .yml, .json, or any suffix in MODEL_LOADERS)."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ModelFileError(path, "is a directory, expected a model file (.yaml, .yml, .json)")
     if suffix in MODEL_LOADERS:
         return MODEL_LOADERS[suffix](path)
     if suffix not in (".yaml", ".yml", ".json"):

@@ -1,0 +1,225 @@
+"""Lava processes and process models that backends/lava.py adds to Lava's own.
+
+Imported only after spikecore.compat.lava_dataclasses.install() (backends/lava.py
+does that). Three kinds:
+
+* ``SpikeRecorder`` / ``StateRecorder``: probes that write what they see to a file
+  from inside their Lava process, step by step. Lava's own Monitor and sink
+  RingBuffer hand their data back through ``Var.get()``, which Lava 0.10 sends one
+  element per message (lava/magma/core/model/py/model.py ``_get_var``: ~30 us per
+  value here), so a 4000-neuron raster of 1000 steps would take minutes to read.
+* ``CachedDelaySparse*`` / ``CachedDelayDense*``: Lava's DelaySparse/DelayDense
+  models (lava/proc/sparse/models.py, lava/proc/dense/models.py) with the one change
+  that the weight matrix stacked by delay (``get_delay_wgts_mat``) is built once
+  instead of every step. Weights and delays of our processes never change after
+  the first step (no learning), so the arithmetic is the same, term for term;
+  tests/backends/test_lava.py checks them against Lava's originals bit for bit.
+  (Upstream rebuilds it each step: ~200 ms per step for 320k synapses.)
+
+Every process instance is mapped to its model explicitly (``model_map``) so
+Lava's compiler never goes looking for models by importing sibling modules.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+from lava.magma.core.decorator import implements, requires, tag
+from lava.magma.core.model.py.model import PyLoihiProcessModel
+from lava.magma.core.model.py.ports import PyInPort, PyRefPort
+from lava.magma.core.model.py.type import LavaPyType
+from lava.magma.core.process.ports.ports import InPort, RefPort
+from lava.magma.core.process.process import AbstractProcess
+from lava.magma.core.resources import CPU
+from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
+from lava.proc.dense.models import PyDelayDenseModelBitAcc, PyDelayDenseModelFloat
+from lava.proc.dense.process import DelayDense
+from lava.proc.sparse.models import PyDelaySparseModelBitAcc, PyDelaySparseModelFloat
+from lava.proc.sparse.process import DelaySparse
+
+
+# ----------------------------------------------------------------------------- recorders
+class SpikeRecorder(AbstractProcess):
+    """Appends, for every step with spikes, int64 [time_step, count, index...] to ``path``."""
+
+    def __init__(self, *, shape: tuple, path: str) -> None:
+        super().__init__(shape=shape, path=path)
+        self.a_in = InPort(shape=shape)
+
+
+class StateRecorder(AbstractProcess):
+    """Appends float64 [time_step, var[index]...] to ``path`` after every step t with
+    t % every == phase (read in the post-management phase, i.e. after the step)."""
+
+    def __init__(self, *, shape: tuple, path: str, index: np.ndarray, every: int, phase: int) -> None:
+        super().__init__(shape=shape, path=path, index=np.asarray(index, dtype=np.int64), every=int(every),
+                         phase=int(phase))
+        self.state = RefPort(shape=shape)
+
+
+class _SpikeRecorderModel(PyLoihiProcessModel):
+    a_in = None
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._fd = None
+
+    def run_spk(self):
+        s = self.a_in.recv()
+        idx = np.flatnonzero(s)
+        if idx.size:
+            if self._fd is None:
+                self._fd = os.open(self.proc_params["path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            rec = np.empty(idx.size + 2, dtype=np.int64)
+            rec[0], rec[1], rec[2:] = self.time_step, idx.size, idx
+            os.write(self._fd, rec.tobytes())
+
+
+@implements(proc=SpikeRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PySpikeRecorderFloat(_SpikeRecorderModel):
+    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, float)
+
+
+@implements(proc=SpikeRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PySpikeRecorderFixed(_SpikeRecorderModel):
+    a_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32, precision=24)
+
+
+class _StateRecorderModel(PyLoihiProcessModel):
+    state = None
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._fd = None
+
+    def post_guard(self):
+        return self.time_step % self.proc_params["every"] == self.proc_params["phase"]
+
+    def run_post_mgmt(self):
+        values = np.asarray(self.state.read(), dtype=np.float64)[self.proc_params["index"]]
+        if self._fd is None:
+            self._fd = os.open(self.proc_params["path"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.write(self._fd, np.concatenate([[float(self.time_step)], values]).tobytes())
+
+
+@implements(proc=StateRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyStateRecorderFloat(_StateRecorderModel):
+    state: PyRefPort = LavaPyType(PyRefPort.VEC_DENSE, float)
+
+
+@implements(proc=StateRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyStateRecorderFixed(_StateRecorderModel):
+    state: PyRefPort = LavaPyType(PyRefPort.VEC_DENSE, np.int32, precision=24)
+
+
+def read_spike_file(path: str):
+    """(time_steps, indices) int64 arrays from a SpikeRecorder file (empty if it never fired)."""
+    if not os.path.exists(path):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    raw = np.fromfile(path, dtype=np.int64)
+    steps, idx, k = [], [], 0
+    while k < raw.size:
+        t, n = raw[k], int(raw[k + 1])
+        steps.append(np.full(n, t, dtype=np.int64))
+        idx.append(raw[k + 2:k + 2 + n])
+        k += 2 + n
+    if not steps:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(steps), np.concatenate(idx)
+
+
+def read_state_file(path: str, n_values: int):
+    """(time_steps, values[samples, n_values]) from a StateRecorder file."""
+    if not os.path.exists(path):
+        return np.zeros(0, np.int64), np.zeros((0, n_values))
+    raw = np.fromfile(path, dtype=np.float64).reshape(-1, n_values + 1)
+    return raw[:, 0].astype(np.int64), raw[:, 1:]
+
+
+# ----------------------------------------------------------------------------- delay connections
+class _CachedSparseStack:
+    """calc_act of lava/proc/sparse/models.py AbstractPyDelaySparseModel with the stacked
+    matrix built once (weights/delays are static for our processes)."""
+    _stacked = None
+
+    def calc_act(self, s_in) -> np.ndarray:
+        if self._stacked is None:
+            self._stacked = self.get_delay_wgts_mat(self.weights, self.delays, self.a_buff.shape[-1] - 1)
+        return np.reshape(self._stacked.dot(s_in), (self.a_buff.shape[-1], self.weights.shape[0])).T
+
+
+class _CachedDenseStack:
+    """calc_act of lava/proc/dense/models.py AbstractPyDelayDenseModel with the stacked
+    matrix built once."""
+    _stacked = None
+
+    def calc_act(self, s_in) -> np.ndarray:
+        if self._stacked is None:
+            self._stacked = self.get_delay_wgts_mat(self.weights, self.delays, self.a_buff.shape[-1] - 1)
+        return np.reshape(np.sum(self._stacked * s_in, axis=1),
+                          (self.a_buff.shape[-1], self.weights.shape[0])).T
+
+
+@implements(proc=DelaySparse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class CachedDelaySparseFloat(_CachedSparseStack, PyDelaySparseModelFloat):
+    pass
+
+
+@implements(proc=DelaySparse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("bit_accurate_loihi", "fixed_pt")
+class CachedDelaySparseBitAcc(_CachedSparseStack, PyDelaySparseModelBitAcc):
+    pass
+
+
+@implements(proc=DelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class CachedDelayDenseFloat(_CachedDenseStack, PyDelayDenseModelFloat):
+    pass
+
+
+@implements(proc=DelayDense, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("bit_accurate_loihi", "fixed_pt")
+class CachedDelayDenseBitAcc(_CachedDenseStack, PyDelayDenseModelBitAcc):
+    pass
+
+
+def model_table(fixed: bool, cached_delays: bool = True) -> dict:
+    """Process class -> the process model we run it with, per number format."""
+    from lava.proc.dense.models import (PyDenseModelBitAcc, PyDenseModelFloat)
+    from lava.proc.dense.process import Dense
+    from lava.proc.io.source import PySendModelFixed, PySendModelFloat, RingBuffer
+    from lava.proc.lif.models import PyLifModelBitAcc, PyLifModelFloat, PyLifRefractoryModelFloat
+    from lava.proc.lif.process import LIF, LIFRefractory
+    from lava.proc.sparse.models import PySparseModelBitAcc, PySparseModelFloat
+    from lava.proc.sparse.process import Sparse
+
+    if fixed:
+        return {LIF: PyLifModelBitAcc, Dense: PyDenseModelBitAcc, Sparse: PySparseModelBitAcc,
+                DelayDense: CachedDelayDenseBitAcc if cached_delays else PyDelayDenseModelBitAcc,
+                DelaySparse: CachedDelaySparseBitAcc if cached_delays else PyDelaySparseModelBitAcc,
+                RingBuffer: PySendModelFixed, SpikeRecorder: PySpikeRecorderFixed,
+                StateRecorder: PyStateRecorderFixed}
+    return {LIF: PyLifModelFloat, LIFRefractory: PyLifRefractoryModelFloat, Dense: PyDenseModelFloat,
+            Sparse: PySparseModelFloat,
+            DelayDense: CachedDelayDenseFloat if cached_delays else PyDelayDenseModelFloat,
+            DelaySparse: CachedDelaySparseFloat if cached_delays else PyDelaySparseModelFloat,
+            RingBuffer: PySendModelFloat, SpikeRecorder: PySpikeRecorderFloat, StateRecorder: PyStateRecorderFloat}
+
+
+def model_map(processes, fixed: bool, cached_delays: bool = True) -> dict:
+    """Process instance -> model class for every process we built (exact class match)."""
+    table = model_table(fixed, cached_delays)
+    return {p: table[type(p)] for p in processes}

@@ -1,0 +1,99 @@
+"""Hand-written Brian2 scripts of the benchmark networks (the peers' own way of writing them).
+
+``script(name, device, duration_s)`` returns the source of a standalone Python
+program that builds the network exactly as Brian2's examples do, runs it and
+prints one JSON line: {"sim_s": ..., "build_s": ..., "spikes": ..., "n": ...}.
+Run it in a fresh interpreter so Brian2's global device state never leaks.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+CACHE = os.path.join(os.path.expanduser("~"), ".cache", "spikecore", "benchmarks")
+
+# Brian2's examples/CUBA.py, verbatim in its equations and parameters.
+CUBA = r'''
+taum = 20*ms; taue = 5*ms; taui = 10*ms
+Vt = -50*mV; Vr = -60*mV; El = -49*mV
+eqs = """
+dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
+dge/dt = -ge/taue : volt
+dgi/dt = -gi/taui : volt
+"""
+P = NeuronGroup(4000, eqs, threshold='v>Vt', reset='v = Vr', refractory=5*ms, method='exact')
+P.v = 'Vr + rand() * (Vt - Vr)'
+P.ge = 0*mV
+P.gi = 0*mV
+we = (60*0.27/10)*mV
+wi = (-20*4.5/10)*mV
+Ce = Synapses(P, P, on_pre='ge += we')
+Ci = Synapses(P, P, on_pre='gi += wi')
+Ce.connect('i<3200', p=0.02)
+Ci.connect('i>=3200', p=0.02)
+mon = SpikeMonitor(P)
+N = 4000
+'''
+
+NETWORKS = {"cuba": CUBA}
+
+_TEMPLATE = r'''
+import json, time, os, sys
+t_start = time.perf_counter()
+from brian2 import *
+prefs.codegen.runtime.cython.cache_dir = {cache!r}
+device_name = {device!r}
+if device_name == "cpp_standalone":
+    set_device("cpp_standalone", directory={build_dir!r}, build_on_run=False)
+    prefs.devices.cpp_standalone.openmp_threads = {threads}
+else:
+    prefs.codegen.target = device_name
+seed({seed})
+{network}
+net = Network(collect())
+if device_name == "cpp_standalone":
+    net.run({duration} * second)
+    t0 = time.perf_counter()
+    device.build(directory={build_dir!r}, compile=True, run=True)
+    total = time.perf_counter() - t0
+    sim = device._last_run_time
+    build = total - sim
+else:
+    net.run(1 * ms)   # first run generates and compiles the code (cached between processes)
+    t0 = time.perf_counter()
+    net.run({duration} * second)
+    sim = time.perf_counter() - t0
+    build = 0.0
+print("RESULT " + json.dumps({{"sim_s": sim, "build_s": build, "spikes": int(mon.num_spikes), "n": N,
+                               "process_s": time.perf_counter() - t_start}}))
+'''
+
+
+def script(name: str, device: str, duration_s: float, build_dir: str, threads: int = 0, seed: int = 1) -> str:
+    return _TEMPLATE.format(cache=os.path.join(CACHE, "brian2-cython"), device=device, build_dir=build_dir,
+                            threads=threads, seed=seed, network=NETWORKS[name], duration=duration_s)
+
+
+def run_brian2(name: str, device: str, duration_s: float, threads: int = 0, fresh_build: bool = True) -> dict:
+    """Run the hand-written Brian2 network in a fresh interpreter; adds wall time of the whole process."""
+    os.makedirs(CACHE, exist_ok=True)
+    build_dir = tempfile.mkdtemp(prefix=f"{name}-standalone-", dir=CACHE) if fresh_build else \
+        os.path.join(CACHE, f"{name}-standalone-warm")
+    src = script(name, device, duration_s, build_dir, threads)
+    env = dict(os.environ, OMP_NUM_THREADS=str(max(threads, 1)))
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, env=env, timeout=1800)
+    wall = time.perf_counter() - t0
+    if out.returncode != 0:
+        raise RuntimeError(f"Brian2 {device} run failed:\n{out.stderr[-2000:]}")
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")][-1]
+    res = json.loads(line[len("RESULT "):])
+    res["wall_s"] = wall
+    if fresh_build:
+        import shutil
+        shutil.rmtree(build_dir, ignore_errors=True)
+    return res

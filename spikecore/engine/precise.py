@@ -1,0 +1,429 @@
+"""Python side of the native engine's precise-timing mode (spike times off the grid).
+
+``PreciseSimulator(ir)`` validates an IR for continuous-time simulation, lays it out
+as flat arrays and ``run(duration)`` advances it in chunks through
+``spikecore.engine._precise.PreciseKernel`` (semantics and algorithms in that
+module's docstring; the user-facing description is docs/precise_timing.md).
+Its grid sibling is spikecore.engine.simulator.GridSimulator; backends/native.py
+picks one of the two with the option ``timing="grid" | "precise"``.
+
+Time representation: step n covers (n*dt, (n+1)*dt]; a time inside it is kept as
+(n, offset) with offset in (0, dt], so offsets keep full precision however long the
+run. What is exact here and was rounded to the grid in grid mode:
+
+* spike times of neurons (located inside the step) and of spike sources (as given);
+* delays: any value >= dt (split into whole steps plus a remainder in [0, dt));
+* refractory periods: any value >= 0, ending at spike time + t_refrac;
+* current steps: a change takes effect at its exact time;
+* Poisson sources: the same per-step spike counts as grid mode (the IR's stream), each
+  spike at a uniform random offset inside its step (a Poisson process given its
+  counts), drawn from a stream seeded by the sources' seeds; start/stop are exact.
+
+State monitors still sample on the grid (at n*dt, before step n), as in grid mode.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+
+import numpy as np
+
+from .. import ir as _ir
+from ..errors import UnsupportedFeature, ValidationError
+from ._precise import NO_REFRACTORY_STEP, PreciseKernel
+from .simulator import CHUNK_STEPS, _count_multiples, _multiples, _ProgressBar, _receptor_of_var
+
+MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
+RECORD_V, RECORD_SYN = 0, 1
+MAX_RECEPTORS = 8            # must match _precise.pxd
+# tau_syn within this fraction of tau_mem: the kernel uses the expm1 form of the
+# synaptic kernel instead of the difference of exponentials, which would cancel.
+NEAR_TAU_FRACTION = 0.01
+# Factors exp(dt/tau) are stored for off-grid delays; keep them far from overflow.
+MAX_DT_OVER_TAU = 500.0
+# Salt for the stream of Poisson spike offsets, so it never equals a count stream.
+POISSON_OFFSET_SALT = 0x50524543495345
+
+
+def split_delays(delay: np.ndarray, dt: float, field: str):
+    """Delays as (whole steps >= 1, remainder in [0, dt)); on-grid delays get remainder 0 exactly."""
+    d = np.asarray(delay, dtype=float)
+    if d.size and (not np.isfinite(d).all() or (d < dt * (1 - _ir.GRID_TOLERANCE)).any()):
+        bad = float(d[~np.isfinite(d) | (d < dt * (1 - _ir.GRID_TOLERANCE))][0])
+        raise ValidationError(field, f"{bad!r} s", f"delays >= dt ({dt!r} s) in precise timing mode "
+                                                    "(a spike must not reach its target within its own step)")
+    ratio = d / dt
+    k = np.rint(ratio)
+    on_grid = np.abs(ratio - k) <= _ir.GRID_TOLERANCE
+    steps = np.where(on_grid, k, np.floor(ratio)).astype(np.int64)
+    rem = np.where(on_grid, 0.0, d - steps * dt)
+    # floor(ratio) can be off by one ulp's worth at either end
+    low = rem < 0
+    steps[low] -= 1
+    rem[low] += dt
+    high = rem >= dt
+    steps[high] += 1
+    rem[high] -= dt
+    steps = np.maximum(steps, 1)
+    return steps, np.clip(rem, 0.0, np.nextafter(dt, 0))
+
+
+def split_times(t: np.ndarray, dt: float):
+    """Absolute times as (step n, offset in (0, dt]) with t = n*dt + offset; grid times t = k*dt
+    give (k - 1, dt), the end of the step before, so on-grid input matches grid mode."""
+    t = np.asarray(t, dtype=float)
+    ratio = t / dt
+    k = np.rint(ratio)
+    on_grid = np.abs(ratio - k) <= _ir.GRID_TOLERANCE
+    steps = np.where(on_grid, k - 1, np.ceil(ratio) - 1).astype(np.int64)
+    off = np.where(on_grid, dt, t - steps * dt)
+    return steps, np.clip(off, np.nextafter(0, 1), dt)
+
+
+def synaptic_kernel(t, tau_mem: float, tau_syn: float):
+    """v(t) for v(0) = 0, syn(0) = 1 (volts per volt): tau_s/(tau_s - tau_m)(e^{-t/tau_s} - e^{-t/tau_m})."""
+    t = np.asarray(t, dtype=float)
+    delta = tau_syn - tau_mem
+    em = np.exp(-t / tau_mem)
+    if delta == 0.0:
+        return t / tau_mem * em
+    return em * tau_syn / delta * np.expm1(t * delta / (tau_syn * tau_mem))
+
+
+def _kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
+    """max over [0, h] of synaptic_kernel (it rises to one peak, then decays)."""
+    if tau_syn == tau_mem:
+        t_peak = tau_mem
+    else:
+        t_peak = tau_mem * tau_syn / (tau_syn - tau_mem) * math.log(tau_syn / tau_mem)
+    return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
+
+
+class PreciseSimulator:
+    """A compiled network for the native engine in precise-timing mode."""
+
+    def __init__(self, g: _ir.IRGraph):
+        self.ir = g
+        self.dt = dt = float(g.dt)
+        pops = list(g.populations.values())
+        if not pops:
+            raise ValidationError("populations", {}, "at least one population")
+        for p in pops:
+            if p.model not in MODEL_CODES:
+                raise UnsupportedFeature("native", f"model '{p.model}' (population {p.name}) in precise timing mode",
+                                         "precise timing supports lif_delta and lif_cuba; use timing='grid'")
+            if len(p.receptors) > MAX_RECEPTORS:
+                raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",
+                                         f"precise timing holds at most {MAX_RECEPTORS}")
+        a: dict = {}
+        P = len(pops)
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        n_rec = np.array([len(p.receptors) for p in pops], dtype=np.int64)
+        chans = sizes * n_rec
+        a["pop_model"] = np.array([MODEL_CODES[p.model] for p in pops], dtype=np.int32)
+        a["pop_size"] = sizes
+        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        a["pop_n_rec"] = n_rec
+        a["pop_rec_start"] = np.concatenate([[0], np.cumsum(n_rec)[:-1]]).astype(np.int64)
+        a["pop_chan_start"] = np.concatenate([[0], np.cumsum(chans)[:-1]]).astype(np.int64)
+        a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
+        a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
+        a["pop_tm"] = np.array([p.params["tau_mem"] for p in pops])
+        a["pop_am"] = np.exp(-dt / a["pop_tm"])
+        # refractory period as whole steps + remainder, like a delay (0 stays 0)
+        ref_steps, ref_rem = [], []
+        for p in pops:
+            t_ref = float(p.params["t_refrac"])
+            if t_ref <= 0:
+                ref_steps.append(0)
+                ref_rem.append(0.0)
+                continue
+            ratio = t_ref / dt
+            k = round(ratio)
+            if abs(ratio - k) <= _ir.GRID_TOLERANCE:
+                ref_steps.append(k)
+                ref_rem.append(0.0)
+            else:
+                ref_steps.append(math.floor(ratio))
+                ref_rem.append(min(max(t_ref - math.floor(ratio) * dt, 0.0), np.nextafter(dt, 0)))
+        a["pop_ref_steps"] = np.array(ref_steps, dtype=np.int64)
+        a["pop_ref_rem"] = np.array(ref_rem, dtype=float)
+
+        # distinct time constants: one exp per spike and tau when events are queued
+        taus = sorted({p.params["tau_mem"] for p in pops}
+                      | {rp["tau_syn"] for p in pops if p.model == "lif_cuba" for rp in p.receptors.values()})
+        if dt / min(taus) > MAX_DT_OVER_TAU:
+            raise UnsupportedFeature("native", f"dt {dt!r} s with a time constant of {min(taus)!r} s in precise "
+                                     "timing mode", f"dt must be below {MAX_DT_OVER_TAU:g} time constants")
+        tau_index = {t: k for k, t in enumerate(taus)}
+        a["tau_u"] = np.array(taus, dtype=float)
+        a["tau_hdecay"] = np.exp(-dt / a["tau_u"])
+        a["pop_tau_idx"] = np.array([tau_index[p.params["tau_mem"]] for p in pops], dtype=np.int32)
+
+        rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
+        self.channel_of = {}
+        C = int(chans.sum())
+        chan_neuron = np.zeros(C, np.int32)
+        chan_rec = np.full(C, -1, np.int32)
+        chan_um = np.zeros(C, np.int32)
+        chan_uk = np.zeros(C, np.int32)
+        rec_global = 0
+        for k, (p, c0, s0) in enumerate(zip(pops, a["pop_chan_start"], a["pop_start"])):
+            tm = p.params["tau_mem"]
+            for r, (rname, rp) in enumerate(p.receptors.items()):
+                first = int(c0 + r * p.size)
+                self.channel_of[(p.name, rname)] = first
+                sl = slice(first, first + p.size)
+                chan_neuron[sl] = np.arange(s0, s0 + p.size)
+                chan_um[sl] = tau_index[tm]
+                if p.model == "lif_cuba":
+                    tk = rp["tau_syn"]
+                    chan_rec[sl] = rec_global
+                    chan_uk[sl] = tau_index[tk]
+                    rec_tk.append(tk)
+                    rec_ak.append(math.exp(-dt / tk))
+                    rec_coef_h.append(float(synaptic_kernel(dt, tm, tk)))
+                    rec_kmax.append(_kernel_peak(dt, tm, tk))
+                    near = abs(tk - tm) <= NEAR_TAU_FRACTION * tm
+                    rec_near.append(1 if near else 0)
+                    rec_ck.append(0.0 if near else tk / (tk - tm))
+                    rec_delta.append(tk - tm)
+                else:
+                    chan_uk[sl] = tau_index[tm]
+                    # placeholders keep receptor indices aligned with pop_rec_start
+                    rec_tk.append(tm)
+                    rec_ak.append(0.0)
+                    rec_coef_h.append(0.0)
+                    rec_kmax.append(0.0)
+                    rec_near.append(0)
+                    rec_ck.append(0.0)
+                    rec_delta.append(0.0)
+                rec_global += 1
+        a["rec_tk"], a["rec_ak"], a["rec_coef_h"], a["rec_kmax"], a["rec_ck"], a["rec_delta"] = (
+            np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
+        a["rec_near"] = np.array(rec_near, dtype=np.int32)
+        a["chan_neuron"], a["chan_rec"], a["chan_um"], a["chan_uk"] = chan_neuron, chan_rec, chan_um, chan_uk
+
+        N = int(sizes.sum())
+        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        self.pops = pops
+        a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
+        syn = np.zeros(C)
+        for p in pops:
+            if p.model != "lif_cuba":
+                continue
+            for rname in p.receptors:
+                var = f"syn_{rname}"
+                if var in p.initial:
+                    c = self.channel_of[(p.name, rname)]
+                    syn[c:c + p.size] = p.initial[var]
+        a["syn"] = syn
+        a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
+        a["ref_end_step"] = np.full(N, NO_REFRACTORY_STEP, dtype=np.int64)
+        a["ref_end_off"] = np.zeros(N)
+
+        # presynaptic index space: neurons, spike-source neurons, Poisson neurons
+        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
+        base = N
+        for s in g.spike_sources.values():
+            self.pre_base[s.name] = base
+            base += s.size
+        pois = list(g.poisson_sources.values())
+        a["pois_base"] = base
+        for s in pois:
+            self.pre_base[s.name] = base
+            base += s.size
+        a["n_pois"] = base - a["pois_base"]
+        n_pre = base
+
+        # synapses -> CSR by presynaptic index, delays split into steps + remainder
+        pres, chans_, ws, dsteps, rems = [], [], [], [], []
+        max_d = 1
+        for e in g.projections.values():
+            if e.post not in self.pop_index:
+                raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
+            st, rem = split_delays(e.delay, dt, f"projections.{e.name}.delay")
+            if st.size:
+                max_d = max(max_d, int(st.max()))
+            pres.append(self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64))
+            chans_.append(self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64))
+            ws.append(np.asarray(e.weight, dtype=float))
+            dsteps.append(st)
+            rems.append(rem)
+        if pres:
+            pre = np.concatenate(pres)
+            order = np.argsort(pre, kind="stable")
+            syn_chan = np.concatenate(chans_)[order]
+            a["syn_chan"] = syn_chan.astype(np.int32)
+            a["syn_weight"] = np.concatenate(ws)[order]
+            a["syn_dsteps"] = np.concatenate(dsteps)[order].astype(np.int32)
+            rem = np.concatenate(rems)[order]
+            counts = np.bincount(pre, minlength=n_pre)
+        else:
+            syn_chan = np.zeros(0, np.int64)
+            a["syn_chan"] = np.zeros(0, np.int32)
+            a["syn_weight"] = np.zeros(0)
+            a["syn_dsteps"] = np.zeros(0, np.int32)
+            rem = np.zeros(0)
+            counts = np.zeros(n_pre, np.int64)
+        a["row_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        if a["syn_weight"].size >= 2**31 or C >= 2**31:
+            raise UnsupportedFeature("native", f"{a['syn_weight'].size} synapses in precise timing mode",
+                                     "queued events hold 32-bit synapse and channel indices")
+        if rem.size and (rem != 0).any():
+            # exp(rem/tau) of the target's tau_mem and tau_syn: the factor of an off-grid delay
+            a["syn_rem"] = rem
+            a["syn_gm"] = np.exp(rem / a["tau_u"][chan_um[syn_chan]])
+            a["syn_gk"] = np.exp(rem / a["tau_u"][chan_uk[syn_chan]])
+            self.off_grid_delays = int((rem != 0).sum())
+        else:
+            a["syn_rem"] = a["syn_gm"] = a["syn_gk"] = np.zeros(0)
+            self.off_grid_delays = 0
+        if max_d > 2**20:
+            raise UnsupportedFeature("native", f"delays of {max_d} steps", "the event ring would not fit; use a larger dt")
+        # arrival step <= emission step + max_d + 1 (remainder carry)
+        self.ring_len = max_d + 2
+
+        # spike-source spikes at their exact times
+        ev_step, ev_off, ev_pre = [], [], []
+        for s in g.spike_sources.values():
+            st, off = split_times(s.times, dt)
+            ev_step.append(st)
+            ev_off.append(off)
+            ev_pre.append(self.pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
+        if ev_step:
+            st, off, pr = np.concatenate(ev_step), np.concatenate(ev_off), np.concatenate(ev_pre)
+            order = np.lexsort((pr, off, st))
+            a["ev_step"], a["ev_off"], a["ev_pre"] = st[order], off[order], pr[order].astype(np.int32)
+        else:
+            a["ev_step"], a["ev_off"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
+
+        # injected currents: the drive v_leak + r*I at t = 0, then exact change events
+        drive = np.concatenate([np.full(p.size, p.params["v_leak"]) for p in pops]).astype(float)
+        d_step, d_off, d_neuron, d_delta = [], [], [], []
+        for c in g.currents.values():
+            k = self.pop_index[c.target]
+            pop = self.pops[k]
+            neurons = int(a["pop_start"][k]) + np.asarray(c.neurons, dtype=np.int64)
+            amps = np.asarray(c.amplitudes, dtype=float) * pop.params["r"]
+            times = np.asarray(c.times, dtype=float)
+            jumps = np.diff(np.concatenate([[0.0], amps]))
+            at_start = times <= _ir.GRID_TOLERANCE * dt
+            if at_start.any():
+                drive[neurons] += jumps[at_start].sum()
+            later = ~at_start
+            if later.any():
+                st, off = split_times(times[later], dt)
+                for s_, o_, j_ in zip(st, off, jumps[later]):
+                    d_step.append(np.full(neurons.size, s_, np.int64))
+                    d_off.append(np.full(neurons.size, o_))
+                    d_neuron.append(neurons)
+                    d_delta.append(np.full(neurons.size, j_))
+        a["drive"] = drive
+        if d_step:
+            st, off = np.concatenate(d_step), np.concatenate(d_off)
+            nr, dl = np.concatenate(d_neuron), np.concatenate(d_delta)
+            order = np.lexsort((off, nr, st))
+            a["drv_step"], a["drv_off"] = st[order], off[order]
+            a["drv_neuron"], a["drv_delta"] = nr[order].astype(np.int32), dl[order]
+        else:
+            a["drv_step"], a["drv_off"] = np.zeros(0, np.int64), np.zeros(0)
+            a["drv_neuron"], a["drv_delta"] = np.zeros(0, np.int32), np.zeros(0)
+
+        # Poisson sources: grid-mode counts from the IR's stream, exact window in the kernel
+        a["pois_start"] = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)
+        a["pois_stop"] = np.concatenate([np.full(s.size, float(s.stop)) for s in pois]) if pois else np.zeros(0)
+        self._pois_nodes = [dataclasses.replace(s, start=0.0, stop=float("inf")) for s in pois]
+        self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
+        seeds = [int(s.seed) for s in pois] or [int(g.seed)]
+        rng_state = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
+
+        # state recording (on the grid)
+        kinds, idx, every, self.rec_layout = [], [], [], []
+        for m in g.state_monitors.values():
+            pop = g.populations[m.target]
+            k = self.pop_index[m.target]
+            every_steps = max(1, _ir.steps(m.interval, dt))
+            for var in m.variables:
+                if var == "v":
+                    kind, first = RECORD_V, int(a["pop_start"][k])
+                else:
+                    rname = _receptor_of_var(pop, var)
+                    kind, first = RECORD_SYN, self.channel_of[(pop.name, rname)]
+                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
+                kinds.extend([kind] * len(m.neurons))
+                idx.extend((first + np.asarray(m.neurons)).tolist())
+                every.extend([every_steps] * len(m.neurons))
+        a["rec_kind"] = np.array(kinds, dtype=np.int32)
+        a["rec_idx"] = np.array(idx, dtype=np.int64)
+        a["rec_every"] = np.array(every, dtype=np.int64)
+
+        self.arrays = a
+        self.kernel = PreciseKernel(a, dt, self.ring_len, rng_state)
+        self.n_neurons = N
+        self.n_synapses = int(a["syn_weight"].size)
+        self.step = 0
+
+    # -- running --------------------------------------------------------------------
+    def run(self, duration: float, progress: bool = False) -> dict:
+        """Advance by ``duration`` seconds; returns raw spikes (exact times) and traces of this call."""
+        if not (duration > 0 and math.isfinite(duration)):
+            raise ValidationError("duration", duration, "a positive, finite duration")
+        n_steps = _ir.steps(duration, self.dt)
+        n_start, n_end = self.step, self.step + n_steps
+        a = self.arrays
+        every = a["rec_every"]
+        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
+        rec_out = np.zeros(int(rec_base[-1]))
+        rec_pos = rec_base[:-1].copy()
+        bar = _ProgressBar(n_steps, enabled=progress)
+        parts = []
+        t0 = time.perf_counter()
+        n = n_start
+        try:
+            while n < n_end:
+                stop = min(n_end, n + CHUNK_STEPS)
+                counts = self._poisson_block(n, stop - n)
+                self.kernel.run(n, stop, counts, rec_out, rec_pos)
+                parts.append(self.kernel.take_spikes())
+                n = stop
+                bar.update(n - n_start, time.perf_counter() - t0)
+        finally:
+            bar.close()
+            self.step = n
+        steps = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+        offs = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
+        idx = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int32)
+        return self._collect(steps, offs, idx, rec_out, rec_base, n_start, n_end)
+
+    def _poisson_block(self, n: int, length: int) -> np.ndarray:
+        if not self._pois_nodes:
+            return np.zeros((length, 0), np.uint16)
+        blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
+        return np.ascontiguousarray(np.concatenate(blocks, axis=1))
+
+    def _collect(self, steps, offs, idx, rec_out, rec_base, n_start, n_end) -> dict:
+        a = self.arrays
+        times = steps * self.dt + offs
+        order = np.lexsort((idx, times))
+        steps, times, idx = steps[order], times[order], idx[order]
+        spikes, spike_steps = {}, {}
+        for name in self.ir.recorded_populations():
+            k = self.pop_index[name]
+            s0 = a["pop_start"][k]
+            sel = (idx >= s0) & (idx < s0 + self.pops[k].size)
+            spikes[name] = (times[sel], (idx[sel] - s0).astype(np.int64))
+            spike_steps[name] = steps[sel]
+        traces = {}
+        for mname, var, first, count in self.rec_layout:
+            m = self.ir.state_monitors[mname]
+            e = a["rec_every"][first] if count else 1
+            ns = _count_multiples(n_start, n_end, e)
+            block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
+                if count else np.zeros((ns, 0))
+            tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
+                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+            tr["variables"][var] = block
+        return {"spikes": spikes, "spike_steps": spike_steps, "traces": traces, "n_steps": n_end - n_start}

@@ -1,0 +1,430 @@
+"""Precise-timing mode of the native engine (spikecore.engine.precise, issue 8).
+
+Every expected value is computed here from the model's closed-form solution
+(spikecore.models), found by scipy's brentq on that solution, or produced by NEST's
+iaf_psc_delta_ps / iaf_psc_exp_ps on the same realised network.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from backends import get_backend
+from spikecore.engine.precise import PreciseSimulator, split_delays, split_times, synaptic_kernel
+from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.network import (CurrentSource, FromIndices, Network, OneToOne, PoissonSource, Population,
+                               Projection, SpikeSource, StateMonitor, Uniform)
+from spikecore.result import Result
+
+MS = 1e-3
+MV = 1e-3
+NATIVE = get_backend("native")
+
+TAU_M, V_LEAK, V_TH, V_RESET, R = 20e-3, -70e-3, -50e-3, -65e-3, 1e8
+
+
+def lif_params(model, t_ref="2 ms", **extra):
+    p = {"tau_mem": "20 ms", "v_leak": "-70 mV", "v_threshold": "-50 mV", "v_reset": "-65 mV",
+         "t_refrac": t_ref, "r": "100 Mohm"}
+    if model == "lif_cuba":
+        p["tau_syn"] = {"exc": "2 ms", "inh": "5 ms"}
+    p.update(extra)
+    return p
+
+
+def run(net, duration, timing, dt=None):
+    g = net.to_ir(dt=None if dt is None else f"{dt!r} s", timing=timing)
+    return NATIVE.compile(g, timing=timing).run(duration)
+
+
+# ----------------------------------------------------------------------------- closed forms
+def constant_current_train(i_amp, t_ref, n):
+    """Spike times of a LIF from v_leak under constant current (no synaptic input)."""
+    v_inf = V_LEAK + R * i_amp
+    first = TAU_M * math.log((v_inf - V_LEAK) / (v_inf - V_TH))
+    isi = t_ref + TAU_M * math.log((v_inf - V_RESET) / (v_inf - V_TH))
+    return first + isi * np.arange(n)
+
+
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+@pytest.mark.parametrize("dt_ms", [0.01, 0.1, 0.25, 1.0])
+def test_constant_current_matches_closed_form(model, dt_ms):
+    dt = dt_ms * MS
+    net = Network(seed=0, dt=f"{dt!r} s")
+    net.add(Population(1, model, lif_params(model), name="n"))
+    net.add(CurrentSource("n", amplitude="250 pA", name="i"))
+    duration = 0.2
+    precise = run(net, duration, "precise").spikes["n"][0]
+    exact = constant_current_train(250e-12, 2e-3, precise.size)
+    assert exact[-1] < duration and exact[-1] + (exact[1] - exact[0]) > duration  # all of them
+    assert np.max(np.abs(precise - exact)) < 1e-9 * MS
+
+    # grid mode reports the step in which v crossed: the first spike early by less than dt
+    grid = run(net, duration, "grid").spikes["n"][0]
+    err = exact[0] - grid[0]
+    assert 0 <= err < dt
+    assert np.allclose(grid / dt, np.rint(grid / dt))
+
+
+def test_grid_mode_errs_by_up_to_one_dt_and_precise_does_not_depend_on_dt():
+    firsts = {}
+    for dt_ms in (0.01, 0.1, 1.0):
+        net = Network(seed=0, dt=f"{dt_ms} ms")
+        net.add(Population(1, "lif_delta", lif_params("lif_delta"), name="n"))
+        net.add(CurrentSource("n", amplitude="250 pA", name="i"))
+        firsts[dt_ms] = (run(net, 0.05, "grid").spikes["n"][0][0], run(net, 0.05, "precise").spikes["n"][0][0])
+    exact = constant_current_train(250e-12, 2e-3, 1)[0]
+    errors = {dt: exact - g for dt, (g, _) in firsts.items()}
+    assert errors[1.0] > 0.1 * MS          # not trivially on the grid
+    assert all(0 <= e < dt * MS for dt, e in errors.items())
+    assert all(abs(p - exact) < 1e-12 for _, p in firsts.values())
+
+
+def test_refractory_period_off_the_grid():
+    t_ref = 1.2345e-3
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, "lif_cuba", lif_params("lif_cuba", t_ref=f"{t_ref!r} s"), name="n"))
+    net.add(CurrentSource("n", amplitude="300 pA", name="i"))
+    t = run(net, 0.2, "precise").spikes["n"][0]
+    exact = constant_current_train(300e-12, t_ref, t.size)
+    assert t.size > 5
+    assert np.max(np.abs(t - exact)) < 1e-9 * MS
+
+
+def test_current_step_takes_effect_at_its_exact_time():
+    t_on = 10.03333e-3
+    net = Network(seed=0, dt="0.5 ms")
+    net.add(Population(1, "lif_delta", lif_params("lif_delta"), name="n"))
+    net.add(CurrentSource("n", steps=[("0 ms", "0 pA"), (f"{t_on!r} s", "250 pA")], name="i"))
+    t = run(net, 0.1, "precise").spikes["n"][0]
+    exact = t_on + constant_current_train(250e-12, 2e-3, t.size)
+    assert np.max(np.abs(t - exact)) < 1e-9 * MS
+
+
+# ----------------------------------------------------------------------------- one input spike
+def one_input(model, weight, t_in, delay, dt="0.1 ms"):
+    net = Network(seed=0, dt=dt)
+    net.add(Population(1, model, lif_params(model), name="n"))
+    net.add(SpikeSource(spike_times=[[f"{t_in!r} s"]], name="src"))
+    net.add(Projection("src", "n", OneToOne(), weight=weight, delay=f"{delay!r} s",
+                       receptor="exc" if model == "lif_cuba" else None, name="p"))
+    net.add(StateMonitor("n", ("v",), name="vm"))
+    return net
+
+
+def test_psp_of_an_off_grid_spike_cuba():
+    t_in, delay, w = 3.21234e-3, 1.0567e-3, 8e-3
+    res = run(one_input("lif_cuba", f"{w!r} V", t_in, delay), 0.03, "precise")
+    times = res.traces["vm"]["times"]
+    v = res.traces["vm"]["variables"]["v"][:, 0]
+    t_arr = t_in + delay
+    expected = V_LEAK + np.where(times > t_arr, w * synaptic_kernel(np.maximum(times - t_arr, 0), TAU_M, 2e-3), 0.0)
+    assert np.max(np.abs(v - expected)) < 1e-12
+    assert res.spikes["n"][0].size == 0        # 8 mV of drive stays below the 20 mV gap
+
+
+def test_output_spike_time_of_an_off_grid_input_cuba():
+    t_in, delay, w = 3.21234e-3, 1.0567e-3, 300e-3
+    t_arr = t_in + delay
+
+    def v(t):
+        return V_LEAK + w * synaptic_kernel(t - t_arr, TAU_M, 2e-3)
+    t_peak = TAU_M * 2e-3 / (2e-3 - TAU_M) * math.log(2e-3 / TAU_M)
+    assert v(t_arr + t_peak) > V_TH
+    exact = brentq(lambda t: v(t) - V_TH, t_arr, t_arr + t_peak, xtol=1e-18, rtol=1e-15)
+    for dt in ("0.1 ms", "1 ms"):
+        t = run(one_input("lif_cuba", f"{w!r} V", t_in, delay, dt=dt), 0.03, "precise").spikes["n"][0]
+        assert t.size == 1
+        assert abs(t[0] - exact) < 1e-9 * MS
+
+
+def test_psp_and_spike_of_an_off_grid_input_delta():
+    t_in, delay = 3.21234e-3, 1.0567e-3
+    t_arr = t_in + delay
+    res = run(one_input("lif_delta", "5 mV", t_in, delay), 0.03, "precise")
+    times = res.traces["vm"]["times"]
+    v = res.traces["vm"]["variables"]["v"][:, 0]
+    expected = V_LEAK + np.where(times > t_arr, 5e-3 * np.exp(-(times - t_arr) / TAU_M), 0.0)
+    assert np.max(np.abs(v - expected)) < 1e-12
+    # a jump across threshold fires at the arrival time itself
+    t = run(one_input("lif_delta", "25 mV", t_in, delay), 0.03, "precise").spikes["n"][0]
+    assert t.size == 1 and abs(t[0] - t_arr) < 1e-12
+
+
+def test_crossing_that_returns_below_threshold_within_a_step_is_found():
+    """v peaks above threshold and falls back between two grid points of a coarse step:
+    checking v only at the end of steps or events (iaf_psc_exp_ps) would miss it."""
+    tau_s, dt = 0.5e-3, 5e-3
+    t_arr = 1.2e-3 + 5e-3
+
+    def v(t, w):
+        return V_LEAK + w * synaptic_kernel(t - t_arr, TAU_M, tau_s)
+    t_peak = TAU_M * tau_s / (tau_s - TAU_M) * math.log(tau_s / TAU_M)
+    peak_gain = float(synaptic_kernel(t_peak, TAU_M, tau_s))
+    w = (V_TH - V_LEAK) / peak_gain * (1 + 1e-6)          # peak 20 nV above threshold
+    assert v(10e-3, w) < V_TH                             # below at the next grid point
+    exact = brentq(lambda t: v(t, w) - V_TH, t_arr, t_arr + t_peak, xtol=1e-18, rtol=1e-15)
+    net = Network(seed=0, dt=f"{dt!r} s")
+    params = lif_params("lif_cuba")
+    params["tau_syn"] = {"exc": f"{tau_s!r} s"}
+    net.add(Population(1, "lif_cuba", params, name="n"))
+    net.add(SpikeSource(spike_times=[["1.2 ms"]], name="src"))
+    net.add(Projection("src", "n", OneToOne(), weight=f"{w!r} V", delay="5 ms", receptor="exc", name="p"))
+    t = run(net, 0.05, "precise").spikes["n"][0]
+    assert t.size == 1
+    # the crossing is tangent-like (slope ~ sqrt of the overshoot): time error ~ v error / slope
+    assert abs(t[0] - exact) < 1e-6 * MS
+    assert run(net, 0.05, "grid").spikes["n"][0].size == 0   # grid mode, sampling at 5 ms, misses it
+
+
+def test_chain_with_off_grid_delays_fires_at_exact_sums():
+    t0, d1, d2 = 2.7183e-3, 1.2345e-3, 0.77777e-3
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(2, "lif_delta", lif_params("lif_delta"), name="n"))
+    net.add(SpikeSource(spike_times=[[f"{t0!r} s"]], name="src"))
+    net.add(Projection("src", "n", FromIndices([0], [0]), weight="25 mV", delay=f"{d1!r} s", name="a"))
+    net.add(Projection("n", "n", FromIndices([0], [1]), weight="25 mV", delay=f"{d2!r} s", name="b"))
+    res = run(net, 0.02, "precise")
+    t, i = res.spikes["n"]
+    assert list(i) == [0, 1]
+    assert abs(t[0] - (t0 + d1)) < 1e-12 and abs(t[1] - (t0 + d1 + d2)) < 1e-12
+    steps = res.spike_steps["n"]
+    assert list(steps) == [math.ceil((t0 + d1) / 1e-4) - 1, math.ceil((t0 + d1 + d2) / 1e-4) - 1]
+
+
+def test_inputs_during_refractory_period_are_discarded_by_delta_neurons():
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, "lif_delta", lif_params("lif_delta", t_ref="5 ms"), name="n"))
+    # 1 ms: fires; 3.05 ms: discarded (refractory until 6 ms); 6 ms: the period has ended
+    # at that instant, so the input counts (NEST's order) and fires again
+    net.add(SpikeSource(spike_times=[["1 ms", "3.05 ms", "6 ms"]], name="src"))
+    net.add(Projection("src", "n", OneToOne(), weight="30 mV", delay="0.5 ms", name="p"))
+    t = run(net, 0.02, "precise").spikes["n"][0]
+    assert np.allclose(t, [1.5e-3, 6.5e-3], atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- Poisson input
+def test_poisson_spikes_keep_grid_counts_at_exact_offsets():
+    """Every Poisson spike of the grid stream's counts reaches its target at its own time."""
+    net = Network(seed=3, dt="0.1 ms")
+    net.add(Population(20, "lif_delta", lif_params("lif_delta", t_ref="0 ms", v_reset="-70 mV"), name="n"))
+    net.add(PoissonSource(20, "300 Hz", name="ext"))
+    net.add(Projection("ext", "n", OneToOne(), weight="25 mV", delay="0.1 ms", name="p"))
+    g = net.to_ir(timing="precise")
+    res = NATIVE.compile(g, timing="precise").run(0.1)
+    t, i = res.spikes["n"]
+    from spikecore import ir as _ir
+    counts = _ir.poisson_counts(g.poisson_sources["ext"], 1e-4, 0, 999)
+    steps = res.spike_steps["n"]
+    # a Poisson spike of step n (offset u) arrives one step later at the same offset
+    got = np.zeros_like(counts, dtype=np.int64)
+    np.add.at(got, (steps - 1, i), 1)
+    assert np.array_equal(got, counts)
+    assert (np.diff(t) >= 0).all() and np.unique(t).size == t.size
+
+
+# ----------------------------------------------------------------------------- consistency
+def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms"):
+    """Deterministic recurrent network: heterogeneous constant currents, fixed synapses."""
+    rng = np.random.default_rng(seed)
+    net = Network(seed=seed, dt=dt)
+    params = lif_params(model)
+    net.add(Population(n, model, params, initial={"v": Uniform("-70 mV", "-52 mV")}, name="n"))
+    amps = rng.uniform(180, 260, n)
+    for k in range(n):
+        net.add(CurrentSource("n", amplitude=f"{amps[k]!r} pA", neurons=[k], name=f"i{k}"))
+    pre, post = np.nonzero(rng.random((n, n)) < 0.15)
+    w = np.where(rng.random(pre.size) < 0.8, 1.0, -3.0) * rng.uniform(0.5, 1.0, pre.size)
+    d = rng.choice(np.asarray(delays_ms), pre.size)
+    exc, inh = w > 0, w < 0
+    for name, sel in (("ee", exc), ("ii", inh)):
+        kw = {"receptor": "exc" if name == "ee" else "inh"} if model == "lif_cuba" else {}
+        net.add(Projection("n", "n", FromIndices(pre[sel], post[sel]),
+                           weight=[f"{x!r} mV" for x in w[sel]], delay=[f"{x!r} ms" for x in d[sel]],
+                           name=name, **kw))
+    return net
+
+
+def match_trains(a, b, n):
+    """Per neuron: equal counts required; returns the largest time difference."""
+    (ta, ia), (tb, ib) = a, b
+    worst = 0.0
+    for k in range(n):
+        x, y = np.sort(ta[ia == k]), np.sort(tb[ib == k])
+        assert x.size == y.size, f"neuron {k}: {x.size} vs {y.size} spikes"
+        if x.size:
+            worst = max(worst, float(np.max(np.abs(x - y))))
+    return worst
+
+
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_precise_mode_does_not_depend_on_dt(model):
+    net = recurrent_net(model, delays_ms=(1.0, 1.37, 2.05))
+    a = run(net, 0.2, "precise", dt=1e-4).spikes["n"]
+    b = run(net, 0.2, "precise", dt=2.5e-5).spikes["n"]
+    assert a[0].size > 50
+    assert match_trains(a, b, 30) < 1e-9 * MS
+
+
+def convergence_errors(model, dts, duration=0.1):
+    """Mean |t_grid - t_precise| (s) per dt on recurrent_net, precise at the coarsest dt as reference."""
+    net = recurrent_net(model, delays_ms=(1.0, 1.5, 2.0))
+    ref = run(net, duration, "precise", dt=dts[0]).spikes["n"]
+    out = {"grid": [], "precise": []}
+    for dt in dts:
+        for timing in ("grid", "precise"):
+            t, i = run(net, duration, timing, dt=dt).spikes["n"]
+            diffs = []
+            for k in range(30):
+                x, y = np.sort(t[i == k]), np.sort(ref[0][ref[1] == k])
+                assert x.size == y.size, f"{timing} dt={dt}: neuron {k} {x.size} vs {y.size} spikes"
+                diffs.append(np.abs(x - y))
+            out[timing].append(float(np.mean(np.concatenate(diffs))))
+    return out
+
+
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_grid_mode_converges_to_precise_mode_at_first_order(model):
+    dts = [1e-4, 5e-5, 2.5e-5, 1.25e-5]
+    err = convergence_errors(model, dts)
+    slope = np.polyfit(np.log(dts), np.log(err["grid"]), 1)[0]
+    assert 0.8 < slope < 1.2, (slope, err["grid"])
+    assert max(err["precise"]) < 1e-9 * MS
+
+
+# ----------------------------------------------------------------------------- plumbing
+def test_results_keep_exact_times_and_steps(tmp_path):
+    net = one_input("lif_delta", "25 mV", 3.21234e-3, 1e-3)
+    res = run(net, 0.02, "precise")
+    res.save(tmp_path)
+    back = Result.load(tmp_path)
+    assert back.options["timing"] == "precise"
+    assert np.array_equal(back.spikes["n"][0], res.spikes["n"][0])
+    assert np.array_equal(back.spike_steps["n"], res.spike_steps["n"])
+    assert back.summary()["populations"] == res.summary()["populations"]
+    grid = run(net, 0.02, "grid")
+    grid.save(tmp_path / "grid")
+    assert "n.steps" not in np.load(tmp_path / "grid" / "spikes.npz").files
+
+
+def test_cli_run_timing_precise(tmp_path):
+    from spikecore.cli import main
+    model = tmp_path / "m.yaml"
+    model.write_text("""spikecore: 1
+name: chain
+dt: 0.1 ms
+duration: 20 ms
+populations:
+  n: {size: 1, model: lif_delta, params: {tau_mem: 20 ms, v_leak: -70 mV, v_threshold: -50 mV, v_reset: -65 mV}}
+sources:
+  src: {type: spike_times, spike_times: [[2.71828 ms]]}
+projections:
+  p: {pre: src, post: n, connector: {type: one_to_one}, weight: 25 mV, delay: 1.23456 ms}
+""")
+    assert main(["run", str(model), "--timing", "precise", "--out", str(tmp_path / "out"), "--no-plot"]) == 0
+    sp = np.load(tmp_path / "out" / "spikes.npz")
+    assert abs(sp["n.times"][0] - (2.71828e-3 + 1.23456e-3)) < 1e-12
+    assert sp["n.steps"][0] == 39
+    # the same model is refused by grid mode: its delay is not a multiple of dt
+    assert main(["run", str(model), "--out", str(tmp_path / "g"), "--no-plot"]) == 2
+
+
+def test_refusals_name_the_problem():
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, "lif_coba", {"c_m": "200 pF", "g_l": "10 nS", "v_leak": "-60 mV",
+                                       "v_threshold": "-50 mV", "v_reset": "-60 mV",
+                                       "tau_syn": {"e": "5 ms"}, "e_rev": {"e": "0 mV"}}, name="c"))
+    with pytest.raises(UnsupportedFeature, match="lif_coba"):
+        NATIVE.compile(net.to_ir(timing="precise"), timing="precise")
+    with pytest.raises(ValidationError, match="timing"):
+        NATIVE.compile(net.to_ir(), timing="exact")
+    with pytest.raises(ValidationError, match="timing"):
+        net.to_ir(timing="exact")
+
+    short = Network(seed=0, dt="0.1 ms")
+    short.add(Population(2, "lif_delta", lif_params("lif_delta"), name="n"))
+    short.add(Projection("n", "n", FromIndices([0], [1]), weight="1 mV", delay="0.05 ms", name="p"))
+    with pytest.raises(ValidationError, match="delay"):
+        short.to_ir(timing="precise")
+    off = Network(seed=0, dt="0.1 ms")
+    off.add(Population(2, "lif_delta", lif_params("lif_delta"), name="n"))
+    off.add(Projection("n", "n", FromIndices([0], [1]), weight="1 mV", delay="0.15 ms", name="p"))
+    g = off.to_ir(timing="precise")          # precise lowering keeps the off-grid delay ...
+    with pytest.raises(ValidationError, match="multiple of dt"):
+        NATIVE.compile(g)                      # ... which grid mode refuses
+    with pytest.raises(ValidationError, match="multiple of dt"):
+        off.to_ir()
+
+
+def test_time_and_delay_splitting():
+    dt = 1e-4
+    st, off = split_times(np.array([0.0, 1e-4, 1.5e-4, 0.3]), dt)
+    assert list(st) == [-1, 0, 1, 2999] and np.allclose(off, [dt, dt, 0.5e-4, dt])
+    d, rem = split_delays(np.array([1e-4, 3e-4, 1.37e-4]), dt, "d")
+    assert list(d) == [1, 3, 1] and rem[0] == 0 and rem[1] == 0 and abs(rem[2] - 0.37e-4) < 1e-18
+
+
+# ----------------------------------------------------------------------------- NEST
+def nest_spikes(g, duration_ms, resolution_ms):
+    """Run the realised IR ``g`` on NEST's precise models; spikes per population (s, index)."""
+    nest = pytest.importorskip("nest", reason="nest-simulator is not installed (pip install nest-simulator)")
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.resolution = resolution_ms
+    nodes, recs = {}, {}
+    for name, p in g.populations.items():
+        pr = p.params
+        common = {"tau_m": pr["tau_mem"] / MS, "C_m": pr["tau_mem"] / pr["r"] * 1e12, "E_L": pr["v_leak"] / MV,
+                  "V_th": pr["v_threshold"] / MV, "V_reset": pr["v_reset"] / MV, "t_ref": pr["t_refrac"] / MS}
+        if p.model == "lif_delta":
+            nodes[name] = nest.Create("iaf_psc_delta_ps", p.size, params=common)
+        else:
+            common.update(tau_syn_ex=p.receptors["exc"]["tau_syn"] / MS, tau_syn_in=p.receptors["inh"]["tau_syn"] / MS)
+            nodes[name] = nest.Create("iaf_psc_exp_ps", p.size, params=common)
+        nodes[name].set(V_m=list(p.initial["v"] / MV))
+        recs[name] = nest.Create("spike_recorder")
+        nest.Connect(nodes[name], recs[name])
+    for c in g.currents.values():
+        assert list(c.times) == [0.0], "constant currents only"
+        pop = nodes[c.target]
+        for k in c.neurons:
+            pop[int(k)].set(I_e=pop[int(k)].get("I_e") + c.amplitudes[0] * 1e12)
+    for name, s in g.spike_sources.items():
+        gens = nest.Create("spike_generator", s.size, params={"precise_times": True})
+        for k in range(s.size):
+            gens[k].set(spike_times=list(s.times[s.indices == k] / MS))
+        nodes[name] = gens
+    for e in g.projections.values():
+        post = g.populations[e.post]
+        if post.model == "lif_cuba":
+            w = e.weight / post.params["r"] * 1e12           # syn in volts = r * I
+            assert (w > 0).all() if e.receptor == "exc" else (w < 0).all()
+        else:
+            w = e.weight / MV
+        pre_ids = np.asarray(nodes[e.pre].tolist(), dtype=np.int64)[e.i]
+        post_ids = np.asarray(nodes[e.post].tolist(), dtype=np.int64)[e.j]
+        nest.Connect(pre_ids, post_ids, "one_to_one", syn_spec={"weight": w, "delay": e.delay / MS})
+    nest.Simulate(duration_ms)
+    out = {}
+    for name, r in recs.items():
+        ev = r.get("events")
+        first = nodes[name][0].global_id
+        out[name] = (np.asarray(ev["times"]) * MS, np.asarray(ev["senders"]) - first)
+    return out
+
+
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_agrees_with_nest_precise_models(model):
+    net = recurrent_net(model, seed=7, delays_ms=(1.0, 1.5, 2.3))
+    net.add(SpikeSource(spike_times=[[f"{t!r} ms" for t in (3.14159, 17.2718, 40.0001)]] * 3, name="src"))
+    kw = {"receptor": "exc"} if model == "lif_cuba" else {}
+    net.add(Projection("src", "n", FromIndices([0, 1, 2], [0, 5, 9]), weight="4 mV", delay="1.3 ms",
+                       name="stim", **kw))
+    g = net.to_ir(timing="precise")
+    ours = NATIVE.compile(g, timing="precise").run(0.3).spikes["n"]
+    ref = nest_spikes(g, 300.0, 0.1)["n"]
+    assert ours[0].size > 100
+    assert match_trains(ours, ref, 30) < 1e-6 * MS
