@@ -433,7 +433,9 @@ def _synapse_plan(g: _ir.IRGraph, e) -> _SynPlan:
     if d.size and steps.min() < 1:
         raise ValidationError(f"{fld}.delay", float(d.min()), f"delays >= dt ({dt} s)")
     if d.size and (np.abs(d / dt - steps) > _ir.GRID_TOLERANCE).any():
-        raise ValidationError(f"{fld}.delay", float(d[np.argmax(np.abs(d / dt - steps))]), f"multiples of dt ({dt} s)")
+        off = float(d[np.argmax(np.abs(d / dt - steps))])
+        raise UnsupportedFeature(NAME, f"a delay off the dt grid ({off!r} s in projection {e.name})",
+                                 "Brian2 delivers spikes on the grid; lower the network with timing='grid'")
     unit = _SIEMENS if pop.model == "lif_coba" else _VOLT
     w = np.asarray(e.weight, dtype=float)
     ns = {}

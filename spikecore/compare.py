@@ -140,10 +140,14 @@ def rate_histogram_pvalue(rates_a: np.ndarray, rates_b: np.ndarray) -> float:
     return float(getattr(res, "pvalue", res.significance_level))
 
 
-def first_mismatch(ta_all, ia_all, tb_all, ib_all, dt: float):
-    """Time of the earliest spike present in one run but not (at the same step) in the other; None if identical."""
-    a = set(zip(np.rint(np.asarray(ta_all) / dt).astype(np.int64).tolist(), np.asarray(ia_all).tolist()))
-    b = set(zip(np.rint(np.asarray(tb_all) / dt).astype(np.int64).tolist(), np.asarray(ib_all).tolist()))
+def first_mismatch(ta_all, ia_all, tb_all, ib_all, dt: float, steps_a=None, steps_b=None):
+    """Time of the earliest spike present in one run but not (at the same step) in the other; None if identical.
+
+    Steps are rint(t/dt) for grid results; precise-timing results carry their own (Result.spike_steps)."""
+    sa = np.rint(np.asarray(ta_all) / dt).astype(np.int64) if steps_a is None else np.asarray(steps_a, np.int64)
+    sb = np.rint(np.asarray(tb_all) / dt).astype(np.int64) if steps_b is None else np.asarray(steps_b, np.int64)
+    a = set(zip(sa.tolist(), np.asarray(ia_all).tolist()))
+    b = set(zip(sb.tolist(), np.asarray(ib_all).tolist()))
     diff = a ^ b
     if not diff:
         return None
@@ -213,7 +217,7 @@ def compare_populations(ref: Result, other: Result, tol: Tolerances = Tolerances
         vr_limit = float(np.mean(np.sqrt(mean_count * -np.expm1(-tol.vr_steps * dt / tol.vr_tau)))) * (1 + 1e-9)
         total = ta.size + tb.size
         frac = 2.0 * matched / total if total else 1.0
-        mismatch = first_mismatch(ta, ia, tb, ib, dt)
+        mismatch = first_mismatch(ta, ia, tb, ib, dt, ref.spike_steps.get(pop), other.spike_steps.get(pop))
         checks = {
             "rate": _check_le(rate_rel, tol.rate_rel),
             "cv_isi": Check(cv_abs, f"<= {tol.cv_abs:g}", True) if cv_abs is None else _check_le(cv_abs, tol.cv_abs),

@@ -68,7 +68,8 @@ def main(args) -> int:
     options = parse_backend_options(args.option, backends)
     compiled = [(name, get_backend(name)) for name in backends]   # unknown/missing backends fail before any run
     net = load_model(args.model)
-    duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
+    duration = quantity_arg(args.duration, u.TIME, "--duration")
+    duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
     g = net.to_ir(dt=dt, seed=args.seed)
     out = Path(args.out or Path("results") / f"{net.name}-compare")

@@ -160,6 +160,7 @@ def _reset_check(view):
     assert list(steps) == [21, 21], f"both kicked neurons fire at step 21, got {list(zip(steps, i))}"
     v = view.trace("v", "v")
     assert v[22, 0] == 10e-3, "a probe arriving in the spike step must be lost to the reset"
+    np.testing.assert_allclose(v[23, 0], 10e-3 * a, rtol=1e-12, err_msg="the lost probe must not come back later")
     np.testing.assert_allclose(v[23, 1], 10e-3 * a + 5e-3, rtol=1e-12, err_msg="probe one step later applies")
     t, _ = view.spikes("driven")
     assert t.size > 5, "a constantly driven neuron with t_refrac = 0 fires repeatedly"
