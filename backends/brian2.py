@@ -147,6 +147,8 @@ def default_cache_dir() -> Path:
 
 @dataclass
 class _PopPlan:
+    """One Brian2 NeuronGroup: one population, or several with identical model and parameters
+    (side by side at ``offsets``, as Brian2's own CUBA example holds exc and inh in one group)."""
     name: str
     size: int
     model: str
@@ -163,13 +165,23 @@ class _PopPlan:
     current_table: np.ndarray | None = None  # (rows, cols) amperes
     current_dt: float = 0.0
     clamp_v: bool = False                   # clamp v by conditional write instead of the flag
+    offsets: dict = field(default_factory=dict)   # population -> first neuron in the group
+    sizes: dict = field(default_factory=dict)     # population -> size
+    delta_gate: bool = False                # delta synapses gated by not_refractory
+
+    def merge_key(self):
+        consts = tuple((k, float(v), str(v.dim)) for k, v in self.constants.items())
+        return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
+                self.clamp_v)
 
 
 @dataclass
 class _SynPlan:
-    name: str
-    pre: str                                # population or source name
-    post: str
+    name: str                               # Brian2 object name
+    projections: list                       # IR projection names merged into it
+    pre: str                                # group (populations) or source name
+    pre_is_source: bool
+    post: str                               # group name
     on_pre: str
     model: str
     namespace: dict
@@ -265,7 +277,8 @@ def _population_plan(pop, dt: float) -> _PopPlan:
         method = "exponential_euler"
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
                     method, {}, dv_template=dv, ode_lines=lines, current_term=current,
-                    clamp_v=refr > 0 and degenerate)
+                    clamp_v=refr > 0 and degenerate, offsets={pop.name: 0}, sizes={pop.name: pop.size},
+                    delta_gate=pop.model == "lif_delta" and refr > 0)
     known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
         if pop.model == "lif_delta" and var in pop.receptors and not np.any(arr):
@@ -304,21 +317,64 @@ def _finish_equations(plan: _PopPlan):
     plan.equations = "\n".join(lines)
 
 
-def _current_plan(g: _ir.IRGraph, plans: dict):
-    """Piecewise currents per population -> one TimedArray table per population."""
-    by_pop: dict = {}
+def _short_name(prefix: str, parts: list) -> str:
+    """A Brian2 object name from element names; stable (standalone projects and Cython modules key on it)."""
+    name = prefix + "__".join(parts)
+    if len(name) > 60:
+        name = f"{prefix}{parts[0][:30]}_{hashlib.sha1('/'.join(parts).encode()).hexdigest()[:10]}"
+    return name
+
+
+def _group_populations(g: _ir.IRGraph, dt: float):
+    """Population plans merged into groups by identical equations and parameters.
+
+    Returns (groups by name, population -> group name). Fewer Brian2 objects means
+    less per-step overhead (runtime calls each code object from Python every step)."""
+    by_key: dict = {}
+    for p in g.populations.values():
+        plan = _population_plan(p, dt)
+        by_key.setdefault(plan.merge_key(), []).append(plan)
+    groups, where = {}, {}
+    for plans in by_key.values():
+        first = plans[0]
+        name = _short_name("pop_", [pl.name for pl in plans])
+        offset = 0
+        initial: dict = {}
+        for pl in plans:
+            first.offsets[pl.name] = offset
+            first.sizes[pl.name] = pl.size
+            offset += pl.size
+            where[pl.name] = name
+        for var in set().union(*(pl.initial for pl in plans)):
+            unit = _VOLT if var == "v" else _receptor_unit(g.populations[plans[0].name])
+            parts = []
+            for pl in plans:
+                if var in pl.initial:
+                    parts.append(np.asarray(pl.initial[var]))
+                else:
+                    default = g.populations[pl.name].params["v_leak"] if var == "v" else 0.0
+                    parts.append(np.full(pl.size, default))
+            initial[var] = _q(np.concatenate(parts), unit)
+        first.name, first.size, first.initial = name, offset, initial
+        groups[name] = first
+    return groups, where
+
+
+def _current_plan(g: _ir.IRGraph, groups: dict, where: dict):
+    """Piecewise currents per group -> one TimedArray table per group (column per input signature)."""
+    by_group: dict = {}
     for c in g.currents.values():
-        if c.target not in plans:
+        if c.target not in where:
             raise ValidationError(f"currents.{c.name}.target", c.target, "a population")
-        by_pop.setdefault(c.target, []).append(c)
-    for pname, currents in by_pop.items():
-        plan, size = plans[pname], plans[pname].size
+        by_group.setdefault(where[c.target], []).append(c)
+    for gname, currents in by_group.items():
+        plan = groups[gname]
         changes = [_ir.current_at_steps(c, g.dt) for c in currents]
         all_steps = np.unique(np.concatenate([np.maximum(st, 0) for st, _ in changes] + [np.zeros(1, np.int64)]))
-        # neurons with the same set of inputs share one column; column 0 is "no input"
-        member = np.zeros((size, len(currents)), dtype=bool)
+        # neurons with the same set of inputs share one column; all-False is "no input"
+        member = np.zeros((plan.size, len(currents)), dtype=bool)
         for k, c in enumerate(currents):
-            member[np.asarray(c.neurons, dtype=np.int64), k] = True
+            member[plan.offsets[c.target] + np.asarray(c.neurons, dtype=np.int64), k] = True
         signatures, cols = np.unique(member, axis=0, return_inverse=True)
         cols = np.asarray(cols).ravel()
         # the table's grid: a common divisor of every change step keeps it short; its
@@ -363,7 +419,7 @@ def _poisson_modes(g: _ir.IRGraph, option: str) -> dict:
     return modes
 
 
-def _draw_plan(g: _ir.IRGraph, src, plans: dict):
+def _draw_plan(g: _ir.IRGraph, src, groups: dict, where: dict):
     """Poisson draw mode: per target neuron, one Poisson(sum of rates*dt) count per (projection, weight, delay)."""
     dt = g.dt
     lo0 = int(np.ceil(src.start / dt - _ir.GRID_TOLERANCE))
@@ -372,7 +428,7 @@ def _draw_plan(g: _ir.IRGraph, src, plans: dict):
         if e.pre != src.name or e.n_synapses == 0:
             continue
         pop = g.populations[e.post]
-        plan = plans[e.post]
+        plan = groups[where[e.post]]
         d = _ir.delay_steps(e.delay, dt)
         lam = np.asarray(src.rates, dtype=float)[e.i] * dt
         w = np.asarray(e.weight, dtype=float)
@@ -383,7 +439,7 @@ def _draw_plan(g: _ir.IRGraph, src, plans: dict):
         new[1:] = (j_s[1:] != j_s[:-1]) | (w_s[1:] != w_s[:-1]) | (d_s[1:] != d_s[:-1])
         group = np.cumsum(new) - 1
         g_lam = np.bincount(group, lam_s)
-        g_j, g_w, g_d = j_s[new], w_s[new], d_s[new]
+        g_j, g_w, g_d = j_s[new] + plan.offsets[e.post], w_s[new], d_s[new]
         # slot = rank of the group among its target's groups
         first_of_target = np.ones(g_j.size, dtype=bool)
         first_of_target[1:] = g_j[1:] != g_j[:-1]
@@ -391,11 +447,11 @@ def _draw_plan(g: _ir.IRGraph, src, plans: dict):
         slot = np.arange(g_j.size) - start_idx
         unit = _VOLT if pop.model != "lif_coba" else _SIEMENS
         var = _state_var(pop, e.receptor)
-        gate = "*int(not_refractory)" if pop.model == "lif_delta" and _ref_steps(pop, dt) > 0 else ""
+        gate = "*int(not_refractory)" if plan.delta_gate else ""
         for k in range(int(slot.max()) + 1 if slot.size else 0):
             sel = slot == k
             names = {x: f"pois_{x}_{e.name}_{k}" for x in ("w", "lam", "t0", "t1")}
-            arrays = {x: np.zeros(pop.size) for x in names}
+            arrays = {x: np.zeros(plan.size) for x in names}
             arrays["t1"][:] = -1.0          # inactive unless set
             jj = g_j[sel]
             arrays["w"][jj] = g_w[sel]
@@ -411,7 +467,8 @@ def _draw_plan(g: _ir.IRGraph, src, plans: dict):
                 f"{var} += {names['w']}*poisson({names['lam']}*int(t >= {names['t0']} and t < {names['t1']})){gate}")
 
 
-def _synapse_plan(g: _ir.IRGraph, e) -> _SynPlan:
+def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
+    """Validate one projection; return (merge key, i, j, weights, delay steps) in group indices."""
     dt = g.dt
     fld = f"projections.{e.name}"
     if e.post not in g.populations:
@@ -436,32 +493,56 @@ def _synapse_plan(g: _ir.IRGraph, e) -> _SynPlan:
         off = float(d[np.argmax(np.abs(d / dt - steps))])
         raise UnsupportedFeature(NAME, f"a delay off the dt grid ({off!r} s in projection {e.name})",
                                  "Brian2 delivers spikes on the grid; lower the network with timing='grid'")
-    unit = _SIEMENS if pop.model == "lif_coba" else _VOLT
-    w = np.asarray(e.weight, dtype=float)
-    ns = {}
-    # homogeneous weights and delays become constants (as a hand-written script would have them)
-    if w.size and (w == w[0]).all():
-        ns["w"] = _q(float(w[0]), unit)
-        weight, model = None, ""
+    post = groups[where[e.post]]
+    if e.pre in where:
+        pre, pre_is_source = where[e.pre], False
+        i = i + groups[pre].offsets[e.pre]
     else:
-        weight, model = _q(w, unit), f"w : {'siemens' if unit is _SIEMENS else 'volt'} (constant)"
-    delay_s = steps * dt                    # exactly on the grid
-    delay = _q(float(delay_s[0]), _SECOND) if steps.size and (steps == steps[0]).all() else _q(delay_s, _SECOND)
+        pre, pre_is_source = e.pre, True
     var = _state_var(pop, e.receptor)
-    if pop.model == "lif_delta" and _ref_steps(pop, dt) > 0:
+    if post.delta_gate:
         # Brian2 would already skip this write while the target is refractory (the
         # conditional write '(unless refractory)' puts on v guards every writer of v),
         # but the rule is the IR's, so it is spelled out here.
         on_pre = "v_post += w*int(not_refractory_post)"
     else:
         on_pre = f"{var}_post += w"
-    return _SynPlan(e.name, e.pre, e.post, on_pre, model, ns, i, j, weight, delay)
+    key = (pre, pre_is_source, post.name, on_pre)
+    return key, i, j + post.offsets[e.post], np.asarray(e.weight, dtype=float), steps
+
+
+def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set) -> list:
+    """Projections with the same source, target group and update merged into one Synapses each."""
+    merged: dict = {}
+    for e in g.projections.values():
+        if e.n_synapses == 0 or e.pre in skip_sources:
+            continue
+        key, i, j, w, steps = _projection_arrays(g, e, groups, where)
+        merged.setdefault(key, []).append((e.name, i, j, w, steps))
+    plans = []
+    for (pre, pre_is_source, post, on_pre), parts in merged.items():
+        names = [p[0] for p in parts]
+        i, j, w, steps = (np.concatenate([p[k] for p in parts]) for k in range(1, 5))
+        unit = _SIEMENS if groups[post].model == "lif_coba" else _VOLT
+        ns = {}
+        # homogeneous weights and delays become constants (as a hand-written script would have them)
+        if (w == w[0]).all():
+            ns["w"] = _q(float(w[0]), unit)
+            weight, model = None, ""
+        else:
+            weight, model = _q(w, unit), f"w : {'siemens' if unit is _SIEMENS else 'volt'} (constant)"
+        delay_s = steps * g.dt                  # exactly on the grid
+        delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
+        plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
+                              i, j, weight, delay))
+    return plans
 
 
 @dataclass
 class _Plan:
     dt: float
-    pops: dict
+    pops: dict                               # group name -> _PopPlan
+    where: dict                              # population -> group name
     syns: list
     sources: dict                            # name -> _SourcePlan
     poisson_modes: dict
@@ -473,8 +554,8 @@ class _Plan:
 def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
     _check_ir(g)
     dt = g.dt
-    pops = {p.name: _population_plan(p, dt) for p in g.populations.values()}
-    _current_plan(g, pops)
+    groups, where = _group_populations(g, dt)
+    _current_plan(g, groups, where)
     modes = _poisson_modes(g, poisson)
     sources = {}
     for s in g.spike_sources.values():
@@ -487,12 +568,11 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
     for s in g.poisson_sources.values():
         if modes[s.name] == "draw":
             draw_sources.append(s)
-            _draw_plan(g, s, pops)
+            _draw_plan(g, s, groups, where)
         else:
             sources[s.name] = _SourcePlan(s.name, s.size, "replay", node=s)
-    syns = [_synapse_plan(g, e) for e in g.projections.values()
-            if e.n_synapses and not (e.pre in g.poisson_sources and modes[e.pre] == "draw")]
-    for plan in pops.values():
+    syns = _synapse_plans(g, groups, where, {s.name for s in draw_sources})
+    for plan in groups.values():
         _finish_equations(plan)
     monitors = []
     for m in g.state_monitors.values():
@@ -510,7 +590,8 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
     draw_seed = None
     if draw_sources:
         draw_seed = int(np.random.SeedSequence([int(s.seed) % 2**63 for s in draw_sources]).generate_state(1)[0])
-    return _Plan(dt, pops, syns, sources, modes, draw_seed, monitors, list(dict.fromkeys(g.recorded_populations())))
+    return _Plan(dt, groups, where, syns, sources, modes, draw_seed, monitors,
+                 list(dict.fromkeys(g.recorded_populations())))
 
 
 def _layered(steps: np.ndarray, idx: np.ndarray):
@@ -629,7 +710,7 @@ class _Built:
                                               name=f"I_table_{p.name}")
             G = b2.NeuronGroup(p.size, p.equations, threshold="v > v_threshold", reset="v = v_reset",
                                refractory=p.refractory, method=updaters[p.method], namespace=ns, clock=self.clock,
-                               name=f"pop_{p.name}")
+                               name=p.name)
             if p.clamp_v:
                 G.variables["v"].set_conditional_write(G.variables["not_refractory"])
             for var, value in p.initial.items():
@@ -638,31 +719,38 @@ class _Built:
                 setattr(G, var, value)
             if p.draw_code:
                 self.objects.append(G.run_regularly("\n".join(p.draw_code), when=DRAW_SLOT,
-                                                    name=f"pois_{p.name}"))
+                                                    name=f"draw_{p.name}"))
             self.groups[p.name] = G
             self.objects.append(G)
         # spike sources: one generator per multiplicity layer, each with the source's projections
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
         for sp in plan.syns:
-            self.syn_plans.setdefault(sp.pre, []).append(sp)
-        for sp in plan.syns:
-            if sp.pre in plan.pops:
-                self._synapses(sp, self.groups[sp.pre], f"syn_{sp.name}")
+            if sp.pre_is_source:
+                self.syn_plans.setdefault(sp.pre, []).append(sp)
+            else:
+                self._synapses(sp, self.groups[sp.pre], sp.name)
         for src in plan.sources.values():
             self.layers[src.name] = []
             if src.mode == "events":
                 for steps, idx in _layered(src.steps, src.indices):
                     self._add_layer(src, steps, idx)
             # replayed Poisson sources get their layers from set_replay, run by run
-        self.spike_monitors = {name: b2.SpikeMonitor(self.groups[name], record=True, name=f"spikes_{name}")
-                               for name in plan.recorded}
+        # one SpikeMonitor per group, split into populations when collecting
+        self.spike_monitors = {}
+        for pop in plan.recorded:
+            gname = plan.where[pop]
+            if gname not in self.spike_monitors:
+                self.spike_monitors[gname] = b2.SpikeMonitor(self.groups[gname], record=True,
+                                                             name=f"spikes_{gname}")
         self.objects += list(self.spike_monitors.values())
         self.state_monitors = {}
         for name, target, variables, neurons, every in plan.monitors:
             if neurons.size == 0:
                 continue
-            mon = b2.StateMonitor(self.groups[target], list(variables), record=neurons, when="start",
+            gname = plan.where[target]
+            mon = b2.StateMonitor(self.groups[gname], list(variables),
+                                  record=neurons + plan.pops[gname].offsets[target], when="start",
                                   dt=_q(every * dt, _SECOND) if every > 1 else None,
                                   clock=None if every > 1 else self.clock, name=f"state_{name}")
             self.state_monitors[name] = mon
@@ -694,7 +782,7 @@ class _Built:
         if hasattr(self, "network"):
             self.network.add(gen)
         for sp in self.syn_plans.get(src.name, []):
-            self._synapses(sp, gen, f"lsyn{k}_{sp.name}")
+            self._synapses(sp, gen, sp.name if k == 0 else f"{sp.name}_L{k}")
         return gen
 
     def set_replay(self, src: _SourcePlan, n0: int, n1: int, rng):
@@ -711,15 +799,22 @@ class _Built:
 
     def collect(self, n_start: int, n_end: int) -> tuple:
         dt = self.plan.dt
-        spikes = {}
+        by_group = {}
         for name, mon in self.spike_monitors.items():
             t = np.asarray(mon.t_[:], dtype=float)[self._spikes_seen[name]:]
             i = np.asarray(mon.i[:], dtype=np.int64)[self._spikes_seen[name]:]
             self._spikes_seen[name] += t.size
-            steps = np.rint(t / dt).astype(np.int64)
+            by_group[name] = (np.rint(t / dt).astype(np.int64), i)
+        spikes = {}
+        for pop in self.plan.recorded:
+            gname = self.plan.where[pop]
+            steps, i = by_group[gname]
+            first = self.plan.pops[gname].offsets[pop]
+            sel = (i >= first) & (i < first + self.plan.pops[gname].sizes[pop])
+            steps, i = steps[sel], i[sel] - first
             order = np.lexsort((i, steps))
             # times as the native engine writes them (step*dt), so results compare exactly
-            spikes[name] = (steps[order] * dt, i[order])
+            spikes[pop] = (steps[order] * dt, i[order])
         traces = {}
         for name, target, variables, neurons, every in self.plan.monitors:
             mon = self.state_monitors.get(name)
