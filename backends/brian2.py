@@ -6,20 +6,26 @@ own engine (backends/native.py) is checked against it (tests/conformance,
 spikecore/ir.py (the step semantics matched here), spikecore/models.py (the
 equations written out below).
 
-Mapping, one Brian2 object per IR element, all in an explicit ``Network`` on one
-explicit ``Clock`` (no magic collection, no ``defaultclock``):
+Mapping, all in an explicit ``Network`` on one explicit ``Clock`` (no magic
+collection, no ``defaultclock``):
 
-* population  -> ``NeuronGroup`` with the model's equations; ``method='exact'``
+* population  -> ``NeuronGroup`` with the model's equations; populations with the
+  same model and parameters share one group side by side (as Brian2's
+  examples/CUBA.py holds exc and inh in one group: fewer objects, less per-step
+  overhead); parameters are ``(shared, constant)`` variables. ``method='exact'``
   for lif_delta and lif_cuba (linear), ``'exponential_euler'`` for lif_coba. The
   native engine's coba update is Brian2's exponential Euler with the
   conductances of the step start (brian2/stateupdaters/exponential_euler.py,
   ``ExponentialEulerStateUpdater.__call__``: ``_BA_v`` and ``exp(A*dt)`` are
   evaluated from the values at t). Threshold ``v > v_threshold`` (strict),
   reset ``v = v_reset``, ``(unless refractory)`` on dv/dt only.
+  Brian2's sympy solutions are memoised per equation structure, on disk too
+  (``_CachedStateUpdater``): the code is Brian2's, only computed once.
 * projection  -> ``Synapses`` connected from the IR's explicit (i, j) arrays with
-  its weights and delays (never re-drawn). Delta synapses use
-  ``v_post += w*int(not_refractory_post)``: an input arriving while the target is
-  refractory is discarded (IR step 4).
+  its weights and delays (never re-drawn; constants when homogeneous);
+  projections with the same source, target group and update share one. Delta
+  synapses use ``v_post += w*int(not_refractory_post)``: an input arriving while
+  the target is refractory is discarded (IR step 4).
 * spike source -> ``SpikeGeneratorGroup``. Brian2 allows one spike per neuron per
   step (brian2/input/spikegeneratorgroup.py, ``before_run``), the IR allows
   several; a spike of multiplicity m goes to m *layers* (one generator per
@@ -57,7 +63,8 @@ compares ``timestep(t - lastspike, dt) >= timestep(ref, dt)``
 (brian2/groups/neurongroup.py, ``StateUpdater._get_refractory_code``), which
 floors, whereas the IR rounds to the nearest step.
 
-Devices: ``runtime`` (Cython code generation, default) and ``cpp_standalone``.
+Devices: ``runtime`` (code generation target ``cython``, the default, or
+``numpy``, which compiles nothing) and ``cpp_standalone``.
 Both build under a cache folder (``cache_dir`` option, else $SPIKECORE_CACHE,
 else $XDG_CACHE_HOME/spikecore or ~/.cache/spikecore), never in the user's
 working directory. Brian2's process-wide state (active device, preferences, the
@@ -81,11 +88,10 @@ import hashlib
 import json
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sys
 
 import numpy as np
 

@@ -13,7 +13,7 @@ Features name what a scenario needs; a backend can opt out of a feature with a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,7 +23,6 @@ from spikecore.network import (AllToAll, CurrentSource, FixedProbability, FromIn
 
 DT = 1e-4                 # s
 DURATION = 0.06           # s: every scenario fits in it
-MS = 1e-3
 
 DELTA = {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV", "v_reset": "10 mV", "t_refrac": "2 ms"}
 CUBA = {"tau_mem": "20 ms", "v_leak": "-70 mV", "v_threshold": "-50 mV", "v_reset": "-70 mV", "t_refrac": "2 ms",
@@ -46,12 +45,6 @@ class Scenario:
     doc: str
     build: object                    # build(net, p) with p(name) -> prefixed name
     checks: object = None            # checks(view) -> None; raises AssertionError on failure
-    compare_traces: bool = True      # traces must match the reference's (rtol 1e-9)
-    populations: list = field(default_factory=list)   # filled by build: prefixed population names
-
-
-def step_of(t: float) -> int:
-    return int(round(t / DT))
 
 
 # ----------------------------------------------------------------------------- delays
