@@ -6,9 +6,10 @@ Brian2's process-wide state never carries over:
 
 * runtime (Cython target): time of ``run(duration)`` after a 1 ms warm-up run
   (the warm-up generates and compiles the code; both sides' caches are warm);
-* cpp_standalone: the simulation loop as Brian2's generated program measures it,
-  and the build (code generation + compilation, warm project directory);
-* both: the whole process, start to results.
+* cpp_standalone: the simulation loop as Brian2's generated program measures it
+  (warm project directories: make has nothing to recompile);
+* both: the whole process, start to results: import, network construction,
+  code generation (and for standalone compilation and launch) and simulation.
 
 The hand-written side is benchmarks/brian2_reference.py (Brian2's examples/CUBA.py
 verbatim: one NeuronGroup with exc/inh subgroups, two Synapses); spikecore's side
@@ -95,12 +96,11 @@ def main(argv=None):
             ours.append(run_ours(dev, d))
             hand.append(run_brian2("cuba", hand_dev, d, fresh_build=False))
         raw[dev] = {"spikecore": ours, "hand-written": hand}
-    print(f"\n{'device':<16}{'side':<14}{'sim s':>9}{'build s':>9}{'process s':>11}{'rate Hz':>9}")
+    print(f"\n{'device':<16}{'side':<14}{'sim s':>9}{'process s':>11}{'rate Hz':>9}")
     for dev, sides in raw.items():
         for side, runs in sides.items():
             rate = median(runs, "spikes") / (runs[0]["n"] * d)
-            print(f"{dev:<16}{side:<14}{median(runs, 'sim_s'):>9.3f}{median(runs, 'build_s'):>9.3f}"
-                  f"{median(runs, 'wall_s'):>11.2f}{rate:>9.2f}")
+            print(f"{dev:<16}{side:<14}{median(runs, 'sim_s'):>9.3f}{median(runs, 'wall_s'):>11.2f}{rate:>9.2f}")
         o, h = sides["spikecore"], sides["hand-written"]
         print(f"{'':<16}overhead: simulation x{median(o, 'sim_s') / median(h, 'sim_s'):.2f} "
               f"({median(o, 'sim_s') - median(h, 'sim_s'):+.3f} s), whole process "
