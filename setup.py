@@ -23,6 +23,15 @@ extensions = [
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    # bit-accurate Loihi mode (integer arithmetic only; spikecore.engine.loihi)
+    Extension(
+        "spikecore.engine._loihi",
+        ["spikecore/engine/_loihi.pyx"],
+        include_dirs=[numpy.get_include()],
+        depends=["spikecore/engine/_loihi_update.h", "spikecore/engine/_loihi.pxd"],
+        extra_compile_args=["-O3"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

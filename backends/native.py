@@ -3,12 +3,19 @@
 Option ``timing``: "grid" (default, spikecore.engine.GridSimulator: every time is a
 multiple of dt) or "precise" (spikecore.engine.PreciseSimulator: spike times, delays,
 refractory periods and current steps off the grid; docs/precise_timing.md).
+
+Option ``format``: "float" (default) or "loihi" (spikecore.engine.loihi.LoihiSimulator:
+Loihi's fixed-point arithmetic bit for bit as Lava's fixed_pt models compute it). A float
+IR is first quantized by hwmodels.loihi.quantize with ``policy`` and ``headroom``, exactly
+as ``lava`` with format "fixed" does, so the two give the same spikes; "fixed" is accepted
+as another name for "loihi" so that only --backend changes between them.
 """
 from __future__ import annotations
 
 import time
 
 from spikecore.engine import GridSimulator
+from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.ir import IRGraph
 from spikecore.network import check_delays
 from spikecore.result import Result
@@ -23,7 +30,10 @@ class NativeExecutable(Executable):
         t0 = time.perf_counter()
         self.ir = ir
         self.options = options
-        if options["timing"] == "precise":
+        self.quantization = None
+        if options["format"] in LOIHI_FORMATS:
+            self.sim, self.quantization = _loihi_simulator(ir, options)
+        elif options["timing"] == "precise":
             from spikecore.engine.precise import PreciseSimulator
             self.sim = PreciseSimulator(ir)
         else:
@@ -42,15 +52,46 @@ class NativeExecutable(Executable):
             sizes={n: self.ir.populations[n].size for n in raw["spikes"]}, spikes=raw["spikes"],
             traces=raw["traces"], build_s=self.build_s, seed=self.ir.seed, model=self.ir.name,
             n_synapses=self.ir.n_synapses, options=dict(self.options),
-            spike_steps=raw.get("spike_steps", {}))
+            spike_steps=raw.get("spike_steps", {}), **_loihi_report(self.quantization))
+
+
+LOIHI_FORMATS = ("loihi", "fixed")
+
+
+def _loihi_simulator(ir: IRGraph, options: dict):
+    """The Loihi mode's simulator, quantizing a float IR first (hwmodels.loihi, as lava does)."""
+    from spikecore.engine.loihi import MODEL, LoihiSimulator
+
+    if options["timing"] != "grid":
+        raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
+                                 "timing=grid: Loihi counts whole steps")
+    report = None
+    if any(p.model != MODEL for p in ir.populations.values()):
+        from hwmodels import loihi
+        ir, report = loihi.quantize_with_report(ir, policy=options["policy"], headroom=options["headroom"])
+    return LoihiSimulator(ir), report
+
+
+def _loihi_report(report) -> dict:
+    """Result fields for a network this backend quantized (what was approximated, and how)."""
+    if report is None:
+        return {}
+    return {"approximations": list(report.approximations),
+            "extra": {"quantization": {"populations": report.populations, "projections": report.projections},
+                      "loihi_findings": [f.line() for f in report.findings if f.severity != "error"]}}
 
 
 class NativeBackend(Backend):
     name = "native"
-    options = {"timing": (("grid", "precise"), "grid")}
+    options = {"timing": (("grid", "precise"), "grid"), "format": (("float", *LOIHI_FORMATS), "float"),
+               "policy": (("strict", "approximate"), "strict"), "headroom": (None, 4.0)}
 
     def compile(self, ir: IRGraph, **options) -> NativeExecutable:
-        return NativeExecutable(ir, self.check_options(options))
+        opts = self.check_options(options)
+        for key in ("policy", "headroom"):
+            if key in options and opts["format"] not in LOIHI_FORMATS:
+                raise ValidationError(f"option '{key}'", options[key], "format=loihi (it tunes the quantization)")
+        return NativeExecutable(ir, opts)
 
 
 BACKEND = NativeBackend()

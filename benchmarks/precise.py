@@ -2,8 +2,10 @@
 and the convergence of grid mode to it.
 
 Cost, measured in the same run, one thread each: the network is compiled once per
-system, then run ``--repeats`` consecutive times for the given duration; the table
-gives the median wall time per simulated second of the simulation phase:
+system, then run ``--repeats`` consecutive times for the given duration, grid and
+precise mode alternating (so a busy machine slows both alike); the table gives the
+median wall time and the median CPU time of the simulating thread per simulated second
+of the simulation phase (CPU time is the steadier on a shared machine):
 
 * CUBA (examples/cuba.yaml): native grid vs native precise vs NEST iaf_psc_exp_ps;
 * Brunel 10k (examples/brunel.yaml, shortened to ``--brunel-duration``): native grid vs
@@ -32,20 +34,36 @@ ROOT = Path(__file__).resolve().parents[1]
 MS = 1e-3
 
 
-def native_times(model: Path, timing: str, duration: float, repeats: int):
+def native_times(model: Path, duration: float, repeats: int):
+    """Grid and precise mode of the native engine, runs alternating (the mode that goes
+    first alternates too): {timing: (walls, cpus, rate Hz, build s, slow-path fraction)}."""
     from backends import get_backend
     from spikecore.io import load_network
 
-    g = load_network(model).to_ir(timing=timing)
-    exe = get_backend("native").compile(g, timing=timing)
-    walls, spikes, slow = [], 0, None
-    for _ in range(repeats):
-        res = exe.run(duration)
-        walls.append(res.wall_s)
-        spikes += sum(t.size for t, _ in res.spikes.values())
-    if timing == "precise":
-        slow = exe.sim.kernel.slow_neuron_steps / (repeats * round(duration / g.dt) * g.n_neurons)
-    return walls, spikes / (g.n_neurons * duration * repeats), exe.build_s, slow
+    net = load_network(model)
+    exes, graphs = {}, {}
+    for timing in ("grid", "precise"):
+        graphs[timing] = net.to_ir(timing=timing)
+        exes[timing] = get_backend("native").compile(graphs[timing], timing=timing)
+    walls = {t: [] for t in exes}
+    cpus = {t: [] for t in exes}
+    spikes = {t: 0 for t in exes}
+    for r in range(repeats):
+        for timing in (("grid", "precise") if r % 2 == 0 else ("precise", "grid")):
+            c0 = time.thread_time()
+            res = exes[timing].run(duration)
+            cpus[timing].append(time.thread_time() - c0)
+            walls[timing].append(res.wall_s)
+            spikes[timing] += sum(t.size for t, _ in res.spikes.values())
+    out = {}
+    for timing, exe in exes.items():
+        g = graphs[timing]
+        slow = None
+        if timing == "precise":
+            slow = exe.sim.kernel.slow_neuron_steps / (repeats * round(duration / g.dt) * g.n_neurons)
+        out[timing] = (walls[timing], cpus[timing], spikes[timing] / (g.n_neurons * duration * repeats),
+                       exe.build_s, slow)
+    return out
 
 
 def nest_times(which: str, duration: float, repeats: int):
@@ -182,21 +200,26 @@ def main(argv=None) -> int:
     for name, model, dur in (("CUBA", ROOT / "examples" / "cuba.yaml", args.cuba_duration),
                              ("Brunel 10k", ROOT / "examples" / "brunel.yaml", args.brunel_duration)):
         res = {}
-        for timing in ("grid", "precise"):
-            walls, rate, build, slow = native_times(model, timing, dur, args.repeats)
-            res[timing] = (statistics.median(walls) / dur, rate, build, slow)
+        for timing, (walls, cpus, rate, build, slow) in native_times(model, dur, args.repeats).items():
+            res[timing] = (statistics.median(walls) / dur, statistics.median(cpus) / dur, rate, build, slow)
         if not args.no_nest:
             walls, rate, build = nest_times("cuba" if name == "CUBA" else "brunel", dur, args.repeats)
-            res["NEST *_ps"] = (statistics.median(walls) / dur, rate, build, None)
-        for system, (per_s, rate, build, slow) in res.items():
-            rows.append((name, dur, system, per_s, per_s / res["grid"][0], rate, build, slow))
+            res["NEST *_ps"] = (statistics.median(walls) / dur, None, rate, build, None)
+        g_wall, g_cpu = res["grid"][0], res["grid"][1]
+        for system, (per_s, cpu_s, rate, build, slow) in res.items():
+            rows.append((name, dur, system, per_s, per_s / g_wall, cpu_s, None if cpu_s is None else cpu_s / g_cpu,
+                         rate, build, slow))
 
-    print(f"\nmedian of {args.repeats} consecutive runs after one build, one thread each")
-    print("| network (simulated per run) | system | wall s per simulated s | × grid | rate Hz | build s | slow-path neuron-steps |")
-    print("|---|---|---|---|---|---|---|")
-    for name, dur, system, per_s, ratio, rate, build, slow in rows:
+    print(f"\nmedian of {args.repeats} runs after one build, one thread each; grid and precise alternating")
+    print("| network (simulated per run) | system | wall s per simulated s | × grid (wall) | CPU s per simulated s "
+          "| × grid (CPU) | rate Hz | build s | slow-path neuron-steps |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, dur, system, per_s, ratio, cpu_s, cpu_ratio, rate, build, slow in rows:
         sl = "" if slow is None else f"{slow:.2%}"
-        print(f"| {name} ({dur:g} s) | {system} | {per_s:.3f} | {ratio:.2f} | {rate:.2f} | {build:.2f} | {sl} |")
+        cs = "" if cpu_s is None else f"{cpu_s:.3f}"
+        cr = "" if cpu_ratio is None else f"{cpu_ratio:.2f}"
+        print(f"| {name} ({dur:g} s) | {system} | {per_s:.3f} | {ratio:.2f} | {cs} | {cr} | {rate:.2f} | "
+              f"{build:.2f} | {sl} |")
     return 0
 
 

@@ -1,6 +1,14 @@
-"""hwmodels: hardware precision models as IR -> IR passes.
+"""hwmodels: hardware precision models as IR -> IR passes, and the precision report.
 
-Quantizers, hardware profiles (ideal, loihi, xylo, spinnaker), coding schemes and
-the rate-vs-temporal precision report (DESIGN.md §7). Transforms spikecore.ir
-graphs into quantized graphs that every backend can run.
+* ``quantizers`` — weights, spike counters, clocks/timestamps, state variables, decays;
+* ``profiles`` — chips as data (ideal, loihi, xylo, spinnaker, user YAML);
+* ``passes`` — ``quantize(ir, profile) -> ir``: the network as the chip holds it;
+* ``conversion`` — float classifiers to rate- and time-to-first-spike-coded networks;
+* ``coding`` — rate and temporal encoders/decoders;
+* ``batch`` — numba batch simulator, spike for spike the native engine's;
+* ``precision`` / ``report`` — the rate-vs-temporal precision report (DESIGN.md §7),
+  ``spikecore precision`` on the command line.
+
+``hwmodels.loihi`` (the exact Loihi conversion, written with the Lava backend) plugs
+into the ``loihi`` profile through ``Profile.exact``.
 """

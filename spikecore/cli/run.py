@@ -14,10 +14,14 @@ def add_parser(sub):
                                    "DIR/traces.npz (if monitored) and DIR/raster.png.")
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
-    p.add_argument("--format", choices=("float", "fixed"), default=None,
-                   help="lava: floating_pt (default) or bit-accurate fixed_pt Loihi models")
+    p.add_argument("--format", choices=("float", "fixed", "loihi"), default=None,
+                   help="number format. lava: float (floating_pt models, default) or fixed (Lava's "
+                        "bit-accurate Loihi fixed_pt models). native: float (default) or loihi (the same "
+                        "Loihi integers as lava --format fixed, bit for bit, at native speed; 'fixed' is "
+                        "accepted too)")
     p.add_argument("--policy", choices=("strict", "approximate"), default=None,
-                   help="lava: refuse what Loihi cannot represent (default) or approximate it and list it")
+                   help="lava, and native --format loihi: refuse what Loihi cannot represent (default) "
+                        "or approximate it and list it")
     p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
     p.add_argument("--device", default=None,
                    help="Brian2 device: runtime (default) or cpp_standalone (same as -O device=...)")

@@ -1,23 +1,35 @@
 # Typed contract of the native engine's precise-timing kernel (body in _precise.pyx).
 # The Python wrapper (spikecore.engine.precise) validates the IR and allocates every
-# numpy array these memoryviews view; the kernel owns only its event queue, its spike
-# output buffer and its random-number state (C memory, freed in __dealloc__).
+# numpy array these memoryviews view; the kernel owns only its queues, its scratch
+# buffers and its spike output buffer (C memory, freed in __dealloc__).
 # Model and record codes must match spikecore.engine.precise.
 
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 
 cdef extern from "_precise_fast.h" nogil:
-    void pc_fast_delta(int64_t size, int64_t n, double am, double vth, double* v, const double* drive,
-                       const int64_t* ref_end, double* acc_v, double* acc_p, int64_t* flag)
-    void pc_fast_cuba2(int64_t size, int64_t n, double am, double inv_tm, double vth, double h2_8,
-                       double a0, double a1, double c0, double c1, double it0, double it1,
-                       double* v, const double* drive, const int64_t* ref_end, double* syn0, double* syn1,
-                       double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int64_t* flag)
-    void pc_fast_cuba(int64_t size, int64_t n, int64_t nr, double am, double inv_tm, double vth,
-                      double h2_8, const double* ak, const double* coef_h, const double* inv_tk,
-                      double* v, const double* drive, const int64_t* ref_end, double* syn,
-                      double* acc_v, double* acc_p, double* acc_s, double* t_vf, double* t_jmax,
-                      double* t_jmin, double* t_sabs, int64_t* flag)
+    int64_t pc_fast_delta(int64_t size, double am, double vth, double* v, const double* drive, double* acc,
+                          int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
+                          double k0, double k1, double* v, const double* drive, double* syn0, double* syn1,
+                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
+                           double k0, double g0, double* v, const double* drive, double* syn0, double* syn1,
+                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+    int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
+                         const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
+                         double* acc_p, double* acc_s, int32_t* cand, int64_t first)
+    void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
+    int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
+    double pc_exp_tab(double x, const double* tab)
+    void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, double* out)
+    uint64_t pc_step_key(uint64_t key, int64_t n)
+    double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
+    int64_t pc_poisson_fill(int64_t ns, const uint16_t* cnt, int32_t* src, int32_t* idx)
+    int64_t pc_poisson_simple(int64_t ns, const uint16_t* cnt, const int64_t* target, const double* weight,
+                              const int32_t* dsteps, const int32_t* um, const double* fac, int64_t fstride,
+                              double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
+                              int32_t* other, int64_t* other_q)
+    void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
 cdef enum:
     PMODEL_DELTA = 0
@@ -26,19 +38,34 @@ cdef enum:
     PRECORD_SYN = 1
     MAX_RECEPTORS = 8        # receptors per population the slow path holds on its stack
     SEARCH_STACK = 96        # depth of the crossing search's interval stack
-    PUSH_BATCH = 64          # spikes of one presynaptic neuron queued together
-    EXP_TABLE_SCALE = 256    # table steps per unit of the argument of _exp_neg
-    EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256), _exp_neg uses libm
+    PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
+    EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
+    EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 
-# One queued synaptic event: synapse `syn` (its weight) arrives on channel `chan` at
-# offset `off` (s, in [0, dt]) of its step. 16 bytes: queuing is memory-bound.
+# A spike queued for one synapse group (same presynaptic neuron, whole-step delay and
+# target receptor): it arrives at offset `off` (s, in (0, dt]) of its slot's step on
+# every synapse of group `grp`. The fast path got its sums when it was queued; the
+# exact replay finds a neuron's events by scanning the groups' synapses.
+ctypedef struct Entry:
+    double off
+    int32_t grp
+    int32_t pad
+
+# One event on one synapse (off-grid delays, whose arrival offset differs per synapse;
+# also the events collected for the exact replay): synapse `syn` with weight `w` arrives
+# on channel `chan` at offset `off` of its step. The weight travels with the event: read
+# from the synapse array during the replay, each was a cache miss on the critical path.
 ctypedef struct Event:
     double off
+    double w
     int32_t chan
     int32_t syn
 
-# The events due in one step, in arrival order (unsorted).
+# What is due in one step: spikes by synapse group, events by synapse.
 ctypedef struct Slot:
+    Entry* en
+    int64_t n_en
+    int64_t cap_en
     Event* ev
     int64_t n
     int64_t cap
@@ -52,20 +79,31 @@ ctypedef struct Probe:
     double sabs
 
 cdef class PreciseKernel:
-    cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_taus, pois_base, n_pois
+    cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_taus, pois_base, n_pois, n_recs
     cdef readonly double dt
     cdef public int64_t ev_ptr, drv_ptr
     cdef readonly bint has_rem
     cdef readonly int64_t slow_neuron_steps   # neuron-steps replayed exactly (diagnostics)
     # per population
-    cdef int32_t[::1] pop_model, pop_tau_idx
+    cdef int32_t[::1] pop_model
     cdef int64_t[::1] pop_start, pop_size, pop_n_rec, pop_rec_start, pop_chan_start, pop_ref_steps
     cdef double[::1] pop_vth, pop_vreset, pop_tm, pop_am, pop_ref_rem
+    # cuba populations with one never-negative and one never-positive receptor (Dale's law):
+    # the positive receptor (0 or 1; -1: not such a population) and its bound factor
+    # Kmax e^{dt/tau} (rounded up), which replaces acc_p (that region stays 0 for them)
+    cdef int32_t[::1] pop_dale
+    cdef double[::1] pop_dale_g
     # per receptor (global index); the membrane time constant is the population's
-    cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_inv_tk, pop_inv_tm
-    cdef int32_t[::1] rec_near
+    cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta
+    cdef int32_t[::1] rec_near, rec_um, rec_uk, rec_model
+    # where a channel's sums are in an acc slot (per population region, see _precise_fast.h):
+    # w*F_v at channel*rec_vstride + rec_voff, positive w at that + rec_pstep, w*F_syn (cuba)
+    # at channel + rec_soff
+    cdef int64_t[::1] rec_vstride, rec_voff, rec_pstep, rec_soff
+    cdef int64_t[::1] pop_acc                # start of each population's region in a slot
+    cdef int32_t[::1] rec_dale               # 1: receptor of a pop_dale population (no acc_p)
     # per channel (one synaptic variable of one neuron)
-    cdef int32_t[::1] chan_neuron, chan_rec, chan_um, chan_uk
+    cdef int32_t[::1] chan_rec
     # distinct time constants: tau, exp(-dt/tau)
     cdef double[::1] tau_u, tau_hdecay
     # per neuron / per channel state
@@ -73,10 +111,18 @@ cdef class PreciseKernel:
     cdef int64_t[::1] ref_end_step
     cdef double[::1] ref_end_off
     cdef int32_t[::1] neuron_pop
-    # synapses, CSR by presynaptic index; off-grid delay remainders (empty when none)
-    cdef int64_t[::1] row_ptr
+    # synapses, CSR by presynaptic index, each row cut into groups of equal target receptor
+    # and whole-step delay (off-grid delays in groups of their own); remainders (empty when none)
+    cdef int64_t[::1] pre_grp, grp_start
+    cdef int32_t[::1] grp_dsteps, grp_offgrid, grp_rec
+    cdef double[::1] grp_w                   # the weight of all the group's synapses, or NaN if they differ
     cdef int32_t[::1] syn_chan, syn_dsteps
     cdef double[::1] syn_weight, syn_rem, syn_gm, syn_gk
+    # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
+    # (each entry self-contained: reading the synapse arrays at random would miss the cache)
+    cdef int64_t[::1] pin_ptr, pin_syn
+    cdef int32_t[::1] pin_src, pin_chan, pin_dsteps  # source (0-based among the Poisson neurons), channel, whole steps
+    cdef double[::1] pin_w, pin_rem                  # weight, delay remainder
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off
@@ -85,51 +131,69 @@ cdef class PreciseKernel:
     cdef int64_t[::1] drv_step
     cdef double[::1] drv_off, drv_delta
     cdef int32_t[::1] drv_neuron
-    # Poisson sources: active window (s)
+    # Poisson sources: active window (s); whether any window is finite
     cdef double[::1] pois_start, pois_stop
+    cdef bint pois_windowed
+    # Poisson sources with one synapse, on the grid, onto a lif_delta neuron (one-to-one drive):
+    # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
+    cdef int64_t[::1] ps_target
+    cdef double[::1] ps_weight
+    cdef int32_t[::1] ps_dsteps, ps_um
     # state recording
     cdef int32_t[::1] rec_kind
     cdef int64_t[::1] rec_idx, rec_every
     # C-owned memory
-    cdef double* acc                 # ring, per slot: w*F_v by neuron, positive w by neuron, [w*F_syn by channel]
-    cdef int64_t acc_slot            # doubles per slot: 2N (+ C with cuba)
-    cdef double* t_vf                # fast-path scratch, one value per neuron
-    cdef double* t_jmax
-    cdef double* t_jmin
-    cdef double* t_sabs
-    cdef int64_t* flag               # 1: neuron takes the slow path this step
+    cdef double* acc                 # ring of fast-path sums, one slot per step (layout: _precise_fast.h)
+    cdef int64_t acc_slot            # doubles per slot
     cdef Slot* slots
-    cdef Event* buf                  # slow-path events, grouped by neuron
+    cdef int32_t* cand               # fast-path candidates of one population and step
+    cdef Event* buf                  # events of the neurons replayed in a step, grouped by neuron
     cdef int64_t buf_cap
     cdef int64_t* out_step
     cdef double* out_off
     cdef int32_t* out_idx
     cdef int64_t out_n, out_cap
-    cdef double* etab               # per spike of a batch and tau: exp(-(dt - offset)/tau_u); then their sums
+    cdef double* etab                # per spike of a batch and tau: exp(-(dt - offset)/tau_u)
     cdef double* inv_tau             # 1/tau_u
-    cdef double* pofs                # offsets of one Poisson neuron's spikes in one step
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
     cdef int64_t exptab_n
-    cdef int32_t* slow               # neurons on the slow path this step
+    cdef uint64_t pois_key           # key of the Poisson offset stream
+    cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
+    cdef double* p_off               # Poisson spikes of one step: offsets ...
+    cdef int32_t* p_src              # ... their source ...
+    cdef int32_t* p_idx              # ... their index among the source's spikes of the step ...
+    cdef double* p_fac               # ... and their factors, n_taus blocks of p_cap
+    cdef int64_t p_cap               # (capacity less 4 entries of slack)
+    cdef int32_t* p_other            # Poisson sources of a step that need _scatter ...
+    cdef int64_t* p_other_q          # ... and their first spike
+    cdef int32_t* slow               # neurons replayed this step
     cdef int64_t* slow_cnt           # their event counts, then offsets into buf
-    cdef int32_t* slow_pos           # neuron -> index in slow, or -1
-    cdef int32_t* hit_k              # events of slow neurons this step: their slow index ...
+    cdef int32_t* slowc              # channel -> index in slow of its neuron, or -1
+    cdef uint64_t* slowbits          # channel -> 1 if its neuron is replayed this step (bitmap)
+    cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
+    cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
+    cdef int32_t* hit_k              # events of replayed neurons this step: their slow index ...
     cdef Event* hit_ev               # ... and the event
-    cdef int64_t hit_cap
+    cdef int64_t hit_n, hit_cap
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
-    cdef uint64_t rng[4]
-    cdef int failed
+    cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
+    cdef char* rin                   # ... (neuron -> 1 if in rlist)
+    cdef int64_t rl_n
 
     cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
                    double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
-    cdef int _push(self, int64_t pre, int64_t n, double* offs, int64_t cnt) noexcept nogil
-    cdef void _acc_add(self, double* ap, int64_t i, int64_t c, int32_t rec, double w, double fm, double fk,
-                       double tau_left) noexcept nogil
+    cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
+    cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
+    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
+    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil
+    cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil
+    cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
+                      int64_t cnt, bint store) noexcept nogil
+    cdef double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil
+    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
     cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
     cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil
     cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil
     cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
                            double fa, double fb) noexcept nogil
-    cdef double _uniform(self) noexcept nogil
-    cdef double _exp_neg(self, double x) noexcept nogil

@@ -11,25 +11,34 @@ of one step can be advanced independently.
 
 Per neuron and step there are two paths:
 
-* fast path: the end-of-step state is the free (input-less) propagation of the grid
-  engine plus, by superposition, each event's exact contribution ``w*F(dt - offset)``.
-  The factors F are computed when the event is queued, from one exp per spike and
-  distinct time constant (shared by all targets) and, for off-grid delays, one stored
-  per-synapse factor: queuing costs no exp per synapse. The fast path is taken only when
-  a rigorous upper bound of v over the step stays below threshold:
+* fast path (vectorised, _precise_fast.h): the end-of-step state is the free
+  (input-less) propagation of the grid engine plus, by superposition, each event's exact
+  contribution ``w*F(dt - offset)``, summed per neuron when the event was queued (one
+  exp per spike and distinct time constant, shared by all its targets, and for off-grid
+  delays one stored per-synapse factor). It is taken when an upper bound of v over the
+  step stays below threshold:
     delta: max(v(0), v_free(dt)) + sum of positive jumps       (v_free is monotone);
-    cuba:  max(v(0), v_free(dt)) + M dt^2/8 + sum_k P_k Kmax_k, with M >= |v_free''|
-           (from tau_m v'' = J' - v', J = drive + sum syn, |v'| <= range(v, J)/tau_m),
-           P_k the positive weight arriving on receptor k and Kmax_k the peak over
-           [0, dt] of its kernel coef_k(s) = tau_k/(tau_k - tau_m)(e^{-s/tau_k} - e^{-s/tau_m}).
+    cuba:  max(v(0), v_leak(dt)) + sum_k max(s_k, 0) Kmax_k + sum_k P_k Kmax_k, with
+           v_leak the leak part of the free solution, P_k the positive weight arriving on
+           receptor k and Kmax_k >= 0 the peak over [0, dt] of its kernel
+           coef_k(s) = tau_k/(tau_k - tau_m)(e^{-s/tau_k} - e^{-s/tau_m}) >= 0;
+           where that fails, the tighter max(v(0), v_free(dt)) + M dt^2/8 + sum_k P_k Kmax_k
+           with M >= |v_free''| (from tau_m v'' = J' - v', J = drive + sum syn,
+           |v'| <= range(v, J)/tau_m).
 * slow path (bound reached, refractory period or current change inside the step): the
-  neuron's events are sorted by offset and the state is propagated exactly from event
-  to event. Between events a crossing is found
+  neuron's events are collected, sorted by offset and the state is propagated exactly
+  from event to event. Between events a crossing is found
     delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
-    cuba:  by a bisection on the same bound that discards subintervals that cannot reach
-           threshold (so a crossing that dips back below threshold before the next event
-           is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the exact
-           propagator to ROOT_XTOL once v is provably rising on the bracket.
+    cuba:  by a bisection on the curvature bound that discards subintervals that cannot
+           reach threshold (so a crossing that dips back below threshold before the next
+           event is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the
+           exact propagator to ROOT_XTOL once v is provably rising on the bracket.
+
+Queues: a spike is queued once per synapse group (its synapses of one whole-step delay
+and one target receptor), not once per synapse; the slow path finds a neuron's events by
+scanning the groups due in the step. Synapses with off-grid delays queue one event each.
+Poisson spikes are not queued at all: their offsets are a counter-based function of
+(step, source, index), so the slow path redraws those its neuron received.
 
 Threshold: a spike when v >= v_threshold (NEST's convention; for a continuous crossing
 it is the same time as the grid engine's strict ``>``). Events at one instant are all
@@ -55,10 +64,6 @@ cdef int64_t NO_REFRACTORY = -4611686018427387904
 NO_REFRACTORY_STEP = NO_REFRACTORY
 
 
-cdef inline uint64_t _rotl(uint64_t x, int k) noexcept nogil:
-    return (x << k) | (x >> (64 - k))
-
-
 cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, double t,
                          double em, double ek) noexcept nogil:
     """Response of v at time t to syn = 1 at time 0: tau_k/(tau_k - tau_m) (e^{-t/tau_k} - e^{-t/tau_m})."""
@@ -69,29 +74,57 @@ cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, 
     return ck * (ek - em)
 
 
+cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept nogil:
+    """exp(-x): for 0 <= x <= dt/min(tau) from the table (pc_exp_tab, ~1 ulp), else libm."""
+    if tab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= tab_n - 1:
+        return exp(-x)
+    return pc_exp_tab(x, tab)
+
+
+cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogil:
+    """realloc p to hold at least `need` items (capacity doubles); NULL when out of memory (p kept)."""
+    cdef int64_t c = cap[0]
+    cdef void* q
+    if need <= c:
+        return p
+    while c < need:
+        c = 2 * c + 256
+    q = realloc(p, c * item)
+    if q != NULL:
+        cap[0] = c
+    return q
+
+
 cdef class PreciseKernel:
     def __cinit__(self):
         self.acc = NULL
         self.slots = NULL
+        self.cand = NULL
         self.buf = NULL
         self.out_step = NULL
         self.out_off = NULL
         self.out_idx = NULL
         self.etab = NULL
+        self.inv_tau = NULL
+        self.exptab = NULL
+        self.pring = NULL
+        self.p_off = NULL
+        self.p_src = NULL
+        self.p_idx = NULL
+        self.p_other = NULL
+        self.p_other_q = NULL
+        self.p_fac = NULL
         self.slow = NULL
         self.slow_cnt = NULL
-        self.slow_pos = NULL
-        self.drv_first = NULL
+        self.slowc = NULL
+        self.slowbits = NULL
+        self.scan_out = NULL
+        self.rec_nslow = NULL
         self.hit_k = NULL
         self.hit_ev = NULL
-        self.exptab = NULL
-        self.t_vf = NULL
-        self.t_jmax = NULL
-        self.t_jmin = NULL
-        self.t_sabs = NULL
-        self.flag = NULL
-        self.inv_tau = NULL
-        self.pofs = NULL
+        self.drv_first = NULL
+        self.rlist = NULL
+        self.rin = NULL
         self.ring_len = 0
 
     def __init__(self, dict a, double dt, int64_t ring_len, rng_state):
@@ -99,7 +132,6 @@ cdef class PreciseKernel:
         self.dt = dt
         self.ring_len = ring_len
         self.pop_model = a["pop_model"]
-        self.pop_tau_idx = a["pop_tau_idx"]
         self.pop_start = a["pop_start"]
         self.pop_size = a["pop_size"]
         self.pop_n_rec = a["pop_n_rec"]
@@ -111,6 +143,8 @@ cdef class PreciseKernel:
         self.pop_tm = a["pop_tm"]
         self.pop_am = a["pop_am"]
         self.pop_ref_rem = a["pop_ref_rem"]
+        self.pop_dale = a["pop_dale"]
+        self.pop_dale_g = a["pop_dale_g"]
         self.rec_tk = a["rec_tk"]
         self.rec_ak = a["rec_ak"]
         self.rec_coef_h = a["rec_coef_h"]
@@ -118,12 +152,16 @@ cdef class PreciseKernel:
         self.rec_ck = a["rec_ck"]
         self.rec_delta = a["rec_delta"]
         self.rec_near = a["rec_near"]
-        self.rec_inv_tk = 1.0 / np.asarray(a["rec_tk"], dtype=np.float64)
-        self.pop_inv_tm = 1.0 / np.asarray(a["pop_tm"], dtype=np.float64)
-        self.chan_neuron = a["chan_neuron"]
+        self.rec_um = a["rec_um"]
+        self.rec_uk = a["rec_uk"]
+        self.rec_model = a["rec_model"]
+        self.rec_vstride = a["rec_vstride"]
+        self.rec_voff = a["rec_voff"]
+        self.rec_pstep = a["rec_pstep"]
+        self.rec_soff = a["rec_soff"]
+        self.pop_acc = a["pop_acc"]
+        self.rec_dale = a["rec_dale"]
         self.chan_rec = a["chan_rec"]
-        self.chan_um = a["chan_um"]
-        self.chan_uk = a["chan_uk"]
         self.tau_u = a["tau_u"]
         self.tau_hdecay = a["tau_hdecay"]
         self.v = a["v"]
@@ -132,13 +170,25 @@ cdef class PreciseKernel:
         self.ref_end_step = a["ref_end_step"]
         self.ref_end_off = a["ref_end_off"]
         self.neuron_pop = a["neuron_pop"]
-        self.row_ptr = a["row_ptr"]
+        self.pre_grp = a["pre_grp"]
+        self.grp_start = a["grp_start"]
+        self.grp_dsteps = a["grp_dsteps"]
+        self.grp_offgrid = a["grp_offgrid"]
+        self.grp_rec = a["grp_rec"]
+        self.grp_w = a["grp_w"]
         self.syn_chan = a["syn_chan"]
         self.syn_dsteps = a["syn_dsteps"]
         self.syn_weight = a["syn_weight"]
         self.syn_rem = a["syn_rem"]
         self.syn_gm = a["syn_gm"]
         self.syn_gk = a["syn_gk"]
+        self.pin_ptr = a["pin_ptr"]
+        self.pin_syn = a["pin_syn"]
+        self.pin_src = a["pin_src"]
+        self.pin_chan = a["pin_chan"]
+        self.pin_dsteps = a["pin_dsteps"]
+        self.pin_w = a["pin_w"]
+        self.pin_rem = a["pin_rem"]
         self.ev_step = a["ev_step"]
         self.ev_off = a["ev_off"]
         self.ev_pre = a["ev_pre"]
@@ -148,46 +198,81 @@ cdef class PreciseKernel:
         self.drv_neuron = a["drv_neuron"]
         self.pois_start = a["pois_start"]
         self.pois_stop = a["pois_stop"]
+        self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
+        self.ps_target = a["ps_target"]
+        self.ps_weight = a["ps_weight"]
+        self.ps_dsteps = a["ps_dsteps"]
+        self.ps_um = a["ps_um"]
         self.rec_kind = a["rec_kind"]
         self.rec_idx = a["rec_idx"]
         self.rec_every = a["rec_every"]
         self.pois_base = a["pois_base"]
         self.n_pois = a["n_pois"]
         self.n_pops = self.pop_model.shape[0]
+        self.n_recs = self.rec_tk.shape[0]
         self.n_neurons = self.v.shape[0]
         self.n_channels = self.syn.shape[0]
         self.n_taus = self.tau_u.shape[0]
         self.has_rem = self.syn_rem.shape[0] > 0
         if self.has_rem and self.syn_rem.shape[0] != self.syn_weight.shape[0]:
             raise ValueError("syn_rem must be empty or one value per synapse")
+        if self.pre_grp.shape[0] != self.pois_base + self.n_pois + 1:
+            raise ValueError("pre_grp must hold one group range per presynaptic index")
+        if self.pin_ptr.shape[0] != self.n_neurons + 1:
+            raise ValueError("pin_ptr must hold one range per neuron")
         if ring_len < 2:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
         self.drv_ptr = 0
-        self.failed = 0
         self.slow_neuron_steps = 0
         st = np.asarray(rng_state, dtype=np.uint64)
         if st.shape[0] != 4 or not st.any():
             raise ValueError("rng_state must be 4 uint64 words, not all zero")
-        for k in range(4):
-            self.rng[k] = <uint64_t>int(st[k])
+        self.pois_key = <uint64_t>int(st[0] ^ st[1] ^ st[2] ^ st[3])
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
-        # per neuron: w*F_v and positive w; per channel of cuba neurons: w*F_syn
-        self.acc_slot = 2 * N + (C if np.any(np.asarray(self.pop_model) == PMODEL_CUBA) else 0)
-        self.t_vf = <double*>malloc(N * sizeof(double))
-        self.t_jmax = <double*>malloc(N * sizeof(double))
-        self.t_jmin = <double*>malloc(N * sizeof(double))
-        self.t_sabs = <double*>malloc(N * sizeof(double))
-        self.flag = <int64_t*>malloc(N * sizeof(int64_t))
-        if (self.t_vf == NULL or self.t_jmax == NULL or self.t_jmin == NULL or self.t_sabs == NULL
-                or self.flag == NULL):
-            raise MemoryError("precise kernel: cannot allocate its buffers")
+        cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
+        self.acc_slot = max(int(a["acc_slot"]), 1)
         self.acc = <double*>calloc(ring_len * self.acc_slot, sizeof(double))
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
-        self.etab = <double*>calloc(max(self.n_taus, 1) * (PUSH_BATCH + 1), sizeof(double))
-        self.inv_tau = <double*>calloc(max(self.n_taus, 1), sizeof(double))
-        self.pofs = <double*>malloc(65536 * sizeof(double))      # counts are uint16
-        if self.etab == NULL or self.inv_tau == NULL or self.pofs == NULL:
+        self.cand = <int32_t*>malloc(N * sizeof(int32_t))
+        self.etab = <double*>calloc(U * PUSH_BATCH, sizeof(double))
+        self.inv_tau = <double*>calloc(U, sizeof(double))
+        self.pring = <uint16_t*>calloc(ring_len * max(self.n_pois, 1), sizeof(uint16_t))
+        self.slow = <int32_t*>malloc(N * sizeof(int32_t))
+        self.slow_cnt = <int64_t*>malloc((N + 1) * sizeof(int64_t))
+        self.slowc = <int32_t*>malloc(C * sizeof(int32_t))
+        self.slowbits = <uint64_t*>calloc((C + 63) // 64, sizeof(uint64_t))
+        gsz = np.diff(np.asarray(self.grp_start))
+        self.scan_out = <int64_t*>malloc(max(int(gsz.max()) if gsz.size else 1, 1) * sizeof(int64_t))
+        self.rec_nslow = <int64_t*>calloc(R, sizeof(int64_t))
+        self.drv_first = <int64_t*>malloc(N * sizeof(int64_t))
+        self.rlist = <int32_t*>malloc(N * sizeof(int32_t))
+        self.rin = <char*>calloc(N, sizeof(char))
+        self.rl_n = 0
+        self.out_cap = 1024
+        self.out_n = 0
+        self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
+        self.out_off = <double*>malloc(self.out_cap * sizeof(double))
+        self.out_idx = <int32_t*>malloc(self.out_cap * sizeof(int32_t))
+        self.buf_cap = 1024
+        self.buf = <Event*>malloc(self.buf_cap * sizeof(Event))
+        self.hit_cap = 1024
+        self.hit_n = 0
+        self.hit_k = <int32_t*>malloc(self.hit_cap * sizeof(int32_t))
+        self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
+        self.p_cap = 1024
+        self.p_off = <double*>malloc((self.p_cap + 4) * sizeof(double))
+        self.p_src = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
+        self.p_idx = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
+        self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
+        self.p_other = <int32_t*>malloc(max(self.n_pois, 1) * sizeof(int32_t))
+        self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
+        if (self.acc == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
+                or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
+                or self.slowc == NULL or self.slowbits == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
+                or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
+                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
+                or self.p_fac == NULL):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
@@ -200,54 +285,45 @@ cdef class PreciseKernel:
                 raise MemoryError("precise kernel: cannot allocate its exp table")
             for k in range(self.exptab_n):
                 self.exptab[k] = exp(-<double>k / EXP_TABLE_SCALE)
-        self.slow = <int32_t*>malloc(N * sizeof(int32_t))
-        self.slow_cnt = <int64_t*>malloc((N + 1) * sizeof(int64_t))
-        self.slow_pos = <int32_t*>malloc(N * sizeof(int32_t))
-        self.drv_first = <int64_t*>malloc(N * sizeof(int64_t))
-        self.out_cap = 1024
-        self.out_n = 0
-        self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
-        self.out_off = <double*>malloc(self.out_cap * sizeof(double))
-        self.out_idx = <int32_t*>malloc(self.out_cap * sizeof(int32_t))
-        self.buf_cap = 1024
-        self.buf = <Event*>malloc(self.buf_cap * sizeof(Event))
-        self.hit_cap = 1024
-        self.hit_k = <int32_t*>malloc(self.hit_cap * sizeof(int32_t))
-        self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
-        if (self.hit_k == NULL or self.hit_ev == NULL or self.acc == NULL or self.slots == NULL or self.etab == NULL or self.slow == NULL
-                or self.slow_cnt == NULL or self.slow_pos == NULL or self.drv_first == NULL
-                or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL):
-            raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(N):
-            self.slow_pos[k] = -1
             self.drv_first[k] = -1
+        for k in range(C):
+            self.slowc[k] = -1
 
     def __dealloc__(self):
         cdef int64_t k
         if self.slots != NULL:
             for k in range(self.ring_len):
                 free(self.slots[k].ev)
+                free(self.slots[k].en)
             free(self.slots)
         free(self.acc)
+        free(self.cand)
         free(self.buf)
         free(self.out_step)
         free(self.out_off)
         free(self.out_idx)
         free(self.etab)
+        free(self.inv_tau)
+        free(self.exptab)
+        free(self.pring)
+        free(self.p_off)
+        free(self.p_src)
+        free(self.p_idx)
+        free(self.p_other)
+        free(self.p_other_q)
+        free(self.p_fac)
         free(self.slow)
         free(self.slow_cnt)
-        free(self.slow_pos)
-        free(self.drv_first)
+        free(self.slowc)
+        free(self.slowbits)
+        free(self.scan_out)
+        free(self.rec_nslow)
         free(self.hit_k)
         free(self.hit_ev)
-        free(self.exptab)
-        free(self.inv_tau)
-        free(self.t_vf)
-        free(self.t_jmax)
-        free(self.t_jmin)
-        free(self.t_sabs)
-        free(self.flag)
-        free(self.pofs)
+        free(self.drv_first)
+        free(self.rlist)
+        free(self.rin)
 
     # -- Python entry points ---------------------------------------------------------
     def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
@@ -260,7 +336,7 @@ cdef class PreciseKernel:
         with nogil:
             # spike-source spikes emitted before n0 (a spike at t = 0 belongs to step -1)
             while rc == 0 and self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] < n0:
-                rc = self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1)
+                rc = self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True)
                 self.ev_ptr += 1
             n = n0
             while rc == 0 and n < n1:
@@ -287,30 +363,18 @@ cdef class PreciseKernel:
         return steps, offs, idx
 
     def queued_events(self):
-        """Number of synaptic events waiting in the queue (for tests and diagnostics)."""
+        """Number of queue records waiting (spikes by synapse group, events of off-grid synapses);
+        Poisson spikes are never queued. For tests and diagnostics."""
         cdef int64_t k, total = 0
         for k in range(self.ring_len):
-            total += self.slots[k].n
+            total += self.slots[k].n + self.slots[k].n_en
         return total
 
     # -- one step --------------------------------------------------------------------
     cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
                    double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
-        cdef int64_t L = self.ring_len, C = self.n_channels
-        cdef int64_t slot = n % L
-        cdef Slot* sl = &self.slots[slot]
-        cdef int64_t N = self.n_neurons
-        cdef double* acc = self.acc + slot * self.acc_slot    # [w*F_v by neuron | positive w by neuron | w*F_syn by channel]
-        cdef double h = self.dt, h2_8 = self.dt * self.dt / 8.0
-        cdef int64_t e, p, i, start, size, nr, rec0, chan0, c, r, k, q, drv_end, n_slow = 0
-        cdef int64_t first_spike, tot, pos, cnt, j, n_hit, newcap
-        cdef int32_t* nk
-        cdef int32_t model
-        cdef double am, vth, tm, v0, d, vf, ub, s0, s1, jmax, jmin, sabs, pk, av, M, hi, lo, u, t_abs
-        cdef double* ap
-        cdef Event* evp
-        cdef Event* nb
-        cdef unsigned int m_cnt
+        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
 
         # 1. state monitors sample at the start of the step (t = n*dt)
         for e in range(self.rec_kind.shape[0]):
@@ -321,199 +385,393 @@ cdef class PreciseKernel:
                     rec_out[rec_pos[e]] = self.syn[self.rec_idx[e]]
                 rec_pos[e] += 1
 
-        # 2. current changes inside this step send their neurons down the slow path
+        # 2. current changes inside this step send their neurons down the slow path (via
+        # acc_p = +inf in step 3); a neuron clamped all step just takes its new drive
         while self.drv_ptr < self.drv_step.shape[0] and self.drv_step[self.drv_ptr] < n:
             self.drv_ptr += 1
         q = self.drv_ptr
         while q < self.drv_step.shape[0] and self.drv_step[q] == n:
             i = self.drv_neuron[q]
-            if self.drv_first[i] < 0:
+            if self.ref_end_step[i] > n:
+                self.drive[i] += self.drv_delta[q]
+            elif self.drv_first[i] < 0:
                 self.drv_first[i] = q
             q += 1
         drv_end = q
 
-        # 3. fast path (vectorised, _precise_fast.h); flagged neurons keep their state.
-        # A current change inside the step sends its neuron to the slow path via the bound.
+        # 3. fast path: neurons that may cross join the slow list. The synapse rows that the
+        # slow path will scan (spikes due now, queued up to max-delay steps ago) start loading.
+        if self.syn_chan.shape[0]:
+            for e in range(sl.n_en):
+                pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
+        if self._fast(n, &n_slow) != 0:
+            return -1
+
+        # 4. slow path: collect the replayed neurons' events, replay each exactly
+        first_spike = self.out_n
+        self.slow_neuron_steps += n_slow
+        if n_slow > 0 and self._collect(n, n_slow) != 0:
+            return -1
         for q in range(self.drv_ptr, drv_end):
-            acc[N + self.drv_neuron[q]] = INFINITY
+            self.drv_first[self.drv_neuron[q]] = -1
+        self.drv_ptr = drv_end
+        sl.n = 0
+        sl.n_en = 0
+
+        # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
+        for e in range(first_spike, self.out_n):
+            if self._push(self.out_idx[e], n, &self.out_off[e], 1, True) != 0:
+                return -1
+        while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
+            if self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True) != 0:
+                return -1
+            self.ev_ptr += 1
+        if self.n_pois and self._poisson(n, row, pois_counts) != 0:
+            return -1
+        return 0
+
+    cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
+        """Fast path of every population (_precise_fast.h, which also clears the step's acc
+        sums); fills the slow list, slowc and slowbits."""
+        cdef int64_t N = self.n_neurons, L = self.ring_len
+        cdef double* acc = self.acc + (n % L) * self.acc_slot
+        cdef double* ab
+        cdef int64_t p, q, j, r, i, k, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
+        cdef int32_t model, dale
+        cdef double* v = &self.v[0]
+        cdef double* syn = &self.syn[0] if self.n_channels else NULL
+        cdef const int64_t* ref_end = &self.ref_end_step[0]
+        cdef const int32_t* pop = &self.neuron_pop[0]
+        cdef const double* vreset = &self.pop_vreset[0]
+        cdef int32_t* rl = self.rlist
+        # a current change inside the step makes the neuron's bound +inf (neurons clamped
+        # all step are not in drv_first: step 2 gave them their new drive)
+        for q in range(self.drv_ptr, self.drv_step.shape[0]):
+            if self.drv_step[q] != n:
+                break
+            if self.drv_first[self.drv_neuron[q]] >= 0:
+                self._force_slow(acc, self.drv_neuron[q])
+        # the fast path does not look at refractoriness: a period that ends inside the step
+        # sends its neuron to the slow path, neurons clamped all step get v_reset back below
+        k = 0
+        for j in range(self.rl_n):
+            i = rl[j]
+            if ref_end[i] < n:
+                self.rin[i] = 0
+                continue
+            if ref_end[i] == n:
+                self._force_slow(acc, i)
+            rl[k] = <int32_t>i
+            k += 1
+        self.rl_n = k
         for p in range(self.n_pops):
             start = self.pop_start[p]
             size = self.pop_size[p]
             chan0 = self.pop_chan_start[p]
             rec0 = self.pop_rec_start[p]
-            if self.pop_model[p] == PMODEL_DELTA:
-                pc_fast_delta(size, n, self.pop_am[p], self.pop_vth[p], &self.v[start], &self.drive[start],
-                              &self.ref_end_step[start], acc + start, acc + N + start, self.flag + start)
-            elif self.pop_n_rec[p] == 2:
-                pc_fast_cuba2(size, n, self.pop_am[p], self.pop_inv_tm[p], self.pop_vth[p], h2_8,
-                              self.rec_ak[rec0], self.rec_ak[rec0 + 1], self.rec_coef_h[rec0],
-                              self.rec_coef_h[rec0 + 1], self.rec_inv_tk[rec0], self.rec_inv_tk[rec0 + 1],
-                              &self.v[start], &self.drive[start], &self.ref_end_step[start],
-                              &self.syn[chan0], &self.syn[chan0 + size], acc + start, acc + N + start,
-                              acc + 2 * N + chan0, acc + 2 * N + chan0 + size, self.flag + start)
-            else:
-                pc_fast_cuba(size, n, self.pop_n_rec[p], self.pop_am[p], self.pop_inv_tm[p], self.pop_vth[p],
-                             h2_8, &self.rec_ak[rec0], &self.rec_coef_h[rec0], &self.rec_inv_tk[rec0],
-                             &self.v[start], &self.drive[start], &self.ref_end_step[start], &self.syn[chan0],
-                             acc + start, acc + N + start, acc + 2 * N + chan0, self.t_vf + start,
-                             self.t_jmax + start, self.t_jmin + start, self.t_sabs + start, self.flag + start)
-            for i in range(start, start + size):
-                if self.flag[i]:
-                    self.slow_pos[i] = <int32_t>n_slow
-                    self.slow[n_slow] = <int32_t>i
-                    n_slow += 1
-
-        # 4. slow path: group this step's events by slow neuron, then replay each neuron exactly
-        first_spike = self.out_n
-        self.slow_neuron_steps += n_slow
-        if n_slow > 0:
-            # one pass over the step's events picks those of slow neurons; a counting
-            # sort over just those groups them by neuron
-            n_hit = 0
-            for e in range(sl.n):
-                k = self.slow_pos[self.chan_neuron[sl.ev[e].chan]]
-                if k >= 0:
-                    if n_hit == self.hit_cap:
-                        newcap = 2 * self.hit_cap
-                        nk = <int32_t*>realloc(self.hit_k, newcap * sizeof(int32_t))
-                        if nk == NULL:
-                            return -1
-                        self.hit_k = nk
-                        nb = <Event*>realloc(self.hit_ev, newcap * sizeof(Event))
-                        if nb == NULL:
-                            return -1
-                        self.hit_ev = nb
-                        self.hit_cap = newcap
-                    self.hit_k[n_hit] = <int32_t>k
-                    self.hit_ev[n_hit] = sl.ev[e]
-                    n_hit += 1
-            for k in range(n_slow + 1):
-                self.slow_cnt[k] = 0
-            for e in range(n_hit):
-                self.slow_cnt[self.hit_k[e] + 1] += 1
-            for k in range(n_slow):
-                self.slow_cnt[k + 1] += self.slow_cnt[k]
-            if n_hit > self.buf_cap:
-                nb = <Event*>realloc(self.buf, n_hit * 2 * sizeof(Event))
-                if nb == NULL:
-                    return -1
-                self.buf = nb
-                self.buf_cap = n_hit * 2
-            # scatter: slow_cnt[k] walks from the start of k's block to its end
-            for e in range(n_hit):
-                k = self.hit_k[e]
-                self.buf[self.slow_cnt[k]] = self.hit_ev[e]
-                self.slow_cnt[k] += 1
-            pos = 0
-            for k in range(n_slow):
-                i = self.slow[k]
-                cnt = self.slow_cnt[k] - pos
-                if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
-                    return -1
-                self.slow_pos[i] = -1
-                pos = self.slow_cnt[k]
-        for q in range(self.drv_ptr, drv_end):
-            self.drv_first[self.drv_neuron[q]] = -1
-        self.drv_ptr = drv_end
-        sl.n = 0
-
-        # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
-        for e in range(first_spike, self.out_n):
-            if self._push(self.out_idx[e], n, &self.out_off[e], 1) != 0:
-                return -1
-        while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
-            if self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1) != 0:
-                return -1
-            self.ev_ptr += 1
-        for k in range(self.n_pois):
-            m_cnt = pois_counts[row, k]
-            if m_cnt == 0:
+            nr = self.pop_n_rec[p]
+            model = self.pop_model[p]
+            dale = self.pop_dale[p]
+            ab = acc + self.pop_acc[p]           # this population's region
+            if size == 0:
                 continue
-            cnt = 0
-            for j in range(m_cnt):
-                # given the count of a step, a Poisson process's times are iid uniform in it
-                u = h * (1.0 - self._uniform())       # offset in (0, dt]
-                t_abs = n * h + u
-                if t_abs < self.pois_start[k] or t_abs >= self.pois_stop[k]:
-                    continue
-                self.pofs[cnt] = u
-                cnt += 1
-            if cnt and self._push(self.pois_base + k, n, self.pofs, cnt) != 0:
-                return -1
+            if model == PMODEL_DELTA:
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                                   self.cand, start)
+            elif dale >= 0:
+                # receptor `dale` first: the kernel takes receptor 0 as the positive one
+                pd = 1 - dale
+                nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
+                                    self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
+                                    self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
+                                    syn + chan0 + dale * size, syn + chan0 + pd * size,
+                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start)
+            elif nr == 2:
+                nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
+                                   self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
+                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start],
+                                   syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
+                                   self.cand, start)
+            else:
+                nc = pc_fast_cuba(size, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
+                                  &self.rec_coef_h[rec0], &self.rec_kmax[rec0], v + start, &self.drive[start],
+                                  syn + chan0, ab, ab + size, ab + 2 * size,
+                                  self.cand, start)
+            for j in range(nc):
+                i = self.cand[j]
+                local = i - start
+                self.slow[ns] = <int32_t>i
+                for r in range(nr):
+                    c = chan0 + r * size + local
+                    self.slowc[c] = <int32_t>ns
+                    self.slowbits[c >> 6] |= (<uint64_t>1) << (c & 63)
+                    self.rec_nslow[rec0 + r] += 1
+                ns += 1
+        # clamped all step: the fast path's update of v is undone; v is exactly v_reset while
+        # clamped (so this changes nothing for one sent to the slow path, which kept its state)
+        for j in range(self.rl_n):
+            i = rl[j]
+            if ref_end[i] > n:
+                v[i] = vreset[pop[i]]
+        n_slow[0] = ns
         return 0
 
+    cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
+        """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
+        cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
+        if self.pop_model[p] == PMODEL_DELTA:
+            acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
+        elif self.pop_dale[p] >= 0:
+            acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
+        else:
+            acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
+
+    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
+        cdef int64_t cap
+        cdef void* a
+        if self.hit_n == self.hit_cap:
+            cap = self.hit_cap
+            a = _grow(self.hit_k, &cap, self.hit_n + 1, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.hit_k = <int32_t*>a
+            a = _grow(self.hit_ev, &self.hit_cap, self.hit_n + 1, sizeof(Event))
+            if a == NULL:
+                return -1
+            self.hit_ev = <Event*>a
+        self.hit_k[self.hit_n] = k
+        self.hit_ev[self.hit_n].off = off
+        self.hit_ev[self.hit_n].chan = chan
+        self.hit_ev[self.hit_n].syn = syn
+        self.hit_ev[self.hit_n].w = w
+        self.hit_n += 1
+        return 0
+
+    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil:
+        """Find the events of step n of the neurons in the slow list, replay each neuron."""
+        cdef int64_t L = self.ring_len
+        cdef Slot* sl = &self.slots[n % L]
+        cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
+        cdef int64_t src, dst, nh, ds
+        cdef int32_t c, ks
+        cdef double h = self.dt, off, rem, u, o, w
+        cdef uint64_t sk
+        cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
+        cdef const int32_t* slowc = self.slowc
+        cdef void* a
+        self.hit_n = 0
+        # spikes queued by synapse group: scan the group's synapses
+        for e in range(sl.n_en):
+            g = sl.en[e].grp
+            if self.rec_nslow[self.grp_rec[g]] == 0:
+                continue
+            off = sl.en[e].off
+            w = self.grp_w[g]
+            nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowbits, self.scan_out)
+            for j in range(nh):
+                s = self.scan_out[j]
+                c = chan[s]
+                # (a group's uniform weight spares a cache miss on syn_weight per event)
+                if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
+                    return -1
+        # events of off-grid synapses
+        for e in range(sl.n):
+            ks = slowc[sl.ev[e].chan]
+            if ks >= 0 and self._hit(ks, sl.ev[e].off, sl.ev[e].chan, sl.ev[e].syn, sl.ev[e].w) != 0:
+                return -1
+        # Poisson spikes: redraw those of the emission steps whose arrival is step n
+        if self.n_pois:
+            for k in range(n_slow):
+                i = self.slow[k]
+                for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
+                    s = self.pin_syn[t]
+                    src = self.pin_src[t]
+                    c = self.pin_chan[t]
+                    w = self.pin_w[t]
+                    rem = self.pin_rem[t]
+                    ds = self.pin_dsteps[t]
+                    for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
+                        if m < 0:
+                            continue
+                        cnt = self.pring[(m % L) * self.n_pois + src]
+                        if cnt == 0:
+                            continue
+                        sk = pc_step_key(self.pois_key, m)
+                        for j in range(cnt):
+                            u = pc_poisson_offset(sk, src, j, h)
+                            if m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]:
+                                continue
+                            # as _scatter computes the arrival
+                            o = u
+                            dst = m + ds
+                            if rem > 0.0:
+                                o = u + rem
+                                if o > h:
+                                    o = o - h
+                                    dst += 1
+                            if dst == n and self._hit(<int32_t>k, o, c, <int32_t>s, w) != 0:
+                                return -1
+        # group the hits by neuron (counting sort), then replay
+        for k in range(n_slow + 1):
+            self.slow_cnt[k] = 0
+        for e in range(self.hit_n):
+            self.slow_cnt[self.hit_k[e] + 1] += 1
+        for k in range(n_slow):
+            self.slow_cnt[k + 1] += self.slow_cnt[k]
+        a = _grow(self.buf, &self.buf_cap, self.hit_n, sizeof(Event))
+        if a == NULL:
+            return -1
+        self.buf = <Event*>a
+        for e in range(self.hit_n):
+            k = self.hit_k[e]
+            self.buf[self.slow_cnt[k]] = self.hit_ev[e]
+            self.slow_cnt[k] += 1
+        pos = 0
+        for k in range(n_slow):
+            i = self.slow[k]
+            cnt = self.slow_cnt[k] - pos
+            if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
+                return -1
+            pos = self.slow_cnt[k]
+            p = self.neuron_pop[i]
+            size = self.pop_size[p]
+            chan0 = self.pop_chan_start[p]
+            local = i - self.pop_start[p]
+            for r in range(self.pop_n_rec[p]):
+                c = chan0 + r * size + local
+                self.slowc[c] = -1
+                self.slowbits[c >> 6] &= ~((<uint64_t>1) << (c & 63))
+                self.rec_nslow[self.pop_rec_start[p] + r] = 0
+        return 0
+
+
     # -- queuing ---------------------------------------------------------------------
-    cdef int _push(self, int64_t pre, int64_t n, double* offs, int64_t cnt) noexcept nogil:
-        """Queue the events of ``cnt`` spikes of presynaptic index ``pre`` at offsets ``offs``
-        of step n. Each spike is one event per synapse; the fast-path sums of a synapse with
-        an on-grid delay take all the spikes at once."""
-        cdef int64_t s, slot, c, L = self.ring_len, C = self.n_channels, u, r0, r1, newcap, j, b0, nb, U = self.n_taus
-        cdef int64_t N = self.n_neurons, slot0 = n % self.ring_len, slot1, i
-        cdef double h = self.dt, o, w, fm, fk, rem
-        cdef int32_t rec, um, uk
-        cdef Slot* sl
-        cdef Event* ne
-        cdef double* ap
-        cdef double* et = self.etab
-        cdef double* esum = self.etab + U * PUSH_BATCH
-        r0 = self.row_ptr[pre]
-        r1 = self.row_ptr[pre + 1]
-        if r0 == r1:
+    cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil:
+        """Queue ``cnt`` spikes of presynaptic index ``pre`` emitted in step n at offsets ``offs``:
+        their factors exp(-(dt - offset)/tau) for every distinct tau, then _scatter."""
+        cdef int64_t b0 = 0, nb, j, u, U = self.n_taus
+        cdef double h = self.dt
+        if self.pre_grp[pre] == self.pre_grp[pre + 1]:
             return 0
-        b0 = 0
         while b0 < cnt:
             nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
             for u in range(U):
-                esum[u] = 0.0
-            for j in range(nb):
-                for u in range(U):
-                    et[j * U + u] = self._exp_neg((h - offs[b0 + j]) * self.inv_tau[u])
-                    esum[u] += et[j * U + u]
-            for s in range(r0, r1):
-                c = self.syn_chan[s]
-                w = self.syn_weight[s]
-                um = self.chan_um[c]
-                uk = self.chan_uk[c]
-                rec = self.chan_rec[c]
-                slot1 = slot0 + self.syn_dsteps[s]       # delays are < ring_len - 1 steps
-                rem = self.syn_rem[s] if self.has_rem else 0.0
-                if rem == 0.0:
-                    slot = slot1 - L if slot1 >= L else slot1
-                    sl = &self.slots[slot]
-                    if sl.n + nb > sl.cap:
-                        newcap = 2 * sl.cap + nb + 256
-                        ne = <Event*>realloc(sl.ev, newcap * sizeof(Event))
-                        if ne == NULL:
-                            return -1
-                        sl.ev = ne
-                        sl.cap = newcap
-                    ne = sl.ev + sl.n
-                    for j in range(nb):
-                        ne[j].off = offs[b0 + j]
-                        ne[j].chan = <int32_t>c
-                        ne[j].syn = <int32_t>s
-                    sl.n += nb
-                    ap = self.acc + slot * self.acc_slot
-                    i = self.chan_neuron[c]
-                    if rec < 0:
-                        ap[i] += w * esum[um]
-                        if w > 0.0:
-                            ap[N + i] += w * nb
-                    else:
-                        if nb == 1 or not self.rec_near[rec]:
-                            self._acc_add(ap, i, c, rec, w, esum[um], esum[uk], h - offs[b0])
-                        else:
-                            for j in range(nb):
-                                self._acc_add(ap, i, c, rec, w, et[j * U + um], et[j * U + uk], h - offs[b0 + j])
-                        if w > 0.0:
-                            ap[N + i] += w * nb * self.rec_kmax[rec]
-                    continue
-                # off-grid delay: each spike's arrival offset (and maybe step) differs
                 for j in range(nb):
-                    o = offs[b0 + j] + rem
-                    fm = et[j * U + um] * self.syn_gm[s]
-                    fk = et[j * U + uk] * self.syn_gk[s]
-                    slot = slot1
+                    self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
+            if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
+                return -1
+            b0 += nb
+        return 0
+
+    cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
+                      int64_t cnt, bint store) noexcept nogil:
+        """Add the exact end-of-step contributions of ``cnt`` spikes of ``pre`` (emitted in step n
+        at ``offs``, factors fac[u*stride + j] = exp(-(dt - offs[j])/tau_u)) to the fast-path sums
+        of their arrival steps; with ``store``, queue them for the exact replay too.
+
+        A group with a whole-step delay takes the spikes' factors summed, so its synapse loop
+        runs once per call; an off-grid synapse shifts each spike's arrival by its remainder."""
+        cdef int64_t L = self.ring_len, g, s, s0, s1, j, slot, slot0, voff, vst, pst, soff, i
+        cdef int32_t rec, um, uk, c
+        cdef double h = self.dt, fv, fs, kp, fm, fk, o, w, t, tk, tm, dlt, ck, kmax
+        cdef double* ap
+        cdef double* av
+        cdef Slot* sl
+        cdef void* q
+        cdef const int32_t* chan = &self.syn_chan[0]
+        cdef const double* weight = &self.syn_weight[0]
+        slot0 = n % L
+        if slot0 < 0:
+            slot0 += L               # spike-source spikes at t = 0 belong to step -1
+        for g in range(self.pre_grp[pre], self.pre_grp[pre + 1]):
+            rec = self.grp_rec[g]
+            um = self.rec_um[rec]
+            uk = self.rec_uk[rec]
+            vst = self.rec_vstride[rec]
+            voff = self.rec_voff[rec]
+            pst = self.rec_pstep[rec]
+            soff = self.rec_soff[rec]
+            kmax = self.rec_kmax[rec]
+            s0 = self.grp_start[g]
+            s1 = self.grp_start[g + 1]
+            if not self.grp_offgrid[g]:
+                slot = slot0 + self.grp_dsteps[g]        # delays are < ring_len - 1 steps
+                if slot >= L:
+                    slot -= L
+                if store:
+                    sl = &self.slots[slot]
+                    q = _grow(sl.en, &sl.cap_en, sl.n_en + cnt, sizeof(Entry))
+                    if q == NULL:
+                        return -1
+                    sl.en = <Entry*>q
+                    for j in range(cnt):
+                        sl.en[sl.n_en + j].off = offs[j]
+                        sl.en[sl.n_en + j].grp = <int32_t>g
+                    sl.n_en += cnt
+                ap = self.acc + slot * self.acc_slot
+                kp = kmax * cnt
+                if self.rec_model[rec] == PMODEL_DELTA:
+                    fv = 0.0
+                    for j in range(cnt):
+                        fv += fac[um * stride + j]
+                    w = self.grp_w[g]
+                    if not isnan(w):
+                        # one weight for the whole group: no pass over syn_weight
+                        t = w * fv
+                        kp = (w if w > 0.0 else 0.0) * kp
+                        for s in range(s0, s1):
+                            i = 2 * chan[s] + voff
+                            ap[i] += t
+                            ap[i + 1] += kp
+                        continue
+                    for s in range(s0, s1):
+                        i = 2 * chan[s] + voff
+                        w = weight[s]
+                        ap[i] += w * fv
+                        ap[i + 1] += (w if w > 0.0 else 0.0) * kp
+                else:
+                    fv = 0.0
+                    fs = 0.0
+                    for j in range(cnt):
+                        fm = fac[um * stride + j]
+                        fk = fac[uk * stride + j]
+                        fv += self._coef_at(rec, fm, fk, h - offs[j])
+                        fs += fk
+                    av = ap + soff
+                    ap = ap + voff
+                    w = self.grp_w[g]
+                    if not isnan(w) and self.rec_dale[rec]:
+                        t = w * fv
+                        fs = w * fs
+                        for s in range(s0, s1):
+                            c = chan[s]
+                            ap[c] += t
+                            av[c] += fs
+                        continue
+                    if self.rec_dale[rec]:
+                        # the fast path bounds the positive input from av: no acc_p
+                        for s in range(s0, s1):
+                            c = chan[s]
+                            w = weight[s]
+                            ap[c] += w * fv
+                            av[c] += w * fs
+                        continue
+                    for s in range(s0, s1):
+                        c = chan[s]
+                        w = weight[s]
+                        ap[c] += w * fv
+                        ap[c + pst] += (w if w > 0.0 else 0.0) * kp
+                        av[c] += w * fs
+                continue
+            # off-grid delays: each spike's arrival offset (and maybe step) differs
+            for s in range(s0, s1):
+                c = chan[s]
+                w = weight[s]
+                for j in range(cnt):
+                    o = offs[j] + self.syn_rem[s]
+                    fm = fac[um * stride + j] * self.syn_gm[s]
+                    fk = fac[uk * stride + j] * self.syn_gk[s]
+                    slot = slot0 + self.syn_dsteps[s]
                     if o > h:
                         o = o - h
                         slot += 1
@@ -521,74 +779,144 @@ cdef class PreciseKernel:
                         fk = fk * self.tau_hdecay[uk]
                     if slot >= L:
                         slot -= L
-                    sl = &self.slots[slot]
-                    if sl.n == sl.cap:
-                        newcap = 2 * sl.cap + 256
-                        ne = <Event*>realloc(sl.ev, newcap * sizeof(Event))
-                        if ne == NULL:
+                    if store:
+                        sl = &self.slots[slot]
+                        q = _grow(sl.ev, &sl.cap, sl.n + 1, sizeof(Event))
+                        if q == NULL:
                             return -1
-                        sl.ev = ne
-                        sl.cap = newcap
-                    ne = sl.ev + sl.n
-                    ne.off = o
-                    ne.chan = <int32_t>c
-                    ne.syn = <int32_t>s
-                    sl.n += 1
+                        sl.ev = <Event*>q
+                        sl.ev[sl.n].off = o
+                        sl.ev[sl.n].chan = c
+                        sl.ev[sl.n].syn = <int32_t>s
+                        sl.ev[sl.n].w = w
+                        sl.n += 1
                     ap = self.acc + slot * self.acc_slot
-                    i = self.chan_neuron[c]
-                    if rec < 0:
+                    i = c * vst + voff
+                    if w > 0.0 and not self.rec_dale[rec]:
+                        ap[i + pst] += w * kmax
+                    if self.rec_model[rec] == PMODEL_DELTA:
                         ap[i] += w * fm
-                        if w > 0.0:
-                            ap[N + i] += w
                     else:
-                        self._acc_add(ap, i, c, rec, w, fm, fk, h - o)
-                        if w > 0.0:
-                            ap[N + i] += w * self.rec_kmax[rec]
-            b0 += nb
+                        ap[c + soff] += w * fk
+                        ap[i] += w * self._coef_at(rec, fm, fk, h - o)
         return 0
 
-    cdef void _acc_add(self, double* ap, int64_t i, int64_t c, int32_t rec, double w, double fm, double fk,
-                       double tau_left) noexcept nogil:
-        """Fast-path sums of a cuba channel for weight w with factors fm = e^{-tau_left/tau_m},
-        fk = e^{-tau_left/tau_k} (sums of such factors when linear in them)."""
-        cdef double dlt, tk, tmv
-        ap[2 * self.n_neurons + c] += w * fk
+    cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
+        """coef of receptor rec at time t, given fm = e^{-t/tau_m} and fk = e^{-t/tau_k}."""
+        cdef double dlt, tk
         if self.rec_near[rec]:
             # tau_syn close to tau_mem: the difference form would cancel
             dlt = self.rec_delta[rec]
             tk = self.rec_tk[rec]
-            tmv = tk - dlt
             if dlt == 0.0:
-                ap[i] += w * tau_left / tmv * fm
-            else:
-                ap[i] += w * fm * tk / dlt * expm1(tau_left * dlt / (tk * tmv))
-        else:
-            ap[i] += w * self.rec_ck[rec] * (fk - fm)
+                return t / (tk - dlt) * fm
+            return fm * tk / dlt * expm1(t * dlt / (tk * (tk - dlt)))
+        return self.rec_ck[rec] * (fk - fm)
 
-    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
-        cdef int64_t newcap
-        cdef int64_t* a
-        cdef double* b
-        cdef int32_t* c
-        if self.out_n == self.out_cap:
-            newcap = 2 * self.out_cap
-            a = <int64_t*>realloc(self.out_step, newcap * sizeof(int64_t))
+    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil:
+        """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
+        them to the fast-path sums. They are not queued: _collect redraws them."""
+        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
+        cdef double h = self.dt, t0 = n * self.dt
+        cdef uint64_t sk = pc_step_key(self.pois_key, n)
+        cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
+        cdef void* a
+        cdef int64_t pre0 = self.pois_base
+        m = 0
+        for k in range(self.n_pois):
+            ring[k] = pois_counts[row, k]
+            m += ring[k]
+        if m == 0:
+            return 0
+        if m > self.p_cap:
+            cap = self.p_cap
+            a = _grow(self.p_off, &cap, m + 4, sizeof(double))
             if a == NULL:
                 return -1
-            self.out_step = a
-            b = <double*>realloc(self.out_off, newcap * sizeof(double))
-            if b == NULL:
+            self.p_off = <double*>a
+            cap = self.p_cap
+            a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
+            if a == NULL:
                 return -1
-            self.out_off = b
-            c = <int32_t*>realloc(self.out_idx, newcap * sizeof(int32_t))
-            if c == NULL:
+            self.p_src = <int32_t*>a
+            cap = self.p_cap
+            a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
+            if a == NULL:
                 return -1
-            self.out_idx = c
-            self.out_cap = newcap
+            self.p_idx = <int32_t*>a
+            a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
+            if a == NULL:
+                return -1
+            self.p_fac = <double*>a
+            self.p_cap = cap - 4
+        P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
+        # given the count of a step, a Poisson process's times are iid uniform in it
+        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_off)
+        if self.pois_windowed:
+            q = 0
+            for r in range(P):
+                k = self.p_src[r]
+                if t0 + self.p_off[r] < self.pois_start[k] or t0 + self.p_off[r] >= self.pois_stop[k]:
+                    continue
+                self.p_off[q] = self.p_off[r]
+                self.p_src[q] = <int32_t>k
+                q += 1
+            P = q
+        for u in range(U):
+            if self.exptab != NULL:
+                pc_exp_factors(P, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * (self.p_cap + 4))
+            else:
+                for q in range(P):
+                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-(h - self.p_off[q]) * self.inv_tau[u])
+            for q in range(P, P + 4):
+                self.p_fac[u * (self.p_cap + 4) + q] = 0.0
+        if not self.pois_windowed:
+            no = pc_poisson_simple(self.n_pois, ring, &self.ps_target[0], &self.ps_weight[0], &self.ps_dsteps[0],
+                                   &self.ps_um[0], self.p_fac, self.p_cap + 4, self.acc, self.acc_slot, n % L, L,
+                                   self.p_other, self.p_other_q)
+            for j in range(no):
+                k = self.p_other[j]
+                q = self.p_other_q[j]
+                if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, ring[k], False) != 0:
+                    return -1
+            return 0
+        # with active windows: the spikes left are in source order, runs of equal source
+        q = 0
+        while q < P:
+            k = self.p_src[q]
+            r = q + 1
+            while r < P and self.p_src[r] == k:
+                r += 1
+            if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
+                return -1
+            q = r
+        return 0
+
+    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
+        cdef int64_t cap
+        cdef void* a
+        if self.out_n == self.out_cap:
+            cap = self.out_cap
+            a = _grow(self.out_step, &cap, self.out_n + 1, sizeof(int64_t))
+            if a == NULL:
+                return -1
+            self.out_step = <int64_t*>a
+            cap = self.out_cap
+            a = _grow(self.out_off, &cap, self.out_n + 1, sizeof(double))
+            if a == NULL:
+                return -1
+            self.out_off = <double*>a
+            a = _grow(self.out_idx, &self.out_cap, self.out_n + 1, sizeof(int32_t))
+            if a == NULL:
+                return -1
+            self.out_idx = <int32_t*>a
         self.out_step[self.out_n] = n
         self.out_off[self.out_n] = off
         self.out_idx[self.out_n] = i
         self.out_n += 1
+        # its synapses are queued at the end of the step: start loading them now
+        if self.syn_chan.shape[0]:
+            pc_prefetch_row(&self.syn_chan[0], self.grp_start[self.pre_grp[i]], self.grp_start[self.pre_grp[i + 1]])
         return 0
 
     # -- exact replay of one neuron over one step ------------------------------------------
@@ -649,7 +977,7 @@ cdef class PreciseKernel:
                 tc = -1.0
                 if not refr:
                     if model == PMODEL_DELTA:
-                        vn = d + (v - d) * exp(-tau / tm)
+                        vn = d + (v - d) * _expn(self.exptab, self.exptab_n, tau / tm)
                         if vn >= vth:
                             # v relaxes monotonically towards d > v_th: closed form
                             tc = tm * log((d - v) / (d - vth))
@@ -662,24 +990,24 @@ cdef class PreciseKernel:
                     else:
                         tc = self._cuba_crossing(p, v, s, d, tau)
                         if tc < 0.0:
-                            em = exp(-tau / tm)
+                            em = _expn(self.exptab, self.exptab_n, tau / tm)
                             vn = d + (v - d) * em
                             for r in range(nr):
                                 tk = self.rec_tk[rec0 + r]
-                                ek = exp(-tau / tk)
+                                ek = _expn(self.exptab, self.exptab_n, tau / tk)
                                 vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r],
                                                        self.rec_delta[rec0 + r], tk, tm, tau, em, ek)
                                 s[r] = s[r] * ek
                             v = vn
                 else:
                     for r in range(nr):
-                        s[r] = s[r] * exp(-tau / self.rec_tk[rec0 + r])
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, tau / self.rec_tk[rec0 + r])
                 if tc >= 0.0:
                     ts = t + tc
                     if ts > t_next:
                         ts = t_next
                     for r in range(nr):
-                        s[r] = s[r] * exp(-(ts - t) / self.rec_tk[rec0 + r])
+                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, (ts - t) / self.rec_tk[rec0 + r])
                     if self._emit(n, ts, i) != 0:
                         return -1
                     v = vreset
@@ -704,9 +1032,9 @@ cdef class PreciseKernel:
             while k < n_ev and ev[k].off <= t:
                 if model == PMODEL_DELTA:
                     if not refr:
-                        v += self.syn_weight[ev[k].syn]
+                        v += ev[k].w
                 else:
-                    s[self.chan_rec[ev[k].chan] - rec0] += self.syn_weight[ev[k].syn]
+                    s[self.chan_rec[ev[k].chan] - rec0] += ev[k].w
                 k += 1
             while q >= 0 and self.drv_off[q] <= t:
                 d += self.drv_delta[q]
@@ -734,12 +1062,16 @@ cdef class PreciseKernel:
         if model == PMODEL_CUBA:
             for r in range(nr):
                 self.syn[chan0 + r * size + local] = s[r]
+        if self.ref_end_step[i] > n and not self.rin[i]:
+            self.rin[i] = 1
+            self.rlist[self.rl_n] = i
+            self.rl_n += 1
         return 0
 
     # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------
     cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil:
         """State at time t of a piece that starts with (v0, s0) and has no events."""
-        cdef double tm = self.pop_tm[p], em = exp(-t / self.pop_tm[p]), ek, sk, tk
+        cdef double tm = self.pop_tm[p], em = _expn(self.exptab, self.exptab_n, t / self.pop_tm[p]), ek, sk, tk
         cdef int64_t r, rec0 = self.pop_rec_start[p]
         out.v = d + (v0 - d) * em
         out.pos = 0.0
@@ -747,7 +1079,7 @@ cdef class PreciseKernel:
         out.sabs = 0.0
         for r in range(self.pop_n_rec[p]):
             tk = self.rec_tk[rec0 + r]
-            ek = exp(-t / tk)
+            ek = _expn(self.exptab, self.exptab_n, t / tk)
             out.v += s0[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
                                    tk, tm, t, em, ek)
             sk = s0[r] * ek
@@ -774,7 +1106,7 @@ cdef class PreciseKernel:
                 has_syn = True
         if not has_syn:
             # no synaptic drive: v relaxes monotonically to d, closed form
-            if d + (v0 - d) * exp(-tau / tm) < vth:
+            if d + (v0 - d) * _expn(self.exptab, self.exptab_n, tau / tm) < vth:
                 return -1.0
             tc = tm * log((d - v0) / (d - vth))
             if not (tc > 0.0):
@@ -864,34 +1196,3 @@ cdef class PreciseKernel:
                 return xn
             x = xn
         return b
-
-    cdef double _exp_neg(self, double x) noexcept nogil:
-        """exp(-x) for 0 <= x <= dt/min(tau): exp(-k/256) from the table times the degree-5
-        Taylor polynomial of the rest r (|r| < 1/256: truncation r^6/720 < 6e-18, so ~1 ulp
-        overall), evaluated in Estrin's form to keep the dependency chain short."""
-        cdef int64_t k
-        cdef double r, r2, p01, p23, p45
-        if self.exptab == NULL or not (x >= 0.0):
-            return exp(-x)
-        k = <int64_t>(x * EXP_TABLE_SCALE)
-        if k >= self.exptab_n:
-            return exp(-x)
-        r = <double>k * (1.0 / EXP_TABLE_SCALE) - x        # in (-1/256, 0]
-        r2 = r * r
-        p01 = 1.0 + r
-        p23 = 0.5 + r * (1.0 / 6.0)
-        p45 = 1.0 / 24.0 + r * (1.0 / 120.0)
-        return self.exptab[k] * (p01 + r2 * (p23 + r2 * p45))
-
-    cdef double _uniform(self) noexcept nogil:
-        """xoshiro256+ (Blackman & Vigna): a double in [0, 1)."""
-        cdef uint64_t res = self.rng[0] + self.rng[3]
-        cdef uint64_t t = self.rng[1] << 17
-        self.rng[2] ^= self.rng[0]
-        self.rng[3] ^= self.rng[1]
-        self.rng[1] ^= self.rng[2]
-        self.rng[0] ^= self.rng[3]
-        self.rng[2] ^= t
-        self.rng[3] = _rotl(self.rng[3], 45)
-        return <double>(res >> 11) * (1.0 / 9007199254740992.0)
-

@@ -1,140 +1,449 @@
-/* Fast path of the precise-timing kernel (_precise.pyx): one population, one step.
+/* Vectorised loops of the precise-timing kernel (_precise.pyx).
  *
- * For every neuron: the end-of-step state by the grid engine's exact propagators plus
- * the queued events' exact contributions (summed in `acc` when they were queued), and
- * a rigorous upper bound of v over the step (see _precise.pyx). Neurons whose bound
- * reaches threshold, whose refractory period ends in this step or whose current
- * changes in it get flag = 1 and keep their state: the kernel replays them exactly.
+ * Fast path, one population and one step: the end-of-step state by the grid engine's
+ * exact propagators plus the queued events' exact contributions (summed in `acc` when
+ * they were queued), for every neuron that provably does not reach threshold in the
+ * step. The proof is a cheap upper bound of v over the step (see pc_cuba2_block); a
+ * neuron whose bound reaches threshold, or whose refractory period ends or current
+ * changes in the step (the kernel makes its bound +inf), is appended to `cand` with its
+ * state untouched: the kernel replays it exactly, from its events (so every neuron's
+ * acc sums are cleared here). Refractoriness is not looked at: the kernel puts v back to
+ * v_reset for the few neurons clamped all step (it is exactly v_reset while clamped).
  *
- * Written in C for `restrict` (without it the loops do not vectorise; Cython cannot say
- * it) and compiled like _update.h: -O3 -fno-trapping-math (selects instead of branches)
- * -ffp-contract=off (no FMA, so the AVX2 clone and the baseline agree bit for bit).
+ * Written in C for `restrict` (without it the loops do not vectorise; Cython cannot
+ * say it) and compiled like _update.h: -O3 -fno-trapping-math (selects instead of
+ * branches), -ffp-contract=off (no FMA, so every clone and the scalar code give the
+ * same bits). One more switch, below: GCC's jump threading splits the loop on the
+ * candidate flag, and if-conversion then writes "keep the old value" as masked stores
+ * (VMASKMOVPD), which are microcoded on AMD CPUs: the earlier cuba fast path took 3-6 ns
+ * per neuron-step (microbenchmark, full run) instead of 1.8. Without jump threading the
+ * selects stay blends.
  *
- * acc layout, per step slot: [N doubles by neuron: sum of w*F_v][N by neuron: sum of positive
- * w (times the kernel peak Kmax for cuba)][C by channel, cuba only: sum of w*F_syn]. A
- * neuron whose current changes in the step gets acc_p = +inf from the kernel: slow path.
+ * acc layout, per step slot, one region per population: lif_delta: per neuron the pair
+ * (sum of w*F_v, sum of positive w); lif_cuba: [size: sum of w*F_v][size: sum of positive
+ * w times the kernel peak Kmax][size per receptor: sum of w*F_syn].
  */
 #ifndef SPIKECORE_PRECISE_FAST_H
 #define SPIKECORE_PRECISE_FAST_H
 
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC optimize("no-thread-jumps")
+#endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define PC_CLONES __attribute__((target_clones("avx2", "default")))
+#if __GNUC__ >= 11
+/* the Poisson offset hash multiplies 64-bit lanes: native with AVX-512DQ (x86-64-v4),
+ * emulated in AVX2 (integer arithmetic: every clone gives the same bits) */
+#define PC_CLONES_MUL64 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+#else
+#define PC_CLONES_MUL64 PC_CLONES
+#endif
 #else
 #define PC_CLONES
+#define PC_CLONES_MUL64
+#endif
+#if defined(__GNUC__)
+#define PC_INLINE static inline __attribute__((always_inline))
+#else
+#define PC_INLINE static inline
 #endif
 
-/* lif_delta: v_free = d + (v - d) am is monotone, bound = max(v, v_free) + positive jumps.
- * Inputs of neurons refractory all step are discarded. */
-PC_CLONES static void pc_fast_delta(int64_t size, int64_t n, double am, double vth,
-                                    double *restrict v, const double *restrict drive,
-                                    const int64_t *restrict ref_end,
-                                    double *restrict acc_v, double *restrict acc_p, int64_t *restrict flag)
+/* Neurons per block: flags of a block stay in L1, and a block without candidates
+ * costs no scalar pass. */
+#define PC_BLOCK 64
+
+/* Append the flagged neurons of a block (cnt of them) to cand. */
+PC_INLINE int64_t pc_collect(const int64_t *fl, int64_t cnt, int64_t first, int32_t *cand, int64_t nc)
 {
-    for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k];
-        double vf = d + (vi - d) * am;
-        double ub = (vi > vf ? vi : vf) + acc_p[k];
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
-        flag[k] = slow;
-        v[k] = (slow | refr) ? vi : vf + acc_v[k];
-        acc_v[k] = 0.0;
-        acc_p[k] = 0.0;
+    for (int64_t k = 0; cnt > 0; k++) {
+        if (fl[k]) {
+            cand[nc++] = (int32_t)(first + k);
+            cnt--;
+        }
     }
+    return nc;
 }
 
-/* lif_cuba with two receptors (the common case), fused into one pass over memory. */
-PC_CLONES static void pc_fast_cuba2(int64_t size, int64_t n, double am, double inv_tm, double vth, double h2_8,
-                                    double a0, double a1, double c0, double c1, double it0, double it1,
-                                    double *restrict v, const double *restrict drive,
-                                    const int64_t *restrict ref_end, double *restrict syn0, double *restrict syn1,
-                                    double *restrict acc_v, double *restrict acc_p,
-                                    double *restrict acc_s0, double *restrict acc_s1, int64_t *restrict flag)
+/* ---------------------------------------------------------------- lif_delta
+ * v_free = d + (v - d) am is monotone, so v <= max(v, v_free(dt)) + positive jumps.
+ * Candidates keep v.
+ * acc holds (w*F_v, positive w) per neuron as adjacent pairs: queuing a spike touches one
+ * cache line per synapse, not two. */
+PC_INLINE int64_t pc_delta_block(int64_t size, double am, double vth,
+                                 double *restrict v, const double *restrict drive,
+                                 double *restrict acc,
+                                 int64_t *restrict fl)
 {
+    int64_t cnt = 0;
+    for (int64_t k = 0; k < size; k++) {
+        double vi = v[k], d = drive[k], av = acc[2 * k], ap = acc[2 * k + 1];
+        double vf = d + (vi - d) * am;
+        double ub = (vi > vf ? vi : vf) + ap;
+        int64_t slow = ub >= vth;
+        fl[k] = slow;
+        cnt += slow;
+        v[k] = slow ? vi : vf + av;
+        acc[2 * k] = 0.0;
+        acc[2 * k + 1] = 0.0;
+    }
+    return cnt;
+}
+
+PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double vth,
+                                       double *restrict v, const double *restrict drive,
+                                       double *restrict acc,
+                                       int32_t *restrict cand, int64_t first)
+{
+    int64_t fl[PC_BLOCK], nc = 0;
+    for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
+        int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
+        int64_t cnt = pc_delta_block(m, am, vth, v + k0, drive + k0, acc + 2 * k0, fl);
+        if (cnt)
+            nc = pc_collect(fl, cnt, first + k0, cand, nc);
+    }
+    return nc;
+}
+
+/* ---------------------------------------------------------------- lif_cuba
+ * Free solution over the step: v(t) = d + (v0 - d) e^{-t/tau_m} + sum_k s_k coef_k(t),
+ * coef_k(t) = tau_k/(tau_k - tau_m) (e^{-t/tau_k} - e^{-t/tau_m}) >= 0 with maximum
+ * Kmax_k over [0, dt]; the leak term is monotone. Hence
+ *     v(t) <= max(v0, d + (v0 - d) am) + sum_k max(s_k, 0) Kmax_k + acc_p
+ * (acc_p: the same bound for the events of the step, positive w times Kmax). Cheap,
+ * and tight for all but the neurons near threshold, whose inhibition it ignores. (The exact
+ * replay tries the tighter curvature bound first, so a neuron sent there in vain costs
+ * little more.) */
+PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
+                                 double a0, double a1, double c0, double c1, double k0, double k1,
+                                 double *restrict v, const double *restrict drive,
+                                 double *restrict syn0, double *restrict syn1,
+                                 double *restrict acc_v, double *restrict acc_p,
+                                 double *restrict acc_s0, double *restrict acc_s1, int64_t *restrict fl)
+{
+    int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
         double vi = v[k], d = drive[k], s0 = syn0[k], s1 = syn1[k];
-        double e0 = s0 * a0, e1 = s1 * a1;
-        double vf = d + (vi - d) * am + s0 * c0 + s1 * c1;
-        int p0 = s0 > 0.0, p1 = s1 > 0.0;
-        double jmax = d + (p0 ? s0 : e0) + (p1 ? s1 : e1);
-        double jmin = d + (p0 ? e0 : s0) + (p1 ? e1 : s1);
-        double sabs = fabs(s0) * it0 + fabs(s1) * it1;
-        double hi = vi > jmax ? vi : jmax;
-        double lo = vi < jmin ? vi : jmin;
-        double M = (sabs + (hi - lo) * inv_tm) * inv_tm;
-        double ub = (vi > vf ? vi : vf) + M * h2_8 + acc_p[k];
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
-        flag[k] = slow;
-        v[k] = (slow | refr) ? vi : vf + acc_v[k];
-        syn0[k] = slow ? s0 : e0 + acc_s0[k];
-        syn1[k] = slow ? s1 : e1 + acc_s1[k];
+        double av = acc_v[k], ap = acc_p[k], x0 = acc_s0[k], x1 = acc_s1[k];
+        double lk = d + (vi - d) * am;
+        double vf = lk + s0 * c0 + s1 * c1;
+        double p0 = s0 > 0.0 ? s0 : 0.0, p1 = s1 > 0.0 ? s1 : 0.0;
+        double ub = (vi > lk ? vi : lk) + p0 * k0 + p1 * k1 + ap;
+        int64_t slow = ub >= vth;
+        fl[k] = slow;
+        cnt += slow;
+        v[k] = slow ? vi : vf + av;
+        syn0[k] = slow ? s0 : s0 * a0 + x0;
+        syn1[k] = slow ? s1 : s1 * a1 + x1;
         acc_v[k] = 0.0;
         acc_p[k] = 0.0;
         acc_s0[k] = 0.0;
         acc_s1[k] = 0.0;
     }
+    return cnt;
 }
 
-/* lif_cuba with nr receptors (receptor r's syn at syn + r*size, its sums at acc_s + r*size).
- * Scratch arrays t_* hold per-neuron partial sums across the receptor loops. */
-PC_CLONES static void pc_fast_cuba(int64_t size, int64_t n, int64_t nr,
-                                   double am, double inv_tm, double vth, double h2_8,
-                                   const double *ak, const double *coef_h, const double *inv_tk,
-                                   double *restrict v, const double *restrict drive,
-                                   const int64_t *restrict ref_end, double *restrict syn,
-                                   double *restrict acc_v, double *restrict acc_p, double *restrict acc_s,
-                                   double *restrict t_vf, double *restrict t_jmax, double *restrict t_jmin,
-                                   double *restrict t_sabs, int64_t *restrict flag)
+/* lif_cuba with one receptor whose syn is never negative (index 0: every weight onto it
+ * and its initial values >= 0) and one whose syn is never positive (index 1), as under
+ * Dale's law. Then max(s0, 0) = s0, max(s1, 0) = 0, and the positive input of the step is
+ * bounded by the receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0}
+ * to acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (g0 = that factor times Kmax_0, rounded up).
+ * No acc_p, a shorter bound. */
+PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
+                                  double a0, double a1, double c0, double c1, double k0, double g0,
+                                  double *restrict v, const double *restrict drive,
+                                  double *restrict syn0, double *restrict syn1,
+                                  double *restrict acc_v, double *restrict acc_s0,
+                                  double *restrict acc_s1, int64_t *restrict fl)
 {
+    int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double d = drive[k];
-        t_vf[k] = d + (v[k] - d) * am;
-        t_jmax[k] = d;
-        t_jmin[k] = d;
-        t_sabs[k] = 0.0;
-    }
-    for (int64_t r = 0; r < nr; r++) {
-        const double *restrict s = syn + r * size;
-        double a = ak[r], c = coef_h[r], it = inv_tk[r];
-        for (int64_t k = 0; k < size; k++) {
-            double s0 = s[k], s1 = s0 * a;
-            int pos = s0 > 0.0;
-            t_vf[k] = t_vf[k] + s0 * c;
-            t_jmax[k] = t_jmax[k] + (pos ? s0 : s1);
-            t_jmin[k] = t_jmin[k] + (pos ? s1 : s0);
-            t_sabs[k] = t_sabs[k] + fabs(s0) * it;
-        }
-    }
-    for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], vf = t_vf[k];
-        double hi = vi > t_jmax[k] ? vi : t_jmax[k];
-        double lo = vi < t_jmin[k] ? vi : t_jmin[k];
-        double M = (t_sabs[k] + (hi - lo) * inv_tm) * inv_tm;
-        double ub = (vi > vf ? vi : vf) + M * h2_8 + acc_p[k];
-        int64_t re = ref_end[k];
-        int64_t refr = re > n;
-        int64_t slow = (re == n) | ((!refr) & (ub >= vth));
-        flag[k] = slow;
-        v[k] = (slow | refr) ? vi : vf + acc_v[k];
+        double vi = v[k], d = drive[k], s0 = syn0[k], s1 = syn1[k];
+        double av = acc_v[k], x0 = acc_s0[k], x1 = acc_s1[k];
+        double lk = d + (vi - d) * am;
+        double vf = lk + s0 * c0 + s1 * c1;
+        double ub = (vi > lk ? vi : lk) + s0 * k0 + x0 * g0;
+        int64_t slow = ub >= vth;
+        fl[k] = slow;
+        cnt += slow;
+        v[k] = slow ? vi : vf + av;
+        syn0[k] = slow ? s0 : s0 * a0 + x0;
+        syn1[k] = slow ? s1 : s1 * a1 + x1;
         acc_v[k] = 0.0;
-        acc_p[k] = 0.0;
+        acc_s0[k] = 0.0;
+        acc_s1[k] = 0.0;
     }
-    for (int64_t r = 0; r < nr; r++) {
-        double *restrict s = syn + r * size;
-        double *restrict as = acc_s + r * size;
-        double a = ak[r];
-        for (int64_t k = 0; k < size; k++) {
-            double x = s[k] * a + as[k];
-            s[k] = flag[k] ? s[k] : x;
-            as[k] = 0.0;
-        }
-    }
+    return cnt;
 }
+
+PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
+                                        double a0, double a1, double c0, double c1, double k0, double g0,
+                                        double *restrict v, const double *restrict drive,
+                                        double *restrict syn0,
+                                        double *restrict syn1, double *restrict acc_v,
+                                        double *restrict acc_s0, double *restrict acc_s1,
+                                        int32_t *restrict cand, int64_t first)
+{
+    int64_t fl[PC_BLOCK], nc = 0;
+    for (int64_t b = 0; b < size; b += PC_BLOCK) {
+        int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
+        int64_t cnt = pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b,
+                                      syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl);
+        if (cnt)
+            nc = pc_collect(fl, cnt, first + b, cand, nc);
+    }
+    return nc;
+}
+
+/* lif_cuba with two receptors (the common case), one pass over memory. */
+PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
+                                       double a0, double a1, double c0, double c1, double k0, double k1,
+                                       double *restrict v, const double *restrict drive,
+                                       double *restrict syn0,
+                                       double *restrict syn1, double *restrict acc_v,
+                                       double *restrict acc_p, double *restrict acc_s0,
+                                       double *restrict acc_s1, int32_t *restrict cand, int64_t first)
+{
+    int64_t fl[PC_BLOCK], nc = 0;
+    for (int64_t b = 0; b < size; b += PC_BLOCK) {
+        int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
+        int64_t cnt = pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b,
+                                     syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl);
+        if (cnt)
+            nc = pc_collect(fl, cnt, first + b, cand, nc);
+    }
+    return nc;
+}
+
+/* lif_cuba with nr receptors: receptor r's syn at syn + r*stride, its sums at
+ * acc_s + r*stride (stride: the population size). Block by block: the per-neuron
+ * partial sums live in L1. */
+PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth,
+                                      const double *ak, const double *coef_h, const double *kmax,
+                                      double *restrict v, const double *restrict drive,
+                                      double *restrict syn,
+                                      double *restrict acc_v, double *restrict acc_p,
+                                      double *restrict acc_s, int32_t *restrict cand, int64_t first)
+{
+    int64_t fl[PC_BLOCK], nc = 0, stride = size;
+    double vf[PC_BLOCK], ub[PC_BLOCK];
+    for (int64_t b = 0; b < size; b += PC_BLOCK) {
+        int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK, cnt = 0;
+        double *restrict vb = v + b;
+        const double *restrict db = drive + b;
+        const double *restrict pb = acc_p + b;
+        for (int64_t k = 0; k < m; k++) {
+            double vi = vb[k], d = db[k];
+            double lk = d + (vi - d) * am;
+            vf[k] = lk;
+            ub[k] = (vi > lk ? vi : lk) + pb[k];
+        }
+        for (int64_t r = 0; r < nr; r++) {
+            const double *restrict s = syn + r * stride + b;
+            double c = coef_h[r], K = kmax[r];
+            for (int64_t k = 0; k < m; k++) {
+                double s0 = s[k];
+                vf[k] = vf[k] + s0 * c;
+                ub[k] = ub[k] + (s0 > 0.0 ? s0 : 0.0) * K;
+            }
+        }
+        {
+            double *restrict avb = acc_v + b;
+            double *restrict apb = acc_p + b;
+            for (int64_t k = 0; k < m; k++) {
+                double vi = vb[k], av = avb[k];
+                int64_t slow = ub[k] >= vth;
+                fl[k] = slow;
+                cnt += slow;
+                vb[k] = slow ? vi : vf[k] + av;
+                avb[k] = 0.0;
+                apb[k] = 0.0;
+            }
+        }
+        for (int64_t r = 0; r < nr; r++) {
+            double *restrict s = syn + r * stride + b;
+            double *restrict as = acc_s + r * stride + b;
+            double a = ak[r];
+            for (int64_t k = 0; k < m; k++) {
+                double s0 = s[k];
+                s[k] = fl[k] ? s0 : s0 * a + as[k];
+                as[k] = 0.0;
+            }
+        }
+        if (cnt)
+            nc = pc_collect(fl, cnt, first + b, cand, nc);
+    }
+    return nc;
+}
+
+/* ---------------------------------------------------------------- finding replayed neurons' events
+ * Synapses s in [s0, s1) whose channel is marked in the bitmap `bits` (the channels of the
+ * neurons replayed in this step): their positions go to out, their number is returned.
+ * One L1-resident bit per channel keeps the scan of every synapse of every spike due in
+ * the step near one cycle per synapse. */
+static int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t *restrict chan,
+                              const uint64_t *restrict bits, int64_t *restrict out)
+{
+    int64_t m = 0;
+    for (int64_t s = s0; s < s1; s++) {
+        uint32_t c = (uint32_t)chan[s];
+        if ((bits[c >> 6] >> (c & 63)) & 1)
+            out[m++] = s;
+    }
+    return m;
+}
+
+/* Ask for the synapse channels [s0, s1) (at most 64 lines): a neuron that just spiked
+ * will have its rows read when the step's spikes are queued, and a row read last when
+ * the neuron last spiked has left the cache. */
+PC_INLINE void pc_prefetch_row(const int32_t *chan, int64_t s0, int64_t s1)
+{
+#if defined(__GNUC__)
+    if (s1 - s0 > 1024)
+        s1 = s0 + 1024;
+    for (int64_t s = s0; s < s1; s += 16)
+        __builtin_prefetch(chan + s, 0, 1);
+#endif
+}
+
+/* ---------------------------------------------------------------- exp(-x) for queuing
+ * exp(-x) for 0 <= x < tab_n/PC_EXP_SCALE: exp(-k/PC_EXP_SCALE) from the table times
+ * the degree-5 Taylor polynomial of the rest r (|r| < 1/256: truncation r^6/720 < 6e-18,
+ * ~1 ulp overall), in Estrin's form. The caller guarantees the range (offsets lie in
+ * (0, dt] and the table covers dt/min(tau)). */
+#define PC_EXP_SCALE 256
+
+PC_INLINE double pc_exp_tab(double x, const double *tab)
+{
+    int32_t k = (int32_t)(x * PC_EXP_SCALE);
+    double r = (double)k * (1.0 / PC_EXP_SCALE) - x;     /* in (-1/256, 0] */
+    double r2 = r * r;
+    double p01 = 1.0 + r;
+    double p23 = 0.5 + r * (1.0 / 6.0);
+    double p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    return tab[k] * (p01 + r2 * (p23 + r2 * p45));
+}
+
+/* out[p] = exp(-(dt - off[p]) * inv_tau) for p < m (the factor of a spike at offset off). */
+PC_CLONES static void pc_exp_factors(int64_t m, double dt, double inv_tau, const double *restrict off,
+                                     const double *restrict tab, double *restrict out)
+{
+    for (int64_t p = 0; p < m; p++)
+        out[p] = pc_exp_tab((dt - off[p]) * inv_tau, tab);
+}
+
+/* ---------------------------------------------------------------- Poisson offsets
+ * Counter-based: the offset of spike j of Poisson neuron k in step n is a pure function
+ * of (key, n, k, j), so the exact replay of a neuron can redraw the Poisson spikes it
+ * received instead of the kernel storing them. SplitMix64's finaliser (Steele, Lea &
+ * Flood 2014) hashes the counters. */
+PC_INLINE uint64_t pc_mix64(uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* Per-step key: SplitMix64's output number n for the stream `key`. */
+PC_INLINE uint64_t pc_step_key(uint64_t key, int64_t n)
+{
+    return pc_mix64(key + ((uint64_t)n + 1) * 0x9E3779B97F4A7C15ULL);
+}
+
+/* Offset in (0, dt] of spike j (< 2^16) of Poisson neuron k in the step with key `sk`:
+ * the top 52 bits of the hash as a double b in [1, 2), offset dt*(2 - b) (2 - b is exact). */
+PC_INLINE double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
+{
+    uint64_t z = pc_mix64(sk + ((((uint64_t)k << 16) | (uint64_t)j) + 1) * 0x9E3779B97F4A7C15ULL);
+    uint64_t bits = (z >> 12) | 0x3FF0000000000000ULL;
+    double b;
+    memcpy(&b, &bits, sizeof b);
+    return dt * (2.0 - b);
+}
+
+/* off[p] = pc_poisson_offset(sk, src[p], idx[p], dt) for p < m (vectorised). */
+PC_CLONES_MUL64 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
+                                         const int32_t *restrict idx, double dt, double *restrict off)
+{
+    for (int64_t p = 0; p < m; p++)
+        off[p] = pc_poisson_offset(sk, src[p], idx[p], dt);
+}
+
+/* Lay out the Poisson spikes of one step: spike j of source k gets src = k, idx = j, in
+ * source order; returns their number. Branch-free for counts <= 4 (Poisson counts are
+ * random, so a loop over them mispredicts), hence 4 entries of slack in src and idx. */
+static int64_t pc_poisson_fill(int64_t ns, const uint16_t *restrict cnt, int32_t *restrict src,
+                               int32_t *restrict idx)
+{
+    int64_t P = 0;
+    for (int64_t k = 0; k < ns; k++) {
+        int64_t m = cnt[k];
+        src[P] = src[P + 1] = src[P + 2] = src[P + 3] = (int32_t)k;
+        idx[P] = 0;
+        idx[P + 1] = 1;
+        idx[P + 2] = 2;
+        idx[P + 3] = 3;
+        for (int64_t j = 4; j < m; j++) {
+            src[P + j] = (int32_t)k;
+            idx[P + j] = (int32_t)j;
+        }
+        P += m;
+    }
+    return P;
+}
+
+/* Fast-path sums of the Poisson spikes of one step (laid out by pc_poisson_fill, factors
+ * fac[um*fstride + p]) for the sources with one on-grid synapse onto a lif_delta neuron
+ * (target[k] >= 0: the index of its pair in acc): acc_v += w * (sum of the spikes' factors),
+ * acc_p += max(w, 0) * count,
+ * in the slot `dsteps` after slot0. Branch-free for counts <= 4 (fac has 4 entries of zero
+ * slack); a source with count 0 adds zeros. The other sources are listed in `other`
+ * (with the position of their first spike in `other_q`) for the general scatter. */
+static const double pc_first_ones[5][4] = {
+    {0.0, 0.0, 0.0, 0.0}, {1.0, 0.0, 0.0, 0.0}, {1.0, 1.0, 0.0, 0.0}, {1.0, 1.0, 1.0, 0.0}, {1.0, 1.0, 1.0, 1.0}};
+
+static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const int64_t *restrict target,
+                                 const double *restrict weight, const int32_t *restrict dsteps,
+                                 const int32_t *restrict um, const double *restrict fac, int64_t fstride,
+                                 double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
+                                 int32_t *restrict other, int64_t *restrict other_q)
+{
+    int64_t q = 0, no = 0;
+    for (int64_t k = 0; k < ns; k++) {
+        int64_t m = cnt[k], i = target[k];
+        if (i < 0) {
+            if (m) {
+                other[no] = (int32_t)k;
+                other_q[no] = q;
+                no++;
+            }
+            q += m;
+            continue;
+        }
+        const double *f = fac + um[k] * fstride + q;
+        /* f * 1.0 or f * 0.0 (f is finite), the 0/1 from a table: no branch on the random count */
+        const double *mk = pc_first_ones[m < 4 ? m : 4];
+        double fs = (f[0] * mk[0] + f[1] * mk[1]) + (f[2] * mk[2] + f[3] * mk[3]);
+        for (int64_t j = 4; j < m; j++)
+            fs = fs + f[j];
+        int64_t slot = slot0 + dsteps[k];
+        slot = slot >= L ? slot - L : slot;
+        double *ap = acc + slot * acc_slot;
+        double w = weight[k];
+        ap[i] = ap[i] + w * fs;
+        ap[i + 1] = ap[i + 1] + (w > 0.0 ? w : 0.0) * (double)m;
+        q += m;
+    }
+    return no;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC pop_options
+#endif
 
 #endif

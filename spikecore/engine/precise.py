@@ -17,7 +17,9 @@ run. What is exact here and was rounded to the grid in grid mode:
 * current steps: a change takes effect at its exact time;
 * Poisson sources: the same per-step spike counts as grid mode (the IR's stream), each
   spike at a uniform random offset inside its step (a Poisson process given its
-  counts), drawn from a stream seeded by the sources' seeds; start/stop are exact.
+  counts), a counter-based function of a key seeded by the sources' seeds and of
+  (step, neuron, index), so the kernel can redraw them instead of queuing them;
+  start/stop are exact.
 
 State monitors still sample on the grid (at n*dt, before step n), as in grid mode.
 """
@@ -79,6 +81,16 @@ def split_times(t: np.ndarray, dt: float):
     steps = np.where(on_grid, k - 1, np.ceil(ratio) - 1).astype(np.int64)
     off = np.where(on_grid, dt, t - steps * dt)
     return steps, np.clip(off, np.nextafter(0, 1), dt)
+
+
+def _group_order(pre, offgrid, dsteps, chan, max_d: int, n_chan: int) -> np.ndarray:
+    """Synapse order for the kernel's groups: by presynaptic index, then on-grid before
+    off-grid delays, whole-step delay, channel (so a group's targets ascend in memory)."""
+    inner = (offgrid * (max_d + 1) + dsteps) * max(n_chan, 1) + chan
+    span = 2 * (max_d + 1) * max(n_chan, 1)
+    if pre.size and (int(pre.max()) + 1) * span < 2**62:
+        return np.argsort(pre * span + inner, kind="stable")
+    return np.lexsort((inner, pre))
 
 
 def synaptic_kernel(t, tau_mem: float, tau_syn: float):
@@ -159,9 +171,13 @@ class PreciseSimulator:
         tau_index = {t: k for k, t in enumerate(taus)}
         a["tau_u"] = np.array(taus, dtype=float)
         a["tau_hdecay"] = np.exp(-dt / a["tau_u"])
-        a["pop_tau_idx"] = np.array([tau_index[p.params["tau_mem"]] for p in pops], dtype=np.int32)
 
         rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
+        rec_um, rec_uk, rec_model, rec_vstride, rec_voff, rec_pstep, rec_soff = [], [], [], [], [], [], []
+        # fast-path sums, per step slot one region per population (_precise_fast.h): lif_delta
+        # (w*F_v, positive w) pairs by neuron; lif_cuba [w*F_v][positive w*Kmax][w*F_syn by receptor]
+        pop_acc = []
+        acc_slot = 0
         self.channel_of = {}
         C = int(chans.sum())
         chan_neuron = np.zeros(C, np.int32)
@@ -191,19 +207,42 @@ class PreciseSimulator:
                     rec_delta.append(tk - tm)
                 else:
                     chan_uk[sl] = tau_index[tm]
-                    # placeholders keep receptor indices aligned with pop_rec_start
+                    # the v jump's receptor: kernel peak 1 (a jump of w bounds v by w)
                     rec_tk.append(tm)
                     rec_ak.append(0.0)
                     rec_coef_h.append(0.0)
-                    rec_kmax.append(0.0)
+                    rec_kmax.append(1.0)
                     rec_near.append(0)
                     rec_ck.append(0.0)
                     rec_delta.append(0.0)
+                rec_um.append(tau_index[tm])
+                rec_uk.append(int(chan_uk[first]) if p.size else tau_index[tm])
+                rec_model.append(MODEL_CODES[p.model])
+                if p.model == "lif_delta":             # pairs: v at base + 2*local, p next to it
+                    rec_vstride.append(2)
+                    rec_voff.append(acc_slot - 2 * first)
+                    rec_pstep.append(1)
+                    rec_soff.append(0)
+                else:
+                    rec_vstride.append(1)
+                    rec_voff.append(acc_slot - first)
+                    rec_pstep.append(p.size)
+                    rec_soff.append(acc_slot + (2 + r) * p.size - first)
                 rec_global += 1
+            pop_acc.append(acc_slot)
+            acc_slot += (2 if p.model == "lif_delta" else 2 + len(p.receptors)) * p.size
         a["rec_tk"], a["rec_ak"], a["rec_coef_h"], a["rec_kmax"], a["rec_ck"], a["rec_delta"] = (
             np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
         a["rec_near"] = np.array(rec_near, dtype=np.int32)
-        a["chan_neuron"], a["chan_rec"], a["chan_um"], a["chan_uk"] = chan_neuron, chan_rec, chan_um, chan_uk
+        a["rec_um"], a["rec_uk"], a["rec_model"] = (np.array(x, dtype=np.int32) for x in (rec_um, rec_uk, rec_model))
+        a["rec_vstride"], a["rec_voff"], a["rec_pstep"], a["rec_soff"] = (
+            np.array(x, dtype=np.int64) for x in (rec_vstride, rec_voff, rec_pstep, rec_soff))
+        a["pop_acc"] = np.array(pop_acc, dtype=np.int64)
+        a["acc_slot"] = acc_slot
+        a["chan_rec"] = chan_rec
+        # receptor (global index) of every channel, whatever the model
+        chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
+                               np.repeat(sizes, n_rec)) if rec_global else np.zeros(0, np.int64)
 
         N = int(sizes.sum())
         self.pop_index = {p.name: k for k, p in enumerate(pops)}
@@ -253,30 +292,106 @@ class PreciseSimulator:
             rems.append(rem)
         if pres:
             pre = np.concatenate(pres)
-            order = np.argsort(pre, kind="stable")
-            syn_chan = np.concatenate(chans_)[order]
+            chan_all = np.concatenate(chans_)
+            st_all = np.concatenate(dsteps)
+            rem_all = np.concatenate(rems)
+            order = _group_order(pre, (rem_all != 0).astype(np.int64), st_all, chan_all, max_d, C)
+            pre = pre[order]
+            syn_chan = chan_all[order]
             a["syn_chan"] = syn_chan.astype(np.int32)
             a["syn_weight"] = np.concatenate(ws)[order]
-            a["syn_dsteps"] = np.concatenate(dsteps)[order].astype(np.int32)
-            rem = np.concatenate(rems)[order]
-            counts = np.bincount(pre, minlength=n_pre)
+            st = st_all[order]
+            a["syn_dsteps"] = st.astype(np.int32)
+            rem = rem_all[order]
         else:
+            pre = np.zeros(0, np.int64)
             syn_chan = np.zeros(0, np.int64)
             a["syn_chan"] = np.zeros(0, np.int32)
             a["syn_weight"] = np.zeros(0)
+            st = np.zeros(0, np.int64)
             a["syn_dsteps"] = np.zeros(0, np.int32)
             rem = np.zeros(0)
-            counts = np.zeros(n_pre, np.int64)
-        a["row_ptr"] = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         if a["syn_weight"].size >= 2**31 or C >= 2**31:
             raise UnsupportedFeature("native", f"{a['syn_weight'].size} synapses in precise timing mode",
                                      "queued events hold 32-bit synapse and channel indices")
-        if rem.size and (rem != 0).any():
+        # groups: runs of synapses with the same presynaptic index, target receptor and
+        # whole-step delay (synapses with off-grid delays: by presynaptic index and receptor)
+        offgrid = rem != 0
+        block = chan_block[syn_chan]
+        if pre.size:
+            cut = np.flatnonzero((pre[1:] != pre[:-1]) | (block[1:] != block[:-1]) | (offgrid[1:] != offgrid[:-1])
+                                 | (~offgrid[1:] & (st[1:] != st[:-1]))) + 1
+            gs = np.concatenate([[0], cut]).astype(np.int64)
+        else:
+            gs = np.zeros(0, np.int64)
+        a["grp_start"] = np.concatenate([gs, [pre.size]]).astype(np.int64)
+        a["grp_dsteps"] = st[gs].astype(np.int32)
+        a["grp_offgrid"] = offgrid[gs].astype(np.int32)
+        a["grp_rec"] = block[gs].astype(np.int32)
+        gmin = np.minimum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
+        gmax = np.maximum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
+        a["grp_w"] = np.where(gmin == gmax, gmin, np.nan)
+        a["pre_grp"] = np.searchsorted(pre[gs], np.arange(n_pre + 1), side="left").astype(np.int64)
+        # Poisson synapses by target neuron, with their source (the exact replay redraws them)
+        is_pois = pre >= a["pois_base"]
+        ps = np.flatnonzero(is_pois)
+        tgt = chan_neuron[syn_chan[ps]] if ps.size else np.zeros(0, np.int64)
+        by = np.argsort(tgt, kind="stable")
+        a["pin_syn"] = ps[by].astype(np.int64)
+        a["pin_src"] = (pre[ps] - a["pois_base"])[by].astype(np.int32)
+        a["pin_chan"] = syn_chan[a["pin_syn"]].astype(np.int32)
+        a["pin_dsteps"] = st[a["pin_syn"]].astype(np.int32)
+        a["pin_w"] = a["syn_weight"][a["pin_syn"]]
+        a["pin_rem"] = rem[a["pin_syn"]]
+        a["pin_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(tgt, minlength=N))]).astype(np.int64)
+        # cuba populations under Dale's law: one receptor never negative, one never positive
+        wmin = np.full(rec_global, np.inf)
+        wmax = np.full(rec_global, -np.inf)
+        np.minimum.at(wmin, a["grp_rec"], gmin)
+        np.maximum.at(wmax, a["grp_rec"], gmax)
+        pop_dale = np.full(P, -1, np.int32)
+        pop_dale_g = np.zeros(P)
+        for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
+            if p.model != "lif_cuba" or len(p.receptors) != 2:
+                continue
+            r0 = int(a["pop_rec_start"][k])
+            init = [syn[int(c0) + r * p.size:int(c0) + (r + 1) * p.size] for r in range(2)]
+            pos = [wmin[r0 + r] >= 0 and (init[r] >= 0).all() for r in range(2)]
+            neg = [wmax[r0 + r] <= 0 and (init[r] <= 0).all() for r in range(2)]
+            for r in range(2):
+                if pos[r] and neg[1 - r]:
+                    pop_dale[k] = r
+                    # Kmax e^{dt/tau} bounds the weight behind a unit of acc_s; rounded up
+                    pop_dale_g[k] = a["rec_kmax"][r0 + r] * math.exp(dt / a["rec_tk"][r0 + r]) * (1 + 1e-12)
+                    break
+        a["pop_dale"], a["pop_dale_g"] = pop_dale, pop_dale_g
+        a["rec_dale"] = np.repeat((pop_dale >= 0).astype(np.int32), n_rec)
+        # Poisson sources with a single on-grid synapse onto a lif_delta neuron skip _scatter
+        n_pois = a["n_pois"]
+        ps_target = np.full(n_pois, -1, np.int64)
+        ps_weight, ps_dsteps, ps_um = np.zeros(n_pois), np.zeros(n_pois, np.int32), np.zeros(n_pois, np.int32)
+        if n_pois and pre.size:
+            first = a["pre_grp"][a["pois_base"]:a["pois_base"] + n_pois]
+            one = (a["pre_grp"][a["pois_base"] + 1:a["pois_base"] + n_pois + 1] - first) == 1
+            g1 = first[one]
+            single = one.copy()
+            single[one] = ((a["grp_start"][g1 + 1] - a["grp_start"][g1]) == 1) & (a["grp_offgrid"][g1] == 0) \
+                & (a["rec_model"][a["grp_rec"][g1]] == MODEL_CODES["lif_delta"])
+            g1 = first[single]
+            s1 = a["grp_start"][g1]
+            # the index of the target's (w*F_v, positive w) pair in an acc slot
+            b1 = a["grp_rec"][g1]
+            ps_target[single] = syn_chan[s1] * a["rec_vstride"][b1] + a["rec_voff"][b1]
+            ps_weight[single] = a["syn_weight"][s1]
+            ps_dsteps[single] = st[s1]
+            ps_um[single] = a["rec_um"][a["grp_rec"][g1]]
+        a["ps_target"], a["ps_weight"], a["ps_dsteps"], a["ps_um"] = ps_target, ps_weight, ps_dsteps, ps_um
+        if rem.size and offgrid.any():
             # exp(rem/tau) of the target's tau_mem and tau_syn: the factor of an off-grid delay
             a["syn_rem"] = rem
             a["syn_gm"] = np.exp(rem / a["tau_u"][chan_um[syn_chan]])
             a["syn_gk"] = np.exp(rem / a["tau_u"][chan_uk[syn_chan]])
-            self.off_grid_delays = int((rem != 0).sum())
+            self.off_grid_delays = int(offgrid.sum())
         else:
             a["syn_rem"] = a["syn_gm"] = a["syn_gk"] = np.zeros(0)
             self.off_grid_delays = 0
@@ -407,7 +522,12 @@ class PreciseSimulator:
     def _collect(self, steps, offs, idx, rec_out, rec_base, n_start, n_end) -> dict:
         a = self.arrays
         times = steps * self.dt + offs
-        order = np.lexsort((idx, times))
+        # by time, then index. The kernel emits step by step, so a stable sort by time runs
+        # over nearly sorted data (~100x faster than lexsort); exactly equal times are rare
+        order = np.argsort(times, kind="stable")
+        ts = times[order]
+        if ts.size > 1 and (ts[1:] == ts[:-1]).any():
+            order = np.lexsort((idx, times))
         steps, times, idx = steps[order], times[order], idx[order]
         spikes, spike_steps = {}, {}
         for name in self.ir.recorded_populations():

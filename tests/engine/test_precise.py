@@ -6,6 +6,7 @@ iaf_psc_delta_ps / iaf_psc_exp_ps on the same realised network.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -17,6 +18,7 @@ from spikecore.engine.precise import PreciseSimulator, split_delays, split_times
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.network import (CurrentSource, FromIndices, Network, OneToOne, PoissonSource, Population,
                                Projection, SpikeSource, StateMonitor, Uniform)
+from spikecore import ir as _ir
 from spikecore.result import Result
 
 MS = 1e-3
@@ -102,6 +104,41 @@ def test_current_step_takes_effect_at_its_exact_time():
     t = run(net, 0.1, "precise").spikes["n"][0]
     exact = t_on + constant_current_train(250e-12, 2e-3, t.size)
     assert np.max(np.abs(t - exact)) < 1e-9 * MS
+
+
+@pytest.mark.parametrize("receptors", ["sign-pure", "mixed"])
+def test_current_step_takes_effect_at_its_exact_time_cuba(receptors):
+    """As for lif_delta, through both cuba fast paths: receptors that are sign-pure (Dale's
+    law; the kernel bounds positive input from the receptor sums) and a receptor that gets
+    weights of both signs (from a source that only spikes after the checked window)."""
+    t_on = 10.03333e-3
+    net = Network(seed=0, dt="0.5 ms")
+    net.add(Population(1, "lif_cuba", lif_params("lif_cuba"), name="n"))
+    net.add(CurrentSource("n", steps=[("0 ms", "0 pA"), (f"{t_on!r} s", "250 pA")], name="i"))
+    if receptors == "mixed":
+        net.add(SpikeSource(spike_times=[["95 ms"], ["95 ms"]], name="late"))
+        net.add(Projection("late", "n", FromIndices([0, 1], [0, 0]), weight=["1 mV", "-1 mV"],
+                           delay="1 ms", receptor="exc", name="pm"))
+    t = run(net, 0.09, "precise").spikes["n"][0]
+    exact = t_on + constant_current_train(250e-12, 2e-3, t.size)
+    assert t.size >= 2
+    assert np.max(np.abs(t - exact)) < 1e-9 * MS
+
+
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_current_step_during_refractory_period_takes_effect(model):
+    """A change of current inside a step in which the neuron is clamped all step holds
+    from then on: the next interspike interval follows the new current."""
+    first = constant_current_train(250e-12, 2e-3, 1)[0]            # 32.19 ms; clamped until 34.19 ms
+    t_change = 33.0537e-3                                          # inside a step wholly in that period
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, model, lif_params(model), name="n"))
+    net.add(CurrentSource("n", steps=[("0 ms", "250 pA"), (f"{t_change!r} s", "300 pA")], name="i"))
+    t = run(net, 0.06, "precise").spikes["n"][0]
+    v_inf = V_LEAK + R * 300e-12
+    second = first + 2e-3 + TAU_M * math.log((v_inf - V_RESET) / (v_inf - V_TH))
+    assert t.size >= 2
+    assert abs(t[0] - first) < 1e-9 * MS and abs(t[1] - second) < 1e-9 * MS
 
 
 # ----------------------------------------------------------------------------- one input spike
@@ -226,6 +263,74 @@ def test_poisson_spikes_keep_grid_counts_at_exact_offsets():
     assert (np.diff(t) >= 0).all() and np.unique(t).size == t.size
 
 
+def poisson_relay(dt, delay, start=None, stop=None, fan_out=1, rate="300 Hz", seed=3):
+    """Poisson neurons each driving ``fan_out`` lif_delta neurons that fire at every input
+    (25 mV from rest, no refractory period): output times = input times + delay."""
+    net = Network(seed=seed, dt=dt)
+    net.add(Population(4 * fan_out, "lif_delta", lif_params("lif_delta", t_ref="0 ms", v_reset="-70 mV"),
+                       name="n"))
+    net.add(PoissonSource(4, rate, start=start, stop=stop, name="ext"))
+    pre = np.repeat(np.arange(4), fan_out)
+    net.add(Projection("ext", "n", FromIndices(pre, np.arange(4 * fan_out)), weight="25 mV",
+                       delay=f"{delay!r} s", name="p"))
+    g = net.to_ir(timing="precise")
+    return g, NATIVE.compile(g, timing="precise").run(0.2)
+
+
+def input_steps(t_out, delay, dt):
+    """Step n of each input time t_out - delay in (n*dt, (n+1)*dt]."""
+    return np.ceil((t_out - delay) / dt - 1e-6).astype(np.int64) - 1
+
+
+@pytest.mark.parametrize("fan_out", [1, 3])
+def test_poisson_spikes_through_off_grid_delays_and_fan_out(fan_out):
+    """Off-grid delays and several targets per Poisson neuron: the exact replay redraws the
+    spikes it received (they are never queued); every target gets the same spikes, and
+    the per-step counts are the stream's."""
+    dt, delay = 1e-4, 0.2371e-3
+    g, res = poisson_relay(f"{dt!r} s", delay, fan_out=fan_out)
+    t, i = res.spikes["n"]
+    counts = _ir.poisson_counts(g.poisson_sources["ext"], dt, 0, 2000)
+    assert t.size > 100
+    for k in range(4):
+        trains = [np.sort(t[i == k * fan_out + r]) for r in range(fan_out)]
+        assert all(np.array_equal(trains[0], x) for x in trains[1:])
+        steps = input_steps(trains[0], delay, dt)
+        last = int(np.floor((0.2 - delay) / dt)) - 1            # inputs of later steps arrive after the run
+        got = np.bincount(steps, minlength=last + 1)[:last + 1]
+        assert np.array_equal(got, counts[:last + 1, k])
+
+
+def test_poisson_many_spikes_per_step_reach_their_targets():
+    """~5 spikes per step per Poisson neuron (the queuing's branch-free path covers 4)."""
+    dt, delay = 1e-4, 1e-4
+    g, res = poisson_relay(f"{dt!r} s", delay, rate="50 kHz")
+    t, i = res.spikes["n"]
+    counts = _ir.poisson_counts(g.poisson_sources["ext"], dt, 0, 2000)
+    assert counts.max() > 8
+    for k in range(4):
+        got = np.bincount(input_steps(np.sort(t[i == k]), delay, dt), minlength=2000)[:1999]
+        assert np.array_equal(got, counts[:1999, k])
+
+
+def test_poisson_active_window_is_exact():
+    dt, delay, start, stop = 1e-4, 1e-4, 20.0437e-3, 150.0219e-3
+    g, res = poisson_relay(f"{dt!r} s", delay, start=f"{start!r} s", stop=f"{stop!r} s", rate="2 kHz")
+    t, i = res.spikes["n"]
+    t_in = t - delay
+    assert t.size > 500
+    assert t_in.min() >= start - 1e-15 and t_in.max() < stop + 1e-15
+    # whole steps inside the window keep the stream's counts
+    node = dataclasses.replace(g.poisson_sources["ext"], start=0.0, stop=float("inf"))
+    counts = _ir.poisson_counts(node, dt, 0, 2000)
+    lo, hi = int(np.ceil(start / dt)), int(np.floor(stop / dt)) - 1
+    for k in range(4):
+        steps = input_steps(np.sort(t[i == k]), delay, dt)
+        got = np.bincount(steps, minlength=2000)
+        assert np.array_equal(got[lo:hi], counts[lo:hi, k])
+        assert got[lo - 1] <= counts[lo - 1, k] and got[hi] <= counts[hi, k]
+
+
 # ----------------------------------------------------------------------------- consistency
 def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms"):
     """Deterministic recurrent network: heterogeneous constant currents, fixed synapses."""
@@ -263,6 +368,40 @@ def match_trains(a, b, n):
 @pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
 def test_precise_mode_does_not_depend_on_dt(model):
     net = recurrent_net(model, delays_ms=(1.0, 1.37, 2.05))
+    a = run(net, 0.2, "precise", dt=1e-4).spikes["n"]
+    b = run(net, 0.2, "precise", dt=2.5e-5).spikes["n"]
+    assert a[0].size > 50
+    assert match_trains(a, b, 30) < 1e-9 * MS
+
+
+def receptor_net(receptors, seed=11, n=30, dt="0.1 ms"):
+    """recurrent_net's lif_cuba with weights of both signs spread over ``receptors``
+    ({name: tau_syn}): no receptor is sign-pure, so the kernel's general fast paths run."""
+    rng = np.random.default_rng(seed)
+    net = Network(seed=seed, dt=dt)
+    net.add(Population(n, "lif_cuba", lif_params("lif_cuba", tau_syn=receptors),
+                       initial={"v": Uniform("-70 mV", "-52 mV")}, name="n"))
+    amps = rng.uniform(180, 260, n)
+    for k in range(n):
+        net.add(CurrentSource("n", amplitude=f"{amps[k]!r} pA", neurons=[k], name=f"i{k}"))
+    pre, post = np.nonzero(rng.random((n, n)) < 0.2)
+    w = np.where(rng.random(pre.size) < 0.7, 1.5, -3.0) * rng.uniform(0.5, 1.0, pre.size)
+    d = rng.choice(np.array([1.0, 1.37, 2.05]), pre.size)
+    rec = rng.integers(0, len(receptors), pre.size)
+    for r, name in enumerate(receptors):
+        sel = rec == r
+        net.add(Projection("n", "n", FromIndices(pre[sel], post[sel]), weight=[f"{x!r} mV" for x in w[sel]],
+                           delay=[f"{x!r} ms" for x in d[sel]], receptor=name, name=f"p{name}"))
+    return net
+
+
+@pytest.mark.parametrize("receptors", [{"exc": "2 ms", "inh": "5 ms"}, {"a": "3 ms"},
+                                       {"a": "2 ms", "b": "20 ms", "c": "7 ms"}],
+                         ids=["two-mixed", "one", "three-with-tau_mem"])
+def test_precise_mode_does_not_depend_on_dt_with_mixed_receptors(receptors):
+    """As above for lif_cuba populations that are not sign-pure per receptor, with one,
+    two and three receptors (one of them with tau_syn = tau_mem)."""
+    net = receptor_net(receptors)
     a = run(net, 0.2, "precise", dt=1e-4).spikes["n"]
     b = run(net, 0.2, "precise", dt=2.5e-5).spikes["n"]
     assert a[0].size > 50

@@ -1,0 +1,575 @@
+"""The native engine's Loihi mode: Lava's bit-accurate fixed-point LIF network, at native speed.
+
+``LoihiSimulator(ir)`` takes IR whose populations are of model ``loihi_lif``, as the
+Loihi profile's quantization pass (hwmodels.loihi.quantize) writes it -- the IR the
+Lava backend runs with ``format="fixed"`` -- applies Lava's weight conversions, lays
+the network out for the Cython kernel (``_loihi.pyx``, contract in ``_loihi.pxd``,
+per-neuron update in ``_loihi_update.h``) and ``run(duration)`` steps it.
+backends/native.py selects it with the option ``format="loihi"`` and runs the
+quantization pass itself on a float IR, exactly as the Lava backend does.
+
+The integer IR (values are integers, held in the IR's int or float arrays):
+
+* ``PopulationNode(model="loihi_lif")``: ``params`` (or ``attrs``, which win) ``du``,
+  ``dv`` (0..4095) and ``vth`` (0..2**17-1), one value per population as Lava's LIF
+  process has; ``bias_mant`` (-4096..4095) and ``bias_exp`` (0..7), scalars or
+  per-neuron arrays; ``refractory_steps`` 0 if present (Lava's bit-accurate LIF has
+  none); ``initial["u"]``, ``initial["v"]`` (24-bit, default 0).
+* ``ProjectionEdge``: ``weight`` holds integer weight mantissas (each clipped and
+  truncated here as Lava's ``clip_weights``/``truncate_weights`` treat a matrix entry);
+  ``attrs``: ``weight_exp`` (default 0), ``num_weight_bits`` (1..8, default 8),
+  ``sign_mode`` ("exc"/"excitatory", "inh"/"inhibitory", "mixed", "null", or Lava's
+  SignMode; absent: determined from the weight matrix as Lava does) and ``graded``
+  (spike counts multiply the weights, Lava's num_message_bits > 0; default binary).
+  A delay of D steps (D = delay/dt, 0..63) is Loihi's synaptic delay d = D: a spike
+  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py).
+  Each projection floors its own shifted sum per delay value and step, as Lava's
+  connection process does (and as hwmodels.loihi.reference_run states).
+* Spike sources: a spike at step n is sent as a neuron's spike of step n (Lava's
+  source RingBuffer, shifted); a source neuron's several spikes in one step are one
+  binary spike, or their count on a graded projection; Poisson sources likewise with
+  the counts of spikecore.ir.poisson_counts.
+* Injected currents change the biases at their change steps, through the quantized
+  population's attrs (hwmodels.loihi.bias_mantissa), as the Lava backend does; an
+  integer IR without those attrs cannot take currents.
+
+Step n of this engine is Lava's ``time_step`` n + 1. State monitors: ``u`` and ``v``
+give the integers at the start of a step; a population quantized from a float model
+(attrs ``scale``) reports ``v`` in volts at the start of a step and a receptor's
+``syn_*`` from u at the end of it, converted as the Lava backend converts them
+(hwmodels.loihi.v_to_volts, u_to_syn; for delta synapses v includes the jump pending
+in u, as the IR has already applied it).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .. import ir as _ir
+from ..errors import UnsupportedFeature, ValidationError
+from ._loihi import LoihiKernel, csr_order
+from .simulator import _ProgressBar, _count_multiples, _multiples
+
+MODEL = "loihi_lif"
+ENGINE = "native --format loihi"
+RECORD_V, RECORD_U = 0, 1
+PHASE_START, PHASE_END = 0, 1           # sample at the start of a step, or after its update
+CHUNK_STEPS = 1000
+
+# lava/proc/lif/models.py, PyLifModelBitAcc docstring: du, dv unsigned 12-bit; vth
+# unsigned 17-bit; bias_mant signed 13-bit; bias_exp unsigned 3-bit; u, v 24-bit
+# (AbstractPyLifModelFixed: uv_bitwidth = 24). Lava does not enforce these widths;
+# we refuse values outside them, since Loihi cannot hold them.
+DECAY_UNITY = 4096                      # AbstractPyLifModelFixed: decay_unity = 2**12
+DS_OFFSET, DM_OFFSET = 1, 0             # ... ds_offset = 1 (du), dm_offset = 0 (dv)
+VTH_SHIFT = 6                           # ... vth_shift = 6
+RANGES = {
+    "du": (0, 4095), "dv": (0, 4095), "vth": (0, 2**17 - 1),
+    "bias_mant": (-2**12, 2**12 - 1), "bias_exp": (0, 7),
+    "u": (-2**23, 2**23), "v": (-2**23, 2**23),
+}
+MAX_DELAY = 63                          # PyDelayDenseModelBitAcc: 6-bit delays, 0..63
+RING_ROWS = MAX_DELAY + 2               # input due 1 + d steps after a spike, d <= 63
+WEIGHT_EXP_RANGE = (-8, 7)              # Loihi's weight exponent (hwmodels.loihi; Lava does not check)
+NUM_WEIGHT_BITS_RANGE = (1, 8)
+# a step's sum of weights per (projection, target, delay) must fit int32 before its flooring
+# shift, as Lava's DelaySparse accumulates in int32 (Dense in int64): 256 * fan-in <= 2**31
+MAX_FAN_IN = 2**23
+
+# lava/utils/weightutils.py, SignMode; "exc"/"inh" as hwmodels.loihi writes them
+SIGN_MODES = {"null": 0, "mixed": 1, "excitatory": 2, "inhibitory": 3}
+SIGN_MODE_NAMES = {v: k for k, v in SIGN_MODES.items()}
+SIGN_MODE_ALIASES = {"exc": "excitatory", "inh": "inhibitory"}
+
+
+# -- Lava's conversions, reproduced ---------------------------------------------------------
+
+def effective_bias(bias_mant: np.ndarray, bias_exp: np.ndarray) -> np.ndarray:
+    """lava/proc/lif/models.py, AbstractPyLifModelFixed.scale_bias (mantissa int16, exponent int16)."""
+    mant = np.asarray(bias_mant).astype(np.int16).astype(np.int32)
+    exp = np.asarray(bias_exp).astype(np.int16)
+    with np.errstate(all="ignore"):
+        return np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp)).astype(np.int32)
+
+
+def sign_mode_code(value, field: str) -> int | None:
+    """A sign mode given as a name, a SignMode code or Lava's SignMode; None stays None."""
+    if value is None:
+        return None
+    if hasattr(value, "name") and hasattr(value, "value"):     # lava.utils.weightutils.SignMode
+        value = value.name
+    if isinstance(value, str):
+        name = SIGN_MODE_ALIASES.get(value.lower(), value.lower())
+        if name in SIGN_MODES:
+            return SIGN_MODES[name]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in SIGN_MODE_NAMES:
+        return int(value)
+    raise ValidationError(field, value, "a sign mode: " + ", ".join([*SIGN_MODES, *SIGN_MODE_ALIASES]) + " (or 0..3)")
+
+
+def determine_sign_mode(weights: np.ndarray, has_implicit_zeros: bool) -> int:
+    """lava/utils/weightutils.py, determine_sign_mode, on the whole (n_post, n_pre) matrix
+    (whose entries without a synapse are zeros)."""
+    lo = int(weights.min()) if weights.size else 0
+    hi = int(weights.max()) if weights.size else 0
+    if has_implicit_zeros:
+        lo, hi = min(lo, 0), max(hi, 0)
+    if lo >= 0:
+        return SIGN_MODES["excitatory"]
+    if hi <= 0:
+        return SIGN_MODES["inhibitory"]
+    return SIGN_MODES["mixed"]
+
+
+def clip_weights(weights: np.ndarray, mode: int, num_bits: int = 8) -> np.ndarray:
+    """lava/utils/weightutils.py, clip_weights (learning_simulation=False)."""
+    w = weights.astype(np.int32)
+    mixed = int(mode == SIGN_MODES["mixed"])
+    inhibitory = mode == SIGN_MODES["inhibitory"]
+    if inhibitory:
+        w = -w
+    w = np.clip(w, (-2 ** num_bits) * mixed, 2 ** num_bits - 1)
+    return -w if inhibitory else w
+
+
+def truncate_weights(weights: np.ndarray, mode: int, num_weight_bits: int, max_num_weight_bits: int = 8):
+    """lava/utils/weightutils.py, truncate_weights: drop LSBs (arithmetic shifts, so negative
+    mixed weights round toward -inf; inhibitory ones are negated around it)."""
+    w = weights.astype(np.int32)
+    inhibitory = mode == SIGN_MODES["inhibitory"]
+    if inhibitory:
+        w = -w
+    k = max_num_weight_bits - num_weight_bits + int(mode == SIGN_MODES["mixed"])
+    w = (w >> k) << k
+    return -w if inhibitory else w
+
+
+# -- reading the integer IR ------------------------------------------------------------------
+
+def _integers(value, field: str, lo: int, hi: int, size: int | None = None) -> np.ndarray:
+    """Integer values in [lo, hi] as int64, a scalar (size None) or broadcast to ``size``."""
+    arr = np.asarray(value)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise ValidationError(field, value, f"integers in [{lo}, {hi}]")
+    if size is None and arr.ndim != 0:
+        if arr.size == 1:
+            arr = arr.reshape(())
+        else:
+            raise ValidationError(field, value, "one value for the whole population (Lava's LIF has one)")
+    if size is not None and arr.ndim != 0 and arr.shape != (size,):
+        raise ValidationError(field, f"array of shape {arr.shape}", f"a scalar or {size} values")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))].flat[0] if arr.ndim else arr.item()
+        raise ValidationError(field, bad, "integer values (run the Loihi quantization pass, "
+                                          "hwmodels.loihi.quantize, on a float model first)")
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        bad = arr.min() if arr.min() < lo else arr.max()
+        raise ValidationError(field, bad.item(), f"an integer in [{lo}, {hi}] (Loihi's width)")
+    arr = arr.astype(np.int64)
+    if size is not None:
+        arr = np.broadcast_to(arr, (size,)).copy()
+    return arr
+
+
+def population_integers(pop: _ir.PopulationNode) -> dict:
+    """du, dv, vth (ints) and bias_mant, bias_exp, u, v (int64 arrays) of a loihi_lif population."""
+    if pop.model != MODEL:
+        raise UnsupportedFeature(ENGINE, f"population '{pop.name}' of model '{pop.model}'",
+                                 f"quantize the network for Loihi first (model '{MODEL}')")
+    out = {}
+    for key in ("du", "dv", "vth", "bias_mant", "bias_exp"):
+        if key in pop.attrs:
+            value = pop.attrs[key]
+        elif key in pop.params:
+            value = pop.params[key]
+        elif key in ("bias_mant", "bias_exp"):
+            value = 0
+        else:
+            raise ValidationError(f"populations.{pop.name}.params.{key}", None, "an integer (required)")
+        lo, hi = RANGES[key]
+        size = pop.size if key.startswith("bias") else None
+        arr = _integers(value, f"populations.{pop.name}.{key}", lo, hi, size)
+        out[key] = int(arr) if size is None else arr
+    for key in ("u", "v"):
+        lo, hi = RANGES[key]
+        out[key] = _integers(pop.initial.get(key, 0), f"populations.{pop.name}.initial.{key}", lo, hi, pop.size)
+    refr = pop.params.get("refractory_steps", 0)
+    if refr:
+        raise UnsupportedFeature(ENGINE, f"a refractory period ({refr} steps) in population '{pop.name}'",
+                                 "none: Lava's bit-accurate LIF (PyLifModelBitAcc) has no refractory period")
+    return out
+
+
+def projection_integers(e: _ir.ProjectionEdge, n_pre: int, n_post: int, dt: float) -> dict:
+    """Synapses of one projection as Lava holds them: i, j, clipped/truncated weights (int64),
+    Loihi delays d (steps), weight_exp, sign mode, and whether spike counts multiply weights."""
+    where = f"projections.{e.name}"
+    wexp = int(_integers(e.attrs.get("weight_exp", 0), f"{where}.weight_exp", *WEIGHT_EXP_RANGE))
+    nwb = int(_integers(e.attrs.get("num_weight_bits", 8), f"{where}.num_weight_bits", *NUM_WEIGHT_BITS_RANGE))
+    mode = sign_mode_code(e.attrs.get("sign_mode"), f"{where}.sign_mode")
+    graded = e.attrs.get("graded", False)
+    if not isinstance(graded, (bool, np.bool_)):
+        raise ValidationError(f"{where}.graded", graded, "true or false")
+    i = np.asarray(e.i, dtype=np.int64)
+    j = np.asarray(e.j, dtype=np.int64)
+    if i.size and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
+        raise ValidationError(f"{where}.i/j", "out of range", f"indices below {n_pre} (pre) and {n_post} (post)")
+    w = _integers(e.weight, f"{where}.weight", np.iinfo(np.int32).min, np.iinfo(np.int32).max, i.size)
+    delay = np.broadcast_to(np.asarray(e.delay, dtype=float), i.shape)
+    steps = np.rint(delay / dt).astype(np.int64)
+    off_grid = np.abs(delay / dt - steps) > _ir.GRID_TOLERANCE
+    if off_grid.any():
+        raise ValidationError(f"{where}.delay", f"{float(delay[off_grid][0])!r} s", f"a multiple of dt ({dt!r} s)")
+    if steps.size and (steps.min() < 0 or steps.max() > MAX_DELAY):
+        bad = int(steps.min() if steps.min() < 0 else steps.max())
+        raise UnsupportedFeature(ENGINE, f"a delay of {bad} steps in projection '{e.name}'",
+                                 f"Loihi's synaptic delays of 0..{MAX_DELAY} steps")
+    if mode is None:
+        pairs = np.unique(j * n_pre + i).size
+        mode = determine_sign_mode(w, has_implicit_zeros=pairs < n_pre * n_post)
+    if wexp < 0 and not graded and j.size and np.bincount(j, minlength=n_post).max() > MAX_FAN_IN:
+        raise UnsupportedFeature(ENGINE, f"a fan-in above {MAX_FAN_IN} in projection '{e.name}'",
+                                 "smaller fan-in (Lava's int32 sums would overflow)")
+    # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk (first step):
+    # clip_weights(num_bits=8) then truncate_weights(num_weight_bits), entry by entry
+    wq = truncate_weights(clip_weights(w, mode, 8), mode, nwb)
+    keep = wq != 0
+    return {"i": i[keep], "j": j[keep], "w": wq[keep].astype(np.int64), "delay": steps[keep],
+            "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb, "graded": bool(graded)}
+
+
+# -- the simulator ---------------------------------------------------------------------------
+
+class LoihiSimulator:
+    """A compiled loihi_lif network for the bit-accurate kernel."""
+
+    def __init__(self, g: _ir.IRGraph):
+        self.ir = g
+        self.dt = dt = g.dt
+        pops = list(g.populations.values())
+        if not pops:
+            raise ValidationError("populations", {}, "at least one population")
+        ints = [population_integers(p) for p in pops]
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        N = int(sizes.sum())
+        if RING_ROWS * N >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{N} neurons", f"at most {(2**32 - 1) // RING_ROWS} neurons")
+        a: dict = {}
+        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        a["pop_size"] = sizes
+        a["pop_fu"] = np.array([DECAY_UNITY - (q["du"] + DS_OFFSET) for q in ints], dtype=np.int32)
+        a["pop_fv"] = np.array([DECAY_UNITY - (q["dv"] + DM_OFFSET) for q in ints], dtype=np.int32)
+        a["pop_vth"] = np.array([q["vth"] << VTH_SHIFT for q in ints], dtype=np.int32)
+        a["u"] = np.concatenate([q["u"] for q in ints]).astype(np.int32)
+        a["v"] = np.concatenate([q["v"] for q in ints]).astype(np.int32)
+        a["bias"] = np.concatenate([effective_bias(q["bias_mant"], q["bias_exp"]) for q in ints])
+        self.pops = pops
+        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        self.n_neurons = N
+        self._bias_exp = [q["bias_exp"] for q in ints]
+        self._currents = self._current_schedules(g)
+
+        # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons;
+        # rows n_pre + k hold source k's synapses in graded projections (counts multiply)
+        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
+        base = N
+        for s in g.spike_sources.values():
+            self.pre_base[s.name] = base
+            base += s.size
+        pois = list(g.poisson_sources.values())
+        a["pois_base"] = base
+        for s in pois:
+            self.pre_base[s.name] = base
+            base += s.size
+        a["n_pois"] = base - a["pois_base"]
+        self.n_pre = base
+        self._lay_out_synapses(g, a)
+        a["ring"] = np.zeros((RING_ROWS, N), dtype=np.uint32)
+
+        # spike-source events by step (repeats kept: they are counts for graded projections)
+        ev_step, ev_pre = [], []
+        for s in g.spike_sources.values():
+            ev_step.append(np.rint(np.asarray(s.times) / dt).astype(np.int64))
+            ev_pre.append(self.pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
+        if ev_step:
+            st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
+            order = np.lexsort((pr, st))
+            a["ev_step"], a["ev_pre"] = st[order], pr[order].astype(np.int32)
+        else:
+            a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
+
+        self._lay_out_monitors(g, a)
+        self.arrays = a
+        self.kernel = LoihiKernel(a)
+        self.step = 0
+        self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
+        self._pois_nodes = pois
+        self._spiked_last = {}       # population -> spikes of the last step of the previous run
+        cap = max(1024, 4 * self.n_neurons)
+        self._buffers = (np.empty(cap, np.int64), np.empty(cap, np.int32),
+                         np.empty(max(self.n_pre, 1), np.int32), np.empty(max(self.n_pre, 1), np.uint32))
+
+    def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
+        """Two CSRs by presynaptic row: shifted weights added straight into the ring
+        (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
+        N, n_rows = self.n_neurons, 2 * self.n_pre
+        fast = {"pre": [], "idx": [], "w": []}
+        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
+        n_cells = 0
+        self.synapses = {}
+        for e in g.projections.values():
+            if e.post not in self.pop_index:
+                raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
+            if e.pre not in self.pre_base:
+                raise ValidationError(f"projections.{e.name}.pre", e.pre, "a population or a source")
+            n_post = self.pops[self.pop_index[e.post]].size
+            q = projection_integers(e, g.source_size(e.pre), n_post, self.dt)
+            self.synapses[e.name] = q
+            pre = self.pre_base[e.pre] + q["i"]
+            if q["graded"] and e.pre not in self.pop_index:
+                pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
+            if q["weight_exp"] >= 0:
+                fast["pre"].append(pre)
+                fast["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
+                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
+                fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
+            else:
+                # one cell per (target, distinct delay) of this projection
+                delays, dcode = np.unique(q["delay"], return_inverse=True)
+                slow["pre"].append(pre)
+                slow["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
+                slow["w"].append(q["w"])
+                slow["cell"].append(n_cells + dcode * n_post + q["j"])
+                slow["shift"].append(np.full(pre.size, -q["weight_exp"]))
+                n_cells += delays.size * n_post
+        if n_cells >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
+                                     "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
+        # CSRs by row (counting sort); f_max: each row's largest ring offset (wrap test)
+        if sum(x.size for x in fast["pre"]):
+            order, a["f_ptr"] = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
+            idx = np.concatenate(fast["idx"])[order].astype(np.uint32)
+            a["f_idx"] = idx
+            a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))
+        else:
+            a["f_ptr"] = np.zeros(n_rows + 1, np.int64)
+            a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
+        f_max = np.zeros(n_rows, np.uint32)
+        nonempty = np.flatnonzero(np.diff(a["f_ptr"]))
+        if nonempty.size:
+            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], a["f_ptr"][nonempty])
+        a["f_max"] = f_max
+        types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
+        if sum(x.size for x in slow["pre"]):
+            order, a["s_ptr"] = csr_order(np.concatenate(slow["pre"]).astype(np.int64), n_rows)
+            for key, dtype in types.items():
+                a[f"s_{key}"] = np.concatenate(slow[key])[order].astype(dtype)
+        else:
+            a["s_ptr"] = np.zeros(n_rows + 1, np.int64)
+            for key, dtype in types.items():
+                a[f"s_{key}"] = np.zeros(0, dtype)
+        a["scratch"] = np.zeros(n_cells, np.int64)
+        a["cell_used"] = np.zeros(n_cells, np.uint8)
+        a["t_cell"] = np.zeros(n_cells, np.uint32)
+        a["t_idx"] = np.zeros(n_cells, np.uint32)
+        a["t_shift"] = np.zeros(n_cells, np.uint8)
+        self.n_synapses = int(a["f_w"].size + a["s_w"].size)
+
+    def _lay_out_monitors(self, g: _ir.IRGraph, a: dict):
+        kinds, phases, idx, every, self.rec_layout = [], [], [], [], []
+
+        def add(mname, var, kind, phase, neurons, every_steps):
+            self.rec_layout.append((mname, var, len(kinds), len(neurons)))
+            kinds.extend([kind] * len(neurons))
+            phases.extend([phase] * len(neurons))
+            idx.extend(neurons.tolist())
+            every.extend([every_steps] * len(neurons))
+
+        for m in g.state_monitors.values():
+            if m.target not in self.pop_index:
+                raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
+            k = self.pop_index[m.target]
+            pop = self.pops[k]
+            every_steps = max(1, _ir.steps(m.interval, self.dt))
+            neurons = int(a["pop_start"][k]) + np.asarray(m.neurons, dtype=np.int64)
+            in_volts = "scale" in pop.attrs
+            receptors = {f"syn_{r}" for r in pop.receptors} if in_volts else set()
+            for var in m.variables:
+                if var in ("u", "v"):
+                    add(m.name, var, RECORD_V if var == "v" else RECORD_U, PHASE_START, neurons, every_steps)
+                    if var == "v" and in_volts and pop.attrs.get("kind") == "delta":
+                        # the jump pending in u, which the IR has already applied to v (below)
+                        add(m.name, "v:jump", RECORD_U, PHASE_END, neurons, every_steps)
+                elif var in receptors:
+                    if pop.attrs.get("syn_gain", {}).get(var.split("_", 1)[1]) is None:
+                        raise UnsupportedFeature(ENGINE, f"recording {var} of {m.target}",
+                                                 "its receptors share one Loihi current u; record v instead")
+                    # the Lava backend reads syn from u after the step
+                    add(m.name, var, RECORD_U, PHASE_END, neurons, every_steps)
+                else:
+                    allowed = ", ".join(["u", "v", *sorted(receptors)])
+                    raise ValidationError(f"monitors.{m.name}.variables", var, f"one of {allowed}")
+        a["rec_kind"] = np.array(kinds, dtype=np.int32)
+        a["rec_phase"] = np.array(phases, dtype=np.int32)
+        a["rec_idx"] = np.array(idx, dtype=np.int64)
+        a["rec_every"] = np.array(every, dtype=np.int64)
+
+    # -- injected currents (quantized float models only) -----------------------------------
+    def _current_schedules(self, g: _ir.IRGraph) -> list:
+        if not g.currents:
+            return []
+        for c in g.currents.values():
+            pop = g.populations.get(c.target)
+            if pop is None:
+                raise ValidationError(f"currents.{c.name}.target", c.target, "a population")
+            missing = [k for k in ("scale", "v_reset", "v_leak", "drive_gain", "current_gain") if k not in pop.attrs]
+            if missing:
+                raise UnsupportedFeature(ENGINE, f"current input '{c.name}' into integer population '{c.target}'",
+                                         "a population quantized by hwmodels.loihi.quantize (its attrs convert "
+                                         "amperes to bias mantissas), or a bias instead of the current")
+        return [(c, *_ir.current_at_steps(c, self.dt)) for c in g.currents.values()]
+
+    def _set_biases(self, n: int):
+        """Biases of step n: bias_mant of the drive v_leak + gain * active currents, as the Lava
+        backend sets them (backends/lava.py biases_at; hwmodels.loihi.bias_mantissa)."""
+        from hwmodels import loihi as profile
+        a = self.arrays
+        for k, pop in enumerate(self.pops):
+            if not any(c.target == pop.name for c, _, _ in self._currents):
+                continue
+            drive = np.full(pop.size, float(pop.attrs["v_leak"]))
+            for c, steps, amps in self._currents:
+                if c.target == pop.name:
+                    active = np.searchsorted(steps, n, side="right") - 1
+                    if active >= 0:
+                        drive[c.neurons] += amps[active] * pop.attrs["current_gain"]
+            mant, _ = profile.bias_mantissa(pop, profile.bias_for_drive(pop, drive))
+            s0 = int(a["pop_start"][k])
+            a["bias"][s0:s0 + pop.size] = effective_bias(mant, self._bias_exp[k])
+
+    def _next_change(self, n: int):
+        nxt = [int(st[st > n][0]) for _, st, _ in self._currents if (st > n).any()]
+        return min(nxt) if nxt else None
+
+    # -- running ---------------------------------------------------------------------------
+    def run(self, duration: float, progress: bool = False) -> dict:
+        """Advance by ``duration`` seconds; returns raw spikes and traces of this call."""
+        if not (duration > 0 and math.isfinite(duration)):
+            raise ValidationError("duration", duration, "a positive, finite duration")
+        return self.run_steps(_ir.steps(duration, self.dt), progress)
+
+    def run_steps(self, n_steps: int, progress: bool = False) -> dict:
+        n_start, n_end = self.step, self.step + int(n_steps)
+        a = self.arrays
+        # buffers kept between calls: fresh pages cost the kernel a page clear each
+        out_step, out_idx, spk, spk_cnt = self._buffers
+        out_n = 0
+        every = a["rec_every"]
+        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
+        rec_out = np.zeros(int(rec_base[-1]))
+        rec_pos = rec_base[:-1].copy()
+        bar = _ProgressBar(n_end - n_start, enabled=progress)
+        t0 = time.perf_counter()
+        n = n_start
+        try:
+            while n < n_end:
+                stop = min(n_end, n + CHUNK_STEPS)
+                if self._currents:
+                    self._set_biases(n)
+                    change = self._next_change(n)
+                    if change is not None:
+                        stop = min(stop, change)
+                counts = self._poisson_block(n, stop - n)
+                reached = n
+                while reached < stop:
+                    reached, out_n = self.kernel.run(reached, stop, counts[reached - n:], out_step, out_idx,
+                                                     out_n, rec_out, rec_pos, spk, spk_cnt)
+                    if reached < stop:  # spike buffer full: grow and continue
+                        out_step = np.resize(out_step, 2 * out_step.size)
+                        out_idx = np.resize(out_idx, 2 * out_idx.size)
+                        self._buffers = (out_step, out_idx, spk, spk_cnt)
+                n = stop
+                bar.update(n - n_start, time.perf_counter() - t0)
+        finally:
+            bar.close()
+            self.step = n
+        return self._collect(out_step[:out_n], out_idx[:out_n], rec_out, rec_base, n_start, n_end)
+
+    def _poisson_block(self, n: int, length: int) -> np.ndarray:
+        if not self._pois_nodes:
+            return np.zeros((length, 0), np.uint16)
+        blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
+        return np.ascontiguousarray(np.concatenate(blocks, axis=1))
+
+    def _collect(self, steps, idx, rec_out, rec_base, n_start, n_end) -> dict:
+        a = self.arrays
+        spikes, raw = {}, {}
+        for k, p in enumerate(self.pops):
+            s0 = a["pop_start"][k]
+            sel = (idx >= s0) & (idx < s0 + p.size)
+            raw[p.name] = (steps[sel].copy(), (idx[sel] - s0).astype(np.int64))
+        for name in self.ir.recorded_populations():
+            st, ix = raw[name]
+            spikes[name] = (st * self.dt, ix)
+        blocks = {}
+        for mname, var, first, count in self.rec_layout:
+            e = a["rec_every"][first] if count else 1
+            ns = _count_multiples(n_start, n_end, e)
+            blocks[(mname, var)] = (np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns]
+                                              for c in range(count)], axis=1) if count else np.zeros((ns, 0)), e)
+        traces = {}
+        for (mname, var), (block, e) in blocks.items():
+            if var == "v:jump":
+                continue
+            m = self.ir.state_monitors[mname]
+            pop = self.ir.populations[m.target]
+            want = _multiples(n_start, n_end, e)
+            if "scale" in pop.attrs and var != "u":
+                from hwmodels import loihi as profile
+                if var == "v":
+                    block = profile.v_to_volts(pop, block)
+                    if (mname, "v:jump") in blocks:
+                        block = block + self._pending_jump(pop, m, blocks[(mname, "v:jump")][0], want, raw)
+                else:
+                    block = profile.u_to_syn(pop, var.split("_", 1)[1], block)
+            tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
+                                           "times": want * self.dt, "variables": {}})
+            tr["variables"][var] = block
+        self._spiked_last = {name: (st[st == n_end - 1], ix[st == n_end - 1]) for name, (st, ix) in raw.items()}
+        return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
+
+    def _pending_jump(self, pop, m, u_after, want, raw) -> np.ndarray:
+        """Delta synapses: the IR's v at step n already holds the jump applied in step n - 1,
+        which Loihi holds in u after step n (du = 4095: u = a_in << 6) and adds at n + 1, unless
+        the neuron spiked at n - 1. As the Lava backend reports it (backends/lava.py
+        _pending_jump, with fixed point's refractory window of one step)."""
+        jump = u_after / pop.attrs["scale"] / pop.attrs["weight_gain"]["default"]
+        st, ix = raw[pop.name]
+        prev_st, prev_ix = self._spiked_last.get(pop.name, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+        st, ix = np.concatenate([prev_st, st]), np.concatenate([prev_ix, ix])
+        for c, neuron in enumerate(np.asarray(m.neurons, dtype=np.int64)):
+            fired = st[ix == neuron]
+            jump[np.isin(want - 1, fired), c] = 0.0
+        jump[want == 0] = 0.0
+        return jump
+
+    # -- state -----------------------------------------------------------------------------
+    def state(self) -> dict:
+        """Current u and v (int64 copies) per population."""
+        a = self.arrays
+        out = {}
+        for k, p in enumerate(self.pops):
+            s0 = int(a["pop_start"][k])
+            out[p.name] = {"u": a["u"][s0:s0 + p.size].astype(np.int64),
+                           "v": a["v"][s0:s0 + p.size].astype(np.int64)}
+        return out
+
+    def raster(self, result: dict, name: str) -> np.ndarray:
+        """A (n_steps, size) boolean raster of population ``name`` from a ``run`` result."""
+        st, ix = result["raster_steps"][name]
+        out = np.zeros((result["n_steps"], self.pops[self.pop_index[name]].size), dtype=bool)
+        out[st - (self.step - result["n_steps"]), ix] = True
+        return out
