@@ -13,12 +13,13 @@ import sys
 
 from ..errors import SpikecoreError
 
-COMMANDS = ["run", "info", "export", "plot", "lint", "deploy", "precision"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
   spikecore run examples/cuba.yaml --duration 200ms --dt 0.05ms --seed 3 --out results/cuba
   spikecore info examples/brunel.yaml                   validate a model and print its size
+  spikecore compare examples/cuba.yaml --backends native,brian2   do the native engine and Brian2 agree?
   spikecore export examples/cuba.yaml -o cuba.nir --keep-refractory   the model as a NIR graph
   spikecore export results/cuba -o cuba.nix              the result as a Neo block
   spikecore plot results/cuba                            raster, rate, ISI and traces in one PNG

@@ -23,6 +23,8 @@ def add_parser(sub):
                    help="lava, and native --format loihi: refuse what Loihi cannot represent (default) "
                         "or approximate it and list it")
     p.add_argument("--out", default=None, help="output directory (default: results/<model name>)")
+    p.add_argument("--device", default=None,
+                   help="Brian2 device: runtime (default) or cpp_standalone (same as -O device=...)")
     p.add_argument("--no-plot", action="store_true", help="skip the raster/rate PNG")
     p.add_argument("--timing", choices=("grid", "precise"), default=None,
                    help="native engine: grid (default, times are multiples of dt) or precise "
