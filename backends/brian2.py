@@ -686,7 +686,9 @@ class _CachedStateUpdater:
 def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
     """Activate ``device`` and our preferences; restore the previous device and preferences after."""
     prefs = {"codegen.target": target,
-             "codegen.runtime.cython.cache_dir": str(cache_dir / "cython")}
+             "codegen.runtime.cython.cache_dir": str(cache_dir / "cython"),
+             # Brian2's default is an unbounded `make -j`: hundreds of compilers on a 2-core machine
+             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"]}
     saved = {k: b2.prefs[k] for k in prefs}
     for k, v in prefs.items():
         b2.prefs[k] = v

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelFileError
+from .errors import ModelFileError, ValidationError
 
 SUMMARY_FILE = "summary.json"
 SPIKES_FILE = "spikes.npz"
@@ -95,6 +95,8 @@ class Result:
     # -- files ----------------------------------------------------------------------
     def save(self, out_dir) -> Path:
         out = Path(out_dir)
+        if out.exists() and not out.is_dir():
+            raise ValidationError("--out", str(out), "a directory (a file of that name exists)")
         out.mkdir(parents=True, exist_ok=True)
         with open(out / SUMMARY_FILE, "w") as f:
             json.dump(self.summary(), f, indent=2, default=_json_default)
