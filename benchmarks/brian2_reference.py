@@ -14,30 +14,10 @@ import sys
 import tempfile
 import time
 
-CACHE = os.path.join(os.path.expanduser("~"), ".cache", "spikecore", "benchmarks")
+from benchmarks.peers import CACHE  # noqa: E402
 
-# Brian2's examples/CUBA.py, verbatim in its equations and parameters.
-CUBA = r'''
-taum = 20*ms; taue = 5*ms; taui = 10*ms
-Vt = -50*mV; Vr = -60*mV; El = -49*mV
-eqs = """
-dv/dt  = (ge+gi-(v-El))/taum : volt (unless refractory)
-dge/dt = -ge/taue : volt
-dgi/dt = -gi/taui : volt
-"""
-P = NeuronGroup(4000, eqs, threshold='v>Vt', reset='v = Vr', refractory=5*ms, method='exact')
-P.v = 'Vr + rand() * (Vt - Vr)'
-P.ge = 0*mV
-P.gi = 0*mV
-we = (60*0.27/10)*mV
-wi = (-20*4.5/10)*mV
-Ce = Synapses(P, P, on_pre='ge += we')
-Ci = Synapses(P, P, on_pre='gi += wi')
-Ce.connect('i<3200', p=0.02)
-Ci.connect('i>=3200', p=0.02)
-mon = SpikeMonitor(P)
-N = 4000
-'''
+# Brian2's examples/CUBA.py, verbatim in its equations and parameters (one copy: the suite's).
+from benchmarks.peers import B2_CUBA as CUBA  # noqa: E402
 
 NETWORKS = {"cuba": CUBA}
 
