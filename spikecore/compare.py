@@ -101,13 +101,13 @@ def _cross_sum(ta: np.ndarray, tb: np.ndarray, tau: float) -> float:
         return float(np.exp(-np.abs(ta[:, None] - tb[None, :]) / tau).sum())
     # merge both trains; a running sum of the other train's filtered trace gives each pair once
     t = np.concatenate([ta, tb])
-    src = np.concatenate([np.zeros(ta.size, bool), np.ones(tb.size, bool)])
+    src = np.concatenate([np.zeros(ta.size, np.int64), np.ones(tb.size, np.int64)])
     order = np.argsort(t, kind="stable")
     t, src = t[order], src[order]
     total = 0.0
     trace = [0.0, 0.0]           # filtered trains a, b at the last event
     last = t[0]
-    for x, s in zip(t, src):
+    for x, s in zip(t.tolist(), src.tolist()):
         decay = math.exp(-(x - last) / tau)
         trace[0] *= decay
         trace[1] *= decay
