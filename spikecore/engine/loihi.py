@@ -51,6 +51,7 @@ from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._loihi import LoihiKernel, csr_order
 from .simulator import _ProgressBar, _count_multiples, _multiples
+from .layout import presynaptic_index
 
 MODEL = "loihi_lif"
 ENGINE = "native --format loihi"
@@ -273,18 +274,8 @@ class LoihiSimulator:
 
         # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons;
         # rows n_pre + k hold source k's synapses in graded projections (counts multiply)
-        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
-        base = N
-        for s in g.spike_sources.values():
-            self.pre_base[s.name] = base
-            base += s.size
+        self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
-        a["pois_base"] = base
-        for s in pois:
-            self.pre_base[s.name] = base
-            base += s.size
-        a["n_pois"] = base - a["pois_base"]
-        self.n_pre = base
         self._lay_out_synapses(g, a)
         a["ring"] = np.zeros((RING_ROWS, N), dtype=np.uint32)
 

@@ -35,6 +35,7 @@ from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
 from .simulator import CHUNK_STEPS, _count_multiples, _multiples, _ProgressBar, _receptor_of_var
+from .layout import presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
 RECORD_V, RECORD_SYN = 0, 1
@@ -263,18 +264,8 @@ class PreciseSimulator:
         a["ref_end_off"] = np.zeros(N)
 
         # presynaptic index space: neurons, spike-source neurons, Poisson neurons
-        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
-        base = N
-        for s in g.spike_sources.values():
-            self.pre_base[s.name] = base
-            base += s.size
+        self.pre_base, a["pois_base"], a["n_pois"], n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
-        a["pois_base"] = base
-        for s in pois:
-            self.pre_base[s.name] = base
-            base += s.size
-        a["n_pois"] = base - a["pois_base"]
-        n_pre = base
 
         # synapses -> CSR by presynaptic index, delays split into steps + remainder
         pres, chans_, ws, dsteps, rems = [], [], [], [], []

@@ -65,6 +65,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
+from .layout import presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
@@ -157,18 +158,8 @@ class GridSimulator:
         a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
-        self.pre_base = {p.name: int(s) for p, s in zip(pops, a["pop_start"])}
-        base = N
-        for s in g.spike_sources.values():
-            self.pre_base[s.name] = base
-            base += s.size
+        self.pre_base, a["pois_base"], a["n_pois"], n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
-        a["pois_base"] = base
-        for s in pois:
-            self.pre_base[s.name] = base
-            base += s.size
-        a["n_pois"] = base - a["pois_base"]
-        n_pre = base
         if n_pre >= 2**31 or C >= 2**31:
             raise UnsupportedFeature("native", f"{n_pre} presynaptic neurons and {C} channels",
                                      "at most 2**31 - 1 of each")
