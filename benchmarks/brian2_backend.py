@@ -24,13 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from benchmarks.brian2_reference import run_brian2
+from benchmarks.brian2_reference import median, run_brian2
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "examples" / "cuba.yaml"
@@ -70,10 +69,6 @@ def run_ours(device: str, duration: float) -> dict:
     res = json.loads([ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")][-1][len("RESULT "):])
     res["wall_s"] = wall
     return res
-
-
-def median(runs, key):
-    return statistics.median(r[key] for r in runs)
 
 
 def main(argv=None):

@@ -77,3 +77,9 @@ def run_brian2(name: str, device: str, duration_s: float, threads: int = 0, fres
         import shutil
         shutil.rmtree(build_dir, ignore_errors=True)
     return res
+
+
+def median(runs, key):
+    """Median of one measurement over repeated runs (the figure every benchmark reports)."""
+    import statistics
+    return statistics.median(r[key] for r in runs)

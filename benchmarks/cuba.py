@@ -18,14 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.brian2_reference import run_brian2
+from benchmarks.brian2_reference import median, run_brian2
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "examples" / "cuba.yaml"
@@ -53,10 +52,6 @@ def native_end_to_end(duration: float) -> dict:
         raise RuntimeError(p.stderr)
     summary = json.loads((Path(out) / "summary.json").read_text())
     return {"wall_s": wall, "spikes": sum(v["spikes"] for v in summary["populations"].values())}
-
-
-def median(runs, key):
-    return statistics.median(r[key] for r in runs)
 
 
 def main(argv=None):
