@@ -29,6 +29,9 @@ cdef extern from "_precise_fast.h" nogil:
                               const int32_t* dsteps, const int32_t* um, const double* fac, int64_t fstride,
                               double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
                               int32_t* other, int64_t* other_q)
+    void pc_poisson_counts(int64_t n_nodes, const int64_t* first, const int64_t* size, const uint64_t* seed,
+                           const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
+                           const double* cdf, int64_t n, uint16_t* out)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
 cdef enum:
@@ -134,6 +137,14 @@ cdef class PreciseKernel:
     # Poisson sources: active window (s); whether any window is finite
     cdef double[::1] pois_start, pois_stop
     cdef bint pois_windowed
+    # their counts (spikecore.ir.poisson_counts, drawn in C each step): per node the first
+    # Poisson neuron, size, seed, shared table (offset into cdf, or -1) and its length;
+    # per Poisson neuron its table (offset, length); the tables
+    cdef int64_t n_pnodes
+    cdef int64_t[::1] pn_first, pn_size, pn_toff, pt_off
+    cdef uint64_t[::1] pn_seed
+    cdef int32_t[::1] pn_tlen, pt_len
+    cdef double[::1] pcdf
     # Poisson sources with one synapse, on the grid, onto a lif_delta neuron (one-to-one drive):
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
@@ -180,8 +191,7 @@ cdef class PreciseKernel:
     cdef char* rin                   # ... (neuron -> 1 if in rlist)
     cdef int64_t rl_n
 
-    cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
-                   double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
+    cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
     cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
@@ -190,7 +200,8 @@ cdef class PreciseKernel:
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
                       int64_t cnt, bint store) noexcept nogil
     cdef double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil
-    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil
+    cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil
+    cdef int _poisson(self, int64_t n) noexcept nogil
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
     cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
     cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil

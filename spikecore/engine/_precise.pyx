@@ -198,6 +198,15 @@ cdef class PreciseKernel:
         self.drv_neuron = a["drv_neuron"]
         self.pois_start = a["pois_start"]
         self.pois_stop = a["pois_stop"]
+        self.pn_first = a["pn_first"]
+        self.pn_size = a["pn_size"]
+        self.pn_seed = a["pn_seed"]
+        self.pn_toff = a["pn_toff"]
+        self.pn_tlen = a["pn_tlen"]
+        self.pt_off = a["pt_off"]
+        self.pt_len = a["pt_len"]
+        self.pcdf = a["cdf"]
+        self.n_pnodes = self.pn_first.shape[0]
         self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
         self.ps_target = a["ps_target"]
         self.ps_weight = a["ps_weight"]
@@ -220,6 +229,11 @@ cdef class PreciseKernel:
             raise ValueError("pre_grp must hold one group range per presynaptic index")
         if self.pin_ptr.shape[0] != self.n_neurons + 1:
             raise ValueError("pin_ptr must hold one range per neuron")
+        if self.n_pnodes and (self.pn_size.shape[0] != self.n_pnodes or self.pn_seed.shape[0] != self.n_pnodes
+                              or self.pn_toff.shape[0] != self.n_pnodes or self.pn_tlen.shape[0] != self.n_pnodes
+                              or self.pt_off.shape[0] != self.n_pois or self.pt_len.shape[0] != self.n_pois
+                              or int(np.sum(a["pn_size"])) != self.n_pois):
+            raise ValueError("Poisson node arrays must cover the n_pois Poisson neurons")
         if ring_len < 2:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
@@ -326,13 +340,10 @@ cdef class PreciseKernel:
         free(self.rin)
 
     # -- Python entry points ---------------------------------------------------------
-    def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
-            double[::1] rec_out, int64_t[::1] rec_pos):
+    def run(self, int64_t n0, int64_t n1, double[::1] rec_out, int64_t[::1] rec_pos):
         """Advance steps [n0, n1). Spikes accumulate in the kernel; fetch them with take_spikes()."""
         cdef int64_t n
         cdef int rc = 0
-        if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
-            raise ValueError("pois_counts has the wrong shape")
         with nogil:
             # spike-source spikes emitted before n0 (a spike at t = 0 belongs to step -1)
             while rc == 0 and self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] < n0:
@@ -340,11 +351,20 @@ cdef class PreciseKernel:
                 self.ev_ptr += 1
             n = n0
             while rc == 0 and n < n1:
-                rc = self._step(n, n - n0, pois_counts, rec_out, rec_pos)
+                rc = self._step(n, rec_out, rec_pos)
                 n += 1
         if rc != 0:
             raise MemoryError("precise kernel: out of memory while queuing events")
         return n1
+
+    def poisson_counts(self, int64_t n):
+        """Counts (uint16, one per Poisson neuron) of step n as the kernel draws them (for tests:
+        they must equal spikecore.ir.poisson_counts with the sources' windows open)."""
+        out = np.zeros(self.n_pois, np.uint16)
+        cdef uint16_t[::1] ov = out
+        if self.n_pois:
+            self._draw_counts(n, &ov[0])
+        return out
 
     def take_spikes(self):
         """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
@@ -371,8 +391,7 @@ cdef class PreciseKernel:
         return total
 
     # -- one step --------------------------------------------------------------------
-    cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
-                   double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
+    cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
         cdef Slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
 
@@ -426,7 +445,7 @@ cdef class PreciseKernel:
             if self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True) != 0:
                 return -1
             self.ev_ptr += 1
-        if self.n_pois and self._poisson(n, row, pois_counts) != 0:
+        if self.n_pois and self._poisson(n) != 0:
             return -1
         return 0
 
@@ -813,7 +832,12 @@ cdef class PreciseKernel:
             return fm * tk / dlt * expm1(t * dlt / (tk * (tk - dlt)))
         return self.rec_ck[rec] * (fk - fm)
 
-    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil:
+    cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil:
+        pc_poisson_counts(self.n_pnodes, &self.pn_first[0], &self.pn_size[0], &self.pn_seed[0], &self.pn_toff[0],
+                          &self.pn_tlen[0], &self.pt_off[0], &self.pt_len[0],
+                          &self.pcdf[0] if self.pcdf.shape[0] else NULL, n, out)
+
+    cdef int _poisson(self, int64_t n) noexcept nogil:
         """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
         them to the fast-path sums. They are not queued: _collect redraws them."""
         cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
@@ -822,9 +846,9 @@ cdef class PreciseKernel:
         cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
         cdef void* a
         cdef int64_t pre0 = self.pois_base
+        self._draw_counts(n, ring)
         m = 0
         for k in range(self.n_pois):
-            ring[k] = pois_counts[row, k]
             m += ring[k]
         if m == 0:
             return 0

@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_poisson_stream.h"
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC optimize("no-thread-jumps")
@@ -372,6 +374,28 @@ PC_CLONES_MUL64 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int
 {
     for (int64_t p = 0; p < m; p++)
         off[p] = pc_poisson_offset(sk, src[p], idx[p], dt);
+}
+
+/* Counts of every Poisson neuron at step n, into out[0 .. sum of sizes): the stream of
+ * spikecore.ir.poisson_counts (_poisson_stream.h, shared with the grid engine) with every
+ * source's window open, since the kernel drops the spikes outside it at their exact times.
+ * Node q covers neurons [first[q], first[q] + size[q]) and draws from seed[q]; its neurons
+ * share the table cdf[toff[q] ..] of tlen[q] entries, or (toff[q] < 0) neuron k has its own,
+ * cdf[pt_off[k] ..] of pt_len[k] entries. */
+static void pc_poisson_counts(int64_t n_nodes, const int64_t *first, const int64_t *size, const uint64_t *seed,
+                              const int64_t *toff, const int32_t *tlen, const int64_t *pt_off,
+                              const int32_t *pt_len, const double *cdf, int64_t n, uint16_t *out)
+{
+    for (int64_t q = 0; q < n_nodes; q++) {
+        int64_t f = first[q], m = size[q];
+        uint64_t ctr0 = (uint64_t)n * (uint64_t)m + 1;
+        if (toff[q] >= 0) {
+            sc_pois_shared(seed[q], ctr0, m, cdf + toff[q], tlen[q], out + f);
+            continue;
+        }
+        for (int64_t k = 0; k < m; k++)
+            out[f + k] = (uint16_t)sc_upper(cdf + pt_off[f + k], pt_len[f + k], sc_unit(seed[q], ctr0 + (uint64_t)k));
+    }
 }
 
 /* Lay out the Poisson spikes of one step: spike j of source k gets src = k, idx = j, in
