@@ -32,6 +32,10 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_poisson_counts(int64_t n_nodes, const int64_t* first, const int64_t* size, const uint64_t* seed,
                            const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
                            const double* cdf, int64_t n, uint16_t* out)
+    int64_t pc_poisson_direct(int64_t ns, const uint16_t* cnt, uint64_t sk, double dt, const double* tab,
+                              const double* inv_tau, const int64_t* target, const double* weight,
+                              const int32_t* dsteps, double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
+                              int32_t* other)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
 cdef enum:
@@ -148,6 +152,7 @@ cdef class PreciseKernel:
     # Poisson sources with one synapse, on the grid, onto a lif_delta neuron (one-to-one drive):
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
+    cdef double* ps_itau                     # 1/tau_mem of the target (unused where ps_target < 0)
     cdef double[::1] ps_weight
     cdef int32_t[::1] ps_dsteps, ps_um
     # state recording
@@ -202,6 +207,8 @@ cdef class PreciseKernel:
     cdef double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil
     cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil
     cdef int _poisson(self, int64_t n) noexcept nogil
+    cdef int _p_reserve(self, int64_t m) noexcept nogil
+    cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
     cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
     cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil

@@ -114,6 +114,7 @@ cdef class PreciseKernel:
         self.p_other = NULL
         self.p_other_q = NULL
         self.p_fac = NULL
+        self.ps_itau = NULL
         self.slow = NULL
         self.slow_cnt = NULL
         self.slowc = NULL
@@ -290,6 +291,11 @@ cdef class PreciseKernel:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
+        self.ps_itau = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
+        if self.ps_itau == NULL:
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        for k in range(self.n_pois):
+            self.ps_itau[k] = self.inv_tau[self.ps_um[k]] if self.n_taus else 0.0
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
         self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
@@ -327,6 +333,7 @@ cdef class PreciseKernel:
         free(self.p_other)
         free(self.p_other_q)
         free(self.p_fac)
+        free(self.ps_itau)
         free(self.slow)
         free(self.slow_cnt)
         free(self.slowc)
@@ -847,32 +854,15 @@ cdef class PreciseKernel:
         cdef void* a
         cdef int64_t pre0 = self.pois_base
         self._draw_counts(n, ring)
+        if not self.pois_windowed and self.exptab != NULL:
+            return self._poisson_direct(n, sk, ring)
         m = 0
         for k in range(self.n_pois):
             m += ring[k]
         if m == 0:
             return 0
-        if m > self.p_cap:
-            cap = self.p_cap
-            a = _grow(self.p_off, &cap, m + 4, sizeof(double))
-            if a == NULL:
-                return -1
-            self.p_off = <double*>a
-            cap = self.p_cap
-            a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.p_src = <int32_t*>a
-            cap = self.p_cap
-            a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.p_idx = <int32_t*>a
-            a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
-            if a == NULL:
-                return -1
-            self.p_fac = <double*>a
-            self.p_cap = cap - 4
+        if self._p_reserve(m) != 0:
+            return -1
         P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
         # given the count of a step, a Poisson process's times are iid uniform in it
         pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_off)
@@ -914,6 +904,56 @@ cdef class PreciseKernel:
             if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
                 return -1
             q = r
+        return 0
+
+    cdef int _p_reserve(self, int64_t m) noexcept nogil:
+        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_src, p_idx and p_fac."""
+        cdef int64_t cap, U = self.n_taus
+        cdef void* a
+        if m <= self.p_cap:
+            return 0
+        cap = self.p_cap
+        a = _grow(self.p_off, &cap, m + 4, sizeof(double))
+        if a == NULL:
+            return -1
+        self.p_off = <double*>a
+        cap = self.p_cap
+        a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
+        if a == NULL:
+            return -1
+        self.p_src = <int32_t*>a
+        cap = self.p_cap
+        a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
+        if a == NULL:
+            return -1
+        self.p_idx = <int32_t*>a
+        a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
+        if a == NULL:
+            return -1
+        self.p_fac = <double*>a
+        self.p_cap = cap - 4
+        return 0
+
+    cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil:
+        """_poisson without windows (pc_poisson_direct): the sums of the one-to-one sources in
+        one pass; each other source with spikes gets its offsets and factors, then _scatter."""
+        cdef int64_t j, k, c, u, no, st = self.p_cap + 4
+        cdef double h = self.dt
+        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.ps_itau, &self.ps_target[0],
+                               &self.ps_weight[0], &self.ps_dsteps[0], self.acc, self.acc_slot, n % self.ring_len,
+                               self.ring_len, self.p_other)
+        for j in range(no):
+            k = self.p_other[j]
+            c = ring[k]
+            if self._p_reserve(c) != 0:
+                return -1
+            st = self.p_cap + 4
+            for u in range(c):
+                self.p_off[u] = pc_poisson_offset(sk, k, u, h)
+            for u in range(self.n_taus):
+                pc_exp_factors(c, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * st)
+            if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
+                return -1
         return 0
 
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:

@@ -466,6 +466,66 @@ static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const
     return no;
 }
 
+/* The Poisson spikes of one step in one pass from their counts, for sources without a
+ * window (the common case): each spike's offset (pc_poisson_offset) and factor
+ * exp(-(dt - offset)/tau) (pc_exp_tab; inv_tau[k]: of source k's target's tau_mem), summed
+ * per source; the sources with one on-grid synapse onto a lif_delta neuron (target[k] >= 0)
+ * add them to the fast-path sums as pc_poisson_simple does, the others with spikes are
+ * listed in `other` for the general scatter. The same numbers in the same order as
+ * pc_poisson_fill, pc_poisson_offsets, pc_exp_factors and pc_poisson_simple (kept for
+ * windowed sources), without laying the spikes out in memory: the first 4 spikes of every
+ * source are drawn branch-free and vectorised (counts are random, a loop over them
+ * mispredicts; the lanes beyond a count add +0.0, as f * 0.0 does there), the rare
+ * further ones in a scalar tail. */
+PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
+                                                 const double *restrict tab, const double *restrict inv_tau,
+                                                 const int64_t *restrict target, const double *restrict weight,
+                                                 const int32_t *restrict dsteps, double *acc, int64_t acc_slot,
+                                                 int64_t slot0, int64_t L, int32_t *restrict other)
+{
+    double fs[PC_BLOCK];
+    int64_t no = 0;
+    for (int64_t b = 0; b < ns; b += PC_BLOCK) {
+        int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK;
+#if defined(__GNUC__)
+        /* the acc slot was last touched ring_len steps ago (out of L2): ask for the next block's pairs */
+        for (int64_t k = b + PC_BLOCK; k < b + 2 * PC_BLOCK && k < ns; k++) {
+            if (target[k] >= 0) {
+                int64_t slot = slot0 + dsteps[k];
+                __builtin_prefetch(acc + (slot >= L ? slot - L : slot) * acc_slot + target[k], 1, 1);
+            }
+        }
+#endif
+        for (int64_t i = 0; i < m; i++) {
+            int64_t k = b + i, c = cnt[k];
+            double it = inv_tau[k];
+            double f0 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 0, dt)) * it, tab);
+            double f1 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 1, dt)) * it, tab);
+            double f2 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 2, dt)) * it, tab);
+            double f3 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 3, dt)) * it, tab);
+            fs[i] = (f0 * (double)(c > 0) + f1 * (double)(c > 1)) + (f2 * (double)(c > 2) + f3 * (double)(c > 3));
+        }
+        for (int64_t i = 0; i < m; i++) {
+            int64_t k = b + i, c = cnt[k], t = target[k];
+            if (t < 0) {
+                if (c)
+                    other[no++] = (int32_t)k;
+                continue;
+            }
+            double f = fs[i];
+            for (int64_t j = 4; j < c; j++)
+                f = f + pc_exp_tab((dt - pc_poisson_offset(sk, k, j, dt)) * inv_tau[k], tab);
+            int64_t slot = slot0 + dsteps[k];
+            slot = slot >= L ? slot - L : slot;
+            double *ap = acc + slot * acc_slot;
+            double w = weight[k];
+            ap[t] = ap[t] + w * f;
+            ap[t + 1] = ap[t + 1] + (w > 0.0 ? w : 0.0) * (double)c;
+        }
+    }
+    return no;
+}
+
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC pop_options
 #endif
