@@ -466,6 +466,19 @@ static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const
     return no;
 }
 
+/* pc_exp_tab with a 64-bit table index: the same number (x * PC_EXP_SCALE < 2^31), but
+ * loops that mix it with 64-bit integer lanes vectorise at full width. */
+PC_INLINE double pc_exp_tab64(double x, const double *tab)
+{
+    int64_t k = (int64_t)(x * PC_EXP_SCALE);
+    double r = (double)k * (1.0 / PC_EXP_SCALE) - x;
+    double r2 = r * r;
+    double p01 = 1.0 + r;
+    double p23 = 0.5 + r * (1.0 / 6.0);
+    double p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    return tab[k] * (p01 + r2 * (p23 + r2 * p45));
+}
+
 /* The Poisson spikes of one step in one pass from their counts, for sources without a
  * window (the common case): each spike's offset (pc_poisson_offset) and factor
  * exp(-(dt - offset)/tau) (pc_exp_tab; inv_tau[k]: of source k's target's tau_mem), summed
@@ -473,20 +486,21 @@ static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const
  * add them to the fast-path sums as pc_poisson_simple does, the others with spikes are
  * listed in `other` for the general scatter. The same numbers in the same order as
  * pc_poisson_fill, pc_poisson_offsets, pc_exp_factors and pc_poisson_simple (kept for
- * windowed sources), without laying the spikes out in memory: the first 4 spikes of every
- * source are drawn branch-free and vectorised (counts are random, a loop over them
- * mispredicts; the lanes beyond a count add +0.0, as f * 0.0 does there), the rare
- * further ones in a scalar tail. */
+ * windowed sources), without laying the spikes out in memory. Per block of sources, loops
+ * of one kind each (so each vectorises at full width): the first 4 spikes of every source
+ * are drawn branch-free (counts are random, a loop over them mispredicts; lanes beyond a
+ * count add +0.0, as f * 0.0 does there), the rare further ones for a list of sources. */
 PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
                                                  const double *restrict tab, const double *restrict inv_tau,
                                                  const int64_t *restrict target, const double *restrict weight,
                                                  const int32_t *restrict dsteps, double *acc, int64_t acc_slot,
                                                  int64_t slot0, int64_t L, int32_t *restrict other)
 {
-    double fs[PC_BLOCK];
+    double x[4][PC_BLOCK], fv[PC_BLOCK], fp[PC_BLOCK];
+    int64_t more[PC_BLOCK];
     int64_t no = 0;
     for (int64_t b = 0; b < ns; b += PC_BLOCK) {
-        int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK;
+        int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK, nm = 0;
 #if defined(__GNUC__)
         /* the acc slot was last touched ring_len steps ago (out of L2): ask for the next block's pairs */
         for (int64_t k = b + PC_BLOCK; k < b + 2 * PC_BLOCK && k < ns; k++) {
@@ -496,31 +510,42 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
             }
         }
 #endif
+        for (int64_t j = 0; j < 4; j++)
+            for (int64_t i = 0; i < m; i++)
+                x[j][i] = (dt - pc_poisson_offset(sk, b + i, j, dt)) * inv_tau[b + i];
+        for (int64_t j = 0; j < 4; j++)
+            for (int64_t i = 0; i < m; i++)
+                x[j][i] = pc_exp_tab64(x[j][i], tab);
         for (int64_t i = 0; i < m; i++) {
-            int64_t k = b + i, c = cnt[k];
-            double it = inv_tau[k];
-            double f0 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 0, dt)) * it, tab);
-            double f1 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 1, dt)) * it, tab);
-            double f2 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 2, dt)) * it, tab);
-            double f3 = pc_exp_tab((dt - pc_poisson_offset(sk, k, 3, dt)) * it, tab);
-            fs[i] = (f0 * (double)(c > 0) + f1 * (double)(c > 1)) + (f2 * (double)(c > 2) + f3 * (double)(c > 3));
+            double c = (double)cnt[b + i], w = weight[b + i];
+            fv[i] = (x[0][i] * (double)(c > 0.0) + x[1][i] * (double)(c > 1.0))
+                    + (x[2][i] * (double)(c > 2.0) + x[3][i] * (double)(c > 3.0));
+            fp[i] = (w > 0.0 ? w : 0.0) * c;
         }
         for (int64_t i = 0; i < m; i++) {
-            int64_t k = b + i, c = cnt[k], t = target[k];
-            if (t < 0) {
-                if (c)
-                    other[no++] = (int32_t)k;
-                continue;
-            }
-            double f = fs[i];
+            more[nm] = i;
+            nm += cnt[b + i] > 4;
+        }
+        for (int64_t q = 0; q < nm; q++) {
+            int64_t i = more[q], k = b + i, c = cnt[k];
+            double f = fv[i];
             for (int64_t j = 4; j < c; j++)
                 f = f + pc_exp_tab((dt - pc_poisson_offset(sk, k, j, dt)) * inv_tau[k], tab);
+            fv[i] = f;
+        }
+        for (int64_t i = 0; i < m; i++)
+            fv[i] = weight[b + i] * fv[i];
+        for (int64_t i = 0; i < m; i++) {
+            int64_t k = b + i, t = target[k];
+            other[no] = (int32_t)k;
+            no += (t < 0) & (cnt[k] > 0);
+            if (t < 0)
+                continue;
             int64_t slot = slot0 + dsteps[k];
             slot = slot >= L ? slot - L : slot;
-            double *ap = acc + slot * acc_slot;
-            double w = weight[k];
-            ap[t] = ap[t] + w * f;
-            ap[t + 1] = ap[t + 1] + (w > 0.0 ? w : 0.0) * (double)c;
+            double *ap = acc + slot * acc_slot + t;
+            ap[0] = ap[0] + fv[i];
+            ap[1] = ap[1] + fp[i];
         }
     }
     return no;
