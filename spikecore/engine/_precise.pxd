@@ -33,9 +33,8 @@ cdef extern from "_precise_fast.h" nogil:
                            const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
                            const double* cdf, int64_t n, uint16_t* out)
     int64_t pc_poisson_direct(int64_t ns, const uint16_t* cnt, uint64_t sk, double dt, const double* tab,
-                              const double* inv_tau, const int64_t* target, const double* weight,
-                              const int32_t* dsteps, double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
-                              int32_t* other)
+                              const double* inv_tau, const int64_t* aoff, const double* weight, double* acc,
+                              int64_t acc_slot, int64_t slot0, int64_t L, int32_t* other)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
 cdef enum:
@@ -153,6 +152,7 @@ cdef class PreciseKernel:
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
     cdef double* ps_itau                     # 1/tau_mem of the target (unused where ps_target < 0)
+    cdef int64_t* ps_aoff                    # ps_dsteps*acc_slot + ps_target, or -1 (pc_poisson_direct)
     cdef double[::1] ps_weight
     cdef int32_t[::1] ps_dsteps, ps_um
     # state recording

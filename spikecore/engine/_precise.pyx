@@ -115,6 +115,7 @@ cdef class PreciseKernel:
         self.p_other_q = NULL
         self.p_fac = NULL
         self.ps_itau = NULL
+        self.ps_aoff = NULL
         self.slow = NULL
         self.slow_cnt = NULL
         self.slowc = NULL
@@ -292,10 +293,12 @@ cdef class PreciseKernel:
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
         self.ps_itau = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
-        if self.ps_itau == NULL:
+        self.ps_aoff = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
+        if self.ps_itau == NULL or self.ps_aoff == NULL:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_pois):
             self.ps_itau[k] = self.inv_tau[self.ps_um[k]] if self.n_taus else 0.0
+            self.ps_aoff[k] = self.ps_dsteps[k] * self.acc_slot + self.ps_target[k] if self.ps_target[k] >= 0 else -1
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
         self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
@@ -334,6 +337,7 @@ cdef class PreciseKernel:
         free(self.p_other_q)
         free(self.p_fac)
         free(self.ps_itau)
+        free(self.ps_aoff)
         free(self.slow)
         free(self.slow_cnt)
         free(self.slowc)
@@ -939,9 +943,9 @@ cdef class PreciseKernel:
         one pass; each other source with spikes gets its offsets and factors, then _scatter."""
         cdef int64_t j, k, c, u, no, st = self.p_cap + 4
         cdef double h = self.dt
-        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.ps_itau, &self.ps_target[0],
-                               &self.ps_weight[0], &self.ps_dsteps[0], self.acc, self.acc_slot, n % self.ring_len,
-                               self.ring_len, self.p_other)
+        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.ps_itau, self.ps_aoff,
+                               &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
+                               self.p_other)
         for j in range(no):
             k = self.p_other[j]
             c = ring[k]

@@ -482,8 +482,10 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
 /* The Poisson spikes of one step in one pass from their counts, for sources without a
  * window (the common case): each spike's offset (pc_poisson_offset) and factor
  * exp(-(dt - offset)/tau) (pc_exp_tab; inv_tau[k]: of source k's target's tau_mem), summed
- * per source; the sources with one on-grid synapse onto a lif_delta neuron (target[k] >= 0)
- * add them to the fast-path sums as pc_poisson_simple does, the others with spikes are
+ * per source; the sources with one on-grid synapse onto a lif_delta neuron add them to the
+ * fast-path sums as pc_poisson_simple does (aoff[k] >= 0: the position of the target's pair
+ * in the slot slot0 + its delay, as an offset from the slot0 = 0 slot; aoff[k] = -1 for the
+ * other sources), the others with spikes are
  * listed in `other` for the general scatter. The same numbers in the same order as
  * pc_poisson_fill, pc_poisson_offsets, pc_exp_factors and pc_poisson_simple (kept for
  * windowed sources), without laying the spikes out in memory. Per block of sources, loops
@@ -492,24 +494,15 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
  * count add +0.0, as f * 0.0 does there), the rare further ones for a list of sources. */
 PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
                                                  const double *restrict tab, const double *restrict inv_tau,
-                                                 const int64_t *restrict target, const double *restrict weight,
-                                                 const int32_t *restrict dsteps, double *acc, int64_t acc_slot,
-                                                 int64_t slot0, int64_t L, int32_t *restrict other)
+                                                 const int64_t *restrict aoff, const double *restrict weight,
+                                                 double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
+                                                 int32_t *restrict other)
 {
     double x[4][PC_BLOCK], fv[PC_BLOCK], fp[PC_BLOCK];
     int64_t more[PC_BLOCK];
-    int64_t no = 0;
+    int64_t no = 0, base = slot0 * acc_slot, wrap = L * acc_slot;
     for (int64_t b = 0; b < ns; b += PC_BLOCK) {
         int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK, nm = 0;
-#if defined(__GNUC__)
-        /* the acc slot was last touched ring_len steps ago (out of L2): ask for the next block's pairs */
-        for (int64_t k = b + PC_BLOCK; k < b + 2 * PC_BLOCK && k < ns; k++) {
-            if (target[k] >= 0) {
-                int64_t slot = slot0 + dsteps[k];
-                __builtin_prefetch(acc + (slot >= L ? slot - L : slot) * acc_slot + target[k], 1, 1);
-            }
-        }
-#endif
         for (int64_t j = 0; j < 4; j++)
             for (int64_t i = 0; i < m; i++)
                 x[j][i] = (dt - pc_poisson_offset(sk, b + i, j, dt)) * inv_tau[b + i];
@@ -536,16 +529,15 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
         for (int64_t i = 0; i < m; i++)
             fv[i] = weight[b + i] * fv[i];
         for (int64_t i = 0; i < m; i++) {
-            int64_t k = b + i, t = target[k];
+            int64_t k = b + i, a = aoff[k];
             other[no] = (int32_t)k;
-            no += (t < 0) & (cnt[k] > 0);
-            if (t < 0)
+            no += (a < 0) & (cnt[k] > 0);
+            if (a < 0)
                 continue;
-            int64_t slot = slot0 + dsteps[k];
-            slot = slot >= L ? slot - L : slot;
-            double *ap = acc + slot * acc_slot + t;
-            ap[0] = ap[0] + fv[i];
-            ap[1] = ap[1] + fp[i];
+            a += base;
+            a -= a >= wrap ? wrap : 0;
+            acc[a] = acc[a] + fv[i];
+            acc[a + 1] = acc[a + 1] + fp[i];
         }
     }
     return no;
