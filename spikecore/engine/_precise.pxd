@@ -67,6 +67,17 @@ ctypedef struct Event:
     int32_t chan
     int32_t syn
 
+# A Poisson synapse as the exact replay reads it (pin_* of one entry): its weight, delay
+# remainder, synapse, source (0-based among the Poisson neurons), channel and whole-step
+# delay, together in 32 bytes (read at random per replayed neuron: one cache line, not six).
+ctypedef struct Pin:
+    double w
+    double rem
+    int32_t syn
+    int32_t src
+    int32_t chan
+    int32_t dsteps
+
 # What is due in one step: spikes by synapse group, events by synapse.
 ctypedef struct Slot:
     Entry* en
@@ -126,9 +137,8 @@ cdef class PreciseKernel:
     cdef double[::1] syn_weight, syn_rem, syn_gm, syn_gk
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
     # (each entry self-contained: reading the synapse arrays at random would miss the cache)
-    cdef int64_t[::1] pin_ptr, pin_syn
-    cdef int32_t[::1] pin_src, pin_chan, pin_dsteps  # source (0-based among the Poisson neurons), channel, whole steps
-    cdef double[::1] pin_w, pin_rem                  # weight, delay remainder
+    cdef int64_t[::1] pin_ptr
+    cdef Pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off

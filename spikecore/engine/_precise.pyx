@@ -49,6 +49,9 @@ while refractory are discarded; synaptic variables of cuba neurons keep evolving
 from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 from libc.stdlib cimport malloc, realloc, free, calloc
+
+cdef extern from "<stdlib.h>" nogil:
+    void* aligned_alloc(size_t alignment, size_t size)     # C11
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -116,6 +119,7 @@ cdef class PreciseKernel:
         self.p_fac = NULL
         self.ps_itau = NULL
         self.ps_aoff = NULL
+        self.pin = NULL
         self.slow = NULL
         self.slow_cnt = NULL
         self.slowc = NULL
@@ -185,12 +189,6 @@ cdef class PreciseKernel:
         self.syn_gm = a["syn_gm"]
         self.syn_gk = a["syn_gk"]
         self.pin_ptr = a["pin_ptr"]
-        self.pin_syn = a["pin_syn"]
-        self.pin_src = a["pin_src"]
-        self.pin_chan = a["pin_chan"]
-        self.pin_dsteps = a["pin_dsteps"]
-        self.pin_w = a["pin_w"]
-        self.pin_rem = a["pin_rem"]
         self.ev_step = a["ev_step"]
         self.ev_off = a["ev_off"]
         self.ev_pre = a["ev_pre"]
@@ -292,6 +290,20 @@ cdef class PreciseKernel:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
+        cdef int64_t[::1] pin_syn = a["pin_syn"]
+        cdef int32_t[::1] pin_src = a["pin_src"], pin_chan = a["pin_chan"], pin_dsteps = a["pin_dsteps"]
+        cdef double[::1] pin_w = a["pin_w"], pin_rem = a["pin_rem"]
+        cdef int64_t n_pin = pin_syn.shape[0]
+        self.pin = <Pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(Pin) + 63) // 64) * 64)
+        if self.pin == NULL:
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        for k in range(n_pin):
+            self.pin[k].w = pin_w[k]
+            self.pin[k].rem = pin_rem[k]
+            self.pin[k].syn = <int32_t>pin_syn[k]
+            self.pin[k].src = pin_src[k]
+            self.pin[k].chan = pin_chan[k]
+            self.pin[k].dsteps = pin_dsteps[k]
         self.ps_itau = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
         self.ps_aoff = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
         if self.ps_itau == NULL or self.ps_aoff == NULL:
@@ -338,6 +350,7 @@ cdef class PreciseKernel:
         free(self.p_fac)
         free(self.ps_itau)
         free(self.ps_aoff)
+        free(self.pin)
         free(self.slow)
         free(self.slow_cnt)
         free(self.slowc)
@@ -614,12 +627,12 @@ cdef class PreciseKernel:
             for k in range(n_slow):
                 i = self.slow[k]
                 for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
-                    s = self.pin_syn[t]
-                    src = self.pin_src[t]
-                    c = self.pin_chan[t]
-                    w = self.pin_w[t]
-                    rem = self.pin_rem[t]
-                    ds = self.pin_dsteps[t]
+                    s = self.pin[t].syn
+                    src = self.pin[t].src
+                    c = self.pin[t].chan
+                    w = self.pin[t].w
+                    rem = self.pin[t].rem
+                    ds = self.pin[t].dsteps
                     for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
                         if m < 0:
                             continue
