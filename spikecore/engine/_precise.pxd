@@ -19,6 +19,7 @@ cdef extern from "_precise_fast.h" nogil:
                          const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
+    void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
     void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, double* out)

@@ -542,6 +542,10 @@ cdef class PreciseKernel:
                                   self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
+                # its Poisson synapses' range and refractory state are read at random by the replay
+                pc_prefetch(&self.pin_ptr[i])
+                pc_prefetch(&self.ref_end_step[i])
+                pc_prefetch(&self.ref_end_off[i])
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
@@ -603,6 +607,10 @@ cdef class PreciseKernel:
         cdef const int32_t* slowc = self.slowc
         cdef void* a
         self.hit_n = 0
+        # the replayed neurons' Poisson synapses are read after the scan below: start loading them
+        if self.n_pois:
+            for k in range(n_slow):
+                pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
         # spikes queued by synapse group: scan the group's synapses
         for e in range(sl.n_en):
             g = sl.en[e].grp

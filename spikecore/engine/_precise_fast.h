@@ -340,6 +340,14 @@ static int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t *restrict ch
     return pc_scan_marked_scalar(s0, s1, chan, bits, out, 0);
 }
 
+/* Ask for the line holding p (a replayed neuron's state, read at random a little later). */
+PC_INLINE void pc_prefetch(const void *p)
+{
+#if defined(__GNUC__)
+    __builtin_prefetch(p, 0, 3);
+#endif
+}
+
 /* Ask for the synapse channels [s0, s1) (at most 64 lines): a neuron that just spiked
  * will have its rows read when the step's spikes are queued, and a row read last when
  * the neuron last spiked has left the cache. */
