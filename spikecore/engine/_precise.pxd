@@ -150,7 +150,7 @@ cdef class PreciseKernel:
     cdef int32_t[::1] drv_neuron
     # Poisson sources: active window (s); whether any window is finite
     cdef double[::1] pois_start, pois_stop
-    cdef bint pois_windowed
+    cdef readonly bint pois_windowed
     # their counts (spikecore.ir.poisson_counts, drawn in C each step): per node the first
     # Poisson neuron, size, seed, shared table (offset into cdf, or -1) and its length;
     # per Poisson neuron its table (offset, length); the tables
