@@ -542,10 +542,12 @@ cdef class PreciseKernel:
                                   self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
-                # its Poisson synapses' range and refractory state are read at random by the replay
+                # its Poisson synapses' range, refractory state and current changes are read at
+                # random by the replay
                 pc_prefetch(&self.pin_ptr[i])
                 pc_prefetch(&self.ref_end_step[i])
                 pc_prefetch(&self.ref_end_off[i])
+                pc_prefetch(&self.drv_first[i])
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
