@@ -542,12 +542,13 @@ cdef class PreciseKernel:
                                   self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
-                # its Poisson synapses' range, refractory state and current changes are read at
-                # random by the replay
+                # its Poisson synapses' range, refractory state, current changes and synapse
+                # groups are read at random by the replay
                 pc_prefetch(&self.pin_ptr[i])
                 pc_prefetch(&self.ref_end_step[i])
                 pc_prefetch(&self.ref_end_off[i])
                 pc_prefetch(&self.drv_first[i])
+                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: _emit)
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
