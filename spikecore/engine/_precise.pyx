@@ -38,7 +38,9 @@ Queues: a spike is queued once per synapse group (its synapses of one whole-step
 and one target receptor), not once per synapse; the slow path finds a neuron's events by
 scanning the groups due in the step. Synapses with off-grid delays queue one event each.
 Poisson spikes are not queued at all: their offsets are a counter-based function of
-(step, source, index), so the slow path redraws those its neuron received.
+(step, source, index), so the slow path redraws those its neuron received. Their per-step
+counts are drawn here too, in C, with the grid engine's code for the stream of
+spikecore.ir.poisson_counts (_poisson_stream.h, shared with _kernel.c).
 
 Threshold: a spike when v >= v_threshold (NEST's convention; for a continuous crossing
 it is the same time as the grid engine's strict ``>``). Events at one instant are all
