@@ -182,8 +182,8 @@ def _sections(data: dict) -> list:
     return out
 
 
-def _us(x, fmt="{:.3g}"):
-    return "" if x is None else fmt.format(x * 1e6)
+def _ms(x, fmt="{:.3g}"):
+    return "" if x is None else fmt.format(x * 1e3)
 
 
 def continuous_section(c: dict):
@@ -191,14 +191,14 @@ def continuous_section(c: dict):
     rows = []
     for cond, pts in c["conditions"].items():
         for p in pts:
-            rows.append((cond, "continuous" if p["bits"] is None else p["bits"], _us(p["tick_s"]),
-                         _us(p["rms_output_s"]), _us(p["mean_output_s"], "{:+.3g}"), _us(p["max_output_s"]),
-                         _us(p["rms_hidden_s"]), _us(p["first_rms_s"]), _us(p["rms_vs_same_noise_s"]),
+            rows.append((cond, "continuous" if p["bits"] is None else p["bits"], _ms(p["tick_s"]),
+                         _ms(p["rms_output_s"]), _ms(p["mean_output_s"], "{:+.3g}"), _ms(p["max_output_s"]),
+                         _ms(p["rms_hidden_s"]), _ms(p["first_rms_s"]), _ms(p["rms_vs_same_noise_s"]),
                          f"{p['agreement']:.4f}", f"{p['accuracy']:.4f}"))
     return ("Continuous-time reference (precise mode): temporal code, clock against ideal time",
-            ("condition", "clock bits", "tick (us)", "output RMS error (us)", "output bias (us)",
-             "output max |error| (us)", "hidden RMS error (us)", "decision-time RMS error (us)",
-             "output RMS vs same noise, continuous (us)", "decision agreement", "accuracy"), rows,
+            ("condition", "clock bits", "tick (ms)", "output RMS error (ms)", "output bias (ms)",
+             "output max |error| (ms)", "hidden RMS error (ms)", "decision-time RMS error (ms)",
+             "output RMS vs same noise, continuous (ms)", "decision agreement", "accuracy"), rows,
             continuous_note(c))
 
 
@@ -214,7 +214,7 @@ def continuous_note(c: dict) -> str:
             "samples have two or more saturated outputs (a tie by construction), {clip:.1%} a hidden "
             "activation above 1 (clipped). Errors: each b-bit clock network's (hwmodels.conversion, batch "
             "simulator) output spike times minus the reference's, in the reference's frame, over outputs that "
-            "fired in both; bias = mean error; decision time = each sample's first output spike; agreement = "
+            "fired in both; bias = mean error (negative, up to half a tick: the grid network stamps a spike at the tick in which v crossed threshold, truncating its time, while inputs are rounded); decision time = each sample's first output spike; agreement = "
             "probability that a fair pick among the clock's winners equals one among the reference's. Under "
             "noise, 'continuous' is the same noisy input in continuous time (the noise's own share), and the last "
             "error column measures each clock against it (the clock's share). One more clock bit divides the "
@@ -275,9 +275,9 @@ def _continuous_headline(c) -> str:
     top = rows[-1]
     f = c.get("error_factor_per_bit")
     return (" Against the continuous-time reference (precise mode; its decision agrees with float on {fag:.1%}), "
-            "the {b}-bit clock's output spikes are off by {rms:.3g} us RMS (agreement {ag:.3f}); each extra clock "
+            "the {b}-bit clock's output spikes are off by {rms:.3g} ms RMS (agreement {ag:.3f}); each extra clock "
             "bit divides the error by {fac}.").format(
-        fag=c["reference"]["float_agreement"], b=top["bits"], rms=top["rms_output_s"] * 1e6, ag=top["agreement"],
+        fag=c["reference"]["float_agreement"], b=top["bits"], rms=top["rms_output_s"] * 1e3, ag=top["agreement"],
         fac="n/a" if f is None else f"{f:.2f}")
 
 
@@ -529,17 +529,17 @@ def plot_timing_error(data: dict) -> bytes:
         if not clk:
             continue
         b = np.array([p["bits"] for p in clk])
-        a1.semilogy(b, [p["rms_output_s"] * 1e6 for p in clk], "o-", ms=3, color=f"C{k}", label=f"{cond}: output RMS")
+        a1.semilogy(b, [p["rms_output_s"] * 1e3 for p in clk], "o-", ms=3, color=f"C{k}", label=f"{cond}: output RMS")
         a2.plot(b, [p["agreement"] for p in clk], "o-", ms=3, color=f"C{k}", label=cond)
         cont = [p for p in pts if p["bits"] is None and p["rms_output_s"]]
         if cont:
-            a1.axhline(cont[0]["rms_output_s"] * 1e6, color=f"C{k}", ls="--", lw=1,
+            a1.axhline(cont[0]["rms_output_s"] * 1e3, color=f"C{k}", ls="--", lw=1,
                        label=f"{cond}: continuous time (noise alone)")
         ticks = (b, [p["tick_s"] for p in clk])
     if ticks is not None:
-        a1.semilogy(ticks[0], np.array(ticks[1]) * 1e6 / math.sqrt(12), ":", color="k", label="tick / sqrt(12)")
+        a1.semilogy(ticks[0], np.array(ticks[1]) * 1e3 / math.sqrt(12), ":", color="k", label="tick / sqrt(12)")
     a1.set_xlabel("clock bits")
-    a1.set_ylabel("output spike time error vs reference (us)")
+    a1.set_ylabel("RMS output spike time error vs reference (ms)")
     a1.set_title("Timing error against the continuous-time reference", fontsize="medium")
     a1.legend(fontsize="xx-small")
     a2.set_xlabel("clock bits")
