@@ -29,15 +29,19 @@ against the small ones in one floating-point sum:
   of 2 (A_j + 1) T/e (A_j = sum of |data weights| + |bias|) arriving at
   O_{l+1} + T - e fires every neuron that has not fired within e/2: ReLU.
 
-What this reproduces, up to e = 2^-24 T (7.6 ns of a 128 ms window, well below the
-finest clock the report sweeps, 2^-12 T): the float model with every hidden activation
-clipped to [0, 1] and every output clipped at 1 (``clipped_activations``; a spike
-cannot come before its window opens). Output a_j >= 1 fire inside the pulse, in an
-order set by M_j, so ``ContinuousResult.decide`` reads times < 0 as 0: saturated
-outputs tie, as they do on the grid. Hidden a_j > 1 arrive up to e before the next
-window and so count as at most 1 + e/T. Hidden a_j <= 0 fire within e of the window's
-end (x in [0, e/T]). Outputs with a_j < 1 - ``horizon`` do not fire in the run (the
-grid runs the same horizon, 2 T: a_j >= -1).
+What this reproduces, up to e = 2^-20 T (122 ns of a 128 ms window; the finest clock the
+report sweeps has 2^-12 T ticks, 256 e) and the float rounding of the edge width (about
+M_j ulp(dt) / e relative: picoseconds): the float model with every hidden activation
+clipped to [0, 1] and every output clipped at 1 (``clipped_activations``,
+``construction_times``; a spike cannot come before its window opens). Output a_j >= 1
+fire inside the pulse, in an order set by M_j, so ``ContinuousResult.decide`` reads
+times < 0 as 0: saturated outputs tie, as they do on the grid. Hidden a_j > 1 arrive up
+to e before the next window and so count as at most 1 + e/T. Hidden a_j <= 0 fire
+within e of the window's end (x in [0, e/T]). Outputs with a_j < 1 - ``horizon`` do not
+fire in the run (the grid runs the same horizon, 2 T: a_j >= -1). The precise mode takes
+a spike-source time within spikecore.ir.GRID_TOLERANCE (1e-6) of a step of the grid to
+be on it, so the step is kept at T/16 or less (MAX_DT_FRACTION) to leave the edge 15
+times that tolerance.
 
 Grid read-out (``clock_times``): the grid network of hwmodels.conversion with a b-bit
 clock reads layer l at tick temporal_origins[l+1] (the next window's start), so a
@@ -255,10 +259,10 @@ def continuous_reference(model: conv.FloatModel, X=None, window: float = conv.WI
         res = native.compile(g, timing="precise").run(float(net.duration))
         for l, (name, n) in enumerate(zip(names, sizes)):
             t, idx = res.spikes[name]
-            first = np.full(S * n, np.nan)
-            # refractory for the whole run: at most one spike each; keep the first to be safe
-            order = np.argsort(t, kind="stable")[::-1]
-            first[idx[order]] = t[order]
+            # refractory for the whole run: one spike each at most (the first, should that change)
+            first = np.full(S * n, np.inf)
+            np.minimum.at(first, idx, t)
+            first[np.isinf(first)] = np.nan
             out[l][k0:k0 + S] = first.reshape(S, n) - O[l + 1]
     return ContinuousResult(out, T, t_in, O, d)
 
