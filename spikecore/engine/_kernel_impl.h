@@ -384,6 +384,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         int64_t out_local = out0, ev = net->ev_ptr;
         int64_t n = n0;
         int par = 0;
+        const int64_t *pq_off = sc.pq_off[t];
+        int64_t row_len = pq_off[nq];
+        uint16_t *ahead = sc.win_cnt[t];       /* NULL: one thread, or no Poisson input here */
+        int64_t ahead_from = -1, ahead_n = 0;  /* it holds steps [ahead_from, ahead_from + ahead_n) */
+        int64_t windows = 0;
         while (n < n1) {
             int64_t w_end = n + W < n1 ? n + W : n1;
             /* every thread takes the same decision from the same count */
@@ -414,11 +419,19 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
                     ev++;
                 }
+                /* this step's counts: drawn while waiting for the team, else now */
+                const uint16_t *drawn = ahead && m >= ahead_from && m < ahead_from + ahead_n
+                                        ? ahead + (m - ahead_from) * row_len : NULL;
                 for (int64_t q = 0; q < nq; q++) {
                     int64_t a = pr_lo[q], b = pr_hi[q];
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
                         continue;
-                    sc_pois_range(net, q, m, a, b, cnt);
+                    if (drawn)
+                        cnt = (uint16_t *)drawn + pq_off[q];
+                    else {
+                        cnt = sc.cnt_buf[t];
+                        sc_pois_range(net, q, m, a, b, cnt);
+                    }
                     int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
                     if (off >= 0) {
                         /* every row of the range is one dense-folded synapse (one-to-one drive):
@@ -440,11 +453,28 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                             FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
                 }
             }
-#ifdef _OPENMP
+            /* The team meets: no thread reads another's spikes of the window before
+             * all have written them (release on arrival, acquire on the count). While
+             * waiting, a thread draws its Poisson counts of the next window: they
+             * depend only on (seed, step, neuron), not on anything the team does. */
+            windows++;
             if (T > 1) {
-#pragma omp barrier
+                __atomic_add_fetch(&sc.arrived, 1, __ATOMIC_ACQ_REL);
+                int64_t goal = (int64_t)T * windows, round = 0;
+                int64_t next_end = w_end + W < n1 ? w_end + W : n1;
+                if (ahead) {
+                    ahead_from = w_end;
+                    ahead_n = 0;
+                }
+                while (__atomic_load_n(&sc.arrived, __ATOMIC_ACQUIRE) < goal) {
+                    if (ahead && ahead_from + ahead_n < next_end) {
+                        sc_pois_row(net, t, ahead_from + ahead_n, pq_off, ahead + ahead_n * row_len);
+                        ahead_n++;
+                    } else {
+                        sc_relax(round++);
+                    }
+                }
             }
-#endif
             /* 4b. every thread's neuron spikes of the window, in the serial order */
             for (int64_t m = n; m < w_end; m++) {
                 int64_t j = m - n, now = m % L;

@@ -115,6 +115,31 @@ def test_results_are_identical_for_any_thread_count_and_continuation(model):
                 assert np.array_equal(x, y)
 
 
+@needs_openmp
+def test_poisson_counts_drawn_ahead_by_waiting_threads_change_nothing():
+    # Threads draw the next window's Poisson counts while they wait for each other
+    # (_kernel_impl.h); sources that switch on and off inside windows, two nodes,
+    # and rows with several synapses per thread (the general push, not the one-to-one
+    # path) must give the one-thread spikes exactly.
+    net = sc.Network("ahead", seed=11, dt="0.1 ms")
+    params = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV", t_refrac="2 ms")
+    net.add(sc.Population(300, "lif_delta", params, {"v": sc.Uniform("0 mV", "20 mV")}, name="a"))
+    net.add(sc.PoissonSource(200, "3 kHz", start="3.35 ms", stop="41.05 ms", name="p1"))
+    net.add(sc.PoissonSource(40, "40 kHz", start="20 ms", name="p2"))
+    net.add(sc.Projection("p1", "a", sc.FixedProbability(0.2), weight="0.5 mV", delay="0.1 ms", name="w1"))
+    net.add(sc.Projection("p2", "a", sc.FixedIndegree(4), weight="0.2 mV", delay="0.4 ms", name="w2"))
+    net.add(sc.Projection("a", "a", sc.FixedProbability(0.05), weight="-0.3 mV", delay="1.3 ms", name="rec"))
+    g = net.to_ir()
+    one = get_backend("native").compile(g).run(0.06)
+    assert one.spikes["a"][0].size > 100
+    for threads in THREADS:
+        exe = get_backend("native").compile(g, threads=threads)
+        parts = [exe.run(0.0171), exe.run(0.0429)]
+        t = np.concatenate([p.spikes["a"][0] for p in parts])
+        i = np.concatenate([p.spikes["a"][1] for p in parts])
+        assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
+
+
 def test_float32_state_stays_close_to_float64():
     g = mixed_net().to_ir()
     d = get_backend("native").compile(g).run(0.1)
