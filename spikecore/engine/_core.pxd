@@ -33,7 +33,7 @@ cdef extern from "_kernel.h" nogil:
         void *syn
         void *drive
         void *ring
-        int32_t *refr
+        int64_t *free_at
         const int32_t *neuron_pop
         const int64_t *row_ptr
         const int64_t *seg_ptr

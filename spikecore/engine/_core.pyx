@@ -76,7 +76,7 @@ cdef class Kernel:
         s.syn = <void*>_addr(a, "syn", real)
         s.drive = <void*>_addr(a, "drive", real)
         s.ring = <void*>_addr(a, "ring", real)
-        s.refr = <int32_t*>_addr(a, "refr", np.int32)
+        s.free_at = <int64_t*>_addr(a, "free_at", np.int64)
         s.neuron_pop = <const int32_t*>_addr(a, "neuron_pop", np.int32)
         s.row_ptr = <const int64_t*>_addr(a, "row_ptr", np.int64)
         s.seg_ptr = <const int64_t*>_addr(a, "seg_ptr", np.int64)

@@ -38,7 +38,7 @@ typedef struct sc_net {
     const int64_t *part;
     /* state (double or float, per the entry point) */
     void *v, *syn, *drive, *ring;
-    int32_t *refr;
+    int64_t *free_at;                        /* first step each neuron is not refractory (_kernel_impl.h) */
     const int32_t *neuron_pop;
     /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)
      * sorted by delay, split into segments [seg_ptr[..pre], seg_ptr[..pre+1]) of equal

@@ -154,7 +154,7 @@ class GridSimulator:
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
-        a["refr"] = np.zeros(N, dtype=np.int32)
+        a["free_at"] = np.full(N, -1, dtype=np.int64)   # first free step (_kernel_impl.h): free from the start
         a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
