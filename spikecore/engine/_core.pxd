@@ -39,7 +39,8 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *seg_ptr
         const uint16_t *seg_delay
         const uint16_t *seg_len
-        const int32_t *syn_chan
+        const uint16_t *seg_block
+        const uint16_t *syn_chan
         const void *syn_weight
         const void *row_w
         int32_t *touched

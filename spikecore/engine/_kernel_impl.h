@@ -198,7 +198,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
 {
-    const int32_t *restrict chan = net->syn_chan;
+    const uint16_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     int64_t s = row_ptr[pre];
@@ -211,10 +211,11 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
         int64_t slot = now + (d & ~SC_SEG_SPARSE);
         if (slot >= L)
             slot -= L;
-        REAL *restrict dst = ring + slot * C;
+        int32_t base = (int32_t)net->seg_block[g] << 16;
+        REAL *restrict dst = ring + slot * C + base;
         int64_t e = s + net->seg_len[g];
         if (sparse) {
-            uint8_t *restrict mk = net->mark + slot * C;
+            uint8_t *restrict mk = net->mark + slot * C + base;
             int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
             int64_t nl = net->touched_n[slot * T + t];
             for (; s < e; s++) {
@@ -222,7 +223,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                 dst[c] += uniform ? wu : mult * w[s];
                 if (!mk[c]) {
                     mk[c] = 1;
-                    lst[nl++] = c;
+                    lst[nl++] = base + c;
                 }
             }
             net->touched_n[slot * T + t] = nl;

@@ -236,6 +236,50 @@ def test_synapse_table_bytes_per_synapse():
     assert GridSimulator(net.to_ir(), precision="float64").bytes_per_synapse <= 8.0
 
 
+@pytest.mark.parametrize("threads", (1,) + THREADS[:1])
+def test_targets_past_the_16_bit_channel_blocks_reach_their_neurons(threads):
+    # the synapse table stores a target as 16 bits above its segment's block base
+    # (simulator.py docstring): channels 65535/65536 and beyond must land exactly
+    delta = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="0 mV")
+    net = sc.Network("wide", seed=1, dt="0.1 ms")
+    net.add(sc.Population(70000, "lif_delta", delta, name="a"))
+    net.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    hit = np.array([3, 65535, 65536, 65537, 69999])
+    net.add(sc.Projection("src", "a", sc.FromIndices(np.zeros(hit.size, int), hit), weight="25 mV",
+                          delay="0.5 ms", name="in"))
+    drive = np.r_[65525:65530, 69990:69995]   # one-to-one Poisson rows take the flat (dense) path
+    net.add(sc.PoissonSource(10, "5 kHz", name="ext"))
+    net.add(sc.Projection("ext", "a", sc.FromIndices(np.arange(10), drive), weight="25 mV", delay="0.1 ms",
+                          name="drive"))
+    res = get_backend("native").compile(net.to_ir(), threads=threads).run(0.003)
+    t, i = res.spikes["a"]
+    assert np.array_equal(np.sort(i[~np.isin(i, drive)]), hit) and np.allclose(t[np.isin(i, hit)], 1.6e-3)
+    assert set(i[np.isin(i, drive)]) == set(drive)
+
+    # current synapses (sparse fold): receptor "i" of neuron k is channel 40000 + k
+    cuba = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="100 mV", v_reset="0 mV",
+                tau_syn={"e": "5 ms", "i": "10 ms"})
+    wide = sc.Network("wide_cuba", seed=1, dt="0.1 ms")
+    wide.add(sc.Population(40000, "lif_cuba", cuba, name="a"))
+    wide.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    tgt = np.array([1, 25535, 25536, 39999])
+    wide.add(sc.Projection("src", "a", sc.FromIndices(np.zeros(tgt.size, int), tgt), weight="2 mV",
+                           delay="0.2 ms", receptor="i", name="in"))
+    wide.add(sc.StateMonitor("a", ("v", "syn_i"), neurons=[1, 2, 25535, 25536, 25537, 39999], name="m"))
+    one = sc.Network("one", seed=1, dt="0.1 ms")
+    one.add(sc.Population(1, "lif_cuba", cuba, name="a"))
+    one.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    one.add(sc.Projection("src", "a", sc.FromIndices([0], [0]), weight="2 mV", delay="0.2 ms", receptor="i",
+                          name="in"))
+    one.add(sc.StateMonitor("a", ("v",), name="m"))
+    got = get_backend("native").compile(wide.to_ir(), threads=threads).run(0.004).traces["m"]["variables"]["v"]
+    want = get_backend("native").compile(one.to_ir()).run(0.004).traces["m"]["variables"]["v"][:, 0]
+    assert want.max() > 1e-4
+    for col in (0, 2, 3, 5):     # neurons 1, 25535, 25536, 39999: exactly the lone neuron's trace
+        assert np.array_equal(got[:, col], want)
+    assert not got[:, [1, 4]].any()   # their neighbours receive nothing
+
+
 def test_bad_options_and_limits_raise_named_errors():
     g = mixed_net().to_ir()
     with pytest.raises(ValidationError, match="threads"):
