@@ -23,12 +23,16 @@ Layout:
   neurons and draws its own Poisson and spike-source input for a window, then
   adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
 * the synapse table, per thread, is a CSR over presynaptic indices whose rows are
-  sorted by delay and cut into segments of equal delay:
+  sorted by delay and cut into segments of equal delay and equal block of 2^16
+  channels (so a target fits in 16 bits: the delivery loop streams half the
+  bytes of 32-bit indices, and it is bound by that stream — 15 % of Brunel's
+  run time on one thread):
 
-      per synapse   syn_chan   int32            target channel            4 B
+      per synapse   syn_chan   uint16           target channel - base     2 B
                     syn_weight float32/float64  weight (state precision)  4 / 8 B
       per segment   seg_delay  uint16           delay in steps            2 B
                     seg_len    uint16           synapses in the segment   2 B
+                    seg_block  uint16           base = seg_block * 2^16   2 B
       per row       row_ptr    int64            first synapse             8 B x T
                     seg_ptr    int64            first segment             8 B x T
                     row_w      float32/float64  the row's weight if all   4 / 8 B x T
@@ -41,10 +45,12 @@ Layout:
   are folded densely (dense activity as in Brunel). Bookkeeping: 5 B per channel
   and ring slot, only for networks with such synapses.
 
-  So a synapse costs 8 B (float32) or 12 B (float64) plus 4 B per distinct delay
-  in its row: at most 12 B (float32) even when every synapse of a row has its
-  own delay. When every row has a single weight (scalar weights per projection,
-  as in CUBA, COBA and Brunel) syn_weight is not stored at all: 4 B per synapse. ``bytes_per_synapse`` reports the figure of a compiled network.
+  So a synapse costs 6 B (float32) or 10 B (float64) plus 6 B per segment of its
+  row: at most 12 B (float32) even when every synapse of a row has its own delay.
+  When every row has a single weight (scalar weights per projection, as in CUBA,
+  COBA and Brunel) syn_weight is not stored at all: about 2 B per synapse.
+  Sorting is stable, so synapses onto one channel keep their order (the order of
+  the additions into it). ``bytes_per_synapse`` reports the figure of a compiled network.
   Delays are at most 65535 steps (the ring buffer would not fit long before).
 
 The kernel adds a row's weights segment by segment into the ring slot of that
@@ -141,7 +147,7 @@ class GridSimulator:
         a["part"] = part.ravel()
 
         N = int(sizes.sum())
-        C = int(chans.sum())
+        C = self.n_channels = int(chans.sum())
         self.pop_index = {p.name: k for k, p in enumerate(pops)}
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
@@ -154,7 +160,7 @@ class GridSimulator:
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
-        a["refr"] = np.zeros(N, dtype=np.int32)
+        a["free_at"] = np.full(N, -1, dtype=np.int64)   # first free step (_kernel_impl.h): free from the start
         a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
@@ -225,6 +231,11 @@ class GridSimulator:
         dt, T = self.dt, self.threads
         keys, chans_, ws = [], [], []
         max_d, min_neuron_d = 1, MAX_WINDOW
+        # sort key (owner thread, presynaptic index, channel block, delay) in one int64
+        block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
+        if (T * n_pre).bit_length() + block_bits + 16 > 63:
+            raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
+                                     "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
         for e in g.projections.values():
             if e.post not in self.pop_index:
@@ -239,7 +250,6 @@ class GridSimulator:
             if max_d > MAX_DELAY_STEPS:
                 raise UnsupportedFeature("native", f"delays of {max_d} steps",
                                          f"at most {MAX_DELAY_STEPS} steps; use a larger dt")
-            # sort key: (owner thread, presynaptic index) then delay, in one int64
             group = self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64)
             if T > 1:
                 own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
@@ -248,8 +258,9 @@ class GridSimulator:
                 ring_input[self.pop_index[e.post]] = 1
             if self.pops[self.pop_index[e.post]].model != "lif_delta":
                 d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
-            keys.append((group << 16) | d)
-            chans_.append((self.channel_of[(e.post, e.receptor)] + np.asarray(e.j)).astype(np.int32))
+            chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
+            keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
+            chans_.append((chan & 0xFFFF).astype(np.uint16))
             ws.append(np.asarray(e.weight, dtype=real))
             del group, d
         if keys:
@@ -263,11 +274,11 @@ class GridSimulator:
             del ws, order
         else:
             key = np.zeros(0, np.int64)
-            a["syn_chan"] = np.zeros(0, np.int32)
+            a["syn_chan"] = np.zeros(0, np.uint16)
             a["syn_weight"] = np.zeros(0, real)
         n = key.size
         G = T * n_pre
-        # segments: runs of equal (group, delay), cut at MAX_SEGMENT synapses
+        # segments: runs of equal (group, block, delay), cut at MAX_SEGMENT synapses
         starts = np.flatnonzero(np.diff(key)) + 1 if n else np.zeros(0, np.int64)
         starts = np.concatenate([[0], starts]).astype(np.int64) if n else starts
         lens = np.diff(np.append(starts, n))
@@ -280,8 +291,9 @@ class GridSimulator:
         seg_key = key[starts]
         a["seg_delay"] = (seg_key & 0xFFFF).astype(np.uint16)   # delay | SEG_SPARSE
         a["seg_len"] = lens.astype(np.uint16)
-        row_counts = np.bincount(key >> 16, minlength=G) if n else np.zeros(G, np.int64)
-        seg_counts = np.bincount(seg_key >> 16, minlength=G) if n else np.zeros(G, np.int64)
+        a["seg_block"] = ((seg_key >> 16) & ((1 << block_bits) - 1)).astype(np.uint16)
+        row_counts = np.bincount(key >> (16 + block_bits), minlength=G) if n else np.zeros(G, np.int64)
+        seg_counts = np.bincount(seg_key >> (16 + block_bits), minlength=G) if n else np.zeros(G, np.int64)
         del key
         a["row_ptr"] = _per_thread_ptr(row_counts, T, n_pre)
         # rows whose synapses share one weight need no per-synapse weights
@@ -371,7 +383,7 @@ class GridSimulator:
                 if not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
                     continue
                 pd_off[t, q] = total
-                chans.append(a["syn_chan"][r0])
+                chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))
                 dels.append(a["seg_delay"][g0])
                 rw = a["row_w"][t * n_pre + rows]
                 wts.append(np.where(np.isnan(rw), a["syn_weight"][r0] if a["syn_weight"].size else rw, rw))
@@ -386,7 +398,7 @@ class GridSimulator:
     def bytes_per_synapse(self) -> float:
         """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
         a = self.arrays
-        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "row_ptr", "seg_ptr", "row_w")
+        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------
