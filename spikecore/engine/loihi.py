@@ -50,7 +50,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._loihi import LoihiKernel, csr_order
-from .simulator import _ProgressBar, _count_multiples, _multiples
+from .layout import ProgressBar, count_multiples, multiples
 from .layout import presynaptic_index
 
 MODEL = "loihi_lif"
@@ -458,11 +458,11 @@ class LoihiSimulator:
         out_step, out_idx, spk, spk_cnt = self._buffers
         out_n = 0
         every = a["rec_every"]
-        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
         rec_out = np.zeros(int(rec_base[-1]))
         rec_pos = rec_base[:-1].copy()
-        bar = _ProgressBar(n_end - n_start, enabled=progress)
+        bar = ProgressBar(n_end - n_start, enabled=progress)
         t0 = time.perf_counter()
         n = n_start
         try:
@@ -508,7 +508,7 @@ class LoihiSimulator:
         blocks = {}
         for mname, var, first, count in self.rec_layout:
             e = a["rec_every"][first] if count else 1
-            ns = _count_multiples(n_start, n_end, e)
+            ns = count_multiples(n_start, n_end, e)
             blocks[(mname, var)] = (np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns]
                                               for c in range(count)], axis=1) if count else np.zeros((ns, 0)), e)
         traces = {}
@@ -517,7 +517,7 @@ class LoihiSimulator:
                 continue
             m = self.ir.state_monitors[mname]
             pop = self.ir.populations[m.target]
-            want = _multiples(n_start, n_end, e)
+            want = multiples(n_start, n_end, e)
             if "scale" in pop.attrs and var != "u":
                 from hwmodels import loihi as profile
                 if var == "v":

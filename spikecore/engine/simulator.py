@@ -71,7 +71,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import presynaptic_index
+from .layout import ProgressBar, count_multiples, multiples, presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
@@ -81,7 +81,6 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
-PROGRESS_AFTER_S = 2.0      # show a progress bar only for runs expected to take longer
 
 
 def _synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
@@ -445,11 +444,11 @@ class GridSimulator:
         out_n = 0
         # recording buffers for the whole call
         every = a["rec_every"]
-        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
         rec_out = np.zeros(int(rec_base[-1]))
         rec_pos = rec_base[:-1].copy()
-        bar = _ProgressBar(n_steps, enabled=progress)
+        bar = ProgressBar(n_steps, enabled=progress)
         t0 = time.perf_counter()
         n = n_start
         try:
@@ -484,11 +483,11 @@ class GridSimulator:
         for mname, var, first, count in self.rec_layout:
             m = self.ir.state_monitors[mname]
             e = a["rec_every"][first] if count else 1
-            ns = _count_multiples(n_start, n_end, e)
+            ns = count_multiples(n_start, n_end, e)
             block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
                 if count else np.zeros((ns, 0))
             tr = traces.setdefault(mname, {"target": m.target, "neurons": m.neurons.copy(),
-                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+                                           "times": multiples(n_start, n_end, e) * self.dt, "variables": {}})
             tr["variables"][var] = block
         return {"spikes": spikes, "traces": traces, "n_steps": n_end - n_start}
 
@@ -535,36 +534,3 @@ def _receptor_of_var(pop, var):
         if _receptor_var(pop, rname) == var:
             return rname
     raise ValidationError(f"monitors.variables", var, f"a state variable of {pop.model}")
-
-
-def _count_multiples(n0: int, n1: int, e: int) -> int:
-    """How many n in [n0, n1) are multiples of e."""
-    return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0
-
-
-def _multiples(n0, n1, e):
-    first = -(-n0 // e) * e
-    return np.arange(first, n1, e, dtype=np.int64)
-
-
-class _ProgressBar:
-    """tqdm on a terminal, shown only once a run is expected to outlast PROGRESS_AFTER_S."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.bar, self.last = total, enabled, None, 0
-
-    def update(self, done: int, elapsed: float):
-        if not self.enabled:
-            return
-        if self.bar is None:
-            expected = elapsed / max(done, 1) * self.total
-            if expected < PROGRESS_AFTER_S:
-                return
-            from tqdm import tqdm
-            self.bar = tqdm(total=self.total, unit="step", desc="simulating", leave=False)
-        self.bar.update(done - self.last)
-        self.last = done
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
