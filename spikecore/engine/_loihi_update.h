@@ -20,6 +20,12 @@
 #define SPIKECORE_LOIHI_UPDATE_H
 
 #include <stdint.h>
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+#define LO_HAVE_AVX512 1
+#else
+#define LO_HAVE_AVX512 0
+#endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define LO_CLONES __attribute__((target_clones("avx2", "default")))
@@ -94,13 +100,90 @@ LO_CLONES static int64_t lo_threshold(int64_t n, int64_t first, int32_t vth, int
     return n_spk;
 }
 
-/* Messages of one presynaptic row's synapses (weight_exp >= 0, weights pre-shifted):
- * idx = (1 + delay) * n_neurons + target, offset by the current slot's base in the flat
- * ring of `total` entries (int32 messages, summed modulo 2**32 as Lava's int32 sums). A
- * graded source's spike count multiplies the weights. When the row's largest offset
- * (max_idx) does not wrap around the ring, none does (the usual case) and the loop needs
- * no wrap test. */
-static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const uint32_t *restrict w,
+#if LO_HAVE_AVX512
+/* lo_decay on 16 lanes (the same steps in 32-bit lanes). */
+__attribute__((target("avx512f"))) static inline __m512i lo_decay16(__m512i x, __m512i f)
+{
+    const __m512i low = _mm512_set1_epi32(4095);
+    __m512i lf = _mm512_mullo_epi32(_mm512_and_si512(x, low), f);
+    __m512i r = _mm512_add_epi32(_mm512_mullo_epi32(_mm512_srai_epi32(x, 12), f), _mm512_srli_epi32(lf, 12));
+    __mmask16 up = _mm512_cmplt_epi32_mask(x, _mm512_setzero_si512()) & _mm512_test_epi32_mask(lf, low);
+    return _mm512_mask_add_epi32(r, up, r, _mm512_set1_epi32(1));
+}
+
+/* lo_update followed by lo_threshold, in one pass of 16 neurons at a time: the same
+ * integer operations lane by lane (so the same bits), and the spiking neurons' numbers
+ * compressed into spk without a branch per neuron or per block. The last block is
+ * masked, so nothing outside [0, n) is read or written. */
+__attribute__((target("avx512f"))) static int64_t lo_step_avx512(int64_t n, int64_t first, int32_t fu, int32_t fv,
+                                                                 int32_t vth, uint32_t *restrict ain,
+                                                                 int32_t *restrict u, int32_t *restrict v,
+                                                                 const int32_t *restrict bias,
+                                                                 int32_t *restrict spk, int64_t n_spk)
+{
+    const __m512i zero = _mm512_setzero_si512(), vfu = _mm512_set1_epi32(fu), vfv = _mm512_set1_epi32(fv);
+    const __m512i max_uv = _mm512_set1_epi32(LO_MAX_UV), min_uv = _mm512_set1_epi32(-LO_MAX_UV);
+    const __m512i span = _mm512_set1_epi32(LO_UV_SPAN), vthr = _mm512_set1_epi32(vth);
+    const __m512i hi = _mm512_set1_epi32(LO_V_LIMIT), lo = _mm512_set1_epi32(-LO_V_LIMIT);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (int64_t k = 0; k < n; k += 16) {
+        __mmask16 m = n - k >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - k)) - 1u);
+        __m512i a = _mm512_maskz_loadu_epi32(m, ain + k);
+        _mm512_mask_storeu_epi32(ain + k, m, zero);
+        __m512i cur = _mm512_add_epi32(lo_decay16(_mm512_maskz_loadu_epi32(m, u + k), vfu), _mm512_slli_epi32(a, LO_ACT_SHIFT));
+        cur = _mm512_mask_sub_epi32(cur, _mm512_cmpgt_epi32_mask(cur, max_uv), cur, span);
+        cur = _mm512_mask_add_epi32(cur, _mm512_cmple_epi32_mask(cur, min_uv), cur, span);
+        _mm512_mask_storeu_epi32(u + k, m, cur);
+        __m512i vv = _mm512_add_epi32(_mm512_add_epi32(lo_decay16(_mm512_maskz_loadu_epi32(m, v + k), vfv), cur),
+                                      _mm512_maskz_loadu_epi32(m, bias + k));
+        vv = _mm512_max_epi32(_mm512_min_epi32(vv, hi), lo);
+        __mmask16 fire = _mm512_cmpgt_epi32_mask(vv, vthr) & m;
+        _mm512_mask_storeu_epi32(v + k, m, _mm512_mask_mov_epi32(vv, fire, zero));
+        __m512i ids = _mm512_add_epi32(_mm512_set1_epi32((int32_t)(first + k)), lane);
+        int nf = __builtin_popcount((unsigned)fire);
+        _mm512_mask_storeu_epi32(spk + n_spk, (__mmask16)((1u << nf) - 1u), _mm512_maskz_compress_epi32(fire, ids));
+        n_spk += nf;
+    }
+    return n_spk;
+}
+#endif
+
+/* Which lo_step uses: -1 not yet chosen, 0 the portable loops, 1 AVX-512. The two give
+ * the same bits (integer operations); lo_set_simd lets the tests run both. */
+static int lo_simd_choice = -1;
+
+static inline int lo_set_simd(int enable)
+{
+#if LO_HAVE_AVX512
+    __builtin_cpu_init();
+    lo_simd_choice = enable && __builtin_cpu_supports("avx512f");
+#else
+    lo_simd_choice = 0;
+#endif
+    return lo_simd_choice;
+}
+
+/* One population's step: sub-threshold update, spikes appended to spk, reset. */
+static inline int64_t lo_step(int64_t n, int64_t first, int32_t fu, int32_t fv, int32_t vth, uint32_t *ain,
+                              int32_t *u, int32_t *v, const int32_t *bias, int32_t *spk, int64_t n_spk)
+{
+    if (lo_simd_choice < 0)
+        lo_set_simd(1);
+#if LO_HAVE_AVX512
+    if (lo_simd_choice)
+        return lo_step_avx512(n, first, fu, fv, vth, ain, u, v, bias, spk, n_spk);
+#endif
+    lo_update(n, fu, fv, ain, u, v, bias);
+    return lo_threshold(n, first, vth, v, spk, n_spk);
+}
+
+/* Messages of one presynaptic row's synapses (weight_exp >= 0, weights pre-shifted: a
+ * mantissa in [-256, 255] shifted by at most 7 fits int16): idx = (1 + delay) * n_neurons
+ * + target, offset by the current slot's base in the flat ring of `total` entries (int32
+ * messages, summed modulo 2**32 as Lava's int32 sums). A graded source's spike count
+ * multiplies the weights. When the row's largest offset (max_idx) does not wrap around
+ * the ring, none does (the usual case) and the loop needs no wrap test. */
+static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx, const int16_t *restrict w,
                            uint32_t *restrict ring, uint64_t base, uint64_t total, uint32_t count,
                            uint32_t max_idx)
 {
@@ -110,27 +193,65 @@ static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx,
         uint32_t *restrict r = ring + base;
         if (count == 1) {
             for (int64_t s = s0; s < s1; s++)
-                r[idx[s]] += w[s];
+                r[idx[s]] += (uint32_t)(int32_t)w[s];
         } else {
             for (int64_t s = s0; s < s1; s++)
-                r[idx[s]] += w[s] * count;
+                r[idx[s]] += (uint32_t)(int32_t)w[s] * count;
         }
         return;
     }
     for (int64_t s = s0; s < s1; s++) {
         uint64_t k = base + idx[s];
         k = k >= total ? k - total : k;
-        ring[k] += w[s] * count;
+        ring[k] += (uint32_t)(int32_t)w[s] * count;
     }
 }
 
-/* Ask for the cache lines of [p, p + bytes), at most 4: a spike's synapse row is a random
- * place in a large array, whose first lines would otherwise miss in every step. */
+/* Ask for the cache lines of [p, p + bytes), at most 8: a spike's synapse row is a random
+ * place in a large array, whose first lines would otherwise miss in every step (past
+ * them the hardware prefetcher follows the row). */
 static inline void lo_prefetch(const void *p, int64_t bytes)
 {
     const char *c = (const char *)p;
-    for (int64_t k = 0; k < bytes && k < 256; k += 64)
+    for (int64_t k = 0; k < bytes && k < 512; k += 64)
         __builtin_prefetch(c + k, 0, 3);
+}
+
+/* The messages of n neuron spikes (binary rows, weight_exp >= 0). Each row is described
+ * by two words, row[2 pre] = first synapse and row[2 pre + 1] = length << 32 | largest
+ * ring offset, so a spike costs one look-up before its synapses; the look-ups and the
+ * synapse rows of spikes a few places ahead are prefetched, as they are random places
+ * in arrays larger than the caches. */
+static inline void lo_push_spikes(int64_t n, const int32_t *restrict spk, const uint64_t *restrict row,
+                                  const uint32_t *restrict idx, const int16_t *restrict w,
+                                  uint32_t *restrict ring, uint64_t base, uint64_t total)
+{
+    for (int64_t k = 0; k < n; k++) {
+        if (k + 8 < n)
+            __builtin_prefetch(row + 2 * (int64_t)spk[k + 8], 0, 3);
+        if (k + 3 < n) {
+            const uint64_t *ra = row + 2 * (int64_t)spk[k + 3];
+            int64_t len = (int64_t)(ra[1] >> 32);
+            lo_prefetch(idx + ra[0], 4 * len);
+            lo_prefetch(w + ra[0], 2 * len);
+        }
+        const uint64_t *r = row + 2 * (int64_t)spk[k];
+        int64_t s0 = (int64_t)r[0], len = (int64_t)(r[1] >> 32);
+        uint32_t max_idx = (uint32_t)r[1];
+        const uint32_t *restrict ix = idx + s0;
+        const int16_t *restrict ww = w + s0;
+        if (base + max_idx < total) {
+            uint32_t *restrict dst = ring + base;
+            for (int64_t s = 0; s < len; s++)
+                dst[ix[s]] += (uint32_t)(int32_t)ww[s];
+        } else {
+            for (int64_t s = 0; s < len; s++) {
+                uint64_t q = base + ix[s];
+                q = q >= total ? q - total : q;
+                ring[q] += (uint32_t)(int32_t)ww[s];
+            }
+        }
+    }
 }
 
 /* floor(x / 2**sh), as numpy's np.right_shift on signed integers, without relying on the

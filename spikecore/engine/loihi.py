@@ -277,7 +277,9 @@ class LoihiSimulator:
         self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
         self._lay_out_synapses(g, a)
-        a["ring"] = np.zeros((RING_ROWS, N), dtype=np.uint32)
+        # input due 1 + d steps after a spike: rows for the network's longest delay only
+        # (a short ring stays in cache)
+        a["ring"] = np.zeros((self.max_delay + 2, N), dtype=np.uint32)
 
         # spike-source events by step (repeats kept: they are counts for graded projections)
         ev_step, ev_pre = [], []
@@ -306,8 +308,8 @@ class LoihiSimulator:
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
         N, n_rows = self.n_neurons, 2 * self.n_pre
-        fast = {"pre": [], "idx": [], "w": []}
-        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
+        fast = {"pre": [], "idx": [], "w": [], "delay": []}
+        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": [], "delay": []}
         n_cells = 0
         self.synapses = {}
         for e in g.projections.values():
@@ -323,13 +325,16 @@ class LoihiSimulator:
                 pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
+                fast["delay"].append(q["delay"])
                 fast["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
-                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
-                fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
+                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32; a clipped
+                # weight (-256..255) shifted by at most 7 fits int16
+                fast["w"].append(q["w"] << q["weight_exp"])
             else:
                 # one cell per (target, distinct delay) of this projection
                 delays, dcode = np.unique(q["delay"], return_inverse=True)
                 slow["pre"].append(pre)
+                slow["delay"].append(q["delay"])
                 slow["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
                 slow["w"].append(q["w"])
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
@@ -338,20 +343,28 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # CSRs by row (counting sort); f_max: each row's largest ring offset (wrap test)
+        # CSRs by row (counting sort); f_row: each row's first synapse, and its length << 32 |
+        # its largest ring offset (the kernel's wrap test)
+        f_ptr = np.zeros(n_rows + 1, np.int64)
+        a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.int16)
         if sum(x.size for x in fast["pre"]):
-            order, a["f_ptr"] = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
-            idx = np.concatenate(fast["idx"])[order].astype(np.uint32)
-            a["f_idx"] = idx
-            a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))
-        else:
-            a["f_ptr"] = np.zeros(n_rows + 1, np.int64)
-            a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
-        f_max = np.zeros(n_rows, np.uint32)
-        nonempty = np.flatnonzero(np.diff(a["f_ptr"]))
+            order, f_ptr = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
+            a["f_idx"] = np.concatenate(fast["idx"])[order].astype(np.uint32)
+            w = np.concatenate(fast["w"])[order]
+            if w.min() < np.iinfo(np.int16).min or w.max() > np.iinfo(np.int16).max:
+                raise AssertionError("shifted Loihi weights outside int16")   # clip_weights bounds them
+            a["f_w"] = w.astype(np.int16)
+        lengths = np.diff(f_ptr).astype(np.uint64)
+        if lengths.size and lengths.max() >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{int(lengths.max())} synapses from one presynaptic neuron",
+                                     "at most 2**32 - 1")
+        f_max = np.zeros(n_rows, np.uint64)
+        nonempty = np.flatnonzero(lengths)
         if nonempty.size:
-            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], a["f_ptr"][nonempty])
-        a["f_max"] = f_max
+            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], f_ptr[nonempty])
+        a["f_row"] = np.ascontiguousarray(np.stack([f_ptr[:-1].astype(np.uint64), (lengths << np.uint64(32)) | f_max],
+                                                   axis=1))
+        self.max_delay = max([int(d.max()) for d in fast["delay"] + slow["delay"] if d.size] + [0])
         types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
         if sum(x.size for x in slow["pre"]):
             order, a["s_ptr"] = csr_order(np.concatenate(slow["pre"]).astype(np.int64), n_rows)
