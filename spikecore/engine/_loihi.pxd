@@ -12,19 +12,19 @@ cdef enum:
     PHASE_END = 1
 
 cdef extern from "_loihi_update.h" nogil:
-    int64_t lo_step(int64_t n, int64_t first, int32_t fu, int32_t fv, int32_t vth, uint32_t* ain, int32_t* u,
-                    int32_t* v, const int32_t* bias, int32_t* spk, int64_t n_spk)
+    int64_t lo_step(int64_t n, int64_t first, int32_t fu, int32_t fv, int32_t vth, uint32_t* ain, uint32_t* ain2,
+                    int32_t* u, int32_t* v, const int32_t* bias, int32_t* spk, int64_t n_spk)
     int lo_set_simd(int enable)
     void lo_prefetch(const void* p, int64_t nbytes)
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const int16_t* w, uint32_t* ring,
-                 uint64_t base, uint64_t total, uint32_t count, uint32_t max_idx)
+                 uint64_t base, uint32_t count)
     void lo_push_spikes(int64_t n, const int32_t* spk, const uint64_t* row, const uint32_t* idx, const int16_t* w,
-                        uint32_t* ring, uint64_t base, uint64_t total)
+                        uint32_t* ring, uint64_t base)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
                           const uint8_t* shift, int64_t* scratch, uint8_t* used, uint32_t* t_cell,
                           uint32_t* t_idx, uint8_t* t_shift, int64_t n_t, int64_t count)
     void lo_flush(int64_t n_t, const uint32_t* t_cell, const uint32_t* t_idx, const uint8_t* t_shift,
-                  int64_t* scratch, uint8_t* used, uint32_t* ring, uint64_t base, uint64_t total)
+                  int64_t* scratch, uint8_t* used, uint32_t* ring, uint64_t base)
 
 cdef class LoihiKernel:
     # sizes
@@ -35,14 +35,15 @@ cdef class LoihiKernel:
     cdef int32_t[::1] pop_fu, pop_fv, pop_vth
     # per neuron: state and the bias as Lava's scale_bias leaves it
     cdef int32_t[::1] u, v, bias
-    # input due at each of the next ring_len steps, per neuron (int32 arithmetic, modulo 2**32)
+    # input due at each of the next ring_len steps, per neuron (int32 arithmetic, modulo 2**32):
+    # 2 ring_len - 1 rows, rows ring_len.. overflow rows of rows 0.. (_loihi_update.h, lo_push)
     cdef uint32_t[:, ::1] ring
     # presynaptic rows: [0, n_pre) binary spikes, [n_pre, 2 n_pre) sources' graded projections
     # (spike counts multiply the weights)
     # synapses whose projection has weight_exp >= 0: CSR by presynaptic row, ring offset
     # (1 + delay) * n_neurons + target, weight already shifted (a left shift distributes
     # over the sum modulo 2**32; it fits int16); per row: first synapse,
-    # length << 32 | largest ring offset (lo_push_spikes)
+    # length (lo_push_spikes)
     cdef uint64_t[:, ::1] f_row
     cdef uint32_t[::1] f_idx
     cdef int16_t[::1] f_w

@@ -87,14 +87,15 @@ cdef class LoihiKernel:
         self.rec_every = a["rec_every"]
         self.n_pops = self.pop_start.shape[0]
         self.n_neurons = self.u.shape[0]
-        self.ring_len = self.ring.shape[0]
+        # logical length L; the array has 2 L - 1 rows (_loihi_update.h, lo_push)
+        self.ring_len = (self.ring.shape[0] + 1) // 2
         self.pois_base = a["pois_base"]
         self.n_pois = a["n_pois"]
         self.n_rec = self.rec_kind.shape[0]
         self.ev_ptr = 0
         self.n_pre = self.f_row.shape[0] // 2
         self.has_slow = self.s_w.shape[0] > 0
-        if (self.ring.shape[0] < 2 or self.ring.shape[1] != self.n_neurons
+        if (self.ring.shape[0] < 3 or self.ring.shape[0] % 2 != 1 or self.ring.shape[1] != self.n_neurons
                 or self.s_ptr.shape[0] != self.f_row.shape[0] + 1 or self.f_row.shape[0] != 2 * self.n_pre
                 or self.f_row.shape[1] != 2 or self.n_neurons > self.n_pre):
             raise ValueError("inconsistent kernel arrays")
@@ -112,7 +113,8 @@ cdef class LoihiKernel:
         cdef int64_t done, total = out_n
         if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
             raise ValueError("pois_counts has the wrong shape")
-        if spk.shape[0] < self.n_pre or spk_cnt.shape[0] < self.n_pre:
+        # spk: 16 entries of room past the last neuron, for lo_step's block-wise writes
+        if spk.shape[0] < self.n_pre + 16 or spk_cnt.shape[0] < self.n_pre + 16:
             raise ValueError("spike scratch buffers too small")
         with nogil:
             done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, spk_cnt,
@@ -163,8 +165,7 @@ cdef class LoihiKernel:
             # neurons' spikes: binary rows only (a neuron spikes at most once per step)
             if n_nrn and self.f_idx.shape[0]:
                 lo_push_spikes(n_nrn, spk_p, &self.f_row[0, 0], &self.f_idx[0], &self.f_w[0],
-                               &self.ring[0, 0], <uint64_t>(slot * self.n_neurons),
-                               <uint64_t>(self.ring_len * self.n_neurons))
+                               &self.ring[0, 0], <uint64_t>(slot * self.n_neurons))
             n_touched = 0
             if self.has_slow:
                 for k in range(n_nrn):
@@ -178,8 +179,7 @@ cdef class LoihiKernel:
             n_touched = self._propagate(slot, spk_p + n_nrn, cnt_p + n_nrn, n_spk - n_nrn, n_touched)
             if n_touched:
                 lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
-                         &self.cell_used[0], &self.ring[0, 0], <uint64_t>(slot * self.n_neurons),
-                         <uint64_t>(self.ring_len * self.n_neurons))
+                         &self.cell_used[0], &self.ring[0, 0], <uint64_t>(slot * self.n_neurons))
             self._record(n, PHASE_END, rec_out, rec_pos)
         out_n_ptr[0] = out_n
         return n1
@@ -200,6 +200,7 @@ cdef class LoihiKernel:
         lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv sums the int32 messages
         of all connections (int16 zeros + int32 -> int32), which the ring holds modulo 2**32."""
         cdef int64_t p, i0, size, n_spk = 0
+        cdef bint overflow = slot + self.ring_len < self.ring.shape[0]
         if self.n_neurons == 0:
             return 0
         for p in range(self.n_pops):
@@ -207,6 +208,7 @@ cdef class LoihiKernel:
             size = self.pop_size[p]
             if size:
                 n_spk = lo_step(size, i0, self.pop_fu[p], self.pop_fv[p], self.pop_vth[p], &self.ring[slot, i0],
+                                &self.ring[slot + self.ring_len, i0] if overflow else NULL,
                                 &self.u[i0], &self.v[i0], &self.bias[i0], spk, n_spk)
         return n_spk
 
@@ -227,22 +229,20 @@ cdef class LoihiKernel:
         cdef uint32_t c
         cdef uint32_t* ring = &self.ring[0, 0]
         cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
-        cdef uint64_t total = <uint64_t>(self.ring_len * self.n_neurons)
         for k in range(n_spk):
             pre = spk[k]
             if k + PREFETCH_AHEAD < n_spk:
                 row = spk[k + PREFETCH_AHEAD]
                 s0 = self.f_row[row, 0]
-                lo_prefetch(&self.f_idx[0] + s0, 4 * <int64_t>(self.f_row[row, 1] >> 32))
-                lo_prefetch(&self.f_w[0] + s0, 2 * <int64_t>(self.f_row[row, 1] >> 32))
+                lo_prefetch(&self.f_idx[0] + s0, 4 * <int64_t>self.f_row[row, 1])
+                lo_prefetch(&self.f_w[0] + s0, 2 * <int64_t>self.f_row[row, 1])
             for g in range(2):
                 # row pre: binary projections (one spike); pre + n_pre: graded (the count)
                 row = pre + g * self.n_pre
                 c = cnt[k] if g else 1
-                if self.f_row[row, 1] >> 32:
+                if self.f_row[row, 1]:
                     s0 = self.f_row[row, 0]
-                    lo_push(s0, s0 + <int64_t>(self.f_row[row, 1] >> 32), &self.f_idx[0], &self.f_w[0], ring, base,
-                            total, c, <uint32_t>self.f_row[row, 1])
+                    lo_push(s0, s0 + <int64_t>self.f_row[row, 1], &self.f_idx[0], &self.f_w[0], ring, base, c)
                 if self.s_ptr[row + 1] > self.s_ptr[row]:
                     n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
                                               &self.s_idx[0], &self.s_shift[0], &self.scratch[0],

@@ -277,9 +277,14 @@ class LoihiSimulator:
         self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
         self._lay_out_synapses(g, a)
-        # input due 1 + d steps after a spike: rows for the network's longest delay only
-        # (a short ring stays in cache)
-        a["ring"] = np.zeros((self.max_delay + 2, N), dtype=np.uint32)
+        # input due 1 + d steps after a spike: a ring of L = longest delay + 2 rows (a short ring
+        # stays in cache) and L - 1 overflow rows, so that no message wraps around
+        # (_loihi_update.h, lo_push)
+        rows = 2 * (self.max_delay + 2) - 1
+        if rows * N >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{N} neurons with delays up to {self.max_delay} steps",
+                                     f"at most {(2**32 - 1) // rows} neurons")
+        a["ring"] = np.zeros((rows, N), dtype=np.uint32)
 
         # spike-source events by step (repeats kept: they are counts for graded projections)
         ev_step, ev_pre = [], []
@@ -302,7 +307,7 @@ class LoihiSimulator:
         self._spiked_last = {}       # population -> spikes of the last step of the previous run
         cap = max(1024, 4 * self.n_neurons)
         self._buffers = (np.empty(cap, np.int64), np.empty(cap, np.int32),
-                         np.empty(max(self.n_pre, 1), np.int32), np.empty(max(self.n_pre, 1), np.uint32))
+                         np.empty(self.n_pre + 16, np.int32), np.empty(self.n_pre + 16, np.uint32))
 
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
@@ -343,8 +348,7 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # CSRs by row (counting sort); f_row: each row's first synapse, and its length << 32 |
-        # its largest ring offset (the kernel's wrap test)
+        # CSRs by row (counting sort); f_row: each row's first synapse and its length
         f_ptr = np.zeros(n_rows + 1, np.int64)
         a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.int16)
         if sum(x.size for x in fast["pre"]):
@@ -354,16 +358,7 @@ class LoihiSimulator:
             if w.min() < np.iinfo(np.int16).min or w.max() > np.iinfo(np.int16).max:
                 raise AssertionError("shifted Loihi weights outside int16")   # clip_weights bounds them
             a["f_w"] = w.astype(np.int16)
-        lengths = np.diff(f_ptr).astype(np.uint64)
-        if lengths.size and lengths.max() >= 2**32:
-            raise UnsupportedFeature(ENGINE, f"{int(lengths.max())} synapses from one presynaptic neuron",
-                                     "at most 2**32 - 1")
-        f_max = np.zeros(n_rows, np.uint64)
-        nonempty = np.flatnonzero(lengths)
-        if nonempty.size:
-            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], f_ptr[nonempty])
-        a["f_row"] = np.ascontiguousarray(np.stack([f_ptr[:-1].astype(np.uint64), (lengths << np.uint64(32)) | f_max],
-                                                   axis=1))
+        a["f_row"] = np.ascontiguousarray(np.stack([f_ptr[:-1], np.diff(f_ptr)], axis=1).astype(np.uint64))
         self.max_delay = max([int(d.max()) for d in fast["delay"] + slow["delay"] if d.size] + [0])
         types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
         if sum(x.size for x in slow["pre"]):
@@ -513,8 +508,11 @@ class LoihiSimulator:
         spikes, raw = {}, {}
         for k, p in enumerate(self.pops):
             s0 = a["pop_start"][k]
+            if len(self.pops) == 1:     # every spike is this population's: no selection pass
+                raw[p.name] = (steps.copy(), idx.astype(np.int64))
+                continue
             sel = (idx >= s0) & (idx < s0 + p.size)
-            raw[p.name] = (steps[sel].copy(), (idx[sel] - s0).astype(np.int64))
+            raw[p.name] = (steps[sel], (idx[sel] - s0).astype(np.int64))
         for name in self.ir.recorded_populations():
             st, ix = raw[name]
             spikes[name] = (st * self.dt, ix)
@@ -542,7 +540,9 @@ class LoihiSimulator:
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
                                            "times": want * self.dt, "variables": {}})
             tr["variables"][var] = block
-        self._spiked_last = {name: (st[st == n_end - 1], ix[st == n_end - 1]) for name, (st, ix) in raw.items()}
+        # steps ascend: the last step's spikes are a tail
+        self._spiked_last = {name: (st[np.searchsorted(st, n_end - 1):], ix[np.searchsorted(st, n_end - 1):])
+                             for name, (st, ix) in raw.items()}
         return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
 
     def _pending_jump(self, pop, m, u_after, want, raw) -> np.ndarray:
