@@ -12,6 +12,7 @@ cdef enum:
     PHASE_END = 1
 
 cdef extern from "_loihi_update.h" nogil:
+    int LO_PF_MAX_LINES
     int64_t lo_step(int64_t n, int64_t first, int32_t fu, int32_t fv, int32_t vth, uint32_t* ain, uint32_t* ain2,
                     int32_t* u, int32_t* v, const int32_t* bias, int32_t* spk, int64_t n_spk)
     int lo_set_simd(int enable)
@@ -19,7 +20,7 @@ cdef extern from "_loihi_update.h" nogil:
     void lo_push(int64_t s0, int64_t s1, const uint32_t* idx, const int16_t* w, uint32_t* ring,
                  uint64_t base, uint32_t count)
     void lo_push_spikes(int64_t n, const int32_t* spk, const uint64_t* row, const uint32_t* idx, const int16_t* w,
-                        uint32_t* ring, uint64_t base)
+                        uint32_t* ring, uint64_t base, int lines_idx, int lines_w)
     int64_t lo_accumulate(int64_t s0, int64_t s1, const uint32_t* cell, const int32_t* w, const uint32_t* idx,
                           const uint8_t* shift, int64_t* scratch, uint8_t* used, uint32_t* t_cell,
                           uint32_t* t_idx, uint8_t* t_shift, int64_t n_t, int64_t count)
@@ -30,6 +31,8 @@ cdef class LoihiKernel:
     # sizes
     cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec, n_pre
     cdef public int64_t ev_ptr
+    # cache lines of a neuron's synapse row (target, weight arrays) prefetched ahead of it
+    cdef readonly int pf_lines_idx, pf_lines_w
     # per population: first neuron, size; 4096 - (du + 1), 4096 - dv, vth << 6
     cdef int64_t[::1] pop_start, pop_size
     cdef int32_t[::1] pop_fu, pop_fv, pop_vth

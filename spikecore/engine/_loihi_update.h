@@ -38,6 +38,7 @@
 #define LO_V_LIMIT ((1 << 23) - 1)
 #define LO_ACT_SHIFT 6               /* act_shift */
 #define LO_BLOCK 16
+#define LO_PF_MAX_LINES 8            /* lo_push_spikes prefetches at most 512 bytes per array */
 
 /* trunc0(x * f / 4096) for any int32 x and 0 <= f <= 4096, in 32-bit lanes:
  * x = hi*4096 + lo (hi = floor(x/4096), 0 <= lo < 4096), so
@@ -252,13 +253,14 @@ static inline void lo_push(int64_t s0, int64_t s1, const uint32_t *restrict idx,
     }
 }
 
-/* Ask for the cache lines of [p, p + bytes), at most 8: a spike's synapse row is a random
- * place in a large array, whose first lines would otherwise miss in every step (past
- * them the hardware prefetcher follows the row). */
+/* Ask for the first two cache lines of [p, p + bytes): a spike's synapse row is a random
+ * place in a large array, whose first lines would otherwise miss in every step; past
+ * them the hardware prefetcher follows the row (asking for more lines was slower, here
+ * on a Zen 4: the requests compete with the scatter's own loads). */
 static inline void lo_prefetch(const void *p, int64_t bytes)
 {
     const char *c = (const char *)p;
-    for (int64_t k = 0; k < bytes && k < 512; k += 64)
+    for (int64_t k = 0; k < bytes && k < 128; k += 64)
         __builtin_prefetch(c + k, 0, 3);
 }
 
@@ -266,11 +268,14 @@ static inline void lo_prefetch(const void *p, int64_t bytes)
  * by two words, row[2 pre] = first synapse and row[2 pre + 1] = length, so a spike costs
  * one look-up before its synapses; the look-ups and the synapse rows of spikes a few
  * places ahead are prefetched, as they are random places in arrays larger than the
- * caches. The unrolled loop: a scatter-add is a few instructions, and the loop's own
- * counting and branching would otherwise take as long. */
+ * caches: lines_idx and lines_w cache lines of each row (the network's mean row, set
+ * once per network: a count that varied with each row would cost a mispredicted branch
+ * per spike; a prefetch past the row's end is harmless). The scatter loop is unrolled:
+ * a scatter-add is a few instructions, and the loop's own counting and branching would
+ * otherwise take as long. */
 static inline void lo_push_spikes(int64_t n, const int32_t *restrict spk, const uint64_t *restrict row,
                                   const uint32_t *restrict idx, const int16_t *restrict w,
-                                  uint32_t *restrict ring, uint64_t base)
+                                  uint32_t *restrict ring, uint64_t base, int lines_idx, int lines_w)
 {
     uint32_t *restrict dst = ring + base;
     for (int64_t k = 0; k < n; k++) {
@@ -278,8 +283,11 @@ static inline void lo_push_spikes(int64_t n, const int32_t *restrict spk, const 
             __builtin_prefetch(row + 2 * (int64_t)spk[k + 8], 0, 3);
         if (k + 3 < n) {
             const uint64_t *ra = row + 2 * (int64_t)spk[k + 3];
-            lo_prefetch(idx + ra[0], 4 * (int64_t)ra[1]);
-            lo_prefetch(w + ra[0], 2 * (int64_t)ra[1]);
+            const char *pi = (const char *)(idx + ra[0]), *pw = (const char *)(w + ra[0]);
+            for (int l = 0; l < lines_idx; l++)
+                __builtin_prefetch(pi + 64 * l, 0, 3);
+            for (int l = 0; l < lines_w; l++)
+                __builtin_prefetch(pw + 64 * l, 0, 3);
         }
         const uint64_t *r = row + 2 * (int64_t)spk[k];
         int64_t len = (int64_t)r[1];
