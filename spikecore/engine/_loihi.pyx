@@ -202,7 +202,8 @@ cdef class LoihiKernel:
 
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil:
         """Sub-threshold dynamics, spike and reset of every neuron (_loihi_update.h, which
-        cites Lava's rules); returns the spike count. The input row is read and cleared:
+        cites Lava's rules); returns the spike count. The input row and its overflow row
+        (lo_push) are read and cleared:
         lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv sums the int32 messages
         of all connections (int16 zeros + int32 -> int32), which the ring holds modulo 2**32."""
         cdef int64_t p, i0, size, n_spk = 0
