@@ -32,7 +32,8 @@ cdef class LoihiKernel:
     cdef readonly int64_t n_neurons, n_pops, ring_len, pois_base, n_pois, n_rec, n_pre
     cdef public int64_t ev_ptr
     # cache lines of a neuron's synapse row (target, weight arrays) prefetched ahead of it
-    cdef readonly int pf_lines_idx, pf_lines_w
+    # (spikecore.engine.loihi.prefetch_lines)
+    cdef public int pf_lines_idx, pf_lines_w
     # per population: first neuron, size; 4096 - (du + 1), 4096 - dv, vth << 6
     cdef int64_t[::1] pop_start, pop_size
     cdef int32_t[::1] pop_fu, pop_fv, pop_vth

@@ -95,11 +95,9 @@ cdef class LoihiKernel:
         self.ev_ptr = 0
         self.n_pre = self.f_row.shape[0] // 2
         self.has_slow = self.s_w.shape[0] > 0
-        # the mean length of the neurons' nonempty rows, plus a line for a row's alignment
-        lengths = np.asarray(self.f_row[:self.n_neurons, 1]).astype(np.int64)
-        mean_len = lengths[lengths > 0].mean() if (lengths > 0).any() else 0.0
-        self.pf_lines_idx = min(LO_PF_MAX_LINES, int(np.ceil(4 * mean_len / 64)) + 1)
-        self.pf_lines_w = min(LO_PF_MAX_LINES, int(np.ceil(2 * mean_len / 64)) + 1)
+        self.pf_lines_idx, self.pf_lines_w = a["pf_lines"]
+        if not (0 <= self.pf_lines_idx <= LO_PF_MAX_LINES and 0 <= self.pf_lines_w <= LO_PF_MAX_LINES):
+            raise ValueError("pf_lines out of range")
         if (self.ring.shape[0] < 3 or self.ring.shape[0] % 2 != 1 or self.ring.shape[1] != self.n_neurons
                 or self.s_ptr.shape[0] != self.f_row.shape[0] + 1 or self.f_row.shape[0] != 2 * self.n_pre
                 or self.f_row.shape[1] != 2 or self.n_neurons > self.n_pre):

@@ -418,3 +418,14 @@ def test_ring_holds_only_the_longest_delay():
             expect[n + 1 + delays[0]] += 3
             expect[n + 1 + delays[1]] += 5
         assert us == expect.tolist()
+
+
+def test_prefetch_lines_follow_where_the_rows_live():
+    rows = np.array([0, 100, 100, 60])
+    assert loihi.prefetch_lines(np.zeros(5, np.int64), 10**9) == (0, 0)
+    assert loihi.prefetch_lines(rows, 1000) == (loihi.PF_CACHED_LINES, loihi.PF_CACHED_LINES)
+    big = 4 * loihi.last_level_cache_bytes()
+    # mean row 260/3 synapses: 347 bytes of targets (6 lines, 7 with alignment), 174 of weights (3 + 1)
+    assert loihi.prefetch_lines(rows, big) == (7, 4)
+    assert loihi.prefetch_lines(np.array([5000]), big) == (loihi.PF_MAX_LINES, loihi.PF_MAX_LINES)
+    assert loihi.last_level_cache_bytes() > 0
