@@ -107,6 +107,7 @@ sys.excepthook = _excepthook
 
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.engine.layout import count_multiples, multiples
 from spikecore.result import Result
 
 from .base import Backend, Executable
@@ -827,8 +828,8 @@ class _Built:
         for name, target, variables, neurons, every in self.plan.monitors:
             mon = self.state_monitors.get(name)
             if mon is None:
-                ns = _count_multiples(n_start, n_end, every)
-                times = _multiples(n_start, n_end, every) * dt
+                ns = count_multiples(n_start, n_end, every)
+                times = multiples(n_start, n_end, every) * dt
                 traces[name] = {"target": target, "neurons": neurons.copy(), "times": times,
                                 "variables": {v: np.zeros((ns, 0)) for v in variables}}
                 continue
@@ -840,14 +841,6 @@ class _Built:
                             "variables": {v: np.asarray(getattr(mon, v + "_"), dtype=float)[:, seen:].T.copy()
                                           for v in variables}}
         return spikes, traces
-
-
-def _count_multiples(n0: int, n1: int, e: int) -> int:
-    return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0
-
-
-def _multiples(n0, n1, e):
-    return np.arange(-(-n0 // e) * e, n1, e, dtype=np.int64)
 
 
 # ----------------------------------------------------------------------------- executables

@@ -108,16 +108,18 @@ def time_big(steps: int, repeats: int) -> dict:
     sim = LoihiSimulator(g)
     build = time.perf_counter() - t0
     sim.run_steps(50)                       # past the start transient
-    times, spikes = [], 0
+    times, cpu, spikes = [], [], 0
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         r = sim.run_steps(steps)
         times.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
         spikes += sum(s.size for s, _ in r["raster_steps"].values())
     per_step = statistics.median(times) / steps
     rate = spikes / (repeats * steps)
     events = rate * g.n_synapses / g.n_neurons
     return {"n": g.n_neurons, "synapses": sim.n_synapses, "per_step": per_step, "build": build,
+            "cpu_per_step": statistics.median(cpu) / steps,
             "spikes_per_step": rate, "events_per_s": events / per_step, "updates_per_s": g.n_neurons / per_step}
 
 
@@ -168,7 +170,8 @@ def main(argv=None) -> int:
     if args.big_steps:
         b = time_big(args.big_steps, args.repeats)
         print(f"\n## part 2: native Loihi mode, {b['n']} neurons, {b['synapses']} synapses\n")
-        print(f"time per step {b['per_step'] * 1e3:.3f} ms (median of {args.repeats} blocks of {args.big_steps}), "
+        print(f"time per step {b['per_step'] * 1e3:.3f} ms (CPU {b['cpu_per_step'] * 1e3:.3f} ms; median of "
+              f"{args.repeats} blocks of {args.big_steps}), "
               f"{b['spikes_per_step']:.0f} spikes/step, {b['events_per_s']:.3g} synaptic events/s, "
               f"{b['updates_per_s']:.3g} neuron updates/s, build {b['build']:.1f} s", flush=True)
     if args.sweep:

@@ -5,6 +5,8 @@
 * ``passes`` — ``quantize(ir, profile) -> ir``: the network as the chip holds it;
 * ``conversion`` — float classifiers to rate- and time-to-first-spike-coded networks;
 * ``coding`` — rate and temporal encoders/decoders;
+* ``continuous`` — the temporal code in continuous time, run in the native engine's
+  precise mode: the reference clock quantization, jitter and drift are measured against;
 * ``batch`` — numba batch simulator, spike for spike the native engine's;
 * ``precision`` / ``report`` — the rate-vs-temporal precision report (DESIGN.md §7),
   ``spikecore precision`` on the command line.

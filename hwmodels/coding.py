@@ -12,7 +12,8 @@ hardware spends: a counter that counts to 2^b - 1, or a clock that stamps
 * ``TemporalCode`` — time to first spike with a reference spike at tick 0: x -> one
   spike at the tick a b-bit clock reads for (1 - x) T (hwmodels.quantizers.ClockQuantizer,
   so jitter and drift act where a chip's clock would). Decoded by the first output
-  neuron to fire.
+  neuron to fire. hwmodels.continuous feeds the same noisy times, unquantized, to the
+  continuous-time network (precise mode): the reference the clock is measured against.
 
 Noise: ``jitter`` (s, Gaussian, on every input spike time), ``drift_ppm`` (the
 receiving clock runs fast: a rate window holds (1+drift) times more spikes, spike

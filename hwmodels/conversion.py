@@ -39,9 +39,10 @@ Temporal code (``build_temporal_network``), time to first spike, window of K tic
   data weights (``finalize_temporal``, run after hwmodels.passes.quantize) and are
   not quantized: on a chip they are a per-neuron bias/threshold schedule.
 
-The precise (off-grid) event-driven mode of the native engine, once it exists,
-can replace the tick grid here: the construction only needs spike times and the
-integrate-a-constant-current neuron, not the grid.
+This grid construction is what a chip with a b-bit clock runs. Its continuous-time
+counterpart (the same construction with exact spike times, run in the native engine's
+precise mode) is hwmodels.continuous: the reference clock quantization, jitter and
+drift are measured against.
 """
 from __future__ import annotations
 

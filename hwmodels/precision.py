@@ -37,6 +37,13 @@ and the bits each would need to carry the B bits the noiseless code needed.
 sigma* is the smallest jitter at which the temporal code needs more clock bits
 than the rate code needs counter bits.
 
+Continuous-time reference (``continuous_job``, ``Settings.continuous*``): per seed, the
+primary classifier's temporal code is built in continuous time and run in the native
+engine's precise mode (hwmodels.continuous); every clock of ``continuous_bits`` under
+each of ``continuous_conditions`` (noiseless, jitter, drift) is measured against it:
+RMS / bias / largest error of output and hidden spike times, agreement of the decision.
+It runs next to the sweeps, on the ideal profile (the clock's error alone).
+
 hwmodels.report turns the returned dict into precision.json, report.html and
 report.md; spikecore.cli.precision is the command line.
 """
@@ -118,6 +125,12 @@ class Settings:
     max_test: int | None = None
     tolerance: float = 0.01
     hidden: int = 64
+    # the continuous-time reference (hwmodels.continuous, precise mode): clock bits measured
+    # against it (None: clock_bits), the noise it is measured under, test samples per seed (None: all)
+    continuous: bool = True
+    continuous_bits: tuple | None = None
+    continuous_conditions: tuple = (condition("noiseless"), condition("jitter", 8e-3), condition("drift", 20000))
+    continuous_samples: int | None = None
 
     @classmethod
     def quick(cls) -> "Settings":
@@ -126,11 +139,13 @@ class Settings:
                    weight_bits=tuple(range(1, 7)), reference_bits=8,
                    conditions=(condition("noiseless"), condition("poisson"), condition("jitter", 8e-3),
                                condition("loss", 0.1)),
-                   weight_conditions=("noiseless",), jitter_series=(4e-3, 16e-3), max_test=300)
+                   weight_conditions=("noiseless",), jitter_series=(4e-3, 16e-3), max_test=300,
+                   continuous_samples=100)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["conditions"] = [asdict(c) for c in self.conditions]
+        d["continuous_conditions"] = [asdict(c) for c in self.continuous_conditions]
         return d
 
 
@@ -299,6 +314,108 @@ def run_point(pt: Point) -> dict:
             "float_accuracy": t["float_accuracy"], **res}
 
 
+# ----------------------------------------------------------------------------- continuous-time reference
+def continuous_job(args) -> dict:
+    """One seed's clock-against-continuous-time comparison (hwmodels.continuous), ideal profile.
+
+    The reference is the noiseless continuous-time network run in precise mode; every
+    b-bit clock of ``continuous_bits`` runs under every ``continuous_conditions`` entry and
+    is measured against it. Under noise, the continuous network with the same noisy input
+    times (bits None) is the noise's own effect, and each clock is also measured against it
+    (``rms_vs_same_noise_s``: the clock's share)."""
+    from . import continuous as ct
+
+    t, s = args
+    t0 = time.process_time()
+    model, X, y, seed = t["model"], t["X"], t["y"], t["seed"]
+    if s.continuous_samples is not None:
+        X, y = X[:s.continuous_samples], y[:s.continuous_samples]
+    ref = ct.continuous_reference(model, X)
+    closed = ct.construction_times(model, X)
+    win = ref.decide()
+    pred = model.predict(X)
+    acts = ct.clipped_activations(model, X)
+    errs = [np.abs(a - b)[~np.isnan(a) & ~np.isnan(b)] for a, b in zip(ref.times, closed)]
+    rec = {"seed": seed, "n": int(y.size), "accuracy": float(np.mean(expected_accuracy(win, y))),
+           "float_accuracy": float(np.mean(pred == y)),
+           "float_agreement": float(np.mean(win[np.arange(y.size), pred] / win.sum(axis=1))),
+           "construction_agreement": ct.agreement(win, ct.first_winners(closed[-1])),
+           "construction_max_error_s": float(max((e.max() for e in errs if e.size), default=0.0)),
+           "saturated_ties": float(np.mean((acts[-1] >= 1.0).sum(axis=1) >= 2)),
+           "hidden_clipped": float(np.mean(np.any(np.concatenate([a > 1.0 for a in acts[:-1]], axis=1), axis=1)))
+           if len(acts) > 1 else 0.0, "points": []}
+    for cond in s.continuous_conditions:
+        enc_seed = _sub_seed(seed, "continuous", cond.name)
+        noisy = cond.jitter > 0 or cond.drift_ppm != 0
+        same = ref
+        if noisy:
+            same = ct.continuous_reference(model, X, jitter=cond.jitter, drift_ppm=cond.drift_ppm, seed=enc_seed)
+            rec["points"].append(_continuous_point(cond, None, None, same, ref, y, None))
+        for b in (s.continuous_bits or s.clock_bits):
+            clk = ct.clock_times(model, X, b, jitter=cond.jitter, drift_ppm=cond.drift_ppm, seed=enc_seed)
+            rec["points"].append(_continuous_point(cond, b, clk.tick, clk, ref, y, same if noisy else None))
+    rec["cpu_s"] = time.process_time() - t0
+    return rec
+
+
+def _continuous_point(cond, bits, tick, other, ref, y, same) -> dict:
+    from . import continuous as ct
+
+    e = ct.timing_error(other, ref)
+    hidden = [lay["rms_s"] for lay in e["layers"][:-1] if lay["rms_s"] is not None]
+    return {"condition": cond.name, "bits": bits, "tick_s": tick, "rms_output_s": e["output"]["rms_s"],
+            "mean_output_s": e["output"]["mean_s"], "max_output_s": e["output"]["max_abs_s"],
+            "unmatched_output": e["output"]["unmatched"],
+            "rms_hidden_s": float(np.sqrt(np.mean(np.square(hidden)))) if hidden else None,
+            "first_rms_s": e["first_rms_s"], "agreement": e["agreement"],
+            "accuracy": float(np.mean(expected_accuracy(other.decide(), y))),
+            "rms_vs_same_noise_s": None if same is None else ct.timing_error(other, same)["output"]["rms_s"]}
+
+
+CONTINUOUS_KEYS = ("rms_output_s", "mean_output_s", "max_output_s", "unmatched_output", "rms_hidden_s", "first_rms_s",
+                   "agreement", "accuracy", "rms_vs_same_noise_s")
+
+
+def summarize_continuous(records: list, s: Settings, classifier: str) -> dict:
+    """Means over seeds of every comparison point, and the reference's own checks."""
+    from . import continuous as ct
+
+    conds = {}
+    for c in s.continuous_conditions:
+        rows = []
+        for b in [None] + list(s.continuous_bits or s.clock_bits):
+            pts = [p for r in records for p in r["points"] if p["condition"] == c.name and p["bits"] == b]
+            if not pts:
+                continue
+            row = {"bits": b, "tick_s": pts[0]["tick_s"], "n_seeds": len(pts)}
+            for key in CONTINUOUS_KEYS:
+                vals = [p[key] for p in pts if p[key] is not None]
+                row[key] = float(np.mean(vals)) if vals else None
+            row["agreement_ci"] = mean_ci([p["agreement"] for p in pts])[1:]
+            rows.append(row)
+        conds[c.name] = rows
+    ref = {key: float(np.mean([r[key] for r in records]))
+           for key in ("accuracy", "float_accuracy", "float_agreement", "construction_agreement", "saturated_ties",
+                       "hidden_clipped")}
+    ref["construction_max_error_s"] = float(max(r["construction_max_error_s"] for r in records))
+    return {"profile": "ideal", "classifier": classifier, "samples": int(records[0]["n"]), "seeds": len(records),
+            "window_s": conv.WINDOW, "edge_s": ct.EDGE_FRACTION * conv.WINDOW, "hop_s": ct.HOP_FRACTION * conv.WINDOW,
+            "reference": ref, "conditions": conds,
+            "error_factor_per_bit": error_factor_per_bit(conds.get("noiseless", [])),
+            "cpu_s": float(sum(r["cpu_s"] for r in records))}
+
+
+def error_factor_per_bit(rows: list):
+    """2^-slope of a least-squares line through log2(RMS output error) against clock bits (None if
+    fewer than two bit counts with an error > 0): by how much one more bit divides the error."""
+    pts = [(r["bits"], r["rms_output_s"]) for r in rows if r["bits"] is not None and r["rms_output_s"]]
+    if len(pts) < 2:
+        return None
+    b, e = np.array(pts, float).T
+    slope = np.polyfit(b, np.log2(e), 1)[0]
+    return float(2.0 ** -slope)
+
+
 # ----------------------------------------------------------------------------- the whole report
 @dataclass
 class Sweep:
@@ -380,7 +497,12 @@ def run_precision(task="digits", profiles=("ideal",), quick: bool = False, setti
         train_args = [(task, kind, seed, s) for kind in s.classifiers for seed in range(s.seeds)]
         for res in runner.run_all(_train_job, train_args, progress, "training"):
             trained[(res["classifier"], res["seed"])] = res
+        # the continuous-time reference runs next to the sweeps (one job per seed)
+        ref_kind = _primary_classifier(s)
+        cont_jobs = [runner.submit(continuous_job, (trained[(ref_kind, seed)], s))
+                     for seed in range(s.seeds)] if s.continuous else []
         records = _run_sweeps(runner, plan(profiles, s), s, trained, progress)
+        cont_records = [f.result() for f in cont_jobs]
     finally:
         runner.close()
     first = trained[(s.classifiers[0], 0)]
@@ -390,6 +512,8 @@ def run_precision(task="digits", profiles=("ideal",), quick: bool = False, setti
             "float_accuracy_by_seed": {k: [trained[(k, i)]["float_accuracy"] for i in range(s.seeds)]
                                        for k in s.classifiers}}
     report = summarize(records, meta, s)
+    if cont_records:
+        report["continuous"] = summarize_continuous(cont_records, s, ref_kind)
     report["wall_s"] = time.perf_counter() - t0
     report["jobs"] = n_jobs if scheduler is None else f"dask:{scheduler}"
     return report
@@ -463,6 +587,20 @@ def _check_settings(s: Settings):
             raise ValidationError("classifier", k, "one of " + ", ".join(CLASSIFIERS))
     if not 0 < s.tolerance < 1:
         raise ValidationError("tolerance", s.tolerance, "a fraction in (0, 1)")
+    if s.continuous_bits is not None:
+        if not s.continuous_bits:
+            raise ValidationError("continuous_bits", s.continuous_bits, "at least one bit count, or None")
+        for b in s.continuous_bits:
+            if isinstance(b, bool) or not isinstance(b, (int, np.integer)) or not 1 <= b <= 20:
+                raise ValidationError("continuous_bits", b, "clock bit counts in 1-20")
+    for c in s.continuous_conditions:
+        if not isinstance(c, Condition) or c.loss or c.generation != "regular":
+            raise ValidationError("continuous_conditions", getattr(c, "name", c),
+                                  "noiseless, jitter or drift conditions (the reference measures spike times)")
+    if s.continuous_samples is not None and (isinstance(s.continuous_samples, bool)
+                                             or not isinstance(s.continuous_samples, int)
+                                             or s.continuous_samples < 1):
+        raise ValidationError("continuous_samples", s.continuous_samples, "a positive number of samples, or None")
 
 
 def _check_jobs(jobs) -> int:
@@ -607,6 +745,10 @@ def min_bits_from_curve(points: list, tolerance: float, confirm: int = 2):
     return None
 
 
+def _primary_classifier(s: Settings) -> str:
+    return s.series_classifier if s.series_classifier in s.classifiers else s.classifiers[0]
+
+
 def summarize(records: list, meta: dict, s: Settings) -> dict:
     groups = {}
     for r in records:
@@ -639,7 +781,7 @@ def summarize(records: list, meta: dict, s: Settings) -> dict:
             by_profile[prof][kind]["theory"] = theory(mb, codes, s)
             by_profile[prof][kind]["comparisons"] = comparisons(codes)
     primary_prof = meta["profiles"][0]
-    primary_kind = s.series_classifier if s.series_classifier in s.classifiers else s.classifiers[0]
+    primary_kind = _primary_classifier(s)
     prim = by_profile[primary_prof][primary_kind]
     main_conditions = {c.name for c in s.conditions}
     min_bits = {code: {cond: v for cond, v in conds.items() if cond in main_conditions}

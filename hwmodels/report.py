@@ -7,11 +7,14 @@ and writes
   coding scheme (rate, temporal), noise condition, resource (weight, counter, clock),
   for the first profile and the primary classifier; ``by_profile`` with every profile,
   classifier, curve (accuracy, 95% CI, spikes, synaptic operations, latency per bit
-  count), theory and comparison;
+  count), theory and comparison; ``continuous``: the temporal code against its
+  continuous-time reference (reference checks, and per condition and clock bits the RMS,
+  bias and largest error of output spike times, decision agreement, accuracy);
 * ``report.html`` — one file, PNG plots embedded as base64: accuracy against bits per
   resource with the float line and the -1% band; minimum clock bits against jitter with
   the theory curve; Pareto plots of accuracy against bits and against spikes; the
-  profiles side by side;
+  profiles side by side; the output spike-timing error of each b-bit clock against the
+  continuous-time reference (hwmodels.continuous, the native engine's precise mode);
 * ``report.md`` — the same tables, the plots as PNG files next to it.
 
 ``compare(a, b)`` renders two saved precision.json files side by side
@@ -33,7 +36,7 @@ from spikecore.errors import ModelFileError
 from . import precision as P
 
 JSON_FILE, HTML_FILE, MD_FILE = "precision.json", "report.html", "report.md"
-PLOTS = ("accuracy_vs_bits", "clock_bits_vs_jitter", "pareto", "profiles")
+PLOTS = ("accuracy_vs_bits", "clock_bits_vs_jitter", "pareto", "profiles", "timing_error_vs_bits")
 
 
 def _clean(o):
@@ -170,11 +173,57 @@ def _sections(data: dict) -> list:
                 "Spikes count every spike sent (inputs, bias/reference neurons, all layers); synaptic operations "
                 "every synaptic event delivered; latency is the ticks to the decision (rate: the window plus two "
                 "ticks per layer; temporal: the first output spike)."))
+    if data.get("continuous"):
+        out.append(continuous_section(data["continuous"]))
     if len(data["profiles"]) > 1 or len(data["by_profile"][prim["profile"]]) > 1:
         header, rows = profile_table(data)
         out.append(("Profiles and classifiers side by side", header, rows,
                     "Minimum bits of each profile and classifier; float accuracy in the header."))
     return out
+
+
+def _ms(x, fmt="{:.3g}"):
+    return "" if x is None else fmt.format(x * 1e3)
+
+
+def continuous_section(c: dict):
+    """(title, header, rows, note) of the clock-against-continuous-time table."""
+    rows = []
+    for cond, pts in c["conditions"].items():
+        for p in pts:
+            rows.append((cond, "continuous" if p["bits"] is None else p["bits"], _ms(p["tick_s"]),
+                         _ms(p["rms_output_s"]), _ms(p["mean_output_s"], "{:+.3g}"), _ms(p["max_output_s"]),
+                         _ms(p["rms_hidden_s"]), _ms(p["first_rms_s"]), _ms(p["rms_vs_same_noise_s"]),
+                         f"{p['agreement']:.4f}", f"{p['accuracy']:.4f}"))
+    return ("Continuous-time reference (precise mode): temporal code, clock against ideal time",
+            ("condition", "clock bits", "tick (ms)", "output RMS error (ms)", "output bias (ms)",
+             "output max |error| (ms)", "hidden RMS error (ms)", "decision-time RMS error (ms)",
+             "output RMS vs same noise, continuous (ms)", "decision agreement", "accuracy"), rows,
+            continuous_note(c))
+
+
+def continuous_note(c: dict) -> str:
+    r = c["reference"]
+    f = c.get("error_factor_per_bit")
+    return ("Reference: the same normalised float model as a continuous-time time-to-first-spike network "
+            "(hwmodels.continuous: input spikes at (1 - x) T exactly, hop delay {hop:g} ms, edges {edge:.3g} ns) "
+            "run in the native engine's precise (event-driven, exact) mode; ideal profile, {kind}, {n} test samples "
+            "x {seeds} seeds. Its accuracy {acc:.4f} (float {fa:.4f}); its decision agrees with the float argmax "
+            "on {fag:.2%} of samples and with the construction's closed form (hidden activations clipped to "
+            "[0, 1]) on {cag:.2%}; its spike times lie within {err:.3g} ns of that closed form. {sat:.1%} of "
+            "samples have two or more saturated outputs (a tie by construction), {clip:.1%} a hidden "
+            "activation above 1 (clipped). Errors: each b-bit clock network's (hwmodels.conversion, batch "
+            "simulator) output spike times minus the reference's, in the reference's frame, over outputs that "
+            "fired in both; bias = mean error (negative, up to half a tick: the grid network stamps a spike "
+            "at the tick in which v crossed threshold, truncating its time, while inputs are rounded); decision time = each sample's first output spike; agreement = "
+            "probability that a fair pick among the clock's winners equals one among the reference's. Under "
+            "noise, 'continuous' is the same noisy input in continuous time (the noise's own share), and the last "
+            "error column measures each clock against it (the clock's share). One more clock bit divides the "
+            "noiseless RMS output error by {fac} (first order: 2).").format(
+        hop=c["hop_s"] * 1e3, edge=c["edge_s"] * 1e9, kind=c["classifier"], n=c["samples"], seeds=c["seeds"],
+        acc=r["accuracy"], fa=r["float_accuracy"], fag=r["float_agreement"], cag=r["construction_agreement"],
+        err=r["construction_max_error_s"] * 1e9, sat=r["saturated_ties"], clip=r["hidden_clipped"],
+        fac="n/a" if f is None else f"{f:.2f}")
 
 
 def _num(x):
@@ -214,7 +263,23 @@ def _headline(data) -> str:
             "code at jitter sigma* = {star}.").format(
         task=data["task"], n_train=data["n_train"], n_test=data["n_test"], n_features=data["n_features"],
         n_classes=data["n_classes"], prof=prim["profile"], kind=prim["classifier"], fa=data["float_accuracy"],
-        r=_fmt_bits(r), t=_fmt_bits(t), star="none in the series" if star is None else f"{star * 1e3:g} ms")
+        r=_fmt_bits(r), t=_fmt_bits(t), star="none in the series" if star is None else f"{star * 1e3:g} ms") \
+        + _continuous_headline(data.get("continuous"))
+
+
+def _continuous_headline(c) -> str:
+    if not c:
+        return ""
+    rows = [p for p in c["conditions"].get("noiseless", []) if p["bits"] is not None and p["rms_output_s"]]
+    if not rows:
+        return ""
+    top = rows[-1]
+    f = c.get("error_factor_per_bit")
+    return (" Against the continuous-time reference (precise mode; its decision agrees with float on {fag:.1%}), "
+            "the {b}-bit clock's output spikes are off by {rms:.3g} ms RMS (agreement {ag:.3f}); each extra clock "
+            "bit divides the error by {fac}.").format(
+        fag=c["reference"]["float_agreement"], b=top["bits"], rms=top["rms_output_s"] * 1e3, ag=top["agreement"],
+        fac="n/a" if f is None else f"{f:.2f}")
 
 
 def _settings_text(data) -> str:
@@ -274,7 +339,8 @@ def make_plots(data: dict) -> dict:
 
     return {"accuracy_vs_bits": plot_accuracy(data), "theory": plot_theory(data),
             "clock_bits_vs_jitter": plot_jitter(data), "pareto": plot_pareto(data),
-            **({"profiles": plot_profiles(data)} if len(data["profiles"]) > 1 else {})}
+            **({"profiles": plot_profiles(data)} if len(data["profiles"]) > 1 else {}),
+            **({"timing_error_vs_bits": plot_timing_error(data)} if data.get("continuous") else {})}
 
 
 def _float_band(ax, fa, tol):
@@ -447,6 +513,42 @@ def plot_profiles(data: dict) -> bytes:
         ax.set_xlabel("bits")
         ax.legend(fontsize="x-small", loc="lower right")
     fig.suptitle("Profiles side by side")
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_timing_error(data: dict) -> bytes:
+    """RMS output spike-timing error against clock bits (log scale), per condition, next to tick/sqrt(12);
+    decision agreement with the continuous-time reference on the right."""
+    import matplotlib.pyplot as plt
+
+    c = data["continuous"]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
+    ticks = None
+    for k, (cond, pts) in enumerate(c["conditions"].items()):
+        clk = [p for p in pts if p["bits"] is not None and p["rms_output_s"] is not None]
+        if not clk:
+            continue
+        b = np.array([p["bits"] for p in clk])
+        a1.semilogy(b, [p["rms_output_s"] * 1e3 for p in clk], "o-", ms=3, color=f"C{k}", label=f"{cond}: output RMS")
+        a2.plot(b, [p["agreement"] for p in clk], "o-", ms=3, color=f"C{k}", label=cond)
+        cont = [p for p in pts if p["bits"] is None and p["rms_output_s"]]
+        if cont:
+            a1.axhline(cont[0]["rms_output_s"] * 1e3, color=f"C{k}", ls="--", lw=1,
+                       label=f"{cond}: continuous time (noise alone)")
+        ticks = (b, [p["tick_s"] for p in clk])
+    if ticks is not None:
+        a1.semilogy(ticks[0], np.array(ticks[1]) * 1e3 / math.sqrt(12), ":", color="k", label="tick / sqrt(12)")
+    a1.set_xlabel("clock bits")
+    a1.set_ylabel("RMS output spike time error vs reference (ms)")
+    a1.set_title("Timing error against the continuous-time reference", fontsize="medium")
+    a1.legend(fontsize="xx-small")
+    a2.set_xlabel("clock bits")
+    a2.set_ylabel("decision agreement with the reference")
+    a2.set_ylim(0, 1.02)
+    a2.legend(fontsize="x-small", loc="lower right")
+    fig.suptitle(f"Temporal code vs its continuous-time reference (precise mode, {c['classifier']}, "
+                 f"{c['samples']} samples x {c['seeds']} seeds)")
     fig.tight_layout()
     return _png(fig)
 

@@ -33,13 +33,14 @@ cdef extern from "_kernel.h" nogil:
         void *syn
         void *drive
         void *ring
-        int32_t *refr
+        int64_t *free_at
         const int32_t *neuron_pop
         const int64_t *row_ptr
         const int64_t *seg_ptr
         const uint16_t *seg_delay
         const uint16_t *seg_len
-        const int32_t *syn_chan
+        const uint16_t *seg_block
+        const uint16_t *syn_chan
         const void *syn_weight
         const void *row_w
         int32_t *touched

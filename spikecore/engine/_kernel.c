@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -95,13 +96,46 @@ void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uin
 /* ---------------------------------------------------------------- per-run scratch */
 #define SC_MAX_THREADS 256
 
+/* Poisson counts of every node range of thread t at step n, into one row laid out
+ * by pq_off (ranges of inactive nodes are left as they are: never read). */
+static void sc_pois_row(const sc_net *net, int t, int64_t n, const int64_t *pq_off, uint16_t *row)
+{
+    int64_t nq = net->n_pnodes;
+    for (int64_t q = 0; q < nq; q++) {
+        int64_t a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
+        if (a < b && n >= net->pn_on[q] && n < net->pn_off[q])
+            sc_pois_range(net, q, n, a, b, row + pq_off[q]);
+    }
+}
+
+/* Pause inside a spin-wait: the CPU's pause hint, and after many rounds the OS's
+ * yield, so a waiting thread hands its core to whoever the machine is running
+ * instead of burning it (and instead of a futex sleep, whose wake-up costs more
+ * than a window's work when cores are shared). */
+static inline void sc_relax(int64_t round)
+{
+    if (round < 2048) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+    } else {
+        sched_yield();
+    }
+}
+
 typedef struct {
     int T;
     int32_t *spk[2][SC_MAX_THREADS];       /* a window's spikes, per parity and thread: step j at j*spk_stride */
     int64_t spk_stride[SC_MAX_THREADS];
     int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
+    uint16_t *win_cnt[SC_MAX_THREADS];     /* Poisson counts of the next window, drawn while waiting */
+    int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
+    /* threads that have reached the end of a window, summed over the run's windows;
+     * on its own cache line, the one line every thread writes */
+    _Alignas(64) int64_t arrived;
+    char pad[56];
 } sc_scratch;
 
 static void sc_scratch_free(sc_scratch *s)
@@ -112,6 +146,8 @@ static void sc_scratch_free(sc_scratch *s)
             free(s->pop_end[p][t]);
         }
         free(s->cnt_buf[t]);
+        free(s->win_cnt[t]);
+        free(s->pq_off[t]);
         free(s->cross[t]);
     }
 }
@@ -141,6 +177,21 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         s->cnt_buf[t] = malloc(sizeof(uint16_t) * (size_t)(np + 1));
         bad |= !s->cnt_buf[t];
+        int64_t nq = net->n_pnodes, row = 0;
+        s->pq_off[t] = malloc(sizeof(int64_t) * (size_t)(nq + 1));
+        bad |= !s->pq_off[t];
+        if (s->pq_off[t]) {
+            for (int64_t q = 0; q < nq; q++) {
+                s->pq_off[t][q] = row;
+                row += net->pr_hi[t * nq + q] - net->pr_lo[t * nq + q];
+            }
+            s->pq_off[t][nq] = row;
+        }
+        /* only teams meet at barriers, so only they draw ahead */
+        if (T > 1 && row > 0) {
+            s->win_cnt[t] = malloc(sizeof(uint16_t) * (size_t)(W * row));
+            bad |= !s->win_cnt[t];
+        }
         int64_t longest = 0;     /* the longest population range of thread t */
         for (int64_t p = 0; p < P; p++) {
             int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];

@@ -38,15 +38,15 @@ typedef struct sc_net {
     const int64_t *part;
     /* state (double or float, per the entry point) */
     void *v, *syn, *drive, *ring;
-    int32_t *refr;
+    int64_t *free_at;                        /* first step each neuron is not refractory (_kernel_impl.h) */
     const int32_t *neuron_pop;
     /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)
      * sorted by delay, split into segments [seg_ptr[..pre], seg_ptr[..pre+1]) of equal
      * delay seg_delay[g] & 0x7fff and length seg_len[g]; bit 0x8000 marks segments onto
      * current or conductance channels, whose touched channels are listed per slot */
     const int64_t *row_ptr, *seg_ptr;
-    const uint16_t *seg_delay, *seg_len;
-    const int32_t *syn_chan;
+    const uint16_t *seg_delay, *seg_len, *seg_block;
+    const uint16_t *syn_chan;                /* target channel - (seg_block << 16) */
     const void *syn_weight;                  /* empty when every row has one weight */
     const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
     /* sparse fold: per slot, the channels of thread t touched so far are

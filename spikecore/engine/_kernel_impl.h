@@ -1,13 +1,16 @@
 /* Body of the step loop, included twice by _kernel.c: once with REAL = double
  * (suffix _f64) and once with REAL = float (_f32). Declarations: _kernel.h.
  *
- * Refractoriness: refr[k] counts down the steps of the refractory period. A
- * spike at step n sets refr = ref_steps; each update first counts it down and
- * the neuron is clamped while it is still > 0, i.e. at steps n+1 .. n+ref_steps-1
- * (and at step n itself, for the delta-synapse input that arrives after the
- * threshold when ref_steps > 0). This equals Brian2's
- * `not_refractory = timestep(t - lastspike) >= timestep(refractory)`
- * (brian2/groups/neurongroup.py, Refractoriness) evaluated at the update.
+ * Refractoriness: free_at[k] is the first step at which neuron k is no longer
+ * refractory. A spike at step s sets free_at = s + ref_steps; the update of step
+ * n clamps the neuron while free_at > n, i.e. at steps s+1 .. s+ref_steps-1 (and
+ * at step s itself, for the delta-synapse input that arrives after the threshold
+ * when ref_steps > 0); the threshold of step n needs free_at <= n. This equals
+ * Brian2's `not_refractory = timestep(t - lastspike) >= timestep(refractory)`
+ * (brian2/groups/neurongroup.py, Refractoriness) evaluated at the update. Steps
+ * are absolute (they continue across run calls) and free_at starts at -1, so a
+ * neuron's refractory state is only read, never counted down: the updates write
+ * v and the synaptic variables, nothing else.
  *
  * Input due at step n is left in ring slot n and folded into the state update of
  * step n+1, which is where it first acts: this saves a pass over every synaptic
@@ -28,9 +31,10 @@
  * drive == NULL means the scalar drive d0. Input to synaptic variables has been
  * folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
 
-SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0, REAL a1,
-                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
+SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0,
+                                    REAL a1, REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
+                                    uint8_t *restrict crossed)
 {
     REAL *restrict s1 = s0 + stride;
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
@@ -41,9 +45,7 @@ SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0,
             REAL dk = drive ? drive[k] : d0;
             REAL x0 = s0[k], x1 = s1[k];
             REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
-            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-            refr[k] = r;
-            REAL vv = r > 0 ? vi : vn;
+            REAL vv = free_at[k] > n ? vi : vn;
             v[k] = vv;
             c += vv > vth;
             s0[k] = x0 * a0;
@@ -53,9 +55,10 @@ SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t stride, REAL am, REAL c0,
     }
 }
 
-SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
+SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL a0,
                                     REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, int32_t *restrict refr, REAL vth, uint8_t *restrict crossed)
+                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
+                                    uint8_t *restrict crossed)
 {
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
@@ -65,9 +68,7 @@ SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
             REAL dk = drive ? drive[k] : d0;
             REAL x0 = s0[k];
             REAL vn = dk + (vi - dk) * am + x0 * c0;
-            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-            refr[k] = r;
-            REAL vv = r > 0 ? vi : vn;
+            REAL vv = free_at[k] > n ? vi : vn;
             v[k] = vv;
             c += vv > vth;
             s0[k] = x0 * a0;
@@ -78,14 +79,12 @@ SC_CLONES static void FN(upd_cuba1)(int64_t m, REAL am, REAL c0, REAL a0,
 
 /* Any number of receptors. The sum over receptors runs in receptor order, as in
  * the 1- and 2-receptor versions, so all give the same v. */
-static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, const double *coef,
+static void FN(upd_cuba_n)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL am, const double *coef,
                            const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                           REAL *restrict syn, int32_t *restrict refr)
+                           REAL *restrict syn, const int64_t *restrict free_at)
 {
     for (int64_t k = 0; k < m; k++) {
-        if (refr[k] > 0)
-            refr[k] -= 1;
-        if (refr[k] > 0)
+        if (free_at[k] > n)
             continue;
         REAL dk = drive ? drive[k] : d0;
         REAL vn = dk + (v[k] - dk) * am;
@@ -101,24 +100,22 @@ static void FN(upd_cuba_n)(int64_t m, int64_t stride, int64_t nrec, REAL am, con
     }
 }
 
-/* Delta synapses: the jump delivered at the previous step counts unless the
- * neuron was refractory then (refr still holds that step's value here; a neuron
- * that spiked had its input cleared by the threshold, as its reset would erase it). */
-SC_CLONES static void FN(upd_delta)(int64_t m, REAL am, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict pend, int32_t *restrict refr, REAL vth,
+/* Delta synapses: the jump delivered at the previous step n-1 counts unless the
+ * neuron was refractory then (free_at > n-1; a neuron that spiked had its input
+ * cleared by the threshold, as its reset would erase it). */
+SC_CLONES static void FN(upd_delta)(int64_t m, int64_t n, REAL am, REAL *restrict v, const REAL *restrict drive,
+                                    REAL d0, REAL *restrict pend, const int64_t *restrict free_at, REAL vth,
                                     uint8_t *restrict crossed)
 {
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
         int c = 0;
         for (int64_t k = k0; k < k1; k++) {
-            REAL vi = refr[k] == 0 ? v[k] + pend[k] : v[k];
+            REAL vi = free_at[k] < n ? v[k] + pend[k] : v[k];
             pend[k] = 0;
             REAL dk = drive ? drive[k] : d0;
             REAL vn = dk + (vi - dk) * am;
-            int32_t r = refr[k] > 0 ? refr[k] - 1 : 0;
-            refr[k] = r;
-            REAL vv = r > 0 ? vi : vn;
+            REAL vv = free_at[k] > n ? vi : vn;
             v[k] = vv;
             c += vv > vth;
         }
@@ -127,15 +124,13 @@ SC_CLONES static void FN(upd_delta)(int64_t m, REAL am, REAL *restrict v, const 
 }
 
 /* Exponential Euler with the conductances of the step start (Brian2 'exponential_euler'). */
-static void FN(upd_coba)(int64_t m, int64_t stride, int64_t nrec, REAL dt, REAL c_m, REAL g_l, REAL v_leak,
-                         const double *erev, const double *decay, REAL *restrict v,
-                         const REAL *restrict drive, REAL *restrict syn, int32_t *restrict refr)
+static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL dt, REAL c_m, REAL g_l,
+                         REAL v_leak, const double *erev, const double *decay, REAL *restrict v,
+                         const REAL *restrict drive, REAL *restrict syn, const int64_t *restrict free_at)
 {
     REAL glv = g_l * v_leak;
     for (int64_t k = 0; k < m; k++) {
-        if (refr[k] > 0)
-            refr[k] -= 1;
-        if (refr[k] > 0)
+        if (free_at[k] > n)
             continue;
         REAL gt = g_l, num = glv + (drive ? drive[k] : 0);
         for (int64_t r = 0; r < nrec; r++) {
@@ -168,8 +163,8 @@ SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL
  * appended to spk as global indices. For delta-synapse models `due` is the input
  * arriving at this step (or NULL): a spiking neuron loses it, as Brian2's reset
  * overwrites the v += w of the synapses slot that precedes it. */
-static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
-                             REAL *restrict v, int32_t *restrict refr, REAL *restrict due,
+static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
+                             REAL *restrict v, int64_t *restrict free_at, REAL *restrict due,
                              const uint8_t *restrict crossed, int32_t *restrict spk, int64_t n_spk)
 {
     /* Spikes are rare: look at the neurons of a block only when one crossed (flags
@@ -179,9 +174,9 @@ static int64_t FN(threshold)(int64_t m, int64_t first, REAL vth, REAL vreset, in
         if (crossed ? !crossed[k0 / SC_BLOCK] : FN(count_above)(k1 - k0, v + k0, vth) == 0)
             continue;
         for (int64_t k = k0; k < k1; k++) {
-            if (v[k] > vth && refr[k] == 0) {
+            if (v[k] > vth && free_at[k] <= n) {
                 spk[n_spk++] = (int32_t)(first + k);
-                refr[k] = ref_steps;
+                free_at[k] = n + ref_steps;
                 v[k] = vreset;
                 if (due)
                     due[k] = 0;
@@ -203,7 +198,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
 {
-    const int32_t *restrict chan = net->syn_chan;
+    const uint16_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     int64_t s = row_ptr[pre];
@@ -216,10 +211,11 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
         int64_t slot = now + (d & ~SC_SEG_SPARSE);
         if (slot >= L)
             slot -= L;
-        REAL *restrict dst = ring + slot * C;
+        int32_t base = (int32_t)net->seg_block[g] << 16;
+        REAL *restrict dst = ring + slot * C + base;
         int64_t e = s + net->seg_len[g];
         if (sparse) {
-            uint8_t *restrict mk = net->mark + slot * C;
+            uint8_t *restrict mk = net->mark + slot * C + base;
             int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
             int64_t nl = net->touched_n[slot * T + t];
             for (; s < e; s++) {
@@ -227,7 +223,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                 dst[c] += uniform ? wu : mult * w[s];
                 if (!mk[c]) {
                     mk[c] = 1;
-                    lst[nl++] = c;
+                    lst[nl++] = base + c;
                 }
             }
             net->touched_n[slot * T + t] = nl;
@@ -279,7 +275,7 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
         int64_t start = net->pop_start[p], c0 = net->pop_chan_start[p];
         for (int64_t k = a; k < b; k++) {
-            if (net->refr[start + k] == 0)
+            if (net->free_at[start + k] <= n)
                 v[start + k] += buf[c0 + k];
             buf[c0 + k] = 0;
         }
@@ -305,7 +301,7 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             int64_t c0 = net->pop_chan_start[p] + a;
             int model = net->pop_model[p];
             REAL *v = (REAL *)net->v + start;
-            int32_t *refr = net->refr + start;
+            int64_t *free_at = net->free_at + start;
             const REAL *drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL;
             REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
             REAL am = (REAL)net->pop_decay_mem[p];
@@ -315,23 +311,23 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             if (model == SC_MODEL_CUBA) {
                 const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
                 if (nrec == 2)
-                    FN(upd_cuba2)(m, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
-                                  v, drive, d0, syn, refr, vth, cross);
+                    FN(upd_cuba2)(m, n, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
+                                  v, drive, d0, syn, free_at, vth, cross);
                 else if (nrec == 1)
-                    FN(upd_cuba1)(m, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, refr, vth, cross);
+                    FN(upd_cuba1)(m, n, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, free_at, vth, cross);
                 else {
-                    FN(upd_cuba_n)(m, size, nrec, am, cf, dc, v, drive, d0, syn, refr);
+                    FN(upd_cuba_n)(m, n, size, nrec, am, cf, dc, v, drive, d0, syn, free_at);
                     crossed = NULL;
                 }
             } else if (model == SC_MODEL_DELTA) {
-                FN(upd_delta)(m, am, v, drive, d0, pend_slot + c0, refr, vth, cross);
+                FN(upd_delta)(m, n, am, v, drive, d0, pend_slot + c0, free_at, vth, cross);
             } else {
-                FN(upd_coba)(m, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
+                FN(upd_coba)(m, n, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
                              (REAL)net->pop_vleak[p], net->rec_erev + rec0, net->rec_decay + rec0,
-                             v, drive, syn, refr);
+                             v, drive, syn, free_at);
                 crossed = NULL;
             }
-            n_spk = FN(threshold)(m, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, refr,
+            n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
                                   model == SC_MODEL_DELTA ? due_slot + c0 : NULL, crossed, spk, n_spk);
         }
         pop_end[p] = n_spk;
@@ -384,6 +380,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         int64_t out_local = out0, ev = net->ev_ptr;
         int64_t n = n0;
         int par = 0;
+        const int64_t *pq_off = sc.pq_off[t];
+        int64_t row_len = pq_off[nq];
+        uint16_t *ahead = sc.win_cnt[t];       /* NULL: one thread, or no Poisson input here */
+        int64_t ahead_from = -1, ahead_n = 0;  /* it holds steps [ahead_from, ahead_from + ahead_n) */
+        int64_t windows = 0;
         while (n < n1) {
             int64_t w_end = n + W < n1 ? n + W : n1;
             /* every thread takes the same decision from the same count */
@@ -414,11 +415,19 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
                     ev++;
                 }
+                /* this step's counts: drawn while waiting for the team, else now */
+                const uint16_t *drawn = ahead && m >= ahead_from && m < ahead_from + ahead_n
+                                        ? ahead + (m - ahead_from) * row_len : NULL;
                 for (int64_t q = 0; q < nq; q++) {
                     int64_t a = pr_lo[q], b = pr_hi[q];
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
                         continue;
-                    sc_pois_range(net, q, m, a, b, cnt);
+                    if (drawn)
+                        cnt = (uint16_t *)drawn + pq_off[q];
+                    else {
+                        cnt = sc.cnt_buf[t];
+                        sc_pois_range(net, q, m, a, b, cnt);
+                    }
                     int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
                     if (off >= 0) {
                         /* every row of the range is one dense-folded synapse (one-to-one drive):
@@ -440,11 +449,28 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                             FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
                 }
             }
-#ifdef _OPENMP
+            /* The team meets: no thread reads another's spikes of the window before
+             * all have written them (release on arrival, acquire on the count). While
+             * waiting, a thread draws its Poisson counts of the next window: they
+             * depend only on (seed, step, neuron), not on anything the team does. */
+            windows++;
             if (T > 1) {
-#pragma omp barrier
+                __atomic_add_fetch(&sc.arrived, 1, __ATOMIC_ACQ_REL);
+                int64_t goal = (int64_t)T * windows, round = 0;
+                int64_t next_end = w_end + W < n1 ? w_end + W : n1;
+                if (ahead) {
+                    ahead_from = w_end;
+                    ahead_n = 0;
+                }
+                while (__atomic_load_n(&sc.arrived, __ATOMIC_ACQUIRE) < goal) {
+                    if (ahead && ahead_from + ahead_n < next_end) {
+                        sc_pois_row(net, t, ahead_from + ahead_n, pq_off, ahead + ahead_n * row_len);
+                        ahead_n++;
+                    } else {
+                        sc_relax(round++);
+                    }
+                }
             }
-#endif
             /* 4b. every thread's neuron spikes of the window, in the serial order */
             for (int64_t m = n; m < w_end; m++) {
                 int64_t j = m - n, now = m % L;

@@ -19,12 +19,18 @@ connection and target, (sum of clipped/truncated weights) << weight_exp
 The weight conversion (clip by sign mode, LSB truncation) is done once in
 spikecore/engine/loihi.py, the bias scaling too (both are constant).
 """
-from libc.stdint cimport int64_t, int32_t, uint64_t, uint32_t, uint16_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, int16_t, uint64_t, uint32_t, uint16_t, uint8_t
 
 import numpy as np
 
 # spikes ahead of the one being delivered whose synapse rows are prefetched
 cdef int64_t PREFETCH_AHEAD = 4
+
+
+def set_simd(bint enable):
+    """Use the AVX-512 neuron update where the CPU has it (the default), or the portable
+    loops; both give the same bits. Returns whether AVX-512 is now used."""
+    return bool(lo_set_simd(enable))
 
 def csr_order(const int64_t[::1] rows, int64_t n_rows):
     """(order, row_ptr): a stable counting sort of ``rows`` (each in [0, n_rows)), O(n)."""
@@ -60,10 +66,9 @@ cdef class LoihiKernel:
         self.v = a["v"]
         self.bias = a["bias"]
         self.ring = a["ring"]
-        self.f_ptr = a["f_ptr"]
+        self.f_row = a["f_row"]
         self.f_idx = a["f_idx"]
         self.f_w = a["f_w"]
-        self.f_max = a["f_max"]
         self.s_ptr = a["s_ptr"]
         self.s_cell = a["s_cell"]
         self.s_idx = a["s_idx"]
@@ -82,14 +87,20 @@ cdef class LoihiKernel:
         self.rec_every = a["rec_every"]
         self.n_pops = self.pop_start.shape[0]
         self.n_neurons = self.u.shape[0]
-        self.ring_len = self.ring.shape[0]
+        # logical length L; the array has 2 L - 1 rows (_loihi_update.h, lo_push)
+        self.ring_len = (self.ring.shape[0] + 1) // 2
         self.pois_base = a["pois_base"]
         self.n_pois = a["n_pois"]
         self.n_rec = self.rec_kind.shape[0]
         self.ev_ptr = 0
-        self.n_pre = (self.f_ptr.shape[0] - 1) // 2
-        if (self.ring.shape[1] != self.n_neurons or self.s_ptr.shape[0] != self.f_ptr.shape[0]
-                or self.f_ptr.shape[0] != 2 * self.n_pre + 1):
+        self.n_pre = self.f_row.shape[0] // 2
+        self.has_slow = self.s_w.shape[0] > 0
+        self.pf_lines_idx, self.pf_lines_w = a["pf_lines"]
+        if not (0 <= self.pf_lines_idx <= LO_PF_MAX_LINES and 0 <= self.pf_lines_w <= LO_PF_MAX_LINES):
+            raise ValueError("pf_lines out of range")
+        if (self.ring.shape[0] < 3 or self.ring.shape[0] % 2 != 1 or self.ring.shape[1] != self.n_neurons
+                or self.s_ptr.shape[0] != self.f_row.shape[0] + 1 or self.f_row.shape[0] != 2 * self.n_pre
+                or self.f_row.shape[1] != 2 or self.n_neurons > self.n_pre):
             raise ValueError("inconsistent kernel arrays")
         if (self.t_cell.shape[0] < self.scratch.shape[0] or self.t_idx.shape[0] < self.scratch.shape[0]
                 or self.t_shift.shape[0] < self.scratch.shape[0] or self.cell_used.shape[0] != self.scratch.shape[0]):
@@ -105,7 +116,8 @@ cdef class LoihiKernel:
         cdef int64_t done, total = out_n
         if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
             raise ValueError("pois_counts has the wrong shape")
-        if spk.shape[0] < self.n_pre or spk_cnt.shape[0] < self.n_pre:
+        # spk: 16 entries of room past the last neuron, for lo_step's block-wise writes
+        if spk.shape[0] < self.n_pre + 16 or spk_cnt.shape[0] < self.n_pre + 16:
             raise ValueError("spike scratch buffers too small")
         with nogil:
             done = self._run(n0, n1, pois_counts, out_step, out_idx, out_n, rec_out, rec_pos, spk, spk_cnt,
@@ -116,7 +128,7 @@ cdef class LoihiKernel:
                       int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
                       double[::1] rec_out, int64_t[::1] rec_pos, int32_t[::1] spk, uint32_t[::1] spk_cnt,
                       int64_t* out_n_ptr) noexcept nogil:
-        cdef int64_t n, k, slot, n_spk, pre, cap = out_step.shape[0]
+        cdef int64_t n, k, slot, n_spk, n_nrn, pre, n_touched, cap = out_step.shape[0]
         cdef int64_t n_ev = self.ev_step.shape[0]
         cdef uint32_t c
         cdef int32_t* spk_p = &spk[0] if spk.shape[0] else NULL
@@ -129,11 +141,11 @@ cdef class LoihiKernel:
             self._record(n, PHASE_START, rec_out, rec_pos)
             slot = n % self.ring_len
             n_spk = self._update(slot, spk_p)
+            n_nrn = n_spk
             for k in range(n_spk):
                 out_step[out_n] = n
                 out_idx[out_n] = spk_p[k]
                 out_n += 1
-                cnt_p[k] = 1
             # lava/proc/io/source.py, AbstractPyRingBuffer.run_spk: column k of the data is sent
             # at time_step k+1, i.e. like a neuron spike of step k; its value is the count
             while self.ev_ptr < n_ev and self.ev_step[self.ev_ptr] < n:
@@ -153,7 +165,25 @@ cdef class LoihiKernel:
                     spk_p[n_spk] = <int32_t>(self.pois_base + k)
                     cnt_p[n_spk] = c
                     n_spk += 1
-            self._propagate(slot, spk_p, cnt_p, n_spk)
+            # neurons' spikes: binary rows only (a neuron spikes at most once per step)
+            if n_nrn and self.f_idx.shape[0]:
+                lo_push_spikes(n_nrn, spk_p, &self.f_row[0, 0], &self.f_idx[0], &self.f_w[0],
+                               &self.ring[0, 0], <uint64_t>(slot * self.n_neurons), self.pf_lines_idx,
+                               self.pf_lines_w)
+            n_touched = 0
+            if self.has_slow:
+                for k in range(n_nrn):
+                    pre = spk_p[k]
+                    if self.s_ptr[pre + 1] > self.s_ptr[pre]:
+                        n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0],
+                                                  &self.s_w[0], &self.s_idx[0], &self.s_shift[0], &self.scratch[0],
+                                                  &self.cell_used[0], &self.t_cell[0], &self.t_idx[0],
+                                                  &self.t_shift[0], n_touched, 1)
+            # sources' spikes: binary and graded rows, with their counts
+            n_touched = self._propagate(slot, spk_p + n_nrn, cnt_p + n_nrn, n_spk - n_nrn, n_touched)
+            if n_touched:
+                lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
+                         &self.cell_used[0], &self.ring[0, 0], <uint64_t>(slot * self.n_neurons))
             self._record(n, PHASE_END, rec_out, rec_pos)
         out_n_ptr[0] = out_n
         return n1
@@ -170,22 +200,28 @@ cdef class LoihiKernel:
 
     cdef int64_t _update(self, int64_t slot, int32_t* spk) noexcept nogil:
         """Sub-threshold dynamics, spike and reset of every neuron (_loihi_update.h, which
-        cites Lava's rules); returns the spike count. The input row is read and cleared:
+        cites Lava's rules); returns the spike count. The input row and its overflow row
+        (lo_push) are read and cleared:
         lava/magma/core/model/py/ports.py, PyInPortVectorDense.recv sums the int32 messages
         of all connections (int16 zeros + int32 -> int32), which the ring holds modulo 2**32."""
         cdef int64_t p, i0, size, n_spk = 0
+        cdef bint overflow = slot + self.ring_len < self.ring.shape[0]
         if self.n_neurons == 0:
             return 0
         for p in range(self.n_pops):
             i0 = self.pop_start[p]
             size = self.pop_size[p]
-            lo_update(size, self.pop_fu[p], self.pop_fv[p], &self.ring[slot, i0],
-                      &self.u[i0], &self.v[i0], &self.bias[i0])
-            n_spk = lo_threshold(size, i0, self.pop_vth[p], &self.v[i0], spk, n_spk)
+            if size:
+                n_spk = lo_step(size, i0, self.pop_fu[p], self.pop_fv[p], self.pop_vth[p], &self.ring[slot, i0],
+                                &self.ring[slot + self.ring_len, i0] if overflow else NULL,
+                                &self.u[i0], &self.v[i0], &self.bias[i0], spk, n_spk)
         return n_spk
 
-    cdef void _propagate(self, int64_t slot, const int32_t* spk, const uint32_t* cnt, int64_t n_spk) noexcept nogil:
-        """Add the messages caused by this step's spikes to the ring slots they are due in.
+    cdef int64_t _propagate(self, int64_t slot, const int32_t* spk, const uint32_t* cnt, int64_t n_spk,
+                            int64_t n_touched) noexcept nogil:
+        """Add the messages caused by this step's source spikes to the ring slots they are due
+        in (neurons' spikes take lo_push_spikes, the same rule for count 1); returns the
+        length of the list of touched weight_exp < 0 cells, which the caller flushes.
 
         lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk: the a_out sent at step
         t+1 is the sum computed from s_in of step t, shifted by weight_exp (np.left_shift, or
@@ -194,35 +230,27 @@ cdef class LoihiKernel:
         rolled: arrives at t+1+d). Ring offsets hold (1 + d) * n_neurons + target. Binary
         connections receive s_in.astype(bool) (num_message_bits = 0): one spike whatever the
         count; graded ones (num_message_bits > 0) weights.dot(s_in): the count multiplies."""
-        cdef int64_t k, pre, row, s0, n_touched = 0
+        cdef int64_t k, g, pre, row, s0
+        cdef uint32_t c
         cdef uint32_t* ring = &self.ring[0, 0]
         cdef uint64_t base = <uint64_t>(slot * self.n_neurons)
-        cdef uint64_t total = <uint64_t>(self.ring_len * self.n_neurons)
-        if self.n_neurons == 0:
-            return
         for k in range(n_spk):
             pre = spk[k]
             if k + PREFETCH_AHEAD < n_spk:
                 row = spk[k + PREFETCH_AHEAD]
-                s0 = self.f_ptr[row]
-                if self.f_ptr[row + 1] > s0:
-                    lo_prefetch(&self.f_idx[s0], 4 * (self.f_ptr[row + 1] - s0))
-                    lo_prefetch(&self.f_w[s0], 4 * (self.f_ptr[row + 1] - s0))
-            if self.f_ptr[pre + 1] > self.f_ptr[pre]:
-                lo_push(self.f_ptr[pre], self.f_ptr[pre + 1], &self.f_idx[0], &self.f_w[0], ring, base, total, 1,
-                        self.f_max[pre])
-            if self.s_ptr[pre + 1] > self.s_ptr[pre]:
-                n_touched = lo_accumulate(self.s_ptr[pre], self.s_ptr[pre + 1], &self.s_cell[0], &self.s_w[0],
-                                          &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
-                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched, 1)
-            row = pre + self.n_pre
-            if self.f_ptr[row + 1] > self.f_ptr[row]:
-                lo_push(self.f_ptr[row], self.f_ptr[row + 1], &self.f_idx[0], &self.f_w[0], ring, base, total,
-                        cnt[k], self.f_max[row])
-            if self.s_ptr[row + 1] > self.s_ptr[row]:
-                n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
-                                          &self.s_idx[0], &self.s_shift[0], &self.scratch[0], &self.cell_used[0],
-                                          &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], n_touched, cnt[k])
-        if n_touched:
-            lo_flush(n_touched, &self.t_cell[0], &self.t_idx[0], &self.t_shift[0], &self.scratch[0],
-                     &self.cell_used[0], ring, base, total)
+                s0 = self.f_row[row, 0]
+                lo_prefetch(&self.f_idx[0] + s0, 4 * <int64_t>self.f_row[row, 1])
+                lo_prefetch(&self.f_w[0] + s0, 2 * <int64_t>self.f_row[row, 1])
+            for g in range(2):
+                # row pre: binary projections (one spike); pre + n_pre: graded (the count)
+                row = pre + g * self.n_pre
+                c = cnt[k] if g else 1
+                if self.f_row[row, 1]:
+                    s0 = self.f_row[row, 0]
+                    lo_push(s0, s0 + <int64_t>self.f_row[row, 1], &self.f_idx[0], &self.f_w[0], ring, base, c)
+                if self.s_ptr[row + 1] > self.s_ptr[row]:
+                    n_touched = lo_accumulate(self.s_ptr[row], self.s_ptr[row + 1], &self.s_cell[0], &self.s_w[0],
+                                              &self.s_idx[0], &self.s_shift[0], &self.scratch[0],
+                                              &self.cell_used[0], &self.t_cell[0], &self.t_idx[0],
+                                              &self.t_shift[0], n_touched, c)
+        return n_touched

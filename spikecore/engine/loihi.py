@@ -42,6 +42,7 @@ in u, as the IR has already applied it).
 """
 from __future__ import annotations
 
+import glob
 import math
 import time
 
@@ -50,7 +51,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._loihi import LoihiKernel, csr_order
-from .simulator import _ProgressBar, _count_multiples, _multiples
+from .layout import ProgressBar, count_multiples, multiples
 from .layout import presynaptic_index
 
 MODEL = "loihi_lif"
@@ -145,6 +146,45 @@ def truncate_weights(weights: np.ndarray, mode: int, num_weight_bits: int, max_n
     k = max_num_weight_bits - num_weight_bits + int(mode == SIGN_MODES["mixed"])
     w = (w >> k) << k
     return -w if inhibitory else w
+
+
+# -- the kernel's prefetching ----------------------------------------------------------------
+
+PF_MAX_LINES = 8                 # _loihi_update.h, LO_PF_MAX_LINES
+PF_CACHED_LINES = 2
+
+
+def last_level_cache_bytes(default: int = 8 << 20) -> int:
+    """The largest CPU cache (Linux sysfs; ``default`` where it cannot be read)."""
+    best = 0
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            with open(path) as f:
+                text = f.read().strip().upper()
+            scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+            best = max(best, int(text.rstrip("KMG")) * scale)
+        except (OSError, ValueError):
+            continue
+    return best or default
+
+
+def prefetch_lines(row_lengths: np.ndarray, synapse_bytes: int) -> tuple[int, int]:
+    """Cache lines of a neuron's synapse row (uint32 targets, int16 weights) the kernel asks
+    for a few spikes ahead (_loihi_update.h, lo_push_spikes). One count for the whole
+    network, so that the prefetch loop's branch is always predicted. Rows that come from
+    memory need all their lines asked for (the mean row's, plus one for alignment: 10**7
+    synapses ran 2x slower with 2 lines); rows that stay in the caches are found there, and
+    each prefetch instruction then costs issue slots only (2 lines were fastest at 1.7 MB of
+    synapses, on a 32 MB L3). Half the largest cache counts as staying, as the ring, the
+    state and other processes share it."""
+    nonempty = row_lengths[row_lengths > 0]
+    if not nonempty.size:
+        return 0, 0
+    if synapse_bytes <= last_level_cache_bytes() // 2:
+        return PF_CACHED_LINES, PF_CACHED_LINES
+    mean_len = float(nonempty.mean())
+    return (min(PF_MAX_LINES, math.ceil(4 * mean_len / 64) + 1),
+            min(PF_MAX_LINES, math.ceil(2 * mean_len / 64) + 1))
 
 
 # -- reading the integer IR ------------------------------------------------------------------
@@ -277,7 +317,14 @@ class LoihiSimulator:
         self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = presynaptic_index(g, a["pop_start"])
         pois = list(g.poisson_sources.values())
         self._lay_out_synapses(g, a)
-        a["ring"] = np.zeros((RING_ROWS, N), dtype=np.uint32)
+        # input due 1 + d steps after a spike: a ring of L = longest delay + 2 rows (a short ring
+        # stays in cache) and L - 1 overflow rows, so that no message wraps around
+        # (_loihi_update.h, lo_push)
+        rows = 2 * (self.max_delay + 2) - 1
+        if rows * N >= 2**32:
+            raise UnsupportedFeature(ENGINE, f"{N} neurons with delays up to {self.max_delay} steps",
+                                     f"at most {(2**32 - 1) // rows} neurons")
+        a["ring"] = np.zeros((rows, N), dtype=np.uint32)
 
         # spike-source events by step (repeats kept: they are counts for graded projections)
         ev_step, ev_pre = [], []
@@ -300,14 +347,14 @@ class LoihiSimulator:
         self._spiked_last = {}       # population -> spikes of the last step of the previous run
         cap = max(1024, 4 * self.n_neurons)
         self._buffers = (np.empty(cap, np.int64), np.empty(cap, np.int32),
-                         np.empty(max(self.n_pre, 1), np.int32), np.empty(max(self.n_pre, 1), np.uint32))
+                         np.empty(self.n_pre + 16, np.int32), np.empty(self.n_pre + 16, np.uint32))
 
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
         (weight_exp >= 0) and raw weights summed per cell before a flooring shift (< 0)."""
         N, n_rows = self.n_neurons, 2 * self.n_pre
-        fast = {"pre": [], "idx": [], "w": []}
-        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": []}
+        fast = {"pre": [], "idx": [], "w": [], "delay": []}
+        slow = {"pre": [], "idx": [], "w": [], "cell": [], "shift": [], "delay": []}
         n_cells = 0
         self.synapses = {}
         for e in g.projections.values():
@@ -323,13 +370,16 @@ class LoihiSimulator:
                 pre = pre + self.n_pre       # a neuron spikes at most once per step: binary rows do
             if q["weight_exp"] >= 0:
                 fast["pre"].append(pre)
+                fast["delay"].append(q["delay"])
                 fast["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
-                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32
-                fast["w"].append((q["w"] << q["weight_exp"]) & 0xFFFFFFFF)
+                # (sum w) << e == sum (w << e) modulo 2**32, and the message is int32; a clipped
+                # weight (-256..255) shifted by at most 7 fits int16
+                fast["w"].append(q["w"] << q["weight_exp"])
             else:
                 # one cell per (target, distinct delay) of this projection
                 delays, dcode = np.unique(q["delay"], return_inverse=True)
                 slow["pre"].append(pre)
+                slow["delay"].append(q["delay"])
                 slow["idx"].append((q["delay"] + 1) * N + self.pre_base[e.post] + q["j"])
                 slow["w"].append(q["w"])
                 slow["cell"].append(n_cells + dcode * n_post + q["j"])
@@ -338,20 +388,19 @@ class LoihiSimulator:
         if n_cells >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{n_cells} (target, delay) sums of projections with weight_exp < 0",
                                      "fewer distinct delays or targets in such projections (at most 2**32 - 1)")
-        # CSRs by row (counting sort); f_max: each row's largest ring offset (wrap test)
+        # CSRs by row (counting sort); f_row: each row's first synapse and its length
+        f_ptr = np.zeros(n_rows + 1, np.int64)
+        a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.int16)
         if sum(x.size for x in fast["pre"]):
-            order, a["f_ptr"] = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
-            idx = np.concatenate(fast["idx"])[order].astype(np.uint32)
-            a["f_idx"] = idx
-            a["f_w"] = np.ascontiguousarray(np.concatenate(fast["w"])[order].astype(np.uint32))
-        else:
-            a["f_ptr"] = np.zeros(n_rows + 1, np.int64)
-            a["f_idx"], a["f_w"] = np.zeros(0, np.uint32), np.zeros(0, np.uint32)
-        f_max = np.zeros(n_rows, np.uint32)
-        nonempty = np.flatnonzero(np.diff(a["f_ptr"]))
-        if nonempty.size:
-            f_max[nonempty] = np.maximum.reduceat(a["f_idx"], a["f_ptr"][nonempty])
-        a["f_max"] = f_max
+            order, f_ptr = csr_order(np.concatenate(fast["pre"]).astype(np.int64), n_rows)
+            a["f_idx"] = np.concatenate(fast["idx"])[order].astype(np.uint32)
+            w = np.concatenate(fast["w"])[order]
+            if w.min() < np.iinfo(np.int16).min or w.max() > np.iinfo(np.int16).max:
+                raise AssertionError("shifted Loihi weights outside int16")   # clip_weights bounds them
+            a["f_w"] = w.astype(np.int16)
+        a["f_row"] = np.ascontiguousarray(np.stack([f_ptr[:-1], np.diff(f_ptr)], axis=1).astype(np.uint64))
+        self.max_delay = max([int(d.max()) for d in fast["delay"] + slow["delay"] if d.size] + [0])
+        a["pf_lines"] = prefetch_lines(np.diff(f_ptr)[:N], a["f_idx"].nbytes + a["f_w"].nbytes)
         types = {"idx": np.uint32, "w": np.int32, "cell": np.uint32, "shift": np.uint8}
         if sum(x.size for x in slow["pre"]):
             order, a["s_ptr"] = csr_order(np.concatenate(slow["pre"]).astype(np.int64), n_rows)
@@ -458,11 +507,11 @@ class LoihiSimulator:
         out_step, out_idx, spk, spk_cnt = self._buffers
         out_n = 0
         every = a["rec_every"]
-        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
         rec_out = np.zeros(int(rec_base[-1]))
         rec_pos = rec_base[:-1].copy()
-        bar = _ProgressBar(n_end - n_start, enabled=progress)
+        bar = ProgressBar(n_end - n_start, enabled=progress)
         t0 = time.perf_counter()
         n = n_start
         try:
@@ -500,15 +549,18 @@ class LoihiSimulator:
         spikes, raw = {}, {}
         for k, p in enumerate(self.pops):
             s0 = a["pop_start"][k]
+            if len(self.pops) == 1:     # every spike is this population's: no selection pass
+                raw[p.name] = (steps.copy(), idx.astype(np.int64))
+                continue
             sel = (idx >= s0) & (idx < s0 + p.size)
-            raw[p.name] = (steps[sel].copy(), (idx[sel] - s0).astype(np.int64))
+            raw[p.name] = (steps[sel], (idx[sel] - s0).astype(np.int64))
         for name in self.ir.recorded_populations():
             st, ix = raw[name]
             spikes[name] = (st * self.dt, ix)
         blocks = {}
         for mname, var, first, count in self.rec_layout:
             e = a["rec_every"][first] if count else 1
-            ns = _count_multiples(n_start, n_end, e)
+            ns = count_multiples(n_start, n_end, e)
             blocks[(mname, var)] = (np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns]
                                               for c in range(count)], axis=1) if count else np.zeros((ns, 0)), e)
         traces = {}
@@ -517,7 +569,7 @@ class LoihiSimulator:
                 continue
             m = self.ir.state_monitors[mname]
             pop = self.ir.populations[m.target]
-            want = _multiples(n_start, n_end, e)
+            want = multiples(n_start, n_end, e)
             if "scale" in pop.attrs and var != "u":
                 from hwmodels import loihi as profile
                 if var == "v":
@@ -529,7 +581,9 @@ class LoihiSimulator:
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
                                            "times": want * self.dt, "variables": {}})
             tr["variables"][var] = block
-        self._spiked_last = {name: (st[st == n_end - 1], ix[st == n_end - 1]) for name, (st, ix) in raw.items()}
+        # steps ascend: the last step's spikes are a tail
+        self._spiked_last = {name: (st[np.searchsorted(st, n_end - 1):], ix[np.searchsorted(st, n_end - 1):])
+                             for name, (st, ix) in raw.items()}
         return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
 
     def _pending_jump(self, pop, m, u_after, want, raw) -> np.ndarray:

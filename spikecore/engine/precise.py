@@ -33,7 +33,8 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
-from .simulator import CHUNK_STEPS, _count_multiples, _multiples, _ProgressBar, _receptor_of_var
+from .layout import ProgressBar, count_multiples, multiples
+from .simulator import CHUNK_STEPS, _receptor_of_var
 from .layout import presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
@@ -519,11 +520,11 @@ class PreciseSimulator:
         n_start, n_end = self.step, self.step + n_steps
         a = self.arrays
         every = a["rec_every"]
-        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
         rec_out = np.zeros(int(rec_base[-1]))
         rec_pos = rec_base[:-1].copy()
-        bar = _ProgressBar(n_steps, enabled=progress)
+        bar = ProgressBar(n_steps, enabled=progress)
         parts = []
         t0 = time.perf_counter()
         n = n_start
@@ -563,10 +564,10 @@ class PreciseSimulator:
         for mname, var, first, count in self.rec_layout:
             m = self.ir.state_monitors[mname]
             e = a["rec_every"][first] if count else 1
-            ns = _count_multiples(n_start, n_end, e)
+            ns = count_multiples(n_start, n_end, e)
             block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
                 if count else np.zeros((ns, 0))
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
-                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+                                           "times": multiples(n_start, n_end, e) * self.dt, "variables": {}})
             tr["variables"][var] = block
         return {"spikes": spikes, "spike_steps": spike_steps, "traces": traces, "n_steps": n_end - n_start}

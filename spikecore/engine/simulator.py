@@ -23,12 +23,16 @@ Layout:
   neurons and draws its own Poisson and spike-source input for a window, then
   adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
 * the synapse table, per thread, is a CSR over presynaptic indices whose rows are
-  sorted by delay and cut into segments of equal delay:
+  sorted by delay and cut into segments of equal delay and equal block of 2^16
+  channels (so a target fits in 16 bits: the delivery loop streams half the
+  bytes of 32-bit indices, and it is bound by that stream — 15 % of Brunel's
+  run time on one thread):
 
-      per synapse   syn_chan   int32            target channel            4 B
+      per synapse   syn_chan   uint16           target channel - base     2 B
                     syn_weight float32/float64  weight (state precision)  4 / 8 B
       per segment   seg_delay  uint16           delay in steps            2 B
                     seg_len    uint16           synapses in the segment   2 B
+                    seg_block  uint16           base = seg_block * 2^16   2 B
       per row       row_ptr    int64            first synapse             8 B x T
                     seg_ptr    int64            first segment             8 B x T
                     row_w      float32/float64  the row's weight if all   4 / 8 B x T
@@ -41,10 +45,12 @@ Layout:
   are folded densely (dense activity as in Brunel). Bookkeeping: 5 B per channel
   and ring slot, only for networks with such synapses.
 
-  So a synapse costs 8 B (float32) or 12 B (float64) plus 4 B per distinct delay
-  in its row: at most 12 B (float32) even when every synapse of a row has its
-  own delay. When every row has a single weight (scalar weights per projection,
-  as in CUBA, COBA and Brunel) syn_weight is not stored at all: 4 B per synapse. ``bytes_per_synapse`` reports the figure of a compiled network.
+  So a synapse costs 6 B (float32) or 10 B (float64) plus 6 B per segment of its
+  row: at most 12 B (float32) even when every synapse of a row has its own delay.
+  When every row has a single weight (scalar weights per projection, as in CUBA,
+  COBA and Brunel) syn_weight is not stored at all: about 2 B per synapse.
+  Sorting is stable, so synapses onto one channel keep their order (the order of
+  the additions into it). ``bytes_per_synapse`` reports the figure of a compiled network.
   Delays are at most 65535 steps (the ring buffer would not fit long before).
 
 The kernel adds a row's weights segment by segment into the ring slot of that
@@ -65,7 +71,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import presynaptic_index
+from .layout import ProgressBar, count_multiples, multiples, presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
@@ -75,7 +81,6 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
-PROGRESS_AFTER_S = 2.0      # show a progress bar only for runs expected to take longer
 
 
 def _synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
@@ -141,7 +146,7 @@ class GridSimulator:
         a["part"] = part.ravel()
 
         N = int(sizes.sum())
-        C = int(chans.sum())
+        C = self.n_channels = int(chans.sum())
         self.pop_index = {p.name: k for k, p in enumerate(pops)}
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
@@ -154,7 +159,7 @@ class GridSimulator:
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
-        a["refr"] = np.zeros(N, dtype=np.int32)
+        a["free_at"] = np.full(N, -1, dtype=np.int64)   # first free step (_kernel_impl.h): free from the start
         a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
@@ -225,6 +230,11 @@ class GridSimulator:
         dt, T = self.dt, self.threads
         keys, chans_, ws = [], [], []
         max_d, min_neuron_d = 1, MAX_WINDOW
+        # sort key (owner thread, presynaptic index, channel block, delay) in one int64
+        block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
+        if (T * n_pre).bit_length() + block_bits + 16 > 63:
+            raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
+                                     "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
         for e in g.projections.values():
             if e.post not in self.pop_index:
@@ -239,7 +249,6 @@ class GridSimulator:
             if max_d > MAX_DELAY_STEPS:
                 raise UnsupportedFeature("native", f"delays of {max_d} steps",
                                          f"at most {MAX_DELAY_STEPS} steps; use a larger dt")
-            # sort key: (owner thread, presynaptic index) then delay, in one int64
             group = self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64)
             if T > 1:
                 own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
@@ -248,8 +257,9 @@ class GridSimulator:
                 ring_input[self.pop_index[e.post]] = 1
             if self.pops[self.pop_index[e.post]].model != "lif_delta":
                 d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
-            keys.append((group << 16) | d)
-            chans_.append((self.channel_of[(e.post, e.receptor)] + np.asarray(e.j)).astype(np.int32))
+            chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
+            keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
+            chans_.append((chan & 0xFFFF).astype(np.uint16))
             ws.append(np.asarray(e.weight, dtype=real))
             del group, d
         if keys:
@@ -263,11 +273,11 @@ class GridSimulator:
             del ws, order
         else:
             key = np.zeros(0, np.int64)
-            a["syn_chan"] = np.zeros(0, np.int32)
+            a["syn_chan"] = np.zeros(0, np.uint16)
             a["syn_weight"] = np.zeros(0, real)
         n = key.size
         G = T * n_pre
-        # segments: runs of equal (group, delay), cut at MAX_SEGMENT synapses
+        # segments: runs of equal (group, block, delay), cut at MAX_SEGMENT synapses
         starts = np.flatnonzero(np.diff(key)) + 1 if n else np.zeros(0, np.int64)
         starts = np.concatenate([[0], starts]).astype(np.int64) if n else starts
         lens = np.diff(np.append(starts, n))
@@ -280,8 +290,9 @@ class GridSimulator:
         seg_key = key[starts]
         a["seg_delay"] = (seg_key & 0xFFFF).astype(np.uint16)   # delay | SEG_SPARSE
         a["seg_len"] = lens.astype(np.uint16)
-        row_counts = np.bincount(key >> 16, minlength=G) if n else np.zeros(G, np.int64)
-        seg_counts = np.bincount(seg_key >> 16, minlength=G) if n else np.zeros(G, np.int64)
+        a["seg_block"] = ((seg_key >> 16) & ((1 << block_bits) - 1)).astype(np.uint16)
+        row_counts = np.bincount(key >> (16 + block_bits), minlength=G) if n else np.zeros(G, np.int64)
+        seg_counts = np.bincount(seg_key >> (16 + block_bits), minlength=G) if n else np.zeros(G, np.int64)
         del key
         a["row_ptr"] = _per_thread_ptr(row_counts, T, n_pre)
         # rows whose synapses share one weight need no per-synapse weights
@@ -371,7 +382,7 @@ class GridSimulator:
                 if not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
                     continue
                 pd_off[t, q] = total
-                chans.append(a["syn_chan"][r0])
+                chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))
                 dels.append(a["seg_delay"][g0])
                 rw = a["row_w"][t * n_pre + rows]
                 wts.append(np.where(np.isnan(rw), a["syn_weight"][r0] if a["syn_weight"].size else rw, rw))
@@ -386,7 +397,7 @@ class GridSimulator:
     def bytes_per_synapse(self) -> float:
         """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
         a = self.arrays
-        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "row_ptr", "seg_ptr", "row_w")
+        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------
@@ -433,11 +444,11 @@ class GridSimulator:
         out_n = 0
         # recording buffers for the whole call
         every = a["rec_every"]
-        n_samples = np.array([_count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
+        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
         rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
         rec_out = np.zeros(int(rec_base[-1]))
         rec_pos = rec_base[:-1].copy()
-        bar = _ProgressBar(n_steps, enabled=progress)
+        bar = ProgressBar(n_steps, enabled=progress)
         t0 = time.perf_counter()
         n = n_start
         try:
@@ -472,11 +483,11 @@ class GridSimulator:
         for mname, var, first, count in self.rec_layout:
             m = self.ir.state_monitors[mname]
             e = a["rec_every"][first] if count else 1
-            ns = _count_multiples(n_start, n_end, e)
+            ns = count_multiples(n_start, n_end, e)
             block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
                 if count else np.zeros((ns, 0))
             tr = traces.setdefault(mname, {"target": m.target, "neurons": m.neurons.copy(),
-                                           "times": _multiples(n_start, n_end, e) * self.dt, "variables": {}})
+                                           "times": multiples(n_start, n_end, e) * self.dt, "variables": {}})
             tr["variables"][var] = block
         return {"spikes": spikes, "traces": traces, "n_steps": n_end - n_start}
 
@@ -523,36 +534,3 @@ def _receptor_of_var(pop, var):
         if _receptor_var(pop, rname) == var:
             return rname
     raise ValidationError(f"monitors.variables", var, f"a state variable of {pop.model}")
-
-
-def _count_multiples(n0: int, n1: int, e: int) -> int:
-    """How many n in [n0, n1) are multiples of e."""
-    return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0
-
-
-def _multiples(n0, n1, e):
-    first = -(-n0 // e) * e
-    return np.arange(first, n1, e, dtype=np.int64)
-
-
-class _ProgressBar:
-    """tqdm on a terminal, shown only once a run is expected to outlast PROGRESS_AFTER_S."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.bar, self.last = total, enabled, None, 0
-
-    def update(self, done: int, elapsed: float):
-        if not self.enabled:
-            return
-        if self.bar is None:
-            expected = elapsed / max(done, 1) * self.total
-            if expected < PROGRESS_AFTER_S:
-                return
-            from tqdm import tqdm
-            self.bar = tqdm(total=self.total, unit="step", desc="simulating", leave=False)
-        self.bar.update(done - self.last)
-        self.last = done
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()

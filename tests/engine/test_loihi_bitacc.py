@@ -342,3 +342,90 @@ def test_projection_truncated_to_nothing():
     assert sim.n_synapses == 0
     sim.run_steps(5)
     assert not sim.state()["p"]["u"].any()
+
+
+# -- the kernel's two neuron updates and its ring -------------------------------------------
+
+def _busy_knobs(seed: int) -> NetKnobs:
+    """Groups whose sizes leave partial 16-neuron blocks, driven hard (many spikes, u and v
+    near their limits), connections of all four kinds with delays up to 63 steps."""
+    return NetKnobs([GroupKnobs(37, 100, 300, 20, "full", "full"), GroupKnobs(16, 4095, 0, 5, "small", "small"),
+                     GroupKnobs(3, 0, 4095, 0, "full", "full")],
+                    [ConnKnobs(-1, 0, "delay_dense", 0.7, 3, 8, None, "excitatory", 5),
+                     ConnKnobs(0, 1, "sparse", 0.6, 0, 8, "mixed", "extreme"),
+                     ConnKnobs(1, 0, "delay_sparse", 0.5, -3, 6, "inhibitory", "inhibitory", 63),
+                     ConnKnobs(0, 2, "dense", 0.9, -1, 7, None, "mixed"),
+                     ConnKnobs(2, 0, "delay_dense", 0.8, 1, 8, None, "mixed", 1)],
+                    input_size=6, input_density=0.5, seed=seed)
+
+
+@pytest.fixture
+def portable_update():
+    """The kernel's portable neuron update instead of the AVX-512 one (where the CPU has it)."""
+    from spikecore.engine._loihi import set_simd
+    set_simd(False)
+    yield
+    set_simd(True)
+
+
+def test_portable_update_matches_lava(portable_update):
+    assert_same_as_lava(build_net(_busy_knobs(11), 120), 120)
+
+
+def test_avx512_and_portable_updates_are_identical():
+    from spikecore.engine._loihi import set_simd
+    if not set_simd(True):
+        pytest.skip("this CPU has no AVX-512: only the portable update runs here")
+    g = to_ir(build_net(_busy_knobs(12), 300))
+    try:
+        runs = []
+        for simd in (True, False):
+            set_simd(simd)
+            sim = LoihiSimulator(g)
+            r = sim.run_steps(300)
+            runs.append((r["raster_steps"], sim.state()))
+    finally:
+        set_simd(True)
+    (raster_a, state_a), (raster_b, state_b) = runs
+    assert sum(s.size for s, _ in raster_a.values()) > 300       # busy enough to exercise the spike lists
+    for name in state_a:
+        for k in (0, 1):
+            np.testing.assert_array_equal(raster_a[name][k], raster_b[name][k])
+        np.testing.assert_array_equal(state_a[name]["u"], state_b[name]["u"])
+        np.testing.assert_array_equal(state_a[name]["v"], state_b[name]["v"])
+
+
+def test_ring_holds_only_the_longest_delay():
+    """The input ring has longest delay + 2 rows and that many overflow rows, less one; a
+    message due in the last row of the ring lands in an overflow row and still arrives."""
+    for delays, rows in (([0, 0], 3), ([0, 5], 13)):
+        g = _one_pop_ir(du=4095, dv=4095, vth=2**17 - 1)
+        g.spike_sources["s"] = _ir.SpikeSourceNode("s", 1, np.array([0.0, 0.0, 1e-3, 2e-3, 3e-3]),
+                                                   np.zeros(5, np.int64))
+        g.projections["c"] = _ir.ProjectionEdge("c", "s", "p", "default", "loihi", np.zeros(2, np.int64),
+                                                np.zeros(2, np.int64), np.array([3.0, 5.0]),
+                                                np.array(delays) * g.dt, {})
+        sim = LoihiSimulator(g)
+        assert sim.arrays["ring"].shape[0] == rows
+        us = []
+        for _ in range(12):
+            sim.run_steps(1)
+            us.append(int(sim.state()["p"]["u"][0]) >> 6)     # du = 4095: u = a_in << 6 of the step
+        # source spikes at steps 0..3 (binary: the two at step 0 are one spike); weight 3 arrives
+        # 1 + d0 steps later, weight 5 1 + d1 steps later
+        expect = np.zeros(12, np.int64)
+        for n in range(4):
+            expect[n + 1 + delays[0]] += 3
+            expect[n + 1 + delays[1]] += 5
+        assert us == expect.tolist()
+
+
+def test_prefetch_lines_follow_where_the_rows_live():
+    rows = np.array([0, 100, 100, 60])
+    assert loihi.prefetch_lines(np.zeros(5, np.int64), 10**9) == (0, 0)
+    assert loihi.prefetch_lines(rows, 1000) == (loihi.PF_CACHED_LINES, loihi.PF_CACHED_LINES)
+    big = 4 * loihi.last_level_cache_bytes()
+    # mean row 260/3 synapses: 347 bytes of targets (6 lines, 7 with alignment), 174 of weights (3 + 1)
+    assert loihi.prefetch_lines(rows, big) == (7, 4)
+    assert loihi.prefetch_lines(np.array([5000]), big) == (loihi.PF_MAX_LINES, loihi.PF_MAX_LINES)
+    assert loihi.last_level_cache_bytes() > 0

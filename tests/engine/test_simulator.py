@@ -115,6 +115,31 @@ def test_results_are_identical_for_any_thread_count_and_continuation(model):
                 assert np.array_equal(x, y)
 
 
+@needs_openmp
+def test_poisson_counts_drawn_ahead_by_waiting_threads_change_nothing():
+    # Threads draw the next window's Poisson counts while they wait for each other
+    # (_kernel_impl.h); sources that switch on and off inside windows, two nodes,
+    # and rows with several synapses per thread (the general push, not the one-to-one
+    # path) must give the one-thread spikes exactly.
+    net = sc.Network("ahead", seed=11, dt="0.1 ms")
+    params = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV", t_refrac="2 ms")
+    net.add(sc.Population(300, "lif_delta", params, {"v": sc.Uniform("0 mV", "20 mV")}, name="a"))
+    net.add(sc.PoissonSource(200, "3 kHz", start="3.35 ms", stop="41.05 ms", name="p1"))
+    net.add(sc.PoissonSource(40, "40 kHz", start="20 ms", name="p2"))
+    net.add(sc.Projection("p1", "a", sc.FixedProbability(0.2), weight="0.5 mV", delay="0.1 ms", name="w1"))
+    net.add(sc.Projection("p2", "a", sc.FixedIndegree(4), weight="0.2 mV", delay="0.4 ms", name="w2"))
+    net.add(sc.Projection("a", "a", sc.FixedProbability(0.05), weight="-0.3 mV", delay="1.3 ms", name="rec"))
+    g = net.to_ir()
+    one = get_backend("native").compile(g).run(0.06)
+    assert one.spikes["a"][0].size > 100
+    for threads in THREADS:
+        exe = get_backend("native").compile(g, threads=threads)
+        parts = [exe.run(0.0171), exe.run(0.0429)]
+        t = np.concatenate([p.spikes["a"][0] for p in parts])
+        i = np.concatenate([p.spikes["a"][1] for p in parts])
+        assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
+
+
 def test_float32_state_stays_close_to_float64():
     g = mixed_net().to_ir()
     d = get_backend("native").compile(g).run(0.1)
@@ -209,6 +234,50 @@ def test_synapse_table_bytes_per_synapse():
     assert GridSimulator(g, precision="float64").bytes_per_synapse <= 16.0
     net.projections["het"].weight = "0.5 mV"     # one weight per row: no per-synapse weights stored
     assert GridSimulator(net.to_ir(), precision="float64").bytes_per_synapse <= 8.0
+
+
+@pytest.mark.parametrize("threads", (1,) + THREADS[:1])
+def test_targets_past_the_16_bit_channel_blocks_reach_their_neurons(threads):
+    # the synapse table stores a target as 16 bits above its segment's block base
+    # (simulator.py docstring): channels 65535/65536 and beyond must land exactly
+    delta = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="0 mV")
+    net = sc.Network("wide", seed=1, dt="0.1 ms")
+    net.add(sc.Population(70000, "lif_delta", delta, name="a"))
+    net.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    hit = np.array([3, 65535, 65536, 65537, 69999])
+    net.add(sc.Projection("src", "a", sc.FromIndices(np.zeros(hit.size, int), hit), weight="25 mV",
+                          delay="0.5 ms", name="in"))
+    drive = np.r_[65525:65530, 69990:69995]   # one-to-one Poisson rows take the flat (dense) path
+    net.add(sc.PoissonSource(10, "5 kHz", name="ext"))
+    net.add(sc.Projection("ext", "a", sc.FromIndices(np.arange(10), drive), weight="25 mV", delay="0.1 ms",
+                          name="drive"))
+    res = get_backend("native").compile(net.to_ir(), threads=threads).run(0.003)
+    t, i = res.spikes["a"]
+    assert np.array_equal(np.sort(i[~np.isin(i, drive)]), hit) and np.allclose(t[np.isin(i, hit)], 1.6e-3)
+    assert set(i[np.isin(i, drive)]) == set(drive)
+
+    # current synapses (sparse fold): receptor "i" of neuron k is channel 40000 + k
+    cuba = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="100 mV", v_reset="0 mV",
+                tau_syn={"e": "5 ms", "i": "10 ms"})
+    wide = sc.Network("wide_cuba", seed=1, dt="0.1 ms")
+    wide.add(sc.Population(40000, "lif_cuba", cuba, name="a"))
+    wide.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    tgt = np.array([1, 25535, 25536, 39999])
+    wide.add(sc.Projection("src", "a", sc.FromIndices(np.zeros(tgt.size, int), tgt), weight="2 mV",
+                           delay="0.2 ms", receptor="i", name="in"))
+    wide.add(sc.StateMonitor("a", ("v", "syn_i"), neurons=[1, 2, 25535, 25536, 25537, 39999], name="m"))
+    one = sc.Network("one", seed=1, dt="0.1 ms")
+    one.add(sc.Population(1, "lif_cuba", cuba, name="a"))
+    one.add(sc.SpikeSource(spike_times=[["1 ms"]], name="src"))
+    one.add(sc.Projection("src", "a", sc.FromIndices([0], [0]), weight="2 mV", delay="0.2 ms", receptor="i",
+                          name="in"))
+    one.add(sc.StateMonitor("a", ("v",), name="m"))
+    got = get_backend("native").compile(wide.to_ir(), threads=threads).run(0.004).traces["m"]["variables"]["v"]
+    want = get_backend("native").compile(one.to_ir()).run(0.004).traces["m"]["variables"]["v"][:, 0]
+    assert want.max() > 1e-4
+    for col in (0, 2, 3, 5):     # neurons 1, 25535, 25536, 39999: exactly the lone neuron's trace
+        assert np.array_equal(got[:, col], want)
+    assert not got[:, [1, 4]].any()   # their neighbours receive nothing
 
 
 def test_bad_options_and_limits_raise_named_errors():

@@ -92,6 +92,7 @@ def test_iris_report_structure_and_workers_agree():
             a = one["by_profile"][prof][kind]["curves"]
             b = two["by_profile"][prof][kind]["curves"]
             assert a == b                                  # seeds make the result independent of scheduling
+    assert one["continuous"]["conditions"] == two["continuous"]["conditions"]
     pt = one["by_profile"]["ideal"]["mlp"]["curves"]["rate"]["noiseless"]["counter"][-1]
     assert pt["spikes"] > 0 and pt["synops"] > pt["spikes"] and pt["latency"] == 15 + 4
     series = one["by_profile"]["ideal"]["mlp"]["theory"]["jitter_series"]
@@ -119,6 +120,39 @@ def test_bad_input_is_a_clear_error():
         run_precision((X, y), settings=small_settings(seeds=1))
     with pytest.raises(ValidationError, match="--jobs"):
         run_precision((X, y), settings=small_settings(), jobs=0)
+    with pytest.raises(ValidationError, match="continuous_bits: got 21"):
+        run_precision((X, y), settings=small_settings(continuous_bits=(4, 21)))
+    with pytest.raises(ValidationError, match="continuous_conditions: got 'loss_0.1'"):
+        run_precision((X, y), settings=small_settings(continuous_conditions=(condition("loss", 0.1),)))
+    with pytest.raises(ValidationError, match="continuous_samples"):
+        run_precision((X, y), settings=small_settings(continuous_samples=0))
+
+
+def test_continuous_reference_in_the_report():
+    """The clock measured against the continuous-time reference (precise mode) inside run_precision."""
+    s = small_settings(clock_bits=(2, 3, 4, 5, 6, 7, 8), continuous_samples=40,
+                       continuous_conditions=(condition("noiseless"), condition("jitter", 2e-3),
+                                              condition("drift", 30000)))
+    rep = run_precision("iris", ("ideal",), settings=s, jobs=1)
+    c = rep["continuous"]
+    assert c["samples"] == 40 and c["seeds"] == 3 and c["classifier"] == "logreg"
+    ref = c["reference"]
+    assert ref["construction_agreement"] == 1.0 and ref["construction_max_error_s"] < 1e-6
+    assert ref["accuracy"] == pytest.approx(ref["float_accuracy"], abs=0.05)
+    rows = c["conditions"]["noiseless"]
+    rms = [r["rms_output_s"] for r in rows]
+    assert all(a > b for a, b in zip(rms, rms[1:]))                 # every extra bit helps ...
+    assert 1.7 < c["error_factor_per_bit"] < 2.4                    # ... by about 2
+    assert rows[-1]["agreement"] > rows[0]["agreement"]
+    for name in ("jitter_2ms", "drift_30000ppm"):
+        cont, *clocks = c["conditions"][name]
+        assert cont["bits"] is None and cont["rms_output_s"] > 0     # the noise alone, in continuous time
+        # a fine clock carries the noise's error; against the noisy continuous network, its own
+        assert clocks[-1]["rms_output_s"] == pytest.approx(cont["rms_output_s"], rel=0.3)
+        assert clocks[-1]["rms_vs_same_noise_s"] < 0.3 * cont["rms_output_s"]
+    off = run_precision("iris", ("ideal",), settings=small_settings(continuous=False, clock_bits=(2,),
+                                                                     counter_bits=(2,)), jobs=1)
+    assert "continuous" not in off
 
 
 def test_dask_scheduler_without_distributed_says_how_to_install():

@@ -25,7 +25,7 @@ def reports(tmp_path_factory):
 def test_files_and_json_keys(reports):
     d = reports["ideal"]
     for name in ("precision.json", "report.html", "report.md", "accuracy_vs_bits.png", "theory.png", "clock_bits_vs_jitter.png",
-                 "pareto.png", "profiles.png"):
+                 "pareto.png", "profiles.png", "timing_error_vs_bits.png"):
         assert (d / name).stat().st_size > 0, name
     data = json.loads((d / "precision.json").read_text())
     assert isinstance(data["float_accuracy"], float)
@@ -34,15 +34,22 @@ def test_files_and_json_keys(reports):
     assert set(data["by_profile"]) == {"ideal", "xylo"}
     assert "profiles" in {p.stem for p in d.glob("*.png")}
     assert not (reports["loihi"] / "profiles.png").exists()       # one profile: nothing to set side by side
+    c = data["continuous"]
+    assert c["profile"] == "ideal" and c["classifier"] == "mlp" and c["seeds"] == 2
+    assert set(c["conditions"]) == {"noiseless", "jitter_8ms", "drift_20000ppm"}
+    assert [p["bits"] for p in c["conditions"]["noiseless"]] == [1, 2, 3, 4]
+    assert [p["bits"] for p in c["conditions"]["jitter_8ms"]] == [None, 1, 2, 3, 4]   # None: continuous, jittered
+    assert c["reference"]["construction_agreement"] == 1.0
 
 
 def test_html_is_self_contained(reports):
     text = (reports["ideal"] / "report.html").read_text()
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 5
+    assert len(images) == 6
     assert all(base64.b64decode(b)[:8] == b"\x89PNG\r\n\x1a\n" for b in images)
     assert not re.search(r'(src|href)="(http|/|\.)', text)
-    for heading in ("Minimum bits", "Jitter", "Equal latency", "Equal spike budget", "Profiles and classifiers"):
+    for heading in ("Minimum bits", "Jitter", "Equal latency", "Equal spike budget", "Profiles and classifiers",
+                    "Continuous-time reference (precise mode)"):
         assert heading in text
 
 
@@ -51,6 +58,18 @@ def test_markdown_tables(reports):
     assert md.startswith("# Precision report: iris")
     assert "| code | condition | resource | min bits (measured) | predicted from noiseless |" in md
     assert "![pareto](pareto.png)" in md
+    assert "![timing_error_vs_bits](timing_error_vs_bits.png)" in md
+    assert "| condition | clock bits | tick (ms) | output RMS error (ms) |" in md
+    assert re.search(r"\| jitter_8ms \| continuous \| +\| [0-9.e+]+ \|", md)
+    assert "Against the continuous-time reference (precise mode" in md
+
+
+def test_report_without_the_continuous_reference(reports, tmp_path):
+    data = load_json(reports["ideal"])
+    del data["continuous"]                       # a report from --no-continuous, or from before it existed
+    out = write_report(data, tmp_path)
+    assert not (out / "timing_error_vs_bits.png").exists()
+    assert "Continuous-time reference" not in (out / "report.md").read_text()
 
 
 def test_compare(reports):
