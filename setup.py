@@ -53,7 +53,8 @@ extensions = [
         "spikecore.engine._core",
         ["spikecore/engine/_core.pyx", "spikecore/engine/_kernel.c"],
         include_dirs=[numpy.get_include(), "spikecore/engine"],
-        depends=["spikecore/engine/_kernel.h", "spikecore/engine/_kernel_impl.h", "spikecore/engine/_core.pxd"],
+        depends=["spikecore/engine/_kernel.h", "spikecore/engine/_kernel_impl.h", "spikecore/engine/_core.pxd",
+                 "spikecore/engine/_poisson_stream.h"],
         # -fno-trapping-math lets loops with refractory selects vectorise; no
         # -ffast-math and no FMA contraction, so results are exact and CPU-independent.
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"] + OPENMP,
@@ -64,7 +65,8 @@ extensions = [
         "spikecore.engine._precise",
         ["spikecore/engine/_precise.pyx"],
         include_dirs=[numpy.get_include()],
-        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise.pxd"],
+        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise.pxd",
+                 "spikecore/engine/_poisson_stream.h"],
         # as _core: vectorisable selects, no FMA contraction (exact, CPU-independent results)
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -19,6 +19,7 @@ cdef extern from "_precise_fast.h" nogil:
                          const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
+    void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
     void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, double* out)
@@ -29,6 +30,12 @@ cdef extern from "_precise_fast.h" nogil:
                               const int32_t* dsteps, const int32_t* um, const double* fac, int64_t fstride,
                               double* acc, int64_t acc_slot, int64_t slot0, int64_t L,
                               int32_t* other, int64_t* other_q)
+    void pc_poisson_counts(int64_t n_nodes, const int64_t* first, const int64_t* size, const uint64_t* seed,
+                           const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
+                           const double* cdf, int64_t n, uint16_t* out)
+    int64_t pc_poisson_direct(int64_t ns, const uint16_t* cnt, uint64_t sk, double dt, const double* tab,
+                              const double* inv_tau, const int64_t* aoff, const double* weight, double* acc,
+                              int64_t acc_slot, int64_t slot0, int64_t L, int32_t* other)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
 cdef enum:
@@ -60,6 +67,17 @@ ctypedef struct Event:
     double w
     int32_t chan
     int32_t syn
+
+# A Poisson synapse as the exact replay reads it (pin_* of one entry): its weight, delay
+# remainder, synapse, source (0-based among the Poisson neurons), channel and whole-step
+# delay, together in 32 bytes (read at random per replayed neuron: one cache line, not six).
+ctypedef struct Pin:
+    double w
+    double rem
+    int32_t syn
+    int32_t src
+    int32_t chan
+    int32_t dsteps
 
 # What is due in one step: spikes by synapse group, events by synapse.
 ctypedef struct Slot:
@@ -120,9 +138,8 @@ cdef class PreciseKernel:
     cdef double[::1] syn_weight, syn_rem, syn_gm, syn_gk
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
     # (each entry self-contained: reading the synapse arrays at random would miss the cache)
-    cdef int64_t[::1] pin_ptr, pin_syn
-    cdef int32_t[::1] pin_src, pin_chan, pin_dsteps  # source (0-based among the Poisson neurons), channel, whole steps
-    cdef double[::1] pin_w, pin_rem                  # weight, delay remainder
+    cdef int64_t[::1] pin_ptr
+    cdef Pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off
@@ -133,10 +150,20 @@ cdef class PreciseKernel:
     cdef int32_t[::1] drv_neuron
     # Poisson sources: active window (s); whether any window is finite
     cdef double[::1] pois_start, pois_stop
-    cdef bint pois_windowed
+    cdef readonly bint pois_windowed
+    # their counts (spikecore.ir.poisson_counts, drawn in C each step): per node the first
+    # Poisson neuron, size, seed, shared table (offset into cdf, or -1) and its length;
+    # per Poisson neuron its table (offset, length); the tables
+    cdef int64_t n_pnodes
+    cdef int64_t[::1] pn_first, pn_size, pn_toff, pt_off
+    cdef uint64_t[::1] pn_seed
+    cdef int32_t[::1] pn_tlen, pt_len
+    cdef double[::1] pcdf
     # Poisson sources with one synapse, on the grid, onto a lif_delta neuron (one-to-one drive):
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
+    cdef double* ps_itau                     # 1/tau_mem of the target (unused where ps_target < 0)
+    cdef int64_t* ps_aoff                    # ps_dsteps*acc_slot + ps_target, or -1 (pc_poisson_direct)
     cdef double[::1] ps_weight
     cdef int32_t[::1] ps_dsteps, ps_um
     # state recording
@@ -180,8 +207,7 @@ cdef class PreciseKernel:
     cdef char* rin                   # ... (neuron -> 1 if in rlist)
     cdef int64_t rl_n
 
-    cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
-                   double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
+    cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
     cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
@@ -190,7 +216,10 @@ cdef class PreciseKernel:
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
                       int64_t cnt, bint store) noexcept nogil
     cdef double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil
-    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil
+    cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil
+    cdef int _poisson(self, int64_t n) noexcept nogil
+    cdef int _p_reserve(self, int64_t m) noexcept nogil
+    cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
     cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
     cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil

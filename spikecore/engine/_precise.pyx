@@ -38,7 +38,9 @@ Queues: a spike is queued once per synapse group (its synapses of one whole-step
 and one target receptor), not once per synapse; the slow path finds a neuron's events by
 scanning the groups due in the step. Synapses with off-grid delays queue one event each.
 Poisson spikes are not queued at all: their offsets are a counter-based function of
-(step, source, index), so the slow path redraws those its neuron received.
+(step, source, index), so the slow path redraws those its neuron received. Their per-step
+counts are drawn here too, in C, with the grid engine's code for the stream of
+spikecore.ir.poisson_counts (_poisson_stream.h, shared with _kernel.c).
 
 Threshold: a spike when v >= v_threshold (NEST's convention; for a continuous crossing
 it is the same time as the grid engine's strict ``>``). Events at one instant are all
@@ -49,6 +51,9 @@ while refractory are discarded; synaptic variables of cuba neurons keep evolving
 from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 from libc.stdlib cimport malloc, realloc, free, calloc
+
+cdef extern from "<stdlib.h>" nogil:
+    void* aligned_alloc(size_t alignment, size_t size)     # C11
 from libc.float cimport DBL_EPSILON
 
 import numpy as np
@@ -114,6 +119,9 @@ cdef class PreciseKernel:
         self.p_other = NULL
         self.p_other_q = NULL
         self.p_fac = NULL
+        self.ps_itau = NULL
+        self.ps_aoff = NULL
+        self.pin = NULL
         self.slow = NULL
         self.slow_cnt = NULL
         self.slowc = NULL
@@ -183,12 +191,6 @@ cdef class PreciseKernel:
         self.syn_gm = a["syn_gm"]
         self.syn_gk = a["syn_gk"]
         self.pin_ptr = a["pin_ptr"]
-        self.pin_syn = a["pin_syn"]
-        self.pin_src = a["pin_src"]
-        self.pin_chan = a["pin_chan"]
-        self.pin_dsteps = a["pin_dsteps"]
-        self.pin_w = a["pin_w"]
-        self.pin_rem = a["pin_rem"]
         self.ev_step = a["ev_step"]
         self.ev_off = a["ev_off"]
         self.ev_pre = a["ev_pre"]
@@ -198,6 +200,15 @@ cdef class PreciseKernel:
         self.drv_neuron = a["drv_neuron"]
         self.pois_start = a["pois_start"]
         self.pois_stop = a["pois_stop"]
+        self.pn_first = a["pn_first"]
+        self.pn_size = a["pn_size"]
+        self.pn_seed = a["pn_seed"]
+        self.pn_toff = a["pn_toff"]
+        self.pn_tlen = a["pn_tlen"]
+        self.pt_off = a["pt_off"]
+        self.pt_len = a["pt_len"]
+        self.pcdf = a["cdf"]
+        self.n_pnodes = self.pn_first.shape[0]
         self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
         self.ps_target = a["ps_target"]
         self.ps_weight = a["ps_weight"]
@@ -220,6 +231,11 @@ cdef class PreciseKernel:
             raise ValueError("pre_grp must hold one group range per presynaptic index")
         if self.pin_ptr.shape[0] != self.n_neurons + 1:
             raise ValueError("pin_ptr must hold one range per neuron")
+        if self.n_pnodes and (self.pn_size.shape[0] != self.n_pnodes or self.pn_seed.shape[0] != self.n_pnodes
+                              or self.pn_toff.shape[0] != self.n_pnodes or self.pn_tlen.shape[0] != self.n_pnodes
+                              or self.pt_off.shape[0] != self.n_pois or self.pt_len.shape[0] != self.n_pois
+                              or int(np.sum(a["pn_size"])) != self.n_pois):
+            raise ValueError("Poisson node arrays must cover the n_pois Poisson neurons")
         if ring_len < 2:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
@@ -276,6 +292,27 @@ cdef class PreciseKernel:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
+        cdef int64_t[::1] pin_syn = a["pin_syn"]
+        cdef int32_t[::1] pin_src = a["pin_src"], pin_chan = a["pin_chan"], pin_dsteps = a["pin_dsteps"]
+        cdef double[::1] pin_w = a["pin_w"], pin_rem = a["pin_rem"]
+        cdef int64_t n_pin = pin_syn.shape[0]
+        self.pin = <Pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(Pin) + 63) // 64) * 64)
+        if self.pin == NULL:
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        for k in range(n_pin):
+            self.pin[k].w = pin_w[k]
+            self.pin[k].rem = pin_rem[k]
+            self.pin[k].syn = <int32_t>pin_syn[k]
+            self.pin[k].src = pin_src[k]
+            self.pin[k].chan = pin_chan[k]
+            self.pin[k].dsteps = pin_dsteps[k]
+        self.ps_itau = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
+        self.ps_aoff = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
+        if self.ps_itau == NULL or self.ps_aoff == NULL:
+            raise MemoryError("precise kernel: cannot allocate its buffers")
+        for k in range(self.n_pois):
+            self.ps_itau[k] = self.inv_tau[self.ps_um[k]] if self.n_taus else 0.0
+            self.ps_aoff[k] = self.ps_dsteps[k] * self.acc_slot + self.ps_target[k] if self.ps_target[k] >= 0 else -1
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
         self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
@@ -313,6 +350,9 @@ cdef class PreciseKernel:
         free(self.p_other)
         free(self.p_other_q)
         free(self.p_fac)
+        free(self.ps_itau)
+        free(self.ps_aoff)
+        free(self.pin)
         free(self.slow)
         free(self.slow_cnt)
         free(self.slowc)
@@ -326,13 +366,10 @@ cdef class PreciseKernel:
         free(self.rin)
 
     # -- Python entry points ---------------------------------------------------------
-    def run(self, int64_t n0, int64_t n1, const uint16_t[:, ::1] pois_counts,
-            double[::1] rec_out, int64_t[::1] rec_pos):
+    def run(self, int64_t n0, int64_t n1, double[::1] rec_out, int64_t[::1] rec_pos):
         """Advance steps [n0, n1). Spikes accumulate in the kernel; fetch them with take_spikes()."""
         cdef int64_t n
         cdef int rc = 0
-        if pois_counts.shape[1] != self.n_pois or pois_counts.shape[0] < n1 - n0:
-            raise ValueError("pois_counts has the wrong shape")
         with nogil:
             # spike-source spikes emitted before n0 (a spike at t = 0 belongs to step -1)
             while rc == 0 and self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] < n0:
@@ -340,11 +377,20 @@ cdef class PreciseKernel:
                 self.ev_ptr += 1
             n = n0
             while rc == 0 and n < n1:
-                rc = self._step(n, n - n0, pois_counts, rec_out, rec_pos)
+                rc = self._step(n, rec_out, rec_pos)
                 n += 1
         if rc != 0:
             raise MemoryError("precise kernel: out of memory while queuing events")
         return n1
+
+    def poisson_counts(self, int64_t n):
+        """Counts (uint16, one per Poisson neuron) of step n as the kernel draws them (for tests:
+        they must equal spikecore.ir.poisson_counts with the sources' windows open)."""
+        out = np.zeros(self.n_pois, np.uint16)
+        cdef uint16_t[::1] ov = out
+        if self.n_pois:
+            self._draw_counts(n, &ov[0])
+        return out
 
     def take_spikes(self):
         """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
@@ -371,8 +417,7 @@ cdef class PreciseKernel:
         return total
 
     # -- one step --------------------------------------------------------------------
-    cdef int _step(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts,
-                   double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
+    cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
         cdef Slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
 
@@ -426,7 +471,7 @@ cdef class PreciseKernel:
             if self._push(self.ev_pre[self.ev_ptr], self.ev_step[self.ev_ptr], &self.ev_off[self.ev_ptr], 1, True) != 0:
                 return -1
             self.ev_ptr += 1
-        if self.n_pois and self._poisson(n, row, pois_counts) != 0:
+        if self.n_pois and self._poisson(n) != 0:
             return -1
         return 0
 
@@ -499,6 +544,13 @@ cdef class PreciseKernel:
                                   self.cand, start)
             for j in range(nc):
                 i = self.cand[j]
+                # its Poisson synapses' range, refractory state, current changes and synapse
+                # groups are read at random by the replay
+                pc_prefetch(&self.pin_ptr[i])
+                pc_prefetch(&self.ref_end_step[i])
+                pc_prefetch(&self.ref_end_off[i])
+                pc_prefetch(&self.drv_first[i])
+                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: _emit)
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
@@ -560,6 +612,10 @@ cdef class PreciseKernel:
         cdef const int32_t* slowc = self.slowc
         cdef void* a
         self.hit_n = 0
+        # the replayed neurons' Poisson synapses are read after the scan below: start loading them
+        if self.n_pois:
+            for k in range(n_slow):
+                pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
         # spikes queued by synapse group: scan the group's synapses
         for e in range(sl.n_en):
             g = sl.en[e].grp
@@ -584,12 +640,12 @@ cdef class PreciseKernel:
             for k in range(n_slow):
                 i = self.slow[k]
                 for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
-                    s = self.pin_syn[t]
-                    src = self.pin_src[t]
-                    c = self.pin_chan[t]
-                    w = self.pin_w[t]
-                    rem = self.pin_rem[t]
-                    ds = self.pin_dsteps[t]
+                    s = self.pin[t].syn
+                    src = self.pin[t].src
+                    c = self.pin[t].chan
+                    w = self.pin[t].w
+                    rem = self.pin[t].rem
+                    ds = self.pin[t].dsteps
                     for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
                         if m < 0:
                             continue
@@ -813,7 +869,12 @@ cdef class PreciseKernel:
             return fm * tk / dlt * expm1(t * dlt / (tk * (tk - dlt)))
         return self.rec_ck[rec] * (fk - fm)
 
-    cdef int _poisson(self, int64_t n, int64_t row, const uint16_t[:, ::1] pois_counts) noexcept nogil:
+    cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil:
+        pc_poisson_counts(self.n_pnodes, &self.pn_first[0], &self.pn_size[0], &self.pn_seed[0], &self.pn_toff[0],
+                          &self.pn_tlen[0], &self.pt_off[0], &self.pt_len[0],
+                          &self.pcdf[0] if self.pcdf.shape[0] else NULL, n, out)
+
+    cdef int _poisson(self, int64_t n) noexcept nogil:
         """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
         them to the fast-path sums. They are not queued: _collect redraws them."""
         cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
@@ -822,33 +883,16 @@ cdef class PreciseKernel:
         cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
         cdef void* a
         cdef int64_t pre0 = self.pois_base
+        self._draw_counts(n, ring)
+        if not self.pois_windowed and self.exptab != NULL:
+            return self._poisson_direct(n, sk, ring)
         m = 0
         for k in range(self.n_pois):
-            ring[k] = pois_counts[row, k]
             m += ring[k]
         if m == 0:
             return 0
-        if m > self.p_cap:
-            cap = self.p_cap
-            a = _grow(self.p_off, &cap, m + 4, sizeof(double))
-            if a == NULL:
-                return -1
-            self.p_off = <double*>a
-            cap = self.p_cap
-            a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.p_src = <int32_t*>a
-            cap = self.p_cap
-            a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.p_idx = <int32_t*>a
-            a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
-            if a == NULL:
-                return -1
-            self.p_fac = <double*>a
-            self.p_cap = cap - 4
+        if self._p_reserve(m) != 0:
+            return -1
         P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
         # given the count of a step, a Poisson process's times are iid uniform in it
         pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_off)
@@ -890,6 +934,56 @@ cdef class PreciseKernel:
             if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
                 return -1
             q = r
+        return 0
+
+    cdef int _p_reserve(self, int64_t m) noexcept nogil:
+        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_src, p_idx and p_fac."""
+        cdef int64_t cap, U = self.n_taus
+        cdef void* a
+        if m <= self.p_cap:
+            return 0
+        cap = self.p_cap
+        a = _grow(self.p_off, &cap, m + 4, sizeof(double))
+        if a == NULL:
+            return -1
+        self.p_off = <double*>a
+        cap = self.p_cap
+        a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
+        if a == NULL:
+            return -1
+        self.p_src = <int32_t*>a
+        cap = self.p_cap
+        a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
+        if a == NULL:
+            return -1
+        self.p_idx = <int32_t*>a
+        a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
+        if a == NULL:
+            return -1
+        self.p_fac = <double*>a
+        self.p_cap = cap - 4
+        return 0
+
+    cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil:
+        """_poisson without windows (pc_poisson_direct): the sums of the one-to-one sources in
+        one pass; each other source with spikes gets its offsets and factors, then _scatter."""
+        cdef int64_t j, k, c, u, no, st = self.p_cap + 4
+        cdef double h = self.dt
+        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.ps_itau, self.ps_aoff,
+                               &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
+                               self.p_other)
+        for j in range(no):
+            k = self.p_other[j]
+            c = ring[k]
+            if self._p_reserve(c) != 0:
+                return -1
+            st = self.p_cap + 4
+            for u in range(c):
+                self.p_off[u] = pc_poisson_offset(sk, k, u, h)
+            for u in range(self.n_taus):
+                pc_exp_factors(c, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * st)
+            if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
+                return -1
         return 0
 
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:

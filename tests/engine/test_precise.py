@@ -19,6 +19,7 @@ from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.network import (CurrentSource, FromIndices, Network, OneToOne, PoissonSource, Population,
                                Projection, SpikeSource, StateMonitor, Uniform)
 from spikecore import ir as _ir
+from spikecore import units
 from spikecore.result import Result
 
 MS = 1e-3
@@ -261,6 +262,75 @@ def test_poisson_spikes_keep_grid_counts_at_exact_offsets():
     np.add.at(got, (steps - 1, i), 1)
     assert np.array_equal(got, counts)
     assert (np.diff(t) >= 0).all() and np.unique(t).size == t.size
+
+
+def test_kernel_poisson_counts_equal_numpy_definition():
+    """The kernel draws the counts in C (_poisson_stream.h, the grid engine's code): the same
+    numbers as spikecore.ir.poisson_counts with the windows open (the kernel applies them at
+    exact times), for shared tables (short and long), per-neuron tables (rate 0, long tables)
+    and steps far into a run."""
+    net = Network(seed=4, dt="0.1 ms")
+    net.add(Population(3, "lif_delta", lif_params("lif_delta"), name="n"))
+    net.add(PoissonSource(300, "20 kHz", name="a"))
+    net.add(PoissonSource(8, np.array([0.0, 5.0, 1e3, 2e4, 1e6, 3e6, 2e4, 7.0]) * units.Hz, start="0.35 ms",
+                          stop="1.05 ms", name="b"))
+    net.add(PoissonSource(70, "1.5 MHz", name="c"))          # shared table of > 64 entries
+    for name, size in (("a", 300), ("b", 8), ("c", 70)):
+        net.add(Projection(name, "n", FromIndices([0, size - 1], [0, 2]), weight="0.1 mV", delay="1 ms",
+                           name=f"p{name}"))
+    g = net.to_ir(timing="precise")
+    sim = PreciseSimulator(g)
+    nodes = [dataclasses.replace(g.poisson_sources[s], start=0.0, stop=float("inf")) for s in ("a", "b", "c")]
+    assert g.poisson_sources["b"].rates.max() == 3e6
+    for n0 in (0, 987_654_321):
+        ref = np.concatenate([_ir.poisson_counts(node, 1e-4, n0, 12) for node in nodes], axis=1)
+        got = np.stack([sim.kernel.poisson_counts(n0 + n) for n in range(12)])
+        assert got.dtype == np.uint16 and got.shape == ref.shape
+        assert np.array_equal(got, ref)
+        assert ref[:, 308].min() > 100 and ref[:, 300].max() == 0 and ref[:, 304].min() > 50
+
+
+def mixed_poisson_net(stop):
+    """Recurrent lif_delta and lif_cuba neurons driven by Poisson sources of every kind the
+    kernel tells apart: one-to-one onto lif_delta (~3 spikes per step, often more than 4),
+    fan-out, onto lif_cuba, and through an off-grid delay."""
+    rng = np.random.default_rng(8)
+    net = Network(seed=8, dt="0.1 ms")
+    net.add(Population(60, "lif_delta", lif_params("lif_delta", v_leak="-58 mV"), name="d",
+                       initial={"v": Uniform("-70 mV", "-51 mV")}))
+    net.add(Population(20, "lif_cuba", lif_params("lif_cuba"), name="c",
+                       initial={"v": Uniform("-70 mV", "-51 mV")}))
+    win = {} if stop is None else {"stop": stop}
+    net.add(PoissonSource(60, "30 kHz", name="one", **win))
+    net.add(PoissonSource(10, "2 kHz", name="fan", **win))
+    net.add(PoissonSource(20, "5 kHz", name="cub", **win))
+    net.add(Projection("one", "d", OneToOne(), weight="0.4 mV", delay="0.1 ms", name="p_one"))
+    net.add(Projection("fan", "d", FromIndices(np.repeat(np.arange(10), 3), rng.permutation(60)[:30]),
+                       weight="1.5 mV", delay="0.1 ms", name="p_fan"))
+    net.add(Projection("fan", "c", FromIndices(np.arange(10), np.arange(10)), weight="2 mV", delay="0.23 ms",
+                       receptor="exc", name="p_fanc"))
+    net.add(Projection("cub", "c", OneToOne(), weight="3 mV", delay="0.1 ms", receptor="exc", name="p_cub"))
+    pre, post = np.nonzero(rng.random((60, 60)) < 0.1)
+    net.add(Projection("d", "d", FromIndices(pre, post), weight="0.5 mV", delay="1.5 ms", name="rec"))
+    net.add(Projection("d", "c", FromIndices(np.arange(20), np.arange(20)), weight="-1 mV", delay="1 ms",
+                       receptor="inh", name="dc"))
+    return net
+
+
+def test_poisson_one_pass_path_equals_the_windowed_path_bit_for_bit():
+    """Unwindowed sources take pc_poisson_direct (offsets, factors and sums in one pass); a
+    window that never closes sends the same sources through the general path (laid-out
+    spikes, _scatter). Both must compute the same numbers in the same order."""
+    out = []
+    for stop in (None, "1000 s"):
+        g = mixed_poisson_net(stop).to_ir(timing="precise")
+        sim = PreciseSimulator(g)
+        assert sim.kernel.pois_windowed == (stop is not None)
+        out.append(sim.run(0.2))
+    for pop in ("d", "c"):
+        (t0, i0), (t1, i1) = out[0]["spikes"][pop], out[1]["spikes"][pop]
+        assert t0.size > 50
+        assert np.array_equal(i0, i1) and np.array_equal(t0, t1)
 
 
 def poisson_relay(dt, delay, start=None, stop=None, fan_out=1, rate="300 Hz", seed=3):
