@@ -108,6 +108,14 @@ static void sc_pois_row(const sc_net *net, int t, int64_t n, const int64_t *pq_o
     }
 }
 
+/* Claim item i of a window's Poisson counts (sc_scratch.pstate): 1 if the caller
+ * now draws it, 0 if another thread has it. */
+static inline int sc_claim(int32_t *state)
+{
+    int32_t free_ = 0;
+    return __atomic_compare_exchange_n(state, &free_, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
 /* Pause inside a spin-wait: the CPU's pause hint, and after many rounds the OS's
  * yield, so a waiting thread hands its core to whoever the machine is running
  * instead of burning it (and instead of a futex sleep, whose wake-up costs more
@@ -129,7 +137,12 @@ typedef struct {
     int64_t spk_stride[SC_MAX_THREADS];
     int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
-    uint16_t *win_cnt[SC_MAX_THREADS];     /* Poisson counts of the next window, drawn while waiting */
+    /* Poisson counts of a window, per parity and thread: row j (step j of the window)
+     * of thread u is item j*T + u, drawn by whichever thread claims it first (pstate:
+     * 0 free, 1 being drawn, 2 drawn), so a thread waiting at the barrier draws the
+     * next window's counts of its own neurons and of its slower partners. */
+    uint16_t *win_cnt[2][SC_MAX_THREADS];
+    int32_t *pstate[2];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
     /* threads that have reached the end of a window, summed over the run's windows;
@@ -140,13 +153,16 @@ typedef struct {
 
 static void sc_scratch_free(sc_scratch *s)
 {
+    free(s->pstate[0]);
+    free(s->pstate[1]);
     for (int t = 0; t < s->T; t++) {
         for (int p = 0; p < 2; p++) {
             free(s->spk[p][t]);
             free(s->pop_end[p][t]);
         }
         free(s->cnt_buf[t]);
-        free(s->win_cnt[t]);
+        free(s->win_cnt[0][t]);
+        free(s->win_cnt[1][t]);
         free(s->pq_off[t]);
         free(s->cross[t]);
     }
@@ -189,8 +205,10 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         /* only teams meet at barriers, so only they draw ahead */
         if (T > 1 && row > 0) {
-            s->win_cnt[t] = malloc(sizeof(uint16_t) * (size_t)(W * row));
-            bad |= !s->win_cnt[t];
+            for (int p = 0; p < 2; p++) {
+                s->win_cnt[p][t] = malloc(sizeof(uint16_t) * (size_t)(W * row));
+                bad |= !s->win_cnt[p][t];
+            }
         }
         int64_t longest = 0;     /* the longest population range of thread t */
         for (int64_t p = 0; p < P; p++) {
@@ -199,6 +217,10 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         s->cross[t] = malloc((size_t)(longest / 64 + 2));
         bad |= !s->cross[t];
+    }
+    for (int p = 0; p < 2 && T > 1; p++) {
+        s->pstate[p] = calloc((size_t)(W * T), sizeof(int32_t));
+        bad |= !s->pstate[p];
     }
     if (bad) {
         sc_scratch_free(s);

@@ -382,8 +382,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         int par = 0;
         const int64_t *pq_off = sc.pq_off[t];
         int64_t row_len = pq_off[nq];
-        uint16_t *ahead = sc.win_cnt[t];       /* NULL: one thread, or no Poisson input here */
-        int64_t ahead_from = -1, ahead_n = 0;  /* it holds steps [ahead_from, ahead_from + ahead_n) */
+        int shared = T > 1 && sc.win_cnt[0][t] != NULL;   /* counts go through the shared items */
         int64_t windows = 0;
         while (n < n1) {
             int64_t w_end = n + W < n1 ? n + W : n1;
@@ -415,9 +414,21 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
                     ev++;
                 }
-                /* this step's counts: drawn while waiting for the team, else now */
-                const uint16_t *drawn = ahead && m >= ahead_from && m < ahead_from + ahead_n
-                                        ? ahead + (m - ahead_from) * row_len : NULL;
+                /* this step's counts: drawn by a thread waiting at the last barrier, else now */
+                const uint16_t *drawn = NULL;
+                if (shared) {
+                    int32_t *st = sc.pstate[par] + j * T + t;
+                    uint16_t *row = sc.win_cnt[par][t] + j * row_len;
+                    if (sc_claim(st))
+                        sc_pois_row(net, t, m, pq_off, row);
+                    else
+                        for (int64_t r = 0; __atomic_load_n(st, __ATOMIC_ACQUIRE) != 2; r++)
+                            sc_relax(r);
+                    /* free again for the window after next: nobody claims it before the
+                     * next barrier, by which time this step is done with the row */
+                    __atomic_store_n(st, 0, __ATOMIC_RELAXED);
+                    drawn = row;
+                }
                 for (int64_t q = 0; q < nq; q++) {
                     int64_t a = pr_lo[q], b = pr_hi[q];
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
@@ -451,24 +462,32 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             }
             /* The team meets: no thread reads another's spikes of the window before
              * all have written them (release on arrival, acquire on the count). While
-             * waiting, a thread draws its Poisson counts of the next window: they
-             * depend only on (seed, step, neuron), not on anything the team does. */
+             * waiting, a thread draws Poisson counts of the next window, its own and
+             * its partners' (whoever claims an item first): they depend only on
+             * (seed, step, neuron), not on anything the team does, and a partner that
+             * arrives late is spared the work it would have done next. */
             windows++;
             if (T > 1) {
                 __atomic_add_fetch(&sc.arrived, 1, __ATOMIC_ACQ_REL);
                 int64_t goal = (int64_t)T * windows, round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
-                if (ahead) {
-                    ahead_from = w_end;
-                    ahead_n = 0;
-                }
+                int64_t items = (next_end - w_end) * T, it = 0;
+                int nxt = par ^ 1;
                 while (__atomic_load_n(&sc.arrived, __ATOMIC_ACQUIRE) < goal) {
-                    if (ahead && ahead_from + ahead_n < next_end) {
-                        sc_pois_row(net, t, ahead_from + ahead_n, pq_off, ahead + ahead_n * row_len);
-                        ahead_n++;
-                    } else {
-                        sc_relax(round++);
+                    int drew = 0;
+                    while (it < items && !drew) {
+                        int64_t jj = it / T;
+                        int u = (int)(it % T);
+                        it++;
+                        if (sc.win_cnt[nxt][u] && sc_claim(sc.pstate[nxt] + it - 1)) {
+                            sc_pois_row(net, u, w_end + jj, sc.pq_off[u],
+                                        sc.win_cnt[nxt][u] + jj * sc.pq_off[u][nq]);
+                            __atomic_store_n(sc.pstate[nxt] + it - 1, 2, __ATOMIC_RELEASE);
+                            drew = 1;
+                        }
                     }
+                    if (!drew)
+                        sc_relax(round++);
                 }
             }
             /* 4b. every thread's neuron spikes of the window, in the serial order */
