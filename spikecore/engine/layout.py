@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import ir as _ir
+from ..errors import ValidationError
+
 #: show a progress bar only for runs expected to take longer than this (s)
 PROGRESS_AFTER_S = 2.0
 
@@ -58,3 +61,45 @@ class ProgressBar:
     def close(self):
         if self.bar is not None:
             self.bar.close()
+
+
+def poisson_layout(pois, dt: float) -> dict:
+    """The kernels' view of the Poisson sources' count stream (spikecore.ir.poisson_counts,
+    drawn in C by _poisson_stream.h in grid and precise mode): per node its first Poisson
+    neuron, size and seed, and the CDF table its neurons share (offset, length; -1 when
+    their rates differ), per Poisson neuron its own table; the tables, each built once per
+    rate. Windows (start/stop) are left to the caller: grid mode turns them into steps,
+    precise mode drops spikes outside them at exact times."""
+    tables, where, off = [], {}, 0
+    first, size, seed, toff, tlen, pt_off, pt_len = [], [], [], [], [], [], []
+    k0 = 0
+    for s in pois:
+        lam = np.asarray(s.rates, dtype=float) * dt
+        if lam.size and lam.max() > _ir.MAX_POISSON_MEAN:
+            raise ValidationError(f"sources.{s.name}.rate", f"{float(lam.max() / dt)!r} Hz",
+                                  f"at most {_ir.MAX_POISSON_MEAN:g} spikes per step expected "
+                                  f"({_ir.MAX_POISSON_MEAN / dt:g} Hz)")
+        values, inverse = np.unique(lam, return_inverse=True)
+        node_off = np.zeros(values.size, np.int64)
+        node_len = np.zeros(values.size, np.int32)
+        for t, value in enumerate(values):
+            if value not in where:
+                table = _ir.poisson_cdf(value)
+                where[value] = (off, table.size)
+                tables.append(table)
+                off += table.size
+            node_off[t], node_len[t] = where[value]
+        pt_off.append(node_off[inverse])
+        pt_len.append(node_len[inverse])
+        first.append(k0)
+        size.append(s.size)
+        seed.append(s.seed)
+        toff.append(int(node_off[0]) if values.size == 1 else -1)
+        tlen.append(int(node_len[0]) if values.size == 1 else 0)
+        k0 += s.size
+    return {"pn_first": np.array(first, np.int64), "pn_size": np.array(size, np.int64),
+            "pn_seed": np.array(seed, np.uint64), "pn_toff": np.array(toff, np.int64),
+            "pn_tlen": np.array(tlen, np.int32),
+            "pt_off": np.concatenate(pt_off).astype(np.int64) if pt_off else np.zeros(0, np.int64),
+            "pt_len": np.concatenate(pt_len).astype(np.int32) if pt_len else np.zeros(0, np.int32),
+            "cdf": np.concatenate(tables) if tables else np.zeros(0)}

@@ -33,7 +33,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
-from .layout import ProgressBar, count_multiples, multiples
+from .layout import ProgressBar, count_multiples, multiples, poisson_layout
 from .simulator import CHUNK_STEPS, _receptor_of_var
 from .layout import presynaptic_index
 
@@ -111,47 +111,6 @@ def _kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
     else:
         t_peak = tau_mem * tau_syn / (tau_syn - tau_mem) * math.log(tau_syn / tau_mem)
     return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
-
-
-def poisson_layout(pois, dt: float) -> dict:
-    """The kernel's view of the Poisson sources' count stream (spikecore.ir.poisson_counts,
-    drawn in C by _poisson_stream.h as in grid mode): per node its first Poisson neuron,
-    size and seed, and the CDF table its neurons share (offset, length; -1 when their
-    rates differ), per Poisson neuron its own table; the tables, each built once per rate.
-    Windows are not applied here: the kernel drops spikes outside them at exact times."""
-    tables, where, off = [], {}, 0
-    first, size, seed, toff, tlen, pt_off, pt_len = [], [], [], [], [], [], []
-    k0 = 0
-    for s in pois:
-        lam = np.asarray(s.rates, dtype=float) * dt
-        if lam.size and lam.max() > _ir.MAX_POISSON_MEAN:
-            raise ValidationError(f"sources.{s.name}.rate", f"{float(lam.max() / dt)!r} Hz",
-                                  f"at most {_ir.MAX_POISSON_MEAN:g} spikes per step expected "
-                                  f"({_ir.MAX_POISSON_MEAN / dt:g} Hz)")
-        values, inverse = np.unique(lam, return_inverse=True)
-        node_off = np.zeros(values.size, np.int64)
-        node_len = np.zeros(values.size, np.int32)
-        for t, value in enumerate(values):
-            if value not in where:
-                table = _ir.poisson_cdf(value)
-                where[value] = (off, table.size)
-                tables.append(table)
-                off += table.size
-            node_off[t], node_len[t] = where[value]
-        pt_off.append(node_off[inverse])
-        pt_len.append(node_len[inverse])
-        first.append(k0)
-        size.append(s.size)
-        seed.append(s.seed)
-        toff.append(int(node_off[0]) if values.size == 1 else -1)
-        tlen.append(int(node_len[0]) if values.size == 1 else 0)
-        k0 += s.size
-    return {"pn_first": np.array(first, np.int64), "pn_size": np.array(size, np.int64),
-            "pn_seed": np.array(seed, np.uint64), "pn_toff": np.array(toff, np.int64),
-            "pn_tlen": np.array(tlen, np.int32),
-            "pt_off": np.concatenate(pt_off).astype(np.int64) if pt_off else np.zeros(0, np.int64),
-            "pt_len": np.concatenate(pt_len).astype(np.int32) if pt_len else np.zeros(0, np.int32),
-            "cdf": np.concatenate(tables) if tables else np.zeros(0)}
 
 
 class PreciseSimulator:
@@ -481,7 +440,7 @@ class PreciseSimulator:
         # Poisson sources: grid-mode counts from the IR's stream, exact window in the kernel
         a["pois_start"] = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)
         a["pois_stop"] = np.concatenate([np.full(s.size, float(s.stop)) for s in pois]) if pois else np.zeros(0)
-        a.update(poisson_layout(pois, dt))
+        a.update(poisson_layout(pois, dt))   # windows applied by the kernel at exact times
         seeds = [int(s.seed) for s in pois] or [int(g.seed)]
         rng_state = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
 

@@ -71,7 +71,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import ProgressBar, count_multiples, multiples, presynaptic_index
+from .layout import ProgressBar, count_multiples, multiples, poisson_layout, presynaptic_index
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 RECORD_V, RECORD_SYN = 0, 1
@@ -316,46 +316,11 @@ class GridSimulator:
 
     def _lay_out_poisson(self, pois, a):
         """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""
-        dt = self.dt
-        tables, offsets, off = [], {}, 0
-        first, size, seed, on, off_, toff, tlen, pt_off, pt_len = ([] for _ in range(9))
-        k0 = 0
-        for s in pois:
-            lam = np.asarray(s.rates, dtype=float) * dt
-            if lam.size and lam.max() > _ir.MAX_POISSON_MEAN:
-                raise ValidationError(f"sources.{s.name}.rate", f"{float(lam.max() / dt)!r} Hz",
-                                      f"at most {_ir.MAX_POISSON_MEAN:g} spikes per step expected ({_ir.MAX_POISSON_MEAN / dt:g} Hz)")
-            values, inverse = np.unique(lam, return_inverse=True)
-            node_off = np.zeros(values.size, np.int64)
-            node_len = np.zeros(values.size, np.int32)
-            for t, value in enumerate(values):
-                if value not in offsets:
-                    table = _ir.poisson_cdf(value)
-                    offsets[value] = (off, table.size)
-                    tables.append(table)
-                    off += table.size
-                node_off[t], node_len[t] = offsets[value]
-            pt_off.append(node_off[inverse])
-            pt_len.append(node_len[inverse])
-            first.append(k0)
-            size.append(s.size)
-            seed.append(s.seed)
-            o, f = _ir.poisson_active_steps(s, dt)
-            on.append(o)
-            off_.append(f)
-            toff.append(int(node_off[0]) if values.size == 1 else -1)
-            tlen.append(int(node_len[0]) if values.size == 1 else 0)
-            k0 += s.size
-        a["pn_first"] = np.array(first, np.int64)
-        a["pn_size"] = np.array(size, np.int64)
-        a["pn_seed"] = np.array(seed, np.uint64)
-        a["pn_on"] = np.array(on, np.int64)
-        a["pn_off"] = np.array(off_, np.int64)
-        a["pn_toff"] = np.array(toff, np.int64)
-        a["pn_tlen"] = np.array(tlen, np.int32)
-        a["pt_off"] = np.concatenate(pt_off).astype(np.int64) if pt_off else np.zeros(0, np.int64)
-        a["pt_len"] = np.concatenate(pt_len).astype(np.int32) if pt_len else np.zeros(0, np.int32)
-        a["cdf"] = np.concatenate(tables) if tables else np.zeros(0)
+        a.update(poisson_layout(pois, self.dt))
+        active = [_ir.poisson_active_steps(s, self.dt) for s in pois]
+        a["pn_on"] = np.array([o for o, _ in active], np.int64)
+        a["pn_off"] = np.array([f for _, f in active], np.int64)
+        first = a["pn_first"]
         # each thread draws the counts of the Poisson neurons with synapses in its part
         T, n_pre, base = self.threads, self._row_counts.size // self.threads, a["pois_base"]
         lo = np.zeros((T, len(pois)), np.int64)
