@@ -103,3 +103,72 @@ def poisson_layout(pois, dt: float) -> dict:
             "pt_off": np.concatenate(pt_off).astype(np.int64) if pt_off else np.zeros(0, np.int64),
             "pt_len": np.concatenate(pt_len).astype(np.int32) if pt_len else np.zeros(0, np.int32),
             "cdf": np.concatenate(tables) if tables else np.zeros(0)}
+
+
+# ----------------------------------------------------------------------------- state monitors
+#: what a recording entry samples: a membrane potential, or a synaptic variable (channel)
+RECORD_V, RECORD_SYN = 0, 1
+
+
+def receptor_var(pop, rname):
+    """The state variable that holds receptor ``rname`` of a population (None for delta synapses)."""
+    if pop.model == "lif_cuba":
+        return f"syn_{rname}"
+    if pop.model == "lif_coba":
+        return f"g_{rname}"
+    return None
+
+
+def receptor_of_var(pop, var):
+    """The receptor whose synaptic variable is ``var``."""
+    for rname in pop.receptors:
+        if receptor_var(pop, rname) == var:
+            return rname
+    raise ValidationError("monitors.variables", var, f"a state variable of {pop.model}")
+
+
+def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None):
+    """The kernels' recording entries, one per (monitor, variable, neuron): ``rec_kind``
+    (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
+    (sampling period in steps) and, with ``part`` (per population the thread boundaries of
+    the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
+    Also returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
+    kinds, idx, every, owner, rec_layout = [], [], [], [], []
+    for m in g.state_monitors.values():
+        pop = g.populations[m.target]
+        k = pop_index[m.target]
+        every_steps = max(1, _ir.steps(m.interval, dt))
+        neurons = np.asarray(m.neurons, dtype=np.int64)
+        for var in m.variables:
+            if var == "v":
+                kind, first = RECORD_V, int(pop_start[k])
+            else:
+                kind, first = RECORD_SYN, channel_of[(pop.name, receptor_of_var(pop, var))]
+            rec_layout.append((m.name, var, len(kinds), neurons.size))
+            kinds.extend([kind] * neurons.size)
+            idx.extend((first + neurons).tolist())
+            every.extend([every_steps] * neurons.size)
+            if part is not None:
+                owner.extend((np.searchsorted(part[k], neurons, side="right") - 1).tolist())
+    arrays = {"rec_kind": np.array(kinds, dtype=np.int32), "rec_idx": np.array(idx, dtype=np.int64),
+              "rec_every": np.array(every, dtype=np.int64)}
+    if part is not None:
+        arrays["rec_owner"] = np.array(owner, dtype=np.int32)
+    return arrays, rec_layout
+
+
+def collect_traces(g, rec_layout, rec_every, rec_out, rec_base, n_start: int, n_end: int, dt: float) -> dict:
+    """Traces of steps [n_start, n_end) from a kernel's recording buffer: entry e's samples
+    start at rec_out[rec_base[e]]; per monitor its target, neurons, sample times and one
+    (samples, neurons) array per variable."""
+    traces = {}
+    for mname, var, first, count in rec_layout:
+        m = g.state_monitors[mname]
+        e = rec_every[first] if count else 1
+        ns = count_multiples(n_start, n_end, e)
+        block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
+            if count else np.zeros((ns, 0))
+        tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
+                                       "times": multiples(n_start, n_end, e) * dt, "variables": {}})
+        tr["variables"][var] = block
+    return traces

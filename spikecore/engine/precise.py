@@ -33,12 +33,10 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
-from .layout import ProgressBar, count_multiples, multiples, poisson_layout
-from .simulator import CHUNK_STEPS, _receptor_of_var
-from .layout import presynaptic_index
+from .layout import ProgressBar, collect_traces, count_multiples, poisson_layout, presynaptic_index, state_recording
+from .simulator import CHUNK_STEPS
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
-RECORD_V, RECORD_SYN = 0, 1
 MAX_RECEPTORS = 8            # must match _precise.pxd
 # tau_syn within this fraction of tau_mem: the kernel uses the expm1 form of the
 # synaptic kernel instead of the difference of exponentials, which would cancel.
@@ -445,24 +443,8 @@ class PreciseSimulator:
         rng_state = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
 
         # state recording (on the grid)
-        kinds, idx, every, self.rec_layout = [], [], [], []
-        for m in g.state_monitors.values():
-            pop = g.populations[m.target]
-            k = self.pop_index[m.target]
-            every_steps = max(1, _ir.steps(m.interval, dt))
-            for var in m.variables:
-                if var == "v":
-                    kind, first = RECORD_V, int(a["pop_start"][k])
-                else:
-                    rname = _receptor_of_var(pop, var)
-                    kind, first = RECORD_SYN, self.channel_of[(pop.name, rname)]
-                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
-                kinds.extend([kind] * len(m.neurons))
-                idx.extend((first + np.asarray(m.neurons)).tolist())
-                every.extend([every_steps] * len(m.neurons))
-        a["rec_kind"] = np.array(kinds, dtype=np.int32)
-        a["rec_idx"] = np.array(idx, dtype=np.int64)
-        a["rec_every"] = np.array(every, dtype=np.int64)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of)
+        a.update(rec)
 
         self.arrays = a
         self.kernel = PreciseKernel(a, dt, self.ring_len, rng_state)
@@ -519,14 +501,5 @@ class PreciseSimulator:
             sel = (idx >= s0) & (idx < s0 + self.pops[k].size)
             spikes[name] = (times[sel], (idx[sel] - s0).astype(np.int64))
             spike_steps[name] = steps[sel]
-        traces = {}
-        for mname, var, first, count in self.rec_layout:
-            m = self.ir.state_monitors[mname]
-            e = a["rec_every"][first] if count else 1
-            ns = count_multiples(n_start, n_end, e)
-            block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
-                if count else np.zeros((ns, 0))
-            tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
-                                           "times": multiples(n_start, n_end, e) * self.dt, "variables": {}})
-            tr["variables"][var] = block
+        traces = collect_traces(self.ir, self.rec_layout, a["rec_every"], rec_out, rec_base, n_start, n_end, self.dt)
         return {"spikes": spikes, "spike_steps": spike_steps, "traces": traces, "n_steps": n_end - n_start}

@@ -71,10 +71,10 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import ProgressBar, count_multiples, multiples, poisson_layout, presynaptic_index
+from .layout import (ProgressBar, collect_traces, count_multiples, poisson_layout, presynaptic_index,
+                     receptor_var, state_recording)
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
-RECORD_V, RECORD_SYN = 0, 1
 CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse folding
@@ -153,7 +153,7 @@ class GridSimulator:
         syn = np.zeros(C, dtype=real)
         for p in pops:
             for rname in p.receptors:
-                var = _receptor_var(p, rname)
+                var = receptor_var(p, rname)
                 if var is not None and var in p.initial:
                     c = self.channel_of[(p.name, rname)]
                     syn[c:c + p.size] = p.initial[var]
@@ -196,27 +196,8 @@ class GridSimulator:
             a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
 
         # state recording; each entry is written by the thread that owns its neuron
-        kinds, idx, every, owner, self.rec_layout = [], [], [], [], []
-        for m in g.state_monitors.values():
-            pop = g.populations[m.target]
-            k = self.pop_index[m.target]
-            every_steps = max(1, _ir.steps(m.interval, dt))
-            own = np.searchsorted(part[k], m.neurons, side="right") - 1
-            for var in m.variables:
-                if var == "v":
-                    kind, first = RECORD_V, int(a["pop_start"][k])
-                else:
-                    rname = _receptor_of_var(pop, var)
-                    kind, first = RECORD_SYN, self.channel_of[(pop.name, rname)]
-                self.rec_layout.append((m.name, var, len(kinds), len(m.neurons)))
-                kinds.extend([kind] * len(m.neurons))
-                idx.extend((first + m.neurons).tolist())
-                every.extend([every_steps] * len(m.neurons))
-                owner.extend(own.tolist())
-        a["rec_kind"] = np.array(kinds, dtype=np.int32)
-        a["rec_idx"] = np.array(idx, dtype=np.int64)
-        a["rec_every"] = np.array(every, dtype=np.int64)
-        a["rec_owner"] = np.array(owner, dtype=np.int32)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part)
+        a.update(rec)
 
         self.arrays = a
         self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32")
@@ -444,16 +425,7 @@ class GridSimulator:
             s0 = a["pop_start"][k]
             sel = (idx >= s0) & (idx < s0 + self.pops[k].size)
             spikes[name] = (steps[sel] * self.dt, (idx[sel] - s0).astype(np.int64))
-        traces = {}
-        for mname, var, first, count in self.rec_layout:
-            m = self.ir.state_monitors[mname]
-            e = a["rec_every"][first] if count else 1
-            ns = count_multiples(n_start, n_end, e)
-            block = np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns] for c in range(count)], axis=1) \
-                if count else np.zeros((ns, 0))
-            tr = traces.setdefault(mname, {"target": m.target, "neurons": m.neurons.copy(),
-                                           "times": multiples(n_start, n_end, e) * self.dt, "variables": {}})
-            tr["variables"][var] = block
+        traces = collect_traces(self.ir, self.rec_layout, a["rec_every"], rec_out, rec_base, n_start, n_end, self.dt)
         return {"spikes": spikes, "traces": traces, "n_steps": n_end - n_start}
 
 
@@ -484,18 +456,3 @@ def _per_thread_ptr(counts: np.ndarray, T: int, n_pre: int) -> np.ndarray:
     """Row pointers (T x (n_pre+1), flattened) into one array grouped by (thread, row)."""
     cum = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return np.concatenate([cum[t * n_pre: t * n_pre + n_pre + 1] for t in range(T)])
-
-
-def _receptor_var(pop, rname):
-    if pop.model == "lif_cuba":
-        return f"syn_{rname}"
-    if pop.model == "lif_coba":
-        return f"g_{rname}"
-    return None
-
-
-def _receptor_of_var(pop, var):
-    for rname in pop.receptors:
-        if _receptor_var(pop, rname) == var:
-            return rname
-    raise ValidationError(f"monitors.variables", var, f"a state variable of {pop.model}")
