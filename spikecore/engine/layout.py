@@ -30,6 +30,20 @@ def presynaptic_index(g, pop_starts):
     return pre_base, pois_base, base - pois_base, base
 
 
+def spike_source_events(g, dt: float, pre_base: dict) -> dict:
+    """Spike-source spikes as grid events sorted by (step, presynaptic index): ``ev_step``
+    (int64) and ``ev_pre`` (int32), the grid and Loihi kernels' input lists."""
+    ev_step, ev_pre = [], []
+    for s in g.spike_sources.values():
+        ev_step.append(np.rint(np.asarray(s.times) / dt).astype(np.int64))
+        ev_pre.append(pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
+    if not ev_step:
+        return {"ev_step": np.zeros(0, np.int64), "ev_pre": np.zeros(0, np.int32)}
+    st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
+    order = np.lexsort((pr, st))
+    return {"ev_step": st[order], "ev_pre": pr[order].astype(np.int32)}
+
+
 def count_multiples(n0: int, n1: int, e: int) -> int:
     """How many steps n in [n0, n1) are multiples of e (samples of a monitor of period e)."""
     return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0

@@ -51,8 +51,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._loihi import LoihiKernel, csr_order
-from .layout import ProgressBar, count_multiples, multiples
-from .layout import presynaptic_index
+from .layout import ProgressBar, count_multiples, multiples, presynaptic_index, spike_source_events
 
 MODEL = "loihi_lif"
 ENGINE = "native --format loihi"
@@ -327,16 +326,7 @@ class LoihiSimulator:
         a["ring"] = np.zeros((rows, N), dtype=np.uint32)
 
         # spike-source events by step (repeats kept: they are counts for graded projections)
-        ev_step, ev_pre = [], []
-        for s in g.spike_sources.values():
-            ev_step.append(np.rint(np.asarray(s.times) / dt).astype(np.int64))
-            ev_pre.append(self.pre_base[s.name] + np.asarray(s.indices, dtype=np.int64))
-        if ev_step:
-            st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
-            order = np.lexsort((pr, st))
-            a["ev_step"], a["ev_pre"] = st[order], pr[order].astype(np.int32)
-        else:
-            a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
+        a.update(spike_source_events(g, dt, self.pre_base))
 
         self._lay_out_monitors(g, a)
         self.arrays = a

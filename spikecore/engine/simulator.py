@@ -72,7 +72,7 @@ from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
 from .layout import (ProgressBar, collect_traces, count_multiples, poisson_layout, presynaptic_index,
-                     receptor_var, state_recording)
+                     receptor_var, spike_source_events, state_recording)
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
@@ -184,16 +184,7 @@ class GridSimulator:
         self._lay_out_poisson(pois, a)
 
         # spike-source events, by step
-        ev_step, ev_pre = [], []
-        for s in g.spike_sources.values():
-            ev_step.append(np.rint(s.times / dt).astype(np.int64))
-            ev_pre.append(self.pre_base[s.name] + s.indices)
-        if ev_step:
-            st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
-            order = np.lexsort((pr, st))
-            a["ev_step"], a["ev_pre"] = st[order], pr[order].astype(np.int32)
-        else:
-            a["ev_step"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0, np.int32)
+        a.update(spike_source_events(g, dt, self.pre_base))
 
         # state recording; each entry is written by the thread that owns its neuron
         rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part)
