@@ -171,6 +171,14 @@ def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, 
     return arrays, rec_layout
 
 
+def recording_buffers(rec_every, n_start: int, n_end: int):
+    """One call's recording buffer: entry e writes its samples of steps [n_start, n_end)
+    from rec_out[rec_base[e]], advancing rec_pos[e]. Returns (rec_base, rec_out, rec_pos)."""
+    n_samples = np.array([count_multiples(n_start, n_end, e) for e in rec_every], dtype=np.int64)
+    rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
+    return rec_base, np.zeros(int(rec_base[-1])), rec_base[:-1].copy()
+
+
 def collect_traces(g, rec_layout, rec_every, rec_out, rec_base, n_start: int, n_end: int, dt: float) -> dict:
     """Traces of steps [n_start, n_end) from a kernel's recording buffer: entry e's samples
     start at rec_out[rec_base[e]]; per monitor its target, neurons, sample times and one

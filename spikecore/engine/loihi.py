@@ -51,7 +51,8 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._loihi import LoihiKernel, csr_order
-from .layout import ProgressBar, count_multiples, multiples, presynaptic_index, spike_source_events
+from .layout import (ProgressBar, count_multiples, multiples, presynaptic_index, recording_buffers,
+                     spike_source_events)
 
 MODEL = "loihi_lif"
 ENGINE = "native --format loihi"
@@ -497,10 +498,7 @@ class LoihiSimulator:
         out_step, out_idx, spk, spk_cnt = self._buffers
         out_n = 0
         every = a["rec_every"]
-        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
-        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
-        rec_out = np.zeros(int(rec_base[-1]))
-        rec_pos = rec_base[:-1].copy()
+        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
         bar = ProgressBar(n_end - n_start, enabled=progress)
         t0 = time.perf_counter()
         n = n_start

@@ -33,7 +33,8 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
-from .layout import ProgressBar, collect_traces, count_multiples, poisson_layout, presynaptic_index, state_recording
+from .layout import (ProgressBar, collect_traces, poisson_layout, presynaptic_index, recording_buffers,
+                     state_recording)
 from .simulator import CHUNK_STEPS
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
@@ -461,10 +462,7 @@ class PreciseSimulator:
         n_start, n_end = self.step, self.step + n_steps
         a = self.arrays
         every = a["rec_every"]
-        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
-        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
-        rec_out = np.zeros(int(rec_base[-1]))
-        rec_pos = rec_base[:-1].copy()
+        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
         bar = ProgressBar(n_steps, enabled=progress)
         parts = []
         t0 = time.perf_counter()

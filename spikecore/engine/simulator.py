@@ -71,8 +71,8 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import (ProgressBar, collect_traces, count_multiples, poisson_layout, presynaptic_index,
-                     receptor_var, spike_source_events, state_recording)
+from .layout import (ProgressBar, collect_traces, poisson_layout, presynaptic_index, receptor_var,
+                     recording_buffers, spike_source_events, state_recording)
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
@@ -381,10 +381,7 @@ class GridSimulator:
         out_n = 0
         # recording buffers for the whole call
         every = a["rec_every"]
-        n_samples = np.array([count_multiples(n_start, n_end, e) for e in every], dtype=np.int64)
-        rec_base = np.concatenate([[0], np.cumsum(n_samples)]).astype(np.int64)
-        rec_out = np.zeros(int(rec_base[-1]))
-        rec_pos = rec_base[:-1].copy()
+        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
         bar = ProgressBar(n_steps, enabled=progress)
         t0 = time.perf_counter()
         n = n_start
