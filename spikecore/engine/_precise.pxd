@@ -7,7 +7,7 @@
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
 
 cdef extern from "_precise_fast.h" nogil:
-    int64_t pc_fast_delta(int64_t size, double am, double vth, double* v, const double* drive, double* acc,
+    int64_t pc_fast_delta(int64_t size, double am, double gp, double vth, double* v, const double* drive, double* acc,
                           int32_t* cand, int64_t first)
     int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
                           double k0, double k1, double* v, const double* drive, double* syn0, double* syn1,
@@ -22,7 +22,9 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
-    void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, double* out)
+    double PC_EXP_POLY_MAX
+    void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, int poly,
+                        double* out)
     uint64_t pc_step_key(uint64_t key, int64_t n)
     double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
     int64_t pc_poisson_fill(int64_t ns, const uint16_t* cnt, int32_t* src, int32_t* idx)
@@ -34,7 +36,7 @@ cdef extern from "_precise_fast.h" nogil:
                            const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
                            const double* cdf, int64_t n, uint16_t* out)
     int64_t pc_poisson_direct(int64_t ns, const uint16_t* cnt, uint64_t sk, double dt, const double* tab,
-                              const double* inv_tau, const int64_t* aoff, const double* weight, double* acc,
+                              int poly, const double* inv_tau, const int64_t* aoff, const double* weight, double* acc,
                               int64_t acc_slot, int64_t slot0, int64_t L, int32_t* other)
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
 
@@ -110,7 +112,7 @@ cdef class PreciseKernel:
     # the positive receptor (0 or 1; -1: not such a population) and its bound factor
     # Kmax e^{dt/tau} (rounded up), which replaces acc_p (that region stays 0 for them)
     cdef int32_t[::1] pop_dale
-    cdef double[::1] pop_dale_g
+    cdef double[::1] pop_dale_g        # factor bounding the positive input by its sum (lif_delta; Dale cuba)
     # per receptor (global index); the membrane time constant is the population's
     cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta
     cdef int32_t[::1] rec_near, rec_um, rec_uk, rec_model
@@ -163,7 +165,7 @@ cdef class PreciseKernel:
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
     cdef double* ps_itau                     # 1/tau_mem of the target (unused where ps_target < 0)
-    cdef int64_t* ps_aoff                    # ps_dsteps*acc_slot + ps_target, or -1 (pc_poisson_direct)
+    cdef int64_t* ps_aoff                    # ps_dsteps*acc_slot + ps_target (+1 if w < 0), or -1 (pc_poisson_direct)
     cdef double[::1] ps_weight
     cdef int32_t[::1] ps_dsteps, ps_um
     # state recording
@@ -184,6 +186,7 @@ cdef class PreciseKernel:
     cdef double* inv_tau             # 1/tau_u
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
     cdef int64_t exptab_n
+    cdef bint pois_poly              # Poisson factors by pc_exp_poly (dt/min(tau) <= PC_EXP_POLY_MAX)
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
     cdef double* p_off               # Poisson spikes of one step: offsets ...
@@ -215,6 +218,9 @@ cdef class PreciseKernel:
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
                       int64_t cnt, bint store) noexcept nogil
+    cdef void _add_grid(self, int64_t g, double* ap, const double* offs, const double* fac, int64_t stride,
+                        int64_t cnt) noexcept nogil
+    cdef void _deliver(self, int64_t n) noexcept nogil
     cdef double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil
     cdef void _draw_counts(self, int64_t n, uint16_t* out) noexcept nogil
     cdef int _poisson(self, int64_t n) noexcept nogil

@@ -312,10 +312,14 @@ cdef class PreciseKernel:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_pois):
             self.ps_itau[k] = self.inv_tau[self.ps_um[k]] if self.n_taus else 0.0
-            self.ps_aoff[k] = self.ps_dsteps[k] * self.acc_slot + self.ps_target[k] if self.ps_target[k] >= 0 else -1
+            # the target's positive or negative sum (pc_delta_block), by the weight's sign
+            self.ps_aoff[k] = (self.ps_dsteps[k] * self.acc_slot + self.ps_target[k] + (self.ps_weight[k] < 0.0)
+                               if self.ps_target[k] >= 0 else -1)
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
         self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
+        # Poisson factors by a polynomial alone where the range allows (pc_poisson_factor)
+        self.pois_poly = self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY_MAX
         if 0 < self.exptab_n <= EXP_TABLE_MAX:
             self.exptab = <double*>malloc(self.exptab_n * sizeof(double))
             if self.exptab == NULL:
@@ -446,9 +450,7 @@ cdef class PreciseKernel:
 
         # 3. fast path: neurons that may cross join the slow list. The synapse rows that the
         # slow path will scan (spikes due now, queued up to max-delay steps ago) start loading.
-        if self.syn_chan.shape[0]:
-            for e in range(sl.n_en):
-                pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
+        self._deliver(n)
         if self._fast(n, &n_slow) != 0:
             return -1
 
@@ -521,7 +523,7 @@ cdef class PreciseKernel:
             if size == 0:
                 continue
             if model == PMODEL_DELTA:
-                nc = pc_fast_delta(size, self.pop_am[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_dale_g[p], self.pop_vth[p], v + start, &self.drive[start], ab,
                                    self.cand, start)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
@@ -572,7 +574,7 @@ cdef class PreciseKernel:
         """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
         cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
         if self.pop_model[p] == PMODEL_DELTA:
-            acc[self.pop_acc[p] + 2 * local + 1] = INFINITY
+            acc[self.pop_acc[p] + 2 * local] = INFINITY
         elif self.pop_dale[p] >= 0:
             acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
         else:
@@ -764,60 +766,8 @@ cdef class PreciseKernel:
                         sl.en[sl.n_en + j].off = offs[j]
                         sl.en[sl.n_en + j].grp = <int32_t>g
                     sl.n_en += cnt
-                ap = self.acc + slot * self.acc_slot
-                kp = kmax * cnt
-                if self.rec_model[rec] == PMODEL_DELTA:
-                    fv = 0.0
-                    for j in range(cnt):
-                        fv += fac[um * stride + j]
-                    w = self.grp_w[g]
-                    if not isnan(w):
-                        # one weight for the whole group: no pass over syn_weight
-                        t = w * fv
-                        kp = (w if w > 0.0 else 0.0) * kp
-                        for s in range(s0, s1):
-                            i = 2 * chan[s] + voff
-                            ap[i] += t
-                            ap[i + 1] += kp
-                        continue
-                    for s in range(s0, s1):
-                        i = 2 * chan[s] + voff
-                        w = weight[s]
-                        ap[i] += w * fv
-                        ap[i + 1] += (w if w > 0.0 else 0.0) * kp
-                else:
-                    fv = 0.0
-                    fs = 0.0
-                    for j in range(cnt):
-                        fm = fac[um * stride + j]
-                        fk = fac[uk * stride + j]
-                        fv += self._coef_at(rec, fm, fk, h - offs[j])
-                        fs += fk
-                    av = ap + soff
-                    ap = ap + voff
-                    w = self.grp_w[g]
-                    if not isnan(w) and self.rec_dale[rec]:
-                        t = w * fv
-                        fs = w * fs
-                        for s in range(s0, s1):
-                            c = chan[s]
-                            ap[c] += t
-                            av[c] += fs
-                        continue
-                    if self.rec_dale[rec]:
-                        # the fast path bounds the positive input from av: no acc_p
-                        for s in range(s0, s1):
-                            c = chan[s]
-                            w = weight[s]
-                            ap[c] += w * fv
-                            av[c] += w * fs
-                        continue
-                    for s in range(s0, s1):
-                        c = chan[s]
-                        w = weight[s]
-                        ap[c] += w * fv
-                        ap[c + pst] += (w if w > 0.0 else 0.0) * kp
-                        av[c] += w * fs
+                    continue                   # added to the sums when due (_deliver)
+                self._add_grid(g, self.acc + slot * self.acc_slot, offs, fac, stride, cnt)
                 continue
             # off-grid delays: each spike's arrival offset (and maybe step) differs
             for s in range(s0, s1):
@@ -848,14 +798,105 @@ cdef class PreciseKernel:
                         sl.n += 1
                     ap = self.acc + slot * self.acc_slot
                     i = c * vst + voff
-                    if w > 0.0 and not self.rec_dale[rec]:
-                        ap[i + pst] += w * kmax
                     if self.rec_model[rec] == PMODEL_DELTA:
-                        ap[i] += w * fm
+                        ap[i + (w < 0.0)] += w * fm      # the pair's positive or negative sum
                     else:
+                        if w > 0.0 and not self.rec_dale[rec]:
+                            ap[i + pst] += w * kmax
                         ap[c + soff] += w * fk
                         ap[i] += w * self._coef_at(rec, fm, fk, h - o)
         return 0
+
+    cdef void _add_grid(self, int64_t g, double* ap, const double* offs, const double* fac, int64_t stride,
+                        int64_t cnt) noexcept nogil:
+        """Add the exact end-of-step contributions of ``cnt`` spikes through the on-grid group g,
+        arriving at offsets ``offs`` (factors fac[u*stride + j] = exp(-(dt - offs[j])/tau_u)), to
+        the fast-path sums ``ap`` of their arrival step. The spikes' factors are summed first,
+        so the synapse loop runs once."""
+        cdef int64_t s, j, i, s0 = self.grp_start[g], s1 = self.grp_start[g + 1]
+        cdef int32_t rec = self.grp_rec[g], c
+        cdef int32_t um = self.rec_um[rec], uk = self.rec_uk[rec]
+        cdef int64_t voff = self.rec_voff[rec], pst = self.rec_pstep[rec], soff = self.rec_soff[rec]
+        cdef double h = self.dt, fv, fs, fm, fk, w, t
+        cdef double kp = self.rec_kmax[rec] * cnt
+        cdef double* av
+        cdef const int32_t* chan = &self.syn_chan[0]
+        cdef const double* weight = &self.syn_weight[0]
+        if self.rec_model[rec] == PMODEL_DELTA:
+            fv = 0.0
+            for j in range(cnt):
+                fv += fac[um * stride + j]
+            w = self.grp_w[g]
+            if not isnan(w):
+                # one weight for the whole group: no pass over syn_weight; each target's
+                # positive or negative sum (pc_delta_block)
+                t = w * fv
+                ap = ap + voff + (w < 0.0)
+                for s in range(s0, s1):
+                    ap[2 * chan[s]] += t
+                return
+            for s in range(s0, s1):
+                w = weight[s]
+                ap[2 * chan[s] + voff + (w < 0.0)] += w * fv
+        else:
+            fv = 0.0
+            fs = 0.0
+            for j in range(cnt):
+                fm = fac[um * stride + j]
+                fk = fac[uk * stride + j]
+                fv += self._coef_at(rec, fm, fk, h - offs[j])
+                fs += fk
+            av = ap + soff
+            ap = ap + voff
+            w = self.grp_w[g]
+            if not isnan(w) and self.rec_dale[rec]:
+                t = w * fv
+                fs = w * fs
+                for s in range(s0, s1):
+                    c = chan[s]
+                    ap[c] += t
+                    av[c] += fs
+                return
+            if self.rec_dale[rec]:
+                # the fast path bounds the positive input from av: no acc_p
+                for s in range(s0, s1):
+                    c = chan[s]
+                    w = weight[s]
+                    ap[c] += w * fv
+                    av[c] += w * fs
+                return
+            for s in range(s0, s1):
+                c = chan[s]
+                w = weight[s]
+                ap[c] += w * fv
+                ap[c + pst] += (w if w > 0.0 else 0.0) * kp
+                av[c] += w * fs
+
+    cdef void _deliver(self, int64_t n) noexcept nogil:
+        """Add the spikes queued for step n through on-grid groups to the step's fast-path sums.
+        Done on arrival rather than when the spikes were emitted: the step's sums (written by
+        the Poisson sources in the step before) are then in cache, unlike a slot max-delay
+        steps ahead, and so are the synapse rows when the slow path scans them next."""
+        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef double* ap = self.acc + (n % self.ring_len) * self.acc_slot
+        cdef double* f = self.etab
+        cdef double h = self.dt, off
+        cdef int64_t e, g, ahead = 4
+        cdef int32_t rec
+        if sl.n_en == 0:
+            return
+        for e in range(ahead if ahead < sl.n_en else sl.n_en):
+            pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
+        for e in range(sl.n_en):
+            if e + ahead < sl.n_en:
+                g = sl.en[e + ahead].grp
+                pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
+            g = sl.en[e].grp
+            rec = self.grp_rec[g]
+            off = sl.en[e].off
+            f[self.rec_um[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
+            f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
+            self._add_grid(g, ap, &sl.en[e].off, f, PUSH_BATCH, 1)
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
         """coef of receptor rec at time t, given fm = e^{-t/tau_m} and fk = e^{-t/tau_k}."""
@@ -908,7 +949,8 @@ cdef class PreciseKernel:
             P = q
         for u in range(U):
             if self.exptab != NULL:
-                pc_exp_factors(P, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * (self.p_cap + 4))
+                pc_exp_factors(P, h, self.inv_tau[u], self.p_off, self.exptab, self.pois_poly,
+                               self.p_fac + u * (self.p_cap + 4))
             else:
                 for q in range(P):
                     self.p_fac[u * (self.p_cap + 4) + q] = exp(-(h - self.p_off[q]) * self.inv_tau[u])
@@ -969,7 +1011,7 @@ cdef class PreciseKernel:
         one pass; each other source with spikes gets its offsets and factors, then _scatter."""
         cdef int64_t j, k, c, u, no, st = self.p_cap + 4
         cdef double h = self.dt
-        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.ps_itau, self.ps_aoff,
+        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.pois_poly, self.ps_itau, self.ps_aoff,
                                &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
                                self.p_other)
         for j in range(no):
@@ -981,7 +1023,7 @@ cdef class PreciseKernel:
             for u in range(c):
                 self.p_off[u] = pc_poisson_offset(sk, k, u, h)
             for u in range(self.n_taus):
-                pc_exp_factors(c, h, self.inv_tau[u], self.p_off, self.exptab, self.p_fac + u * st)
+                pc_exp_factors(c, h, self.inv_tau[u], self.p_off, self.exptab, self.pois_poly, self.p_fac + u * st)
             if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
                 return -1
         return 0

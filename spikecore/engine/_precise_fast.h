@@ -20,7 +20,8 @@
  * selects stay blends.
  *
  * acc layout, per step slot, one region per population: lif_delta: per neuron the pair
- * (sum of w*F_v, sum of positive w); lif_cuba: [size: sum of w*F_v][size: sum of positive
+ * (sum of w*F_v over positive w, the same over negative w), so an event adds to one of
+ * them; lif_cuba: [size: sum of w*F_v][size: sum of positive
  * w times the kernel peak Kmax][size per receptor: sum of w*F_syn].
  */
 #ifndef SPIKECORE_PRECISE_FAST_H
@@ -75,29 +76,32 @@ PC_INLINE int64_t pc_collect(const int64_t *fl, int64_t cnt, int64_t first, int3
 /* ---------------------------------------------------------------- lif_delta
  * v_free = d + (v - d) am is monotone, so v <= max(v, v_free(dt)) + positive jumps.
  * Candidates keep v.
- * acc holds (w*F_v, positive w) per neuron as adjacent pairs: queuing a spike touches one
- * cache line per synapse, not two. */
-PC_INLINE int64_t pc_delta_block(int64_t size, double am, double vth,
+ * acc holds per neuron the adjacent pair (pos, neg): the sums of w*F_v of the step's
+ * events with w > 0 and with w < 0 (an event adds to one of them, so queuing a spike is
+ * one read-modify-write per synapse). Every event's F_v = e^{-(dt - offset)/tau_m} is at
+ * least e^{-dt/tau_m} = am, so the positive jumps sum to at most pos/am <= pos*gp
+ * (gp: 1/am rounded up past the rounding of the sums). */
+PC_INLINE int64_t pc_delta_block(int64_t size, double am, double gp, double vth,
                                  double *restrict v, const double *restrict drive,
                                  double *restrict acc,
                                  int64_t *restrict fl)
 {
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k], av = acc[2 * k], ap = acc[2 * k + 1];
+        double vi = v[k], d = drive[k], ap = acc[2 * k], an = acc[2 * k + 1];
         double vf = d + (vi - d) * am;
-        double ub = (vi > vf ? vi : vf) + ap;
+        double ub = (vi > vf ? vi : vf) + ap * gp;
         int64_t slow = ub >= vth;
         fl[k] = slow;
         cnt += slow;
-        v[k] = slow ? vi : vf + av;
+        v[k] = slow ? vi : vf + (ap + an);
         acc[2 * k] = 0.0;
         acc[2 * k + 1] = 0.0;
     }
     return cnt;
 }
 
-PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double vth,
+PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, double vth,
                                        double *restrict v, const double *restrict drive,
                                        double *restrict acc,
                                        int32_t *restrict cand, int64_t first)
@@ -105,7 +109,7 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double vth,
     int64_t fl[PC_BLOCK], nc = 0;
     for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
         int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
-        int64_t cnt = pc_delta_block(m, am, vth, v + k0, drive + k0, acc + 2 * k0, fl);
+        int64_t cnt = pc_delta_block(m, am, gp, vth, v + k0, drive + k0, acc + 2 * k0, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + k0, cand, nc);
     }
@@ -379,19 +383,45 @@ PC_INLINE double pc_exp_tab(double x, const double *tab)
     return tab[k] * (p01 + r2 * (p23 + r2 * p45));
 }
 
-/* out[p] = exp(-(dt - off[p]) * inv_tau) for p < m (the factor of a spike at offset off). */
-PC_CLONES static void pc_exp_factors(int64_t m, double dt, double inv_tau, const double *restrict off,
-                                     const double *restrict tab, double *restrict out)
+/* exp(-x) for 0 <= x <= 1/20 without a table (a table lookup does not vectorise well:
+ * gathers): the degree-8 Taylor polynomial (truncation x^9/9! < 6e-18), Estrin's form. */
+#define PC_EXP_POLY_MAX 0.05
+
+PC_INLINE double pc_exp_poly(double x)
 {
-    for (int64_t p = 0; p < m; p++)
-        out[p] = pc_exp_tab((dt - off[p]) * inv_tau, tab);
+    double r = -x, r2 = r * r, r4 = r2 * r2;
+    double p01 = 1.0 + r, p23 = 0.5 + r * (1.0 / 6.0);
+    double p45 = 1.0 / 24.0 + r * (1.0 / 120.0), p67 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+    return (p01 + r2 * p23) + r4 * ((p45 + r2 * p67) + r4 * (1.0 / 40320.0));
+}
+
+/* The factor of a Poisson spike, exp(-x) for x = (dt - offset)/tau in [0, dt/tau]: by
+ * pc_exp_poly when `poly` (dt/tau <= PC_EXP_POLY_MAX for every tau), else pc_exp_tab.
+ * Every path that sums Poisson factors uses this, so they agree bit for bit. */
+PC_INLINE double pc_poisson_factor(double x, const double *tab, int poly)
+{
+    return poly ? pc_exp_poly(x) : pc_exp_tab(x, tab);
+}
+
+/* out[p] = the factor exp(-(dt - off[p]) * inv_tau) of a Poisson spike at offset off[p],
+ * for p < m (pc_poisson_factor). */
+PC_CLONES static void pc_exp_factors(int64_t m, double dt, double inv_tau, const double *restrict off,
+                                     const double *restrict tab, int poly, double *restrict out)
+{
+    if (poly)
+        for (int64_t p = 0; p < m; p++)
+            out[p] = pc_exp_poly((dt - off[p]) * inv_tau);
+    else
+        for (int64_t p = 0; p < m; p++)
+            out[p] = pc_exp_tab((dt - off[p]) * inv_tau, tab);
 }
 
 /* ---------------------------------------------------------------- Poisson offsets
  * Counter-based: the offset of spike j of Poisson neuron k in step n is a pure function
  * of (key, n, k, j), so the exact replay of a neuron can redraw the Poisson spikes it
  * received instead of the kernel storing them. SplitMix64's finaliser (Steele, Lea &
- * Flood 2014) hashes the counters. */
+ * Flood 2014) hashes the counters; one hash gives the offsets of two spikes (2j, 2j+1),
+ * 32 bits each, so an offset is a multiple of dt/2^32 (2.3e-14 s at dt = 0.1 ms). */
 PC_INLINE uint64_t pc_mix64(uint64_t z)
 {
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -405,15 +435,26 @@ PC_INLINE uint64_t pc_step_key(uint64_t key, int64_t n)
     return pc_mix64(key + ((uint64_t)n + 1) * 0x9E3779B97F4A7C15ULL);
 }
 
+/* The hash behind spikes 2jj and 2jj + 1 (jj < 2^15) of Poisson neuron k in the step with
+ * key `sk`. */
+PC_INLINE uint64_t pc_poisson_pair(uint64_t sk, int64_t k, int64_t jj)
+{
+    return pc_mix64(sk + ((((uint64_t)k << 15) | (uint64_t)jj) + 1) * 0x9E3779B97F4A7C15ULL);
+}
+
+/* Offset in (0, dt] of a spike from 32 bits u of its pair's hash: dt*(1 - u/2^32) (the
+ * difference is exact). */
+PC_INLINE double pc_offset32(uint32_t u, double dt)
+{
+    return dt * (1.0 - (double)u * 0x1.0p-32);
+}
+
 /* Offset in (0, dt] of spike j (< 2^16) of Poisson neuron k in the step with key `sk`:
- * the top 52 bits of the hash as a double b in [1, 2), offset dt*(2 - b) (2 - b is exact). */
+ * the low (even j) or high (odd j) half of its pair's hash. */
 PC_INLINE double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
 {
-    uint64_t z = pc_mix64(sk + ((((uint64_t)k << 16) | (uint64_t)j) + 1) * 0x9E3779B97F4A7C15ULL);
-    uint64_t bits = (z >> 12) | 0x3FF0000000000000ULL;
-    double b;
-    memcpy(&b, &bits, sizeof b);
-    return dt * (2.0 - b);
+    uint64_t z = pc_poisson_pair(sk, k, j >> 1);
+    return pc_offset32((uint32_t)(j & 1 ? z >> 32 : z), dt);
 }
 
 /* off[p] = pc_poisson_offset(sk, src[p], idx[p], dt) for p < m (vectorised). */
@@ -471,9 +512,8 @@ static int64_t pc_poisson_fill(int64_t ns, const uint16_t *restrict cnt, int32_t
 
 /* Fast-path sums of the Poisson spikes of one step (laid out by pc_poisson_fill, factors
  * fac[um*fstride + p]) for the sources with one on-grid synapse onto a lif_delta neuron
- * (target[k] >= 0: the index of its pair in acc): acc_v += w * (sum of the spikes' factors),
- * acc_p += max(w, 0) * count,
- * in the slot `dsteps` after slot0. Branch-free for counts <= 4 (fac has 4 entries of zero
+ * (target[k] >= 0: the index of its pair in acc): w * (sum of the spikes' factors) to the
+ * pair's positive or negative sum, in the slot `dsteps` after slot0. Branch-free for counts <= 4 (fac has 4 entries of zero
  * slack); a source with count 0 adds zeros. The other sources are listed in `other`
  * (with the position of their first spike in `other_q`) for the general scatter. */
 static const double pc_first_ones[5][4] = {
@@ -507,8 +547,7 @@ static int64_t pc_poisson_simple(int64_t ns, const uint16_t *restrict cnt, const
         slot = slot >= L ? slot - L : slot;
         double *ap = acc + slot * acc_slot;
         double w = weight[k];
-        ap[i] = ap[i] + w * fs;
-        ap[i + 1] = ap[i + 1] + (w > 0.0 ? w : 0.0) * (double)m;
+        ap[i + (w < 0.0)] = ap[i + (w < 0.0)] + w * fs;
         q += m;
     }
     return no;
@@ -529,11 +568,12 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
 
 /* The Poisson spikes of one step in one pass from their counts, for sources without a
  * window (the common case): each spike's offset (pc_poisson_offset) and factor
- * exp(-(dt - offset)/tau) (pc_exp_tab; inv_tau[k]: of source k's target's tau_mem), summed
- * per source; the sources with one on-grid synapse onto a lif_delta neuron add them to the
- * fast-path sums as pc_poisson_simple does (aoff[k] >= 0: the position of the target's pair
- * in the slot slot0 + its delay, as an offset from the slot0 = 0 slot; aoff[k] = -1 for the
- * other sources), the others with spikes are
+ * exp(-(dt - offset)/tau) (pc_poisson_factor; inv_tau[k]: of source k's target's tau_mem),
+ * summed per source; the sources with one on-grid synapse onto a lif_delta neuron add them
+ * to the fast-path sums as pc_poisson_simple does (aoff[k] >= 0: the position of the
+ * target's positive or negative sum, by the weight's sign, in the slot slot0 + its delay,
+ * as an offset from the slot0 = 0 slot; aoff[k] = -1 for the other sources), the others
+ * with spikes are
  * listed in `other` for the general scatter. The same numbers in the same order as
  * pc_poisson_fill, pc_poisson_offsets, pc_exp_factors and pc_poisson_simple (kept for
  * windowed sources), without laying the spikes out in memory. Per block of sources, loops
@@ -541,27 +581,34 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
  * are drawn branch-free (counts are random, a loop over them mispredicts; lanes beyond a
  * count add +0.0, as f * 0.0 does there), the rare further ones for a list of sources. */
 PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
-                                                 const double *restrict tab, const double *restrict inv_tau,
+                                                 const double *restrict tab, int poly, const double *restrict inv_tau,
                                                  const int64_t *restrict aoff, const double *restrict weight,
                                                  double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
                                                  int32_t *restrict other)
 {
-    double x[4][PC_BLOCK], fv[PC_BLOCK], fp[PC_BLOCK];
+    double x[4][PC_BLOCK], fv[PC_BLOCK];
     int64_t more[PC_BLOCK];
     int64_t no = 0, base = slot0 * acc_slot, wrap = L * acc_slot;
     for (int64_t b = 0; b < ns; b += PC_BLOCK) {
         int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK, nm = 0;
-        for (int64_t j = 0; j < 4; j++)
-            for (int64_t i = 0; i < m; i++)
-                x[j][i] = (dt - pc_poisson_offset(sk, b + i, j, dt)) * inv_tau[b + i];
-        for (int64_t j = 0; j < 4; j++)
-            for (int64_t i = 0; i < m; i++)
-                x[j][i] = pc_exp_tab64(x[j][i], tab);
+        for (int64_t jj = 0; jj < 2; jj++)
+            for (int64_t i = 0; i < m; i++) {
+                uint64_t z = pc_poisson_pair(sk, b + i, jj);
+                x[2 * jj][i] = (dt - pc_offset32((uint32_t)z, dt)) * inv_tau[b + i];
+                x[2 * jj + 1][i] = (dt - pc_offset32((uint32_t)(z >> 32), dt)) * inv_tau[b + i];
+            }
+        if (poly)
+            for (int64_t j = 0; j < 4; j++)
+                for (int64_t i = 0; i < m; i++)
+                    x[j][i] = pc_exp_poly(x[j][i]);
+        else
+            for (int64_t j = 0; j < 4; j++)
+                for (int64_t i = 0; i < m; i++)
+                    x[j][i] = pc_exp_tab64(x[j][i], tab);
         for (int64_t i = 0; i < m; i++) {
-            double c = (double)cnt[b + i], w = weight[b + i];
+            double c = (double)cnt[b + i];
             fv[i] = (x[0][i] * (double)(c > 0.0) + x[1][i] * (double)(c > 1.0))
                     + (x[2][i] * (double)(c > 2.0) + x[3][i] * (double)(c > 3.0));
-            fp[i] = (w > 0.0 ? w : 0.0) * c;
         }
         for (int64_t i = 0; i < m; i++) {
             more[nm] = i;
@@ -571,7 +618,7 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
             int64_t i = more[q], k = b + i, c = cnt[k];
             double f = fv[i];
             for (int64_t j = 4; j < c; j++)
-                f = f + pc_exp_tab((dt - pc_poisson_offset(sk, k, j, dt)) * inv_tau[k], tab);
+                f = f + pc_poisson_factor((dt - pc_poisson_offset(sk, k, j, dt)) * inv_tau[k], tab, poly);
             fv[i] = f;
         }
         for (int64_t i = 0; i < m; i++)
@@ -585,7 +632,6 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
             a += base;
             a -= a >= wrap ? wrap : 0;
             acc[a] = acc[a] + fv[i];
-            acc[a + 1] = acc[a + 1] + fp[i];
         }
     }
     return no;

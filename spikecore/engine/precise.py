@@ -342,6 +342,9 @@ class PreciseSimulator:
         pop_dale = np.full(P, -1, np.int32)
         pop_dale_g = np.zeros(P)
         for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
+            if p.model == "lif_delta":
+                # e^{dt/tau_m} rounded up bounds the positive jumps by their sum (pc_delta_block)
+                pop_dale_g[k] = math.exp(dt / a["pop_tm"][k]) * (1 + 1e-12)
             if p.model != "lif_cuba" or len(p.receptors) != 2:
                 continue
             r0 = int(a["pop_rec_start"][k])
