@@ -4,7 +4,7 @@
 # buffers and its spike output buffer (C memory, freed in __dealloc__).
 # Model and record codes must match spikecore.engine.precise.
 
-from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
+from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 
 cdef extern from "_precise_fast.h" nogil:
     int64_t pc_fast_delta(int64_t size, double am, double gp, double vth, double* v, const double* drive, double* acc,
@@ -20,7 +20,7 @@ cdef extern from "_precise_fast.h" nogil:
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
     void pc_prefetch(const void* p)
-    int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint64_t* bits, int64_t* out)
+    int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
     double PC_EXP_POLY_MAX
     void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, int poly,
@@ -199,7 +199,7 @@ cdef class PreciseKernel:
     cdef int32_t* slow               # neurons replayed this step
     cdef int64_t* slow_cnt           # their event counts, then offsets into buf
     cdef int32_t* slowc              # channel -> index in slow of its neuron, or -1
-    cdef uint64_t* slowbits          # channel -> 1 if its neuron is replayed this step (bitmap)
+    cdef uint8_t* slowmark           # channel -> 1 if its neuron is replayed this step
     cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
     cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
     cdef int32_t* hit_k              # events of replayed neurons this step: their slow index ...

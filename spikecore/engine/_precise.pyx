@@ -49,7 +49,7 @@ before that instant's events (NEST's slice_ring_buffer order). Delta inputs arri
 while refractory are discarded; synaptic variables of cuba neurons keep evolving.
 """
 from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
-from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t
+from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 
 cdef extern from "<stdlib.h>" nogil:
@@ -125,7 +125,7 @@ cdef class PreciseKernel:
         self.slow = NULL
         self.slow_cnt = NULL
         self.slowc = NULL
-        self.slowbits = NULL
+        self.slowmark = NULL
         self.scan_out = NULL
         self.rec_nslow = NULL
         self.hit_k = NULL
@@ -257,7 +257,7 @@ cdef class PreciseKernel:
         self.slow = <int32_t*>malloc(N * sizeof(int32_t))
         self.slow_cnt = <int64_t*>malloc((N + 1) * sizeof(int64_t))
         self.slowc = <int32_t*>malloc(C * sizeof(int32_t))
-        self.slowbits = <uint64_t*>calloc((C + 63) // 64, sizeof(uint64_t))
+        self.slowmark = <uint8_t*>calloc(max(C, 1), sizeof(uint8_t))
         gsz = np.diff(np.asarray(self.grp_start))
         self.scan_out = <int64_t*>malloc(max(int(gsz.max()) if gsz.size else 1, 1) * sizeof(int64_t))
         self.rec_nslow = <int64_t*>calloc(R, sizeof(int64_t))
@@ -285,7 +285,7 @@ cdef class PreciseKernel:
         self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
         if (self.acc == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
-                or self.slowc == NULL or self.slowbits == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
+                or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
                 or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
                 or self.p_fac == NULL):
@@ -360,7 +360,7 @@ cdef class PreciseKernel:
         free(self.slow)
         free(self.slow_cnt)
         free(self.slowc)
-        free(self.slowbits)
+        free(self.slowmark)
         free(self.scan_out)
         free(self.rec_nslow)
         free(self.hit_k)
@@ -479,7 +479,7 @@ cdef class PreciseKernel:
 
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
         """Fast path of every population (_precise_fast.h, which also clears the step's acc
-        sums); fills the slow list, slowc and slowbits."""
+        sums); fills the slow list, slowc and slowmark."""
         cdef int64_t N = self.n_neurons, L = self.ring_len
         cdef double* acc = self.acc + (n % L) * self.acc_slot
         cdef double* ab
@@ -558,7 +558,7 @@ cdef class PreciseKernel:
                 for r in range(nr):
                     c = chan0 + r * size + local
                     self.slowc[c] = <int32_t>ns
-                    self.slowbits[c >> 6] |= (<uint64_t>1) << (c & 63)
+                    self.slowmark[c] = 1
                     self.rec_nslow[rec0 + r] += 1
                 ns += 1
         # clamped all step: the fast path's update of v is undone; v is exactly v_reset while
@@ -625,7 +625,7 @@ cdef class PreciseKernel:
                 continue
             off = sl.en[e].off
             w = self.grp_w[g]
-            nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowbits, self.scan_out)
+            nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
             for j in range(nh):
                 s = self.scan_out[j]
                 c = chan[s]
@@ -698,7 +698,7 @@ cdef class PreciseKernel:
             for r in range(self.pop_n_rec[p]):
                 c = chan0 + r * size + local
                 self.slowc[c] = -1
-                self.slowbits[c >> 6] &= ~((<uint64_t>1) << (c & 63))
+                self.slowmark[c] = 0
                 self.rec_nslow[self.pop_rec_start[p] + r] = 0
         return 0
 
