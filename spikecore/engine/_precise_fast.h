@@ -591,8 +591,20 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
                 f = f + pc_poisson_factor((dt - pc_poisson_offset(sk, k, j, dt)) * inv_tau[k], tab, poly);
             fv[i] = f;
         }
-        for (int64_t i = 0; i < m; i++)
+        int64_t any_other = 0;
+        for (int64_t i = 0; i < m; i++) {
             fv[i] = weight[b + i] * fv[i];
+            any_other |= aoff[b + i] < 0;
+        }
+        if (!any_other) {
+            /* every source of the block has its one target (the common case): no list */
+            for (int64_t i = 0; i < m; i++) {
+                int64_t a = aoff[b + i] + base;
+                a -= a >= wrap ? wrap : 0;
+                acc[a] = acc[a] + fv[i];
+            }
+            continue;
+        }
         for (int64_t i = 0; i < m; i++) {
             int64_t k = b + i, a = aoff[k];
             other[no] = (int32_t)k;
