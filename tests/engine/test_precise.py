@@ -304,14 +304,18 @@ def mixed_poisson_net(stop):
     net.add(PoissonSource(60, "30 kHz", name="one", **win))
     net.add(PoissonSource(10, "2 kHz", name="fan", **win))
     net.add(PoissonSource(20, "5 kHz", name="cub", **win))
+    net.add(PoissonSource(60, "10 kHz", name="inh", **win))
     net.add(Projection("one", "d", OneToOne(), weight="0.4 mV", delay="0.1 ms", name="p_one"))
+    net.add(Projection("inh", "d", OneToOne(), weight="-0.3 mV", delay="0.1 ms", name="p_inh"))
     net.add(Projection("fan", "d", FromIndices(np.repeat(np.arange(10), 3), rng.permutation(60)[:30]),
                        weight="1.5 mV", delay="0.1 ms", name="p_fan"))
     net.add(Projection("fan", "c", FromIndices(np.arange(10), np.arange(10)), weight="2 mV", delay="0.23 ms",
                        receptor="exc", name="p_fanc"))
     net.add(Projection("cub", "c", OneToOne(), weight="3 mV", delay="0.1 ms", receptor="exc", name="p_cub"))
     pre, post = np.nonzero(rng.random((60, 60)) < 0.1)
-    net.add(Projection("d", "d", FromIndices(pre, post), weight="0.5 mV", delay="1.5 ms", name="rec"))
+    w = np.where(rng.random(pre.size) < 0.8, 0.5, -1.0)          # groups of both signs
+    net.add(Projection("d", "d", FromIndices(pre, post), weight=[f"{x!r} mV" for x in w], delay="1.5 ms",
+                       name="rec"))
     net.add(Projection("d", "c", FromIndices(np.arange(20), np.arange(20)), weight="-1 mV", delay="1 ms",
                        receptor="inh", name="dc"))
     return net
@@ -402,8 +406,10 @@ def test_poisson_active_window_is_exact():
 
 
 # ----------------------------------------------------------------------------- consistency
-def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms"):
-    """Deterministic recurrent network: heterogeneous constant currents, fixed synapses."""
+def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms", mixed_sign=False):
+    """Deterministic recurrent network: heterogeneous constant currents, fixed synapses;
+    excitatory and inhibitory synapses in two projections, or (``mixed_sign``, lif_delta)
+    in one, so that one presynaptic neuron's synapse group has weights of both signs."""
     rng = np.random.default_rng(seed)
     net = Network(seed=seed, dt=dt)
     params = lif_params(model)
@@ -415,7 +421,8 @@ def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms"):
     w = np.where(rng.random(pre.size) < 0.8, 1.0, -3.0) * rng.uniform(0.5, 1.0, pre.size)
     d = rng.choice(np.asarray(delays_ms), pre.size)
     exc, inh = w > 0, w < 0
-    for name, sel in (("ee", exc), ("ii", inh)):
+    groups = (("ee", exc), ("ii", inh)) if not mixed_sign else (("ei", exc | inh),)
+    for name, sel in groups:
         kw = {"receptor": "exc" if name == "ee" else "inh"} if model == "lif_cuba" else {}
         net.add(Projection("n", "n", FromIndices(pre[sel], post[sel]),
                            weight=[f"{x!r} mV" for x in w[sel]], delay=[f"{x!r} ms" for x in d[sel]],
@@ -435,9 +442,10 @@ def match_trains(a, b, n):
     return worst
 
 
-@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
-def test_precise_mode_does_not_depend_on_dt(model):
-    net = recurrent_net(model, delays_ms=(1.0, 1.37, 2.05))
+@pytest.mark.parametrize("model, mixed_sign", [("lif_delta", False), ("lif_delta", True), ("lif_cuba", False)],
+                         ids=["lif_delta", "lif_delta-mixed-sign-groups", "lif_cuba"])
+def test_precise_mode_does_not_depend_on_dt(model, mixed_sign):
+    net = recurrent_net(model, delays_ms=(1.0, 1.37, 2.05), mixed_sign=mixed_sign)
     a = run(net, 0.2, "precise", dt=1e-4).spikes["n"]
     b = run(net, 0.2, "precise", dt=2.5e-5).spikes["n"]
     assert a[0].size > 50
