@@ -22,7 +22,8 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
-    double PC_EXP_POLY_MAX
+    double PC_EXP_POLY5_MAX
+    double PC_EXP_POLY8_MAX
     void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, int poly,
                         double* out)
     uint64_t pc_step_key(uint64_t key, int64_t n)
@@ -186,7 +187,7 @@ cdef class PreciseKernel:
     cdef double* inv_tau             # 1/tau_u
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
     cdef int64_t exptab_n
-    cdef bint pois_poly              # Poisson factors by pc_exp_poly (dt/min(tau) <= PC_EXP_POLY_MAX)
+    cdef readonly int pois_poly      # Poisson factors by pc_exp_poly5 / pc_exp_poly8 (5, 8) or the table (0)
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
     cdef double* p_off               # Poisson spikes of one step: offsets ...

@@ -319,7 +319,11 @@ cdef class PreciseKernel:
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
         self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
         # Poisson factors by a polynomial alone where the range allows (pc_poisson_factor)
-        self.pois_poly = self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY_MAX
+        self.pois_poly = 0
+        if self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY5_MAX:
+            self.pois_poly = 5
+        elif self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY8_MAX:
+            self.pois_poly = 8
         if 0 < self.exptab_n <= EXP_TABLE_MAX:
             self.exptab = <double*>malloc(self.exptab_n * sizeof(double))
             if self.exptab == NULL:

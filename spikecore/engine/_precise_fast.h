@@ -353,11 +353,20 @@ PC_INLINE double pc_exp_tab(double x, const double *tab)
     return tab[k] * (p01 + r2 * (p23 + r2 * p45));
 }
 
-/* exp(-x) for 0 <= x <= 1/20 without a table (a table lookup does not vectorise well:
- * gathers): the degree-8 Taylor polynomial (truncation x^9/9! < 6e-18), Estrin's form. */
-#define PC_EXP_POLY_MAX 0.05
+/* exp(-x) without a table (a table lookup does not vectorise well: gathers): Taylor
+ * polynomials in Estrin's form, of degree 8 for 0 <= x <= PC_EXP_POLY8_MAX (truncation
+ * x^9/9! < 6e-18) and of degree 5 for 0 <= x <= PC_EXP_POLY5_MAX (x^6/6! < 7e-17). */
+#define PC_EXP_POLY8_MAX 0.05
+#define PC_EXP_POLY5_MAX 0.006
 
-PC_INLINE double pc_exp_poly(double x)
+PC_INLINE double pc_exp_poly5(double x)
+{
+    double r = -x, r2 = r * r;
+    double p01 = 1.0 + r, p23 = 0.5 + r * (1.0 / 6.0), p45 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    return p01 + r2 * (p23 + r2 * p45);
+}
+
+PC_INLINE double pc_exp_poly8(double x)
 {
     double r = -x, r2 = r * r, r4 = r2 * r2;
     double p01 = 1.0 + r, p23 = 0.5 + r * (1.0 / 6.0);
@@ -366,11 +375,12 @@ PC_INLINE double pc_exp_poly(double x)
 }
 
 /* The factor of a Poisson spike, exp(-x) for x = (dt - offset)/tau in [0, dt/tau]: by
- * pc_exp_poly when `poly` (dt/tau <= PC_EXP_POLY_MAX for every tau), else pc_exp_tab.
- * Every path that sums Poisson factors uses this, so they agree bit for bit. */
+ * pc_exp_poly5 or pc_exp_poly8 when `poly` is 5 or 8 (dt/tau within their range for every
+ * tau), else (poly = 0) pc_exp_tab. Every path that sums Poisson factors uses this, so
+ * they agree bit for bit. */
 PC_INLINE double pc_poisson_factor(double x, const double *tab, int poly)
 {
-    return poly ? pc_exp_poly(x) : pc_exp_tab(x, tab);
+    return poly == 5 ? pc_exp_poly5(x) : poly == 8 ? pc_exp_poly8(x) : pc_exp_tab(x, tab);
 }
 
 /* out[p] = the factor exp(-(dt - off[p]) * inv_tau) of a Poisson spike at offset off[p],
@@ -378,9 +388,12 @@ PC_INLINE double pc_poisson_factor(double x, const double *tab, int poly)
 PC_CLONES static void pc_exp_factors(int64_t m, double dt, double inv_tau, const double *restrict off,
                                      const double *restrict tab, int poly, double *restrict out)
 {
-    if (poly)
+    if (poly == 5)
         for (int64_t p = 0; p < m; p++)
-            out[p] = pc_exp_poly((dt - off[p]) * inv_tau);
+            out[p] = pc_exp_poly5((dt - off[p]) * inv_tau);
+    else if (poly == 8)
+        for (int64_t p = 0; p < m; p++)
+            out[p] = pc_exp_poly8((dt - off[p]) * inv_tau);
     else
         for (int64_t p = 0; p < m; p++)
             out[p] = pc_exp_tab((dt - off[p]) * inv_tau, tab);
@@ -567,10 +580,14 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
                 x[2 * jj][i] = (dt - pc_offset32((uint32_t)z, dt)) * inv_tau[b + i];
                 x[2 * jj + 1][i] = (dt - pc_offset32((uint32_t)(z >> 32), dt)) * inv_tau[b + i];
             }
-        if (poly)
+        if (poly == 5)
             for (int64_t j = 0; j < 4; j++)
                 for (int64_t i = 0; i < m; i++)
-                    x[j][i] = pc_exp_poly(x[j][i]);
+                    x[j][i] = pc_exp_poly5(x[j][i]);
+        else if (poly == 8)
+            for (int64_t j = 0; j < 4; j++)
+                for (int64_t i = 0; i < m; i++)
+                    x[j][i] = pc_exp_poly8(x[j][i]);
         else
             for (int64_t j = 0; j < 4; j++)
                 for (int64_t i = 0; i < m; i++)

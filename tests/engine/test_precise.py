@@ -290,15 +290,16 @@ def test_kernel_poisson_counts_equal_numpy_definition():
         assert ref[:, 308].min() > 100 and ref[:, 300].max() == 0 and ref[:, 304].min() > 50
 
 
-def mixed_poisson_net(stop):
+def mixed_poisson_net(stop, dt="0.1 ms", tau_syn=None):
     """Recurrent lif_delta and lif_cuba neurons driven by Poisson sources of every kind the
     kernel tells apart: one-to-one onto lif_delta (~3 spikes per step, often more than 4),
     fan-out, onto lif_cuba, and through an off-grid delay."""
     rng = np.random.default_rng(8)
-    net = Network(seed=8, dt="0.1 ms")
+    net = Network(seed=8, dt=dt)
     net.add(Population(60, "lif_delta", lif_params("lif_delta", v_leak="-58 mV"), name="d",
                        initial={"v": Uniform("-70 mV", "-51 mV")}))
-    net.add(Population(20, "lif_cuba", lif_params("lif_cuba"), name="c",
+    cuba = lif_params("lif_cuba") if tau_syn is None else lif_params("lif_cuba", tau_syn=tau_syn)
+    net.add(Population(20, "lif_cuba", cuba, name="c",
                        initial={"v": Uniform("-70 mV", "-51 mV")}))
     win = {} if stop is None else {"stop": stop}
     net.add(PoissonSource(60, "30 kHz", name="one", **win))
@@ -321,15 +322,20 @@ def mixed_poisson_net(stop):
     return net
 
 
-def test_poisson_one_pass_path_equals_the_windowed_path_bit_for_bit():
+@pytest.mark.parametrize("dt, tau_syn, poly", [("0.01 ms", None, 5), ("0.1 ms", None, 8),
+                                               ("0.1 ms", {"exc": "1.5 ms", "inh": "5 ms"}, 0)],
+                         ids=["degree-5", "degree-8", "table"])
+def test_poisson_one_pass_path_equals_the_windowed_path_bit_for_bit(dt, tau_syn, poly):
     """Unwindowed sources take pc_poisson_direct (offsets, factors and sums in one pass); a
     window that never closes sends the same sources through the general path (laid-out
-    spikes, _scatter). Both must compute the same numbers in the same order."""
+    spikes, _scatter). Both must compute the same numbers in the same order, with each of
+    the exp evaluations that dt/tau selects for the spikes' factors."""
     out = []
     for stop in (None, "1000 s"):
-        g = mixed_poisson_net(stop).to_ir(timing="precise")
+        g = mixed_poisson_net(stop, dt, tau_syn).to_ir(timing="precise")
         sim = PreciseSimulator(g)
         assert sim.kernel.pois_windowed == (stop is not None)
+        assert sim.kernel.pois_poly == poly
         out.append(sim.run(0.2))
     for pop in ("d", "c"):
         (t0, i0), (t1, i1) = out[0]["spikes"][pop], out[1]["spikes"][pop]
