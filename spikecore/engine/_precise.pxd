@@ -49,6 +49,7 @@ cdef enum:
     MAX_RECEPTORS = 8        # receptors per population the slow path holds on its stack
     SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
+    RANK_SORT_MAX = 16       # events of one replayed neuron sorted by rank counting (more: insertion sort)
     EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 

@@ -1076,14 +1076,29 @@ cdef class PreciseKernel:
         cdef bint refr = self.ref_end_step[i] >= n
         cdef double t_ref_end = self.ref_end_off[i] if self.ref_end_step[i] == n else INFINITY
         cdef Event key
-        # insertion sort by offset: a neuron rarely has more than a handful of events per step
-        for a in range(1, n_ev):
-            key = ev[a]
-            b = a - 1
-            while b >= 0 and ev[b].off > key.off:
-                ev[b + 1] = ev[b]
-                b -= 1
-            ev[b + 1] = key
+        cdef Event tmp[RANK_SORT_MAX]
+        cdef double oa
+        if n_ev <= RANK_SORT_MAX:
+            # stable sort by offset of the handful of events a neuron has per step: each
+            # event's rank counted by comparisons alone (no data-dependent branch, which
+            # insertion sort mispredicts), then one move each
+            for a in range(n_ev):
+                oa = ev[a].off
+                r = 0
+                for b in range(n_ev):
+                    r += (ev[b].off < oa) | ((ev[b].off == oa) & (b < a))
+                tmp[r] = ev[a]
+            for a in range(n_ev):
+                ev[a] = tmp[a]
+        else:
+            # insertion sort (stable)
+            for a in range(1, n_ev):
+                key = ev[a]
+                b = a - 1
+                while b >= 0 and ev[b].off > key.off:
+                    ev[b + 1] = ev[b]
+                    b -= 1
+                ev[b + 1] = key
         if model == PMODEL_CUBA:
             for r in range(nr):
                 s[r] = self.syn[chan0 + r * size + local]
