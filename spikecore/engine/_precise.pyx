@@ -731,11 +731,13 @@ cdef class PreciseKernel:
         at ``offs``, factors fac[u*stride + j] = exp(-(dt - offs[j])/tau_u)) to the fast-path sums
         of their arrival steps; with ``store``, queue them for the exact replay too.
 
-        A group with a whole-step delay takes the spikes' factors summed, so its synapse loop
-        runs once per call; an off-grid synapse shifts each spike's arrival by its remainder."""
+        A group with a whole-step delay (_add_grid) takes the spikes' factors summed, so its
+        synapse loop runs once per call; with ``store`` (spikes of neurons and spike sources)
+        it only queues them, and _deliver adds them when they arrive. An off-grid synapse
+        shifts each spike's arrival by its remainder."""
         cdef int64_t L = self.ring_len, g, s, s0, s1, j, slot, slot0, voff, vst, pst, soff, i
         cdef int32_t rec, um, uk, c
-        cdef double h = self.dt, fv, fs, kp, fm, fk, o, w, t, tk, tm, dlt, ck, kmax
+        cdef double h = self.dt, fm, fk, o, w, kmax
         cdef double* ap
         cdef double* av
         cdef Slot* sl
