@@ -13,11 +13,12 @@ Per neuron and step there are two paths:
 
 * fast path (vectorised, _precise_fast.h): the end-of-step state is the free
   (input-less) propagation of the grid engine plus, by superposition, each event's exact
-  contribution ``w*F(dt - offset)``, summed per neuron when the event was queued (one
-  exp per spike and distinct time constant, shared by all its targets, and for off-grid
-  delays one stored per-synapse factor). It is taken when an upper bound of v over the
-  step stays below threshold:
-    delta: max(v(0), v_free(dt)) + sum of positive jumps       (v_free is monotone);
+  contribution ``w*F(dt - offset)``, summed per neuron (one exp per spike and distinct
+  time constant, shared by all its targets, and for off-grid delays one stored
+  per-synapse factor). It is taken when an upper bound of v over the step stays below
+  threshold:
+    delta: max(v(0), v_free(dt)) + sum of positive jumps       (v_free is monotone),
+           the jumps bounded by e^{dt/tau_m} times the sum of w*F over positive w;
     cuba:  max(v(0), v_leak(dt)) + sum_k max(s_k, 0) Kmax_k + sum_k P_k Kmax_k, with
            v_leak the leak part of the free solution, P_k the positive weight arriving on
            receptor k and Kmax_k >= 0 the peak over [0, dt] of its kernel
@@ -35,8 +36,9 @@ Per neuron and step there are two paths:
            exact propagator to ROOT_XTOL once v is provably rising on the bracket.
 
 Queues: a spike is queued once per synapse group (its synapses of one whole-step delay
-and one target receptor), not once per synapse; the slow path finds a neuron's events by
-scanning the groups due in the step. Synapses with off-grid delays queue one event each.
+and one target receptor), not once per synapse, and added to its targets' sums when it
+arrives (_deliver); the slow path finds a neuron's events by scanning the groups due in
+the step. Synapses with off-grid delays queue one event each.
 Poisson spikes are not queued at all: their offsets are a counter-based function of
 (step, source, index), so the slow path redraws those its neuron received. Their per-step
 counts are drawn here too, in C, with the grid engine's code for the stream of
