@@ -712,14 +712,20 @@ cdef class PreciseKernel:
     # -- queuing ---------------------------------------------------------------------
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil:
         """Queue ``cnt`` spikes of presynaptic index ``pre`` emitted in step n at offsets ``offs``:
-        their factors exp(-(dt - offset)/tau) for every distinct tau, then _scatter."""
-        cdef int64_t b0 = 0, nb, j, u, U = self.n_taus
+        their factors exp(-(dt - offset)/tau) for every distinct tau, then _scatter. (Stored
+        spikes through on-grid groups get theirs when they arrive, _deliver: the factors are
+        only computed here when an off-grid group or ``store`` = False needs them.)"""
+        cdef int64_t b0 = 0, nb, j, u, g, U = self.n_taus
         cdef double h = self.dt
+        cdef bint need = not store
         if self.pre_grp[pre] == self.pre_grp[pre + 1]:
             return 0
+        for g in range(self.pre_grp[pre], self.pre_grp[pre + 1]):
+            if self.grp_offgrid[g]:
+                need = True
         while b0 < cnt:
             nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
-            for u in range(U):
+            for u in range(U if need else 0):
                 for j in range(nb):
                     self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
             if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
