@@ -8,16 +8,20 @@ from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 
 cdef extern from "_precise_fast.h" nogil:
     int64_t pc_fast_delta(int64_t size, double am, double gp, double vth, double* v, const double* drive, double* acc,
-                          int32_t* cand, int64_t first)
+                          int32_t* cand, int64_t first,
+                          int64_t* fl)
     int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
                           double k0, double k1, double* v, const double* drive, double* syn0, double* syn1,
-                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
+                          int64_t* fl)
     int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
                            double k0, double g0, double* v, const double* drive, double* syn0, double* syn1,
-                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first)
+                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
+                          int64_t* fl)
     int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
                          const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
-                         double* acc_p, double* acc_s, int32_t* cand, int64_t first)
+                         double* acc_p, double* acc_s, int32_t* cand, int64_t first,
+                          int64_t* fl)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
@@ -175,6 +179,9 @@ cdef class PreciseKernel:
     cdef int64_t[::1] rec_idx, rec_every
     # C-owned memory
     cdef double* acc                 # ring of fast-path sums, one slot per step (layout: _precise_fast.h)
+    cdef void* acc_base              # its allocation (acc lies acc_offset bytes in)
+    cdef int64_t* flags              # the fast path's flags of one block (PC_BLOCK), placed like acc
+    cdef void* flags_base
     cdef int64_t acc_slot            # doubles per slot
     cdef Slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step

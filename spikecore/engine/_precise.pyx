@@ -53,6 +53,7 @@ while refractory are discarded; synaptic variables of cuba neurons keep evolving
 from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, realloc, free, calloc
+from libc.string cimport memset
 
 cdef extern from "<stdlib.h>" nogil:
     void* aligned_alloc(size_t alignment, size_t size)     # C11
@@ -105,6 +106,8 @@ cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogi
 cdef class PreciseKernel:
     def __cinit__(self):
         self.acc = NULL
+        self.acc_base = NULL
+        self.flags_base = NULL
         self.slots = NULL
         self.cand = NULL
         self.buf = NULL
@@ -250,7 +253,16 @@ cdef class PreciseKernel:
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
         cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
         self.acc_slot = max(int(a["acc_slot"]), 1)
-        self.acc = <double*>calloc(ring_len * self.acc_slot, sizeof(double))
+        # page-aligned, then a["acc_offset"] bytes in (precise.place_fast_path_arrays)
+        cdef size_t acc_bytes = ring_len * self.acc_slot * sizeof(double) + 4096
+        cdef size_t acc_offset = int(a.get("acc_offset", 0)) % 4096
+        self.acc_base = aligned_alloc(4096, ((acc_bytes + 4095) // 4096) * 4096)
+        if self.acc_base != NULL:
+            memset(self.acc_base, 0, acc_bytes)
+        self.acc = <double*>(<char*>self.acc_base + acc_offset)
+        cdef size_t flags_offset = (int(a.get("flags_offset", 0)) % 4096) & ~(<size_t>7)
+        self.flags_base = aligned_alloc(4096, 8192)
+        self.flags = <int64_t*>(<char*>self.flags_base + flags_offset)
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
         self.cand = <int32_t*>malloc(N * sizeof(int32_t))
         self.etab = <double*>calloc(U * PUSH_BATCH, sizeof(double))
@@ -285,7 +297,7 @@ cdef class PreciseKernel:
         self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
         self.p_other = <int32_t*>malloc(max(self.n_pois, 1) * sizeof(int32_t))
         self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
-        if (self.acc == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
+        if (self.acc_base == NULL or self.flags_base == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
                 or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
@@ -344,7 +356,8 @@ cdef class PreciseKernel:
                 free(self.slots[k].ev)
                 free(self.slots[k].en)
             free(self.slots)
-        free(self.acc)
+        free(self.acc_base)
+        free(self.flags_base)
         free(self.cand)
         free(self.buf)
         free(self.out_step)
@@ -530,7 +543,7 @@ cdef class PreciseKernel:
                 continue
             if model == PMODEL_DELTA:
                 nc = pc_fast_delta(size, self.pop_am[p], self.pop_dale_g[p], self.pop_vth[p], v + start, &self.drive[start], ab,
-                                   self.cand, start)
+                                   self.cand, start, self.flags)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
@@ -538,18 +551,18 @@ cdef class PreciseKernel:
                                     self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
                                     self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
                                     syn + chan0 + dale * size, syn + chan0 + pd * size,
-                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start)
+                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
             elif nr == 2:
                 nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
                                    self.rec_kmax[rec0 + 1], v + start, &self.drive[start],
                                    syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
-                                   self.cand, start)
+                                   self.cand, start, self.flags)
             else:
                 nc = pc_fast_cuba(size, nr, self.pop_am[p], self.pop_vth[p], &self.rec_ak[rec0],
                                   &self.rec_coef_h[rec0], &self.rec_kmax[rec0], v + start, &self.drive[start],
                                   syn + chan0, ab, ab + size, ab + 2 * size,
-                                  self.cand, start)
+                                  self.cand, start, self.flags)
             for j in range(nc):
                 i = self.cand[j]
                 # its Poisson synapses' range, refractory state, current changes and synapse

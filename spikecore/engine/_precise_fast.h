@@ -104,9 +104,10 @@ PC_INLINE int64_t pc_delta_block(int64_t size, double am, double gp, double vth,
 PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, double vth,
                                        double *restrict v, const double *restrict drive,
                                        double *restrict acc,
-                                       int32_t *restrict cand, int64_t first)
+                                       int32_t *restrict cand, int64_t first,
+                                       int64_t *restrict fl)
 {
-    int64_t fl[PC_BLOCK], nc = 0;
+    int64_t nc = 0;
     for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
         int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
         int64_t cnt = pc_delta_block(m, am, gp, vth, v + k0, drive + k0, acc + 2 * k0, fl);
@@ -193,9 +194,10 @@ PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
                                         double *restrict syn0,
                                         double *restrict syn1, double *restrict acc_v,
                                         double *restrict acc_s0, double *restrict acc_s1,
-                                        int32_t *restrict cand, int64_t first)
+                                        int32_t *restrict cand, int64_t first,
+                                       int64_t *restrict fl)
 {
-    int64_t fl[PC_BLOCK], nc = 0;
+    int64_t nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
         int64_t cnt = pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b,
@@ -213,9 +215,10 @@ PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
                                        double *restrict syn0,
                                        double *restrict syn1, double *restrict acc_v,
                                        double *restrict acc_p, double *restrict acc_s0,
-                                       double *restrict acc_s1, int32_t *restrict cand, int64_t first)
+                                       double *restrict acc_s1, int32_t *restrict cand, int64_t first,
+                                       int64_t *restrict fl)
 {
-    int64_t fl[PC_BLOCK], nc = 0;
+    int64_t nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
         int64_t cnt = pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b,
@@ -234,9 +237,10 @@ PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, doubl
                                       double *restrict v, const double *restrict drive,
                                       double *restrict syn,
                                       double *restrict acc_v, double *restrict acc_p,
-                                      double *restrict acc_s, int32_t *restrict cand, int64_t first)
+                                      double *restrict acc_s, int32_t *restrict cand, int64_t first,
+                                       int64_t *restrict fl)
 {
-    int64_t fl[PC_BLOCK], nc = 0, stride = size;
+    int64_t nc = 0, stride = size;
     double vf[PC_BLOCK], ub[PC_BLOCK];
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK, cnt = 0;

@@ -651,3 +651,30 @@ def test_agrees_with_nest_precise_models(model):
     ref = nest_spikes(g, 300.0, 0.1)["n"]
     assert ours[0].size > 100
     assert match_trains(ours, ref, 30) < 1e-6 * MS
+
+
+def test_fast_path_arrays_are_placed_apart_modulo_a_page():
+    """The arrays one fast-path loop walks together start at chosen offsets past a page
+    boundary (precise.place_fast_path_arrays), keep their values, and on CUBA's layout no
+    two of a loop's streams lie within STREAM_GAPS[1] bytes of each other modulo a page
+    (the rows of syn and of acc are 8*3200 bytes apart, so not all can be 256 apart)."""
+    from pathlib import Path
+    from spikecore.engine import precise
+    from spikecore.io import load_network
+
+    root = Path(__file__).resolve().parents[2]
+    g = load_network(root / "examples" / "cuba.yaml").to_ir(timing="precise")
+    sim = PreciseSimulator(g)
+    a = sim.arrays
+    v0 = np.concatenate([p.initial["v"] for p in sim.pops]).astype(float)
+    assert np.array_equal(a["v"], v0)
+    base = {0: a["v"].ctypes.data, 1: a["drive"].ctypes.data, 2: a["syn"].ctypes.data}
+    groups = precise._fast_path_streams(a, sim.ring_len)
+    assert groups
+    for grp in groups:
+        addr = [((base[k] if k in base else a["acc_offset"]) + off) % precise.PAGE_BYTES for k, off in grp]
+        for i in range(len(addr)):
+            for j in range(i + 1, len(addr)):
+                d = abs(addr[i] - addr[j]) % precise.PAGE_BYTES
+                assert min(d, precise.PAGE_BYTES - d) >= precise.STREAM_GAPS[1], (grp[i], grp[j])
+    assert sim.run(0.05)["spikes"]["exc"][0].size > 0
