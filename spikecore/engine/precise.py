@@ -123,7 +123,6 @@ def _kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
     return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
 
 
-
 def _placed(arr: np.ndarray, offset: int) -> np.ndarray:
     """A copy of ``arr`` whose first element lies ``offset`` bytes past a page boundary."""
     buf = np.empty(arr.nbytes + PAGE_BYTES, np.uint8)
@@ -191,6 +190,7 @@ def place_fast_path_arrays(a: dict, ring_len: int) -> None:
     a["drive"] = _placed(a["drive"], int(best[1]))
     a["syn"] = _placed(a["syn"], int(best[2]))
     a["acc_offset"] = int(best[3])
+
 
 class PreciseSimulator:
     """A compiled network for the native engine in precise-timing mode."""
