@@ -53,6 +53,7 @@ cdef enum:
     MAX_RECEPTORS = 8        # receptors per population the slow path holds on its stack
     SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
+    PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
     RANK_SORT_MAX = 16       # events of one replayed neuron sorted by rank counting (more: insertion sort)
     EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
@@ -118,7 +119,7 @@ cdef class PreciseKernel:
     # the positive receptor (0 or 1; -1: not such a population) and its bound factor
     # Kmax e^{dt/tau} (rounded up), which replaces acc_p (that region stays 0 for them)
     cdef int32_t[::1] pop_dale
-    cdef double[::1] pop_dale_g        # factor bounding the positive input by its sum (lif_delta; Dale cuba)
+    cdef double[::1] pop_pos_gain      # bound of the step's positive input per unit of its sum (lif_delta, Dale cuba)
     # per receptor (global index); the membrane time constant is the population's
     cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta
     cdef int32_t[::1] rec_near, rec_um, rec_uk, rec_model

@@ -157,7 +157,7 @@ cdef class PreciseKernel:
         self.pop_am = a["pop_am"]
         self.pop_ref_rem = a["pop_ref_rem"]
         self.pop_dale = a["pop_dale"]
-        self.pop_dale_g = a["pop_dale_g"]
+        self.pop_pos_gain = a["pop_pos_gain"]
         self.rec_tk = a["rec_tk"]
         self.rec_ak = a["rec_ak"]
         self.rec_coef_h = a["rec_coef_h"]
@@ -254,14 +254,14 @@ cdef class PreciseKernel:
         cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
         self.acc_slot = max(int(a["acc_slot"]), 1)
         # page-aligned, then a["acc_offset"] bytes in (precise.place_fast_path_arrays)
-        cdef size_t acc_bytes = ring_len * self.acc_slot * sizeof(double) + 4096
-        cdef size_t acc_offset = int(a.get("acc_offset", 0)) % 4096
-        self.acc_base = aligned_alloc(4096, ((acc_bytes + 4095) // 4096) * 4096)
+        cdef size_t acc_bytes = ring_len * self.acc_slot * sizeof(double) + PAGE_BYTES
+        cdef size_t acc_offset = (int(a.get("acc_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        self.acc_base = aligned_alloc(PAGE_BYTES, ((acc_bytes + PAGE_BYTES - 1) // PAGE_BYTES) * PAGE_BYTES)
         if self.acc_base != NULL:
             memset(self.acc_base, 0, acc_bytes)
         self.acc = <double*>(<char*>self.acc_base + acc_offset)
-        cdef size_t flags_offset = (int(a.get("flags_offset", 0)) % 4096) & ~(<size_t>7)
-        self.flags_base = aligned_alloc(4096, 8192)
+        cdef size_t flags_offset = (int(a.get("flags_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        self.flags_base = aligned_alloc(PAGE_BYTES, 2 * PAGE_BYTES)
         self.flags = <int64_t*>(<char*>self.flags_base + flags_offset)
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
         self.cand = <int32_t*>malloc(N * sizeof(int32_t))
@@ -542,14 +542,14 @@ cdef class PreciseKernel:
             if size == 0:
                 continue
             if model == PMODEL_DELTA:
-                nc = pc_fast_delta(size, self.pop_am[p], self.pop_dale_g[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_pos_gain[p], self.pop_vth[p], v + start, &self.drive[start], ab,
                                    self.cand, start, self.flags)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
                 nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
                                     self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
-                                    self.rec_kmax[rec0 + dale], self.pop_dale_g[p], v + start, &self.drive[start],
+                                    self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
                                     syn + chan0 + dale * size, syn + chan0 + pd * size,
                                     ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
             elif nr == 2:
@@ -769,16 +769,6 @@ cdef class PreciseKernel:
         if slot0 < 0:
             slot0 += L               # spike-source spikes at t = 0 belong to step -1
         for g in range(self.pre_grp[pre], self.pre_grp[pre + 1]):
-            rec = self.grp_rec[g]
-            um = self.rec_um[rec]
-            uk = self.rec_uk[rec]
-            vst = self.rec_vstride[rec]
-            voff = self.rec_voff[rec]
-            pst = self.rec_pstep[rec]
-            soff = self.rec_soff[rec]
-            kmax = self.rec_kmax[rec]
-            s0 = self.grp_start[g]
-            s1 = self.grp_start[g + 1]
             if not self.grp_offgrid[g]:
                 slot = slot0 + self.grp_dsteps[g]        # delays are < ring_len - 1 steps
                 if slot >= L:
@@ -797,6 +787,16 @@ cdef class PreciseKernel:
                 self._add_grid(g, self.acc + slot * self.acc_slot, offs, fac, stride, cnt)
                 continue
             # off-grid delays: each spike's arrival offset (and maybe step) differs
+            rec = self.grp_rec[g]
+            um = self.rec_um[rec]
+            uk = self.rec_uk[rec]
+            vst = self.rec_vstride[rec]
+            voff = self.rec_voff[rec]
+            pst = self.rec_pstep[rec]
+            soff = self.rec_soff[rec]
+            kmax = self.rec_kmax[rec]
+            s0 = self.grp_start[g]
+            s1 = self.grp_start[g + 1]
             for s in range(s0, s1):
                 c = chan[s]
                 w = weight[s]
@@ -840,7 +840,7 @@ cdef class PreciseKernel:
         arriving at offsets ``offs`` (factors fac[u*stride + j] = exp(-(dt - offs[j])/tau_u)), to
         the fast-path sums ``ap`` of their arrival step. The spikes' factors are summed first,
         so the synapse loop runs once."""
-        cdef int64_t s, j, i, s0 = self.grp_start[g], s1 = self.grp_start[g + 1]
+        cdef int64_t s, j, s0 = self.grp_start[g], s1 = self.grp_start[g + 1]
         cdef int32_t rec = self.grp_rec[g], c
         cdef int32_t um = self.rec_um[rec], uk = self.rec_uk[rec]
         cdef int64_t voff = self.rec_voff[rec], pst = self.rec_pstep[rec], soff = self.rec_soff[rec]
@@ -922,7 +922,8 @@ cdef class PreciseKernel:
             rec = self.grp_rec[g]
             off = sl.en[e].off
             f[self.rec_um[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
-            f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
+            if self.rec_uk[rec] != self.rec_um[rec]:
+                f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
             self._add_grid(g, ap, &sl.en[e].off, f, PUSH_BATCH, 1)
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:

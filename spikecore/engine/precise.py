@@ -51,7 +51,7 @@ POISSON_OFFSET_SALT = 0x50524543495345
 # writes together are kept apart modulo PAGE_BYTES: first the fewest pairs closer than
 # STREAM_GAPS[0] bytes, then [1], then [2] (the rows of one array are a fixed distance apart,
 # so not every layout can keep every pair apart).
-PAGE_BYTES = 4096
+PAGE_BYTES = 4096             # = PAGE_BYTES in _precise.pxd
 STREAM_GAPS = (64, 128, 256)
 PLACEMENT_CANDIDATES = 2048
 PLACEMENT_GROUPS = 64        # at most this many (population, slot) groups scored: the largest
@@ -420,11 +420,11 @@ class PreciseSimulator:
         np.minimum.at(wmin, a["grp_rec"], gmin)
         np.maximum.at(wmax, a["grp_rec"], gmax)
         pop_dale = np.full(P, -1, np.int32)
-        pop_dale_g = np.zeros(P)
+        pop_pos_gain = np.zeros(P)
         for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
             if p.model == "lif_delta":
                 # e^{dt/tau_m} rounded up bounds the positive jumps by their sum (pc_delta_block)
-                pop_dale_g[k] = math.exp(dt / a["pop_tm"][k]) * (1 + 1e-12)
+                pop_pos_gain[k] = math.exp(dt / a["pop_tm"][k]) * (1 + 1e-12)
             if p.model != "lif_cuba" or len(p.receptors) != 2:
                 continue
             r0 = int(a["pop_rec_start"][k])
@@ -435,9 +435,9 @@ class PreciseSimulator:
                 if pos[r] and neg[1 - r]:
                     pop_dale[k] = r
                     # Kmax e^{dt/tau} bounds the weight behind a unit of acc_s; rounded up
-                    pop_dale_g[k] = a["rec_kmax"][r0 + r] * math.exp(dt / a["rec_tk"][r0 + r]) * (1 + 1e-12)
+                    pop_pos_gain[k] = a["rec_kmax"][r0 + r] * math.exp(dt / a["rec_tk"][r0 + r]) * (1 + 1e-12)
                     break
-        a["pop_dale"], a["pop_dale_g"] = pop_dale, pop_dale_g
+        a["pop_dale"], a["pop_pos_gain"] = pop_dale, pop_pos_gain
         a["rec_dale"] = np.repeat((pop_dale >= 0).astype(np.int32), n_rec)
         # Poisson sources with a single on-grid synapse onto a lif_delta neuron skip _scatter
         n_pois = a["n_pois"]
