@@ -192,6 +192,38 @@ def test_psp_and_spike_of_an_off_grid_input_delta():
     assert t.size == 1 and abs(t[0] - t_arr) < 1e-12
 
 
+@pytest.mark.parametrize("k", [12, 40], ids=["rank-sorted", "insertion-sorted"])
+def test_many_inputs_within_one_step_apply_in_time_order(k):
+    """k inputs of both signs arrive inside one step in shuffled order (a replayed neuron
+    sorts up to RANK_SORT_MAX = 16 events by rank counting, more by insertion): the output
+    spike follows them in time order, two of them at the same instant."""
+    rng = np.random.default_rng(k)
+    t = 5e-3 + rng.uniform(0.0, 1e-4, k)              # inside one 0.1 ms step
+    t[1] = t[0]                                          # simultaneous pair
+    w = np.where(rng.random(k) < 0.75, 1.0, -0.6) * rng.uniform(0.5, 1.0, k)
+    w *= 30.0 / np.sum(np.maximum(w, 0))                 # 30 mV of excitation in all
+    order = rng.permutation(k)
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, "lif_delta", lif_params("lif_delta", v_leak="-66 mV"), name="n"))
+    net.add(SpikeSource(spike_times=[[f"{t[i]!r} s"] for i in order], name="src"))
+    net.add(Projection("src", "n", FromIndices(np.arange(k), np.zeros(k, dtype=int)),
+                       weight=[f"{w[i]!r} mV" for i in order], delay="1 ms", name="p"))
+    res = run(net, 0.01, "precise")
+    # the exact solution: decay between distinct instants, all inputs of an instant, then the check
+    v, tp, fired = -66e-3, 0.0, None
+    for ti in np.unique(t):
+        v = -66e-3 + (v + 66e-3) * math.exp(-(ti - tp) / TAU_M)
+        v += 1e-3 * w[t == ti].sum()
+        tp = ti
+        if v >= V_TH:
+            fired = ti + 1e-3
+            break
+    # threshold is reached part-way through the inputs, so their order decides when
+    assert fired is not None and tp < t.max()
+    spikes = res.spikes["n"][0]
+    assert spikes.size == 1 and abs(spikes[0] - fired) < 1e-12
+
+
 def test_crossing_that_returns_below_threshold_within_a_step_is_found():
     """v peaks above threshold and falls back between two grid points of a coarse step:
     checking v only at the end of steps or events (iaf_psc_exp_ps) would miss it."""
