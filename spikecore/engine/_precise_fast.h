@@ -58,7 +58,8 @@
 #endif
 
 /* Neurons per block: flags of a block stay in L1, and a block without candidates
- * costs no scalar pass. */
+ * costs no scalar pass. The flags `fl` (PC_BLOCK entries) are the kernel's, placed
+ * within a page apart from the streams the loops walk (precise.place_fast_path_arrays). */
 #define PC_BLOCK 64
 
 /* Append the flagged neurons of a block (cnt of them) to cand. */
