@@ -1057,7 +1057,7 @@ cdef class PreciseKernel:
         return 0
 
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
-        cdef int64_t cap
+        cdef int64_t cap, g
         cdef void* a
         if self.out_n == self.out_cap:
             cap = self.out_cap
@@ -1078,9 +1078,11 @@ cdef class PreciseKernel:
         self.out_off[self.out_n] = off
         self.out_idx[self.out_n] = i
         self.out_n += 1
-        # its synapses are queued at the end of the step: start loading them now
-        if self.syn_chan.shape[0]:
-            pc_prefetch_row(&self.syn_chan[0], self.grp_start[self.pre_grp[i]], self.grp_start[self.pre_grp[i + 1]])
+        # its off-grid synapses are read when it is queued at the end of the step: start
+        # loading them now (an on-grid group's row is read on arrival, _deliver loads it)
+        for g in range(self.pre_grp[i], self.pre_grp[i + 1]):
+            if self.grp_offgrid[g]:
+                pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
         return 0
 
     # -- exact replay of one neuron over one step ------------------------------------------
