@@ -23,6 +23,7 @@ cdef extern from "_precise_fast.h" nogil:
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first,
                           int64_t* fl)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
+    void pc_event_ranks(int64_t n, const double* off, int64_t* rank)
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
     double pc_exp_tab(double x, const double* tab)
@@ -54,7 +55,7 @@ cdef enum:
     SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
     PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
-    RANK_SORT_MAX = 16       # events of one replayed neuron sorted by rank counting (more: insertion sort)
+    RANK_SORT_MAX = 16       # events of one replayed neuron sorted by rank counting (more: insertion sort); = PC_RANK_MAX
     EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 

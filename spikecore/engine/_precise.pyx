@@ -1122,17 +1122,19 @@ cdef class PreciseKernel:
         cdef double t_ref_end = self.ref_end_off[i] if self.ref_end_step[i] == n else INFINITY
         cdef Event key
         cdef Event tmp[RANK_SORT_MAX]
-        cdef double oa
+        cdef double offs[RANK_SORT_MAX]
+        cdef int64_t rank[RANK_SORT_MAX]
         if n_ev <= RANK_SORT_MAX:
             # stable sort by offset of the handful of events a neuron has per step: each
-            # event's rank counted by comparisons alone (no data-dependent branch, which
-            # insertion sort mispredicts), then one move each
+            # event's rank counted by comparisons alone (pc_event_ranks: vectorised, no
+            # data-dependent branch, which insertion sort mispredicts), then one move each
             for a in range(n_ev):
-                oa = ev[a].off
-                r = 0
-                for b in range(n_ev):
-                    r += (ev[b].off < oa) | ((ev[b].off == oa) & (b < a))
-                tmp[r] = ev[a]
+                offs[a] = ev[a].off
+            for a in range(n_ev, RANK_SORT_MAX):
+                offs[a] = INFINITY
+            pc_event_ranks(n_ev, offs, rank)
+            for a in range(n_ev):
+                tmp[rank[a]] = ev[a]
             for a in range(n_ev):
                 ev[a] = tmp[a]
         else:
