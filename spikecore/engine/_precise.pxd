@@ -29,8 +29,9 @@ cdef extern from "_precise_fast.h" nogil:
     double pc_exp_tab(double x, const double* tab)
     double PC_EXP_POLY5_MAX
     double PC_EXP_POLY8_MAX
-    void pc_exp_factors(int64_t m, double dt, double inv_tau, const double* off, const double* tab, int poly,
-                        double* out)
+    void pc_exp_factors(int64_t m, double xs, const double* uu, const double* tab, int poly, double* out)
+    double pc_poisson_xscale(double dt, double inv_tau)
+    double pc_poisson_u(uint64_t sk, int64_t k, int64_t j)
     uint64_t pc_step_key(uint64_t key, int64_t n)
     double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
     int64_t pc_poisson_fill(int64_t ns, const uint16_t* cnt, int32_t* src, int32_t* idx)
@@ -42,9 +43,10 @@ cdef extern from "_precise_fast.h" nogil:
                            const int64_t* toff, const int32_t* tlen, const int64_t* pt_off, const int32_t* pt_len,
                            const double* cdf, int64_t n, uint16_t* out)
     int64_t pc_poisson_direct(int64_t ns, const uint16_t* cnt, uint64_t sk, double dt, const double* tab,
-                              int poly, const double* inv_tau, const int64_t* aoff, const double* weight, double* acc,
+                              int poly, const double* xscale, const int64_t* aoff, const double* weight, double* acc,
                               int64_t acc_slot, int64_t slot0, int64_t L, int32_t* other)
-    void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* off)
+    void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* uu,
+                            double* off)
 
 cdef enum:
     PMODEL_DELTA = 0
@@ -172,7 +174,7 @@ cdef class PreciseKernel:
     # Poisson sources with one synapse, on the grid, onto a lif_delta neuron (one-to-one drive):
     # acc index of the target (-1: use _scatter), weight, whole-step delay, tau index
     cdef int64_t[::1] ps_target
-    cdef double* ps_itau                     # 1/tau_mem of the target (unused where ps_target < 0)
+    cdef double* ps_xs                       # pc_poisson_xscale of the target's tau_mem (unused where ps_target < 0)
     cdef int64_t* ps_aoff                    # ps_dsteps*acc_slot + ps_target (+1 if w < 0), or -1 (pc_poisson_direct)
     cdef double[::1] ps_weight
     cdef int32_t[::1] ps_dsteps, ps_um
@@ -201,6 +203,7 @@ cdef class PreciseKernel:
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
     cdef double* p_off               # Poisson spikes of one step: offsets ...
+    cdef double* p_uu                # ... their random bits (pc_poisson_u) ...
     cdef int32_t* p_src              # ... their source ...
     cdef int32_t* p_idx              # ... their index among the source's spikes of the step ...
     cdef double* p_fac               # ... and their factors, n_taus blocks of p_cap

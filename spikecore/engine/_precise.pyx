@@ -119,12 +119,13 @@ cdef class PreciseKernel:
         self.exptab = NULL
         self.pring = NULL
         self.p_off = NULL
+        self.p_uu = NULL
         self.p_src = NULL
         self.p_idx = NULL
         self.p_other = NULL
         self.p_other_q = NULL
         self.p_fac = NULL
-        self.ps_itau = NULL
+        self.ps_xs = NULL
         self.ps_aoff = NULL
         self.pin = NULL
         self.slow = NULL
@@ -292,6 +293,7 @@ cdef class PreciseKernel:
         self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
         self.p_cap = 1024
         self.p_off = <double*>malloc((self.p_cap + 4) * sizeof(double))
+        self.p_uu = <double*>malloc((self.p_cap + 4) * sizeof(double))
         self.p_src = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
         self.p_idx = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
         self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
@@ -301,7 +303,7 @@ cdef class PreciseKernel:
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
                 or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
-                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
+                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_uu == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
                 or self.p_fac == NULL):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
@@ -320,12 +322,12 @@ cdef class PreciseKernel:
             self.pin[k].src = pin_src[k]
             self.pin[k].chan = pin_chan[k]
             self.pin[k].dsteps = pin_dsteps[k]
-        self.ps_itau = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
+        self.ps_xs = <double*>malloc(max(self.n_pois, 1) * sizeof(double))
         self.ps_aoff = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
-        if self.ps_itau == NULL or self.ps_aoff == NULL:
+        if self.ps_xs == NULL or self.ps_aoff == NULL:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_pois):
-            self.ps_itau[k] = self.inv_tau[self.ps_um[k]] if self.n_taus else 0.0
+            self.ps_xs[k] = pc_poisson_xscale(dt, self.inv_tau[self.ps_um[k]]) if self.n_taus else 0.0
             # the target's positive or negative sum (pc_delta_block), by the weight's sign
             self.ps_aoff[k] = (self.ps_dsteps[k] * self.acc_slot + self.ps_target[k] + (self.ps_weight[k] < 0.0)
                                if self.ps_target[k] >= 0 else -1)
@@ -368,12 +370,13 @@ cdef class PreciseKernel:
         free(self.exptab)
         free(self.pring)
         free(self.p_off)
+        free(self.p_uu)
         free(self.p_src)
         free(self.p_idx)
         free(self.p_other)
         free(self.p_other_q)
         free(self.p_fac)
-        free(self.ps_itau)
+        free(self.ps_xs)
         free(self.ps_aoff)
         free(self.pin)
         free(self.slow)
@@ -983,7 +986,7 @@ cdef class PreciseKernel:
             return -1
         P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
         # given the count of a step, a Poisson process's times are iid uniform in it
-        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_off)
+        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_uu, self.p_off)
         if self.pois_windowed:
             q = 0
             for r in range(P):
@@ -991,16 +994,17 @@ cdef class PreciseKernel:
                 if t0 + self.p_off[r] < self.pois_start[k] or t0 + self.p_off[r] >= self.pois_stop[k]:
                     continue
                 self.p_off[q] = self.p_off[r]
+                self.p_uu[q] = self.p_uu[r]
                 self.p_src[q] = <int32_t>k
                 q += 1
             P = q
         for u in range(U):
             if self.exptab != NULL:
-                pc_exp_factors(P, h, self.inv_tau[u], self.p_off, self.exptab, self.pois_poly,
+                pc_exp_factors(P, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
                                self.p_fac + u * (self.p_cap + 4))
             else:
                 for q in range(P):
-                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-(h - self.p_off[q]) * self.inv_tau[u])
+                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-self.p_uu[q] * pc_poisson_xscale(h, self.inv_tau[u]))
             for q in range(P, P + 4):
                 self.p_fac[u * (self.p_cap + 4) + q] = 0.0
         if not self.pois_windowed:
@@ -1026,7 +1030,7 @@ cdef class PreciseKernel:
         return 0
 
     cdef int _p_reserve(self, int64_t m) noexcept nogil:
-        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_src, p_idx and p_fac."""
+        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_uu, p_src, p_idx and p_fac."""
         cdef int64_t cap, U = self.n_taus
         cdef void* a
         if m <= self.p_cap:
@@ -1036,6 +1040,11 @@ cdef class PreciseKernel:
         if a == NULL:
             return -1
         self.p_off = <double*>a
+        cap = self.p_cap
+        a = _grow(self.p_uu, &cap, m + 4, sizeof(double))
+        if a == NULL:
+            return -1
+        self.p_uu = <double*>a
         cap = self.p_cap
         a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
         if a == NULL:
@@ -1058,7 +1067,7 @@ cdef class PreciseKernel:
         one pass; each other source with spikes gets its offsets and factors, then _scatter."""
         cdef int64_t j, k, c, u, no, st = self.p_cap + 4
         cdef double h = self.dt
-        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.pois_poly, self.ps_itau, self.ps_aoff,
+        no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.pois_poly, self.ps_xs, self.ps_aoff,
                                &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
                                self.p_other)
         for j in range(no):
@@ -1068,9 +1077,11 @@ cdef class PreciseKernel:
                 return -1
             st = self.p_cap + 4
             for u in range(c):
+                self.p_uu[u] = pc_poisson_u(sk, k, u)
                 self.p_off[u] = pc_poisson_offset(sk, k, u, h)
             for u in range(self.n_taus):
-                pc_exp_factors(c, h, self.inv_tau[u], self.p_off, self.exptab, self.pois_poly, self.p_fac + u * st)
+                pc_exp_factors(c, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
+                               self.p_fac + u * st)
             if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
                 return -1
         return 0

@@ -413,26 +413,34 @@ PC_INLINE double pc_exp_poly8(double x)
 /* The factor of a Poisson spike, exp(-x) for x = (dt - offset)/tau in [0, dt/tau]: by
  * pc_exp_poly5 or pc_exp_poly8 when `poly` is 5 or 8 (dt/tau within their range for every
  * tau), else (poly = 0) pc_exp_tab. Every path that sums Poisson factors uses this, so
- * they agree bit for bit. */
+ * they agree bit for bit. x is computed as u * xs from the spike's 32 random bits u
+ * (offset = dt (1 - u/2^32), pc_poisson_offset) and xs = dt/tau/2^32 (pc_poisson_xscale): one
+ * multiplication, and within 1e-18 of (dt - offset)/tau. */
 PC_INLINE double pc_poisson_factor(double x, const double *tab, int poly)
 {
     return poly == 5 ? pc_exp_poly5(x) : poly == 8 ? pc_exp_poly8(x) : pc_exp_tab(x, tab);
 }
 
-/* out[p] = the factor exp(-(dt - off[p]) * inv_tau) of a Poisson spike at offset off[p],
- * for p < m (pc_poisson_factor). */
-PC_CLONES static void pc_exp_factors(int64_t m, double dt, double inv_tau, const double *restrict off,
+/* The scale xs of pc_poisson_factor's argument for a target with time constant 1/inv_tau. */
+PC_INLINE double pc_poisson_xscale(double dt, double inv_tau)
+{
+    return dt * inv_tau * 0x1.0p-32;
+}
+
+/* out[p] = the factor of a Poisson spike with random bits uu[p] (as a double) onto a
+ * target with scale xs, for p < m (pc_poisson_factor). */
+PC_CLONES static void pc_exp_factors(int64_t m, double xs, const double *restrict uu,
                                      const double *restrict tab, int poly, double *restrict out)
 {
     if (poly == 5)
         for (int64_t p = 0; p < m; p++)
-            out[p] = pc_exp_poly5((dt - off[p]) * inv_tau);
+            out[p] = pc_exp_poly5(uu[p] * xs);
     else if (poly == 8)
         for (int64_t p = 0; p < m; p++)
-            out[p] = pc_exp_poly8((dt - off[p]) * inv_tau);
+            out[p] = pc_exp_poly8(uu[p] * xs);
     else
         for (int64_t p = 0; p < m; p++)
-            out[p] = pc_exp_tab((dt - off[p]) * inv_tau, tab);
+            out[p] = pc_exp_tab(uu[p] * xs, tab);
 }
 
 /* ---------------------------------------------------------------- Poisson offsets
@@ -461,38 +469,43 @@ PC_INLINE uint64_t pc_poisson_pair(uint64_t sk, int64_t k, int64_t jj)
     return pc_mix64(sk + ((((uint64_t)k << 15) | (uint64_t)jj) + 1) * 0x9E3779B97F4A7C15ULL);
 }
 
-/* Offset in (0, dt] of a spike from 32 bits u of its pair's hash: dt*(1 - u/2^32) (the
- * difference is exact). */
-PC_INLINE double pc_offset32(uint32_t u, double dt)
+/* The low and the high 32 bits of a pair's hash as doubles (converted as 64-bit integers:
+ * one instruction with AVX-512DQ). */
+PC_INLINE double pc_u_lo(uint64_t z)
 {
-    return dt * (1.0 - (double)u * 0x1.0p-32);
+    return (double)(int64_t)(z & 0xFFFFFFFFULL);
+}
+PC_INLINE double pc_u_hi(uint64_t z)
+{
+    return (double)(int64_t)(z >> 32);
 }
 
-/* pc_offset32 of the low and the high 32 bits of a pair's hash, converted as 64-bit
- * integers (one instruction with AVX-512DQ; the same numbers). */
-PC_INLINE double pc_offset_lo(uint64_t z, double dt)
+/* The 32 random bits u of spike j (< 2^16) of Poisson neuron k in the step with key `sk`:
+ * the low (even j) or high (odd j) half of its pair's hash, as a double. */
+PC_INLINE double pc_poisson_u(uint64_t sk, int64_t k, int64_t j)
 {
-    return dt * (1.0 - (double)(int64_t)(z & 0xFFFFFFFFULL) * 0x1.0p-32);
-}
-PC_INLINE double pc_offset_hi(uint64_t z, double dt)
-{
-    return dt * (1.0 - (double)(int64_t)(z >> 32) * 0x1.0p-32);
+    uint64_t z = pc_poisson_pair(sk, k, j >> 1);
+    return j & 1 ? pc_u_hi(z) : pc_u_lo(z);
 }
 
 /* Offset in (0, dt] of spike j (< 2^16) of Poisson neuron k in the step with key `sk`:
- * the low (even j) or high (odd j) half of its pair's hash. */
+ * dt (1 - u/2^32) (1 - u/2^32 is exact). */
 PC_INLINE double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
 {
-    uint64_t z = pc_poisson_pair(sk, k, j >> 1);
-    return pc_offset32((uint32_t)(j & 1 ? z >> 32 : z), dt);
+    return dt * (1.0 - pc_poisson_u(sk, k, j) * 0x1.0p-32);
 }
 
-/* off[p] = pc_poisson_offset(sk, src[p], idx[p], dt) for p < m (vectorised). */
+/* uu[p] = pc_poisson_u(sk, src[p], idx[p]) and off[p] = the offset (pc_poisson_offset),
+ * for p < m (vectorised). */
 PC_CLONES_MUL64 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
-                                         const int32_t *restrict idx, double dt, double *restrict off)
+                                               const int32_t *restrict idx, double dt, double *restrict uu,
+                                               double *restrict off)
 {
-    for (int64_t p = 0; p < m; p++)
-        off[p] = pc_poisson_offset(sk, src[p], idx[p], dt);
+    for (int64_t p = 0; p < m; p++) {
+        double u = pc_poisson_u(sk, src[p], idx[p]);
+        uu[p] = u;
+        off[p] = dt * (1.0 - u * 0x1.0p-32);
+    }
 }
 
 /* Counts of every Poisson neuron at step n, into out[0 .. sum of sizes): the stream of
@@ -598,7 +611,7 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
 
 /* The Poisson spikes of one step in one pass from their counts, for sources without a
  * window (the common case): each spike's offset (pc_poisson_offset) and factor
- * exp(-(dt - offset)/tau) (pc_poisson_factor; inv_tau[k]: of source k's target's tau_mem),
+ * exp(-(dt - offset)/tau) (pc_poisson_factor; xscale[k]: its scale for source k's target's tau_mem),
  * summed per source; the sources with one on-grid synapse onto a lif_delta neuron add them
  * to the fast-path sums as pc_poisson_simple does (aoff[k] >= 0: the position of the
  * target's positive or negative sum, by the weight's sign, in the slot slot0 + its delay,
@@ -615,7 +628,7 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
  * (Microbenchmark, 10^4 sources at 2 spikes per step: 4.8 ns per source-step with the
  * spikes 4+ one by one and separate loops per stage, 3.8 now.) */
 PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
-                                                 const double *restrict tab, int poly, const double *restrict inv_tau,
+                                                 const double *restrict tab, int poly, const double *restrict xscale,
                                                  const int64_t *restrict aoff, const double *restrict weight,
                                                  double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
                                                  int32_t *restrict other)
@@ -629,25 +642,25 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
         if (poly == 5)
             for (int64_t i = 0; i < m; i++) {
                 uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = inv_tau[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_poly5((dt - pc_offset_lo(z0, dt)) * it), f1 = pc_exp_poly5((dt - pc_offset_hi(z0, dt)) * it);
-                double f2 = pc_exp_poly5((dt - pc_offset_lo(z1, dt)) * it), f3 = pc_exp_poly5((dt - pc_offset_hi(z1, dt)) * it);
+                double it = xscale[b + i], c = (double)cnt[b + i];
+                double f0 = pc_exp_poly5(pc_u_lo(z0) * it), f1 = pc_exp_poly5(pc_u_hi(z0) * it);
+                double f2 = pc_exp_poly5(pc_u_lo(z1) * it), f3 = pc_exp_poly5(pc_u_hi(z1) * it);
                 fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
             }
         else if (poly == 8)
             for (int64_t i = 0; i < m; i++) {
                 uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = inv_tau[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_poly8((dt - pc_offset_lo(z0, dt)) * it), f1 = pc_exp_poly8((dt - pc_offset_hi(z0, dt)) * it);
-                double f2 = pc_exp_poly8((dt - pc_offset_lo(z1, dt)) * it), f3 = pc_exp_poly8((dt - pc_offset_hi(z1, dt)) * it);
+                double it = xscale[b + i], c = (double)cnt[b + i];
+                double f0 = pc_exp_poly8(pc_u_lo(z0) * it), f1 = pc_exp_poly8(pc_u_hi(z0) * it);
+                double f2 = pc_exp_poly8(pc_u_lo(z1) * it), f3 = pc_exp_poly8(pc_u_hi(z1) * it);
                 fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
             }
         else
             for (int64_t i = 0; i < m; i++) {
                 uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = inv_tau[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_tab64((dt - pc_offset_lo(z0, dt)) * it, tab), f1 = pc_exp_tab64((dt - pc_offset_hi(z0, dt)) * it, tab);
-                double f2 = pc_exp_tab64((dt - pc_offset_lo(z1, dt)) * it, tab), f3 = pc_exp_tab64((dt - pc_offset_hi(z1, dt)) * it, tab);
+                double it = xscale[b + i], c = (double)cnt[b + i];
+                double f0 = pc_exp_tab64(pc_u_lo(z0) * it, tab), f1 = pc_exp_tab64(pc_u_hi(z0) * it, tab);
+                double f2 = pc_exp_tab64(pc_u_lo(z1) * it, tab), f3 = pc_exp_tab64(pc_u_hi(z1) * it, tab);
                 fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
             }
         for (int64_t i = 0; i < m; i++) {
@@ -658,12 +671,12 @@ PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *res
          * further ones one by one: the same sums in the same order as spike by spike */
         for (int64_t q = 0; q < nm; q++) {
             int64_t i = more[q], k = b + i, c = cnt[k];
-            double it = inv_tau[k];
+            double it = xscale[k];
             uint64_t z = pc_poisson_pair(sk, k, 2);
-            double f = fv[i] + pc_poisson_factor((dt - pc_offset_lo(z, dt)) * it, tab, poly);
-            f = f + pc_poisson_factor((dt - pc_offset_hi(z, dt)) * it, tab, poly) * (double)(c > 5);
+            double f = fv[i] + pc_poisson_factor(pc_u_lo(z) * it, tab, poly);
+            f = f + pc_poisson_factor(pc_u_hi(z) * it, tab, poly) * (double)(c > 5);
             for (int64_t j = 6; j < c; j++)
-                f = f + pc_poisson_factor((dt - pc_poisson_offset(sk, k, j, dt)) * it, tab, poly);
+                f = f + pc_poisson_factor(pc_poisson_u(sk, k, j) * it, tab, poly);
             fv[i] = f;
         }
         int64_t any_other = 0;
