@@ -587,9 +587,10 @@ cdef class PreciseKernel:
                                   self.cand, start, self.flags)
             for j in range(nc):
                 i = self.cand[j]
-                # its Poisson synapses' range, refractory state, current changes and synapse
-                # groups are read at random by the replay
-                pc_prefetch(&self.pin_ptr[i])
+                # its Poisson synapses, refractory state, current changes and synapse groups
+                # are read at random by the replay
+                if self.n_pois:
+                    pc_prefetch(&self.pin[self.pin_ptr[i]])
                 pc_prefetch(&self.ref_end_step[i])
                 pc_prefetch(&self.ref_end_off[i])
                 pc_prefetch(&self.drv_first[i])

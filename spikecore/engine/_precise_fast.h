@@ -41,15 +41,17 @@
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define PC_CLONES __attribute__((target_clones("avx2", "default")))
 #if __GNUC__ >= 11
-/* the Poisson offset hash multiplies 64-bit lanes: native with AVX-512DQ (x86-64-v4),
- * emulated in AVX2 (integer arithmetic: every clone gives the same bits) */
-#define PC_CLONES_MUL64 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+/* a clone for x86-64-v4 too, where AVX-512 pays: the Poisson offset hash multiplies
+ * 64-bit lanes (native with AVX-512DQ, emulated in AVX2: integer arithmetic, so every
+ * clone gives the same bits) and converts them to double; the event ranks compare 8
+ * offsets at once */
+#define PC_CLONES_V4 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 #else
-#define PC_CLONES_MUL64 PC_CLONES
+#define PC_CLONES_V4 PC_CLONES
 #endif
 #else
 #define PC_CLONES
-#define PC_CLONES_MUL64
+#define PC_CLONES_V4
 #endif
 #if defined(__GNUC__)
 #define PC_INLINE static inline __attribute__((always_inline))
@@ -329,7 +331,7 @@ static int64_t pc_scan_marked(int64_t s, int64_t s1, const int32_t *restrict cha
 #define PC_RANK_MAX 16
 #define PC_RANK_HALF 8
 
-PC_CLONES static void pc_event_ranks(int64_t n, const double *restrict off, int64_t *restrict rank)
+PC_CLONES_V4 static void pc_event_ranks(int64_t n, const double *restrict off, int64_t *restrict rank)
 {
     if (n <= PC_RANK_HALF) {
         for (int64_t a = 0; a < n; a++) {
@@ -497,7 +499,7 @@ PC_INLINE double pc_poisson_offset(uint64_t sk, int64_t k, int64_t j, double dt)
 
 /* uu[p] = pc_poisson_u(sk, src[p], idx[p]) and off[p] = the offset (pc_poisson_offset),
  * for p < m (vectorised). */
-PC_CLONES_MUL64 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
+PC_CLONES_V4 static void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t *restrict src,
                                                const int32_t *restrict idx, double dt, double *restrict uu,
                                                double *restrict off)
 {
@@ -627,7 +629,7 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
  * pairs (one-to-one onto a population, one sign) adds its sums in a vectorised loop.
  * (Microbenchmark, 10^4 sources at 2 spikes per step: 4.8 ns per source-step with the
  * spikes 4+ one by one and separate loops per stage, 3.8 now.) */
-PC_CLONES_MUL64 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
+PC_CLONES_V4 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restrict cnt, uint64_t sk, double dt,
                                                  const double *restrict tab, int poly, const double *restrict xscale,
                                                  const int64_t *restrict aoff, const double *restrict weight,
                                                  double *acc, int64_t acc_slot, int64_t slot0, int64_t L,
