@@ -26,6 +26,8 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_event_ranks(int64_t n, const double* off, int64_t* rank)
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
+    int64_t pc_scan_marked16(int64_t s0, int64_t s1, const uint16_t* chan, const uint8_t* mark, int64_t* out)
+    void pc_prefetch_row16(const uint16_t* chan, int64_t s0, int64_t s1)
     double pc_exp_tab(double x, const double* tab)
     double PC_EXP_POLY5_MAX
     double PC_EXP_POLY8_MAX
@@ -147,6 +149,8 @@ cdef class PreciseKernel:
     cdef int32_t[::1] grp_dsteps, grp_offgrid, grp_rec
     cdef double[::1] grp_w                   # the weight of all the group's synapses, or NaN if they differ
     cdef int32_t[::1] syn_chan, syn_dsteps
+    cdef uint16_t[::1] syn_chan16                    # syn_chan as uint16 (empty: more than 2^16 channels)
+    cdef readonly bint chan16                        # syn_chan16 is there: the streaming loops read it
     cdef double[::1] syn_weight, syn_rem, syn_gm, syn_gk
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
     # (each entry self-contained: reading the synapse arrays at random would miss the cache)

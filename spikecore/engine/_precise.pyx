@@ -191,6 +191,8 @@ cdef class PreciseKernel:
         self.grp_rec = a["grp_rec"]
         self.grp_w = a["grp_w"]
         self.syn_chan = a["syn_chan"]
+        self.syn_chan16 = a["syn_chan16"]
+        self.chan16 = self.syn_chan16.shape[0] > 0
         self.syn_dsteps = a["syn_dsteps"]
         self.syn_weight = a["syn_weight"]
         self.syn_rem = a["syn_rem"]
@@ -653,6 +655,7 @@ cdef class PreciseKernel:
         cdef double h = self.dt, off, rem, u, o, w
         cdef uint64_t sk
         cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
+        cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const int32_t* slowc = self.slowc
         cdef void* a
         self.hit_n = 0
@@ -667,10 +670,13 @@ cdef class PreciseKernel:
                 continue
             off = sl.en[e].off
             w = self.grp_w[g]
-            nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
+            if self.chan16:
+                nh = pc_scan_marked16(self.grp_start[g], self.grp_start[g + 1], chan16, self.slowmark, self.scan_out)
+            else:
+                nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
             for j in range(nh):
                 s = self.scan_out[j]
-                c = chan[s]
+                c = chan16[s] if self.chan16 else chan[s]
                 # (a group's uniform weight spares a cache miss on syn_weight per event)
                 if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
                     return -1
@@ -871,6 +877,7 @@ cdef class PreciseKernel:
         cdef double kp = self.rec_kmax[rec] * cnt
         cdef double* av
         cdef const int32_t* chan = &self.syn_chan[0]
+        cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const double* weight = &self.syn_weight[0]
         if self.rec_model[rec] == PMODEL_DELTA:
             fv = 0.0
@@ -882,12 +889,16 @@ cdef class PreciseKernel:
                 # positive or negative sum (pc_delta_block)
                 t = w * fv
                 ap = ap + voff + (w < 0.0)
-                for s in range(s0, s1):
-                    ap[2 * chan[s]] += t
+                if self.chan16:
+                    for s in range(s0, s1):
+                        ap[2 * chan16[s]] += t
+                else:
+                    for s in range(s0, s1):
+                        ap[2 * chan[s]] += t
                 return
             for s in range(s0, s1):
                 w = weight[s]
-                ap[2 * chan[s] + voff + (w < 0.0)] += w * fv
+                ap[2 * (chan16[s] if self.chan16 else chan[s]) + voff + (w < 0.0)] += w * fv
         else:
             fv = 0.0
             fs = 0.0
@@ -903,20 +914,20 @@ cdef class PreciseKernel:
                 t = w * fv
                 fs = w * fs
                 for s in range(s0, s1):
-                    c = chan[s]
+                    c = chan16[s] if self.chan16 else chan[s]
                     ap[c] += t
                     av[c] += fs
                 return
             if self.rec_dale[rec]:
                 # the fast path bounds the positive input from av: no acc_p
                 for s in range(s0, s1):
-                    c = chan[s]
+                    c = chan16[s] if self.chan16 else chan[s]
                     w = weight[s]
                     ap[c] += w * fv
                     av[c] += w * fs
                 return
             for s in range(s0, s1):
-                c = chan[s]
+                c = chan16[s] if self.chan16 else chan[s]
                 w = weight[s]
                 ap[c] += w * fv
                 ap[c + pst] += (w if w > 0.0 else 0.0) * kp
@@ -935,12 +946,15 @@ cdef class PreciseKernel:
         cdef int32_t rec
         if sl.n_en == 0:
             return
-        for e in range(ahead if ahead < sl.n_en else sl.n_en):
-            pc_prefetch_row(&self.syn_chan[0], self.grp_start[sl.en[e].grp], self.grp_start[sl.en[e].grp + 1])
-        for e in range(sl.n_en):
+        for e in range(-ahead, sl.n_en):
             if e + ahead < sl.n_en:
                 g = sl.en[e + ahead].grp
-                pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
+                if self.chan16:
+                    pc_prefetch_row16(&self.syn_chan16[0], self.grp_start[g], self.grp_start[g + 1])
+                else:
+                    pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
+            if e < 0:
+                continue
             g = sl.en[e].grp
             rec = self.grp_rec[g]
             off = sl.en[e].off

@@ -301,25 +301,30 @@ PC_CLONES static int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, doubl
  * channel, eight at a time: their marks packed into 8 bits, so the loop's one branch per
  * eight synapses is rarely taken. (An AVX2 gather of bitmap words took 1.4x as long,
  * microbenchmark on an AMD EPYC; the scalar bitmap test twice as long.) */
-static int64_t pc_scan_marked(int64_t s, int64_t s1, const int32_t *restrict chan, const uint8_t *restrict mark,
-                              int64_t *restrict out)
-{
-    int64_t m = 0;
-    for (; s + 8 <= s1; s += 8) {
-        unsigned a = 0;
-        for (int j = 0; j < 8; j++)
-            a |= (unsigned)mark[chan[s + j]] << j;
-        while (a) {
-            out[m++] = s + __builtin_ctz(a);
-            a &= a - 1;
-        }
+#define PC_DEFINE_SCAN_MARKED(name, chan_t)                                                         \
+    static int64_t name(int64_t s, int64_t s1, const chan_t *restrict chan, const uint8_t *restrict mark,  \
+                        int64_t *restrict out)                                                          \
+    {                                                                                                   \
+        int64_t m = 0;                                                                                  \
+        for (; s + 8 <= s1; s += 8) {                                                                   \
+            unsigned a = 0;                                                                             \
+            for (int j = 0; j < 8; j++)                                                                 \
+                a |= (unsigned)mark[chan[s + j]] << j;                                                  \
+            while (a) {                                                                                 \
+                out[m++] = s + __builtin_ctz(a);                                                        \
+                a &= a - 1;                                                                             \
+            }                                                                                           \
+        }                                                                                               \
+        for (; s < s1; s++) {                                                                           \
+            out[m] = s;                                                                                 \
+            m += mark[chan[s]];                                                                         \
+        }                                                                                               \
+        return m;                                                                                       \
     }
-    for (; s < s1; s++) {
-        out[m] = s;
-        m += mark[chan[s]];
-    }
-    return m;
-}
+
+/* over int32 channels, and over their uint16 copy (networks of at most 2^16 channels) */
+PC_DEFINE_SCAN_MARKED(pc_scan_marked, int32_t)
+PC_DEFINE_SCAN_MARKED(pc_scan_marked16, uint16_t)
 
 /* ---------------------------------------------------------------- ordering a replayed neuron's events
  * rank[a] = the position of event a (of n <= PC_RANK_MAX) in the stable order by offset:
@@ -360,17 +365,26 @@ PC_INLINE void pc_prefetch(const void *p)
 #endif
 }
 
-/* Ask for the synapse channels [s0, s1) (at most 64 lines): a neuron that just spiked
- * will have its rows read when the step's spikes are queued, and a row read last when
- * the neuron last spiked has left the cache. */
-PC_INLINE void pc_prefetch_row(const int32_t *chan, int64_t s0, int64_t s1)
+/* Ask for the synapse channels [s0, s1) (at most 4096 bytes), which are read soon: a
+ * spike's row on its arrival (_deliver asks a few spikes ahead), an off-grid row when a
+ * spike is queued (_emit). A row read last when its neuron last spiked has left the
+ * cache. pc_prefetch_row16 for the uint16 copy. */
+PC_INLINE void pc_prefetch_span(const char *p, int64_t bytes)
 {
 #if defined(__GNUC__)
-    if (s1 - s0 > 1024)
-        s1 = s0 + 1024;
-    for (int64_t s = s0; s < s1; s += 16)
-        __builtin_prefetch(chan + s, 0, 1);
+    if (bytes > 4096)
+        bytes = 4096;
+    for (int64_t b = 0; b < bytes; b += 64)
+        __builtin_prefetch(p + b, 0, 1);
 #endif
+}
+PC_INLINE void pc_prefetch_row(const int32_t *chan, int64_t s0, int64_t s1)
+{
+    pc_prefetch_span((const char *)(chan + s0), (s1 - s0) * (int64_t)sizeof(int32_t));
+}
+PC_INLINE void pc_prefetch_row16(const uint16_t *chan, int64_t s0, int64_t s1)
+{
+    pc_prefetch_span((const char *)(chan + s0), (s1 - s0) * (int64_t)sizeof(uint16_t));
 }
 
 /* ---------------------------------------------------------------- exp(-x) for queuing

@@ -57,6 +57,9 @@ PLACEMENT_CANDIDATES = 2048
 PLACEMENT_GROUPS = 64        # at most this many (population, slot) groups scored: the largest
                              # populations, up to 4 slots each
 FAST_PATH_BLOCK = 64         # neurons per block of the fast path (PC_BLOCK in _precise_fast.h)
+# Networks with at most this many channels (neuron-receptor pairs) also keep the synapses'
+# channels as uint16 (syn_chan16), for the loops that stream them.
+CHAN16_LIMIT = 1 << 16
 
 
 def split_delays(delay: np.ndarray, dt: float, field: str):
@@ -369,6 +372,9 @@ class PreciseSimulator:
             pre = pre[order]
             syn_chan = chan_all[order]
             a["syn_chan"] = syn_chan.astype(np.int32)
+            # with fewer than 2^16 channels the hot loops (on-grid delivery to lif_delta, the
+            # slow path's scan) read this copy instead: half the bytes per synapse
+            a["syn_chan16"] = syn_chan.astype(np.uint16) if C <= CHAN16_LIMIT else np.zeros(0, np.uint16)
             a["syn_weight"] = np.concatenate(ws)[order]
             st = st_all[order]
             a["syn_dsteps"] = st.astype(np.int32)
@@ -377,6 +383,7 @@ class PreciseSimulator:
             pre = np.zeros(0, np.int64)
             syn_chan = np.zeros(0, np.int64)
             a["syn_chan"] = np.zeros(0, np.int32)
+            a["syn_chan16"] = np.zeros(0, np.uint16)
             a["syn_weight"] = np.zeros(0)
             st = np.zeros(0, np.int64)
             a["syn_dsteps"] = np.zeros(0, np.int32)

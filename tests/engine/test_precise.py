@@ -480,6 +480,44 @@ def match_trains(a, b, n):
     return worst
 
 
+@pytest.mark.parametrize("net_of", [lambda: recurrent_net("lif_delta", mixed_sign=True),
+                                    lambda: recurrent_net("lif_cuba"),
+                                    lambda: mixed_poisson_net(None)],
+                         ids=["lif_delta", "lif_cuba", "poisson-mixed"])
+def test_uint16_channel_copy_gives_the_same_spikes(monkeypatch, net_of):
+    """Networks of at most 2^16 channels stream a uint16 copy of the synapses' channels
+    (syn_chan16); without it (forced here, as for larger networks) the kernel reads the
+    int32 channels. Both give the same spikes, bit for bit."""
+    import spikecore.engine.precise as precise_module
+    out = []
+    for limit in (precise_module.CHAN16_LIMIT, 0):
+        monkeypatch.setattr(precise_module, "CHAN16_LIMIT", limit)
+        sim = PreciseSimulator(net_of().to_ir(timing="precise"))
+        assert sim.kernel.chan16 == (limit > 0)
+        out.append(sim.run(0.2)["spikes"])
+    assert out[0].keys() == out[1].keys()
+    for pop in out[0]:
+        (t0, i0), (t1, i1) = out[0][pop], out[1][pop]
+        assert t0.size > 20
+        assert np.array_equal(i0, i1) and np.array_equal(t0, t1)
+
+
+def test_more_than_2_16_channels_reach_the_high_neurons():
+    """70000 neurons: no uint16 copy; spikes relayed onto neurons 65535, 65536 and 69999
+    (25 mV from rest each) fire them at the input times plus the delay, exactly."""
+    net = Network(seed=1, dt="0.1 ms")
+    net.add(Population(70000, "lif_delta", lif_params("lif_delta", t_ref="0 ms"), name="n"))
+    t_in = [1.23456e-3, 2.5e-3, 3.00001e-3]
+    net.add(SpikeSource(spike_times=[[f"{t!r} s"] for t in t_in], name="src"))
+    targets = [65535, 65536, 69999]
+    net.add(Projection("src", "n", FromIndices(np.arange(3), targets), weight="25 mV", delay="1 ms", name="p"))
+    sim = PreciseSimulator(net.to_ir(timing="precise"))
+    assert not sim.kernel.chan16
+    t, i = sim.run(0.006)["spikes"]["n"]
+    assert list(i) == targets
+    assert np.allclose(t, np.asarray(t_in) + 1e-3, rtol=0, atol=1e-15)
+
+
 @pytest.mark.parametrize("model, mixed_sign", [("lif_delta", False), ("lif_delta", True), ("lif_cuba", False)],
                          ids=["lif_delta", "lif_delta-mixed-sign-groups", "lif_cuba"])
 def test_precise_mode_does_not_depend_on_dt(model, mixed_sign):
