@@ -276,6 +276,56 @@ def test_inputs_during_refractory_period_are_discarded_by_delta_neurons():
     assert np.allclose(t, [1.5e-3, 6.5e-3], atol=1e-12)
 
 
+def delta_with_inputs(t_ref, delay, inputs):
+    """One lif_delta neuron, its inputs [(spike time s, weight mV)] through one delay."""
+    net = Network(seed=0, dt="0.1 ms")
+    net.add(Population(1, "lif_delta", lif_params("lif_delta", t_ref=f"{t_ref!r} s"), name="n"))
+    net.add(SpikeSource(spike_times=[[f"{t!r} s"] for t, _ in inputs], name="src"))
+    k = len(inputs)
+    net.add(Projection("src", "n", FromIndices(np.arange(k), np.zeros(k, dtype=int)),
+                       weight=[f"{w!r} mV" for _, w in inputs], delay=f"{delay!r} s", name="p"))
+    net.add(StateMonitor("n", ("v",), name="vm"))
+    return run(net, 0.006, "precise")
+
+
+@pytest.mark.parametrize("late", [2.0, 18.0], ids=["stays-below", "fires-after-the-end"])
+def test_refractory_period_ending_inside_a_step_with_inputs_around_its_end(late):
+    """A delta neuron's refractory period ends inside a step (t_ref off the grid) in which
+    inputs arrive before the end (discarded) and after it. Below threshold, the replay
+    takes the closed form from v_reset (no walk through the events); v at later steps
+    follows the analytic solution. With a large enough input after the end, it fires at
+    that input instead."""
+    t_ref, delay = 2.03456e-3, 0.5e-3
+    t_fire = 1.0e-3 + delay                              # 30 mV at 1 ms: fires on arrival
+    t_end = t_fire + t_ref                               # 3.53456 ms, inside step 35
+    before, after = t_end - 0.02e-3, t_end + 0.03e-3
+    res = delta_with_inputs(t_ref, delay, [(1.0e-3, 30.0), (before - delay, 4.0), (after - delay, late)])
+    t = res.spikes["n"][0]
+    if late < 15.0:                                      # v_reset + the jump stays below v_th
+        assert np.allclose(t, [t_fire], rtol=0, atol=1e-15)
+        times = res.traces["vm"]["times"]
+        v = res.traces["vm"]["variables"]["v"][:, 0]
+        sel = times >= 3.6e-3
+        expected = (V_LEAK + (V_RESET - V_LEAK) * np.exp(-(times[sel] - t_end) / TAU_M)
+                    + late * 1e-3 * np.exp(-(times[sel] - after) / TAU_M))
+        assert np.max(np.abs(v[sel] - expected)) < 1e-12
+    else:
+        assert np.allclose(t, [t_fire, after], rtol=0, atol=1e-15)
+
+
+def test_input_at_the_end_of_a_refractory_period_applies():
+    """On the grid: the period ends at 3.5 ms, the end of a step; an input arriving at 3.45
+    ms is discarded, one arriving at 3.5 ms itself applies (the period ends first, NEST's
+    order), in the closed form of the replay as in its walk."""
+    res = delta_with_inputs(2e-3, 0.5e-3, [(1e-3, 30.0), (2.95e-3, 4.0), (3e-3, 3.0)])
+    assert np.allclose(res.spikes["n"][0], [1.5e-3], rtol=0, atol=1e-15)
+    times = res.traces["vm"]["times"]
+    v = res.traces["vm"]["variables"]["v"][:, 0]
+    sel = times >= 3.5e-3
+    expected = V_LEAK + (V_RESET - V_LEAK + 3e-3) * np.exp(-(times[sel] - 3.5e-3) / TAU_M)
+    assert np.max(np.abs(v[sel] - expected)) < 1e-12
+
+
 # ----------------------------------------------------------------------------- Poisson input
 def test_poisson_spikes_keep_grid_counts_at_exact_offsets():
     """Every Poisson spike of the grid stream's counts reaches its target at its own time."""
