@@ -4,6 +4,7 @@
 # buffers and its spike output buffer (C memory, freed in __dealloc__).
 # Model and record codes must match spikecore.engine.precise.
 
+cimport cython
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 
 cdef extern from "_precise_fast.h" nogil:
@@ -110,6 +111,9 @@ ctypedef struct Probe:
     double neg
     double sabs
 
+# final: the kernel's cdef methods are called directly (not through the vtable), so the C
+# compiler can inline the small ones (_hit, _coef_at, ...) into the loops that call them
+@cython.final
 cdef class PreciseKernel:
     cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_taus, pois_base, n_pois, n_recs
     cdef readonly double dt
