@@ -650,7 +650,7 @@ cdef class PreciseKernel:
         cdef int64_t L = self.ring_len
         cdef Slot* sl = &self.slots[n % L]
         cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
-        cdef int64_t src, dst, nh, ds
+        cdef int64_t src, dst, nh, ds, sk_m
         cdef int32_t c, ks
         cdef double h = self.dt, off, rem, u, o, w
         cdef uint64_t sk
@@ -686,6 +686,7 @@ cdef class PreciseKernel:
             if ks >= 0 and self._hit(ks, sl.ev[e].off, sl.ev[e].chan, sl.ev[e].syn, sl.ev[e].w) != 0:
                 return -1
         # Poisson spikes: redraw those of the emission steps whose arrival is step n
+        sk_m = -1                    # the step whose key sk holds
         if self.n_pois:
             for k in range(n_slow):
                 i = self.slow[k]
@@ -702,10 +703,12 @@ cdef class PreciseKernel:
                         cnt = self.pring[(m % L) * self.n_pois + src]
                         if cnt == 0:
                             continue
-                        sk = pc_step_key(self.pois_key, m)
+                        if m != sk_m:
+                            sk = pc_step_key(self.pois_key, m)
+                            sk_m = m
                         for j in range(cnt):
                             u = pc_poisson_offset(sk, src, j, h)
-                            if m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]:
+                            if self.pois_windowed and (m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]):
                                 continue
                             # as _scatter computes the arrival
                             o = u
