@@ -945,11 +945,19 @@ cdef class PreciseKernel:
         cdef double* ap = self.acc + (n % self.ring_len) * self.acc_slot
         cdef double* f = self.etab
         cdef double h = self.dt, off
-        cdef int64_t e, g, ahead = 4
+        cdef int64_t e, g, ahead = 4, meta_ahead = 8
         cdef int32_t rec
         if sl.n_en == 0:
             return
-        for e in range(-ahead, sl.n_en):
+        for e in range(-meta_ahead, sl.n_en):
+            if e + meta_ahead < sl.n_en:
+                # the group's row bounds, weight and receptor, read at random: ask early
+                g = sl.en[e + meta_ahead].grp
+                pc_prefetch(&self.grp_start[g])
+                pc_prefetch(&self.grp_w[g])
+                pc_prefetch(&self.grp_rec[g])
+            if e < -ahead:
+                continue
             if e + ahead < sl.n_en:
                 g = sl.en[e + ahead].grp
                 if self.chan16:
