@@ -8,15 +8,17 @@ cimport cython
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 
 cdef extern from "_precise_fast.h" nogil:
-    int64_t pc_fast_delta(int64_t size, double am, double gp, double vth, double* v, const double* drive, double* acc,
+    int64_t pc_fast_delta(int64_t size, double am, double gp, double vth, double* v, const double* drive, int uniform,
+                          double* acc,
                           int32_t* cand, int64_t first,
                           int64_t* fl)
     int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                          double k0, double k1, double* v, const double* drive, double* syn0, double* syn1,
+                          double k0, double k1, double* v, const double* drive, int uniform, double* syn0, double* syn1,
                           double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
                           int64_t* fl)
     int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                           double k0, double g0, double* v, const double* drive, double* syn0, double* syn1,
+                           double k0, double g0, double* v, const double* drive, int uniform, double* syn0,
+                           double* syn1,
                            double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
                           int64_t* fl)
     int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
@@ -128,6 +130,7 @@ cdef class PreciseKernel:
     # the positive receptor (0 or 1; -1: not such a population) and its bound factor
     # Kmax e^{dt/tau} (rounded up), which replaces acc_p (that region stays 0 for them)
     cdef int32_t[::1] pop_dale
+    cdef int32_t[::1] pop_drive_uniform      # 1: one drive value for the population, all run long
     cdef double[::1] pop_pos_gain      # bound of the step's positive input per unit of its sum (lif_delta, Dale cuba)
     # per receptor (global index); the membrane time constant is the population's
     cdef double[::1] rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta

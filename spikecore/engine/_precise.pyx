@@ -158,6 +158,7 @@ cdef class PreciseKernel:
         self.pop_am = a["pop_am"]
         self.pop_ref_rem = a["pop_ref_rem"]
         self.pop_dale = a["pop_dale"]
+        self.pop_drive_uniform = a["pop_drive_uniform"]
         self.pop_pos_gain = a["pop_pos_gain"]
         self.rec_tk = a["rec_tk"]
         self.rec_ak = a["rec_ak"]
@@ -566,7 +567,8 @@ cdef class PreciseKernel:
             if size == 0:
                 continue
             if model == PMODEL_DELTA:
-                nc = pc_fast_delta(size, self.pop_am[p], self.pop_pos_gain[p], self.pop_vth[p], v + start, &self.drive[start], ab,
+                nc = pc_fast_delta(size, self.pop_am[p], self.pop_pos_gain[p], self.pop_vth[p], v + start, &self.drive[start],
+                                   self.pop_drive_uniform[p], ab,
                                    self.cand, start, self.flags)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
@@ -574,12 +576,13 @@ cdef class PreciseKernel:
                 nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
                                     self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
                                     self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
+                                    self.pop_drive_uniform[p],
                                     syn + chan0 + dale * size, syn + chan0 + pd * size,
                                     ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
             elif nr == 2:
                 nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
-                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start],
+                                   self.rec_kmax[rec0 + 1], v + start, &self.drive[start], self.pop_drive_uniform[p],
                                    syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
                                    self.cand, start, self.flags)
             else:

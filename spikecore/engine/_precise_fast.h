@@ -85,13 +85,13 @@ PC_INLINE int64_t pc_collect(const int64_t *fl, int64_t cnt, int64_t first, int3
  * least e^{-dt/tau_m} = am, so the positive jumps sum to at most pos/am <= pos*gp
  * (gp: 1/am rounded up past the rounding of the sums). */
 PC_INLINE int64_t pc_delta_block(int64_t size, double am, double gp, double vth,
-                                 double *restrict v, const double *restrict drive,
+                                 double *restrict v, const double *restrict drive, double d0, int uniform,
                                  double *restrict acc,
                                  int64_t *restrict fl)
 {
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k], ap = acc[2 * k], an = acc[2 * k + 1];
+        double vi = v[k], d = uniform ? d0 : drive[k], ap = acc[2 * k], an = acc[2 * k + 1];
         double vf = d + (vi - d) * am;
         double ub = (vi > vf ? vi : vf) + ap * gp;
         int64_t slow = ub >= vth;
@@ -105,7 +105,7 @@ PC_INLINE int64_t pc_delta_block(int64_t size, double am, double gp, double vth,
 }
 
 PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, double vth,
-                                       double *restrict v, const double *restrict drive,
+                                       double *restrict v, const double *restrict drive, int uniform,
                                        double *restrict acc,
                                        int32_t *restrict cand, int64_t first,
                                        int64_t *restrict fl)
@@ -113,7 +113,8 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, doubl
     int64_t nc = 0;
     for (int64_t k0 = 0; k0 < size; k0 += PC_BLOCK) {
         int64_t m = size - k0 < PC_BLOCK ? size - k0 : PC_BLOCK;
-        int64_t cnt = pc_delta_block(m, am, gp, vth, v + k0, drive + k0, acc + 2 * k0, fl);
+        int64_t cnt = uniform ? pc_delta_block(m, am, gp, vth, v + k0, drive, drive[0], 1, acc + 2 * k0, fl)
+                              : pc_delta_block(m, am, gp, vth, v + k0, drive + k0, 0.0, 0, acc + 2 * k0, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + k0, cand, nc);
     }
@@ -131,14 +132,14 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, doubl
  * little more.) */
 PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
                                  double a0, double a1, double c0, double c1, double k0, double k1,
-                                 double *restrict v, const double *restrict drive,
+                                 double *restrict v, const double *restrict drive, double d0, int uniform,
                                  double *restrict syn0, double *restrict syn1,
                                  double *restrict acc_v, double *restrict acc_p,
                                  double *restrict acc_s0, double *restrict acc_s1, int64_t *restrict fl)
 {
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k], s0 = syn0[k], s1 = syn1[k];
+        double vi = v[k], d = uniform ? d0 : drive[k], s0 = syn0[k], s1 = syn1[k];
         double av = acc_v[k], ap = acc_p[k], x0 = acc_s0[k], x1 = acc_s1[k];
         double lk = d + (vi - d) * am;
         double vf = lk + s0 * c0 + s1 * c1;
@@ -166,14 +167,14 @@ PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
  * No acc_p, a shorter bound. */
 PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
                                   double a0, double a1, double c0, double c1, double k0, double g0,
-                                  double *restrict v, const double *restrict drive,
+                                  double *restrict v, const double *restrict drive, double d0, int uniform,
                                   double *restrict syn0, double *restrict syn1,
                                   double *restrict acc_v, double *restrict acc_s0,
                                   double *restrict acc_s1, int64_t *restrict fl)
 {
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = drive[k], s0 = syn0[k], s1 = syn1[k];
+        double vi = v[k], d = uniform ? d0 : drive[k], s0 = syn0[k], s1 = syn1[k];
         double av = acc_v[k], x0 = acc_s0[k], x1 = acc_s1[k];
         double lk = d + (vi - d) * am;
         double vf = lk + s0 * c0 + s1 * c1;
@@ -193,7 +194,7 @@ PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
 
 PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
                                         double a0, double a1, double c0, double c1, double k0, double g0,
-                                        double *restrict v, const double *restrict drive,
+                                        double *restrict v, const double *restrict drive, int uniform,
                                         double *restrict syn0,
                                         double *restrict syn1, double *restrict acc_v,
                                         double *restrict acc_s0, double *restrict acc_s1,
@@ -203,8 +204,10 @@ PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
     int64_t nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b,
-                                      syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl);
+        int64_t cnt = uniform ? pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive, drive[0], 1,
+                                                syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl)
+                              : pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b, 0.0, 0,
+                                                syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + b, cand, nc);
     }
@@ -214,7 +217,7 @@ PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
 /* lif_cuba with two receptors (the common case), one pass over memory. */
 PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
                                        double a0, double a1, double c0, double c1, double k0, double k1,
-                                       double *restrict v, const double *restrict drive,
+                                       double *restrict v, const double *restrict drive, int uniform,
                                        double *restrict syn0,
                                        double *restrict syn1, double *restrict acc_v,
                                        double *restrict acc_p, double *restrict acc_s0,
@@ -224,8 +227,10 @@ PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
     int64_t nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b,
-                                     syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl);
+        int64_t cnt = uniform ? pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive, drive[0], 1,
+                                               syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl)
+                              : pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b, 0.0, 0,
+                                               syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + b, cand, nc);
     }

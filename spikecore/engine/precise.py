@@ -126,6 +126,16 @@ def _kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
     return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
 
 
+def uniform_drive(drive: np.ndarray, changed: np.ndarray, starts, sizes) -> np.ndarray:
+    """Per population, 1 where its drive is one value for all its neurons, all run long (no
+    current change reaches them): the fast path then takes it as a number instead of
+    streaming the array."""
+    moved = np.zeros(drive.size, bool)
+    moved[changed] = True
+    return np.array([int(n > 0 and np.all(drive[s0:s0 + n] == drive[s0]) and not moved[s0:s0 + n].any())
+                     for s0, n in zip(starts, sizes)], np.int32)
+
+
 def _placed(arr: np.ndarray, offset: int) -> np.ndarray:
     """A copy of ``arr`` whose first element lies ``offset`` bytes past a page boundary."""
     buf = np.empty(arr.nbytes + PAGE_BYTES, np.uint8)
@@ -525,6 +535,7 @@ class PreciseSimulator:
         else:
             a["drv_step"], a["drv_off"] = np.zeros(0, np.int64), np.zeros(0)
             a["drv_neuron"], a["drv_delta"] = np.zeros(0, np.int32), np.zeros(0)
+        a["pop_drive_uniform"] = uniform_drive(drive, a["drv_neuron"], a["pop_start"], a["pop_size"])
 
         # Poisson sources: grid-mode counts from the IR's stream, exact window in the kernel
         a["pois_start"] = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)

@@ -552,6 +552,28 @@ def test_uint16_channel_copy_gives_the_same_spikes(monkeypatch, net_of):
         assert np.array_equal(i0, i1) and np.array_equal(t0, t1)
 
 
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_uniform_drive_taken_as_a_number_gives_the_same_spikes(monkeypatch, model):
+    """A population with one drive value (no per-neuron currents, no changes) has its drive
+    passed to the fast path as a number; streaming the array instead gives the same spikes."""
+    import spikecore.engine.precise as precise_module
+
+    def net():
+        n = recurrent_net(model, mixed_sign=model == "lif_delta")
+        n.currents.clear()
+        n.add(CurrentSource("n", amplitude="210 pA", name="all"))
+        return n
+    out = []
+    for force_array in (False, True):
+        if force_array:
+            monkeypatch.setattr(precise_module, "uniform_drive", lambda d, c, st, sz: np.zeros(len(st), np.int32))
+        sim = PreciseSimulator(net().to_ir(timing="precise"))
+        assert sim.arrays["pop_drive_uniform"][0] == (not force_array)
+        out.append(sim.run(0.2)["spikes"]["n"])
+    assert out[0][0].size > 50
+    assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
+
+
 def test_more_than_2_16_channels_reach_the_high_neurons():
     """70000 neurons: no uint16 copy; spikes relayed onto neurons 65535, 65536 and 69999
     (25 mV from rest each) fire them at the input times plus the delay, exactly."""
