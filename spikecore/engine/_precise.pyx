@@ -1183,6 +1183,30 @@ cdef class PreciseKernel:
                 self.v[i] = vn + acc
                 self.ref_end_step[i] = NO_REFRACTORY
                 return 0
+        if model == PMODEL_CUBA and n_ev == 0 and t_ref_end <= h and self.drv_first[i] < 0:
+            # The same for lif_cuba without events in the step: syn decays while v is
+            # clamped, then v's free course from v_reset at t_ref_end; bound: the leak part
+            # is monotone, each receptor adds at most max(s, 0) Kmax. Below threshold, the
+            # walk below would compute exactly these numbers (no search for a crossing).
+            tau = h - t_ref_end
+            em = _expn(self.exptab, self.exptab_n, tau / tm)
+            vn = d + (vreset - d) * em
+            pos = vreset if vreset > vn else vn
+            for r in range(nr):
+                tk = self.rec_tk[rec0 + r]
+                s[r] = self.syn[chan0 + r * size + local] * _expn(self.exptab, self.exptab_n, t_ref_end / tk)
+                if s[r] > 0.0:
+                    pos += s[r] * self.rec_kmax[rec0 + r]
+                ek = _expn(self.exptab, self.exptab_n, tau / tk)
+                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
+                                       tk, tm, tau, em, ek)
+                s[r] = s[r] * ek
+            if pos + 1e-12 * (fabs(pos) + fabs(vth)) < vth:
+                self.v[i] = vn
+                for r in range(nr):
+                    self.syn[chan0 + r * size + local] = s[r]
+                self.ref_end_step[i] = NO_REFRACTORY
+                return 0
         if n_ev <= RANK_SORT_MAX:
             # stable sort by offset of the handful of events a neuron has per step: each
             # event's rank counted by comparisons alone (pc_event_ranks: vectorised, no
