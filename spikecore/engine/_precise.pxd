@@ -236,6 +236,8 @@ cdef class PreciseKernel:
     cdef int64_t rl_n
 
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
+    cdef void _refractory(self, int64_t n) noexcept nogil
+    cdef void _restore_clamped(self, int64_t n) noexcept nogil
     cdef void _sort_step_spikes(self, int64_t first) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil

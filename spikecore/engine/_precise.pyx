@@ -408,6 +408,7 @@ cdef class PreciseKernel:
             while rc == 0 and n < n1:
                 rc = self._step(n, rec_out, rec_pos)
                 n += 1
+            self._restore_clamped(n)
         if rc != 0:
             raise MemoryError("precise kernel: out of memory while queuing events")
         return n1
@@ -449,6 +450,9 @@ cdef class PreciseKernel:
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
         cdef Slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
+
+        # 0. refractory neurons (_refractory): v_reset back where the last fast path moved it
+        self._refractory(n)
 
         # 1. state monitors sample at the start of the step (t = n*dt)
         for e in range(self.rec_kind.shape[0]):
@@ -524,17 +528,13 @@ cdef class PreciseKernel:
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
         """Fast path of every population (_precise_fast.h, which also clears the step's acc
         sums); fills the slow list, slowc and slowmark."""
-        cdef int64_t N = self.n_neurons, L = self.ring_len
+        cdef int64_t L = self.ring_len
         cdef double* acc = self.acc + (n % L) * self.acc_slot
         cdef double* ab
-        cdef int64_t p, q, j, r, i, k, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
+        cdef int64_t p, q, j, r, i, nc, start, size, chan0, rec0, nr, local, c, ns = 0, pd
         cdef int32_t model, dale
         cdef double* v = &self.v[0]
         cdef double* syn = &self.syn[0] if self.n_channels else NULL
-        cdef const int64_t* ref_end = &self.ref_end_step[0]
-        cdef const int32_t* pop = &self.neuron_pop[0]
-        cdef const double* vreset = &self.pop_vreset[0]
-        cdef int32_t* rl = self.rlist
         # a current change inside the step makes the neuron's bound +inf (neurons clamped
         # all step are not in drv_first: step 2 gave them their new drive)
         for q in range(self.drv_ptr, self.drv_step.shape[0]):
@@ -542,19 +542,8 @@ cdef class PreciseKernel:
                 break
             if self.drv_first[self.drv_neuron[q]] >= 0:
                 self._force_slow(acc, self.drv_neuron[q])
-        # the fast path does not look at refractoriness: a period that ends inside the step
-        # sends its neuron to the slow path, neurons clamped all step get v_reset back below
-        k = 0
-        for j in range(self.rl_n):
-            i = rl[j]
-            if ref_end[i] < n:
-                self.rin[i] = 0
-                continue
-            if ref_end[i] == n:
-                self._force_slow(acc, i)
-            rl[k] = <int32_t>i
-            k += 1
-        self.rl_n = k
+        # (the fast path does not look at refractoriness: _refractory sent the neurons whose
+        # period ends inside the step to the slow path)
         for p in range(self.n_pops):
             start = self.pop_start[p]
             size = self.pop_size[p]
@@ -608,14 +597,39 @@ cdef class PreciseKernel:
                     self.slowmark[c] = 1
                     self.rec_nslow[rec0 + r] += 1
                 ns += 1
-        # clamped all step: the fast path's update of v is undone; v is exactly v_reset while
-        # clamped (so this changes nothing for one sent to the slow path, which kept its state)
-        for j in range(self.rl_n):
-            i = rl[j]
-            if ref_end[i] > n:
-                v[i] = vreset[pop[i]]
         n_slow[0] = ns
         return 0
+
+    cdef void _refractory(self, int64_t n) noexcept nogil:
+        """At the start of step n, one pass over the refractory list: a neuron whose period
+        has ended leaves it; one still clamped at the step's start gets v_reset back (the
+        fast path of step n-1 moved its v: it does not look at refractoriness, and v is
+        exactly v_reset while clamped); one whose period ends inside step n takes the slow
+        path. run() restores the clamped neurons' v after its last step too (_restore_clamped)."""
+        cdef int64_t j, i, k = 0
+        cdef int32_t* rl = self.rlist
+        cdef int64_t* ref_end = &self.ref_end_step[0]
+        cdef double* acc = self.acc + (n % self.ring_len) * self.acc_slot
+        for j in range(self.rl_n):
+            i = rl[j]
+            if ref_end[i] < n:
+                self.rin[i] = 0
+                continue
+            self.v[i] = self.pop_vreset[self.neuron_pop[i]]
+            if ref_end[i] == n:
+                self._force_slow(acc, i)
+            rl[k] = <int32_t>i
+            k += 1
+        self.rl_n = k
+
+    cdef void _restore_clamped(self, int64_t n) noexcept nogil:
+        """After step n-1 (the last of a run): v_reset back for the neurons still clamped at
+        n (as _refractory would at the start of step n)."""
+        cdef int64_t j, i
+        for j in range(self.rl_n):
+            i = self.rlist[j]
+            if self.ref_end_step[i] >= n:
+                self.v[i] = self.pop_vreset[self.neuron_pop[i]]
 
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
         """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""

@@ -574,6 +574,30 @@ def test_uniform_drive_taken_as_a_number_gives_the_same_spikes(monkeypatch, mode
     assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
 
 
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_runs_in_pieces_equal_one_run(model):
+    """A run cut at a step inside refractory periods gives the spikes and v of one run;
+    between runs, a neuron still clamped holds v_reset exactly (the kernel puts it back
+    after a run's last step, as it does at the start of every step)."""
+    net = recurrent_net(model)
+    net.add(StateMonitor("n", ("v",), name="vm"))
+    one = PreciseSimulator(net.to_ir(timing="precise")).run(0.1)
+    t_spike = one["spikes"]["n"][0][one["spikes"]["n"][0] > 0.03][0]
+    cut = round((t_spike + 1e-3) / 1e-4) * 1e-4                 # 1 ms into its 2 ms period
+    sim = PreciseSimulator(net.to_ir(timing="precise"))
+    first = sim.run(cut)
+    clamped = sim.arrays["ref_end_step"] >= sim.step
+    assert clamped.any()
+    assert np.all(np.asarray(sim.arrays["v"])[clamped] == V_RESET)
+    second = sim.run(0.1 - cut)
+    t1, i1 = first["spikes"]["n"]
+    t2, i2 = second["spikes"]["n"]
+    assert np.array_equal(np.concatenate([t1, t2]), one["spikes"]["n"][0])
+    assert np.array_equal(np.concatenate([i1, i2]), one["spikes"]["n"][1])
+    v = np.concatenate([first["traces"]["vm"]["variables"]["v"], second["traces"]["vm"]["variables"]["v"]])
+    assert np.array_equal(v, one["traces"]["vm"]["variables"]["v"])
+
+
 def test_more_than_2_16_channels_reach_the_high_neurons():
     """70000 neurons: no uint16 copy; spikes relayed onto neurons 65535, 65536 and 69999
     (25 mV from rest each) fire them at the input times plus the delay, exactly."""
