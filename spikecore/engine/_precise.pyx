@@ -1232,8 +1232,7 @@ cdef class PreciseKernel:
             pc_event_ranks(n_ev, offs, rank)
             for a in range(n_ev):
                 tmp[rank[a]] = ev[a]
-            for a in range(n_ev):
-                ev[a] = tmp[a]
+            ev = &tmp[0]                     # (the walk reads the sorted copy)
         else:
             # insertion sort (stable)
             for a in range(1, n_ev):
