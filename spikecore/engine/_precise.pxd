@@ -62,7 +62,7 @@ cdef enum:
     SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
     PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
-    RANK_SORT_MAX = 16       # events of one replayed neuron sorted by rank counting (more: insertion sort); = PC_RANK_MAX
+    RANK_SORT_MAX = 32       # events of one replayed neuron sorted by rank counting (more: insertion sort); = PC_RANK_MAX
     EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 

@@ -1227,8 +1227,8 @@ cdef class PreciseKernel:
             # data-dependent branch, which insertion sort mispredicts), then one move each
             for a in range(n_ev):
                 offs[a] = ev[a].off
-            for a in range(n_ev, RANK_SORT_MAX):
-                offs[a] = INFINITY
+            for a in range(n_ev, 8 if n_ev <= 8 else 16 if n_ev <= 16 else RANK_SORT_MAX):
+                offs[a] = INFINITY           # (up to the width pc_event_ranks compares)
             pc_event_ranks(n_ev, offs, rank)
             for a in range(n_ev):
                 tmp[rank[a]] = ev[a]

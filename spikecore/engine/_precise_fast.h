@@ -334,31 +334,30 @@ PC_DEFINE_SCAN_MARKED(pc_scan_marked16, uint16_t)
 /* ---------------------------------------------------------------- ordering a replayed neuron's events
  * rank[a] = the position of event a (of n <= PC_RANK_MAX) in the stable order by offset:
  * the number of events b with off[b] < off[a], or equal and b < a. off holds PC_RANK_MAX
- * entries (PC_RANK_HALF when n <= PC_RANK_HALF), those from n on +inf, so the inner loop
- * has a fixed length and vectorises (a comparison of all of them per event, no
- * data-dependent branch). Microbenchmark, 3-12 events: 55 ns per neuron against 90 for the
- * scalar count over the events' structs. */
-#define PC_RANK_MAX 16
-#define PC_RANK_HALF 8
+ * entries, those from n on +inf, so the inner loop has a fixed length (8, 16 or 32, the
+ * least that holds n) and vectorises: a comparison of all of them per event, no
+ * data-dependent branch. Microbenchmark, 3-12 events: 55 ns per neuron against 90 for the
+ * scalar count over the events' structs. A neuron replayed on Brunel 10k has 9 events on
+ * average, 12 % more than 16. */
+#define PC_RANK_MAX 32
+
+#define PC_RANKS_OF_WIDTH(width)                                                                  \
+    for (int64_t a = 0; a < n; a++) {                                                             \
+        double oa = off[a];                                                                       \
+        int64_t r = 0;                                                                            \
+        for (int64_t b = 0; b < (width); b++)                                                     \
+            r += (off[b] < oa) | ((off[b] == oa) & (b < a));                                      \
+        rank[a] = r;                                                                              \
+    }
 
 PC_CLONES_V4 static void pc_event_ranks(int64_t n, const double *restrict off, int64_t *restrict rank)
 {
-    if (n <= PC_RANK_HALF) {
-        for (int64_t a = 0; a < n; a++) {
-            double oa = off[a];
-            int64_t r = 0;
-            for (int64_t b = 0; b < PC_RANK_HALF; b++)
-                r += (off[b] < oa) | ((off[b] == oa) & (b < a));
-            rank[a] = r;
-        }
-        return;
-    }
-    for (int64_t a = 0; a < n; a++) {
-        double oa = off[a];
-        int64_t r = 0;
-        for (int64_t b = 0; b < PC_RANK_MAX; b++)
-            r += (off[b] < oa) | ((off[b] == oa) & (b < a));
-        rank[a] = r;
+    if (n <= 8) {
+        PC_RANKS_OF_WIDTH(8)
+    } else if (n <= 16) {
+        PC_RANKS_OF_WIDTH(16)
+    } else {
+        PC_RANKS_OF_WIDTH(PC_RANK_MAX)
     }
 }
 

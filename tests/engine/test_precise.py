@@ -192,10 +192,11 @@ def test_psp_and_spike_of_an_off_grid_input_delta():
     assert t.size == 1 and abs(t[0] - t_arr) < 1e-12
 
 
-@pytest.mark.parametrize("k", [6, 12, 40], ids=["rank-sorted-8", "rank-sorted-16", "insertion-sorted"])
+@pytest.mark.parametrize("k", [6, 12, 27, 40], ids=["rank-sorted-8", "rank-sorted-16", "rank-sorted-32",
+                                           "insertion-sorted"])
 def test_many_inputs_within_one_step_apply_in_time_order(k):
     """k inputs of both signs arrive inside one step in shuffled order (a replayed neuron
-    sorts up to RANK_SORT_MAX = 16 events by rank counting, in two sizes, more by
+    sorts up to RANK_SORT_MAX = 32 events by rank counting, in three sizes, more by
     insertion): the output spike follows them in time order, two of them at the same instant."""
     rng = np.random.default_rng(k)
     t = 5e-3 + rng.uniform(0.0, 1e-4, k)              # inside one 0.1 ms step
