@@ -629,6 +629,18 @@ PC_INLINE double pc_exp_tab64(double x, const double *tab)
     return tab[k] * (p01 + r2 * (p23 + r2 * p45));
 }
 
+/* pc_poisson_direct's loop over the first 4 spikes of every source of a block, with exp
+ * evaluation EXPF (a name, so the three loops are one text). */
+#define PC_DIRECT_FIRST4(EXPF)                                                                        \
+    for (int64_t i = 0; i < m; i++) {                                                                 \
+        uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);              \
+        double it = xscale[b + i], c = (double)cnt[b + i];                                            \
+        double f0 = EXPF(pc_u_lo(z0) * it), f1 = EXPF(pc_u_hi(z0) * it);                              \
+        double f2 = EXPF(pc_u_lo(z1) * it), f3 = EXPF(pc_u_hi(z1) * it);                              \
+        fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0)); \
+    }
+#define PC_EXP_TAB64_OF(x) pc_exp_tab64((x), tab)
+
 /* The Poisson spikes of one step in one pass from their counts, for sources without a
  * window (the common case): each spike's offset (pc_poisson_offset) and factor
  * exp(-(dt - offset)/tau) (pc_poisson_factor; xscale[k]: its scale for source k's target's tau_mem),
@@ -658,31 +670,14 @@ PC_CLONES_V4 static int64_t pc_poisson_direct(int64_t ns, const uint16_t *restri
     int64_t no = 0, base = slot0 * acc_slot, wrap = L * acc_slot;
     for (int64_t b = 0; b < ns; b += PC_BLOCK) {
         int64_t m = ns - b < PC_BLOCK ? ns - b : PC_BLOCK, nm = 0;
-        /* the first 4 spikes of every source, branch-free: lanes beyond a count add +0.0 */
+        /* the first 4 spikes of every source, branch-free: lanes beyond a count add +0.0;
+         * one loop per exp evaluation (pc_poisson_factor's choice, hoisted) */
         if (poly == 5)
-            for (int64_t i = 0; i < m; i++) {
-                uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = xscale[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_poly5(pc_u_lo(z0) * it), f1 = pc_exp_poly5(pc_u_hi(z0) * it);
-                double f2 = pc_exp_poly5(pc_u_lo(z1) * it), f3 = pc_exp_poly5(pc_u_hi(z1) * it);
-                fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
-            }
+            PC_DIRECT_FIRST4(pc_exp_poly5)
         else if (poly == 8)
-            for (int64_t i = 0; i < m; i++) {
-                uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = xscale[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_poly8(pc_u_lo(z0) * it), f1 = pc_exp_poly8(pc_u_hi(z0) * it);
-                double f2 = pc_exp_poly8(pc_u_lo(z1) * it), f3 = pc_exp_poly8(pc_u_hi(z1) * it);
-                fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
-            }
+            PC_DIRECT_FIRST4(pc_exp_poly8)
         else
-            for (int64_t i = 0; i < m; i++) {
-                uint64_t z0 = pc_poisson_pair(sk, b + i, 0), z1 = pc_poisson_pair(sk, b + i, 1);
-                double it = xscale[b + i], c = (double)cnt[b + i];
-                double f0 = pc_exp_tab64(pc_u_lo(z0) * it, tab), f1 = pc_exp_tab64(pc_u_hi(z0) * it, tab);
-                double f2 = pc_exp_tab64(pc_u_lo(z1) * it, tab), f3 = pc_exp_tab64(pc_u_hi(z1) * it, tab);
-                fv[i] = (f0 * (double)(c > 0.0) + f1 * (double)(c > 1.0)) + (f2 * (double)(c > 2.0) + f3 * (double)(c > 3.0));
-            }
+            PC_DIRECT_FIRST4(PC_EXP_TAB64_OF)
         for (int64_t i = 0; i < m; i++) {
             more[nm] = i;
             nm += cnt[b + i] > 4;
