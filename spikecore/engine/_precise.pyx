@@ -670,7 +670,7 @@ cdef class PreciseKernel:
         cdef int64_t src, dst, nh, ds, sk_m
         cdef int32_t c, ks
         cdef double h = self.dt, off, rem, u, o, w
-        cdef uint64_t sk
+        cdef uint64_t sk = 0
         cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
         cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const int32_t* slowc = self.slowc
