@@ -34,6 +34,9 @@ Per neuron and step there are two paths:
            reach threshold (so a crossing that dips back below threshold before the next
            event is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the
            exact propagator to ROOT_XTOL once v is provably rising on the bracket.
+  A neuron whose refractory period ends inside the step and provably stays below
+  threshold after it (v_reset's free course plus the later jumps; for cuba, in a step
+  without events, plus sum_k max(s_k, 0) Kmax_k) takes the closed form, without the walk.
 
 Queues: a spike is queued once per synapse group (its synapses of one whole-step delay
 and one target receptor), not once per synapse, and added to its targets' sums when it

@@ -382,8 +382,8 @@ class PreciseSimulator:
             pre = pre[order]
             syn_chan = chan_all[order]
             a["syn_chan"] = syn_chan.astype(np.int32)
-            # with fewer than 2^16 channels the hot loops (on-grid delivery to lif_delta, the
-            # slow path's scan) read this copy instead: half the bytes per synapse
+            # with at most 2^16 channels the loops that stream synapse rows (on-grid delivery,
+            # its prefetches, the slow path's scan) read this copy: half the bytes per synapse
             a["syn_chan16"] = syn_chan.astype(np.uint16) if C <= CHAN16_LIMIT else np.zeros(0, np.uint16)
             a["syn_weight"] = np.concatenate(ws)[order]
             st = st_all[order]
