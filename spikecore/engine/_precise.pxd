@@ -26,7 +26,7 @@ cdef extern from "_precise_fast.h" nogil:
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first,
                           int64_t* fl)
     void pc_prefetch_row(const int32_t* chan, int64_t s0, int64_t s1)
-    void pc_event_ranks(int64_t n, const double* off, int64_t* rank)
+    void pc_event_ranks(int64_t n, double* off, int64_t* rank)
     void pc_prefetch(const void* p)
     int64_t pc_scan_marked(int64_t s0, int64_t s1, const int32_t* chan, const uint8_t* mark, int64_t* out)
     int64_t pc_scan_marked16(int64_t s0, int64_t s1, const uint16_t* chan, const uint8_t* mark, int64_t* out)
@@ -242,6 +242,7 @@ cdef class PreciseKernel:
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
     cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
+    cdef inline int32_t _chan_of(self, int64_t s) noexcept nogil
     cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,

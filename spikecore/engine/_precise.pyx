@@ -644,6 +644,10 @@ cdef class PreciseKernel:
         else:
             acc[self.pop_acc[p] + self.pop_size[p] + local] = INFINITY
 
+    cdef inline int32_t _chan_of(self, int64_t s) noexcept nogil:
+        """Channel of synapse s, from the uint16 copy where the network has one."""
+        return self.syn_chan16[s] if self.chan16 else self.syn_chan[s]
+
     cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
         cdef int64_t cap
         cdef void* a
@@ -696,7 +700,7 @@ cdef class PreciseKernel:
                 nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
             for j in range(nh):
                 s = self.scan_out[j]
-                c = chan16[s] if self.chan16 else chan[s]
+                c = self._chan_of(s)
                 # (a group's uniform weight spares a cache miss on syn_weight per event)
                 if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
                     return -1
@@ -921,7 +925,7 @@ cdef class PreciseKernel:
                 return
             for s in range(s0, s1):
                 w = weight[s]
-                ap[2 * (chan16[s] if self.chan16 else chan[s]) + voff + (w < 0.0)] += w * fv
+                ap[2 * (self._chan_of(s)) + voff + (w < 0.0)] += w * fv
         else:
             fv = 0.0
             fs = 0.0
@@ -937,20 +941,20 @@ cdef class PreciseKernel:
                 t = w * fv
                 fs = w * fs
                 for s in range(s0, s1):
-                    c = chan16[s] if self.chan16 else chan[s]
+                    c = self._chan_of(s)
                     ap[c] += t
                     av[c] += fs
                 return
             if self.rec_dale[rec]:
                 # the fast path bounds the positive input from av: no acc_p
                 for s in range(s0, s1):
-                    c = chan16[s] if self.chan16 else chan[s]
+                    c = self._chan_of(s)
                     w = weight[s]
                     ap[c] += w * fv
                     av[c] += w * fs
                 return
             for s in range(s0, s1):
-                c = chan16[s] if self.chan16 else chan[s]
+                c = self._chan_of(s)
                 w = weight[s]
                 ap[c] += w * fv
                 ap[c + pst] += (w if w > 0.0 else 0.0) * kp
@@ -1181,7 +1185,7 @@ cdef class PreciseKernel:
         cdef Event tmp[RANK_SORT_MAX]
         cdef double offs[RANK_SORT_MAX]
         cdef int64_t rank[RANK_SORT_MAX]
-        cdef double pos, acc
+        cdef double pos, acc, ub
         if model == PMODEL_DELTA and t_ref_end <= h and self.drv_first[i] < 0:
             # The refractory period ends inside the step, at t_ref_end: v is v_reset until
             # then, events before it are discarded, and from then on v is its free course
@@ -1195,8 +1199,8 @@ cdef class PreciseKernel:
                 if ev[a].off >= t_ref_end:           # an event at the end itself applies
                     pos += ev[a].w if ev[a].w > 0.0 else 0.0
                     acc += ev[a].w * _expn(self.exptab, self.exptab_n, (h - ev[a].off) / tm)
-            ts = (vreset if vreset > vn else vn) + pos
-            if ts + 1e-12 * (fabs(ts) + fabs(vth)) < vth:
+            ub = (vreset if vreset > vn else vn) + pos
+            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
                 self.v[i] = vn + acc
                 self.ref_end_step[i] = NO_REFRACTORY
                 return 0
@@ -1208,17 +1212,17 @@ cdef class PreciseKernel:
             tau = h - t_ref_end
             em = _expn(self.exptab, self.exptab_n, tau / tm)
             vn = d + (vreset - d) * em
-            pos = vreset if vreset > vn else vn
+            ub = vreset if vreset > vn else vn
             for r in range(nr):
                 tk = self.rec_tk[rec0 + r]
                 s[r] = self.syn[chan0 + r * size + local] * _expn(self.exptab, self.exptab_n, t_ref_end / tk)
                 if s[r] > 0.0:
-                    pos += s[r] * self.rec_kmax[rec0 + r]
+                    ub += s[r] * self.rec_kmax[rec0 + r]
                 ek = _expn(self.exptab, self.exptab_n, tau / tk)
                 vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
                                        tk, tm, tau, em, ek)
                 s[r] = s[r] * ek
-            if pos + 1e-12 * (fabs(pos) + fabs(vth)) < vth:
+            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
                 self.v[i] = vn
                 for r in range(nr):
                     self.syn[chan0 + r * size + local] = s[r]
@@ -1230,8 +1234,6 @@ cdef class PreciseKernel:
             # data-dependent branch, which insertion sort mispredicts), then one move each
             for a in range(n_ev):
                 offs[a] = ev[a].off
-            for a in range(n_ev, 8 if n_ev <= 8 else 16 if n_ev <= 16 else RANK_SORT_MAX):
-                offs[a] = INFINITY           # (up to the width pc_event_ranks compares)
             pc_event_ranks(n_ev, offs, rank)
             for a in range(n_ev):
                 tmp[rank[a]] = ev[a]

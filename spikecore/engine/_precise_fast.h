@@ -333,10 +333,10 @@ PC_DEFINE_SCAN_MARKED(pc_scan_marked16, uint16_t)
 
 /* ---------------------------------------------------------------- ordering a replayed neuron's events
  * rank[a] = the position of event a (of n <= PC_RANK_MAX) in the stable order by offset:
- * the number of events b with off[b] < off[a], or equal and b < a. off holds PC_RANK_MAX
- * entries, those from n on +inf, so the inner loop has a fixed length (8, 16 or 32, the
- * least that holds n) and vectorises: a comparison of all of them per event, no
- * data-dependent branch. Microbenchmark, 3-12 events: 55 ns per neuron against 90 for the
+ * the number of events b with off[b] < off[a], or equal and b < a. off has room for
+ * PC_RANK_MAX entries; those from n up to the width compared (8, 16 or 32, the least that
+ * holds n) are set to +inf here, so the inner loop has a fixed length and vectorises: a
+ * comparison of all of them per event, no data-dependent branch. Microbenchmark, 3-12 events: 55 ns per neuron against 90 for the
  * scalar count over the events' structs. A neuron replayed on Brunel 10k has 9 events on
  * average, 12 % more than 16. */
 #define PC_RANK_MAX 32
@@ -350,8 +350,11 @@ PC_DEFINE_SCAN_MARKED(pc_scan_marked16, uint16_t)
         rank[a] = r;                                                                              \
     }
 
-PC_CLONES_V4 static void pc_event_ranks(int64_t n, const double *restrict off, int64_t *restrict rank)
+PC_CLONES_V4 static void pc_event_ranks(int64_t n, double *restrict off, int64_t *restrict rank)
 {
+    int64_t width = n <= 8 ? 8 : n <= 16 ? 16 : PC_RANK_MAX;
+    for (int64_t b = n; b < width; b++)
+        off[b] = INFINITY;
     if (n <= 8) {
         PC_RANKS_OF_WIDTH(8)
     } else if (n <= 16) {
