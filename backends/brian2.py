@@ -108,7 +108,7 @@ sys.excepthook = _excepthook
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.engine.layout import count_multiples, multiples
-from spikecore.result import Result
+from spikecore.result import RawRun, Result
 
 from .base import Backend, Executable
 
@@ -822,8 +822,8 @@ class _Built:
             sel = (i >= first) & (i < first + self.plan.pops[gname].sizes[pop])
             steps, i = steps[sel], i[sel] - first
             order = np.lexsort((i, steps))
-            # times as the native engine writes them (step*dt), so results compare exactly
-            spikes[pop] = (steps[order] * dt, i[order])
+            # steps: Result.from_run writes times as the native engine does (step*dt)
+            spikes[pop] = (steps[order], i[order])
         traces = {}
         for name, target, variables, neurons, every in self.plan.monitors:
             mon = self.state_monitors.get(name)
@@ -859,14 +859,16 @@ class _Brian2Executable(Executable):
         self.build_s = time.perf_counter() - t0
 
     def _result(self, n_steps, wall, build, spikes, traces, extra) -> Result:
+        """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
-        return Result(backend=NAME, duration=n_steps * g.dt, dt=g.dt, wall_s=wall,
-                      sizes={n: g.populations[n].size for n in spikes}, spikes=spikes, traces=traces,
-                      build_s=build, seed=g.seed, model=g.name, n_synapses=g.n_synapses,
-                      options={k: (str(v) if k == "cache_dir" and v is not None else v)
-                               for k, v in self.options.items()},
-                      extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
-                                        "poisson_sources": dict(self.plan.poisson_modes), **extra}})
+        return Result.from_run(
+            RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
+                   spike_steps={p: s for p, (s, _) in spikes.items()},
+                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces),
+            g, backend=NAME, wall_s=wall, build_s=build,
+            options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
+            extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
+                              "poisson_sources": dict(self.plan.poisson_modes), **extra}})
 
     def _replay_events(self, n_steps: int) -> float:
         return sum(float(np.sum(src.node.rates)) * n_steps * self.ir.dt
@@ -891,10 +893,8 @@ class RuntimeExecutable(_Brian2Executable):
         self.build_s += time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool = False) -> Result:
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
         dt = self.ir.dt
-        n_steps = _ir.steps(duration, dt)
+        n_steps = _ir.duration_steps(duration, dt)
         n_start, n_end = self.step, self.step + n_steps
         # replayed Poisson input bounds how many steps one Brian2 run may cover
         per_step = self._replay_events(1)
@@ -930,13 +930,11 @@ class StandaloneExecutable(_Brian2Executable):
     """Brian2's cpp_standalone device: one C++ project per network, built and run by ``run`` (once)."""
 
     def run(self, duration: float, progress: bool = False) -> Result:
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
+        n_steps = _ir.duration_steps(duration, self.ir.dt)
         if self.step:
             raise UnsupportedFeature(NAME, "a second run() of a cpp_standalone executable",
                                      "compile again, or use device=runtime to continue a simulation")
         dt = self.ir.dt
-        n_steps = _ir.steps(duration, dt)
         events = self._replay_events(n_steps)
         if events > REPLAY_MAX_EVENTS:
             raise UnsupportedFeature(NAME, f"replaying ~{events:.3g} Poisson events in one cpp_standalone build",

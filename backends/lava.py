@@ -47,7 +47,6 @@ return, and Lava's shared-memory manager is shut down so /dev/shm is left clean.
 from __future__ import annotations
 
 import importlib.util
-import math
 import shutil
 import tempfile
 import threading
@@ -58,8 +57,9 @@ import numpy as np
 
 from hwmodels import loihi
 from spikecore import ir as _ir
+from spikecore.engine.base import ProgressBar
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
-from spikecore.result import Result
+from spikecore.result import RawRun, Result
 
 from .base import Backend, Executable
 
@@ -669,15 +669,11 @@ class LavaExecutable(Executable):
         self._ran = False
 
     def run(self, duration: float, progress: bool = False) -> Result:
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
+        n_steps = _ir.duration_steps(duration, self.ir.dt)
         if self._ran:
             raise UnsupportedFeature(NAME, "continuing a finished run",
                                      "Lava cannot resume a stopped runtime: compile again and run the whole "
                                      "duration at once")
-        n_steps = _ir.steps(duration, self.ir.dt)
-        if n_steps < 1:
-            raise ValidationError("duration", duration, f"at least one step of dt = {self.ir.dt!r} s")
         self._ran = True
         p = self.plan
         t0 = time.perf_counter()
@@ -690,7 +686,7 @@ class LavaExecutable(Executable):
             rt.start()
             build_s = time.perf_counter() - t0
             t1 = time.perf_counter()
-            bar = _progress(n_steps, progress)
+            bar = ProgressBar(n_steps, progress)
             try:
                 bounds = sorted({0, n_steps, *[s for s in change_steps(p) if s < n_steps]})
                 n = 0
@@ -704,7 +700,7 @@ class LavaExecutable(Executable):
                         k = min(CHUNK_STEPS, seg_end - n)
                         rt.step(k)
                         n += k
-                        bar.update(k)
+                        bar.update(n)
             finally:
                 bar.close()
             wall = time.perf_counter() - t1
@@ -722,11 +718,8 @@ class LavaExecutable(Executable):
         if p.fixed:
             extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
                                      "headroom": p.headroom, "bias_values_clipped": clipped_bias}
-        return Result(backend=NAME, duration=n_steps * self.ir.dt, dt=self.ir.dt, wall_s=wall,
-                      sizes={n_: self.ir.populations[n_].size for n_ in raw["spikes"]}, spikes=raw["spikes"],
-                      traces=raw["traces"], build_s=self.build_s + build_s, seed=self.ir.seed, model=self.ir.name,
-                      n_synapses=self.ir.n_synapses, options=dict(self.options),
-                      approximations=list(p.approximations), extra=extra)
+        return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
+                               options=dict(self.options), approximations=p.approximations, extra=extra)
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -736,7 +729,7 @@ def _process_counts(graph: LavaGraph) -> dict:
     return out
 
 
-def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> dict:
+def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
     models = import_lava()
     dt = p.ir.dt
     spikes = {}
@@ -748,7 +741,7 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> dict:
         size = p.ir.populations[pop].size
         sel = (idx >= off) & (idx < off + size)
         order = np.lexsort((idx[sel], t[sel]))
-        spikes[pop] = ((t[sel][order] - 1) * dt, (idx[sel][order] - off).astype(np.int64))
+        spikes[pop] = (t[sel][order] - 1, (idx[sel][order] - off).astype(np.int64))   # Lava's step t is n + 1
     traces = {}
     for m in p.ir.state_monitors.values():
         every = max(1, _ir.steps(m.interval, dt))
@@ -772,7 +765,8 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> dict:
         m = p.ir.state_monitors[pr.monitor]
         local = np.asarray(m.neurons, dtype=np.int64)
         traces[pr.monitor]["variables"][pr.var] = _to_ir_units(p, pr, block, want, local, samples, spikes)
-    return {"spikes": spikes, "traces": traces}
+    return RawRun(dt=dt, n_start=0, n_steps=n_steps, spike_steps={pop: st for pop, (st, _) in spikes.items()},
+                  spike_indices={pop: i for pop, (_, i) in spikes.items()}, traces=traces)
 
 
 def _to_ir_units(p, pr, block, want, local, samples, spikes):
@@ -808,8 +802,7 @@ def _pending_jump(p, pr, want, local, samples, spikes):
     if p.fixed:
         u = u / p.qir.populations[pr.population].attrs["scale"]
     jump = u / nm.weight_gain["default"]
-    st, si = spikes.get(pr.population, (np.zeros(0), np.zeros(0, np.int64)))
-    steps = np.rint(st / p.ir.dt).astype(np.int64)
+    steps, si = spikes.get(pr.population, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
     window = max(nm.refractory_steps, 1)
     for c, neuron in enumerate(local):
         own = np.sort(steps[si == neuron])
@@ -823,24 +816,6 @@ def _pending_jump(p, pr, want, local, samples, spikes):
         jump[blocked, c] = 0.0
     jump[want == 0] = 0.0
     return jump
-
-
-def _progress(total: int, enabled: bool):
-    class _Bar:
-        def __init__(self):
-            self.bar = None
-            if enabled and total > CHUNK_STEPS:
-                from tqdm import tqdm
-                self.bar = tqdm(total=total, unit="step", desc="lava", leave=False)
-
-        def update(self, k):
-            if self.bar is not None:
-                self.bar.update(k)
-
-        def close(self):
-            if self.bar is not None:
-                self.bar.close()
-    return _Bar()
 
 
 class LavaBackend(Backend):

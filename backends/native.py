@@ -57,12 +57,8 @@ class NativeExecutable(Executable):
         t0 = time.perf_counter()
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
-        return Result(
-            backend=self.backend, duration=raw["n_steps"] * self.ir.dt, dt=self.ir.dt, wall_s=wall,
-            sizes={n: self.ir.populations[n].size for n in raw["spikes"]}, spikes=raw["spikes"],
-            traces=raw["traces"], build_s=self.build_s, seed=self.ir.seed, model=self.ir.name,
-            n_synapses=self.ir.n_synapses, options=dict(self.options),
-            spike_steps=raw.get("spike_steps", {}), **_loihi_report(self.quantization))
+        return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
+                               options=dict(self.options), **_loihi_report(self.quantization))
 
 
 LOIHI_FORMATS = ("loihi", "fixed")

@@ -114,7 +114,7 @@ def time_big(steps: int, repeats: int) -> dict:
         r = sim.run_steps(steps)
         times.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        spikes += sum(s.size for s, _ in r["raster_steps"].values())
+        spikes += sum(s.size for s in r.spike_steps.values())
     per_step = statistics.median(times) / steps
     rate = spikes / (repeats * steps)
     events = rate * g.n_synapses / g.n_neurons

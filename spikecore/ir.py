@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .errors import ValidationError
+
 IR_VERSION = 1
 
 # A spike source's spike at time t is emitted at step round(t / dt); times within
@@ -169,6 +171,23 @@ class IRGraph:
 def steps(t: float, dt: float) -> int:
     """round(t/dt) as an int: the step of time t (Brian2 ``timestep``)."""
     return int(np.round(t / dt))
+
+
+def duration_steps(duration, dt: float) -> int:
+    """The number of steps a run of ``duration`` seconds covers (round(duration/dt), as
+    ``steps``), checked once for every backend: a positive, finite duration of at least
+    half a step (shorter ones would run zero steps)."""
+    try:
+        valid = duration > 0 and math.isfinite(duration)
+    except TypeError:
+        valid = False
+    if not valid:
+        raise ValidationError("duration", duration, "a positive, finite duration")
+    n = steps(duration, dt)
+    if n < 1:
+        raise ValidationError("duration", f"{duration!r} s",
+                              f"more than half a step of dt = {dt!r} s (it would run no step)")
+    return n
 
 
 def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:

@@ -55,6 +55,37 @@ def cv_isi(times: np.ndarray, indices: np.ndarray) -> float | None:
 
 
 @dataclass
+class RawRun:
+    """What one run call of a simulator produced, before it becomes a Result
+    (``Result.from_run``): steps [n_start, n_start + n_steps) of dt seconds.
+
+    Spikes per population: the step n of each spike (int64) and the neuron (int64),
+    sorted by (time, index); in precise timing ``spike_offsets`` adds each spike's
+    offset in (0, dt] inside its step (time = n*dt + offset), else it is None (time =
+    n*dt). ``traces``: per state monitor {target, neurons, times, variables{var: 2-D}}.
+    ``final_state``: per population its state variables after the last step (copies),
+    as the simulator names them."""
+    dt: float
+    n_start: int
+    n_steps: int
+    spike_steps: dict                   # population -> int64 steps
+    spike_indices: dict                 # population -> int64 neuron indices
+    spike_offsets: dict | None = None   # population -> float64 offsets in (0, dt] (precise timing)
+    traces: dict = field(default_factory=dict)
+    final_state: dict = field(default_factory=dict)
+
+    def spike_times(self, pop: str) -> np.ndarray:
+        """Times (s) of the spikes of ``pop``: n*dt, plus the offset in precise timing."""
+        t = self.spike_steps[pop] * self.dt
+        return t + self.spike_offsets[pop] if self.spike_offsets is not None else t
+
+    @property
+    def spikes(self) -> dict:
+        """population -> (times s, indices), as a Result holds them."""
+        return {pop: (self.spike_times(pop), self.spike_indices[pop]) for pop in self.spike_steps}
+
+
+@dataclass
 class Result:
     backend: str
     duration: float                 # s simulated
@@ -71,6 +102,21 @@ class Result:
     approximations: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     spike_steps: dict = field(default_factory=dict)  # population -> step of each spike (precise timing only)
+
+    @classmethod
+    def from_run(cls, raw: RawRun, ir, *, backend: str, wall_s: float, build_s: float, options: dict,
+                 approximations=(), extra: dict | None = None) -> "Result":
+        """The Result of a run of ``ir`` (an IRGraph): the recorded populations' spikes
+        (spikecore.ir.IRGraph.recorded_populations, in that order), the traces, and what
+        the run was; the steps of the spikes too when their times are off the grid."""
+        recorded = list(dict.fromkeys(ir.recorded_populations()))
+        spikes = {name: (raw.spike_times(name), raw.spike_indices[name]) for name in recorded}
+        steps = {name: raw.spike_steps[name] for name in recorded} if raw.spike_offsets is not None else {}
+        return cls(backend=backend, duration=raw.n_steps * ir.dt, dt=ir.dt, wall_s=wall_s,
+                   sizes={name: ir.populations[name].size for name in spikes}, spikes=spikes,
+                   traces=raw.traces, build_s=build_s, seed=ir.seed, model=ir.name, n_synapses=ir.n_synapses,
+                   options=options, approximations=list(approximations), extra=dict(extra or {}),
+                   spike_steps=steps)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:

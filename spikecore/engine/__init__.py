@@ -1,5 +1,7 @@
 """The native engine: a Cython kernel (``_core.pyx``, typed contract in ``_core.pxd``)
-and its Python wrapper (``simulator.py``), which validates and lays out the IR.
+and its Python wrapper (``simulator.py``), which validates and lays out the IR. What the
+three simulators (grid, precise, Loihi) share: ``base.py`` (the run loop) and
+``layout.py`` (NetLayout and the monitors' buffers).
 Precise-timing mode (spike times off the grid): ``_precise.pyx`` and ``precise.py``
 (``PreciseSimulator``, imported from spikecore.engine.precise).
 
@@ -13,6 +15,13 @@ import os
 # before libgomp loads (with _core); a user's own setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from .simulator import GridSimulator  # noqa: E402
-
 __all__ = ["GridSimulator"]
+
+
+def __getattr__(name):
+    # the compiled kernel loads on first use, so that the pure-Python parts (base, layout)
+    # serve backends without it
+    if name == "GridSimulator":
+        from .simulator import GridSimulator
+        return GridSimulator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

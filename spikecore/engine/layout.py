@@ -1,16 +1,67 @@
 """Layout pieces shared by the engine's three simulators (grid: simulator.py,
 precise: precise.py, bit-accurate Loihi: loihi.py) and the backends that record on
-the same step grid (backends/brian2.py): the presynaptic index space, which steps a
-monitor samples, and the progress bar of a long run."""
+the same step grid (backends/brian2.py): where neurons, channels and presynaptic rows
+lie (NetLayout), the state monitors' entries and buffers, which steps a monitor
+samples, the Poisson tables. The run loop they share: spikecore.engine.base."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import ValidationError
 
-#: show a progress bar only for runs expected to take longer than this (s)
-PROGRESS_AFTER_S = 2.0
+@dataclass
+class NetLayout:
+    """Where each population's neurons, synaptic channels and presynaptic rows lie in the
+    flat arrays of every mode's kernel (grid, precise, Loihi):
+
+    * neurons of all populations are numbered globally, in the IR's population order;
+    * a *channel* is one synaptic variable of one neuron: one per receptor per neuron,
+      receptor-major within a population (delta synapses: one receptor, the v jump);
+    * presynaptic indices: neurons [0, N), then spike-source neurons, then Poisson neurons."""
+    names: list                 # population names, in order
+    pop_index: dict             # name -> k
+    pop_size: np.ndarray        # int64, per population
+    pop_start: np.ndarray       # int64: first neuron
+    pop_n_rec: np.ndarray       # int64: receptors
+    pop_rec_start: np.ndarray   # int64: first receptor in the global receptor numbering
+    pop_chan_start: np.ndarray  # int64: first channel
+    channel_of: dict            # (population, receptor) -> first channel of that receptor
+    n_neurons: int
+    n_channels: int
+    pre_base: dict              # population or source name -> first presynaptic index
+    pois_base: int              # first Poisson presynaptic index
+    n_pois: int
+    n_pre: int
+
+    @classmethod
+    def from_ir(cls, g) -> "NetLayout":
+        pops = list(g.populations.values())
+        if not pops:
+            raise ValidationError("populations", {}, "at least one population")
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        n_rec = np.array([len(p.receptors) for p in pops], dtype=np.int64)
+        chans = sizes * n_rec
+
+        def starts(x):
+            return np.concatenate([[0], np.cumsum(x)[:-1]]).astype(np.int64)
+
+        pop_start, chan_start = starts(sizes), starts(chans)
+        channel_of = {(p.name, rname): int(c0 + r * p.size)
+                      for p, c0 in zip(pops, chan_start) for r, rname in enumerate(p.receptors)}
+        pre_base, pois_base, n_pois, n_pre = presynaptic_index(g, pop_start)
+        return cls(names=[p.name for p in pops], pop_index={p.name: k for k, p in enumerate(pops)},
+                   pop_size=sizes, pop_start=pop_start, pop_n_rec=n_rec, pop_rec_start=starts(n_rec),
+                   pop_chan_start=chan_start, channel_of=channel_of, n_neurons=int(sizes.sum()),
+                   n_channels=int(chans.sum()), pre_base=pre_base, pois_base=pois_base, n_pois=n_pois,
+                   n_pre=n_pre)
+
+    def population_range(self, name: str) -> tuple:
+        """(first neuron, size) of population ``name``."""
+        k = self.pop_index[name]
+        return int(self.pop_start[k]), int(self.pop_size[k])
 
 
 def presynaptic_index(g, pop_starts):
@@ -52,29 +103,6 @@ def count_multiples(n0: int, n1: int, e: int) -> int:
 def multiples(n0: int, n1: int, e: int) -> np.ndarray:
     """The steps n in [n0, n1) that are multiples of e, ascending."""
     return np.arange(-(-n0 // e) * e, n1, e, dtype=np.int64)
-
-
-class ProgressBar:
-    """tqdm on a terminal, shown only once a run is expected to outlast PROGRESS_AFTER_S."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.total, self.enabled, self.bar, self.last = total, enabled, None, 0
-
-    def update(self, done: int, elapsed: float):
-        if not self.enabled:
-            return
-        if self.bar is None:
-            expected = elapsed / max(done, 1) * self.total
-            if expected < PROGRESS_AFTER_S:
-                return
-            from tqdm import tqdm
-            self.bar = tqdm(total=self.total, unit="step", desc="simulating", leave=False)
-        self.bar.update(done - self.last)
-        self.last = done
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
 
 
 def poisson_layout(pois, dt: float) -> dict:

@@ -44,21 +44,20 @@ from __future__ import annotations
 
 import glob
 import math
-import time
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
+from ..result import RawRun
 from ._loihi import LoihiKernel, csr_order
-from .layout import (ProgressBar, count_multiples, multiples, presynaptic_index, recording_buffers,
-                     spike_source_events)
+from .base import Recording, Simulator, SpikeBuffer
+from .layout import NetLayout, count_multiples, multiples, spike_source_events
 
 MODEL = "loihi_lif"
 ENGINE = "native --format loihi"
 RECORD_V, RECORD_U = 0, 1
 PHASE_START, PHASE_END = 0, 1           # sample at the start of a step, or after its update
-CHUNK_STEPS = 1000
 
 # lava/proc/lif/models.py, PyLifModelBitAcc docstring: du, dv unsigned 12-bit; vth
 # unsigned 17-bit; bias_mant signed 13-bit; bias_exp unsigned 3-bit; u, v 24-bit
@@ -283,22 +282,21 @@ def projection_integers(e: _ir.ProjectionEdge, n_pre: int, n_post: int, dt: floa
 
 # -- the simulator ---------------------------------------------------------------------------
 
-class LoihiSimulator:
+class LoihiSimulator(Simulator):
     """A compiled loihi_lif network for the bit-accurate kernel."""
 
     def __init__(self, g: _ir.IRGraph):
         self.ir = g
         self.dt = dt = g.dt
+        self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
-        if not pops:
-            raise ValidationError("populations", {}, "at least one population")
         ints = [population_integers(p) for p in pops]
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        N = int(sizes.sum())
+        sizes = lay.pop_size
+        N = lay.n_neurons
         if RING_ROWS * N >= 2**32:
             raise UnsupportedFeature(ENGINE, f"{N} neurons", f"at most {(2**32 - 1) // RING_ROWS} neurons")
         a: dict = {}
-        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        a["pop_start"] = lay.pop_start
         a["pop_size"] = sizes
         a["pop_fu"] = np.array([DECAY_UNITY - (q["du"] + DS_OFFSET) for q in ints], dtype=np.int32)
         a["pop_fv"] = np.array([DECAY_UNITY - (q["dv"] + DM_OFFSET) for q in ints], dtype=np.int32)
@@ -307,14 +305,15 @@ class LoihiSimulator:
         a["v"] = np.concatenate([q["v"] for q in ints]).astype(np.int32)
         a["bias"] = np.concatenate([effective_bias(q["bias_mant"], q["bias_exp"]) for q in ints])
         self.pops = pops
-        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        self.pop_index = lay.pop_index
         self.n_neurons = N
         self._bias_exp = [q["bias_exp"] for q in ints]
         self._currents = self._current_schedules(g)
+        self._change_steps = [steps for _, steps, _ in self._currents]
 
         # presynaptic index space: neurons, then spike-source neurons, then Poisson neurons;
         # rows n_pre + k hold source k's synapses in graded projections (counts multiply)
-        self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = presynaptic_index(g, a["pop_start"])
+        self.pre_base, a["pois_base"], a["n_pois"], self.n_pre = lay.pre_base, lay.pois_base, lay.n_pois, lay.n_pre
         pois = list(g.poisson_sources.values())
         self._lay_out_synapses(g, a)
         # input due 1 + d steps after a spike: a ring of L = longest delay + 2 rows (a short ring
@@ -336,9 +335,9 @@ class LoihiSimulator:
         self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
         self._pois_nodes = pois
         self._spiked_last = {}       # population -> spikes of the last step of the previous run
-        cap = max(1024, 4 * self.n_neurons)
-        self._buffers = (np.empty(cap, np.int64), np.empty(cap, np.int32),
-                         np.empty(self.n_pre + 16, np.int32), np.empty(self.n_pre + 16, np.uint32))
+        # buffers kept between calls: fresh pages cost the kernel a page clear each
+        self._spikes = SpikeBuffer(max(1024, 4 * self.n_neurons))
+        self._scratch = (np.empty(self.n_pre + 16, np.int32), np.empty(self.n_pre + 16, np.uint32))
 
     def _lay_out_synapses(self, g: _ir.IRGraph, a: dict):
         """Two CSRs by presynaptic row: shifted weights added straight into the ring
@@ -480,51 +479,22 @@ class LoihiSimulator:
             s0 = int(a["pop_start"][k])
             a["bias"][s0:s0 + pop.size] = effective_bias(mant, self._bias_exp[k])
 
-    def _next_change(self, n: int):
-        nxt = [int(st[st > n][0]) for _, st, _ in self._currents if (st > n).any()]
-        return min(nxt) if nxt else None
-
     # -- running ---------------------------------------------------------------------------
-    def run(self, duration: float, progress: bool = False) -> dict:
-        """Advance by ``duration`` seconds; returns raw spikes and traces of this call."""
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
-        return self.run_steps(_ir.steps(duration, self.dt), progress)
+    def _new_spike_buffer(self) -> SpikeBuffer:
+        self._spikes.clear()
+        return self._spikes
 
-    def run_steps(self, n_steps: int, progress: bool = False) -> dict:
-        n_start, n_end = self.step, self.step + int(n_steps)
-        a = self.arrays
-        # buffers kept between calls: fresh pages cost the kernel a page clear each
-        out_step, out_idx, spk, spk_cnt = self._buffers
-        out_n = 0
-        every = a["rec_every"]
-        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
-        bar = ProgressBar(n_end - n_start, enabled=progress)
-        t0 = time.perf_counter()
-        n = n_start
-        try:
-            while n < n_end:
-                stop = min(n_end, n + CHUNK_STEPS)
-                if self._currents:
-                    self._set_biases(n)
-                    change = self._next_change(n)
-                    if change is not None:
-                        stop = min(stop, change)
-                counts = self._poisson_block(n, stop - n)
-                reached = n
-                while reached < stop:
-                    reached, out_n = self.kernel.run(reached, stop, counts[reached - n:], out_step, out_idx,
-                                                     out_n, rec_out, rec_pos, spk, spk_cnt)
-                    if reached < stop:  # spike buffer full: grow and continue
-                        out_step = np.resize(out_step, 2 * out_step.size)
-                        out_idx = np.resize(out_idx, 2 * out_idx.size)
-                        self._buffers = (out_step, out_idx, spk, spk_cnt)
-                n = stop
-                bar.update(n - n_start, time.perf_counter() - t0)
-        finally:
-            bar.close()
-            self.step = n
-        return self._collect(out_step[:out_n], out_idx[:out_n], rec_out, rec_base, n_start, n_end)
+    def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
+        if self._currents:
+            self._set_biases(n)
+        counts = self._poisson_block(n, stop - n)
+        spk, spk_cnt = self._scratch
+        reached = n
+        while reached < stop:
+            reached, spikes.n = self.kernel.run(reached, stop, counts[reached - n:], spikes.step, spikes.index,
+                                                spikes.n, rec.out, rec.pos, spk, spk_cnt)
+            if reached < stop:  # spike buffer full: grow and continue
+                spikes.grow()
 
     def _poisson_block(self, n: int, length: int) -> np.ndarray:
         if not self._pois_nodes:
@@ -532,25 +502,19 @@ class LoihiSimulator:
         blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
         return np.ascontiguousarray(np.concatenate(blocks, axis=1))
 
-    def _collect(self, steps, idx, rec_out, rec_base, n_start, n_end) -> dict:
+    def _spike_populations(self) -> list:
+        # all of them: the traces of delta-synapse populations need their spikes (_pending_jump)
+        return list(self.pop_index)
+
+    def _traces(self, rec: Recording, n_start: int, n_end: int, raw: RawRun) -> dict:
         a = self.arrays
-        spikes, raw = {}, {}
-        for k, p in enumerate(self.pops):
-            s0 = a["pop_start"][k]
-            if len(self.pops) == 1:     # every spike is this population's: no selection pass
-                raw[p.name] = (steps.copy(), idx.astype(np.int64))
-                continue
-            sel = (idx >= s0) & (idx < s0 + p.size)
-            raw[p.name] = (steps[sel], (idx[sel] - s0).astype(np.int64))
-        for name in self.ir.recorded_populations():
-            st, ix = raw[name]
-            spikes[name] = (st * self.dt, ix)
         blocks = {}
         for mname, var, first, count in self.rec_layout:
             e = a["rec_every"][first] if count else 1
             ns = count_multiples(n_start, n_end, e)
-            blocks[(mname, var)] = (np.stack([rec_out[rec_base[first + c]: rec_base[first + c] + ns]
+            blocks[(mname, var)] = (np.stack([rec.out[rec.base[first + c]: rec.base[first + c] + ns]
                                               for c in range(count)], axis=1) if count else np.zeros((ns, 0)), e)
+        spiked = {name: (raw.spike_steps[name], raw.spike_indices[name]) for name in raw.spike_steps}
         traces = {}
         for (mname, var), (block, e) in blocks.items():
             if var == "v:jump":
@@ -563,7 +527,7 @@ class LoihiSimulator:
                 if var == "v":
                     block = profile.v_to_volts(pop, block)
                     if (mname, "v:jump") in blocks:
-                        block = block + self._pending_jump(pop, m, blocks[(mname, "v:jump")][0], want, raw)
+                        block = block + self._pending_jump(pop, m, blocks[(mname, "v:jump")][0], want, spiked)
                 else:
                     block = profile.u_to_syn(pop, var.split("_", 1)[1], block)
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
@@ -571,8 +535,8 @@ class LoihiSimulator:
             tr["variables"][var] = block
         # steps ascend: the last step's spikes are a tail
         self._spiked_last = {name: (st[np.searchsorted(st, n_end - 1):], ix[np.searchsorted(st, n_end - 1):])
-                             for name, (st, ix) in raw.items()}
-        return {"spikes": spikes, "raster_steps": raw, "traces": traces, "n_steps": n_end - n_start}
+                             for name, (st, ix) in spiked.items()}
+        return traces
 
     def _pending_jump(self, pop, m, u_after, want, raw) -> np.ndarray:
         """Delta synapses: the IR's v at step n already holds the jump applied in step n - 1,
@@ -600,9 +564,9 @@ class LoihiSimulator:
                            "v": a["v"][s0:s0 + p.size].astype(np.int64)}
         return out
 
-    def raster(self, result: dict, name: str) -> np.ndarray:
+    def raster(self, result: RawRun, name: str) -> np.ndarray:
         """A (n_steps, size) boolean raster of population ``name`` from a ``run`` result."""
-        st, ix = result["raster_steps"][name]
-        out = np.zeros((result["n_steps"], self.pops[self.pop_index[name]].size), dtype=bool)
-        out[st - (self.step - result["n_steps"]), ix] = True
+        st, ix = result.spike_steps[name], result.spike_indices[name]
+        out = np.zeros((result.n_steps, self.pops[self.pop_index[name]].size), dtype=bool)
+        out[st - result.n_start, ix] = True
         return out

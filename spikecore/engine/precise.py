@@ -26,16 +26,14 @@ State monitors still sample on the grid (at n*dt, before step n), as in grid mod
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
-from .layout import (ProgressBar, collect_traces, poisson_layout, presynaptic_index, recording_buffers,
-                     state_recording)
-from .simulator import CHUNK_STEPS
+from .base import Recording, Simulator, SpikeBuffer
+from .layout import NetLayout, poisson_layout, state_recording
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
 MAX_RECEPTORS = 8            # must match _precise.pxd
@@ -205,15 +203,14 @@ def place_fast_path_arrays(a: dict, ring_len: int) -> None:
     a["acc_offset"] = int(best[3])
 
 
-class PreciseSimulator:
+class PreciseSimulator(Simulator):
     """A compiled network for the native engine in precise-timing mode."""
 
     def __init__(self, g: _ir.IRGraph):
         self.ir = g
         self.dt = dt = float(g.dt)
+        self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
-        if not pops:
-            raise ValidationError("populations", {}, "at least one population")
         for p in pops:
             if p.model not in MODEL_CODES:
                 raise UnsupportedFeature("native", f"model '{p.model}' (population {p.name}) in precise timing mode",
@@ -223,15 +220,12 @@ class PreciseSimulator:
                                          f"precise timing holds at most {MAX_RECEPTORS}")
         a: dict = {}
         P = len(pops)
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        n_rec = np.array([len(p.receptors) for p in pops], dtype=np.int64)
-        chans = sizes * n_rec
+        sizes = a["pop_size"] = lay.pop_size
+        n_rec = a["pop_n_rec"] = lay.pop_n_rec
         a["pop_model"] = np.array([MODEL_CODES[p.model] for p in pops], dtype=np.int32)
-        a["pop_size"] = sizes
-        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        a["pop_n_rec"] = n_rec
-        a["pop_rec_start"] = np.concatenate([[0], np.cumsum(n_rec)[:-1]]).astype(np.int64)
-        a["pop_chan_start"] = np.concatenate([[0], np.cumsum(chans)[:-1]]).astype(np.int64)
+        a["pop_start"] = lay.pop_start
+        a["pop_rec_start"] = lay.pop_rec_start
+        a["pop_chan_start"] = lay.pop_chan_start
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         a["pop_tm"] = np.array([p.params["tau_mem"] for p in pops])
@@ -271,8 +265,8 @@ class PreciseSimulator:
         # (w*F_v, positive w) pairs by neuron; lif_cuba [w*F_v][positive w*Kmax][w*F_syn by receptor]
         pop_acc = []
         acc_slot = 0
-        self.channel_of = {}
-        C = int(chans.sum())
+        self.channel_of = lay.channel_of
+        C = lay.n_channels
         chan_neuron = np.zeros(C, np.int32)
         chan_rec = np.full(C, -1, np.int32)
         chan_um = np.zeros(C, np.int32)
@@ -281,8 +275,7 @@ class PreciseSimulator:
         for k, (p, c0, s0) in enumerate(zip(pops, a["pop_chan_start"], a["pop_start"])):
             tm = p.params["tau_mem"]
             for r, (rname, rp) in enumerate(p.receptors.items()):
-                first = int(c0 + r * p.size)
-                self.channel_of[(p.name, rname)] = first
+                first = lay.channel_of[(p.name, rname)]
                 sl = slice(first, first + p.size)
                 chan_neuron[sl] = np.arange(s0, s0 + p.size)
                 chan_um[sl] = tau_index[tm]
@@ -337,8 +330,8 @@ class PreciseSimulator:
         chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
                                np.repeat(sizes, n_rec)) if rec_global else np.zeros(0, np.int64)
 
-        N = int(sizes.sum())
-        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        N = lay.n_neurons
+        self.pop_index = lay.pop_index
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
         syn = np.zeros(C)
@@ -356,7 +349,7 @@ class PreciseSimulator:
         a["ref_end_off"] = np.zeros(N)
 
         # presynaptic index space: neurons, spike-source neurons, Poisson neurons
-        self.pre_base, a["pois_base"], a["n_pois"], n_pre = presynaptic_index(g, a["pop_start"])
+        self.pre_base, a["pois_base"], a["n_pois"], n_pre = lay.pre_base, lay.pois_base, lay.n_pois, lay.n_pre
         pois = list(g.poisson_sources.values())
 
         # synapses -> CSR by presynaptic index, delays split into steps + remainder
@@ -556,36 +549,16 @@ class PreciseSimulator:
         self.step = 0
 
     # -- running --------------------------------------------------------------------
-    def run(self, duration: float, progress: bool = False) -> dict:
-        """Advance by ``duration`` seconds; returns raw spikes (exact times) and traces of this call."""
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
-        n_steps = _ir.steps(duration, self.dt)
-        n_start, n_end = self.step, self.step + n_steps
-        a = self.arrays
-        every = a["rec_every"]
-        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
-        bar = ProgressBar(n_steps, enabled=progress)
-        parts = []
-        t0 = time.perf_counter()
-        n = n_start
-        try:
-            while n < n_end:
-                stop = min(n_end, n + CHUNK_STEPS)
-                self.kernel.run(n, stop, rec_out, rec_pos)
-                parts.append(self.kernel.take_spikes())
-                n = stop
-                bar.update(n - n_start, time.perf_counter() - t0)
-        finally:
-            bar.close()
-            self.step = n
-        steps = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
-        offs = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0)
-        idx = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, np.int32)
-        return self._collect(steps, offs, idx, rec_out, rec_base, n_start, n_end)
+    def _new_spike_buffer(self) -> SpikeBuffer:
+        return SpikeBuffer(1024, offsets=True)
 
-    def _collect(self, steps, offs, idx, rec_out, rec_base, n_start, n_end) -> dict:
-        a = self.arrays
+    def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
+        self.kernel.run(n, stop, rec.out, rec.pos)
+        steps, offs, idx = self.kernel.take_spikes()
+        spikes.extend(steps, idx, offs)
+
+    def _ordered_spikes(self, spikes: SpikeBuffer):
+        steps, offs, idx = spikes.steps, spikes.offsets, spikes.indices
         times = steps * self.dt + offs
         # by time, then index. The kernel orders each step's spikes so (_sort_step_spikes),
         # so the order only needs checking; rounding in steps * dt + offs can still tie or
@@ -593,13 +566,5 @@ class PreciseSimulator:
         dtime, didx = np.diff(times), np.diff(idx)
         if ((dtime < 0) | ((dtime == 0) & (didx < 0))).any():
             order = np.lexsort((idx, times))
-            steps, times, idx = steps[order], times[order], idx[order]
-        spikes, spike_steps = {}, {}
-        for name in self.ir.recorded_populations():
-            k = self.pop_index[name]
-            s0 = a["pop_start"][k]
-            sel = (idx >= s0) & (idx < s0 + self.pops[k].size)
-            spikes[name] = (times[sel], (idx[sel] - s0).astype(np.int64))
-            spike_steps[name] = steps[sel]
-        traces = collect_traces(self.ir, self.rec_layout, a["rec_every"], rec_out, rec_base, n_start, n_end, self.dt)
-        return {"spikes": spikes, "spike_steps": spike_steps, "traces": traces, "n_steps": n_end - n_start}
+            steps, offs, idx = steps[order], offs[order], idx[order]
+        return steps, idx, offs

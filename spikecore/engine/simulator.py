@@ -64,18 +64,16 @@ from __future__ import annotations
 
 import math
 import os
-import time
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import Kernel, openmp_enabled
-from .layout import (ProgressBar, collect_traces, poisson_layout, presynaptic_index, receptor_var,
-                     recording_buffers, spike_source_events, state_recording)
+from .base import Recording, Simulator, SpikeBuffer
+from .layout import NetLayout, poisson_layout, receptor_var, spike_source_events, state_recording
 
 MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
-CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse folding
 SEG_SPARSE = 2**15
@@ -91,7 +89,7 @@ def _synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
     return tau_syn / (tau_syn - tau_mem) * (ak - am)
 
 
-class GridSimulator:
+class GridSimulator(Simulator):
     """A compiled network for the native grid engine."""
 
     def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
@@ -102,20 +100,16 @@ class GridSimulator:
         self.threads = T = resolve_threads(threads)
         self.precision = precision
         real = PRECISIONS[precision]
+        self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
-        if not pops:
-            raise ValidationError("populations", {}, "at least one population")
         a: dict = {}
         P = len(pops)
         a["pop_model"] = np.array([MODEL_CODES[p.model] for p in pops], dtype=np.int32)
-        sizes = np.array([p.size for p in pops], dtype=np.int64)
-        a["pop_size"] = sizes
-        a["pop_start"] = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-        n_rec = np.array([len(p.receptors) for p in pops], dtype=np.int64)
-        a["pop_n_rec"] = n_rec
-        a["pop_rec_start"] = np.concatenate([[0], np.cumsum(n_rec)[:-1]]).astype(np.int64)
-        chans = sizes * n_rec  # delta models have exactly one receptor ('default')
-        a["pop_chan_start"] = np.concatenate([[0], np.cumsum(chans)[:-1]]).astype(np.int64)
+        sizes = a["pop_size"] = lay.pop_size
+        a["pop_start"] = lay.pop_start
+        n_rec = a["pop_n_rec"] = lay.pop_n_rec
+        a["pop_rec_start"] = lay.pop_rec_start
+        a["pop_chan_start"] = lay.pop_chan_start
         ref_steps = np.array([_ir.steps(p.params["t_refrac"], dt) for p in pops], dtype=np.int64)
         if ref_steps.max(initial=0) > np.iinfo(np.int32).max:
             raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
@@ -131,10 +125,9 @@ class GridSimulator:
         targeted = {c.target for c in g.currents.values()}
         a["pop_has_drive"] = np.array([p.name in targeted for p in pops], dtype=np.int32)
         rec_decay, rec_coef, rec_erev = [], [], []
-        self.channel_of = {}   # (pop, receptor) -> first channel
-        for p, c0 in zip(pops, a["pop_chan_start"]):
-            for r, (rname, rp) in enumerate(p.receptors.items()):
-                self.channel_of[(p.name, rname)] = int(c0 + r * p.size)
+        self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
+        for p in pops:
+            for rname, rp in p.receptors.items():
                 tau = rp.get("tau_syn")
                 rec_decay.append(math.exp(-dt / tau) if tau else 0.0)
                 rec_coef.append(_synaptic_coefficient(dt, p.params["tau_mem"], tau)
@@ -145,9 +138,9 @@ class GridSimulator:
         part = np.array([[s * t // T for t in range(T + 1)] for s in sizes], dtype=np.int64).reshape(P, T + 1)
         a["part"] = part.ravel()
 
-        N = int(sizes.sum())
-        C = self.n_channels = int(chans.sum())
-        self.pop_index = {p.name: k for k, p in enumerate(pops)}
+        N = lay.n_neurons
+        C = self.n_channels = lay.n_channels
+        self.pop_index = lay.pop_index
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
         syn = np.zeros(C, dtype=real)
@@ -163,7 +156,7 @@ class GridSimulator:
         a["drive"] = np.zeros(N, dtype=real)
 
         # presynaptic index space
-        self.pre_base, a["pois_base"], a["n_pois"], n_pre = presynaptic_index(g, a["pop_start"])
+        self.pre_base, a["pois_base"], a["n_pois"], n_pre = lay.pre_base, lay.pois_base, lay.n_pois, lay.n_pre
         pois = list(g.poisson_sources.values())
         if n_pre >= 2**31 or C >= 2**31:
             raise UnsupportedFeature("native", f"{n_pre} presynaptic neurons and {C} channels",
@@ -196,6 +189,7 @@ class GridSimulator:
         self.n_synapses = int(a["syn_chan"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
+        self._change_steps = [steps for _, steps, _ in self._currents]
 
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
         """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
@@ -363,58 +357,18 @@ class GridSimulator:
                 drive[neurons] += amps[active]
         a["drive"][:] = drive
 
-    def _next_change(self, n: int) -> int | None:
-        nxt = [int(st[st > n][0]) for _, st, _ in self._currents if (st > n).any()]
-        return min(nxt) if nxt else None
-
     # -- running --------------------------------------------------------------------
-    def run(self, duration: float, progress: bool = False) -> dict:
-        """Advance by ``duration`` seconds; returns raw spikes and traces of this call."""
-        if not (duration > 0 and math.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
-        n_steps = _ir.steps(duration, self.dt)
-        n_start, n_end = self.step, self.step + n_steps
-        a = self.arrays
-        cap = max(1024, (self.arrays["window"] + 3) * self.n_neurons)
-        out_step = np.empty(cap, np.int64)
-        out_idx = np.empty(cap, np.int32)
-        out_n = 0
-        # recording buffers for the whole call
-        every = a["rec_every"]
-        rec_base, rec_out, rec_pos = recording_buffers(every, n_start, n_end)
-        bar = ProgressBar(n_steps, enabled=progress)
-        t0 = time.perf_counter()
-        n = n_start
-        try:
-            while n < n_end:
-                self._set_drive(n)
-                stop = min(n_end, n + CHUNK_STEPS)
-                change = self._next_change(n)
-                if change is not None:
-                    stop = min(stop, change)
-                reached = n
-                while reached < stop:
-                    reached, out_n = self.kernel.run(reached, stop, out_step, out_idx, out_n, rec_out, rec_pos)
-                    if reached < stop:  # spike buffer full: grow and continue
-                        out_step = np.resize(out_step, 2 * out_step.size)
-                        out_idx = np.resize(out_idx, 2 * out_idx.size)
-                n = stop
-                bar.update(n - n_start, time.perf_counter() - t0)
-        finally:
-            bar.close()
-            self.step = n
-        return self._collect(out_step[:out_n], out_idx[:out_n], rec_out, rec_base, n_start, n_end)
+    def _new_spike_buffer(self) -> SpikeBuffer:
+        # room for the spikes of a few windows: the kernel stops before one could overflow
+        return SpikeBuffer(max(1024, (self.arrays["window"] + 3) * self.n_neurons))
 
-    def _collect(self, steps, idx, rec_out, rec_base, n_start, n_end) -> dict:
-        a = self.arrays
-        spikes = {}
-        for name in self.ir.recorded_populations():
-            k = self.pop_index[name]
-            s0 = a["pop_start"][k]
-            sel = (idx >= s0) & (idx < s0 + self.pops[k].size)
-            spikes[name] = (steps[sel] * self.dt, (idx[sel] - s0).astype(np.int64))
-        traces = collect_traces(self.ir, self.rec_layout, a["rec_every"], rec_out, rec_base, n_start, n_end, self.dt)
-        return {"spikes": spikes, "traces": traces, "n_steps": n_end - n_start}
+    def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
+        self._set_drive(n)
+        reached = n
+        while reached < stop:
+            reached, spikes.n = self.kernel.run(reached, stop, spikes.step, spikes.index, spikes.n, rec.out, rec.pos)
+            if reached < stop:  # spike buffer full: grow and continue
+                spikes.grow()
 
 
 def resolve_threads(threads) -> int:

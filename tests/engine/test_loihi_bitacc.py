@@ -26,6 +26,11 @@ from spikecore.errors import UnsupportedFeature, ValidationError
 I32 = (-2**31, 2**31 - 1)
 
 
+def step_spikes(raw):
+    """population -> (steps, indices) of a run's spikes."""
+    return {name: (raw.spike_steps[name], raw.spike_indices[name]) for name in raw.spike_steps}
+
+
 def _lava():
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
@@ -224,9 +229,9 @@ def test_overflow_edges_match_lava():
     g.state_monitors["w"] = _ir.StateMonitorNode("w", "wrap_down", ("u", "v"), np.array([0]), g.dt)
     sim = LoihiSimulator(g)
     res = sim.run_steps(T)
-    up = res["traces"]["m"]["variables"]["u"][:, 0]
+    up = res.traces["m"]["variables"]["u"][:, 0]
     assert up.max() > 2**23 - 2**22 and (np.diff(up) < -2**23).any()         # wrapped past +2**23
-    down = res["traces"]["w"]["variables"]
+    down = res.traces["w"]["variables"]
     assert (np.diff(down["u"][:, 0]) > 2**23).any()                          # wrapped past -2**23
     assert (down["v"][:, 0] == -(2**23 - 1)).any()                           # v saturated
     assert ref["spikes"]["int32"][1:, 1].all() and not ref["spikes"]["int32"][:, 0].any()
@@ -322,14 +327,14 @@ def test_runs_in_pieces_equal_one_run_and_monitors_sample_step_starts():
         np.testing.assert_array_equal(whole.state()[name]["u"], pieces.state()[name]["u"])
         np.testing.assert_array_equal(whole.state()[name]["v"], pieces.state()[name]["v"])
         for k in (0, 1):
-            np.testing.assert_array_equal(r["raster_steps"][name][k],
-                                          np.concatenate([p["raster_steps"][name][k] for p in parts]))
-    assert r["raster_steps"]["g0"][0].size > 0 and r["raster_steps"]["g1"][0].size > 0
+            np.testing.assert_array_equal(step_spikes(r)[name][k],
+                                          np.concatenate([step_spikes(p)[name][k] for p in parts]))
+    assert r.spike_steps["g0"].size > 0 and r.spike_steps["g1"].size > 0
     # the sample of step n is the state left by step n-1
     one = LoihiSimulator(g)
     one.run_steps(57)
-    np.testing.assert_array_equal(r["traces"]["m"]["variables"]["v"][57], one.state()["g0"]["v"])
-    np.testing.assert_array_equal(r["traces"]["m"]["variables"]["u"][57], one.state()["g0"]["u"])
+    np.testing.assert_array_equal(r.traces["m"]["variables"]["v"][57], one.state()["g0"]["v"])
+    np.testing.assert_array_equal(r.traces["m"]["variables"]["u"][57], one.state()["g0"]["u"])
 
 
 def test_projection_truncated_to_nothing():
@@ -383,7 +388,7 @@ def test_avx512_and_portable_updates_are_identical():
             set_simd(simd)
             sim = LoihiSimulator(g)
             r = sim.run_steps(300)
-            runs.append((r["raster_steps"], sim.state()))
+            runs.append((step_spikes(r), sim.state()))
     finally:
         set_simd(True)
     (raster_a, state_a), (raster_b, state_b) = runs

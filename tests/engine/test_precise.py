@@ -421,7 +421,7 @@ def test_poisson_one_pass_path_equals_the_windowed_path_bit_for_bit(dt, tau_syn,
         assert sim.kernel.pois_poly == poly
         out.append(sim.run(0.2))
     for pop in ("d", "c"):
-        (t0, i0), (t1, i1) = out[0]["spikes"][pop], out[1]["spikes"][pop]
+        (t0, i0), (t1, i1) = out[0].spikes[pop], out[1].spikes[pop]
         assert t0.size > 50
         assert np.array_equal(i0, i1) and np.array_equal(t0, t1)
 
@@ -545,7 +545,7 @@ def test_uint16_channel_copy_gives_the_same_spikes(monkeypatch, net_of):
         monkeypatch.setattr(precise_module, "CHAN16_LIMIT", limit)
         sim = PreciseSimulator(net_of().to_ir(timing="precise"))
         assert sim.kernel.chan16 == (limit > 0)
-        out.append(sim.run(0.2)["spikes"])
+        out.append(sim.run(0.2).spikes)
     assert out[0].keys() == out[1].keys()
     for pop in out[0]:
         (t0, i0), (t1, i1) = out[0][pop], out[1][pop]
@@ -570,7 +570,7 @@ def test_uniform_drive_taken_as_a_number_gives_the_same_spikes(monkeypatch, mode
             monkeypatch.setattr(precise_module, "uniform_drive", lambda d, c, st, sz: np.zeros(len(st), np.int32))
         sim = PreciseSimulator(net().to_ir(timing="precise"))
         assert sim.arrays["pop_drive_uniform"][0] == (not force_array)
-        out.append(sim.run(0.2)["spikes"]["n"])
+        out.append(sim.run(0.2).spikes["n"])
     assert out[0][0].size > 50
     assert np.array_equal(out[0][0], out[1][0]) and np.array_equal(out[0][1], out[1][1])
 
@@ -583,7 +583,7 @@ def test_runs_in_pieces_equal_one_run(model):
     net = recurrent_net(model)
     net.add(StateMonitor("n", ("v",), name="vm"))
     one = PreciseSimulator(net.to_ir(timing="precise")).run(0.1)
-    t_spike = one["spikes"]["n"][0][one["spikes"]["n"][0] > 0.03][0]
+    t_spike = one.spikes["n"][0][one.spikes["n"][0] > 0.03][0]
     cut = round((t_spike + 1e-3) / 1e-4) * 1e-4                 # 1 ms into its 2 ms period
     sim = PreciseSimulator(net.to_ir(timing="precise"))
     first = sim.run(cut)
@@ -591,12 +591,12 @@ def test_runs_in_pieces_equal_one_run(model):
     assert clamped.any()
     assert np.all(np.asarray(sim.arrays["v"])[clamped] == V_RESET)
     second = sim.run(0.1 - cut)
-    t1, i1 = first["spikes"]["n"]
-    t2, i2 = second["spikes"]["n"]
-    assert np.array_equal(np.concatenate([t1, t2]), one["spikes"]["n"][0])
-    assert np.array_equal(np.concatenate([i1, i2]), one["spikes"]["n"][1])
-    v = np.concatenate([first["traces"]["vm"]["variables"]["v"], second["traces"]["vm"]["variables"]["v"]])
-    assert np.array_equal(v, one["traces"]["vm"]["variables"]["v"])
+    t1, i1 = first.spikes["n"]
+    t2, i2 = second.spikes["n"]
+    assert np.array_equal(np.concatenate([t1, t2]), one.spikes["n"][0])
+    assert np.array_equal(np.concatenate([i1, i2]), one.spikes["n"][1])
+    v = np.concatenate([first.traces["vm"]["variables"]["v"], second.traces["vm"]["variables"]["v"]])
+    assert np.array_equal(v, one.traces["vm"]["variables"]["v"])
 
 
 def test_more_than_2_16_channels_reach_the_high_neurons():
@@ -610,7 +610,7 @@ def test_more_than_2_16_channels_reach_the_high_neurons():
     net.add(Projection("src", "n", FromIndices(np.arange(3), targets), weight="25 mV", delay="1 ms", name="p"))
     sim = PreciseSimulator(net.to_ir(timing="precise"))
     assert not sim.kernel.chan16
-    t, i = sim.run(0.006)["spikes"]["n"]
+    t, i = sim.run(0.006).spikes["n"]
     assert list(i) == targets
     assert np.allclose(t, np.asarray(t_in) + 1e-3, rtol=0, atol=1e-15)
 
@@ -720,6 +720,7 @@ def test_spikes_come_out_in_time_then_neuron_order():
     assert np.array_equal(order, np.arange(t.size))
 
     # the kernel's own order, before any check in Python
+    from spikecore.engine.base import Recording, SpikeBuffer
     from spikecore.engine.layout import recording_buffers
     sim = PreciseSimulator(net.to_ir(timing="precise"))
     _, rec_out, rec_pos = recording_buffers(sim.arrays["rec_every"], 0, 200)
@@ -731,9 +732,10 @@ def test_spikes_come_out_in_time_then_neuron_order():
     steps = np.array([3, 2, 4, 4], np.int64)                     # out of order across steps
     offs = np.array([0.0, 1e-4, 5e-5, 5e-5])                     # 2*dt + dt == 3*dt + 0 (ties)
     idx = np.array([7, 9, 5, 1], np.int32)
-    empty = np.zeros(0)
-    out = sim._collect(steps, offs, idx, empty, np.zeros(0, np.int64), 0, 5)
-    tt, ii = out["spikes"]["n"]
+    buf = SpikeBuffer(4, offsets=True)
+    buf.extend(steps, idx, offs)
+    out = sim._collect(buf, Recording(sim.arrays["rec_every"], 0, 5), 0, 5)
+    tt, ii = out.spikes["n"]
     assert np.all(np.diff(tt) >= 0)
     assert list(ii[2:]) == [1, 5]
 
@@ -882,4 +884,4 @@ def test_fast_path_arrays_are_placed_apart_modulo_a_page():
             for j in range(i + 1, len(addr)):
                 d = abs(addr[i] - addr[j]) % precise.PAGE_BYTES
                 assert min(d, precise.PAGE_BYTES - d) >= precise.STREAM_GAPS[1], (grp[i], grp[j])
-    assert sim.run(0.05)["spikes"]["exc"][0].size > 0
+    assert sim.run(0.05).spikes["exc"][0].size > 0

@@ -65,7 +65,7 @@ def native_run(g, n_steps):
     from spikecore.engine import GridSimulator
     sim = GridSimulator(g)
     raw = sim.run(n_steps * g.dt)
-    t, i = raw["spikes"]["a"]
+    t, i = raw.spikes["a"]
     return sorted(zip(np.rint(t / g.dt).astype(int).tolist(), i.tolist()))
 
 

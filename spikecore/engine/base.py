@@ -1,0 +1,214 @@
+"""What the engine's three simulators share: the run loop, its spike buffer and its progress bar.
+
+``Simulator`` is the base of GridSimulator (simulator.py), PreciseSimulator
+(precise.py) and LoihiSimulator (loihi.py). Its ``run(duration)`` checks the
+duration once (spikecore.ir.duration_steps), then steps the network in chunks of
+at most CHUNK_STEPS steps, cut where an injected current changes (a subclass lists
+those steps in ``_change_steps``), so that the subclass's ``_advance`` sees inputs
+that are constant over a chunk; between chunks one progress bar moves. It returns
+a ``RawRun`` (spikecore.result), which ``Result.from_run`` turns into the Result of
+every backend. What a subclass provides:
+
+* ``_advance(n, stop, spikes, rec)``: run the kernel over steps [n, stop), appending
+  spikes to ``spikes`` (a SpikeBuffer) and samples to ``rec`` (a Recording);
+* ``_new_spike_buffer()``: the buffer of one call (default: a fresh one);
+* ``_traces(rec, n_start, n_end)``: the traces of the call (default: the grid's
+  sampling, spikecore.engine.layout.collect_traces).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .. import ir as _ir
+from ..result import RawRun
+from .layout import NetLayout, collect_traces, receptor_var, recording_buffers
+
+CHUNK_STEPS = 1000          # steps per kernel call: paces the progress bar
+#: show a progress bar only for runs expected to take longer than this (s)
+PROGRESS_AFTER_S = 2.0
+
+
+class ProgressBar:
+    """tqdm on a terminal, shown only once a run is expected to outlast PROGRESS_AFTER_S."""
+
+    def __init__(self, total: int, enabled: bool):
+        self.total, self.enabled, self.bar, self.last = total, enabled, None, 0
+        self.t0 = time.perf_counter()
+
+    def update(self, done: int):
+        """``done`` of ``total`` steps are finished."""
+        if not self.enabled:
+            return
+        if self.bar is None:
+            expected = (time.perf_counter() - self.t0) / max(done, 1) * self.total
+            if expected < PROGRESS_AFTER_S:
+                return
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.total, unit="step", desc="simulating", leave=False)
+        self.bar.update(done - self.last)
+        self.last = done
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+class SpikeBuffer:
+    """Spikes as a kernel appends them: step (int64), neuron (int32) and, in precise
+    timing, the offset inside the step (float64); capacity doubles when a kernel
+    reports it full. ``n`` spikes are held; ``steps``, ``indices``, ``offsets`` view them."""
+
+    def __init__(self, capacity: int, offsets: bool = False):
+        capacity = max(1, int(capacity))
+        self.step = np.empty(capacity, np.int64)
+        self.index = np.empty(capacity, np.int32)
+        self.offset = np.empty(capacity, np.float64) if offsets else None
+        self.n = 0
+
+    @property
+    def capacity(self) -> int:
+        return self.step.size
+
+    def grow(self, need: int = 0):
+        """At least double the capacity (and at least ``need``), keeping the spikes held."""
+        cap = max(2 * self.capacity, need)
+        self.step = np.resize(self.step, cap)
+        self.index = np.resize(self.index, cap)
+        if self.offset is not None:
+            self.offset = np.resize(self.offset, cap)
+
+    def extend(self, steps, indices, offsets=None):
+        """Append spikes given as arrays."""
+        m = len(steps)
+        if self.n + m > self.capacity:
+            self.grow(self.n + m)
+        self.step[self.n:self.n + m] = steps
+        self.index[self.n:self.n + m] = indices
+        if self.offset is not None:
+            self.offset[self.n:self.n + m] = offsets
+        self.n += m
+
+    def clear(self):
+        self.n = 0
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self.step[:self.n]
+
+    @property
+    def indices(self) -> np.ndarray:
+        return self.index[:self.n]
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        return None if self.offset is None else self.offset[:self.n]
+
+
+class Recording:
+    """One call's state-monitor buffer: entry e writes its samples of steps [n_start, n_end)
+    from ``out[base[e]]``, advancing ``pos[e]`` (spikecore.engine.layout.recording_buffers)."""
+
+    def __init__(self, rec_every: np.ndarray, n_start: int, n_end: int):
+        self.every = rec_every
+        self.base, self.out, self.pos = recording_buffers(rec_every, n_start, n_end)
+
+
+class Simulator:
+    """Base of the engine's simulators (module docstring). A subclass sets ``ir``, ``dt``,
+    ``layout`` (NetLayout), ``arrays`` (with "rec_every"), ``rec_layout``, ``step`` and
+    ``_change_steps`` (sorted arrays of the steps at which an input changes)."""
+
+    ir: _ir.IRGraph
+    dt: float
+    layout: NetLayout
+    arrays: dict
+    rec_layout: list
+    step: int = 0
+    _change_steps: list = []
+
+    # -- running -----------------------------------------------------------------------
+    def run(self, duration: float, progress: bool = False) -> RawRun:
+        """Advance by ``duration`` seconds; returns the spikes, traces and final state of this call."""
+        return self.run_steps(_ir.duration_steps(duration, self.dt), progress)
+
+    def run_steps(self, n_steps: int, progress: bool = False) -> RawRun:
+        """Advance by ``n_steps`` steps (see ``run``)."""
+        n_start, n_end = self.step, self.step + int(n_steps)
+        rec = Recording(self.arrays["rec_every"], n_start, n_end)
+        spikes = self._new_spike_buffer()
+        bar = ProgressBar(n_end - n_start, enabled=progress)
+        n = n_start
+        try:
+            while n < n_end:
+                stop = min(n_end, n + CHUNK_STEPS)
+                change = self._next_change(n)
+                if change is not None:
+                    stop = min(stop, change)
+                self._advance(n, stop, spikes, rec)
+                n = stop
+                bar.update(n - n_start)
+        finally:
+            bar.close()
+            self.step = n
+        return self._collect(spikes, rec, n_start, n_end)
+
+    def _next_change(self, n: int) -> int | None:
+        """The first step after n at which an input changes (None: none does)."""
+        nxt = [int(st[st > n][0]) for st in self._change_steps if (st > n).any()]
+        return min(nxt) if nxt else None
+
+    def _new_spike_buffer(self) -> SpikeBuffer:
+        return SpikeBuffer(max(1024, 4 * self.layout.n_neurons))
+
+    def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
+        raise NotImplementedError
+
+    # -- results -----------------------------------------------------------------------
+    def _spike_populations(self) -> list:
+        """The populations whose spikes a run reports (the recorded ones)."""
+        return list(dict.fromkeys(self.ir.recorded_populations()))
+
+    def _collect(self, spikes: SpikeBuffer, rec: Recording, n_start: int, n_end: int) -> RawRun:
+        steps, idx, offs = self._ordered_spikes(spikes)
+        lay = self.layout
+        out_steps, out_idx, out_offs = {}, {}, ({} if offs is not None else None)
+        for name in self._spike_populations():
+            s0, size = lay.population_range(name)
+            if len(lay.names) == 1:      # every spike is this population's: no selection pass
+                out_steps[name], out_idx[name] = steps.copy(), idx.astype(np.int64)
+                if offs is not None:
+                    out_offs[name] = offs.copy()
+                continue
+            sel = (idx >= s0) & (idx < s0 + size)
+            out_steps[name], out_idx[name] = steps[sel], (idx[sel] - s0).astype(np.int64)
+            if offs is not None:
+                out_offs[name] = offs[sel]
+        raw = RawRun(dt=self.dt, n_start=n_start, n_steps=n_end - n_start, spike_steps=out_steps,
+                     spike_indices=out_idx, spike_offsets=out_offs)
+        raw.traces = self._traces(rec, n_start, n_end, raw)
+        raw.final_state = self.state()
+        return raw
+
+    def _ordered_spikes(self, spikes: SpikeBuffer):
+        """(steps, indices, offsets or None) of a call, sorted by (time, index)."""
+        return spikes.steps, spikes.indices, spikes.offsets
+
+    def _traces(self, rec: Recording, n_start: int, n_end: int, raw: RawRun) -> dict:
+        return collect_traces(self.ir, self.rec_layout, rec.every, rec.out, rec.base, n_start, n_end, self.dt)
+
+    def state(self) -> dict:
+        """Per population: v and each receptor's synaptic variable (the model's names,
+        none for delta synapses), now (copies). The kernels of grid and precise timing
+        hold them in ``v`` (by neuron) and ``syn`` (by channel)."""
+        a, lay, out = self.arrays, self.layout, {}
+        for p in self.ir.populations.values():
+            s0, size = lay.population_range(p.name)
+            st = out[p.name] = {"v": a["v"][s0:s0 + size].copy()}
+            for rname in p.receptors:
+                var = receptor_var(p, rname)
+                if var is not None:
+                    c = lay.channel_of[(p.name, rname)]
+                    st[var] = a["syn"][c:c + size].copy()
+        return out
