@@ -89,26 +89,14 @@ import numpy as np
 
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
+# the integer neuron model's registers and widths live with the model (spikecore.models.loihi_lif)
+from spikecore.models.loihi_lif import (  # noqa: F401 (re-exported)
+    A_IN_BITS, ACT_SHIFT, BIAS_EXP_MAX, BIAS_EXP_MIN, BIAS_MANT_BITS, BIAS_MANT_MAX, BIAS_MANT_MIN, DECAY_MAX,
+    DECAY_SHIFT, DECAY_UNITY, DU_OFFSET, DV_OFFSET, MAX_DELAY, STATE_BITS, STATE_MAX, VTH_BITS, VTH_MAX, VTH_SHIFT,
+    WEIGHT_BITS, WEIGHT_EXP_MAX, WEIGHT_EXP_MIN, bias_for_drive, bias_mantissa, effective_decay, u_to_syn,
+    v_to_volts)
 
 # ----------------------------------------------------------------------------- hardware constants
-DECAY_SHIFT = 12                 # decays are fractions of 2**12
-DECAY_UNITY = 1 << DECAY_SHIFT
-DECAY_MAX = DECAY_UNITY - 1      # du, dv are unsigned 12-bit
-DU_OFFSET = 1                    # Lava's ds_offset: effective current decay is du + 1
-DV_OFFSET = 0                    # Lava's dm_offset
-VTH_SHIFT = 6                    # spike if v > vth << 6
-ACT_SHIFT = 6                    # u += a_in << 6
-VTH_BITS = 17
-VTH_MAX = (1 << VTH_BITS) - 1
-STATE_BITS = 24
-STATE_MAX = (1 << (STATE_BITS - 1)) - 1   # v saturates at +-STATE_MAX; u wraps beyond 2**23
-BIAS_MANT_BITS = 13
-BIAS_MANT_MIN, BIAS_MANT_MAX = -(1 << (BIAS_MANT_BITS - 1)), (1 << (BIAS_MANT_BITS - 1)) - 1
-BIAS_EXP_MIN, BIAS_EXP_MAX = 0, 7
-WEIGHT_BITS = 8
-WEIGHT_EXP_MIN, WEIGHT_EXP_MAX = -8, 7     # Loihi's weight exponent register (Lava does not check it)
-A_IN_BITS = 16                   # a_in port width (Lava's Python models do not wrap it)
-MAX_DELAY = 63                   # 6-bit synaptic delay (DelayDense/DelaySparse)
 DEFAULT_HEADROOM = 4.0
 SIGN_MODES = ("exc", "inh", "mixed")
 # Lava's SignMode enum values (lava/utils/weightutils.py), for building processes
@@ -463,32 +451,6 @@ def _bias_exp(peak_lsb: float) -> tuple:
     return BIAS_EXP_MAX, True
 
 
-def bias_mantissa(pop_q, bias_volts) -> tuple:
-    """Bias (V per step) of a quantized population -> (13-bit mantissas, how many were clipped)."""
-    scale, e = pop_q.attrs["scale"], pop_q.params["bias_exp"]
-    m = np.rint(np.asarray(bias_volts, dtype=float) * scale / 2 ** e).astype(np.int64)
-    clipped = int(((m < BIAS_MANT_MIN) | (m > BIAS_MANT_MAX)).sum())
-    return np.clip(m, BIAS_MANT_MIN, BIAS_MANT_MAX), clipped
-
-
-def bias_for_drive(pop_q, drive_volts) -> np.ndarray:
-    """Bias (V per step) for a drive (v_leak + r I, in V) of a quantized population."""
-    a = pop_q.attrs
-    return (np.asarray(drive_volts, dtype=float) - a["v_reset"]) * a["drive_gain"]
-
-
-def v_to_volts(pop_q, v_int) -> np.ndarray:
-    return np.asarray(v_int, dtype=float) / pop_q.attrs["scale"] + pop_q.attrs["v_reset"]
-
-
-def u_to_syn(pop_q, receptor: str, u_int):
-    """A receptor's synaptic variable from u (None when receptors share one u)."""
-    gain = pop_q.attrs["syn_gain"].get(receptor)
-    if gain is None:
-        return None
-    return np.asarray(u_int, dtype=float) / pop_q.attrs["scale"] / gain
-
-
 @dataclass
 class QuantizationReport:
     """What ``quantize`` did: findings, approximations applied, and per-element statistics."""
@@ -604,11 +566,6 @@ def quantize(g: _ir.IRGraph, policy: str = "strict", headroom: float = DEFAULT_H
     """The IR -> IR pass: populations become ``loihi_lif`` with integer parameters (see
     ``quantize_with_report``)."""
     return quantize_with_report(g, policy, headroom, num_weight_bits)[0]
-
-
-def effective_decay(d_int: int, offset: int) -> float:
-    """Per-step decay factor of a 12-bit decay register."""
-    return (DECAY_UNITY - (d_int + offset)) / DECAY_UNITY
 
 
 def _decay_findings(nm: NeuronMap, du_i, dv_i, dt, el, findings):

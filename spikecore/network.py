@@ -263,7 +263,7 @@ class Population:
 
     def __post_init__(self):
         self.size = _check_size(self.size, self._field("size"))
-        self.spec = get_model(self.model)
+        self.spec = get_model(self.model, describable=True)
         self.si_params, self.si_receptors = self._validate_params()
         self._validate_initial_keys()
 
