@@ -1,4 +1,5 @@
 """Declares the Cython extension modules; everything else lives in pyproject.toml."""
+import glob
 import os
 import shutil
 import sys
@@ -53,8 +54,9 @@ extensions = [
         "spikecore.engine._core",
         ["spikecore/engine/_core.pyx", "spikecore/engine/_kernel.c"],
         include_dirs=[numpy.get_include(), "spikecore/engine"],
-        depends=["spikecore/engine/_kernel.h", "spikecore/engine/_kernel_impl.h", "spikecore/engine/_core.pxd",
-                 "spikecore/engine/_poisson_stream.h"],
+        # the step loop's headers, each model's update (updates/*.h) among them
+        depends=sorted(glob.glob("spikecore/engine/_*.h") + glob.glob("spikecore/engine/updates/*.h"))
+        + ["spikecore/engine/_core.pxd"],
         # -fno-trapping-math lets loops with refractory selects vectorise; no
         # -ffast-math and no FMA contraction, so results are exact and CPU-independent.
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"] + OPENMP,

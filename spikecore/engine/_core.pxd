@@ -6,12 +6,15 @@
 from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
+    ctypedef int (*sc_update_fn)(const void *b)
+
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
         int64_t window
         double dt
-        const int32_t *pop_model
+        const sc_update_fn *pop_update
         const int32_t *pop_ref_steps
+        const int32_t *pop_jump_input
         const int64_t *pop_start
         const int64_t *pop_size
         const int64_t *pop_n_rec
@@ -22,9 +25,9 @@ cdef extern from "_kernel.h" nogil:
         const double *pop_vth
         const double *pop_vreset
         const double *pop_decay_mem
-        const double *pop_cm
-        const double *pop_gl
-        const double *pop_vleak
+        const double *pop_d0
+        const double *pop_param
+        const int64_t *pop_param_start
         const double *rec_decay
         const double *rec_coef
         const double *rec_erev
@@ -80,6 +83,7 @@ cdef extern from "_kernel.h" nogil:
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
+    sc_update_fn sc_update_function(const char *name, int single)
 
 
 cdef class Kernel:

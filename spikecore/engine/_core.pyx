@@ -7,23 +7,22 @@ out. The step order is the IR's (spikecore.ir, module docstring), which is
 Brian2's default schedule: state monitors, state update, threshold, propagation
 (queue this step's spikes by delay, apply what is due now), reset.
 
-State update, per neuron, with ``drive`` constant over the step:
-  delta  v <- drive + (v - drive) * exp(-dt/tau_mem)                 (exact)
-  cuba   v <- drive + (v - drive) * exp(-dt/tau_mem) + sum_k syn_k * coef_k,
-         coef_k = tau_k/(tau_k - tau_mem) * (exp(-dt/tau_k) - exp(-dt/tau_mem))  (exact,
-         Brian2 method='exact'); syn_k <- syn_k * exp(-dt/tau_k)
-  coba   exponential Euler with the conductances of the step start (Brian2
-         method='exponential_euler'): g_tot = g_l + sum g_k,
-         v_inf = (g_l v_leak + sum g_k e_k + I) / g_tot, v <- v_inf + (v - v_inf) exp(-dt g_tot/c_m);
-         g_k <- g_k * exp(-dt/tau_k)
-where drive = v_leak + r*I_ext for delta/cuba, and drive = I_ext for coba.
-Refractory neurons keep v; synaptic variables decay (counters: _kernel_impl.h).
+State update: each population's block of neurons is advanced by its model's update
+function (one per model: spikecore/engine/updates/<model>.h, registered by the model's
+name in _updates.h; the equations are in spikecore/models/<model>.py), with the drive
+(NeuronModel.drive: a value plus a gain times the injected current) constant over the
+step. Refractory neurons keep v; synaptic variables decay (counters: _kernel_impl.h).
 State is double (sc_run_f64) or float (sc_run_f32); parameters are computed in
 double and rounded once.
 """
 from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 import numpy as np
+
+
+def has_update(str model) -> bool:
+    """Whether the grid engine has an update function registered for ``model`` (_updates.h)."""
+    return sc_update_function(model.encode(), 0) != NULL
 
 
 def openmp_enabled() -> bool:
@@ -39,7 +38,8 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
 
 
 cdef class Kernel:
-    def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single):
+    def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models):
+        """``models``: each population's model name, whose registered update (_updates.h) steps it."""
         real = np.float32 if single else np.float64
         self.arrays = a
         self.single = single
@@ -48,13 +48,22 @@ cdef class Kernel:
         s.dt = dt
         s.ring_len = ring_len
         s.n_threads = n_threads
-        s.n_pops = a["pop_model"].shape[0]
+        s.n_pops = len(models)
+        cdef sc_update_fn fn
+        updates = np.zeros(s.n_pops, np.uint64)
+        for k, name in enumerate(models):
+            fn = sc_update_function(name.encode(), single)
+            if fn == NULL:
+                raise ValueError(f"no grid update function is registered for model {name!r}")
+            updates[k] = <size_t>fn
+        a["pop_update"] = updates
         s.n_neurons = a["v"].shape[0]
         s.n_channels = a["syn"].shape[0]
         s.n_pre = a["row_ptr"].shape[0] // n_threads - 1
         self.n_neurons = s.n_neurons
-        s.pop_model = <const int32_t*>_addr(a, "pop_model", np.int32)
+        s.pop_update = <const sc_update_fn*>_addr(a, "pop_update", np.uint64)
         s.pop_ref_steps = <const int32_t*>_addr(a, "pop_ref_steps", np.int32)
+        s.pop_jump_input = <const int32_t*>_addr(a, "pop_jump_input", np.int32)
         s.pop_start = <const int64_t*>_addr(a, "pop_start", np.int64)
         s.pop_size = <const int64_t*>_addr(a, "pop_size", np.int64)
         s.pop_n_rec = <const int64_t*>_addr(a, "pop_n_rec", np.int64)
@@ -65,9 +74,9 @@ cdef class Kernel:
         s.pop_vth = <const double*>_addr(a, "pop_vth", np.float64)
         s.pop_vreset = <const double*>_addr(a, "pop_vreset", np.float64)
         s.pop_decay_mem = <const double*>_addr(a, "pop_decay_mem", np.float64)
-        s.pop_cm = <const double*>_addr(a, "pop_cm", np.float64)
-        s.pop_gl = <const double*>_addr(a, "pop_gl", np.float64)
-        s.pop_vleak = <const double*>_addr(a, "pop_vleak", np.float64)
+        s.pop_d0 = <const double*>_addr(a, "pop_d0", np.float64)
+        s.pop_param = <const double*>_addr(a, "pop_param", np.float64)
+        s.pop_param_start = <const int64_t*>_addr(a, "pop_param_start", np.int64)
         s.rec_decay = <const double*>_addr(a, "rec_decay", np.float64)
         s.rec_coef = <const double*>_addr(a, "rec_coef", np.float64)
         s.rec_erev = <const double*>_addr(a, "rec_erev", np.float64)

@@ -245,3 +245,11 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #undef REAL
 #undef SC_SUFFIX
 #undef SC_EXP
+
+sc_update_fn sc_update_function(const char *name, int single)
+{
+    for (const sc_update_entry *e = single ? sc_updates_f32 : sc_updates_f64; e->name; e++)
+        if (strcmp(e->name, name) == 0)
+            return e->fn;
+    return NULL;
+}

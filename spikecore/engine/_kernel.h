@@ -17,20 +17,59 @@
 
 #include <stdint.h>
 
-enum { SC_MODEL_DELTA = 0, SC_MODEL_CUBA = 1, SC_MODEL_COBA = 2 };
 enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1 };
+
+/* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
+ * model's update function sees it. Pointers are offset to the block's first neuron (v,
+ * drive, free_at, pend) or first channel (syn); REAL is the state type of the entry point
+ * (double in sc_run_f64, float in sc_run_f32), so the pointers are void here. Parameters
+ * are doubles, rounded to REAL by the update. docs/architecture.md says how this grows
+ * (per-neuron parameters, further state variables, functions compiled by numba). */
+typedef struct sc_block {
+    int64_t m;                     /* neurons in the block */
+    int64_t n;                     /* the step being updated (absolute: it continues across runs) */
+    int64_t stride;                /* the population's size: receptor r of neuron k is syn[r*stride + k] */
+    int64_t n_rec;                 /* receptors */
+    double dt;
+    void *v;                       /* REAL[m]: membrane potential */
+    void *syn;                     /* REAL[n_rec*stride]: receptor variables, this step's input folded in */
+    void *pend;                    /* REAL[m]: jumps delivered at step n-1 (voltage-jump synapses; else NULL),
+                                      cleared by the update */
+    const void *drive;             /* REAL[m]: per-neuron drive, NULL: d0 for every neuron */
+    double d0;                     /* the drive without injected current (NeuronModel.drive) */
+    double decay_mem;              /* NeuronModel.membrane_decay (0 where it has none) */
+    double vth;                    /* threshold, for the crossed flags */
+    const int64_t *free_at;        /* first step each neuron is free: v stays while free_at > n (refractory) */
+    const double *param;           /* the model's parameters in its declaration order (spikecore/models) */
+    const void *const *nparam;     /* per-neuron values of those parameters (REAL[m] each, NULL entries for
+                                      population-wide ones); NULL: all population-wide */
+    const double *rec_decay;       /* per receptor: NeuronModel.receptor_decay */
+    const double *rec_coef;        /* per receptor: NeuronModel.synaptic_coefficient (0 where none) */
+    const double *rec_erev;        /* per receptor: its reversal potential e_rev (0 where none) */
+    uint8_t *crossed;              /* per SC_BLOCK neurons: 1 where some v > vth after the update */
+} sc_block;
+
+/* A model's update of one block over one step: returns 1 when it wrote every crossed
+ * flag, 0 when the threshold must scan v itself. */
+typedef int (*sc_update_fn)(const sc_block *b);
+typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
 
 typedef struct sc_net {
     /* sizes */
     int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
     int64_t window;                          /* steps between thread meetings, <= smallest neuron->neuron delay */
     double dt;
-    /* per population */
-    const int32_t *pop_model, *pop_ref_steps;
+    /* per population: its model's update (sc_update_function) and what the step loop reads */
+    const sc_update_fn *pop_update;
+    const int32_t *pop_ref_steps;
+    const int32_t *pop_jump_input;           /* 1: synapses make v jump (no receptor state; ring slots are v's) */
     const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;
     const int32_t *pop_has_drive;
-    const int32_t *pop_ring_input;           /* 0: no synapse reaches it through the ring */            /* 0: drive is the scalar pop_vleak (delta/cuba) or 0 (coba) */
-    const double *pop_vth, *pop_vreset, *pop_decay_mem, *pop_cm, *pop_gl, *pop_vleak;
+    const int32_t *pop_ring_input;           /* 0: no synapse reaches it through the ring */
+    const double *pop_vth, *pop_vreset, *pop_decay_mem;
+    const double *pop_d0;                    /* the drive without injected current (used where pop_has_drive is 0) */
+    const double *pop_param;                 /* every population's model parameters, from pop_param_start[p] */
+    const int64_t *pop_param_start;
     /* per receptor */
     const double *rec_decay, *rec_coef, *rec_erev;
     /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
@@ -98,5 +137,7 @@ int64_t sc_run_f32(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
  * them with the numpy definition in spikecore.ir.poisson_counts). */
 void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out);
 int sc_openmp_enabled(void);
+/* The registered update of model `name` for float (single) or double state; NULL if none. */
+sc_update_fn sc_update_function(const char *name, int single);
 
 #endif

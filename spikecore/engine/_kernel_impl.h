@@ -26,128 +26,11 @@
 #ifndef SC_BLOCK
 #define SC_BLOCK 64   /* neurons per threshold block: the updates flag blocks where v crossed */
 #endif
-/* All take the neuron range [0, m) of one thread, pointers already offset to its
- * first neuron; `stride` (the population size) separates receptor blocks of syn.
- * drive == NULL means the scalar drive d0. Input to synaptic variables has been
- * folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
-
-SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0,
-                                    REAL a1, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
-                                    uint8_t *restrict crossed)
-{
-    REAL *restrict s1 = s0 + stride;
-    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
-        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
-        int c = 0;
-        for (int64_t k = k0; k < k1; k++) {
-            REAL vi = v[k];
-            REAL dk = drive ? drive[k] : d0;
-            REAL x0 = s0[k], x1 = s1[k];
-            REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
-            REAL vv = free_at[k] > n ? vi : vn;
-            v[k] = vv;
-            c += vv > vth;
-            s0[k] = x0 * a0;
-            s1[k] = x1 * a1;
-        }
-        crossed[k0 / SC_BLOCK] = c != 0;
-    }
-}
-
-SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL a0,
-                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
-                                    uint8_t *restrict crossed)
-{
-    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
-        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
-        int c = 0;
-        for (int64_t k = k0; k < k1; k++) {
-            REAL vi = v[k];
-            REAL dk = drive ? drive[k] : d0;
-            REAL x0 = s0[k];
-            REAL vn = dk + (vi - dk) * am + x0 * c0;
-            REAL vv = free_at[k] > n ? vi : vn;
-            v[k] = vv;
-            c += vv > vth;
-            s0[k] = x0 * a0;
-        }
-        crossed[k0 / SC_BLOCK] = c != 0;
-    }
-}
-
-/* Any number of receptors. The sum over receptors runs in receptor order, as in
- * the 1- and 2-receptor versions, so all give the same v. */
-static void FN(upd_cuba_n)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL am, const double *coef,
-                           const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                           REAL *restrict syn, const int64_t *restrict free_at)
-{
-    for (int64_t k = 0; k < m; k++) {
-        if (free_at[k] > n)
-            continue;
-        REAL dk = drive ? drive[k] : d0;
-        REAL vn = dk + (v[k] - dk) * am;
-        for (int64_t r = 0; r < nrec; r++)
-            vn = vn + syn[r * stride + k] * (REAL)coef[r];
-        v[k] = vn;
-    }
-    for (int64_t r = 0; r < nrec; r++) {
-        REAL *restrict s = syn + r * stride;
-        REAL a = (REAL)decay[r];
-        for (int64_t k = 0; k < m; k++)
-            s[k] = s[k] * a;
-    }
-}
-
-/* Delta synapses: the jump delivered at the previous step n-1 counts unless the
- * neuron was refractory then (free_at > n-1; a neuron that spiked had its input
- * cleared by the threshold, as its reset would erase it). */
-SC_CLONES static void FN(upd_delta)(int64_t m, int64_t n, REAL am, REAL *restrict v, const REAL *restrict drive,
-                                    REAL d0, REAL *restrict pend, const int64_t *restrict free_at, REAL vth,
-                                    uint8_t *restrict crossed)
-{
-    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
-        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
-        int c = 0;
-        for (int64_t k = k0; k < k1; k++) {
-            REAL vi = free_at[k] < n ? v[k] + pend[k] : v[k];
-            pend[k] = 0;
-            REAL dk = drive ? drive[k] : d0;
-            REAL vn = dk + (vi - dk) * am;
-            REAL vv = free_at[k] > n ? vi : vn;
-            v[k] = vv;
-            c += vv > vth;
-        }
-        crossed[k0 / SC_BLOCK] = c != 0;
-    }
-}
-
-/* Exponential Euler with the conductances of the step start (Brian2 'exponential_euler'). */
-static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL dt, REAL c_m, REAL g_l,
-                         REAL v_leak, const double *erev, const double *decay, REAL *restrict v,
-                         const REAL *restrict drive, REAL *restrict syn, const int64_t *restrict free_at)
-{
-    REAL glv = g_l * v_leak;
-    for (int64_t k = 0; k < m; k++) {
-        if (free_at[k] > n)
-            continue;
-        REAL gt = g_l, num = glv + (drive ? drive[k] : 0);
-        for (int64_t r = 0; r < nrec; r++) {
-            REAL g = syn[r * stride + k];
-            gt = gt + g;
-            num = num + g * (REAL)erev[r];
-        }
-        REAL vinf = num / gt;
-        v[k] = vinf + (v[k] - vinf) * SC_EXP(-dt * gt / c_m);
-    }
-    for (int64_t r = 0; r < nrec; r++) {
-        REAL *restrict s = syn + r * stride;
-        REAL a = (REAL)decay[r];
-        for (int64_t k = 0; k < m; k++)
-            s[k] = s[k] * a;
-    }
-}
+/* Each model's update (_updates.h) takes the neuron range [0, m) of one thread, pointers
+ * already offset to its first neuron; `stride` (the population size) separates receptor
+ * blocks of syn. drive == NULL means the scalar drive d0. Input to synaptic variables
+ * has been folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
+#include "_updates.h"
 
 /* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
 SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL vth)
@@ -270,7 +153,7 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
     REAL *buf = (REAL *)net->ring + (n % L) * C;
     REAL *v = (REAL *)net->v;
     for (int64_t p = 0; p < net->n_pops; p++) {
-        if (!net->pop_ring_input[p] || net->pop_model[p] != SC_MODEL_DELTA)
+        if (!net->pop_ring_input[p] || !net->pop_jump_input[p])
             continue;
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1];
         int64_t start = net->pop_start[p], c0 = net->pop_chan_start[p];
@@ -296,39 +179,24 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
     for (int64_t p = 0; p < net->n_pops; p++) {
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], m = b - a;
         if (m > 0) {
-            int64_t start = net->pop_start[p] + a, size = net->pop_size[p];
-            int64_t nrec = net->pop_n_rec[p], rec0 = net->pop_rec_start[p];
+            int64_t start = net->pop_start[p] + a, rec0 = net->pop_rec_start[p];
             int64_t c0 = net->pop_chan_start[p] + a;
-            int model = net->pop_model[p];
+            int jumps = net->pop_jump_input[p];
             REAL *v = (REAL *)net->v + start;
             int64_t *free_at = net->free_at + start;
-            const REAL *drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL;
-            REAL d0 = model == SC_MODEL_COBA ? 0 : (REAL)net->pop_vleak[p];
-            REAL am = (REAL)net->pop_decay_mem[p];
-            REAL *syn = (REAL *)net->syn + c0;
             REAL vth = (REAL)net->pop_vth[p];
-            uint8_t *crossed = cross;
-            if (model == SC_MODEL_CUBA) {
-                const double *cf = net->rec_coef + rec0, *dc = net->rec_decay + rec0;
-                if (nrec == 2)
-                    FN(upd_cuba2)(m, n, size, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
-                                  v, drive, d0, syn, free_at, vth, cross);
-                else if (nrec == 1)
-                    FN(upd_cuba1)(m, n, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, free_at, vth, cross);
-                else {
-                    FN(upd_cuba_n)(m, n, size, nrec, am, cf, dc, v, drive, d0, syn, free_at);
-                    crossed = NULL;
-                }
-            } else if (model == SC_MODEL_DELTA) {
-                FN(upd_delta)(m, n, am, v, drive, d0, pend_slot + c0, free_at, vth, cross);
-            } else {
-                FN(upd_coba)(m, n, size, nrec, (REAL)net->dt, (REAL)net->pop_cm[p], (REAL)net->pop_gl[p],
-                             (REAL)net->pop_vleak[p], net->rec_erev + rec0, net->rec_decay + rec0,
-                             v, drive, syn, free_at);
-                crossed = NULL;
-            }
+            sc_block blk = {
+                .m = m, .n = n, .stride = net->pop_size[p], .n_rec = net->pop_n_rec[p], .dt = net->dt,
+                .v = v, .syn = (REAL *)net->syn + c0, .pend = jumps ? pend_slot + c0 : NULL,
+                .drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL,
+                .d0 = net->pop_d0[p], .decay_mem = net->pop_decay_mem[p], .vth = net->pop_vth[p],
+                .free_at = free_at, .param = net->pop_param + net->pop_param_start[p], .nparam = NULL,
+                .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
+                .rec_erev = net->rec_erev + rec0, .crossed = cross,
+            };
+            int flagged = net->pop_update[p](&blk);
             n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
-                                  model == SC_MODEL_DELTA ? due_slot + c0 : NULL, crossed, spk, n_spk);
+                                  jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
         }
         pop_end[p] = n_spk;
     }

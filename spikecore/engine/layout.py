@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import ValidationError
+from ..models import get_model
 
 @dataclass
 class NetLayout:
@@ -154,19 +155,15 @@ RECORD_V, RECORD_SYN = 0, 1
 
 def receptor_var(pop, rname):
     """The state variable that holds receptor ``rname`` of a population (None for delta synapses)."""
-    if pop.model == "lif_cuba":
-        return f"syn_{rname}"
-    if pop.model == "lif_coba":
-        return f"g_{rname}"
-    return None
+    return get_model(pop.model).receptor_var(rname)
 
 
 def receptor_of_var(pop, var):
     """The receptor whose synaptic variable is ``var``."""
-    for rname in pop.receptors:
-        if receptor_var(pop, rname) == var:
-            return rname
-    raise ValidationError("monitors.variables", var, f"a state variable of {pop.model}")
+    rname = get_model(pop.model).receptor_of_var(var, pop.receptors)
+    if rname is None:
+        raise ValidationError("monitors.variables", var, f"a state variable of {pop.model}")
+    return rname
 
 
 def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None):

@@ -69,24 +69,17 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ._core import Kernel, openmp_enabled
+from ..models import get_model
+from ..models.lif_cuba import synaptic_coefficient as _synaptic_coefficient  # noqa: F401 (hwmodels import it here)
+from ._core import Kernel, has_update, openmp_enabled
 from .base import Recording, Simulator, SpikeBuffer
-from .layout import NetLayout, poisson_layout, receptor_var, spike_source_events, state_recording
+from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
-MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1, "lif_coba": 2}
 PRECISIONS = {"float64": np.float64, "float32": np.float32}
 MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse folding
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
-
-
-def _synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
-    """Exact contribution of syn(t) to v(t+dt) for tau_mem dv/dt = -v + syn, syn' = -syn/tau_syn."""
-    am, ak = math.exp(-dt / tau_mem), math.exp(-dt / tau_syn)
-    if math.isclose(tau_syn, tau_mem, rel_tol=1e-12):
-        return dt / tau_mem * am
-    return tau_syn / (tau_syn - tau_mem) * (ak - am)
 
 
 class GridSimulator(Simulator):
@@ -104,7 +97,7 @@ class GridSimulator(Simulator):
         pops = list(g.populations.values())
         a: dict = {}
         P = len(pops)
-        a["pop_model"] = np.array([MODEL_CODES[p.model] for p in pops], dtype=np.int32)
+        self.models = models = [grid_model(p) for p in pops]
         sizes = a["pop_size"] = lay.pop_size
         a["pop_start"] = lay.pop_start
         n_rec = a["pop_n_rec"] = lay.pop_n_rec
@@ -117,21 +110,22 @@ class GridSimulator(Simulator):
         a["pop_ref_steps"] = ref_steps.astype(np.int32)
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
-        a["pop_vleak"] = np.array([p.params["v_leak"] for p in pops])
-        a["pop_cm"] = np.array([p.params.get("c_m", 1.0) for p in pops])
-        a["pop_gl"] = np.array([p.params.get("g_l", 1.0) for p in pops])
-        a["pop_decay_mem"] = np.array([math.exp(-dt / p.params["tau_mem"]) if "tau_mem" in p.params else 0.0
-                                       for p in pops])
+        self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
+        a["pop_d0"] = np.array([d0 for d0, _ in self._drive], dtype=float)
+        a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(p.params, dt)) for m, p in zip(models, pops)])
+        a["pop_jump_input"] = np.array([not m.has_synaptic_state for m in models], dtype=np.int32)
+        # each model's parameters in its declaration order (the C update reads them so)
+        params = [[float(p.params[k]) for k in m.params] for m, p in zip(models, pops)]
+        a["pop_param"] = np.array([x for ps in params for x in ps], dtype=float)
+        a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
         targeted = {c.target for c in g.currents.values()}
         a["pop_has_drive"] = np.array([p.name in targeted for p in pops], dtype=np.int32)
         rec_decay, rec_coef, rec_erev = [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
-        for p in pops:
-            for rname, rp in p.receptors.items():
-                tau = rp.get("tau_syn")
-                rec_decay.append(math.exp(-dt / tau) if tau else 0.0)
-                rec_coef.append(_synaptic_coefficient(dt, p.params["tau_mem"], tau)
-                                if p.model == "lif_cuba" else 0.0)
+        for m, p in zip(models, pops):
+            for rp in p.receptors.values():
+                rec_decay.append(_or_zero(m.receptor_decay(rp, dt)))
+                rec_coef.append(_or_zero(m.synaptic_coefficient(p.params, rp, dt)))
                 rec_erev.append(rp.get("e_rev", 0.0))
         a["rec_decay"], a["rec_coef"], a["rec_erev"] = (np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev))
         # thread t owns neurons [part[p, t], part[p, t+1]) of population p
@@ -144,9 +138,9 @@ class GridSimulator(Simulator):
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
         syn = np.zeros(C, dtype=real)
-        for p in pops:
+        for m, p in zip(models, pops):
             for rname in p.receptors:
-                var = receptor_var(p, rname)
+                var = m.receptor_var(rname)
                 if var is not None and var in p.initial:
                     c = self.channel_of[(p.name, rname)]
                     syn[c:c + p.size] = p.initial[var]
@@ -168,7 +162,7 @@ class GridSimulator(Simulator):
         # sparse fold of inputs to syn variables: per slot, each thread lists the channels it touched
         own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
         a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
-        sparse = any(p.model != "lif_delta" for p in pops) and bool(a["seg_delay"].size) and \
+        sparse = any(m.has_synaptic_state for m in models) and bool(a["seg_delay"].size) and \
             bool((a["seg_delay"] & SEG_SPARSE).any())
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
@@ -184,7 +178,7 @@ class GridSimulator(Simulator):
         a.update(rec)
 
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32")
+        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32", [m.name for m in models])
         self.n_neurons = N
         self.n_synapses = int(a["syn_chan"].size)
         self.step = 0
@@ -221,7 +215,7 @@ class GridSimulator(Simulator):
                 group += own * n_pre
             if d.size:
                 ring_input[self.pop_index[e.post]] = 1
-            if self.pops[self.pop_index[e.post]].model != "lif_delta":
+            if self.models[self.pop_index[e.post]].has_synaptic_state:
                 d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
             chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
             keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
@@ -337,9 +331,8 @@ class GridSimulator(Simulator):
         pop = self.pops[k]
         neurons = int(self.arrays["pop_start"][k]) + c.neurons
         steps, amps = _ir.current_at_steps(c, self.dt)
-        # delta/cuba: the drive is v_leak + r*I; coba adds I/c_m through the drive term
-        scale = 1.0 if pop.model == "lif_coba" else pop.params["r"]
-        return neurons, steps, amps * scale
+        # the drive is the model's value plus its gain times the current (NeuronModel.drive)
+        return neurons, steps, amps * self._drive[k][1]
 
     def _set_drive(self, n: int):
         """Drive of every neuron for step n (currents are constant between change points);
@@ -350,7 +343,7 @@ class GridSimulator(Simulator):
         drive = np.zeros(self.n_neurons)
         for k, p in enumerate(self.pops):
             s0, s1 = a["pop_start"][k], a["pop_start"][k] + p.size
-            drive[s0:s1] = 0.0 if p.model == "lif_coba" else p.params["v_leak"]
+            drive[s0:s1] = self._drive[k][0]
         for neurons, steps, amps in self._currents:
             active = np.searchsorted(steps, n, side="right") - 1
             if active >= 0:
@@ -369,6 +362,21 @@ class GridSimulator(Simulator):
             reached, spikes.n = self.kernel.run(reached, stop, spikes.step, spikes.index, spikes.n, rec.out, rec.pos)
             if reached < stop:  # spike buffer full: grow and continue
                 spikes.grow()
+
+
+def grid_model(pop: _ir.PopulationNode):
+    """The model of a population the grid engine steps: one that runs in grid mode and has
+    an update function registered (spikecore/engine/_updates.h); else UnsupportedFeature."""
+    model = get_model(pop.model).require("grid", f"population {pop.name}")
+    if not has_update(model.name):
+        raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
+                                 "a model with a grid update function (spikecore/engine/_updates.h)")
+    return model
+
+
+def _or_zero(x) -> float:
+    """A model's coefficient, 0 where it has none (None): the update does not read it."""
+    return 0.0 if x is None else float(x)
 
 
 def resolve_threads(threads) -> int:
