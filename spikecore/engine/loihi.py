@@ -49,12 +49,13 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
+from ..models import MODELS, loihi_lif
 from ..result import RawRun
 from ._loihi import LoihiKernel, csr_order
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, count_multiples, multiples, spike_source_events
 
-MODEL = "loihi_lif"
+MODEL = loihi_lif.MODEL.name           # the integer model this engine runs
 ENGINE = "native --format loihi"
 RECORD_V, RECORD_U = 0, 1
 PHASE_START, PHASE_END = 0, 1           # sample at the start of a step, or after its update
@@ -215,7 +216,7 @@ def _integers(value, field: str, lo: int, hi: int, size: int | None = None) -> n
 
 def population_integers(pop: _ir.PopulationNode) -> dict:
     """du, dv, vth (ints) and bias_mant, bias_exp, u, v (int64 arrays) of a loihi_lif population."""
-    if pop.model != MODEL:
+    if MODELS.get(pop.model) is not loihi_lif.MODEL:     # the model this kernel implements
         raise UnsupportedFeature(ENGINE, f"population '{pop.name}' of model '{pop.model}'",
                                  f"quantize the network for Loihi first (model '{MODEL}')")
     out = {}
@@ -464,7 +465,6 @@ class LoihiSimulator(Simulator):
     def _set_biases(self, n: int):
         """Biases of step n: bias_mant of the drive v_leak + gain * active currents, as the Lava
         backend sets them (backends/lava.py biases_at; hwmodels.loihi.bias_mantissa)."""
-        from ..models import loihi_lif as profile
         a = self.arrays
         for k, pop in enumerate(self.pops):
             if not any(c.target == pop.name for c, _, _ in self._currents):
@@ -475,7 +475,7 @@ class LoihiSimulator(Simulator):
                     active = np.searchsorted(steps, n, side="right") - 1
                     if active >= 0:
                         drive[c.neurons] += amps[active] * pop.attrs["current_gain"]
-            mant, _ = profile.bias_mantissa(pop, profile.bias_for_drive(pop, drive))
+            mant, _ = loihi_lif.bias_mantissa(pop, loihi_lif.bias_for_drive(pop, drive))
             s0 = int(a["pop_start"][k])
             a["bias"][s0:s0 + pop.size] = effective_bias(mant, self._bias_exp[k])
 
@@ -523,13 +523,12 @@ class LoihiSimulator(Simulator):
             pop = self.ir.populations[m.target]
             want = multiples(n_start, n_end, e)
             if "scale" in pop.attrs and var != "u":
-                from ..models import loihi_lif as profile
                 if var == "v":
-                    block = profile.v_to_volts(pop, block)
+                    block = loihi_lif.v_to_volts(pop, block)
                     if (mname, "v:jump") in blocks:
                         block = block + self._pending_jump(pop, m, blocks[(mname, "v:jump")][0], want, spiked)
                 else:
-                    block = profile.u_to_syn(pop, var.split("_", 1)[1], block)
+                    block = loihi_lif.u_to_syn(pop, var.split("_", 1)[1], block)
             tr = traces.setdefault(mname, {"target": m.target, "neurons": np.asarray(m.neurons).copy(),
                                            "times": want * self.dt, "variables": {}})
             tr["variables"][var] = block

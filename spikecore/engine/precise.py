@@ -31,11 +31,15 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
+from ..models import get_model
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, state_recording
 
-MODEL_CODES = {"lif_delta": 0, "lif_cuba": 1}
+# The kernel's two algorithms (_precise.pyx PMODEL_*): voltage jumps, or exponential current
+# synapses whose effect on v is the model's synaptic kernel. A model that runs in precise
+# mode (NeuronModel.modes) has one of the two synapse kinds and a membrane time constant.
+KIND_JUMP, KIND_CURRENT = 0, 1
 MAX_RECEPTORS = 8            # must match _precise.pxd
 # tau_syn within this fraction of tau_mem: the kernel uses the expm1 form of the
 # synaptic kernel instead of the difference of exponentials, which would cancel.
@@ -105,25 +109,6 @@ def _group_order(pre, offgrid, dsteps, chan, max_d: int, n_chan: int) -> np.ndar
     return np.lexsort((inner, pre))
 
 
-def synaptic_kernel(t, tau_mem: float, tau_syn: float):
-    """v(t) for v(0) = 0, syn(0) = 1 (volts per volt): tau_s/(tau_s - tau_m)(e^{-t/tau_s} - e^{-t/tau_m})."""
-    t = np.asarray(t, dtype=float)
-    delta = tau_syn - tau_mem
-    em = np.exp(-t / tau_mem)
-    if delta == 0.0:
-        return t / tau_mem * em
-    return em * tau_syn / delta * np.expm1(t * delta / (tau_syn * tau_mem))
-
-
-def _kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
-    """max over [0, h] of synaptic_kernel (it rises to one peak, then decays)."""
-    if tau_syn == tau_mem:
-        t_peak = tau_mem
-    else:
-        t_peak = tau_mem * tau_syn / (tau_syn - tau_mem) * math.log(tau_syn / tau_mem)
-    return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
-
-
 def uniform_drive(drive: np.ndarray, changed: np.ndarray, starts, sizes) -> np.ndarray:
     """Per population, 1 where its drive is one value for all its neurons, all run long (no
     current change reaches them): the fast path then takes it as a number instead of
@@ -156,7 +141,7 @@ def _fast_path_streams(a: dict, ring_len: int) -> list:
     for start, size, model, c0, nr, pacc in sorted(pops, key=lambda p: -int(p[1])):
         start, size, c0, nr, pacc = int(start), int(size), int(c0), int(nr), int(pacc)
         fixed = [(0, 8 * start), (1, 8 * start)]
-        if model == MODEL_CODES["lif_cuba"]:
+        if model == KIND_CURRENT:
             fixed += [(2, 8 * (c0 + r * size)) for r in range(nr)]
             acc_parts = [8 * k * size for k in range(2 + nr)]      # v sums, bound sums, syn sums
         else:
@@ -211,10 +196,8 @@ class PreciseSimulator(Simulator):
         self.dt = dt = float(g.dt)
         self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
+        self.models = models = [get_model(p.model).require("precise", f"population {p.name}") for p in pops]
         for p in pops:
-            if p.model not in MODEL_CODES:
-                raise UnsupportedFeature("native", f"model '{p.model}' (population {p.name}) in precise timing mode",
-                                         "precise timing supports lif_delta and lif_cuba; use timing='grid'")
             if len(p.receptors) > MAX_RECEPTORS:
                 raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",
                                          f"precise timing holds at most {MAX_RECEPTORS}")
@@ -222,13 +205,14 @@ class PreciseSimulator(Simulator):
         P = len(pops)
         sizes = a["pop_size"] = lay.pop_size
         n_rec = a["pop_n_rec"] = lay.pop_n_rec
-        a["pop_model"] = np.array([MODEL_CODES[p.model] for p in pops], dtype=np.int32)
+        kinds = [KIND_CURRENT if m.has_synaptic_state else KIND_JUMP for m in models]
+        a["pop_model"] = np.array(kinds, dtype=np.int32)
         a["pop_start"] = lay.pop_start
         a["pop_rec_start"] = lay.pop_rec_start
         a["pop_chan_start"] = lay.pop_chan_start
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
-        a["pop_tm"] = np.array([p.params["tau_mem"] for p in pops])
+        a["pop_tm"] = np.array([m.tau_mem(p.params) for m, p in zip(models, pops)])
         a["pop_am"] = np.exp(-dt / a["pop_tm"])
         # refractory period as whole steps + remainder, like a delay (0 stays 0)
         ref_steps, ref_rem = [], []
@@ -250,8 +234,8 @@ class PreciseSimulator(Simulator):
         a["pop_ref_rem"] = np.array(ref_rem, dtype=float)
 
         # distinct time constants: one exp per spike and tau when events are queued
-        taus = sorted({p.params["tau_mem"] for p in pops}
-                      | {rp["tau_syn"] for p in pops if p.model == "lif_cuba" for rp in p.receptors.values()})
+        taus = sorted({float(t) for t in a["pop_tm"]}
+                      | {rp["tau_syn"] for k, p in zip(kinds, pops) if k == KIND_CURRENT for rp in p.receptors.values()})
         if dt / min(taus) > MAX_DT_OVER_TAU:
             raise UnsupportedFeature("native", f"dt {dt!r} s with a time constant of {min(taus)!r} s in precise "
                                      "timing mode", f"dt must be below {MAX_DT_OVER_TAU:g} time constants")
@@ -261,8 +245,8 @@ class PreciseSimulator(Simulator):
 
         rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
         rec_um, rec_uk, rec_model, rec_vstride, rec_voff, rec_pstep, rec_soff = [], [], [], [], [], [], []
-        # fast-path sums, per step slot one region per population (_precise_fast.h): lif_delta
-        # (w*F_v, positive w) pairs by neuron; lif_cuba [w*F_v][positive w*Kmax][w*F_syn by receptor]
+        # fast-path sums, per step slot one region per population (_precise_fast.h): jumps
+        # (w*F_v, positive w) pairs by neuron; currents [w*F_v][positive w*Kmax][w*F_syn by receptor]
         pop_acc = []
         acc_slot = 0
         self.channel_of = lay.channel_of
@@ -272,21 +256,21 @@ class PreciseSimulator(Simulator):
         chan_um = np.zeros(C, np.int32)
         chan_uk = np.zeros(C, np.int32)
         rec_global = 0
-        for k, (p, c0, s0) in enumerate(zip(pops, a["pop_chan_start"], a["pop_start"])):
-            tm = p.params["tau_mem"]
+        for k, (p, m, kind, s0) in enumerate(zip(pops, models, kinds, a["pop_start"])):
+            tm = float(a["pop_tm"][k])
             for r, (rname, rp) in enumerate(p.receptors.items()):
                 first = lay.channel_of[(p.name, rname)]
                 sl = slice(first, first + p.size)
                 chan_neuron[sl] = np.arange(s0, s0 + p.size)
                 chan_um[sl] = tau_index[tm]
-                if p.model == "lif_cuba":
+                if kind == KIND_CURRENT:
                     tk = rp["tau_syn"]
                     chan_rec[sl] = rec_global
                     chan_uk[sl] = tau_index[tk]
                     rec_tk.append(tk)
-                    rec_ak.append(math.exp(-dt / tk))
-                    rec_coef_h.append(float(synaptic_kernel(dt, tm, tk)))
-                    rec_kmax.append(_kernel_peak(dt, tm, tk))
+                    rec_ak.append(m.receptor_decay(rp, dt))
+                    rec_coef_h.append(float(m.synaptic_kernel(dt, p.params, rp)))
+                    rec_kmax.append(m.kernel_peak(dt, p.params, rp))
                     near = abs(tk - tm) <= NEAR_TAU_FRACTION * tm
                     rec_near.append(1 if near else 0)
                     rec_ck.append(0.0 if near else tk / (tk - tm))
@@ -303,8 +287,8 @@ class PreciseSimulator(Simulator):
                     rec_delta.append(0.0)
                 rec_um.append(tau_index[tm])
                 rec_uk.append(int(chan_uk[first]) if p.size else tau_index[tm])
-                rec_model.append(MODEL_CODES[p.model])
-                if p.model == "lif_delta":             # pairs: v at base + 2*local, p next to it
+                rec_model.append(kind)
+                if kind == KIND_JUMP:                  # pairs: v at base + 2*local, p next to it
                     rec_vstride.append(2)
                     rec_voff.append(acc_slot - 2 * first)
                     rec_pstep.append(1)
@@ -316,7 +300,7 @@ class PreciseSimulator(Simulator):
                     rec_soff.append(acc_slot + (2 + r) * p.size - first)
                 rec_global += 1
             pop_acc.append(acc_slot)
-            acc_slot += (2 if p.model == "lif_delta" else 2 + len(p.receptors)) * p.size
+            acc_slot += (2 if kind == KIND_JUMP else 2 + len(p.receptors)) * p.size
         a["rec_tk"], a["rec_ak"], a["rec_coef_h"], a["rec_kmax"], a["rec_ck"], a["rec_delta"] = (
             np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
         a["rec_near"] = np.array(rec_near, dtype=np.int32)
@@ -335,12 +319,10 @@ class PreciseSimulator(Simulator):
         self.pops = pops
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
         syn = np.zeros(C)
-        for p in pops:
-            if p.model != "lif_cuba":
-                continue
+        for m, p in zip(models, pops):
             for rname in p.receptors:
-                var = f"syn_{rname}"
-                if var in p.initial:
+                var = m.receptor_var(rname)
+                if var is not None and var in p.initial:
                     c = self.channel_of[(p.name, rname)]
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
@@ -432,10 +414,10 @@ class PreciseSimulator(Simulator):
         pop_dale = np.full(P, -1, np.int32)
         pop_pos_gain = np.zeros(P)
         for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
-            if p.model == "lif_delta":
+            if kinds[k] == KIND_JUMP:
                 # e^{dt/tau_m} rounded up bounds the positive jumps by their sum (pc_delta_block)
                 pop_pos_gain[k] = math.exp(dt / a["pop_tm"][k]) * (1 + 1e-12)
-            if p.model != "lif_cuba" or len(p.receptors) != 2:
+            if kinds[k] != KIND_CURRENT or len(p.receptors) != 2:
                 continue
             r0 = int(a["pop_rec_start"][k])
             init = [syn[int(c0) + r * p.size:int(c0) + (r + 1) * p.size] for r in range(2)]
@@ -449,7 +431,7 @@ class PreciseSimulator(Simulator):
                     break
         a["pop_dale"], a["pop_pos_gain"] = pop_dale, pop_pos_gain
         a["rec_dale"] = np.repeat((pop_dale >= 0).astype(np.int32), n_rec)
-        # Poisson sources with a single on-grid synapse onto a lif_delta neuron skip _scatter
+        # Poisson sources with a single on-grid synapse onto a voltage-jump neuron skip _scatter
         n_pois = a["n_pois"]
         ps_target = np.full(n_pois, -1, np.int64)
         ps_weight, ps_dsteps, ps_um = np.zeros(n_pois), np.zeros(n_pois, np.int32), np.zeros(n_pois, np.int32)
@@ -459,7 +441,7 @@ class PreciseSimulator(Simulator):
             g1 = first[one]
             single = one.copy()
             single[one] = ((a["grp_start"][g1 + 1] - a["grp_start"][g1]) == 1) & (a["grp_offgrid"][g1] == 0) \
-                & (a["rec_model"][a["grp_rec"][g1]] == MODEL_CODES["lif_delta"])
+                & (a["rec_model"][a["grp_rec"][g1]] == KIND_JUMP)
             g1 = first[single]
             s1 = a["grp_start"][g1]
             # the index of the target's (w*F_v, positive w) pair in an acc slot
@@ -497,14 +479,16 @@ class PreciseSimulator(Simulator):
         else:
             a["ev_step"], a["ev_off"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
 
-        # injected currents: the drive v_leak + r*I at t = 0, then exact change events
-        drive = np.concatenate([np.full(p.size, p.params["v_leak"]) for p in pops]).astype(float)
+        # injected currents: the model's drive (v_leak + r*I for the LIF models) at t = 0, then
+        # exact change events
+        drives = [m.drive(p.params) for m, p in zip(models, pops)]     # (value, gain per ampere)
+        drive = np.concatenate([np.full(p.size, d0) for (d0, _), p in zip(drives, pops)]).astype(float)
         d_step, d_off, d_neuron, d_delta = [], [], [], []
         for c in g.currents.values():
             k = self.pop_index[c.target]
             pop = self.pops[k]
             neurons = int(a["pop_start"][k]) + np.asarray(c.neurons, dtype=np.int64)
-            amps = np.asarray(c.amplitudes, dtype=float) * pop.params["r"]
+            amps = np.asarray(c.amplitudes, dtype=float) * drives[k][1]
             times = np.asarray(c.times, dtype=float)
             jumps = np.diff(np.concatenate([[0.0], amps]))
             at_start = times <= _ir.GRID_TOLERANCE * dt

@@ -14,7 +14,8 @@ import pytest
 from scipy.optimize import brentq
 
 from backends import get_backend
-from spikecore.engine.precise import PreciseSimulator, split_delays, split_times, synaptic_kernel
+from spikecore.engine.precise import PreciseSimulator, split_delays, split_times
+from spikecore.models.lif_cuba import synaptic_kernel
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.network import (CurrentSource, FromIndices, Network, OneToOne, PoissonSource, Population,
                                Projection, SpikeSource, StateMonitor, Uniform)
