@@ -3,8 +3,8 @@
 Brian2 is the reference simulator of the field; this backend is how spikecore's
 own engine (backends/native.py) is checked against it (tests/conformance,
 ``spikecore compare``). Neighbours: backends/base.py (the contract),
-spikecore/ir.py (the step semantics matched here), spikecore/models.py (the
-equations written out below).
+spikecore/ir.py (the step semantics matched here), spikecore/models/ (each model
+writes its Brian2 equations, ``brian2_equations``, as text that is compiled here).
 
 Mapping, all in an explicit ``Network`` on one explicit ``Clock`` (no magic
 collection, no ``defaultclock``):
@@ -107,6 +107,7 @@ sys.excepthook = _excepthook
 
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.models import get_model, model_for
 from spikecore.engine.layout import count_multiples, multiples
 from spikecore.result import Result
 
@@ -118,7 +119,6 @@ POISSON_MODES = ("auto", "replay", "draw")
 #: Runtime code generation targets: cython (compiled, cached; the default) or numpy
 #: (no compilation: slower per step, quicker to start; the tests' choice for small networks)
 TARGETS = ("cython", "numpy")
-MODELS = ("lif_delta", "lif_cuba", "lif_coba")
 #: Largest number of Poisson events replayed in one Brian2 run (~16 bytes each in
 #: Brian2's generator arrays, plus ours); bigger replays run in windows (runtime)
 #: or are refused (cpp_standalone).
@@ -127,7 +127,6 @@ CACHE_ENV = "SPIKECORE_CACHE"
 #: Brian2 schedule slot of the Poisson draws: where the native engine applies due input.
 DRAW_SLOT = "synapses"
 
-_VOLT = b2.volt
 _SECOND = b2.second
 _AMP = b2.amp
 _SIEMENS = b2.siemens
@@ -217,8 +216,7 @@ def _check_ir(g: _ir.IRGraph):
     if not (g.dt > 0 and math.isfinite(g.dt)):
         raise ValidationError("dt", g.dt, "a positive, finite time step")
     for p in g.populations.values():
-        if p.model not in MODELS:
-            raise UnsupportedFeature(NAME, f"model '{p.model}' (population {p.name})", "one of " + ", ".join(MODELS))
+        model_for(p.model, "brian2", f"population {p.name}", NAME)
 
 
 def _ref_steps(pop, dt) -> int:
@@ -226,69 +224,27 @@ def _ref_steps(pop, dt) -> int:
 
 
 def _state_var(pop, receptor: str) -> str:
-    if pop.model == "lif_delta":
-        return "v"
-    return ("syn_" if pop.model == "lif_cuba" else "g_") + receptor
+    """The variable a spike onto ``receptor`` changes (v itself for delta synapses)."""
+    return get_model(pop.model).receptor_var(receptor) or "v"
 
 
-def _receptor_unit(pop):
-    return _SIEMENS if pop.model == "lif_coba" else _VOLT
+def _unit(model: str, var: str):
+    """The Brian2 unit of state variable ``var`` of ``model`` (a receptor's var: its weights' unit too)."""
+    return getattr(b2, get_model(model).brian2_unit(var))
 
 
 def _population_plan(pop, dt: float) -> _PopPlan:
-    prm = pop.params
+    model = get_model(pop.model)
     refr = _ref_steps(pop, dt)
-    # tau_syn == tau_mem (cuba): sympy's general solution divides by (tau_syn - tau_mem);
-    # naming the same constant lets it find the degenerate (t*exp) solution, as the native
-    # engine's special case does (engine/simulator.py, _synaptic_coefficient). The
-    # int(not_refractory) factor that '(unless refractory)' multiplies into dv/dt would
-    # split the coinciding eigenvalues again (0/0 at not_refractory = 1), so there v is
-    # clamped by the same conditional write Brian2 adds for the flag
-    # (brian2/groups/neurongroup.py, NeuronGroup.__init__, set_conditional_write).
-    degenerate = pop.model == "lif_cuba" and any(
-        math.isclose(rp["tau_syn"], pop.params["tau_mem"], rel_tol=1e-12) for rp in pop.receptors.values())
-    flag = " (unless refractory)" if refr > 0 and not degenerate else ""
-    ns = {"v_threshold": _q(prm["v_threshold"], _VOLT), "v_reset": _q(prm["v_reset"], _VOLT),
-          "v_leak": _q(prm["v_leak"], _VOLT)}
-    lines = []
-    if pop.model in ("lif_delta", "lif_cuba"):
-        ns["tau_mem"] = _q(prm["tau_mem"], _SECOND)
-        ns["r"] = _q(prm["r"], b2.ohm)
-        terms = "v_leak - v"
-        for rname, rp in pop.receptors.items():
-            if pop.model == "lif_delta":
-                continue
-            var = f"syn_{rname}"
-            terms += f" + {var}"
-            if math.isclose(rp["tau_syn"], prm["tau_mem"], rel_tol=1e-12):
-                tau = "tau_mem"
-            else:
-                tau = f"tau_syn_{rname}"
-                ns[tau] = _q(rp["tau_syn"], _SECOND)
-            lines.append(f"d{var}/dt = -{var}/{tau} : volt")
-        current = " + r*I_ext"
-        dv = f"dv/dt = ({terms}{{cur}})/tau_mem : volt{flag}"
-        method = "exact"
-    else:
-        ns["c_m"] = _q(prm["c_m"], b2.farad)
-        ns["gleak"] = _q(prm["g_l"], _SIEMENS)   # not g_l: a receptor named 'l' has conductance g_l
-        terms = "gleak*(v_leak - v)"
-        for rname, rp in pop.receptors.items():
-            var = f"g_{rname}"
-            ns[f"tau_syn_{rname}"] = _q(rp["tau_syn"], _SECOND)
-            ns[f"e_rev_{rname}"] = _q(rp["e_rev"], _VOLT)
-            terms += f" + {var}*(e_rev_{rname} - v)"
-            lines.append(f"d{var}/dt = -{var}/tau_syn_{rname} : siemens")
-        current = " + I_ext"
-        dv = f"dv/dt = ({terms}{{cur}})/c_m : volt{flag}"
-        method = "exponential_euler"
+    eq = model.brian2_equations(pop.params, pop.receptors, dt, refr)
+    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items()}
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
-                    method, {}, dv_template=dv, ode_lines=lines, current_term=current,
-                    clamp_v=refr > 0 and degenerate, offsets={pop.name: 0}, sizes={pop.name: pop.size},
-                    delta_gate=pop.model == "lif_delta" and refr > 0)
+                    eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
+                    current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
+                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate)
     known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
-        if pop.model == "lif_delta" and var in pop.receptors and not np.any(arr):
+        if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):
             continue    # the description layer lists delta receptors as (always zero) state
         if var not in known:
             raise UnsupportedFeature(NAME, f"initial value of '{var}' in population {pop.name}",
@@ -297,7 +253,7 @@ def _population_plan(pop, dt: float) -> _PopPlan:
         if arr.shape != (pop.size,):
             raise ValidationError(f"populations.{pop.name}.initial.{var}", f"array of shape {arr.shape}",
                                   f"shape ({pop.size},)")
-        plan.initial[var] = _q(arr, _VOLT if var == "v" else _receptor_unit(pop))
+        plan.initial[var] = _q(arr, _unit(pop.model, var))
     return plan
 
 
@@ -353,7 +309,7 @@ def _group_populations(g: _ir.IRGraph, dt: float):
             offset += pl.size
             where[pl.name] = name
         for var in set().union(*(pl.initial for pl in plans)):
-            unit = _VOLT if var == "v" else _receptor_unit(g.populations[plans[0].name])
+            unit = _unit(first.model, var)
             parts = []
             for pl in plans:
                 if var in pl.initial:
@@ -452,8 +408,8 @@ def _draw_plan(g: _ir.IRGraph, src, groups: dict, where: dict):
         first_of_target[1:] = g_j[1:] != g_j[:-1]
         start_idx = np.maximum.accumulate(np.where(first_of_target, np.arange(g_j.size), 0))
         slot = np.arange(g_j.size) - start_idx
-        unit = _VOLT if pop.model != "lif_coba" else _SIEMENS
         var = _state_var(pop, e.receptor)
+        unit = _unit(pop.model, var)
         gate = "*int(not_refractory)" if plan.delta_gate else ""
         for k in range(int(slot.max()) + 1 if slot.size else 0):
             sel = slot == k
@@ -481,7 +437,7 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     if e.post not in g.populations:
         raise ValidationError(f"{fld}.post", e.post, "a population")
     pop = g.populations[e.post]
-    expected = {"lif_delta": "delta", "lif_cuba": "current", "lif_coba": "conductance"}[pop.model]
+    expected = get_model(pop.model).synapse
     if e.synapse != expected:
         raise UnsupportedFeature(NAME, f"{e.synapse} synapses onto {pop.model} (projection {e.name})",
                                  f"{pop.model} takes {expected} synapses")
@@ -530,7 +486,7 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
     for (pre, pre_is_source, post, on_pre), parts in merged.items():
         names = [p[0] for p in parts]
         i, j, w, steps = (np.concatenate([p[k] for p in parts]) for k in range(1, 5))
-        unit = _SIEMENS if groups[post].model == "lif_coba" else _VOLT
+        unit = _unit(groups[post].model, on_pre.split(" ", 1)[0][:-len("_post")])   # "<var>_post += ..."
         ns = {}
         # homogeneous weights and delays become constants (as a hand-written script would have them)
         if (w == w[0]).all():

@@ -59,6 +59,7 @@ import numpy as np
 from hwmodels import loihi
 from spikecore import ir as _ir
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
+from spikecore.models import get_model
 from spikecore.result import Result
 
 from .base import Backend, Executable
@@ -136,7 +137,7 @@ class ConnPlan:
 @dataclass
 class StateProbe:
     monitor: str
-    var: str                   # IR variable: "v" or "syn_<r>"
+    var: str                   # IR variable: "v" or a receptor's (the model's receptor_var)
     population: str
     group: str
     index: np.ndarray          # neuron indices within the group
@@ -317,7 +318,8 @@ def _check_monitors(g, nmap):
         for var in m.variables:
             if var == "v":
                 continue
-            r = var.split("_", 1)[1] if "_" in var else var
+            pop = g.populations[m.target]
+            r = get_model(pop.model).receptor_of_var(var, pop.receptors) or var
             if nm.syn_gain.get(r) is None:
                 raise UnsupportedFeature(NAME, f"recording {var} of {m.target}",
                                          "its receptors share one Loihi current u; record v instead")
@@ -789,7 +791,8 @@ def _to_ir_units(p, pr, block, want, local, samples, spikes):
         if (pr.monitor, "v:jump") in samples:
             volts = volts + _pending_jump(p, pr, want, local, samples, spikes)
         return volts
-    r = pr.var.split("_", 1)[1]
+    ir_pop = p.ir.populations[pop]
+    r = get_model(ir_pop.model).receptor_of_var(pr.var, ir_pop.receptors)
     if p.fixed:
         return loihi.u_to_syn(p.qir.populations[pop], r, block)
     return block / nm.syn_gain[r]

@@ -50,6 +50,23 @@ def get_model(name: str, describable: bool = False) -> NeuronModel:
     return MODELS[name]
 
 
+def models_for(mode: str) -> list:
+    """Names of the registered models that run in ``mode`` (spikecore.models.MODES)."""
+    return sorted(name for name, m in MODELS.items() if mode in m.modes)
+
+
+def model_for(name: str, mode: str, where: str = "", engine: str | None = None) -> NeuronModel:
+    """The registered model ``name`` when it runs in ``mode``; else UnsupportedFeature naming
+    the model, ``where`` (e.g. "population exc") and the models that run there."""
+    model = MODELS.get(name) if isinstance(name, str) else None
+    if model is not None:
+        return model.require(mode, where, engine)
+    from ..errors import UnsupportedFeature
+    from .base import MODE_ENGINES
+    raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{name}'" + (f" ({where})" if where else ""),
+                             "one of " + ", ".join(models_for(mode)))
+
+
 def model_for_nir(synapse: str) -> NeuronModel:
     """The model a NIR neuron node imports as: ``synapse`` "delta" (LIF, IF, LI, I) or
     "current" (CubaLIF, CubaLI, or a LIF fed by synaptic filters)."""
@@ -60,4 +77,5 @@ def model_for_nir(synapse: str) -> NeuronModel:
 
 
 __all__ = ["MODELS", "MODES", "REQUIRED", "COMMON_LIF_PARAMS", "DEFAULT_R", "Brian2Equations", "LoihiStructure",
-           "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for_nir", "register"]
+           "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for", "model_for_nir", "models_for",
+           "register"]

@@ -177,8 +177,8 @@ class NeuronModel:
             return self
         from ..errors import UnsupportedFeature
         what = f"model '{self.name}'" + (f" ({where})" if where else "")
-        from . import MODELS
-        others = sorted(m.name for m in MODELS.values() if mode in m.modes)
+        from . import models_for
+        others = models_for(mode)
         raise UnsupportedFeature(engine or MODE_ENGINES[mode], what,
                                  f"a model that runs there ({', '.join(others) or 'none'}); "
                                  f"{self.name} runs in: {', '.join(m for m in MODES if m in self.modes) or 'none'}")
