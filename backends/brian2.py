@@ -108,7 +108,7 @@ sys.excepthook = _excepthook
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import get_model, model_for
-from spikecore.engine.layout import count_multiples, multiples
+from spikecore.recording import count_multiples, multiples
 from spikecore.result import Result
 
 from .base import Backend, Executable

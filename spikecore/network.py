@@ -732,7 +732,7 @@ class Network:
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
         """Realise the network, compile it on ``backend`` and run it; returns a Result."""
-        from backends import get_backend
+        from .registry import get_backend
 
         g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
@@ -741,17 +741,18 @@ class Network:
         return exe.run(dur, progress=progress)
 
     def save(self, path):
-        from .io import save_network
-        save_network(self, path)
+        from .registry import implementation
+        implementation("save_network")(self, path)
 
     @staticmethod
     def load(path) -> "Network":
-        from .io import load_network
-        return load_network(path)
+        from .registry import implementation
+        return implementation("load_network")(path)
 
     def __eq__(self, other):
-        from .io import network_to_dict
-        return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
+        from .registry import implementation
+        to_dict = implementation("network_to_dict")
+        return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
 def check_delays(d: np.ndarray, dt: float, fld: str):

@@ -6,7 +6,7 @@ import pytest
 
 from spikecore import Network
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import MODELS, MODES, NeuronModel, describable_models, get_model, model_for_nir
+from spikecore.models import MODELS, MODES, NeuronModel, describable_models, get_model, model_for, model_for_nir
 from spikecore.models import lif_cuba
 
 
@@ -26,11 +26,13 @@ def test_loihi_lif_is_registered_but_not_describable():
         Network("n").population("p", 2, "loihi_lif", {"du": 0, "dv": 0, "vth": 10})
 
 
-def test_require_names_the_model_and_where_it_runs():
-    with pytest.raises(UnsupportedFeature, match=r"model 'lif_coba' \(population p\).*lif_cuba, lif_delta.*"
+def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():
+    with pytest.raises(UnsupportedFeature, match=r"model 'lif_coba' \(population p\).*one of lif_cuba, lif_delta; "
                                                  r"lif_coba runs in: grid, loihi, brian2, lava"):
-        get_model("lif_coba").require("nir", "population p")
-    assert get_model("lif_cuba").require("precise") is MODELS["lif_cuba"]
+        model_for("lif_coba", "nir", "population p")
+    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'adex'.*one of lif_coba, lif_cuba, lif_delta\)"):
+        model_for("adex", "brian2")
+    assert model_for("lif_cuba", "precise") is MODELS["lif_cuba"]
 
 
 def test_receptor_state_variables_are_the_models():
