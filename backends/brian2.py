@@ -750,9 +750,9 @@ class _Built:
             self._synapses(sp, gen, sp.name if k == 0 else f"{sp.name}_L{k}")
         return gen
 
-    def set_replay(self, src: _SourcePlan, n0: int, n1: int, rng):
+    def set_replay(self, src: _SourcePlan, n0: int, n1: int):
         """Give a replayed Poisson source the counts of steps [n0, n1) (layers grow as needed)."""
-        counts = _ir.poisson_counts(src.node, self.plan.dt, n0, n1 - n0, rng)
+        counts = _ir.poisson_counts(src.node, self.plan.dt, n0, n1 - n0)
         layers = _layered(*_counts_to_events(counts, n0))
         for k, (steps, idx) in enumerate(layers):
             if k < len(self.layers[src.name]):
@@ -810,8 +810,6 @@ class _Brian2Executable(Executable):
         self.cache_dir = Path(options["cache_dir"]).expanduser() if options.get("cache_dir") else default_cache_dir()
         self.plan = _lower(g, options["poisson"])
         self.step = 0
-        self._replay_rngs = {name: _ir.poisson_rng(src.node) for name, src in self.plan.sources.items()
-                             if src.mode == "replay"}
         self.build_s = time.perf_counter() - t0
 
     def _result(self, n_steps, wall, build, spikes, traces, extra) -> Result:
@@ -864,9 +862,9 @@ class RuntimeExecutable(_Brian2Executable):
                 while n < n_end:
                     stop = min(n_end, n + window)
                     t0 = time.perf_counter()
-                    for name, src in self.plan.sources.items():
+                    for src in self.plan.sources.values():
                         if src.mode == "replay":
-                            self.built.set_replay(src, n, stop, self._replay_rngs[name])
+                            self.built.set_replay(src, n, stop)
                     self.built.network.run(_q((stop - n) * dt, _SECOND), namespace={},
                                            report="stderr" if progress else None)
                     total = time.perf_counter() - t0
@@ -906,9 +904,9 @@ class StandaloneExecutable(_Brian2Executable):
             dev.activate(build_on_run=False)
             try:
                 built = _Built(self.plan, self.cache_dir)
-                for name, src in self.plan.sources.items():
+                for src in self.plan.sources.values():
                     if src.mode == "replay":
-                        built.set_replay(src, 0, n_steps, self._replay_rngs[name])
+                        built.set_replay(src, 0, n_steps)
                 if self.plan.draw_seed is not None:
                     dev.seed(self.plan.draw_seed % 2**32)
                 built.network.run(_q(n_steps * dt, _SECOND), namespace={},

@@ -68,7 +68,7 @@ to go ``headroom - 1`` threshold-distances above threshold and ``headroom``
 below the reset before it saturates. A smaller headroom buys weight resolution (a
 weight is resolved to 1/vth_mant of the threshold distance at best) at the price of
 saturation margin. Decays round to nearest: du + 1 = round(4096 (1 - exp(-dt/tau_syn))),
-dv = round(4096 (1 - exp(-dt/tau_mem))), which for dt << tau are DESIGN.md's
+dv = round(4096 (1 - exp(-dt/tau_mem))), which for dt << tau are
 du ~ 4096 dt/tau_syn - 1, dv ~ 4096 dt/tau_mem. The bias takes the smallest exponent
 in 0..7 whose 13-bit mantissa holds every bias the population will see (constant
 drive and injected currents): bias_mant << bias_exp = bias * scale. bias_exp = 6 is
