@@ -479,13 +479,13 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
 
-    @property
-    def pre_name(self):
-        return self.pre if isinstance(self.pre, str) else self.pre.name
+    pre_name = property(lambda self: _name_of(self.pre))
+    post_name = property(lambda self: _name_of(self.post))
 
-    @property
-    def post_name(self):
-        return self.post if isinstance(self.post, str) else self.post.name
+
+def _name_of(element) -> str:
+    """An element given by name or as the object itself (a Population, a source): its name."""
+    return element if isinstance(element, str) else element.name
 
 
 @dataclass(eq=False)
@@ -493,9 +493,7 @@ class SpikeMonitor:
     target: object
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 @dataclass(eq=False)
@@ -507,9 +505,7 @@ class StateMonitor:
     interval: object = None
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 # ----------------------------------------------------------------------------- network

@@ -58,6 +58,7 @@ operations in one step is the IR's (docs/architecture.md, spikecore/ir.py).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .. import units as u
@@ -221,6 +222,33 @@ COMMON_LIF_PARAMS = {
 
 # 100 Mohm: a typical input resistance; only used to convert injected currents.
 DEFAULT_R = 1e8
+
+#: the parameters of a LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I
+LEAKY_LIF_PARAMS = {
+    "tau_mem": ParamSpec(u.TIME, positive=True, doc="membrane time constant"),
+    **COMMON_LIF_PARAMS,
+    "r": ParamSpec(u.RESISTANCE, DEFAULT_R, positive=True,
+                   doc="membrane resistance (volts of drive per ampere: injected currents, current weights)"),
+}
+
+
+def brian2_lif_constants(params: dict) -> dict:
+    """The Brian2 constants of a LEAKY_LIF_PARAMS membrane: name -> (value, unit name)."""
+    return {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
+            "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
+            "r": (params["r"], "ohm")}
+
+@dataclass(frozen=True)
+class LeakyLif(NeuronModel):
+    """A LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I (+ its synapses): decays
+    by exp(-dt/tau_mem) per step towards the drive v_leak + r I."""
+
+    def membrane_decay(self, params, dt):
+        return math.exp(-dt / params["tau_mem"])
+
+    def drive(self, params):
+        return params["v_leak"], params["r"]
+
 
 #: the contract's earlier name, still imported by older code
 ModelSpec = NeuronModel
