@@ -11,6 +11,10 @@ spikecore.io.MODEL_LOADERS/MODEL_SAVERS, so ``spikecore run FILE.nir`` and
 ``Network.load/save`` work. Neighbours: spikecore.models (our equations),
 spikecore.ir (step semantics), spikecore.io.model_files (the YAML format).
 
+Why one long file: it is the NIR mapping table in both directions (the table below,
+export, import), kept together so that export divides by exactly what import
+multiplies by; each model's side of it is its ``nir_kind`` (spikecore.models).
+
 Units
 -----
 NIR numbers carry no units. We read them as SI numbers, each scale a named
