@@ -81,3 +81,19 @@ def test_maths_asked_of_the_models():
 def test_nir_import_models():
     assert model_for_nir("delta").name == "lif_delta"
     assert model_for_nir("current").name == "lif_cuba"
+
+
+def test_backends_refuse_a_model_they_do_not_run_by_asking_it():
+    from backends import get_backend
+    from hwmodels import loihi
+
+    net = Network("n", dt="0.1 ms")
+    net.population("p", 2, "lif_cuba", {"tau_mem": "20 ms", "v_leak": "-60 mV", "v_threshold": "-50 mV",
+                                         "v_reset": "-60 mV", "tau_syn": {"exc": "5 ms"}})
+    quantized = loihi.quantize(net.to_ir())
+    assert quantized.populations["p"].model == "loihi_lif"
+    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'loihi_lif' \(population p\).*loihi_lif runs in: loihi"):
+        get_backend("brian2").compile(quantized)
+    from spikecore.io.nir import to_nir
+    with pytest.raises(UnsupportedFeature, match="loihi_lif"):
+        to_nir(quantized)
