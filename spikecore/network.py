@@ -479,13 +479,13 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
 
-    @property
-    def pre_name(self):
-        return self.pre if isinstance(self.pre, str) else self.pre.name
+    pre_name = property(lambda self: _name_of(self.pre))
+    post_name = property(lambda self: _name_of(self.post))
 
-    @property
-    def post_name(self):
-        return self.post if isinstance(self.post, str) else self.post.name
+
+def _name_of(element) -> str:
+    """An element given by name or as the object itself (a Population, a source): its name."""
+    return element if isinstance(element, str) else element.name
 
 
 @dataclass(eq=False)
@@ -493,9 +493,7 @@ class SpikeMonitor:
     target: object
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 @dataclass(eq=False)
@@ -507,9 +505,7 @@ class StateMonitor:
     interval: object = None
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 # ----------------------------------------------------------------------------- network
@@ -732,7 +728,7 @@ class Network:
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
         """Realise the network, compile it on ``backend`` and run it; returns a Result."""
-        from backends import get_backend
+        from .registry import get_backend
 
         g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
@@ -741,17 +737,18 @@ class Network:
         return exe.run(dur, progress=progress)
 
     def save(self, path):
-        from .io import save_network
-        save_network(self, path)
+        from .registry import implementation
+        implementation("save_network")(self, path)
 
     @staticmethod
     def load(path) -> "Network":
-        from .io import load_network
-        return load_network(path)
+        from .registry import implementation
+        return implementation("load_network")(path)
 
     def __eq__(self, other):
-        from .io import network_to_dict
-        return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
+        from .registry import implementation
+        to_dict = implementation("network_to_dict")
+        return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
 def check_delays(d: np.ndarray, dt: float, fld: str):

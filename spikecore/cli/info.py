@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .. import units as u
+from ..models import get_model
 from .common import add_model_args, load_model, quantity_arg
 
 # Bytes per element in the native engine's layout (float64 state, CSR synapses).
@@ -24,7 +25,7 @@ def main(args) -> int:
     print(f"model {g.name}: valid (IR version {g.version}, seed {g.seed}, dt {g.dt * 1e3:g} ms, "
           f"default duration {net.duration:g} s)")
     for p in g.populations.values():
-        rec = ", ".join(p.receptors) if p.model != "lif_delta" else "delta"
+        rec = "delta" if get_model(p.model).synapse == "delta" else ", ".join(p.receptors)
         print(f"  population {p.name}: {p.size} x {p.model} (receptors: {rec})")
     for s in g.spike_sources.values():
         print(f"  source {s.name}: {s.size} spike-time neurons, {s.times.size} spikes")

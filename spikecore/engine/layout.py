@@ -1,8 +1,8 @@
 """Layout pieces shared by the engine's three simulators (grid: simulator.py,
-precise: precise.py, bit-accurate Loihi: loihi.py) and the backends that record on
-the same step grid (backends/brian2.py): where neurons, channels and presynaptic rows
-lie (NetLayout), the state monitors' entries and buffers, which steps a monitor
-samples, the Poisson tables. The run loop they share: spikecore.engine.base."""
+precise: precise.py, bit-accurate Loihi: loihi.py): where neurons, channels and
+presynaptic rows lie (NetLayout), the state monitors' entries and buffers, the Poisson
+tables. The run loop they share: spikecore.engine.base; which steps a monitor samples:
+spikecore.recording."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,6 +12,8 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import ValidationError
 from ..models import get_model
+from ..recording import count_multiples, multiples
+
 
 @dataclass
 class NetLayout:
@@ -96,14 +98,6 @@ def spike_source_events(g, dt: float, pre_base: dict) -> dict:
     return {"ev_step": st[order], "ev_pre": pr[order].astype(np.int32)}
 
 
-def count_multiples(n0: int, n1: int, e: int) -> int:
-    """How many steps n in [n0, n1) are multiples of e (samples of a monitor of period e)."""
-    return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0
-
-
-def multiples(n0: int, n1: int, e: int) -> np.ndarray:
-    """The steps n in [n0, n1) that are multiples of e, ascending."""
-    return np.arange(-(-n0 // e) * e, n1, e, dtype=np.int64)
 
 
 def poisson_layout(pois, dt: float) -> dict:

@@ -50,10 +50,11 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import MODELS, loihi_lif
+from ..recording import count_multiples, multiples
 from ..result import RawRun
 from ._loihi import LoihiKernel, csr_order
 from .base import Recording, Simulator, SpikeBuffer
-from .layout import NetLayout, count_multiples, multiples, spike_source_events
+from .layout import NetLayout, spike_source_events
 
 MODEL = loihi_lif.MODEL.name           # the integer model this engine runs
 ENGINE = "native --format loihi"

@@ -24,8 +24,9 @@ What a model declares (dataclass fields)
                        engine's two float modes), "loihi" (the native bit-accurate
                        Loihi mode, through the Loihi quantization pass unless the
                        model is already integer), "brian2", "lava", "nir" (export and
-                       import). Every other place refuses it: ``require(mode, ...)``
-                       raises UnsupportedFeature naming the model and the modes it has.
+                       import). Every other place refuses it: the registry's
+                       ``model_for(name, mode, ...)`` raises UnsupportedFeature naming the
+                       model and the modes it has.
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 
@@ -57,6 +58,7 @@ operations in one step is the IR's (docs/architecture.md, spikecore/ir.py).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from .. import units as u
@@ -170,19 +172,6 @@ class NeuronModel:
             raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
         return mode in self.modes
 
-    def require(self, mode: str, where: str = "", engine: str | None = None) -> "NeuronModel":
-        """Self when it runs in ``mode``; else UnsupportedFeature naming the model, ``where``
-        (e.g. "population exc") and the modes it has."""
-        if self.supports(mode):
-            return self
-        from ..errors import UnsupportedFeature
-        what = f"model '{self.name}'" + (f" ({where})" if where else "")
-        from . import MODELS
-        others = sorted(m.name for m in MODELS.values() if mode in m.modes)
-        raise UnsupportedFeature(engine or MODE_ENGINES[mode], what,
-                                 f"a model that runs there ({', '.join(others) or 'none'}); "
-                                 f"{self.name} runs in: {', '.join(m for m in MODES if m in self.modes) or 'none'}")
-
     # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
     def tau_mem(self, params: dict) -> float | None:
         """The membrane time constant (s), None when there is none."""
@@ -233,6 +222,33 @@ COMMON_LIF_PARAMS = {
 
 # 100 Mohm: a typical input resistance; only used to convert injected currents.
 DEFAULT_R = 1e8
+
+#: the parameters of a LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I
+LEAKY_LIF_PARAMS = {
+    "tau_mem": ParamSpec(u.TIME, positive=True, doc="membrane time constant"),
+    **COMMON_LIF_PARAMS,
+    "r": ParamSpec(u.RESISTANCE, DEFAULT_R, positive=True,
+                   doc="membrane resistance (volts of drive per ampere: injected currents, current weights)"),
+}
+
+
+def brian2_lif_constants(params: dict) -> dict:
+    """The Brian2 constants of a LEAKY_LIF_PARAMS membrane: name -> (value, unit name)."""
+    return {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
+            "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
+            "r": (params["r"], "ohm")}
+
+@dataclass(frozen=True)
+class LeakyLif(NeuronModel):
+    """A LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I (+ its synapses): decays
+    by exp(-dt/tau_mem) per step towards the drive v_leak + r I."""
+
+    def membrane_decay(self, params, dt):
+        return math.exp(-dt / params["tau_mem"])
+
+    def drive(self, params):
+        return params["v_leak"], params["r"]
+
 
 #: the contract's earlier name, still imported by older code
 ModelSpec = NeuronModel

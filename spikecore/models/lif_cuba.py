@@ -20,13 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import units as u
-from .base import COMMON_LIF_PARAMS, DEFAULT_R, Brian2Equations, LoihiStructure, NeuronModel, ParamSpec
+from .base import (LEAKY_LIF_PARAMS, Brian2Equations, LeakyLif, LoihiStructure, ParamSpec,
+                   brian2_lif_constants)
+
+
+def degenerate(tau_mem: float, tau_syn: float) -> bool:
+    """tau_syn == tau_mem, where the general solution divides by zero (the t*exp solution holds)."""
+    return math.isclose(tau_syn, tau_mem, rel_tol=1e-12)
 
 
 def synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
     """Exact contribution of syn(t) to v(t+dt) for tau_mem dv/dt = -v + syn, syn' = -syn/tau_syn."""
     am, ak = math.exp(-dt / tau_mem), math.exp(-dt / tau_syn)
-    if math.isclose(tau_syn, tau_mem, rel_tol=1e-12):
+    if degenerate(tau_mem, tau_syn):
         return dt / tau_mem * am
     return tau_syn / (tau_syn - tau_mem) * (ak - am)
 
@@ -50,24 +56,13 @@ def kernel_peak(h: float, tau_mem: float, tau_syn: float) -> float:
     return float(synaptic_kernel(min(h, t_peak), tau_mem, tau_syn))
 
 
-def degenerate(tau_mem: float, tau_syn: float) -> bool:
-    """tau_syn == tau_mem, where the general solution divides by zero (the t*exp solution holds)."""
-    return math.isclose(tau_syn, tau_mem, rel_tol=1e-12)
-
-
 @dataclass(frozen=True)
-class LifCuba(NeuronModel):
-    def membrane_decay(self, params, dt):
-        return math.exp(-dt / params["tau_mem"])
-
+class LifCuba(LeakyLif):
     def receptor_decay(self, receptor_params, dt):
         return math.exp(-dt / receptor_params["tau_syn"])
 
     def synaptic_coefficient(self, params, receptor_params, dt):
         return synaptic_coefficient(dt, params["tau_mem"], receptor_params["tau_syn"])
-
-    def drive(self, params):
-        return params["v_leak"], params["r"]
 
     def synaptic_kernel(self, t, params, receptor_params):
         return synaptic_kernel(t, params["tau_mem"], receptor_params["tau_syn"])
@@ -86,9 +81,7 @@ class LifCuba(NeuronModel):
         tau_mem = params["tau_mem"]
         same = any(degenerate(tau_mem, rp["tau_syn"]) for rp in receptors.values())
         flag = " (unless refractory)" if refractory_steps > 0 and not same else ""
-        constants = {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
-                     "v_leak": (params["v_leak"], "volt"), "tau_mem": (tau_mem, "second"),
-                     "r": (params["r"], "ohm")}
+        constants = brian2_lif_constants(params)
         terms, lines = "v_leak - v", []
         for rname, rp in receptors.items():
             var = self.receptor_var(rname)
@@ -111,10 +104,7 @@ class LifCuba(NeuronModel):
 MODEL = LifCuba(
     name="lif_cuba",
     synapse="current",
-    params={"tau_mem": ParamSpec(u.TIME, positive=True, doc="membrane time constant"),
-            **COMMON_LIF_PARAMS,
-            "r": ParamSpec(u.RESISTANCE, DEFAULT_R, positive=True,
-                           doc="membrane resistance (scales currents in A)")},
+    params=LEAKY_LIF_PARAMS,
     receptor_params={"tau_syn": ParamSpec(u.TIME, positive=True, doc="synaptic time constant")},
     weight_dims=(u.VOLTAGE, u.CURRENT),
     state={"v": u.VOLTAGE},

@@ -8,26 +8,17 @@ A jump that arrives in the step its target spikes is discarded (reset wins).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .. import units as u
-from .base import COMMON_LIF_PARAMS, DEFAULT_R, Brian2Equations, LoihiStructure, NeuronModel, ParamSpec
+from .base import LEAKY_LIF_PARAMS, Brian2Equations, LeakyLif, LoihiStructure, brian2_lif_constants
 
 
 @dataclass(frozen=True)
-class LifDelta(NeuronModel):
-    def membrane_decay(self, params, dt):
-        return math.exp(-dt / params["tau_mem"])
-
-    def drive(self, params):
-        return params["v_leak"], params["r"]
-
+class LifDelta(LeakyLif):
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         flag = " (unless refractory)" if refractory_steps > 0 else ""
-        constants = {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
-                     "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
-                     "r": (params["r"], "ohm")}
+        constants = brian2_lif_constants(params)
         return Brian2Equations(dv_template=f"dv/dt = (v_leak - v{{cur}})/tau_mem : volt{flag}", ode_lines=[],
                                constants=constants, current_term=" + r*I_ext", method="exact",
                                delta_gate=refractory_steps > 0)
@@ -39,10 +30,7 @@ class LifDelta(NeuronModel):
 MODEL = LifDelta(
     name="lif_delta",
     synapse="delta",
-    params={"tau_mem": ParamSpec(u.TIME, positive=True, doc="membrane time constant"),
-            **COMMON_LIF_PARAMS,
-            "r": ParamSpec(u.RESISTANCE, DEFAULT_R, positive=True,
-                           doc="membrane resistance (scales injected current)")},
+    params=LEAKY_LIF_PARAMS,
     receptor_params={},
     weight_dims=(u.VOLTAGE,),
     state={"v": u.VOLTAGE},

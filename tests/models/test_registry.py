@@ -6,7 +6,7 @@ import pytest
 
 from spikecore import Network
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import MODELS, MODES, NeuronModel, describable_models, get_model, model_for_nir
+from spikecore.models import MODELS, MODES, NeuronModel, describable_models, get_model, model_for, model_for_nir
 from spikecore.models import lif_cuba
 
 
@@ -26,11 +26,13 @@ def test_loihi_lif_is_registered_but_not_describable():
         Network("n").population("p", 2, "loihi_lif", {"du": 0, "dv": 0, "vth": 10})
 
 
-def test_require_names_the_model_and_where_it_runs():
-    with pytest.raises(UnsupportedFeature, match=r"model 'lif_coba' \(population p\).*lif_cuba, lif_delta.*"
+def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():
+    with pytest.raises(UnsupportedFeature, match=r"model 'lif_coba' \(population p\).*one of lif_cuba, lif_delta; "
                                                  r"lif_coba runs in: grid, loihi, brian2, lava"):
-        get_model("lif_coba").require("nir", "population p")
-    assert get_model("lif_cuba").require("precise") is MODELS["lif_cuba"]
+        model_for("lif_coba", "nir", "population p")
+    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'adex'.*one of lif_coba, lif_cuba, lif_delta\)"):
+        model_for("adex", "brian2")
+    assert model_for("lif_cuba", "precise") is MODELS["lif_cuba"]
 
 
 def test_receptor_state_variables_are_the_models():
@@ -79,3 +81,19 @@ def test_maths_asked_of_the_models():
 def test_nir_import_models():
     assert model_for_nir("delta").name == "lif_delta"
     assert model_for_nir("current").name == "lif_cuba"
+
+
+def test_backends_refuse_a_model_they_do_not_run_by_asking_it():
+    from backends import get_backend
+    from hwmodels import loihi
+
+    net = Network("n", dt="0.1 ms")
+    net.population("p", 2, "lif_cuba", {"tau_mem": "20 ms", "v_leak": "-60 mV", "v_threshold": "-50 mV",
+                                         "v_reset": "-60 mV", "tau_syn": {"exc": "5 ms"}})
+    quantized = loihi.quantize(net.to_ir())
+    assert quantized.populations["p"].model == "loihi_lif"
+    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'loihi_lif' \(population p\).*loihi_lif runs in: loihi"):
+        get_backend("brian2").compile(quantized)
+    from spikecore.io.nir import to_nir
+    with pytest.raises(UnsupportedFeature, match="loihi_lif"):
+        to_nir(quantized)
