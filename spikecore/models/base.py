@@ -24,9 +24,10 @@ What a model declares (dataclass fields)
                        engine's two float modes), "loihi" (the native bit-accurate
                        Loihi mode, through the Loihi quantization pass unless the
                        model is already integer), "brian2", "lava", "nir" (export and
-                       import). Every other place refuses it: the registry's
-                       ``model_for(name, mode, ...)`` raises UnsupportedFeature naming the
-                       model and the modes it has.
+                       import). Every other place refuses it: ``require(mode, ...)`` (or
+                       the registry's ``model_for(name, mode, ...)``, which also takes
+                       names that are not registered) raises UnsupportedFeature naming
+                       the model and the modes it has.
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 
@@ -171,6 +172,17 @@ class NeuronModel:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
         return mode in self.modes
+
+    def require(self, mode: str, where: str = "", engine: str | None = None, others=None) -> "NeuronModel":
+        """Self when it runs in ``mode``; else UnsupportedFeature naming the model, ``where``
+        (e.g. "population exc"), the modes it runs in and, if given, the ``others`` that run
+        there (the registry's ``model_for`` passes them)."""
+        if self.supports(mode):
+            return self
+        from ..errors import UnsupportedFeature
+        runs_in = f"{self.name} runs in: " + (", ".join(m for m in MODES if m in self.modes) or "nothing")
+        raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'" + (f" ({where})" if where else ""),
+                                 runs_in if others is None else f"one of {', '.join(others)}; {runs_in}")
 
     # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
     def tau_mem(self, params: dict) -> float | None:

@@ -2,7 +2,7 @@
 spikecore/models/__init__.py, and the look-ups the rest of spikecore makes in it."""
 from __future__ import annotations
 
-from .base import MODE_ENGINES, MODES, NeuronModel
+from .base import MODE_ENGINES, NeuronModel
 
 MODELS: dict = {}
 
@@ -39,14 +39,11 @@ def model_for(name: str, mode: str, where: str = "", engine: str | None = None) 
     the model, ``where`` (e.g. "population exc"), the models that run there and, for a
     registered model, the modes it runs in."""
     model = MODELS.get(name) if isinstance(name, str) else None
-    if model is not None and model.supports(mode):
-        return model
-    from ..errors import UnsupportedFeature
-    what = f"model '{name}'" + (f" ({where})" if where else "")
-    expected = "one of " + ", ".join(models_for(mode))
     if model is not None:
-        expected += f"; {name} runs in: " + (", ".join(m for m in MODES if m in model.modes) or "nothing")
-    raise UnsupportedFeature(engine or MODE_ENGINES[mode], what, expected)
+        return model.require(mode, where, engine, others=models_for(mode))
+    from ..errors import UnsupportedFeature
+    raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{name}'" + (f" ({where})" if where else ""),
+                             "one of " + ", ".join(models_for(mode)))
 
 
 def model_for_nir(synapse: str) -> NeuronModel:

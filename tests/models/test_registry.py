@@ -33,6 +33,10 @@ def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():
     with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'adex'.*one of lif_coba, lif_cuba, lif_delta\)"):
         model_for("adex", "brian2")
     assert model_for("lif_cuba", "precise") is MODELS["lif_cuba"]
+    assert get_model("lif_cuba").require("precise") is MODELS["lif_cuba"]
+    with pytest.raises(UnsupportedFeature, match=r"native --timing precise.*model 'lif_coba' \(population q\) "
+                                                 r"\(lif_coba runs in: grid, loihi, brian2, lava\)"):
+        get_model("lif_coba").require("precise", "population q")
 
 
 def test_receptor_state_variables_are_the_models():
