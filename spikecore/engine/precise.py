@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ..models import get_model
+from ..models import model_for
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, state_recording
@@ -196,7 +196,7 @@ class PreciseSimulator(Simulator):
         self.dt = dt = float(g.dt)
         self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
-        self.models = models = [get_model(p.model).require("precise", f"population {p.name}") for p in pops]
+        self.models = models = [model_for(p.model, "precise", f"population {p.name}") for p in pops]
         for p in pops:
             if len(p.receptors) > MAX_RECEPTORS:
                 raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",

@@ -69,8 +69,7 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ..models import get_model
-from ..models.lif_cuba import synaptic_coefficient as _synaptic_coefficient  # noqa: F401 (hwmodels import it here)
+from ..models import model_for
 from ._core import Kernel, has_update, openmp_enabled
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -367,7 +366,7 @@ class GridSimulator(Simulator):
 def grid_model(pop: _ir.PopulationNode):
     """The model of a population the grid engine steps: one that runs in grid mode and has
     an update function registered (spikecore/engine/_updates.h); else UnsupportedFeature."""
-    model = get_model(pop.model).require("grid", f"population {pop.name}")
+    model = model_for(pop.model, "grid", f"population {pop.name}")
     if not has_update(model.name):
         raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
                                  "a model with a grid update function (spikecore/engine/_updates.h)")
