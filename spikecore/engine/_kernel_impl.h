@@ -30,6 +30,20 @@
  * already offset to its first neuron; `stride` (the population size) separates receptor
  * blocks of syn. drive == NULL means the scalar drive d0. Input to synaptic variables
  * has been folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
+
+/* syn_r <- syn_r * decay_r for the receptors [0, nrec) of neurons [0, m): exponential
+ * synaptic variables over one step (models whose receptors decay independently of v). */
+static inline void FN(decay_receptors)(int64_t m, int64_t stride, int64_t nrec, const double *decay,
+                                       REAL *restrict syn)
+{
+    for (int64_t r = 0; r < nrec; r++) {
+        REAL *restrict s = syn + r * stride;
+        REAL a = (REAL)decay[r];
+        for (int64_t k = 0; k < m; k++)
+            s[k] = s[k] * a;
+    }
+}
+
 #include "_updates.h"
 
 /* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */

@@ -65,14 +65,8 @@ static void FN(upd_cuba_n)(int64_t m, int64_t n, int64_t stride, int64_t nrec, R
             vn = vn + syn[r * stride + k] * (REAL)coef[r];
         v[k] = vn;
     }
-    for (int64_t r = 0; r < nrec; r++) {
-        REAL *restrict s = syn + r * stride;
-        REAL a = (REAL)decay[r];
-        for (int64_t k = 0; k < m; k++)
-            s[k] = s[k] * a;
-    }
+    FN(decay_receptors)(m, stride, nrec, decay, syn);
 }
-
 
 static int FN(update_lif_cuba)(const sc_block *b)
 {
