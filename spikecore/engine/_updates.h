@@ -14,10 +14,12 @@
 #include "updates/lif_delta.h"
 #include "updates/lif_cuba.h"
 #include "updates/lif_coba.h"
+#include "updates/if_cuba.h"
 
 static const sc_update_entry FN(sc_updates)[] = {
     {"lif_delta", FN(update_lif_delta)},
     {"lif_cuba", FN(update_lif_cuba)},
     {"lif_coba", FN(update_lif_coba)},
+    {"if_cuba", FN(update_if_cuba)},
     {NULL, NULL},
 };

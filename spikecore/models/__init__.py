@@ -10,13 +10,14 @@ The models:
 * ``lif_cuba`` (lif_cuba.py): LIF with exponential current synapses (Brian2 CUBA, NIR CubaLIF)
 * ``lif_coba`` (lif_coba.py): LIF with exponential conductances (Brette et al. 2007 COBA)
 * ``loihi_lif`` (loihi_lif.py): Loihi's integer LIF, the model of quantized populations
+* ``if_cuba`` (if_cuba.py): non-leaky integrate-and-fire with exponential current synapses
 
 All integrate exactly or by exponential Euler, never forward Euler. Adding a model:
 docs/architecture.md.
 """
 from __future__ import annotations
 
-from . import lif_coba, lif_cuba, lif_delta, loihi_lif
+from . import if_cuba, lif_coba, lif_cuba, lif_delta, loihi_lif
 from .base import (COMMON_LIF_PARAMS, DEFAULT_R, MODES, REQUIRED, Brian2Equations, LoihiStructure, ModelSpec,
                    NeuronModel, ParamSpec)
 from .registry import (MODELS, describable_models, get_model, model_for, model_for_nir, models_for,
@@ -26,6 +27,7 @@ register(lif_delta.MODEL)
 register(lif_cuba.MODEL)
 register(lif_coba.MODEL)
 register(loihi_lif.MODEL)
+register(if_cuba.MODEL)
 
 __all__ = ["MODELS", "MODES", "REQUIRED", "COMMON_LIF_PARAMS", "DEFAULT_R", "Brian2Equations", "LoihiStructure",
            "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for", "model_for_nir",
