@@ -517,7 +517,7 @@ class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
     def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
-        self.name = name
+        self.name = _check_name(name, "name")   # the default output directory: results/<name>
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValidationError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
