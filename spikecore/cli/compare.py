@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import units as u
 from ..compare import MODES, Tolerances, compare_runs, format_table
 from ..errors import ValidationError
+from ..io.results import ResultDirectory
 from .common import add_model_args, load_model, quantity_arg
 
 
@@ -71,19 +72,20 @@ def main(args) -> int:
     duration = quantity_arg(args.duration, u.TIME, "--duration")
     duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
-    g = net.to_ir(dt=dt, seed=args.seed)
     out = Path(args.out or Path("results") / f"{net.name}-compare")
     results = []
-    for name, backend in compiled:
-        print(f"running {net.name} on {name} ...", file=sys.stderr)
-        exe = backend.compile(g, **options[name])
-        result = exe.run(duration, progress=sys.stderr.isatty())
-        result.save(out / name)
-        results.append(result)
-    tol = Tolerances(rate_rel=args.rate_tol, cv_abs=args.cv_tol, hist_alpha=args.alpha)
-    doc = compare_runs(results, tol, mode=MODES[1] if args.exact else MODES[0])
-    with open(out / "compare.json", "w") as f:
-        json.dump(doc, f, indent=2, default=float)
+    with ResultDirectory(out, "compare", flag="--out") as staging:   # checked before any work
+        g = net.to_ir(dt=dt, seed=args.seed)
+        for name, backend in compiled:
+            print(f"running {net.name} on {name} ...", file=sys.stderr)
+            exe = backend.compile(g, **options[name])
+            result = exe.run(duration, progress=sys.stderr.isatty())
+            result.write_files(staging.subdirectory(name), staging.run_id)
+            results.append(result)
+        tol = Tolerances(rate_rel=args.rate_tol, cv_abs=args.cv_tol, hist_alpha=args.alpha)
+        doc = compare_runs(results, tol, mode=MODES[1] if args.exact else MODES[0])
+        with open(staging.path / "compare.json", "w") as f:
+            json.dump(doc, f, indent=2, default=float)
     print(format_table(doc))
     for r in results:
         print(f"{r.backend}: wall {r.wall_s:.3f} s, build {r.build_s:.3f} s")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import units as u
+from ..io.results import ResultDirectory
 from .common import add_model_args, load_model, quantity_arg
 
 
@@ -50,14 +51,14 @@ def main(args) -> int:
             raise BackendUnavailable(missing)
     net = load_model(args.model)
     duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
-    g = net.to_ir(dt=quantity_arg(args.dt, u.TIME, "--dt"), seed=args.seed)
-    headroom = loihi.check_headroom(args.headroom if args.headroom is not None else loihi.DEFAULT_HEADROOM)
-    doc = lava_backend.deploy(g, target=args.target, format=args.format, policy=args.policy,
-                              headroom=headroom, duration=duration)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "deploy.json", "w") as f:
-        json.dump(doc, f, indent=2, default=_json_default)
+    with ResultDirectory(out, "deploy", flag="--out") as staging:   # checked before building anything
+        g = net.to_ir(dt=quantity_arg(args.dt, u.TIME, "--dt"), seed=args.seed)
+        headroom = loihi.check_headroom(args.headroom if args.headroom is not None else loihi.DEFAULT_HEADROOM)
+        doc = lava_backend.deploy(g, target=args.target, format=args.format, policy=args.policy,
+                                  headroom=headroom, duration=duration)
+        with open(staging.path / "deploy.json", "w") as f:
+            json.dump(doc, f, indent=2, default=_json_default)
     procs = ", ".join(f"{n} {k}" for k, n in doc["process_counts"].items())
     print(f"{g.name} -> {args.target} ({args.format}): {doc['neurons']} neurons, {doc['synapses']} synapses, "
           f"{len(doc['processes'])} processes ({procs}); {len(doc['approximations'])} approximation(s), "
