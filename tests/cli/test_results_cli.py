@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -62,12 +63,19 @@ def model(tmp_path):
     return m
 
 
-@pytest.fixture
-def result(tmp_path, model):
-    R = tmp_path / "R"
-    p = cli("run", model, "--out", R)
+@pytest.fixture(scope="module")
+def written_once(tmp_path_factory):
+    base = tmp_path_factory.mktemp("written_once")
+    (base / "m.yaml").write_text(MODEL + MONITOR)
+    p = cli("run", base / "m.yaml", "--out", base / "R")
     assert p.returncode == 0, p.stderr
-    return R
+    return base / "R"
+
+
+@pytest.fixture
+def result(tmp_path, model, written_once):
+    """A fresh copy of one `spikecore run` result (with traces and raster.png)."""
+    return Path(shutil.copytree(written_once, tmp_path / "R"))
 
 
 # ----------------------------------------------------------------------------- item 1: failures
@@ -93,10 +101,10 @@ def test_memory_error_while_saving_leaves_the_earlier_result_intact(result, mode
 
 def test_a_killed_run_leaves_the_result_and_the_next_command_cleans_up(result, model, tmp_path):
     before = snapshot(result)
-    slow = cli_popen("run", "examples/brunel.yaml", "--duration", "1000s", "--out", result)
+    slow = cli_popen("run", "examples/cuba.yaml", "--duration", "30s", "--out", result)
     try:
         while not leftovers(result):                      # the staging directory appears before the work
-            assert slow.poll() is None, slow.stderr.read()
+            assert slow.poll() is None, "the run ended without a staging directory: " + slow.stderr.read()
             time.sleep(0.05)
     finally:
         os.kill(slow.pid, signal.SIGKILL)                 # cannot be handled: only cleaned up after
@@ -128,12 +136,23 @@ def test_an_interrupted_swap_is_finished_by_the_next_command(result, tmp_path):
 
 
 # ----------------------------------------------------------------------------- item 2: outputs first
-def test_out_that_is_a_file_fails_before_simulating(tmp_path):
-    afile = tmp_path / "afile"
-    afile.write_text("mine")
-    p = cli("run", "examples/brunel.yaml", "--duration", "5s", "--out", afile)
-    one_line_error(p, "--out", "a directory")
-    assert afile.read_text() == "mine"
+@pytest.mark.parametrize("bad", ["afile", "afile/R", READ_ONLY[0]])
+def test_run_realises_nothing_before_out_is_checked(tmp_path, monkeypatch, capsys, bad):
+    import spikecore.network
+
+    (tmp_path / "afile").write_text("mine")
+    realised = []
+    real_to_ir = spikecore.network.Network.to_ir
+
+    def recording_to_ir(self, *args, **kwargs):          # the real method, with a note that it ran
+        realised.append(self.name)
+        return real_to_ir(self, *args, **kwargs)
+
+    monkeypatch.setattr(spikecore.network.Network, "to_ir", recording_to_ir)
+    out = bad if bad.startswith("/") else str(tmp_path / bad)
+    assert main(["run", str(ROOT / "examples" / "brunel.yaml"), "--duration", "5s", "--out", out]) == 2
+    assert realised == [] and "--out" in capsys.readouterr().err
+    assert (tmp_path / "afile").read_text() == "mine"
 
 
 @pytest.mark.parametrize("where", READ_ONLY)
