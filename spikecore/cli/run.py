@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import units as u
-from .common import add_model_args, load_model, quantity_arg
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -35,6 +35,7 @@ def add_parser(sub):
                    help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -62,6 +63,7 @@ def main(args) -> int:
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
+    check_memory(args, net, duration, args.backend, options, dt)
     g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
     exe = backend.compile(g, **options)
     result = exe.run(duration, progress=sys.stderr.isatty())
