@@ -259,90 +259,110 @@ def _threads(options) -> int:
 
 
 # ----------------------------------------------------------------------------- estimating
+@dataclass
+class _Plan:
+    """What the stages need to know, read once from the description and the options."""
+    net: object
+    mode: str
+    backend: str
+    dt: float
+    duration: float
+    options: dict
+    counts: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.steps = max(1, int(round(self.duration / self.dt)))
+        self.precise = self.options.get("timing") == "precise"
+        self.threads = _threads(self.options) if self.mode == "native-grid" else 1
+        self.real = 4 if self.options.get("precision") == "float32" and self.mode == "native-grid" else 8
+        self.counts = {name: expected_synapses(self.net, pr) for name, pr in self.net.projections.items()}
+        self.n_syn = sum(self.counts.values())
+        self.drawn_delays = any(_is_drawn(pr.delay) for pr in self.net.projections.values())
+        self.label = {"native-grid": "native engine", "native-precise": "native precise engine",
+                      "native-loihi": "native Loihi engine", "brian2": "Brian2", "lava": "Lava"}.get(self.mode,
+                                                                                                   self.mode)
+        per_neuron = NEURON_BYTES.get(self.backend, NEURON_BYTES["native"])
+        self.state = sum(p.size * (per_neuron + 8 * len(p.state_variables())) for p in self.net.populations.values())
+        self.ir_sources = _ir_source_bytes(self.net)
+
+    def common(self, stage: Stage, with_ir: bool = True) -> Stage:
+        if with_ir:
+            stage.add("IR synapse arrays", IR_BYTES_PER_SYNAPSE * self.n_syn)
+        stage.add("neuron state", self.state)
+        stage.add("IR sources", self.ir_sources)
+        return stage
+
+
 def estimate(net, duration: float | None = None, backend: str = "native", options: dict | None = None,
              dt: float | None = None) -> MemoryEstimate:
     """The memory of realising ``net`` and running it for ``duration`` seconds (default: the
     network's) on ``backend`` with ``options`` (the backend's compile options), from the
     description alone: nothing is drawn or built."""
     options = dict(options or {})
-    mode = _mode(backend, options)
-    dt = net.dt if dt is None else float(dt)
-    duration = net.duration if duration is None else float(duration)
-    steps = max(1, int(round(duration / dt)))
-    precise = options.get("timing") == "precise"
-    threads = _threads(options) if mode == "native-grid" else 1
-    real = 4 if options.get("precision") == "float32" and mode == "native-grid" else 8
+    plan = _Plan(net, _mode(backend, options), backend, net.dt if dt is None else float(dt),
+                 net.duration if duration is None else float(duration), options)
+    run, spikes = _run_stage(plan)
+    return MemoryEstimate(plan.mode, [_realise_stage(plan), _compile_stage(plan), run], plan.counts,
+                          sum(p.size for p in net.populations.values()), spikes, plan.duration)
 
-    counts = {name: expected_synapses(net, pr) for name, pr in net.projections.items()}
-    n_syn = sum(counts.values())
-    neurons = sum(p.size for p in net.populations.values())
-    ir_syn = IR_BYTES_PER_SYNAPSE * n_syn
-    per_neuron = NEURON_BYTES.get(backend, NEURON_BYTES["native"])
-    state = sum(p.size * (per_neuron + 8 * len(p.state_variables())) for p in net.populations.values())
-    ir_sources = _ir_source_bytes(net)
 
-    # realise: projections are drawn in order, each beside the IR of those before it
-    realise = Stage("realise")
-    done = 0
-    worst = (0, None, 0)
-    for name, pr in net.projections.items():
-        table = DRAW_BYTES_PER_SYNAPSE_PRECISE if precise else DRAW_BYTES_PER_SYNAPSE
-        draw = table.get(getattr(pr.connector, "kind", ""), DRAW_BYTES_PER_SYNAPSE_OTHER) * counts[name]
+def _realise_stage(plan: _Plan) -> Stage:
+    """Network.to_ir draws projections in order, each beside the IR arrays of those before it."""
+    table = DRAW_BYTES_PER_SYNAPSE_PRECISE if plan.precise else DRAW_BYTES_PER_SYNAPSE
+    done, worst = 0, (0, None, 0)
+    for name, pr in plan.net.projections.items():
+        draw = table.get(getattr(pr.connector, "kind", ""), DRAW_BYTES_PER_SYNAPSE_OTHER) * plan.counts[name]
         if done + draw >= worst[0]:
             worst = (done + draw, name, done)
-        done += IR_BYTES_PER_SYNAPSE * counts[name]
+        done += IR_BYTES_PER_SYNAPSE * plan.counts[name]
+    stage = plan.common(Stage("realise"), with_ir=False)
     if worst[1] is not None:
-        realise.add("IR synapse arrays", worst[2])
-        realise.add(f"drawing projection '{worst[1]}'", worst[0] - worst[2])
-    realise.add("neuron state", state)
-    realise.add("IR sources", ir_sources)
+        stage.add("IR synapse arrays", worst[2])
+        stage.add(f"drawing projection '{worst[1]}'", worst[0] - worst[2])
+    return stage
 
-    drawn_delays = any(_is_drawn(pr.delay) for pr in net.projections.values())
-    max_delay = max([_largest(pr.delay, dt) for pr in net.projections.values()] or [dt])
-    ring_slots = max(1, int(math.ceil(max_delay / dt - 1e-6))) + 1
-    channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
-    ring = _ring_bytes(mode, net, channels, ring_slots, real)
-    compile_key = {"native-grid": "native-grid-threads" if threads > 1 else "native-grid",
-                   "native-precise": "native-precise-drawn-delays" if drawn_delays else "native-precise",
-                   "brian2": "brian2-drawn-delays" if drawn_delays else "brian2"}.get(mode, mode)
-    label = {"native-grid": "native engine", "native-precise": "native precise engine",
-             "native-loihi": "native Loihi engine", "brian2": "Brian2", "lava": "Lava"}.get(mode, mode)
 
-    compile_ = Stage("compile")
-    compile_.add("IR synapse arrays", ir_syn)
-    compile_.add(f"{label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE.get(compile_key, 130) * n_syn)
-    compile_.add("neuron state", state)
-    compile_.add("IR sources", ir_sources)
+def _compile_stage(plan: _Plan) -> Stage:
+    key = {"native-grid": "native-grid-threads" if plan.threads > 1 else "native-grid",
+           "native-precise": "native-precise-drawn-delays" if plan.drawn_delays else "native-precise",
+           "brian2": "brian2-drawn-delays" if plan.drawn_delays else "brian2"}.get(plan.mode, plan.mode)
+    stage = plan.common(Stage("compile"))
+    stage.add(f"{plan.label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE.get(key, 130) * plan.n_syn)
+    return stage
 
-    run = Stage("run")
-    run.add("IR synapse arrays", ir_syn)
-    if mode == "native-grid":
-        run.add(f"{label}: synapse table", _grid_table_bytes(net, counts, dt, real, threads))
+
+def _run_stage(plan: _Plan) -> tuple:
+    """The run: the IR, the backend's copy of the network, recordings. Returns (stage, expected spikes)."""
+    net, stage = plan.net, plan.common(Stage("run"))
+    if plan.mode == "native-grid":
+        stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, plan.counts, plan.dt, plan.real,
+                                                                    plan.threads))
     else:
-        run_key = "brian2-drawn-delays" if mode == "brian2" and drawn_delays else mode
-        run.add(f"{label}: synapses", RUN_BYTES_PER_SYNAPSE.get(run_key, 130) * n_syn)
-    if mode.startswith("native"):
-        run.add(f"{label}: ring buffer ({channels} channels x {ring_slots} delay slots)", ring)
-    run.add("neuron state", state)
-    run.add("IR sources", ir_sources)
-    if backend == "brian2":
-        run.add("Brian2 network and code objects", BRIAN2_RUNTIME_BYTES)
-    if backend == "lava":
-        run.add("Lava runtime and worker processes", LAVA_RUNTIME_BYTES)
+        key = "brian2-drawn-delays" if plan.mode == "brian2" and plan.drawn_delays else plan.mode
+        what = "synapses (parent and worker copies)" if plan.backend == "lava" else "synapses"
+        stage.add(f"{plan.label}: {what}", RUN_BYTES_PER_SYNAPSE.get(key, 130) * plan.n_syn)
+    if plan.mode.startswith("native"):
+        max_delay = max([_largest(pr.delay, plan.dt) for pr in net.projections.values()] or [plan.dt])
+        slots = max(1, int(math.ceil(max_delay / plan.dt - 1e-6))) + 1
+        channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
+        stage.add(f"{plan.label}: ring buffer ({channels} channels x {slots} delay slots)",
+                  _ring_bytes(plan.mode, net, channels, slots, plan.real))
+    if plan.backend == "brian2":
+        stage.add("Brian2 network and code objects", BRIAN2_RUNTIME_BYTES)
+    if plan.backend == "lava":
+        stage.add("Lava runtime and worker processes", LAVA_RUNTIME_BYTES)
         n_src = sum(_source_size(net, name) for name in net.sources)
-        run.add("Lava: pre-generated source spike counts", LAVA_SOURCE_BYTES_PER_NEURON_STEP * n_src * steps)
+        stage.add("Lava: pre-generated source spike counts", LAVA_SOURCE_BYTES_PER_NEURON_STEP * n_src * plan.steps)
     for name, m in net.monitors.items():
         if hasattr(m, "variables"):
-            n = _monitor_neurons(net, m)
-            every = _monitor_every(m, dt)
+            n, every = _monitor_neurons(net, m), _monitor_every(m, plan.dt)
             variables = (m.variables,) if isinstance(m.variables, str) else tuple(m.variables)
-            samples = -(-steps // every)
-            run.add(f"state monitor '{name}' ({samples} samples x {n} neurons x {len(variables)} variables)",
-                    TRACE_BYTES_PER_SAMPLE * samples * n * len(variables))
-    recorded = _recorded_neurons(net)
-    spikes = recorded * ASSUMED_RATE_HZ * duration
-    run.add(f"recorded spikes (~{spikes:.3g} at {ASSUMED_RATE_HZ:g} Hz)", SPIKE_BYTES * spikes)
-    return MemoryEstimate(mode, [realise, compile_, run], counts, neurons, spikes, duration)
+            samples = -(-plan.steps // every)
+            stage.add(f"state monitor '{name}' ({samples} samples x {n} neurons x {len(variables)} variables)",
+                      TRACE_BYTES_PER_SAMPLE * samples * n * len(variables))
+    spikes = _recorded_neurons(net) * ASSUMED_RATE_HZ * plan.duration
+    stage.add(f"recorded spikes (~{spikes:.3g} at {ASSUMED_RATE_HZ:g} Hz)", SPIKE_BYTES * spikes)
+    return stage, spikes
 
 
 def _ir_source_bytes(net) -> int:
