@@ -85,7 +85,7 @@ CASES = {
     "a2a-4e6-drawn": (lambda: all_to_all(2000, drawn=True), "native", {}, None),
     "fixed-probability-4e6": (lambda: fixed_probability(6300), "native", {}, None),
     "fixed-indegree-2e6": (lambda: fixed_indegree(10000), "native", {}, None),
-    "monitor-1e4x1e4": (lambda: monitored(10000), "native", {}, None),
+    "monitor-5e3x1e4": (lambda: monitored(5000), "native", {}, None),
     "brunel-1e7": (lambda: model_file("examples/brunel.yaml"), "native", {}, "0.1 s"),
     "a2a-1.6e7": (lambda: all_to_all(4000), "native", {}, None),
     "a2a-4e6-float32-2threads": (lambda: all_to_all(2000), "native", {"precision": "float32", "threads": 2}, None),
@@ -105,7 +105,7 @@ CASES = {
     "a2a-1e6-lava-fixed": (lambda: all_to_all(1000), "lava", {"format": "fixed", "policy": "approximate"}, "5 ms"),
 }
 #: cases of tests/engine/test_memory.py's fast suite (the others are @slow)
-FAST = ("cuba", "a2a-1e6", "fixed-indegree-2e6", "monitor-1e4x1e4")
+FAST = ("cuba", "a2a-1e6", "fixed-indegree-2e6", "monitor-5e3x1e4")
 #: cases the tests leave out: Lava's fixed cost (33-55 MiB: its runtime and worker processes)
 #: dominates these small networks, and a short Lava run's peak PSS is sampled, so it varies by
 #: 20 % from run to run

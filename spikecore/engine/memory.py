@@ -440,33 +440,35 @@ def _read_int(path) -> int | None:
     return value if value < 2**60 else None   # cgroup v1 writes ~2^63 for "no limit"
 
 
-def _cgroup_limit() -> tuple:
-    """(bytes, file) of the tightest memory limit of this process's cgroup and its ancestors
-    (cgroup v2 memory.max, v1 memory.limit_in_bytes); (None, None) when there is none."""
-    candidates = []
+def _cgroup_limit(cgroup_file: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> tuple:
+    """(bytes, file) of the tightest memory limit of this process's cgroup and its ancestors:
+    cgroup v2 ``memory.max`` (under ``root``, or ``root``/unified on hybrid systems), cgroup v1
+    ``memory.limit_in_bytes`` (under ``root``/memory). A container that sees its own cgroup as
+    the root has the limit at the top of the mount. (None, None) when there is no limit."""
     try:
-        with open("/proc/self/cgroup") as f:
+        with open(cgroup_file) as f:
             lines = f.read().splitlines()
     except OSError:
         lines = []
+    candidates = []
     for line in lines:
         parts = line.split(":", 2)
         if len(parts) != 3:
             continue
         hier, controllers, path = parts
         if hier == "0" and controllers == "":
-            root, name = "/sys/fs/cgroup", "memory.max"
+            mounts, name = (root, os.path.join(root, "unified")), "memory.max"
         elif "memory" in controllers.split(","):
-            root, name = "/sys/fs/cgroup/memory", "memory.limit_in_bytes"
+            mounts, name = (os.path.join(root, "memory"),), "memory.limit_in_bytes"
         else:
             continue
-        p = path.strip("/")
-        while True:
-            candidates.append(os.path.join(root, p, name) if p else os.path.join(root, name))
-            if not p:
-                break
-            p = os.path.dirname(p)
-    candidates += ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+        for mount in mounts:
+            rel = path.strip("/")
+            while True:
+                candidates.append(os.path.join(mount, rel, name))
+                if not rel:
+                    break
+                rel = os.path.dirname(rel)
     best = (None, None)
     for path in candidates:
         value = _read_int(path)

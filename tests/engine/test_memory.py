@@ -199,6 +199,39 @@ def test_available_memory_is_bounded_by_meminfo_and_the_limit(monkeypatch):
         memory.available_memory()
 
 
+def _cgroup_tree(tmp_path, cgroup_lines, files):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "cgroup").write_text("\n".join(cgroup_lines) + "\n")
+    for rel, text in files.items():
+        path = tmp_path / "fs" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    return str(tmp_path / "cgroup"), str(tmp_path / "fs")
+
+
+def test_cgroup_v2_limit_is_the_tightest_of_the_group_and_its_ancestors(tmp_path):
+    cgroup, root = _cgroup_tree(tmp_path, ["0::/jobs/run1"], {
+        "jobs/run1/memory.max": "max", "jobs/memory.max": "4294967296", "memory.max": "8589934592"})
+    assert memory._cgroup_limit(cgroup, root) == (4294967296, f"{root}/jobs/memory.max")
+
+
+def test_cgroup_v1_limit_and_its_no_limit_value(tmp_path):
+    cgroup, root = _cgroup_tree(tmp_path, ["4:memory:/docker/abc", "3:cpu:/docker/abc"], {
+        "memory/docker/abc/memory.limit_in_bytes": "2147483648",
+        "memory/memory.limit_in_bytes": "9223372036854771712"})
+    assert memory._cgroup_limit(cgroup, root) == (2147483648, f"{root}/memory/docker/abc/memory.limit_in_bytes")
+    cgroup, root = _cgroup_tree(tmp_path / "none", ["4:memory:/"], {
+        "memory/memory.limit_in_bytes": "9223372036854771712"})
+    assert memory._cgroup_limit(cgroup, root) == (None, None)
+
+
+def test_cgroup_v2_on_a_hybrid_system_and_a_namespaced_container(tmp_path):
+    # the process's path names the host's group; inside, its limit is at the top of the mount
+    cgroup, root = _cgroup_tree(tmp_path, ["4:memory:/host/job", "0::/host/job"], {
+        "unified/memory.max": "1073741824", "memory/memory.limit_in_bytes": "3221225472"})
+    assert memory._cgroup_limit(cgroup, root) == (1073741824, f"{root}/unified/memory.max")
+
+
 # ----------------------------------------------------------------------------- large spike recordings
 def test_warns_when_a_spike_monitor_will_record_over_1e7_spikes():
     net = Network("m", duration="20 s")
