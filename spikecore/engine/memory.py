@@ -46,14 +46,17 @@ IR_BYTES_PER_SYNAPSE = 32
 #: peak bytes per synapse while Network.to_ir draws one projection on the grid, its IR arrays
 #: included: the connector's index arrays and copies, then check_delays' three float64 temporaries
 #: (24 B). fixed_probability and fixed_indegree draw one small array per row, which the allocator
-#: keeps after they are joined (+8 B). Measured: all_to_all 56.0, fixed_probability 64.0,
-#: fixed_indegree 64.8 B per synapse (4 10^6 - 1.6 10^7 synapses).
+#: keeps after they are joined (+8 B); a sparse matrix is converted to COO twice (connectivity,
+#: then weights). Measured (VmHWM of to_ir alone, 4 10^6 synapses; the all-to-all ones up to
+#: 1.6 10^7): all_to_all 56.0, one_to_one 56.0, from_indices 56.0, fixed_probability 63.8-64.0,
+#: fixed_indegree 64.2-64.8, sparse 80.9 B per synapse.
 DRAW_BYTES_PER_SYNAPSE = {"all_to_all": 56, "one_to_one": 56, "fixed_probability": 64,
-                          "fixed_indegree": 65, "from_indices": 56, "sparse": 72}
+                          "fixed_indegree": 65, "from_indices": 56, "sparse": 81}
 #: the same in precise timing, where no grid check of the delays runs: measured all_to_all 33.0
-#: (scalar delay), 40.0 (drawn delays)
-DRAW_BYTES_PER_SYNAPSE_PRECISE = {"all_to_all": 40, "one_to_one": 40, "fixed_probability": 48,
-                                  "fixed_indegree": 49, "from_indices": 40, "sparse": 56}
+#: (40.0 with drawn delays), one_to_one 33.0, from_indices 33.0, fixed_probability 39.9,
+#: fixed_indegree 48.3, sparse 80.9
+DRAW_BYTES_PER_SYNAPSE_PRECISE = {"all_to_all": 40, "one_to_one": 40, "fixed_probability": 40,
+                                  "fixed_indegree": 48, "from_indices": 40, "sparse": 81}
 #: connectors the table does not know (a newer connector without ``expected_synapses``)
 DRAW_BYTES_PER_SYNAPSE_OTHER = 64
 
