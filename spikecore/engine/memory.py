@@ -274,6 +274,8 @@ class _Plan:
     counts: dict = field(default_factory=dict)
 
     def __post_init__(self):
+        if not (math.isfinite(self.duration) and self.duration > 0):
+            raise ValidationError("duration", f"{self.duration!r} s", "a positive, finite duration")
         self.steps = max(1, int(round(self.duration / self.dt)))
         self.precise = self.options.get("timing") == "precise"
         self.threads = _threads(self.options) if self.mode == "native-grid" else 1

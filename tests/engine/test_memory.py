@@ -91,6 +91,12 @@ def test_estimate_counts_synapses_of_each_connector():
     assert exact.projections["full"].n_synapses == 9900 and exact.projections["one"].n_synapses == 100
 
 
+def test_estimate_of_an_endless_run_is_a_field_error(tmp_path):
+    text = SMALL.replace("name: small", "name: endless\nduration: inf s")
+    p = cli("info", model(tmp_path, text))
+    assert "duration" in one_line_error(p)
+
+
 # ----------------------------------------------------------------------------- refusals, before anything is built
 def test_network_run_refuses_all_to_all_over_a_million_neurons_before_drawing(tmp_path):
     net = Network.load(model(tmp_path, ALL_TO_ALL_1E6))
