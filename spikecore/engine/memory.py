@@ -27,6 +27,9 @@ with the measured peak (within 30 %).
 lowers it further. ``check(estimate)`` raises spikecore.errors.InsufficientMemory naming the
 largest consumer when the peak exceeds it; callers (spikecore.network.Network.run and the
 ``run``, ``compare``, ``deploy`` commands) offer a way to go ahead anyway.
+
+The module is long because each measured constant carries how it was measured; the estimator
+itself is the ``_Plan`` and the three ``_*_stage`` functions.
 """
 from __future__ import annotations
 
