@@ -15,7 +15,7 @@ from .. import units as u
 from ..compare import MODES, Tolerances, compare_runs, format_table
 from ..errors import ValidationError
 from ..io.results import ResultDirectory
-from .common import add_model_args, load_model, quantity_arg
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -38,6 +38,7 @@ def add_parser(sub):
                    help="largest absolute difference of mean CV ISI (default %(default)g)")
     p.add_argument("--alpha", type=float, default=Tolerances.hist_alpha,
                    help="smallest p of the rate-histogram test (default %(default)g)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -56,6 +57,11 @@ def parse_backend_options(pairs, backends):
     return out
 
 
+def _estimated(net, duration, name, options, dt) -> int:
+    from ..engine.memory import estimate
+    return estimate(net, duration, name, options[name], None if dt is None else dt.value).total
+
+
 def main(args) -> int:
     from backends import get_backend
 
@@ -72,6 +78,9 @@ def main(args) -> int:
     duration = quantity_arg(args.duration, u.TIME, "--duration")
     duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
+    # the backends run one after another: the largest of them sets the peak
+    largest = max(backends, key=lambda name: _estimated(net, duration, name, options, dt))
+    check_memory(args, net, duration, largest, options[largest], dt)
     out = Path(args.out or Path("results") / f"{net.name}-compare")
     results = []
     with ResultDirectory(out, "compare", flag="--out") as staging:   # checked before any work

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..io.results import ResultDirectory
-from .common import add_model_args, load_model, quantity_arg
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -28,6 +28,7 @@ def add_parser(sub):
     p.add_argument("--policy", choices=("strict", "approximate"), default="strict",
                    help="refuse what Loihi cannot represent (default) or approximate it and list it")
     p.add_argument("--headroom", default=None, help="Loihi: v range over the threshold distance (default 4)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -51,9 +52,11 @@ def main(args) -> int:
             raise BackendUnavailable(missing)
     net = load_model(args.model)
     duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
+    dt = quantity_arg(args.dt, u.TIME, "--dt")
+    check_memory(args, net, getattr(duration, "value", duration), "lava", {"format": args.format}, dt)
     out = Path(args.out)
     with ResultDirectory(out, "deploy", flag="--out") as staging:   # checked before building anything
-        g = net.to_ir(dt=quantity_arg(args.dt, u.TIME, "--dt"), seed=args.seed)
+        g = net.to_ir(dt=dt, seed=args.seed)
         headroom = loihi.check_headroom(args.headroom if args.headroom is not None else loihi.DEFAULT_HEADROOM)
         doc = lava_backend.deploy(g, target=args.target, format=args.format, policy=args.policy,
                                   headroom=headroom, duration=duration)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..io.results import ResultDirectory
-from .common import add_model_args, load_model, quantity_arg
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -38,6 +38,7 @@ def add_parser(sub):
                    help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -65,6 +66,7 @@ def main(args) -> int:
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
+    check_memory(args, net, duration, args.backend, options, dt)
     out = Path(args.out or Path("results") / net.name)
     with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
         g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
