@@ -364,7 +364,7 @@ def _ir_source_bytes(net) -> int:
 
 def _ring_bytes(mode, net, channels, slots, real) -> int:
     ring = channels * slots * real
-    if mode == "native-grid" and any(p.model != "lif_delta" for p in net.populations.values()):
+    if mode == "native-grid" and any(p.spec.has_synaptic_state for p in net.populations.values()):
         ring += channels * slots * 5   # the sparse fold's touched list and marks
     return ring
 
