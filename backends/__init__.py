@@ -12,7 +12,7 @@ import importlib
 
 from spikecore.errors import BackendUnavailable, ValidationError
 
-BACKENDS = ("native", "brian2", "lava")
+BACKENDS = ("native", "brian2", "lava", "nest")
 
 
 def get_backend(name: str):
