@@ -1,6 +1,13 @@
-"""``spikecore run MODEL``: simulate a model and write its results."""
+"""``spikecore run MODEL``: simulate a model and write its results.
+
+With ``--backend nest --mpi N`` the run goes to ``mpirun -np N``: every rank runs
+this command without ``--mpi`` and saves its part (the neurons NEST placed on it)
+under DIR/ranks/, then this process joins the parts into DIR. It needs a NEST
+built with MPI; the PyPI wheel has none, and that path is untested here (docs/nest.md).
+"""
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +20,7 @@ def add_parser(sub):
                        description="Simulate MODEL and write DIR/summary.json, DIR/spikes.npz, "
                                    "DIR/traces.npz (if monitored) and DIR/raster.png.")
     add_model_args(p)
-    p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
+    p.add_argument("--backend", default="native", help="native (default), brian2, lava or nest")
     p.add_argument("--format", choices=("float", "fixed", "loihi"), default=None,
                    help="number format. lava: float (floating_pt models, default) or fixed (Lava's "
                         "bit-accurate Loihi fixed_pt models). native: float (default) or loihi (the same "
@@ -30,7 +37,10 @@ def add_parser(sub):
                    help="native engine: grid (default, times are multiples of dt) or precise "
                         "(exact spike times off the grid, lif_delta and lif_cuba)")
     p.add_argument("--threads", default=None,
-                   help="native grid engine: worker threads, a number or 'all' (default 1)")
+                   help="native grid engine and nest: worker threads, a number or 'all' (default 1)")
+    p.add_argument("--mpi", default=None, metavar="N",
+                   help="nest: run on N MPI processes under mpirun (needs a NEST built with MPI; "
+                        "the PyPI wheel has none)")
     p.add_argument("--precision", choices=("float64", "float32"), default=None,
                    help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
@@ -62,10 +72,19 @@ def main(args) -> int:
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
+    if args.mpi is not None:
+        return run_mpi(args, backend, net, options)
     g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
     exe = backend.compile(g, **options)
     result = exe.run(duration, progress=sys.stderr.isatty())
     out = Path(args.out or Path("results") / net.name)
+    if result.extra.get("mpi_ranks", 1) > 1:     # one rank of an MPI run: its part, for run_mpi to join
+        result.save(backend.rank_dir(out, result.extra["mpi_rank"]))
+        return 0
+    return report(args, result, out)
+
+
+def report(args, result, out: Path) -> int:
     result.save(out)
     print(result.table())
     if not args.no_plot:
@@ -73,3 +92,34 @@ def main(args) -> int:
     print(f"results in {out}/ (summary.json, spikes.npz{', traces.npz' if result.traces else ''}"
           f"{'' if args.no_plot else ', raster.png'})")
     return 0
+
+
+def mpi_rank_args(args, options: dict, out: Path) -> list:
+    """The ``spikecore run`` arguments of every MPI rank: this command's, without --mpi, with --out fixed."""
+    rank = [str(Path(args.model).resolve()), "--backend", args.backend, "--out", str(out), "--no-plot"]
+    for flag, value in (("--duration", args.duration), ("--dt", args.dt), ("--seed", args.seed)):
+        if value is not None:
+            rank += [flag, str(value)]
+    for key, value in options.items():
+        rank += ["-O", f"{key}={value}"]
+    return rank
+
+
+def run_mpi(args, backend, net, options: dict) -> int:
+    """Run on ``--mpi N`` ranks under mpirun and join their parts (backend nest only)."""
+    from ..errors import SpikecoreError, ValidationError
+    if not hasattr(backend, "mpirun_command"):
+        raise ValidationError("--mpi", args.mpi, "--backend nest (the backend that runs across MPI processes)")
+    n = backend.check_mpi(args.mpi)
+    out = Path(args.out or Path("results") / net.name)
+    cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
+    print("running: " + " ".join(cmd), file=sys.stderr)
+    try:
+        done = subprocess.run(cmd)
+    except FileNotFoundError:
+        raise ValidationError("--mpi", args.mpi, f"an MPI launcher on PATH ('{cmd[0]}' was not found)") from None
+    if done.returncode != 0:
+        raise SpikecoreError(f"mpirun exited with status {done.returncode}")
+    from ..result import Result
+    result = backend.merge_ranks([Result.load(backend.rank_dir(out, k)) for k in range(n)])
+    return report(args, result, out)
