@@ -50,10 +50,10 @@ it hosts and records only those; ``merge_ranks`` joins the ranks' Results.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -101,7 +101,6 @@ class PopulationPlan:
     routes: dict                       # IR receptor -> "ex" | "in" | port number (multisynapse) | None (delta)
     extra_delay_steps: int             # 1 for delta jumps (they act in the step they arrive)
     initial_v: np.ndarray              # mV
-    initial: dict = field(default_factory=dict)   # other NEST state -> array
 
 
 def refractory_ms(t_refrac: float, dt: float) -> float:
@@ -291,13 +290,8 @@ def mpirun_command(n_ranks: int, run_args: list, python: str = sys.executable, l
     return [launcher, "-np", str(int(n_ranks)), python, "-m", "spikecore", "run", *run_args]
 
 
-def format_command(cmd: list) -> str:
-    return " ".join(shlex.quote(c) for c in cmd)
-
-
-def rank_dir(out, rank: int):
+def rank_dir(out, rank: int) -> Path:
     """Where rank ``rank`` of an MPI run saves its part of the Result."""
-    from pathlib import Path
     return Path(out) / "ranks" / f"rank_{rank}"
 
 

@@ -7,6 +7,7 @@ built with MPI; the PyPI wheel has none, and that path is untested here (docs/ne
 """
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -113,7 +114,7 @@ def run_mpi(args, backend, net, options: dict) -> int:
     n = backend.check_mpi(args.mpi)
     out = Path(args.out or Path("results") / net.name)
     cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
-    print("running: " + " ".join(cmd), file=sys.stderr)
+    print("running: " + shlex.join(cmd), file=sys.stderr)
     try:
         done = subprocess.run(cmd)
     except FileNotFoundError:
