@@ -260,8 +260,8 @@ def tics_per_ms(dt: float) -> int:
         n = dt * MS_PER_S * tics
         if abs(n - round(n)) < 1e-6 * max(1.0, n) and round(n) >= 1:
             return tics
-    raise UnsupportedFeature(NAME, f"dt={dt!r} s", "NEST needs dt to be a whole number of microseconds' "
-                             "fractions down to 1 ns (1e-9 s)")
+    raise UnsupportedFeature(NAME, f"dt={dt!r} s", "NEST's time grid needs dt to be a whole number of "
+                             "nanoseconds")
 
 
 # ----------------------------------------------------------------------------- MPI

@@ -48,14 +48,14 @@ def both(net, duration, **options):
     return NATIVE.compile(g).run(duration), NEST.compile(g, **options).run(duration)
 
 
-def recurrent_cuba(seed=3, n=60) -> Network:
+def recurrent_cuba(seed=3, n=60, delays=("0.5 ms", "1.2 ms"), interval="0.3 ms") -> Network:
     """A deterministic E/I network (currents, no Poisson): the same spikes on native and NEST."""
     net = Network("rec", seed=seed, dt="0.1 ms")
     init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
     net.population("e", n, "lif_cuba", CUBA, init)
-    net.project("e", "e", FixedProbability(0.1), weight="1.5 mV", delay="0.5 ms", receptor="exc", name="ee")
-    net.project("e", "e", FixedProbability(0.1), weight="-2 mV", delay="1.2 ms", receptor="inh", name="ei")
-    net.add(StateMonitor("e", ["v", "syn_exc", "syn_inh"], neurons=[0, 7, 33], interval="0.3 ms", name="mon"))
+    net.project("e", "e", FixedProbability(0.1), weight="1.5 mV", delay=delays[0], receptor="exc", name="ee")
+    net.project("e", "e", FixedProbability(0.1), weight="-2 mV", delay=delays[1], receptor="inh", name="ei")
+    net.add(StateMonitor("e", ["v", "syn_exc", "syn_inh"], neurons=[0, 7, 33], interval=interval, name="mon"))
     return net
 
 
@@ -398,3 +398,16 @@ def test_cli_run_nest_with_threads_and_options(tmp_path, capsys):
     assert "backend nest: 20 neurons" in capsys.readouterr().out
     assert cli_main(["run", str(model), "--backend", "nest", "-O", "poisson=maybe", "--out", str(tmp_path / "x")]) == 2
     assert "option 'poisson': got 'maybe', expected one of replay, nest" in capsys.readouterr().err
+
+
+def test_time_step_off_nests_default_tics():
+    """dt = 62.5 us is no whole number of NEST's default tics (1 us): a finer tic is chosen."""
+    assert nest_backend.tics_per_ms(0.1e-3) == 1000 and nest_backend.tics_per_ms(62.5e-6) == 10_000
+    g = recurrent_cuba(delays=("0.5 ms", "1.25 ms"), interval="0.25 ms").to_ir(dt="0.0625 ms")
+    ours, theirs = NATIVE.compile(g).run(0.03), NEST.compile(g).run(0.03)
+    assert nest.resolution == pytest.approx(0.0625)
+    t_a, i_a = ours.spikes["e"]
+    t_b, i_b = theirs.spikes["e"]
+    assert t_a.size > 10 and np.array_equal(t_b, t_a) and np.array_equal(i_b, i_a)
+    with pytest.raises(UnsupportedFeature, match="whole number of nanoseconds"):
+        nest_backend.tics_per_ms(1e-10 / 3)
