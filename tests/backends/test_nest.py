@@ -342,12 +342,17 @@ def test_merging_rank_parts_gives_the_whole(tmp_path):
         np.testing.assert_array_equal(merged.traces["mon"]["variables"][k], block)
 
 
-def test_ranks_connect_only_the_synapses_of_their_neurons():
-    """Each rank's share: with one process every neuron is local, so every synapse is connected."""
+def test_every_synapse_of_the_ir_is_one_nest_connection():
+    """On one process every neuron is local, so the rank filter keeps all of the IR's synapses, once."""
     g = recurrent_cuba().to_ir()
-    NEST.compile(g)
-    assert nest.GetKernelStatus("num_connections") >= g.n_synapses
-    assert nest.NumProcesses() == 1
+    exe = NEST.compile(g)
+    conns = nest.GetConnections(source=exe.nodes["e"], target=exe.nodes["e"])
+    assert nest.NumProcesses() == 1 and len(conns) == g.n_synapses
+    got = sorted(zip(conns.source, conns.target, np.round(conns.delay, 6)))
+    first = exe.nodes["e"][0].global_id
+    want = sorted((int(e.i[k]) + first, int(e.j[k]) + first, round(float(e.delay[k]) * 1e3, 6))
+                  for e in g.projections.values() for k in range(e.n_synapses))
+    assert got == want
 
 
 # ----------------------------------------------------------------------------- units
