@@ -328,11 +328,13 @@ class _Kernel:
 
 
 def _reset_kernel(ir: _ir.IRGraph, threads: int):
-    nest.ResetKernel()
-    nest.verbosity = nest.VerbosityLevel.ERROR
+    tics = tics_per_ms(ir.dt)                  # (refuses before the kernel is touched)
     max_delay = max([float(np.max(e.delay)) for e in ir.projections.values() if e.n_synapses] + [ir.dt])
     h = ir.dt * MS_PER_S
-    nest.SetKernelStatus({"tics_per_ms": tics_per_ms(ir.dt), "resolution": h,
+    _Kernel.owner = None
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.SetKernelStatus({"tics_per_ms": tics, "resolution": h,
                           "local_num_threads": threads, "rng_seed": int(ir.seed % NEST_SEED_MAX) + 1,
                           # samples at the end of a run arrive one min_delay late: keep it one step
                           "min_delay": h, "max_delay": max(max_delay * MS_PER_S + h, 2 * h)})
@@ -352,7 +354,6 @@ class NestExecutable(Executable):
             for var in m.variables:
                 self._recordable(m.target, var)
         _reset_kernel(ir, self.threads)
-        _Kernel.owner = self
         self.step = 0
         self.nodes = {}
         self.pending_i_e = {}                     # population -> I_e from step 1 (set after step 0)
@@ -361,6 +362,7 @@ class NestExecutable(Executable):
         self._connect_projections()
         self._create_currents()
         self._create_recorders()
+        _Kernel.owner = self                      # built completely: the kernel holds this network
         self.build_s = time.perf_counter() - t0
 
     # -- building -----------------------------------------------------------------------

@@ -283,6 +283,17 @@ def test_an_executable_whose_kernel_was_reset_refuses_to_run():
     NEST.compile(g)
     with pytest.raises(nest_backend.NestError, match="compile it again"):
         old.run(0.01)
+    last = NEST.compile(g)
+    odd = recurrent_cuba().to_ir()
+    odd.dt, odd.projections, odd.state_monitors = 1e-10 / 3, {}, {}
+    with pytest.raises(UnsupportedFeature, match="nanoseconds"):     # refused before the kernel is touched
+        NEST.compile(odd)
+    assert steps_of(last.run(0.02), "e") == steps_of(NEST.compile(g).run(0.02), "e")
+    g.projections["ee"].j[0] = 10 ** 6                               # building fails half way ...
+    with pytest.raises(IndexError):
+        NEST.compile(g)
+    with pytest.raises(nest_backend.NestError):                      # ... and no executable owns the kernel
+        last.run(0.01)
 
 
 def test_unmonitorable_variable_refused():
