@@ -391,13 +391,15 @@ class NestExecutable(Executable):
 
     def _nest_poisson(self, s: _ir.PoissonSourceNode):
         """NEST's own Poisson trains: a generator per distinct rate, a parrot per IR neuron (so one
-        train reaches all of its synapses). The parrot adds a step: the generator runs a step early."""
+        train reaches all of its synapses). A generator active over (start, stop] drives its parrots
+        in IR steps start/h + 2 ... stop/h + 1 (measured: tests/backends/test_nest.py), so the
+        window moves two steps early, and the source cannot spike in steps 0 and 1."""
         dt_ms = self.ir.dt * MS_PER_S
         parrots = nest.Create("parrot_neuron", s.size)
         on, off = _ir.poisson_active_steps(s, self.ir.dt)
-        window = {"start": max(on - 1, 0) * dt_ms}
+        window = {"start": max(on - 2, 0) * dt_ms}
         if off < 2 ** 62:
-            window["stop"] = max(off - 1, 0) * dt_ms
+            window["stop"] = max(off - 2, 0) * dt_ms
         rates = np.asarray(s.rates, dtype=float)
         ids = np.asarray(parrots.tolist())
         for rate in np.unique(rates):

@@ -427,3 +427,17 @@ def test_time_step_off_nests_default_tics():
     assert t_a.size > 10 and np.array_equal(t_b, t_a) and np.array_equal(i_b, i_a)
     with pytest.raises(UnsupportedFeature, match="whole number of nanoseconds"):
         nest_backend.tics_per_ms(1e-10 / 3)
+
+
+@pytest.mark.parametrize("poisson", ["replay", "nest"])
+def test_poisson_window_is_kept(poisson):
+    """A source active over [5 ms, 20 ms): a step with input makes its target fire two steps later
+    (a 30 mV delta jump, no refractory period), so the targets fire in steps 52 to 201, edges included."""
+    net = Network("win", seed=4, dt="0.1 ms")
+    net.population("d", 50, "lif_delta", dict(DELTA, t_refrac="0 ms"))
+    net.add(PoissonSource(50, "2 kHz", start="5 ms", stop="20 ms", name="ext"))
+    net.project("ext", "d", OneToOne(), weight="30 mV", delay="0.1 ms", name="drive")
+    result = NEST.compile(net.to_ir(), poisson=poisson).run(0.03)
+    steps = np.array([s for s, _ in steps_of(result, "d")])
+    assert steps.min() == 52 and steps.max() == 201
+    assert steps.size == pytest.approx(50 * 150 * (1 - math.exp(-0.2)), rel=0.1)
