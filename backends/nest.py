@@ -291,8 +291,15 @@ def mpirun_command(n_ranks: int, run_args: list, python: str = sys.executable, l
 
 
 def rank_dir(out, rank: int) -> Path:
-    """Where rank ``rank`` of an MPI run saves its part of the Result."""
-    return Path(out) / "ranks" / f"rank_{rank}"
+    """Where rank ``rank`` of an MPI run writing to ``out`` saves its part (beside ``out``, which is
+    replaced whole once the parts are joined)."""
+    out = Path(out)
+    return out.with_name(out.name + ".ranks") / f"rank_{rank}"
+
+
+def mpi_rank() -> tuple:
+    """(this process's MPI rank, the number of ranks): (0, 1) outside mpirun or without MPI."""
+    return nest.Rank(), nest.NumProcesses()
 
 
 def merge_ranks(parts: list) -> Result:
@@ -650,6 +657,7 @@ class NestBackend(Backend):
     check_mpi = staticmethod(check_mpi)
     mpirun_command = staticmethod(mpirun_command)
     rank_dir = staticmethod(rank_dir)
+    mpi_rank = staticmethod(mpi_rank)
     merge_ranks = staticmethod(merge_ranks)
 
 

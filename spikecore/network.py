@@ -517,7 +517,7 @@ class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
     def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
-        self.name = name
+        self.name = _check_name(name, "name")   # the default output directory: results/<name>
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValidationError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
@@ -730,12 +730,18 @@ class Network:
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
 
     # -- convenience ----------------------------------------------------------------
-    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
-        """Realise the network, compile it on ``backend`` and run it; returns a Result."""
+    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
+            ignore_memory_check=False, **options):
+        """Realise the network, compile it on ``backend`` and run it; returns a Result. Refuses
+        (InsufficientMemory) before drawing anything when the estimate (spikecore.engine.memory)
+        exceeds the available memory, unless ``ignore_memory_check``."""
         from backends import get_backend
 
-        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
+        from .engine.memory import preflight
+
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        preflight(self, dur, backend, options, dt, ignore=ignore_memory_check)
+        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         be = get_backend(backend)
         exe = be.compile(g, **options)
         return exe.run(dur, progress=progress)

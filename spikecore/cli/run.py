@@ -1,25 +1,29 @@
 """``spikecore run MODEL``: simulate a model and write its results.
 
 With ``--backend nest --mpi N`` the run goes to ``mpirun -np N``: every rank runs
-this command without ``--mpi`` and saves its part (the neurons NEST placed on it)
-under DIR/ranks/, then this process joins the parts into DIR. It needs a NEST
+this command without ``--mpi`` and writes its part (the neurons NEST placed on it)
+to DIR.ranks/rank_K, then this process joins the parts into DIR. It needs a NEST
 built with MPI; the PyPI wheel has none, and that path is untested here (docs/nest.md).
 """
 from __future__ import annotations
 
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from .. import units as u
-from .common import add_model_args, load_model, quantity_arg
+from ..io.results import ResultDirectory
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
     p = sub.add_parser("run", help="simulate a model and write summary.json, spikes.npz and a plot",
                        description="Simulate MODEL and write DIR/summary.json, DIR/spikes.npz, "
-                                   "DIR/traces.npz (if monitored) and DIR/raster.png.")
+                                   "DIR/traces.npz (if monitored), DIR/raster.png and DIR/manifest.json. "
+                                   "DIR is checked before the simulation and replaced only when the new "
+                                   "result is complete.")
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2, lava or nest")
     p.add_argument("--format", choices=("float", "fixed", "loihi"), default=None,
@@ -46,6 +50,7 @@ def add_parser(sub):
                    help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -73,25 +78,29 @@ def main(args) -> int:
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
-    if args.mpi is not None:
-        return run_mpi(args, backend, net, options)
-    g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
-    exe = backend.compile(g, **options)
-    result = exe.run(duration, progress=sys.stderr.isatty())
     out = Path(args.out or Path("results") / net.name)
-    if result.extra.get("mpi_ranks", 1) > 1:     # one rank of an MPI run: its part, for run_mpi to join
-        result.save(backend.rank_dir(out, result.extra["mpi_rank"]))
+    if args.mpi is not None:
+        return run_mpi(args, backend, options, out)
+    rank, n_ranks = backend.mpi_rank() if hasattr(backend, "mpi_rank") else (0, 1)
+    if n_ranks > 1:                   # one rank of an MPI run: its part, for run_mpi to join
+        out = backend.rank_dir(out, rank)
+    check_memory(args, net, duration, args.backend, options, dt)
+    with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
+        g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
+        exe = backend.compile(g, **options)
+        result = exe.run(duration, progress=sys.stderr.isatty())
+        result.write_files(staging.path, staging.run_id)
+        if not args.no_plot:
+            result.plot(staging.path / "raster.png")
+    if n_ranks > 1:
         return 0
     return report(args, result, out)
 
 
 def report(args, result, out: Path) -> int:
-    result.save(out)
     print(result.table())
-    if not args.no_plot:
-        result.plot(out / "raster.png")
     print(f"results in {out}/ (summary.json, spikes.npz{', traces.npz' if result.traces else ''}"
-          f"{'' if args.no_plot else ', raster.png'})")
+          f"{'' if args.no_plot else ', raster.png'}, manifest.json)")
     return 0
 
 
@@ -106,21 +115,25 @@ def mpi_rank_args(args, options: dict, out: Path) -> list:
     return rank
 
 
-def run_mpi(args, backend, net, options: dict) -> int:
+def run_mpi(args, backend, options: dict, out: Path) -> int:
     """Run on ``--mpi N`` ranks under mpirun and join their parts (backend nest only)."""
     from ..errors import SpikecoreError, ValidationError
+    from ..result import Result
     if not hasattr(backend, "mpirun_command"):
         raise ValidationError("--mpi", args.mpi, "--backend nest (the backend that runs across MPI processes)")
     n = backend.check_mpi(args.mpi)
-    out = Path(args.out or Path("results") / net.name)
-    cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
-    print("running: " + shlex.join(cmd), file=sys.stderr)
-    try:
-        done = subprocess.run(cmd)
-    except FileNotFoundError:
-        raise ValidationError("--mpi", args.mpi, f"an MPI launcher on PATH ('{cmd[0]}' was not found)") from None
-    if done.returncode != 0:
-        raise SpikecoreError(f"mpirun exited with status {done.returncode}")
-    from ..result import Result
-    result = backend.merge_ranks([Result.load(backend.rank_dir(out, k)) for k in range(n)])
+    with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
+        cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
+        print("running: " + shlex.join(cmd), file=sys.stderr)
+        try:
+            done = subprocess.run(cmd)
+        except FileNotFoundError:
+            raise ValidationError("--mpi", args.mpi, f"an MPI launcher on PATH ('{cmd[0]}' was not found)") from None
+        if done.returncode != 0:
+            raise SpikecoreError(f"mpirun exited with status {done.returncode}")
+        result = backend.merge_ranks([Result.load(backend.rank_dir(out, k)) for k in range(n)])
+        shutil.rmtree(backend.rank_dir(out, 0).parent)
+        result.write_files(staging.path, staging.run_id)
+        if not args.no_plot:
+            result.plot(staging.path / "raster.png")
     return report(args, result, out)
