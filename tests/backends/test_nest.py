@@ -77,7 +77,7 @@ def test_result_has_the_fields_of_every_backend(tmp_path):
     assert theirs.seed == ours.seed and theirs.model == ours.model and theirs.duration == pytest.approx(0.02)
     assert theirs.options == {"threads": 1, "poisson": "replay"} and theirs.build_s > 0
     saved = theirs.save(tmp_path / "r")
-    assert set(p.name for p in saved.iterdir()) == {"summary.json", "spikes.npz", "traces.npz"}
+    assert set(p.name for p in saved.iterdir()) == {"summary.json", "spikes.npz", "traces.npz", "manifest.json"}
 
 
 def test_continued_runs_equal_one_run():
@@ -323,6 +323,9 @@ def test_mpirun_command_line(tmp_path):
                    "--no-plot", "--duration", "200ms", "--seed", "3", "-O", "threads=2"]
     with pytest.raises(ValidationError, match="no --mpi"):
         nest_backend.mpirun_command(2, ["m.yaml", "--mpi", "2"])
+    # each rank writes its part beside DIR (DIR itself is replaced whole by the joined result)
+    assert nest_backend.rank_dir(tmp_path / "b", 3) == tmp_path / "b.ranks" / "rank_3"
+    assert nest_backend.mpi_rank() == (0, 1)            # outside mpirun: one process, all of the network
 
 
 def test_cli_mpi_refusal_is_one_line(tmp_path):
