@@ -11,7 +11,8 @@ shown by a test in tests/backends/test_nest.py).
 Mapping (NEST units: ms, mV, pA, nS, pF; converted once, here, with the named
 factors below):
 
-* ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
+* by the synapse kind of a model that runs in mode "nest" (spikecore.models):
+  ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
   receptors can be told apart by the sign of their weights (NEST routes positive
   weights to ``ex``, negative to ``in``), else ``iaf_psc_exp_multisynapse``
   (one receptor port per IR receptor); ``lif_coba`` -> ``iaf_cond_exp`` (two
@@ -61,6 +62,8 @@ os.environ.setdefault("PYNEST_QUIET", "1")   # no banner on import
 import nest  # noqa: E402
 
 from spikecore import ir as _ir  # noqa: E402
+from spikecore.models import model_for  # noqa: E402
+from spikecore.recording import multiples  # noqa: E402
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.result import Result  # noqa: E402
 
@@ -152,18 +155,22 @@ def _common_params(p: _ir.PopulationNode, dt: float) -> dict:
 
 
 def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
-    """The NEST model, parameters and receptor routing of one population; refuses what NEST lacks."""
+    """The NEST model, parameters and receptor routing of one population; refuses what NEST lacks.
+
+    The population's model must run in mode "nest" (spikecore.models): a leaky LIF, mapped by
+    its synapse kind (delta, current, conductance)."""
     dt, pr = ir.dt, pop.params
+    synapse = model_for(pop.model, "nest", f"population {pop.name}", NAME).synapse
     params = _common_params(pop, dt)
     v0 = np.asarray(pop.initial["v"], dtype=float) * MV_PER_V
     for var, values in pop.initial.items():
         if var != "v" and np.any(np.asarray(values) != 0):
             raise UnsupportedFeature(NAME, f"a nonzero initial '{var}' (population '{pop.name}')",
                                      "NEST's models start their synaptic state at 0")
-    if pop.model == "lif_delta":
+    if synapse == "delta":
         params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
         return PopulationPlan(pop.name, pop.size, "iaf_psc_delta", params, {"default": None}, 1, v0)
-    if pop.model == "lif_cuba":
+    if synapse == "current":
         params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
         tau = {r: v["tau_syn"] * MS_PER_S for r, v in pop.receptors.items()}
         routes = sign_routes(receptor_signs(ir, pop.name))
@@ -175,7 +182,7 @@ def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
         params["tau_syn"] = [tau[r] for r in names]
         return PopulationPlan(pop.name, pop.size, "iaf_psc_exp_multisynapse", params,
                               {r: k + 1 for k, r in enumerate(names)}, 0, v0)
-    if pop.model == "lif_coba":
+    if synapse == "conductance":
         if len(pop.receptors) > 2:
             raise UnsupportedFeature(NAME, f"lif_coba with {len(pop.receptors)} receptors (population "
                                      f"'{pop.name}': {', '.join(pop.receptors)})",
@@ -188,15 +195,15 @@ def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
             params[f"tau_syn_{slot}"] = pop.receptors[r]["tau_syn"] * MS_PER_S
             routes[r] = slot
         return PopulationPlan(pop.name, pop.size, "iaf_cond_exp", params, routes, 0, v0)
-    raise UnsupportedFeature(NAME, f"model '{pop.model}' (population '{pop.name}')",
-                             "NEST runs lif_delta, lif_cuba and lif_coba")
+    raise UnsupportedFeature(NAME, f"model '{pop.model}' with {synapse} synapses (population '{pop.name}')",
+                             "NEST's LIF models take delta, current or conductance synapses")
 
 
 def delta_jump_factor(pop: _ir.PopulationNode, dt: float) -> float:
     """exp(-dt/tau_mem): the IR adds a delta jump at the end of its arrival step and lets it decay
     for a step before the next threshold test; NEST adds it in the next step, after that step's
     decay. Scaling the weight by one step's decay makes the membrane NEST tests the IR's."""
-    return float(np.exp(-dt / pop.params["tau_mem"]))
+    return model_for(pop.model, "nest", f"population {pop.name}", NAME).membrane_decay(pop.params, dt)
 
 
 def nest_weights(plan: PopulationPlan, pop: _ir.PopulationNode, receptor: str, w: np.ndarray,
@@ -589,7 +596,7 @@ class NestExecutable(Executable):
         mm, names, targets, neurons = self.multimeters[mname]
         m = self.ir.state_monitors[mname]
         every = _ir.steps(m.interval, self.ir.dt)
-        sample_steps = np.arange(-(-n_start // every) * every, n_end, every)
+        sample_steps = multiples(n_start, n_end, every)
         ev = mm.get("events")
         ev_steps = np.rint(np.asarray(ev["times"]) / (self.ir.dt * MS_PER_S)).astype(np.int64)
         gid0 = self.nodes[m.target][0].global_id

@@ -176,14 +176,14 @@ class Result:
     def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):
         """Raster, population rate, ISI distribution and monitored traces in one figure
         (spikecore.plotting); writes it to ``path`` (PNG) if given. Headless: no pyplot."""
-        from .plotting import plot_result
-        return plot_result(self, path, bin_s=bin_s, max_points=max_points)
+        from .registry import implementation
+        return implementation("plot_result")(self, path, bin_s=bin_s, max_points=max_points)
 
     def to_neo(self):
         """This result as a ``neo.Block`` (spikecore.io.neo): a SpikeTrain per neuron,
         an AnalogSignal per monitored variable, with units."""
-        from .io.neo import result_to_neo
-        return result_to_neo(self)
+        from .registry import implementation
+        return implementation("result_to_neo")(self)
 
 
 def _read_summary(path: Path, manifest: dict) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import units as u
 from ..engine import memory
+from ..models import get_model
 from .common import IGNORE_MEMORY_FLAG, add_memory_arg, add_model_args, load_model, quantity_arg
 
 #: the backends and modes whose peak info prints: (label, backend, options)
@@ -43,7 +44,7 @@ def main(args) -> int:
           f"~{memory.format_bytes(realise)}, {memory.format_bytes(avail)} available ({source}; "
           f"{IGNORE_MEMORY_FLAG} draws it anyway)")
     for p in net.populations.values():
-        rec = ", ".join(p.receptors) if p.model != "lif_delta" else "delta"
+        rec = "delta" if get_model(p.model).synapse == "delta" else ", ".join(p.receptors)
         print(f"  population {p.name}: {p.size} x {p.model} (receptors: {rec})")
     if g is not None:
         for s in g.spike_sources.values():

@@ -189,43 +189,25 @@ def _source_size(net, name) -> int:
 
 
 def expected_synapses(net, pr) -> int:
-    """The number of synapses a projection's connector is expected to draw."""
-    from ..network import AllToAll, FixedIndegree, FixedProbability, FromIndices, FromSparse, OneToOne
-
+    """The number of synapses a projection's connector is expected to draw: the connector's own
+    ``expected_synapses(n_pre, n_post, same)`` (spikecore.network); all-to-all for one without it."""
     n_pre, n_post = _source_size(net, pr.pre_name), net.populations[pr.post_name].size
-    same = pr.pre_name == pr.post_name
     c = pr.connector
-    if isinstance(c, AllToAll):
-        return n_pre * n_post - (min(n_pre, n_post) if same and not c.allow_self else 0)
-    if isinstance(c, OneToOne):
-        return n_pre
-    if isinstance(c, FixedProbability):
-        avail = n_post - 1 if same and not c.allow_self else n_post
-        p = float(c.p) if isinstance(c.p, (int, float, np.number)) else 0.0
-        return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
-    if isinstance(c, FixedIndegree):
-        k = c.k if isinstance(c.k, (int, np.integer)) else 0
-        return int(max(k, 0)) * n_post
-    if isinstance(c, FromIndices):
-        return int(np.size(c.i))
-    if isinstance(c, FromSparse):
-        return int(getattr(c.matrix, "nnz", 0))
     if hasattr(c, "expected_synapses"):
-        return int(c.expected_synapses(n_pre, n_post, same))
+        return int(c.expected_synapses(n_pre, n_post, pr.pre_name == pr.post_name))
     return n_pre * n_post
 
 
 def _largest(value, dt: float) -> float:
     """The largest value a delay description can take (s): a scalar, an array's max, a
     distribution's upper bound (mean + 5 std for an unbounded normal)."""
-    from ..network import Normal, Uniform
-
     try:
         if value is None:
             return dt
-        if isinstance(value, Uniform):
+        kind = getattr(value, "kind", None)      # a distribution of spikecore.network
+        if kind == "uniform":
             return u.to_si(value.high, u.TIME, "delay.high")
-        if isinstance(value, Normal):
+        if kind == "normal":
             if value.high is not None:
                 return u.to_si(value.high, u.TIME, "delay.high")
             return u.to_si(value.mean, u.TIME, "delay.mean") + 5 * abs(u.to_si(value.std, u.TIME, "delay.std"))
@@ -236,8 +218,7 @@ def _largest(value, dt: float) -> float:
 
 
 def _is_drawn(value) -> bool:
-    from ..network import Normal, Uniform
-    return isinstance(value, (Uniform, Normal)) or (np.ndim(getattr(value, "value", value)) > 0
+    return getattr(value, "kind", None) in ("uniform", "normal") or (np.ndim(getattr(value, "value", value)) > 0
                                                      and not isinstance(value, str))
 
 

@@ -250,7 +250,7 @@ def network_from_dict(d: dict) -> nw.Network:
         where = f"populations.{name}"
         size = _require(p, "size", where)
         model = _require(p, "model", where)
-        get_model(model)
+        get_model(model, describable=True)
         params = {k: _read_value(v, f"{where}.params.{k}") if not isinstance(v, dict) or "array" in v
                   or "distribution" in v else {r: _read_value(x, f"{where}.params.{k}.{r}") for r, x in v.items()}
                   for k, v in (p.get("params") or {}).items()}

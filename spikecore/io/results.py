@@ -128,14 +128,14 @@ def _write_json_atomically(path: Path, doc: dict) -> None:
 def write_manifest(directory, run_id: str, command: str) -> dict:
     """List every file under ``directory`` with its size and SHA-256; written last."""
     directory = Path(directory)
-    import spikecore   # at call time: spikecore's __init__ imports this module's importers
+    from .._version import __version__
 
     files = {}
     for rel in _files_under(directory):
         p = directory / rel
         files[rel] = {"bytes": p.stat().st_size, "sha256": _sha256(p)}
     doc = {"format": MANIFEST_FORMAT, "version": MANIFEST_VERSION, "run_id": run_id, "command": command,
-           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "spikecore": spikecore.__version__,
+           "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "spikecore": __version__,
            "files": files}
     _write_json_atomically(directory / MANIFEST_FILE, doc)
     return doc

@@ -166,10 +166,13 @@ def test_coba_three_receptors_refused_by_name():
         NEST.compile(net.to_ir())
 
 
-def test_unknown_model_refused_by_name():
+@pytest.mark.parametrize("model, says", [("izhikevich", r"one of lif_coba, lif_cuba, lif_delta"),
+                                          ("loihi_lif", r"loihi_lif runs in: loihi")])
+def test_models_not_running_in_nest_refused_by_name(model, says):
+    """The backend asks the model whether it runs in mode "nest" (spikecore.models)."""
     g = recurrent_cuba().to_ir()
-    g.populations["e"].model = "izhikevich"
-    with pytest.raises(UnsupportedFeature, match="model 'izhikevich'"):
+    g.populations["e"].model = model
+    with pytest.raises(UnsupportedFeature, match=rf"'nest' does not support model '{model}' \(population e\).*{says}"):
         NEST.compile(g)
 
 
