@@ -5,6 +5,14 @@ print it as one line (spikecore.cli) and Python users can catch one base class.
 """
 from __future__ import annotations
 
+import difflib
+
+
+def nearest(key, valid) -> str:
+    """' (did you mean 'x'?)' for the valid name closest to a misspelt ``key``, or ''."""
+    close = difflib.get_close_matches(str(key), [str(v) for v in valid], n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
 
 class SpikecoreError(Exception):
     """Base class of every error spikecore raises on purpose."""

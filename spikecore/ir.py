@@ -139,6 +139,9 @@ class IRGraph:
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: dict = field(default_factory=dict)
     version: int = IR_VERSION
+    # field path -> how many draws of a truncated distribution fell outside its bounds
+    # and were drawn again (spikecore.network.Normal), e.g. {"projections.ee.delay": 12}
+    redrawn: dict = field(default_factory=dict)
 
     # -- queries shared by backends -------------------------------------------
     def source_size(self, name: str) -> int:
