@@ -32,6 +32,8 @@ def main(args) -> int:
         print(f"  source {s.name}: {s.size} Poisson neurons, mean rate {s.rates.mean():g} Hz")
     for e in g.projections.values():
         print(f"  projection {e.name}: {e.pre} -> {e.post} ({e.receptor}), {e.n_synapses} synapses")
+    for fld, count in g.redrawn.items():
+        print(f"  {fld}: {count} draws outside the distribution's bounds, drawn again")
     n_chan = sum(p.size * len(p.receptors) for p in g.populations.values())
     mem = g.n_synapses * BYTES_PER_SYNAPSE + g.n_neurons * BYTES_PER_NEURON + n_chan * 8
     print(f"total: {g.n_neurons} neurons, {g.n_synapses} synapses, "

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import units as u
+from ..network import with_redrawn
 from .common import add_model_args, load_model, quantity_arg
 
 
@@ -64,7 +65,7 @@ def main(args) -> int:
     backend = get_backend(args.backend)
     g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
     exe = backend.compile(g, **options)
-    result = exe.run(duration, progress=sys.stderr.isatty())
+    result = with_redrawn(exe.run(duration, progress=sys.stderr.isatty()), g)
     out = Path(args.out or Path("results") / net.name)
     result.save(out)
     print(result.table())
