@@ -174,6 +174,11 @@ def steps(t: float, dt: float) -> int:
     return int(np.round(t / dt))
 
 
+# The most steps a delay or a sampling interval may span: every engine counts them in
+# 64-bit integers, and longer than 2^31 steps (2.5 days at dt = 0.1 ms) is a unit mistake.
+MAX_STEPS = 2**31 - 1
+
+
 def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:
     """Delays as integer steps (they were validated as multiples of dt >= dt)."""
     return np.rint(np.asarray(delay) / dt).astype(np.int64)

@@ -865,6 +865,9 @@ class Network:
             raise ValidationError("populations", {}, "at least one population")
         g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
         for name, pop in self.populations.items():
+            if "t_refrac" in pop.si_params:   # engines count it in steps
+                _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
+                                         "a refractory period", pop.params.get("t_refrac"))
             g.populations[name] = _ir.PopulationNode(
                 name=name, size=pop.size, model=pop.model, params=dict(pop.si_params),
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
@@ -873,6 +876,10 @@ class Network:
             if isinstance(src, SpikeSource):
                 g.spike_sources[name] = _ir.SpikeSourceNode(name, src.n, src.si_times.copy(), src.si_indices.copy())
             else:
+                for key, value in (("start", src.si_start), ("stop", src.si_stop)):
+                    if math.isfinite(value):   # engines count the window in steps; no stop is inf
+                        _check_at_most_max_steps(np.array([value]), dt, f"sources.{name}.{key}",
+                                                 f"a {key} (or none)", getattr(src, key))
                 seed = int(self._rng_factory("poisson", name)().integers(0, 2**63 - 1))
                 g.poisson_sources[name] = _ir.PoissonSourceNode(name, src.size, src.si_rates.copy(), seed,
                                                                 src.si_start, src.si_stop)
@@ -887,6 +894,7 @@ class Network:
             else:
                 fld = f"monitors.{name}.interval"
                 interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
+                _check_at_most_max_steps(np.array([interval]), dt, fld, "an interval", m.interval)
                 if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
                     raise ValidationError(fld, m.interval, f"a positive multiple of dt ({dt!r} s)")
                 g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
@@ -916,10 +924,9 @@ class Network:
                 raise ValidationError(f"{fld}.connector.data", "a non-finite entry", "finite weights")
         else:
             w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
+            _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
             w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", redrawn)
-        if w_dim not in spec.weight_dims:
-            raise ValidationError(f"{fld}.weight", pr.weight,
-                                  f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
+        _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
         if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
             w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
         if spec.synapse == "conductance" and (w < 0).any():
@@ -936,6 +943,7 @@ class Network:
         if timing == "precise":
             if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
                 raise ValidationError(f"{fld}.delay", f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+            _check_at_most_max_steps(d, dt, f"{fld}.delay")
         else:
             check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
@@ -989,13 +997,29 @@ def with_redrawn(result, g: _ir.IRGraph):
     return result
 
 
+def _check_at_most_max_steps(x: np.ndarray, dt: float, fld: str, what: str = "delays", shown=None):
+    if x.size and not float(np.max(x)) / dt <= _ir.MAX_STEPS:
+        shown = f"{float(np.max(x))!r} s" if shown is None else shown
+        raise ValidationError(fld, shown, f"{what} of at most {_ir.MAX_STEPS} steps of dt "
+                              f"({_ir.MAX_STEPS * dt:.4g} s)")
+
+
 def check_delays(d: np.ndarray, dt: float, fld: str):
     if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
         raise ValidationError(fld, f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+    _check_at_most_max_steps(d, dt, fld)
     ratio = d / dt
     if (np.abs(ratio - np.rint(ratio)) > _ir.GRID_TOLERANCE).any():
         bad = float(d[np.argmax(np.abs(ratio - np.rint(ratio)))])
         raise ValidationError(fld, f"{bad!r} s", f"a multiple of dt ({dt!r} s)")
+
+
+def _check_weight_dim(w_dim, spec, weight, fld):
+    if w_dim not in spec.weight_dims:
+        if _is_distribution(weight):   # the field the dimension was read from
+            fld, weight = (f"{fld}.low", weight.low) if isinstance(weight, Uniform) else (f"{fld}.mean", weight.mean)
+        raise ValidationError(fld, weight,
+                              f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
 
 
 def _weight_dim(weight, spec, fld):

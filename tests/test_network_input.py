@@ -218,3 +218,38 @@ def test_bounds_that_exclude_the_mass_are_refused_in_one_line(dist, match):
     with pytest.raises(ValidationError, match=match) as e:
         delay_net(dist).to_ir()
     assert "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("timing", ["grid", "precise"])
+def test_delays_and_intervals_beyond_the_step_counter_are_refused(timing):
+    net = delay_net("1e20 ms")
+    with pytest.raises(ValidationError, match=r"projections\.p\.delay: .*at most 2147483647 steps"):
+        net.to_ir(timing=timing)
+    net = delay_net("1 ms")
+    net.add(sc.StateMonitor("a", interval="2e29 ms", name="vm"))
+    with pytest.raises(ValidationError, match=r"monitors\.vm\.interval: got '2e29 ms'"):
+        net.to_ir(timing=timing)
+
+
+def test_a_weight_of_the_wrong_dimension_names_the_distribution_field():
+    net = delay_net("1 ms")
+    net.projections["p"].weight = sc.Normal("-1 ms", "1 mV")
+    with pytest.raises(ValidationError, match=r"projections\.p\.weight\.mean: got '-1 ms', expected a weight in V"):
+        net.to_ir()
+
+
+def test_a_refractory_period_beyond_the_step_counter_is_refused():
+    net = sc.Network()
+    net.add(sc.Population(3, "lif_delta", {**DELTA, "t_refrac": "2e30 ms"}, name="a"))
+    with pytest.raises(ValidationError, match=r"populations\.a\.params\.t_refrac: got '2e30 ms'"):
+        net.to_ir()
+
+
+def test_a_poisson_window_beyond_the_step_counter_is_refused_and_no_stop_is_fine():
+    net = sc.Network()
+    net.add(sc.Population(3, "lif_delta", DELTA, name="a"))
+    src = net.add(sc.PoissonSource(3, "10 Hz", stop="1.5e30 ms", name="n"))
+    with pytest.raises(ValidationError, match=r"sources\.n\.stop: got '1\.5e30 ms'"):
+        net.to_ir()
+    src.stop = None
+    assert net.to_ir().poisson_sources["n"].stop == math.inf

@@ -174,14 +174,14 @@ def field_named(path) -> str:
 
 
 # ----------------------------------------------------------------------------- running the CLI
-def run_cli(text: str, suffix=".yaml"):
+def run_cli(text: str, mode=()):
     """(exit code, stderr lines, whether --out holds anything) of ``spikecore run``."""
     with tempfile.TemporaryDirectory() as tmp:
-        model, out = Path(tmp) / f"m{suffix}", Path(tmp) / "out"
+        model, out = Path(tmp) / "m.yaml", Path(tmp) / "out"
         model.write_text(text)
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = main(["run", str(model), *RUN_ARGS, "--out", str(out)])
+            code = main(["run", str(model), *RUN_ARGS, *mode, "--out", str(out)])
         written = out.exists() and any(out.iterdir())
     return code, [ln for ln in err.getvalue().splitlines() if ln.strip()], written
 
@@ -197,8 +197,8 @@ def assert_refused(text: str, needle: str):
     assert "internal error" not in lines[0] and not written
 
 
-def assert_handled(text: str):
-    code, lines, written = run_cli(text)
+def assert_handled(text: str, mode=()):
+    code, lines, written = run_cli(text, mode)
     assert code in (0, 2), (lines, text)
     assert not any("internal error" in ln or "Traceback" in ln for ln in lines), (lines, text)
     if code == 2:
@@ -283,7 +283,11 @@ def maybe_valid_files(draw):
     else:
         path = draw(st.sampled_from([p for p in key_paths(d) if not required(d, p)]))
         del _at(d, path[:-1])[path[-1]]
-    return dump(d)
+    return dump(d), draw(st.sampled_from(ENGINE_MODES))
+
+
+ENGINE_MODES = [(), (), ("--timing", "precise"), ("--threads", "2"), ("--precision", "float32"),
+                ("--format", "loihi", "--policy", "approximate")]
 
 
 FAST = settings(max_examples=120, deadline=None, derandomize=True,
@@ -306,8 +310,8 @@ def test_always_invalid_mutations_exit_2_in_one_line_naming_the_field(case):
 
 @FAST
 @given(maybe_valid_files())
-def test_maybe_valid_mutations_exit_0_or_2_never_crash(text):
-    assert_handled(text)
+def test_maybe_valid_mutations_exit_0_or_2_never_crash(case):
+    assert_handled(*case)
 
 
 @pytest.mark.slow
@@ -320,8 +324,8 @@ def test_always_invalid_mutations_many(case):
 @pytest.mark.slow
 @SLOW
 @given(maybe_valid_files())
-def test_maybe_valid_mutations_many(text):
-    assert_handled(text)
+def test_maybe_valid_mutations_many(case):
+    assert_handled(*case)
 
 
 REAL_PROCESS_CASES = [
