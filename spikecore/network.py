@@ -687,6 +687,7 @@ class StateMonitor:
 
 
 # ----------------------------------------------------------------------------- network
+@refuse_unknown_keywords
 class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
@@ -876,6 +877,10 @@ class Network:
             if isinstance(src, SpikeSource):
                 g.spike_sources[name] = _ir.SpikeSourceNode(name, src.n, src.si_times.copy(), src.si_indices.copy())
             else:
+                if src.si_rates.size and src.si_rates.max() * dt > _ir.MAX_POISSON_MEAN:   # every backend's limit
+                    raise ValidationError(f"sources.{name}.rate", f"{float(src.si_rates.max()):g} Hz",
+                                          f"a rate of at most {_ir.MAX_POISSON_MEAN / dt:g} Hz "
+                                          f"({_ir.MAX_POISSON_MEAN:g} expected spikes per step at dt = {dt * 1e3:g} ms)")
                 for key, value in (("start", src.si_start), ("stop", src.si_stop)):
                     if math.isfinite(value):   # engines count the window in steps; no stop is inf
                         _check_at_most_max_steps(np.array([value]), dt, f"sources.{name}.{key}",

@@ -135,6 +135,7 @@ def test_element_field_errors_name_the_field(make, match):
     (lambda: sc.Normal(1 * mV, 1 * mV, lo=0 * mV), r"did you mean 'low'"),
     (lambda: sc.FixedProbability(p=0.1, allow_selff=False), r"did you mean 'allow_self'"),
     (lambda: sc.StateMonitor("a", variable=["v"]), r"did you mean 'variables'"),
+    (lambda: sc.Network("n", sead=3), r"Network\(sead=\.\.\.\).*did you mean 'seed'"),
 ])
 def test_misspelt_keywords_suggest_the_nearest(make, match):
     with pytest.raises(ValidationError, match=match):
@@ -253,3 +254,13 @@ def test_a_poisson_window_beyond_the_step_counter_is_refused_and_no_stop_is_fine
         net.to_ir()
     src.stop = None
     assert net.to_ir().poisson_sources["n"].stop == math.inf
+
+
+@pytest.mark.parametrize("options", [{}, {"format": "loihi", "policy": "approximate"}])
+def test_a_poisson_rate_beyond_the_count_tables_is_refused_on_every_mode(options):
+    net = sc.Network()
+    net.add(sc.Population(3, "lif_delta", DELTA, name="a"))
+    net.add(sc.PoissonSource(3, "1e14 Hz", name="n"))
+    net.add(sc.Projection("n", "a", sc.OneToOne(), weight=1 * mV, name="p"))
+    with pytest.raises(ValidationError, match=r"sources\.n\.rate: got '1e\+14 Hz', expected a rate of at most 7e\+06 Hz"):
+        net.run(1 * ms, **options)
