@@ -529,7 +529,7 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     nmap = map_network(g, fixed=True)
     findings = list(nmap.findings)
     vth = vth_mantissa(headroom)
-    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version)
+    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version, redrawn=dict(g.redrawn))
     pop_stats, proj_stats = {}, {}
     for name, nm in nmap.neurons.items():
         pop = g.populations[name]
