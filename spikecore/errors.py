@@ -58,6 +58,11 @@ class BackendUnavailable(SpikecoreError):
     """A backend's dependencies are not installed or cannot be imported."""
 
 
+class InsufficientMemory(SpikecoreError, MemoryError):
+    """A network would need more memory than the machine has: raised from the description's
+    estimate (spikecore.engine.memory) before anything is drawn or built."""
+
+
 # ----------------------------------------------------------------------------- wording helpers
 def nearest(key, valid) -> str:
     """' (did you mean 'x'?)' for the valid name closest to a misspelt ``key``, or ''."""

@@ -26,7 +26,7 @@ from . import ir as _ir
 from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
-from .models import MODELS, REQUIRED, get_model
+from .models import MODELS, REQUIRED, describable_models, get_model
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
@@ -52,6 +52,9 @@ class AllToAll:
     def check(self, fld="connector"):
         _check_flag(self.allow_self, f"{fld}.allow_self")
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
+
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         self.check(fld)
         i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
@@ -69,6 +72,9 @@ class OneToOne:
 
     def check(self, fld="connector"):
         pass
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         if n_pre != n_post:
@@ -101,6 +107,11 @@ class FixedProbability:
             raise ValidationError(f"{fld}.p", self.p, "a probability in [0, 1]")
         _check_flag(self.allow_self, f"{fld}.allow_self")
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        avail = n_post - 1 if same and not self.allow_self else n_post
+        p = float(self.p) if isinstance(self.p, (int, float, np.number)) else 0.0
+        return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
+
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         self.check(fld)
         p = float(self.p)
@@ -127,6 +138,10 @@ class FixedIndegree:
             raise ValidationError(f"{fld}.k", k, "a non-negative integer")
         _check_flag(self.allow_self, f"{fld}.allow_self")
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        k = self.k if isinstance(self.k, (int, np.integer)) else 0
+        return int(max(k, 0)) * n_post
+
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         self.check(fld)
         k = self.k
@@ -152,6 +167,9 @@ class FromIndices:
     def check(self, fld="connector"):
         _index_array(self.i, f"{fld}.i", None)
         _index_array(self.j, f"{fld}.j", None)
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(np.size(self.i))
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         i = _index_array(self.i, f"{fld}.i", n_pre)
@@ -192,6 +210,9 @@ class FromSparse:
         m.sum_duplicates()
         order = np.lexsort((m.col, m.row))
         return m.shape, m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(getattr(self.matrix, "nnz", 0))
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         shape, i, j, _ = self.coo(fld)
@@ -263,10 +284,11 @@ class Population:
         """Check the description and derive its SI values; Network.to_ir and save call it
         again, so changes made after the population was added take effect."""
         self.size = _check_size(self.size, self._field("size"))
-        if not isinstance(self.model, str) or self.model not in MODELS:
+        try:
+            self.spec = get_model(self.model, describable=True)
+        except ValidationError as e:
             raise ValidationError(self._field("model"), self.model,
-                                  "one of " + ", ".join(sorted(MODELS)) + nearest(self.model, MODELS))
-        self.spec = get_model(self.model)
+                                  e.expected + nearest(self.model, describable_models())) from None
         self.si_params, self.si_receptors = self._validate_params()
         self._validate_initial_keys()
 
@@ -513,18 +535,14 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
 
-    @property
-    def pre_name(self):
-        return _element_name(self.pre)
-
-    @property
-    def post_name(self):
-        return _element_name(self.post)
+    pre_name = property(lambda self: _name_of(self.pre))
+    post_name = property(lambda self: _name_of(self.post))
 
 
-def _element_name(ref):
-    """An element given by name or as the element itself -> its name (anything else as is)."""
-    return ref.name if isinstance(ref, (Population, SpikeSource, PoissonSource)) else ref
+def _name_of(element):
+    """An element given by name or as the object itself (a Population, a source): its name
+    (anything else as is, for the checks to refuse)."""
+    return element.name if isinstance(element, (Population, SpikeSource, PoissonSource)) else element
 
 
 @refuse_unknown_keywords
@@ -533,9 +551,7 @@ class SpikeMonitor:
     target: object
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return _element_name(self.target)
+    target_name = property(lambda self: _name_of(self.target))
 
 
 @refuse_unknown_keywords
@@ -548,9 +564,7 @@ class StateMonitor:
     interval: object = None
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return _element_name(self.target)
+    target_name = property(lambda self: _name_of(self.target))
 
 
 # ----------------------------------------------------------------------------- network
@@ -559,7 +573,7 @@ class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
     def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
-        self.name = name
+        self.name = _check_name(name, "name")   # the default output directory: results/<name>
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValidationError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
@@ -822,28 +836,36 @@ class Network:
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
 
     # -- convenience ----------------------------------------------------------------
-    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
-        """Realise the network, compile it on ``backend`` and run it; returns a Result."""
-        from backends import get_backend
+    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
+            ignore_memory_check=False, **options):
+        """Realise the network, compile it on ``backend`` and run it; returns a Result. Refuses
+        (InsufficientMemory) before drawing anything when the estimate (spikecore.engine.memory)
+        exceeds the available memory, unless ``ignore_memory_check``."""
+        from .registry import get_backend
 
-        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
+        from .engine.memory import preflight
+
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        self.validate()   # the estimate reads the description as edited since add
+        preflight(self, dur, backend, options, dt, ignore=ignore_memory_check)
+        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         be = get_backend(backend)
         exe = be.compile(g, **options)
         return with_redrawn(exe.run(dur, progress=progress), g)
 
     def save(self, path):
-        from .io import save_network
-        save_network(self, path)
+        from .registry import implementation
+        implementation("save_network")(self, path)
 
     @staticmethod
     def load(path) -> "Network":
-        from .io import load_network
-        return load_network(path)
+        from .registry import implementation
+        return implementation("load_network")(path)
 
     def __eq__(self, other):
-        from .io import network_to_dict
-        return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
+        from .registry import implementation
+        to_dict = implementation("network_to_dict")
+        return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
 def _drawn_delays(d: np.ndarray, dt: float, timing: str, dist, fld: str) -> np.ndarray:

@@ -36,7 +36,8 @@ import numpy as np
 from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, ValidationError, nearest
-from ..models import get_model
+from ..models import describable_models, get_model
+from .results import write_text_file
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",
@@ -163,7 +164,7 @@ def save_network(net: nw.Network, path) -> None:
         return
     else:
         raise ValidationError("path", str(path), "a file ending in .yaml, .yml or .json")
-    path.write_text(text)
+    write_text_file(path, text)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -292,9 +293,9 @@ def _read_params(p: dict, model: str, where: str) -> dict:
 def _read_population(name, p, where: str) -> nw.Population:
     _keys(p, where, POPULATION_KEYS)
     model = p["model"]
-    if not isinstance(model, str) or model not in nw.MODELS:
-        raise ValidationError(f"{where}.model", model, "one of " + ", ".join(sorted(nw.MODELS))
-                              + nearest(model, nw.MODELS))
+    if not isinstance(model, str) or model not in describable_models():
+        raise ValidationError(f"{where}.model", model, "one of " + ", ".join(describable_models())
+                              + nearest(model, describable_models()))
     initial = p.get("initial")
     if initial is None:
         initial = {}
