@@ -756,6 +756,7 @@ class Network:
                 initial=pop.realise_initial(self._rng_factory("initial", name), g.redrawn))
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
+                _check_countable_times(src.si_times, dt, f"sources.{name}.times")
                 g.spike_sources[name] = _ir.SpikeSourceNode(name, src.n, src.si_times.copy(), src.si_indices.copy())
             else:
                 if src.si_rates.size and src.si_rates.max() * dt > _ir.MAX_POISSON_MEAN:   # every backend's limit
@@ -770,6 +771,7 @@ class Network:
                 g.poisson_sources[name] = _ir.PoissonSourceNode(name, src.size, src.si_rates.copy(), seed,
                                                                 src.si_start, src.si_stop)
         for name, cs in self.currents.items():
+            _check_countable_times(cs.si_times, dt, f"currents.{name}.steps")
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
         for name, pr in self.projections.items():
@@ -896,6 +898,17 @@ def _check_at_most_max_steps(x: np.ndarray, dt: float, fld: str, what: str = "de
         shown = f"{float(np.max(x))!r} s" if shown is None else shown
         raise ValidationError(fld, shown, f"{what} of at most {_ir.MAX_STEPS} steps of dt "
                               f"({_ir.MAX_STEPS * dt:.4g} s)")
+
+
+# Spike and current-step times become 64-bit step numbers; far beyond any run is fine,
+# beyond what the counter holds is not (the cast would give an arbitrary step).
+MAX_TIME_STEPS = 2.0**62
+
+
+def _check_countable_times(t: np.ndarray, dt: float, fld: str):
+    if t.size and not float(np.max(t)) / dt < MAX_TIME_STEPS:
+        raise ValidationError(fld, f"{float(np.max(t)):g} s", f"times below {MAX_TIME_STEPS * dt:.3g} s "
+                              f"(2^62 steps of dt)")
 
 
 def check_delays(d: np.ndarray, dt: float, fld: str):

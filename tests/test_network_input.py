@@ -211,3 +211,17 @@ def test_a_poisson_rate_beyond_the_count_tables_is_refused_on_every_mode(options
     net.add(sc.Projection("n", "a", sc.OneToOne(), weight=1 * mV, name="p"))
     with pytest.raises(ValidationError, match=r"sources\.n\.rate: got '1e\+14 Hz', expected a rate of at most 7e\+06 Hz"):
         net.run(1 * ms, **options)
+
+
+def test_spike_and_step_times_beyond_the_step_counter_are_refused_far_ones_are_fine():
+    net = sc.Network()
+    net.add(sc.Population(3, "lif_delta", DELTA, name="a"))
+    net.add(sc.SpikeSource(spike_times=[["1e6 s"]], name="s"))   # far beyond any run: fine
+    net.to_ir()
+    net.sources["s"].spike_times = [["1e30 s"]]
+    with pytest.raises(ValidationError, match=r"sources\.s\.times: got '1e\+30 s'"):
+        net.to_ir()
+    del net.sources["s"]
+    net.add(sc.CurrentSource("a", steps=[("0 ms", "1 pA"), ("1e30 s", "2 pA")], name="c"))
+    with pytest.raises(ValidationError, match=r"currents\.c\.steps: got '1e\+30 s'"):
+        net.to_ir()
