@@ -30,6 +30,8 @@ What a model declares (dataclass fields)
                        the model and the modes it has.
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
+``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
+                       distribution (its grid update reads them per neuron: sc_block.nparam)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -129,6 +131,27 @@ class NeuronModel:
     modes: frozenset = frozenset()
     describable: bool = True
     nir_kind: str | None = None
+    per_neuron_params: frozenset = frozenset()   # params that may differ per neuron (its grid update reads them so)
+    internal_state: tuple = ()                  # grid-update variables after extra_state's, not user-visible
+
+    # -- description layer: presets, named options and initial values --------------------
+    def expand_params(self, params: dict, field: str) -> dict:
+        """The user's parameters with named presets and options replaced by their values
+        (``field`` prefixes the names in errors); the default has none."""
+        return params
+
+    def check_params(self, si: dict, field: str) -> None:
+        """Cross-parameter checks on the SI values (``field`` prefixes the names in errors)."""
+
+    def initial_value(self, var: str, si_params: dict):
+        """The initial value of state variable ``var`` when none is given (SI; v: v_leak)."""
+        return si_params["v_leak"] if var == "v" else 0.0
+
+    @property
+    def extra_state(self) -> list:
+        """State variables other than v and the receptors', in the order the grid update's
+        ``xstate`` holds them."""
+        return [var for var in self.state if var != "v"] + list(self.internal_state)
 
     # -- description layer ------------------------------------------------------------
     @property
