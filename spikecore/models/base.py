@@ -64,6 +64,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import units as u
 
 REQUIRED = object()
@@ -253,6 +255,7 @@ COMMON_LIF_PARAMS = {
     "v_threshold": ParamSpec(u.VOLTAGE, doc="spike when v > v_threshold"),
     "v_reset": ParamSpec(u.VOLTAGE, doc="v after a spike"),
     "t_refrac": ParamSpec(u.TIME, 0.0, nonnegative=True, doc="refractory period (v clamped)"),
+    "bias": ParamSpec(u.CURRENT, 0.0, doc="constant input current, per neuron if wanted (added to injected currents)"),
 }
 
 # 100 Mohm: a typical input resistance; only used to convert injected currents.
@@ -267,10 +270,17 @@ LEAKY_LIF_PARAMS = {
 }
 
 
+def leaky_drive(params: dict):
+    """v_leak + r bias: the value tau_mem dv/dt = (drive - v) relaxes to without input."""
+    bias = params.get("bias", 0.0)
+    return params["v_leak"] + params["r"] * bias if np.ndim(bias) or bias != 0.0 else params["v_leak"]
+
+
 def brian2_lif_constants(params: dict) -> dict:
     """The Brian2 constants of a LEAKY_LIF_PARAMS membrane: name -> (value, unit name)."""
     return {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
-            "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
+            # the bias is a constant drive: it shifts v_leak (per neuron when it is an array)
+            "v_leak": (leaky_drive(params), "volt"), "tau_mem": (params["tau_mem"], "second"),
             "r": (params["r"], "ohm")}
 
 @dataclass(frozen=True)
@@ -282,7 +292,7 @@ class LeakyLif(NeuronModel):
         return math.exp(-dt / params["tau_mem"])
 
     def drive(self, params):
-        return params["v_leak"], params["r"]
+        return leaky_drive(params), params["r"]
 
 
 #: the contract's earlier name, still imported by older code
