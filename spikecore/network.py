@@ -344,6 +344,7 @@ class Population:
             raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
                                   "a value below v_threshold (else the neuron fires every step)")
         spec.check_params(si, self._field("params"))
+        spec.check_receptors(receptors, self._field("params"))
         return si, receptors
 
     def realise_params(self, rng_factory) -> dict:

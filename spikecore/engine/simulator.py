@@ -411,7 +411,8 @@ def further_state(pops, models, real):
     for m, p in zip(models, pops):
         starts.append(total)
         for var in m.extra_state:
-            blocks.append(np.broadcast_to(np.asarray(p.initial.get(var, 0.0), dtype=float), (p.size,)))
+            value = p.initial[var] if var in p.initial else m.initial_value(var, p.params)
+            blocks.append(np.broadcast_to(np.asarray(value, dtype=float), (p.size,)))
             total += p.size
     values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)
     return np.array(starts, dtype=np.int64), values

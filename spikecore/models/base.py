@@ -145,6 +145,9 @@ class NeuronModel:
     def check_params(self, si: dict, field: str) -> None:
         """Cross-parameter checks on the SI values (``field`` prefixes the names in errors)."""
 
+    def check_receptors(self, receptors: dict, field: str) -> None:
+        """Checks on the receptors (name -> parameters) a population declares."""
+
     def initial_value(self, var: str, si_params: dict):
         """The initial value of state variable ``var`` when none is given (SI; v: v_leak)."""
         return si_params["v_leak"] if var == "v" else 0.0
