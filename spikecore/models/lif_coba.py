@@ -78,5 +78,5 @@ MODEL = LifCoba(
     receptor_state_prefix="g_",
     per_neuron_params=frozenset({"bias"}),
     doc="LIF with exponential conductances (Brette et al. 2007 COBA)",
-    modes=frozenset({"grid", "loihi", "brian2", "lava"}),
+    modes=frozenset({"grid", "loihi", "brian2", "lava", "nest"}),
 )

@@ -111,6 +111,6 @@ MODEL = LifCuba(
     receptor_state_prefix="syn_",
     per_neuron_params=frozenset({"bias"}),
     doc="LIF with exponential current synapses (Brian2 CUBA)",
-    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir"}),
+    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="current",
 )
