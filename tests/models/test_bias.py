@@ -65,6 +65,18 @@ def test_brian2_and_the_precise_engine_take_per_neuron_biases(model):
     np.testing.assert_array_equal(native.spikes["p"][1], brian.spikes["p"][1])
 
 
+@pytest.mark.parametrize("model", ["lif_delta", "lif_cuba"])
+def test_the_nest_backend_takes_the_bias_as_i_e(model):
+    try:
+        biased = network(model, BIASES).run("200 ms", backend="nest")
+    except BackendUnavailable:
+        pytest.skip("nest is not installed")
+    injected = network(model, current=BIASES).run("200 ms", backend="nest")
+    assert biased.spikes["p"][0].size > 10
+    np.testing.assert_array_equal(biased.spikes["p"][0], injected.spikes["p"][0])
+    np.testing.assert_array_equal(biased.spikes["p"][1], injected.spikes["p"][1])
+
+
 def test_a_distribution_is_drawn_from_the_seed_and_a_wrong_length_names_the_field():
     ir = network("lif_delta", sc.Normal("150 pA", "20 pA")).to_ir()
     b = ir.populations["p"].params["bias"]
