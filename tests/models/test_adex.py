@@ -12,7 +12,7 @@ from spikecore.models import get_model
 # NEST's aeif defaults (ms, mV, pF, nS, pA), with a refractory period
 NEST = dict(C_m=281.0, g_L=30.0, E_L=-70.6, Delta_T=2.0, V_th=-50.4, tau_w=144.0, a=4.0, b=80.5, V_reset=-60.0,
             V_peak=0.0, t_ref=2.0)
-CURRENTS = (1000, 1500, 2500)   # pA; the repetitive-firing onset of these parameters is near 800 pA
+CURRENTS = (1000, 1500, 2500)   # pA; with these parameters 600 pA fires once and 800 pA six times in 1 s
 DURATION = 3000.0
 
 
