@@ -68,8 +68,9 @@ class _PopPlan:
 
     def merge_key(self):
         consts = tuple((k, float(v), str(v.dim)) for k, v in self.constants.items())
+        # a population with per-neuron parameters keeps a group of its own
         return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
-                self.clamp_v)
+                self.clamp_v, self.name if self.params else None)
 
 
 @dataclass
@@ -128,11 +129,13 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     model = get_model(pop.model)
     refr = _ref_steps(pop, dt)
     eq = model.brian2_equations(pop.params, pop.receptors, dt, refr)
-    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items()}
+    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items() if np.ndim(value) == 0}
+    per_neuron = {name: _q(np.asarray(value, dtype=float), getattr(b2, unit))
+                  for name, (value, unit) in eq.constants.items() if np.ndim(value) > 0}
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
-                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate)
+                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron)
     known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
         if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):

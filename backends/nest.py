@@ -465,6 +465,10 @@ class NestExecutable(Executable):
                 post = np.asarray(self.nodes[c.target].tolist(), dtype=np.int64)[neurons]
                 nest.Connect(np.full(post.size, gen.global_id), post, "one_to_one",
                              syn_spec={"delay": np.full(post.size, dt * MS_PER_S)})
+        for name, p in self.ir.populations.items():      # the model's bias current is a constant I_e
+            bias = np.asarray(p.params.get("bias", 0.0), dtype=float) * PA_PER_A
+            i_e0[name] += bias
+            i_e1[name] += bias
         for name, nodes in self.nodes.items():
             if name in self.ir.populations:
                 if i_e0[name].any():

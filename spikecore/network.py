@@ -299,26 +299,40 @@ class Population:
         spec = self.spec
         if not isinstance(self.params, dict):
             raise ValidationError(self._field("params"), self.params, "a mapping of parameter names to values")
+        params = spec.expand_params(self.params, self._field("params"))
         known = list(spec.params) + list(spec.receptor_params)
-        for key in self.params:
+        for key in params:
             if key not in known:
-                raise ValidationError(self._field(f"params.{key}"), self.params[key],
+                raise ValidationError(self._field(f"params.{key}"), params[key],
                                       f"a parameter of {self.model}: {', '.join(known)}{nearest(key, known)}")
+        self.per_neuron = {}      # name -> array or distribution, realised in to_ir
         si = {}
         for key, ps in spec.params.items():
             fld = self._field(f"params.{key}")
-            if key not in self.params:
+            if key not in params:
                 if ps.default is REQUIRED:
                     raise ValidationError(fld, None, f"a value in {u.dim_name(ps.dim)} (required by {self.model})")
                 si[key] = float(ps.default)
                 continue
-            si[key] = _check_param(self.params[key], ps, fld)
+            value = params[key]
+            if key in spec.per_neuron_params and (_is_distribution(value) or _is_array(value)):
+                # checked now (length, range), drawn per neuron in to_ir; si holds a placeholder
+                if not _is_distribution(value):
+                    _check_param_array(_values(value, ps.dim, self.size, None, fld), ps, fld)
+                self.per_neuron[key] = value
+                si[key] = float(ps.default) if ps.default is not REQUIRED else 0.0
+                continue
+            if _is_distribution(value) or _is_array(value):
+                raise ValidationError(fld, "per-neuron values", "a single value (per-neuron values of "
+                                      + (", ".join(sorted(spec.per_neuron_params)) or "no parameter")
+                                      + f" for {self.model})")
+            si[key] = _check_param(value, ps, fld)
         receptors = {}
         if spec.receptor_params:
             names = None
             for key, ps in spec.receptor_params.items():
                 fld = self._field(f"params.{key}")
-                val = self.params.get(key)
+                val = params.get(key)
                 if not isinstance(val, dict) or not val:
                     raise ValidationError(fld, val, "a mapping receptor -> value, e.g. {exc: '5 ms', inh: '10 ms'}")
                 if names is None:
@@ -332,9 +346,22 @@ class Population:
         else:
             receptors = {name: {} for name in spec.default_receptors}
         if si["v_reset"] >= si["v_threshold"]:
-            raise ValidationError(self._field("params.v_reset"), self.params.get("v_reset"),
+            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
                                   "a value below v_threshold (else the neuron fires every step)")
+        spec.check_params(si, self._field("params"))
+        spec.check_receptors(receptors, self._field("params"))
         return si, receptors
+
+    def realise_params(self, rng_factory, redrawn: dict | None = None) -> dict:
+        """The IR's parameters: SI scalars, and float64 arrays of length size for the
+        per-neuron ones (distributions drawn from the network seed)."""
+        out = dict(self.si_params)
+        for key, value in self.per_neuron.items():
+            ps, fld = self.spec.params[key], self._field(f"params.{key}")
+            arr = _values(value, ps.dim, self.size, rng_factory(key), fld, redrawn)
+            _check_param_array(arr, ps, fld)
+            out[key] = arr
+        return out
 
     def _validate_initial_keys(self):
         if not isinstance(self.initial, dict):
@@ -353,10 +380,12 @@ class Population:
     def receptors(self):
         return list(self.si_receptors)
 
-    def realise_initial(self, rng_factory, redrawn: dict | None = None) -> dict:
+    def realise_initial(self, rng_factory, params: dict | None = None, redrawn: dict | None = None) -> dict:
+        """Initial state per neuron; defaults from the model, with ``params`` the realised
+        (possibly per-neuron) parameters; ``redrawn`` collects truncated draws' redraw counts."""
         out = {}
         for var, dim in self.state_variables().items():
-            default = self.si_params["v_leak"] if var == "v" else 0.0
+            default = self.spec.initial_value(var, self.si_params if params is None else params)
             value = self.initial.get(var, u.Quantity(default, dim))
             out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
         return out
@@ -367,6 +396,20 @@ def _own_copy(mapping):
     if not isinstance(mapping, dict):
         return mapping
     return {k: dict(v) if isinstance(v, dict) else v for k, v in mapping.items()}
+
+
+def _is_array(value) -> bool:
+    """A per-neuron array: a list, tuple or numpy array (a Quantity or Brian2 quantity with one)."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return np.ndim(getattr(value, "value", value)) > 0 if not isinstance(value, str) else False
+
+
+def _check_param_array(arr, ps, fld):
+    if ps.positive and not (arr > 0).all():
+        raise ValidationError(fld, float(arr.min()), f"positive values in {u.dim_name(ps.dim)}")
+    if ps.nonnegative and not (arr >= 0).all():
+        raise ValidationError(fld, float(arr.min()), f"values >= 0 in {u.dim_name(ps.dim)}")
 
 
 def _check_param(value, ps, fld):
@@ -750,10 +793,11 @@ class Network:
             if "t_refrac" in pop.si_params:   # engines count it in steps
                 _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
                                          "a refractory period", pop.params.get("t_refrac"))
+            params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
             g.populations[name] = _ir.PopulationNode(
-                name=name, size=pop.size, model=pop.model, params=dict(pop.si_params),
+                name=name, size=pop.size, model=pop.model, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name), g.redrawn))
+                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn))
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
                 _check_countable_times(src.si_times, dt, f"sources.{name}.times")

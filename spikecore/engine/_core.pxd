@@ -28,6 +28,10 @@ cdef extern from "_kernel.h" nogil:
         const double *pop_d0
         const double *pop_param
         const int64_t *pop_param_start
+        const int64_t *pop_nparam_start
+        const int64_t *pop_xstate_start
+        void *xstate
+        const void *nparam
         const double *rec_decay
         const double *rec_coef
         const double *rec_erev

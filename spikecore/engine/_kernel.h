@@ -41,8 +41,12 @@ typedef struct sc_block {
     double vth;                    /* threshold, for the crossed flags */
     const int64_t *free_at;        /* first step each neuron is free: v stays while free_at > n (refractory) */
     const double *param;           /* the model's parameters in its declaration order (spikecore/models) */
-    const void *const *nparam;     /* per-neuron values of those parameters (REAL[m] each, NULL entries for
-                                      population-wide ones); NULL: all population-wide */
+    const void *nparam;            /* per-neuron values of every parameter, REAL[n_param*stride] offset to the
+                                      block (parameter i of neuron k at nparam[i*stride + k]); NULL: all are
+                                      population-wide (then read param) */
+    void *xstate;                  /* REAL[n_x*stride] offset to the block: the model's state variables other
+                                      than v and the receptors (NeuronModel.extra_state order; variable i of
+                                      neuron k at xstate[i*stride + k]); NULL when it has none */
     const double *rec_decay;       /* per receptor: NeuronModel.receptor_decay */
     const double *rec_coef;        /* per receptor: NeuronModel.synaptic_coefficient (0 where none) */
     const double *rec_erev;        /* per receptor: its reversal potential e_rev (0 where none) */
@@ -70,6 +74,8 @@ typedef struct sc_net {
     const double *pop_d0;                    /* the drive without injected current (used where pop_has_drive is 0) */
     const double *pop_param;                 /* every population's model parameters, from pop_param_start[p] */
     const int64_t *pop_param_start;
+    const int64_t *pop_nparam_start;         /* first entry of the population's per-neuron parameters in nparam, -1: none */
+    const int64_t *pop_xstate_start;         /* first entry of the population's further state in xstate */
     /* per receptor */
     const double *rec_decay, *rec_coef, *rec_erev;
     /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
@@ -77,6 +83,8 @@ typedef struct sc_net {
     const int64_t *part;
     /* state (double or float, per the entry point) */
     void *v, *syn, *drive, *ring;
+    void *xstate;                            /* further state variables (sc_block.xstate), population after population */
+    const void *nparam;                      /* per-neuron parameters (sc_block.nparam), population after population */
     int64_t *free_at;                        /* first step each neuron is not refractory (_kernel_impl.h) */
     const int32_t *neuron_pop;
     /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)

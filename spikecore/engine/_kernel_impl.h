@@ -204,7 +204,10 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                 .v = v, .syn = (REAL *)net->syn + c0, .pend = jumps ? pend_slot + c0 : NULL,
                 .drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL,
                 .d0 = net->pop_d0[p], .decay_mem = net->pop_decay_mem[p], .vth = net->pop_vth[p],
-                .free_at = free_at, .param = net->pop_param + net->pop_param_start[p], .nparam = NULL,
+                .free_at = free_at, .param = net->pop_param + net->pop_param_start[p],
+                .nparam = net->pop_nparam_start[p] < 0 ? NULL
+                          : (const REAL *)net->nparam + net->pop_nparam_start[p] + a,
+                .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
                 .rec_erev = net->rec_erev + rec0, .crossed = cross,
             };

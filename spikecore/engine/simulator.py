@@ -109,15 +109,20 @@ class GridSimulator(Simulator):
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
-        a["pop_d0"] = np.array([d0 for d0, _ in self._drive], dtype=float)
+        a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
         a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(p.params, dt)) for m, p in zip(models, pops)])
         a["pop_jump_input"] = np.array([not m.has_synaptic_state for m in models], dtype=np.int32)
-        # each model's parameters in its declaration order (the C update reads them so)
-        params = [[float(p.params[k]) for k in m.params] for m, p in zip(models, pops)]
+        # each model's parameters in its declaration order (the C update reads them so); a
+        # population with per-neuron values gets all of them per neuron (nparam, param-major)
+        params = [[float(np.ravel(p.params[k])[0]) for k in m.params] for m, p in zip(models, pops)]
         a["pop_param"] = np.array([x for ps in params for x in ps], dtype=float)
         a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
+        a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real)
+        a["pop_xstate_start"], a["xstate"] = further_state(pops, models, real)
         targeted = {c.target for c in g.currents.values()}
-        a["pop_has_drive"] = np.array([p.name in targeted for p in pops], dtype=np.int32)
+        self._array_drive = [np.ndim(d0) > 0 for d0, _ in self._drive]
+        a["pop_has_drive"] = np.array([p.name in targeted or per_neuron for p, per_neuron
+                                       in zip(pops, self._array_drive)], dtype=np.int32)
         rec_decay, rec_coef, rec_erev = [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
         for m, p in zip(models, pops):
@@ -174,6 +179,7 @@ class GridSimulator(Simulator):
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
         self._change_steps = [steps for _, steps, _ in self._currents]
+        self._set_drive(0)
 
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
         """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
@@ -326,7 +332,7 @@ class GridSimulator(Simulator):
     def _set_drive(self, n: int):
         """Drive of every neuron for step n (currents are constant between change points);
         populations without currents use their scalar drive in the kernel."""
-        if not self._currents:
+        if not self._currents and not any(self._array_drive):
             return
         a = self.arrays
         drive = np.zeros(self.n_neurons)
@@ -361,6 +367,47 @@ def grid_model(pop: _ir.PopulationNode):
         raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
                                  "a model with a grid update function (spikecore/engine/_updates.h)")
     return model
+
+
+def per_neuron_params(pops, models, real):
+    """Per-neuron parameters (sc_block.nparam): for each population with a per-neuron array
+    among its parameters, all its parameters per neuron, parameter-major (broadcast where
+    scalar). Returns (first entry per population or -1, the values). A parameter its model's
+    grid update cannot read per neuron is refused naming it."""
+    starts, blocks, total = [], [], 0
+    for m, p in zip(models, pops):
+        arrays = [k for k in m.params if np.ndim(p.params[k]) > 0]
+        if not arrays:
+            starts.append(-1)
+            continue
+        for k in arrays:
+            if k not in m.per_neuron_params:
+                raise UnsupportedFeature("native", f"per-neuron {k} (population {p.name}, model {m.name})",
+                                         "per-neuron values only of " + (", ".join(sorted(m.per_neuron_params))
+                                                                         or "no parameter of this model"))
+            if np.size(p.params[k]) != p.size:
+                raise ValidationError(f"populations.{p.name}.params.{k}", f"array of length {np.size(p.params[k])}",
+                                      f"length {p.size}")
+        starts.append(total)
+        block = np.stack([np.broadcast_to(np.asarray(p.params[k], dtype=float), (p.size,)) for k in m.params])
+        blocks.append(block.ravel())
+        total += block.size
+    values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)
+    return np.array(starts, dtype=np.int64), values
+
+
+def further_state(pops, models, real):
+    """State variables other than v and the receptors' (sc_block.xstate), variable-major per
+    population, from the IR's initial values. Returns (first entry per population, values)."""
+    starts, blocks, total = [], [], 0
+    for m, p in zip(models, pops):
+        starts.append(total)
+        for var in m.extra_state:
+            value = p.initial[var] if var in p.initial else m.initial_value(var, p.params)
+            blocks.append(np.broadcast_to(np.asarray(value, dtype=float), (p.size,)))
+            total += p.size
+    values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)
+    return np.array(starts, dtype=np.int64), values
 
 
 def _or_zero(x) -> float:

@@ -88,10 +88,12 @@ def network_to_dict(net: nw.Network) -> dict:
     for name, p in net.populations.items():
         spec = p.spec
         params = {}
-        for key, value in p.params.items():
+        for key, value in spec.expand_params(p.params, f"populations.{name}.params").items():
             if key in spec.receptor_params:
                 dim = spec.receptor_params[key].dim
                 params[key] = {r: _q(u.to_si(x, dim, key), dim) for r, x in value.items()}
+            elif key in p.per_neuron:
+                params[key] = _value(p.per_neuron[key], spec.params[key].dim)
             else:
                 params[key] = _q(p.si_params[key], spec.params[key].dim)
         variables = p.state_variables()

@@ -253,6 +253,9 @@ def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refract
                            "NIR has current-based neurons only (LIF, CubaLIF, IF, LI)")
     if model is None or not model.supports("nir"):
         raise _unsupported(f"{where}: model {p.model}")
+    if np.any(np.asarray(p.params.get("bias", 0.0)) != 0):
+        raise _unsupported(f"{where}: a bias current", "bias 0 (its LIF nodes would need v_leak + r*bias; "
+                           "write that v_leak instead)")
     prm = p.params
     extra = {}
     if prm["t_refrac"] > 0:
