@@ -13,7 +13,7 @@ import sys
 
 from ..errors import SpikecoreError
 
-COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision", "sweep"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
