@@ -13,8 +13,8 @@ seconds and returns, per population:
   bin k. The sum of the neurons' own variances is what P would vary by if they were
   independent, so what is left is the covariance between neurons: 0 for an
   asynchronous population whatever its size and rate, about eps for a population
-  whose rate is modulated as r (1 + eps s(t)) with std(s) = 1, and sqrt(T/BIN_S - 1)
-  when every neuron fires in the same bin once per period T;
+  whose rate is modulated as r (1 + eps s(t)) with std(s) = 1, and
+  sqrt((1 - 1/n) (T/BIN_S - 1)) when all n neurons fire in the same bin once per period T;
 * ``freq_hz``: the dominant frequency of the population activity P(t): the peak of
   its Welch power spectrum (segments of ``SEGMENT_S``, mean removed) above
   ``MIN_FREQ_HZ``.

@@ -34,6 +34,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import units as u
 from ..errors import SpikecoreError, ValidationError
 from .grid import Axis, Point, grid, point_model
 from .measures import MEASURES, activity_measures
@@ -85,7 +86,8 @@ def run_task(task: dict) -> dict:
 
     t0 = time.perf_counter()
     net = network_from_dict(task["model"])
-    result = net.run(task["duration"], backend=task["backend"], **task["options"])
+    duration = None if task["duration"] is None else u.Quantity(float(task["duration"]), u.TIME)
+    result = net.run(duration, backend=task["backend"], **task["options"])
     measures = activity_measures(result, task["transient"])
     return {"populations": measures, "wall_s": time.perf_counter() - t0}
 
