@@ -158,6 +158,6 @@ def _local(distributed, dask, jobs: int):
     environ.update(ONE_THREAD)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         local = distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                         dashboard_address=None, silence_logs=logging.CRITICAL)
+                                         dashboard_address=":0", silence_logs=logging.CRITICAL)
     client = distributed.Client(local, set_as_default=False)
     return client, local, local.scheduler_address
