@@ -73,7 +73,8 @@ def plot_map(table: list, path: Path):
     rows = [{"g": t["g"], "nu_ext/nu_thr": t["nu"], **{f"exc.{m}": t[m] for m in ("rate_hz", "cv_isi", "sync",
                                                                                       "freq_hz")}}
             for t in table]
-    regime = {(t["g"], t["nu"]): t["regime"] for t in table}
+    regime = {(t["g"], t["nu"]): t["regime"] + (f"\n(paper: {FIG8[(t['g'], t['nu'])]})"
+                                                 if (t["g"], t["nu"]) in FIG8 else "") for t in table}
     return plot_sweep(axes, rows, path, "exc", annotate=lambda v: regime[v])
 
 

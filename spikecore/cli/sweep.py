@@ -95,7 +95,7 @@ def load_spec(args):
 def main(args) -> int:
     from ..sweep.cluster import CONNECT_TIMEOUT_S, check_backend, open_client
     from ..sweep.report import PLOT_FILE, plot_sweep
-    from ..sweep.runner import check_spec, run_sweep
+    from ..sweep.runner import check_spec, run_sweep, stored_records
 
     if args.out is None:
         raise ValidationError("--out", None, "an output directory for sweep.csv, sweep.png and points/")
@@ -111,8 +111,7 @@ def main(args) -> int:
                               "one of " + ", ".join(spec.model.get("populations", {})))
     timeout = CONNECT_TIMEOUT_S if args.connect_timeout is None else args.connect_timeout
     out = Path(args.out)
-    from ..sweep.runner import load_stored, point_task, task_key
-    missing = sum(load_stored(out, task_key(point_task(spec, p))) is None for p in points)
+    missing = len(points) - len(stored_records(spec, points, out))
     cluster = open_client(args.jobs, args.scheduler, timeout) if missing else None
     try:
         where = cluster.description if cluster is not None else "nothing to run"

@@ -36,7 +36,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..errors import SpikecoreError, ValidationError
-from .grid import Axis, Point, grid, point_model
+from .grid import Point, grid, point_model
 from .measures import MEASURES, activity_measures
 
 #: Bump when what a stored point holds changes: old stored points are then recomputed.
@@ -145,6 +145,16 @@ def load_stored(out: Path, key: str) -> dict | None:
         return None     # unreadable: recompute it
 
 
+def stored_records(spec: SweepSpec, points: list, out) -> dict:
+    """{point index: stored record} of the points already finished under ``out``."""
+    found = {}
+    for p in points:
+        record = load_stored(Path(out), task_key(point_task(spec, p)))
+        if record is not None:
+            found[p.index] = record
+    return found
+
+
 def run_sweep(spec: SweepSpec, out, cluster=None, progress: bool = False, on_stored=None) -> dict:
     """Run the sweep (module docstring); returns {'rows': [...], 'ran': n, 'skipped': n, 'table': path}.
 
@@ -157,11 +167,7 @@ def run_sweep(spec: SweepSpec, out, cluster=None, progress: bool = False, on_sto
     points = check_spec(spec)
     tasks = {p.index: point_task(spec, p) for p in points}
     keys = {i: task_key(t) for i, t in tasks.items()}
-    records = {}
-    for p in points:
-        stored = load_stored(out, keys[p.index])
-        if stored is not None:
-            records[p.index] = stored
+    records = stored_records(spec, points, out)
     todo = [p for p in points if p.index not in records]
     (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
     write_atomic(out / SPEC_FILE, json.dumps({**spec.to_dict(), "points": len(points)}, indent=2) + "\n")
