@@ -125,15 +125,14 @@ def open_client(jobs: int | None = None, scheduler: str | None = None,
     if scheduler is not None:
         if not isinstance(scheduler, str) or not scheduler.strip():
             raise ValidationError("--scheduler", scheduler, "the address of a Dask scheduler, e.g. tcp://host:8786")
+        address = scheduler.strip()
+        probe_scheduler(address, float(connect_timeout))
         try:
             with dask.config.set({"distributed.comm.timeouts.connect": timeout}):
-                client = distributed.Client(scheduler.strip(), timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as e:
-            reason = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise ValidationError("--scheduler", scheduler,
-                                  f"the address of a running Dask scheduler; none answered within "
-                                  f"{float(connect_timeout):g} s ({reason[:120]})") from None
-        cluster = Cluster(client, address=scheduler.strip())
+                client = distributed.Client(address, timeout=timeout, set_as_default=False)
+        except Exception as e:   # noqa: BLE001 -- whatever answered, it is one line to the user
+            raise _unreachable(scheduler, connect_timeout, e) from None
+        cluster = Cluster(client, address=address)
     else:
         jobs = default_jobs() if jobs is None else jobs
         if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
@@ -145,6 +144,59 @@ def open_client(jobs: int | None = None, scheduler: str | None = None,
         cluster.close()
         raise
     return cluster
+
+
+def _unreachable(scheduler, connect_timeout, error) -> ValidationError:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return ValidationError("--scheduler", scheduler,
+                           f"the address of a running Dask scheduler; none answered within "
+                           f"{float(connect_timeout):g} s ({reason[:120]})")
+
+
+def probe_scheduler(address: str, connect_timeout: float) -> None:
+    """Fail in one line, within ``connect_timeout``, unless a Dask scheduler answers at ``address``.
+
+    Checked before a ``distributed.Client`` exists: a Client that fails to connect
+    still tries to close itself when collected, which waits and prints a traceback.
+    The check opens a Dask connection and asks the other end for its identity, so a
+    closed port, a host that does not answer and a server that is not Dask's all
+    give the same one-line error.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        scheme, location = parse_address(address)
+        if scheme in ("tcp", "tls"):
+            parse_host_port(location)
+    except ValueError as e:
+        raise ValidationError("--scheduler", address, f"an address such as tcp://host:8786 ({e})") from None
+
+    async def identity():
+        comm = None
+        try:
+            comm = await connect(address, timeout=connect_timeout)     # Dask's handshake included
+            await comm.write({"op": "identity", "reply": True})
+            reply = await asyncio.wait_for(comm.read(), connect_timeout)
+        except (OSError, TimeoutError, asyncio.TimeoutError):
+            raise
+        except Exception:   # noqa: BLE001 -- e.g. a frame length read from an HTTP reply
+            raise OSError("what answered there does not speak Dask's protocol") from None
+        finally:
+            if comm is not None:
+                comm.abort()
+        if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+            raise OSError(f"a {reply.get('type') if isinstance(reply, dict) else 'non-Dask'} server, not a scheduler")
+
+    # in a thread of its own: the caller may be inside a running event loop (Jupyter)
+    with ThreadPoolExecutor(1) as pool:
+        try:
+            pool.submit(asyncio.run, identity()).result()
+        except Exception as e:   # noqa: BLE001 -- refused, timed out, garbage: one line
+            raise _unreachable(address, connect_timeout, e) from None
 
 
 def default_jobs() -> int:

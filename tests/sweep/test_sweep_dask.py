@@ -102,3 +102,31 @@ def test_stored_points_record_their_values_and_seed(small_model, dask_cluster, t
     assert sorted(r["seed"] for r in records) == sorted(p.seed for p in done["points"])
     assert {r["point"]["populations.exc.params.v_reset"] for r in records} == {"5.0 mV", "10.0 mV"}
     assert not list((tmp_path / POINTS_DIR).glob(".*.tmp"))
+
+
+def test_a_server_that_is_not_a_scheduler_and_a_malformed_address_are_one_line_errors():
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+
+    def answer_like_a_web_server():
+        conn, _ = server.accept()
+        with conn:
+            conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n" * 4)
+
+    threading.Thread(target=answer_like_a_web_server, daemon=True).start()
+    try:
+        with pytest.raises(ValidationError) as e:
+            open_client(scheduler=f"tcp://127.0.0.1:{server.getsockname()[1]}", connect_timeout=2)
+    finally:
+        server.close()
+    assert "does not speak Dask's protocol" in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(ValidationError, match="an address such as tcp://host:8786"):
+        open_client(scheduler="localhost-without-port", connect_timeout=0.5)
+
+
+def test_a_running_scheduler_passes_the_probe(dask_cluster):
+    from spikecore.sweep.cluster import probe_scheduler
+    probe_scheduler(dask_cluster.address, 5.0)
