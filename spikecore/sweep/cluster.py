@@ -83,6 +83,24 @@ class SimulationWorker(_WorkerPlugin):
         os.environ[CACHE_ENV] = str(cache)
 
 
+class BackendImport(_WorkerPlugin):
+    """Imports a backend in the worker's main thread when the worker starts.
+
+    Tasks run in a worker's thread pool, but some libraries may only be imported in a
+    process's main thread (Brian2 installs a SIGINT handler on import); the worker's
+    plugins are set up in its main thread, so the backend is imported there first.
+    """
+    idempotent = True
+
+    def __init__(self, backend: str):
+        self.backend = backend
+        self.name = f"spikecore-import-{backend}"
+
+    def setup(self, worker):
+        from backends import get_backend   # as Network.run finds it
+        get_backend(self.backend)
+
+
 class Cluster:
     """A Dask client and, for a local cluster, the cluster it owns; ``close()`` ends both."""
 
@@ -96,6 +114,10 @@ class Cluster:
         if self.local is not None:
             return f"local cluster of {len(self.local.workers)} worker processes"
         return f"Dask scheduler {self.address}"
+
+    def prepare(self, backend: str) -> None:
+        """Import ``backend`` in every worker's main thread, now and in workers that join later."""
+        self.client.register_plugin(BackendImport(backend))
 
     def close(self):
         try:

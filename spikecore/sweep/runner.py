@@ -102,6 +102,8 @@ def check_spec(spec: SweepSpec) -> list:
     from .cluster import check_backend
 
     check_backend(spec.backend)
+    from backends import get_backend   # as Network.run finds it: an unknown or missing backend fails here
+    get_backend(spec.backend)
     if not spec.axes:
         raise ValidationError("--set", None, "at least one axis (--set KEY=VALUES)")
     points = plan(spec)
@@ -185,6 +187,7 @@ def _run_points(spec, todo, tasks, keys, records, out, cluster, progress, on_sto
     from distributed import as_completed
 
     client = cluster.client
+    cluster.prepare(spec.backend)
     futures = {client.submit(run_task, tasks[p.index], key=f"spikecore-point-{keys[p.index]}", pure=False): p
                for p in todo}
     bar = None

@@ -47,6 +47,7 @@ def free_port():
     ([], "at least one axis"),
     (["--set", "sources.ext_exc.rate=1kHz", "--backend", "lava"], "Lava starts processes of its own"),
     (["--set", "sources.ext_exc.rate=1kHz", "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1"], "not both"),
+    (["--set", "sources.ext_exc.rate=1kHz", "--backend", "nest2"], "backend: got 'nest2'"),
     (["--set", "sources.ext_exc.rate=1kHz", "--jobs", "0"], "--jobs: got 0"),
     (["--set", "sources.ext_exc.rate=1kHz", "--seeds", "0"], "--seeds: got 0"),
     (["--set", "sources.ext_exc.rate=1kHz", "--transient", "1s"], "--transient"),

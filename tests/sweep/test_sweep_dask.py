@@ -76,7 +76,17 @@ def test_workers_have_one_thread_and_their_own_cache(dask_cluster):
     assert all(omp == "1" for omp, _ in info.values())
     caches = [cache for _, cache in info.values()]
     assert len(set(caches)) == len(caches) == 2
-    assert all(c.startswith(str(worker_cache_dir("x").parent)) for c in caches)
+    assert all(c.startswith(str(dask_cluster.cache_root / "workers")) for c in caches)
+    assert worker_cache_dir("tcp://10.0.0.1:4000").name == "tcp_10.0.0.1_4000"
+
+
+def test_brian2_points_build_in_their_workers_own_cache(small_model, dask_cluster, tmp_path):
+    spec = spec_of(small_model, ["sources.ext_exc.rate=15kHz,25kHz"], duration=0.05, backend="brian2",
+                   options={"target": "numpy"})
+    done = run_sweep(spec, tmp_path, dask_cluster)
+    assert done["ran"] == 2 and all(r["exc.rate_hz"] is not None for r in done["rows"])
+    used = [d for d in (dask_cluster.cache_root / "workers").iterdir() if (d / "brian2").is_dir()]
+    assert used and all(any((d / "brian2").rglob("*")) for d in used)
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error():
