@@ -15,23 +15,12 @@ def examples_dir():
 @pytest.fixture(scope="session")
 def dask_cluster(tmp_path_factory):
     """A real local Dask cluster: two worker processes on localhost, one thread each
-    (spikecore.sweep.cluster), shared by the sweep and precision tests. Its workers'
-    caches live under a temporary SPIKECORE_CACHE (``cluster.cache_root``), set only
-    while the worker processes start: this process keeps its own."""
-    import os
-
-    from spikecore.sweep.cluster import CACHE_ENV, open_client
+    (spikecore.sweep.cluster), shared by the sweep and precision tests; their caches
+    live under a temporary directory (``cluster.cache_root``)."""
+    from spikecore.sweep.cluster import open_client
 
     root = tmp_path_factory.mktemp("worker-caches")
-    before = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(root)
-    try:
-        cluster = open_client(jobs=2)
-    finally:
-        if before is None:
-            del os.environ[CACHE_ENV]
-        else:
-            os.environ[CACHE_ENV] = before
+    cluster = open_client(jobs=2, cache_root=root)
     cluster.cache_root = root
     yield cluster
     cluster.close()

@@ -55,9 +55,9 @@ def _distributed():
     return distributed
 
 
-def worker_cache_dir(worker_name) -> Path:
-    """The cache directory of the worker called ``worker_name`` (module docstring)."""
-    root = os.environ.get(CACHE_ENV)
+def worker_cache_dir(worker_name, root=None) -> Path:
+    """The cache directory of the worker called ``worker_name`` under ``root`` (default: module docstring)."""
+    root = root if root is not None else os.environ.get(CACHE_ENV)
     if root is None:
         xdg = os.environ.get("XDG_CACHE_HOME")
         root = Path(xdg).expanduser() / "spikecore" if xdg else Path.home() / ".cache" / "spikecore"
@@ -76,9 +76,12 @@ class SimulationWorker(_WorkerPlugin):
     name = "spikecore-simulation-worker"
     idempotent = True
 
+    def __init__(self, cache_root: str | None = None):
+        self.cache_root = cache_root
+
     def setup(self, worker):
         os.environ.update(ONE_THREAD)
-        cache = worker_cache_dir(worker.name)
+        cache = worker_cache_dir(worker.name, self.cache_root)
         cache.mkdir(parents=True, exist_ok=True)
         os.environ[CACHE_ENV] = str(cache)
 
@@ -134,8 +137,12 @@ class Cluster:
 
 
 def open_client(jobs: int | None = None, scheduler: str | None = None,
-                connect_timeout: float = CONNECT_TIMEOUT_S) -> Cluster:
-    """A Cluster on ``scheduler``'s address, or a local cluster of ``jobs`` worker processes."""
+                connect_timeout: float = CONNECT_TIMEOUT_S, cache_root=None) -> Cluster:
+    """A Cluster on ``scheduler``'s address, or a local cluster of ``jobs`` worker processes.
+
+    ``cache_root``: where the workers' cache directories go (default: each worker's
+    $SPIKECORE_CACHE, else ~/.cache/spikecore).
+    """
     if jobs is not None and scheduler is not None:
         raise ValidationError("--jobs", jobs, "either --jobs (a local cluster) or --scheduler (a running one), not both")
     if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)) or not connect_timeout > 0:
@@ -161,7 +168,7 @@ def open_client(jobs: int | None = None, scheduler: str | None = None,
             raise ValidationError("--jobs", jobs, "a positive number of worker processes")
         cluster = Cluster(*_local(distributed, dask, jobs))
     try:
-        cluster.client.register_plugin(SimulationWorker())
+        cluster.client.register_plugin(SimulationWorker(None if cache_root is None else str(cache_root)))
     except BaseException:
         cluster.close()
         raise
