@@ -30,8 +30,8 @@ point: a rerun with the same --out skips them).
                           --set projections.ie.weight+projections.ii.weight=-0.3mV:-0.6mV:4
 
 KEY is a value's dotted path in the model file; values take units as in model files.
-The grid is the Cartesian product of the --set axes. Point seeds: the first 31 bits of
-SHA-256 over the model seed, the point's values (SI) and the replicate number, so the
+The grid is the Cartesian product of the --set axes. Point seeds: 31 bits of the
+SHA-256 of the model seed, the point's values (SI) and the replicate number, so the
 same point always gets the same seed (docs/sweeps.md)."""
 
 EXAMPLES = """\

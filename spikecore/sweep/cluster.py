@@ -38,6 +38,12 @@ CACHE_ENV = "SPIKECORE_CACHE"
 SPAWNING_BACKENDS = ("lava",)
 
 
+def find_backend(name: str):
+    """The backend called ``name``, found as Network.run finds it (the one place sweeps do)."""
+    from backends import get_backend
+    return get_backend(name)
+
+
 def check_backend(backend: str) -> None:
     if backend in SPAWNING_BACKENDS:
         raise ValidationError("--backend", backend,
@@ -100,8 +106,7 @@ class BackendImport(_WorkerPlugin):
         self.name = f"spikecore-import-{backend}"
 
     def setup(self, worker):
-        from backends import get_backend   # as Network.run finds it
-        get_backend(self.backend)
+        find_backend(self.backend)
 
 
 class Cluster:

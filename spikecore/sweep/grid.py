@@ -15,8 +15,9 @@ integer), a key holding a name (``model: lif_delta``) takes a list of names. The
 is the Cartesian product of the axes, the first axis varying slowest.
 
 Seeds: every point (and every replicate r = 0 .. seeds-1 of it) runs with its own
-network seed, ``point_seed``: the first 31 bits (little-endian) of the SHA-256 of the
-JSON text ``{"point": [[KEY, VALUE], ...], "replicate": r, "seed": MODEL_SEED}``
+network seed, ``point_seed``: the first four bytes of the SHA-256, read as a
+little-endian integer and masked to 31 bits, of the JSON text
+``{"point": [[KEY, VALUE], ...], "replicate": r, "seed": MODEL_SEED}``
 (keys sorted, every tied key listed, quantities as SI floats written by ``repr``, so
 ``-0.5 mV`` and ``-500 uV`` are the same point). The same model, point and replicate
 always get the same seed, on any machine, in any order.

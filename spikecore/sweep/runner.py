@@ -99,11 +99,10 @@ def check_spec(spec: SweepSpec) -> list:
     value of the wrong kind fails here with the model file's own message, not on a worker.
     """
     from ..io.model_files import network_from_dict
-    from .cluster import check_backend
+    from .cluster import check_backend, find_backend
 
     check_backend(spec.backend)
-    from backends import get_backend   # as Network.run finds it: an unknown or missing backend fails here
-    get_backend(spec.backend)
+    find_backend(spec.backend)      # an unknown or uninstalled backend fails here, not on a worker
     if not spec.axes:
         raise ValidationError("--set", None, "at least one axis (--set KEY=VALUES)")
     points = plan(spec)
