@@ -95,7 +95,7 @@ def load_spec(args):
 def main(args) -> int:
     from ..sweep.cluster import CONNECT_TIMEOUT_S, check_backend, open_client
     from ..sweep.report import PLOT_FILE, plot_sweep
-    from ..sweep.runner import check_spec, run_sweep, stored_records
+    from ..sweep.runner import check_out, check_spec, run_sweep, stored_records
 
     if args.out is None:
         raise ValidationError("--out", None, "an output directory for sweep.csv, sweep.png and points/")
@@ -110,7 +110,7 @@ def main(args) -> int:
         raise ValidationError("--population", args.population,
                               "one of " + ", ".join(spec.model.get("populations", {})))
     timeout = CONNECT_TIMEOUT_S if args.connect_timeout is None else args.connect_timeout
-    out = Path(args.out)
+    out = check_out(args.out)       # before any worker starts
     missing = len(points) - len(stored_records(spec, points, out))
     cluster = open_client(args.jobs, args.scheduler, timeout) if missing else None
     try:

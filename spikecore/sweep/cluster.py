@@ -39,8 +39,8 @@ SPAWNING_BACKENDS = ("lava",)
 
 
 def find_backend(name: str):
-    """The backend called ``name``, found as Network.run finds it (the one place sweeps do)."""
-    from backends import get_backend
+    """The backend called ``name``, found as Network.run finds it (spikecore.registry)."""
+    from ..registry import get_backend
     return get_backend(name)
 
 

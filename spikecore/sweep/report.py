@@ -84,6 +84,8 @@ def plot_sweep(axes, rows, path, population: str | None = None, annotate=None) -
                         if text:
                             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white")
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=80)
-    return path
+    from ..io.results import OutputFile
+
+    with OutputFile(path, "--out") as tmp:      # whole or not at all; joins the directory's manifest
+        fig.savefig(tmp, dpi=80, format="png")
+    return Path(path)

@@ -4,7 +4,7 @@
 under ``out``, as one Dask task each (``run_task``: the point's model built from its
 model mapping, run on the backend, reduced to spikecore.sweep.measures on the worker),
 and stores each result the moment it arrives as ``out/points/<KEY>.json``, written to
-a temporary file and renamed (atomic: a file there is complete). KEY is the SHA-256 of
+a temporary file and renamed (spikecore.io.results.OutputFile: a file there is complete). KEY is the SHA-256 of
 everything the result depends on (the point's model mapping with its seed, duration,
 transient, backend, options, the measures' version), so a rerun with the same
 ``--out`` skips the points it finds and recomputes nothing else; a changed model
@@ -19,8 +19,10 @@ points are identical.
 Finally ``out/sweep.csv`` (one row per point and replicate, in grid order: the axes'
 values, replicate, seed, then per population ``POP.rate_hz``, ``POP.cv_isi``,
 ``POP.sync``, ``POP.fano``, ``POP.freq_hz``, and ``wall_s``, the point's wall time on
-its worker) and ``out/sweep.json`` (the specification) are written, and
-spikecore.sweep.report draws ``out/sweep.png``.
+its worker) and ``out/sweep.json`` (the specification) are written, then
+``out/manifest.json`` (spikecore.io.results: every file, points included, with its
+size and SHA-256; ``verify_result_directory`` checks it), and spikecore.sweep.report
+draws ``out/sweep.png``, which joins the manifest.
 """
 from __future__ import annotations
 
@@ -28,14 +30,13 @@ import csv
 import hashlib
 import io
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import units as u
 from ..errors import SpikecoreError, ValidationError
+from ..io.results import new_run_id, write_manifest, write_text_file
 from .grid import Point, grid, point_model
 from .measures import MEASURES, activity_measures
 
@@ -118,24 +119,6 @@ def check_spec(spec: SweepSpec) -> list:
     return points
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same directory and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def load_stored(out: Path, key: str) -> dict | None:
     path = out / POINTS_DIR / f"{key}.json"
     if not path.exists():
@@ -144,6 +127,17 @@ def load_stored(out: Path, key: str) -> dict | None:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return None     # unreadable: recompute it
+
+
+def check_out(out) -> Path:
+    """``out`` as a Path, usable as a sweep directory: not a file, and writable (checked by a probe)."""
+    from ..io.results import check_output_file
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValidationError("--out", str(out), "a directory (a file of that name exists)")
+    check_output_file(out / TABLE_FILE, "--out")
+    return out
 
 
 def stored_records(spec: SweepSpec, points: list, out) -> dict:
@@ -162,22 +156,21 @@ def run_sweep(spec: SweepSpec, out, cluster=None, progress: bool = False, on_sto
     ``cluster`` is a spikecore.sweep.cluster.Cluster; ``on_stored(point, record)`` is
     called after each point is stored (progress hooks, tests).
     """
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValidationError("--out", str(out), "a directory (a file of that name exists)")
+    out = check_out(out)
     points = check_spec(spec)
     tasks = {p.index: point_task(spec, p) for p in points}
     keys = {i: task_key(t) for i, t in tasks.items()}
     records = stored_records(spec, points, out)
     todo = [p for p in points if p.index not in records]
     (out / POINTS_DIR).mkdir(parents=True, exist_ok=True)
-    write_atomic(out / SPEC_FILE, json.dumps({**spec.to_dict(), "points": len(points)}, indent=2) + "\n")
+    write_text_file(out / SPEC_FILE, json.dumps({**spec.to_dict(), "points": len(points)}, indent=2) + "\n", "--out")
     if todo:
         if cluster is None:
             raise ValidationError("cluster", None, "a Dask cluster to run the points on")
         _run_points(spec, todo, tasks, keys, records, out, cluster, progress, on_stored)
     rows = [table_row(spec.axes, p, records[p.index]) for p in points]
     table = write_table(out, spec.axes, rows)
+    write_manifest(out, new_run_id(), "sweep")     # every file, points included, with size and SHA-256
     return {"rows": rows, "ran": len(todo), "skipped": len(points) - len(todo), "table": table,
             "points": points}
 
@@ -204,7 +197,7 @@ def _run_points(spec, todo, tasks, keys, records, out, cluster, progress, on_sto
                 raise PointFailed(spec.axes, p, e) from None
             record = {"point": {a.name: v for a, v in zip(spec.axes, p.values)}, "replicate": p.replicate,
                       "seed": p.seed, **result}
-            write_atomic(out / POINTS_DIR / f"{keys[p.index]}.json", json.dumps(record) + "\n")
+            write_text_file(out / POINTS_DIR / f"{keys[p.index]}.json", json.dumps(record) + "\n", "--out")
             records[p.index] = record
             if bar is not None:
                 bar.update(1)
@@ -258,7 +251,7 @@ def write_table(out: Path, axes: list, rows: list) -> Path:
     for r in rows:
         w.writerow({c: _cell(r.get(c)) for c in cols})
     path = out / TABLE_FILE
-    write_atomic(path, buf.getvalue())
+    write_text_file(path, buf.getvalue(), "--out")
     return path
 
 

@@ -4,6 +4,7 @@ import socket
 import pytest
 
 from spikecore.cli import main
+from spikecore.io.results import verify_result_directory
 from spikecore.sweep.runner import read_table
 
 
@@ -24,6 +25,7 @@ def test_sweep_writes_table_and_plot_and_a_rerun_runs_nothing(model, tmp_path, c
     assert {"exc.rate_hz", "exc.cv_isi", "exc.sync", "exc.fano", "exc.freq_hz", "inh.rate_hz", "seed",
             "wall_s"} <= set(rows[0])
     assert (out / "sweep.png").stat().st_size > 0 and (out / "sweep.json").exists()
+    assert "sweep.png" in verify_result_directory(out)["files"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "2 runs (0 run now, 2 stored before)" in captured.out and "nothing to run" in captured.err
@@ -66,6 +68,13 @@ def test_an_unreachable_scheduler_fails_in_one_line(model, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith(f"spikecore sweep: error: --scheduler: got '{address}'")
     assert "none answered within 0.5 s" in err[-1]
+
+
+def test_an_out_that_is_a_file_is_refused_before_work(model, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("mine")
+    assert main(["sweep", model, "--set", "sources.ext_exc.rate=1kHz", "--out", str(taken)]) == 2
+    assert "--out: got" in capsys.readouterr().err and taken.read_text() == "mine"
 
 
 def test_missing_out_and_non_yaml_models(tmp_path, capsys):

@@ -8,6 +8,7 @@ import socket
 import pytest
 
 from spikecore.errors import ValidationError
+from spikecore.io.results import verify_result_directory
 from spikecore.sweep.cluster import open_client, worker_cache_dir
 from spikecore.sweep.grid import parse_set
 from spikecore.sweep.runner import POINTS_DIR, SweepSpec, plan, point_task, read_table, run_sweep, run_task, table_row
@@ -111,7 +112,10 @@ def test_stored_points_record_their_values_and_seed(small_model, dask_cluster, t
     records = [json.loads(p.read_text()) for p in (tmp_path / POINTS_DIR).glob("*.json")]
     assert sorted(r["seed"] for r in records) == sorted(p.seed for p in done["points"])
     assert {r["point"]["populations.exc.params.v_reset"] for r in records} == {"5.0 mV", "10.0 mV"}
-    assert not list((tmp_path / POINTS_DIR).glob(".*.tmp"))
+    assert not list((tmp_path / POINTS_DIR).glob(".*"))         # no temporary files left
+    manifest = verify_result_directory(tmp_path)
+    assert {f"{POINTS_DIR}/{p.name}" for p in (tmp_path / POINTS_DIR).glob("*.json")} | {"sweep.csv", "sweep.json"} \
+        == set(manifest["files"])
 
 
 def test_a_server_that_is_not_a_scheduler_and_a_malformed_address_are_one_line_errors():
