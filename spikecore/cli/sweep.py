@@ -55,7 +55,8 @@ def add_parser(sub):
     p.add_argument("--duration", help="simulated time per run, e.g. 1s (default: the model's)")
     p.add_argument("--transient", default=None,
                    help="initial time left out of the measures, e.g. 200ms (default 0)")
-    p.add_argument("--backend", default="native", help="native (default) or brian2 (Lava is refused in sweeps)")
+    p.add_argument("--backend", default="native",
+                   help="native (default), brian2 or nest (Lava is refused in sweeps: it starts its own processes)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
     p.add_argument("--jobs", type=int, default=None,

@@ -47,7 +47,7 @@ def find_backend(name: str):
 def check_backend(backend: str) -> None:
     if backend in SPAWNING_BACKENDS:
         raise ValidationError("--backend", backend,
-                              "a backend that runs inside a Dask worker (native or brian2): Lava starts processes "
+                              "a backend that runs inside a Dask worker (native, brian2, nest): Lava starts processes "
                               "of its own, which Dask's daemonic worker processes cannot; run Lava models one at "
                               "a time with 'spikecore run'")
 
