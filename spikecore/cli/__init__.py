@@ -13,7 +13,7 @@ import sys
 
 from ..errors import SpikecoreError
 
-COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision", "sweep"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
@@ -27,6 +27,7 @@ EPILOG = """examples:
   spikecore run examples/cuba.yaml --backend lava --format fixed --policy approximate   on Loihi's simulator
   spikecore lint examples/cuba.yaml --target loihi2     what Loihi 2 would clip, truncate or approximate
   spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
+  spikecore sweep examples/cuba.yaml --set populations.exc.params.v_leak=-55mV:-45mV:5 --out results/sweep
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
 spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG and
