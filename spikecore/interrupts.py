@@ -1,0 +1,129 @@
+"""Interrupts: SIGINT, SIGTERM and SIGHUP end a command the same way, and a hook to inject them.
+
+``handle_interrupts()`` (the CLI wraps every command in it) turns the first of
+these signals into an ``Interrupted`` exception -- a KeyboardInterrupt, so every
+``finally`` and ``except KeyboardInterrupt`` on the way up runs as for Ctrl-C --
+and ignores any further one while that unwinding cleans up (a second Ctrl-C must
+not cut a cleanup short and leave the orphans it was about to reap; SIGKILL still
+ends everything). The command then exits with ``Interrupted.exit_code``,
+128 + the signal number: 130 (INT), 143 (TERM), 129 (HUP).
+
+Fault injection for tests: with ``SPIKECORE_FAULT=STAGE:SIGNAL`` (e.g.
+``run:TERM``, ``compile:KILL``; several separated by commas) in the environment,
+``checkpoint(STAGE)`` sends SIGNAL to this process. Code calls ``checkpoint`` at
+the named stages of a command (``STAGES``): building the network, compiling it
+for a backend, running it, saving the result. Without the variable it costs one
+dictionary lookup. Child processes and temporary files are spikecore.procs.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+
+from .errors import ValidationError
+
+#: the signals a command turns into a clean shutdown
+HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+FAULT_ENV = "SPIKECORE_FAULT"
+#: where checkpoint() is called: build (description -> IR), compile (backend build: Lava's
+#: compiler and runtime start-up, Brian2's code generation and make), run (the simulation,
+#: with every worker process started), save (writing the result)
+STAGES = ("build", "compile", "run", "save")
+EXIT_BASE = 128
+
+
+class Interrupted(KeyboardInterrupt):
+    """The command was interrupted by ``signum``; it exits with 128 + signum."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_BASE + self.signum
+
+
+def exit_code(exc: BaseException) -> int:
+    """128 + the signal for an Interrupted, 130 for any other KeyboardInterrupt (Ctrl-C)."""
+    return exc.exit_code if isinstance(exc, Interrupted) else EXIT_BASE + signal.SIGINT
+
+
+def signal_name(exc: BaseException) -> str:
+    return exc.name if isinstance(exc, Interrupted) else "SIGINT"
+
+
+class InterruptState:
+    """What ``handle_interrupts`` saw: the first signal raises, unless ``defer()`` was called."""
+
+    def __init__(self):
+        self.received: list = []
+        self.deferred = False
+
+    def defer(self) -> None:
+        """From now on a signal is only noted (for the clean-up at the end of a command)."""
+        self.deferred = True
+
+    def late_signal(self) -> Interrupted | None:
+        """The first signal that arrived after ``defer()`` while none had been raised, if any."""
+        if self.received and self.received[0][1]:
+            return Interrupted(self.received[0][0])
+        return None
+
+    def _on_signal(self, signum, frame):
+        if self.received:
+            return                      # already shutting down: let the cleanup finish
+        self.received.append((signum, self.deferred))
+        if not self.deferred:
+            raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def handle_interrupts():
+    """Within the block, the first SIGINT/SIGTERM/SIGHUP raises Interrupted; later ones are ignored.
+
+    Yields an ``InterruptState``. Only the main thread can install handlers; elsewhere
+    the block runs with the handlers as they are.
+    """
+    state = InterruptState()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+    previous = {s: signal.signal(s, state._on_signal) for s in HANDLED}
+    try:
+        yield state
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _parse_faults(text: str) -> dict:
+    faults = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        stage, _, name = item.partition(":")
+        if stage not in STAGES:
+            raise ValidationError(FAULT_ENV, item, "STAGE:SIGNAL with STAGE one of " + ", ".join(STAGES))
+        sig = getattr(signal, "SIG" + name.upper().removeprefix("SIG"), None)
+        if not isinstance(sig, signal.Signals):
+            raise ValidationError(FAULT_ENV, item, "STAGE:SIGNAL with a signal name such as INT, TERM, HUP or KILL")
+        faults[stage] = sig
+    return faults
+
+
+def fault_signal(stage: str):
+    """The signal $SPIKECORE_FAULT asks for at ``stage``, or None."""
+    text = os.environ.get(FAULT_ENV)
+    return _parse_faults(text).get(stage) if text else None
+
+
+def checkpoint(stage: str) -> None:
+    """A named stage of a command: sends the signal $SPIKECORE_FAULT asks for at ``stage``, if any."""
+    sig = fault_signal(stage)
+    if sig is not None:
+        os.kill(os.getpid(), sig)   # a Python handler runs at the next bytecode, i.e. here
