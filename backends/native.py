@@ -20,6 +20,7 @@ import time
 
 from spikecore.engine import GridSimulator
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.network import check_delays
 from spikecore.result import Result
@@ -51,10 +52,12 @@ class NativeExecutable(Executable):
             for e in ir.projections.values():
                 check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
             self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
+        checkpoint("compile")
         self.build_s = time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool = False) -> Result:
         t0 = time.perf_counter()
+        checkpoint("run")
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
         return Result(

@@ -3,7 +3,9 @@
 Each subcommand is one module in this package exposing ``add_parser(subparsers)``
 and ``main(args) -> int``; ``COMMANDS`` lists them in the order ``--help`` shows.
 A user mistake (any SpikecoreError) prints one line and exits 2; tracebacks
-only with ``--debug``.
+only with ``--debug``. SIGINT, SIGTERM and SIGHUP stop any command cleanly
+(spikecore.interrupts): one line, exit 128 + the signal; no child process
+outlives the command (spikecore.procs).
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ import argparse
 import importlib
 import sys
 
+from .. import procs
 from ..errors import SpikecoreError
+from ..interrupts import exit_code, handle_interrupts, signal_name
 
 COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision"]
 
@@ -28,7 +32,12 @@ EPILOG = """examples:
   spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
-spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG."""
+spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG.
+
+exit status:
+  0 success, 2 a mistake in the input (one line names it), 3 an internal error,
+  130 / 143 / 129 interrupted by SIGINT (Ctrl-C) / SIGTERM / SIGHUP: the command stops
+  cleanly, ends its worker processes and removes its temporary files (docs/reliability.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +59,18 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    with handle_interrupts() as interrupts:
+        code = _dispatch(args)
+        interrupts.defer()        # a signal from here on is reported, not raised into the clean-up
+        procs.reap_children()
+    late = interrupts.late_signal()
+    if late is not None and code == 0:
+        print(f"spikecore {args.command}: interrupted by {late}", file=sys.stderr)
+        return late.exit_code
+    return code
+
+
+def _dispatch(args) -> int:
     try:
         return int(args.func(args) or 0)
     except SpikecoreError as e:
@@ -60,9 +81,9 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print(f"spikecore {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:    # SIGINT, SIGTERM, SIGHUP (spikecore.interrupts)
+        print(f"spikecore {args.command}: interrupted by {signal_name(e)}", file=sys.stderr)
+        return exit_code(e)
     except Exception as e:  # an internal error still gets one line unless --debug
         if args.debug:
             raise

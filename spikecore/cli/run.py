@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from .. import units as u
+from ..interrupts import checkpoint
 from .common import add_model_args, load_model, quantity_arg
 
 
@@ -63,9 +64,11 @@ def main(args) -> int:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
     g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
+    checkpoint("build")
     exe = backend.compile(g, **options)
     result = exe.run(duration, progress=sys.stderr.isatty())
     out = Path(args.out or Path("results") / net.name)
+    checkpoint("save")
     result.save(out)
     print(result.table())
     if not args.no_plot:
