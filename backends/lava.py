@@ -57,7 +57,7 @@ import numpy as np
 from hwmodels import loihi
 from spikecore import ir as _ir
 from spikecore import procs
-from spikecore.interrupts import checkpoint
+from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.result import Result
 
@@ -601,7 +601,11 @@ class _Runtime:
         return "\n".join(out)
 
     def stop(self):
-        """Stop every Lava process; never hangs, never raises."""
+        """Stop every Lava process; never hangs, never raises; a signal meanwhile waits for the end."""
+        with deferred():
+            self._stop()
+
+    def _stop(self):
         rt = self.runtime or getattr(self.graph.anchor, "_runtime", None)
         if rt is None:
             return

@@ -60,28 +60,55 @@ def signal_name(exc: BaseException) -> str:
 
 
 class InterruptState:
-    """What ``handle_interrupts`` saw: the first signal raises, unless ``defer()`` was called."""
+    """What ``handle_interrupts`` saw. The first signal raises Interrupted at once, unless a
+    ``deferred()`` block is running (it raises at the block's end) or ``defer()`` was called
+    (it is only noted, for ``late_signal``); later signals are ignored."""
 
     def __init__(self):
-        self.received: list = []
+        self.signum: int | None = None
+        self.raised = False
         self.deferred = False
+        self.shielded = 0
 
     def defer(self) -> None:
         """From now on a signal is only noted (for the clean-up at the end of a command)."""
         self.deferred = True
 
     def late_signal(self) -> Interrupted | None:
-        """The first signal that arrived after ``defer()`` while none had been raised, if any."""
-        if self.received and self.received[0][1]:
-            return Interrupted(self.received[0][0])
-        return None
+        """The signal that arrived but was never raised, if any."""
+        return Interrupted(self.signum) if self.signum is not None and not self.raised else None
+
+    def raise_pending(self) -> None:
+        if self.signum is not None and not (self.raised or self.deferred or self.shielded):
+            self.raised = True
+            raise Interrupted(self.signum)
 
     def _on_signal(self, signum, frame):
-        if self.received:
-            return                      # already shutting down: let the cleanup finish
-        self.received.append((signum, self.deferred))
-        if not self.deferred:
-            raise Interrupted(signum)
+        if self.signum is not None:
+            return                      # already shutting down: let the clean-up finish
+        self.signum = signum
+        self.raise_pending()
+
+
+_active: list = []     # the InterruptState of the handle_interrupts block running now, if any
+
+
+@contextlib.contextmanager
+def deferred():
+    """A clean-up that a signal must not cut short: one arriving inside is raised at its end.
+
+    Only within ``handle_interrupts``; elsewhere Python's own SIGINT handling applies.
+    """
+    state = _active[-1] if _active else None
+    if state is None:
+        yield
+        return
+    state.shielded += 1
+    try:
+        yield
+    finally:
+        state.shielded -= 1
+    state.raise_pending()
 
 
 @contextlib.contextmanager
@@ -96,9 +123,11 @@ def handle_interrupts():
         yield state
         return
     previous = {s: signal.signal(s, state._on_signal) for s in HANDLED}
+    _active.append(state)
     try:
         yield state
     finally:
+        _active.remove(state)
         for s, h in previous.items():
             signal.signal(s, h)
 

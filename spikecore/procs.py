@@ -38,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .interrupts import HANDLED, checkpoint, fault_signal
+from .interrupts import HANDLED, checkpoint, deferred, fault_signal
 
 PREFIX = "spikecore-"
 SHM_DIR = Path("/dev/shm")
@@ -107,7 +107,8 @@ def run_dir(kind: str):
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        with deferred():
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def record(directory, name: str, lines) -> None:
@@ -207,30 +208,30 @@ def _kill_tree(pid: int, sig: int) -> None:
         pass
 
 
-def _reap(pid: int) -> bool:
-    """Collect our child ``pid`` if it has ended; True once it is gone."""
+def _exited(pid: int) -> bool:
+    """Whether our child ``pid`` has ended; it is not reaped, so its pid and group id stay reserved."""
     try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:       # not our child, or already collected
-        return _stat(pid) is None or _stat(pid)[0] == "Z"
-    return done == pid
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def terminate(pids_, grace: float = TERM_GRACE_S) -> None:
-    """SIGTERM each process (its whole group when it leads one), SIGKILL what is left after ``grace`` s."""
+    """End our children ``pids_``: SIGTERM (to the whole group of one that leads a group), SIGKILL
+    to what is left after ``grace`` s and to their groups, then reap them. A signal meanwhile
+    waits for the end (spikecore.interrupts.deferred)."""
     pids_ = list(pids_)
-    for p in pids_:
-        _kill_tree(p, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    left = [p for p in pids_ if not _reap(p)]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.01)
-        left = [p for p in left if not _reap(p)]
-    for p in pids_:
-        _kill_tree(p, signal.SIGKILL)      # the group too: a leader that left may leave members
-    for p in left:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(p, 0)
+    with deferred():
+        for p in pids_:
+            _kill_tree(p, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        while any(not _exited(p) for p in pids_) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        for p in pids_:
+            _kill_tree(p, signal.SIGKILL)      # also the group of a leader that left members behind
+        for p in pids_:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(p, 0)
 
 
 def _resource_tracker_pid():
@@ -297,8 +298,9 @@ def forked_children():
         yield
     finally:
         _guard["active"] -= 1
-        tracker = _resource_tracker_pid()
-        terminate([p for p in children() if p not in before and p != tracker])
+        with deferred():
+            tracker = _resource_tracker_pid()
+            terminate([p for p in children() if p not in before and p != tracker])
 
 
 # ----------------------------------------------------------------------------- child commands

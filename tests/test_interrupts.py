@@ -7,7 +7,7 @@ import signal
 import pytest
 
 from spikecore.errors import ValidationError
-from spikecore.interrupts import Interrupted, checkpoint, exit_code, fault_signal, handle_interrupts
+from spikecore.interrupts import Interrupted, checkpoint, deferred, exit_code, fault_signal, handle_interrupts
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)])
@@ -60,3 +60,14 @@ def test_a_malformed_fault_is_an_error_naming_the_variable(monkeypatch, text):
     monkeypatch.setenv("SPIKECORE_FAULT", text)
     with pytest.raises(ValidationError, match="SPIKECORE_FAULT"):
         checkpoint("run")
+
+
+def test_a_signal_inside_a_deferred_cleanup_is_raised_when_it_ends():
+    steps = []
+    with handle_interrupts():
+        with pytest.raises(Interrupted) as e:
+            with deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                steps.append("after the signal")       # the clean-up goes on
+            steps.append("not reached")
+    assert steps == ["after the signal"] and e.value.exit_code == 143

@@ -35,9 +35,10 @@ Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.jso
 spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG.
 
 exit status:
-  0 success, 2 a mistake in the input (one line names it), 3 an internal error,
-  130 / 143 / 129 interrupted by SIGINT (Ctrl-C) / SIGTERM / SIGHUP: the command stops
-  cleanly, ends its worker processes and removes its temporary files (docs/reliability.md)"""
+  0 success; 1 compare: a metric out of tolerance; 2 a mistake in the input (one line
+  names it); 3 an internal error; 130, 143, 129: interrupted by SIGINT (Ctrl-C), SIGTERM,
+  SIGHUP -- the command stops cleanly, ends its child processes and removes its temporary
+  files (docs/reliability.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
         procs.reap_children()
     late = interrupts.late_signal()
     if late is not None and code == 0:
-        print(f"spikecore {args.command}: interrupted by {late}", file=sys.stderr)
+        print(f"spikecore {args.command}: interrupted by {late.name}", file=sys.stderr)
         return late.exit_code
     return code
 

@@ -281,3 +281,21 @@ def test_signals_at_seeded_random_moments(tmp_path, model, earlier, backend):
             assert p.returncode == 128 + getattr(signal, f"SIG{sig}"), where
             assert err.splitlines()[-1:] == [f"spikecore run: interrupted by SIG{sig}"], where
             assert _files(out) == before, f"the earlier result changed ({where})"
+
+
+# ----------------------------------------------------------------------------- every command, --help
+def test_other_commands_stop_the_same_way(tmp_path, model):
+    """compare runs backends too: the same stages, the same exit status and line."""
+    env = {**os.environ, "SPIKECORE_FAULT": "run:HUP", "TMPDIR": str(tmp_path)}
+    p = subprocess.run([sys.executable, "-m", "spikecore", "compare", str(model), "--backends", "native,brian2",
+                        "--out", str(tmp_path / "C")], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=HANG_GUARD_S)
+    lines = p.stderr.splitlines()        # compare reports its progress on stderr, then the one line
+    assert p.returncode == 129 and lines[-1] == "spikecore compare: interrupted by SIGHUP"
+    assert not any("Traceback" in line or "Error" in line for line in lines)
+
+
+def test_help_documents_the_exit_codes():
+    p = subprocess.run([sys.executable, "-m", "spikecore", "--help"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=HANG_GUARD_S)
+    assert "130, 143, 129" in p.stdout and "SIGTERM" in p.stdout and "SIGHUP" in p.stdout
