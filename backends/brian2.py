@@ -697,7 +697,10 @@ def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
     prefs = {"codegen.target": target,
              "codegen.runtime.cython.cache_dir": str(cache_dir / "cython"),
              # Brian2's default is an unbounded `make -j`: hundreds of compilers on a 2-core machine
-             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"]}
+             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"],
+             # Brian2's own Ctrl-C handler ends a run early and lets it return as if complete:
+             # a partial result saved as a whole one. A signal must interrupt (spikecore.interrupts).
+             "core.stop_on_keyboard_interrupt": False}
     saved = {k: b2.prefs[k] for k in prefs}
     for k, v in prefs.items():
         b2.prefs[k] = v

@@ -175,12 +175,17 @@ def clean_stale(tmp: str | None = None) -> dict:
     stale = stale_run_dirs(tmp)
     if not stale:
         return done
+    killed = []
     for d in stale:
         for line in _read_record(d, CHILDREN_RECORD):
             parts = line.split()
             if len(parts) == 2 and alive(int(parts[0]), int(parts[1])):
                 _kill_tree(int(parts[0]), signal.SIGKILL)
-                done["processes"] += 1
+                killed.append((int(parts[0]), int(parts[1])))
+    done["processes"] = len(killed)
+    deadline = time.monotonic() + TERM_GRACE_S      # SIGKILLed processes unmap their segments as they go
+    while any(alive(*k) for k in killed) and time.monotonic() < deadline:
+        time.sleep(0.01)
     in_use = mapped_segments()
     for d in stale:
         for name in _read_record(d, SHM_RECORD):
