@@ -19,7 +19,7 @@ the one mechanism that keeps them from outliving the command that started them:
 * ``clean_stale()``: called at the start of every Lava and Brian2-standalone run;
   removes the run directories whose owner is dead, after killing the children they
   record and unlinking the segments they record (unless a live process maps one).
-* ``reap_children()``: the command line's last step; no child outlives it.
+* ``reap_children(keep)``: the command line's last step; no child it started outlives it.
 
 Linux only (/proc, prctl); elsewhere the parent-death signal is skipped. Signals
 themselves are spikecore.interrupts.
@@ -240,19 +240,21 @@ def terminate(pids_, grace: float = TERM_GRACE_S) -> None:
 
 
 def _resource_tracker_pid():
-    from multiprocessing import resource_tracker
-    return getattr(resource_tracker._resource_tracker, "_pid", None)
+    """The pid of this process's shared-memory resource tracker, if it started one."""
+    tracker = sys.modules.get("multiprocessing.resource_tracker")
+    return getattr(getattr(tracker, "_resource_tracker", None), "_pid", None)
 
 
-def reap_children(grace: float = TERM_GRACE_S) -> None:
-    """End every child of this process (the last step of a command), then its resource tracker.
+def reap_children(keep=(), grace: float = TERM_GRACE_S) -> None:
+    """End every child of this process but those in ``keep`` (the last step of a command).
 
-    Python's shared-memory resource tracker is stopped, not killed: it unlinks any segment
-    still registered, which a killed one would leave behind.
+    Python's shared-memory resource tracker, if the command started it, is stopped, not
+    killed: it unlinks any segment still registered, which a killed one would leave behind.
     """
+    keep = set(keep)
     tracker = _resource_tracker_pid()
-    terminate([p for p in children() if p != tracker], grace)
-    if tracker is not None and "multiprocessing.resource_tracker" in sys.modules:
+    terminate([p for p in children() if p not in keep and p != tracker], grace)
+    if tracker is not None and tracker not in keep:
         from multiprocessing import resource_tracker
         with contextlib.suppress(Exception):
             resource_tracker._resource_tracker._stop()

@@ -175,9 +175,16 @@ def test_run_in_group_returns_the_exit_code_and_the_child_leads_its_group(tmp_pa
     assert pid == pgid
 
 
-def test_reap_children_ends_every_child_and_its_group():
+def test_reap_children_ends_every_child_and_its_group_but_the_callers():
+    callers = subprocess.Popen(["sleep", "3600"])         # there before the command: not its to end
+    keep = procs.children()
     lone = subprocess.Popen(["sleep", "3600"])
     grouped = subprocess.Popen(["sh", "-c", "sleep 3600 & wait"], start_new_session=True)
-    procs.reap_children(grace=5)
-    assert _gone(lone.pid) and _gone(grouped.pid)
-    assert lone.poll() is not None and grouped.poll() is not None
+    try:
+        procs.reap_children(keep=keep, grace=5)
+        assert _gone(lone.pid) and _gone(grouped.pid)
+        assert lone.poll() is not None and grouped.poll() is not None
+        assert not _gone(callers.pid)
+    finally:
+        callers.kill()
+        callers.wait()

@@ -60,10 +60,14 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    earlier_children = procs.children()     # a caller's (main() may run inside a program)
     with handle_interrupts() as interrupts:
-        code = _dispatch(args)
-        interrupts.defer()        # a signal from here on is reported, not raised into the clean-up
-        procs.reap_children()
+        try:
+            code = _dispatch(args)
+            interrupts.defer()    # a signal from here on is reported, not raised into the clean-up
+        except KeyboardInterrupt as e:          # one that came just after the command's own handling
+            code = _interrupted(args, e)
+        procs.reap_children(keep=earlier_children)
     late = interrupts.late_signal()
     if late is not None and code == 0:
         print(f"spikecore {args.command}: interrupted by {late.name}", file=sys.stderr)
@@ -83,14 +87,18 @@ def _dispatch(args) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt as e:    # SIGINT, SIGTERM, SIGHUP (spikecore.interrupts)
-        print(f"spikecore {args.command}: interrupted by {signal_name(e)}", file=sys.stderr)
-        return exit_code(e)
+        return _interrupted(args, e)
     except Exception as e:  # an internal error still gets one line unless --debug
         if args.debug:
             raise
         print(f"spikecore {args.command}: internal error: {type(e).__name__}: {e} (rerun with --debug)",
               file=sys.stderr)
         return 3
+
+
+def _interrupted(args, e: KeyboardInterrupt) -> int:
+    print(f"spikecore {args.command}: interrupted by {signal_name(e)}", file=sys.stderr)
+    return exit_code(e)
 
 
 def run_main():
