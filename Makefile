@@ -8,10 +8,12 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 # lava-nc 0.10.0 declares Requires-Python <3.11; its dependencies are pinned in
-# pyproject.toml and it is installed without them (DESIGN.md §4).
+# pyproject.toml and it is installed without them (docs/architecture.md, "Dependencies").
 LAVA   := lava-nc==0.10.0
 STAMP  := $(VENV)/.spikecore-installed
 EXT_SOURCES := $(wildcard spikecore/engine/*.pyx spikecore/engine/*.pxd spikecore/engine/*.h)
+# what Cython generates (one .c per .pyx); _kernel.c is hand-written and tracked, never cleaned
+GENERATED_C := $(patsubst %.pyx,%.c,$(wildcard spikecore/engine/*.pyx))
 PYTEST_ARGS ?=
 
 .PHONY: demo test test-slow test-all bench build clean
@@ -46,4 +48,4 @@ build: $(STAMP)
 	$(PY) setup.py -q build_ext --inplace
 
 clean:
-	rm -rf build results spikecore/engine/*.so spikecore/engine/*.c
+	rm -rf build results spikecore/engine/*.so $(GENERATED_C)

@@ -22,6 +22,7 @@ from spikecore.engine import GridSimulator
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
+from spikecore.models import MODELS
 from spikecore.network import check_delays
 from spikecore.result import Result
 
@@ -73,16 +74,22 @@ LOIHI_FORMATS = ("loihi", "fixed")
 
 def _loihi_simulator(ir: IRGraph, options: dict):
     """The Loihi mode's simulator, quantizing a float IR first (hwmodels.loihi, as lava does)."""
-    from spikecore.engine.loihi import MODEL, LoihiSimulator
+    from spikecore.engine.loihi import LoihiSimulator
 
     if options["timing"] != "grid":
         raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
                                  "timing=grid: Loihi counts whole steps")
     report = None
-    if any(p.model != MODEL for p in ir.populations.values()):
+    if any(not _is_integer_model(p.model) for p in ir.populations.values()):
         from hwmodels import loihi
         ir, report = loihi.quantize_with_report(ir, policy=options["policy"], headroom=options["headroom"])
     return LoihiSimulator(ir), report
+
+
+def _is_integer_model(name: str) -> bool:
+    """Whether populations of model ``name`` are already Loihi integers (else they are quantized)."""
+    model = MODELS.get(name)
+    return model is not None and model.synapse == "integer"
 
 
 def _loihi_report(report) -> dict:

@@ -3,7 +3,7 @@ runtime cython) and NEST 3.10 scripts, each run in a fresh interpreter.
 
 Every script prints one line ``RESULT {json}`` with a list of runs (``sim_s``: the
 peer's own simulation time, build excluded), ``build_s``, ``spikes`` per run,
-``n`` and ``peak_rss_mb`` (of the process that simulated). Networks (DESIGN.md §6):
+``n`` and ``peak_rss_mb`` (of the process that simulated). Networks (examples/*.yaml):
 
 * cuba   Brian2 examples/CUBA.py verbatim (4000 LIF, exponential currents, p=0.02);
 * coba   Brette et al. 2007 benchmark 1 (conductances 6/67 nS) with the 50 ms

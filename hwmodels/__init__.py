@@ -8,7 +8,7 @@
 * ``continuous`` — the temporal code in continuous time, run in the native engine's
   precise mode: the reference clock quantization, jitter and drift are measured against;
 * ``batch`` — numba batch simulator, spike for spike the native engine's;
-* ``precision`` / ``report`` — the rate-vs-temporal precision report (DESIGN.md §7),
+* ``precision`` / ``report`` — the rate-vs-temporal precision report (benchmarks/RESULTS.md),
   ``spikecore precision`` on the command line.
 
 ``hwmodels.loihi`` (the exact Loihi conversion, written with the Lava backend) plugs

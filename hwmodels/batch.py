@@ -30,7 +30,6 @@ hwmodels.coding, or by spikecore.ir.poisson_counts to replay the native engine's
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,9 +37,11 @@ from numba import njit
 
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.engine.simulator import _synaptic_coefficient
+from spikecore.models import MODELS
 
 MODEL_DELTA, MODEL_CUBA = 0, 1
+#: the synapse types the batch kernel integrates -> its code for them
+SYNAPSE_CODES = {"delta": MODEL_DELTA, "current": MODEL_CUBA}
 # state arithmetic codes (per population)
 STATE_FLOAT, STATE_FIXED = 0, 1
 ROUND_TRUNC, ROUND_FLOOR, ROUND_NEAREST = 0, 1, 2
@@ -90,6 +91,16 @@ class BatchResult:
     raster: tuple | None = None   # (steps, global neuron index) of the first sample, when recorded
 
 
+def _batch_model(p):
+    """The model of population ``p`` when the batch kernel integrates it (a linear LIF with
+    delta or current synapses, SYNAPSE_CODES); else UnsupportedFeature."""
+    m = MODELS.get(p.model)
+    if m is None or m.synapse not in SYNAPSE_CODES:
+        usable = [n for n, x in MODELS.items() if x.synapse in SYNAPSE_CODES and x.supports("grid")]
+        raise UnsupportedFeature("hwmodels.batch", f"model {p.model}", " or ".join(usable))
+    return m
+
+
 class BatchNet:
     """An IR graph laid out for ``run``: populations in IR order, CSR synapses by presynaptic index.
 
@@ -129,28 +140,27 @@ class BatchNet:
         coef = np.zeros(P)
         ref = np.zeros(P, np.int64)
         vleak = np.zeros(P)
+        syn0 = []
         for k, p in enumerate(pops):
-            if p.model == "lif_delta":
-                model[k] = MODEL_DELTA
-            elif p.model == "lif_cuba":
+            m = _batch_model(p)
+            model[k] = SYNAPSE_CODES[m.synapse]
+            syn0.append(np.zeros(p.size))
+            if m.has_synaptic_state:
                 if len(p.receptors) != 1:
                     raise UnsupportedFeature("hwmodels.batch", f"{len(p.receptors)} receptors on population {p.name}",
-                                             "one receptor per lif_cuba population")
-                model[k] = MODEL_CUBA
-                tau_syn = next(iter(p.receptors.values()))["tau_syn"]
-                ak[k] = math.exp(-dt / tau_syn)
-                coef[k] = _synaptic_coefficient(dt, p.params["tau_mem"], tau_syn)
-            else:
-                raise UnsupportedFeature("hwmodels.batch", f"model {p.model}", "lif_delta or lif_cuba")
-            am[k] = math.exp(-dt / p.params["tau_mem"])
+                                             f"one receptor per {p.model} population")
+                (rname, rp), = p.receptors.items()
+                ak[k] = m.receptor_decay(rp, dt)
+                coef[k] = m.synaptic_coefficient(p.params, rp, dt)
+                syn0[-1] = p.initial.get(m.receptor_var(rname), syn0[-1])
+            am[k] = m.membrane_decay(p.params, dt)
             ref[k] = _ir.steps(p.params["t_refrac"], dt)
             vleak[k] = p.params["v_leak"]
         self.model, self.am, self.ak, self.coef, self.ref, self.vleak = model, am, ak, coef, ref, vleak
         self.vth = np.concatenate([np.full(p.size, p.params["v_threshold"]) for p in pops])
         self.vreset = np.concatenate([np.full(p.size, p.params["v_reset"]) for p in pops])
         self.v0 = np.concatenate([p.initial["v"] for p in pops]).astype(float)
-        self.syn0 = np.concatenate([p.initial.get(f"syn_{next(iter(p.receptors))}", np.zeros(p.size))
-                                    if p.model == "lif_cuba" else np.zeros(p.size) for p in pops]).astype(float)
+        self.syn0 = np.concatenate(syn0).astype(float)
         self.neuron_pop = np.repeat(np.arange(P, dtype=np.int64), sizes)
 
         # presynaptic index space: neurons, then spike sources in IR order (as the native engine)

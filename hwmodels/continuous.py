@@ -237,7 +237,7 @@ def continuous_reference(model: conv.FloatModel, X=None, window: float = conv.WI
 
     Inputs: features ``X`` in [0, 1] (spike times ``input_times(X, window, jitter, drift_ppm,
     seed)``) or explicit spike ``times`` (S, D). Samples run in chunks of CHUNK copies."""
-    from backends import get_backend
+    from spikecore.registry import get_backend
 
     _check_model(model)
     T = _check_window(window)

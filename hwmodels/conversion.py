@@ -51,8 +51,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from spikecore import units as u
-from spikecore.engine.simulator import _synaptic_coefficient
 from spikecore.errors import ValidationError
+from spikecore.models import get_model
 from spikecore.network import FromIndices, Network, Population, Projection, SpikeSource
 
 #: Threshold of every converted neuron (any positive value works: weights scale with it).
@@ -335,7 +335,7 @@ def finalize_temporal(g):
         # profile's decay format may have changed tau and with it coef; hwmodels.passes rescaled
         # the data weights to keep coef * w, so the control weights follow the same rule)
         pop = g.populations[post]
-        coef = _synaptic_coefficient(g.dt, pop.params["tau_mem"], next(iter(pop.receptors.values()))["tau_syn"])
+        coef = get_model(pop.model).synaptic_coefficient(pop.params, next(iter(pop.receptors.values())), g.dt)
         G = THETA / (coef * K)
         M = pos
         P = K * M

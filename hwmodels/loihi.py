@@ -31,7 +31,7 @@ Mapping the IR (spikecore/ir.py) onto that structure is exact in floating point:
   (the exact propagator of tau_mem dv/dt = drive - v over one step);
 * current synapses (lif_cuba): du = 1 - exp(-dt/tau_syn) and u = coef * syn, where coef =
   tau_syn/(tau_syn - tau_mem) (exp(-dt/tau_syn) - exp(-dt/tau_mem)) is the exact
-  contribution of syn(t) to v(t+dt) (the engine's ``_synaptic_coefficient``), so a
+  contribution of syn(t) to v(t+dt) (spikecore.models.lif_cuba.synaptic_coefficient), so a
   weight w (V) becomes coef * w; u's initial value is coef syn0 / (1 - du);
 * delta synapses (lif_delta): du = 1, so u = a_in, and a weight w becomes
   exp(-dt/tau_mem) w (the IR applies the jump after the threshold; Loihi adds it one
@@ -68,7 +68,7 @@ to go ``headroom - 1`` threshold-distances above threshold and ``headroom``
 below the reset before it saturates. A smaller headroom buys weight resolution (a
 weight is resolved to 1/vth_mant of the threshold distance at best) at the price of
 saturation margin. Decays round to nearest: du + 1 = round(4096 (1 - exp(-dt/tau_syn))),
-dv = round(4096 (1 - exp(-dt/tau_mem))), which for dt << tau are DESIGN.md's
+dv = round(4096 (1 - exp(-dt/tau_mem))), which for dt << tau are
 du ~ 4096 dt/tau_syn - 1, dv ~ 4096 dt/tau_mem. The bias takes the smallest exponent
 in 0..7 whose 13-bit mantissa holds every bias the population will see (constant
 drive and injected currents): bias_mant << bias_exp = bias * scale. bias_exp = 6 is
@@ -89,39 +89,22 @@ import numpy as np
 
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
+# the integer neuron model's registers and widths live with the model (spikecore.models.loihi_lif)
+from spikecore.models import MODELS, get_model, loihi_lif, models_for
+from spikecore.models.lif_cuba import synaptic_coefficient  # noqa: F401 (re-exported)
+from spikecore.models.loihi_lif import (  # noqa: F401 (re-exported)
+    A_IN_BITS, ACT_SHIFT, BIAS_EXP_MAX, BIAS_EXP_MIN, BIAS_MANT_BITS, BIAS_MANT_MAX, BIAS_MANT_MIN, DECAY_MAX,
+    DECAY_SHIFT, DECAY_UNITY, DU_OFFSET, DV_OFFSET, MAX_DELAY, STATE_BITS, STATE_MAX, VTH_BITS, VTH_MAX, VTH_SHIFT,
+    WEIGHT_BITS, WEIGHT_EXP_MAX, WEIGHT_EXP_MIN, bias_for_drive, bias_mantissa, effective_decay, u_to_syn,
+    v_to_volts)
 
 # ----------------------------------------------------------------------------- hardware constants
-DECAY_SHIFT = 12                 # decays are fractions of 2**12
-DECAY_UNITY = 1 << DECAY_SHIFT
-DECAY_MAX = DECAY_UNITY - 1      # du, dv are unsigned 12-bit
-DU_OFFSET = 1                    # Lava's ds_offset: effective current decay is du + 1
-DV_OFFSET = 0                    # Lava's dm_offset
-VTH_SHIFT = 6                    # spike if v > vth << 6
-ACT_SHIFT = 6                    # u += a_in << 6
-VTH_BITS = 17
-VTH_MAX = (1 << VTH_BITS) - 1
-STATE_BITS = 24
-STATE_MAX = (1 << (STATE_BITS - 1)) - 1   # v saturates at +-STATE_MAX; u wraps beyond 2**23
-BIAS_MANT_BITS = 13
-BIAS_MANT_MIN, BIAS_MANT_MAX = -(1 << (BIAS_MANT_BITS - 1)), (1 << (BIAS_MANT_BITS - 1)) - 1
-BIAS_EXP_MIN, BIAS_EXP_MAX = 0, 7
-WEIGHT_BITS = 8
-WEIGHT_EXP_MIN, WEIGHT_EXP_MAX = -8, 7     # Loihi's weight exponent register (Lava does not check it)
-A_IN_BITS = 16                   # a_in port width (Lava's Python models do not wrap it)
-MAX_DELAY = 63                   # 6-bit synaptic delay (DelayDense/DelaySparse)
 DEFAULT_HEADROOM = 4.0
 SIGN_MODES = ("exc", "inh", "mixed")
 # Lava's SignMode enum values (lava/utils/weightutils.py), for building processes
 LAVA_SIGN_MODE = {"mixed": 1, "exc": 2, "inh": 3}
 
-MODEL = "loihi_lif"              # model name of quantized populations
-KNOWN_MODELS = ("lif_delta", "lif_cuba", "lif_coba")
-KNOWN_PARAMS = {
-    "lif_delta": {"tau_mem", "v_leak", "v_threshold", "v_reset", "t_refrac", "r"},
-    "lif_cuba": {"tau_mem", "v_leak", "v_threshold", "v_reset", "t_refrac", "r"},
-    "lif_coba": {"c_m", "g_l", "v_leak", "v_threshold", "v_reset", "t_refrac"},
-}
-KNOWN_RECEPTOR_PARAMS = {"lif_delta": set(), "lif_cuba": {"tau_syn"}, "lif_coba": {"tau_syn", "e_rev"}}
+MODEL = loihi_lif.MODEL.name     # model name of quantized populations
 POLICIES = ("strict", "approximate")
 
 
@@ -170,17 +153,6 @@ def apply_policy(findings: list, policy: str, backend: str = "lava") -> list:
 
 
 # ----------------------------------------------------------------------------- float mapping
-def synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
-    """Exact contribution of syn(t) to v(t+dt) for tau_mem dv/dt = -v + syn, tau_syn dsyn/dt = -syn.
-
-    Same formula as spikecore/engine/simulator.py ``_synaptic_coefficient`` (the engine
-    integrates with it), repeated here so hwmodels does not import the compiled engine."""
-    am, ak = math.exp(-dt / tau_mem), math.exp(-dt / tau_syn)
-    if math.isclose(tau_syn, tau_mem, rel_tol=1e-12):
-        return dt / tau_mem * am
-    return tau_syn / (tau_syn - tau_mem) * (ak - am)
-
-
 @dataclass
 class NeuronMap:
     """A population on Loihi's LIF structure, in volts (Lava's floating_pt parameters)."""
@@ -242,17 +214,19 @@ class NetworkMap:
 
 def _unknown_parameters(pop) -> list:
     out = []
-    if pop.model not in KNOWN_MODELS:
+    model = MODELS.get(pop.model)
+    if model is None or not model.supports("lava"):
         return [Finding("error", "unknown model", f"population {pop.name}", pop.model,
-                        "Loihi's LIF cannot run it", "use lif_cuba or lif_delta",
+                        "Loihi's LIF cannot run it", "use " + " or ".join(
+                            m for m in models_for("lava") if MODELS[m].synapse != "conductance"),
                         "nothing: it cannot be approximated")]
-    for key in sorted(set(pop.params) - KNOWN_PARAMS[pop.model]):
+    for key in sorted(set(pop.params) - set(model.params)):
         out.append(Finding("error", "unknown parameter", f"population {pop.name}", f"{key}={pop.params[key]!r}",
                            "Lava accepts unknown parameters silently and ignores them",
-                           f"remove it (known for {pop.model}: {', '.join(sorted(KNOWN_PARAMS[pop.model]))})",
+                           f"remove it (known for {pop.model}: {', '.join(sorted(model.params))})",
                            "ignore it"))
     for rname, rp in pop.receptors.items():
-        for key in sorted(set(rp) - KNOWN_RECEPTOR_PARAMS[pop.model]):
+        for key in sorted(set(rp) - set(model.receptor_params)):
             out.append(Finding("error", "unknown parameter", f"population {pop.name}",
                                f"receptor {rname}: {key}={rp[key]!r}",
                                "Lava accepts unknown parameters silently and ignores them",
@@ -291,20 +265,11 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
     p = pop.params
     el = f"population {pop.name}"
     v_reset, vth = p["v_reset"], p["v_threshold"]
-    if pop.model == "lif_coba":
-        tau_mem = p["c_m"] / p["g_l"]
-        current_gain = 1.0 / p["g_l"]
-        v_mid = 0.5 * (v_reset + vth)
-        findings.append(Finding(
-            "error", "conductance synapses", el, f"{len(pop.receptors)} conductance receptor(s)",
-            "Loihi's LIF has current synapses only",
-            "use lif_cuba with weights w*(e_rev - v)/g_l at a typical v",
-            f"use current synapses with driving force e_rev - {v_mid * 1e3:g} mV "
-            "(midway between reset and threshold) and tau_mem = c_m/g_l"))
-    else:
-        tau_mem = p["tau_mem"]
-        current_gain = p["r"]
-        v_mid = None
+    model = get_model(pop.model)
+    structure = model.loihi_structure(p, pop.receptors)
+    for rule, value, hardware, fix, approximation in structure.inexact:
+        findings.append(Finding("error", rule, el, value, hardware, fix, approximation))
+    tau_mem, current_gain = structure.tau_mem, structure.current_gain
     am = math.exp(-dt / tau_mem)
     dv = 1.0 - am
     ref_steps = _ir.steps(p.get("t_refrac", 0.0), dt)
@@ -317,7 +282,7 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
         ref_steps = 0
     v0 = np.asarray(pop.initial["v"], dtype=float) - v_reset
     weight_gain, syn_gain = {}, {}
-    if pop.model == "lif_delta":
+    if model.synapse == "delta":
         kind, du, tau_syn = "delta", 1.0, None
         weight_gain["default"] = am
         syn_gain["default"] = None
@@ -348,12 +313,10 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
         u_init = np.zeros(pop.size)
         for r, t in taus.items():
             k = t / tau_syn                      # charge-preserving factor (1 when exact)
-            drive = 1.0
-            if pop.model == "lif_coba":
-                drive = (pop.receptors[r]["e_rev"] - v_mid) / p["g_l"]
+            drive = structure.receptor_gain[r]
             weight_gain[r] = coef * k * drive
             syn_gain[r] = coef * k * drive if separable else None
-            var = ("g_" if pop.model == "lif_coba" else "syn_") + r
+            var = model.receptor_var(r)
             if var in pop.initial:
                 u_init += weight_gain[r] * np.asarray(pop.initial[var], dtype=float)
         if np.any(u_init != 0) and du >= 1.0:
@@ -461,32 +424,6 @@ def _bias_exp(peak_lsb: float) -> tuple:
         if round(peak_lsb / 2 ** e) <= BIAS_MANT_MAX:
             return e, False
     return BIAS_EXP_MAX, True
-
-
-def bias_mantissa(pop_q, bias_volts) -> tuple:
-    """Bias (V per step) of a quantized population -> (13-bit mantissas, how many were clipped)."""
-    scale, e = pop_q.attrs["scale"], pop_q.params["bias_exp"]
-    m = np.rint(np.asarray(bias_volts, dtype=float) * scale / 2 ** e).astype(np.int64)
-    clipped = int(((m < BIAS_MANT_MIN) | (m > BIAS_MANT_MAX)).sum())
-    return np.clip(m, BIAS_MANT_MIN, BIAS_MANT_MAX), clipped
-
-
-def bias_for_drive(pop_q, drive_volts) -> np.ndarray:
-    """Bias (V per step) for a drive (v_leak + r I, in V) of a quantized population."""
-    a = pop_q.attrs
-    return (np.asarray(drive_volts, dtype=float) - a["v_reset"]) * a["drive_gain"]
-
-
-def v_to_volts(pop_q, v_int) -> np.ndarray:
-    return np.asarray(v_int, dtype=float) / pop_q.attrs["scale"] + pop_q.attrs["v_reset"]
-
-
-def u_to_syn(pop_q, receptor: str, u_int):
-    """A receptor's synaptic variable from u (None when receptors share one u)."""
-    gain = pop_q.attrs["syn_gain"].get(receptor)
-    if gain is None:
-        return None
-    return np.asarray(u_int, dtype=float) / pop_q.attrs["scale"] / gain
 
 
 @dataclass
@@ -604,11 +541,6 @@ def quantize(g: _ir.IRGraph, policy: str = "strict", headroom: float = DEFAULT_H
     """The IR -> IR pass: populations become ``loihi_lif`` with integer parameters (see
     ``quantize_with_report``)."""
     return quantize_with_report(g, policy, headroom, num_weight_bits)[0]
-
-
-def effective_decay(d_int: int, offset: int) -> float:
-    """Per-step decay factor of a 12-bit decay register."""
-    return (DECAY_UNITY - (d_int + offset)) / DECAY_UNITY
 
 
 def _decay_findings(nm: NeuronMap, du_i, dv_i, dt, el, findings):

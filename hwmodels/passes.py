@@ -33,8 +33,8 @@ import math
 import numpy as np
 
 from spikecore import ir as _ir
-from spikecore.engine.simulator import _synaptic_coefficient
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.models import get_model
 
 from .profiles import Profile, get_profile
 from .quantizers import round_to_int, shared_exponent
@@ -132,8 +132,8 @@ def _quantize_decays(g, prof: Profile):
     for p in g.populations.values():
         if "tau_mem" not in p.params:
             continue
-        old_coef = {r: _synaptic_coefficient(dt, p.params["tau_mem"], rp["tau_syn"])
-                    for r, rp in p.receptors.items() if "tau_syn" in rp} if p.model == "lif_cuba" else {}
+        model = get_model(p.model)
+        old_coef = _synaptic_coefficients(model, p, dt)
         codes = {"mem": float(dq.code(math.exp(-dt / p.params["tau_mem"])))}
         p.params["tau_mem"] = _new_tau(p.params["tau_mem"], dq, dt)
         for r, rp in p.receptors.items():
@@ -141,12 +141,18 @@ def _quantize_decays(g, prof: Profile):
                 codes[f"syn_{r}"] = float(dq.code(math.exp(-dt / rp["tau_syn"])))
                 rp["tau_syn"] = _new_tau(rp["tau_syn"], dq, dt)
         p.attrs.setdefault("hw", {})["decay"] = {"kind": dq.kind, "bits": dq.bits, "codes": codes}
-        for r, c_old in old_coef.items():   # keep the synaptic gain coef of lif_cuba
-            c_new = _synaptic_coefficient(dt, p.params["tau_mem"], p.receptors[r]["tau_syn"])
+        for r, c_old in old_coef.items():   # keep each linear synapse's gain coef
+            c_new = model.synaptic_coefficient(p.params, p.receptors[r], dt)
             if c_new > 0 and c_old != c_new:
                 for e in g.projections.values():
                     if e.post == p.name and e.receptor == r:
                         e.weight = e.weight * (c_old / c_new)
+
+
+def _synaptic_coefficients(model, p, dt: float) -> dict:
+    """Receptor -> the exact gain of its variable onto v over one step, for linear synapses."""
+    coefs = {r: model.synaptic_coefficient(p.params, rp, dt) for r, rp in p.receptors.items()}
+    return {r: c for r, c in coefs.items() if c is not None}
 
 
 def _new_tau(tau: float, dq, dt: float) -> float:
@@ -163,7 +169,7 @@ def state_layout(g: _ir.IRGraph, profile) -> dict:
     """Membrane format of every population for hwmodels.batch: population -> dict.
 
     The LSB of neuron j is the smallest weight step reaching it (times coef for
-    lif_cuba, where v integrates the synaptic current) divided by 2^shift (Loihi:
+    current synapses, where v integrates the synaptic current) divided by 2^shift (Loihi:
     a_in << 6), coarsened by powers of two until the threshold fits the threshold
     mantissa and the range the code needs (``attrs["v_range"]``, default 2 thresholds)
     fits the state's bits."""
@@ -178,10 +184,7 @@ def state_layout(g: _ir.IRGraph, profile) -> dict:
     for name, p in g.populations.items():
         n = p.size
         step = np.full(n, np.inf)
-        coef = 1.0
-        if p.model == "lif_cuba":
-            rec = next(iter(p.receptors.values()))
-            coef = _synaptic_coefficient(dt, p.params["tau_mem"], rec["tau_syn"])
+        coef = next(iter(_synaptic_coefficients(get_model(p.model), p, dt).values()), 1.0)
         for e in g.projections.values():
             if e.post != name or e.attrs.get("role") == "control" or "hw" not in e.attrs:
                 continue

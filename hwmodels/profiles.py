@@ -10,7 +10,7 @@ them to an IR graph and hwmodels.batch runs the state arithmetic.
 Built-in profiles (``PROFILES``):
 
 * ``ideal`` — float everywhere: the reference every report is measured against.
-* ``loihi`` — Intel Loihi / Lava ``PyLifModelBitAcc`` (DESIGN.md §5): weights 8 bits
+* ``loihi`` — Intel Loihi / Lava ``PyLifModelBitAcc`` (spikecore/models/loihi_lif.py): weights 8 bits
   with sign in [-256, 255] and a shared exponent per projection (``weight_exp``),
   LSBs dropped (floor); a_in << 6 into u, so v's LSB is 2^-6 of a weight step;
   u and v 24 bits (v saturates at +-(2^23 - 1), u wraps); du/dv 12-bit multipliers

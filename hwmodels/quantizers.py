@@ -266,7 +266,7 @@ class StateQuantizer:
     """A state variable held as a ``bits``-bit integer of ``lsb`` units.
 
     ``q(x) = overflow(rounding(x / lsb)) * lsb``: Loihi's v saturates, its u wraps
-    (DESIGN.md §5); SpiNNaker's s16.15 accumulators are ``bits=32, lsb=2**-15``.
+    (spikecore/models/loihi_lif.py); SpiNNaker's s16.15 accumulators are ``bits=32, lsb=2**-15``.
     """
     bits: int
     lsb: float = 1.0

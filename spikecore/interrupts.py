@@ -29,7 +29,7 @@ HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 FAULT_ENV = "SPIKECORE_FAULT"
 #: where checkpoint() is called: build (description -> IR), compile (backend build: Lava's
 #: compiler and runtime start-up, Brian2's code generation and make), run (the simulation,
-#: with every worker process started), save (writing the result)
+#: with every worker process started), save (the result's files staged, not yet in place)
 STAGES = ("build", "compile", "run", "save")
 EXIT_BASE = 128
 

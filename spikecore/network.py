@@ -97,6 +97,9 @@ class AllToAll:
     allow_self: bool = True
     kind = "all_to_all"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
+
     def connect(self, n_pre, n_post, same, rng):
         i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
         i, j = i.ravel(), j.ravel()
@@ -109,6 +112,9 @@ class AllToAll:
 @dataclass(frozen=True)
 class OneToOne:
     kind = "one_to_one"
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre
 
     def connect(self, n_pre, n_post, same, rng):
         if n_pre != n_post:
@@ -135,6 +141,11 @@ class FixedProbability:
     allow_self: bool = True
     kind = "fixed_probability"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        avail = n_post - 1 if same and not self.allow_self else n_post
+        p = float(self.p) if isinstance(self.p, (int, float, np.number)) else 0.0
+        return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
+
     def connect(self, n_pre, n_post, same, rng):
         p = float(self.p)
         if not 0.0 <= p <= 1.0:
@@ -155,6 +166,10 @@ class FixedIndegree:
     allow_self: bool = True
     kind = "fixed_indegree"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        k = self.k if isinstance(self.k, (int, np.integer)) else 0
+        return int(max(k, 0)) * n_post
+
     def connect(self, n_pre, n_post, same, rng):
         k = self.k
         no_self = same and not self.allow_self
@@ -174,6 +189,9 @@ class FromIndices:
     i: np.ndarray
     j: np.ndarray
     kind = "from_indices"
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(np.size(self.i))
 
     def connect(self, n_pre, n_post, same, rng):
         i = _index_array(self.i, "connector.i", n_pre)
@@ -207,6 +225,9 @@ class FromSparse:
         m.sum_duplicates()
         order = np.lexsort((m.col, m.row))
         return m.shape, m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(getattr(self.matrix, "nnz", 0))
 
     def connect(self, n_pre, n_post, same, rng):
         shape, i, j, _ = self.coo()
@@ -263,7 +284,7 @@ class Population:
 
     def __post_init__(self):
         self.size = _check_size(self.size, self._field("size"))
-        self.spec = get_model(self.model)
+        self.spec = get_model(self.model, describable=True)
         self.si_params, self.si_receptors = self._validate_params()
         self._validate_initial_keys()
 
@@ -479,13 +500,13 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
 
-    @property
-    def pre_name(self):
-        return self.pre if isinstance(self.pre, str) else self.pre.name
+    pre_name = property(lambda self: _name_of(self.pre))
+    post_name = property(lambda self: _name_of(self.post))
 
-    @property
-    def post_name(self):
-        return self.post if isinstance(self.post, str) else self.post.name
+
+def _name_of(element) -> str:
+    """An element given by name or as the object itself (a Population, a source): its name."""
+    return element if isinstance(element, str) else element.name
 
 
 @dataclass(eq=False)
@@ -493,9 +514,7 @@ class SpikeMonitor:
     target: object
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 @dataclass(eq=False)
@@ -507,9 +526,7 @@ class StateMonitor:
     interval: object = None
     name: str | None = None
 
-    @property
-    def target_name(self):
-        return self.target if isinstance(self.target, str) else self.target.name
+    target_name = property(lambda self: _name_of(self.target))
 
 
 # ----------------------------------------------------------------------------- network
@@ -517,7 +534,7 @@ class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
     def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
-        self.name = name
+        self.name = _check_name(name, "name")   # the default output directory: results/<name>
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValidationError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
@@ -730,28 +747,35 @@ class Network:
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
 
     # -- convenience ----------------------------------------------------------------
-    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
-        """Realise the network, compile it on ``backend`` and run it; returns a Result."""
-        from backends import get_backend
+    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
+            ignore_memory_check=False, **options):
+        """Realise the network, compile it on ``backend`` and run it; returns a Result. Refuses
+        (InsufficientMemory) before drawing anything when the estimate (spikecore.engine.memory)
+        exceeds the available memory, unless ``ignore_memory_check``."""
+        from .registry import get_backend
 
-        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
+        from .engine.memory import preflight
+
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        preflight(self, dur, backend, options, dt, ignore=ignore_memory_check)
+        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         be = get_backend(backend)
         exe = be.compile(g, **options)
         return exe.run(dur, progress=progress)
 
     def save(self, path):
-        from .io import save_network
-        save_network(self, path)
+        from .registry import implementation
+        implementation("save_network")(self, path)
 
     @staticmethod
     def load(path) -> "Network":
-        from .io import load_network
-        return load_network(path)
+        from .registry import implementation
+        return implementation("load_network")(path)
 
     def __eq__(self, other):
-        from .io import network_to_dict
-        return isinstance(other, Network) and network_to_dict(self) == network_to_dict(other)
+        from .registry import implementation
+        to_dict = implementation("network_to_dict")
+        return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
 def check_delays(d: np.ndarray, dt: float, fld: str):

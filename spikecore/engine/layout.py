@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import ValidationError
+from ..recording import count_multiples, multiples  # noqa: F401 (the engine's simulators import them here)
 
 #: show a progress bar only for runs expected to take longer than this (s)
 PROGRESS_AFTER_S = 2.0
@@ -42,16 +43,6 @@ def spike_source_events(g, dt: float, pre_base: dict) -> dict:
     st, pr = np.concatenate(ev_step), np.concatenate(ev_pre)
     order = np.lexsort((pr, st))
     return {"ev_step": st[order], "ev_pre": pr[order].astype(np.int32)}
-
-
-def count_multiples(n0: int, n1: int, e: int) -> int:
-    """How many steps n in [n0, n1) are multiples of e (samples of a monitor of period e)."""
-    return (n1 - 1) // e - (n0 - 1) // e if n1 > n0 else 0
-
-
-def multiples(n0: int, n1: int, e: int) -> np.ndarray:
-    """The steps n in [n0, n1) that are multiples of e, ascending."""
-    return np.arange(-(-n0 // e) * e, n1, e, dtype=np.int64)
 
 
 class ProgressBar:

@@ -465,7 +465,7 @@ class LoihiSimulator:
     def _set_biases(self, n: int):
         """Biases of step n: bias_mant of the drive v_leak + gain * active currents, as the Lava
         backend sets them (backends/lava.py biases_at; hwmodels.loihi.bias_mantissa)."""
-        from hwmodels import loihi as profile
+        from ..models import loihi_lif as profile
         a = self.arrays
         for k, pop in enumerate(self.pops):
             if not any(c.target == pop.name for c, _, _ in self._currents):
@@ -559,7 +559,7 @@ class LoihiSimulator:
             pop = self.ir.populations[m.target]
             want = multiples(n_start, n_end, e)
             if "scale" in pop.attrs and var != "u":
-                from hwmodels import loihi as profile
+                from ..models import loihi_lif as profile
                 if var == "v":
                     block = profile.v_to_volts(pop, block)
                     if (mname, "v:jump") in blocks:

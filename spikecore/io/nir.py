@@ -11,6 +11,10 @@ spikecore.io.MODEL_LOADERS/MODEL_SAVERS, so ``spikecore run FILE.nir`` and
 ``Network.load/save`` work. Neighbours: spikecore.models (our equations),
 spikecore.ir (step semantics), spikecore.io.model_files (the YAML format).
 
+Why one long file: it is the NIR mapping table in both directions (the table below,
+export, import), kept together so that export divides by exactly what import
+multiplies by; each model's side of it is its ``nir_kind`` (spikecore.models).
+
 Units
 -----
 NIR numbers carry no units. We read them as SI numbers, each scale a named
@@ -114,6 +118,8 @@ from .. import ir as _ir
 from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, UnsupportedFeature, ValidationError
+from .results import OutputFile
+from ..models import MODELS, get_model, model_for_nir
 
 # Unit convention: SI value = NIR number * unit.
 NIR_TIME_UNIT = 1.0          # s
@@ -241,10 +247,11 @@ def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refract
     Returns (NIR kind, {receptor: (node its spikes enter, input scale per neuron)}, metadata)."""
     nir = _nir()
     where = f"population '{p.name}'"
-    if p.model == "lif_coba":
-        raise _unsupported(f"{where}: model lif_coba (conductance synapses)",
+    model = MODELS.get(p.model)
+    if model is not None and model.synapse == "conductance":
+        raise _unsupported(f"{where}: model {p.model} (conductance synapses)",
                            "NIR has current-based neurons only (LIF, CubaLIF, IF, LI)")
-    if p.model not in ("lif_delta", "lif_cuba"):
+    if model is None or not model.supports("nir"):
         raise _unsupported(f"{where}: model {p.model}")
     prm = p.params
     extra = {}
@@ -267,7 +274,7 @@ def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refract
     # Without outgoing synapses a never-firing population is NIR's LI; with them it must
     # stay a LIF, since an edge from an LI would carry v, not spikes.
     silent = prm["v_threshold"] == NO_THRESHOLD and prm["v_reset"] == prm["v_leak"] and not has_outgoing
-    if p.model == "lif_delta":
+    if model.nir_kind == "delta":
         if no_leak:
             kind = "I" if silent else "IF"
             nodes[p.name] = nir.I(r=r) if silent else nir.IF(r=r, v_threshold=vth, v_reset=vreset)
@@ -707,7 +714,8 @@ class _Reader:
             pname = _unique(base if len(uniq) == 1 else f"{base}_{gidx}", taken)
             params = {"tau_mem": row[0], "r": row[1], "v_leak": row[2], "v_threshold": row[3], "v_reset": row[4]}
             taus = {rec[1]: row[5 + k] for k, rec in enumerate(receptors)}
-            groups.append((pname, idx, "lif_cuba" if receptors else "lif_delta", params, taus, v0[idx],
+            model = model_for_nir("current" if receptors else "delta").name
+            groups.append((pname, idx, model, params, taus, v0[idx],
                            {rec[1]: rec[4][idx] for rec in receptors}))
         if not receptors:
             scales, rnames = {None: _input_scale(kind, n, p)}, {None: None}
@@ -744,10 +752,10 @@ class _Reader:
             if "t_refrac" in extra:
                 q["t_refrac"] = u.Quantity(float(extra["t_refrac"]), u.TIME)
             initial = {"v": u.Quantity(np.asarray(v0, float), u.VOLTAGE)}
-            if model == "lif_cuba":
+            if taus:
                 q["tau_syn"] = {rn: u.Quantity(float(t), u.TIME) for rn, t in taus.items()}
                 for rn, arr in syn0.items():
-                    initial[f"syn_{rn}"] = u.Quantity(np.asarray(arr, float), u.VOLTAGE)
+                    initial[get_model(model).receptor_var(rn)] = u.Quantity(np.asarray(arr, float), u.VOLTAGE)
             # our export stores the whole initial state, which replaces the NIR defaults
             saved = extra.get("initial") if isinstance(extra.get("initial"), dict) else {}
             for var, values in saved.items():
@@ -889,7 +897,8 @@ def save_nir(net, path, **options) -> None:
     nir = _nir()
     graph = to_nir(net, **options)
     try:
-        nir.write(str(path), graph)
+        with OutputFile(path, "path") as tmp:   # whole or not at all
+            nir.write(str(tmp), graph)
     except OSError as e:
         raise ModelFileError(path, f"cannot write: {e}") from None
 

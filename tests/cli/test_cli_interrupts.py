@@ -173,6 +173,8 @@ def check_interrupted(tmp_path, model, earlier, backend, stage, sig):
     assert err.splitlines() == [f"spikecore run: interrupted by SIG{sig}"]
     case.assert_clean()
     assert _files(out) == before, "the earlier result changed"
+    assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(out.name)) == [out.name], \
+        "a staging or old copy of the result was left beside it"
 
 
 def _cases(backend, fast):

@@ -99,7 +99,7 @@ def test_mapping_parameters_follow_design_formulas():
     assert nm.vth == pytest.approx(10e-3)
     assert nm.weight_gain["exc"] == pytest.approx(loihi.synaptic_coefficient(DT, 20e-3, 5e-3))
     q = loihi.quantize(g).populations["a"]
-    # DESIGN.md section 5: du ~ 4096 dt/tau_syn - 1, dv ~ 4096 dt/tau_mem
+    # for dt << tau: du ~ 4096 dt/tau_syn - 1, dv ~ 4096 dt/tau_mem (hwmodels/loihi.py, the scale)
     assert abs(q.params["du"] - (4096 * DT / 5e-3 - 1)) <= 1
     assert abs(q.params["dv"] - 4096 * DT / 20e-3) <= 1
 
@@ -234,7 +234,7 @@ def test_decay_limits_and_headroom_validation():
 
 # ----------------------------------------------------------------------------- against Lava itself
 def loihi_int_reference(du, dv, vth, bias, a_in, u0, v0, n_steps):
-    """The rules of DESIGN.md section 5 in numpy integers (one neuron per column)."""
+    """Loihi's integer LIF (spikecore/models/loihi_lif.py) in numpy integers (one neuron per column)."""
     u, v = u0.astype(np.int64).copy(), v0.astype(np.int64).copy()
     spikes, us = [], []
     for t in range(n_steps):

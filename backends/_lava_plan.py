@@ -1,0 +1,302 @@
+"""The Lava backend's plan: the IR on Loihi's process structure, as plain data (no Lava import).
+
+``plan(ir, format, policy, headroom)`` validates the IR for Loihi (hwmodels.loihi maps
+each population onto Loihi's LIF and quantizes it for ``format="fixed"``), groups the
+populations into LIF processes (one per (du, dv, vth) in fixed point), lays out each
+connection (Dense or Sparse, with or without delays) and the state probes.
+backends/lava.py builds and runs the Lava processes from this plan; its module
+docstring describes the mapping.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hwmodels import loihi
+from spikecore import ir as _ir
+from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.models import get_model
+
+NAME = "lava"
+FORMATS = ("float", "fixed")
+DENSE_MAX_ELEMENTS = 1 << 16
+DENSE_MIN_DENSITY = 0.25
+
+
+@dataclass
+class LifGroup:
+    name: str
+    members: list              # [(population, offset, size)]
+    size: int
+    kind: str
+    du: float
+    dv: float
+    vth: float
+    refractory_period: int     # Lava's (R - 1), float only; 0 = plain LIF
+    u0: np.ndarray
+    v0: np.ndarray
+    bias_exp: np.ndarray       # int per neuron (fixed), zeros (float)
+
+
+@dataclass
+class SourcePlan:
+    name: str
+    node: str
+    size: int
+    shift: int                 # sent at Lava step m + 1 + shift for IR step m
+    poisson: bool
+
+
+@dataclass
+class ConnPlan:
+    name: str
+    projections: list
+    pre: str                   # LIF group or source plan name
+    post: str                  # LIF group name
+    shape: tuple               # (n_post, n_pre)
+    rows: np.ndarray
+    cols: np.ndarray
+    weights: np.ndarray        # float V/step, or int mantissas
+    delays: np.ndarray         # int steps (after the source shift)
+    graded: bool
+    weight_exp: int = 0
+    num_weight_bits: int = loihi.WEIGHT_BITS
+    sign_mode: str = "mixed"
+    process: str = ""
+
+    @property
+    def density(self) -> float:
+        return self.rows.size / max(self.shape[0] * self.shape[1], 1)
+
+    @property
+    def max_delay(self) -> int:
+        return int(self.delays.max()) if self.delays.size else 0
+
+
+@dataclass
+class StateProbe:
+    monitor: str
+    var: str                   # IR variable: "v" or a receptor's (the model's receptor_var)
+    population: str
+    group: str
+    index: np.ndarray          # neuron indices within the group
+    every: int
+    lava_var: str              # "v" | "u"
+    phase: int                 # record after Lava steps t with t % every == phase
+
+
+@dataclass
+class LavaPlan:
+    ir: _ir.IRGraph
+    format: str
+    policy: str
+    headroom: float
+    groups: list
+    sources: list
+    conns: list
+    probes: list
+    pop_group: dict            # population -> (group name, offset)
+    neuron_maps: dict          # population -> loihi.NeuronMap
+    qir: _ir.IRGraph | None    # quantized IR (fixed)
+    report: object             # loihi.QuantizationReport (fixed) or None
+    findings: list
+    approximations: list
+    bridges: list = field(default_factory=list)   # [(group a, group b)] linked by empty Sparse
+
+    @property
+    def fixed(self) -> bool:
+        return self.format == "fixed"
+
+
+def _group_key(nm: loihi.NeuronMap, qpop, fixed: bool):
+    if fixed:
+        p = qpop.params
+        return ("fixed", p["du"], p["dv"], p["vth"])
+    return ("float", nm.kind, nm.du, nm.dv, nm.vth, nm.lava_refractory_period)
+
+
+def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
+         headroom: float = loihi.DEFAULT_HEADROOM) -> LavaPlan:
+    """Validate ``g`` for Loihi and lay out the process graph (no Lava import)."""
+    if format not in FORMATS:
+        raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
+    if not g.populations:
+        raise ValidationError("populations", {}, "at least one population")
+    fixed = format == "fixed"
+    if fixed:
+        qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
+        nmap = loihi.map_network(g, fixed=True)
+        findings, approximations = report.findings, report.approximations
+    else:
+        nmap = loihi.map_network(g, fixed=False)
+        qir, report = None, None
+        findings = nmap.findings
+        approximations = loihi.apply_policy(findings, policy)
+        loihi.check_headroom(headroom)
+    for f in findings:
+        if f.rule == "unknown model":   # nothing maps it, even approximately
+            raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)
+    _check_monitors(g, nmap)
+
+    # LIF groups
+    keyed: dict = {}
+    for name, nm in nmap.neurons.items():
+        keyed.setdefault(_group_key(nm, qir.populations[name] if fixed else None, fixed), []).append(name)
+    groups, pop_group = [], {}
+    for k, names in enumerate(keyed.values()):
+        members, off = [], 0
+        for name in names:
+            members.append((name, off, g.populations[name].size))
+            pop_group[name] = (f"lif{k}", off)
+            off += g.populations[name].size
+        nm0 = nmap.neurons[names[0]]
+        if fixed:
+            q0 = qir.populations[names[0]].params
+            du, dv, vth, refr = q0["du"], q0["dv"], q0["vth"], 0
+            u0 = np.concatenate([qir.populations[n].initial["u"] for n in names])
+            v0 = np.concatenate([qir.populations[n].initial["v"] for n in names])
+            bexp = np.concatenate([np.full(g.populations[n].size, qir.populations[n].params["bias_exp"])
+                                   for n in names]).astype(np.int64)
+        else:
+            du, dv, vth, refr = nm0.du, nm0.dv, nm0.vth, nm0.lava_refractory_period
+            u0 = np.concatenate([nmap.neurons[n].u0 for n in names])
+            v0 = np.concatenate([nmap.neurons[n].v0 for n in names])
+            bexp = np.zeros(off, np.int64)
+        groups.append(LifGroup(f"lif{k}", members, off, nm0.kind, du, dv, vth, refr, u0, v0, bexp))
+
+    # sources: one RingBuffer per source node, shifted by its smallest delay
+    sources, src_name = [], {}
+    for table, poisson in ((g.spike_sources, False), (g.poisson_sources, True)):
+        for node in table.values():
+            ds = [nmap.synapses[e.name].delay for e in g.projections.values()
+                  if e.pre == node.name and e.name in nmap.synapses and e.n_synapses]
+            if not ds:
+                continue
+            shift = int(min(int(d.min()) for d in ds))
+            src_name[node.name] = f"src_{node.name}"
+            sources.append(SourcePlan(f"src_{node.name}", node.name, node.size, shift, poisson))
+    shifts = {s.node: s.shift for s in sources}
+
+    # connections
+    buckets: dict = {}
+    for e in g.projections.values():
+        if e.name not in nmap.synapses or e.n_synapses == 0:
+            continue
+        sm = nmap.synapses[e.name]
+        post_group, post_off = pop_group[e.post]
+        if e.pre in pop_group:
+            pre, pre_off = pop_group[e.pre]
+            pre_size = next(gr.size for gr in groups if gr.name == pre)
+            d = sm.delay
+        else:
+            pre, pre_off, pre_size = src_name[e.pre], 0, g.source_size(e.pre)
+            d = sm.delay - shifts[e.pre]
+        if fixed:
+            qe = qir.projections[e.name]
+            w = np.asarray(qe.weight, dtype=np.int64)
+            key = (e.name,)
+            extra = (qe.attrs["weight_exp"], qe.attrs["num_weight_bits"], qe.attrs["sign_mode"])
+        else:
+            w = sm.weight
+            key = (pre, post_group, sm.graded)
+            extra = (0, loihi.WEIGHT_BITS, "mixed")
+        b = buckets.setdefault(key, {"pre": pre, "post": post_group, "shape": None, "graded": sm.graded,
+                                     "names": [], "rows": [], "cols": [], "w": [], "d": [], "extra": extra})
+        b["shape"] = (next(gr.size for gr in groups if gr.name == post_group), pre_size)
+        b["names"].append(e.name)
+        b["rows"].append(post_off + e.j)
+        b["cols"].append(pre_off + e.i)
+        b["w"].append(w)
+        b["d"].append(d)
+    conns = []
+    for b in buckets.values():
+        rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
+        w, d = np.concatenate(b["w"]), np.concatenate(b["d"]).astype(np.int64)
+        layer = _layers(rows, cols, b["shape"][1])
+        for k in range(int(layer.max()) + 1 if layer.size else 0):
+            sel = layer == k
+            base = "+".join(b["names"]) if len(b["names"]) <= 3 else f"{b['names'][0]}+{len(b['names']) - 1}"
+            c = ConnPlan(name=f"{base}" + (f"#{k}" if k else ""), projections=list(b["names"]), pre=b["pre"],
+                         post=b["post"], shape=b["shape"], rows=rows[sel], cols=cols[sel], weights=w[sel],
+                         delays=d[sel], graded=b["graded"], weight_exp=b["extra"][0],
+                         num_weight_bits=b["extra"][1], sign_mode=b["extra"][2])
+            c.process = _process_kind(c)
+            conns.append(c)
+    probes = _plan_probes(g, nmap, pop_group)
+    p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
+                 conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,
+                 findings=findings, approximations=approximations)
+    p.bridges = _bridges(p)
+    return p
+
+
+def _layers(rows, cols, n_pre) -> np.ndarray:
+    """0 for the first synapse of each (row, col) pair, 1 for the second, ..."""
+    key = rows.astype(np.int64) * n_pre + cols
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.r_[True, ks[1:] != ks[:-1]]
+    first = np.maximum.accumulate(np.where(start, np.arange(ks.size), 0))
+    layer = np.empty(ks.size, np.int64)
+    layer[order] = np.arange(ks.size) - first
+    return layer
+
+
+def _process_kind(c: ConnPlan) -> str:
+    slots = c.max_delay + 1
+    small = c.shape[0] * c.shape[1] * slots <= DENSE_MAX_ELEMENTS
+    dense = small or (c.density >= DENSE_MIN_DENSITY and slots == 1)
+    if c.max_delay > 0:
+        return "DelayDense" if dense else "DelaySparse"
+    return "Dense" if dense else "Sparse"
+
+
+def _check_monitors(g, nmap):
+    for m in g.state_monitors.values():
+        nm = nmap.neurons[m.target]
+        for var in m.variables:
+            if var == "v":
+                continue
+            pop = g.populations[m.target]
+            r = get_model(pop.model).receptor_of_var(var, pop.receptors) or var
+            if nm.syn_gain.get(r) is None:
+                raise UnsupportedFeature(NAME, f"recording {var} of {m.target}",
+                                         "its receptors share one Loihi current u; record v instead")
+
+
+def _plan_probes(g, nmap, pop_group) -> list:
+    probes = []
+    for m in g.state_monitors.values():
+        group, off = pop_group[m.target]
+        every = max(1, _ir.steps(m.interval, g.dt))
+        idx = off + np.asarray(m.neurons, dtype=np.int64)
+        kind = nmap.neurons[m.target].kind
+        for var in m.variables:
+            if var == "v":
+                probes.append(StateProbe(m.name, "v", m.target, group, idx, every, "v", 0))
+                if kind == "delta":   # the pending jump, to report v as the IR has it (see _collect)
+                    probes.append(StateProbe(m.name, "v:jump", m.target, group, idx, every, "u", 1 % every))
+            else:
+                probes.append(StateProbe(m.name, var, m.target, group, idx, every, "u", 1 % every))
+    return probes
+
+
+def _bridges(p: LavaPlan) -> list:
+    """Pairs of groups to link with an empty connection so the process graph is connected."""
+    parent = {gr.name: gr.name for gr in p.groups}
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+    for c in p.conns:
+        if c.pre in parent:
+            parent[find(c.pre)] = find(c.post)
+    roots = []
+    for gr in p.groups:
+        r = find(gr.name)
+        if r not in roots:
+            roots.append(r)
+    return [(roots[k], roots[k + 1]) for k in range(len(roots) - 1)]

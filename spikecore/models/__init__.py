@@ -1,0 +1,32 @@
+"""Neuron models: one module per model, one registration line per model.
+
+Parameter names follow NIR where NIR has the concept (``tau_mem``, ``tau_syn``,
+``v_leak``, ``v_threshold``, ``v_reset``, ``r``); all values are SI floats once validated
+(spikecore.units). The contract every model fulfils, and what engines, backends, IO and
+hwmodels ask it, is in spikecore/models/base.py; the look-ups in spikecore/models/registry.py.
+The models:
+
+* ``lif_delta`` (lif_delta.py): LIF with delta (voltage-jump) synapses, Brunel (2000)
+* ``lif_cuba`` (lif_cuba.py): LIF with exponential current synapses (Brian2 CUBA, NIR CubaLIF)
+* ``lif_coba`` (lif_coba.py): LIF with exponential conductances (Brette et al. 2007 COBA)
+* ``loihi_lif`` (loihi_lif.py): Loihi's integer LIF, the model of quantized populations
+
+All integrate exactly or by exponential Euler, never forward Euler. Adding a model:
+docs/architecture.md.
+"""
+from __future__ import annotations
+
+from . import lif_coba, lif_cuba, lif_delta, loihi_lif
+from .base import (COMMON_LIF_PARAMS, DEFAULT_R, MODES, REQUIRED, Brian2Equations, LoihiStructure, ModelSpec,
+                   NeuronModel, ParamSpec)
+from .registry import (MODELS, describable_models, get_model, model_for, model_for_nir, models_for,
+                       register)
+
+register(lif_delta.MODEL)
+register(lif_cuba.MODEL)
+register(lif_coba.MODEL)
+register(loihi_lif.MODEL)
+
+__all__ = ["MODELS", "MODES", "REQUIRED", "COMMON_LIF_PARAMS", "DEFAULT_R", "Brian2Equations", "LoihiStructure",
+           "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for", "model_for_nir",
+           "models_for", "register"]

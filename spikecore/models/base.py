@@ -1,0 +1,266 @@
+"""The neuron-model contract: what a model module declares and what the rest of spikecore asks it.
+
+One model, one module (``spikecore/models/<name>.py``), registered by one line in
+``spikecore/models/__init__.py``. Engines, backends, IO and hwmodels never compare a
+model's name: they call ``get_model(pop.model)`` and ask the returned ``NeuronModel``.
+Everything here is plain Python and numpy, so IR -> IR passes (hwmodels) and IO use it
+without the compiled engine, and no backend library is imported.
+
+What a model declares (dataclass fields)
+----------------------------------------
+``name``               the registry key, the IR's ``PopulationNode.model``
+``synapse``            "delta" (voltage jumps), "current" (exponential currents),
+                       "conductance" (exponential conductances) or "integer" (a
+                       hardware model whose inputs are integer messages)
+``params``             name -> ParamSpec: scalar per population, with its dimension
+                       (spikecore.units), default and range
+``receptor_params``    name -> ParamSpec: one value per receptor (tau_syn, e_rev)
+``weight_dims``        the weight dimensions a projection onto it accepts; the first
+                       is the one the IR holds
+``state``              state variables other than the per-receptor ones -> dimension
+``receptor_state_prefix``  a receptor ``exc`` is held in ``<prefix>exc`` ("" for none)
+``default_receptors``  receptors of a model without receptor parameters
+``modes``              where it runs (``MODES``): "grid" and "precise" (the native
+                       engine's two float modes), "loihi" (the native bit-accurate
+                       Loihi mode, through the Loihi quantization pass unless the
+                       model is already integer), "brian2", "lava", "nir" (export and
+                       import). Every other place refuses it: ``require(mode, ...)`` (or
+                       the registry's ``model_for(name, mode, ...)``, which also takes
+                       names that are not registered) raises UnsupportedFeature naming
+                       the model and the modes it has.
+``describable``        whether model files and ``spikecore.Network`` accept it (an
+                       IR-only model, e.g. the quantized ``loihi_lif``, is not)
+
+What the others ask it (methods; a model overrides what differs from the defaults)
+------------------------------------------------------------------------------------
+Description layer (spikecore.network, io): ``weight_dim``, ``state_variables``,
+``receptor_state_dim``, ``state_dim``.
+State and recording (engines, backends, io/neo): ``receptor_var(r)`` (the variable
+holding receptor r, None for delta synapses), ``receptor_of_var``.
+Maths, all exact per step (engines, hwmodels passes, the Loihi mapping):
+``tau_mem(params)``, ``membrane_decay(params, dt)`` (None when the decay depends on
+the state, as with conductances), ``receptor_decay(rp, dt)``,
+``synaptic_coefficient(params, rp, dt)`` (the exact contribution of a receptor's
+variable at t to v at t + dt; None when not linear), ``drive(params)`` (the native
+engines' constant drive and its gain per ampere injected).
+Precise mode: ``synaptic_kernel(t, params, rp)`` and ``kernel_peak``.
+Brian2: ``brian2_equations(params, receptors, dt, refractory_steps)`` -> ``Brian2Equations``
+(equation text, constants with unit names, integration method; no brian2 import here).
+Loihi: ``loihi_structure(params, receptors)`` -> ``LoihiStructure`` (the membrane time
+constant, the gain of injected current, each receptor's drive factor, and what cannot
+be represented exactly); ``spikecore.models.loihi_lif`` holds the integer model itself.
+NIR: ``nir_kind`` ("delta" maps onto NIR's LIF/IF/LI/I, "current" onto CubaLIF/CubaLI;
+None: no NIR node) and ``model_for_nir`` in the registry for the way back.
+
+Common to the float models: a spike is emitted when ``v > v_threshold`` (strict) and the
+neuron is not refractory; then ``v = v_reset`` and v is clamped for ``t_refrac``
+(synaptic variables keep evolving, as Brian2's ``(unless refractory)``). The order of
+operations in one step is the IR's (docs/architecture.md, spikecore/ir.py).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .. import units as u
+
+REQUIRED = object()
+
+#: every mode a model may run in (see the module docstring)
+MODES = ("grid", "precise", "loihi", "brian2", "lava", "nir")
+
+#: where a mode's refusal comes from, as UnsupportedFeature names it
+MODE_ENGINES = {"grid": "native", "precise": "native --timing precise", "loihi": "native --format loihi",
+                "brian2": "brian2", "lava": "lava", "nir": "NIR"}
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    dim: tuple
+    default: object = REQUIRED
+    positive: bool = False       # strictly > 0
+    nonnegative: bool = False    # >= 0
+    doc: str = ""
+    bounds: tuple | None = None  # (lo, hi) inclusive, for integer hardware registers
+
+
+@dataclass(frozen=True)
+class Brian2Equations:
+    """A population's Brian2 equations as text (no brian2 object): ``dv_template`` is the
+    dv/dt line with a ``{cur}`` slot for the injected-current term ``current_term``;
+    ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
+    ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
+    ``delta_gate`` gates delta-synapse jumps by not_refractory."""
+    dv_template: str
+    ode_lines: list
+    constants: dict
+    current_term: str
+    method: str
+    clamp_v: bool = False
+    delta_gate: bool = False
+
+
+@dataclass(frozen=True)
+class LoihiStructure:
+    """A float model on Loihi's LIF structure (hwmodels.loihi maps it): the membrane time
+    constant, volts of drive per ampere injected, the voltage between reset and threshold
+    where a conductance's driving force is taken (None when none is needed), per receptor
+    the factor its weights are scaled by before the synaptic coefficient, and ``inexact``:
+    what the structure cannot represent, as (rule, value, hardware, fix, approximation)
+    tuples that hwmodels.loihi turns into error findings."""
+    tau_mem: float
+    current_gain: float
+    receptor_gain: dict
+    inexact: tuple = ()
+
+
+@dataclass(frozen=True)
+class NeuronModel:
+    """A neuron model: parameters, state, synapse type, maths and per-mode needs (module docstring)."""
+    name: str
+    synapse: str                        # "delta" | "current" | "conductance" | "integer"
+    params: dict                        # name -> ParamSpec (scalar per population)
+    receptor_params: dict               # name -> ParamSpec (one value per receptor)
+    weight_dims: tuple                  # accepted weight dimensions, first is the IR's
+    state: dict = field(default_factory=dict)   # state var -> dim (receptor vars listed by prefix)
+    receptor_state_prefix: str = ""
+    default_receptors: tuple = ()
+    doc: str = ""
+    modes: frozenset = frozenset()
+    describable: bool = True
+    nir_kind: str | None = None
+
+    # -- description layer ------------------------------------------------------------
+    @property
+    def weight_dim(self):
+        return self.weight_dims[0]
+
+    @property
+    def has_synaptic_state(self) -> bool:
+        """Whether each receptor has a state variable of its own (not so for delta synapses)."""
+        return bool(self.receptor_state_prefix)
+
+    @property
+    def receptor_state_dim(self):
+        return u.CONDUCTANCE if self.synapse == "conductance" else u.VOLTAGE
+
+    def state_variables(self, receptors) -> dict:
+        out = dict(self.state)
+        if not self.has_synaptic_state:
+            return out
+        for r in receptors:
+            out[self.receptor_var(r)] = self.receptor_state_dim
+        return out
+
+    def state_dim(self, var: str, receptors) -> tuple | None:
+        """The dimension of state variable ``var`` (None when the model has no such variable)."""
+        return self.state_variables(receptors).get(var)
+
+    def receptor_var(self, receptor: str) -> str | None:
+        """The state variable holding ``receptor`` (None when receptors have no state)."""
+        return f"{self.receptor_state_prefix}{receptor}" if self.has_synaptic_state else None
+
+    def receptor_of_var(self, var: str, receptors) -> str | None:
+        """The receptor among ``receptors`` whose state variable is ``var`` (None if none is)."""
+        for r in receptors:
+            if self.receptor_var(r) == var:
+                return r
+        return None
+
+    # -- modes ------------------------------------------------------------------------
+    def supports(self, mode: str) -> bool:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
+        return mode in self.modes
+
+    def require(self, mode: str, where: str = "", engine: str | None = None, others=None) -> "NeuronModel":
+        """Self when it runs in ``mode``; else UnsupportedFeature naming the model, ``where``
+        (e.g. "population exc"), the modes it runs in and, if given, the ``others`` that run
+        there (the registry's ``model_for`` passes them)."""
+        if self.supports(mode):
+            return self
+        from ..errors import UnsupportedFeature
+        runs_in = f"{self.name} runs in: " + (", ".join(m for m in MODES if m in self.modes) or "nothing")
+        raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'" + (f" ({where})" if where else ""),
+                                 runs_in if others is None else f"one of {', '.join(others)}; {runs_in}")
+
+    # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
+    def tau_mem(self, params: dict) -> float | None:
+        """The membrane time constant (s), None when there is none."""
+        return params.get("tau_mem")
+
+    def membrane_decay(self, params: dict, dt: float) -> float | None:
+        """v's decay over one step without input, exp(-dt/tau_mem); None when it depends on the state."""
+        return None
+
+    def receptor_decay(self, receptor_params: dict, dt: float) -> float | None:
+        """A receptor variable's decay over one step, exp(-dt/tau_syn); None without receptor state."""
+        return None
+
+    def synaptic_coefficient(self, params: dict, receptor_params: dict, dt: float) -> float | None:
+        """The exact contribution of a receptor's variable at t to v at t + dt (None: not a linear synapse)."""
+        return None
+
+    def drive(self, params: dict) -> tuple:
+        """The native engines' drive: (its value without injected current, its gain per ampere)."""
+        raise NotImplementedError(f"model {self.name} has no float drive")
+
+    def synaptic_kernel(self, t, params: dict, receptor_params: dict):
+        """v(t) after a unit step of a receptor's variable at 0 (precise mode's spike-time search)."""
+        raise NotImplementedError(f"model {self.name} has no analytic synaptic kernel")
+
+    def kernel_peak(self, h: float, params: dict, receptor_params: dict) -> float:
+        raise NotImplementedError(f"model {self.name} has no analytic synaptic kernel")
+
+    # -- per-backend needs --------------------------------------------------------------
+    def brian2_equations(self, params: dict, receptors: dict, dt: float, refractory_steps: int) -> Brian2Equations:
+        raise NotImplementedError(f"model {self.name} has no Brian2 equations")
+
+    def brian2_unit(self, var: str) -> str:
+        """The Brian2 unit name of state variable ``var``."""
+        return "volt" if var == "v" or self.receptor_state_dim == u.VOLTAGE else "siemens"
+
+    def loihi_structure(self, params: dict, receptors: dict) -> LoihiStructure:
+        raise NotImplementedError(f"model {self.name} has no Loihi mapping")
+
+
+#: the fields every float LIF model shares
+COMMON_LIF_PARAMS = {
+    "v_leak": ParamSpec(u.VOLTAGE, doc="resting (leak reversal) potential"),
+    "v_threshold": ParamSpec(u.VOLTAGE, doc="spike when v > v_threshold"),
+    "v_reset": ParamSpec(u.VOLTAGE, doc="v after a spike"),
+    "t_refrac": ParamSpec(u.TIME, 0.0, nonnegative=True, doc="refractory period (v clamped)"),
+}
+
+# 100 Mohm: a typical input resistance; only used to convert injected currents.
+DEFAULT_R = 1e8
+
+#: the parameters of a LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I
+LEAKY_LIF_PARAMS = {
+    "tau_mem": ParamSpec(u.TIME, positive=True, doc="membrane time constant"),
+    **COMMON_LIF_PARAMS,
+    "r": ParamSpec(u.RESISTANCE, DEFAULT_R, positive=True,
+                   doc="membrane resistance (volts of drive per ampere: injected currents, current weights)"),
+}
+
+
+def brian2_lif_constants(params: dict) -> dict:
+    """The Brian2 constants of a LEAKY_LIF_PARAMS membrane: name -> (value, unit name)."""
+    return {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
+            "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
+            "r": (params["r"], "ohm")}
+
+@dataclass(frozen=True)
+class LeakyLif(NeuronModel):
+    """A LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I (+ its synapses): decays
+    by exp(-dt/tau_mem) per step towards the drive v_leak + r I."""
+
+    def membrane_decay(self, params, dt):
+        return math.exp(-dt / params["tau_mem"])
+
+    def drive(self, params):
+        return params["v_leak"], params["r"]
+
+
+#: the contract's earlier name, still imported by older code
+ModelSpec = NeuronModel
