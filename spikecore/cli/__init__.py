@@ -36,10 +36,10 @@ spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG and
 manifest.json; DIR is checked before any work and replaced only by a complete result.
 
 exit status:
-  0 success; 1 compare: a metric out of tolerance; 2 a mistake in the input (one line
-  names it); 3 an internal error; 130, 143, 129: interrupted by SIGINT (Ctrl-C), SIGTERM,
-  SIGHUP -- the command stops cleanly, ends its child processes and removes its temporary
-  files (docs/reliability.md)"""
+  0 success; 1 the verdict was no (compare: a metric out of tolerance, lint: an error
+  finding); 2 a mistake in the input (one line names it); 3 an internal error;
+  130, 143, 129: interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP -- the command stops
+  cleanly, ends its child processes and removes its temporary files (docs/reliability.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
