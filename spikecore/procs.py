@@ -7,7 +7,7 @@ the one mechanism that keeps them from outliving the command that started them:
 * ``run_dir(kind)``: a temporary directory ``spikecore-<kind>-<pid>.<start>-*`` that
   names its owner process (pid and start time, so a reused pid is not mistaken for
   the owner) and is removed when the block exits, however it exits.
-* ``forked_children(run_dir)``: while active, every process this one forks (Lava's
+* ``forked_children()``: while active, every process this one forks (Lava's
   workers and managers) gets its own process group, default signal dispositions and
   a parent-death signal (the kernel SIGKILLs it if this process dies, even by
   SIGKILL or the OOM killer); on exit every such child still alive is terminated,
@@ -21,6 +21,7 @@ the one mechanism that keeps them from outliving the command that started them:
   record and unlinking the segments they record (unless a live process maps one).
 * ``reap_children(keep)``: the command line's last step; no child it started outlives it.
 
+Anything else that starts Lava processes or a watchdog over them uses the same pieces.
 Linux only (/proc, prctl); elsewhere the parent-death signal is skipped. Signals
 themselves are spikecore.interrupts.
 """
@@ -51,25 +52,27 @@ _PR_SET_PDEATHSIG = 1
 
 
 # ----------------------------------------------------------------------------- identity
-def start_time(pid: int) -> int | None:
-    """The start time of ``pid`` in clock ticks since boot (/proc/PID/stat field 22), None if gone."""
+def _stat_fields(pid: int) -> list | None:
+    """/proc/PID/stat after the command name (field 3 on), or None if the process is gone."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read()
     except (FileNotFoundError, ProcessLookupError, PermissionError):
         return None
-    fields = stat[stat.rindex(b")") + 2:].split()
-    return int(fields[19])
+    return stat[stat.rindex(b")") + 2:].split()
+
+
+def start_time(pid: int) -> int | None:
+    """The start time of ``pid`` in clock ticks since boot (field 22), None if gone."""
+    fields = _stat_fields(pid)
+    return None if fields is None else int(fields[19])
 
 
 def _stat(pid: int):
     """(state, ppid, pgid, sid) of ``pid`` or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
+    fields = _stat_fields(pid)
+    if fields is None:
         return None
-    fields = stat[stat.rindex(b")") + 2:].split()
     return fields[0].decode(), int(fields[1]), int(fields[2]), int(fields[3])
 
 
