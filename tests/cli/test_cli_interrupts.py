@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +27,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 600
+POLL_S = 0.2         # how often a Lava run's processes are looked at (its segments live for seconds)
 STAGES = ("build", "compile", "run", "save")
 SIGNALS = ("INT", "TERM", "HUP")
 BACKENDS = {
@@ -127,7 +129,7 @@ class Case:
         deadline = time.monotonic() + HANG_GUARD_S
         while True:
             try:
-                p.wait(timeout=0.05 if self.watch_shm else HANG_GUARD_S)
+                p.wait(timeout=POLL_S if self.watch_shm else HANG_GUARD_S)
                 return self.stdout.read_text(), self.stderr.read_text()
             except subprocess.TimeoutExpired:
                 if time.monotonic() > deadline:
@@ -153,13 +155,21 @@ def model(tmp_path_factory):
     return path
 
 
-@pytest.fixture
-def earlier(tmp_path, model):
-    """An --out directory holding a finished result, and its files' bytes."""
-    out = tmp_path / "R"
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, model):
+    """A finished result, made once per module."""
+    out = tmp_path_factory.mktemp("template") / "R"
     p = subprocess.run([sys.executable, "-m", "spikecore", "run", str(model), "--out", str(out), "--no-plot"],
                        cwd=ROOT, capture_output=True, text=True, timeout=HANG_GUARD_S)
     assert p.returncode == 0, p.stderr
+    return out
+
+
+@pytest.fixture
+def earlier(tmp_path, template):
+    """An --out directory holding a finished result (a copy of the template), and its files' bytes."""
+    out = tmp_path / "R"
+    shutil.copytree(template, out)
     return out, _files(out)
 
 
@@ -221,7 +231,7 @@ def test_kill_term_while_lava_workers_run(tmp_path, model, earlier):
     while p.poll() is None and len(workers) < 6:      # main, resource tracker, 2 managers, workers
         workers = _marked(case.marker)
         case.segments |= _segments_of(workers)
-        time.sleep(0.05)
+        time.sleep(POLL_S)
     assert p.poll() is None, "the run ended before its workers started"
     p.send_signal(signal.SIGTERM)
     _, err = case.wait(p)
@@ -296,7 +306,7 @@ def test_signals_at_seeded_random_moments(tmp_path, model, earlier, backend):
         while time.monotonic() < until and p.poll() is None:
             if case.watch_shm:
                 case.segments |= _segments_of(_marked(case.marker))
-            time.sleep(0.05)
+            time.sleep(POLL_S)
         p.send_signal(getattr(signal, f"SIG{sig}"))
         _, err = case.wait(p)
         where = f"draw {draw}: SIG{sig} after {delay:.2f} s, exit {p.returncode}: {err[-2000:]}"
