@@ -73,6 +73,10 @@ runtime random state) is set for the duration of each compile or run and
 restored afterwards; the standalone device is reinitialised before and after
 each build. A cpp_standalone executable runs once (Brian2 builds one C++
 project per simulation); the runtime executable can continue with more runs.
+Brian2 generates the standalone project; ``make`` and the compiled binary run here
+in their own process groups (spikecore.procs), so an interrupt ends them and
+make's compilers with the run (make deletes its half-written targets on SIGTERM),
+and the partial results of an interrupted binary are removed.
 
 Known, tested differences from the native engine (tests/conformance):
 Brian2's sympy-generated update expressions round differently from the
@@ -88,6 +92,8 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -102,6 +108,8 @@ from brian2.devices.device import reset_device as _reset_device
 from brian2.stateupdaters.base import StateUpdateMethod
 
 from spikecore import ir as _ir
+from spikecore import procs
+from spikecore.interrupts import checkpoint
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.recording import count_multiples, multiples
 from spikecore.result import RawRun, Result
@@ -196,7 +204,10 @@ def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
     prefs = {"codegen.target": target,
              "codegen.runtime.cython.cache_dir": str(cache_dir / "cython"),
              # Brian2's default is an unbounded `make -j`: hundreds of compilers on a 2-core machine
-             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"]}
+             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"],
+             # Brian2's own Ctrl-C handler ends a run early and lets it return as if complete:
+             # a partial result saved as a whole one. A signal must interrupt (spikecore.interrupts).
+             "core.stop_on_keyboard_interrupt": False}
     saved = {k: b2.prefs[k] for k in prefs}
     for k, v in prefs.items():
         b2.prefs[k] = v
@@ -272,8 +283,16 @@ class _Built:
             self.state_monitors[name] = mon
             self.objects.append(mon)
         self.network = b2.Network(*self.objects, name="spikecore_network")
+        self._own(self.objects)
         self._spikes_seen = {name: 0 for name in self.spike_monitors}
         self._samples_seen = {name: 0 for name in self.state_monitors}
+
+    def _own(self, objects):
+        # Brian2 marks an object as part of a network at its first run and warns, when it is
+        # garbage-collected unmarked, that it was "never included in a network": noise after
+        # an interrupted build. They are in ours from the start; this is the mark run() sets.
+        for obj in objects:
+            obj._network = self.network.id
 
     def _synapses(self, sp: _SynPlan, source, name):
         S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre,
@@ -287,6 +306,7 @@ class _Built:
         self.objects.append(S)
         if hasattr(self, "network"):
             self.network.add(S)
+            self._own([S])
         return S
 
     def _add_layer(self, src: _SourcePlan, steps, idx):
@@ -297,6 +317,7 @@ class _Built:
         self.objects.append(gen)
         if hasattr(self, "network"):
             self.network.add(gen)
+            self._own([gen])
         for sp in self.syn_plans.get(src.name, []):
             self._synapses(sp, gen, sp.name if k == 0 else f"{sp.name}_L{k}")
         return gen
@@ -390,6 +411,7 @@ class RuntimeExecutable(_Brian2Executable):
             saved_rng = dev.get_random_state()
             try:
                 self.built = _Built(self.plan, self.cache_dir)
+                checkpoint("compile")
                 if self.plan.draw_seed is not None:
                     dev.seed(self.plan.draw_seed % 2**32)
                 self._rng_state = dev.get_random_state()
@@ -416,6 +438,7 @@ class RuntimeExecutable(_Brian2Executable):
                     for src in self.plan.sources.values():
                         if src.mode == "replay":
                             self.built.set_replay(src, n, stop)
+                    checkpoint("run")
                     self.built.network.run(_q((stop - n) * dt, _SECOND), namespace={},
                                            report="stderr" if progress else None)
                     total = time.perf_counter() - t0
@@ -445,6 +468,7 @@ class StandaloneExecutable(_Brian2Executable):
             raise UnsupportedFeature(NAME, f"replaying ~{events:.3g} Poisson events in one cpp_standalone build",
                                      f"at most {REPLAY_MAX_EVENTS:g}; use -O poisson=draw, a shorter run "
                                      "or device=runtime")
+        procs.clean_stale()
         directory = self.cache_dir / "standalone" / _project_key(self.ir)
         directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
@@ -460,7 +484,9 @@ class StandaloneExecutable(_Brian2Executable):
                     dev.seed(self.plan.draw_seed % 2**32)
                 built.network.run(_q(n_steps * dt, _SECOND), namespace={},
                                   report="stderr" if progress else None)
-                dev.build(directory=str(directory), compile=True, run=True, with_output=False)
+                dev.build(directory=str(directory), compile=False, run=False, with_output=False)
+                _make(directory)
+                _run_binary(dev, directory)
                 wall = float(dev._last_run_time)
                 spikes, traces = built.collect(0, n_steps)
             finally:
@@ -469,6 +495,32 @@ class StandaloneExecutable(_Brian2Executable):
         total = time.perf_counter() - t0
         return self._result(n_steps, wall, self.build_s + total - wall, spikes, traces,
                             {"project": str(directory)})
+
+
+def _make(directory: Path) -> None:
+    """Compile a generated standalone project (what Brian2's compile_source does on Unix, interruptibly)."""
+    make = [b2.prefs["devices.cpp_standalone.make_cmd_unix"],
+            *b2.prefs["devices.cpp_standalone.extra_make_args_unix"]]
+    log = directory / "make.log"
+    with open(log, "w") as out:
+        code = procs.run_in_group(make, stage="compile", cwd=directory, stdout=out, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise RuntimeError(f"Project compilation failed (make exit code {code}), see {log}")
+
+
+def _run_binary(dev, directory: Path) -> None:
+    """Run the compiled project through Brian2 (which reads its results), the binary in its own group."""
+    results = directory / "results"
+    saved = b2.prefs["devices.cpp_standalone.run_cmd_unix"]
+    cmd = [saved] if isinstance(saved, str) else list(saved)
+    b2.prefs["devices.cpp_standalone.run_cmd_unix"] = procs.group_argv(cmd, fault_stage="run")
+    try:
+        dev.run(directory=str(directory), results_directory="results", with_output=False)
+    except BaseException:
+        shutil.rmtree(results, ignore_errors=True)     # a killed binary's partial output
+        raise
+    finally:
+        b2.prefs["devices.cpp_standalone.run_cmd_unix"] = saved
 
 
 def _project_key(g: _ir.IRGraph) -> str:

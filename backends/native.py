@@ -20,6 +20,7 @@ import time
 
 from spikecore.engine import GridSimulator
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.models import MODELS
 from spikecore.network import check_delays
@@ -52,10 +53,12 @@ class NativeExecutable(Executable):
             for e in ir.projections.values():
                 check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
             self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
+        checkpoint("compile")
         self.build_s = time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool = False) -> Result:
         t0 = time.perf_counter()
+        checkpoint("run")
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
