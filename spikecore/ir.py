@@ -106,6 +106,9 @@ class ProjectionEdge:
     weight: np.ndarray      # float64: V (delta, current) or S (conductance)
     delay: np.ndarray       # float64 seconds
     attrs: dict = field(default_factory=dict)   # pass- or backend-specific (e.g. Loihi weight_exp)
+    # None (static), or the plasticity rule and its SI parameters ({"rule": name, ...}:
+    # spikecore.plasticity); the weights above are then the initial ones
+    plasticity: dict | None = None
 
     @property
     def n_synapses(self) -> int:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ir as _ir
+from . import plasticity
 from . import units as u
 from .errors import ValidationError
 from .models import MODELS, REQUIRED, get_model
@@ -478,6 +479,7 @@ class Projection:
     receptor: str | None = None
     synapse: str | None = None
     name: str | None = None
+    plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -568,8 +570,10 @@ class Network:
     def population(self, name, size, model, params=None, initial=None) -> Population:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
-    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None):
-        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name))
+    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
+                plasticity=None):
+        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
+                                   plasticity=plasticity))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -596,6 +600,8 @@ class Network:
             raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
+        pr.si_plasticity = None if pr.plasticity is None else \
+            plasticity.check_plasticity(pr.plasticity, spec.weight_dim, spec.synapse, f"{fld}.plasticity")
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"
@@ -723,7 +729,11 @@ class Network:
         else:
             check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
-        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
+        plastic = None
+        if pr.si_plasticity is not None:
+            plastic = dict(pr.si_plasticity)
+            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic)
 
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):

@@ -37,6 +37,7 @@ from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, ValidationError
 from ..models import get_model
+from ..plasticity import get_rule
 
 FORMAT_VERSION = 1
 TOP_KEYS = {"spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",
@@ -131,6 +132,8 @@ def network_to_dict(net: nw.Network) -> dict:
         for key in ("receptor", "synapse"):
             if getattr(pr, key) is not None:
                 entry[key] = getattr(pr, key)
+        if pr.plasticity is not None:
+            entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
         projections[name] = entry
     d["projections"] = projections
     monitors = {}
@@ -276,15 +279,15 @@ def network_from_dict(d: dict) -> nw.Network:
                                  c.get("neurons"), name=name))
     for name, pr in _mapping(d, "projections", "").items():
         where = f"projections.{name}"
-        extra = set(pr) - {"pre", "post", "connector", "weight", "delay", "receptor", "synapse"}
+        extra = set(pr) - {"pre", "post", "connector", "weight", "delay", "receptor", "synapse", "plasticity"}
         if extra:
             raise ValidationError(f"{where}.{sorted(extra)[0]}", pr[sorted(extra)[0]],
-                                  "pre, post, connector, weight, delay, receptor or synapse")
+                                  "pre, post, connector, weight, delay, receptor, synapse or plasticity")
         net.add(nw.Projection(_require(pr, "pre", where), _require(pr, "post", where),
                               _read_connector(_require(pr, "connector", where), f"{where}.connector"),
                               _read_value(pr.get("weight"), f"{where}.weight"),
                               _read_value(pr.get("delay"), f"{where}.delay"),
-                              pr.get("receptor"), pr.get("synapse"), name=name))
+                              pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity")))
     for name, m in _mapping(d, "monitors", "").items():
         where = f"monitors.{name}"
         kind = _require(m, "type", where)
@@ -343,3 +346,13 @@ def load_network(path) -> nw.Network:
 # Other formats register here: suffix -> function(path) -> Network / function(net, path).
 MODEL_LOADERS: dict = {}
 MODEL_SAVERS: dict = {}
+
+
+def _plasticity_entry(si: dict, weight_dim) -> dict:
+    """A projection's checked plasticity (SI) as a model file holds it: quantities as text."""
+    rule = get_rule(si["rule"])
+    out = {"rule": si["rule"]}
+    for name, p in rule.params.items():
+        v = si[name]
+        out[name] = v if isinstance(v, str) else _q(v, rule.dim_of(name, p, si, weight_dim))
+    return out
