@@ -26,6 +26,7 @@ sys.excepthook = _excepthook
 from spikecore import ir as _ir  # noqa: E402
 from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.models import get_model, model_for  # noqa: E402
+from spikecore.plasticity import rule_for  # noqa: E402
 
 NAME = "brian2"
 #: Largest number of Poisson events replayed in one Brian2 run (~16 bytes each in
@@ -86,6 +87,8 @@ class _SynPlan:
     j: np.ndarray
     weight: object                          # Quantity array or None (then in namespace)
     delay: object                           # Quantity scalar or array
+    on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
+    plastic: bool = False                   # one plastic projection, whose weights are read back
 
 
 @dataclass
@@ -362,6 +365,15 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     else:
         on_pre = f"{var}_post += w"
     key = (pre, pre_is_source, post.name, on_pre)
+    if e.plasticity is not None:
+        # a plastic projection is a Synapses of its own: its weights change
+        rule = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME)
+        frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
+        if frac != 0.0:
+            raise UnsupportedFeature(NAME, f"dendritic_delay_fraction={frac!r} (projection {e.name})",
+                                     "0: Brian2 puts the delay on the presynaptic path")
+        sign = rule.check_weights(e.plasticity, e.weight, fld)
+        key = (pre, pre_is_source, post.name, on_pre, e.name, sign)
     return key, i, j + post.offsets[e.post], np.asarray(e.weight, dtype=float), steps
 
 
@@ -374,10 +386,24 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         key, i, j, w, steps = _projection_arrays(g, e, groups, where)
         merged.setdefault(key, []).append((e.name, i, j, w, steps))
     plans = []
-    for (pre, pre_is_source, post, on_pre), parts in merged.items():
+    for key, parts in merged.items():
+        pre, pre_is_source, post, on_pre = key[:4]
         names = [p[0] for p in parts]
         i, j, w, steps = (np.concatenate([p[k] for p in parts]) for k in range(1, 5))
         unit = _unit(groups[post].model, on_pre.split(" ", 1)[0][:-len("_post")])   # "<var>_post += ..."
+        delay_s = steps * g.dt                  # exactly on the grid
+        delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
+        if len(key) > 4:
+            e = g.projections[key[4]]
+            rule, sign = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME), key[5]
+            uname = "siemens" if unit is _SIEMENS else "volt"
+            code = rule.brian2_code(e.plasticity, sign, uname)
+            ns = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1)) for name, (value, u) in
+                  code.constants.items()}
+            plans.append(_SynPlan(f"syn_{key[4]}", names, pre, pre_is_source, post,
+                                  code.on_pre.replace("{target}", on_pre), f"w : {uname}\n" + code.model, ns,
+                                  i, j, _q(w, unit), delay, on_post=code.on_post, plastic=True))
+            continue
         ns = {}
         # homogeneous weights and delays become constants (as a hand-written script would have them)
         if (w == w[0]).all():
@@ -385,8 +411,6 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
             weight, model = None, ""
         else:
             weight, model = _q(w, unit), f"w : {'siemens' if unit is _SIEMENS else 'volt'} (constant)"
-        delay_s = steps * g.dt                  # exactly on the grid
-        delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
         plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
                               i, j, weight, delay))
     return plans

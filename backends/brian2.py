@@ -242,6 +242,7 @@ class _Built:
         # spike sources: one generator per multiplicity layer, each with the source's projections
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
+        self.plastic = {}                      # plastic projection -> its Synapses
         for sp in plan.syns:
             if sp.pre_is_source:
                 self.syn_plans.setdefault(sp.pre, []).append(sp)
@@ -277,7 +278,7 @@ class _Built:
         self._samples_seen = {name: 0 for name in self.state_monitors}
 
     def _synapses(self, sp: _SynPlan, source, name):
-        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre,
+        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre, on_post=sp.on_post,
                         delay=sp.delay if np.ndim(sp.delay) == 0 else None, namespace=dict(sp.namespace),
                         clock=self.clock, name=name)
         S.connect(i=sp.i, j=sp.j)
@@ -285,6 +286,11 @@ class _Built:
             S.w = sp.weight
         if np.ndim(sp.delay) != 0:
             S.delay = sp.delay
+        if sp.plastic:
+            if name != sp.name:
+                raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "
+                                         "spikes more than once in a step", "Brian2 would copy its synapses")
+            self.plastic[sp.projections[0]] = S
         self.objects.append(S)
         if hasattr(self, "network"):
             self.network.add(S)
@@ -313,6 +319,10 @@ class _Built:
                 self._add_layer(src, steps, idx)
         for gen in self.layers[src.name][len(layers):]:
             gen.set_spikes(np.zeros(0, np.int64), _q(np.zeros(0), _SECOND))
+
+    def weights(self) -> dict:
+        """Per plastic projection, every synapse's weight now (SI, the IR's synapse order)."""
+        return {name: np.array(S.w_[:], dtype=float) for name, S in self.plastic.items()}
 
     def collect(self, n_start: int, n_end: int) -> tuple:
         dt = self.plan.dt
@@ -364,13 +374,13 @@ class _Brian2Executable(Executable):
         self.step = 0
         self.build_s = time.perf_counter() - t0
 
-    def _result(self, n_steps, wall, build, spikes, traces, extra) -> Result:
+    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None) -> Result:
         """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
         return Result.from_run(
             RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
                    spike_steps={p: s for p, (s, _) in spikes.items()},
-                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces),
+                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {}),
             g, backend=NAME, wall_s=wall, build_s=build,
             options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
             extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
@@ -428,8 +438,9 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
             spikes, traces = self.built.collect(n_start, n_end)
+            weights = self.built.weights()
         return self._result(n_steps, wall, self.build_s + prep, spikes, traces,
-                            {"target": self.options["target"], "runs": -(-n_steps // window)})
+                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights)
 
 
 class StandaloneExecutable(_Brian2Executable):
@@ -464,12 +475,13 @@ class StandaloneExecutable(_Brian2Executable):
                 dev.build(directory=str(directory), compile=True, run=True, with_output=False)
                 wall = float(dev._last_run_time)
                 spikes, traces = built.collect(0, n_steps)
+                weights = built.weights()
             finally:
                 dev.reinit()
         self.step = n_steps
         total = time.perf_counter() - t0
         return self._result(n_steps, wall, self.build_s + total - wall, spikes, traces,
-                            {"project": str(directory)})
+                            {"project": str(directory)}, weights)
 
 
 def _project_key(g: _ir.IRGraph) -> str:

@@ -73,6 +73,7 @@ class RawRun:
     spike_offsets: dict | None = None   # population -> float64 offsets in (0, dt] (precise timing)
     traces: dict = field(default_factory=dict)
     final_state: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)   # plastic projection -> every synapse's weight after the run
 
     def spike_times(self, pop: str) -> np.ndarray:
         """Times (s) of the spikes of ``pop``: n*dt, plus the offset in precise timing."""
@@ -102,6 +103,8 @@ class Result:
     approximations: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     spike_steps: dict = field(default_factory=dict)  # population -> step of each spike (precise timing only)
+    # plastic projection P -> {"final": every synapse's weight at the end (SI, the IR's synapse order)}
+    weights: dict = field(default_factory=dict)
 
     @classmethod
     def from_run(cls, raw: RawRun, ir, *, backend: str, wall_s: float, build_s: float, options: dict,
@@ -116,7 +119,7 @@ class Result:
                    sizes={name: ir.populations[name].size for name in spikes}, spikes=spikes,
                    traces=raw.traces, build_s=build_s, seed=ir.seed, model=ir.name, n_synapses=ir.n_synapses,
                    options=options, approximations=list(approximations), extra=dict(extra or {}),
-                   spike_steps=steps)
+                   spike_steps=steps, weights={p: {"final": w} for p, w in raw.weights.items()})
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:

@@ -189,6 +189,7 @@ class Simulator:
                      spike_indices=out_idx, spike_offsets=out_offs)
         raw.traces = self._traces(rec, n_start, n_end, raw)
         raw.final_state = self.state()
+        raw.weights = self.plastic_weights()
         return raw
 
     def _ordered_spikes(self, spikes: SpikeBuffer):
@@ -197,6 +198,10 @@ class Simulator:
 
     def _traces(self, rec: Recording, n_start: int, n_end: int, raw: RawRun) -> dict:
         return collect_traces(self.ir, self.rec_layout, rec.every, rec.out, rec.base, n_start, n_end, self.dt)
+
+    def plastic_weights(self) -> dict:
+        """Per plastic projection, every synapse's weight now (none in modes without plasticity)."""
+        return {}
 
     def state(self) -> dict:
         """Per population: v and each receptor's synaptic variable (the model's names,
