@@ -427,6 +427,7 @@ class _Plan:
     draw_seed: int | None
     monitors: list                           # (name, target, variables, neurons, interval_steps)
     recorded: list
+    weight_monitors: dict = field(default_factory=dict)   # projection -> (synapses, interval_steps)
 
 
 def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
@@ -468,8 +469,10 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
     draw_seed = None
     if draw_sources:
         draw_seed = int(np.random.SeedSequence([int(s.seed) % 2**63 for s in draw_sources]).generate_state(1)[0])
+    weight_monitors = {m.projection: (np.asarray(m.synapses, dtype=np.int64), max(1, _ir.steps(m.interval, dt)))
+                       for m in g.weight_monitors.values()}
     return _Plan(dt, groups, where, syns, sources, modes, draw_seed, monitors,
-                 list(dict.fromkeys(g.recorded_populations())))
+                 list(dict.fromkeys(g.recorded_populations())), weight_monitors)
 
 
 def _layered(steps: np.ndarray, idx: np.ndarray):

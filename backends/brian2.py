@@ -242,6 +242,7 @@ class _Built:
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
         self.plastic = {}                      # plastic projection -> its Synapses
+        self.weight_monitors, self._weight_samples_seen = {}, {}
         for sp in plan.syns:
             if sp.pre_is_source:
                 self.syn_plans.setdefault(sp.pre, []).append(sp)
@@ -290,6 +291,16 @@ class _Built:
                 raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "
                                          "spikes more than once in a step", "Brian2 would copy its synapses")
             self.plastic[sp.projections[0]] = S
+            if sp.projections[0] in self.plan.weight_monitors:
+                synapses, every = self.plan.weight_monitors[sp.projections[0]]
+                mon = b2.StateMonitor(S, "w", record=synapses, when="start",
+                                      dt=_q(every * self.plan.dt, _SECOND) if every > 1 else None,
+                                      clock=None if every > 1 else self.clock, name=f"weights_{sp.name}")
+                self.weight_monitors[sp.projections[0]] = mon
+                self._weight_samples_seen[sp.projections[0]] = 0
+                self.objects.append(mon)
+                if hasattr(self, "network"):
+                    self.network.add(mon)
         self.objects.append(S)
         if hasattr(self, "network"):
             self.network.add(S)
@@ -322,6 +333,18 @@ class _Built:
     def weights(self) -> dict:
         """Per plastic projection, every synapse's weight now (SI, the IR's synapse order)."""
         return {name: np.array(S.w_[:], dtype=float) for name, S in self.plastic.items()}
+
+    def weight_samples(self) -> dict:
+        """Per monitored projection, the weight samples since the last call: (steps, samples x
+        synapses, synapse indices)."""
+        out = {}
+        for proj, mon in self.weight_monitors.items():
+            seen = self._weight_samples_seen[proj]
+            t = np.asarray(mon.t_[:], dtype=float)[seen:]
+            self._weight_samples_seen[proj] += t.size
+            w = np.asarray(mon.w_, dtype=float)[:, seen:].T.copy()
+            out[proj] = (np.rint(t / self.plan.dt).astype(np.int64), w, self.plan.weight_monitors[proj][0].copy())
+        return out
 
     def collect(self, n_start: int, n_end: int) -> tuple:
         dt = self.plan.dt
@@ -373,13 +396,14 @@ class _Brian2Executable(Executable):
         self.step = 0
         self.build_s = time.perf_counter() - t0
 
-    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None) -> Result:
+    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None, samples=None) -> Result:
         """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
         return Result.from_run(
             RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
                    spike_steps={p: s for p, (s, _) in spikes.items()},
-                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {}),
+                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {},
+                   weight_samples=samples or {}),
             g, backend=NAME, wall_s=wall, build_s=build,
             options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
             extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
@@ -437,9 +461,9 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
             spikes, traces = self.built.collect(n_start, n_end)
-            weights = self.built.weights()
+            weights, samples = self.built.weights(), self.built.weight_samples()
         return self._result(n_steps, wall, self.build_s + prep, spikes, traces,
-                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights)
+                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights, samples)
 
 
 class StandaloneExecutable(_Brian2Executable):
@@ -474,13 +498,13 @@ class StandaloneExecutable(_Brian2Executable):
                 dev.build(directory=str(directory), compile=True, run=True, with_output=False)
                 wall = float(dev._last_run_time)
                 spikes, traces = built.collect(0, n_steps)
-                weights = built.weights()
+                weights, samples = built.weights(), built.weight_samples()
             finally:
                 dev.reinit()
         self.step = n_steps
         total = time.perf_counter() - t0
         return self._result(n_steps, wall, self.build_s + total - wall, spikes, traces,
-                            {"project": str(directory)}, weights)
+                            {"project": str(directory)}, weights, samples)
 
 
 def _project_key(g: _ir.IRGraph) -> str:

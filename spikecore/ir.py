@@ -131,6 +131,16 @@ class StateMonitorNode:
 
 
 @dataclass
+class WeightMonitorNode:
+    """Weights of some synapses of a plastic projection (indices into its synapse arrays),
+    sampled at the start of every step that is a multiple of ``interval``."""
+    name: str
+    projection: str
+    synapses: np.ndarray    # int64
+    interval: float         # s, a multiple of dt
+
+
+@dataclass
 class IRGraph:
     """A whole network, realised. ``dt`` is the grid the delays were checked against."""
     name: str
@@ -143,6 +153,7 @@ class IRGraph:
     projections: dict = field(default_factory=dict)     # name -> ProjectionEdge
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: dict = field(default_factory=dict)
+    weight_monitors: dict = field(default_factory=dict)   # name -> WeightMonitorNode
     version: int = IR_VERSION
 
     # -- queries shared by backends -------------------------------------------

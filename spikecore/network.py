@@ -531,6 +531,18 @@ class StateMonitor:
     target_name = property(lambda self: _name_of(self.target))
 
 
+@dataclass(eq=False)
+class WeightMonitor:
+    """Record the weights of ``synapses`` (indices into a plastic projection's synapse list, in
+    its order; default: all) every ``interval`` (default: dt), at the start of the step."""
+    projection: object
+    synapses: object = None
+    interval: object = None
+    name: str | None = None
+
+    projection_name = property(lambda self: _name_of(self.projection))
+
+
 # ----------------------------------------------------------------------------- network
 class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
@@ -568,6 +580,8 @@ class Network:
                 self._check_current(el)
             elif isinstance(el, (SpikeMonitor, StateMonitor)):
                 self._check_monitor(el)
+            elif isinstance(el, WeightMonitor):
+                self._check_weight_monitor(el)
             table[el.name] = el
         return elements[-1] if elements else None
 
@@ -580,7 +594,7 @@ class Network:
             return self.currents, "current"
         if isinstance(el, Projection):
             return self.projections, "projection"
-        if isinstance(el, (SpikeMonitor, StateMonitor)):
+        if isinstance(el, (SpikeMonitor, StateMonitor, WeightMonitor)):
             return self.monitors, "monitor"
         raise ValidationError("element", type(el).__name__,
                               "a Population, SpikeSource, PoissonSource, CurrentSource, Projection or monitor")
@@ -648,6 +662,18 @@ class Network:
             m.si_neurons = (np.arange(n) if m.neurons is None
                             else _index_array(np.atleast_1d(m.neurons), f"{fld}.neurons", n))
 
+    def _check_weight_monitor(self, m: WeightMonitor):
+        fld = f"monitors.{m.name}"
+        pr = self.projections.get(m.projection_name)
+        if pr is None or pr.plasticity is None:
+            plastic = [n for n, p in self.projections.items() if p.plasticity is not None]
+            raise ValidationError(f"{fld}.projection", m.projection_name,
+                                  "the name of a plastic projection added before it: " + (", ".join(plastic) or "none"))
+        for other in self.monitors.values():
+            if isinstance(other, WeightMonitor) and other.projection_name == m.projection_name:
+                raise ValidationError(f"{fld}.projection", m.projection_name,
+                                      f"a projection no other weight monitor records ({other.name} does)")
+
     # -- realisation ----------------------------------------------------------------
     def _rng_factory(self, kind: str, name: str):
         key = zlib.crc32(f"{kind}:{name}".encode())
@@ -701,6 +727,8 @@ class Network:
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
+            elif isinstance(m, WeightMonitor):
+                g.weight_monitors[name] = self._lower_weight_monitor(m, g, dt)
             else:
                 fld = f"monitors.{name}.interval"
                 interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
@@ -709,6 +737,16 @@ class Network:
                 g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
                                                               m.si_neurons.copy(), round(interval / dt) * dt)
         return g
+
+    def _lower_weight_monitor(self, m: WeightMonitor, g: _ir.IRGraph, dt: float) -> _ir.WeightMonitorNode:
+        fld = f"monitors.{m.name}"
+        n = g.projections[m.projection_name].n_synapses
+        synapses = (np.arange(n) if m.synapses is None
+                    else _index_array(np.atleast_1d(m.synapses), f"{fld}.synapses", n))
+        interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, f"{fld}.interval")
+        if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
+            raise ValidationError(f"{fld}.interval", m.interval, f"a positive multiple of dt ({dt!r} s)")
+        return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid") -> _ir.ProjectionEdge:
         fld = f"projections.{pr.name}"
@@ -815,6 +853,6 @@ def _weight_dim(weight, spec, fld):
 
 __all__ = [
     "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
-    "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
     "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
 ]

@@ -341,7 +341,13 @@ class GridSimulator(Simulator):
             if params else np.zeros(0, np.int64)
         a["pl_sparse"] = np.array(sparse, np.int32)
         self.plastic_rules = rules
-        self._pl_proj, self._pl_index = q, k     # sorted position -> (projection, synapse)
+        # per projection, the position of each of its synapses (IR order) in the sorted arrays
+        self._pl_pos = {}
+        for p, name in enumerate(self.plastic_names):
+            sel = np.flatnonzero(q == p)
+            pos = np.empty(sel.size, np.int64)
+            pos[k[sel]] = sel
+            self._pl_pos[name] = pos
         self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
 
     def _lay_out_plastic_queue(self, a):
@@ -358,16 +364,12 @@ class GridSimulator(Simulator):
         a["pl_q"] = np.zeros(int(cap.sum()) * L, np.int64)
         a["pl_qn"] = np.zeros(T * L, np.int64)
 
-    def plastic_weights(self) -> dict:
-        """Per plastic projection, every synapse's weight now (float64, in the IR's synapse order)."""
-        out = {}
+    def plastic_weights(self, projection: str | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight now (float64,
+        in the IR's synapse order)."""
         w = self.arrays["pl_w"]
-        for q, name in enumerate(self.plastic_names):
-            sel = self._pl_proj == q
-            ws = np.empty(int(sel.sum()))
-            ws[self._pl_index[sel]] = w[sel]
-            out[name] = ws
-        return out
+        names = self.plastic_names if projection is None else [projection]
+        return {name: w[self._pl_pos[name]].astype(np.float64) for name in names}
 
     def _lay_out_poisson(self, pois, a):
         """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""

@@ -141,6 +141,13 @@ def network_to_dict(net: nw.Network) -> dict:
     for name, m in net.monitors.items():
         if isinstance(m, nw.SpikeMonitor):
             monitors[name] = {"type": "spikes", "target": m.target_name}
+        elif isinstance(m, nw.WeightMonitor):
+            entry = {"type": "weights", "projection": m.projection_name}
+            if m.synapses is not None:
+                entry["synapses"] = [int(x) for x in np.atleast_1d(m.synapses)]
+            if m.interval is not None:
+                entry["interval"] = _q(u.to_si(m.interval, u.TIME, "interval"), u.TIME)
+            monitors[name] = entry
         else:
             entry = {"type": "state", "target": m.target_name, "variables": list(m.variables)}
             if m.neurons is not None:
@@ -297,8 +304,15 @@ def network_from_dict(d: dict) -> nw.Network:
         elif kind == "state":
             net.add(nw.StateMonitor(_require(m, "target", where), tuple(m.get("variables", ("v",))),
                                     m.get("neurons"), m.get("interval"), name=name))
+        elif kind == "weights":
+            extra = set(m) - {"type", "projection", "synapses", "interval"}
+            if extra:
+                raise ValidationError(f"{where}.{sorted(extra)[0]}", m[sorted(extra)[0]],
+                                      "type, projection, synapses or interval")
+            net.add(nw.WeightMonitor(_require(m, "projection", where), m.get("synapses"), m.get("interval"),
+                                     name=name))
         else:
-            raise ValidationError(f"{where}.type", kind, "spikes or state")
+            raise ValidationError(f"{where}.type", kind, "spikes, state or weights")
     return net
 
 
