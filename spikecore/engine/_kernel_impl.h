@@ -193,8 +193,9 @@ static void FN(pl_post_spikes)(const sc_net *net, int64_t n, const int32_t *spk,
         for (int64_t x = net->pl_post_ptr[i], x1 = net->pl_post_ptr[i + 1]; x < x1; x++) {
             int64_t s = net->pl_post_syn[x];
             int32_t proj = net->pl_syn_proj[s];
-            net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, s0 + s, s1 + s,
-                               net->pl_last + s, n, net->dt);
+            if (net->pl_post[proj])
+                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, s0 + s, s1 + s,
+                                   net->pl_last + s, n, net->dt);
         }
     }
 }

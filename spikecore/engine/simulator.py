@@ -286,7 +286,7 @@ class GridSimulator(Simulator):
         the transposed index by target neuron, each projection's rule parameters."""
         T, N = self.threads, sum(p.size for p in self.pops)
         rules, params, sparse = [], [], []
-        own_, pre_, d_, q_, k_, chan_, post_, w_, s0_, s1_ = ([] for _ in range(10))
+        own_, pre_, d_, q_, k_, chan_, post_, w_, s0_, s1_, last_ = ([] for _ in range(11))
         self.plastic_names = []
         for q, (e, d) in enumerate(plastic):
             where = f"projection {e.name}"
@@ -313,6 +313,7 @@ class GridSimulator(Simulator):
             s0, s1 = rule.initial_state(e.plasticity)
             s0_.append(np.full(j.size, s0, real))
             s1_.append(np.full(j.size, s1, real))
+            last_.append(np.full(j.size, rule.initial_last, np.int64))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
         own, pre, d, q, k = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_))
         order = np.lexsort((k, q, d, pre, own))     # by thread, row, delay, projection; stable
@@ -332,7 +333,7 @@ class GridSimulator(Simulator):
         a["pl_syn_proj"] = q.astype(np.int32)
         a["pl_w"] = cat(w_, real)[order]
         a["pl_s0"], a["pl_s1"] = cat(s0_, real)[order], cat(s1_, real)[order]
-        a["pl_last"] = np.zeros(n, np.int64)
+        a["pl_last"] = cat(last_, np.int64)[order]
         post = cat(post_, np.int64)[order]
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
         a["pl_post_syn"] = np.argsort(post, kind="stable").astype(np.int64)

@@ -16,7 +16,7 @@ strings}``). Engines and backends ask the rule:
 
 Per synapse the engine keeps the weight ``w``, two state variables ``s0`` and ``s1`` (a
 rule's traces) and the step of its last update; their initial values come from
-``initial_state(p)``.
+``initial_state(p)`` and the step of its last event from ``initial_last``.
 """
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ class PlasticityRule:
     params: dict
     modes: tuple = ("grid", "brian2")
     doc: str = ""
+    #: the step of every synapse's last event before the first (a negative one: none yet)
+    initial_last = 0
 
     # -- description ------------------------------------------------------------
     def check(self, spec: dict, weight_dim, where: str) -> dict:
