@@ -11,10 +11,13 @@ G_MAX = 0.1e-9
 
 
 def test_short_run_learns_and_monitors():
-    r = load_network(EXAMPLE).run("2 s")
+    net = load_network(EXAMPLE)
+    w_max = net.to_ir().projections["stdp"].plasticity["w_max"]
+    assert w_max == pytest.approx(G_MAX)
+    r = net.run("2 s")
     entry = r.weights["stdp"]
     assert entry["final"].shape == (1000,) and entry["w"].shape == (2, 1000)
-    assert 0 <= entry["final"].min() and entry["final"].max() <= G_MAX
+    assert 0 <= entry["final"].min() and entry["final"].max() <= w_max
     assert not np.array_equal(entry["w"][0], entry["final"])
     assert r.spikes["neuron"][0].size > 10
 
