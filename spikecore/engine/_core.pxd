@@ -7,10 +7,8 @@ from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
     ctypedef int (*sc_update_fn)(const void *b)
-    ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *s0, void *s1, int64_t *last, int64_t n,
-                                         double dt)
-    ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *s0, void *s1, int64_t *last, int64_t n,
-                                        double dt)
+    ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
+    ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
 
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
@@ -88,8 +86,8 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_chan
         const int32_t *pl_syn_proj
         void *pl_w
-        void *pl_s0
-        void *pl_s1
+        void *pl_state
+        int64_t pl_nstate
         int64_t *pl_last
         const int64_t *pl_post_ptr
         const int64_t *pl_post_syn

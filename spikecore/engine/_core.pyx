@@ -178,8 +178,8 @@ cdef class Kernel:
         s.pl_chan = <const int32_t*>_addr(a, "pl_chan", np.int32)
         s.pl_syn_proj = <const int32_t*>_addr(a, "pl_syn_proj", np.int32)
         s.pl_w = <void*>_addr(a, "pl_w", real)
-        s.pl_s0 = <void*>_addr(a, "pl_s0", real)
-        s.pl_s1 = <void*>_addr(a, "pl_s1", real)
+        s.pl_state = <void*>_addr(a, "pl_state", real)
+        s.pl_nstate = a["pl_nstate"]
         s.pl_last = <int64_t*>_addr(a, "pl_last", np.int64)
         s.pl_post_ptr = <const int64_t*>_addr(a, "pl_post_ptr", np.int64)
         s.pl_post_syn = <const int64_t*>_addr(a, "pl_post_syn", np.int64)
@@ -193,7 +193,8 @@ cdef class Kernel:
         n_syn = a["pl_w"].shape[0]
         if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
                 or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len
-                or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj", "pl_s0", "pl_s1", "pl_last"))
+                or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj", "pl_last"))
+                or a["pl_state"].shape[0] != n_syn * a["pl_nstate"]
                 or a["pl_param_start"].shape[0] != len(rules) or a["pl_sparse"].shape[0] != len(rules)):
             raise ValueError("plastic synapse arrays do not match the layout")
         if a["pl_sparse"].any() and not a["mark"].size:

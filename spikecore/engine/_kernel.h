@@ -54,14 +54,13 @@ typedef struct sc_block {
 typedef int (*sc_update_fn)(const sc_block *b);
 typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
 
-/* A plasticity rule's functions (_plastic_rules.h): update one synapse -- its weight w and
- * rule state s0, s1 (REAL, per the entry point) and the step of its last event -- at step
- * n, with the rule's parameters P of its projection. pre: a presynaptic spike arrives,
- * returns what is delivered to the target; post: the target spiked. */
-typedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *s0, void *s1, int64_t *last, int64_t n,
-                                    double dt);
-typedef void (*sc_plastic_post_fn)(const double *P, void *w, void *s0, void *s1, int64_t *last, int64_t n,
-                                   double dt);
+/* A plasticity rule's functions (_plastic_rules.h): update one synapse -- its weight w, its
+ * rule state st[0 ..] (REAL, per the entry point; sc_net.pl_nstate variables per synapse)
+ * and the step of its last event -- at step n, with the rule's parameters P of its
+ * projection. pre: a presynaptic spike arrives, returns what is delivered to the target;
+ * post: the target spiked. */
+typedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
+typedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
 typedef struct { const char *name; sc_plastic_pre_fn pre; sc_plastic_post_fn post; } sc_plastic_entry;
 
 typedef struct sc_net {
@@ -147,7 +146,8 @@ typedef struct sc_net {
     const int64_t *pl_seg_ptr, *pl_seg_start;
     const int32_t *pl_seg_delay, *pl_seg_proj;
     const int32_t *pl_chan, *pl_syn_proj;
-    void *pl_w, *pl_s0, *pl_s1;
+    void *pl_w, *pl_state;                   /* weight; rule state: pl_nstate per synapse, synapse-major */
+    int64_t pl_nstate;
     int64_t *pl_last;
     const int64_t *pl_post_ptr, *pl_post_syn;
     const double *pl_param;                  /* per projection from pl_param_start[q] */

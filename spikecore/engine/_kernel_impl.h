@@ -162,7 +162,8 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     int64_t *qn = net->pl_qn + slot * T + t;
     const int64_t *q = net->pl_q + net->pl_qofs[t] + slot * net->pl_qcap[t];
     REAL *dst = (REAL *)net->ring + slot * C;
-    REAL *w = (REAL *)net->pl_w, *s0 = (REAL *)net->pl_s0, *s1 = (REAL *)net->pl_s1;
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    int64_t S = net->pl_nstate;
     double dt = net->dt;
     for (int64_t k = 0; k < *qn; k++) {
         int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
@@ -173,7 +174,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
             int32_t c = net->pl_chan[s];
             for (int64_t r = 0; r < count; r++)
-                dst[c] += (REAL)pre(P, w + s, s0 + s, s1 + s, net->pl_last + s, n, dt);
+                dst[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
             if (sparse && !net->mark[slot * C + c]) {
                 net->mark[slot * C + c] = 1;
                 net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
@@ -187,14 +188,15 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
  * synapse onto them (all in t's part: synapses belong to the thread of their target). */
 static void FN(pl_post_spikes)(const sc_net *net, int64_t n, const int32_t *spk, int64_t n_spk)
 {
-    REAL *w = (REAL *)net->pl_w, *s0 = (REAL *)net->pl_s0, *s1 = (REAL *)net->pl_s1;
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    int64_t S = net->pl_nstate;
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
         for (int64_t x = net->pl_post_ptr[i], x1 = net->pl_post_ptr[i + 1]; x < x1; x++) {
             int64_t s = net->pl_post_syn[x];
             int32_t proj = net->pl_syn_proj[s];
             if (net->pl_post[proj])
-                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, s0 + s, s1 + s,
+                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
                                    net->pl_last + s, n, net->dt);
         }
     }

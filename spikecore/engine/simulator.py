@@ -286,11 +286,12 @@ class GridSimulator(Simulator):
         the transposed index by target neuron, each projection's rule parameters."""
         T, N = self.threads, sum(p.size for p in self.pops)
         rules, params, sparse = [], [], []
-        own_, pre_, d_, q_, k_, chan_, post_, w_, s0_, s1_, last_ = ([] for _ in range(11))
+        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_ = ([] for _ in range(10))
+        found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
+        S = max([len(r.initial_state(e.plasticity)) for r, (e, _) in zip(found, plastic)] + [1])  # state per synapse
         self.plastic_names = []
         for q, (e, d) in enumerate(plastic):
-            where = f"projection {e.name}"
-            rule = rule_for(e.plasticity, "grid", where, "native")
+            where, rule = f"projection {e.name}", found[q]
             frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
             if frac != 0.0:
                 raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} ({where})",
@@ -310,9 +311,9 @@ class GridSimulator(Simulator):
             chan_.append(self.channel_of[(e.post, e.receptor)] + j)
             post_.append(int(a["pop_start"][k]) + j)
             w_.append(np.asarray(e.weight, dtype=real))
-            s0, s1 = rule.initial_state(e.plasticity)
-            s0_.append(np.full(j.size, s0, real))
-            s1_.append(np.full(j.size, s1, real))
+            init = np.zeros(S)
+            init[:len(rule.initial_state(e.plasticity))] = rule.initial_state(e.plasticity)
+            st_.append(np.tile(init, (j.size, 1)).astype(real))
             last_.append(np.full(j.size, rule.initial_last, np.int64))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
         own, pre, d, q, k = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_))
@@ -332,7 +333,8 @@ class GridSimulator(Simulator):
         a["pl_chan"] = cat(chan_, np.int32)[order]
         a["pl_syn_proj"] = q.astype(np.int32)
         a["pl_w"] = cat(w_, real)[order]
-        a["pl_s0"], a["pl_s1"] = cat(s0_, real)[order], cat(s1_, real)[order]
+        a["pl_state"] = (np.concatenate(st_) if st_ else np.zeros((0, S)))[order].astype(real).ravel()
+        a["pl_nstate"] = S
         a["pl_last"] = cat(last_, np.int64)[order]
         post = cat(post_, np.int64)[order]
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)

@@ -14,9 +14,9 @@ strings}``). Engines and backends ask the rule:
 ``brian2_code(p, sign, weight_unit)``  -> ``Brian2Plasticity``: per-synapse variables,
                         on_pre and on_post statements (no brian2 import here)
 
-Per synapse the engine keeps the weight ``w``, two state variables ``s0`` and ``s1`` (a
-rule's traces) and the step of its last update; their initial values come from
-``initial_state(p)`` and the step of its last event from ``initial_last``.
+Per synapse the engine keeps the weight ``w``, the rule's state variables (its traces) and
+the step of its last event; their initial values come from ``initial_state(p)`` (as many
+as the rule has) and ``initial_last``.
 """
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ class PlasticityRule:
         raise NotImplementedError
 
     def initial_state(self, p: dict) -> tuple:
-        """Initial (s0, s1) of every synapse."""
+        """The initial values of every synapse's state variables (their number is the rule's)."""
         return 0.0, 0.0
 
     def brian2_code(self, p: dict, sign: int, weight_unit: str) -> Brian2Plasticity:

@@ -1,6 +1,6 @@
 """Pair-based STDP (``rule: stdp_pair``): a presynaptic and a postsynaptic trace per synapse.
 
-Per synapse: the weight w, the traces x_pre (s0) and x_post (s1), both dimensionless,
+Per synapse: the weight w, the traces x_pre (st[0]) and x_post (st[1]), both dimensionless,
 decaying with tau_plus and tau_minus between events. With m = sign*w (sign = -1 on an
 inhibitory projection, whose weights are <= 0: the bounds apply to |w|):
 

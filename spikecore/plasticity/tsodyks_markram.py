@@ -1,7 +1,7 @@
 """Short-term depression and facilitation (``rule: tsodyks_markram``), as NEST's ``tsodyks2_synapse``.
 
-Per synapse: the available resources x (s0, starting at 1) and the release probability u
-(s1, starting at U). At each presynaptic spike (its arrival at the synapse), after the first,
+Per synapse: the available resources x (st[0], starting at 1) and the release probability u
+(st[1], starting at U). At each presynaptic spike (its arrival at the synapse), after the first,
 with h the time since the synapse's previous spike:
 
     x <- 1 + (x - x*u - 1) * exp(-h/tau_rec)

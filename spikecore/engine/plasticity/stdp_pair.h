@@ -1,5 +1,5 @@
 /* The grid engine's pair STDP (spikecore/plasticity/stdp_pair.py: the equations, the
- * parameters in P and what s0/s1 hold). Included by _plastic_rules.h once per state type
+ * parameters in P and what st[0], st[1] hold). Included by _plastic_rules.h once per state type
  * (REAL, FN: _kernel_impl.h); registered there.
  *
  * P: tau_plus, tau_minus, A_plus, A_minus, w_min, w_max, sign, nearest, multiplicative.
@@ -24,9 +24,9 @@ static inline REAL FN(stdp_pair_clip)(REAL m, const double *P)
 }
 
 /* a presynaptic spike arrives: returns the weight delivered (the one before the update) */
-static double FN(stdp_pair_pre)(const double *P, void *wp, void *s0, void *s1, int64_t *last, int64_t n, double dt)
+static double FN(stdp_pair_pre)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
 {
-    REAL *w = (REAL *)wp, *xpre = (REAL *)s0, *xpost = (REAL *)s1;
+    REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
     REAL out = *w, sg = (REAL)P[6];
     FN(stdp_pair_decay)(P, xpre, xpost, last, n, dt);
     *xpre = P[7] != 0 ? (REAL)1 : *xpre + (REAL)1;
@@ -37,9 +37,9 @@ static double FN(stdp_pair_pre)(const double *P, void *wp, void *s0, void *s1, i
 }
 
 /* the postsynaptic neuron spiked */
-static void FN(stdp_pair_post)(const double *P, void *wp, void *s0, void *s1, int64_t *last, int64_t n, double dt)
+static void FN(stdp_pair_post)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
 {
-    REAL *w = (REAL *)wp, *xpre = (REAL *)s0, *xpost = (REAL *)s1;
+    REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
     REAL sg = (REAL)P[6];
     FN(stdp_pair_decay)(P, xpre, xpost, last, n, dt);
     *xpost = P[7] != 0 ? (REAL)1 : *xpost + (REAL)1;

@@ -2,14 +2,13 @@
  * equations; NEST's tsodyks2_synapse.h, send). Included by _plastic_rules.h once per state
  * type (REAL, FN: _kernel_impl.h); registered there.
  *
- * P: U, tau_rec, tau_fac. s0 = x (resources), s1 = u (release probability); last < 0: no
+ * P: U, tau_rec, tau_fac. st[0] = x (resources), st[1] = u (release probability); last < 0: no
  * spike yet. The weight is not changed: each spike delivers x*u*w.
  * Postsynaptic spikes change nothing: no post function (NULL in the registry). */
 
-static double FN(tsodyks_markram_pre)(const double *P, void *wp, void *s0, void *s1, int64_t *last, int64_t n,
-                                      double dt)
+static double FN(tsodyks_markram_pre)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
 {
-    REAL *x = (REAL *)s0, *u = (REAL *)s1;
+    REAL *x = (REAL *)st, *u = (REAL *)st + 1;
     if (*last >= 0) {
         double h = (double)n * dt - (double)*last * dt;
         double x_decay = exp(-h / P[1]);
