@@ -11,10 +11,12 @@
  * Adding a rule: its header in plasticity/, one #include and one line in the table below.
  */
 #include "plasticity/stdp_pair.h"
+#include "plasticity/stdp_triplet.h"
 #include "plasticity/tsodyks_markram.h"
 
 static const sc_plastic_entry FN(sc_plastic_rules)[] = {
     {"stdp_pair", FN(stdp_pair_pre), FN(stdp_pair_post)},
+    {"stdp_triplet", FN(stdp_triplet_pre), FN(stdp_triplet_post)},
     {"tsodyks_markram", FN(tsodyks_markram_pre), NULL},
     {NULL, NULL, NULL},
 };

@@ -4,7 +4,7 @@ and the check of a projection's ``plasticity:`` mapping. The contract is the doc
 from __future__ import annotations
 
 from ..errors import UnsupportedFeature, ValidationError
-from . import stdp_pair, tsodyks_markram
+from . import stdp_pair, stdp_triplet, tsodyks_markram
 from .base import Brian2Plasticity, PlasticityRule
 
 RULES: dict = {}
@@ -18,6 +18,7 @@ def register(rule: PlasticityRule) -> PlasticityRule:
 
 
 register(stdp_pair.RULE)
+register(stdp_triplet.RULE)
 register(tsodyks_markram.RULE)
 
 
