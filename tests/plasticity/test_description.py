@@ -72,3 +72,34 @@ def test_model_file_round_trip(tmp_path):
 def test_precise_mode_refuses():
     with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
         _net().run("10 ms", timing="precise")
+
+
+def test_loihi_mode_and_nir_refuse():
+    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
+        _net().run("10 ms", format="loihi")
+    from spikecore.io.nir import to_nir
+    pytest.importorskip("nir")
+    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
+        to_nir(_net())
+
+
+def test_lava_refuses():
+    from backends import get_backend
+    from spikecore.errors import BackendUnavailable
+    try:
+        be = get_backend("lava")
+    except BackendUnavailable as e:
+        pytest.skip(str(e))
+    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
+        be.compile(_net().to_ir())
+
+
+def test_nest_refuses():
+    from backends import get_backend
+    from spikecore.errors import BackendUnavailable
+    try:
+        be = get_backend("nest")
+    except BackendUnavailable as e:
+        pytest.skip(str(e))
+    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
+        be.compile(_net().to_ir())
