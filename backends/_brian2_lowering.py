@@ -89,6 +89,7 @@ class _SynPlan:
     delay: object                           # Quantity scalar or array
     on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
     plastic: bool = False                   # one plastic projection, whose weights are read back
+    initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
 
 
 @dataclass
@@ -400,9 +401,13 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
             code = rule.brian2_code(e.plasticity, sign, uname)
             ns = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1)) for name, (value, u) in
                   code.constants.items()}
+            deliver = on_pre.replace("+= w", f"+= ({code.deliver})", 1)
+            initial = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1))
+                       for name, (value, u) in code.initial.items()}
             plans.append(_SynPlan(f"syn_{key[4]}", names, pre, pre_is_source, post,
-                                  code.on_pre.replace("{target}", on_pre), f"w : {uname}\n" + code.model, ns,
-                                  i, j, _q(w, unit), delay, on_post=code.on_post, plastic=True))
+                                  code.on_pre.replace("{target}", deliver), f"w : {uname}\n" + code.model, ns,
+                                  i, j, _q(w, unit), delay, on_post=code.on_post or None, plastic=True,
+                                  initial=initial))
             continue
         ns = {}
         # homogeneous weights and delays become constants (as a hand-written script would have them)

@@ -286,6 +286,8 @@ class _Built:
             S.w = sp.weight
         if np.ndim(sp.delay) != 0:
             S.delay = sp.delay
+        for var, value in sp.initial.items():
+            setattr(S, var, value)
         if sp.plastic:
             if name != sp.name:
                 raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "

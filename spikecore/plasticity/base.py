@@ -51,6 +51,8 @@ class Brian2Plasticity:
     on_pre: str
     on_post: str
     constants: dict = field(default_factory=dict)
+    deliver: str = "w"                               # what {target} adds (the weight, or an efficacy)
+    initial: dict = field(default_factory=dict)      # per-synapse variable -> (value, Brian2 unit name)
 
 
 @dataclass(frozen=True)

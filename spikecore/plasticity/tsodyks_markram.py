@@ -10,7 +10,8 @@ with h the time since the synapse's previous spike:
 and the spike delivers x*u*w (w, the projection's weight, does not change). The first spike
 delivers U*w. These are equations 4 and 5 of Tsodyks, Uziel & Markram (2000) in the form
 NEST's tsodyks2_synapse.h evaluates them (its ``send``), so the jump each spike causes at an
-iaf_psc_delta (here lif_delta) target is NEST's. PyNN's ``TsodyksMarkramSynapse`` maps, in
+iaf_psc_delta (here lif_delta) target is NEST's. Brian2: the same statements in on_pre, the
+delivery being x*u*w. PyNN's ``TsodyksMarkramSynapse`` maps, in
 pyNN.nest, to ``tsodyks_synapse`` instead, which also filters with tau_psc: not this rule.
 """
 from __future__ import annotations
@@ -40,7 +41,15 @@ class TsodyksMarkram(PlasticityRule):
         return 1.0, p["U"]
 
     def brian2_code(self, p, sign, weight_unit):
-        raise NotImplementedError   # not in modes: the Brian2 backend refuses it
+        # the first spike (tlast < 0) leaves x = 1 and u = U: its decays count as 0
+        u_line = ("u = U + u*(1 - U)*exp(-(t - tlast)/tau_fac)*seen" if p["tau_fac"] > 0 else "u = U")
+        on_pre = ("seen = int(tlast >= 0*second)\n"
+                  "x = 1 + (x - x*u - 1)*exp(-(t - tlast)/tau_rec)*seen\n" + u_line + "\n{target}\ntlast = t")
+        consts = {"U": (p["U"], "1"), "tau_rec": (p["tau_rec"], "second")}
+        if p["tau_fac"] > 0:
+            consts["tau_fac"] = (p["tau_fac"], "second")
+        return Brian2Plasticity("x : 1\nu : 1\ntlast : second", on_pre, "", consts, deliver="x*u*w",
+                                initial={"x": (1.0, "1"), "u": (p["U"], "1"), "tlast": (-1.0, "second")})
 
 
 RULE = TsodyksMarkram(
@@ -50,6 +59,6 @@ RULE = TsodyksMarkram(
         "tau_rec": RuleParam(u.TIME, "800 ms", positive=True, doc="recovery time constant of x"),
         "tau_fac": RuleParam(u.TIME, "0 ms", doc="facilitation time constant of u (0: none)"),
     },
-    modes=("grid",),
+    modes=("grid", "brian2"),
     doc=__doc__,
 )

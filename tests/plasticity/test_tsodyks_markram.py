@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.errors import ValidationError
 
 SPIKES_MS = [10.0, 15.0, 20.0, 22.5, 30.0, 50.0, 51.0, 52.0, 120.0, 400.0, 401.0]
 DELAY_MS = 1.5
@@ -108,12 +108,19 @@ def test_bad_parameters_name_the_field():
                         plasticity={"rule": "tsodyks_markram", **bad})
 
 
-def test_brian2_refuses_it():
+@pytest.mark.parametrize("case", CASES)
+def test_brian2_gives_the_same_jumps(case):
     pytest.importorskip("brian2")
-    net = sc.Network(dt="0.1 ms")
-    net.add(sc.SpikeSource(spike_times=[["1 ms"]], name="pre"))
-    net.population("post", 1, "lif_delta", {"tau_mem": "10 ms", "v_leak": "0 mV", "v_threshold": "10 mV",
-                                            "v_reset": "0 mV"})
-    net.project("pre", "post", sc.OneToOne(), weight="1 mV", name="p", plasticity={"rule": "tsodyks_markram"})
-    with pytest.raises(UnsupportedFeature, match="tsodyks_markram"):
-        net.run("5 ms", backend="brian2", target="numpy")
+    ours, r = _spikecore_jumps(CASES[case])
+    net = sc.Network(seed=0, dt="0.1 ms")
+    net.add(sc.SpikeSource(spike_times=[[f"{t} ms" for t in SPIKES_MS]], name="pre"))
+    net.population("post", 1, "lif_delta", {"tau_mem": "1e12 ms", "v_leak": "0 mV", "v_threshold": "1e9 mV",
+                                            "v_reset": "0 mV"}, initial={"v": "0 mV"})
+    p = CASES[case]
+    net.project("pre", "post", sc.OneToOne(), weight=f"{W_MV} mV", delay=f"{DELAY_MS} ms", name="stp",
+                plasticity={"rule": "tsodyks_markram", "U": p["U"], "tau_rec": f"{p['tau_rec']} ms",
+                            "tau_fac": f"{p['tau_fac']} ms"})
+    net.add(sc.StateMonitor("post", ("v",), name="vm"))
+    rb = net.run(f"{max(SPIKES_MS) + 10} ms", backend="brian2", target="numpy")
+    jumps = np.diff(rb.traces["vm"]["variables"]["v"][:, 0])
+    np.testing.assert_allclose(jumps[np.abs(jumps) > 1e-15], ours, rtol=1e-12)
