@@ -11,8 +11,13 @@ network seed and the element's kind and name, so adding or renaming one
 population never changes another's synapses.
 
 Distributions (``Uniform``, ``Normal``, truncation by redrawing) live in
-spikecore.distributions; serialisation to YAML/JSON in spikecore.io
-(``Network.save``/``load``).
+spikecore.distributions, connectors in spikecore.connectors; serialisation to
+YAML/JSON in spikecore.io (``Network.save``/``load``).
+
+Why this file is a little over 800 lines: each element class validates itself, and
+``Network.to_ir`` realises every kind of element with one set of random streams;
+splitting the elements from the realisation would scatter the stream derivation that
+keeps every backend's synapse list identical.
 """
 from __future__ import annotations
 
@@ -26,224 +31,14 @@ from . import ir as _ir
 from . import plasticity
 from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
+from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
+                         FromSparse, OneToOne, _index_array)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
 TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any delay >= dt
-
-
-# ----------------------------------------------------------------------------- connectors
-# Every connector: ``check(fld)`` validates what does not depend on the populations
-# (Network.add calls it, so a mistake is reported at once), ``connect(n_pre, n_post,
-# same, rng, fld)`` draws the synapses; ``fld`` is the projection's field path, e.g.
-# "projections.ee.connector", so an error names the projection.
-def _check_flag(value, fld):
-    if not isinstance(value, (bool, np.bool_)):
-        raise ValidationError(fld, value, "true or false")
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True)
-class AllToAll:
-    allow_self: bool = True
-    kind = "all_to_all"
-
-    def check(self, fld="connector"):
-        _check_flag(self.allow_self, f"{fld}.allow_self")
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        self.check(fld)
-        i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
-        i, j = i.ravel(), j.ravel()
-        if same and not self.allow_self:
-            keep = i != j
-            i, j = i[keep], j[keep]
-        return i, j
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True)
-class OneToOne:
-    kind = "one_to_one"
-
-    def check(self, fld="connector"):
-        pass
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        return n_pre
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        if n_pre != n_post:
-            raise ValidationError(fld, "one_to_one", f"pre and post of equal size (got {n_pre} and {n_post})")
-        idx = np.arange(n_pre)
-        return idx, idx.copy()
-
-
-def _sample_without(rng, n: int, k: int, exclude: int | None) -> np.ndarray:
-    """k distinct indices from range(n), skipping ``exclude``; sorted."""
-    if exclude is None:
-        picks = rng.choice(n, size=k, replace=False)
-    else:
-        picks = rng.choice(n - 1, size=k, replace=False)
-        picks[picks >= exclude] += 1
-    picks.sort()
-    return picks
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True)
-class FixedProbability:
-    p: float
-    allow_self: bool = True
-    kind = "fixed_probability"
-
-    def check(self, fld="connector"):
-        if (isinstance(self.p, (bool, np.bool_)) or not isinstance(self.p, (int, float, np.integer, np.floating))
-                or not 0.0 <= float(self.p) <= 1.0):
-            raise ValidationError(f"{fld}.p", self.p, "a probability in [0, 1]")
-        _check_flag(self.allow_self, f"{fld}.allow_self")
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        avail = n_post - 1 if same and not self.allow_self else n_post
-        p = float(self.p) if isinstance(self.p, (int, float, np.number)) else 0.0
-        return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        self.check(fld)
-        p = float(self.p)
-        no_self = same and not self.allow_self
-        avail = n_post - 1 if no_self else n_post
-        counts = rng.binomial(max(avail, 0), p, size=n_pre)
-        js = [_sample_without(rng, n_post, int(c), k if no_self else None)
-              for k, c in enumerate(counts)]
-        j = np.concatenate(js) if js else np.zeros(0, dtype=np.int64)
-        i = np.repeat(np.arange(n_pre), counts)
-        return i, j.astype(np.int64)
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True)
-class FixedIndegree:
-    k: int
-    allow_self: bool = True
-    kind = "fixed_indegree"
-
-    def check(self, fld="connector"):
-        k = self.k
-        if not isinstance(k, (int, np.integer)) or isinstance(k, (bool, np.bool_)) or k < 0:
-            raise ValidationError(f"{fld}.k", k, "a non-negative integer")
-        _check_flag(self.allow_self, f"{fld}.allow_self")
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        k = self.k if isinstance(self.k, (int, np.integer)) else 0
-        return int(max(k, 0)) * n_post
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        self.check(fld)
-        k = self.k
-        no_self = same and not self.allow_self
-        avail = n_pre - 1 if no_self else n_pre
-        if k > avail:
-            raise ValidationError(f"{fld}.k", k, f"an integer in [0, {avail}]")
-        i = np.concatenate([_sample_without(rng, n_pre, int(k), post if no_self else None)
-                            for post in range(n_post)]) if n_post else np.zeros(0, np.int64)
-        j = np.repeat(np.arange(n_post), k)
-        order = np.lexsort((j, i))
-        return i[order].astype(np.int64), j[order]
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True, eq=False)
-class FromIndices:
-    """Explicit synapses: presynaptic indices i and postsynaptic indices j."""
-    i: np.ndarray
-    j: np.ndarray
-    kind = "from_indices"
-
-    def check(self, fld="connector"):
-        _index_array(self.i, f"{fld}.i", None)
-        _index_array(self.j, f"{fld}.j", None)
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        return int(np.size(self.i))
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        i = _index_array(self.i, f"{fld}.i", n_pre)
-        j = _index_array(self.j, f"{fld}.j", n_post)
-        if i.size != j.size:
-            raise ValidationError(f"{fld}.j", f"array of length {j.size}", f"the length of {fld}.i ({i.size})")
-        return i, j
-
-    def __eq__(self, other):
-        return (isinstance(other, FromIndices) and np.array_equal(self.i, other.i)
-                and np.array_equal(self.j, other.j))
-
-
-@refuse_unknown_keywords
-@dataclass(frozen=True, eq=False)
-class FromSparse:
-    """Synapses where a (n_pre, n_post) scipy.sparse matrix is non-zero.
-
-    If the projection's weight is None, the matrix entries are the weights, in
-    ``unit`` (a unit string such as 'mV' or 'nS')."""
-    matrix: object
-    unit: str | None = None
-    kind = "sparse"
-
-    def check(self, fld="connector"):
-        import scipy.sparse as sp
-
-        if not sp.issparse(self.matrix):
-            raise ValidationError(f"{fld}.matrix", type(self.matrix).__name__, "a scipy.sparse matrix")
-        if self.unit is not None and not isinstance(self.unit, str):
-            raise ValidationError(f"{fld}.unit", self.unit, "a unit such as 'mV' or 'nS'")
-
-    def coo(self, fld="connector"):
-        import scipy.sparse as sp
-
-        self.check(fld)
-        m = sp.coo_matrix(self.matrix)
-        m.sum_duplicates()
-        order = np.lexsort((m.col, m.row))
-        return m.shape, m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
-
-    def expected_synapses(self, n_pre, n_post, same) -> int:
-        return int(getattr(self.matrix, "nnz", 0))
-
-    def connect(self, n_pre, n_post, same, rng, fld="connector"):
-        shape, i, j, _ = self.coo(fld)
-        if tuple(shape) != (n_pre, n_post):
-            raise ValidationError(f"{fld}.matrix", f"shape {tuple(shape)}", f"shape ({n_pre}, {n_post})")
-        return i, j
-
-    def __eq__(self, other):
-        if not isinstance(other, FromSparse) or self.unit != other.unit:
-            return False
-        a, b = self.coo(), other.coo()
-        return all(np.array_equal(x, y) for x, y in zip(a, b))
-
-
-CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FromIndices, FromSparse)}
-
-
-def _index_array(a, field_name, n):
-    """A 1-D int64 array of indices in [0, n) (n None: any non-negative index)."""
-    arr = np.asarray(a)
-    if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
-        raise ValidationError(field_name, a, "a 1-D array of integer indices")
-    arr = arr.astype(np.int64)
-    if n is None:
-        if arr.size and arr.min() < 0:
-            raise ValidationError(field_name, int(arr.min()), "indices >= 0")
-        return arr
-    if arr.size and (arr.min() < 0 or arr.max() >= n):
-        raise ValidationError(field_name, f"indices in [{arr.min()}, {arr.max()}]", f"indices in [0, {n - 1}]")
-    return arr
 
 
 # ----------------------------------------------------------------------------- elements
