@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-from backends import get_backend
-from spikecore.errors import BackendUnavailable, UnsupportedFeature, ValidationError
+from spikecore.errors import ValidationError
 from spikecore.models import get_model
 
 # NEST's aeif defaults (ms, mV, pF, nS, pA), with a refractory period
@@ -116,17 +115,10 @@ def test_bad_input_names_the_field(params, field):
         sc.Population(3, "adex", {"tau_syn": {"e": "5 ms"}, **params}, name="p")
 
 
-@pytest.mark.parametrize("backend,options", [("native", {"timing": "precise"}), ("native", {"format": "loihi"}),
-                                             ("brian2", {}), ("lava", {})])
-def test_modes_without_it_refuse_it_by_name(backend, options):
+def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
     net = sc.Network(dt="0.1 ms")
     net.population("p", 2, "adex", {"tau_syn": {"e": "5 ms"}})
-    try:
-        be = get_backend(backend)
-    except BackendUnavailable:
-        pytest.skip(f"{backend} is not installed")
-    with pytest.raises(UnsupportedFeature, match="adex"):
-        be.compile(net.to_ir(timing=options.get("timing", "grid")), **options).run(0.001)
+    assert_refused_in_mode(net, "adex")
 
 
 def test_the_models_declare_grid_only_and_their_state():

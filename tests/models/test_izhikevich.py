@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-from backends import get_backend
-from spikecore.errors import BackendUnavailable, UnsupportedFeature, ValidationError
+from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import get_model
 from spikecore.models.izhikevich import PRESETS
 
@@ -136,17 +135,10 @@ def test_bad_input_names_the_field(params, field):
         sc.Population(3, "izhikevich", params, name="p")
 
 
-@pytest.mark.parametrize("backend,options", [("native", {"timing": "precise"}), ("native", {"format": "loihi"}),
-                                             ("brian2", {}), ("lava", {})])
-def test_modes_without_it_refuse_it_by_name(backend, options):
+def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
     net = sc.Network(dt="0.1 ms")
     net.population("p", 2, "izhikevich", {"preset": "RS", "bias": "10 pA"})
-    try:
-        be = get_backend(backend)
-    except BackendUnavailable:
-        pytest.skip(f"{backend} is not installed")
-    with pytest.raises(UnsupportedFeature, match="izhikevich"):
-        be.compile(net.to_ir(timing=options.get("timing", "grid")), **options).run(0.001)
+    assert_refused_in_mode(net, "izhikevich")
 
 
 def test_nir_export_refuses_it(tmp_path):
