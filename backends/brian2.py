@@ -252,6 +252,8 @@ class _Built:
         # spike sources: one generator per multiplicity layer, each with the source's projections
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
+        self.plastic = {}                      # plastic projection -> its Synapses
+        self.weight_monitors, self._weight_samples_seen = {}, {}
         for sp in plan.syns:
             if sp.pre_is_source:
                 self.syn_plans.setdefault(sp.pre, []).append(sp)
@@ -295,7 +297,7 @@ class _Built:
             obj._network = self.network.id
 
     def _synapses(self, sp: _SynPlan, source, name):
-        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre,
+        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre, on_post=sp.on_post,
                         delay=sp.delay if np.ndim(sp.delay) == 0 else None, namespace=dict(sp.namespace),
                         clock=self.clock, name=name)
         S.connect(i=sp.i, j=sp.j)
@@ -303,6 +305,23 @@ class _Built:
             S.w = sp.weight
         if np.ndim(sp.delay) != 0:
             S.delay = sp.delay
+        for var, value in sp.initial.items():
+            setattr(S, var, value)
+        if sp.plastic:
+            if name != sp.name:
+                raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "
+                                         "spikes more than once in a step", "Brian2 would copy its synapses")
+            self.plastic[sp.projections[0]] = S
+            if sp.projections[0] in self.plan.weight_monitors:
+                synapses, every = self.plan.weight_monitors[sp.projections[0]]
+                mon = b2.StateMonitor(S, "w", record=synapses, when="start",
+                                      dt=_q(every * self.plan.dt, _SECOND) if every > 1 else None,
+                                      clock=None if every > 1 else self.clock, name=f"weights_{sp.name}")
+                self.weight_monitors[sp.projections[0]] = mon
+                self._weight_samples_seen[sp.projections[0]] = 0
+                self.objects.append(mon)
+                if hasattr(self, "network"):
+                    self.network.add(mon)
         self.objects.append(S)
         if hasattr(self, "network"):
             self.network.add(S)
@@ -333,6 +352,22 @@ class _Built:
                 self._add_layer(src, steps, idx)
         for gen in self.layers[src.name][len(layers):]:
             gen.set_spikes(np.zeros(0, np.int64), _q(np.zeros(0), _SECOND))
+
+    def weights(self) -> dict:
+        """Per plastic projection, every synapse's weight now (SI, the IR's synapse order)."""
+        return {name: np.array(S.w_[:], dtype=float) for name, S in self.plastic.items()}
+
+    def weight_samples(self) -> dict:
+        """Per monitored projection, the weight samples since the last call: (steps, samples x
+        synapses, synapse indices)."""
+        out = {}
+        for proj, mon in self.weight_monitors.items():
+            seen = self._weight_samples_seen[proj]
+            t = np.asarray(mon.t_[:], dtype=float)[seen:]
+            self._weight_samples_seen[proj] += t.size
+            w = np.asarray(mon.w_, dtype=float)[:, seen:].T.copy()
+            out[proj] = (np.rint(t / self.plan.dt).astype(np.int64), w, self.plan.weight_monitors[proj][0].copy())
+        return out
 
     def collect(self, n_start: int, n_end: int) -> tuple:
         dt = self.plan.dt
@@ -384,13 +419,14 @@ class _Brian2Executable(Executable):
         self.step = 0
         self.build_s = time.perf_counter() - t0
 
-    def _result(self, n_steps, wall, build, spikes, traces, extra) -> Result:
+    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None, samples=None) -> Result:
         """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
         return Result.from_run(
             RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
                    spike_steps={p: s for p, (s, _) in spikes.items()},
-                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces),
+                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {},
+                   weight_samples=samples or {}),
             g, backend=NAME, wall_s=wall, build_s=build,
             options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
             extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
@@ -450,8 +486,9 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
             spikes, traces = self.built.collect(n_start, n_end)
+            weights, samples = self.built.weights(), self.built.weight_samples()
         return self._result(n_steps, wall, self.build_s + prep, spikes, traces,
-                            {"target": self.options["target"], "runs": -(-n_steps // window)})
+                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights, samples)
 
 
 class StandaloneExecutable(_Brian2Executable):
@@ -489,12 +526,13 @@ class StandaloneExecutable(_Brian2Executable):
                 _run_binary(dev, directory)
                 wall = float(dev._last_run_time)
                 spikes, traces = built.collect(0, n_steps)
+                weights, samples = built.weights(), built.weight_samples()
             finally:
                 dev.reinit()
         self.step = n_steps
         total = time.perf_counter() - t0
         return self._result(n_steps, wall, self.build_s + total - wall, spikes, traces,
-                            {"project": str(directory)})
+                            {"project": str(directory)}, weights, samples)
 
 
 def _make(directory: Path) -> None:

@@ -61,6 +61,7 @@ from spikecore.engine.base import ProgressBar
 from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
+from spikecore.plasticity import refuse_plastic
 from spikecore.result import RawRun, Result
 
 from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
@@ -570,6 +571,7 @@ class LavaBackend(Backend):
         return out
 
     def compile(self, ir: _ir.IRGraph, **options) -> LavaExecutable:
+        refuse_plastic(ir, "lava", "Loihi learning rules are not implemented")
         return LavaExecutable(ir, self.check_options(options))
 
 

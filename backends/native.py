@@ -24,6 +24,7 @@ from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.models import MODELS
 from spikecore.network import check_delays
+from spikecore.plasticity import refuse_plastic
 from spikecore.result import Result
 
 from .base import Backend, Executable
@@ -75,6 +76,7 @@ def _loihi_simulator(ir: IRGraph, options: dict):
     if options["timing"] != "grid":
         raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
                                  "timing=grid: Loihi counts whole steps")
+    refuse_plastic(ir, "native --format loihi", "Loihi learning rules are not implemented")
     report = None
     if any(not _is_integer_model(p.model) for p in ir.populations.values()):
         from hwmodels import loihi

@@ -63,6 +63,7 @@ import nest  # noqa: E402
 
 from spikecore import ir as _ir  # noqa: E402
 from spikecore.models import model_for  # noqa: E402
+from spikecore.plasticity import refuse_plastic  # noqa: E402
 from spikecore.recording import multiples  # noqa: E402
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.result import RawRun, Result  # noqa: E402
@@ -654,6 +655,7 @@ class NestBackend(Backend):
 
     def compile(self, ir: _ir.IRGraph, **options) -> NestExecutable:
         opts = self.check_options(options)
+        refuse_plastic(ir, NAME, "plastic projections run on the native grid engine and on brian2")
         resolve_nest_threads(opts["threads"])
         for name, edge in ir.projections.items():
             d = np.asarray(edge.delay)

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ir as _ir
+from . import plasticity
 from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
@@ -577,6 +578,7 @@ class Projection:
     receptor: str | None = None
     synapse: str | None = None
     name: str | None = None
+    plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -608,6 +610,18 @@ class StateMonitor:
     name: str | None = None
 
     target_name = property(lambda self: _name_of(self.target))
+
+
+@dataclass(eq=False)
+class WeightMonitor:
+    """Record the weights of ``synapses`` (indices into a plastic projection's synapse list, in
+    its order; default: all) every ``interval`` (default: dt), at the start of the step."""
+    projection: object
+    synapses: object = None
+    interval: object = None
+    name: str | None = None
+
+    projection_name = property(lambda self: _name_of(self.projection))
 
 
 # ----------------------------------------------------------------------------- network
@@ -656,6 +670,8 @@ class Network:
             self._check_current(el)
         elif isinstance(el, (SpikeMonitor, StateMonitor)):
             self._check_monitor(el)
+        elif isinstance(el, WeightMonitor):
+            self._check_weight_monitor(el)
 
     def validate(self):
         """Check every element again, as it is now: to_ir and save call this, so that a
@@ -677,7 +693,7 @@ class Network:
             return "currents", "current"
         if isinstance(el, Projection):
             return "projections", "projection"
-        if isinstance(el, (SpikeMonitor, StateMonitor)):
+        if isinstance(el, (SpikeMonitor, StateMonitor, WeightMonitor)):
             return "monitors", "monitor"
         raise ValidationError("element", type(el).__name__,
                               "a Population, SpikeSource, PoissonSource, CurrentSource, Projection or monitor")
@@ -692,8 +708,10 @@ class Network:
     def population(self, name, size, model, params=None, initial=None) -> Population:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
-    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None):
-        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name))
+    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
+                plasticity=None):
+        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
+                                   plasticity=plasticity))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -727,6 +745,8 @@ class Network:
             raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
+        pr.si_plasticity = None if pr.plasticity is None else \
+            plasticity.check_plasticity(pr.plasticity, spec.weight_dim, spec.synapse, f"{fld}.plasticity")
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"
@@ -754,6 +774,18 @@ class Network:
             n = pop.size
             m.si_neurons = (np.arange(n) if m.neurons is None
                             else _index_array(np.atleast_1d(m.neurons), f"{fld}.neurons", n))
+
+    def _check_weight_monitor(self, m: WeightMonitor):
+        fld = f"monitors.{m.name}"
+        pr = self.projections.get(m.projection_name)
+        if pr is None or pr.plasticity is None:
+            plastic = [n for n, p in self.projections.items() if p.plasticity is not None]
+            raise ValidationError(f"{fld}.projection", m.projection_name,
+                                  "the name of a plastic projection added before it: " + (", ".join(plastic) or "none"))
+        for other in self.monitors.values():
+            if isinstance(other, WeightMonitor) and other is not m and other.projection_name == m.projection_name:
+                raise ValidationError(f"{fld}.projection", m.projection_name,
+                                      f"a projection no other weight monitor records ({other.name} does)")
 
     # -- realisation ----------------------------------------------------------------
     def _rng_factory(self, kind: str, name: str):
@@ -823,6 +855,8 @@ class Network:
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
+            elif isinstance(m, WeightMonitor):
+                g.weight_monitors[name] = self._lower_weight_monitor(m, g, dt)
             else:
                 fld = f"monitors.{name}.interval"
                 interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
@@ -832,6 +866,16 @@ class Network:
                 g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
                                                               m.si_neurons.copy(), round(interval / dt) * dt)
         return g
+
+    def _lower_weight_monitor(self, m: WeightMonitor, g: _ir.IRGraph, dt: float) -> _ir.WeightMonitorNode:
+        fld = f"monitors.{m.name}"
+        n = g.projections[m.projection_name].n_synapses
+        synapses = (np.arange(n) if m.synapses is None
+                    else _index_array(np.atleast_1d(m.synapses), f"{fld}.synapses", n))
+        interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, f"{fld}.interval")
+        if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
+            raise ValidationError(f"{fld}.interval", m.interval, f"a positive multiple of dt ({dt!r} s)")
+        return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
                           redrawn: dict | None = None) -> _ir.ProjectionEdge:
@@ -879,7 +923,11 @@ class Network:
         else:
             check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
-        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
+        plastic = None
+        if pr.si_plasticity is not None:
+            plastic = dict(pr.si_plasticity)
+            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic)
 
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
@@ -991,6 +1039,6 @@ def _weight_dim(weight, spec, fld):
 
 __all__ = [
     "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
-    "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
     "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
 ]

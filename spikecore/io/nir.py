@@ -120,6 +120,7 @@ from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, UnsupportedFeature, ValidationError
 from .results import OutputFile
 from ..models import MODELS, get_model, model_for_nir
+from ..plasticity import refuse_plastic
 
 # Unit convention: SI value = NIR number * unit.
 NIR_TIME_UNIT = 1.0          # s
@@ -197,6 +198,7 @@ def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool 
         net_duration = network.duration
     if duration is not None:
         net_duration = u.to_si(duration, u.TIME, "duration")
+    refuse_plastic(g, "NIR", "NIR graphs have no plasticity")
     taken = set(g.populations) | set(g.spike_sources) | set(g.poisson_sources) | set(g.projections)
     nodes, edges = {}, []
     outgoing = {e.pre for e in g.projections.values()}
