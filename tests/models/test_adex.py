@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-from spikecore.errors import ValidationError
 from spikecore.models import get_model
 
 # NEST's aeif defaults (ms, mV, pF, nS, pA), with a refractory period
@@ -101,18 +100,6 @@ def test_a_synaptic_input_makes_it_fire_and_inhibition_delays_it(model, weight, 
         t = net.run("100 ms").spikes["p"][0]
         return t[0] if t.size else np.inf
     assert first_spike(weight) < first_spike(None)
-
-
-@pytest.mark.parametrize("params,field", [
-    ({"tau_w": "-5 ms"}, "params.tau_w"),
-    ({"c_m": "0 pF"}, "params.c_m"),
-    ({"v_threshold": "-55 mV"}, "params.v_threshold"),
-    ({"bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ({"a": ["1 nS", "2 nS", "3 nS"]}, "params.a"),
-])
-def test_bad_input_names_the_field(params, field):
-    with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
-        sc.Population(3, "adex", {"tau_syn": {"e": "5 ms"}, **params}, name="p")
 
 
 def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.errors import UnsupportedFeature
 from spikecore.models import get_model
 from spikecore.models.izhikevich import PRESETS
 
@@ -120,19 +120,6 @@ def test_a_voltage_weight_is_a_jump_in_v():
     t, v = tr["times"], tr["variables"]["v"][:, 0]
     k = int(np.argmax(np.abs(np.diff(v)) > 2e-3))
     assert np.diff(v)[k] == pytest.approx(5e-3, abs=2e-4) and t[k] == pytest.approx(0.011, abs=2e-5)
-
-
-@pytest.mark.parametrize("params,field", [
-    ({"preset": "XY"}, "params.preset"),
-    ({"integrator": "heun"}, "params.integrator"),
-    ({"c_m": "-1 pF"}, "params.c_m"),
-    ({"v_peak": "-70 mV"}, "params.v_reset"),
-    ({"bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ({"v_reset": ["-65 mV", "-60 mV", "-55 mV"]}, "params.v_reset"),
-])
-def test_bad_input_names_the_field(params, field):
-    with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
-        sc.Population(3, "izhikevich", params, name="p")
 
 
 def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
