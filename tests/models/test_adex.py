@@ -1,11 +1,13 @@
 """adex and adex_cond (spikecore/models/adex.py, grid update spikecore/engine/updates/adex.h):
 spike times against a tightly converged event-located DOP853 solution and NEST 3.10's
-aeif_cond_exp / aeif_psc_exp, convergence in dt, synapses, bad input and refusals."""
+aeif_cond_exp / aeif_psc_exp, convergence in dt, synapses and refusals (bad input: test_bad_params.py)."""
 import numpy as np
 import pytest
 
 import spikecore as sc
 from spikecore.models import get_model
+
+from ode_reference import spike_times
 
 # NEST's aeif defaults (ms, mV, pF, nS, pA), with a refractory period
 NEST = dict(C_m=281.0, g_L=30.0, E_L=-70.6, Delta_T=2.0, V_th=-50.4, tau_w=144.0, a=4.0, b=80.5, V_reset=-60.0,
@@ -27,7 +29,6 @@ def reference_ms(current, n=20):
     """DOP853 (rtol = atol = 1e-10) from spike to spike; the event 1 mV below V_peak (the
     blow-up covers that last mV in ~1e-10 ms, where the solver's step would underflow); then w += b,
     V clamped at V_reset for t_ref while w relaxes (exactly)."""
-    from scipy.integrate import solve_ivp
     p = NEST
     peak = p["V_peak"]
 
@@ -38,18 +39,12 @@ def reference_ms(current, n=20):
 
     def event(_, y):
         return y[0] - (peak - 1.0)
-    event.terminal, event.direction = True, 1
-    t, v, w, out = 0.0, p["E_L"], 0.0, []
-    while len(out) < n:
-        sol = solve_ivp(rhs, (t, DURATION), [v, w], method="DOP853", rtol=1e-10, atol=1e-10, events=event)
-        if not sol.t_events[0].size:
-            break
-        ts = float(sol.t_events[0][0])
-        out.append(ts)
+
+    def after_spike(ts, y):
         w_inf = p["a"] * (p["V_reset"] - p["E_L"])
-        w = w_inf + (float(sol.y_events[0][0][1]) + p["b"] - w_inf) * np.exp(-p["t_ref"] / p["tau_w"])
-        t, v = ts + p["t_ref"], p["V_reset"]
-    return np.array(out)
+        w = w_inf + (float(y[1]) + p["b"] - w_inf) * np.exp(-p["t_ref"] / p["tau_w"])
+        return ts + p["t_ref"], [p["V_reset"], w]
+    return spike_times(rhs, event, [p["E_L"], 0.0], DURATION, n, after_spike)
 
 
 def nest_ms(current, model, dt=0.01):

@@ -1,7 +1,7 @@
 """izhikevich (spikecore/models/izhikevich.py, grid update spikecore/engine/updates/izhikevich.h):
 spike times equal to NEST's izhikevich with the matching integration flag, convergence of
 the default integrator to a tightly converged event-located DOP853 solution, presets,
-per-neuron parameters, delta synapses, bad input and the modes that refuse it."""
+per-neuron parameters, delta synapses and the modes that refuse it (bad input: test_bad_params.py)."""
 import numpy as np
 import pytest
 
@@ -9,6 +9,8 @@ import spikecore as sc
 from spikecore.errors import UnsupportedFeature
 from spikecore.models import get_model
 from spikecore.models.izhikevich import PRESETS
+
+from ode_reference import spike_times
 
 
 def spikes_ms(current_pa, dt_ms, integrator="rk4", preset="RS", duration_ms=1000, precision="float64", **extra):
@@ -21,24 +23,14 @@ def spikes_ms(current_pa, dt_ms, integrator="rk4", preset="RS", duration_ms=1000
 def reference_ms(current, preset="RS", n=20, t_max=1000.0):
     """The first n spike times (ms) of the exact model: scipy DOP853 (rtol = atol = 1e-10),
     stopped at v = v_peak by event location, restarted from the reset."""
-    from scipy.integrate import solve_ivp
     a, b, c, d, k2, k1, k0, v0 = PRESETS[preset]
-    v, u, t, out = v0, b * v0, 0.0, []
 
     def rhs(_, y):
         return [k2 * y[0] ** 2 + k1 * y[0] + k0 - y[1] + current, a * (b * y[0] - y[1])]
 
     def peak(_, y):
         return y[0] - 30.0
-    peak.terminal, peak.direction = True, 1
-    while len(out) < n:
-        sol = solve_ivp(rhs, (t, t_max), [v, u], method="DOP853", rtol=1e-10, atol=1e-10, events=peak)
-        if not sol.t_events[0].size:
-            break
-        t = float(sol.t_events[0][0])
-        out.append(t)
-        v, u = c, float(sol.y_events[0][0][1]) + d
-    return np.array(out)
+    return spike_times(rhs, peak, [v0, b * v0], t_max, n, lambda t, y: (t, [c, float(y[1]) + d]))
 
 
 def nest_spikes_ms(current_pa, consistent, preset="RS", dt_ms=0.01, duration_ms=500):
