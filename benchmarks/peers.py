@@ -89,27 +89,32 @@ ext = PoissonInput(P, 'v', C_E, nu_ext, weight='J * int(not_refractory)')
 mon = SpikeMonitor(P)
 '''
 B2_CONNECT_P = "Ce.connect(p=0.1)\nCi.connect(p=0.1)"
-# fixed in-degree: for every target j, C_E (C_I) distinct sources
-def _b2_network(name: str) -> str:
-    if name == "cuba":
-        return B2_CUBA
-    if name == "coba":
-        return B2_COBA
+# fixed in-degree: for every target j, C_E (C_I) distinct sources; Brian2 has no fixed
+# in-degree rule, so the script builds it explicitly from numpy draws
+B2_CONNECT_K = ("import numpy as _np\n"
+                "_rng = _np.random.default_rng(1)\n"
+                "_ie = _np.concatenate([_rng.choice(N_E, C_E, replace=False) for _ in range(N)])\n"
+                "Ce.connect(i=_ie, j=_np.repeat(_np.arange(N), C_E))\n"
+                "_ii = _np.concatenate([_rng.choice(N_I, C_I, replace=False) for _ in range(N)])\n"
+                "Ci.connect(i=_ii, j=_np.repeat(_np.arange(N), C_I))\n")
+
+
+def _network_script(name: str, fixed: dict, brunel: str, connect_p: str, connect_k: str) -> str:
+    """A peer's script of the network of benchmark ``name``: one of ``fixed`` (by name),
+    ``brunel`` with 8000 + 2000 neurons connected by ``connect_p``, or (scale_N) with N
+    neurons, 4/5 of them excitatory, connected by ``connect_k``."""
+    if name in fixed:
+        return fixed[name]
     if name == "brunel":
-        return B2_BRUNEL.format(n_e=8000, n_i=2000, connect=B2_CONNECT_P)
+        return brunel.format(n_e=8000, n_i=2000, connect=connect_p)
     if name.startswith("scale_"):
         n = int(name.split("_")[1])
-        n_e, n_i = 4 * n // 5, n - 4 * n // 5
-        # Brian2 has no fixed in-degree rule; build it explicitly from numpy draws
-        connect = (
-            "import numpy as _np\n"
-            "_rng = _np.random.default_rng(1)\n"
-            "_ie = _np.concatenate([_rng.choice(N_E, C_E, replace=False) for _ in range(N)])\n"
-            "Ce.connect(i=_ie, j=_np.repeat(_np.arange(N), C_E))\n"
-            "_ii = _np.concatenate([_rng.choice(N_I, C_I, replace=False) for _ in range(N)])\n"
-            "Ci.connect(i=_ii, j=_np.repeat(_np.arange(N), C_I))\n")
-        return B2_BRUNEL.format(n_e=n_e, n_i=n_i, connect=connect)
+        return brunel.format(n_e=4 * n // 5, n_i=n - 4 * n // 5, connect=connect_k)
     raise KeyError(name)
+
+
+def _b2_network(name: str) -> str:
+    return _network_script(name, {"cuba": B2_CUBA, "coba": B2_COBA}, B2_BRUNEL, B2_CONNECT_P, B2_CONNECT_K)
 
 
 _B2_TEMPLATE = r'''
@@ -265,16 +270,7 @@ NEST_CONNECT_K = ('nest.Connect(P[:N_E], P, {"rule": "fixed_indegree", "indegree
 
 
 def _nest_network(name: str) -> str:
-    if name == "cuba":
-        return NEST_CUBA
-    if name == "coba":
-        return NEST_COBA
-    if name == "brunel":
-        return NEST_BRUNEL.format(n_e=8000, n_i=2000, connect=NEST_CONNECT_P)
-    if name.startswith("scale_"):
-        n = int(name.split("_")[1])
-        return NEST_BRUNEL.format(n_e=4 * n // 5, n_i=n - 4 * n // 5, connect=NEST_CONNECT_K)
-    raise KeyError(name)
+    return _network_script(name, {"cuba": NEST_CUBA, "coba": NEST_COBA}, NEST_BRUNEL, NEST_CONNECT_P, NEST_CONNECT_K)
 
 
 def run_nest(name: str, duration: float, threads: int = 1, repeats: int = 3, timeout: float = 3600) -> dict:

@@ -104,13 +104,16 @@ def nest_times(which: str, duration: float, repeats: int):
 
 
 # ----------------------------------------------------------------------------- convergence
-def recurrent_network(model: str, dt: float, seed: int = 5, n: int = 30):
-    """Deterministic recurrent network (as in tests/engine/test_precise.py): heterogeneous
-    constant currents, fixed random synapses with delays that are multiples of every dt."""
+def recurrent_network(model: str, dt, seed: int = 5, n: int = 30, delays_ms=(1.0, 1.5, 2.0), mixed_sign=False):
+    """Deterministic recurrent network (also tests/engine/test_precise.py's): heterogeneous
+    constant currents, fixed random synapses with delays from ``delays_ms`` (multiples of
+    every dt by default); ``dt`` as Network takes it. Excitatory and inhibitory synapses in
+    two projections, or (``mixed_sign``, lif_delta) in one, so that one presynaptic neuron's
+    synapse group has weights of both signs."""
     from spikecore.network import CurrentSource, FromIndices, Network, Population, Projection, Uniform
 
     rng = np.random.default_rng(seed)
-    net = Network(seed=seed, dt=f"{dt!r} s")
+    net = Network(seed=seed, dt=dt)
     params = {"tau_mem": "20 ms", "v_leak": "-70 mV", "v_threshold": "-50 mV", "v_reset": "-65 mV",
               "t_refrac": "2 ms", "r": "100 Mohm"}
     if model == "lif_cuba":
@@ -121,8 +124,10 @@ def recurrent_network(model: str, dt: float, seed: int = 5, n: int = 30):
         net.add(CurrentSource("n", amplitude=f"{amps[k]!r} pA", neurons=[k], name=f"i{k}"))
     pre, post = np.nonzero(rng.random((n, n)) < 0.15)
     w = np.where(rng.random(pre.size) < 0.8, 1.0, -3.0) * rng.uniform(0.5, 1.0, pre.size)
-    d = rng.choice(np.array([1.0, 1.5, 2.0]), pre.size)
-    for name, sel in (("ee", w > 0), ("ii", w < 0)):
+    d = rng.choice(np.asarray(delays_ms), pre.size)
+    exc, inh = w > 0, w < 0
+    groups = (("ee", exc), ("ii", inh)) if not mixed_sign else (("ei", exc | inh),)
+    for name, sel in groups:
         kw = {"receptor": "exc" if name == "ee" else "inh"} if model == "lif_cuba" else {}
         net.add(Projection("n", "n", FromIndices(pre[sel], post[sel]), weight=[f"{x!r} mV" for x in w[sel]],
                            delay=[f"{x!r} ms" for x in d[sel]], name=name, **kw))
@@ -135,7 +140,7 @@ def convergence(model: str, dts, duration: float = 0.1):
     be = get_backend("native")
 
     def spikes(dt, timing):
-        g = recurrent_network(model, dt).to_ir(timing=timing)
+        g = recurrent_network(model, f"{dt!r} s").to_ir(timing=timing)
         t, i = be.compile(g, timing=timing).run(duration).spikes["n"]
         return [np.sort(t[i == k]) for k in range(30)]
     ref = spikes(dts[0], "precise")

@@ -211,16 +211,22 @@ def get_profile(name_or_path) -> Profile:
     raise ValidationError("profile", text, "one of " + ", ".join(PROFILES) + ", or a .yaml profile file")
 
 
+def parse_file(p: Path, parse, parse_error, what: str, language: str):
+    """``parse`` of the text of ``p``; ModelFileError "no such <what>" when the file is
+    missing, "not valid <language>: ..." when ``parse`` raises ``parse_error``."""
+    try:
+        return parse(p.read_text())
+    except FileNotFoundError:
+        raise ModelFileError(p, f"no such {what}") from None
+    except parse_error as e:
+        raise ModelFileError(p, f"not valid {language}: {e}") from None
+
+
 def load_profile(path) -> Profile:
     import yaml
 
     p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text())
-    except FileNotFoundError:
-        raise ModelFileError(p, "no such profile file") from None
-    except yaml.YAMLError as e:
-        raise ModelFileError(p, f"not valid YAML: {e}") from None
+    data = parse_file(p, yaml.safe_load, yaml.YAMLError, "profile file", "YAML")
     return profile_from_dict(data, source=str(p))
 
 

@@ -35,6 +35,7 @@ from spikecore.errors import ModelFileError
 from spikecore.io.results import ResultDirectory, repair_before_reading, verify_result_directory
 
 from . import precision as P
+from .profiles import parse_file
 
 JSON_FILE, HTML_FILE, MD_FILE = "precision.json", "report.html", "report.md"
 PLOTS = ("accuracy_vs_bits", "clock_bits_vs_jitter", "pareto", "profiles", "timing_error_vs_bits")
@@ -67,12 +68,7 @@ def load_json(path) -> dict:
     if not p.is_file():
         raise ModelFileError(p, "no such precision report")
     verify_result_directory(p.parent, required=(p.name,))
-    try:
-        data = json.loads(p.read_text())
-    except FileNotFoundError:
-        raise ModelFileError(p, "no such precision report") from None
-    except json.JSONDecodeError as e:
-        raise ModelFileError(p, f"not valid JSON: {e}") from None
+    data = parse_file(p, json.loads, json.JSONDecodeError, "precision report", "JSON")
     for key in ("float_accuracy", "min_bits"):
         if key not in data:
             raise ModelFileError(p, f"not a precision report (no '{key}')")

@@ -271,7 +271,7 @@ def poisson_active_steps(node: PoissonSourceNode, dt: float) -> tuple:
     return on, max(on, off)
 
 
-def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps: int, rng=None):
+def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps: int):
     """Spike counts (n_steps, size) of a Poisson source for steps [start_step, start_step+n_steps).
 
     The definition every backend follows (the native engine computes the same
@@ -280,8 +280,7 @@ def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps:
     that are <= u, with u = ``poisson_uniforms(seed, n*size + k)`` — inversion of
     the Poisson CDF driven by a counter-based generator, so any step of any neuron
     can be drawn on its own (chunks, threads, pre-generated trains all agree).
-    Counts are 0 outside ``poisson_active_steps``. ``rng`` is accepted for callers
-    of the earlier sequential stream and unused.
+    Counts are 0 outside ``poisson_active_steps``.
     """
     size = node.size
     lam = np.asarray(node.rates, dtype=float) * dt
@@ -296,12 +295,6 @@ def poisson_counts(node: PoissonSourceNode, dt: float, start_step: int, n_steps:
     on, off = poisson_active_steps(node, dt)
     counts[(n < on) | (n >= off)] = 0
     return counts
-
-
-def poisson_rng(node: PoissonSourceNode):
-    """Kept for callers written against the earlier sequential stream: the
-    counter-based stream of ``poisson_counts`` needs no generator state."""
-    return None
 
 
 def current_at_steps(node: CurrentInputNode, dt: float):

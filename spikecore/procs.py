@@ -138,8 +138,13 @@ def _read_record(directory: Path, name: str) -> list:
 
 def mapped_segments() -> set:
     """Names of the /dev/shm files some live process has mapped or open."""
+    return segments_mapped_by(pids())
+
+
+def segments_mapped_by(processes) -> set:
+    """Names of the /dev/shm files the processes ``processes`` (pids) have mapped or open."""
     out = set()
-    for pid in pids():
+    for pid in processes:
         try:
             with open(f"/proc/{pid}/maps") as f:
                 for line in f:

@@ -303,26 +303,30 @@ def _read_spikes(path: Path, populations: dict, manifest: dict):
     return spikes, steps
 
 
-def _read_weights(path: Path, manifest: dict) -> dict:
-    weights = {}
+def _entries_by_owner(path: Path, manifest: dict, split, expected: str, fields=None):
+    """(owner, field, value) for every entry of the .npz at ``path`` but its run id, its key
+    cut at a dot by ``split`` (str.partition or str.rpartition); ModelFileError naming
+    ``expected`` for a key with no dot or (with ``fields``) with a field not in ``fields``."""
     for key, value in _open_npz(path, manifest).items():
         if key == RUN_ID_KEY:
             continue
-        proj, sep, what = key.rpartition(".")
-        if not sep or what not in ("final", "t", "w", "synapses"):
-            raise ModelFileError(path, f"unexpected entry '{key}' (expected PROJECTION.final, .t, .w or .synapses)")
+        owner, sep, field = split(key, ".")
+        if not sep or (fields is not None and field not in fields):
+            raise ModelFileError(path, f"unexpected entry '{key}' (expected {expected})")
+        yield owner, field, value
+
+
+def _read_weights(path: Path, manifest: dict) -> dict:
+    weights = {}
+    for proj, what, value in _entries_by_owner(path, manifest, str.rpartition,
+                                               "PROJECTION.final, .t, .w or .synapses", ("final", "t", "w", "synapses")):
         weights.setdefault(proj, {})[what] = value
     return weights
 
 
 def _read_traces(path: Path, manifest: dict) -> dict:
     traces = {}
-    for key, value in _open_npz(path, manifest).items():
-        if key == RUN_ID_KEY:
-            continue
-        mname, sep, var = key.partition(".")
-        if not sep:
-            raise ModelFileError(path, f"unexpected entry '{key}' (expected MONITOR.VARIABLE)")
+    for mname, var, value in _entries_by_owner(path, manifest, str.partition, "MONITOR.VARIABLE"):
         m = traces.setdefault(mname, {"variables": {}})
         if var in ("times", "neurons"):
             m[var] = value

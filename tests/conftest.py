@@ -58,6 +58,28 @@ projections:
 """
 
 
+# A recurrent LIF network with no noise source as a model file, for cross-backend `compare` and `run` tests.
+DETERMINISTIC_MODEL = """spikecore: 1
+name: det
+seed: 1
+dt: 0.1 ms
+duration: 40 ms
+populations:
+  a: {size: 20, model: lif_cuba, initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}},
+      params: {tau_mem: 20 ms, v_leak: -45 mV, v_threshold: -50 mV, v_reset: -60 mV, t_refrac: 2 ms,
+               tau_syn: {exc: 5 ms}}}
+projections:
+  aa: {pre: a, post: a, connector: {type: fixed_probability, p: 0.3}, weight: 2 mV, delay: 0.4 ms}
+"""
+
+
+@pytest.fixture
+def deterministic_model_file(tmp_path):
+    path = tmp_path / "det.yaml"
+    path.write_text(DETERMINISTIC_MODEL)
+    return path
+
+
 @pytest.fixture
 def small_model_file(tmp_path):
     path = tmp_path / "small_ei.yaml"

@@ -336,7 +336,6 @@ class LoihiSimulator(Simulator):
         self.arrays = a
         self.kernel = LoihiKernel(a)
         self.step = 0
-        self._pois_rngs = [_ir.poisson_rng(s) for s in pois]
         self._pois_nodes = pois
         self._spiked_last = {}       # population -> spikes of the last step of the previous run
         # buffers kept between calls: fresh pages cost the kernel a page clear each
@@ -502,7 +501,7 @@ class LoihiSimulator(Simulator):
     def _poisson_block(self, n: int, length: int) -> np.ndarray:
         if not self._pois_nodes:
             return np.zeros((length, 0), np.uint16)
-        blocks = [_ir.poisson_counts(s, self.dt, n, length, rng) for s, rng in zip(self._pois_nodes, self._pois_rngs)]
+        blocks = [_ir.poisson_counts(s, self.dt, n, length) for s in self._pois_nodes]
         return np.ascontiguousarray(np.concatenate(blocks, axis=1))
 
     def _spike_populations(self) -> list:

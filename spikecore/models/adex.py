@@ -31,12 +31,11 @@ v_t -50.4 mV, tau_w 144 ms, a 4 nS, b 80.5 pA, v_reset -60 mV, v_threshold (V_pe
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .. import units as u
 from ..errors import ValidationError
-from .base import NeuronModel, ParamSpec
+from .base import ConductanceMembrane, ParamSpec
 
 #: receptors a population may have (the grid update's fixed arrays, updates/adex.h)
 MAX_RECEPTORS = 8
@@ -59,7 +58,7 @@ PARAMS = {
 
 
 @dataclass(frozen=True)
-class Adex(NeuronModel):
+class Adex(ConductanceMembrane):
     @property
     def receptor_state_dim(self):
         return u.CONDUCTANCE if self.synapse == "conductance" else u.CURRENT
@@ -77,15 +76,6 @@ class Adex(NeuronModel):
         if var == "phase":
             return -1.0     # no crossing pending (updates/adex.h)
         return super().initial_value(var, si_params)
-
-    def tau_mem(self, params):
-        return params["c_m"] / params["g_l"]
-
-    def receptor_decay(self, receptor_params, dt):
-        return math.exp(-dt / receptor_params["tau_syn"])
-
-    def drive(self, params):
-        return params.get("bias", 0.0), 1.0
 
 
 _TAU_SYN = ParamSpec(u.TIME, positive=True, doc="synaptic time constant")

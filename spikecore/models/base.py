@@ -300,5 +300,21 @@ class LeakyLif(NeuronModel):
         return leaky_drive(params), params["r"]
 
 
+@dataclass(frozen=True)
+class ConductanceMembrane(NeuronModel):
+    """A membrane c_m dv/dt = g_l (v_leak - v) + I (+ its synapses), whose synapses decay
+    by exp(-dt/tau_syn) per step and whose drive is the injected current itself (the
+    update divides by c_m): lif_coba and adex."""
+
+    def tau_mem(self, params):
+        return params["c_m"] / params["g_l"]
+
+    def receptor_decay(self, receptor_params, dt):
+        return math.exp(-dt / receptor_params["tau_syn"])
+
+    def drive(self, params):
+        return params.get("bias", 0.0), 1.0
+
+
 #: the contract's earlier name, still imported by older code
 ModelSpec = NeuronModel

@@ -13,27 +13,16 @@ conductance by a current with the driving force taken midway between reset and t
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import units as u
-from .base import COMMON_LIF_PARAMS, Brian2Equations, LoihiStructure, NeuronModel, ParamSpec
+from .base import COMMON_LIF_PARAMS, Brian2Equations, ConductanceMembrane, LoihiStructure, ParamSpec
 
 
 @dataclass(frozen=True)
-class LifCoba(NeuronModel):
-    def tau_mem(self, params):
-        return params["c_m"] / params["g_l"]
-
-    def receptor_decay(self, receptor_params, dt):
-        return math.exp(-dt / receptor_params["tau_syn"])
-
-    def drive(self, params):
-        # the drive is the injected current itself (the update divides by c_m)
-        return params.get("bias", 0.0), 1.0
-
+class LifCoba(ConductanceMembrane):
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         flag = " (unless refractory)" if refractory_steps > 0 else ""
         constants = {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),

@@ -7,11 +7,17 @@ from .base import MODE_ENGINES, NeuronModel
 MODELS: dict = {}
 
 
+def add_once(table: dict, entry, kind: str):
+    """Put ``entry`` into ``table`` under its ``name``; ValueError if that name is taken
+    (a programming error: two ``register`` lines for one name)."""
+    if entry.name in table:
+        raise ValueError(f"{kind} {entry.name!r} is registered twice")
+    table[entry.name] = entry
+    return entry
+
+
 def register(model: NeuronModel) -> NeuronModel:
-    if model.name in MODELS:
-        raise ValueError(f"model {model.name!r} is registered twice")
-    MODELS[model.name] = model
-    return model
+    return add_once(MODELS, model, "model")
 
 
 def describable_models() -> list:

@@ -4,6 +4,7 @@ and the check of a projection's ``plasticity:`` mapping. The contract is the doc
 from __future__ import annotations
 
 from ..errors import UnsupportedFeature, ValidationError
+from ..models.registry import add_once
 from . import stdp_pair, stdp_triplet, tsodyks_markram
 from .base import Brian2Plasticity, PlasticityRule
 
@@ -11,10 +12,7 @@ RULES: dict = {}
 
 
 def register(rule: PlasticityRule) -> PlasticityRule:
-    if rule.name in RULES:
-        raise ValueError(f"plasticity rule {rule.name!r} is registered twice")
-    RULES[rule.name] = rule
-    return rule
+    return add_once(RULES, rule, "plasticity rule")
 
 
 register(stdp_pair.RULE)

@@ -389,32 +389,16 @@ def test_units_are_converted_once():
 
 
 # ----------------------------------------------------------------------------- command line
-DETERMINISTIC = """spikecore: 1
-name: det
-seed: 1
-dt: 0.1 ms
-duration: 40 ms
-populations:
-  a: {size: 20, model: lif_cuba, initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}},
-      params: {tau_mem: 20 ms, v_leak: -45 mV, v_threshold: -50 mV, v_reset: -60 mV, t_refrac: 2 ms,
-               tau_syn: {exc: 5 ms}}}
-projections:
-  aa: {pre: a, post: a, connector: {type: fixed_probability, p: 0.3}, weight: 2 mV, delay: 0.4 ms}
-"""
-
-
-def test_cli_compare_native_nest_exact(tmp_path, capsys):
-    model = tmp_path / "det.yaml"
-    model.write_text(DETERMINISTIC)
+def test_cli_compare_native_nest_exact(tmp_path, capsys, deterministic_model_file):
+    model = deterministic_model_file
     code = cli_main(["compare", str(model), "--backends", "native,nest", "--exact", "--out", str(tmp_path / "c")])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "native, nest: agree" in out and (tmp_path / "c" / "nest" / "spikes.npz").exists()
 
 
-def test_cli_run_nest_with_threads_and_options(tmp_path, capsys):
-    model = tmp_path / "det.yaml"
-    model.write_text(DETERMINISTIC)
+def test_cli_run_nest_with_threads_and_options(tmp_path, capsys, deterministic_model_file):
+    model = deterministic_model_file
     assert cli_main(["run", str(model), "--backend", "nest", "--threads", "2", "-O", "poisson=nest",
                      "--no-plot", "--out", str(tmp_path / "r")]) == 0
     assert "backend nest: 20 neurons" in capsys.readouterr().out

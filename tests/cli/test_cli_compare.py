@@ -9,19 +9,6 @@ from spikecore.cli import main as cli_main
 
 pytest.importorskip("brian2")
 
-DETERMINISTIC = """spikecore: 1
-name: det
-seed: 1
-dt: 0.1 ms
-duration: 40 ms
-populations:
-  a: {size: 20, model: lif_cuba, initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}},
-      params: {tau_mem: 20 ms, v_leak: -45 mV, v_threshold: -50 mV, v_reset: -60 mV, t_refrac: 2 ms,
-               tau_syn: {exc: 5 ms}}}
-projections:
-  aa: {pre: a, post: a, connector: {type: fixed_probability, p: 0.3}, weight: 2 mV, delay: 0.4 ms}
-"""
-
 NOISY = """spikecore: 1
 name: noisy
 seed: 1
@@ -42,9 +29,9 @@ def _model(tmp_path, text, name):
     return str(path)
 
 
-def test_compare_deterministic_network_agrees_exactly(tmp_path, capsys):
+def test_compare_deterministic_network_agrees_exactly(tmp_path, capsys, deterministic_model_file):
     out = tmp_path / "cmp"
-    rc = cli_main(["compare", _model(tmp_path, DETERMINISTIC, "det"), "--backends", "native,brian2",
+    rc = cli_main(["compare", str(deterministic_model_file), "--backends", "native,brian2",
                    "-O", "brian2:target=numpy", "--exact", "--out", str(out)])
     printed = capsys.readouterr().out
     assert rc == 0, printed
@@ -77,7 +64,7 @@ def test_compare_exit_status_1_when_spikes_differ(tmp_path, capsys):
     (["--rate-tol", "-1"], "--rate-tol"),
     (["--backends", "native,neuron"], "backend"),
 ])
-def test_compare_usage_errors(tmp_path, capsys, args, field):
-    rc = cli_main(["compare", _model(tmp_path, DETERMINISTIC, "det"), "--out", str(tmp_path / "o")] + args)
+def test_compare_usage_errors(tmp_path, capsys, args, field, deterministic_model_file):
+    rc = cli_main(["compare", str(deterministic_model_file), "--out", str(tmp_path / "o")] + args)
     assert rc == 2
     assert field in capsys.readouterr().err

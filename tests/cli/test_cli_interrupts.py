@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from spikecore import procs
+
 ROOT = Path(__file__).resolve().parents[2]
 HANG_GUARD_S = 600
 POLL_S = 0.2         # how often a Lava run's processes are looked at (its segments live for seconds)
@@ -81,18 +83,7 @@ def _marked(marker: str) -> list:
 
 def _segments_of(pids) -> set:
     """The /dev/shm/psm_* names the processes ``pids`` map or hold open."""
-    names = set()
-    for pid in pids:
-        try:
-            names.update(line.rsplit("/dev/shm/", 1)[1].split()[0]
-                         for line in Path(f"/proc/{pid}/maps").read_text().splitlines() if "/dev/shm/psm_" in line)
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("/dev/shm/psm_"):
-                    names.add(target[len("/dev/shm/"):])
-        except OSError:
-            continue
-    return names
+    return {name for name in procs.segments_mapped_by(pids) if name.startswith("psm_")}
 
 
 def _files(directory: Path) -> dict:
@@ -262,7 +253,6 @@ def test_a_sigkilled_runs_leftovers_are_removed_by_the_next_run(tmp_path, model,
     recorded = set((left[0] / "shm").read_text().split())
     assert recorded
     # a run directory of a live process (this one) sharing the temporary directory
-    from spikecore import procs
     live = dead.tmp / f"spikecore-lava-{procs.owner_tag()}-live"
     live.mkdir()
     (live / "spikes_a.bin").write_bytes(b"in use")

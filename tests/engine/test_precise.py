@@ -14,6 +14,7 @@ import pytest
 from scipy.optimize import brentq
 
 from backends import get_backend
+from benchmarks.precise import recurrent_network
 from spikecore.engine.precise import PreciseSimulator, split_delays, split_times
 from spikecore.models.lif_cuba import synaptic_kernel
 from spikecore.errors import UnsupportedFeature, ValidationError
@@ -496,28 +497,10 @@ def test_poisson_active_window_is_exact():
 
 
 # ----------------------------------------------------------------------------- consistency
-def recurrent_net(model, seed=5, n=30, delays_ms=(1.0, 1.5, 2.0), dt="0.1 ms", mixed_sign=False):
-    """Deterministic recurrent network: heterogeneous constant currents, fixed synapses;
-    excitatory and inhibitory synapses in two projections, or (``mixed_sign``, lif_delta)
-    in one, so that one presynaptic neuron's synapse group has weights of both signs."""
-    rng = np.random.default_rng(seed)
-    net = Network(seed=seed, dt=dt)
-    params = lif_params(model)
-    net.add(Population(n, model, params, initial={"v": Uniform("-70 mV", "-52 mV")}, name="n"))
-    amps = rng.uniform(180, 260, n)
-    for k in range(n):
-        net.add(CurrentSource("n", amplitude=f"{amps[k]!r} pA", neurons=[k], name=f"i{k}"))
-    pre, post = np.nonzero(rng.random((n, n)) < 0.15)
-    w = np.where(rng.random(pre.size) < 0.8, 1.0, -3.0) * rng.uniform(0.5, 1.0, pre.size)
-    d = rng.choice(np.asarray(delays_ms), pre.size)
-    exc, inh = w > 0, w < 0
-    groups = (("ee", exc), ("ii", inh)) if not mixed_sign else (("ei", exc | inh),)
-    for name, sel in groups:
-        kw = {"receptor": "exc" if name == "ee" else "inh"} if model == "lif_cuba" else {}
-        net.add(Projection("n", "n", FromIndices(pre[sel], post[sel]),
-                           weight=[f"{x!r} mV" for x in w[sel]], delay=[f"{x!r} ms" for x in d[sel]],
-                           name=name, **kw))
-    return net
+def recurrent_net(model, dt="0.1 ms", **options):
+    """benchmarks.precise.recurrent_network: heterogeneous constant currents, fixed synapses,
+    ``mixed_sign`` for one projection with weights of both signs."""
+    return recurrent_network(model, dt, **options)
 
 
 def match_trains(a, b, n):

@@ -55,14 +55,7 @@ def test_base_model_is_valid(tmp_path):
     ("params: {tau_mem", "params: {tau_mme: 2 ms, tau_mem", r"exc\.params\.tau_mme.*did you mean 'tau_mem'"),
     ("dt: 0.1 ms", "dt: 0.1 ms\nsed: 3", r"^\S+: sed: .*did you mean 'seed'"),
     ("{type: spikes,", "{typ: spikes,", r"monitors\.spk\.typ.*did you mean 'type'"),
-])
-def test_unknown_keys_are_refused_with_the_nearest(tmp_path, old, new, match):
-    assert old in BASE
-    with pytest.raises(ModelFileError, match=match):
-        load(tmp_path, BASE.replace(old, new, 1))
-
-
-@pytest.mark.parametrize("old,new,match", [
+    # wrong types
     ("params: {tau_mem: 20 ms, v_leak: -60 mV, v_threshold: -50 mV, v_reset: -60 mV, tau_syn: {exc: 5 ms}}",
      "params: abc", r"populations\.exc\.params: got 'abc', expected a mapping"),
     ("tau_syn: {exc: 5 ms}}}", "tau_syn: {exc: 5 ms}}, initial: [1]}", r"populations\.exc\.initial: got \[1\]"),
@@ -98,7 +91,8 @@ def test_unknown_keys_are_refused_with_the_nearest(tmp_path, old, new, match):
     ("weight: 0.5 mV", "weight: {x: 1}", r"p1\.weight: got \{'x': 1\}"),
     (BASE[BASE.index("monitors:"):], "monitors: abc\n", r"monitors: got 'abc', expected a mapping"),
 ])
-def test_wrong_types_name_the_field(tmp_path, old, new, match):
+def test_unknown_keys_and_wrong_types_name_the_field(tmp_path, old, new, match):
+    """Unknown keys are refused with the nearest known one; wrong types name the field."""
     assert old in BASE
     with pytest.raises(ModelFileError, match=match) as e:
         load(tmp_path, BASE.replace(old, new, 1)).to_ir()

@@ -206,10 +206,14 @@ def assert_handled(text: str, mode=()):
 
 
 # ----------------------------------------------------------------------------- mutations that always break a file
+def model_documents():
+    """A fresh deep copy of one of MODELS, for a strategy to mutate."""
+    return st.sampled_from(sorted(MODELS)).map(lambda name: json.loads(json.dumps(MODELS[name])))
+
+
 @st.composite
 def broken_files(draw):
-    name = draw(st.sampled_from(sorted(MODELS)))
-    d = json.loads(json.dumps(MODELS[name]))
+    d = draw(model_documents())
     kind = draw(st.sampled_from(["delete", "misspell", "duplicate", "wrong_type", "wrong_dimension"]))
     if kind == "delete":
         path = draw(st.sampled_from([p for p in key_paths(d) if required(d, p)]))
@@ -255,8 +259,7 @@ TIMING_FIELDS = ("dt", "duration")   # the run's own step and length: scaled, th
 
 @st.composite
 def maybe_valid_files(draw):
-    name = draw(st.sampled_from(sorted(MODELS)))
-    d = json.loads(json.dumps(MODELS[name]))
+    d = draw(model_documents())
     kind = draw(st.sampled_from(["other_key", "units", "scale", "integer", "delete_optional"]))
     if kind == "other_key":
         mappings = [p for p in set(value_paths(d)) if isinstance(_at(d, p), dict)] + [()]

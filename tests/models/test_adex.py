@@ -1,13 +1,13 @@
 """adex and adex_cond (spikecore/models/adex.py, grid update spikecore/engine/updates/adex.h):
 spike times against a tightly converged event-located DOP853 solution and NEST 3.10's
-aeif_cond_exp / aeif_psc_exp, convergence in dt, synapses, bad input and refusals."""
+aeif_cond_exp / aeif_psc_exp, convergence in dt, synapses and refusals (bad input: test_bad_params.py)."""
 import numpy as np
 import pytest
 
 import spikecore as sc
-from backends import get_backend
-from spikecore.errors import BackendUnavailable, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
+
+from ode_reference import spike_times
 
 # NEST's aeif defaults (ms, mV, pF, nS, pA), with a refractory period
 NEST = dict(C_m=281.0, g_L=30.0, E_L=-70.6, Delta_T=2.0, V_th=-50.4, tau_w=144.0, a=4.0, b=80.5, V_reset=-60.0,
@@ -29,7 +29,6 @@ def reference_ms(current, n=20):
     """DOP853 (rtol = atol = 1e-10) from spike to spike; the event 1 mV below V_peak (the
     blow-up covers that last mV in ~1e-10 ms, where the solver's step would underflow); then w += b,
     V clamped at V_reset for t_ref while w relaxes (exactly)."""
-    from scipy.integrate import solve_ivp
     p = NEST
     peak = p["V_peak"]
 
@@ -40,18 +39,12 @@ def reference_ms(current, n=20):
 
     def event(_, y):
         return y[0] - (peak - 1.0)
-    event.terminal, event.direction = True, 1
-    t, v, w, out = 0.0, p["E_L"], 0.0, []
-    while len(out) < n:
-        sol = solve_ivp(rhs, (t, DURATION), [v, w], method="DOP853", rtol=1e-10, atol=1e-10, events=event)
-        if not sol.t_events[0].size:
-            break
-        ts = float(sol.t_events[0][0])
-        out.append(ts)
+
+    def after_spike(ts, y):
         w_inf = p["a"] * (p["V_reset"] - p["E_L"])
-        w = w_inf + (float(sol.y_events[0][0][1]) + p["b"] - w_inf) * np.exp(-p["t_ref"] / p["tau_w"])
-        t, v = ts + p["t_ref"], p["V_reset"]
-    return np.array(out)
+        w = w_inf + (float(y[1]) + p["b"] - w_inf) * np.exp(-p["t_ref"] / p["tau_w"])
+        return ts + p["t_ref"], [p["V_reset"], w]
+    return spike_times(rhs, event, [p["E_L"], 0.0], DURATION, n, after_spike)
 
 
 def nest_ms(current, model, dt=0.01):
@@ -104,29 +97,10 @@ def test_a_synaptic_input_makes_it_fire_and_inhibition_delays_it(model, weight, 
     assert first_spike(weight) < first_spike(None)
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"tau_w": "-5 ms"}, "params.tau_w"),
-    ({"c_m": "0 pF"}, "params.c_m"),
-    ({"v_threshold": "-55 mV"}, "params.v_threshold"),
-    ({"bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ({"a": ["1 nS", "2 nS", "3 nS"]}, "params.a"),
-])
-def test_bad_input_names_the_field(params, field):
-    with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
-        sc.Population(3, "adex", {"tau_syn": {"e": "5 ms"}, **params}, name="p")
-
-
-@pytest.mark.parametrize("backend,options", [("native", {"timing": "precise"}), ("native", {"format": "loihi"}),
-                                             ("brian2", {}), ("lava", {})])
-def test_modes_without_it_refuse_it_by_name(backend, options):
+def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
     net = sc.Network(dt="0.1 ms")
     net.population("p", 2, "adex", {"tau_syn": {"e": "5 ms"}})
-    try:
-        be = get_backend(backend)
-    except BackendUnavailable:
-        pytest.skip(f"{backend} is not installed")
-    with pytest.raises(UnsupportedFeature, match="adex"):
-        be.compile(net.to_ir(timing=options.get("timing", "grid")), **options).run(0.001)
+    assert_refused_in_mode(net, "adex")
 
 
 def test_the_models_declare_grid_only_and_their_state():

@@ -8,7 +8,7 @@ import pytest
 
 import spikecore as sc
 from backends import get_backend
-from spikecore.errors import BackendUnavailable, UnsupportedFeature
+from spikecore.errors import UnsupportedFeature
 from spikecore.models import get_model
 from spikecore.units import ms, pA, pF
 
@@ -99,17 +99,9 @@ def test_grid_engine_gives_the_same_spikes_on_any_thread_count_and_close_ones_in
     assert abs(f32.size - t1.size) <= 0.05 * t1.size
 
 
-@pytest.mark.parametrize("backend,options", [("native", {"timing": "precise"}),
-                                             ("native", {"format": "loihi"}),
-                                             ("brian2", {}), ("lava", {})])
-def test_modes_without_it_refuse_it_by_name(backend, options):
+def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
     net = recurrent(10)
-    try:
-        be = get_backend(backend)
-    except BackendUnavailable:
-        pytest.skip(f"{backend} is not installed")
-    with pytest.raises(UnsupportedFeature, match="if_cuba"):
-        be.compile(net.to_ir(timing=options.get("timing", "grid")), **options).run(0.001)
+    assert_refused_in_mode(net, "if_cuba")
 
 
 def test_nir_export_refuses_it(tmp_path):

@@ -1,15 +1,16 @@
 """izhikevich (spikecore/models/izhikevich.py, grid update spikecore/engine/updates/izhikevich.h):
 spike times equal to NEST's izhikevich with the matching integration flag, convergence of
 the default integrator to a tightly converged event-located DOP853 solution, presets,
-per-neuron parameters, delta synapses, bad input and the modes that refuse it."""
+per-neuron parameters, delta synapses and the modes that refuse it (bad input: test_bad_params.py)."""
 import numpy as np
 import pytest
 
 import spikecore as sc
-from backends import get_backend
-from spikecore.errors import BackendUnavailable, UnsupportedFeature, ValidationError
+from spikecore.errors import UnsupportedFeature
 from spikecore.models import get_model
 from spikecore.models.izhikevich import PRESETS
+
+from ode_reference import spike_times
 
 
 def spikes_ms(current_pa, dt_ms, integrator="rk4", preset="RS", duration_ms=1000, precision="float64", **extra):
@@ -22,24 +23,14 @@ def spikes_ms(current_pa, dt_ms, integrator="rk4", preset="RS", duration_ms=1000
 def reference_ms(current, preset="RS", n=20, t_max=1000.0):
     """The first n spike times (ms) of the exact model: scipy DOP853 (rtol = atol = 1e-10),
     stopped at v = v_peak by event location, restarted from the reset."""
-    from scipy.integrate import solve_ivp
     a, b, c, d, k2, k1, k0, v0 = PRESETS[preset]
-    v, u, t, out = v0, b * v0, 0.0, []
 
     def rhs(_, y):
         return [k2 * y[0] ** 2 + k1 * y[0] + k0 - y[1] + current, a * (b * y[0] - y[1])]
 
     def peak(_, y):
         return y[0] - 30.0
-    peak.terminal, peak.direction = True, 1
-    while len(out) < n:
-        sol = solve_ivp(rhs, (t, t_max), [v, u], method="DOP853", rtol=1e-10, atol=1e-10, events=peak)
-        if not sol.t_events[0].size:
-            break
-        t = float(sol.t_events[0][0])
-        out.append(t)
-        v, u = c, float(sol.y_events[0][0][1]) + d
-    return np.array(out)
+    return spike_times(rhs, peak, [v0, b * v0], t_max, n, lambda t, y: (t, [c, float(y[1]) + d]))
 
 
 def nest_spikes_ms(current_pa, consistent, preset="RS", dt_ms=0.01, duration_ms=500):
@@ -123,30 +114,10 @@ def test_a_voltage_weight_is_a_jump_in_v():
     assert np.diff(v)[k] == pytest.approx(5e-3, abs=2e-4) and t[k] == pytest.approx(0.011, abs=2e-5)
 
 
-@pytest.mark.parametrize("params,field", [
-    ({"preset": "XY"}, "params.preset"),
-    ({"integrator": "heun"}, "params.integrator"),
-    ({"c_m": "-1 pF"}, "params.c_m"),
-    ({"v_peak": "-70 mV"}, "params.v_reset"),
-    ({"bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ({"v_reset": ["-65 mV", "-60 mV", "-55 mV"]}, "params.v_reset"),
-])
-def test_bad_input_names_the_field(params, field):
-    with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
-        sc.Population(3, "izhikevich", params, name="p")
-
-
-@pytest.mark.parametrize("backend,options", [("native", {"timing": "precise"}), ("native", {"format": "loihi"}),
-                                             ("brian2", {}), ("lava", {})])
-def test_modes_without_it_refuse_it_by_name(backend, options):
+def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
     net = sc.Network(dt="0.1 ms")
     net.population("p", 2, "izhikevich", {"preset": "RS", "bias": "10 pA"})
-    try:
-        be = get_backend(backend)
-    except BackendUnavailable:
-        pytest.skip(f"{backend} is not installed")
-    with pytest.raises(UnsupportedFeature, match="izhikevich"):
-        be.compile(net.to_ir(timing=options.get("timing", "grid")), **options).run(0.001)
+    assert_refused_in_mode(net, "izhikevich")
 
 
 def test_nir_export_refuses_it(tmp_path):

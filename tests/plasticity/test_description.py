@@ -83,22 +83,12 @@ def test_loihi_mode_and_nir_refuse():
         to_nir(_net())
 
 
-def test_lava_refuses():
+@pytest.mark.parametrize("backend", ["lava", "nest"])
+def test_backends_without_plasticity_refuse(backend):
     from backends import get_backend
     from spikecore.errors import BackendUnavailable
     try:
-        be = get_backend("lava")
-    except BackendUnavailable as e:
-        pytest.skip(str(e))
-    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
-        be.compile(_net().to_ir())
-
-
-def test_nest_refuses():
-    from backends import get_backend
-    from spikecore.errors import BackendUnavailable
-    try:
-        be = get_backend("nest")
+        be = get_backend(backend)
     except BackendUnavailable as e:
         pytest.skip(str(e))
     with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):

@@ -1,0 +1,25 @@
+"""Bad parameters of the izhikevich and adex models: a ValidationError naming the field."""
+from __future__ import annotations
+
+import pytest
+
+import spikecore as sc
+from spikecore.errors import ValidationError
+
+
+@pytest.mark.parametrize("model,params,field", [
+    ("izhikevich", {"preset": "XY"}, "params.preset"),
+    ("izhikevich", {"integrator": "heun"}, "params.integrator"),
+    ("izhikevich", {"c_m": "-1 pF"}, "params.c_m"),
+    ("izhikevich", {"v_peak": "-70 mV"}, "params.v_reset"),
+    ("izhikevich", {"bias": ["1 pA", "2 pA"]}, "params.bias"),
+    ("izhikevich", {"v_reset": ["-65 mV", "-60 mV", "-55 mV"]}, "params.v_reset"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "tau_w": "-5 ms"}, "params.tau_w"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "c_m": "0 pF"}, "params.c_m"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "v_threshold": "-55 mV"}, "params.v_threshold"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "bias": ["1 pA", "2 pA"]}, "params.bias"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "a": ["1 nS", "2 nS", "3 nS"]}, "params.a"),
+])
+def test_bad_input_names_the_field(model, params, field):
+    with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
+        sc.Population(3, model, params, name="p")
