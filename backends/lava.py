@@ -390,7 +390,7 @@ class LavaExecutable(Executable):
         self.build_s = time.perf_counter() - t0
         self._ran = False
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         n_steps = _ir.duration_steps(duration, self.ir.dt)
         if self._ran:
             raise UnsupportedFeature(NAME, "continuing a finished run",

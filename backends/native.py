@@ -54,12 +54,54 @@ class NativeExecutable(Executable):
             self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
         self.build_s = time.perf_counter() - t0
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         t0 = time.perf_counter()
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
                                options=dict(self.options), **_loihi_report(self.quantization))
+
+    # -- run control (docs/run_control.md) --------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.sim.step
+
+    def state(self) -> dict:
+        return self.sim.state()
+
+    def set(self, pop: str, var: str, values) -> None:
+        self.sim.set_state(pop, var, values)
+
+    def store(self, name: str = "default") -> None:
+        self._snapshots = getattr(self, "_snapshots", {})
+        self._snapshots[name] = (self.ir, self.sim, self.sim.snapshot())
+
+    def restore(self, name: str = "default") -> None:
+        snaps = getattr(self, "_snapshots", {})
+        if name not in snaps:
+            raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
+        ir, sim, snap = snaps[name]
+        self.ir, self.sim = ir, sim      # parameters and weights as they were when stored
+        sim.load_snapshot(snap)
+
+    def set_parameters(self, pop: str, **params) -> None:
+        self._recompile(self._ir_with_parameters(pop, params), "changing parameters between runs")
+
+    def set_weights(self, projection: str, weights) -> None:
+        self._recompile(self._ir_with_weights(projection, weights), "changing weights between runs")
+
+    def _recompile(self, ir: IRGraph, what: str) -> None:
+        """Compile ``ir`` (this network with other parameters or weights) and carry the
+        dynamic state over: the next run continues from the present step."""
+        if self.options["format"] in LOIHI_FORMATS or self.options["timing"] == "precise":
+            mode = "format=loihi" if self.options["format"] in LOIHI_FORMATS else "timing=precise"
+            raise UnsupportedFeature("native", f"{what} with {mode}",
+                                     "the grid engine (timing=grid, format=float); or change the "
+                                     "description and compile again")
+        snap = self.sim.snapshot()
+        sim = GridSimulator(ir, threads=self.options["threads"], precision=self.options["precision"])
+        sim.load_snapshot(snap)
+        self.ir, self.sim = ir, sim
 
 
 LOIHI_FORMATS = ("loihi", "fixed")

@@ -84,6 +84,8 @@ MAX_WINDOW = 64              # most steps threads run apart (bounds the per-wind
 class GridSimulator(Simulator):
     """A compiled network for the native grid engine."""
 
+    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark")
+
     def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
         self.ir = g
         self.dt = dt = g.dt
