@@ -87,7 +87,6 @@ import contextlib
 import fcntl
 import hashlib
 import json
-import math
 import os
 import time
 from pathlib import Path

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from spikecore.errors import ModelFileError
+from spikecore.io.results import ResultDirectory, repair_before_reading, verify_result_directory
 
 from . import precision as P
 
@@ -55,9 +56,17 @@ def _clean(o):
 
 
 def load_json(path) -> dict:
+    """A precision report from its directory or its precision.json; the directory's manifest
+    must list it with its size (spikecore.io.results)."""
     p = Path(path)
+    repair_before_reading(p)              # a report directory a killed writer left half-swapped
     if p.is_dir():
         p = p / JSON_FILE
+    else:
+        repair_before_reading(p.parent)
+    if not p.is_file():
+        raise ModelFileError(p, "no such precision report")
+    verify_result_directory(p.parent, required=(p.name,))
     try:
         data = json.loads(p.read_text())
     except FileNotFoundError:
@@ -71,8 +80,14 @@ def load_json(path) -> dict:
 
 
 def write_report(report: dict, out_dir) -> Path:
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    """Write the report files to ``out_dir`` whole or not at all (spikecore.io.results)."""
+    with ResultDirectory(out_dir, "precision", flag="out_dir") as staging:
+        write_report_files(report, staging.path)
+    return Path(out_dir)
+
+
+def write_report_files(report: dict, out: Path) -> None:
+    """precision.json, report.html, report.md and the plots into ``out`` (a staging directory)."""
     data = _clean(report)
     (out / JSON_FILE).write_text(json.dumps(data, indent=1))
     pngs = make_plots(data)
@@ -80,7 +95,6 @@ def write_report(report: dict, out_dir) -> Path:
         (out / f"{name}.png").write_bytes(png)
     (out / HTML_FILE).write_text(render_html(data, pngs))
     (out / MD_FILE).write_text(render_markdown(data, list(pngs)))
-    return out
 
 
 # ----------------------------------------------------------------------------- tables

@@ -11,9 +11,8 @@ from .errors import (BackendUnavailable, ModelFileError, SpikecoreError, UnitErr
 from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FromIndices,
                       FromSparse, Network, Normal, OneToOne, PoissonSource, Population,
                       Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform)
+from ._version import __version__
 from .result import Result
-
-__version__ = "0.1.0"
 
 __all__ = [
     "units", "Network", "Population", "Projection", "SpikeSource", "PoissonSource",

@@ -50,3 +50,8 @@ class UnsupportedFeature(SpikecoreError):
 
 class BackendUnavailable(SpikecoreError):
     """A backend's dependencies are not installed or cannot be imported."""
+
+
+class InsufficientMemory(SpikecoreError, MemoryError):
+    """A network would need more memory than the machine has: raised from the description's
+    estimate (spikecore.engine.memory) before anything is drawn or built."""

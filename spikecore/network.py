@@ -97,6 +97,9 @@ class AllToAll:
     allow_self: bool = True
     kind = "all_to_all"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
+
     def connect(self, n_pre, n_post, same, rng):
         i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
         i, j = i.ravel(), j.ravel()
@@ -109,6 +112,9 @@ class AllToAll:
 @dataclass(frozen=True)
 class OneToOne:
     kind = "one_to_one"
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return n_pre
 
     def connect(self, n_pre, n_post, same, rng):
         if n_pre != n_post:
@@ -135,6 +141,11 @@ class FixedProbability:
     allow_self: bool = True
     kind = "fixed_probability"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        avail = n_post - 1 if same and not self.allow_self else n_post
+        p = float(self.p) if isinstance(self.p, (int, float, np.number)) else 0.0
+        return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
+
     def connect(self, n_pre, n_post, same, rng):
         p = float(self.p)
         if not 0.0 <= p <= 1.0:
@@ -155,6 +166,10 @@ class FixedIndegree:
     allow_self: bool = True
     kind = "fixed_indegree"
 
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        k = self.k if isinstance(self.k, (int, np.integer)) else 0
+        return int(max(k, 0)) * n_post
+
     def connect(self, n_pre, n_post, same, rng):
         k = self.k
         no_self = same and not self.allow_self
@@ -174,6 +189,9 @@ class FromIndices:
     i: np.ndarray
     j: np.ndarray
     kind = "from_indices"
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(np.size(self.i))
 
     def connect(self, n_pre, n_post, same, rng):
         i = _index_array(self.i, "connector.i", n_pre)
@@ -207,6 +225,9 @@ class FromSparse:
         m.sum_duplicates()
         order = np.lexsort((m.col, m.row))
         return m.shape, m.row[order].astype(np.int64), m.col[order].astype(np.int64), m.data[order]
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(getattr(self.matrix, "nnz", 0))
 
     def connect(self, n_pre, n_post, same, rng):
         shape, i, j, _ = self.coo()
@@ -513,7 +534,7 @@ class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
     def __init__(self, name: str = "network", seed: int = 0, dt=None, duration=None):
-        self.name = name
+        self.name = _check_name(name, "name")   # the default output directory: results/<name>
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValidationError("seed", seed, "a non-negative integer")
         self.seed = int(seed)
@@ -726,12 +747,18 @@ class Network:
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
 
     # -- convenience ----------------------------------------------------------------
-    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False, **options):
-        """Realise the network, compile it on ``backend`` and run it; returns a Result."""
+    def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
+            ignore_memory_check=False, **options):
+        """Realise the network, compile it on ``backend`` and run it; returns a Result. Refuses
+        (InsufficientMemory) before drawing anything when the estimate (spikecore.engine.memory)
+        exceeds the available memory, unless ``ignore_memory_check``."""
         from .registry import get_backend
 
-        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
+        from .engine.memory import preflight
+
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        preflight(self, dur, backend, options, dt, ignore=ignore_memory_check)
+        g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         be = get_backend(backend)
         exe = be.compile(g, **options)
         return exe.run(dur, progress=progress)

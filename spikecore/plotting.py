@@ -65,9 +65,9 @@ def plot_result(result, path=None, *, bin_s: float = 5e-3, max_points: int = 200
     fig.suptitle(f"{result.model or 'network'} on {result.backend}: {n} neurons, "
                  f"{result.duration * MS_PER_S:g} ms at dt = {result.dt * MS_PER_S:g} ms")
     if path is not None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=dpi)
+        from .io.results import OutputFile
+        with OutputFile(path, "path") as tmp:   # whole or not at all
+            fig.savefig(tmp, dpi=dpi)
     return fig
 
 

@@ -13,18 +13,25 @@ whoever ran the network, so every tool that reads one reads all:
   adds the step n whose interval (n*dt, (n+1)*dt] holds each spike, i.e. where grid
   mode would report it (``n*dt``) — do not recover it with ``rint(times/dt)``;
 * ``traces.npz`` — ``MONITOR.times``, ``MONITOR.neurons`` and ``MONITOR.VAR``
-  (samples x neurons, SI units) per state monitor, when any.
+  (samples x neurons, SI units) per state monitor, when any;
+* ``manifest.json`` — the run id, the command and every file with its size and SHA-256,
+  written last (spikecore.io.results). summary.json and each .npz carry the same
+  ``run_id``; ``load`` refuses a directory whose manifest is missing, whose files have
+  other sizes than recorded, or whose files come from different runs.
 """
 from __future__ import annotations
 
 import json
 import math
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelFileError, ValidationError
+from .errors import ModelFileError
+from .io.results import RUN_ID_KEY
 
 SUMMARY_FILE = "summary.json"
 SPIKES_FILE = "spikes.npz"
@@ -166,13 +173,22 @@ class Result:
 
     # -- files ----------------------------------------------------------------------
     def save(self, out_dir) -> Path:
-        out = Path(out_dir)
-        if out.exists() and not out.is_dir():
-            raise ValidationError("--out", str(out), "a directory (a file of that name exists)")
-        out.mkdir(parents=True, exist_ok=True)
+        """Write the result files to ``out_dir`` whole or not at all (spikecore.io.results):
+        an earlier result there is replaced only once the new one is complete."""
+        from .io.results import ResultDirectory
+
+        with ResultDirectory(out_dir, "save", flag="out_dir") as staging:
+            self.write_files(staging.path, staging.run_id)
+        return Path(out_dir)
+
+    def write_files(self, directory, run_id: str) -> None:
+        """summary.json, spikes.npz and traces.npz into ``directory`` (a staging directory of
+        spikecore.io.results), each carrying ``run_id``, which readers match against the manifest."""
+        out = Path(directory)
+        summary = {**self.summary(), RUN_ID_KEY: run_id}
         with open(out / SUMMARY_FILE, "w") as f:
-            json.dump(self.summary(), f, indent=2, default=_json_default)
-        arrays = {}
+            json.dump(summary, f, indent=2, default=_json_default)
+        arrays = {RUN_ID_KEY: np.array(run_id)}
         for name, (t, i) in self.spikes.items():
             arrays[f"{name}.times"] = np.asarray(t, dtype=np.float64)
             arrays[f"{name}.indices"] = np.asarray(i, dtype=np.int64)
@@ -180,7 +196,7 @@ class Result:
                 arrays[f"{name}.steps"] = np.asarray(self.spike_steps[name], dtype=np.int64)
         np.savez(out / SPIKES_FILE, **arrays)
         if self.traces:
-            tr = {}
+            tr = {RUN_ID_KEY: np.array(run_id)}
             for mname, m in self.traces.items():
                 tr[f"{mname}.times"] = m["times"]
                 tr[f"{mname}.neurons"] = m["neurons"]
@@ -188,35 +204,19 @@ class Result:
                 for var, block in m["variables"].items():
                     tr[f"{mname}.{var}"] = block
             np.savez(out / TRACES_FILE, **tr)
-        return out
 
     @classmethod
     def load(cls, out_dir) -> "Result":
+        """Read a result directory; every file must belong to the run its manifest names."""
+        from .io.results import verify_result_directory
+
         out = Path(out_dir)
-        try:
-            with open(out / SUMMARY_FILE) as f:
-                s = json.load(f)
-            sp = np.load(out / SPIKES_FILE)
-        except FileNotFoundError as e:
-            raise ModelFileError(out, f"not a result directory (missing {Path(e.filename).name})") from None
-        except (ValueError, OSError) as e:
-            raise ModelFileError(out, f"unreadable result files: {e}") from None
-        spikes = {name: (sp[f"{name}.times"], sp[f"{name}.indices"]) for name in s["populations"]}
-        spike_steps = {name: sp[f"{name}.steps"] for name in s["populations"] if f"{name}.steps" in sp.files}
-        traces = {}
-        if (out / TRACES_FILE).exists():
-            tr = np.load(out / TRACES_FILE)
-            for key in tr.files:
-                mname, var = key.split(".", 1)
-                m = traces.setdefault(mname, {"variables": {}})
-                if var in ("times", "neurons"):
-                    m[var] = tr[key]
-                elif var == "target":
-                    m["target"] = str(tr[key])
-                else:
-                    m["variables"][var] = tr[key]
+        manifest = verify_result_directory(out, required=(SUMMARY_FILE, SPIKES_FILE))
+        s = _read_summary(out / SUMMARY_FILE, manifest)
+        spikes, spike_steps = _read_spikes(out / SPIKES_FILE, s["populations"], manifest)
+        traces = _read_traces(out / TRACES_FILE, manifest) if TRACES_FILE in manifest["files"] else {}
         known = {"backend", "model", "seed", "duration_s", "dt_s", "wall_s", "build_s", "rtf",
-                 "n_neurons", "n_synapses", "populations", "options", "approximations"}
+                 "n_neurons", "n_synapses", "populations", "options", "approximations", RUN_ID_KEY}
         return cls(backend=s["backend"], duration=s["duration_s"], dt=s["dt_s"], wall_s=s["wall_s"],
                    sizes={k: v["n"] for k, v in s["populations"].items()}, spikes=spikes, traces=traces,
                    build_s=s.get("build_s", 0.0), seed=s.get("seed"), model=s.get("model", ""),
@@ -256,6 +256,68 @@ class Result:
         an AnalogSignal per monitored variable, with units."""
         from .registry import implementation
         return implementation("result_to_neo")(self)
+
+
+def _read_summary(path: Path, manifest: dict) -> dict:
+    from .io.results import check_run_id
+
+    try:
+        s = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise ModelFileError(path, f"unreadable: {e}") from None
+    if not isinstance(s, dict):
+        raise ModelFileError(path, "not a result summary (expected a JSON object)")
+    for key in ("backend", "duration_s", "dt_s", "wall_s", "populations"):
+        if key not in s:
+            raise ModelFileError(path, f"not a result summary (no '{key}')")
+    pops = s["populations"]
+    if not isinstance(pops, dict) or not all(isinstance(p, dict) and "n" in p for p in pops.values()):
+        raise ModelFileError(path, "populations: expected {NAME: {n, spikes, ...}}")
+    check_run_id(path, s.get(RUN_ID_KEY), manifest)
+    return s
+
+
+def _open_npz(path: Path, manifest: dict):
+    """The arrays of an .npz of this run, read now, so a damaged file fails here naming itself."""
+    from .io.results import check_run_id
+
+    try:
+        with np.load(path) as z:
+            arrays = {key: z[key] for key in z.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise ModelFileError(path, f"unreadable ({type(e).__name__}: {e})") from None
+    check_run_id(path, str(arrays[RUN_ID_KEY]) if RUN_ID_KEY in arrays else None, manifest)
+    return arrays
+
+
+def _read_spikes(path: Path, populations: dict, manifest: dict):
+    sp = _open_npz(path, manifest)
+    spikes, steps = {}, {}
+    for name in populations:
+        if f"{name}.times" not in sp or f"{name}.indices" not in sp:
+            raise ModelFileError(path, f"no spikes of population '{name}', which {SUMMARY_FILE} lists")
+        spikes[name] = (sp[f"{name}.times"], sp[f"{name}.indices"])
+        if f"{name}.steps" in sp:
+            steps[name] = sp[f"{name}.steps"]
+    return spikes, steps
+
+
+def _read_traces(path: Path, manifest: dict) -> dict:
+    traces = {}
+    for key, value in _open_npz(path, manifest).items():
+        if key == RUN_ID_KEY:
+            continue
+        mname, sep, var = key.partition(".")
+        if not sep:
+            raise ModelFileError(path, f"unexpected entry '{key}' (expected MONITOR.VARIABLE)")
+        m = traces.setdefault(mname, {"variables": {}})
+        if var in ("times", "neurons"):
+            m[var] = value
+        elif var == "target":
+            m["target"] = str(value)
+        else:
+            m["variables"][var] = value
+    return traces
 
 
 def _json_default(o):

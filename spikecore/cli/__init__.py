@@ -28,7 +28,8 @@ EPILOG = """examples:
   spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
-spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG."""
+spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG and
+manifest.json; DIR is checked before any work and replaced only by a complete result."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -14,7 +14,8 @@ from pathlib import Path
 from .. import units as u
 from ..compare import MODES, Tolerances, compare_runs, format_table
 from ..errors import ValidationError
-from .common import add_model_args, load_model, quantity_arg
+from ..io.results import ResultDirectory
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -37,6 +38,7 @@ def add_parser(sub):
                    help="largest absolute difference of mean CV ISI (default %(default)g)")
     p.add_argument("--alpha", type=float, default=Tolerances.hist_alpha,
                    help="smallest p of the rate-histogram test (default %(default)g)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -55,6 +57,11 @@ def parse_backend_options(pairs, backends):
     return out
 
 
+def _estimated(net, duration, name, options, dt) -> int:
+    from ..engine.memory import estimate
+    return estimate(net, duration, name, options[name], None if dt is None else dt.value).total
+
+
 def main(args) -> int:
     from backends import get_backend
 
@@ -71,19 +78,23 @@ def main(args) -> int:
     duration = quantity_arg(args.duration, u.TIME, "--duration")
     duration = net.duration if duration is None else duration.value
     dt = quantity_arg(args.dt, u.TIME, "--dt")
-    g = net.to_ir(dt=dt, seed=args.seed)
+    # the backends run one after another: the largest of them sets the peak
+    largest = max(backends, key=lambda name: _estimated(net, duration, name, options, dt))
+    check_memory(args, net, duration, largest, options[largest], dt)
     out = Path(args.out or Path("results") / f"{net.name}-compare")
     results = []
-    for name, backend in compiled:
-        print(f"running {net.name} on {name} ...", file=sys.stderr)
-        exe = backend.compile(g, **options[name])
-        result = exe.run(duration, progress=sys.stderr.isatty())
-        result.save(out / name)
-        results.append(result)
-    tol = Tolerances(rate_rel=args.rate_tol, cv_abs=args.cv_tol, hist_alpha=args.alpha)
-    doc = compare_runs(results, tol, mode=MODES[1] if args.exact else MODES[0])
-    with open(out / "compare.json", "w") as f:
-        json.dump(doc, f, indent=2, default=float)
+    with ResultDirectory(out, "compare", flag="--out") as staging:   # checked before any work
+        g = net.to_ir(dt=dt, seed=args.seed)
+        for name, backend in compiled:
+            print(f"running {net.name} on {name} ...", file=sys.stderr)
+            exe = backend.compile(g, **options[name])
+            result = exe.run(duration, progress=sys.stderr.isatty())
+            result.write_files(staging.subdirectory(name), staging.run_id)
+            results.append(result)
+        tol = Tolerances(rate_rel=args.rate_tol, cv_abs=args.cv_tol, hist_alpha=args.alpha)
+        doc = compare_runs(results, tol, mode=MODES[1] if args.exact else MODES[0])
+        with open(staging.path / "compare.json", "w") as f:
+            json.dump(doc, f, indent=2, default=float)
     print(format_table(doc))
     for r in results:
         print(f"{r.backend}: wall {r.wall_s:.3f} s, build {r.build_s:.3f} s")

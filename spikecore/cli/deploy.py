@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import units as u
-from .common import add_model_args, load_model, quantity_arg
+from ..io.results import ResultDirectory
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
@@ -27,6 +28,7 @@ def add_parser(sub):
     p.add_argument("--policy", choices=("strict", "approximate"), default="strict",
                    help="refuse what Loihi cannot represent (default) or approximate it and list it")
     p.add_argument("--headroom", default=None, help="Loihi: v range over the threshold distance (default 4)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -50,14 +52,16 @@ def main(args) -> int:
             raise BackendUnavailable(missing)
     net = load_model(args.model)
     duration = quantity_arg(args.duration, u.TIME, "--duration") or net.duration
-    g = net.to_ir(dt=quantity_arg(args.dt, u.TIME, "--dt"), seed=args.seed)
-    headroom = loihi.check_headroom(args.headroom if args.headroom is not None else loihi.DEFAULT_HEADROOM)
-    doc = lava_backend.deploy(g, target=args.target, format=args.format, policy=args.policy,
-                              headroom=headroom, duration=duration)
+    dt = quantity_arg(args.dt, u.TIME, "--dt")
+    check_memory(args, net, getattr(duration, "value", duration), "lava", {"format": args.format}, dt)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "deploy.json", "w") as f:
-        json.dump(doc, f, indent=2, default=_json_default)
+    with ResultDirectory(out, "deploy", flag="--out") as staging:   # checked before building anything
+        g = net.to_ir(dt=dt, seed=args.seed)
+        headroom = loihi.check_headroom(args.headroom if args.headroom is not None else loihi.DEFAULT_HEADROOM)
+        doc = lava_backend.deploy(g, target=args.target, format=args.format, policy=args.policy,
+                                  headroom=headroom, duration=duration)
+        with open(staging.path / "deploy.json", "w") as f:
+            json.dump(doc, f, indent=2, default=_json_default)
     procs = ", ".join(f"{n} {k}" for k, n in doc["process_counts"].items())
     print(f"{g.name} -> {args.target} ({args.format}): {doc['neurons']} neurons, {doc['synapses']} synapses, "
           f"{len(doc['processes'])} processes ({procs}); {len(doc['approximations'])} approximation(s), "

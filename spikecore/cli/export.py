@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..errors import ValidationError
+from ..io.results import check_output_file, repair_before_reading
 from .common import load_model, quantity_arg
 
 DESCRIPTION = """Export a model to NIR, or a simulation result to Neo.
@@ -75,6 +76,7 @@ def _format(args) -> str:
 
 
 def main(args) -> int:
+    repair_before_reading(args.source)   # a result directory a killed writer left half-swapped
     fmt = _format(args)
     source = Path(args.source)
     if fmt == "nir":
@@ -91,6 +93,7 @@ def _export_nir(args, source: Path) -> int:
     out = Path(args.output) if args.output else Path(source.stem + NIR_SUFFIX)
     if out.suffix.lower() != NIR_SUFFIX:
         raise ValidationError("--output", str(out), f"a file name ending in {NIR_SUFFIX} for --format nir")
+    check_output_file(out, "--output")   # before the model is realised
     net = load_model(source)
     dt = quantity_arg(args.dt, u.TIME, "--dt")
     g = net.to_ir(dt=dt, seed=args.seed)
@@ -101,7 +104,7 @@ def _export_nir(args, source: Path) -> int:
 
 
 def _export_neo(args, source: Path) -> int:
-    from ..io.neo import NEO_FORMATS, write_neo
+    from ..io.neo import NEO_FORMATS, neo_io, write_neo
     from ..result import Result
 
     if not source.is_dir():
@@ -111,6 +114,8 @@ def _export_neo(args, source: Path) -> int:
     for flag in ("dt", "seed"):
         if getattr(args, flag) is not None:
             raise ValidationError(f"--{flag}", getattr(args, flag), "nothing: a result is exported as it was run")
+    neo_io(out)   # a supported suffix, before anything is read or written
+    check_output_file(out, "--output")
     result = Result.load(source)
     block = result.to_neo()
     write_neo(block, out)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..errors import ValidationError
+from ..io.results import check_output_file
 from .common import quantity_arg
 
 IMAGE_SUFFIXES = (".png", ".svg", ".pdf", ".jpg", ".jpeg")
@@ -38,6 +39,7 @@ def main(args) -> int:
     if args.max_traces < 0:
         raise ValidationError("--max-traces", args.max_traces, "a number of neurons >= 0")
     bin_s = u.to_si(quantity_arg(args.bin, u.TIME, "--bin"), u.TIME, "--bin")
+    check_output_file(out, "--output")   # before the result is read
     result = Result.load(source)
     plot_result(result, out, bin_s=bin_s, max_traces=args.max_traces)
     print(f"wrote {out}")

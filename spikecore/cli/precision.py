@@ -52,7 +52,9 @@ def main(args) -> int:
     if args.out is None:
         raise ValidationError("--out", None, "an output directory for precision.json, report.html and report.md")
     from hwmodels.precision import Settings, TASKS, check_profiles, run_precision
-    from hwmodels.report import write_report
+    from hwmodels.report import write_report_files
+
+    from ..io.results import ResultDirectory
 
     if args.task not in TASKS:
         raise ValidationError("--task", args.task, "one of " + ", ".join(TASKS))
@@ -63,9 +65,11 @@ def main(args) -> int:
     if args.no_continuous:
         settings.continuous = False
     t0 = time.perf_counter()
-    report = run_precision(args.task, profiles, quick=args.quick, settings=settings, jobs=args.jobs,
-                           scheduler=args.scheduler, progress=sys.stderr.isatty())
-    out = write_report(report, args.out)
+    with ResultDirectory(args.out, "precision", flag="--out") as staging:   # checked before the sweeps
+        report = run_precision(args.task, profiles, quick=args.quick, settings=settings, jobs=args.jobs,
+                               scheduler=args.scheduler, progress=sys.stderr.isatty())
+        write_report_files(report, staging.path)
+    out = args.out
     wall = time.perf_counter() - t0
     from hwmodels.report import _fmt_bits
     print(f"float accuracy {report['float_accuracy']:.4f} ({report['primary']['classifier']}, {args.task})")

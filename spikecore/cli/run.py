@@ -5,13 +5,16 @@ import sys
 from pathlib import Path
 
 from .. import units as u
-from .common import add_model_args, load_model, quantity_arg
+from ..io.results import ResultDirectory
+from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
 def add_parser(sub):
     p = sub.add_parser("run", help="simulate a model and write summary.json, spikes.npz and a plot",
                        description="Simulate MODEL and write DIR/summary.json, DIR/spikes.npz, "
-                                   "DIR/traces.npz (if monitored) and DIR/raster.png.")
+                                   "DIR/traces.npz (if monitored), DIR/raster.png and DIR/manifest.json. "
+                                   "DIR is checked before the simulation and replaced only when the new "
+                                   "result is complete.")
     add_model_args(p)
     p.add_argument("--backend", default="native", help="native (default), brian2 or lava")
     p.add_argument("--format", choices=("float", "fixed", "loihi"), default=None,
@@ -35,6 +38,7 @@ def add_parser(sub):
                    help="native grid engine: state and weight precision (default float64)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable (e.g. -O device=cpp_standalone)")
+    add_memory_arg(p)
     p.set_defaults(func=main)
     return p
 
@@ -62,14 +66,16 @@ def main(args) -> int:
         if getattr(args, key, None) is not None:
             options[key] = getattr(args, key)
     backend = get_backend(args.backend)
-    g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
-    exe = backend.compile(g, **options)
-    result = exe.run(duration, progress=sys.stderr.isatty())
+    check_memory(args, net, duration, args.backend, options, dt)
     out = Path(args.out or Path("results") / net.name)
-    result.save(out)
+    with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
+        g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
+        exe = backend.compile(g, **options)
+        result = exe.run(duration, progress=sys.stderr.isatty())
+        result.write_files(staging.path, staging.run_id)
+        if not args.no_plot:
+            result.plot(staging.path / "raster.png")
     print(result.table())
-    if not args.no_plot:
-        result.plot(out / "raster.png")
     print(f"results in {out}/ (summary.json, spikes.npz{', traces.npz' if result.traces else ''}"
-          f"{'' if args.no_plot else ', raster.png'})")
+          f"{'' if args.no_plot else ', raster.png'}, manifest.json)")
     return 0

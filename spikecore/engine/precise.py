@@ -26,6 +26,7 @@ State monitors still sample on the grid (at n*dt, before step n), as in grid mod
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -188,23 +189,79 @@ def place_fast_path_arrays(a: dict, ring_len: int) -> None:
     a["acc_offset"] = int(best[3])
 
 
+@dataclass
+class ChannelTables:
+    """Per channel (one receptor of one neuron) of the precise layout: its neuron, the
+    indices in tau_u of its membrane's and its synapse's time constant (the membrane's for
+    voltage jumps), and its receptor in the global receptor numbering."""
+    neuron: np.ndarray      # int32
+    um: np.ndarray          # int32
+    uk: np.ndarray          # int32
+    block: np.ndarray       # int64
+    n_receptors: int
+
+
+@dataclass
+class SortedSynapses:
+    """The synapses in the kernel's order (_group_order): presynaptic index, channel,
+    whole-step delay, remainder in [0, dt) and whether it is off the grid; per group of
+    the CSR its smallest and largest weight; the longest whole-step delay."""
+    pre: np.ndarray
+    chan: np.ndarray
+    steps: np.ndarray
+    rem: np.ndarray
+    offgrid: np.ndarray
+    gmin: np.ndarray
+    gmax: np.ndarray
+    max_delay: int
+
+
 class PreciseSimulator(Simulator):
-    """A compiled network for the native engine in precise-timing mode."""
+    """A compiled network for the native engine in precise-timing mode. The constructor lays
+    the network out in named stages, each filling its part of the kernel's arrays (the
+    dict ``arrays`` that _precise.pyx reads by name) and handing what later stages need on
+    as a typed record (ChannelTables, SortedSynapses)."""
 
     def __init__(self, g: _ir.IRGraph):
         self.ir = g
         self.dt = dt = float(g.dt)
         self.layout = lay = NetLayout.from_ir(g)
         pops = list(g.populations.values())
-        self.models = models = [model_for(p.model, "precise", f"population {p.name}") for p in pops]
+        self.models = [model_for(p.model, "precise", f"population {p.name}") for p in pops]
         for p in pops:
             if len(p.receptors) > MAX_RECEPTORS:
                 raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",
                                          f"precise timing holds at most {MAX_RECEPTORS}")
+        self.pops, self.pop_index, self.channel_of, self.pre_base = pops, lay.pop_index, lay.channel_of, lay.pre_base
         a: dict = {}
-        P = len(pops)
-        sizes = a["pop_size"] = lay.pop_size
-        n_rec = a["pop_n_rec"] = lay.pop_n_rec
+        kinds = self._lay_out_populations(a)
+        channels = self._lay_out_receptors(a, kinds)
+        self._lay_out_state(a)
+        synapses = self._lay_out_synapses(a, channels)
+        self._lay_out_poisson_synapses(a, channels, synapses)
+        self._lay_out_dale(a, kinds, synapses, channels.n_receptors)
+        self._lay_out_single_poisson_targets(a, synapses)
+        self._lay_out_off_grid_delays(a, channels, synapses)
+        self._lay_out_spike_sources(a)
+        self._lay_out_currents(a)
+        rng_state = self._lay_out_poisson_sources(a)
+        # state recording (on the grid)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of)
+        a.update(rec)
+
+        place_fast_path_arrays(a, self.ring_len)
+        self.arrays = a
+        self.kernel = PreciseKernel(a, dt, self.ring_len, rng_state)
+        self.n_neurons = lay.n_neurons
+        self.n_synapses = int(a["syn_weight"].size)
+        self.step = 0
+
+    # -- layout stages ----------------------------------------------------------------
+    def _lay_out_populations(self, a: dict) -> list:
+        """Per population: the kernel's algorithm (KIND_*), threshold, reset, membrane decay,
+        refractory period as whole steps + remainder. Returns the kinds."""
+        dt, lay, pops, models = self.dt, self.layout, self.pops, self.models
+        a["pop_size"], a["pop_n_rec"] = lay.pop_size, lay.pop_n_rec
         kinds = [KIND_CURRENT if m.has_synaptic_state else KIND_JUMP for m in models]
         a["pop_model"] = np.array(kinds, dtype=np.int32)
         a["pop_start"] = lay.pop_start
@@ -232,7 +289,13 @@ class PreciseSimulator(Simulator):
                 ref_rem.append(min(max(t_ref - math.floor(ratio) * dt, 0.0), np.nextafter(dt, 0)))
         a["pop_ref_steps"] = np.array(ref_steps, dtype=np.int64)
         a["pop_ref_rem"] = np.array(ref_rem, dtype=float)
+        return kinds
 
+    def _lay_out_receptors(self, a: dict, kinds: list) -> ChannelTables:
+        """The distinct time constants (tau_u), per receptor its kernel coefficients and place in
+        the fast path's sums (rec_*, pop_acc, acc_slot), per channel its receptor (chan_rec)."""
+        dt, lay, pops, models = self.dt, self.layout, self.pops, self.models
+        sizes, n_rec = lay.pop_size, lay.pop_n_rec
         # distinct time constants: one exp per spike and tau when events are queued
         taus = sorted({float(t) for t in a["pop_tm"]}
                       | {rp["tau_syn"] for k, p in zip(kinds, pops) if k == KIND_CURRENT for rp in p.receptors.values()})
@@ -249,7 +312,6 @@ class PreciseSimulator(Simulator):
         # (w*F_v, positive w) pairs by neuron; currents [w*F_v][positive w*Kmax][w*F_syn by receptor]
         pop_acc = []
         acc_slot = 0
-        self.channel_of = lay.channel_of
         C = lay.n_channels
         chan_neuron = np.zeros(C, np.int32)
         chan_rec = np.full(C, -1, np.int32)
@@ -313,10 +375,12 @@ class PreciseSimulator(Simulator):
         # receptor (global index) of every channel, whatever the model
         chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
                                np.repeat(sizes, n_rec)) if rec_global else np.zeros(0, np.int64)
+        return ChannelTables(chan_neuron, chan_um, chan_uk, chan_block, rec_global)
 
-        N = lay.n_neurons
-        self.pop_index = lay.pop_index
-        self.pops = pops
+    def _lay_out_state(self, a: dict):
+        """v, the receptor variables (syn, by channel) and the refractory ends."""
+        lay, pops, models = self.layout, self.pops, self.models
+        N, C, P = lay.n_neurons, lay.n_channels, len(pops)
         a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
         syn = np.zeros(C)
         for m, p in zip(models, pops):
@@ -326,13 +390,17 @@ class PreciseSimulator(Simulator):
                     c = self.channel_of[(p.name, rname)]
                     syn[c:c + p.size] = p.initial[var]
         a["syn"] = syn
-        a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
+        a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), lay.pop_size)
         a["ref_end_step"] = np.full(N, NO_REFRACTORY_STEP, dtype=np.int64)
         a["ref_end_off"] = np.zeros(N)
 
+    def _lay_out_synapses(self, a: dict, channels: ChannelTables) -> SortedSynapses:
+        """The synapses as a CSR by presynaptic index (syn_*), cut into groups of one receptor and
+        one whole-step delay (grp_*, pre_grp), delays split into steps + remainder."""
+        g, dt, lay = self.ir, self.dt, self.layout
+        C = lay.n_channels
         # presynaptic index space: neurons, spike-source neurons, Poisson neurons
-        self.pre_base, a["pois_base"], a["n_pois"], n_pre = lay.pre_base, lay.pois_base, lay.n_pois, lay.n_pre
-        pois = list(g.poisson_sources.values())
+        a["pois_base"], a["n_pois"], n_pre = lay.pois_base, lay.n_pois, lay.n_pre
 
         # synapses -> CSR by presynaptic index, delays split into steps + remainder
         pres, chans_, ws, dsteps, rems = [], [], [], [], []
@@ -379,7 +447,7 @@ class PreciseSimulator(Simulator):
         # groups: runs of synapses with the same presynaptic index, target receptor and
         # whole-step delay (synapses with off-grid delays: by presynaptic index and receptor)
         offgrid = rem != 0
-        block = chan_block[syn_chan]
+        block = channels.block[syn_chan]
         if pre.size:
             cut = np.flatnonzero((pre[1:] != pre[:-1]) | (block[1:] != block[:-1]) | (offgrid[1:] != offgrid[:-1])
                                  | (~offgrid[1:] & (st[1:] != st[:-1]))) + 1
@@ -394,10 +462,15 @@ class PreciseSimulator(Simulator):
         gmax = np.maximum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
         a["grp_w"] = np.where(gmin == gmax, gmin, np.nan)
         a["pre_grp"] = np.searchsorted(pre[gs], np.arange(n_pre + 1), side="left").astype(np.int64)
+        return SortedSynapses(pre, syn_chan, st, rem, offgrid, gmin, gmax, max_d)
+
+    def _lay_out_poisson_synapses(self, a: dict, channels: ChannelTables, synapses: SortedSynapses):
+        pre, syn_chan, st, rem = synapses.pre, synapses.chan, synapses.steps, synapses.rem
+        N = self.layout.n_neurons
         # Poisson synapses by target neuron, with their source (the exact replay redraws them)
         is_pois = pre >= a["pois_base"]
         ps = np.flatnonzero(is_pois)
-        tgt = chan_neuron[syn_chan[ps]] if ps.size else np.zeros(0, np.int64)
+        tgt = channels.neuron[syn_chan[ps]] if ps.size else np.zeros(0, np.int64)
         by = np.argsort(tgt, kind="stable")
         a["pin_syn"] = ps[by].astype(np.int64)
         a["pin_src"] = (pre[ps] - a["pois_base"])[by].astype(np.int32)
@@ -406,6 +479,13 @@ class PreciseSimulator(Simulator):
         a["pin_w"] = a["syn_weight"][a["pin_syn"]]
         a["pin_rem"] = rem[a["pin_syn"]]
         a["pin_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(tgt, minlength=N))]).astype(np.int64)
+
+    def _lay_out_dale(self, a: dict, kinds: list, synapses: SortedSynapses, rec_global: int):
+        """Per population the bound on its positive input (pop_pos_gain) and, for current
+        synapses under Dale's law, which receptor is the excitatory one (pop_dale, rec_dale)."""
+        dt, pops, syn = self.dt, self.pops, a["syn"]
+        P, n_rec = len(pops), self.layout.pop_n_rec
+        gmin, gmax = synapses.gmin, synapses.gmax
         # cuba populations under Dale's law: one receptor never negative, one never positive
         wmin = np.full(rec_global, np.inf)
         wmax = np.full(rec_global, -np.inf)
@@ -431,6 +511,9 @@ class PreciseSimulator(Simulator):
                     break
         a["pop_dale"], a["pop_pos_gain"] = pop_dale, pop_pos_gain
         a["rec_dale"] = np.repeat((pop_dale >= 0).astype(np.int32), n_rec)
+
+    def _lay_out_single_poisson_targets(self, a: dict, synapses: SortedSynapses):
+        pre, syn_chan, st = synapses.pre, synapses.chan, synapses.steps
         # Poisson sources with a single on-grid synapse onto a voltage-jump neuron skip _scatter
         n_pois = a["n_pois"]
         ps_target = np.full(n_pois, -1, np.int64)
@@ -451,11 +534,16 @@ class PreciseSimulator(Simulator):
             ps_dsteps[single] = st[s1]
             ps_um[single] = a["rec_um"][a["grp_rec"][g1]]
         a["ps_target"], a["ps_weight"], a["ps_dsteps"], a["ps_um"] = ps_target, ps_weight, ps_dsteps, ps_um
+
+    def _lay_out_off_grid_delays(self, a: dict, channels: ChannelTables, synapses: SortedSynapses):
+        """The factors exp(rem/tau) of off-grid delays, and the event ring's length."""
+        syn_chan, rem, offgrid = synapses.chan, synapses.rem, synapses.offgrid
+        max_d = synapses.max_delay
         if rem.size and offgrid.any():
             # exp(rem/tau) of the target's tau_mem and tau_syn: the factor of an off-grid delay
             a["syn_rem"] = rem
-            a["syn_gm"] = np.exp(rem / a["tau_u"][chan_um[syn_chan]])
-            a["syn_gk"] = np.exp(rem / a["tau_u"][chan_uk[syn_chan]])
+            a["syn_gm"] = np.exp(rem / a["tau_u"][channels.um[syn_chan]])
+            a["syn_gk"] = np.exp(rem / a["tau_u"][channels.uk[syn_chan]])
             self.off_grid_delays = int(offgrid.sum())
         else:
             a["syn_rem"] = a["syn_gm"] = a["syn_gk"] = np.zeros(0)
@@ -465,6 +553,8 @@ class PreciseSimulator(Simulator):
         # arrival step <= emission step + max_d + 1 (remainder carry)
         self.ring_len = max_d + 2
 
+    def _lay_out_spike_sources(self, a: dict):
+        g, dt = self.ir, self.dt
         # spike-source spikes at their exact times
         ev_step, ev_off, ev_pre = [], [], []
         for s in g.spike_sources.values():
@@ -479,6 +569,8 @@ class PreciseSimulator(Simulator):
         else:
             a["ev_step"], a["ev_off"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
 
+    def _lay_out_currents(self, a: dict):
+        g, dt, pops, models = self.ir, self.dt, self.pops, self.models
         # injected currents: the model's drive (v_leak + r*I for the LIF models) at t = 0, then
         # exact change events
         drives = [m.drive(p.params) for m, p in zip(models, pops)]     # (value, gain per ampere)
@@ -486,7 +578,6 @@ class PreciseSimulator(Simulator):
         d_step, d_off, d_neuron, d_delta = [], [], [], []
         for c in g.currents.values():
             k = self.pop_index[c.target]
-            pop = self.pops[k]
             neurons = int(a["pop_start"][k]) + np.asarray(c.neurons, dtype=np.int64)
             amps = np.asarray(c.amplitudes, dtype=float) * drives[k][1]
             times = np.asarray(c.times, dtype=float)
@@ -514,23 +605,17 @@ class PreciseSimulator(Simulator):
             a["drv_neuron"], a["drv_delta"] = np.zeros(0, np.int32), np.zeros(0)
         a["pop_drive_uniform"] = uniform_drive(drive, a["drv_neuron"], a["pop_start"], a["pop_size"])
 
+    def _lay_out_poisson_sources(self, a: dict) -> np.ndarray:
+        """The Poisson sources' count tables and windows; returns the offset stream's key."""
+        g, dt = self.ir, self.dt
+        pois = list(g.poisson_sources.values())
         # Poisson sources: grid-mode counts from the IR's stream, exact window in the kernel
         a["pois_start"] = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)
         a["pois_stop"] = np.concatenate([np.full(s.size, float(s.stop)) for s in pois]) if pois else np.zeros(0)
         a.update(poisson_layout(pois, dt))   # windows applied by the kernel at exact times
         seeds = [int(s.seed) for s in pois] or [int(g.seed)]
         rng_state = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
-
-        # state recording (on the grid)
-        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of)
-        a.update(rec)
-
-        place_fast_path_arrays(a, self.ring_len)
-        self.arrays = a
-        self.kernel = PreciseKernel(a, dt, self.ring_len, rng_state)
-        self.n_neurons = N
-        self.n_synapses = int(a["syn_weight"].size)
-        self.step = 0
+        return rng_state
 
     # -- running --------------------------------------------------------------------
     def _new_spike_buffer(self) -> SpikeBuffer:

@@ -62,7 +62,6 @@ float (parameters are computed in double and rounded once).
 """
 from __future__ import annotations
 
-import math
 import os
 
 import numpy as np
@@ -329,7 +328,6 @@ class GridSimulator(Simulator):
     # -- inputs ---------------------------------------------------------------------
     def _current_schedule(self, c: _ir.CurrentInputNode):
         k = self.pop_index[c.target]
-        pop = self.pops[k]
         neurons = int(self.arrays["pop_start"][k]) + c.neurons
         steps, amps = _ir.current_at_steps(c, self.dt)
         # the drive is the model's value plus its gain times the current (NeuronModel.drive)

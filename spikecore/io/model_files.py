@@ -37,6 +37,7 @@ from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, ValidationError
 from ..models import get_model
+from .results import write_text_file
 
 FORMAT_VERSION = 1
 TOP_KEYS = {"spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",
@@ -162,7 +163,7 @@ def save_network(net: nw.Network, path) -> None:
         return
     else:
         raise ValidationError("path", str(path), "a file ending in .yaml, .yml or .json")
-    path.write_text(text)
+    write_text_file(path, text)
 
 
 # ----------------------------------------------------------------------------- reading
@@ -243,7 +244,7 @@ def network_from_dict(d: dict) -> nw.Network:
     version = d.get("spikecore", FORMAT_VERSION)
     if version != FORMAT_VERSION:
         raise ValidationError("spikecore", version, f"format version {FORMAT_VERSION}")
-    net = nw.Network(name=str(d.get("name", "network")), seed=d.get("seed", 0), dt=d.get("dt"),
+    net = nw.Network(name=d.get("name", "network"), seed=d.get("seed", 0), dt=d.get("dt"),
                      duration=d.get("duration"))
     for name, p in _mapping(d, "populations", "").items():
         where = f"populations.{name}"

@@ -31,6 +31,7 @@ import numpy as np
 from .. import units as u
 from ..errors import ValidationError
 from ..models import MODELS
+from .results import OutputFile
 
 # suffix -> (Neo IO class name, what it is)
 NEO_FORMATS = {
@@ -112,14 +113,12 @@ def write_neo(block, path) -> Path:
         block = result_to_neo(block)
     path = Path(path)
     cls = neo_io(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if cls.__name__ == "NixIO":
-        if path.exists():
-            path.unlink()   # NixIO appends blocks to an existing file
-        with cls(str(path), mode="ow") as io:
-            io.write_block(block)
-    else:
-        cls(str(path)).write_block(block)
+    with OutputFile(path, "path") as tmp:   # a fresh file (NixIO would append), replacing path when complete
+        if cls.__name__ == "NixIO":
+            with cls(str(tmp), mode="ow") as io:
+                io.write_block(block)
+        else:
+            cls(str(tmp)).write_block(block)
     return path
 
 

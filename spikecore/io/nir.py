@@ -118,6 +118,7 @@ from .. import ir as _ir
 from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, UnsupportedFeature, ValidationError
+from .results import OutputFile
 from ..models import MODELS, get_model, model_for_nir
 
 # Unit convention: SI value = NIR number * unit.
@@ -896,7 +897,8 @@ def save_nir(net, path, **options) -> None:
     nir = _nir()
     graph = to_nir(net, **options)
     try:
-        nir.write(str(path), graph)
+        with OutputFile(path, "path") as tmp:   # whole or not at all
+            nir.write(str(tmp), graph)
     except OSError as e:
         raise ModelFileError(path, f"cannot write: {e}") from None
 

@@ -7,6 +7,7 @@ import pytest
 
 from hwmodels.precision import Settings, condition, run_precision
 from hwmodels.report import compare, load_json, write_report
+from spikecore.io.results import ResultDirectory
 from spikecore.errors import ModelFileError
 
 
@@ -83,5 +84,9 @@ def test_load_json_errors(tmp_path):
         load_json(tmp_path / "nothing.json")
     bad = tmp_path / "bad.json"
     bad.write_text('{"min_bits": {}}')
-    with pytest.raises(ModelFileError, match="float_accuracy"):
+    with pytest.raises(ModelFileError, match="manifest.json: missing"):   # not written by a precision run
         load_json(bad)
+    with ResultDirectory(tmp_path / "r", "precision") as staging:
+        (staging.path / "precision.json").write_text('{"min_bits": {}}')
+    with pytest.raises(ModelFileError, match="float_accuracy"):
+        load_json(tmp_path / "r")

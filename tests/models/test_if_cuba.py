@@ -10,7 +10,7 @@ import spikecore as sc
 from backends import get_backend
 from spikecore.errors import BackendUnavailable, UnsupportedFeature
 from spikecore.models import get_model
-from spikecore.units import mV, ms, nA, pA, pF
+from spikecore.units import ms, pA, pF
 
 DT = 1e-4
 C_M = 200e-12
