@@ -276,4 +276,8 @@ class Simulator:
         for k, arr in snap["arrays"].items():
             self.arrays[k][...] = arr
         self.step = int(snap["step"])
-        self.kernel.ev_ptr = int(snap["ev_ptr"])
+        # the next spike-source event: found from the step, so that a simulator compiled with
+        # other spike-source times (run control's replace_network) continues right too
+        ev_step = self.arrays.get("ev_step")
+        self.kernel.ev_ptr = (int(np.searchsorted(ev_step, self.step, "left")) if ev_step is not None
+                              else int(snap["ev_ptr"]))
