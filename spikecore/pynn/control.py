@@ -17,8 +17,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, backend="nativ
     from pyNN.errors import InvalidParameterValueError
     if backend not in BACKENDS:
         raise InvalidParameterValueError(f"backend={backend!r}: one of {', '.join(BACKENDS)}")
-    options = {k: v for k, v in extra_params.items()
-               if k not in ("max_delay", "rank", "num_processes", "spike_precision", "verbosity")}
+    # PyNN passes every backend the same extra_params and each takes its own: here, the
+    # options of the chosen spikecore backend (others, e.g. NEST's t_flush, are ignored)
+    from ..registry import get_backend
+    known = get_backend(backend).options
+    options = {k: v for k, v in extra_params.items() if k in known}
     common.setup(timestep, min_delay, **extra_params)
     state = simulator.state
     state.clear()
@@ -26,7 +29,6 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, backend="nativ
     state.min_delay = min_delay
     state.max_delay = extra_params.get("max_delay", "auto")
     state.backend, state.options, state.seed = backend, options, int(rng_seed)
-    from ..registry import get_backend
     try:
         get_backend(backend).check_options(options)
     except Exception as e:   # a misspelt option: PyNN's error type, naming it
@@ -35,11 +37,11 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, backend="nativ
 
 
 def end(compatible_output=True):
-    """Write the data asked for by record(..., to_file) and forget the network."""
+    """Write the data asked for by record(..., to_file); recorded data stay readable
+    (the next setup() forgets the network)."""
     for population, variables, filename in simulator.state.write_on_end:
         population.write_data(get_io(filename), variables)
     simulator.state.write_on_end = []
-    simulator.state.clear()
 
 
 run, run_until = common.build_run(simulator)

@@ -29,6 +29,14 @@ def _homogeneous(pop, name: str, values) -> float:
     return float(arr.flat[0]) if arr.ndim else float(arr)
 
 
+def _check_spike_times(params: dict):
+    """PyNN's InvalidParameterValueError for spike times that are not in increasing order."""
+    for seq in np.atleast_1d(params.get("spike_times", [])):
+        t = np.asarray(seq.value if isinstance(seq, Sequence) else seq, dtype=float)
+        if t.size > 1 and (np.diff(t) < 0).any():
+            raise errors.InvalidParameterValueError(f"spike times must be in increasing order: {t.tolist()}")
+
+
 class _Parameters:
     """PyNN parameters from the native ones (the translations are the identity)."""
 
@@ -49,6 +57,7 @@ class PopulationView(_Parameters, common.PopulationView):
 
     def _set_parameters(self, parameter_space):
         parameter_space.evaluate(simplify=False)
+        _check_spike_times(dict(parameter_space.items()))
         for name, value in parameter_space.items():
             self.parent._parameters[name][self.mask] = value
         state.changed = True
@@ -74,7 +83,7 @@ class Population(_Parameters, common.Population):
     _assembly_class = Assembly
 
     def _create_cells(self):
-        if state.exe is not None:
+        if state.ir is not None:
             raise NotImplementedError("creating a population after run() on spikecore (call reset() first)")
         self.first_id = state.id_counter
         self.all_cells = np.array([simulator.ID(i) for i in range(state.id_counter, state.id_counter + self.size)],
@@ -84,6 +93,7 @@ class Population(_Parameters, common.Population):
         ps.shape = (self.size,)
         ps.evaluate(simplify=False)
         self._parameters = ps.as_dict()
+        _check_spike_times(self._parameters)
         for cell in self.all_cells:
             cell.parent = self
         state.id_counter += self.size
@@ -98,6 +108,7 @@ class Population(_Parameters, common.Population):
 
     def _set_parameters(self, parameter_space):
         parameter_space.evaluate(simplify=False)
+        _check_spike_times(dict(parameter_space.items()))
         for name, value in parameter_space.items():
             self._parameters[name] = np.array(value, copy=True)
         state.changed = True
@@ -119,7 +130,9 @@ class Population(_Parameters, common.Population):
     # -- the IR --------------------------------------------------------------------------
     def _ir_params(self):
         mapping = self.celltype.spikecore
-        p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters}
+        # i_offset may differ between neurons (it becomes current sources, _add_to_ir)
+        p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters
+             if n != "i_offset"}
         return mapping.convert(p)
 
     def _add_to_ir(self, g, seed):

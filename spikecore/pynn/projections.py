@@ -11,16 +11,52 @@ from pyNN.space import Space
 from .. import ir as _ir
 from . import simulator
 from .simulator import MS, state
-from .standardmodels import SYNAPSE_TYPES
+from .standardmodels import SYNAPSE_TYPES, StaticSynapse
+
+
+class Connection(common.Connection):
+    """One connection of a Projection (PyNN's ``Projection.connections``): a view of its arrays."""
+
+    def __init__(self, projection, k):
+        self.projection, self.k = projection, k
+
+    presynaptic_index = property(lambda self: int(self.projection._values("presynaptic_index")[self.k]))
+    postsynaptic_index = property(lambda self: int(self.projection._values("postsynaptic_index")[self.k]))
+
+    def _get_weight(self):
+        return float(self.projection._ids()[2][self.k])
+
+    def _set_weight(self, w):
+        self.projection._ids()[2][self.k] = w
+        state.changed = True
+
+    def _get_delay(self):
+        return float(self.projection._ids()[3][self.k])
+
+    def _set_delay(self, d):
+        if state.ir is not None:
+            raise NotImplementedError("changing delays of existing connections after run() on spikecore")
+        self.projection._ids()[3][self.k] = d
+
+    weight = property(_get_weight, _set_weight)
+    delay = property(_get_delay, _set_delay)
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
 
 
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    @property
+    def connections(self):
+        return [Connection(self, k) for k in range(len(self))]
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
                  source=None, receptor_type=None, space=Space(), label=None):
-        if state.exe is not None:
+        if state.ir is not None:
             raise NotImplementedError("creating a projection after run() on spikecore (call reset() first)")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
                                    synapse_type, source, receptor_type, space, label)
@@ -75,10 +111,14 @@ class Projection(common.Projection):
         j = self.post.id_to_index(post) if post.size else post
         for name, value in parameter_space.items():
             if name == "delay":
-                raise NotImplementedError("changing delays of existing connections on spikecore")
-            if name != "weight":
+                if state.ir is not None:
+                    raise NotImplementedError("changing delays of existing connections after run() on spikecore "
+                                              "(call reset() first)")
+                d[:] = value[i, j]
+            elif name == "weight":
+                w[:] = value[i, j]
+            else:
                 raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__, ["weight", "delay"])
-            w[:] = value[i, j]
         state.changed = True
 
     def _values(self, name):

@@ -19,7 +19,7 @@ class Recorder(recording.Recorder):
         self._clear_simulator()
 
     def _record(self, variable, new_ids, sampling_interval=None):
-        if simulator.state.exe is not None and new_ids:
+        if simulator.state.ir is not None and new_ids:
             raise NotImplementedError("starting to record after run() on spikecore (call reset() first)")
         self.sampling_interval = sampling_interval or self._simulator.state.dt
 
@@ -60,7 +60,7 @@ class Recorder(recording.Recorder):
     def _source_spikes(self, result):
         """The spikes a spike source sent during the run that made ``result``."""
         pop, dt = self.population, simulator.state.dt * MS
-        g = simulator.state.exe.ir
+        g = simulator.state.ir
         n1 = int(round(simulator.state.t * MS / dt)) + int(round(result.duration / dt))
         n0 = n1 - int(round(result.duration / dt))
         if pop.ir_name in g.spike_sources:

@@ -56,16 +56,21 @@ class State(common.control.BaseState):
         self.id_counter = 0
         self.segment_counter = -1
         self.exe = None
+        self.ir = None
         self.built_structure = None
         self.reset()
 
     def reset(self):
-        """Back to t = 0 (PyNN's reset): the next run compiles from the initial values."""
+        """Back to t = 0 (PyNN's reset): the next run compiles from the initial values;
+        recorded data start afresh (PyNN has cached the segment before)."""
+        for rec in self.recorders:
+            rec._clear_simulator()
         self.running = False
         self.t = 0.0
         self.t_start = 0.0
         self.segment_counter += 1
         self.exe = None
+        self.ir = None
         self.changed = False
 
     # -- ids ---------------------------------------------------------------------------
@@ -93,21 +98,33 @@ class State(common.control.BaseState):
         if steps <= 0:
             self.running = True
             return
-        if self.exe is None:
-            self.exe = get_backend(self.backend).compile(self.build_ir(), **self.options)
+        if self.ir is None:
+            self.ir = self.build_ir()
+            if self.ir.populations:
+                self.exe = get_backend(self.backend).compile(self.ir, **self.options)
             self.built_structure = self.structure()
             self.changed = False
+            if self.min_delay == "auto":     # PyNN's "auto": the smallest delay there is
+                delays = [float(e.delay.min()) / MS for e in self.ir.projections.values() if e.delay.size]
+                self.min_delay = round(min(delays), 9) if delays else self.dt
         elif self.structure() != self.built_structure:
             raise NotImplementedError("adding populations, projections or connections after run() "
                                       "on spikecore (call reset() first; the network is compiled whole)")
-        elif self.changed:
+        elif self.changed and self.exe is not None:
             replace = getattr(self.exe, "replace_network", None)
             if replace is None:
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
                                           f"{self.backend} backend of spikecore (the native backend can)")
-            replace(self.build_ir())
+            self.ir = self.build_ir()
+            replace(self.ir)
             self.changed = False
-        result = self.exe.run(steps * self.dt * MS)
+        elif self.changed and self.exe is None:     # spike sources only: nothing is compiled
+            self.ir = self.build_ir()
+            self.changed = False
+        if self.exe is not None:
+            result = self.exe.run(steps * self.dt * MS)
+        else:
+            result = _NoNeurons(steps * self.dt * MS)
         for rec in self.recorders:
             rec._store_result(result)
         self.t = round(self.t + steps * self.dt, 9)
@@ -126,6 +143,13 @@ class State(common.control.BaseState):
         for rec in self.recorders:
             rec._add_to_ir(g)
         return g
+
+
+class _NoNeurons:
+    """The Result of a run of a network of spike sources only (nothing to compile)."""
+
+    def __init__(self, duration):
+        self.duration, self.spikes, self.traces = duration, {}, {}
 
 
 def seed_for(seed: int, kind: str, label: str) -> int:

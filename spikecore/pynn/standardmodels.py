@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from pyNN.errors import InvalidParameterValueError
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 from pyNN.standardmodels.base import StandardCurrentSource
 
@@ -128,9 +129,9 @@ class StaticSynapse(synapses.StaticSynapse):
     _get_minimum_delay = _min_delay
 
 
-for _base in [c for c in vars(synapses).values() if isinstance(c, type) and issubclass(c, synapses.StandardSynapseType)
-              and c.__module__ == synapses.__name__ and c.__name__ not in SYNAPSE_TYPES
-              and c is not synapses.StandardSynapseType]:
+for _base in [c for c in vars(synapses).values() if isinstance(c, type) and c.__module__ == synapses.__name__
+              and c.__name__ not in SYNAPSE_TYPES and c is not synapses.StandardSynapseType
+              and c.__name__[0].isupper() and not c.__name__.startswith("Standard")]:
     globals()[_base.__name__] = type(_base.__name__, (_base,), {
         "__module__": __name__, "__init__": _not_available("the synapse type", "no plastic synapses in spikecore yet")})
 
@@ -146,13 +147,15 @@ class _CurrentSource(StandardCurrentSource):
         self.set_native_parameters(self.translate(self.parameter_space))
 
     def set_native_parameters(self, parameters):
+        parameters.shape = (1,)
         parameters.evaluate(simplify=True)
         self._native.update({k: v for k, v in parameters.items()})
         state.changed = True
 
     def get_native_parameters(self):
-        from pyNN.parameters import ParameterSpace
-        return ParameterSpace(dict(self._native), self.get_schema(), (1,))
+        from pyNN.parameters import ParameterSpace, Sequence
+        return ParameterSpace({k: (np.asarray(v.value) if isinstance(v, Sequence) else v)
+                               for k, v in self._native.items()})
 
     def inject_into(self, cells):
         ids = np.array([int(c) for c in cells], dtype=np.int64)
@@ -200,14 +203,26 @@ class StepCurrentSource(_CurrentSource, electrodes.StepCurrentSource):
     __doc__ = electrodes.StepCurrentSource.__doc__
     translations = _identity(electrodes.StepCurrentSource)
 
+    def set_native_parameters(self, parameters):
+        """Checks the steps (ValueError, as PyNN's other backends), puts their times on the
+        time grid and keeps the last amplitude of steps that land on one grid time."""
+        super().set_native_parameters(parameters)
+        times, amps = self._schedule()
+        if times.size != amps.size:
+            raise InvalidParameterValueError(f"StepCurrentSource: {times.size} times but {amps.size} amplitudes")
+        if times.size and times.min() < 0:
+            raise InvalidParameterValueError(f"StepCurrentSource times must be >= 0: {times.tolist()}")
+        if times.size > 1 and (np.diff(times) <= 0).any():
+            raise InvalidParameterValueError(f"StepCurrentSource times must increase: {times.tolist()}")
+        grid = np.rint(times / state.dt) * state.dt
+        last = np.concatenate([grid[1:] != grid[:-1], [True]]) if grid.size else grid.astype(bool)
+        self._native["times"], self._native["amplitudes"] = grid[last], amps[last]
+
     def _schedule(self):
         times = np.asarray(self._native["times"].value if hasattr(self._native["times"], "value")
                            else self._native["times"], dtype=float)
         amps = np.asarray(self._native["amplitudes"].value if hasattr(self._native["amplitudes"], "value")
                           else self._native["amplitudes"], dtype=float)
-        if times.size and (np.diff(times) < 0).any():
-            from pyNN.errors import InvalidParameterValueError
-            raise InvalidParameterValueError("StepCurrentSource times must be increasing")
         return times, amps
 
 
