@@ -62,15 +62,15 @@ class PopulationView(_Parameters, common.PopulationView):
             self.parent._parameters[name][self.mask] = value
         state.changed = True
 
-    def _set_initial_value_array(self, variable, initial_values):
-        values = np.array(self.parent.initial_values[variable].evaluate(simplify=False), dtype=float, copy=True)
-        values[self.mask] = initial_values.evaluate(simplify=False)
-        self.parent._set_initial_value_array(variable, values)
-
     def initialize(self, **initial_values):
+        """The parent's initial values, changed where this view is (and, after a run, the
+        running network's state: Population.initialize)."""
+        from pyNN.parameters import LazyArray
         for variable, value in initial_values.items():
-            from pyNN.parameters import LazyArray
-            self._set_initial_value_array(variable, LazyArray(value, shape=(self.size,), dtype=float))
+            values = np.array(LazyArray(self.parent.initial_values[variable], shape=(self.parent.size,),
+                                        dtype=float).evaluate(simplify=False), dtype=float)
+            values[self.mask] = LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+            self.parent.initialize(**{variable: values})
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
@@ -82,9 +82,12 @@ class Population(_Parameters, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
-    def _create_cells(self):
+    def __init__(self, *args, **kwargs):
         if state.ir is not None:
             raise NotImplementedError("creating a population after run() on spikecore (call reset() first)")
+        super().__init__(*args, **kwargs)
+
+    def _create_cells(self):
         self.first_id = state.id_counter
         self.all_cells = np.array([simulator.ID(i) for i in range(state.id_counter, state.id_counter + self.size)],
                                   dtype=simulator.ID)
@@ -102,6 +105,15 @@ class Population(_Parameters, common.Population):
 
     def _get_view(self, selector, label=None):
         return PopulationView(self, selector, label)
+
+    def initialize(self, **initial_values):
+        """As PyNN's, but random values are drawn once, here: reset() returns to these values."""
+        from pyNN.parameters import LazyArray
+        from pyNN.random import RandomDistribution
+        drawn = {var: (np.array(LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False),
+                                dtype=float) if isinstance(value, RandomDistribution) or callable(value) else value)
+                 for var, value in initial_values.items()}
+        super().initialize(**drawn)
 
     def _get_native_parameters(self, *names):
         return ParameterSpace({n: simplify(self._parameters[n]) for n in names}, shape=(self.size,))
