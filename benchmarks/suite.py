@@ -7,7 +7,8 @@ Networks (benchmarks/peers.py has the peers' scripts): CUBA 1 s and 10 s, COBA,
 Brunel 10k, and a scaling series of Brunel-like networks (fixed in-degree 1000)
 from 10^3 to 10^5 neurons. Systems: native (1 thread and all cores, float64 and
 float32), Brian2 cpp_standalone (1 thread and all cores via OpenMP), Brian2
-runtime cython, NEST 3.10 (1 and all threads) where it imports, and Lava through
+runtime cython, NEST 3.10 (1 and all threads) where it imports (and, with
+``--systems ...,nest_backend``, the same IR compiled by backends/nest.py), and Lava through
 ``backends.get_backend("lava")`` where that backend exists and can express the
 network (skipped with the reason printed otherwise).
 
@@ -99,7 +100,8 @@ def worker(system: str, name: str, threads: int, precision: str, duration: float
     ir_s = time.perf_counter() - t0
     meta = network_meta(g)
     be = get_backend(system)
-    opts = {"threads": threads, "precision": precision} if system == "native" else {}
+    opts = {"threads": threads, "precision": precision} if system == "native" else \
+        {"threads": threads, "poisson": "nest"} if system == "nest" else {}   # NEST draws, as its peer script
     runs, build, extra = [], [], {}
     for _ in range(repeats):
         exe = be.compile(g, **opts)
@@ -286,6 +288,9 @@ def _jobs(bench, net, d, d_slow, systems, T, scaling=False):
         elif s == "nest":
             for t in PEER_THREADS:
                 out.append((bench, net, "nest", t, "float64", d if not scaling else d))
+        elif s == "nest_backend":     # spikecore's nest backend: the IR compiled to NEST, beside NEST's own script
+            for t in PEER_THREADS:
+                out.append((bench, net, "nest_backend", t, "float64", d))
         elif s == "lava" and not scaling:
             out.append((bench, net, "lava", 1, "float64", min(d_slow, 0.1)))
     return out
@@ -312,7 +317,8 @@ def main(argv=None):
     ap.add_argument("--out", default="results/bench", help="directory for bench.json and bench.md")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--only", help="comma-separated: " + ", ".join(list(BENCHMARKS) + ["scaling"]))
-    ap.add_argument("--systems", default="native,brian2_cpp,brian2_cython,nest,lava")
+    ap.add_argument("--systems", default="native,brian2_cpp,brian2_cython,nest,lava",
+                    help="comma-separated; also nest_backend (spikecore's nest backend, not in the default)")
     ap.add_argument("--scaling", type=lambda s: [int(x) for x in s.split(",")], default=list(SCALING),
                     help="network sizes of the scaling series")
     ap.add_argument("--peer-threads", default="1,all",
@@ -344,6 +350,8 @@ def main(argv=None):
                     print(f"{label} skipped: {lava_missing}", flush=True)
                     continue
                 out = run_worker("lava", net, 1, precision, d, args.repeats)
+            elif system == "nest_backend":
+                out = run_worker("nest", net, threads, precision, d, args.repeats)
             elif system == "nest":
                 if nest_missing:
                     print(f"{label} skipped: NEST does not import ({nest_missing})", flush=True)

@@ -20,6 +20,7 @@ BACKENDS = {
     "native": "backends.native",
     "brian2": "backends.brian2",
     "lava": "backends.lava",
+    "nest": "backends.nest",
 }
 
 #: a convenience of a lower layer -> "module:attribute" of its implementation

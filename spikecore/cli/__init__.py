@@ -20,6 +20,7 @@ EPILOG = """examples:
   spikecore run examples/cuba.yaml --duration 200ms --dt 0.05ms --seed 3 --out results/cuba
   spikecore info examples/brunel.yaml                   validate a model and print its size
   spikecore compare examples/cuba.yaml --backends native,brian2   do the native engine and Brian2 agree?
+  spikecore run examples/cuba.yaml --backend nest --threads 2   the same network on NEST (docs/nest.md)
   spikecore export examples/cuba.yaml -o cuba.nir --keep-refractory   the model as a NIR graph
   spikecore export results/cuba -o cuba.nix              the result as a Neo block
   spikecore plot results/cuba                            raster, rate, ISI and traces in one PNG

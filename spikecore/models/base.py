@@ -24,7 +24,9 @@ What a model declares (dataclass fields)
                        engine's two float modes), "loihi" (the native bit-accurate
                        Loihi mode, through the Loihi quantization pass unless the
                        model is already integer), "brian2", "lava", "nir" (export and
-                       import). Every other place refuses it: ``require(mode, ...)`` (or
+                       import), "nest" (backends/nest.py maps a leaky LIF by its synapse
+                       kind onto NEST's iaf_psc_delta, iaf_psc_exp, iaf_cond_exp). Every
+                       other place refuses it: ``require(mode, ...)`` (or
                        the registry's ``model_for(name, mode, ...)``, which also takes
                        names that are not registered) raises UnsupportedFeature naming
                        the model and the modes it has.
@@ -67,11 +69,11 @@ from .. import units as u
 REQUIRED = object()
 
 #: every mode a model may run in (see the module docstring)
-MODES = ("grid", "precise", "loihi", "brian2", "lava", "nir")
+MODES = ("grid", "precise", "loihi", "brian2", "lava", "nir", "nest")
 
 #: where a mode's refusal comes from, as UnsupportedFeature names it
 MODE_ENGINES = {"grid": "native", "precise": "native --timing precise", "loihi": "native --format loihi",
-                "brian2": "brian2", "lava": "lava", "nir": "NIR"}
+                "brian2": "brian2", "lava": "lava", "nir": "NIR", "nest": "nest"}
 
 
 @dataclass(frozen=True)

@@ -72,5 +72,5 @@ MODEL = LifCoba(
     state={"v": u.VOLTAGE},
     receptor_state_prefix="g_",
     doc="LIF with exponential conductances (Brette et al. 2007 COBA)",
-    modes=frozenset({"grid", "loihi", "brian2", "lava"}),
+    modes=frozenset({"grid", "loihi", "brian2", "lava", "nest"}),
 )

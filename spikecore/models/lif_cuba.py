@@ -110,6 +110,6 @@ MODEL = LifCuba(
     state={"v": u.VOLTAGE},
     receptor_state_prefix="syn_",
     doc="LIF with exponential current synapses (Brian2 CUBA)",
-    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir"}),
+    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="current",
 )

@@ -36,6 +36,6 @@ MODEL = LifDelta(
     state={"v": u.VOLTAGE},
     default_receptors=("default",),
     doc="LIF with delta (voltage-jump) synapses (Brunel 2000)",
-    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir"}),
+    modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="delta",
 )

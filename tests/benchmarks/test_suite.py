@@ -45,3 +45,14 @@ def test_scaling_fit_recovers_a_linear_cost():
                  events=n * 1e4) for n in (1000, 3000, 10000, 30000)]
     fit = suite.scaling_fit(recs)
     assert "2 ns x events" in fit and "R^2 = 1.0000" in fit
+
+
+def test_nest_backend_worker_record():
+    """The nest_backend row: the suite's IR compiled by backends/nest.py, timed like the native one."""
+    pytest.importorskip("nest")
+    out = suite.worker("nest", "scale_1000", 1, "float64", 0.01, 1)
+    rec = suite.record("scale_1000", "nest_backend", 1, "float64", 0.01, out, out["meta"])
+    assert out["n"] == 1000 and rec["sim_s"] > 0 and rec["rate_hz"] >= 0
+    assert "| scale_1000 | nest_backend | 1 | float64 |" in suite.markdown([rec])
+    assert ("scale_1000", "scale_1000", "nest_backend", 1, "float64", 0.2) in suite._jobs(
+        "scale_1000", "scale_1000", 0.2, 0.2, ["nest_backend"], 1, scaling=True)

@@ -15,7 +15,13 @@ differently, e.g. a fixed-point format)::
     conformance_exclusions = {"exact_threshold": "fixed-point state: no ulps",
                               "poisson_exact": "draws its own Poisson trains"}
 
-Either way the scenario is skipped with that reason (never silently passed). Results are cached for the session: one build per variant
+Either way the scenario is skipped with that reason (never silently passed). What a backend
+runs but by design does differently in one part of a scenario — its own ``checks``, its
+``spikes`` or its ``traces`` against the reference — it declares with the reason::
+
+    conformance_differences = {("reset", "traces"): "the input ... (docs/nest.md)"}
+
+and that part runs as a strict xfail (so the difference is shown, and a fix shows up as XPASS). Results are cached for the session: one build per variant
 runs every deterministic scenario (tests/conformance/conformance_scenarios.py).
 """
 from __future__ import annotations
@@ -40,17 +46,27 @@ VARIANTS = {
                ("cpp_standalone", {"device": "cpp_standalone"}, True)],
 }
 
-# Known differences of other backends, found by this suite: (backend, scenario) -> reason. They run as
-# strict xfails, so a fix shows up as XPASS and the entry must go; a backend that simulates a feature
-# differently by design should declare it in its conformance_exclusions instead.
+# Known differences of other backends, found by this suite: (backend, scenario, part) -> reason, the part
+# being the scenario's own "checks", its "spikes" or its "traces" against the reference. They run as strict
+# xfails, so a fix shows up as XPASS and the entry must go; a backend that simulates a feature differently
+# by design declares it on its Backend object instead (conformance_exclusions, conformance_differences).
+_LAVA_RESET = ("lava: a delta input arriving in its target's spike step is applied after the reset "
+               "(Loihi) instead of being lost to it (IR step 4-5)")
+_LAVA_MULTIPLICITY = ("lava: two spikes of one spike-source neuron in one step are delivered as one "
+                      "(Poisson counts are graded messages, spike-time sources are not)")
 KNOWN_DIFFERENCES = {
-    ("lava", "multiplicity"): "lava: two spikes of one spike-source neuron in one step are delivered as one "
-                              "(Poisson counts are graded messages, spike-time sources are not)",
-    ("lava", "reset"): "lava: a delta input arriving in its target's spike step is applied after the reset "
-                       "(Loihi) instead of being lost to it (IR step 4-5)",
-    ("lava", "poisson"): "lava: delta inputs arriving in a spike step survive the reset (see 'reset'), so the "
-                         "Poisson-driven network's spikes drift by a step",
+    ("lava", "multiplicity", "checks"): _LAVA_MULTIPLICITY,
+    ("lava", "multiplicity", "traces"): _LAVA_MULTIPLICITY,
+    ("lava", "reset", "checks"): _LAVA_RESET,
+    ("lava", "reset", "traces"): _LAVA_RESET,
+    ("lava", "poisson", "spikes"): "lava: delta inputs arriving in a spike step survive the reset (see 'reset'), "
+                                   "so the Poisson-driven network's spikes drift by a step",
 }
+
+# (backend, statistical case) pairs that cost too much for the fast suite, run with the slow ones:
+# NEST integrates COBA with GSL's adaptive solver and replays Brunel's 20 kHz Poisson trains as
+# spike_generator events, tens of seconds each on a loaded 2-core machine (cuba stays fast).
+SLOW_STATISTICAL = {("nest", "coba"), ("nest", "brunel_small")}
 
 _CACHE: dict = {}
 
@@ -73,8 +89,11 @@ class Variant:
         ex = self.exclusions
         return [f"{f} ({ex[f]})" for f in features if f in ex]
 
-    def known_difference(self, request, scenario_name):
-        reason = KNOWN_DIFFERENCES.get((self.backend, scenario_name))
+    def known_difference(self, request, scenario_name, part):
+        """Mark the test xfail (strict) when this backend differs in this part (checks, spikes, traces)
+        of the scenario: KNOWN_DIFFERENCES, or the backend's own ``conformance_differences``."""
+        declared = getattr(get_backend(self.backend), "conformance_differences", {}) or {}
+        reason = KNOWN_DIFFERENCES.get((self.backend, scenario_name, part)) or declared.get((scenario_name, part))
         if reason:
             request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
 
@@ -180,6 +199,15 @@ def _params():
             v = Variant(name, label, dict(options))
             out.append(pytest.param(v, id=v.id, marks=[pytest.mark.slow] if slow else []))
     return out
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        variant, case = params.get("backend"), params.get("case")
+        if isinstance(variant, Variant) and (variant.backend, case) in SLOW_STATISTICAL:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(params=_params())

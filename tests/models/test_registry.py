@@ -35,7 +35,7 @@ def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():
     assert model_for("lif_cuba", "precise") is MODELS["lif_cuba"]
     assert get_model("lif_cuba").require("precise") is MODELS["lif_cuba"]
     with pytest.raises(UnsupportedFeature, match=r"native --timing precise.*model 'lif_coba' \(population q\) "
-                                                 r"\(lif_coba runs in: grid, loihi, brian2, lava\)"):
+                                                 r"\(lif_coba runs in: grid, loihi, brian2, lava, nest\)"):
         get_model("lif_coba").require("precise", "population q")
 
 

@@ -1,0 +1,671 @@
+"""The NEST backend: compiles the IR (spikecore.ir) to NEST 3 (nest-simulator) nodes and connections.
+
+NEST is the field's simulator for networks that outgrow one machine (MPI);
+this backend runs spikecore's realised networks on it: the same synapses (the
+IR's explicit (i, j, weight, delay) arrays, never re-drawn), the same spike
+sources and, by default, the same Poisson trains as the native engine.
+Neighbours: backends/base.py (the contract), spikecore/ir.py (the step
+semantics matched here), docs/nest.md (every difference from the IR, each
+shown by a test in tests/backends/test_nest.py).
+
+Mapping (NEST units: ms, mV, pA, nS, pF; converted once, here, with the named
+factors below):
+
+* by the synapse kind of a model that runs in mode "nest" (spikecore.models):
+  ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
+  receptors can be told apart by the sign of their weights (NEST routes positive
+  weights to ``ex``, negative to ``in``), else ``iaf_psc_exp_multisynapse``
+  (one receptor port per IR receptor); ``lif_coba`` -> ``iaf_cond_exp`` (two
+  receptors: the one of higher reversal potential on ``ex`` with +w, the other on
+  ``in`` with -w; more are refused). ``C_m = tau_mem / r`` for the current models,
+  so NEST's ``I / C_m`` is the IR's ``r * I / tau_mem``.
+* spike source -> one ``spike_generator`` per neuron; Poisson source -> option
+  ``poisson``: ``replay`` (default) one ``spike_generator`` per neuron fed with
+  the counts of ``spikecore.ir.poisson_counts`` (the native engine's stream, so
+  results can match), or ``nest``: NEST's ``poisson_generator`` (one per distinct
+  rate) relayed by one ``parrot_neuron`` per IR Poisson neuron, so all of a
+  neuron's synapses see one train (statistical agreement only).
+* current input -> the neuron's ``I_e`` for the amplitude of steps 0 and 1, a
+  ``step_current_generator`` (delay one step) for the later changes.
+* spike monitor -> ``spike_recorder``; state monitor -> ``multimeter`` at the
+  monitor's interval.
+
+Time grid. NEST updates step k over (k*h, (k+1)*h] and stamps its spikes
+(k+1)*h; the IR reports a spike of step k at k*dt, so spike times are moved back
+by one step. A spike stamped T reaches its target at T + delay: a current or
+conductance jump then acts from the next step, as in the IR, so delays are
+kept; a delta jump acts in the step it arrives, before the threshold test, one
+step earlier than the IR's, so delays onto ``iaf_psc_delta`` get one step more.
+NEST's refractory count starts with the step after the spike, the IR's with
+the spike's step, so ``t_ref`` is one step shorter. Multimeters sample the
+state at the start of a step, as the IR's monitors do (step 0 is read before
+the run). What still differs (threshold ``>=``, delta input in the step after a
+spike and in the last refractory step, the delta jump not decaying for a step,
+``iaf_cond_exp``'s adaptive integrator) is listed in docs/nest.md.
+
+NEST's kernel is one per process: compiling resets it, so only the most
+recently compiled executable can run (an older one says so). Under ``mpirun``
+with an MPI-enabled NEST each rank connects only the synapses onto the neurons
+it hosts and records only those; ``merge_ranks`` joins the ranks' Results.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("PYNEST_QUIET", "1")   # no banner on import
+import nest  # noqa: E402
+
+from spikecore import ir as _ir  # noqa: E402
+from spikecore.models import model_for  # noqa: E402
+from spikecore.recording import multiples  # noqa: E402
+from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
+from spikecore.result import Result  # noqa: E402
+
+from .base import Backend, Executable  # noqa: E402
+
+NAME = "nest"
+POISSON_MODES = ("replay", "nest")
+
+# SI -> NEST units
+MS_PER_S = 1e3
+MV_PER_V = 1e3
+PA_PER_A = 1e12
+NS_PER_S = 1e9
+PF_PER_F = 1e12
+
+#: NEST's time grid is counted in tics; these are tried in order until dt is a whole number of them
+TICS_PER_MS = (1000, 10_000, 100_000, 1_000_000)
+#: Poisson counts are drawn in chunks of at most this many (step, neuron) entries
+POISSON_CHUNK = 1 << 22
+NEST_SEED_MAX = 2 ** 31 - 2
+
+MPI_HINT = ("build NEST from source with MPI (cmake -Dwith-mpi=ON, see "
+            "https://nest-simulator.readthedocs.io/en/stable/installation/) and install it into this environment")
+
+
+class NestError(SpikecoreError):
+    """NEST's kernel cannot do what was asked (e.g. run a network whose kernel was reset)."""
+
+
+# ----------------------------------------------------------------------------- the plan (no NEST calls)
+@dataclass
+class PopulationPlan:
+    """How one IR population becomes NEST neurons."""
+    name: str
+    size: int
+    nest_model: str
+    params: dict                       # scalar NEST parameters
+    routes: dict                       # IR receptor -> "ex" | "in" | port number (multisynapse) | None (delta)
+    extra_delay_steps: int             # 1 for delta jumps (they act in the step they arrive)
+    initial_v: np.ndarray              # mV
+
+
+def refractory_ms(t_refrac: float, dt: float) -> float:
+    """NEST's t_ref for the IR's t_refrac: NEST counts from the step after the spike, the IR from its step."""
+    return max(_ir.steps(t_refrac, dt) - 1, 0) * dt * MS_PER_S
+
+
+def receptor_signs(ir: _ir.IRGraph, pop: str) -> dict:
+    """{receptor: set of signs (+1, -1) of the nonzero weights arriving on it}."""
+    signs = {r: set() for r in ir.populations[pop].receptors}
+    for e in ir.projections.values():
+        if e.post == pop:
+            w = np.asarray(e.weight)
+            found = signs.setdefault(e.receptor, set())
+            if (w > 0).any():
+                found.add(1)
+            if (w < 0).any():
+                found.add(-1)
+    return signs
+
+
+def sign_routes(signs: dict) -> dict | None:
+    """Receptors -> "ex"/"in" when NEST's routing by weight sign separates them, else None.
+
+    Possible when every receptor receives weights of one sign, at most one receptor is
+    positive and one negative; a receptor without input takes a slot left free."""
+    routes, free = {}, ["ex", "in"]
+    for r, s in signs.items():
+        if len(s) > 1:
+            return None
+        if s:
+            slot = "ex" if 1 in s else "in"
+            if slot not in free:
+                return None
+            routes[r] = slot
+            free.remove(slot)
+    for r, s in signs.items():
+        if not s:
+            if not free:
+                return None
+            routes[r] = free.pop(0)
+    return routes
+
+
+def _common_params(p: _ir.PopulationNode, dt: float) -> dict:
+    pr = p.params
+    return {"E_L": pr["v_leak"] * MV_PER_V, "V_th": pr["v_threshold"] * MV_PER_V,
+            "V_reset": pr["v_reset"] * MV_PER_V, "t_ref": refractory_ms(pr["t_refrac"], dt)}
+
+
+def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
+    """The NEST model, parameters and receptor routing of one population; refuses what NEST lacks.
+
+    The population's model must run in mode "nest" (spikecore.models): a leaky LIF, mapped by
+    its synapse kind (delta, current, conductance)."""
+    dt, pr = ir.dt, pop.params
+    synapse = model_for(pop.model, "nest", f"population {pop.name}", NAME).synapse
+    params = _common_params(pop, dt)
+    v0 = np.asarray(pop.initial["v"], dtype=float) * MV_PER_V
+    for var, values in pop.initial.items():
+        if var != "v" and np.any(np.asarray(values) != 0):
+            raise UnsupportedFeature(NAME, f"a nonzero initial '{var}' (population '{pop.name}')",
+                                     "NEST's models start their synaptic state at 0")
+    if synapse == "delta":
+        params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
+        return PopulationPlan(pop.name, pop.size, "iaf_psc_delta", params, {"default": None}, 1, v0)
+    if synapse == "current":
+        params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
+        tau = {r: v["tau_syn"] * MS_PER_S for r, v in pop.receptors.items()}
+        routes = sign_routes(receptor_signs(ir, pop.name))
+        if routes is not None and set(routes) <= set(tau):
+            for r, slot in routes.items():
+                params[f"tau_syn_{slot}"] = tau[r]
+            return PopulationPlan(pop.name, pop.size, "iaf_psc_exp", params, routes, 0, v0)
+        names = list(tau)
+        params["tau_syn"] = [tau[r] for r in names]
+        return PopulationPlan(pop.name, pop.size, "iaf_psc_exp_multisynapse", params,
+                              {r: k + 1 for k, r in enumerate(names)}, 0, v0)
+    if synapse == "conductance":
+        if len(pop.receptors) > 2:
+            raise UnsupportedFeature(NAME, f"lif_coba with {len(pop.receptors)} receptors (population "
+                                     f"'{pop.name}': {', '.join(pop.receptors)})",
+                                     "iaf_cond_exp has two, 'ex' and 'in'")
+        params.update(C_m=pr["c_m"] * PF_PER_F, g_L=pr["g_l"] * NS_PER_S)
+        order = sorted(pop.receptors, key=lambda r: -pop.receptors[r]["e_rev"])
+        routes = {}
+        for r, slot in zip(order, ("ex", "in")):
+            params[f"E_{slot}"] = pop.receptors[r]["e_rev"] * MV_PER_V
+            params[f"tau_syn_{slot}"] = pop.receptors[r]["tau_syn"] * MS_PER_S
+            routes[r] = slot
+        return PopulationPlan(pop.name, pop.size, "iaf_cond_exp", params, routes, 0, v0)
+    raise UnsupportedFeature(NAME, f"model '{pop.model}' with {synapse} synapses (population '{pop.name}')",
+                             "NEST's LIF models take delta, current or conductance synapses")
+
+
+def delta_jump_factor(pop: _ir.PopulationNode, dt: float) -> float:
+    """exp(-dt/tau_mem): the IR adds a delta jump at the end of its arrival step and lets it decay
+    for a step before the next threshold test; NEST adds it in the next step, after that step's
+    decay. Scaling the weight by one step's decay makes the membrane NEST tests the IR's."""
+    return model_for(pop.model, "nest", f"population {pop.name}", NAME).membrane_decay(pop.params, dt)
+
+
+def nest_weights(plan: PopulationPlan, pop: _ir.PopulationNode, receptor: str, w: np.ndarray,
+                 dt: float) -> np.ndarray:
+    """IR weights (V for delta and current synapses, S for conductances) in NEST's units and signs."""
+    if plan.nest_model == "iaf_psc_delta":   # NEST adds it a step later, before the decay the IR gives it
+        return w * MV_PER_V * delta_jump_factor(pop, dt)
+    if plan.nest_model.startswith("iaf_psc_exp"):
+        return w / pop.params["r"] * PA_PER_A          # the IR's drive r*I back to a current
+    sign = 1.0 if plan.routes[receptor] == "ex" else -1.0
+    return sign * w * NS_PER_S
+
+
+def nest_delays_ms(delay: np.ndarray, dt: float, extra_steps: int) -> np.ndarray:
+    """NEST delays for IR delays (multiples of dt): kept, plus ``extra_steps`` (delta targets)."""
+    return (_ir.delay_steps(delay, dt) + extra_steps) * dt * MS_PER_S
+
+
+def spike_step_of_stamp(times_ms: np.ndarray, dt: float) -> np.ndarray:
+    """The IR step of NEST spikes stamped at ``times_ms`` (NEST stamps step k's spikes (k+1)*h)."""
+    return np.rint(np.asarray(times_ms) / (dt * MS_PER_S)).astype(np.int64) - 1
+
+
+def stamp_of_step(steps: np.ndarray, dt: float) -> np.ndarray:
+    """The spike_generator time (ms) that makes NEST emit a spike as the IR does at ``steps``."""
+    return (np.asarray(steps, dtype=np.int64) + 1) * dt * MS_PER_S
+
+
+def current_plan(node: _ir.CurrentInputNode, dt: float):
+    """(amplitude of step 0, of step 1, [(generator time ms, amplitude - step-1 amplitude), ...]) in pA.
+
+    A step_current_generator change at time T (delay one step) acts from step T/h + 1,
+    and no change may be at T <= 0: steps 0 and 1 are set through I_e."""
+    st, amp = _ir.current_at_steps(node, dt)
+    amp = amp * PA_PER_A
+
+    def at(step):
+        k = np.flatnonzero(st <= step)
+        return float(amp[k[-1]]) if k.size else 0.0
+    a0, a1 = at(0), at(1)
+    changes = {}
+    for s, a in zip(st, amp):
+        if s >= 2:
+            changes[int(s)] = float(a) - a1        # the last change within a step wins
+    return a0, a1, [((s - 1) * dt * MS_PER_S, a) for s, a in sorted(changes.items())]
+
+
+def resolve_nest_threads(threads) -> int:
+    if isinstance(threads, str) and threads.strip().isdigit():
+        threads = int(threads)
+    if threads == "all":
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValidationError("option 'threads'", threads, 'a positive number of threads or "all"')
+    return int(threads)
+
+
+def tics_per_ms(dt: float) -> int:
+    """A NEST tic size in which dt is a whole number of tics; refuses a dt no tic size fits."""
+    for tics in TICS_PER_MS:
+        n = dt * MS_PER_S * tics
+        if abs(n - round(n)) < 1e-6 * max(1.0, n) and round(n) >= 1:
+            return tics
+    raise UnsupportedFeature(NAME, f"dt={dt!r} s", "NEST's time grid needs dt to be a whole number of "
+                             "nanoseconds")
+
+
+# ----------------------------------------------------------------------------- MPI
+def have_mpi() -> bool:
+    return bool(nest.build_info.get("have_mpi", False))
+
+
+def check_mpi(n_ranks) -> int:
+    """The number of MPI ranks, validated; refuses when the installed NEST has no MPI."""
+    if isinstance(n_ranks, str) and n_ranks.strip().isdigit():
+        n_ranks = int(n_ranks)
+    if isinstance(n_ranks, bool) or not isinstance(n_ranks, (int, np.integer)) or n_ranks < 1:
+        raise ValidationError("--mpi", n_ranks, "a positive number of MPI processes")
+    if not have_mpi():
+        raise UnsupportedFeature(NAME, f"--mpi {n_ranks}", "the installed NEST was built without MPI "
+                                 "(nest.build_info['have_mpi'] is False; the PyPI wheel has none): " + MPI_HINT)
+    return int(n_ranks)
+
+
+def mpirun_command(n_ranks: int, run_args: list, python: str = sys.executable, launcher: str = "mpirun") -> list:
+    """The command that runs ``spikecore run RUN_ARGS`` (no --mpi in them) on ``n_ranks`` MPI processes."""
+    if isinstance(n_ranks, bool) or not isinstance(n_ranks, (int, np.integer)) or n_ranks < 1:
+        raise ValidationError("--mpi", n_ranks, "a positive number of MPI processes")
+    if any(a == "--mpi" or a.startswith("--mpi=") for a in run_args):
+        raise ValidationError("run arguments", " ".join(run_args), "no --mpi (the ranks run without it)")
+    return [launcher, "-np", str(int(n_ranks)), python, "-m", "spikecore", "run", *run_args]
+
+
+def rank_dir(out, rank: int) -> Path:
+    """Where rank ``rank`` of an MPI run writing to ``out`` saves its part (beside ``out``, which is
+    replaced whole once the parts are joined)."""
+    out = Path(out)
+    return out.with_name(out.name + ".ranks") / f"rank_{rank}"
+
+
+def mpi_rank() -> tuple:
+    """(this process's MPI rank, the number of ranks): (0, 1) outside mpirun or without MPI."""
+    return nest.Rank(), nest.NumProcesses()
+
+
+def merge_ranks(parts: list) -> Result:
+    """One Result from the Results of the ranks of one MPI run (each holds its own neurons)."""
+    if not parts:
+        raise ValidationError("ranks", [], "the Results of at least one rank")
+    first = parts[0]
+    spikes = {}
+    for pop in first.spikes:
+        t = np.concatenate([p.spikes[pop][0] for p in parts])
+        i = np.concatenate([p.spikes[pop][1] for p in parts])
+        order = np.lexsort((i, np.rint(t / first.dt)))
+        spikes[pop] = (t[order], i[order])
+    traces = {}
+    for mon, tr in first.traces.items():
+        neurons = np.asarray(tr["neurons"])
+        merged = {var: np.full_like(block, np.nan, dtype=float) for var, block in tr["variables"].items()}
+        for p in parts:                        # a rank's samples of the neurons it does not host are NaN
+            for var, block in p.traces[mon]["variables"].items():
+                merged[var] = np.where(np.isnan(merged[var]), block, merged[var])
+        traces[mon] = {"target": tr["target"], "neurons": neurons, "times": tr["times"], "variables": merged}
+    extra = {k: v for k, v in first.extra.items() if k not in ("mpi_rank",)}
+    return Result(backend=first.backend, duration=first.duration, dt=first.dt,
+                  wall_s=max(p.wall_s for p in parts), sizes=dict(first.sizes), spikes=spikes, traces=traces,
+                  build_s=max(p.build_s for p in parts), seed=first.seed, model=first.model,
+                  n_synapses=first.n_synapses, options=dict(first.options), extra=extra)
+
+
+# ----------------------------------------------------------------------------- the kernel's owner
+class _Kernel:
+    """NEST has one kernel per process: the executable that built it last owns it."""
+    owner = None
+
+
+def _reset_kernel(ir: _ir.IRGraph, threads: int):
+    tics = tics_per_ms(ir.dt)                  # (refuses before the kernel is touched)
+    max_delay = max([float(np.max(e.delay)) for e in ir.projections.values() if e.n_synapses] + [ir.dt])
+    h = ir.dt * MS_PER_S
+    _Kernel.owner = None
+    nest.ResetKernel()
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    nest.SetKernelStatus({"tics_per_ms": tics, "resolution": h,
+                          "local_num_threads": threads, "rng_seed": int(ir.seed % NEST_SEED_MAX) + 1,
+                          # samples at the end of a run arrive one min_delay late: keep it one step
+                          "min_delay": h, "max_delay": max(max_delay * MS_PER_S + h, 2 * h)})
+    nest.SetDefaults("static_synapse", {"delay": h})      # devices' connections (NEST's default is 1 ms)
+
+
+# ----------------------------------------------------------------------------- the executable
+class NestExecutable(Executable):
+    backend = NAME
+
+    def __init__(self, ir: _ir.IRGraph, options: dict):
+        t0 = time.perf_counter()
+        self.ir, self.options = ir, options
+        self.threads = resolve_nest_threads(options["threads"])
+        self.plans = {name: population_plan(ir, p) for name, p in ir.populations.items()}
+        for m in ir.state_monitors.values():       # refuse before touching the kernel
+            for var in m.variables:
+                self._recordable(m.target, var)
+        _reset_kernel(ir, self.threads)
+        self.step = 0
+        self.nodes = {}
+        self.pending_i_e = {}                     # population -> I_e from step 1 (set after step 0)
+        self._create_populations()
+        self._create_sources()
+        self._connect_projections()
+        self._create_currents()
+        self._create_recorders()
+        _Kernel.owner = self                      # built completely: the kernel holds this network
+        self.build_s = time.perf_counter() - t0
+
+    # -- building -----------------------------------------------------------------------
+    def _create_populations(self):
+        for name, plan in self.plans.items():
+            nodes = nest.Create(plan.nest_model, plan.size, params=plan.params)
+            nodes.set(V_m=plan.initial_v.tolist())
+            self.nodes[name] = nodes
+
+    def _create_sources(self):
+        dt = self.ir.dt
+        for name, s in self.ir.spike_sources.items():
+            gens = nest.Create("spike_generator", s.size)
+            steps = np.rint(np.asarray(s.times) / dt).astype(np.int64)
+            order = np.lexsort((steps, s.indices))
+            idx, st = np.asarray(s.indices)[order], steps[order]
+            starts = np.searchsorted(idx, np.arange(s.size + 1))
+            gens.set([{"spike_times": stamp_of_step(st[starts[k]:starts[k + 1]], dt)}
+                      for k in range(s.size)])
+            self.nodes[name] = gens
+        for name, s in self.ir.poisson_sources.items():
+            if self.options["poisson"] == "replay":
+                self.nodes[name] = nest.Create("spike_generator", s.size)
+            else:
+                self.nodes[name] = self._nest_poisson(s)
+
+    def _nest_poisson(self, s: _ir.PoissonSourceNode):
+        """NEST's own Poisson trains: a generator per distinct rate, a parrot per IR neuron (so one
+        train reaches all of its synapses). A generator active over (start, stop] drives its parrots
+        in IR steps start/h + 2 ... stop/h + 1 (measured: tests/backends/test_nest.py), so the
+        window moves two steps early, and the source cannot spike in steps 0 and 1."""
+        dt_ms = self.ir.dt * MS_PER_S
+        parrots = nest.Create("parrot_neuron", s.size)
+        on, off = _ir.poisson_active_steps(s, self.ir.dt)
+        window = {"start": max(on - 2, 0) * dt_ms}
+        if off < 2 ** 62:
+            window["stop"] = max(off - 2, 0) * dt_ms
+        rates = np.asarray(s.rates, dtype=float)
+        ids = np.asarray(parrots.tolist())
+        for rate in np.unique(rates):
+            gen = nest.Create("poisson_generator", params={"rate": float(rate), **window})
+            nest.Connect(gen, nest.NodeCollection(ids[rates == rate].tolist()), syn_spec={"delay": dt_ms})
+        return parrots
+
+    def _local_posts(self, name: str) -> np.ndarray | None:
+        """Under MPI, the mask of the population's neurons this rank hosts (None: all of them)."""
+        if nest.NumProcesses() == 1:
+            return None
+        return np.atleast_1d(np.asarray(self.nodes[name].get("local"), dtype=bool))
+
+    def _connect_projections(self):
+        dt = self.ir.dt
+        local = {name: self._local_posts(name) for name in self.ir.populations}
+        for e in self.ir.projections.values():
+            if e.n_synapses == 0:
+                continue
+            plan, pop = self.plans[e.post], self.ir.populations[e.post]
+            i, j = np.asarray(e.i), np.asarray(e.j)
+            w = nest_weights(plan, pop, e.receptor, np.asarray(e.weight, dtype=float), dt)
+            d = nest_delays_ms(e.delay, dt, plan.extra_delay_steps)
+            if local[e.post] is not None:         # each rank connects the synapses onto its own neurons
+                keep = local[e.post][j]
+                i, j, w, d = i[keep], j[keep], w[keep], d[keep]
+                if i.size == 0:
+                    continue
+            pre = np.asarray(self.nodes[e.pre].tolist(), dtype=np.int64)[i]
+            post = np.asarray(self.nodes[e.post].tolist(), dtype=np.int64)[j]
+            syn = {"weight": w, "delay": d}
+            port = plan.routes.get(e.receptor)
+            if isinstance(port, int):
+                syn["receptor_type"] = port
+            nest.Connect(pre, post, "one_to_one", syn_spec=syn)
+
+    def _create_currents(self):
+        dt = self.ir.dt
+        i_e0 = {name: np.zeros(p.size) for name, p in self.ir.populations.items()}
+        i_e1 = {name: np.zeros(p.size) for name, p in self.ir.populations.items()}
+        for c in self.ir.currents.values():
+            a0, a1, changes = current_plan(c, dt)
+            neurons = np.unique(np.asarray(c.neurons, dtype=np.int64))   # a neuron listed twice gets it once
+            i_e0[c.target][neurons] += a0
+            i_e1[c.target][neurons] += a1
+            if changes:
+                gen = nest.Create("step_current_generator", params={
+                    "amplitude_times": [t for t, _ in changes], "amplitude_values": [a for _, a in changes]})
+                post = np.asarray(self.nodes[c.target].tolist(), dtype=np.int64)[neurons]
+                nest.Connect(np.full(post.size, gen.global_id), post, "one_to_one",
+                             syn_spec={"delay": np.full(post.size, dt * MS_PER_S)})
+        for name, nodes in self.nodes.items():
+            if name in self.ir.populations:
+                if i_e0[name].any():
+                    nodes.set(I_e=i_e0[name].tolist())
+                if not np.array_equal(i_e0[name], i_e1[name]):
+                    self.pending_i_e[name] = i_e1[name]
+
+    def _recordable(self, target: str, var: str) -> str:
+        plan = self.plans[target]
+        if var == "v":
+            return "V_m"
+        receptor = var.split("_", 1)[1] if "_" in var else None
+        route = plan.routes.get(receptor)
+        if plan.nest_model == "iaf_psc_exp" and var.startswith("syn_") and route:
+            return f"I_syn_{route}"
+        if plan.nest_model == "iaf_psc_exp_multisynapse" and var.startswith("syn_") and route:
+            return f"I_syn_{route}"
+        if plan.nest_model == "iaf_cond_exp" and var.startswith("g_") and route:
+            return f"g_{route}"
+        raise UnsupportedFeature(NAME, f"recording '{var}' of population '{target}'",
+                                 f"{plan.nest_model} records v and its synaptic variables")
+
+    def _create_recorders(self):
+        self.recorders = {}
+        for name in self.ir.recorded_populations():
+            rec = nest.Create("spike_recorder")
+            nest.Connect(self.nodes[name], rec)
+            self.recorders[name] = rec
+        self.multimeters = {}
+        for mname, m in self.ir.state_monitors.items():
+            neurons = np.asarray(m.neurons, dtype=np.int64)
+            targets = np.unique(neurons)
+            names = [self._recordable(m.target, var) for var in m.variables]
+            mm = nest.Create("multimeter", params={"interval": m.interval * MS_PER_S,
+                                                   "record_from": sorted(set(names))})
+            ids = np.asarray(self.nodes[m.target].tolist(), dtype=np.int64)[targets]
+            if ids.size:
+                nest.Connect(mm, nest.NodeCollection(ids.tolist()))
+            self.multimeters[mname] = (mm, names, targets, neurons)
+
+    # -- running ------------------------------------------------------------------------
+    def _feed_poisson(self, n_start: int, n_steps: int):
+        """Give the replaying generators the IR's Poisson trains of steps [n_start, n_start + n_steps)."""
+        dt = self.ir.dt
+        for name, s in self.ir.poisson_sources.items():
+            if self.options["poisson"] != "replay":
+                continue
+            chunk = max(1, POISSON_CHUNK // max(s.size, 1))
+            steps, neurons, counts = [], [], []
+            for a in range(n_start, n_start + n_steps, chunk):
+                c = np.ascontiguousarray(_ir.poisson_counts(s, dt, a, min(chunk, n_start + n_steps - a)).T)
+                nk, st = np.nonzero(c)            # neuron-major: each neuron's steps in order
+                steps.append(st + a)
+                neurons.append(nk)
+                counts.append(c[nk, st])
+            st, nk, ct = (np.concatenate(x) for x in (steps, neurons, counts))
+            if len(steps) > 1:                    # chunks follow each other in time: a stable sort by neuron
+                order = np.argsort(nk, kind="stable")
+                st, nk, ct = st[order], nk[order], ct[order]
+            starts = np.searchsorted(nk, np.arange(s.size + 1))
+            stamps = stamp_of_step(st, dt)
+            ct = ct.astype(np.int64)             # (numpy arrays: NEST cannot type an empty list)
+            self.nodes[name].set([{"spike_times": stamps[starts[k]:starts[k + 1]],
+                                   "spike_multiplicities": ct[starts[k]:starts[k + 1]]}
+                                  for k in range(s.size)])
+
+    def run(self, duration: float, progress: bool = False) -> Result:
+        if _Kernel.owner is not self:
+            raise NestError("nest: this network's NEST kernel was reset by a later compile (NEST has one "
+                            "kernel per process); compile it again to run it")
+        if not (duration > 0 and np.isfinite(duration)):
+            raise ValidationError("duration", duration, "a positive, finite duration")
+        dt = self.ir.dt
+        n_steps = _ir.steps(duration, dt)
+        n_start = self.step
+        t0 = time.perf_counter()
+        self._feed_poisson(n_start, n_steps)
+        first = {mname: self._initial_state(mname) for mname in self.multimeters} if n_start == 0 else {}
+        remaining = n_steps
+        if self.pending_i_e and n_start == 0:      # the current of step 1 differs from step 0's
+            nest.Simulate(dt * MS_PER_S)
+            for name, i_e in self.pending_i_e.items():
+                self.nodes[name].set(I_e=i_e.tolist())
+            self.pending_i_e = {}
+            remaining -= 1
+        if remaining > 0:
+            nest.Simulate(remaining * dt * MS_PER_S)
+        wall = time.perf_counter() - t0
+        self.step = n_start + n_steps
+        spikes = self._collect_spikes()
+        traces = {mname: self._collect_trace(mname, n_start, self.step, first.get(mname))
+                  for mname in self.multimeters}
+        extra = {}
+        if nest.NumProcesses() > 1:
+            extra = {"mpi_rank": nest.Rank(), "mpi_ranks": nest.NumProcesses()}
+        return Result(backend=NAME, duration=n_steps * dt, dt=dt, wall_s=wall,
+                      sizes={n: self.ir.populations[n].size for n in spikes}, spikes=spikes, traces=traces,
+                      build_s=self.build_s, seed=self.ir.seed, model=self.ir.name,
+                      n_synapses=self.ir.n_synapses, options=dict(self.options), extra=extra)
+
+    def _collect_spikes(self) -> dict:
+        out = {}
+        for name, rec in self.recorders.items():
+            ev = rec.get("events")
+            steps = spike_step_of_stamp(ev["times"], self.ir.dt)
+            idx = np.asarray(ev["senders"], dtype=np.int64) - self.nodes[name][0].global_id
+            order = np.lexsort((idx, steps))
+            out[name] = (steps[order] * self.ir.dt, idx[order])
+            rec.set(n_events=0)
+        return out
+
+    def _to_si(self, target: str, var: str, values: np.ndarray) -> np.ndarray:
+        if var == "v":
+            return np.asarray(values, dtype=float) / MV_PER_V
+        if var.startswith("syn_"):
+            return np.asarray(values, dtype=float) / PA_PER_A * self.ir.populations[target].params["r"]
+        return np.asarray(values, dtype=float) / NS_PER_S
+
+    def _initial_state(self, mname: str) -> dict:
+        """The monitored variables at step 0 (NEST's multimeter has no sample at t = 0): the values
+        this executable gave NEST (synaptic state starts at 0, population_plan refuses others)."""
+        _, _, _, neurons = self.multimeters[mname]
+        m = self.ir.state_monitors[mname]
+        v0 = self.plans[m.target].initial_v[neurons]
+        return {var: self._to_si(m.target, var, v0) if var == "v" else np.zeros(neurons.size)
+                for var in m.variables}
+
+    def _collect_trace(self, mname: str, n_start: int, n_end: int, first) -> dict:
+        mm, names, targets, neurons = self.multimeters[mname]
+        m = self.ir.state_monitors[mname]
+        every = _ir.steps(m.interval, self.ir.dt)
+        sample_steps = multiples(n_start, n_end, every)
+        ev = mm.get("events")
+        ev_steps = np.rint(np.asarray(ev["times"]) / (self.ir.dt * MS_PER_S)).astype(np.int64)
+        gid0 = self.nodes[m.target][0].global_id
+        col_of = np.full(self.ir.populations[m.target].size, -1, np.int64)
+        col_of[targets] = np.arange(targets.size)
+        row = np.searchsorted(sample_steps, ev_steps)
+        col = col_of[np.asarray(ev["senders"], dtype=np.int64) - gid0] if ev_steps.size else np.zeros(0, np.int64)
+        ok = (row < sample_steps.size) & (ev_steps >= n_start)
+        variables = {}
+        for var, rec in zip(m.variables, names):
+            block = np.full((sample_steps.size, targets.size), np.nan)
+            block[row[ok], col[ok]] = self._to_si(m.target, var, np.asarray(ev[rec])[ok])
+            block = block[:, np.searchsorted(targets, neurons)] if neurons.size else np.zeros((sample_steps.size, 0))
+            if first is not None and sample_steps.size and sample_steps[0] == 0:
+                block[0] = first[var]
+            variables[var] = block
+        mm.set(n_events=0)
+        return {"target": m.target, "neurons": neurons.copy(), "times": sample_steps * self.ir.dt,
+                "variables": variables}
+
+
+_LATE_JUMP = ("nest: a delta jump enters NEST's membrane in the step after the IR adds it (decayed by a step "
+              "to match), so a trace shows it one sample later")
+_COND_EXP = ("nest: iaf_cond_exp integrates with GSL's adaptive RKF45 and conductances decaying within the "
+             "step; the IR takes an exponential Euler step with the step-start conductances (~1e-3 apart)")
+_LAST_REFRACTORY_STEP = ("nest: a delta input arriving in the last refractory step is applied (NEST counts the "
+                         "refractory steps from the step after the spike); the IR discards it")
+_SPIKE_STEP_INPUT = ("nest: with t_refrac < 2 dt a delta input arriving in the spike step is applied after the "
+                     "reset; the IR loses it to the reset")
+
+
+class NestBackend(Backend):
+    name = NAME
+    options = {"threads": (None, 1), "poisson": (POISSON_MODES, "replay")}
+    #: conformance features this backend simulates differently by design (docs/nest.md; tests/backends/test_nest.py)
+    conformance_exclusions = {
+        "exact_threshold": "NEST fires on V >= V_th (the IR: V > V_th) and holds V in mV, so a membrane "
+                           "landing exactly on threshold fires",
+    }
+    #: parts of scenarios NEST runs but by design does differently (docs/nest.md); strict xfails there
+    conformance_differences = {
+        ("delays", "traces"): f"{_LATE_JUMP}; {_COND_EXP}",
+        ("refractory", "checks"): _LAST_REFRACTORY_STEP,
+        ("refractory", "traces"): f"{_LAST_REFRACTORY_STEP}; {_LATE_JUMP}; {_COND_EXP}",
+        ("reset", "checks"): _SPIKE_STEP_INPUT,
+        ("reset", "traces"): f"{_SPIKE_STEP_INPUT}; {_LATE_JUMP}",
+        ("multiplicity", "checks"): _LATE_JUMP,
+        ("multiplicity", "traces"): _LATE_JUMP,
+        ("poisson", "spikes"): _LAST_REFRACTORY_STEP,
+        ("recurrent", "spikes"): _COND_EXP,
+        ("recurrent", "traces"): _COND_EXP,
+    }
+
+    def compile(self, ir: _ir.IRGraph, **options) -> NestExecutable:
+        opts = self.check_options(options)
+        resolve_nest_threads(opts["threads"])
+        for name, edge in ir.projections.items():
+            d = np.asarray(edge.delay)
+            if d.size and np.any(np.abs(d / ir.dt - np.rint(d / ir.dt)) > _ir.GRID_TOLERANCE):
+                raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
+                                         "NEST rounds delays to its grid: realise the network with timing=grid")
+        return NestExecutable(ir, opts)
+
+    # MPI, used by the CLI (spikecore run --backend nest --mpi N)
+    check_mpi = staticmethod(check_mpi)
+    mpirun_command = staticmethod(mpirun_command)
+    rank_dir = staticmethod(rank_dir)
+    mpi_rank = staticmethod(mpi_rank)
+    merge_ranks = staticmethod(merge_ranks)
+
+
+BACKEND = NestBackend()

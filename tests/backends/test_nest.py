@@ -1,0 +1,449 @@
+"""Tests of backends/nest.py beyond the conformance suite (tests/conformance): each documented
+difference from the IR (docs/nest.md) shown on real NEST, the model and receptor mapping,
+options and refusals, continued runs, threads, the MPI refusal, command line and rank merge.
+
+Every network here is small: a NEST run of it takes well under a second.
+"""
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("nest")
+
+import nest  # noqa: E402
+
+from backends import get_backend  # noqa: E402
+from backends import nest as nest_backend  # noqa: E402
+from spikecore import ir as _ir  # noqa: E402
+from spikecore import units as u  # noqa: E402
+from spikecore.cli import main as cli_main  # noqa: E402
+from spikecore.cli.run import mpi_rank_args  # noqa: E402
+from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
+from spikecore.network import (CurrentSource, FixedProbability, FromIndices, Network, OneToOne,  # noqa: E402
+                               PoissonSource, SpikeSource, StateMonitor)
+
+DT = 1e-4
+DELTA = {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV", "v_reset": "10 mV", "t_refrac": "2 ms"}
+CUBA = {"tau_mem": "20 ms", "v_leak": "-45 mV", "v_threshold": "-50 mV", "v_reset": "-60 mV", "t_refrac": "2 ms",
+        "tau_syn": {"exc": "5 ms", "inh": "10 ms"}}
+COBA = {"c_m": "200 pF", "g_l": "10 nS", "v_leak": "-60 mV", "v_threshold": "-50 mV", "v_reset": "-60 mV",
+        "t_refrac": "5 ms", "tau_syn": {"exc": "5 ms", "inh": "10 ms"}, "e_rev": {"exc": "0 mV", "inh": "-80 mV"}}
+NATIVE = get_backend("native")
+NEST = get_backend("nest")
+
+
+def steps_of(result, pop):
+    t, i = result.spikes[pop]
+    return sorted(zip(np.rint(t / DT).astype(int).tolist(), i.tolist()))
+
+
+def both(net, duration, **options):
+    g = net.to_ir()
+    return NATIVE.compile(g).run(duration), NEST.compile(g, **options).run(duration)
+
+
+def recurrent_cuba(seed=3, n=60, delays=("0.5 ms", "1.2 ms"), interval="0.3 ms") -> Network:
+    """A deterministic E/I network (currents, no Poisson): the same spikes on native and NEST."""
+    net = Network("rec", seed=seed, dt="0.1 ms")
+    init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
+    net.population("e", n, "lif_cuba", CUBA, init)
+    net.project("e", "e", FixedProbability(0.1), weight="1.5 mV", delay=delays[0], receptor="exc", name="ee")
+    net.project("e", "e", FixedProbability(0.1), weight="-2 mV", delay=delays[1], receptor="inh", name="ei")
+    net.add(StateMonitor("e", ["v", "syn_exc", "syn_inh"], neurons=[0, 7, 33], interval=interval, name="mon"))
+    return net
+
+
+# ----------------------------------------------------------------------------- where the semantics match
+def test_deterministic_network_matches_native_spike_for_spike_and_trace_for_trace():
+    ours, theirs = both(recurrent_cuba(), 0.1)
+    assert len(steps_of(ours, "e")) > 50
+    assert steps_of(theirs, "e") == steps_of(ours, "e")
+    a, b = ours.traces["mon"], theirs.traces["mon"]
+    np.testing.assert_array_equal(np.rint(b["times"] / DT), np.rint(a["times"] / DT))
+    for var in ("v", "syn_exc", "syn_inh"):
+        scale = np.max(np.abs(a["variables"][var]))
+        np.testing.assert_allclose(b["variables"][var], a["variables"][var], rtol=1e-9, atol=1e-9 * scale)
+
+
+def test_result_has_the_fields_of_every_backend(tmp_path):
+    ours, theirs = both(recurrent_cuba(), 0.02)
+    assert theirs.backend == "nest" and theirs.sizes == ours.sizes and theirs.n_synapses == ours.n_synapses
+    assert theirs.seed == ours.seed and theirs.model == ours.model and theirs.duration == pytest.approx(0.02)
+    assert theirs.options == {"threads": 1, "poisson": "replay"} and theirs.build_s > 0
+    saved = theirs.save(tmp_path / "r")
+    assert set(p.name for p in saved.iterdir()) == {"summary.json", "spikes.npz", "traces.npz", "manifest.json"}
+
+
+def test_continued_runs_equal_one_run():
+    g = recurrent_cuba().to_ir()
+    whole = NEST.compile(g).run(0.06)
+    exe = NEST.compile(g)
+    first, second = exe.run(0.03), exe.run(0.03)
+    assert steps_of(first, "e") + steps_of(second, "e") == steps_of(whole, "e")
+    cat = np.concatenate([first.traces["mon"]["variables"]["v"], second.traces["mon"]["variables"]["v"]])
+    np.testing.assert_array_equal(cat, whole.traces["mon"]["variables"]["v"])
+
+
+def test_replayed_poisson_trains_give_the_native_spikes_and_nest_poisson_its_own():
+    net = Network("pois", seed=5, dt="0.1 ms")
+    net.population("c", 30, "lif_cuba", CUBA)
+    net.add(PoissonSource(30, "800 Hz", name="ext"))
+    net.project("ext", "c", OneToOne(), weight="3 mV", delay="0.2 ms", receptor="exc", name="drive")
+    ours, theirs = both(net, 0.2)
+    assert len(steps_of(ours, "c")) > 100 and steps_of(theirs, "c") == steps_of(ours, "c")
+    own = NEST.compile(net.to_ir(), poisson="nest").run(0.2)
+    assert steps_of(own, "c") != steps_of(ours, "c")        # NEST drew its own trains ...
+    assert own.rate("c") == pytest.approx(ours.rate("c"), rel=0.2)    # ... of the same rate
+
+
+def test_current_changing_in_step_one_and_later():
+    """Steps 0 and 1 go through I_e, later changes through a step_current_generator."""
+    net = Network("cur", seed=1, dt="0.1 ms")
+    net.population("d", 3, "lif_delta", DELTA)
+    net.add(CurrentSource("d", steps=[("0 ms", "100 pA"), ("0.05 ms", "300 pA"), ("1.03 ms", "0 pA"),
+                                      ("2 ms", "250 pA")], neurons=[0, 1], name="i"))
+    net.add(CurrentSource("d", steps=[("0.5 ms", "40 pA")], neurons=[1], name="j"))
+    net.add(StateMonitor("d", ["v"], name="m"))
+    ours, theirs = both(net, 0.01)
+    a, b = ours.traces["m"]["variables"]["v"], theirs.traces["m"]["variables"]["v"]
+    assert a[2, 0] > a[1, 0] > 0 and a[8, 1] > a[8, 0] and np.all(a[:, 2] == 0)
+    np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-15)
+
+
+def test_two_threads_give_the_same_result_as_one():
+    """1 vs 2 NEST virtual processes (local_num_threads) on a deterministic network."""
+    g = recurrent_cuba(seed=11, n=120).to_ir()
+    one = NEST.compile(g, threads=1).run(0.1)
+    two = NEST.compile(g, threads="2").run(0.1)
+    assert len(steps_of(one, "e")) > 100 and steps_of(two, "e") == steps_of(one, "e")
+    np.testing.assert_array_equal(two.traces["mon"]["variables"]["v"], one.traces["mon"]["variables"]["v"])
+    assert nest.GetKernelStatus("local_num_threads") == 2
+
+
+# ----------------------------------------------------------------------------- receptors
+def test_cuba_receptors_by_sign_or_multisynapse():
+    net = Network("rx", seed=2, dt="0.1 ms")
+    net.add(SpikeSource(spike_times=[["1 ms", "3 ms"], ["2 ms"]], name="src"))
+    three = dict(CUBA, tau_syn={"a": "2 ms", "b": "4 ms", "c": "8 ms"})
+    net.population("signed", 2, "lif_cuba", CUBA)
+    net.population("mixed", 2, "lif_cuba", three)
+    net.project("src", "signed", FromIndices([0, 1], [0, 1]), weight="30 mV", receptor="exc", name="s_e")
+    net.project("src", "signed", FromIndices([1], [0]), weight="-10 mV", receptor="inh", name="s_i")
+    for r, w in (("a", "40 mV"), ("b", "-20 mV"), ("c", "25 mV")):
+        net.project("src", "mixed", FromIndices([0, 1], [0, 1]), weight=w, receptor=r, name=f"m_{r}")
+    net.add(StateMonitor("mixed", ["v", "syn_a", "syn_b", "syn_c"], name="mm"))
+    g = net.to_ir()
+    plans = {p: nest_backend.population_plan(g, g.populations[p]) for p in g.populations}
+    assert plans["signed"].nest_model == "iaf_psc_exp" and plans["signed"].routes == {"exc": "ex", "inh": "in"}
+    assert plans["mixed"].nest_model == "iaf_psc_exp_multisynapse"
+    assert plans["mixed"].routes == {"a": 1, "b": 2, "c": 3}
+    ours, theirs = both(net, 0.03)
+    for var in ("v", "syn_a", "syn_b", "syn_c"):
+        a, b = ours.traces["mm"]["variables"][var], theirs.traces["mm"]["variables"][var]
+        np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9 * np.max(np.abs(a)))
+
+
+def test_sign_routes():
+    assert nest_backend.sign_routes({"exc": {1}, "inh": {-1}}) == {"exc": "ex", "inh": "in"}
+    assert nest_backend.sign_routes({"exc": {1}, "inh": set()}) == {"exc": "ex", "inh": "in"}
+    assert nest_backend.sign_routes({"x": {-1}, "y": set()}) == {"x": "in", "y": "ex"}
+    assert nest_backend.sign_routes({"exc": {1, -1}}) is None
+    assert nest_backend.sign_routes({"a": {1}, "b": {1}}) is None
+    assert nest_backend.sign_routes({"a": {1}, "b": {-1}, "c": set()}) is None
+
+
+def test_coba_three_receptors_refused_by_name():
+    net = Network("c3", seed=1, dt="0.1 ms")
+    net.population("p", 2, "lif_coba", dict(COBA, tau_syn={"exc": "5 ms", "inh": "10 ms", "nmda": "100 ms"},
+                                            e_rev={"exc": "0 mV", "inh": "-80 mV", "nmda": "0 mV"}))
+    with pytest.raises(UnsupportedFeature, match=r"lif_coba with 3 receptors.*exc, inh, nmda"):
+        NEST.compile(net.to_ir())
+
+
+@pytest.mark.parametrize("model, says", [("izhikevich", r"one of lif_coba, lif_cuba, lif_delta"),
+                                          ("loihi_lif", r"loihi_lif runs in: loihi")])
+def test_models_not_running_in_nest_refused_by_name(model, says):
+    """The backend asks the model whether it runs in mode "nest" (spikecore.models)."""
+    g = recurrent_cuba().to_ir()
+    g.populations["e"].model = model
+    with pytest.raises(UnsupportedFeature, match=rf"'nest' does not support model '{model}' \(population e\).*{says}"):
+        NEST.compile(g)
+
+
+def test_nonzero_initial_synaptic_state_refused():
+    g = recurrent_cuba().to_ir()
+    g.populations["e"].initial["syn_exc"] = np.full(60, 1e-3)
+    with pytest.raises(UnsupportedFeature, match="initial 'syn_exc'"):
+        NEST.compile(g)
+
+
+# ----------------------------------------------------------------------------- documented differences
+def test_threshold_is_inclusive_in_nest():
+    """A membrane resting exactly on threshold (v_leak == v_threshold == v) fires in NEST (V >= V_th),
+    never in the IR (v > v_threshold)."""
+    net = Network("th", seed=1, dt="0.1 ms")
+    net.population("d", 1, "lif_delta", dict(DELTA, v_leak="20 mV"), {"v": u.Quantity(np.array([20e-3]), u.VOLTAGE)})
+    ours, theirs = both(net, 0.005)
+    assert steps_of(ours, "d") == [] and steps_of(theirs, "d")[:1] == [(0, 0)]
+
+
+def _kick_and_probe(t_refrac: str, probe_step: int, kick: str = "30 mV") -> Network:
+    """A delta neuron kicked by a spike arriving at step 20 (fires at 21), probed by 5 mV arriving at probe_step."""
+    net = Network("kp", seed=1, dt="0.1 ms")
+    net.add(SpikeSource(times=u.Quantity(np.array([19, probe_step - 1]) * DT, u.TIME), indices=[0, 1], name="src"))
+    net.population("d", 1, "lif_delta", dict(DELTA, t_refrac=t_refrac))
+    net.project("src", "d", FromIndices([0], [0]), weight=kick, delay="0.1 ms", name="kick")
+    net.project("src", "d", FromIndices([1], [0]), weight="5 mV", delay="0.1 ms", name="probe")
+    net.add(StateMonitor("d", ["v"], name="m"))
+    return net
+
+
+def test_delta_input_in_the_last_refractory_step_is_applied_by_nest():
+    """t_refrac 2 ms = 20 steps after the spike at 21: the IR discards a jump arriving at 40, NEST applies it;
+    one arriving at 39 both discard."""
+    a = math.exp(-DT / 0.02)
+    ours, theirs = both(_kick_and_probe("2 ms", 40), 0.006)
+    assert steps_of(ours, "d") == steps_of(theirs, "d") == [(21, 0)]
+    v_ir, v_nest = ours.traces["m"]["variables"]["v"][:, 0], theirs.traces["m"]["variables"]["v"][:, 0]
+    assert v_ir[45] == pytest.approx(10e-3 * a ** 4)
+    assert v_nest[45] == pytest.approx(10e-3 * a ** 4 + 5e-3 * a ** 4)
+    ours, theirs = both(_kick_and_probe("2 ms", 39), 0.006)
+    np.testing.assert_allclose(theirs.traces["m"]["variables"]["v"][22:], ours.traces["m"]["variables"]["v"][22:],
+                               rtol=1e-12)       # (sample 21: the kick's jump, see the next-but-one test)
+
+
+def test_delta_input_in_the_spike_step_survives_a_short_refractory_period_in_nest():
+    """t_refrac 0: the IR loses a jump arriving in the spike step to the reset; NEST adds it after."""
+    a = math.exp(-DT / 0.02)
+    ours, theirs = both(_kick_and_probe("0 ms", 21), 0.003)
+    assert ours.traces["m"]["variables"]["v"][23, 0] == pytest.approx(10e-3 * a)
+    assert theirs.traces["m"]["variables"]["v"][23, 0] == pytest.approx(10e-3 * a + 5e-3 * a)
+
+
+def test_delta_jump_appears_one_sample_later_in_nest_traces():
+    """The jump arriving at step 20 is in the IR's sample 21; NEST adds it in step 21 (pre-decayed), so its
+    sample 21 lacks it and from sample 22 on the traces agree."""
+    net = _kick_and_probe("2 ms", 40, kick="5 mV")
+    ours, theirs = both(net, 0.003)
+    v_ir, v_nest = ours.traces["m"]["variables"]["v"][:, 0], theirs.traces["m"]["variables"]["v"][:, 0]
+    assert v_ir[21] == pytest.approx(5e-3) and v_nest[21] == 0.0
+    np.testing.assert_allclose(v_nest[22:], v_ir[22:], rtol=1e-12)
+
+
+def test_delays_onto_delta_targets_get_one_step_more_and_off_grid_delays_are_refused():
+    net = Network("dl", seed=1, dt="0.1 ms")
+    net.add(SpikeSource(spike_times=[["1 ms"]], name="src"))
+    net.population("d", 1, "lif_delta", DELTA)
+    net.population("c", 1, "lif_cuba", CUBA)
+    net.project("src", "d", FromIndices([0], [0]), weight="1 mV", delay="0.7 ms", name="to_d")
+    net.project("src", "c", FromIndices([0], [0]), weight="1 mV", delay="0.7 ms", receptor="exc", name="to_c")
+    NEST.compile(net.to_ir())
+    delays = {c.target: c.delay for c in nest.GetConnections(synapse_model="static_synapse")
+              if c.source == 3 and c.target in (1, 2)}
+    assert delays == {1: pytest.approx(0.8), 2: pytest.approx(0.7)}
+    net.projections["to_c"].delay = "0.75 ms"
+    with pytest.raises(UnsupportedFeature, match=r"off-grid delays \(projections.to_c.delay\)"):
+        NEST.compile(net.to_ir(timing="precise"))
+
+
+def test_refractory_period_is_counted_from_the_step_after_the_spike():
+    assert nest_backend.refractory_ms(2e-3, DT) == pytest.approx(1.9)
+    assert nest_backend.refractory_ms(2.06e-3, DT) == pytest.approx(2.0)     # 21 steps, as the IR rounds
+    assert nest_backend.refractory_ms(0.0, DT) == 0.0
+
+
+def test_cond_exp_integrates_differently_but_close():
+    net = Network("co", seed=1, dt="0.1 ms")
+    net.add(SpikeSource(spike_times=[["1 ms", "2 ms", "3 ms"]], name="src"))
+    net.population("p", 1, "lif_coba", COBA)
+    net.project("src", "p", FromIndices([0], [0]), weight="10 nS", receptor="exc", name="in")
+    net.add(StateMonitor("p", ["v", "g_exc"], name="m"))
+    ours, theirs = both(net, 0.01)
+    a, b = ours.traces["m"]["variables"]["v"][:, 0], theirs.traces["m"]["variables"]["v"][:, 0]
+    dev = np.max(np.abs(a - b)) / np.max(np.abs(a - (-60e-3)))
+    assert 1e-6 < dev < 1e-2
+    np.testing.assert_allclose(theirs.traces["m"]["variables"]["g_exc"], ours.traces["m"]["variables"]["g_exc"],
+                               rtol=1e-9, atol=1e-20)
+
+
+# ----------------------------------------------------------------------------- options and the kernel
+@pytest.mark.parametrize("options, field", [({"threads": 0}, "threads"), ({"threads": "many"}, "threads"),
+                                            ({"poisson": "draw"}, "poisson"), ({"device": "x"}, "device")])
+def test_invalid_options(options, field):
+    with pytest.raises(ValidationError, match=f"option '{field}'"):
+        NEST.compile(recurrent_cuba().to_ir(), **options)
+
+
+def test_an_executable_whose_kernel_was_reset_refuses_to_run():
+    g = recurrent_cuba().to_ir()
+    old = NEST.compile(g)
+    NEST.compile(g)
+    with pytest.raises(nest_backend.NestError, match="compile it again"):
+        old.run(0.01)
+    last = NEST.compile(g)
+    odd = recurrent_cuba().to_ir()
+    odd.dt, odd.projections, odd.state_monitors = 1e-10 / 3, {}, {}
+    with pytest.raises(UnsupportedFeature, match="nanoseconds"):     # refused before the kernel is touched
+        NEST.compile(odd)
+    assert steps_of(last.run(0.02), "e") == steps_of(NEST.compile(g).run(0.02), "e")
+    g.projections["ee"].j[0] = 10 ** 6                               # building fails half way ...
+    with pytest.raises(IndexError):
+        NEST.compile(g)
+    with pytest.raises(nest_backend.NestError):                      # ... and no executable owns the kernel
+        last.run(0.01)
+
+
+def test_unmonitorable_variable_refused():
+    g = recurrent_cuba().to_ir()
+    g.state_monitors["mon"].variables = ("v", "w_adapt")
+    with pytest.raises(UnsupportedFeature, match="recording 'w_adapt'"):
+        NEST.compile(g)
+
+
+# ----------------------------------------------------------------------------- MPI
+def test_mpi_is_refused_with_the_way_to_get_it():
+    assert nest.build_info["have_mpi"] is False
+    with pytest.raises(UnsupportedFeature, match=r"built without MPI.*-Dwith-mpi=ON"):
+        nest_backend.check_mpi(2)
+    with pytest.raises(ValidationError, match="--mpi"):
+        nest_backend.check_mpi(0)
+
+
+def test_mpirun_command_line(tmp_path):
+    from spikecore.cli import build_parser
+    args = build_parser().parse_args(["run", "examples/brunel.yaml", "--backend", "nest", "--mpi", "4",
+                                      "--duration", "200ms", "--seed", "3", "--out", str(tmp_path / "b")])
+    rank_args = mpi_rank_args(args, {"threads": "2"}, tmp_path / "b")
+    cmd = nest_backend.mpirun_command(4, rank_args, python="/py")
+    assert cmd == ["mpirun", "-np", "4", "/py", "-m", "spikecore", "run",
+                   str(Path("examples/brunel.yaml").resolve()), "--backend", "nest", "--out", str(tmp_path / "b"),
+                   "--no-plot", "--duration", "200ms", "--seed", "3", "-O", "threads=2"]
+    with pytest.raises(ValidationError, match="no --mpi"):
+        nest_backend.mpirun_command(2, ["m.yaml", "--mpi", "2"])
+    # each rank writes its part beside DIR (DIR itself is replaced whole by the joined result)
+    assert nest_backend.rank_dir(tmp_path / "b", 3) == tmp_path / "b.ranks" / "rank_3"
+    assert nest_backend.mpi_rank() == (0, 1)            # outside mpirun: one process, all of the network
+
+
+def test_cli_mpi_refusal_is_one_line(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "spikecore", "run", "examples/cuba.yaml", "--backend", "nest",
+                           "--mpi", "2", "--out", str(tmp_path / "o")], capture_output=True, text=True, cwd=root)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "built without MPI" in lines[0] and "-Dwith-mpi=ON" in lines[0]
+    assert cli_main(["run", str(root / "examples/cuba.yaml"), "--mpi", "2"]) == 2   # --mpi needs --backend nest
+
+
+def test_merging_rank_parts_gives_the_whole(tmp_path):
+    """merge_ranks joins parts that each hold some neurons' spikes and traces (NaN elsewhere)."""
+    whole = NEST.compile(recurrent_cuba().to_ir()).run(0.05)
+    parts = []
+    for rank in (0, 1):
+        spikes = {p: (t[i % 2 == rank], i[i % 2 == rank]) for p, (t, i) in whole.spikes.items()}
+        traces = {}
+        for m, tr in whole.traces.items():
+            hosted = np.asarray(tr["neurons"]) % 2 == rank
+            traces[m] = dict(tr, variables={k: np.where(hosted, b, np.nan) for k, b in tr["variables"].items()})
+        part = nest_backend.Result(**{**whole.__dict__, "spikes": spikes, "traces": traces})
+        parts.append(nest_backend.Result.load(part.save(nest_backend.rank_dir(tmp_path, rank))))
+    merged = nest_backend.merge_ranks(parts)
+    assert steps_of(merged, "e") == steps_of(whole, "e")
+    for k, block in whole.traces["mon"]["variables"].items():
+        np.testing.assert_array_equal(merged.traces["mon"]["variables"][k], block)
+
+
+def test_every_synapse_of_the_ir_is_one_nest_connection():
+    """On one process every neuron is local, so the rank filter keeps all of the IR's synapses, once."""
+    g = recurrent_cuba().to_ir()
+    exe = NEST.compile(g)
+    conns = nest.GetConnections(source=exe.nodes["e"], target=exe.nodes["e"])
+    assert nest.NumProcesses() == 1 and len(conns) == g.n_synapses
+    got = sorted(zip(conns.source, conns.target, np.round(conns.delay, 6)))
+    first = exe.nodes["e"][0].global_id
+    want = sorted((int(e.i[k]) + first, int(e.j[k]) + first, round(float(e.delay[k]) * 1e3, 6))
+                  for e in g.projections.values() for k in range(e.n_synapses))
+    assert got == want
+
+
+# ----------------------------------------------------------------------------- units
+def test_units_are_converted_once():
+    g = Network("u", seed=1, dt="0.1 ms")
+    g.population("p", 1, "lif_coba", COBA)
+    g.population("c", 1, "lif_cuba", dict(CUBA, r="50 Mohm"))
+    ir = g.to_ir()
+    p = nest_backend.population_plan(ir, ir.populations["p"]).params
+    assert p["C_m"] == pytest.approx(200.0) and p["g_L"] == pytest.approx(10.0) and p["E_in"] == pytest.approx(-80)
+    assert p["tau_syn_in"] == pytest.approx(10.0) and p["t_ref"] == pytest.approx(4.9)
+    c = nest_backend.population_plan(ir, ir.populations["c"])
+    assert c.params["C_m"] == pytest.approx(400.0)          # tau_mem / r = 20 ms / 50 Mohm
+    w = nest_backend.nest_weights(c, ir.populations["c"], "exc", np.array([1e-3]), DT)
+    assert w[0] == pytest.approx(20.0)                       # 1 mV of drive = 20 pA through 50 Mohm
+    assert _ir.steps(0.3e-3, DT) == 3 and list(nest_backend.stamp_of_step([0, 3], DT)) == pytest.approx([0.1, 0.4])
+
+
+# ----------------------------------------------------------------------------- command line
+DETERMINISTIC = """spikecore: 1
+name: det
+seed: 1
+dt: 0.1 ms
+duration: 40 ms
+populations:
+  a: {size: 20, model: lif_cuba, initial: {v: {distribution: uniform, low: -60 mV, high: -50 mV}},
+      params: {tau_mem: 20 ms, v_leak: -45 mV, v_threshold: -50 mV, v_reset: -60 mV, t_refrac: 2 ms,
+               tau_syn: {exc: 5 ms}}}
+projections:
+  aa: {pre: a, post: a, connector: {type: fixed_probability, p: 0.3}, weight: 2 mV, delay: 0.4 ms}
+"""
+
+
+def test_cli_compare_native_nest_exact(tmp_path, capsys):
+    model = tmp_path / "det.yaml"
+    model.write_text(DETERMINISTIC)
+    code = cli_main(["compare", str(model), "--backends", "native,nest", "--exact", "--out", str(tmp_path / "c")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "native, nest: agree" in out and (tmp_path / "c" / "nest" / "spikes.npz").exists()
+
+
+def test_cli_run_nest_with_threads_and_options(tmp_path, capsys):
+    model = tmp_path / "det.yaml"
+    model.write_text(DETERMINISTIC)
+    assert cli_main(["run", str(model), "--backend", "nest", "--threads", "2", "-O", "poisson=nest",
+                     "--no-plot", "--out", str(tmp_path / "r")]) == 0
+    assert "backend nest: 20 neurons" in capsys.readouterr().out
+    assert cli_main(["run", str(model), "--backend", "nest", "-O", "poisson=maybe", "--out", str(tmp_path / "x")]) == 2
+    assert "option 'poisson': got 'maybe', expected one of replay, nest" in capsys.readouterr().err
+
+
+def test_time_step_off_nests_default_tics():
+    """dt = 62.5 us is no whole number of NEST's default tics (1 us): a finer tic is chosen."""
+    assert nest_backend.tics_per_ms(0.1e-3) == 1000 and nest_backend.tics_per_ms(62.5e-6) == 10_000
+    g = recurrent_cuba(delays=("0.5 ms", "1.25 ms"), interval="0.25 ms").to_ir(dt="0.0625 ms")
+    ours, theirs = NATIVE.compile(g).run(0.03), NEST.compile(g).run(0.03)
+    assert nest.resolution == pytest.approx(0.0625)
+    t_a, i_a = ours.spikes["e"]
+    t_b, i_b = theirs.spikes["e"]
+    assert t_a.size > 10 and np.array_equal(t_b, t_a) and np.array_equal(i_b, i_a)
+    with pytest.raises(UnsupportedFeature, match="whole number of nanoseconds"):
+        nest_backend.tics_per_ms(1e-10 / 3)
+
+
+@pytest.mark.parametrize("poisson", ["replay", "nest"])
+def test_poisson_window_is_kept(poisson):
+    """A source active over [5 ms, 20 ms): a step with input makes its target fire two steps later
+    (a 30 mV delta jump, no refractory period), so the targets fire in steps 52 to 201, edges included."""
+    net = Network("win", seed=4, dt="0.1 ms")
+    net.population("d", 50, "lif_delta", dict(DELTA, t_refrac="0 ms"))
+    net.add(PoissonSource(50, "2 kHz", start="5 ms", stop="20 ms", name="ext"))
+    net.project("ext", "d", OneToOne(), weight="30 mV", delay="0.1 ms", name="drive")
+    result = NEST.compile(net.to_ir(), poisson=poisson).run(0.03)
+    steps = np.array([s for s, _ in steps_of(result, "d")])
+    assert steps.min() == 52 and steps.max() == 201
+    assert steps.size == pytest.approx(50 * 150 * (1 - math.exp(-0.2)), rel=0.1)
