@@ -167,3 +167,36 @@ def test_installed_shim_is_spikecore_pynn():
         pytest.skip("the pyNN/spikecore shim is not installed (make's install step installs it)")
     import pyNN.spikecore
     assert pyNN.spikecore.Population is sim.Population
+
+
+def test_from_list_from_file_and_one_to_one_connectors_build_the_listed_synapses(tmp_path):
+    sim.setup(timestep=0.1)
+    a = sim.Population(4, sim.IF_curr_exp(), label="a")
+    b = sim.Population(3, sim.IF_cond_exp(), label="b")
+    listed = [(0, 1, 0.01, 1.0), (3, 2, 0.02, 2.5), (2, 0, 0.03, 0.5)]
+    p1 = sim.Projection(a, b, sim.FromListConnector(listed, column_names=["weight", "delay"]))
+    path = tmp_path / "conns.txt"
+    np.savetxt(path, np.array(listed))
+    p2 = sim.Projection(a, b, sim.FromFileConnector(str(path)))
+    p3 = sim.Projection(a[0:3], b, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.05))
+    for p in (p1, p2):
+        got = sorted(p.get(["weight", "delay"], format="list"))
+        assert got == sorted((float(i), float(j), w, d) for i, j, w, d in listed)
+    assert sorted((i, j) for i, j, *_ in p3.get("weight", format="list")) == [(0, 0), (1, 1), (2, 2)]
+    g = sim.simulator.state.build_ir()
+    edges = [e for e in g.projections.values() if e.name.startswith(p1.ir_name + "_")]
+    assert len(edges) == 1 and edges[0].synapse == "conductance"
+    np.testing.assert_allclose(sorted(edges[0].weight), [0.01e-6, 0.02e-6, 0.03e-6])   # uS -> S
+    np.testing.assert_allclose(sorted(edges[0].delay), [0.5e-3, 1.0e-3, 2.5e-3])
+
+
+def test_assembly_and_view_projections_split_by_population():
+    sim.setup(timestep=0.1)
+    a = sim.Population(3, sim.IF_curr_exp(), label="a")
+    c = sim.Population(2, sim.IF_curr_exp(), label="c")
+    prj = sim.Projection(a + c, a[1:3], sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=0.2))
+    assert len(prj) == 10
+    g = sim.simulator.state.build_ir()
+    sizes = {(e.pre, e.post): e.i.size for e in g.projections.values()}
+    assert sizes == {(a.ir_name, a.ir_name): 6, (c.ir_name, a.ir_name): 4}
+    assert set(g.projections[f"{prj.ir_name}_{a.ir_name}_{a.ir_name}"].j) == {1, 2}
