@@ -33,6 +33,8 @@ class Executable(ABC):
     build_s: float = 0.0
     ir: IRGraph
     step: int = 0
+    #: what a refusal of run control suggests instead (UnsupportedFeature's "expected")
+    run_control_instead: str = "the native backend"
 
     @abstractmethod
     def _run(self, duration: float, progress: bool = False) -> Result:
@@ -71,7 +73,7 @@ class Executable(ABC):
 
     def state(self) -> dict:
         """Per population its state variables now ({var: array}, copies)."""
-        raise UnsupportedFeature(self.backend, "reading state variables between runs", "the native backend")
+        raise UnsupportedFeature(self.backend, "reading state variables between runs", self.run_control_instead)
 
     def get(self, pop: str, var: str) -> np.ndarray:
         """State variable ``var`` of population ``pop`` now (a copy)."""
@@ -84,11 +86,11 @@ class Executable(ABC):
 
     def set(self, pop: str, var: str, values) -> None:
         """Overwrite state variable ``var`` of ``pop`` (a scalar or one value per neuron, SI)."""
-        raise UnsupportedFeature(self.backend, "setting state variables between runs", "the native backend")
+        raise UnsupportedFeature(self.backend, "setting state variables between runs", self.run_control_instead)
 
     def set_parameters(self, pop: str, **params) -> None:
         """Change parameters of population ``pop`` (SI values) from the next run on."""
-        raise UnsupportedFeature(self.backend, "changing parameters between runs", "the native backend")
+        raise UnsupportedFeature(self.backend, "changing parameters between runs", self.run_control_instead)
 
     def weights(self, projection: str) -> np.ndarray:
         """The weights of ``projection`` now, one per synapse in the IR's (i, j) order (SI)."""
@@ -96,15 +98,15 @@ class Executable(ABC):
 
     def set_weights(self, projection: str, weights) -> None:
         """Change the weights of ``projection`` (a scalar or one per synapse, SI) from the next run on."""
-        raise UnsupportedFeature(self.backend, "changing weights between runs", "the native backend")
+        raise UnsupportedFeature(self.backend, "changing weights between runs", self.run_control_instead)
 
     def store(self, name: str = "default") -> None:
         """Take a snapshot of everything a run changes, under ``name``."""
-        raise UnsupportedFeature(self.backend, "store/restore", "the native backend")
+        raise UnsupportedFeature(self.backend, "store/restore", self.run_control_instead)
 
     def restore(self, name: str = "default") -> None:
         """Go back to the snapshot ``name``: the next run continues from there bit for bit."""
-        raise UnsupportedFeature(self.backend, "store/restore", "the native backend")
+        raise UnsupportedFeature(self.backend, "store/restore", self.run_control_instead)
 
     # helpers for backends
     def _edge(self, projection: str):

@@ -380,6 +380,8 @@ def _alive(actor) -> bool:
 
 
 class LavaExecutable(Executable):
+    run_control_instead = ("the native backend with format=loihi (Lava's fixed-point arithmetic bit for bit, "
+                           "with run control): Lava keeps the state inside its process graph")
     backend = NAME
 
     def __init__(self, ir: _ir.IRGraph, options: dict):

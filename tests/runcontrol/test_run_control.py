@@ -190,3 +190,14 @@ def test_loihi_mode_store_restore_is_bit_exact_and_final_state_holds_u_and_v():
     np.testing.assert_array_equal(again.final_state["exc"]["v"], first.final_state["exc"]["v"])
     with pytest.raises(UnsupportedFeature, match="format=loihi"):
         exe.set_parameters("exc", v_threshold=0.0)
+
+
+def test_lava_refuses_run_control_naming_the_feature_and_the_alternative():
+    pytest.importorskip("lava")
+    exe = compile_(small_cuba(drive=False, n_exc=8, n_inh=2), "lava", policy="approximate")
+    for call, feature in ((lambda: exe.store(), "store/restore"), (lambda: exe.state(), "reading state"),
+                          (lambda: exe.set("exc", "v", 0.0), "setting state"),
+                          (lambda: exe.set_weights(next(iter(exe.ir.projections)), 0.0), "changing weights")):
+        with pytest.raises(UnsupportedFeature, match=feature) as err:
+            call()
+        assert "format=loihi" in str(err.value)
