@@ -65,7 +65,7 @@ from spikecore import ir as _ir  # noqa: E402
 from spikecore.models import model_for  # noqa: E402
 from spikecore.recording import multiples  # noqa: E402
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
-from spikecore.result import Result  # noqa: E402
+from spikecore.result import RawRun, Result  # noqa: E402
 
 from .base import Backend, Executable  # noqa: E402
 
@@ -535,10 +535,8 @@ class NestExecutable(Executable):
         if _Kernel.owner is not self:
             raise NestError("nest: this network's NEST kernel was reset by a later compile (NEST has one "
                             "kernel per process); compile it again to run it")
-        if not (duration > 0 and np.isfinite(duration)):
-            raise ValidationError("duration", duration, "a positive, finite duration")
         dt = self.ir.dt
-        n_steps = _ir.steps(duration, dt)
+        n_steps = _ir.duration_steps(duration, dt)
         n_start = self.step
         t0 = time.perf_counter()
         self._feed_poisson(n_start, n_steps)
@@ -560,10 +558,10 @@ class NestExecutable(Executable):
         extra = {}
         if nest.NumProcesses() > 1:
             extra = {"mpi_rank": nest.Rank(), "mpi_ranks": nest.NumProcesses()}
-        return Result(backend=NAME, duration=n_steps * dt, dt=dt, wall_s=wall,
-                      sizes={n: self.ir.populations[n].size for n in spikes}, spikes=spikes, traces=traces,
-                      build_s=self.build_s, seed=self.ir.seed, model=self.ir.name,
-                      n_synapses=self.ir.n_synapses, options=dict(self.options), extra=extra)
+        raw = RawRun(dt=dt, n_start=n_start, n_steps=n_steps, spike_steps={n: st for n, (st, _) in spikes.items()},
+                     spike_indices={n: i for n, (_, i) in spikes.items()}, traces=traces)
+        return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s,
+                               options=dict(self.options), extra=extra)
 
     def _collect_spikes(self) -> dict:
         out = {}
@@ -572,7 +570,7 @@ class NestExecutable(Executable):
             steps = spike_step_of_stamp(ev["times"], self.ir.dt)
             idx = np.asarray(ev["senders"], dtype=np.int64) - self.nodes[name][0].global_id
             order = np.lexsort((idx, steps))
-            out[name] = (steps[order] * self.ir.dt, idx[order])
+            out[name] = (steps[order], idx[order])     # steps: Result.from_run writes times as step*dt
             rec.set(n_events=0)
         return out
 

@@ -61,6 +61,20 @@ class NetLayout:
                    n_channels=int(chans.sum()), pre_base=pre_base, pois_base=pois_base, n_pois=n_pois,
                    n_pre=n_pre)
 
+    def initial_state(self, g, real=np.float64) -> tuple:
+        """(v by neuron, receptor variables by channel) of the IR's initial values, as ``real``."""
+        pops = list(g.populations.values())
+        v = np.concatenate([p.initial["v"] for p in pops]).astype(real)
+        syn = np.zeros(self.n_channels, dtype=real)
+        for p in pops:
+            model = get_model(p.model)
+            for rname in p.receptors:
+                var = model.receptor_var(rname)
+                if var is not None and var in p.initial:
+                    c = self.channel_of[(p.name, rname)]
+                    syn[c:c + p.size] = p.initial[var]
+        return v, syn
+
     def population_range(self, name: str) -> tuple:
         """(first neuron, size) of population ``name``."""
         k = self.pop_index[name]

@@ -379,17 +379,9 @@ class PreciseSimulator(Simulator):
 
     def _lay_out_state(self, a: dict):
         """v, the receptor variables (syn, by channel) and the refractory ends."""
-        lay, pops, models = self.layout, self.pops, self.models
-        N, C, P = lay.n_neurons, lay.n_channels, len(pops)
-        a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(float)
-        syn = np.zeros(C)
-        for m, p in zip(models, pops):
-            for rname in p.receptors:
-                var = m.receptor_var(rname)
-                if var is not None and var in p.initial:
-                    c = self.channel_of[(p.name, rname)]
-                    syn[c:c + p.size] = p.initial[var]
-        a["syn"] = syn
+        lay = self.layout
+        N, P = lay.n_neurons, len(self.pops)
+        a["v"], a["syn"] = lay.initial_state(self.ir)
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), lay.pop_size)
         a["ref_end_step"] = np.full(N, NO_REFRACTORY_STEP, dtype=np.int64)
         a["ref_end_off"] = np.zeros(N)

@@ -136,15 +136,7 @@ class GridSimulator(Simulator):
         C = self.n_channels = lay.n_channels
         self.pop_index = lay.pop_index
         self.pops = pops
-        a["v"] = np.concatenate([p.initial["v"] for p in pops]).astype(real)
-        syn = np.zeros(C, dtype=real)
-        for m, p in zip(models, pops):
-            for rname in p.receptors:
-                var = m.receptor_var(rname)
-                if var is not None and var in p.initial:
-                    c = self.channel_of[(p.name, rname)]
-                    syn[c:c + p.size] = p.initial[var]
-        a["syn"] = syn
+        a["v"], a["syn"] = lay.initial_state(g, real)
         a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), sizes)
         a["free_at"] = np.full(N, -1, dtype=np.int64)   # first free step (_kernel_impl.h): free from the start
         a["drive"] = np.zeros(N, dtype=real)

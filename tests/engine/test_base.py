@@ -14,7 +14,7 @@ from spikecore.engine.base import SpikeBuffer
 from spikecore.engine.layout import NetLayout
 from spikecore.engine.loihi import LoihiSimulator
 from spikecore.engine.precise import PreciseSimulator
-from spikecore.errors import ValidationError
+from spikecore.errors import BackendUnavailable, ValidationError
 from spikecore.result import RawRun
 from spikecore.units import mV, ms, nA
 
@@ -51,6 +51,13 @@ def test_duration_of_half_a_step_is_refused_on_every_backend():
         with pytest.raises(ValidationError, match="half a step") as e:
             net.run(0.04 * ms, backend=backend, **options)
         assert e.value.field == "duration"
+    for backend in ("brian2", "lava", "nest"):     # the same check, where installed
+        try:
+            exe = get_backend(backend).compile(net.to_ir())
+        except BackendUnavailable:
+            continue
+        with pytest.raises(ValidationError, match="half a step"):
+            exe.run(0.04e-3)
     # just over half a step runs one step
     assert net.run(0.06 * ms).duration == pytest.approx(1e-4)
 
