@@ -30,8 +30,9 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_simulation():
-    """Each scenario starts from setup(); end() afterwards whatever happened."""
+def _fresh_simulation(tmp_path, monkeypatch):
+    """Each scenario runs in its own directory (some write data files) and ends with end()."""
+    monkeypatch.chdir(tmp_path)
     yield
     import spikecore.pynn
     spikecore.pynn.end()
