@@ -21,7 +21,7 @@ import numpy as np
 
 from spikecore import ir as _ir
 from spikecore import units as u
-from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.errors import UnsupportedFeature, ValidationError, nearest
 from spikecore.ir import IRGraph
 from spikecore.result import Result
 
@@ -184,7 +184,8 @@ class Backend(ABC):
         for key, value in options.items():
             if key not in self.options:
                 known = ", ".join(self.options) or "none"
-                raise ValidationError(f"option '{key}'", value, f"an option of backend '{self.name}' ({known})")
+                raise ValidationError(f"option '{key}'", value,
+                                      f"an option of backend '{self.name}' ({known}){nearest(key, self.options)}")
             allowed = self.options[key][0]
             if allowed is not None and value not in allowed:
                 raise ValidationError(f"option '{key}'", value, "one of " + ", ".join(map(str, allowed)))

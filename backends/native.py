@@ -135,7 +135,8 @@ def _loihi_simulator(ir: IRGraph, options: dict):
     report = None
     if any(not _is_integer_model(p.model) for p in ir.populations.values()):
         from hwmodels import loihi
-        ir, report = loihi.quantize_with_report(ir, policy=options["policy"], headroom=options["headroom"])
+        ir, report = loihi.quantize_with_report(ir, policy=options["policy"], headroom=options["headroom"],
+                                                backend=f"native --format {options['format']}")
     return LoihiSimulator(ir), report
 
 

@@ -449,7 +449,7 @@ def _drive_peak(g, pop, nm: NeuronMap) -> float:
 
 
 def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float = DEFAULT_HEADROOM,
-                         num_weight_bits: int = WEIGHT_BITS):
+                         num_weight_bits: int = WEIGHT_BITS, backend: str = "lava"):
     """IR -> (IR with Loihi integers, QuantizationReport). See the module docstring for the scale.
 
     Populations become model ``loihi_lif`` with integer params du, dv, vth, bias_mant,
@@ -457,7 +457,8 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     back to volts (scale, v_reset, drive_gain, current_gain, syn_gain). Projections
     carry integer weight mantissas and attrs weight_exp, num_weight_bits, sign_mode,
     graded; delays stay in seconds (IR delay D steps = Loihi delay d = D). Sources,
-    currents and monitors are copied unchanged."""
+    currents and monitors are copied unchanged. ``backend`` is the name a refusal under
+    policy strict gives (UnsupportedFeature)."""
     _check_policy(policy)
     headroom = check_headroom(headroom)
     if not (isinstance(num_weight_bits, (int, np.integer)) and 1 <= num_weight_bits <= WEIGHT_BITS):
@@ -465,7 +466,7 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     nmap = map_network(g, fixed=True)
     findings = list(nmap.findings)
     vth = vth_mantissa(headroom)
-    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version)
+    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version, redrawn=dict(g.redrawn))
     pop_stats, proj_stats = {}, {}
     for name, nm in nmap.neurons.items():
         pop = g.populations[name]
@@ -532,7 +533,7 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     _state_findings(out, findings)
     for table in ("spike_sources", "poisson_sources", "currents", "spike_monitors", "state_monitors"):
         getattr(out, table).update(copy.deepcopy(getattr(g, table)))
-    approximations = apply_policy(findings, policy)
+    approximations = apply_policy(findings, policy, backend)
     return out, QuantizationReport(findings, approximations, pop_stats, proj_stats)
 
 

@@ -141,6 +141,9 @@ class IRGraph:
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: dict = field(default_factory=dict)
     version: int = IR_VERSION
+    # field path -> how many draws of a truncated distribution fell outside its bounds
+    # and were drawn again (spikecore.network.Normal), e.g. {"projections.ee.delay": 12}
+    redrawn: dict = field(default_factory=dict)
 
     # -- queries shared by backends -------------------------------------------
     def source_size(self, name: str) -> int:
@@ -188,6 +191,11 @@ def duration_steps(duration, dt: float) -> int:
         raise ValidationError("duration", f"{duration!r} s",
                               f"more than half a step of dt = {dt!r} s (it would run no step)")
     return n
+
+
+# The most steps a delay or a sampling interval may span: every engine counts them in
+# 64-bit integers, and longer than 2^31 steps (2.5 days at dt = 0.1 ms) is a unit mistake.
+MAX_STEPS = 2**31 - 1
 
 
 def delay_steps(delay: np.ndarray, dt: float) -> np.ndarray:

@@ -10,10 +10,13 @@ Random streams: each element draws from its own stream, derived from the
 network seed and the element's kind and name, so adding or renaming one
 population never changes another's synapses.
 
-Serialisation to YAML/JSON lives in spikecore.io (``Network.save``/``load``).
+Distributions (``Uniform``, ``Normal``, truncation by redrawing) live in
+spikecore.distributions; serialisation to YAML/JSON in spikecore.io
+(``Network.save``/``load``).
 """
 from __future__ import annotations
 
+import math
 import zlib
 from dataclasses import dataclass, field
 
@@ -21,86 +24,39 @@ import numpy as np
 
 from . import ir as _ir
 from . import units as u
-from .errors import ValidationError
-from .models import MODELS, REQUIRED, get_model
+from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
+from .errors import ValidationError, nearest, refuse_unknown_keywords
+from .models import MODELS, REQUIRED, describable_models, get_model
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
 TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any delay >= dt
 
 
-# ----------------------------------------------------------------------------- values
-@dataclass(frozen=True)
-class Uniform:
-    """Values drawn uniformly in [low, high) from the network seed."""
-    low: object
-    high: object
-    kind = "uniform"
-
-
-@dataclass(frozen=True)
-class Normal:
-    """Values drawn from N(mean, std), optionally clipped to [low, high]."""
-    mean: object
-    std: object
-    low: object = None
-    high: object = None
-    kind = "normal"
-
-
-DISTRIBUTIONS = {"uniform": Uniform, "normal": Normal}
-
-
-def _is_distribution(v) -> bool:
-    return isinstance(v, (Uniform, Normal))
-
-
-def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str) -> np.ndarray:
-    if isinstance(dist, Uniform):
-        lo = u.to_si(dist.low, dim, f"{field_name}.low")
-        hi = u.to_si(dist.high, dim, f"{field_name}.high")
-        if not hi >= lo:
-            raise ValidationError(f"{field_name}.high", dist.high, f"a value >= low ({dist.low})")
-        return rng.uniform(lo, hi, size=n)
-    mean = u.to_si(dist.mean, dim, f"{field_name}.mean")
-    std = u.to_si(dist.std, dim, f"{field_name}.std")
-    if std < 0:
-        raise ValidationError(f"{field_name}.std", dist.std, "a non-negative spread")
-    x = rng.normal(mean, std, size=n)
-    lo = None if dist.low is None else u.to_si(dist.low, dim, f"{field_name}.low")
-    hi = None if dist.high is None else u.to_si(dist.high, dim, f"{field_name}.high")
-    if lo is not None or hi is not None:
-        x = np.clip(x, lo, hi)
-    return x
-
-
-def _values(value, dim, n: int, rng_factory, field_name: str) -> np.ndarray:
-    """A scalar, a per-element array, or a distribution -> float64 array of length n (SI)."""
-    if _is_distribution(value):
-        return _draw(value, dim, n, rng_factory(), field_name)
-    v = u.to_si(value, dim, field_name, allow_array=True)
-    if np.ndim(v) == 0:
-        if not np.isfinite(v):
-            raise ValidationError(field_name, value, "a finite value")
-        return np.full(n, v, dtype=float)
-    arr = np.asarray(v, dtype=float).ravel()
-    if arr.size != n:
-        raise ValidationError(field_name, f"array of length {arr.size}", f"length {n}")
-    if not np.isfinite(arr).all():
-        raise ValidationError(field_name, value, "finite values")
-    return arr
-
-
 # ----------------------------------------------------------------------------- connectors
+# Every connector: ``check(fld)`` validates what does not depend on the populations
+# (Network.add calls it, so a mistake is reported at once), ``connect(n_pre, n_post,
+# same, rng, fld)`` draws the synapses; ``fld`` is the projection's field path, e.g.
+# "projections.ee.connector", so an error names the projection.
+def _check_flag(value, fld):
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValidationError(fld, value, "true or false")
+
+
+@refuse_unknown_keywords
 @dataclass(frozen=True)
 class AllToAll:
     allow_self: bool = True
     kind = "all_to_all"
 
+    def check(self, fld="connector"):
+        _check_flag(self.allow_self, f"{fld}.allow_self")
+
     def expected_synapses(self, n_pre, n_post, same) -> int:
         return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
 
-    def connect(self, n_pre, n_post, same, rng):
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        self.check(fld)
         i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
         i, j = i.ravel(), j.ravel()
         if same and not self.allow_self:
@@ -109,17 +65,20 @@ class AllToAll:
         return i, j
 
 
+@refuse_unknown_keywords
 @dataclass(frozen=True)
 class OneToOne:
     kind = "one_to_one"
 
+    def check(self, fld="connector"):
+        pass
+
     def expected_synapses(self, n_pre, n_post, same) -> int:
         return n_pre
 
-    def connect(self, n_pre, n_post, same, rng):
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
         if n_pre != n_post:
-            raise ValidationError("connector", "one_to_one",
-                                  f"pre and post of equal size (got {n_pre} and {n_post})")
+            raise ValidationError(fld, "one_to_one", f"pre and post of equal size (got {n_pre} and {n_post})")
         idx = np.arange(n_pre)
         return idx, idx.copy()
 
@@ -135,21 +94,27 @@ def _sample_without(rng, n: int, k: int, exclude: int | None) -> np.ndarray:
     return picks
 
 
+@refuse_unknown_keywords
 @dataclass(frozen=True)
 class FixedProbability:
     p: float
     allow_self: bool = True
     kind = "fixed_probability"
 
+    def check(self, fld="connector"):
+        if (isinstance(self.p, (bool, np.bool_)) or not isinstance(self.p, (int, float, np.integer, np.floating))
+                or not 0.0 <= float(self.p) <= 1.0):
+            raise ValidationError(f"{fld}.p", self.p, "a probability in [0, 1]")
+        _check_flag(self.allow_self, f"{fld}.allow_self")
+
     def expected_synapses(self, n_pre, n_post, same) -> int:
         avail = n_post - 1 if same and not self.allow_self else n_post
         p = float(self.p) if isinstance(self.p, (int, float, np.number)) else 0.0
         return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
 
-    def connect(self, n_pre, n_post, same, rng):
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        self.check(fld)
         p = float(self.p)
-        if not 0.0 <= p <= 1.0:
-            raise ValidationError("connector.p", self.p, "a probability in [0, 1]")
         no_self = same and not self.allow_self
         avail = n_post - 1 if no_self else n_post
         counts = rng.binomial(max(avail, 0), p, size=n_pre)
@@ -160,22 +125,30 @@ class FixedProbability:
         return i, j.astype(np.int64)
 
 
+@refuse_unknown_keywords
 @dataclass(frozen=True)
 class FixedIndegree:
     k: int
     allow_self: bool = True
     kind = "fixed_indegree"
 
+    def check(self, fld="connector"):
+        k = self.k
+        if not isinstance(k, (int, np.integer)) or isinstance(k, (bool, np.bool_)) or k < 0:
+            raise ValidationError(f"{fld}.k", k, "a non-negative integer")
+        _check_flag(self.allow_self, f"{fld}.allow_self")
+
     def expected_synapses(self, n_pre, n_post, same) -> int:
         k = self.k if isinstance(self.k, (int, np.integer)) else 0
         return int(max(k, 0)) * n_post
 
-    def connect(self, n_pre, n_post, same, rng):
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        self.check(fld)
         k = self.k
         no_self = same and not self.allow_self
         avail = n_pre - 1 if no_self else n_pre
-        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 0 or k > avail:
-            raise ValidationError("connector.k", k, f"an integer in [0, {avail}]")
+        if k > avail:
+            raise ValidationError(f"{fld}.k", k, f"an integer in [0, {avail}]")
         i = np.concatenate([_sample_without(rng, n_pre, int(k), post if no_self else None)
                             for post in range(n_post)]) if n_post else np.zeros(0, np.int64)
         j = np.repeat(np.arange(n_post), k)
@@ -183,6 +156,7 @@ class FixedIndegree:
         return i[order].astype(np.int64), j[order]
 
 
+@refuse_unknown_keywords
 @dataclass(frozen=True, eq=False)
 class FromIndices:
     """Explicit synapses: presynaptic indices i and postsynaptic indices j."""
@@ -190,15 +164,18 @@ class FromIndices:
     j: np.ndarray
     kind = "from_indices"
 
+    def check(self, fld="connector"):
+        _index_array(self.i, f"{fld}.i", None)
+        _index_array(self.j, f"{fld}.j", None)
+
     def expected_synapses(self, n_pre, n_post, same) -> int:
         return int(np.size(self.i))
 
-    def connect(self, n_pre, n_post, same, rng):
-        i = _index_array(self.i, "connector.i", n_pre)
-        j = _index_array(self.j, "connector.j", n_post)
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        i = _index_array(self.i, f"{fld}.i", n_pre)
+        j = _index_array(self.j, f"{fld}.j", n_post)
         if i.size != j.size:
-            raise ValidationError("connector.j", f"array of length {j.size}",
-                                  f"the length of connector.i ({i.size})")
+            raise ValidationError(f"{fld}.j", f"array of length {j.size}", f"the length of {fld}.i ({i.size})")
         return i, j
 
     def __eq__(self, other):
@@ -206,6 +183,7 @@ class FromIndices:
                 and np.array_equal(self.j, other.j))
 
 
+@refuse_unknown_keywords
 @dataclass(frozen=True, eq=False)
 class FromSparse:
     """Synapses where a (n_pre, n_post) scipy.sparse matrix is non-zero.
@@ -216,11 +194,18 @@ class FromSparse:
     unit: str | None = None
     kind = "sparse"
 
-    def coo(self):
+    def check(self, fld="connector"):
         import scipy.sparse as sp
 
         if not sp.issparse(self.matrix):
-            raise ValidationError("connector.matrix", type(self.matrix).__name__, "a scipy.sparse matrix")
+            raise ValidationError(f"{fld}.matrix", type(self.matrix).__name__, "a scipy.sparse matrix")
+        if self.unit is not None and not isinstance(self.unit, str):
+            raise ValidationError(f"{fld}.unit", self.unit, "a unit such as 'mV' or 'nS'")
+
+    def coo(self, fld="connector"):
+        import scipy.sparse as sp
+
+        self.check(fld)
         m = sp.coo_matrix(self.matrix)
         m.sum_duplicates()
         order = np.lexsort((m.col, m.row))
@@ -229,10 +214,10 @@ class FromSparse:
     def expected_synapses(self, n_pre, n_post, same) -> int:
         return int(getattr(self.matrix, "nnz", 0))
 
-    def connect(self, n_pre, n_post, same, rng):
-        shape, i, j, _ = self.coo()
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        shape, i, j, _ = self.coo(fld)
         if tuple(shape) != (n_pre, n_post):
-            raise ValidationError("connector.matrix", f"shape {tuple(shape)}", f"shape ({n_pre}, {n_post})")
+            raise ValidationError(f"{fld}.matrix", f"shape {tuple(shape)}", f"shape ({n_pre}, {n_post})")
         return i, j
 
     def __eq__(self, other):
@@ -246,10 +231,15 @@ CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedInd
 
 
 def _index_array(a, field_name, n):
+    """A 1-D int64 array of indices in [0, n) (n None: any non-negative index)."""
     arr = np.asarray(a)
     if arr.ndim != 1 or not (arr.size == 0 or np.issubdtype(arr.dtype, np.integer)):
         raise ValidationError(field_name, a, "a 1-D array of integer indices")
     arr = arr.astype(np.int64)
+    if n is None:
+        if arr.size and arr.min() < 0:
+            raise ValidationError(field_name, int(arr.min()), "indices >= 0")
+        return arr
     if arr.size and (arr.min() < 0 or arr.max() >= n):
         raise ValidationError(field_name, f"indices in [{arr.min()}, {arr.max()}]", f"indices in [0, {n - 1}]")
     return arr
@@ -268,6 +258,7 @@ def _check_size(size, field_name):
     return int(size)
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class Population:
     """``size`` neurons of one ``model`` (spikecore.models) with scalar ``params``.
@@ -283,8 +274,21 @@ class Population:
     name: str | None = None
 
     def __post_init__(self):
+        # Our own copies (one level into receptor mappings): editing them later changes
+        # this population on the next to_ir/run/save, and the caller's dicts stay as given.
+        self.params = _own_copy(self.params)
+        self.initial = _own_copy(self.initial)
+        self.validate()
+
+    def validate(self):
+        """Check the description and derive its SI values; Network.to_ir and save call it
+        again, so changes made after the population was added take effect."""
         self.size = _check_size(self.size, self._field("size"))
-        self.spec = get_model(self.model, describable=True)
+        try:
+            self.spec = get_model(self.model, describable=True)
+        except ValidationError as e:
+            raise ValidationError(self._field("model"), self.model,
+                                  e.expected + nearest(self.model, describable_models())) from None
         self.si_params, self.si_receptors = self._validate_params()
         self._validate_initial_keys()
 
@@ -295,11 +299,11 @@ class Population:
         spec = self.spec
         if not isinstance(self.params, dict):
             raise ValidationError(self._field("params"), self.params, "a mapping of parameter names to values")
-        known = set(spec.params) | set(spec.receptor_params)
+        known = list(spec.params) + list(spec.receptor_params)
         for key in self.params:
             if key not in known:
                 raise ValidationError(self._field(f"params.{key}"), self.params[key],
-                                      f"no such parameter for {self.model}; known: {', '.join(sorted(known))}")
+                                      f"a parameter of {self.model}: {', '.join(known)}{nearest(key, known)}")
         si = {}
         for key, ps in spec.params.items():
             fld = self._field(f"params.{key}")
@@ -319,10 +323,11 @@ class Population:
                     raise ValidationError(fld, val, "a mapping receptor -> value, e.g. {exc: '5 ms', inh: '10 ms'}")
                 if names is None:
                     names = list(val)
-                elif set(val) != set(names):
-                    raise ValidationError(fld, sorted(val), f"the same receptors as tau_syn: {sorted(names)}")
                 for rname in val:
                     _check_name(rname, f"{fld}.{rname}")
+                if set(val) != set(names):
+                    raise ValidationError(fld, sorted(val), f"the same receptors as tau_syn: {sorted(names)}")
+                for rname in val:
                     receptors.setdefault(rname, {})[key] = _check_param(val[rname], ps, f"{fld}.{rname}")
         else:
             receptors = {name: {} for name in spec.default_receptors}
@@ -338,7 +343,8 @@ class Population:
         for key in self.initial:
             if key not in variables:
                 raise ValidationError(self._field(f"initial.{key}"), self.initial[key],
-                                      f"a state variable of {self.model}: {', '.join(variables)}")
+                                      f"a state variable of {self.model}: {', '.join(variables)}"
+                                      + nearest(key, variables))
 
     def state_variables(self) -> dict:
         return self.spec.state_variables(self.si_receptors)
@@ -347,13 +353,20 @@ class Population:
     def receptors(self):
         return list(self.si_receptors)
 
-    def realise_initial(self, rng_factory) -> dict:
+    def realise_initial(self, rng_factory, redrawn: dict | None = None) -> dict:
         out = {}
         for var, dim in self.state_variables().items():
             default = self.si_params["v_leak"] if var == "v" else 0.0
             value = self.initial.get(var, u.Quantity(default, dim))
-            out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"))
+            out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
         return out
+
+
+def _own_copy(mapping):
+    """A copy of a description mapping and of the mappings inside it (anything else as is)."""
+    if not isinstance(mapping, dict):
+        return mapping
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in mapping.items()}
 
 
 def _check_param(value, ps, fld):
@@ -367,6 +380,7 @@ def _check_param(value, ps, fld):
     return v
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class SpikeSource:
     """Neurons that spike at given times.
@@ -381,6 +395,12 @@ class SpikeSource:
     name: str | None = None
 
     def __post_init__(self):
+        if isinstance(self.spike_times, (list, tuple)):
+            self.spike_times = list(self.spike_times)
+        self.validate()
+
+    def validate(self):
+        """Check the description and derive the sorted SI spike arrays (again at to_ir)."""
         fld = f"sources.{self.name or '?'}"
         if self.spike_times is not None:
             if self.times is not None or self.indices is not None:
@@ -391,6 +411,8 @@ class SpikeSource:
             for k, train in enumerate(self.spike_times):
                 if isinstance(train, (str, u.Quantity)) and np.ndim(getattr(train, "value", 0)) == 0:
                     train = [train]
+                if not isinstance(train, (list, tuple, np.ndarray, u.Quantity)):
+                    raise ValidationError(f"{fld}.spike_times[{k}]", train, "a list of times, e.g. ['1 ms', '5 ms']")
                 arr = (u.to_si(train, u.TIME, f"{fld}.spike_times[{k}]", allow_array=True)
                        if len(train) else np.zeros(0))
                 arr = np.atleast_1d(np.asarray(arr, dtype=float))
@@ -422,6 +444,7 @@ class SpikeSource:
         self.si_times, self.si_indices, self.n = times[order], indices[order], n
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class PoissonSource:
     """``size`` independent Poisson processes at ``rate`` (one value or one per neuron)."""
@@ -432,6 +455,10 @@ class PoissonSource:
     name: str | None = None
 
     def __post_init__(self):
+        self.validate()
+
+    def validate(self):
+        """Check the description and derive the SI rates and window (again at to_ir)."""
         fld = f"sources.{self.name or '?'}"
         self.size = _check_size(self.size, f"{fld}.size")
         rates = _values(self.rate, u.FREQUENCY, self.size, None, f"{fld}.rate")
@@ -446,6 +473,7 @@ class PoissonSource:
             raise ValidationError(f"{fld}.stop", self.stop, "a time after start")
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class CurrentSource:
     """Current injected into ``target`` (all neurons, or ``neurons``).
@@ -459,6 +487,12 @@ class CurrentSource:
     name: str | None = None
 
     def __post_init__(self):
+        if isinstance(self.steps, (list, tuple)):
+            self.steps = list(self.steps)
+        self.validate()
+
+    def validate(self):
+        """Check the description and derive the SI step times and amplitudes (again at to_ir)."""
         fld = f"currents.{self.name or '?'}"
         if (self.amplitude is None) == (self.steps is None):
             raise ValidationError(f"{fld}.amplitude", self.amplitude, "either amplitude or steps (not both)")
@@ -482,6 +516,7 @@ class CurrentSource:
             raise ValidationError(f"{fld}.amplitude", self.si_amplitudes, "finite currents")
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class Projection:
     """Synapses from ``pre`` (a population or source) to ``post`` (a population).
@@ -504,11 +539,13 @@ class Projection:
     post_name = property(lambda self: _name_of(self.post))
 
 
-def _name_of(element) -> str:
-    """An element given by name or as the object itself (a Population, a source): its name."""
-    return element if isinstance(element, str) else element.name
+def _name_of(element):
+    """An element given by name or as the object itself (a Population, a source): its name
+    (anything else as is, for the checks to refuse)."""
+    return element.name if isinstance(element, (Population, SpikeSource, PoissonSource)) else element
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class SpikeMonitor:
     target: object
@@ -517,6 +554,7 @@ class SpikeMonitor:
     target_name = property(lambda self: _name_of(self.target))
 
 
+@refuse_unknown_keywords
 @dataclass(eq=False)
 class StateMonitor:
     """Record ``variables`` of ``neurons`` (default: all) every ``interval`` (default: dt)."""
@@ -530,6 +568,7 @@ class StateMonitor:
 
 
 # ----------------------------------------------------------------------------- network
+@refuse_unknown_keywords
 class Network:
     """A spiking network: add elements, then ``to_ir()`` or ``run()``."""
 
@@ -541,9 +580,11 @@ class Network:
         self.dt = DEFAULT_DT if dt is None else u.to_si(dt, u.TIME, "dt")
         if not self.dt > 0:
             raise ValidationError("dt", dt, "a positive time step, e.g. '0.1 ms'")
+        if not math.isfinite(self.dt):
+            raise ValidationError("dt", dt, "a finite time step, e.g. '0.1 ms'")
         self.duration = DEFAULT_DURATION if duration is None else u.to_si(duration, u.TIME, "duration")
-        if not self.duration > 0:
-            raise ValidationError("duration", duration, "a positive duration, e.g. '1 s'")
+        if not (self.duration > 0 and math.isfinite(self.duration)):
+            raise ValidationError("duration", duration, "a positive, finite duration, e.g. '1 s'")
         self.populations: dict = {}
         self.sources: dict = {}
         self.currents: dict = {}
@@ -554,34 +595,53 @@ class Network:
     def add(self, *elements):
         """Add populations, sources, currents, projections or monitors; returns the last."""
         for el in elements:
-            table, prefix = self._table_for(el)
+            table, section, prefix = self._table_for(el)
             if el.name is None:
                 el.name = f"{prefix}{len(table)}"
-            _check_name(el.name, f"{prefix}name")
+            _check_name(el.name, f"{section}.{el.name}")
             if self._taken(el.name):
-                raise ValidationError(f"{prefix}name", el.name, "a name not used by another element")
-            if isinstance(el, Projection):
-                self._check_projection(el)
-            elif isinstance(el, CurrentSource):
-                self._check_current(el)
-            elif isinstance(el, (SpikeMonitor, StateMonitor)):
-                self._check_monitor(el)
+                raise ValidationError(f"{section}.{el.name}", el.name, "a name not used by another element")
+            self._check_in_network(el)
             table[el.name] = el
         return elements[-1] if elements else None
 
-    def _table_for(self, el):
-        if isinstance(el, Population):
-            return self.populations, "population"
-        if isinstance(el, (SpikeSource, PoissonSource)):
-            return self.sources, "source"
-        if isinstance(el, CurrentSource):
-            return self.currents, "current"
+    def _check_in_network(self, el):
+        """The checks that need the other elements (targets, receptors, sizes)."""
         if isinstance(el, Projection):
-            return self.projections, "projection"
+            self._check_projection(el)
+        elif isinstance(el, CurrentSource):
+            self._check_current(el)
+        elif isinstance(el, (SpikeMonitor, StateMonitor)):
+            self._check_monitor(el)
+
+    def validate(self):
+        """Check every element again, as it is now: to_ir and save call this, so that a
+        description edited after it was added (``pop.params["v_leak"] = ...``) is what
+        runs and what is saved, or is refused with the field it breaks."""
+        for table in (self.populations, self.sources, self.currents, self.projections, self.monitors):
+            for el in table.values():
+                if hasattr(el, "validate"):
+                    el.validate()
+                self._check_in_network(el)
+
+    @staticmethod
+    def _table_key(el):
+        if isinstance(el, Population):
+            return "populations", "population"
+        if isinstance(el, (SpikeSource, PoissonSource)):
+            return "sources", "source"
+        if isinstance(el, CurrentSource):
+            return "currents", "current"
+        if isinstance(el, Projection):
+            return "projections", "projection"
         if isinstance(el, (SpikeMonitor, StateMonitor)):
-            return self.monitors, "monitor"
+            return "monitors", "monitor"
         raise ValidationError("element", type(el).__name__,
                               "a Population, SpikeSource, PoissonSource, CurrentSource, Projection or monitor")
+
+    def _table_for(self, el):
+        section, prefix = self._table_key(el)
+        return getattr(self, section), section, prefix
 
     def _taken(self, name):
         return any(name in t for t in (self.populations, self.sources, self.currents, self.projections, self.monitors))
@@ -595,6 +655,12 @@ class Network:
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
+        for key, value in (("pre", pre), ("post", post)):
+            if not isinstance(value, str):
+                raise ValidationError(f"{fld}.{key}", value, "the name of a population" + (" or source" if key == "pre" else ""))
+        for key in ("receptor", "synapse"):
+            if getattr(pr, key) is not None and not isinstance(getattr(pr, key), str):
+                raise ValidationError(f"{fld}.{key}", getattr(pr, key), "a name (a string)")
         if pre not in self.populations and pre not in self.sources:
             raise ValidationError(f"{fld}.pre", pre, "the name of a population or source added before it: "
                                   + ", ".join(list(self.populations) + list(self.sources)))
@@ -603,6 +669,7 @@ class Network:
                                   + ", ".join(self.populations))
         if not isinstance(pr.connector, tuple(CONNECTORS.values())):
             raise ValidationError(f"{fld}.connector", pr.connector, "one of " + ", ".join(CONNECTORS))
+        pr.connector.check(f"{fld}.connector")
         target = self.populations[post]
         spec = target.spec
         if pr.synapse is not None and pr.synapse != spec.synapse:
@@ -620,7 +687,7 @@ class Network:
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"
-        if cs.target not in self.populations:
+        if not isinstance(cs.target, str) or cs.target not in self.populations:
             raise ValidationError(f"{fld}.target", cs.target, "the name of a population: " + ", ".join(self.populations))
         n = self.populations[cs.target].size
         cs.si_neurons = (np.arange(n) if cs.neurons is None
@@ -628,15 +695,18 @@ class Network:
 
     def _check_monitor(self, m):
         fld = f"monitors.{m.name}"
-        if m.target_name not in self.populations:
+        if not isinstance(m.target_name, str) or m.target_name not in self.populations:
             raise ValidationError(f"{fld}.target", m.target_name, "the name of a population: " + ", ".join(self.populations))
         if isinstance(m, StateMonitor):
             pop = self.populations[m.target_name]
+            if not isinstance(m.variables, (str, list, tuple)):
+                raise ValidationError(f"{fld}.variables", m.variables, "a list of state variable names")
             variables = (m.variables,) if isinstance(m.variables, str) else tuple(m.variables)
+            known = pop.state_variables()
             for var in variables:
-                if var not in pop.state_variables():
-                    raise ValidationError(f"{fld}.variables", var,
-                                          "state variables of " + pop.model + ": " + ", ".join(pop.state_variables()))
+                if not isinstance(var, str) or var not in known:
+                    raise ValidationError(f"{fld}.variables", var, "state variables of " + pop.model + ": "
+                                          + ", ".join(known) + nearest(var, known))
             m.variables = variables
             n = pop.size
             m.si_neurons = (np.arange(n) if m.neurons is None
@@ -665,8 +735,9 @@ class Network:
             self.seed = int(seed)
         try:
             step = self.dt if dt is None else u.to_si(dt, u.TIME, "dt")
-            if not step > 0:
-                raise ValidationError("dt", dt, "a positive time step, e.g. '0.1 ms'")
+            if not (step > 0 and math.isfinite(step)):
+                raise ValidationError("dt", dt, "a positive, finite time step, e.g. '0.1 ms'")
+            self.validate()
             return self._lower(step, timing)
         finally:
             self.seed = net_seed
@@ -676,71 +747,91 @@ class Network:
             raise ValidationError("populations", {}, "at least one population")
         g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
         for name, pop in self.populations.items():
+            if "t_refrac" in pop.si_params:   # engines count it in steps
+                _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
+                                         "a refractory period", pop.params.get("t_refrac"))
             g.populations[name] = _ir.PopulationNode(
                 name=name, size=pop.size, model=pop.model, params=dict(pop.si_params),
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name)))
+                initial=pop.realise_initial(self._rng_factory("initial", name), g.redrawn))
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
+                _check_countable_times(src.si_times, dt, f"sources.{name}.times")
                 g.spike_sources[name] = _ir.SpikeSourceNode(name, src.n, src.si_times.copy(), src.si_indices.copy())
             else:
+                if src.si_rates.size and src.si_rates.max() * dt > _ir.MAX_POISSON_MEAN:   # every backend's limit
+                    raise ValidationError(f"sources.{name}.rate", f"{float(src.si_rates.max()):g} Hz",
+                                          f"a rate of at most {_ir.MAX_POISSON_MEAN / dt:g} Hz "
+                                          f"({_ir.MAX_POISSON_MEAN:g} expected spikes per step at dt = {dt * 1e3:g} ms)")
+                for key, value in (("start", src.si_start), ("stop", src.si_stop)):
+                    if math.isfinite(value):   # engines count the window in steps; no stop is inf
+                        _check_at_most_max_steps(np.array([value]), dt, f"sources.{name}.{key}",
+                                                 f"a {key} (or none)", getattr(src, key))
                 seed = int(self._rng_factory("poisson", name)().integers(0, 2**63 - 1))
                 g.poisson_sources[name] = _ir.PoissonSourceNode(name, src.size, src.si_rates.copy(), seed,
                                                                 src.si_start, src.si_stop)
         for name, cs in self.currents.items():
+            _check_countable_times(cs.si_times, dt, f"currents.{name}.steps")
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
         for name, pr in self.projections.items():
-            g.projections[name] = self._lower_projection(pr, dt, timing)
+            g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
             else:
                 fld = f"monitors.{name}.interval"
                 interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
+                _check_at_most_max_steps(np.array([interval]), dt, fld, "an interval", m.interval)
                 if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
                     raise ValidationError(fld, m.interval, f"a positive multiple of dt ({dt!r} s)")
                 g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
                                                               m.si_neurons.copy(), round(interval / dt) * dt)
         return g
 
-    def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid") -> _ir.ProjectionEdge:
+    def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
+                          redrawn: dict | None = None) -> _ir.ProjectionEdge:
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
                  else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
         target = self.populations[post]
         spec = target.spec
-        i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)())
+        i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)(),
+                                    f"{fld}.connector")
         n = i.size
         # weights
         if pr.weight is None:
-            _, _, _, data = pr.connector.coo()
+            _, _, _, data = pr.connector.coo(f"{fld}.connector")
             if pr.connector.unit is None:
                 raise ValidationError(f"{fld}.connector.unit", None,
                                       "a unit for the sparse matrix entries (e.g. 'mV') when weight is not given")
-            unit = u.parse_unit(pr.connector.unit.strip())
+            unit = u.parse_unit(pr.connector.unit.strip(), f"{fld}.connector.unit")
             w, w_dim = np.asarray(data, dtype=float) * unit.value, unit.dim
+            if not np.isfinite(w).all():
+                raise ValidationError(f"{fld}.connector.data", "a non-finite entry", "finite weights")
         else:
             w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
-            w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight")
-        if w_dim not in spec.weight_dims:
-            raise ValidationError(f"{fld}.weight", pr.weight,
-                                  f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
+            _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
+            w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", redrawn)
+        _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
         if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
             w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
         if spec.synapse == "conductance" and (w < 0).any():
             raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
-        # delays: at least one step, on the grid; drawn delays are rounded to it
+        # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST
+        # does), and never clipped up to dt: a short draw is refused unless the
+        # distribution's bounds redraw it
         if pr.delay is None:
             d = np.full(n, dt)
         else:
-            d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay")
+            d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", redrawn)
             if _is_distribution(pr.delay):
-                d = np.maximum(d, dt) if timing == "precise" else np.maximum(np.rint(d / dt), 1) * dt
+                d = _drawn_delays(d, dt, timing, pr.delay, f"{fld}.delay")
         if timing == "precise":
             if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
                 raise ValidationError(f"{fld}.delay", f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+            _check_at_most_max_steps(d, dt, f"{fld}.delay")
         else:
             check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
@@ -757,11 +848,12 @@ class Network:
         from .engine.memory import preflight
 
         dur = self.duration if duration is None else u.to_si(duration, u.TIME, "duration")
+        self.validate()   # the estimate reads the description as edited since add
         preflight(self, dur, backend, options, dt, ignore=ignore_memory_check)
         g = self.to_ir(dt=dt, seed=seed, timing=options.get("timing", "grid"))
         be = get_backend(backend)
         exe = be.compile(g, **options)
-        return exe.run(dur, progress=progress)
+        return with_redrawn(exe.run(dur, progress=progress), g)
 
     def save(self, path):
         from .registry import implementation
@@ -778,13 +870,63 @@ class Network:
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
+def _drawn_delays(d: np.ndarray, dt: float, timing: str, dist, fld: str) -> np.ndarray:
+    """Drawn delays on the grid (grid timing) or as drawn (precise); refuse those below dt."""
+    if timing != "precise":
+        d = np.rint(d / dt) * dt
+    else:  # floating-point slack just below dt is dt
+        d = np.where((d < dt) & (d >= dt * (1 - _ir.GRID_TOLERANCE)), dt, d)
+    short = int(np.count_nonzero(d < dt * (1 - _ir.GRID_TOLERANCE)))
+    if short:
+        low = f"{dt * 1e3:g} ms"
+        hint = ("raise the distribution's low bound to dt" if getattr(dist, "low", None) is not None
+                else f"give it low: {low} (values below are then redrawn)")
+        raise ValidationError(fld, f"{short} of {d.size} drawn delays below dt",
+                              f"delays >= dt ({low}); short draws are not clipped: {hint}")
+    return d
+
+
+def with_redrawn(result, g: _ir.IRGraph):
+    """``result`` with the IR's redraw counts (truncated distributions) in its summary."""
+    if g.redrawn:
+        result.extra["redrawn"] = dict(g.redrawn)
+    return result
+
+
+def _check_at_most_max_steps(x: np.ndarray, dt: float, fld: str, what: str = "delays", shown=None):
+    if x.size and not float(np.max(x)) / dt <= _ir.MAX_STEPS:
+        shown = f"{float(np.max(x))!r} s" if shown is None else shown
+        raise ValidationError(fld, shown, f"{what} of at most {_ir.MAX_STEPS} steps of dt "
+                              f"({_ir.MAX_STEPS * dt:.4g} s)")
+
+
+# Spike and current-step times become 64-bit step numbers; far beyond any run is fine,
+# beyond what the counter holds is not (the cast would give an arbitrary step).
+MAX_TIME_STEPS = 2.0**62
+
+
+def _check_countable_times(t: np.ndarray, dt: float, fld: str):
+    if t.size and not float(np.max(t)) / dt < MAX_TIME_STEPS:
+        raise ValidationError(fld, f"{float(np.max(t)):g} s", f"times below {MAX_TIME_STEPS * dt:.3g} s "
+                              f"(2^62 steps of dt)")
+
+
 def check_delays(d: np.ndarray, dt: float, fld: str):
     if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
         raise ValidationError(fld, f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
+    _check_at_most_max_steps(d, dt, fld)
     ratio = d / dt
     if (np.abs(ratio - np.rint(ratio)) > _ir.GRID_TOLERANCE).any():
         bad = float(d[np.argmax(np.abs(ratio - np.rint(ratio)))])
         raise ValidationError(fld, f"{bad!r} s", f"a multiple of dt ({dt!r} s)")
+
+
+def _check_weight_dim(w_dim, spec, weight, fld):
+    if w_dim not in spec.weight_dims:
+        if _is_distribution(weight):   # the field the dimension was read from
+            fld, weight = (f"{fld}.low", weight.low) if isinstance(weight, Uniform) else (f"{fld}.mean", weight.mean)
+        raise ValidationError(fld, weight,
+                              f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
 
 
 def _weight_dim(weight, spec, fld):

@@ -201,12 +201,12 @@ _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?inf"
 _QUANTITY_RE = re.compile(rf"^\s*({_NUMBER})\s*\*?\s*([A-Za-zµΩ]*)\s*$")
 
 
-def parse_unit(symbol: str) -> Quantity:
+def parse_unit(symbol: str, field: str = "unit") -> Quantity:
     """Return the Quantity of one unit symbol such as 'ms', 'nS', 'Mohm', 'Hz'."""
     for base in sorted(BASE_UNITS, key=len, reverse=True):
-        if symbol.endswith(base) and symbol[: len(symbol) - len(base)] in PREFIXES:
+        if isinstance(symbol, str) and symbol.endswith(base) and symbol[: len(symbol) - len(base)] in PREFIXES:
             return _unit(symbol, base)
-    raise UnitError("unit", symbol, "a unit such as s, ms, mV, nS, pA, pF, Mohm, Hz")
+    raise UnitError(field, symbol, "a unit such as s, ms, mV, nS, pA, pF, Mohm, Hz")
 
 
 def parse_quantity(text: str, field: str = "quantity") -> Quantity:

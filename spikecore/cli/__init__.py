@@ -46,9 +46,43 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _values_may_start_with_dash(parser: argparse.ArgumentParser, argv: list) -> list:
+    """``--duration -1s`` -> ``--duration=-1s`` for options that take a value.
+
+    argparse reads a value starting with '-' as the next option ("expected one
+    argument"); joined to its option it reaches our validation, which says what
+    is wrong with it."""
+    takes_value, options = set(), set()
+    parsers = [parser]
+    while parsers:
+        p = parsers.pop()
+        for action in p._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                parsers.extend(action.choices.values())
+            options.update(action.option_strings)
+            if action.option_strings and action.nargs is None and not isinstance(
+                    action, (argparse._StoreConstAction, argparse._CountAction)):
+                takes_value.update(action.option_strings)
+    out, k = [], 0
+    while k < len(argv):
+        arg = argv[k]
+        if (arg in takes_value and k + 1 < len(argv) and argv[k + 1].startswith("-")
+                and argv[k + 1] not in options and argv[k + 1] != "--"):
+            out.append(f"{arg}={argv[k + 1]}" if arg.startswith("--") else f"{arg}{argv[k + 1]}")
+            k += 2
+            continue
+        if arg == "--":
+            out.extend(argv[k:])
+            break
+        out.append(arg)
+        k += 1
+    return out
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser.parse_args(_values_may_start_with_dash(parser, argv))
     if args.command is None:
         parser.print_help()
         return 2

@@ -53,6 +53,8 @@ def main(args) -> int:
             print(f"  source {s.name}: {s.size} Poisson neurons, mean rate {s.rates.mean():g} Hz")
         for e in g.projections.values():
             print(f"  projection {e.name}: {e.pre} -> {e.post} ({e.receptor}), {e.n_synapses} synapses")
+        for fld, count in g.redrawn.items():
+            print(f"  {fld}: {count} draws outside the distribution's bounds, drawn again")
         n_syn = g.n_synapses
     else:
         for name, pr in net.projections.items():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import units as u
 from ..io.results import ResultDirectory
+from ..network import with_redrawn
 from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
 
 
@@ -88,7 +89,7 @@ def main(args) -> int:
     with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
         g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
         exe = backend.compile(g, **options)
-        result = exe.run(duration, progress=sys.stderr.isatty())
+        result = with_redrawn(exe.run(duration, progress=sys.stderr.isatty()), g)
         result.write_files(staging.path, staging.run_id)
         if not args.no_plot:
             result.plot(staging.path / "raster.png")

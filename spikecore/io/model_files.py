@@ -35,13 +35,13 @@ import numpy as np
 
 from .. import network as nw
 from .. import units as u
-from ..errors import ModelFileError, SpikecoreError, ValidationError
-from ..models import get_model
+from ..errors import ModelFileError, SpikecoreError, ValidationError, nearest
+from ..models import describable_models, get_model
 from .results import write_text_file
 
 FORMAT_VERSION = 1
-TOP_KEYS = {"spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",
-            "projections", "monitors"}
+TOP_KEYS = ("spikecore", "name", "seed", "dt", "duration", "populations", "sources", "currents",
+            "projections", "monitors")
 
 
 # ----------------------------------------------------------------------------- writing
@@ -81,6 +81,7 @@ def _connector_dict(c) -> dict:
 
 
 def network_to_dict(net: nw.Network) -> dict:
+    net.validate()   # the description as it is now, edits made after add included
     d = {"spikecore": FORMAT_VERSION, "name": net.name, "seed": net.seed,
          "dt": _q(net.dt, u.TIME), "duration": _q(net.duration, u.TIME)}
     pops = {}
@@ -167,26 +168,103 @@ def save_network(net: nw.Network, path) -> None:
 
 
 # ----------------------------------------------------------------------------- reading
+# What each mapping of a model file may hold: (required keys, optional keys). A key
+# outside these is refused with the nearest valid one, never ignored.
+POPULATION_KEYS = (("size", "model"), ("params", "initial"))
+SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
+               "poisson": (("type", "size", "rate"), ("start", "stop"))}
+CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
+PROJECTION_KEYS = (("pre", "post", "connector"), ("weight", "delay", "receptor", "synapse"))
+MONITOR_KEYS = {"spikes": (("type", "target"), ()),
+                "state": (("type", "target"), ("variables", "neurons", "interval"))}
+CONNECTOR_KEYS = {"all_to_all": (("type",), ("allow_self",)), "one_to_one": (("type",), ()),
+                  "fixed_probability": (("type", "p"), ("allow_self",)),
+                  "fixed_indegree": (("type", "k"), ("allow_self",)),
+                  "from_indices": (("type", "i", "j"), ()),
+                  "sparse": (("type", "shape", "i", "j"), ("data", "unit"))}
+DISTRIBUTION_KEYS = {"uniform": (("distribution", "low", "high"), ()),
+                     "normal": (("distribution", "mean", "std"), ("low", "high"))}
+ARRAY_KEYS = (("array",), ("unit",))
+
+
+def _keys(entry, where: str, keys: tuple, what: str = "a mapping") -> dict:
+    """``entry`` as a mapping holding all the required and only the allowed keys."""
+    required, optional = keys
+    allowed = tuple(required) + tuple(optional)
+    if not isinstance(entry, dict):
+        raise ValidationError(where, entry, f"{what} with keys {', '.join(allowed)}")
+    for key in entry:
+        if key not in allowed:
+            raise ValidationError(_path(where, key), entry[key], f"one of the keys {', '.join(allowed)}"
+                                  + nearest(key, allowed))
+    for key in required:
+        if key not in entry:
+            raise ValidationError(_path(where, key), None, f"a value ('{key}' is required here)")
+    return entry
+
+
+def _path(where: str, key) -> str:
+    return f"{where}.{key}" if where else str(key)
+
+
+def _kind(entry, where: str, key: str, kinds) -> str:
+    """The entry's ``type`` (or ``distribution``), one of ``kinds``."""
+    if not isinstance(entry, dict):
+        raise ValidationError(where, entry, f"a mapping with '{key}': one of " + ", ".join(kinds))
+    if key not in entry:
+        for other in entry:   # a misspelt 'type' is reported as such, not as missing
+            if nearest(other, [key]):
+                raise ValidationError(f"{where}.{other}", entry[other], f"a known key{nearest(other, [key])}")
+        raise ValidationError(f"{where}.{key}", None, "one of " + ", ".join(kinds))
+    kind = entry[key]
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ValidationError(f"{where}.{key}", kind, "one of " + ", ".join(kinds) + nearest(kind, kinds))
+    return kind
+
+
+def _section(d: dict, key: str) -> dict:
+    v = d.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise ValidationError(key, v, "a mapping of names to entries")
+    return v
+
+
+def _int_array(v, where: str) -> np.ndarray:
+    if not isinstance(v, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in v):
+        raise ValidationError(where, v, "a list of integer indices")
+    try:
+        return np.asarray(v, dtype=np.int64)
+    except OverflowError:
+        raise ValidationError(where, v, "indices that fit 64 bits") from None
+
+
+def _numbers(v, where: str) -> np.ndarray:
+    if not isinstance(v, list) or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v):
+        raise ValidationError(where, v, "a list of numbers")
+    return np.asarray(v, dtype=float)
+
+
 def _read_value(v, where: str):
     """Plain data -> description value (string quantity, array quantity or distribution)."""
     if isinstance(v, dict):
         if "distribution" in v:
-            kind = v["distribution"]
-            cls = nw.DISTRIBUTIONS.get(kind)
-            if cls is None:
-                raise ValidationError(f"{where}.distribution", kind, "one of " + ", ".join(nw.DISTRIBUTIONS))
-            fields = {k: x for k, x in v.items() if k != "distribution"}
-            try:
-                return cls(**fields)
-            except TypeError:
-                raise ValidationError(where, v, f"a {kind} distribution with fields "
-                                      + ("low, high" if kind == "uniform" else "mean, std[, low, high]")) from None
+            kind = _kind(v, where, "distribution", nw.DISTRIBUTIONS)
+            fields = _keys(v, where, DISTRIBUTION_KEYS[kind], f"a {kind} distribution")
+            return nw.DISTRIBUTIONS[kind](**{k: _read_value(x, f"{where}.{k}") for k, x in fields.items()
+                                             if k != "distribution"})
         if "array" in v:
+            _keys(v, where, ARRAY_KEYS)
+            arr = _numbers(v["array"], f"{where}.array")
             unit = v.get("unit", "1")
-            arr = np.asarray(v["array"], dtype=float)
             if unit == "1":
                 return arr
-            return u.Quantity(arr * u.parse_unit(unit).value, u.parse_unit(unit).dim)
+            q = u.parse_unit(unit, f"{where}.unit")
+            return u.Quantity(arr * q.value, q.dim)
+        for key in v:   # a misspelt 'distribution' or 'array'
+            if nearest(key, ("distribution", "array")):
+                raise ValidationError(f"{where}.{key}", v[key], "a known key" + nearest(key, ("distribution", "array")))
         raise ValidationError(where, v, "a quantity string, {distribution: ...} or {array: [...], unit: ...}")
     if isinstance(v, list):
         return [_read_value(x, f"{where}[{k}]") for k, x in enumerate(v)]
@@ -195,108 +273,176 @@ def _read_value(v, where: str):
     return v
 
 
-def _mapping(d, key, where):
-    v = d.get(key) or {}
-    if not isinstance(v, dict):
-        raise ValidationError(f"{where}{key}", v, "a mapping of names to entries")
-    return v
+def _read_params(p: dict, model: str, where: str) -> dict:
+    params = p.get("params")
+    if params is None:
+        return {}
+    if not isinstance(params, dict):
+        raise ValidationError(f"{where}.params", params, "a mapping of parameter names to values")
+    receptor_params = get_model(model).receptor_params
+    out = {}
+    for key, v in params.items():
+        fld = f"{where}.params.{key}"
+        if key in receptor_params and isinstance(v, dict):
+            out[key] = {r: _read_value(x, f"{fld}.{r}") for r, x in v.items()}
+        else:
+            out[key] = _read_value(v, fld)
+    return out
 
 
-def _require(entry: dict, key: str, where: str):
-    if not isinstance(entry, dict):
-        raise ValidationError(where, entry, "a mapping")
-    if key not in entry:
-        raise ValidationError(f"{where}.{key}", None, f"a '{key}' entry")
-    return entry[key]
+def _read_population(name, p, where: str) -> nw.Population:
+    _keys(p, where, POPULATION_KEYS)
+    model = p["model"]
+    if not isinstance(model, str) or model not in describable_models():
+        raise ValidationError(f"{where}.model", model, "one of " + ", ".join(describable_models())
+                              + nearest(model, describable_models()))
+    initial = p.get("initial")
+    if initial is None:
+        initial = {}
+    if not isinstance(initial, dict):
+        raise ValidationError(f"{where}.initial", initial, "a mapping of state variables to values")
+    initial = {k: _read_value(v, f"{where}.initial.{k}") for k, v in initial.items()}
+    return nw.Population(p["size"], model, _read_params(p, model, where), initial, name=name)
 
 
-def _read_connector(c, where):
-    if not isinstance(c, dict) or "type" not in c:
-        raise ValidationError(where, c, "a mapping with 'type': one of " + ", ".join(nw.CONNECTORS))
-    kind = c["type"]
+def _read_source(name, s, where: str):
+    kind = _kind(s, where, "type", SOURCE_KEYS)
+    _keys(s, where, SOURCE_KEYS[kind])
+    if kind == "spike_times":
+        trains = s["spike_times"]
+        if not isinstance(trains, list):
+            raise ValidationError(f"{where}.spike_times", trains, "a list with one list of times per neuron")
+        return nw.SpikeSource(spike_times=[_read_value(t, f"{where}.spike_times[{k}]") for k, t in enumerate(trains)],
+                              size=s.get("size"), name=name)
+    return nw.PoissonSource(s["size"], _read_value(s["rate"], f"{where}.rate"),
+                            _read_value(s.get("start"), f"{where}.start"),
+                            _read_value(s.get("stop"), f"{where}.stop"), name=name)
+
+
+def _read_current(name, c, where: str) -> nw.CurrentSource:
+    _keys(c, where, CURRENT_KEYS)
+    steps = c.get("steps")
+    if steps is not None and not isinstance(steps, list):
+        raise ValidationError(f"{where}.steps", steps, "a list of [time, amplitude] pairs")
+    neurons = c.get("neurons")
+    if neurons is not None:
+        neurons = _int_array(neurons, f"{where}.neurons")
+    return nw.CurrentSource(c["target"], _read_value(c.get("amplitude"), f"{where}.amplitude"),
+                            None if steps is None else _read_value(steps, f"{where}.steps"), neurons, name=name)
+
+
+def _read_connector(c, where: str):
+    kind = _kind(c, where, "type", CONNECTOR_KEYS)
+    _keys(c, where, CONNECTOR_KEYS[kind], f"a {kind} connector")
     args = {k: v for k, v in c.items() if k != "type"}
-    cls = nw.CONNECTORS.get(kind)
-    if cls is None:
-        raise ValidationError(f"{where}.type", kind, "one of " + ", ".join(nw.CONNECTORS))
-    if cls is nw.FromIndices:
-        return nw.FromIndices(np.asarray(_require(c, "i", where), dtype=np.int64),
-                              np.asarray(_require(c, "j", where), dtype=np.int64))
-    if cls is nw.FromSparse:
+    if kind == "from_indices":
+        return nw.FromIndices(_int_array(c["i"], f"{where}.i"), _int_array(c["j"], f"{where}.j"))
+    if kind == "sparse":
         import scipy.sparse as sp
-        shape = tuple(_require(c, "shape", where))
-        m = sp.coo_matrix((np.asarray(c.get("data", np.ones(len(c["i"]))), dtype=float),
-                           (np.asarray(c["i"], dtype=np.int64), np.asarray(c["j"], dtype=np.int64))), shape=shape)
-        return nw.FromSparse(m.tocsr(), c.get("unit"))
-    try:
-        return cls(**args)
-    except TypeError:
-        import inspect
-        names = [p for p in inspect.signature(cls).parameters]
-        raise ValidationError(where, c, f"{kind} with fields {', '.join(names) or 'none'}") from None
+        shape = c["shape"]
+        if (not isinstance(shape, list) or len(shape) != 2
+                or not all(isinstance(x, int) and not isinstance(x, bool) and 0 < x < 2**31 for x in shape)):
+            raise ValidationError(f"{where}.shape", shape, "[rows, columns]: two positive integers")
+        i, j = _int_array(c["i"], f"{where}.i"), _int_array(c["j"], f"{where}.j")
+        data = _numbers(c["data"], f"{where}.data") if "data" in c else np.ones(i.size)
+        for key, arr, n in (("i", i, shape[0]), ("j", j, shape[1])):
+            if arr.size and (arr.min() < 0 or arr.max() >= n):
+                raise ValidationError(f"{where}.{key}", f"indices in [{arr.min()}, {arr.max()}]",
+                                      f"indices in [0, {n - 1}] (shape {shape})")
+        for key, arr in (("j", j), ("data", data)):
+            if arr.size != i.size:
+                raise ValidationError(f"{where}.{key}", f"{arr.size} entries", f"as many as i ({i.size})")
+        if "unit" in c and not isinstance(c["unit"], str):
+            raise ValidationError(f"{where}.unit", c["unit"], "a unit such as 'mV' or 'nS'")
+        return nw.FromSparse(sp.coo_matrix((data, (i, j)), shape=tuple(shape)).tocsr(), c.get("unit"))
+    connector = nw.CONNECTORS[kind](**args)
+    connector.check(where)
+    return connector
+
+
+def _read_projection(name, pr, where: str) -> nw.Projection:
+    _keys(pr, where, PROJECTION_KEYS)
+    return nw.Projection(pr["pre"], pr["post"], _read_connector(pr["connector"], f"{where}.connector"),
+                         _read_value(pr.get("weight"), f"{where}.weight"),
+                         _read_value(pr.get("delay"), f"{where}.delay"),
+                         pr.get("receptor"), pr.get("synapse"), name=name)
+
+
+def _read_monitor(name, m, where: str):
+    kind = _kind(m, where, "type", MONITOR_KEYS)
+    _keys(m, where, MONITOR_KEYS[kind])
+    if kind == "spikes":
+        return nw.SpikeMonitor(m["target"], name=name)
+    variables = m.get("variables", ("v",))
+    if isinstance(variables, list):
+        variables = tuple(variables)
+    neurons = m.get("neurons")
+    if neurons is not None:
+        neurons = _int_array(neurons, f"{where}.neurons")
+    return nw.StateMonitor(m["target"], variables, neurons, _read_value(m.get("interval"), f"{where}.interval"),
+                           name=name)
 
 
 def network_from_dict(d: dict) -> nw.Network:
     if not isinstance(d, dict):
         raise ValidationError("model", type(d).__name__, "a mapping at the top level")
-    unknown = set(d) - TOP_KEYS
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], d[sorted(unknown)[0]], "a top-level key: " + ", ".join(sorted(TOP_KEYS)))
+    _keys(d, "", ((), TOP_KEYS))
     version = d.get("spikecore", FORMAT_VERSION)
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise ValidationError("spikecore", version, f"format version {FORMAT_VERSION}")
-    net = nw.Network(name=d.get("name", "network"), seed=d.get("seed", 0), dt=d.get("dt"),
-                     duration=d.get("duration"))
-    for name, p in _mapping(d, "populations", "").items():
-        where = f"populations.{name}"
-        size = _require(p, "size", where)
-        model = _require(p, "model", where)
-        get_model(model, describable=True)
-        params = {k: _read_value(v, f"{where}.params.{k}") if not isinstance(v, dict) or "array" in v
-                  or "distribution" in v else {r: _read_value(x, f"{where}.params.{k}.{r}") for r, x in v.items()}
-                  for k, v in (p.get("params") or {}).items()}
-        initial = {k: _read_value(v, f"{where}.initial.{k}") for k, v in (p.get("initial") or {}).items()}
-        extra = set(p) - {"size", "model", "params", "initial"}
-        if extra:
-            raise ValidationError(f"{where}.{sorted(extra)[0]}", p[sorted(extra)[0]], "size, model, params or initial")
-        net.add(nw.Population(size, model, params, initial, name=name))
-    for name, s in _mapping(d, "sources", "").items():
-        where = f"sources.{name}"
-        kind = _require(s, "type", where)
-        if kind == "spike_times":
-            trains = _require(s, "spike_times", where)
-            net.add(nw.SpikeSource(spike_times=[_read_value(t, f"{where}.spike_times") for t in trains],
-                                   size=s.get("size"), name=name))
-        elif kind == "poisson":
-            net.add(nw.PoissonSource(_require(s, "size", where), _read_value(_require(s, "rate", where), f"{where}.rate"),
-                                     s.get("start"), s.get("stop"), name=name))
-        else:
-            raise ValidationError(f"{where}.type", kind, "spike_times or poisson")
-    for name, c in _mapping(d, "currents", "").items():
-        where = f"currents.{name}"
-        net.add(nw.CurrentSource(_require(c, "target", where), c.get("amplitude"), c.get("steps"),
-                                 c.get("neurons"), name=name))
-    for name, pr in _mapping(d, "projections", "").items():
-        where = f"projections.{name}"
-        extra = set(pr) - {"pre", "post", "connector", "weight", "delay", "receptor", "synapse"}
-        if extra:
-            raise ValidationError(f"{where}.{sorted(extra)[0]}", pr[sorted(extra)[0]],
-                                  "pre, post, connector, weight, delay, receptor or synapse")
-        net.add(nw.Projection(_require(pr, "pre", where), _require(pr, "post", where),
-                              _read_connector(_require(pr, "connector", where), f"{where}.connector"),
-                              _read_value(pr.get("weight"), f"{where}.weight"),
-                              _read_value(pr.get("delay"), f"{where}.delay"),
-                              pr.get("receptor"), pr.get("synapse"), name=name))
-    for name, m in _mapping(d, "monitors", "").items():
-        where = f"monitors.{name}"
-        kind = _require(m, "type", where)
-        if kind == "spikes":
-            net.add(nw.SpikeMonitor(_require(m, "target", where), name=name))
-        elif kind == "state":
-            net.add(nw.StateMonitor(_require(m, "target", where), tuple(m.get("variables", ("v",))),
-                                    m.get("neurons"), m.get("interval"), name=name))
-        else:
-            raise ValidationError(f"{where}.type", kind, "spikes or state")
+    name = d.get("name", "network")
+    if not isinstance(name, str):
+        raise ValidationError("name", name, "a name (a string)")
+    net = nw.Network(name=name, seed=d.get("seed", 0), dt=_read_value(d.get("dt"), "dt"),
+                     duration=_read_value(d.get("duration"), "duration"))
+    readers = (("populations", _read_population), ("sources", _read_source), ("currents", _read_current),
+               ("projections", _read_projection), ("monitors", _read_monitor))
+    for section, read in readers:
+        for name, entry in _section(d, section).items():
+            net.add(read(name, entry, f"{section}.{name}"))
     return net
+
+
+class DuplicateKey(Exception):
+    """A mapping of a model file gives the same key twice (YAML and JSON would keep the last)."""
+
+
+def _refuse_duplicate_json_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(f"duplicate key '{key}': a key may appear once in a mapping")
+        seen[key] = value
+    return seen
+
+
+def _yaml_loader():
+    """yaml.SafeLoader (so ``!!python`` tags stay refused) that refuses duplicate keys.
+
+    Keys merged in with ``<<: *anchor`` may be overridden, as YAML intends; a key
+    written twice in the same mapping may not."""
+    import yaml
+
+    class ModelLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            if isinstance(node, yaml.MappingNode):
+                lines = {}
+                for key_node, _ in node.value:
+                    if key_node.tag == "tag:yaml.org,2002:merge":
+                        continue
+                    key = self.construct_object(key_node, deep=True)
+                    line = key_node.start_mark.line + 1
+                    try:
+                        first = lines.get(key)
+                    except TypeError:   # an unhashable key: SafeLoader reports it
+                        continue
+                    if first is not None:
+                        raise DuplicateKey(f"duplicate key '{key}' on line {line} (first given on line {first}):"
+                                           " a key may appear once in a mapping")
+                    lines[key] = line
+            return super().construct_mapping(node, deep)
+
+    return ModelLoader
 
 
 def _load_text(path: Path) -> dict:
@@ -312,8 +458,10 @@ def _load_text(path: Path) -> dict:
         raise ModelFileError(path, f"cannot read: {e}") from None
     try:
         if path.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
+            return json.loads(text, object_pairs_hook=_refuse_duplicate_json_keys)
+        return yaml.load(text, Loader=_yaml_loader())
+    except DuplicateKey as e:
+        raise ModelFileError(path, str(e)) from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         first = str(e).strip().splitlines()
         raise ModelFileError(path, f"malformed {path.suffix.lstrip('.').upper()}: {' '.join(first[:3])}") from None
