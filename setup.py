@@ -55,7 +55,8 @@ extensions = [
         ["spikecore/engine/_core.pyx", "spikecore/engine/_kernel.c"],
         include_dirs=[numpy.get_include(), "spikecore/engine"],
         # the step loop's headers, each model's update (updates/*.h) among them
-        depends=sorted(glob.glob("spikecore/engine/_*.h") + glob.glob("spikecore/engine/updates/*.h"))
+        depends=sorted(glob.glob("spikecore/engine/_*.h") + glob.glob("spikecore/engine/updates/*.h")
+                       + glob.glob("spikecore/engine/plasticity/*.h"))
         + ["spikecore/engine/_core.pxd"],
         # -fno-trapping-math lets loops with refractory selects vectorise; no
         # -ffast-math and no FMA contraction, so results are exact and CPU-independent.

@@ -26,6 +26,7 @@ sys.excepthook = _excepthook
 from spikecore import ir as _ir  # noqa: E402
 from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.models import get_model, model_for  # noqa: E402
+from spikecore.plasticity import rule_for  # noqa: E402
 
 NAME = "brian2"
 #: Largest number of Poisson events replayed in one Brian2 run (~16 bytes each in
@@ -68,8 +69,9 @@ class _PopPlan:
 
     def merge_key(self):
         consts = tuple((k, float(v), str(v.dim)) for k, v in self.constants.items())
+        # a population with per-neuron parameters keeps a group of its own
         return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
-                self.clamp_v)
+                self.clamp_v, self.name if self.params else None)
 
 
 @dataclass
@@ -86,6 +88,9 @@ class _SynPlan:
     j: np.ndarray
     weight: object                          # Quantity array or None (then in namespace)
     delay: object                           # Quantity scalar or array
+    on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
+    plastic: bool = False                   # one plastic projection, whose weights are read back
+    initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
 
 
 @dataclass
@@ -128,11 +133,13 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     model = get_model(pop.model)
     refr = _ref_steps(pop, dt)
     eq = model.brian2_equations(pop.params, pop.receptors, dt, refr)
-    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items()}
+    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items() if np.ndim(value) == 0}
+    per_neuron = {name: _q(np.asarray(value, dtype=float), getattr(b2, unit))
+                  for name, (value, unit) in eq.constants.items() if np.ndim(value) > 0}
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
-                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate)
+                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron)
     known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
         if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):
@@ -362,6 +369,15 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     else:
         on_pre = f"{var}_post += w"
     key = (pre, pre_is_source, post.name, on_pre)
+    if e.plasticity is not None:
+        # a plastic projection is a Synapses of its own: its weights change
+        rule = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME)
+        frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
+        if frac != 0.0:
+            raise UnsupportedFeature(NAME, f"dendritic_delay_fraction={frac!r} (projection {e.name})",
+                                     "0: Brian2 puts the delay on the presynaptic path")
+        sign = rule.check_weights(e.plasticity, e.weight, fld)
+        key = (pre, pre_is_source, post.name, on_pre, e.name, sign)
     return key, i, j + post.offsets[e.post], np.asarray(e.weight, dtype=float), steps
 
 
@@ -374,10 +390,28 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         key, i, j, w, steps = _projection_arrays(g, e, groups, where)
         merged.setdefault(key, []).append((e.name, i, j, w, steps))
     plans = []
-    for (pre, pre_is_source, post, on_pre), parts in merged.items():
+    for key, parts in merged.items():
+        pre, pre_is_source, post, on_pre = key[:4]
         names = [p[0] for p in parts]
         i, j, w, steps = (np.concatenate([p[k] for p in parts]) for k in range(1, 5))
         unit = _unit(groups[post].model, on_pre.split(" ", 1)[0][:-len("_post")])   # "<var>_post += ..."
+        delay_s = steps * g.dt                  # exactly on the grid
+        delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
+        if len(key) > 4:
+            e = g.projections[key[4]]
+            rule, sign = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME), key[5]
+            uname = "siemens" if unit is _SIEMENS else "volt"
+            code = rule.brian2_code(e.plasticity, sign, uname)
+            ns = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1)) for name, (value, u) in
+                  code.constants.items()}
+            deliver = on_pre.replace("+= w", f"+= ({code.deliver})", 1)
+            initial = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1))
+                       for name, (value, u) in code.initial.items()}
+            plans.append(_SynPlan(f"syn_{key[4]}", names, pre, pre_is_source, post,
+                                  code.on_pre.replace("{target}", deliver), f"w : {uname}\n" + code.model, ns,
+                                  i, j, _q(w, unit), delay, on_post=code.on_post or None, plastic=True,
+                                  initial=initial))
+            continue
         ns = {}
         # homogeneous weights and delays become constants (as a hand-written script would have them)
         if (w == w[0]).all():
@@ -385,8 +419,6 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
             weight, model = None, ""
         else:
             weight, model = _q(w, unit), f"w : {'siemens' if unit is _SIEMENS else 'volt'} (constant)"
-        delay_s = steps * g.dt                  # exactly on the grid
-        delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
         plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
                               i, j, weight, delay))
     return plans
@@ -403,6 +435,7 @@ class _Plan:
     draw_seed: int | None
     monitors: list                           # (name, target, variables, neurons, interval_steps)
     recorded: list
+    weight_monitors: dict = field(default_factory=dict)   # projection -> (synapses, interval_steps)
 
 
 def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
@@ -444,8 +477,10 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
     draw_seed = None
     if draw_sources:
         draw_seed = int(np.random.SeedSequence([int(s.seed) % 2**63 for s in draw_sources]).generate_state(1)[0])
+    weight_monitors = {m.projection: (np.asarray(m.synapses, dtype=np.int64), max(1, _ir.steps(m.interval, dt)))
+                       for m in g.weight_monitors.values()}
     return _Plan(dt, groups, where, syns, sources, modes, draw_seed, monitors,
-                 list(dict.fromkeys(g.recorded_populations())))
+                 list(dict.fromkeys(g.recorded_populations())), weight_monitors)
 
 
 def _layered(steps: np.ndarray, idx: np.ndarray):

@@ -73,6 +73,10 @@ runtime random state) is set for the duration of each compile or run and
 restored afterwards; the standalone device is reinitialised before and after
 each build. A cpp_standalone executable runs once (Brian2 builds one C++
 project per simulation); the runtime executable can continue with more runs.
+Brian2 generates the standalone project; ``make`` and the compiled binary run here
+in their own process groups (spikecore.procs), so an interrupt ends them and
+make's compilers with the run (make deletes its half-written targets on SIGTERM),
+and the partial results of an interrupted binary are removed.
 
 Known, tested differences from the native engine (tests/conformance):
 Brian2's sympy-generated update expressions round differently from the
@@ -88,6 +92,8 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from pathlib import Path
 
@@ -102,6 +108,8 @@ from brian2.devices.device import reset_device as _reset_device
 from brian2.stateupdaters.base import StateUpdateMethod
 
 from spikecore import ir as _ir
+from spikecore import procs
+from spikecore.interrupts import checkpoint
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.recording import count_multiples, multiples
 from spikecore.engine.layout import receptor_var
@@ -197,7 +205,10 @@ def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
     prefs = {"codegen.target": target,
              "codegen.runtime.cython.cache_dir": str(cache_dir / "cython"),
              # Brian2's default is an unbounded `make -j`: hundreds of compilers on a 2-core machine
-             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"]}
+             "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"],
+             # Brian2's own Ctrl-C handler ends a run early and lets it return as if complete:
+             # a partial result saved as a whole one. A signal must interrupt (spikecore.interrupts).
+             "core.stop_on_keyboard_interrupt": False}
     saved = {k: b2.prefs[k] for k in prefs}
     for k, v in prefs.items():
         b2.prefs[k] = v
@@ -242,6 +253,8 @@ class _Built:
         # spike sources: one generator per multiplicity layer, each with the source's projections
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
+        self.plastic = {}                      # plastic projection -> its Synapses
+        self.weight_monitors, self._weight_samples_seen = {}, {}
         for sp in plan.syns:
             if sp.pre_is_source:
                 self.syn_plans.setdefault(sp.pre, []).append(sp)
@@ -273,11 +286,19 @@ class _Built:
             self.state_monitors[name] = mon
             self.objects.append(mon)
         self.network = b2.Network(*self.objects, name="spikecore_network")
+        self._own(self.objects)
         self._spikes_seen = {name: 0 for name in self.spike_monitors}
         self._samples_seen = {name: 0 for name in self.state_monitors}
 
+    def _own(self, objects):
+        # Brian2 marks an object as part of a network at its first run and warns, when it is
+        # garbage-collected unmarked, that it was "never included in a network": noise after
+        # an interrupted build. They are in ours from the start; this is the mark run() sets.
+        for obj in objects:
+            obj._network = self.network.id
+
     def _synapses(self, sp: _SynPlan, source, name):
-        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre,
+        S = b2.Synapses(source, self.groups[sp.post], model=sp.model, on_pre=sp.on_pre, on_post=sp.on_post,
                         delay=sp.delay if np.ndim(sp.delay) == 0 else None, namespace=dict(sp.namespace),
                         clock=self.clock, name=name)
         S.connect(i=sp.i, j=sp.j)
@@ -285,9 +306,27 @@ class _Built:
             S.w = sp.weight
         if np.ndim(sp.delay) != 0:
             S.delay = sp.delay
+        for var, value in sp.initial.items():
+            setattr(S, var, value)
+        if sp.plastic:
+            if name != sp.name:
+                raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "
+                                         "spikes more than once in a step", "Brian2 would copy its synapses")
+            self.plastic[sp.projections[0]] = S
+            if sp.projections[0] in self.plan.weight_monitors:
+                synapses, every = self.plan.weight_monitors[sp.projections[0]]
+                mon = b2.StateMonitor(S, "w", record=synapses, when="start",
+                                      dt=_q(every * self.plan.dt, _SECOND) if every > 1 else None,
+                                      clock=None if every > 1 else self.clock, name=f"weights_{sp.name}")
+                self.weight_monitors[sp.projections[0]] = mon
+                self._weight_samples_seen[sp.projections[0]] = 0
+                self.objects.append(mon)
+                if hasattr(self, "network"):
+                    self.network.add(mon)
         self.objects.append(S)
         if hasattr(self, "network"):
             self.network.add(S)
+            self._own([S])
         return S
 
     def _add_layer(self, src: _SourcePlan, steps, idx):
@@ -298,6 +337,7 @@ class _Built:
         self.objects.append(gen)
         if hasattr(self, "network"):
             self.network.add(gen)
+            self._own([gen])
         for sp in self.syn_plans.get(src.name, []):
             self._synapses(sp, gen, sp.name if k == 0 else f"{sp.name}_L{k}")
         return gen
@@ -313,6 +353,22 @@ class _Built:
                 self._add_layer(src, steps, idx)
         for gen in self.layers[src.name][len(layers):]:
             gen.set_spikes(np.zeros(0, np.int64), _q(np.zeros(0), _SECOND))
+
+    def weights(self) -> dict:
+        """Per plastic projection, every synapse's weight now (SI, the IR's synapse order)."""
+        return {name: np.array(S.w_[:], dtype=float) for name, S in self.plastic.items()}
+
+    def weight_samples(self) -> dict:
+        """Per monitored projection, the weight samples since the last call: (steps, samples x
+        synapses, synapse indices)."""
+        out = {}
+        for proj, mon in self.weight_monitors.items():
+            seen = self._weight_samples_seen[proj]
+            t = np.asarray(mon.t_[:], dtype=float)[seen:]
+            self._weight_samples_seen[proj] += t.size
+            w = np.asarray(mon.w_, dtype=float)[:, seen:].T.copy()
+            out[proj] = (np.rint(t / self.plan.dt).astype(np.int64), w, self.plan.weight_monitors[proj][0].copy())
+        return out
 
     def collect(self, n_start: int, n_end: int) -> tuple:
         dt = self.plan.dt
@@ -364,14 +420,15 @@ class _Brian2Executable(Executable):
         self.step = 0
         self.build_s = time.perf_counter() - t0
 
-    def _result(self, n_steps, wall, build, spikes, traces, extra, final_state=None) -> Result:
+    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None, samples=None,
+                final_state=None) -> Result:
         """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
         return Result.from_run(
             RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
                    spike_steps={p: s for p, (s, _) in spikes.items()},
-                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces,
-                   final_state=final_state or {}),
+                   spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {},
+                   weight_samples=samples or {}, final_state=final_state or {}),
             g, backend=NAME, wall_s=wall, build_s=build,
             options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
             extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
@@ -392,6 +449,7 @@ class RuntimeExecutable(_Brian2Executable):
             saved_rng = dev.get_random_state()
             try:
                 self.built = _Built(self.plan, self.cache_dir)
+                checkpoint("compile")
                 if self.plan.draw_seed is not None:
                     dev.seed(self.plan.draw_seed % 2**32)
                 self._rng_state = dev.get_random_state()
@@ -418,6 +476,7 @@ class RuntimeExecutable(_Brian2Executable):
                     for src in self.plan.sources.values():
                         if src.mode == "replay":
                             self.built.set_replay(src, n, stop)
+                    checkpoint("run")
                     self.built.network.run(_q((stop - n) * dt, _SECOND), namespace={},
                                            report="stderr" if progress else None)
                     total = time.perf_counter() - t0
@@ -429,8 +488,9 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
             spikes, traces = self.built.collect(n_start, n_end)
+            weights, samples = self.built.weights(), self.built.weight_samples()
         return self._result(n_steps, wall, self.build_s + prep, spikes, traces,
-                            {"target": self.options["target"], "runs": -(-n_steps // window)},
+                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights, samples,
                             final_state=self.state())
 
     # -- run control (docs/run_control.md): state variables and snapshots --------------------
@@ -493,6 +553,7 @@ class StandaloneExecutable(_Brian2Executable):
             raise UnsupportedFeature(NAME, f"replaying ~{events:.3g} Poisson events in one cpp_standalone build",
                                      f"at most {REPLAY_MAX_EVENTS:g}; use -O poisson=draw, a shorter run "
                                      "or device=runtime")
+        procs.clean_stale()
         directory = self.cache_dir / "standalone" / _project_key(self.ir)
         directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
@@ -508,15 +569,44 @@ class StandaloneExecutable(_Brian2Executable):
                     dev.seed(self.plan.draw_seed % 2**32)
                 built.network.run(_q(n_steps * dt, _SECOND), namespace={},
                                   report="stderr" if progress else None)
-                dev.build(directory=str(directory), compile=True, run=True, with_output=False)
+                dev.build(directory=str(directory), compile=False, run=False, with_output=False)
+                _make(directory)
+                _run_binary(dev, directory)
                 wall = float(dev._last_run_time)
                 spikes, traces = built.collect(0, n_steps)
+                weights, samples = built.weights(), built.weight_samples()
             finally:
                 dev.reinit()
         self.step = n_steps
         total = time.perf_counter() - t0
         return self._result(n_steps, wall, self.build_s + total - wall, spikes, traces,
-                            {"project": str(directory)})
+                            {"project": str(directory)}, weights, samples)
+
+
+def _make(directory: Path) -> None:
+    """Compile a generated standalone project (what Brian2's compile_source does on Unix, interruptibly)."""
+    make = [b2.prefs["devices.cpp_standalone.make_cmd_unix"],
+            *b2.prefs["devices.cpp_standalone.extra_make_args_unix"]]
+    log = directory / "make.log"
+    with open(log, "w") as out:
+        code = procs.run_in_group(make, stage="compile", cwd=directory, stdout=out, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise RuntimeError(f"Project compilation failed (make exit code {code}), see {log}")
+
+
+def _run_binary(dev, directory: Path) -> None:
+    """Run the compiled project through Brian2 (which reads its results), the binary in its own group."""
+    results = directory / "results"
+    saved = b2.prefs["devices.cpp_standalone.run_cmd_unix"]
+    cmd = [saved] if isinstance(saved, str) else list(saved)
+    b2.prefs["devices.cpp_standalone.run_cmd_unix"] = procs.group_argv(cmd, fault_stage="run")
+    try:
+        dev.run(directory=str(directory), results_directory="results", with_output=False)
+    except BaseException:
+        shutil.rmtree(results, ignore_errors=True)     # a killed binary's partial output
+        raise
+    finally:
+        b2.prefs["devices.cpp_standalone.run_cmd_unix"] = saved
 
 
 def _project_key(g: _ir.IRGraph) -> str:

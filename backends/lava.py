@@ -48,8 +48,6 @@ return, and Lava's shared-memory manager is shut down so /dev/shm is left clean.
 from __future__ import annotations
 
 import importlib.util
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -58,9 +56,12 @@ import numpy as np
 
 from hwmodels import loihi
 from spikecore import ir as _ir
+from spikecore import procs
 from spikecore.engine.base import ProgressBar
+from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
+from spikecore.plasticity import refuse_plastic
 from spikecore.result import RawRun, Result
 
 from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
@@ -303,6 +304,12 @@ class _Runtime:
         rt.wait()   # every service answered DONE: collects the answers without blocking
         self.running = False
 
+    def segments(self) -> list:
+        """Names of the shared-memory segments of the runtime's channels."""
+        smm = self.runtime._messaging_infrastructure.smm
+        handles = getattr(smm, "_shared_memory_handles", [])
+        return [h.name.lstrip("/") for h in handles]
+
     def set_bias(self, group: str, values: np.ndarray):
         self.graph.lifs[group].bias_mant.set(values)
 
@@ -317,7 +324,11 @@ class _Runtime:
         return "\n".join(out)
 
     def stop(self):
-        """Stop every Lava process; never hangs, never raises."""
+        """Stop every Lava process; never hangs, never raises; a signal meanwhile waits for the end."""
+        with deferred():
+            self._stop()
+
+    def _stop(self):
         rt = self.runtime or getattr(self.graph.anchor, "_runtime", None)
         if rt is None:
             return
@@ -399,21 +410,41 @@ class LavaExecutable(Executable):
                                      "Lava cannot resume a stopped runtime: compile again and run the whole "
                                      "duration at once")
         self._ran = True
+        procs.clean_stale()
+        with procs.run_dir("lava") as workdir, procs.forked_children():
+            graph, raw, rt, wall, build_s, clipped_bias = self._run_in(workdir, n_steps, progress)
+        p = self.plan
+        extra = {"format": p.format, "policy": p.policy,
+                 "lava": {"processes": _process_counts(graph), "compile_s": rt.compile_s,
+                          "startup_s": rt.startup_s, "step_ms": 1e3 * wall / max(n_steps, 1)},
+                 "loihi_findings": [f.line() for f in p.findings if f.severity != "error"]}
+        if p.fixed:
+            extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
+                                     "headroom": p.headroom, "bias_values_clipped": clipped_bias}
+        return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
+                               options=dict(self.options), approximations=p.approximations, extra=extra)
+
+
+    def _run_in(self, workdir, n_steps: int, progress: bool):
+        """Build, start, step and always stop the Lava processes; read the spike files in ``workdir``."""
         p = self.plan
         t0 = time.perf_counter()
-        workdir = tempfile.mkdtemp(prefix="spikecore-lava-")
         rt = None
         clipped_bias = 0
         try:
-            graph = build(p, n_steps, workdir)
+            graph = build(p, n_steps, str(workdir))
             rt = _Runtime(graph)
+            checkpoint("compile")
             rt.start()
+            procs.record_children(workdir)
+            procs.record(workdir, procs.SHM_RECORD, rt.segments())
             build_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             bar = ProgressBar(n_steps, progress)
             try:
                 bounds = sorted({0, n_steps, *[s for s in change_steps(p) if s < n_steps]})
                 n = 0
+                checkpoint("run")
                 for seg_start, seg_end in zip(bounds[:-1], bounds[1:]):
                     if seg_start > 0:   # injected currents changed: new biases from this IR step on
                         biases, c = biases_at(p, seg_start)
@@ -431,19 +462,7 @@ class LavaExecutable(Executable):
         finally:
             if rt is not None:
                 rt.stop()
-        try:
-            raw = _collect(p, graph, n_steps)
-        finally:
-            shutil.rmtree(workdir, ignore_errors=True)
-        extra = {"format": p.format, "policy": p.policy,
-                 "lava": {"processes": _process_counts(graph), "compile_s": rt.compile_s,
-                          "startup_s": rt.startup_s, "step_ms": 1e3 * wall / max(n_steps, 1)},
-                 "loihi_findings": [f.line() for f in p.findings if f.severity != "error"]}
-        if p.fixed:
-            extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
-                                     "headroom": p.headroom, "bias_values_clipped": clipped_bias}
-        return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
-                               options=dict(self.options), approximations=p.approximations, extra=extra)
+        return graph, _collect(p, graph, n_steps), rt, wall, build_s, clipped_bias
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -554,6 +573,7 @@ class LavaBackend(Backend):
         return out
 
     def compile(self, ir: _ir.IRGraph, **options) -> LavaExecutable:
+        refuse_plastic(ir, "lava", "Loihi learning rules are not implemented")
         return LavaExecutable(ir, self.check_options(options))
 
 
@@ -593,9 +613,9 @@ def deploy(g: _ir.IRGraph, target: str = "lava-sim", format: str = "fixed", poli
         raise ValidationError("target", target, "lava-sim or loihi2")
     p = plan(g, format, policy, headroom)
     n_steps = max(1, _ir.steps(duration, g.dt)) if duration else 1
-    workdir = tempfile.mkdtemp(prefix="spikecore-deploy-")
-    try:
-        graph = build(p, n_steps, workdir)
+    procs.clean_stale()
+    with procs.run_dir("deploy") as workdir:
+        graph = build(p, n_steps, str(workdir))
         models = import_lava()
         if target == "loihi2":
             from lava.magma.core.run_configs import Loihi2HwCfg
@@ -610,8 +630,6 @@ def deploy(g: _ir.IRGraph, target: str = "lava-sim", format: str = "fixed", poli
         compile_s = time.perf_counter() - t0
         model_of = models.model_map(graph.processes, p.fixed) if target == "lava-sim" else {}
         return _describe(p, graph, target, cfg_name, compile_s, model_of)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_of) -> dict:

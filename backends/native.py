@@ -22,9 +22,11 @@ import numpy as np
 
 from spikecore.engine import GridSimulator
 from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.models import MODELS
 from spikecore.network import check_delays
+from spikecore.plasticity import refuse_plastic
 from spikecore.result import Result
 
 from .base import Backend, Executable
@@ -54,10 +56,12 @@ class NativeExecutable(Executable):
             for e in ir.projections.values():
                 check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
             self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
+        checkpoint("compile")
         self.build_s = time.perf_counter() - t0
 
     def _run(self, duration: float, progress: bool = False) -> Result:
         t0 = time.perf_counter()
+        checkpoint("run")
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
@@ -132,6 +136,7 @@ def _loihi_simulator(ir: IRGraph, options: dict):
     if options["timing"] != "grid":
         raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
                                  "timing=grid: Loihi counts whole steps")
+    refuse_plastic(ir, "native --format loihi", "Loihi learning rules are not implemented")
     report = None
     if any(not _is_integer_model(p.model) for p in ir.populations.values()):
         from hwmodels import loihi

@@ -63,6 +63,7 @@ import nest  # noqa: E402
 
 from spikecore import ir as _ir  # noqa: E402
 from spikecore.models import model_for  # noqa: E402
+from spikecore.plasticity import refuse_plastic  # noqa: E402
 from spikecore.recording import multiples  # noqa: E402
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.result import RawRun, Result  # noqa: E402
@@ -465,6 +466,10 @@ class NestExecutable(Executable):
                 post = np.asarray(self.nodes[c.target].tolist(), dtype=np.int64)[neurons]
                 nest.Connect(np.full(post.size, gen.global_id), post, "one_to_one",
                              syn_spec={"delay": np.full(post.size, dt * MS_PER_S)})
+        for name, p in self.ir.populations.items():      # the model's bias current is a constant I_e
+            bias = np.asarray(p.params.get("bias", 0.0), dtype=float) * PA_PER_A
+            i_e0[name] += bias
+            i_e1[name] += bias
         for name, nodes in self.nodes.items():
             if name in self.ir.populations:
                 if i_e0[name].any():
@@ -650,6 +655,7 @@ class NestBackend(Backend):
 
     def compile(self, ir: _ir.IRGraph, **options) -> NestExecutable:
         opts = self.check_options(options)
+        refuse_plastic(ir, NAME, "plastic projections run on the native grid engine and on brian2")
         resolve_nest_threads(opts["threads"])
         for name, edge in ir.projections.items():
             d = np.asarray(edge.delay)

@@ -332,9 +332,23 @@ def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
             "Loihi keeps a jump that arrives in the step its target spikes and adds it after the reset "
             "(the IR and Brian2 discard it)", "use lif_cuba with a short tau_syn if this matters"))
     return NeuronMap(population=pop.name, size=pop.size, model=pop.model, kind=kind, du=du, dv=dv,
-                     vth=vth - v_reset, v_reset=v_reset, v_leak=p["v_leak"], drive_gain=dv,
+                     vth=vth - v_reset, v_reset=v_reset, v_leak=_resting_drive(p, current_gain, el, findings),
+                     drive_gain=dv,
                      current_gain=current_gain, v0=v0, u0=u0, refractory_steps=ref_steps,
                      weight_gain=weight_gain, syn_gain=syn_gain, tau_mem=tau_mem, tau_syn=tau_syn)
+
+
+def _resting_drive(p, current_gain, el, findings) -> float:
+    """v_leak plus the bias current's drive (volts per ampere: the structure's current gain). A
+    per-neuron bias is mapped as its mean, with an error finding (the mapping keeps one drive
+    per population; Loihi's own bias is per neuron)."""
+    bias = np.asarray(p.get("bias", 0.0), dtype=float)
+    if bias.ndim and not np.all(bias == bias.flat[0]):
+        findings.append(Finding("error", "per-neuron bias", el, f"bias from {bias.min():g} to {bias.max():g} A",
+                                "this mapping keeps one bias per population", "use one bias per population",
+                                "the mean bias"))
+    b = float(bias.mean()) if bias.ndim else float(bias)
+    return p["v_leak"] + current_gain * b if b != 0.0 else p["v_leak"]
 
 
 def _map_projection(g, e, nm: NeuronMap, findings) -> SynapseMap:

@@ -57,7 +57,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from spikecore.errors import BackendUnavailable, ValidationError
+from spikecore.errors import ValidationError
 
 from . import conversion as conv
 from .batch import BatchNet
@@ -629,18 +629,12 @@ class _Runner:
     def __init__(self, n_jobs: int, scheduler: str | None):
         self.pool = None
         self.client = None
+        self.cluster = None
         if scheduler is not None:
-            try:
-                from distributed import Client
-            except ImportError:
-                raise BackendUnavailable(
-                    "--scheduler needs Dask's 'distributed' package, which is not installed: "
-                    "pip install 'distributed>=2024.1' (or leave out --scheduler to use local worker processes)"
-                ) from None
-            try:
-                self.client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError, ValueError) as e:
-                raise ValidationError("--scheduler", scheduler, f"the address of a running Dask scheduler ({e})") from None
+            # the sweeps' Dask machinery: a short connect timeout, one thread and a cache per worker
+            from spikecore.sweep.cluster import open_client
+            self.cluster = open_client(scheduler=scheduler)
+            self.client = self.cluster.client
         elif n_jobs > 1:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor
@@ -657,8 +651,9 @@ class _Runner:
     def wait_any(self, futures):
         """Some finished futures among ``futures`` (at least one)."""
         if self.client is not None:
-            from distributed import wait
-            return list(wait(futures, return_when="FIRST_COMPLETED").done)
+            from distributed import as_completed
+            first = next(as_completed(futures, loop=self.client.loop))   # this client's, not a default one
+            return [first] + [f for f in futures if f is not first and f.done()]
         if self.pool is not None:
             from concurrent.futures import FIRST_COMPLETED, wait
             return list(wait(futures, return_when=FIRST_COMPLETED).done)
@@ -679,8 +674,8 @@ class _Runner:
     def close(self):
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
-        if self.client is not None:
-            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 class _Bar:

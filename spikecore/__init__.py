@@ -10,13 +10,13 @@ from .errors import (BackendUnavailable, ModelFileError, SpikecoreError, UnitErr
                      UnsupportedFeature, ValidationError)
 from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FromIndices,
                       FromSparse, Network, Normal, OneToOne, PoissonSource, Population,
-                      Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform)
+                      Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform, WeightMonitor)
 from ._version import __version__
 from .result import Result
 
 __all__ = [
     "units", "Network", "Population", "Projection", "SpikeSource", "PoissonSource",
-    "CurrentSource", "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne",
+    "CurrentSource", "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne",
     "FixedProbability", "FixedIndegree", "FromIndices", "FromSparse", "Uniform", "Normal",
     "Result", "SpikecoreError", "ValidationError", "UnitError", "ModelFileError",
     "UnsupportedFeature", "BackendUnavailable",

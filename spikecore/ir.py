@@ -106,6 +106,9 @@ class ProjectionEdge:
     weight: np.ndarray      # float64: V (delta, current) or S (conductance)
     delay: np.ndarray       # float64 seconds
     attrs: dict = field(default_factory=dict)   # pass- or backend-specific (e.g. Loihi weight_exp)
+    # None (static), or the plasticity rule and its SI parameters ({"rule": name, ...}:
+    # spikecore.plasticity); the weights above are then the initial ones
+    plasticity: dict | None = None
 
     @property
     def n_synapses(self) -> int:
@@ -128,6 +131,16 @@ class StateMonitorNode:
 
 
 @dataclass
+class WeightMonitorNode:
+    """Weights of some synapses of a plastic projection (indices into its synapse arrays),
+    sampled at the start of every step that is a multiple of ``interval``."""
+    name: str
+    projection: str
+    synapses: np.ndarray    # int64
+    interval: float         # s, a multiple of dt
+
+
+@dataclass
 class IRGraph:
     """A whole network, realised. ``dt`` is the grid the delays were checked against."""
     name: str
@@ -140,6 +153,7 @@ class IRGraph:
     projections: dict = field(default_factory=dict)     # name -> ProjectionEdge
     spike_monitors: dict = field(default_factory=dict)
     state_monitors: dict = field(default_factory=dict)
+    weight_monitors: dict = field(default_factory=dict)   # name -> WeightMonitorNode
     version: int = IR_VERSION
     # field path -> how many draws of a truncated distribution fell outside its bounds
     # and were drawn again (spikecore.network.Normal), e.g. {"projections.ee.delay": 12}

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import ir as _ir
+from . import plasticity
 from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
@@ -299,26 +300,40 @@ class Population:
         spec = self.spec
         if not isinstance(self.params, dict):
             raise ValidationError(self._field("params"), self.params, "a mapping of parameter names to values")
+        params = spec.expand_params(self.params, self._field("params"))
         known = list(spec.params) + list(spec.receptor_params)
-        for key in self.params:
+        for key in params:
             if key not in known:
-                raise ValidationError(self._field(f"params.{key}"), self.params[key],
+                raise ValidationError(self._field(f"params.{key}"), params[key],
                                       f"a parameter of {self.model}: {', '.join(known)}{nearest(key, known)}")
+        self.per_neuron = {}      # name -> array or distribution, realised in to_ir
         si = {}
         for key, ps in spec.params.items():
             fld = self._field(f"params.{key}")
-            if key not in self.params:
+            if key not in params:
                 if ps.default is REQUIRED:
                     raise ValidationError(fld, None, f"a value in {u.dim_name(ps.dim)} (required by {self.model})")
                 si[key] = float(ps.default)
                 continue
-            si[key] = _check_param(self.params[key], ps, fld)
+            value = params[key]
+            if key in spec.per_neuron_params and (_is_distribution(value) or _is_array(value)):
+                # checked now (length, range), drawn per neuron in to_ir; si holds a placeholder
+                if not _is_distribution(value):
+                    _check_param_array(_values(value, ps.dim, self.size, None, fld), ps, fld)
+                self.per_neuron[key] = value
+                si[key] = float(ps.default) if ps.default is not REQUIRED else 0.0
+                continue
+            if _is_distribution(value) or _is_array(value):
+                raise ValidationError(fld, "per-neuron values", "a single value (per-neuron values of "
+                                      + (", ".join(sorted(spec.per_neuron_params)) or "no parameter")
+                                      + f" for {self.model})")
+            si[key] = _check_param(value, ps, fld)
         receptors = {}
         if spec.receptor_params:
             names = None
             for key, ps in spec.receptor_params.items():
                 fld = self._field(f"params.{key}")
-                val = self.params.get(key)
+                val = params.get(key)
                 if not isinstance(val, dict) or not val:
                     raise ValidationError(fld, val, "a mapping receptor -> value, e.g. {exc: '5 ms', inh: '10 ms'}")
                 if names is None:
@@ -332,9 +347,22 @@ class Population:
         else:
             receptors = {name: {} for name in spec.default_receptors}
         if si["v_reset"] >= si["v_threshold"]:
-            raise ValidationError(self._field("params.v_reset"), self.params.get("v_reset"),
+            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
                                   "a value below v_threshold (else the neuron fires every step)")
+        spec.check_params(si, self._field("params"))
+        spec.check_receptors(receptors, self._field("params"))
         return si, receptors
+
+    def realise_params(self, rng_factory, redrawn: dict | None = None) -> dict:
+        """The IR's parameters: SI scalars, and float64 arrays of length size for the
+        per-neuron ones (distributions drawn from the network seed)."""
+        out = dict(self.si_params)
+        for key, value in self.per_neuron.items():
+            ps, fld = self.spec.params[key], self._field(f"params.{key}")
+            arr = _values(value, ps.dim, self.size, rng_factory(key), fld, redrawn)
+            _check_param_array(arr, ps, fld)
+            out[key] = arr
+        return out
 
     def _validate_initial_keys(self):
         if not isinstance(self.initial, dict):
@@ -353,10 +381,12 @@ class Population:
     def receptors(self):
         return list(self.si_receptors)
 
-    def realise_initial(self, rng_factory, redrawn: dict | None = None) -> dict:
+    def realise_initial(self, rng_factory, params: dict | None = None, redrawn: dict | None = None) -> dict:
+        """Initial state per neuron; defaults from the model, with ``params`` the realised
+        (possibly per-neuron) parameters; ``redrawn`` collects truncated draws' redraw counts."""
         out = {}
         for var, dim in self.state_variables().items():
-            default = self.si_params["v_leak"] if var == "v" else 0.0
+            default = self.spec.initial_value(var, self.si_params if params is None else params)
             value = self.initial.get(var, u.Quantity(default, dim))
             out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
         return out
@@ -367,6 +397,20 @@ def _own_copy(mapping):
     if not isinstance(mapping, dict):
         return mapping
     return {k: dict(v) if isinstance(v, dict) else v for k, v in mapping.items()}
+
+
+def _is_array(value) -> bool:
+    """A per-neuron array: a list, tuple or numpy array (a Quantity or Brian2 quantity with one)."""
+    if isinstance(value, (list, tuple)):
+        return True
+    return np.ndim(getattr(value, "value", value)) > 0 if not isinstance(value, str) else False
+
+
+def _check_param_array(arr, ps, fld):
+    if ps.positive and not (arr > 0).all():
+        raise ValidationError(fld, float(arr.min()), f"positive values in {u.dim_name(ps.dim)}")
+    if ps.nonnegative and not (arr >= 0).all():
+        raise ValidationError(fld, float(arr.min()), f"values >= 0 in {u.dim_name(ps.dim)}")
 
 
 def _check_param(value, ps, fld):
@@ -534,6 +578,7 @@ class Projection:
     receptor: str | None = None
     synapse: str | None = None
     name: str | None = None
+    plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -565,6 +610,18 @@ class StateMonitor:
     name: str | None = None
 
     target_name = property(lambda self: _name_of(self.target))
+
+
+@dataclass(eq=False)
+class WeightMonitor:
+    """Record the weights of ``synapses`` (indices into a plastic projection's synapse list, in
+    its order; default: all) every ``interval`` (default: dt), at the start of the step."""
+    projection: object
+    synapses: object = None
+    interval: object = None
+    name: str | None = None
+
+    projection_name = property(lambda self: _name_of(self.projection))
 
 
 # ----------------------------------------------------------------------------- network
@@ -613,6 +670,8 @@ class Network:
             self._check_current(el)
         elif isinstance(el, (SpikeMonitor, StateMonitor)):
             self._check_monitor(el)
+        elif isinstance(el, WeightMonitor):
+            self._check_weight_monitor(el)
 
     def validate(self):
         """Check every element again, as it is now: to_ir and save call this, so that a
@@ -634,7 +693,7 @@ class Network:
             return "currents", "current"
         if isinstance(el, Projection):
             return "projections", "projection"
-        if isinstance(el, (SpikeMonitor, StateMonitor)):
+        if isinstance(el, (SpikeMonitor, StateMonitor, WeightMonitor)):
             return "monitors", "monitor"
         raise ValidationError("element", type(el).__name__,
                               "a Population, SpikeSource, PoissonSource, CurrentSource, Projection or monitor")
@@ -649,8 +708,10 @@ class Network:
     def population(self, name, size, model, params=None, initial=None) -> Population:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
-    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None):
-        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name))
+    def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
+                plasticity=None):
+        return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
+                                   plasticity=plasticity))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -684,6 +745,8 @@ class Network:
             raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
+        pr.si_plasticity = None if pr.plasticity is None else \
+            plasticity.check_plasticity(pr.plasticity, spec.weight_dim, spec.synapse, f"{fld}.plasticity")
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"
@@ -711,6 +774,18 @@ class Network:
             n = pop.size
             m.si_neurons = (np.arange(n) if m.neurons is None
                             else _index_array(np.atleast_1d(m.neurons), f"{fld}.neurons", n))
+
+    def _check_weight_monitor(self, m: WeightMonitor):
+        fld = f"monitors.{m.name}"
+        pr = self.projections.get(m.projection_name)
+        if pr is None or pr.plasticity is None:
+            plastic = [n for n, p in self.projections.items() if p.plasticity is not None]
+            raise ValidationError(f"{fld}.projection", m.projection_name,
+                                  "the name of a plastic projection added before it: " + (", ".join(plastic) or "none"))
+        for other in self.monitors.values():
+            if isinstance(other, WeightMonitor) and other is not m and other.projection_name == m.projection_name:
+                raise ValidationError(f"{fld}.projection", m.projection_name,
+                                      f"a projection no other weight monitor records ({other.name} does)")
 
     # -- realisation ----------------------------------------------------------------
     def _rng_factory(self, kind: str, name: str):
@@ -750,10 +825,11 @@ class Network:
             if "t_refrac" in pop.si_params:   # engines count it in steps
                 _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
                                          "a refractory period", pop.params.get("t_refrac"))
+            params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
             g.populations[name] = _ir.PopulationNode(
-                name=name, size=pop.size, model=pop.model, params=dict(pop.si_params),
+                name=name, size=pop.size, model=pop.model, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name), g.redrawn))
+                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn))
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
                 _check_countable_times(src.si_times, dt, f"sources.{name}.times")
@@ -779,6 +855,8 @@ class Network:
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
+            elif isinstance(m, WeightMonitor):
+                g.weight_monitors[name] = self._lower_weight_monitor(m, g, dt)
             else:
                 fld = f"monitors.{name}.interval"
                 interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, fld)
@@ -788,6 +866,16 @@ class Network:
                 g.state_monitors[name] = _ir.StateMonitorNode(name, m.target_name, tuple(m.variables),
                                                               m.si_neurons.copy(), round(interval / dt) * dt)
         return g
+
+    def _lower_weight_monitor(self, m: WeightMonitor, g: _ir.IRGraph, dt: float) -> _ir.WeightMonitorNode:
+        fld = f"monitors.{m.name}"
+        n = g.projections[m.projection_name].n_synapses
+        synapses = (np.arange(n) if m.synapses is None
+                    else _index_array(np.atleast_1d(m.synapses), f"{fld}.synapses", n))
+        interval = dt if m.interval is None else u.to_si(m.interval, u.TIME, f"{fld}.interval")
+        if not interval > 0 or abs(interval / dt - round(interval / dt)) > _ir.GRID_TOLERANCE:
+            raise ValidationError(f"{fld}.interval", m.interval, f"a positive multiple of dt ({dt!r} s)")
+        return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
                           redrawn: dict | None = None) -> _ir.ProjectionEdge:
@@ -835,7 +923,11 @@ class Network:
         else:
             check_delays(d, dt, f"{fld}.delay")
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
-        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d)
+        plastic = None
+        if pr.si_plasticity is not None:
+            plastic = dict(pr.si_plasticity)
+            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic)
 
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
@@ -947,6 +1039,6 @@ def _weight_dim(weight, spec, fld):
 
 __all__ = [
     "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
-    "SpikeMonitor", "StateMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
     "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
 ]

@@ -47,8 +47,9 @@ def plot_result(result, path=None, *, bin_s: float = 5e-3, max_points: int = 200
     from matplotlib.figure import Figure
 
     has_traces = any(tr["variables"] for tr in result.traces.values())
-    fig = Figure(figsize=(12, 9 if has_traces else 6.5), layout="constrained")
-    heights = [3, 1.3, 1.8] if has_traces else [3, 1.3]
+    has_weights = bool(getattr(result, "weights", None))
+    heights = [3, 1.3] + [1.8] * has_traces + [1.8] * has_weights
+    fig = Figure(figsize=(12, 6.5 + 2.5 * (len(heights) - 2)), layout="constrained")
     gs = fig.add_gridspec(len(heights), 2, height_ratios=heights, width_ratios=[3, 1.25])
     ax_raster = fig.add_subplot(gs[0, 0])
     ax_rate = fig.add_subplot(gs[1, 0], sharex=ax_raster)
@@ -61,6 +62,8 @@ def plot_result(result, path=None, *, bin_s: float = 5e-3, max_points: int = 200
     _table(ax_table, result)
     if has_traces:
         _traces(fig, gs[2, :], result, max_traces)
+    if has_weights:
+        _weights(fig, gs[len(heights) - 1, :], result)
     n = int(sum(result.sizes.values()))
     fig.suptitle(f"{result.model or 'network'} on {result.backend}: {n} neurons, "
                  f"{result.duration * MS_PER_S:g} ms at dt = {result.dt * MS_PER_S:g} ms")
@@ -69,6 +72,37 @@ def plot_result(result, path=None, *, bin_s: float = 5e-3, max_points: int = 200
         with OutputFile(path, "path") as tmp:   # whole or not at all
             fig.savefig(tmp, dpi=dpi)
     return fig
+
+
+MAX_WEIGHT_PANELS = 4
+WEIGHT_BINS = 30
+
+
+def _weights(fig, spec, result):
+    """Per plastic projection (at most MAX_WEIGHT_PANELS): the histogram of the monitored
+    weights over time (time x weight, colour = synapses), or of the final weights when no
+    weight monitor recorded it."""
+    projections = list(result.weights)[:MAX_WEIGHT_PANELS]
+    sub = spec.subgridspec(1, len(projections))
+    for k, proj in enumerate(projections):
+        ax = fig.add_subplot(sub[0, k])
+        entry = result.weights[proj]
+        w = np.asarray(entry.get("w", np.zeros((0, 0))))
+        if w.size and w.shape[0] > 1:
+            t = np.asarray(entry["t"]) * MS_PER_S
+            lo, hi = float(w.min()), float(w.max())
+            edges = np.linspace(lo, hi if hi > lo else lo + 1e-12, WEIGHT_BINS + 1)
+            counts = np.stack([np.histogram(row, edges)[0] for row in w], axis=1)
+            ax.imshow(counts, aspect="auto", origin="lower", interpolation="nearest", cmap="viridis",
+                      extent=[t[0], t[-1], edges[0], edges[-1]])
+            ax.set_xlabel("time (ms)")
+            ax.set_title(f"{proj}: weights over time ({w.shape[1]} synapses)", fontsize=9)
+        else:
+            final = np.asarray(entry["final"])
+            ax.hist(final, bins=WEIGHT_BINS, color="C0")
+            ax.set_xlabel("final weight (SI)")
+            ax.set_title(f"{proj}: final weights ({final.size} synapses)", fontsize=9)
+        ax.set_ylabel("weight (SI)" if w.size and w.shape[0] > 1 else "synapses")
 
 
 def _raster(ax, result, colors, max_points):

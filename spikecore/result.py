@@ -14,6 +14,10 @@ whoever ran the network, so every tool that reads one reads all:
   mode would report it (``n*dt``) — do not recover it with ``rint(times/dt)``;
 * ``traces.npz`` — ``MONITOR.times``, ``MONITOR.neurons`` and ``MONITOR.VAR``
   (samples x neurons, SI units) per state monitor, when any;
+* ``weights.npz`` — per plastic projection P: ``P.final`` (every synapse's weight after the
+  run, SI, in the projection's synapse order) and, where a weight monitor recorded it,
+  ``P.t`` (sample times, s), ``P.w`` (samples x monitored synapses) and ``P.synapses``
+  (the monitored synapses' indices), when any projection is plastic;
 * ``manifest.json`` — the run id, the command and every file with its size and SHA-256,
   written last (spikecore.io.results). summary.json and each .npz carry the same
   ``run_id``; ``load`` refuses a directory whose manifest is missing, whose files have
@@ -36,6 +40,7 @@ from .io.results import RUN_ID_KEY
 SUMMARY_FILE = "summary.json"
 SPIKES_FILE = "spikes.npz"
 TRACES_FILE = "traces.npz"
+WEIGHTS_FILE = "weights.npz"
 
 
 def cv_isi(times: np.ndarray, indices: np.ndarray) -> float | None:
@@ -80,6 +85,9 @@ class RawRun:
     spike_offsets: dict | None = None   # population -> float64 offsets in (0, dt] (precise timing)
     traces: dict = field(default_factory=dict)
     final_state: dict = field(default_factory=dict)
+    weights: dict = field(default_factory=dict)   # plastic projection -> every synapse's weight after the run
+    # weight monitors: projection -> (steps, weights (samples x monitored synapses), synapse indices)
+    weight_samples: dict = field(default_factory=dict)
 
     def spike_times(self, pop: str) -> np.ndarray:
         """Times (s) of the spikes of ``pop``: n*dt, plus the offset in precise timing."""
@@ -112,6 +120,8 @@ class Result:
     #: per population its state variables after the last step ({var: array}), SI units in
     #: float modes, Loihi integers (u, v) in the Loihi mode; empty where a backend cannot read them
     final_state: dict = field(default_factory=dict)
+    # plastic projection P -> {"final": every synapse's weight at the end (SI, the IR's synapse order)}
+    weights: dict = field(default_factory=dict)
 
     @classmethod
     def from_run(cls, raw: RawRun, ir, *, backend: str, wall_s: float, build_s: float, options: dict,
@@ -126,7 +136,7 @@ class Result:
                    sizes={name: ir.populations[name].size for name in spikes}, spikes=spikes,
                    traces=raw.traces, build_s=build_s, seed=ir.seed, model=ir.name, n_synapses=ir.n_synapses,
                    options=options, approximations=list(approximations), extra=dict(extra or {}),
-                   spike_steps=steps, final_state=raw.final_state)
+                   spike_steps=steps, final_state=raw.final_state, weights=_weights_of(raw))
 
     @classmethod
     def joined(cls, parts: list) -> "Result":
@@ -149,7 +159,7 @@ class Result:
                    wall_s=sum(p.wall_s for p in parts), sizes=dict(first.sizes), spikes=spikes, traces=traces,
                    build_s=first.build_s, seed=first.seed, model=first.model, n_synapses=first.n_synapses,
                    options=first.options, approximations=first.approximations, extra=last.extra,
-                   spike_steps=steps, final_state=last.final_state)
+                   spike_steps=steps, final_state=last.final_state, weights=last.weights)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:
@@ -204,6 +214,12 @@ class Result:
                 for var, block in m["variables"].items():
                     tr[f"{mname}.{var}"] = block
             np.savez(out / TRACES_FILE, **tr)
+        if self.weights:
+            ws = {RUN_ID_KEY: np.array(run_id)}
+            for proj, entry in self.weights.items():
+                for key, value in entry.items():
+                    ws[f"{proj}.{key}"] = np.asarray(value)
+            np.savez(out / WEIGHTS_FILE, **ws)
 
     @classmethod
     def load(cls, out_dir) -> "Result":
@@ -215,6 +231,7 @@ class Result:
         s = _read_summary(out / SUMMARY_FILE, manifest)
         spikes, spike_steps = _read_spikes(out / SPIKES_FILE, s["populations"], manifest)
         traces = _read_traces(out / TRACES_FILE, manifest) if TRACES_FILE in manifest["files"] else {}
+        weights = _read_weights(out / WEIGHTS_FILE, manifest) if WEIGHTS_FILE in manifest["files"] else {}
         known = {"backend", "model", "seed", "duration_s", "dt_s", "wall_s", "build_s", "rtf",
                  "n_neurons", "n_synapses", "populations", "options", "approximations", RUN_ID_KEY}
         return cls(backend=s["backend"], duration=s["duration_s"], dt=s["dt_s"], wall_s=s["wall_s"],
@@ -222,7 +239,8 @@ class Result:
                    build_s=s.get("build_s", 0.0), seed=s.get("seed"), model=s.get("model", ""),
                    n_synapses=s.get("n_synapses", 0), options=s.get("options", {}),
                    approximations=s.get("approximations", []),
-                   extra={k: v for k, v in s.items() if k not in known}, spike_steps=spike_steps)
+                   extra={k: v for k, v in s.items() if k not in known}, spike_steps=spike_steps,
+                   weights=weights)
 
     # -- display --------------------------------------------------------------------
     def table(self) -> str:
@@ -256,6 +274,15 @@ class Result:
         an AnalogSignal per monitored variable, with units."""
         from .registry import implementation
         return implementation("result_to_neo")(self)
+
+
+def _weights_of(raw: RawRun) -> dict:
+    """Result.weights from a run: per plastic projection its final weights and, where a
+    weight monitor recorded it, the sample times, samples and monitored synapses."""
+    out = {p: {"final": w} for p, w in raw.weights.items()}
+    for p, (steps, w, synapses) in raw.weight_samples.items():
+        out.setdefault(p, {}).update({"t": steps * raw.dt, "w": w, "synapses": synapses})
+    return out
 
 
 def _read_summary(path: Path, manifest: dict) -> dict:
@@ -300,6 +327,18 @@ def _read_spikes(path: Path, populations: dict, manifest: dict):
         if f"{name}.steps" in sp:
             steps[name] = sp[f"{name}.steps"]
     return spikes, steps
+
+
+def _read_weights(path: Path, manifest: dict) -> dict:
+    weights = {}
+    for key, value in _open_npz(path, manifest).items():
+        if key == RUN_ID_KEY:
+            continue
+        proj, sep, what = key.rpartition(".")
+        if not sep or what not in ("final", "t", "w", "synapses"):
+            raise ModelFileError(path, f"unexpected entry '{key}' (expected PROJECTION.final, .t, .w or .synapses)")
+        weights.setdefault(proj, {})[what] = value
+    return weights
 
 
 def _read_traces(path: Path, manifest: dict) -> dict:

@@ -3,7 +3,9 @@
 Each subcommand is one module in this package exposing ``add_parser(subparsers)``
 and ``main(args) -> int``; ``COMMANDS`` lists them in the order ``--help`` shows.
 A user mistake (any SpikecoreError) prints one line and exits 2; tracebacks
-only with ``--debug``.
+only with ``--debug``. SIGINT, SIGTERM and SIGHUP stop any command cleanly
+(spikecore.interrupts): one line, exit 128 + the signal; no child process
+outlives the command (spikecore.procs).
 """
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import argparse
 import importlib
 import sys
 
+from .. import procs
 from ..errors import SpikecoreError
+from ..interrupts import exit_code, handle_interrupts, signal_name
 
-COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision", "sweep"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
@@ -27,10 +31,17 @@ EPILOG = """examples:
   spikecore run examples/cuba.yaml --backend lava --format fixed --policy approximate   on Loihi's simulator
   spikecore lint examples/cuba.yaml --target loihi2     what Loihi 2 would clip, truncate or approximate
   spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
+  spikecore sweep examples/cuba.yaml --set populations.exc.params.v_leak=-55mV:-45mV:5 --out results/sweep
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
 spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG and
-manifest.json; DIR is checked before any work and replaced only by a complete result."""
+manifest.json; DIR is checked before any work and replaced only by a complete result.
+
+exit status:
+  0 success; 1 the verdict was no (compare: a metric out of tolerance, lint: an error
+  finding); 2 a mistake in the input (one line names it); 3 an internal error;
+  130, 143, 129: interrupted by SIGINT (Ctrl-C), SIGTERM, SIGHUP -- the command stops
+  cleanly, ends its child processes and removes its temporary files (docs/reliability.md)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -86,6 +97,22 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    earlier_children = procs.children()     # a caller's (main() may run inside a program)
+    with handle_interrupts() as interrupts:
+        try:
+            code = _dispatch(args)
+            interrupts.defer()    # a signal from here on is reported, not raised into the clean-up
+        except KeyboardInterrupt as e:          # one that came just after the command's own handling
+            code = _interrupted(args, e)
+        procs.reap_children(keep=earlier_children)
+    late = interrupts.late_signal()
+    if late is not None and code == 0:
+        print(f"spikecore {args.command}: interrupted by {late.name}", file=sys.stderr)
+        return late.exit_code
+    return code
+
+
+def _dispatch(args) -> int:
     try:
         return int(args.func(args) or 0)
     except SpikecoreError as e:
@@ -96,15 +123,19 @@ def main(argv=None) -> int:
     except BrokenPipeError:  # output piped into head & co.
         sys.stderr.close()
         return 0
-    except KeyboardInterrupt:
-        print(f"spikecore {args.command}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:    # SIGINT, SIGTERM, SIGHUP (spikecore.interrupts)
+        return _interrupted(args, e)
     except Exception as e:  # an internal error still gets one line unless --debug
         if args.debug:
             raise
         print(f"spikecore {args.command}: internal error: {type(e).__name__}: {e} (rerun with --debug)",
               file=sys.stderr)
         return 3
+
+
+def _interrupted(args, e: KeyboardInterrupt) -> int:
+    print(f"spikecore {args.command}: interrupted by {signal_name(e)}", file=sys.stderr)
+    return exit_code(e)
 
 
 def run_main():

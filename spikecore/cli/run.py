@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from .. import units as u
+from ..interrupts import checkpoint
 from ..io.results import ResultDirectory
 from ..network import with_redrawn
 from .common import add_memory_arg, add_model_args, check_memory, load_model, quantity_arg
@@ -88,9 +89,11 @@ def main(args) -> int:
     check_memory(args, net, duration, args.backend, options, dt)
     with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
         g = net.to_ir(dt=dt, seed=args.seed, timing=options.get("timing", "grid"))
+        checkpoint("build")
         exe = backend.compile(g, **options)
         result = with_redrawn(exe.run(duration, progress=sys.stderr.isatty()), g)
         result.write_files(staging.path, staging.run_id)
+        checkpoint("save")      # half-saved: the files are staged, not yet swapped into place
         if not args.no_plot:
             result.plot(staging.path / "raster.png")
     if n_ranks > 1:

@@ -7,6 +7,8 @@ from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
     ctypedef int (*sc_update_fn)(const void *b)
+    ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
+    ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
 
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
@@ -28,6 +30,10 @@ cdef extern from "_kernel.h" nogil:
         const double *pop_d0
         const double *pop_param
         const int64_t *pop_param_start
+        const int64_t *pop_nparam_start
+        const int64_t *pop_xstate_start
+        void *xstate
+        const void *nparam
         const double *rec_decay
         const double *rec_coef
         const double *rec_erev
@@ -76,6 +82,28 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *rec_idx
         const int64_t *rec_every
         double *thread_cpu
+        int64_t n_pl_seg
+        const int64_t *pl_seg_ptr
+        const int64_t *pl_seg_start
+        const int32_t *pl_seg_delay
+        const int32_t *pl_seg_proj
+        const int32_t *pl_chan
+        const int32_t *pl_syn_proj
+        void *pl_w
+        void *pl_state
+        int64_t pl_nstate
+        int64_t *pl_last
+        const int64_t *pl_post_ptr
+        const int64_t *pl_post_syn
+        const double *pl_param
+        const int64_t *pl_param_start
+        const int32_t *pl_sparse
+        const sc_plastic_pre_fn *pl_pre
+        const sc_plastic_post_fn *pl_post
+        int64_t *pl_q
+        int64_t *pl_qn
+        const int64_t *pl_qofs
+        const int64_t *pl_qcap
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
@@ -84,6 +112,7 @@ cdef extern from "_kernel.h" nogil:
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
     sc_update_fn sc_update_function(const char *name, int single)
+    int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post)
 
 
 cdef class Kernel:

@@ -25,6 +25,13 @@ def has_update(str model) -> bool:
     return sc_update_function(model.encode(), 0) != NULL
 
 
+def has_plastic_rule(str rule) -> bool:
+    """Whether the grid engine has functions registered for plasticity rule ``rule`` (_plastic_rules.h)."""
+    cdef sc_plastic_pre_fn pre
+    cdef sc_plastic_post_fn post
+    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post))
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())
@@ -38,8 +45,10 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
 
 
 cdef class Kernel:
-    def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models):
-        """``models``: each population's model name, whose registered update (_updates.h) steps it."""
+    def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models,
+                 list rules=None):
+        """``models``: each population's model name, whose registered update (_updates.h) steps it;
+        ``rules``: each plastic projection's rule name (_plastic_rules.h), in the order of pl_param_start."""
         real = np.float32 if single else np.float64
         self.arrays = a
         self.single = single
@@ -77,6 +86,10 @@ cdef class Kernel:
         s.pop_d0 = <const double*>_addr(a, "pop_d0", np.float64)
         s.pop_param = <const double*>_addr(a, "pop_param", np.float64)
         s.pop_param_start = <const int64_t*>_addr(a, "pop_param_start", np.int64)
+        s.pop_nparam_start = <const int64_t*>_addr(a, "pop_nparam_start", np.int64)
+        s.pop_xstate_start = <const int64_t*>_addr(a, "pop_xstate_start", np.int64)
+        s.xstate = <void*>_addr(a, "xstate", real)
+        s.nparam = <const void*>_addr(a, "nparam", real)
         s.rec_decay = <const double*>_addr(a, "rec_decay", np.float64)
         s.rec_coef = <const double*>_addr(a, "rec_coef", np.float64)
         s.rec_erev = <const double*>_addr(a, "rec_erev", np.float64)
@@ -135,12 +148,61 @@ cdef class Kernel:
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
         a["thread_cpu"] = np.zeros(n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
+        self._plastic(a, rules or [], single, real)
         if a["ring"].shape[0] != ring_len * s.n_channels:
             raise ValueError("ring buffer size does not match ring_len * n_channels")
         if a["row_w"].shape[0] != n_threads * s.n_pre:
             raise ValueError("row weights do not match the synapse table")
         if a["row_ptr"].shape[0] != n_threads * (s.n_pre + 1) or a["part"].shape[0] != s.n_pops * (n_threads + 1):
             raise ValueError("synapse table does not match the thread count")
+
+    def _plastic(self, dict a, list rules, bint single, real):
+        """Point the step loop at the plastic synapses (sc_net, _kernel.h); none without ``rules``."""
+        cdef sc_net* s = &self.net
+        cdef sc_plastic_pre_fn pre
+        cdef sc_plastic_post_fn post
+        s.n_pl_seg = 0
+        if not rules:
+            return
+        pres = np.zeros(len(rules), np.uint64)
+        posts = np.zeros(len(rules), np.uint64)
+        for k, name in enumerate(rules):
+            if not sc_plastic_rule(name.encode(), single, &pre, &post):
+                raise ValueError(f"no grid functions are registered for plasticity rule {name!r}")
+            pres[k] = <size_t>pre
+            posts[k] = <size_t>post
+        a["pl_pre"], a["pl_post"] = pres, posts
+        s.pl_pre = <const sc_plastic_pre_fn*>_addr(a, "pl_pre", np.uint64)
+        s.pl_post = <const sc_plastic_post_fn*>_addr(a, "pl_post", np.uint64)
+        s.n_pl_seg = a["pl_seg_delay"].shape[0]
+        s.pl_seg_ptr = <const int64_t*>_addr(a, "pl_seg_ptr", np.int64)
+        s.pl_seg_start = <const int64_t*>_addr(a, "pl_seg_start", np.int64)
+        s.pl_seg_delay = <const int32_t*>_addr(a, "pl_seg_delay", np.int32)
+        s.pl_seg_proj = <const int32_t*>_addr(a, "pl_seg_proj", np.int32)
+        s.pl_chan = <const int32_t*>_addr(a, "pl_chan", np.int32)
+        s.pl_syn_proj = <const int32_t*>_addr(a, "pl_syn_proj", np.int32)
+        s.pl_w = <void*>_addr(a, "pl_w", real)
+        s.pl_state = <void*>_addr(a, "pl_state", real)
+        s.pl_nstate = a["pl_nstate"]
+        s.pl_last = <int64_t*>_addr(a, "pl_last", np.int64)
+        s.pl_post_ptr = <const int64_t*>_addr(a, "pl_post_ptr", np.int64)
+        s.pl_post_syn = <const int64_t*>_addr(a, "pl_post_syn", np.int64)
+        s.pl_param = <const double*>_addr(a, "pl_param", np.float64)
+        s.pl_param_start = <const int64_t*>_addr(a, "pl_param_start", np.int64)
+        s.pl_sparse = <const int32_t*>_addr(a, "pl_sparse", np.int32)
+        s.pl_q = <int64_t*>_addr(a, "pl_q", np.int64)
+        s.pl_qn = <int64_t*>_addr(a, "pl_qn", np.int64)
+        s.pl_qofs = <const int64_t*>_addr(a, "pl_qofs", np.int64)
+        s.pl_qcap = <const int64_t*>_addr(a, "pl_qcap", np.int64)
+        n_syn = a["pl_w"].shape[0]
+        if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
+                or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len
+                or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj", "pl_last"))
+                or a["pl_state"].shape[0] != n_syn * a["pl_nstate"]
+                or a["pl_param_start"].shape[0] != len(rules) or a["pl_sparse"].shape[0] != len(rules)):
+            raise ValueError("plastic synapse arrays do not match the layout")
+        if a["pl_sparse"].any() and not a["mark"].size:
+            raise ValueError("plastic synapses onto synaptic variables need the sparse-fold arrays")
 
     def run(self, int64_t n0, int64_t n1, int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
             double[::1] rec_out, int64_t[::1] rec_pos):

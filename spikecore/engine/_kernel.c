@@ -246,6 +246,17 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #undef SC_SUFFIX
 #undef SC_EXP
 
+int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post)
+{
+    for (const sc_plastic_entry *e = single ? sc_plastic_rules_f32 : sc_plastic_rules_f64; e->name; e++)
+        if (strcmp(e->name, name) == 0) {
+            *pre = e->pre;
+            *post = e->post;
+            return 1;
+        }
+    return 0;
+}
+
 sc_update_fn sc_update_function(const char *name, int single)
 {
     for (const sc_update_entry *e = single ? sc_updates_f32 : sc_updates_f64; e->name; e++)

@@ -41,8 +41,12 @@ typedef struct sc_block {
     double vth;                    /* threshold, for the crossed flags */
     const int64_t *free_at;        /* first step each neuron is free: v stays while free_at > n (refractory) */
     const double *param;           /* the model's parameters in its declaration order (spikecore/models) */
-    const void *const *nparam;     /* per-neuron values of those parameters (REAL[m] each, NULL entries for
-                                      population-wide ones); NULL: all population-wide */
+    const void *nparam;            /* per-neuron values of every parameter, REAL[n_param*stride] offset to the
+                                      block (parameter i of neuron k at nparam[i*stride + k]); NULL: all are
+                                      population-wide (then read param) */
+    void *xstate;                  /* REAL[n_x*stride] offset to the block: the model's state variables other
+                                      than v and the receptors (NeuronModel.extra_state order; variable i of
+                                      neuron k at xstate[i*stride + k]); NULL when it has none */
     const double *rec_decay;       /* per receptor: NeuronModel.receptor_decay */
     const double *rec_coef;        /* per receptor: NeuronModel.synaptic_coefficient (0 where none) */
     const double *rec_erev;        /* per receptor: its reversal potential e_rev (0 where none) */
@@ -53,6 +57,15 @@ typedef struct sc_block {
  * flag, 0 when the threshold must scan v itself. */
 typedef int (*sc_update_fn)(const sc_block *b);
 typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
+
+/* A plasticity rule's functions (_plastic_rules.h): update one synapse -- its weight w, its
+ * rule state st[0 ..] (REAL, per the entry point; sc_net.pl_nstate variables per synapse)
+ * and the step of its last event -- at step n, with the rule's parameters P of its
+ * projection. pre: a presynaptic spike arrives, returns what is delivered to the target;
+ * post: the target spiked. */
+typedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
+typedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
+typedef struct { const char *name; sc_plastic_pre_fn pre; sc_plastic_post_fn post; } sc_plastic_entry;
 
 typedef struct sc_net {
     /* sizes */
@@ -70,6 +83,8 @@ typedef struct sc_net {
     const double *pop_d0;                    /* the drive without injected current (used where pop_has_drive is 0) */
     const double *pop_param;                 /* every population's model parameters, from pop_param_start[p] */
     const int64_t *pop_param_start;
+    const int64_t *pop_nparam_start;         /* first entry of the population's per-neuron parameters in nparam, -1: none */
+    const int64_t *pop_xstate_start;         /* first entry of the population's further state in xstate */
     /* per receptor */
     const double *rec_decay, *rec_coef, *rec_erev;
     /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
@@ -77,6 +92,8 @@ typedef struct sc_net {
     const int64_t *part;
     /* state (double or float, per the entry point) */
     void *v, *syn, *drive, *ring;
+    void *xstate;                            /* further state variables (sc_block.xstate), population after population */
+    const void *nparam;                      /* per-neuron parameters (sc_block.nparam), population after population */
     int64_t *free_at;                        /* first step each neuron is not refractory (_kernel_impl.h) */
     const int32_t *neuron_pop;
     /* synapses: for thread t, row `pre` is synapses [row_ptr[t*(n_pre+1)+pre], ...+1)
@@ -124,6 +141,30 @@ typedef struct sc_net {
     const int64_t *rec_idx, *rec_every;
     /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
     double *thread_cpu;
+    /* plastic synapses (spikecore.engine.simulator, module docstring), outside the static
+     * table. Thread t's segments of row `pre` are [pl_seg_ptr[t*(n_pre+1)+pre], ..+1): segment
+     * g is synapses [pl_seg_start[g], pl_seg_start[g+1]) of one projection pl_seg_proj[g] and
+     * one delay pl_seg_delay[g]. Per synapse: target channel, projection, weight, rule state,
+     * last event step. A spike at step s queues (g | count << 48) in thread t's list of slot
+     * (s + delay) % ring_len (pl_q from pl_qofs[t] + slot * pl_qcap[t], pl_qn[slot*T + t]
+     * entries); at that step the rule's pre function runs for each synapse of the segment and
+     * its result is added to the ring slot of the step. A neuron's spike runs the post
+     * function on the synapses onto it: pl_post_syn[pl_post_ptr[k] .. pl_post_ptr[k+1]). */
+    int64_t n_pl_seg;                        /* 0: no plastic synapses */
+    const int64_t *pl_seg_ptr, *pl_seg_start;
+    const int32_t *pl_seg_delay, *pl_seg_proj;
+    const int32_t *pl_chan, *pl_syn_proj;
+    void *pl_w, *pl_state;                   /* weight; rule state: pl_nstate per synapse, synapse-major */
+    int64_t pl_nstate;
+    int64_t *pl_last;
+    const int64_t *pl_post_ptr, *pl_post_syn;
+    const double *pl_param;                  /* per projection from pl_param_start[q] */
+    const int64_t *pl_param_start;
+    const int32_t *pl_sparse;                /* per projection: 1 where it feeds synaptic variables */
+    const sc_plastic_pre_fn *pl_pre;
+    const sc_plastic_post_fn *pl_post;
+    int64_t *pl_q, *pl_qn;
+    const int64_t *pl_qofs, *pl_qcap;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could
@@ -139,5 +180,7 @@ void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uin
 int sc_openmp_enabled(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
+/* The registered functions of plasticity rule `name` (0 if none, else 1). */
+int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post);
 
 #endif

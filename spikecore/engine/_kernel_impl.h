@@ -45,6 +45,7 @@ static inline void FN(decay_receptors)(int64_t m, int64_t stride, int64_t nrec, 
 }
 
 #include "_updates.h"
+#include "_plastic_rules.h"
 
 /* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
 SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL vth)
@@ -137,6 +138,70 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
     }
 }
 
+/* ---------------------------------------------------------------- plastic synapses */
+/* Queue thread t's plastic segments of row `pre` (spiking `count` times at step n) for
+ * the steps their delays take them to (sc_net, plastic synapses). */
+static void FN(pl_enqueue)(const sc_net *net, int t, int64_t pre, int64_t n, int64_t count)
+{
+    int64_t L = net->ring_len, T = net->n_threads;
+    const int64_t *sp = net->pl_seg_ptr + (int64_t)t * (net->n_pre + 1);
+    for (int64_t g = sp[pre], g1 = sp[pre + 1]; g < g1; g++) {
+        int64_t slot = (n + net->pl_seg_delay[g]) % L;
+        int64_t *qn = net->pl_qn + slot * T + t;
+        net->pl_q[net->pl_qofs[t] + slot * net->pl_qcap[t] + *qn] = g | (count << 48);
+        *qn += 1;
+    }
+}
+
+/* The plastic spikes of thread t that arrive at step n, in the order they were queued:
+ * each synapse's pre function (once per spike of a multiple count), its result added to
+ * ring slot n (input due at step n, as a static synapse's would be). */
+static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
+{
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
+    int64_t *qn = net->pl_qn + slot * T + t;
+    const int64_t *q = net->pl_q + net->pl_qofs[t] + slot * net->pl_qcap[t];
+    REAL *dst = (REAL *)net->ring + slot * C;
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    int64_t S = net->pl_nstate;
+    double dt = net->dt;
+    for (int64_t k = 0; k < *qn; k++) {
+        int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        int32_t proj = net->pl_seg_proj[g];
+        const double *P = net->pl_param + net->pl_param_start[proj];
+        sc_plastic_pre_fn pre = net->pl_pre[proj];
+        int sparse = net->pl_sparse[proj];
+        for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+            int32_t c = net->pl_chan[s];
+            for (int64_t r = 0; r < count; r++)
+                dst[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
+            if (sparse && !net->mark[slot * C + c]) {
+                net->mark[slot * C + c] = 1;
+                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+            }
+        }
+    }
+    *qn = 0;
+}
+
+/* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every plastic
+ * synapse onto them (all in t's part: synapses belong to the thread of their target). */
+static void FN(pl_post_spikes)(const sc_net *net, int64_t n, const int32_t *spk, int64_t n_spk)
+{
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    int64_t S = net->pl_nstate;
+    for (int64_t k = 0; k < n_spk; k++) {
+        int32_t i = spk[k];
+        for (int64_t x = net->pl_post_ptr[i], x1 = net->pl_post_ptr[i + 1]; x < x1; x++) {
+            int64_t s = net->pl_post_syn[x];
+            int32_t proj = net->pl_syn_proj[s];
+            if (net->pl_post[proj])
+                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
+                                   net->pl_last + s, n, net->dt);
+        }
+    }
+}
+
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
  * clears them. The same sums as folding the whole slot: untouched channels add 0. */
 static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
@@ -204,7 +269,10 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                 .v = v, .syn = (REAL *)net->syn + c0, .pend = jumps ? pend_slot + c0 : NULL,
                 .drive = net->pop_has_drive[p] ? (const REAL *)net->drive + start : NULL,
                 .d0 = net->pop_d0[p], .decay_mem = net->pop_decay_mem[p], .vth = net->pop_vth[p],
-                .free_at = free_at, .param = net->pop_param + net->pop_param_start[p], .nparam = NULL,
+                .free_at = free_at, .param = net->pop_param + net->pop_param_start[p],
+                .nparam = net->pop_nparam_start[p] < 0 ? NULL
+                          : (const REAL *)net->nparam + net->pop_nparam_start[p] + a,
+                .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
                 .rec_erev = net->rec_erev + rec0, .crossed = cross,
             };
@@ -288,12 +356,19 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
-                FN(update_all)(net, t, m, sc.spk[par][t] + j * sc.spk_stride[t], sc.pop_end[par][t] + j * P,
-                               sc.cross[t]);
+                if (net->n_pl_seg)
+                    FN(pl_arrivals)(net, t, m);
+                int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
+                int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
+                if (net->n_pl_seg && n_own)
+                    FN(pl_post_spikes)(net, m, own_spk, n_own);
                 /* 4a. inputs this thread draws itself, into its own channels */
                 while (ev < net->n_ev && net->ev_step[ev] <= m) {
-                    if (net->ev_step[ev] == m)
+                    if (net->ev_step[ev] == m) {
                         FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
+                        if (net->n_pl_seg)
+                            FN(pl_enqueue)(net, t, net->ev_pre[ev], m, 1);
+                    }
                     ev++;
                 }
                 /* this step's counts: drawn by a thread waiting at the last barrier, else now */
@@ -338,8 +413,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         continue;
                     }
                     for (int64_t k = a; k < b; k++)
-                        if (cnt[k - a])
+                        if (cnt[k - a]) {
                             FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
+                            if (net->n_pl_seg)
+                                FN(pl_enqueue)(net, t, base + k, m, cnt[k - a]);
+                        }
                 }
             }
             /* The team meets: no thread reads another's spikes of the window before
@@ -387,6 +465,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                             }
                             out_local++;
                             FN(push)(net, t, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
+                            if (net->n_pl_seg)
+                                FN(pl_enqueue)(net, t, sp[k], m, 1);
                         }
                     }
                 }

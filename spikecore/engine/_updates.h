@@ -15,11 +15,16 @@
 #include "updates/lif_cuba.h"
 #include "updates/lif_coba.h"
 #include "updates/if_cuba.h"
+#include "updates/izhikevich.h"
+#include "updates/adex.h"
 
 static const sc_update_entry FN(sc_updates)[] = {
     {"lif_delta", FN(update_lif_delta)},
     {"lif_cuba", FN(update_lif_cuba)},
     {"lif_coba", FN(update_lif_coba)},
     {"if_cuba", FN(update_if_cuba)},
+    {"izhikevich", FN(update_izhikevich)},
+    {"adex", FN(update_adex)},
+    {"adex_cond", FN(update_adex_cond)},
     {NULL, NULL},
 };

@@ -145,19 +145,30 @@ class Simulator:
         spikes = self._new_spike_buffer()
         bar = ProgressBar(n_end - n_start, enabled=progress)
         n = n_start
+        # weight monitors sample between kernel calls, at the start of their steps
+        wmons = [(m, max(1, _ir.steps(m.interval, self.dt))) for m in self.ir.weight_monitors.values()]
+        wsamples = {m.projection: ([], [], m.synapses) for m, _ in wmons}
         try:
             while n < n_end:
                 stop = min(n_end, n + CHUNK_STEPS)
                 change = self._next_change(n)
                 if change is not None:
                     stop = min(stop, change)
+                for m, every in wmons:
+                    if n % every == 0:
+                        wsamples[m.projection][0].append(n)
+                        wsamples[m.projection][1].append(self.plastic_weights(m.projection)[m.projection][m.synapses])
+                    stop = min(stop, (n // every + 1) * every)
                 self._advance(n, stop, spikes, rec)
                 n = stop
                 bar.update(n - n_start)
         finally:
             bar.close()
             self.step = n
-        return self._collect(spikes, rec, n_start, n_end)
+        raw = self._collect(spikes, rec, n_start, n_end)
+        raw.weight_samples = {p: (np.array(st, np.int64), np.array(w).reshape(len(st), syn.size), syn.copy())
+                              for p, (st, w, syn) in wsamples.items()}
+        return raw
 
     def _next_change(self, n: int) -> int | None:
         """The first step after n at which an input changes (None: none does)."""
@@ -194,6 +205,7 @@ class Simulator:
                      spike_indices=out_idx, spike_offsets=out_offs)
         raw.traces = self._traces(rec, n_start, n_end, raw)
         raw.final_state = self.state()
+        raw.weights = self.plastic_weights()
         return raw
 
     def _ordered_spikes(self, spikes: SpikeBuffer):
@@ -202,6 +214,11 @@ class Simulator:
 
     def _traces(self, rec: Recording, n_start: int, n_end: int, raw: RawRun) -> dict:
         return collect_traces(self.ir, self.rec_layout, rec.every, rec.out, rec.base, n_start, n_end, self.dt)
+
+    def plastic_weights(self, projection: str | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight now (none in
+        modes without plasticity)."""
+        return {}
 
     def state(self) -> dict:
         """Per population: v and each receptor's synaptic variable (the model's names,

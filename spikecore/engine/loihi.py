@@ -50,6 +50,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import MODELS, loihi_lif
+from ..plasticity import refuse_plastic
 from ..recording import count_multiples, multiples
 from ..result import RawRun
 from ._loihi import LoihiKernel, csr_order
@@ -288,6 +289,7 @@ class LoihiSimulator(Simulator):
     """A compiled loihi_lif network for the bit-accurate kernel."""
 
     def __init__(self, g: _ir.IRGraph):
+        refuse_plastic(g, "native --format loihi", "Loihi learning rules are not implemented")
         self.ir = g
         self.dt = dt = g.dt
         self.layout = lay = NetLayout.from_ir(g)

@@ -407,7 +407,8 @@ def _monitor_every(m, dt) -> int:
 
 
 def _recorded_neurons(net) -> int:
-    targets = [m.target_name for m in net.monitors.values() if not hasattr(m, "variables")]
+    targets = [m.target_name for m in net.monitors.values()
+               if not hasattr(m, "variables") and hasattr(m, "target_name")]     # spike monitors
     if not targets:
         return sum(p.size for p in net.populations.values())
     return sum(net.populations[t].size for t in targets if t in net.populations)

@@ -33,6 +33,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import model_for
+from ..plasticity import refuse_plastic
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, state_recording
@@ -223,6 +224,7 @@ class PreciseSimulator(Simulator):
     as a typed record (ChannelTables, SortedSynapses)."""
 
     def __init__(self, g: _ir.IRGraph):
+        refuse_plastic(g, "native --timing precise", "plastic projections run in grid timing (and on brian2)")
         self.ir = g
         self.dt = dt = float(g.dt)
         self.layout = lay = NetLayout.from_ir(g)

@@ -69,6 +69,7 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import model_for
+from ..plasticity import rule_for
 from ._core import Kernel, has_update, openmp_enabled
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -111,15 +112,20 @@ class GridSimulator(Simulator):
         a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
-        a["pop_d0"] = np.array([d0 for d0, _ in self._drive], dtype=float)
+        a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
         a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(p.params, dt)) for m, p in zip(models, pops)])
         a["pop_jump_input"] = np.array([not m.has_synaptic_state for m in models], dtype=np.int32)
-        # each model's parameters in its declaration order (the C update reads them so)
-        params = [[float(p.params[k]) for k in m.params] for m, p in zip(models, pops)]
+        # each model's parameters in its declaration order (the C update reads them so); a
+        # population with per-neuron values gets all of them per neuron (nparam, param-major)
+        params = [[float(np.ravel(p.params[k])[0]) for k in m.params] for m, p in zip(models, pops)]
         a["pop_param"] = np.array([x for ps in params for x in ps], dtype=float)
         a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
+        a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real)
+        a["pop_xstate_start"], a["xstate"] = further_state(pops, models, real)
         targeted = {c.target for c in g.currents.values()}
-        a["pop_has_drive"] = np.array([p.name in targeted for p in pops], dtype=np.int32)
+        self._array_drive = [np.ndim(d0) > 0 for d0, _ in self._drive]
+        a["pop_has_drive"] = np.array([p.name in targeted or per_neuron for p, per_neuron
+                                       in zip(pops, self._array_drive)], dtype=np.int32)
         rec_decay, rec_coef, rec_erev = [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
         for m, p in zip(models, pops):
@@ -155,7 +161,7 @@ class GridSimulator(Simulator):
         own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
         a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
         sparse = any(m.has_synaptic_state for m in models) and bool(a["seg_delay"].size) and \
-            bool((a["seg_delay"] & SEG_SPARSE).any())
+            bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any())
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
         a["touched_n"] = np.zeros(L * T, np.int64)
@@ -164,18 +170,21 @@ class GridSimulator(Simulator):
 
         # spike-source events, by step
         a.update(spike_source_events(g, dt, self.pre_base))
+        self._lay_out_plastic_queue(a)
 
         # state recording; each entry is written by the thread that owns its neuron
         rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part)
         a.update(rec)
 
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32", [m.name for m in models])
+        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32", [m.name for m in models],
+                             self.plastic_rules)
         self.n_neurons = N
-        self.n_synapses = int(a["syn_chan"].size)
+        self.n_synapses = int(a["syn_chan"].size + a["pl_w"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
         self._change_steps = [steps for _, steps, _ in self._currents]
+        self._set_drive(0)
 
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
         """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
@@ -188,6 +197,7 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
                                      "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
+        plastic = []
         for e in g.projections.values():
             if e.post not in self.pop_index:
                 raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
@@ -207,6 +217,9 @@ class GridSimulator(Simulator):
                 group += own * n_pre
             if d.size:
                 ring_input[self.pop_index[e.post]] = 1
+            if e.plasticity is not None:
+                plastic.append((e, d))   # outside the static table (_lay_out_plastic)
+                continue
             if self.models[self.pop_index[e.post]].has_synaptic_state:
                 d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
             chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
@@ -264,7 +277,102 @@ class GridSimulator(Simulator):
         a["window"] = min_neuron_d
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
+        self._lay_out_plastic(plastic, a, real, part, n_pre)
         return max_d
+
+    def _lay_out_plastic(self, plastic, a, real, part, n_pre):
+        """The plastic synapses (module docstring, plastic synapses): rows by thread and
+        presynaptic index cut into segments of one delay and projection, per-synapse state,
+        the transposed index by target neuron, each projection's rule parameters."""
+        T, N = self.threads, sum(p.size for p in self.pops)
+        rules, params, sparse = [], [], []
+        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_ = ([] for _ in range(10))
+        found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
+        S = max([len(r.initial_state(e.plasticity)) for r, (e, _) in zip(found, plastic)] + [1])  # state per synapse
+        self.plastic_names = []
+        for q, (e, d) in enumerate(plastic):
+            where, rule = f"projection {e.name}", found[q]
+            frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
+            if frac != 0.0:
+                raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} ({where})",
+                                         "0: the whole delay on the presynaptic path, Brian2's convention")
+            sign = rule.check_weights(e.plasticity, e.weight, f"projections.{e.name}")
+            k = self.pop_index[e.post]
+            self.plastic_names.append(e.name)
+            rules.append(rule.name)
+            params.append(np.asarray(rule.engine_params(e.plasticity, sign), dtype=float))
+            sparse.append(int(self.models[k].has_synaptic_state))
+            j = np.asarray(e.j, dtype=np.int64)
+            own_.append(np.searchsorted(part[k], j, side="right") - 1 if T > 1 else np.zeros(j.size, np.int64))
+            pre_.append(self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64))
+            d_.append(d.astype(np.int64))
+            q_.append(np.full(j.size, q, np.int64))
+            k_.append(np.arange(j.size, dtype=np.int64))
+            chan_.append(self.channel_of[(e.post, e.receptor)] + j)
+            post_.append(int(a["pop_start"][k]) + j)
+            w_.append(np.asarray(e.weight, dtype=real))
+            init = np.zeros(S)
+            init[:len(rule.initial_state(e.plasticity))] = rule.initial_state(e.plasticity)
+            st_.append(np.tile(init, (j.size, 1)).astype(real))
+            last_.append(np.full(j.size, rule.initial_last, np.int64))
+        cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
+        own, pre, d, q, k = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_))
+        order = np.lexsort((k, q, d, pre, own))     # by thread, row, delay, projection; stable
+        own, pre, d, q, k = own[order], pre[order], d[order], q[order], k[order]
+        n = order.size
+        new = np.ones(n, bool)
+        if n:
+            new[1:] = (np.diff(own) != 0) | (np.diff(pre) != 0) | (np.diff(d) != 0) | (np.diff(q) != 0)
+        starts = np.flatnonzero(new)
+        a["pl_seg_start"] = np.append(starts, n).astype(np.int64)
+        a["pl_seg_delay"] = d[starts].astype(np.int32)
+        a["pl_seg_proj"] = q[starts].astype(np.int32)
+        a["pl_seg_ptr"] = _per_thread_ptr(np.bincount(own[starts] * n_pre + pre[starts], minlength=T * n_pre),
+                                          T, n_pre)
+        self._pl_segs_per_thread = np.bincount(own[starts], minlength=T).astype(np.int64)
+        a["pl_chan"] = cat(chan_, np.int32)[order]
+        a["pl_syn_proj"] = q.astype(np.int32)
+        a["pl_w"] = cat(w_, real)[order]
+        a["pl_state"] = (np.concatenate(st_) if st_ else np.zeros((0, S)))[order].astype(real).ravel()
+        a["pl_nstate"] = S
+        a["pl_last"] = cat(last_, np.int64)[order]
+        post = cat(post_, np.int64)[order]
+        a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
+        a["pl_post_syn"] = np.argsort(post, kind="stable").astype(np.int64)
+        a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
+        a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
+            if params else np.zeros(0, np.int64)
+        a["pl_sparse"] = np.array(sparse, np.int32)
+        self.plastic_rules = rules
+        # per projection, the position of each of its synapses (IR order) in the sorted arrays
+        self._pl_pos = {}
+        for p, name in enumerate(self.plastic_names):
+            sel = np.flatnonzero(q == p)
+            pos = np.empty(sel.size, np.int64)
+            pos[k[sel]] = sel
+            self._pl_pos[name] = pos
+        self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
+
+    def _lay_out_plastic_queue(self, a):
+        """Per thread and ring slot, room for one entry per plastic segment and spike of one
+        presynaptic neuron in a step (spike sources may repeat a neuron in a step)."""
+        T, L = self.threads, self.ring_len
+        mult = 1
+        if a["ev_step"].size:
+            _, counts = np.unique(a["ev_step"] * (self.layout.n_pre + 1) + a["ev_pre"], return_counts=True)
+            mult = int(counts.max())
+        cap = self._pl_segs_per_thread * mult
+        a["pl_qcap"] = cap
+        a["pl_qofs"] = np.concatenate([[0], np.cumsum(cap * L)[:-1]]).astype(np.int64)
+        a["pl_q"] = np.zeros(int(cap.sum()) * L, np.int64)
+        a["pl_qn"] = np.zeros(T * L, np.int64)
+
+    def plastic_weights(self, projection: str | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight now (float64,
+        in the IR's synapse order)."""
+        w = self.arrays["pl_w"]
+        names = self.plastic_names if projection is None else [projection]
+        return {name: w[self._pl_pos[name]].astype(np.float64) for name in names}
 
     def _lay_out_poisson(self, pois, a):
         """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""
@@ -279,7 +387,8 @@ class GridSimulator(Simulator):
         hi = np.zeros((T, len(pois)), np.int64)
         for t in range(T):
             for q, k in enumerate(first):
-                rows = np.flatnonzero(self._row_counts[t * n_pre + base + k: t * n_pre + base + k + pois[q].size])
+                r0 = t * n_pre + base + k
+                rows = np.flatnonzero(self._row_counts[r0: r0 + pois[q].size] + self._pl_rows[r0: r0 + pois[q].size])
                 if rows.size:
                     lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
         a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
@@ -296,7 +405,8 @@ class GridSimulator(Simulator):
                 g0 = a["seg_ptr"][t * (n_pre + 1) + rows]
                 single = (a["row_ptr"][t * (n_pre + 1) + rows + 1] - r0 == 1) & \
                          (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
-                if not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                plastic = self._pl_rows[t * n_pre + rows].any()   # plastic rows are queued row by row
+                if plastic or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
                     continue
                 pd_off[t, q] = total
                 chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))
@@ -308,7 +418,7 @@ class GridSimulator(Simulator):
         a["pd_chan"] = np.concatenate(chans).astype(np.int32) if chans else np.zeros(0, np.int32)
         a["pd_delay"] = np.concatenate(dels).astype(np.uint16) if dels else np.zeros(0, np.uint16)
         a["pd_weight"] = np.concatenate(wts).astype(real) if wts else np.zeros(0, real)
-        del self._row_counts
+        del self._row_counts, self._pl_rows
 
     @property
     def bytes_per_synapse(self) -> float:
@@ -328,7 +438,7 @@ class GridSimulator(Simulator):
     def _set_drive(self, n: int):
         """Drive of every neuron for step n (currents are constant between change points);
         populations without currents use their scalar drive in the kernel."""
-        if not self._currents:
+        if not self._currents and not any(self._array_drive):
             return
         a = self.arrays
         drive = np.zeros(self.n_neurons)
@@ -363,6 +473,47 @@ def grid_model(pop: _ir.PopulationNode):
         raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
                                  "a model with a grid update function (spikecore/engine/_updates.h)")
     return model
+
+
+def per_neuron_params(pops, models, real):
+    """Per-neuron parameters (sc_block.nparam): for each population with a per-neuron array
+    among its parameters, all its parameters per neuron, parameter-major (broadcast where
+    scalar). Returns (first entry per population or -1, the values). A parameter its model's
+    grid update cannot read per neuron is refused naming it."""
+    starts, blocks, total = [], [], 0
+    for m, p in zip(models, pops):
+        arrays = [k for k in m.params if np.ndim(p.params[k]) > 0]
+        if not arrays:
+            starts.append(-1)
+            continue
+        for k in arrays:
+            if k not in m.per_neuron_params:
+                raise UnsupportedFeature("native", f"per-neuron {k} (population {p.name}, model {m.name})",
+                                         "per-neuron values only of " + (", ".join(sorted(m.per_neuron_params))
+                                                                         or "no parameter of this model"))
+            if np.size(p.params[k]) != p.size:
+                raise ValidationError(f"populations.{p.name}.params.{k}", f"array of length {np.size(p.params[k])}",
+                                      f"length {p.size}")
+        starts.append(total)
+        block = np.stack([np.broadcast_to(np.asarray(p.params[k], dtype=float), (p.size,)) for k in m.params])
+        blocks.append(block.ravel())
+        total += block.size
+    values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)
+    return np.array(starts, dtype=np.int64), values
+
+
+def further_state(pops, models, real):
+    """State variables other than v and the receptors' (sc_block.xstate), variable-major per
+    population, from the IR's initial values. Returns (first entry per population, values)."""
+    starts, blocks, total = [], [], 0
+    for m, p in zip(models, pops):
+        starts.append(total)
+        for var in m.extra_state:
+            value = p.initial[var] if var in p.initial else m.initial_value(var, p.params)
+            blocks.append(np.broadcast_to(np.asarray(value, dtype=float), (p.size,)))
+            total += p.size
+    values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)
+    return np.array(starts, dtype=np.int64), values
 
 
 def _or_zero(x) -> float:

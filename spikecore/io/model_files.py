@@ -37,6 +37,7 @@ from .. import network as nw
 from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, ValidationError, nearest
 from ..models import describable_models, get_model
+from ..plasticity import get_rule
 from .results import write_text_file
 
 FORMAT_VERSION = 1
@@ -88,10 +89,12 @@ def network_to_dict(net: nw.Network) -> dict:
     for name, p in net.populations.items():
         spec = p.spec
         params = {}
-        for key, value in p.params.items():
+        for key, value in spec.expand_params(p.params, f"populations.{name}.params").items():
             if key in spec.receptor_params:
                 dim = spec.receptor_params[key].dim
                 params[key] = {r: _q(u.to_si(x, dim, key), dim) for r, x in value.items()}
+            elif key in p.per_neuron:
+                params[key] = _value(p.per_neuron[key], spec.params[key].dim)
             else:
                 params[key] = _q(p.si_params[key], spec.params[key].dim)
         variables = p.state_variables()
@@ -133,12 +136,21 @@ def network_to_dict(net: nw.Network) -> dict:
         for key in ("receptor", "synapse"):
             if getattr(pr, key) is not None:
                 entry[key] = getattr(pr, key)
+        if pr.plasticity is not None:
+            entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
         projections[name] = entry
     d["projections"] = projections
     monitors = {}
     for name, m in net.monitors.items():
         if isinstance(m, nw.SpikeMonitor):
             monitors[name] = {"type": "spikes", "target": m.target_name}
+        elif isinstance(m, nw.WeightMonitor):
+            entry = {"type": "weights", "projection": m.projection_name}
+            if m.synapses is not None:
+                entry["synapses"] = [int(x) for x in np.atleast_1d(m.synapses)]
+            if m.interval is not None:
+                entry["interval"] = _q(u.to_si(m.interval, u.TIME, "interval"), u.TIME)
+            monitors[name] = entry
         else:
             entry = {"type": "state", "target": m.target_name, "variables": list(m.variables)}
             if m.neurons is not None:
@@ -174,9 +186,10 @@ POPULATION_KEYS = (("size", "model"), ("params", "initial"))
 SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
                "poisson": (("type", "size", "rate"), ("start", "stop"))}
 CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
-PROJECTION_KEYS = (("pre", "post", "connector"), ("weight", "delay", "receptor", "synapse"))
+PROJECTION_KEYS = (("pre", "post", "connector"), ("weight", "delay", "receptor", "synapse", "plasticity"))
 MONITOR_KEYS = {"spikes": (("type", "target"), ()),
-                "state": (("type", "target"), ("variables", "neurons", "interval"))}
+                "state": (("type", "target"), ("variables", "neurons", "interval")),
+                "weights": (("type", "projection"), ("synapses", "interval"))}
 CONNECTOR_KEYS = {"all_to_all": (("type",), ("allow_self",)), "one_to_one": (("type",), ()),
                   "fixed_probability": (("type", "p"), ("allow_self",)),
                   "fixed_indegree": (("type", "k"), ("allow_self",)),
@@ -365,7 +378,7 @@ def _read_projection(name, pr, where: str) -> nw.Projection:
     return nw.Projection(pr["pre"], pr["post"], _read_connector(pr["connector"], f"{where}.connector"),
                          _read_value(pr.get("weight"), f"{where}.weight"),
                          _read_value(pr.get("delay"), f"{where}.delay"),
-                         pr.get("receptor"), pr.get("synapse"), name=name)
+                         pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"))
 
 
 def _read_monitor(name, m, where: str):
@@ -373,6 +386,12 @@ def _read_monitor(name, m, where: str):
     _keys(m, where, MONITOR_KEYS[kind])
     if kind == "spikes":
         return nw.SpikeMonitor(m["target"], name=name)
+    if kind == "weights":
+        synapses = m.get("synapses")
+        if synapses is not None:
+            synapses = _int_array(synapses, f"{where}.synapses")
+        return nw.WeightMonitor(m["projection"], synapses, _read_value(m.get("interval"), f"{where}.interval"),
+                                name=name)
     variables = m.get("variables", ("v",))
     if isinstance(variables, list):
         variables = tuple(variables)
@@ -492,3 +511,13 @@ def load_network(path) -> nw.Network:
 # Other formats register here: suffix -> function(path) -> Network / function(net, path).
 MODEL_LOADERS: dict = {}
 MODEL_SAVERS: dict = {}
+
+
+def _plasticity_entry(si: dict, weight_dim) -> dict:
+    """A projection's checked plasticity (SI) as a model file holds it: quantities as text."""
+    rule = get_rule(si["rule"])
+    out = {"rule": si["rule"]}
+    for name, p in rule.params.items():
+        v = si[name]
+        out[name] = v if isinstance(v, str) else _q(v, rule.dim_of(name, p, si, weight_dim))
+    return out

@@ -120,6 +120,7 @@ from .. import units as u
 from ..errors import ModelFileError, SpikecoreError, UnsupportedFeature, ValidationError
 from .results import OutputFile
 from ..models import MODELS, get_model, model_for_nir
+from ..plasticity import refuse_plastic
 
 # Unit convention: SI value = NIR number * unit.
 NIR_TIME_UNIT = 1.0          # s
@@ -197,6 +198,7 @@ def to_nir(network, *, dt=None, seed=None, duration=None, keep_refractory: bool 
         net_duration = network.duration
     if duration is not None:
         net_duration = u.to_si(duration, u.TIME, "duration")
+    refuse_plastic(g, "NIR", "NIR graphs have no plasticity")
     taken = set(g.populations) | set(g.spike_sources) | set(g.poisson_sources) | set(g.projections)
     nodes, edges = {}, []
     outgoing = {e.pre for e in g.projections.values()}
@@ -253,6 +255,9 @@ def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refract
                            "NIR has current-based neurons only (LIF, CubaLIF, IF, LI)")
     if model is None or not model.supports("nir"):
         raise _unsupported(f"{where}: model {p.model}")
+    if np.any(np.asarray(p.params.get("bias", 0.0)) != 0):
+        raise _unsupported(f"{where}: a bias current", "bias 0 (its LIF nodes would need v_leak + r*bias; "
+                           "write that v_leak instead)")
     prm = p.params
     extra = {}
     if prm["t_refrac"] > 0:

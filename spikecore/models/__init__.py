@@ -11,13 +11,16 @@ The models:
 * ``lif_coba`` (lif_coba.py): LIF with exponential conductances (Brette et al. 2007 COBA)
 * ``loihi_lif`` (loihi_lif.py): Loihi's integer LIF, the model of quantized populations
 * ``if_cuba`` (if_cuba.py): non-leaky integrate-and-fire with exponential current synapses
+* ``adex``, ``adex_cond`` (adex.py): adaptive exponential integrate-and-fire (Brette & Gerstner 2005)
+* ``izhikevich`` (izhikevich.py): Izhikevich (2003) with presets and three integrators
 
-All integrate exactly or by exponential Euler, never forward Euler. Adding a model:
+The LIFs integrate exactly or by exponential Euler, never forward Euler; izhikevich by
+RK4 unless a user names one of the Euler schemes NEST and Izhikevich's code use. Adding a model:
 docs/architecture.md.
 """
 from __future__ import annotations
 
-from . import if_cuba, lif_coba, lif_cuba, lif_delta, loihi_lif
+from . import adex, if_cuba, izhikevich, lif_coba, lif_cuba, lif_delta, loihi_lif
 from .base import (COMMON_LIF_PARAMS, DEFAULT_R, MODES, REQUIRED, Brian2Equations, LoihiStructure, ModelSpec,
                    NeuronModel, ParamSpec)
 from .registry import (MODELS, describable_models, get_model, model_for, model_for_nir, models_for,
@@ -28,6 +31,9 @@ register(lif_cuba.MODEL)
 register(lif_coba.MODEL)
 register(loihi_lif.MODEL)
 register(if_cuba.MODEL)
+register(izhikevich.MODEL)
+register(adex.MODEL)
+register(adex.COND_MODEL)
 
 __all__ = ["MODELS", "MODES", "REQUIRED", "COMMON_LIF_PARAMS", "DEFAULT_R", "Brian2Equations", "LoihiStructure",
            "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for", "model_for_nir",

@@ -32,6 +32,8 @@ What a model declares (dataclass fields)
                        the model and the modes it has.
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
+``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
+                       distribution (its grid update reads them per neuron: sc_block.nparam)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -63,6 +65,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from .. import units as u
 
@@ -131,6 +135,30 @@ class NeuronModel:
     modes: frozenset = frozenset()
     describable: bool = True
     nir_kind: str | None = None
+    per_neuron_params: frozenset = frozenset()   # params that may differ per neuron (its grid update reads them so)
+    internal_state: tuple = ()                  # grid-update variables after extra_state's, not user-visible
+
+    # -- description layer: presets, named options and initial values --------------------
+    def expand_params(self, params: dict, field: str) -> dict:
+        """The user's parameters with named presets and options replaced by their values
+        (``field`` prefixes the names in errors); the default has none."""
+        return params
+
+    def check_params(self, si: dict, field: str) -> None:
+        """Cross-parameter checks on the SI values (``field`` prefixes the names in errors)."""
+
+    def check_receptors(self, receptors: dict, field: str) -> None:
+        """Checks on the receptors (name -> parameters) a population declares."""
+
+    def initial_value(self, var: str, si_params: dict):
+        """The initial value of state variable ``var`` when none is given (SI; v: v_leak)."""
+        return si_params["v_leak"] if var == "v" else 0.0
+
+    @property
+    def extra_state(self) -> list:
+        """State variables other than v and the receptors', in the order the grid update's
+        ``xstate`` holds them."""
+        return [var for var in self.state if var != "v"] + list(self.internal_state)
 
     # -- description layer ------------------------------------------------------------
     @property
@@ -232,6 +260,7 @@ COMMON_LIF_PARAMS = {
     "v_threshold": ParamSpec(u.VOLTAGE, doc="spike when v > v_threshold"),
     "v_reset": ParamSpec(u.VOLTAGE, doc="v after a spike"),
     "t_refrac": ParamSpec(u.TIME, 0.0, nonnegative=True, doc="refractory period (v clamped)"),
+    "bias": ParamSpec(u.CURRENT, 0.0, doc="constant input current, per neuron if wanted (added to injected currents)"),
 }
 
 # 100 Mohm: a typical input resistance; only used to convert injected currents.
@@ -246,10 +275,17 @@ LEAKY_LIF_PARAMS = {
 }
 
 
+def leaky_drive(params: dict):
+    """v_leak + r bias: the value tau_mem dv/dt = (drive - v) relaxes to without input."""
+    bias = params.get("bias", 0.0)
+    return params["v_leak"] + params["r"] * bias if np.ndim(bias) or bias != 0.0 else params["v_leak"]
+
+
 def brian2_lif_constants(params: dict) -> dict:
     """The Brian2 constants of a LEAKY_LIF_PARAMS membrane: name -> (value, unit name)."""
     return {"v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt"),
-            "v_leak": (params["v_leak"], "volt"), "tau_mem": (params["tau_mem"], "second"),
+            # the bias is a constant drive: it shifts v_leak (per neuron when it is an array)
+            "v_leak": (leaky_drive(params), "volt"), "tau_mem": (params["tau_mem"], "second"),
             "r": (params["r"], "ohm")}
 
 @dataclass(frozen=True)
@@ -261,7 +297,7 @@ class LeakyLif(NeuronModel):
         return math.exp(-dt / params["tau_mem"])
 
     def drive(self, params):
-        return params["v_leak"], params["r"]
+        return leaky_drive(params), params["r"]
 
 
 #: the contract's earlier name, still imported by older code

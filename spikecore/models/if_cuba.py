@@ -45,7 +45,7 @@ class IfCuba(NeuronModel):
 
     def drive(self, params):
         # the drive is the injected current itself; the update scales it by dt/c_m
-        return 0.0, 1.0
+        return params.get("bias", 0.0), 1.0
 
 
 MODEL = IfCuba(
@@ -59,6 +59,7 @@ MODEL = IfCuba(
     weight_dims=(u.CURRENT,),
     state={"v": u.VOLTAGE},
     receptor_state_prefix="syn_",
+    per_neuron_params=frozenset({"bias"}),
     doc="non-leaky integrate-and-fire with exponential current synapses",
     modes=frozenset({"grid"}),
 )

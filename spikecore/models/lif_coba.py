@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from .. import units as u
 from .base import COMMON_LIF_PARAMS, Brian2Equations, LoihiStructure, NeuronModel, ParamSpec
 
@@ -30,7 +32,7 @@ class LifCoba(NeuronModel):
 
     def drive(self, params):
         # the drive is the injected current itself (the update divides by c_m)
-        return 0.0, 1.0
+        return params.get("bias", 0.0), 1.0
 
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         flag = " (unless refractory)" if refractory_steps > 0 else ""
@@ -45,6 +47,9 @@ class LifCoba(NeuronModel):
             constants[f"e_rev_{rname}"] = (rp["e_rev"], "volt")
             terms += f" + {var}*(e_rev_{rname} - v)"
             lines.append(f"d{var}/dt = -{var}/tau_syn_{rname} : siemens")
+        if np.ndim(params.get("bias", 0.0)) or params.get("bias", 0.0) != 0.0:
+            constants["bias"] = (params["bias"], "amp")
+            terms += " + bias"
         return Brian2Equations(dv_template=f"dv/dt = ({terms}{{cur}})/c_m : volt{flag}", ode_lines=lines,
                                constants=constants, current_term=" + I_ext", method="exponential_euler")
 
@@ -71,6 +76,7 @@ MODEL = LifCoba(
     weight_dims=(u.CONDUCTANCE,),
     state={"v": u.VOLTAGE},
     receptor_state_prefix="g_",
+    per_neuron_params=frozenset({"bias"}),
     doc="LIF with exponential conductances (Brette et al. 2007 COBA)",
     modes=frozenset({"grid", "loihi", "brian2", "lava", "nest"}),
 )

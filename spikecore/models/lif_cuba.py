@@ -109,6 +109,7 @@ MODEL = LifCuba(
     weight_dims=(u.VOLTAGE, u.CURRENT),
     state={"v": u.VOLTAGE},
     receptor_state_prefix="syn_",
+    per_neuron_params=frozenset({"bias"}),
     doc="LIF with exponential current synapses (Brian2 CUBA)",
     modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="current",

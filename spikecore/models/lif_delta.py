@@ -35,6 +35,7 @@ MODEL = LifDelta(
     weight_dims=(u.VOLTAGE,),
     state={"v": u.VOLTAGE},
     default_receptors=("default",),
+    per_neuron_params=frozenset({"bias"}),
     doc="LIF with delta (voltage-jump) synapses (Brunel 2000)",
     modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="delta",

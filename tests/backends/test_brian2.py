@@ -291,3 +291,23 @@ def test_compiled_devices_build_in_the_cache_folder(tmp_path, monkeypatch, capsy
     assert rc == 0
     assert json.loads((tmp_path / "out" / SUMMARY_FILE).read_text())["brian2"]["device"] == "cpp_standalone"
     assert os.listdir(work) == []
+
+
+def test_ctrl_c_inside_a_brian2_run_interrupts_it_instead_of_returning_a_partial_result(backend):
+    """Brian2's own SIGINT handler stops a run early and returns as if it were complete.
+
+    The command line imports Brian2 inside the command, so Brian2's handler wraps spikecore's:
+    that order is set up here by hand, as importing Brian2 does (brian2/__init__.py)."""
+    import signal
+    from spikecore.interrupts import Interrupted, handle_interrupts
+    exe = backend.compile(small_network().to_ir(), **FAST)
+
+    @brian2.network_operation(dt=1 * brian2.ms)
+    def ctrl_c(t):
+        if t > 5 * brian2.ms:
+            os.kill(os.getpid(), signal.SIGINT)
+    exe.built.network.add(ctrl_c)
+    with pytest.raises(Interrupted):
+        with handle_interrupts():
+            signal.signal(signal.SIGINT, brian2._InterruptHandler(signal.getsignal(signal.SIGINT)))
+            exe.run(0.05)

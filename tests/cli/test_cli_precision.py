@@ -31,3 +31,24 @@ def test_user_mistakes_are_one_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_precision_runs_on_a_dask_scheduler(dask_cluster, tmp_path, capsys):
+    """--scheduler: the sweeps' Dask machinery (a real local cluster of worker processes)."""
+    out = tmp_path / "r"
+    argv = ["precision", "--task", "iris", "--quick", "--seeds", "2", "--no-continuous", "--out", str(out)]
+    assert main(argv + ["--scheduler", dask_cluster.client.scheduler.address]) == 0
+    data = json.loads((out / "precision.json").read_text())
+    assert data["jobs"] == f"dask:{dask_cluster.client.scheduler.address}"
+    assert "min bits" in capsys.readouterr().out
+
+
+def test_precision_with_an_unreachable_scheduler_is_one_line(tmp_path, capsys):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    assert main(["precision", "--task", "iris", "--quick", "--scheduler", f"tcp://127.0.0.1:{port}",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "--scheduler" in err and "none answered within" in err and err.count("\n") == 1

@@ -96,8 +96,13 @@ def test_ctrl_c_between_the_two_renames_of_a_swap_waits_for_the_second(tmp_path,
             os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(os, "rename", rename_then_interrupt)
-    with pytest.raises(KeyboardInterrupt):
-        small_result(n_spikes=6).save(R)
+    # Python's own Ctrl-C handler, whatever an earlier test's library (Brian2, Dask) left installed
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            small_result(n_spikes=6).save(R)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert Result.load(R).spikes["a"][0].size == 6 and siblings(R) == []
 
 

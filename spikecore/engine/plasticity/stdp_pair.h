@@ -1,0 +1,49 @@
+/* The grid engine's pair STDP (spikecore/plasticity/stdp_pair.py: the equations, the
+ * parameters in P and what st[0], st[1] hold). Included by _plastic_rules.h once per state type
+ * (REAL, FN: _kernel_impl.h); registered there.
+ *
+ * P: tau_plus, tau_minus, A_plus, A_minus, w_min, w_max, sign, nearest, multiplicative.
+ * The operations and their order are those of the Brian2 statements the rule module
+ * writes (stdp_pair.brian2_code), so both give the same numbers. */
+
+/* decay both traces from the synapse's last event to step n */
+static inline void FN(stdp_pair_decay)(const double *P, REAL *xpre, REAL *xpost, int64_t *last, int64_t n,
+                                       double dt)
+{
+    double el = (double)n * dt - (double)*last * dt;     /* t - t_last */
+    *xpre = (REAL)((double)*xpre * exp(-el / P[0]));
+    *xpost = (REAL)((double)*xpost * exp(-el / P[1]));
+    *last = n;
+}
+
+static inline REAL FN(stdp_pair_clip)(REAL m, const double *P)
+{
+    REAL lo = (REAL)P[4], hi = (REAL)P[5];
+    m = m > lo ? m : lo;
+    return m < hi ? m : hi;
+}
+
+/* a presynaptic spike arrives: returns the weight delivered (the one before the update) */
+static double FN(stdp_pair_pre)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
+{
+    REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
+    REAL out = *w, sg = (REAL)P[6];
+    FN(stdp_pair_decay)(P, xpre, xpost, last, n, dt);
+    *xpre = P[7] != 0 ? (REAL)1 : *xpre + (REAL)1;
+    REAL m = sg * *w;
+    REAL dw = P[8] != 0 ? (REAL)P[3] * (m - (REAL)P[4]) * *xpost : (REAL)P[3] * *xpost;
+    *w = sg * FN(stdp_pair_clip)(m - dw, P);
+    return (double)out;
+}
+
+/* the postsynaptic neuron spiked */
+static void FN(stdp_pair_post)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
+{
+    REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
+    REAL sg = (REAL)P[6];
+    FN(stdp_pair_decay)(P, xpre, xpost, last, n, dt);
+    *xpost = P[7] != 0 ? (REAL)1 : *xpost + (REAL)1;
+    REAL m = sg * *w;
+    REAL dw = P[8] != 0 ? (REAL)P[2] * ((REAL)P[5] - m) * *xpre : (REAL)P[2] * *xpre;
+    *w = sg * FN(stdp_pair_clip)(m + dw, P);
+}

@@ -1,0 +1,174 @@
+/* The grid engine's updates of adex and adex_cond (spikecore/models/adex.py), in SI:
+ *     c_m V' = -g_l (V - E_L) + g_l D exp((min(V, V_peak) - V_T)/D) - w + I_syn + I
+ *     tau_w w' = a (V - E_L) - w
+ * with I_syn = sum_k I_k (adex: exponential currents) or sum_k g_k (E_k - V) (adex_cond:
+ * exponential conductances), the receptors' exact exponential decay inside the step.
+ * Classical RK4 per step; where V crosses V_peak inside a step the crossing is located on the
+ * cubic Hermite interpolant of V (bisection), w jumps by b there, and what is left of the
+ * step after the reset and the refractory period is integrated at the update that frees the
+ * neuron (xstate phase: the crossing's offset into its step), so neither the reset nor the
+ * end of refractoriness lags by a step. While refractory V is clamped and w relaxes exactly.
+ * param: c_m, g_l, v_leak, delta_t, v_t, tau_w, a, b, ... (declaration order); xstate: w, phase.
+ * Included by _updates.h once per state type (REAL, FN: _kernel_impl.h); registered there. */
+
+#ifndef SC_ADEX_MAX_REC
+#define SC_ADEX_MAX_REC 8   /* receptors per population (spikecore/models/adex.py refuses more) */
+#endif
+
+typedef struct {
+    REAL c_m, g_l, e_l, dlt, v_t, tau_w, a, vpk, I;
+    int64_t nrec;
+    REAL syn[SC_ADEX_MAX_REC], half[SC_ADEX_MAX_REC], full[SC_ADEX_MAX_REC], erev[SC_ADEX_MAX_REC];   /* receptors at the sub-step start, decays over its half, all */
+    double step_decay[SC_ADEX_MAX_REC];                      /* decays over the whole step dt */
+    int cond;
+} FN(adex_ctx);
+
+static inline void FN(adex_rhs)(const FN(adex_ctx) *c, REAL V, REAL w, int stage, REAL *dv, REAL *dw)
+{
+    REAL Vx = V < c->vpk ? V : c->vpk;
+    REAL cur = -c->g_l * (V - c->e_l) + c->g_l * c->dlt * SC_EXP((Vx - c->v_t) / c->dlt) - w + c->I;
+    for (int64_t r = 0; r < c->nrec; r++) {
+        REAL x = c->syn[r] * (stage == 0 ? (REAL)1 : stage == 1 ? c->half[r] : c->full[r]);
+        cur = cur + (c->cond ? x * (c->erev[r] - V) : x);
+    }
+    *dv = cur / c->c_m;
+    *dw = (c->a * (V - c->e_l) - w) / c->tau_w;
+}
+
+/* RK4 over h from (V, w) with the receptors' values at its start in c->syn; returns V. */
+static inline REAL FN(adex_rk4)(const FN(adex_ctx) *c, REAL V, REAL w, REAL h, REAL *w_out, REAL *f0)
+{
+    REAL half = (REAL)0.5, k1, l1, k2, l2, k3, l3, k4, l4;
+    FN(adex_rhs)(c, V, w, 0, &k1, &l1);
+    FN(adex_rhs)(c, V + half * h * k1, w + half * h * l1, 1, &k2, &l2);
+    FN(adex_rhs)(c, V + half * h * k2, w + half * h * l2, 1, &k3, &l3);
+    FN(adex_rhs)(c, V + h * k3, w + h * l3, 2, &k4, &l4);
+    *w_out = w + h / 6 * (l1 + 2 * l2 + 2 * l3 + l4);
+    *f0 = k1;
+    REAL Vn = V + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4);
+    return Vn == Vn ? Vn : c->vpk + 1;
+}
+
+/* w relaxing with V held at V over h (exact). */
+static inline REAL FN(adex_w_clamped)(const FN(adex_ctx) *c, REAL V, REAL w, REAL h)
+{
+    REAL winf = c->a * (V - c->e_l);
+    return winf + (w - winf) * SC_EXP(-h / c->tau_w);
+}
+
+static void FN(adex_set_decays)(FN(adex_ctx) *c, const double *decay, const double *erev, int64_t nrec)
+{
+    c->nrec = nrec;
+    for (int64_t r = 0; r < nrec; r++) {
+        c->step_decay[r] = decay[r];
+        c->full[r] = (REAL)decay[r];
+        c->half[r] = (REAL)sqrt(decay[r]);
+        c->erev[r] = (REAL)erev[r];
+    }
+}
+
+/* Stage decays for a sub-step of `frac` of the step (1: the precomputed ones). */
+static void FN(adex_sub_decays)(FN(adex_ctx) *c, double frac)
+{
+    for (int64_t r = 0; r < c->nrec; r++) {
+        c->full[r] = (REAL)pow(c->step_decay[r], frac);
+        c->half[r] = (REAL)pow(c->step_decay[r], 0.5 * frac);
+    }
+}
+
+static int FN(adex_update)(const sc_block *b, int cond)
+{
+    const double *prm = b->param;
+    const REAL *np = (const REAL *)b->nparam;
+    int64_t m = b->m, n = b->n, S = b->stride;
+    REAL *restrict v = (REAL *)b->v, *restrict wv = (REAL *)b->xstate, *restrict phase = wv + S;
+    REAL *restrict fresh = wv + 2 * S;            /* 1: the spike step's rest (after the crossing) not yet spent */
+    REAL *restrict syn = (REAL *)b->syn;
+    const REAL *drive = (const REAL *)b->drive;
+    const int64_t *free_at = b->free_at;
+    REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0, half = (REAL)0.5;
+    FN(adex_ctx) c;
+    c.cond = cond;
+    c.vpk = vth;
+    FN(adex_set_decays)(&c, b->rec_decay, b->rec_erev, b->n_rec);
+    for (int64_t k = 0; k < m; k++) {
+        c.c_m = np ? np[k] : (REAL)prm[0];
+        c.g_l = np ? np[S + k] : (REAL)prm[1];
+        c.e_l = np ? np[2 * S + k] : (REAL)prm[2];
+        c.dlt = np ? np[3 * S + k] : (REAL)prm[3];
+        c.v_t = np ? np[4 * S + k] : (REAL)prm[4];
+        c.tau_w = np ? np[5 * S + k] : (REAL)prm[5];
+        c.a = np ? np[6 * S + k] : (REAL)prm[6];
+        REAL bw = np ? np[7 * S + k] : (REAL)prm[7];
+        c.I = drive ? drive[k] : d0;
+        for (int64_t r = 0; r < c.nrec; r++)
+            c.syn[r] = syn[r * S + k];
+        REAL V = v[k], w = wv[k], Vn, wn, f0;
+        REAL ph = phase[k];
+        if (free_at[k] > n) {                     /* refractory: V clamped, w relaxes */
+            REAL span = h;
+            if (ph >= 0 && fresh[k] != 0) {       /* and over the spike step's rest */
+                span = span + (h - ph);
+                fresh[k] = 0;
+            }
+            wv[k] = FN(adex_w_clamped)(&c, V, w, span);
+            continue;
+        }
+        REAL t0 = 0;                              /* where in this step V is free from */
+        if (ph >= 0) {
+            if (free_at[k] < n) {
+                /* spiked in the last step without refractoriness: the rest of that step from the
+                 * reset first (receptors as at this step's start: an error of the step's order) */
+                FN(adex_sub_decays)(&c, (double)(h - ph) / (double)h);
+                V = FN(adex_rk4)(&c, V, w, h - ph, &w, &f0);
+                for (int64_t r = 0; r < c.nrec; r++)
+                    c.syn[r] = syn[r * S + k];
+            } else {
+                /* the step that ends the refractory period: w clamped up to the crossing's offset
+                 * (and over the spike step's rest if no refractory step came between) */
+                w = FN(adex_w_clamped)(&c, V, w, ph + (fresh[k] != 0 ? h - ph : 0));
+                t0 = ph;
+                /* the receptors at t0 into the step (exact decay) */
+                for (int64_t r = 0; r < c.nrec; r++)
+                    c.syn[r] = c.syn[r] * (REAL)pow(c.step_decay[r], (double)t0 / (double)h);
+            }
+            phase[k] = -1;
+            fresh[k] = 0;
+        }
+        REAL hf = h - t0;
+        if (hf != h)
+            FN(adex_sub_decays)(&c, (double)hf / (double)h);
+        Vn = FN(adex_rk4)(&c, V, w, hf, &wn, &f0);
+        if (hf != h)
+            FN(adex_set_decays)(&c, b->rec_decay, b->rec_erev, b->n_rec);
+        if (Vn > vth) {
+            REAL k1n, l1n;
+            FN(adex_rhs)(&c, Vn < vth * 2 ? Vn : vth, wn, 2, &k1n, &l1n);
+            REAL lo = 0, hi = 1;
+            for (int it = 0; it < 40; it++) {
+                REAL s = half * (lo + hi), s2 = s * s, s3 = s2 * s;
+                REAL hv = (2 * s3 - 3 * s2 + 1) * V + (s3 - 2 * s2 + s) * hf * f0 + (-2 * s3 + 3 * s2) * Vn
+                          + (s3 - s2) * hf * k1n;
+                if (hv >= vth) hi = s; else lo = s;
+            }
+            REAL tc = hi * hf;                    /* crossing, from V's free start */
+            /* w to the crossing from its slope at the start (RK4's w has seen V's runaway stages
+             * beyond V_peak; w changes by O(dt^2) less than that within a step) */
+            REAL dv0, dw0;
+            FN(adex_rhs)(&c, V, w, 0, &dv0, &dw0);
+            REAL wc = w + tc * dw0 + bw;
+            phase[k] = t0 + tc;                   /* offset of the crossing into this step */
+            fresh[k] = 1;
+            wv[k] = wc;                           /* w just after the crossing; the rest: next update */
+            v[k] = Vn;                            /* above V_peak: the threshold fires, V <- V_reset */
+            continue;
+        }
+        v[k] = Vn;
+        wv[k] = wn;
+    }
+    FN(decay_receptors)(m, S, b->n_rec, b->rec_decay, syn);
+    return 0;
+}
+
+static int FN(update_adex)(const sc_block *b) { return FN(adex_update)(b, 0); }
+static int FN(update_adex_cond)(const sc_block *b) { return FN(adex_update)(b, 1); }
