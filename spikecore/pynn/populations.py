@@ -141,11 +141,18 @@ class Population(_Parameters, common.Population):
 
     # -- the IR --------------------------------------------------------------------------
     def _ir_params(self):
+        """(params, receptors) in SI; the model's parameters PyNN has no name for take their defaults."""
+        from ..models import get_model
+        from ..models.base import REQUIRED
         mapping = self.celltype.spikecore
         # i_offset may differ between neurons (it becomes current sources, _add_to_ir)
         p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters
              if n != "i_offset"}
-        return mapping.convert(p)
+        params, receptors = mapping.convert(p)
+        for name, spec in get_model(mapping.model).params.items():
+            if name not in params and spec.default is not REQUIRED:
+                params[name] = spec.default
+        return params, receptors
 
     def _add_to_ir(self, g, seed):
         name = type(self.celltype).__name__
