@@ -41,6 +41,7 @@ $(STAMP): pyproject.toml setup.py | $(PY)
 	$(PIP) install -q "setuptools>=68" wheel "cython>=3.0" "numpy>=1.24.4,<2"
 	$(PIP) install -q --no-build-isolation -e ".[dev]"
 	$(PIP) install -q --no-deps --ignore-requires-python "$(LAVA)"
+	$(PY) -m spikecore.pynn.shim install
 	touch $@
 
 # Rebuild the Cython engine in place when its sources change (seconds).

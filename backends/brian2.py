@@ -112,6 +112,7 @@ from spikecore import procs
 from spikecore.interrupts import checkpoint
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.recording import count_multiples, multiples
+from spikecore.engine.layout import receptor_var
 from spikecore.result import RawRun, Result
 
 from .base import Backend, Executable
@@ -419,14 +420,15 @@ class _Brian2Executable(Executable):
         self.step = 0
         self.build_s = time.perf_counter() - t0
 
-    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None, samples=None) -> Result:
+    def _result(self, n_steps, wall, build, spikes, traces, extra, weights=None, samples=None,
+                final_state=None) -> Result:
         """The Result of the run that ended at self.step; ``spikes``: population -> (steps, indices)."""
         g = self.ir
         return Result.from_run(
             RawRun(dt=g.dt, n_start=self.step - n_steps, n_steps=n_steps,
                    spike_steps={p: s for p, (s, _) in spikes.items()},
                    spike_indices={p: i for p, (_, i) in spikes.items()}, traces=traces, weights=weights or {},
-                   weight_samples=samples or {}),
+                   weight_samples=samples or {}, final_state=final_state or {}),
             g, backend=NAME, wall_s=wall, build_s=build,
             options={k: (str(v) if k == "cache_dir" and v is not None else v) for k, v in self.options.items()},
             extra={"brian2": {"version": b2.__version__, "device": self.options["device"],
@@ -455,7 +457,7 @@ class RuntimeExecutable(_Brian2Executable):
                 dev.set_random_state(saved_rng)
         self.build_s += time.perf_counter() - t0
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         dt = self.ir.dt
         n_steps = _ir.duration_steps(duration, dt)
         n_start, n_end = self.step, self.step + n_steps
@@ -488,13 +490,59 @@ class RuntimeExecutable(_Brian2Executable):
             spikes, traces = self.built.collect(n_start, n_end)
             weights, samples = self.built.weights(), self.built.weight_samples()
         return self._result(n_steps, wall, self.build_s + prep, spikes, traces,
-                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights, samples)
+                            {"target": self.options["target"], "runs": -(-n_steps // window)}, weights, samples,
+                            final_state=self.state())
+
+    # -- run control (docs/run_control.md): state variables and snapshots --------------------
+    def _state_arrays(self):
+        """(population, var, Brian2 value array, offset, size) of every state variable: the
+        runtime device's arrays themselves, in SI, so writes reach the next run."""
+        for name, p in self.ir.populations.items():
+            gname = self.plan.where[name]
+            G = self.built.groups[gname]
+            first = self.plan.pops[gname].offsets[name]
+            names = ["v"] + [var for r in p.receptors if (var := receptor_var(p, r)) is not None]
+            for var in names:
+                yield name, var, G.variables[var].get_value(), first, p.size
+
+    def state(self) -> dict:
+        out: dict = {}
+        for name, var, arr, first, size in self._state_arrays():
+            out.setdefault(name, {})[var] = np.array(arr[first:first + size], dtype=float)
+        return out
+
+    def set(self, pop: str, var: str, values) -> None:
+        size = self.get(pop, var).size           # checks pop and var
+        vals = np.asarray(values, dtype=float)
+        if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
+            raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
+        if not np.isfinite(vals).all():
+            raise ValidationError(f"{pop}.{var}", values, "finite values")
+        for name, v, arr, first, n in self._state_arrays():
+            if (name, v) == (pop, var):
+                arr[first:first + n] = vals
+
+    def store(self, name: str = "default") -> None:
+        with _brian2_state("runtime", self.cache_dir, self.options["target"]):
+            self.built.network.store(f"spikecore_{name}")
+        self._snapshots = getattr(self, "_snapshots", {})
+        self._snapshots[name] = (self.step, self._rng_state, dict(self.built._spikes_seen),
+                                 dict(self.built._samples_seen))
+
+    def restore(self, name: str = "default") -> None:
+        snaps = getattr(self, "_snapshots", {})
+        if name not in snaps:
+            raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
+        with _brian2_state("runtime", self.cache_dir, self.options["target"]):
+            self.built.network.restore(f"spikecore_{name}")
+        self.step, self._rng_state, seen, samples = snaps[name]
+        self.built._spikes_seen, self.built._samples_seen = dict(seen), dict(samples)
 
 
 class StandaloneExecutable(_Brian2Executable):
     """Brian2's cpp_standalone device: one C++ project per network, built and run by ``run`` (once)."""
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         n_steps = _ir.duration_steps(duration, self.ir.dt)
         if self.step:
             raise UnsupportedFeature(NAME, "a second run() of a cpp_standalone executable",

@@ -391,6 +391,8 @@ def _alive(actor) -> bool:
 
 
 class LavaExecutable(Executable):
+    run_control_instead = ("the native backend with format=loihi (Lava's fixed-point arithmetic bit for bit, "
+                           "with run control): Lava keeps the state inside its process graph")
     backend = NAME
 
     def __init__(self, ir: _ir.IRGraph, options: dict):
@@ -401,7 +403,7 @@ class LavaExecutable(Executable):
         self.build_s = time.perf_counter() - t0
         self._ran = False
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         n_steps = _ir.duration_steps(duration, self.ir.dt)
         if self._ran:
             raise UnsupportedFeature(NAME, "continuing a finished run",

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from spikecore.engine import GridSimulator
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.interrupts import checkpoint
@@ -57,7 +59,7 @@ class NativeExecutable(Executable):
         checkpoint("compile")
         self.build_s = time.perf_counter() - t0
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         t0 = time.perf_counter()
         checkpoint("run")
         raw = self.sim.run(duration, progress=progress)
@@ -65,8 +67,66 @@ class NativeExecutable(Executable):
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
                                options=dict(self.options), **_loihi_report(self.quantization))
 
+    # -- run control (docs/run_control.md) --------------------------------------------------
+    @property
+    def step(self) -> int:
+        return self.sim.step
+
+    def state(self) -> dict:
+        return self.sim.state()
+
+    def set(self, pop: str, var: str, values) -> None:
+        self.sim.set_state(pop, var, values)
+
+    def store(self, name: str = "default") -> None:
+        self._snapshots = getattr(self, "_snapshots", {})
+        self._snapshots[name] = (self.ir, self.sim, self.sim.snapshot())
+
+    def restore(self, name: str = "default") -> None:
+        snaps = getattr(self, "_snapshots", {})
+        if name not in snaps:
+            raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
+        ir, sim, snap = snaps[name]
+        self.ir, self.sim = ir, sim      # parameters and weights as they were when stored
+        sim.load_snapshot(snap)
+
+    def set_parameters(self, pop: str, **params) -> None:
+        self.replace_network(self._ir_with_parameters(pop, params), "changing parameters between runs")
+
+    def set_weights(self, projection: str, weights) -> None:
+        self.replace_network(self._ir_with_weights(projection, weights), "changing weights between runs")
+
+    def replace_network(self, ir: IRGraph, what: str = "replacing the network between runs") -> None:
+        """Continue with ``ir``: this network with other parameters, weights or injected
+        currents (the same populations, sources, synapses and delays). It is compiled and
+        the dynamic state carried over: the next run continues from the present step."""
+        _check_same_structure(self.ir, ir)
+        if self.options["format"] in LOIHI_FORMATS or self.options["timing"] == "precise":
+            mode = "format=loihi" if self.options["format"] in LOIHI_FORMATS else "timing=precise"
+            raise UnsupportedFeature("native", f"{what} with {mode}",
+                                     "the grid engine (timing=grid, format=float); or change the "
+                                     "description and compile again")
+        snap = self.sim.snapshot()
+        sim = GridSimulator(ir, threads=self.options["threads"], precision=self.options["precision"])
+        sim.load_snapshot(snap)
+        self.ir, self.sim = ir, sim
+
 
 LOIHI_FORMATS = ("loihi", "fixed")
+
+
+def _check_same_structure(old: IRGraph, new: IRGraph) -> None:
+    """ValidationError unless ``new`` has the populations, sources, synapses and delays of ``old``."""
+    def shape(g):
+        return ([(p.name, p.size, p.model, tuple(p.receptors)) for p in g.populations.values()],
+                [(s.name, s.size) for s in (*g.spike_sources.values(), *g.poisson_sources.values())],
+                [(e.name, e.pre, e.post, e.receptor) for e in g.projections.values()],
+                sorted(g.spike_monitors), sorted(g.state_monitors), g.dt)
+    if shape(old) != shape(new) or any(
+            not (np.array_equal(e.i, f.i) and np.array_equal(e.j, f.j) and np.array_equal(e.delay, f.delay))
+            for e, f in zip(old.projections.values(), new.projections.values())):
+        raise ValidationError("network", new.name, "the compiled network's populations, sources, synapses, "
+                              "delays and monitors (only parameters, weights and currents change between runs)")
 
 
 def _loihi_simulator(ir: IRGraph, options: dict):

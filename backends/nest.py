@@ -536,7 +536,7 @@ class NestExecutable(Executable):
                                    "spike_multiplicities": ct[starts[k]:starts[k + 1]]}
                                   for k in range(s.size)])
 
-    def run(self, duration: float, progress: bool = False) -> Result:
+    def _run(self, duration: float, progress: bool = False) -> Result:
         if _Kernel.owner is not self:
             raise NestError("nest: this network's NEST kernel was reset by a later compile (NEST has one "
                             "kernel per process); compile it again to run it")

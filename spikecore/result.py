@@ -117,6 +117,9 @@ class Result:
     approximations: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     spike_steps: dict = field(default_factory=dict)  # population -> step of each spike (precise timing only)
+    #: per population its state variables after the last step ({var: array}), SI units in
+    #: float modes, Loihi integers (u, v) in the Loihi mode; empty where a backend cannot read them
+    final_state: dict = field(default_factory=dict)
     # plastic projection P -> {"final": every synapse's weight at the end (SI, the IR's synapse order)}
     weights: dict = field(default_factory=dict)
 
@@ -133,7 +136,30 @@ class Result:
                    sizes={name: ir.populations[name].size for name in spikes}, spikes=spikes,
                    traces=raw.traces, build_s=build_s, seed=ir.seed, model=ir.name, n_synapses=ir.n_synapses,
                    options=options, approximations=list(approximations), extra=dict(extra or {}),
-                   spike_steps=steps, weights=_weights_of(raw))
+                   spike_steps=steps, final_state=raw.final_state, weights=_weights_of(raw))
+
+    @classmethod
+    def joined(cls, parts: list) -> "Result":
+        """One Result of consecutive runs ``parts`` (each continuing the previous one, as
+        ``run(d, every=...)`` makes them): spikes and trace samples concatenated, durations
+        and times added, the last part's final state."""
+        first, last = parts[0], parts[-1]
+        spikes, steps = {}, {}
+        for name in first.spikes:
+            spikes[name] = (np.concatenate([p.spikes[name][0] for p in parts]),
+                            np.concatenate([p.spikes[name][1] for p in parts]))
+            if name in first.spike_steps:
+                steps[name] = np.concatenate([p.spike_steps[name] for p in parts])
+        traces = {}
+        for mname, m in first.traces.items():
+            traces[mname] = {**m, "times": np.concatenate([p.traces[mname]["times"] for p in parts]),
+                             "variables": {v: np.concatenate([p.traces[mname]["variables"][v] for p in parts])
+                                           for v in m["variables"]}}
+        return cls(backend=first.backend, duration=sum(p.duration for p in parts), dt=first.dt,
+                   wall_s=sum(p.wall_s for p in parts), sizes=dict(first.sizes), spikes=spikes, traces=traces,
+                   build_s=first.build_s, seed=first.seed, model=first.model, n_synapses=first.n_synapses,
+                   options=first.options, approximations=first.approximations, extra=last.extra,
+                   spike_steps=steps, final_state=last.final_state, weights=last.weights)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:

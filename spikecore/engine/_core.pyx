@@ -245,4 +245,11 @@ cdef class Kernel:
 
     @property
     def ev_ptr(self):
+        """The next spike-source event to deliver (persists between calls; set by a restore)."""
         return self.net.ev_ptr
+
+    @ev_ptr.setter
+    def ev_ptr(self, int64_t value):
+        if not (0 <= value <= self.net.n_ev):
+            raise ValueError("event pointer out of range")
+        self.net.ev_ptr = value

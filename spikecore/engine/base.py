@@ -13,7 +13,10 @@ every backend. What a subclass provides:
   spikes to ``spikes`` (a SpikeBuffer) and samples to ``rec`` (a Recording);
 * ``_new_spike_buffer()``: the buffer of one call (default: a fresh one);
 * ``_traces(rec, n_start, n_end)``: the traces of the call (default: the grid's
-  sampling, spikecore.engine.layout.collect_traces).
+  sampling, spikecore.engine.layout.collect_traces);
+* ``DYNAMIC_ARRAYS``: the names in ``arrays`` that change while it runs (state, the
+  delay ring, refractory counters), which ``snapshot``/``load_snapshot`` copy together
+  with the step and the spike-source event cursor (run control, docs/run_control.md).
 """
 from __future__ import annotations
 
@@ -127,6 +130,8 @@ class Simulator:
     rec_layout: list
     step: int = 0
     _change_steps: list = []
+    #: the arrays that a run changes: a snapshot copies these (module docstring)
+    DYNAMIC_ARRAYS: tuple = ()
 
     # -- running -----------------------------------------------------------------------
     def run(self, duration: float, progress: bool = False) -> RawRun:
@@ -229,3 +234,67 @@ class Simulator:
                     c = lay.channel_of[(p.name, rname)]
                     st[var] = a["syn"][c:c + size].copy()
         return out
+
+    # -- run control (docs/run_control.md) ------------------------------------------------
+    def set_state(self, pop: str, var: str, values) -> None:
+        """Overwrite state variable ``var`` of population ``pop`` (a scalar or one value per
+        neuron, SI) before the next run; ``var`` is one of ``state()[pop]``."""
+        from ..errors import ValidationError
+        self._require_run_control("setting state variables")
+        st = self.state()
+        if pop not in st:
+            raise ValidationError("population", pop, "one of " + ", ".join(st))
+        if var not in st[pop]:
+            raise ValidationError(f"{pop}.{var}", var, "a state variable: " + ", ".join(st[pop]))
+        size = st[pop][var].size
+        vals = np.asarray(values, dtype=float)
+        if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
+            raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
+        if not np.isfinite(vals).all():
+            raise ValidationError(f"{pop}.{var}", values, "finite values")
+        self._write_state(pop, var, np.broadcast_to(vals, (size,)))
+
+    def _require_run_control(self, what: str) -> None:
+        """UnsupportedFeature unless this simulator lists its dynamic arrays (DYNAMIC_ARRAYS)."""
+        if not self.DYNAMIC_ARRAYS:
+            from ..errors import UnsupportedFeature
+            raise UnsupportedFeature("native", f"{what} in {type(self).__name__}",
+                                     "the grid engine or the Loihi mode (the precise engine keeps "
+                                     "pending events in its kernel, out of reach between runs)")
+
+    def _write_state(self, pop: str, var: str, values: np.ndarray) -> None:
+        """Write ``values`` (float64, one per neuron) into the arrays the kernel reads."""
+        a, lay = self.arrays, self.layout
+        s0, size = lay.population_range(pop)
+        if var == "v":
+            a["v"][s0:s0 + size] = values
+            return
+        p = self.ir.populations[pop]
+        for rname in p.receptors:
+            if receptor_var(p, rname) == var:
+                c = lay.channel_of[(pop, rname)]
+                a["syn"][c:c + size] = values
+                return
+
+    def snapshot(self) -> dict:
+        """Everything a run changes, copied: ``load_snapshot`` of it continues bit for bit
+        as the simulator would have continued from here."""
+        self._require_run_control("store/restore")
+        return {"step": self.step, "ev_ptr": self.kernel.ev_ptr,
+                "arrays": {k: self.arrays[k].copy() for k in self.DYNAMIC_ARRAYS}}
+
+    def load_snapshot(self, snap: dict) -> None:
+        """Put the simulator back into the state of ``snap`` (from ``snapshot`` of this
+        simulator, or of one compiled from the same network with other parameters or weights:
+        the arrays must have the same shapes)."""
+        for k, arr in snap["arrays"].items():
+            if self.arrays[k].shape != arr.shape:
+                raise ValueError(f"snapshot array {k} has shape {arr.shape}, the simulator {self.arrays[k].shape}")
+        for k, arr in snap["arrays"].items():
+            self.arrays[k][...] = arr
+        self.step = int(snap["step"])
+        # the next spike-source event: found from the step, so that a simulator compiled with
+        # other spike-source times (run control's replace_network) continues right too
+        ev_step = self.arrays.get("ev_step")
+        self.kernel.ev_ptr = (int(np.searchsorted(ev_step, self.step, "left")) if ev_step is not None
+                              else int(snap["ev_ptr"]))

@@ -555,6 +555,16 @@ class LoihiSimulator(Simulator):
         return jump
 
     # -- state -----------------------------------------------------------------------------
+    DYNAMIC_ARRAYS = ("u", "v", "bias", "ring")
+
+    def _write_state(self, pop: str, var: str, values: np.ndarray) -> None:
+        """u and v are Loihi integers: values must be whole numbers in int32."""
+        from ..errors import ValidationError
+        if (values != np.rint(values)).any() or np.abs(values).max(initial=0) > 2**31 - 1:
+            raise ValidationError(f"{pop}.{var}", values.tolist()[:3], "whole numbers (Loihi integer state)")
+        s0 = int(self.arrays["pop_start"][self.pop_index[pop]])
+        self.arrays[var][s0:s0 + values.size] = values.astype(np.int32)
+
     def state(self) -> dict:
         """Current u and v (int64 copies) per population."""
         a = self.arrays

@@ -84,6 +84,16 @@ MAX_WINDOW = 64              # most steps threads run apart (bounds the per-wind
 class GridSimulator(Simulator):
     """A compiled network for the native grid engine."""
 
+    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark")
+
+    def _require_run_control(self, what: str) -> None:
+        """Plastic synapses keep weights and traces the snapshot does not hold yet: refused."""
+        super()._require_run_control(what)
+        if getattr(self, "plastic_names", None):
+            from ..errors import UnsupportedFeature
+            raise UnsupportedFeature("native", f"{what} with plastic projections ({', '.join(self.plastic_names)})",
+                                     "static synapses (snapshots of plastic weights and traces are not kept yet)")
+
     def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
         self.ir = g
         self.dt = dt = g.dt

@@ -1,0 +1,197 @@
+"""PyNN's Population, PopulationView and Assembly on spikecore.
+
+Parameters are kept here per neuron in PyNN's names and units (the translations are the
+identity); a population becomes an IR population, spike source or Poisson source when
+the network is built (``_add_to_ir``). Between runs, ``initialize`` writes the compiled
+network's state variables and ``set`` recompiles it with the new parameters
+(spikecore.pynn.simulator)."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common, errors
+from pyNN.parameters import ParameterSpace, Sequence, simplify
+
+from .. import ir as _ir
+from . import simulator
+from .recording import Recorder
+from .simulator import MS, seed_for, state
+
+
+class Assembly(common.Assembly):
+    _simulator = simulator
+
+
+def _homogeneous(pop, name: str, values) -> float:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim and arr.size and not (arr == arr.flat[0]).all():
+        raise NotImplementedError(f"different values of {name} within one population ({pop.label}) on spikecore: "
+                                  "its models take one value per population; split the population")
+    return float(arr.flat[0]) if arr.ndim else float(arr)
+
+
+def _check_spike_times(params: dict):
+    """PyNN's InvalidParameterValueError for spike times that are not in increasing order."""
+    for seq in np.atleast_1d(params.get("spike_times", [])):
+        t = np.asarray(seq.value if isinstance(seq, Sequence) else seq, dtype=float)
+        if t.size > 1 and (np.diff(t) < 0).any():
+            raise errors.InvalidParameterValueError(f"spike times must be in increasing order: {t.tolist()}")
+
+
+class _Parameters:
+    """PyNN parameters from the native ones (the translations are the identity)."""
+
+    def _get_parameters(self, *names):
+        native = (self.celltype.get_native_names() if self.celltype.computed_parameters_include(names)
+                  else self.celltype.get_native_names(*names))
+        return self.celltype.reverse_translate(self._get_native_parameters(*native))
+
+
+class PopulationView(_Parameters, common.PopulationView):
+    _assembly_class = Assembly
+    _simulator = simulator
+
+    def _get_native_parameters(self, *names):
+        ps = self.parent._get_native_parameters(*names)
+        ps.evaluate(simplify=False)
+        return ParameterSpace({k: simplify(v[self.mask]) for k, v in ps.items()}, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.evaluate(simplify=False)
+        _check_spike_times(dict(parameter_space.items()))
+        for name, value in parameter_space.items():
+            self.parent._parameters[name][self.mask] = value
+        state.changed = True
+
+    def initialize(self, **initial_values):
+        """The parent's initial values, changed where this view is (and, after a run, the
+        running network's state: Population.initialize)."""
+        from pyNN.parameters import LazyArray
+        for variable, value in initial_values.items():
+            values = np.array(LazyArray(self.parent.initial_values[variable], shape=(self.parent.size,),
+                                        dtype=float).evaluate(simplify=False), dtype=float)
+            values[self.mask] = LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False)
+            self.parent.initialize(**{variable: values})
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+
+class Population(_Parameters, common.Population):
+    __doc__ = common.Population.__doc__
+    _simulator = simulator
+    _recorder_class = Recorder
+    _assembly_class = Assembly
+
+    def __init__(self, *args, **kwargs):
+        if state.ir is not None:
+            raise NotImplementedError("creating a population after run() on spikecore (call reset() first)")
+        super().__init__(*args, **kwargs)
+
+    def _create_cells(self):
+        self.first_id = state.id_counter
+        self.all_cells = np.array([simulator.ID(i) for i in range(state.id_counter, state.id_counter + self.size)],
+                                  dtype=simulator.ID)
+        self._mask_local = np.ones(self.size, bool)
+        ps = self.celltype.native_parameters
+        ps.shape = (self.size,)
+        ps.evaluate(simplify=False)
+        self._parameters = ps.as_dict()
+        _check_spike_times(self._parameters)
+        for cell in self.all_cells:
+            cell.parent = self
+        state.id_counter += self.size
+        self.ir_name = f"pop{len(state.populations)}"
+        state.populations.append(self)
+
+    def _get_view(self, selector, label=None):
+        return PopulationView(self, selector, label)
+
+    def initialize(self, **initial_values):
+        """As PyNN's, but random values are drawn once, here: reset() returns to these values."""
+        from pyNN.parameters import LazyArray
+        from pyNN.random import RandomDistribution
+        drawn = {var: (np.array(LazyArray(value, shape=(self.size,), dtype=float).evaluate(simplify=False),
+                                dtype=float) if isinstance(value, RandomDistribution) or callable(value) else value)
+                 for var, value in initial_values.items()}
+        super().initialize(**drawn)
+
+    def _get_native_parameters(self, *names):
+        return ParameterSpace({n: simplify(self._parameters[n]) for n in names}, shape=(self.size,))
+
+    def _set_parameters(self, parameter_space):
+        parameter_space.evaluate(simplify=False)
+        _check_spike_times(dict(parameter_space.items()))
+        for name, value in parameter_space.items():
+            self._parameters[name] = np.array(value, copy=True)
+        state.changed = True
+
+    def _set_initial_value_array(self, variable, initial_values):
+        """Before the first run: the value the build starts from. After: written into the
+        compiled network now (run control), and kept for reset()."""
+        mapping = self.celltype.spikecore
+        if mapping is None or variable not in mapping.state:
+            raise errors.NonExistentParameterError(variable, type(self.celltype).__name__,
+                                                   list(mapping.state) if mapping else [])
+        if state.exe is not None:
+            values = np.asarray(initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate")
+                                else initial_values, dtype=float)
+            params, _ = self._ir_params()
+            var, scale = mapping.state[variable]
+            state.exe.set(self.ir_name, var, np.broadcast_to(values, (self.size,)) * scale(params))
+
+    # -- the IR --------------------------------------------------------------------------
+    def _ir_params(self):
+        """(params, receptors) in SI; the model's parameters PyNN has no name for take their defaults."""
+        from ..models import get_model
+        from ..models.base import REQUIRED
+        mapping = self.celltype.spikecore
+        # i_offset may differ between neurons (it becomes current sources, _add_to_ir)
+        p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters
+             if n != "i_offset"}
+        params, receptors = mapping.convert(p)
+        for name, spec in get_model(mapping.model).params.items():
+            if name not in params and spec.default is not REQUIRED:
+                params[name] = spec.default
+        return params, receptors
+
+    def _add_to_ir(self, g, seed):
+        name = type(self.celltype).__name__
+        if name == "SpikeSourceArray":
+            times, idx = [], []
+            for k, seq in enumerate(self._parameters["spike_times"]):
+                t = np.asarray(seq.value if isinstance(seq, Sequence) else seq, dtype=float)
+                times.append(t)
+                idx.append(np.full(t.size, k, np.int64))
+            t = np.concatenate(times) * MS if times else np.zeros(0)
+            i = np.concatenate(idx) if idx else np.zeros(0, np.int64)
+            # a spike at time t is a step event; spikecore delivers it after the delay
+            order = np.lexsort((i, t))
+            g.spike_sources[self.ir_name] = _ir.SpikeSourceNode(self.ir_name, self.size, t[order], i[order])
+            return
+        if name == "SpikeSourcePoisson":
+            start = _homogeneous(self, "start", self._parameters["start"]) * MS
+            duration = _homogeneous(self, "duration", self._parameters["duration"]) * MS
+            rates = np.broadcast_to(np.asarray(self._parameters["rate"], dtype=float), (self.size,)).copy()
+            if (rates < 0).any():
+                raise errors.InvalidParameterValueError(f"negative rate in {self.label}")
+            g.poisson_sources[self.ir_name] = _ir.PoissonSourceNode(
+                self.ir_name, self.size, rates, seed_for(seed, "poisson", self.ir_name), start,
+                start + duration if np.isfinite(duration) else float("inf"))
+            return
+        mapping = self.celltype.spikecore
+        params, receptors = self._ir_params()
+        initial = {}
+        for pynn_var, (var, scale) in mapping.state.items():
+            if pynn_var in self.initial_values:
+                iv = self.initial_values[pynn_var]
+                vals = np.asarray(iv.evaluate(simplify=False) if hasattr(iv, "evaluate") else iv, dtype=float)
+                initial[var] = np.broadcast_to(vals, (self.size,)) * scale(params)
+        g.populations[self.ir_name] = _ir.PopulationNode(self.ir_name, self.size, mapping.model, params,
+                                                         receptors, initial)
+        i_offset = np.asarray(self._parameters.get("i_offset", 0.0), dtype=float)
+        # i_offset: a constant current from t = 0, one node per distinct amplitude
+        amp = np.broadcast_to(i_offset, (self.size,)) * 1e-9
+        for k, a in enumerate(np.unique(amp[amp != 0])):
+            nm = f"{self.ir_name}_i_offset{k}"
+            g.currents[nm] = _ir.CurrentInputNode(nm, self.ir_name, np.flatnonzero(amp == a),
+                                                  np.array([0.0]), np.array([float(a)]))
