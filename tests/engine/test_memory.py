@@ -74,6 +74,10 @@ def one_line_error(p):
                                   for c in bench.CASES if c not in bench.UNTESTED])
 def test_estimate_within_30_percent_of_measured_peak(case):
     r = bench.measure(case)
+    if r["backend"] == "brian2":
+        # the first run of a network shape may compile Brian2's Cython code inside the measured
+        # process, a one-off the estimate leaves out (docs/memory.md): measure the warm run
+        r = bench.measure(case)
     ratio = r["estimate"] / r["measured"]
     assert 1 - TOLERANCE <= ratio <= 1 + TOLERANCE, r
 
