@@ -1,4 +1,4 @@
-"""spikecore.pynn: the PyNN API on spikecore (what PyNN's scenarios in scenarios/ do not
+"""spikecore.pynn: the PyNN API on spikecore (what PyNN's scenarios in third_party/scenarios/ do not
 cover): run control between runs, the backend option, seeding, PyNN's error types, the shim."""
 import numpy as np
 import pytest
