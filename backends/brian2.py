@@ -556,6 +556,23 @@ class RuntimeExecutable(_Brian2Executable):
             out.setdefault(name, {})[var] = np.array(arr[first:first + size], dtype=float)
         return out
 
+    def modulate(self, projection: str, count: int = 1) -> None:
+        readout = self.built.readouts.get(projection)
+        if readout is None or "modulator" not in readout[1]:
+            raise ValidationError("projection", projection, "a three_factor projection with a modulator population: "
+                                  + ", ".join(n for n, r in self.built.readouts.items() if r and "modulator" in r[1]))
+        if not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValidationError("count", count, "a whole number of modulator spikes >= 1")
+        rule, p, sign = readout
+        S = self.built.plastic[projection]
+        names = ("w", "xpre", "xpost", "c", "d", "tlast")
+        arrays = {k: S.variables[k].get_value() for k in names}     # the device's own arrays
+        now = self.step * self.ir.dt
+        for _ in range(int(count)):
+            new = rule.modulated(p, sign, {k: np.asarray(a, dtype=float) for k, a in arrays.items()}, now)
+            for k in names:
+                arrays[k][:] = new[k]
+
     def set(self, pop: str, var: str, values) -> None:
         size = self.get(pop, var).size           # checks pop and var
         vals = np.asarray(values, dtype=float)

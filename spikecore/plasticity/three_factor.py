@@ -146,6 +146,16 @@ class ThreeFactor(PlasticityRule):
         m = sign * w + c * (d * kd - p["baseline"] * kc)
         return sign * np.clip(m, p["w_min"], p["w_max"])
 
+    def modulated(self, p, sign, v: dict, now: float) -> dict:
+        """A modulator spike arriving at time ``now`` (s) at synapses with variables ``v`` (w,
+        xpre, xpost, c, d, tlast: arrays, SI): their new values, in three_factor.h's order."""
+        el = now - v["tlast"]
+        w = self.weight_now(p, sign, v["w"], v, el)
+        return {"w": w, "c": v["c"] * np.exp(-el / p["tau_c"]),
+                "d": v["d"] * np.exp(-el / p["tau_d"]) + p["d_increment"],
+                "xpre": v["xpre"] * np.exp(-el / p["tau_plus"]), "xpost": v["xpost"] * np.exp(-el / p["tau_minus"]),
+                "tlast": np.full_like(el, now)}
+
     def signal_steps(self, p, dt):
         """(first step of each piece, its value) of a signal; None with a modulator population."""
         if "signal" not in p:
