@@ -263,3 +263,15 @@ def test_model_file_round_trip(tmp_path):
         one_synapse(rule).save(path)
         from spikecore import io as scio
         assert scio.load_network(path).to_ir().projections["syn"].plasticity == _si(one_synapse(rule))
+
+
+def test_callback_run_keeps_every_weight_sample():
+    """Result.joined keeps the weight monitor's samples of every piece, not only the last one's."""
+    from backends import get_backend
+    net = one_synapse()
+    net.add(sc.WeightMonitor("syn", synapses=[0], interval="10 ms"))
+    whole = get_backend("native").compile(net.to_ir()).run(0.3)
+    pieces = get_backend("native").compile(net.to_ir()).run(0.3, every="50 ms", callback=lambda e: None)
+    assert whole.weights["syn"]["t"].size == 30
+    np.testing.assert_array_equal(pieces.weights["syn"]["t"], whole.weights["syn"]["t"])
+    np.testing.assert_array_equal(pieces.weights["syn"]["w"], whole.weights["syn"]["w"])
