@@ -63,6 +63,7 @@ import numpy as np
 
 from .. import units as u
 from ..errors import ValidationError
+from ..ir import steps
 from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam
 
 #: the positions of the rule's per-synapse state in the engine (st[0..3])
@@ -127,7 +128,6 @@ class ThreeFactor(PlasticityRule):
         return 0.0, 0.0, 0.0, 0.0
 
     def modulator_delay_steps(self, p, dt) -> int:
-        from ..ir import steps
         return max(1, steps(p["modulator_delay"], dt))
 
     def weight_now(self, p, sign, w, state: dict, elapsed):
@@ -160,7 +160,6 @@ class ThreeFactor(PlasticityRule):
         """(first step of each piece, its value) of a signal; None with a modulator population."""
         if "signal" not in p:
             return None
-        from ..ir import steps
         times, values = p["signal"]
         return np.array([steps(t, dt) for t in times], np.int64), np.asarray(values, float)
 
