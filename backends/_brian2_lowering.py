@@ -91,8 +91,9 @@ class _SynPlan:
     on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
     plastic: bool = False                   # one plastic projection, whose weights are read back
     initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
-    # a neuromodulated rule (three_factor): (modulator group or source, is a source, first index,
-    # size, on_pre onto this Synapses' synapses, delay); and (rule, parameters, sign) for reading
+    # a neuromodulated rule (three_factor): (modulator group or source (None: a signal), is a
+    # source, first index, size, on_pre onto this Synapses' synapses, delay, the signal's (steps,
+    # values) or None); and (rule, parameters, sign) for reading
     # weights that change between events
     modulation: tuple | None = None
     readout: tuple | None = None
@@ -435,15 +436,16 @@ def _modulation(g: _ir.IRGraph, e, rule, groups: dict, where: dict):
     synapses (Brian2's synapses on synapses), built by backends.brian2."""
     if not hasattr(rule, "brian2_modulation"):
         return None
-    if "modulator" not in e.plasticity:
-        raise UnsupportedFeature(NAME, f"a modulator signal (projection {e.name}, rule {rule.name})",
-                                 "a modulator population on brian2; signals run on the native grid engine")
+    sig = rule.signal_steps(e.plasticity, g.dt, f"projections.{e.name}.plasticity")
+    if sig is not None:     # a generator firing at the signal's changes (backends.brian2)
+        return None, True, 0, sig[0].size, rule.brian2_modulation(e.plasticity), _q(0.0, _SECOND), sig
     m = e.plasticity["modulator"]
     node = g.populations.get(m) or g.spike_sources.get(m) or g.poisson_sources.get(m)
     delay = _q(rule.modulator_delay_steps(e.plasticity, g.dt) * g.dt, _SECOND)
     if m in where:
-        return where[m], False, groups[where[m]].offsets[m], node.size, rule.brian2_modulation(e.plasticity), delay
-    return m, True, 0, node.size, rule.brian2_modulation(e.plasticity), delay
+        return (where[m], False, groups[where[m]].offsets[m], node.size, rule.brian2_modulation(e.plasticity),
+                delay, None)
+    return m, True, 0, node.size, rule.brian2_modulation(e.plasticity), delay, None
 
 
 @dataclass

@@ -268,7 +268,13 @@ class _Built:
                     self._add_layer(src, steps, idx)
             # replayed Poisson sources get their layers from set_replay, run by run
         for sp in plan.syns:
-            if sp.modulation is not None and not sp.modulation[1]:
+            if sp.modulation is not None and sp.modulation[6] is not None:    # a signal's changes
+                steps = sp.modulation[6][0]
+                gen = b2.SpikeGeneratorGroup(steps.size, np.arange(steps.size), _q(steps * plan.dt, _SECOND),
+                                             clock=self.clock, name=f"signal_{sp.name}")
+                self.objects.append(gen)
+                self._modulation(sp, gen, "")
+            elif sp.modulation is not None and not sp.modulation[1]:
                 self._modulation(sp, self.groups[sp.modulation[0]], "")
         # one SpikeMonitor per group, split into populations when collecting
         self.spike_monitors = {}
@@ -358,15 +364,17 @@ class _Built:
         """Synapses from a modulator group or generator layer onto every synapse of the plastic
         Synapses of ``sp`` (each modulator spike reaches each synapse, after the modulator delay).
         A plastic projection from a source is built with that source's layers: built on first use."""
-        group, _, first, size, on_pre, delay = sp.modulation
+        group, _, first, size, on_pre, delay, signal = sp.modulation
         target = self.plastic.get(sp.projections[0])
         if target is None:
             self._pending_modulation = getattr(self, "_pending_modulation", []) + [(sp, source, suffix)]
             return
-        M = b2.Synapses(source, target, on_pre=on_pre, delay=delay, namespace=dict(sp.namespace),
-                        clock=self.clock, name=f"mod_{sp.name}{suffix}")
+        M = b2.Synapses(source, target, model="value : hertz" if signal is not None else "", on_pre=on_pre,
+                        delay=delay, namespace=dict(sp.namespace), clock=self.clock, name=f"mod_{sp.name}{suffix}")
         n_syn = len(sp.i)
         M.connect(i=np.repeat(np.arange(size) + first, n_syn), j=np.tile(np.arange(n_syn), size))
+        if signal is not None:
+            M.value = _q(np.repeat(signal[1], n_syn), b2.hertz)
         self.objects.append(M)
         if hasattr(self, "network"):
             self.network.add(M)

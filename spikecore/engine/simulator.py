@@ -382,7 +382,7 @@ class GridSimulator(Simulator):
                 continue
             mine = np.flatnonzero(q == p)
             self._pl_syn_of[e.name] = mine
-            sig = rule.signal_steps(e.plasticity, self.dt)
+            sig = rule.signal_steps(e.plasticity, self.dt, f"projections.{e.name}.plasticity")
             if sig is not None:
                 self._signals.append((p, mine, sig[0], sig[1]))
                 continue

@@ -156,12 +156,15 @@ class ThreeFactor(PlasticityRule):
                 "xpre": v["xpre"] * np.exp(-el / p["tau_plus"]), "xpost": v["xpost"] * np.exp(-el / p["tau_minus"]),
                 "tlast": np.full_like(el, now)}
 
-    def signal_steps(self, p, dt):
+    def signal_steps(self, p, dt, where: str = "plasticity"):
         """(first step of each piece, its value) of a signal; None with a modulator population."""
         if "signal" not in p:
             return None
         times, values = p["signal"]
-        return np.array([steps(t, dt) for t in times], np.int64), np.asarray(values, float)
+        at = np.array([steps(t, dt) for t in times], np.int64)
+        if (np.diff(at) < 1).any():
+            raise ValidationError(f"{where}.signal.times", times, f"times at least one step ({dt!r} s) apart")
+        return at, np.asarray(values, float)
 
     def brian2_code(self, p, sign, weight_unit):
         signal = "signal" in p
@@ -183,7 +186,10 @@ class ThreeFactor(PlasticityRule):
 
     def brian2_modulation(self, p) -> str:
         """on_pre of the Synapses from the modulator population onto the plastic Synapses
-        (Brian2's synapses on synapses: the target's variables carry _post)."""
+        (Brian2's synapses on synapses: the target's variables carry _post); for a signal,
+        from a generator that fires at its changes, each synapse holding its piece's ``value``."""
+        if "signal" in p:
+            return _integrate("_post", True) + "d_post = value"
         return _integrate("_post", False) + "d_post = d_post + d_increment"
 
 

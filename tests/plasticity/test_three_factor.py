@@ -235,10 +235,22 @@ def test_modulator_added_after_the_projection_is_refused():
 def test_unsupported_modes_refuse():
     with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
         one_synapse().run("10 ms", timing="precise")
-    pytest.importorskip("brian2")
-    rule = {**{k: v for k, v in RULE.items() if k != "modulator"}, "signal": {"times": ["0 s"], "values": ["1 Hz"]}}
-    with pytest.raises(UnsupportedFeature, match="modulator signal"):
-        one_synapse(rule).run("10 ms", backend="brian2", target="numpy")
+    with pytest.raises(UnsupportedFeature, match="plasticity .projection syn"):
+        one_synapse().run("10 ms", format="loihi")
+
+
+def test_signal_changes_one_step_apart():
+    rule = {**{k: v for k, v in RULE.items() if k != "modulator"},
+            "signal": {"times": ["10 ms", "10.01 ms"], "values": ["1 Hz", "2 Hz"]}}
+    with pytest.raises(ValidationError, match="projections.syn.plasticity.signal.times"):
+        one_synapse(rule).run("20 ms")
+
+
+def test_signal_native_equals_brian2():
+    sig = {"times": ["0 s", "30 ms", "95.05 ms", "150 ms"], "values": ["20 Hz", "-15 Hz", "40 Hz", "0 Hz"]}
+    rn = _brian2_identical(lambda: pairs_network(three_factor(modulator=None, signal=sig)))
+    w = rn.weights["plastic"]["final"]
+    assert np.isclose(w, 3e-3, rtol=1e-15).any() and ((w > 0.3e-3) & (w < 2.9e-3)).any()
 
 
 def test_cli_one_line_error(tmp_path):
