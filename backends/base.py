@@ -63,6 +63,9 @@ class Executable(ABC):
             done += m
             self.last_result = parts[-1]
             callback(self)
+            if len(parts) > 1:      # only the last piece's final weights are the run's: free the others
+                for w in (parts[-2].weights or {}).values():
+                    w.pop("final", None)
         if not parts:
             return self._run(0.0, progress)
         return Result.joined(parts)

@@ -12,8 +12,11 @@ numbers: STDP amplitudes 0.1 and 0.15 (mV), tau_plus = tau_minus = 20 ms, eligib
 tau_c = 1 s, dopamine tau_d = 200 ms, tonic dopamine 0.002 per 10 ms (``baseline: -0.2 Hz``)
 and 0.5 per reward (``d_increment: 50 Hz``: dastdp.m adds (0.002 + DA)*sd to the weights
 every 10 ms), weights in [0, 4] mV. The random input (dastdp.m: a uniform current in
-[-6.5, 6.5] mV per ms) is two Poisson trains per neuron, 1 kHz each, of +-2.65 mV jumps:
-mean 0 and the same 3.75 mV per ms standard deviation.
+[-6.5, 6.5] mV per ms) is two Poisson trains per neuron, 1 kHz each, of +-2.3 mV jumps (mean
+0): Poisson counts have heavier tails than dastdp.m's uniform current, so the jump is set for
+rates of about 1 Hz (excitatory) rather than for dastdp.m's standard deviation (3.75 mV per
+ms, +-2.65 mV here, gives 2.6 Hz and a chance coincidence every 7 s instead of every minute
+or so).
 
 The rewarded synapse (neuron 0 onto an excitatory target, weight 0 at the start): each time
 its target fires less than 20 ms after neuron 0, a reward (a dopamine spike) is scheduled at
@@ -46,7 +49,7 @@ from backends import get_backend  # noqa: E402
 
 NE, NI, M = 800, 200, 100           # excitatory, inhibitory neurons; synapses per neuron
 W_MAX = 4.0                         # mV
-NOISE_MV, NOISE_RATE = 2.65, "1 kHz"
+NOISE_MV, NOISE_RATE = 2.3, "1 kHz"
 COINCIDENCE_S = 0.020               # the target fires less than 20 ms after neuron 0
 REWARD_DELAY_S = (1.0, 3.0)
 RULE = {"rule": "three_factor", "tau_plus": "20 ms", "tau_minus": "20 ms", "A_plus": "0.1 mV",

@@ -26,7 +26,9 @@ def test_wiring_is_izhikevichs(distal_reward):
     assert post_e[0, k] == n2 and 0 < n2 < 800
 
 
-def test_short_run_rewards_the_chosen_synapse(distal_reward):
+def test_short_run_rewards_the_chosen_synapse(distal_reward, monkeypatch):
+    # stronger noise (about 2.6 Hz instead of 1 Hz): chance coincidences, hence rewards, within 20 s
+    monkeypatch.setattr(distal_reward, "NOISE_MV", 2.65)
     out = distal_reward.run(seed=1, seconds=20.0)
     assert 1 <= out["rewards"].size <= out["coincidences"]
     assert 0.5 < out["rate_exc"] < 10 and 0.5 < out["rate_inh"] < 20
@@ -37,6 +39,7 @@ def test_short_run_rewards_the_chosen_synapse(distal_reward):
 
 
 def test_without_rewards_the_synapse_stays_small(distal_reward, monkeypatch):
+    monkeypatch.setattr(distal_reward, "NOISE_MV", 2.65)
     monkeypatch.setattr(distal_reward, "REWARD_DELAY_S", (1e6, 1e6 + 1))    # never due
     out = distal_reward.run(seed=1, seconds=20.0)
     assert out["rewards"].size == 0 and out["final_rewarded"] < 0.3
