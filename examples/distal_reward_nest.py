@@ -65,6 +65,8 @@ def run(seed: int = 1, seconds: float = 120.0, every_ms: float = 100.0, d_increm
     rec = nest.Create("spike_recorder")
     nest.Connect(cells[0], rec)
     nest.Connect(cells[n2], rec)
+    every_cell = nest.Create("spike_recorder")
+    nest.Connect(cells, every_cell)
     syn = nest.GetConnections(cells[0], cells[n2], synapse_model="da")
     rewarder_rng = np.random.default_rng([seed, 7])
     last_n1, pending, given, seen, coincidences = -1.0, [], [], 0, 0
@@ -92,7 +94,10 @@ def run(seed: int = 1, seconds: float = 120.0, every_ms: float = 100.0, d_increm
             given += [now] * len(due)
         if (s + 1) % int(round(1000 / every_ms)) == 0:
             trace.append(_rewarded_weight(syn, k))
+    senders = np.asarray(every_cell.get("events")["senders"]) - cells[0].global_id
     return {"seed": seed, "seconds": seconds, "wall_s": time.perf_counter() - t0,
+            "rate_exc": float((senders < dr.NE).sum() / dr.NE / seconds),
+            "rate_inh": float((senders >= dr.NE).sum() / dr.NI / seconds),
             "final_rewarded": trace[-1] if trace else float("nan"), "w_rewarded": np.array(trace),
             "rewards": np.array(given), "coincidences": coincidences}
 
@@ -110,7 +115,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     out = run(args.seed, args.seconds)
     print(f"NEST seed {args.seed}: {args.seconds:g} s in {out['wall_s']:.0f} s; {out['coincidences']} coincidences, "
-          f"{out['rewards'].size} rewards; rewarded synapse {out['final_rewarded']:.3f} mV")
+          f"{out['rewards'].size} rewards; rates exc {out['rate_exc']:.2f} Hz, inh {out['rate_inh']:.2f} Hz; rewarded synapse {out['final_rewarded']:.3f} mV")
     return 0
 
 
