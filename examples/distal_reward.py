@@ -144,7 +144,7 @@ def plot(out: dict, png: Path) -> None:
              label="rewards")
     ax1.axhline(np.mean(out["others"]), color="C0", ls="--", label="mean of the others (end)")
     ax1.set(xlabel="time (min)", ylabel="weight (mV)", ylim=(-0.1, W_MAX * 1.1),
-            title=f"Izhikevich (2007) Fig. 1 (seed {out['seed']})")
+            title=f"Izhikevich (2007) Fig. 1 (seed {out['seed']}, noise +-{NOISE_MV} mV)")
     ax1.legend(loc="center right", fontsize=8)
     ax2.hist(out["others"], bins=40, color="C0", label="other excitatory synapses")
     ax2.axvline(out["final_rewarded"], color="C3", label="rewarded synapse")
@@ -160,9 +160,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--png", type=Path, default=None)
+    ap.add_argument("--noise-mv", type=float, default=NOISE_MV, help="the Poisson noise's jump (mV)")
     args = ap.parse_args(argv)
+    globals()["NOISE_MV"] = args.noise_mv
     out = run(args.seed, args.seconds, threads=args.threads)
-    print(f"seed {args.seed}, {args.seconds:g} s simulated in {out['wall_s']:.0f} s: rates exc "
+    print(f"noise +-{NOISE_MV} mV, seed {args.seed}, {args.seconds:g} s simulated in {out['wall_s']:.0f} s: rates exc "
           f"{out['rate_exc']:.2f} Hz, inh {out['rate_inh']:.2f} Hz; {out['coincidences']} coincidences, "
           f"{out['rewards'].size} rewards")
     print(f"rewarded synapse: {out['final_rewarded']:.3f} mV (w_max {W_MAX}); the others: mean "
