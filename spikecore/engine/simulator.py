@@ -448,7 +448,7 @@ class GridSimulator(Simulator):
             if hasattr(rule, "weight_now"):
                 st = a["pl_state"].reshape(-1, a["pl_nstate"])[pos].astype(np.float64)
                 elapsed = n * self.dt - a["pl_last"][pos] * self.dt
-                w = rule.weight_now(p, sign, w, {"c": st[:, 2], "d": st[:, 3]}, elapsed)
+                w = rule.weight_now(p, sign, w, {k: st[:, i] for i, k in enumerate(rule.state_names)}, elapsed)
             out[name] = w
         return out
 

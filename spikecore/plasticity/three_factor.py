@@ -66,12 +66,13 @@ from ..errors import ValidationError
 from ..ir import steps
 from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam
 
-#: the positions of the rule's per-synapse state in the engine (st[0..3])
-STATE = ("x_pre", "x_post", "c", "d")
 _OWN_KEYS = ("modulator", "signal")
 
 
 class ThreeFactor(PlasticityRule):
+    #: the per-synapse state in the engine's order (st[0..3] of three_factor.h)
+    state_names = ("x_pre", "x_post", "c", "d")
+
     def check(self, spec, weight_dim, where):
         own = {k: spec[k] for k in _OWN_KEYS if k in spec and spec[k] is not None}
         out = super().check({k: v for k, v in spec.items() if k not in _OWN_KEYS}, weight_dim, where)
