@@ -52,10 +52,10 @@ def test_izhikevich_and_eif_cells_fire_as_in_pynn_nest():
             assert rate_after(a) == pytest.approx(rate_after(b), rel=tol)
 
 
-def pair_protocol(weight_dependence, A_plus=0.01, A_minus=0.012, w0=0.001, w_max=0.002):
+def pair_protocol(weight_dependence, A_plus=0.01, A_minus=0.012, w0=0.001, w_max=0.002, backend="native"):
     """Presynaptic spikes at fixed times onto a neuron made to fire by a strong static input
     at other fixed times; the plastic weights are too small to move the neuron."""
-    sim.setup(timestep=0.1)
+    sim.setup(timestep=0.1, backend=backend)
     pre_times = [[10.0, 60.0, 110.0], [30.0, 80.0, 125.0]]
     pre = sim.Population(2, sim.SpikeSourceArray(spike_times=pre_times))
     kick = sim.Population(1, sim.SpikeSourceArray(spike_times=[20.0, 70.0, 120.0]))
@@ -90,9 +90,11 @@ def expected_weight(pre, post, wd, A_plus, A_minus, w0, w_max, tau_plus=16.8, ta
     return w
 
 
-@pytest.mark.parametrize("wd", ["additive", "multiplicative"])
-def test_stdp_mechanism_learns_the_pair_rule_with_pynns_amplitudes(wd):
-    prj, pre, post = pair_protocol(wd)
+@pytest.mark.parametrize("wd, backend", [("additive", "native"), ("multiplicative", "native"),
+                                         # Brian2 compiles its Cython code first: minutes
+                                         pytest.param("additive", "brian2", marks=pytest.mark.slow)])
+def test_stdp_mechanism_learns_the_pair_rule_with_pynns_amplitudes(wd, backend):
+    prj, pre, post = pair_protocol(wd, backend=backend)
     assert post.size == 3                       # fired by the kicks, not by the plastic input
     learnt = np.asarray(prj.get("weight", format="list", with_address=False))
     assert not np.allclose(learnt, 0.001)      # get() reads the weights the run has learnt
