@@ -224,6 +224,13 @@ static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
     for (int64_t y = net->pl_pg_start[x], y1 = net->pl_pg_end[x]; y < y1; y++) {
+        if (y + 8 < y1) {                      /* the targets' synapses lie far apart: fetch ahead */
+            int64_t f = net->pl_post_syn[y + 8];
+            __builtin_prefetch(w + f, 1);
+            __builtin_prefetch(st + f * S, 1);
+            __builtin_prefetch(net->pl_last + f, 1);
+            __builtin_prefetch(net->pl_syn_proj + f, 0);
+        }
         int64_t s = net->pl_post_syn[y];
         int32_t proj = net->pl_syn_proj[s];
         if (net->pl_post[proj])
