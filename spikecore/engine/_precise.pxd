@@ -96,14 +96,33 @@ ctypedef struct Pin:
     int32_t chan
     int32_t dsteps
 
-# What is due in one step: spikes by synapse group, events by synapse.
-ctypedef struct Slot:
-    Entry* en
-    int64_t n_en
-    int64_t cap_en
-    Event* ev
+# The kernel's one growable buffer type: `n` items of one type at `data` (C memory),
+# room for `cap`; _reserve (in _precise.pyx) makes room, doubling. Every buffer whose
+# length the run decides is one: the step slots' queues, the replayed neurons' events,
+# the spike output and the Poisson scratch arrays.
+ctypedef struct Buf:
+    void* data
     int64_t n
     int64_t cap
+
+# An event found for a neuron replayed this step: the event and the neuron's index in
+# the slow list.
+ctypedef struct Hit:
+    Event ev
+    int32_t k
+    int32_t pad
+
+# A spike emitted by a neuron: its step, its offset in the step, the neuron.
+ctypedef struct Spike:
+    int64_t step
+    double off
+    int32_t idx
+    int32_t pad
+
+# What is due in one step: spikes by synapse group (Entry), events by synapse (Event).
+ctypedef struct Slot:
+    Buf en
+    Buf ev
 
 # The state of a cuba neuron at one time, as the crossing search needs it: v, and over
 # the receptors the sums of positive and negative syn and of |syn|/tau_syn.
@@ -200,12 +219,8 @@ cdef class PreciseKernel:
     cdef int64_t acc_slot            # doubles per slot
     cdef Slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step
-    cdef Event* buf                  # events of the neurons replayed in a step, grouped by neuron
-    cdef int64_t buf_cap
-    cdef int64_t* out_step
-    cdef double* out_off
-    cdef int32_t* out_idx
-    cdef int64_t out_n, out_cap
+    cdef Buf events                  # Event: the events of the neurons replayed in a step, grouped by neuron
+    cdef Buf spikes                  # Spike: emitted since the last take_spikes()
     cdef double* etab                # per spike of a batch and tau: exp(-(dt - offset)/tau_u)
     cdef double* inv_tau             # 1/tau_u
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
@@ -213,12 +228,12 @@ cdef class PreciseKernel:
     cdef readonly int pois_poly      # Poisson factors by pc_exp_poly5 / pc_exp_poly8 (5, 8) or the table (0)
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
-    cdef double* p_off               # Poisson spikes of one step: offsets ...
-    cdef double* p_uu                # ... their random bits (pc_poisson_u) ...
-    cdef int32_t* p_src              # ... their source ...
-    cdef int32_t* p_idx              # ... their index among the source's spikes of the step ...
-    cdef double* p_fac               # ... and their factors, n_taus blocks of p_cap
-    cdef int64_t p_cap               # (capacity less 4 entries of slack)
+    cdef Buf p_off                   # double: Poisson spikes of one step: offsets ...
+    cdef Buf p_uu                    # double: ... their random bits (pc_poisson_u) ...
+    cdef Buf p_src                   # int32: ... their source ...
+    cdef Buf p_idx                   # int32: ... their index among the source's spikes of the step ...
+    cdef Buf p_fac                   # double: ... and their factors, n_taus blocks of p_stride
+    cdef int64_t p_stride            # room in each (4 entries of it slack), set by _p_reserve
     cdef int32_t* p_other            # Poisson sources of a step that need _scatter ...
     cdef int64_t* p_other_q          # ... and their first spike
     cdef int32_t* slow               # neurons replayed this step
@@ -227,9 +242,7 @@ cdef class PreciseKernel:
     cdef uint8_t* slowmark           # channel -> 1 if its neuron is replayed this step
     cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
     cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
-    cdef int32_t* hit_k              # events of replayed neurons this step: their slow index ...
-    cdef Event* hit_ev               # ... and the event
-    cdef int64_t hit_n, hit_cap
+    cdef Buf hits                    # Hit: the events of replayed neurons this step
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
     cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
     cdef char* rin                   # ... (neuron -> 1 if in rlist)

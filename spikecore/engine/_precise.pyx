@@ -92,18 +92,28 @@ cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept no
     return pc_exp_tab(x, tab)
 
 
-cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogil:
-    """realloc p to hold at least `need` items (capacity doubles); NULL when out of memory (p kept)."""
-    cdef int64_t c = cap[0]
+cdef inline int _reserve(Buf* b, int64_t need, size_t item) noexcept nogil:
+    """Room for at least `need` items of `item` bytes in b (capacity doubles); -1 when out of
+    memory (b kept as it was)."""
+    cdef int64_t c = b.cap
     cdef void* q
     if need <= c:
-        return p
+        return 0
     while c < need:
         c = 2 * c + 256
-    q = realloc(p, c * item)
-    if q != NULL:
-        cap[0] = c
-    return q
+    q = realloc(b.data, c * item)
+    if q == NULL:
+        return -1
+    b.data = q
+    b.cap = c
+    return 0
+
+
+cdef inline void _release(Buf* b) noexcept nogil:
+    free(b.data)
+    b.data = NULL
+    b.n = 0
+    b.cap = 0
 
 
 cdef class PreciseKernel:
@@ -113,21 +123,12 @@ cdef class PreciseKernel:
         self.flags_base = NULL
         self.slots = NULL
         self.cand = NULL
-        self.buf = NULL
-        self.out_step = NULL
-        self.out_off = NULL
-        self.out_idx = NULL
         self.etab = NULL
         self.inv_tau = NULL
         self.exptab = NULL
         self.pring = NULL
-        self.p_off = NULL
-        self.p_uu = NULL
-        self.p_src = NULL
-        self.p_idx = NULL
         self.p_other = NULL
         self.p_other_q = NULL
-        self.p_fac = NULL
         self.ps_xs = NULL
         self.ps_aoff = NULL
         self.pin = NULL
@@ -137,100 +138,107 @@ cdef class PreciseKernel:
         self.slowmark = NULL
         self.scan_out = NULL
         self.rec_nslow = NULL
-        self.hit_k = NULL
-        self.hit_ev = NULL
         self.drv_first = NULL
         self.rlist = NULL
         self.rin = NULL
         self.ring_len = 0
+        # (the growable buffers, Buf, start empty: the object's memory is zeroed)
 
-    def __init__(self, dict a, double dt, int64_t ring_len, rng_state):
+    def __init__(self, layout):
+        """``layout``: a spikecore.engine.precise_records.PreciseLayout; the kernel views its
+        arrays (no copies: v, syn, drive and the refractory ends change in place)."""
         cdef int64_t k
+        pops, recs, sums, state = layout.pops, layout.receptors, layout.sums, layout.state
+        syns, og, pin, dale = layout.synapses, layout.off_grid, layout.poisson_synapses, layout.dale
+        single, ev, cur, pois = layout.single_poisson, layout.spike_sources, layout.currents, layout.poisson
+        rec = layout.recording
+        cdef double dt = layout.dt
+        cdef int64_t ring_len = layout.ring_len
         self.dt = dt
         self.ring_len = ring_len
-        self.pop_model = a["pop_model"]
-        self.pop_start = a["pop_start"]
-        self.pop_size = a["pop_size"]
-        self.pop_n_rec = a["pop_n_rec"]
-        self.pop_rec_start = a["pop_rec_start"]
-        self.pop_chan_start = a["pop_chan_start"]
-        self.pop_ref_steps = a["pop_ref_steps"]
-        self.pop_vth = a["pop_vth"]
-        self.pop_vreset = a["pop_vreset"]
-        self.pop_tm = a["pop_tm"]
-        self.pop_am = a["pop_am"]
-        self.pop_ref_rem = a["pop_ref_rem"]
-        self.pop_dale = a["pop_dale"]
-        self.pop_drive_uniform = a["pop_drive_uniform"]
-        self.pop_pos_gain = a["pop_pos_gain"]
-        self.rec_tk = a["rec_tk"]
-        self.rec_ak = a["rec_ak"]
-        self.rec_coef_h = a["rec_coef_h"]
-        self.rec_kmax = a["rec_kmax"]
-        self.rec_ck = a["rec_ck"]
-        self.rec_delta = a["rec_delta"]
-        self.rec_near = a["rec_near"]
-        self.rec_um = a["rec_um"]
-        self.rec_uk = a["rec_uk"]
-        self.rec_model = a["rec_model"]
-        self.rec_vstride = a["rec_vstride"]
-        self.rec_voff = a["rec_voff"]
-        self.rec_pstep = a["rec_pstep"]
-        self.rec_soff = a["rec_soff"]
-        self.pop_acc = a["pop_acc"]
-        self.rec_dale = a["rec_dale"]
-        self.chan_rec = a["chan_rec"]
-        self.tau_u = a["tau_u"]
-        self.tau_hdecay = a["tau_hdecay"]
-        self.v = a["v"]
-        self.syn = a["syn"]
-        self.drive = a["drive"]
-        self.ref_end_step = a["ref_end_step"]
-        self.ref_end_off = a["ref_end_off"]
-        self.neuron_pop = a["neuron_pop"]
-        self.pre_grp = a["pre_grp"]
-        self.grp_start = a["grp_start"]
-        self.grp_dsteps = a["grp_dsteps"]
-        self.grp_offgrid = a["grp_offgrid"]
-        self.grp_rec = a["grp_rec"]
-        self.grp_w = a["grp_w"]
-        self.syn_chan = a["syn_chan"]
-        self.syn_chan16 = a["syn_chan16"]
+        self.pop_model = pops.model
+        self.pop_start = pops.start
+        self.pop_size = pops.size
+        self.pop_n_rec = pops.n_rec
+        self.pop_rec_start = pops.rec_start
+        self.pop_chan_start = pops.chan_start
+        self.pop_ref_steps = pops.ref_steps
+        self.pop_vth = pops.vth
+        self.pop_vreset = pops.vreset
+        self.pop_tm = pops.tm
+        self.pop_am = pops.am
+        self.pop_ref_rem = pops.ref_rem
+        self.pop_dale = dale.pop_dale
+        self.pop_drive_uniform = cur.pop_uniform
+        self.pop_pos_gain = dale.pop_pos_gain
+        self.rec_tk = recs.tk
+        self.rec_ak = recs.ak
+        self.rec_coef_h = recs.coef_h
+        self.rec_kmax = recs.kmax
+        self.rec_ck = recs.ck
+        self.rec_delta = recs.delta
+        self.rec_near = recs.near
+        self.rec_um = recs.um
+        self.rec_uk = recs.uk
+        self.rec_model = recs.model
+        self.rec_vstride = sums.vstride
+        self.rec_voff = sums.voff
+        self.rec_pstep = sums.pstep
+        self.rec_soff = sums.soff
+        self.pop_acc = sums.pop_acc
+        self.rec_dale = dale.rec_dale
+        self.chan_rec = layout.channels.rec
+        self.tau_u = recs.tau_u
+        self.tau_hdecay = recs.tau_hdecay
+        self.v = state.v
+        self.syn = state.syn
+        self.drive = cur.drive
+        self.ref_end_step = state.ref_end_step
+        self.ref_end_off = state.ref_end_off
+        self.neuron_pop = state.neuron_pop
+        self.pre_grp = syns.pre_grp
+        self.grp_start = syns.grp_start
+        self.grp_dsteps = syns.grp_dsteps
+        self.grp_offgrid = syns.grp_offgrid
+        self.grp_rec = syns.grp_rec
+        self.grp_w = syns.grp_w
+        self.syn_chan = syns.chan
+        self.syn_chan16 = syns.chan16
         self.chan16 = self.syn_chan16.shape[0] > 0
-        self.syn_dsteps = a["syn_dsteps"]
-        self.syn_weight = a["syn_weight"]
-        self.syn_rem = a["syn_rem"]
-        self.syn_gm = a["syn_gm"]
-        self.syn_gk = a["syn_gk"]
-        self.pin_ptr = a["pin_ptr"]
-        self.ev_step = a["ev_step"]
-        self.ev_off = a["ev_off"]
-        self.ev_pre = a["ev_pre"]
-        self.drv_step = a["drv_step"]
-        self.drv_off = a["drv_off"]
-        self.drv_delta = a["drv_delta"]
-        self.drv_neuron = a["drv_neuron"]
-        self.pois_start = a["pois_start"]
-        self.pois_stop = a["pois_stop"]
-        self.pn_first = a["pn_first"]
-        self.pn_size = a["pn_size"]
-        self.pn_seed = a["pn_seed"]
-        self.pn_toff = a["pn_toff"]
-        self.pn_tlen = a["pn_tlen"]
-        self.pt_off = a["pt_off"]
-        self.pt_len = a["pt_len"]
-        self.pcdf = a["cdf"]
+        self.syn_dsteps = syns.dsteps
+        self.syn_weight = syns.weight
+        self.syn_rem = og.rem
+        self.syn_gm = og.gm
+        self.syn_gk = og.gk
+        self.pin_ptr = pin.ptr
+        self.ev_step = ev.step
+        self.ev_off = ev.off
+        self.ev_pre = ev.pre
+        self.drv_step = cur.step
+        self.drv_off = cur.off
+        self.drv_delta = cur.delta
+        self.drv_neuron = cur.neuron
+        self.pois_start = pois.start
+        self.pois_stop = pois.stop
+        self.pn_first = pois.pn_first
+        self.pn_size = pois.pn_size
+        self.pn_seed = pois.pn_seed
+        self.pn_toff = pois.pn_toff
+        self.pn_tlen = pois.pn_tlen
+        self.pt_off = pois.pt_off
+        self.pt_len = pois.pt_len
+        self.pcdf = pois.cdf
         self.n_pnodes = self.pn_first.shape[0]
-        self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
-        self.ps_target = a["ps_target"]
-        self.ps_weight = a["ps_weight"]
-        self.ps_dsteps = a["ps_dsteps"]
-        self.ps_um = a["ps_um"]
-        self.rec_kind = a["rec_kind"]
-        self.rec_idx = a["rec_idx"]
-        self.rec_every = a["rec_every"]
-        self.pois_base = a["pois_base"]
-        self.n_pois = a["n_pois"]
+        self.pois_windowed = bool(np.any(np.asarray(pois.start) > 0.0) or np.any(np.isfinite(pois.stop)))
+        self.ps_target = single.target
+        self.ps_weight = single.weight
+        self.ps_dsteps = single.dsteps
+        self.ps_um = single.um
+        self.rec_kind = rec.kind
+        self.rec_idx = rec.idx
+        self.rec_every = rec.every
+        self.pois_base = pois.base
+        self.n_pois = pois.n
         self.n_pops = self.pop_model.shape[0]
         self.n_recs = self.rec_tk.shape[0]
         self.n_neurons = self.v.shape[0]
@@ -246,28 +254,28 @@ cdef class PreciseKernel:
         if self.n_pnodes and (self.pn_size.shape[0] != self.n_pnodes or self.pn_seed.shape[0] != self.n_pnodes
                               or self.pn_toff.shape[0] != self.n_pnodes or self.pn_tlen.shape[0] != self.n_pnodes
                               or self.pt_off.shape[0] != self.n_pois or self.pt_len.shape[0] != self.n_pois
-                              or int(np.sum(a["pn_size"])) != self.n_pois):
+                              or int(np.sum(pois.pn_size)) != self.n_pois):
             raise ValueError("Poisson node arrays must cover the n_pois Poisson neurons")
         if ring_len < 2:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
         self.drv_ptr = 0
         self.slow_neuron_steps = 0
-        st = np.asarray(rng_state, dtype=np.uint64)
+        st = np.asarray(pois.offset_key, dtype=np.uint64)
         if st.shape[0] != 4 or not st.any():
-            raise ValueError("rng_state must be 4 uint64 words, not all zero")
+            raise ValueError("the Poisson offset key must be 4 uint64 words, not all zero")
         self.pois_key = <uint64_t>int(st[0] ^ st[1] ^ st[2] ^ st[3])
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
         cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
-        self.acc_slot = max(int(a["acc_slot"]), 1)
-        # page-aligned, then a["acc_offset"] bytes in (precise.place_fast_path_arrays)
+        self.acc_slot = max(int(sums.slot), 1)
+        # page-aligned, then sums.acc_offset bytes in (precise.place_fast_path_arrays)
         cdef size_t acc_bytes = ring_len * self.acc_slot * sizeof(double) + PAGE_BYTES
-        cdef size_t acc_offset = (int(a.get("acc_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        cdef size_t acc_offset = (int(sums.acc_offset) % PAGE_BYTES) & ~(<size_t>7)
         self.acc_base = aligned_alloc(PAGE_BYTES, ((acc_bytes + PAGE_BYTES - 1) // PAGE_BYTES) * PAGE_BYTES)
         if self.acc_base != NULL:
             memset(self.acc_base, 0, acc_bytes)
         self.acc = <double*>(<char*>self.acc_base + acc_offset)
-        cdef size_t flags_offset = (int(a.get("flags_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        cdef size_t flags_offset = (int(sums.flags_offset) % PAGE_BYTES) & ~(<size_t>7)
         self.flags_base = aligned_alloc(PAGE_BYTES, 2 * PAGE_BYTES)
         self.flags = <int64_t*>(<char*>self.flags_base + flags_offset)
         self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
@@ -286,37 +294,21 @@ cdef class PreciseKernel:
         self.rlist = <int32_t*>malloc(N * sizeof(int32_t))
         self.rin = <char*>calloc(N, sizeof(char))
         self.rl_n = 0
-        self.out_cap = 1024
-        self.out_n = 0
-        self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
-        self.out_off = <double*>malloc(self.out_cap * sizeof(double))
-        self.out_idx = <int32_t*>malloc(self.out_cap * sizeof(int32_t))
-        self.buf_cap = 1024
-        self.buf = <Event*>malloc(self.buf_cap * sizeof(Event))
-        self.hit_cap = 1024
-        self.hit_n = 0
-        self.hit_k = <int32_t*>malloc(self.hit_cap * sizeof(int32_t))
-        self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
-        self.p_cap = 1024
-        self.p_off = <double*>malloc((self.p_cap + 4) * sizeof(double))
-        self.p_uu = <double*>malloc((self.p_cap + 4) * sizeof(double))
-        self.p_src = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
-        self.p_idx = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
-        self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
         self.p_other = <int32_t*>malloc(max(self.n_pois, 1) * sizeof(int32_t))
         self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
         if (self.acc_base == NULL or self.flags_base == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
-                or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
-                or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
-                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_uu == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
-                or self.p_fac == NULL):
+                or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL
+                or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
+                or self.p_other == NULL or self.p_other_q == NULL
+                or _reserve(&self.spikes, 1024, sizeof(Spike)) != 0 or _reserve(&self.events, 1024, sizeof(Event)) != 0
+                or _reserve(&self.hits, 1024, sizeof(Hit)) != 0 or self._p_reserve(1024) != 0):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
-        cdef int64_t[::1] pin_syn = a["pin_syn"]
-        cdef int32_t[::1] pin_src = a["pin_src"], pin_chan = a["pin_chan"], pin_dsteps = a["pin_dsteps"]
-        cdef double[::1] pin_w = a["pin_w"], pin_rem = a["pin_rem"]
+        cdef int64_t[::1] pin_syn = pin.syn
+        cdef int32_t[::1] pin_src = pin.src, pin_chan = pin.chan, pin_dsteps = pin.dsteps
+        cdef double[::1] pin_w = pin.w, pin_rem = pin.rem
         cdef int64_t n_pin = pin_syn.shape[0]
         self.pin = <Pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(Pin) + 63) // 64) * 64)
         if self.pin == NULL:
@@ -361,27 +353,26 @@ cdef class PreciseKernel:
         cdef int64_t k
         if self.slots != NULL:
             for k in range(self.ring_len):
-                free(self.slots[k].ev)
-                free(self.slots[k].en)
+                _release(&self.slots[k].ev)
+                _release(&self.slots[k].en)
             free(self.slots)
         free(self.acc_base)
         free(self.flags_base)
         free(self.cand)
-        free(self.buf)
-        free(self.out_step)
-        free(self.out_off)
-        free(self.out_idx)
+        _release(&self.events)
+        _release(&self.spikes)
+        _release(&self.hits)
         free(self.etab)
         free(self.inv_tau)
         free(self.exptab)
         free(self.pring)
-        free(self.p_off)
-        free(self.p_uu)
-        free(self.p_src)
-        free(self.p_idx)
+        _release(&self.p_off)
+        _release(&self.p_uu)
+        _release(&self.p_src)
+        _release(&self.p_idx)
+        _release(&self.p_fac)
         free(self.p_other)
         free(self.p_other_q)
-        free(self.p_fac)
         free(self.ps_xs)
         free(self.ps_aoff)
         free(self.pin)
@@ -391,8 +382,6 @@ cdef class PreciseKernel:
         free(self.slowmark)
         free(self.scan_out)
         free(self.rec_nslow)
-        free(self.hit_k)
-        free(self.hit_ev)
         free(self.drv_first)
         free(self.rlist)
         free(self.rin)
@@ -427,7 +416,8 @@ cdef class PreciseKernel:
 
     def take_spikes(self):
         """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
-        cdef int64_t k, m = self.out_n
+        cdef int64_t k, m = self.spikes.n
+        cdef const Spike* sp = <Spike*>self.spikes.data
         steps = np.empty(m, np.int64)
         offs = np.empty(m, np.float64)
         idx = np.empty(m, np.int32)
@@ -435,10 +425,10 @@ cdef class PreciseKernel:
         cdef double[::1] ov = offs
         cdef int32_t[::1] iv = idx
         for k in range(m):
-            sv[k] = self.out_step[k]
-            ov[k] = self.out_off[k]
-            iv[k] = self.out_idx[k]
-        self.out_n = 0
+            sv[k] = sp[k].step
+            ov[k] = sp[k].off
+            iv[k] = sp[k].idx
+        self.spikes.n = 0
         return steps, offs, idx
 
     def queued_events(self):
@@ -446,13 +436,14 @@ cdef class PreciseKernel:
         Poisson spikes are never queued. For tests and diagnostics."""
         cdef int64_t k, total = 0
         for k in range(self.ring_len):
-            total += self.slots[k].n + self.slots[k].n_en
+            total += self.slots[k].ev.n + self.slots[k].en.n
         return total
 
     # -- one step --------------------------------------------------------------------
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
         cdef Slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
+        cdef Spike* sp
 
         # 0. refractory neurons (_refractory): v_reset back where the last fast path moved it
         self._refractory(n)
@@ -487,19 +478,20 @@ cdef class PreciseKernel:
             return -1
 
         # 4. slow path: collect the replayed neurons' events, replay each exactly
-        first_spike = self.out_n
+        first_spike = self.spikes.n
         self.slow_neuron_steps += n_slow
         if n_slow > 0 and self._collect(n, n_slow) != 0:
             return -1
         for q in range(self.drv_ptr, drv_end):
             self.drv_first[self.drv_neuron[q]] = -1
         self.drv_ptr = drv_end
-        sl.n = 0
-        sl.n_en = 0
+        sl.ev.n = 0
+        sl.en.n = 0
 
         # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
-        for e in range(first_spike, self.out_n):
-            if self._push(self.out_idx[e], n, &self.out_off[e], 1, True) != 0:
+        sp = <Spike*>self.spikes.data
+        for e in range(first_spike, self.spikes.n):
+            if self._push(sp[e].idx, n, &sp[e].off, 1, True) != 0:
                 return -1
         self._sort_step_spikes(first_spike)
         while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
@@ -511,22 +503,19 @@ cdef class PreciseKernel:
         return 0
 
     cdef void _sort_step_spikes(self, int64_t first) noexcept nogil:
-        """Order the spikes of this step (out_* from ``first``, queued already) by offset, then
+        """Order the spikes of this step (from ``first``, queued already) by offset, then
         neuron: the results are then in time order without a sort in Python (precise.py).
         Insertion sort: a step holds a handful of spikes, the slow list's neuron order."""
         cdef int64_t a, b
-        cdef double o
-        cdef int32_t k
-        for a in range(first + 1, self.out_n):
-            o = self.out_off[a]
-            k = self.out_idx[a]
+        cdef Spike* sp = <Spike*>self.spikes.data
+        cdef Spike key
+        for a in range(first + 1, self.spikes.n):
+            key = sp[a]
             b = a - 1
-            while b >= first and (self.out_off[b] > o or (self.out_off[b] == o and self.out_idx[b] > k)):
-                self.out_off[b + 1] = self.out_off[b]
-                self.out_idx[b + 1] = self.out_idx[b]
+            while b >= first and (sp[b].off > key.off or (sp[b].off == key.off and sp[b].idx > key.idx)):
+                sp[b + 1] = sp[b]
                 b -= 1
-            self.out_off[b + 1] = o
-            self.out_idx[b + 1] = k
+            sp[b + 1] = key
 
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
         """Fast path of every population (_precise_fast.h, which also clears the step's acc
@@ -649,24 +638,18 @@ cdef class PreciseKernel:
         return self.syn_chan16[s] if self.chan16 else self.syn_chan[s]
 
     cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
-        cdef int64_t cap
-        cdef void* a
-        if self.hit_n == self.hit_cap:
-            cap = self.hit_cap
-            a = _grow(self.hit_k, &cap, self.hit_n + 1, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.hit_k = <int32_t*>a
-            a = _grow(self.hit_ev, &self.hit_cap, self.hit_n + 1, sizeof(Event))
-            if a == NULL:
-                return -1
-            self.hit_ev = <Event*>a
-        self.hit_k[self.hit_n] = k
-        self.hit_ev[self.hit_n].off = off
-        self.hit_ev[self.hit_n].chan = chan
-        self.hit_ev[self.hit_n].syn = syn
-        self.hit_ev[self.hit_n].w = w
-        self.hit_n += 1
+        """Note an event (on channel chan, synapse syn, weight w, at offset off) of the
+        neuron at index k of the slow list."""
+        cdef Hit* h
+        if self.hits.n == self.hits.cap and _reserve(&self.hits, self.hits.n + 1, sizeof(Hit)) != 0:
+            return -1
+        h = <Hit*>self.hits.data + self.hits.n
+        h.k = k
+        h.ev.off = off
+        h.ev.chan = chan
+        h.ev.syn = syn
+        h.ev.w = w
+        self.hits.n += 1
         return 0
 
     cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil:
@@ -681,18 +664,21 @@ cdef class PreciseKernel:
         cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
         cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const int32_t* slowc = self.slowc
-        cdef void* a
-        self.hit_n = 0
+        cdef const Hit* hit
+        cdef Event* buf
+        self.hits.n = 0
         # the replayed neurons' Poisson synapses are read after the scan below: start loading them
         if self.n_pois:
             for k in range(n_slow):
                 pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
         # spikes queued by synapse group: scan the group's synapses
-        for e in range(sl.n_en):
-            g = sl.en[e].grp
+        cdef const Entry* en = <Entry*>sl.en.data
+        cdef const Event* sev = <Event*>sl.ev.data
+        for e in range(sl.en.n):
+            g = en[e].grp
             if self.rec_nslow[self.grp_rec[g]] == 0:
                 continue
-            off = sl.en[e].off
+            off = en[e].off
             w = self.grp_w[g]
             if self.chan16:
                 nh = pc_scan_marked16(self.grp_start[g], self.grp_start[g + 1], chan16, self.slowmark, self.scan_out)
@@ -705,9 +691,9 @@ cdef class PreciseKernel:
                 if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
                     return -1
         # events of off-grid synapses
-        for e in range(sl.n):
-            ks = slowc[sl.ev[e].chan]
-            if ks >= 0 and self._hit(ks, sl.ev[e].off, sl.ev[e].chan, sl.ev[e].syn, sl.ev[e].w) != 0:
+        for e in range(sl.ev.n):
+            ks = slowc[sev[e].chan]
+            if ks >= 0 and self._hit(ks, sev[e].off, sev[e].chan, sev[e].syn, sev[e].w) != 0:
                 return -1
         # Poisson spikes: redraw those of the emission steps whose arrival is step n
         sk_m = -1                    # the step whose key sk holds
@@ -747,23 +733,23 @@ cdef class PreciseKernel:
         # group the hits by neuron (counting sort), then replay
         for k in range(n_slow + 1):
             self.slow_cnt[k] = 0
-        for e in range(self.hit_n):
-            self.slow_cnt[self.hit_k[e] + 1] += 1
+        hit = <Hit*>self.hits.data
+        for e in range(self.hits.n):
+            self.slow_cnt[hit[e].k + 1] += 1
         for k in range(n_slow):
             self.slow_cnt[k + 1] += self.slow_cnt[k]
-        a = _grow(self.buf, &self.buf_cap, self.hit_n, sizeof(Event))
-        if a == NULL:
+        if _reserve(&self.events, self.hits.n, sizeof(Event)) != 0:
             return -1
-        self.buf = <Event*>a
-        for e in range(self.hit_n):
-            k = self.hit_k[e]
-            self.buf[self.slow_cnt[k]] = self.hit_ev[e]
+        buf = <Event*>self.events.data
+        for e in range(self.hits.n):
+            k = hit[e].k
+            buf[self.slow_cnt[k]] = hit[e].ev
             self.slow_cnt[k] += 1
         pos = 0
         for k in range(n_slow):
             i = self.slow[k]
             cnt = self.slow_cnt[k] - pos
-            if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
+            if self._slow_neuron(n, <int32_t>i, buf + pos, cnt) != 0:
                 return -1
             pos = self.slow_cnt[k]
             p = self.neuron_pop[i]
@@ -818,7 +804,8 @@ cdef class PreciseKernel:
         cdef double* ap
         cdef double* av
         cdef Slot* sl
-        cdef void* q
+        cdef Entry* en
+        cdef Event* ev
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const double* weight = &self.syn_weight[0]
         slot0 = n % L
@@ -831,14 +818,13 @@ cdef class PreciseKernel:
                     slot -= L
                 if store:
                     sl = &self.slots[slot]
-                    q = _grow(sl.en, &sl.cap_en, sl.n_en + cnt, sizeof(Entry))
-                    if q == NULL:
+                    if _reserve(&sl.en, sl.en.n + cnt, sizeof(Entry)) != 0:
                         return -1
-                    sl.en = <Entry*>q
+                    en = <Entry*>sl.en.data + sl.en.n
                     for j in range(cnt):
-                        sl.en[sl.n_en + j].off = offs[j]
-                        sl.en[sl.n_en + j].grp = <int32_t>g
-                    sl.n_en += cnt
+                        en[j].off = offs[j]
+                        en[j].grp = <int32_t>g
+                    sl.en.n += cnt
                     continue                   # added to the sums when due (_deliver)
                 self._add_grid(g, self.acc + slot * self.acc_slot, offs, fac, stride, cnt)
                 continue
@@ -870,15 +856,14 @@ cdef class PreciseKernel:
                         slot -= L
                     if store:
                         sl = &self.slots[slot]
-                        q = _grow(sl.ev, &sl.cap, sl.n + 1, sizeof(Event))
-                        if q == NULL:
+                        if _reserve(&sl.ev, sl.ev.n + 1, sizeof(Event)) != 0:
                             return -1
-                        sl.ev = <Event*>q
-                        sl.ev[sl.n].off = o
-                        sl.ev[sl.n].chan = c
-                        sl.ev[sl.n].syn = <int32_t>s
-                        sl.ev[sl.n].w = w
-                        sl.n += 1
+                        ev = <Event*>sl.ev.data + sl.ev.n
+                        ev.off = o
+                        ev.chan = c
+                        ev.syn = <int32_t>s
+                        ev.w = w
+                        sl.ev.n += 1
                     ap = self.acc + slot * self.acc_slot
                     i = c * vst + voff
                     if self.rec_model[rec] == PMODEL_DELTA:
@@ -971,32 +956,33 @@ cdef class PreciseKernel:
         cdef double h = self.dt, off
         cdef int64_t e, g, ahead = 4, meta_ahead = 8
         cdef int32_t rec
-        if sl.n_en == 0:
+        cdef Entry* en = <Entry*>sl.en.data
+        if sl.en.n == 0:
             return
-        for e in range(-meta_ahead, sl.n_en):
-            if e + meta_ahead < sl.n_en:
+        for e in range(-meta_ahead, sl.en.n):
+            if e + meta_ahead < sl.en.n:
                 # the group's row bounds, weight and receptor, read at random: ask early
-                g = sl.en[e + meta_ahead].grp
+                g = en[e + meta_ahead].grp
                 pc_prefetch(&self.grp_start[g])
                 pc_prefetch(&self.grp_w[g])
                 pc_prefetch(&self.grp_rec[g])
             if e < -ahead:
                 continue
-            if e + ahead < sl.n_en:
-                g = sl.en[e + ahead].grp
+            if e + ahead < sl.en.n:
+                g = en[e + ahead].grp
                 if self.chan16:
                     pc_prefetch_row16(&self.syn_chan16[0], self.grp_start[g], self.grp_start[g + 1])
                 else:
                     pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
             if e < 0:
                 continue
-            g = sl.en[e].grp
+            g = en[e].grp
             rec = self.grp_rec[g]
-            off = sl.en[e].off
+            off = en[e].off
             f[self.rec_um[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
             if self.rec_uk[rec] != self.rec_um[rec]:
                 f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
-            self._add_grid(g, ap, &sl.en[e].off, f, PUSH_BATCH, 1)
+            self._add_grid(g, ap, &en[e].off, f, PUSH_BATCH, 1)
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
         """coef of receptor rec at time t, given fm = e^{-t/tau_m} and fk = e^{-t/tau_k}."""
@@ -1018,12 +1004,16 @@ cdef class PreciseKernel:
     cdef int _poisson(self, int64_t n) noexcept nogil:
         """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
         them to the fast-path sums. They are not queued: _collect redraws them."""
-        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
+        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, L = self.ring_len, no
         cdef double h = self.dt, t0 = n * self.dt
         cdef uint64_t sk = pc_step_key(self.pois_key, n)
         cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
-        cdef void* a
         cdef int64_t pre0 = self.pois_base
+        cdef double* p_off
+        cdef double* p_uu
+        cdef double* p_fac
+        cdef int32_t* p_src
+        cdef int32_t* p_idx
         self._draw_counts(n, ring)
         if not self.pois_windowed and self.exptab != NULL:
             return self._poisson_direct(n, sk, ring)
@@ -1034,88 +1024,75 @@ cdef class PreciseKernel:
             return 0
         if self._p_reserve(m) != 0:
             return -1
-        P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
+        p_off, p_uu, p_fac = <double*>self.p_off.data, <double*>self.p_uu.data, <double*>self.p_fac.data
+        p_src, p_idx = <int32_t*>self.p_src.data, <int32_t*>self.p_idx.data
+        P = pc_poisson_fill(self.n_pois, ring, p_src, p_idx)
         # given the count of a step, a Poisson process's times are iid uniform in it
-        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_uu, self.p_off)
+        pc_poisson_offsets(P, sk, p_src, p_idx, h, p_uu, p_off)
         if self.pois_windowed:
             q = 0
             for r in range(P):
-                k = self.p_src[r]
-                if t0 + self.p_off[r] < self.pois_start[k] or t0 + self.p_off[r] >= self.pois_stop[k]:
+                k = p_src[r]
+                if t0 + p_off[r] < self.pois_start[k] or t0 + p_off[r] >= self.pois_stop[k]:
                     continue
-                self.p_off[q] = self.p_off[r]
-                self.p_uu[q] = self.p_uu[r]
-                self.p_src[q] = <int32_t>k
+                p_off[q] = p_off[r]
+                p_uu[q] = p_uu[r]
+                p_src[q] = <int32_t>k
                 q += 1
             P = q
         for u in range(U):
             if self.exptab != NULL:
-                pc_exp_factors(P, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
-                               self.p_fac + u * (self.p_cap + 4))
+                pc_exp_factors(P, pc_poisson_xscale(h, self.inv_tau[u]), p_uu, self.exptab, self.pois_poly,
+                               p_fac + u * self.p_stride)
             else:
                 for q in range(P):
-                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-self.p_uu[q] * pc_poisson_xscale(h, self.inv_tau[u]))
+                    p_fac[u * self.p_stride + q] = exp(-p_uu[q] * pc_poisson_xscale(h, self.inv_tau[u]))
             for q in range(P, P + 4):
-                self.p_fac[u * (self.p_cap + 4) + q] = 0.0
+                p_fac[u * self.p_stride + q] = 0.0
         if not self.pois_windowed:
             no = pc_poisson_simple(self.n_pois, ring, &self.ps_target[0], &self.ps_weight[0], &self.ps_dsteps[0],
-                                   &self.ps_um[0], self.p_fac, self.p_cap + 4, self.acc, self.acc_slot, n % L, L,
+                                   &self.ps_um[0], p_fac, self.p_stride, self.acc, self.acc_slot, n % L, L,
                                    self.p_other, self.p_other_q)
             for j in range(no):
                 k = self.p_other[j]
                 q = self.p_other_q[j]
-                if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, ring[k], False) != 0:
+                if self._scatter(pre0 + k, n, p_off + q, p_fac + q, self.p_stride, ring[k], False) != 0:
                     return -1
             return 0
         # with active windows: the spikes left are in source order, runs of equal source
         q = 0
         while q < P:
-            k = self.p_src[q]
+            k = p_src[q]
             r = q + 1
-            while r < P and self.p_src[r] == k:
+            while r < P and p_src[r] == k:
                 r += 1
-            if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
+            if self._scatter(pre0 + k, n, p_off + q, p_fac + q, self.p_stride, r - q, False) != 0:
                 return -1
             q = r
         return 0
 
     cdef int _p_reserve(self, int64_t m) noexcept nogil:
-        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_uu, p_src, p_idx and p_fac."""
-        cdef int64_t cap, U = self.n_taus
-        cdef void* a
-        if m <= self.p_cap:
+        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_uu, p_src, p_idx and, for each
+        time constant, p_fac; all of it p_stride long. Their contents are not kept."""
+        cdef int64_t U = self.n_taus if self.n_taus > 1 else 1, c
+        if m + 4 <= self.p_stride:
             return 0
-        cap = self.p_cap
-        a = _grow(self.p_off, &cap, m + 4, sizeof(double))
-        if a == NULL:
+        if _reserve(&self.p_off, m + 4, sizeof(double)) != 0:
             return -1
-        self.p_off = <double*>a
-        cap = self.p_cap
-        a = _grow(self.p_uu, &cap, m + 4, sizeof(double))
-        if a == NULL:
+        c = self.p_off.cap
+        if (_reserve(&self.p_uu, c, sizeof(double)) != 0 or _reserve(&self.p_src, c, sizeof(int32_t)) != 0
+                or _reserve(&self.p_idx, c, sizeof(int32_t)) != 0 or _reserve(&self.p_fac, c * U, sizeof(double)) != 0):
             return -1
-        self.p_uu = <double*>a
-        cap = self.p_cap
-        a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
-        if a == NULL:
-            return -1
-        self.p_src = <int32_t*>a
-        cap = self.p_cap
-        a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
-        if a == NULL:
-            return -1
-        self.p_idx = <int32_t*>a
-        a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
-        if a == NULL:
-            return -1
-        self.p_fac = <double*>a
-        self.p_cap = cap - 4
+        self.p_stride = c
         return 0
 
     cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil:
         """_poisson without windows (pc_poisson_direct): the sums of the one-to-one sources in
         one pass; each other source with spikes gets its offsets and factors, then _scatter."""
-        cdef int64_t j, k, c, u, no, st = self.p_cap + 4
+        cdef int64_t j, k, c, u, no, st = self.p_stride
+        cdef double* p_off
+        cdef double* p_uu
+        cdef double* p_fac
         cdef double h = self.dt
         no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.pois_poly, self.ps_xs, self.ps_aoff,
                                &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
@@ -1125,39 +1102,29 @@ cdef class PreciseKernel:
             c = ring[k]
             if self._p_reserve(c) != 0:
                 return -1
-            st = self.p_cap + 4
+            st = self.p_stride
+            p_off, p_uu, p_fac = <double*>self.p_off.data, <double*>self.p_uu.data, <double*>self.p_fac.data
             for u in range(c):
-                self.p_uu[u] = pc_poisson_u(sk, k, u)
-                self.p_off[u] = pc_poisson_offset(sk, k, u, h)
+                p_uu[u] = pc_poisson_u(sk, k, u)
+                p_off[u] = pc_poisson_offset(sk, k, u, h)
             for u in range(self.n_taus):
-                pc_exp_factors(c, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
-                               self.p_fac + u * st)
-            if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
+                pc_exp_factors(c, pc_poisson_xscale(h, self.inv_tau[u]), p_uu, self.exptab, self.pois_poly,
+                               p_fac + u * st)
+            if self._scatter(self.pois_base + k, n, p_off, p_fac, st, c, False) != 0:
                 return -1
         return 0
 
     cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
-        cdef int64_t cap, g
-        cdef void* a
-        if self.out_n == self.out_cap:
-            cap = self.out_cap
-            a = _grow(self.out_step, &cap, self.out_n + 1, sizeof(int64_t))
-            if a == NULL:
-                return -1
-            self.out_step = <int64_t*>a
-            cap = self.out_cap
-            a = _grow(self.out_off, &cap, self.out_n + 1, sizeof(double))
-            if a == NULL:
-                return -1
-            self.out_off = <double*>a
-            a = _grow(self.out_idx, &self.out_cap, self.out_n + 1, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.out_idx = <int32_t*>a
-        self.out_step[self.out_n] = n
-        self.out_off[self.out_n] = off
-        self.out_idx[self.out_n] = i
-        self.out_n += 1
+        """Neuron i spikes at offset off of step n."""
+        cdef int64_t g
+        cdef Spike* sp
+        if self.spikes.n == self.spikes.cap and _reserve(&self.spikes, self.spikes.n + 1, sizeof(Spike)) != 0:
+            return -1
+        sp = <Spike*>self.spikes.data + self.spikes.n
+        sp.step = n
+        sp.off = off
+        sp.idx = i
+        self.spikes.n += 1
         # its off-grid synapses are read when it is queued at the end of the step: start
         # loading them now (an on-grid group's row is read on arrival, _deliver loads it)
         for g in range(self.pre_grp[i], self.pre_grp[i + 1]):
