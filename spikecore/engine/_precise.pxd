@@ -53,17 +53,74 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* uu,
                             double* off)
 
+# The slow path (exact replay of one neuron over one step) and the types it shares with
+# the kernel: the growable buffer, events, spikes, the replay's view of the arrays.
+cdef extern from "_precise_replay.h" nogil:
+    enum:
+        PC_MODEL_DELTA
+        PC_MODEL_CUBA
+        PC_EXP_SCALE         # table steps per unit of the argument of exp(-x)
+    int64_t PC_NO_REFRACTORY
+    ctypedef struct pc_buf:
+        void* data
+        int64_t n
+        int64_t cap
+    int pc_reserve(pc_buf* b, int64_t need, size_t item)
+    void pc_release(pc_buf* b)
+    ctypedef struct pc_event:
+        double off
+        double w
+        int32_t chan
+        int32_t syn
+    ctypedef struct pc_spike:
+        int64_t step
+        double off
+        int32_t idx
+    ctypedef struct pc_replay:
+        double dt
+        const int32_t* pop_model
+        const int64_t* pop_start
+        const int64_t* pop_size
+        const int64_t* pop_n_rec
+        const int64_t* pop_rec_start
+        const int64_t* pop_chan_start
+        const int64_t* pop_ref_steps
+        const double* pop_vth
+        const double* pop_vreset
+        const double* pop_tm
+        const double* pop_ref_rem
+        const double* rec_tk
+        const double* rec_ck
+        const double* rec_delta
+        const double* rec_kmax
+        const int32_t* rec_near
+        const int32_t* chan_rec
+        double* v
+        double* syn
+        double* drive
+        double* ref_end_off
+        int64_t* ref_end_step
+        const int32_t* neuron_pop
+        const int64_t* drv_step
+        const double* drv_off
+        const double* drv_delta
+        const int32_t* drv_neuron
+        int64_t n_drv
+        const int64_t* drv_first
+        const double* exptab
+        int64_t exptab_n
+        const int64_t* pre_grp
+        const int64_t* grp_start
+        const int32_t* grp_offgrid
+        const int32_t* syn_chan
+    double pc_expn(const double* tab, int64_t tab_n, double x)
+    int pc_replay_neuron(const pc_replay* R, pc_buf* spikes, int64_t n, int32_t i, pc_event* ev, int64_t n_ev)
+
 cdef enum:
-    PMODEL_DELTA = 0
-    PMODEL_CUBA = 1
     PRECORD_V = 0
     PRECORD_SYN = 1
-    MAX_RECEPTORS = 8        # receptors per population the slow path holds on its stack
-    SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
     PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
-    RANK_SORT_MAX = 32       # events of one replayed neuron sorted by rank counting (more: insertion sort); = PC_RANK_MAX
-    EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 
 # A spike queued for one synapse group (same presynaptic neuron, whole-step delay and
@@ -74,16 +131,6 @@ ctypedef struct Entry:
     double off
     int32_t grp
     int32_t pad
-
-# One event on one synapse (off-grid delays, whose arrival offset differs per synapse;
-# also the events collected for the exact replay): synapse `syn` with weight `w` arrives
-# on channel `chan` at offset `off` of its step. The weight travels with the event: read
-# from the synapse array during the replay, each was a cache miss on the critical path.
-ctypedef struct Event:
-    double off
-    double w
-    int32_t chan
-    int32_t syn
 
 # A Poisson synapse as the exact replay reads it (pin_* of one entry): its weight, delay
 # remainder, synapse, source (0-based among the Poisson neurons), channel and whole-step
@@ -96,41 +143,18 @@ ctypedef struct Pin:
     int32_t chan
     int32_t dsteps
 
-# The kernel's one growable buffer type: `n` items of one type at `data` (C memory),
-# room for `cap`; _reserve (in _precise.pyx) makes room, doubling. Every buffer whose
-# length the run decides is one: the step slots' queues, the replayed neurons' events,
-# the spike output and the Poisson scratch arrays.
-ctypedef struct Buf:
-    void* data
-    int64_t n
-    int64_t cap
-
 # An event found for a neuron replayed this step: the event and the neuron's index in
 # the slow list.
 ctypedef struct Hit:
-    Event ev
+    pc_event ev
     int32_t k
     int32_t pad
 
-# A spike emitted by a neuron: its step, its offset in the step, the neuron.
-ctypedef struct Spike:
-    int64_t step
-    double off
-    int32_t idx
-    int32_t pad
-
-# What is due in one step: spikes by synapse group (Entry), events by synapse (Event).
+# What is due in one step: spikes by synapse group (Entry), events of off-grid synapses
+# (pc_event: their arrival offsets differ per synapse), each a pc_buf.
 ctypedef struct Slot:
-    Buf en
-    Buf ev
-
-# The state of a cuba neuron at one time, as the crossing search needs it: v, and over
-# the receptors the sums of positive and negative syn and of |syn|/tau_syn.
-ctypedef struct Probe:
-    double v
-    double pos
-    double neg
-    double sabs
+    pc_buf en
+    pc_buf ev
 
 # final: the kernel's cdef methods are called directly (not through the vtable), so the C
 # compiler can inline the small ones (_hit, _coef_at, ...) into the loops that call them
@@ -219,8 +243,8 @@ cdef class PreciseKernel:
     cdef int64_t acc_slot            # doubles per slot
     cdef Slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step
-    cdef Buf events                  # Event: the events of the neurons replayed in a step, grouped by neuron
-    cdef Buf spikes                  # Spike: emitted since the last take_spikes()
+    cdef pc_buf events               # pc_event: the events of the neurons replayed in a step, grouped by neuron
+    cdef pc_buf spikes                  # pc_spike: emitted since the last take_spikes()
     cdef double* etab                # per spike of a batch and tau: exp(-(dt - offset)/tau_u)
     cdef double* inv_tau             # 1/tau_u
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
@@ -228,11 +252,11 @@ cdef class PreciseKernel:
     cdef readonly int pois_poly      # Poisson factors by pc_exp_poly5 / pc_exp_poly8 (5, 8) or the table (0)
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
-    cdef Buf p_off                   # double: Poisson spikes of one step: offsets ...
-    cdef Buf p_uu                    # double: ... their random bits (pc_poisson_u) ...
-    cdef Buf p_src                   # int32: ... their source ...
-    cdef Buf p_idx                   # int32: ... their index among the source's spikes of the step ...
-    cdef Buf p_fac                   # double: ... and their factors, n_taus blocks of p_stride
+    cdef pc_buf p_off                   # double: Poisson spikes of one step: offsets ...
+    cdef pc_buf p_uu                    # double: ... their random bits (pc_poisson_u) ...
+    cdef pc_buf p_src                   # int32: ... their source ...
+    cdef pc_buf p_idx                   # int32: ... their index among the source's spikes of the step ...
+    cdef pc_buf p_fac                   # double: ... and their factors, n_taus blocks of p_stride
     cdef int64_t p_stride            # room in each (4 entries of it slack), set by _p_reserve
     cdef int32_t* p_other            # Poisson sources of a step that need _scatter ...
     cdef int64_t* p_other_q          # ... and their first spike
@@ -242,12 +266,14 @@ cdef class PreciseKernel:
     cdef uint8_t* slowmark           # channel -> 1 if its neuron is replayed this step
     cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
     cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
-    cdef Buf hits                    # Hit: the events of replayed neurons this step
+    cdef pc_buf hits                    # Hit: the events of replayed neurons this step
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
     cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
     cdef char* rin                   # ... (neuron -> 1 if in rlist)
     cdef int64_t rl_n
+    cdef pc_replay replay            # the slow path's view of the arrays above (_precise_replay.h)
 
+    cdef void _set_replay(self)
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef void _refractory(self, int64_t n) noexcept nogil
     cdef void _restore_clamped(self, int64_t n) noexcept nogil
@@ -268,9 +294,3 @@ cdef class PreciseKernel:
     cdef int _poisson(self, int64_t n) noexcept nogil
     cdef int _p_reserve(self, int64_t m) noexcept nogil
     cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil
-    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
-    cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
-    cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil
-    cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil
-    cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
-                           double fa, double fb) noexcept nogil

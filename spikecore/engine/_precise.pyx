@@ -53,67 +53,18 @@ applied before the threshold is checked; a refractory period ending at an instan
 before that instant's events (NEST's slice_ring_buffer order). Delta inputs arriving
 while refractory are discarded; synaptic variables of cuba neurons keep evolving.
 """
-from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
+from libc.math cimport exp, expm1, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset
 
 cdef extern from "<stdlib.h>" nogil:
     void* aligned_alloc(size_t alignment, size_t size)     # C11
-from libc.float cimport DBL_EPSILON
 
 import numpy as np
 
-# Newton on a bracket stops when its step is below this (seconds) plus a few ulps.
-cdef double ROOT_XTOL = 1e-17
-cdef int ROOT_MAXITER = 100
-# The crossing search stops splitting below this fraction of the piece: an excursion
-# above threshold narrower than piece*2^-40 (~1e-12 of it) counts as grazing.
-cdef double SEARCH_MIN_FRACTION = 9.094947017729282e-13
 # ref_end_step of a neuron that is not refractory
-cdef int64_t NO_REFRACTORY = -4611686018427387904
-NO_REFRACTORY_STEP = NO_REFRACTORY
-
-
-cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, double t,
-                         double em, double ek) noexcept nogil:
-    """Response of v at time t to syn = 1 at time 0: tau_k/(tau_k - tau_m) (e^{-t/tau_k} - e^{-t/tau_m})."""
-    if near:
-        if dlt == 0.0:
-            return t / tm * em
-        return em * tk / dlt * expm1(t * dlt / (tk * tm))
-    return ck * (ek - em)
-
-
-cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept nogil:
-    """exp(-x): for 0 <= x <= dt/min(tau) from the table (pc_exp_tab, ~1 ulp), else libm."""
-    if tab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= tab_n - 1:
-        return exp(-x)
-    return pc_exp_tab(x, tab)
-
-
-cdef inline int _reserve(Buf* b, int64_t need, size_t item) noexcept nogil:
-    """Room for at least `need` items of `item` bytes in b (capacity doubles); -1 when out of
-    memory (b kept as it was)."""
-    cdef int64_t c = b.cap
-    cdef void* q
-    if need <= c:
-        return 0
-    while c < need:
-        c = 2 * c + 256
-    q = realloc(b.data, c * item)
-    if q == NULL:
-        return -1
-    b.data = q
-    b.cap = c
-    return 0
-
-
-cdef inline void _release(Buf* b) noexcept nogil:
-    free(b.data)
-    b.data = NULL
-    b.n = 0
-    b.cap = 0
+NO_REFRACTORY_STEP = PC_NO_REFRACTORY
 
 
 cdef class PreciseKernel:
@@ -142,7 +93,7 @@ cdef class PreciseKernel:
         self.rlist = NULL
         self.rin = NULL
         self.ring_len = 0
-        # (the growable buffers, Buf, start empty: the object's memory is zeroed)
+        # (the growable buffers, pc_buf, start empty: the object's memory is zeroed)
 
     def __init__(self, layout):
         """``layout``: a spikecore.engine.precise_records.PreciseLayout; the kernel views its
@@ -301,8 +252,8 @@ cdef class PreciseKernel:
                 or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL
                 or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.p_other == NULL or self.p_other_q == NULL
-                or _reserve(&self.spikes, 1024, sizeof(Spike)) != 0 or _reserve(&self.events, 1024, sizeof(Event)) != 0
-                or _reserve(&self.hits, 1024, sizeof(Hit)) != 0 or self._p_reserve(1024) != 0):
+                or pc_reserve(&self.spikes, 1024, sizeof(pc_spike)) != 0 or pc_reserve(&self.events, 1024, sizeof(pc_event)) != 0
+                or pc_reserve(&self.hits, 1024, sizeof(Hit)) != 0 or self._p_reserve(1024) != 0):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
@@ -331,7 +282,7 @@ cdef class PreciseKernel:
                                if self.ps_target[k] >= 0 else -1)
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
-        self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
+        self.exptab_n = <int64_t>(dt / min(self.tau_u) * PC_EXP_SCALE) + 2 if self.n_taus else 0
         # Poisson factors by a polynomial alone where the range allows (pc_poisson_factor)
         self.pois_poly = 0
         if self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY5_MAX:
@@ -343,34 +294,75 @@ cdef class PreciseKernel:
             if self.exptab == NULL:
                 raise MemoryError("precise kernel: cannot allocate its exp table")
             for k in range(self.exptab_n):
-                self.exptab[k] = exp(-<double>k / EXP_TABLE_SCALE)
+                self.exptab[k] = exp(-<double>k / PC_EXP_SCALE)
         for k in range(N):
             self.drv_first[k] = -1
         for k in range(C):
             self.slowc[k] = -1
+        self._set_replay()
+
+    cdef void _set_replay(self):
+        """Point the slow path's view (pc_replay) at the arrays (all allocated by now)."""
+        cdef pc_replay* R = &self.replay
+        R.dt = self.dt
+        R.pop_model = &self.pop_model[0]
+        R.pop_start = &self.pop_start[0]
+        R.pop_size = &self.pop_size[0]
+        R.pop_n_rec = &self.pop_n_rec[0]
+        R.pop_rec_start = &self.pop_rec_start[0]
+        R.pop_chan_start = &self.pop_chan_start[0]
+        R.pop_ref_steps = &self.pop_ref_steps[0]
+        R.pop_vth = &self.pop_vth[0]
+        R.pop_vreset = &self.pop_vreset[0]
+        R.pop_tm = &self.pop_tm[0]
+        R.pop_ref_rem = &self.pop_ref_rem[0]
+        R.rec_tk = &self.rec_tk[0]
+        R.rec_ck = &self.rec_ck[0]
+        R.rec_delta = &self.rec_delta[0]
+        R.rec_kmax = &self.rec_kmax[0]
+        R.rec_near = &self.rec_near[0]
+        R.chan_rec = &self.chan_rec[0]
+        R.v = &self.v[0]
+        R.syn = &self.syn[0]
+        R.drive = &self.drive[0]
+        R.ref_end_off = &self.ref_end_off[0]
+        R.ref_end_step = &self.ref_end_step[0]
+        R.neuron_pop = &self.neuron_pop[0]
+        R.drv_step = &self.drv_step[0]
+        R.drv_off = &self.drv_off[0]
+        R.drv_delta = &self.drv_delta[0]
+        R.drv_neuron = &self.drv_neuron[0]
+        R.n_drv = self.drv_step.shape[0]
+        R.drv_first = self.drv_first
+        R.exptab = self.exptab
+        R.exptab_n = self.exptab_n
+        R.pre_grp = &self.pre_grp[0]
+        R.grp_start = &self.grp_start[0]
+        R.grp_offgrid = &self.grp_offgrid[0]
+        R.syn_chan = &self.syn_chan[0]
 
     def __dealloc__(self):
         cdef int64_t k
         if self.slots != NULL:
             for k in range(self.ring_len):
-                _release(&self.slots[k].ev)
-                _release(&self.slots[k].en)
+                pc_release(&self.slots[k].ev)
+                pc_release(&self.slots[k].en)
             free(self.slots)
         free(self.acc_base)
         free(self.flags_base)
         free(self.cand)
-        _release(&self.events)
-        _release(&self.spikes)
-        _release(&self.hits)
+        pc_release(&self.events)
+        pc_release(&self.spikes)
+        pc_release(&self.hits)
         free(self.etab)
         free(self.inv_tau)
         free(self.exptab)
         free(self.pring)
-        _release(&self.p_off)
-        _release(&self.p_uu)
-        _release(&self.p_src)
-        _release(&self.p_idx)
-        _release(&self.p_fac)
+        pc_release(&self.p_off)
+        pc_release(&self.p_uu)
+        pc_release(&self.p_src)
+        pc_release(&self.p_idx)
+        pc_release(&self.p_fac)
         free(self.p_other)
         free(self.p_other_q)
         free(self.ps_xs)
@@ -417,7 +409,7 @@ cdef class PreciseKernel:
     def take_spikes(self):
         """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
         cdef int64_t k, m = self.spikes.n
-        cdef const Spike* sp = <Spike*>self.spikes.data
+        cdef const pc_spike* sp = <pc_spike*>self.spikes.data
         steps = np.empty(m, np.int64)
         offs = np.empty(m, np.float64)
         idx = np.empty(m, np.int32)
@@ -443,7 +435,7 @@ cdef class PreciseKernel:
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
         cdef Slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
-        cdef Spike* sp
+        cdef pc_spike* sp
 
         # 0. refractory neurons (_refractory): v_reset back where the last fast path moved it
         self._refractory(n)
@@ -489,7 +481,7 @@ cdef class PreciseKernel:
         sl.en.n = 0
 
         # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
-        sp = <Spike*>self.spikes.data
+        sp = <pc_spike*>self.spikes.data
         for e in range(first_spike, self.spikes.n):
             if self._push(sp[e].idx, n, &sp[e].off, 1, True) != 0:
                 return -1
@@ -507,8 +499,8 @@ cdef class PreciseKernel:
         neuron: the results are then in time order without a sort in Python (precise.py).
         Insertion sort: a step holds a handful of spikes, the slow list's neuron order."""
         cdef int64_t a, b
-        cdef Spike* sp = <Spike*>self.spikes.data
-        cdef Spike key
+        cdef pc_spike* sp = <pc_spike*>self.spikes.data
+        cdef pc_spike key
         for a in range(first + 1, self.spikes.n):
             key = sp[a]
             b = a - 1
@@ -547,7 +539,7 @@ cdef class PreciseKernel:
             ab = acc + self.pop_acc[p]           # this population's region
             if size == 0:
                 continue
-            if model == PMODEL_DELTA:
+            if model == PC_MODEL_DELTA:
                 nc = pc_fast_delta(size, self.pop_am[p], self.pop_pos_gain[p], self.pop_vth[p], v + start, &self.drive[start],
                                    self.pop_drive_uniform[p], ab,
                                    self.cand, start, self.flags)
@@ -580,7 +572,7 @@ cdef class PreciseKernel:
                 pc_prefetch(&self.ref_end_step[i])
                 pc_prefetch(&self.ref_end_off[i])
                 pc_prefetch(&self.drv_first[i])
-                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: _emit)
+                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: pc_emit)
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
@@ -626,7 +618,7 @@ cdef class PreciseKernel:
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
         """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
         cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
-        if self.pop_model[p] == PMODEL_DELTA:
+        if self.pop_model[p] == PC_MODEL_DELTA:
             acc[self.pop_acc[p] + 2 * local] = INFINITY
         elif self.pop_dale[p] >= 0:
             acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
@@ -641,7 +633,7 @@ cdef class PreciseKernel:
         """Note an event (on channel chan, synapse syn, weight w, at offset off) of the
         neuron at index k of the slow list."""
         cdef Hit* h
-        if self.hits.n == self.hits.cap and _reserve(&self.hits, self.hits.n + 1, sizeof(Hit)) != 0:
+        if self.hits.n == self.hits.cap and pc_reserve(&self.hits, self.hits.n + 1, sizeof(Hit)) != 0:
             return -1
         h = <Hit*>self.hits.data + self.hits.n
         h.k = k
@@ -665,7 +657,7 @@ cdef class PreciseKernel:
         cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const int32_t* slowc = self.slowc
         cdef const Hit* hit
-        cdef Event* buf
+        cdef pc_event* buf
         self.hits.n = 0
         # the replayed neurons' Poisson synapses are read after the scan below: start loading them
         if self.n_pois:
@@ -673,7 +665,7 @@ cdef class PreciseKernel:
                 pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
         # spikes queued by synapse group: scan the group's synapses
         cdef const Entry* en = <Entry*>sl.en.data
-        cdef const Event* sev = <Event*>sl.ev.data
+        cdef const pc_event* sev = <pc_event*>sl.ev.data
         for e in range(sl.en.n):
             g = en[e].grp
             if self.rec_nslow[self.grp_rec[g]] == 0:
@@ -738,9 +730,9 @@ cdef class PreciseKernel:
             self.slow_cnt[hit[e].k + 1] += 1
         for k in range(n_slow):
             self.slow_cnt[k + 1] += self.slow_cnt[k]
-        if _reserve(&self.events, self.hits.n, sizeof(Event)) != 0:
+        if pc_reserve(&self.events, self.hits.n, sizeof(pc_event)) != 0:
             return -1
-        buf = <Event*>self.events.data
+        buf = <pc_event*>self.events.data
         for e in range(self.hits.n):
             k = hit[e].k
             buf[self.slow_cnt[k]] = hit[e].ev
@@ -749,8 +741,13 @@ cdef class PreciseKernel:
         for k in range(n_slow):
             i = self.slow[k]
             cnt = self.slow_cnt[k] - pos
-            if self._slow_neuron(n, <int32_t>i, buf + pos, cnt) != 0:
+            if pc_replay_neuron(&self.replay, &self.spikes, n, <int32_t>i, buf + pos, cnt) != 0:
                 return -1
+            if self.ref_end_step[i] > n and not self.rin[i]:
+                # still refractory at the step's end: _refractory looks after it
+                self.rin[i] = 1
+                self.rlist[self.rl_n] = <int32_t>i
+                self.rl_n += 1
             pos = self.slow_cnt[k]
             p = self.neuron_pop[i]
             size = self.pop_size[p]
@@ -782,7 +779,7 @@ cdef class PreciseKernel:
             nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
             for u in range(U if need else 0):
                 for j in range(nb):
-                    self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
+                    self.etab[u * PUSH_BATCH + j] = pc_expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
             if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
                 return -1
             b0 += nb
@@ -805,7 +802,7 @@ cdef class PreciseKernel:
         cdef double* av
         cdef Slot* sl
         cdef Entry* en
-        cdef Event* ev
+        cdef pc_event* ev
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const double* weight = &self.syn_weight[0]
         slot0 = n % L
@@ -818,7 +815,7 @@ cdef class PreciseKernel:
                     slot -= L
                 if store:
                     sl = &self.slots[slot]
-                    if _reserve(&sl.en, sl.en.n + cnt, sizeof(Entry)) != 0:
+                    if pc_reserve(&sl.en, sl.en.n + cnt, sizeof(Entry)) != 0:
                         return -1
                     en = <Entry*>sl.en.data + sl.en.n
                     for j in range(cnt):
@@ -856,9 +853,9 @@ cdef class PreciseKernel:
                         slot -= L
                     if store:
                         sl = &self.slots[slot]
-                        if _reserve(&sl.ev, sl.ev.n + 1, sizeof(Event)) != 0:
+                        if pc_reserve(&sl.ev, sl.ev.n + 1, sizeof(pc_event)) != 0:
                             return -1
-                        ev = <Event*>sl.ev.data + sl.ev.n
+                        ev = <pc_event*>sl.ev.data + sl.ev.n
                         ev.off = o
                         ev.chan = c
                         ev.syn = <int32_t>s
@@ -866,7 +863,7 @@ cdef class PreciseKernel:
                         sl.ev.n += 1
                     ap = self.acc + slot * self.acc_slot
                     i = c * vst + voff
-                    if self.rec_model[rec] == PMODEL_DELTA:
+                    if self.rec_model[rec] == PC_MODEL_DELTA:
                         ap[i + (w < 0.0)] += w * fm      # the pair's positive or negative sum
                     else:
                         if w > 0.0 and not self.rec_dale[rec]:
@@ -891,7 +888,7 @@ cdef class PreciseKernel:
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const double* weight = &self.syn_weight[0]
-        if self.rec_model[rec] == PMODEL_DELTA:
+        if self.rec_model[rec] == PC_MODEL_DELTA:
             fv = 0.0
             for j in range(cnt):
                 fv += fac[um * stride + j]
@@ -979,9 +976,9 @@ cdef class PreciseKernel:
             g = en[e].grp
             rec = self.grp_rec[g]
             off = en[e].off
-            f[self.rec_um[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
+            f[self.rec_um[rec] * PUSH_BATCH] = pc_expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
             if self.rec_uk[rec] != self.rec_um[rec]:
-                f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
+                f[self.rec_uk[rec] * PUSH_BATCH] = pc_expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
             self._add_grid(g, ap, &en[e].off, f, PUSH_BATCH, 1)
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
@@ -1077,11 +1074,11 @@ cdef class PreciseKernel:
         cdef int64_t U = self.n_taus if self.n_taus > 1 else 1, c
         if m + 4 <= self.p_stride:
             return 0
-        if _reserve(&self.p_off, m + 4, sizeof(double)) != 0:
+        if pc_reserve(&self.p_off, m + 4, sizeof(double)) != 0:
             return -1
         c = self.p_off.cap
-        if (_reserve(&self.p_uu, c, sizeof(double)) != 0 or _reserve(&self.p_src, c, sizeof(int32_t)) != 0
-                or _reserve(&self.p_idx, c, sizeof(int32_t)) != 0 or _reserve(&self.p_fac, c * U, sizeof(double)) != 0):
+        if (pc_reserve(&self.p_uu, c, sizeof(double)) != 0 or pc_reserve(&self.p_src, c, sizeof(int32_t)) != 0
+                or pc_reserve(&self.p_idx, c, sizeof(int32_t)) != 0 or pc_reserve(&self.p_fac, c * U, sizeof(double)) != 0):
             return -1
         self.p_stride = c
         return 0
@@ -1113,356 +1110,3 @@ cdef class PreciseKernel:
             if self._scatter(self.pois_base + k, n, p_off, p_fac, st, c, False) != 0:
                 return -1
         return 0
-
-    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
-        """Neuron i spikes at offset off of step n."""
-        cdef int64_t g
-        cdef Spike* sp
-        if self.spikes.n == self.spikes.cap and _reserve(&self.spikes, self.spikes.n + 1, sizeof(Spike)) != 0:
-            return -1
-        sp = <Spike*>self.spikes.data + self.spikes.n
-        sp.step = n
-        sp.off = off
-        sp.idx = i
-        self.spikes.n += 1
-        # its off-grid synapses are read when it is queued at the end of the step: start
-        # loading them now (an on-grid group's row is read on arrival, _deliver loads it)
-        for g in range(self.pre_grp[i], self.pre_grp[i + 1]):
-            if self.grp_offgrid[g]:
-                pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
-        return 0
-
-    # -- exact replay of one neuron over one step ------------------------------------------
-    cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil:
-        cdef int64_t p = self.neuron_pop[i]
-        cdef int32_t model = self.pop_model[p]
-        cdef double h = self.dt, vth = self.pop_vth[p], vreset = self.pop_vreset[p], tm = self.pop_tm[p]
-        # delta neurons have no synaptic variables (their one channel is a v jump)
-        cdef int64_t nr = self.pop_n_rec[p] if model == PMODEL_CUBA else 0
-        cdef int64_t rec0 = self.pop_rec_start[p], chan0 = self.pop_chan_start[p]
-        cdef int64_t size = self.pop_size[p], local = i - self.pop_start[p]
-        cdef int64_t ref_steps = self.pop_ref_steps[p], a, b, k = 0, q, r, est
-        cdef double ref_rem = self.pop_ref_rem[p]
-        cdef bint has_ref = ref_steps > 0 or ref_rem > 0.0
-        cdef double s[MAX_RECEPTORS]
-        cdef double v = self.v[i], d = self.drive[i], t = 0.0, t_next, tau, tc, ts, em, ek, vn, eo, dlt, tk
-        cdef bint refr = self.ref_end_step[i] >= n
-        cdef double t_ref_end = self.ref_end_off[i] if self.ref_end_step[i] == n else INFINITY
-        cdef Event key
-        cdef Event tmp[RANK_SORT_MAX]
-        cdef double offs[RANK_SORT_MAX]
-        cdef int64_t rank[RANK_SORT_MAX]
-        cdef double pos, acc, ub
-        if model == PMODEL_DELTA and t_ref_end <= h and self.drv_first[i] < 0:
-            # The refractory period ends inside the step, at t_ref_end: v is v_reset until
-            # then, events before it are discarded, and from then on v is its free course
-            # (monotone from v_reset towards d) plus the later jumps, each at most its weight.
-            # If that bound stays below threshold, the end of the step is the closed form:
-            # no sort, no walk through the events (a third of Brunel's replays).
-            vn = d + (vreset - d) * _expn(self.exptab, self.exptab_n, (h - t_ref_end) / tm)
-            pos = 0.0
-            acc = 0.0
-            for a in range(n_ev):
-                if ev[a].off >= t_ref_end:           # an event at the end itself applies
-                    pos += ev[a].w if ev[a].w > 0.0 else 0.0
-                    acc += ev[a].w * _expn(self.exptab, self.exptab_n, (h - ev[a].off) / tm)
-            ub = (vreset if vreset > vn else vn) + pos
-            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
-                self.v[i] = vn + acc
-                self.ref_end_step[i] = NO_REFRACTORY
-                return 0
-        if model == PMODEL_CUBA and n_ev == 0 and t_ref_end <= h and self.drv_first[i] < 0:
-            # The same for lif_cuba without events in the step: syn decays while v is
-            # clamped, then v's free course from v_reset at t_ref_end; bound: the leak part
-            # is monotone, each receptor adds at most max(s, 0) Kmax. Below threshold, the
-            # walk below would compute exactly these numbers (no search for a crossing).
-            tau = h - t_ref_end
-            em = _expn(self.exptab, self.exptab_n, tau / tm)
-            vn = d + (vreset - d) * em
-            ub = vreset if vreset > vn else vn
-            for r in range(nr):
-                tk = self.rec_tk[rec0 + r]
-                s[r] = self.syn[chan0 + r * size + local] * _expn(self.exptab, self.exptab_n, t_ref_end / tk)
-                if s[r] > 0.0:
-                    ub += s[r] * self.rec_kmax[rec0 + r]
-                ek = _expn(self.exptab, self.exptab_n, tau / tk)
-                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
-                                       tk, tm, tau, em, ek)
-                s[r] = s[r] * ek
-            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
-                self.v[i] = vn
-                for r in range(nr):
-                    self.syn[chan0 + r * size + local] = s[r]
-                self.ref_end_step[i] = NO_REFRACTORY
-                return 0
-        if n_ev <= RANK_SORT_MAX:
-            # stable sort by offset of the handful of events a neuron has per step: each
-            # event's rank counted by comparisons alone (pc_event_ranks: vectorised, no
-            # data-dependent branch, which insertion sort mispredicts), then one move each
-            for a in range(n_ev):
-                offs[a] = ev[a].off
-            pc_event_ranks(n_ev, offs, rank)
-            for a in range(n_ev):
-                tmp[rank[a]] = ev[a]
-            ev = &tmp[0]                     # (the walk reads the sorted copy)
-        else:
-            # insertion sort (stable)
-            for a in range(1, n_ev):
-                key = ev[a]
-                b = a - 1
-                while b >= 0 and ev[b].off > key.off:
-                    ev[b + 1] = ev[b]
-                    b -= 1
-                ev[b + 1] = key
-        if model == PMODEL_CUBA:
-            for r in range(nr):
-                s[r] = self.syn[chan0 + r * size + local]
-        q = self.drv_first[i]
-        if not refr and v >= vth:          # initialised above threshold: spike at the step's start
-            if self._emit(n, 0.0, i) != 0:
-                return -1
-            v = vreset
-            if has_ref:
-                eo = ref_rem
-                est = n + ref_steps
-                if eo > h:
-                    eo -= h
-                    est += 1
-                self.ref_end_step[i] = est
-                self.ref_end_off[i] = eo
-                refr = True
-                t_ref_end = eo if est == n else INFINITY
-        while True:
-            t_next = h
-            if k < n_ev and ev[k].off < t_next:
-                t_next = ev[k].off
-            if q >= 0 and self.drv_off[q] < t_next:
-                t_next = self.drv_off[q]
-            if refr and t_ref_end < t_next:
-                t_next = t_ref_end
-            if t_next < t:
-                t_next = t
-            tau = t_next - t
-            if tau > 0.0:
-                tc = -1.0
-                if not refr:
-                    if model == PMODEL_DELTA:
-                        vn = d + (v - d) * _expn(self.exptab, self.exptab_n, tau / tm)
-                        if vn >= vth:
-                            # v relaxes monotonically towards d > v_th: closed form
-                            tc = tm * log((d - v) / (d - vth))
-                            if not (tc > 0.0):
-                                tc = 0.0
-                            if tc > tau:
-                                tc = tau
-                        else:
-                            v = vn
-                    else:
-                        tc = self._cuba_crossing(p, v, s, d, tau)
-                        if tc < 0.0:
-                            em = _expn(self.exptab, self.exptab_n, tau / tm)
-                            vn = d + (v - d) * em
-                            for r in range(nr):
-                                tk = self.rec_tk[rec0 + r]
-                                ek = _expn(self.exptab, self.exptab_n, tau / tk)
-                                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r],
-                                                       self.rec_delta[rec0 + r], tk, tm, tau, em, ek)
-                                s[r] = s[r] * ek
-                            v = vn
-                else:
-                    for r in range(nr):
-                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, tau / self.rec_tk[rec0 + r])
-                if tc >= 0.0:
-                    ts = t + tc
-                    if ts > t_next:
-                        ts = t_next
-                    for r in range(nr):
-                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, (ts - t) / self.rec_tk[rec0 + r])
-                    if self._emit(n, ts, i) != 0:
-                        return -1
-                    v = vreset
-                    t = ts
-                    if has_ref:
-                        eo = ts + ref_rem
-                        est = n + ref_steps
-                        if eo > h:
-                            eo -= h
-                            est += 1
-                        self.ref_end_step[i] = est
-                        self.ref_end_off[i] = eo
-                        refr = True
-                        t_ref_end = eo if est == n else INFINITY
-                    continue
-                t = t_next
-            # at time t: the refractory period ends first, then all events of this instant apply
-            if refr and t_ref_end <= t:
-                refr = False
-                t_ref_end = INFINITY
-                self.ref_end_step[i] = NO_REFRACTORY
-            while k < n_ev and ev[k].off <= t:
-                if model == PMODEL_DELTA:
-                    if not refr:
-                        v += ev[k].w
-                else:
-                    s[self.chan_rec[ev[k].chan] - rec0] += ev[k].w
-                k += 1
-            while q >= 0 and self.drv_off[q] <= t:
-                d += self.drv_delta[q]
-                q += 1
-                if q >= self.drv_step.shape[0] or self.drv_step[q] != n or self.drv_neuron[q] != i:
-                    q = -1
-            if not refr and v >= vth:
-                if self._emit(n, t, i) != 0:
-                    return -1
-                v = vreset
-                if has_ref:
-                    eo = t + ref_rem
-                    est = n + ref_steps
-                    if eo > h:
-                        eo -= h
-                        est += 1
-                    self.ref_end_step[i] = est
-                    self.ref_end_off[i] = eo
-                    refr = True
-                    t_ref_end = eo if est == n else INFINITY
-            if t >= h and k >= n_ev and q < 0 and not (refr and t_ref_end <= h):
-                break
-        self.v[i] = v
-        self.drive[i] = d
-        if model == PMODEL_CUBA:
-            for r in range(nr):
-                self.syn[chan0 + r * size + local] = s[r]
-        if self.ref_end_step[i] > n and not self.rin[i]:
-            self.rin[i] = 1
-            self.rlist[self.rl_n] = i
-            self.rl_n += 1
-        return 0
-
-    # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------
-    cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil:
-        """State at time t of a piece that starts with (v0, s0) and has no events."""
-        cdef double tm = self.pop_tm[p], em = _expn(self.exptab, self.exptab_n, t / self.pop_tm[p]), ek, sk, tk
-        cdef int64_t r, rec0 = self.pop_rec_start[p]
-        out.v = d + (v0 - d) * em
-        out.pos = 0.0
-        out.neg = 0.0
-        out.sabs = 0.0
-        for r in range(self.pop_n_rec[p]):
-            tk = self.rec_tk[rec0 + r]
-            ek = _expn(self.exptab, self.exptab_n, t / tk)
-            out.v += s0[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
-                                   tk, tm, t, em, ek)
-            sk = s0[r] * ek
-            if sk > 0.0:
-                out.pos += sk
-                out.sabs += sk / tk
-            else:
-                out.neg += sk
-                out.sabs -= sk / tk
-
-    cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil:
-        """First t in (0, tau] with v(t) >= v_th, or -1. v0 < v_th."""
-        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], tc
-        cdef int64_t r, nr = self.pop_n_rec[p], sp = 0
-        cdef bint has_syn = False
-        cdef double sa[SEARCH_STACK]
-        cdef double sb[SEARCH_STACK]
-        cdef Probe pa[SEARCH_STACK]
-        cdef Probe pb[SEARCH_STACK]
-        cdef Probe A, B, Mp
-        cdef double a, b, m, jmax, jmin, hi, lo, M, ub, min_w = tau * SEARCH_MIN_FRACTION
-        for r in range(nr):
-            if s0[r] != 0.0:
-                has_syn = True
-        if not has_syn:
-            # no synaptic drive: v relaxes monotonically to d, closed form
-            if d + (v0 - d) * _expn(self.exptab, self.exptab_n, tau / tm) < vth:
-                return -1.0
-            tc = tm * log((d - v0) / (d - vth))
-            if not (tc > 0.0):
-                tc = 0.0
-            return tc if tc < tau else tau
-        A.v = v0
-        A.pos = 0.0
-        A.neg = 0.0
-        A.sabs = 0.0
-        for r in range(nr):
-            if s0[r] > 0.0:
-                A.pos += s0[r]
-                A.sabs += s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
-            else:
-                A.neg += s0[r]
-                A.sabs -= s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
-        self._cuba_probe(p, v0, s0, d, tau, &B)
-        sa[0] = 0.0
-        sb[0] = tau
-        pa[0] = A
-        pb[0] = B
-        sp = 1
-        while sp > 0:
-            sp -= 1
-            a = sa[sp]
-            b = sb[sp]
-            A = pa[sp]
-            B = pb[sp]
-            # bound of v on [a, b] (see module docstring)
-            jmax = d + A.pos + B.neg
-            jmin = d + B.pos + A.neg
-            hi = A.v if A.v > jmax else jmax
-            lo = A.v if A.v < jmin else jmin
-            M = (A.sabs + (hi - lo) / tm) / tm
-            ub = (A.v if A.v > B.v else B.v) + M * (b - a) * (b - a) / 8.0
-            if B.v >= vth:
-                if jmin > ub or b - a <= min_w or sp + 2 > SEARCH_STACK:
-                    # v rises on all of [a, b]: the only crossing there
-                    return self._cuba_root(p, v0, s0, d, a, b, A.v - vth, B.v - vth)
-            else:
-                if ub < vth or b - a <= min_w or sp + 2 > SEARCH_STACK:
-                    continue
-            m = 0.5 * (a + b)
-            self._cuba_probe(p, v0, s0, d, m, &Mp)
-            if Mp.v < vth:
-                sa[sp] = m
-                sb[sp] = b
-                pa[sp] = Mp
-                pb[sp] = B
-                sp += 1
-            sa[sp] = a
-            sb[sp] = m
-            pa[sp] = A
-            pb[sp] = Mp
-            sp += 1
-        return -1.0
-
-    cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
-                           double fa, double fb) noexcept nogil:
-        """Safeguarded Newton for v(t) = v_th on [a, b], fa < 0 <= fb."""
-        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], x, xn, f, fp, tol
-        cdef Probe P
-        cdef int it
-        if fb == 0.0:
-            return b
-        x = a - fa * (b - a) / (fb - fa)
-        if not (x > a and x < b):
-            x = 0.5 * (a + b)
-        for it in range(ROOT_MAXITER):
-            self._cuba_probe(p, v0, s0, d, x, &P)
-            f = P.v - vth
-            if f == 0.0:
-                return x
-            if f > 0.0:
-                b = x
-            else:
-                a = x
-            fp = (d + P.pos + P.neg - P.v) / tm
-            if fp > 0.0:
-                xn = x - f / fp
-            else:
-                xn = 0.5 * (a + b)
-            if not (xn > a and xn < b):
-                xn = 0.5 * (a + b)
-            tol = ROOT_XTOL + 4.0 * DBL_EPSILON * fabs(xn)
-            if fabs(xn - x) <= tol or b - a <= tol:
-                return xn
-            x = xn
-        return b
