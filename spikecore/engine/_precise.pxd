@@ -1,4 +1,5 @@
-# Typed contract of the native engine's precise-timing kernel (body in _precise.pyx).
+# Typed contract of the native engine's precise-timing kernel (body in _precise.pyx; its slow
+# path and shared types in _precise_replay.h, its fast path in _precise_fast.h).
 # The Python wrapper (spikecore.engine.precise) validates the IR and allocates every
 # numpy array these memoryviews view; the kernel owns only its queues, its scratch
 # buffers and its spike output buffer (C memory, freed in __dealloc__).

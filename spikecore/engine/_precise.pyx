@@ -26,14 +26,15 @@ Per neuron and step there are two paths:
            where that fails, the tighter max(v(0), v_free(dt)) + M dt^2/8 + sum_k P_k Kmax_k
            with M >= |v_free''| (from tau_m v'' = J' - v', J = drive + sum syn,
            |v'| <= range(v, J)/tau_m).
-* slow path (bound reached, refractory period or current change inside the step): the
-  neuron's events are collected, sorted by offset and the state is propagated exactly
-  from event to event. Between events a crossing is found
+* slow path (bound reached, refractory period or current change inside the step; C,
+  _precise_replay.h: pc_replay_neuron): the neuron's events are collected here
+  (_collect), sorted by offset and the state is propagated exactly from event to event.
+  Between events a crossing is found
     delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
     cuba:  by a bisection on the curvature bound that discards subintervals that cannot
            reach threshold (so a crossing that dips back below threshold before the next
            event is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the
-           exact propagator to ROOT_XTOL once v is provably rising on the bracket.
+           exact propagator to PC_ROOT_XTOL once v is provably rising on the bracket.
   A neuron whose refractory period ends inside the step and provably stays below
   threshold after it (v_reset's free course plus the later jumps; for cuba, in a step
   without events, plus sum_k max(s_k, 0) Kmax_k) takes the closed form, without the walk.
@@ -52,6 +53,18 @@ it is the same time as the grid engine's strict ``>``). Events at one instant ar
 applied before the threshold is checked; a refractory period ending at an instant ends
 before that instant's events (NEST's slice_ring_buffer order). Delta inputs arriving
 while refractory are discarded; synaptic variables of cuba neurons keep evolving.
+
+What is here and what is C: the arithmetic of both paths is C (_precise_fast.h: the
+fast path's loops, Poisson counts and offsets, exp tables; _precise_replay.h: the exact
+replay, the one growable buffer type pc_buf). This class holds the kernel's state (typed
+views of spikecore.engine.precise_records, set once by the constructor, and its C
+buffers) and the step's event plumbing between the two: queuing (_push, _scatter,
+_add_grid), delivery (_deliver), the Poisson sources (_poisson), the fast path's
+dispatch per population (_fast), collecting a replayed neuron's events (_collect) and
+the refractory list. Why that part is over 800 lines and still Cython: it reads some 100
+typed fields of this one final class; one cdef class cannot be split across modules,
+and moving the plumbing to C would mean a C struct mirroring every field (as pc_replay
+does for the replay's 35) for no change in the generated code.
 """
 from libc.math cimport exp, expm1, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
