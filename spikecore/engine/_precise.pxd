@@ -60,6 +60,7 @@ cdef extern from "_precise_replay.h" nogil:
     enum:
         PC_MODEL_DELTA
         PC_MODEL_CUBA
+        PC_MAX_RECEPTORS     # receptors per population the replay holds on its stack
         PC_EXP_SCALE         # table steps per unit of the argument of exp(-x)
     int64_t PC_NO_REFRACTORY
     ctypedef struct pc_buf:
@@ -77,6 +78,22 @@ cdef extern from "_precise_replay.h" nogil:
         int64_t step
         double off
         int32_t idx
+    ctypedef struct pc_entry:         # a spike queued for one synapse group
+        double off
+        int32_t grp
+    ctypedef struct pc_slot:          # what is due in one step
+        pc_buf en
+        pc_buf ev
+    ctypedef struct pc_pin:           # a Poisson synapse as the replay reads it
+        double w
+        double rem
+        int32_t syn
+        int32_t src
+        int32_t chan
+        int32_t dsteps
+    ctypedef struct pc_hit:           # an event of a replayed neuron
+        pc_event ev
+        int32_t k
     ctypedef struct pc_replay:
         double dt
         const int32_t* pop_model
@@ -113,9 +130,35 @@ cdef extern from "_precise_replay.h" nogil:
         const int64_t* pre_grp
         const int64_t* grp_start
         const int32_t* grp_offgrid
+        const int32_t* grp_rec
         const int32_t* syn_chan
+        const double* grp_w
+        const double* syn_weight
+        const uint16_t* syn_chan16
+        int chan16
+        const pc_slot* slots
+        int64_t ring_len
+        const pc_pin* pin
+        const int64_t* pin_ptr
+        int64_t n_pois
+        const uint16_t* pring
+        uint64_t pois_key
+        int pois_windowed
+        const double* pois_start
+        const double* pois_stop
+        const int32_t* slow
+        int64_t* slow_cnt
+        int32_t* slowc
+        uint8_t* slowmark
+        int64_t* rec_nslow
+        int64_t* scan_out
+        pc_buf* hits
+        pc_buf* events
+        int32_t* rlist
+        char* rin
+        int64_t* rl_n
     double pc_expn(const double* tab, int64_t tab_n, double x)
-    int pc_replay_neuron(const pc_replay* R, pc_buf* spikes, int64_t n, int32_t i, pc_event* ev, int64_t n_ev)
+    int pc_collect_and_replay(const pc_replay* R, pc_buf* spikes, int64_t n, int64_t n_slow)
 
 cdef enum:
     PRECORD_V = 0
@@ -124,41 +167,8 @@ cdef enum:
     PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 
-# A spike queued for one synapse group (same presynaptic neuron, whole-step delay and
-# target receptor): it arrives at offset `off` (s, in (0, dt]) of its slot's step on
-# every synapse of group `grp`. The fast path got its sums when it was queued; the
-# exact replay finds a neuron's events by scanning the groups' synapses.
-ctypedef struct Entry:
-    double off
-    int32_t grp
-    int32_t pad
-
-# A Poisson synapse as the exact replay reads it (pin_* of one entry): its weight, delay
-# remainder, synapse, source (0-based among the Poisson neurons), channel and whole-step
-# delay, together in 32 bytes (read at random per replayed neuron: one cache line, not six).
-ctypedef struct Pin:
-    double w
-    double rem
-    int32_t syn
-    int32_t src
-    int32_t chan
-    int32_t dsteps
-
-# An event found for a neuron replayed this step: the event and the neuron's index in
-# the slow list.
-ctypedef struct Hit:
-    pc_event ev
-    int32_t k
-    int32_t pad
-
-# What is due in one step: spikes by synapse group (Entry), events of off-grid synapses
-# (pc_event: their arrival offsets differ per synapse), each a pc_buf.
-ctypedef struct Slot:
-    pc_buf en
-    pc_buf ev
-
 # final: the kernel's cdef methods are called directly (not through the vtable), so the C
-# compiler can inline the small ones (_hit, _coef_at, ...) into the loops that call them
+# compiler can inline the small ones (_chan_of, _coef_at, ...) into the loops that call them
 @cython.final
 cdef class PreciseKernel:
     cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_taus, pois_base, n_pois, n_recs
@@ -206,7 +216,7 @@ cdef class PreciseKernel:
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
     # (each entry self-contained: reading the synapse arrays at random would miss the cache)
     cdef int64_t[::1] pin_ptr
-    cdef Pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
+    cdef pc_pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off
@@ -242,7 +252,7 @@ cdef class PreciseKernel:
     cdef int64_t* flags              # the fast path's flags of one block (PC_BLOCK), placed like acc
     cdef void* flags_base
     cdef int64_t acc_slot            # doubles per slot
-    cdef Slot* slots
+    cdef pc_slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step
     cdef pc_buf events               # pc_event: the events of the neurons replayed in a step, grouped by neuron
     cdef pc_buf spikes                  # pc_spike: emitted since the last take_spikes()
@@ -267,7 +277,7 @@ cdef class PreciseKernel:
     cdef uint8_t* slowmark           # channel -> 1 if its neuron is replayed this step
     cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
     cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
-    cdef pc_buf hits                    # Hit: the events of replayed neurons this step
+    cdef pc_buf hits                    # pc_hit: the events of replayed neurons this step
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
     cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
     cdef char* rin                   # ... (neuron -> 1 if in rlist)
@@ -281,9 +291,7 @@ cdef class PreciseKernel:
     cdef void _sort_step_spikes(self, int64_t first) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
-    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
     cdef inline int32_t _chan_of(self, int64_t s) noexcept nogil
-    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
                       int64_t cnt, bint store) noexcept nogil

@@ -27,8 +27,8 @@ Per neuron and step there are two paths:
            with M >= |v_free''| (from tau_m v'' = J' - v', J = drive + sum syn,
            |v'| <= range(v, J)/tau_m).
 * slow path (bound reached, refractory period or current change inside the step; C,
-  _precise_replay.h: pc_replay_neuron): the neuron's events are collected here
-  (_collect), sorted by offset and the state is propagated exactly from event to event.
+  _precise_replay.h: pc_collect_and_replay, pc_replay_neuron): the neuron's events are collected,
+  sorted by offset and the state is propagated exactly from event to event.
   Between events a crossing is found
     delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
     cuba:  by a bisection on the curvature bound that discards subintervals that cannot
@@ -55,16 +55,17 @@ before that instant's events (NEST's slice_ring_buffer order). Delta inputs arri
 while refractory are discarded; synaptic variables of cuba neurons keep evolving.
 
 What is here and what is C: the arithmetic of both paths is C (_precise_fast.h: the
-fast path's loops, Poisson counts and offsets, exp tables; _precise_replay.h: the exact
-replay, the one growable buffer type pc_buf). This class holds the kernel's state (typed
-views of spikecore.engine.precise_records, set once by the constructor, and its C
-buffers) and the step's event plumbing between the two: queuing (_push, _scatter,
-_add_grid), delivery (_deliver), the Poisson sources (_poisson), the fast path's
-dispatch per population (_fast), collecting a replayed neuron's events (_collect) and
-the refractory list. Why that part is over 800 lines and still Cython: it reads some 100
-typed fields of this one final class; one cdef class cannot be split across modules,
-and moving the plumbing to C would mean a C struct mirroring every field (as pc_replay
-does for the replay's 35) for no change in the generated code.
+fast path's loops, Poisson counts and offsets, exp tables; _precise_replay.h: the slow
+path, collecting the replayed neurons' events and replaying each, and the one growable
+buffer type pc_buf). This class holds the kernel's state (typed views of
+spikecore.engine.precise_records, set once by the constructor, and its C buffers) and
+the step's plumbing around the two: refractory ends, state samples, current changes,
+queuing (_push, _scatter, _add_grid), delivery (_deliver), the Poisson sources
+(_poisson) and the fast path's dispatch per population (_fast). Why that part is still
+Cython, and this file over 800 lines: it reads most of the 100-odd typed fields of this
+one final class; one cdef class cannot be split across modules, and moving the
+queuing to C would mean a C struct mirroring those fields too (as pc_replay does for the
+slow path's 60) for no change in the generated code.
 """
 from libc.math cimport exp, expm1, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
@@ -76,8 +77,12 @@ cdef extern from "<stdlib.h>" nogil:
 
 import numpy as np
 
-# ref_end_step of a neuron that is not refractory
+# For spikecore.engine.precise: ref_end_step of a neuron that is not refractory; the
+# kernel's two algorithms (voltage jumps, exponential current synapses); the receptors per
+# population the replay holds on its stack.
 NO_REFRACTORY_STEP = PC_NO_REFRACTORY
+KIND_JUMP, KIND_CURRENT = PC_MODEL_DELTA, PC_MODEL_CUBA
+MAX_RECEPTORS = PC_MAX_RECEPTORS
 
 
 cdef class PreciseKernel:
@@ -242,7 +247,7 @@ cdef class PreciseKernel:
         cdef size_t flags_offset = (int(sums.flags_offset) % PAGE_BYTES) & ~(<size_t>7)
         self.flags_base = aligned_alloc(PAGE_BYTES, 2 * PAGE_BYTES)
         self.flags = <int64_t*>(<char*>self.flags_base + flags_offset)
-        self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
+        self.slots = <pc_slot*>calloc(ring_len, sizeof(pc_slot))
         self.cand = <int32_t*>malloc(N * sizeof(int32_t))
         self.etab = <double*>calloc(U * PUSH_BATCH, sizeof(double))
         self.inv_tau = <double*>calloc(U, sizeof(double))
@@ -266,7 +271,7 @@ cdef class PreciseKernel:
                 or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
                 or self.p_other == NULL or self.p_other_q == NULL
                 or pc_reserve(&self.spikes, 1024, sizeof(pc_spike)) != 0 or pc_reserve(&self.events, 1024, sizeof(pc_event)) != 0
-                or pc_reserve(&self.hits, 1024, sizeof(Hit)) != 0 or self._p_reserve(1024) != 0):
+                or pc_reserve(&self.hits, 1024, sizeof(pc_hit)) != 0 or self._p_reserve(1024) != 0):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
@@ -274,7 +279,7 @@ cdef class PreciseKernel:
         cdef int32_t[::1] pin_src = pin.src, pin_chan = pin.chan, pin_dsteps = pin.dsteps
         cdef double[::1] pin_w = pin.w, pin_rem = pin.rem
         cdef int64_t n_pin = pin_syn.shape[0]
-        self.pin = <Pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(Pin) + 63) // 64) * 64)
+        self.pin = <pc_pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(pc_pin) + 63) // 64) * 64)
         if self.pin == NULL:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(n_pin):
@@ -352,7 +357,33 @@ cdef class PreciseKernel:
         R.pre_grp = &self.pre_grp[0]
         R.grp_start = &self.grp_start[0]
         R.grp_offgrid = &self.grp_offgrid[0]
+        R.grp_rec = &self.grp_rec[0]
         R.syn_chan = &self.syn_chan[0]
+        R.grp_w = &self.grp_w[0]
+        R.syn_weight = &self.syn_weight[0]
+        R.syn_chan16 = &self.syn_chan16[0] if self.chan16 else NULL
+        R.chan16 = self.chan16
+        R.slots = self.slots
+        R.ring_len = self.ring_len
+        R.pin = self.pin
+        R.pin_ptr = &self.pin_ptr[0]
+        R.n_pois = self.n_pois
+        R.pring = self.pring
+        R.pois_key = self.pois_key
+        R.pois_windowed = self.pois_windowed
+        R.pois_start = &self.pois_start[0]
+        R.pois_stop = &self.pois_stop[0]
+        R.slow = self.slow
+        R.slow_cnt = self.slow_cnt
+        R.slowc = self.slowc
+        R.slowmark = self.slowmark
+        R.rec_nslow = self.rec_nslow
+        R.scan_out = self.scan_out
+        R.hits = &self.hits
+        R.events = &self.events
+        R.rlist = self.rlist
+        R.rin = self.rin
+        R.rl_n = &self.rl_n
 
     def __dealloc__(self):
         cdef int64_t k
@@ -446,7 +477,7 @@ cdef class PreciseKernel:
 
     # -- one step --------------------------------------------------------------------
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
-        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef pc_slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
         cdef pc_spike* sp
 
@@ -485,7 +516,7 @@ cdef class PreciseKernel:
         # 4. slow path: collect the replayed neurons' events, replay each exactly
         first_spike = self.spikes.n
         self.slow_neuron_steps += n_slow
-        if n_slow > 0 and self._collect(n, n_slow) != 0:
+        if n_slow > 0 and pc_collect_and_replay(&self.replay, &self.spikes, n, n_slow) != 0:
             return -1
         for q in range(self.drv_ptr, drv_end):
             self.drv_first[self.drv_neuron[q]] = -1
@@ -642,138 +673,6 @@ cdef class PreciseKernel:
         """Channel of synapse s, from the uint16 copy where the network has one."""
         return self.syn_chan16[s] if self.chan16 else self.syn_chan[s]
 
-    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
-        """Note an event (on channel chan, synapse syn, weight w, at offset off) of the
-        neuron at index k of the slow list."""
-        cdef Hit* h
-        if self.hits.n == self.hits.cap and pc_reserve(&self.hits, self.hits.n + 1, sizeof(Hit)) != 0:
-            return -1
-        h = <Hit*>self.hits.data + self.hits.n
-        h.k = k
-        h.ev.off = off
-        h.ev.chan = chan
-        h.ev.syn = syn
-        h.ev.w = w
-        self.hits.n += 1
-        return 0
-
-    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil:
-        """Find the events of step n of the neurons in the slow list, replay each neuron."""
-        cdef int64_t L = self.ring_len
-        cdef Slot* sl = &self.slots[n % L]
-        cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
-        cdef int64_t src, dst, nh, ds, sk_m
-        cdef int32_t c, ks
-        cdef double h = self.dt, off, rem, u, o, w
-        cdef uint64_t sk = 0
-        cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
-        cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
-        cdef const int32_t* slowc = self.slowc
-        cdef const Hit* hit
-        cdef pc_event* buf
-        self.hits.n = 0
-        # the replayed neurons' Poisson synapses are read after the scan below: start loading them
-        if self.n_pois:
-            for k in range(n_slow):
-                pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
-        # spikes queued by synapse group: scan the group's synapses
-        cdef const Entry* en = <Entry*>sl.en.data
-        cdef const pc_event* sev = <pc_event*>sl.ev.data
-        for e in range(sl.en.n):
-            g = en[e].grp
-            if self.rec_nslow[self.grp_rec[g]] == 0:
-                continue
-            off = en[e].off
-            w = self.grp_w[g]
-            if self.chan16:
-                nh = pc_scan_marked16(self.grp_start[g], self.grp_start[g + 1], chan16, self.slowmark, self.scan_out)
-            else:
-                nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
-            for j in range(nh):
-                s = self.scan_out[j]
-                c = self._chan_of(s)
-                # (a group's uniform weight spares a cache miss on syn_weight per event)
-                if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
-                    return -1
-        # events of off-grid synapses
-        for e in range(sl.ev.n):
-            ks = slowc[sev[e].chan]
-            if ks >= 0 and self._hit(ks, sev[e].off, sev[e].chan, sev[e].syn, sev[e].w) != 0:
-                return -1
-        # Poisson spikes: redraw those of the emission steps whose arrival is step n
-        sk_m = -1                    # the step whose key sk holds
-        if self.n_pois:
-            for k in range(n_slow):
-                i = self.slow[k]
-                for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
-                    s = self.pin[t].syn
-                    src = self.pin[t].src
-                    c = self.pin[t].chan
-                    w = self.pin[t].w
-                    rem = self.pin[t].rem
-                    ds = self.pin[t].dsteps
-                    for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
-                        if m < 0:
-                            continue
-                        cnt = self.pring[(m % L) * self.n_pois + src]
-                        if cnt == 0:
-                            continue
-                        if m != sk_m:
-                            sk = pc_step_key(self.pois_key, m)
-                            sk_m = m
-                        for j in range(cnt):
-                            u = pc_poisson_offset(sk, src, j, h)
-                            if self.pois_windowed and (m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]):
-                                continue
-                            # as _scatter computes the arrival
-                            o = u
-                            dst = m + ds
-                            if rem > 0.0:
-                                o = u + rem
-                                if o > h:
-                                    o = o - h
-                                    dst += 1
-                            if dst == n and self._hit(<int32_t>k, o, c, <int32_t>s, w) != 0:
-                                return -1
-        # group the hits by neuron (counting sort), then replay
-        for k in range(n_slow + 1):
-            self.slow_cnt[k] = 0
-        hit = <Hit*>self.hits.data
-        for e in range(self.hits.n):
-            self.slow_cnt[hit[e].k + 1] += 1
-        for k in range(n_slow):
-            self.slow_cnt[k + 1] += self.slow_cnt[k]
-        if pc_reserve(&self.events, self.hits.n, sizeof(pc_event)) != 0:
-            return -1
-        buf = <pc_event*>self.events.data
-        for e in range(self.hits.n):
-            k = hit[e].k
-            buf[self.slow_cnt[k]] = hit[e].ev
-            self.slow_cnt[k] += 1
-        pos = 0
-        for k in range(n_slow):
-            i = self.slow[k]
-            cnt = self.slow_cnt[k] - pos
-            if pc_replay_neuron(&self.replay, &self.spikes, n, <int32_t>i, buf + pos, cnt) != 0:
-                return -1
-            if self.ref_end_step[i] > n and not self.rin[i]:
-                # still refractory at the step's end: _refractory looks after it
-                self.rin[i] = 1
-                self.rlist[self.rl_n] = <int32_t>i
-                self.rl_n += 1
-            pos = self.slow_cnt[k]
-            p = self.neuron_pop[i]
-            size = self.pop_size[p]
-            chan0 = self.pop_chan_start[p]
-            local = i - self.pop_start[p]
-            for r in range(self.pop_n_rec[p]):
-                c = chan0 + r * size + local
-                self.slowc[c] = -1
-                self.slowmark[c] = 0
-                self.rec_nslow[self.pop_rec_start[p] + r] = 0
-        return 0
-
-
     # -- queuing ---------------------------------------------------------------------
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil:
         """Queue ``cnt`` spikes of presynaptic index ``pre`` emitted in step n at offsets ``offs``:
@@ -813,8 +712,8 @@ cdef class PreciseKernel:
         cdef double h = self.dt, fm, fk, o, w, kmax
         cdef double* ap
         cdef double* av
-        cdef Slot* sl
-        cdef Entry* en
+        cdef pc_slot* sl
+        cdef pc_entry* en
         cdef pc_event* ev
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const double* weight = &self.syn_weight[0]
@@ -828,9 +727,9 @@ cdef class PreciseKernel:
                     slot -= L
                 if store:
                     sl = &self.slots[slot]
-                    if pc_reserve(&sl.en, sl.en.n + cnt, sizeof(Entry)) != 0:
+                    if pc_reserve(&sl.en, sl.en.n + cnt, sizeof(pc_entry)) != 0:
                         return -1
-                    en = <Entry*>sl.en.data + sl.en.n
+                    en = <pc_entry*>sl.en.data + sl.en.n
                     for j in range(cnt):
                         en[j].off = offs[j]
                         en[j].grp = <int32_t>g
@@ -960,13 +859,13 @@ cdef class PreciseKernel:
         Done on arrival rather than when the spikes were emitted: the step's sums (written by
         the Poisson sources in the step before) are then in cache, unlike a slot max-delay
         steps ahead, and so are the synapse rows when the slow path scans them next."""
-        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef pc_slot* sl = &self.slots[n % self.ring_len]
         cdef double* ap = self.acc + (n % self.ring_len) * self.acc_slot
         cdef double* f = self.etab
         cdef double h = self.dt, off
         cdef int64_t e, g, ahead = 4, meta_ahead = 8
         cdef int32_t rec
-        cdef Entry* en = <Entry*>sl.en.data
+        cdef pc_entry* en = <pc_entry*>sl.en.data
         if sl.en.n == 0:
             return
         for e in range(-meta_ahead, sl.en.n):
@@ -1013,7 +912,7 @@ cdef class PreciseKernel:
 
     cdef int _poisson(self, int64_t n) noexcept nogil:
         """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
-        them to the fast-path sums. They are not queued: _collect redraws them."""
+        them to the fast-path sums. They are not queued: pc_collect_and_replay redraws them."""
         cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, L = self.ring_len, no
         cdef double h = self.dt, t0 = n * self.dt
         cdef uint64_t sk = pc_step_key(self.pois_key, n)

@@ -1,10 +1,14 @@
-/* Slow path of the precise-timing kernel (_precise.pyx): the exact replay of one neuron
- * over one step, and the types the kernel shares with it.
+/* Slow path of the precise-timing kernel (_precise.pyx): collecting the events of the
+ * neurons replayed in a step, the exact replay of each, and the types the kernel shares
+ * with it.
  *
  * A neuron whose fast-path bound reaches threshold, or whose refractory period ends or
- * current changes inside the step, is replayed here from its events of the step (the
- * kernel collects them, _collect): they are sorted by offset and the state is propagated
- * exactly from event to event. Between events a crossing is found
+ * current changes inside the step, is replayed from its events of the step.
+ * pc_collect_and_replay finds them (the synapse groups due, scanned for the replayed
+ * neurons' channels; the off-grid events due; the Poisson spikes, redrawn), and
+ * pc_replay_neuron sorts them by offset and propagates the state exactly from event to
+ * event. Between events a
+ * crossing is found
  *   lif_delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
  *   lif_cuba:  by a bisection on the curvature bound that discards subintervals that
  *              cannot reach threshold (pc_cuba_crossing), then safeguarded Newton on the
@@ -90,6 +94,42 @@ typedef struct {
     int32_t syn;
 } pc_event;
 
+/* A spike queued for one synapse group (same presynaptic neuron, whole-step delay and
+ * target receptor): it arrives at offset `off` (s, in (0, dt]) of its slot's step on every
+ * synapse of group `grp`. The fast path got its sums when it arrived; the replay finds a
+ * neuron's events by scanning the groups' synapses. */
+typedef struct {
+    double off;
+    int32_t grp;
+    int32_t pad;
+} pc_entry;
+
+/* What is due in one step: spikes by synapse group (pc_entry), events of off-grid synapses
+ * (pc_event: their arrival offsets differ per synapse). */
+typedef struct {
+    pc_buf en;
+    pc_buf ev;
+} pc_slot;
+
+/* A Poisson synapse as the replay reads it: weight, delay remainder, synapse, source
+ * (0-based among the Poisson neurons), channel and whole-step delay, together in 32 bytes
+ * (read at random per replayed neuron: one cache line, not six). */
+typedef struct {
+    double w;
+    double rem;
+    int32_t syn;
+    int32_t src;
+    int32_t chan;
+    int32_t dsteps;
+} pc_pin;
+
+/* An event found for a neuron replayed this step, with the neuron's index in the slow list. */
+typedef struct {
+    pc_event ev;
+    int32_t k;
+    int32_t pad;
+} pc_hit;
+
 /* A spike emitted by a neuron: its step, its offset in the step, the neuron. */
 typedef struct {
     int64_t step;
@@ -124,9 +164,41 @@ typedef struct {
     /* exp(-k/PC_EXP_SCALE), k < exptab_n (NULL: libm) */
     const double *exptab;
     int64_t exptab_n;
-    /* synapse groups, for the rows of a spiking neuron's off-grid synapses */
+    /* synapse groups: CSR by presynaptic index, per group its synapses, receptor, weight
+     * (NaN: they differ), whether off the grid; per synapse its channel (also as uint16
+     * where chan16) and weight */
     const int64_t *pre_grp, *grp_start;
-    const int32_t *grp_offgrid, *syn_chan;
+    const int32_t *grp_offgrid, *grp_rec, *syn_chan;
+    const double *grp_w, *syn_weight;
+    const uint16_t *syn_chan16;
+    int chan16;
+    /* the queues, one slot per step of the ring */
+    const pc_slot *slots;
+    int64_t ring_len;
+    /* Poisson inputs: synapses by target neuron, counts of the last ring_len steps by
+     * slot, the offsets' key, the windows (pois_windowed: any of them finite) */
+    const pc_pin *pin;
+    const int64_t *pin_ptr;
+    int64_t n_pois;
+    const uint16_t *pring;
+    uint64_t pois_key;
+    int pois_windowed;
+    const double *pois_start, *pois_stop;
+    /* the neurons replayed this step (slow), their event counts (slow_cnt); per channel the
+     * neuron's index in slow (slowc, else -1) and a mark (slowmark); per receptor how many
+     * (rec_nslow); scratch of the group scans (scan_out) */
+    const int32_t *slow;
+    int64_t *slow_cnt;
+    int32_t *slowc;
+    uint8_t *slowmark;
+    int64_t *rec_nslow;
+    int64_t *scan_out;
+    /* the events found (hits) and, grouped by neuron, the replay's input (events) */
+    pc_buf *hits, *events;
+    /* neurons refractory at the end of their last step: list, membership, length */
+    int32_t *rlist;
+    char *rin;
+    int64_t *rl_n;
 } pc_replay;
 
 /* The state of a cuba neuron at one time, as the crossing search needs it: v, and over the
@@ -542,6 +614,144 @@ static int pc_replay_neuron(const pc_replay *R, pc_buf *spikes, int64_t n, int32
     if (model == PC_MODEL_CUBA)
         for (int64_t r = 0; r < nr; r++)
             R->syn[chan0 + r * size + local] = s[r];
+    return 0;
+}
+
+/* Note an event (channel chan, synapse syn, weight w, offset off) of the neuron at index k
+ * of the slow list. */
+static inline int pc_hit_add(pc_buf *hits, int32_t k, double off, int32_t chan, int32_t syn, double w)
+{
+    if (hits->n == hits->cap && pc_reserve(hits, hits->n + 1, sizeof(pc_hit)) != 0)
+        return -1;
+    pc_hit *h = (pc_hit *)hits->data + hits->n;
+    h->k = k;
+    h->ev.off = off;
+    h->ev.chan = chan;
+    h->ev.syn = syn;
+    h->ev.w = w;
+    hits->n += 1;
+    return 0;
+}
+
+/* Find the events of step n of the n_slow neurons in the slow list, replay each (spikes to
+ * `spikes`), and clear their marks. Returns -1 when out of memory. */
+static int pc_collect_and_replay(const pc_replay *R, pc_buf *spikes, int64_t n, int64_t n_slow)
+{
+    int64_t L = R->ring_len;
+    const pc_slot *sl = &R->slots[n % L];
+    double h = R->dt;
+    const int32_t *slowc = R->slowc;
+    pc_buf *hits = R->hits;
+    hits->n = 0;
+    /* the replayed neurons' Poisson synapses are read after the scan below: start loading them */
+    if (R->n_pois)
+        for (int64_t k = 0; k < n_slow; k++)
+            pc_prefetch(&R->pin[R->pin_ptr[R->slow[k]]]);
+    /* spikes queued by synapse group: scan the group's synapses */
+    const pc_entry *en = (const pc_entry *)sl->en.data;
+    const pc_event *sev = (const pc_event *)sl->ev.data;
+    for (int64_t e = 0; e < sl->en.n; e++) {
+        int64_t g = en[e].grp, nh;
+        if (R->rec_nslow[R->grp_rec[g]] == 0)
+            continue;
+        double off = en[e].off, w = R->grp_w[g];
+        if (R->chan16)
+            nh = pc_scan_marked16(R->grp_start[g], R->grp_start[g + 1], R->syn_chan16, R->slowmark, R->scan_out);
+        else
+            nh = pc_scan_marked(R->grp_start[g], R->grp_start[g + 1], R->syn_chan, R->slowmark, R->scan_out);
+        for (int64_t j = 0; j < nh; j++) {
+            int64_t s = R->scan_out[j];
+            int32_t c = R->chan16 ? R->syn_chan16[s] : R->syn_chan[s];
+            /* (a group's uniform weight spares a cache miss on syn_weight per event) */
+            if (pc_hit_add(hits, slowc[c], off, c, (int32_t)s, isnan(w) ? R->syn_weight[s] : w) != 0)
+                return -1;
+        }
+    }
+    /* events of off-grid synapses */
+    for (int64_t e = 0; e < sl->ev.n; e++) {
+        int32_t ks = slowc[sev[e].chan];
+        if (ks >= 0 && pc_hit_add(hits, ks, sev[e].off, sev[e].chan, sev[e].syn, sev[e].w) != 0)
+            return -1;
+    }
+    /* Poisson spikes: redraw those of the emission steps whose arrival is step n */
+    if (R->n_pois) {
+        int64_t sk_m = -1; /* the step whose key sk holds */
+        uint64_t sk = 0;
+        for (int64_t k = 0; k < n_slow; k++) {
+            int64_t i = R->slow[k];
+            for (int64_t t = R->pin_ptr[i]; t < R->pin_ptr[i + 1]; t++) {
+                int32_t s = R->pin[t].syn, c = R->pin[t].chan;
+                int64_t src = R->pin[t].src, ds = R->pin[t].dsteps;
+                double w = R->pin[t].w, rem = R->pin[t].rem;
+                for (int64_t m = n - ds - (rem > 0.0 ? 1 : 0); m < n - ds + 1; m++) {
+                    if (m < 0)
+                        continue;
+                    int64_t cnt = R->pring[(m % L) * R->n_pois + src];
+                    if (cnt == 0)
+                        continue;
+                    if (m != sk_m) {
+                        sk = pc_step_key(R->pois_key, m);
+                        sk_m = m;
+                    }
+                    for (int64_t j = 0; j < cnt; j++) {
+                        double u = pc_poisson_offset(sk, src, j, h);
+                        if (R->pois_windowed && (m * h + u < R->pois_start[src] || m * h + u >= R->pois_stop[src]))
+                            continue;
+                        /* as the kernel's _scatter computes the arrival */
+                        double o = u;
+                        int64_t dst = m + ds;
+                        if (rem > 0.0) {
+                            o = u + rem;
+                            if (o > h) {
+                                o = o - h;
+                                dst += 1;
+                            }
+                        }
+                        if (dst == n && pc_hit_add(hits, (int32_t)k, o, c, s, w) != 0)
+                            return -1;
+                    }
+                }
+            }
+        }
+    }
+    /* group the hits by neuron (counting sort), then replay */
+    int64_t *cnt_of = R->slow_cnt;
+    for (int64_t k = 0; k < n_slow + 1; k++)
+        cnt_of[k] = 0;
+    const pc_hit *hit = (const pc_hit *)hits->data;
+    for (int64_t e = 0; e < hits->n; e++)
+        cnt_of[hit[e].k + 1] += 1;
+    for (int64_t k = 0; k < n_slow; k++)
+        cnt_of[k + 1] += cnt_of[k];
+    if (pc_reserve(R->events, hits->n, sizeof(pc_event)) != 0)
+        return -1;
+    pc_event *buf = (pc_event *)R->events->data;
+    for (int64_t e = 0; e < hits->n; e++) {
+        int64_t k = hit[e].k;
+        buf[cnt_of[k]] = hit[e].ev;
+        cnt_of[k] += 1;
+    }
+    int64_t pos = 0;
+    for (int64_t k = 0; k < n_slow; k++) {
+        int32_t i = R->slow[k];
+        if (pc_replay_neuron(R, spikes, n, i, buf + pos, cnt_of[k] - pos) != 0)
+            return -1;
+        if (R->ref_end_step[i] > n && !R->rin[i]) {
+            /* still refractory at the step's end: the kernel's _refractory looks after it */
+            R->rin[i] = 1;
+            R->rlist[*R->rl_n] = i;
+            *R->rl_n += 1;
+        }
+        pos = cnt_of[k];
+        int64_t p = R->neuron_pop[i], size = R->pop_size[p], chan0 = R->pop_chan_start[p];
+        int64_t local = i - R->pop_start[p];
+        for (int64_t r = 0; r < R->pop_n_rec[p]; r++) {
+            int64_t c = chan0 + r * size + local;
+            R->slowc[c] = -1;
+            R->slowmark[c] = 0;
+            R->rec_nslow[R->pop_rec_start[p] + r] = 0;
+        }
+    }
     return 0;
 }
 

@@ -34,18 +34,18 @@ from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import model_for
 from ..plasticity import refuse_plastic
-from ._precise import NO_REFRACTORY_STEP, PreciseKernel
+from ._precise import KIND_CURRENT, KIND_JUMP, MAX_RECEPTORS, NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, state_recording
 from .precise_records import (ChannelTables, DaleBounds, InjectedCurrents, NeuronState, OffGridDelays,
                               PoissonSources, PoissonSynapses, PopulationTables, PreciseLayout, ReceptorTables,
                               SinglePoissonTargets, SpikeSourceEvents, StateRecording, SumLayout, SynapseTables)
 
-# The kernel's two algorithms (_precise.pyx PMODEL_*): voltage jumps, or exponential current
-# synapses whose effect on v is the model's synaptic kernel. A model that runs in precise
-# mode (NeuronModel.modes) has one of the two synapse kinds and a membrane time constant.
-KIND_JUMP, KIND_CURRENT = 0, 1
-MAX_RECEPTORS = 8            # must match _precise.pxd
+# The kernel's two algorithms (KIND_JUMP, KIND_CURRENT: _precise_replay.h's PC_MODEL_*):
+# voltage jumps, or exponential current synapses whose effect on v is the model's synaptic
+# kernel. A model that runs in precise mode (NeuronModel.modes) has one of the two synapse
+# kinds and a membrane time constant. At most MAX_RECEPTORS receptors per population.
+
 # tau_syn within this fraction of tau_mem: the kernel uses the expm1 form of the
 # synaptic kernel instead of the difference of exponentials, which would cancel.
 NEAR_TAU_FRACTION = 0.01
