@@ -13,15 +13,10 @@ cdef extern from "_precise_fast.h" nogil:
                           double* acc,
                           int32_t* cand, int64_t first,
                           int64_t* fl)
-    int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                          double k0, double k1, double* v, const double* drive, int uniform, double* syn0, double* syn1,
-                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
-                          int64_t* fl)
-    int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                           double k0, double g0, double* v, const double* drive, int uniform, double* syn0,
-                           double* syn1,
-                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
-                          int64_t* fl)
+    int64_t pc_fast_cuba2(int64_t size, int dale, double am, double vth, double a0, double a1, double c0, double c1,
+                          double k0, double kb, double* v, const double* drive, int uniform, double* syn0,
+                          double* syn1, double* acc_v, double* acc_p, double* acc_s0, double* acc_s1,
+                          int32_t* cand, int64_t first, int64_t* fl)
     int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
                          const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first,

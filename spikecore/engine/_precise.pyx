@@ -590,14 +590,14 @@ cdef class PreciseKernel:
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
-                nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
-                                    self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
-                                    self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
-                                    self.pop_drive_uniform[p],
-                                    syn + chan0 + dale * size, syn + chan0 + pd * size,
-                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
+                nc = pc_fast_cuba2(size, 1, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
+                                   self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
+                                   self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
+                                   self.pop_drive_uniform[p],
+                                   syn + chan0 + dale * size, syn + chan0 + pd * size,
+                                   ab, NULL, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
             elif nr == 2:
-                nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
+                nc = pc_fast_cuba2(size, 0, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
                                    self.rec_kmax[rec0 + 1], v + start, &self.drive[start], self.pop_drive_uniform[p],
                                    syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,

@@ -130,7 +130,8 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, doubl
  * and tight for all but the neurons near threshold, whose inhibition it ignores. (The exact
  * replay tries the tighter curvature bound first, so a neuron sent there in vain costs
  * little more.) Two receptors, one pass over memory; with `dale` (a constant where it is
- * inlined) the bound of pc_fast_cuba2d instead, kb = g0 and no acc_p; else kb = Kmax_1. */
+ * inlined) the Dale's-law bound of pc_fast_cuba2 instead, kb = g0 and no acc_p; else
+ * kb = Kmax_1. */
 PC_INLINE int64_t pc_cuba2_block(int64_t size, int dale, double am, double vth,
                                  double a0, double a1, double c0, double c1, double k0, double kb,
                                  double *restrict v, const double *restrict drive, double d0, int uniform,
@@ -188,36 +189,25 @@ PC_INLINE int64_t pc_fast_cuba2_blocks(int64_t size, int dale, double am, double
     return nc;
 }
 
-/* lif_cuba with one receptor whose syn is never negative (index 0: every weight onto it
- * and its initial values >= 0) and one whose syn is never positive (index 1), as under
- * Dale's law. Then max(s0, 0) = s0, max(s1, 0) = 0, and the positive input of the step is
- * bounded by the receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0}
- * to acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (g0 = that factor times Kmax_0, rounded up).
- * No acc_p, a shorter bound. */
-PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
-                                        double a0, double a1, double c0, double c1, double k0, double g0,
-                                        double *restrict v, const double *restrict drive, int uniform,
-                                        double *restrict syn0,
-                                        double *restrict syn1, double *restrict acc_v,
-                                        double *restrict acc_s0, double *restrict acc_s1,
-                                        int32_t *restrict cand, int64_t first,
-                                       int64_t *restrict fl)
-{
-    return pc_fast_cuba2_blocks(size, 1, am, vth, a0, a1, c0, c1, k0, g0, v, drive, uniform, syn0, syn1, acc_v,
-                                NULL, acc_s0, acc_s1, cand, first, fl);
-}
-
-/* lif_cuba with two receptors (the common case), one pass over memory. */
-PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
-                                       double a0, double a1, double c0, double c1, double k0, double k1,
+/* lif_cuba with two receptors (the common case), one pass over memory. With `dale`: one
+ * receptor whose syn is never negative (index 0: every weight onto it and its initial
+ * values >= 0) and one whose syn is never positive (index 1), as under Dale's law. Then
+ * max(s0, 0) = s0, max(s1, 0) = 0, and the positive input of the step is bounded by the
+ * receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0} to
+ * acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (kb = g0, that factor times Kmax_0, rounded up).
+ * No acc_p (NULL), a shorter bound. Without: kb = Kmax_1. One copy of the loop per bound,
+ * each with its flag a constant. */
+PC_CLONES static int64_t pc_fast_cuba2(int64_t size, int dale, double am, double vth,
+                                       double a0, double a1, double c0, double c1, double k0, double kb,
                                        double *restrict v, const double *restrict drive, int uniform,
-                                       double *restrict syn0,
-                                       double *restrict syn1, double *restrict acc_v,
-                                       double *restrict acc_p, double *restrict acc_s0,
-                                       double *restrict acc_s1, int32_t *restrict cand, int64_t first,
-                                       int64_t *restrict fl)
+                                       double *restrict syn0, double *restrict syn1, double *restrict acc_v,
+                                       double *restrict acc_p, double *restrict acc_s0, double *restrict acc_s1,
+                                       int32_t *restrict cand, int64_t first, int64_t *restrict fl)
 {
-    return pc_fast_cuba2_blocks(size, 0, am, vth, a0, a1, c0, c1, k0, k1, v, drive, uniform, syn0, syn1, acc_v,
+    if (dale)
+        return pc_fast_cuba2_blocks(size, 1, am, vth, a0, a1, c0, c1, k0, kb, v, drive, uniform, syn0, syn1, acc_v,
+                                    NULL, acc_s0, acc_s1, cand, first, fl);
+    return pc_fast_cuba2_blocks(size, 0, am, vth, a0, a1, c0, c1, k0, kb, v, drive, uniform, syn0, syn1, acc_v,
                                 acc_p, acc_s0, acc_s1, cand, first, fl);
 }
 
