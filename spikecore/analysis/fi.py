@@ -31,9 +31,10 @@ What is measured (docs/fi.md):
   converges, f stays away from 0 however fine the resolution. s is the slope of log B
   against log delta over the lowest ``ONSET_DECADES`` decades that are clear of the
   bracket's width (delta >= 10 resolutions) and of the rate floor (f >= 3 floors);
-  ``|s| <= ONSET_SLOPE`` is logarithmic. Type I reports the exponent of a fit
-  f = C (I - I_c)^beta (I_c free) near onset with its 95 % confidence interval, Type II
-  the rate at the rheobase (``min_rate_hz``).
+  ``|s| <= ONSET_SLOPE`` is logarithmic. Type I reports the exponent beta of
+  f ~ (I - I_c)^beta near onset with its 95 % confidence interval, fitted as
+  1/f = T_0 + A (I - I_c)^-beta (I_c free; ``fit_exponent`` says why T_0), Type II the
+  rate at the rheobase (``min_rate_hz``).
 
 ``drive`` functions make the measurement independent of the simulator: a callable taking
 an array of currents (A) and returning the spikes (times s, neuron indices) of one neuron
@@ -59,7 +60,7 @@ PROBES_PER_RUN = 8
 REL_RESOLUTION = 1e-7
 #: decades of I - I_c probed above the rheobase for the onset (at most), and points per decade
 PROBE_DECADES = 12
-PROBES_PER_DECADE = 4
+PROBES_PER_DECADE = 8
 #: decades of the onset probes that the onset statistic s and the Type I fit look at
 ONSET_DECADES = 3
 FIT_DECADES = 1
@@ -284,6 +285,8 @@ def _onset(drive, lo, hi, f_hi, top, duration, transient, dt, floor, stages) -> 
     if onset == "type1":
         beta, ci, ic = fit_exponent(lo + delta, rates, lo, eps, floor)
         out.update(exponent=beta, exponent_ci95=ci, threshold_fit_A=ic)
+        out["notes"].append(f"continuous down to {f_hi:.3g} Hz, the lowest rate these runs resolve (floor "
+                            f"{floor:.3g} Hz): a jump to a smaller rate needs a longer duration to be seen")
     elif onset == "type2":
         out["min_rate_hz"] = float(f_hi)
     return out
@@ -321,7 +324,12 @@ def classify_onset(delta, rates, eps: float, floor: float, dt: float):
 
 
 def fit_exponent(currents, rates, lo: float, eps: float, floor: float):
-    """beta, its 95 % CI and I_c of f = C (I - I_c)^beta on the lowest FIT_DECADES usable decades."""
+    """beta, its 95 % CI and I_c of 1/f = T_0 + A (I - I_c)^-beta on the lowest FIT_DECADES usable decades.
+
+    Near a saddle-node on an invariant circle the period is the passage through the
+    saddle-node's ghost, A (I - I_c)^-beta with beta = 1/2, plus the time T_0 of the rest of
+    the cycle (reset, recovery); fitting f = C (I - I_c)^beta alone would read
+    beta (1 - T_0 f), well below 1/2 at measurable rates."""
     from scipy import optimize, stats
 
     currents, rates = np.asarray(currents, float), np.asarray(rates, float)
@@ -331,17 +339,21 @@ def fit_exponent(currents, rates, lo: float, eps: float, floor: float):
     ok &= delta <= d0 * 10.0 ** FIT_DECADES * (1 + 1e-9)
     x, y = delta[ok] / d0, np.log(rates[ok])       # delta in units of the first usable one
 
-    def model(x, lnc, beta, c):
-        return lnc + beta * np.log(x - c)
+    def model(x, ln_a, beta, c, t0):
+        return -np.log(t0 + np.exp(ln_a) * (x - c) ** -beta)
 
+    if x.size < 5:
+        return None, None, None
     try:
-        p, cov = optimize.curve_fit(model, x, y, p0=(y[0], 0.5, 0.0), bounds=([-np.inf, 0.01, -np.inf], [np.inf, 5.0, 0.999]))
+        p, cov = optimize.curve_fit(model, x, y, p0=(-y[0], 0.5, 0.0, 0.0),
+                                    bounds=([-np.inf, 0.01, -np.inf, 0.0], [np.inf, 5.0, 0.999, np.inf]))
     except (RuntimeError, ValueError):
         return None, None, None
-    if x.size <= 3 or not np.isfinite(cov).all():
-        return float(p[1]), None, float(lo + p[2] * d0)
-    half = float(stats.t.ppf(0.975, x.size - 3) * math.sqrt(cov[1, 1]))
-    return float(p[1]), [float(p[1] - half), float(p[1] + half)], float(lo + p[2] * d0)
+    ic = float(lo + p[2] * d0)
+    if not np.isfinite(cov[1, 1]):
+        return float(p[1]), None, ic
+    half = float(stats.t.ppf(0.975, x.size - 4) * math.sqrt(cov[1, 1]))
+    return float(p[1]), [float(p[1] - half), float(p[1] + half)], ic
 
 
 def fi_curve(net, population: str, currents, *, duration: float | None = None, transient: float = 0.5,

@@ -17,8 +17,8 @@ Drive population P's neuron model with constant currents and measure its f-I cur
 One run holds one copy of P's neuron per current (the current is its `bias`; P's
 projections, sources and injected currents are left out); the rate of each is
 1 / mean inter-spike interval after --transient (0 Hz below two spikes, or when it stopped
-firing). A few more runs of 8 neurons narrow the rheobase down to 1e-7 of the range, and
-one run probes the onset over decades of I - I_c above it.
+firing). A few more runs of 8 neurons narrow the rheobase down to --resolution (1e-7) of
+the range, and one run probes the onset over decades of I - I_c above it.
 
 Onset types (fi.json "onset"):
   type1        continuous onset through a saddle-node on an invariant circle (SNIC):
@@ -55,6 +55,9 @@ def add_parser(sub):
     p.add_argument("--duration", help="simulated time of every run, e.g. 2s (default: the model's)")
     p.add_argument("--transient", default="0.5s", help="time discarded before rates are measured (default 0.5s)")
     p.add_argument("--dt", help="time step, e.g. 0.1ms (default: the model's)")
+    p.add_argument("--resolution", type=float, default=None, metavar="REL",
+                   help="width of the rheobase's bracket as a fraction of the current range (default 1e-7); "
+                        "the onset type is judged at this resolution")
     p.add_argument("--backend", default="native", help="backend that runs the neurons (default native)")
     p.add_argument("--option", "-O", action="append", default=[], metavar="KEY=VALUE",
                    help="backend option, repeatable")
@@ -72,7 +75,7 @@ def _time(text, flag, allow_zero=False):
 
 
 def main(args) -> int:
-    from ..analysis.fi import check_times, current_range, fi_curve, write_fi_files
+    from ..analysis.fi import REL_RESOLUTION, check_times, current_range, fi_curve, write_fi_files
     from ..io.results import ResultDirectory
 
     currents = current_range(args.currents)
@@ -81,13 +84,17 @@ def main(args) -> int:
     duration = net.duration if args.duration is None else _time(args.duration, "--duration")
     check_times(duration, transient)
     dt = None if args.dt is None else _time(args.dt, "--dt")
+    resolution = REL_RESOLUTION if args.resolution is None else args.resolution
+    if not 1e-12 <= resolution < 1:
+        raise ValidationError("--resolution", args.resolution, "a fraction of the current range in [1e-12, 1)")
     if args.population not in net.populations:
         from ..errors import nearest
         raise ValidationError("--population", args.population, "a population of the model: "
                               + ", ".join(net.populations) + nearest(args.population, list(net.populations)))
     with ResultDirectory(args.out, "fi", flag="--out") as staging:    # checked before any run
         fi = fi_curve(net, args.population, currents, duration=duration, transient=transient, dt=dt,
-                      backend=args.backend, progress=sys.stderr.isatty(), **parse_options(args.option))
+                      backend=args.backend, progress=sys.stderr.isatty(), rel_resolution=resolution,
+                      **parse_options(args.option))
         fi["model"] = str(args.model)
         write_fi_files(fi, staging.path, plot=not args.no_plot)
     print(summary(fi))

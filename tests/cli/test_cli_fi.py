@@ -36,12 +36,22 @@ def test_fi_writes_json_png_and_manifest(tmp_path):
     (["--population", "n", "--currents", "0nA:2nA:21", "--transient", "2s"], "--transient"),
     (["--population", "n", "--currents", "0nA:2nA:21", "--duration", "1s", "--transient", "1.5s"], "shorter than the duration"),
     (["--population", "n", "--currents", "0mV:2nA:21"], "--currents start"),
+    (["--population", "n", "--currents", "0nA:2nA:21", "--resolution", "2"], "--resolution"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
     p = cli("fi", "examples/adex_type2.yaml", *args, "--out", tmp_path / "o")
     assert p.returncode == 2, p.stderr
     assert needle in p.stderr and len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_resolution_sets_the_rheobase_bracket(tmp_path):
+    p = cli("fi", "examples/adex_type2.yaml", "--population", "n", "--currents", "0nA:2nA:5", "--resolution", "1e-4",
+            "--no-plot", "--out", tmp_path / "o")
+    assert p.returncode == 0, p.stderr
+    fi = json.loads((tmp_path / "o" / "fi.json").read_text())
+    assert 1e-4 * 2e-9 / 9 < fi["rheobase_resolution_A"] <= 1e-4 * 2e-9
+    assert not (tmp_path / "o" / "fi.png").exists()
 
 
 def test_help_teaches_units_and_onset_types():
