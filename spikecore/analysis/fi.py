@@ -252,6 +252,8 @@ def _bisect(drive, lo, hi, f_hi, resolution, duration, transient, stages):
     """Narrow [lo, hi] (lo silent, hi firing) to ``resolution`` with PROBES_PER_RUN neurons a run."""
     while hi - lo > resolution:
         probes = lo + (hi - lo) * np.arange(1, PROBES_PER_RUN + 1) / (PROBES_PER_RUN + 1)
+        if not lo < probes[0] < probes[-1] < hi:      # the bracket is at the float64 spacing
+            break
         rates, _ = _rates(drive, probes, duration, transient)
         stages.step("rheobase")
         firing = np.nonzero(rates > 0)[0]
@@ -370,7 +372,7 @@ def fi_curve(net, population: str, currents, *, duration: float | None = None, t
         out["notes"].append("per-neuron initial values of " + ", ".join(drive.dropped_initial)
                             + " dropped: every neuron starts from the model's default")
     if "bias" in net.populations[population].params:
-        out["notes"].append(f"the population's own bias is replaced by the currents")
+        out["notes"].append("the population's own bias is replaced by the currents")
     return {"model": net.name, "population": population, "neuron_model": drive.model, "backend": backend, **out}
 
 

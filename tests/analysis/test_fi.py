@@ -138,3 +138,15 @@ def test_save_fi_writes_json_and_png_with_a_manifest(tmp_path):
     assert doc["onset"] == "logarithmic" and len(doc["rates_hz"]) == 11
     assert (tmp_path / "out" / "fi.png").stat().st_size > 10_000
     assert set(json.loads((tmp_path / "out" / "manifest.json").read_text())["files"]) == {"fi.json", "fi.png"}
+
+
+def test_a_resolution_finer_than_float64_stops_at_adjacent_currents():
+    fi = fia.fi_curve(_lif(), "p", np.linspace(0, 1e-9, 5), rel_resolution=1e-30)
+    lo, hi = fi["rheobase_bracket_A"]
+    assert 0 < hi - lo <= 4 * np.spacing(hi)
+
+
+def test_progress_bar_counts_the_runs(capsys):
+    fia.fi_curve(_lif(), "p", np.linspace(0, 1e-9, 5), rel_resolution=1e-3, progress=True)
+    err = capsys.readouterr().err
+    assert "fi:" in err and "run" in err and "onset" in err
