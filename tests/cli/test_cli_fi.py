@@ -45,6 +45,21 @@ def test_bad_input_is_one_line_exit_2(tmp_path, args, needle):
     assert not (tmp_path / "o").exists()
 
 
+def test_out_is_checked_before_the_runs_and_a_rerun_replaces_the_result(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("mine")
+    p = cli("fi", "examples/adex_type2.yaml", "--population", "n", "--currents", "0nA:2nA:5", "--out", afile)
+    assert p.returncode == 2 and "--out" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert afile.read_text() == "mine"
+    out = tmp_path / "o"
+    for count in (5, 7):
+        p = cli("fi", "examples/adex_type2.yaml", "--population", "n", "--currents", f"0nA:2nA:{count}",
+                "--resolution", "1e-3", "--no-plot", "--out", out)
+        assert p.returncode == 0, p.stderr
+    assert len(json.loads((out / "fi.json").read_text())["rates_hz"]) == 7
+    assert sorted(x.name for x in out.iterdir()) == ["fi.json", "manifest.json"]
+
+
 def test_resolution_sets_the_rheobase_bracket(tmp_path):
     p = cli("fi", "examples/adex_type2.yaml", "--population", "n", "--currents", "0nA:2nA:5", "--resolution", "1e-4",
             "--no-plot", "--out", tmp_path / "o")
