@@ -165,6 +165,15 @@ class NeuronModel:
     def weight_dim(self):
         return self.weight_dims[0]
 
+    #: the grid update evaluates the spike condition itself and writes 1 or 0 into the kernel's v, and
+    #: a reset function runs after the threshold (equation-defined models, spikecore/engine/equations.py)
+    threshold_in_update = False
+
+    def receptor_weight_dims(self, receptor) -> tuple:
+        """The weight dimensions a projection onto ``receptor`` accepts (the first is the IR's);
+        the same for every receptor except in equation-defined models (one per target variable)."""
+        return self.weight_dims
+
     @property
     def has_synaptic_state(self) -> bool:
         """Whether each receptor has a state variable of its own (not so for delta synapses)."""
