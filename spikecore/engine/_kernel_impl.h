@@ -280,9 +280,10 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             int64_t before = n_spk;
             n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
                                   jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
-            /* a model whose reset is more than v = v_reset (equation-defined models) */
+            /* a model with more to do after the threshold (equation-defined models: deliver this
+             * step's input, then reset the neurons that spiked) */
             sc_update_fn reset = net->pop_reset ? net->pop_reset[p] : NULL;
-            if (reset && n_spk > before) {
+            if (reset) {
                 blk.first = start;
                 blk.spikes = spk + before;
                 blk.n_spikes = n_spk - before;

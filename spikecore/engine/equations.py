@@ -79,9 +79,8 @@ def compile_model(model, dt: float, single: bool, where: str) -> CompiledModel:
     others = [v for v in an.variables if v not in targets]
     conditional = an.unless_refractory if model.definition["refractory"] > 0 else frozenset()
     update = _update_source(an, literals, timed, targets, others, conditional, where)
-    reset = _reset_source(an, literals, timed, targets, others, where) if an.reset.vector else None
-    return CompiledModel(_cfunc(update, single), _cfunc(reset, single) if reset else None,
-                         update + ("\n" + reset if reset else ""))
+    reset = _reset_source(an, literals, timed, targets, others, conditional, where)
+    return CompiledModel(_cfunc(update, single), _cfunc(reset, single), update + "\n" + reset)
 
 
 # ----------------------------------------------------------------------------- scalars
@@ -226,19 +225,30 @@ def _update_source(an, literals, timed, targets, others, conditional, where) -> 
     return "\n".join(lines)
 
 
-def _reset_source(an, literals, timed, targets, others, where) -> str:
+def _reset_source(an, literals, timed, targets, others, conditional, where) -> str:
+    """After the threshold, Brian2's schedule: this step's synaptic input into the targets (a
+    target flagged (unless refractory) takes none while the neuron is refractory or has just
+    spiked: Brian2's conditional write guards every writer of it), then the reset statements
+    for the neurons that spiked."""
     state = set(an.variables)
     lines = _header(literals, timed, an.reset, targets, others)
     n_s = len(targets)
-    lines.append("    _sc_spk = carray(_sc_i32(_sc_b.spikes), _sc_b.n_spikes)")
     if n_s:
         lines.append(f"    _sc_due = carray(_sc_real(_sc_b.due), {n_s - 1} * _sc_stride + _sc_m)")
+        lines.append("    for _sc_k in range(_sc_m):")
+        for r, var in enumerate(targets):
+            at = f"{r} * _sc_stride + _sc_k"
+            pad = "        "
+            if var in conditional:
+                lines.append(f"        if _sc_free[_sc_k] <= _sc_n:")
+                pad += "    "
+            lines.append(f"{pad}_sc_s[{at}] = _sc_s[{at}] + _sc_due[{at}]")
+            lines.append(f"        _sc_due[{at}] = 0")
+    if not an.reset.vector:
+        return "\n".join(lines + ["    return 0"])
+    lines.append("    _sc_spk = carray(_sc_i32(_sc_b.spikes), _sc_b.n_spikes)")
     lines.append("    for _sc_j in range(_sc_b.n_spikes):")
     lines.append("        _sc_k = _sc_spk[_sc_j] - _sc_b.first")
-    for r in range(n_s):   # Brian2's schedule: this step's synaptic input before the reset
-        lines.append(f"        _sc_s[{r} * _sc_stride + _sc_k] = _sc_s[{r} * _sc_stride + _sc_k] "
-                     f"+ _sc_due[{r} * _sc_stride + _sc_k]")
-        lines.append(f"        _sc_due[{r} * _sc_stride + _sc_k] = 0")
     lines += ["        " + x for x in _loads(targets, others)]
     body, written = _statements(an.reset, literals, state, frozenset(), where, 8)
     lines += body
