@@ -262,6 +262,7 @@ def _analyse(defn, params, dims, dt, fld):
                                method=defn["method"] or ("exact", "euler", "heun"), namespace=ns, dt=dt * b2.second,
                                codeobj_class=b2.NumpyCodeObject, name="spikecore_equation_analysis*")
         group._network = "analysis only"   # never run: keeps Brian2 from warning when it is collected
+        group.before_run(run_namespace=ns)    # the equations' units
         runners = [("update", "equations", group.state_updater)]
         if defn["threshold"]:
             runners.append(("threshold", "threshold", group.thresholder["spike"]))
@@ -277,9 +278,12 @@ def _analyse(defn, params, dims, dt, fld):
     except (UnsupportedFeature, ValidationError):
         raise
     except Exception as e:   # noqa: BLE001 -- Brian2 reports units, symbols and methods with many types
-        where = "method" if stage == "equations" and "integrat" in str(e).lower() and defn["method"] else stage
-        raise ValidationError(f"{fld}.{where}", defn[where] if where != "equations" else _first_line(defn[where]),
-                              f"{'equations' if stage == 'equations' else stage} Brian2 accepts: {_first_line(e)}") from None
+        from brian2.stateupdaters.base import UnsupportedEquationsException
+        if isinstance(e, UnsupportedEquationsException) and defn["method"]:
+            raise ValidationError(f"{fld}.method", defn["method"], f"a method that integrates these equations "
+                                  f"({_first_line(e)})") from None
+        raise ValidationError(f"{fld}.{stage}", _first_line(defn[stage]),
+                              f"{stage} Brian2 accepts: {_first_line(e)}") from None
     constants = {}
     code = {}
     for block in ("update", "threshold", "reset"):
@@ -314,8 +318,9 @@ def _vector(s) -> tuple:
 
 
 def _first_line(e) -> str:
-    text = str(e).strip().splitlines()
-    return (text[0] if text else type(e).__name__)[:200]
+    """An error of Brian2's (or a text) on one line."""
+    text = " ".join(x.strip() for x in str(e).strip().splitlines()[:3])
+    return (text or type(e).__name__)[:300]
 
 
 # ----------------------------------------------------------------------------- the model
