@@ -107,14 +107,13 @@ def test_native_and_brian2_identical(results, pop):
 def test_brian2_cython_without_fast_math_identical(results):
     """Brian2's Cython target compiles with -ffast-math by default; without it, the same spikes."""
     import brian2
-    prefs = brian2.prefs.codegen.runtime.cython
-    old = list(prefs.extra_compile_args_gcc)
-    prefs.extra_compile_args_gcc = [a for a in old if a not in ("-ffast-math", "-fno-finite-math-only")] \
-        + ["-fno-fast-math", "-ffp-contract=off"]
+    key = "codegen.cpp.extra_compile_args_gcc"     # Cython's and C++ standalone's flags
+    old = list(brian2.prefs[key])
+    brian2.prefs[key] = [a for a in old if a not in ("-ffast-math", "-fno-finite-math-only")] + ["-ffp-contract=off"]
     try:
         cy = suite().run("60 ms", backend="brian2", target="cython")
     finally:
-        prefs.extra_compile_args_gcc = old
+        brian2.prefs[key] = old
     for pop in ("d", "r", "c"):
         a, b = _steps(results["native"], pop), _steps(cy, pop)
         np.testing.assert_array_equal(a[0], b[0])
