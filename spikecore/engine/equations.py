@@ -10,9 +10,11 @@ two C-callable functions of the signature every grid update has (``int32(voidptr
   threshold condition; it writes 1.0 or 0.0 into the kernel's ``v`` of the population,
   whose common threshold (``v > 0.5`` and not refractory) then fires exactly where the
   condition held, and sets refractoriness as for every model;
-* the reset (``sc_net.pop_reset``), called after the threshold with the neurons that
-  spiked: it first adds the input due at this step to their target variables (Brian2
-  delivers ``on_pre`` before resets), then runs the reset statements.
+* the post-threshold function (``sc_net.pop_reset``), called every step after the
+  threshold: it adds the input due at this step to the target variables (Brian2 delivers
+  ``on_pre`` after the threshold; a target flagged ``(unless refractory)`` takes none while
+  the neuron is refractory or has just spiked), then runs the reset statements for the
+  neurons that spiked (``sc_block.spikes``).
 
 Where the variables live: targets (what projections add to) in the population's synaptic
 channels ``syn`` (so inputs fold into them, and monitors read them, as receptor variables);
