@@ -172,7 +172,7 @@ def _statements(block, literals, state, conditional, where, indent) -> tuple:
             written.add(var)
             if var in conditional:
                 code = f"if not_refractory:\n{pad}    {code}"
-        lines.append(pad + code.replace("\n", "\n"))
+        lines.append(pad + code)
     return lines, written
 
 
