@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +36,7 @@ from .checks import (_check_at_most_max_steps, _check_countable_times, _check_na
                      check_delays)   # (check_delays: also imported from here by backends and hwmodels)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
+from .models import equations as equation_models
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
@@ -69,6 +70,14 @@ class Population:
         """Check the description and derive its SI values; Network.to_ir and save call it
         again, so changes made after the population was added take effect."""
         self.size = _check_size(self.size, self._field("size"))
+        if equation_models.is_definition(self.model):
+            # the equations' constants are its params; Brian2 checks them (spikecore/models/equations.py)
+            self.spec, self.si_params = equation_models.for_population(
+                self.model, self.params, f"populations.{self.name or '?'}", DEFAULT_DT)
+            self.si_receptors = {t: {} for t in self.spec.default_receptors}
+            self.per_neuron = {}
+            self._validate_initial_keys()
+            return
         try:
             self.spec = get_model(self.model, describable=True)
         except ValidationError as e:
@@ -501,7 +510,12 @@ class Network:
                                       f"no receptor: {spec.name} has delta synapses (leave it out)")
         elif pr.receptor not in target.si_receptors and not (
                 pr.receptor is None and len(target.si_receptors) == 1):
-            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
+            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + (", ".join(target.si_receptors) or
+                                  "nothing: list the variables projections add to in the model's targets"))
+        spec = _receptor_view(spec, pr.receptor or next(iter(target.si_receptors), None))
+        if spec.synapse == "variable" and pr.plasticity is not None:
+            raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
+                                  "equation-defined models are not supported")
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
@@ -586,9 +600,10 @@ class Network:
                                          "a refractory period", pop.params.get("t_refrac"))
             params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
             g.populations[name] = _ir.PopulationNode(
-                name=name, size=pop.size, model=pop.model, params=params,
+                name=name, size=pop.size, model=pop.spec.name, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn))
+                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn),
+                attrs={"equations": equation_models.node_attrs(pop.spec)} if pop.spec.synapse == "variable" else {})
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
                 _check_countable_times(src.si_times, dt, f"sources.{name}.times")
@@ -643,7 +658,7 @@ class Network:
         n_pre = (self.populations[pre].size if pre in self.populations
                  else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
         target = self.populations[post]
-        spec = target.spec
+        spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
         i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)(),
                                     f"{fld}.connector")
         n = i.size
@@ -726,6 +741,12 @@ def with_redrawn(result, g: _ir.IRGraph):
     if g.redrawn:
         result.extra["redrawn"] = dict(g.redrawn)
     return result
+
+
+def _receptor_view(spec, receptor):
+    """The model as a projection onto ``receptor`` sees it: its weight dimensions for that receptor."""
+    dims = spec.receptor_weight_dims(receptor) if receptor is not None else spec.weight_dims
+    return spec if dims == spec.weight_dims else replace(spec, weight_dims=dims)
 
 
 __all__ = [
