@@ -102,6 +102,12 @@ class _SynPlan:
     on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
     plastic: bool = False                   # one plastic projection, whose weights are read back
     initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
+    # a neuromodulated rule (three_factor): (modulator group or source (None: a signal), is a
+    # source, first index, size, on_pre onto this Synapses' synapses, delay, the signal's (steps,
+    # values) or None); and (rule, parameters, sign) for reading
+    # weights that change between events
+    modulation: tuple | None = None
+    readout: tuple | None = None
 
 
 @dataclass
@@ -451,7 +457,8 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
             plans.append(_SynPlan(f"syn_{key[4]}", names, pre, pre_is_source, post,
                                   code.on_pre.replace("{target}", deliver), f"w : {uname}\n" + code.model, ns,
                                   i, j, _q(w, unit), delay, on_post=code.on_post or None, plastic=True,
-                                  initial=initial))
+                                  initial=initial, modulation=_modulation(g, e, rule, groups, where),
+                                  readout=(rule, e.plasticity, sign) if hasattr(rule, "weight_now") else None))
             continue
         ns = {}
         # homogeneous weights and delays become constants (as a hand-written script would have them)
@@ -463,6 +470,23 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
                               i, j, weight, delay))
     return plans
+
+
+def _modulation(g: _ir.IRGraph, e, rule, groups: dict, where: dict):
+    """A neuromodulated projection's modulator: Synapses from its population onto the plastic
+    synapses (Brian2's synapses on synapses), built by backends.brian2."""
+    if not hasattr(rule, "brian2_modulation"):
+        return None
+    sig = rule.signal_steps(e.plasticity, g.dt, f"projections.{e.name}.plasticity")
+    if sig is not None:     # a generator firing at the signal's changes (backends.brian2)
+        return None, True, 0, sig[0].size, rule.brian2_modulation(e.plasticity), _q(0.0, _SECOND), sig
+    m = e.plasticity["modulator"]
+    node = g.populations.get(m) or g.spike_sources.get(m) or g.poisson_sources.get(m)
+    delay = _q(rule.modulator_delay_steps(e.plasticity, g.dt) * g.dt, _SECOND)
+    if m in where:
+        return (where[m], False, groups[where[m]].offsets[m], node.size, rule.brian2_modulation(e.plasticity),
+                delay, None)
+    return m, True, 0, node.size, rule.brian2_modulation(e.plasticity), delay, None
 
 
 @dataclass

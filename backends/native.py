@@ -78,6 +78,12 @@ class NativeExecutable(Executable):
     def set(self, pop: str, var: str, values) -> None:
         self.sim.set_state(pop, var, values)
 
+    def modulate(self, projection: str, count: int = 1) -> None:
+        if not hasattr(self.sim, "modulate"):
+            mode = "format=loihi" if self.options["format"] in LOIHI_FORMATS else "timing=precise"
+            raise UnsupportedFeature("native", f"neuromodulator spikes with {mode}", "the grid engine")
+        self.sim.modulate(projection, count)
+
     def store(self, name: str = "default") -> None:
         self._snapshots = getattr(self, "_snapshots", {})
         self._snapshots[name] = (self.ir, self.sim, self.sim.snapshot())

@@ -520,6 +520,9 @@ class Network:
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
             plasticity.check_plasticity(pr.plasticity, spec.weight_dim, spec.synapse, f"{fld}.plasticity")
+        if pr.si_plasticity is not None:
+            plasticity.get_rule(pr.si_plasticity["rule"]).check_network(
+                pr.si_plasticity, list(self.populations) + list(self.sources), f"{fld}.plasticity")
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"

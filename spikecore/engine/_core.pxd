@@ -9,6 +9,8 @@ cdef extern from "_kernel.h" nogil:
     ctypedef int (*sc_update_fn)(const void *b)
     ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
     ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
+    ctypedef void (*sc_plastic_mod_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt,
+                                       double value, int set)
 
     ctypedef struct sc_block:
         int64_t m, n, stride, n_rec
@@ -126,6 +128,14 @@ cdef extern from "_kernel.h" nogil:
         int64_t *pl_qn
         const int64_t *pl_qofs
         const int64_t *pl_qcap
+        int64_t n_pl_mod
+        const int64_t *pl_mod_ptr
+        const int64_t *pl_mod_start
+        const int64_t *pl_mod_end
+        const int64_t *pl_mod_syn
+        const int32_t *pl_mod_delay
+        const int32_t *pl_mod_proj
+        const sc_plastic_mod_fn *pl_mod
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
@@ -134,7 +144,10 @@ cdef extern from "_kernel.h" nogil:
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
     sc_update_fn sc_update_function(const char *name, int single)
-    int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post)
+    int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
+                        sc_plastic_mod_fn *mod)
+    void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
+    void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
 
 
 cdef class Kernel:

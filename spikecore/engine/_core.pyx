@@ -29,7 +29,8 @@ def has_plastic_rule(str rule) -> bool:
     """Whether the grid engine has functions registered for plasticity rule ``rule`` (_plastic_rules.h)."""
     cdef sc_plastic_pre_fn pre
     cdef sc_plastic_post_fn post
-    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post))
+    cdef sc_plastic_mod_fn mod
+    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post, &mod))
 
 
 #: sc_block's fields in declaration order (_kernel.h); every one is 8 bytes
@@ -195,17 +196,36 @@ cdef class Kernel:
         cdef sc_net* s = &self.net
         cdef sc_plastic_pre_fn pre
         cdef sc_plastic_post_fn post
+        cdef sc_plastic_mod_fn mod
         s.n_pl_seg = 0
+        s.n_pl_mod = 0
+        s.pl_mod_ptr = NULL
         if not rules:
             return
         pres = np.zeros(len(rules), np.uint64)
         posts = np.zeros(len(rules), np.uint64)
+        mods = np.zeros(len(rules), np.uint64)
         for k, name in enumerate(rules):
-            if not sc_plastic_rule(name.encode(), single, &pre, &post):
+            if not sc_plastic_rule(name.encode(), single, &pre, &post, &mod):
                 raise ValueError(f"no grid functions are registered for plasticity rule {name!r}")
             pres[k] = <size_t>pre
             posts[k] = <size_t>post
-        a["pl_pre"], a["pl_post"] = pres, posts
+            mods[k] = <size_t>mod
+        a["pl_pre"], a["pl_post"], a["pl_modf"] = pres, posts, mods
+        s.pl_mod = <const sc_plastic_mod_fn*>_addr(a, "pl_modf", np.uint64)
+        s.n_pl_mod = a["pl_mod_delay"].shape[0]
+        if s.n_pl_mod:
+            s.pl_mod_ptr = <const int64_t*>_addr(a, "pl_mod_ptr", np.int64)
+            s.pl_mod_start = <const int64_t*>_addr(a, "pl_mod_start", np.int64)
+            s.pl_mod_end = <const int64_t*>_addr(a, "pl_mod_end", np.int64)
+            s.pl_mod_syn = <const int64_t*>_addr(a, "pl_mod_syn", np.int64)
+            s.pl_mod_delay = <const int32_t*>_addr(a, "pl_mod_delay", np.int32)
+            s.pl_mod_proj = <const int32_t*>_addr(a, "pl_mod_proj", np.int32)
+            if (a["pl_mod_ptr"].shape[0] != s.n_threads * (s.n_pre + 1)
+                    or a["pl_mod_start"].shape[0] != s.n_pl_mod or a["pl_mod_end"].shape[0] != s.n_pl_mod
+                    or (a["pl_mod_end"] > a["pl_mod_syn"].shape[0]).any()
+                    or any(mods[q] == 0 for q in set(a["pl_mod_proj"].tolist()))):
+                raise ValueError("modulator arrays do not match the layout")
         s.pl_pre = <const sc_plastic_pre_fn*>_addr(a, "pl_pre", np.uint64)
         s.pl_post = <const sc_plastic_post_fn*>_addr(a, "pl_post", np.uint64)
         s.n_pl_seg = a["pl_seg_delay"].shape[0]
@@ -237,6 +257,18 @@ cdef class Kernel:
             raise ValueError("plastic synapse arrays do not match the layout")
         if a["pl_sparse"].any() and not a["mark"].size:
             raise ValueError("plastic synapses onto synaptic variables need the sparse-fold arrays")
+
+    def modulate(self, int32_t q, int64_t[::1] syn, int64_t n, double value, bint set_value):
+        """A modulator event at step n on synapses ``syn`` of plastic projection q (a spike,
+        or with ``set_value`` the signal taking ``value``); between runs."""
+        if q < 0 or q >= self.arrays["pl_modf"].shape[0] or self.arrays["pl_modf"][q] == 0:
+            raise ValueError(f"plastic projection {q} has no modulator function")
+        if syn.shape[0] == 0:
+            return
+        if self.single:
+            sc_modulate_f32(&self.net, q, &syn[0], syn.shape[0], n, value, set_value)
+        else:
+            sc_modulate_f64(&self.net, q, &syn[0], syn.shape[0], n, value, set_value)
 
     def run(self, int64_t n0, int64_t n1, int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
             double[::1] rec_out, int64_t[::1] rec_pos):

@@ -71,10 +71,18 @@ typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
  * rule state st[0 ..] (REAL, per the entry point; sc_net.pl_nstate variables per synapse)
  * and the step of its last event -- at step n, with the rule's parameters P of its
  * projection. pre: a presynaptic spike arrives, returns what is delivered to the target;
- * post: the target spiked. */
+ * post: the target spiked; mod: a neuromodulator spike arrives (set = 0) or the modulator
+ * signal takes the value `value` (set = 1). */
 typedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
 typedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
-typedef struct { const char *name; sc_plastic_pre_fn pre; sc_plastic_post_fn post; } sc_plastic_entry;
+typedef void (*sc_plastic_mod_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt,
+                                  double value, int set);
+typedef struct {
+    const char *name;
+    sc_plastic_pre_fn pre;
+    sc_plastic_post_fn post;
+    sc_plastic_mod_fn mod;
+} sc_plastic_entry;
 
 typedef struct sc_net {
     /* sizes */
@@ -176,6 +184,16 @@ typedef struct sc_net {
     const sc_plastic_post_fn *pl_post;
     int64_t *pl_q, *pl_qn;
     const int64_t *pl_qofs, *pl_qcap;
+    /* neuromodulator rows: a spike of a modulator neuron reaches every synapse of the
+     * projections it modulates. Thread t's modulator segments of row `pre` are
+     * [pl_mod_ptr[t*(n_pre+1)+pre], ..+1); segment g covers projection pl_mod_proj[g]'s
+     * synapses of thread t, pl_mod_syn[pl_mod_start[g] .. pl_mod_end[g]) (segments of one
+     * projection and thread share the list), after pl_mod_delay[g] steps. Queued with the
+     * plastic segments as n_pl_seg + g. */
+    int64_t n_pl_mod;
+    const int64_t *pl_mod_ptr, *pl_mod_start, *pl_mod_end, *pl_mod_syn;
+    const int32_t *pl_mod_delay, *pl_mod_proj;
+    const sc_plastic_mod_fn *pl_mod;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could
@@ -192,6 +210,11 @@ int sc_openmp_enabled(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
 /* The registered functions of plasticity rule `name` (0 if none, else 1). */
-int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post);
+int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
+                    sc_plastic_mod_fn *mod);
+/* A modulator event at step n on synapses syn[0 .. n_syn) of plastic projection q (set = 0: a
+ * modulator spike; 1: the signal takes `value`); run between sc_run calls. */
+void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
+void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
 
 #endif

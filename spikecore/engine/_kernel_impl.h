@@ -151,6 +151,22 @@ static void FN(pl_enqueue)(const sc_net *net, int t, int64_t pre, int64_t n, int
         net->pl_q[net->pl_qofs[t] + slot * net->pl_qcap[t] + *qn] = g | (count << 48);
         *qn += 1;
     }
+    const int64_t *mp = net->pl_mod_ptr ? net->pl_mod_ptr + (int64_t)t * (net->n_pre + 1) : NULL;
+    for (int64_t g = mp ? mp[pre] : 0, g1 = mp ? mp[pre + 1] : 0; g < g1; g++) {
+        int64_t slot = (n + net->pl_mod_delay[g]) % L;
+        int64_t *qn = net->pl_qn + slot * T + t;
+        net->pl_q[net->pl_qofs[t] + slot * net->pl_qcap[t] + *qn] = (net->n_pl_seg + g) | (count << 48);
+        *qn += 1;
+    }
+}
+
+/* A modulator event at step n on synapses syn[0 .. n_syn) of projection q (_kernel.h). */
+void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
+{
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    const double *P = net->pl_param + net->pl_param_start[q];
+    for (int64_t k = 0; k < n_syn; k++)
+        net->pl_mod[q](P, w + syn[k], st + syn[k] * net->pl_nstate, net->pl_last + syn[k], n, net->dt, value, set);
 }
 
 /* The plastic spikes of thread t that arrive at step n, in the order they were queued:
@@ -167,6 +183,17 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     double dt = net->dt;
     for (int64_t k = 0; k < *qn; k++) {
         int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        if (g >= net->n_pl_seg) {      /* a modulator spike: every synapse of its projection */
+            g -= net->n_pl_seg;
+            int32_t mq = net->pl_mod_proj[g];
+            const double *P = net->pl_param + net->pl_param_start[mq];
+            for (int64_t x = net->pl_mod_start[g], e = net->pl_mod_end[g]; x < e; x++) {
+                int64_t s = net->pl_mod_syn[x];
+                for (int64_t r = 0; r < count; r++)
+                    net->pl_mod[mq](P, w + s, st + s * S, net->pl_last + s, n, dt, 0.0, 0);
+            }
+            continue;
+        }
         int32_t proj = net->pl_seg_proj[g];
         const double *P = net->pl_param + net->pl_param_start[proj];
         sc_plastic_pre_fn pre = net->pl_pre[proj];

@@ -205,7 +205,7 @@ class GridSimulator(Simulator):
         self.n_synapses = int(a["syn_chan"].size + a["pl_w"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
-        self._change_steps = [steps for _, steps, _ in self._currents]
+        self._change_steps = [steps for _, steps, _ in self._currents] + [steps for _, _, steps, _ in self._signals]
         self._set_drive(0)
 
     def _xstate_index(self, a) -> dict:
@@ -331,6 +331,11 @@ class GridSimulator(Simulator):
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
         self._lay_out_plastic(plastic, a, real, part, n_pre)
+        mod_d = a["pl_mod_delay"]
+        if mod_d.size:
+            max_d = max(max_d, int(mod_d.max()))
+            if self._mod_from_neurons:
+                a["window"] = min(a["window"], int(mod_d.min()))
         return max_d
 
     def _lay_out_plastic(self, plastic, a, real, part, n_pre):
@@ -338,7 +343,7 @@ class GridSimulator(Simulator):
         presynaptic index cut into segments of one delay and projection, per-synapse state,
         the transposed index by target neuron, each projection's rule parameters."""
         T, N = self.threads, sum(p.size for p in self.pops)
-        rules, params, sparse = [], [], []
+        rules, params, sparse, signs = [], [], [], []
         own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_ = ([] for _ in range(10))
         found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
         S = max([len(r.initial_state(e.plasticity)) for r, (e, _) in zip(found, plastic)] + [1])  # state per synapse
@@ -350,6 +355,7 @@ class GridSimulator(Simulator):
                 raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} ({where})",
                                          "0: the whole delay on the presynaptic path, Brian2's convention")
             sign = rule.check_weights(e.plasticity, e.weight, f"projections.{e.name}")
+            signs.append(sign)
             k = self.pop_index[e.post]
             self.plastic_names.append(e.name)
             rules.append(rule.name)
@@ -405,6 +411,58 @@ class GridSimulator(Simulator):
             pos[k[sel]] = sel
             self._pl_pos[name] = pos
         self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
+        self._pl_rules = [(r, e.plasticity, sg) for r, (e, _), sg in zip(found, plastic, signs)]
+        self._lay_out_modulators(plastic, found, a, q, own, n_pre)
+
+    def _lay_out_modulators(self, plastic, found, a, q, own, n_pre):
+        """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike
+        reaches every synapse of the projections it modulates; signals change between kernel
+        calls (``_advance``)."""
+        T = self.threads
+        rows, seg_proj, seg_delay, seg_start, seg_end, syn = [], [], [], [], [], []
+        self._signals, self._mod_from_neurons, self._pl_syn_of = [], False, {}
+        total = 0
+        for p, (rule, (e, _)) in enumerate(zip(found, plastic)):
+            if not hasattr(rule, "signal_steps"):
+                continue
+            mine = np.flatnonzero(q == p)
+            self._pl_syn_of[e.name] = mine
+            sig = rule.signal_steps(e.plasticity, self.dt, f"projections.{e.name}.plasticity")
+            if sig is not None:
+                self._signals.append((p, mine, sig[0], sig[1]))
+                continue
+            m = e.plasticity["modulator"]
+            self._mod_from_neurons |= m in self.pop_index
+            g = self.ir
+            node = g.populations.get(m) or g.spike_sources.get(m) or g.poisson_sources.get(m)
+            if node is None:
+                raise ValidationError(f"projections.{e.name}.plasticity.modulator", m,
+                                      "the name of a population or source of the network")
+            size = node.size
+            delay = rule.modulator_delay_steps(e.plasticity, self.dt)
+            for t in range(T):
+                lst = mine[own[mine] == t]
+                if not lst.size:
+                    continue
+                syn.append(lst)
+                for k in range(size):
+                    rows.append(t * n_pre + self.pre_base[m] + k)
+                    seg_proj.append(p)
+                    seg_delay.append(delay)
+                    seg_start.append(total)
+                    seg_end.append(total + lst.size)
+                total += lst.size
+        rows = np.asarray(rows, np.int64)
+        order = np.argsort(rows, kind="stable")
+        a["pl_mod_ptr"] = _per_thread_ptr(np.bincount(rows, minlength=T * n_pre), T, n_pre)
+        a["pl_mod_start"] = np.asarray(seg_start, np.int64)[order]
+        a["pl_mod_end"] = np.asarray(seg_end, np.int64)[order]
+        a["pl_mod_proj"] = np.asarray(seg_proj, np.int32)[order]
+        a["pl_mod_delay"] = np.asarray(seg_delay, np.int32)[order]
+        a["pl_mod_syn"] = np.concatenate(syn).astype(np.int64) if syn else np.zeros(0, np.int64)
+        self._pl_mods_per_thread = np.bincount(rows // n_pre, minlength=T).astype(np.int64) if n_pre else \
+            np.zeros(T, np.int64)
+        self._pl_rows = self._pl_rows + np.bincount(rows, minlength=T * n_pre)
 
     def _lay_out_plastic_queue(self, a):
         """Per thread and ring slot, room for one entry per plastic segment and spike of one
@@ -414,18 +472,45 @@ class GridSimulator(Simulator):
         if a["ev_step"].size:
             _, counts = np.unique(a["ev_step"] * (self.layout.n_pre + 1) + a["ev_pre"], return_counts=True)
             mult = int(counts.max())
-        cap = self._pl_segs_per_thread * mult
+        cap = (self._pl_segs_per_thread + self._pl_mods_per_thread) * mult
         a["pl_qcap"] = cap
         a["pl_qofs"] = np.concatenate([[0], np.cumsum(cap * L)[:-1]]).astype(np.int64)
         a["pl_q"] = np.zeros(int(cap.sum()) * L, np.int64)
         a["pl_qn"] = np.zeros(T * L, np.int64)
 
-    def plastic_weights(self, projection: str | None = None) -> dict:
-        """Per plastic projection (or only ``projection``), every synapse's weight now (float64,
-        in the IR's synapse order)."""
-        w = self.arrays["pl_w"]
+    def plastic_weights(self, projection: str | None = None, step: int | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight at ``step``
+        (default: now; float64, in the IR's synapse order). Rules whose weights change between
+        events (three_factor) report them integrated to that step (``weight_now``)."""
+        a = self.arrays
+        n = self.step if step is None else step
         names = self.plastic_names if projection is None else [projection]
-        return {name: w[self._pl_pos[name]].astype(np.float64) for name in names}
+        out = {}
+        for name in names:
+            pos = self._pl_pos[name]
+            rule, p, sign = self._pl_rules[self.plastic_names.index(name)]
+            w = a["pl_w"][pos].astype(np.float64)
+            if hasattr(rule, "weight_now"):
+                st = a["pl_state"].reshape(-1, a["pl_nstate"])[pos].astype(np.float64)
+                elapsed = n * self.dt - a["pl_last"][pos] * self.dt
+                w = rule.weight_now(p, sign, w, {k: st[:, i] for i, k in enumerate(rule.state_names)}, elapsed)
+            out[name] = w
+        return out
+
+    def modulate(self, projection: str, count: int = 1) -> None:
+        """``count`` modulator spikes arrive now (the present step) at every synapse of
+        ``projection`` (a three_factor projection with a modulator population; run control)."""
+        if projection not in self._pl_syn_of or any(p == self.plastic_names.index(projection)
+                                                    for p, *_ in self._signals):
+            raise ValidationError("projection", projection, "a three_factor projection with a modulator population: "
+                                  + ", ".join(n for n in self._pl_syn_of
+                                              if all(p != self.plastic_names.index(n) for p, *_ in self._signals)))
+        if not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValidationError("count", count, "a whole number of modulator spikes >= 1")
+        q = self.plastic_names.index(projection)
+        syn = np.ascontiguousarray(self._pl_syn_of[projection], dtype=np.int64)
+        for _ in range(int(count)):
+            self.kernel.modulate(q, syn, self.step, 0.0, False)
 
     def _lay_out_poisson(self, pois, a):
         """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""
@@ -511,6 +596,10 @@ class GridSimulator(Simulator):
 
     def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
         self._set_drive(n)
+        for q, syn, steps, values in self._signals:     # a signal changes at the start of step n
+            hit = np.flatnonzero(steps == n)
+            if hit.size:
+                self.kernel.modulate(q, np.ascontiguousarray(syn, dtype=np.int64), n, float(values[hit[-1]]), True)
         reached = n
         while reached < stop:
             reached, spikes.n = self.kernel.run(reached, stop, spikes.step, spikes.index, spikes.n, rec.out, rec.pos)

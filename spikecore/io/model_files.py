@@ -540,5 +540,8 @@ def _plasticity_entry(si: dict, weight_dim) -> dict:
     out = {"rule": si["rule"]}
     for name, p in rule.params.items():
         v = si[name]
+        if v is None:          # an optional parameter the rule did not use
+            continue
         out[name] = v if isinstance(v, str) else _q(v, rule.dim_of(name, p, si, weight_dim))
+    out.update(rule.file_entries(si))
     return out
