@@ -27,8 +27,12 @@ schedules rewards, and delivers those that are due with ``exe.modulate("exc")`` 
 spike at every synapse, now): rewards land on the 100 ms grid of the stops, up to 100 ms
 after their drawn time (dastdp.m's delays are on its 1 ms grid).
 
-Result (as the paper's Fig. 1): the rewarded synapse grows to w_max while the other
-excitatory weights stay near their start. ``run`` returns the weights over time and the
+Result (as the paper's Fig. 1): the rewarded synapse grows towards w_max while the other
+excitatory weights stay near their start. examples/distal_reward.png is ``--seconds 900 --seed
+1`` (15 minutes; the hour did not fit the loaded machine this was made on): 30 coincidences,
+30 rewards; the rewarded synapse rose in steps at the rewards from 0 to 3.10 mV (w_max 4),
+the other 79,999 ended at a mean of 0.73 mV (from 1), 99th percentile 2.64 mV, 56 at w_max;
+rates 1.13 Hz (excitatory) and 0.99 Hz (inhibitory); 1033 s of wall time. ``run`` returns the weights over time and the
 rewards; ``distal_reward_nest.py`` is the same network in NEST (stdp_dopamine_synapse).
 """
 from __future__ import annotations

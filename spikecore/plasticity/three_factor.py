@@ -48,8 +48,9 @@ NEST's STDP delay is dendritic (a pre spike and a post spike are paired at the s
 post spike shifted by the delay); this rule's is axonal (``dendritic_delay_fraction: 0``,
 Brian2's convention: paired where the pre spike arrives). NEST skips facilitation by a post
 spike at the pre spike's own time; here an arrival and a post spike in one step potentiate.
-Izhikevich (2007) integrates the same equations with Euler steps of 1 ms (c updated every
-step, with tonic dopamine 0.002/ms added to d): its tonic level is ``baseline: -2 Hz`` here.
+Izhikevich (2007; its code dastdp.m) integrates the same equations by Euler steps: traces
+every 1 ms, c and w every 10 ms (c *= 0.99, w += (0.002 + DA)*c): in this rule's terms a tonic
+``baseline: -0.2 Hz`` and ``d_increment: 50 Hz`` per 0.5 of DA (examples/distal_reward.py).
 
 A reward that depends on the network's own activity (reward after a chosen coincidence) is
 given through run control: ``exe.run(d, every=..., callback=f)`` runs the kernel between
