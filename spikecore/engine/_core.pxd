@@ -111,6 +111,15 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pl_seg_start
         const int32_t *pl_seg_delay
         const int32_t *pl_seg_proj
+        const int32_t *pl_seg_dend
+        const int64_t *pl_pg_ptr
+        const int64_t *pl_pg_start
+        const int64_t *pl_pg_end
+        const int32_t *pl_pg_delay
+        int64_t *pl_pq
+        int64_t *pl_pqn
+        const int64_t *pl_pqofs
+        const int64_t *pl_pqcap
         const int32_t *pl_chan
         const int32_t *pl_syn_proj
         void *pl_w

@@ -248,6 +248,18 @@ cdef class Kernel:
         s.pl_qn = <int64_t*>_addr(a, "pl_qn", np.int64)
         s.pl_qofs = <const int64_t*>_addr(a, "pl_qofs", np.int64)
         s.pl_qcap = <const int64_t*>_addr(a, "pl_qcap", np.int64)
+        s.pl_seg_dend = <const int32_t*>_addr(a, "pl_seg_dend", np.int32)
+        s.pl_pg_ptr = <const int64_t*>_addr(a, "pl_pg_ptr", np.int64)
+        s.pl_pg_start = <const int64_t*>_addr(a, "pl_pg_start", np.int64)
+        s.pl_pg_end = <const int64_t*>_addr(a, "pl_pg_end", np.int64)
+        s.pl_pg_delay = <const int32_t*>_addr(a, "pl_pg_delay", np.int32)
+        s.pl_pq = <int64_t*>_addr(a, "pl_pq", np.int64)
+        s.pl_pqn = <int64_t*>_addr(a, "pl_pqn", np.int64)
+        s.pl_pqofs = <const int64_t*>_addr(a, "pl_pqofs", np.int64)
+        s.pl_pqcap = <const int64_t*>_addr(a, "pl_pqcap", np.int64)
+        if (a["pl_seg_dend"].shape[0] != s.n_pl_seg or a["pl_pg_ptr"].shape[0] != a["pl_post_ptr"].shape[0]
+                or a["pl_pqofs"].shape[0] != s.n_threads or a["pl_pqcap"].shape[0] != s.n_threads):
+            raise ValueError("inconsistent plastic post-group arrays")
         n_syn = a["pl_w"].shape[0]
         if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
                 or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len

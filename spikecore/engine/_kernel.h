@@ -167,11 +167,20 @@ typedef struct sc_net {
      * last event step. A spike at step s queues (g | count << 48) in thread t's list of slot
      * (s + delay) % ring_len (pl_q from pl_qofs[t] + slot * pl_qcap[t], pl_qn[slot*T + t]
      * entries); at that step the rule's pre function runs for each synapse of the segment and
-     * its result is added to the ring slot of the step. A neuron's spike runs the post
-     * function on the synapses onto it: pl_post_syn[pl_post_ptr[k] .. pl_post_ptr[k+1]). */
+     * its result is added to the ring slot pl_seg_dend[g] steps later (0 unless part of the
+     * delay is dendritic). A neuron's spike runs the post function on the synapses onto it,
+     * pl_post_syn[pl_post_ptr[k] .. pl_post_ptr[k+1]), in groups of one post delay: group x
+     * (pl_pg_ptr[k] .. pl_pg_ptr[k+1]) covers pl_post_syn[pl_pg_start[x] .. pl_pg_end[x]);
+     * delay 0 runs at the spike, delay D > 0 queues x in thread t's post list of slot
+     * (s + D) % ring_len (pl_pq from pl_pqofs[t] + slot * pl_pqcap[t], pl_pqn[slot*T + t]),
+     * run at that step after the presynaptic arrivals. */
     int64_t n_pl_seg;                        /* 0: no plastic synapses */
     const int64_t *pl_seg_ptr, *pl_seg_start;
-    const int32_t *pl_seg_delay, *pl_seg_proj;
+    const int32_t *pl_seg_delay, *pl_seg_proj, *pl_seg_dend;
+    const int64_t *pl_pg_ptr, *pl_pg_start, *pl_pg_end;
+    const int32_t *pl_pg_delay;
+    int64_t *pl_pq, *pl_pqn;
+    const int64_t *pl_pqofs, *pl_pqcap;
     const int32_t *pl_chan, *pl_syn_proj;
     void *pl_w, *pl_state;                   /* weight; rule state: pl_nstate per synapse, synapse-major */
     int64_t pl_nstate;

@@ -183,6 +183,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     double dt = net->dt;
     for (int64_t k = 0; k < *qn; k++) {
         int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        int64_t dslot = slot;                   /* the slot its result is due in */
         if (g >= net->n_pl_seg) {      /* a modulator spike: every synapse of its projection */
             g -= net->n_pl_seg;
             int32_t mq = net->pl_mod_proj[g];
@@ -198,13 +199,18 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
         const double *P = net->pl_param + net->pl_param_start[proj];
         sc_plastic_pre_fn pre = net->pl_pre[proj];
         int sparse = net->pl_sparse[proj];
+        REAL *out = dst;
+        if (net->pl_seg_dend[g]) {             /* the rest of the delay is dendritic */
+            dslot = (n + net->pl_seg_dend[g]) % L;
+            out = (REAL *)net->ring + dslot * C;
+        }
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
             int32_t c = net->pl_chan[s];
             for (int64_t r = 0; r < count; r++)
-                dst[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
-            if (sparse && !net->mark[slot * C + c]) {
-                net->mark[slot * C + c] = 1;
-                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+                out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
+            if (sparse && !net->mark[dslot * C + c]) {
+                net->mark[dslot * C + c] = 1;
+                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[dslot * T + t]++] = c;
             }
         }
     }
@@ -213,20 +219,54 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
 
 /* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every plastic
  * synapse onto them (all in t's part: synapses belong to the thread of their target). */
-static void FN(pl_post_spikes)(const sc_net *net, int64_t n, const int32_t *spk, int64_t n_spk)
+static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
 {
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
+    for (int64_t y = net->pl_pg_start[x], y1 = net->pl_pg_end[x]; y < y1; y++) {
+        if (y + 8 < y1) {                      /* the targets' synapses lie far apart: fetch ahead */
+            int64_t f = net->pl_post_syn[y + 8];
+            __builtin_prefetch(w + f, 1);
+            __builtin_prefetch(st + f * S, 1);
+            __builtin_prefetch(net->pl_last + f, 1);
+            __builtin_prefetch(net->pl_syn_proj + f, 0);
+        }
+        int64_t s = net->pl_post_syn[y];
+        int32_t proj = net->pl_syn_proj[s];
+        if (net->pl_post[proj])
+            net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
+                               net->pl_last + s, n, net->dt);
+    }
+}
+
+static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_t *spk, int64_t n_spk)
+{
+    int64_t L = net->ring_len, T = net->n_threads;
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
-        for (int64_t x = net->pl_post_ptr[i], x1 = net->pl_post_ptr[i + 1]; x < x1; x++) {
-            int64_t s = net->pl_post_syn[x];
-            int32_t proj = net->pl_syn_proj[s];
-            if (net->pl_post[proj])
-                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
-                                   net->pl_last + s, n, net->dt);
+        for (int64_t x = net->pl_pg_ptr[i], x1 = net->pl_pg_ptr[i + 1]; x < x1; x++) {
+            int32_t d = net->pl_pg_delay[x];
+            if (d == 0) {
+                FN(pl_post_group)(net, n, x);
+            } else {                           /* seen at the synapses d steps later */
+                int64_t slot = (n + d) % L;
+                int64_t *qn = net->pl_pqn + slot * T + t;
+                net->pl_pq[net->pl_pqofs[t] + slot * net->pl_pqcap[t] + *qn] = x;
+                *qn += 1;
+            }
         }
     }
+}
+
+/* Thread t's delayed postsynaptic events due at step n (after its presynaptic arrivals). */
+static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
+{
+    int64_t L = net->ring_len, T = net->n_threads, slot = n % L;
+    int64_t *qn = net->pl_pqn + slot * T + t;
+    const int64_t *q = net->pl_pq + net->pl_pqofs[t] + slot * net->pl_pqcap[t];
+    for (int64_t k = 0; k < *qn; k++)
+        FN(pl_post_group)(net, n, q[k]);
+    *qn = 0;
 }
 
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
@@ -397,11 +437,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
                 if (net->n_pl_seg)
-                    FN(pl_arrivals)(net, t, m);
+                    FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
                 int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
                 int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
                 if (net->n_pl_seg && n_own)
-                    FN(pl_post_spikes)(net, m, own_spk, n_own);
+                    FN(pl_post_spikes)(net, t, m, own_spk, n_own);
                 /* 4a. inputs this thread draws itself, into its own channels */
                 while (ev < net->n_ev && net->ev_step[ev] <= m) {
                     if (net->ev_step[ev] == m) {

@@ -331,6 +331,9 @@ class GridSimulator(Simulator):
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
         self._lay_out_plastic(plastic, a, real, part, n_pre)
+        if a["pl_pg_delay"].size:
+            max_d = max(max_d, int(a["pl_pg_delay"].max()))      # delayed post events share the ring's slots
+            a["window"] = min(a["window"], self._pl_min_pre_delay)
         mod_d = a["pl_mod_delay"]
         if mod_d.size:
             max_d = max(max_d, int(mod_d.max()))
@@ -344,16 +347,16 @@ class GridSimulator(Simulator):
         the transposed index by target neuron, each projection's rule parameters."""
         T, N = self.threads, sum(p.size for p in self.pops)
         rules, params, sparse, signs = [], [], [], []
-        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_ = ([] for _ in range(10))
+        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_, dd_ = ([] for _ in range(11))
         found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
         S = max([len(r.initial_state(e.plasticity)) for r, (e, _) in zip(found, plastic)] + [1])  # state per synapse
         self.plastic_names = []
         for q, (e, d) in enumerate(plastic):
             where, rule = f"projection {e.name}", found[q]
-            frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
-            if frac != 0.0:
-                raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} ({where})",
-                                         "0: the whole delay on the presynaptic path, Brian2's convention")
+            frac = float(e.plasticity.get("dendritic_delay_fraction", 0.0))
+            if frac != 0.0 and hasattr(rule, "signal_steps"):
+                raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} with a neuromodulated "
+                                         f"rule ({where})", "0: the whole delay on the presynaptic path")
             sign = rule.check_weights(e.plasticity, e.weight, f"projections.{e.name}")
             signs.append(sign)
             k = self.pop_index[e.post]
@@ -365,6 +368,8 @@ class GridSimulator(Simulator):
             own_.append(np.searchsorted(part[k], j, side="right") - 1 if T > 1 else np.zeros(j.size, np.int64))
             pre_.append(self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64))
             d_.append(d.astype(np.int64))
+            # the dendritic part of each synapse's delay, in steps (NEST: the whole delay)
+            dd_.append(np.rint(frac * d).astype(np.int64))
             q_.append(np.full(j.size, q, np.int64))
             k_.append(np.arange(j.size, dtype=np.int64))
             chan_.append(self.channel_of[(e.post, e.receptor)] + j)
@@ -375,16 +380,25 @@ class GridSimulator(Simulator):
             st_.append(np.tile(init, (j.size, 1)).astype(real))
             last_.append(np.full(j.size, rule.initial_last, np.int64))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-        own, pre, d, q, k = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_))
+        own, pre, d, q, k, dd = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_, dd_))
         order = np.lexsort((k, q, d, pre, own))     # by thread, row, delay, projection; stable
-        own, pre, d, q, k = own[order], pre[order], d[order], q[order], k[order]
+        own, pre, d, q, k, dd = own[order], pre[order], d[order], q[order], k[order], dd[order]
+        # Dendritic delays (docs/architecture.md, plastic synapses): a synapse with dendritic
+        # part dd >= 1 of its delay d sees a presynaptic spike of step n at n + (d - dd) + 1 and
+        # a postsynaptic spike of step m at m + dd + 1 -- NEST's relative timing, both shifted
+        # by one step so that a presynaptic spike is never due at the step it is emitted;
+        # what it delivers reaches the target at n + d, as a static synapse's input.
+        shift = (dd >= 1).astype(np.int64)
+        seen = d - dd + shift                        # steps from the presynaptic spike to the synapse
         n = order.size
         new = np.ones(n, bool)
         if n:
             new[1:] = (np.diff(own) != 0) | (np.diff(pre) != 0) | (np.diff(d) != 0) | (np.diff(q) != 0)
         starts = np.flatnonzero(new)
         a["pl_seg_start"] = np.append(starts, n).astype(np.int64)
-        a["pl_seg_delay"] = d[starts].astype(np.int32)
+        a["pl_seg_delay"] = seen[starts].astype(np.int32)
+        a["pl_seg_dend"] = (d - seen)[starts].astype(np.int32)        # then on to the target
+        self._pl_min_pre_delay = int(seen[dd >= 1].min()) if (dd >= 1).any() else MAX_WINDOW
         a["pl_seg_proj"] = q[starts].astype(np.int32)
         a["pl_seg_ptr"] = _per_thread_ptr(np.bincount(own[starts] * n_pre + pre[starts], minlength=T * n_pre),
                                           T, n_pre)
@@ -397,7 +411,21 @@ class GridSimulator(Simulator):
         a["pl_last"] = cat(last_, np.int64)[order]
         post = cat(post_, np.int64)[order]
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
-        a["pl_post_syn"] = np.argsort(post, kind="stable").astype(np.int64)
+        post_delay = np.where(dd >= 1, dd + 1, 0)   # when the synapse sees its target's spike
+        by_post = np.lexsort((post_delay, post))    # by target, then that delay; stable
+        a["pl_post_syn"] = by_post.astype(np.int64)
+        # groups of one target and one post delay: a spike queues its delayed groups
+        ps, pd = post[by_post], post_delay[by_post]
+        gnew = np.ones(ps.size, bool)
+        if ps.size:
+            gnew[1:] = (np.diff(ps) != 0) | (np.diff(pd) != 0)
+        gstart = np.flatnonzero(gnew)
+        a["pl_pg_start"] = gstart.astype(np.int64)
+        a["pl_pg_end"] = np.append(gstart[1:], ps.size).astype(np.int64)
+        a["pl_pg_delay"] = pd[gstart].astype(np.int32)
+        a["pl_pg_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(ps[gstart], minlength=N))]).astype(np.int64)
+        gown = own[by_post][gstart]                 # a target's thread owns its groups
+        self._pl_delayed_groups = np.bincount(gown[pd[gstart] > 0], minlength=T).astype(np.int64)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
             if params else np.zeros(0, np.int64)
@@ -477,6 +505,12 @@ class GridSimulator(Simulator):
         a["pl_qofs"] = np.concatenate([[0], np.cumsum(cap * L)[:-1]]).astype(np.int64)
         a["pl_q"] = np.zeros(int(cap.sum()) * L, np.int64)
         a["pl_qn"] = np.zeros(T * L, np.int64)
+        # delayed postsynaptic events: each group is queued at most once per slot
+        pcap = self._pl_delayed_groups
+        a["pl_pqcap"] = pcap
+        a["pl_pqofs"] = np.concatenate([[0], np.cumsum(pcap * L)[:-1]]).astype(np.int64)
+        a["pl_pq"] = np.zeros(int(pcap.sum()) * L, np.int64)
+        a["pl_pqn"] = np.zeros(T * L, np.int64)
 
     def plastic_weights(self, projection: str | None = None, step: int | None = None) -> dict:
         """Per plastic projection (or only ``projection``), every synapse's weight at ``step``
