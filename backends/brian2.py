@@ -236,7 +236,7 @@ class _Built:
             if p.current_table is not None:
                 ns["I_table"] = b2.TimedArray(_q(p.current_table, _AMP), dt=_q(p.current_dt, _SECOND),
                                               name=f"I_table_{p.name}")
-            G = b2.NeuronGroup(p.size, p.equations, threshold="v > v_threshold", reset="v = v_reset",
+            G = b2.NeuronGroup(p.size, p.equations, threshold=p.threshold, reset=p.reset,
                                refractory=p.refractory, method=updaters[p.method], namespace=ns, clock=self.clock,
                                name=p.name)
             if p.clamp_v:

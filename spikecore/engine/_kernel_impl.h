@@ -84,6 +84,31 @@ static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, REAL
     return n_spk;
 }
 
+/* The threshold of a model with a threshold per neuron (NeuronModel.threshold_state: the
+ * update wrote vthn[k] this step): the same steps as threshold() with v[k] > vthn[k]. A
+ * function of its own, so that the scalar path of every other model is unchanged. */
+static int64_t FN(threshold_each)(int64_t m, int64_t n, int64_t first, const REAL *restrict vthn, REAL vreset,
+                                  int32_t ref_steps, REAL *restrict v, int64_t *restrict free_at,
+                                  REAL *restrict due, const uint8_t *restrict crossed, int32_t *restrict spk,
+                                  int64_t n_spk)
+{
+    for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
+        int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
+        if (crossed && !crossed[k0 / SC_BLOCK])
+            continue;
+        for (int64_t k = k0; k < k1; k++) {
+            if (v[k] > vthn[k] && free_at[k] <= n) {
+                spk[n_spk++] = (int32_t)(first + k);
+                free_at[k] = n + ref_steps;
+                v[k] = vreset;
+                if (due)
+                    due[k] = 0;
+            }
+        }
+    }
+    return n_spk;
+}
+
 /* ---------------------------------------------------------------- propagation */
 /* Add mult * w of thread t's part of row `pre` into the ring slots now + delay.
  * row_w[pre] is the row's one weight when all its synapses share it (then the
@@ -274,11 +299,16 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                           : (const REAL *)net->nparam + net->pop_nparam_start[p] + a,
                 .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
-                .rec_erev = net->rec_erev + rec0, .crossed = cross,
+                .rec_erev = net->rec_erev + rec0, .crossed = cross, .rec_tau = net->rec_tau + rec0,
             };
             int flagged = net->pop_update[p](&blk);
-            n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
-                                  jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            if (net->pop_vth_state[p] < 0)
+                n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v,
+                                      free_at, jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            else
+                n_spk = FN(threshold_each)(m, n, start, (const REAL *)net->xstate + net->pop_vth_state[p] + a,
+                                           (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
+                                           jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
         }
         pop_end[p] = n_spk;
     }

@@ -34,6 +34,10 @@ What a model declares (dataclass fields)
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
                        distribution (its grid update reads them per neuron: sc_block.nparam)
+``threshold_state``    None (the common threshold compares v with v_threshold), or the
+                       variable of ``extra_state`` that holds each neuron's threshold: the
+                       grid update writes it every step and the common threshold compares
+                       v with it (an adaptive threshold: ``alif``)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -96,7 +100,8 @@ class Brian2Equations:
     dv/dt line with a ``{cur}`` slot for the injected-current term ``current_term``;
     ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
     ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
-    ``delta_gate`` gates delta-synapse jumps by not_refractory."""
+    ``delta_gate`` gates delta-synapse jumps by not_refractory; ``threshold`` and ``reset`` are
+    the NeuronGroup's conditions (an adaptive threshold, a jump of an adaptation variable)."""
     dv_template: str
     ode_lines: list
     constants: dict
@@ -104,6 +109,8 @@ class Brian2Equations:
     method: str
     clamp_v: bool = False
     delta_gate: bool = False
+    threshold: str = "v > v_threshold"
+    reset: str = "v = v_reset"
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,7 @@ class NeuronModel:
     nir_kind: str | None = None
     per_neuron_params: frozenset = frozenset()   # params that may differ per neuron (its grid update reads them so)
     internal_state: tuple = ()                  # grid-update variables after extra_state's, not user-visible
+    threshold_state: str | None = None          # the extra_state variable holding a per-neuron threshold
 
     # -- description layer: presets, named options and initial values --------------------
     def expand_params(self, params: dict, field: str) -> dict:
