@@ -4,6 +4,7 @@ synapses (weights in volts, or amperes converted with r)::
 
     tau_mem dv/dt = (v_leak - v) + sum_k syn_k + r (I + bias)          [alif]
     tau_mem dv/dt = (v_leak - v) + sum_k syn_k + r (I + bias - w)      [alif_current]
+                                                  (w: the state variable ``i_adapt``)
     tau_syn_k dsyn_k/dt = -syn_k
 
 ``alif``, an adaptive threshold (Bellec et al. 2018, "Long short-term memory and
@@ -15,7 +16,8 @@ beta a_j held here as one variable in volts; Lava's ATRLIF theta)::
 
 ``alif_current``, an adaptation current (a spike-triggered, purely decaying w: Brian2's
 documented adaptation ``w += b`` with ``dw/dt = -w/tau_w``; NEST's aeif models without the
-exponential and with a = 0)::
+exponential and with a = 0; the state variable is ``i_adapt``, not ``w``, because Brian2's
+synapses see their target's variables by name and call their own weight ``w``)::
 
     tau_w dw/dt = -w
     spike when v > v_threshold (and not refractory):  v <- v_reset,  w <- w + b
@@ -87,12 +89,8 @@ def _per_neuron(params: dict, *names) -> bool:
 
 @dataclass(frozen=True)
 class Alif(LifCuba):
-    """Both forms (module docstring); ``adaptation`` is the state variable of the form: "a" or "w"."""
+    """Both forms (module docstring); ``adaptation`` is the form's state variable: "a" or "i_adapt"."""
     adaptation: str = "a"
-
-    @property
-    def _time_constant(self) -> str:
-        return "tau_adapt" if self.adaptation == "a" else "tau_w"
 
     # per-neuron tau_mem: the grid update computes its coefficients per neuron (the population's are unused)
     def membrane_decay(self, params, dt):
@@ -107,7 +105,7 @@ class Alif(LifCuba):
         return super().initial_value(var, si_params)
 
     def brian2_unit(self, var):
-        return "amp" if var == "w" else "volt"
+        return "amp" if var == "i_adapt" else "volt"
 
     def require(self, mode, where="", engine=None, others=None):
         if mode in ("lava", "loihi") and self.adaptation == "a":
@@ -119,9 +117,9 @@ class Alif(LifCuba):
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         tau_mem = params["tau_mem"]
         taus = [rp["tau_syn"] for rp in receptors.values()]
-        if self.adaptation == "w":
+        if self.adaptation != "a":
             taus.append(params["tau_w"])
-        coupled = ("tau_mem", self._time_constant) if self.adaptation == "w" else ("tau_mem",)
+        coupled = ("tau_mem", "tau_w") if self.adaptation != "a" else ("tau_mem",)
         if _per_neuron(params, *coupled):
             for ts in taus:
                 if np.any(np.isclose(tau_mem, ts, rtol=1e-12, atol=0)):
@@ -149,13 +147,13 @@ class Alif(LifCuba):
             constants["delta_threshold"] = (params["delta_threshold"], "volt")
             threshold, reset = "v > v_threshold + a", "v = v_reset\na += delta_threshold"
         else:
-            terms += " - r*w"
+            terms += " - r*i_adapt"
             scalar_same = not _per_neuron(params, "tau_mem", "tau_w") and degenerate(tau_mem, params["tau_w"])
-            lines.append(f"dw/dt = -w/{'tau_mem' if scalar_same else 'tau_w'} : amp")
+            lines.append(f"di_adapt/dt = -i_adapt/{'tau_mem' if scalar_same else 'tau_w'} : amp")
             if not scalar_same:
                 constants["tau_w"] = (params["tau_w"], "second")
             constants["b"] = (params["b"], "amp")
-            threshold, reset = "v > v_threshold", "v = v_reset\nw += b"
+            threshold, reset = "v > v_threshold", "v = v_reset\ni_adapt += b"
         return Brian2Equations(dv_template=f"dv/dt = ({terms}{{cur}})/tau_mem : volt{flag}", ode_lines=lines,
                                constants=constants, current_term=" + r*I_ext", method="exact",
                                clamp_v=refractory_steps > 0 and same, threshold=threshold, reset=reset)
@@ -177,9 +175,9 @@ MODEL = Alif(
 
 CURRENT_MODEL = Alif(
     name="alif_current", synapse="current", params=CURRENT_PARAMS, receptor_params={"tau_syn": _TAU_SYN},
-    weight_dims=(u.VOLTAGE, u.CURRENT), state={"v": u.VOLTAGE, "w": u.CURRENT}, receptor_state_prefix="syn_",
+    weight_dims=(u.VOLTAGE, u.CURRENT), state={"v": u.VOLTAGE, "i_adapt": u.CURRENT}, receptor_state_prefix="syn_",
     doc="LIF with a spike-triggered adaptation current, exponential current synapses",
     modes=frozenset({"grid", "brian2"}),
     per_neuron_params=frozenset(set(CURRENT_PARAMS) - set(POPULATION_ONLY)),
-    internal_state=("theta",), threshold_state="theta", adaptation="w",
+    internal_state=("theta",), threshold_state="theta", adaptation="i_adapt",
 )
