@@ -107,12 +107,10 @@ class Alif(LifCuba):
     def brian2_unit(self, var):
         return "amp" if var == "i_adapt" else "volt"
 
-    def require(self, mode, where="", engine=None, others=None):
-        if mode in ("lava", "loihi") and self.adaptation == "a":
-            from .base import MODE_ENGINES
-            raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'"
-                                     + (f" ({where})" if where else ""), ATRLIF_INEXACT)
-        return super().require(mode, where, engine, others)
+    def unsupported_reason(self, mode):
+        if mode in ("lava", "loihi"):
+            return ATRLIF_INEXACT if self.adaptation == "a" else "Loihi and Lava have no adaptation current"
+        return ""
 
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         tau_mem = params["tau_mem"]

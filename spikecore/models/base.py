@@ -219,8 +219,16 @@ class NeuronModel:
             return self
         from ..errors import UnsupportedFeature
         runs_in = f"{self.name} runs in: " + (", ".join(m for m in MODES if m in self.modes) or "nothing")
+        hint = runs_in if others is None else f"one of {', '.join(others)}; {runs_in}"
+        reason = self.unsupported_reason(mode)
         raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'" + (f" ({where})" if where else ""),
-                                 runs_in if others is None else f"one of {', '.join(others)}; {runs_in}")
+                                 f"{reason}; {hint}" if reason else hint)
+
+    def unsupported_reason(self, mode: str) -> str:
+        """Why the model does not run in ``mode`` when there is more to say than that nobody
+        implemented it (e.g. the target's neuron differs in a way no parameters bridge); "" else.
+        Refusals (``require``) and hwmodels.lint's findings quote it."""
+        return ""
 
     # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
     def tau_mem(self, params: dict) -> float | None:
