@@ -117,7 +117,9 @@ class GridSimulator(Simulator):
             raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
         a["pop_ref_steps"] = ref_steps.astype(np.int32)
-        a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
+        # a per-neuron v_threshold (a model with threshold_state) is read from its update's xstate;
+        # the population's scalar is then only a bound
+        a["pop_vth"] = np.array([float(np.min(p.params["v_threshold"])) for p in pops])
         a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
         a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
