@@ -82,7 +82,7 @@ class _PopPlan:
         consts = tuple((k, float(v), str(v.dim)) for k, v in self.constants.items())
         # a population with per-neuron parameters keeps a group of its own
         return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
-                self.clamp_v, self.name if self.params else None)
+                self.clamp_v, self.threshold, self.reset, self.name if self.params else None)
 
 
 @dataclass
@@ -178,8 +178,9 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
-                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron)
-    known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
+                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron,
+                    threshold=eq.threshold, reset=eq.reset)
+    known = {"v"} | set(model.state) | {_state_var(pop, r) for r in pop.receptors}
     for var, arr in pop.initial.items():
         if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):
             continue    # the description layer lists delta receptors as (always zero) state

@@ -19,7 +19,9 @@ collection, no ``defaultclock``):
   conductances of the step start (brian2/stateupdaters/exponential_euler.py,
   ``ExponentialEulerStateUpdater.__call__``: ``_BA_v`` and ``exp(A*dt)`` are
   evaluated from the values at t). Threshold ``v > v_threshold`` (strict),
-  reset ``v = v_reset``, ``(unless refractory)`` on dv/dt only.
+  reset ``v = v_reset``, ``(unless refractory)`` on dv/dt only; a model may give its own
+  threshold and reset (``Brian2Equations.threshold``/``reset``: alif's ``v > v_threshold
+  + a`` and ``a += delta_threshold``).
   Brian2's sympy solutions are memoised per equation structure, on disk too
   (``_CachedStateUpdater``): the code is Brian2's, only computed once.
 * projection  -> ``Synapses`` connected from the IR's explicit (i, j) arrays with

@@ -56,11 +56,13 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pop_param_start
         const int64_t *pop_nparam_start
         const int64_t *pop_xstate_start
+        const int64_t *pop_vth_state
         void *xstate
         const void *nparam
         const double *rec_decay
         const double *rec_coef
         const double *rec_erev
+        const double *rec_tau
         const int64_t *part
         void *v
         void *syn

@@ -38,7 +38,9 @@ typedef struct sc_block {
     const void *drive;             /* REAL[m]: per-neuron drive, NULL: d0 for every neuron */
     double d0;                     /* the drive without injected current (NeuronModel.drive) */
     double decay_mem;              /* NeuronModel.membrane_decay (0 where it has none) */
-    double vth;                    /* threshold, for the crossed flags */
+    double vth;                    /* threshold, for the crossed flags (a model with a per-neuron threshold
+                                      writes it into its xstate variable NeuronModel.threshold_state and flags
+                                      the blocks where v crossed it) */
     const int64_t *free_at;        /* first step each neuron is free: v stays while free_at > n (refractory) */
     const double *param;           /* the model's parameters in its declaration order (spikecore/models) */
     const void *nparam;            /* per-neuron values of every parameter, REAL[n_param*stride] offset to the
@@ -60,6 +62,8 @@ typedef struct sc_block {
                                       step's ring slot, else folded into syn at the next step); a reset
                                       function may deliver it itself and clear it (Brian2's schedule: on_pre
                                       after the threshold, before the reset) */
+    const double *rec_tau;         /* per receptor: its time constant tau_syn (0 where none), for updates that
+                                      compute synaptic coefficients per neuron (a per-neuron tau_mem) */
 } sc_block;
 
 /* A model's update of one block over one step: returns 1 when it wrote every crossed
@@ -104,8 +108,11 @@ typedef struct sc_net {
     const int64_t *pop_param_start;
     const int64_t *pop_nparam_start;         /* first entry of the population's per-neuron parameters in nparam, -1: none */
     const int64_t *pop_xstate_start;         /* first entry of the population's further state in xstate */
+    const int64_t *pop_vth_state;            /* entry in xstate of the population's per-neuron threshold, which its
+                                                update writes each step (NeuronModel.threshold_state); -1: the
+                                                scalar pop_vth */
     /* per receptor */
-    const double *rec_decay, *rec_coef, *rec_erev;
+    const double *rec_decay, *rec_coef, *rec_erev, *rec_tau;
     /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
      * and owns their channels: every synapse onto them is in t's part of the CSR */
     const int64_t *part;

@@ -60,19 +60,23 @@ SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL
  * before the next step's update reads their v), clamped for ref_steps steps, and
  * appended to spk as global indices. For delta-synapse models `due` is the input
  * arriving at this step (or NULL): a spiking neuron loses it, as Brian2's reset
- * overwrites the v += w of the synapses slot that precedes it. */
-static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
-                             REAL *restrict v, int64_t *restrict free_at, REAL *restrict due,
+ * overwrites the v += w of the synapses slot that precedes it. `vthn`: each neuron's
+ * threshold, written by its update this step (NeuronModel.threshold_state), or NULL for
+ * the population's vth; the test on it is loop-invariant (gcc -O3 unswitches the loop),
+ * so the scalar path is the loop it always was. */
+static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, const REAL *restrict vthn, REAL vreset,
+                             int32_t ref_steps, REAL *restrict v, int64_t *restrict free_at, REAL *restrict due,
                              const uint8_t *restrict crossed, int32_t *restrict spk, int64_t n_spk)
 {
     /* Spikes are rare: look at the neurons of a block only when one crossed (flags
-     * from the update, or a vectorised count here when the update gave none). */
+     * from the update, or a vectorised count here when the update gave none; with a
+     * threshold per neuron and no flags, every block is looked at). */
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
-        if (crossed ? !crossed[k0 / SC_BLOCK] : FN(count_above)(k1 - k0, v + k0, vth) == 0)
+        if (crossed ? !crossed[k0 / SC_BLOCK] : !vthn && FN(count_above)(k1 - k0, v + k0, vth) == 0)
             continue;
         for (int64_t k = k0; k < k1; k++) {
-            if (v[k] > vth && free_at[k] <= n) {
+            if (v[k] > (vthn ? vthn[k] : vth) && free_at[k] <= n) {
                 spk[n_spk++] = (int32_t)(first + k);
                 free_at[k] = n + ref_steps;
                 v[k] = vreset;
@@ -341,11 +345,13 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                           : (const REAL *)net->nparam + net->pop_nparam_start[p] + a,
                 .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
-                .rec_erev = net->rec_erev + rec0, .crossed = cross,
+                .rec_erev = net->rec_erev + rec0, .crossed = cross, .rec_tau = net->rec_tau + rec0,
             };
             int flagged = net->pop_update[p](&blk);
             int64_t before = n_spk;
-            n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
+            const REAL *vthn = net->pop_vth_state[p] < 0 ? NULL
+                               : (const REAL *)net->xstate + net->pop_vth_state[p] + a;
+            n_spk = FN(threshold)(m, n, start, vth, vthn, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
                                   jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
             /* a model with more to do after the threshold (equation-defined models: deliver this
              * step's input, then reset the neurons that spiked) */

@@ -128,8 +128,11 @@ class GridSimulator(Simulator):
             raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
         a["pop_ref_steps"] = ref_steps.astype(np.int32)
-        # an update that evaluates its own spike condition writes 1 or 0 into v (equations.py)
-        a["pop_vth"] = np.array([0.5 if m.threshold_in_update else p.params["v_threshold"] for m, p in zip(models, pops)])
+        # an update that evaluates its own spike condition writes 1 or 0 into v (equations.py); a
+        # per-neuron v_threshold (a model with threshold_state) is read from its update's xstate,
+        # the population's scalar is then only a bound
+        a["pop_vth"] = np.array([0.5 if m.threshold_in_update else float(np.min(p.params["v_threshold"]))
+                                for m, p in zip(models, pops)])
         a["pop_vreset"] = np.array([0.0 if m.threshold_in_update else p.params["v_reset"] for m, p in zip(models, pops)])
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
         a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
@@ -142,18 +145,24 @@ class GridSimulator(Simulator):
         a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
         a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real)
         a["pop_xstate_start"], a["xstate"] = further_state(pops, models, real)
+        # a model whose threshold differs per neuron keeps it in one of its further state variables
+        a["pop_vth_state"] = np.array([-1 if m.threshold_state is None else
+                                       start + m.extra_state.index(m.threshold_state) * p.size
+                                       for m, p, start in zip(models, pops, a["pop_xstate_start"])], dtype=np.int64)
         targeted = {c.target for c in g.currents.values()}
         self._array_drive = [np.ndim(d0) > 0 for d0, _ in self._drive]
         a["pop_has_drive"] = np.array([p.name in targeted or per_neuron for p, per_neuron
                                        in zip(pops, self._array_drive)], dtype=np.int32)
-        rec_decay, rec_coef, rec_erev = [], [], []
+        rec_decay, rec_coef, rec_erev, rec_tau = [], [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
         for m, p in zip(models, pops):
             for rp in p.receptors.values():
                 rec_decay.append(_or_zero(m.receptor_decay(rp, dt)))
                 rec_coef.append(_or_zero(m.synaptic_coefficient(p.params, rp, dt)))
                 rec_erev.append(rp.get("e_rev", 0.0))
-        a["rec_decay"], a["rec_coef"], a["rec_erev"] = (np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev))
+                rec_tau.append(rp.get("tau_syn", 0.0))
+        a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
+            np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev, rec_tau))
         # thread t owns neurons [part[p, t], part[p, t+1]) of population p
         part = np.array([[s * t // T for t in range(T + 1)] for s in sizes], dtype=np.int64).reshape(P, T + 1)
         a["part"] = part.ravel()
@@ -604,8 +613,12 @@ class GridSimulator(Simulator):
         k = self.pop_index[c.target]
         neurons = int(self.arrays["pop_start"][k]) + c.neurons
         steps, amps = _ir.current_at_steps(c, self.dt)
-        # the drive is the model's value plus its gain times the current (NeuronModel.drive)
-        return neurons, steps, amps * self._drive[k][1]
+        # the drive is the model's value plus its gain times the current (NeuronModel.drive);
+        # a gain per neuron (e.g. a per-neuron r) gives each targeted neuron its own amplitudes
+        gain = self._drive[k][1]
+        if np.ndim(gain) > 0:
+            return neurons, steps, amps[:, None] * np.asarray(gain, dtype=float)[c.neurons][None, :]
+        return neurons, steps, amps * gain
 
     def _set_drive(self, n: int):
         """Drive of every neuron for step n (currents are constant between change points);

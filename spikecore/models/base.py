@@ -34,6 +34,10 @@ What a model declares (dataclass fields)
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
                        distribution (its grid update reads them per neuron: sc_block.nparam)
+``threshold_state``    None (the common threshold compares v with v_threshold), or the
+                       variable of ``extra_state`` that holds each neuron's threshold: the
+                       grid update writes it every step and the common threshold compares
+                       v with it (an adaptive threshold: ``alif``)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -99,7 +103,8 @@ class Brian2Equations:
     dv/dt line with a ``{cur}`` slot for the injected-current term ``current_term``;
     ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
     ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
-    ``delta_gate`` gates delta-synapse jumps by not_refractory."""
+    ``delta_gate`` gates delta-synapse jumps by not_refractory; ``threshold`` and ``reset`` are
+    the NeuronGroup's conditions (an adaptive threshold, a jump of an adaptation variable)."""
     dv_template: str
     ode_lines: list
     constants: dict
@@ -107,6 +112,8 @@ class Brian2Equations:
     method: str
     clamp_v: bool = False
     delta_gate: bool = False
+    threshold: str = "v > v_threshold"
+    reset: str = "v = v_reset"
 
 
 @dataclass(frozen=True)
@@ -140,6 +147,7 @@ class NeuronModel:
     nir_kind: str | None = None
     per_neuron_params: frozenset = frozenset()   # params that may differ per neuron (its grid update reads them so)
     internal_state: tuple = ()                  # grid-update variables after extra_state's, not user-visible
+    threshold_state: str | None = None          # the extra_state variable holding a per-neuron threshold
 
     # -- description layer: presets, named options and initial values --------------------
     def expand_params(self, params: dict, field: str) -> dict:
@@ -223,8 +231,16 @@ class NeuronModel:
             return self
         from ..errors import UnsupportedFeature
         runs_in = f"{self.name} runs in: " + (", ".join(m for m in MODES if m in self.modes) or "nothing")
+        hint = runs_in if others is None else f"one of {', '.join(others)}; {runs_in}"
+        reason = self.unsupported_reason(mode)
         raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'" + (f" ({where})" if where else ""),
-                                 runs_in if others is None else f"one of {', '.join(others)}; {runs_in}")
+                                 f"{reason}; {hint}" if reason else hint)
+
+    def unsupported_reason(self, mode: str) -> str:
+        """Why the model does not run in ``mode`` when there is more to say than that nobody
+        implemented it (e.g. the target's neuron differs in a way no parameters bridge); "" else.
+        Refusals (``require``) and hwmodels.lint's findings quote it."""
+        return ""
 
     # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
     def tau_mem(self, params: dict) -> float | None:
