@@ -112,8 +112,11 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{what} with plastic projections ({', '.join(self.plastic_names)})",
                                      "static synapses (snapshots of plastic weights and traces are not kept yet)")
 
-    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
+    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True):
+        """``packed=False`` keeps every static synapse in the segmented table (the layout
+        before the packed one; tests compare the two)."""
         self.ir = g
+        self.packed = packed
         self.dt = dt = g.dt
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
@@ -226,7 +229,7 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
                                      "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
-        plastic, segmented, packed = [], [], []
+        plastic, segmented, packed, one_weight = [], [], [], []
         G = T * n_pre
         pk_counts = np.zeros(G, np.int64)
         for e in g.projections.values():
@@ -246,8 +249,19 @@ class GridSimulator(Simulator):
             elif scan.n and self._fits_packed(e, scan, real):
                 packed.append(e)
                 pk_counts += scan.row_counts
+            elif scan.n and self._fits_packed(e, scan, real, exact_weights=False):
+                one_weight.append((e, scan.row_counts))
             else:
                 segmented.append(e)
+        # one weight that is no float32 value: packed only in rows of its own, which keep it
+        # exactly as the row's weight (pk_row_w, the state's type) and never read pk_w
+        for e, counts in one_weight:
+            if (pk_counts[counts > 0] == 0).all():
+                packed.append(e)
+                pk_counts += counts
+            else:
+                segmented.append(e)
+        del one_weight
         key = self._segmented_keys(segmented, a, real, part, n_pre, block_bits)
         n = key.size
         # segments: runs of equal (group, block, delay), cut at MAX_SEGMENT synapses
@@ -319,14 +333,15 @@ class GridSimulator(Simulator):
             group += (np.searchsorted(part[self.pop_index[e.post]], j, side="right") - 1) * n_pre
         return group
 
-    def _fits_packed(self, e, scan, real) -> bool:
-        """Whether a static projection goes to the packed table: its delays fit 8 bits and
-        the channels 23, its weights are float32 values (or the state is float32), and it
-        gains from it (not one weight and one delay: those cost ~2 B in the segmented one)."""
-        if scan.one_weight and scan.one_delay:
+    def _fits_packed(self, e, scan, real, exact_weights=True) -> bool:
+        """Whether a static projection can go to the packed table: its delays fit 8 bits and
+        the channels 23, its weights are float32 values (or the state is float32; with
+        ``exact_weights=False`` it has one weight), and it gains from it (not one weight
+        and one delay: those cost ~2 B in the segmented one)."""
+        if not self.packed or (scan.one_weight and scan.one_delay):
             return False
-        return (scan.d_max <= MAX_PACKED_DELAY and self.n_channels <= MAX_PACKED_CHANNELS
-                and (scan.f32 or real == np.float32))
+        weights_fit = (scan.f32 or real == np.float32) if exact_weights else scan.one_weight
+        return scan.d_max <= MAX_PACKED_DELAY and self.n_channels <= MAX_PACKED_CHANNELS and weights_fit
 
     def _segmented_keys(self, edges, a, real, part, n_pre, block_bits):
         """The segmented table's synapses sorted by (thread, row, block, delay): fills
