@@ -30,7 +30,8 @@ import numpy as np
 from . import ir as _ir
 from . import plasticity
 from . import units as u
-from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
+from .distributions import (DISTRIBUTIONS, Normal, Uniform, ValueStream, _is_distribution,  # noqa: F401 (re-exported)
+                            _values)
 from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
                          FromSparse, OneToOne, _index_array)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
@@ -735,48 +736,50 @@ class Network:
             rng_c = self._rng_factory("connect", pr.name)()
             connector = pr.connector
             if hasattr(connector, "connect_chunks"):
-                pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+                n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
             else:
-                pieces = [connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")]
-            rng_w = _shared_rng(self._rng_factory("weight", pr.name))
-            rng_d = _shared_rng(self._rng_factory("delay", pr.name))
+                i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+                n, pieces = i.size, [(i, j)]
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts)
+            delays = None if pr.delay is None else ValueStream(
+                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts)
             for i, j in pieces:
-                w = self._projection_weights(pr, spec, target, i.size, rng_w, fld, counts)
+                w = weights.take(i.size)
+                if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
+                    w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
+                if spec.synapse == "conductance" and (w < 0).any():
+                    raise ValidationError(f"{fld}.weight", float(w.min()),
+                                          "conductance weights >= 0 S (use an inhibitory receptor)")
                 if precision == "float32":
                     w = w.astype(np.float32).astype(np.float64)
-                d = self._projection_delays(pr, i.size, dt, timing, rng_d, fld, counts)
-                yield i, j, w, d
+                yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
         return draw
 
-    def _projection_weights(self, pr, spec, target, n, rng_factory, fld, counts):
+    def _weight_stream(self, pr, spec, n, fld, counts) -> tuple:
+        """(a ValueStream of the projection's n weights as given, their dimension)."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
             if pr.connector.unit is None:
                 raise ValidationError(f"{fld}.connector.unit", None,
                                       "a unit for the sparse matrix entries (e.g. 'mV') when weight is not given")
             unit = u.parse_unit(pr.connector.unit.strip(), f"{fld}.connector.unit")
-            w, w_dim = np.asarray(data, dtype=float) * unit.value, unit.dim
+            w = np.asarray(data, dtype=float) * unit.value
             if not np.isfinite(w).all():
                 raise ValidationError(f"{fld}.connector.data", "a non-finite entry", "finite weights")
-        else:
-            w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
-            _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-            w = _values(pr.weight, w_dim, n, rng_factory, f"{fld}.weight", counts)
+            _check_weight_dim(unit.dim, spec, pr.weight, f"{fld}.weight")
+            return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
+        w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-        if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
-            w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
-        if spec.synapse == "conductance" and (w < 0).any():
-            raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
-        return w
+        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts), w_dim
 
-    def _projection_delays(self, pr, n, dt, timing, rng_factory, fld, counts):
+    def _projection_delays(self, pr, n, dt, timing, delays, fld):
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST
         # does), and never clipped up to dt: a short draw is refused unless the
         # distribution's bounds redraw it
-        if pr.delay is None:
+        if delays is None:
             d = np.full(n, dt)
         else:
-            d = _values(pr.delay, u.TIME, n, rng_factory, f"{fld}.delay", counts)
+            d = delays.take(n)
             if _is_distribution(pr.delay):
                 d = _drawn_delays(d, dt, timing, pr.delay, f"{fld}.delay")
         if timing == "precise":
@@ -818,18 +821,6 @@ class Network:
         from .registry import implementation
         to_dict = implementation("network_to_dict")
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
-
-
-def _shared_rng(factory):
-    """A factory that makes its generator once and hands out that one on every call (a
-    stream drawn in chunks continues where the last chunk stopped)."""
-    made = []
-
-    def get():
-        if not made:
-            made.append(factory())
-        return made[0]
-    return get
 
 
 def _drawn_delays(d: np.ndarray, dt: float, timing: str, dist, fld: str) -> np.ndarray:
