@@ -315,6 +315,10 @@ class GridSimulator(Simulator):
             steps = _ir.delay_steps(d, dt)
             if steps.min() < 1:
                 raise ValidationError(f"projections.{e.name}.delay", float(np.min(d)), f"delays >= dt ({dt} s)")
+            off = np.abs(np.asarray(d) / dt - steps) > _ir.GRID_TOLERANCE
+            if off.any():
+                raise ValidationError(f"projections.{e.name}.delay", f"{float(np.asarray(d)[off][0])!r} s",
+                                      f"a multiple of dt ({dt!r} s)")
             sc.n += int(i.size)
             sc.d_min = min(sc.d_min, int(steps.min()))
             sc.d_max = max(sc.d_max, int(steps.max()))
