@@ -94,6 +94,11 @@ class CurrentInputNode:
     amplitudes: np.ndarray  # float64 amperes
 
 
+# Static projections expected to have at least this many synapses stay a SynapseStream in
+# the IR instead of arrays (spikecore.network): drawn whenever a backend reads them
+LAZY_SYNAPSES = 2**22
+
+
 class SynapseStream:
     """A projection's synapses, produced on demand in chunks instead of held as arrays.
 

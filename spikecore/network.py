@@ -43,9 +43,6 @@ TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any
 # A projection's weights as drawn (float64), or rounded to float32 values, which every
 # backend then sees and the grid engine stores in 4 bytes (docs/architecture.md, synapse storage)
 WEIGHT_PRECISIONS = ("float64", "float32")
-# Static projections expected to have at least this many synapses stay a stream in the IR
-# (spikecore.ir.SynapseStream) instead of arrays: drawn when a backend reads them
-LAZY_SYNAPSES = 2**22
 
 
 # ----------------------------------------------------------------------------- elements
@@ -698,7 +695,7 @@ class Network:
         expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
                     if hasattr(pr.connector, "expected_synapses") else 0)
         draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld)
-        if pr.si_plasticity is None and expected >= LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
+        if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
             stream = _ir.SynapseStream(draw, expected, redrawn)
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import spikecore as sc
-import spikecore.network as network_module
 from spikecore import ir as _ir
 from spikecore.engine import GridSimulator
 from spikecore.engine._core import openmp_enabled
@@ -132,7 +131,7 @@ def test_a_bad_weight_precision_is_refused_naming_the_field():
 
 
 def lazy_ir(monkeypatch, net):
-    monkeypatch.setattr(network_module, "LAZY_SYNAPSES", 1)
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 1)
     return net.to_ir()
 
 
