@@ -52,6 +52,19 @@ Layout:
   Sorting is stable, so synapses onto one channel keep their order (the order of
   the additions into it). ``bytes_per_synapse`` reports the figure of a compiled network.
   Delays are at most 65535 steps (the ring buffer would not fit long before).
+* the *packed* table holds the static projections whose weights or delays differ from
+  synapse to synapse, when their delays fit 8 bits, the channels 23 bits and their weights
+  are float32 values (docs/architecture.md, synapse storage), per thread a CSR over
+  presynaptic rows in the IR's synapse order, filled from the projections' pieces
+  (ProjectionEdge.chunks) in two passes (count, then fill):
+
+      per synapse   pk_syn     uint32   channel << 9 | sparse flag << 8 | delay   4 B
+                    pk_w       float32  weight (empty when every row has one)   4 B
+      per row       pk_ptr     int64    first synapse                            8 B x T
+                    pk_row_w   float64/float32  the row's weight if all equal, else NaN
+
+  A row's packed synapses are pushed after its segmented ones; into one channel and ring
+  slot a row adds in IR order either way, so the sums are those of the segmented table.
 
 The kernel adds a row's weights segment by segment into the ring slot of that
 delay. Each channel receives its inputs in an order fixed by the network, not by
