@@ -110,6 +110,7 @@ class _Scan:
     f32: bool = True
     one_weight: bool = True
     one_delay: bool = True
+    weight: float = 0.0          # the smallest weight (the one weight when one_weight)
 
 
 class GridSimulator(Simulator):
@@ -263,15 +264,17 @@ class GridSimulator(Simulator):
                 packed.append(e)
                 pk_counts += scan.row_counts
             elif scan.n and self._fits_packed(e, scan, real, exact_weights=False):
-                one_weight.append((e, scan.row_counts))
+                one_weight.append((e, scan.row_counts, scan.weight))
             else:
                 segmented.append(e)
         # one weight that is no float32 value: packed only in rows of its own, which keep it
         # exactly as the row's weight (pk_row_w, the state's type) and never read pk_w
-        for e, counts in one_weight:
+        own_rows = []   # (rows, weight) of those: their rows' weight, exactly
+        for e, counts, weight in one_weight:
             if (pk_counts[counts > 0] == 0).all():
                 packed.append(e)
                 pk_counts += counts
+                own_rows.append((np.flatnonzero(counts), weight))
             else:
                 segmented.append(e)
         del one_weight
@@ -312,7 +315,7 @@ class GridSimulator(Simulator):
         a["window"] = min_neuron_d
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
-        self._fill_packed(packed, pk_counts, a, real, part, n_pre)
+        self._fill_packed(packed, pk_counts, a, real, part, n_pre, own_rows)
         self._lay_out_plastic(plastic, a, real, part, n_pre)
         return max_d
 
@@ -340,6 +343,7 @@ class GridSimulator(Simulator):
             if count_rows:
                 sc.row_counts += np.bincount(self._groups(e, i, j, part, n_pre), minlength=G)
         sc.one_weight = w_lo == w_hi
+        sc.weight = w_lo
         sc.one_delay = sc.d_min == sc.d_max
         return sc
 
@@ -388,7 +392,7 @@ class GridSimulator(Simulator):
         a["syn_weight"] = np.concatenate(ws)[order]
         return key
 
-    def _fill_packed(self, edges, counts, a, real, part, n_pre):
+    def _fill_packed(self, edges, counts, a, real, part, n_pre, own_rows=()):
         """Second pass: each packed projection's chunks appended to their rows (fill_packed),
         so a row keeps the IR's synapse order; per-synapse weights are dropped when every
         row has one weight (pk_row_w)."""
@@ -422,6 +426,8 @@ class GridSimulator(Simulator):
             row_w[nonempty[same]] = lo[same]
             if same.all():
                 a["pk_w"] = np.zeros(0, np.float32)
+        for rows, weight in own_rows:   # a weight that is no float32 value, in rows of its own
+            row_w[rows] = weight
         a["pk_row_w"] = row_w
         self._pk_rows = counts
 

@@ -39,6 +39,10 @@ def mixed_net(seed=4, weight_precision="float32"):
                           delay=normal_delay, receptor="inh", name="ie", weight_precision=weight_precision))
     net.add(sc.Projection("s", "i", sc.FixedProbability(0.5), weight=sc.Normal("3 mV", "0.3 mV"),
                           delay=sc.Uniform("0.1 ms", "2 ms"), name="si", weight_precision=weight_precision))
+    net.add(sc.SpikeSource(times=np.sort(rng.uniform(0, 80, 200)) * sc.units.ms,
+                           indices=rng.integers(0, 10, 200), name="s2"))
+    net.add(sc.Projection("s2", "e", sc.FixedProbability(0.5), weight="30 pA", delay=sc.Uniform("0.1 ms", "2 ms"),
+                          receptor="exc", name="s2e"))   # one weight (no float32 value), rows of its own
     net.add(sc.StateMonitor("e", ("v", "syn_exc"), neurons=[0, 5, 17], name="mon"))
     return net
 
@@ -63,8 +67,11 @@ def test_packed_table_gives_the_segmented_tables_results_bit_for_bit(threads):
     g = mixed_net().to_ir()
     packed, run_packed = run_sim(g, threads=threads)
     segmented, run_segmented = run_sim(g, threads=threads, packed=False)
-    # all but the one-weight projection whose rows (e) it shares with per-synapse weights (ee)
+    # all but the one-weight projection whose rows (e) it shares with per-synapse weights (ee);
+    # s2e's weight, no float32 value, is its rows' weight, exactly
     assert packed.arrays["pk_syn"].size == packed.n_synapses - g.projections["ei"].n_synapses
+    w = g.projections["s2e"].weight[0]
+    assert np.float32(w) != w and w in packed.arrays["pk_row_w"]
     assert segmented.arrays["pk_syn"].size == 0
     assert sum(x.size for x in run_packed.spike_steps.values()) > 200
     assert_same_run(run_packed, run_segmented)
@@ -98,7 +105,8 @@ def test_float64_weights_stay_in_the_segmented_table():
     # weights that are not float32 values cannot be stored in 4 bytes without changing the sums
     g = mixed_net(weight_precision="float64").to_ir()
     sim = GridSimulator(g)
-    assert sim.arrays["pk_syn"].size == g.projections["ei"].n_synapses   # only the one-weight projection,
+    # only the one-weight projections (ei now has its rows to itself)
+    assert sim.arrays["pk_syn"].size == g.projections["ei"].n_synapses + g.projections["s2e"].n_synapses
     assert GridSimulator(g, precision="float32").arrays["pk_syn"].size == sim.n_synapses
 
 
