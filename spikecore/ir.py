@@ -183,8 +183,10 @@ class ProjectionEdge:
         def get(self):
             return self._materialise()[k]
 
-        def set_(self, value):
-            self._materialise()[k] = value
+        def set_(self, value):   # a new list: a copy.copy of the edge keeps the original's arrays
+            arrays = list(self._materialise())
+            arrays[k] = value
+            self._arrays = arrays
         return property(get, set_)
 
     i = _array(0)
