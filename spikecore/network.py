@@ -365,10 +365,11 @@ class Projection:
     """Synapses from ``pre`` (a population or source) to ``post`` (a population).
 
     ``weight`` and ``delay``: a scalar, a per-synapse array, or a distribution drawn
-    from the network seed. ``weight_precision="float32"`` rounds every weight to a float32
-    value (all backends see the rounded values; the grid engine then stores 4 bytes each). ``receptor`` names one of post's receptors (delta-synapse
+    from the network seed. ``receptor`` names one of post's receptors (delta-synapse
     models have none). ``synapse`` ('current' | 'conductance' | 'delta') is implied
-    by post's model and, when given, must agree with it.
+    by post's model and, when given, must agree with it. ``weight_precision="float32"``
+    rounds every weight to a float32 value (all backends see the rounded values; the
+    grid engine then stores each in 4 bytes).
     """
     pre: object
     post: object
