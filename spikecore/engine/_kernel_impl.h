@@ -98,8 +98,11 @@ static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, REAL
  * (channel, sparse flag, delay) and a float32 weight, or the row's one weight. The
  * synapses are in the IR's order, so each (channel, slot) receives a row's inputs in the
  * same order as from the segmented table: the same sums. */
-static inline void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, REAL mult,
-                                   REAL *restrict ring)
+#if defined(__GNUC__)
+__attribute__((noinline))   /* kept out of push: networks without packed rows run push's old body */
+#endif
+static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, REAL mult,
+                            REAL *restrict ring)
 {
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, n_pre = net->n_pre;
     const int64_t *ptr = net->pk_ptr + (int64_t)t * (n_pre + 1);
@@ -169,7 +172,11 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                 dst[chan[s]] += mult * w[s];
         }
     }
+#if defined(__GNUC__)
+    if (__builtin_expect(net->n_pk != 0, 0))
+#else
     if (net->n_pk)
+#endif
         FN(push_packed)(net, t, pre, now, mult, ring);
 }
 
