@@ -189,3 +189,13 @@ def test_the_stream_gives_the_same_chunks_on_every_pass():
     assert all(np.array_equal(x, y) for x, y in zip(first, second)) and len(calls) == 2
     assert e.n_synapses == 12 and e.is_lazy
     assert np.array_equal(e.weight, np.concatenate(first)) and not e.is_lazy
+
+
+def test_setting_a_copied_edges_weights_leaves_the_original_alone(monkeypatch):
+    import copy
+    for g in (mixed_net().to_ir(), lazy_ir(monkeypatch, mixed_net())):
+        e = g.projections["ee"]
+        before = e.weight.copy()
+        f = copy.copy(e)
+        f.weight = np.zeros_like(before)
+        assert np.array_equal(e.weight, before) and not f.weight.any()
