@@ -10,6 +10,11 @@ Random streams: each element draws from its own stream, derived from the
 network seed and the element's kind and name, so adding or renaming one
 population never changes another's synapses.
 
+Length (over 800 lines): the description classes and the realisation of each of
+them into the IR are kept together, so that one element's checks, draws and
+lowering read in one place; the value checks live in spikecore/checks.py, the
+connectors in spikecore/connectors.py, the distributions in spikecore/distributions.py.
+
 Distributions (``Uniform``, ``Normal``, truncation by redrawing) live in
 spikecore.distributions, connectors in spikecore.connectors; serialisation to
 YAML/JSON in spikecore.io (``Network.save``/``load``).
@@ -28,7 +33,8 @@ import numpy as np
 from . import ir as _ir
 from . import plasticity
 from . import units as u
-from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
+from .distributions import (DISTRIBUTIONS, Normal, Uniform, ValueStream, _is_distribution,  # noqa: F401 (re-exported)
+                            _values)
 from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
                          FromSparse, OneToOne, _index_array)
 from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
@@ -41,6 +47,9 @@ from .models import equations as equation_models
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
 TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any delay >= dt
+# A projection's weights as drawn (float64), or rounded to float32 values, which every
+# backend then sees and the grid engine stores in 4 bytes (docs/architecture.md, synapse storage)
+WEIGHT_PRECISIONS = ("float64", "float32")
 
 
 # ----------------------------------------------------------------------------- elements
@@ -336,7 +345,9 @@ class Projection:
     ``weight`` and ``delay``: a scalar, a per-synapse array, or a distribution drawn
     from the network seed. ``receptor`` names one of post's receptors (delta-synapse
     models have none). ``synapse`` ('current' | 'conductance' | 'delta') is implied
-    by post's model and, when given, must agree with it.
+    by post's model and, when given, must agree with it. ``weight_precision="float32"``
+    rounds every weight to a float32 value (all backends see the rounded values; the
+    grid engine then stores each in 4 bytes).
     """
     pre: object
     post: object
@@ -347,6 +358,7 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
     plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
+    weight_precision: str = "float64"   # or "float32": weights rounded to float32 values (WEIGHT_PRECISIONS)
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -477,9 +489,9 @@ class Network:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
     def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
-                plasticity=None):
+                plasticity=None, weight_precision="float64"):
         return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
-                                   plasticity=plasticity))
+                                   plasticity=plasticity, weight_precision=weight_precision))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -499,6 +511,7 @@ class Network:
         if not isinstance(pr.connector, tuple(CONNECTORS.values())):
             raise ValidationError(f"{fld}.connector", pr.connector, "one of " + ", ".join(CONNECTORS))
         pr.connector.check(f"{fld}.connector")
+        self._weight_precision(pr, fld)
         target = self.populations[post]
         spec = target.spec
         if pr.synapse is not None and pr.synapse != spec.synapse:
@@ -656,41 +669,102 @@ class Network:
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
                           redrawn: dict | None = None) -> _ir.ProjectionEdge:
+        """The IR edge of a projection: explicit arrays, or for a large static projection
+        (at least LAZY_SYNAPSES expected) a stream that draws them in chunks whenever a
+        backend reads them (the same synapses either way: spikecore.ir.SynapseStream)."""
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
                  else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
         target = self.populations[post]
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
-        i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)(),
-                                    f"{fld}.connector")
-        n = i.size
-        # weights
+        receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
+        precision = self._weight_precision(pr, fld)
+        expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
+                    if hasattr(pr.connector, "expected_synapses") else 0)
+        draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld)
+        if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
+            stream = _ir.SynapseStream(draw, expected, redrawn)
+            return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
+                                      weight_precision=precision)
+        counts: dict = {}
+        chunks = list(draw(counts))
+        if redrawn is not None:
+            for key, value in counts.items():
+                redrawn[key] = redrawn.get(key, 0) + value
+        i, j, w, d = (chunks[0] if len(chunks) == 1 else
+                      tuple(np.concatenate([c[k] for c in chunks]) for k in range(4)))
+        plastic = None
+        if pr.si_plasticity is not None:
+            plastic = dict(pr.si_plasticity)
+            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
+                                  weight_precision=precision)
+
+    @staticmethod
+    def _weight_precision(pr: Projection, fld: str) -> str:
+        if pr.weight_precision not in WEIGHT_PRECISIONS:
+            raise ValidationError(f"{fld}.weight_precision", pr.weight_precision,
+                                  "one of " + ", ".join(WEIGHT_PRECISIONS))
+        return pr.weight_precision
+
+    def _projection_draw(self, pr: Projection, n_pre: int, target, dt: float, timing: str, precision: str,
+                         fld: str):
+        """A function ``draw(counts)`` yielding the projection's synapses as chunks (i, j,
+        weight, delay), all drawn from the network seed; ``counts`` collects redraws of
+        truncated distributions. A connector with ``connect_chunks`` gives its synapses
+        in pieces; weights and delays continue their streams from chunk to chunk."""
+        pre, post = pr.pre_name, pr.post_name
+        spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
+
+        def draw(counts: dict):
+            rng_c = self._rng_factory("connect", pr.name)()
+            connector = pr.connector
+            if hasattr(connector, "connect_chunks"):
+                n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+            else:
+                i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+                n, pieces = i.size, [(i, j)]
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts)
+            delays = None if pr.delay is None else ValueStream(
+                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts)
+            for i, j in pieces:
+                w = weights.take(i.size)
+                if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
+                    w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
+                if spec.synapse == "conductance" and (w < 0).any():
+                    raise ValidationError(f"{fld}.weight", float(w.min()),
+                                          "conductance weights >= 0 S (use an inhibitory receptor)")
+                if precision == "float32":
+                    w = w.astype(np.float32).astype(np.float64)
+                yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
+        return draw
+
+    def _weight_stream(self, pr, spec, n, fld, counts) -> tuple:
+        """(a ValueStream of the projection's n weights as given, their dimension)."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
             if pr.connector.unit is None:
                 raise ValidationError(f"{fld}.connector.unit", None,
                                       "a unit for the sparse matrix entries (e.g. 'mV') when weight is not given")
             unit = u.parse_unit(pr.connector.unit.strip(), f"{fld}.connector.unit")
-            w, w_dim = np.asarray(data, dtype=float) * unit.value, unit.dim
+            w = np.asarray(data, dtype=float) * unit.value
             if not np.isfinite(w).all():
                 raise ValidationError(f"{fld}.connector.data", "a non-finite entry", "finite weights")
-        else:
-            w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
-            _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-            w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", redrawn)
+            _check_weight_dim(unit.dim, spec, pr.weight, f"{fld}.weight")
+            return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
+        w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-        if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
-            w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
-        if spec.synapse == "conductance" and (w < 0).any():
-            raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
+        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts), w_dim
+
+    def _projection_delays(self, pr, n, dt, timing, delays, fld):
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST
         # does), and never clipped up to dt: a short draw is refused unless the
         # distribution's bounds redraw it
-        if pr.delay is None:
+        if delays is None:
             d = np.full(n, dt)
         else:
-            d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", redrawn)
+            d = delays.take(n)
             if _is_distribution(pr.delay):
                 d = _drawn_delays(d, dt, timing, pr.delay, f"{fld}.delay")
         if timing == "precise":
@@ -699,12 +773,7 @@ class Network:
             _check_at_most_max_steps(d, dt, f"{fld}.delay")
         else:
             check_delays(d, dt, f"{fld}.delay")
-        receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
-        plastic = None
-        if pr.si_plasticity is not None:
-            plastic = dict(pr.si_plasticity)
-            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
-        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic)
+        return d
 
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,

@@ -3,7 +3,7 @@
 # (spikecore.engine.simulator) validates and allocates every array; Kernel keeps
 # references to them and hands their addresses to the C step loop.
 
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
     ctypedef int (*sc_update_fn)(const void *b)
@@ -78,6 +78,11 @@ cdef extern from "_kernel.h" nogil:
         const uint16_t *syn_chan
         const void *syn_weight
         const void *row_w
+        int64_t n_pk
+        const int64_t *pk_ptr
+        const uint32_t *pk_syn
+        const float *pk_w
+        const void *pk_row_w
         int32_t *touched
         int64_t *touched_n
         uint8_t *mark

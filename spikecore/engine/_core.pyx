@@ -15,9 +15,35 @@ step. Refractory neurons keep v; synaptic variables decay (counters: _kernel_imp
 State is double (sc_run_f64) or float (sc_run_f32); parameters are computed in
 double and rounded once.
 """
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 import numpy as np
+
+
+def fill_packed(int64_t[::1] cursor, const int64_t[::1] group, const uint32_t[::1] entry,
+                const float[::1] weight, uint32_t[::1] out_syn, float[::1] out_w):
+    """Append a chunk of synapses to their rows of the packed table (simulator.py): synapse k
+    goes to position cursor[group[k]], which then advances, so each row keeps the chunk order.
+    ``weight`` may be empty (no per-synapse weights)."""
+    cdef Py_ssize_t k, n = group.shape[0]
+    cdef int64_t pos, g, n_rows = cursor.shape[0], n_out = out_syn.shape[0]
+    cdef bint with_w = weight.shape[0] > 0
+    if entry.shape[0] != n or (with_w and (weight.shape[0] != n or out_w.shape[0] != n_out)):
+        raise ValueError("chunk arrays differ in length")
+    with nogil:
+        for k in range(n):
+            g = group[k]
+            if g < 0 or g >= n_rows:
+                with gil:
+                    raise ValueError("row out of range")
+            pos = cursor[g]
+            if pos >= n_out:
+                with gil:
+                    raise ValueError("row overflows its counted length")
+            cursor[g] = pos + 1
+            out_syn[pos] = entry[k]
+            if with_w:
+                out_w[pos] = weight[k]
 
 
 def has_update(str model) -> bool:
@@ -145,6 +171,14 @@ cdef class Kernel:
         s.syn_chan = <const uint16_t*>_addr(a, "syn_chan", np.uint16)
         s.syn_weight = <const void*>_addr(a, "syn_weight", real)
         s.row_w = <const void*>_addr(a, "row_w", real)
+        s.n_pk = a["pk_syn"].shape[0]
+        s.pk_ptr = <const int64_t*>_addr(a, "pk_ptr", np.int64)
+        s.pk_syn = <const uint32_t*>_addr(a, "pk_syn", np.uint32)
+        s.pk_w = <const float*>_addr(a, "pk_w", np.float32)
+        s.pk_row_w = <const void*>_addr(a, "pk_row_w", real)
+        if s.n_pk and (a["pk_ptr"].shape[0] != n_threads * (s.n_pre + 1) or a["pk_row_w"].shape[0] != n_threads * s.n_pre
+                       or a["pk_w"].shape[0] not in (0, s.n_pk)):
+            raise ValueError("packed synapse table does not match the layout")
         s.touched = <int32_t*>_addr(a, "touched", np.int32)
         s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
         s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL

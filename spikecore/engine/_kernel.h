@@ -131,6 +131,15 @@ typedef struct sc_net {
     const uint16_t *syn_chan;                /* target channel - (seg_block << 16) */
     const void *syn_weight;                  /* empty when every row has one weight */
     const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
+    /* packed synapses (the compact table, simulator.py): thread t's part of row `pre` is
+     * pk_syn[pk_ptr[t*(n_pre+1)+pre] .. +1), in the IR's synapse order; each entry is
+     * channel << 9 | sparse << 8 | delay (steps, 1..255); pk_w the float32 weight per
+     * synapse (empty when every row has one weight: pk_row_w, T*n_pre, else NaN) */
+    int64_t n_pk;
+    const int64_t *pk_ptr;
+    const uint32_t *pk_syn;
+    const float *pk_w;
+    const void *pk_row_w;
     /* sparse fold: per slot, the channels of thread t touched so far are
      * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[slot*T + t]); mark[slot*C + c]
      * says c is listed. NULL mark: no such synapses. */

@@ -96,6 +96,42 @@ static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, cons
  * channel the first time it is touched in a slot, so the fold reads only those
  * (sc_fold_sparse) instead of the whole slot. */
 #define SC_SEG_SPARSE 0x8000
+#define SC_PK_SPARSE 0x100u
+
+/* The packed part of thread t's row `pre` (sc_net.pk_syn): one 32-bit entry per synapse
+ * (channel, sparse flag, delay) and a float32 weight, or the row's one weight. The
+ * synapses are in the IR's order, so each (channel, slot) receives a row's inputs in the
+ * same order as from the segmented table: the same sums. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* kept out of push: networks without packed rows run push's old body */
+#endif
+static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, REAL mult,
+                            REAL *restrict ring)
+{
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, n_pre = net->n_pre;
+    const int64_t *ptr = net->pk_ptr + (int64_t)t * (n_pre + 1);
+    const uint32_t *restrict syn = net->pk_syn;
+    const float *restrict w = net->pk_w;
+    REAL wu = ((const REAL *)net->pk_row_w)[(int64_t)t * n_pre + pre];
+    int uniform = wu == wu;
+    wu = mult * wu;
+    for (int64_t s = ptr[pre], e = ptr[pre + 1]; s < e; s++) {
+        uint32_t x = syn[s];
+        int64_t slot = now + (int64_t)(x & 0xFFu);
+        if (slot >= L)
+            slot -= L;
+        int32_t c = (int32_t)(x >> 9);
+        REAL add = uniform ? wu : mult * (REAL)w[s];
+        ring[slot * C + c] += add;
+        if (x & SC_PK_SPARSE) {
+            uint8_t *mk = net->mark + slot * C;
+            if (!mk[c]) {
+                mk[c] = 1;
+                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+            }
+        }
+    }
+}
 static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
@@ -140,6 +176,12 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                 dst[chan[s]] += mult * w[s];
         }
     }
+#if defined(__GNUC__)
+    if (__builtin_expect(net->n_pk != 0, 0))
+#else
+    if (net->n_pk)
+#endif
+        FN(push_packed)(net, t, pre, now, mult, ring);
 }
 
 /* ---------------------------------------------------------------- plastic synapses */

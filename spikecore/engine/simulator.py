@@ -52,6 +52,19 @@ Layout:
   Sorting is stable, so synapses onto one channel keep their order (the order of
   the additions into it). ``bytes_per_synapse`` reports the figure of a compiled network.
   Delays are at most 65535 steps (the ring buffer would not fit long before).
+* the *packed* table holds the static projections whose weights or delays differ from
+  synapse to synapse, when their delays fit 8 bits, the channels 23 bits and their weights
+  are float32 values (docs/architecture.md, synapse storage), per thread a CSR over
+  presynaptic rows in the IR's synapse order, filled from the projections' pieces
+  (ProjectionEdge.chunks) in two passes (count, then fill):
+
+      per synapse   pk_syn     uint32   channel << 9 | sparse flag << 8 | delay   4 B
+                    pk_w       float32  weight (empty when every row has one)   4 B
+      per row       pk_ptr     int64    first synapse                            8 B x T
+                    pk_row_w   float64/float32  the row's weight if all equal, else NaN
+
+  A row's packed synapses are pushed after its segmented ones; into one channel and ring
+  slot a row adds in IR order either way, so the sums are those of the segmented table.
 
 The kernel adds a row's weights segment by segment into the ring slot of that
 delay. Each channel receives its inputs in an order fixed by the network, not by
@@ -63,6 +76,7 @@ float (parameters are computed in double and rounded once).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -71,7 +85,7 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, has_update, openmp_enabled
+from ._core import Kernel, fill_packed, has_update, openmp_enabled
 from .equations import compile_model
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -81,6 +95,24 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
+# packed table entry (uint32): channel << 9 | sparse flag << 8 | delay in steps
+PACKED_CHANNEL_SHIFT = 9
+PACKED_SPARSE = 1 << 8
+MAX_PACKED_DELAY = 255
+MAX_PACKED_CHANNELS = 2**23
+
+
+@dataclass
+class _Scan:
+    """What the first pass over a projection's chunks found (GridSimulator._scan_projection)."""
+    row_counts: np.ndarray | None
+    n: int = 0
+    d_min: int = 2**62
+    d_max: int = 0
+    f32: bool = True
+    one_weight: bool = True
+    one_delay: bool = True
+    weight: float = 0.0          # the smallest weight (the one weight when one_weight)
 
 
 class GridSimulator(Simulator):
@@ -96,8 +128,11 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{what} with plastic projections ({', '.join(self.plastic_names)})",
                                      "static synapses (snapshots of plastic weights and traces are not kept yet)")
 
-    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
+    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True):
+        """``packed=False`` keeps every static synapse in the segmented table (the layout
+        before the packed one; tests compare the two)."""
         self.ir = g
+        self.packed = packed
         self.dt = dt = g.dt
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
@@ -190,7 +225,7 @@ class GridSimulator(Simulator):
         own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
         a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
         sparse = any(m.has_synaptic_state for m in models) and bool(a["seg_delay"].size) and \
-            bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any())
+            bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any()) or self._pk_sparse
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
         a["touched_n"] = np.zeros(L * T, np.int64)
@@ -211,7 +246,7 @@ class GridSimulator(Simulator):
                              [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
                              self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled])
         self.n_neurons = N
-        self.n_synapses = int(a["syn_chan"].size + a["pl_w"].size)
+        self.n_synapses = int(a["syn_chan"].size + a["pk_syn"].size + a["pl_w"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
         self._change_steps = [steps for _, steps, _ in self._currents] + [steps for _, _, steps, _ in self._signals]
@@ -249,9 +284,12 @@ class GridSimulator(Simulator):
         self.arrays["xstate"][x0:x0 + values.size] = values
 
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
-        """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
+        """Fill the synapse tables (module docstring): the packed one for the projections
+        that fit it and gain from it, the segmented one for the others; returns the largest
+        delay. Each projection is read chunk by chunk (ProjectionEdge.chunks): a first pass
+        measures it, a second fills the packed table, so a lazy projection's synapses are
+        never all held at once."""
         dt, T = self.dt, self.threads
-        keys, chans_, ws = [], [], []
         max_d, min_neuron_d = 1, MAX_WINDOW
         # sort key (owner thread, presynaptic index, channel block, delay) in one int64
         block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
@@ -259,51 +297,43 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
                                      "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
-        plastic = []
+        plastic, segmented, packed, one_weight = [], [], [], []
+        G = T * n_pre
+        pk_counts = np.zeros(G, np.int64)
         for e in g.projections.values():
             if e.post not in self.pop_index:
                 raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
-            d = _ir.delay_steps(e.delay, dt)
-            if d.size and d.min() < 1:
-                raise ValidationError(f"projections.{e.name}.delay", float(e.delay.min()), f"delays >= dt ({dt} s)")
-            if d.size:
-                max_d = max(max_d, int(d.max()))
+            scan = self._scan_projection(e, part, n_pre, G, real, count_rows=e.plasticity is None)
+            if scan.n:
+                max_d = max(max_d, scan.d_max)
                 if e.pre in self.pop_index:
-                    min_neuron_d = min(min_neuron_d, int(d.min()))
+                    min_neuron_d = min(min_neuron_d, scan.d_min)
+                ring_input[self.pop_index[e.post]] = 1
             if max_d > MAX_DELAY_STEPS:
                 raise UnsupportedFeature("native", f"delays of {max_d} steps",
                                          f"at most {MAX_DELAY_STEPS} steps; use a larger dt")
-            group = self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64)
-            if T > 1:
-                own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
-                group += own * n_pre
-            if d.size:
-                ring_input[self.pop_index[e.post]] = 1
             if e.plasticity is not None:
-                plastic.append((e, d))   # outside the static table (_lay_out_plastic)
-                continue
-            if self.models[self.pop_index[e.post]].has_synaptic_state:
-                d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
-            chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
-            keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
-            chans_.append((chan & 0xFFFF).astype(np.uint16))
-            ws.append(np.asarray(e.weight, dtype=real))
-            del group, d
-        if keys:
-            key = np.concatenate(keys)
-            del keys
-            order = np.argsort(key, kind="stable")
-            key = key[order]
-            a["syn_chan"] = np.concatenate(chans_)[order]
-            del chans_
-            a["syn_weight"] = np.concatenate(ws)[order]
-            del ws, order
-        else:
-            key = np.zeros(0, np.int64)
-            a["syn_chan"] = np.zeros(0, np.uint16)
-            a["syn_weight"] = np.zeros(0, real)
+                plastic.append((e, _ir.delay_steps(e.delay, dt)))   # outside the static tables (_lay_out_plastic)
+            elif scan.n and self._fits_packed(e, scan, real):
+                packed.append(e)
+                pk_counts += scan.row_counts
+            elif scan.n and self._fits_packed(e, scan, real, exact_weights=False):
+                one_weight.append((e, scan.row_counts, scan.weight))
+            else:
+                segmented.append(e)
+        # one weight that is no float32 value: packed only in rows of its own, which keep it
+        # exactly as the row's weight (pk_row_w, the state's type) and never read pk_w
+        own_rows = []   # (rows, weight) of those: their rows' weight, exactly
+        for e, counts, weight in one_weight:
+            if (pk_counts[counts > 0] == 0).all():
+                packed.append(e)
+                pk_counts += counts
+                own_rows.append((np.flatnonzero(counts), weight))
+            else:
+                segmented.append(e)
+        del one_weight
+        key = self._segmented_keys(segmented, a, real, part, n_pre, block_bits)
         n = key.size
-        G = T * n_pre
         # segments: runs of equal (group, block, delay), cut at MAX_SEGMENT synapses
         starts = np.flatnonzero(np.diff(key)) + 1 if n else np.zeros(0, np.int64)
         starts = np.concatenate([[0], starts]).astype(np.int64) if n else starts
@@ -339,6 +369,7 @@ class GridSimulator(Simulator):
         a["window"] = min_neuron_d
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
+        self._fill_packed(packed, pk_counts, a, real, part, n_pre, own_rows)
         self._lay_out_plastic(plastic, a, real, part, n_pre)
         if a["pl_pg_delay"].size:
             max_d = max(max_d, int(a["pl_pg_delay"].max()))      # delayed post events share the ring's slots
@@ -349,6 +380,118 @@ class GridSimulator(Simulator):
             if self._mod_from_neurons:
                 a["window"] = min(a["window"], int(mod_d.min()))
         return max_d
+
+    def _scan_projection(self, e, part, n_pre, G, real, count_rows=True) -> "_Scan":
+        """First pass over a projection's chunks: its size, delay range (steps), whether its
+        weights are one value and float32 values, and its synapses per (thread, row)."""
+        dt = self.dt
+        sc = _Scan(row_counts=np.zeros(G, np.int64) if count_rows else None)
+        w_lo, w_hi = np.inf, -np.inf
+        for i, j, w, d in e.chunks():
+            if not i.size:
+                continue
+            steps = _ir.delay_steps(d, dt)
+            if steps.min() < 1:
+                raise ValidationError(f"projections.{e.name}.delay", float(np.min(d)), f"delays >= dt ({dt} s)")
+            off = np.abs(np.asarray(d) / dt - steps) > _ir.GRID_TOLERANCE
+            if off.any():
+                raise ValidationError(f"projections.{e.name}.delay", f"{float(np.asarray(d)[off][0])!r} s",
+                                      f"a multiple of dt ({dt!r} s)")
+            sc.n += int(i.size)
+            sc.d_min = min(sc.d_min, int(steps.min()))
+            sc.d_max = max(sc.d_max, int(steps.max()))
+            w_lo, w_hi = min(w_lo, float(np.min(w))), max(w_hi, float(np.max(w)))
+            sc.f32 = sc.f32 and bool(np.array_equal(np.asarray(w, np.float32), w))
+            if count_rows:
+                sc.row_counts += np.bincount(self._groups(e, i, j, part, n_pre), minlength=G)
+        sc.one_weight = w_lo == w_hi
+        sc.weight = w_lo
+        sc.one_delay = sc.d_min == sc.d_max
+        return sc
+
+    def _groups(self, e, i, j, part, n_pre):
+        """(owner thread, presynaptic index) of synapses (i, j) of edge e, as one row number."""
+        group = self.pre_base[e.pre] + np.asarray(i, dtype=np.int64)
+        if self.threads > 1:
+            group += (np.searchsorted(part[self.pop_index[e.post]], j, side="right") - 1) * n_pre
+        return group
+
+    def _fits_packed(self, e, scan, real, exact_weights=True) -> bool:
+        """Whether a static projection can go to the packed table: its delays fit 8 bits and
+        the channels 23, its weights are float32 values (or the state is float32; with
+        ``exact_weights=False`` it has one weight), and it gains from it (not one weight
+        and one delay: those cost ~2 B in the segmented one)."""
+        if not self.packed or (scan.one_weight and scan.one_delay):
+            return False
+        weights_fit = (scan.f32 or real == np.float32) if exact_weights else scan.one_weight
+        return scan.d_max <= MAX_PACKED_DELAY and self.n_channels <= MAX_PACKED_CHANNELS and weights_fit
+
+    def _segmented_keys(self, edges, a, real, part, n_pre, block_bits):
+        """The segmented table's synapses sorted by (thread, row, block, delay): fills
+        syn_chan and syn_weight, returns the sorted keys."""
+        keys, chans_, ws = [], [], []
+        for e in edges:
+            for i, j, w, d in e.chunks():
+                d = _ir.delay_steps(d, self.dt)
+                group = self._groups(e, i, j, part, n_pre)
+                if self.models[self.pop_index[e.post]].has_synaptic_state:
+                    d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
+                chan = self.channel_of[(e.post, e.receptor)] + np.asarray(j, dtype=np.int64)
+                keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
+                chans_.append((chan & 0xFFFF).astype(np.uint16))
+                ws.append(np.asarray(w, dtype=real))
+                del group, d
+        if not keys:
+            a["syn_chan"] = np.zeros(0, np.uint16)
+            a["syn_weight"] = np.zeros(0, real)
+            return np.zeros(0, np.int64)
+        key = np.concatenate(keys)
+        del keys
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        a["syn_chan"] = np.concatenate(chans_)[order]
+        del chans_
+        a["syn_weight"] = np.concatenate(ws)[order]
+        return key
+
+    def _fill_packed(self, edges, counts, a, real, part, n_pre, own_rows=()):
+        """Second pass: each packed projection's chunks appended to their rows (fill_packed),
+        so a row keeps the IR's synapse order; per-synapse weights are dropped when every
+        row has one weight (pk_row_w)."""
+        T = self.threads
+        G = T * n_pre
+        n = int(counts.sum())
+        a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
+        a["pk_syn"] = syn = np.zeros(n, np.uint32)
+        a["pk_w"] = w_all = np.zeros(n, np.float32)
+        cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self._pk_sparse = False
+        for e in edges:
+            k = self.pop_index[e.post]
+            sparse = self.models[k].has_synaptic_state
+            self._pk_sparse |= sparse
+            c0 = self.channel_of[(e.post, e.receptor)]
+            for i, j, w, d in e.chunks():
+                entry = ((c0 + np.asarray(j, np.int64)) << PACKED_CHANNEL_SHIFT) | _ir.delay_steps(d, self.dt)
+                if sparse:
+                    entry |= PACKED_SPARSE
+                fill_packed(cursor, self._groups(e, i, j, part, n_pre), entry.astype(np.uint32),
+                            np.asarray(w, dtype=real).astype(np.float32), syn, w_all)
+                del entry
+        row_w = np.full(G, np.nan, dtype=real)
+        if n:
+            cum = np.concatenate([[0], np.cumsum(counts)])
+            nonempty = np.flatnonzero(counts)
+            lo = np.minimum.reduceat(w_all, cum[nonempty])
+            hi = np.maximum.reduceat(w_all, cum[nonempty])
+            same = lo == hi
+            row_w[nonempty[same]] = lo[same]
+            if same.all():
+                a["pk_w"] = np.zeros(0, np.float32)
+        for rows, weight in own_rows:   # a weight that is no float32 value, in rows of its own
+            row_w[rows] = weight
+        a["pk_row_w"] = row_w
+        self._pk_rows = counts
 
     def _lay_out_plastic(self, plastic, a, real, part, n_pre):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
@@ -569,7 +712,8 @@ class GridSimulator(Simulator):
         for t in range(T):
             for q, k in enumerate(first):
                 r0 = t * n_pre + base + k
-                rows = np.flatnonzero(self._row_counts[r0: r0 + pois[q].size] + self._pl_rows[r0: r0 + pois[q].size])
+                rows = np.flatnonzero(self._row_counts[r0: r0 + pois[q].size] + self._pl_rows[r0: r0 + pois[q].size]
+                                      + self._pk_rows[r0: r0 + pois[q].size])
                 if rows.size:
                     lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
         a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
@@ -587,7 +731,8 @@ class GridSimulator(Simulator):
                 single = (a["row_ptr"][t * (n_pre + 1) + rows + 1] - r0 == 1) & \
                          (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
                 plastic = self._pl_rows[t * n_pre + rows].any()   # plastic rows are queued row by row
-                if plastic or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                packed = self._pk_rows[t * n_pre + rows].any()    # packed rows are pushed row by row
+                if plastic or packed or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
                     continue
                 pd_off[t, q] = total
                 chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))
@@ -599,13 +744,14 @@ class GridSimulator(Simulator):
         a["pd_chan"] = np.concatenate(chans).astype(np.int32) if chans else np.zeros(0, np.int32)
         a["pd_delay"] = np.concatenate(dels).astype(np.uint16) if dels else np.zeros(0, np.uint16)
         a["pd_weight"] = np.concatenate(wts).astype(real) if wts else np.zeros(0, real)
-        del self._row_counts, self._pl_rows
+        del self._row_counts, self._pl_rows, self._pk_rows
 
     @property
     def bytes_per_synapse(self) -> float:
         """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
         a = self.arrays
-        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w")
+        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w",
+                "pk_ptr", "pk_syn", "pk_w", "pk_row_w")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------

@@ -157,6 +157,8 @@ def network_to_dict(net: nw.Network) -> dict:
                 entry[key] = getattr(pr, key)
         if pr.plasticity is not None:
             entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
+        if pr.weight_precision != "float64":
+            entry["weight_precision"] = pr.weight_precision
         projections[name] = entry
     d["projections"] = projections
     monitors = {}
@@ -205,7 +207,8 @@ POPULATION_KEYS = (("size", "model"), ("params", "initial"))
 SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
                "poisson": (("type", "size", "rate"), ("start", "stop"))}
 CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
-PROJECTION_KEYS = (("pre", "post", "connector"), ("weight", "delay", "receptor", "synapse", "plasticity"))
+PROJECTION_KEYS = (("pre", "post", "connector"),
+                   ("weight", "delay", "receptor", "synapse", "plasticity", "weight_precision"))
 MONITOR_KEYS = {"spikes": (("type", "target"), ()),
                 "state": (("type", "target"), ("variables", "neurons", "interval")),
                 "weights": (("type", "projection"), ("synapses", "interval"))}
@@ -399,7 +402,8 @@ def _read_projection(name, pr, where: str) -> nw.Projection:
     return nw.Projection(pr["pre"], pr["post"], _read_connector(pr["connector"], f"{where}.connector"),
                          _read_value(pr.get("weight"), f"{where}.weight"),
                          _read_value(pr.get("delay"), f"{where}.delay"),
-                         pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"))
+                         pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"),
+                         weight_precision=pr.get("weight_precision", "float64"))
 
 
 def _read_monitor(name, m, where: str):
