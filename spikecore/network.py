@@ -31,7 +31,7 @@ from . import ir as _ir
 from . import plasticity
 from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
-from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
+from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FixedTotalNumber, FromIndices,  # noqa: F401 (re-exported)
                          FromSparse, OneToOne, _index_array)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
@@ -835,5 +835,6 @@ def _weight_dim(weight, spec, fld):
 __all__ = [
     "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
     "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "FixedTotalNumber",
     "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
 ]
