@@ -101,3 +101,24 @@ def test_impossible_totals_are_refused_in_one_line(connector, same, match):
 def test_no_allowed_pair_refuses_a_positive_total():
     with pytest.raises(ValidationError, match=r"connector\.n: got 1, expected 0"):
         FixedTotalNumber(1, allow_self=False).connect(1, 1, True, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize("projection,needle", [
+    ("connector: {type: fixed_total_number, n: 401, allow_multapses: false}, weight: 0.1 mV",
+     "projections.p.connector.n: got 401, expected at most 400 synapses"),
+    ("connector: {type: fixed_total_number, n: 40}, weight: {distribution: normal, mean: 1 mV, std: 0.1 mV, "
+     "high: 0 mV}", "projections.p.weight.high"),
+])
+def test_command_line_refuses_in_one_line(tmp_path, projection, needle):
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.yaml"
+    path.write_text("spikecore: 1\nname: m\npopulations:\n  a: {size: 20, model: lif_delta, params: {tau_mem: 20 ms, "
+                    "v_leak: 0 mV, v_threshold: 20 mV, v_reset: 10 mV}}\nprojections:\n"
+                    f"  p: {{pre: a, post: a, {projection}, delay: 1 ms}}\n")
+    p = subprocess.run([sys.executable, "-m", "spikecore", "run", str(path), "--duration", "10 ms", "--no-plot",
+                        "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert p.returncode == 2 and len(lines) == 1 and needle in lines[0], p.stderr
+    assert "Traceback" not in p.stderr
