@@ -131,7 +131,7 @@ def test_scale_01_activity_is_nests_and_asynchronous_irregular():
 
     ref = json.loads(REFERENCE.read_text())
     assert ref["scale"] == 0.1 and len(ref["runs"]) >= 8
-    native = [mc.run_native(0.1, seed, ref["threads"], ref["presim_s"], ref["sim_s"]) for seed in range(1, 9)]
+    native = [mc.run_native(0.1, seed, ref["threads"], ref["presim_s"], ref["sim_s"]) for seed in range(1, 17)]
     assert mc.compare(native, ref["runs"]) == []
     for run in native + ref["runs"]:
         assert mc.asynchronous_irregular(run) == []
