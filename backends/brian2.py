@@ -236,14 +236,16 @@ class _Built:
             if p.current_table is not None:
                 ns["I_table"] = b2.TimedArray(_q(p.current_table, _AMP), dt=_q(p.current_dt, _SECOND),
                                               name=f"I_table_{p.name}")
-            G = b2.NeuronGroup(p.size, p.equations, threshold="v > v_threshold", reset="v = v_reset",
-                               refractory=p.refractory, method=updaters[p.method], namespace=ns, clock=self.clock,
-                               name=p.name)
+            if p.defined:   # an equation-defined model: its own text, its constants in the namespace
+                ns.update(p.constants)
+            G = b2.NeuronGroup(p.size, p.equations, threshold=p.threshold, reset=p.reset,
+                               refractory=p.refractory, method=p.method if p.defined else updaters[p.method],
+                               namespace=ns, clock=self.clock, name=p.name)
             if p.clamp_v:
                 G.variables["v"].set_conditional_write(G.variables["not_refractory"])
             for var, value in p.initial.items():
                 setattr(G, var, value)
-            for var, value in list(p.constants.items()) + list(p.params.items()):
+            for var, value in ([] if p.defined else list(p.constants.items())) + list(p.params.items()):
                 setattr(G, var, value)
             if p.draw_code:
                 self.objects.append(G.run_regularly("\n".join(p.draw_code), when=DRAW_SLOT,

@@ -14,16 +14,14 @@ Distributions (``Uniform``, ``Normal``, truncation by redrawing) live in
 spikecore.distributions, connectors in spikecore.connectors; serialisation to
 YAML/JSON in spikecore.io (``Network.save``/``load``).
 
-Why this file is a little over 800 lines: each element class validates itself, and
-``Network.to_ir`` realises every kind of element with one set of random streams;
-splitting the elements from the realisation would scatter the stream derivation that
-keeps every backend's synapse list identical.
+Value checks (names, sizes, parameters, delays, times, weight dimensions) are
+spikecore.checks.
 """
 from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -33,8 +31,12 @@ from . import units as u
 from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
 from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FixedTotalNumber, FromIndices,  # noqa: F401 (re-exported)
                          FromSparse, OneToOne, _index_array)
+from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
+                     _check_param_array, _check_size, _check_weight_dim, _drawn_delays, _is_array, _weight_dim,
+                     check_delays)   # (check_delays: also imported from here by backends and hwmodels)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
+from .models import equations as equation_models
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
@@ -42,18 +44,6 @@ TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any
 
 
 # ----------------------------------------------------------------------------- elements
-def _check_name(name, field_name):
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValidationError(field_name, name, "a name made of letters, digits and '_' (not starting with a digit)")
-    return name
-
-
-def _check_size(size, field_name):
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
-        raise ValidationError(field_name, size, "a positive integer number of neurons")
-    return int(size)
-
-
 @refuse_unknown_keywords
 @dataclass(eq=False)
 class Population:
@@ -80,6 +70,14 @@ class Population:
         """Check the description and derive its SI values; Network.to_ir and save call it
         again, so changes made after the population was added take effect."""
         self.size = _check_size(self.size, self._field("size"))
+        if equation_models.is_definition(self.model):
+            # the equations' constants are its params; Brian2 checks them (spikecore/models/equations.py)
+            self.spec, self.si_params = equation_models.for_population(
+                self.model, self.params, f"populations.{self.name or '?'}", DEFAULT_DT)
+            self.si_receptors = {t: {} for t in self.spec.default_receptors}
+            self.per_neuron = {}
+            self._validate_initial_keys()
+            return
         try:
             self.spec = get_model(self.model, describable=True)
         except ValidationError as e:
@@ -192,31 +190,6 @@ def _own_copy(mapping):
     if not isinstance(mapping, dict):
         return mapping
     return {k: dict(v) if isinstance(v, dict) else v for k, v in mapping.items()}
-
-
-def _is_array(value) -> bool:
-    """A per-neuron array: a list, tuple or numpy array (a Quantity or Brian2 quantity with one)."""
-    if isinstance(value, (list, tuple)):
-        return True
-    return np.ndim(getattr(value, "value", value)) > 0 if not isinstance(value, str) else False
-
-
-def _check_param_array(arr, ps, fld):
-    if ps.positive and not (arr > 0).all():
-        raise ValidationError(fld, float(arr.min()), f"positive values in {u.dim_name(ps.dim)}")
-    if ps.nonnegative and not (arr >= 0).all():
-        raise ValidationError(fld, float(arr.min()), f"values >= 0 in {u.dim_name(ps.dim)}")
-
-
-def _check_param(value, ps, fld):
-    v = u.to_si(value, ps.dim, fld)
-    if not np.isfinite(v):
-        raise ValidationError(fld, value, "a finite value")
-    if ps.positive and not v > 0:
-        raise ValidationError(fld, value, f"a positive value in {u.dim_name(ps.dim)}")
-    if ps.nonnegative and not v >= 0:
-        raise ValidationError(fld, value, f"a value >= 0 in {u.dim_name(ps.dim)}")
-    return v
 
 
 @refuse_unknown_keywords
@@ -537,7 +510,12 @@ class Network:
                                       f"no receptor: {spec.name} has delta synapses (leave it out)")
         elif pr.receptor not in target.si_receptors and not (
                 pr.receptor is None and len(target.si_receptors) == 1):
-            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
+            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + (", ".join(target.si_receptors) or
+                                  "nothing: list the variables projections add to in the model's targets"))
+        spec = _receptor_view(spec, pr.receptor or next(iter(target.si_receptors), None))
+        if spec.synapse == "variable" and pr.plasticity is not None:
+            raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
+                                  "equation-defined models are not supported")
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
@@ -622,9 +600,10 @@ class Network:
                                          "a refractory period", pop.params.get("t_refrac"))
             params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
             g.populations[name] = _ir.PopulationNode(
-                name=name, size=pop.size, model=pop.model, params=params,
+                name=name, size=pop.size, model=pop.spec.name, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn))
+                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn),
+                attrs={"equations": equation_models.node_attrs(pop.spec)} if pop.spec.synapse == "variable" else {})
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
                 _check_countable_times(src.si_times, dt, f"sources.{name}.times")
@@ -679,7 +658,7 @@ class Network:
         n_pre = (self.populations[pre].size if pre in self.populations
                  else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
         target = self.populations[post]
-        spec = target.spec
+        spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
         i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)(),
                                     f"{fld}.connector")
         n = i.size
@@ -757,22 +736,6 @@ class Network:
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
-def _drawn_delays(d: np.ndarray, dt: float, timing: str, dist, fld: str) -> np.ndarray:
-    """Drawn delays on the grid (grid timing) or as drawn (precise); refuse those below dt."""
-    if timing != "precise":
-        d = np.rint(d / dt) * dt
-    else:  # floating-point slack just below dt is dt
-        d = np.where((d < dt) & (d >= dt * (1 - _ir.GRID_TOLERANCE)), dt, d)
-    short = int(np.count_nonzero(d < dt * (1 - _ir.GRID_TOLERANCE)))
-    if short:
-        low = f"{dt * 1e3:g} ms"
-        hint = ("raise the distribution's low bound to dt" if getattr(dist, "low", None) is not None
-                else f"give it low: {low} (values below are then redrawn)")
-        raise ValidationError(fld, f"{short} of {d.size} drawn delays below dt",
-                              f"delays >= dt ({low}); short draws are not clipped: {hint}")
-    return d
-
-
 def with_redrawn(result, g: _ir.IRGraph):
     """``result`` with the IR's redraw counts (truncated distributions) in its summary."""
     if g.redrawn:
@@ -780,56 +743,10 @@ def with_redrawn(result, g: _ir.IRGraph):
     return result
 
 
-def _check_at_most_max_steps(x: np.ndarray, dt: float, fld: str, what: str = "delays", shown=None):
-    if x.size and not float(np.max(x)) / dt <= _ir.MAX_STEPS:
-        shown = f"{float(np.max(x))!r} s" if shown is None else shown
-        raise ValidationError(fld, shown, f"{what} of at most {_ir.MAX_STEPS} steps of dt "
-                              f"({_ir.MAX_STEPS * dt:.4g} s)")
-
-
-# Spike and current-step times become 64-bit step numbers; far beyond any run is fine,
-# beyond what the counter holds is not (the cast would give an arbitrary step).
-MAX_TIME_STEPS = 2.0**62
-
-
-def _check_countable_times(t: np.ndarray, dt: float, fld: str):
-    if t.size and not float(np.max(t)) / dt < MAX_TIME_STEPS:
-        raise ValidationError(fld, f"{float(np.max(t)):g} s", f"times below {MAX_TIME_STEPS * dt:.3g} s "
-                              f"(2^62 steps of dt)")
-
-
-def check_delays(d: np.ndarray, dt: float, fld: str):
-    if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
-        raise ValidationError(fld, f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
-    _check_at_most_max_steps(d, dt, fld)
-    ratio = d / dt
-    if (np.abs(ratio - np.rint(ratio)) > _ir.GRID_TOLERANCE).any():
-        bad = float(d[np.argmax(np.abs(ratio - np.rint(ratio)))])
-        raise ValidationError(fld, f"{bad!r} s", f"a multiple of dt ({dt!r} s)")
-
-
-def _check_weight_dim(w_dim, spec, weight, fld):
-    if w_dim not in spec.weight_dims:
-        if _is_distribution(weight):   # the field the dimension was read from
-            fld, weight = (f"{fld}.low", weight.low) if isinstance(weight, Uniform) else (f"{fld}.mean", weight.mean)
-        raise ValidationError(fld, weight,
-                              f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
-
-
-def _weight_dim(weight, spec, fld):
-    """The dimension a weight was given in (it may be one of several the model accepts)."""
-    probe = weight
-    if _is_distribution(weight):
-        probe = weight.low if isinstance(weight, Uniform) else weight.mean
-    if isinstance(probe, str):
-        return u.parse_quantity(probe, fld).dim
-    if isinstance(probe, u.Quantity):
-        return probe.dim
-    if isinstance(probe, (list, tuple)) and probe and isinstance(probe[0], (str, u.Quantity)):
-        return _weight_dim(probe[0], spec, fld)
-    if hasattr(probe, "dim") and hasattr(probe, "dimensions"):
-        return u._from_brian2(probe, fld).dim
-    return spec.weight_dim if probe is None else u.DIMENSIONLESS
+def _receptor_view(spec, receptor):
+    """The model as a projection onto ``receptor`` sees it: its weight dimensions for that receptor."""
+    dims = spec.receptor_weight_dims(receptor) if receptor is not None else spec.weight_dims
+    return spec if dims == spec.weight_dims else replace(spec, weight_dims=dims)
 
 
 __all__ = [

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .. import units as u
 from ..engine import memory
-from ..models import get_model
 from .common import IGNORE_MEMORY_FLAG, add_memory_arg, add_model_args, load_model, quantity_arg
 
 #: the backends and modes whose peak info prints: (label, backend, options)
@@ -44,8 +43,10 @@ def main(args) -> int:
           f"~{memory.format_bytes(realise)}, {memory.format_bytes(avail)} available ({source}; "
           f"{IGNORE_MEMORY_FLAG} draws it anyway)")
     for p in net.populations.values():
-        rec = "delta" if get_model(p.model).synapse == "delta" else ", ".join(p.receptors)
-        print(f"  population {p.name}: {p.size} x {p.model} (receptors: {rec})")
+        rec = "delta" if p.spec.synapse == "delta" else ", ".join(p.receptors)
+        model = p.model if isinstance(p.model, str) else "equations"
+        print(f"  population {p.name}: {p.size} x {model} (" + ("targets" if p.spec.synapse == "variable"
+                                                                  else "receptors") + f": {rec})")
     if g is not None:
         for s in g.spike_sources.values():
             print(f"  source {s.name}: {s.size} spike-time neurons, {s.times.size} spikes")

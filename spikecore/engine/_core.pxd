@@ -10,11 +10,33 @@ cdef extern from "_kernel.h" nogil:
     ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
     ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
 
+    ctypedef struct sc_block:
+        int64_t m, n, stride, n_rec
+        double dt
+        void *v
+        void *syn
+        void *pend
+        const void *drive
+        double d0, decay_mem, vth
+        const int64_t *free_at
+        const double *param
+        const void *nparam
+        void *xstate
+        const double *rec_decay
+        const double *rec_coef
+        const double *rec_erev
+        uint8_t *crossed
+        int64_t first
+        const int32_t *spikes
+        int64_t n_spikes
+        void *due
+
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
         int64_t window
         double dt
         const sc_update_fn *pop_update
+        const sc_update_fn *pop_reset
         const int32_t *pop_ref_steps
         const int32_t *pop_jump_input
         const int64_t *pop_start

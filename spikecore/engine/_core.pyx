@@ -32,6 +32,27 @@ def has_plastic_rule(str rule) -> bool:
     return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post))
 
 
+#: sc_block's fields in declaration order (_kernel.h); every one is 8 bytes
+BLOCK_FIELDS = ("m", "n", "stride", "n_rec", "dt", "v", "syn", "pend", "drive", "d0", "decay_mem", "vth", "free_at",
+                "param", "nparam", "xstate", "rec_decay", "rec_coef", "rec_erev", "crossed", "first", "spikes",
+                "n_spikes", "due")
+
+
+def block_layout() -> dict:
+    """sc_block's field offsets in bytes as the C compiler laid them out, and its size ("sizeof"):
+    what a function compiled elsewhere (numba, spikecore.engine.equations) reads the block through."""
+    cdef sc_block b
+    cdef size_t base = <size_t>&b
+    offsets = [<size_t>&b.m, <size_t>&b.n, <size_t>&b.stride, <size_t>&b.n_rec, <size_t>&b.dt, <size_t>&b.v,
+               <size_t>&b.syn, <size_t>&b.pend, <size_t>&b.drive, <size_t>&b.d0, <size_t>&b.decay_mem,
+               <size_t>&b.vth, <size_t>&b.free_at, <size_t>&b.param, <size_t>&b.nparam, <size_t>&b.xstate,
+               <size_t>&b.rec_decay, <size_t>&b.rec_coef, <size_t>&b.rec_erev, <size_t>&b.crossed,
+               <size_t>&b.first, <size_t>&b.spikes, <size_t>&b.n_spikes, <size_t>&b.due]
+    out = {name: int(o - base) for name, o in zip(BLOCK_FIELDS, offsets)}
+    out["sizeof"] = sizeof(sc_block)
+    return out
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())
@@ -46,9 +67,12 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
 
 cdef class Kernel:
     def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models,
-                 list rules=None):
-        """``models``: each population's model name, whose registered update (_updates.h) steps it;
-        ``rules``: each plastic projection's rule name (_plastic_rules.h), in the order of pl_param_start."""
+                 list rules=None, list resets=None):
+        """``models``: per population, its model's name, whose registered update (_updates.h) steps it,
+        or the address of an update function compiled elsewhere (an int: a numba cfunc of an
+        equation-defined model, spikecore.engine.equations); ``resets``: per population 0 or the
+        address of its reset function (sc_net.pop_reset); ``rules``: each plastic projection's rule
+        name (_plastic_rules.h), in the order of pl_param_start."""
         real = np.float32 if single else np.float64
         self.arrays = a
         self.single = single
@@ -61,11 +85,21 @@ cdef class Kernel:
         cdef sc_update_fn fn
         updates = np.zeros(s.n_pops, np.uint64)
         for k, name in enumerate(models):
+            if isinstance(name, int):
+                if name == 0:
+                    raise ValueError(f"population {k}: a null update function")
+                updates[k] = name
+                continue
             fn = sc_update_function(name.encode(), single)
             if fn == NULL:
                 raise ValueError(f"no grid update function is registered for model {name!r}")
             updates[k] = <size_t>fn
         a["pop_update"] = updates
+        resets = resets or []
+        if resets and len(resets) != s.n_pops:
+            raise ValueError("one reset entry per population")
+        a["pop_reset"] = np.array(resets, dtype=np.uint64)
+        s.pop_reset = <const sc_update_fn*>_addr(a, "pop_reset", np.uint64) if any(resets) else NULL
         s.n_neurons = a["v"].shape[0]
         s.n_channels = a["syn"].shape[0]
         s.n_pre = a["row_ptr"].shape[0] // n_threads - 1

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1 };
+enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
@@ -51,6 +51,15 @@ typedef struct sc_block {
     const double *rec_coef;        /* per receptor: NeuronModel.synaptic_coefficient (0 where none) */
     const double *rec_erev;        /* per receptor: its reversal potential e_rev (0 where none) */
     uint8_t *crossed;              /* per SC_BLOCK neurons: 1 where some v > vth after the update */
+    /* Read only by a population's reset function (sc_net.pop_reset: equation-defined models), called
+     * every step after the threshold, with the block's neurons that spiked at step n: */
+    int64_t first;                 /* the global index of the block's neuron 0 */
+    const int32_t *spikes;         /* the neurons that spiked, as global indices (first + k) */
+    int64_t n_spikes;
+    void *due;                     /* REAL[n_rec*stride] offset to the block: the input due at step n (this
+                                      step's ring slot, else folded into syn at the next step); a reset
+                                      function may deliver it itself and clear it (Brian2's schedule: on_pre
+                                      after the threshold, before the reset) */
 } sc_block;
 
 /* A model's update of one block over one step: returns 1 when it wrote every crossed
@@ -74,6 +83,8 @@ typedef struct sc_net {
     double dt;
     /* per population: its model's update (sc_update_function) and what the step loop reads */
     const sc_update_fn *pop_update;
+    const sc_update_fn *pop_reset;           /* NULL, or per population NULL or a function run every step after
+                                                the threshold (sc_block.spikes, due): equation-defined models */
     const int32_t *pop_ref_steps;
     const int32_t *pop_jump_input;           /* 1: synapses make v jump (no receptor state; ring slots are v's) */
     const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;

@@ -277,8 +277,19 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                 .rec_erev = net->rec_erev + rec0, .crossed = cross,
             };
             int flagged = net->pop_update[p](&blk);
+            int64_t before = n_spk;
             n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
                                   jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            /* a model with more to do after the threshold (equation-defined models: deliver this
+             * step's input, then reset the neurons that spiked) */
+            sc_update_fn reset = net->pop_reset ? net->pop_reset[p] : NULL;
+            if (reset) {
+                blk.first = start;
+                blk.spikes = spk + before;
+                blk.n_spikes = n_spk - before;
+                blk.due = due_slot + c0;
+                reset(&blk);
+            }
         }
         pop_end[p] = n_spk;
     }
@@ -351,7 +362,9 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         sampled = 1;
                     }
                     int64_t i = net->rec_idx[e];
-                    rec_out[rec_pos[e]] = net->rec_kind[e] == SC_RECORD_V ? (double)v[i] : (double)syn[i];
+                    int32_t kind = net->rec_kind[e];
+                    rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i] : kind == SC_RECORD_SYN ? (double)syn[i]
+                                          : (double)((REAL *)net->xstate)[i];
                     rec_pos[e] += 1;
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */

@@ -64,7 +64,9 @@ class NetLayout:
     def initial_state(self, g, real=np.float64) -> tuple:
         """(v by neuron, receptor variables by channel) of the IR's initial values, as ``real``."""
         pops = list(g.populations.values())
-        v = np.concatenate([p.initial["v"] for p in pops]).astype(real)
+        # a model whose update writes its spike condition into v starts with none (equations.py)
+        v = np.concatenate([np.zeros(p.size) if get_model(p.model).threshold_in_update else p.initial["v"]
+                            for p in pops]).astype(real)
         syn = np.zeros(self.n_channels, dtype=real)
         for p in pops:
             model = get_model(p.model)
@@ -158,7 +160,7 @@ def poisson_layout(pois, dt: float) -> dict:
 
 # ----------------------------------------------------------------------------- state monitors
 #: what a recording entry samples: a membrane potential, or a synaptic variable (channel)
-RECORD_V, RECORD_SYN = 0, 1
+RECORD_V, RECORD_SYN, RECORD_X = 0, 1, 2   # RECORD_X: a further state variable (xstate)
 
 
 def receptor_var(pop, rname):
@@ -174,12 +176,14 @@ def receptor_of_var(pop, var):
     return rname
 
 
-def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None):
+def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None, xstate_of=None):
     """The kernels' recording entries, one per (monitor, variable, neuron): ``rec_kind``
     (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
     (sampling period in steps) and, with ``part`` (per population the thread boundaries of
     the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
-    Also returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
+    ``xstate_of``: (population, variable) -> first entry in xstate, for variables kept there
+    (RECORD_X: equation-defined models). Also returns the layout (monitor, variable, first
+    entry, count) that collect_traces reads."""
     kinds, idx, every, owner, rec_layout = [], [], [], [], []
     for m in g.state_monitors.values():
         pop = g.populations[m.target]
@@ -187,7 +191,9 @@ def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, 
         every_steps = max(1, _ir.steps(m.interval, dt))
         neurons = np.asarray(m.neurons, dtype=np.int64)
         for var in m.variables:
-            if var == "v":
+            if xstate_of and (pop.name, var) in xstate_of:
+                kind, first = RECORD_X, xstate_of[(pop.name, var)]
+            elif var == "v" and not get_model(pop.model).threshold_in_update:
                 kind, first = RECORD_V, int(pop_start[k])
             else:
                 kind, first = RECORD_SYN, channel_of[(pop.name, receptor_of_var(pop, var))]

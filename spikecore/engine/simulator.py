@@ -68,9 +68,11 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
+from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
 from ._core import Kernel, has_update, openmp_enabled
+from .equations import compile_model
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -84,7 +86,7 @@ MAX_WINDOW = 64              # most steps threads run apart (bounds the per-wind
 class GridSimulator(Simulator):
     """A compiled network for the native grid engine."""
 
-    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark")
+    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark", "xstate")
 
     def _require_run_control(self, what: str) -> None:
         """Plastic synapses keep weights and traces the snapshot does not hold yet: refused."""
@@ -106,19 +108,29 @@ class GridSimulator(Simulator):
         pops = list(g.populations.values())
         a: dict = {}
         P = len(pops)
-        self.models = models = [grid_model(p) for p in pops]
+        self.models = models = [grid_model(p, dt) for p in pops]
+        # equation-defined models: numba-compiled update and reset functions (spikecore/engine/equations.py)
+        self.compiled = [compile_model(m, dt, precision == "float32", f"population {p.name}")
+                         if m.threshold_in_update else None for m, p in zip(models, pops)]
+        for c in g.currents.values():
+            if models[lay.pop_index[c.target]].threshold_in_update if c.target in lay.pop_index else False:
+                raise UnsupportedFeature("native", f"injected current {c.name} onto the equation-defined "
+                                         f"population {c.target}", "a parameter of the equations (e.g. "
+                                         "'I : amp (constant)') set through initial")
         sizes = a["pop_size"] = lay.pop_size
         a["pop_start"] = lay.pop_start
         n_rec = a["pop_n_rec"] = lay.pop_n_rec
         a["pop_rec_start"] = lay.pop_rec_start
         a["pop_chan_start"] = lay.pop_chan_start
-        ref_steps = np.array([_ir.steps(p.params["t_refrac"], dt) for p in pops], dtype=np.int64)
+        ref_steps = np.array([_ir.steps(m.refractory() if m.threshold_in_update else p.params["t_refrac"], dt)
+                              for m, p in zip(models, pops)], dtype=np.int64)
         if ref_steps.max(initial=0) > np.iinfo(np.int32).max:
             raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
         a["pop_ref_steps"] = ref_steps.astype(np.int32)
-        a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
-        a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
+        # an update that evaluates its own spike condition writes 1 or 0 into v (equations.py)
+        a["pop_vth"] = np.array([0.5 if m.threshold_in_update else p.params["v_threshold"] for m, p in zip(models, pops)])
+        a["pop_vreset"] = np.array([0.0 if m.threshold_in_update else p.params["v_reset"] for m, p in zip(models, pops)])
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
         a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
         a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(p.params, dt)) for m, p in zip(models, pops)])
@@ -181,18 +193,51 @@ class GridSimulator(Simulator):
         self._lay_out_plastic_queue(a)
 
         # state recording; each entry is written by the thread that owns its neuron
-        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part,
+                                               self._xstate_index(a))
         a.update(rec)
 
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32", [m.name for m in models],
-                             self.plastic_rules)
+        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
+                             [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
+                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled])
         self.n_neurons = N
         self.n_synapses = int(a["syn_chan"].size + a["pl_w"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
         self._change_steps = [steps for _, steps, _ in self._currents]
         self._set_drive(0)
+
+    def _xstate_index(self, a) -> dict:
+        """(population, variable) -> its first entry in xstate, for the variables of equation-defined
+        models kept there (state monitors sample them, state() reports them)."""
+        out = {}
+        for k, (m, p) in enumerate(zip(self.models, self.pops)):
+            if m.threshold_in_update:
+                for i, var in enumerate(m.extra_state):
+                    out[(p.name, var)] = int(a["pop_xstate_start"][k]) + i * p.size
+        return out
+
+    def state(self) -> dict:
+        """Base state(); equation-defined populations report their variables instead of v (which holds
+        their spike condition in the kernel)."""
+        out = super().state()
+        xs = self._xstate_index(self.arrays)
+        for m, p in zip(self.models, self.pops):
+            if m.threshold_in_update:
+                st = out[p.name]
+                if "v" not in p.receptors:
+                    del st["v"]
+                for var in m.extra_state:
+                    x0 = xs[(p.name, var)]
+                    st[var] = self.arrays["xstate"][x0:x0 + p.size].astype(np.float64)
+        return out
+
+    def _write_state(self, pop: str, var: str, values: np.ndarray) -> None:
+        x0 = self._xstate_index(self.arrays).get((pop, var))
+        if x0 is None:
+            return super()._write_state(pop, var, values)
+        self.arrays["xstate"][x0:x0 + values.size] = values
 
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
         """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
@@ -473,10 +518,13 @@ class GridSimulator(Simulator):
                 spikes.grow()
 
 
-def grid_model(pop: _ir.PopulationNode):
+def grid_model(pop: _ir.PopulationNode, dt: float):
     """The model of a population the grid engine steps: one that runs in grid mode and has
-    an update function registered (spikecore/engine/_updates.h); else UnsupportedFeature."""
+    an update function registered (spikecore/engine/_updates.h) or is equation-defined (its
+    own EquationModel, compiled by spikecore/engine/equations.py); else UnsupportedFeature."""
     model = model_for(pop.model, "grid", f"population {pop.name}")
+    if model.threshold_in_update:
+        return equation_models.of_node(pop, dt)
     if not has_update(model.name):
         raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
                                  "a model with a grid update function (spikecore/engine/_updates.h)")

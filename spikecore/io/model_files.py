@@ -83,6 +83,22 @@ def _connector_dict(c) -> dict:
             "data": [float(x) for x in data], "unit": c.unit}
 
 
+def _equation_population(p) -> dict:
+    """An equation-defined population: its definition and constants as written (units as given)."""
+    defn = {k: v for k, v in p.spec.definition.items() if v is not None}
+    defn["refractory"] = _q(defn["refractory"], u.TIME)
+    if "targets" in defn:
+        defn["targets"] = list(defn["targets"])
+    params = {}
+    for key, value in p.params.items():
+        dim = p.spec.params[key].dim
+        params[key] = value if isinstance(value, str) else (
+            _q(p.si_params[key], dim) if tuple(dim) in u.DIM_NAMES else value)
+    variables = p.state_variables()
+    initial = {k: _value(v, variables[k]) for k, v in p.initial.items()}
+    return {"size": p.size, "model": defn, "params": params, "initial": initial}
+
+
 def network_to_dict(net: nw.Network) -> dict:
     net.validate()   # the description as it is now, edits made after add included
     d = {"spikecore": FORMAT_VERSION, "name": net.name, "seed": net.seed,
@@ -90,6 +106,9 @@ def network_to_dict(net: nw.Network) -> dict:
     pops = {}
     for name, p in net.populations.items():
         spec = p.spec
+        if spec.synapse == "variable":   # an equation-defined model (spikecore/models/equations.py)
+            pops[name] = _equation_population(p)
+            continue
         params = {}
         for key, value in spec.expand_params(p.params, f"populations.{name}.params").items():
             if key in spec.receptor_params:
@@ -295,7 +314,7 @@ def _read_params(p: dict, model: str, where: str) -> dict:
         return {}
     if not isinstance(params, dict):
         raise ValidationError(f"{where}.params", params, "a mapping of parameter names to values")
-    receptor_params = get_model(model).receptor_params
+    receptor_params = {} if isinstance(model, dict) else get_model(model).receptor_params
     out = {}
     for key, v in params.items():
         fld = f"{where}.params.{key}"
@@ -309,7 +328,9 @@ def _read_params(p: dict, model: str, where: str) -> dict:
 def _read_population(name, p, where: str) -> nw.Population:
     _keys(p, where, POPULATION_KEYS)
     model = p["model"]
-    if not isinstance(model, str) or model not in describable_models():
+    if isinstance(model, dict):
+        pass    # an equation-defined model: Population checks it (spikecore/models/equations.py)
+    elif not isinstance(model, str) or model not in describable_models():
         raise ValidationError(f"{where}.model", model, "one of " + ", ".join(describable_models())
                               + nearest(model, describable_models()))
     initial = p.get("initial")

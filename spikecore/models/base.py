@@ -48,6 +48,9 @@ the state, as with conductances), ``receptor_decay(rp, dt)``,
 variable at t to v at t + dt; None when not linear), ``drive(params)`` (the native
 engines' constant drive and its gain per ampere injected).
 Precise mode: ``synaptic_kernel(t, params, rp)`` and ``kernel_peak``.
+Equation-defined models (spikecore/models/equations.py) answer ``threshold_in_update``
+(their grid update evaluates the spike condition itself) and ``receptor_weight_dims(r)``
+(each target variable has its own unit); every other model keeps the defaults.
 Brian2: ``brian2_equations(params, receptors, dt, refractory_steps)`` -> ``Brian2Equations``
 (equation text, constants with unit names, integration method; no brian2 import here).
 Loihi: ``loihi_structure(params, receptors)`` -> ``LoihiStructure`` (the membrane time
@@ -164,6 +167,15 @@ class NeuronModel:
     @property
     def weight_dim(self):
         return self.weight_dims[0]
+
+    #: the grid update evaluates the spike condition itself and writes 1 or 0 into the kernel's v, and
+    #: a reset function runs after the threshold (equation-defined models, spikecore/engine/equations.py)
+    threshold_in_update = False
+
+    def receptor_weight_dims(self, receptor) -> tuple:
+        """The weight dimensions a projection onto ``receptor`` accepts (the first is the IR's);
+        the same for every receptor except in equation-defined models (one per target variable)."""
+        return self.weight_dims
 
     @property
     def has_synaptic_state(self) -> bool:
