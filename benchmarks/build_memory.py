@@ -31,11 +31,8 @@ CASES = {
 
 
 def _hwm() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    from benchmarks.memory_estimate import _hwm as peak_rss
+    return peak_rss()
 
 
 def build_network(k: int, precision: str):

@@ -6,6 +6,10 @@ Poisson tables, recording buffers) and ``run(duration)`` steps it in chunks
 through ``spikecore.engine._core.Kernel``: between chunks it updates injected
 currents and drives a progress bar. Nothing of Python runs inside a chunk.
 
+Length (over 800 lines): the layout of every table the C kernel reads (static, packed and
+plastic synapses, modulators, Poisson streams, recordings) is here on purpose, next to the
+one struct it fills, so that a change to the kernel's data is one file on each side.
+
 Layout:
 * neurons of all populations are numbered globally (population order of the IR);
 * presynaptic indices: neurons [0, N), then spike-source neurons, then Poisson

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from .. import units as u
 from ..errors import ValidationError
-from .base import CHOICE, WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds
+from .base import CHOICE, WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds, pair_trace_params
 
 PAIRINGS = ("all_to_all", "nearest")
 DEPENDENCES = ("additive", "multiplicative")
@@ -93,8 +93,7 @@ class StdpPair(PlasticityRule):
 RULE = StdpPair(
     name="stdp_pair",
     params={
-        "tau_plus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the presynaptic trace"),
-        "tau_minus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the postsynaptic trace"),
+        **pair_trace_params(),
         "A_plus": RuleParam(WEIGHT, doc="potentiation per pair (weight unit; a fraction if multiplicative)"),
         "A_minus": RuleParam(WEIGHT, doc="depression per pair (weight unit; a fraction if multiplicative)"),
         "w_min": RuleParam(WEIGHT, 0.0, doc="lower bound of |w|"),

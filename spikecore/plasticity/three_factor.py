@@ -65,7 +65,7 @@ import numpy as np
 from .. import units as u
 from ..errors import ValidationError
 from ..ir import steps
-from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds
+from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds, pair_trace_params
 
 _OWN_KEYS = ("modulator", "signal")
 
@@ -224,8 +224,7 @@ def _zero(x) -> bool:
 RULE = ThreeFactor(
     name="three_factor",
     params={
-        "tau_plus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the presynaptic trace"),
-        "tau_minus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the postsynaptic trace"),
+        **pair_trace_params(),
         "A_plus": RuleParam(WEIGHT, doc="eligibility added per pre->post pair (weight unit)"),
         "A_minus": RuleParam(WEIGHT, doc="eligibility removed per post->pre pair (weight unit)"),
         "tau_c": RuleParam(u.TIME, "1 s", positive=True, doc="decay of the eligibility trace"),
