@@ -123,6 +123,7 @@ REFERENCE = ROOT / "benchmarks" / "data" / "microcircuit_nest_0.1.json"
 
 
 @pytest.mark.slow
+@pytest.mark.long      # 16 network seeds: tens of minutes on 2 cores (make test-long)
 def test_scale_01_activity_is_nests_and_asynchronous_irregular():
     """Per population, the mean over network seeds of the rate (within 5 %) and of the CV of ISI
     (within 0.05) as NEST 3.10 running the PyPI package (benchmarks/data/microcircuit_nest_0.1.json,
