@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1 };
+enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel, further state (xstate) */
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,

@@ -351,7 +351,9 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         sampled = 1;
                     }
                     int64_t i = net->rec_idx[e];
-                    rec_out[rec_pos[e]] = net->rec_kind[e] == SC_RECORD_V ? (double)v[i] : (double)syn[i];
+                    int32_t kind = net->rec_kind[e];
+                    rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i]
+                                          : kind == SC_RECORD_SYN ? (double)syn[i] : (double)((REAL *)net->xstate)[i];
                     rec_pos[e] += 1;
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */

@@ -157,8 +157,9 @@ def poisson_layout(pois, dt: float) -> dict:
 
 
 # ----------------------------------------------------------------------------- state monitors
-#: what a recording entry samples: a membrane potential, or a synaptic variable (channel)
-RECORD_V, RECORD_SYN = 0, 1
+#: what a recording entry samples: a membrane potential, a synaptic variable (channel), or
+#: further state of the model (izhikevich's u, adex's w: the grid engine's xstate)
+RECORD_V, RECORD_SYN, RECORD_X = 0, 1, 2
 
 
 def receptor_var(pop, rname):
@@ -174,11 +175,13 @@ def receptor_of_var(pop, var):
     return rname
 
 
-def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None):
+def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None, xstate_start=None):
     """The kernels' recording entries, one per (monitor, variable, neuron): ``rec_kind``
     (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
     (sampling period in steps) and, with ``part`` (per population the thread boundaries of
     the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
+    With ``xstate_start`` (per population its first entry in the grid engine's xstate), the
+    model's further state variables are recorded too (RECORD_X, index into xstate).
     Also returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
     kinds, idx, every, owner, rec_layout = [], [], [], [], []
     for m in g.state_monitors.values():
@@ -187,8 +190,11 @@ def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, 
         every_steps = max(1, _ir.steps(m.interval, dt))
         neurons = np.asarray(m.neurons, dtype=np.int64)
         for var in m.variables:
+            model = get_model(pop.model)
             if var == "v":
                 kind, first = RECORD_V, int(pop_start[k])
+            elif xstate_start is not None and var in model.state:
+                kind, first = RECORD_X, int(xstate_start[k]) + model.extra_state.index(var) * pop.size
             else:
                 kind, first = RECORD_SYN, channel_of[(pop.name, receptor_of_var(pop, var))]
             rec_layout.append((m.name, var, len(kinds), neurons.size))

@@ -181,7 +181,8 @@ class GridSimulator(Simulator):
         self._lay_out_plastic_queue(a)
 
         # state recording; each entry is written by the thread that owns its neuron
-        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part,
+                                               a["pop_xstate_start"])
         a.update(rec)
 
         self.arrays = a
@@ -441,7 +442,12 @@ class GridSimulator(Simulator):
         neurons = int(self.arrays["pop_start"][k]) + c.neurons
         steps, amps = _ir.current_at_steps(c, self.dt)
         # the drive is the model's value plus its gain times the current (NeuronModel.drive)
-        return neurons, steps, amps * self._drive[k][1]
+        gain = self._drive[k][1]
+        if np.ndim(gain):       # a per-neuron gain (per-neuron r or c_m): the targeted neurons'
+            gain = np.asarray(gain, dtype=float)[np.asarray(c.neurons, dtype=np.int64)]
+            amps = np.asarray(amps, dtype=float)
+            return neurons, steps, (amps[:, None] if amps.ndim == 1 else amps) * gain
+        return neurons, steps, amps * gain
 
     def _set_drive(self, n: int):
         """Drive of every neuron for step n (currents are constant between change points);

@@ -96,7 +96,9 @@ class Brian2Equations:
     dv/dt line with a ``{cur}`` slot for the injected-current term ``current_term``;
     ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
     ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
-    ``delta_gate`` gates delta-synapse jumps by not_refractory."""
+    ``delta_gate`` gates delta-synapse jumps by not_refractory; ``reset`` is what the reset
+    does besides ``v = v_reset`` (e.g. ``u += d``). ``method`` is a Brian2 state updater's
+    name, or one of backends/brian2.py's own (``izhikevich2003``, ``euler_exact_decay``)."""
     dv_template: str
     ode_lines: list
     constants: dict
@@ -104,6 +106,7 @@ class Brian2Equations:
     method: str
     clamp_v: bool = False
     delta_gate: bool = False
+    reset: str = ""
 
 
 @dataclass(frozen=True)

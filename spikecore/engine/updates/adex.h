@@ -8,7 +8,12 @@
  * step after the reset and the refractory period is integrated at the update that frees the
  * neuron (xstate phase: the crossing's offset into its step), so neither the reset nor the
  * end of refractoriness lags by a step. While refractory V is clamped and w relaxes exactly.
- * param: c_m, g_l, v_leak, delta_t, v_t, tau_w, a, b, ... (declaration order); xstate: w, phase.
+ * integrator 1 (euler): forward Euler of V and w from the step start (receptors as at the
+ * step start, their decay exact), spike at the step's end, w += b there for the neurons the
+ * threshold will fire; while refractory V is clamped and w takes its Euler step (Brian2's
+ * method 'euler' for V and w with exact receptor decays: backends/brian2.py reproduces it).
+ * param: c_m, g_l, v_leak, delta_t, v_t, tau_w, a, b, v_reset, v_threshold, t_refrac, bias,
+ * integrator (declaration order); xstate: w, phase, fresh.
  * Included by _updates.h once per state type (REAL, FN: _kernel_impl.h); registered there. */
 
 #ifndef SC_ADEX_MAX_REC
@@ -91,6 +96,7 @@ static int FN(adex_update)(const sc_block *b, int cond)
     c.cond = cond;
     c.vpk = vth;
     FN(adex_set_decays)(&c, b->rec_decay, b->rec_erev, b->n_rec);
+    int euler = (int)prm[12] == 1;
     for (int64_t k = 0; k < m; k++) {
         c.c_m = np ? np[k] : (REAL)prm[0];
         c.g_l = np ? np[S + k] : (REAL)prm[1];
@@ -104,6 +110,21 @@ static int FN(adex_update)(const sc_block *b, int cond)
         for (int64_t r = 0; r < c.nrec; r++)
             c.syn[r] = syn[r * S + k];
         REAL V = v[k], w = wv[k], Vn, wn, f0;
+        if (euler) {
+            REAL dv, dw;
+            FN(adex_rhs)(&c, V, w, 0, &dv, &dw);
+            wn = w + h * dw;
+            if (free_at[k] > n) {                 /* refractory: V clamped, w its Euler step */
+                wv[k] = wn;
+                continue;
+            }
+            Vn = V + h * dv;
+            if (Vn > vth)                         /* the threshold fires it: w += b */
+                wn = wn + bw;
+            v[k] = Vn;
+            wv[k] = wn;
+            continue;
+        }
         REAL ph = phase[k];
         if (free_at[k] > n) {                     /* refractory: V clamped, w relaxes */
             REAL span = h;
