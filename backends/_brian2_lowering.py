@@ -117,8 +117,10 @@ def _check_ir(g: _ir.IRGraph):
         model_for(p.model, "brian2", f"population {p.name}", NAME)
 
 
-def _ref_steps(pop, dt) -> int:
-    return _ir.steps(pop.params["t_refrac"], dt)
+def _ref_steps(pop, dt):
+    """The refractory period in steps: an int, or an int array for per-neuron values."""
+    t = pop.params["t_refrac"]
+    return np.rint(np.asarray(t, dtype=float) / dt).astype(np.int64) if np.ndim(t) else _ir.steps(t, dt)
 
 
 def _state_var(pop, receptor: str) -> str:
@@ -147,13 +149,20 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     model = get_model(pop.model)
     refr = _ref_steps(pop, dt)
     try:
-        eq = model.brian2_equations(pop.params, pop.receptors, dt, refr)
+        eq = model.brian2_equations(pop.params, pop.receptors, dt, int(np.max(refr)))
     except UnsupportedFeature as e:     # name the population
         raise UnsupportedFeature(NAME, f"{e.feature} (population {pop.name})", e.hint) from None
     ns = {name: _q(value, _b2_unit(unit)) for name, (value, unit) in eq.constants.items() if np.ndim(value) == 0}
     per_neuron = {name: _q(np.asarray(value, dtype=float), _b2_unit(unit))
                   for name, (value, unit) in eq.constants.items() if np.ndim(value) > 0}
-    plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
+    if np.ndim(refr):
+        # per-neuron refractory periods (on the grid, as the IR rounds them): a per-neuron
+        # variable that Brian2's refractoriness reads (timestep(t - lastspike) >= timestep(t_ref_grid))
+        per_neuron["t_ref_grid"] = _q(refr * dt, _SECOND)
+        refractory = "t_ref_grid" if refr.max() > 0 else False
+    else:
+        refractory = _q(refr * dt, _SECOND) if refr > 0 else False
+    plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, refractory,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
                     sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron, reset=eq.reset)

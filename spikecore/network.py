@@ -141,12 +141,18 @@ class Population:
                     receptors.setdefault(rname, {})[key] = _check_param(val[rname], ps, f"{fld}.{rname}")
         else:
             receptors = {name: {} for name in spec.default_receptors}
-        if si["v_reset"] >= si["v_threshold"]:
-            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
-                                  "a value below v_threshold (else the neuron fires every step)")
-        spec.check_params(si, self._field("params"))
+        if not self.per_neuron:     # with per-neuron values: checked on the realised values (realise_params)
+            self._check_relations(si, params)
         spec.check_receptors(receptors, self._field("params"))
         return si, receptors
+
+    def _check_relations(self, si: dict, params: dict):
+        """Checks between parameters (v_reset below v_threshold, the model's own), on scalars or
+        on per-neuron arrays (every neuron must pass)."""
+        if np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
+            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
+                                  "a value below v_threshold (else the neuron fires every step)")
+        self.spec.check_params(si, self._field("params"))
 
     def realise_params(self, rng_factory, redrawn: dict | None = None) -> dict:
         """The IR's parameters: SI scalars, and float64 arrays of length size for the
@@ -157,6 +163,8 @@ class Population:
             arr = _values(value, ps.dim, self.size, rng_factory(key), fld, redrawn)
             _check_param_array(arr, ps, fld)
             out[key] = arr
+        if self.per_neuron:
+            self._check_relations(out, self.params)
         return out
 
     def _validate_initial_keys(self):
@@ -617,10 +625,10 @@ class Network:
             raise ValidationError("populations", {}, "at least one population")
         g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
         for name, pop in self.populations.items():
-            if "t_refrac" in pop.si_params:   # engines count it in steps
-                _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
-                                         "a refractory period", pop.params.get("t_refrac"))
             params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
+            if "t_refrac" in params:   # engines count it in steps
+                _check_at_most_max_steps(np.atleast_1d(np.asarray(params["t_refrac"], dtype=float)), dt,
+                                         pop._field("params.t_refrac"), "a refractory period", pop.params.get("t_refrac"))
             g.populations[name] = _ir.PopulationNode(
                 name=name, size=pop.size, model=pop.model, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
@@ -646,7 +654,8 @@ class Network:
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
         for name, pr in self.projections.items():
-            g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn)
+            g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn, g.populations[pr.post_name].params
+                                                         if pr.post_name in g.populations else None)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
@@ -673,7 +682,7 @@ class Network:
         return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
-                          redrawn: dict | None = None) -> _ir.ProjectionEdge:
+                          redrawn: dict | None = None, post_params: dict | None = None) -> _ir.ProjectionEdge:
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
@@ -699,7 +708,9 @@ class Network:
             w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", redrawn)
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
         if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
-            w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
+            # a current jump of I gives the drive r*I (the target neuron's r, when per neuron)
+            r = (post_params or target.si_params)["r"]
+            w = w * (np.asarray(r)[j] if np.ndim(r) else r)
         if spec.synapse == "conductance" and (w < 0).any():
             raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST

@@ -35,14 +35,16 @@ Brian2 (a reset inside a step), which refuses it naming the integrator.
 
 Runs in the native grid engine and (integrator euler) Brian2; precise mode, Loihi, Lava
 and NIR refuse it. Every parameter may be a per-neuron array or a seeded distribution
-(the grid update reads them per neuron; on Brian2 they are per-neuron variables), except
-``integrator``.
+(the grid update and the kernel's threshold read them per neuron; on Brian2 they are
+per-neuron variables), except ``integrator``.
 Parameters (NEST's defaults): c_m 281 pF, g_l 30 nS, v_leak -70.6 mV, delta_t 2 mV,
 v_t -50.4 mV, tau_w 144 ms, a 4 nS, b 80.5 pA, v_reset -60 mV, v_threshold (V_peak) 0 mV.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+import numpy as np
 
 from .. import units as u
 from ..errors import ValidationError
@@ -74,8 +76,9 @@ PARAMS = {
 }
 
 
-#: what may differ per neuron: everything the grid update reads per neuron (updates/adex.h)
-PER_NEURON = frozenset({"c_m", "g_l", "v_leak", "delta_t", "v_t", "tau_w", "a", "b", "bias"})
+#: what may differ per neuron: every parameter but the integrator (updates/adex.h reads them
+#: from nparam, the kernel's threshold the per-neuron V_peak, v_reset and t_refrac)
+PER_NEURON = frozenset(PARAMS) - {"integrator"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Adex(ConductanceMembrane):
     def check_params(self, si, field):
         if si["integrator"] not in INTEGRATORS.values():
             raise ValidationError(f"{field}.integrator", si["integrator"], "one of " + ", ".join(INTEGRATORS))
-        if not si["v_threshold"] > si["v_t"]:
+        if not np.all(np.asarray(si["v_threshold"]) > np.asarray(si["v_t"])):
             raise ValidationError(f"{field}.v_threshold", si["v_threshold"],
                                   f"V_peak above v_t ({si['v_t']} V): the upswing must reach it")
 

@@ -33,7 +33,9 @@ What a model declares (dataclass fields)
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
-                       distribution (its grid update reads them per neuron: sc_block.nparam)
+                       distribution (its grid update reads them per neuron: sc_block.nparam,
+                       with ``per_neuron_coefficients`` after them; v_threshold, v_reset
+                       and t_refrac per neuron go to the kernel's threshold)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -234,6 +236,12 @@ class NeuronModel:
         """The exact contribution of a receptor's variable at t to v at t + dt (None: not a linear synapse)."""
         return None
 
+    def per_neuron_coefficients(self, params: dict, receptors: dict, dt: float) -> list:
+        """Per-neuron coefficients the grid update reads after the parameters in nparam when
+        the population has per-neuron parameters (arrays of its size, e.g. a LIF's decay
+        exp(-dt/tau_mem) per neuron); none by default."""
+        return []
+
     def drive(self, params: dict) -> tuple:
         """The native engines' drive: (its value without injected current, its gain per ampere)."""
         raise NotImplementedError(f"model {self.name} has no float drive")
@@ -301,6 +309,10 @@ class LeakyLif(NeuronModel):
 
     def drive(self, params):
         return leaky_drive(params), params["r"]
+
+    def per_neuron_coefficients(self, params, receptors, dt):
+        # nparam row len(params): the membrane's decay per neuron (updates/lif_delta.h, lif_cuba.h)
+        return [np.exp(-dt / np.asarray(params["tau_mem"], dtype=float))]
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ Integrators (``integrator``, by name):
   Both Euler schemes drift by a few tenths of a millisecond to milliseconds within 20
   spikes at the same dt.
 
-Per neuron: a, b, d, k2, k1, k0, c_m, v_leak and bias may be arrays or seeded distributions.
+Per neuron: every parameter but the integrator may be an array or a seeded distribution
+(Izhikevich's 2003 network draws a, b, c, d per neuron).
 Runs in the native grid engine (spikecore/engine/updates/izhikevich.h) and on Brian2
 (backends/brian2.py) with the schemes it can express exactly:
 
@@ -181,7 +182,8 @@ MODEL = Izhikevich(
     default_receptors=("default",),
     doc="Izhikevich (2003) simple model, with presets and three integrators",
     modes=frozenset({"grid", "brian2"}),
-    per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "c_m", "v_leak", "bias"}),
+    per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "c_m", "v_threshold", "v_reset", "v_leak",
+                                 "t_refrac", "bias"}),
     # rk4: the rest of a step after an in-step reset; the Euler schemes: v in mV (updates/izhikevich.h)
     internal_state=("rem", "vmv"),
 )

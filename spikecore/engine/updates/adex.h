@@ -91,10 +91,9 @@ static int FN(adex_update)(const sc_block *b, int cond)
     REAL *restrict syn = (REAL *)b->syn;
     const REAL *drive = (const REAL *)b->drive;
     const int64_t *free_at = b->free_at;
-    REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0, half = (REAL)0.5;
+    REAL h = (REAL)b->dt, vth0 = (REAL)b->vth, d0 = (REAL)b->d0, half = (REAL)0.5;
     FN(adex_ctx) c;
     c.cond = cond;
-    c.vpk = vth;
     FN(adex_set_decays)(&c, b->rec_decay, b->rec_erev, b->n_rec);
     int euler = (int)prm[12] == 1;
     for (int64_t k = 0; k < m; k++) {
@@ -106,6 +105,8 @@ static int FN(adex_update)(const sc_block *b, int cond)
         c.tau_w = np ? np[5 * S + k] : (REAL)prm[5];
         c.a = np ? np[6 * S + k] : (REAL)prm[6];
         REAL bw = np ? np[7 * S + k] : (REAL)prm[7];
+        REAL vth = np ? np[9 * S + k] : vth0;   /* V_peak */
+        c.vpk = vth;
         c.I = drive ? drive[k] : d0;
         for (int64_t r = 0; r < c.nrec; r++)
             c.syn[r] = syn[r * S + k];
