@@ -599,6 +599,11 @@ class RuntimeExecutable(_Brian2Executable):
             if (name, v) == (pop, var):
                 arr[first:first + n] = vals
 
+    def weights(self, projection: str) -> np.ndarray:
+        edge = self._edge(projection)
+        learnt = self.built.weights() if edge.plasticity is not None else {}
+        return learnt[projection] if projection in learnt else edge.weight.copy()
+
     def store(self, name: str = "default") -> None:
         with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
             self.built.network.store(f"spikecore_{name}")

@@ -90,6 +90,12 @@ class NativeExecutable(Executable):
         self.ir, self.sim = ir, sim      # parameters and weights as they were when stored
         sim.load_snapshot(snap)
 
+    def weights(self, projection: str) -> np.ndarray:
+        edge = self._edge(projection)
+        if edge.plasticity is not None and projection in getattr(self.sim, "plastic_names", ()):
+            return self.sim.plastic_weights(projection)[projection]     # as learnt so far
+        return edge.weight.copy()
+
     def set_parameters(self, pop: str, **params) -> None:
         self.replace_network(self._ir_with_parameters(pop, params), "changing parameters between runs")
 

@@ -11,7 +11,7 @@ from pyNN.space import Space
 from .. import ir as _ir
 from . import simulator
 from .simulator import MS, state
-from .standardmodels import SYNAPSE_TYPES, StaticSynapse
+from .standardmodels import SYNAPSE_TYPES, StaticSynapse, plasticity_of
 
 
 class Connection(common.Connection):
@@ -70,7 +70,9 @@ class Projection(common.Projection):
                 raise errors.ConnectionError(f"receptor type {self.receptor_type!r} of {pop.label}: one of "
                                              + ", ".join(mapping.receptors))
         self._pre_ids, self._post_ids, self._weights, self._delays = [], [], [], []
+        self._rule = {}         # the synapse type's other parameters, per connection (name -> arrays)
         self._arrays = None
+        self._ir_parts = []     # (IR projection, its connections here, SI per PyNN weight unit)
         self.ir_name = f"prj{len(state.projections)}"
         connector.connect(self)
         state.projections.append(self)
@@ -92,6 +94,10 @@ class Projection(common.Projection):
         self._post_ids.append(post)
         self._weights.append(np.array(w))
         self._delays.append(np.array(d))
+        for name, value in connection_parameters.items():
+            if name not in ("weight", "delay"):
+                self._rule.setdefault(name, []).append(
+                    np.array(np.broadcast_to(np.asarray(value, dtype=float), (n,))))
         self._arrays = None
 
     def _ids(self):
@@ -102,7 +108,13 @@ class Projection(common.Projection):
                             cat(self._weights, float), cat(self._delays, float)]
             self._pre_ids, self._post_ids = [self._arrays[0]], [self._arrays[1]]
             self._weights, self._delays = [self._arrays[2]], [self._arrays[3]]
+            self._rule = {k: [np.concatenate(v)] for k, v in self._rule.items()}
         return self._arrays
+
+    def _rule_values(self) -> dict:
+        """The synapse type's parameters other than weight and delay, one array each (PyNN units)."""
+        self._ids()
+        return {k: v[0] for k, v in self._rule.items()}
 
     def _set_attributes(self, parameter_space):
         parameter_space.evaluate()
@@ -117,8 +129,14 @@ class Projection(common.Projection):
                 d[:] = value[i, j]
             elif name == "weight":
                 w[:] = value[i, j]
+            elif name in self._rule_values():
+                if state.ir is not None:
+                    raise NotImplementedError(f"changing {name} of existing connections after run() on "
+                                              "spikecore (call reset() first)")
+                self._rule_values()[name][:] = value[i, j]
             else:
-                raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__, ["weight", "delay"])
+                raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__,
+                                                       ["weight", "delay", *self._rule_values()])
         state.changed = True
 
     def _values(self, name):
@@ -128,10 +146,24 @@ class Projection(common.Projection):
         if name == "postsynaptic_index":
             return self.post.id_to_index(post) if post.size else post
         if name == "weight":
-            return w
+            return self._learnt(w)
         if name == "delay":
             return d
-        raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__, ["weight", "delay"])
+        if name in self._rule_values():
+            return self._rule_values()[name]
+        raise errors.NonExistentParameterError(name, type(self.synapse_type).__name__,
+                                               ["weight", "delay", *self._rule_values()])
+
+    def _learnt(self, w):
+        """The weights now: a plastic projection's as the compiled network has learnt them
+        (run control), a static one's as set."""
+        if SYNAPSE_TYPES[type(self.synapse_type).__name__] == "static" or state.exe is None:
+            return w
+        now = w.copy()
+        for name, sel, scale in self._ir_parts:
+            if name in state.ir.projections:
+                now[sel] = state.exe.weights(name) / scale
+        return now
 
     def _get_attributes_as_list(self, names):
         cols = [np.asarray(self._values(n)) for n in names]
@@ -160,6 +192,7 @@ class Projection(common.Projection):
         if d.size and (d < dt - 1e-9).any():
             raise errors.ConnectionError(f"delays shorter than the time step ({dt} ms) in {self.label}")
         steps = np.maximum(np.rint(d / dt), 1)
+        self._ir_parts = []
         for ppop, pi, psel in state.population_of(pre) if pre.size else []:
             for qpop, qj, qsel in state.population_of(post[psel]):
                 sel = np.flatnonzero(psel)[qsel]
@@ -171,9 +204,42 @@ class Projection(common.Projection):
                 name = f"{self.ir_name}_{ppop.ir_name}_{qpop.ir_name}"
                 receptor = mapping.receptors[self.receptor_type]
                 synapse = _model(mapping).synapse
+                scale = mapping.weight(params)
                 g.projections[name] = _ir.ProjectionEdge(name, ppop.ir_name, qpop.ir_name, receptor, synapse,
                                                          pi[qsel].astype(np.int64), qj.astype(np.int64),
-                                                         weight, steps[sel] * dt * MS)
+                                                         weight, steps[sel] * dt * MS,
+                                                         plasticity=self._plasticity(scale, _model(mapping), sel))
+                self._ir_parts.append((name, sel, scale))
+
+    def _plasticity(self, scale, model, sel):
+        """The IR's plasticity mapping (SI, checked by the rule) for this projection's
+        synapse type and its connections ``sel``."""
+        from ..errors import SpikecoreError
+        from ..plasticity import get_rule
+        kind = type(self.synapse_type).__name__
+        if SYNAPSE_TYPES[kind] == "static" or len(sel) == 0:
+            return None          # static, or no synapses (nothing to learn)
+        values = {}
+        for name, arr in self._rule_values().items():
+            part = arr[sel]
+            if not (part == part[0]).all():
+                raise NotImplementedError(f"{kind} with a different {name} per connection on spikecore "
+                                          "(its rules take one value per projection)")
+            values[name] = float(part[0])
+        spec = plasticity_of(self.synapse_type, values, scale)
+        if spec is None:
+            return None
+        from ..plasticity.base import CHOICE
+        from ..units import Quantity
+        rule, weight_dim = get_rule(spec["rule"]), model.weight_dims[0]
+        # SI floats -> quantities of the dimension the rule expects (it checks units)
+        spec = {k: (v if k == "rule" or rule.params[k].dim == CHOICE
+                    else Quantity(v, rule.dim_of(k, rule.params[k], spec, weight_dim)))
+                for k, v in spec.items()}
+        try:
+            return rule.check(spec, weight_dim, f"projection {self.label}")
+        except SpikecoreError as exc:
+            raise errors.InvalidParameterValueError(str(exc)) from None
 
 
 def _populations(p):

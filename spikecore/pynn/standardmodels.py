@@ -59,6 +59,24 @@ def _cond_exp(p):
                     "inh": {"tau_syn": p["tau_syn_I"] * MS, "e_rev": p["e_rev_I"] * MV}}
 
 
+def _izhikevich(p):
+    # Izhikevich's units (PyNN's: a, b in 1/ms, c in mV, d in mV/ms); v_peak 30 mV as NEST's
+    # izhikevich (V_th); no refractoriness; the spikecore default integrator (rk4 with event
+    # location, docs/models.md), where pyNN.nest integrates with NEST's forward Euler
+    return {"a": p["a"], "b": p["b"], "v_reset": p["c"] * MV, "d": p["d"], "v_threshold": 30 * MV,
+            "t_refrac": 0.0}, {"default": {}}
+
+
+def _eif_cond_exp(p):
+    # aeif_cond_exp as pyNN.nest maps it: v_spike -> V_peak, v_thresh -> V_T, g_L = cm/tau_m
+    params = {"c_m": p["cm"] * NF, "g_l": p["cm"] * NF / (p["tau_m"] * MS), "v_leak": p["v_rest"] * MV,
+              "delta_t": p["delta_T"] * MV, "v_t": p["v_thresh"] * MV, "tau_w": p["tau_w"] * MS,
+              "a": p["a"] * 1e-9, "b": p["b"] * NA, "v_reset": p["v_reset"] * MV,
+              "v_threshold": p["v_spike"] * MV, "t_refrac": p["tau_refrac"] * MS}
+    return params, {"exc": {"tau_syn": p["tau_syn_E"] * MS, "e_rev": p["e_rev_E"] * MV},
+                    "inh": {"tau_syn": p["tau_syn_I"] * MS, "e_rev": p["e_rev_I"] * MV}}
+
+
 _V = ("v", lambda params: MV)
 CELL_MAPPINGS = {
     "IF_curr_exp": CellMapping(
@@ -71,10 +89,24 @@ CELL_MAPPINGS = {
     "IF_cond_exp": CellMapping(
         "lif_coba", _cond_exp, lambda params: US,
         {"v": _V, "gsyn_exc": ("g_exc", lambda params: US), "gsyn_inh": ("g_inh", lambda params: US)}, RECEPTORS),
+    # PyNN's weight for Izhikevich is a jump of v in mV (pyNN.nest: receptor_scale 1e-3 undoes
+    # the nA -> pA scaling); i_offset (nA) enters as I = i_offset / c_m with c_m = 1 pF, i.e.
+    # 1 nA is I = 1000 mV/ms, NEST's I_e in pA
+    "Izhikevich": CellMapping(
+        "izhikevich", _izhikevich, lambda params: MV, {"v": _V, "u": ("u", lambda params: 1.0)},
+        {"excitatory": "default", "inhibitory": "default"}),
+    "EIF_cond_exp_isfa_ista": CellMapping(
+        "adex_cond", _eif_cond_exp, lambda params: US,
+        {"v": _V, "w": ("w", lambda params: NA), "gsyn_exc": ("g_exc", lambda params: US),
+         "gsyn_inh": ("g_inh", lambda params: US)}, RECEPTORS),
 }
 
-#: PyNN synapse type -> the spikecore synapse it becomes (static: fixed weights)
-SYNAPSE_TYPES = {"StaticSynapse": "static"}
+#: PyNN synapse type -> the spikecore synapse it becomes (static: fixed weights; otherwise
+#: the plasticity rule, spikecore/plasticity/, that ``plasticity_of`` fills in)
+SYNAPSE_TYPES = {"StaticSynapse": "static", "TsodyksMarkramSynapse": "tsodyks_markram",
+                 "STDPMechanism": "stdp_pair"}
+#: STDP components with a spikecore counterpart (the others refuse construction)
+STDP_COMPONENTS = ("SpikePairRule", "AdditiveWeightDependence", "MultiplicativeWeightDependence")
 #: PyNN current sources this backend injects
 CURRENT_SOURCES = ("DCSource", "StepCurrentSource")
 
@@ -129,11 +161,84 @@ class StaticSynapse(synapses.StaticSynapse):
     _get_minimum_delay = _min_delay
 
 
+class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
+    __doc__ = synapses.TsodyksMarkramSynapse.__doc__
+    translations = _identity(synapses.TsodyksMarkramSynapse)
+    _get_minimum_delay = _min_delay
+
+
+class STDPMechanism(synapses.STDPMechanism):
+    __doc__ = synapses.STDPMechanism.__doc__
+    base_translations = build_translations(("weight", "weight"), ("delay", "delay"),
+                                           ("dendritic_delay_fraction", "dendritic_delay_fraction"))
+    _get_minimum_delay = _min_delay
+
+    def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
+                 dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        if voltage_dependence is not None:
+            raise NotImplementedError("voltage-dependent STDP on spikecore")
+        if timing_dependence is None or weight_dependence is None:
+            raise NotImplementedError("STDPMechanism on spikecore needs a timing and a weight dependence")
+        if dendritic_delay_fraction not in (0, 0.0):
+            raise NotImplementedError(
+                f"dendritic_delay_fraction={dendritic_delay_fraction} on spikecore: its engines put the "
+                "whole delay on the presynaptic (axonal) path for now; set dendritic_delay_fraction=0 "
+                "(as pyNN.brian2 asks)")
+        super().__init__(timing_dependence, weight_dependence, voltage_dependence,
+                         dendritic_delay_fraction, weight, delay)
+
+    def _build_translations(self):
+        # the base class updates its class-level dict in place, leaking one mechanism's
+        # components into the next: build a fresh one
+        self.translations = dict(self.base_translations)
+        for component in (self.timing_dependence, self.weight_dependence):
+            self.translations.update(component.translations)
+
+
+for _name in STDP_COMPONENTS:
+    _base = getattr(synapses, _name)
+    globals()[_name] = type(_name, (_base,), {"__doc__": _base.__doc__, "__module__": __name__,
+                                              "translations": _identity(_base),
+                                              "possible_models": {"stdp_pair"}})
+
+
+def plasticity_of(synapse_type, values: dict, weight_si: float) -> dict | None:
+    """The projection's spikecore ``plasticity`` mapping (SI) for a PyNN synapse type whose
+    parameters other than weight and delay are ``values`` (PyNN units, one each), or None
+    for a static synapse. ``weight_si``: SI per PyNN weight unit of the target.
+
+    STDPMechanism(SpikePairRule, Additive/MultiplicativeWeightDependence) is ``stdp_pair``
+    with all-to-all pairing (NEST's stdp_synapse, pyNN.nest's mapping). PyNN's amplitudes
+    are relative to w_max for the additive rule (pyNN.nest: lambda = A_plus, NEST's
+    Delta w = lambda * Wmax * K; pyNN.brian2: weight += w_max * M), so spikecore's absolute
+    A_plus is A_plus * w_max; for the multiplicative rule they are fractions of the distance
+    to the bound in both. TsodyksMarkramSynapse is ``tsodyks_markram`` (NEST's
+    tsodyks2_synapse; pyNN.nest uses tsodyks_synapse, which also filters with the target's
+    tau_syn: docs/pynn.md)."""
+    kind = type(synapse_type).__name__
+    if SYNAPSE_TYPES.get(kind, "static") == "static":
+        return None
+    if kind == "TsodyksMarkramSynapse":
+        return {"rule": "tsodyks_markram", "U": values["U"], "tau_rec": values["tau_rec"] * MS,
+                "tau_fac": values["tau_facil"] * MS}
+    wd = type(synapse_type.weight_dependence).__name__
+    additive = wd == "AdditiveWeightDependence"
+    w_max = values["w_max"] * weight_si
+    scale = w_max if additive else 1.0
+    return {"rule": "stdp_pair", "pairing": "all_to_all",
+            "weight_dependence": "additive" if additive else "multiplicative",
+            "tau_plus": values["tau_plus"] * MS, "tau_minus": values["tau_minus"] * MS,
+            "A_plus": values["A_plus"] * scale, "A_minus": values["A_minus"] * scale,
+            "w_min": values["w_min"] * weight_si, "w_max": w_max,
+            "dendritic_delay_fraction": values["dendritic_delay_fraction"]}
+
+
 for _base in [c for c in vars(synapses).values() if isinstance(c, type) and c.__module__ == synapses.__name__
-              and c.__name__ not in SYNAPSE_TYPES and c is not synapses.StandardSynapseType
+              and c.__name__ not in SYNAPSE_TYPES and c.__name__ not in STDP_COMPONENTS
+              and c is not synapses.StandardSynapseType
               and c.__name__[0].isupper() and not c.__name__.startswith("Standard")]:
     globals()[_base.__name__] = type(_base.__name__, (_base,), {
-        "__module__": __name__, "__init__": _not_available("the synapse type", "no plastic synapses in spikecore yet")})
+        "__module__": __name__, "__init__": _not_available("the synapse type", "no spikecore rule for it yet")})
 
 
 # -- current sources ----------------------------------------------------------------------

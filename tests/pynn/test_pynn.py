@@ -100,10 +100,10 @@ def test_reset_starts_again_from_the_initial_values():
 
 def test_missing_cell_and_synapse_types_raise_pynns_not_implemented_error_naming_them():
     sim.setup()
-    with pytest.raises(NotImplementedError, match="Izhikevich"):
-        sim.Izhikevich()
-    with pytest.raises(NotImplementedError, match="TsodyksMarkramSynapse"):
-        sim.TsodyksMarkramSynapse()
+    with pytest.raises(NotImplementedError, match="HH_cond_exp"):
+        sim.HH_cond_exp()
+    with pytest.raises(NotImplementedError, match="Vogels2011Rule"):
+        sim.Vogels2011Rule()
     with pytest.raises(NotImplementedError, match="ACSource"):
         sim.ACSource()
 
