@@ -25,7 +25,7 @@ CASES = {
                    "r": ([0.9e8, 1e8, 1.2e8], "ohm")}),
     "lif_cuba": ({"tau_mem": "20 ms", "v_leak": "-70 mV", "v_threshold": "-50 mV", "v_reset": "-70 mV",
                   "t_refrac": "2 ms", "tau_syn": {"exc": "5 ms", "inh": "10 ms"}}, 300 * PA, "0.5 V", "exc",
-                 {"tau_mem": ([10, 20, 5], "ms"), "v_leak": ([-70, -68, -72], "mV"),
+                 {"tau_mem": ([10, 20, 30], "ms"), "v_leak": ([-70, -68, -72], "mV"),
                   "v_threshold": ([-52, -50, -48], "mV"), "v_reset": ([-70, -65, -60], "mV"),
                   "t_refrac": ([0, 2, 3.3], "ms"), "bias": ([0, 10, 30], "pA"), "r": ([0.9e8, 1e8, 1.2e8], "ohm")}),
     "lif_coba": ({"c_m": "200 pF", "g_l": "10 nS", "v_leak": "-60 mV", "v_threshold": "-50 mV", "v_reset": "-60 mV",
@@ -123,8 +123,14 @@ def test_per_neuron_values_with_the_event_located_rk4(model):
             np.testing.assert_array_equal(t[i == k], r.spikes[f"{param}_{k}"][0], err_msg=f"{model}.{param} {k}")
 
 
+# Brian2's numpy target runs each of these populations as a group of its own (tens of
+# groups per network): seconds per network, so only two in the fast suite
+BRIAN2_FAST = {"lif_delta", "izhikevich"}
+
+
 @pytest.mark.skipif("brian2" not in available_backends(), reason="Brian2 is not installed")
-@pytest.mark.parametrize("model", list(CASES))
+@pytest.mark.parametrize("model", [pytest.param(m, marks=[] if m in BRIAN2_FAST else [pytest.mark.slow])
+                                   for m in CASES])
 def test_brian2_gives_the_native_spikes_with_per_neuron_values(model):
     want = run(model, "native")
     got = run(model, "brian2", target="numpy")
@@ -132,6 +138,15 @@ def test_brian2_gives_the_native_spikes_with_per_neuron_values(model):
         tg, ig = got.spikes[pop]
         assert np.array_equal(np.rint(tg / 1e-4), np.rint(t / 1e-4)) and np.array_equal(ig, i), \
             f"{model}/{pop}: native {t.size} spikes, brian2 {tg.size}"
+
+
+@pytest.mark.skipif("brian2" not in available_backends(), reason="Brian2 is not installed")
+def test_brian2_refuses_a_per_neuron_tau_mem_equal_to_a_tau_syn():
+    from backends import get_backend
+    net = _one("lif_cuba", "tau_mem", [4, 5, 6], "ms")
+    with pytest.raises(UnsupportedFeature, match=r"per-neuron tau_mem equal to a tau_syn \(population p\)"):
+        get_backend("brian2").compile(net.to_ir(), target="numpy")
+    assert net.run(backend="native").spikes is not None     # the grid engine takes it (its own limit)
 
 
 def _one(model, param, values, unit, **extra):
