@@ -13,12 +13,13 @@ from spikecore.errors import ValidationError
     ("izhikevich", {"c_m": "-1 pF"}, "params.c_m"),
     ("izhikevich", {"v_peak": "-70 mV"}, "params.v_reset"),
     ("izhikevich", {"bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ("izhikevich", {"v_reset": ["-65 mV", "-60 mV", "-55 mV"]}, "params.v_reset"),
+    ("izhikevich", {"integrator": [0, 1, 1]}, "params.integrator"),      # one per population
     ("adex", {"tau_syn": {"e": "5 ms"}, "tau_w": "-5 ms"}, "params.tau_w"),
     ("adex", {"tau_syn": {"e": "5 ms"}, "c_m": "0 pF"}, "params.c_m"),
     ("adex", {"tau_syn": {"e": "5 ms"}, "v_threshold": "-55 mV"}, "params.v_threshold"),
     ("adex", {"tau_syn": {"e": "5 ms"}, "bias": ["1 pA", "2 pA"]}, "params.bias"),
-    ("adex", {"tau_syn": {"e": "5 ms"}, "a": ["1 nS", "2 nS", "3 nS"]}, "params.a"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "a": ["1 nS", "2 nS"]}, "params.a"),
+    ("adex", {"tau_syn": {"e": "5 ms"}, "tau_w": ["5 ms", "-6 ms", "7 ms"]}, "params.tau_w"),
 ])
 def test_bad_input_names_the_field(model, params, field):
     with pytest.raises(ValidationError, match=field.replace(".", r"\.")):
