@@ -189,3 +189,19 @@ def test_loihi_and_lava_refuse_per_neuron_thresholds_and_lint_reports_them():
     two = _one("lif_cuba", "tau_mem", [10, 20, 30], "ms", v_reset=_value("lif_cuba", "v_reset", [-70, -65, -60], "mV"))
     rules = sorted(f.rule for f in lint(two.to_ir()) if f.rule.startswith("per-neuron"))
     assert rules == ["per-neuron tau_mem", "per-neuron v_reset"]
+
+
+def test_nest_backend_refuses_per_neuron_values_other_than_the_bias_naming_them():
+    if "nest" not in available_backends():
+        pytest.skip("NEST is not installed")
+    from backends import get_backend
+    net = _one("lif_delta", "tau_mem", [10, 20, 30], "ms")
+    with pytest.raises(UnsupportedFeature, match=r"per-neuron tau_mem \(population 'p'\)"):
+        get_backend("nest").compile(net.to_ir())
+
+
+def test_nir_export_refuses_per_neuron_values_naming_them(tmp_path):
+    pytest.importorskip("nir")
+    net = _one("lif_cuba", "tau_mem", [10, 20, 30], "ms")
+    with pytest.raises(UnsupportedFeature, match=r"per-neuron tau_mem"):
+        net.save(tmp_path / "m.nir")
