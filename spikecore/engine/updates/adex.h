@@ -81,8 +81,49 @@ static void FN(adex_sub_decays)(FN(adex_ctx) *c, double frac)
     }
 }
 
+/* integrator euler with population-wide parameters: the loop of the euler branch below,
+ * without its per-neuron context (the same arithmetic, in the same order: adex_rhs at stage 0). */
+static void FN(adex_euler_scalar)(const sc_block *b, int cond)
+{
+    const double *prm = b->param;
+    int64_t m = b->m, n = b->n, S = b->stride, nrec = b->n_rec;
+    REAL *restrict v = (REAL *)b->v, *restrict wv = (REAL *)b->xstate, *restrict syn = (REAL *)b->syn;
+    const REAL *restrict drive = (const REAL *)b->drive;
+    const int64_t *restrict free_at = b->free_at;
+    REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0;
+    REAL c_m = (REAL)prm[0], g_l = (REAL)prm[1], e_l = (REAL)prm[2], dlt = (REAL)prm[3], v_t = (REAL)prm[4];
+    REAL tau_w = (REAL)prm[5], a = (REAL)prm[6], bw = (REAL)prm[7];
+    REAL erev[SC_ADEX_MAX_REC];
+    for (int64_t r = 0; r < nrec; r++)
+        erev[r] = (REAL)b->rec_erev[r];
+    for (int64_t k = 0; k < m; k++) {
+        REAL V = v[k], w = wv[k];
+        REAL Vx = V < vth ? V : vth;
+        REAL cur = -g_l * (V - e_l) + g_l * dlt * SC_EXP((Vx - v_t) / dlt) - w + (drive ? drive[k] : d0);
+        for (int64_t r = 0; r < nrec; r++) {
+            REAL x = syn[r * S + k];
+            cur = cur + (cond ? x * (erev[r] - V) : x);
+        }
+        REAL wn = w + h * ((a * (V - e_l) - w) / tau_w);
+        if (free_at[k] > n) {                     /* refractory: V clamped, w its Euler step */
+            wv[k] = wn;
+            continue;
+        }
+        REAL Vn = V + h * (cur / c_m);
+        if (Vn > vth)                             /* the threshold fires it: w += b */
+            wn = wn + bw;
+        v[k] = Vn;
+        wv[k] = wn;
+    }
+    FN(decay_receptors)(m, S, nrec, b->rec_decay, syn);
+}
+
 static int FN(adex_update)(const sc_block *b, int cond)
 {
+    if ((int)b->param[12] == 1 && !b->nparam) {
+        FN(adex_euler_scalar)(b, cond);
+        return 0;
+    }
     const double *prm = b->param;
     const REAL *np = (const REAL *)b->nparam;
     int64_t m = b->m, n = b->n, S = b->stride;
