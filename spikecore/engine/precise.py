@@ -36,7 +36,7 @@ from ..models import model_for
 
 #: parameters precise timing takes per neuron (the drive; its spike-time search bounds the
 #: rest per population)
-PRECISE_PER_NEURON = frozenset({"bias", "v_leak", "r"})
+PRECISE_PER_NEURON = frozenset({"bias", "v_leak"})
 from ..plasticity import refuse_plastic
 from ._precise import NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer

@@ -173,6 +173,13 @@ def test_integrator_is_one_per_population():
 def test_precise_timing_refuses_per_neuron_time_constants_naming_them():
     with pytest.raises(UnsupportedFeature, match=r"per-neuron tau_mem \(population p\)"):
         _one("lif_cuba", "tau_mem", [10, 20, 30], "ms").run(backend="native", timing="precise")
+    with pytest.raises(UnsupportedFeature, match=r"per-neuron r \(population p\)"):
+        _one("lif_cuba", "r", [0.9e8, 1e8, 1.1e8], "ohm").run(backend="native", timing="precise")
+    # its drive may differ per neuron: v_leak, as the bias
+    net = _one("lif_cuba", "v_leak", [-70, -60, -55], "mV")
+    net.add(CurrentSource("p", amplitude="150 pA", name="c"))
+    counts = np.bincount(net.run("200 ms", backend="native", timing="precise").spikes["p"][1], minlength=3)
+    assert counts[0] < counts[1] < counts[2]
 
 
 def test_loihi_and_lava_refuse_per_neuron_thresholds_and_lint_reports_them():
