@@ -68,7 +68,7 @@ extensions = [
         "spikecore.engine._precise",
         ["spikecore/engine/_precise.pyx"],
         include_dirs=[numpy.get_include()],
-        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise.pxd",
+        depends=["spikecore/engine/_precise_fast.h", "spikecore/engine/_precise_replay.h", "spikecore/engine/_precise.pxd",
                  "spikecore/engine/_poisson_stream.h"],
         # as _core: vectorisable selects, no FMA contraction (exact, CPU-independent results)
         extra_compile_args=["-O3", "-fno-trapping-math", "-ffp-contract=off"],

@@ -25,6 +25,7 @@ sys.excepthook = _excepthook
 
 from spikecore import ir as _ir  # noqa: E402
 from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
+from spikecore.models import equations as equation_models  # noqa: E402
 from spikecore.models import get_model, model_for  # noqa: E402
 from spikecore.plasticity import rule_for  # noqa: E402
 
@@ -66,13 +67,22 @@ class _PopPlan:
     offsets: dict = field(default_factory=dict)   # population -> first neuron in the group
     sizes: dict = field(default_factory=dict)     # population -> size
     delta_gate: bool = False                # delta synapses gated by not_refractory
-    reset: str = ""                         # the model's reset statements besides v = v_reset
+    threshold: str | None = "v > v_threshold"
+    reset: str | None = "v = v_reset"       # whole (izhikevich: v = v_reset, then u += d)
+    units: dict = field(default_factory=dict)     # equation-defined models: variable -> Brian2 unit
+    defined: bool = False                   # an equation-defined model: the user's text, constants in the namespace
+
+    def unit(self, var):
+        """The Brian2 unit of state variable ``var`` (a target's: its weights' unit too)."""
+        return self.units[var] if self.defined else _unit(self.model, var)
 
     def merge_key(self):
+        if self.defined:
+            return ("equations", self.name)    # its own group: the definition is the population's
         consts = tuple((k, float(v), str(getattr(v, "dim", ""))) for k, v in self.constants.items())
         # a population with per-neuron parameters keeps a group of its own
         return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
-                self.clamp_v, self.reset, self.name if self.params else None)
+                self.clamp_v, self.threshold, self.reset, self.name if self.params else None)
 
 
 @dataclass
@@ -93,6 +103,12 @@ class _SynPlan:
     plastic: bool = False                   # one plastic projection, whose weights are read back
     initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
     weight_var: str = "w"                   # the weight's name ("w_syn" onto a model with a state w: adex)
+    # a neuromodulated rule (three_factor): (modulator group or source (None: a signal), is a
+    # source, first index, size, on_pre onto this Synapses' synapses, delay, the signal's (steps,
+    # values) or None); and (rule, parameters, sign) for reading
+    # weights that change between events
+    modulation: tuple | None = None
+    readout: tuple | None = None
 
 
 @dataclass
@@ -145,8 +161,30 @@ def _known_state(pop) -> set:
     return {"v"} | set(model.state) | {_state_var(pop, r) for r in pop.receptors}
 
 
+def _equation_plan(pop, dt: float) -> _PopPlan:
+    """An equation-defined population (spikecore/models/equations.py): the user's equations,
+    threshold, reset, refractory period and method as they are, constants in the namespace,
+    so Brian2 generates the statements the native engine compiled from the same analysis."""
+    model = equation_models.of_node(pop, dt)
+    defn = model.definition
+    units = {var: b2.Quantity(1.0, dim=equation_models._b2_dim(dim)) for var, dim in model.analysis.variables.items()}
+    ns = {k: b2.Quantity(float(pop.params[k]), dim=equation_models._b2_dim(ps.dim)) for k, ps in model.params.items()}
+    ref = defn["refractory"]
+    plan = _PopPlan(pop.name, pop.size, pop.model, defn["equations"], ns, _q(ref, _SECOND) if ref > 0 else False,
+                    defn["method"] or ("exact", "euler", "heun"), {}, offsets={pop.name: 0}, sizes={pop.name: pop.size},
+                    threshold=defn["threshold"], reset=defn["reset"], units=units, defined=True)
+    for var, arr in pop.initial.items():
+        if var not in units:
+            raise UnsupportedFeature(NAME, f"initial value of '{var}' in population {pop.name}",
+                                     f"variables of its equations: {', '.join(units)}")
+        plan.initial[var] = b2.Quantity(np.asarray(arr, dtype=float), dim=units[var].dim)
+    return plan
+
+
 def _population_plan(pop, dt: float) -> _PopPlan:
     model = get_model(pop.model)
+    if model.threshold_in_update:
+        return _equation_plan(pop, dt)
     refr = _ref_steps(pop, dt)
     try:
         eq = model.brian2_equations(pop.params, pop.receptors, dt, int(np.max(refr)))
@@ -165,7 +203,8 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, refractory,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
-                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron, reset=eq.reset)
+                    sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron,
+                    threshold=eq.threshold, reset=eq.reset)
     known = _known_state(pop)
     for var, arr in pop.initial.items():
         if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):
@@ -188,6 +227,10 @@ def _unit_name(value) -> str:
 
 
 def _finish_equations(plan: _PopPlan):
+    if plan.defined:
+        lines = [plan.equations] + [f"{var} : {_unit_name(arr)} (constant)" for var, arr in plan.params.items()]
+        plan.equations = "\n".join(lines)
+        return
     has_current = plan.current_table is not None
     lines = [plan.dv_template.replace("{cur}", plan.current_term if has_current else "")] + plan.ode_lines
     if has_current:
@@ -233,7 +276,7 @@ def _group_populations(g: _ir.IRGraph, dt: float):
             offset += pl.size
             where[pl.name] = name
         for var in set().union(*(pl.initial for pl in plans)):
-            unit = _unit(first.model, var)
+            unit = first.unit(var)
             parts = []
             for pl in plans:
                 if var in pl.initial:
@@ -256,6 +299,10 @@ def _current_plan(g: _ir.IRGraph, groups: dict, where: dict):
         by_group.setdefault(where[c.target], []).append(c)
     for gname, currents in by_group.items():
         plan = groups[gname]
+        if plan.defined:
+            raise UnsupportedFeature(NAME, f"injected current {currents[0].name} onto the equation-defined "
+                                     f"population {currents[0].target}", "a parameter of the equations (e.g. "
+                                     "'I : amp (constant)') set through initial")
         changes = [_ir.current_at_steps(c, g.dt) for c in currents]
         all_steps = np.unique(np.concatenate([np.maximum(st, 0) for st, _ in changes] + [np.zeros(1, np.int64)]))
         # neurons with the same set of inputs share one column; all-False is "no input"
@@ -333,7 +380,7 @@ def _draw_plan(g: _ir.IRGraph, src, groups: dict, where: dict):
         start_idx = np.maximum.accumulate(np.where(first_of_target, np.arange(g_j.size), 0))
         slot = np.arange(g_j.size) - start_idx
         var = _state_var(pop, e.receptor)
-        unit = _unit(pop.model, var)
+        unit = plan.unit(var)
         gate = "*int(not_refractory)" if plan.delta_gate else ""
         for k in range(int(slot.max()) + 1 if slot.size else 0):
             sel = slot == k
@@ -426,7 +473,7 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         pre, pre_is_source, post, on_pre = key[:4]
         names = [p[0] for p in parts]
         i, j, w, steps = (np.concatenate([p[k] for p in parts]) for k in range(1, 5))
-        unit = _unit(groups[post].model, on_pre.split(" ", 1)[0][:-len("_post")])   # "<var>_post += ..."
+        unit = groups[post].unit(on_pre.split(" ", 1)[0][:-len("_post")])   # "<var>_post += ..."
         delay_s = steps * g.dt                  # exactly on the grid
         delay = _q(float(delay_s[0]), _SECOND) if (steps == steps[0]).all() else _q(delay_s, _SECOND)
         if len(key) > 4:
@@ -442,7 +489,8 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
             plans.append(_SynPlan(f"syn_{key[4]}", names, pre, pre_is_source, post,
                                   code.on_pre.replace("{target}", deliver), f"w : {uname}\n" + code.model, ns,
                                   i, j, _q(w, unit), delay, on_post=code.on_post or None, plastic=True,
-                                  initial=initial))
+                                  initial=initial, modulation=_modulation(g, e, rule, groups, where),
+                                  readout=(rule, e.plasticity, sign) if hasattr(rule, "weight_now") else None))
             continue
         ns = {}
         wvar = on_pre.split("+= ", 1)[1].split("*", 1)[0]
@@ -455,6 +503,23 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
                               i, j, weight, delay, weight_var=wvar))
     return plans
+
+
+def _modulation(g: _ir.IRGraph, e, rule, groups: dict, where: dict):
+    """A neuromodulated projection's modulator: Synapses from its population onto the plastic
+    synapses (Brian2's synapses on synapses), built by backends.brian2."""
+    if not hasattr(rule, "brian2_modulation"):
+        return None
+    sig = rule.signal_steps(e.plasticity, g.dt, f"projections.{e.name}.plasticity")
+    if sig is not None:     # a generator firing at the signal's changes (backends.brian2)
+        return None, True, 0, sig[0].size, rule.brian2_modulation(e.plasticity), _q(0.0, _SECOND), sig
+    m = e.plasticity["modulator"]
+    node = g.populations.get(m) or g.spike_sources.get(m) or g.poisson_sources.get(m)
+    delay = _q(rule.modulator_delay_steps(e.plasticity, g.dt) * g.dt, _SECOND)
+    if m in where:
+        return (where[m], False, groups[where[m]].offsets[m], node.size, rule.brian2_modulation(e.plasticity),
+                delay, None)
+    return m, True, 0, node.size, rule.brian2_modulation(e.plasticity), delay, None
 
 
 @dataclass
@@ -500,6 +565,8 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
         if pop is None:
             raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
         known = _known_state(pop)
+        if groups[where[m.target]].defined:
+            known = set(groups[where[m.target]].units)
         for var in m.variables:
             if var not in known:
                 raise UnsupportedFeature(NAME, f"recording '{var}' of {pop.model} (monitor {m.name})",

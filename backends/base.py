@@ -43,8 +43,9 @@ class Executable(ABC):
     def run(self, duration: float, progress: bool = False, every=None, callback=None) -> Result:
         """Simulate ``duration`` seconds from the current state. With ``every`` (a time) and
         ``callback`` (a function of this Executable), stop every ``every`` seconds (and at the
-        end) and call ``callback(self)``, which may read and set values (``get``, ``set``, ...);
-        the Result covers the whole duration. No Python runs between the stops."""
+        end) and call ``callback(self)``, which may read and set values (``get``, ``set``, ...)
+        and read the spikes of the piece just run (``self.last_result``); the Result covers the
+        whole duration. No Python runs between the stops."""
         if every is None and callback is None:
             return self._run(duration, progress)
         if every is None or not callable(callback):
@@ -60,7 +61,11 @@ class Executable(ABC):
             m = min(k, total - done)
             parts.append(self._run(m * dt, progress))
             done += m
+            self.last_result = parts[-1]
             callback(self)
+            if len(parts) > 1:      # only the last piece's final weights are the run's: free the others
+                for w in (parts[-2].weights or {}).values():
+                    w.pop("final", None)
         if not parts:
             return self._run(0.0, progress)
         return Result.joined(parts)
@@ -99,6 +104,11 @@ class Executable(ABC):
     def set_weights(self, projection: str, weights) -> None:
         """Change the weights of ``projection`` (a scalar or one per synapse, SI) from the next run on."""
         raise UnsupportedFeature(self.backend, "changing weights between runs", self.run_control_instead)
+
+    def modulate(self, projection: str, count: int = 1) -> None:
+        """``count`` neuromodulator spikes arrive now at every synapse of ``projection`` (a
+        three_factor projection with a modulator population), as its modulator's spikes do."""
+        raise UnsupportedFeature(self.backend, "delivering neuromodulator spikes between runs", self.run_control_instead)
 
     def store(self, name: str = "default") -> None:
         """Take a snapshot of everything a run changes, under ``name``."""

@@ -19,8 +19,10 @@ collection, no ``defaultclock``):
   conductances of the step start (brian2/stateupdaters/exponential_euler.py,
   ``ExponentialEulerStateUpdater.__call__``: ``_BA_v`` and ``exp(A*dt)`` are
   evaluated from the values at t). Threshold ``v > v_threshold`` (strict),
-  reset ``v = v_reset`` (and the model's own reset statements: izhikevich's
-  ``u += d``, adex's ``w += b``), ``(unless refractory)`` on dv/dt only.
+  reset ``v = v_reset``, ``(unless refractory)`` on dv/dt only; a model may give its own
+  threshold and reset (``Brian2Equations.threshold``/``reset``: alif's ``v > v_threshold
+  + a`` and ``a += delta_threshold``; izhikevich's ``u += d``, adex's ``w += b`` after
+  ``v = v_reset``).
   izhikevich: ``'euler'`` (its integrator euler) or this module's ``izhikevich2003``
   updater (v in two half-steps, then u from the new v: Izhikevich's published
   scheme, written out as abstract code); adex and adex_cond (integrator euler): this
@@ -311,15 +313,16 @@ class _Built:
             if p.current_table is not None:
                 ns["I_table"] = b2.TimedArray(_q(p.current_table, _AMP), dt=_q(p.current_dt, _SECOND),
                                               name=f"I_table_{p.name}")
-            G = b2.NeuronGroup(p.size, p.equations, threshold="v > v_threshold",
-                               reset="v = v_reset" + (f"\n{p.reset}" if p.reset else ""),
-                               refractory=p.refractory, method=updaters[p.method], namespace=ns, clock=self.clock,
-                               name=p.name)
+            if p.defined:   # an equation-defined model: its own text, its constants in the namespace
+                ns.update(p.constants)
+            G = b2.NeuronGroup(p.size, p.equations, threshold=p.threshold, reset=p.reset,
+                               refractory=p.refractory, method=p.method if p.defined else updaters[p.method],
+                               namespace=ns, clock=self.clock, name=p.name)
             if p.clamp_v:
                 G.variables["v"].set_conditional_write(G.variables["not_refractory"])
             for var, value in p.initial.items():
                 setattr(G, var, value)
-            for var, value in list(p.constants.items()) + list(p.params.items()):
+            for var, value in ([] if p.defined else list(p.constants.items())) + list(p.params.items()):
                 setattr(G, var, value)
             if p.draw_code:
                 self.objects.append(G.run_regularly("\n".join(p.draw_code), when=DRAW_SLOT,
@@ -330,6 +333,7 @@ class _Built:
         self.layers = {}                       # source -> list of SpikeGeneratorGroup
         self.syn_plans = {}
         self.plastic = {}                      # plastic projection -> its Synapses
+        self.readouts = {}                     # plastic projection -> (rule, parameters, sign) or None
         self.weight_monitors, self._weight_samples_seen = {}, {}
         for sp in plan.syns:
             if sp.pre_is_source:
@@ -342,6 +346,15 @@ class _Built:
                 for steps, idx in _layered(src.steps, src.indices):
                     self._add_layer(src, steps, idx)
             # replayed Poisson sources get their layers from set_replay, run by run
+        for sp in plan.syns:
+            if sp.modulation is not None and sp.modulation[6] is not None:    # a signal's changes
+                steps = sp.modulation[6][0]
+                gen = b2.SpikeGeneratorGroup(steps.size, np.arange(steps.size), _q(steps * plan.dt, _SECOND),
+                                             clock=self.clock, name=f"signal_{sp.name}")
+                self.objects.append(gen)
+                self._modulation(sp, gen, "")
+            elif sp.modulation is not None and not sp.modulation[1]:
+                self._modulation(sp, self.groups[sp.modulation[0]], "")
         # one SpikeMonitor per group, split into populations when collecting
         self.spike_monitors = {}
         for pop in plan.recorded:
@@ -389,9 +402,14 @@ class _Built:
                 raise UnsupportedFeature(NAME, f"plastic projection {sp.projections[0]} from a source that "
                                          "spikes more than once in a step", "Brian2 would copy its synapses")
             self.plastic[sp.projections[0]] = S
+            self.readouts[sp.projections[0]] = sp.readout
+            for pend in [x for x in getattr(self, "_pending_modulation", []) if x[0] is sp]:
+                self._pending_modulation.remove(pend)
+                self._modulation(*pend)
             if sp.projections[0] in self.plan.weight_monitors:
                 synapses, every = self.plan.weight_monitors[sp.projections[0]]
-                mon = b2.StateMonitor(S, "w", record=synapses, when="start",
+                mon = b2.StateMonitor(S, ["w", "c", "d", "tlast"] if sp.readout else "w", record=synapses,
+                                      when="start",
                                       dt=_q(every * self.plan.dt, _SECOND) if every > 1 else None,
                                       clock=None if every > 1 else self.clock, name=f"weights_{sp.name}")
                 self.weight_monitors[sp.projections[0]] = mon
@@ -416,7 +434,30 @@ class _Built:
             self._own([gen])
         for sp in self.syn_plans.get(src.name, []):
             self._synapses(sp, gen, sp.name if k == 0 else f"{sp.name}_L{k}")
+        for sp in self.plan.syns:
+            if sp.modulation is not None and sp.modulation[1] and sp.modulation[0] == src.name:
+                self._modulation(sp, gen, f"_L{k}")
         return gen
+
+    def _modulation(self, sp: _SynPlan, source, suffix: str):
+        """Synapses from a modulator group or generator layer onto every synapse of the plastic
+        Synapses of ``sp`` (each modulator spike reaches each synapse, after the modulator delay).
+        A plastic projection from a source is built with that source's layers: built on first use."""
+        group, _, first, size, on_pre, delay, signal = sp.modulation
+        target = self.plastic.get(sp.projections[0])
+        if target is None:
+            self._pending_modulation = getattr(self, "_pending_modulation", []) + [(sp, source, suffix)]
+            return
+        M = b2.Synapses(source, target, model="value : hertz" if signal is not None else "", on_pre=on_pre,
+                        delay=delay, namespace=dict(sp.namespace), clock=self.clock, name=f"mod_{sp.name}{suffix}")
+        n_syn = len(sp.i)
+        M.connect(i=np.repeat(np.arange(size) + first, n_syn), j=np.tile(np.arange(n_syn), size))
+        if signal is not None:
+            M.value = _q(np.repeat(signal[1], n_syn), b2.hertz)
+        self.objects.append(M)
+        if hasattr(self, "network"):
+            self.network.add(M)
+            self._own([M])
 
     def set_replay(self, src: _SourcePlan, n0: int, n1: int):
         """Give a replayed Poisson source the counts of steps [n0, n1) (layers grow as needed)."""
@@ -431,8 +472,18 @@ class _Built:
             gen.set_spikes(np.zeros(0, np.int64), _q(np.zeros(0), _SECOND))
 
     def weights(self) -> dict:
-        """Per plastic projection, every synapse's weight now (SI, the IR's synapse order)."""
-        return {name: np.array(S.w_[:], dtype=float) for name, S in self.plastic.items()}
+        """Per plastic projection, every synapse's weight now (SI, the IR's synapse order;
+        integrated to now where the rule's weights change between events)."""
+        out = {}
+        for name, S in self.plastic.items():
+            w = np.array(S.w_[:], dtype=float)
+            if self.readouts.get(name):
+                rule, p, sign = self.readouts[name]
+                now = float(self.network.t_) if hasattr(self, "network") else 0.0
+                w = rule.weight_now(p, sign, w, {"c": np.asarray(S.c_[:]), "d": np.asarray(S.d_[:])},
+                                    now - np.asarray(S.tlast_[:]))
+            out[name] = w
+        return out
 
     def weight_samples(self) -> dict:
         """Per monitored projection, the weight samples since the last call: (steps, samples x
@@ -443,6 +494,11 @@ class _Built:
             t = np.asarray(mon.t_[:], dtype=float)[seen:]
             self._weight_samples_seen[proj] += t.size
             w = np.asarray(mon.w_, dtype=float)[:, seen:].T.copy()
+            if self.readouts.get(proj):
+                rule, p, sign = self.readouts[proj]
+                c, d = (np.asarray(getattr(mon, v), dtype=float)[:, seen:].T for v in ("c_", "d_"))
+                el = t[:, None] - np.asarray(mon.tlast_, dtype=float)[:, seen:].T
+                w = rule.weight_now(p, sign, w, {"c": c, "d": d}, el)
             out[proj] = (np.rint(t / self.plan.dt).astype(np.int64), w, self.plan.weight_monitors[proj][0].copy())
         return out
 
@@ -587,6 +643,23 @@ class RuntimeExecutable(_Brian2Executable):
         for name, var, arr, first, size in self._state_arrays():
             out.setdefault(name, {})[var] = np.array(arr[first:first + size], dtype=float)
         return out
+
+    def modulate(self, projection: str, count: int = 1) -> None:
+        readout = self.built.readouts.get(projection)
+        if readout is None or "modulator" not in readout[1]:
+            raise ValidationError("projection", projection, "a three_factor projection with a modulator population: "
+                                  + ", ".join(n for n, r in self.built.readouts.items() if r and "modulator" in r[1]))
+        if not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValidationError("count", count, "a whole number of modulator spikes >= 1")
+        rule, p, sign = readout
+        S = self.built.plastic[projection]
+        names = ("w", "xpre", "xpost", "c", "d", "tlast")
+        arrays = {k: S.variables[k].get_value() for k in names}     # the device's own arrays
+        now = self.step * self.ir.dt
+        for _ in range(int(count)):
+            new = rule.modulated(p, sign, {k: np.asarray(a, dtype=float) for k, a in arrays.items()}, now)
+            for k in names:
+                arrays[k][:] = new[k]
 
     def set(self, pop: str, var: str, values) -> None:
         size = self.get(pop, var).size           # checks pop and var

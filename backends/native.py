@@ -52,9 +52,11 @@ class NativeExecutable(Executable):
             from spikecore.engine.precise import PreciseSimulator
             self.sim = PreciseSimulator(ir)
         else:
-            # an IR lowered for precise timing may hold delays off this grid
+            # an IR lowered for precise timing may hold delays off this grid (the engine checks
+            # a lazy projection's chunks itself, without joining them)
             for e in ir.projections.values():
-                check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
+                if not e.is_lazy:
+                    check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
             self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
         checkpoint("compile")
         self.build_s = time.perf_counter() - t0
@@ -77,6 +79,12 @@ class NativeExecutable(Executable):
 
     def set(self, pop: str, var: str, values) -> None:
         self.sim.set_state(pop, var, values)
+
+    def modulate(self, projection: str, count: int = 1) -> None:
+        if not hasattr(self.sim, "modulate"):
+            mode = "format=loihi" if self.options["format"] in LOIHI_FORMATS else "timing=precise"
+            raise UnsupportedFeature("native", f"neuromodulator spikes with {mode}", "the grid engine")
+        self.sim.modulate(projection, count)
 
     def store(self, name: str = "default") -> None:
         self._snapshots = getattr(self, "_snapshots", {})

@@ -216,8 +216,9 @@ def _unknown_parameters(pop) -> list:
     out = []
     model = MODELS.get(pop.model)
     if model is None or not model.supports("lava"):
-        return [Finding("error", "unknown model", f"population {pop.name}", pop.model,
-                        "Loihi's LIF cannot run it", "use " + " or ".join(
+        reason = model.unsupported_reason("lava") if model is not None else ""
+        return [Finding("error", "unknown model", f"population {pop.name}",
+                        f"{pop.model}: {reason}" if reason else pop.model, "Loihi's LIF cannot run it", "use " + " or ".join(
                             m for m in models_for("lava") if MODELS[m].synapse != "conductance"),
                         "nothing: it cannot be approximated")]
     for key in sorted(set(pop.params) - set(model.params)):

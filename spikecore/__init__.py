@@ -11,6 +11,7 @@ from .errors import (BackendUnavailable, ModelFileError, SpikecoreError, UnitErr
 from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FromIndices,
                       FromSparse, Network, Normal, OneToOne, PoissonSource, Population,
                       Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform, WeightMonitor)
+from .models.equations import Equations
 from ._version import __version__
 from .result import Result
 
@@ -19,5 +20,5 @@ __all__ = [
     "CurrentSource", "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne",
     "FixedProbability", "FixedIndegree", "FromIndices", "FromSparse", "Uniform", "Normal",
     "Result", "SpikecoreError", "ValidationError", "UnitError", "ModelFileError",
-    "UnsupportedFeature", "BackendUnavailable",
+    "UnsupportedFeature", "BackendUnavailable", "Equations",
 ]

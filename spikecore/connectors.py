@@ -4,7 +4,11 @@ Each connector is a small frozen dataclass with a ``kind`` (its name in model fi
 ``check(fld)`` for what can be validated before the populations are known,
 ``connect(n_pre, n_post, same, rng, fld)`` drawing the synapses as index arrays, and
 ``expected_synapses(n_pre, n_post, same)`` for the memory estimate
-(spikecore.engine.memory) before anything is drawn. ``CONNECTORS`` maps kinds to classes
+(spikecore.engine.memory) before anything is drawn. A connector may also offer
+``connect_chunks(n_pre, n_post, same, rng, fld) -> (n, pieces)``: the number of synapses
+and an iterator of (i, j) pieces that join to exactly what ``connect`` returns, so a
+large projection is drawn into the engine piece by piece (spikecore.ir.SynapseStream);
+weights and delays are then drawn piece by piece too (spikecore.distributions.ValueStream). ``CONNECTORS`` maps kinds to classes
 for the model-file reader (spikecore.io.model_files). A new connector is one class here
 and one entry in ``CONNECTORS``.
 """
@@ -22,6 +26,35 @@ from .errors import ValidationError, refuse_unknown_keywords
 # (Network.add calls it, so a mistake is reported at once), ``connect(n_pre, n_post,
 # same, rng, fld)`` draws the synapses; ``fld`` is the projection's field path, e.g.
 # "projections.ee.connector", so an error names the projection.
+# synapses per piece of connect_chunks (a projection's draw holds one piece at a time)
+CHUNK_SYNAPSES = 2**20
+
+
+def _join(n_and_pieces):
+    """connect's arrays from connect_chunks' pieces."""
+    _, pieces = n_and_pieces
+    parts = list(pieces)
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _row_pieces(counts, row_targets):
+    """(i, j) pieces of about CHUNK_SYNAPSES over rows 0, 1, ...: row k has counts[k]
+    synapses onto row_targets(k) (called in row order: it may draw)."""
+    rows, js, held = [], [], 0
+    for k, c in enumerate(counts):
+        rows.append(k)
+        js.append(row_targets(k))
+        held += int(c)
+        if held >= CHUNK_SYNAPSES:
+            yield np.repeat(np.array(rows, np.int64), counts[rows[0]:k + 1]), np.concatenate(js).astype(np.int64)
+            rows, js, held = [], [], 0
+    if rows:
+        yield (np.repeat(np.array(rows, np.int64), counts[rows[0]:rows[-1] + 1]),
+               np.concatenate(js).astype(np.int64))
+
+
 def _check_flag(value, fld):
     if not isinstance(value, (bool, np.bool_)):
         raise ValidationError(fld, value, "true or false")
@@ -40,13 +73,17 @@ class AllToAll:
         return n_pre * n_post - (min(n_pre, n_post) if same and not self.allow_self else 0)
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
         self.check(fld)
-        i, j = np.meshgrid(np.arange(n_pre), np.arange(n_post), indexing="ij")
-        i, j = i.ravel(), j.ravel()
-        if same and not self.allow_self:
-            keep = i != j
-            i, j = i[keep], j[keep]
-        return i, j
+        no_self = same and not self.allow_self
+        n = self.expected_synapses(n_pre, n_post, same)
+        every = np.arange(n_post, dtype=np.int64)
+        counts = np.full(n_pre, n_post, np.int64)
+        if no_self:
+            counts[:min(n_pre, n_post)] -= 1
+        return n, _row_pieces(counts, lambda k: every[every != k] if no_self else every)
 
 
 @refuse_unknown_keywords
@@ -97,16 +134,16 @@ class FixedProbability:
         return int(round(min(max(p, 0.0), 1.0) * n_pre * max(avail, 0)))
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
         self.check(fld)
         p = float(self.p)
         no_self = same and not self.allow_self
         avail = n_post - 1 if no_self else n_post
-        counts = rng.binomial(max(avail, 0), p, size=n_pre)
-        js = [_sample_without(rng, n_post, int(c), k if no_self else None)
-              for k, c in enumerate(counts)]
-        j = np.concatenate(js) if js else np.zeros(0, dtype=np.int64)
-        i = np.repeat(np.arange(n_pre), counts)
-        return i, j.astype(np.int64)
+        counts = rng.binomial(max(avail, 0), p, size=n_pre)   # all rows' counts first, then each row's targets
+        return int(counts.sum()), _row_pieces(
+            counts, lambda k: _sample_without(rng, n_post, int(counts[k]), k if no_self else None))
 
 
 @refuse_unknown_keywords
@@ -127,17 +164,28 @@ class FixedIndegree:
         return int(max(k, 0)) * n_post
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
+        """k sources per target drawn target by target, listed by (source, target): one
+        int64 key i * n_post + j per synapse is held and sorted (the pairs are distinct)."""
         self.check(fld)
-        k = self.k
+        k = int(self.k)
         no_self = same and not self.allow_self
         avail = n_pre - 1 if no_self else n_pre
         if k > avail:
             raise ValidationError(f"{fld}.k", k, f"an integer in [0, {avail}]")
-        i = np.concatenate([_sample_without(rng, n_pre, int(k), post if no_self else None)
-                            for post in range(n_post)]) if n_post else np.zeros(0, np.int64)
-        j = np.repeat(np.arange(n_post), k)
-        order = np.lexsort((j, i))
-        return i[order].astype(np.int64), j[order]
+        n = k * n_post
+        key = np.empty(n, np.int64)
+        for post in range(n_post):
+            key[post * k:(post + 1) * k] = _sample_without(rng, n_pre, k, post if no_self else None) * n_post + post
+        key.sort()
+
+        def pieces():
+            for start in range(0, n, CHUNK_SYNAPSES):
+                part = key[start:start + CHUNK_SYNAPSES]
+                yield part // n_post, part % n_post
+        return n, pieces()
 
 
 @refuse_unknown_keywords

@@ -73,22 +73,22 @@ def _normal_mass(mean: float, std: float, lo: float, hi: float) -> float:
     return below(hi) - below(lo)
 
 
-def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str, redrawn: dict | None = None) -> np.ndarray:
-    if isinstance(dist, Uniform):
-        lo = _finite_si(dist.low, dim, f"{field_name}.low")
-        hi = _finite_si(dist.high, dim, f"{field_name}.high")
-        if not hi >= lo:
-            raise ValidationError(f"{field_name}.high", dist.high, f"a value >= low ({dist.low})")
-        return rng.uniform(lo, hi, size=n)
+def _uniform_bounds(dist, dim, field_name) -> tuple:
+    lo = _finite_si(dist.low, dim, f"{field_name}.low")
+    hi = _finite_si(dist.high, dim, f"{field_name}.high")
+    if not hi >= lo:
+        raise ValidationError(f"{field_name}.high", dist.high, f"a value >= low ({dist.low})")
+    return lo, hi
+
+
+def _normal_params(dist, dim, field_name) -> tuple:
+    """(mean, std, low, high, truncated) of a Normal in SI, checked; bounds +-inf when absent."""
     mean = _finite_si(dist.mean, dim, f"{field_name}.mean")
     std = _finite_si(dist.std, dim, f"{field_name}.std")
     if std < 0:
         raise ValidationError(f"{field_name}.std", dist.std, "a non-negative spread")
-    x = rng.normal(mean, std, size=n)
-    if not np.isfinite(x).all():
-        raise ValidationError(f"{field_name}.std", dist.std, "a spread whose draws stay finite")
     if dist.low is None and dist.high is None:
-        return x
+        return mean, std, -math.inf, math.inf, False
     lo = -math.inf if dist.low is None else u.to_si(dist.low, dim, f"{field_name}.low")
     hi = math.inf if dist.high is None else u.to_si(dist.high, dim, f"{field_name}.high")
     if not hi >= lo:
@@ -99,6 +99,17 @@ def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str, redrawn:
         raise ValidationError(f"{field_name}.{bound}", getattr(dist, bound),
                               f"bounds that keep at least {MIN_KEPT_MASS:.0%} of N(mean, std) "
                               f"(these keep {mass:.2g}; values outside are redrawn, not clipped)")
+    return mean, std, lo, hi, True
+
+
+def _check_finite_draws(x, dist, field_name):
+    if not np.isfinite(x).all():
+        raise ValidationError(f"{field_name}.std", dist.std, "a spread whose draws stay finite")
+
+
+def _redraw(x: np.ndarray, rng, mean, std, lo, hi) -> int:
+    """Draw the values of x outside [lo, hi] again, in order, until all are inside (in place);
+    returns how many draws fell outside."""
     count = 0
     outside = (x < lo) | (x > hi)
     while outside.any():
@@ -106,9 +117,101 @@ def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str, redrawn:
         count += k
         x[outside] = rng.normal(mean, std, size=k)
         outside = (x < lo) | (x > hi)
+    return count
+
+
+def _draw(dist, dim, n: int, rng: np.random.Generator, field_name: str, redrawn: dict | None = None) -> np.ndarray:
+    if isinstance(dist, Uniform):
+        lo, hi = _uniform_bounds(dist, dim, field_name)
+        return rng.uniform(lo, hi, size=n)
+    mean, std, lo, hi, truncated = _normal_params(dist, dim, field_name)
+    x = rng.normal(mean, std, size=n)
+    _check_finite_draws(x, dist, field_name)
+    if not truncated:
+        return x
+    count = _redraw(x, rng, mean, std, lo, hi)
     if redrawn is not None:
         redrawn[field_name] = redrawn.get(field_name, 0) + count
     return x
+
+
+# values a ValueStream's first pass over a truncated normal draws at a time
+STREAM_CHUNK = 2**20
+
+
+class ValueStream:
+    """The n values ``_values(value, dim, n, rng_factory, field_name, redrawn)`` returns,
+    handed out in consecutive pieces (``take(m)``) without holding all n: the same numbers.
+
+    numpy's generators draw a stream value by value, so pieces of uniform or normal draws
+    join to the whole draw. A truncated normal redraws the values outside its bounds after
+    all n first draws: a first pass over the n draws (in pieces, kept nowhere) finds the
+    positions outside and runs the redraw rounds for them alone; the second, the one
+    ``take`` hands out, replaces those positions by their final values.
+    """
+
+    def __init__(self, value, dim, n: int, rng_factory, field_name: str, redrawn: dict | None = None):
+        self.n, self.pos, self.field_name, self.value = int(n), 0, field_name, value
+        self.const = self.array = self.rng = None
+        self.patch_at = np.zeros(0, np.int64)
+        self.patch = np.zeros(0)
+        if not _is_distribution(value):
+            v = u.to_si(value, dim, field_name, allow_array=True)
+            if np.ndim(v) == 0:
+                if not np.isfinite(v):
+                    raise ValidationError(field_name, value, "a finite value")
+                self.const = float(v)
+            else:
+                self.array = _values(value, dim, n, None, field_name)
+            return
+        if rng_factory is None:
+            raise ValidationError(field_name, value, "a value or one value per neuron (not a distribution)")
+        if isinstance(value, Uniform):
+            self.params = _uniform_bounds(value, dim, field_name)
+        else:
+            self.params = _normal_params(value, dim, field_name)
+            if self.params[4]:
+                count = self._find_redraws(rng_factory())
+                if redrawn is not None:
+                    redrawn[field_name] = redrawn.get(field_name, 0) + count
+        self.rng = rng_factory()
+
+    @classmethod
+    def of_si_array(cls, values: np.ndarray, field_name: str) -> "ValueStream":
+        """A stream over values already in SI (e.g. a sparse matrix's entries times its unit)."""
+        stream = cls(0.0, u.DIMENSIONLESS, 0, None, field_name)
+        stream.const, stream.array, stream.n = None, np.asarray(values, dtype=float), int(np.size(values))
+        return stream
+
+    def _find_redraws(self, rng) -> int:
+        mean, std, lo, hi, _ = self.params
+        at = []
+        for start in range(0, self.n, STREAM_CHUNK):
+            x = rng.normal(mean, std, size=min(STREAM_CHUNK, self.n - start))
+            _check_finite_draws(x, self.value, self.field_name)
+            at.append(start + np.flatnonzero((x < lo) | (x > hi)))
+        self.patch_at = np.concatenate(at) if at else np.zeros(0, np.int64)
+        outside = -math.inf if lo > -math.inf else math.inf   # a value outside the bounds
+        self.patch = np.full(self.patch_at.size, outside)     # the redraw rounds replace them all
+        return _redraw(self.patch, rng, mean, std, lo, hi)
+
+    def take(self, m: int) -> np.ndarray:
+        """The next m values."""
+        start, self.pos = self.pos, self.pos + m
+        if self.pos > self.n:
+            raise ValueError(f"{self.field_name}: asked for value {self.pos} of {self.n}")
+        if self.const is not None:
+            return np.full(m, self.const, dtype=float)
+        if self.array is not None:
+            return self.array[start:self.pos]
+        if isinstance(self.value, Uniform):
+            return self.rng.uniform(*self.params, size=m)
+        mean, std = self.params[:2]
+        x = self.rng.normal(mean, std, size=m)
+        _check_finite_draws(x, self.value, self.field_name)
+        a, b = np.searchsorted(self.patch_at, [start, self.pos])
+        x[self.patch_at[a:b] - start] = self.patch[a:b]
+        return x
 
 
 def _values(value, dim, n: int, rng_factory, field_name: str, redrawn: dict | None = None) -> np.ndarray:

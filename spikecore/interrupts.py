@@ -95,20 +95,40 @@ _active: list = []     # the InterruptState of the handle_interrupts block runni
 
 @contextlib.contextmanager
 def deferred():
-    """A clean-up that a signal must not cut short: one arriving inside is raised at its end.
+    """A block that a signal must not cut short (a clean-up, the renames of a swap): one
+    arriving inside takes effect at its end.
 
-    Only within ``handle_interrupts``; elsewhere Python's own SIGINT handling applies.
+    Within ``handle_interrupts`` the block is shielded and the signal raised as Interrupted
+    at its end. Elsewhere, in the main thread, SIGINT/SIGTERM/SIGHUP are held by handlers of
+    our own and delivered again, to the handlers they had, at its end (a handler installed
+    outside Python cannot be restored, and is left alone). Other threads get no signals.
     """
     state = _active[-1] if _active else None
-    if state is None:
-        yield
+    if state is not None:
+        state.shielded += 1
+        try:
+            yield
+        finally:
+            state.shielded -= 1
+        state.raise_pending()
         return
-    state.shielded += 1
+    if threading.current_thread() is not threading.main_thread():
+        yield   # Python delivers signals to the main thread only
+        return
+    caught, previous = [], {}
+    for sig in HANDLED:
+        handler = signal.getsignal(sig)
+        if handler is None:
+            continue
+        previous[sig] = handler
+        signal.signal(sig, lambda signum, frame: caught.append(signum))
     try:
         yield
     finally:
-        state.shielded -= 1
-    state.raise_pending()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """The intermediate representation every backend compiles.
 
 A versioned graph of named nodes (populations, sources, current inputs,
-monitors) and edges (projections with explicit synapse arrays). Everything is
-realised: connectivity, weights, delays and initial states are arrays drawn from
-the network seed by spikecore.network before any backend sees them. Values are
+monitors) and edges (projections with synapse arrays, or for large projections a stream that
+produces them in chunks). Everything is realised or defined: connectivity,
+weights, delays and initial states are drawn from the network seed by
+spikecore.network, the same on every backend. Values are
 plain SI floats (seconds, volts, amperes, siemens, farads, ohms, hertz); field
 names follow NIR where NIR has the concept.
 
@@ -93,26 +94,126 @@ class CurrentInputNode:
     amplitudes: np.ndarray  # float64 amperes
 
 
-@dataclass
+# Static projections expected to have at least this many synapses stay a SynapseStream in
+# the IR instead of arrays (spikecore.network): drawn whenever a backend reads them
+LAZY_SYNAPSES = 2**22
+
+
+class SynapseStream:
+    """A projection's synapses, produced on demand in chunks instead of held as arrays.
+
+    ``generate()`` returns an iterator of chunks ``(i, j, weight, delay)`` (int64, int64,
+    float64, float64 arrays of one length); their concatenation is the projection's synapse
+    list, the same on every call (everything is drawn from the network seed). The grid
+    engine fills its synapse table from the chunks, two passes, without ever holding the
+    whole list; other backends ask ``ProjectionEdge.i`` etc., which joins them once.
+    ``generate(counts)`` adds to ``counts`` the redraws of truncated draws per field path,
+    which each full pass writes into ``redrawn`` (the graph's IRGraph.redrawn).
+    """
+
+    def __init__(self, generate, expected: int = 0, redrawn: dict | None = None):
+        self.generate = generate
+        self.expected = int(expected)     # the connector's expected synapse count (a hint)
+        self.n_synapses = None            # known after the first full pass
+        self.redrawn = redrawn            # the graph's IRGraph.redrawn, updated after each pass
+
+    def chunks(self):
+        n = 0
+        counts: dict = {}
+        for chunk in self.generate(counts):
+            n += int(chunk[0].size)
+            yield chunk
+        self.n_synapses = n
+        if self.redrawn is not None:
+            self.redrawn.update(counts)
+
+    def materialise(self) -> tuple:
+        parts = list(self.chunks())
+        if not parts:
+            return (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(4))
+
+
 class ProjectionEdge:
-    """Explicit synapses from ``pre`` (population or source) to ``post`` (population)."""
-    name: str
-    pre: str
-    post: str
-    receptor: str           # receptor of post ("default" for delta-synapse models)
-    synapse: str            # "delta" | "current" | "conductance" (from post's model)
-    i: np.ndarray           # int64 presynaptic indices
-    j: np.ndarray           # int64 postsynaptic indices
-    weight: np.ndarray      # float64: V (delta, current) or S (conductance)
-    delay: np.ndarray       # float64 seconds
-    attrs: dict = field(default_factory=dict)   # pass- or backend-specific (e.g. Loihi weight_exp)
-    # None (static), or the plasticity rule and its SI parameters ({"rule": name, ...}:
-    # spikecore.plasticity); the weights above are then the initial ones
-    plasticity: dict | None = None
+    """Synapses from ``pre`` (population or source) to ``post`` (population).
+
+    ``i``, ``j`` (int64 pre- and postsynaptic indices), ``weight`` (float64: V for delta and
+    current synapses, S for conductance) and ``delay`` (float64 s), one entry per synapse.
+    An edge is either explicit (the four arrays) or lazy (``stream``, a SynapseStream:
+    large projections, spikecore.network): a lazy edge joins its chunks into the arrays the
+    first time one of them is read or written, and ``chunks()`` hands out the synapses
+    without doing so. ``weight_precision`` "float32": every weight is a float32 value (the
+    description asked for it; engines may then store them in 4 bytes).
+    ``plasticity``: None (static), or the rule and its SI parameters ({"rule": name, ...}:
+    spikecore.plasticity); the weights are then the initial ones. ``attrs``: pass- or
+    backend-specific (e.g. Loihi weight_exp).
+    """
+
+    def __init__(self, name: str, pre: str, post: str, receptor: str, synapse: str,
+                 i=None, j=None, weight=None, delay=None, attrs: dict | None = None,
+                 plasticity: dict | None = None, stream: SynapseStream | None = None,
+                 weight_precision: str = "float64"):
+        self.name, self.pre, self.post = name, pre, post
+        self.receptor = receptor            # receptor of post ("default" for delta-synapse models)
+        self.synapse = synapse              # "delta" | "current" | "conductance" (from post's model)
+        self.attrs = {} if attrs is None else attrs
+        self.plasticity = plasticity
+        self.weight_precision = weight_precision
+        if stream is None:
+            if any(x is None for x in (i, j, weight, delay)):
+                raise ValueError("a projection edge needs i, j, weight and delay, or a stream")
+            self._arrays = [i, j, weight, delay]
+        else:
+            self._arrays = None
+        self.stream = stream
+
+    @property
+    def is_lazy(self) -> bool:
+        """True while the synapses exist only as a stream (no arrays joined yet)."""
+        return self._arrays is None
+
+    def _materialise(self) -> list:
+        if self._arrays is None:
+            self._arrays = list(self.stream.materialise())
+        return self._arrays
+
+    def _array(k):
+        def get(self):
+            return self._materialise()[k]
+
+        def set_(self, value):   # a new list: a copy.copy of the edge keeps the original's arrays
+            arrays = list(self._materialise())
+            arrays[k] = value
+            self._arrays = arrays
+        return property(get, set_)
+
+    i = _array(0)
+    j = _array(1)
+    weight = _array(2)
+    delay = _array(3)
+    del _array
+
+    def chunks(self):
+        """The synapses as chunks (i, j, weight, delay), in order, without joining a lazy edge."""
+        if self._arrays is not None:
+            yield tuple(self._arrays)
+        else:
+            yield from self.stream.chunks()
 
     @property
     def n_synapses(self) -> int:
-        return int(self.i.size)
+        if self._arrays is not None:
+            return int(np.size(self._arrays[0]))
+        if self.stream.n_synapses is None:
+            for _ in self.stream.chunks():
+                pass
+        return self.stream.n_synapses
+
+    def __repr__(self):
+        kind = "lazy" if self.is_lazy else f"{self.n_synapses} synapses"
+        return f"ProjectionEdge({self.name!r}, {self.pre!r} -> {self.post!r}, {self.receptor!r}, {kind})"
 
 
 @dataclass

@@ -10,50 +10,49 @@ Random streams: each element draws from its own stream, derived from the
 network seed and the element's kind and name, so adding or renaming one
 population never changes another's synapses.
 
+Length (over 800 lines): the description classes and the realisation of each of
+them into the IR are kept together, so that one element's checks, draws and
+lowering read in one place; the value checks live in spikecore/checks.py, the
+connectors in spikecore/connectors.py, the distributions in spikecore/distributions.py.
+
 Distributions (``Uniform``, ``Normal``, truncation by redrawing) live in
 spikecore.distributions, connectors in spikecore.connectors; serialisation to
 YAML/JSON in spikecore.io (``Network.save``/``load``).
 
-Why this file is a little over 800 lines: each element class validates itself, and
-``Network.to_ir`` realises every kind of element with one set of random streams;
-splitting the elements from the realisation would scatter the stream derivation that
-keeps every backend's synapse list identical.
+Value checks (names, sizes, parameters, delays, times, weight dimensions) are
+spikecore.checks.
 """
 from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import ir as _ir
 from . import plasticity
 from . import units as u
-from .distributions import DISTRIBUTIONS, Normal, Uniform, _is_distribution, _values  # noqa: F401 (re-exported)
+from .distributions import (DISTRIBUTIONS, Normal, Uniform, ValueStream, _is_distribution,  # noqa: F401 (re-exported)
+                            _values)
 from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
                          FromSparse, OneToOne, _index_array)
+from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
+                     _check_param_array, _check_size, _check_weight_dim, _drawn_delays, _is_array, _weight_dim,
+                     check_delays)   # (check_delays: also imported from here by backends and hwmodels)
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
+from .models import equations as equation_models
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
 TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any delay >= dt
+# A projection's weights as drawn (float64), or rounded to float32 values, which every
+# backend then sees and the grid engine stores in 4 bytes (docs/architecture.md, synapse storage)
+WEIGHT_PRECISIONS = ("float64", "float32")
 
 
 # ----------------------------------------------------------------------------- elements
-def _check_name(name, field_name):
-    if not isinstance(name, str) or not name.isidentifier():
-        raise ValidationError(field_name, name, "a name made of letters, digits and '_' (not starting with a digit)")
-    return name
-
-
-def _check_size(size, field_name):
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
-        raise ValidationError(field_name, size, "a positive integer number of neurons")
-    return int(size)
-
-
 @refuse_unknown_keywords
 @dataclass(eq=False)
 class Population:
@@ -80,6 +79,14 @@ class Population:
         """Check the description and derive its SI values; Network.to_ir and save call it
         again, so changes made after the population was added take effect."""
         self.size = _check_size(self.size, self._field("size"))
+        if equation_models.is_definition(self.model):
+            # the equations' constants are its params; Brian2 checks them (spikecore/models/equations.py)
+            self.spec, self.si_params = equation_models.for_population(
+                self.model, self.params, f"populations.{self.name or '?'}", DEFAULT_DT)
+            self.si_receptors = {t: {} for t in self.spec.default_receptors}
+            self.per_neuron = {}
+            self._validate_initial_keys()
+            return
         try:
             self.spec = get_model(self.model, describable=True)
         except ValidationError as e:
@@ -200,31 +207,6 @@ def _own_copy(mapping):
     if not isinstance(mapping, dict):
         return mapping
     return {k: dict(v) if isinstance(v, dict) else v for k, v in mapping.items()}
-
-
-def _is_array(value) -> bool:
-    """A per-neuron array: a list, tuple or numpy array (a Quantity or Brian2 quantity with one)."""
-    if isinstance(value, (list, tuple)):
-        return True
-    return np.ndim(getattr(value, "value", value)) > 0 if not isinstance(value, str) else False
-
-
-def _check_param_array(arr, ps, fld):
-    if ps.positive and not (arr > 0).all():
-        raise ValidationError(fld, float(arr.min()), f"positive values in {u.dim_name(ps.dim)}")
-    if ps.nonnegative and not (arr >= 0).all():
-        raise ValidationError(fld, float(arr.min()), f"values >= 0 in {u.dim_name(ps.dim)}")
-
-
-def _check_param(value, ps, fld):
-    v = u.to_si(value, ps.dim, fld)
-    if not np.isfinite(v):
-        raise ValidationError(fld, value, "a finite value")
-    if ps.positive and not v > 0:
-        raise ValidationError(fld, value, f"a positive value in {u.dim_name(ps.dim)}")
-    if ps.nonnegative and not v >= 0:
-        raise ValidationError(fld, value, f"a value >= 0 in {u.dim_name(ps.dim)}")
-    return v
 
 
 @refuse_unknown_keywords
@@ -371,7 +353,9 @@ class Projection:
     ``weight`` and ``delay``: a scalar, a per-synapse array, or a distribution drawn
     from the network seed. ``receptor`` names one of post's receptors (delta-synapse
     models have none). ``synapse`` ('current' | 'conductance' | 'delta') is implied
-    by post's model and, when given, must agree with it.
+    by post's model and, when given, must agree with it. ``weight_precision="float32"``
+    rounds every weight to a float32 value (all backends see the rounded values; the
+    grid engine then stores each in 4 bytes).
     """
     pre: object
     post: object
@@ -382,6 +366,7 @@ class Projection:
     synapse: str | None = None
     name: str | None = None
     plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
+    weight_precision: str = "float64"   # or "float32": weights rounded to float32 values (WEIGHT_PRECISIONS)
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -512,9 +497,9 @@ class Network:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
     def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
-                plasticity=None):
+                plasticity=None, weight_precision="float64"):
         return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
-                                   plasticity=plasticity))
+                                   plasticity=plasticity, weight_precision=weight_precision))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -534,6 +519,7 @@ class Network:
         if not isinstance(pr.connector, tuple(CONNECTORS.values())):
             raise ValidationError(f"{fld}.connector", pr.connector, "one of " + ", ".join(CONNECTORS))
         pr.connector.check(f"{fld}.connector")
+        self._weight_precision(pr, fld)
         target = self.populations[post]
         spec = target.spec
         if pr.synapse is not None and pr.synapse != spec.synapse:
@@ -545,11 +531,19 @@ class Network:
                                       f"no receptor: {spec.name} has delta synapses (leave it out)")
         elif pr.receptor not in target.si_receptors and not (
                 pr.receptor is None and len(target.si_receptors) == 1):
-            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + ", ".join(target.si_receptors))
+            raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + (", ".join(target.si_receptors) or
+                                  "nothing: list the variables projections add to in the model's targets"))
+        spec = _receptor_view(spec, pr.receptor or next(iter(target.si_receptors), None))
+        if spec.synapse == "variable" and pr.plasticity is not None:
+            raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
+                                  "equation-defined models are not supported")
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
             plasticity.check_plasticity(pr.plasticity, spec.weight_dim, spec.synapse, f"{fld}.plasticity")
+        if pr.si_plasticity is not None:
+            plasticity.get_rule(pr.si_plasticity["rule"]).check_network(
+                pr.si_plasticity, list(self.populations) + list(self.sources), f"{fld}.plasticity")
 
     def _check_current(self, cs: CurrentSource):
         fld = f"currents.{cs.name}"
@@ -630,9 +624,10 @@ class Network:
                 _check_at_most_max_steps(np.atleast_1d(np.asarray(params["t_refrac"], dtype=float)), dt,
                                          pop._field("params.t_refrac"), "a refractory period", pop.params.get("t_refrac"))
             g.populations[name] = _ir.PopulationNode(
-                name=name, size=pop.size, model=pop.model, params=params,
+                name=name, size=pop.size, model=pop.spec.name, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
-                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn))
+                initial=pop.realise_initial(self._rng_factory("initial", name), params, g.redrawn),
+                attrs={"equations": equation_models.node_attrs(pop.spec)} if pop.spec.synapse == "variable" else {})
         for name, src in self.sources.items():
             if isinstance(src, SpikeSource):
                 _check_countable_times(src.si_times, dt, f"sources.{name}.times")
@@ -683,43 +678,107 @@ class Network:
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
                           redrawn: dict | None = None, post_params: dict | None = None) -> _ir.ProjectionEdge:
+        """The IR edge of a projection: explicit arrays, or for a large static projection
+        (at least LAZY_SYNAPSES expected) a stream that draws them in chunks whenever a
+        backend reads them (the same synapses either way: spikecore.ir.SynapseStream).
+        ``post_params``: the target population's realised (possibly per-neuron) parameters."""
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
                  else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
         target = self.populations[post]
-        spec = target.spec
-        i, j = pr.connector.connect(n_pre, target.size, pre == post, self._rng_factory("connect", pr.name)(),
-                                    f"{fld}.connector")
-        n = i.size
-        # weights
+        spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
+        receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
+        precision = self._weight_precision(pr, fld)
+        expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
+                    if hasattr(pr.connector, "expected_synapses") else 0)
+        draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
+        if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
+            stream = _ir.SynapseStream(draw, expected, redrawn)
+            return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
+                                      weight_precision=precision)
+        counts: dict = {}
+        chunks = list(draw(counts))
+        if redrawn is not None:
+            for key, value in counts.items():
+                redrawn[key] = redrawn.get(key, 0) + value
+        i, j, w, d = (chunks[0] if len(chunks) == 1 else
+                      tuple(np.concatenate([c[k] for c in chunks]) for k in range(4)))
+        plastic = None
+        if pr.si_plasticity is not None:
+            plastic = dict(pr.si_plasticity)
+            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
+                                  weight_precision=precision)
+
+    @staticmethod
+    def _weight_precision(pr: Projection, fld: str) -> str:
+        if pr.weight_precision not in WEIGHT_PRECISIONS:
+            raise ValidationError(f"{fld}.weight_precision", pr.weight_precision,
+                                  "one of " + ", ".join(WEIGHT_PRECISIONS))
+        return pr.weight_precision
+
+    def _projection_draw(self, pr: Projection, n_pre: int, target, dt: float, timing: str, precision: str,
+                         fld: str, post_params: dict | None = None):
+        """A function ``draw(counts)`` yielding the projection's synapses as chunks (i, j,
+        weight, delay), all drawn from the network seed; ``counts`` collects redraws of
+        truncated distributions. A connector with ``connect_chunks`` gives its synapses
+        in pieces; weights and delays continue their streams from chunk to chunk.
+        ``post_params``: the target's realised parameters (a per-neuron r scales each weight
+        by its target neuron's r)."""
+        pre, post = pr.pre_name, pr.post_name
+        r = (post_params or target.si_params).get("r")
+        spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
+
+        def draw(counts: dict):
+            rng_c = self._rng_factory("connect", pr.name)()
+            connector = pr.connector
+            if hasattr(connector, "connect_chunks"):
+                n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+            else:
+                i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+                n, pieces = i.size, [(i, j)]
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts)
+            delays = None if pr.delay is None else ValueStream(
+                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts)
+            for i, j in pieces:
+                w = weights.take(i.size)
+                if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
+                    # a current jump of I gives the drive r*I (the target neuron's r, when per neuron)
+                    w = w * (np.asarray(r)[j] if np.ndim(r) else r)
+                if spec.synapse == "conductance" and (w < 0).any():
+                    raise ValidationError(f"{fld}.weight", float(w.min()),
+                                          "conductance weights >= 0 S (use an inhibitory receptor)")
+                if precision == "float32":
+                    w = w.astype(np.float32).astype(np.float64)
+                yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
+        return draw
+
+    def _weight_stream(self, pr, spec, n, fld, counts) -> tuple:
+        """(a ValueStream of the projection's n weights as given, their dimension)."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
             if pr.connector.unit is None:
                 raise ValidationError(f"{fld}.connector.unit", None,
                                       "a unit for the sparse matrix entries (e.g. 'mV') when weight is not given")
             unit = u.parse_unit(pr.connector.unit.strip(), f"{fld}.connector.unit")
-            w, w_dim = np.asarray(data, dtype=float) * unit.value, unit.dim
+            w = np.asarray(data, dtype=float) * unit.value
             if not np.isfinite(w).all():
                 raise ValidationError(f"{fld}.connector.data", "a non-finite entry", "finite weights")
-        else:
-            w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
-            _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-            w = _values(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", redrawn)
+            _check_weight_dim(unit.dim, spec, pr.weight, f"{fld}.weight")
+            return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
+        w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-        if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
-            # a current jump of I gives the drive r*I (the target neuron's r, when per neuron)
-            r = (post_params or target.si_params)["r"]
-            w = w * (np.asarray(r)[j] if np.ndim(r) else r)
-        if spec.synapse == "conductance" and (w < 0).any():
-            raise ValidationError(f"{fld}.weight", float(w.min()), "conductance weights >= 0 S (use an inhibitory receptor)")
+        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts), w_dim
+
+    def _projection_delays(self, pr, n, dt, timing, delays, fld):
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST
         # does), and never clipped up to dt: a short draw is refused unless the
         # distribution's bounds redraw it
-        if pr.delay is None:
+        if delays is None:
             d = np.full(n, dt)
         else:
-            d = _values(pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", redrawn)
+            d = delays.take(n)
             if _is_distribution(pr.delay):
                 d = _drawn_delays(d, dt, timing, pr.delay, f"{fld}.delay")
         if timing == "precise":
@@ -728,12 +787,7 @@ class Network:
             _check_at_most_max_steps(d, dt, f"{fld}.delay")
         else:
             check_delays(d, dt, f"{fld}.delay")
-        receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
-        plastic = None
-        if pr.si_plasticity is not None:
-            plastic = dict(pr.si_plasticity)
-            plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
-        return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic)
+        return d
 
     # -- convenience ----------------------------------------------------------------
     def run(self, duration=None, backend="native", dt=None, seed=None, progress=False,
@@ -768,22 +822,6 @@ class Network:
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
-def _drawn_delays(d: np.ndarray, dt: float, timing: str, dist, fld: str) -> np.ndarray:
-    """Drawn delays on the grid (grid timing) or as drawn (precise); refuse those below dt."""
-    if timing != "precise":
-        d = np.rint(d / dt) * dt
-    else:  # floating-point slack just below dt is dt
-        d = np.where((d < dt) & (d >= dt * (1 - _ir.GRID_TOLERANCE)), dt, d)
-    short = int(np.count_nonzero(d < dt * (1 - _ir.GRID_TOLERANCE)))
-    if short:
-        low = f"{dt * 1e3:g} ms"
-        hint = ("raise the distribution's low bound to dt" if getattr(dist, "low", None) is not None
-                else f"give it low: {low} (values below are then redrawn)")
-        raise ValidationError(fld, f"{short} of {d.size} drawn delays below dt",
-                              f"delays >= dt ({low}); short draws are not clipped: {hint}")
-    return d
-
-
 def with_redrawn(result, g: _ir.IRGraph):
     """``result`` with the IR's redraw counts (truncated distributions) in its summary."""
     if g.redrawn:
@@ -791,56 +829,10 @@ def with_redrawn(result, g: _ir.IRGraph):
     return result
 
 
-def _check_at_most_max_steps(x: np.ndarray, dt: float, fld: str, what: str = "delays", shown=None):
-    if x.size and not float(np.max(x)) / dt <= _ir.MAX_STEPS:
-        shown = f"{float(np.max(x))!r} s" if shown is None else shown
-        raise ValidationError(fld, shown, f"{what} of at most {_ir.MAX_STEPS} steps of dt "
-                              f"({_ir.MAX_STEPS * dt:.4g} s)")
-
-
-# Spike and current-step times become 64-bit step numbers; far beyond any run is fine,
-# beyond what the counter holds is not (the cast would give an arbitrary step).
-MAX_TIME_STEPS = 2.0**62
-
-
-def _check_countable_times(t: np.ndarray, dt: float, fld: str):
-    if t.size and not float(np.max(t)) / dt < MAX_TIME_STEPS:
-        raise ValidationError(fld, f"{float(np.max(t)):g} s", f"times below {MAX_TIME_STEPS * dt:.3g} s "
-                              f"(2^62 steps of dt)")
-
-
-def check_delays(d: np.ndarray, dt: float, fld: str):
-    if (d < dt * (1 - _ir.GRID_TOLERANCE)).any():
-        raise ValidationError(fld, f"{float(d.min())!r} s", f"delays >= dt ({dt!r} s)")
-    _check_at_most_max_steps(d, dt, fld)
-    ratio = d / dt
-    if (np.abs(ratio - np.rint(ratio)) > _ir.GRID_TOLERANCE).any():
-        bad = float(d[np.argmax(np.abs(ratio - np.rint(ratio)))])
-        raise ValidationError(fld, f"{bad!r} s", f"a multiple of dt ({dt!r} s)")
-
-
-def _check_weight_dim(w_dim, spec, weight, fld):
-    if w_dim not in spec.weight_dims:
-        if _is_distribution(weight):   # the field the dimension was read from
-            fld, weight = (f"{fld}.low", weight.low) if isinstance(weight, Uniform) else (f"{fld}.mean", weight.mean)
-        raise ValidationError(fld, weight,
-                              f"a weight in {' or '.join(u.dim_name(d) for d in spec.weight_dims)} for {spec.name}")
-
-
-def _weight_dim(weight, spec, fld):
-    """The dimension a weight was given in (it may be one of several the model accepts)."""
-    probe = weight
-    if _is_distribution(weight):
-        probe = weight.low if isinstance(weight, Uniform) else weight.mean
-    if isinstance(probe, str):
-        return u.parse_quantity(probe, fld).dim
-    if isinstance(probe, u.Quantity):
-        return probe.dim
-    if isinstance(probe, (list, tuple)) and probe and isinstance(probe[0], (str, u.Quantity)):
-        return _weight_dim(probe[0], spec, fld)
-    if hasattr(probe, "dim") and hasattr(probe, "dimensions"):
-        return u._from_brian2(probe, fld).dim
-    return spec.weight_dim if probe is None else u.DIMENSIONLESS
+def _receptor_view(spec, receptor):
+    """The model as a projection onto ``receptor`` sees it: its weight dimensions for that receptor."""
+    dims = spec.receptor_weight_dims(receptor) if receptor is not None else spec.weight_dims
+    return spec if dims == spec.weight_dims else replace(spec, weight_dims=dims)
 
 
 __all__ = [

@@ -141,8 +141,8 @@ class Result:
     @classmethod
     def joined(cls, parts: list) -> "Result":
         """One Result of consecutive runs ``parts`` (each continuing the previous one, as
-        ``run(d, every=...)`` makes them): spikes and trace samples concatenated, durations
-        and times added, the last part's final state."""
+        ``run(d, every=...)`` makes them): spikes, trace and weight samples concatenated,
+        durations and times added, the last part's final state and weights."""
         first, last = parts[0], parts[-1]
         spikes, steps = {}, {}
         for name in first.spikes:
@@ -155,11 +155,17 @@ class Result:
             traces[mname] = {**m, "times": np.concatenate([p.traces[mname]["times"] for p in parts]),
                              "variables": {v: np.concatenate([p.traces[mname]["variables"][v] for p in parts])
                                            for v in m["variables"]}}
+        weights = {}
+        for proj, w in (last.weights or {}).items():     # weight monitor samples of every part
+            weights[proj] = dict(w)
+            if "t" in w:
+                weights[proj]["t"] = np.concatenate([p.weights[proj]["t"] for p in parts])
+                weights[proj]["w"] = np.concatenate([p.weights[proj]["w"] for p in parts])
         return cls(backend=first.backend, duration=sum(p.duration for p in parts), dt=first.dt,
                    wall_s=sum(p.wall_s for p in parts), sizes=dict(first.sizes), spikes=spikes, traces=traces,
                    build_s=first.build_s, seed=first.seed, model=first.model, n_synapses=first.n_synapses,
                    options=first.options, approximations=first.approximations, extra=last.extra,
-                   spike_steps=steps, final_state=last.final_state, weights=last.weights)
+                   spike_steps=steps, final_state=last.final_state, weights=weights)
 
     # -- metrics --------------------------------------------------------------------
     def rate(self, pop: str) -> float:

@@ -71,3 +71,26 @@ def test_bounds_that_exclude_the_mass_are_refused_in_one_line(dist, match):
     assert "\n" not in str(e.value)
 
 
+
+
+# ----------------------------------------------------------------------------- drawn in pieces
+@pytest.mark.parametrize("dist", [
+    sc.Normal("1.5 ms", "0.75 ms", low="0.1 ms"),                 # redraws below
+    sc.Normal("-1 ms", "0.75 ms", high="-0.1 ms"),                # redraws above
+    sc.Normal("1 ms", "1 ms", low="0.5 ms", high="1.2 ms"),       # most draws redrawn, several rounds
+    sc.Normal("1 ms", "0.1 ms"), sc.Uniform("1 ms", "2 ms"), "3 ms"])
+def test_a_value_stream_hands_out_the_whole_draw_in_pieces(dist, monkeypatch):
+    from spikecore import distributions as d
+    from spikecore import units as u
+    monkeypatch.setattr(d, "STREAM_CHUNK", 1000)    # the first pass in several pieces as well
+
+    def factory():
+        return np.random.default_rng(7)
+    whole_counts, piece_counts = {}, {}
+    whole = d._values(dist, u.TIME, 30_001, factory, "f", whole_counts)
+    stream = d.ValueStream(dist, u.TIME, 30_001, factory, "f", piece_counts)
+    pieces = np.concatenate([stream.take(m) for m in (1, 999, 1000, 17_000, 11_001)])
+    assert np.array_equal(whole, pieces)
+    assert whole_counts == piece_counts
+    with pytest.raises(ValueError):
+        stream.take(1)

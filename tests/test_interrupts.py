@@ -71,3 +71,17 @@ def test_a_signal_inside_a_deferred_cleanup_is_raised_when_it_ends():
                 steps.append("after the signal")       # the clean-up goes on
             steps.append("not reached")
     assert steps == ["after the signal"] and e.value.exit_code == 143
+
+
+def test_outside_handle_interrupts_a_deferred_block_holds_ctrl_c_until_its_end():
+    """Library use (no handle_interrupts): Python's own SIGINT handling, but only after the
+    block, and the caller's handlers are back."""
+    steps = []
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    with pytest.raises(KeyboardInterrupt) as e:
+        with deferred():
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("after the signal")
+        steps.append("not reached")
+    assert steps == ["after the signal"] and not isinstance(e.value, Interrupted)
+    assert {s: signal.getsignal(s) for s in before} == before

@@ -17,7 +17,7 @@ from .. import procs
 from ..errors import SpikecoreError
 from ..interrupts import exit_code, handle_interrupts, signal_name
 
-COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision", "sweep"]
+COMMANDS = ["run", "info", "compare", "export", "plot", "lint", "deploy", "precision", "sweep", "fi"]
 
 EPILOG = """examples:
   spikecore run examples/cuba.yaml                      simulate 1 s on the native engine
@@ -32,6 +32,8 @@ EPILOG = """examples:
   spikecore lint examples/cuba.yaml --target loihi2     what Loihi 2 would clip, truncate or approximate
   spikecore deploy examples/cuba.yaml --target lava-sim --out deploy/cuba --policy approximate
   spikecore sweep examples/cuba.yaml --set populations.exc.params.v_leak=-55mV:-45mV:5 --out results/sweep
+  spikecore fi examples/izhikevich_class1.yaml --population n --currents 0pA:10pA:41 --out results/fi
+                                                        f-I curve, rheobase, Type I or Type II onset
 
 Quantities take units: 200ms, 0.1 ms, 1s. Results go to --out DIR as summary.json,
 spikes.npz (and traces.npz when state is monitored) plus a raster/rate PNG and

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from .. import units as u
 from ..engine import memory
-from ..models import get_model
 from .common import IGNORE_MEMORY_FLAG, add_memory_arg, add_model_args, load_model, quantity_arg
 
 #: the backends and modes whose peak info prints: (label, backend, options)
@@ -26,6 +25,9 @@ def add_parser(sub):
     return p
 
 
+COUNT_LAZY_UP_TO = 10**8
+
+
 def main(args) -> int:
     net = load_model(args.model)
     dt = quantity_arg(args.dt, u.TIME, "--dt")
@@ -34,7 +36,8 @@ def main(args) -> int:
     step = net.dt if dt is None else dt.value
     est = memory.estimate(net, duration, "native", {}, step)
     avail, source = memory.available_memory()
-    realise = est.stage("realise").total
+    # lazy projections are drawn when compiled: drawing them here (to count them) needs the run's peak
+    realise = est.total if est.lazy else est.stage("realise").total
     drawn = args.ignore_memory_check or avail is None or realise <= avail
     g = net.to_ir(dt=dt, seed=args.seed) if drawn else None
     print(f"model {net.name}: valid (IR version {g.version if g else '-'}, seed "
@@ -44,18 +47,29 @@ def main(args) -> int:
           f"~{memory.format_bytes(realise)}, {memory.format_bytes(avail)} available ({source}; "
           f"{IGNORE_MEMORY_FLAG} draws it anyway)")
     for p in net.populations.values():
-        rec = "delta" if get_model(p.model).synapse == "delta" else ", ".join(p.receptors)
-        print(f"  population {p.name}: {p.size} x {p.model} (receptors: {rec})")
+        rec = "delta" if p.spec.synapse == "delta" else ", ".join(p.receptors)
+        model = p.model if isinstance(p.model, str) else "equations"
+        print(f"  population {p.name}: {p.size} x {model} (" + ("targets" if p.spec.synapse == "variable"
+                                                                  else "receptors") + f": {rec})")
     if g is not None:
         for s in g.spike_sources.values():
             print(f"  source {s.name}: {s.size} spike-time neurons, {s.times.size} spikes")
         for s in g.poisson_sources.values():
             print(f"  source {s.name}: {s.size} Poisson neurons, mean rate {s.rates.mean():g} Hz")
+        n_syn = 0
+        # a lazy projection (spikecore.ir.SynapseStream) is counted by drawing it piece by piece:
+        # done up to COUNT_LAZY_UP_TO expected synapses, beyond that the expected count is shown
+        lazy = sum(e.stream.expected for e in g.projections.values() if e.is_lazy)
         for e in g.projections.values():
-            print(f"  projection {e.name}: {e.pre} -> {e.post} ({e.receptor}), {e.n_synapses} synapses")
+            if e.is_lazy and lazy > COUNT_LAZY_UP_TO:
+                n_syn += e.stream.expected
+                print(f"  projection {e.name}: {e.pre} -> {e.post} ({e.receptor}), ~{e.stream.expected} synapses "
+                      "expected (drawn piece by piece when compiled)")
+            else:
+                n_syn += e.n_synapses
+                print(f"  projection {e.name}: {e.pre} -> {e.post} ({e.receptor}), {e.n_synapses} synapses")
         for fld, count in g.redrawn.items():
             print(f"  {fld}: {count} draws outside the distribution's bounds, drawn again")
-        n_syn = g.n_synapses
     else:
         for name, pr in net.projections.items():
             print(f"  projection {name}: {pr.pre_name} -> {pr.post_name}, ~{est.synapses[name]} synapses expected")

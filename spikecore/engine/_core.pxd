@@ -3,18 +3,42 @@
 # (spikecore.engine.simulator) validates and allocates every array; Kernel keeps
 # references to them and hands their addresses to the C step loop.
 
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
     ctypedef int (*sc_update_fn)(const void *b)
     ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
     ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
+    ctypedef void (*sc_plastic_mod_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt,
+                                       double value, int set)
+
+    ctypedef struct sc_block:
+        int64_t m, n, stride, n_rec
+        double dt
+        void *v
+        void *syn
+        void *pend
+        const void *drive
+        double d0, decay_mem, vth
+        const int64_t *free_at
+        const double *param
+        const void *nparam
+        void *xstate
+        const double *rec_decay
+        const double *rec_coef
+        const double *rec_erev
+        uint8_t *crossed
+        int64_t first
+        const int32_t *spikes
+        int64_t n_spikes
+        void *due
 
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
         int64_t window
         double dt
         const sc_update_fn *pop_update
+        const sc_update_fn *pop_reset
         const int32_t *pop_ref_steps
         const int32_t *pop_jump_input
         const int64_t *pop_start
@@ -36,11 +60,13 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pop_param_start
         const int64_t *pop_nparam_start
         const int64_t *pop_xstate_start
+        const int64_t *pop_vth_state
         void *xstate
         const void *nparam
         const double *rec_decay
         const double *rec_coef
         const double *rec_erev
+        const double *rec_tau
         const int64_t *part
         void *v
         void *syn
@@ -56,6 +82,11 @@ cdef extern from "_kernel.h" nogil:
         const uint16_t *syn_chan
         const void *syn_weight
         const void *row_w
+        int64_t n_pk
+        const int64_t *pk_ptr
+        const uint32_t *pk_syn
+        const float *pk_w
+        const void *pk_row_w
         int32_t *touched
         int64_t *touched_n
         uint8_t *mark
@@ -91,6 +122,15 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pl_seg_start
         const int32_t *pl_seg_delay
         const int32_t *pl_seg_proj
+        const int32_t *pl_seg_dend
+        const int64_t *pl_pg_ptr
+        const int64_t *pl_pg_start
+        const int64_t *pl_pg_end
+        const int32_t *pl_pg_delay
+        int64_t *pl_pq
+        int64_t *pl_pqn
+        const int64_t *pl_pqofs
+        const int64_t *pl_pqcap
         const int32_t *pl_chan
         const int32_t *pl_syn_proj
         void *pl_w
@@ -108,6 +148,14 @@ cdef extern from "_kernel.h" nogil:
         int64_t *pl_qn
         const int64_t *pl_qofs
         const int64_t *pl_qcap
+        int64_t n_pl_mod
+        const int64_t *pl_mod_ptr
+        const int64_t *pl_mod_start
+        const int64_t *pl_mod_end
+        const int64_t *pl_mod_syn
+        const int32_t *pl_mod_delay
+        const int32_t *pl_mod_proj
+        const sc_plastic_mod_fn *pl_mod
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
@@ -116,7 +164,10 @@ cdef extern from "_kernel.h" nogil:
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
     sc_update_fn sc_update_function(const char *name, int single)
-    int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post)
+    int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
+                        sc_plastic_mod_fn *mod)
+    void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
+    void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
 
 
 cdef class Kernel:

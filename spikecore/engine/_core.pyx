@@ -15,9 +15,35 @@ step. Refractory neurons keep v; synaptic variables decay (counters: _kernel_imp
 State is double (sc_run_f64) or float (sc_run_f32); parameters are computed in
 double and rounded once.
 """
-from libc.stdint cimport int64_t, int32_t, uint16_t, uint64_t, uint8_t
+from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 import numpy as np
+
+
+def fill_packed(int64_t[::1] cursor, const int64_t[::1] group, const uint32_t[::1] entry,
+                const float[::1] weight, uint32_t[::1] out_syn, float[::1] out_w):
+    """Append a chunk of synapses to their rows of the packed table (simulator.py): synapse k
+    goes to position cursor[group[k]], which then advances, so each row keeps the chunk order.
+    ``weight`` may be empty (no per-synapse weights)."""
+    cdef Py_ssize_t k, n = group.shape[0]
+    cdef int64_t pos, g, n_rows = cursor.shape[0], n_out = out_syn.shape[0]
+    cdef bint with_w = weight.shape[0] > 0
+    if entry.shape[0] != n or (with_w and (weight.shape[0] != n or out_w.shape[0] != n_out)):
+        raise ValueError("chunk arrays differ in length")
+    with nogil:
+        for k in range(n):
+            g = group[k]
+            if g < 0 or g >= n_rows:
+                with gil:
+                    raise ValueError("row out of range")
+            pos = cursor[g]
+            if pos >= n_out:
+                with gil:
+                    raise ValueError("row overflows its counted length")
+            cursor[g] = pos + 1
+            out_syn[pos] = entry[k]
+            if with_w:
+                out_w[pos] = weight[k]
 
 
 def has_update(str model) -> bool:
@@ -29,7 +55,29 @@ def has_plastic_rule(str rule) -> bool:
     """Whether the grid engine has functions registered for plasticity rule ``rule`` (_plastic_rules.h)."""
     cdef sc_plastic_pre_fn pre
     cdef sc_plastic_post_fn post
-    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post))
+    cdef sc_plastic_mod_fn mod
+    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post, &mod))
+
+
+#: sc_block's fields in declaration order (_kernel.h); every one is 8 bytes
+BLOCK_FIELDS = ("m", "n", "stride", "n_rec", "dt", "v", "syn", "pend", "drive", "d0", "decay_mem", "vth", "free_at",
+                "param", "nparam", "xstate", "rec_decay", "rec_coef", "rec_erev", "crossed", "first", "spikes",
+                "n_spikes", "due")
+
+
+def block_layout() -> dict:
+    """sc_block's field offsets in bytes as the C compiler laid them out, and its size ("sizeof"):
+    what a function compiled elsewhere (numba, spikecore.engine.equations) reads the block through."""
+    cdef sc_block b
+    cdef size_t base = <size_t>&b
+    offsets = [<size_t>&b.m, <size_t>&b.n, <size_t>&b.stride, <size_t>&b.n_rec, <size_t>&b.dt, <size_t>&b.v,
+               <size_t>&b.syn, <size_t>&b.pend, <size_t>&b.drive, <size_t>&b.d0, <size_t>&b.decay_mem,
+               <size_t>&b.vth, <size_t>&b.free_at, <size_t>&b.param, <size_t>&b.nparam, <size_t>&b.xstate,
+               <size_t>&b.rec_decay, <size_t>&b.rec_coef, <size_t>&b.rec_erev, <size_t>&b.crossed,
+               <size_t>&b.first, <size_t>&b.spikes, <size_t>&b.n_spikes, <size_t>&b.due]
+    out = {name: int(o - base) for name, o in zip(BLOCK_FIELDS, offsets)}
+    out["sizeof"] = sizeof(sc_block)
+    return out
 
 
 def openmp_enabled() -> bool:
@@ -46,9 +94,12 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
 
 cdef class Kernel:
     def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models,
-                 list rules=None):
-        """``models``: each population's model name, whose registered update (_updates.h) steps it;
-        ``rules``: each plastic projection's rule name (_plastic_rules.h), in the order of pl_param_start."""
+                 list rules=None, list resets=None):
+        """``models``: per population, its model's name, whose registered update (_updates.h) steps it,
+        or the address of an update function compiled elsewhere (an int: a numba cfunc of an
+        equation-defined model, spikecore.engine.equations); ``resets``: per population 0 or the
+        address of its reset function (sc_net.pop_reset); ``rules``: each plastic projection's rule
+        name (_plastic_rules.h), in the order of pl_param_start."""
         real = np.float32 if single else np.float64
         self.arrays = a
         self.single = single
@@ -61,11 +112,21 @@ cdef class Kernel:
         cdef sc_update_fn fn
         updates = np.zeros(s.n_pops, np.uint64)
         for k, name in enumerate(models):
+            if isinstance(name, int):
+                if name == 0:
+                    raise ValueError(f"population {k}: a null update function")
+                updates[k] = name
+                continue
             fn = sc_update_function(name.encode(), single)
             if fn == NULL:
                 raise ValueError(f"no grid update function is registered for model {name!r}")
             updates[k] = <size_t>fn
         a["pop_update"] = updates
+        resets = resets or []
+        if resets and len(resets) != s.n_pops:
+            raise ValueError("one reset entry per population")
+        a["pop_reset"] = np.array(resets, dtype=np.uint64)
+        s.pop_reset = <const sc_update_fn*>_addr(a, "pop_reset", np.uint64) if any(resets) else NULL
         s.n_neurons = a["v"].shape[0]
         s.n_channels = a["syn"].shape[0]
         s.n_pre = a["row_ptr"].shape[0] // n_threads - 1
@@ -92,11 +153,13 @@ cdef class Kernel:
         s.pop_param_start = <const int64_t*>_addr(a, "pop_param_start", np.int64)
         s.pop_nparam_start = <const int64_t*>_addr(a, "pop_nparam_start", np.int64)
         s.pop_xstate_start = <const int64_t*>_addr(a, "pop_xstate_start", np.int64)
+        s.pop_vth_state = <const int64_t*>_addr(a, "pop_vth_state", np.int64)
         s.xstate = <void*>_addr(a, "xstate", real)
         s.nparam = <const void*>_addr(a, "nparam", real)
         s.rec_decay = <const double*>_addr(a, "rec_decay", np.float64)
         s.rec_coef = <const double*>_addr(a, "rec_coef", np.float64)
         s.rec_erev = <const double*>_addr(a, "rec_erev", np.float64)
+        s.rec_tau = <const double*>_addr(a, "rec_tau", np.float64)
         s.part = <const int64_t*>_addr(a, "part", np.int64)
         s.v = <void*>_addr(a, "v", real)
         s.syn = <void*>_addr(a, "syn", real)
@@ -112,6 +175,14 @@ cdef class Kernel:
         s.syn_chan = <const uint16_t*>_addr(a, "syn_chan", np.uint16)
         s.syn_weight = <const void*>_addr(a, "syn_weight", real)
         s.row_w = <const void*>_addr(a, "row_w", real)
+        s.n_pk = a["pk_syn"].shape[0]
+        s.pk_ptr = <const int64_t*>_addr(a, "pk_ptr", np.int64)
+        s.pk_syn = <const uint32_t*>_addr(a, "pk_syn", np.uint32)
+        s.pk_w = <const float*>_addr(a, "pk_w", np.float32)
+        s.pk_row_w = <const void*>_addr(a, "pk_row_w", real)
+        if s.n_pk and (a["pk_ptr"].shape[0] != n_threads * (s.n_pre + 1) or a["pk_row_w"].shape[0] != n_threads * s.n_pre
+                       or a["pk_w"].shape[0] not in (0, s.n_pk)):
+            raise ValueError("packed synapse table does not match the layout")
         s.touched = <int32_t*>_addr(a, "touched", np.int32)
         s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
         s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
@@ -165,17 +236,36 @@ cdef class Kernel:
         cdef sc_net* s = &self.net
         cdef sc_plastic_pre_fn pre
         cdef sc_plastic_post_fn post
+        cdef sc_plastic_mod_fn mod
         s.n_pl_seg = 0
+        s.n_pl_mod = 0
+        s.pl_mod_ptr = NULL
         if not rules:
             return
         pres = np.zeros(len(rules), np.uint64)
         posts = np.zeros(len(rules), np.uint64)
+        mods = np.zeros(len(rules), np.uint64)
         for k, name in enumerate(rules):
-            if not sc_plastic_rule(name.encode(), single, &pre, &post):
+            if not sc_plastic_rule(name.encode(), single, &pre, &post, &mod):
                 raise ValueError(f"no grid functions are registered for plasticity rule {name!r}")
             pres[k] = <size_t>pre
             posts[k] = <size_t>post
-        a["pl_pre"], a["pl_post"] = pres, posts
+            mods[k] = <size_t>mod
+        a["pl_pre"], a["pl_post"], a["pl_modf"] = pres, posts, mods
+        s.pl_mod = <const sc_plastic_mod_fn*>_addr(a, "pl_modf", np.uint64)
+        s.n_pl_mod = a["pl_mod_delay"].shape[0]
+        if s.n_pl_mod:
+            s.pl_mod_ptr = <const int64_t*>_addr(a, "pl_mod_ptr", np.int64)
+            s.pl_mod_start = <const int64_t*>_addr(a, "pl_mod_start", np.int64)
+            s.pl_mod_end = <const int64_t*>_addr(a, "pl_mod_end", np.int64)
+            s.pl_mod_syn = <const int64_t*>_addr(a, "pl_mod_syn", np.int64)
+            s.pl_mod_delay = <const int32_t*>_addr(a, "pl_mod_delay", np.int32)
+            s.pl_mod_proj = <const int32_t*>_addr(a, "pl_mod_proj", np.int32)
+            if (a["pl_mod_ptr"].shape[0] != s.n_threads * (s.n_pre + 1)
+                    or a["pl_mod_start"].shape[0] != s.n_pl_mod or a["pl_mod_end"].shape[0] != s.n_pl_mod
+                    or (a["pl_mod_end"] > a["pl_mod_syn"].shape[0]).any()
+                    or any(mods[q] == 0 for q in set(a["pl_mod_proj"].tolist()))):
+                raise ValueError("modulator arrays do not match the layout")
         s.pl_pre = <const sc_plastic_pre_fn*>_addr(a, "pl_pre", np.uint64)
         s.pl_post = <const sc_plastic_post_fn*>_addr(a, "pl_post", np.uint64)
         s.n_pl_seg = a["pl_seg_delay"].shape[0]
@@ -198,6 +288,18 @@ cdef class Kernel:
         s.pl_qn = <int64_t*>_addr(a, "pl_qn", np.int64)
         s.pl_qofs = <const int64_t*>_addr(a, "pl_qofs", np.int64)
         s.pl_qcap = <const int64_t*>_addr(a, "pl_qcap", np.int64)
+        s.pl_seg_dend = <const int32_t*>_addr(a, "pl_seg_dend", np.int32)
+        s.pl_pg_ptr = <const int64_t*>_addr(a, "pl_pg_ptr", np.int64)
+        s.pl_pg_start = <const int64_t*>_addr(a, "pl_pg_start", np.int64)
+        s.pl_pg_end = <const int64_t*>_addr(a, "pl_pg_end", np.int64)
+        s.pl_pg_delay = <const int32_t*>_addr(a, "pl_pg_delay", np.int32)
+        s.pl_pq = <int64_t*>_addr(a, "pl_pq", np.int64)
+        s.pl_pqn = <int64_t*>_addr(a, "pl_pqn", np.int64)
+        s.pl_pqofs = <const int64_t*>_addr(a, "pl_pqofs", np.int64)
+        s.pl_pqcap = <const int64_t*>_addr(a, "pl_pqcap", np.int64)
+        if (a["pl_seg_dend"].shape[0] != s.n_pl_seg or a["pl_pg_ptr"].shape[0] != a["pl_post_ptr"].shape[0]
+                or a["pl_pqofs"].shape[0] != s.n_threads or a["pl_pqcap"].shape[0] != s.n_threads):
+            raise ValueError("inconsistent plastic post-group arrays")
         n_syn = a["pl_w"].shape[0]
         if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
                 or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len
@@ -207,6 +309,18 @@ cdef class Kernel:
             raise ValueError("plastic synapse arrays do not match the layout")
         if a["pl_sparse"].any() and not a["mark"].size:
             raise ValueError("plastic synapses onto synaptic variables need the sparse-fold arrays")
+
+    def modulate(self, int32_t q, int64_t[::1] syn, int64_t n, double value, bint set_value):
+        """A modulator event at step n on synapses ``syn`` of plastic projection q (a spike,
+        or with ``set_value`` the signal taking ``value``); between runs."""
+        if q < 0 or q >= self.arrays["pl_modf"].shape[0] or self.arrays["pl_modf"][q] == 0:
+            raise ValueError(f"plastic projection {q} has no modulator function")
+        if syn.shape[0] == 0:
+            return
+        if self.single:
+            sc_modulate_f32(&self.net, q, &syn[0], syn.shape[0], n, value, set_value)
+        else:
+            sc_modulate_f64(&self.net, q, &syn[0], syn.shape[0], n, value, set_value)
 
     def run(self, int64_t n0, int64_t n1, int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
             double[::1] rec_out, int64_t[::1] rec_pos):

@@ -246,12 +246,14 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #undef SC_SUFFIX
 #undef SC_EXP
 
-int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post)
+int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
+                    sc_plastic_mod_fn *mod)
 {
     for (const sc_plastic_entry *e = single ? sc_plastic_rules_f32 : sc_plastic_rules_f64; e->name; e++)
         if (strcmp(e->name, name) == 0) {
             *pre = e->pre;
             *post = e->post;
+            *mod = e->mod;
             return 1;
         }
     return 0;

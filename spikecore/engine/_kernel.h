@@ -38,7 +38,9 @@ typedef struct sc_block {
     const void *drive;             /* REAL[m]: per-neuron drive, NULL: d0 for every neuron */
     double d0;                     /* the drive without injected current (NeuronModel.drive) */
     double decay_mem;              /* NeuronModel.membrane_decay (0 where it has none) */
-    double vth;                    /* threshold, for the crossed flags */
+    double vth;                    /* threshold, for the crossed flags (a model with a per-neuron threshold
+                                      writes it into its xstate variable NeuronModel.threshold_state and flags
+                                      the blocks where v crossed it) */
     const int64_t *free_at;        /* first step each neuron is free: v stays while free_at > n (refractory) */
     const double *param;           /* the model's parameters in its declaration order (spikecore/models) */
     const void *nparam;            /* per-neuron values of every parameter, REAL[n_param*stride] offset to the
@@ -51,6 +53,17 @@ typedef struct sc_block {
     const double *rec_coef;        /* per receptor: NeuronModel.synaptic_coefficient (0 where none) */
     const double *rec_erev;        /* per receptor: its reversal potential e_rev (0 where none) */
     uint8_t *crossed;              /* per SC_BLOCK neurons: 1 where some v > vth after the update */
+    /* Read only by a population's reset function (sc_net.pop_reset: equation-defined models), called
+     * every step after the threshold, with the block's neurons that spiked at step n: */
+    int64_t first;                 /* the global index of the block's neuron 0 */
+    const int32_t *spikes;         /* the neurons that spiked, as global indices (first + k) */
+    int64_t n_spikes;
+    void *due;                     /* REAL[n_rec*stride] offset to the block: the input due at step n (this
+                                      step's ring slot, else folded into syn at the next step); a reset
+                                      function may deliver it itself and clear it (Brian2's schedule: on_pre
+                                      after the threshold, before the reset) */
+    const double *rec_tau;         /* per receptor: its time constant tau_syn (0 where none), for updates that
+                                      compute synaptic coefficients per neuron (a per-neuron tau_mem) */
 } sc_block;
 
 /* A model's update of one block over one step: returns 1 when it wrote every crossed
@@ -62,10 +75,18 @@ typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
  * rule state st[0 ..] (REAL, per the entry point; sc_net.pl_nstate variables per synapse)
  * and the step of its last event -- at step n, with the rule's parameters P of its
  * projection. pre: a presynaptic spike arrives, returns what is delivered to the target;
- * post: the target spiked. */
+ * post: the target spiked; mod: a neuromodulator spike arrives (set = 0) or the modulator
+ * signal takes the value `value` (set = 1). */
 typedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
 typedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt);
-typedef struct { const char *name; sc_plastic_pre_fn pre; sc_plastic_post_fn post; } sc_plastic_entry;
+typedef void (*sc_plastic_mod_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt,
+                                  double value, int set);
+typedef struct {
+    const char *name;
+    sc_plastic_pre_fn pre;
+    sc_plastic_post_fn post;
+    sc_plastic_mod_fn mod;
+} sc_plastic_entry;
 
 typedef struct sc_net {
     /* sizes */
@@ -74,6 +95,8 @@ typedef struct sc_net {
     double dt;
     /* per population: its model's update (sc_update_function) and what the step loop reads */
     const sc_update_fn *pop_update;
+    const sc_update_fn *pop_reset;           /* NULL, or per population NULL or a function run every step after
+                                                the threshold (sc_block.spikes, due): equation-defined models */
     const int32_t *pop_ref_steps;
     const int32_t *pop_jump_input;           /* 1: synapses make v jump (no receptor state; ring slots are v's) */
     const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;
@@ -88,8 +111,11 @@ typedef struct sc_net {
     const int64_t *pop_param_start;
     const int64_t *pop_nparam_start;         /* first entry of the population's per-neuron parameters in nparam, -1: none */
     const int64_t *pop_xstate_start;         /* first entry of the population's further state in xstate */
+    const int64_t *pop_vth_state;            /* entry in xstate of the population's per-neuron threshold, which its
+                                                update writes each step (NeuronModel.threshold_state); -1: the
+                                                scalar pop_vth */
     /* per receptor */
-    const double *rec_decay, *rec_coef, *rec_erev;
+    const double *rec_decay, *rec_coef, *rec_erev, *rec_tau;
     /* thread t updates neurons [part[p*(T+1)+t], part[p*(T+1)+t+1]) of population p
      * and owns their channels: every synapse onto them is in t's part of the CSR */
     const int64_t *part;
@@ -108,6 +134,15 @@ typedef struct sc_net {
     const uint16_t *syn_chan;                /* target channel - (seg_block << 16) */
     const void *syn_weight;                  /* empty when every row has one weight */
     const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
+    /* packed synapses (the compact table, simulator.py): thread t's part of row `pre` is
+     * pk_syn[pk_ptr[t*(n_pre+1)+pre] .. +1), in the IR's synapse order; each entry is
+     * channel << 9 | sparse << 8 | delay (steps, 1..255); pk_w the float32 weight per
+     * synapse (empty when every row has one weight: pk_row_w, T*n_pre, else NaN) */
+    int64_t n_pk;
+    const int64_t *pk_ptr;
+    const uint32_t *pk_syn;
+    const float *pk_w;
+    const void *pk_row_w;
     /* sparse fold: per slot, the channels of thread t touched so far are
      * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[slot*T + t]); mark[slot*C + c]
      * says c is listed. NULL mark: no such synapses. */
@@ -151,11 +186,20 @@ typedef struct sc_net {
      * last event step. A spike at step s queues (g | count << 48) in thread t's list of slot
      * (s + delay) % ring_len (pl_q from pl_qofs[t] + slot * pl_qcap[t], pl_qn[slot*T + t]
      * entries); at that step the rule's pre function runs for each synapse of the segment and
-     * its result is added to the ring slot of the step. A neuron's spike runs the post
-     * function on the synapses onto it: pl_post_syn[pl_post_ptr[k] .. pl_post_ptr[k+1]). */
+     * its result is added to the ring slot pl_seg_dend[g] steps later (0 unless part of the
+     * delay is dendritic). A neuron's spike runs the post function on the synapses onto it,
+     * pl_post_syn[pl_post_ptr[k] .. pl_post_ptr[k+1]), in groups of one post delay: group x
+     * (pl_pg_ptr[k] .. pl_pg_ptr[k+1]) covers pl_post_syn[pl_pg_start[x] .. pl_pg_end[x]);
+     * delay 0 runs at the spike, delay D > 0 queues x in thread t's post list of slot
+     * (s + D) % ring_len (pl_pq from pl_pqofs[t] + slot * pl_pqcap[t], pl_pqn[slot*T + t]),
+     * run at that step after the presynaptic arrivals. */
     int64_t n_pl_seg;                        /* 0: no plastic synapses */
     const int64_t *pl_seg_ptr, *pl_seg_start;
-    const int32_t *pl_seg_delay, *pl_seg_proj;
+    const int32_t *pl_seg_delay, *pl_seg_proj, *pl_seg_dend;
+    const int64_t *pl_pg_ptr, *pl_pg_start, *pl_pg_end;
+    const int32_t *pl_pg_delay;
+    int64_t *pl_pq, *pl_pqn;
+    const int64_t *pl_pqofs, *pl_pqcap;
     const int32_t *pl_chan, *pl_syn_proj;
     void *pl_w, *pl_state;                   /* weight; rule state: pl_nstate per synapse, synapse-major */
     int64_t pl_nstate;
@@ -168,6 +212,16 @@ typedef struct sc_net {
     const sc_plastic_post_fn *pl_post;
     int64_t *pl_q, *pl_qn;
     const int64_t *pl_qofs, *pl_qcap;
+    /* neuromodulator rows: a spike of a modulator neuron reaches every synapse of the
+     * projections it modulates. Thread t's modulator segments of row `pre` are
+     * [pl_mod_ptr[t*(n_pre+1)+pre], ..+1); segment g covers projection pl_mod_proj[g]'s
+     * synapses of thread t, pl_mod_syn[pl_mod_start[g] .. pl_mod_end[g]) (segments of one
+     * projection and thread share the list), after pl_mod_delay[g] steps. Queued with the
+     * plastic segments as n_pl_seg + g. */
+    int64_t n_pl_mod;
+    const int64_t *pl_mod_ptr, *pl_mod_start, *pl_mod_end, *pl_mod_syn;
+    const int32_t *pl_mod_delay, *pl_mod_proj;
+    const sc_plastic_mod_fn *pl_mod;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could
@@ -184,6 +238,11 @@ int sc_openmp_enabled(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
 /* The registered functions of plasticity rule `name` (0 if none, else 1). */
-int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post);
+int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
+                    sc_plastic_mod_fn *mod);
+/* A modulator event at step n on synapses syn[0 .. n_syn) of plastic projection q (set = 0: a
+ * modulator spike; 1: the signal takes `value`); run between sc_run calls. */
+void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
+void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
 
 #endif

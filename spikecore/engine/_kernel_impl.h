@@ -60,19 +60,23 @@ SC_CLONES static int64_t FN(count_above)(int64_t n, const REAL *restrict v, REAL
  * before the next step's update reads their v), clamped for ref_steps steps, and
  * appended to spk as global indices. For delta-synapse models `due` is the input
  * arriving at this step (or NULL): a spiking neuron loses it, as Brian2's reset
- * overwrites the v += w of the synapses slot that precedes it. */
-static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, REAL vreset, int32_t ref_steps,
-                             REAL *restrict v, int64_t *restrict free_at, REAL *restrict due,
+ * overwrites the v += w of the synapses slot that precedes it. `vthn`: each neuron's
+ * threshold, written by its update this step (NeuronModel.threshold_state), or NULL for
+ * the population's vth; the test on it is loop-invariant (gcc -O3 unswitches the loop),
+ * so the scalar path is the loop it always was. */
+static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, const REAL *restrict vthn, REAL vreset,
+                             int32_t ref_steps, REAL *restrict v, int64_t *restrict free_at, REAL *restrict due,
                              const uint8_t *restrict crossed, int32_t *restrict spk, int64_t n_spk)
 {
     /* Spikes are rare: look at the neurons of a block only when one crossed (flags
-     * from the update, or a vectorised count here when the update gave none). */
+     * from the update, or a vectorised count here when the update gave none; with a
+     * threshold per neuron and no flags, every block is looked at). */
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
-        if (crossed ? !crossed[k0 / SC_BLOCK] : FN(count_above)(k1 - k0, v + k0, vth) == 0)
+        if (crossed ? !crossed[k0 / SC_BLOCK] : !vthn && FN(count_above)(k1 - k0, v + k0, vth) == 0)
             continue;
         for (int64_t k = k0; k < k1; k++) {
-            if (v[k] > vth && free_at[k] <= n) {
+            if (v[k] > (vthn ? vthn[k] : vth) && free_at[k] <= n) {
                 spk[n_spk++] = (int32_t)(first + k);
                 free_at[k] = n + ref_steps;
                 v[k] = vreset;
@@ -109,6 +113,42 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
  * channel the first time it is touched in a slot, so the fold reads only those
  * (sc_fold_sparse) instead of the whole slot. */
 #define SC_SEG_SPARSE 0x8000
+#define SC_PK_SPARSE 0x100u
+
+/* The packed part of thread t's row `pre` (sc_net.pk_syn): one 32-bit entry per synapse
+ * (channel, sparse flag, delay) and a float32 weight, or the row's one weight. The
+ * synapses are in the IR's order, so each (channel, slot) receives a row's inputs in the
+ * same order as from the segmented table: the same sums. */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* kept out of push: networks without packed rows run push's old body */
+#endif
+static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, REAL mult,
+                            REAL *restrict ring)
+{
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, n_pre = net->n_pre;
+    const int64_t *ptr = net->pk_ptr + (int64_t)t * (n_pre + 1);
+    const uint32_t *restrict syn = net->pk_syn;
+    const float *restrict w = net->pk_w;
+    REAL wu = ((const REAL *)net->pk_row_w)[(int64_t)t * n_pre + pre];
+    int uniform = wu == wu;
+    wu = mult * wu;
+    for (int64_t s = ptr[pre], e = ptr[pre + 1]; s < e; s++) {
+        uint32_t x = syn[s];
+        int64_t slot = now + (int64_t)(x & 0xFFu);
+        if (slot >= L)
+            slot -= L;
+        int32_t c = (int32_t)(x >> 9);
+        REAL add = uniform ? wu : mult * (REAL)w[s];
+        ring[slot * C + c] += add;
+        if (x & SC_PK_SPARSE) {
+            uint8_t *mk = net->mark + slot * C;
+            if (!mk[c]) {
+                mk[c] = 1;
+                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+            }
+        }
+    }
+}
 static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
@@ -153,6 +193,12 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                 dst[chan[s]] += mult * w[s];
         }
     }
+#if defined(__GNUC__)
+    if (__builtin_expect(net->n_pk != 0, 0))
+#else
+    if (net->n_pk)
+#endif
+        FN(push_packed)(net, t, pre, now, mult, ring);
 }
 
 /* ---------------------------------------------------------------- plastic synapses */
@@ -168,6 +214,22 @@ static void FN(pl_enqueue)(const sc_net *net, int t, int64_t pre, int64_t n, int
         net->pl_q[net->pl_qofs[t] + slot * net->pl_qcap[t] + *qn] = g | (count << 48);
         *qn += 1;
     }
+    const int64_t *mp = net->pl_mod_ptr ? net->pl_mod_ptr + (int64_t)t * (net->n_pre + 1) : NULL;
+    for (int64_t g = mp ? mp[pre] : 0, g1 = mp ? mp[pre + 1] : 0; g < g1; g++) {
+        int64_t slot = (n + net->pl_mod_delay[g]) % L;
+        int64_t *qn = net->pl_qn + slot * T + t;
+        net->pl_q[net->pl_qofs[t] + slot * net->pl_qcap[t] + *qn] = (net->n_pl_seg + g) | (count << 48);
+        *qn += 1;
+    }
+}
+
+/* A modulator event at step n on synapses syn[0 .. n_syn) of projection q (_kernel.h). */
+void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
+{
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    const double *P = net->pl_param + net->pl_param_start[q];
+    for (int64_t k = 0; k < n_syn; k++)
+        net->pl_mod[q](P, w + syn[k], st + syn[k] * net->pl_nstate, net->pl_last + syn[k], n, net->dt, value, set);
 }
 
 /* The plastic spikes of thread t that arrive at step n, in the order they were queued:
@@ -184,17 +246,34 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     double dt = net->dt;
     for (int64_t k = 0; k < *qn; k++) {
         int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        int64_t dslot = slot;                   /* the slot its result is due in */
+        if (g >= net->n_pl_seg) {      /* a modulator spike: every synapse of its projection */
+            g -= net->n_pl_seg;
+            int32_t mq = net->pl_mod_proj[g];
+            const double *P = net->pl_param + net->pl_param_start[mq];
+            for (int64_t x = net->pl_mod_start[g], e = net->pl_mod_end[g]; x < e; x++) {
+                int64_t s = net->pl_mod_syn[x];
+                for (int64_t r = 0; r < count; r++)
+                    net->pl_mod[mq](P, w + s, st + s * S, net->pl_last + s, n, dt, 0.0, 0);
+            }
+            continue;
+        }
         int32_t proj = net->pl_seg_proj[g];
         const double *P = net->pl_param + net->pl_param_start[proj];
         sc_plastic_pre_fn pre = net->pl_pre[proj];
         int sparse = net->pl_sparse[proj];
+        REAL *out = dst;
+        if (net->pl_seg_dend[g]) {             /* the rest of the delay is dendritic */
+            dslot = (n + net->pl_seg_dend[g]) % L;
+            out = (REAL *)net->ring + dslot * C;
+        }
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
             int32_t c = net->pl_chan[s];
             for (int64_t r = 0; r < count; r++)
-                dst[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
-            if (sparse && !net->mark[slot * C + c]) {
-                net->mark[slot * C + c] = 1;
-                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+                out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
+            if (sparse && !net->mark[dslot * C + c]) {
+                net->mark[dslot * C + c] = 1;
+                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[dslot * T + t]++] = c;
             }
         }
     }
@@ -203,20 +282,54 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
 
 /* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every plastic
  * synapse onto them (all in t's part: synapses belong to the thread of their target). */
-static void FN(pl_post_spikes)(const sc_net *net, int64_t n, const int32_t *spk, int64_t n_spk)
+static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
 {
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
+    for (int64_t y = net->pl_pg_start[x], y1 = net->pl_pg_end[x]; y < y1; y++) {
+        if (y + 8 < y1) {                      /* the targets' synapses lie far apart: fetch ahead */
+            int64_t f = net->pl_post_syn[y + 8];
+            __builtin_prefetch(w + f, 1);
+            __builtin_prefetch(st + f * S, 1);
+            __builtin_prefetch(net->pl_last + f, 1);
+            __builtin_prefetch(net->pl_syn_proj + f, 0);
+        }
+        int64_t s = net->pl_post_syn[y];
+        int32_t proj = net->pl_syn_proj[s];
+        if (net->pl_post[proj])
+            net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
+                               net->pl_last + s, n, net->dt);
+    }
+}
+
+static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_t *spk, int64_t n_spk)
+{
+    int64_t L = net->ring_len, T = net->n_threads;
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
-        for (int64_t x = net->pl_post_ptr[i], x1 = net->pl_post_ptr[i + 1]; x < x1; x++) {
-            int64_t s = net->pl_post_syn[x];
-            int32_t proj = net->pl_syn_proj[s];
-            if (net->pl_post[proj])
-                net->pl_post[proj](net->pl_param + net->pl_param_start[proj], w + s, st + s * S,
-                                   net->pl_last + s, n, net->dt);
+        for (int64_t x = net->pl_pg_ptr[i], x1 = net->pl_pg_ptr[i + 1]; x < x1; x++) {
+            int32_t d = net->pl_pg_delay[x];
+            if (d == 0) {
+                FN(pl_post_group)(net, n, x);
+            } else {                           /* seen at the synapses d steps later */
+                int64_t slot = (n + d) % L;
+                int64_t *qn = net->pl_pqn + slot * T + t;
+                net->pl_pq[net->pl_pqofs[t] + slot * net->pl_pqcap[t] + *qn] = x;
+                *qn += 1;
+            }
         }
     }
+}
+
+/* Thread t's delayed postsynaptic events due at step n (after its presynaptic arrivals). */
+static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
+{
+    int64_t L = net->ring_len, T = net->n_threads, slot = n % L;
+    int64_t *qn = net->pl_pqn + slot * T + t;
+    const int64_t *q = net->pl_pq + net->pl_pqofs[t] + slot * net->pl_pqcap[t];
+    for (int64_t k = 0; k < *qn; k++)
+        FN(pl_post_group)(net, n, q[k]);
+    *qn = 0;
 }
 
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
@@ -291,16 +404,30 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                           : (const REAL *)net->nparam + net->pop_nparam_start[p] + a,
                 .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
-                .rec_erev = net->rec_erev + rec0, .crossed = cross,
+                .rec_erev = net->rec_erev + rec0, .crossed = cross, .rec_tau = net->rec_tau + rec0,
             };
             int flagged = net->pop_update[p](&blk);
-            if (net->pop_neuron_thr[p])
+            int64_t before = n_spk;
+            if (net->pop_neuron_thr[p]) {
                 n_spk = FN(threshold_n)(m, n, start, (const REAL *)net->neuron_vth + start,
                                         (const REAL *)net->neuron_vreset + start, net->neuron_ref + start, v, free_at,
                                         jumps ? due_slot + c0 : NULL, spk, n_spk);
-            else
-                n_spk = FN(threshold)(m, n, start, vth, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v,
+            } else {
+                const REAL *vthn = net->pop_vth_state[p] < 0 ? NULL
+                                   : (const REAL *)net->xstate + net->pop_vth_state[p] + a;
+                n_spk = FN(threshold)(m, n, start, vth, vthn, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v,
                                       free_at, jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            }
+            /* a model with more to do after the threshold (equation-defined models: deliver this
+             * step's input, then reset the neurons that spiked) */
+            sc_update_fn reset = net->pop_reset ? net->pop_reset[p] : NULL;
+            if (reset) {
+                blk.first = start;
+                blk.spikes = spk + before;
+                blk.n_spikes = n_spk - before;
+                blk.due = due_slot + c0;
+                reset(&blk);
+            }
         }
         pop_end[p] = n_spk;
     }
@@ -374,18 +501,18 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     }
                     int64_t i = net->rec_idx[e];
                     int32_t kind = net->rec_kind[e];
-                    rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i]
-                                          : kind == SC_RECORD_SYN ? (double)syn[i] : (double)((REAL *)net->xstate)[i];
+                    rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i] : kind == SC_RECORD_SYN ? (double)syn[i]
+                                          : (double)((REAL *)net->xstate)[i];
                     rec_pos[e] += 1;
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
                 if (net->n_pl_seg)
-                    FN(pl_arrivals)(net, t, m);
+                    FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
                 int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
                 int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
                 if (net->n_pl_seg && n_own)
-                    FN(pl_post_spikes)(net, m, own_spk, n_own);
+                    FN(pl_post_spikes)(net, t, m, own_spk, n_own);
                 /* 4a. inputs this thread draws itself, into its own channels */
                 while (ev < net->n_ev && net->ev_step[ev] <= m) {
                     if (net->ev_step[ev] == m) {

@@ -1,4 +1,5 @@
-# Typed contract of the native engine's precise-timing kernel (body in _precise.pyx).
+# Typed contract of the native engine's precise-timing kernel (body in _precise.pyx; its slow
+# path and shared types in _precise_replay.h, its fast path in _precise_fast.h).
 # The Python wrapper (spikecore.engine.precise) validates the IR and allocates every
 # numpy array these memoryviews view; the kernel owns only its queues, its scratch
 # buffers and its spike output buffer (C memory, freed in __dealloc__).
@@ -12,15 +13,10 @@ cdef extern from "_precise_fast.h" nogil:
                           double* acc,
                           int32_t* cand, int64_t first,
                           int64_t* fl)
-    int64_t pc_fast_cuba2(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                          double k0, double k1, double* v, const double* drive, int uniform, double* syn0, double* syn1,
-                          double* acc_v, double* acc_p, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
-                          int64_t* fl)
-    int64_t pc_fast_cuba2d(int64_t size, double am, double vth, double a0, double a1, double c0, double c1,
-                           double k0, double g0, double* v, const double* drive, int uniform, double* syn0,
-                           double* syn1,
-                           double* acc_v, double* acc_s0, double* acc_s1, int32_t* cand, int64_t first,
-                          int64_t* fl)
+    int64_t pc_fast_cuba2(int64_t size, int dale, double am, double vth, double a0, double a1, double c0, double c1,
+                          double k0, double kb, double* v, const double* drive, int uniform, double* syn0,
+                          double* syn1, double* acc_v, double* acc_p, double* acc_s0, double* acc_s1,
+                          int32_t* cand, int64_t first, int64_t* fl)
     int64_t pc_fast_cuba(int64_t size, int64_t nr, double am, double vth, const double* ak, const double* coef_h,
                          const double* kmax, double* v, const double* drive, double* syn, double* acc_v,
                          double* acc_p, double* acc_s, int32_t* cand, int64_t first,
@@ -53,68 +49,121 @@ cdef extern from "_precise_fast.h" nogil:
     void pc_poisson_offsets(int64_t m, uint64_t sk, const int32_t* src, const int32_t* idx, double dt, double* uu,
                             double* off)
 
+# The slow path (exact replay of one neuron over one step) and the types it shares with
+# the kernel: the growable buffer, events, spikes, the replay's view of the arrays.
+cdef extern from "_precise_replay.h" nogil:
+    enum:
+        PC_MODEL_DELTA
+        PC_MODEL_CUBA
+        PC_MAX_RECEPTORS     # receptors per population the replay holds on its stack
+        PC_EXP_SCALE         # table steps per unit of the argument of exp(-x)
+    int64_t PC_NO_REFRACTORY
+    ctypedef struct pc_buf:
+        void* data
+        int64_t n
+        int64_t cap
+    int pc_reserve(pc_buf* b, int64_t need, size_t item)
+    void pc_release(pc_buf* b)
+    ctypedef struct pc_event:
+        double off
+        double w
+        int32_t chan
+        int32_t syn
+    ctypedef struct pc_spike:
+        int64_t step
+        double off
+        int32_t idx
+    ctypedef struct pc_entry:         # a spike queued for one synapse group
+        double off
+        int32_t grp
+    ctypedef struct pc_slot:          # what is due in one step
+        pc_buf en
+        pc_buf ev
+    ctypedef struct pc_pin:           # a Poisson synapse as the replay reads it
+        double w
+        double rem
+        int32_t syn
+        int32_t src
+        int32_t chan
+        int32_t dsteps
+    ctypedef struct pc_hit:           # an event of a replayed neuron
+        pc_event ev
+        int32_t k
+    ctypedef struct pc_replay:
+        double dt
+        const int32_t* pop_model
+        const int64_t* pop_start
+        const int64_t* pop_size
+        const int64_t* pop_n_rec
+        const int64_t* pop_rec_start
+        const int64_t* pop_chan_start
+        const int64_t* pop_ref_steps
+        const double* pop_vth
+        const double* pop_vreset
+        const double* pop_tm
+        const double* pop_ref_rem
+        const double* rec_tk
+        const double* rec_ck
+        const double* rec_delta
+        const double* rec_kmax
+        const int32_t* rec_near
+        const int32_t* chan_rec
+        double* v
+        double* syn
+        double* drive
+        double* ref_end_off
+        int64_t* ref_end_step
+        const int32_t* neuron_pop
+        const int64_t* drv_step
+        const double* drv_off
+        const double* drv_delta
+        const int32_t* drv_neuron
+        int64_t n_drv
+        const int64_t* drv_first
+        const double* exptab
+        int64_t exptab_n
+        const int64_t* pre_grp
+        const int64_t* grp_start
+        const int32_t* grp_offgrid
+        const int32_t* grp_rec
+        const int32_t* syn_chan
+        const double* grp_w
+        const double* syn_weight
+        const uint16_t* syn_chan16
+        int chan16
+        const pc_slot* slots
+        int64_t ring_len
+        const pc_pin* pin
+        const int64_t* pin_ptr
+        int64_t n_pois
+        const uint16_t* pring
+        uint64_t pois_key
+        int pois_windowed
+        const double* pois_start
+        const double* pois_stop
+        const int32_t* slow
+        int64_t* slow_cnt
+        int32_t* slowc
+        uint8_t* slowmark
+        int64_t* rec_nslow
+        int64_t* scan_out
+        pc_buf* hits
+        pc_buf* events
+        int32_t* rlist
+        char* rin
+        int64_t* rl_n
+    double pc_expn(const double* tab, int64_t tab_n, double x)
+    int pc_collect_and_replay(const pc_replay* R, pc_buf* spikes, int64_t n, int64_t n_slow)
+
 cdef enum:
-    PMODEL_DELTA = 0
-    PMODEL_CUBA = 1
     PRECORD_V = 0
     PRECORD_SYN = 1
-    MAX_RECEPTORS = 8        # receptors per population the slow path holds on its stack
-    SEARCH_STACK = 96        # depth of the crossing search's interval stack
     PUSH_BATCH = 64          # spikes of one presynaptic neuron whose factors are summed together
     PAGE_BYTES = 4096        # = precise.PAGE_BYTES: acc and the block flags are placed within a page
-    RANK_SORT_MAX = 32       # events of one replayed neuron sorted by rank counting (more: insertion sort); = PC_RANK_MAX
-    EXP_TABLE_SCALE = 256    # table steps per unit of the argument of exp(-x); = PC_EXP_SCALE
     EXP_TABLE_MAX = 65536    # beyond this many entries (dt/tau > 256) queuing uses libm's exp
 
-# A spike queued for one synapse group (same presynaptic neuron, whole-step delay and
-# target receptor): it arrives at offset `off` (s, in (0, dt]) of its slot's step on
-# every synapse of group `grp`. The fast path got its sums when it was queued; the
-# exact replay finds a neuron's events by scanning the groups' synapses.
-ctypedef struct Entry:
-    double off
-    int32_t grp
-    int32_t pad
-
-# One event on one synapse (off-grid delays, whose arrival offset differs per synapse;
-# also the events collected for the exact replay): synapse `syn` with weight `w` arrives
-# on channel `chan` at offset `off` of its step. The weight travels with the event: read
-# from the synapse array during the replay, each was a cache miss on the critical path.
-ctypedef struct Event:
-    double off
-    double w
-    int32_t chan
-    int32_t syn
-
-# A Poisson synapse as the exact replay reads it (pin_* of one entry): its weight, delay
-# remainder, synapse, source (0-based among the Poisson neurons), channel and whole-step
-# delay, together in 32 bytes (read at random per replayed neuron: one cache line, not six).
-ctypedef struct Pin:
-    double w
-    double rem
-    int32_t syn
-    int32_t src
-    int32_t chan
-    int32_t dsteps
-
-# What is due in one step: spikes by synapse group, events by synapse.
-ctypedef struct Slot:
-    Entry* en
-    int64_t n_en
-    int64_t cap_en
-    Event* ev
-    int64_t n
-    int64_t cap
-
-# The state of a cuba neuron at one time, as the crossing search needs it: v, and over
-# the receptors the sums of positive and negative syn and of |syn|/tau_syn.
-ctypedef struct Probe:
-    double v
-    double pos
-    double neg
-    double sabs
-
 # final: the kernel's cdef methods are called directly (not through the vtable), so the C
-# compiler can inline the small ones (_hit, _coef_at, ...) into the loops that call them
+# compiler can inline the small ones (_chan_of, _coef_at, ...) into the loops that call them
 @cython.final
 cdef class PreciseKernel:
     cdef readonly int64_t n_neurons, n_channels, ring_len, n_pops, n_taus, pois_base, n_pois, n_recs
@@ -162,7 +211,7 @@ cdef class PreciseKernel:
     # Poisson synapses by target neuron (for the exact replay to redraw their spikes)
     # (each entry self-contained: reading the synapse arrays at random would miss the cache)
     cdef int64_t[::1] pin_ptr
-    cdef Pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
+    cdef pc_pin* pin                                    # C copy of pin_syn, pin_src, pin_chan, pin_w, pin_rem, pin_dsteps
     # spike-source events (step, offset, presynaptic index), sorted by step
     cdef int64_t[::1] ev_step
     cdef double[::1] ev_off
@@ -198,14 +247,10 @@ cdef class PreciseKernel:
     cdef int64_t* flags              # the fast path's flags of one block (PC_BLOCK), placed like acc
     cdef void* flags_base
     cdef int64_t acc_slot            # doubles per slot
-    cdef Slot* slots
+    cdef pc_slot* slots
     cdef int32_t* cand               # fast-path candidates of one population and step
-    cdef Event* buf                  # events of the neurons replayed in a step, grouped by neuron
-    cdef int64_t buf_cap
-    cdef int64_t* out_step
-    cdef double* out_off
-    cdef int32_t* out_idx
-    cdef int64_t out_n, out_cap
+    cdef pc_buf events               # pc_event: the events of the neurons replayed in a step, grouped by neuron
+    cdef pc_buf spikes                  # pc_spike: emitted since the last take_spikes()
     cdef double* etab                # per spike of a batch and tau: exp(-(dt - offset)/tau_u)
     cdef double* inv_tau             # 1/tau_u
     cdef double* exptab              # exp(-k/EXP_TABLE_SCALE), k = 0 .. exptab_n - 1 (NULL: use libm)
@@ -213,12 +258,12 @@ cdef class PreciseKernel:
     cdef readonly int pois_poly      # Poisson factors by pc_exp_poly5 / pc_exp_poly8 (5, 8) or the table (0)
     cdef uint64_t pois_key           # key of the Poisson offset stream
     cdef uint16_t* pring             # Poisson counts of the last ring_len steps, by step slot
-    cdef double* p_off               # Poisson spikes of one step: offsets ...
-    cdef double* p_uu                # ... their random bits (pc_poisson_u) ...
-    cdef int32_t* p_src              # ... their source ...
-    cdef int32_t* p_idx              # ... their index among the source's spikes of the step ...
-    cdef double* p_fac               # ... and their factors, n_taus blocks of p_cap
-    cdef int64_t p_cap               # (capacity less 4 entries of slack)
+    cdef pc_buf p_off                   # double: Poisson spikes of one step: offsets ...
+    cdef pc_buf p_uu                    # double: ... their random bits (pc_poisson_u) ...
+    cdef pc_buf p_src                   # int32: ... their source ...
+    cdef pc_buf p_idx                   # int32: ... their index among the source's spikes of the step ...
+    cdef pc_buf p_fac                   # double: ... and their factors, n_taus blocks of p_stride
+    cdef int64_t p_stride            # room in each (4 entries of it slack), set by _p_reserve
     cdef int32_t* p_other            # Poisson sources of a step that need _scatter ...
     cdef int64_t* p_other_q          # ... and their first spike
     cdef int32_t* slow               # neurons replayed this step
@@ -227,23 +272,21 @@ cdef class PreciseKernel:
     cdef uint8_t* slowmark           # channel -> 1 if its neuron is replayed this step
     cdef int64_t* scan_out           # scratch of pc_scan_marked, one entry per synapse of the largest group
     cdef int64_t* rec_nslow          # receptor -> neurons of it replayed this step
-    cdef int32_t* hit_k              # events of replayed neurons this step: their slow index ...
-    cdef Event* hit_ev               # ... and the event
-    cdef int64_t hit_n, hit_cap
+    cdef pc_buf hits                    # pc_hit: the events of replayed neurons this step
     cdef int64_t* drv_first          # neuron -> first drive event this step, or -1
     cdef int32_t* rlist              # neurons that were refractory at the end of their last step ...
     cdef char* rin                   # ... (neuron -> 1 if in rlist)
     cdef int64_t rl_n
+    cdef pc_replay replay            # the slow path's view of the arrays above (_precise_replay.h)
 
+    cdef void _set_replay(self)
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil
     cdef void _refractory(self, int64_t n) noexcept nogil
     cdef void _restore_clamped(self, int64_t n) noexcept nogil
     cdef void _sort_step_spikes(self, int64_t first) noexcept nogil
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil
-    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil
     cdef inline int32_t _chan_of(self, int64_t s) noexcept nogil
-    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil
     cdef int _scatter(self, int64_t pre, int64_t n, const double* offs, const double* fac, int64_t stride,
                       int64_t cnt, bint store) noexcept nogil
@@ -255,9 +298,3 @@ cdef class PreciseKernel:
     cdef int _poisson(self, int64_t n) noexcept nogil
     cdef int _p_reserve(self, int64_t m) noexcept nogil
     cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil
-    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil
-    cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil
-    cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil
-    cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil
-    cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
-                           double fa, double fb) noexcept nogil

@@ -26,14 +26,15 @@ Per neuron and step there are two paths:
            where that fails, the tighter max(v(0), v_free(dt)) + M dt^2/8 + sum_k P_k Kmax_k
            with M >= |v_free''| (from tau_m v'' = J' - v', J = drive + sum syn,
            |v'| <= range(v, J)/tau_m).
-* slow path (bound reached, refractory period or current change inside the step): the
-  neuron's events are collected, sorted by offset and the state is propagated exactly
-  from event to event. Between events a crossing is found
+* slow path (bound reached, refractory period or current change inside the step; C,
+  _precise_replay.h: pc_collect_and_replay, pc_replay_neuron): the neuron's events are collected,
+  sorted by offset and the state is propagated exactly from event to event.
+  Between events a crossing is found
     delta: in closed form, t = tau_m log((J - v)/(J - v_th)) (v is monotone there);
     cuba:  by a bisection on the curvature bound that discards subintervals that cannot
            reach threshold (so a crossing that dips back below threshold before the next
            event is still found, unlike iaf_psc_exp_ps), then safeguarded Newton on the
-           exact propagator to ROOT_XTOL once v is provably rising on the bracket.
+           exact propagator to PC_ROOT_XTOL once v is provably rising on the bracket.
   A neuron whose refractory period ends inside the step and provably stays below
   threshold after it (v_reset's free course plus the later jumps; for cuba, in a step
   without events, plus sum_k max(s_k, 0) Kmax_k) takes the closed form, without the walk.
@@ -52,58 +53,36 @@ it is the same time as the grid engine's strict ``>``). Events at one instant ar
 applied before the threshold is checked; a refractory period ending at an instant ends
 before that instant's events (NEST's slice_ring_buffer order). Delta inputs arriving
 while refractory are discarded; synaptic variables of cuba neurons keep evolving.
+
+What is here and what is C: the arithmetic of both paths is C (_precise_fast.h: the
+fast path's loops, Poisson counts and offsets, exp tables; _precise_replay.h: the slow
+path, collecting the replayed neurons' events and replaying each, and the one growable
+buffer type pc_buf). This class holds the kernel's state (typed views of
+spikecore.engine.precise_records, set once by the constructor, and its C buffers) and
+the step's plumbing around the two: refractory ends, state samples, current changes,
+queuing (_push, _scatter, _add_grid), delivery (_deliver), the Poisson sources
+(_poisson) and the fast path's dispatch per population (_fast). Why that part is still
+Cython, and this file over 800 lines: it reads most of the 100-odd typed fields of this
+one final class; one cdef class cannot be split across modules, and moving the
+queuing to C would mean a C struct mirroring those fields too (as pc_replay does for the
+slow path's 60) for no change in the generated code.
 """
-from libc.math cimport exp, expm1, log, fabs, INFINITY, isnan
+from libc.math cimport exp, expm1, INFINITY, isnan
 from libc.stdint cimport int64_t, int32_t, uint64_t, uint16_t, uint8_t
 from libc.stdlib cimport malloc, realloc, free, calloc
 from libc.string cimport memset
 
 cdef extern from "<stdlib.h>" nogil:
     void* aligned_alloc(size_t alignment, size_t size)     # C11
-from libc.float cimport DBL_EPSILON
 
 import numpy as np
 
-# Newton on a bracket stops when its step is below this (seconds) plus a few ulps.
-cdef double ROOT_XTOL = 1e-17
-cdef int ROOT_MAXITER = 100
-# The crossing search stops splitting below this fraction of the piece: an excursion
-# above threshold narrower than piece*2^-40 (~1e-12 of it) counts as grazing.
-cdef double SEARCH_MIN_FRACTION = 9.094947017729282e-13
-# ref_end_step of a neuron that is not refractory
-cdef int64_t NO_REFRACTORY = -4611686018427387904
-NO_REFRACTORY_STEP = NO_REFRACTORY
-
-
-cdef inline double _coef(int near, double ck, double dlt, double tk, double tm, double t,
-                         double em, double ek) noexcept nogil:
-    """Response of v at time t to syn = 1 at time 0: tau_k/(tau_k - tau_m) (e^{-t/tau_k} - e^{-t/tau_m})."""
-    if near:
-        if dlt == 0.0:
-            return t / tm * em
-        return em * tk / dlt * expm1(t * dlt / (tk * tm))
-    return ck * (ek - em)
-
-
-cdef inline double _expn(const double* tab, int64_t tab_n, double x) noexcept nogil:
-    """exp(-x): for 0 <= x <= dt/min(tau) from the table (pc_exp_tab, ~1 ulp), else libm."""
-    if tab == NULL or not (x >= 0.0) or x * EXP_TABLE_SCALE >= tab_n - 1:
-        return exp(-x)
-    return pc_exp_tab(x, tab)
-
-
-cdef void* _grow(void* p, int64_t* cap, int64_t need, size_t item) noexcept nogil:
-    """realloc p to hold at least `need` items (capacity doubles); NULL when out of memory (p kept)."""
-    cdef int64_t c = cap[0]
-    cdef void* q
-    if need <= c:
-        return p
-    while c < need:
-        c = 2 * c + 256
-    q = realloc(p, c * item)
-    if q != NULL:
-        cap[0] = c
-    return q
+# For spikecore.engine.precise: ref_end_step of a neuron that is not refractory; the
+# kernel's two algorithms (voltage jumps, exponential current synapses); the receptors per
+# population the replay holds on its stack.
+NO_REFRACTORY_STEP = PC_NO_REFRACTORY
+KIND_JUMP, KIND_CURRENT = PC_MODEL_DELTA, PC_MODEL_CUBA
+MAX_RECEPTORS = PC_MAX_RECEPTORS
 
 
 cdef class PreciseKernel:
@@ -113,21 +92,12 @@ cdef class PreciseKernel:
         self.flags_base = NULL
         self.slots = NULL
         self.cand = NULL
-        self.buf = NULL
-        self.out_step = NULL
-        self.out_off = NULL
-        self.out_idx = NULL
         self.etab = NULL
         self.inv_tau = NULL
         self.exptab = NULL
         self.pring = NULL
-        self.p_off = NULL
-        self.p_uu = NULL
-        self.p_src = NULL
-        self.p_idx = NULL
         self.p_other = NULL
         self.p_other_q = NULL
-        self.p_fac = NULL
         self.ps_xs = NULL
         self.ps_aoff = NULL
         self.pin = NULL
@@ -137,100 +107,107 @@ cdef class PreciseKernel:
         self.slowmark = NULL
         self.scan_out = NULL
         self.rec_nslow = NULL
-        self.hit_k = NULL
-        self.hit_ev = NULL
         self.drv_first = NULL
         self.rlist = NULL
         self.rin = NULL
         self.ring_len = 0
+        # (the growable buffers, pc_buf, start empty: the object's memory is zeroed)
 
-    def __init__(self, dict a, double dt, int64_t ring_len, rng_state):
+    def __init__(self, layout):
+        """``layout``: a spikecore.engine.precise_records.PreciseLayout; the kernel views its
+        arrays (no copies: v, syn, drive and the refractory ends change in place)."""
         cdef int64_t k
+        pops, recs, sums, state = layout.pops, layout.receptors, layout.sums, layout.state
+        syns, og, pin, dale = layout.synapses, layout.off_grid, layout.poisson_synapses, layout.dale
+        single, ev, cur, pois = layout.single_poisson, layout.spike_sources, layout.currents, layout.poisson
+        rec = layout.recording
+        cdef double dt = layout.dt
+        cdef int64_t ring_len = layout.ring_len
         self.dt = dt
         self.ring_len = ring_len
-        self.pop_model = a["pop_model"]
-        self.pop_start = a["pop_start"]
-        self.pop_size = a["pop_size"]
-        self.pop_n_rec = a["pop_n_rec"]
-        self.pop_rec_start = a["pop_rec_start"]
-        self.pop_chan_start = a["pop_chan_start"]
-        self.pop_ref_steps = a["pop_ref_steps"]
-        self.pop_vth = a["pop_vth"]
-        self.pop_vreset = a["pop_vreset"]
-        self.pop_tm = a["pop_tm"]
-        self.pop_am = a["pop_am"]
-        self.pop_ref_rem = a["pop_ref_rem"]
-        self.pop_dale = a["pop_dale"]
-        self.pop_drive_uniform = a["pop_drive_uniform"]
-        self.pop_pos_gain = a["pop_pos_gain"]
-        self.rec_tk = a["rec_tk"]
-        self.rec_ak = a["rec_ak"]
-        self.rec_coef_h = a["rec_coef_h"]
-        self.rec_kmax = a["rec_kmax"]
-        self.rec_ck = a["rec_ck"]
-        self.rec_delta = a["rec_delta"]
-        self.rec_near = a["rec_near"]
-        self.rec_um = a["rec_um"]
-        self.rec_uk = a["rec_uk"]
-        self.rec_model = a["rec_model"]
-        self.rec_vstride = a["rec_vstride"]
-        self.rec_voff = a["rec_voff"]
-        self.rec_pstep = a["rec_pstep"]
-        self.rec_soff = a["rec_soff"]
-        self.pop_acc = a["pop_acc"]
-        self.rec_dale = a["rec_dale"]
-        self.chan_rec = a["chan_rec"]
-        self.tau_u = a["tau_u"]
-        self.tau_hdecay = a["tau_hdecay"]
-        self.v = a["v"]
-        self.syn = a["syn"]
-        self.drive = a["drive"]
-        self.ref_end_step = a["ref_end_step"]
-        self.ref_end_off = a["ref_end_off"]
-        self.neuron_pop = a["neuron_pop"]
-        self.pre_grp = a["pre_grp"]
-        self.grp_start = a["grp_start"]
-        self.grp_dsteps = a["grp_dsteps"]
-        self.grp_offgrid = a["grp_offgrid"]
-        self.grp_rec = a["grp_rec"]
-        self.grp_w = a["grp_w"]
-        self.syn_chan = a["syn_chan"]
-        self.syn_chan16 = a["syn_chan16"]
+        self.pop_model = pops.model
+        self.pop_start = pops.start
+        self.pop_size = pops.size
+        self.pop_n_rec = pops.n_rec
+        self.pop_rec_start = pops.rec_start
+        self.pop_chan_start = pops.chan_start
+        self.pop_ref_steps = pops.ref_steps
+        self.pop_vth = pops.vth
+        self.pop_vreset = pops.vreset
+        self.pop_tm = pops.tm
+        self.pop_am = pops.am
+        self.pop_ref_rem = pops.ref_rem
+        self.pop_dale = dale.pop_dale
+        self.pop_drive_uniform = cur.pop_uniform
+        self.pop_pos_gain = dale.pop_pos_gain
+        self.rec_tk = recs.tk
+        self.rec_ak = recs.ak
+        self.rec_coef_h = recs.coef_h
+        self.rec_kmax = recs.kmax
+        self.rec_ck = recs.ck
+        self.rec_delta = recs.delta
+        self.rec_near = recs.near
+        self.rec_um = recs.um
+        self.rec_uk = recs.uk
+        self.rec_model = recs.model
+        self.rec_vstride = sums.vstride
+        self.rec_voff = sums.voff
+        self.rec_pstep = sums.pstep
+        self.rec_soff = sums.soff
+        self.pop_acc = sums.pop_acc
+        self.rec_dale = dale.rec_dale
+        self.chan_rec = layout.channels.rec
+        self.tau_u = recs.tau_u
+        self.tau_hdecay = recs.tau_hdecay
+        self.v = state.v
+        self.syn = state.syn
+        self.drive = cur.drive
+        self.ref_end_step = state.ref_end_step
+        self.ref_end_off = state.ref_end_off
+        self.neuron_pop = state.neuron_pop
+        self.pre_grp = syns.pre_grp
+        self.grp_start = syns.grp_start
+        self.grp_dsteps = syns.grp_dsteps
+        self.grp_offgrid = syns.grp_offgrid
+        self.grp_rec = syns.grp_rec
+        self.grp_w = syns.grp_w
+        self.syn_chan = syns.chan
+        self.syn_chan16 = syns.chan16
         self.chan16 = self.syn_chan16.shape[0] > 0
-        self.syn_dsteps = a["syn_dsteps"]
-        self.syn_weight = a["syn_weight"]
-        self.syn_rem = a["syn_rem"]
-        self.syn_gm = a["syn_gm"]
-        self.syn_gk = a["syn_gk"]
-        self.pin_ptr = a["pin_ptr"]
-        self.ev_step = a["ev_step"]
-        self.ev_off = a["ev_off"]
-        self.ev_pre = a["ev_pre"]
-        self.drv_step = a["drv_step"]
-        self.drv_off = a["drv_off"]
-        self.drv_delta = a["drv_delta"]
-        self.drv_neuron = a["drv_neuron"]
-        self.pois_start = a["pois_start"]
-        self.pois_stop = a["pois_stop"]
-        self.pn_first = a["pn_first"]
-        self.pn_size = a["pn_size"]
-        self.pn_seed = a["pn_seed"]
-        self.pn_toff = a["pn_toff"]
-        self.pn_tlen = a["pn_tlen"]
-        self.pt_off = a["pt_off"]
-        self.pt_len = a["pt_len"]
-        self.pcdf = a["cdf"]
+        self.syn_dsteps = syns.dsteps
+        self.syn_weight = syns.weight
+        self.syn_rem = og.rem
+        self.syn_gm = og.gm
+        self.syn_gk = og.gk
+        self.pin_ptr = pin.ptr
+        self.ev_step = ev.step
+        self.ev_off = ev.off
+        self.ev_pre = ev.pre
+        self.drv_step = cur.step
+        self.drv_off = cur.off
+        self.drv_delta = cur.delta
+        self.drv_neuron = cur.neuron
+        self.pois_start = pois.start
+        self.pois_stop = pois.stop
+        self.pn_first = pois.pn_first
+        self.pn_size = pois.pn_size
+        self.pn_seed = pois.pn_seed
+        self.pn_toff = pois.pn_toff
+        self.pn_tlen = pois.pn_tlen
+        self.pt_off = pois.pt_off
+        self.pt_len = pois.pt_len
+        self.pcdf = pois.cdf
         self.n_pnodes = self.pn_first.shape[0]
-        self.pois_windowed = bool(np.any(np.asarray(a["pois_start"]) > 0.0) or np.any(np.isfinite(a["pois_stop"])))
-        self.ps_target = a["ps_target"]
-        self.ps_weight = a["ps_weight"]
-        self.ps_dsteps = a["ps_dsteps"]
-        self.ps_um = a["ps_um"]
-        self.rec_kind = a["rec_kind"]
-        self.rec_idx = a["rec_idx"]
-        self.rec_every = a["rec_every"]
-        self.pois_base = a["pois_base"]
-        self.n_pois = a["n_pois"]
+        self.pois_windowed = bool(np.any(np.asarray(pois.start) > 0.0) or np.any(np.isfinite(pois.stop)))
+        self.ps_target = single.target
+        self.ps_weight = single.weight
+        self.ps_dsteps = single.dsteps
+        self.ps_um = single.um
+        self.rec_kind = rec.kind
+        self.rec_idx = rec.idx
+        self.rec_every = rec.every
+        self.pois_base = pois.base
+        self.n_pois = pois.n
         self.n_pops = self.pop_model.shape[0]
         self.n_recs = self.rec_tk.shape[0]
         self.n_neurons = self.v.shape[0]
@@ -246,31 +223,31 @@ cdef class PreciseKernel:
         if self.n_pnodes and (self.pn_size.shape[0] != self.n_pnodes or self.pn_seed.shape[0] != self.n_pnodes
                               or self.pn_toff.shape[0] != self.n_pnodes or self.pn_tlen.shape[0] != self.n_pnodes
                               or self.pt_off.shape[0] != self.n_pois or self.pt_len.shape[0] != self.n_pois
-                              or int(np.sum(a["pn_size"])) != self.n_pois):
+                              or int(np.sum(pois.pn_size)) != self.n_pois):
             raise ValueError("Poisson node arrays must cover the n_pois Poisson neurons")
         if ring_len < 2:
             raise ValueError("ring_len must be >= 2")
         self.ev_ptr = 0
         self.drv_ptr = 0
         self.slow_neuron_steps = 0
-        st = np.asarray(rng_state, dtype=np.uint64)
+        st = np.asarray(pois.offset_key, dtype=np.uint64)
         if st.shape[0] != 4 or not st.any():
-            raise ValueError("rng_state must be 4 uint64 words, not all zero")
+            raise ValueError("the Poisson offset key must be 4 uint64 words, not all zero")
         self.pois_key = <uint64_t>int(st[0] ^ st[1] ^ st[2] ^ st[3])
         cdef int64_t N = max(self.n_neurons, 1), C = max(self.n_channels, 1)
         cdef int64_t U = max(self.n_taus, 1), R = max(self.n_recs, 1)
-        self.acc_slot = max(int(a["acc_slot"]), 1)
-        # page-aligned, then a["acc_offset"] bytes in (precise.place_fast_path_arrays)
+        self.acc_slot = max(int(sums.slot), 1)
+        # page-aligned, then sums.acc_offset bytes in (precise.place_fast_path_arrays)
         cdef size_t acc_bytes = ring_len * self.acc_slot * sizeof(double) + PAGE_BYTES
-        cdef size_t acc_offset = (int(a.get("acc_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        cdef size_t acc_offset = (int(sums.acc_offset) % PAGE_BYTES) & ~(<size_t>7)
         self.acc_base = aligned_alloc(PAGE_BYTES, ((acc_bytes + PAGE_BYTES - 1) // PAGE_BYTES) * PAGE_BYTES)
         if self.acc_base != NULL:
             memset(self.acc_base, 0, acc_bytes)
         self.acc = <double*>(<char*>self.acc_base + acc_offset)
-        cdef size_t flags_offset = (int(a.get("flags_offset", 0)) % PAGE_BYTES) & ~(<size_t>7)
+        cdef size_t flags_offset = (int(sums.flags_offset) % PAGE_BYTES) & ~(<size_t>7)
         self.flags_base = aligned_alloc(PAGE_BYTES, 2 * PAGE_BYTES)
         self.flags = <int64_t*>(<char*>self.flags_base + flags_offset)
-        self.slots = <Slot*>calloc(ring_len, sizeof(Slot))
+        self.slots = <pc_slot*>calloc(ring_len, sizeof(pc_slot))
         self.cand = <int32_t*>malloc(N * sizeof(int32_t))
         self.etab = <double*>calloc(U * PUSH_BATCH, sizeof(double))
         self.inv_tau = <double*>calloc(U, sizeof(double))
@@ -286,39 +263,23 @@ cdef class PreciseKernel:
         self.rlist = <int32_t*>malloc(N * sizeof(int32_t))
         self.rin = <char*>calloc(N, sizeof(char))
         self.rl_n = 0
-        self.out_cap = 1024
-        self.out_n = 0
-        self.out_step = <int64_t*>malloc(self.out_cap * sizeof(int64_t))
-        self.out_off = <double*>malloc(self.out_cap * sizeof(double))
-        self.out_idx = <int32_t*>malloc(self.out_cap * sizeof(int32_t))
-        self.buf_cap = 1024
-        self.buf = <Event*>malloc(self.buf_cap * sizeof(Event))
-        self.hit_cap = 1024
-        self.hit_n = 0
-        self.hit_k = <int32_t*>malloc(self.hit_cap * sizeof(int32_t))
-        self.hit_ev = <Event*>malloc(self.hit_cap * sizeof(Event))
-        self.p_cap = 1024
-        self.p_off = <double*>malloc((self.p_cap + 4) * sizeof(double))
-        self.p_uu = <double*>malloc((self.p_cap + 4) * sizeof(double))
-        self.p_src = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
-        self.p_idx = <int32_t*>malloc((self.p_cap + 4) * sizeof(int32_t))
-        self.p_fac = <double*>malloc((self.p_cap + 4) * U * sizeof(double))
         self.p_other = <int32_t*>malloc(max(self.n_pois, 1) * sizeof(int32_t))
         self.p_other_q = <int64_t*>malloc(max(self.n_pois, 1) * sizeof(int64_t))
         if (self.acc_base == NULL or self.flags_base == NULL or self.slots == NULL or self.cand == NULL or self.etab == NULL
                 or self.inv_tau == NULL or self.pring == NULL or self.slow == NULL or self.slow_cnt == NULL
-                or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
-                or self.out_step == NULL or self.out_off == NULL or self.out_idx == NULL or self.buf == NULL
-                or self.hit_k == NULL or self.hit_ev == NULL or self.p_off == NULL or self.p_uu == NULL or self.p_src == NULL or self.p_idx == NULL or self.p_other == NULL or self.p_other_q == NULL
-                or self.p_fac == NULL):
+                or self.slowc == NULL or self.slowmark == NULL or self.scan_out == NULL or self.rec_nslow == NULL
+                or self.drv_first == NULL or self.rlist == NULL or self.rin == NULL
+                or self.p_other == NULL or self.p_other_q == NULL
+                or pc_reserve(&self.spikes, 1024, sizeof(pc_spike)) != 0 or pc_reserve(&self.events, 1024, sizeof(pc_event)) != 0
+                or pc_reserve(&self.hits, 1024, sizeof(pc_hit)) != 0 or self._p_reserve(1024) != 0):
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(self.n_taus):
             self.inv_tau[k] = 1.0 / self.tau_u[k]
-        cdef int64_t[::1] pin_syn = a["pin_syn"]
-        cdef int32_t[::1] pin_src = a["pin_src"], pin_chan = a["pin_chan"], pin_dsteps = a["pin_dsteps"]
-        cdef double[::1] pin_w = a["pin_w"], pin_rem = a["pin_rem"]
+        cdef int64_t[::1] pin_syn = pin.syn
+        cdef int32_t[::1] pin_src = pin.src, pin_chan = pin.chan, pin_dsteps = pin.dsteps
+        cdef double[::1] pin_w = pin.w, pin_rem = pin.rem
         cdef int64_t n_pin = pin_syn.shape[0]
-        self.pin = <Pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(Pin) + 63) // 64) * 64)
+        self.pin = <pc_pin*>aligned_alloc(64, ((max(n_pin, 1) * sizeof(pc_pin) + 63) // 64) * 64)
         if self.pin == NULL:
             raise MemoryError("precise kernel: cannot allocate its buffers")
         for k in range(n_pin):
@@ -339,7 +300,7 @@ cdef class PreciseKernel:
                                if self.ps_target[k] >= 0 else -1)
         # queuing a spike needs exp(-x) for x in [0, dt/tau]: a table plus a short polynomial
         # (Poisson spikes, one per event, made libm's exp the largest cost of queuing)
-        self.exptab_n = <int64_t>(dt / min(self.tau_u) * EXP_TABLE_SCALE) + 2 if self.n_taus else 0
+        self.exptab_n = <int64_t>(dt / min(self.tau_u) * PC_EXP_SCALE) + 2 if self.n_taus else 0
         # Poisson factors by a polynomial alone where the range allows (pc_poisson_factor)
         self.pois_poly = 0
         if self.n_taus > 0 and dt / min(self.tau_u) <= PC_EXP_POLY5_MAX:
@@ -351,37 +312,103 @@ cdef class PreciseKernel:
             if self.exptab == NULL:
                 raise MemoryError("precise kernel: cannot allocate its exp table")
             for k in range(self.exptab_n):
-                self.exptab[k] = exp(-<double>k / EXP_TABLE_SCALE)
+                self.exptab[k] = exp(-<double>k / PC_EXP_SCALE)
         for k in range(N):
             self.drv_first[k] = -1
         for k in range(C):
             self.slowc[k] = -1
+        self._set_replay()
+
+    cdef void _set_replay(self):
+        """Point the slow path's view (pc_replay) at the arrays (all allocated by now)."""
+        cdef pc_replay* R = &self.replay
+        R.dt = self.dt
+        R.pop_model = &self.pop_model[0]
+        R.pop_start = &self.pop_start[0]
+        R.pop_size = &self.pop_size[0]
+        R.pop_n_rec = &self.pop_n_rec[0]
+        R.pop_rec_start = &self.pop_rec_start[0]
+        R.pop_chan_start = &self.pop_chan_start[0]
+        R.pop_ref_steps = &self.pop_ref_steps[0]
+        R.pop_vth = &self.pop_vth[0]
+        R.pop_vreset = &self.pop_vreset[0]
+        R.pop_tm = &self.pop_tm[0]
+        R.pop_ref_rem = &self.pop_ref_rem[0]
+        R.rec_tk = &self.rec_tk[0]
+        R.rec_ck = &self.rec_ck[0]
+        R.rec_delta = &self.rec_delta[0]
+        R.rec_kmax = &self.rec_kmax[0]
+        R.rec_near = &self.rec_near[0]
+        R.chan_rec = &self.chan_rec[0]
+        R.v = &self.v[0]
+        R.syn = &self.syn[0]
+        R.drive = &self.drive[0]
+        R.ref_end_off = &self.ref_end_off[0]
+        R.ref_end_step = &self.ref_end_step[0]
+        R.neuron_pop = &self.neuron_pop[0]
+        R.drv_step = &self.drv_step[0]
+        R.drv_off = &self.drv_off[0]
+        R.drv_delta = &self.drv_delta[0]
+        R.drv_neuron = &self.drv_neuron[0]
+        R.n_drv = self.drv_step.shape[0]
+        R.drv_first = self.drv_first
+        R.exptab = self.exptab
+        R.exptab_n = self.exptab_n
+        R.pre_grp = &self.pre_grp[0]
+        R.grp_start = &self.grp_start[0]
+        R.grp_offgrid = &self.grp_offgrid[0]
+        R.grp_rec = &self.grp_rec[0]
+        R.syn_chan = &self.syn_chan[0]
+        R.grp_w = &self.grp_w[0]
+        R.syn_weight = &self.syn_weight[0]
+        R.syn_chan16 = &self.syn_chan16[0] if self.chan16 else NULL
+        R.chan16 = self.chan16
+        R.slots = self.slots
+        R.ring_len = self.ring_len
+        R.pin = self.pin
+        R.pin_ptr = &self.pin_ptr[0]
+        R.n_pois = self.n_pois
+        R.pring = self.pring
+        R.pois_key = self.pois_key
+        R.pois_windowed = self.pois_windowed
+        R.pois_start = &self.pois_start[0]
+        R.pois_stop = &self.pois_stop[0]
+        R.slow = self.slow
+        R.slow_cnt = self.slow_cnt
+        R.slowc = self.slowc
+        R.slowmark = self.slowmark
+        R.rec_nslow = self.rec_nslow
+        R.scan_out = self.scan_out
+        R.hits = &self.hits
+        R.events = &self.events
+        R.rlist = self.rlist
+        R.rin = self.rin
+        R.rl_n = &self.rl_n
 
     def __dealloc__(self):
         cdef int64_t k
         if self.slots != NULL:
             for k in range(self.ring_len):
-                free(self.slots[k].ev)
-                free(self.slots[k].en)
+                pc_release(&self.slots[k].ev)
+                pc_release(&self.slots[k].en)
             free(self.slots)
         free(self.acc_base)
         free(self.flags_base)
         free(self.cand)
-        free(self.buf)
-        free(self.out_step)
-        free(self.out_off)
-        free(self.out_idx)
+        pc_release(&self.events)
+        pc_release(&self.spikes)
+        pc_release(&self.hits)
         free(self.etab)
         free(self.inv_tau)
         free(self.exptab)
         free(self.pring)
-        free(self.p_off)
-        free(self.p_uu)
-        free(self.p_src)
-        free(self.p_idx)
+        pc_release(&self.p_off)
+        pc_release(&self.p_uu)
+        pc_release(&self.p_src)
+        pc_release(&self.p_idx)
+        pc_release(&self.p_fac)
         free(self.p_other)
         free(self.p_other_q)
-        free(self.p_fac)
         free(self.ps_xs)
         free(self.ps_aoff)
         free(self.pin)
@@ -391,8 +418,6 @@ cdef class PreciseKernel:
         free(self.slowmark)
         free(self.scan_out)
         free(self.rec_nslow)
-        free(self.hit_k)
-        free(self.hit_ev)
         free(self.drv_first)
         free(self.rlist)
         free(self.rin)
@@ -427,7 +452,8 @@ cdef class PreciseKernel:
 
     def take_spikes(self):
         """(steps int64, offsets float64 s, neuron indices int32) emitted since the last call."""
-        cdef int64_t k, m = self.out_n
+        cdef int64_t k, m = self.spikes.n
+        cdef const pc_spike* sp = <pc_spike*>self.spikes.data
         steps = np.empty(m, np.int64)
         offs = np.empty(m, np.float64)
         idx = np.empty(m, np.int32)
@@ -435,10 +461,10 @@ cdef class PreciseKernel:
         cdef double[::1] ov = offs
         cdef int32_t[::1] iv = idx
         for k in range(m):
-            sv[k] = self.out_step[k]
-            ov[k] = self.out_off[k]
-            iv[k] = self.out_idx[k]
-        self.out_n = 0
+            sv[k] = sp[k].step
+            ov[k] = sp[k].off
+            iv[k] = sp[k].idx
+        self.spikes.n = 0
         return steps, offs, idx
 
     def queued_events(self):
@@ -446,13 +472,14 @@ cdef class PreciseKernel:
         Poisson spikes are never queued. For tests and diagnostics."""
         cdef int64_t k, total = 0
         for k in range(self.ring_len):
-            total += self.slots[k].n + self.slots[k].n_en
+            total += self.slots[k].ev.n + self.slots[k].en.n
         return total
 
     # -- one step --------------------------------------------------------------------
     cdef int _step(self, int64_t n, double[::1] rec_out, int64_t[::1] rec_pos) noexcept nogil:
-        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef pc_slot* sl = &self.slots[n % self.ring_len]
         cdef int64_t e, i, q, drv_end, n_slow = 0, first_spike
+        cdef pc_spike* sp
 
         # 0. refractory neurons (_refractory): v_reset back where the last fast path moved it
         self._refractory(n)
@@ -487,19 +514,20 @@ cdef class PreciseKernel:
             return -1
 
         # 4. slow path: collect the replayed neurons' events, replay each exactly
-        first_spike = self.out_n
+        first_spike = self.spikes.n
         self.slow_neuron_steps += n_slow
-        if n_slow > 0 and self._collect(n, n_slow) != 0:
+        if n_slow > 0 and pc_collect_and_replay(&self.replay, &self.spikes, n, n_slow) != 0:
             return -1
         for q in range(self.drv_ptr, drv_end):
             self.drv_first[self.drv_neuron[q]] = -1
         self.drv_ptr = drv_end
-        sl.n = 0
-        sl.n_en = 0
+        sl.ev.n = 0
+        sl.en.n = 0
 
         # 5. queue what was emitted in this step: neurons, spike sources, Poisson sources
-        for e in range(first_spike, self.out_n):
-            if self._push(self.out_idx[e], n, &self.out_off[e], 1, True) != 0:
+        sp = <pc_spike*>self.spikes.data
+        for e in range(first_spike, self.spikes.n):
+            if self._push(sp[e].idx, n, &sp[e].off, 1, True) != 0:
                 return -1
         self._sort_step_spikes(first_spike)
         while self.ev_ptr < self.ev_step.shape[0] and self.ev_step[self.ev_ptr] <= n:
@@ -511,22 +539,19 @@ cdef class PreciseKernel:
         return 0
 
     cdef void _sort_step_spikes(self, int64_t first) noexcept nogil:
-        """Order the spikes of this step (out_* from ``first``, queued already) by offset, then
+        """Order the spikes of this step (from ``first``, queued already) by offset, then
         neuron: the results are then in time order without a sort in Python (precise.py).
         Insertion sort: a step holds a handful of spikes, the slow list's neuron order."""
         cdef int64_t a, b
-        cdef double o
-        cdef int32_t k
-        for a in range(first + 1, self.out_n):
-            o = self.out_off[a]
-            k = self.out_idx[a]
+        cdef pc_spike* sp = <pc_spike*>self.spikes.data
+        cdef pc_spike key
+        for a in range(first + 1, self.spikes.n):
+            key = sp[a]
             b = a - 1
-            while b >= first and (self.out_off[b] > o or (self.out_off[b] == o and self.out_idx[b] > k)):
-                self.out_off[b + 1] = self.out_off[b]
-                self.out_idx[b + 1] = self.out_idx[b]
+            while b >= first and (sp[b].off > key.off or (sp[b].off == key.off and sp[b].idx > key.idx)):
+                sp[b + 1] = sp[b]
                 b -= 1
-            self.out_off[b + 1] = o
-            self.out_idx[b + 1] = k
+            sp[b + 1] = key
 
     cdef int _fast(self, int64_t n, int64_t* n_slow) noexcept nogil:
         """Fast path of every population (_precise_fast.h, which also clears the step's acc
@@ -558,21 +583,21 @@ cdef class PreciseKernel:
             ab = acc + self.pop_acc[p]           # this population's region
             if size == 0:
                 continue
-            if model == PMODEL_DELTA:
+            if model == PC_MODEL_DELTA:
                 nc = pc_fast_delta(size, self.pop_am[p], self.pop_pos_gain[p], self.pop_vth[p], v + start, &self.drive[start],
                                    self.pop_drive_uniform[p], ab,
                                    self.cand, start, self.flags)
             elif dale >= 0:
                 # receptor `dale` first: the kernel takes receptor 0 as the positive one
                 pd = 1 - dale
-                nc = pc_fast_cuba2d(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
-                                    self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
-                                    self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
-                                    self.pop_drive_uniform[p],
-                                    syn + chan0 + dale * size, syn + chan0 + pd * size,
-                                    ab, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
+                nc = pc_fast_cuba2(size, 1, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0 + dale],
+                                   self.rec_ak[rec0 + pd], self.rec_coef_h[rec0 + dale], self.rec_coef_h[rec0 + pd],
+                                   self.rec_kmax[rec0 + dale], self.pop_pos_gain[p], v + start, &self.drive[start],
+                                   self.pop_drive_uniform[p],
+                                   syn + chan0 + dale * size, syn + chan0 + pd * size,
+                                   ab, NULL, ab + (2 + dale) * size, ab + (2 + pd) * size, self.cand, start, self.flags)
             elif nr == 2:
-                nc = pc_fast_cuba2(size, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
+                nc = pc_fast_cuba2(size, 0, self.pop_am[p], self.pop_vth[p], self.rec_ak[rec0], self.rec_ak[rec0 + 1],
                                    self.rec_coef_h[rec0], self.rec_coef_h[rec0 + 1], self.rec_kmax[rec0],
                                    self.rec_kmax[rec0 + 1], v + start, &self.drive[start], self.pop_drive_uniform[p],
                                    syn + chan0, syn + chan0 + size, ab, ab + size, ab + 2 * size, ab + 3 * size,
@@ -591,7 +616,7 @@ cdef class PreciseKernel:
                 pc_prefetch(&self.ref_end_step[i])
                 pc_prefetch(&self.ref_end_off[i])
                 pc_prefetch(&self.drv_first[i])
-                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: _emit)
+                pc_prefetch(&self.pre_grp[i])       # (its synapse rows, if it spikes: pc_emit)
                 local = i - start
                 self.slow[ns] = <int32_t>i
                 for r in range(nr):
@@ -637,7 +662,7 @@ cdef class PreciseKernel:
     cdef void _force_slow(self, double* acc, int64_t i) noexcept nogil:
         """Make neuron i's fast-path bound +inf in the slot `acc`: it takes the slow path."""
         cdef int64_t p = self.neuron_pop[i], local = i - self.pop_start[p]
-        if self.pop_model[p] == PMODEL_DELTA:
+        if self.pop_model[p] == PC_MODEL_DELTA:
             acc[self.pop_acc[p] + 2 * local] = INFINITY
         elif self.pop_dale[p] >= 0:
             acc[self.pop_acc[p] + (2 + self.pop_dale[p]) * self.pop_size[p] + local] = INFINITY
@@ -647,136 +672,6 @@ cdef class PreciseKernel:
     cdef inline int32_t _chan_of(self, int64_t s) noexcept nogil:
         """Channel of synapse s, from the uint16 copy where the network has one."""
         return self.syn_chan16[s] if self.chan16 else self.syn_chan[s]
-
-    cdef int _hit(self, int32_t k, double off, int32_t chan, int32_t syn, double w) noexcept nogil:
-        cdef int64_t cap
-        cdef void* a
-        if self.hit_n == self.hit_cap:
-            cap = self.hit_cap
-            a = _grow(self.hit_k, &cap, self.hit_n + 1, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.hit_k = <int32_t*>a
-            a = _grow(self.hit_ev, &self.hit_cap, self.hit_n + 1, sizeof(Event))
-            if a == NULL:
-                return -1
-            self.hit_ev = <Event*>a
-        self.hit_k[self.hit_n] = k
-        self.hit_ev[self.hit_n].off = off
-        self.hit_ev[self.hit_n].chan = chan
-        self.hit_ev[self.hit_n].syn = syn
-        self.hit_ev[self.hit_n].w = w
-        self.hit_n += 1
-        return 0
-
-    cdef int _collect(self, int64_t n, int64_t n_slow) noexcept nogil:
-        """Find the events of step n of the neurons in the slow list, replay each neuron."""
-        cdef int64_t L = self.ring_len
-        cdef Slot* sl = &self.slots[n % L]
-        cdef int64_t e, g, s, s1, k, i, t, m, j, cnt, pos, r, nr, size, chan0, local, p, slot_m
-        cdef int64_t src, dst, nh, ds, sk_m
-        cdef int32_t c, ks
-        cdef double h = self.dt, off, rem, u, o, w
-        cdef uint64_t sk = 0
-        cdef const int32_t* chan = &self.syn_chan[0] if self.syn_chan.shape[0] else NULL
-        cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
-        cdef const int32_t* slowc = self.slowc
-        cdef void* a
-        self.hit_n = 0
-        # the replayed neurons' Poisson synapses are read after the scan below: start loading them
-        if self.n_pois:
-            for k in range(n_slow):
-                pc_prefetch(&self.pin[self.pin_ptr[self.slow[k]]])
-        # spikes queued by synapse group: scan the group's synapses
-        for e in range(sl.n_en):
-            g = sl.en[e].grp
-            if self.rec_nslow[self.grp_rec[g]] == 0:
-                continue
-            off = sl.en[e].off
-            w = self.grp_w[g]
-            if self.chan16:
-                nh = pc_scan_marked16(self.grp_start[g], self.grp_start[g + 1], chan16, self.slowmark, self.scan_out)
-            else:
-                nh = pc_scan_marked(self.grp_start[g], self.grp_start[g + 1], chan, self.slowmark, self.scan_out)
-            for j in range(nh):
-                s = self.scan_out[j]
-                c = self._chan_of(s)
-                # (a group's uniform weight spares a cache miss on syn_weight per event)
-                if self._hit(slowc[c], off, c, <int32_t>s, self.syn_weight[s] if isnan(w) else w) != 0:
-                    return -1
-        # events of off-grid synapses
-        for e in range(sl.n):
-            ks = slowc[sl.ev[e].chan]
-            if ks >= 0 and self._hit(ks, sl.ev[e].off, sl.ev[e].chan, sl.ev[e].syn, sl.ev[e].w) != 0:
-                return -1
-        # Poisson spikes: redraw those of the emission steps whose arrival is step n
-        sk_m = -1                    # the step whose key sk holds
-        if self.n_pois:
-            for k in range(n_slow):
-                i = self.slow[k]
-                for t in range(self.pin_ptr[i], self.pin_ptr[i + 1]):
-                    s = self.pin[t].syn
-                    src = self.pin[t].src
-                    c = self.pin[t].chan
-                    w = self.pin[t].w
-                    rem = self.pin[t].rem
-                    ds = self.pin[t].dsteps
-                    for m in range(n - ds - (1 if rem > 0.0 else 0), n - ds + 1):
-                        if m < 0:
-                            continue
-                        cnt = self.pring[(m % L) * self.n_pois + src]
-                        if cnt == 0:
-                            continue
-                        if m != sk_m:
-                            sk = pc_step_key(self.pois_key, m)
-                            sk_m = m
-                        for j in range(cnt):
-                            u = pc_poisson_offset(sk, src, j, h)
-                            if self.pois_windowed and (m * h + u < self.pois_start[src] or m * h + u >= self.pois_stop[src]):
-                                continue
-                            # as _scatter computes the arrival
-                            o = u
-                            dst = m + ds
-                            if rem > 0.0:
-                                o = u + rem
-                                if o > h:
-                                    o = o - h
-                                    dst += 1
-                            if dst == n and self._hit(<int32_t>k, o, c, <int32_t>s, w) != 0:
-                                return -1
-        # group the hits by neuron (counting sort), then replay
-        for k in range(n_slow + 1):
-            self.slow_cnt[k] = 0
-        for e in range(self.hit_n):
-            self.slow_cnt[self.hit_k[e] + 1] += 1
-        for k in range(n_slow):
-            self.slow_cnt[k + 1] += self.slow_cnt[k]
-        a = _grow(self.buf, &self.buf_cap, self.hit_n, sizeof(Event))
-        if a == NULL:
-            return -1
-        self.buf = <Event*>a
-        for e in range(self.hit_n):
-            k = self.hit_k[e]
-            self.buf[self.slow_cnt[k]] = self.hit_ev[e]
-            self.slow_cnt[k] += 1
-        pos = 0
-        for k in range(n_slow):
-            i = self.slow[k]
-            cnt = self.slow_cnt[k] - pos
-            if self._slow_neuron(n, <int32_t>i, self.buf + pos, cnt) != 0:
-                return -1
-            pos = self.slow_cnt[k]
-            p = self.neuron_pop[i]
-            size = self.pop_size[p]
-            chan0 = self.pop_chan_start[p]
-            local = i - self.pop_start[p]
-            for r in range(self.pop_n_rec[p]):
-                c = chan0 + r * size + local
-                self.slowc[c] = -1
-                self.slowmark[c] = 0
-                self.rec_nslow[self.pop_rec_start[p] + r] = 0
-        return 0
-
 
     # -- queuing ---------------------------------------------------------------------
     cdef int _push(self, int64_t pre, int64_t n, const double* offs, int64_t cnt, bint store) noexcept nogil:
@@ -796,7 +691,7 @@ cdef class PreciseKernel:
             nb = cnt - b0 if cnt - b0 < PUSH_BATCH else PUSH_BATCH
             for u in range(U if need else 0):
                 for j in range(nb):
-                    self.etab[u * PUSH_BATCH + j] = _expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
+                    self.etab[u * PUSH_BATCH + j] = pc_expn(self.exptab, self.exptab_n, (h - offs[b0 + j]) * self.inv_tau[u])
             if self._scatter(pre, n, offs + b0, self.etab, PUSH_BATCH, nb, store) != 0:
                 return -1
             b0 += nb
@@ -817,8 +712,9 @@ cdef class PreciseKernel:
         cdef double h = self.dt, fm, fk, o, w, kmax
         cdef double* ap
         cdef double* av
-        cdef Slot* sl
-        cdef void* q
+        cdef pc_slot* sl
+        cdef pc_entry* en
+        cdef pc_event* ev
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const double* weight = &self.syn_weight[0]
         slot0 = n % L
@@ -831,14 +727,13 @@ cdef class PreciseKernel:
                     slot -= L
                 if store:
                     sl = &self.slots[slot]
-                    q = _grow(sl.en, &sl.cap_en, sl.n_en + cnt, sizeof(Entry))
-                    if q == NULL:
+                    if pc_reserve(&sl.en, sl.en.n + cnt, sizeof(pc_entry)) != 0:
                         return -1
-                    sl.en = <Entry*>q
+                    en = <pc_entry*>sl.en.data + sl.en.n
                     for j in range(cnt):
-                        sl.en[sl.n_en + j].off = offs[j]
-                        sl.en[sl.n_en + j].grp = <int32_t>g
-                    sl.n_en += cnt
+                        en[j].off = offs[j]
+                        en[j].grp = <int32_t>g
+                    sl.en.n += cnt
                     continue                   # added to the sums when due (_deliver)
                 self._add_grid(g, self.acc + slot * self.acc_slot, offs, fac, stride, cnt)
                 continue
@@ -870,18 +765,17 @@ cdef class PreciseKernel:
                         slot -= L
                     if store:
                         sl = &self.slots[slot]
-                        q = _grow(sl.ev, &sl.cap, sl.n + 1, sizeof(Event))
-                        if q == NULL:
+                        if pc_reserve(&sl.ev, sl.ev.n + 1, sizeof(pc_event)) != 0:
                             return -1
-                        sl.ev = <Event*>q
-                        sl.ev[sl.n].off = o
-                        sl.ev[sl.n].chan = c
-                        sl.ev[sl.n].syn = <int32_t>s
-                        sl.ev[sl.n].w = w
-                        sl.n += 1
+                        ev = <pc_event*>sl.ev.data + sl.ev.n
+                        ev.off = o
+                        ev.chan = c
+                        ev.syn = <int32_t>s
+                        ev.w = w
+                        sl.ev.n += 1
                     ap = self.acc + slot * self.acc_slot
                     i = c * vst + voff
-                    if self.rec_model[rec] == PMODEL_DELTA:
+                    if self.rec_model[rec] == PC_MODEL_DELTA:
                         ap[i + (w < 0.0)] += w * fm      # the pair's positive or negative sum
                     else:
                         if w > 0.0 and not self.rec_dale[rec]:
@@ -906,7 +800,7 @@ cdef class PreciseKernel:
         cdef const int32_t* chan = &self.syn_chan[0]
         cdef const uint16_t* chan16 = &self.syn_chan16[0] if self.chan16 else NULL
         cdef const double* weight = &self.syn_weight[0]
-        if self.rec_model[rec] == PMODEL_DELTA:
+        if self.rec_model[rec] == PC_MODEL_DELTA:
             fv = 0.0
             for j in range(cnt):
                 fv += fac[um * stride + j]
@@ -965,38 +859,39 @@ cdef class PreciseKernel:
         Done on arrival rather than when the spikes were emitted: the step's sums (written by
         the Poisson sources in the step before) are then in cache, unlike a slot max-delay
         steps ahead, and so are the synapse rows when the slow path scans them next."""
-        cdef Slot* sl = &self.slots[n % self.ring_len]
+        cdef pc_slot* sl = &self.slots[n % self.ring_len]
         cdef double* ap = self.acc + (n % self.ring_len) * self.acc_slot
         cdef double* f = self.etab
         cdef double h = self.dt, off
         cdef int64_t e, g, ahead = 4, meta_ahead = 8
         cdef int32_t rec
-        if sl.n_en == 0:
+        cdef pc_entry* en = <pc_entry*>sl.en.data
+        if sl.en.n == 0:
             return
-        for e in range(-meta_ahead, sl.n_en):
-            if e + meta_ahead < sl.n_en:
+        for e in range(-meta_ahead, sl.en.n):
+            if e + meta_ahead < sl.en.n:
                 # the group's row bounds, weight and receptor, read at random: ask early
-                g = sl.en[e + meta_ahead].grp
+                g = en[e + meta_ahead].grp
                 pc_prefetch(&self.grp_start[g])
                 pc_prefetch(&self.grp_w[g])
                 pc_prefetch(&self.grp_rec[g])
             if e < -ahead:
                 continue
-            if e + ahead < sl.n_en:
-                g = sl.en[e + ahead].grp
+            if e + ahead < sl.en.n:
+                g = en[e + ahead].grp
                 if self.chan16:
                     pc_prefetch_row16(&self.syn_chan16[0], self.grp_start[g], self.grp_start[g + 1])
                 else:
                     pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
             if e < 0:
                 continue
-            g = sl.en[e].grp
+            g = en[e].grp
             rec = self.grp_rec[g]
-            off = sl.en[e].off
-            f[self.rec_um[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
+            off = en[e].off
+            f[self.rec_um[rec] * PUSH_BATCH] = pc_expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_um[rec]])
             if self.rec_uk[rec] != self.rec_um[rec]:
-                f[self.rec_uk[rec] * PUSH_BATCH] = _expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
-            self._add_grid(g, ap, &sl.en[e].off, f, PUSH_BATCH, 1)
+                f[self.rec_uk[rec] * PUSH_BATCH] = pc_expn(self.exptab, self.exptab_n, (h - off) * self.inv_tau[self.rec_uk[rec]])
+            self._add_grid(g, ap, &en[e].off, f, PUSH_BATCH, 1)
 
     cdef inline double _coef_at(self, int32_t rec, double fm, double fk, double t) noexcept nogil:
         """coef of receptor rec at time t, given fm = e^{-t/tau_m} and fk = e^{-t/tau_k}."""
@@ -1017,13 +912,17 @@ cdef class PreciseKernel:
 
     cdef int _poisson(self, int64_t n) noexcept nogil:
         """Poisson spikes emitted in step n: draw their offsets and factors (vectorised), add
-        them to the fast-path sums. They are not queued: _collect redraws them."""
-        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, cap, L = self.ring_len, no
+        them to the fast-path sums. They are not queued: pc_collect_and_replay redraws them."""
+        cdef int64_t k, j, m, P, q, r, u, U = self.n_taus, L = self.ring_len, no
         cdef double h = self.dt, t0 = n * self.dt
         cdef uint64_t sk = pc_step_key(self.pois_key, n)
         cdef uint16_t* ring = self.pring + (n % L) * self.n_pois
-        cdef void* a
         cdef int64_t pre0 = self.pois_base
+        cdef double* p_off
+        cdef double* p_uu
+        cdef double* p_fac
+        cdef int32_t* p_src
+        cdef int32_t* p_idx
         self._draw_counts(n, ring)
         if not self.pois_windowed and self.exptab != NULL:
             return self._poisson_direct(n, sk, ring)
@@ -1034,88 +933,75 @@ cdef class PreciseKernel:
             return 0
         if self._p_reserve(m) != 0:
             return -1
-        P = pc_poisson_fill(self.n_pois, ring, self.p_src, self.p_idx)
+        p_off, p_uu, p_fac = <double*>self.p_off.data, <double*>self.p_uu.data, <double*>self.p_fac.data
+        p_src, p_idx = <int32_t*>self.p_src.data, <int32_t*>self.p_idx.data
+        P = pc_poisson_fill(self.n_pois, ring, p_src, p_idx)
         # given the count of a step, a Poisson process's times are iid uniform in it
-        pc_poisson_offsets(P, sk, self.p_src, self.p_idx, h, self.p_uu, self.p_off)
+        pc_poisson_offsets(P, sk, p_src, p_idx, h, p_uu, p_off)
         if self.pois_windowed:
             q = 0
             for r in range(P):
-                k = self.p_src[r]
-                if t0 + self.p_off[r] < self.pois_start[k] or t0 + self.p_off[r] >= self.pois_stop[k]:
+                k = p_src[r]
+                if t0 + p_off[r] < self.pois_start[k] or t0 + p_off[r] >= self.pois_stop[k]:
                     continue
-                self.p_off[q] = self.p_off[r]
-                self.p_uu[q] = self.p_uu[r]
-                self.p_src[q] = <int32_t>k
+                p_off[q] = p_off[r]
+                p_uu[q] = p_uu[r]
+                p_src[q] = <int32_t>k
                 q += 1
             P = q
         for u in range(U):
             if self.exptab != NULL:
-                pc_exp_factors(P, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
-                               self.p_fac + u * (self.p_cap + 4))
+                pc_exp_factors(P, pc_poisson_xscale(h, self.inv_tau[u]), p_uu, self.exptab, self.pois_poly,
+                               p_fac + u * self.p_stride)
             else:
                 for q in range(P):
-                    self.p_fac[u * (self.p_cap + 4) + q] = exp(-self.p_uu[q] * pc_poisson_xscale(h, self.inv_tau[u]))
+                    p_fac[u * self.p_stride + q] = exp(-p_uu[q] * pc_poisson_xscale(h, self.inv_tau[u]))
             for q in range(P, P + 4):
-                self.p_fac[u * (self.p_cap + 4) + q] = 0.0
+                p_fac[u * self.p_stride + q] = 0.0
         if not self.pois_windowed:
             no = pc_poisson_simple(self.n_pois, ring, &self.ps_target[0], &self.ps_weight[0], &self.ps_dsteps[0],
-                                   &self.ps_um[0], self.p_fac, self.p_cap + 4, self.acc, self.acc_slot, n % L, L,
+                                   &self.ps_um[0], p_fac, self.p_stride, self.acc, self.acc_slot, n % L, L,
                                    self.p_other, self.p_other_q)
             for j in range(no):
                 k = self.p_other[j]
                 q = self.p_other_q[j]
-                if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, ring[k], False) != 0:
+                if self._scatter(pre0 + k, n, p_off + q, p_fac + q, self.p_stride, ring[k], False) != 0:
                     return -1
             return 0
         # with active windows: the spikes left are in source order, runs of equal source
         q = 0
         while q < P:
-            k = self.p_src[q]
+            k = p_src[q]
             r = q + 1
-            while r < P and self.p_src[r] == k:
+            while r < P and p_src[r] == k:
                 r += 1
-            if self._scatter(pre0 + k, n, self.p_off + q, self.p_fac + q, self.p_cap + 4, r - q, False) != 0:
+            if self._scatter(pre0 + k, n, p_off + q, p_fac + q, self.p_stride, r - q, False) != 0:
                 return -1
             q = r
         return 0
 
     cdef int _p_reserve(self, int64_t m) noexcept nogil:
-        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_uu, p_src, p_idx and p_fac."""
-        cdef int64_t cap, U = self.n_taus
-        cdef void* a
-        if m <= self.p_cap:
+        """Room for m Poisson spikes (plus 4 of slack) in p_off, p_uu, p_src, p_idx and, for each
+        time constant, p_fac; all of it p_stride long. Their contents are not kept."""
+        cdef int64_t U = self.n_taus if self.n_taus > 1 else 1, c
+        if m + 4 <= self.p_stride:
             return 0
-        cap = self.p_cap
-        a = _grow(self.p_off, &cap, m + 4, sizeof(double))
-        if a == NULL:
+        if pc_reserve(&self.p_off, m + 4, sizeof(double)) != 0:
             return -1
-        self.p_off = <double*>a
-        cap = self.p_cap
-        a = _grow(self.p_uu, &cap, m + 4, sizeof(double))
-        if a == NULL:
+        c = self.p_off.cap
+        if (pc_reserve(&self.p_uu, c, sizeof(double)) != 0 or pc_reserve(&self.p_src, c, sizeof(int32_t)) != 0
+                or pc_reserve(&self.p_idx, c, sizeof(int32_t)) != 0 or pc_reserve(&self.p_fac, c * U, sizeof(double)) != 0):
             return -1
-        self.p_uu = <double*>a
-        cap = self.p_cap
-        a = _grow(self.p_src, &cap, m + 4, sizeof(int32_t))
-        if a == NULL:
-            return -1
-        self.p_src = <int32_t*>a
-        cap = self.p_cap
-        a = _grow(self.p_idx, &cap, m + 4, sizeof(int32_t))
-        if a == NULL:
-            return -1
-        self.p_idx = <int32_t*>a
-        a = realloc(self.p_fac, cap * max(U, 1) * sizeof(double))
-        if a == NULL:
-            return -1
-        self.p_fac = <double*>a
-        self.p_cap = cap - 4
+        self.p_stride = c
         return 0
 
     cdef int _poisson_direct(self, int64_t n, uint64_t sk, const uint16_t* ring) noexcept nogil:
         """_poisson without windows (pc_poisson_direct): the sums of the one-to-one sources in
         one pass; each other source with spikes gets its offsets and factors, then _scatter."""
-        cdef int64_t j, k, c, u, no, st = self.p_cap + 4
+        cdef int64_t j, k, c, u, no, st = self.p_stride
+        cdef double* p_off
+        cdef double* p_uu
+        cdef double* p_fac
         cdef double h = self.dt
         no = pc_poisson_direct(self.n_pois, ring, sk, h, self.exptab, self.pois_poly, self.ps_xs, self.ps_aoff,
                                &self.ps_weight[0], self.acc, self.acc_slot, n % self.ring_len, self.ring_len,
@@ -1125,377 +1011,14 @@ cdef class PreciseKernel:
             c = ring[k]
             if self._p_reserve(c) != 0:
                 return -1
-            st = self.p_cap + 4
+            st = self.p_stride
+            p_off, p_uu, p_fac = <double*>self.p_off.data, <double*>self.p_uu.data, <double*>self.p_fac.data
             for u in range(c):
-                self.p_uu[u] = pc_poisson_u(sk, k, u)
-                self.p_off[u] = pc_poisson_offset(sk, k, u, h)
+                p_uu[u] = pc_poisson_u(sk, k, u)
+                p_off[u] = pc_poisson_offset(sk, k, u, h)
             for u in range(self.n_taus):
-                pc_exp_factors(c, pc_poisson_xscale(h, self.inv_tau[u]), self.p_uu, self.exptab, self.pois_poly,
-                               self.p_fac + u * st)
-            if self._scatter(self.pois_base + k, n, self.p_off, self.p_fac, st, c, False) != 0:
+                pc_exp_factors(c, pc_poisson_xscale(h, self.inv_tau[u]), p_uu, self.exptab, self.pois_poly,
+                               p_fac + u * st)
+            if self._scatter(self.pois_base + k, n, p_off, p_fac, st, c, False) != 0:
                 return -1
         return 0
-
-    cdef int _emit(self, int64_t n, double off, int32_t i) noexcept nogil:
-        cdef int64_t cap, g
-        cdef void* a
-        if self.out_n == self.out_cap:
-            cap = self.out_cap
-            a = _grow(self.out_step, &cap, self.out_n + 1, sizeof(int64_t))
-            if a == NULL:
-                return -1
-            self.out_step = <int64_t*>a
-            cap = self.out_cap
-            a = _grow(self.out_off, &cap, self.out_n + 1, sizeof(double))
-            if a == NULL:
-                return -1
-            self.out_off = <double*>a
-            a = _grow(self.out_idx, &self.out_cap, self.out_n + 1, sizeof(int32_t))
-            if a == NULL:
-                return -1
-            self.out_idx = <int32_t*>a
-        self.out_step[self.out_n] = n
-        self.out_off[self.out_n] = off
-        self.out_idx[self.out_n] = i
-        self.out_n += 1
-        # its off-grid synapses are read when it is queued at the end of the step: start
-        # loading them now (an on-grid group's row is read on arrival, _deliver loads it)
-        for g in range(self.pre_grp[i], self.pre_grp[i + 1]):
-            if self.grp_offgrid[g]:
-                pc_prefetch_row(&self.syn_chan[0], self.grp_start[g], self.grp_start[g + 1])
-        return 0
-
-    # -- exact replay of one neuron over one step ------------------------------------------
-    cdef int _slow_neuron(self, int64_t n, int32_t i, Event* ev, int64_t n_ev) noexcept nogil:
-        cdef int64_t p = self.neuron_pop[i]
-        cdef int32_t model = self.pop_model[p]
-        cdef double h = self.dt, vth = self.pop_vth[p], vreset = self.pop_vreset[p], tm = self.pop_tm[p]
-        # delta neurons have no synaptic variables (their one channel is a v jump)
-        cdef int64_t nr = self.pop_n_rec[p] if model == PMODEL_CUBA else 0
-        cdef int64_t rec0 = self.pop_rec_start[p], chan0 = self.pop_chan_start[p]
-        cdef int64_t size = self.pop_size[p], local = i - self.pop_start[p]
-        cdef int64_t ref_steps = self.pop_ref_steps[p], a, b, k = 0, q, r, est
-        cdef double ref_rem = self.pop_ref_rem[p]
-        cdef bint has_ref = ref_steps > 0 or ref_rem > 0.0
-        cdef double s[MAX_RECEPTORS]
-        cdef double v = self.v[i], d = self.drive[i], t = 0.0, t_next, tau, tc, ts, em, ek, vn, eo, dlt, tk
-        cdef bint refr = self.ref_end_step[i] >= n
-        cdef double t_ref_end = self.ref_end_off[i] if self.ref_end_step[i] == n else INFINITY
-        cdef Event key
-        cdef Event tmp[RANK_SORT_MAX]
-        cdef double offs[RANK_SORT_MAX]
-        cdef int64_t rank[RANK_SORT_MAX]
-        cdef double pos, acc, ub
-        if model == PMODEL_DELTA and t_ref_end <= h and self.drv_first[i] < 0:
-            # The refractory period ends inside the step, at t_ref_end: v is v_reset until
-            # then, events before it are discarded, and from then on v is its free course
-            # (monotone from v_reset towards d) plus the later jumps, each at most its weight.
-            # If that bound stays below threshold, the end of the step is the closed form:
-            # no sort, no walk through the events (a third of Brunel's replays).
-            vn = d + (vreset - d) * _expn(self.exptab, self.exptab_n, (h - t_ref_end) / tm)
-            pos = 0.0
-            acc = 0.0
-            for a in range(n_ev):
-                if ev[a].off >= t_ref_end:           # an event at the end itself applies
-                    pos += ev[a].w if ev[a].w > 0.0 else 0.0
-                    acc += ev[a].w * _expn(self.exptab, self.exptab_n, (h - ev[a].off) / tm)
-            ub = (vreset if vreset > vn else vn) + pos
-            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
-                self.v[i] = vn + acc
-                self.ref_end_step[i] = NO_REFRACTORY
-                return 0
-        if model == PMODEL_CUBA and n_ev == 0 and t_ref_end <= h and self.drv_first[i] < 0:
-            # The same for lif_cuba without events in the step: syn decays while v is
-            # clamped, then v's free course from v_reset at t_ref_end; bound: the leak part
-            # is monotone, each receptor adds at most max(s, 0) Kmax. Below threshold, the
-            # walk below would compute exactly these numbers (no search for a crossing).
-            tau = h - t_ref_end
-            em = _expn(self.exptab, self.exptab_n, tau / tm)
-            vn = d + (vreset - d) * em
-            ub = vreset if vreset > vn else vn
-            for r in range(nr):
-                tk = self.rec_tk[rec0 + r]
-                s[r] = self.syn[chan0 + r * size + local] * _expn(self.exptab, self.exptab_n, t_ref_end / tk)
-                if s[r] > 0.0:
-                    ub += s[r] * self.rec_kmax[rec0 + r]
-                ek = _expn(self.exptab, self.exptab_n, tau / tk)
-                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
-                                       tk, tm, tau, em, ek)
-                s[r] = s[r] * ek
-            if ub + 1e-12 * (fabs(ub) + fabs(vth)) < vth:
-                self.v[i] = vn
-                for r in range(nr):
-                    self.syn[chan0 + r * size + local] = s[r]
-                self.ref_end_step[i] = NO_REFRACTORY
-                return 0
-        if n_ev <= RANK_SORT_MAX:
-            # stable sort by offset of the handful of events a neuron has per step: each
-            # event's rank counted by comparisons alone (pc_event_ranks: vectorised, no
-            # data-dependent branch, which insertion sort mispredicts), then one move each
-            for a in range(n_ev):
-                offs[a] = ev[a].off
-            pc_event_ranks(n_ev, offs, rank)
-            for a in range(n_ev):
-                tmp[rank[a]] = ev[a]
-            ev = &tmp[0]                     # (the walk reads the sorted copy)
-        else:
-            # insertion sort (stable)
-            for a in range(1, n_ev):
-                key = ev[a]
-                b = a - 1
-                while b >= 0 and ev[b].off > key.off:
-                    ev[b + 1] = ev[b]
-                    b -= 1
-                ev[b + 1] = key
-        if model == PMODEL_CUBA:
-            for r in range(nr):
-                s[r] = self.syn[chan0 + r * size + local]
-        q = self.drv_first[i]
-        if not refr and v >= vth:          # initialised above threshold: spike at the step's start
-            if self._emit(n, 0.0, i) != 0:
-                return -1
-            v = vreset
-            if has_ref:
-                eo = ref_rem
-                est = n + ref_steps
-                if eo > h:
-                    eo -= h
-                    est += 1
-                self.ref_end_step[i] = est
-                self.ref_end_off[i] = eo
-                refr = True
-                t_ref_end = eo if est == n else INFINITY
-        while True:
-            t_next = h
-            if k < n_ev and ev[k].off < t_next:
-                t_next = ev[k].off
-            if q >= 0 and self.drv_off[q] < t_next:
-                t_next = self.drv_off[q]
-            if refr and t_ref_end < t_next:
-                t_next = t_ref_end
-            if t_next < t:
-                t_next = t
-            tau = t_next - t
-            if tau > 0.0:
-                tc = -1.0
-                if not refr:
-                    if model == PMODEL_DELTA:
-                        vn = d + (v - d) * _expn(self.exptab, self.exptab_n, tau / tm)
-                        if vn >= vth:
-                            # v relaxes monotonically towards d > v_th: closed form
-                            tc = tm * log((d - v) / (d - vth))
-                            if not (tc > 0.0):
-                                tc = 0.0
-                            if tc > tau:
-                                tc = tau
-                        else:
-                            v = vn
-                    else:
-                        tc = self._cuba_crossing(p, v, s, d, tau)
-                        if tc < 0.0:
-                            em = _expn(self.exptab, self.exptab_n, tau / tm)
-                            vn = d + (v - d) * em
-                            for r in range(nr):
-                                tk = self.rec_tk[rec0 + r]
-                                ek = _expn(self.exptab, self.exptab_n, tau / tk)
-                                vn = vn + s[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r],
-                                                       self.rec_delta[rec0 + r], tk, tm, tau, em, ek)
-                                s[r] = s[r] * ek
-                            v = vn
-                else:
-                    for r in range(nr):
-                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, tau / self.rec_tk[rec0 + r])
-                if tc >= 0.0:
-                    ts = t + tc
-                    if ts > t_next:
-                        ts = t_next
-                    for r in range(nr):
-                        s[r] = s[r] * _expn(self.exptab, self.exptab_n, (ts - t) / self.rec_tk[rec0 + r])
-                    if self._emit(n, ts, i) != 0:
-                        return -1
-                    v = vreset
-                    t = ts
-                    if has_ref:
-                        eo = ts + ref_rem
-                        est = n + ref_steps
-                        if eo > h:
-                            eo -= h
-                            est += 1
-                        self.ref_end_step[i] = est
-                        self.ref_end_off[i] = eo
-                        refr = True
-                        t_ref_end = eo if est == n else INFINITY
-                    continue
-                t = t_next
-            # at time t: the refractory period ends first, then all events of this instant apply
-            if refr and t_ref_end <= t:
-                refr = False
-                t_ref_end = INFINITY
-                self.ref_end_step[i] = NO_REFRACTORY
-            while k < n_ev and ev[k].off <= t:
-                if model == PMODEL_DELTA:
-                    if not refr:
-                        v += ev[k].w
-                else:
-                    s[self.chan_rec[ev[k].chan] - rec0] += ev[k].w
-                k += 1
-            while q >= 0 and self.drv_off[q] <= t:
-                d += self.drv_delta[q]
-                q += 1
-                if q >= self.drv_step.shape[0] or self.drv_step[q] != n or self.drv_neuron[q] != i:
-                    q = -1
-            if not refr and v >= vth:
-                if self._emit(n, t, i) != 0:
-                    return -1
-                v = vreset
-                if has_ref:
-                    eo = t + ref_rem
-                    est = n + ref_steps
-                    if eo > h:
-                        eo -= h
-                        est += 1
-                    self.ref_end_step[i] = est
-                    self.ref_end_off[i] = eo
-                    refr = True
-                    t_ref_end = eo if est == n else INFINITY
-            if t >= h and k >= n_ev and q < 0 and not (refr and t_ref_end <= h):
-                break
-        self.v[i] = v
-        self.drive[i] = d
-        if model == PMODEL_CUBA:
-            for r in range(nr):
-                self.syn[chan0 + r * size + local] = s[r]
-        if self.ref_end_step[i] > n and not self.rin[i]:
-            self.rin[i] = 1
-            self.rlist[self.rl_n] = i
-            self.rl_n += 1
-        return 0
-
-    # -- cuba: where does v first reach threshold in (0, tau]? -----------------------------
-    cdef void _cuba_probe(self, int64_t p, double v0, double* s0, double d, double t, Probe* out) noexcept nogil:
-        """State at time t of a piece that starts with (v0, s0) and has no events."""
-        cdef double tm = self.pop_tm[p], em = _expn(self.exptab, self.exptab_n, t / self.pop_tm[p]), ek, sk, tk
-        cdef int64_t r, rec0 = self.pop_rec_start[p]
-        out.v = d + (v0 - d) * em
-        out.pos = 0.0
-        out.neg = 0.0
-        out.sabs = 0.0
-        for r in range(self.pop_n_rec[p]):
-            tk = self.rec_tk[rec0 + r]
-            ek = _expn(self.exptab, self.exptab_n, t / tk)
-            out.v += s0[r] * _coef(self.rec_near[rec0 + r], self.rec_ck[rec0 + r], self.rec_delta[rec0 + r],
-                                   tk, tm, t, em, ek)
-            sk = s0[r] * ek
-            if sk > 0.0:
-                out.pos += sk
-                out.sabs += sk / tk
-            else:
-                out.neg += sk
-                out.sabs -= sk / tk
-
-    cdef double _cuba_crossing(self, int64_t p, double v0, double* s0, double d, double tau) noexcept nogil:
-        """First t in (0, tau] with v(t) >= v_th, or -1. v0 < v_th."""
-        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], tc
-        cdef int64_t r, nr = self.pop_n_rec[p], sp = 0
-        cdef bint has_syn = False
-        cdef double sa[SEARCH_STACK]
-        cdef double sb[SEARCH_STACK]
-        cdef Probe pa[SEARCH_STACK]
-        cdef Probe pb[SEARCH_STACK]
-        cdef Probe A, B, Mp
-        cdef double a, b, m, jmax, jmin, hi, lo, M, ub, min_w = tau * SEARCH_MIN_FRACTION
-        for r in range(nr):
-            if s0[r] != 0.0:
-                has_syn = True
-        if not has_syn:
-            # no synaptic drive: v relaxes monotonically to d, closed form
-            if d + (v0 - d) * _expn(self.exptab, self.exptab_n, tau / tm) < vth:
-                return -1.0
-            tc = tm * log((d - v0) / (d - vth))
-            if not (tc > 0.0):
-                tc = 0.0
-            return tc if tc < tau else tau
-        A.v = v0
-        A.pos = 0.0
-        A.neg = 0.0
-        A.sabs = 0.0
-        for r in range(nr):
-            if s0[r] > 0.0:
-                A.pos += s0[r]
-                A.sabs += s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
-            else:
-                A.neg += s0[r]
-                A.sabs -= s0[r] / self.rec_tk[self.pop_rec_start[p] + r]
-        self._cuba_probe(p, v0, s0, d, tau, &B)
-        sa[0] = 0.0
-        sb[0] = tau
-        pa[0] = A
-        pb[0] = B
-        sp = 1
-        while sp > 0:
-            sp -= 1
-            a = sa[sp]
-            b = sb[sp]
-            A = pa[sp]
-            B = pb[sp]
-            # bound of v on [a, b] (see module docstring)
-            jmax = d + A.pos + B.neg
-            jmin = d + B.pos + A.neg
-            hi = A.v if A.v > jmax else jmax
-            lo = A.v if A.v < jmin else jmin
-            M = (A.sabs + (hi - lo) / tm) / tm
-            ub = (A.v if A.v > B.v else B.v) + M * (b - a) * (b - a) / 8.0
-            if B.v >= vth:
-                if jmin > ub or b - a <= min_w or sp + 2 > SEARCH_STACK:
-                    # v rises on all of [a, b]: the only crossing there
-                    return self._cuba_root(p, v0, s0, d, a, b, A.v - vth, B.v - vth)
-            else:
-                if ub < vth or b - a <= min_w or sp + 2 > SEARCH_STACK:
-                    continue
-            m = 0.5 * (a + b)
-            self._cuba_probe(p, v0, s0, d, m, &Mp)
-            if Mp.v < vth:
-                sa[sp] = m
-                sb[sp] = b
-                pa[sp] = Mp
-                pb[sp] = B
-                sp += 1
-            sa[sp] = a
-            sb[sp] = m
-            pa[sp] = A
-            pb[sp] = Mp
-            sp += 1
-        return -1.0
-
-    cdef double _cuba_root(self, int64_t p, double v0, double* s0, double d, double a, double b,
-                           double fa, double fb) noexcept nogil:
-        """Safeguarded Newton for v(t) = v_th on [a, b], fa < 0 <= fb."""
-        cdef double vth = self.pop_vth[p], tm = self.pop_tm[p], x, xn, f, fp, tol
-        cdef Probe P
-        cdef int it
-        if fb == 0.0:
-            return b
-        x = a - fa * (b - a) / (fb - fa)
-        if not (x > a and x < b):
-            x = 0.5 * (a + b)
-        for it in range(ROOT_MAXITER):
-            self._cuba_probe(p, v0, s0, d, x, &P)
-            f = P.v - vth
-            if f == 0.0:
-                return x
-            if f > 0.0:
-                b = x
-            else:
-                a = x
-            fp = (d + P.pos + P.neg - P.v) / tm
-            if fp > 0.0:
-                xn = x - f / fp
-            else:
-                xn = 0.5 * (a + b)
-            if not (xn > a and xn < b):
-                xn = 0.5 * (a + b)
-            tol = ROOT_XTOL + 4.0 * DBL_EPSILON * fabs(xn)
-            if fabs(xn - x) <= tol or b - a <= tol:
-                return xn
-            x = xn
-        return b

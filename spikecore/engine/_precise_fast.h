@@ -129,9 +129,11 @@ PC_CLONES static int64_t pc_fast_delta(int64_t size, double am, double gp, doubl
  * (acc_p: the same bound for the events of the step, positive w times Kmax). Cheap,
  * and tight for all but the neurons near threshold, whose inhibition it ignores. (The exact
  * replay tries the tighter curvature bound first, so a neuron sent there in vain costs
- * little more.) */
-PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
-                                 double a0, double a1, double c0, double c1, double k0, double k1,
+ * little more.) Two receptors, one pass over memory; with `dale` (a constant where it is
+ * inlined) the Dale's-law bound of pc_fast_cuba2 instead, kb = g0 and no acc_p; else
+ * kb = Kmax_1. */
+PC_INLINE int64_t pc_cuba2_block(int64_t size, int dale, double am, double vth,
+                                 double a0, double a1, double c0, double c1, double k0, double kb,
                                  double *restrict v, const double *restrict drive, double d0, int uniform,
                                  double *restrict syn0, double *restrict syn1,
                                  double *restrict acc_v, double *restrict acc_p,
@@ -140,45 +142,16 @@ PC_INLINE int64_t pc_cuba2_block(int64_t size, double am, double vth,
     int64_t cnt = 0;
     for (int64_t k = 0; k < size; k++) {
         double vi = v[k], d = uniform ? d0 : drive[k], s0 = syn0[k], s1 = syn1[k];
-        double av = acc_v[k], ap = acc_p[k], x0 = acc_s0[k], x1 = acc_s1[k];
-        double lk = d + (vi - d) * am;
-        double vf = lk + s0 * c0 + s1 * c1;
-        double p0 = s0 > 0.0 ? s0 : 0.0, p1 = s1 > 0.0 ? s1 : 0.0;
-        double ub = (vi > lk ? vi : lk) + p0 * k0 + p1 * k1 + ap;
-        int64_t slow = ub >= vth;
-        fl[k] = slow;
-        cnt += slow;
-        v[k] = slow ? vi : vf + av;
-        syn0[k] = slow ? s0 : s0 * a0 + x0;
-        syn1[k] = slow ? s1 : s1 * a1 + x1;
-        acc_v[k] = 0.0;
-        acc_p[k] = 0.0;
-        acc_s0[k] = 0.0;
-        acc_s1[k] = 0.0;
-    }
-    return cnt;
-}
-
-/* lif_cuba with one receptor whose syn is never negative (index 0: every weight onto it
- * and its initial values >= 0) and one whose syn is never positive (index 1), as under
- * Dale's law. Then max(s0, 0) = s0, max(s1, 0) = 0, and the positive input of the step is
- * bounded by the receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0}
- * to acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (g0 = that factor times Kmax_0, rounded up).
- * No acc_p, a shorter bound. */
-PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
-                                  double a0, double a1, double c0, double c1, double k0, double g0,
-                                  double *restrict v, const double *restrict drive, double d0, int uniform,
-                                  double *restrict syn0, double *restrict syn1,
-                                  double *restrict acc_v, double *restrict acc_s0,
-                                  double *restrict acc_s1, int64_t *restrict fl)
-{
-    int64_t cnt = 0;
-    for (int64_t k = 0; k < size; k++) {
-        double vi = v[k], d = uniform ? d0 : drive[k], s0 = syn0[k], s1 = syn1[k];
         double av = acc_v[k], x0 = acc_s0[k], x1 = acc_s1[k];
         double lk = d + (vi - d) * am;
         double vf = lk + s0 * c0 + s1 * c1;
-        double ub = (vi > lk ? vi : lk) + s0 * k0 + x0 * g0;
+        double ub;
+        if (dale) {
+            ub = (vi > lk ? vi : lk) + s0 * k0 + x0 * kb;
+        } else {
+            double p0 = s0 > 0.0 ? s0 : 0.0, p1 = s1 > 0.0 ? s1 : 0.0;
+            ub = (vi > lk ? vi : lk) + p0 * k0 + p1 * kb + acc_p[k];
+        }
         int64_t slow = ub >= vth;
         fl[k] = slow;
         cnt += slow;
@@ -186,55 +159,56 @@ PC_INLINE int64_t pc_cuba2d_block(int64_t size, double am, double vth,
         syn0[k] = slow ? s0 : s0 * a0 + x0;
         syn1[k] = slow ? s1 : s1 * a1 + x1;
         acc_v[k] = 0.0;
+        if (!dale)
+            acc_p[k] = 0.0;
         acc_s0[k] = 0.0;
         acc_s1[k] = 0.0;
     }
     return cnt;
 }
 
-PC_CLONES static int64_t pc_fast_cuba2d(int64_t size, double am, double vth,
-                                        double a0, double a1, double c0, double c1, double k0, double g0,
-                                        double *restrict v, const double *restrict drive, int uniform,
-                                        double *restrict syn0,
-                                        double *restrict syn1, double *restrict acc_v,
-                                        double *restrict acc_s0, double *restrict acc_s1,
-                                        int32_t *restrict cand, int64_t first,
-                                       int64_t *restrict fl)
+/* The block loop of both two-receptor fast paths (dale: a compile-time constant in each). */
+PC_INLINE int64_t pc_fast_cuba2_blocks(int64_t size, int dale, double am, double vth,
+                                       double a0, double a1, double c0, double c1, double k0, double kb,
+                                       double *restrict v, const double *restrict drive, int uniform,
+                                       double *restrict syn0, double *restrict syn1, double *restrict acc_v,
+                                       double *restrict acc_p, double *restrict acc_s0, double *restrict acc_s1,
+                                       int32_t *restrict cand, int64_t first, int64_t *restrict fl)
 {
     int64_t nc = 0;
     for (int64_t b = 0; b < size; b += PC_BLOCK) {
         int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = uniform ? pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive, drive[0], 1,
-                                                syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl)
-                              : pc_cuba2d_block(m, am, vth, a0, a1, c0, c1, k0, g0, v + b, drive + b, 0.0, 0,
-                                                syn0 + b, syn1 + b, acc_v + b, acc_s0 + b, acc_s1 + b, fl);
+        double *restrict pb = dale ? acc_p : acc_p + b;
+        int64_t cnt = uniform ? pc_cuba2_block(m, dale, am, vth, a0, a1, c0, c1, k0, kb, v + b, drive, drive[0], 1,
+                                               syn0 + b, syn1 + b, acc_v + b, pb, acc_s0 + b, acc_s1 + b, fl)
+                              : pc_cuba2_block(m, dale, am, vth, a0, a1, c0, c1, k0, kb, v + b, drive + b, 0.0, 0,
+                                               syn0 + b, syn1 + b, acc_v + b, pb, acc_s0 + b, acc_s1 + b, fl);
         if (cnt)
             nc = pc_collect(fl, cnt, first + b, cand, nc);
     }
     return nc;
 }
 
-/* lif_cuba with two receptors (the common case), one pass over memory. */
-PC_CLONES static int64_t pc_fast_cuba2(int64_t size, double am, double vth,
-                                       double a0, double a1, double c0, double c1, double k0, double k1,
+/* lif_cuba with two receptors (the common case), one pass over memory. With `dale`: one
+ * receptor whose syn is never negative (index 0: every weight onto it and its initial
+ * values >= 0) and one whose syn is never positive (index 1), as under Dale's law. Then
+ * max(s0, 0) = s0, max(s1, 0) = 0, and the positive input of the step is bounded by the
+ * receptor's own sum: each event adds w e^{-(dt - offset)/tau_0} >= w e^{-dt/tau_0} to
+ * acc_s0, so sum w <= acc_s0 e^{dt/tau_0} (kb = g0, that factor times Kmax_0, rounded up).
+ * No acc_p (NULL), a shorter bound. Without: kb = Kmax_1. One copy of the loop per bound,
+ * each with its flag a constant. */
+PC_CLONES static int64_t pc_fast_cuba2(int64_t size, int dale, double am, double vth,
+                                       double a0, double a1, double c0, double c1, double k0, double kb,
                                        double *restrict v, const double *restrict drive, int uniform,
-                                       double *restrict syn0,
-                                       double *restrict syn1, double *restrict acc_v,
-                                       double *restrict acc_p, double *restrict acc_s0,
-                                       double *restrict acc_s1, int32_t *restrict cand, int64_t first,
-                                       int64_t *restrict fl)
+                                       double *restrict syn0, double *restrict syn1, double *restrict acc_v,
+                                       double *restrict acc_p, double *restrict acc_s0, double *restrict acc_s1,
+                                       int32_t *restrict cand, int64_t first, int64_t *restrict fl)
 {
-    int64_t nc = 0;
-    for (int64_t b = 0; b < size; b += PC_BLOCK) {
-        int64_t m = size - b < PC_BLOCK ? size - b : PC_BLOCK;
-        int64_t cnt = uniform ? pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive, drive[0], 1,
-                                               syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl)
-                              : pc_cuba2_block(m, am, vth, a0, a1, c0, c1, k0, k1, v + b, drive + b, 0.0, 0,
-                                               syn0 + b, syn1 + b, acc_v + b, acc_p + b, acc_s0 + b, acc_s1 + b, fl);
-        if (cnt)
-            nc = pc_collect(fl, cnt, first + b, cand, nc);
-    }
-    return nc;
+    if (dale)
+        return pc_fast_cuba2_blocks(size, 1, am, vth, a0, a1, c0, c1, k0, kb, v, drive, uniform, syn0, syn1, acc_v,
+                                    NULL, acc_s0, acc_s1, cand, first, fl);
+    return pc_fast_cuba2_blocks(size, 0, am, vth, a0, a1, c0, c1, k0, kb, v, drive, uniform, syn0, syn1, acc_v,
+                                acc_p, acc_s0, acc_s1, cand, first, fl);
 }
 
 /* lif_cuba with nr receptors: receptor r's syn at syn + r*stride, its sums at

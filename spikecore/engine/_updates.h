@@ -17,6 +17,7 @@
 #include "updates/if_cuba.h"
 #include "updates/izhikevich.h"
 #include "updates/adex.h"
+#include "updates/alif.h"
 
 static const sc_update_entry FN(sc_updates)[] = {
     {"lif_delta", FN(update_lif_delta)},
@@ -26,5 +27,7 @@ static const sc_update_entry FN(sc_updates)[] = {
     {"izhikevich", FN(update_izhikevich)},
     {"adex", FN(update_adex)},
     {"adex_cond", FN(update_adex_cond)},
+    {"alif", FN(update_alif)},
+    {"alif_current", FN(update_alif_current)},
     {NULL, NULL},
 };

@@ -157,7 +157,7 @@ class Simulator:
                 for m, every in wmons:
                     if n % every == 0:
                         wsamples[m.projection][0].append(n)
-                        wsamples[m.projection][1].append(self.plastic_weights(m.projection)[m.projection][m.synapses])
+                        wsamples[m.projection][1].append(self.plastic_weights(m.projection, n)[m.projection][m.synapses])
                     stop = min(stop, (n // every + 1) * every)
                 self._advance(n, stop, spikes, rec)
                 n = stop
@@ -215,9 +215,9 @@ class Simulator:
     def _traces(self, rec: Recording, n_start: int, n_end: int, raw: RawRun) -> dict:
         return collect_traces(self.ir, self.rec_layout, rec.every, rec.out, rec.base, n_start, n_end, self.dt)
 
-    def plastic_weights(self, projection: str | None = None) -> dict:
-        """Per plastic projection (or only ``projection``), every synapse's weight now (none in
-        modes without plasticity)."""
+    def plastic_weights(self, projection: str | None = None, step: int | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight at ``step``
+        (default: now; none in modes without plasticity)."""
         return {}
 
     def state(self) -> dict:

@@ -64,7 +64,9 @@ class NetLayout:
     def initial_state(self, g, real=np.float64) -> tuple:
         """(v by neuron, receptor variables by channel) of the IR's initial values, as ``real``."""
         pops = list(g.populations.values())
-        v = np.concatenate([p.initial["v"] for p in pops]).astype(real)
+        # a model whose update writes its spike condition into v starts with none (equations.py)
+        v = np.concatenate([np.zeros(p.size) if get_model(p.model).threshold_in_update else p.initial["v"]
+                            for p in pops]).astype(real)
         syn = np.zeros(self.n_channels, dtype=real)
         for p in pops:
             model = get_model(p.model)
@@ -175,14 +177,14 @@ def receptor_of_var(pop, var):
     return rname
 
 
-def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None, xstate_start=None):
+def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None, xstate_of=None):
     """The kernels' recording entries, one per (monitor, variable, neuron): ``rec_kind``
     (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
     (sampling period in steps) and, with ``part`` (per population the thread boundaries of
     the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
-    With ``xstate_start`` (per population its first entry in the grid engine's xstate), the
-    model's further state variables are recorded too (RECORD_X, index into xstate).
-    Also returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
+    ``xstate_of``: (population, variable) -> first entry in xstate, for the variables kept
+    there (RECORD_X: an equation-defined model's variables, izhikevich's u, adex's w). Also
+    returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
     kinds, idx, every, owner, rec_layout = [], [], [], [], []
     for m in g.state_monitors.values():
         pop = g.populations[m.target]
@@ -190,11 +192,10 @@ def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, 
         every_steps = max(1, _ir.steps(m.interval, dt))
         neurons = np.asarray(m.neurons, dtype=np.int64)
         for var in m.variables:
-            model = get_model(pop.model)
-            if var == "v":
+            if xstate_of and (pop.name, var) in xstate_of:
+                kind, first = RECORD_X, xstate_of[(pop.name, var)]
+            elif var == "v" and not get_model(pop.model).threshold_in_update:
                 kind, first = RECORD_V, int(pop_start[k])
-            elif xstate_start is not None and var in model.state:
-                kind, first = RECORD_X, int(xstate_start[k]) + model.extra_state.index(var) * pop.size
             else:
                 kind, first = RECORD_SYN, channel_of[(pop.name, receptor_of_var(pop, var))]
             rec_layout.append((m.name, var, len(kinds), neurons.size))

@@ -41,7 +41,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import units as u
+from ..connectors import CHUNK_SYNAPSES
 from ..errors import InsufficientMemory, ValidationError
+from ..ir import LAZY_SYNAPSES
 
 # ----------------------------------------------------------------------------- measured constants
 #: the IR's realised synapse arrays: i, j (int64), weight, delay (float64) — spikecore.ir.ProjectionEdge
@@ -94,6 +96,21 @@ BRIAN2_RUNTIME_BYTES = 3 * 2**20
 GRID_CHANNEL_BYTES = 2           # syn_chan, uint16
 GRID_SEGMENT_BYTES = 6           # seg_delay, seg_len, seg_block (uint16 each)
 GRID_ROW_BYTES = 24              # row_ptr, seg_ptr (int64), row_w (float64) per row and thread
+GRID_PACKED_BYTES = 4            # the packed table's entry (channel, sparse flag, delay), uint32
+GRID_PACKED_WEIGHT_BYTES = 4     # its float32 weight, where a row's weights differ
+GRID_PACKED_ROW_BYTES = 16       # pk_ptr (int64), pk_row_w (float64) per row and thread
+GRID_PACKED_MAX_DELAY_STEPS = 255
+#: a lazy projection (spikecore.ir.SynapseStream) drawn piece by piece into the grid engine: one
+#: piece of CHUNK_SYNAPSES synapses alive at a time, with its i, j, weight, delay, the engine's
+#: delay steps, rows and entries (measured 60 B per synapse of the piece, 10^5 neurons, fixed
+#: in-degree); fixed_indegree also holds one int64 key per synapse of the projection
+#: (connectors.FixedIndegree.connect_chunks)
+STREAM_PIECE_BYTES = 64 * CHUNK_SYNAPSES
+STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8}
+#: a lazy projection bound for the segmented table: its pieces' sort keys, uint16 channels and
+#: weights (18 B), joined (18 B), then the argsort and the permuted copies
+#: (simulator.py _segmented_keys); the IR holds nothing of it
+COMPILE_BYTES_PER_LAZY_SYNAPSE = 44
 #: per neuron, besides the IR's initial state (8 B per state variable): the engine's state,
 #: drive and refractory counters (native, about 12 float64; measured 0.96 of the estimate with
 #: 10^6 neurons), Brian2's NeuronGroup variables and spike queue (157 B per neuron in all, from
@@ -151,6 +168,7 @@ class MemoryEstimate:
     neurons: int
     recorded_spikes: float      # expected, at ASSUMED_RATE_HZ
     duration: float
+    lazy: frozenset = frozenset()   # projections the IR keeps as streams (drawn when compiled)
 
     @property
     def peak_stage(self) -> Stage:
@@ -265,7 +283,14 @@ class _Plan:
         self.threads = _threads(self.options) if self.mode == "native-grid" else 1
         self.real = 4 if self.options.get("precision") == "float32" and self.mode == "native-grid" else 8
         self.counts = {name: expected_synapses(self.net, pr) for name, pr in self.net.projections.items()}
+        # lazy projections (spikecore.ir.SynapseStream): the grid engine draws them piece by
+        # piece and the IR never holds them; other backends join them when they compile
+        self.lazy = {name for name, pr in self.net.projections.items()
+                     if self.counts[name] >= LAZY_SYNAPSES and getattr(pr, "plasticity", None) is None
+                     and getattr(pr.connector, "kind", "") != "sparse" and self.mode == "native-grid"}
+        self.packed = _packed_projections(self.net, self.dt, self.real) if self.mode == "native-grid" else set()
         self.n_syn = sum(self.counts.values())
+        self.n_ir = sum(n for name, n in self.counts.items() if name not in self.lazy)
         self.drawn_delays = any(_is_drawn(pr.delay) for pr in self.net.projections.values())
         self.label = {"native-grid": "native engine", "native-precise": "native precise engine",
                       "native-loihi": "native Loihi engine", "brian2": "Brian2", "lava": "Lava"}.get(self.mode,
@@ -276,7 +301,7 @@ class _Plan:
 
     def common(self, stage: Stage, with_ir: bool = True) -> Stage:
         if with_ir:
-            stage.add("IR synapse arrays", IR_BYTES_PER_SYNAPSE * self.n_syn)
+            stage.add("IR synapse arrays", IR_BYTES_PER_SYNAPSE * self.n_ir)
         stage.add("neuron state", self.state)
         stage.add("IR sources", self.ir_sources)
         return stage
@@ -292,7 +317,8 @@ def estimate(net, duration: float | None = None, backend: str = "native", option
                  net.duration if duration is None else float(duration), options)
     run, spikes = _run_stage(plan)
     return MemoryEstimate(plan.mode, [_realise_stage(plan), _compile_stage(plan), run], plan.counts,
-                          sum(p.size for p in net.populations.values()), spikes, plan.duration)
+                          sum(p.size for p in net.populations.values()), spikes, plan.duration,
+                          frozenset(plan.lazy))
 
 
 def _realise_stage(plan: _Plan) -> Stage:
@@ -300,6 +326,8 @@ def _realise_stage(plan: _Plan) -> Stage:
     table = DRAW_BYTES_PER_SYNAPSE_PRECISE if plan.precise else DRAW_BYTES_PER_SYNAPSE
     done, worst = 0, (0, None, 0)
     for name, pr in plan.net.projections.items():
+        if name in plan.lazy:   # drawn later, by the engine
+            continue
         draw = table.get(getattr(pr.connector, "kind", ""), DRAW_BYTES_PER_SYNAPSE_OTHER) * plan.counts[name]
         if done + draw >= worst[0]:
             worst = (done + draw, name, done)
@@ -316,7 +344,23 @@ def _compile_stage(plan: _Plan) -> Stage:
            "native-precise": "native-precise-drawn-delays" if plan.drawn_delays else "native-precise",
            "brian2": "brian2-drawn-delays" if plan.drawn_delays else "brian2"}.get(plan.mode, plan.mode)
     stage = plan.common(Stage("compile"))
-    stage.add(f"{plan.label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE.get(key, 130) * plan.n_syn)
+    if plan.mode != "native-grid":
+        stage.add(f"{plan.label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE.get(key, 130) * plan.n_syn)
+        return stage
+    # the grid engine: the segmented table's sort over the explicit and the lazy projections
+    # bound for it, then the packed table filled piece by piece beside the finished one
+    segmented_ir = sum(n for name, n in plan.counts.items() if name not in plan.packed and name not in plan.lazy)
+    segmented_lazy = sum(n for name, n in plan.counts.items() if name not in plan.packed and name in plan.lazy)
+    stage.add(f"{plan.label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE[key] * segmented_ir
+              + COMPILE_BYTES_PER_LAZY_SYNAPSE * segmented_lazy)
+    if plan.packed:
+        stage.add(f"{plan.label}: packed synapse table", _grid_table_bytes(
+            plan.net, {k: v for k, v in plan.counts.items() if k in plan.packed}, plan.dt, plan.real,
+            plan.threads, plan.packed))
+    if plan.lazy:
+        held = max(STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(plan.net.projections[name].connector, "kind", ""), 0)
+                   * plan.counts[name] for name in plan.lazy)
+        stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
     return stage
 
 
@@ -325,7 +369,7 @@ def _run_stage(plan: _Plan) -> tuple:
     net, stage = plan.net, plan.common(Stage("run"))
     if plan.mode == "native-grid":
         stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, plan.counts, plan.dt, plan.real,
-                                                                    plan.threads))
+                                                                    plan.threads, plan.packed))
     else:
         key = "brian2-drawn-delays" if plan.mode == "brian2" and plan.drawn_delays else plan.mode
         what = "synapses (parent and worker copies)" if plan.backend == "lava" else "synapses"
@@ -369,17 +413,49 @@ def _ring_bytes(mode, net, channels, slots, real) -> int:
     return ring
 
 
-def _grid_table_bytes(net, counts, dt, real, threads) -> int:
-    """The grid engine's synapse table (simulator.py module docstring): per synapse a uint16
-    channel and, where a row's weights differ, a weight; per segment (equal delay) 6 B; per row
-    and thread two pointers and a row weight."""
-    total, rows = 0, 0
+def _packed_projections(net, dt, real) -> set:
+    """The projections the grid engine puts in its packed table (simulator.py _fits_packed):
+    static, delays of at most 255 steps, not one weight and one delay, and float32 weights
+    (weight_precision, or float32 state), or one weight in rows no other packed one uses."""
+    out, one_weight = set(), []
     for name, pr in net.projections.items():
+        if getattr(pr, "plasticity", None) is not None or _largest(pr.delay, dt) / dt > GRID_PACKED_MAX_DELAY_STEPS:
+            continue
+        drawn_w, drawn_d = pr.weight is None or _is_drawn(pr.weight), _is_drawn(pr.delay)
+        if not (drawn_w or drawn_d):
+            continue
+        if getattr(pr, "weight_precision", "float64") == "float32" or real == 4:
+            out.add(name)
+        elif not drawn_w:
+            one_weight.append(name)
+    used = {net.projections[name].pre_name for name in out}
+    for name in one_weight:
+        pre = net.projections[name].pre_name
+        if pre not in used:
+            out.add(name)
+            used.add(pre)
+    return out
+
+
+def _grid_table_bytes(net, counts, dt, real, threads, packed=frozenset()) -> int:
+    """The grid engine's synapse tables (simulator.py module docstring). Segmented: per synapse a
+    uint16 channel and, where a row's weights differ, a weight; per segment (equal delay) 6 B; per
+    row and thread two pointers and a row weight. Packed: per synapse a 32-bit entry and, where a
+    row's weights differ, a float32 weight; per row and thread a pointer and a row weight."""
+    total, rows, packed_rows = 0, 0, 0
+    for name, pr in net.projections.items():
+        if name not in counts:
+            continue
         n = counts[name]
         n_pre = _source_size(net, pr.pre_name)
+        drawn_w = pr.weight is None or _is_drawn(pr.weight)   # one weight per synapse, not per row
+        if name in packed:
+            packed_rows += n_pre
+            total += (GRID_PACKED_BYTES + (GRID_PACKED_WEIGHT_BYTES if drawn_w else 0)) * n
+            continue
         rows += n_pre
         total += GRID_CHANNEL_BYTES * n
-        if pr.weight is None or _is_drawn(pr.weight):   # one weight per synapse, not per row
+        if drawn_w:
             total += real * n
         fan_out = n / max(n_pre, 1)
         if _is_drawn(pr.delay):
@@ -387,7 +463,7 @@ def _grid_table_bytes(net, counts, dt, real, threads) -> int:
             total += GRID_SEGMENT_BYTES * n_pre * min(fan_out, values)
         else:
             total += GRID_SEGMENT_BYTES * n_pre * min(fan_out, 1 + fan_out / 65535)
-    return int(total + GRID_ROW_BYTES * threads * rows)
+    return int(total + GRID_ROW_BYTES * threads * rows + GRID_PACKED_ROW_BYTES * threads * packed_rows)
 
 
 def _monitor_neurons(net, m) -> int:

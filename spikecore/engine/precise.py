@@ -38,15 +38,18 @@ from ..models import model_for
 #: rest per population)
 PRECISE_PER_NEURON = frozenset({"bias", "v_leak"})
 from ..plasticity import refuse_plastic
-from ._precise import NO_REFRACTORY_STEP, PreciseKernel
+from ._precise import KIND_CURRENT, KIND_JUMP, MAX_RECEPTORS, NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, state_recording
+from .precise_records import (ChannelTables, DaleBounds, InjectedCurrents, NeuronState, OffGridDelays,
+                              PoissonSources, PoissonSynapses, PopulationTables, PreciseLayout, ReceptorTables,
+                              SinglePoissonTargets, SpikeSourceEvents, StateRecording, SumLayout, SynapseTables)
 
-# The kernel's two algorithms (_precise.pyx PMODEL_*): voltage jumps, or exponential current
-# synapses whose effect on v is the model's synaptic kernel. A model that runs in precise
-# mode (NeuronModel.modes) has one of the two synapse kinds and a membrane time constant.
-KIND_JUMP, KIND_CURRENT = 0, 1
-MAX_RECEPTORS = 8            # must match _precise.pxd
+# The kernel's two algorithms (KIND_JUMP, KIND_CURRENT: _precise_replay.h's PC_MODEL_*):
+# voltage jumps, or exponential current synapses whose effect on v is the model's synaptic
+# kernel. A model that runs in precise mode (NeuronModel.modes) has one of the two synapse
+# kinds and a membrane time constant. At most MAX_RECEPTORS receptors per population.
+
 # tau_syn within this fraction of tau_mem: the kernel uses the expm1 form of the
 # synaptic kernel instead of the difference of exponentials, which would cancel.
 NEAR_TAU_FRACTION = 0.01
@@ -157,14 +160,14 @@ def _fast_path_streams(a: dict, ring_len: int) -> list:
     return groups[:PLACEMENT_GROUPS]
 
 
-def place_fast_path_arrays(a: dict, ring_len: int) -> None:
+def place_fast_path_arrays(layout: PreciseLayout) -> None:
     """Copy v, drive and syn to addresses, and set the offsets of the acc ring and of the
-    block flags (a["acc_offset"], a["flags_offset"]: bytes past a page boundary), such that
-    the streams walked by one fast-path loop lie apart modulo a page (STREAM_GAPS; the best
-    of PLACEMENT_CANDIDATES seeded offsets). Without this CUBA's precise run took 0.055 to
-    0.085 s per simulated second by the heap's state when its arrays were allocated, with
-    it 0.050 to 0.054 (12 processes each)."""
-    groups = _fast_path_streams(a, ring_len)
+    block flags (``layout.sums.acc_offset``, ``flags_offset``: bytes past a page boundary),
+    such that the streams walked by one fast-path loop lie apart modulo a page (STREAM_GAPS;
+    the best of PLACEMENT_CANDIDATES seeded offsets). Without this CUBA's precise run took
+    0.055 to 0.085 s per simulated second by the heap's state when its arrays were
+    allocated, with it 0.050 to 0.054 (12 processes each)."""
+    groups = _fast_path_streams(layout.arrays(), layout.ring_len)
     rng = np.random.default_rng(0)
     cand = rng.integers(0, PAGE_BYTES // 64, size=(PLACEMENT_CANDIDATES, 4)) * 64
     cand[:, 0] = 0                                 # only the differences matter
@@ -187,30 +190,19 @@ def place_fast_path_arrays(a: dict, ring_len: int) -> None:
     f = np.arange(0, window, 8)
     d = np.abs(f[:, None] - res[None, :]) % window
     d = np.minimum(d, window - d)
-    a["flags_offset"] = int(f[int(np.argmin((d < 64).sum(axis=1)))])
-    a["v"] = _placed(a["v"], int(best[0]))
-    a["drive"] = _placed(a["drive"], int(best[1]))
-    a["syn"] = _placed(a["syn"], int(best[2]))
-    a["acc_offset"] = int(best[3])
-
-
-@dataclass
-class ChannelTables:
-    """Per channel (one receptor of one neuron) of the precise layout: its neuron, the
-    indices in tau_u of its membrane's and its synapse's time constant (the membrane's for
-    voltage jumps), and its receptor in the global receptor numbering."""
-    neuron: np.ndarray      # int32
-    um: np.ndarray          # int32
-    uk: np.ndarray          # int32
-    block: np.ndarray       # int64
-    n_receptors: int
+    layout.sums.flags_offset = int(f[int(np.argmin((d < 64).sum(axis=1)))])
+    layout.state.v = _placed(layout.state.v, int(best[0]))
+    layout.currents.drive = _placed(layout.currents.drive, int(best[1]))
+    layout.state.syn = _placed(layout.state.syn, int(best[2]))
+    layout.sums.acc_offset = int(best[3])
 
 
 @dataclass
 class SortedSynapses:
     """The synapses in the kernel's order (_group_order): presynaptic index, channel,
     whole-step delay, remainder in [0, dt) and whether it is off the grid; per group of
-    the CSR its smallest and largest weight; the longest whole-step delay."""
+    the CSR its smallest and largest weight; the longest whole-step delay. (Setup only:
+    the kernel gets SynapseTables.)"""
     pre: np.ndarray
     chan: np.ndarray
     steps: np.ndarray
@@ -223,9 +215,9 @@ class SortedSynapses:
 
 class PreciseSimulator(Simulator):
     """A compiled network for the native engine in precise-timing mode. The constructor lays
-    the network out in named stages, each filling its part of the kernel's arrays (the
-    dict ``arrays`` that _precise.pyx reads by name) and handing what later stages need on
-    as a typed record (ChannelTables, SortedSynapses)."""
+    the network out in named stages, each returning a typed record
+    (spikecore.engine.precise_records) that later stages and the kernel read; ``arrays`` is
+    the same data by flat name, for the Simulator base."""
 
     def __init__(self, g: _ir.IRGraph):
         refuse_plastic(g, "native --timing precise", "plastic projections run in grid timing (and on brian2)")
@@ -244,44 +236,39 @@ class PreciseSimulator(Simulator):
                 raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",
                                          f"precise timing holds at most {MAX_RECEPTORS}")
         self.pops, self.pop_index, self.channel_of, self.pre_base = pops, lay.pop_index, lay.channel_of, lay.pre_base
-        a: dict = {}
-        kinds = self._lay_out_populations(a)
-        channels = self._lay_out_receptors(a, kinds)
-        self._lay_out_state(a)
-        synapses = self._lay_out_synapses(a, channels)
-        self._lay_out_poisson_synapses(a, channels, synapses)
-        self._lay_out_dale(a, kinds, synapses, channels.n_receptors)
-        self._lay_out_single_poisson_targets(a, synapses)
-        self._lay_out_off_grid_delays(a, channels, synapses)
-        self._lay_out_spike_sources(a)
-        self._lay_out_currents(a)
-        rng_state = self._lay_out_poisson_sources(a)
+        populations = self._lay_out_populations()
+        receptors, sums, channels = self._lay_out_receptors(populations)
+        state = self._lay_out_state()
+        synapses, sorted_syn = self._lay_out_synapses(channels)
+        poisson_synapses = self._lay_out_poisson_synapses(channels, synapses, sorted_syn)
+        dale = self._lay_out_dale(populations, receptors, synapses, sorted_syn, state, channels.n_receptors)
+        single_poisson = self._lay_out_single_poisson_targets(receptors, sums, synapses, sorted_syn)
+        off_grid = self._lay_out_off_grid_delays(receptors, channels, sorted_syn)
+        spike_sources = self._lay_out_spike_sources()
+        currents = self._lay_out_currents(populations)
+        poisson = self._lay_out_poisson_sources()
         # state recording (on the grid)
-        rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of)
-        a.update(rec)
-
-        place_fast_path_arrays(a, self.ring_len)
-        self.arrays = a
-        self.kernel = PreciseKernel(a, dt, self.ring_len, rng_state)
+        rec, self.rec_layout = state_recording(g, dt, self.pop_index, populations.start, self.channel_of)
+        recording = StateRecording(rec["rec_kind"], rec["rec_idx"], rec["rec_every"])
+        self.records = PreciseLayout(
+            dt=dt, ring_len=self.ring_len, pops=populations, receptors=receptors, sums=sums, channels=channels,
+            state=state, synapses=synapses, off_grid=off_grid, poisson_synapses=poisson_synapses, dale=dale,
+            single_poisson=single_poisson, spike_sources=spike_sources, currents=currents, poisson=poisson,
+            recording=recording)
+        place_fast_path_arrays(self.records)
+        self.arrays = self.records.arrays()
+        self.kernel = PreciseKernel(self.records)
         self.n_neurons = lay.n_neurons
-        self.n_synapses = int(a["syn_weight"].size)
+        self.n_synapses = int(synapses.weight.size)
         self.step = 0
 
     # -- layout stages ----------------------------------------------------------------
-    def _lay_out_populations(self, a: dict) -> list:
+    def _lay_out_populations(self) -> PopulationTables:
         """Per population: the kernel's algorithm (KIND_*), threshold, reset, membrane decay,
-        refractory period as whole steps + remainder. Returns the kinds."""
+        refractory period as whole steps + remainder."""
         dt, lay, pops, models = self.dt, self.layout, self.pops, self.models
-        a["pop_size"], a["pop_n_rec"] = lay.pop_size, lay.pop_n_rec
         kinds = [KIND_CURRENT if m.has_synaptic_state else KIND_JUMP for m in models]
-        a["pop_model"] = np.array(kinds, dtype=np.int32)
-        a["pop_start"] = lay.pop_start
-        a["pop_rec_start"] = lay.pop_rec_start
-        a["pop_chan_start"] = lay.pop_chan_start
-        a["pop_vth"] = np.array([p.params["v_threshold"] for p in pops])
-        a["pop_vreset"] = np.array([p.params["v_reset"] for p in pops])
-        a["pop_tm"] = np.array([m.tau_mem(p.params) for m, p in zip(models, pops)])
-        a["pop_am"] = np.exp(-dt / a["pop_tm"])
+        tm = np.array([m.tau_mem(p.params) for m, p in zip(models, pops)])
         # refractory period as whole steps + remainder, like a delay (0 stays 0)
         ref_steps, ref_rem = [], []
         for p in pops:
@@ -298,24 +285,28 @@ class PreciseSimulator(Simulator):
             else:
                 ref_steps.append(math.floor(ratio))
                 ref_rem.append(min(max(t_ref - math.floor(ratio) * dt, 0.0), np.nextafter(dt, 0)))
-        a["pop_ref_steps"] = np.array(ref_steps, dtype=np.int64)
-        a["pop_ref_rem"] = np.array(ref_rem, dtype=float)
-        return kinds
+        return PopulationTables(
+            model=np.array(kinds, dtype=np.int32), start=lay.pop_start, size=lay.pop_size, n_rec=lay.pop_n_rec,
+            rec_start=lay.pop_rec_start, chan_start=lay.pop_chan_start,
+            vth=np.array([p.params["v_threshold"] for p in pops]),
+            vreset=np.array([p.params["v_reset"] for p in pops]), tm=tm, am=np.exp(-dt / tm),
+            ref_steps=np.array(ref_steps, dtype=np.int64), ref_rem=np.array(ref_rem, dtype=float))
 
-    def _lay_out_receptors(self, a: dict, kinds: list) -> ChannelTables:
+    def _lay_out_receptors(self, populations: PopulationTables):
         """The distinct time constants (tau_u), per receptor its kernel coefficients and place in
-        the fast path's sums (rec_*, pop_acc, acc_slot), per channel its receptor (chan_rec)."""
+        the fast path's sums, per channel its receptor. Returns (ReceptorTables, SumLayout,
+        ChannelTables)."""
         dt, lay, pops, models = self.dt, self.layout, self.pops, self.models
+        kinds = populations.model
         sizes, n_rec = lay.pop_size, lay.pop_n_rec
         # distinct time constants: one exp per spike and tau when events are queued
-        taus = sorted({float(t) for t in a["pop_tm"]}
+        taus = sorted({float(t) for t in populations.tm}
                       | {rp["tau_syn"] for k, p in zip(kinds, pops) if k == KIND_CURRENT for rp in p.receptors.values()})
         if dt / min(taus) > MAX_DT_OVER_TAU:
             raise UnsupportedFeature("native", f"dt {dt!r} s with a time constant of {min(taus)!r} s in precise "
                                      "timing mode", f"dt must be below {MAX_DT_OVER_TAU:g} time constants")
         tau_index = {t: k for k, t in enumerate(taus)}
-        a["tau_u"] = np.array(taus, dtype=float)
-        a["tau_hdecay"] = np.exp(-dt / a["tau_u"])
+        tau_u = np.array(taus, dtype=float)
 
         rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta, rec_near = [], [], [], [], [], [], []
         rec_um, rec_uk, rec_model, rec_vstride, rec_voff, rec_pstep, rec_soff = [], [], [], [], [], [], []
@@ -329,8 +320,8 @@ class PreciseSimulator(Simulator):
         chan_um = np.zeros(C, np.int32)
         chan_uk = np.zeros(C, np.int32)
         rec_global = 0
-        for k, (p, m, kind, s0) in enumerate(zip(pops, models, kinds, a["pop_start"])):
-            tm = float(a["pop_tm"][k])
+        for k, (p, m, kind, s0) in enumerate(zip(pops, models, kinds, populations.start)):
+            tm = float(populations.tm[k])
             for r, (rname, rp) in enumerate(p.receptors.items()):
                 first = lay.channel_of[(p.name, rname)]
                 sl = slice(first, first + p.size)
@@ -374,36 +365,33 @@ class PreciseSimulator(Simulator):
                 rec_global += 1
             pop_acc.append(acc_slot)
             acc_slot += (2 if kind == KIND_JUMP else 2 + len(p.receptors)) * p.size
-        a["rec_tk"], a["rec_ak"], a["rec_coef_h"], a["rec_kmax"], a["rec_ck"], a["rec_delta"] = (
-            np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
-        a["rec_near"] = np.array(rec_near, dtype=np.int32)
-        a["rec_um"], a["rec_uk"], a["rec_model"] = (np.array(x, dtype=np.int32) for x in (rec_um, rec_uk, rec_model))
-        a["rec_vstride"], a["rec_voff"], a["rec_pstep"], a["rec_soff"] = (
-            np.array(x, dtype=np.int64) for x in (rec_vstride, rec_voff, rec_pstep, rec_soff))
-        a["pop_acc"] = np.array(pop_acc, dtype=np.int64)
-        a["acc_slot"] = acc_slot
-        a["chan_rec"] = chan_rec
+        floats = (np.array(x, dtype=float) for x in (rec_tk, rec_ak, rec_coef_h, rec_kmax, rec_ck, rec_delta))
+        ints = (np.array(x, dtype=np.int32) for x in (rec_near, rec_um, rec_uk, rec_model))
+        receptors = ReceptorTables(tau_u, np.exp(-dt / tau_u), *floats, *ints)
+        sums = SumLayout(acc_slot, np.array(pop_acc, dtype=np.int64),
+                         *(np.array(x, dtype=np.int64) for x in (rec_vstride, rec_voff, rec_pstep, rec_soff)))
         # receptor (global index) of every channel, whatever the model
         chan_block = np.repeat(np.arange(rec_global, dtype=np.int64),
                                np.repeat(sizes, n_rec)) if rec_global else np.zeros(0, np.int64)
-        return ChannelTables(chan_neuron, chan_um, chan_uk, chan_block, rec_global)
+        return receptors, sums, ChannelTables(chan_neuron, chan_um, chan_uk, chan_block, chan_rec, rec_global)
 
-    def _lay_out_state(self, a: dict):
+    def _lay_out_state(self) -> NeuronState:
         """v, the receptor variables (syn, by channel) and the refractory ends."""
         lay = self.layout
         N, P = lay.n_neurons, len(self.pops)
-        a["v"], a["syn"] = lay.initial_state(self.ir)
-        a["neuron_pop"] = np.repeat(np.arange(P, dtype=np.int32), lay.pop_size)
-        a["ref_end_step"] = np.full(N, NO_REFRACTORY_STEP, dtype=np.int64)
-        a["ref_end_off"] = np.zeros(N)
+        v, syn = lay.initial_state(self.ir)
+        return NeuronState(v=v, syn=syn, ref_end_step=np.full(N, NO_REFRACTORY_STEP, dtype=np.int64),
+                           ref_end_off=np.zeros(N),
+                           neuron_pop=np.repeat(np.arange(P, dtype=np.int32), lay.pop_size))
 
-    def _lay_out_synapses(self, a: dict, channels: ChannelTables) -> SortedSynapses:
-        """The synapses as a CSR by presynaptic index (syn_*), cut into groups of one receptor and
-        one whole-step delay (grp_*, pre_grp), delays split into steps + remainder."""
+    def _lay_out_synapses(self, channels: ChannelTables):
+        """The synapses as a CSR by presynaptic index, cut into groups of one receptor and one
+        whole-step delay, delays split into steps + remainder. Returns (SynapseTables,
+        SortedSynapses)."""
         g, dt, lay = self.ir, self.dt, self.layout
         C = lay.n_channels
         # presynaptic index space: neurons, spike-source neurons, Poisson neurons
-        a["pois_base"], a["n_pois"], n_pre = lay.pois_base, lay.n_pois, lay.n_pre
+        n_pre = lay.n_pre
 
         # synapses -> CSR by presynaptic index, delays split into steps + remainder
         pres, chans_, ws, dsteps, rems = [], [], [], [], []
@@ -427,25 +415,17 @@ class PreciseSimulator(Simulator):
             order = _group_order(pre, (rem_all != 0).astype(np.int64), st_all, chan_all, max_d, C)
             pre = pre[order]
             syn_chan = chan_all[order]
-            a["syn_chan"] = syn_chan.astype(np.int32)
-            # with at most 2^16 channels the loops that stream synapse rows (on-grid delivery,
-            # its prefetches, the slow path's scan) read this copy: half the bytes per synapse
-            a["syn_chan16"] = syn_chan.astype(np.uint16) if C <= CHAN16_LIMIT else np.zeros(0, np.uint16)
-            a["syn_weight"] = np.concatenate(ws)[order]
+            weight = np.concatenate(ws)[order]
             st = st_all[order]
-            a["syn_dsteps"] = st.astype(np.int32)
             rem = rem_all[order]
         else:
             pre = np.zeros(0, np.int64)
             syn_chan = np.zeros(0, np.int64)
-            a["syn_chan"] = np.zeros(0, np.int32)
-            a["syn_chan16"] = np.zeros(0, np.uint16)
-            a["syn_weight"] = np.zeros(0)
+            weight = np.zeros(0)
             st = np.zeros(0, np.int64)
-            a["syn_dsteps"] = np.zeros(0, np.int32)
             rem = np.zeros(0)
-        if a["syn_weight"].size >= 2**31 or C >= 2**31:
-            raise UnsupportedFeature("native", f"{a['syn_weight'].size} synapses in precise timing mode",
+        if weight.size >= 2**31 or C >= 2**31:
+            raise UnsupportedFeature("native", f"{weight.size} synapses in precise timing mode",
                                      "queued events hold 32-bit synapse and channel indices")
         # groups: runs of synapses with the same presynaptic index, target receptor and
         # whole-step delay (synapses with off-grid delays: by presynaptic index and receptor)
@@ -457,52 +437,57 @@ class PreciseSimulator(Simulator):
             gs = np.concatenate([[0], cut]).astype(np.int64)
         else:
             gs = np.zeros(0, np.int64)
-        a["grp_start"] = np.concatenate([gs, [pre.size]]).astype(np.int64)
-        a["grp_dsteps"] = st[gs].astype(np.int32)
-        a["grp_offgrid"] = offgrid[gs].astype(np.int32)
-        a["grp_rec"] = block[gs].astype(np.int32)
-        gmin = np.minimum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
-        gmax = np.maximum.reduceat(a["syn_weight"], gs) if gs.size else np.zeros(0)
-        a["grp_w"] = np.where(gmin == gmax, gmin, np.nan)
-        a["pre_grp"] = np.searchsorted(pre[gs], np.arange(n_pre + 1), side="left").astype(np.int64)
-        return SortedSynapses(pre, syn_chan, st, rem, offgrid, gmin, gmax, max_d)
+        gmin = np.minimum.reduceat(weight, gs) if gs.size else np.zeros(0)
+        gmax = np.maximum.reduceat(weight, gs) if gs.size else np.zeros(0)
+        tables = SynapseTables(
+            pre_grp=np.searchsorted(pre[gs], np.arange(n_pre + 1), side="left").astype(np.int64),
+            grp_start=np.concatenate([gs, [pre.size]]).astype(np.int64),
+            grp_dsteps=st[gs].astype(np.int32), grp_offgrid=offgrid[gs].astype(np.int32),
+            grp_rec=block[gs].astype(np.int32), grp_w=np.where(gmin == gmax, gmin, np.nan),
+            chan=syn_chan.astype(np.int32),
+            # with at most 2^16 channels the loops that stream synapse rows (on-grid delivery,
+            # its prefetches, the slow path's scan) read this copy: half the bytes per synapse
+            chan16=syn_chan.astype(np.uint16) if C <= CHAN16_LIMIT else np.zeros(0, np.uint16),
+            weight=weight, dsteps=st.astype(np.int32))
+        return tables, SortedSynapses(pre, syn_chan, st, rem, offgrid, gmin, gmax, max_d)
 
-    def _lay_out_poisson_synapses(self, a: dict, channels: ChannelTables, synapses: SortedSynapses):
-        pre, syn_chan, st, rem = synapses.pre, synapses.chan, synapses.steps, synapses.rem
-        N = self.layout.n_neurons
-        # Poisson synapses by target neuron, with their source (the exact replay redraws them)
-        is_pois = pre >= a["pois_base"]
-        ps = np.flatnonzero(is_pois)
+    def _lay_out_poisson_synapses(self, channels: ChannelTables, synapses: SynapseTables,
+                                  sorted_syn: SortedSynapses) -> PoissonSynapses:
+        """The Poisson synapses by target neuron, with their source (the exact replay redraws them)."""
+        pre, syn_chan, st, rem = sorted_syn.pre, sorted_syn.chan, sorted_syn.steps, sorted_syn.rem
+        N, pois_base = self.layout.n_neurons, self.layout.pois_base
+        ps = np.flatnonzero(pre >= pois_base)
         tgt = channels.neuron[syn_chan[ps]] if ps.size else np.zeros(0, np.int64)
         by = np.argsort(tgt, kind="stable")
-        a["pin_syn"] = ps[by].astype(np.int64)
-        a["pin_src"] = (pre[ps] - a["pois_base"])[by].astype(np.int32)
-        a["pin_chan"] = syn_chan[a["pin_syn"]].astype(np.int32)
-        a["pin_dsteps"] = st[a["pin_syn"]].astype(np.int32)
-        a["pin_w"] = a["syn_weight"][a["pin_syn"]]
-        a["pin_rem"] = rem[a["pin_syn"]]
-        a["pin_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(tgt, minlength=N))]).astype(np.int64)
+        pin_syn = ps[by].astype(np.int64)
+        return PoissonSynapses(
+            ptr=np.concatenate([[0], np.cumsum(np.bincount(tgt, minlength=N))]).astype(np.int64),
+            syn=pin_syn, src=(pre[ps] - pois_base)[by].astype(np.int32),
+            chan=syn_chan[pin_syn].astype(np.int32), dsteps=st[pin_syn].astype(np.int32),
+            w=synapses.weight[pin_syn], rem=rem[pin_syn])
 
-    def _lay_out_dale(self, a: dict, kinds: list, synapses: SortedSynapses, rec_global: int):
+    def _lay_out_dale(self, populations: PopulationTables, receptors: ReceptorTables, synapses: SynapseTables,
+                      sorted_syn: SortedSynapses, state: NeuronState, rec_global: int) -> DaleBounds:
         """Per population the bound on its positive input (pop_pos_gain) and, for current
         synapses under Dale's law, which receptor is the excitatory one (pop_dale, rec_dale)."""
-        dt, pops, syn = self.dt, self.pops, a["syn"]
+        dt, pops, syn = self.dt, self.pops, state.syn
         P, n_rec = len(pops), self.layout.pop_n_rec
-        gmin, gmax = synapses.gmin, synapses.gmax
+        kinds = populations.model
+        gmin, gmax = sorted_syn.gmin, sorted_syn.gmax
         # cuba populations under Dale's law: one receptor never negative, one never positive
         wmin = np.full(rec_global, np.inf)
         wmax = np.full(rec_global, -np.inf)
-        np.minimum.at(wmin, a["grp_rec"], gmin)
-        np.maximum.at(wmax, a["grp_rec"], gmax)
+        np.minimum.at(wmin, synapses.grp_rec, gmin)
+        np.maximum.at(wmax, synapses.grp_rec, gmax)
         pop_dale = np.full(P, -1, np.int32)
         pop_pos_gain = np.zeros(P)
-        for k, (p, c0) in enumerate(zip(pops, a["pop_chan_start"])):
+        for k, (p, c0) in enumerate(zip(pops, populations.chan_start)):
             if kinds[k] == KIND_JUMP:
                 # e^{dt/tau_m} rounded up bounds the positive jumps by their sum (pc_delta_block)
-                pop_pos_gain[k] = math.exp(dt / a["pop_tm"][k]) * (1 + 1e-12)
+                pop_pos_gain[k] = math.exp(dt / populations.tm[k]) * (1 + 1e-12)
             if kinds[k] != KIND_CURRENT or len(p.receptors) != 2:
                 continue
-            r0 = int(a["pop_rec_start"][k])
+            r0 = int(populations.rec_start[k])
             init = [syn[int(c0) + r * p.size:int(c0) + (r + 1) * p.size] for r in range(2)]
             pos = [wmin[r0 + r] >= 0 and (init[r] >= 0).all() for r in range(2)]
             neg = [wmax[r0 + r] <= 0 and (init[r] <= 0).all() for r in range(2)]
@@ -510,55 +495,58 @@ class PreciseSimulator(Simulator):
                 if pos[r] and neg[1 - r]:
                     pop_dale[k] = r
                     # Kmax e^{dt/tau} bounds the weight behind a unit of acc_s; rounded up
-                    pop_pos_gain[k] = a["rec_kmax"][r0 + r] * math.exp(dt / a["rec_tk"][r0 + r]) * (1 + 1e-12)
+                    pop_pos_gain[k] = receptors.kmax[r0 + r] * math.exp(dt / receptors.tk[r0 + r]) * (1 + 1e-12)
                     break
-        a["pop_dale"], a["pop_pos_gain"] = pop_dale, pop_pos_gain
-        a["rec_dale"] = np.repeat((pop_dale >= 0).astype(np.int32), n_rec)
+        return DaleBounds(pop_dale, pop_pos_gain, np.repeat((pop_dale >= 0).astype(np.int32), n_rec))
 
-    def _lay_out_single_poisson_targets(self, a: dict, synapses: SortedSynapses):
-        pre, syn_chan, st = synapses.pre, synapses.chan, synapses.steps
-        # Poisson sources with a single on-grid synapse onto a voltage-jump neuron skip _scatter
-        n_pois = a["n_pois"]
+    def _lay_out_single_poisson_targets(self, receptors: ReceptorTables, sums: SumLayout, synapses: SynapseTables,
+                                        sorted_syn: SortedSynapses) -> SinglePoissonTargets:
+        """Poisson sources with a single on-grid synapse onto a voltage-jump neuron skip _scatter."""
+        pre, syn_chan, st = sorted_syn.pre, sorted_syn.chan, sorted_syn.steps
+        n_pois, pois_base = self.layout.n_pois, self.layout.pois_base
+        s = synapses
         ps_target = np.full(n_pois, -1, np.int64)
         ps_weight, ps_dsteps, ps_um = np.zeros(n_pois), np.zeros(n_pois, np.int32), np.zeros(n_pois, np.int32)
         if n_pois and pre.size:
-            first = a["pre_grp"][a["pois_base"]:a["pois_base"] + n_pois]
-            one = (a["pre_grp"][a["pois_base"] + 1:a["pois_base"] + n_pois + 1] - first) == 1
+            first = s.pre_grp[pois_base:pois_base + n_pois]
+            one = (s.pre_grp[pois_base + 1:pois_base + n_pois + 1] - first) == 1
             g1 = first[one]
             single = one.copy()
-            single[one] = ((a["grp_start"][g1 + 1] - a["grp_start"][g1]) == 1) & (a["grp_offgrid"][g1] == 0) \
-                & (a["rec_model"][a["grp_rec"][g1]] == KIND_JUMP)
+            single[one] = ((s.grp_start[g1 + 1] - s.grp_start[g1]) == 1) & (s.grp_offgrid[g1] == 0) \
+                & (receptors.model[s.grp_rec[g1]] == KIND_JUMP)
             g1 = first[single]
-            s1 = a["grp_start"][g1]
+            s1 = s.grp_start[g1]
             # the index of the target's (w*F_v, positive w) pair in an acc slot
-            b1 = a["grp_rec"][g1]
-            ps_target[single] = syn_chan[s1] * a["rec_vstride"][b1] + a["rec_voff"][b1]
-            ps_weight[single] = a["syn_weight"][s1]
+            b1 = s.grp_rec[g1]
+            ps_target[single] = syn_chan[s1] * sums.vstride[b1] + sums.voff[b1]
+            ps_weight[single] = s.weight[s1]
             ps_dsteps[single] = st[s1]
-            ps_um[single] = a["rec_um"][a["grp_rec"][g1]]
-        a["ps_target"], a["ps_weight"], a["ps_dsteps"], a["ps_um"] = ps_target, ps_weight, ps_dsteps, ps_um
+            ps_um[single] = receptors.um[s.grp_rec[g1]]
+        return SinglePoissonTargets(ps_target, ps_weight, ps_dsteps, ps_um)
 
-    def _lay_out_off_grid_delays(self, a: dict, channels: ChannelTables, synapses: SortedSynapses):
+    def _lay_out_off_grid_delays(self, receptors: ReceptorTables, channels: ChannelTables,
+                                 sorted_syn: SortedSynapses) -> OffGridDelays:
         """The factors exp(rem/tau) of off-grid delays, and the event ring's length."""
-        syn_chan, rem, offgrid = synapses.chan, synapses.rem, synapses.offgrid
-        max_d = synapses.max_delay
+        syn_chan, rem, offgrid = sorted_syn.chan, sorted_syn.rem, sorted_syn.offgrid
+        max_d = sorted_syn.max_delay
         if rem.size and offgrid.any():
             # exp(rem/tau) of the target's tau_mem and tau_syn: the factor of an off-grid delay
-            a["syn_rem"] = rem
-            a["syn_gm"] = np.exp(rem / a["tau_u"][channels.um[syn_chan]])
-            a["syn_gk"] = np.exp(rem / a["tau_u"][channels.uk[syn_chan]])
+            tau_u = receptors.tau_u
+            out = OffGridDelays(rem, np.exp(rem / tau_u[channels.um[syn_chan]]),
+                                np.exp(rem / tau_u[channels.uk[syn_chan]]))
             self.off_grid_delays = int(offgrid.sum())
         else:
-            a["syn_rem"] = a["syn_gm"] = a["syn_gk"] = np.zeros(0)
+            out = OffGridDelays(np.zeros(0), np.zeros(0), np.zeros(0))
             self.off_grid_delays = 0
         if max_d > 2**20:
             raise UnsupportedFeature("native", f"delays of {max_d} steps", "the event ring would not fit; use a larger dt")
         # arrival step <= emission step + max_d + 1 (remainder carry)
         self.ring_len = max_d + 2
+        return out
 
-    def _lay_out_spike_sources(self, a: dict):
+    def _lay_out_spike_sources(self) -> SpikeSourceEvents:
+        """Spike-source spikes at their exact times."""
         g, dt = self.ir, self.dt
-        # spike-source spikes at their exact times
         ev_step, ev_off, ev_pre = [], [], []
         for s in g.spike_sources.values():
             st, off = split_times(s.times, dt)
@@ -568,20 +556,19 @@ class PreciseSimulator(Simulator):
         if ev_step:
             st, off, pr = np.concatenate(ev_step), np.concatenate(ev_off), np.concatenate(ev_pre)
             order = np.lexsort((pr, off, st))
-            a["ev_step"], a["ev_off"], a["ev_pre"] = st[order], off[order], pr[order].astype(np.int32)
-        else:
-            a["ev_step"], a["ev_off"], a["ev_pre"] = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32)
+            return SpikeSourceEvents(st[order], off[order], pr[order].astype(np.int32))
+        return SpikeSourceEvents(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32))
 
-    def _lay_out_currents(self, a: dict):
+    def _lay_out_currents(self, populations: PopulationTables) -> InjectedCurrents:
+        """Injected currents: the model's drive (v_leak + r*I for the LIF models) at t = 0, then
+        exact change events."""
         g, dt, pops, models = self.ir, self.dt, self.pops, self.models
-        # injected currents: the model's drive (v_leak + r*I for the LIF models) at t = 0, then
-        # exact change events
         drives = [m.drive(p.params) for m, p in zip(models, pops)]     # (value, gain per ampere)
         drive = np.concatenate([np.full(p.size, d0) for (d0, _), p in zip(drives, pops)]).astype(float)
         d_step, d_off, d_neuron, d_delta = [], [], [], []
         for c in g.currents.values():
             k = self.pop_index[c.target]
-            neurons = int(a["pop_start"][k]) + np.asarray(c.neurons, dtype=np.int64)
+            neurons = int(populations.start[k]) + np.asarray(c.neurons, dtype=np.int64)
             amps = np.asarray(c.amplitudes, dtype=float) * drives[k][1]
             times = np.asarray(c.times, dtype=float)
             jumps = np.diff(np.concatenate([[0.0], amps]))
@@ -596,29 +583,26 @@ class PreciseSimulator(Simulator):
                     d_off.append(np.full(neurons.size, o_))
                     d_neuron.append(neurons)
                     d_delta.append(np.full(neurons.size, j_))
-        a["drive"] = drive
         if d_step:
             st, off = np.concatenate(d_step), np.concatenate(d_off)
             nr, dl = np.concatenate(d_neuron), np.concatenate(d_delta)
             order = np.lexsort((off, nr, st))
-            a["drv_step"], a["drv_off"] = st[order], off[order]
-            a["drv_neuron"], a["drv_delta"] = nr[order].astype(np.int32), dl[order]
+            st, off, nr, dl = st[order], off[order], nr[order].astype(np.int32), dl[order]
         else:
-            a["drv_step"], a["drv_off"] = np.zeros(0, np.int64), np.zeros(0)
-            a["drv_neuron"], a["drv_delta"] = np.zeros(0, np.int32), np.zeros(0)
-        a["pop_drive_uniform"] = uniform_drive(drive, a["drv_neuron"], a["pop_start"], a["pop_size"])
+            st, off, nr, dl = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int32), np.zeros(0)
+        return InjectedCurrents(drive, st, off, nr, dl,
+                                uniform_drive(drive, nr, populations.start, populations.size))
 
-    def _lay_out_poisson_sources(self, a: dict) -> np.ndarray:
-        """The Poisson sources' count tables and windows; returns the offset stream's key."""
-        g, dt = self.ir, self.dt
+    def _lay_out_poisson_sources(self) -> PoissonSources:
+        """The Poisson sources' count tables and exact windows, and the key of their offsets' stream."""
+        g, dt, lay = self.ir, self.dt, self.layout
         pois = list(g.poisson_sources.values())
-        # Poisson sources: grid-mode counts from the IR's stream, exact window in the kernel
-        a["pois_start"] = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)
-        a["pois_stop"] = np.concatenate([np.full(s.size, float(s.stop)) for s in pois]) if pois else np.zeros(0)
-        a.update(poisson_layout(pois, dt))   # windows applied by the kernel at exact times
+        # grid-mode counts from the IR's stream, exact window in the kernel
+        start = np.concatenate([np.full(s.size, float(s.start)) for s in pois]) if pois else np.zeros(0)
+        stop = np.concatenate([np.full(s.size, float(s.stop)) for s in pois]) if pois else np.zeros(0)
         seeds = [int(s.seed) for s in pois] or [int(g.seed)]
-        rng_state = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
-        return rng_state
+        key = np.random.SeedSequence(seeds + [POISSON_OFFSET_SALT]).generate_state(4, np.uint64)
+        return PoissonSources(lay.pois_base, lay.n_pois, start, stop, **poisson_layout(pois, dt), offset_key=key)
 
     # -- running --------------------------------------------------------------------
     def _new_spike_buffer(self) -> SpikeBuffer:

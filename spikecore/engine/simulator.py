@@ -52,6 +52,19 @@ Layout:
   Sorting is stable, so synapses onto one channel keep their order (the order of
   the additions into it). ``bytes_per_synapse`` reports the figure of a compiled network.
   Delays are at most 65535 steps (the ring buffer would not fit long before).
+* the *packed* table holds the static projections whose weights or delays differ from
+  synapse to synapse, when their delays fit 8 bits, the channels 23 bits and their weights
+  are float32 values (docs/architecture.md, synapse storage), per thread a CSR over
+  presynaptic rows in the IR's synapse order, filled from the projections' pieces
+  (ProjectionEdge.chunks) in two passes (count, then fill):
+
+      per synapse   pk_syn     uint32   channel << 9 | sparse flag << 8 | delay   4 B
+                    pk_w       float32  weight (empty when every row has one)   4 B
+      per row       pk_ptr     int64    first synapse                            8 B x T
+                    pk_row_w   float64/float32  the row's weight if all equal, else NaN
+
+  A row's packed synapses are pushed after its segmented ones; into one channel and ring
+  slot a row adds in IR order either way, so the sums are those of the segmented table.
 
 The kernel adds a row's weights segment by segment into the ring slot of that
 delay. Each channel receives its inputs in an order fixed by the network, not by
@@ -63,14 +76,17 @@ float (parameters are computed in double and rounded once).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
+from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, has_update, openmp_enabled
+from ._core import Kernel, fill_packed, has_update, openmp_enabled
+from .equations import compile_model
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -79,12 +95,30 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
+# packed table entry (uint32): channel << 9 | sparse flag << 8 | delay in steps
+PACKED_CHANNEL_SHIFT = 9
+PACKED_SPARSE = 1 << 8
+MAX_PACKED_DELAY = 255
+MAX_PACKED_CHANNELS = 2**23
+
+
+@dataclass
+class _Scan:
+    """What the first pass over a projection's chunks found (GridSimulator._scan_projection)."""
+    row_counts: np.ndarray | None
+    n: int = 0
+    d_min: int = 2**62
+    d_max: int = 0
+    f32: bool = True
+    one_weight: bool = True
+    one_delay: bool = True
+    weight: float = 0.0          # the smallest weight (the one weight when one_weight)
 
 
 class GridSimulator(Simulator):
     """A compiled network for the native grid engine."""
 
-    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark")
+    DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark", "xstate")
 
     def _require_run_control(self, what: str) -> None:
         """Plastic synapses keep weights and traces the snapshot does not hold yet: refused."""
@@ -94,8 +128,11 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{what} with plastic projections ({', '.join(self.plastic_names)})",
                                      "static synapses (snapshots of plastic weights and traces are not kept yet)")
 
-    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64"):
+    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True):
+        """``packed=False`` keeps every static synapse in the segmented table (the layout
+        before the packed one; tests compare the two)."""
         self.ir = g
+        self.packed = packed
         self.dt = dt = g.dt
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
@@ -106,7 +143,15 @@ class GridSimulator(Simulator):
         pops = list(g.populations.values())
         a: dict = {}
         P = len(pops)
-        self.models = models = [grid_model(p) for p in pops]
+        self.models = models = [grid_model(p, dt) for p in pops]
+        # equation-defined models: numba-compiled update and reset functions (spikecore/engine/equations.py)
+        self.compiled = [compile_model(m, dt, precision == "float32", f"population {p.name}")
+                         if m.threshold_in_update else None for m, p in zip(models, pops)]
+        for c in g.currents.values():
+            if models[lay.pop_index[c.target]].threshold_in_update if c.target in lay.pop_index else False:
+                raise UnsupportedFeature("native", f"injected current {c.name} onto the equation-defined "
+                                         f"population {c.target}", "a parameter of the equations (e.g. "
+                                         "'I : amp (constant)') set through initial")
         sizes = a["pop_size"] = lay.pop_size
         a["pop_start"] = lay.pop_start
         n_rec = a["pop_n_rec"] = lay.pop_n_rec
@@ -114,21 +159,30 @@ class GridSimulator(Simulator):
         a["pop_chan_start"] = lay.pop_chan_start
         # threshold, reset and refractory steps: per population, and per neuron for the
         # populations with per-neuron values of any of them (the kernel's threshold_n);
-        # pop_vth is then the smallest threshold (the updates' crossed flags stay conservative)
-        ref_n = [np.rint(np.asarray(p.params["t_refrac"], dtype=float) / dt).astype(np.int64) for p in pops]
+        # pop_vth is then the smallest threshold (the updates' crossed flags stay conservative).
+        # An update that evaluates its own spike condition writes 1 or 0 into v (equations.py);
+        # a model with threshold_state keeps its per-neuron threshold in its update's xstate (the
+        # population's scalar is then only a bound): neither uses the per-neuron threshold
+        ref_n = [np.asarray(_ir.steps(m.refractory(), dt), dtype=np.int64) if m.threshold_in_update
+                 else np.rint(np.asarray(p.params["t_refrac"], dtype=float) / dt).astype(np.int64)
+                 for m, p in zip(models, pops)]
         if max((int(r.max()) for r in ref_n), default=0) > np.iinfo(np.int32).max:
             raise ValidationError("t_refrac", float(max(np.max(p.params["t_refrac"]) for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
         a["pop_ref_steps"] = np.array([int(np.ravel(r)[0]) for r in ref_n], dtype=np.int32)
-        a["pop_vth"] = np.array([float(np.min(p.params["v_threshold"])) for p in pops])
-        a["pop_vreset"] = np.array([float(np.ravel(p.params["v_reset"])[0]) for p in pops])
-        per_neuron_thr = [any(np.ndim(p.params[k]) for k in ("v_threshold", "v_reset", "t_refrac")) for p in pops]
+        a["pop_vth"] = np.array([0.5 if m.threshold_in_update else float(np.min(p.params["v_threshold"]))
+                                 for m, p in zip(models, pops)])
+        a["pop_vreset"] = np.array([0.0 if m.threshold_in_update else float(np.ravel(p.params["v_reset"])[0])
+                                    for m, p in zip(models, pops)])
+        per_neuron_thr = [not m.threshold_in_update and m.threshold_state is None
+                          and any(np.ndim(p.params[k]) for k in ("v_threshold", "v_reset", "t_refrac"))
+                          for m, p in zip(models, pops)]
         a["pop_neuron_thr"] = np.array(per_neuron_thr, dtype=np.int32)
         if any(per_neuron_thr):
-            a["neuron_vth"] = np.concatenate([np.broadcast_to(np.asarray(p.params["v_threshold"], float), (p.size,))
-                                              for p in pops]).astype(real)
-            a["neuron_vreset"] = np.concatenate([np.broadcast_to(np.asarray(p.params["v_reset"], float), (p.size,))
-                                                 for p in pops]).astype(real)
+            a["neuron_vth"] = np.concatenate([np.broadcast_to(np.asarray(p.params.get("v_threshold", 0.0), float),
+                                                              (p.size,)) for p in pops]).astype(real)
+            a["neuron_vreset"] = np.concatenate([np.broadcast_to(np.asarray(p.params.get("v_reset", 0.0), float),
+                                                                 (p.size,)) for p in pops]).astype(real)
             a["neuron_ref"] = np.concatenate([np.broadcast_to(r, (p.size,)) for r, p in zip(ref_n, pops)]
                                              ).astype(np.int32)
         else:
@@ -148,18 +202,24 @@ class GridSimulator(Simulator):
         a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
         a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real, dt)
         a["pop_xstate_start"], a["xstate"] = further_state(pops, models, real)
+        # a model whose threshold differs per neuron keeps it in one of its further state variables
+        a["pop_vth_state"] = np.array([-1 if m.threshold_state is None else
+                                       start + m.extra_state.index(m.threshold_state) * p.size
+                                       for m, p, start in zip(models, pops, a["pop_xstate_start"])], dtype=np.int64)
         targeted = {c.target for c in g.currents.values()}
         self._array_drive = [np.ndim(d0) > 0 for d0, _ in self._drive]
         a["pop_has_drive"] = np.array([p.name in targeted or per_neuron for p, per_neuron
                                        in zip(pops, self._array_drive)], dtype=np.int32)
-        rec_decay, rec_coef, rec_erev = [], [], []
+        rec_decay, rec_coef, rec_erev, rec_tau = [], [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
         for m, p, f in zip(models, pops, first):
             for rp in p.receptors.values():
                 rec_decay.append(_or_zero(m.receptor_decay(rp, dt)))
                 rec_coef.append(_or_zero(m.synaptic_coefficient(f, rp, dt)))
                 rec_erev.append(rp.get("e_rev", 0.0))
-        a["rec_decay"], a["rec_coef"], a["rec_erev"] = (np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev))
+                rec_tau.append(rp.get("tau_syn", 0.0))
+        a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
+            np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev, rec_tau))
         # thread t owns neurons [part[p, t], part[p, t+1]) of population p
         part = np.array([[s * t // T for t in range(T + 1)] for s in sizes], dtype=np.int64).reshape(P, T + 1)
         a["part"] = part.ravel()
@@ -187,7 +247,7 @@ class GridSimulator(Simulator):
         own = np.array([sum(int(n_rec[k]) * int(part[k, t + 1] - part[k, t]) for k in range(P)) for t in range(T)])
         a["chan_ofs"] = np.concatenate([[0], np.cumsum(own)]).astype(np.int64)
         sparse = any(m.has_synaptic_state for m in models) and bool(a["seg_delay"].size) and \
-            bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any())
+            bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any()) or self._pk_sparse
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
         a["touched_n"] = np.zeros(L * T, np.int64)
@@ -200,23 +260,58 @@ class GridSimulator(Simulator):
 
         # state recording; each entry is written by the thread that owns its neuron
         rec, self.rec_layout = state_recording(g, dt, self.pop_index, a["pop_start"], self.channel_of, part,
-                                               a["pop_xstate_start"])
+                                               self._xstate_index(a))
         a.update(rec)
 
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32", [m.name for m in models],
-                             self.plastic_rules)
+        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
+                             [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
+                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled])
         self.n_neurons = N
-        self.n_synapses = int(a["syn_chan"].size + a["pl_w"].size)
+        self.n_synapses = int(a["syn_chan"].size + a["pk_syn"].size + a["pl_w"].size)
         self.step = 0
         self._currents = [self._current_schedule(c) for c in g.currents.values()]
-        self._change_steps = [steps for _, steps, _ in self._currents]
+        self._change_steps = [steps for _, steps, _ in self._currents] + [steps for _, _, steps, _ in self._signals]
         self._set_drive(0)
 
+    def _xstate_index(self, a) -> dict:
+        """(population, variable) -> its first entry in xstate, for every model's further state
+        kept there (an equation-defined model's variables, izhikevich's u, adex's w): state
+        monitors sample them (RECORD_X), state() reports an equation-defined model's."""
+        out = {}
+        for k, (m, p) in enumerate(zip(self.models, self.pops)):
+            for i, var in enumerate(m.extra_state):
+                out[(p.name, var)] = int(a["pop_xstate_start"][k]) + i * p.size
+        return out
+
+    def state(self) -> dict:
+        """Base state(); equation-defined populations report their variables instead of v (which holds
+        their spike condition in the kernel)."""
+        out = super().state()
+        xs = self._xstate_index(self.arrays)
+        for m, p in zip(self.models, self.pops):
+            if m.threshold_in_update:
+                st = out[p.name]
+                if "v" not in p.receptors:
+                    del st["v"]
+                for var in m.extra_state:
+                    x0 = xs[(p.name, var)]
+                    st[var] = self.arrays["xstate"][x0:x0 + p.size].astype(np.float64)
+        return out
+
+    def _write_state(self, pop: str, var: str, values: np.ndarray) -> None:
+        x0 = self._xstate_index(self.arrays).get((pop, var))
+        if x0 is None:
+            return super()._write_state(pop, var, values)
+        self.arrays["xstate"][x0:x0 + values.size] = values
+
     def _lay_out_synapses(self, g, a, real, part, n_pre) -> int:
-        """Fill the per-thread, delay-segmented CSR (module docstring); returns the largest delay."""
+        """Fill the synapse tables (module docstring): the packed one for the projections
+        that fit it and gain from it, the segmented one for the others; returns the largest
+        delay. Each projection is read chunk by chunk (ProjectionEdge.chunks): a first pass
+        measures it, a second fills the packed table, so a lazy projection's synapses are
+        never all held at once."""
         dt, T = self.dt, self.threads
-        keys, chans_, ws = [], [], []
         max_d, min_neuron_d = 1, MAX_WINDOW
         # sort key (owner thread, presynaptic index, channel block, delay) in one int64
         block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
@@ -224,51 +319,43 @@ class GridSimulator(Simulator):
             raise UnsupportedFeature("native", f"{T * n_pre} presynaptic rows x {self.n_channels} channels",
                                      "a smaller network or fewer threads (the synapse sort key is 63 bits)")
         ring_input = np.zeros(len(self.pops), np.int32)
-        plastic = []
+        plastic, segmented, packed, one_weight = [], [], [], []
+        G = T * n_pre
+        pk_counts = np.zeros(G, np.int64)
         for e in g.projections.values():
             if e.post not in self.pop_index:
                 raise ValidationError(f"projections.{e.name}.post", e.post, "a population")
-            d = _ir.delay_steps(e.delay, dt)
-            if d.size and d.min() < 1:
-                raise ValidationError(f"projections.{e.name}.delay", float(e.delay.min()), f"delays >= dt ({dt} s)")
-            if d.size:
-                max_d = max(max_d, int(d.max()))
+            scan = self._scan_projection(e, part, n_pre, G, real, count_rows=e.plasticity is None)
+            if scan.n:
+                max_d = max(max_d, scan.d_max)
                 if e.pre in self.pop_index:
-                    min_neuron_d = min(min_neuron_d, int(d.min()))
+                    min_neuron_d = min(min_neuron_d, scan.d_min)
+                ring_input[self.pop_index[e.post]] = 1
             if max_d > MAX_DELAY_STEPS:
                 raise UnsupportedFeature("native", f"delays of {max_d} steps",
                                          f"at most {MAX_DELAY_STEPS} steps; use a larger dt")
-            group = self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64)
-            if T > 1:
-                own = np.searchsorted(part[self.pop_index[e.post]], e.j, side="right") - 1
-                group += own * n_pre
-            if d.size:
-                ring_input[self.pop_index[e.post]] = 1
             if e.plasticity is not None:
-                plastic.append((e, d))   # outside the static table (_lay_out_plastic)
-                continue
-            if self.models[self.pop_index[e.post]].has_synaptic_state:
-                d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
-            chan = self.channel_of[(e.post, e.receptor)] + np.asarray(e.j, dtype=np.int64)
-            keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
-            chans_.append((chan & 0xFFFF).astype(np.uint16))
-            ws.append(np.asarray(e.weight, dtype=real))
-            del group, d
-        if keys:
-            key = np.concatenate(keys)
-            del keys
-            order = np.argsort(key, kind="stable")
-            key = key[order]
-            a["syn_chan"] = np.concatenate(chans_)[order]
-            del chans_
-            a["syn_weight"] = np.concatenate(ws)[order]
-            del ws, order
-        else:
-            key = np.zeros(0, np.int64)
-            a["syn_chan"] = np.zeros(0, np.uint16)
-            a["syn_weight"] = np.zeros(0, real)
+                plastic.append((e, _ir.delay_steps(e.delay, dt)))   # outside the static tables (_lay_out_plastic)
+            elif scan.n and self._fits_packed(e, scan, real):
+                packed.append(e)
+                pk_counts += scan.row_counts
+            elif scan.n and self._fits_packed(e, scan, real, exact_weights=False):
+                one_weight.append((e, scan.row_counts, scan.weight))
+            else:
+                segmented.append(e)
+        # one weight that is no float32 value: packed only in rows of its own, which keep it
+        # exactly as the row's weight (pk_row_w, the state's type) and never read pk_w
+        own_rows = []   # (rows, weight) of those: their rows' weight, exactly
+        for e, counts, weight in one_weight:
+            if (pk_counts[counts > 0] == 0).all():
+                packed.append(e)
+                pk_counts += counts
+                own_rows.append((np.flatnonzero(counts), weight))
+            else:
+                segmented.append(e)
+        del one_weight
+        key = self._segmented_keys(segmented, a, real, part, n_pre, block_bits)
         n = key.size
-        G = T * n_pre
         # segments: runs of equal (group, block, delay), cut at MAX_SEGMENT synapses
         starts = np.flatnonzero(np.diff(key)) + 1 if n else np.zeros(0, np.int64)
         starts = np.concatenate([[0], starts]).astype(np.int64) if n else starts
@@ -304,26 +391,148 @@ class GridSimulator(Simulator):
         a["window"] = min_neuron_d
         a["pop_ring_input"] = ring_input
         self._row_counts = row_counts
+        self._fill_packed(packed, pk_counts, a, real, part, n_pre, own_rows)
         self._lay_out_plastic(plastic, a, real, part, n_pre)
+        if a["pl_pg_delay"].size:
+            max_d = max(max_d, int(a["pl_pg_delay"].max()))      # delayed post events share the ring's slots
+            a["window"] = min(a["window"], self._pl_min_pre_delay)
+        mod_d = a["pl_mod_delay"]
+        if mod_d.size:
+            max_d = max(max_d, int(mod_d.max()))
+            if self._mod_from_neurons:
+                a["window"] = min(a["window"], int(mod_d.min()))
         return max_d
+
+    def _scan_projection(self, e, part, n_pre, G, real, count_rows=True) -> "_Scan":
+        """First pass over a projection's chunks: its size, delay range (steps), whether its
+        weights are one value and float32 values, and its synapses per (thread, row)."""
+        dt = self.dt
+        sc = _Scan(row_counts=np.zeros(G, np.int64) if count_rows else None)
+        w_lo, w_hi = np.inf, -np.inf
+        for i, j, w, d in e.chunks():
+            if not i.size:
+                continue
+            steps = _ir.delay_steps(d, dt)
+            if steps.min() < 1:
+                raise ValidationError(f"projections.{e.name}.delay", float(np.min(d)), f"delays >= dt ({dt} s)")
+            off = np.abs(np.asarray(d) / dt - steps) > _ir.GRID_TOLERANCE
+            if off.any():
+                raise ValidationError(f"projections.{e.name}.delay", f"{float(np.asarray(d)[off][0])!r} s",
+                                      f"a multiple of dt ({dt!r} s)")
+            sc.n += int(i.size)
+            sc.d_min = min(sc.d_min, int(steps.min()))
+            sc.d_max = max(sc.d_max, int(steps.max()))
+            w_lo, w_hi = min(w_lo, float(np.min(w))), max(w_hi, float(np.max(w)))
+            sc.f32 = sc.f32 and bool(np.array_equal(np.asarray(w, np.float32), w))
+            if count_rows:
+                sc.row_counts += np.bincount(self._groups(e, i, j, part, n_pre), minlength=G)
+        sc.one_weight = w_lo == w_hi
+        sc.weight = w_lo
+        sc.one_delay = sc.d_min == sc.d_max
+        return sc
+
+    def _groups(self, e, i, j, part, n_pre):
+        """(owner thread, presynaptic index) of synapses (i, j) of edge e, as one row number."""
+        group = self.pre_base[e.pre] + np.asarray(i, dtype=np.int64)
+        if self.threads > 1:
+            group += (np.searchsorted(part[self.pop_index[e.post]], j, side="right") - 1) * n_pre
+        return group
+
+    def _fits_packed(self, e, scan, real, exact_weights=True) -> bool:
+        """Whether a static projection can go to the packed table: its delays fit 8 bits and
+        the channels 23, its weights are float32 values (or the state is float32; with
+        ``exact_weights=False`` it has one weight), and it gains from it (not one weight
+        and one delay: those cost ~2 B in the segmented one)."""
+        if not self.packed or (scan.one_weight and scan.one_delay):
+            return False
+        weights_fit = (scan.f32 or real == np.float32) if exact_weights else scan.one_weight
+        return scan.d_max <= MAX_PACKED_DELAY and self.n_channels <= MAX_PACKED_CHANNELS and weights_fit
+
+    def _segmented_keys(self, edges, a, real, part, n_pre, block_bits):
+        """The segmented table's synapses sorted by (thread, row, block, delay): fills
+        syn_chan and syn_weight, returns the sorted keys."""
+        keys, chans_, ws = [], [], []
+        for e in edges:
+            for i, j, w, d in e.chunks():
+                d = _ir.delay_steps(d, self.dt)
+                group = self._groups(e, i, j, part, n_pre)
+                if self.models[self.pop_index[e.post]].has_synaptic_state:
+                    d = d | SEG_SPARSE   # inputs to syn variables: folded sparsely (_kernel_impl.h push)
+                chan = self.channel_of[(e.post, e.receptor)] + np.asarray(j, dtype=np.int64)
+                keys.append((((group << block_bits) | (chan >> 16)) << 16) | d)
+                chans_.append((chan & 0xFFFF).astype(np.uint16))
+                ws.append(np.asarray(w, dtype=real))
+                del group, d
+        if not keys:
+            a["syn_chan"] = np.zeros(0, np.uint16)
+            a["syn_weight"] = np.zeros(0, real)
+            return np.zeros(0, np.int64)
+        key = np.concatenate(keys)
+        del keys
+        order = np.argsort(key, kind="stable")
+        key = key[order]
+        a["syn_chan"] = np.concatenate(chans_)[order]
+        del chans_
+        a["syn_weight"] = np.concatenate(ws)[order]
+        return key
+
+    def _fill_packed(self, edges, counts, a, real, part, n_pre, own_rows=()):
+        """Second pass: each packed projection's chunks appended to their rows (fill_packed),
+        so a row keeps the IR's synapse order; per-synapse weights are dropped when every
+        row has one weight (pk_row_w)."""
+        T = self.threads
+        G = T * n_pre
+        n = int(counts.sum())
+        a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
+        a["pk_syn"] = syn = np.zeros(n, np.uint32)
+        a["pk_w"] = w_all = np.zeros(n, np.float32)
+        cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        self._pk_sparse = False
+        for e in edges:
+            k = self.pop_index[e.post]
+            sparse = self.models[k].has_synaptic_state
+            self._pk_sparse |= sparse
+            c0 = self.channel_of[(e.post, e.receptor)]
+            for i, j, w, d in e.chunks():
+                entry = ((c0 + np.asarray(j, np.int64)) << PACKED_CHANNEL_SHIFT) | _ir.delay_steps(d, self.dt)
+                if sparse:
+                    entry |= PACKED_SPARSE
+                fill_packed(cursor, self._groups(e, i, j, part, n_pre), entry.astype(np.uint32),
+                            np.asarray(w, dtype=real).astype(np.float32), syn, w_all)
+                del entry
+        row_w = np.full(G, np.nan, dtype=real)
+        if n:
+            cum = np.concatenate([[0], np.cumsum(counts)])
+            nonempty = np.flatnonzero(counts)
+            lo = np.minimum.reduceat(w_all, cum[nonempty])
+            hi = np.maximum.reduceat(w_all, cum[nonempty])
+            same = lo == hi
+            row_w[nonempty[same]] = lo[same]
+            if same.all():
+                a["pk_w"] = np.zeros(0, np.float32)
+        for rows, weight in own_rows:   # a weight that is no float32 value, in rows of its own
+            row_w[rows] = weight
+        a["pk_row_w"] = row_w
+        self._pk_rows = counts
 
     def _lay_out_plastic(self, plastic, a, real, part, n_pre):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
         presynaptic index cut into segments of one delay and projection, per-synapse state,
         the transposed index by target neuron, each projection's rule parameters."""
         T, N = self.threads, sum(p.size for p in self.pops)
-        rules, params, sparse = [], [], []
-        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_ = ([] for _ in range(10))
+        rules, params, sparse, signs = [], [], [], []
+        own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_, dd_ = ([] for _ in range(11))
         found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
         S = max([len(r.initial_state(e.plasticity)) for r, (e, _) in zip(found, plastic)] + [1])  # state per synapse
         self.plastic_names = []
         for q, (e, d) in enumerate(plastic):
             where, rule = f"projection {e.name}", found[q]
-            frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
-            if frac != 0.0:
-                raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} ({where})",
-                                         "0: the whole delay on the presynaptic path, Brian2's convention")
+            frac = float(e.plasticity.get("dendritic_delay_fraction", 0.0))
+            if frac != 0.0 and hasattr(rule, "signal_steps"):
+                raise UnsupportedFeature("native", f"dendritic_delay_fraction={frac!r} with a neuromodulated "
+                                         f"rule ({where})", "0: the whole delay on the presynaptic path")
             sign = rule.check_weights(e.plasticity, e.weight, f"projections.{e.name}")
+            signs.append(sign)
             k = self.pop_index[e.post]
             self.plastic_names.append(e.name)
             rules.append(rule.name)
@@ -333,6 +542,8 @@ class GridSimulator(Simulator):
             own_.append(np.searchsorted(part[k], j, side="right") - 1 if T > 1 else np.zeros(j.size, np.int64))
             pre_.append(self.pre_base[e.pre] + np.asarray(e.i, dtype=np.int64))
             d_.append(d.astype(np.int64))
+            # the dendritic part of each synapse's delay, in steps (NEST: the whole delay)
+            dd_.append(np.rint(frac * d).astype(np.int64))
             q_.append(np.full(j.size, q, np.int64))
             k_.append(np.arange(j.size, dtype=np.int64))
             chan_.append(self.channel_of[(e.post, e.receptor)] + j)
@@ -343,16 +554,25 @@ class GridSimulator(Simulator):
             st_.append(np.tile(init, (j.size, 1)).astype(real))
             last_.append(np.full(j.size, rule.initial_last, np.int64))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
-        own, pre, d, q, k = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_))
+        own, pre, d, q, k, dd = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_, dd_))
         order = np.lexsort((k, q, d, pre, own))     # by thread, row, delay, projection; stable
-        own, pre, d, q, k = own[order], pre[order], d[order], q[order], k[order]
+        own, pre, d, q, k, dd = own[order], pre[order], d[order], q[order], k[order], dd[order]
+        # Dendritic delays (docs/architecture.md, plastic synapses): a synapse with dendritic
+        # part dd >= 1 of its delay d sees a presynaptic spike of step n at n + (d - dd) + 1 and
+        # a postsynaptic spike of step m at m + dd + 1 -- NEST's relative timing, both shifted
+        # by one step so that a presynaptic spike is never due at the step it is emitted;
+        # what it delivers reaches the target at n + d, as a static synapse's input.
+        shift = (dd >= 1).astype(np.int64)
+        seen = d - dd + shift                        # steps from the presynaptic spike to the synapse
         n = order.size
         new = np.ones(n, bool)
         if n:
             new[1:] = (np.diff(own) != 0) | (np.diff(pre) != 0) | (np.diff(d) != 0) | (np.diff(q) != 0)
         starts = np.flatnonzero(new)
         a["pl_seg_start"] = np.append(starts, n).astype(np.int64)
-        a["pl_seg_delay"] = d[starts].astype(np.int32)
+        a["pl_seg_delay"] = seen[starts].astype(np.int32)
+        a["pl_seg_dend"] = (d - seen)[starts].astype(np.int32)        # then on to the target
+        self._pl_min_pre_delay = int(seen[dd >= 1].min()) if (dd >= 1).any() else MAX_WINDOW
         a["pl_seg_proj"] = q[starts].astype(np.int32)
         a["pl_seg_ptr"] = _per_thread_ptr(np.bincount(own[starts] * n_pre + pre[starts], minlength=T * n_pre),
                                           T, n_pre)
@@ -365,7 +585,21 @@ class GridSimulator(Simulator):
         a["pl_last"] = cat(last_, np.int64)[order]
         post = cat(post_, np.int64)[order]
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
-        a["pl_post_syn"] = np.argsort(post, kind="stable").astype(np.int64)
+        post_delay = np.where(dd >= 1, dd + 1, 0)   # when the synapse sees its target's spike
+        by_post = np.lexsort((post_delay, post))    # by target, then that delay; stable
+        a["pl_post_syn"] = by_post.astype(np.int64)
+        # groups of one target and one post delay: a spike queues its delayed groups
+        ps, pd = post[by_post], post_delay[by_post]
+        gnew = np.ones(ps.size, bool)
+        if ps.size:
+            gnew[1:] = (np.diff(ps) != 0) | (np.diff(pd) != 0)
+        gstart = np.flatnonzero(gnew)
+        a["pl_pg_start"] = gstart.astype(np.int64)
+        a["pl_pg_end"] = np.append(gstart[1:], ps.size).astype(np.int64)
+        a["pl_pg_delay"] = pd[gstart].astype(np.int32)
+        a["pl_pg_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(ps[gstart], minlength=N))]).astype(np.int64)
+        gown = own[by_post][gstart]                 # a target's thread owns its groups
+        self._pl_delayed_groups = np.bincount(gown[pd[gstart] > 0], minlength=T).astype(np.int64)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
             if params else np.zeros(0, np.int64)
@@ -379,6 +613,58 @@ class GridSimulator(Simulator):
             pos[k[sel]] = sel
             self._pl_pos[name] = pos
         self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
+        self._pl_rules = [(r, e.plasticity, sg) for r, (e, _), sg in zip(found, plastic, signs)]
+        self._lay_out_modulators(plastic, found, a, q, own, n_pre)
+
+    def _lay_out_modulators(self, plastic, found, a, q, own, n_pre):
+        """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike
+        reaches every synapse of the projections it modulates; signals change between kernel
+        calls (``_advance``)."""
+        T = self.threads
+        rows, seg_proj, seg_delay, seg_start, seg_end, syn = [], [], [], [], [], []
+        self._signals, self._mod_from_neurons, self._pl_syn_of = [], False, {}
+        total = 0
+        for p, (rule, (e, _)) in enumerate(zip(found, plastic)):
+            if not hasattr(rule, "signal_steps"):
+                continue
+            mine = np.flatnonzero(q == p)
+            self._pl_syn_of[e.name] = mine
+            sig = rule.signal_steps(e.plasticity, self.dt, f"projections.{e.name}.plasticity")
+            if sig is not None:
+                self._signals.append((p, mine, sig[0], sig[1]))
+                continue
+            m = e.plasticity["modulator"]
+            self._mod_from_neurons |= m in self.pop_index
+            g = self.ir
+            node = g.populations.get(m) or g.spike_sources.get(m) or g.poisson_sources.get(m)
+            if node is None:
+                raise ValidationError(f"projections.{e.name}.plasticity.modulator", m,
+                                      "the name of a population or source of the network")
+            size = node.size
+            delay = rule.modulator_delay_steps(e.plasticity, self.dt)
+            for t in range(T):
+                lst = mine[own[mine] == t]
+                if not lst.size:
+                    continue
+                syn.append(lst)
+                for k in range(size):
+                    rows.append(t * n_pre + self.pre_base[m] + k)
+                    seg_proj.append(p)
+                    seg_delay.append(delay)
+                    seg_start.append(total)
+                    seg_end.append(total + lst.size)
+                total += lst.size
+        rows = np.asarray(rows, np.int64)
+        order = np.argsort(rows, kind="stable")
+        a["pl_mod_ptr"] = _per_thread_ptr(np.bincount(rows, minlength=T * n_pre), T, n_pre)
+        a["pl_mod_start"] = np.asarray(seg_start, np.int64)[order]
+        a["pl_mod_end"] = np.asarray(seg_end, np.int64)[order]
+        a["pl_mod_proj"] = np.asarray(seg_proj, np.int32)[order]
+        a["pl_mod_delay"] = np.asarray(seg_delay, np.int32)[order]
+        a["pl_mod_syn"] = np.concatenate(syn).astype(np.int64) if syn else np.zeros(0, np.int64)
+        self._pl_mods_per_thread = np.bincount(rows // n_pre, minlength=T).astype(np.int64) if n_pre else \
+            np.zeros(T, np.int64)
+        self._pl_rows = self._pl_rows + np.bincount(rows, minlength=T * n_pre)
 
     def _lay_out_plastic_queue(self, a):
         """Per thread and ring slot, room for one entry per plastic segment and spike of one
@@ -388,18 +674,51 @@ class GridSimulator(Simulator):
         if a["ev_step"].size:
             _, counts = np.unique(a["ev_step"] * (self.layout.n_pre + 1) + a["ev_pre"], return_counts=True)
             mult = int(counts.max())
-        cap = self._pl_segs_per_thread * mult
+        cap = (self._pl_segs_per_thread + self._pl_mods_per_thread) * mult
         a["pl_qcap"] = cap
         a["pl_qofs"] = np.concatenate([[0], np.cumsum(cap * L)[:-1]]).astype(np.int64)
         a["pl_q"] = np.zeros(int(cap.sum()) * L, np.int64)
         a["pl_qn"] = np.zeros(T * L, np.int64)
+        # delayed postsynaptic events: each group is queued at most once per slot
+        pcap = self._pl_delayed_groups
+        a["pl_pqcap"] = pcap
+        a["pl_pqofs"] = np.concatenate([[0], np.cumsum(pcap * L)[:-1]]).astype(np.int64)
+        a["pl_pq"] = np.zeros(int(pcap.sum()) * L, np.int64)
+        a["pl_pqn"] = np.zeros(T * L, np.int64)
 
-    def plastic_weights(self, projection: str | None = None) -> dict:
-        """Per plastic projection (or only ``projection``), every synapse's weight now (float64,
-        in the IR's synapse order)."""
-        w = self.arrays["pl_w"]
+    def plastic_weights(self, projection: str | None = None, step: int | None = None) -> dict:
+        """Per plastic projection (or only ``projection``), every synapse's weight at ``step``
+        (default: now; float64, in the IR's synapse order). Rules whose weights change between
+        events (three_factor) report them integrated to that step (``weight_now``)."""
+        a = self.arrays
+        n = self.step if step is None else step
         names = self.plastic_names if projection is None else [projection]
-        return {name: w[self._pl_pos[name]].astype(np.float64) for name in names}
+        out = {}
+        for name in names:
+            pos = self._pl_pos[name]
+            rule, p, sign = self._pl_rules[self.plastic_names.index(name)]
+            w = a["pl_w"][pos].astype(np.float64)
+            if hasattr(rule, "weight_now"):
+                st = a["pl_state"].reshape(-1, a["pl_nstate"])[pos].astype(np.float64)
+                elapsed = n * self.dt - a["pl_last"][pos] * self.dt
+                w = rule.weight_now(p, sign, w, {k: st[:, i] for i, k in enumerate(rule.state_names)}, elapsed)
+            out[name] = w
+        return out
+
+    def modulate(self, projection: str, count: int = 1) -> None:
+        """``count`` modulator spikes arrive now (the present step) at every synapse of
+        ``projection`` (a three_factor projection with a modulator population; run control)."""
+        if projection not in self._pl_syn_of or any(p == self.plastic_names.index(projection)
+                                                    for p, *_ in self._signals):
+            raise ValidationError("projection", projection, "a three_factor projection with a modulator population: "
+                                  + ", ".join(n for n in self._pl_syn_of
+                                              if all(p != self.plastic_names.index(n) for p, *_ in self._signals)))
+        if not isinstance(count, (int, np.integer)) or count < 1:
+            raise ValidationError("count", count, "a whole number of modulator spikes >= 1")
+        q = self.plastic_names.index(projection)
+        syn = np.ascontiguousarray(self._pl_syn_of[projection], dtype=np.int64)
+        for _ in range(int(count)):
+            self.kernel.modulate(q, syn, self.step, 0.0, False)
 
     def _lay_out_poisson(self, pois, a):
         """Per-node counters and seeds, per-neuron CDF tables (spikecore.ir.poisson_counts)."""
@@ -415,7 +734,8 @@ class GridSimulator(Simulator):
         for t in range(T):
             for q, k in enumerate(first):
                 r0 = t * n_pre + base + k
-                rows = np.flatnonzero(self._row_counts[r0: r0 + pois[q].size] + self._pl_rows[r0: r0 + pois[q].size])
+                rows = np.flatnonzero(self._row_counts[r0: r0 + pois[q].size] + self._pl_rows[r0: r0 + pois[q].size]
+                                      + self._pk_rows[r0: r0 + pois[q].size])
                 if rows.size:
                     lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
         a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
@@ -433,7 +753,8 @@ class GridSimulator(Simulator):
                 single = (a["row_ptr"][t * (n_pre + 1) + rows + 1] - r0 == 1) & \
                          (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
                 plastic = self._pl_rows[t * n_pre + rows].any()   # plastic rows are queued row by row
-                if plastic or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                packed = self._pk_rows[t * n_pre + rows].any()    # packed rows are pushed row by row
+                if plastic or packed or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
                     continue
                 pd_off[t, q] = total
                 chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))
@@ -445,13 +766,14 @@ class GridSimulator(Simulator):
         a["pd_chan"] = np.concatenate(chans).astype(np.int32) if chans else np.zeros(0, np.int32)
         a["pd_delay"] = np.concatenate(dels).astype(np.uint16) if dels else np.zeros(0, np.uint16)
         a["pd_weight"] = np.concatenate(wts).astype(real) if wts else np.zeros(0, real)
-        del self._row_counts, self._pl_rows
+        del self._row_counts, self._pl_rows, self._pk_rows
 
     @property
     def bytes_per_synapse(self) -> float:
         """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
         a = self.arrays
-        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w")
+        keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w",
+                "pk_ptr", "pk_syn", "pk_w", "pk_row_w")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------
@@ -490,6 +812,10 @@ class GridSimulator(Simulator):
 
     def _advance(self, n: int, stop: int, spikes: SpikeBuffer, rec: Recording):
         self._set_drive(n)
+        for q, syn, steps, values in self._signals:     # a signal changes at the start of step n
+            hit = np.flatnonzero(steps == n)
+            if hit.size:
+                self.kernel.modulate(q, np.ascontiguousarray(syn, dtype=np.int64), n, float(values[hit[-1]]), True)
         reached = n
         while reached < stop:
             reached, spikes.n = self.kernel.run(reached, stop, spikes.step, spikes.index, spikes.n, rec.out, rec.pos)
@@ -497,10 +823,13 @@ class GridSimulator(Simulator):
                 spikes.grow()
 
 
-def grid_model(pop: _ir.PopulationNode):
+def grid_model(pop: _ir.PopulationNode, dt: float):
     """The model of a population the grid engine steps: one that runs in grid mode and has
-    an update function registered (spikecore/engine/_updates.h); else UnsupportedFeature."""
+    an update function registered (spikecore/engine/_updates.h) or is equation-defined (its
+    own EquationModel, compiled by spikecore/engine/equations.py); else UnsupportedFeature."""
     model = model_for(pop.model, "grid", f"population {pop.name}")
+    if model.threshold_in_update:
+        return equation_models.of_node(pop, dt)
     if not has_update(model.name):
         raise UnsupportedFeature("native", f"model '{model.name}' (population {pop.name})",
                                  "a model with a grid update function (spikecore/engine/_updates.h)")

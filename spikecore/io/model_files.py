@@ -81,6 +81,22 @@ def _connector_dict(c) -> dict:
             "data": [float(x) for x in data], "unit": c.unit}
 
 
+def _equation_population(p) -> dict:
+    """An equation-defined population: its definition and constants as written (units as given)."""
+    defn = {k: v for k, v in p.spec.definition.items() if v is not None}
+    defn["refractory"] = _q(defn["refractory"], u.TIME)
+    if "targets" in defn:
+        defn["targets"] = list(defn["targets"])
+    params = {}
+    for key, value in p.params.items():
+        dim = p.spec.params[key].dim
+        params[key] = value if isinstance(value, str) else (
+            _q(p.si_params[key], dim) if tuple(dim) in u.DIM_NAMES else value)
+    variables = p.state_variables()
+    initial = {k: _value(v, variables[k]) for k, v in p.initial.items()}
+    return {"size": p.size, "model": defn, "params": params, "initial": initial}
+
+
 def network_to_dict(net: nw.Network) -> dict:
     net.validate()   # the description as it is now, edits made after add included
     d = {"spikecore": FORMAT_VERSION, "name": net.name, "seed": net.seed,
@@ -88,6 +104,9 @@ def network_to_dict(net: nw.Network) -> dict:
     pops = {}
     for name, p in net.populations.items():
         spec = p.spec
+        if spec.synapse == "variable":   # an equation-defined model (spikecore/models/equations.py)
+            pops[name] = _equation_population(p)
+            continue
         params = {}
         for key, value in spec.expand_params(p.params, f"populations.{name}.params").items():
             if key in spec.receptor_params:
@@ -138,6 +157,8 @@ def network_to_dict(net: nw.Network) -> dict:
                 entry[key] = getattr(pr, key)
         if pr.plasticity is not None:
             entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
+        if pr.weight_precision != "float64":
+            entry["weight_precision"] = pr.weight_precision
         projections[name] = entry
     d["projections"] = projections
     monitors = {}
@@ -186,7 +207,8 @@ POPULATION_KEYS = (("size", "model"), ("params", "initial"))
 SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
                "poisson": (("type", "size", "rate"), ("start", "stop"))}
 CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
-PROJECTION_KEYS = (("pre", "post", "connector"), ("weight", "delay", "receptor", "synapse", "plasticity"))
+PROJECTION_KEYS = (("pre", "post", "connector"),
+                   ("weight", "delay", "receptor", "synapse", "plasticity", "weight_precision"))
 MONITOR_KEYS = {"spikes": (("type", "target"), ()),
                 "state": (("type", "target"), ("variables", "neurons", "interval")),
                 "weights": (("type", "projection"), ("synapses", "interval"))}
@@ -292,7 +314,7 @@ def _read_params(p: dict, model: str, where: str) -> dict:
         return {}
     if not isinstance(params, dict):
         raise ValidationError(f"{where}.params", params, "a mapping of parameter names to values")
-    receptor_params = get_model(model).receptor_params
+    receptor_params = {} if isinstance(model, dict) else get_model(model).receptor_params
     out = {}
     for key, v in params.items():
         fld = f"{where}.params.{key}"
@@ -306,7 +328,9 @@ def _read_params(p: dict, model: str, where: str) -> dict:
 def _read_population(name, p, where: str) -> nw.Population:
     _keys(p, where, POPULATION_KEYS)
     model = p["model"]
-    if not isinstance(model, str) or model not in describable_models():
+    if isinstance(model, dict):
+        pass    # an equation-defined model: Population checks it (spikecore/models/equations.py)
+    elif not isinstance(model, str) or model not in describable_models():
         raise ValidationError(f"{where}.model", model, "one of " + ", ".join(describable_models())
                               + nearest(model, describable_models()))
     initial = p.get("initial")
@@ -378,7 +402,8 @@ def _read_projection(name, pr, where: str) -> nw.Projection:
     return nw.Projection(pr["pre"], pr["post"], _read_connector(pr["connector"], f"{where}.connector"),
                          _read_value(pr.get("weight"), f"{where}.weight"),
                          _read_value(pr.get("delay"), f"{where}.delay"),
-                         pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"))
+                         pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"),
+                         weight_precision=pr.get("weight_precision", "float64"))
 
 
 def _read_monitor(name, m, where: str):
@@ -519,5 +544,8 @@ def _plasticity_entry(si: dict, weight_dim) -> dict:
     out = {"rule": si["rule"]}
     for name, p in rule.params.items():
         v = si[name]
+        if v is None:          # an optional parameter the rule did not use
+            continue
         out[name] = v if isinstance(v, str) else _q(v, rule.dim_of(name, p, si, weight_dim))
+    out.update(rule.file_entries(si))
     return out

@@ -37,13 +37,11 @@ import os
 import re
 import secrets
 import shutil
-import signal
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import ModelFileError, ValidationError
+from ..interrupts import deferred
 
 MANIFEST_FILE = "manifest.json"
 MANIFEST_FORMAT = "spikecore-result"
@@ -60,7 +58,6 @@ LEGACY_OUTPUT_NAMES = frozenset({
 
 _RUN_ID = re.compile(r"\d{8}T\d{6}Z-(?P<pid>\d+)-[0-9a-f]{6}")
 _HASH_CHUNK = 1 << 20
-_DEFERRED_SIGNALS = tuple(getattr(signal, s) for s in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, s))
 
 
 def new_run_id() -> str:
@@ -336,28 +333,6 @@ def _check_replaceable(final: Path, flag: str, original) -> None:
 
 
 # ----------------------------------------------------------------------------- writers
-@contextmanager
-def _signals_deferred():
-    """Hold SIGINT/SIGTERM/SIGHUP for the two renames of a swap, then deliver them as usual."""
-    if threading.current_thread() is not threading.main_thread():
-        yield   # Python delivers signals to the main thread only
-        return
-    caught, previous = [], {}
-    for sig in _DEFERRED_SIGNALS:
-        handler = signal.getsignal(sig)
-        if handler is None:
-            continue   # installed outside Python: cannot be restored, leave it
-        previous[sig] = handler
-        signal.signal(sig, lambda signum, frame: caught.append(signum))
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for sig in dict.fromkeys(caught):
-            signal.raise_signal(sig)
-
-
 def _fsync_directory(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDONLY)
@@ -444,7 +419,7 @@ class ResultDirectory:
         old = self.final.with_name(f"{self.final.name}.old-{self.run_id}")
         swapped = False
         try:
-            with _signals_deferred():   # a signal now is delivered after the swap, not between its renames
+            with deferred():   # a signal now is delivered after the swap, not between its renames
                 moved = False
                 if os.path.lexists(self.final):
                     shutil.copymode(self.final, self.path)   # the directory keeps the permissions it had

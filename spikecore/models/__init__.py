@@ -13,6 +13,9 @@ The models:
 * ``if_cuba`` (if_cuba.py): non-leaky integrate-and-fire with exponential current synapses
 * ``adex``, ``adex_cond`` (adex.py): adaptive exponential integrate-and-fire (Brette & Gerstner 2005)
 * ``izhikevich`` (izhikevich.py): Izhikevich (2003) with presets and three integrators
+* ``equations`` (equations.py): a model written as equations in Brian2's syntax, per population
+* ``alif``, ``alif_current`` (alif.py): LIF with an adaptive threshold (Bellec et al. 2018) or a
+  spike-triggered adaptation current
 
 The LIFs integrate exactly or by exponential Euler, never forward Euler; izhikevich by
 RK4 unless a user names one of the Euler schemes NEST and Izhikevich's code use. Adding a model:
@@ -20,7 +23,7 @@ docs/architecture.md.
 """
 from __future__ import annotations
 
-from . import adex, if_cuba, izhikevich, lif_coba, lif_cuba, lif_delta, loihi_lif
+from . import adex, alif, equations, if_cuba, izhikevich, lif_coba, lif_cuba, lif_delta, loihi_lif
 from .base import (COMMON_LIF_PARAMS, DEFAULT_R, MODES, REQUIRED, Brian2Equations, LoihiStructure, ModelSpec,
                    NeuronModel, ParamSpec)
 from .registry import (MODELS, describable_models, get_model, model_for, model_for_nir, models_for,
@@ -34,6 +37,9 @@ register(if_cuba.MODEL)
 register(izhikevich.MODEL)
 register(adex.MODEL)
 register(adex.COND_MODEL)
+register(alif.MODEL)
+register(alif.CURRENT_MODEL)
+register(equations.MODEL)
 
 __all__ = ["MODELS", "MODES", "REQUIRED", "COMMON_LIF_PARAMS", "DEFAULT_R", "Brian2Equations", "LoihiStructure",
            "ModelSpec", "NeuronModel", "ParamSpec", "describable_models", "get_model", "model_for", "model_for_nir",

@@ -139,7 +139,7 @@ class Adex(ConductanceMembrane):
             lines.append(f"d{var}/dt = -{var}/tau_syn_{rname} : {unit}")
         return Brian2Equations(dv_template=f"dv/dt = ({terms})/c_m : volt{flag}", ode_lines=lines,
                                constants=constants, current_term=" + I_ext", method="euler_exact_decay",
-                               reset="w += b")
+                               reset="v = v_reset\nw += b")
 
     def initial_value(self, var, si_params):
         if var == "phase":

@@ -35,7 +35,12 @@ What a model declares (dataclass fields)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
                        distribution (its grid update reads them per neuron: sc_block.nparam,
                        with ``per_neuron_coefficients`` after them; v_threshold, v_reset
-                       and t_refrac per neuron go to the kernel's threshold)
+                       and t_refrac per neuron go to the kernel's threshold, except for a
+                       model with ``threshold_state``)
+``threshold_state``    None (the common threshold compares v with v_threshold), or the
+                       variable of ``extra_state`` that holds each neuron's threshold: the
+                       grid update writes it every step and the common threshold compares
+                       v with it (an adaptive threshold: ``alif``)
 
 What the others ask it (methods; a model overrides what differs from the defaults)
 ------------------------------------------------------------------------------------
@@ -50,6 +55,9 @@ the state, as with conductances), ``receptor_decay(rp, dt)``,
 variable at t to v at t + dt; None when not linear), ``drive(params)`` (the native
 engines' constant drive and its gain per ampere injected).
 Precise mode: ``synaptic_kernel(t, params, rp)`` and ``kernel_peak``.
+Equation-defined models (spikecore/models/equations.py) answer ``threshold_in_update``
+(their grid update evaluates the spike condition itself) and ``receptor_weight_dims(r)``
+(each target variable has its own unit); every other model keeps the defaults.
 Brian2: ``brian2_equations(params, receptors, dt, refractory_steps)`` -> ``Brian2Equations``
 (equation text, constants with unit names, integration method; no brian2 import here).
 Loihi: ``loihi_structure(params, receptors)`` -> ``LoihiStructure`` (the membrane time
@@ -98,9 +106,11 @@ class Brian2Equations:
     dv/dt line with a ``{cur}`` slot for the injected-current term ``current_term``;
     ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
     ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
-    ``delta_gate`` gates delta-synapse jumps by not_refractory; ``reset`` is what the reset
-    does besides ``v = v_reset`` (e.g. ``u += d``). ``method`` is a Brian2 state updater's
-    name, or one of backends/brian2.py's own (``izhikevich2003``, ``euler_exact_decay``)."""
+    ``delta_gate`` gates delta-synapse jumps by not_refractory; ``threshold`` and ``reset`` are
+    the NeuronGroup's conditions, whole (an adaptive threshold: alif's ``v > v_threshold + a``;
+    a reset that does more than ``v = v_reset``: izhikevich's ``u += d`` after it). ``method``
+    is a Brian2 state updater's name, or one of backends/brian2.py's own (``izhikevich2003``,
+    ``euler_exact_decay``)."""
     dv_template: str
     ode_lines: list
     constants: dict
@@ -108,7 +118,8 @@ class Brian2Equations:
     method: str
     clamp_v: bool = False
     delta_gate: bool = False
-    reset: str = ""
+    threshold: str = "v > v_threshold"
+    reset: str = "v = v_reset"
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,7 @@ class NeuronModel:
     nir_kind: str | None = None
     per_neuron_params: frozenset = frozenset()   # params that may differ per neuron (its grid update reads them so)
     internal_state: tuple = ()                  # grid-update variables after extra_state's, not user-visible
+    threshold_state: str | None = None          # the extra_state variable holding a per-neuron threshold
 
     # -- description layer: presets, named options and initial values --------------------
     def expand_params(self, params: dict, field: str) -> dict:
@@ -169,6 +181,15 @@ class NeuronModel:
     @property
     def weight_dim(self):
         return self.weight_dims[0]
+
+    #: the grid update evaluates the spike condition itself and writes 1 or 0 into the kernel's v, and
+    #: a reset function runs after the threshold (equation-defined models, spikecore/engine/equations.py)
+    threshold_in_update = False
+
+    def receptor_weight_dims(self, receptor) -> tuple:
+        """The weight dimensions a projection onto ``receptor`` accepts (the first is the IR's);
+        the same for every receptor except in equation-defined models (one per target variable)."""
+        return self.weight_dims
 
     @property
     def has_synaptic_state(self) -> bool:
@@ -216,8 +237,16 @@ class NeuronModel:
             return self
         from ..errors import UnsupportedFeature
         runs_in = f"{self.name} runs in: " + (", ".join(m for m in MODES if m in self.modes) or "nothing")
+        hint = runs_in if others is None else f"one of {', '.join(others)}; {runs_in}"
+        reason = self.unsupported_reason(mode)
         raise UnsupportedFeature(engine or MODE_ENGINES[mode], f"model '{self.name}'" + (f" ({where})" if where else ""),
-                                 runs_in if others is None else f"one of {', '.join(others)}; {runs_in}")
+                                 f"{reason}; {hint}" if reason else hint)
+
+    def unsupported_reason(self, mode: str) -> str:
+        """Why the model does not run in ``mode`` when there is more to say than that nobody
+        implemented it (e.g. the target's neuron differs in a way no parameters bridge); "" else.
+        Refusals (``require``) and hwmodels.lint's findings quote it."""
+        return ""
 
     # -- maths (defaults: no membrane time constant, no linear synapse) ----------------
     def tau_mem(self, params: dict) -> float | None:

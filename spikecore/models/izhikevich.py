@@ -148,7 +148,7 @@ class Izhikevich(NeuronModel):
         return Brian2Equations(
             dv_template="dv/dt = (k2*(v/mV)**2 + k1*(v/mV) + k0 - u)*(mV/ms) + (bias{cur})/c_m : volt",
             ode_lines=["du/dt = a*(b*(v/mV) - u)/ms : 1"], constants=constants, current_term=" + I_ext",
-            method=method, clamp_v=refractory, delta_gate=refractory, reset="u += d")
+            method=method, clamp_v=refractory, delta_gate=refractory, reset="v = v_reset\nu += d")
 
     def drive(self, params):
         # I = current / c_m in V/s (= mV/ms); the bias is a constant current

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..errors import UnsupportedFeature, ValidationError
 from ..models.registry import add_once
-from . import stdp_pair, stdp_triplet, tsodyks_markram
+from . import stdp_pair, stdp_triplet, three_factor, tsodyks_markram
 from .base import Brian2Plasticity, PlasticityRule
 
 RULES: dict = {}
@@ -18,6 +18,7 @@ def register(rule: PlasticityRule) -> PlasticityRule:
 register(stdp_pair.RULE)
 register(stdp_triplet.RULE)
 register(tsodyks_markram.RULE)
+register(three_factor.RULE)
 
 
 def get_rule(name, where: str = "plasticity") -> PlasticityRule:

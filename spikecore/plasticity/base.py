@@ -77,6 +77,9 @@ class PlasticityRule:
             value = spec.get(name, p.default)
             if value is REQUIRED:
                 raise ValidationError(fld, None, f"a value for {name} ({p.doc})")
+            if value is None and p.default is None:     # optional, the rule fills it in
+                out[name] = None
+                continue
             if p.dim == CHOICE:
                 if value not in p.choices:
                     raise ValidationError(fld, value, "one of " + ", ".join(p.choices))
@@ -100,6 +103,15 @@ class PlasticityRule:
 
     def check_values(self, p: dict, where: str) -> None:
         """Relations between parameters (e.g. w_min <= w_max)."""
+
+    def file_entries(self, p: dict) -> dict:
+        """The rule's entries of ``p`` other than its ``params`` as a model file holds them
+        (three_factor: its modulator or signal); none by default."""
+        return {}
+
+    def check_network(self, p: dict, spiking: list, where: str) -> None:
+        """What the rule's parameters name in the network (``spiking``: its populations and
+        sources added so far); nothing by default."""
 
     def check_weights(self, p: dict, w, where: str) -> int:
         """The projection's sign (+1, or -1 for an inhibitory projection, all weights <= 0);

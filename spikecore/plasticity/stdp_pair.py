@@ -33,7 +33,9 @@ the nearest preceding postsynaptic spike, however often they were paired before:
 ``dendritic_delay_fraction`` (0 .. 1) is the part of the delay between the synapse and the
 target: 0 puts the whole delay on the presynaptic (axonal) path, Brian2's convention (the
 rule sees a presynaptic spike when it arrives); 1 is NEST's and PyNN's default
-(dendritic_delay_fraction=1.0). The engines implement 0 and refuse other values.
+(dendritic_delay_fraction=1.0): the synapse then sees the presynaptic spike at once and the
+postsynaptic one after the delay, as NEST's stdp_synapse. The native grid engine implements
+any fraction (docs/architecture.md, plastic synapses); Brian2 only 0.
 
 NEST's stdp_synapse sends the weight after the depression of the spike that carries it;
 this rule, as Brian2's STDP example (``ge += w`` first), delivers the weight before it.

@@ -179,11 +179,6 @@ class STDPMechanism(synapses.STDPMechanism):
             raise NotImplementedError("voltage-dependent STDP on spikecore")
         if timing_dependence is None or weight_dependence is None:
             raise NotImplementedError("STDPMechanism on spikecore needs a timing and a weight dependence")
-        if dendritic_delay_fraction not in (0, 0.0):
-            raise NotImplementedError(
-                f"dendritic_delay_fraction={dendritic_delay_fraction} on spikecore: its engines put the "
-                "whole delay on the presynaptic (axonal) path for now; set dendritic_delay_fraction=0 "
-                "(as pyNN.brian2 asks)")
         super().__init__(timing_dependence, weight_dependence, voltage_dependence,
                          dendritic_delay_fraction, weight, delay)
 
@@ -212,7 +207,9 @@ def plasticity_of(synapse_type, values: dict, weight_si: float) -> dict | None:
     are relative to w_max for the additive rule (pyNN.nest: lambda = A_plus, NEST's
     Delta w = lambda * Wmax * K; pyNN.brian2: weight += w_max * M), so spikecore's absolute
     A_plus is A_plus * w_max; for the multiplicative rule they are fractions of the distance
-    to the bound in both. TsodyksMarkramSynapse is ``tsodyks_markram`` (NEST's
+    to the bound in both. ``dendritic_delay_fraction`` passes through (PyNN's default 1 is
+NEST's stdp_synapse; the native engine takes any fraction, the brian2 backend only 0, as
+pyNN.brian2). TsodyksMarkramSynapse is ``tsodyks_markram`` (NEST's
     tsodyks2_synapse; pyNN.nest uses tsodyks_synapse, which also filters with the target's
     tau_syn: docs/pynn.md)."""
     kind = type(synapse_type).__name__

@@ -97,3 +97,19 @@ def test_run_threads_and_precision_flags(tmp_path):
     assert s["options"]["threads"] == "2" and s["options"]["precision"] == "float32"
     p = cli("run", "examples/cuba.yaml", "--threads", "many")
     assert p.returncode == 2 and "threads" in p.stderr and "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("param, value, field", [
+    ("tau_adapt", "-5 ms", "populations.a.params.tau_adapt"),
+    ("tau_adapt", "[100 ms, 200 ms]", "populations.a.params.tau_adapt"),
+    ("delta_threshold", "-1 mV", "populations.a.params.delta_threshold"),
+])
+def test_bad_alif_parameters_are_one_line_errors(tmp_path, param, value, field):
+    model = tmp_path / "alif.yaml"
+    model.write_text("spikecore: 1\npopulations:\n  a:\n    size: 3\n    model: alif\n    params: {tau_mem: 20 ms, "
+                     "v_leak: -70 mV, v_threshold: -50 mV, v_reset: -65 mV, tau_syn: {e: 5 ms}, "
+                     f"{param}: {value}}}\n")
+    p = cli("run", model, "--duration", "10ms", "--out", tmp_path / "out")
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], p.stderr

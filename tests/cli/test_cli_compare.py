@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -42,6 +43,20 @@ def test_compare_deterministic_network_agrees_exactly(tmp_path, capsys, determin
     assert doc["populations"]["a"]["rate_hz"]["native"] > 0
     assert (out / "native" / "spikes.npz").exists() and (out / "brian2" / "summary.json").exists()
     assert "agree" in printed and "matched" in printed
+
+
+def test_compare_alif_example_agrees_exactly(tmp_path, capsys):
+    """examples/alif.yaml (both adaptation forms, per-neuron distributions): identical spikes."""
+    out = tmp_path / "cmp"
+    example = Path(__file__).resolve().parents[2] / "examples" / "alif.yaml"
+    rc = cli_main(["compare", str(example), "--backends", "native,brian2", "-O", "brian2:target=numpy", "--exact",
+                   "--out", str(out)])
+    assert rc == 0, capsys.readouterr().out
+    doc = json.loads((out / "compare.json").read_text())
+    for pop in ("exc", "inh"):
+        m = doc["populations"][pop]["comparisons"]["brian2"]
+        assert m["matched_fraction"] == 1.0 and m["first_mismatch_s"] is None
+        assert doc["populations"][pop]["rate_hz"]["native"] > 5
 
 
 def test_compare_exit_status_1_when_spikes_differ(tmp_path, capsys):

@@ -3,6 +3,11 @@
 Every expected value is computed here from the model's closed-form solution
 (spikecore.models), found by scipy's brentq on that solution, or produced by NEST's
 iaf_psc_delta_ps / iaf_psc_exp_ps on the same realised network.
+
+Why this file is over 800 lines: it is the precise kernel's one behaviour suite (exact
+crossings, delays, refractoriness, currents, Poisson replay, the fast path's bounds and
+its memory placement), and its fixtures (the reference solutions, the NEST runs) serve
+all of them.
 """
 from __future__ import annotations
 

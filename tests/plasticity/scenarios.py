@@ -17,10 +17,11 @@ def stdp(unit="mV", scale=1.0, **change):
             "A_minus": q(0.5), "w_min": q(0.2), "w_max": q(3.0), **change}
 
 
-def pairs_network(plasticity=None, model="lif_delta", sign=1, seed=5):
+def pairs_network(plasticity=None, model="lif_delta", sign=1, seed=5, modulator=None):
     """8 presynaptic spike-time neurons onto 6 targets (all to all, delays 1..20 steps, per-synapse
     initial weights); the targets are also made to spike at chosen steps by a static 'teacher'
-    input, some in the steps where presynaptic spikes arrive."""
+    input, some in the steps where presynaptic spikes arrive. ``modulator``: spike steps of a
+    source 'dopa' (one list per neuron) added before the plastic projection."""
     rng = np.random.default_rng(seed)
     n_pre, n_post = 8, 6
     unit, scale = "mV", 1.0 if model == "lif_delta" else 0.5
@@ -40,6 +41,8 @@ def pairs_network(plasticity=None, model="lif_delta", sign=1, seed=5):
     net.population("post", n_post, model, params, initial={"v": "-70 mV"})
     big = "40 mV" if model == "lif_delta" else "300 mV"
     net.project("teacher", "post", sc.OneToOne(), weight=big, delay="0.1 ms", name="teach")
+    if modulator is not None:
+        net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in st] for st in modulator], name="dopa"))
     w0 = sign * rng.uniform(0.5, 2.5, n_pre * n_post) * scale
     net.project("pre", "post", sc.AllToAll(), weight=[f"{x} {unit}" for x in w0],
                 delay=[f"{d * 0.1} ms" for d in delays], name="plastic", plasticity=plasticity)
@@ -56,3 +59,15 @@ def recurrent_network(plasticity, seed=2):
     net.project("exc", "exc", sc.FixedProbability(0.3), weight=sc.Uniform("0.5 mV", "2 mV"),
                 delay=sc.Uniform("0.1 ms", "2 ms"), name="rec", plasticity=plasticity)
     return net
+
+
+def three_factor(unit="mV", scale=1.0, **change):
+    """Three-factor learning with short traces, so that a 0.2 s scenario reaches both bounds."""
+    q = lambda x: f"{x * scale} {unit}"    # noqa: E731
+    return {"rule": "three_factor", "tau_plus": "16.8 ms", "tau_minus": "33.7 ms", "A_plus": q(0.8),
+            "A_minus": q(0.4), "tau_c": "40 ms", "tau_d": "15 ms", "w_min": q(0.2), "w_max": q(3.0),
+            "modulator": "dopa", **change}
+
+
+#: spike steps of two dopamine neurons: some in one step together, one twice in a step's neighbourhood
+DOPA = [[150, 400, 401, 900, 1300, 1700], [400, 650, 1100, 1101, 1702]]

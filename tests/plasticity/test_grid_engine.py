@@ -98,6 +98,3 @@ def test_runs_continue():
     assert two[0] == one[0]
 
 
-def test_dendritic_delays_are_refused():
-    with pytest.raises(UnsupportedFeature, match="dendritic_delay_fraction"):
-        _two_neurons([100], [148], dendritic_delay_fraction=1.0).run("10 ms")

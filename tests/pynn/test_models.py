@@ -128,12 +128,6 @@ def test_tsodyks_markram_synapse_delivers_tsodyks2_efficacies():
     np.testing.assert_allclose(jumps, want, rtol=1e-9)
 
 
-def test_dendritic_stdp_delays_are_refused_naming_the_setting():
-    sim.setup()
-    with pytest.raises(NotImplementedError, match="dendritic_delay_fraction"):
-        sim.STDPMechanism(timing_dependence=sim.SpikePairRule(), weight_dependence=sim.AdditiveWeightDependence())
-
-
 def test_stdp_components_without_a_spikecore_rule_raise_not_implemented_error():
     sim.setup()
     with pytest.raises(NotImplementedError, match="GutigWeightDependence"):

@@ -1,0 +1,41 @@
+"""Connectors drawn in pieces (spikecore.connectors ``connect_chunks``): the pieces join to
+exactly what ``connect`` draws, each piece is bounded, and the count comes first."""
+import numpy as np
+import pytest
+
+from spikecore import connectors as c
+
+CASES = [(c.AllToAll(), 50, 40, False), (c.AllToAll(allow_self=False), 45, 45, True),
+         (c.FixedProbability(0.3), 60, 50, False), (c.FixedProbability(0.2, allow_self=False), 45, 45, True),
+         (c.FixedIndegree(7), 50, 40, False), (c.FixedIndegree(5, allow_self=False), 30, 30, True),
+         (c.FixedProbability(0.0), 10, 10, False), (c.FixedIndegree(3), 5, 0, False)]
+
+
+@pytest.mark.parametrize("connector, n_pre, n_post, same", CASES)
+def test_pieces_join_to_the_connectors_synapses(connector, n_pre, n_post, same, monkeypatch):
+    monkeypatch.setattr(c, "CHUNK_SYNAPSES", 64)
+    i, j = connector.connect(n_pre, n_post, same, np.random.default_rng(3))
+    n, pieces = connector.connect_chunks(n_pre, n_post, same, np.random.default_rng(3))
+    pieces = list(pieces)
+    assert n == i.size
+    got_i = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    got_j = np.concatenate([p[1] for p in pieces]) if pieces else np.zeros(0, np.int64)
+    assert np.array_equal(got_i, i) and np.array_equal(got_j, j)
+    assert got_i.dtype == np.int64 and got_j.dtype == np.int64
+    # pieces end after the row that reaches CHUNK_SYNAPSES (fixed_indegree: exactly that many)
+    assert all(p[0].size < 64 + n_post for p in pieces)
+    if n > 64:
+        assert len(pieces) > 1
+
+
+def test_the_connectors_draw_as_before():
+    # the lists every earlier release drew (sorted by source, then target): the pieces changed
+    # how they are held, not what they are
+    rng = np.random.default_rng(11)
+    i, j = c.FixedIndegree(4).connect(20, 15, False, rng)
+    rng = np.random.default_rng(11)
+    picks = [np.sort(rng.choice(20, size=4, replace=False)) for _ in range(15)]
+    ref_i = np.concatenate(picks)
+    ref_j = np.repeat(np.arange(15), 4)
+    order = np.lexsort((ref_j, ref_i))
+    assert np.array_equal(i, ref_i[order]) and np.array_equal(j, ref_j[order])
