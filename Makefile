@@ -25,7 +25,10 @@ test: build
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-slow: build
-	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+	$(PY) -m pytest -m "slow and not long" $(PYTEST_ARGS)
+
+test-long: build
+	$(PY) -m pytest -m long $(PYTEST_ARGS)
 
 test-all: build
 	$(PY) -m pytest $(PYTEST_ARGS)

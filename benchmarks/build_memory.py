@@ -15,8 +15,6 @@ microcircuit's kind of synapses. The machine is shared: timings are noisy (bench
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,11 +31,8 @@ CASES = {
 
 
 def _hwm() -> int:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    from benchmarks.memory_estimate import _hwm as peak_rss
+    return peak_rss()
 
 
 def build_network(k: int, precision: str):
@@ -90,10 +85,8 @@ def measure(name: str, tree: Path = ROOT, threads: int = 1, timeout: float = 180
             f"spec = importlib.util.spec_from_file_location('build_memory_child', {__file__!r}); "
             f"m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); "
             f"print(json.dumps(m.child({name!r}, {threads})))")
-    out = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise RuntimeError(f"case {name} on {tree} failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    from benchmarks.memory_estimate import json_from_child
+    return json_from_child([sys.executable, "-c", code], tree, f"case {name} on {tree}", timeout)
 
 
 def main(argv=None):

@@ -202,13 +202,19 @@ def child(name: str) -> dict:
             "estimate": est.total, "measured": measured, "stage": est.peak_stage.name}
 
 
+def json_from_child(argv: list, cwd, what: str, timeout: float) -> dict:
+    """Run ``argv`` (a fresh interpreter, so its peak RSS is its own) and parse the JSON of
+    its last line; RuntimeError naming ``what`` with the end of stderr if it fails."""
+    out = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{what} failed: {out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def measure(name: str, timeout: float = 600) -> dict:
     """Run ``child(name)`` in a fresh interpreter."""
-    out = subprocess.run([sys.executable, "-m", "benchmarks.memory_estimate", "--child", name],
-                         cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    if out.returncode != 0:
-        raise RuntimeError(f"memory case {name} failed: {out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json_from_child([sys.executable, "-m", "benchmarks.memory_estimate", "--child", name], ROOT,
+                           f"memory case {name}", timeout)
 
 
 def main(argv=None):

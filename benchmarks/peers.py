@@ -17,6 +17,8 @@ peer's own simulation time, build excluded), ``build_s``, ``spikes`` per run,
          poisson_generator, spikecore: one Poisson source per neuron — the same
          Poisson process); synaptic input discarded while refractory, as NEST's
          iaf_psc_delta and spikecore's lif_delta;
+* microcircuit_small  Potjans & Diesmann 2014 at scale 0.1 with Poisson background (NEST:
+         INM-6's own PyNEST implementation, PyPI microcircuit 1.0; no Brian2 script);
 * scale_N Brunel-like, N neurons, in-degree 800 excitatory + 200 inhibitory
          (Brian2 and NEST: fixed in-degree as spikecore's FixedIndegree).
 """
@@ -311,9 +313,31 @@ NEST_CONNECT_K = ('nest.Connect(P[:N_E], P, {"rule": "fixed_indegree", "indegree
                   '    nest.Connect(P[N_E:], P, {"rule": "fixed_indegree", "indegree": 200}, {"weight": -g * J, "delay": D})')
 
 
+NEST_MICROCIRCUIT = r'''
+    # INM-6's PyNEST microcircuit (PyPI microcircuit 1.0) at scale 0.1 with Poisson background, as
+    # examples/microcircuit_small.yaml; its Network resets the kernel with these threads and seed
+    import tempfile
+    from microcircuit.network import Network
+    from microcircuit.network_params import default_net_dict
+    from microcircuit.sim_params import default_sim_dict
+    from microcircuit.stimulus_params import default_stim_dict
+    net = Network(dict(default_sim_dict, local_num_threads=threads, rng_seed=1, rec_dev=[], print_time=False,
+                       data_path=tempfile.mkdtemp(prefix="microcircuit-") + "/"),
+                  dict(default_net_dict, N_scaling=0.1, K_scaling=0.1, bg_input_type="poisson"),
+                  dict(default_stim_dict))
+    net.create()
+    net.connect()
+    P = net.pops[0]
+    for pop in net.pops[1:]:
+        P = P + pop
+    rec = nest.Create("spike_recorder")
+    nest.Connect(P, rec)
+'''
+
+
 def _nest_network(name: str) -> str:
-    return _network_script(name, {"cuba": NEST_CUBA, "coba": NEST_COBA, "adex_coba": NEST_ADEX_COBA}, NEST_BRUNEL,
-                           NEST_CONNECT_P, NEST_CONNECT_K)
+    return _network_script(name, {"cuba": NEST_CUBA, "coba": NEST_COBA, "adex_coba": NEST_ADEX_COBA,
+                                  "microcircuit_small": NEST_MICROCIRCUIT}, NEST_BRUNEL, NEST_CONNECT_P, NEST_CONNECT_K)
 
 
 def run_nest(name: str, duration: float, threads: int = 1, repeats: int = 3, timeout: float = 3600) -> dict:

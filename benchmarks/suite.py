@@ -4,7 +4,9 @@
     make bench BENCH_ARGS="--out results/bench"
 
 Networks (benchmarks/peers.py has the peers' scripts): CUBA 1 s and 10 s, COBA,
-Brunel 10k, COBA with AdEx neurons (``adex``: ADEX_COBA below), and a scaling series of Brunel-like networks (fixed in-degree 1000)
+Brunel 10k, COBA with AdEx neurons (``adex``: ADEX_COBA below), the cortical microcircuit at
+scale 0.1 (``--only microcircuit``: native and NEST only; benchmarks/microcircuit.py compares
+their activity), and a scaling series of Brunel-like networks (fixed in-degree 1000)
 from 10^3 to 10^5 neurons. Systems: native (1 thread and all cores, float64 and
 float32), Brian2 cpp_standalone (1 thread and all cores via OpenMP), Brian2
 runtime cython, NEST 3.10 (1 and all threads) where it imports (and, with
@@ -41,7 +43,11 @@ BENCHMARKS = {
     "coba": ("coba", 1.0, 1.0),
     "brunel": ("brunel", 1.0, 0.2),
     "adex": ("adex_coba", 1.0, 1.0),
+    # Potjans & Diesmann 2014 at scale 0.1, Poisson drive (examples/microcircuit_small.yaml)
+    "microcircuit": ("microcircuit_small", 1.0, 1.0),
 }
+#: benchmarks only some peers have a script of: name -> the systems that run it
+PEERS_OF = {"microcircuit": {"native", "nest", "nest_backend"}}
 SCALING = (1000, 3000, 10000, 30000, 100000)
 SCALING_S = 0.2
 SLOW = {"brian2_cython", "lava"}      # these get the shorter duration on big networks
@@ -299,7 +305,7 @@ def plan(args):
                 jobs += _jobs(f"scale_{n}", f"scale_{n}", SCALING_S, SCALING_S, sysl, T, scaling=True)
             continue
         net, d, d_slow = BENCHMARKS[bench]
-        jobs += _jobs(bench, net, d, d_slow, systems, T)
+        jobs += _jobs(bench, net, d, d_slow, [s for s in systems if s in PEERS_OF.get(bench, {s})], T)
     return jobs
 
 

@@ -8,7 +8,7 @@ graph) -> ``backends.*`` (compilers) -> ``spikecore.result.Result``.
 from . import units
 from .errors import (BackendUnavailable, ModelFileError, SpikecoreError, UnitError,
                      UnsupportedFeature, ValidationError)
-from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FromIndices,
+from .network import (AllToAll, CurrentSource, FixedIndegree, FixedProbability, FixedTotalNumber, FromIndices,
                       FromSparse, Network, Normal, OneToOne, PoissonSource, Population,
                       Projection, SpikeMonitor, SpikeSource, StateMonitor, Uniform, WeightMonitor)
 from .models.equations import Equations
@@ -18,7 +18,7 @@ from .result import Result
 __all__ = [
     "units", "Network", "Population", "Projection", "SpikeSource", "PoissonSource",
     "CurrentSource", "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne",
-    "FixedProbability", "FixedIndegree", "FromIndices", "FromSparse", "Uniform", "Normal",
+    "FixedProbability", "FixedIndegree", "FixedTotalNumber", "FromIndices", "FromSparse", "Uniform", "Normal",
     "Result", "SpikecoreError", "ValidationError", "UnitError", "ModelFileError",
     "UnsupportedFeature", "BackendUnavailable", "Equations",
 ]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ValidationError, refuse_unknown_keywords
+from .ir import poisson_uniforms   # the counter-based stream of the Poisson sources
 
 
 # ----------------------------------------------------------------------------- connectors
@@ -188,6 +189,113 @@ class FixedIndegree:
         return n, pieces()
 
 
+# Per-target streams of fixed_total_number: target j's k-th source is SplitMix64 number
+# j * 2**32 + k of the projection's key (spikecore.ir.poisson_uniforms), so any range of
+# targets is drawn on its own, without a generator object per target.
+TARGET_STREAM = 2 ** 32
+
+
+@refuse_unknown_keywords
+@dataclass(frozen=True)
+class FixedTotalNumber:
+    """Exactly ``n`` synapses between two populations, placed uniformly at random.
+
+    ``allow_self`` is NEST's ``allow_autapses`` (only meaningful when pre is post);
+    ``allow_multapses`` lets one pair carry several synapses (NEST's default, and the
+    cortical microcircuit's). Drawn in two stages, so a builder can stream the synapses
+    target by target (``plan``, then ``targets`` for any range of targets):
+
+    1. the in-degree of every target, from the projection's seed: one multinomial of
+       ``n`` over the targets, uniform (with multapses), or, without multapses, one
+       multivariate hypergeometric draw (each target holding as many slots as it has
+       allowed sources), which makes every set of ``n`` distinct pairs equally likely;
+    2. the sources of each target from its own stream: with multapses i.i.d. uniform
+       over the allowed sources (SplitMix64 numbers ``j * 2**32 + k`` of a key drawn
+       after the in-degrees), without multapses ``k`` distinct sources from a Philox
+       generator keyed by (key, j).
+
+    NEST's ``fixed_total_number`` draws the same distribution (with multapses: each
+    synapse's target and source independent and uniform) but splits ``n`` first over
+    its virtual processes (a multinomial weighted by each process's share of the
+    targets) and then draws each process's synapses from that process's generator, so
+    its synapses change with the number of threads and MPI ranks; here they depend on
+    the network seed only. NEST refuses ``allow_multapses: false`` for this rule
+    ("Connect doesn't support the suppression of multapses"); it is supported here.
+    """
+    n: int
+    allow_self: bool = True
+    allow_multapses: bool = True
+    kind = "fixed_total_number"
+
+    def check(self, fld="connector"):
+        n = self.n
+        if not isinstance(n, (int, np.integer)) or isinstance(n, (bool, np.bool_)) or not 0 <= n < 2 ** 62:
+            raise ValidationError(f"{fld}.n", n, "a non-negative integer number of synapses")
+        _check_flag(self.allow_self, f"{fld}.allow_self")
+        _check_flag(self.allow_multapses, f"{fld}.allow_multapses")
+
+    def expected_synapses(self, n_pre, n_post, same) -> int:
+        return int(self.n) if isinstance(self.n, (int, np.integer)) and self.n > 0 else 0
+
+    def _available(self, n_pre, same):
+        """Sources each target may draw from."""
+        return n_pre - 1 if same and not self.allow_self else n_pre
+
+    def plan(self, n_pre, n_post, same, rng, fld="connector"):
+        """(in-degree per target as int64, the key of the targets' source streams)."""
+        self.check(fld)
+        n = int(self.n)
+        avail = max(self._available(n_pre, same), 0)
+        if not self.allow_multapses and n > avail * n_post:
+            what = "autapses and multapses" if same and not self.allow_self else "multapses"
+            raise ValidationError(f"{fld}.n", n, f"at most {avail * n_post} synapses "
+                                  f"({n_pre} x {n_post} pairs{' less autapses' if avail < n_pre else ''}, "
+                                  f"without {what})")
+        if n and (avail == 0 or n_post == 0):
+            raise ValidationError(f"{fld}.n", n, "0 (there is no allowed pair of neurons)")
+        if n == 0 or n_post == 0:
+            counts = np.zeros(n_post, np.int64)
+        elif self.allow_multapses:
+            counts = rng.multinomial(n, np.full(n_post, 1.0 / n_post)).astype(np.int64)
+        else:
+            counts = rng.multivariate_hypergeometric(np.full(n_post, avail, np.int64), n).astype(np.int64)
+        if counts.size and counts.max() >= TARGET_STREAM:
+            raise ValidationError(f"{fld}.n", n, f"fewer than {TARGET_STREAM} synapses per target")
+        key = int(rng.integers(0, 2 ** 63 - 1))
+        return counts, key
+
+    def targets(self, plan, n_pre, same, start, stop):
+        """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
+        within a target: the same for any split of the targets into ranges."""
+        counts, key = plan
+        c = counts[start:stop]
+        j = np.repeat(np.arange(start, stop, dtype=np.int64), c)
+        avail = self._available(n_pre, same)
+        if not j.size:
+            return np.zeros(0, np.int64), j
+        if self.allow_multapses:
+            first = np.cumsum(c) - c
+            k = np.arange(j.size, dtype=np.int64) - np.repeat(first, c)
+            u = poisson_uniforms(key, j * TARGET_STREAM + k)
+            i = np.minimum((u * avail).astype(np.int64), avail - 1)
+        else:
+            i = np.concatenate([
+                np.random.Generator(np.random.Philox(key=[key, int(t)])).choice(avail, size=int(m), replace=False)
+                for t, m in zip(range(start, stop), c)])
+        if avail < n_pre:   # no autapses: skip the target's own index
+            i = i + (i >= j)
+        i += j * n_pre          # one int64 key per synapse sorts faster than a lexsort
+        i.sort()
+        return i % n_pre, i // n_pre
+
+    def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        plan = self.plan(n_pre, n_post, same, rng, fld)
+        i, j = self.targets(plan, n_pre, same, 0, n_post)
+        j += i * n_post         # presynaptic order, as the other connectors
+        j.sort()
+        return j // n_post, j % n_post
+
+
 @refuse_unknown_keywords
 @dataclass(frozen=True, eq=False)
 class FromIndices:
@@ -259,7 +367,8 @@ class FromSparse:
         return all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FromIndices, FromSparse)}
+CONNECTORS = {c.kind: c for c in (AllToAll, OneToOne, FixedProbability, FixedIndegree, FixedTotalNumber,
+                                  FromIndices, FromSparse)}
 
 
 def _index_array(a, field_name, n):

@@ -35,8 +35,8 @@ from . import plasticity
 from . import units as u
 from .distributions import (DISTRIBUTIONS, Normal, Uniform, ValueStream, _is_distribution,  # noqa: F401 (re-exported)
                             _values)
-from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FromIndices,  # noqa: F401 (re-exported)
-                         FromSparse, OneToOne, _index_array)
+from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FixedTotalNumber,  # noqa: F401
+                         FromIndices, FromSparse, OneToOne, _index_array)
 from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
                      _check_param_array, _check_size, _check_weight_dim, _drawn_delays, _is_array, _weight_dim,
                      check_delays)   # (check_delays: also imported from here by backends and hwmodels)
@@ -838,5 +838,6 @@ def _receptor_view(spec, receptor):
 __all__ = [
     "Network", "Population", "Projection", "SpikeSource", "PoissonSource", "CurrentSource",
     "SpikeMonitor", "StateMonitor", "WeightMonitor", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree",
+    "FixedTotalNumber",
     "FromIndices", "FromSparse", "Uniform", "Normal", "MODELS",
 ]

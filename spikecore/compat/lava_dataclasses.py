@@ -12,6 +12,13 @@ Fix: a meta-path finder that, for that one module only, rewrites each
 before it is compiled — the same change upstream would make. Everything else is
 imported untouched. ``install()`` is idempotent and does nothing on interpreters
 that accept the original source (Python < 3.11).
+
+A second import-time trap: ``lava/magma/runtime/message_infrastructure/multiprocessing.py``
+runs ``mp.set_start_method('fork')`` when it is imported, which raises "context has
+already been set" if anything in the process fixed the default multiprocessing context
+first -- and any ``mp.Lock``/``RLock``/``Queue`` or ``ProcessPoolExecutor`` made without a
+context does (tqdm's write lock, joblib). Lava needs 'fork' and sets it itself, so the
+finder unfixes the context just before that module is imported.
 """
 from __future__ import annotations
 
@@ -22,6 +29,7 @@ import re
 import sys
 
 TARGET_MODULE = "lava.magma.compiler.var_model"
+LAVA_MP_MODULE = "lava.magma.runtime.message_infrastructure.multiprocessing"
 _INSTANCE_DEFAULT = re.compile(r"^(\s+\w+):\s*(\w+)\s*=\s*\2\(\)\s*$", re.MULTILINE)
 
 
@@ -56,8 +64,18 @@ class _PatchingLoader(importlib.machinery.SourceFileLoader):
         return self.source_to_code(source, self.path)
 
 
+def _free_start_method() -> None:
+    """Unfix the default multiprocessing context (module docstring) so Lava can set 'fork'."""
+    import multiprocessing as mp
+    if mp.get_start_method(allow_none=True) is not None:
+        mp.set_start_method(None, force=True)
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
+        if fullname == LAVA_MP_MODULE:
+            _free_start_method()
+            return None      # imported as usual
         if fullname != TARGET_MODULE:
             return None
         for finder in sys.meta_path:

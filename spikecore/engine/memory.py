@@ -54,14 +54,16 @@ IR_BYTES_PER_SYNAPSE = 32
 #: keeps after they are joined (+8 B); a sparse matrix is converted to COO twice (connectivity,
 #: then weights). Measured (VmHWM of to_ir alone, 4 10^6 synapses; the all-to-all ones up to
 #: 1.6 10^7): all_to_all 56.0, one_to_one 56.0, from_indices 56.0, fixed_probability 63.8-64.0,
-#: fixed_indegree 64.2-64.8, sparse 80.9 B per synapse.
+#: fixed_indegree 64.2-64.8, fixed_total_number 56.4 (its sort keys are freed before the delay
+#: check), sparse 80.9 B per synapse.
 DRAW_BYTES_PER_SYNAPSE = {"all_to_all": 56, "one_to_one": 56, "fixed_probability": 64,
-                          "fixed_indegree": 65, "from_indices": 56, "sparse": 81}
+                          "fixed_indegree": 65, "fixed_total_number": 57, "from_indices": 56, "sparse": 81}
 #: the same in precise timing, where no grid check of the delays runs: measured all_to_all 33.0
 #: (40.0 with drawn delays), one_to_one 33.0, from_indices 33.0, fixed_probability 39.9,
-#: fixed_indegree 48.3, sparse 80.9
+#: fixed_indegree 48.3, fixed_total_number 48.5, sparse 80.9
 DRAW_BYTES_PER_SYNAPSE_PRECISE = {"all_to_all": 40, "one_to_one": 40, "fixed_probability": 40,
-                                  "fixed_indegree": 48, "from_indices": 40, "sparse": 81}
+                                  "fixed_indegree": 48, "fixed_total_number": 49, "from_indices": 40,
+                                  "sparse": 81}
 #: connectors the table does not know (a newer connector without ``expected_synapses``)
 DRAW_BYTES_PER_SYNAPSE_OTHER = 64
 

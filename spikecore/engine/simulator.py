@@ -6,6 +6,10 @@ Poisson tables, recording buffers) and ``run(duration)`` steps it in chunks
 through ``spikecore.engine._core.Kernel``: between chunks it updates injected
 currents and drives a progress bar. Nothing of Python runs inside a chunk.
 
+Length (over 800 lines): the layout of every table the C kernel reads (static, packed and
+plastic synapses, modulators, Poisson streams, recordings) is here on purpose, next to the
+one struct it fills, so that a change to the kernel's data is one file on each side.
+
 Layout:
 * neurons of all populations are numbered globally (population order of the IR);
 * presynaptic indices: neurons [0, N), then spike-source neurons, then Poisson
@@ -375,17 +379,9 @@ class GridSimulator(Simulator):
         del key
         a["row_ptr"] = _per_thread_ptr(row_counts, T, n_pre)
         # rows whose synapses share one weight need no per-synapse weights
-        w = a["syn_weight"]
-        row_w = np.full(G, np.nan, dtype=real)
-        if n:
-            cum = np.concatenate([[0], np.cumsum(row_counts)])
-            nonempty = np.flatnonzero(row_counts)
-            lo = np.minimum.reduceat(w, cum[nonempty])
-            hi = np.maximum.reduceat(w, cum[nonempty])
-            same = lo == hi
-            row_w[nonempty[same]] = lo[same]
-            if same.all():
-                a["syn_weight"] = np.zeros(0, real)
+        row_w, all_same = _row_weights(row_counts, a["syn_weight"], G, real)
+        if n and all_same:
+            a["syn_weight"] = np.zeros(0, real)
         a["row_w"] = row_w
         a["seg_ptr"] = _per_thread_ptr(seg_counts, T, n_pre)
         a["window"] = min_neuron_d
@@ -500,16 +496,9 @@ class GridSimulator(Simulator):
                 fill_packed(cursor, self._groups(e, i, j, part, n_pre), entry.astype(np.uint32),
                             np.asarray(w, dtype=real).astype(np.float32), syn, w_all)
                 del entry
-        row_w = np.full(G, np.nan, dtype=real)
-        if n:
-            cum = np.concatenate([[0], np.cumsum(counts)])
-            nonempty = np.flatnonzero(counts)
-            lo = np.minimum.reduceat(w_all, cum[nonempty])
-            hi = np.maximum.reduceat(w_all, cum[nonempty])
-            same = lo == hi
-            row_w[nonempty[same]] = lo[same]
-            if same.all():
-                a["pk_w"] = np.zeros(0, np.float32)
+        row_w, all_same = _row_weights(counts, w_all, G, real)
+        if n and all_same:
+            a["pk_w"] = np.zeros(0, np.float32)
         for rows, weight in own_rows:   # a weight that is no float32 value, in rows of its own
             row_w[rows] = weight
         a["pk_row_w"] = row_w
@@ -904,6 +893,21 @@ def resolve_threads(threads) -> int:
     if threads > 256:
         raise ValidationError("threads", threads, "at most 256 threads")
     return threads
+
+
+def _row_weights(counts, w, G: int, real):
+    """Per row (of ``counts`` synapses each, ``w`` row after row) its one weight where all its
+    synapses share it, else NaN; and whether every non-empty row does."""
+    row_w = np.full(G, np.nan, dtype=real)
+    if not w.size:
+        return row_w, True
+    cum = np.concatenate([[0], np.cumsum(counts)])
+    nonempty = np.flatnonzero(counts)
+    lo = np.minimum.reduceat(w, cum[nonempty])
+    hi = np.maximum.reduceat(w, cum[nonempty])
+    same = lo == hi
+    row_w[nonempty[same]] = lo[same]
+    return row_w, bool(same.all())
 
 
 def _per_thread_ptr(counts: np.ndarray, T: int, n_pre: int) -> np.ndarray:

@@ -74,6 +74,8 @@ def _connector_dict(c) -> dict:
         return {"type": c.kind, "p": float(c.p), "allow_self": c.allow_self}
     if isinstance(c, nw.FixedIndegree):
         return {"type": c.kind, "k": int(c.k), "allow_self": c.allow_self}
+    if isinstance(c, nw.FixedTotalNumber):
+        return {"type": c.kind, "n": int(c.n), "allow_self": c.allow_self, "allow_multapses": c.allow_multapses}
     if isinstance(c, nw.FromIndices):
         return {"type": c.kind, "i": [int(x) for x in np.asarray(c.i)], "j": [int(x) for x in np.asarray(c.j)]}
     shape, i, j, data = c.coo()
@@ -215,6 +217,7 @@ MONITOR_KEYS = {"spikes": (("type", "target"), ()),
 CONNECTOR_KEYS = {"all_to_all": (("type",), ("allow_self",)), "one_to_one": (("type",), ()),
                   "fixed_probability": (("type", "p"), ("allow_self",)),
                   "fixed_indegree": (("type", "k"), ("allow_self",)),
+                  "fixed_total_number": (("type", "n"), ("allow_self", "allow_multapses")),
                   "from_indices": (("type", "i", "j"), ()),
                   "sparse": (("type", "shape", "i", "j"), ("data", "unit"))}
 DISTRIBUTION_KEYS = {"uniform": (("distribution", "low", "high"), ()),

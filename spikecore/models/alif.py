@@ -162,20 +162,17 @@ class Alif(LifCuba):
 
 _TAU_SYN = ParamSpec(u.TIME, positive=True, doc="synaptic time constant")
 
-MODEL = Alif(
-    name="alif", synapse="current", params=THRESHOLD_PARAMS, receptor_params={"tau_syn": _TAU_SYN},
-    weight_dims=(u.VOLTAGE, u.CURRENT), state={"v": u.VOLTAGE, "a": u.VOLTAGE}, receptor_state_prefix="syn_",
-    doc="LIF with an adaptive threshold (Bellec et al. 2018), exponential current synapses",
-    modes=frozenset({"grid", "brian2"}),
-    per_neuron_params=frozenset(set(THRESHOLD_PARAMS) - set(POPULATION_ONLY)),
-    internal_state=("theta",), threshold_state="theta", adaptation="a",
-)
+def _alif(name, params, adaptation, adaptation_dim, doc):
+    """One of the two forms: its parameters, its adaptation variable, the rest shared."""
+    return Alif(
+        name=name, synapse="current", params=params, receptor_params={"tau_syn": _TAU_SYN},
+        weight_dims=(u.VOLTAGE, u.CURRENT), state={"v": u.VOLTAGE, adaptation: adaptation_dim},
+        receptor_state_prefix="syn_", doc=doc, modes=frozenset({"grid", "brian2"}),
+        per_neuron_params=frozenset(set(params) - set(POPULATION_ONLY)),
+        internal_state=("theta",), threshold_state="theta", adaptation=adaptation)
 
-CURRENT_MODEL = Alif(
-    name="alif_current", synapse="current", params=CURRENT_PARAMS, receptor_params={"tau_syn": _TAU_SYN},
-    weight_dims=(u.VOLTAGE, u.CURRENT), state={"v": u.VOLTAGE, "i_adapt": u.CURRENT}, receptor_state_prefix="syn_",
-    doc="LIF with a spike-triggered adaptation current, exponential current synapses",
-    modes=frozenset({"grid", "brian2"}),
-    per_neuron_params=frozenset(set(CURRENT_PARAMS) - set(POPULATION_ONLY)),
-    internal_state=("theta",), threshold_state="theta", adaptation="i_adapt",
-)
+
+MODEL = _alif("alif", THRESHOLD_PARAMS, "a", u.VOLTAGE,
+              "LIF with an adaptive threshold (Bellec et al. 2018), exponential current synapses")
+CURRENT_MODEL = _alif("alif_current", CURRENT_PARAMS, "i_adapt", u.CURRENT,
+                      "LIF with a spike-triggered adaptation current, exponential current synapses")

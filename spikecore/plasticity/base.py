@@ -55,6 +55,25 @@ class Brian2Plasticity:
     initial: dict = field(default_factory=dict)      # per-synapse variable -> (value, Brian2 unit name)
 
 
+def pair_trace_params() -> dict:
+    """The two trace time constants every pair-based rule has."""
+    return {"tau_plus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the presynaptic trace"),
+            "tau_minus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the postsynaptic trace")}
+
+
+def check_weight_bounds(p: dict, where: str, amplitudes=("A_plus", "A_minus")) -> None:
+    """The checks every bounded STDP-like rule shares: 0 <= w_min <= w_max (bounds on |w|:
+    an inhibitory projection's weights are negative) and amplitudes >= 0."""
+    if p["w_min"] < 0:
+        raise ValidationError(f"{where}.w_min", p["w_min"], "a bound >= 0 on |w| (inhibitory "
+                              "projections have negative weights and bounds on their magnitude)")
+    if p["w_min"] > p["w_max"]:
+        raise ValidationError(f"{where}.w_min", p["w_min"], f"at most w_max ({p['w_max']!r})")
+    for k in amplitudes:
+        if p[k] < 0:
+            raise ValidationError(f"{where}.{k}", p[k], "an amplitude >= 0 (the sign is the rule's)")
+
+
 @dataclass(frozen=True)
 class PlasticityRule:
     name: str

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from .. import units as u
 from ..errors import ValidationError
-from .base import CHOICE, WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam
+from .base import CHOICE, WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds, pair_trace_params
 
 PAIRINGS = ("all_to_all", "nearest")
 DEPENDENCES = ("additive", "multiplicative")
@@ -57,14 +57,7 @@ class StdpPair(PlasticityRule):
         return super().dim_of(name, p, spec, weight_dim)
 
     def check_values(self, p, where):
-        if p["w_min"] < 0:
-            raise ValidationError(f"{where}.w_min", p["w_min"], "a bound >= 0 on |w| (inhibitory "
-                                  "projections have negative weights and bounds on their magnitude)")
-        if p["w_min"] > p["w_max"]:
-            raise ValidationError(f"{where}.w_min", p["w_min"], f"at most w_max ({p['w_max']!r})")
-        for k in ("A_plus", "A_minus"):
-            if p[k] < 0:
-                raise ValidationError(f"{where}.{k}", p[k], "an amplitude >= 0 (the sign is the rule's)")
+        check_weight_bounds(p, where)
         if not 0.0 <= p["dendritic_delay_fraction"] <= 1.0:
             raise ValidationError(f"{where}.dendritic_delay_fraction", p["dendritic_delay_fraction"],
                                   "a fraction in [0, 1]")
@@ -100,8 +93,7 @@ class StdpPair(PlasticityRule):
 RULE = StdpPair(
     name="stdp_pair",
     params={
-        "tau_plus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the presynaptic trace"),
-        "tau_minus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the postsynaptic trace"),
+        **pair_trace_params(),
         "A_plus": RuleParam(WEIGHT, doc="potentiation per pair (weight unit; a fraction if multiplicative)"),
         "A_minus": RuleParam(WEIGHT, doc="depression per pair (weight unit; a fraction if multiplicative)"),
         "w_min": RuleParam(WEIGHT, 0.0, doc="lower bound of |w|"),

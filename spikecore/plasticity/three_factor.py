@@ -65,7 +65,7 @@ import numpy as np
 from .. import units as u
 from ..errors import ValidationError
 from ..ir import steps
-from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam
+from .base import WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds, pair_trace_params
 
 _OWN_KEYS = ("modulator", "signal")
 
@@ -92,14 +92,7 @@ class ThreeFactor(PlasticityRule):
         return out
 
     def check_values(self, p, where):
-        if p["w_min"] < 0:
-            raise ValidationError(f"{where}.w_min", p["w_min"], "a bound >= 0 on |w| (inhibitory "
-                                  "projections have negative weights and bounds on their magnitude)")
-        if p["w_min"] > p["w_max"]:
-            raise ValidationError(f"{where}.w_min", p["w_min"], f"at most w_max ({p['w_max']!r})")
-        for k in ("A_plus", "A_minus"):
-            if p[k] < 0:
-                raise ValidationError(f"{where}.{k}", p[k], "an amplitude >= 0 (the sign is the rule's)")
+        check_weight_bounds(p, where)
         if p["dendritic_delay_fraction"] != 0.0:
             raise ValidationError(f"{where}.dendritic_delay_fraction", p["dendritic_delay_fraction"],
                                   "0 (the delay is axonal, Brian2's convention)")
@@ -231,8 +224,7 @@ def _zero(x) -> bool:
 RULE = ThreeFactor(
     name="three_factor",
     params={
-        "tau_plus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the presynaptic trace"),
-        "tau_minus": RuleParam(u.TIME, "20 ms", positive=True, doc="decay of the postsynaptic trace"),
+        **pair_trace_params(),
         "A_plus": RuleParam(WEIGHT, doc="eligibility added per pre->post pair (weight unit)"),
         "A_minus": RuleParam(WEIGHT, doc="eligibility removed per post->pre pair (weight unit)"),
         "tau_c": RuleParam(u.TIME, "1 s", positive=True, doc="decay of the eligibility trace"),

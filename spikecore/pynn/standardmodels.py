@@ -137,16 +137,14 @@ for _base in _CELL_BASES:
         globals()[_base.__name__] = _cell_type(_base)
 
 
-class SpikeSourceArray(cells.SpikeSourceArray):
-    __doc__ = cells.SpikeSourceArray.__doc__
-    translations = _identity(cells.SpikeSourceArray)
-    spikecore = None
+def _subclass(base, **attrs):
+    """PyNN's standard type ``base`` here: its parameters under their own names, and ``attrs``."""
+    return type(base.__name__, (base,), {"__doc__": base.__doc__, "__module__": __name__,
+                                         "translations": _identity(base), **attrs})
 
 
-class SpikeSourcePoisson(cells.SpikeSourcePoisson):
-    __doc__ = cells.SpikeSourcePoisson.__doc__
-    translations = _identity(cells.SpikeSourcePoisson)
-    spikecore = None
+SpikeSourceArray = _subclass(cells.SpikeSourceArray, spikecore=None)
+SpikeSourcePoisson = _subclass(cells.SpikeSourcePoisson, spikecore=None)
 
 
 # -- synapses -----------------------------------------------------------------------------
@@ -161,10 +159,7 @@ class StaticSynapse(synapses.StaticSynapse):
     _get_minimum_delay = _min_delay
 
 
-class TsodyksMarkramSynapse(synapses.TsodyksMarkramSynapse):
-    __doc__ = synapses.TsodyksMarkramSynapse.__doc__
-    translations = _identity(synapses.TsodyksMarkramSynapse)
-    _get_minimum_delay = _min_delay
+TsodyksMarkramSynapse = _subclass(synapses.TsodyksMarkramSynapse, _get_minimum_delay=_min_delay)
 
 
 class STDPMechanism(synapses.STDPMechanism):
@@ -191,10 +186,7 @@ class STDPMechanism(synapses.STDPMechanism):
 
 
 for _name in STDP_COMPONENTS:
-    _base = getattr(synapses, _name)
-    globals()[_name] = type(_name, (_base,), {"__doc__": _base.__doc__, "__module__": __name__,
-                                              "translations": _identity(_base),
-                                              "possible_models": {"stdp_pair"}})
+    globals()[_name] = _subclass(getattr(synapses, _name), possible_models={"stdp_pair"})
 
 
 def plasticity_of(synapse_type, values: dict, weight_si: float) -> dict | None:

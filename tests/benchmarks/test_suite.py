@@ -56,3 +56,12 @@ def test_nest_backend_worker_record():
     assert "| scale_1000 | nest_backend | 1 | float64 |" in suite.markdown([rec])
     assert ("scale_1000", "scale_1000", "nest_backend", 1, "float64", 0.2) in suite._jobs(
         "scale_1000", "scale_1000", 0.2, 0.2, ["nest_backend"], 1, scaling=True)
+
+
+def test_microcircuit_runs_native_and_nest_only():
+    import argparse
+
+    args = argparse.Namespace(peer_threads="1", only="microcircuit", systems="native,brian2_cpp,brian2_cython,nest,lava",
+                              scaling=[], peer_scaling_max=0)
+    jobs = suite.plan(args)
+    assert {j[2] for j in jobs} == {"native", "nest"} and all(j[1] == "microcircuit_small" for j in jobs)

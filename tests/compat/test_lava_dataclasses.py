@@ -91,3 +91,20 @@ def test_lava_imports_with_the_fix_and_not_without():
     """))
     assert with_fix.returncode == 0, with_fix.stderr
     assert with_fix.stdout.strip() == "ok"
+
+
+def test_lava_imports_after_something_fixed_the_multiprocessing_context():
+    """tqdm's write lock (any mp.Lock made without a context) fixes the default context;
+    Lava's import then ran set_start_method('fork') into "context has already been set"."""
+    pytest.importorskip("lava")
+    code = ("import multiprocessing as mp, tqdm\n"
+            "tqdm.tqdm(range(2), disable=False).close()\n"
+            "mp.Lock()\n"
+            "assert mp.get_start_method(allow_none=True) is not None\n"
+            "from spikecore.compat.lava_dataclasses import install\n"
+            "install()\n"
+            "import lava.proc.lif.models\n"
+            "print(mp.get_start_method())\n")
+    out = run_python(code)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "fork"

@@ -71,6 +71,8 @@ def test_base_model_is_valid(tmp_path):
     ("p: 0.2}", "p: abc}", r"projections\.p1\.connector\.p: got 'abc'"),
     ("p: 0.2}", "p: 0.2, allow_self: maybe}", r"projections\.p1\.connector\.allow_self"),
     ("{type: fixed_probability, p: 0.2}", "{type: fixed_indegree, k: 2.5}", r"p1\.connector\.k: got 2\.5"),
+    ("{type: fixed_probability, p: 0.2}", "{type: fixed_total_number, n: 5, allow_multapse: false}",
+     r"p1\.connector\.allow_multapse.*did you mean 'allow_multapses'"),
     ("{type: fixed_probability, p: 0.2}", "{type: fixd_probability, p: 0.2}",
      r"connector\.type.*did you mean 'fixed_probability'"),
     ("pre: exc,", "pre: [exc],", r"projections\.p1\.pre: got \['exc'\]"),

@@ -47,7 +47,7 @@ def networks(draw):
     net.add(sc.PoissonSource(draw(st.integers(1, 5)), sc.units.Quantity(draw(st.floats(0, 100)), sc.units.FREQUENCY),
                              stop=draw(st.sampled_from([None, "50 ms"])), name="noise"))
     conn = draw(st.sampled_from([sc.AllToAll(allow_self=False), sc.OneToOne(), sc.FixedProbability(0.3),
-                                 sc.FixedIndegree(1)]))
+                                 sc.FixedIndegree(1), sc.FixedTotalNumber(7)]))
     wdim = sc.units.CONDUCTANCE if model == "lif_coba" else sc.units.VOLTAGE
     w = sc.units.Quantity(draw(st.floats(0, 1e-8 if model == "lif_coba" else 1e-3)), wdim)
     net.add(sc.Projection("pop", "pop", conn, weight=w, delay=draw(st.sampled_from(["1 ms", "2 ms", None])),

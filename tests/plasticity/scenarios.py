@@ -71,3 +71,17 @@ def three_factor(unit="mV", scale=1.0, **change):
 
 #: spike steps of two dopamine neurons: some in one step together, one twice in a step's neighbourhood
 DOPA = [[150, 400, 401, 900, 1300, 1700], [400, 650, 1100, 1101, 1702]]
+
+
+def taught_pair(pre_steps, teach_steps, w0="1 mV", delay_steps=3, **change):
+    """One presynaptic spike-time neuron onto one lif_delta target through a plastic synapse
+    (``stdp(**change)``); a 'teacher' source makes the target spike 2 steps after each of
+    ``teach_steps``."""
+    net = sc.Network(seed=1, dt="0.1 ms")
+    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in pre_steps]], name="pre"))
+    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in teach_steps]], name="teacher"))
+    net.population("post", 1, "lif_delta", LIF, initial={"v": "-70 mV"})
+    net.project("teacher", "post", sc.OneToOne(), weight="40 mV", delay="0.1 ms", name="teach")
+    net.project("pre", "post", sc.OneToOne(), weight=w0, delay=f"{delay_steps * 0.1} ms", name="syn",
+                plasticity=stdp(**change))
+    return net

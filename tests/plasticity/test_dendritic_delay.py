@@ -16,7 +16,7 @@ import pytest
 import spikecore as sc
 from backends import get_backend
 
-from scenarios import LIF, stdp
+from scenarios import stdp, taught_pair
 
 DT = 1e-4
 TAU_P, TAU_M, AP, AM, WMAX = 0.0168, 0.0337, 0.6e-3, 0.5e-3, 3e-3
@@ -44,14 +44,7 @@ TEACH = [148, 203, 301, 340, 500]                        # a teacher makes post 
 
 
 def two_neurons(fraction, delay_steps=15, pre=PRE, teach=TEACH, w0="1 mV"):
-    net = sc.Network(seed=1, dt="0.1 ms")
-    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in pre]], name="pre"))
-    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in teach]], name="teacher"))
-    net.population("post", 1, "lif_delta", LIF, initial={"v": "-70 mV"})
-    net.project("teacher", "post", sc.OneToOne(), weight="40 mV", delay="0.1 ms", name="teach")
-    net.project("pre", "post", sc.OneToOne(), weight=w0, delay=f"{delay_steps * 0.1} ms", name="syn",
-                plasticity=stdp(dendritic_delay_fraction=fraction, w_max="3 mV"))
-    return net
+    return taught_pair(pre, teach, w0=w0, delay_steps=delay_steps, dendritic_delay_fraction=fraction, w_max="3 mV")
 
 
 @pytest.mark.parametrize("threads", [1, 2])

@@ -40,6 +40,7 @@ def test_tost_separates_equal_from_different():
 
 
 @pytest.mark.slow
+@pytest.mark.long      # 10 seeds x 60 s in spikecore and in NEST: tens of minutes (make test-long)
 def test_rewarded_weight_equivalent_to_nest(monkeypatch):
     pytest.importorskip("nest")
     sys.path.insert(0, str(EXAMPLES))

@@ -6,25 +6,15 @@ import math
 import numpy as np
 import pytest
 
-import spikecore as sc
 from backends import get_backend
-from spikecore.errors import UnsupportedFeature
 
-from scenarios import LIF, pairs_network, recurrent_network, stdp
+from scenarios import pairs_network, recurrent_network, stdp, taught_pair
 
 DT = 1e-4
 TAU_P, TAU_M, AP, AM = 0.0168, 0.0337, 0.6e-3, 0.5e-3
 
 
-def _two_neurons(pre_steps, teach_steps, w0="1 mV", delay_steps=3, **change):
-    net = sc.Network(seed=1, dt="0.1 ms")
-    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in pre_steps]], name="pre"))
-    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in teach_steps]], name="teacher"))
-    net.population("post", 1, "lif_delta", LIF, initial={"v": "-70 mV"})
-    net.project("teacher", "post", sc.OneToOne(), weight="40 mV", delay="0.1 ms", name="teach")
-    net.project("pre", "post", sc.OneToOne(), weight=w0, delay=f"{delay_steps * 0.1} ms", name="syn",
-                plasticity=stdp(**change))
-    return net
+_two_neurons = taught_pair
 
 
 def test_pairs_follow_the_rule():
