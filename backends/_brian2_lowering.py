@@ -68,7 +68,7 @@ class _PopPlan:
     sizes: dict = field(default_factory=dict)     # population -> size
     delta_gate: bool = False                # delta synapses gated by not_refractory
     threshold: str | None = "v > v_threshold"
-    reset: str | None = "v = v_reset"
+    reset: str | None = "v = v_reset"       # whole (izhikevich: v = v_reset, then u += d)
     units: dict = field(default_factory=dict)     # equation-defined models: variable -> Brian2 unit
     defined: bool = False                   # an equation-defined model: the user's text, constants in the namespace
 
@@ -79,7 +79,7 @@ class _PopPlan:
     def merge_key(self):
         if self.defined:
             return ("equations", self.name)    # its own group: the definition is the population's
-        consts = tuple((k, float(v), str(v.dim)) for k, v in self.constants.items())
+        consts = tuple((k, float(v), str(getattr(v, "dim", ""))) for k, v in self.constants.items())
         # a population with per-neuron parameters keeps a group of its own
         return (self.model, self.dv_template, tuple(self.ode_lines), consts, repr(self.refractory), self.method,
                 self.clamp_v, self.threshold, self.reset, self.name if self.params else None)
@@ -102,6 +102,7 @@ class _SynPlan:
     on_post: str | None = None              # plastic projections: the rule's postsynaptic statements
     plastic: bool = False                   # one plastic projection, whose weights are read back
     initial: dict = field(default_factory=dict)   # per-synapse rule variables' initial values
+    weight_var: str = "w"                   # the weight's name ("w_syn" onto a model with a state w: adex)
     # a neuromodulated rule (three_factor): (modulator group or source (None: a signal), is a
     # source, first index, size, on_pre onto this Synapses' synapses, delay, the signal's (steps,
     # values) or None); and (rule, parameters, sign) for reading
@@ -132,8 +133,10 @@ def _check_ir(g: _ir.IRGraph):
         model_for(p.model, "brian2", f"population {p.name}", NAME)
 
 
-def _ref_steps(pop, dt) -> int:
-    return _ir.steps(pop.params["t_refrac"], dt)
+def _ref_steps(pop, dt):
+    """The refractory period in steps: an int, or an int array for per-neuron values."""
+    t = pop.params["t_refrac"]
+    return np.rint(np.asarray(t, dtype=float) / dt).astype(np.int64) if np.ndim(t) else _ir.steps(t, dt)
 
 
 def _state_var(pop, receptor: str) -> str:
@@ -141,9 +144,21 @@ def _state_var(pop, receptor: str) -> str:
     return get_model(pop.model).receptor_var(receptor) or "v"
 
 
+def _b2_unit(name: str):
+    """A Brian2 unit by its name ("1": dimensionless)."""
+    return b2.Unit(1) if name == "1" else getattr(b2, name)
+
+
 def _unit(model: str, var: str):
     """The Brian2 unit of state variable ``var`` of ``model`` (a receptor's var: its weights' unit too)."""
-    return getattr(b2, get_model(model).brian2_unit(var))
+    return _b2_unit(get_model(model).brian2_unit(var))
+
+
+def _known_state(pop) -> set:
+    """The state variables of a population that Brian2 holds: v, the model's further state
+    (izhikevich's u, adex's w) and the receptors' variables."""
+    model = get_model(pop.model)
+    return {"v"} | set(model.state) | {_state_var(pop, r) for r in pop.receptors}
 
 
 def _equation_plan(pop, dt: float) -> _PopPlan:
@@ -171,16 +186,26 @@ def _population_plan(pop, dt: float) -> _PopPlan:
     if model.threshold_in_update:
         return _equation_plan(pop, dt)
     refr = _ref_steps(pop, dt)
-    eq = model.brian2_equations(pop.params, pop.receptors, dt, refr)
-    ns = {name: _q(value, getattr(b2, unit)) for name, (value, unit) in eq.constants.items() if np.ndim(value) == 0}
-    per_neuron = {name: _q(np.asarray(value, dtype=float), getattr(b2, unit))
+    try:
+        eq = model.brian2_equations(pop.params, pop.receptors, dt, int(np.max(refr)))
+    except UnsupportedFeature as e:     # name the population
+        raise UnsupportedFeature(NAME, f"{e.feature} (population {pop.name})", e.hint) from None
+    ns = {name: _q(value, _b2_unit(unit)) for name, (value, unit) in eq.constants.items() if np.ndim(value) == 0}
+    per_neuron = {name: _q(np.asarray(value, dtype=float), _b2_unit(unit))
                   for name, (value, unit) in eq.constants.items() if np.ndim(value) > 0}
-    plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, _q(refr * dt, _SECOND) if refr > 0 else False,
+    if np.ndim(refr):
+        # per-neuron refractory periods (on the grid, as the IR rounds them): a per-neuron
+        # variable that Brian2's refractoriness reads (timestep(t - lastspike) >= timestep(t_ref_grid))
+        per_neuron["t_ref_grid"] = _q(refr * dt, _SECOND)
+        refractory = "t_ref_grid" if refr.max() > 0 else False
+    else:
+        refractory = _q(refr * dt, _SECOND) if refr > 0 else False
+    plan = _PopPlan(pop.name, pop.size, pop.model, "", ns, refractory,
                     eq.method, {}, dv_template=eq.dv_template, ode_lines=list(eq.ode_lines),
                     current_term=eq.current_term, clamp_v=eq.clamp_v, offsets={pop.name: 0},
                     sizes={pop.name: pop.size}, delta_gate=eq.delta_gate, params=per_neuron,
                     threshold=eq.threshold, reset=eq.reset)
-    known = {"v"} | set(model.state) | {_state_var(pop, r) for r in pop.receptors}
+    known = _known_state(pop)
     for var, arr in pop.initial.items():
         if not model.has_synaptic_state and var in pop.receptors and not np.any(arr):
             continue    # the description layer lists delta receptors as (always zero) state
@@ -409,17 +434,23 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     else:
         pre, pre_is_source = e.pre, True
     var = _state_var(pop, e.receptor)
+    # a Synapses reads its target's variables unsuffixed too: adex's adaptation current w
+    # would shadow a weight called w
+    wvar = "w_syn" if "w" in get_model(pop.model).state else "w"
     if post.delta_gate:
         # Brian2 would already skip this write while the target is refractory (the
         # conditional write '(unless refractory)' puts on v guards every writer of v),
         # but the rule is the IR's, so it is spelled out here.
-        on_pre = "v_post += w*int(not_refractory_post)"
+        on_pre = f"v_post += {wvar}*int(not_refractory_post)"
     else:
-        on_pre = f"{var}_post += w"
+        on_pre = f"{var}_post += {wvar}"
     key = (pre, pre_is_source, post.name, on_pre)
     if e.plasticity is not None:
         # a plastic projection is a Synapses of its own: its weights change
         rule = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME)
+        if wvar != "w":
+            raise UnsupportedFeature(NAME, f"plastic projection {e.name} onto {pop.model}",
+                                     f"its state variable w is the rules' weight name")
         frac = e.plasticity.get("dendritic_delay_fraction", 0.0)
         if frac != 0.0:
             raise UnsupportedFeature(NAME, f"dendritic_delay_fraction={frac!r} (projection {e.name})",
@@ -462,14 +493,15 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
                                   readout=(rule, e.plasticity, sign) if hasattr(rule, "weight_now") else None))
             continue
         ns = {}
+        wvar = on_pre.split("+= ", 1)[1].split("*", 1)[0]
         # homogeneous weights and delays become constants (as a hand-written script would have them)
         if (w == w[0]).all():
-            ns["w"] = _q(float(w[0]), unit)
+            ns[wvar] = _q(float(w[0]), unit)
             weight, model = None, ""
         else:
-            weight, model = _q(w, unit), f"w : {'siemens' if unit is _SIEMENS else 'volt'} (constant)"
+            weight, model = _q(w, unit), f"{wvar} : {_unit_name(_q(1.0, unit))} (constant)"
         plans.append(_SynPlan(_short_name("syn_", names), names, pre, pre_is_source, post, on_pre, model, ns,
-                              i, j, weight, delay))
+                              i, j, weight, delay, weight_var=wvar))
     return plans
 
 
@@ -532,7 +564,7 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
         pop = g.populations.get(m.target)
         if pop is None:
             raise ValidationError(f"monitors.{m.name}.target", m.target, "a population")
-        known = {"v"} | {_state_var(pop, r) for r in pop.receptors}
+        known = _known_state(pop)
         if groups[where[m.target]].defined:
             known = set(groups[where[m.target]].units)
         for var in m.variables:

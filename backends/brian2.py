@@ -21,7 +21,14 @@ collection, no ``defaultclock``):
   evaluated from the values at t). Threshold ``v > v_threshold`` (strict),
   reset ``v = v_reset``, ``(unless refractory)`` on dv/dt only; a model may give its own
   threshold and reset (``Brian2Equations.threshold``/``reset``: alif's ``v > v_threshold
-  + a`` and ``a += delta_threshold``).
+  + a`` and ``a += delta_threshold``; izhikevich's ``u += d``, adex's ``w += b`` after
+  ``v = v_reset``).
+  izhikevich: ``'euler'`` (its integrator euler) or this module's ``izhikevich2003``
+  updater (v in two half-steps, then u from the new v: Izhikevich's published
+  scheme, written out as abstract code); adex and adex_cond (integrator euler): this
+  module's ``euler_exact_decay`` updater, Brian2's forward Euler for v and w with the
+  receptors' exact decay x*exp(-dt/tau), which is the grid update's arithmetic. The
+  grid engine's event-located rk4 schemes (a reset inside a step) are refused.
   Brian2's sympy solutions are memoised per equation structure, on disk too
   (``_CachedStateUpdater``): the code is Brian2's, only computed once.
 * projection  -> ``Synapses`` connected from the IR's explicit (i, j) arrays with
@@ -67,7 +74,10 @@ compares ``timestep(t - lastspike, dt) >= timestep(ref, dt)``
 floors, whereas the IR rounds to the nearest step.
 
 Devices: ``runtime`` (code generation target ``cython``, the default, or
-``numpy``, which compiles nothing) and ``cpp_standalone``.
+``numpy``, which compiles nothing) and ``cpp_standalone``. Brian2 compiles its C++ with
+``-ffast-math`` (brian2/codegen/cpp_prefs.py); option ``fast_math=off`` drops it (and
+``-march=native``'s FMA contraction), so compiled runs round as the native engine does:
+the conformance runs use it.
 Both build under a cache folder (``cache_dir`` option, else $SPIKECORE_CACHE,
 else $XDG_CACHE_HOME/spikecore or ~/.cache/spikecore), never in the user's
 working directory. Brian2's process-wide state (active device, preferences, the
@@ -108,6 +118,7 @@ from ._brian2_lowering import (NAME, REPLAY_MAX_EVENTS, _counts_to_events, _laye
 import brian2 as b2
 from brian2.devices.device import reset_device as _reset_device
 from brian2.stateupdaters.base import StateUpdateMethod
+from brian2.utils.stringtools import word_substitute
 
 from spikecore import ir as _ir
 from spikecore import procs
@@ -115,6 +126,7 @@ from spikecore.interrupts import checkpoint
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.recording import count_multiples, multiples
 from spikecore.engine.layout import receptor_var
+from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
 from .base import Backend, Executable
@@ -124,6 +136,8 @@ POISSON_MODES = ("auto", "replay", "draw")
 #: Runtime code generation targets: cython (compiled, cached; the default) or numpy
 #: (no compilation: slower per step, quicker to start; the tests' choice for small networks)
 TARGETS = ("cython", "numpy")
+#: Brian2's C++ flags (fast_math=on, its default) or without -ffast-math and FMA contraction (off)
+FAST_MATH = ("on", "off")
 CACHE_ENV = "SPIKECORE_CACHE"
 #: Brian2 schedule slot of the Poisson draws: where the native engine applies due input.
 DRAW_SLOT = "synapses"
@@ -200,11 +214,71 @@ class _CachedStateUpdater:
         return _UPDATER_MEMO[key]
 
 
+class _Izhikevich2003:
+    """Izhikevich's (2003) published scheme as a Brian2 state updater: v in two half-steps
+    of forward Euler, then every other variable one Euler step from the new v
+    (spikecore/engine/updates/izhikevich.h, method 1; NEST izhikevich with
+    consistent_integration=False). Abstract code, compiled by Brian2 as its own."""
+    __name__ = "izhikevich2003"
+
+    def can_integrate(self, equations, variables, method_options=None):
+        return "v" in equations.diff_eq_names and not equations.is_stochastic
+
+    def __call__(self, equations, variables=None, method_options=None):
+        exprs = dict((var, expr.code) for var, expr in equations.get_substituted_expressions(variables))
+        f_v = exprs.pop("v")
+        lines = [f"_v_half = v + 0.5*dt*({f_v})",
+                 f"_v_new = _v_half + 0.5*dt*({word_substitute(f_v, {'v': '_v_half'})})"]
+        lines += [f"_{var}_new = {var} + dt*({word_substitute(code, {'v': '_v_new'})})" for var, code in exprs.items()]
+        lines += ["v = _v_new"] + [f"{var} = _{var}_new" for var in exprs]
+        return "\n".join(lines)
+
+
+class _EulerExactDecay:
+    """Forward Euler from the step start for every variable, except those whose equation is a
+    pure decay dx/dt = -x/tau (the receptors), which decay exactly: x*exp(-dt/tau). The grid
+    engine's adex integrator euler (spikecore/engine/updates/adex.h). Abstract code."""
+    __name__ = "euler_exact_decay"
+
+    def can_integrate(self, equations, variables, method_options=None):
+        return not equations.is_stochastic
+
+    @staticmethod
+    def _decay_constant(var, code):
+        parts = code.replace(" ", "").split("/")
+        if len(parts) == 2 and parts[0] == f"-{var}" and parts[1].isidentifier():
+            return parts[1]
+        return None
+
+    def __call__(self, equations, variables=None, method_options=None):
+        exprs = [(var, expr.code) for var, expr in equations.get_substituted_expressions(variables)]
+        lines = []
+        for var, code in exprs:
+            tau = self._decay_constant(var, code)
+            lines.append(f"_{var}_new = {var}*exp(-dt/{tau})" if tau else f"_{var}_new = {var} + dt*({code})")
+        lines += [f"{var} = _{var}_new" for var, _ in exprs]
+        return "\n".join(lines)
+
+
+#: this backend's own state updaters, by the names models give (Brian2Equations.method)
+CUSTOM_UPDATERS = {"izhikevich2003": _Izhikevich2003(), "euler_exact_decay": _EulerExactDecay()}
+
+
+def _compile_args(fast_math: str) -> list:
+    """Brian2's GCC flags, without -ffast-math and -march=native (FMA contraction) when off."""
+    args = list(b2.prefs["codegen.cpp.extra_compile_args_gcc"])
+    if fast_math == "off":
+        args = [a for a in args if a not in ("-ffast-math", "-fno-finite-math-only", "-march=native")]
+        args += ["-ffp-contract=off"]
+    return args
+
+
 # ----------------------------------------------------------------------------- Brian2 state
 @contextlib.contextmanager
-def _brian2_state(device: str, cache_dir: Path, target: str = "cython"):
+def _brian2_state(device: str, cache_dir: Path, target: str = "cython", fast_math: str = "on"):
     """Activate ``device`` and our preferences; restore the previous device and preferences after."""
     prefs = {"codegen.target": target,
+             "codegen.cpp.extra_compile_args_gcc": _compile_args(fast_math),
              "codegen.runtime.cython.cache_dir": str(cache_dir / "cython"),
              # Brian2's default is an unbounded `make -j`: hundreds of compilers on a 2-core machine
              "devices.cpp_standalone.extra_make_args_unix": [f"-j{os.cpu_count() or 1}"],
@@ -229,7 +303,8 @@ class _Built:
     def __init__(self, plan: _Plan, cache_dir: Path):
         dt = plan.dt
         self.plan = plan
-        updaters = {m: _CachedStateUpdater(m, cache_dir) for m in ("exact", "exponential_euler")}
+        updaters = {m: _CachedStateUpdater(m, cache_dir) for m in ("exact", "exponential_euler", "euler")}
+        updaters.update(CUSTOM_UPDATERS)
         self.clock = b2.Clock(dt=_q(dt, _SECOND), name="spikecore_clock")
         self.objects = []
         self.groups = {}
@@ -317,7 +392,7 @@ class _Built:
                         clock=self.clock, name=name)
         S.connect(i=sp.i, j=sp.j)
         if sp.weight is not None:
-            S.w = sp.weight
+            setattr(S, sp.weight_var, sp.weight)
         if np.ndim(sp.delay) != 0:
             S.delay = sp.delay
         for var, value in sp.initial.items():
@@ -502,7 +577,7 @@ class RuntimeExecutable(_Brian2Executable):
     def __init__(self, g, options):
         super().__init__(g, options)
         t0 = time.perf_counter()
-        with _brian2_state("runtime", self.cache_dir, self.options["target"]) as dev:
+        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]) as dev:
             saved_rng = dev.get_random_state()
             try:
                 self.built = _Built(self.plan, self.cache_dir)
@@ -522,7 +597,7 @@ class RuntimeExecutable(_Brian2Executable):
         per_step = self._replay_events(1)
         window = n_steps if per_step == 0 else max(1, min(n_steps, int(REPLAY_MAX_EVENTS / per_step)))
         wall = prep = 0.0
-        with _brian2_state("runtime", self.cache_dir, self.options["target"]) as dev:
+        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]) as dev:
             saved_rng = dev.get_random_state()
             dev.set_random_state(self._rng_state)
             try:
@@ -558,7 +633,8 @@ class RuntimeExecutable(_Brian2Executable):
             gname = self.plan.where[name]
             G = self.built.groups[gname]
             first = self.plan.pops[gname].offsets[name]
-            names = ["v"] + [var for r in p.receptors if (var := receptor_var(p, r)) is not None]
+            names = ["v"] + [var for var in get_model(p.model).state if var != "v"]
+            names += [var for r in p.receptors if (var := receptor_var(p, r)) is not None]
             for var in names:
                 yield name, var, G.variables[var].get_value(), first, p.size
 
@@ -602,7 +678,7 @@ class RuntimeExecutable(_Brian2Executable):
         return learnt[projection] if projection in learnt else edge.weight.copy()
 
     def store(self, name: str = "default") -> None:
-        with _brian2_state("runtime", self.cache_dir, self.options["target"]):
+        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
             self.built.network.store(f"spikecore_{name}")
         self._snapshots = getattr(self, "_snapshots", {})
         self._snapshots[name] = (self.step, self._rng_state, dict(self.built._spikes_seen),
@@ -612,7 +688,7 @@ class RuntimeExecutable(_Brian2Executable):
         snaps = getattr(self, "_snapshots", {})
         if name not in snaps:
             raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
-        with _brian2_state("runtime", self.cache_dir, self.options["target"]):
+        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
             self.built.network.restore(f"spikecore_{name}")
         self.step, self._rng_state, seen, samples = snaps[name]
         self.built._spikes_seen, self.built._samples_seen = dict(seen), dict(samples)
@@ -636,7 +712,7 @@ class StandaloneExecutable(_Brian2Executable):
         directory = self.cache_dir / "standalone" / _project_key(self.ir)
         directory.mkdir(parents=True, exist_ok=True)
         t0 = time.perf_counter()
-        with _brian2_state("cpp_standalone", self.cache_dir) as dev, _locked(directory):
+        with _brian2_state("cpp_standalone", self.cache_dir, fast_math=self.options["fast_math"]) as dev, _locked(directory):
             dev.reinit()
             dev.activate(build_on_run=False)
             try:
@@ -717,6 +793,7 @@ class Brian2Backend(Backend):
         "device": (DEVICES, "runtime"),
         "poisson": (POISSON_MODES, "auto"),
         "target": (TARGETS, "cython"),
+        "fast_math": (FAST_MATH, "on"),
         "cache_dir": (None, None),
     }
 

@@ -162,6 +162,10 @@ def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
     its synapse kind (delta, current, conductance)."""
     dt, pr = ir.dt, pop.params
     synapse = model_for(pop.model, "nest", f"population {pop.name}", NAME).synapse
+    per_neuron = sorted(k for k, x in pr.items() if np.ndim(x) and k != "bias")
+    if per_neuron:
+        raise UnsupportedFeature(NAME, f"per-neuron {', '.join(per_neuron)} (population '{pop.name}')",
+                                 "this backend maps one value per population (the bias may be per neuron)")
     params = _common_params(pop, dt)
     v0 = np.asarray(pop.initial["v"], dtype=float) * MV_PER_V
     for var, values in pop.initial.items():

@@ -8,6 +8,10 @@ peer's own simulation time, build excluded), ``build_s``, ``spikes`` per run,
 * cuba   Brian2 examples/CUBA.py verbatim (4000 LIF, exponential currents, p=0.02);
 * coba   Brette et al. 2007 benchmark 1 (conductances 6/67 nS) with the 50 ms
          Poisson kick of examples/coba.yaml;
+* adex_coba COBA (as above: 4000 neurons, p=0.02, 6/67 nS, the 50 ms kick) with AdEx
+         neurons (benchmarks/suite.py ADEX_COBA): Brian2 integrates them with its forward
+         Euler ('euler'; exponential_euler cannot take the exponential term), which is
+         the native run's integrator euler; NEST with aeif_cond_exp (adaptive RKF45);
 * brunel Brunel 2000 (N_E=8000, N_I=2000, p=0.1, J=0.1 mV, g=5, D=1.5 ms), external
          drive C_E*2*nu_thr = 20 kHz per neuron (Brian2: PoissonInput, NEST: one
          poisson_generator, spikecore: one Poisson source per neuron — the same
@@ -76,6 +80,30 @@ mon = SpikeMonitor(P)
 N = 4000
 '''
 
+B2_ADEX_COBA = r'''
+Cm = 200*pF; gl = 10*nS; El = -60*mV; VT = -50*mV; DeltaT = 2*mV; Vpeak = -40*mV; Vr = -60*mV
+a = 2*nS; b = 20*pA; tauw = 144*ms
+Ee = 0*mV; Ei = -80*mV; taue = 5*ms; taui = 10*ms
+we = 6*nS; wi = 67*nS
+eqs = """
+dv/dt = (gl*(El - v) + gl*DeltaT*exp((v - VT)/DeltaT) - w + ge*(Ee - v) + gi*(Ei - v))/Cm : volt (unless refractory)
+dw/dt = (a*(v - El) - w)/tauw : amp
+dge/dt = -ge/taue : siemens
+dgi/dt = -gi/taui : siemens
+"""
+P = NeuronGroup(4000, eqs, threshold='v>Vpeak', reset='v = Vr; w += b', refractory=5*ms, method='euler')
+P.v = 'El + rand() * (VT - El)'
+Ce = Synapses(P, P, on_pre='ge += we')
+Ci = Synapses(P, P, on_pre='gi += wi')
+Ce.connect('i<3200', p=0.02)
+Ci.connect('i>=3200', p=0.02)
+kick = PoissonGroup(4000, rates='100*Hz*(t < 50*ms)')
+K = Synapses(kick, P, on_pre='ge += 30*nS')
+K.connect(j='i')
+mon = SpikeMonitor(P)
+N = 4000
+'''
+
 B2_BRUNEL = r'''
 N_E = {n_e}; N_I = {n_i}; N = N_E + N_I
 J = 0.1*mV; g = 5.0; D = 1.5*ms; tau = 20*ms; theta = 20*mV; V_r = 10*mV
@@ -116,7 +144,8 @@ def _network_script(name: str, fixed: dict, brunel: str, connect_p: str, connect
 
 
 def _b2_network(name: str) -> str:
-    return _network_script(name, {"cuba": B2_CUBA, "coba": B2_COBA}, B2_BRUNEL, B2_CONNECT_P, B2_CONNECT_K)
+    return _network_script(name, {"cuba": B2_CUBA, "coba": B2_COBA, "adex_coba": B2_ADEX_COBA}, B2_BRUNEL,
+                           B2_CONNECT_P, B2_CONNECT_K)
 
 
 _B2_TEMPLATE = r'''
@@ -253,6 +282,19 @@ NEST_COBA = r'''
     nest.Connect(P, rec)
 '''
 
+NEST_ADEX_COBA = r'''
+    P = nest.Create("aeif_cond_exp", 4000, params={"C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0,
+                    "Delta_T": 2.0, "V_peak": -40.0, "V_reset": -60.0, "t_ref": 5.0, "a": 2.0, "b": 20.0,
+                    "tau_w": 144.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0})
+    P.V_m = nest.random.uniform(-60.0, -50.0)
+    nest.Connect(P[:3200], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": 6.0, "delay": 0.1})
+    nest.Connect(P[3200:], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": -67.0, "delay": 0.1})
+    kick = nest.Create("poisson_generator", params={"rate": 100.0, "stop": 50.0})
+    nest.Connect(kick, P, syn_spec={"weight": 30.0, "delay": 0.1})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(P, rec)
+'''
+
 NEST_BRUNEL = r'''
     N_E, N_I = {n_e}, {n_i}
     J, g, D = 0.1, 5.0, 1.5
@@ -294,8 +336,8 @@ NEST_MICROCIRCUIT = r'''
 
 
 def _nest_network(name: str) -> str:
-    return _network_script(name, {"cuba": NEST_CUBA, "coba": NEST_COBA, "microcircuit_small": NEST_MICROCIRCUIT},
-                           NEST_BRUNEL, NEST_CONNECT_P, NEST_CONNECT_K)
+    return _network_script(name, {"cuba": NEST_CUBA, "coba": NEST_COBA, "adex_coba": NEST_ADEX_COBA,
+                                  "microcircuit_small": NEST_MICROCIRCUIT}, NEST_BRUNEL, NEST_CONNECT_P, NEST_CONNECT_K)
 
 
 def run_nest(name: str, duration: float, threads: int = 1, repeats: int = 3, timeout: float = 3600) -> dict:

@@ -4,8 +4,9 @@
     make bench BENCH_ARGS="--out results/bench"
 
 Networks (benchmarks/peers.py has the peers' scripts): CUBA 1 s and 10 s, COBA,
-Brunel 10k, the cortical microcircuit at scale 0.1 (``--only microcircuit``: native and
-NEST only; benchmarks/microcircuit.py compares their activity), and a scaling series of Brunel-like networks (fixed in-degree 1000)
+Brunel 10k, COBA with AdEx neurons (``adex``: ADEX_COBA below), the cortical microcircuit at
+scale 0.1 (``--only microcircuit``: native and NEST only; benchmarks/microcircuit.py compares
+their activity), and a scaling series of Brunel-like networks (fixed in-degree 1000)
 from 10^3 to 10^5 neurons. Systems: native (1 thread and all cores, float64 and
 float32), Brian2 cpp_standalone (1 thread and all cores via OpenMP), Brian2
 runtime cython, NEST 3.10 (1 and all threads) where it imports (and, with
@@ -41,6 +42,7 @@ BENCHMARKS = {
     "cuba_10s": ("cuba", 10.0, 10.0),
     "coba": ("coba", 1.0, 1.0),
     "brunel": ("brunel", 1.0, 0.2),
+    "adex": ("adex_coba", 1.0, 1.0),
     # Potjans & Diesmann 2014 at scale 0.1, Poisson drive (examples/microcircuit_small.yaml)
     "microcircuit": ("microcircuit_small", 1.0, 1.0),
 }
@@ -60,10 +62,41 @@ def all_cores() -> int:
 
 
 # ----------------------------------------------------------------------------- networks
+#: Brette et al. (2007) benchmark 1 (COBA: 4000 neurons, 80% excitatory, p = 0.02, 6/67 nS,
+#: the 50 ms Poisson kick of examples/coba.yaml) with AdEx neurons (adex_cond) of COBA's
+#: membrane (200 pF, 10 nS, E_L -60 mV), V_T -50 mV, Delta_T 2 mV, V_peak -40 mV, reset
+#: -60 mV, 5 ms refractory, a 2 nS, b 20 pA, tau_w 144 ms; forward Euler (integrator euler),
+#: the scheme the Brian2 peer (method 'euler') runs: the same arithmetic on both sides.
+ADEX_COBA = {"c_m": "200 pF", "g_l": "10 nS", "v_leak": "-60 mV", "v_t": "-50 mV", "delta_t": "2 mV",
+             "v_threshold": "-40 mV", "v_reset": "-60 mV", "t_refrac": "5 ms", "a": "2 nS", "b": "20 pA",
+             "tau_w": "144 ms", "integrator": "euler", "tau_syn": {"exc": "5 ms", "inh": "10 ms"},
+             "e_rev": {"exc": "0 mV", "inh": "-80 mV"}}
+
+
+def adex_coba_network():
+    import spikecore as sc
+
+    net = sc.Network("adex_coba", seed=1, dt="0.1 ms")
+    init = {"v": sc.Uniform("-60 mV", "-50 mV")}
+    net.add(sc.Population(3200, "adex_cond", dict(ADEX_COBA), init, name="exc"))
+    net.add(sc.Population(800, "adex_cond", dict(ADEX_COBA), init, name="inh"))
+    for pop, n in (("exc", 3200), ("inh", 800)):
+        net.add(sc.PoissonSource(n, "100 Hz", stop="50 ms", name=f"kick_{pop}"))
+        net.add(sc.Projection(f"kick_{pop}", pop, sc.OneToOne(), weight="30 nS", delay="0.1 ms", receptor="exc",
+                              name=f"kick_{pop[0]}"))
+    for pre, w, rec in (("exc", "6 nS", "exc"), ("inh", "67 nS", "inh")):
+        for post in ("exc", "inh"):
+            net.add(sc.Projection(pre, post, sc.FixedProbability(0.02), weight=w, delay="0.1 ms", receptor=rec,
+                                  name=f"{pre}_{post}"))
+    return net
+
+
 def build_network(name: str):
     """The spikecore description of a benchmark network."""
     import spikecore as sc
 
+    if name == "adex_coba":
+        return adex_coba_network()
     if not name.startswith("scale_"):
         return sc.Network.load(ROOT / "examples" / f"{name}.yaml")
     n = int(name.split("_")[1])

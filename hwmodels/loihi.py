@@ -262,9 +262,31 @@ def map_network(g: _ir.IRGraph, fixed: bool = False) -> NetworkMap:
     return NetworkMap(dt=dt, neurons=neurons, synapses=synapses, findings=findings, fixed=fixed)
 
 
+#: what Loihi's LIF (Lava's process) holds per neuron: the bias only; du, dv, vth and the
+#: refractory period are one value per process
+LOIHI_PER_NEURON = frozenset({"bias"})
+
+
+def per_neuron_findings(pop, el: str, findings: list) -> dict:
+    """An error finding per parameter the population has per neuron that Loihi holds once per
+    process (time constants, thresholds, ...); returns the parameters with those replaced by
+    their mean (the approximation the approximate policy applies)."""
+    p = dict(pop.params)
+    for k, x in pop.params.items():
+        if k in LOIHI_PER_NEURON or not np.ndim(x):
+            continue
+        x = np.asarray(x, dtype=float)
+        findings.append(Finding("error", f"per-neuron {k}", el, f"{k} from {x.min():g} to {x.max():g}",
+                                "Loihi's LIF (Lava's LIF process) holds du, dv, vth and the refractory period "
+                                "once per population; only the bias is per neuron",
+                                f"give {k} one value per population", f"the mean {k}"))
+        p[k] = float(x.mean())
+    return p
+
+
 def _map_population(pop, dt, fixed, incoming, findings) -> NeuronMap:
-    p = pop.params
     el = f"population {pop.name}"
+    p = per_neuron_findings(pop, el, findings)
     v_reset, vth = p["v_reset"], p["v_threshold"]
     model = get_model(pop.model)
     structure = model.loihi_structure(p, pop.receptors)

@@ -48,6 +48,7 @@ class UnsupportedFeature(SpikecoreError):
     def __init__(self, backend: str, feature: str, hint: str = ""):
         self.backend = backend
         self.feature = feature
+        self.hint = hint
         msg = f"backend '{backend}' does not support {feature}"
         if hint:
             msg += f" ({hint})"

@@ -148,12 +148,18 @@ class Population:
                     receptors.setdefault(rname, {})[key] = _check_param(val[rname], ps, f"{fld}.{rname}")
         else:
             receptors = {name: {} for name in spec.default_receptors}
-        if si["v_reset"] >= si["v_threshold"]:
-            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
-                                  "a value below v_threshold (else the neuron fires every step)")
-        spec.check_params(si, self._field("params"))
+        if not self.per_neuron:     # with per-neuron values: checked on the realised values (realise_params)
+            self._check_relations(si, params)
         spec.check_receptors(receptors, self._field("params"))
         return si, receptors
+
+    def _check_relations(self, si: dict, params: dict):
+        """Checks between parameters (v_reset below v_threshold, the model's own), on scalars or
+        on per-neuron arrays (every neuron must pass)."""
+        if np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
+            raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
+                                  "a value below v_threshold (else the neuron fires every step)")
+        self.spec.check_params(si, self._field("params"))
 
     def realise_params(self, rng_factory, redrawn: dict | None = None) -> dict:
         """The IR's parameters: SI scalars, and float64 arrays of length size for the
@@ -164,6 +170,8 @@ class Population:
             arr = _values(value, ps.dim, self.size, rng_factory(key), fld, redrawn)
             _check_param_array(arr, ps, fld)
             out[key] = arr
+        if self.per_neuron:
+            self._check_relations(out, self.params)
         return out
 
     def _validate_initial_keys(self):
@@ -611,10 +619,10 @@ class Network:
             raise ValidationError("populations", {}, "at least one population")
         g = _ir.IRGraph(name=self.name, dt=dt, seed=self.seed)
         for name, pop in self.populations.items():
-            if "t_refrac" in pop.si_params:   # engines count it in steps
-                _check_at_most_max_steps(np.array([pop.si_params["t_refrac"]]), dt, pop._field("params.t_refrac"),
-                                         "a refractory period", pop.params.get("t_refrac"))
             params = pop.realise_params(lambda key, name=name: self._rng_factory("params", f"{name}.{key}"), g.redrawn)
+            if "t_refrac" in params:   # engines count it in steps
+                _check_at_most_max_steps(np.atleast_1d(np.asarray(params["t_refrac"], dtype=float)), dt,
+                                         pop._field("params.t_refrac"), "a refractory period", pop.params.get("t_refrac"))
             g.populations[name] = _ir.PopulationNode(
                 name=name, size=pop.size, model=pop.spec.name, params=params,
                 receptors={r: dict(v) for r, v in pop.si_receptors.items()},
@@ -641,7 +649,8 @@ class Network:
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
         for name, pr in self.projections.items():
-            g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn)
+            g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn, g.populations[pr.post_name].params
+                                                         if pr.post_name in g.populations else None)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
@@ -668,10 +677,11 @@ class Network:
         return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
-                          redrawn: dict | None = None) -> _ir.ProjectionEdge:
+                          redrawn: dict | None = None, post_params: dict | None = None) -> _ir.ProjectionEdge:
         """The IR edge of a projection: explicit arrays, or for a large static projection
         (at least LAZY_SYNAPSES expected) a stream that draws them in chunks whenever a
-        backend reads them (the same synapses either way: spikecore.ir.SynapseStream)."""
+        backend reads them (the same synapses either way: spikecore.ir.SynapseStream).
+        ``post_params``: the target population's realised (possibly per-neuron) parameters."""
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
@@ -682,7 +692,7 @@ class Network:
         precision = self._weight_precision(pr, fld)
         expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
                     if hasattr(pr.connector, "expected_synapses") else 0)
-        draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld)
+        draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
         if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
             stream = _ir.SynapseStream(draw, expected, redrawn)
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
@@ -709,12 +719,15 @@ class Network:
         return pr.weight_precision
 
     def _projection_draw(self, pr: Projection, n_pre: int, target, dt: float, timing: str, precision: str,
-                         fld: str):
+                         fld: str, post_params: dict | None = None):
         """A function ``draw(counts)`` yielding the projection's synapses as chunks (i, j,
         weight, delay), all drawn from the network seed; ``counts`` collects redraws of
         truncated distributions. A connector with ``connect_chunks`` gives its synapses
-        in pieces; weights and delays continue their streams from chunk to chunk."""
+        in pieces; weights and delays continue their streams from chunk to chunk.
+        ``post_params``: the target's realised parameters (a per-neuron r scales each weight
+        by its target neuron's r)."""
         pre, post = pr.pre_name, pr.post_name
+        r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
 
         def draw(counts: dict):
@@ -731,7 +744,8 @@ class Network:
             for i, j in pieces:
                 w = weights.take(i.size)
                 if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
-                    w = w * target.si_params["r"]  # a current jump of I gives the drive r*I
+                    # a current jump of I gives the drive r*I (the target neuron's r, when per neuron)
+                    w = w * (np.asarray(r)[j] if np.ndim(r) else r)
                 if spec.synapse == "conductance" and (w < 0).any():
                     raise ValidationError(f"{fld}.weight", float(w.min()),
                                           "conductance weights >= 0 S (use an inhibitory receptor)")

@@ -50,6 +50,10 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pop_ring_input
         const double *pop_vth
         const double *pop_vreset
+        const int32_t *pop_neuron_thr
+        const void *neuron_vth
+        const void *neuron_vreset
+        const int32_t *neuron_ref
         const double *pop_decay_mem
         const double *pop_d0
         const double *pop_param

@@ -17,7 +17,7 @@
 
 #include <stdint.h>
 
-enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };
+enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel, further state (xstate) */
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
@@ -102,7 +102,10 @@ typedef struct sc_net {
     const int64_t *pop_start, *pop_size, *pop_n_rec, *pop_rec_start, *pop_chan_start;
     const int32_t *pop_has_drive;
     const int32_t *pop_ring_input;           /* 0: no synapse reaches it through the ring */
-    const double *pop_vth, *pop_vreset, *pop_decay_mem;
+    const double *pop_vth, *pop_vreset, *pop_decay_mem;   /* pop_vth: the smallest where per neuron */
+    const int32_t *pop_neuron_thr;           /* 1: threshold, reset and refractory period per neuron (below) */
+    const void *neuron_vth, *neuron_vreset;  /* REAL per neuron (read where pop_neuron_thr) */
+    const int32_t *neuron_ref;               /* refractory steps per neuron (read where pop_neuron_thr) */
     const double *pop_d0;                    /* the drive without injected current (used where pop_has_drive is 0) */
     const double *pop_param;                 /* every population's model parameters, from pop_param_start[p] */
     const int64_t *pop_param_start;

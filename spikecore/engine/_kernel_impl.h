@@ -88,6 +88,23 @@ static int64_t FN(threshold)(int64_t m, int64_t n, int64_t first, REAL vth, cons
     return n_spk;
 }
 
+/* The same with threshold, reset and refractory steps per neuron (per-neuron parameters). */
+static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *restrict vth,
+                               const REAL *restrict vreset, const int32_t *restrict ref_steps, REAL *restrict v,
+                               int64_t *restrict free_at, REAL *restrict due, int32_t *restrict spk, int64_t n_spk)
+{
+    for (int64_t k = 0; k < m; k++) {
+        if (v[k] > vth[k] && free_at[k] <= n) {
+            spk[n_spk++] = (int32_t)(first + k);
+            free_at[k] = n + ref_steps[k];
+            v[k] = vreset[k];
+            if (due)
+                due[k] = 0;
+        }
+    }
+    return n_spk;
+}
+
 /* ---------------------------------------------------------------- propagation */
 /* Add mult * w of thread t's part of row `pre` into the ring slots now + delay.
  * row_w[pre] is the row's one weight when all its synapses share it (then the
@@ -391,10 +408,16 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
             };
             int flagged = net->pop_update[p](&blk);
             int64_t before = n_spk;
-            const REAL *vthn = net->pop_vth_state[p] < 0 ? NULL
-                               : (const REAL *)net->xstate + net->pop_vth_state[p] + a;
-            n_spk = FN(threshold)(m, n, start, vth, vthn, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v, free_at,
-                                  jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            if (net->pop_neuron_thr[p]) {
+                n_spk = FN(threshold_n)(m, n, start, (const REAL *)net->neuron_vth + start,
+                                        (const REAL *)net->neuron_vreset + start, net->neuron_ref + start, v, free_at,
+                                        jumps ? due_slot + c0 : NULL, spk, n_spk);
+            } else {
+                const REAL *vthn = net->pop_vth_state[p] < 0 ? NULL
+                                   : (const REAL *)net->xstate + net->pop_vth_state[p] + a;
+                n_spk = FN(threshold)(m, n, start, vth, vthn, (REAL)net->pop_vreset[p], net->pop_ref_steps[p], v,
+                                      free_at, jumps ? due_slot + c0 : NULL, flagged ? cross : NULL, spk, n_spk);
+            }
             /* a model with more to do after the threshold (equation-defined models: deliver this
              * step's input, then reset the neurons that spiked) */
             sc_update_fn reset = net->pop_reset ? net->pop_reset[p] : NULL;

@@ -159,8 +159,9 @@ def poisson_layout(pois, dt: float) -> dict:
 
 
 # ----------------------------------------------------------------------------- state monitors
-#: what a recording entry samples: a membrane potential, or a synaptic variable (channel)
-RECORD_V, RECORD_SYN, RECORD_X = 0, 1, 2   # RECORD_X: a further state variable (xstate)
+#: what a recording entry samples: a membrane potential, a synaptic variable (channel), or
+#: further state of the model (izhikevich's u, adex's w: the grid engine's xstate)
+RECORD_V, RECORD_SYN, RECORD_X = 0, 1, 2
 
 
 def receptor_var(pop, rname):
@@ -181,9 +182,9 @@ def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, 
     (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
     (sampling period in steps) and, with ``part`` (per population the thread boundaries of
     the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
-    ``xstate_of``: (population, variable) -> first entry in xstate, for variables kept there
-    (RECORD_X: equation-defined models). Also returns the layout (monitor, variable, first
-    entry, count) that collect_traces reads."""
+    ``xstate_of``: (population, variable) -> first entry in xstate, for the variables kept
+    there (RECORD_X: an equation-defined model's variables, izhikevich's u, adex's w). Also
+    returns the layout (monitor, variable, first entry, count) that collect_traces reads."""
     kinds, idx, every, owner, rec_layout = [], [], [], [], []
     for m in g.state_monitors.values():
         pop = g.populations[m.target]

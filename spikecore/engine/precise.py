@@ -33,6 +33,10 @@ import numpy as np
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
 from ..models import model_for
+
+#: parameters precise timing takes per neuron (the drive; its spike-time search bounds the
+#: rest per population)
+PRECISE_PER_NEURON = frozenset({"bias", "v_leak"})
 from ..plasticity import refuse_plastic
 from ._precise import KIND_CURRENT, KIND_JUMP, MAX_RECEPTORS, NO_REFRACTORY_STEP, PreciseKernel
 from .base import Recording, Simulator, SpikeBuffer
@@ -223,6 +227,11 @@ class PreciseSimulator(Simulator):
         pops = list(g.populations.values())
         self.models = [model_for(p.model, "precise", f"population {p.name}") for p in pops]
         for p in pops:
+            per_neuron = sorted(k for k, x in p.params.items() if np.ndim(x) and k not in PRECISE_PER_NEURON)
+            if per_neuron:
+                raise UnsupportedFeature("native --timing precise", f"per-neuron {', '.join(per_neuron)} "
+                                         f"(population {p.name})", "precise timing takes per-neuron values of "
+                                         + ", ".join(sorted(PRECISE_PER_NEURON)) + " only; use timing='grid'")
             if len(p.receptors) > MAX_RECEPTORS:
                 raise UnsupportedFeature("native", f"{len(p.receptors)} receptors on population {p.name}",
                                          f"precise timing holds at most {MAX_RECEPTORS}")

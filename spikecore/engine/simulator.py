@@ -161,28 +161,50 @@ class GridSimulator(Simulator):
         n_rec = a["pop_n_rec"] = lay.pop_n_rec
         a["pop_rec_start"] = lay.pop_rec_start
         a["pop_chan_start"] = lay.pop_chan_start
-        ref_steps = np.array([_ir.steps(m.refractory() if m.threshold_in_update else p.params["t_refrac"], dt)
-                              for m, p in zip(models, pops)], dtype=np.int64)
-        if ref_steps.max(initial=0) > np.iinfo(np.int32).max:
-            raise ValidationError("t_refrac", float(max(p.params["t_refrac"] for p in pops)),
+        # threshold, reset and refractory steps: per population, and per neuron for the
+        # populations with per-neuron values of any of them (the kernel's threshold_n);
+        # pop_vth is then the smallest threshold (the updates' crossed flags stay conservative).
+        # An update that evaluates its own spike condition writes 1 or 0 into v (equations.py);
+        # a model with threshold_state keeps its per-neuron threshold in its update's xstate (the
+        # population's scalar is then only a bound): neither uses the per-neuron threshold
+        ref_n = [np.asarray(_ir.steps(m.refractory(), dt), dtype=np.int64) if m.threshold_in_update
+                 else np.rint(np.asarray(p.params["t_refrac"], dtype=float) / dt).astype(np.int64)
+                 for m, p in zip(models, pops)]
+        if max((int(r.max()) for r in ref_n), default=0) > np.iinfo(np.int32).max:
+            raise ValidationError("t_refrac", float(max(np.max(p.params["t_refrac"]) for p in pops)),
                                   "a refractory period shorter than 2**31 steps")
-        a["pop_ref_steps"] = ref_steps.astype(np.int32)
-        # an update that evaluates its own spike condition writes 1 or 0 into v (equations.py); a
-        # per-neuron v_threshold (a model with threshold_state) is read from its update's xstate,
-        # the population's scalar is then only a bound
+        a["pop_ref_steps"] = np.array([int(np.ravel(r)[0]) for r in ref_n], dtype=np.int32)
         a["pop_vth"] = np.array([0.5 if m.threshold_in_update else float(np.min(p.params["v_threshold"]))
-                                for m, p in zip(models, pops)])
-        a["pop_vreset"] = np.array([0.0 if m.threshold_in_update else p.params["v_reset"] for m, p in zip(models, pops)])
+                                 for m, p in zip(models, pops)])
+        a["pop_vreset"] = np.array([0.0 if m.threshold_in_update else float(np.ravel(p.params["v_reset"])[0])
+                                    for m, p in zip(models, pops)])
+        per_neuron_thr = [not m.threshold_in_update and m.threshold_state is None
+                          and any(np.ndim(p.params[k]) for k in ("v_threshold", "v_reset", "t_refrac"))
+                          for m, p in zip(models, pops)]
+        a["pop_neuron_thr"] = np.array(per_neuron_thr, dtype=np.int32)
+        if any(per_neuron_thr):
+            a["neuron_vth"] = np.concatenate([np.broadcast_to(np.asarray(p.params.get("v_threshold", 0.0), float),
+                                                              (p.size,)) for p in pops]).astype(real)
+            a["neuron_vreset"] = np.concatenate([np.broadcast_to(np.asarray(p.params.get("v_reset", 0.0), float),
+                                                                 (p.size,)) for p in pops]).astype(real)
+            a["neuron_ref"] = np.concatenate([np.broadcast_to(r, (p.size,)) for r, p in zip(ref_n, pops)]
+                                             ).astype(np.int32)
+        else:
+            a["neuron_vth"], a["neuron_vreset"] = np.zeros(1, real), np.zeros(1, real)
+            a["neuron_ref"] = np.zeros(1, np.int32)
         self._drive = [m.drive(p.params) for m, p in zip(models, pops)]   # (value, gain per ampere)
         a["pop_d0"] = np.array([float(np.ravel(d0)[0]) for d0, _ in self._drive], dtype=float)
-        a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(p.params, dt)) for m, p in zip(models, pops)])
+        # the population-wide coefficients from the first neuron's values (a population with
+        # per-neuron parameters reads its own per neuron: per_neuron_params)
+        first = [{k: np.ravel(x)[0] if np.ndim(x) else x for k, x in p.params.items()} for p in pops]
+        a["pop_decay_mem"] = np.array([_or_zero(m.membrane_decay(f, dt)) for m, f in zip(models, first)])
         a["pop_jump_input"] = np.array([not m.has_synaptic_state for m in models], dtype=np.int32)
         # each model's parameters in its declaration order (the C update reads them so); a
         # population with per-neuron values gets all of them per neuron (nparam, param-major)
         params = [[float(np.ravel(p.params[k])[0]) for k in m.params] for m, p in zip(models, pops)]
         a["pop_param"] = np.array([x for ps in params for x in ps], dtype=float)
         a["pop_param_start"] = np.concatenate([[0], np.cumsum([len(ps) for ps in params])[:-1]]).astype(np.int64)
-        a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real)
+        a["pop_nparam_start"], a["nparam"] = per_neuron_params(pops, models, real, dt)
         a["pop_xstate_start"], a["xstate"] = further_state(pops, models, real)
         # a model whose threshold differs per neuron keeps it in one of its further state variables
         a["pop_vth_state"] = np.array([-1 if m.threshold_state is None else
@@ -194,10 +216,10 @@ class GridSimulator(Simulator):
                                        in zip(pops, self._array_drive)], dtype=np.int32)
         rec_decay, rec_coef, rec_erev, rec_tau = [], [], [], []
         self.channel_of = lay.channel_of   # (pop, receptor) -> first channel
-        for m, p in zip(models, pops):
+        for m, p, f in zip(models, pops, first):
             for rp in p.receptors.values():
                 rec_decay.append(_or_zero(m.receptor_decay(rp, dt)))
-                rec_coef.append(_or_zero(m.synaptic_coefficient(p.params, rp, dt)))
+                rec_coef.append(_or_zero(m.synaptic_coefficient(f, rp, dt)))
                 rec_erev.append(rp.get("e_rev", 0.0))
                 rec_tau.append(rp.get("tau_syn", 0.0))
         a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
@@ -257,13 +279,13 @@ class GridSimulator(Simulator):
         self._set_drive(0)
 
     def _xstate_index(self, a) -> dict:
-        """(population, variable) -> its first entry in xstate, for the variables of equation-defined
-        models kept there (state monitors sample them, state() reports them)."""
+        """(population, variable) -> its first entry in xstate, for every model's further state
+        kept there (an equation-defined model's variables, izhikevich's u, adex's w): state
+        monitors sample them (RECORD_X), state() reports an equation-defined model's."""
         out = {}
         for k, (m, p) in enumerate(zip(self.models, self.pops)):
-            if m.threshold_in_update:
-                for i, var in enumerate(m.extra_state):
-                    out[(p.name, var)] = int(a["pop_xstate_start"][k]) + i * p.size
+            for i, var in enumerate(m.extra_state):
+                out[(p.name, var)] = int(a["pop_xstate_start"][k]) + i * p.size
         return out
 
     def state(self) -> dict:
@@ -748,11 +770,12 @@ class GridSimulator(Simulator):
         k = self.pop_index[c.target]
         neurons = int(self.arrays["pop_start"][k]) + c.neurons
         steps, amps = _ir.current_at_steps(c, self.dt)
-        # the drive is the model's value plus its gain times the current (NeuronModel.drive);
-        # a gain per neuron (e.g. a per-neuron r) gives each targeted neuron its own amplitudes
+        # the drive is the model's value plus its gain times the current (NeuronModel.drive)
         gain = self._drive[k][1]
-        if np.ndim(gain) > 0:
-            return neurons, steps, amps[:, None] * np.asarray(gain, dtype=float)[c.neurons][None, :]
+        if np.ndim(gain):       # a per-neuron gain (per-neuron r or c_m): the targeted neurons'
+            gain = np.asarray(gain, dtype=float)[np.asarray(c.neurons, dtype=np.int64)]
+            amps = np.asarray(amps, dtype=float)
+            return neurons, steps, (amps[:, None] if amps.ndim == 1 else amps) * gain
         return neurons, steps, amps * gain
 
     def _set_drive(self, n: int):
@@ -802,10 +825,10 @@ def grid_model(pop: _ir.PopulationNode, dt: float):
     return model
 
 
-def per_neuron_params(pops, models, real):
+def per_neuron_params(pops, models, real, dt):
     """Per-neuron parameters (sc_block.nparam): for each population with a per-neuron array
     among its parameters, all its parameters per neuron, parameter-major (broadcast where
-    scalar). Returns (first entry per population or -1, the values). A parameter its model's
+    scalar), then its model's per_neuron_coefficients. Returns (first entry per population or -1, the values). A parameter its model's
     grid update cannot read per neuron is refused naming it."""
     starts, blocks, total = [], [], 0
     for m, p in zip(models, pops):
@@ -822,7 +845,8 @@ def per_neuron_params(pops, models, real):
                 raise ValidationError(f"populations.{p.name}.params.{k}", f"array of length {np.size(p.params[k])}",
                                       f"length {p.size}")
         starts.append(total)
-        block = np.stack([np.broadcast_to(np.asarray(p.params[k], dtype=float), (p.size,)) for k in m.params])
+        rows = [p.params[k] for k in m.params] + list(m.per_neuron_coefficients(p.params, p.receptors, dt))
+        block = np.stack([np.broadcast_to(np.asarray(x, dtype=float), (p.size,)) for x in rows])
         blocks.append(block.ravel())
         total += block.size
     values = np.concatenate(blocks).astype(real) if blocks else np.zeros(0, real)

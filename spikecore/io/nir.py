@@ -258,6 +258,10 @@ def _population_to_nodes(p: _ir.PopulationNode, has_outgoing: bool, keep_refract
     if np.any(np.asarray(p.params.get("bias", 0.0)) != 0):
         raise _unsupported(f"{where}: a bias current", "bias 0 (its LIF nodes would need v_leak + r*bias; "
                            "write that v_leak instead)")
+    per_neuron = sorted(k for k, x in p.params.items() if np.ndim(x))
+    if per_neuron:
+        raise _unsupported(f"{where}: per-neuron {', '.join(per_neuron)}",
+                           "this export writes one value per population")
     prm = p.params
     extra = {}
     if prm["t_refrac"] > 0:

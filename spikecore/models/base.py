@@ -33,7 +33,10 @@ What a model declares (dataclass fields)
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
                        IR-only model, e.g. the quantized ``loihi_lif``, is not)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
-                       distribution (its grid update reads them per neuron: sc_block.nparam)
+                       distribution (its grid update reads them per neuron: sc_block.nparam,
+                       with ``per_neuron_coefficients`` after them; v_threshold, v_reset
+                       and t_refrac per neuron go to the kernel's threshold, except for a
+                       model with ``threshold_state``)
 ``threshold_state``    None (the common threshold compares v with v_threshold), or the
                        variable of ``extra_state`` that holds each neuron's threshold: the
                        grid update writes it every step and the common threshold compares
@@ -104,7 +107,10 @@ class Brian2Equations:
     ``ode_lines`` the receptors' equations; ``constants`` name -> (value, Brian2 unit name);
     ``clamp_v`` clamps v by a conditional write instead of ``(unless refractory)``;
     ``delta_gate`` gates delta-synapse jumps by not_refractory; ``threshold`` and ``reset`` are
-    the NeuronGroup's conditions (an adaptive threshold, a jump of an adaptation variable)."""
+    the NeuronGroup's conditions, whole (an adaptive threshold: alif's ``v > v_threshold + a``;
+    a reset that does more than ``v = v_reset``: izhikevich's ``u += d`` after it). ``method``
+    is a Brian2 state updater's name, or one of backends/brian2.py's own (``izhikevich2003``,
+    ``euler_exact_decay``)."""
     dv_template: str
     ode_lines: list
     constants: dict
@@ -259,6 +265,12 @@ class NeuronModel:
         """The exact contribution of a receptor's variable at t to v at t + dt (None: not a linear synapse)."""
         return None
 
+    def per_neuron_coefficients(self, params: dict, receptors: dict, dt: float) -> list:
+        """Per-neuron coefficients the grid update reads after the parameters in nparam when
+        the population has per-neuron parameters (arrays of its size, e.g. a LIF's decay
+        exp(-dt/tau_mem) per neuron); none by default."""
+        return []
+
     def drive(self, params: dict) -> tuple:
         """The native engines' drive: (its value without injected current, its gain per ampere)."""
         raise NotImplementedError(f"model {self.name} has no float drive")
@@ -326,6 +338,10 @@ class LeakyLif(NeuronModel):
 
     def drive(self, params):
         return leaky_drive(params), params["r"]
+
+    def per_neuron_coefficients(self, params, receptors, dt):
+        # nparam row len(params): the membrane's decay per neuron (updates/lif_delta.h, lif_cuba.h)
+        return [np.exp(-dt / np.asarray(params["tau_mem"], dtype=float))]
 
 
 @dataclass(frozen=True)

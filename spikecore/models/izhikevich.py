@@ -49,8 +49,19 @@ Integrators (``integrator``, by name):
   Both Euler schemes drift by a few tenths of a millisecond to milliseconds within 20
   spikes at the same dt.
 
-Per neuron: a, b, d, k2, k1, k0 and bias may be arrays or seeded distributions.
-Runs in the native grid engine only (spikecore/engine/updates/izhikevich.h); precise
+Per neuron: every parameter but the integrator may be an array or a seeded distribution
+(Izhikevich's 2003 network draws a, b, c, d per neuron).
+Runs in the native grid engine (spikecore/engine/updates/izhikevich.h) and on Brian2
+(backends/brian2.py) with the schemes it can express exactly:
+
+* ``euler``: Brian2's method ``'euler'`` (the same forward Euler step of v and u);
+* ``izhikevich2003``: the backend's own state updater ``izhikevich2003`` (v in two
+  half-steps, then u from the new v, written out as abstract code);
+* ``rk4`` is refused there naming it: it resets inside a step, which no Brian2 state
+  updater expresses (Brian2's own ``rk4`` resets at the step's end: another scheme).
+
+In both, a refractory neuron's v is clamped by a conditional write while u evolves from
+the unclamped step (as the grid update does), and u += d is part of the reset. Precise
 mode, Loihi, Lava and NIR have no such neuron and refuse it.
 """
 from __future__ import annotations
@@ -58,8 +69,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import units as u
-from ..errors import ValidationError
-from .base import ParamSpec, NeuronModel
+from ..errors import UnsupportedFeature, ValidationError
+from .base import Brian2Equations, ParamSpec, NeuronModel
 
 #: integrator name -> the code the grid update reads (param ``integrator``)
 INTEGRATORS = {"euler": 0, "izhikevich2003": 1, "rk4": 2}
@@ -120,6 +131,25 @@ class Izhikevich(NeuronModel):
     def tau_mem(self, params):
         return None
 
+    def brian2_unit(self, var):
+        return "1" if var == "u" else "volt"
+
+    def brian2_equations(self, params, receptors, dt, refractory_steps):
+        method = {INTEGRATORS["euler"]: "euler", INTEGRATORS["izhikevich2003"]: "izhikevich2003"}.get(
+            int(params["integrator"]))
+        if method is None:
+            raise UnsupportedFeature("brian2", "izhikevich's integrator rk4",
+                                     "integrator: euler or izhikevich2003 run on Brian2; rk4 resets inside a "
+                                     "step where v crosses v_peak, which Brian2's state updaters cannot express")
+        constants = {k: (params[k], "1") for k in ("a", "b", "d", "k2", "k1", "k0")}
+        constants.update({"c_m": (params["c_m"], "farad"), "bias": (params["bias"], "amp"),
+                          "v_threshold": (params["v_threshold"], "volt"), "v_reset": (params["v_reset"], "volt")})
+        refractory = refractory_steps > 0
+        return Brian2Equations(
+            dv_template="dv/dt = (k2*(v/mV)**2 + k1*(v/mV) + k0 - u)*(mV/ms) + (bias{cur})/c_m : volt",
+            ode_lines=["du/dt = a*(b*(v/mV) - u)/ms : 1"], constants=constants, current_term=" + I_ext",
+            method=method, clamp_v=refractory, delta_gate=refractory, reset="v = v_reset\nu += d")
+
     def drive(self, params):
         # I = current / c_m in V/s (= mV/ms); the bias is a constant current
         return params["bias"] / params["c_m"], 1.0 / params["c_m"]
@@ -151,8 +181,9 @@ MODEL = Izhikevich(
     state={"v": u.VOLTAGE, "u": u.DIMENSIONLESS},
     default_receptors=("default",),
     doc="Izhikevich (2003) simple model, with presets and three integrators",
-    modes=frozenset({"grid"}),
-    per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "bias"}),
+    modes=frozenset({"grid", "brian2"}),
+    per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "c_m", "v_threshold", "v_reset", "v_leak",
+                                 "t_refrac", "bias"}),
     # rk4: the rest of a step after an in-step reset; the Euler schemes: v in mV (updates/izhikevich.h)
     internal_state=("rem", "vmv"),
 )

@@ -54,18 +54,20 @@ class LifCoba(ConductanceMembrane):
                               inexact=inexact)
 
 
+PARAMS = {"c_m": ParamSpec(u.CAPACITANCE, positive=True, doc="membrane capacitance"),
+          "g_l": ParamSpec(u.CONDUCTANCE, positive=True, doc="leak conductance"),
+          **COMMON_LIF_PARAMS}
+
 MODEL = LifCoba(
     name="lif_coba",
     synapse="conductance",
-    params={"c_m": ParamSpec(u.CAPACITANCE, positive=True, doc="membrane capacitance"),
-            "g_l": ParamSpec(u.CONDUCTANCE, positive=True, doc="leak conductance"),
-            **COMMON_LIF_PARAMS},
+    params=PARAMS,
     receptor_params={"tau_syn": ParamSpec(u.TIME, positive=True, doc="synaptic time constant"),
                      "e_rev": ParamSpec(u.VOLTAGE, doc="synaptic reversal potential")},
     weight_dims=(u.CONDUCTANCE,),
     state={"v": u.VOLTAGE},
     receptor_state_prefix="g_",
-    per_neuron_params=frozenset({"bias"}),
+    per_neuron_params=frozenset(PARAMS),   # every parameter (updates/lif_coba.h reads c_m, g_l, v_leak per neuron)
     doc="LIF with exponential conductances (Brette et al. 2007 COBA)",
     modes=frozenset({"grid", "loihi", "brian2", "lava", "nest"}),
 )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import units as u
+from ..errors import UnsupportedFeature
 from .base import (LEAKY_LIF_PARAMS, Brian2Equations, LeakyLif, LoihiStructure, ParamSpec,
                    brian2_lif_constants)
 
@@ -70,6 +71,14 @@ class LifCuba(LeakyLif):
     def kernel_peak(self, h, params, receptor_params):
         return kernel_peak(h, params["tau_mem"], receptor_params["tau_syn"])
 
+    def per_neuron_coefficients(self, params, receptors, dt):
+        # nparam rows 7 and 8 + r: the decay and each receptor's coefficient per neuron (updates/lif_cuba.h)
+        taus = np.asarray(params["tau_mem"], dtype=float)
+        rows = [np.exp(-dt / taus)]
+        for rp in receptors.values():
+            rows.append(np.array([synaptic_coefficient(dt, float(t), rp["tau_syn"]) for t in np.ravel(taus)]))
+        return rows
+
     def brian2_equations(self, params, receptors, dt, refractory_steps):
         # tau_syn == tau_mem: sympy's general solution divides by (tau_syn - tau_mem); naming
         # the same constant lets it find the degenerate (t*exp) solution, as
@@ -79,6 +88,13 @@ class LifCuba(LeakyLif):
         # write Brian2 adds for the flag (brian2/groups/neurongroup.py, NeuronGroup.__init__,
         # set_conditional_write).
         tau_mem = params["tau_mem"]
+        if np.ndim(tau_mem):
+            # per neuron: Brian2's symbolic solution divides by tau_syn - tau_mem
+            if any(np.isclose(tau_mem, rp["tau_syn"], rtol=1e-12, atol=0).any() for rp in receptors.values()):
+                raise UnsupportedFeature("brian2", "per-neuron tau_mem equal to a tau_syn",
+                                         "Brian2's exact solution of per-neuron time constants divides by their "
+                                         "difference; make them differ or give tau_mem one value")
+            tau_mem = -1.0   # no receptor is degenerate
         same = any(degenerate(tau_mem, rp["tau_syn"]) for rp in receptors.values())
         flag = " (unless refractory)" if refractory_steps > 0 and not same else ""
         constants = brian2_lif_constants(params)
@@ -86,7 +102,7 @@ class LifCuba(LeakyLif):
         for rname, rp in receptors.items():
             var = self.receptor_var(rname)
             terms += f" + {var}"
-            if degenerate(tau_mem, rp["tau_syn"]):
+            if degenerate(tau_mem, rp["tau_syn"]):   # (never for per-neuron tau_mem: refused above)
                 tau = "tau_mem"
             else:
                 tau = f"tau_syn_{rname}"
@@ -109,7 +125,7 @@ MODEL = LifCuba(
     weight_dims=(u.VOLTAGE, u.CURRENT),
     state={"v": u.VOLTAGE},
     receptor_state_prefix="syn_",
-    per_neuron_params=frozenset({"bias"}),
+    per_neuron_params=frozenset(LEAKY_LIF_PARAMS),   # every parameter (module docstring of base)
     doc="LIF with exponential current synapses (Brian2 CUBA)",
     modes=frozenset({"grid", "precise", "loihi", "brian2", "lava", "nir", "nest"}),
     nir_kind="current",

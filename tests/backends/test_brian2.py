@@ -86,8 +86,8 @@ def _unsupported(backend, g, **options):
 def test_refuses_what_it_cannot_express(backend):
     g = small_network().to_ir()
     bad = copy.deepcopy(g)
-    bad.populations["d"].model = "izhikevich"
-    assert "izhikevich" in _unsupported(backend, bad, **FAST)
+    bad.populations["d"].model = "if_cuba"
+    assert "if_cuba" in _unsupported(backend, bad, **FAST)
     bad = copy.deepcopy(g)
     bad.version = _ir.IR_VERSION + 1
     assert "IR version" in _unsupported(backend, bad, **FAST)

@@ -83,3 +83,17 @@ def test_compare_usage_errors(tmp_path, capsys, args, field, deterministic_model
     rc = cli_main(["compare", str(deterministic_model_file), "--out", str(tmp_path / "o")] + args)
     assert rc == 2
     assert field in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("example", ["izhikevich_network", "adex_network"])
+def test_compare_agrees_spike_for_spike_on_the_model_examples(tmp_path, capsys, examples_dir, example):
+    """examples/izhikevich_network.yaml and adex_network.yaml: the same spikes on native and Brian2."""
+    out = tmp_path / "cmp"
+    rc = cli_main(["compare", str(examples_dir / f"{example}.yaml"), "--backends", "native,brian2",
+                   "-O", "brian2:target=numpy", "--exact", "--duration", "200 ms", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert rc == 0, printed
+    doc = json.loads((out / "compare.json").read_text())
+    for pop in ("exc", "inh"):
+        m = doc["populations"][pop]["comparisons"]["brian2"]
+        assert m["matched_fraction"] == 1.0 and m["first_mismatch_s"] is None, (pop, m)

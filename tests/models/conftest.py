@@ -6,7 +6,8 @@ import pytest
 from backends import get_backend
 from spikecore.errors import BackendUnavailable, UnsupportedFeature
 
-#: the modes with no kernel for if_cuba, izhikevich or adex: (backend, compile options)
+#: the modes with no kernel for if_cuba, izhikevich or adex (Brian2 runs izhikevich and adex with
+#: integrator euler, and refuses their default, the event-located rk4): (backend, compile options)
 MODES_WITHOUT_THE_NEWER_MODELS = [("native", {"timing": "precise"}), ("native", {"format": "loihi"}),
                                   ("brian2", {}), ("lava", {})]
 

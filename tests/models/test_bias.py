@@ -84,8 +84,8 @@ def test_a_distribution_is_drawn_from_the_seed_and_a_wrong_length_names_the_fiel
                                                .populations["p"].params["bias"])
     with pytest.raises(ValidationError, match=r"populations\.p\.params\.bias"):
         network("lif_delta", ["1 pA", "2 pA"])
-    with pytest.raises(ValidationError, match=r"populations\.p\.params\.tau_mem"):
-        sc.Population(2, "lif_delta", {**LIF, "tau_mem": ["10 ms", "20 ms"]}, name="p")
+    with pytest.raises(ValidationError, match=r"populations\.p\.params\.tau_mem"):   # every parameter may be
+        sc.Population(2, "lif_delta", {**LIF, "tau_mem": ["10 ms", "-20 ms"]}, name="p")   # per neuron: in range
 
 
 def test_nir_refuses_a_bias_and_the_loihi_mapping_lints_a_per_neuron_one(tmp_path):

@@ -30,7 +30,8 @@ def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():
     with pytest.raises(UnsupportedFeature, match=r"model 'lif_coba' \(population p\).*one of lif_cuba, lif_delta; "
                                                  r"lif_coba runs in: grid, loihi, brian2, lava"):
         model_for("lif_coba", "nir", "population p")
-    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'hodgkin_huxley'.*one of alif, alif_current, equations, "
+    with pytest.raises(UnsupportedFeature, match=r"brian2.*model 'hodgkin_huxley'.*one of adex, adex_cond, alif, alif_current, "
+                                                 r"equations, izhikevich, "
                                                  r"lif_coba, lif_cuba, lif_delta\)"):
         model_for("hodgkin_huxley", "brian2")     # not registered: the registered ones that run there
     assert model_for("lif_cuba", "precise") is MODELS["lif_cuba"]

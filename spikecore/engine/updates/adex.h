@@ -8,7 +8,12 @@
  * step after the reset and the refractory period is integrated at the update that frees the
  * neuron (xstate phase: the crossing's offset into its step), so neither the reset nor the
  * end of refractoriness lags by a step. While refractory V is clamped and w relaxes exactly.
- * param: c_m, g_l, v_leak, delta_t, v_t, tau_w, a, b, ... (declaration order); xstate: w, phase.
+ * integrator 1 (euler): forward Euler of V and w from the step start (receptors as at the
+ * step start, their decay exact), spike at the step's end, w += b there for the neurons the
+ * threshold will fire; while refractory V is clamped and w takes its Euler step (Brian2's
+ * method 'euler' for V and w with exact receptor decays: backends/brian2.py reproduces it).
+ * param: c_m, g_l, v_leak, delta_t, v_t, tau_w, a, b, v_reset, v_threshold, t_refrac, bias,
+ * integrator (declaration order); xstate: w, phase, fresh.
  * Included by _updates.h once per state type (REAL, FN: _kernel_impl.h); registered there. */
 
 #ifndef SC_ADEX_MAX_REC
@@ -76,8 +81,49 @@ static void FN(adex_sub_decays)(FN(adex_ctx) *c, double frac)
     }
 }
 
+/* integrator euler with population-wide parameters: the loop of the euler branch below,
+ * without its per-neuron context (the same arithmetic, in the same order: adex_rhs at stage 0). */
+static void FN(adex_euler_scalar)(const sc_block *b, int cond)
+{
+    const double *prm = b->param;
+    int64_t m = b->m, n = b->n, S = b->stride, nrec = b->n_rec;
+    REAL *restrict v = (REAL *)b->v, *restrict wv = (REAL *)b->xstate, *restrict syn = (REAL *)b->syn;
+    const REAL *restrict drive = (const REAL *)b->drive;
+    const int64_t *restrict free_at = b->free_at;
+    REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0;
+    REAL c_m = (REAL)prm[0], g_l = (REAL)prm[1], e_l = (REAL)prm[2], dlt = (REAL)prm[3], v_t = (REAL)prm[4];
+    REAL tau_w = (REAL)prm[5], a = (REAL)prm[6], bw = (REAL)prm[7];
+    REAL erev[SC_ADEX_MAX_REC];
+    for (int64_t r = 0; r < nrec; r++)
+        erev[r] = (REAL)b->rec_erev[r];
+    for (int64_t k = 0; k < m; k++) {
+        REAL V = v[k], w = wv[k];
+        REAL Vx = V < vth ? V : vth;
+        REAL cur = -g_l * (V - e_l) + g_l * dlt * SC_EXP((Vx - v_t) / dlt) - w + (drive ? drive[k] : d0);
+        for (int64_t r = 0; r < nrec; r++) {
+            REAL x = syn[r * S + k];
+            cur = cur + (cond ? x * (erev[r] - V) : x);
+        }
+        REAL wn = w + h * ((a * (V - e_l) - w) / tau_w);
+        if (free_at[k] > n) {                     /* refractory: V clamped, w its Euler step */
+            wv[k] = wn;
+            continue;
+        }
+        REAL Vn = V + h * (cur / c_m);
+        if (Vn > vth)                             /* the threshold fires it: w += b */
+            wn = wn + bw;
+        v[k] = Vn;
+        wv[k] = wn;
+    }
+    FN(decay_receptors)(m, S, nrec, b->rec_decay, syn);
+}
+
 static int FN(adex_update)(const sc_block *b, int cond)
 {
+    if ((int)b->param[12] == 1 && !b->nparam) {
+        FN(adex_euler_scalar)(b, cond);
+        return 0;
+    }
     const double *prm = b->param;
     const REAL *np = (const REAL *)b->nparam;
     int64_t m = b->m, n = b->n, S = b->stride;
@@ -86,11 +132,11 @@ static int FN(adex_update)(const sc_block *b, int cond)
     REAL *restrict syn = (REAL *)b->syn;
     const REAL *drive = (const REAL *)b->drive;
     const int64_t *free_at = b->free_at;
-    REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0, half = (REAL)0.5;
+    REAL h = (REAL)b->dt, vth0 = (REAL)b->vth, d0 = (REAL)b->d0, half = (REAL)0.5;
     FN(adex_ctx) c;
     c.cond = cond;
-    c.vpk = vth;
     FN(adex_set_decays)(&c, b->rec_decay, b->rec_erev, b->n_rec);
+    int euler = (int)prm[12] == 1;
     for (int64_t k = 0; k < m; k++) {
         c.c_m = np ? np[k] : (REAL)prm[0];
         c.g_l = np ? np[S + k] : (REAL)prm[1];
@@ -100,10 +146,27 @@ static int FN(adex_update)(const sc_block *b, int cond)
         c.tau_w = np ? np[5 * S + k] : (REAL)prm[5];
         c.a = np ? np[6 * S + k] : (REAL)prm[6];
         REAL bw = np ? np[7 * S + k] : (REAL)prm[7];
+        REAL vth = np ? np[9 * S + k] : vth0;   /* V_peak */
+        c.vpk = vth;
         c.I = drive ? drive[k] : d0;
         for (int64_t r = 0; r < c.nrec; r++)
             c.syn[r] = syn[r * S + k];
         REAL V = v[k], w = wv[k], Vn, wn, f0;
+        if (euler) {
+            REAL dv, dw;
+            FN(adex_rhs)(&c, V, w, 0, &dv, &dw);
+            wn = w + h * dw;
+            if (free_at[k] > n) {                 /* refractory: V clamped, w its Euler step */
+                wv[k] = wn;
+                continue;
+            }
+            Vn = V + h * dv;
+            if (Vn > vth)                         /* the threshold fires it: w += b */
+                wn = wn + bw;
+            v[k] = Vn;
+            wv[k] = wn;
+            continue;
+        }
         REAL ph = phase[k];
         if (free_at[k] > n) {                     /* refractory: V clamped, w relaxes */
             REAL span = h;

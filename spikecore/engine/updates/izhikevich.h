@@ -10,7 +10,8 @@
  * Voltage jumps of delta synapses delivered at step n-1 are added first (as lif_delta).
  * The spike itself is the common threshold's (v > v_peak, v <- c); the update adds d to u
  * of every neuron the threshold will fire, by the same test.
- * param: a, b, d, k2, k1, k0, integrator, ... (the model's declaration order); xstate: u, rem, vmv.
+ * param: a, b, d, k2, k1, k0, integrator, c_m, v_threshold, ... (the model's declaration order;
+ * per neuron in nparam where the population has per-neuron parameters); xstate: u, rem, vmv.
  * Included by _updates.h once per state type (REAL, FN: _kernel_impl.h); registered there. */
 
 #define SC_IZH_F(vm, u, k2, k1, k0, I) ((((k2) * (vm) * (vm) + (k1) * (vm)) + (k0)) - (u) + (I))
@@ -50,13 +51,14 @@ static int FN(update_izhikevich)(const sc_block *b)
     const REAL *drive = (const REAL *)b->drive;
     const int64_t *free_at = b->free_at;
     int method = (int)prm[6];
-    REAL h = (REAL)(b->dt / 1e-3), half = (REAL)0.5, vth = (REAL)b->vth, d0 = (REAL)b->d0;
-    REAL to_v = (REAL)1e-3, vpk = (REAL)(b->vth / 1e-3);
+    REAL h = (REAL)(b->dt / 1e-3), half = (REAL)0.5, vth0 = (REAL)b->vth, d0 = (REAL)b->d0;
+    REAL to_v = (REAL)1e-3, vpk0 = (REAL)(b->vth / 1e-3);
     for (int64_t k = 0; k < m; k++) {
         REAL a = np ? np[k] : (REAL)prm[0], bb = np ? np[S + k] : (REAL)prm[1];
         REAL d = np ? np[2 * S + k] : (REAL)prm[2];
         REAL k2 = np ? np[3 * S + k] : (REAL)prm[3], k1 = np ? np[4 * S + k] : (REAL)prm[4];
         REAL k0 = np ? np[5 * S + k] : (REAL)prm[5];
+        REAL vth = np ? np[8 * S + k] : vth0, vpk = np ? np[8 * S + k] / to_v : vpk0;   /* v_peak */
         REAL vi = v[k];
         if (pend) {
             if (free_at[k] < n)

@@ -68,8 +68,32 @@ static void FN(upd_cuba_n)(int64_t m, int64_t n, int64_t stride, int64_t nrec, R
     FN(decay_receptors)(m, stride, nrec, decay, syn);
 }
 
+/* Per-neuron parameters: am and the receptors' coefficients per neuron (nparam rows 7 and
+ * 8 + r, after the model's 7 parameters: LifCuba.per_neuron_coefficients). */
+static void FN(upd_cuba_pn)(int64_t m, int64_t n, int64_t stride, int64_t nrec, const REAL *restrict np,
+                            const double *decay, REAL *restrict v, const REAL *restrict drive, REAL d0,
+                            REAL *restrict syn, const int64_t *restrict free_at)
+{
+    const REAL *am = np + 7 * stride, *coef = np + 8 * stride;
+    for (int64_t k = 0; k < m; k++) {
+        if (free_at[k] > n)
+            continue;
+        REAL dk = drive ? drive[k] : d0;
+        REAL vn = dk + (v[k] - dk) * am[k];
+        for (int64_t r = 0; r < nrec; r++)
+            vn = vn + syn[r * stride + k] * coef[r * stride + k];
+        v[k] = vn;
+    }
+    FN(decay_receptors)(m, stride, nrec, decay, syn);
+}
+
 static int FN(update_lif_cuba)(const sc_block *b)
 {
+    if (b->nparam) {
+        FN(upd_cuba_pn)(b->m, b->n, b->stride, b->n_rec, (const REAL *)b->nparam, b->rec_decay, (REAL *)b->v,
+                        (const REAL *)b->drive, (REAL)b->d0, (REAL *)b->syn, b->free_at);
+        return 0;
+    }
     const double *cf = b->rec_coef, *dc = b->rec_decay;
     REAL am = (REAL)b->decay_mem, d0 = (REAL)b->d0, vth = (REAL)b->vth;
     REAL *v = (REAL *)b->v, *syn = (REAL *)b->syn;
