@@ -76,8 +76,9 @@ CASES = {
 
 BRIAN2_VARIANTS = [pytest.param({"target": "numpy"}, id="numpy"),
                    pytest.param({"fast_math": "off"}, id="cython", marks=pytest.mark.slow),
+                   # a C++ build per case: minutes each (make test-long)
                    pytest.param({"device": "cpp_standalone", "fast_math": "off"}, id="cpp_standalone",
-                                marks=pytest.mark.slow)]
+                                marks=[pytest.mark.slow, pytest.mark.long])]
 
 _NATIVE: dict = {}
 
