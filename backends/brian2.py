@@ -1,5 +1,9 @@
 """The Brian2 backend: compiles the IR (spikecore.ir) to Brian2 2.9 objects.
 
+(Over 800 lines: the runtime and cpp_standalone executables, run control and the Brian2
+process state they share live together; the IR-to-data lowering is already apart, in
+backends/_brian2_lowering.py.)
+
 Brian2 is the reference simulator of the field; this backend is how spikecore's
 own engine (backends/native.py) is checked against it (tests/conformance,
 ``spikecore compare``). Neighbours: backends/base.py (the contract),
