@@ -702,6 +702,8 @@ class Network:
         if redrawn is not None:
             for key, value in counts.items():
                 redrawn[key] = redrawn.get(key, 0) + value
+        if not chunks:       # no synapses (e.g. an in-degree of 0)
+            chunks = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0))]
         i, j, w, d = (chunks[0] if len(chunks) == 1 else
                       tuple(np.concatenate([c[k] for c in chunks]) for k in range(4)))
         plastic = None

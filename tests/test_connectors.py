@@ -39,3 +39,15 @@ def test_the_connectors_draw_as_before():
     ref_j = np.repeat(np.arange(15), 4)
     order = np.lexsort((ref_j, ref_i))
     assert np.array_equal(i, ref_i[order]) and np.array_equal(j, ref_j[order])
+
+
+def test_a_projection_without_synapses_lowers_to_empty_arrays():
+    """fixed_indegree k = 0 yields no piece at all: an empty projection, not an internal error."""
+    import spikecore as sc
+    net = sc.Network(seed=1, dt="0.1 ms")
+    net.population("a", 4, "lif_delta", {"tau_mem": "10 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                         "v_reset": "10 mV"})
+    net.project("a", "a", sc.FixedIndegree(0), weight="1 mV", delay="1 ms", name="none")
+    edge = net.to_ir().projections["none"]
+    assert edge.n_synapses == 0 and edge.weight.size == 0
+    assert net.run("1 ms").spikes["a"][0].size == 0

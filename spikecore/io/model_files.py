@@ -332,7 +332,16 @@ def _read_population(name, p, where: str) -> nw.Population:
     _keys(p, where, POPULATION_KEYS)
     model = p["model"]
     if isinstance(model, dict):
-        pass    # an equation-defined model: Population checks it (spikecore/models/equations.py)
+        # an equation-defined model: Population checks its text (spikecore/models/equations.py);
+        # its keys are checked first, so that a mapping that is no model is refused as such
+        from ..models.equations import DEFINITION_KEYS
+        for key in model:
+            if key not in DEFINITION_KEYS:
+                raise ValidationError(f"{where}.model.{key}", model[key], "a key of an equation-defined model: "
+                                      + ", ".join(DEFINITION_KEYS) + nearest(key, DEFINITION_KEYS))
+        if "equations" not in model:
+            raise ValidationError(f"{where}.model", model, "a model name, or a mapping with 'equations' "
+                                  "(an equation-defined model)")
     elif not isinstance(model, str) or model not in describable_models():
         raise ValidationError(f"{where}.model", model, "one of " + ", ".join(describable_models())
                               + nearest(model, describable_models()))
