@@ -68,6 +68,11 @@ dge/dt = -ge/taue : siemens
 dgi/dt = -gi/taui : siemens
 """
 P = NeuronGroup(4000, eqs, threshold='v>VT', reset='v = El', refractory=5*ms, method='exponential_euler')
+'''
+
+# the wiring both COBA networks share (Brette et al. 2007 benchmark 1 and its AdEx variant):
+# random initial v, 2 % connectivity, the 50 ms Poisson kick of examples/coba.yaml
+_B2_COBA_WIRING = r'''
 P.v = 'El + rand() * (VT - El)'
 Ce = Synapses(P, P, on_pre='ge += we')
 Ci = Synapses(P, P, on_pre='gi += wi')
@@ -92,17 +97,9 @@ dge/dt = -ge/taue : siemens
 dgi/dt = -gi/taui : siemens
 """
 P = NeuronGroup(4000, eqs, threshold='v>Vpeak', reset='v = Vr; w += b', refractory=5*ms, method='euler')
-P.v = 'El + rand() * (VT - El)'
-Ce = Synapses(P, P, on_pre='ge += we')
-Ci = Synapses(P, P, on_pre='gi += wi')
-Ce.connect('i<3200', p=0.02)
-Ci.connect('i>=3200', p=0.02)
-kick = PoissonGroup(4000, rates='100*Hz*(t < 50*ms)')
-K = Synapses(kick, P, on_pre='ge += 30*nS')
-K.connect(j='i')
-mon = SpikeMonitor(P)
-N = 4000
 '''
+B2_COBA += _B2_COBA_WIRING
+B2_ADEX_COBA += _B2_COBA_WIRING
 
 B2_BRUNEL = r'''
 N_E = {n_e}; N_I = {n_i}; N = N_E + N_I
