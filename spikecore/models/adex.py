@@ -153,7 +153,7 @@ MODEL = Adex(
     name="adex", synapse="current", params=PARAMS, receptor_params={"tau_syn": _TAU_SYN},
     weight_dims=(u.CURRENT,), state={"v": u.VOLTAGE, "w": u.CURRENT}, receptor_state_prefix="syn_",
     doc="adaptive exponential integrate-and-fire, exponential current synapses (NEST aeif_psc_exp)",
-    modes=frozenset({"grid", "brian2"}), per_neuron_params=PER_NEURON,
+    modes=frozenset({"grid", "brian2", "nest"}), per_neuron_params=PER_NEURON,
     internal_state=("phase", "fresh"),   # event location (updates/adex.h)
 )
 
@@ -162,6 +162,6 @@ COND_MODEL = Adex(
     receptor_params={"tau_syn": _TAU_SYN, "e_rev": ParamSpec(u.VOLTAGE, doc="synaptic reversal potential")},
     weight_dims=(u.CONDUCTANCE,), state={"v": u.VOLTAGE, "w": u.CURRENT}, receptor_state_prefix="g_",
     doc="adaptive exponential integrate-and-fire, exponential conductances (NEST aeif_cond_exp)",
-    modes=frozenset({"grid", "brian2"}), per_neuron_params=PER_NEURON,
+    modes=frozenset({"grid", "brian2", "nest"}), per_neuron_params=PER_NEURON,
     internal_state=("phase", "fresh"),
 )

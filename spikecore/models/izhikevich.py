@@ -181,7 +181,7 @@ MODEL = Izhikevich(
     state={"v": u.VOLTAGE, "u": u.DIMENSIONLESS},
     default_receptors=("default",),
     doc="Izhikevich (2003) simple model, with presets and three integrators",
-    modes=frozenset({"grid", "brian2"}),
+    modes=frozenset({"grid", "brian2", "nest"}),
     per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "c_m", "v_threshold", "v_reset", "v_leak",
                                  "t_refrac", "bias"}),
     # rk4: the rest of a step after an in-step reset; the Euler schemes: v in mV (updates/izhikevich.h)

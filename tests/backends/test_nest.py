@@ -166,10 +166,12 @@ def test_coba_three_receptors_refused_by_name():
         NEST.compile(net.to_ir())
 
 
-@pytest.mark.parametrize("model, says", [("izhikevich", r"one of lif_coba, lif_cuba, lif_delta"),
-                                          ("loihi_lif", r"loihi_lif runs in: loihi")])
+@pytest.mark.parametrize("model, says", [("loihi_lif", r"loihi_lif runs in: loihi"),
+                                          ("alif", r"NEST has no LIF with an adaptive threshold"),
+                                          ("alif_current", r"aeif_psc_exp with Delta_T = 0 and a = 0")])
 def test_models_not_running_in_nest_refused_by_name(model, says):
-    """The backend asks the model whether it runs in mode "nest" (spikecore.models)."""
+    """The backend asks the model whether it runs in mode "nest" (spikecore.models); the alif forms
+    have no exact NEST twin and are refused saying why."""
     g = recurrent_cuba().to_ir()
     g.populations["e"].model = model
     with pytest.raises(UnsupportedFeature, match=rf"'nest' does not support model '{model}' \(population e\).*{says}"):
@@ -383,7 +385,7 @@ def test_units_are_converted_once():
     assert p["tau_syn_in"] == pytest.approx(10.0) and p["t_ref"] == pytest.approx(4.9)
     c = nest_backend.population_plan(ir, ir.populations["c"])
     assert c.params["C_m"] == pytest.approx(400.0)          # tau_mem / r = 20 ms / 50 Mohm
-    w = nest_backend.nest_weights(c, ir.populations["c"], "exc", np.array([1e-3]), DT)
+    w = nest_backend.nest_weights(c, "exc", np.array([1e-3]), np.array([0]))
     assert w[0] == pytest.approx(20.0)                       # 1 mV of drive = 20 pA through 50 Mohm
     assert _ir.steps(0.3e-3, DT) == 3 and list(nest_backend.stamp_of_step([0, 3], DT)) == pytest.approx([0.1, 0.4])
 
