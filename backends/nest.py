@@ -51,6 +51,7 @@ it hosts and records only those; ``merge_ranks`` joins the ranks' Results.
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -143,16 +144,25 @@ def have_mpi() -> bool:
     return bool(nest.build_info.get("have_mpi", False))
 
 
-def check_mpi(n_ranks) -> int:
-    """The number of MPI ranks, validated; refuses when the installed NEST has no MPI."""
+def mpi_ranks(n_ranks) -> int:
+    """The number of MPI ranks of ``--mpi``, validated."""
     if isinstance(n_ranks, str) and n_ranks.strip().isdigit():
         n_ranks = int(n_ranks)
     if isinstance(n_ranks, bool) or not isinstance(n_ranks, (int, np.integer)) or n_ranks < 1:
         raise ValidationError("--mpi", n_ranks, "a positive number of MPI processes")
-    if not have_mpi():
-        raise UnsupportedFeature(NAME, f"--mpi {n_ranks}", "the installed NEST was built without MPI "
-                                 "(nest.build_info['have_mpi'] is False; the PyPI wheel has none): " + MPI_HINT)
     return int(n_ranks)
+
+
+def check_mpi(n_ranks, command: list | None = None) -> int:
+    """The number of MPI ranks, validated; refuses when the installed NEST has no MPI, saying
+    how to get it and, given the ``command`` (mpirun_command), what would have been run."""
+    n_ranks = mpi_ranks(n_ranks)
+    if not have_mpi():
+        would = f"; the run would be: {shlex.join(command)}" if command else ""
+        raise UnsupportedFeature(NAME, f"--mpi {n_ranks}", "the installed NEST was built without MPI "
+                                 "(nest.build_info['have_mpi'] is False; the PyPI wheel has none): " + MPI_HINT
+                                 + would)
+    return n_ranks
 
 
 def mpirun_command(n_ranks: int, run_args: list, python: str = sys.executable, launcher: str = "mpirun") -> list:
@@ -545,6 +555,7 @@ class NestBackend(Backend):
         return NestExecutable(ir, opts, max_delay_checked(ir))
 
     # MPI, used by the CLI (spikecore run --backend nest --mpi N)
+    mpi_ranks = staticmethod(mpi_ranks)
     check_mpi = staticmethod(check_mpi)
     mpirun_command = staticmethod(mpirun_command)
     rank_dir = staticmethod(rank_dir)

@@ -340,7 +340,79 @@ def test_cli_mpi_refusal_is_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "built without MPI" in lines[0] and "-Dwith-mpi=ON" in lines[0]
+    # the line ends with the mpirun command that would have run (each rank: the same run, no --mpi)
+    would = lines[0].split("; the run would be: ", 1)[1]
+    assert would.startswith(f"mpirun -np 2 {sys.executable} -m spikecore run {root / 'examples/cuba.yaml'} "
+                            "--backend nest --out ") and "--mpi" not in would and "--no-plot" in would
+    assert not (tmp_path / "o").exists()
     assert cli_main(["run", str(root / "examples/cuba.yaml"), "--mpi", "2"]) == 2   # --mpi needs --backend nest
+
+
+def lazy_network(monkeypatch) -> Network:
+    """recurrent_cuba with every projection a SynapseStream drawn in pieces of 64 synapses (as the
+    large projections of a network that outgrows one machine are)."""
+    from spikecore import connectors
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
+    return recurrent_cuba(n=120)
+
+
+def nest_synapses(exe, pop="e") -> list:
+    conns = nest.GetConnections(source=exe.nodes[pop], target=exe.nodes[pop])
+    return sorted(zip(conns.source, conns.target, np.round(conns.weight, 9), np.round(conns.delay, 6)))
+
+
+def test_lazy_projections_are_drawn_piece_by_piece_and_never_joined(monkeypatch):
+    """No rank builds a projection's whole synapse list: NEST is given each piece of the stream
+    (drawn from the seed) as it comes; the edges are still unjoined after compiling and running."""
+    g = lazy_network(monkeypatch).to_ir()
+    assert all(e.is_lazy for e in g.projections.values())
+    exe = NEST.compile(g)
+    theirs = exe.run(0.1)
+    assert all(e.is_lazy for e in g.projections.values())
+    assert max(len(c[0]) for e in g.projections.values() for c in e.chunks()) <= 64 + 120
+    got = nest_synapses(exe)
+    ours = NATIVE.compile(g).run(0.1)
+    assert steps_of(theirs, "e") == steps_of(ours, "e") and len(steps_of(ours, "e")) > 20
+    first, plan = exe.nodes["e"][0].global_id, exe.plans["e"]
+    want = []
+    for e in g.projections.values():
+        for i, j, w, d in e.chunks():
+            w = nest_backend.nest_weights(plan, e.receptor, w, j)
+            want += [(int(a) + first, int(b) + first, round(float(c), 9), round(float(x) * 1e3, 6))
+                     for a, b, c, x in zip(i, j, w, d)]
+    assert got == sorted(want) and len(got) == g.n_synapses
+
+
+def test_each_rank_keeps_only_the_synapses_onto_its_neurons(monkeypatch):
+    """What rank k of N connects (hosted_synapses with the mask of the neurons NEST places on it):
+    only synapses onto its neurons, and together the ranks' parts are the IR's synapses, once each,
+    whatever N (NEST places neurons round-robin over its virtual processes)."""
+    g = lazy_network(monkeypatch).to_ir()
+    n = g.populations["e"].size
+    whole = {name: sorted(zip(*[np.concatenate(x).tolist() for x in zip(*e.chunks())]))
+             for name, e in g.projections.items()}
+    for n_ranks in (1, 2, 3):
+        for name, e in g.projections.items():
+            parts = []
+            for rank in range(n_ranks):
+                hosted = np.arange(n) % n_ranks == rank
+                for i, j, w, d in nest_backend.hosted_synapses(e, hosted):
+                    assert hosted[j].all()
+                    parts += list(zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()))
+            assert sorted(parts) == whole[name]
+    assert all(e.is_lazy for e in g.projections.values())
+
+
+def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch):
+    g = lazy_network(monkeypatch).to_ir()
+    one = NEST.compile(g, threads=1)
+    conns_one, spikes_one = nest_synapses(one), steps_of(one.run(0.1), "e")
+    two = NEST.compile(g, threads=2)
+    assert nest.GetKernelStatus("total_num_virtual_procs") == 2
+    assert len(set(two.nodes["e"].get("vp"))) == 2               # the neurons are spread over both
+    assert nest_synapses(two) == conns_one and len(conns_one) == g.n_synapses
+    assert steps_of(two.run(0.1), "e") == spikes_one and len(spikes_one) > 20
 
 
 def test_merging_rank_parts_gives_the_whole(tmp_path):
