@@ -11,8 +11,10 @@ shown by a test in tests/backends/test_nest.py).
 Mapping (NEST units: ms, mV, pA, nS, pF; converted once, here, with the named
 factors below):
 
-* by the synapse kind of a model that runs in mode "nest" (spikecore.models):
-  ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
+* a model that runs in mode "nest" (spikecore.models), planned in backends/_nest_models.py:
+  ``izhikevich`` -> ``izhikevich`` (integrators euler and izhikevich2003), ``adex`` ->
+  ``aeif_psc_exp``, ``adex_cond`` -> ``aeif_cond_exp``, per-neuron parameters per node;
+  the LIFs by synapse kind: ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
   receptors can be told apart by the sign of their weights (NEST routes positive
   weights to ``ex``, negative to ``in``), else ``iaf_psc_exp_multisynapse``
   (one receptor port per IR receptor); ``lif_coba`` -> ``iaf_cond_exp`` (two
@@ -46,7 +48,9 @@ spike and in the last refractory step, the delta jump not decaying for a step,
 NEST's kernel is one per process: compiling resets it, so only the most
 recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
-it hosts and records only those; ``merge_ranks`` joins the ranks' Results.
+it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
+a lazy projection is never joined), and records only those; ``merge_ranks``
+joins the ranks' Results.
 """
 from __future__ import annotations
 

@@ -33,8 +33,9 @@ the receptors' exact decay (backends/brian2.py, the ``euler_exact_decay`` state 
 so native and Brian2 give the same spikes. The event-located rk4 is not expressible in
 Brian2 (a reset inside a step), which refuses it naming the integrator.
 
-Runs in the native grid engine and (integrator euler) Brian2; precise mode, Loihi, Lava
-and NIR refuse it. Every parameter may be a per-neuron array or a seeded distribution
+Runs in the native grid engine, (integrator euler) Brian2 and NEST (``aeif_psc_exp`` /
+``aeif_cond_exp`` with their adaptive RKF45 whatever the integrator: within tolerance,
+backends/_nest_models.py); precise mode, Loihi, Lava and NIR refuse it. Every parameter may be a per-neuron array or a seeded distribution
 (the grid update and the kernel's threshold read them per neuron; on Brian2 they are
 per-neuron variables), except ``integrator``.
 Parameters (NEST's defaults): c_m 281 pF, g_l 30 nS, v_leak -70.6 mV, delta_t 2 mV,
