@@ -185,6 +185,16 @@ def test_adex_network_rates_agree_with_nest():
         assert a > 500 and abs(a - b) <= 0.03 * a
 
 
+def test_cli_compare_adex_network_native_nest(capsys, tmp_path):
+    """spikecore compare on the AdEx example: statistical agreement (rates, CV, histograms)."""
+    from pathlib import Path
+    example = Path(__file__).parents[2] / "examples" / "adex_network.yaml"
+    code = cli_main(["compare", str(example), "--backends", "native,nest", "--duration", "300ms",
+                     "--out", str(tmp_path / "c")])
+    out = capsys.readouterr().out
+    assert code == 0 and "native, nest: agree" in out, out
+
+
 def test_adex_receptors_route_by_sign_and_conductances_by_reversal_potential():
     net = sc.Network(dt="0.1 ms")
     net.add(sc.SpikeSource(spike_times=[["2 ms"], ["4 ms"]], name="s"))
