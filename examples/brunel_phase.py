@@ -7,7 +7,10 @@ Runs the full-size network (10,000 + 2,500 neurons, 15.6 million synapses) at ev
 point of a grid of the relative inhibition g and the external drive nu_ext/nu_thr with
 spikecore.sweep (the same machinery as ``spikecore sweep``), names each point's regime
 with spikecore.sweep.regimes (thresholds fixed in that module before this was run),
-prints the table and checks the four points of the paper's Fig. 8. g moves both
+prints the table and checks the four points of the paper's Fig. 8. By default each point
+also runs at 4x the size (same in-degrees) and is named by the second classification,
+spikecore.sweep.regimes.classify_scaled (finite-size scaling of the synchrony);
+``--first`` runs the paper's size only, named by the first (regimes.classify). g moves both
 inhibitory weights (-g J), nu_ext/nu_thr both external rates (C_E nu_ext, with
 C_E nu_thr = 10 kHz). Exit status 0 when all four points are classified as in the paper.
 The same grid on the command line (without the regime names):
