@@ -61,7 +61,6 @@ from spikecore.engine.base import ProgressBar
 from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
-from spikecore.plasticity import refuse_plastic
 from spikecore.result import RawRun, Result
 
 from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
@@ -77,10 +76,19 @@ POLL_S = 0.002               # how often a running chunk is checked for finished
 STOP_TIMEOUT_S = 30.0        # a graceful stop that takes longer is turned into a hard stop
 MAX_INPUT_BYTES = 2 << 30    # RingBuffer data for one run
 GRADED_BITS = 8              # num_message_bits of connections from Poisson sources
+LEARNING_NEURONS = ("spikecore", "LearningLIF")   # the target neuron model of a three-factor projection
+DEFAULT_WATCHDOG_S = 600.0   # a chunk of CHUNK_STEPS steps that takes longer is a hang: stopped, reported
+STOCK_LEARNING_LIF_HANG = ("Lava's stock LearningLIF under a three-factor rule: its models never send the post "
+                           "spikes nor the y1-y3 traces the learning synapses wait for (Lava 0.10), so step 1 "
+                           "never ends; deploy with the default learning_neuron=spikecore")
 
 
 class LavaRunError(SpikecoreError):
     """A Lava process crashed during a run (its traceback is attached)."""
+
+
+class LavaHangError(LavaRunError):
+    """A Lava run made no progress for the watchdog's time: its processes were stopped."""
 
 
 # ----------------------------------------------------------------------------- lava graph
@@ -132,10 +140,11 @@ def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
     return counts
 
 
-def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -> LavaGraph:
+def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
+          learning_neuron: str = "spikecore") -> LavaGraph:
     """Instantiate the Lava processes of a plan for a run of ``n_steps`` (nothing starts)."""
     models = import_lava()
-    from lava.proc.dense.process import Dense, DelayDense
+    from lava.proc.dense.process import Dense, DelayDense, LearningDense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF, LIFRefractory
     from lava.proc.sparse.process import DelaySparse, Sparse
@@ -153,7 +162,9 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
     for gr in p.groups:
         kw = dict(shape=(gr.size,), du=gr.du, dv=gr.dv, vth=gr.vth, u=gr.u0.astype(dtype), v=gr.v0.astype(dtype),
                   bias_mant=biases[gr.name].astype(dtype), bias_exp=gr.bias_exp.astype(dtype), name=gr.name)
-        if gr.refractory_period > 0:
+        if gr.name in p.reward_groups:
+            lifs[gr.name] = _reward_neuron(p, gr, kw, learning_neuron)
+        elif gr.refractory_period > 0:
             lifs[gr.name] = LIFRefractory(refractory_period=gr.refractory_period, **kw)
         else:
             lifs[gr.name] = LIF(**kw)
@@ -168,7 +179,20 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
             kw.update(weight_exp=int(c.weight_exp), num_weight_bits=int(c.num_weight_bits),
                       sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
         w = c.weights.astype(dtype)
-        if c.process in ("Dense", "DelayDense"):
+        if c.process == "LearningDense":
+            W = np.zeros(c.shape, dtype=dtype)
+            W[c.rows, c.cols] = w
+            kw["sign_mode"] = SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode])
+            proc = LearningDense(weights=W, learning_rule=c.learning.lava_rule(), **kw)
+            post = lifs[c.post]
+            if c.learning.factors == 2:
+                post.s_out.connect(proc.s_in_bap)
+            else:                      # a 3F rule reads the post traces the neuron model sends
+                post.s_out_bap.connect(proc.s_in_bap)
+                post.s_out_y1.connect(proc.s_in_y1)
+                post.s_out_y2.connect(proc.s_in_y2)
+                post.s_out_y3.connect(proc.s_in_y3)
+        elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w
             if c.process == "Dense":
@@ -187,6 +211,8 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
         pre_port.connect(proc.s_in)
         proc.a_out.connect(lifs[c.post].a_in)
         conns[c.name] = proc
+    for gname in p.reward_groups:
+        _connect_third_factor(p, gname, lifs, sources, n_steps, dtype)
     bridges = []
     for a, b in p.bridges:
         kw = {"sign_mode": SignMode.EXCITATORY} if fixed else {}
@@ -211,6 +237,63 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
         rec.state.connect_var(var)
         probes.append((pr, rec, path))
     return LavaGraph(p, lifs, sources, conns, recorders, probes, bridges, spike_paths, n_steps)
+
+
+def _reward_neuron(p: LavaPlan, gr, kw: dict, learning_neuron: str):
+    """The LIF process of a three-factor projection's target: spikecore's RewardLIF (its model
+    sends the post spikes and the y1, y2 traces the 3F rule reads), or Lava's stock LearningLIF
+    (``learning_neuron="LearningLIF"``: it never sends them, and the run hangs in its first step;
+    kept to show that quirk)."""
+    models = import_lava()
+    from lava.proc.lif.process import LearningLIF
+    lm = p.reward_groups[gr.name]
+    rule = lm.lava_rule()
+    if learning_neuron == "LearningLIF":
+        return LearningLIF(learning_rule=rule, **kw)
+    decay = float(np.exp(-1.0 / lm.neuron["tau_d_steps"])) if lm.neuron["kind"] == "modulator" else 0.0
+    return models.RewardLIF(learning_rule=rule, y1_tau=lm.neuron["y1_tau"], y1_impulse=lm.neuron["y1_impulse"],
+                            y2_decay=decay, **kw)
+
+
+def _connect_third_factor(p: LavaPlan, gname: str, lifs: dict, sources: dict, n_steps: int, dtype):
+    """The modulator of a three-factor projection into its target's third-factor input: the
+    modulator's spikes through a Dense of weight d_increment*dt (one step of latency: the
+    modulator delay of one step), or a signal's value*dt per step from a RingBuffer."""
+    from lava.proc.dense.process import Dense
+    from lava.proc.io.source import RingBuffer
+    lm = p.reward_groups[gname]
+    post = lifs[gname]
+    size = post.a_in.shape[0]
+    e = p.ir.projections[lm.projection]
+    dt = p.ir.dt
+    if lm.neuron["kind"] == "signal":
+        times, values = e.plasticity["signal"]
+        data = np.zeros((size, n_steps))
+        for t, v in zip(times, values):
+            data[:, min(_ir.steps(t, dt) + 1, n_steps):] = v * dt   # Lava step n + 1 computes IR step n
+        src = RingBuffer(data=data.astype(dtype))
+        src.s_out.connect(post.a_third_factor_in)
+        sources[f"signal_{gname}"] = src
+        return
+    mod = lm.neuron["modulator"]
+    if mod in p.pop_group:
+        mg, off = p.pop_group[mod]
+        out, width = lifs[mg].s_out, lifs[mg].s_out.shape[0]
+        cols = off + np.arange(p.ir.populations[mod].size)
+    else:
+        name = f"src_{mod}"
+        if name not in sources:
+            sp = next((s for s in p.sources if s.node == mod), None) or SourcePlan(name, mod, p.ir.source_size(mod),
+                                                                                   0, mod in p.ir.poisson_sources)
+            sources[name] = RingBuffer(data=source_counts(p, sp, n_steps).astype(dtype))
+        out, width = sources[name].s_out, sources[name].s_out.shape[0]
+        cols = np.arange(width)
+    W = np.zeros((size, width))
+    W[:, cols] = lm.neuron["d_increment"] * dt
+    conn = Dense(weights=W.astype(dtype), num_message_bits=GRADED_BITS)
+    out.connect(conn.s_in)
+    conn.a_out.connect(post.a_third_factor_in)
+    sources[f"modulator_{gname}"] = conn
 
 
 # ----------------------------------------------------------------------------- biases (currents)
@@ -258,8 +341,11 @@ def change_steps(p: LavaPlan) -> list:
 class _Runtime:
     """Starts, steps and always stops one Lava runtime for a LavaGraph."""
 
-    def __init__(self, graph: LavaGraph):
+    def __init__(self, graph: LavaGraph, watchdog_s: float = DEFAULT_WATCHDOG_S, hang_cause: str = ""):
         self.graph = graph
+        self.watchdog_s = watchdog_s
+        self.hang_cause = hang_cause
+        self.steps_done = 0
         self.runtime = None
         self.running = False
         self.compile_s = 0.0
@@ -289,10 +375,17 @@ class _Runtime:
         self.running = True
         rt.start(RunSteps(num_steps=int(n), blocking=False))
         ports = rt.service_to_runtime
+        t0 = time.perf_counter()
         while not all(port.probe() for port in ports):
             dead = self._dead_actors()
             if dead:
                 raise LavaRunError(f"a Lava process died during the run:\n{dead}")
+            if time.perf_counter() - t0 > self.watchdog_s:
+                raise LavaHangError(
+                    f"Lava made no progress: steps {self.steps_done + 1}..{self.steps_done + n} did not finish "
+                    f"in {self.watchdog_s:g} s (watchdog); its processes were stopped. Cause: "
+                    + (self.hang_cause or "unknown (a process waits on a port nobody sends to); raise "
+                       "watchdog if the network is just slow"))
             time.sleep(POLL_S)
         for port in ports:
             # anything but DONE means a process failed; Lava's own handling of that (join
@@ -303,6 +396,7 @@ class _Runtime:
                                    + (self._dead_actors() or "(no traceback was sent)"))
         rt.wait()   # every service answered DONE: collects the answers without blocking
         self.running = False
+        self.steps_done += int(n)
 
     def segments(self) -> list:
         """Names of the shared-memory segments of the runtime's channels."""
@@ -432,8 +526,10 @@ class LavaExecutable(Executable):
         rt = None
         clipped_bias = 0
         try:
-            graph = build(p, n_steps, str(workdir))
-            rt = _Runtime(graph)
+            neuron = self.options["learning_neuron"]
+            graph = build(p, n_steps, str(workdir), learning_neuron=neuron)
+            cause = STOCK_LEARNING_LIF_HANG if (neuron == "LearningLIF" and p.reward_groups) else ""
+            rt = _Runtime(graph, self.options["watchdog"], cause)
             checkpoint("compile")
             rt.start()
             procs.record_children(workdir)
@@ -459,10 +555,27 @@ class LavaExecutable(Executable):
             finally:
                 bar.close()
             wall = time.perf_counter() - t1
+            learned = _learned_weights(p, graph)
         finally:
             if rt is not None:
                 rt.stop()
-        return graph, _collect(p, graph, n_steps), rt, wall, build_s, clipped_bias
+        raw = _collect(p, graph, n_steps)
+        raw.weights = learned
+        return graph, raw, rt, wall, build_s, clipped_bias
+
+
+def _learned_weights(p: LavaPlan, graph: LavaGraph) -> dict:
+    """Per plastic projection every synapse's weight after the run, in SI (the IR's synapse order)."""
+    out = {}
+    for c in p.conns:
+        if c.learning is None:
+            continue
+        W = np.asarray(graph.conns[c.name].weights.get())
+        name = c.projections[0]
+        if name not in out:
+            out[name] = np.zeros(p.ir.projections[name].n_synapses)
+        out[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
+    return out
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -565,15 +678,19 @@ def _pending_jump(p, pr, want, local, samples, spikes):
 class LavaBackend(Backend):
     name = NAME
     options = {"format": (FORMATS, "float"), "policy": (loihi.POLICIES, "strict"),
-               "headroom": (None, loihi.DEFAULT_HEADROOM)}
+               "headroom": (None, loihi.DEFAULT_HEADROOM), "watchdog": (None, DEFAULT_WATCHDOG_S),
+               "learning_neuron": (LEARNING_NEURONS, "spikecore")}
 
     def check_options(self, options: dict) -> dict:
         out = super().check_options(options)
         out["headroom"] = loihi.check_headroom(out["headroom"])
+        wd = out["watchdog"]
+        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 < wd < float("inf"):
+            raise ValidationError("watchdog", wd, "a positive number of seconds")
+        out["watchdog"] = float(wd)
         return out
 
     def compile(self, ir: _ir.IRGraph, **options) -> LavaExecutable:
-        refuse_plastic(ir, "lava", "Loihi learning rules are not implemented")
         return LavaExecutable(ir, self.check_options(options))
 
 
