@@ -345,8 +345,7 @@ def _map_three_factor(lm: LearningMap, p: dict, dt: float, el: str, findings: li
         "the weight moves once per step by t * y2 (Euler), not by spikecore's closed form between events",
         "accept a per-step integration", "integrate by Euler steps"))
     # in a 3F rule the post traces come from the neuron model: y1 as the pair trace, y2 = d*dt
-    lm.neuron = {"y1_impulse": lm.traces["y1_impulse"], "y1_tau": lm.traces["y1_tau"], "dt": dt}
-    lm.traces.update(y1_impulse=0.0, y1_tau=0.0)
+    lm.neuron = {"y1_impulse": lm.traces.pop("y1_impulse"), "y1_tau": lm.traces.pop("y1_tau"), "dt": dt}
     if lm.fixed:
         findings.append(Finding(
             "error", "rule the learning engine cannot express", el, "three_factor in fixed point",
