@@ -685,9 +685,14 @@ class LavaBackend(Backend):
         out = super().check_options(options)
         out["headroom"] = loihi.check_headroom(out["headroom"])
         wd = out["watchdog"]
-        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 < wd < float("inf"):
-            raise ValidationError("watchdog", wd, "a positive number of seconds")
-        out["watchdog"] = float(wd)
+        try:
+            sec = float(wd) if not isinstance(wd, bool) else float("nan")   # -O watchdog=30 gives a string
+        except (TypeError, ValueError):
+            sec = float("nan")
+        if not 0 < sec < float("inf"):
+            raise ValidationError("option 'watchdog'", wd, "a positive number of seconds (a Lava chunk of "
+                                  f"{CHUNK_STEPS} steps that takes longer is stopped as a hang)")
+        out["watchdog"] = sec
         return out
 
     def compile(self, ir: _ir.IRGraph, **options) -> LavaExecutable:

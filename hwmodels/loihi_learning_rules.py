@@ -208,6 +208,12 @@ def map_learning(g: _ir.IRGraph, weight_gain: dict, fixed: bool, unit_scale: dic
         lm = LearningMap(projection=name, rule=rule, factors=2, dw="", dt=None, traces={}, t_epoch=1,
                          rng_seed=seed, sign=sign, fixed=fixed, weight_to_lava=to_lava, weight_exp=wexp,
                          sign_mode="inh" if sign < 0 else "exc")
+        if e.pre in g.poisson_sources:
+            findings.append(Finding(
+                "error", "several spikes in one step", el, f"Poisson source {e.pre}",
+                "a learning synapse adds one trace impulse and one pairing per step, whatever the count of a "
+                "graded (Poisson) spike", "use rates low enough for one spike per step, or spike sources",
+                "count a step's Poisson spikes as one for learning"))
         if rule == "lava_rule":
             _map_raw(lm, p, g.dt, el, findings)
         else:
@@ -364,6 +370,11 @@ def _map_raw(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> No
     lm.t_epoch = int(p.get("t_epoch", 1))
     for k in ("x1_impulse", "x1_tau", "x2_impulse", "x2_tau", "y1_impulse", "y1_tau"):
         lm.traces[k] = float(p.get(k, 0.0))
+        if k.endswith("_impulse") and lm.fixed and lm.traces[k] > TRACE_MAX:
+            findings.append(Finding(
+                "error", "trace width", el, f"{k} = {lm.traces[k]:g}",
+                f"{TRACE_BITS}-bit traces hold at most {TRACE_MAX}", f"use an impulse <= {TRACE_MAX}",
+                f"saturate the trace at {TRACE_MAX}"))
     if lm.t_epoch > T_EPOCH_MAX:
         findings.append(Finding(
             "error", "epoch granularity", el, f"t_epoch = {lm.t_epoch}",
@@ -372,13 +383,15 @@ def _map_raw(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> No
         lm.t_epoch = T_EPOCH_MAX
     if lm.t_epoch > 1:
         findings.append(Finding(
-            "error", "epoch granularity", el, f"t_epoch = {lm.t_epoch}",
-            "weights change once per epoch, from at most one spike time per neuron and epoch",
-            "use t_epoch 1", f"learn every {lm.t_epoch} steps"))
+            "info", "epoch granularity", el, f"t_epoch = {lm.t_epoch}",
+            "weights change once per epoch; the dependencies x0, y0 see whether a neuron spiked in the epoch "
+            "(its traces get one impulse per spike)", "use t_epoch 1 for per-step learning"))
     try:
         lm.lava_rule()
-    except (ValueError, SyntaxError, KeyError) as exc:
-        raise ValidationError(f"{el}.plasticity.dw", p["dw"], f"a rule string Lava accepts ({exc})") from None
+    except (ValueError, SyntaxError, KeyError, AttributeError, TypeError, IndexError) as exc:
+        # Lava's parser answers an unknown name with an AttributeError about a NoneType
+        raise ValidationError(f"projections.{lm.projection}.plasticity.dw", p["dw"],
+                              f"a rule string Lava accepts ({type(exc).__name__}: {exc})") from None
 
 
 def check_supported(maps: dict, findings: list, backend: str = "lava") -> None:
