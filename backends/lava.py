@@ -32,6 +32,12 @@ Process graph
   ``shift`` = its smallest synaptic delay later than a neuron's would be, so its
   projections need no delay process when their delays are uniform. Several spikes
   per step (Poisson) travel as graded messages (num_message_bits > 0).
+* Learning: each plastic projection is a ``LearningDense`` of its own with the Lava rule object
+  hwmodels/loihi_learning_rules.py builds (float or fixed point; every approximation a finding,
+  refused under policy strict); its target's spikes go to ``s_in_bap``. A three-factor rule's
+  target runs as ``RewardLIF`` (backends/_lava_models.py), which sends the post spikes and the
+  y1, y2 traces the rule reads, fed by the modulator (a Dense) or a signal (a RingBuffer). Final
+  weights are read back after the run (``Result.weights``). docs/loihi_learning.md.
 * Recording: SpikeRecorder/StateRecorder processes (backends/_lava_models.py) write
   to files from inside Lava; disconnected parts of the network are bridged by an
   empty Sparse so one runtime runs them all.
@@ -41,7 +47,8 @@ recorded at Lava step t is reported at (t - 1) dt; v sampled after Lava step n i
 the IR's sample at step n, u after step n + 1 gives syn at step n.
 
 Safety: a crashed Lava process makes Lava's runtime wait forever, so runs are
-started non-blocking and polled; a dead process raises, every process is stopped in
+started non-blocking and polled; a dead process raises, a chunk that does not finish within
+``watchdog`` seconds raises LavaHangError (naming the cause when it is a known one), every process is stopped in
 a ``finally`` (also on KeyboardInterrupt), hard-killed if a graceful stop does not
 return, and Lava's shared-memory manager is shut down so /dev/shm is left clean.
 """
