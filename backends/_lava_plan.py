@@ -354,3 +354,21 @@ def _bridges(p: LavaPlan) -> list:
         if r not in roots:
             roots.append(r)
     return [(roots[k], roots[k + 1]) for k in range(len(roots) - 1)]
+
+
+def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
+    """(size, n_steps) spike counts of a source, column c = Lava step c + 1 = IR step c - shift."""
+    g = p.ir
+    counts = np.zeros((src.size, n_steps), dtype=np.int64)
+    width = max(n_steps - src.shift, 0)
+    if width == 0:
+        return counts
+    if src.poisson:
+        node = g.poisson_sources[src.node]
+        counts[:, src.shift:] = _ir.poisson_counts(node, g.dt, 0, width).T
+    else:
+        node = g.spike_sources[src.node]
+        st = np.rint(node.times / g.dt).astype(np.int64)
+        keep = st < width
+        np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
+    return counts

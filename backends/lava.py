@@ -71,7 +71,8 @@ from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
 from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
-from ._lava_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan
+from ._lava_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts  # noqa: F401
+from . import _lava_learning
 from .base import Backend, Executable
 
 if importlib.util.find_spec("lava") is None:   # backends.get_backend turns this into BackendUnavailable
@@ -129,29 +130,11 @@ class LavaGraph:
         return next(iter(self.lifs.values()))
 
 
-def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
-    """(size, n_steps) spike counts of a source, column c = Lava step c + 1 = IR step c - shift."""
-    g = p.ir
-    counts = np.zeros((src.size, n_steps), dtype=np.int64)
-    width = max(n_steps - src.shift, 0)
-    if width == 0:
-        return counts
-    if src.poisson:
-        node = g.poisson_sources[src.node]
-        counts[:, src.shift:] = _ir.poisson_counts(node, g.dt, 0, width).T
-    else:
-        node = g.spike_sources[src.node]
-        st = np.rint(node.times / g.dt).astype(np.int64)
-        keep = st < width
-        np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
-    return counts
-
-
 def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
           learning_neuron: str = "spikecore") -> LavaGraph:
     """Instantiate the Lava processes of a plan for a run of ``n_steps`` (nothing starts)."""
     models = import_lava()
-    from lava.proc.dense.process import Dense, DelayDense, LearningDense
+    from lava.proc.dense.process import Dense, DelayDense
     from lava.proc.io.source import RingBuffer
     from lava.proc.lif.process import LIF, LIFRefractory
     from lava.proc.sparse.process import DelaySparse, Sparse
@@ -170,7 +153,7 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         kw = dict(shape=(gr.size,), du=gr.du, dv=gr.dv, vth=gr.vth, u=gr.u0.astype(dtype), v=gr.v0.astype(dtype),
                   bias_mant=biases[gr.name].astype(dtype), bias_exp=gr.bias_exp.astype(dtype), name=gr.name)
         if gr.name in p.reward_groups:
-            lifs[gr.name] = _reward_neuron(p, gr, kw, learning_neuron)
+            lifs[gr.name] = _lava_learning.reward_neuron(p, gr, kw, learning_neuron)
         elif gr.refractory_period > 0:
             lifs[gr.name] = LIFRefractory(refractory_period=gr.refractory_period, **kw)
         else:
@@ -187,18 +170,7 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
                       sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
         w = c.weights.astype(dtype)
         if c.process == "LearningDense":
-            W = np.zeros(c.shape, dtype=dtype)
-            W[c.rows, c.cols] = w
-            kw["sign_mode"] = SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode])
-            proc = LearningDense(weights=W, learning_rule=c.learning.lava_rule(), **kw)
-            post = lifs[c.post]
-            if c.learning.factors == 2:
-                post.s_out.connect(proc.s_in_bap)
-            else:                      # a 3F rule reads the post traces the neuron model sends
-                post.s_out_bap.connect(proc.s_in_bap)
-                post.s_out_y1.connect(proc.s_in_y1)
-                post.s_out_y2.connect(proc.s_in_y2)
-                post.s_out_y3.connect(proc.s_in_y3)
+            proc = _lava_learning.learning_dense(c, w, lifs[c.post], kw)
         elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w
@@ -219,7 +191,7 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         proc.a_out.connect(lifs[c.post].a_in)
         conns[c.name] = proc
     for gname in p.reward_groups:
-        _connect_third_factor(p, gname, lifs, sources, n_steps, dtype)
+        _lava_learning.connect_third_factor(p, gname, lifs, sources, n_steps, dtype)
     bridges = []
     for a, b in p.bridges:
         kw = {"sign_mode": SignMode.EXCITATORY} if fixed else {}
@@ -244,63 +216,6 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         rec.state.connect_var(var)
         probes.append((pr, rec, path))
     return LavaGraph(p, lifs, sources, conns, recorders, probes, bridges, spike_paths, n_steps)
-
-
-def _reward_neuron(p: LavaPlan, gr, kw: dict, learning_neuron: str):
-    """The LIF process of a three-factor projection's target: spikecore's RewardLIF (its model
-    sends the post spikes and the y1, y2 traces the 3F rule reads), or Lava's stock LearningLIF
-    (``learning_neuron="LearningLIF"``: it never sends them, and the run hangs in its first step;
-    kept to show that quirk)."""
-    models = import_lava()
-    from lava.proc.lif.process import LearningLIF
-    lm = p.reward_groups[gr.name]
-    rule = lm.lava_rule()
-    if learning_neuron == "LearningLIF":
-        return LearningLIF(learning_rule=rule, **kw)
-    decay = float(np.exp(-1.0 / lm.neuron["tau_d_steps"])) if lm.neuron["kind"] == "modulator" else 0.0
-    return models.RewardLIF(learning_rule=rule, y1_tau=lm.neuron["y1_tau"], y1_impulse=lm.neuron["y1_impulse"],
-                            y2_decay=decay, **kw)
-
-
-def _connect_third_factor(p: LavaPlan, gname: str, lifs: dict, sources: dict, n_steps: int, dtype):
-    """The modulator of a three-factor projection into its target's third-factor input: the
-    modulator's spikes through a Dense of weight d_increment*dt (one step of latency: the
-    modulator delay of one step), or a signal's value*dt per step from a RingBuffer."""
-    from lava.proc.dense.process import Dense
-    from lava.proc.io.source import RingBuffer
-    lm = p.reward_groups[gname]
-    post = lifs[gname]
-    size = post.a_in.shape[0]
-    e = p.ir.projections[lm.projection]
-    dt = p.ir.dt
-    if lm.neuron["kind"] == "signal":
-        times, values = e.plasticity["signal"]
-        data = np.zeros((size, n_steps))
-        for t, v in zip(times, values):
-            data[:, min(_ir.steps(t, dt) + 1, n_steps):] = v * dt   # Lava step n + 1 computes IR step n
-        src = RingBuffer(data=data.astype(dtype))
-        src.s_out.connect(post.a_third_factor_in)
-        sources[f"signal_{gname}"] = src
-        return
-    mod = lm.neuron["modulator"]
-    if mod in p.pop_group:
-        mg, off = p.pop_group[mod]
-        out, width = lifs[mg].s_out, lifs[mg].s_out.shape[0]
-        cols = off + np.arange(p.ir.populations[mod].size)
-    else:
-        name = f"src_{mod}"
-        if name not in sources:
-            sp = next((s for s in p.sources if s.node == mod), None) or SourcePlan(name, mod, p.ir.source_size(mod),
-                                                                                   0, mod in p.ir.poisson_sources)
-            sources[name] = RingBuffer(data=source_counts(p, sp, n_steps).astype(dtype))
-        out, width = sources[name].s_out, sources[name].s_out.shape[0]
-        cols = np.arange(width)
-    W = np.zeros((size, width))
-    W[:, cols] = lm.neuron["d_increment"] * dt
-    conn = Dense(weights=W.astype(dtype), num_message_bits=GRADED_BITS)
-    out.connect(conn.s_in)
-    conn.a_out.connect(post.a_third_factor_in)
-    sources[f"modulator_{gname}"] = conn
 
 
 # ----------------------------------------------------------------------------- biases (currents)
@@ -562,27 +477,13 @@ class LavaExecutable(Executable):
             finally:
                 bar.close()
             wall = time.perf_counter() - t1
-            learned = _learned_weights(p, graph)
+            learned = _lava_learning.learned_weights(p, graph)
         finally:
             if rt is not None:
                 rt.stop()
         raw = _collect(p, graph, n_steps)
         raw.weights = learned
         return graph, raw, rt, wall, build_s, clipped_bias
-
-
-def _learned_weights(p: LavaPlan, graph: LavaGraph) -> dict:
-    """Per plastic projection every synapse's weight after the run, in SI (the IR's synapse order)."""
-    out = {}
-    for c in p.conns:
-        if c.learning is None:
-            continue
-        W = np.asarray(graph.conns[c.name].weights.get())
-        name = c.projections[0]
-        if name not in out:
-            out[name] = np.zeros(p.ir.projections[name].n_synapses)
-        out[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
-    return out
 
 
 def _process_counts(graph: LavaGraph) -> dict:

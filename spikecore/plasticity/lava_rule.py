@@ -36,7 +36,8 @@ class LavaRule(PlasticityRule):
                 out[name] = None
                 continue
             if not isinstance(v, str) or not v.strip():
-                raise ValidationError(f"{where}.{name}", v, "a Lava rule string, e.g. '2^-2 * x1 * y0 - 2^-2 * y1 * x0'")
+                raise ValidationError(f"{where}.{name}", v,
+                                      "a Lava rule string, e.g. '2^-2 * x1 * y0 - 2^-2 * y1 * x0'")
             out[name] = v.strip()
         for name in TRACE_KEYS:
             v = spec.get(name, 0)
