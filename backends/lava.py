@@ -697,7 +697,12 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
            "neurons": g.n_neurons, "synapses": g.n_synapses, "process_counts": counts, "processes": processes,
            "lif_groups": groups, "connections": conns, "sources": sources,
            "bit_usage": _bit_usage(p), "approximations": list(p.approximations),
-           "findings": [f.as_dict() for f in p.findings]}
+           "findings": [f.as_dict() for f in p.findings],
+           "learning_rules": {name: {"lava_class": "Loihi2FLearningRule" if lm.factors == 2 else "Loihi3FLearningRule",
+                                     "dw": lm.dw, "dt": lm.dt, "t_epoch": lm.t_epoch, **lm.traces,
+                                     "weight_exp": lm.weight_exp if p.fixed else None, "sign_mode": lm.sign_mode,
+                                     "target_neuron": "RewardLIF" if lm.factors == 3 else "LIF"}
+                              for name, lm in p.learning.items()}}
     if p.fixed:
         doc["clipped_or_truncated"] = {
             "populations": p.report.populations,

@@ -318,3 +318,13 @@ def test_cli_runs_plastic_models_on_lava_and_writes_the_learned_weights(tmp_path
         np.testing.assert_allclose(b["syn.final"], a["syn.final"], rtol=1e-9)   # no same-step pair here
     # strict: one line naming the approximation, exit 2
     assert main(["run", str(model), "--backend", "lava", "--out", str(tmp_path / "s"), "--no-plot"]) == 2
+
+
+def test_deploy_describes_the_learning_rules():
+    g = stdp_net().to_ir()
+    doc = bl.deploy(g, target="lava-sim", format="fixed", policy="approximate", headroom=16)
+    rule = doc["learning_rules"]["plastic"]
+    assert rule["lava_class"] == "Loihi2FLearningRule" and "x1 * y0" in rule["dw"] and rule["t_epoch"] == 1
+    assert 0 < rule["x1_impulse"] <= llr.IMPULSE_TARGET and rule["x1_tau"] == 20
+    assert any(x["type"] == "LearningDense" and x["model"] == "PyLearningDenseModelBitApproximate"
+               for x in doc["processes"])
