@@ -66,8 +66,10 @@ def connect_third_factor(p: LavaPlan, gname: str, lifs: dict, sources: dict, n_s
     if lm.neuron["kind"] == "signal":
         times, values = e.plasticity["signal"]
         data = np.zeros((size, n_steps))
-        for t, v in zip(times, values):
-            data[:, min(_ir.steps(t, dt) + 1, n_steps):] = v * dt   # Lava step n + 1 computes IR step n
+        for t, v in zip(times, values):      # Lava step n + 1 computes IR step n
+            data[:, min(_ir.steps(t, dt) + 1, n_steps):] = v * dt * lm.neuron["y2_gain"]
+        if p.fixed:
+            data = np.clip(np.rint(data), -lm.neuron["y2_top"], lm.neuron["y2_top"])
         src = RingBuffer(data=data.astype(dtype))
         src.s_out.connect(post.a_third_factor_in)
         sources[f"signal_{gname}"] = src
@@ -86,8 +88,12 @@ def connect_third_factor(p: LavaPlan, gname: str, lifs: dict, sources: dict, n_s
         out, width = sources[name].s_out, sources[name].s_out.shape[0]
         cols = np.arange(width)
     W = np.zeros((size, width))
-    W[:, cols] = lm.neuron["d_increment"] * dt
-    conn = Dense(weights=W.astype(dtype), num_message_bits=GRADED_BITS)
+    W[:, cols] = lm.neuron["d_increment"] * dt * lm.neuron["y2_gain"]     # fixed: y2_top, a whole number
+    kw = {}
+    if p.fixed:
+        from lava.utils.weightutils import SignMode
+        W, kw = np.rint(W), {"sign_mode": SignMode.EXCITATORY}
+    conn = Dense(weights=W.astype(dtype), num_message_bits=GRADED_BITS, **kw)
     out.connect(conn.s_in)
     conn.a_out.connect(post.a_third_factor_in)
     sources[f"modulator_{gname}"] = conn

@@ -142,7 +142,6 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     learning_maps, lfind = _learning(g, nmap, qir, fixed)
     findings = list(findings) + lfind
     approximations = list(approximations) + loihi.apply_policy(lfind, policy, NAME)
-    learning.check_supported(learning_maps, lfind, NAME)
     for f in findings:
         if f.rule == "unknown model":   # nothing maps it, even approximately
             raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)

@@ -37,6 +37,8 @@ the synaptic tag ``t`` and the modulator d the postsynaptic neuron's third-facto
 
 In Lava's 3F rules the post traces come from the neuron (``s_out_y1..y3``), so the neuron model
 must send them: Lava's stock ``LearningLIF`` does not (its run hangs, docs/loihi_learning.md).
+In fixed point t is 9 bits (LSB max(A_plus, A_minus)/16), y2 7 bits with a gain chosen so that
+``dw = m*2^e * t * y2 >> 5`` is the change per step, and a decay below 2^-7 is decimated (u_j).
 
 Findings are ``error`` for each approximation (policy strict refuses it, approximate applies it and
 lists it, as for neurons) and ``warning``/``info`` for facts that depend on the activity.
@@ -49,7 +51,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spikecore import ir as _ir
-from spikecore.errors import UnsupportedFeature, ValidationError
+from spikecore.errors import ValidationError
 
 from .loihi import WEIGHT_EXP_MAX, WEIGHT_EXP_MIN, Finding
 
@@ -67,6 +69,7 @@ ACCUMULATOR_FRAC_BITS = 7      # W_ACCUMULATOR_S - W_WEIGHTS_S: fractional bits 
 IMPULSE_TARGET = 16.0          # largest impulse chosen in fixed point (Lava's STDPLoihi default):
                                # leaves 3 bits for all-to-all accumulation before the trace saturates
 LEARNING_RULES = ("stdp_pair", "three_factor", "lava_rule")
+MODULATOR_PILE_UP = 4          # fixed-point three_factor: y2's 7 bits hold 4 modulator spikes' d at once
 
 
 @dataclass
@@ -119,16 +122,16 @@ def _mant_exp(c: float):
     raise ValueError(c)
 
 
-def _choose_scaling(a: float, fixed: bool, impulse_max: float = IMPULSE_TARGET):
+def _choose_scaling(a: float, fixed: bool, impulse_max: float = IMPULSE_TARGET, integer: bool = False):
     """(C, impulse, relative error) with C * impulse ~ a: C a product scaling (s_mant * 2**s_exp)
-    and impulse the trace increment (float: C = 1, exact; fixed: impulse on the 1/256 grid in
-    [1, impulse_max], largest C*impulse accuracy, then the largest impulse)."""
+    and impulse the trace increment (float: C = 1, exact; fixed: impulse on the 1/256 grid, or whole
+    with ``integer``, in [1, impulse_max], largest C*impulse accuracy, then the largest impulse)."""
     if a == 0:
         return 1.0, 0.0, 0.0
     if not fixed:
         return 1.0, a, 0.0
     best = None
-    q = float(1 << IMPULSE_FRAC_BITS)
+    q = 1.0 if integer else float(1 << IMPULSE_FRAC_BITS)
     for s_exp in range(S_EXP_RANGE[0], S_EXP_RANGE[1] + 1):
         for s_mant in range(1, S_MANT_RANGE[1] + 1):
             c = s_mant * 2.0 ** s_exp
@@ -226,8 +229,11 @@ def map_learning(g: _ir.IRGraph, weight_gain: dict, fixed: bool, unit_scale: dic
 
 
 def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) -> None:
-    """x1/y1 traces and the pair products of stdp_pair and three_factor."""
+    """x1/y1 traces and the pair products of stdp_pair and three_factor (into the weight, or for
+    three_factor into the tag t: in fixed point t's LSB is max(A_plus, A_minus)/16, so that a pair
+    adds at most 16 of its 9 bits)."""
     fixed, sign, dt = lm.fixed, lm.sign, g.dt
+    tag = p["rule"] == "three_factor" and fixed
     if p.get("pairing", "all_to_all") != "all_to_all":
         findings.append(Finding(
             "error", "rule the learning engine cannot express", el, f"pairing {p['pairing']}",
@@ -243,8 +249,13 @@ def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) ->
             "error", "dendritic delay", el, f"dendritic_delay_fraction {p['dendritic_delay_fraction']}",
             "the learning synapse sees a spike where it arrives (axonal delay only)",
             "use dendritic_delay_fraction 0", "treat the whole delay as axonal"))
-    a_plus = p["A_plus"] * abs(lm.weight_to_lava)
-    a_minus = p["A_minus"] * abs(lm.weight_to_lava)
+    if tag:
+        lm.neuron["tag_lsb"] = max(p["A_plus"], p["A_minus"]) / IMPULSE_TARGET
+        unit, what_unit = 1.0 / lm.neuron["tag_lsb"], "tag LSB"
+    else:
+        unit, what_unit = abs(lm.weight_to_lava), "weight LSB"
+    a_plus = p["A_plus"] * unit
+    a_minus = p["A_minus"] * unit
     c_plus, i_x, err_p = _choose_scaling(a_plus, fixed)
     c_minus, i_y, err_m = _choose_scaling(a_minus, fixed)
     lm.traces.update(x1_impulse=i_x, x1_tau=_tau_steps(p["tau_plus"], dt, fixed, "tau_plus", el, findings),
@@ -253,7 +264,7 @@ def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) ->
         if err > 1e-12:
             findings.append(Finding(
                 "error", "learning-rate rounding", el,
-                f"{what} = {a:.6g} weight LSB per pair -> {literal(c)} * impulse {imp:g} = {c * imp:.6g}",
+                f"{what} = {a:.6g} {what_unit} per pair -> {literal(c)} * impulse {imp:g} = {c * imp:.6g}",
                 f"a product's scale is m * 2^e (m in {S_MANT_RANGE}, e in {S_EXP_RANGE}) and the "
                 f"impulse is on a 1/{1 << IMPULSE_FRAC_BITS} grid",
                 "pick amplitudes on that grid", f"use {c * imp:.6g} ({(c * imp - a) / a:+.2%})"))
@@ -327,20 +338,22 @@ def _map_bounds(lm: LearningMap, p: dict, el: str, findings: list) -> None:
 
 
 def _map_three_factor(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> None:
-    """three_factor as reward-modulated STDP: the pair products go to the tag t (eligibility)."""
+    """three_factor as reward-modulated STDP: the pair products go to the tag t (eligibility c), the
+    weight moves by t * y2 with y2 = d*dt from the neuron model (fixed point: y2 on a 7-bit grid of
+    ``y2_gain`` per unit of d*dt, t in LSBs of ``tag_lsb``)."""
     lm.factors = 3
     pair = lm.dw
-    # eligibility decay: Euler steps t -= 2**-k t with 2**-k the power of two nearest dt/tau_c
-    k = max(0, round(-math.log2(dt / p["tau_c"])))
-    rate = 2.0 ** -k
-    tau_eff = dt / rate
+    # eligibility decay: Euler steps t -= 2**-K t, 2**-K the power of two nearest dt/tau_c; in fixed
+    # point a product's exponent is at least -7, so the rest is decimation: 2**-k every 2**j steps (u_j)
+    big = max(0, round(math.log2(p["tau_c"] / dt)))
+    k, j = (min(big, -S_EXP_RANGE[0]), max(0, big + S_EXP_RANGE[0])) if lm.fixed else (big, 0)
+    tau_eff = dt * 2.0 ** big
     findings.append(Finding(
         "error", "trace decay", el, f"tau_c = {p['tau_c'] * 1e3:g} ms",
-        "the eligibility (tag t) decays by Euler steps t -= 2^-k t, once per step",
-        "accept the decay grid", f"decay c with 2^-{k} per step (tau {tau_eff * 1e3:.4g} ms, Euler)"))
-    lm.dt = pair + f" - {literal(rate)} * t * u0"
-    lm.dw = "u0 * t * y2"
-    # the learning engine sees t in Lava weight units; y2 carries d*dt, the modulator's weight per step
+        "the eligibility (tag t) decays by Euler steps t -= 2^-k t" + (f" every {2 ** j} steps" if j else
+                                                                         " once per step"),
+        "accept the decay grid", f"decay c by 2^-{big} per step (tau {tau_eff * 1e3:.4g} ms, Euler)"))
+    lm.dt = pair + f" - {literal(2.0 ** -k)} * t * u{j}"
     if p.get("baseline", 0.0) != 0.0:
         findings.append(Finding(
             "error", "rule the learning engine cannot express", el, f"baseline = {p['baseline']:g} Hz",
@@ -348,19 +361,50 @@ def _map_three_factor(lm: LearningMap, p: dict, dt: float, el: str, findings: li
             "use baseline 0", "drop the baseline"))
     findings.append(Finding(
         "error", "third-factor integration", el, "dm/dt = c (d - baseline)",
-        "the weight moves once per step by t * y2 (Euler), not by spikecore's closed form between events",
-        "accept a per-step integration", "integrate by Euler steps"))
+        "the weight moves by t * y2 (Euler) " + (f"every {2 ** j} steps" if j else "every step")
+        + ", not by spikecore's closed form between events", "accept a per-step integration",
+        "integrate by Euler steps"))
     # in a 3F rule the post traces come from the neuron model: y1 as the pair trace, y2 = d*dt
-    lm.neuron = {"y1_impulse": lm.traces.pop("y1_impulse"), "y1_tau": lm.traces.pop("y1_tau"), "dt": dt}
-    if lm.fixed:
-        findings.append(Finding(
-            "error", "rule the learning engine cannot express", el, "three_factor in fixed point",
-            "deployed in floating point only here", "use format float", "refuse"))
+    lm.neuron.update(y1_impulse=lm.traces.pop("y1_impulse"), y1_tau=lm.traces.pop("y1_tau"), dt=dt)
     if "signal" in p:
         lm.neuron.update(kind="signal")
+        peak = max((abs(v) for v in p["signal"][1]), default=0.0) * dt
     else:
         lm.neuron.update(kind="modulator", tau_d_steps=p["tau_d"] / dt, d_increment=p["d_increment"],
                          modulator=p["modulator"])
+        peak = MODULATOR_PILE_UP * p["d_increment"] * dt    # room for a few modulator spikes in tau_d
+    if not lm.fixed:
+        lm.dw = f"u{j} * t * y2"
+        lm.neuron["y2_gain"] = 1.0
+        return
+    # fixed: dw (mantissas) = t * y2 * C >> 5 (Lava's product of 9 + 7 + 4 bits keeps 15) every 2**j
+    # steps; it must be t * tag_lsb * (y2 / y2_gain) * 2**j * weight_to_lava; y2's grid peak in 1..127
+    want = lm.neuron["tag_lsb"] * 2.0 ** j * lm.weight_to_lava * 32.0
+    best = None
+    for top in range(1, TRACE_MAX + 1):
+        gain = top / peak if peak > 0 else 1.0
+        for s_exp in range(S_EXP_RANGE[0], S_EXP_RANGE[1] + 1):
+            for s_mant in range(1, S_MANT_RANGE[1] + 1):
+                c = s_mant * 2.0 ** s_exp
+                err = abs(c * gain - want) / want
+                key = (round(err, 3), -top)       # within 0.1 %: the finest y2
+                if best is None or key < best[0]:
+                    best = (key, c, gain, top, err)
+    _, c, gain, top, err = best
+    lm.dw = f"{literal(c)} * u{j} * t * y2"
+    lm.neuron.update(y2_gain=gain, y2_top=top, tau_d_steps=lm.neuron.get("tau_d_steps"))
+    if err > 1e-9:
+        findings.append(Finding(
+            "error", "learning-rate rounding", el, f"modulation d*dt -> y2 = {gain:.6g} per unit (peak {top})",
+            f"dw = {literal(c)} * t * y2 >> 5: the scale is m * 2^e", "accept the rounding",
+            f"modulate {err:.2%} off"))
+    findings.append(Finding(
+        "error", "trace width", el, f"eligibility in the 9-bit tag (LSB {lm.neuron['tag_lsb']:.4g}), "
+                                    f"modulator in 7-bit y2 (peak {top})",
+        "the tag saturates at -256..255 LSB, y2 at 127" + ("" if "signal" in p else
+                                                           f" ({MODULATOR_PILE_UP} modulator spikes' d)")
+        + "; products t*y2 lose 5 bits (floored)",
+        "use format float", "learn with 9-bit eligibility and 7-bit modulator"))
 
 
 def _map_raw(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> None:
@@ -392,10 +436,3 @@ def _map_raw(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> No
         # Lava's parser answers an unknown name with an AttributeError about a NoneType
         raise ValidationError(f"projections.{lm.projection}.plasticity.dw", p["dw"],
                               f"a rule string Lava accepts ({type(exc).__name__}: {exc})") from None
-
-
-def check_supported(maps: dict, findings: list, backend: str = "lava") -> None:
-    """UnsupportedFeature for rules no policy deploys (three_factor in fixed point)."""
-    for f in findings:
-        if f.rule == "rule the learning engine cannot express" and f.approximation == "refuse":
-            raise UnsupportedFeature(backend, f"{f.value} ({f.element})", f.fix)
