@@ -45,6 +45,7 @@ lists it, as for neurons) and ``warning``/``info`` for facts that depend on the 
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass, field
 
@@ -430,6 +431,8 @@ def _map_raw(lm: LearningMap, p: dict, dt: float, el: str, findings: list) -> No
             "info", "epoch granularity", el, f"t_epoch = {lm.t_epoch}",
             "weights change once per epoch; the dependencies x0, y0 see whether a neuron spiked in the epoch "
             "(its traces get one impulse per spike)", "use t_epoch 1 for per-step learning"))
+    if importlib.util.find_spec("lava") is None:    # linting without Lava: its parser is not here
+        return
     try:
         lm.lava_rule()
     except (ValueError, SyntaxError, KeyError, AttributeError, TypeError, IndexError) as exc:
