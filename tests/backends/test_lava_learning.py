@@ -92,7 +92,7 @@ def test_fixed_stdp_is_within_its_rounding(native_run):
     w0 = np.asarray(g.projections["plastic"].weight)
     w_ref, w = ref.weights["plastic"]["final"], res.weights["plastic"]["final"]
     # 8-bit weights with stochastic rounding and 7-bit stochastic traces (and the spikes of fixed-point
-    # neurons): measured within 0.21 mV of the float engine where learning moved weights by up to 0.63 mV
+    # neurons): measured within 0.21 mV of the float engine where learning moved weights by up to 0.68 mV
     assert np.abs(w - w_ref).max() < 0.25e-3
     assert np.corrcoef(w - w0, w_ref - w0)[0, 1] > 0.8
 
