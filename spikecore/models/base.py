@@ -167,6 +167,10 @@ class NeuronModel:
     def check_receptors(self, receptors: dict, field: str) -> None:
         """Checks on the receptors (name -> parameters) a population declares."""
 
+    def check_state(self, var: str, values: np.ndarray, field: str) -> None:
+        """Checks on the realised initial values of state variable ``var`` (e.g. a hardware
+        model's integer widths); the default has none."""
+
     def initial_value(self, var: str, si_params: dict):
         """The initial value of state variable ``var`` when none is given (SI; v: v_leak)."""
         return si_params["v_leak"] if var == "v" else 0.0
