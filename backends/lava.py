@@ -233,7 +233,10 @@ def biases_at(p: LavaPlan, n: int) -> tuple:
     out, clipped = {}, 0
     for gr in p.groups:
         parts = []
-        for pop, _, _ in gr.members:
+        for pop, _, size in gr.members:
+            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
+                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
+                continue
             b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
             if p.fixed:
                 b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
@@ -418,7 +421,7 @@ class LavaExecutable(Executable):
                  "lava": {"processes": _process_counts(graph), "compile_s": rt.compile_s,
                           "startup_s": rt.startup_s, "step_ms": 1e3 * wall / max(n_steps, 1)},
                  "loihi_findings": [f.line() for f in p.findings if f.severity != "error"]}
-        if p.fixed:
+        if p.report is not None:
             extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
                                      "headroom": p.headroom, "bias_values_clipped": clipped_bias}
         return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
@@ -459,10 +462,25 @@ class LavaExecutable(Executable):
             finally:
                 bar.close()
             wall = time.perf_counter() - t1
+            final = _final_state(p, graph) if p.fixed else {}
         finally:
             if rt is not None:
                 rt.stop()
-        return graph, _collect(p, graph, n_steps), rt, wall, build_s, clipped_bias
+        raw = _collect(p, graph, n_steps)
+        raw.final_state = final
+        return graph, raw, rt, wall, build_s, clipped_bias
+
+
+def _final_state(p: LavaPlan, graph: LavaGraph) -> dict:
+    """Fixed point: every population's integer u and v after the last step (as the native Loihi
+    mode's final_state), read from the LIF processes before they stop."""
+    out = {}
+    for gr in p.groups:
+        u = np.asarray(graph.lifs[gr.name].u.get()).astype(np.int64)
+        v = np.asarray(graph.lifs[gr.name].v.get()).astype(np.int64)
+        for pop, off, size in gr.members:
+            out[pop] = {"u": u[off:off + size].copy(), "v": v[off:off + size].copy()}
+    return out
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -499,7 +517,8 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
             continue
         t, vals = samples[(pr.monitor, pr.var)]
         want = np.arange(0, n_steps, pr.every, dtype=np.int64)
-        lava_t = want if pr.lava_var == "v" else want + 1
+        integer = p.neuron_maps[pr.population].kind == "integer"
+        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
         pos = {int(x): k for k, x in enumerate(t)}
         block = np.full((want.size, pr.index.size), np.nan)
         for k, lt in enumerate(lava_t):
@@ -515,6 +534,10 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
 def _to_ir_units(p, pr, block, want, local, samples, spikes):
     pop = pr.population
     nm = p.neuron_maps[pop]
+    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
+        if want.size and want[0] == 0:
+            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
+        return block
     if pr.lava_var == "v":
         if want.size and want[0] == 0:    # the IR samples the initial state at step 0
             v_init = p.ir.populations[pop].initial["v"][local]

@@ -498,6 +498,13 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     policy strict gives (UnsupportedFeature)."""
     _check_policy(policy)
     headroom = check_headroom(headroom)
+    integer = [p for p in g.populations.values() if getattr(MODELS.get(p.model), "synapse", None) == "integer"]
+    if integer:   # already Loihi's integers: nothing to quantize, and no half-quantized network
+        other = next((p for p in g.populations.values() if p not in integer), None)
+        raise UnsupportedFeature(backend, f"model '{MODEL}' (population {integer[0].name})"
+                                 + (f" together with model '{other.model}' (population {other.name})" if other else
+                                    " in the quantization pass"),
+                                 "every population in Loihi's integers (run as written), or none (quantized)")
     if not (isinstance(num_weight_bits, (int, np.integer)) and 1 <= num_weight_bits <= WEIGHT_BITS):
         raise ValidationError("num_weight_bits", num_weight_bits, f"an integer in 1..{WEIGHT_BITS}")
     nmap = map_network(g, fixed=True)

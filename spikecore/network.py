@@ -200,6 +200,8 @@ class Population:
             default = self.spec.initial_value(var, self.si_params if params is None else params)
             value = self.initial.get(var, u.Quantity(default, dim))
             out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
+            if self.spec.synapse == "integer" and _is_distribution(value):
+                out[var] = np.rint(out[var])    # Loihi's integer state: draws round to the nearest integer
             self.spec.check_state(var, out[var], self._field(f"initial.{var}"))
         return out
 

@@ -13,7 +13,8 @@ from hwmodels.loihi import reference_run
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import loihi_lif
-from spikecore.network import AllToAll, FixedProbability, Network, PoissonSource, SpikeMonitor, SpikeSource
+from spikecore.network import (AllToAll, FixedProbability, Network, PoissonSource, SpikeMonitor, SpikeSource,
+                               StateMonitor)
 
 DT = 1e-3
 DT_TEXT = "1 ms"
@@ -49,7 +50,7 @@ def random_net(seed: int, n_steps: int = 80) -> Network:
     project("a", "b", sizes["a"], "mixed", "a_b")
     project("b", "a", sizes["b"], "-", "b_a")
     net.project("noise", "b", FixedProbability(0.5), weight=64, delay=3, weight_exp=1, name="noise_b")
-    net.add(SpikeMonitor("a"), SpikeMonitor("b"))
+    net.add(SpikeMonitor("a"), SpikeMonitor("b"), StateMonitor("b", ("u", "v"), neurons=[0, 4], name="uv"))
     return net
 
 
@@ -196,3 +197,96 @@ def test_ir_delays_stay_at_least_dt():
     g = random_net(0).to_ir()
     for e in g.projections.values():
         assert _ir.delay_steps(e.delay, g.dt).min() >= 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lava_fixed_point_gives_the_native_spikes_and_final_state(seed):
+    """Lava's bit-accurate models (Loihi2SimCfg fixed_pt) through backends/lava.py: identical
+    spikes and final u, v to the native Loihi mode, on random networks with delays 0 and 63
+    and weights of both signs."""
+    pytest.importorskip("lava")
+    net = random_net(seed, n_steps=60)
+    native = net.run("60 ms", backend="native", format="loihi")
+    res = net.run("60 ms", backend="lava", format="fixed")
+    assert sum(i.size for _, i in native.spikes.values()) > 20, "the network should spike"
+    assert_same(spikes_of(native), spikes_of(res), {v: {k: s[v] for k, s in native.final_state.items()}
+                                                     for v in ("u", "v")}, res.final_state)
+    for var in ("u", "v"):     # Loihi's integers at the start of each step
+        np.testing.assert_array_equal(res.traces["uv"]["variables"][var], native.traces["uv"]["variables"][var], err_msg=var)
+
+
+def test_a_network_mixing_integer_and_float_models_is_refused_in_one_line():
+    net = small_net()
+    net.population("f", 1, "lif_delta", {"tau_mem": "10 ms", "v_leak": "0 mV", "v_threshold": "1 mV",
+                                          "v_reset": "0 mV"})
+    for backend, options in (("native", {"format": "loihi"}), ("lava", {"format": "fixed"})):
+        with pytest.raises(UnsupportedFeature) as e:
+            net.run("5 ms", backend=backend, **options)
+        assert "model 'loihi_lif' (population p) together with model 'lif_delta' (population f)" in str(e.value)
+
+
+def test_model_files_hold_loihi_integers_and_read_them_back(tmp_path):
+    net = random_net(2)
+    net.save(tmp_path / "net.yaml")
+    text = (tmp_path / "net.yaml").read_text()
+    assert "weight_exp:" in text and "num_weight_bits: 8" in text and "du: " in text
+    back = Network.load(tmp_path / "net.yaml")
+    a, b = net.to_ir(), back.to_ir()
+    for name, e in a.projections.items():
+        f = b.projections[name]
+        np.testing.assert_array_equal(e.weight, f.weight)
+        np.testing.assert_array_equal(e.delay, f.delay)
+        assert e.attrs == f.attrs
+    for name, p in a.populations.items():
+        for key, value in p.params.items():
+            np.testing.assert_array_equal(value, b.populations[name].params[key])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(p.initial[var], b.populations[name].initial[var])
+
+
+EXAMPLE = "examples/loihi_lif.yaml"
+
+
+def test_the_example_runs_in_the_native_loihi_mode_as_the_reference():
+    net = Network.load(EXAMPLE)
+    g = net.to_ir()
+    n = _ir.duration_steps(net.duration, g.dt)
+    ref = reference_run(g, n)
+    res = net.run(backend="native", format="loihi")
+    for pop in ("exc", "inh"):
+        assert ref["spikes"][pop][0].size > 50
+        np.testing.assert_array_equal(spikes_of(res)[pop][0], ref["spikes"][pop][0])
+        np.testing.assert_array_equal(res.final_state[pop]["v"], ref["v"][pop])
+
+
+@pytest.mark.slow
+def test_the_example_runs_on_lava_fixed_point_as_natively():
+    pytest.importorskip("lava")
+    net = Network.load(EXAMPLE)
+    native = net.run(backend="native", format="loihi")
+    res = net.run(backend="lava", format="fixed")
+    for pop in ("exc", "inh"):
+        np.testing.assert_array_equal(spikes_of(res)[pop][0], spikes_of(native)[pop][0])
+        np.testing.assert_array_equal(spikes_of(res)[pop][1], spikes_of(native)[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(res.final_state[pop][var], native.final_state[pop][var])
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "spikecore", *args], capture_output=True, text=True)
+
+
+def test_the_cli_refuses_float_backends_in_one_line_and_lint_says_why(tmp_path):
+    p = _cli("run", EXAMPLE, "--backend", "native", "--out", str(tmp_path / "r"), "--no-plot")
+    assert p.returncode == 2 and p.stderr.count("\n") == 1 and "model 'loihi_lif' (population exc)" in p.stderr
+    p = _cli("lint", EXAMPLE)
+    assert p.returncode == 0, p.stderr
+    assert "population exc: written in Loihi's integers" in p.stdout
+    assert "Brian2, NEST, lava --format float and NIR refuse it" in p.stdout
+
+
+def test_cli_runs_the_example_in_the_native_loihi_mode(tmp_path):
+    p = _cli("run", EXAMPLE, "--backend", "native", "--format", "loihi", "--out", str(tmp_path / "r"), "--no-plot")
+    assert p.returncode == 0, p.stderr
