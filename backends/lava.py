@@ -5,7 +5,10 @@ IR onto Loihi's LIF structure with hwmodels.loihi (the one source of truth for t
 mapping and, in fixed point, for every integer), plans the process graph, and
 returns a ``LavaExecutable``; ``run(duration)`` builds the Lava processes, runs
 them under ``Loihi2SimCfg`` (floating_pt models, or the bit-accurate fixed_pt ones)
-and always stops them.
+and always stops them. A network written in Loihi's integers (model ``loihi_lif``) needs
+no mapping: with ``format="fixed"`` its registers, weights and delays go to Lava's
+processes as written (backends/_lava_plan.py ``_lava_integer_ir``), and the Result holds
+the final integer u and v of every population (as every fixed-point run's does).
 
 Process graph
 -------------

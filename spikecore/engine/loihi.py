@@ -22,7 +22,9 @@ The integer IR (values are integers, held in the IR's int or float arrays):
   SignMode; absent: determined from the weight matrix as Lava does) and ``graded``
   (spike counts multiply the weights, Lava's num_message_bits > 0; default binary).
   A delay of D steps (D = delay/dt, 0..63) is Loihi's synaptic delay d = D: a spike
-  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py).
+  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py); an
+  edge with attr ``delay_includes_dense_step`` (a network described in Loihi's
+  integers, spikecore.network) counts Dense's own step in its delay: d = D - 1, D 1..64.
   Each projection floors its own shifted sum per delay value and step, as Lava's
   connection process does (and as hwmodels.loihi.reference_run states).
 * Spike sources: a spike at step n is sent as a neuron's spike of step n (Lava's
