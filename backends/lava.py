@@ -694,7 +694,7 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
            "lif_groups": groups, "connections": conns, "sources": sources,
            "bit_usage": _bit_usage(p), "approximations": list(p.approximations),
            "findings": [f.as_dict() for f in p.findings]}
-    if p.fixed:
+    if p.report is not None:     # quantized from a float model (a network in Loihi's integers is not)
         doc["clipped_or_truncated"] = {
             "populations": p.report.populations,
             "projections": {k: {x: v[x] for x in ("zeroed", "clipped", "max_rel_error", "n_synapses")}
@@ -711,11 +711,19 @@ def _shape(proc) -> tuple:
     return ()
 
 
+def _plain(x):
+    """A register as JSON holds it: an int, or a list of ints when it is per neuron."""
+    return int(x) if np.ndim(x) == 0 else [int(v) for v in np.asarray(x)]
+
+
 def _bit_usage(p: LavaPlan) -> dict:
     """Per variable: its width on Loihi and how many bits this network uses."""
     out = {"populations": {}, "projections": {}}
-    for name, sm in loihi.map_network(p.ir).synapses.items():
-        d = sm.delay
+    if p.fixed and p.report is None:    # written in Loihi's integers: the plan's IR holds d as d*dt
+        delays = {name: np.rint(e.delay / p.ir.dt).astype(np.int64) for name, e in p.qir.projections.items()}
+    else:
+        delays = {name: sm.delay for name, sm in loihi.map_network(p.ir).synapses.items()}
+    for name, d in delays.items():
         out["projections"][name] = {"delay": {"width": 6, "used": _bits(d, False),
                                               "max": int(d.max()) if d.size else 0}}
     if not p.fixed:
@@ -730,8 +738,8 @@ def _bit_usage(p: LavaPlan) -> dict:
             "du": {"width": 12, "value": q["du"], "used": _bits(q["du"], False)},
             "dv": {"width": 12, "value": q["dv"], "used": _bits(q["dv"], False)},
             "vth": {"width": 17, "value": q["vth"], "used": _bits(q["vth"], False)},
-            "bias_mant": {"width": 13, "value": q["bias_mant"], "used": _bits(q["bias_mant"], True)},
-            "bias_exp": {"width": 3, "value": q["bias_exp"], "used": _bits(q["bias_exp"], False)},
+            "bias_mant": {"width": 13, "value": _plain(q["bias_mant"]), "used": _bits(q["bias_mant"], True)},
+            "bias_exp": {"width": 3, "value": _plain(q["bias_exp"]), "used": _bits(q["bias_exp"], False)},
             "v": {"width": 24, "initial_used": _bits(pop.initial["v"], True),
                   "threshold_used": _bits(q["vth"] << loihi.VTH_SHIFT, False) + 1},
             "u": {"width": 24, "initial_used": _bits(pop.initial["u"], True),

@@ -290,3 +290,14 @@ def test_the_cli_refuses_float_backends_in_one_line_and_lint_says_why(tmp_path):
 def test_cli_runs_the_example_in_the_native_loihi_mode(tmp_path):
     p = _cli("run", EXAMPLE, "--backend", "native", "--format", "loihi", "--out", str(tmp_path / "r"), "--no-plot")
     assert p.returncode == 0, p.stderr
+
+
+def test_deploy_describes_the_integer_network_as_written():
+    pytest.importorskip("lava")
+    from backends.lava import deploy
+    doc = deploy(Network.load(EXAMPLE).to_ir(), target="lava-sim", format="fixed")
+    groups = {tuple(p["name"] for p in gr["populations"]): gr for gr in doc["lif_groups"]}
+    assert (groups[("exc",)]["du"], groups[("exc",)]["dv"], groups[("exc",)]["vth"]) == (818, 205, 100)
+    assert doc["bit_usage"]["projections"]["exc_exc_slow"]["delay"]["max"] == 63
+    assert doc["bit_usage"]["projections"]["exc_inh"]["delay"]["max"] == 0
+    assert "clipped_or_truncated" not in doc
