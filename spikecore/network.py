@@ -549,7 +549,7 @@ class Network:
         if spec.synapse == "variable" and pr.plasticity is not None:
             raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
                                   "equation-defined models are not supported")
-        _check_loihi_fields(pr, spec, fld)
+        loihi_lif.check_projection_registers(pr, spec, fld)
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
@@ -724,8 +724,8 @@ class Network:
         if pr.si_plasticity is not None:
             plastic = dict(pr.si_plasticity)
             plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
-        attrs = (_loihi_projection_attrs(pr, i, j, w, n_pre, target.size, pre in self.sources
-                                         and isinstance(self.sources[pre], PoissonSource), fld)
+        attrs = (loihi_lif.projection_attrs(pr, i, j, w, n_pre, target.size, pre in self.sources
+                                            and isinstance(self.sources[pre], PoissonSource), fld)
                  if spec.synapse == "integer" else {})
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
                                   weight_precision=precision, attrs=attrs)
@@ -772,7 +772,7 @@ class Network:
                 if precision == "float32":
                     w = w.astype(np.float32).astype(np.float64)
                 if spec.synapse == "integer":
-                    yield i, j, w, _loihi_delays(pr, i.size, dt, delays, fld)
+                    yield i, j, w, loihi_lif.ir_delays(None if delays is None else delays.take(i.size), i.size, dt, fld)
                 else:
                     yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
         return draw
@@ -843,55 +843,6 @@ class Network:
         from .registry import implementation
         to_dict = implementation("network_to_dict")
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
-
-
-def _check_loihi_fields(pr: Projection, spec, fld: str):
-    """weight_exp and num_weight_bits: Lava's registers, only for projections onto loihi_lif."""
-    for key, (lo, hi) in (("weight_exp", loihi_lif.WEIGHT_EXP_RANGE),
-                          ("num_weight_bits", loihi_lif.NUM_WEIGHT_BITS_RANGE)):
-        value = getattr(pr, key)
-        if value is None:
-            continue
-        if spec.synapse != "integer":
-            raise ValidationError(f"{fld}.{key}", value, f"nothing: {key} is Lava's, for projections onto "
-                                  f"{loihi_lif.MODEL.name} populations ({spec.name} has {spec.synapse} synapses)")
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-            raise ValidationError(f"{fld}.{key}", value, f"an integer in [{lo}, {hi}]")
-
-
-def _loihi_delays(pr: Projection, n: int, dt: float, delays, fld: str) -> np.ndarray:
-    """IR delays (s) of Loihi synaptic delays d (steps, 0..63): (d + 1) dt. The IR's delay counts
-    the step Lava's Dense adds (a spike at step n reaches the target's a_in at n + 1 + d), so
-    that it is never below dt; the edge's attr loihi_lif.DENSE_STEP_IN_DELAY says so."""
-    d = np.zeros(n) if delays is None else delays.take(n)
-    bad = ~np.isfinite(d) | (d != np.round(d)) | (d < 0) | (d > loihi_lif.MAX_DELAY)
-    if bad.any():
-        raise ValidationError(f"{fld}.delay", d[bad][0].item(),
-                              f"Loihi synaptic delays: integers in [0, {loihi_lif.MAX_DELAY}] steps (DelayDense's d)")
-    return (d + 1) * dt
-
-
-def _loihi_projection_attrs(pr: Projection, i, j, w, n_pre: int, n_post: int, graded: bool, fld: str) -> dict:
-    """The integer IR's projection attrs (spikecore/engine/loihi.py); weights must be integers that
-    Lava holds exactly: within the sign mode's range and on the grid num_weight_bits keeps (Lava
-    would clip or truncate the others silently)."""
-    nwb = 8 if pr.num_weight_bits is None else int(pr.num_weight_bits)
-    bad = ~np.isfinite(w) | (w != np.round(w))
-    if bad.any():
-        raise ValidationError(f"{fld}.weight", w[bad][0].item(), "integer weight mantissas (Loihi's units)")
-    mode = loihi_lif.determine_sign_mode(w, has_implicit_zeros=np.unique(j * n_pre + i).size < n_pre * n_post)
-    held = loihi_lif.truncate_weights(loihi_lif.clip_weights(w.astype(np.int64), mode, 8), mode, nwb)
-    off = held != w
-    if off.any():
-        name = loihi_lif.SIGN_MODE_NAMES[mode]
-        step = 1 << (loihi_lif.WEIGHT_BITS - nwb + (name == "mixed"))
-        lo, hi = {"mixed": (-256, 256 - step), "excitatory": (0, 256 - step), "inhibitory": (step - 256, 0)}[name]
-        raise ValidationError(f"{fld}.weight", w[off][0].item(),
-                              f"a multiple of {step} in [{lo}, {hi}] ({name} weights with num_weight_bits={nwb}"
-                              + (": the sign takes a bit" if name == "mixed" else "") + ")")
-    return {"weight_exp": 0 if pr.weight_exp is None else int(pr.weight_exp), "num_weight_bits": nwb,
-            "sign_mode": loihi_lif.SIGN_MODE_NAMES[mode], "graded": bool(graded),
-            loihi_lif.DENSE_STEP_IN_DELAY: True}
 
 
 def with_redrawn(result, g: _ir.IRGraph):

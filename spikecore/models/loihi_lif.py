@@ -277,6 +277,57 @@ def projection_integers(e, n_pre: int, n_post: int, dt: float, engine: str = ENG
             "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb, "graded": bool(graded)}
 
 
+# -- the description layer's projections onto loihi_lif (spikecore.network) -----------------
+
+def check_projection_registers(pr, spec, fld: str):
+    """weight_exp and num_weight_bits: Lava's registers, only for projections onto """
+    for key, (lo, hi) in (("weight_exp", WEIGHT_EXP_RANGE),
+                          ("num_weight_bits", NUM_WEIGHT_BITS_RANGE)):
+        value = getattr(pr, key)
+        if value is None:
+            continue
+        if spec.synapse != "integer":
+            raise ValidationError(f"{fld}.{key}", value, f"nothing: {key} is Lava's, for projections onto "
+                                  f"{MODEL.name} populations ({spec.name} has {spec.synapse} synapses)")
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+            raise ValidationError(f"{fld}.{key}", value, f"an integer in [{lo}, {hi}]")
+
+
+def ir_delays(d, n: int, dt: float, fld: str) -> np.ndarray:
+    """IR delays (s) of Loihi synaptic delays d (steps, 0..63): (d + 1) dt. The IR's delay counts
+    the step Lava's Dense adds (a spike at step n reaches the target's a_in at n + 1 + d), so
+    that it is never below dt; the edge's attr DENSE_STEP_IN_DELAY says so."""
+    d = np.zeros(n) if d is None else np.asarray(d, dtype=float)
+    bad = ~np.isfinite(d) | (d != np.round(d)) | (d < 0) | (d > MAX_DELAY)
+    if bad.any():
+        raise ValidationError(f"{fld}.delay", d[bad][0].item(),
+                              f"Loihi synaptic delays: integers in [0, {MAX_DELAY}] steps (DelayDense's d)")
+    return (d + 1) * dt
+
+
+def projection_attrs(pr, i, j, w, n_pre: int, n_post: int, graded: bool, fld: str) -> dict:
+    """The integer IR's projection attrs (spikecore/engine/loihi.py); weights must be integers that
+    Lava holds exactly: within the sign mode's range and on the grid num_weight_bits keeps (Lava
+    would clip or truncate the others silently)."""
+    nwb = 8 if pr.num_weight_bits is None else int(pr.num_weight_bits)
+    bad = ~np.isfinite(w) | (w != np.round(w))
+    if bad.any():
+        raise ValidationError(f"{fld}.weight", w[bad][0].item(), "integer weight mantissas (Loihi's units)")
+    mode = determine_sign_mode(w, has_implicit_zeros=np.unique(j * n_pre + i).size < n_pre * n_post)
+    held = truncate_weights(clip_weights(w.astype(np.int64), mode, 8), mode, nwb)
+    off = held != w
+    if off.any():
+        name = SIGN_MODE_NAMES[mode]
+        step = 1 << (WEIGHT_BITS - nwb + (name == "mixed"))
+        lo, hi = {"mixed": (-256, 256 - step), "excitatory": (0, 256 - step), "inhibitory": (step - 256, 0)}[name]
+        raise ValidationError(f"{fld}.weight", w[off][0].item(),
+                              f"a multiple of {step} in [{lo}, {hi}] ({name} weights with num_weight_bits={nwb}"
+                              + (": the sign takes a bit" if name == "mixed" else "") + ")")
+    return {"weight_exp": 0 if pr.weight_exp is None else int(pr.weight_exp), "num_weight_bits": nwb,
+            "sign_mode": SIGN_MODE_NAMES[mode], "graded": bool(graded),
+            DENSE_STEP_IN_DELAY: True}
+
+
 @dataclass(frozen=True)
 class LoihiLif(NeuronModel):
     """Integer model: no float maths; its update is the native engine's _loihi_update.h."""
