@@ -17,7 +17,7 @@ from hwmodels import loihi
 from hwmodels import loihi_learning_rules as learning
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import get_model
+from spikecore.models import MODELS, get_model
 
 NAME = "lava"
 FORMATS = ("float", "fixed")
@@ -129,7 +129,14 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     if not g.populations:
         raise ValidationError("populations", {}, "at least one population")
     fixed = format == "fixed"
-    if fixed:
+    integer = _integer_populations(g, fixed)
+    if integer:
+        g = _lava_integer_ir(g)       # Lava's own weights and delays: no quantization to do
+        qir, report = g, None
+        nmap = _integer_map(g)
+        findings, approximations = [], []
+        loihi.check_headroom(headroom)
+    elif fixed:
         qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
         nmap = loihi.map_network(g, fixed=True)
         findings, approximations = report.findings, report.approximations
@@ -168,7 +175,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             du, dv, vth, refr = q0["du"], q0["dv"], q0["vth"], 0
             u0 = np.concatenate([qir.populations[n].initial["u"] for n in names])
             v0 = np.concatenate([qir.populations[n].initial["v"] for n in names])
-            bexp = np.concatenate([np.full(g.populations[n].size, qir.populations[n].params["bias_exp"])
+            bexp = np.concatenate([np.broadcast_to(qir.populations[n].params["bias_exp"], g.populations[n].size)
                                    for n in names]).astype(np.int64)
         else:
             du, dv, vth, refr = nm0.du, nm0.dv, nm0.vth, nm0.lava_refractory_period
@@ -284,6 +291,74 @@ def _learning(g, nmap, qir, fixed: bool) -> tuple:
     return learning.map_learning(g, gain, fixed, unit if fixed else None)
 
 
+def _integer_populations(g: _ir.IRGraph, fixed: bool) -> list:
+    """The populations written in Loihi's integers (loihi_lif); refuses mixing them with float
+    models, and running them in floating point."""
+    integer = [p.name for p in g.populations.values()
+               if getattr(MODELS.get(p.model), "synapse", None) == "integer"]
+    if not integer:
+        return []
+    if len(integer) != len(g.populations):
+        other = next(p for p in g.populations.values() if p.name not in integer)
+        raise UnsupportedFeature(NAME, f"model '{loihi.MODEL}' (population {integer[0]}) together with "
+                                 f"model '{other.model}' (population {other.name})",
+                                 "every population in Loihi's integers, or none (the others are quantized)")
+    if not fixed:
+        raise UnsupportedFeature(NAME, f"model '{loihi.MODEL}' (population {integer[0]}) with format=float",
+                                 "format=fixed: its parameters are Loihi's integer registers")
+    if g.currents:
+        c = next(iter(g.currents.values()))
+        raise UnsupportedFeature(NAME, f"current input '{c.name}' into integer population '{c.target}'",
+                                 "a bias (bias_mant, bias_exp) instead of the current")
+    return integer
+
+
+_HW_SIGN = {"excitatory": "exc", "inhibitory": "inh", "mixed": "mixed"}
+
+
+def _lava_integer_ir(g: _ir.IRGraph) -> _ir.IRGraph:
+    """An integer IR with every value as Lava holds it: integer registers per population, and
+    per projection the synapses Lava keeps (weights clipped and truncated as Lava's Dense does,
+    zeros dropped), Loihi's delays d as d*dt (spikecore.models.loihi_lif.loihi_delays) and an
+    explicit sign mode."""
+    from spikecore.models import loihi_lif
+    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version, redrawn=dict(g.redrawn))
+    for name, pop in g.populations.items():
+        q = loihi_lif.population_integers(pop, NAME)
+        out.populations[name] = _ir.PopulationNode(
+            name=name, size=pop.size, model=pop.model, receptors={r: dict(v) for r, v in pop.receptors.items()},
+            params={k: q[k] for k in ("du", "dv", "vth", "bias_mant", "bias_exp")}, initial={"u": q["u"], "v": q["v"]})
+    for name, e in g.projections.items():
+        q = loihi_lif.projection_integers(e, g.source_size(e.pre), g.populations[e.post].size, g.dt, NAME)
+        if q["sign_mode"] not in _HW_SIGN:
+            raise UnsupportedFeature(NAME, f"sign mode {q['sign_mode']} in projection '{name}'",
+                                     "excitatory, inhibitory or mixed")
+        out.projections[name] = _ir.ProjectionEdge(
+            name=name, pre=e.pre, post=e.post, receptor=e.receptor, synapse=e.synapse, i=q["i"], j=q["j"],
+            weight=q["w"], delay=q["delay"] * g.dt,
+            attrs={"weight_exp": q["weight_exp"], "num_weight_bits": q["num_weight_bits"],
+                   "sign_mode": _HW_SIGN[q["sign_mode"]], "graded": q["graded"]})
+    for table in ("spike_sources", "poisson_sources", "currents", "spike_monitors", "state_monitors"):
+        getattr(out, table).update(getattr(g, table))
+    return out
+
+
+def _integer_map(g: _ir.IRGraph) -> loihi.NetworkMap:
+    """The NetworkMap of an integer IR (``_lava_integer_ir``): kind "integer", no volts."""
+    neurons, synapses = {}, {}
+    for name, pop in g.populations.items():
+        q = pop.params
+        neurons[name] = loihi.NeuronMap(
+            population=name, size=pop.size, model=pop.model, kind="integer", du=q["du"], dv=q["dv"], vth=q["vth"],
+            v_reset=0.0, v_leak=0.0, drive_gain=0.0, current_gain=0.0, v0=pop.initial["v"], u0=pop.initial["u"],
+            refractory_steps=0, weight_gain={}, syn_gain={}, tau_mem=None, tau_syn=None)
+    for name, e in g.projections.items():
+        synapses[name] = loihi.SynapseMap(projection=name, pre=e.pre, post=e.post, receptor=e.receptor, i=e.i,
+                                          j=e.j, weight=e.weight, delay=np.rint(e.delay / g.dt).astype(np.int64),
+                                          graded=e.attrs["graded"])
+    return loihi.NetworkMap(dt=g.dt, neurons=neurons, synapses=synapses, fixed=True)
+
+
 def _layers(rows, cols, n_pre) -> np.ndarray:
     """0 for the first synapse of each (row, col) pair, 1 for the second, ..."""
     key = rows.astype(np.int64) * n_pre + cols
@@ -309,7 +384,7 @@ def _check_monitors(g, nmap):
     for m in g.state_monitors.values():
         nm = nmap.neurons[m.target]
         for var in m.variables:
-            if var == "v":
+            if var == "v" or nm.kind == "integer":    # an integer population's u and v
                 continue
             pop = g.populations[m.target]
             r = get_model(pop.model).receptor_of_var(var, pop.receptors) or var
@@ -330,6 +405,8 @@ def _plan_probes(g, nmap, pop_group) -> list:
                 probes.append(StateProbe(m.name, "v", m.target, group, idx, every, "v", 0))
                 if kind == "delta":   # the pending jump, to report v as the IR has it (see _collect)
                     probes.append(StateProbe(m.name, "v:jump", m.target, group, idx, every, "u", 1 % every))
+            elif kind == "integer":   # u at the start of a step, as v
+                probes.append(StateProbe(m.name, var, m.target, group, idx, every, "u", 0))
             else:
                 probes.append(StateProbe(m.name, var, m.target, group, idx, every, "u", 1 % every))
     return probes

@@ -5,7 +5,10 @@ IR onto Loihi's LIF structure with hwmodels.loihi (the one source of truth for t
 mapping and, in fixed point, for every integer), plans the process graph, and
 returns a ``LavaExecutable``; ``run(duration)`` builds the Lava processes, runs
 them under ``Loihi2SimCfg`` (floating_pt models, or the bit-accurate fixed_pt ones)
-and always stops them.
+and always stops them. A network written in Loihi's integers (model ``loihi_lif``) needs
+no mapping: with ``format="fixed"`` its registers, weights and delays go to Lava's
+processes as written (backends/_lava_plan.py ``_lava_integer_ir``), and the Result holds
+the final integer u and v of every population (as every fixed-point run's does).
 
 Process graph
 -------------
@@ -238,7 +241,10 @@ def biases_at(p: LavaPlan, n: int) -> tuple:
     out, clipped = {}, 0
     for gr in p.groups:
         parts = []
-        for pop, _, _ in gr.members:
+        for pop, _, size in gr.members:
+            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
+                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
+                continue
             b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
             if p.fixed:
                 b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
@@ -434,7 +440,7 @@ class LavaExecutable(Executable):
                  "lava": {"processes": _process_counts(graph), "compile_s": rt.compile_s,
                           "startup_s": rt.startup_s, "step_ms": 1e3 * wall / max(n_steps, 1)},
                  "loihi_findings": [f.line() for f in p.findings if f.severity != "error"]}
-        if p.fixed:
+        if p.report is not None:
             extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
                                      "headroom": p.headroom, "bias_values_clipped": clipped_bias}
         return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
@@ -478,12 +484,26 @@ class LavaExecutable(Executable):
                 bar.close()
             wall = time.perf_counter() - t1
             learned = _lava_learning.learned_weights(p, graph)
+            final = _final_state(p, graph) if p.fixed else {}
         finally:
             if rt is not None:
                 rt.stop()
         raw = _collect(p, graph, n_steps)
         raw.weights = learned
+        raw.final_state = final
         return graph, raw, rt, wall, build_s, clipped_bias
+
+
+def _final_state(p: LavaPlan, graph: LavaGraph) -> dict:
+    """Fixed point: every population's integer u and v after the last step (as the native Loihi
+    mode's final_state), read from the LIF processes before they stop."""
+    out = {}
+    for gr in p.groups:
+        u = np.asarray(graph.lifs[gr.name].u.get()).astype(np.int64)
+        v = np.asarray(graph.lifs[gr.name].v.get()).astype(np.int64)
+        for pop, off, size in gr.members:
+            out[pop] = {"u": u[off:off + size].copy(), "v": v[off:off + size].copy()}
+    return out
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -520,7 +540,8 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
             continue
         t, vals = samples[(pr.monitor, pr.var)]
         want = np.arange(0, n_steps, pr.every, dtype=np.int64)
-        lava_t = want if pr.lava_var == "v" else want + 1
+        integer = p.neuron_maps[pr.population].kind == "integer"
+        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
         pos = {int(x): k for k, x in enumerate(t)}
         block = np.full((want.size, pr.index.size), np.nan)
         for k, lt in enumerate(lava_t):
@@ -536,6 +557,10 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
 def _to_ir_units(p, pr, block, want, local, samples, spikes):
     pop = pr.population
     nm = p.neuron_maps[pop]
+    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
+        if want.size and want[0] == 0:
+            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
+        return block
     if pr.lava_var == "v":
         if want.size and want[0] == 0:    # the IR samples the initial state at step 0
             v_init = p.ir.populations[pop].initial["v"][local]
@@ -703,7 +728,7 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
                                      "weight_exp": lm.weight_exp if p.fixed else None, "sign_mode": lm.sign_mode,
                                      "target_neuron": "RewardLIF" if lm.factors == 3 else "LIF"}
                               for name, lm in p.learning.items()}}
-    if p.fixed:
+    if p.report is not None:     # quantized from a float model (a network in Loihi's integers is not)
         doc["clipped_or_truncated"] = {
             "populations": p.report.populations,
             "projections": {k: {x: v[x] for x in ("zeroed", "clipped", "max_rel_error", "n_synapses")}
@@ -720,11 +745,19 @@ def _shape(proc) -> tuple:
     return ()
 
 
+def _plain(x):
+    """A register as JSON holds it: an int, or a list of ints when it is per neuron."""
+    return int(x) if np.ndim(x) == 0 else [int(v) for v in np.asarray(x)]
+
+
 def _bit_usage(p: LavaPlan) -> dict:
     """Per variable: its width on Loihi and how many bits this network uses."""
     out = {"populations": {}, "projections": {}}
-    for name, sm in loihi.map_network(p.ir).synapses.items():
-        d = sm.delay
+    if p.fixed and p.report is None:    # written in Loihi's integers: the plan's IR holds d as d*dt
+        delays = {name: np.rint(e.delay / p.ir.dt).astype(np.int64) for name, e in p.qir.projections.items()}
+    else:
+        delays = {name: sm.delay for name, sm in loihi.map_network(p.ir).synapses.items()}
+    for name, d in delays.items():
         out["projections"][name] = {"delay": {"width": 6, "used": _bits(d, False),
                                               "max": int(d.max()) if d.size else 0}}
     if not p.fixed:
@@ -739,8 +772,8 @@ def _bit_usage(p: LavaPlan) -> dict:
             "du": {"width": 12, "value": q["du"], "used": _bits(q["du"], False)},
             "dv": {"width": 12, "value": q["dv"], "used": _bits(q["dv"], False)},
             "vth": {"width": 17, "value": q["vth"], "used": _bits(q["vth"], False)},
-            "bias_mant": {"width": 13, "value": q["bias_mant"], "used": _bits(q["bias_mant"], True)},
-            "bias_exp": {"width": 3, "value": q["bias_exp"], "used": _bits(q["bias_exp"], False)},
+            "bias_mant": {"width": 13, "value": _plain(q["bias_mant"]), "used": _bits(q["bias_mant"], True)},
+            "bias_exp": {"width": 3, "value": _plain(q["bias_exp"]), "used": _bits(q["bias_exp"], False)},
             "v": {"width": 24, "initial_used": _bits(pop.initial["v"], True),
                   "threshold_used": _bits(q["vth"] << loihi.VTH_SHIFT, False) + 1},
             "u": {"width": 24, "initial_used": _bits(pop.initial["u"], True),
