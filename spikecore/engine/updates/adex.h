@@ -85,7 +85,7 @@ static void FN(adex_sub_decays)(FN(adex_ctx) *c, double frac)
  * without its per-neuron context (the same arithmetic, in the same order: adex_rhs at stage 0),
  * in blocks of SC_VB neurons: passes the compiler vectorises, the exp of the whole block between
  * them (SC_EXP_ARRAY: libm's exp bit for bit, _vexp.h), selects instead of branches. */
-static void FN(adex_euler_scalar)(const sc_block *b, int cond)
+SC_CLONES static void FN(adex_euler_scalar)(const sc_block *b, int cond)
 {
     const double *prm = b->param;
     int64_t m = b->m, n = b->n, S = b->stride, nrec = b->n_rec;

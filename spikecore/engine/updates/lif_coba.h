@@ -9,7 +9,7 @@
  * block between them (SC_EXP_ARRAY: libm's exp bit for bit, _vexp.h); per neuron the same
  * operations in the same order as one scalar loop, so the same results. `np`: per-neuron
  * c_m, g_l, v_leak (nparam rows 0-2), else the scalars c_m, g_l, v_leak. */
-static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL dt, const REAL *restrict np,
+SC_CLONES static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL dt, const REAL *restrict np,
                          REAL c_m, REAL g_l, REAL v_leak, const double *erev, const double *decay,
                          REAL *restrict v, const REAL *restrict drive, REAL *restrict syn,
                          const int64_t *restrict free_at)
