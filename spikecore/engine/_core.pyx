@@ -80,6 +80,23 @@ def block_layout() -> dict:
     return out
 
 
+def exp_values(x):
+    """exp of each element of the float64 array ``x`` as the grid engine's updates evaluate it
+    (the vector path of _vexp.h where it is enabled, else the C library's exp): for tests."""
+    cdef double[::1] xs = np.ascontiguousarray(x, dtype=np.float64).ravel()
+    out = np.empty(xs.shape[0], dtype=np.float64)
+    cdef double[::1] ys = out
+    if xs.shape[0]:
+        sc_exp_values(&ys[0], &xs[0], xs.shape[0])
+    return out
+
+
+def vector_exp_enabled() -> bool:
+    """Whether the updates evaluate exp with the vector path (_vexp.h), having found it equal to
+    the C library's exp bit for bit on this CPU and C library; else they call exp per neuron."""
+    return bool(sc_exp_vector_enabled())
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())

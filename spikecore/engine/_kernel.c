@@ -264,8 +264,19 @@ int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_pla
     return 0;
 }
 
+void sc_exp_values(double *y, const double *x, int64_t n)
+{
+    sc_exp_array(y, x, n);
+}
+
+int sc_exp_vector_enabled(void)
+{
+    return sc_exp_check();
+}
+
 sc_update_fn sc_update_function(const char *name, int single)
 {
+    sc_exp_check();     /* decided here, before any run: the updates then only read the answer */
     for (const sc_update_entry *e = single ? sc_updates_f32 : sc_updates_f64; e->name; e++)
         if (strcmp(e->name, name) == 0)
             return e->fn;

@@ -15,6 +15,7 @@
  * range densely and the whole finite range sparsely; on any difference (another C library,
  * glibc's non-FMA variant, a CPU without AVX2/FMA) every call takes the scalar exp. So results
  * equal libm's wherever this runs, whichever path is taken; sc_exp_vector_enabled() says which.
+ * SPIKECORE_SCALAR_EXP=1 in the environment turns the vector path off (A/B timing, tests).
  *
  * sc_exp_table: for k in 0..127, entry 2k is the tail T_k and entry 2k+1 asuint64(H_k) - (k << 45),
  * where H_k is 2^(k/128) rounded to double and T_k = 2^(k/128)/H_k - 1 rounded to double
@@ -25,6 +26,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -176,7 +178,8 @@ static int sc_exp_check(void)
     mode = 0;
 #ifdef SC_VEXP_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    const char *off = getenv("SPIKECORE_SCALAR_EXP");     /* set (non-empty): always the scalar exp */
+    if (!(off && *off) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         enum { NT = 20480 };
         static double xs[NT], yv[NT];
         int64_t n = 0;
