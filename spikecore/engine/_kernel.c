@@ -269,9 +269,14 @@ void sc_exp_values(double *y, const double *x, int64_t n)
     sc_exp_array(y, x, n);
 }
 
-int sc_exp_vector_enabled(void)
+void sc_expf_values(float *y, const float *x, int64_t n)
 {
-    return sc_exp_check();
+    sc_expf_array(y, x, n);
+}
+
+int sc_exp_vector_enabled(int single)
+{
+    return (sc_exp_check() & (single ? SC_VEXP_F32 : SC_VEXP_F64)) != 0;
 }
 
 sc_update_fn sc_update_function(const char *name, int single)

@@ -1,4 +1,5 @@
-/* exp() over an array of doubles, bit for bit what the C library's exp returns, four at a time.
+/* exp() over an array of doubles (and expf over floats), bit for bit what the C library returns,
+ * four at a time.
  *
  * Why: the conductance-based updates (lif_coba, adex/adex_cond) evaluate one exp per neuron and
  * step; libm's scalar exp (a call per neuron) kept those loops from vectorising and was most of
@@ -17,9 +18,16 @@
  * equal libm's wherever this runs, whichever path is taken; sc_exp_vector_enabled() says which.
  * SPIKECORE_SCALAR_EXP=1 in the environment turns the vector path off (A/B timing, tests).
  *
+ * expf (float state) likewise: glibc's expf (e_expf.c: double arithmetic, 2^(k/32) from a
+ * 32-entry table, degree-3 polynomial) as its __expf_fma variant evaluates it, on the lanes where
+ * glibc takes its main path (|x| < 2^43 by exponent field, 0x42a); the others call expf. It
+ * equals glibc 2.36's expf on all 2^32 float inputs (checked exhaustively when written); the
+ * same run-time check guards it (sc_expf_mode).
+ *
  * sc_exp_table: for k in 0..127, entry 2k is the tail T_k and entry 2k+1 asuint64(H_k) - (k << 45),
  * where H_k is 2^(k/128) rounded to double and T_k = 2^(k/128)/H_k - 1 rounded to double
- * (computed with 300-bit mpmath; equal to glibc 2.36's __exp_data.tab).
+ * (computed with 300-bit mpmath; equal to glibc 2.36's __exp_data.tab). sc_expf_table: for k in
+ * 0..31, asuint64(2^(k/32) rounded to double) - (k << 47) (glibc's __exp2f_data.tab).
  */
 #ifndef SPIKECORE_VEXP_H
 #define SPIKECORE_VEXP_H
@@ -100,6 +108,22 @@ static const uint64_t sc_exp_table[256] = {
     0x3c77893b4d91cd9d, 0x3fefe7c1819e90d8, 0x3c5305c14160cc89, 0x3feff3c22b8f71f1,
 };
 
+static const uint64_t sc_expf_table[32] = {
+    0x3ff0000000000000, 0x3fefd9b0d3158574, 0x3fefb5586cf9890f, 0x3fef9301d0125b51,
+    0x3fef72b83c7d517b, 0x3fef54873168b9aa, 0x3fef387a6e756238, 0x3fef1e9df51fdee1,
+    0x3fef06fe0a31b715, 0x3feef1a7373aa9cb, 0x3feedea64c123422, 0x3feece086061892d,
+    0x3feebfdad5362a27, 0x3feeb42b569d4f82, 0x3feeab07dd485429, 0x3feea47eb03a5585,
+    0x3feea09e667f3bcd, 0x3fee9f75e8ec5f74, 0x3feea11473eb0187, 0x3feea589994cce13,
+    0x3feeace5422aa0db, 0x3feeb737b0cdc5e5, 0x3feec49182a3f090, 0x3feed503b23e255d,
+    0x3feee89f995ad3ad, 0x3feeff76f2fb5e47, 0x3fef199bdd85529c, 0x3fef3720dcef9069,
+    0x3fef5818dcfba487, 0x3fef7c97337b9b5f, 0x3fefa4afa2a490da, 0x3fefd0765b6e4540,
+};
+
+#define SC_EXPF_INVLN2N 0x1.71547652b82fep+5   /* 32 / ln 2 */
+#define SC_EXPF_C0 0x1.c6af84b912394p-20
+#define SC_EXPF_C1 0x1.ebfce50fac4f3p-13
+#define SC_EXPF_C2 0x1.62e42ff0c52d6p-6
+
 #define SC_EXP_INVLN2N 0x1.71547652b82fep7      /* 128 / ln 2 */
 #define SC_EXP_NEGLN2HIN (-0x1.62e42fefa0000p-8) /* -ln 2 / 128, high and low parts */
 #define SC_EXP_NEGLN2LON (-0x1.cf79abc9e3b3ap-47)
@@ -163,13 +187,58 @@ __attribute__((target("avx2,fma"), noipa)) static void sc_exp_avx2(double *y, co
     for (; k < n; k++)
         y[k] = exp(x[k]);
 }
+
+/* y[k] = expf(x[k]) for k < n; y may equal x. glibc's expf (e_expf.c) as __expf_fma compiles it:
+ *   xd = (double)x; kd = fma(InvLn2N, xd, Shift); ki = bits(kd); kd -= Shift; r = fma(InvLn2N, xd, -kd);
+ *   s = asdouble(tab[ki % 32] + (ki << 47)); y = fma(fma(r, C0, C1), r*r, fma(r, C2, 1)) * s; (float)y */
+__attribute__((target("avx2,fma"), noipa)) static void sc_expf_avx2(float *y, const float *x, int64_t n)
+{
+    const __m256d invln2n = _mm256_set1_pd(SC_EXPF_INVLN2N), shift = _mm256_set1_pd(SC_EXP_SHIFT);
+    const __m256d c0 = _mm256_set1_pd(SC_EXPF_C0), c1 = _mm256_set1_pd(SC_EXPF_C1);
+    const __m256d c2 = _mm256_set1_pd(SC_EXPF_C2), one = _mm256_set1_pd(1.0);
+    const __m128i lim = _mm_set1_epi32(0x42a), m7ff = _mm_set1_epi32(0x7ff);
+    const __m256i m1f = _mm256_set1_epi64x(31);
+    const long long *tab = (const long long *)sc_expf_table;
+    int64_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        __m128 xf = _mm_loadu_ps(x + k);
+        /* glibc's main path: top12(|x|) <= top12(88.0) */
+        __m128i top = _mm_and_si128(_mm_srli_epi32(_mm_castps_si128(xf), 20), m7ff);
+        int bad = _mm_movemask_ps(_mm_castsi128_ps(_mm_cmpgt_epi32(top, lim)));
+        __m256d xd = _mm256_cvtps_pd(xf);
+        __m256d kd = _mm256_fmadd_pd(invln2n, xd, shift);
+        __m256i ki = _mm256_castpd_si256(kd);
+        kd = _mm256_sub_pd(kd, shift);
+        __m256d r = _mm256_fmsub_pd(invln2n, xd, kd);
+        __m256i t = _mm256_add_epi64(_mm256_i64gather_epi64(tab, _mm256_and_si256(ki, m1f), 8),
+                                     _mm256_slli_epi64(ki, 47));
+        __m256d z = _mm256_fmadd_pd(r, c0, c1);
+        __m256d r2 = _mm256_mul_pd(r, r);
+        __m256d yv = _mm256_fmadd_pd(r, c2, one);
+        yv = _mm256_fmadd_pd(z, r2, yv);
+        yv = _mm256_mul_pd(yv, _mm256_castsi256_pd(t));
+        _mm_storeu_ps(y + k, _mm256_cvtpd_ps(yv));
+        if (__builtin_expect(bad != 0, 0)) {
+            float xs[4];
+            _mm_storeu_ps(xs, xf);
+            for (int j = 0; j < 4; j++)
+                if (bad >> j & 1)
+                    y[k + j] = expf(xs[j]);
+        }
+    }
+    for (; k < n; k++)
+        y[k] = expf(x[k]);
+}
 #endif
 
-/* 1: the vector path is in use; 0: scalar exp; -1: not decided yet (sc_exp_check decides). */
+/* Bits SC_VEXP_F64 (exp) and SC_VEXP_F32 (expf): that vector path is in use; -1: not decided yet
+ * (sc_exp_check decides). */
+enum { SC_VEXP_F64 = 1, SC_VEXP_F32 = 2 };
 static int sc_exp_mode = -1;
 
-/* Decide the path: the vector exp where the CPU has AVX2 and FMA and it agrees bit for bit with
- * this process's exp on every test input. Idempotent; racing callers compute the same answer. */
+/* Decide the paths: each vector function where the CPU has AVX2 and FMA and it agrees bit for
+ * bit with this process's exp / expf on every test input. Idempotent; racing callers compute
+ * the same answer. */
 static int sc_exp_check(void)
 {
     int mode = __atomic_load_n(&sc_exp_mode, __ATOMIC_ACQUIRE);
@@ -182,6 +251,7 @@ static int sc_exp_check(void)
     if (!(off && *off) && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         enum { NT = 20480 };
         static double xs[NT], yv[NT];
+        static float xf[NT], yf[NT];
         int64_t n = 0;
         /* every table entry, at several offsets, over the neuron models' range (|x| < 64) */
         for (int64_t j = -128 * 92; j < 128 * 92; j += 3)
@@ -198,14 +268,18 @@ static int sc_exp_check(void)
                                       709.78, -745.1, 0.0, -0.0, 1.0, -1.0, 1e-300, 1e300, -1e300};
         for (int j = 0; j < 16; j++)
             xs[n++] = edge[j];
+        for (int64_t j = 0; j < n; j++)
+            xf[j] = (float)(xs[j] / 8);      /* expf: the same spread over its range (|x| < 104) */
         sc_exp_avx2(yv, xs, n);
-        mode = 1;
+        sc_expf_avx2(yf, xf, n);
+        mode = SC_VEXP_F64 | SC_VEXP_F32;
         for (int64_t j = 0; j < n; j++) {
             double want = exp(xs[j]);
-            if (memcmp(&want, &yv[j], sizeof want) != 0) {
-                mode = 0;
-                break;
-            }
+            float wantf = expf(xf[j]);
+            if (memcmp(&want, &yv[j], sizeof want) != 0)
+                mode &= ~SC_VEXP_F64;
+            if (memcmp(&wantf, &yf[j], sizeof wantf) != 0)
+                mode &= ~SC_VEXP_F32;
         }
     }
 #endif
@@ -217,11 +291,10 @@ static int sc_exp_check(void)
 static inline void sc_exp_array(double *y, const double *x, int64_t n)
 {
 #ifdef SC_VEXP_X86
-    if (__builtin_expect(__atomic_load_n(&sc_exp_mode, __ATOMIC_RELAXED) == 1, 1)) {
-        sc_exp_avx2(y, x, n);
-        return;
-    }
-    if (sc_exp_mode < 0 && sc_exp_check() == 1) {
+    int mode = __atomic_load_n(&sc_exp_mode, __ATOMIC_RELAXED);
+    if (__builtin_expect(mode < 0, 0))
+        mode = sc_exp_check();
+    if (__builtin_expect(mode & SC_VEXP_F64, 1)) {
         sc_exp_avx2(y, x, n);
         return;
     }
@@ -229,9 +302,18 @@ static inline void sc_exp_array(double *y, const double *x, int64_t n)
     sc_exp_scalar(y, x, n);
 }
 
-/* float state: expf per element (the same calls the scalar loops made). */
+/* y[k] = expf(x[k]) for k < n, bit for bit libm's expf (y may equal x). */
 static inline void sc_expf_array(float *y, const float *x, int64_t n)
 {
+#ifdef SC_VEXP_X86
+    int mode = __atomic_load_n(&sc_exp_mode, __ATOMIC_RELAXED);
+    if (__builtin_expect(mode < 0, 0))
+        mode = sc_exp_check();
+    if (__builtin_expect(mode & SC_VEXP_F32, 1)) {
+        sc_expf_avx2(y, x, n);
+        return;
+    }
+#endif
     for (int64_t k = 0; k < n; k++)
         y[k] = expf(x[k]);
 }

@@ -16,10 +16,16 @@ from spikecore.engine._core import exp_values, vector_exp_enabled
 _libm = ctypes.CDLL(ctypes.util.find_library("m"))
 _libm.exp.restype = ctypes.c_double
 _libm.exp.argtypes = [ctypes.c_double]
+_libm.expf.restype = ctypes.c_float
+_libm.expf.argtypes = [ctypes.c_float]
 
 
 def libm_exp(x):
     return np.array([_libm.exp(float(v)) for v in x])
+
+
+def libm_expf(x):
+    return np.array([_libm.expf(float(v)) for v in np.asarray(x, dtype=np.float32)], dtype=np.float32)
 
 
 def inputs():
@@ -42,6 +48,17 @@ def test_exp_values_equal_the_c_library_bit_for_bit():
     got = exp_values(x)
     want = libm_exp(x)
     same = got.view(np.uint64) == want.view(np.uint64)
+    assert same.all(), f"{(~same).sum()} differ, first at x = {x[~same][0]!r}"
+
+
+def test_expf_values_equal_the_c_library_bit_for_bit():
+    rng = np.random.default_rng(18)
+    x = np.concatenate([inputs() / 8, rng.uniform(-110, 110, 20000), rng.uniform(-104, -87, 5000),
+                        np.ldexp(rng.uniform(-1, 1, 2000), rng.integers(-30, 8, 2000))]).astype(np.float32)
+    got = exp_values(x, "float32")
+    want = libm_expf(x)
+    same = got.view(np.uint32) == want.view(np.uint32)
+    assert got.dtype == np.float32
     assert same.all(), f"{(~same).sum()} differ, first at x = {x[~same][0]!r}"
 
 
@@ -71,8 +88,9 @@ def _glibc_with_fma_exp() -> bool:
 
 @pytest.mark.skipif(not _glibc_with_fma_exp(), reason="the vector exp replicates glibc >= 2.28 on x86-64 CPUs with AVX2 and FMA")
 def test_vector_path_is_taken_where_it_replicates_the_library():
-    # glibc >= 2.28 on an AVX2+FMA CPU runs the exp the vector path copies: it must pass its check
-    assert vector_exp_enabled()
+    # glibc >= 2.28 on an AVX2+FMA CPU runs the exp and expf the vector paths copy: they must pass the check
+    assert vector_exp_enabled("float64")
+    assert vector_exp_enabled("float32")
 
 
 SCRIPT = """
@@ -104,7 +122,7 @@ for prec in ("float64", "float32"):
         t, i = res.spikes[k]
         h.update(np.asarray(t).tobytes() + np.asarray(i).tobytes())
     print(prec, sum(t.size for t, _ in res.spikes.values()), h.hexdigest())
-print("vector", vector_exp_enabled())
+print("vector", vector_exp_enabled("float64"), vector_exp_enabled("float32"))
 """
 
 
@@ -125,6 +143,6 @@ def _run(scalar: bool) -> list:
 
 def test_scalar_and_vector_exp_give_the_same_spikes():
     vec, scal = _run(False), _run(True)
-    assert scal[-1] == "vector False"
+    assert scal[-1] == "vector False False"
     assert vec[:-1] == scal[:-1]
     assert all(int(ln.split()[1]) > 100 for ln in vec[:-1])     # the networks fire
