@@ -82,10 +82,12 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
             ports[c.pre].connect(proc.s_in)
             proc.a_out.connect(post.a_in)
             if groups[c.post].reward:
+                from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
                 post.s_out_bap.connect(proc.s_in_bap)
-                post.s_out_y1.connect(proc.s_in_y1)
-                post.s_out_y2.connect(proc.s_in_y2)
-                post.s_out_y3.connect(proc.s_in_y3)
+                if isinstance(rules[c.name], Loihi3FLearningRule):
+                    post.s_out_y1.connect(proc.s_in_y1)
+                    post.s_out_y2.connect(proc.s_in_y2)
+                    post.s_out_y3.connect(proc.s_in_y3)
             else:
                 post.s_out.connect(proc.s_in_bap)
             plastic[c.name] = proc
@@ -235,3 +237,119 @@ def _generate_post_spikes(pre_spike_times, num_steps, spike_prob_post):
                 if np.random.rand(1) < spike_prob_post[1]:
                     spike_raster_post[1][ts] = 1
     return spike_raster_post
+
+
+# -- random networks and rules inside Lava's grammar ----------------------------------------
+
+FACTORS = ("x1", "x2", "y1", "y2", "y3", "w", "d", "t", "x0", "y0",
+           "sgn(w)", "sgn(d)", "sgn(t)", "sgn(w+{c})", "sgn(t-{c})",
+           "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})", "(w-{c})", "(d+{c})", "(t+{c})")
+
+
+def random_product(rng: np.random.Generator, deps: tuple, k: int) -> str:
+    """One product: [+|-] mantissa * 2^exponent * dependency * 0..3 factors."""
+    dep = str(rng.choice(deps)).replace("uk", f"u{k}")
+    parts = [f"{int(rng.integers(1, 8))}*2^{int(rng.integers(-7, 9))}" if rng.random() < 0.8
+             else f"2^{int(rng.integers(-7, 9))}", dep]
+    for _ in range(int(rng.integers(0, 4))):
+        parts.append(str(rng.choice(FACTORS)).format(c=int(rng.integers(1, 64))))
+    order = rng.permutation(len(parts)) if rng.random() < 0.3 else np.arange(len(parts))
+    return " * ".join(parts[i] for i in order)
+
+
+def random_rule_string(rng: np.random.Generator, k: int) -> str:
+    deps = ("x0", "y0", "uk") if rng.random() < 0.3 else ("x0", "y0")
+    s = random_product(rng, deps, k)
+    for _ in range(int(rng.integers(0, 4))):
+        s += (" - " if rng.random() < 0.5 else " + ") + random_product(rng, deps, k)
+    return s
+
+
+def random_rule(rng: np.random.Generator, three_factor: bool) -> LearningRuleSpec:
+    """A rule Lava accepts: strings drawn until Lava's parser takes them."""
+    def impulse():
+        return float(rng.choice([0, 16, 127, 200, float(rng.integers(0, 64)), round(float(rng.uniform(0, 40)), 3)]))
+
+    def tau():
+        return float(rng.choice([0, 1, 4, 10, 2 ** 16 - 1, round(float(rng.uniform(0.5, 60)), 2), int(rng.integers(1, 200))]))
+    while True:
+        k = int(rng.integers(0, 4))
+        strings = {t: random_rule_string(rng, k) for t in ("dw", "dd", "dt") if rng.random() < 0.6}
+        if "dw" not in strings and rng.random() < 0.7:
+            strings["dw"] = random_rule_string(rng, k)
+        if not strings:
+            continue
+        kw = dict(strings, x1_impulse=impulse(), x1_tau=tau(), x2_impulse=impulse(), x2_tau=tau(),
+                  t_epoch=int(rng.choice([1, 1, 2, 3, 4, 8, int(rng.integers(1, 20))])),
+                  rng_seed=int(rng.integers(0, 2 ** 31 - 8)), three_factor=three_factor)
+        if not three_factor:
+            kw.update(y1_impulse=impulse(), y1_tau=tau(), y2_impulse=impulse(), y2_tau=tau(),
+                      y3_impulse=impulse(), y3_tau=tau())
+        spec = LearningRuleSpec(**kw)
+        try:
+            lava_rule(spec)
+        except ValueError:
+            continue
+        return spec
+
+
+def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8) -> LearningNet:
+    """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
+    input for reward groups, static Dense drives and 1-3 LearningDense connections."""
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    def decay():
+        return int(rng.choice([0, 4095, 2048, int(rng.integers(0, 4096))]))
+    n_groups = int(rng.integers(1, 4))
+    groups = []
+    for gi in range(n_groups):
+        n = int(rng.integers(1, max_size + 1))
+        reward = bool(rng.random() < 0.35)
+        groups.append(LifGroup(
+            f"g{gi}", n, decay(), decay(), int(rng.choice([0, 10, 100, 240, int(rng.integers(0, 2000))])),
+            bias_mant=rng.integers(-64, 200, n) if rng.random() < 0.5 else None,
+            bias_exp=rng.integers(0, 4, n) if rng.random() < 0.5 else None,
+            u=rng.integers(-5000, 5000, n) if rng.random() < 0.3 else None,
+            v=rng.integers(-5000, 5000, n) if rng.random() < 0.3 else None,
+            reward=reward, post_tau=float(rng.choice([1, 4, 10, 33.3])),
+            post_impulse=float(rng.choice([0, 16, 7.5, 40]))))
+    n_in = int(rng.integers(1, max_size + 1))
+    inputs = [SpikeInput("input", (rng.random((n_in, n_steps)) < rng.uniform(0.05, 0.5)).astype(int))]
+    sizes = {"input": n_in, **{g.name: g.size for g in groups}}
+    conns = []
+
+    def weights(n_post, n_pre, hi=300):
+        w = rng.integers(-hi, hi + 1, (n_post, n_pre))
+        if rng.random() < 0.4:
+            w = np.abs(w)
+        return w * (rng.random((n_post, n_pre)) < rng.uniform(0.3, 1.0))
+    for g in groups:                       # every group driven by the input
+        conns.append(DenseConn(f"drive_{g.name}", "input", g.name, np.abs(weights(g.size, n_in)),
+                               weight_exp=int(rng.integers(0, 4)), num_weight_bits=int(rng.integers(4, 9))))
+    if any(g.reward for g in groups):
+        reward = np.zeros((max(s.size for s in groups), n_steps), dtype=int)
+        on = rng.random(n_steps) < 0.1
+        reward[:, on] = rng.integers(0, 20, (reward.shape[0], int(on.sum())))
+        inputs.append(SpikeInput("reward", reward))
+        sizes["reward"] = reward.shape[0]
+        for g in groups:
+            if g.reward:
+                conns.append(DenseConn(f"reward_{g.name}", "reward", g.name,
+                                       rng.integers(0, 30, (g.size, reward.shape[0])),
+                                       num_message_bits=5, port="third_factor"))
+    names = ["input"] + [g.name for g in groups]
+    plastic_posts = [g.name for g in groups if g.reward]
+    plastic_posts += [str(rng.choice([g.name for g in groups])) for _ in range(int(rng.integers(0, 3)))]
+    if not plastic_posts:
+        plastic_posts = [groups[0].name]
+    for ci, post in enumerate(plastic_posts):
+        pre = str(rng.choice(names))
+        gpost = next(g for g in groups if g.name == post)
+        three = gpost.reward and rng.random() < 0.7
+        mode = [None, "mixed", "excitatory", "inhibitory"][int(rng.integers(4))]
+        conns.append(LearningDenseConn(
+            f"plastic{ci}", pre, post, weights(sizes[post], sizes[pre]), random_rule(rng, three),
+            weight_exp=int(rng.integers(-2, 5)), num_weight_bits=int(rng.integers(3, 9)), sign_mode=mode,
+            tag_1=rng.integers(-50, 50, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0,
+            tag_2=rng.integers(0, 60, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0))
+    return LearningNet(groups, inputs, conns)
