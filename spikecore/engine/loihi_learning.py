@@ -59,6 +59,9 @@ FACTOR_WIDTH = {"x0": 1, "x1": 7, "x2": 7, "y0": 1, "y1": 7, "y2": 7, "y3": 7,
                 "w": 9, "d": 9, "t": 9, "C": 8}
 SYN_VAR_OF = {"w": "weights", "d": "tag_2", "t": "tag_1"}
 TARGETS = ("dw", "dd", "dt")
+KERNELS = ("compiled", "numpy")
+FACTOR_CODES = {"x0": 0, "y0": 1, "x1": 2, "x2": 3, "y1": 4, "y2": 5, "y3": 6, "w": 7, "d": 8, "t": 9, "C": 10}
+DEPENDENCY_CODES = {"x0": 0, "y0": 1, "u": 2}
 CONN_VAR_SEED = 2                       # ConnVarRandom(seed_stochastic_rounding=2): ignores rng_seed
 ACC_MIN, ACC_MAX = -(2 ** W_ACCUMULATOR_U) - 1, 2 ** W_ACCUMULATOR_U - 1
 
@@ -537,8 +540,10 @@ class LearningResult:
 class LearningEmulator:
     """Runs a ``LearningNet`` as Lava's fixed-point models do (module docstring)."""
 
-    def __init__(self, net: LearningNet):
-        self.net = net
+    def __init__(self, net: LearningNet, kernel: str = "compiled"):
+        if kernel not in KERNELS:
+            raise ValidationError("kernel", kernel, " or ".join(KERNELS))
+        self.net, self.kernel = net, kernel
         names = [g.name for g in net.groups] + [s.name for s in net.inputs]
         if len(set(names)) != len(names):
             raise ValidationError("groups/inputs", names, "distinct names")
@@ -566,6 +571,9 @@ class LearningEmulator:
                 statics.append(_Static(c, n_pre, n_post))
         spikes = {g: np.zeros((n_steps, lif.size), dtype=bool) for g, lif in lifs.items()}
         snapshots = []
+        if self.kernel == "compiled":
+            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every)
+            n_steps = 0                                   # the loop below is the numpy kernel
         for n in range(n_steps):
             t = n + 1                                     # Lava's time_step
             for name, lif in lifs.items():
@@ -605,3 +613,97 @@ class LearningEmulator:
                  for c in plastics}
         return LearningResult(spikes, {g: l.u.astype(np.int64) for g, l in lifs.items()},
                               {g: l.v.astype(np.int64) for g, l in lifs.items()}, conns, snapshots)
+
+
+def _encode_products(rule: CompiledRule) -> dict:
+    """The product series as flat integer arrays for the compiled kernel (_loihi_learning.pyx)."""
+    p_start, p_dep, p_mant, p_exp, p_shift, p_fstart = [0], [], [], [], [], [0]
+    f_code, f_const, f_sgn, f_lo, f_hi = [], [], [], [], []
+    for target in TARGETS:
+        for p in rule.products.get(target, ()):
+            width_sum = W_S_MANT
+            for f in p.factors:
+                width = FACTOR_WIDTH[f.state_var]
+                width_sum += width
+                f_code.append(FACTOR_CODES[f.state_var])
+                f_const.append(int(f.const))
+                f_sgn.append(int(f.is_sgn))
+                f_lo.append(-(2 ** width))
+                f_hi.append(2 ** width - 1)
+            p_dep.append(DEPENDENCY_CODES[p.dependency])
+            p_mant.append(int(p.s_mantissa))
+            p_exp.append(int(p.s_exp))
+            p_shift.append(max(0, width_sum - W_ACCUMULATOR_U))
+            p_fstart.append(len(f_code))
+        p_start.append(len(p_dep))
+
+    def arr(x):
+        return np.asarray(x, dtype=np.int64)
+    return dict(p_start=arr(p_start), p_dep=arr(p_dep), p_mant=arr(p_mant), p_exp=arr(p_exp),
+                p_shift=arr(p_shift), p_fstart=arr(p_fstart), f_code=arr(f_code), f_const=arr(f_const),
+                f_sgn=arr(f_sgn), f_lo=arr(f_lo), f_hi=arr(f_hi))
+
+
+def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every):
+    """Runs the compiled kernel on the numpy states (which it updates in place)."""
+    from . import _loihi_learning as K
+
+    order = list(lifs)
+    input_order = list(inputs)
+
+    def c64(a):
+        return np.ascontiguousarray(a, dtype=np.int64)
+    clifs = []
+    for name in order:
+        l = lifs[name]
+        if not l.reward:
+            l.y = np.zeros((3, l.size), dtype=np.int64)
+        l.spikes = np.zeros(l.size, dtype=np.uint8)
+        l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
+        clifs.append(K.Lif(l.u, l.v, np.ascontiguousarray(l.bias, np.int32), l.fu, l.fv, int(l.vth), l.spikes,
+                           l.reward, float(l.y_decay) if l.reward else 0.0,
+                           float(l.y_impulse) if l.reward else 0.0, l.y))
+
+    def where(pre):
+        return (order.index(pre), -1) if pre in lifs else (-1, input_order.index(pre))
+    cstat = []
+    for c in statics:
+        c.weights = np.ascontiguousarray(c.weights, np.int32)
+        c.a_buff = c64(c.a_buff)
+        g, i = where(c.pre)
+        cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
+                            c.port == "third_factor"))
+    cplas = []
+    for c in plastics:
+        r = c.rule
+        c.weights = np.ascontiguousarray(c.weights, np.int32)
+        c.a_buff, c.x, c.y, c.tx, c.ty = c64(c.a_buff), c64(c.x), c64(c.y), c64(c.tx), c64(c.ty)
+        c.tag_1, c.tag_2 = c64(c.tag_1), c64(c.tag_2)
+        g, i = where(c.pre)
+        x0, y0 = c.x0.astype(np.uint8), c.y0.astype(np.uint8)
+        cplas.append(K.Plastic(
+            c.weights, c.a_buff, c.weight_exp, g, i, order.index(c.post), c.x, c.y, c.tx, c.ty, x0, y0,
+            c.tag_1, c.tag_2, c64(c.x_imp_int), c64(c.x_imp_frac), c64(c.y_imp_int), c64(c.y_imp_frac),
+            (c.x_taus != 0).astype(np.uint8), (c.y_taus != 0).astype(np.uint8),
+            _decay_factors(c.x_taus), _decay_factors(c.y_taus),
+            np.ascontiguousarray(c.xr_decay, np.float64), c64(c.xr_imp),
+            np.ascontiguousarray(c.yr_decay, np.float64), c64(c.yr_imp), np.ascontiguousarray(c.cv, np.float64),
+            c.k_trace, c.k_cv, int(r.t_epoch), -1 if r.decimate_exponent is None else int(r.decimate_exponent),
+            int(c.sign_mode), bool(r.three_factor), **_encode_products(r)))
+    datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
+    rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
+    snaps = []
+    K.run(clifs, cstat, cplas, datas, 0, n_steps, rasters, int(snapshot_every), snaps)
+    for name, r in zip(order, rasters):
+        spikes[name][:] = r.astype(bool)
+    for c, cp in zip(plastics, cplas):
+        c.k_trace, c.k_cv = cp.k_trace, cp.k_cv
+    return [(t, {c.name: w for c, w in zip(plastics, ws)}) for t, ws in snaps]
+
+
+def _decay_factors(taus: np.ndarray) -> np.ndarray:
+    """exp(-1/tau) per trace as numpy computes it in _decay_trace (1.0 where tau is 0: unused)."""
+    taus = np.asarray(taus, dtype=float)
+    with np.errstate(divide="ignore"):
+        out = np.exp(-1 / np.where(taus != 0, taus, 1.0)[:, None])[:, 0]
+    return np.ascontiguousarray(out, dtype=np.float64)
