@@ -45,7 +45,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
-from .loihi import SIGN_MODES, clip_weights, determine_sign_mode, sign_mode_code, truncate_weights
+from .loihi import RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code, truncate_weights
 
 # lava/magma/core/learning/constants.py
 W_TRACE = 7
@@ -59,10 +59,12 @@ FACTOR_WIDTH = {"x0": 1, "x1": 7, "x2": 7, "y0": 1, "y1": 7, "y2": 7, "y3": 7,
                 "w": 9, "d": 9, "t": 9, "C": 8}
 SYN_VAR_OF = {"w": "weights", "d": "tag_2", "t": "tag_1"}
 TARGETS = ("dw", "dd", "dt")
+ENGINE = "native --format loihi (learning)"
 KERNELS = ("compiled", "numpy")
 FACTOR_CODES = {"x0": 0, "y0": 1, "x1": 2, "x2": 3, "y1": 4, "y2": 5, "y3": 6, "w": 7, "d": 8, "t": 9, "C": 10}
 DEPENDENCY_CODES = {"x0": 0, "y0": 1, "u": 2}
 CONN_VAR_SEED = 2                       # ConnVarRandom(seed_stochastic_rounding=2): ignores rng_seed
+MAX_WEIGHT = 2 ** 23                    # |initial weight|: << 7 and the products stay inside int32
 ACC_MIN, ACC_MAX = -(2 ** W_ACCUMULATOR_U) - 1, 2 ** W_ACCUMULATOR_U - 1
 
 
@@ -147,11 +149,15 @@ def lava_rule(spec: LearningRuleSpec):
     if spec.rng_seed is None:
         raise ValidationError("rng_seed", None, "an integer seed (Lava draws an unreproducible one when it is None)")
     kw = {f.name: getattr(spec, f.name) for f in dataclasses.fields(spec) if f.name != "three_factor"}
-    if spec.three_factor:
-        for k in ("y1_impulse", "y1_tau", "y2_impulse", "y2_tau", "y3_impulse", "y3_tau"):
-            del kw[k]
-        return Loihi3FLearningRule(**kw)
-    return Loihi2FLearningRule(**kw)
+    try:
+        if spec.three_factor:
+            for k in ("y1_impulse", "y1_tau", "y2_impulse", "y2_tau", "y3_impulse", "y3_tau"):
+                del kw[k]
+            return Loihi3FLearningRule(**kw)
+        return Loihi2FLearningRule(**kw)
+    except ValueError as exc:      # Lava's parser and validators
+        strings = {k: getattr(spec, k) for k in TARGETS if getattr(spec, k) is not None}
+        raise ValidationError("learning rule", strings or spec, f"a rule Lava 0.10 accepts ({exc})") from exc
 
 
 def _import_lava():
@@ -160,7 +166,7 @@ def _import_lava():
     try:
         import lava.magma.core.learning.learning_rule  # noqa: F401
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise UnsupportedFeature(f"parsing Lava rule strings needs lava-nc 0.10 ({exc})") from exc
+        raise UnsupportedFeature(ENGINE, "rule strings", f"parsing them needs lava-nc 0.10 ({exc})") from exc
 
 
 def compile_rule(rule) -> CompiledRule:
@@ -325,15 +331,20 @@ def apply_products(products, acc: np.ndarray, args: dict, shape: tuple) -> np.nd
     return result
 
 
+def _weights(c, n_pre: int, n_post: int) -> np.ndarray:
+    w = np.asarray(c.weights)
+    if w.shape != (n_post, n_pre):
+        raise ValidationError(f"{c.name}.weights", w.shape, f"a (n_post, n_pre) = {(n_post, n_pre)} matrix")
+    return _integers(w.ravel(), f"{c.name}.weights", -MAX_WEIGHT, MAX_WEIGHT, w.size).reshape(w.shape)
+
+
 class _Plastic:
     """One LearningDense connection's state, stepped as LearningConnectionModelBitApproximate."""
 
     def __init__(self, c: LearningDenseConn, n_pre: int, n_post: int, n_steps: int):
         self.name, self.pre, self.post = c.name, c.pre, c.post
         self.rule = r = compile_rule(c.rule)
-        w = np.asarray(c.weights)
-        if w.shape != (n_post, n_pre):
-            raise ValidationError(f"{c.name}.weights", w.shape, f"a (n_post, n_pre) = {(n_post, n_pre)} matrix")
+        w = _weights(c, n_pre, n_post)
         self.sign_mode = SIGN_MODES["mixed"] if c.sign_mode is None else sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
         # PyLearningDenseModelBitApproximate.run_spk, first step: truncate, never clip
         self.weights = truncate_weights(w.astype(np.int32), self.sign_mode, int(c.num_weight_bits))
@@ -471,13 +482,17 @@ class _Lif:
     """A LIF group, stepped as AbstractPyLifModelFixed (and RSTDPLIFBitAcc with ``reward``)."""
 
     def __init__(self, g: LifGroup):
-        n = int(g.size)
+        n = int(_integers(g.size, f"{g.name}.size", 1, 2 ** 31 - 1))
         self.name, self.size, self.reward = g.name, n, bool(g.reward)
 
-        def arr(value, dtype):
-            return np.broadcast_to(np.asarray(0 if value is None else value), (n,)).astype(dtype).copy()
-        self.u, self.v = arr(g.u, np.int32), arr(g.v, np.int32)
-        mant, exp = arr(g.bias_mant, np.int16).astype(np.int32), arr(g.bias_exp, np.int16)
+        def arr(key, dtype):
+            value = getattr(g, key)
+            lo, hi = RANGES[key]
+            return _integers(0 if value is None else value, f"{g.name}.{key}", lo, hi, n).astype(dtype)
+        for key in ("du", "dv", "vth"):
+            _integers(getattr(g, key), f"{g.name}.{key}", *RANGES[key])
+        self.u, self.v = arr("u", np.int32), arr("v", np.int32)
+        mant, exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
         self.bias = np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp))
         self.fu = 4096 - (int(g.du) + 1)
         self.fv = 4096 - int(g.dv)
@@ -511,9 +526,7 @@ class _Static:
 
     def __init__(self, c: DenseConn, n_pre: int, n_post: int):
         self.name, self.pre, self.post, self.port = c.name, c.pre, c.post, c.port
-        w = np.asarray(c.weights)
-        if w.shape != (n_post, n_pre):
-            raise ValidationError(f"{c.name}.weights", w.shape, f"a (n_post, n_pre) = {(n_post, n_pre)} matrix")
+        w = _weights(c, n_pre, n_post)
         mode = sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
         if mode is None:
             mode = determine_sign_mode(w, False)
@@ -564,8 +577,9 @@ class LearningEmulator:
                 p = _Plastic(c, n_pre, n_post, n_steps)
                 if p.rule.three_factor and not lifs[c.post].reward:
                     raise UnsupportedFeature(
-                        f"{c.name}: a three-factor rule needs a reward neuron (LifGroup reward=True) as its post "
-                        "group; Lava's stock LearningLIF never sends the y traces and the run hangs")
+                        ENGINE, f"{c.name}: a three-factor rule on post group {c.post!r}, not a reward neuron",
+                        "make it LifGroup(reward=True) (Lava's RSTDPLIF); Lava's stock LearningLIF never "
+                        "sends its y traces and the run hangs")
                 plastics.append(p)
             else:
                 statics.append(_Static(c, n_pre, n_post))
