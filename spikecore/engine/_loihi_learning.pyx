@@ -10,13 +10,14 @@ weights are int32, traces, tags, activations int64; floating-point steps (trace 
 stochastic rounding) are the same IEEE operations numpy does, with numpy's ``x % 1``
 (fmod, plus 1 when negative) and the decay factors exp(-1/tau) computed by numpy.
 """
-from libc.math cimport floor, fmod
+cimport cython
+from libc.math cimport floor
 from libc.stdint cimport int64_t, int32_t, uint32_t, uint8_t
 
 import numpy as np
 
-cdef int64_t ACC_MIN = -(1 << 15) - 1
-cdef int64_t ACC_MAX = (1 << 15) - 1
+DEF ACC_MIN = -32769                    # -(2**15) - 1
+DEF ACC_MAX = 32767
 
 # factor codes (loihi_learning.FACTOR_CODES)
 DEF F_X0 = 0
@@ -37,11 +38,10 @@ DEF D_U = 2
 
 
 cdef inline double mod1(double p) noexcept nogil:
-    """numpy's p % 1.0 (npy_divmod): fmod, shifted into [0, 1) when negative."""
-    cdef double m = fmod(p, 1.0)
-    if m != 0 and m < 0:
-        m += 1.0
-    return m
+    """numpy's p % 1.0 (npy_divmod: fmod, + 1 when negative), as p - floor(p): fmod(p, 1) is
+    exact, and so is p - floor(p) for p >= 0 (Sterbenz); for p < 0 both round the same exact
+    value p - trunc(p) + 1 once. (Checked against numpy in tests/engine/test_loihi_learning.py.)"""
+    return p - floor(p)
 
 
 cdef inline int64_t clip64(int64_t v, int64_t lo, int64_t hi) noexcept nogil:
@@ -74,6 +74,245 @@ cdef inline int64_t sign64(int64_t v) noexcept nogil:
     return (v > 0) - (v < 0)
 
 
+cdef struct Ctx:
+    int64_t n_pre, n_post
+    uint8_t *x0
+    uint8_t *y0
+    int64_t *tx
+    int64_t *ty
+    int64_t *xh
+    int64_t *yh
+    int64_t *x_tx
+    int64_t *x_last
+    int64_t *y_ty
+    int64_t *y_last
+    int32_t *w
+    int64_t *tag_1
+    int64_t *tag_2
+
+
+cdef inline int64_t factor_value(const Ctx *c, int64_t code, int64_t dep, int64_t i, int64_t j) noexcept nogil:
+    """A factor's value before its constant, as the product's dependency evaluates it
+    (PyLearningConnection._extract_applier_evaluated_traces): traces at the pre neuron's spike
+    time (x0), the post neuron's (y0) or the epoch's end (u)."""
+    if code == F_X0:
+        return c.x0[i]
+    if code == F_Y0:
+        return c.y0[j]
+    if code == F_X1 or code == F_X2:
+        if dep == D_X0:
+            return c.x_tx[(code - F_X1) * c.n_pre + i]
+        if dep == D_Y0:
+            return c.xh[(c.ty[j] * 2 + code - F_X1) * c.n_pre + i]
+        return c.x_last[(code - F_X1) * c.n_pre + i]
+    if code <= F_Y3:
+        if dep == D_X0:
+            return c.yh[(c.tx[i] * 3 + code - F_Y1) * c.n_post + j]
+        if dep == D_Y0:
+            return c.y_ty[(code - F_Y1) * c.n_post + j]
+        return c.y_last[(code - F_Y1) * c.n_post + j]
+    if code == F_W:
+        return c.w[j * c.n_pre + i]
+    if code == F_D:
+        return c.tag_2[j * c.n_pre + i]
+    if code == F_T:
+        return c.tag_1[j * c.n_pre + i]
+    return 0                              # C: the constant alone
+
+
+cdef struct Prods:
+    int64_t p0, p1, sign_mode, u
+    double rnd
+    const int64_t *p_dep
+    const int64_t *p_mant
+    const int64_t *p_exp
+    const int64_t *p_shift
+    const int64_t *p_fstart
+    const int64_t *f_code
+    const int64_t *f_const
+    const int64_t *f_sgn
+    const int64_t *f_lo
+    const int64_t *f_hi
+
+
+cdef inline int64_t update_one(const Ctx *c, const Prods *q, int64_t target, int64_t i, int64_t j) noexcept nogil:
+    """One synapse's new value of one synaptic variable: LearningRuleApplierBitApprox.apply, then
+    _saturate_synaptic_variable_accumulator, _stochastic_round_synaptic_variable (acc / 2**7:
+    its fraction is (acc & 127) / 128 exactly, so the rounding is done in integers plus one
+    comparison) and _saturate_synaptic_variable."""
+    cdef int64_t p, f, acc, val, dep, rem, idx = j * c.n_pre + i
+    cdef int32_t cur
+    if target == 0:
+        acc = <int64_t>c.w[idx] << 7
+    elif target == 1:
+        acc = c.tag_2[idx] << 7
+    else:
+        acc = c.tag_1[idx] << 7
+    for p in range(q.p0, q.p1):
+        dep = q.p_dep[p]
+        if dep == D_X0:
+            cur = c.x0[i]
+        elif dep == D_Y0:
+            cur = c.y0[j]
+        else:
+            cur = <int32_t>q.u
+        if cur != 0:
+            for f in range(q.p_fstart[p], q.p_fstart[p + 1]):
+                val = factor_value(c, q.f_code[f], dep, i, j) + q.f_const[f]
+                if q.f_sgn[f]:
+                    val = sign64(val)
+                val = clip64(val, q.f_lo[f], q.f_hi[f])
+                cur = mul32(cur, <int32_t>val)
+            cur = mul32(cur, <int32_t>q.p_mant[p])
+            cur = cur >> q.p_shift[p]
+            cur = <int32_t>(<uint32_t>cur << q.p_exp[p])
+            acc = acc + clip64(cur, ACC_MIN, ACC_MAX)
+        acc = clip64(acc, ACC_MIN, ACC_MAX)
+    if target == 0:
+        if q.sign_mode == 2 and acc < 0:
+            acc = 0
+        elif q.sign_mode == 3 and acc > 0:
+            acc = 0
+    elif target == 1 and acc < 0:
+        acc = 0
+    rem = acc & 127
+    acc = acc >> 7
+    if rem != 0 and q.rnd < <double>rem / 128.0:
+        acc += 1
+    if target == 0:
+        if q.sign_mode == 1:
+            return clip64(acc, -256, 255)
+        if q.sign_mode == 3:
+            return -clip64(-acc, 0, 255)
+        return clip64(acc, 0, 255)
+    if target == 1:
+        return clip64(acc, 0, 255)
+    return clip64(acc, -257, 255)
+
+
+cdef inline int32_t clip32(int32_t v, int32_t lo, int32_t hi) noexcept nogil:
+    return lo if v < lo else (hi if v > hi else v)
+
+
+cdef void row_update(const Ctx *c, const Prods *q, int64_t target, int64_t j, int32_t *acc, int32_t *cur,
+                     int64_t *out) noexcept nogil:
+    """update_one for every synapse of post neuron j, product by product and factor by factor
+    over the row (simple loops the compiler can pipeline; the same operations, in the same
+    order, per synapse). The rounding compares in integers: rnd < rem/128 exactly when
+    floor(rnd * 128) < rem (rnd * 128 is exact)."""
+    cdef int64_t i, p, f, dep, k, code, n = c.n_pre, lo, hi, cst, v, rem
+    cdef int64_t thr = <int64_t>floor(q.rnd * 128.0)
+    cdef int32_t s32
+    cdef const int64_t *src64
+    cdef const int32_t *w_row = c.w + j * n
+    # acc in int32: |initial values| <= 2**23 (validated), so << 7 and one product fit
+    if target == 0:
+        for i in range(n):
+            acc[i] = w_row[i] << 7
+    else:
+        src64 = (c.tag_2 if target == 1 else c.tag_1) + j * n
+        for i in range(n):
+            acc[i] = <int32_t>(src64[i] << 7)
+    for p in range(q.p0, q.p1):
+        dep = q.p_dep[p]
+        if (dep == D_Y0 and not c.y0[j]) or (dep == D_U and q.u == 0):
+            for i in range(n):                      # a zero product: only the saturation
+                acc[i] = clip32(acc[i], ACC_MIN, ACC_MAX)
+            continue
+        if dep == D_X0:
+            for i in range(n):
+                cur[i] = c.x0[i]
+        else:
+            for i in range(n):
+                cur[i] = 1
+        for f in range(q.p_fstart[p], q.p_fstart[p + 1]):
+            code, cst, lo, hi = q.f_code[f], q.f_const[f], q.f_lo[f], q.f_hi[f]
+            src64 = NULL
+            if code == F_X1 or code == F_X2:
+                k = code - F_X1
+                if dep == D_X0:
+                    src64 = c.x_tx + k * n
+                elif dep == D_Y0:
+                    src64 = c.xh + (c.ty[j] * 2 + k) * n
+                else:
+                    src64 = c.x_last + k * n
+            elif code == F_D:
+                src64 = c.tag_2 + j * n
+            elif code == F_T:
+                src64 = c.tag_1 + j * n
+            if src64 != NULL:
+                for i in range(n):
+                    v = src64[i] + cst
+                    if q.f_sgn[f]:
+                        v = sign64(v)
+                    cur[i] = mul32(cur[i], <int32_t>clip64(v, lo, hi))
+            elif code == F_W:
+                for i in range(n):
+                    v = <int64_t>w_row[i] + cst
+                    if q.f_sgn[f]:
+                        v = sign64(v)
+                    cur[i] = mul32(cur[i], <int32_t>clip64(v, lo, hi))
+            elif code == F_X0:
+                for i in range(n):
+                    cur[i] = mul32(cur[i], <int32_t>clip64(<int64_t>c.x0[i] + cst, lo, hi))
+            elif code >= F_Y1 and code <= F_Y3 and dep == D_X0:
+                k = code - F_Y1
+                for i in range(n):
+                    v = c.yh[(c.tx[i] * 3 + k) * c.n_post + j] + cst
+                    cur[i] = mul32(cur[i], <int32_t>clip64(v, lo, hi))
+            else:                                    # the same value for the whole row
+                v = factor_value(c, code, dep, 0, j) + cst
+                s32 = <int32_t>clip64(v, lo, hi)
+                for i in range(n):
+                    cur[i] = mul32(cur[i], s32)
+        for i in range(n):
+            s32 = mul32(cur[i], <int32_t>q.p_mant[p]) >> q.p_shift[p]
+            s32 = <int32_t>(<uint32_t>s32 << q.p_exp[p])
+            acc[i] = clip32(acc[i] + clip32(s32, ACC_MIN, ACC_MAX), ACC_MIN, ACC_MAX)
+    # _saturate_synaptic_variable_accumulator, rounding, _saturate_synaptic_variable: bounds
+    cdef int32_t sat_lo = ACC_MIN, sat_hi = ACC_MAX, lo32, hi32, a32, thr32 = <int32_t>thr
+    if (target == 0 and q.sign_mode == 2) or target == 1:
+        sat_lo = 0
+    elif target == 0 and q.sign_mode == 3:
+        sat_hi = 0
+    if target == 0:
+        lo32, hi32 = (-256, 255) if q.sign_mode == 1 else ((-255, 0) if q.sign_mode == 3 else (0, 255))
+    elif target == 1:
+        lo32, hi32 = 0, 255
+    else:
+        lo32, hi32 = -257, 255
+    cdef int64_t *orow = out + j * n
+    for i in range(n):
+        a32 = clip32(acc[i], sat_lo, sat_hi)
+        a32 = (a32 >> 7) + ((a32 & 127) > thr32)
+        orow[i] = clip32(a32, lo32, hi32)
+
+
+cdef int64_t synapse_loop(const Ctx *c, const Prods *q, int64_t target, bint full, bint has_x0, bint has_y0,
+                          const int64_t *x_list, int64_t n_x, int64_t *out, int64_t *done, int32_t *acc,
+                          int32_t *cur) noexcept nogil:
+    """Updates of one synaptic variable into ``out``, their indices into ``done``; returns their
+    count. Unless ``full``, only synapses with an active dependency are computed: every other
+    one's update is the identity (its products are 0 and its value lies where Lava's
+    saturation, rounding and clipping leave it unchanged, which the caller checks)."""
+    cdef int64_t i, j, k, idx, n_done = 0
+    for j in range(c.n_post):
+        if full or (has_y0 and c.y0[j]):
+            row_update(c, q, target, j, acc, cur, out)
+            for i in range(c.n_pre):
+                done[n_done] = j * c.n_pre + i
+                n_done += 1
+        elif has_x0:
+            for k in range(n_x):
+                i = x_list[k]
+                idx = j * c.n_pre + i
+                out[idx] = update_one(c, q, target, i, j)
+                done[n_done] = idx
+                n_done += 1
+    return n_done
+
+
+@cython.final
 cdef class Lif:
     cdef public object u_arr, v_arr, spikes_arr, y_arr
     cdef int32_t[::1] u, v, bias
@@ -83,6 +322,8 @@ cdef class Lif:
     cdef int64_t fu, fv, vth, n
     cdef bint reward
     cdef double y_decay, y_impulse
+    cdef uint8_t[:, ::1] raster
+    cdef int64_t[::1] s64
 
     def __init__(self, u, v, bias, int fu, int fv, int vth, spikes, bint reward, double y_decay,
                  double y_impulse, y):
@@ -132,6 +373,10 @@ cdef class Conn:
     cdef int64_t weight_exp, n_pre, n_post
     cdef bint graded
     cdef public int pre_group, pre_input, post_group, third_port
+    cdef int64_t[::1] active
+    cdef int64_t[::1] source            # the pre group's spikes (int64), or:
+    cdef int64_t[:, ::1] data           # the pre input's (length, size) values
+    cdef Lif target
 
     def __init__(self, w, a_buff, int weight_exp, bint graded, int pre_group, int pre_input,
                  int post_group, bint third_port):
@@ -139,21 +384,44 @@ cdef class Conn:
         self.n_post, self.n_pre = w.shape[0], w.shape[1]
         self.weight_exp, self.graded = weight_exp, graded
         self.pre_group, self.pre_input, self.post_group, self.third_port = pre_group, pre_input, post_group, third_port
+        self.active = np.zeros(max(self.n_pre, 1), dtype=np.int64)
+
+    cdef inline const int64_t *spikes_at(self, int64_t t) noexcept nogil:
+        """This step's presynaptic values (input row (t - 1) mod length, as Lava's RingBuffer)."""
+        if self.pre_group >= 0:
+            return &self.source[0]
+        return &self.data[(t - 1) % self.data.shape[0], 0]
+
+    cdef void deliver(self) noexcept nogil:
+        """Adds last step's a_buff to the target's a_in (or third-factor input)."""
+        cdef int64_t j
+        if self.third_port:
+            for j in range(self.n_post):
+                self.target.third[j] += self.a_buff[j]
+        else:
+            for j in range(self.n_post):
+                self.target.a_in[j] += self.a_buff[j]
 
     cdef void spikes_in(self, const int64_t *s) noexcept nogil:
-        cdef int64_t i, j, acc
+        cdef int64_t i, j, k, acc, n_active = 0
+        cdef const int32_t *row
+        for i in range(self.n_pre):
+            if s[i] != 0:
+                self.active[n_active] = i
+                n_active += 1
         for j in range(self.n_post):
             acc = 0
+            row = &self.w[j, 0]
             if self.graded:
-                for i in range(self.n_pre):
-                    acc += <int64_t>self.w[j, i] * s[i]
+                for k in range(n_active):
+                    acc += <int64_t>row[self.active[k]] * s[self.active[k]]
             else:
-                for i in range(self.n_pre):
-                    if s[i] != 0:
-                        acc += self.w[j, i]
+                for k in range(n_active):
+                    acc += row[self.active[k]]
             self.a_buff[j] = (acc << self.weight_exp) if self.weight_exp > 0 else (acc >> (-self.weight_exp))
 
 
+@cython.final
 cdef class Plastic(Conn):
     """LearningConnectionModelBitApproximate: traces, epochs, the product series."""
     cdef int64_t[:, ::1] x, y, tag_1, tag_2
@@ -174,12 +442,17 @@ cdef class Plastic(Conn):
     cdef int64_t[:, :, ::1] xh, yh
     cdef int64_t[:, ::1] x_tx, x_last, y_ty, y_last
     cdef int64_t[:, ::1] w_new, d_new, t_new
+    cdef int64_t[:, ::1] done
+    cdef int64_t[::1] x_list
+    cdef int32_t[::1] row_acc, row_cur
+    cdef int64_t n_done[3]
+    cdef public bint settled[3]
 
     def __init__(self, w, a_buff, int weight_exp, int pre_group, int pre_input, int post_group,
                  x, y, tx, ty, x0, y0, tag_1, tag_2, x_imp_int, x_imp_frac, y_imp_int, y_imp_frac,
                  x_active, y_active, x_factor, y_factor, xr_decay, xr_imp, yr_decay, yr_imp, cv,
                  int64_t k_trace, int64_t k_cv, int t_epoch, int decimate, int sign_mode, bint three_factor,
-                 p_start, p_dep, p_mant, p_exp, p_shift, p_fstart, f_code, f_const, f_sgn, f_lo, f_hi):
+                 p_start, p_dep, p_mant, p_exp, p_shift, p_fstart, f_code, f_const, f_sgn, f_lo, f_hi, settled):
         Conn.__init__(self, w, a_buff, weight_exp, False, pre_group, pre_input, post_group, False)
         self.x, self.y, self.tx, self.ty, self.x0, self.y0 = x, y, tx, ty, x0, y0
         self.tag_1, self.tag_2 = tag_1, tag_2
@@ -200,6 +473,12 @@ cdef class Plastic(Conn):
         self.w_new = np.zeros((self.n_post, self.n_pre), dtype=np.int64)
         self.d_new = np.zeros((self.n_post, self.n_pre), dtype=np.int64)
         self.t_new = np.zeros((self.n_post, self.n_pre), dtype=np.int64)
+        self.done = np.zeros((3, max(self.n_post * self.n_pre, 1)), dtype=np.int64)
+        self.x_list = np.zeros(max(self.n_pre, 1), dtype=np.int64)
+        self.row_acc = np.zeros(max(self.n_pre, 1), dtype=np.int32)
+        self.row_cur = np.zeros(max(self.n_pre, 1), dtype=np.int32)
+        for k in range(3):
+            self.settled[k] = settled[k]
 
     cdef void recv_traces(self, const int64_t *s, const uint8_t *bap, Lif post, int64_t t) noexcept nogil:
         cdef int64_t i, j, k
@@ -232,7 +511,13 @@ cdef class Plastic(Conn):
         """run_lrn at the end of an epoch."""
         cdef int64_t i, j, k, tt, T = self.t_epoch, p, f, target, u = 0, dep, acc, val
         cdef int32_t cur
-        cdef double xd, yd, xi, yi, rnd, q, fl
+        cdef double xd, yd, xi, yi, rnd
+        cdef Ctx c
+        cdef Prods q
+        cdef int64_t n_x, idx
+        cdef bint has_x0, has_y0, has_u, settled
+        cdef int64_t[::1] done
+        cdef int64_t *outp
         cdef int64_t[:, ::1] var
         cdef int64_t[:, ::1] out
         self.k_cv += 1
@@ -277,77 +562,51 @@ cdef class Plastic(Conn):
         if self.decimate >= 0:
             u = 1 if (time_step // T) % (1 << self.decimate) == 0 else 0
         rnd = self.cv[self.k_cv]
+        c.n_pre, c.n_post = self.n_pre, self.n_post
+        c.x0, c.y0, c.tx, c.ty = &self.x0[0], &self.y0[0], &self.tx[0], &self.ty[0]
+        c.xh, c.yh = &self.xh[0, 0, 0], &self.yh[0, 0, 0]
+        c.x_tx, c.x_last, c.y_ty, c.y_last = &self.x_tx[0, 0], &self.x_last[0, 0], &self.y_ty[0, 0], &self.y_last[0, 0]
+        c.w, c.tag_1, c.tag_2 = &self.w[0, 0], &self.tag_1[0, 0], &self.tag_2[0, 0]
+        q.u, q.rnd, q.sign_mode = u, rnd, self.sign_mode
+        q.p_dep, q.p_mant, q.p_exp, q.p_shift = &self.p_dep[0], &self.p_mant[0], &self.p_exp[0], &self.p_shift[0]
+        q.p_fstart, q.f_code, q.f_const = &self.p_fstart[0], &self.f_code[0], &self.f_const[0]
+        q.f_sgn, q.f_lo, q.f_hi = &self.f_sgn[0], &self.f_lo[0], &self.f_hi[0]
+        n_x = 0
+        for i in range(self.n_pre):
+            if self.x0[i]:
+                self.x_list[n_x] = i
+                n_x += 1
+        for target in range(3):
+            q.p0, q.p1 = self.p_start[target], self.p_start[target + 1]
+            if q.p0 == q.p1:
+                continue
+            has_x0 = has_y0 = has_u = False
+            for p in range(q.p0, q.p1):
+                has_x0 = has_x0 or self.p_dep[p] == D_X0
+                has_y0 = has_y0 or self.p_dep[p] == D_Y0
+                has_u = has_u or self.p_dep[p] == D_U
+            out = self.w_new if target == 0 else (self.d_new if target == 1 else self.t_new)
+            done = self.done[target]
+            self.n_done[target] = synapse_loop(&c, &q, target, (has_u and u != 0) or not self.settled[target],
+                                               has_x0, has_y0, &self.x_list[0], n_x, &out[0, 0], &done[0],
+                                               &self.row_acc[0], &self.row_cur[0])
         for target in range(3):
             if self.p_start[target] == self.p_start[target + 1]:
                 continue
             out = self.w_new if target == 0 else (self.d_new if target == 1 else self.t_new)
-            for j in range(self.n_post):
-                for i in range(self.n_pre):
-                    if target == 0:
-                        acc = <int64_t>self.w[j, i] << 7
-                    elif target == 1:
-                        acc = self.tag_2[j, i] << 7
-                    else:
-                        acc = self.tag_1[j, i] << 7
-                    for p in range(self.p_start[target], self.p_start[target + 1]):
-                        dep = self.p_dep[p]
-                        if dep == D_X0:
-                            cur = self.x0[i]
-                        elif dep == D_Y0:
-                            cur = self.y0[j]
-                        else:
-                            cur = <int32_t>u
-                        if cur != 0:
-                            for f in range(self.p_fstart[p], self.p_fstart[p + 1]):
-                                val = self.factor_value(self.f_code[f], dep, i, j) + self.f_const[f]
-                                if self.f_sgn[f]:
-                                    val = sign64(val)
-                                val = clip64(val, self.f_lo[f], self.f_hi[f])
-                                cur = mul32(cur, <int32_t>val)
-                            cur = mul32(cur, <int32_t>self.p_mant[p])
-                            cur = cur >> self.p_shift[p]
-                            cur = <int32_t>(<uint32_t>cur << self.p_exp[p])
-                            acc = acc + clip64(cur, ACC_MIN, ACC_MAX)
-                        acc = clip64(acc, ACC_MIN, ACC_MAX)
-                    # _saturate_synaptic_variable_accumulator
-                    if target == 0:
-                        if self.sign_mode == 2 and acc < 0:
-                            acc = 0
-                        elif self.sign_mode == 3 and acc > 0:
-                            acc = 0
-                    elif target == 1 and acc < 0:
-                        acc = 0
-                    # _stochastic_round_synaptic_variable (2**7 = exp_mant), >> 7
-                    q = <double>acc / 128.0
-                    fl = floor(q)
-                    acc = <int64_t>fl
-                    if rnd < mod1(q):
-                        acc += 1
-                    # _saturate_synaptic_variable
-                    if target == 0:
-                        if self.sign_mode == 1:
-                            acc = clip64(acc, -256, 255)
-                        elif self.sign_mode == 3:
-                            acc = -clip64(-acc, 0, 255)
-                        else:
-                            acc = clip64(acc, 0, 255)
-                    elif target == 1:
-                        acc = clip64(acc, 0, 255)
-                    else:
-                        acc = clip64(acc, -257, 255)
-                    out[j, i] = acc
-        for target in range(3):
-            if self.p_start[target] == self.p_start[target + 1]:
-                continue
-            out = self.w_new if target == 0 else (self.d_new if target == 1 else self.t_new)
-            for j in range(self.n_post):
-                for i in range(self.n_pre):
-                    if target == 0:
-                        self.w[j, i] = <int32_t>out[j, i]
-                    elif target == 1:
-                        self.tag_2[j, i] = out[j, i]
-                    else:
-                        self.tag_1[j, i] = out[j, i]
+            done = self.done[target]
+            outp = &out[0, 0]
+            settled = True
+            for k in range(self.n_done[target]):
+                idx = done[k]
+                if target == 0:
+                    c.w[idx] = <int32_t>outp[idx]
+                elif target == 1:
+                    c.tag_2[idx] = outp[idx]
+                else:
+                    c.tag_1[idx] = outp[idx]
+                    settled = settled and outp[idx] != -257
+            self.settled[target] = settled
         for i in range(self.n_pre):
             self.x0[i] = 0
             self.tx[i] = 0
@@ -355,94 +614,62 @@ cdef class Plastic(Conn):
             self.y0[j] = 0
             self.ty[j] = 0
 
-    cdef inline int64_t factor_value(self, int64_t code, int64_t dep, int64_t i, int64_t j) noexcept nogil:
-        """A factor's value before its constant, as the dependency evaluates it
-        (PyLearningConnection._extract_applier_evaluated_traces)."""
-        if code == F_X0:
-            return self.x0[i]
-        if code == F_Y0:
-            return self.y0[j]
-        if code == F_X1 or code == F_X2:
-            if dep == D_X0:
-                return self.x_tx[code - F_X1, i]
-            if dep == D_Y0:
-                return self.xh[self.ty[j], code - F_X1, i]
-            return self.x_last[code - F_X1, i]
-        if code <= F_Y3:
-            if dep == D_X0:
-                return self.yh[self.tx[i], code - F_Y1, j]
-            if dep == D_Y0:
-                return self.y_ty[code - F_Y1, j]
-            return self.y_last[code - F_Y1, j]
-        if code == F_W:
-            return self.w[j, i]
-        if code == F_D:
-            return self.tag_2[j, i]
-        if code == F_T:
-            return self.tag_1[j, i]
-        return 0                              # C: the constant alone
-
 
 def run(list lifs, list statics, list plastics, list inputs, int64_t t0, int64_t n_steps, list rasters,
         int64_t snapshot_every, list snapshots):
     """Steps t0+1 .. t0+n_steps (Lava time steps). ``inputs``: (length, size) int64 arrays,
-    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group."""
-    cdef int64_t n, t, g, c, n_lifs = len(lifs)
+    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group.
+    Every array is bound to its object once, before the loop: a step touches no Python object
+    but the lists of connections."""
+    cdef int64_t n, t, g, c, j, n_lifs = len(lifs)
     cdef Lif lif
     cdef Conn cn
     cdef Plastic pl
-    cdef int64_t[:, ::1] data
-    cdef uint8_t[:, ::1] raster
-    cdef int64_t[::1] s64
-    cdef list s_buf = [np.zeros(l.u_arr.shape[0], dtype=np.int64) for l in lifs]
-    cdef int64_t j
+    cdef list conns = statics + plastics
+    for g in range(n_lifs):
+        lif = <Lif>lifs[g]
+        lif.raster = rasters[g]
+        lif.s64 = np.zeros(lif.n, dtype=np.int64)
+    for cn in conns:
+        if cn.pre_group >= 0:
+            cn.source = (<Lif>lifs[cn.pre_group]).s64
+        else:
+            cn.data = inputs[cn.pre_input]
+        cn.target = <Lif>lifs[cn.post_group]
     for n in range(n_steps):
         t = t0 + n + 1
         for g in range(n_lifs):
             lif = <Lif>lifs[g]
-            lif.a_in[:] = 0
-            lif.third[:] = 0
-        for c in range(len(statics)):
-            cn = <Conn>statics[c]
-            lif = <Lif>lifs[cn.post_group]
-            if cn.third_port:
-                for j in range(lif.n):
-                    lif.third[j] += cn.a_buff[j]
-            else:
-                for j in range(lif.n):
-                    lif.a_in[j] += cn.a_buff[j]
-        for c in range(len(plastics)):
-            cn = <Conn>plastics[c]
-            lif = <Lif>lifs[cn.post_group]
             for j in range(lif.n):
-                lif.a_in[j] += cn.a_buff[j]
+                lif.a_in[j] = 0
+                lif.third[j] = 0
+        for c in range(len(conns)):
+            cn = <Conn>conns[c]
+            cn.deliver()
         for g in range(n_lifs):
             lif = <Lif>lifs[g]
             lif.step()
-            raster = rasters[g]
-            s64 = s_buf[g]
             for j in range(lif.n):
-                raster[n, j] = lif.spikes[j]
-                s64[j] = lif.spikes[j]
+                lif.raster[n, j] = lif.spikes[j]
+                lif.s64[j] = lif.spikes[j]
         for c in range(len(statics)):
             cn = <Conn>statics[c]
-            s64 = _source(cn, s_buf, inputs, t)
-            cn.spikes_in(&s64[0])
+            cn.spikes_in(cn.spikes_at(t))
         for c in range(len(plastics)):
             pl = <Plastic>plastics[c]
-            s64 = _source(pl, s_buf, inputs, t)
-            pl.spikes_in(&s64[0])
-            lif = <Lif>lifs[pl.post_group]
-            pl.recv_traces(&s64[0], &lif.spikes[0], lif, t)
+            pl.spikes_in(pl.spikes_at(t))
+            pl.recv_traces(pl.spikes_at(t), &pl.target.spikes[0], pl.target, t)
             if t % pl.t_epoch == 0:
                 pl.learn(t)
         if snapshot_every and t % snapshot_every == 0:
             snapshots.append((t, [np.asarray(p.w_arr).copy() for p in plastics]))
 
 
-cdef int64_t[::1] _source(Conn cn, list s_buf, list inputs, int64_t t):
-    cdef int64_t[:, ::1] data
-    if cn.pre_group >= 0:
-        return s_buf[cn.pre_group]
-    data = inputs[cn.pre_input]
-    return data[(t - 1) % data.shape[0]]
+def mod1_values(double[::1] p):
+    """mod1 on an array (for the test that it equals numpy's ``p % 1``)."""
+    out = np.empty(p.shape[0])
+    cdef double[::1] o = out
+    cdef int64_t i
+    for i in range(p.shape[0]):
+        o[i] = mod1(p[i])
+    return out

@@ -338,6 +338,14 @@ def _weights(c, n_pre: int, n_post: int) -> np.ndarray:
     return _integers(w.ravel(), f"{c.name}.weights", -MAX_WEIGHT, MAX_WEIGHT, w.size).reshape(w.shape)
 
 
+def _tags(c, key: str, shape: tuple) -> np.ndarray:
+    t = np.asarray(getattr(c, key))
+    if t.ndim and t.shape != shape:
+        raise ValidationError(f"{c.name}.{key}", t.shape, f"a scalar or a {shape} matrix")
+    t = np.broadcast_to(t, shape)
+    return _integers(t.ravel(), f"{c.name}.{key}", -MAX_WEIGHT, MAX_WEIGHT, t.size).reshape(shape)
+
+
 class _Plastic:
     """One LearningDense connection's state, stepped as LearningConnectionModelBitApproximate."""
 
@@ -349,8 +357,8 @@ class _Plastic:
         # PyLearningDenseModelBitApproximate.run_spk, first step: truncate, never clip
         self.weights = truncate_weights(w.astype(np.int32), self.sign_mode, int(c.num_weight_bits))
         self.weight_exp = int(c.weight_exp)
-        self.tag_1 = np.broadcast_to(np.asarray(c.tag_1), w.shape).astype(int).copy()
-        self.tag_2 = np.broadcast_to(np.asarray(c.tag_2), w.shape).astype(int).copy()
+        self.tag_1 = _tags(c, "tag_1", w.shape)
+        self.tag_2 = _tags(c, "tag_2", w.shape)
         self.shape = (n_post, n_pre)
         self.a_buff = np.zeros(n_post, dtype=np.int64)
         self.x = np.zeros((2, n_pre), dtype=int)
@@ -458,6 +466,18 @@ class _Plastic:
             args[f"{n}_y0"] = yh[ty, i, idx_post][:, None]
             args[f"{n}_u"] = yh[-1, i][:, None]
         return args
+
+    def settled(self) -> list:
+        """Per synaptic variable (weights, tag_2, tag_1): whether every value is one that an
+        update with no active product leaves unchanged (the compiled kernel then computes only
+        synapses with an active dependency). Outside: initial weights beyond the sign mode's
+        8-bit range (never clipped before the first epoch), tag_1 = -257 (its accumulator
+        saturates at -2**15 - 1, which rounds to -256 most of the time)."""
+        lo, hi = {SIGN_MODES["mixed"]: (-256, 255), SIGN_MODES["inhibitory"]: (-255, 0)}.get(self.sign_mode, (0, 255))
+
+        def inside(a, lo, hi):
+            return bool(a.size == 0 or (a.min() >= lo and a.max() <= hi))
+        return [inside(self.weights, lo, hi), inside(self.tag_2, 0, 255), inside(self.tag_1, -256, 255)]
 
     def _saturate_accumulator(self, name, var):
         if name == "weights":
@@ -703,7 +723,7 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
             np.ascontiguousarray(c.xr_decay, np.float64), c64(c.xr_imp),
             np.ascontiguousarray(c.yr_decay, np.float64), c64(c.yr_imp), np.ascontiguousarray(c.cv, np.float64),
             c.k_trace, c.k_cv, int(r.t_epoch), -1 if r.decimate_exponent is None else int(r.decimate_exponent),
-            int(c.sign_mode), bool(r.three_factor), **_encode_products(r)))
+            int(c.sign_mode), bool(r.three_factor), settled=c.settled(), **_encode_products(r)))
     datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
     rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
     snaps = []

@@ -226,3 +226,13 @@ def test_user_mistakes_name_the_field():
     net.groups[0].du = 5000
     with pytest.raises(ValidationError, match="post.du"):
         LearningEmulator(net).run(5)
+
+
+def test_compiled_fraction_equals_numpys_modulo():
+    """The kernel's x - floor(x) is numpy's x % 1 (fmod, + 1 when negative), bit for bit."""
+    from spikecore.engine._loihi_learning import mod1_values
+    rng = np.random.default_rng(0)
+    p = np.concatenate([rng.uniform(-300, 300, 20000), rng.uniform(-1, 1, 5000) * 1e-12,
+                        np.exp(-1 / rng.uniform(0.1, 70000, 5000)) * rng.integers(-128, 128, 5000),
+                        -np.ldexp(1.0, -np.arange(1, 80)), [0.0, -0.0, -1.0, 3.0, -2.5]])
+    assert np.array_equal(mod1_values(np.ascontiguousarray(p)), p % 1)
