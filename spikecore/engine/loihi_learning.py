@@ -35,6 +35,11 @@ Reproduced as Lava does it (docs/loihi_learning.md lists each quirk with its tes
 * the connection's weights are truncated to num_weight_bits once, before the first step,
   with the sign mode given (Lava's default: mixed, not the one the matrix implies) and are
   not clipped then; learned weights keep all 8 bits.
+
+Neighbours: the compiled step loop is _loihi_learning.pyx; Lava's side of every comparison is
+benchmarks/lava_learning_reference.py; docs/loihi_learning.md is the user's page. The module
+is long (~750 lines) because it keeps, side by side, the description classes, the rule
+compilation and the numpy statement of each Lava function that the compiled loop must match.
 """
 from __future__ import annotations
 
