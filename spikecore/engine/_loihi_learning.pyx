@@ -509,16 +509,13 @@ cdef class Plastic(Conn):
 
     cdef void learn(self, int64_t time_step) noexcept nogil:
         """run_lrn at the end of an epoch."""
-        cdef int64_t i, j, k, tt, T = self.t_epoch, p, f, target, u = 0, dep, acc, val
-        cdef int32_t cur
+        cdef int64_t i, j, k, tt, T = self.t_epoch, p, target, u = 0, n_x, idx
         cdef double xd, yd, xi, yi, rnd
         cdef Ctx c
         cdef Prods q
-        cdef int64_t n_x, idx
         cdef bint has_x0, has_y0, has_u, settled
         cdef int64_t[::1] done
         cdef int64_t *outp
-        cdef int64_t[:, ::1] var
         cdef int64_t[:, ::1] out
         self.k_cv += 1
         for i in range(self.n_pre):
