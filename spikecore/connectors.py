@@ -264,9 +264,9 @@ class FixedTotalNumber:
         key = int(rng.integers(0, 2 ** 63 - 1))
         return counts, key
 
-    def targets(self, plan, n_pre, same, start, stop):
-        """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
-        within a target: the same for any split of the targets into ranges."""
+    def _sources(self, plan, n_pre, same, start, stop):
+        """Synapses (i, j) onto targets [start, stop), target by target, each target's
+        sources in the order its stream draws them."""
         counts, key = plan
         c = counts[start:stop]
         j = np.repeat(np.arange(start, stop, dtype=np.int64), c)
@@ -284,16 +284,52 @@ class FixedTotalNumber:
                 for t, m in zip(range(start, stop), c)])
         if avail < n_pre:   # no autapses: skip the target's own index
             i = i + (i >= j)
+        return i, j
+
+    def targets(self, plan, n_pre, same, start, stop):
+        """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
+        within a target: the same for any split of the targets into ranges."""
+        i, j = self._sources(plan, n_pre, same, start, stop)
         i += j * n_pre          # one int64 key per synapse sorts faster than a lexsort
         i.sort()
         return i % n_pre, i // n_pre
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
+        """The synapses in presynaptic order (by source, then target), in pieces of
+        CHUNK_SYNAPSES: the targets are drawn range by range (about CHUNK_SYNAPSES synapses
+        each) into one key i * n_post + j per synapse, sorted once. The keys are the only
+        thing held for the whole projection: uint32 (4 B per synapse) where every pair fits
+        32 bits (n_pre * n_post <= 2**32: populations up to 65,536 neurons), int64 otherwise
+        (presynaptic_key_bytes)."""
         plan = self.plan(n_pre, n_post, same, rng, fld)
-        i, j = self.targets(plan, n_pre, same, 0, n_post)
-        j += i * n_post         # presynaptic order, as the other connectors
-        j.sort()
-        return j // n_post, j % n_post
+        counts = plan[0]
+        n = int(counts.sum())
+        key = np.empty(n, np.uint32 if self.presynaptic_key_bytes(n_pre, n_post) == 4 else np.int64)
+        ends = np.cumsum(counts)
+        start, at = 0, 0
+        while at < n:
+            stop = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), start + 1)
+            i, j = self._sources(plan, n_pre, same, start, stop)
+            i *= n_post
+            i += j
+            key[at:at + i.size] = i
+            start, at = stop, at + i.size
+            del i, j
+        key.sort()
+
+        def pieces():
+            for first in range(0, n, CHUNK_SYNAPSES):
+                part = key[first:first + CHUNK_SYNAPSES].astype(np.int64)
+                yield part // n_post, part % n_post
+        return n, pieces()
+
+    @staticmethod
+    def presynaptic_key_bytes(n_pre, n_post) -> int:
+        """Bytes per synapse that connect_chunks holds for the whole projection."""
+        return 4 if n_pre * n_post <= 2 ** 32 else 8
 
 
 @refuse_unknown_keywords

@@ -97,6 +97,19 @@ class CurrentInputNode:
 # Static projections expected to have at least this many synapses stay a SynapseStream in
 # the IR instead of arrays (spikecore.network): drawn whenever a backend reads them
 LAZY_SYNAPSES = 2**22
+# ... and, in a network whose static projections are expected to hold at least
+# LAZY_NETWORK_SYNAPSES in all, every one of at least LAZY_IN_LARGE_NETWORK (many medium
+# projections would otherwise sit in the IR at 32 B per synapse: the full-scale cortical
+# microcircuit has 36 below LAZY_SYNAPSES, 4.3e7 synapses, 1.4 GB)
+LAZY_NETWORK_SYNAPSES = 2**25
+LAZY_IN_LARGE_NETWORK = 2**16
+
+
+def is_lazy(expected: int, network_expected: int) -> bool:
+    """Whether a static projection expected to have ``expected`` synapses, in a network whose
+    static projections expect ``network_expected``, stays a SynapseStream."""
+    return expected >= LAZY_SYNAPSES or (network_expected >= LAZY_NETWORK_SYNAPSES
+                                         and expected >= LAZY_IN_LARGE_NETWORK)
 
 
 class SynapseStream:

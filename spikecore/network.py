@@ -648,9 +648,11 @@ class Network:
             _check_countable_times(cs.si_times, dt, f"currents.{name}.steps")
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
+        static = sum(self._expected_synapses(pr) for pr in self.projections.values()
+                     if pr.si_plasticity is None and not isinstance(pr.connector, FromSparse))
         for name, pr in self.projections.items():
             g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn, g.populations[pr.post_name].params
-                                                         if pr.post_name in g.populations else None)
+                                                         if pr.post_name in g.populations else None, static)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
@@ -677,11 +679,14 @@ class Network:
         return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
-                          redrawn: dict | None = None, post_params: dict | None = None) -> _ir.ProjectionEdge:
+                          redrawn: dict | None = None, post_params: dict | None = None,
+                          network_static: int = 0) -> _ir.ProjectionEdge:
         """The IR edge of a projection: explicit arrays, or for a large static projection
-        (at least LAZY_SYNAPSES expected) a stream that draws them in chunks whenever a
-        backend reads them (the same synapses either way: spikecore.ir.SynapseStream).
-        ``post_params``: the target population's realised (possibly per-neuron) parameters."""
+        (spikecore.ir.is_lazy: at least LAZY_SYNAPSES expected, or a medium one in a large
+        network; ``network_static``: the static synapses the network expects) a stream that
+        draws them in chunks whenever a backend reads them (the same synapses either way:
+        spikecore.ir.SynapseStream). ``post_params``: the target population's realised
+        (possibly per-neuron) parameters."""
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
@@ -690,10 +695,10 @@ class Network:
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
-        expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
-                    if hasattr(pr.connector, "expected_synapses") else 0)
+        expected = self._expected_synapses(pr)
         draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
-        if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
+        if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
+                and not isinstance(pr.connector, FromSparse)):
             stream = _ir.SynapseStream(draw, expected, redrawn)
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
@@ -712,6 +717,15 @@ class Network:
             plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
                                   weight_precision=precision)
+
+    def _expected_synapses(self, pr: Projection) -> int:
+        """The synapses a projection's connector expects (0 when it cannot tell)."""
+        if not hasattr(pr.connector, "expected_synapses"):
+            return 0
+        pre = pr.pre_name
+        n_pre = (self.populations[pre].size if pre in self.populations
+                 else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
+        return pr.connector.expected_synapses(n_pre, self.populations[pr.post_name].size, pre == pr.post_name)
 
     @staticmethod
     def _weight_precision(pr: Projection, fld: str) -> str:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
+from spikecore import connectors
 from spikecore import ir as _ir
 from spikecore.engine import GridSimulator
 from spikecore.engine._core import openmp_enabled
@@ -43,6 +44,9 @@ def mixed_net(seed=4, weight_precision="float32"):
                            indices=rng.integers(0, 10, 200), name="s2"))
     net.add(sc.Projection("s2", "e", sc.FixedProbability(0.5), weight="30 pA", delay=sc.Uniform("0.1 ms", "2 ms"),
                           receptor="exc", name="s2e"))   # one weight (no float32 value), rows of its own
+    net.add(sc.Projection("i", "i", sc.FixedTotalNumber(2500, allow_self=False),
+                          weight=sc.Normal("-0.5 mV", "0.05 mV", high="0 mV"), delay=normal_delay, name="ii",
+                          weight_precision=weight_precision))    # multapses
     net.add(sc.StateMonitor("e", ("v", "syn_exc"), neurons=[0, 5, 17], name="mon"))
     return net
 
@@ -139,7 +143,9 @@ def test_a_bad_weight_precision_is_refused_naming_the_field():
 
 
 def lazy_ir(monkeypatch, net):
+    """Every projection lazy, drawn in pieces of 64 synapses (the explicit IR draws them whole)."""
     monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 1)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
     return net.to_ir()
 
 
@@ -199,3 +205,26 @@ def test_setting_a_copied_edges_weights_leaves_the_original_alone(monkeypatch):
         f = copy.copy(e)
         f.weight = np.zeros_like(before)
         assert np.array_equal(e.weight, before) and not f.weight.any()
+
+
+def test_medium_projections_of_a_large_network_stay_lazy(monkeypatch):
+    """In a network expecting at least LAZY_NETWORK_SYNAPSES static synapses, every static
+    projection of at least LAZY_IN_LARGE_NETWORK is lazy (the IR holds none of them), and the
+    memory estimate counts the same ones as lazy; a smaller network keeps them explicit."""
+    from spikecore.engine.memory import _Plan
+
+    monkeypatch.setattr(_ir, "LAZY_IN_LARGE_NETWORK", 2000)
+    monkeypatch.setattr(_ir, "LAZY_NETWORK_SYNAPSES", 10**9)
+    small = mixed_net().to_ir()
+    assert not any(e.is_lazy for e in small.projections.values())
+    monkeypatch.setattr(_ir, "LAZY_NETWORK_SYNAPSES", 20_000)
+    net = mixed_net()
+    g = net.to_ir()
+    lazy = {name for name, e in g.projections.items() if e.is_lazy}
+    assert lazy == {name for name, e in small.projections.items() if e.n_synapses >= 2000}
+    assert {"ee", "ie", "ii"} <= lazy and "s2e" not in lazy
+    plan = _Plan(net, "native-grid", "native", 1e-4, 0.1, {})
+    assert plan.lazy == lazy
+    _, run_lazy = run_sim(g)
+    _, run_explicit = run_sim(small)
+    assert_same_run(run_lazy, run_explicit)
