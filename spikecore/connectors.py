@@ -226,6 +226,7 @@ class FixedTotalNumber:
     allow_self: bool = True
     allow_multapses: bool = True
     kind = "fixed_total_number"
+    draws_in_any_order = True      # connect_chunks(..., ordered=False)
 
     def check(self, fld="connector"):
         n = self.n
@@ -297,26 +298,35 @@ class FixedTotalNumber:
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
 
-    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector", ordered=True):
         """The synapses in presynaptic order (by source, then target), in pieces of
         CHUNK_SYNAPSES: the targets are drawn range by range (about CHUNK_SYNAPSES synapses
         each) into one key i * n_post + j per synapse, sorted once. The keys are the only
         thing held for the whole projection: uint32 (4 B per synapse) where every pair fits
         32 bits (n_pre * n_post <= 2**32: populations up to 65,536 neurons), int64 otherwise
-        (presynaptic_key_bytes)."""
+        (presynaptic_key_bytes). ``ordered=False``: the same synapses as the target ranges
+        draw them (by target, unsorted), nothing held, no sort."""
         plan = self.plan(n_pre, n_post, same, rng, fld)
         counts = plan[0]
         n = int(counts.sum())
-        key = np.empty(n, np.uint32 if self.presynaptic_key_bytes(n_pre, n_post) == 4 else np.int64)
         ends = np.cumsum(counts)
-        start, at = 0, 0
-        while at < n:
-            stop = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), start + 1)
-            i, j = self._sources(plan, n_pre, same, start, stop)
+
+        def ranges():
+            start, at = 0, 0
+            while at < n:
+                stop = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), start + 1)
+                i, j = self._sources(plan, n_pre, same, start, stop)
+                yield i, j
+                start, at = stop, at + i.size
+        if not ordered:
+            return n, ranges()
+        key = np.empty(n, np.uint32 if self.presynaptic_key_bytes(n_pre, n_post) == 4 else np.int64)
+        at = 0
+        for i, j in ranges():
             i *= n_post
             i += j
             key[at:at + i.size] = i
-            start, at = stop, at + i.size
+            at += i.size
             del i, j
         key.sort()
 

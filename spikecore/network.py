@@ -699,7 +699,9 @@ class Network:
         draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
                 and not isinstance(pr.connector, FromSparse)):
-            stream = _ir.SynapseStream(draw, expected, redrawn)
+            any_order = ((lambda counts: draw(counts, ordered=False))
+                         if getattr(pr.connector, "draws_in_any_order", False) else None)
+            stream = _ir.SynapseStream(draw, expected, redrawn, any_order)
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
         counts: dict = {}
@@ -740,16 +742,22 @@ class Network:
         weight, delay), all drawn from the network seed; ``counts`` collects redraws of
         truncated distributions. A connector with ``connect_chunks`` gives its synapses
         in pieces; weights and delays continue their streams from chunk to chunk.
+        ``draw(counts, ordered=False)`` (a connector with ``draws_in_any_order``) yields the
+        same synapses in the connector's cheapest order, and the same weights and delays in
+        their own order (so not paired with the same synapses: for counting passes only).
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
         by its target neuron's r)."""
         pre, post = pr.pre_name, pr.post_name
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
 
-        def draw(counts: dict):
+        def draw(counts: dict, ordered: bool = True):
             rng_c = self._rng_factory("connect", pr.name)()
             connector = pr.connector
-            if hasattr(connector, "connect_chunks"):
+            if not ordered:     # the same synapses in the connector's cheapest order
+                n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector",
+                                                     ordered=False)
+            elif hasattr(connector, "connect_chunks"):
                 n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
             else:
                 i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")

@@ -228,3 +228,25 @@ def test_medium_projections_of_a_large_network_stay_lazy(monkeypatch):
     _, run_lazy = run_sim(g)
     _, run_explicit = run_sim(small)
     assert_same_run(run_lazy, run_explicit)
+
+
+def test_a_lazy_fixed_total_number_drawn_in_any_order_has_the_same_synapses_and_values(monkeypatch):
+    """The engine's counting pass reads fixed_total_number by target, unsorted
+    (chunks(ordered=False)): the same synapses, the same weights and the same delays (as
+    multisets: a value belongs to a position of the list, not to a synapse) and the same
+    redraw counts as the ordered list; other connectors give their one order."""
+    g = lazy_ir(monkeypatch, mixed_net())
+    e = g.projections["ii"]
+    assert e.stream.generate_any_order is not None and g.projections["ee"].stream.generate_any_order is None
+
+    def joined(ordered):
+        return [np.concatenate(x) for x in zip(*e.chunks(ordered=ordered))]
+    ri, rj, rw, rd = joined(True)
+    redrawn = dict(g.redrawn)
+    g.redrawn.clear()
+    i, j, w, d = joined(False)
+    assert g.redrawn == redrawn and redrawn["projections.ii.delay"] > 0 and e.is_lazy
+    assert not np.array_equal(i, ri)                                       # another order ...
+    assert np.array_equal(np.sort(i * 100 + j), np.sort(ri * 100 + rj))    # ... of the same synapses
+    assert np.array_equal(np.sort(w), np.sort(rw)) and np.array_equal(np.sort(d), np.sort(rd))
+    assert e.n_synapses == 2500
