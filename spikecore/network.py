@@ -751,6 +751,8 @@ class Network:
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
 
+        known_redraws: dict = {}    # the truncated draws' redraws, found once for every pass
+
         def draw(counts: dict, ordered: bool = True):
             rng_c = self._rng_factory("connect", pr.name)()
             connector = pr.connector
@@ -762,9 +764,9 @@ class Network:
             else:
                 i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
                 n, pieces = i.size, [(i, j)]
-            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts)
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws)
             delays = None if pr.delay is None else ValueStream(
-                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts)
+                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts, known_redraws)
             for i, j in pieces:
                 w = weights.take(i.size)
                 if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
@@ -778,7 +780,7 @@ class Network:
                 yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
         return draw
 
-    def _weight_stream(self, pr, spec, n, fld, counts) -> tuple:
+    def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
         """(a ValueStream of the projection's n weights as given, their dimension)."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
@@ -793,7 +795,8 @@ class Network:
             return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
         w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts), w_dim
+        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts,
+                           known_redraws), w_dim
 
     def _projection_delays(self, pr, n, dt, timing, delays, fld):
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST

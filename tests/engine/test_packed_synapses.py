@@ -250,3 +250,22 @@ def test_a_lazy_fixed_total_number_drawn_in_any_order_has_the_same_synapses_and_
     assert np.array_equal(np.sort(i * 100 + j), np.sort(ri * 100 + rj))    # ... of the same synapses
     assert np.array_equal(np.sort(w), np.sort(rw)) and np.array_equal(np.sort(d), np.sort(rd))
     assert e.n_synapses == 2500
+
+
+def test_a_lazy_projection_finds_its_redraws_once(monkeypatch):
+    """A lazy projection's truncated weights and delays find their out-of-bounds draws on the
+    first pass only (ValueStream's known_redraws); later passes give the same values and
+    the same redraw counts."""
+    from spikecore.distributions import ValueStream
+    calls = []
+    find = ValueStream._find_redraws
+    monkeypatch.setattr(ValueStream, "_find_redraws", lambda self, rng: calls.append(self.field_name) or find(self, rng))
+    g = lazy_ir(monkeypatch, mixed_net())
+    e = g.projections["ie"]
+    first = [np.concatenate(x) for x in zip(*e.chunks())]
+    assert sorted(calls) == ["projections.ie.delay", "projections.ie.weight"]
+    redrawn = dict(g.redrawn)
+    g.redrawn.clear()
+    second = [np.concatenate(x) for x in zip(*e.chunks())]
+    assert len(calls) == 2 and g.redrawn == redrawn and redrawn["projections.ie.delay"] > 0
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
