@@ -300,12 +300,14 @@ class FixedTotalNumber:
 
     def connect_chunks(self, n_pre, n_post, same, rng, fld="connector", ordered=True):
         """The synapses in presynaptic order (by source, then target), in pieces of
-        CHUNK_SYNAPSES: the targets are drawn range by range (about CHUNK_SYNAPSES synapses
-        each) into one key i * n_post + j per synapse, sorted once. The keys are the only
-        thing held for the whole projection: uint32 (4 B per synapse) where every pair fits
-        32 bits (n_pre * n_post <= 2**32: populations up to 65,536 neurons), int64 otherwise
-        (presynaptic_key_bytes). ``ordered=False``: the same synapses as the target ranges
-        draw them (by target, unsorted), nothing held, no sort."""
+        CHUNK_SYNAPSES. The targets are drawn range by range (about CHUNK_SYNAPSES synapses
+        each) twice: first for every source's out-degree, then each synapse's target is
+        appended to its source's row (a counting sort: the ranges come in target order, so a
+        row's targets ascend). The rows' targets, uint32, are the only thing held for the
+        whole projection (4 B per synapse: spikecore.engine.memory). ``ordered=False``: the
+        same synapses as the target ranges draw them (by target, unsorted), nothing held."""
+        from .engine._core import fill_packed      # the engine's append-to-rows loop
+
         plan = self.plan(n_pre, n_post, same, rng, fld)
         counts = plan[0]
         n = int(counts.sum())
@@ -320,26 +322,26 @@ class FixedTotalNumber:
                 start, at = stop, at + i.size
         if not ordered:
             return n, ranges()
-        key = np.empty(n, np.uint32 if self.presynaptic_key_bytes(n_pre, n_post) == 4 else np.int64)
-        at = 0
+        out_degree = np.zeros(n_pre, np.int64)
+        for i, _ in ranges():
+            out_degree += np.bincount(i, minlength=n_pre)
+        row_end = np.cumsum(out_degree)
+        row_start = row_end - out_degree
+        cursor = row_start.copy()
+        targets = np.empty(n, np.uint32)
+        no_weights = np.zeros(0, np.float32)
         for i, j in ranges():
-            i *= n_post
-            i += j
-            key[at:at + i.size] = i
-            at += i.size
+            fill_packed(cursor, i, j.astype(np.uint32), no_weights, targets, no_weights)
             del i, j
-        key.sort()
 
         def pieces():
             for first in range(0, n, CHUNK_SYNAPSES):
-                part = key[first:first + CHUNK_SYNAPSES].astype(np.int64)
-                yield part // n_post, part % n_post
+                last = min(first + CHUNK_SYNAPSES, n)
+                r0 = int(np.searchsorted(row_end, first, side="right"))
+                r1 = int(np.searchsorted(row_end, last - 1, side="right")) + 1
+                in_piece = np.minimum(row_end[r0:r1], last) - np.maximum(row_start[r0:r1], first)
+                yield np.repeat(np.arange(r0, r1, dtype=np.int64), in_piece), targets[first:last].astype(np.int64)
         return n, pieces()
-
-    @staticmethod
-    def presynaptic_key_bytes(n_pre, n_post) -> int:
-        """Bytes per synapse that connect_chunks holds for the whole projection."""
-        return 4 if n_pre * n_post <= 2 ** 32 else 8
 
 
 @refuse_unknown_keywords

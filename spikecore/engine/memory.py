@@ -106,10 +106,10 @@ GRID_PACKED_MAX_DELAY_STEPS = 255
 #: piece of CHUNK_SYNAPSES synapses alive at a time, with its i, j, weight, delay, the engine's
 #: delay steps, rows and entries (measured 60 B per synapse of the piece, 10^5 neurons, fixed
 #: in-degree); fixed_indegree also holds one int64 key per synapse of the projection
-#: (connectors.FixedIndegree.connect_chunks), fixed_total_number one uint32 key where the pairs fit
-#: 32 bits, else int64 (connectors.FixedTotalNumber.presynaptic_key_bytes)
+#: (connectors.FixedIndegree.connect_chunks), fixed_total_number one uint32 target per synapse
+#: (connectors.FixedTotalNumber.connect_chunks)
 STREAM_PIECE_BYTES = 64 * CHUNK_SYNAPSES
-STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 8}
+STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 4}
 #: a lazy projection bound for the segmented table: its pieces' sort keys, uint16 channels and
 #: weights (18 B), joined (18 B), then the argsort and the permuted copies
 #: (simulator.py _segmented_keys); the IR holds nothing of it
@@ -344,15 +344,6 @@ def _realise_stage(plan: _Plan) -> Stage:
     return stage
 
 
-def _held_bytes_per_synapse(net, name: str) -> int:
-    """What a lazy projection's connector holds per synapse while it is drawn in pieces."""
-    pr = net.projections[name]
-    held = getattr(pr.connector, "presynaptic_key_bytes", None)
-    if held is not None:
-        return held(_source_size(net, pr.pre_name), net.populations[pr.post_name].size)
-    return STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(pr.connector, "kind", ""), 0)
-
-
 def _compile_stage(plan: _Plan) -> Stage:
     key = {"native-grid": "native-grid-threads" if plan.threads > 1 else "native-grid",
            "native-precise": "native-precise-drawn-delays" if plan.drawn_delays else "native-precise",
@@ -372,7 +363,8 @@ def _compile_stage(plan: _Plan) -> Stage:
             plan.net, {k: v for k, v in plan.counts.items() if k in plan.packed}, plan.dt, plan.real,
             plan.threads, plan.packed))
     if plan.lazy:
-        held = max(_held_bytes_per_synapse(plan.net, name) * plan.counts[name] for name in plan.lazy)
+        held = max(STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(plan.net.projections[name].connector, "kind", ""), 0)
+                   * plan.counts[name] for name in plan.lazy)
         stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
     return stage
 
