@@ -110,6 +110,9 @@ GRID_PACKED_MAX_DELAY_STEPS = 255
 #: (connectors.FixedTotalNumber.connect_chunks)
 STREAM_PIECE_BYTES = 64 * CHUNK_SYNAPSES
 STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 4}
+#: a redrawn value of a lazy projection's truncated normal: its position (int64) and value
+#: (float64), kept for the engine's second pass (ValueStream's known_redraws)
+REDRAW_BYTES = 16
 #: a lazy projection bound for the segmented table: its pieces' sort keys, uint16 channels and
 #: weights (18 B), joined (18 B), then the argsort and the permuted copies
 #: (simulator.py _segmented_keys); the IR holds nothing of it
@@ -366,7 +369,37 @@ def _compile_stage(plan: _Plan) -> Stage:
         held = max(STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(plan.net.projections[name].connector, "kind", ""), 0)
                    * plan.counts[name] for name in plan.lazy)
         stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
+        stage.add(f"{plan.label}: truncated draws' redraws kept for the second pass", _kept_redraw_bytes(plan))
     return stage
+
+
+def _kept_redraw_bytes(plan: _Plan) -> int:
+    """A lazy projection keeps, per truncated-normal weight or delay drawn outside its bounds,
+    the position and the final value (16 B: spikecore.distributions.ValueStream's
+    known_redraws) from its first pass on: the expected count is the mass outside the bounds."""
+    from ..distributions import Normal, _normal_mass, _normal_params
+
+    total = 0.0
+    for name in plan.lazy:
+        pr = plan.net.projections[name]
+        for value, dim in ((pr.weight, None), (pr.delay, u.TIME)):
+            if not isinstance(value, Normal) or (value.low is None and value.high is None):
+                continue
+            try:
+                dim = dim if dim is not None else _value_dim(value.mean)
+                mean, std, lo, hi, _ = _normal_params(value, dim, f"projections.{name}")
+            except (ValidationError, ValueError):   # the description's own check reports it
+                continue
+            total += REDRAW_BYTES * plan.counts[name] * (1.0 - _normal_mass(mean, std, lo, hi))
+    return int(total)
+
+
+def _value_dim(text):
+    """The dimension of a quantity such as '87.8 pA' (for a weight, whose dimension the
+    target's model decides)."""
+    if isinstance(text, str):
+        return u.parse_quantity(text, "weight").dim
+    return getattr(text, "dim", u.DIMENSIONLESS)
 
 
 def _run_stage(plan: _Plan) -> tuple:

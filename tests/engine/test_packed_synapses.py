@@ -269,3 +269,26 @@ def test_a_lazy_projection_finds_its_redraws_once(monkeypatch):
     second = [np.concatenate(x) for x in zip(*e.chunks())]
     assert len(calls) == 2 and g.redrawn == redrawn and redrawn["projections.ie.delay"] > 0
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_the_memory_estimate_counts_the_kept_redraws(monkeypatch):
+    """16 B per value a lazy projection's truncated normals draw outside their bounds (kept
+    for the engine's second pass), expected from the mass outside the bounds."""
+    from spikecore.distributions import ValueStream
+    from spikecore.engine.memory import _kept_redraw_bytes, _Plan
+
+    kept = []
+    init = ValueStream.__init__
+
+    def spy(self, *args, **kw):
+        init(self, *args, **kw)
+        kept.append(self.patch_at.size)
+    monkeypatch.setattr(ValueStream, "__init__", spy)
+    net = mixed_net()
+    g = lazy_ir(monkeypatch, net)
+    for e in g.projections.values():
+        for _ in e.chunks():
+            pass
+    plan = _Plan(net, "native-grid", "native", 1e-4, 0.1, {})
+    estimate = _kept_redraw_bytes(plan)
+    assert estimate == pytest.approx(16 * sum(kept), rel=0.15) and estimate > 16 * 500
