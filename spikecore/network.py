@@ -756,7 +756,9 @@ class Network:
         def draw(counts: dict, ordered: bool = True):
             rng_c = self._rng_factory("connect", pr.name)()
             connector = pr.connector
-            if not ordered:     # the same synapses in the connector's cheapest order
+            if not ordered and not np.ndim(r):
+                # the same synapses in the connector's cheapest order (a per-neuron r would
+                # scale the weights by other targets' r: those keep the list's order)
                 n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector",
                                                      ordered=False)
             elif hasattr(connector, "connect_chunks"):
