@@ -43,6 +43,7 @@ from .checks import (_check_at_most_max_steps, _check_countable_times, _check_na
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
 from .models import equations as equation_models
+from .models import loihi_lif
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
@@ -156,7 +157,7 @@ class Population:
     def _check_relations(self, si: dict, params: dict):
         """Checks between parameters (v_reset below v_threshold, the model's own), on scalars or
         on per-neuron arrays (every neuron must pass)."""
-        if np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
+        if "v_reset" in si and np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
             raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
                                   "a value below v_threshold (else the neuron fires every step)")
         self.spec.check_params(si, self._field("params"))
@@ -199,6 +200,9 @@ class Population:
             default = self.spec.initial_value(var, self.si_params if params is None else params)
             value = self.initial.get(var, u.Quantity(default, dim))
             out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
+            if self.spec.synapse == "integer" and _is_distribution(value):
+                out[var] = np.rint(out[var])    # Loihi's integer state: draws round to the nearest integer
+            self.spec.check_state(var, out[var], self._field(f"initial.{var}"))
         return out
 
 
@@ -356,6 +360,11 @@ class Projection:
     by post's model and, when given, must agree with it. ``weight_precision="float32"``
     rounds every weight to a float32 value (all backends see the rounded values; the
     grid engine then stores each in 4 bytes).
+
+    Onto a ``loihi_lif`` population (Loihi's integers, docs/models.md): ``weight`` holds integer
+    mantissas, ``weight_exp`` (-8..7) and ``num_weight_bits`` (1..8) are Lava's, and ``delay``
+    is Loihi's synaptic delay d in steps (0..63, DelayDense's: a spike at step n reaches the
+    target at n + 1 + d); the IR holds it as (d + 1) dt, Dense's own step included.
     """
     pre: object
     post: object
@@ -367,6 +376,8 @@ class Projection:
     name: str | None = None
     plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
     weight_precision: str = "float64"   # or "float32": weights rounded to float32 values (WEIGHT_PRECISIONS)
+    weight_exp: int | None = None       # loihi_lif targets only: Lava's weight exponent (default 0)
+    num_weight_bits: int | None = None  # loihi_lif targets only: Lava's weight bits (default 8)
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -497,9 +508,10 @@ class Network:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
     def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
-                plasticity=None, weight_precision="float64"):
+                plasticity=None, weight_precision="float64", weight_exp=None, num_weight_bits=None):
         return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
-                                   plasticity=plasticity, weight_precision=weight_precision))
+                                   plasticity=plasticity, weight_precision=weight_precision,
+                                   weight_exp=weight_exp, num_weight_bits=num_weight_bits))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -537,6 +549,7 @@ class Network:
         if spec.synapse == "variable" and pr.plasticity is not None:
             raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
                                   "equation-defined models are not supported")
+        loihi_lif.check_projection_registers(pr, spec, fld)
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
@@ -698,7 +711,7 @@ class Network:
         expected = self._expected_synapses(pr)
         draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
-                and not isinstance(pr.connector, FromSparse)):
+                and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
             any_order = ((lambda counts: draw(counts, ordered=False))
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
             stream = _ir.SynapseStream(draw, expected, redrawn, any_order)
@@ -717,8 +730,11 @@ class Network:
         if pr.si_plasticity is not None:
             plastic = dict(pr.si_plasticity)
             plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        attrs = (loihi_lif.projection_attrs(pr, i, j, w, n_pre, target.size, pre in self.sources
+                                            and isinstance(self.sources[pre], PoissonSource), fld)
+                 if spec.synapse == "integer" else {})
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
-                                  weight_precision=precision)
+                                  weight_precision=precision, attrs=attrs)
 
     def _expected_synapses(self, pr: Projection) -> int:
         """The synapses a projection's connector expects (0 when it cannot tell)."""
@@ -767,8 +783,9 @@ class Network:
                 i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
                 n, pieces = i.size, [(i, j)]
             weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws)
+            delay_dim = u.DIMENSIONLESS if spec.synapse == "integer" else u.TIME   # Loihi's delays are steps
             delays = None if pr.delay is None else ValueStream(
-                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts, known_redraws)
+                pr.delay, delay_dim, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts, known_redraws)
             for i, j in pieces:
                 w = weights.take(i.size)
                 if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
@@ -779,7 +796,10 @@ class Network:
                                           "conductance weights >= 0 S (use an inhibitory receptor)")
                 if precision == "float32":
                     w = w.astype(np.float32).astype(np.float64)
-                yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
+                if spec.synapse == "integer":
+                    yield i, j, w, loihi_lif.ir_delays(None if delays is None else delays.take(i.size), i.size, dt, fld)
+                else:
+                    yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
         return draw
 
     def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
