@@ -21,11 +21,21 @@ class Assembly(common.Assembly):
     _simulator = simulator
 
 
+def _per_neuron(values, size: int):
+    """A scalar where every neuron has the same value, else a float64 array of ``size``."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    arr = np.broadcast_to(arr, (size,))
+    return float(arr[0]) if size == 0 or (arr == arr[0]).all() else np.array(arr, dtype=float)
+
+
 def _homogeneous(pop, name: str, values) -> float:
     arr = np.asarray(values, dtype=float)
     if arr.ndim and arr.size and not (arr == arr.flat[0]).all():
         raise NotImplementedError(f"different values of {name} within one population ({pop.label}) on spikecore: "
-                                  "its models take one value per population; split the population")
+                                  "its Poisson sources take one start and duration per population; "
+                                  "split the population")
     return float(arr.flat[0]) if arr.ndim else float(arr)
 
 
@@ -141,18 +151,57 @@ class Population(_Parameters, common.Population):
 
     # -- the IR --------------------------------------------------------------------------
     def _ir_params(self):
-        """(params, receptors) in SI; the model's parameters PyNN has no name for take their defaults."""
+        """(params, receptors) in SI; the model's parameters PyNN has no name for take their
+        defaults. A parameter equal for every neuron is a scalar; one that differs is an
+        array of one value per neuron (the model's per-neuron parameters, docs/models.md),
+        refused with NotImplementedError where spikecore holds it once per population."""
         from ..models import get_model
         from ..models.base import REQUIRED
         mapping = self.celltype.spikecore
+        model = get_model(mapping.model)
         # i_offset may differ between neurons (it becomes current sources, _add_to_ir)
-        p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters
+        p = {n: _per_neuron(self._parameters[n], self.size) for n in self.celltype.default_parameters
              if n != "i_offset"}
         params, receptors = mapping.convert(p)
-        for name, spec in get_model(mapping.model).params.items():
+        params = {k: _per_neuron(v, self.size) for k, v in params.items()}
+        varying = [n for n, v in p.items() if np.ndim(v)]
+        if varying:
+            self._check_per_neuron(model, p, varying, params, receptors)
+        for name, spec in model.params.items():
             if name not in params and spec.default is not REQUIRED:
                 params[name] = spec.default
+            elif name in params:
+                self._check_range(model, name, spec, params[name])
         return params, receptors
+
+    def _check_range(self, model, name, spec, value):
+        """PyNN's InvalidParameterValueError for a value out of the model's range (a
+        non-positive time constant, a negative refractory period), naming the population."""
+        from ..checks import _check_param_array
+        from ..errors import ValidationError
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
+        fld = f"{type(self.celltype).__name__} population {self.label!r}: {model.name}.{name}"
+        try:
+            if not np.isfinite(arr).all():
+                raise ValidationError(fld, float(arr[~np.isfinite(arr)][0]), "finite values")
+            _check_param_array(arr, spec, fld)
+        except ValidationError as exc:
+            raise errors.InvalidParameterValueError(str(exc)) from None
+
+    def _check_per_neuron(self, model, p, varying, params, receptors):
+        """NotImplementedError naming the PyNN parameter whose per-neuron values spikecore's
+        model cannot take (a receptor's, held once per population)."""
+        scalars = {n: (float(v[0]) if np.ndim(v) else v) for n, v in p.items()}
+        for name in varying:
+            alone_params, alone_receptors = self.celltype.spikecore.convert({**scalars, name: p[name]})
+            held_once = [f"{r}.{k}" for r, rp in alone_receptors.items() for k, v in rp.items() if np.ndim(v)]
+            held_once += [k for k, v in alone_params.items() if np.ndim(v) and k not in model.per_neuron_params]
+            if held_once:
+                raise NotImplementedError(
+                    f"different values of {name} within one population ({self.label}) on spikecore: "
+                    f"{model.name}'s {', '.join(held_once)} is one value per population (per-neuron "
+                    f"parameters of {model.name}: {', '.join(sorted(model.per_neuron_params))}); "
+                    "split the population")
 
     def _add_to_ir(self, g, seed):
         name = type(self.celltype).__name__

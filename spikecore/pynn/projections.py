@@ -198,13 +198,16 @@ class Projection(common.Projection):
                 sel = np.flatnonzero(psel)[qsel]
                 mapping = qpop.celltype.spikecore
                 params, _ = qpop._ir_params()
-                weight = w[sel] * mapping.weight(params)
+                # SI per PyNN weight unit of each synapse's target (IF_curr_exp's membrane
+                # resistance tau_m / cm: per neuron where tau_m or cm is)
+                scale = mapping.weight(params)
+                scale = scale[qj] if np.ndim(scale) else scale
+                weight = w[sel] * scale
                 if qpop.conductance_based and (weight < 0).any():
                     raise errors.ConnectionError(f"negative conductance weights in {self.label}")
                 name = f"{self.ir_name}_{ppop.ir_name}_{qpop.ir_name}"
                 receptor = mapping.receptors[self.receptor_type]
                 synapse = _model(mapping).synapse
-                scale = mapping.weight(params)
                 g.projections[name] = _ir.ProjectionEdge(name, ppop.ir_name, qpop.ir_name, receptor, synapse,
                                                          pi[qsel].astype(np.int64), qj.astype(np.int64),
                                                          weight, steps[sel] * dt * MS,
@@ -226,6 +229,12 @@ class Projection(common.Projection):
                 raise NotImplementedError(f"{kind} with a different {name} per connection on spikecore "
                                           "(its rules take one value per projection)")
             values[name] = float(part[0])
+        if np.ndim(scale):
+            if not (scale == scale[0]).all():
+                raise NotImplementedError(f"{kind} onto neurons of different weight scales on spikecore "
+                                          "(IF_curr_exp with per-neuron tau_m or cm: its rules take one "
+                                          "w_min and w_max per projection)")
+            scale = float(scale[0])
         spec = plasticity_of(self.synapse_type, values, scale)
         if spec is None:
             return None

@@ -100,7 +100,8 @@ class Recorder(recording.Recorder):
         cols = np.searchsorted(monitored, np.asarray(ids, dtype=np.int64) - pop.first_id)
         if clear:
             self._samples = {}
-        return values[:, cols] / scale(params), None
+        per_pynn_unit = np.broadcast_to(scale(params), (pop.size,))[monitored][cols]   # per neuron where r is
+        return values[:, cols] / per_pynn_unit, None
 
     def _local_count(self, variable, filter_ids=None):
         ids, _ = self._spike_arrays()

@@ -15,6 +15,7 @@ Units: PyNN's (ms, mV, nA, nF, uS) at this module's edges; the IR is in SI.
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 from pyNN import common
@@ -101,7 +102,8 @@ class State(common.control.BaseState):
         if self.ir is None:
             self.ir = self.build_ir()
             if self.ir.populations:
-                self.exe = get_backend(self.backend).compile(self.ir, **self.options)
+                with _pynn_errors():
+                    self.exe = get_backend(self.backend).compile(self.ir, **self.options)
             self.built_structure = self.structure()
             self.changed = False
             if self.min_delay == "auto":     # PyNN's "auto": the smallest delay there is
@@ -116,13 +118,15 @@ class State(common.control.BaseState):
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
                                           f"{self.backend} backend of spikecore (the native backend can)")
             self.ir = self.build_ir()
-            replace(self.ir)
+            with _pynn_errors():
+                replace(self.ir)
             self.changed = False
         elif self.changed and self.exe is None:     # spike sources only: nothing is compiled
             self.ir = self.build_ir()
             self.changed = False
         if self.exe is not None:
-            result = self.exe.run(steps * self.dt * MS)
+            with _pynn_errors():
+                result = self.exe.run(steps * self.dt * MS)
         else:
             result = _NoNeurons(steps * self.dt * MS)
         for rec in self.recorders:
@@ -143,6 +147,23 @@ class State(common.control.BaseState):
         for rec in self.recorders:
             rec._add_to_ir(g)
         return g
+
+
+@contextmanager
+def _pynn_errors():
+    """spikecore's refusals as PyNN's error types, as PyNN's other backends raise them: a
+    feature the chosen backend cannot express (e.g. per-neuron thresholds on Lava, which
+    holds them once per process) is NotImplementedError, a bad value
+    InvalidParameterValueError; the message is spikecore's, naming the feature or field."""
+    from pyNN.errors import InvalidParameterValueError
+
+    from ..errors import UnsupportedFeature, ValidationError
+    try:
+        yield
+    except UnsupportedFeature as exc:
+        raise NotImplementedError(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidParameterValueError(str(exc)) from None
 
 
 class _NoNeurons:

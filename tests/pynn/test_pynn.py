@@ -130,14 +130,6 @@ def test_adding_a_population_after_run_is_refused_until_reset():
     sim.run(5.0)
 
 
-def test_heterogeneous_neuron_parameters_name_the_parameter():
-    sim.setup()
-    p = sim.Population(3, sim.IF_curr_exp(tau_m=[10.0, 20.0, 30.0]))
-    p.record("spikes")
-    with pytest.raises(NotImplementedError, match="tau_m"):
-        sim.run(1.0)
-
-
 def test_shim_installs_and_uninstalls_cleanly(tmp_path):
     fake = tmp_path / "pyNN"
     fake.mkdir()

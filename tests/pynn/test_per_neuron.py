@@ -1,0 +1,233 @@
+"""Per-neuron parameters through PyNN: a population of a standard cell type whose parameters
+differ per neuron (arrays, PyNN RandomDistributions drawn by PyNN's NumpyRNG) fires exactly
+as the same network written directly in spikecore with per-neuron arrays (converted here by
+hand, independently of spikecore.pynn's mapping; the weight of a current synapse scaled by
+each target's own membrane resistance), on the native and Brian2 backends. Run control
+(set, get, initialize between runs) on such populations; refusals where spikecore holds a
+value once per population (a receptor's, or Lava's du, dv, vth) with PyNN's error type."""
+import numpy as np
+import pytest
+from pyNN.errors import InvalidParameterValueError
+
+import spikecore.pynn as sim
+from spikecore import units as u
+from spikecore.models import get_model
+from spikecore.network import AllToAll, CurrentSource, Network, SpikeSource
+
+N = 6
+SOURCE_TIMES = [10.0, 12.0, 40.0, 41.0, 42.0, 90.0, 91.5]
+DURATION = 150.0
+
+
+@pytest.fixture(autouse=True)
+def _end():
+    yield
+    sim.end()
+
+
+def _uniform(low, high, rng):
+    return sim.RandomDistribution("uniform", (low, high), rng=rng)
+
+
+#: the input's weight per cell type, in PyNN's units (nA, uS, mV, uS)
+WEIGHT = {"IF_curr_exp": 2.0, "IF_cond_exp": 0.05, "Izhikevich": 3.0, "EIF_cond_exp_isfa_ista": 0.02}
+
+
+# cell type -> (per-neuron and scalar PyNN parameters, initial values)
+def cases(rng):
+    return {
+        "IF_curr_exp": (dict(tau_m=_uniform(10.0, 30.0, rng), cm=[0.5, 0.7, 0.9, 1.0, 1.2, 0.8],
+                             v_thresh=[-52.0, -50.0, -51.0, -49.0, -50.5, -50.0],
+                             tau_refrac=[0.0, 1.0, 2.0, 2.5, 5.0, 1.3], v_rest=_uniform(-67.0, -63.0, rng),
+                             v_reset=-70.0, tau_syn_E=5.0, tau_syn_I=3.0, i_offset=0.6),
+                        dict(v=_uniform(-66.0, -55.0, rng))),
+        "IF_cond_exp": (dict(tau_m=_uniform(10.0, 30.0, rng), cm=[0.5, 0.7, 0.9, 1.0, 1.2, 0.8],
+                             v_reset=[-70.0, -65.0, -60.0, -70.0, -68.0, -62.0],
+                             tau_refrac=[0.0, 1.0, 2.0, 2.5, 5.0, 1.3], v_thresh=_uniform(-52.0, -48.0, rng),
+                             tau_syn_E=5.0, tau_syn_I=10.0, e_rev_E=0.0, e_rev_I=-80.0, i_offset=0.7),
+                        dict(v=_uniform(-66.0, -55.0, rng))),
+        "Izhikevich": (dict(a=[0.02, 0.03, 0.1, 0.02, 0.05, 0.02], b=_uniform(0.18, 0.25, rng),
+                            c=[-65.0, -60.0, -55.0, -50.0, -65.0, -62.0], d=[8.0, 6.0, 2.0, 4.0, 8.0, 5.0],
+                            i_offset=0.008),
+                       dict(v=_uniform(-70.0, -60.0, rng), u=-14.0)),
+        "EIF_cond_exp_isfa_ista": (dict(cm=[0.25, 0.281, 0.3, 0.26, 0.29, 0.27], tau_m=_uniform(8.0, 12.0, rng),
+                                        a=[0.0, 4.0, 8.0, 2.0, 4.0, 6.0], b=[0.04, 0.0805, 0.12, 0.06, 0.1, 0.09],
+                                        tau_w=[100.0, 144.0, 200.0, 120.0, 150.0, 180.0],
+                                        delta_T=[1.5, 2.0, 2.5, 2.0, 1.8, 2.2], v_thresh=_uniform(-52.0, -49.0, rng),
+                                        tau_refrac=[0.1, 2.0, 3.0, 0.5, 1.0, 2.0], i_offset=0.9),
+                                   dict(v=_uniform(-72.0, -65.0, rng), w=0.0)),
+    }
+
+
+def pynn_network(celltype, backend="native", seed=11):
+    """The PyNN side: N neurons of ``celltype`` with per-neuron parameters, driven by a
+    spike source (weight per PyNN unit) and a constant i_offset."""
+    sim.setup(timestep=0.1, backend=backend)
+    rng = sim.NumpyRNG(seed=seed)
+    params, initial = cases(rng)[celltype]
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=SOURCE_TIMES), label="src")
+    pop = sim.Population(N, getattr(sim, celltype)(**params), label="cells")
+    pop.initialize(**initial)
+    sim.Projection(src, pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=WEIGHT[celltype], delay=1.0))
+    pop.record(["spikes", "v"])
+    return pop
+
+
+def _q(model, name, values, scale):
+    """An SI per-neuron (or scalar) Quantity of parameter ``name`` of ``model``."""
+    return u.Quantity(np.asarray(values, dtype=float) * scale, get_model(model).params[name].dim)
+
+
+def direct_network(celltype, pop):
+    """The same network written in spikecore: the per-neuron values PyNN drew (pop.get),
+    converted to spikecore's models by hand (docs/pynn.md's table)."""
+    names = list(pop.celltype.default_parameters)
+    p = dict(zip(names, pop.get(names)))
+    ms, mv, nf, na, us = 1e-3, 1e-3, 1e-9, 1e-9, 1e-6
+    if celltype == "IF_curr_exp":
+        model, weight = "lif_cuba", f"{WEIGHT[celltype]} nA"   # scaled by r of each target
+        params = {"tau_mem": _q(model, "tau_mem", p["tau_m"], ms), "v_leak": _q(model, "v_leak", p["v_rest"], mv),
+                  "v_threshold": _q(model, "v_threshold", p["v_thresh"], mv),
+                  "v_reset": _q(model, "v_reset", p["v_reset"], mv),
+                  "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
+                  "r": _q(model, "r", np.asarray(p["tau_m"]) * ms / (np.asarray(p["cm"]) * nf), 1.0),
+                  "tau_syn": {"exc": f"{p['tau_syn_E']} ms", "inh": f"{p['tau_syn_I']} ms"}}
+    elif celltype == "IF_cond_exp":
+        model, weight = "lif_coba", f"{WEIGHT[celltype]} uS"
+        cm, tau_m = np.asarray(p["cm"]), np.asarray(p["tau_m"])
+        params = {"c_m": _q(model, "c_m", cm, nf), "g_l": _q(model, "g_l", cm * nf / (tau_m * ms), 1.0),
+                  "v_leak": _q(model, "v_leak", p["v_rest"], mv),
+                  "v_threshold": _q(model, "v_threshold", p["v_thresh"], mv),
+                  "v_reset": _q(model, "v_reset", p["v_reset"], mv),
+                  "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
+                  "tau_syn": {"exc": f"{p['tau_syn_E']} ms", "inh": f"{p['tau_syn_I']} ms"},
+                  "e_rev": {"exc": f"{p['e_rev_E']} mV", "inh": f"{p['e_rev_I']} mV"}}
+    elif celltype == "Izhikevich":
+        model, weight = "izhikevich", f"{WEIGHT[celltype]} mV"
+        params = {"a": _q(model, "a", p["a"], 1.0), "b": _q(model, "b", p["b"], 1.0), "d": _q(model, "d", p["d"], 1.0),
+                  "v_reset": _q(model, "v_reset", p["c"], mv), "v_threshold": "30 mV", "t_refrac": "0 ms"}
+    else:
+        model, weight = "adex_cond", f"{WEIGHT[celltype]} uS"
+        cm, tau_m = np.asarray(p["cm"]), np.asarray(p["tau_m"])
+        params = {"c_m": _q(model, "c_m", cm, nf), "g_l": _q(model, "g_l", cm * nf / (tau_m * ms), 1.0),
+                  "v_leak": _q(model, "v_leak", p["v_rest"], mv), "delta_t": _q(model, "delta_t", p["delta_T"], mv),
+                  "v_t": _q(model, "v_t", p["v_thresh"], mv), "tau_w": _q(model, "tau_w", p["tau_w"], ms),
+                  "a": _q(model, "a", p["a"], 1e-9), "b": _q(model, "b", p["b"], na),
+                  "v_reset": _q(model, "v_reset", p["v_reset"], mv),
+                  "v_threshold": _q(model, "v_threshold", p["v_spike"], mv),
+                  "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
+                  "tau_syn": {"exc": f"{p['tau_syn_E']} ms", "inh": f"{p['tau_syn_I']} ms"},
+                  "e_rev": {"exc": f"{p['e_rev_E']} mV", "inh": f"{p['e_rev_I']} mV"}}
+    state_scale = {"v": mv, "u": 1.0, "w": na}
+    initial = {var: u.Quantity(np.asarray(pop.initial_values[var].evaluate(simplify=False), dtype=float)
+                               * state_scale[var], get_model(model).state[var])
+               for var in pop.initial_values if var in state_scale}
+    net = Network("direct", seed=0, dt="0.1 ms", duration=f"{DURATION} ms")
+    net.add(SpikeSource(spike_times=[[f"{t} ms" for t in SOURCE_TIMES]], name="src"))
+    net.population("cells", N, model, params, initial)
+    net.add(CurrentSource("cells", amplitude=f"{float(p['i_offset']) * na / 1e-12} pA", name="i_offset"))
+    net.project("src", "cells", AllToAll(), weight=weight, delay="1 ms",
+                receptor="exc" if "tau_syn" in params else None, name="in")
+    return net
+
+
+def pynn_spikes(pop):
+    return [np.asarray(s.magnitude) for s in pop.get_data("spikes").segments[-1].spiketrains]
+
+
+CELL_TYPES = ["IF_curr_exp", "IF_cond_exp", "Izhikevich", "EIF_cond_exp_isfa_ista"]
+
+
+@pytest.mark.parametrize("backend", ["native", pytest.param("brian2", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("celltype", CELL_TYPES)
+def test_heterogeneous_population_fires_as_the_same_network_written_in_spikecore(celltype, backend):
+    pop = pynn_network(celltype, backend)
+    tau = pop.get("a" if celltype == "Izhikevich" else "tau_m")
+    assert np.ptp(tau) > 0                                   # the values do differ per neuron
+    sim.run(DURATION)
+    ours = pynn_spikes(pop)
+    direct = direct_network(celltype, pop).run(backend=backend)
+    t, i = direct.spikes["cells"]
+    assert sum(map(len, ours)) >= N, "every neuron should fire in the scenario"
+    assert len({tuple(s) for s in ours}) == N, "the per-neuron values should change the spikes"
+    for k in range(N):
+        np.testing.assert_allclose(ours[k], t[i == k] / 1e-3, rtol=0, atol=1e-9, err_msg=f"{celltype} neuron {k}")
+
+
+def test_same_numpyrng_seed_draws_the_same_parameters_and_spikes():
+    first = pynn_network("IF_curr_exp", seed=5)
+    sim.run(DURATION)
+    drawn, spikes = first.get("tau_m"), pynn_spikes(first)
+    sim.end()
+    again = pynn_network("IF_curr_exp", seed=5)
+    sim.run(DURATION)
+    np.testing.assert_array_equal(again.get("tau_m"), drawn)
+    for a, b in zip(spikes, pynn_spikes(again)):
+        np.testing.assert_array_equal(a, b)
+    sim.end()
+    other = pynn_network("IF_curr_exp", seed=6)
+    assert not np.array_equal(other.get("tau_m"), drawn)
+
+
+def test_current_weights_scale_with_each_targets_membrane_resistance():
+    """IF_curr_exp's weight (nA) becomes r * I per target: r = tau_m / cm differs per neuron."""
+    sim.setup(timestep=0.1)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    pop = sim.Population(3, sim.IF_curr_exp(tau_m=[10.0, 20.0, 20.0], cm=[1.0, 1.0, 0.5], tau_syn_E=2.0,
+                                            v_thresh=0.0))
+    sim.Projection(src, pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.5, delay=1.0))
+    edge, = sim.simulator.state.build_ir().projections.values()
+    np.testing.assert_allclose(edge.weight, 1.5e-9 * np.array([10e6, 20e6, 40e6]), rtol=1e-12)
+    isyn = sim.simulator.state.build_ir().populations[pop.ir_name]
+    np.testing.assert_allclose(isyn.params["r"], [10e6, 20e6, 40e6], rtol=1e-12)
+
+
+def test_set_get_and_initialize_per_neuron_between_runs():
+    pop = pynn_network("IF_curr_exp")
+    sim.run(50.0)
+    before = pop.get("tau_m").copy()
+    pop[0:3].set(tau_m=np.array([5.0, 6.0, 7.0]))          # a view: those neurons only
+    pop.set(v_thresh=np.linspace(-53.0, -48.0, N))
+    pop.initialize(v=sim.RandomDistribution("uniform", (-60.0, -55.0), rng=sim.NumpyRNG(3)))
+    np.testing.assert_array_equal(pop.get("tau_m"), np.concatenate([[5.0, 6.0, 7.0], before[3:]]))
+    v_now = sim.simulator.state.exe.get(pop.ir_name, "v") / 1e-3
+    assert ((v_now >= -60.0) & (v_now <= -55.0)).all() and np.ptp(v_now) > 0
+    sim.run(DURATION - 50.0)
+    ir = sim.simulator.state.ir.populations[pop.ir_name]
+    np.testing.assert_allclose(ir.params["tau_mem"][:3], [5e-3, 6e-3, 7e-3])
+    np.testing.assert_allclose(ir.params["v_threshold"], np.linspace(-53.0, -48.0, N) * 1e-3)
+    np.testing.assert_allclose(ir.params["r"], pop.get("tau_m") / pop.get("cm") * 1e6)
+    v = np.asarray(pop.get_data("v").segments[0].analogsignals[0].magnitude)
+    np.testing.assert_allclose(v[500], v_now)                  # t = 50 ms: the values initialize wrote
+
+
+def test_a_receptor_parameter_per_neuron_is_refused_naming_it():
+    sim.setup(timestep=0.1)
+    pop = sim.Population(3, sim.IF_cond_exp(tau_syn_E=[1.0, 2.0, 3.0]), label="cells")
+    pop.record("spikes")
+    with pytest.raises(NotImplementedError, match=r"tau_syn_E within one population \(cells\).*exc.tau_syn"):
+        sim.run(1.0)
+
+
+def test_lava_refuses_per_neuron_thresholds_with_pynns_error_type():
+    from backends import available_backends
+    if "lava" not in available_backends():
+        pytest.skip("Lava is not installed")
+    sim.setup(timestep=1.0, backend="lava")
+    pop = sim.Population(3, sim.IF_curr_exp(v_thresh=[-52.0, -50.0, -48.0]))
+    pop.record("spikes")
+    with pytest.raises(NotImplementedError, match="per-neuron v_threshold"):
+        sim.run(5.0)
+    sim.end()
+    sim.setup(timestep=1.0, backend="lava")    # the drive may differ per neuron there: i_offset
+    pop = sim.Population(3, sim.IF_curr_exp(i_offset=[0.0, 0.5, 1.0]))
+    pop.record("spikes")
+    sim.run(5.0)
+
+
+def test_bad_per_neuron_values_raise_pynns_invalid_parameter_value_error():
+    sim.setup(timestep=0.1)
+    pop = sim.Population(3, sim.IF_curr_exp(tau_m=[10.0, -20.0, 30.0]))
+    pop.record("spikes")
+    with pytest.raises(InvalidParameterValueError, match="tau_mem"):
+        sim.run(1.0)
