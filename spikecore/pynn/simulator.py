@@ -117,9 +117,18 @@ class State(common.control.BaseState):
             if replace is None:
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
                                           f"{self.backend} backend of spikecore (the native backend can)")
-            self.ir = self.build_ir()
+            groups = [p._parts for p in self.populations]
+            ir = self.build_ir()
+            if _populations(ir) != _populations(self.ir):
+                for p, parts in zip(self.populations, groups):    # still those of the compiled network
+                    p._parts = parts
+                raise NotImplementedError(
+                    "changing synaptic parameters (tau_syn_E/I, e_rev_E/I) between runs so that the neurons "
+                    "sharing them are grouped differently on spikecore (a group is one compiled population: "
+                    "call reset() first)")
             with _pynn_errors():
-                replace(self.ir)
+                replace(ir)
+            self.ir = ir
             self.changed = False
         elif self.changed and self.exe is None:     # spike sources only: nothing is compiled
             self.ir = self.build_ir()
@@ -147,6 +156,10 @@ class State(common.control.BaseState):
         for rec in self.recorders:
             rec._add_to_ir(g)
         return g
+
+
+def _populations(g: _ir.IRGraph) -> list:
+    return [(p.name, p.size) for p in g.populations.values()]
 
 
 @contextmanager

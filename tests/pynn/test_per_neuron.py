@@ -201,12 +201,112 @@ def test_set_get_and_initialize_per_neuron_between_runs():
     np.testing.assert_allclose(v[500], v_now)                  # t = 50 ms: the values initialize wrote
 
 
-def test_a_receptor_parameter_per_neuron_is_refused_naming_it():
+SYNAPTIC = {"IF_curr_exp": dict(tau_syn_E=[2.0, 5.0, 5.0, 8.0, 2.0, 3.0], tau_syn_I=[3.0, 3.0, 6.0, 6.0, 3.0, 9.0],
+                                tau_m=[10.0, 12.0, 14.0, 16.0, 18.0, 20.0], cm=[1.0, 0.5, 1.0, 0.8, 1.0, 1.2]),
+            "IF_cond_exp": dict(tau_syn_E=[2.0, 5.0, 5.0, 8.0, 2.0, 3.0], e_rev_E=[0.0, 0.0, -10.0, 0.0, 0.0, 0.0],
+                                e_rev_I=[-80.0, -70.0, -80.0, -75.0, -80.0, -85.0], tau_m=[10.0, 12.0, 14.0, 16.0, 18.0, 20.0])}
+SYN_WEIGHT = {"IF_curr_exp": (3.0, -1.0), "IF_cond_exp": (0.08, 0.05)}   # (excitatory, inhibitory)
+
+
+def synaptic_pynn(celltype):
+    """Synaptic parameters per neuron (a spikecore receptor's are one per population, so the
+    population becomes one IR population per distinct set), excitatory and inhibitory input,
+    a DCSource, and an output population that the heterogeneous one drives."""
     sim.setup(timestep=0.1)
-    pop = sim.Population(3, sim.IF_cond_exp(tau_syn_E=[1.0, 2.0, 3.0]), label="cells")
-    pop.record("spikes")
-    with pytest.raises(NotImplementedError, match=r"tau_syn_E within one population \(cells\).*exc.tau_syn"):
-        sim.run(1.0)
+    src = sim.Population(2, sim.SpikeSourceArray(spike_times=[[10.0, 11.0, 12.0, 60.0, 61.0, 62.0, 63.0],
+                                                               [30.0, 62.0, 100.0]]), label="src")
+    pop = sim.Population(N, getattr(sim, celltype)(i_offset=0.3, **SYNAPTIC[celltype]), label="cells")
+    out = sim.Population(2, sim.IF_curr_exp(tau_m=[10.0, 20.0]), label="out")
+    pop.initialize(v=[-65.0, -60.0, -62.0, -58.0, -64.0, -61.0])
+    exc, inh = SYN_WEIGHT[celltype]
+    sim.Projection(src[0:1], pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=exc, delay=1.0))
+    sim.Projection(src[1:2], pop, sim.AllToAllConnector(), sim.StaticSynapse(weight=inh, delay=1.0),
+                   receptor_type="inhibitory")
+    sim.Projection(pop, out, sim.AllToAllConnector(), sim.StaticSynapse(weight=2.0, delay=1.5))
+    sim.DCSource(amplitude=0.4, start=40.0, stop=80.0).inject_into(pop[1:5])
+    pop.record(["spikes", "v"])
+    if celltype == "IF_cond_exp":
+        pop[2:5].record("gsyn_exc")
+    out.record("spikes")
+    return pop, out
+
+
+def synaptic_direct(celltype, pop):
+    """The same network in spikecore, one single-neuron population per PyNN neuron."""
+    names = list(pop.celltype.default_parameters)
+    p = {k: np.broadcast_to(v, (N,)) for k, v in zip(names, pop.get(names))}
+    net = Network("direct", seed=0, dt="0.1 ms", duration=f"{DURATION} ms")
+    net.add(SpikeSource(spike_times=[["10 ms", "11 ms", "12 ms", "60 ms", "61 ms", "62 ms", "63 ms"]], name="exc_in"))
+    net.add(SpikeSource(spike_times=[["30 ms", "62 ms", "100 ms"]], name="inh_in"))
+    net.population("out", 2, "lif_cuba", {"tau_mem": _q("lif_cuba", "tau_mem", [10.0, 20.0], 1e-3), "v_leak": "-65 mV",
+                                          "v_threshold": "-50 mV", "v_reset": "-65 mV", "t_refrac": "0.1 ms",
+                                          "r": _q("lif_cuba", "r", [10e6, 20e6], 1.0),
+                                          "tau_syn": {"exc": "5 ms", "inh": "5 ms"}}, {"v": "-65 mV"})
+    exc, inh = SYN_WEIGHT[celltype]
+    for k in range(N):
+        c = {n: float(v[k]) for n, v in p.items()}
+        common = {"v_leak": f"{c['v_rest']} mV", "v_threshold": f"{c['v_thresh']} mV",
+                  "v_reset": f"{c['v_reset']} mV", "t_refrac": f"{c['tau_refrac']} ms",
+                  "tau_syn": {"exc": f"{c['tau_syn_E']} ms", "inh": f"{c['tau_syn_I']} ms"}}
+        if celltype == "IF_curr_exp":
+            model, unit = "lif_cuba", "nA"
+            params = dict(common, tau_mem=f"{c['tau_m']} ms", r=f"{c['tau_m'] / c['cm']} Mohm")
+        else:
+            model, unit = "lif_coba", "uS"
+            params = dict(common, c_m=f"{c['cm']} nF", g_l=f"{c['cm'] / c['tau_m']} uS",
+                          e_rev={"exc": f"{c['e_rev_E']} mV", "inh": f"{c['e_rev_I']} mV"})
+        name = f"cell{k}"
+        net.population(name, 1, model, params,
+                       {"v": f"{float(pop.initial_values['v'].evaluate(simplify=False)[k])} mV"})
+        net.add(CurrentSource(name, steps=[("0 ms", "300 pA")] + ([("40 ms", "700 pA"), ("80 ms", "300 pA")]
+                                                                  if 1 <= k < 5 else []), name=f"i_{name}"))
+        net.project("exc_in", name, AllToAll(), weight=f"{exc} {unit}", delay="1 ms", receptor="exc", name=f"e{k}")
+        net.project("inh_in", name, AllToAll(), weight=f"{inh} {unit}", delay="1 ms", receptor="inh",
+                    name=f"i{k}")
+        net.project(name, "out", AllToAll(), weight="2 nA", delay="1.5 ms", receptor="exc", name=f"o{k}")
+    return net
+
+
+@pytest.mark.parametrize("celltype", ["IF_curr_exp", "IF_cond_exp"])
+def test_synaptic_parameters_per_neuron_fire_as_separate_populations_in_spikecore(celltype):
+    pop, out = synaptic_pynn(celltype)
+    sim.run(DURATION)
+    parts = pop.ir_parts()
+    assert len(parts) == 5      # neurons 0 and 4 share their synaptic parameters
+    direct = synaptic_direct(celltype, pop).run(backend="native")
+    ours = pynn_spikes(pop)
+    assert sum(map(len, ours)) >= N
+    for k in range(N):
+        np.testing.assert_allclose(ours[k], direct.spikes[f"cell{k}"][0] / 1e-3, atol=1e-9, err_msg=f"neuron {k}")
+    t, i = direct.spikes["out"]
+    for k, train in enumerate(pynn_spikes(out)):           # the split population's spikes reach "out"
+        np.testing.assert_allclose(train, t[i == k] / 1e-3, atol=1e-9)
+    assert sum(map(len, pynn_spikes(out))) > 0
+    v = np.asarray(pop.get_data("v").segments[0].analogsignals[0].magnitude)
+    assert v.shape == (int(DURATION / 0.1) + 1, N)
+    for k in range(N):          # v of each neuron, in PyNN's column order, at the first spike
+        first = int(round(direct.spikes[f"cell{k}"][0][0] / 1e-4))
+        assert v[first, k] > v[first + 1, k]
+
+
+def test_synaptic_parameters_per_neuron_with_run_control_between_runs():
+    pop, _ = synaptic_pynn("IF_cond_exp")
+    sim.run(50.0)
+    pop.initialize(v=np.linspace(-70.0, -60.0, N))          # every IR population of it, now
+    sim.run(50.0)
+    v = np.asarray(pop.get_data("v").segments[0].analogsignals[0].magnitude)
+    np.testing.assert_allclose(v[500], np.linspace(-70.0, -60.0, N))
+    g = np.asarray(pop.get_data("gsyn_exc").segments[0].analogsignals[0].magnitude)
+    assert g.shape == (1001, 3) and g.max() > 0              # pop[2:5]: across two IR populations
+    pop.set(tau_syn_E=5.0)        # the same groups of neurons: the network continues
+    sim.run(10.0)
+    assert sim.simulator.state.ir.populations[pop.ir_parts()[0][0]].receptors["exc"]["tau_syn"] == 5e-3
+    pop.set(e_rev_I=-80.0)        # other groups: the compiled network's populations would change
+    with pytest.raises(NotImplementedError, match="reset"):
+        sim.run(10.0)
+    sim.reset()
+    sim.run(10.0)
+    assert [idx.tolist() for _, idx in pop.ir_parts()] == [[0, 1, 3, 4, 5], [2]]   # by e_rev_E
 
 
 def test_lava_refuses_per_neuron_thresholds_with_pynns_error_type():
