@@ -4,9 +4,9 @@ Parameters are kept here per neuron in PyNN's names and units (the translations 
 identity); a population becomes an IR population, spike source or Poisson source when
 the network is built (``_add_to_ir``): parameters that differ per neuron become the model's
 per-neuron arrays, and a population whose synaptic parameters differ becomes one IR
-population per distinct set of them (``ir_parts``; ``ir_split`` maps neurons to them). Between runs, ``initialize`` writes the compiled
-network's state variables and ``set`` recompiles it with the new parameters
-(spikecore.pynn.simulator)."""
+population per distinct set of them (``ir_parts``; ``ir_split`` maps neurons to them).
+Between runs, ``initialize`` writes the compiled network's state variables and ``set``
+recompiles it with the new parameters (spikecore.pynn.simulator)."""
 from __future__ import annotations
 
 import numpy as np

@@ -2,9 +2,11 @@
 differ per neuron (arrays, PyNN RandomDistributions drawn by PyNN's NumpyRNG) fires exactly
 as the same network written directly in spikecore with per-neuron arrays (converted here by
 hand, independently of spikecore.pynn's mapping; the weight of a current synapse scaled by
-each target's own membrane resistance), on the native and Brian2 backends. Run control
-(set, get, initialize between runs) on such populations; refusals where spikecore holds a
-value once per population (a receptor's, or Lava's du, dv, vth) with PyNN's error type."""
+each target's own membrane resistance), on the native and Brian2 backends, and as pyNN.nest
+within the integrators' difference. Synaptic parameters per neuron (one spikecore population
+per distinct set) fire as separate populations. Run control (set, get, initialize between
+runs) on such populations; Lava's refusals (it holds du, dv, vth once per process) and bad
+values with PyNN's error types."""
 import numpy as np
 import pytest
 from pyNN.errors import InvalidParameterValueError
@@ -204,7 +206,8 @@ def test_set_get_and_initialize_per_neuron_between_runs():
 SYNAPTIC = {"IF_curr_exp": dict(tau_syn_E=[2.0, 5.0, 5.0, 8.0, 2.0, 3.0], tau_syn_I=[3.0, 3.0, 6.0, 6.0, 3.0, 9.0],
                                 tau_m=[10.0, 12.0, 14.0, 16.0, 18.0, 20.0], cm=[1.0, 0.5, 1.0, 0.8, 1.0, 1.2]),
             "IF_cond_exp": dict(tau_syn_E=[2.0, 5.0, 5.0, 8.0, 2.0, 3.0], e_rev_E=[0.0, 0.0, -10.0, 0.0, 0.0, 0.0],
-                                e_rev_I=[-80.0, -70.0, -80.0, -75.0, -80.0, -85.0], tau_m=[10.0, 12.0, 14.0, 16.0, 18.0, 20.0])}
+                                e_rev_I=[-80.0, -70.0, -80.0, -75.0, -80.0, -85.0],
+                                tau_m=[10.0, 12.0, 14.0, 16.0, 18.0, 20.0])}
 SYN_WEIGHT = {"IF_curr_exp": (3.0, -1.0), "IF_cond_exp": (0.08, 0.05)}   # (excitatory, inhibitory)
 
 
