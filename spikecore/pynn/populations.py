@@ -171,6 +171,9 @@ class Population(_Parameters, common.Population):
         varying = [n for n, v in p.items() if np.ndim(v)]
         if varying:
             self._check_per_neuron(model, p, varying)
+        if "integrator" in model.params:       # setup(integrator=...): Izhikevich, EIF
+            params["integrator"] = float(model.expand_params({"integrator": state.integrator}, "integrator")
+                                         ["integrator"])
         for name, spec in model.params.items():
             if name not in params and spec.default is not REQUIRED:
                 params[name] = spec.default

@@ -25,6 +25,8 @@ from ..registry import get_backend
 
 name = "spikecore"
 BACKENDS = ("native", "brian2", "lava")
+#: integrators of the Izhikevich and EIF cells (spikecore's izhikevich, adex_cond: both have these)
+INTEGRATORS = ("rk4", "euler")
 MS = 1e-3
 
 
@@ -45,7 +47,7 @@ class State(common.control.BaseState):
         self.num_processes = 1
         self.dt = 0.1
         self.min_delay = self.max_delay = "auto"
-        self.backend, self.options, self.seed = "native", {}, 0
+        self.backend, self.options, self.seed, self.integrator = "native", {}, 0, "rk4"
         self.clear()
 
     def clear(self):

@@ -61,10 +61,10 @@ def cases(rng):
     }
 
 
-def pynn_network(celltype, backend="native", seed=11):
+def pynn_network(celltype, backend="native", seed=11, **setup):
     """The PyNN side: N neurons of ``celltype`` with per-neuron parameters, driven by a
     spike source (weight per PyNN unit) and a constant i_offset."""
-    sim.setup(timestep=0.1, backend=backend)
+    sim.setup(timestep=0.1, backend=backend, **setup)
     rng = sim.NumpyRNG(seed=seed)
     params, initial = cases(rng)[celltype]
     src = sim.Population(1, sim.SpikeSourceArray(spike_times=SOURCE_TIMES), label="src")
@@ -80,9 +80,10 @@ def _q(model, name, values, scale):
     return u.Quantity(np.asarray(values, dtype=float) * scale, get_model(model).params[name].dim)
 
 
-def direct_network(celltype, pop):
+def direct_network(celltype, pop, integrator="rk4"):
     """The same network written in spikecore: the per-neuron values PyNN drew (pop.get),
-    converted to spikecore's models by hand (docs/pynn.md's table)."""
+    converted to spikecore's models by hand (docs/pynn.md's table); ``integrator`` of
+    Izhikevich and EIF."""
     names = list(pop.celltype.default_parameters)
     p = dict(zip(names, pop.get(names)))
     ms, mv, nf, na, us = 1e-3, 1e-3, 1e-9, 1e-9, 1e-6
@@ -107,7 +108,8 @@ def direct_network(celltype, pop):
     elif celltype == "Izhikevich":
         model, weight = "izhikevich", f"{WEIGHT[celltype]} mV"
         params = {"a": _q(model, "a", p["a"], 1.0), "b": _q(model, "b", p["b"], 1.0), "d": _q(model, "d", p["d"], 1.0),
-                  "v_reset": _q(model, "v_reset", p["c"], mv), "v_threshold": "30 mV", "t_refrac": "0 ms"}
+                  "v_reset": _q(model, "v_reset", p["c"], mv), "v_threshold": "30 mV", "t_refrac": "0 ms",
+                  "integrator": integrator}
     else:
         model, weight = "adex_cond", f"{WEIGHT[celltype]} uS"
         cm, tau_m = np.asarray(p["cm"]), np.asarray(p["tau_m"])
@@ -119,7 +121,7 @@ def direct_network(celltype, pop):
                   "v_threshold": _q(model, "v_threshold", p["v_spike"], mv),
                   "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
                   "tau_syn": {"exc": f"{p['tau_syn_E']} ms", "inh": f"{p['tau_syn_I']} ms"},
-                  "e_rev": {"exc": f"{p['e_rev_E']} mV", "inh": f"{p['e_rev_I']} mV"}}
+                  "e_rev": {"exc": f"{p['e_rev_E']} mV", "inh": f"{p['e_rev_I']} mV"}, "integrator": integrator}
     state_scale = {"v": mv, "u": 1.0, "w": na}
     initial = {var: u.Quantity(np.asarray(pop.initial_values[var].evaluate(simplify=False), dtype=float)
                                * state_scale[var], get_model(model).state[var])
@@ -143,17 +145,35 @@ CELL_TYPES = ["IF_curr_exp", "IF_cond_exp", "Izhikevich", "EIF_cond_exp_isfa_ist
 @pytest.mark.parametrize("backend", ["native", pytest.param("brian2", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("celltype", CELL_TYPES)
 def test_heterogeneous_population_fires_as_the_same_network_written_in_spikecore(celltype, backend):
+    """Izhikevich and EIF: spikecore's rk4 on the native backend, euler on Brian2 (the only
+    integrator it runs: pyNN.spikecore's default there)."""
     pop = pynn_network(celltype, backend)
     tau = pop.get("a" if celltype == "Izhikevich" else "tau_m")
     assert np.ptp(tau) > 0                                   # the values do differ per neuron
     sim.run(DURATION)
     ours = pynn_spikes(pop)
-    direct = direct_network(celltype, pop).run(backend=backend)
+    direct = direct_network(celltype, pop, "euler" if backend == "brian2" else "rk4").run(backend=backend)
     t, i = direct.spikes["cells"]
     assert sum(map(len, ours)) >= N, "every neuron should fire in the scenario"
     assert len({tuple(s) for s in ours}) == N, "the per-neuron values should change the spikes"
     for k in range(N):
         np.testing.assert_allclose(ours[k], t[i == k] / 1e-3, rtol=0, atol=1e-9, err_msg=f"{celltype} neuron {k}")
+
+
+@pytest.mark.parametrize("celltype", ["Izhikevich", "EIF_cond_exp_isfa_ista"])
+def test_setup_integrator_chooses_the_integrator_of_izhikevich_and_eif(celltype):
+    pop = pynn_network(celltype, integrator="euler")
+    sim.run(DURATION)
+    direct = direct_network(celltype, pop, "euler").run(backend="native")
+    rk4 = direct_network(celltype, pop, "rk4").run(backend="native")
+    t, i = direct.spikes["cells"]
+    ours = pynn_spikes(pop)
+    for k in range(N):
+        np.testing.assert_allclose(ours[k], t[i == k] / 1e-3, rtol=0, atol=1e-9, err_msg=f"{celltype} neuron {k}")
+    assert not np.array_equal(t, rk4.spikes["cells"][0])      # the integrator does matter here
+    sim.end()
+    with pytest.raises(InvalidParameterValueError, match="integrator"):
+        sim.setup(integrator="rk45")
 
 
 def test_same_numpyrng_seed_draws_the_same_parameters_and_spikes():
