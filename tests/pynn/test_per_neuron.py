@@ -32,7 +32,8 @@ def _uniform(low, high, rng):
 
 
 #: the input's weight per cell type, in PyNN's units (nA, uS, mV, uS)
-WEIGHT = {"IF_curr_exp": 2.0, "IF_cond_exp": 0.05, "Izhikevich": 3.0, "EIF_cond_exp_isfa_ista": 0.02}
+WEIGHT = {"IF_curr_exp": 2.0, "IF_curr_delta": 4.0, "IF_cond_exp": 0.05, "Izhikevich": 3.0,
+          "EIF_cond_exp_isfa_ista": 0.02}
 
 
 # cell type -> (per-neuron and scalar PyNN parameters, initial values)
@@ -43,6 +44,11 @@ def cases(rng):
                              tau_refrac=[0.0, 1.0, 2.0, 2.5, 5.0, 1.3], v_rest=_uniform(-67.0, -63.0, rng),
                              v_reset=-70.0, tau_syn_E=5.0, tau_syn_I=3.0, i_offset=0.6),
                         dict(v=_uniform(-66.0, -55.0, rng))),
+        "IF_curr_delta": (dict(tau_m=_uniform(10.0, 30.0, rng), cm=[0.5, 0.7, 0.9, 1.0, 1.2, 0.8],
+                               v_thresh=[-52.0, -50.0, -51.0, -49.0, -50.5, -50.0],
+                               tau_refrac=[0.0, 1.0, 2.0, 2.5, 5.0, 1.3], v_rest=_uniform(-67.0, -63.0, rng),
+                               v_reset=[-70.0, -65.0, -60.0, -70.0, -68.0, -62.0], i_offset=2.0),
+                          dict(v=_uniform(-66.0, -55.0, rng))),
         "IF_cond_exp": (dict(tau_m=_uniform(10.0, 30.0, rng), cm=[0.5, 0.7, 0.9, 1.0, 1.2, 0.8],
                              v_reset=[-70.0, -65.0, -60.0, -70.0, -68.0, -62.0],
                              tau_refrac=[0.0, 1.0, 2.0, 2.5, 5.0, 1.3], v_thresh=_uniform(-52.0, -48.0, rng),
@@ -95,6 +101,13 @@ def direct_network(celltype, pop, integrator="rk4"):
                   "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
                   "r": _q(model, "r", np.asarray(p["tau_m"]) * ms / (np.asarray(p["cm"]) * nf), 1.0),
                   "tau_syn": {"exc": f"{p['tau_syn_E']} ms", "inh": f"{p['tau_syn_I']} ms"}}
+    elif celltype == "IF_curr_delta":
+        model, weight = "lif_delta", f"{WEIGHT[celltype]} mV"     # a jump of v
+        params = {"tau_mem": _q(model, "tau_mem", p["tau_m"], ms), "v_leak": _q(model, "v_leak", p["v_rest"], mv),
+                  "v_threshold": _q(model, "v_threshold", p["v_thresh"], mv),
+                  "v_reset": _q(model, "v_reset", p["v_reset"], mv),
+                  "t_refrac": _q(model, "t_refrac", p["tau_refrac"], ms),
+                  "r": _q(model, "r", np.asarray(p["tau_m"]) * ms / (np.asarray(p["cm"]) * nf), 1.0)}
     elif celltype == "IF_cond_exp":
         model, weight = "lif_coba", f"{WEIGHT[celltype]} uS"
         cm, tau_m = np.asarray(p["cm"]), np.asarray(p["tau_m"])
@@ -139,7 +152,7 @@ def pynn_spikes(pop):
     return [np.asarray(s.magnitude) for s in pop.get_data("spikes").segments[-1].spiketrains]
 
 
-CELL_TYPES = ["IF_curr_exp", "IF_cond_exp", "Izhikevich", "EIF_cond_exp_isfa_ista"]
+CELL_TYPES = ["IF_curr_exp", "IF_curr_delta", "IF_cond_exp", "Izhikevich", "EIF_cond_exp_isfa_ista"]
 
 
 @pytest.mark.parametrize("backend", ["native", pytest.param("brian2", marks=pytest.mark.slow)])
@@ -174,6 +187,22 @@ def test_setup_integrator_chooses_the_integrator_of_izhikevich_and_eif(celltype)
     sim.end()
     with pytest.raises(InvalidParameterValueError, match="integrator"):
         sim.setup(integrator="rk45")
+
+
+def test_rng_seed_gives_the_same_poisson_trains_and_another_seed_others():
+    def trains(seed):
+        sim.setup(timestep=0.1, rng_seed=seed)
+        src = sim.Population(5, sim.SpikeSourcePoisson(rate=[20.0, 40.0, 60.0, 80.0, 100.0]))
+        src.record("spikes")
+        sim.run(200.0)
+        out = pynn_spikes(src)
+        sim.end()
+        return out
+    first = trains(3)
+    assert sum(map(len, first)) > 20
+    for a, b in zip(first, trains(3)):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, trains(4)))
 
 
 def test_same_numpyrng_seed_draws_the_same_parameters_and_spikes():
