@@ -119,9 +119,9 @@ class State(common.control.BaseState):
             if replace is None:
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
                                           f"{self.backend} backend of spikecore (the native backend can)")
-            groups = [p._parts for p in self.populations]
+            groups = [p.ir_parts() for p in self.populations]
             ir = self.build_ir()
-            if _populations(ir) != _populations(self.ir):
+            if any(not _same_groups(old, p.ir_parts()) for p, old in zip(self.populations, groups)):
                 for p, parts in zip(self.populations, groups):    # still those of the compiled network
                     p._parts = parts
                 raise NotImplementedError(
@@ -160,8 +160,9 @@ class State(common.control.BaseState):
         return g
 
 
-def _populations(g: _ir.IRGraph) -> list:
-    return [(p.name, p.size) for p in g.populations.values()]
+def _same_groups(a: list, b: list) -> bool:
+    """Whether two ``Population.ir_parts()`` group the same neurons under the same names."""
+    return len(a) == len(b) and all(n == m and np.array_equal(i, j) for (n, i), (m, j) in zip(a, b))
 
 
 @contextmanager

@@ -353,6 +353,9 @@ def test_synaptic_parameters_per_neuron_with_run_control_between_runs():
     pop.set(tau_syn_E=5.0)        # the same groups of neurons: the network continues
     sim.run(10.0)
     assert sim.simulator.state.ir.populations[pop.ir_parts()[0][0]].receptors["exc"]["tau_syn"] == 5e-3
+    pop[4:5].set(e_rev_I=-70.0)   # neuron 4 leaves neuron 0's group for neuron 1's
+    with pytest.raises(NotImplementedError, match="reset"):
+        sim.run(10.0)
     pop.set(e_rev_I=-80.0)        # other groups: the compiled network's populations would change
     with pytest.raises(NotImplementedError, match="reset"):
         sim.run(10.0)
