@@ -33,6 +33,11 @@ cdef extern from "_kernel.h" nogil:
         int64_t n_spikes
         void *due
 
+    ctypedef struct sc_hist_pos:
+        int32_t head
+        int32_t len
+        int64_t newest
+
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
         int64_t window
@@ -163,7 +168,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_nin
         int64_t pl_hist_len
         int64_t *pl_hist
-        int32_t *pl_hpos
+        sc_hist_pos *pl_hpos
         uint8_t *pl_pdone
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,

@@ -88,6 +88,9 @@ typedef struct {
     sc_plastic_mod_fn mod;
 } sc_plastic_entry;
 
+/* Where neuron k's spike history is (sc_net, lazy postsynaptic updates): 16 bytes */
+typedef struct { int32_t head, len; int64_t newest; } sc_hist_pos;
+
 typedef struct sc_net {
     /* sizes */
     int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
@@ -230,7 +233,7 @@ typedef struct sc_net {
      * sc_plastic_settle brings every synapse up to a step (before Python reads weights).
      * Per synapse the same calls in the same order as the eager updates: the same numbers.
      * History of neuron k: its spike steps pl_hist[2*(k*H + (head + i) % H)], i < len, where
-     * (head, len) = pl_hpos[2k], pl_hpos[2k+1], H = pl_hist_len (a power of two); the
+     * head, len (and the newest step) are pl_hpos[k], H = pl_hist_len (a power of two); the
      * int64 after each step counts the synapses that applied it; it is dropped when all
      * pl_nin[k] have. A synapse with post delay D sees the spike of step s at s + D
      * (pl_seg_pdel per segment, pl_pg_delay per group); pl_pdone[syn] = 1 when its last
@@ -238,7 +241,7 @@ typedef struct sc_net {
     const int32_t *pl_lazy, *pl_seg_pdel, *pl_pg_lazy, *pl_chan_neuron, *pl_nin;
     int64_t pl_hist_len;
     int64_t *pl_hist;
-    int32_t *pl_hpos;
+    sc_hist_pos *pl_hpos;
     uint8_t *pl_pdone;
 } sc_net;
 

@@ -249,14 +249,13 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 static SC_ALWAYS_INLINE void FN(pl_catch_up)(const sc_net *net, int64_t syn, int64_t k, int64_t D, int64_t lim,
                                    sc_plastic_post_fn post, const double *P)
 {
-    const int32_t *hp = net->pl_hpos + 2 * k;
-    int64_t len = hp[1];
-    if (!len)
-        return;
-    int64_t H = net->pl_hist_len, M = H - 1, head = hp[0];
-    int64_t *hs = net->pl_hist + 2 * k * H;     /* (step, count) per entry */
-    int64_t last = net->pl_last[syn];
+    const sc_hist_pos *hp = net->pl_hpos + k;
+    int64_t len = hp->len, last = net->pl_last[syn], newest = hp->newest + D;
     int done = net->pl_pdone[syn];
+    if (!len || newest < last || (newest == last && done))
+        return;                                /* seen every spike (the common case: one cache line) */
+    int64_t H = net->pl_hist_len, M = H - 1, head = hp->head;
+    int64_t *hs = net->pl_hist + 2 * k * H;     /* (step, count) per entry */
     int64_t i = len;
     while (i > 0) {                            /* back to the first spike not applied yet */
         int64_t e = hs[2 * ((head + i - 1) & M)] + D;
@@ -296,12 +295,12 @@ static void FN(pl_settle_neuron)(const sc_net *net, int64_t k, int64_t lim)
 /* Drop the oldest entries of neuron k's history that every lazy synapse onto it has applied. */
 static inline void FN(pl_trim_history)(const sc_net *net, int64_t k)
 {
-    int32_t *hp = net->pl_hpos + 2 * k;
+    sc_hist_pos *hp = net->pl_hpos + k;
     int64_t H = net->pl_hist_len, M = H - 1;
     int64_t *hs = net->pl_hist + 2 * k * H, all = net->pl_nin[k];
-    while (hp[1] > 0 && hs[2 * hp[0] + 1] == all) {
-        hp[0] = (int32_t)((hp[0] + 1) & M);
-        hp[1] -= 1;
+    while (hp->len > 0 && hs[2 * hp->head + 1] == all) {
+        hp->head = (int32_t)((hp->head + 1) & M);
+        hp->len -= 1;
     }
 }
 
@@ -311,17 +310,18 @@ static inline void FN(pl_trim_history)(const sc_net *net, int64_t k)
  * after n: fewer than H, which exceeds every post delay. */
 static void FN(pl_note_spike)(const sc_net *net, int64_t k, int64_t n)
 {
-    int32_t *hp = net->pl_hpos + 2 * k;
+    sc_hist_pos *hp = net->pl_hpos + k;
     int64_t H = net->pl_hist_len;
     FN(pl_trim_history)(net, k);
-    if (hp[1] == H) {
+    if (hp->len == H) {
         FN(pl_settle_neuron)(net, k, n + 1);
         FN(pl_trim_history)(net, k);
     }
-    int64_t x = (hp[0] + hp[1]) & (H - 1);
+    int64_t x = (hp->head + hp->len) & (H - 1);
     net->pl_hist[2 * (k * H + x)] = n;
     net->pl_hist[2 * (k * H + x) + 1] = 0;
-    hp[1] += 1;
+    hp->len += 1;
+    hp->newest = n;
 }
 
 /* Every lazy synapse, in memory order (segment by segment), then every history trimmed. */
@@ -340,7 +340,7 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
             FN(pl_catch_up)(net, s, net->pl_chan_neuron[net->pl_chan[s]], D, n, post, P);
     }
     for (int64_t k = 0; k < net->n_neurons; k++)
-        if (net->pl_hpos[2 * k + 1])
+        if (net->pl_hpos[k].len)
             FN(pl_trim_history)(net, k);
 }
 
@@ -361,10 +361,11 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
         int32_t c = net->pl_chan[s];
         if (s + 2 * SC_PL_AHEAD < e) {         /* the targets' histories lie far apart: fetch ahead */
             int64_t k = net->pl_chan_neuron[net->pl_chan[s + 2 * SC_PL_AHEAD]];
-            __builtin_prefetch(net->pl_hpos + 2 * k, 0);
+            __builtin_prefetch(net->pl_hpos + k, 0);
             k = net->pl_chan_neuron[net->pl_chan[s + SC_PL_AHEAD]];
-            const int32_t *hp = net->pl_hpos + 2 * k;
-            __builtin_prefetch(net->pl_hist + 2 * (k * H + ((hp[0] + hp[1] - 1) & (H - 1))), 1);
+            const sc_hist_pos *hp = net->pl_hpos + k;
+            if (hp->len && hp->newest + D >= net->pl_last[s + SC_PL_AHEAD])
+                __builtin_prefetch(net->pl_hist + 2 * (k * H + ((hp->head + hp->len - 1) & (H - 1))), 1);
         }
         FN(pl_catch_up)(net, s, net->pl_chan_neuron[c], D, n, post, P);
         for (int64_t r = 0; r < count; r++)
@@ -432,8 +433,9 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     *qn = 0;
 }
 
-/* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every plastic
- * synapse onto them (all in t's part: synapses belong to the thread of their target). */
+/* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every eager
+ * plastic synapse onto them (all in t's part: synapses belong to the thread of their
+ * target), at once or queued by post delay; the lazy ones get the spike in the history. */
 static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
 {
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;

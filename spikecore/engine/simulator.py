@@ -607,7 +607,7 @@ class GridSimulator(Simulator):
         H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
         a["pl_hist_len"] = H
         a["pl_hist"] = np.zeros(2 * N * H, np.int64)       # (step, synapses that applied it) per entry
-        a["pl_hpos"] = np.zeros(2 * N, np.int32)
+        a["pl_hpos"] = np.zeros(2 * N, np.int64)          # sc_hist_pos per neuron
         a["pl_pdone"] = np.zeros(n, np.uint8)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
