@@ -1,7 +1,7 @@
 """Brunel 10k with pair STDP on E->E: the native engine against Brian2 cpp_standalone and
 NEST 3.10 on the same machine in the same run, and against its own static run.
 
-    python -m benchmarks.brunel_stdp [--repeats 3] [--duration 1] [--threads 1,2]
+    python -m benchmarks.brunel_stdp [--repeats 3] [--duration 1] [--threads 1,2] [--no-nest]
 
 The network is examples/brunel.yaml (8000 + 2000 lif_delta, p = 0.1, J = 0.1 mV, g = 5,
 D = 1.5 ms, 20 kHz Poisson drive per neuron) with its 6.4 million E->E synapses plastic:
@@ -106,6 +106,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1.0, help="simulated seconds (default 1)")
     ap.add_argument("--threads", default="1,2", help="thread counts for native and NEST (default 1,2)")
+    ap.add_argument("--no-nest", action="store_true", help="leave NEST out (its plastic run takes minutes)")
     a = ap.parse_args(argv)
     threads = [int(t) for t in a.threads.split(",")]
     rows = []
@@ -113,7 +114,7 @@ def main(argv=None) -> int:
         rows.append(("native static", t, native(False, a.duration, t, a.repeats)))
         rows.append(("native stdp", t, native(True, a.duration, t, a.repeats)))
     rows.append(("brian2 cpp_standalone stdp", 1, peer("brian2", a.duration, 0, a.repeats)))
-    nest_missing = peers.nest_available()
+    nest_missing = "left out" if a.no_nest else peers.nest_available()
     for t in threads:
         if nest_missing is None:
             rows.append(("nest stdp_synapse", t, peer("nest", a.duration, t, a.repeats)))
