@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwmodels import loihi
+from hwmodels import loihi_learning_rules as learning
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import get_model
@@ -64,6 +65,8 @@ class ConnPlan:
     num_weight_bits: int = loihi.WEIGHT_BITS
     sign_mode: str = "mixed"
     process: str = ""
+    learning: object = None    # hwmodels.loihi_learning_rules.LearningMap of a plastic projection
+    synapse_index: np.ndarray | None = None   # learning: each synapse's index in its IR projection
 
     @property
     def density(self) -> float:
@@ -103,6 +106,8 @@ class LavaPlan:
     findings: list
     approximations: list
     bridges: list = field(default_factory=list)   # [(group a, group b)] linked by empty Sparse
+    learning: dict = field(default_factory=dict)  # plastic projection -> LearningMap
+    reward_groups: dict = field(default_factory=dict)  # LIF group -> LearningMap of its 3F projection
 
     @property
     def fixed(self) -> bool:
@@ -134,6 +139,9 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings = nmap.findings
         approximations = loihi.apply_policy(findings, policy)
         loihi.check_headroom(headroom)
+    learning_maps, lfind = _learning(g, nmap, qir, fixed)
+    findings = list(findings) + lfind
+    approximations = list(approximations) + loihi.apply_policy(lfind, policy, NAME)
     for f in findings:
         if f.rule == "unknown model":   # nothing maps it, even approximately
             raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)
@@ -141,8 +149,12 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
 
     # LIF groups
     keyed: dict = {}
+    reward_post = {g.projections[n].post: lm for n, lm in learning_maps.items() if lm.factors == 3}
     for name, nm in nmap.neurons.items():
-        keyed.setdefault(_group_key(nm, qir.populations[name] if fixed else None, fixed), []).append(name)
+        key = _group_key(nm, qir.populations[name] if fixed else None, fixed)
+        if name in reward_post:    # its own process: the neuron model computes the rule's y1, y2
+            key = key + ("reward", name)
+        keyed.setdefault(key, []).append(name)
     groups, pop_group = [], {}
     for k, names in enumerate(keyed.values()):
         members, off = [], 0
@@ -180,6 +192,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
 
     # connections
     buckets: dict = {}
+    late = []
     for e in g.projections.values():
         if e.name not in nmap.synapses or e.n_synapses == 0:
             continue
@@ -192,7 +205,21 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         else:
             pre, pre_off, pre_size = src_name[e.pre], 0, g.source_size(e.pre)
             d = sm.delay - shifts[e.pre]
-        if fixed:
+        if e.name in learning_maps:       # a LearningDense of its own (its weights learn)
+            lm = learning_maps[e.name]
+            w = np.asarray(e.weight, dtype=float) * lm.weight_to_lava
+            if fixed:
+                w = np.clip(np.rint(w), -learning.WEIGHT_MANT_MAX, learning.WEIGHT_MANT_MAX).astype(np.int64)
+            key = ("learning", e.name)
+            extra = (lm.weight_exp, loihi.WEIGHT_BITS, lm.sign_mode)
+            if e.pre not in pop_group and (d != 0).any():
+                late.append(loihi.Finding(
+                    "error", "delay on a learning synapse", f"projection {e.name}",
+                    f"{int(d.max())} steps beyond its source's shortest delay ({shifts[e.pre]} steps)",
+                    "Lava's LearningDense has no synaptic delay: only the source's shortest delay is exact",
+                    "give the source's projections one delay", "deliver at the source's shortest delay"))
+            d = np.zeros_like(d)          # LearningDense has no delay (the findings say what that costs)
+        elif fixed:
             qe = qir.projections[e.name]
             w = np.asarray(qe.weight, dtype=np.int64)
             key = (e.name,)
@@ -202,13 +229,17 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             key = (pre, post_group, sm.graded)
             extra = (0, loihi.WEIGHT_BITS, "mixed")
         b = buckets.setdefault(key, {"pre": pre, "post": post_group, "shape": None, "graded": sm.graded,
-                                     "names": [], "rows": [], "cols": [], "w": [], "d": [], "extra": extra})
+                                     "names": [], "rows": [], "cols": [], "w": [], "d": [], "extra": extra,
+                                     "idx": []})
         b["shape"] = (next(gr.size for gr in groups if gr.name == post_group), pre_size)
         b["names"].append(e.name)
         b["rows"].append(post_off + e.j)
         b["cols"].append(pre_off + e.i)
         b["w"].append(w)
         b["d"].append(d)
+        b["idx"].append(np.arange(e.n_synapses))
+    findings = findings + late
+    approximations = approximations + loihi.apply_policy(late, policy, NAME)
     conns = []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
@@ -222,13 +253,35 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
                          delays=d[sel], graded=b["graded"], weight_exp=b["extra"][0],
                          num_weight_bits=b["extra"][1], sign_mode=b["extra"][2])
             c.process = _process_kind(c)
+            if b["names"][0] in learning_maps:
+                c.learning = learning_maps[b["names"][0]]
+                c.synapse_index = np.concatenate(b["idx"])[sel]
+                c.process = "LearningDense"
             conns.append(c)
     probes = _plan_probes(g, nmap, pop_group)
     p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
                  conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,
-                 findings=findings, approximations=approximations)
+                 findings=findings, approximations=approximations, learning=learning_maps)
+    p.reward_groups = {pop_group[post][0]: lm for post, lm in reward_post.items()}
     p.bridges = _bridges(p)
     return p
+
+
+def _learning(g, nmap, qir, fixed: bool) -> tuple:
+    """The plastic projections as Lava learning rules (hwmodels.loihi_learning_rules)."""
+    gain, unit = {}, {}
+    for name, e in g.projections.items():
+        if e.plasticity is None or e.name not in nmap.synapses:
+            continue
+        gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
+        if fixed:
+            unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
+    if g.weight_monitors:
+        name = next(iter(g.weight_monitors))
+        raise UnsupportedFeature(NAME, f"weight monitor {name}",
+                                 "Lava reports the final weights (Result.weights); record weights over time on "
+                                 "the native backend")
+    return learning.map_learning(g, gain, fixed, unit if fixed else None)
 
 
 def _layers(rows, cols, n_pre) -> np.ndarray:
@@ -300,3 +353,21 @@ def _bridges(p: LavaPlan) -> list:
         if r not in roots:
             roots.append(r)
     return [(roots[k], roots[k + 1]) for k in range(len(roots) - 1)]
+
+
+def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
+    """(size, n_steps) spike counts of a source, column c = Lava step c + 1 = IR step c - shift."""
+    g = p.ir
+    counts = np.zeros((src.size, n_steps), dtype=np.int64)
+    width = max(n_steps - src.shift, 0)
+    if width == 0:
+        return counts
+    if src.poisson:
+        node = g.poisson_sources[src.node]
+        counts[:, src.shift:] = _ir.poisson_counts(node, g.dt, 0, width).T
+    else:
+        node = g.spike_sources[src.node]
+        st = np.rint(node.times / g.dt).astype(np.int64)
+        keep = st < width
+        np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
+    return counts

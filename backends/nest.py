@@ -11,8 +11,10 @@ shown by a test in tests/backends/test_nest.py).
 Mapping (NEST units: ms, mV, pA, nS, pF; converted once, here, with the named
 factors below):
 
-* by the synapse kind of a model that runs in mode "nest" (spikecore.models):
-  ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
+* a model that runs in mode "nest" (spikecore.models), planned in backends/_nest_models.py:
+  ``izhikevich`` -> ``izhikevich`` (integrators euler and izhikevich2003), ``adex`` ->
+  ``aeif_psc_exp``, ``adex_cond`` -> ``aeif_cond_exp``, per-neuron parameters per node;
+  the LIFs by synapse kind: ``lif_delta`` -> ``iaf_psc_delta``; ``lif_cuba`` -> ``iaf_psc_exp`` when the
   receptors can be told apart by the sign of their weights (NEST routes positive
   weights to ``ex``, negative to ``in``), else ``iaf_psc_exp_multisynapse``
   (one receptor port per IR receptor); ``lif_coba`` -> ``iaf_cond_exp`` (two
@@ -46,14 +48,16 @@ spike and in the last refractory step, the delta jump not decaying for a step,
 NEST's kernel is one per process: compiling resets it, so only the most
 recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
-it hosts and records only those; ``merge_ranks`` joins the ranks' Results.
+it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
+a lazy projection is never joined), and records only those; ``merge_ranks``
+joins the ranks' Results.
 """
 from __future__ import annotations
 
 import os
+import shlex
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -62,23 +66,18 @@ os.environ.setdefault("PYNEST_QUIET", "1")   # no banner on import
 import nest  # noqa: E402
 
 from spikecore import ir as _ir  # noqa: E402
-from spikecore.models import model_for  # noqa: E402
 from spikecore.plasticity import refuse_plastic  # noqa: E402
 from spikecore.recording import multiples  # noqa: E402
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError  # noqa: E402
 from spikecore.result import RawRun, Result  # noqa: E402
 
+from ._nest_models import (MS_PER_S, MV_PER_V, NS_PER_S, PA_PER_A, PF_PER_F, PopulationPlan,  # noqa: E402,F401
+                           nest_delays_ms, nest_weights, population_plan, receptor_signs, refractory_ms,
+                           sign_routes)
 from .base import Backend, Executable  # noqa: E402
 
 NAME = "nest"
 POISSON_MODES = ("replay", "nest")
-
-# SI -> NEST units
-MS_PER_S = 1e3
-MV_PER_V = 1e3
-PA_PER_A = 1e12
-NS_PER_S = 1e9
-PF_PER_F = 1e12
 
 #: NEST's time grid is counted in tics; these are tried in order until dt is a whole number of them
 TICS_PER_MS = (1000, 10_000, 100_000, 1_000_000)
@@ -94,139 +93,7 @@ class NestError(SpikecoreError):
     """NEST's kernel cannot do what was asked (e.g. run a network whose kernel was reset)."""
 
 
-# ----------------------------------------------------------------------------- the plan (no NEST calls)
-@dataclass
-class PopulationPlan:
-    """How one IR population becomes NEST neurons."""
-    name: str
-    size: int
-    nest_model: str
-    params: dict                       # scalar NEST parameters
-    routes: dict                       # IR receptor -> "ex" | "in" | port number (multisynapse) | None (delta)
-    extra_delay_steps: int             # 1 for delta jumps (they act in the step they arrive)
-    initial_v: np.ndarray              # mV
-
-
-def refractory_ms(t_refrac: float, dt: float) -> float:
-    """NEST's t_ref for the IR's t_refrac: NEST counts from the step after the spike, the IR from its step."""
-    return max(_ir.steps(t_refrac, dt) - 1, 0) * dt * MS_PER_S
-
-
-def receptor_signs(ir: _ir.IRGraph, pop: str) -> dict:
-    """{receptor: set of signs (+1, -1) of the nonzero weights arriving on it}."""
-    signs = {r: set() for r in ir.populations[pop].receptors}
-    for e in ir.projections.values():
-        if e.post == pop:
-            w = np.asarray(e.weight)
-            found = signs.setdefault(e.receptor, set())
-            if (w > 0).any():
-                found.add(1)
-            if (w < 0).any():
-                found.add(-1)
-    return signs
-
-
-def sign_routes(signs: dict) -> dict | None:
-    """Receptors -> "ex"/"in" when NEST's routing by weight sign separates them, else None.
-
-    Possible when every receptor receives weights of one sign, at most one receptor is
-    positive and one negative; a receptor without input takes a slot left free."""
-    routes, free = {}, ["ex", "in"]
-    for r, s in signs.items():
-        if len(s) > 1:
-            return None
-        if s:
-            slot = "ex" if 1 in s else "in"
-            if slot not in free:
-                return None
-            routes[r] = slot
-            free.remove(slot)
-    for r, s in signs.items():
-        if not s:
-            if not free:
-                return None
-            routes[r] = free.pop(0)
-    return routes
-
-
-def _common_params(p: _ir.PopulationNode, dt: float) -> dict:
-    pr = p.params
-    return {"E_L": pr["v_leak"] * MV_PER_V, "V_th": pr["v_threshold"] * MV_PER_V,
-            "V_reset": pr["v_reset"] * MV_PER_V, "t_ref": refractory_ms(pr["t_refrac"], dt)}
-
-
-def population_plan(ir: _ir.IRGraph, pop: _ir.PopulationNode) -> PopulationPlan:
-    """The NEST model, parameters and receptor routing of one population; refuses what NEST lacks.
-
-    The population's model must run in mode "nest" (spikecore.models): a leaky LIF, mapped by
-    its synapse kind (delta, current, conductance)."""
-    dt, pr = ir.dt, pop.params
-    synapse = model_for(pop.model, "nest", f"population {pop.name}", NAME).synapse
-    per_neuron = sorted(k for k, x in pr.items() if np.ndim(x) and k != "bias")
-    if per_neuron:
-        raise UnsupportedFeature(NAME, f"per-neuron {', '.join(per_neuron)} (population '{pop.name}')",
-                                 "this backend maps one value per population (the bias may be per neuron)")
-    params = _common_params(pop, dt)
-    v0 = np.asarray(pop.initial["v"], dtype=float) * MV_PER_V
-    for var, values in pop.initial.items():
-        if var != "v" and np.any(np.asarray(values) != 0):
-            raise UnsupportedFeature(NAME, f"a nonzero initial '{var}' (population '{pop.name}')",
-                                     "NEST's models start their synaptic state at 0")
-    if synapse == "delta":
-        params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
-        return PopulationPlan(pop.name, pop.size, "iaf_psc_delta", params, {"default": None}, 1, v0)
-    if synapse == "current":
-        params.update(tau_m=pr["tau_mem"] * MS_PER_S, C_m=pr["tau_mem"] / pr["r"] * PF_PER_F)
-        tau = {r: v["tau_syn"] * MS_PER_S for r, v in pop.receptors.items()}
-        routes = sign_routes(receptor_signs(ir, pop.name))
-        if routes is not None and set(routes) <= set(tau):
-            for r, slot in routes.items():
-                params[f"tau_syn_{slot}"] = tau[r]
-            return PopulationPlan(pop.name, pop.size, "iaf_psc_exp", params, routes, 0, v0)
-        names = list(tau)
-        params["tau_syn"] = [tau[r] for r in names]
-        return PopulationPlan(pop.name, pop.size, "iaf_psc_exp_multisynapse", params,
-                              {r: k + 1 for k, r in enumerate(names)}, 0, v0)
-    if synapse == "conductance":
-        if len(pop.receptors) > 2:
-            raise UnsupportedFeature(NAME, f"lif_coba with {len(pop.receptors)} receptors (population "
-                                     f"'{pop.name}': {', '.join(pop.receptors)})",
-                                     "iaf_cond_exp has two, 'ex' and 'in'")
-        params.update(C_m=pr["c_m"] * PF_PER_F, g_L=pr["g_l"] * NS_PER_S)
-        order = sorted(pop.receptors, key=lambda r: -pop.receptors[r]["e_rev"])
-        routes = {}
-        for r, slot in zip(order, ("ex", "in")):
-            params[f"E_{slot}"] = pop.receptors[r]["e_rev"] * MV_PER_V
-            params[f"tau_syn_{slot}"] = pop.receptors[r]["tau_syn"] * MS_PER_S
-            routes[r] = slot
-        return PopulationPlan(pop.name, pop.size, "iaf_cond_exp", params, routes, 0, v0)
-    raise UnsupportedFeature(NAME, f"model '{pop.model}' with {synapse} synapses (population '{pop.name}')",
-                             "NEST's LIF models take delta, current or conductance synapses")
-
-
-def delta_jump_factor(pop: _ir.PopulationNode, dt: float) -> float:
-    """exp(-dt/tau_mem): the IR adds a delta jump at the end of its arrival step and lets it decay
-    for a step before the next threshold test; NEST adds it in the next step, after that step's
-    decay. Scaling the weight by one step's decay makes the membrane NEST tests the IR's."""
-    return model_for(pop.model, "nest", f"population {pop.name}", NAME).membrane_decay(pop.params, dt)
-
-
-def nest_weights(plan: PopulationPlan, pop: _ir.PopulationNode, receptor: str, w: np.ndarray,
-                 dt: float) -> np.ndarray:
-    """IR weights (V for delta and current synapses, S for conductances) in NEST's units and signs."""
-    if plan.nest_model == "iaf_psc_delta":   # NEST adds it a step later, before the decay the IR gives it
-        return w * MV_PER_V * delta_jump_factor(pop, dt)
-    if plan.nest_model.startswith("iaf_psc_exp"):
-        return w / pop.params["r"] * PA_PER_A          # the IR's drive r*I back to a current
-    sign = 1.0 if plan.routes[receptor] == "ex" else -1.0
-    return sign * w * NS_PER_S
-
-
-def nest_delays_ms(delay: np.ndarray, dt: float, extra_steps: int) -> np.ndarray:
-    """NEST delays for IR delays (multiples of dt): kept, plus ``extra_steps`` (delta targets)."""
-    return (_ir.delay_steps(delay, dt) + extra_steps) * dt * MS_PER_S
-
-
+# ----------------------------------------------------------------------------- the time grid
 def spike_step_of_stamp(times_ms: np.ndarray, dt: float) -> np.ndarray:
     """The IR step of NEST spikes stamped at ``times_ms`` (NEST stamps step k's spikes (k+1)*h)."""
     return np.rint(np.asarray(times_ms) / (dt * MS_PER_S)).astype(np.int64) - 1
@@ -281,16 +148,25 @@ def have_mpi() -> bool:
     return bool(nest.build_info.get("have_mpi", False))
 
 
-def check_mpi(n_ranks) -> int:
-    """The number of MPI ranks, validated; refuses when the installed NEST has no MPI."""
+def mpi_ranks(n_ranks) -> int:
+    """The number of MPI ranks of ``--mpi``, validated."""
     if isinstance(n_ranks, str) and n_ranks.strip().isdigit():
         n_ranks = int(n_ranks)
     if isinstance(n_ranks, bool) or not isinstance(n_ranks, (int, np.integer)) or n_ranks < 1:
         raise ValidationError("--mpi", n_ranks, "a positive number of MPI processes")
-    if not have_mpi():
-        raise UnsupportedFeature(NAME, f"--mpi {n_ranks}", "the installed NEST was built without MPI "
-                                 "(nest.build_info['have_mpi'] is False; the PyPI wheel has none): " + MPI_HINT)
     return int(n_ranks)
+
+
+def check_mpi(n_ranks, command: list | None = None) -> int:
+    """The number of MPI ranks, validated; refuses when the installed NEST has no MPI, saying
+    how to get it and, given the ``command`` (mpirun_command), what would have been run."""
+    n_ranks = mpi_ranks(n_ranks)
+    if not have_mpi():
+        would = f"; the run would be: {shlex.join(command)}" if command else ""
+        raise UnsupportedFeature(NAME, f"--mpi {n_ranks}", "the installed NEST was built without MPI "
+                                 "(nest.build_info['have_mpi'] is False; the PyPI wheel has none): " + MPI_HINT
+                                 + would)
+    return n_ranks
 
 
 def mpirun_command(n_ranks: int, run_args: list, python: str = sys.executable, launcher: str = "mpirun") -> list:
@@ -346,9 +222,38 @@ class _Kernel:
     owner = None
 
 
-def _reset_kernel(ir: _ir.IRGraph, threads: int):
+def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
+    """The projection's synapses onto the target neurons marked in ``hosted`` (a mask over the
+    target population; None: all), chunk by chunk (i, j, weight, delay).
+
+    A lazy edge (spikecore.ir.SynapseStream: every large projection) is drawn from the seed
+    piece by piece and never joined: a rank holds one piece and the synapses onto its own
+    neurons, never the projection's whole list. Every rank draws the same stream, so the
+    synapses each keeps, and their union, do not depend on the number of ranks or threads."""
+    for i, j, w, d in edge.chunks():
+        if hosted is not None:
+            keep = hosted[j]
+            i, j, w, d = i[keep], j[keep], w[keep], d[keep]
+        if i.size:
+            yield i, j, w, d
+
+
+def max_delay_checked(ir: _ir.IRGraph) -> float:
+    """The largest delay of the IR (s; at least dt), read chunk by chunk; refuses off-grid delays."""
+    largest = ir.dt
+    for name, edge in ir.projections.items():
+        for _, _, _, d in edge.chunks():
+            d = np.asarray(d)
+            if d.size and np.any(np.abs(d / ir.dt - np.rint(d / ir.dt)) > _ir.GRID_TOLERANCE):
+                raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
+                                         "NEST rounds delays to its grid: realise the network with timing=grid")
+            if d.size:
+                largest = max(largest, float(np.max(d)))
+    return largest
+
+
+def _reset_kernel(ir: _ir.IRGraph, threads: int, max_delay: float):
     tics = tics_per_ms(ir.dt)                  # (refuses before the kernel is touched)
-    max_delay = max([float(np.max(e.delay)) for e in ir.projections.values() if e.n_synapses] + [ir.dt])
     h = ir.dt * MS_PER_S
     _Kernel.owner = None
     nest.ResetKernel()
@@ -364,7 +269,7 @@ def _reset_kernel(ir: _ir.IRGraph, threads: int):
 class NestExecutable(Executable):
     backend = NAME
 
-    def __init__(self, ir: _ir.IRGraph, options: dict):
+    def __init__(self, ir: _ir.IRGraph, options: dict, max_delay: float | None = None):
         t0 = time.perf_counter()
         self.ir, self.options = ir, options
         self.threads = resolve_nest_threads(options["threads"])
@@ -372,7 +277,7 @@ class NestExecutable(Executable):
         for m in ir.state_monitors.values():       # refuse before touching the kernel
             for var in m.variables:
                 self._recordable(m.target, var)
-        _reset_kernel(ir, self.threads)
+        _reset_kernel(ir, self.threads, max_delay_checked(ir) if max_delay is None else max_delay)
         self.step = 0
         self.nodes = {}
         self.pending_i_e = {}                     # population -> I_e from step 1 (set after step 0)
@@ -387,8 +292,13 @@ class NestExecutable(Executable):
     # -- building -----------------------------------------------------------------------
     def _create_populations(self):
         for name, plan in self.plans.items():
-            nodes = nest.Create(plan.nest_model, plan.size, params=plan.params)
-            nodes.set(V_m=plan.initial_v.tolist())
+            params = plan.params
+            if plan.node_params:         # per-neuron values: all of a node's parameters at once
+                params = [{**plan.params, **{k: float(v[n]) for k, v in plan.node_params.items()}}
+                          for n in range(plan.size)]
+            nodes = nest.Create(plan.nest_model, plan.size, params=params)
+            for key, values in plan.initial.items():
+                nodes.set({key: np.asarray(values, dtype=float).tolist()})
             self.nodes[name] = nodes
 
     def _create_sources(self):
@@ -436,24 +346,17 @@ class NestExecutable(Executable):
         dt = self.ir.dt
         local = {name: self._local_posts(name) for name in self.ir.populations}
         for e in self.ir.projections.values():
-            if e.n_synapses == 0:
-                continue
-            plan, pop = self.plans[e.post], self.ir.populations[e.post]
-            i, j = np.asarray(e.i), np.asarray(e.j)
-            w = nest_weights(plan, pop, e.receptor, np.asarray(e.weight, dtype=float), dt)
-            d = nest_delays_ms(e.delay, dt, plan.extra_delay_steps)
-            if local[e.post] is not None:         # each rank connects the synapses onto its own neurons
-                keep = local[e.post][j]
-                i, j, w, d = i[keep], j[keep], w[keep], d[keep]
-                if i.size == 0:
-                    continue
-            pre = np.asarray(self.nodes[e.pre].tolist(), dtype=np.int64)[i]
-            post = np.asarray(self.nodes[e.post].tolist(), dtype=np.int64)[j]
-            syn = {"weight": w, "delay": d}
+            plan = self.plans[e.post]
+            pre_ids = np.asarray(self.nodes[e.pre].tolist(), dtype=np.int64)
+            post_ids = np.asarray(self.nodes[e.post].tolist(), dtype=np.int64)
             port = plan.routes.get(e.receptor)
-            if isinstance(port, int):
-                syn["receptor_type"] = port
-            nest.Connect(pre, post, "one_to_one", syn_spec=syn)
+            # each rank connects only the synapses onto its own neurons, drawn piece by piece
+            for i, j, w, d in hosted_synapses(e, local[e.post]):
+                syn = {"weight": nest_weights(plan, e.receptor, w, j),
+                       "delay": nest_delays_ms(d, dt, plan.extra_delay_steps)}
+                if isinstance(port, int):
+                    syn["receptor_type"] = port
+                nest.Connect(pre_ids[i], post_ids[j], "one_to_one", syn_spec=syn)
 
     def _create_currents(self):
         dt = self.ir.dt
@@ -462,18 +365,19 @@ class NestExecutable(Executable):
         for c in self.ir.currents.values():
             a0, a1, changes = current_plan(c, dt)
             neurons = np.unique(np.asarray(c.neurons, dtype=np.int64))   # a neuron listed twice gets it once
-            i_e0[c.target][neurons] += a0
-            i_e1[c.target][neurons] += a1
+            # NEST's current input per pA (1 for the LIF and AdEx models, 1e-12 / c_m for izhikevich)
+            per_pa = self.plans[c.target].current_factor[neurons] / PA_PER_A
+            i_e0[c.target][neurons] += a0 * per_pa
+            i_e1[c.target][neurons] += a1 * per_pa
             if changes:
                 gen = nest.Create("step_current_generator", params={
                     "amplitude_times": [t for t, _ in changes], "amplitude_values": [a for _, a in changes]})
                 post = np.asarray(self.nodes[c.target].tolist(), dtype=np.int64)[neurons]
                 nest.Connect(np.full(post.size, gen.global_id), post, "one_to_one",
-                             syn_spec={"delay": np.full(post.size, dt * MS_PER_S)})
-        for name, p in self.ir.populations.items():      # the model's bias current is a constant I_e
-            bias = np.asarray(p.params.get("bias", 0.0), dtype=float) * PA_PER_A
-            i_e0[name] += bias
-            i_e1[name] += bias
+                             syn_spec={"delay": np.full(post.size, dt * MS_PER_S), "weight": per_pa})
+        for name, plan in self.plans.items():             # the model's bias current is a constant I_e
+            i_e0[name] += plan.i_e_bias
+            i_e1[name] += plan.i_e_bias
         for name, nodes in self.nodes.items():
             if name in self.ir.populations:
                 if i_e0[name].any():
@@ -483,18 +387,10 @@ class NestExecutable(Executable):
 
     def _recordable(self, target: str, var: str) -> str:
         plan = self.plans[target]
-        if var == "v":
-            return "V_m"
-        receptor = var.split("_", 1)[1] if "_" in var else None
-        route = plan.routes.get(receptor)
-        if plan.nest_model == "iaf_psc_exp" and var.startswith("syn_") and route:
-            return f"I_syn_{route}"
-        if plan.nest_model == "iaf_psc_exp_multisynapse" and var.startswith("syn_") and route:
-            return f"I_syn_{route}"
-        if plan.nest_model == "iaf_cond_exp" and var.startswith("g_") and route:
-            return f"g_{route}"
+        if var in plan.recordables:
+            return plan.recordables[var][0]
         raise UnsupportedFeature(NAME, f"recording '{var}' of population '{target}'",
-                                 f"{plan.nest_model} records v and its synaptic variables")
+                                 f"{plan.nest_model} records " + ", ".join(plan.recordables))
 
     def _create_recorders(self):
         self.recorders = {}
@@ -583,21 +479,19 @@ class NestExecutable(Executable):
             rec.set(n_events=0)
         return out
 
-    def _to_si(self, target: str, var: str, values: np.ndarray) -> np.ndarray:
-        if var == "v":
-            return np.asarray(values, dtype=float) / MV_PER_V
-        if var.startswith("syn_"):
-            return np.asarray(values, dtype=float) / PA_PER_A * self.ir.populations[target].params["r"]
-        return np.asarray(values, dtype=float) / NS_PER_S
+    def _to_si(self, target: str, var: str, values: np.ndarray, neurons: np.ndarray) -> np.ndarray:
+        """NEST's recorded ``values`` of ``var`` for the target's ``neurons`` in SI units."""
+        factor = self.plans[target].recordables[var][1]
+        return np.asarray(values, dtype=float) * (factor[neurons] if np.ndim(factor) else factor)
 
     def _initial_state(self, mname: str) -> dict:
         """The monitored variables at step 0 (NEST's multimeter has no sample at t = 0): the values
         this executable gave NEST (synaptic state starts at 0, population_plan refuses others)."""
-        _, _, _, neurons = self.multimeters[mname]
+        _, names, _, neurons = self.multimeters[mname]
         m = self.ir.state_monitors[mname]
-        v0 = self.plans[m.target].initial_v[neurons]
-        return {var: self._to_si(m.target, var, v0) if var == "v" else np.zeros(neurons.size)
-                for var in m.variables}
+        initial = self.plans[m.target].initial
+        return {var: self._to_si(m.target, var, initial[rec][neurons], neurons) if rec in initial
+                else np.zeros(neurons.size) for var, rec in zip(m.variables, names)}
 
     def _collect_trace(self, mname: str, n_start: int, n_end: int, first) -> dict:
         mm, names, targets, neurons = self.multimeters[mname]
@@ -615,7 +509,8 @@ class NestExecutable(Executable):
         variables = {}
         for var, rec in zip(m.variables, names):
             block = np.full((sample_steps.size, targets.size), np.nan)
-            block[row[ok], col[ok]] = self._to_si(m.target, var, np.asarray(ev[rec])[ok])
+            senders = np.asarray(ev["senders"], dtype=np.int64)[ok] - gid0
+            block[row[ok], col[ok]] = self._to_si(m.target, var, np.asarray(ev[rec])[ok], senders)
             block = block[:, np.searchsorted(targets, neurons)] if neurons.size else np.zeros((sample_steps.size, 0))
             if first is not None and sample_steps.size and sample_steps[0] == 0:
                 block[0] = first[var]
@@ -661,14 +556,10 @@ class NestBackend(Backend):
         opts = self.check_options(options)
         refuse_plastic(ir, NAME, "plastic projections run on the native grid engine and on brian2")
         resolve_nest_threads(opts["threads"])
-        for name, edge in ir.projections.items():
-            d = np.asarray(edge.delay)
-            if d.size and np.any(np.abs(d / ir.dt - np.rint(d / ir.dt)) > _ir.GRID_TOLERANCE):
-                raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
-                                         "NEST rounds delays to its grid: realise the network with timing=grid")
-        return NestExecutable(ir, opts)
+        return NestExecutable(ir, opts, max_delay_checked(ir))
 
     # MPI, used by the CLI (spikecore run --backend nest --mpi N)
+    mpi_ranks = staticmethod(mpi_ranks)
     check_mpi = staticmethod(check_mpi)
     mpirun_command = staticmethod(mpirun_command)
     rank_dir = staticmethod(rank_dir)

@@ -7,7 +7,10 @@ Runs the full-size network (10,000 + 2,500 neurons, 15.6 million synapses) at ev
 point of a grid of the relative inhibition g and the external drive nu_ext/nu_thr with
 spikecore.sweep (the same machinery as ``spikecore sweep``), names each point's regime
 with spikecore.sweep.regimes (thresholds fixed in that module before this was run),
-prints the table and checks the four points of the paper's Fig. 8. g moves both
+prints the table and checks the four points of the paper's Fig. 8. By default each point
+also runs at 4x the size (same in-degrees) and is named by the second classification,
+spikecore.sweep.regimes.classify_scaled (finite-size scaling of the synchrony);
+``--first`` runs the paper's size only, named by the first (regimes.classify). g moves both
 inhibitory weights (-g J), nu_ext/nu_thr both external rates (C_E nu_ext, with
 C_E nu_thr = 10 kHz). Exit status 0 when all four points are classified as in the paper.
 The same grid on the command line (without the regime names):
@@ -29,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from spikecore.sweep.cluster import open_client  # noqa: E402
 from spikecore.sweep.grid import Axis, parse_set, plain_model  # noqa: E402
-from spikecore.sweep.regimes import classify  # noqa: E402
+from spikecore.sweep.regimes import SCALE_FACTOR, classify, classify_scaled  # noqa: E402
 from spikecore.sweep.report import plot_sweep  # noqa: E402
 from spikecore.sweep.runner import SweepSpec, run_sweep  # noqa: E402
 
@@ -44,10 +47,14 @@ DURATION_S = 1.2
 TRANSIENT_S = 0.2
 
 
-def spec_for(g_values, nu_values, duration=DURATION_S, transient=TRANSIENT_S) -> SweepSpec:
+def spec_for(g_values, nu_values, duration=DURATION_S, transient=TRANSIENT_S, size_factor=1) -> SweepSpec:
+    """The sweep of the grid; ``size_factor`` multiplies every population and source, in-degrees kept."""
     import yaml
 
     model = plain_model(yaml.safe_load(MODEL.read_text()))
+    for group in ("populations", "sources"):
+        for node in model[group].values():
+            node["size"] = int(node["size"]) * int(size_factor)
     weights = ",".join(f"{-g * J_MV:.6g}mV" for g in g_values)
     rates = ",".join(f"{nu * C_NU_THR_KHZ:.6g}kHz" for nu in nu_values)
     axes = [parse_set(f"projections.inh_exc.weight+projections.inh_inh.weight={weights}", model),
@@ -55,14 +62,36 @@ def spec_for(g_values, nu_values, duration=DURATION_S, transient=TRANSIENT_S) ->
     return SweepSpec(model, axes, duration=duration, transient=transient)
 
 
-def regime_table(spec: SweepSpec, rows: list) -> list:
-    """One dict per point: g, nu, the excitatory measures and the regime."""
+def regime_table(spec: SweepSpec, rows: list, scaled_rows: list | None = None) -> list:
+    """One dict per point: g, nu, the excitatory measures and the regime.
+
+    Without ``scaled_rows`` the regime is the first classification's (``classify``); with
+    the rows of the same grid at SCALE_FACTOR times the size (``spec_for(..., size_factor=
+    SCALE_FACTOR)``) it is the second's (``classify_scaled``), and the row gains
+    ``sync_scaled`` and ``sync_ratio``.
+    """
     w_col, r_col = (a.column for a in spec.axes)
+
+    def point(r):
+        return round(-r[w_col] / J_MV, 6), round(r[r_col] / C_NU_THR_KHZ, 6)
+
+    def measures(r):
+        return {m: r[f"exc.{m}"] for m in ("rate_hz", "cv_isi", "sync", "fano", "freq_hz")}
+
+    big = {point(r): measures(r) for r in scaled_rows or ()}
     out = []
     for r in rows:
-        ms = {m: r[f"exc.{m}"] for m in ("rate_hz", "cv_isi", "sync", "fano", "freq_hz")}
-        out.append({"g": round(-r[w_col] / J_MV, 6), "nu": round(r[r_col] / C_NU_THR_KHZ, 6), **ms,
-                    "wall_s": r["wall_s"], "regime": classify(ms)})
+        (g, nu), ms = point(r), measures(r)
+        row = {"g": g, "nu": nu, **ms, "wall_s": r["wall_s"]}
+        if scaled_rows is None:
+            row["regime"] = classify(ms)
+        else:
+            scaled = big[(g, nu)]
+            row["sync_scaled"] = scaled["sync"]
+            row["sync_ratio"] = (None if not ms["sync"] or scaled["sync"] is None
+                                 else scaled["sync"] / ms["sync"])
+            row["regime"] = classify_scaled(ms, scaled)
+        out.append(row)
     return out
 
 
@@ -89,13 +118,28 @@ def main(argv=None) -> int:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default="results/brunel_phase")
     p.add_argument("--png", default=None, help="also draw the map here")
+    p.add_argument("--first", action="store_true",
+                   help="only the paper's size, named by the first classification (regimes.classify); "
+                        f"by default the grid also runs at {SCALE_FACTOR}x the size and is named by "
+                        "regimes.classify_scaled")
     a = p.parse_args(argv)
-    spec = spec_for([float(x) for x in a.g.split(",")], [float(x) for x in a.nu.split(",")])
+    gs, nus = [float(x) for x in a.g.split(",")], [float(x) for x in a.nu.split(",")]
+    spec = spec_for(gs, nus)
     t0 = time.perf_counter()
+    scaled = None
     with open_client(jobs=a.jobs) as cluster:
-        done = run_sweep(spec, a.out, cluster, progress=sys.stderr.isatty())
+        done = run_sweep(spec, Path(a.out) / "size_1", cluster, progress=sys.stderr.isatty())
+        if not a.first:
+            big = spec_for(gs, nus, size_factor=SCALE_FACTOR)
+            scaled = run_sweep(big, Path(a.out) / f"size_{SCALE_FACTOR}", cluster,
+                               progress=sys.stderr.isatty())["rows"]
     wall = time.perf_counter() - t0
-    table = regime_table(spec, done["rows"])
+    table = regime_table(spec, done["rows"], scaled)
+    if scaled is not None:
+        print(f"sync at {SCALE_FACTOR}x the size / sync at the paper's size, per point:")
+        for t in table:
+            print(f"  g={t['g']:g} nu={t['nu']:g}: {fmt(t['sync'], '.3f')} -> {fmt(t['sync_scaled'], '.3f')}"
+                  f"  (ratio {fmt(t['sync_ratio'], '.3f')})")
     print("   g  nu_ext/nu_thr  rate(Hz)  CV ISI   sync   Fano  freq(Hz)  wall(s)  regime  (Fig. 8)")
     ok = True
     for t in table:

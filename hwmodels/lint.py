@@ -8,14 +8,17 @@ which also drives the Lava backend, so the linter and the deployment agree):
 12-bit decays, 17-bit thresholds, 13-bit biases, 8-bit weights with a sign mode and
 a shared exponent, 6-bit delays, 16-bit inputs and 24-bit state, one du/dv/vth per
 LIF process, and parameters Lava would silently ignore. Loihi 2 hardware runs in
-fixed point, so it is linted as fixed point.
+fixed point, so it is linted as fixed point. Plastic projections are linted as Lava
+learning rules (hwmodels/loihi_learning_rules.py): trace widths, impulse and decay
+representability, weight precision after learning, epoch granularity, and rules the
+learning engine cannot express.
 """
 from __future__ import annotations
 
 from spikecore import ir as _ir
 from spikecore.errors import ValidationError
 
-from . import loihi
+from . import loihi, loihi_learning_rules
 
 TARGETS = ("loihi2",)
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -28,8 +31,21 @@ def lint(g: _ir.IRGraph, target: str = "loihi2", headroom: float = loihi.DEFAULT
         raise ValidationError("target", target, "one of " + ", ".join(TARGETS))
     qir, report = loihi.quantize_with_report(g, policy="approximate", headroom=headroom,
                                               num_weight_bits=num_weight_bits)
-    findings = list(report.findings) + _threshold_findings(g, qir) + _process_findings(qir)
+    findings = (list(report.findings) + _threshold_findings(g, qir) + _process_findings(qir)
+                + _learning_findings(g, qir))
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+def _learning_findings(g, qir) -> list:
+    """The plastic projections as fixed-point Lava learning rules: what each costs."""
+    nmap = loihi.map_network(g, fixed=True)
+    gain, unit = {}, {}
+    for name, e in g.projections.items():
+        if e.plasticity is None or name not in nmap.synapses:
+            continue
+        gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
+        unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
+    return loihi_learning_rules.map_learning(g, gain, True, unit)[1]
 
 
 def _threshold_findings(g, qir) -> list:

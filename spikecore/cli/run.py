@@ -125,9 +125,10 @@ def run_mpi(args, backend, options: dict, out: Path) -> int:
     from ..result import Result
     if not hasattr(backend, "mpirun_command"):
         raise ValidationError("--mpi", args.mpi, "--backend nest (the backend that runs across MPI processes)")
-    n = backend.check_mpi(args.mpi)
+    n = backend.mpi_ranks(args.mpi)
+    cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
+    backend.check_mpi(n, cmd)                 # without MPI: one line, with the command that would run
     with ResultDirectory(out, "run", flag="--out") as staging:   # checked before any work
-        cmd = backend.mpirun_command(n, mpi_rank_args(args, options, out))
         print("running: " + shlex.join(cmd), file=sys.stderr)
         try:
             done = subprocess.run(cmd)

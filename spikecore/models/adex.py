@@ -33,8 +33,9 @@ the receptors' exact decay (backends/brian2.py, the ``euler_exact_decay`` state 
 so native and Brian2 give the same spikes. The event-located rk4 is not expressible in
 Brian2 (a reset inside a step), which refuses it naming the integrator.
 
-Runs in the native grid engine and (integrator euler) Brian2; precise mode, Loihi, Lava
-and NIR refuse it. Every parameter may be a per-neuron array or a seeded distribution
+Runs in the native grid engine, (integrator euler) Brian2 and NEST (``aeif_psc_exp`` /
+``aeif_cond_exp`` with their adaptive RKF45 whatever the integrator: within tolerance,
+backends/_nest_models.py); precise mode, Loihi, Lava and NIR refuse it. Every parameter may be a per-neuron array or a seeded distribution
 (the grid update and the kernel's threshold read them per neuron; on Brian2 they are
 per-neuron variables), except ``integrator``.
 Parameters (NEST's defaults): c_m 281 pF, g_l 30 nS, v_leak -70.6 mV, delta_t 2 mV,
@@ -153,7 +154,7 @@ MODEL = Adex(
     name="adex", synapse="current", params=PARAMS, receptor_params={"tau_syn": _TAU_SYN},
     weight_dims=(u.CURRENT,), state={"v": u.VOLTAGE, "w": u.CURRENT}, receptor_state_prefix="syn_",
     doc="adaptive exponential integrate-and-fire, exponential current synapses (NEST aeif_psc_exp)",
-    modes=frozenset({"grid", "brian2"}), per_neuron_params=PER_NEURON,
+    modes=frozenset({"grid", "brian2", "nest"}), per_neuron_params=PER_NEURON,
     internal_state=("phase", "fresh"),   # event location (updates/adex.h)
 )
 
@@ -162,6 +163,6 @@ COND_MODEL = Adex(
     receptor_params={"tau_syn": _TAU_SYN, "e_rev": ParamSpec(u.VOLTAGE, doc="synaptic reversal potential")},
     weight_dims=(u.CONDUCTANCE,), state={"v": u.VOLTAGE, "w": u.CURRENT}, receptor_state_prefix="g_",
     doc="adaptive exponential integrate-and-fire, exponential conductances (NEST aeif_cond_exp)",
-    modes=frozenset({"grid", "brian2"}), per_neuron_params=PER_NEURON,
+    modes=frozenset({"grid", "brian2", "nest"}), per_neuron_params=PER_NEURON,
     internal_state=("phase", "fresh"),
 )

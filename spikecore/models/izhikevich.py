@@ -61,8 +61,12 @@ Runs in the native grid engine (spikecore/engine/updates/izhikevich.h) and on Br
   updater expresses (Brian2's own ``rk4`` resets at the step's end: another scheme).
 
 In both, a refractory neuron's v is clamped by a conditional write while u evolves from
-the unclamped step (as the grid update does), and u += d is part of the reset. Precise
-mode, Loihi, Lava and NIR have no such neuron and refuse it.
+the unclamped step (as the grid update does), and u += d is part of the reset. NEST
+(backends/_nest_models.py, docs/nest.md) runs ``euler`` (consistent_integration=True,
+spike for spike) and ``izhikevich2003`` (False: NEST adds a weight as a current to both
+half-steps, so spikes differ slightly once synapses act) and refuses rk4, a quadratic
+other than 0.04, 5, 140 (class1) and t_refrac > 0. Precise mode, Loihi, Lava and NIR have
+no such neuron and refuse it.
 """
 from __future__ import annotations
 
@@ -181,7 +185,7 @@ MODEL = Izhikevich(
     state={"v": u.VOLTAGE, "u": u.DIMENSIONLESS},
     default_receptors=("default",),
     doc="Izhikevich (2003) simple model, with presets and three integrators",
-    modes=frozenset({"grid", "brian2"}),
+    modes=frozenset({"grid", "brian2", "nest"}),
     per_neuron_params=frozenset({"a", "b", "d", "k2", "k1", "k0", "c_m", "v_threshold", "v_reset", "v_leak",
                                  "t_refrac", "bias"}),
     # rk4: the rest of a step after an in-step reset; the Euler schemes: v in mV (updates/izhikevich.h)

@@ -166,10 +166,12 @@ def test_coba_three_receptors_refused_by_name():
         NEST.compile(net.to_ir())
 
 
-@pytest.mark.parametrize("model, says", [("izhikevich", r"one of lif_coba, lif_cuba, lif_delta"),
-                                          ("loihi_lif", r"loihi_lif runs in: loihi")])
+@pytest.mark.parametrize("model, says", [("loihi_lif", r"loihi_lif runs in: loihi"),
+                                          ("alif", r"NEST has no LIF with an adaptive threshold"),
+                                          ("alif_current", r"aeif_psc_exp with Delta_T = 0 and a = 0")])
 def test_models_not_running_in_nest_refused_by_name(model, says):
-    """The backend asks the model whether it runs in mode "nest" (spikecore.models)."""
+    """The backend asks the model whether it runs in mode "nest" (spikecore.models); the alif forms
+    have no exact NEST twin and are refused saying why."""
     g = recurrent_cuba().to_ir()
     g.populations["e"].model = model
     with pytest.raises(UnsupportedFeature, match=rf"'nest' does not support model '{model}' \(population e\).*{says}"):
@@ -338,7 +340,79 @@ def test_cli_mpi_refusal_is_one_line(tmp_path):
     assert done.returncode == 2
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "built without MPI" in lines[0] and "-Dwith-mpi=ON" in lines[0]
+    # the line ends with the mpirun command that would have run (each rank: the same run, no --mpi)
+    would = lines[0].split("; the run would be: ", 1)[1]
+    assert would.startswith(f"mpirun -np 2 {sys.executable} -m spikecore run {root / 'examples/cuba.yaml'} "
+                            "--backend nest --out ") and "--mpi" not in would and "--no-plot" in would
+    assert not (tmp_path / "o").exists()
     assert cli_main(["run", str(root / "examples/cuba.yaml"), "--mpi", "2"]) == 2   # --mpi needs --backend nest
+
+
+def lazy_network(monkeypatch) -> Network:
+    """recurrent_cuba with every projection a SynapseStream drawn in pieces of 64 synapses (as the
+    large projections of a network that outgrows one machine are)."""
+    from spikecore import connectors
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
+    return recurrent_cuba(n=120)
+
+
+def nest_synapses(exe, pop="e") -> list:
+    conns = nest.GetConnections(source=exe.nodes[pop], target=exe.nodes[pop])
+    return sorted(zip(conns.source, conns.target, np.round(conns.weight, 9), np.round(conns.delay, 6)))
+
+
+def test_lazy_projections_are_drawn_piece_by_piece_and_never_joined(monkeypatch):
+    """No rank builds a projection's whole synapse list: NEST is given each piece of the stream
+    (drawn from the seed) as it comes; the edges are still unjoined after compiling and running."""
+    g = lazy_network(monkeypatch).to_ir()
+    assert all(e.is_lazy for e in g.projections.values())
+    exe = NEST.compile(g)
+    theirs = exe.run(0.1)
+    assert all(e.is_lazy for e in g.projections.values())
+    assert max(len(c[0]) for e in g.projections.values() for c in e.chunks()) <= 64 + 120
+    got = nest_synapses(exe)
+    ours = NATIVE.compile(g).run(0.1)
+    assert steps_of(theirs, "e") == steps_of(ours, "e") and len(steps_of(ours, "e")) > 20
+    first, plan = exe.nodes["e"][0].global_id, exe.plans["e"]
+    want = []
+    for e in g.projections.values():
+        for i, j, w, d in e.chunks():
+            w = nest_backend.nest_weights(plan, e.receptor, w, j)
+            want += [(int(a) + first, int(b) + first, round(float(c), 9), round(float(x) * 1e3, 6))
+                     for a, b, c, x in zip(i, j, w, d)]
+    assert got == sorted(want) and len(got) == g.n_synapses
+
+
+def test_each_rank_keeps_only_the_synapses_onto_its_neurons(monkeypatch):
+    """What rank k of N connects (hosted_synapses with the mask of the neurons NEST places on it):
+    only synapses onto its neurons, and together the ranks' parts are the IR's synapses, once each,
+    whatever N (NEST places neurons round-robin over its virtual processes)."""
+    g = lazy_network(monkeypatch).to_ir()
+    n = g.populations["e"].size
+    whole = {name: sorted(zip(*[np.concatenate(x).tolist() for x in zip(*e.chunks())]))
+             for name, e in g.projections.items()}
+    for n_ranks in (1, 2, 3):
+        for name, e in g.projections.items():
+            parts = []
+            for rank in range(n_ranks):
+                hosted = np.arange(n) % n_ranks == rank
+                for i, j, w, d in nest_backend.hosted_synapses(e, hosted):
+                    assert hosted[j].all()
+                    parts += list(zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()))
+            assert sorted(parts) == whole[name]
+    assert all(e.is_lazy for e in g.projections.values())
+
+
+def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch):
+    g = lazy_network(monkeypatch).to_ir()
+    one = NEST.compile(g, threads=1)
+    conns_one, spikes_one = nest_synapses(one), steps_of(one.run(0.1), "e")
+    two = NEST.compile(g, threads=2)
+    assert nest.GetKernelStatus("total_num_virtual_procs") == 2
+    assert len(set(two.nodes["e"].get("vp"))) == 2               # the neurons are spread over both
+    assert nest_synapses(two) == conns_one and len(conns_one) == g.n_synapses
+    assert steps_of(two.run(0.1), "e") == spikes_one and len(spikes_one) > 20
 
 
 def test_merging_rank_parts_gives_the_whole(tmp_path):
@@ -383,7 +457,7 @@ def test_units_are_converted_once():
     assert p["tau_syn_in"] == pytest.approx(10.0) and p["t_ref"] == pytest.approx(4.9)
     c = nest_backend.population_plan(ir, ir.populations["c"])
     assert c.params["C_m"] == pytest.approx(400.0)          # tau_mem / r = 20 ms / 50 Mohm
-    w = nest_backend.nest_weights(c, ir.populations["c"], "exc", np.array([1e-3]), DT)
+    w = nest_backend.nest_weights(c, "exc", np.array([1e-3]), np.array([0]))
     assert w[0] == pytest.approx(20.0)                       # 1 mV of drive = 20 pA through 50 Mohm
     assert _ir.steps(0.3e-3, DT) == 3 and list(nest_backend.stamp_of_step([0, 3], DT)) == pytest.approx([0.1, 0.4])
 

@@ -106,4 +106,4 @@ def test_modes_without_it_refuse_it_by_name(assert_refused_in_mode):
 def test_the_models_declare_grid_only_and_their_state():
     for name in ("adex", "adex_cond"):
         m = get_model(name, describable=True)
-        assert m.modes == frozenset({"grid", "brian2"}) and m.extra_state == ["w", "phase", "fresh"]
+        assert m.modes == frozenset({"grid", "brian2", "nest"}) and m.extra_state == ["w", "phase", "fresh"]

@@ -129,7 +129,7 @@ def test_nir_export_refuses_it(tmp_path):
 
 def test_the_model_declares_its_modes_state_and_presets():
     m = get_model("izhikevich", describable=True)
-    assert m.modes == frozenset({"grid", "brian2"}) and m.extra_state == ["u", "rem", "vmv"]
+    assert m.modes == frozenset({"grid", "brian2", "nest"}) and m.extra_state == ["u", "rem", "vmv"]
     assert set(PRESETS) == {"RS", "IB", "CH", "FS", "LTS", "TC", "RZ", "class1", "class2"}
     p = sc.Population(1, "izhikevich", {"preset": "class1"}, name="p")
     assert (p.si_params["k1"], p.si_params["k0"], p.si_params["v_reset"]) == (4.1, 108.0, -0.055)

@@ -199,13 +199,14 @@ def test_loihi_and_lava_refuse_per_neuron_thresholds_and_lint_reports_them():
     assert rules == ["per-neuron tau_mem", "per-neuron v_reset"]
 
 
-def test_nest_backend_refuses_per_neuron_values_other_than_the_bias_naming_them():
+def test_nest_backend_sets_per_neuron_values_per_node():
+    """(tests/backends/test_nest_models.py runs a per-neuron network on NEST against the native engine.)"""
     if "nest" not in available_backends():
         pytest.skip("NEST is not installed")
     from backends import get_backend
     net = _one("lif_delta", "tau_mem", [10, 20, 30], "ms")
-    with pytest.raises(UnsupportedFeature, match=r"per-neuron tau_mem \(population 'p'\)"):
-        get_backend("nest").compile(net.to_ir())
+    exe = get_backend("nest").compile(net.to_ir())
+    assert exe.nodes["p"].get("tau_m") == pytest.approx((10.0, 20.0, 30.0))
 
 
 def test_nir_export_refuses_per_neuron_values_naming_them(tmp_path):

@@ -3,7 +3,9 @@
     .venv/bin/python -m pytest -q -m slow tests/sweep/test_brunel_phase.py
 
 Four full-size runs (12,500 neurons, 15.6 million synapses, 1.2 s each) on a local
-Dask cluster of two worker processes; examples/brunel_phase.md has the numbers and the
+Dask cluster of two worker processes; the second classification's tests (marked
+``long``: ``make test-long``) add the same four at 4x the size (50,000 neurons, 62.5
+million synapses); examples/brunel_phase.md has the numbers and the
 time it takes.
 """
 import importlib.util
@@ -30,18 +32,37 @@ def fig8(tmp_path_factory):
     from spikecore.sweep.runner import run_sweep
 
     out = tmp_path_factory.mktemp("brunel_phase")
-    rows = {}
+    rows, raw = {}, {}
     with open_client(jobs=2) as cluster:
         for g, nu in bp.FIG8:
             spec = bp.spec_for([g], [nu])
-            for row in bp.regime_table(spec, run_sweep(spec, out, cluster)["rows"]):
+            raw[(g, nu)] = run_sweep(spec, out / f"g{g}_nu{nu}", cluster)["rows"]
+            for row in bp.regime_table(spec, raw[(g, nu)]):
+                rows[(row["g"], row["nu"])] = row
+    return bp, rows, raw
+
+
+@pytest.fixture(scope="module")
+def fig8_scaled(fig8, tmp_path_factory):
+    """{(g, nu): row of brunel_phase.regime_table with the 4x runs} (the second classification)."""
+    bp, _, raw = fig8
+    from spikecore.sweep.cluster import open_client
+    from spikecore.sweep.runner import run_sweep
+
+    out = tmp_path_factory.mktemp("brunel_phase_scaled")
+    rows = {}
+    with open_client(jobs=2) as cluster:
+        for g, nu in bp.FIG8:
+            big = run_sweep(bp.spec_for([g], [nu], size_factor=bp.SCALE_FACTOR), out / f"g{g}_nu{nu}",
+                            cluster)["rows"]
+            for row in bp.regime_table(bp.spec_for([g], [nu]), raw[(g, nu)], big):
                 rows[(row["g"], row["nu"])] = row
     return bp, rows
 
 
 def test_measures_show_the_papers_distinctions(fig8):
     """What the paper's caption says of each point, in the measures themselves."""
-    _, rows = fig8
+    _, rows, _ = fig8
     sr, ai, fast, slow = rows[(3.0, 2.0)], rows[(5.0, 2.0)], rows[(6.0, 4.0)], rows[(4.5, 0.9)]
     # A: regular firing at high rates, all neurons together
     assert sr["cv_isi"] < 0.1 and sr["rate_hz"] > 200
@@ -57,5 +78,25 @@ def test_measures_show_the_papers_distinctions(fig8):
                                        "sync 0.54 at 112 Hz, CV 0.40) and the SI slow point (CV 0.49) SR; "
                                        "see examples/brunel_phase.md")
 def test_regimes_named_with_the_thresholds_fixed_before_the_run(fig8):
-    bp, rows = fig8
+    bp, rows, _ = fig8
     assert {k: rows[k]["regime"] for k in bp.FIG8} == bp.FIG8
+
+
+@pytest.mark.long
+def test_the_modulation_scales_as_the_theory_says(fig8_scaled):
+    """Regression bounds written after the run of examples/brunel_phase.md (not the classification):
+    the AI point's modulation falls as N^-1/2 (ratio 0.51 at 4x the size), SR's does not (0.99)."""
+    _, scaled_rows = fig8_scaled
+    assert 0.4 < scaled_rows[(5.0, 2.0)]["sync_ratio"] < 0.6
+    assert scaled_rows[(3.0, 2.0)]["sync_ratio"] > 0.9
+
+
+@pytest.mark.xfail(strict=True, reason="the finite-size scaling committed before its run names the SI slow point "
+                                       "(g=4.5, nu=0.9) AI: its modulation falls from sync 1.78 to 1.10 at 4x the "
+                                       "size (ratio 0.62 < 0.707); the other three as in the paper. See "
+                                       "examples/brunel_phase.md")
+@pytest.mark.long
+def test_regimes_named_by_finite_size_scaling(fig8_scaled):
+    """The second classification (spikecore.sweep.regimes.classify_scaled): each point also at 4x the size."""
+    bp, scaled_rows = fig8_scaled
+    assert {k: scaled_rows[k]["regime"] for k in bp.FIG8} == bp.FIG8

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikecore.sweep.measures import BIN_S, population_measures
-from spikecore.sweep.regimes import classify
+from spikecore.sweep.regimes import SCALING_RATIO_MIN, classify, classify_scaled
 
 
 def poisson(rng, n, rate, window, modulation=None):
@@ -67,3 +67,29 @@ def test_no_spikes_gives_undefined_measures():
 ])
 def test_regimes(measures, regime):
     assert classify(measures) == regime
+
+
+def _m(rate, sync, freq, cv=0.8):
+    return {"rate_hz": rate, "cv_isi": cv, "sync": sync, "freq_hz": freq}
+
+
+@pytest.mark.parametrize("small, big_sync, regime", [
+    # a modulation that halves at 4x the size is finite-size noise: asynchronous
+    (_m(37.0, 0.54, 112.0, cv=0.4), 0.27, "AI"),
+    (_m(37.0, 0.10, 112.0), 0.10, "AI"),                       # below SYNC_MIN at the paper's size
+    # one that keeps its amplitude is a global oscillation; locked neurons: SR
+    (_m(312.0, 0.78, 376.0, cv=0.001), 0.78, "SR"),
+    (_m(60.0, 1.02, 172.0), 0.98, "SI fast"),                   # rate below half the frequency
+    (_m(4.6, 1.78, 24.0, cv=0.49), 1.80, "SI slow"),
+    (_m(0.0, None, None), None, "silent"),
+])
+def test_regimes_by_finite_size_scaling(small, big_sync, regime):
+    assert classify_scaled(small, {"sync": big_sync}) == regime
+
+
+def test_the_scaling_threshold_sits_between_the_two_expectations():
+    """N^-1/2 for finite-size fluctuations at 4x the size is a ratio of 1/2; an oscillation 1."""
+    assert 0.5 < SCALING_RATIO_MIN < 1.0
+    small = _m(37.0, 0.5, 112.0)
+    assert classify_scaled(small, {"sync": 0.5 * 0.5}) == "AI"
+    assert classify_scaled(small, {"sync": 0.5 * 1.0}) == "SI fast"
