@@ -33,6 +33,11 @@ cdef extern from "_kernel.h" nogil:
         int64_t n_spikes
         void *due
 
+    ctypedef struct sc_hist_pos:
+        int32_t head
+        int32_t len
+        int64_t newest
+
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
         int64_t window
@@ -156,6 +161,15 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_mod_delay
         const int32_t *pl_mod_proj
         const sc_plastic_mod_fn *pl_mod
+        const int32_t *pl_lazy
+        const int32_t *pl_seg_pdel
+        const int32_t *pl_pg_lazy
+        const int32_t *pl_chan_neuron
+        const int32_t *pl_nin
+        int64_t pl_hist_len
+        int64_t *pl_hist
+        sc_hist_pos *pl_hpos
+        uint8_t *pl_pdone
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
@@ -171,6 +185,8 @@ cdef extern from "_kernel.h" nogil:
                         sc_plastic_mod_fn *mod)
     void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
     void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)
+    void sc_plastic_settle_f64(sc_net *net, int64_t n)
+    void sc_plastic_settle_f32(sc_net *net, int64_t n)
 
 
 cdef class Kernel:
@@ -178,3 +194,4 @@ cdef class Kernel:
     cdef dict arrays        # keeps every array the struct points into alive
     cdef readonly bint single
     cdef readonly int64_t n_neurons, n_threads
+    cdef readonly int64_t reached   # the step after the last one run (where lazy plastic updates settle)

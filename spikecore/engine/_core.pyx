@@ -51,6 +51,15 @@ def has_update(str model) -> bool:
     return sc_update_function(model.encode(), 0) != NULL
 
 
+def plastic_post_is_lazy(str rule) -> bool:
+    """Whether the grid engine applies the postsynaptic updates of plasticity rule ``rule``
+    lazily (sc_net, lazy postsynaptic updates): it has a post function and no modulator."""
+    cdef sc_plastic_pre_fn pre
+    cdef sc_plastic_post_fn post
+    cdef sc_plastic_mod_fn mod
+    return bool(sc_plastic_rule(rule.encode(), 0, &pre, &post, &mod)) and post != NULL and mod == NULL
+
+
 def has_plastic_rule(str rule) -> bool:
     """Whether the grid engine has functions registered for plasticity rule ``rule`` (_plastic_rules.h)."""
     cdef sc_plastic_pre_fn pre
@@ -325,6 +334,23 @@ cdef class Kernel:
         s.pl_pqn = <int64_t*>_addr(a, "pl_pqn", np.int64)
         s.pl_pqofs = <const int64_t*>_addr(a, "pl_pqofs", np.int64)
         s.pl_pqcap = <const int64_t*>_addr(a, "pl_pqcap", np.int64)
+        s.pl_lazy = <const int32_t*>_addr(a, "pl_lazy", np.int32)
+        s.pl_seg_pdel = <const int32_t*>_addr(a, "pl_seg_pdel", np.int32)
+        s.pl_pg_lazy = <const int32_t*>_addr(a, "pl_pg_lazy", np.int32)
+        s.pl_chan_neuron = <const int32_t*>_addr(a, "pl_chan_neuron", np.int32)
+        s.pl_nin = <const int32_t*>_addr(a, "pl_nin", np.int32)
+        s.pl_hist_len = a["pl_hist_len"]
+        s.pl_hist = <int64_t*>_addr(a, "pl_hist", np.int64)
+        s.pl_hpos = <sc_hist_pos*>_addr(a, "pl_hpos", np.int64)
+        s.pl_pdone = <uint8_t*>_addr(a, "pl_pdone", np.uint8)
+        H = s.pl_hist_len
+        if (a["pl_lazy"].shape[0] != len(rules) or a["pl_seg_pdel"].shape[0] != s.n_pl_seg
+                or a["pl_pg_lazy"].shape[0] != a["pl_pg_delay"].shape[0] or a["pl_chan_neuron"].shape[0] != s.n_channels
+                or a["pl_nin"].shape[0] != s.n_neurons or a["pl_hpos"].shape[0] != 2 * s.n_neurons or sizeof(sc_hist_pos) != 16
+                or H < 1 or (H & (H - 1)) or a["pl_hist"].shape[0] != 2 * H * s.n_neurons
+                or a["pl_pdone"].shape[0] != a["pl_w"].shape[0]
+                or (a["pl_pg_lazy"].any() and H <= a["pl_pg_delay"].max())):
+            raise ValueError("inconsistent lazy postsynaptic arrays")
         if (a["pl_seg_dend"].shape[0] != s.n_pl_seg or a["pl_pg_ptr"].shape[0] != a["pl_post_ptr"].shape[0]
                 or a["pl_pqofs"].shape[0] != s.n_threads or a["pl_pqcap"].shape[0] != s.n_threads):
             raise ValueError("inconsistent plastic post-group arrays")
@@ -350,6 +376,19 @@ cdef class Kernel:
         else:
             sc_modulate_f64(&self.net, q, &syn[0], syn.shape[0], n, value, set_value)
 
+    def settle_plastic(self):
+        """Apply the postsynaptic updates still pending before the next step to run
+        (sc_plastic_settle): afterwards the plastic weights and traces are those the eager
+        updates would have left there. Before anything reads them."""
+        cdef int64_t n = self.reached
+        if self.net.n_pl_seg == 0:
+            return
+        with nogil:
+            if self.single:
+                sc_plastic_settle_f32(&self.net, n)
+            else:
+                sc_plastic_settle_f64(&self.net, n)
+
     def run(self, int64_t n0, int64_t n1, int64_t[::1] out_step, int32_t[::1] out_idx, int64_t out_n,
             double[::1] rec_out, int64_t[::1] rec_pos):
         """Step from n0 towards n1; returns (next step, spikes recorded so far).
@@ -372,6 +411,7 @@ cdef class Kernel:
             raise RuntimeError(f"OpenMP started fewer than the {self.n_threads} threads this network was laid out for")
         if done < 0:
             raise MemoryError("could not allocate the engine's per-run scratch buffers")
+        self.reached = done
         return done, total
 
     def poisson_counts(self, int64_t n, int64_t k0, int64_t k1):

@@ -88,6 +88,9 @@ typedef struct {
     sc_plastic_mod_fn mod;
 } sc_plastic_entry;
 
+/* Where neuron k's spike history is (sc_net, lazy postsynaptic updates): 16 bytes */
+typedef struct { int32_t head, len; int64_t newest; } sc_hist_pos;
+
 typedef struct sc_net {
     /* sizes */
     int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
@@ -222,6 +225,24 @@ typedef struct sc_net {
     const int64_t *pl_mod_ptr, *pl_mod_start, *pl_mod_end, *pl_mod_syn;
     const int32_t *pl_mod_delay, *pl_mod_proj;
     const sc_plastic_mod_fn *pl_mod;
+    /* Lazy postsynaptic updates, for the projections with pl_lazy[q] (a rule with a post
+     * function and no modulator): a target's spike is not applied to its synapses at once
+     * (their post groups, pl_pg_lazy[x] = 1, are never queued) but noted in the target's
+     * history, and each synapse catches up with the spikes it has not seen when its next
+     * presynaptic spike arrives -- walking the presynaptic row, in memory order -- or when
+     * sc_plastic_settle brings every synapse up to a step (before Python reads weights).
+     * Per synapse the same calls in the same order as the eager updates: the same numbers.
+     * History of neuron k: its spike steps pl_hist[2*(k*H + (head + i) % H)], i < len, where
+     * head, len (and the newest step) are pl_hpos[k], H = pl_hist_len (a power of two); the
+     * int64 after each step counts the synapses that applied it; it is dropped when all
+     * pl_nin[k] have. A synapse with post delay D sees the spike of step s at s + D
+     * (pl_seg_pdel per segment, pl_pg_delay per group); pl_pdone[syn] = 1 when its last
+     * event (pl_last) was a postsynaptic one, so a spike seen at that same step is applied. */
+    const int32_t *pl_lazy, *pl_seg_pdel, *pl_pg_lazy, *pl_chan_neuron, *pl_nin;
+    int64_t pl_hist_len;
+    int64_t *pl_hist;
+    sc_hist_pos *pl_hpos;
+    uint8_t *pl_pdone;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could
@@ -250,5 +271,10 @@ int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_pla
  * modulator spike; 1: the signal takes `value`); run between sc_run calls. */
 void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
 void sc_modulate_f32(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set);
+/* Apply every lazy postsynaptic update seen before step n (sc_net, lazy postsynaptic updates):
+ * afterwards the weights and traces equal the eager updates' at the start of step n. Between
+ * sc_run calls, before the weights are read. */
+void sc_plastic_settle_f64(sc_net *net, int64_t n);
+void sc_plastic_settle_f32(sc_net *net, int64_t n);
 
 #endif

@@ -235,6 +235,152 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
         net->pl_mod[q](P, w + syn[k], st + syn[k] * net->pl_nstate, net->pl_last + syn[k], n, net->dt, value, set);
 }
 
+#ifndef SC_ALWAYS_INLINE
+#if defined(__GNUC__)
+#define SC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SC_ALWAYS_INLINE inline
+#endif
+#endif
+#ifndef SC_PL_AHEAD
+#define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
+#endif
+
+/* Lazy postsynaptic updates (sc_net): synapse syn onto neuron k, which sees k's spikes D steps
+ * after them, catches up with those it has not applied yet and sees before step lim, oldest
+ * first: the post function its rule would have run at each of them. */
+static SC_ALWAYS_INLINE void FN(pl_catch_up)(const sc_net *net, int64_t syn, int64_t k, int64_t D, int64_t lim,
+                                   sc_plastic_post_fn post, const double *P)
+{
+    const sc_hist_pos *hp = net->pl_hpos + k;
+    int64_t len = hp->len, last = net->pl_last[syn], newest = hp->newest + D;
+    int done = net->pl_pdone[syn];
+    if (!len || newest < last || (newest == last && done))
+        return;                                /* seen every spike (the common case: one cache line) */
+    int64_t H = net->pl_hist_len, M = H - 1, head = hp->head;
+    int64_t *hs = net->pl_hist + 2 * k * H;     /* (step, count) per entry */
+    int64_t i = len;
+    while (i > 0) {                            /* back to the first spike not applied yet */
+        int64_t e = hs[2 * ((head + i - 1) & M)] + D;
+        if (e < last || (e == last && done))
+            break;
+        i--;
+    }
+    if (i == len || hs[2 * ((head + i) & M)] + D >= lim)
+        return;
+    REAL *w = (REAL *)net->pl_w + syn, *st = (REAL *)net->pl_state + syn * net->pl_nstate;
+    for (; i < len; i++) {
+        int64_t x = (head + i) & M, e = hs[2 * x] + D;
+        if (e >= lim)
+            break;
+        post(P, w, st, net->pl_last + syn, e, net->dt);
+        hs[2 * x + 1] += 1;
+    }
+    net->pl_pdone[syn] = 1;
+}
+
+/* Every lazy synapse onto neuron k catches up with the spikes it sees before step lim (in
+ * the order of the transposed index); then the history drops the entries all have applied. */
+static void FN(pl_settle_neuron)(const sc_net *net, int64_t k, int64_t lim)
+{
+    for (int64_t x = net->pl_pg_ptr[k], x1 = net->pl_pg_ptr[k + 1]; x < x1; x++) {
+        if (!net->pl_pg_lazy[x])
+            continue;
+        int64_t D = net->pl_pg_delay[x];
+        for (int64_t y = net->pl_pg_start[x], y1 = net->pl_pg_end[x]; y < y1; y++) {
+            int64_t s = net->pl_post_syn[y];
+            int32_t proj = net->pl_syn_proj[s];
+            FN(pl_catch_up)(net, s, k, D, lim, net->pl_post[proj], net->pl_param + net->pl_param_start[proj]);
+        }
+    }
+}
+
+/* Drop the oldest entries of neuron k's history that every lazy synapse onto it has applied. */
+static inline void FN(pl_trim_history)(const sc_net *net, int64_t k)
+{
+    sc_hist_pos *hp = net->pl_hpos + k;
+    int64_t H = net->pl_hist_len, M = H - 1;
+    int64_t *hs = net->pl_hist + 2 * k * H, all = net->pl_nin[k];
+    while (hp->len > 0 && hs[2 * hp->head + 1] == all) {
+        hp->head = (int32_t)((hp->head + 1) & M);
+        hp->len -= 1;
+    }
+}
+
+/* Neuron k (with lazy plastic synapses onto it) spiked at step n: note it in its history.
+ * A full history is first settled up to step n (every spike seen at or before n is applied:
+ * this step's presynaptic arrivals are done), which leaves only the spikes some synapse sees
+ * after n: fewer than H, which exceeds every post delay. */
+static void FN(pl_note_spike)(const sc_net *net, int64_t k, int64_t n)
+{
+    sc_hist_pos *hp = net->pl_hpos + k;
+    int64_t H = net->pl_hist_len;
+    FN(pl_trim_history)(net, k);
+    if (hp->len == H) {
+        FN(pl_settle_neuron)(net, k, n + 1);
+        FN(pl_trim_history)(net, k);
+    }
+    int64_t x = (hp->head + hp->len) & (H - 1);
+    net->pl_hist[2 * (k * H + x)] = n;
+    net->pl_hist[2 * (k * H + x) + 1] = 0;
+    hp->len += 1;
+    hp->newest = n;
+}
+
+/* Every lazy synapse, in memory order (segment by segment), then every history trimmed. */
+void FN(sc_plastic_settle)(sc_net *net, int64_t n)
+{
+    if (!net->n_pl_seg)
+        return;
+    for (int64_t g = 0; g < net->n_pl_seg; g++) {
+        int32_t proj = net->pl_seg_proj[g];
+        if (!net->pl_lazy[proj])
+            continue;
+        const double *P = net->pl_param + net->pl_param_start[proj];
+        sc_plastic_post_fn post = net->pl_post[proj];
+        int64_t D = net->pl_seg_pdel[g];
+        for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++)
+            FN(pl_catch_up)(net, s, net->pl_chan_neuron[net->pl_chan[s]], D, n, post, P);
+    }
+    for (int64_t k = 0; k < net->n_neurons; k++)
+        if (net->pl_hpos[k].len)
+            FN(pl_trim_history)(net, k);
+}
+
+/* Presynaptic arrivals at step n (count spikes) on lazy segment g of thread t: each synapse
+ * first catches up with its target's spikes, then runs its pre function, whose result goes
+ * to out (ring slot dslot). Inlined with the functions of the rule where they are known. */
+static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
+    const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out, int64_t dslot, int sparse,
+    sc_plastic_pre_fn pre, sc_plastic_post_fn post)
+{
+    int64_t C = net->n_channels, T = net->n_threads, S = net->pl_nstate, H = net->pl_hist_len;
+    int32_t proj = net->pl_seg_proj[g];
+    const double *P = net->pl_param + net->pl_param_start[proj];
+    REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
+    int64_t D = net->pl_seg_pdel[g];
+    double dt = net->dt;
+    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+        int32_t c = net->pl_chan[s];
+        if (s + 2 * SC_PL_AHEAD < e) {         /* the targets' histories lie far apart: fetch ahead */
+            int64_t k = net->pl_chan_neuron[net->pl_chan[s + 2 * SC_PL_AHEAD]];
+            __builtin_prefetch(net->pl_hpos + k, 0);
+            k = net->pl_chan_neuron[net->pl_chan[s + SC_PL_AHEAD]];
+            const sc_hist_pos *hp = net->pl_hpos + k;
+            if (hp->len && hp->newest + D >= net->pl_last[s + SC_PL_AHEAD])
+                __builtin_prefetch(net->pl_hist + 2 * (k * H + ((hp->head + hp->len - 1) & (H - 1))), 1);
+        }
+        FN(pl_catch_up)(net, s, net->pl_chan_neuron[c], D, n, post, P);
+        for (int64_t r = 0; r < count; r++)
+            out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
+        net->pl_pdone[s] = 0;
+        if (sparse && !net->mark[dslot * C + c]) {
+            net->mark[dslot * C + c] = 1;
+            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[dslot * T + t]++] = c;
+        }
+    }
+}
+
 /* The plastic spikes of thread t that arrive at step n, in the order they were queued:
  * each synapse's pre function (once per spike of a multiple count), its result added to
  * ring slot n (input due at step n, as a static synapse's would be). */
@@ -270,6 +416,13 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             dslot = (n + net->pl_seg_dend[g]) % L;
             out = (REAL *)net->ring + dslot * C;
         }
+        if (net->pl_lazy[proj]) {              /* first the target's spikes the synapse has not seen */
+            if (pre == FN(stdp_pair_pre))      /* the rule's functions inlined */
+                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, FN(stdp_pair_pre), FN(stdp_pair_post));
+            else
+                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, pre, net->pl_post[proj]);
+            continue;
+        }
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
             int32_t c = net->pl_chan[s];
             for (int64_t r = 0; r < count; r++)
@@ -283,8 +436,9 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     *qn = 0;
 }
 
-/* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every plastic
- * synapse onto them (all in t's part: synapses belong to the thread of their target). */
+/* Thread t's neurons spk[0 .. n_spk) spiked at step n: the post function of every eager
+ * plastic synapse onto them (all in t's part: synapses belong to the thread of their
+ * target), at once or queued by post delay; the lazy ones get the spike in the history. */
 static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
 {
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
@@ -310,9 +464,13 @@ static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_
     int64_t L = net->ring_len, T = net->n_threads;
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
+        if (net->pl_nin[i])
+            FN(pl_note_spike)(net, i, n);
         for (int64_t x = net->pl_pg_ptr[i], x1 = net->pl_pg_ptr[i + 1]; x < x1; x++) {
             int32_t d = net->pl_pg_delay[x];
-            if (d == 0) {
+            if (net->pl_pg_lazy[x]) {
+                continue;
+            } else if (d == 0) {
                 FN(pl_post_group)(net, n, x);
             } else {                           /* seen at the synapses d steps later */
                 int64_t slot = (n + d) % L;

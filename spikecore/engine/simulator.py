@@ -89,7 +89,7 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, fill_packed, has_update, openmp_enabled
+from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy
 from .equations import compile_model
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -99,6 +99,7 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
+LAZY_HISTORY = 15            # a spike history holds at least this many spikes beyond the longest post delay
 # packed table entry (uint32): channel << 9 | sparse flag << 8 | delay in steps
 PACKED_CHANNEL_SHIFT = 9
 PACKED_SPARSE = 1 << 8
@@ -525,7 +526,8 @@ class GridSimulator(Simulator):
             k = self.pop_index[e.post]
             self.plastic_names.append(e.name)
             rules.append(rule.name)
-            params.append(np.asarray(rule.engine_params(e.plasticity, sign), dtype=float))
+            params.append(np.asarray(list(rule.engine_params(e.plasticity, sign))
+                                     + list(rule.engine_tables(e.plasticity, self.dt)), dtype=float))
             sparse.append(int(self.models[k].has_synaptic_state))
             j = np.asarray(e.j, dtype=np.int64)
             own_.append(np.searchsorted(part[k], j, side="right") - 1 if T > 1 else np.zeros(j.size, np.int64))
@@ -575,20 +577,38 @@ class GridSimulator(Simulator):
         post = cat(post_, np.int64)[order]
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
         post_delay = np.where(dd >= 1, dd + 1, 0)   # when the synapse sees its target's spike
-        by_post = np.lexsort((post_delay, post))    # by target, then that delay; stable
+        # lazy postsynaptic updates (sc_net, _kernel.h) for the rules with a post function and no modulator
+        lazy_rule = np.array([plastic_post_is_lazy(r.name) for r in found], np.int32)
+        lazy = lazy_rule[q].astype(np.int64) if n else np.zeros(0, np.int64)
+        by_post = np.lexsort((post_delay, lazy, post))    # by target, lazy or not, that delay; stable
         a["pl_post_syn"] = by_post.astype(np.int64)
-        # groups of one target and one post delay: a spike queues its delayed groups
-        ps, pd = post[by_post], post_delay[by_post]
+        # groups of one target, kind and post delay: a spike queues its delayed eager groups
+        ps, pd, pz = post[by_post], post_delay[by_post], lazy[by_post]
         gnew = np.ones(ps.size, bool)
         if ps.size:
-            gnew[1:] = (np.diff(ps) != 0) | (np.diff(pd) != 0)
+            gnew[1:] = (np.diff(ps) != 0) | (np.diff(pd) != 0) | (np.diff(pz) != 0)
         gstart = np.flatnonzero(gnew)
         a["pl_pg_start"] = gstart.astype(np.int64)
         a["pl_pg_end"] = np.append(gstart[1:], ps.size).astype(np.int64)
         a["pl_pg_delay"] = pd[gstart].astype(np.int32)
+        a["pl_pg_lazy"] = pz[gstart].astype(np.int32)
         a["pl_pg_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(ps[gstart], minlength=N))]).astype(np.int64)
         gown = own[by_post][gstart]                 # a target's thread owns its groups
-        self._pl_delayed_groups = np.bincount(gown[pd[gstart] > 0], minlength=T).astype(np.int64)
+        self._pl_delayed_groups = np.bincount(gown[(pd[gstart] > 0) & (pz[gstart] == 0)],
+                                              minlength=T).astype(np.int64)
+        a["pl_lazy"] = lazy_rule
+        a["pl_seg_pdel"] = post_delay[starts].astype(np.int32)
+        chan_neuron = np.full(self.n_channels, -1, np.int32)
+        chan_neuron[a["pl_chan"]] = post
+        a["pl_chan_neuron"] = chan_neuron
+        a["pl_nin"] = np.bincount(post[lazy == 1], minlength=N).astype(np.int32)
+        # each neuron's spike history: room beyond the longest post delay (a full one is settled)
+        d_lazy = int(post_delay[lazy == 1].max()) if (lazy == 1).any() else -1
+        H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
+        a["pl_hist_len"] = H
+        a["pl_hist"] = np.zeros(2 * N * H, np.int64)       # (step, synapses that applied it) per entry
+        a["pl_hpos"] = np.zeros(2 * N, np.int64)          # sc_hist_pos per neuron
+        a["pl_pdone"] = np.zeros(n, np.uint8)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
             if params else np.zeros(0, np.int64)
@@ -682,6 +702,7 @@ class GridSimulator(Simulator):
         a = self.arrays
         n = self.step if step is None else step
         names = self.plastic_names if projection is None else [projection]
+        self.kernel.settle_plastic()     # lazy postsynaptic updates (_kernel.h) applied up to now
         out = {}
         for name in names:
             pos = self._pl_pos[name]

@@ -11,6 +11,7 @@ strings}``). Engines and backends ask the rule:
 ``modes``               where it runs ("grid", "brian2"); everywhere else refuses it
 ``engine_params(p, sign)``  the doubles its C functions read (``sign``: +1 for excitatory
                         projections, -1 for inhibitory ones, whose bounds are on |w|)
+``engine_tables(p, dt)``  further doubles they read, after those, that depend on dt
 ``brian2_code(p, sign, weight_unit)``  -> ``Brian2Plasticity``: per-synapse variables,
                         on_pre and on_post statements (no brian2 import here)
 
@@ -152,6 +153,11 @@ class PlasticityRule:
     # -- engines ---------------------------------------------------------------
     def engine_params(self, p: dict, sign: int) -> list:
         raise NotImplementedError
+
+    def engine_tables(self, p: dict, dt: float) -> list:
+        """Doubles the C functions read after ``engine_params`` that depend on the time step
+        (stdp_pair: its trace decay factors per whole number of steps); none by default."""
+        return []
 
     def initial_state(self, p: dict) -> tuple:
         """The initial values of every synapse's state variables (their number is the rule's)."""

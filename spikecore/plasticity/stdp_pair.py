@@ -47,6 +47,19 @@ from ..errors import ValidationError
 from .base import CHOICE, WEIGHT, Brian2Plasticity, PlasticityRule, RuleParam, check_weight_bounds, pair_trace_params
 
 PAIRINGS = ("all_to_all", "nearest")
+DECAY_TABLE_TAUS = 16               # the decay tables cover this many of the longest time constant
+DECAY_TABLE_MAX = 1 << 16           # entries at most (longer gaps compute exp)
+
+
+def decay_table(taus, dt: float) -> list:
+    """[K, exp(-k*dt/tau) for each tau, for k in 0 .. K-1]: the trace decay factors over
+    whole numbers of steps, interleaved, K a power of two covering DECAY_TABLE_TAUS of the
+    longest time constant (within [256, DECAY_TABLE_MAX])."""
+    import numpy as np
+
+    k = int(min(max(256, 1 << int(np.ceil(np.log2(DECAY_TABLE_TAUS * max(taus) / dt)))), DECAY_TABLE_MAX))
+    steps = np.arange(k, dtype=np.float64) * dt
+    return [float(k)] + np.stack([np.exp(-steps / tau) for tau in taus], axis=1).ravel().tolist()
 DEPENDENCES = ("additive", "multiplicative")
 
 
@@ -67,6 +80,11 @@ class StdpPair(PlasticityRule):
         return [p["tau_plus"], p["tau_minus"], p["A_plus"], p["A_minus"], p["w_min"], p["w_max"],
                 float(sign), float(p["pairing"] == "nearest"),
                 float(p["weight_dependence"] == "multiplicative")]
+
+    def engine_tables(self, p, dt):
+        """The decay factors of both traces over k whole steps, k < K: [K, exp(-k*dt/tau_plus),
+        exp(-k*dt/tau_minus), ...] (stdp_pair.h: a table read instead of two exp() per event)."""
+        return decay_table((p["tau_plus"], p["tau_minus"]), dt)
 
     def brian2_code(self, p, sign, weight_unit):
         nearest = p["pairing"] == "nearest"

@@ -2,17 +2,31 @@
  * parameters in P and what st[0], st[1] hold). Included by _plastic_rules.h once per state type
  * (REAL, FN: _kernel_impl.h); registered there.
  *
- * P: tau_plus, tau_minus, A_plus, A_minus, w_min, w_max, sign, nearest, multiplicative.
+ * P: tau_plus, tau_minus, A_plus, A_minus, w_min, w_max, sign, nearest, multiplicative, then
+ * the decay table (stdp_pair.engine_tables): K, and K pairs of factors.
  * The operations and their order are those of the Brian2 statements the rule module
- * writes (stdp_pair.brian2_code), so both give the same numbers. */
+ * writes (stdp_pair.brian2_code), so both give the same numbers (to the decay factors'
+ * rounding, below). */
 
-/* decay both traces from the synapse's last event to step n */
+/* decay both traces from the synapse's last event to step n: by the factors over k = n - last
+ * steps from the table P[10 ..] (P[9] = its length K, stdp_pair.decay_table) -- the same
+ * numbers as exp(-(t - t_last)/tau) to about 1e-14 relative, t - t_last being k*dt up to
+ * the rounding of t -- or for k >= K from exp() */
 static inline void FN(stdp_pair_decay)(const double *P, REAL *xpre, REAL *xpost, int64_t *last, int64_t n,
                                        double dt)
 {
-    double el = (double)n * dt - (double)*last * dt;     /* t - t_last */
-    *xpre = (REAL)((double)*xpre * exp(-el / P[0]));
-    *xpost = (REAL)((double)*xpost * exp(-el / P[1]));
+    int64_t k = n - *last;
+    double f0, f1;
+    if ((uint64_t)k < (uint64_t)P[9]) {
+        f0 = P[10 + 2 * k];
+        f1 = P[11 + 2 * k];
+    } else {
+        double el = (double)n * dt - (double)*last * dt;     /* t - t_last */
+        f0 = exp(-el / P[0]);
+        f1 = exp(-el / P[1]);
+    }
+    *xpre = (REAL)((double)*xpre * f0);
+    *xpost = (REAL)((double)*xpost * f1);
     *last = n;
 }
 
