@@ -167,6 +167,20 @@ class Executable(ABC):
         return g
 
 
+def check_same_structure(old: IRGraph, new: IRGraph) -> None:
+    """ValidationError unless ``new`` has the populations, sources, synapses and delays of ``old``."""
+    def shape(g):
+        return ([(p.name, p.size, p.model, tuple(p.receptors)) for p in g.populations.values()],
+                [(s.name, s.size) for s in (*g.spike_sources.values(), *g.poisson_sources.values())],
+                [(e.name, e.pre, e.post, e.receptor) for e in g.projections.values()],
+                sorted(g.spike_monitors), sorted(g.state_monitors), g.dt)
+    if shape(old) != shape(new) or any(
+            not (np.array_equal(e.i, f.i) and np.array_equal(e.j, f.j) and np.array_equal(e.delay, f.delay))
+            for e, f in zip(old.projections.values(), new.projections.values())):
+        raise ValidationError("network", new.name, "the compiled network's populations, sources, synapses, "
+                              "delays and monitors (only parameters, weights and currents change between runs)")
+
+
 def _seconds(value, field_name: str) -> float:
     """A time as Executable.run takes it: seconds (a number) or a quantity ('10 ms')."""
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):

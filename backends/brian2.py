@@ -104,6 +104,7 @@ spike by spike after a while (then only statistics compare).
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import hashlib
 import json
@@ -134,7 +135,7 @@ from spikecore.engine.layout import receptor_var
 from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
-from .base import Backend, Executable
+from .base import Backend, Executable, check_same_structure
 
 DEVICES = ("runtime", "cpp_standalone")
 POISSON_MODES = ("auto", "replay", "draw")
@@ -696,23 +697,24 @@ class RuntimeExecutable(_Brian2Executable):
     # Parameters live in the NeuronGroups' (shared, constant) variables and per-neuron
     # variables, weights in the Synapses' weight variable or, homogeneous, in its namespace
     # (read again at each run); what the generated code itself holds cannot change.
-    def _parameter_writes(self, pop: str, node, names: list) -> list:
+    def _parameter_writes(self, pop: str, node, names: list, others: dict | None = None) -> list:
         """The writes that give ``pop`` the parameters of ``node``; UnsupportedFeature naming
-        the first of ``names`` whose change the compiled code cannot take."""
+        the first of ``names`` whose change the compiled code cannot take. ``others``: the
+        populations as they will be (default: as they are), which a merged group must agree with."""
         try:
-            return self._plan_writes(pop, node)
+            return self._plan_writes(pop, node, others)
         except _Baked as baked:
             for key in names:        # which parameter it is: each alone
-                one = self._ir_with_parameters(pop, {key: _param_value(node, key)}).populations[pop]
+                one = _with_param(self.ir.populations[pop], key, _param_value(node, key))
                 try:
-                    self._plan_writes(pop, one)
+                    self._plan_writes(pop, one, others)
                 except _Baked as alone:
                     raise UnsupportedFeature(NAME, f"changing {pop}.{key} between runs ({alone.reason})",
                                          "the native backend; or change the description and compile again") from None
             raise UnsupportedFeature(NAME, f"changing {', '.join(f'{pop}.{k}' for k in names)} together between "
                                      f"runs ({baked.reason})", "the native backend") from None
 
-    def _plan_writes(self, pop: str, node) -> list:
+    def _plan_writes(self, pop: str, node, others: dict | None = None) -> list:
         dt = self.ir.dt
         gname = self.plan.where[pop]
         group = self.plan.pops[gname]
@@ -738,9 +740,11 @@ class RuntimeExecutable(_Brian2Executable):
             if var in group.params:
                 writes.append((G.variables[var].get_value(), slice(first, first + size), value))
             elif var in group.constants:
-                if len(group.sizes) > 1:
-                    raise _Baked(f"one value shared with {', '.join(p for p in group.sizes if p != pop)} "
-                                 "in one Brian2 group")
+                others = self.ir.populations if others is None else others
+                mates = [p for p in group.sizes if p != pop]
+                if any(not np.array_equal(np.asarray(_population_plan(others[p], dt).constants.get(var), dtype=float),
+                                          value) for p in mates):
+                    raise _Baked(f"one value shared with {', '.join(mates)} in one Brian2 group")
                 if value.ndim and not (value == value.flat[0]).all():
                     raise _Baked("the group holds one value for all neurons")
                 writes.append((G.variables[var].get_value(), slice(None), float(value.flat[0])))
@@ -778,6 +782,34 @@ class RuntimeExecutable(_Brian2Executable):
         for target, index, value in writes:
             target[index] = value
 
+    def replace_network(self, ir, what: str = "replacing the network between runs") -> None:
+        """Continue with ``ir``: this network with other parameters or weights (the same
+        populations, sources, synapses, delays and currents), written into the compiled
+        objects; the next run continues from the present step."""
+        check_same_structure(self.ir, ir)
+        for name, c in ir.currents.items():
+            old = self.ir.currents.get(name)
+            if old is None or any(not np.array_equal(getattr(old, f), getattr(c, f))
+                                  for f in ("neurons", "times", "amplitudes")) or old.target != c.target:
+                raise UnsupportedFeature(NAME, f"{what}: changing the injected current {name} (its table is "
+                                         "compiled in)", "the native backend; or change the description and "
+                                         "compile again")
+        if set(ir.currents) != set(self.ir.currents):
+            raise UnsupportedFeature(NAME, f"{what}: adding or removing injected currents", "the native backend")
+        writes = []
+        for pop, node in ir.populations.items():
+            old = self.ir.populations[pop]
+            changed = [k for k in node.params if not np.array_equal(old.params[k], node.params[k])]
+            changed += [f"{r}.{k}" for r in node.receptors for k in node.receptors[r]
+                        if not np.array_equal(old.receptors[r][k], node.receptors[r][k])]
+            if changed:
+                writes += self._parameter_writes(pop, node, changed, ir.populations)
+        for name, e in ir.projections.items():
+            if not np.array_equal(e.weight, self.ir.projections[name].weight):
+                writes += self._weight_writes(name, np.asarray(e.weight, dtype=float))
+        self._write(writes)
+        self.ir = ir
+
     def _apply_ir(self, ir) -> None:
         """Write the parameters and weights of ``ir`` (this network at another time) into the objects."""
         for pop, node in ir.populations.items():
@@ -812,6 +844,19 @@ class _Baked(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+def _with_param(node, key: str, value):
+    """A copy of population node ``node`` with parameter ``key`` set to ``value`` (any shape)."""
+    new = copy.copy(node)
+    new.params = dict(node.params)
+    new.receptors = {r: dict(v) for r, v in node.receptors.items()}
+    if "." in key:
+        r, k = key.split(".", 1)
+        new.receptors[r][k] = value
+    else:
+        new.params[key] = value
+    return new
 
 
 def _param_value(node, key: str):

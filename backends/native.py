@@ -29,7 +29,7 @@ from spikecore.network import check_delays
 from spikecore.plasticity import refuse_plastic
 from spikecore.result import Result
 
-from .base import Backend, Executable
+from .base import Backend, Executable, check_same_structure
 
 
 class NativeExecutable(Executable):
@@ -114,7 +114,7 @@ class NativeExecutable(Executable):
         """Continue with ``ir``: this network with other parameters, weights or injected
         currents (the same populations, sources, synapses and delays). It is compiled and
         the dynamic state carried over: the next run continues from the present step."""
-        _check_same_structure(self.ir, ir)
+        check_same_structure(self.ir, ir)
         if self.options["format"] in LOIHI_FORMATS or self.options["timing"] == "precise":
             mode = "format=loihi" if self.options["format"] in LOIHI_FORMATS else "timing=precise"
             raise UnsupportedFeature("native", f"{what} with {mode}",
@@ -127,20 +127,6 @@ class NativeExecutable(Executable):
 
 
 LOIHI_FORMATS = ("loihi", "fixed")
-
-
-def _check_same_structure(old: IRGraph, new: IRGraph) -> None:
-    """ValidationError unless ``new`` has the populations, sources, synapses and delays of ``old``."""
-    def shape(g):
-        return ([(p.name, p.size, p.model, tuple(p.receptors)) for p in g.populations.values()],
-                [(s.name, s.size) for s in (*g.spike_sources.values(), *g.poisson_sources.values())],
-                [(e.name, e.pre, e.post, e.receptor) for e in g.projections.values()],
-                sorted(g.spike_monitors), sorted(g.state_monitors), g.dt)
-    if shape(old) != shape(new) or any(
-            not (np.array_equal(e.i, f.i) and np.array_equal(e.j, f.j) and np.array_equal(e.delay, f.delay))
-            for e, f in zip(old.projections.values(), new.projections.values())):
-        raise ValidationError("network", new.name, "the compiled network's populations, sources, synapses, "
-                              "delays and monitors (only parameters, weights and currents change between runs)")
 
 
 def _loihi_simulator(ir: IRGraph, options: dict):

@@ -118,7 +118,8 @@ class State(common.control.BaseState):
             replace = getattr(self.exe, "replace_network", None)
             if replace is None:
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
-                                          f"{self.backend} backend of spikecore (the native backend can)")
+                                          f"{self.backend} backend of spikecore (the native backend and "
+                                          f"Brian2's runtime device can)")
             groups = [p.ir_parts() for p in self.populations]
             ir = self.build_ir()
             if any(not _same_groups(old, p.ir_parts()) for p, old in zip(self.populations, groups)):
