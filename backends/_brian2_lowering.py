@@ -149,6 +149,11 @@ def _b2_unit(name: str):
     return b2.Unit(1) if name == "1" else getattr(b2, name)
 
 
+def _b2_unit_of(dim):
+    """A Brian2 value of 1 in dimensions ``dim`` that has ``.dim`` (Unit(1) when dimensionless)."""
+    return b2.Unit(1) if dim is DIMENSIONLESS else b2.Quantity(1.0, dim=dim)
+
+
 def _unit(model: str, var: str):
     """The Brian2 unit of state variable ``var`` of ``model`` (a receptor's var: its weights' unit too)."""
     return _b2_unit(get_model(model).brian2_unit(var))
@@ -167,7 +172,8 @@ def _equation_plan(pop, dt: float) -> _PopPlan:
     so Brian2 generates the statements the native engine compiled from the same analysis."""
     model = equation_models.of_node(pop, dt)
     defn = model.definition
-    units = {var: b2.Quantity(1.0, dim=equation_models._b2_dim(dim)) for var, dim in model.analysis.variables.items()}
+    # a dimensionless variable's unit is Unit(1): Quantity(1.0, dim=DIMENSIONLESS) is a plain float
+    units = {var: _b2_unit_of(equation_models._b2_dim(dim)) for var, dim in model.analysis.variables.items()}
     ns = {k: b2.Quantity(float(pop.params[k]), dim=equation_models._b2_dim(ps.dim)) for k, ps in model.params.items()}
     ref = defn["refractory"]
     plan = _PopPlan(pop.name, pop.size, pop.model, defn["equations"], ns, _q(ref, _SECOND) if ref > 0 else False,
