@@ -485,7 +485,8 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         if len(key) > 4:
             e = g.projections[key[4]]
             rule, sign = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME), key[5]
-            uname = "siemens" if unit is _SIEMENS else "volt"
+            # the weight's unit by name (an equation-defined target's variable may be dimensionless)
+            uname = "1" if b2.get_dimensions(unit) is DIMENSIONLESS else repr(b2.get_unit(b2.get_dimensions(unit)))
             code = rule.brian2_code(e.plasticity, sign, uname)
             ns = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1)) for name, (value, u) in
                   code.constants.items()}
