@@ -342,10 +342,16 @@ def _poisson_modes(g: _ir.IRGraph, option: str) -> dict:
         fan_out = np.zeros(s.size, np.int64)
         for e in edges:
             fan_out += np.bincount(e.i, minlength=s.size)
-        drawable = bool((fan_out <= 1).all())
+        # a drawn source is folded into its targets' update: a plastic projection has no Synapses
+        # there to learn in, so its source is replayed
+        plastic = [e.name for e in edges if e.plasticity is not None]
+        drawable = bool((fan_out <= 1).all()) and not plastic
         if option == "replay":
             mode = "replay"
         elif option == "draw":
+            if plastic:
+                raise UnsupportedFeature(NAME, f"poisson=draw for source {s.name}, which drives the plastic "
+                                         f"projection {plastic[0]}", "use -O poisson=replay")
             if not drawable:
                 raise UnsupportedFeature(NAME, f"poisson=draw for source {s.name}, whose neurons have up to "
                                          f"{int(fan_out.max())} synapses", "draw mode needs at most one "

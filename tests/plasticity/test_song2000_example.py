@@ -71,3 +71,15 @@ def test_equation_neuron_identical_to_brian2_standalone():
     rn = _song_eq(2.0).run("2 s")
     rb = _song_eq(2.0).run("2 s", backend="brian2", device="cpp_standalone")
     _assert_same_run(rn, rb)
+
+
+def test_brian2_replays_a_poisson_source_that_drives_a_plastic_projection():
+    """Brian2's draw mode folds a Poisson source into its targets, where no synapse can learn:
+    a source with a plastic projection is replayed (here refused for its multiple spikes in a
+    step), and poisson=draw is refused, instead of a run whose weights silently stay put."""
+    pytest.importorskip("brian2")
+    from spikecore.errors import UnsupportedFeature
+    net = load_network(EQ_EXAMPLE)
+    for poisson in ("auto", "draw"):
+        with pytest.raises(UnsupportedFeature, match="draw|more than once in a step"):
+            net.run("0.3 s", backend="brian2", target="numpy", poisson=poisson)
