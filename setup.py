@@ -83,6 +83,15 @@ extensions = [
         extra_compile_args=["-O3"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    # Lava's fixed-point learning engine (spikecore.engine.loihi_learning); no FMA contraction:
+    # its trace decay and stochastic rounding are numpy's IEEE operations, exactly
+    Extension(
+        "spikecore.engine._loihi_learning",
+        ["spikecore/engine/_loihi_learning.pyx"],
+        include_dirs=[numpy.get_include()],
+        extra_compile_args=["-O3", "-ffp-contract=off"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

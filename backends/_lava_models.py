@@ -26,7 +26,8 @@ import os
 import numpy as np
 from lava.magma.core.decorator import implements, requires, tag
 from lava.magma.core.model.py.model import PyLoihiProcessModel
-from lava.magma.core.model.py.ports import PyInPort, PyRefPort
+from lava.magma.core.model.py.neuron import LearningNeuronModelFixed, LearningNeuronModelFloat
+from lava.magma.core.model.py.ports import PyInPort, PyOutPort, PyRefPort
 from lava.magma.core.model.py.type import LavaPyType
 from lava.magma.core.process.ports.ports import InPort, RefPort
 from lava.magma.core.process.process import AbstractProcess
@@ -34,6 +35,8 @@ from lava.magma.core.resources import CPU
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol
 from lava.proc.dense.models import PyDelayDenseModelBitAcc, PyDelayDenseModelFloat
 from lava.proc.dense.process import DelayDense
+from lava.proc.lif.models import AbstractPyLifModelFixed, AbstractPyLifModelFloat
+from lava.proc.lif.process import LearningLIF
 from lava.proc.sparse.models import PyDelaySparseModelBitAcc, PyDelaySparseModelFloat
 from lava.proc.sparse.process import DelaySparse
 
@@ -196,10 +199,95 @@ class CachedDelayDenseBitAcc(_CachedDenseStack, PyDelayDenseModelBitAcc):
     pass
 
 
+# ----------------------------------------------------------------------------- learning
+# RewardLIF's model follows RSTDPLIFModelFloat of Lava 0.10's tutorial
+# tutorials/in_depth/three_factor_learning/utils.py (also in its tests/lava/proc/dense/test_stdp_sim.py):
+#   Copyright (C) 2021-22 Intel Corporation. SPDX-License-Identifier: BSD-3-Clause.
+#   Redistribution and use in source and binary forms, with or without modification, are permitted
+#   provided that the conditions of the BSD 3-Clause License are met (https://spdx.org/licenses/BSD-3-Clause).
+# and RSTDPLIFBitAcc (fixed point) of the same files.
+# Changes: y1's decay and impulse come from proc params (not the rule object); y2 is a trace of the
+# third-factor input with its own decay (0: the input itself), spikecore's modulator d times dt;
+# in fixed point y1 and y2 are kept in their 7-bit ranges.
+
+
+class RewardLIF(LearningLIF):
+    """A LearningLIF whose model sends what a 3F rule reads: post spikes (s_out_bap), the pair
+    trace y1 and the modulator trace y2. Extra keywords: y1_tau, y1_impulse (steps, trace units),
+    y2_decay (per step; 0 = y2 is this step's third-factor input)."""
+
+
+@implements(proc=RewardLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class PyRewardLifModelFloat(LearningNeuronModelFloat, AbstractPyLifModelFloat):
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, float)
+    vth: float = LavaPyType(float, float)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self.s_out_buff = np.zeros(proc_params["shape"])
+        self._y1_decay = float(np.exp(-1.0 / proc_params["y1_tau"]))
+        self._y1_impulse = float(proc_params["y1_impulse"])
+        self._y2_decay = float(proc_params["y2_decay"])
+
+    def spiking_activation(self):
+        return self.v > self.vth
+
+    def run_spk(self) -> None:
+        self.y1 = self.y1 * self._y1_decay + self._y1_impulse * self.s_out_buff
+        super().run_spk()
+        self.y2 = self.y2 * self._y2_decay + self.a_third_factor_in.recv()
+        self.s_out_bap.send(self.s_out_buff)
+        self.s_out_y1.send(self.y1)
+        self.s_out_y2.send(self.y2)
+        self.s_out_y3.send(self.y3)
+
+
+@implements(proc=RewardLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("bit_accurate_loihi", "fixed_pt")
+class PyRewardLifModelFixed(LearningNeuronModelFixed, AbstractPyLifModelFixed):
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32, precision=24)
+    vth: int = LavaPyType(int, np.int32, precision=17)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self.effective_vth = 0
+        self.s_out_buff = np.zeros(proc_params["shape"])
+        self._y1_decay = float(np.exp(-1.0 / proc_params["y1_tau"]))
+        self._y1_impulse = float(proc_params["y1_impulse"])
+        self._y2_decay = float(proc_params["y2_decay"])
+
+    def scale_threshold(self):
+        self.effective_vth = np.left_shift(self.vth, self.vth_shift)
+        self.isthrscaled = True
+
+    def spiking_activation(self):
+        return self.v > self.effective_vth
+
+    def run_spk(self) -> None:
+        # the traces decay in full precision here (RSTDPLIFBitAcc floors them every step, which
+        # drains a small trace by 1 per step); what goes to the synapses is rounded to 7 bits
+        self._y1 = getattr(self, "_y1", np.zeros(self.s_out_buff.shape))
+        self._y2 = getattr(self, "_y2", np.zeros(self.s_out_buff.shape))
+        self._y1 = np.minimum(self._y1 * self._y1_decay + self._y1_impulse * self.s_out_buff, 127.0)
+        self.y1 = np.rint(self._y1).astype(np.int32)
+        super().run_spk()
+        self._y2 = np.clip(self._y2 * self._y2_decay + self.a_third_factor_in.recv(), -128.0, 127.0)
+        self.y2 = np.rint(self._y2).astype(np.int32)
+        self.s_out_bap.send(self.s_out_buff)
+        self.s_out_y1.send(self.y1)
+        self.s_out_y2.send(self.y2)
+        self.s_out_y3.send(self.y3)
+
+
 def model_table(fixed: bool, cached_delays: bool = True) -> dict:
     """Process class -> the process model we run it with, per number format."""
     from lava.proc.dense.models import (PyDenseModelBitAcc, PyDenseModelFloat)
-    from lava.proc.dense.process import Dense
+    from lava.proc.dense.models import PyLearningDenseModelBitApproximate, PyLearningDenseModelFloat
+    from lava.proc.dense.process import Dense, LearningDense
+    from lava.proc.lif.models import PyLearningLIFModelFixed, PyLearningLifModelFloat
     from lava.proc.io.source import PySendModelFixed, PySendModelFloat, RingBuffer
     from lava.proc.lif.models import PyLifModelBitAcc, PyLifModelFloat, PyLifRefractoryModelFloat
     from lava.proc.lif.process import LIF, LIFRefractory
@@ -211,12 +299,15 @@ def model_table(fixed: bool, cached_delays: bool = True) -> dict:
                 DelayDense: CachedDelayDenseBitAcc if cached_delays else PyDelayDenseModelBitAcc,
                 DelaySparse: CachedDelaySparseBitAcc if cached_delays else PyDelaySparseModelBitAcc,
                 RingBuffer: PySendModelFixed, SpikeRecorder: PySpikeRecorderFixed,
-                StateRecorder: PyStateRecorderFixed}
+                StateRecorder: PyStateRecorderFixed, LearningDense: PyLearningDenseModelBitApproximate,
+                LearningLIF: PyLearningLIFModelFixed, RewardLIF: PyRewardLifModelFixed}
     return {LIF: PyLifModelFloat, LIFRefractory: PyLifRefractoryModelFloat, Dense: PyDenseModelFloat,
             Sparse: PySparseModelFloat,
             DelayDense: CachedDelayDenseFloat if cached_delays else PyDelayDenseModelFloat,
             DelaySparse: CachedDelaySparseFloat if cached_delays else PyDelaySparseModelFloat,
-            RingBuffer: PySendModelFloat, SpikeRecorder: PySpikeRecorderFloat, StateRecorder: PyStateRecorderFloat}
+            RingBuffer: PySendModelFloat, SpikeRecorder: PySpikeRecorderFloat, StateRecorder: PyStateRecorderFloat,
+            LearningDense: PyLearningDenseModelFloat, LearningLIF: PyLearningLifModelFloat,
+            RewardLIF: PyRewardLifModelFloat}
 
 
 def model_map(processes, fixed: bool, cached_delays: bool = True) -> dict:

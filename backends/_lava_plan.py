@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hwmodels import loihi
+from hwmodels import loihi_learning_rules as learning
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import get_model
+from spikecore.models import MODELS, get_model
 
 NAME = "lava"
 FORMATS = ("float", "fixed")
@@ -64,6 +65,8 @@ class ConnPlan:
     num_weight_bits: int = loihi.WEIGHT_BITS
     sign_mode: str = "mixed"
     process: str = ""
+    learning: object = None    # hwmodels.loihi_learning_rules.LearningMap of a plastic projection
+    synapse_index: np.ndarray | None = None   # learning: each synapse's index in its IR projection
 
     @property
     def density(self) -> float:
@@ -103,6 +106,8 @@ class LavaPlan:
     findings: list
     approximations: list
     bridges: list = field(default_factory=list)   # [(group a, group b)] linked by empty Sparse
+    learning: dict = field(default_factory=dict)  # plastic projection -> LearningMap
+    reward_groups: dict = field(default_factory=dict)  # LIF group -> LearningMap of its 3F projection
 
     @property
     def fixed(self) -> bool:
@@ -124,7 +129,14 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     if not g.populations:
         raise ValidationError("populations", {}, "at least one population")
     fixed = format == "fixed"
-    if fixed:
+    integer = _integer_populations(g, fixed)
+    if integer:
+        g = _lava_integer_ir(g)       # Lava's own weights and delays: no quantization to do
+        qir, report = g, None
+        nmap = _integer_map(g)
+        findings, approximations = [], []
+        loihi.check_headroom(headroom)
+    elif fixed:
         qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
         nmap = loihi.map_network(g, fixed=True)
         findings, approximations = report.findings, report.approximations
@@ -134,6 +146,9 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings = nmap.findings
         approximations = loihi.apply_policy(findings, policy)
         loihi.check_headroom(headroom)
+    learning_maps, lfind = _learning(g, nmap, qir, fixed)
+    findings = list(findings) + lfind
+    approximations = list(approximations) + loihi.apply_policy(lfind, policy, NAME)
     for f in findings:
         if f.rule == "unknown model":   # nothing maps it, even approximately
             raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)
@@ -141,8 +156,12 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
 
     # LIF groups
     keyed: dict = {}
+    reward_post = {g.projections[n].post: lm for n, lm in learning_maps.items() if lm.factors == 3}
     for name, nm in nmap.neurons.items():
-        keyed.setdefault(_group_key(nm, qir.populations[name] if fixed else None, fixed), []).append(name)
+        key = _group_key(nm, qir.populations[name] if fixed else None, fixed)
+        if name in reward_post:    # its own process: the neuron model computes the rule's y1, y2
+            key = key + ("reward", name)
+        keyed.setdefault(key, []).append(name)
     groups, pop_group = [], {}
     for k, names in enumerate(keyed.values()):
         members, off = [], 0
@@ -156,7 +175,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             du, dv, vth, refr = q0["du"], q0["dv"], q0["vth"], 0
             u0 = np.concatenate([qir.populations[n].initial["u"] for n in names])
             v0 = np.concatenate([qir.populations[n].initial["v"] for n in names])
-            bexp = np.concatenate([np.full(g.populations[n].size, qir.populations[n].params["bias_exp"])
+            bexp = np.concatenate([np.broadcast_to(qir.populations[n].params["bias_exp"], g.populations[n].size)
                                    for n in names]).astype(np.int64)
         else:
             du, dv, vth, refr = nm0.du, nm0.dv, nm0.vth, nm0.lava_refractory_period
@@ -180,6 +199,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
 
     # connections
     buckets: dict = {}
+    late = []
     for e in g.projections.values():
         if e.name not in nmap.synapses or e.n_synapses == 0:
             continue
@@ -192,7 +212,21 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         else:
             pre, pre_off, pre_size = src_name[e.pre], 0, g.source_size(e.pre)
             d = sm.delay - shifts[e.pre]
-        if fixed:
+        if e.name in learning_maps:       # a LearningDense of its own (its weights learn)
+            lm = learning_maps[e.name]
+            w = np.asarray(e.weight, dtype=float) * lm.weight_to_lava
+            if fixed:
+                w = np.clip(np.rint(w), -learning.WEIGHT_MANT_MAX, learning.WEIGHT_MANT_MAX).astype(np.int64)
+            key = ("learning", e.name)
+            extra = (lm.weight_exp, loihi.WEIGHT_BITS, lm.sign_mode)
+            if e.pre not in pop_group and (d != 0).any():
+                late.append(loihi.Finding(
+                    "error", "delay on a learning synapse", f"projection {e.name}",
+                    f"{int(d.max())} steps beyond its source's shortest delay ({shifts[e.pre]} steps)",
+                    "Lava's LearningDense has no synaptic delay: only the source's shortest delay is exact",
+                    "give the source's projections one delay", "deliver at the source's shortest delay"))
+            d = np.zeros_like(d)          # LearningDense has no delay (the findings say what that costs)
+        elif fixed:
             qe = qir.projections[e.name]
             w = np.asarray(qe.weight, dtype=np.int64)
             key = (e.name,)
@@ -202,13 +236,17 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             key = (pre, post_group, sm.graded)
             extra = (0, loihi.WEIGHT_BITS, "mixed")
         b = buckets.setdefault(key, {"pre": pre, "post": post_group, "shape": None, "graded": sm.graded,
-                                     "names": [], "rows": [], "cols": [], "w": [], "d": [], "extra": extra})
+                                     "names": [], "rows": [], "cols": [], "w": [], "d": [], "extra": extra,
+                                     "idx": []})
         b["shape"] = (next(gr.size for gr in groups if gr.name == post_group), pre_size)
         b["names"].append(e.name)
         b["rows"].append(post_off + e.j)
         b["cols"].append(pre_off + e.i)
         b["w"].append(w)
         b["d"].append(d)
+        b["idx"].append(np.arange(e.n_synapses))
+    findings = findings + late
+    approximations = approximations + loihi.apply_policy(late, policy, NAME)
     conns = []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
@@ -222,13 +260,103 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
                          delays=d[sel], graded=b["graded"], weight_exp=b["extra"][0],
                          num_weight_bits=b["extra"][1], sign_mode=b["extra"][2])
             c.process = _process_kind(c)
+            if b["names"][0] in learning_maps:
+                c.learning = learning_maps[b["names"][0]]
+                c.synapse_index = np.concatenate(b["idx"])[sel]
+                c.process = "LearningDense"
             conns.append(c)
     probes = _plan_probes(g, nmap, pop_group)
     p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
                  conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,
-                 findings=findings, approximations=approximations)
+                 findings=findings, approximations=approximations, learning=learning_maps)
+    p.reward_groups = {pop_group[post][0]: lm for post, lm in reward_post.items()}
     p.bridges = _bridges(p)
     return p
+
+
+def _learning(g, nmap, qir, fixed: bool) -> tuple:
+    """The plastic projections as Lava learning rules (hwmodels.loihi_learning_rules)."""
+    gain, unit = {}, {}
+    for name, e in g.projections.items():
+        if e.plasticity is None or e.name not in nmap.synapses:
+            continue
+        gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
+        if fixed:
+            unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
+    if g.weight_monitors:
+        name = next(iter(g.weight_monitors))
+        raise UnsupportedFeature(NAME, f"weight monitor {name}",
+                                 "Lava reports the final weights (Result.weights); record weights over time on "
+                                 "the native backend")
+    return learning.map_learning(g, gain, fixed, unit if fixed else None)
+
+
+def _integer_populations(g: _ir.IRGraph, fixed: bool) -> list:
+    """The populations written in Loihi's integers (loihi_lif); refuses mixing them with float
+    models, and running them in floating point."""
+    integer = [p.name for p in g.populations.values()
+               if getattr(MODELS.get(p.model), "synapse", None) == "integer"]
+    if not integer:
+        return []
+    if len(integer) != len(g.populations):
+        other = next(p for p in g.populations.values() if p.name not in integer)
+        raise UnsupportedFeature(NAME, f"model '{loihi.MODEL}' (population {integer[0]}) together with "
+                                 f"model '{other.model}' (population {other.name})",
+                                 "every population in Loihi's integers, or none (the others are quantized)")
+    if not fixed:
+        raise UnsupportedFeature(NAME, f"model '{loihi.MODEL}' (population {integer[0]}) with format=float",
+                                 "format=fixed: its parameters are Loihi's integer registers")
+    if g.currents:
+        c = next(iter(g.currents.values()))
+        raise UnsupportedFeature(NAME, f"current input '{c.name}' into integer population '{c.target}'",
+                                 "a bias (bias_mant, bias_exp) instead of the current")
+    return integer
+
+
+_HW_SIGN = {"excitatory": "exc", "inhibitory": "inh", "mixed": "mixed"}
+
+
+def _lava_integer_ir(g: _ir.IRGraph) -> _ir.IRGraph:
+    """An integer IR with every value as Lava holds it: integer registers per population, and
+    per projection the synapses Lava keeps (weights clipped and truncated as Lava's Dense does,
+    zeros dropped), Loihi's delays d as d*dt (spikecore.models.loihi_lif.loihi_delays) and an
+    explicit sign mode."""
+    from spikecore.models import loihi_lif
+    out = _ir.IRGraph(name=g.name, dt=g.dt, seed=g.seed, version=g.version, redrawn=dict(g.redrawn))
+    for name, pop in g.populations.items():
+        q = loihi_lif.population_integers(pop, NAME)
+        out.populations[name] = _ir.PopulationNode(
+            name=name, size=pop.size, model=pop.model, receptors={r: dict(v) for r, v in pop.receptors.items()},
+            params={k: q[k] for k in ("du", "dv", "vth", "bias_mant", "bias_exp")}, initial={"u": q["u"], "v": q["v"]})
+    for name, e in g.projections.items():
+        q = loihi_lif.projection_integers(e, g.source_size(e.pre), g.populations[e.post].size, g.dt, NAME)
+        if q["sign_mode"] not in _HW_SIGN:
+            raise UnsupportedFeature(NAME, f"sign mode {q['sign_mode']} in projection '{name}'",
+                                     "excitatory, inhibitory or mixed")
+        out.projections[name] = _ir.ProjectionEdge(
+            name=name, pre=e.pre, post=e.post, receptor=e.receptor, synapse=e.synapse, i=q["i"], j=q["j"],
+            weight=q["w"], delay=q["delay"] * g.dt,
+            attrs={"weight_exp": q["weight_exp"], "num_weight_bits": q["num_weight_bits"],
+                   "sign_mode": _HW_SIGN[q["sign_mode"]], "graded": q["graded"]})
+    for table in ("spike_sources", "poisson_sources", "currents", "spike_monitors", "state_monitors"):
+        getattr(out, table).update(getattr(g, table))
+    return out
+
+
+def _integer_map(g: _ir.IRGraph) -> loihi.NetworkMap:
+    """The NetworkMap of an integer IR (``_lava_integer_ir``): kind "integer", no volts."""
+    neurons, synapses = {}, {}
+    for name, pop in g.populations.items():
+        q = pop.params
+        neurons[name] = loihi.NeuronMap(
+            population=name, size=pop.size, model=pop.model, kind="integer", du=q["du"], dv=q["dv"], vth=q["vth"],
+            v_reset=0.0, v_leak=0.0, drive_gain=0.0, current_gain=0.0, v0=pop.initial["v"], u0=pop.initial["u"],
+            refractory_steps=0, weight_gain={}, syn_gain={}, tau_mem=None, tau_syn=None)
+    for name, e in g.projections.items():
+        synapses[name] = loihi.SynapseMap(projection=name, pre=e.pre, post=e.post, receptor=e.receptor, i=e.i,
+                                          j=e.j, weight=e.weight, delay=np.rint(e.delay / g.dt).astype(np.int64),
+                                          graded=e.attrs["graded"])
+    return loihi.NetworkMap(dt=g.dt, neurons=neurons, synapses=synapses, fixed=True)
 
 
 def _layers(rows, cols, n_pre) -> np.ndarray:
@@ -256,7 +384,7 @@ def _check_monitors(g, nmap):
     for m in g.state_monitors.values():
         nm = nmap.neurons[m.target]
         for var in m.variables:
-            if var == "v":
+            if var == "v" or nm.kind == "integer":    # an integer population's u and v
                 continue
             pop = g.populations[m.target]
             r = get_model(pop.model).receptor_of_var(var, pop.receptors) or var
@@ -277,6 +405,8 @@ def _plan_probes(g, nmap, pop_group) -> list:
                 probes.append(StateProbe(m.name, "v", m.target, group, idx, every, "v", 0))
                 if kind == "delta":   # the pending jump, to report v as the IR has it (see _collect)
                     probes.append(StateProbe(m.name, "v:jump", m.target, group, idx, every, "u", 1 % every))
+            elif kind == "integer":   # u at the start of a step, as v
+                probes.append(StateProbe(m.name, var, m.target, group, idx, every, "u", 0))
             else:
                 probes.append(StateProbe(m.name, var, m.target, group, idx, every, "u", 1 % every))
     return probes
@@ -300,3 +430,21 @@ def _bridges(p: LavaPlan) -> list:
         if r not in roots:
             roots.append(r)
     return [(roots[k], roots[k + 1]) for k in range(len(roots) - 1)]
+
+
+def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
+    """(size, n_steps) spike counts of a source, column c = Lava step c + 1 = IR step c - shift."""
+    g = p.ir
+    counts = np.zeros((src.size, n_steps), dtype=np.int64)
+    width = max(n_steps - src.shift, 0)
+    if width == 0:
+        return counts
+    if src.poisson:
+        node = g.poisson_sources[src.node]
+        counts[:, src.shift:] = _ir.poisson_counts(node, g.dt, 0, width).T
+    else:
+        node = g.spike_sources[src.node]
+        st = np.rint(node.times / g.dt).astype(np.int64)
+        keep = st < width
+        np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
+    return counts

@@ -5,7 +5,10 @@ IR onto Loihi's LIF structure with hwmodels.loihi (the one source of truth for t
 mapping and, in fixed point, for every integer), plans the process graph, and
 returns a ``LavaExecutable``; ``run(duration)`` builds the Lava processes, runs
 them under ``Loihi2SimCfg`` (floating_pt models, or the bit-accurate fixed_pt ones)
-and always stops them.
+and always stops them. A network written in Loihi's integers (model ``loihi_lif``) needs
+no mapping: with ``format="fixed"`` its registers, weights and delays go to Lava's
+processes as written (backends/_lava_plan.py ``_lava_integer_ir``), and the Result holds
+the final integer u and v of every population (as every fixed-point run's does).
 
 Process graph
 -------------
@@ -32,6 +35,12 @@ Process graph
   ``shift`` = its smallest synaptic delay later than a neuron's would be, so its
   projections need no delay process when their delays are uniform. Several spikes
   per step (Poisson) travel as graded messages (num_message_bits > 0).
+* Learning: each plastic projection is a ``LearningDense`` of its own with the Lava rule object
+  hwmodels/loihi_learning_rules.py builds (float or fixed point; every approximation a finding,
+  refused under policy strict); its target's spikes go to ``s_in_bap``. A three-factor rule's
+  target runs as ``RewardLIF`` (backends/_lava_models.py), which sends the post spikes and the
+  y1, y2 traces the rule reads, fed by the modulator (a Dense) or a signal (a RingBuffer). Final
+  weights are read back after the run (``Result.weights``). docs/loihi_learning.md.
 * Recording: SpikeRecorder/StateRecorder processes (backends/_lava_models.py) write
   to files from inside Lava; disconnected parts of the network are bridged by an
   empty Sparse so one runtime runs them all.
@@ -41,7 +50,8 @@ recorded at Lava step t is reported at (t - 1) dt; v sampled after Lava step n i
 the IR's sample at step n, u after step n + 1 gives syn at step n.
 
 Safety: a crashed Lava process makes Lava's runtime wait forever, so runs are
-started non-blocking and polled; a dead process raises, every process is stopped in
+started non-blocking and polled; a dead process raises, a chunk that does not finish within
+``watchdog`` seconds raises LavaHangError (naming the cause when it is a known one), every process is stopped in
 a ``finally`` (also on KeyboardInterrupt), hard-killed if a graceful stop does not
 return, and Lava's shared-memory manager is shut down so /dev/shm is left clean.
 """
@@ -61,11 +71,11 @@ from spikecore.engine.base import ProgressBar
 from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
-from spikecore.plasticity import refuse_plastic
 from spikecore.result import RawRun, Result
 
 from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
-from ._lava_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan
+from ._lava_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts  # noqa: F401
+from . import _lava_learning
 from .base import Backend, Executable
 
 if importlib.util.find_spec("lava") is None:   # backends.get_backend turns this into BackendUnavailable
@@ -77,10 +87,19 @@ POLL_S = 0.002               # how often a running chunk is checked for finished
 STOP_TIMEOUT_S = 30.0        # a graceful stop that takes longer is turned into a hard stop
 MAX_INPUT_BYTES = 2 << 30    # RingBuffer data for one run
 GRADED_BITS = 8              # num_message_bits of connections from Poisson sources
+LEARNING_NEURONS = ("spikecore", "LearningLIF")   # the target neuron model of a three-factor projection
+DEFAULT_WATCHDOG_S = 600.0   # a chunk of CHUNK_STEPS steps that takes longer is a hang: stopped, reported
+STOCK_LEARNING_LIF_HANG = ("Lava's stock LearningLIF under a three-factor rule: its models never send the post "
+                           "spikes nor the y1-y3 traces the learning synapses wait for (Lava 0.10), so step 1 "
+                           "never ends; deploy with the default learning_neuron=spikecore")
 
 
 class LavaRunError(SpikecoreError):
     """A Lava process crashed during a run (its traceback is attached)."""
+
+
+class LavaHangError(LavaRunError):
+    """A Lava run made no progress for the watchdog's time: its processes were stopped."""
 
 
 # ----------------------------------------------------------------------------- lava graph
@@ -114,25 +133,8 @@ class LavaGraph:
         return next(iter(self.lifs.values()))
 
 
-def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
-    """(size, n_steps) spike counts of a source, column c = Lava step c + 1 = IR step c - shift."""
-    g = p.ir
-    counts = np.zeros((src.size, n_steps), dtype=np.int64)
-    width = max(n_steps - src.shift, 0)
-    if width == 0:
-        return counts
-    if src.poisson:
-        node = g.poisson_sources[src.node]
-        counts[:, src.shift:] = _ir.poisson_counts(node, g.dt, 0, width).T
-    else:
-        node = g.spike_sources[src.node]
-        st = np.rint(node.times / g.dt).astype(np.int64)
-        keep = st < width
-        np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
-    return counts
-
-
-def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -> LavaGraph:
+def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
+          learning_neuron: str = "spikecore") -> LavaGraph:
     """Instantiate the Lava processes of a plan for a run of ``n_steps`` (nothing starts)."""
     models = import_lava()
     from lava.proc.dense.process import Dense, DelayDense
@@ -153,7 +155,9 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
     for gr in p.groups:
         kw = dict(shape=(gr.size,), du=gr.du, dv=gr.dv, vth=gr.vth, u=gr.u0.astype(dtype), v=gr.v0.astype(dtype),
                   bias_mant=biases[gr.name].astype(dtype), bias_exp=gr.bias_exp.astype(dtype), name=gr.name)
-        if gr.refractory_period > 0:
+        if gr.name in p.reward_groups:
+            lifs[gr.name] = _lava_learning.reward_neuron(p, gr, kw, learning_neuron)
+        elif gr.refractory_period > 0:
             lifs[gr.name] = LIFRefractory(refractory_period=gr.refractory_period, **kw)
         else:
             lifs[gr.name] = LIF(**kw)
@@ -168,7 +172,9 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
             kw.update(weight_exp=int(c.weight_exp), num_weight_bits=int(c.num_weight_bits),
                       sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
         w = c.weights.astype(dtype)
-        if c.process in ("Dense", "DelayDense"):
+        if c.process == "LearningDense":
+            proc = _lava_learning.learning_dense(c, w, lifs[c.post], kw)
+        elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w
             if c.process == "Dense":
@@ -187,6 +193,8 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None) -
         pre_port.connect(proc.s_in)
         proc.a_out.connect(lifs[c.post].a_in)
         conns[c.name] = proc
+    for gname in p.reward_groups:
+        _lava_learning.connect_third_factor(p, gname, lifs, sources, n_steps, dtype)
     bridges = []
     for a, b in p.bridges:
         kw = {"sign_mode": SignMode.EXCITATORY} if fixed else {}
@@ -233,7 +241,10 @@ def biases_at(p: LavaPlan, n: int) -> tuple:
     out, clipped = {}, 0
     for gr in p.groups:
         parts = []
-        for pop, _, _ in gr.members:
+        for pop, _, size in gr.members:
+            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
+                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
+                continue
             b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
             if p.fixed:
                 b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
@@ -258,8 +269,11 @@ def change_steps(p: LavaPlan) -> list:
 class _Runtime:
     """Starts, steps and always stops one Lava runtime for a LavaGraph."""
 
-    def __init__(self, graph: LavaGraph):
+    def __init__(self, graph: LavaGraph, watchdog_s: float = DEFAULT_WATCHDOG_S, hang_cause: str = ""):
         self.graph = graph
+        self.watchdog_s = watchdog_s
+        self.hang_cause = hang_cause
+        self.steps_done = 0
         self.runtime = None
         self.running = False
         self.compile_s = 0.0
@@ -289,10 +303,17 @@ class _Runtime:
         self.running = True
         rt.start(RunSteps(num_steps=int(n), blocking=False))
         ports = rt.service_to_runtime
+        t0 = time.perf_counter()
         while not all(port.probe() for port in ports):
             dead = self._dead_actors()
             if dead:
                 raise LavaRunError(f"a Lava process died during the run:\n{dead}")
+            if time.perf_counter() - t0 > self.watchdog_s:
+                raise LavaHangError(
+                    f"Lava made no progress: steps {self.steps_done + 1}..{self.steps_done + n} did not finish "
+                    f"in {self.watchdog_s:g} s (watchdog); its processes were stopped. Cause: "
+                    + (self.hang_cause or "unknown (a process waits on a port nobody sends to); raise "
+                       "watchdog if the network is just slow"))
             time.sleep(POLL_S)
         for port in ports:
             # anything but DONE means a process failed; Lava's own handling of that (join
@@ -303,6 +324,7 @@ class _Runtime:
                                    + (self._dead_actors() or "(no traceback was sent)"))
         rt.wait()   # every service answered DONE: collects the answers without blocking
         self.running = False
+        self.steps_done += int(n)
 
     def segments(self) -> list:
         """Names of the shared-memory segments of the runtime's channels."""
@@ -418,7 +440,7 @@ class LavaExecutable(Executable):
                  "lava": {"processes": _process_counts(graph), "compile_s": rt.compile_s,
                           "startup_s": rt.startup_s, "step_ms": 1e3 * wall / max(n_steps, 1)},
                  "loihi_findings": [f.line() for f in p.findings if f.severity != "error"]}
-        if p.fixed:
+        if p.report is not None:
             extra["quantization"] = {"populations": p.report.populations, "projections": p.report.projections,
                                      "headroom": p.headroom, "bias_values_clipped": clipped_bias}
         return Result.from_run(raw, self.ir, backend=NAME, wall_s=wall, build_s=self.build_s + build_s,
@@ -432,8 +454,10 @@ class LavaExecutable(Executable):
         rt = None
         clipped_bias = 0
         try:
-            graph = build(p, n_steps, str(workdir))
-            rt = _Runtime(graph)
+            neuron = self.options["learning_neuron"]
+            graph = build(p, n_steps, str(workdir), learning_neuron=neuron)
+            cause = STOCK_LEARNING_LIF_HANG if (neuron == "LearningLIF" and p.reward_groups) else ""
+            rt = _Runtime(graph, self.options["watchdog"], cause)
             checkpoint("compile")
             rt.start()
             procs.record_children(workdir)
@@ -459,10 +483,27 @@ class LavaExecutable(Executable):
             finally:
                 bar.close()
             wall = time.perf_counter() - t1
+            learned = _lava_learning.learned_weights(p, graph)
+            final = _final_state(p, graph) if p.fixed else {}
         finally:
             if rt is not None:
                 rt.stop()
-        return graph, _collect(p, graph, n_steps), rt, wall, build_s, clipped_bias
+        raw = _collect(p, graph, n_steps)
+        raw.weights = learned
+        raw.final_state = final
+        return graph, raw, rt, wall, build_s, clipped_bias
+
+
+def _final_state(p: LavaPlan, graph: LavaGraph) -> dict:
+    """Fixed point: every population's integer u and v after the last step (as the native Loihi
+    mode's final_state), read from the LIF processes before they stop."""
+    out = {}
+    for gr in p.groups:
+        u = np.asarray(graph.lifs[gr.name].u.get()).astype(np.int64)
+        v = np.asarray(graph.lifs[gr.name].v.get()).astype(np.int64)
+        for pop, off, size in gr.members:
+            out[pop] = {"u": u[off:off + size].copy(), "v": v[off:off + size].copy()}
+    return out
 
 
 def _process_counts(graph: LavaGraph) -> dict:
@@ -499,7 +540,8 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
             continue
         t, vals = samples[(pr.monitor, pr.var)]
         want = np.arange(0, n_steps, pr.every, dtype=np.int64)
-        lava_t = want if pr.lava_var == "v" else want + 1
+        integer = p.neuron_maps[pr.population].kind == "integer"
+        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
         pos = {int(x): k for k, x in enumerate(t)}
         block = np.full((want.size, pr.index.size), np.nan)
         for k, lt in enumerate(lava_t):
@@ -515,6 +557,10 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
 def _to_ir_units(p, pr, block, want, local, samples, spikes):
     pop = pr.population
     nm = p.neuron_maps[pop]
+    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
+        if want.size and want[0] == 0:
+            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
+        return block
     if pr.lava_var == "v":
         if want.size and want[0] == 0:    # the IR samples the initial state at step 0
             v_init = p.ir.populations[pop].initial["v"][local]
@@ -565,15 +611,24 @@ def _pending_jump(p, pr, want, local, samples, spikes):
 class LavaBackend(Backend):
     name = NAME
     options = {"format": (FORMATS, "float"), "policy": (loihi.POLICIES, "strict"),
-               "headroom": (None, loihi.DEFAULT_HEADROOM)}
+               "headroom": (None, loihi.DEFAULT_HEADROOM), "watchdog": (None, DEFAULT_WATCHDOG_S),
+               "learning_neuron": (LEARNING_NEURONS, "spikecore")}
 
     def check_options(self, options: dict) -> dict:
         out = super().check_options(options)
         out["headroom"] = loihi.check_headroom(out["headroom"])
+        wd = out["watchdog"]
+        try:
+            sec = float(wd) if not isinstance(wd, bool) else float("nan")   # -O watchdog=30 gives a string
+        except (TypeError, ValueError):
+            sec = float("nan")
+        if not 0 < sec < float("inf"):
+            raise ValidationError("option 'watchdog'", wd, "a positive number of seconds (a Lava chunk of "
+                                  f"{CHUNK_STEPS} steps that takes longer is stopped as a hang)")
+        out["watchdog"] = sec
         return out
 
     def compile(self, ir: _ir.IRGraph, **options) -> LavaExecutable:
-        refuse_plastic(ir, "lava", "Loihi learning rules are not implemented")
         return LavaExecutable(ir, self.check_options(options))
 
 
@@ -667,8 +722,13 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
            "neurons": g.n_neurons, "synapses": g.n_synapses, "process_counts": counts, "processes": processes,
            "lif_groups": groups, "connections": conns, "sources": sources,
            "bit_usage": _bit_usage(p), "approximations": list(p.approximations),
-           "findings": [f.as_dict() for f in p.findings]}
-    if p.fixed:
+           "findings": [f.as_dict() for f in p.findings],
+           "learning_rules": {name: {"lava_class": "Loihi2FLearningRule" if lm.factors == 2 else "Loihi3FLearningRule",
+                                     "dw": lm.dw, "dt": lm.dt, "t_epoch": lm.t_epoch, **lm.traces,
+                                     "weight_exp": lm.weight_exp if p.fixed else None, "sign_mode": lm.sign_mode,
+                                     "target_neuron": "RewardLIF" if lm.factors == 3 else "LIF"}
+                              for name, lm in p.learning.items()}}
+    if p.report is not None:     # quantized from a float model (a network in Loihi's integers is not)
         doc["clipped_or_truncated"] = {
             "populations": p.report.populations,
             "projections": {k: {x: v[x] for x in ("zeroed", "clipped", "max_rel_error", "n_synapses")}
@@ -685,11 +745,19 @@ def _shape(proc) -> tuple:
     return ()
 
 
+def _plain(x):
+    """A register as JSON holds it: an int, or a list of ints when it is per neuron."""
+    return int(x) if np.ndim(x) == 0 else [int(v) for v in np.asarray(x)]
+
+
 def _bit_usage(p: LavaPlan) -> dict:
     """Per variable: its width on Loihi and how many bits this network uses."""
     out = {"populations": {}, "projections": {}}
-    for name, sm in loihi.map_network(p.ir).synapses.items():
-        d = sm.delay
+    if p.fixed and p.report is None:    # written in Loihi's integers: the plan's IR holds d as d*dt
+        delays = {name: np.rint(e.delay / p.ir.dt).astype(np.int64) for name, e in p.qir.projections.items()}
+    else:
+        delays = {name: sm.delay for name, sm in loihi.map_network(p.ir).synapses.items()}
+    for name, d in delays.items():
         out["projections"][name] = {"delay": {"width": 6, "used": _bits(d, False),
                                               "max": int(d.max()) if d.size else 0}}
     if not p.fixed:
@@ -704,8 +772,8 @@ def _bit_usage(p: LavaPlan) -> dict:
             "du": {"width": 12, "value": q["du"], "used": _bits(q["du"], False)},
             "dv": {"width": 12, "value": q["dv"], "used": _bits(q["dv"], False)},
             "vth": {"width": 17, "value": q["vth"], "used": _bits(q["vth"], False)},
-            "bias_mant": {"width": 13, "value": q["bias_mant"], "used": _bits(q["bias_mant"], True)},
-            "bias_exp": {"width": 3, "value": q["bias_exp"], "used": _bits(q["bias_exp"], False)},
+            "bias_mant": {"width": 13, "value": _plain(q["bias_mant"]), "used": _bits(q["bias_mant"], True)},
+            "bias_exp": {"width": 3, "value": _plain(q["bias_exp"]), "used": _bits(q["bias_exp"], False)},
             "v": {"width": 24, "initial_used": _bits(pop.initial["v"], True),
                   "threshold_used": _bits(q["vth"] << loihi.VTH_SHIFT, False) + 1},
             "u": {"width": 24, "initial_used": _bits(pop.initial["u"], True),

@@ -8,14 +8,20 @@ which also drives the Lava backend, so the linter and the deployment agree):
 12-bit decays, 17-bit thresholds, 13-bit biases, 8-bit weights with a sign mode and
 a shared exponent, 6-bit delays, 16-bit inputs and 24-bit state, one du/dv/vth per
 LIF process, and parameters Lava would silently ignore. Loihi 2 hardware runs in
-fixed point, so it is linted as fixed point.
+fixed point, so it is linted as fixed point. Plastic projections are linted as Lava
+learning rules (hwmodels/loihi_learning_rules.py): trace widths, impulse and decay
+representability, weight precision after learning, epoch granularity, and rules the
+learning engine cannot express. A network written in Loihi's integers
+(model ``loihi_lif``) needs no quantization: its findings say where it runs and why the
+float backends refuse it, and what its processes and inputs risk.
 """
 from __future__ import annotations
 
 from spikecore import ir as _ir
 from spikecore.errors import ValidationError
+from spikecore.models import MODELS
 
-from . import loihi
+from . import loihi, loihi_learning_rules
 
 TARGETS = ("loihi2",)
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -26,10 +32,53 @@ def lint(g: _ir.IRGraph, target: str = "loihi2", headroom: float = loihi.DEFAULT
     """All findings for deploying ``g`` to ``target``, errors first (stable within a severity)."""
     if target not in TARGETS:
         raise ValidationError("target", target, "one of " + ", ".join(TARGETS))
+    integer = [p for p in g.populations.values() if getattr(MODELS.get(p.model), "synapse", None) == "integer"]
+    if integer:
+        return sorted(_integer_findings(g, integer), key=lambda f: SEVERITY_ORDER[f.severity])
     qir, report = loihi.quantize_with_report(g, policy="approximate", headroom=headroom,
                                               num_weight_bits=num_weight_bits)
-    findings = list(report.findings) + _threshold_findings(g, qir) + _process_findings(qir)
+    findings = (list(report.findings) + _threshold_findings(g, qir) + _process_findings(qir)
+                + _learning_findings(g, qir))
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+def _learning_findings(g, qir) -> list:
+    """The plastic projections as fixed-point Lava learning rules: what each costs."""
+    nmap = loihi.map_network(g, fixed=True)
+    gain, unit = {}, {}
+    for name, e in g.projections.items():
+        if e.plasticity is None or name not in nmap.synapses:
+            continue
+        gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
+        unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
+    return loihi_learning_rules.map_learning(g, gain, True, unit)[1]
+
+
+def _integer_findings(g, integer: list) -> list:
+    """Findings of a network written in Loihi's integers: nothing to quantize; where it runs."""
+    model = MODELS[integer[0].model]
+    out = []
+    floats = [p for p in g.populations.values() if p not in integer]
+    if floats:
+        out.append(loihi.Finding(
+            "error", "integer and float models together", f"population {floats[0].name}",
+            f"{floats[0].model} beside {model.name} (population {integer[0].name})",
+            "neither backend quantizes part of a network", f"write every population in {model.name}, or none",
+            "nothing: it cannot be approximated"))
+    for p in integer:
+        q = p.params
+        out.append(loihi.Finding(
+            "info", "written in Loihi's integers", f"population {p.name}",
+            f"{model.name} du={int(q['du'])} dv={int(q['dv'])} vth={int(q['vth'])}",
+            "runs only in Loihi's fixed-point arithmetic, native --format loihi and lava --format fixed (bit for "
+            "bit alike); the grid and precise engines, Brian2, NEST, lava --format float and NIR refuse it, as its "
+            "parameters are Loihi's integer registers, not volts and seconds",
+            "nothing for Loihi; for the float simulators write it in a float model (e.g. lif_cuba) and let "
+            "hwmodels.loihi.quantize write the integers"))
+    if not floats:
+        loihi._state_findings(g, out)
+        out += _process_findings(g)
+    return out
 
 
 def _threshold_findings(g, qir) -> list:

@@ -498,6 +498,13 @@ def quantize_with_report(g: _ir.IRGraph, policy: str = "strict", headroom: float
     policy strict gives (UnsupportedFeature)."""
     _check_policy(policy)
     headroom = check_headroom(headroom)
+    integer = [p for p in g.populations.values() if getattr(MODELS.get(p.model), "synapse", None) == "integer"]
+    if integer:   # already Loihi's integers: nothing to quantize, and no half-quantized network
+        other = next((p for p in g.populations.values() if p not in integer), None)
+        raise UnsupportedFeature(backend, f"model '{MODEL}' (population {integer[0].name})"
+                                 + (f" together with model '{other.model}' (population {other.name})" if other else
+                                    " in the quantization pass"),
+                                 "every population in Loihi's integers (run as written), or none (quantized)")
     if not (isinstance(num_weight_bits, (int, np.integer)) and 1 <= num_weight_bits <= WEIGHT_BITS):
         raise ValidationError("num_weight_bits", num_weight_bits, f"an integer in 1..{WEIGHT_BITS}")
     nmap = map_network(g, fixed=True)
@@ -719,32 +726,45 @@ def reference_run(qg: _ir.IRGraph, n_steps: int) -> dict:
     spikes of step n (neurons, spike sources, Poisson counts) with delay D reach a_in
     of step n + 1 + D. Each projection floors its own sum: for every delay value,
     (sum of w * count) is shifted by the projection's weight_exp (arithmetic shift,
-    flooring when negative) before it is added to the target. Injected currents
-    change bias_mant at their change steps (``bias_mantissa``).
+    flooring when negative) before it is added to the target. Weights are Lava's
+    (``loihi_lif.projection_integers``: clipped and truncated by sign mode and
+    num_weight_bits; a projection's own Loihi delays, ``loihi_lif.loihi_delays``); a
+    source's several spikes in one step count on graded projections only. Injected
+    currents change bias_mant at their change steps (``bias_mantissa``), in populations
+    quantized from a float model; a population written in Loihi's integers keeps its
+    bias_mant << bias_exp and takes no current.
 
     Returns {population: (steps int64, indices int64)} and final u, v."""
     dt = qg.dt
     pops = qg.populations
-    u = {k: p.initial["u"].astype(np.int64).copy() for k, p in pops.items()}
-    v = {k: p.initial["v"].astype(np.int64).copy() for k, p in pops.items()}
-    max_d = 1 + max([int(_ir.delay_steps(e.delay, dt).max()) for e in qg.projections.values() if e.n_synapses]
-                    or [0])
-    ring = {k: np.zeros((max_d + 1, p.size), dtype=np.int64) for k, p in pops.items()}
-    src_steps = {k: (np.rint(s.times / dt).astype(np.int64), s.indices) for k, s in qg.spike_sources.items()}
-    pois = {k: _ir.poisson_counts(s, dt, 0, n_steps).astype(np.int64) for k, s in qg.poisson_sources.items()}
+    where = "hwmodels.loihi.reference_run"
+    ints = {k: loihi_lif.population_integers(p, where) for k, p in pops.items()}
+    for c in qg.currents.values():
+        if c.target in pops and "v_leak" not in pops[c.target].attrs:
+            raise UnsupportedFeature(where, f"current input '{c.name}' into integer population '{c.target}'",
+                                     "a population quantized by hwmodels.loihi.quantize, or a bias instead")
+    u = {k: ints[k]["u"].copy() for k in pops}
+    v = {k: ints[k]["v"].copy() for k in pops}
     projs = []
     for e in qg.projections.values():
         if e.n_synapses == 0:
             continue
-        d = _ir.delay_steps(e.delay, dt)
-        projs.append((e, d, np.unique(d), np.asarray(e.weight, dtype=np.int64)))
+        q = loihi_lif.projection_integers(e, qg.source_size(e.pre), pops[e.post].size, dt, where)
+        projs.append((e, q, np.unique(q["delay"])))
+    max_d = 1 + max([int(q["delay"].max()) for _, q, _ in projs if q["delay"].size] or [0])
+    ring = {k: np.zeros((max_d + 1, p.size), dtype=np.int64) for k, p in pops.items()}
+    src_steps = {k: (np.rint(s.times / dt).astype(np.int64), s.indices) for k, s in qg.spike_sources.items()}
+    pois = {k: _ir.poisson_counts(s, dt, 0, n_steps).astype(np.int64) for k, s in qg.poisson_sources.items()}
     changes = sorted({0, *[int(x) for c in qg.currents.values() for x in _ir.current_at_steps(c, dt)[0]]})
-    bias = {}
+    bias = {k: loihi_lif.effective_bias(ints[k]["bias_mant"], ints[k]["bias_exp"]).astype(np.int64)
+            for k in pops}
     out_t = {k: [] for k in pops}
     out_i = {k: [] for k in pops}
     for n in range(n_steps):
         if n in changes:
             for k, p in pops.items():
+                if "v_leak" not in p.attrs:     # written in Loihi's integers: its own bias
+                    continue
                 drive = np.full(p.size, p.attrs["v_leak"])
                 for c in qg.currents.values():
                     if c.target == k:
@@ -757,7 +777,7 @@ def reference_run(qg: _ir.IRGraph, n_steps: int) -> dict:
         spikes = {}
         slot = n % (max_d + 1)
         for k, p in pops.items():
-            q = p.params
+            q = ints[k]
             a_in = ring[k][slot].copy()
             ring[k][slot] = 0
             uu = _trunc_decay(u[k], DECAY_UNITY - (q["du"] + DU_OFFSET)) + (a_in << ACT_SHIFT)
@@ -778,16 +798,18 @@ def reference_run(qg: _ir.IRGraph, n_steps: int) -> dict:
             spikes[k] = cnt
         for k, c in pois.items():
             spikes[k] = c[n]
-        for e, d, uniq, w in projs:
-            s = spikes[e.pre][e.i]
+        for e, q, uniq in projs:
+            s = spikes[e.pre][q["i"]]
+            if not q["graded"]:
+                s = np.minimum(s, 1)
             if not s.any():
                 continue
-            exp = e.attrs["weight_exp"]
+            d, w, exp = q["delay"], q["w"], q["weight_exp"]
             for dd in uniq:
                 sel = (d == dd) & (s != 0)
                 if not sel.any():
                     continue
-                acc = np.bincount(e.j[sel], weights=(w[sel] * s[sel]).astype(float),
+                acc = np.bincount(q["j"][sel], weights=(w[sel] * s[sel]).astype(float),
                                   minlength=pops[e.post].size).astype(np.int64)
                 acc = (acc << exp) if exp >= 0 else (acc >> -exp)
                 ring[e.post][(n + 1 + int(dd)) % (max_d + 1)] += acc

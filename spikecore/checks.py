@@ -30,7 +30,19 @@ def _is_array(value) -> bool:
     return np.ndim(getattr(value, "value", value)) > 0 if not isinstance(value, str) else False
 
 
+def _check_bounds(x, ps, fld, shown):
+    """A hardware register (ParamSpec bounds): integers within [lo, hi]."""
+    lo, hi = ps.bounds
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    bad = ~np.isfinite(x) | (x != np.round(x)) | (x < lo) | (x > hi)
+    if bad.any():
+        value = shown if np.ndim(shown) == 0 and shown is not None else x[bad][0].item()
+        raise ValidationError(fld, value, f"an integer in [{lo}, {hi}]")
+
+
 def _check_param_array(arr, ps, fld):
+    if ps.bounds is not None:
+        _check_bounds(arr, ps, fld, None)
     if ps.positive and not (arr > 0).all():
         raise ValidationError(fld, float(arr.min()), f"positive values in {u.dim_name(ps.dim)}")
     if ps.nonnegative and not (arr >= 0).all():
@@ -41,6 +53,8 @@ def _check_param(value, ps, fld):
     v = u.to_si(value, ps.dim, fld)
     if not np.isfinite(v):
         raise ValidationError(fld, value, "a finite value")
+    if ps.bounds is not None:
+        _check_bounds(v, ps, fld, value)
     if ps.positive and not v > 0:
         raise ValidationError(fld, value, f"a positive value in {u.dim_name(ps.dim)}")
     if ps.nonnegative and not v >= 0:

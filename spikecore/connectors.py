@@ -226,6 +226,7 @@ class FixedTotalNumber:
     allow_self: bool = True
     allow_multapses: bool = True
     kind = "fixed_total_number"
+    draws_in_any_order = True      # connect_chunks(..., ordered=False)
 
     def check(self, fld="connector"):
         n = self.n
@@ -264,9 +265,9 @@ class FixedTotalNumber:
         key = int(rng.integers(0, 2 ** 63 - 1))
         return counts, key
 
-    def targets(self, plan, n_pre, same, start, stop):
-        """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
-        within a target: the same for any split of the targets into ranges."""
+    def _sources(self, plan, n_pre, same, start, stop):
+        """Synapses (i, j) onto targets [start, stop), target by target, each target's
+        sources in the order its stream draws them."""
         counts, key = plan
         c = counts[start:stop]
         j = np.repeat(np.arange(start, stop, dtype=np.int64), c)
@@ -284,16 +285,63 @@ class FixedTotalNumber:
                 for t, m in zip(range(start, stop), c)])
         if avail < n_pre:   # no autapses: skip the target's own index
             i = i + (i >= j)
+        return i, j
+
+    def targets(self, plan, n_pre, same, start, stop):
+        """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
+        within a target: the same for any split of the targets into ranges."""
+        i, j = self._sources(plan, n_pre, same, start, stop)
         i += j * n_pre          # one int64 key per synapse sorts faster than a lexsort
         i.sort()
         return i % n_pre, i // n_pre
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
+        return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector", ordered=True):
+        """The synapses in presynaptic order (by source, then target), in pieces of
+        CHUNK_SYNAPSES. The targets are drawn range by range (about CHUNK_SYNAPSES synapses
+        each) twice: first for every source's out-degree, then each synapse's target is
+        appended to its source's row (a counting sort: the ranges come in target order, so a
+        row's targets ascend). The rows' targets, uint32, are the only thing held for the
+        whole projection (4 B per synapse: spikecore.engine.memory). ``ordered=False``: the
+        same synapses as the target ranges draw them (by target, unsorted), nothing held."""
+        from .engine._core import fill_packed      # the engine's append-to-rows loop
+
         plan = self.plan(n_pre, n_post, same, rng, fld)
-        i, j = self.targets(plan, n_pre, same, 0, n_post)
-        j += i * n_post         # presynaptic order, as the other connectors
-        j.sort()
-        return j // n_post, j % n_post
+        counts = plan[0]
+        n = int(counts.sum())
+        ends = np.cumsum(counts)
+
+        def ranges():
+            start, at = 0, 0
+            while at < n:
+                stop = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), start + 1)
+                i, j = self._sources(plan, n_pre, same, start, stop)
+                yield i, j
+                start, at = stop, at + i.size
+        if not ordered:
+            return n, ranges()
+        out_degree = np.zeros(n_pre, np.int64)
+        for i, _ in ranges():
+            out_degree += np.bincount(i, minlength=n_pre)
+        row_end = np.cumsum(out_degree)
+        row_start = row_end - out_degree
+        cursor = row_start.copy()
+        targets = np.empty(n, np.uint32)
+        no_weights = np.zeros(0, np.float32)
+        for i, j in ranges():
+            fill_packed(cursor, i, j.astype(np.uint32), no_weights, targets, no_weights)
+            del i, j
+
+        def pieces():
+            for first in range(0, n, CHUNK_SYNAPSES):
+                last = min(first + CHUNK_SYNAPSES, n)
+                r0 = int(np.searchsorted(row_end, first, side="right"))
+                r1 = int(np.searchsorted(row_end, last - 1, side="right")) + 1
+                in_piece = np.minimum(row_end[r0:r1], last) - np.maximum(row_start[r0:r1], first)
+                yield np.repeat(np.arange(r0, r1, dtype=np.int64), in_piece), targets[first:last].astype(np.int64)
+        return n, pieces()
 
 
 @refuse_unknown_keywords

@@ -147,10 +147,13 @@ class ValueStream:
     join to the whole draw. A truncated normal redraws the values outside its bounds after
     all n first draws: a first pass over the n draws (in pieces, kept nowhere) finds the
     positions outside and runs the redraw rounds for them alone; the second, the one
-    ``take`` hands out, replaces those positions by their final values.
+    ``take`` hands out, replaces those positions by their final values. ``known_redraws``
+    (a dict) keeps those positions and values per field path, so a stream drawn again (the
+    grid engine reads a lazy projection twice) skips the first pass: 16 B per redrawn value.
     """
 
-    def __init__(self, value, dim, n: int, rng_factory, field_name: str, redrawn: dict | None = None):
+    def __init__(self, value, dim, n: int, rng_factory, field_name: str, redrawn: dict | None = None,
+                 known_redraws: dict | None = None):
         self.n, self.pos, self.field_name, self.value = int(n), 0, field_name, value
         self.const = self.array = self.rng = None
         self.patch_at = np.zeros(0, np.int64)
@@ -171,7 +174,12 @@ class ValueStream:
         else:
             self.params = _normal_params(value, dim, field_name)
             if self.params[4]:
-                count = self._find_redraws(rng_factory())
+                if known_redraws is not None and field_name in known_redraws:
+                    self.patch_at, self.patch, count = known_redraws[field_name]
+                else:
+                    count = self._find_redraws(rng_factory())
+                    if known_redraws is not None:
+                        known_redraws[field_name] = (self.patch_at, self.patch, count)
                 if redrawn is not None:
                     redrawn[field_name] = redrawn.get(field_name, 0) + count
         self.rng = rng_factory()

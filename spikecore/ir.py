@@ -97,6 +97,19 @@ class CurrentInputNode:
 # Static projections expected to have at least this many synapses stay a SynapseStream in
 # the IR instead of arrays (spikecore.network): drawn whenever a backend reads them
 LAZY_SYNAPSES = 2**22
+# ... and, in a network whose static projections are expected to hold at least
+# LAZY_NETWORK_SYNAPSES in all, every one of at least LAZY_IN_LARGE_NETWORK (many medium
+# projections would otherwise sit in the IR at 32 B per synapse: the full-scale cortical
+# microcircuit has 36 below LAZY_SYNAPSES, 4.3e7 synapses, 1.4 GB)
+LAZY_NETWORK_SYNAPSES = 2**25
+LAZY_IN_LARGE_NETWORK = 2**16
+
+
+def is_lazy(expected: int, network_expected: int) -> bool:
+    """Whether a static projection expected to have ``expected`` synapses, in a network whose
+    static projections expect ``network_expected``, stays a SynapseStream."""
+    return expected >= LAZY_SYNAPSES or (network_expected >= LAZY_NETWORK_SYNAPSES
+                                         and expected >= LAZY_IN_LARGE_NETWORK)
 
 
 class SynapseStream:
@@ -109,18 +122,25 @@ class SynapseStream:
     whole list; other backends ask ``ProjectionEdge.i`` etc., which joins them once.
     ``generate(counts)`` adds to ``counts`` the redraws of truncated draws per field path,
     which each full pass writes into ``redrawn`` (the graph's IRGraph.redrawn).
+    ``generate_any_order(counts)``, where given, yields the same synapses in another order
+    that is cheaper to draw (e.g. by target, unsorted), and the same weights and delays,
+    but each value in its place of the list, so not with its own synapse: only a pass
+    that counts synapses (per row) and takes ranges of the values may use it
+    (``chunks(ordered=False)``: the grid engine's counting pass).
     """
 
-    def __init__(self, generate, expected: int = 0, redrawn: dict | None = None):
+    def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None):
         self.generate = generate
+        self.generate_any_order = generate_any_order
         self.expected = int(expected)     # the connector's expected synapse count (a hint)
         self.n_synapses = None            # known after the first full pass
         self.redrawn = redrawn            # the graph's IRGraph.redrawn, updated after each pass
 
-    def chunks(self):
+    def chunks(self, ordered: bool = True):
         n = 0
         counts: dict = {}
-        for chunk in self.generate(counts):
+        generate = self.generate if ordered or self.generate_any_order is None else self.generate_any_order
+        for chunk in generate(counts):
             n += int(chunk[0].size)
             yield chunk
         self.n_synapses = n
@@ -195,19 +215,22 @@ class ProjectionEdge:
     delay = _array(3)
     del _array
 
-    def chunks(self):
-        """The synapses as chunks (i, j, weight, delay), in order, without joining a lazy edge."""
+    def chunks(self, ordered: bool = True):
+        """The synapses as chunks (i, j, weight, delay), in order, without joining a lazy edge;
+        ``ordered=False``: the same synapses in any order, and the same weights and delays but
+        not necessarily each with its own synapse (SynapseStream.generate_any_order): for
+        counting synapses and taking ranges of values only."""
         if self._arrays is not None:
             yield tuple(self._arrays)
         else:
-            yield from self.stream.chunks()
+            yield from self.stream.chunks(ordered)
 
     @property
     def n_synapses(self) -> int:
         if self._arrays is not None:
             return int(np.size(self._arrays[0]))
         if self.stream.n_synapses is None:
-            for _ in self.stream.chunks():
+            for _ in self.stream.chunks(ordered=False):
                 pass
         return self.stream.n_synapses
 

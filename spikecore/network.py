@@ -43,6 +43,7 @@ from .checks import (_check_at_most_max_steps, _check_countable_times, _check_na
 from .errors import ValidationError, nearest, refuse_unknown_keywords
 from .models import MODELS, REQUIRED, describable_models, get_model
 from .models import equations as equation_models
+from .models import loihi_lif
 
 DEFAULT_DT = 1e-4      # s
 DEFAULT_DURATION = 1.0  # s
@@ -156,7 +157,7 @@ class Population:
     def _check_relations(self, si: dict, params: dict):
         """Checks between parameters (v_reset below v_threshold, the model's own), on scalars or
         on per-neuron arrays (every neuron must pass)."""
-        if np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
+        if "v_reset" in si and np.any(np.asarray(si["v_reset"]) >= np.asarray(si["v_threshold"])):
             raise ValidationError(self._field("params.v_reset"), params.get("v_reset"),
                                   "a value below v_threshold (else the neuron fires every step)")
         self.spec.check_params(si, self._field("params"))
@@ -199,6 +200,9 @@ class Population:
             default = self.spec.initial_value(var, self.si_params if params is None else params)
             value = self.initial.get(var, u.Quantity(default, dim))
             out[var] = _values(value, dim, self.size, rng_factory, self._field(f"initial.{var}"), redrawn)
+            if self.spec.synapse == "integer" and _is_distribution(value):
+                out[var] = np.rint(out[var])    # Loihi's integer state: draws round to the nearest integer
+            self.spec.check_state(var, out[var], self._field(f"initial.{var}"))
         return out
 
 
@@ -356,6 +360,11 @@ class Projection:
     by post's model and, when given, must agree with it. ``weight_precision="float32"``
     rounds every weight to a float32 value (all backends see the rounded values; the
     grid engine then stores each in 4 bytes).
+
+    Onto a ``loihi_lif`` population (Loihi's integers, docs/models.md): ``weight`` holds integer
+    mantissas, ``weight_exp`` (-8..7) and ``num_weight_bits`` (1..8) are Lava's, and ``delay``
+    is Loihi's synaptic delay d in steps (0..63, DelayDense's: a spike at step n reaches the
+    target at n + 1 + d); the IR holds it as (d + 1) dt, Dense's own step included.
     """
     pre: object
     post: object
@@ -367,6 +376,8 @@ class Projection:
     name: str | None = None
     plasticity: dict | None = None   # {"rule": <spikecore.plasticity rule>, <param>: <value>, ...}
     weight_precision: str = "float64"   # or "float32": weights rounded to float32 values (WEIGHT_PRECISIONS)
+    weight_exp: int | None = None       # loihi_lif targets only: Lava's weight exponent (default 0)
+    num_weight_bits: int | None = None  # loihi_lif targets only: Lava's weight bits (default 8)
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -497,9 +508,10 @@ class Network:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
     def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
-                plasticity=None, weight_precision="float64"):
+                plasticity=None, weight_precision="float64", weight_exp=None, num_weight_bits=None):
         return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
-                                   plasticity=plasticity, weight_precision=weight_precision))
+                                   plasticity=plasticity, weight_precision=weight_precision,
+                                   weight_exp=weight_exp, num_weight_bits=num_weight_bits))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -534,6 +546,7 @@ class Network:
             raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + (", ".join(target.si_receptors) or
                                   "nothing: list the variables projections add to in the model's targets"))
         spec = _receptor_view(spec, pr.receptor or next(iter(target.si_receptors), None))
+        loihi_lif.check_projection_registers(pr, spec, fld)
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")
         pr.si_plasticity = None if pr.plasticity is None else \
@@ -645,9 +658,11 @@ class Network:
             _check_countable_times(cs.si_times, dt, f"currents.{name}.steps")
             g.currents[name] = _ir.CurrentInputNode(name, cs.target, cs.si_neurons.copy(),
                                                     cs.si_times.copy(), cs.si_amplitudes.copy())
+        static = sum(self._expected_synapses(pr) for pr in self.projections.values()
+                     if pr.si_plasticity is None and not isinstance(pr.connector, FromSparse))
         for name, pr in self.projections.items():
             g.projections[name] = self._lower_projection(pr, dt, timing, g.redrawn, g.populations[pr.post_name].params
-                                                         if pr.post_name in g.populations else None)
+                                                         if pr.post_name in g.populations else None, static)
         for name, m in self.monitors.items():
             if isinstance(m, SpikeMonitor):
                 g.spike_monitors[name] = _ir.SpikeMonitorNode(name, m.target_name)
@@ -674,11 +689,14 @@ class Network:
         return _ir.WeightMonitorNode(m.name, m.projection_name, synapses, round(interval / dt) * dt)
 
     def _lower_projection(self, pr: Projection, dt: float, timing: str = "grid",
-                          redrawn: dict | None = None, post_params: dict | None = None) -> _ir.ProjectionEdge:
+                          redrawn: dict | None = None, post_params: dict | None = None,
+                          network_static: int = 0) -> _ir.ProjectionEdge:
         """The IR edge of a projection: explicit arrays, or for a large static projection
-        (at least LAZY_SYNAPSES expected) a stream that draws them in chunks whenever a
-        backend reads them (the same synapses either way: spikecore.ir.SynapseStream).
-        ``post_params``: the target population's realised (possibly per-neuron) parameters."""
+        (spikecore.ir.is_lazy: at least LAZY_SYNAPSES expected, or a medium one in a large
+        network; ``network_static``: the static synapses the network expects) a stream that
+        draws them in chunks whenever a backend reads them (the same synapses either way:
+        spikecore.ir.SynapseStream). ``post_params``: the target population's realised
+        (possibly per-neuron) parameters."""
         fld = f"projections.{pr.name}"
         pre, post = pr.pre_name, pr.post_name
         n_pre = (self.populations[pre].size if pre in self.populations
@@ -687,11 +705,13 @@ class Network:
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
-        expected = (pr.connector.expected_synapses(n_pre, target.size, pre == post)
-                    if hasattr(pr.connector, "expected_synapses") else 0)
+        expected = self._expected_synapses(pr)
         draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
-        if pr.si_plasticity is None and expected >= _ir.LAZY_SYNAPSES and not isinstance(pr.connector, FromSparse):
-            stream = _ir.SynapseStream(draw, expected, redrawn)
+        if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
+                and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
+            any_order = ((lambda counts: draw(counts, ordered=False))
+                         if getattr(pr.connector, "draws_in_any_order", False) else None)
+            stream = _ir.SynapseStream(draw, expected, redrawn, any_order)
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
         counts: dict = {}
@@ -707,8 +727,20 @@ class Network:
         if pr.si_plasticity is not None:
             plastic = dict(pr.si_plasticity)
             plasticity.get_rule(plastic["rule"]).check_weights(plastic, w, fld)
+        attrs = (loihi_lif.projection_attrs(pr, i, j, w, n_pre, target.size, pre in self.sources
+                                            and isinstance(self.sources[pre], PoissonSource), fld)
+                 if spec.synapse == "integer" else {})
         return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, i, j, w, d, plasticity=plastic,
-                                  weight_precision=precision)
+                                  weight_precision=precision, attrs=attrs)
+
+    def _expected_synapses(self, pr: Projection) -> int:
+        """The synapses a projection's connector expects (0 when it cannot tell)."""
+        if not hasattr(pr.connector, "expected_synapses"):
+            return 0
+        pre = pr.pre_name
+        n_pre = (self.populations[pre].size if pre in self.populations
+                 else getattr(self.sources[pre], "n", None) or self.sources[pre].size)
+        return pr.connector.expected_synapses(n_pre, self.populations[pr.post_name].size, pre == pr.post_name)
 
     @staticmethod
     def _weight_precision(pr: Projection, fld: str) -> str:
@@ -723,23 +755,34 @@ class Network:
         weight, delay), all drawn from the network seed; ``counts`` collects redraws of
         truncated distributions. A connector with ``connect_chunks`` gives its synapses
         in pieces; weights and delays continue their streams from chunk to chunk.
+        ``draw(counts, ordered=False)`` (a connector with ``draws_in_any_order``) yields the
+        same synapses in the connector's cheapest order, and the same weights and delays in
+        their own order (so not paired with the same synapses: for counting passes only).
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
         by its target neuron's r)."""
         pre, post = pr.pre_name, pr.post_name
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
 
-        def draw(counts: dict):
+        known_redraws: dict = {}    # the truncated draws' redraws, found once for every pass
+
+        def draw(counts: dict, ordered: bool = True):
             rng_c = self._rng_factory("connect", pr.name)()
             connector = pr.connector
-            if hasattr(connector, "connect_chunks"):
+            if not ordered and not np.ndim(r):
+                # the same synapses in the connector's cheapest order (a per-neuron r would
+                # scale the weights by other targets' r: those keep the list's order)
+                n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector",
+                                                     ordered=False)
+            elif hasattr(connector, "connect_chunks"):
                 n, pieces = connector.connect_chunks(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
             else:
                 i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
                 n, pieces = i.size, [(i, j)]
-            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts)
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws)
+            delay_dim = u.DIMENSIONLESS if spec.synapse == "integer" else u.TIME   # Loihi's delays are steps
             delays = None if pr.delay is None else ValueStream(
-                pr.delay, u.TIME, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts)
+                pr.delay, delay_dim, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts, known_redraws)
             for i, j in pieces:
                 w = weights.take(i.size)
                 if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
@@ -750,10 +793,13 @@ class Network:
                                           "conductance weights >= 0 S (use an inhibitory receptor)")
                 if precision == "float32":
                     w = w.astype(np.float32).astype(np.float64)
-                yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
+                if spec.synapse == "integer":
+                    yield i, j, w, loihi_lif.ir_delays(None if delays is None else delays.take(i.size), i.size, dt, fld)
+                else:
+                    yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
         return draw
 
-    def _weight_stream(self, pr, spec, n, fld, counts) -> tuple:
+    def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
         """(a ValueStream of the projection's n weights as given, their dimension)."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
@@ -768,7 +814,8 @@ class Network:
             return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
         w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
-        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts), w_dim
+        return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts,
+                           known_redraws), w_dim
 
     def _projection_delays(self, pr, n, dt, timing, delays, fld):
         # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST

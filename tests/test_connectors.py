@@ -8,7 +8,9 @@ from spikecore import connectors as c
 CASES = [(c.AllToAll(), 50, 40, False), (c.AllToAll(allow_self=False), 45, 45, True),
          (c.FixedProbability(0.3), 60, 50, False), (c.FixedProbability(0.2, allow_self=False), 45, 45, True),
          (c.FixedIndegree(7), 50, 40, False), (c.FixedIndegree(5, allow_self=False), 30, 30, True),
-         (c.FixedProbability(0.0), 10, 10, False), (c.FixedIndegree(3), 5, 0, False)]
+         (c.FixedProbability(0.0), 10, 10, False), (c.FixedIndegree(3), 5, 0, False),
+         (c.FixedTotalNumber(900), 50, 40, False), (c.FixedTotalNumber(700, allow_self=False), 30, 30, True),
+         (c.FixedTotalNumber(600, allow_multapses=False), 30, 25, False), (c.FixedTotalNumber(0), 5, 5, False)]
 
 
 @pytest.mark.parametrize("connector, n_pre, n_post, same", CASES)

@@ -66,6 +66,36 @@ def test_any_split_of_the_targets_gives_the_same_synapses():
         assert np.array_equal(np.sort(i * 80 + j), np.sort(whole[0] * 80 + whole[1]))
 
 
+def unchunked(connector, n_pre, n_post, same, seed):
+    """The projection drawn whole: every target's sources at once, sorted by (source, target)."""
+    plan = connector.plan(n_pre, n_post, same, np.random.default_rng(seed))
+    i, j = connector.targets(plan, n_pre, same, 0, n_post)
+    order = np.lexsort((j, i))
+    return i[order], j[order]
+
+
+@pytest.mark.parametrize("kw,n_pre,n_post,n", [
+    ({}, 90, 70, 5000), ({"allow_self": False}, 80, 80, 4000), ({"allow_multapses": False}, 60, 50, 2000),
+    ({}, 70_000, 66_000, 3000),          # n_pre * n_post > 2**32
+    ({"allow_self": False}, 50, 50, 2000),   # multapses: repeated pairs
+])
+def test_pieces_are_the_projection_drawn_whole(kw, n_pre, n_post, n, monkeypatch):
+    """connect_chunks draws the targets range by range and appends them to their sources'
+    rows; the synapse list is the one the whole draw gives, whatever the piece size."""
+    import spikecore.connectors as connectors
+    c = FixedTotalNumber(n, **kw)
+    same = n_pre == n_post
+    ref_i, ref_j = unchunked(c, n_pre, n_post, same, 9)
+    for chunk in (64, 1000, 2 ** 20):
+        monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", chunk)
+        total, pieces = c.connect_chunks(n_pre, n_post, same, np.random.default_rng(9))
+        pieces = list(pieces)
+        assert total == n and all(p[0].size <= chunk for p in pieces)
+        i, j = np.concatenate([p[0] for p in pieces]), np.concatenate([p[1] for p in pieces])
+        assert i.dtype == j.dtype == np.int64
+        assert np.array_equal(i, ref_i) and np.array_equal(j, ref_j)
+
+
 def test_same_seed_same_synapses_other_seed_differs():
     a, b, c = (drawn(FixedTotalNumber(500), seed=s) for s in (1, 1, 2))
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])

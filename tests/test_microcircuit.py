@@ -74,6 +74,8 @@ def test_full_scale_file_describes_the_published_model():
     assert 2.9e8 < total < 3.0e8                              # "about 3 10^8 synapses"
     assert all(isinstance(pr.connector, sc.FixedTotalNumber) and pr.connector.allow_multapses
                for pr in recurrent.values())
+    # float32 weights: the engine's packed table, 8 B per synapse
+    assert all(pr.weight_precision == "float32" for pr in recurrent.values())
     # doubled L4e -> L2/3e weight, sign kept by redrawing at 0, delays redrawn below half a step
     w = {n: pr.weight for n, pr in recurrent.items()}
     assert float(w["L4e_L23e"].mean.split()[0]) == pytest.approx(2 * float(w["L23e_L23e"].mean.split()[0]))

@@ -164,6 +164,9 @@ cdef extern from "_kernel.h" nogil:
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
     sc_update_fn sc_update_function(const char *name, int single)
+    void sc_exp_values(double *y, const double *x, int64_t n)
+    void sc_expf_values(float *y, const float *x, int64_t n)
+    int sc_exp_vector_enabled(int single)
     int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
                         sc_plastic_mod_fn *mod)
     void sc_modulate_f64(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, int64_t n, double value, int set)

@@ -80,6 +80,34 @@ def block_layout() -> dict:
     return out
 
 
+def exp_values(x, precision="float64"):
+    """exp of each element of the array ``x`` as the grid engine's updates evaluate it at that
+    state precision (the vector path of _vexp.h where it is enabled, else the C library's exp or
+    expf): for tests."""
+    cdef double[::1] xs, ys
+    cdef float[::1] xf, yf
+    if precision == "float32":
+        xf = np.ascontiguousarray(x, dtype=np.float32).ravel()
+        out = np.empty(xf.shape[0], dtype=np.float32)
+        yf = out
+        if xf.shape[0]:
+            sc_expf_values(&yf[0], &xf[0], xf.shape[0])
+        return out
+    xs = np.ascontiguousarray(x, dtype=np.float64).ravel()
+    out = np.empty(xs.shape[0], dtype=np.float64)
+    ys = out
+    if xs.shape[0]:
+        sc_exp_values(&ys[0], &xs[0], xs.shape[0])
+    return out
+
+
+def vector_exp_enabled(precision="float64") -> bool:
+    """Whether the updates evaluate exp (float64 state) or expf (float32) with the vector path
+    (_vexp.h), having found it equal to the C library's bit for bit on this CPU and C library;
+    else they call the library per neuron."""
+    return bool(sc_exp_vector_enabled(precision == "float32"))
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())

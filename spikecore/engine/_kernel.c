@@ -17,6 +17,7 @@
 #endif
 
 #include "_kernel.h"
+#include "_vexp.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
 #define SC_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
@@ -233,18 +234,22 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #define REAL double
 #define SC_SUFFIX _f64
 #define SC_EXP exp
+#define SC_EXP_ARRAY sc_exp_array
 #include "_kernel_impl.h"
 #undef REAL
 #undef SC_SUFFIX
 #undef SC_EXP
+#undef SC_EXP_ARRAY
 
 #define REAL float
 #define SC_SUFFIX _f32
 #define SC_EXP expf
+#define SC_EXP_ARRAY sc_expf_array
 #include "_kernel_impl.h"
 #undef REAL
 #undef SC_SUFFIX
 #undef SC_EXP
+#undef SC_EXP_ARRAY
 
 int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
                     sc_plastic_mod_fn *mod)
@@ -259,8 +264,24 @@ int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_pla
     return 0;
 }
 
+void sc_exp_values(double *y, const double *x, int64_t n)
+{
+    sc_exp_array(y, x, n);
+}
+
+void sc_expf_values(float *y, const float *x, int64_t n)
+{
+    sc_expf_array(y, x, n);
+}
+
+int sc_exp_vector_enabled(int single)
+{
+    return (sc_exp_check() & (single ? SC_VEXP_F32 : SC_VEXP_F64)) != 0;
+}
+
 sc_update_fn sc_update_function(const char *name, int single)
 {
+    sc_exp_check();     /* decided here, before any run: the updates then only read the answer */
     for (const sc_update_entry *e = single ? sc_updates_f32 : sc_updates_f64; e->name; e++)
         if (strcmp(e->name, name) == 0)
             return e->fn;

@@ -237,6 +237,12 @@ void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uin
 int sc_openmp_enabled(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
+/* y[k] = exp(x[k]) (expf: float), bit for bit the C library's, as the updates evaluate them
+ * (_vexp.h); sc_exp_vector_enabled: 1 where the vector path of double (single = 0) or float
+ * (single = 1) state passed its check and is used, else 0. */
+void sc_exp_values(double *y, const double *x, int64_t n);
+void sc_expf_values(float *y, const float *x, int64_t n);
+int sc_exp_vector_enabled(int single);
 /* The registered functions of plasticity rule `name` (0 if none, else 1). */
 int sc_plastic_rule(const char *name, int single, sc_plastic_pre_fn *pre, sc_plastic_post_fn *post,
                     sc_plastic_mod_fn *mod);

@@ -26,6 +26,9 @@
 #ifndef SC_BLOCK
 #define SC_BLOCK 64   /* neurons per threshold block: the updates flag blocks where v crossed */
 #endif
+#ifndef SC_VB
+#define SC_VB 256     /* neurons per pass of the updates that evaluate exp per neuron (SC_EXP_ARRAY) */
+#endif
 /* Each model's update (_updates.h) takes the neuron range [0, m) of one thread, pointers
  * already offset to its first neuron; `stride` (the population size) separates receptor
  * blocks of syn. drive == NULL means the scalar drive d0. Input to synaptic variables

@@ -22,7 +22,9 @@ The integer IR (values are integers, held in the IR's int or float arrays):
   SignMode; absent: determined from the weight matrix as Lava does) and ``graded``
   (spike counts multiply the weights, Lava's num_message_bits > 0; default binary).
   A delay of D steps (D = delay/dt, 0..63) is Loihi's synaptic delay d = D: a spike
-  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py).
+  at step n reaches the target's ``a_in`` at step n + 1 + D (hwmodels/loihi.py); an
+  edge with attr ``delay_includes_dense_step`` (a network described in Loihi's
+  integers, spikecore.network) counts Dense's own step in its delay: d = D - 1, D 1..64.
   Each projection floors its own shifted sum per delay value and step, as Lava's
   connection process does (and as hwmodels.loihi.reference_run states).
 * Spike sources: a spike at step n is sent as a neuron's spike of step n (Lava's
@@ -49,7 +51,14 @@ import numpy as np
 
 from .. import ir as _ir
 from ..errors import UnsupportedFeature, ValidationError
-from ..models import MODELS, loihi_lif
+from ..models import loihi_lif
+# Loihi's widths and Lava's conversions live with the model (pure numpy, shared with
+# hwmodels.loihi.reference_run and the Lava backend); re-exported here for the kernel's users
+from ..models.loihi_lif import (  # noqa: F401
+    DECAY_UNITY, MAX_DELAY, MAX_FAN_IN, NUM_WEIGHT_BITS_RANGE, RANGES, SIGN_MODE_ALIASES, SIGN_MODE_NAMES, SIGN_MODES,
+    VTH_SHIFT, WEIGHT_EXP_RANGE, _integers, clip_weights, determine_sign_mode, effective_bias, population_integers,
+    projection_integers, sign_mode_code, truncate_weights)
+from ..models.loihi_lif import DU_OFFSET as DS_OFFSET, DV_OFFSET as DM_OFFSET  # noqa: F401
 from ..plasticity import refuse_plastic
 from ..recording import count_multiples, multiples
 from ..result import RawRun
@@ -62,93 +71,7 @@ ENGINE = "native --format loihi"
 RECORD_V, RECORD_U = 0, 1
 PHASE_START, PHASE_END = 0, 1           # sample at the start of a step, or after its update
 
-# lava/proc/lif/models.py, PyLifModelBitAcc docstring: du, dv unsigned 12-bit; vth
-# unsigned 17-bit; bias_mant signed 13-bit; bias_exp unsigned 3-bit; u, v 24-bit
-# (AbstractPyLifModelFixed: uv_bitwidth = 24). Lava does not enforce these widths;
-# we refuse values outside them, since Loihi cannot hold them.
-DECAY_UNITY = 4096                      # AbstractPyLifModelFixed: decay_unity = 2**12
-DS_OFFSET, DM_OFFSET = 1, 0             # ... ds_offset = 1 (du), dm_offset = 0 (dv)
-VTH_SHIFT = 6                           # ... vth_shift = 6
-RANGES = {
-    "du": (0, 4095), "dv": (0, 4095), "vth": (0, 2**17 - 1),
-    "bias_mant": (-2**12, 2**12 - 1), "bias_exp": (0, 7),
-    "u": (-2**23, 2**23), "v": (-2**23, 2**23),
-}
-MAX_DELAY = 63                          # PyDelayDenseModelBitAcc: 6-bit delays, 0..63
 RING_ROWS = MAX_DELAY + 2               # input due 1 + d steps after a spike, d <= 63
-WEIGHT_EXP_RANGE = (-8, 7)              # Loihi's weight exponent (hwmodels.loihi; Lava does not check)
-NUM_WEIGHT_BITS_RANGE = (1, 8)
-# a step's sum of weights per (projection, target, delay) must fit int32 before its flooring
-# shift, as Lava's DelaySparse accumulates in int32 (Dense in int64): 256 * fan-in <= 2**31
-MAX_FAN_IN = 2**23
-
-# lava/utils/weightutils.py, SignMode; "exc"/"inh" as hwmodels.loihi writes them
-SIGN_MODES = {"null": 0, "mixed": 1, "excitatory": 2, "inhibitory": 3}
-SIGN_MODE_NAMES = {v: k for k, v in SIGN_MODES.items()}
-SIGN_MODE_ALIASES = {"exc": "excitatory", "inh": "inhibitory"}
-
-
-# -- Lava's conversions, reproduced ---------------------------------------------------------
-
-def effective_bias(bias_mant: np.ndarray, bias_exp: np.ndarray) -> np.ndarray:
-    """lava/proc/lif/models.py, AbstractPyLifModelFixed.scale_bias (mantissa int16, exponent int16)."""
-    mant = np.asarray(bias_mant).astype(np.int16).astype(np.int32)
-    exp = np.asarray(bias_exp).astype(np.int16)
-    with np.errstate(all="ignore"):
-        return np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp)).astype(np.int32)
-
-
-def sign_mode_code(value, field: str) -> int | None:
-    """A sign mode given as a name, a SignMode code or Lava's SignMode; None stays None."""
-    if value is None:
-        return None
-    if hasattr(value, "name") and hasattr(value, "value"):     # lava.utils.weightutils.SignMode
-        value = value.name
-    if isinstance(value, str):
-        name = SIGN_MODE_ALIASES.get(value.lower(), value.lower())
-        if name in SIGN_MODES:
-            return SIGN_MODES[name]
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and int(value) in SIGN_MODE_NAMES:
-        return int(value)
-    raise ValidationError(field, value, "a sign mode: " + ", ".join([*SIGN_MODES, *SIGN_MODE_ALIASES]) + " (or 0..3)")
-
-
-def determine_sign_mode(weights: np.ndarray, has_implicit_zeros: bool) -> int:
-    """lava/utils/weightutils.py, determine_sign_mode, on the whole (n_post, n_pre) matrix
-    (whose entries without a synapse are zeros)."""
-    lo = int(weights.min()) if weights.size else 0
-    hi = int(weights.max()) if weights.size else 0
-    if has_implicit_zeros:
-        lo, hi = min(lo, 0), max(hi, 0)
-    if lo >= 0:
-        return SIGN_MODES["excitatory"]
-    if hi <= 0:
-        return SIGN_MODES["inhibitory"]
-    return SIGN_MODES["mixed"]
-
-
-def clip_weights(weights: np.ndarray, mode: int, num_bits: int = 8) -> np.ndarray:
-    """lava/utils/weightutils.py, clip_weights (learning_simulation=False)."""
-    w = weights.astype(np.int32)
-    mixed = int(mode == SIGN_MODES["mixed"])
-    inhibitory = mode == SIGN_MODES["inhibitory"]
-    if inhibitory:
-        w = -w
-    w = np.clip(w, (-2 ** num_bits) * mixed, 2 ** num_bits - 1)
-    return -w if inhibitory else w
-
-
-def truncate_weights(weights: np.ndarray, mode: int, num_weight_bits: int, max_num_weight_bits: int = 8):
-    """lava/utils/weightutils.py, truncate_weights: drop LSBs (arithmetic shifts, so negative
-    mixed weights round toward -inf; inhibitory ones are negated around it)."""
-    w = weights.astype(np.int32)
-    inhibitory = mode == SIGN_MODES["inhibitory"]
-    if inhibitory:
-        w = -w
-    k = max_num_weight_bits - num_weight_bits + int(mode == SIGN_MODES["mixed"])
-    w = (w >> k) << k
-    return -w if inhibitory else w
-
 
 # -- the kernel's prefetching ----------------------------------------------------------------
 
@@ -187,100 +110,6 @@ def prefetch_lines(row_lengths: np.ndarray, synapse_bytes: int) -> tuple[int, in
     mean_len = float(nonempty.mean())
     return (min(PF_MAX_LINES, math.ceil(4 * mean_len / 64) + 1),
             min(PF_MAX_LINES, math.ceil(2 * mean_len / 64) + 1))
-
-
-# -- reading the integer IR ------------------------------------------------------------------
-
-def _integers(value, field: str, lo: int, hi: int, size: int | None = None) -> np.ndarray:
-    """Integer values in [lo, hi] as int64, a scalar (size None) or broadcast to ``size``."""
-    arr = np.asarray(value)
-    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
-        raise ValidationError(field, value, f"integers in [{lo}, {hi}]")
-    if size is None and arr.ndim != 0:
-        if arr.size == 1:
-            arr = arr.reshape(())
-        else:
-            raise ValidationError(field, value, "one value for the whole population (Lava's LIF has one)")
-    if size is not None and arr.ndim != 0 and arr.shape != (size,):
-        raise ValidationError(field, f"array of shape {arr.shape}", f"a scalar or {size} values")
-    if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))].flat[0] if arr.ndim else arr.item()
-        raise ValidationError(field, bad, "integer values (run the Loihi quantization pass, "
-                                          "hwmodels.loihi.quantize, on a float model first)")
-    if arr.size and (arr.min() < lo or arr.max() > hi):
-        bad = arr.min() if arr.min() < lo else arr.max()
-        raise ValidationError(field, bad.item(), f"an integer in [{lo}, {hi}] (Loihi's width)")
-    arr = arr.astype(np.int64)
-    if size is not None:
-        arr = np.broadcast_to(arr, (size,)).copy()
-    return arr
-
-
-def population_integers(pop: _ir.PopulationNode) -> dict:
-    """du, dv, vth (ints) and bias_mant, bias_exp, u, v (int64 arrays) of a loihi_lif population."""
-    if MODELS.get(pop.model) is not loihi_lif.MODEL:     # the model this kernel implements
-        raise UnsupportedFeature(ENGINE, f"population '{pop.name}' of model '{pop.model}'",
-                                 f"quantize the network for Loihi first (model '{MODEL}')")
-    out = {}
-    for key in ("du", "dv", "vth", "bias_mant", "bias_exp"):
-        if key in pop.attrs:
-            value = pop.attrs[key]
-        elif key in pop.params:
-            value = pop.params[key]
-        elif key in ("bias_mant", "bias_exp"):
-            value = 0
-        else:
-            raise ValidationError(f"populations.{pop.name}.params.{key}", None, "an integer (required)")
-        lo, hi = RANGES[key]
-        size = pop.size if key.startswith("bias") else None
-        arr = _integers(value, f"populations.{pop.name}.{key}", lo, hi, size)
-        out[key] = int(arr) if size is None else arr
-    for key in ("u", "v"):
-        lo, hi = RANGES[key]
-        out[key] = _integers(pop.initial.get(key, 0), f"populations.{pop.name}.initial.{key}", lo, hi, pop.size)
-    refr = pop.params.get("refractory_steps", 0)
-    if refr:
-        raise UnsupportedFeature(ENGINE, f"a refractory period ({refr} steps) in population '{pop.name}'",
-                                 "none: Lava's bit-accurate LIF (PyLifModelBitAcc) has no refractory period")
-    return out
-
-
-def projection_integers(e: _ir.ProjectionEdge, n_pre: int, n_post: int, dt: float) -> dict:
-    """Synapses of one projection as Lava holds them: i, j, clipped/truncated weights (int64),
-    Loihi delays d (steps), weight_exp, sign mode, and whether spike counts multiply weights."""
-    where = f"projections.{e.name}"
-    wexp = int(_integers(e.attrs.get("weight_exp", 0), f"{where}.weight_exp", *WEIGHT_EXP_RANGE))
-    nwb = int(_integers(e.attrs.get("num_weight_bits", 8), f"{where}.num_weight_bits", *NUM_WEIGHT_BITS_RANGE))
-    mode = sign_mode_code(e.attrs.get("sign_mode"), f"{where}.sign_mode")
-    graded = e.attrs.get("graded", False)
-    if not isinstance(graded, (bool, np.bool_)):
-        raise ValidationError(f"{where}.graded", graded, "true or false")
-    i = np.asarray(e.i, dtype=np.int64)
-    j = np.asarray(e.j, dtype=np.int64)
-    if i.size and (i.min() < 0 or i.max() >= n_pre or j.min() < 0 or j.max() >= n_post):
-        raise ValidationError(f"{where}.i/j", "out of range", f"indices below {n_pre} (pre) and {n_post} (post)")
-    w = _integers(e.weight, f"{where}.weight", np.iinfo(np.int32).min, np.iinfo(np.int32).max, i.size)
-    delay = np.broadcast_to(np.asarray(e.delay, dtype=float), i.shape)
-    steps = np.rint(delay / dt).astype(np.int64)
-    off_grid = np.abs(delay / dt - steps) > _ir.GRID_TOLERANCE
-    if off_grid.any():
-        raise ValidationError(f"{where}.delay", f"{float(delay[off_grid][0])!r} s", f"a multiple of dt ({dt!r} s)")
-    if steps.size and (steps.min() < 0 or steps.max() > MAX_DELAY):
-        bad = int(steps.min() if steps.min() < 0 else steps.max())
-        raise UnsupportedFeature(ENGINE, f"a delay of {bad} steps in projection '{e.name}'",
-                                 f"Loihi's synaptic delays of 0..{MAX_DELAY} steps")
-    if mode is None:
-        pairs = np.unique(j * n_pre + i).size
-        mode = determine_sign_mode(w, has_implicit_zeros=pairs < n_pre * n_post)
-    if wexp < 0 and not graded and j.size and np.bincount(j, minlength=n_post).max() > MAX_FAN_IN:
-        raise UnsupportedFeature(ENGINE, f"a fan-in above {MAX_FAN_IN} in projection '{e.name}'",
-                                 "smaller fan-in (Lava's int32 sums would overflow)")
-    # lava/proc/dense/models.py, AbstractPyDenseModelBitAcc.run_spk (first step):
-    # clip_weights(num_bits=8) then truncate_weights(num_weight_bits), entry by entry
-    wq = truncate_weights(clip_weights(w, mode, 8), mode, nwb)
-    keep = wq != 0
-    return {"i": i[keep], "j": j[keep], "w": wq[keep].astype(np.int64), "delay": steps[keep],
-            "weight_exp": wexp, "sign_mode": SIGN_MODE_NAMES[mode], "num_weight_bits": nwb, "graded": bool(graded)}
 
 
 # -- the simulator ---------------------------------------------------------------------------

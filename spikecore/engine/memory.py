@@ -43,7 +43,7 @@ import numpy as np
 from .. import units as u
 from ..connectors import CHUNK_SYNAPSES
 from ..errors import InsufficientMemory, ValidationError
-from ..ir import LAZY_SYNAPSES
+from ..ir import is_lazy
 
 # ----------------------------------------------------------------------------- measured constants
 #: the IR's realised synapse arrays: i, j (int64), weight, delay (float64) — spikecore.ir.ProjectionEdge
@@ -106,9 +106,13 @@ GRID_PACKED_MAX_DELAY_STEPS = 255
 #: piece of CHUNK_SYNAPSES synapses alive at a time, with its i, j, weight, delay, the engine's
 #: delay steps, rows and entries (measured 60 B per synapse of the piece, 10^5 neurons, fixed
 #: in-degree); fixed_indegree also holds one int64 key per synapse of the projection
-#: (connectors.FixedIndegree.connect_chunks)
+#: (connectors.FixedIndegree.connect_chunks), fixed_total_number one uint32 target per synapse
+#: (connectors.FixedTotalNumber.connect_chunks)
 STREAM_PIECE_BYTES = 64 * CHUNK_SYNAPSES
-STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8}
+STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 4}
+#: a redrawn value of a lazy projection's truncated normal: its position (int64) and value
+#: (float64), kept for the engine's second pass (ValueStream's known_redraws)
+REDRAW_BYTES = 16
 #: a lazy projection bound for the segmented table: its pieces' sort keys, uint16 channels and
 #: weights (18 B), joined (18 B), then the argsort and the permuted copies
 #: (simulator.py _segmented_keys); the IR holds nothing of it
@@ -295,9 +299,11 @@ class _Plan:
         self.counts = {name: expected_synapses(self.net, pr) for name, pr in self.net.projections.items()}
         # lazy projections (spikecore.ir.SynapseStream): the grid engine draws them piece by
         # piece and the IR never holds them; other backends join them when they compile
-        self.lazy = {name for name, pr in self.net.projections.items()
-                     if self.counts[name] >= LAZY_SYNAPSES and getattr(pr, "plasticity", None) is None
-                     and getattr(pr.connector, "kind", "") != "sparse" and self.mode == "native-grid"}
+        static = {name for name, pr in self.net.projections.items()
+                  if getattr(pr, "plasticity", None) is None and getattr(pr.connector, "kind", "") != "sparse"}
+        network_static = sum(self.counts[name] for name in static)
+        self.lazy = {name for name in static
+                     if is_lazy(self.counts[name], network_static) and self.mode == "native-grid"}
         self.packed = _packed_projections(self.net, self.dt, self.real) if self.mode == "native-grid" else set()
         self.n_syn = sum(self.counts.values())
         self.n_ir = sum(n for name, n in self.counts.items() if name not in self.lazy)
@@ -371,7 +377,37 @@ def _compile_stage(plan: _Plan) -> Stage:
         held = max(STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(plan.net.projections[name].connector, "kind", ""), 0)
                    * plan.counts[name] for name in plan.lazy)
         stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
+        stage.add(f"{plan.label}: truncated draws' redraws kept for the second pass", _kept_redraw_bytes(plan))
     return stage
+
+
+def _kept_redraw_bytes(plan: _Plan) -> int:
+    """A lazy projection keeps, per truncated-normal weight or delay drawn outside its bounds,
+    the position and the final value (16 B: spikecore.distributions.ValueStream's
+    known_redraws) from its first pass on: the expected count is the mass outside the bounds."""
+    from ..distributions import Normal, _normal_mass, _normal_params
+
+    total = 0.0
+    for name in plan.lazy:
+        pr = plan.net.projections[name]
+        for value, dim in ((pr.weight, None), (pr.delay, u.TIME)):
+            if not isinstance(value, Normal) or (value.low is None and value.high is None):
+                continue
+            try:
+                dim = dim if dim is not None else _value_dim(value.mean)
+                mean, std, lo, hi, _ = _normal_params(value, dim, f"projections.{name}")
+            except (ValidationError, ValueError):   # the description's own check reports it
+                continue
+            total += REDRAW_BYTES * plan.counts[name] * (1.0 - _normal_mass(mean, std, lo, hi))
+    return int(total)
+
+
+def _value_dim(text):
+    """The dimension of a quantity such as '87.8 pA' (for a weight, whose dimension the
+    target's model decides)."""
+    if isinstance(text, str):
+        return u.parse_quantity(text, "weight").dim
+    return getattr(text, "dim", u.DIMENSIONLESS)
 
 
 def _run_stage(plan: _Plan) -> tuple:

@@ -65,6 +65,17 @@ def _value(v, dim):
     return {"array": [float(x) for x in np.asarray(si).ravel()], "unit": u.DIM_NAMES[tuple(dim)]}
 
 
+def _integer_value(v):
+    """A value of Loihi's integer model (registers, initial u/v, weights, delays in steps) as
+    plain integers or a list of them; a distribution as ``_value`` writes it."""
+    if nw._is_distribution(v):
+        return _value(v, u.DIMENSIONLESS)
+    arr = np.asarray(u.to_si(v, u.DIMENSIONLESS, "value", allow_array=True), dtype=float)
+    if arr.ndim == 0:
+        return int(arr) if arr == round(float(arr)) else float(arr)
+    return [int(x) if x == round(x) else float(x) for x in arr.ravel()]
+
+
 def _connector_dict(c) -> dict:
     if isinstance(c, (nw.AllToAll,)):
         return {"type": c.kind, "allow_self": c.allow_self}
@@ -110,8 +121,11 @@ def network_to_dict(net: nw.Network) -> dict:
             pops[name] = _equation_population(p)
             continue
         params = {}
+        integer = spec.synapse == "integer"      # loihi_lif: Loihi's registers, written as integers
         for key, value in spec.expand_params(p.params, f"populations.{name}.params").items():
-            if key in spec.receptor_params:
+            if integer:
+                params[key] = _integer_value(p.per_neuron.get(key, p.si_params[key]))
+            elif key in spec.receptor_params:
                 dim = spec.receptor_params[key].dim
                 params[key] = {r: _q(u.to_si(x, dim, key), dim) for r, x in value.items()}
             elif key in p.per_neuron:
@@ -119,7 +133,7 @@ def network_to_dict(net: nw.Network) -> dict:
             else:
                 params[key] = _q(p.si_params[key], spec.params[key].dim)
         variables = p.state_variables()
-        initial = {k: _value(v, variables[k]) for k, v in p.initial.items()}
+        initial = {k: _integer_value(v) if integer else _value(v, variables[k]) for k, v in p.initial.items()}
         pops[name] = {"size": p.size, "model": p.model, "params": params, "initial": initial}
     d["populations"] = pops
     sources = {}
@@ -150,10 +164,12 @@ def network_to_dict(net: nw.Network) -> dict:
     for name, pr in net.projections.items():
         spec = net.populations[pr.post_name].spec
         entry = {"pre": pr.pre_name, "post": pr.post_name, "connector": _connector_dict(pr.connector)}
+        integer = spec.synapse == "integer"    # onto loihi_lif: integer mantissas, delays in steps
         if pr.weight is not None:
-            entry["weight"] = _value(pr.weight, nw._weight_dim(pr.weight, spec, "weight"))
+            entry["weight"] = (_integer_value(pr.weight) if integer
+                               else _value(pr.weight, nw._weight_dim(pr.weight, spec, "weight")))
         if pr.delay is not None:
-            entry["delay"] = _value(pr.delay, u.TIME)
+            entry["delay"] = _integer_value(pr.delay) if integer else _value(pr.delay, u.TIME)
         for key in ("receptor", "synapse"):
             if getattr(pr, key) is not None:
                 entry[key] = getattr(pr, key)
@@ -161,6 +177,9 @@ def network_to_dict(net: nw.Network) -> dict:
             entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
         if pr.weight_precision != "float64":
             entry["weight_precision"] = pr.weight_precision
+        for key in ("weight_exp", "num_weight_bits"):
+            if getattr(pr, key) is not None:
+                entry[key] = int(getattr(pr, key))
         projections[name] = entry
     d["projections"] = projections
     monitors = {}
@@ -210,7 +229,8 @@ SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
                "poisson": (("type", "size", "rate"), ("start", "stop"))}
 CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
 PROJECTION_KEYS = (("pre", "post", "connector"),
-                   ("weight", "delay", "receptor", "synapse", "plasticity", "weight_precision"))
+                   ("weight", "delay", "receptor", "synapse", "plasticity", "weight_precision", "weight_exp",
+                    "num_weight_bits"))
 MONITOR_KEYS = {"spikes": (("type", "target"), ()),
                 "state": (("type", "target"), ("variables", "neurons", "interval")),
                 "weights": (("type", "projection"), ("synapses", "interval"))}
@@ -415,7 +435,8 @@ def _read_projection(name, pr, where: str) -> nw.Projection:
                          _read_value(pr.get("weight"), f"{where}.weight"),
                          _read_value(pr.get("delay"), f"{where}.delay"),
                          pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"),
-                         weight_precision=pr.get("weight_precision", "float64"))
+                         weight_precision=pr.get("weight_precision", "float64"),
+                         weight_exp=pr.get("weight_exp"), num_weight_bits=pr.get("num_weight_bits"))
 
 
 def _read_monitor(name, m, where: str):

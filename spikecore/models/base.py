@@ -31,7 +31,7 @@ What a model declares (dataclass fields)
                        names that are not registered) raises UnsupportedFeature naming
                        the model and the modes it has.
 ``describable``        whether model files and ``spikecore.Network`` accept it (an
-                       IR-only model, e.g. the quantized ``loihi_lif``, is not)
+                       IR-only model is not; equation-defined ones are described by their equations)
 ``per_neuron_params``  the parameters that may be a per-neuron array or a seeded
                        distribution (its grid update reads them per neuron: sc_block.nparam,
                        with ``per_neuron_coefficients`` after them; v_threshold, v_reset
@@ -166,6 +166,10 @@ class NeuronModel:
 
     def check_receptors(self, receptors: dict, field: str) -> None:
         """Checks on the receptors (name -> parameters) a population declares."""
+
+    def check_state(self, var: str, values: np.ndarray, field: str) -> None:
+        """Checks on the realised initial values of state variable ``var`` (e.g. a hardware
+        model's integer widths); the default has none."""
 
     def initial_value(self, var: str, si_params: dict):
         """The initial value of state variable ``var`` when none is given (SI; v: v_leak)."""

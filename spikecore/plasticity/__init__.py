@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..errors import UnsupportedFeature, ValidationError
 from ..models.registry import add_once
-from . import stdp_pair, stdp_triplet, three_factor, tsodyks_markram
+from . import lava_rule, stdp_pair, stdp_triplet, three_factor, tsodyks_markram
 from .base import Brian2Plasticity, PlasticityRule
 
 RULES: dict = {}
@@ -19,6 +19,7 @@ register(stdp_pair.RULE)
 register(stdp_triplet.RULE)
 register(tsodyks_markram.RULE)
 register(three_factor.RULE)
+register(lava_rule.RULE)
 
 
 def get_rule(name, where: str = "plasticity") -> PlasticityRule:

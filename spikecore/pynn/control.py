@@ -6,17 +6,21 @@ from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.recording import get_io
 
 from . import simulator
-from .simulator import BACKENDS
+from .simulator import BACKENDS, INTEGRATORS
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, backend="native", rng_seed=0,
-          **extra_params):
+          integrator=None, **extra_params):
     """Start a new simulation: ``timestep`` (ms), the spikecore ``backend`` ("native",
-    "brian2" or "lava"), ``rng_seed`` (spikecore's per-element seeding: Poisson sources)
+    "brian2" or "lava"), ``rng_seed`` (spikecore's per-element seeding: Poisson sources),
+    ``integrator`` of the Izhikevich and EIF cells ("rk4", spikecore's default, with the
+    spike located inside the step; "euler", the only one Brian2 runs and its default there)
     and any option of that backend (e.g. ``threads=4``, ``format="loihi"``)."""
     from pyNN.errors import InvalidParameterValueError
     if backend not in BACKENDS:
         raise InvalidParameterValueError(f"backend={backend!r}: one of {', '.join(BACKENDS)}")
+    if integrator not in (None, *INTEGRATORS):
+        raise InvalidParameterValueError(f"integrator={integrator!r}: one of {', '.join(INTEGRATORS)}")
     # PyNN passes every backend the same extra_params and each takes its own: here, the
     # options of the chosen spikecore backend (others, e.g. NEST's t_flush, are ignored)
     from ..registry import get_backend
@@ -29,6 +33,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, backend="nativ
     state.min_delay = min_delay
     state.max_delay = extra_params.get("max_delay", "auto")
     state.backend, state.options, state.seed = backend, options, int(rng_seed)
+    state.integrator = integrator or ("euler" if backend == "brian2" else "rk4")
     try:
         get_backend(backend).check_options(options)
     except Exception as e:   # a misspelt option: PyNN's error type, naming it

@@ -2,9 +2,11 @@
 
 Parameters are kept here per neuron in PyNN's names and units (the translations are the
 identity); a population becomes an IR population, spike source or Poisson source when
-the network is built (``_add_to_ir``). Between runs, ``initialize`` writes the compiled
-network's state variables and ``set`` recompiles it with the new parameters
-(spikecore.pynn.simulator)."""
+the network is built (``_add_to_ir``): parameters that differ per neuron become the model's
+per-neuron arrays, and a population whose synaptic parameters differ becomes one IR
+population per distinct set of them (``ir_parts``; ``ir_split`` maps neurons to them).
+Between runs, ``initialize`` writes the compiled network's state variables and ``set``
+recompiles it with the new parameters (spikecore.pynn.simulator)."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,11 +23,21 @@ class Assembly(common.Assembly):
     _simulator = simulator
 
 
+def _per_neuron(values, size: int):
+    """A scalar where every neuron has the same value, else a float64 array of ``size``."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    arr = np.broadcast_to(arr, (size,))
+    return float(arr[0]) if size == 0 or (arr == arr[0]).all() else np.array(arr, dtype=float)
+
+
 def _homogeneous(pop, name: str, values) -> float:
     arr = np.asarray(values, dtype=float)
     if arr.ndim and arr.size and not (arr == arr.flat[0]).all():
         raise NotImplementedError(f"different values of {name} within one population ({pop.label}) on spikecore: "
-                                  "its models take one value per population; split the population")
+                                  "its Poisson sources take one start and duration per population; "
+                                  "split the population")
     return float(arr.flat[0]) if arr.ndim else float(arr)
 
 
@@ -96,6 +108,7 @@ class Population(_Parameters, common.Population):
         ps.shape = (self.size,)
         ps.evaluate(simplify=False)
         self._parameters = ps.as_dict()
+        self._parts = None          # ir_parts: grouped at each build (_add_to_ir), or when first asked for
         _check_spike_times(self._parameters)
         for cell in self.all_cells:
             cell.parent = self
@@ -135,24 +148,127 @@ class Population(_Parameters, common.Population):
         if state.exe is not None:
             values = np.asarray(initial_values.evaluate(simplify=False) if hasattr(initial_values, "evaluate")
                                 else initial_values, dtype=float)
-            params, _ = self._ir_params()
             var, scale = mapping.state[variable]
-            state.exe.set(self.ir_name, var, np.broadcast_to(values, (self.size,)) * scale(params))
+            si = np.broadcast_to(values, (self.size,)) * self.per_neuron_scale(scale)
+            for part, idx in self.ir_parts():
+                state.exe.set(part, var, si[idx])
 
     # -- the IR --------------------------------------------------------------------------
-    def _ir_params(self):
-        """(params, receptors) in SI; the model's parameters PyNN has no name for take their defaults."""
+    def _ir_params(self, idx=None):
+        """(params, receptors) in SI of the neurons ``idx`` (all by default); the model's
+        parameters PyNN has no name for take their defaults. A parameter equal for every
+        neuron is a scalar; one that differs is an array of one value per neuron (the model's
+        per-neuron parameters, docs/models.md). The neurons of one IR population (``ir_parts``)
+        share their receptors' parameters."""
         from ..models import get_model
         from ..models.base import REQUIRED
         mapping = self.celltype.spikecore
-        # i_offset may differ between neurons (it becomes current sources, _add_to_ir)
-        p = {n: _homogeneous(self, n, self._parameters[n]) for n in self.celltype.default_parameters
-             if n != "i_offset"}
+        model = get_model(mapping.model)
+        idx = np.arange(self.size) if idx is None else idx
+        p = self._pynn_values(idx)
         params, receptors = mapping.convert(p)
-        for name, spec in get_model(mapping.model).params.items():
+        params = {k: _per_neuron(v, idx.size) for k, v in params.items()}
+        varying = [n for n, v in p.items() if np.ndim(v)]
+        if varying:
+            self._check_per_neuron(model, p, varying)
+        if "integrator" in model.params:       # setup(integrator=...): Izhikevich, EIF
+            params["integrator"] = float(model.expand_params({"integrator": state.integrator}, "integrator")
+                                         ["integrator"])
+        for name, spec in model.params.items():
             if name not in params and spec.default is not REQUIRED:
                 params[name] = spec.default
+            elif name in params:
+                self._check_range(model, name, spec, params[name])
         return params, receptors
+
+    def _pynn_values(self, idx) -> dict:
+        """PyNN's parameters of the neurons ``idx`` (scalars where they agree), i_offset aside
+        (it becomes current sources, _add_to_ir)."""
+        return {n: _per_neuron(np.broadcast_to(np.asarray(self._parameters[n], dtype=float), (self.size,))[idx],
+                               idx.size)
+                for n in self.celltype.default_parameters if n != "i_offset"}
+
+    def _receptor_side(self, p: dict) -> list:
+        """The PyNN parameters among those that differ in ``p`` that spikecore holds per
+        receptor, i.e. once per population (tau_syn_E, e_rev_I, ...)."""
+        scalars = {n: (float(v[0]) if np.ndim(v) else v) for n, v in p.items()}
+        out = []
+        for name in [n for n, v in p.items() if np.ndim(v)]:
+            _, receptors = self.celltype.spikecore.convert({**scalars, name: p[name]})
+            if any(np.ndim(v) for rp in receptors.values() for v in rp.values()):
+                out.append(name)
+        return out
+
+    def ir_parts(self) -> list:
+        if self._parts is None:
+            self._parts = self._grouped_by_receptors()
+        return self._parts
+
+    def _grouped_by_receptors(self) -> list:
+        """[(IR population name, indices of its neurons here)]. One part, ``ir_name``, unless
+        receptor parameters (tau_syn_E/I, e_rev_E/I) differ between neurons: spikecore holds
+        those once per population, so the neurons are grouped by them, one IR population
+        ``<ir_name>_r<k>`` per group (in the order of the groups' first neurons). The groups
+        are those of the last build (the compiled network's), regrouped at the next."""
+        whole = [(self.ir_name, np.arange(self.size))]
+        if self.celltype.spikecore is None or self.size == 0:
+            return whole
+        p = self._pynn_values(np.arange(self.size))
+        side = self._receptor_side(p)
+        if not side:
+            return whole
+        rows = np.column_stack([np.broadcast_to(p[n], (self.size,)) for n in side])
+        _, first, inverse = np.unique(rows, axis=0, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        return [(f"{self.ir_name}_r{k}", np.flatnonzero(inverse.ravel() == g)) for k, g in enumerate(order)]
+
+    def ir_split(self, indices):
+        """(IR population name, its neurons here, positions in ``indices``, indices within
+        that IR population) for each part that ``indices`` (neurons here) touch."""
+        indices = np.asarray(indices, dtype=np.int64)
+        for name, idx in self.ir_parts():
+            if len(idx) == self.size:
+                yield name, idx, np.arange(indices.size), indices
+                continue
+            local = np.full(self.size, -1, np.int64)
+            local[idx] = np.arange(idx.size)
+            sel = np.flatnonzero(local[indices] >= 0)
+            if sel.size:
+                yield name, idx, sel, local[indices[sel]]
+
+    def per_neuron_scale(self, scale) -> np.ndarray:
+        """``scale(params)`` (a state variable's or weight's SI per PyNN unit) for every neuron."""
+        out = np.empty(self.size)
+        for _, idx in self.ir_parts():
+            params, _ = self._ir_params(idx)
+            out[idx] = np.broadcast_to(scale(params), (idx.size,))
+        return out
+
+    def _check_range(self, model, name, spec, value):
+        """PyNN's InvalidParameterValueError for a value out of the model's range (a
+        non-positive time constant, a negative refractory period), naming the population."""
+        from ..checks import _check_param_array
+        from ..errors import ValidationError
+        arr = np.atleast_1d(np.asarray(value, dtype=float))
+        fld = f"{type(self.celltype).__name__} population {self.label!r}: {model.name}.{name}"
+        try:
+            if not np.isfinite(arr).all():
+                raise ValidationError(fld, float(arr[~np.isfinite(arr)][0]), "finite values")
+            _check_param_array(arr, spec, fld)
+        except ValidationError as exc:
+            raise errors.InvalidParameterValueError(str(exc)) from None
+
+    def _check_per_neuron(self, model, p, varying):
+        """NotImplementedError naming the PyNN parameter whose per-neuron values spikecore's
+        model cannot take (none of the standard cell types has one: a safeguard for mappings)."""
+        scalars = {n: (float(v[0]) if np.ndim(v) else v) for n, v in p.items()}
+        for name in varying:
+            alone, _ = self.celltype.spikecore.convert({**scalars, name: p[name]})
+            held_once = [k for k, v in alone.items() if np.ndim(v) and k not in model.per_neuron_params]
+            if held_once:
+                raise NotImplementedError(
+                    f"different values of {name} within one population ({self.label}) on spikecore: "
+                    f"{model.name}'s {', '.join(held_once)} is one value per population; split the population")
 
     def _add_to_ir(self, g, seed):
         name = type(self.celltype).__name__
@@ -179,19 +295,20 @@ class Population(_Parameters, common.Population):
                 start + duration if np.isfinite(duration) else float("inf"))
             return
         mapping = self.celltype.spikecore
-        params, receptors = self._ir_params()
-        initial = {}
-        for pynn_var, (var, scale) in mapping.state.items():
-            if pynn_var in self.initial_values:
-                iv = self.initial_values[pynn_var]
-                vals = np.asarray(iv.evaluate(simplify=False) if hasattr(iv, "evaluate") else iv, dtype=float)
-                initial[var] = np.broadcast_to(vals, (self.size,)) * scale(params)
-        g.populations[self.ir_name] = _ir.PopulationNode(self.ir_name, self.size, mapping.model, params,
-                                                         receptors, initial)
-        i_offset = np.asarray(self._parameters.get("i_offset", 0.0), dtype=float)
-        # i_offset: a constant current from t = 0, one node per distinct amplitude
-        amp = np.broadcast_to(i_offset, (self.size,)) * 1e-9
-        for k, a in enumerate(np.unique(amp[amp != 0])):
-            nm = f"{self.ir_name}_i_offset{k}"
-            g.currents[nm] = _ir.CurrentInputNode(nm, self.ir_name, np.flatnonzero(amp == a),
-                                                  np.array([0.0]), np.array([float(a)]))
+        self._parts = self._grouped_by_receptors()
+        i_offset = np.broadcast_to(np.asarray(self._parameters.get("i_offset", 0.0), dtype=float), (self.size,))
+        for part, idx in self.ir_parts():
+            params, receptors = self._ir_params(idx)
+            initial = {}
+            for pynn_var, (var, scale) in mapping.state.items():
+                if pynn_var in self.initial_values:
+                    iv = self.initial_values[pynn_var]
+                    vals = np.asarray(iv.evaluate(simplify=False) if hasattr(iv, "evaluate") else iv, dtype=float)
+                    initial[var] = np.broadcast_to(vals, (self.size,))[idx] * scale(params)
+            g.populations[part] = _ir.PopulationNode(part, idx.size, mapping.model, params, receptors, initial)
+            # i_offset: a constant current from t = 0, one node per distinct amplitude
+            amp = i_offset[idx] * 1e-9
+            for k, a in enumerate(np.unique(amp[amp != 0])):
+                nm = f"{part}_i_offset{k}"
+                g.currents[nm] = _ir.CurrentInputNode(nm, part, np.flatnonzero(amp == a),
+                                                      np.array([0.0]), np.array([float(a)]))

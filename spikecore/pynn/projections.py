@@ -193,23 +193,35 @@ class Projection(common.Projection):
             raise errors.ConnectionError(f"delays shorter than the time step ({dt} ms) in {self.label}")
         steps = np.maximum(np.rint(d / dt), 1)
         self._ir_parts = []
+        # one IR projection per (pre, post) IR population: PyNN populations, and the parts of
+        # a population whose receptor parameters differ (Population.ir_parts)
         for ppop, pi, psel in state.population_of(pre) if pre.size else []:
-            for qpop, qj, qsel in state.population_of(post[psel]):
-                sel = np.flatnonzero(psel)[qsel]
-                mapping = qpop.celltype.spikecore
-                params, _ = qpop._ir_params()
-                weight = w[sel] * mapping.weight(params)
-                if qpop.conductance_based and (weight < 0).any():
-                    raise errors.ConnectionError(f"negative conductance weights in {self.label}")
-                name = f"{self.ir_name}_{ppop.ir_name}_{qpop.ir_name}"
-                receptor = mapping.receptors[self.receptor_type]
-                synapse = _model(mapping).synapse
-                scale = mapping.weight(params)
-                g.projections[name] = _ir.ProjectionEdge(name, ppop.ir_name, qpop.ir_name, receptor, synapse,
-                                                         pi[qsel].astype(np.int64), qj.astype(np.int64),
-                                                         weight, steps[sel] * dt * MS,
-                                                         plasticity=self._plasticity(scale, _model(mapping), sel))
-                self._ir_parts.append((name, sel, scale))
+            for pname, _, pk, pl in ppop.ir_split(pi):
+                from_here = np.flatnonzero(psel)[pk]
+                for qpop, qj, qsel in state.population_of(post[from_here]):
+                    for qname, q_idx, qk, ql in qpop.ir_split(qj):
+                        sel = from_here[qsel][qk]
+                        self._add_edge(g, f"{self.ir_name}_{pname}_{qname}", pname, qname, qpop, q_idx,
+                                       pl[qsel][qk], ql, sel, w, steps)
+
+    def _add_edge(self, g, name, pre_name, post_name, qpop, q_idx, i, j, sel, w, steps):
+        """The IR projection of connections ``sel`` (IR indices i -> j) onto the IR population
+        ``post_name`` of ``qpop``, which holds its neurons ``q_idx``."""
+        mapping = qpop.celltype.spikecore
+        params, _ = qpop._ir_params(q_idx)
+        # SI per PyNN weight unit of each synapse's target (IF_curr_exp's membrane
+        # resistance tau_m / cm: per neuron where tau_m or cm is)
+        scale = mapping.weight(params)
+        scale = scale[j] if np.ndim(scale) else scale
+        weight = w[sel] * scale
+        if qpop.conductance_based and (weight < 0).any():
+            raise errors.ConnectionError(f"negative conductance weights in {self.label}")
+        receptor = mapping.receptors[self.receptor_type]
+        g.projections[name] = _ir.ProjectionEdge(name, pre_name, post_name, receptor, _model(mapping).synapse,
+                                                 i.astype(np.int64), j.astype(np.int64),
+                                                 weight, steps[sel] * state.dt * MS,
+                                                 plasticity=self._plasticity(scale, _model(mapping), sel))
+        self._ir_parts.append((name, sel, scale))
 
     def _plasticity(self, scale, model, sel):
         """The IR's plasticity mapping (SI, checked by the rule) for this projection's
@@ -226,6 +238,12 @@ class Projection(common.Projection):
                 raise NotImplementedError(f"{kind} with a different {name} per connection on spikecore "
                                           "(its rules take one value per projection)")
             values[name] = float(part[0])
+        if np.ndim(scale):
+            if not (scale == scale[0]).all():
+                raise NotImplementedError(f"{kind} onto neurons of different weight scales on spikecore "
+                                          "(IF_curr_exp with per-neuron tau_m or cm: its rules take one "
+                                          "w_min and w_max per projection)")
+            scale = float(scale[0])
         spec = plasticity_of(self.synapse_type, values, scale)
         if spec is None:
             return None

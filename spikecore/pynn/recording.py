@@ -33,14 +33,14 @@ class Recorder(recording.Recorder):
                 continue
             if variable.name == "spikes":
                 if pop.celltype.spikecore is not None:
-                    g.spike_monitors[f"{pop.ir_name}_spikes"] = _ir.SpikeMonitorNode(f"{pop.ir_name}_spikes",
-                                                                                     pop.ir_name)
+                    for part, _ in pop.ir_parts():
+                        g.spike_monitors[f"{part}_spikes"] = _ir.SpikeMonitorNode(f"{part}_spikes", part)
                 continue
             var, _ = pop.celltype.spikecore.state[variable.name]
-            name = f"{pop.ir_name}_{variable.name}"
             interval = self.sampling_interval * MS
-            g.state_monitors[name] = _ir.StateMonitorNode(name, pop.ir_name, (var,), self._monitored(variable),
-                                                          interval)
+            for part, _, _, local in pop.ir_split(self._monitored(variable)):
+                name = f"{part}_{variable.name}"
+                g.state_monitors[name] = _ir.StateMonitorNode(name, part, (var,), local, interval)
 
     def _store_result(self, result):
         """Append what a run recorded of this population."""
@@ -48,14 +48,25 @@ class Recorder(recording.Recorder):
         name = type(pop.celltype).__name__
         if name == "SpikeSourceArray" or name == "SpikeSourcePoisson":
             self._spikes.append(self._source_spikes(result))
-        elif pop.ir_name in result.spikes:
-            t, i = result.spikes[pop.ir_name]
-            self._spikes.append((np.asarray(i) + pop.first_id, np.asarray(t) / MS))
+        else:
+            for part, idx in pop.ir_parts():
+                if part in result.spikes:
+                    t, i = result.spikes[part]
+                    self._spikes.append((idx[np.asarray(i, dtype=np.int64)] + pop.first_id, np.asarray(t) / MS))
         for variable in self.recorded:
-            mon = result.traces.get(f"{pop.ir_name}_{variable.name}")
-            if mon is not None:
-                var, _ = pop.celltype.spikecore.state[variable.name]
-                self._samples.setdefault(variable.name, []).append(mon["variables"][var])
+            if variable.name == "spikes" or pop.celltype.spikecore is None:
+                continue
+            var, _ = pop.celltype.spikecore.state[variable.name]
+            monitored, columns = self._monitored(variable), []
+            for part, _, positions, _ in pop.ir_split(monitored):
+                mon = result.traces.get(f"{part}_{variable.name}")
+                if mon is not None:
+                    columns.append((positions, mon["variables"][var]))
+            if columns:      # the IR populations' samples, in the order of the monitored neurons
+                values = np.empty((columns[0][1].shape[0], monitored.size))
+                for positions, samples in columns:
+                    values[:, positions] = samples
+                self._samples.setdefault(variable.name, []).append(values)
 
     def _source_spikes(self, result):
         """The spikes a spike source sent during the run that made ``result``."""
@@ -89,18 +100,21 @@ class Recorder(recording.Recorder):
         pop = self.population
         monitored = self._monitored(variable)
         var, scale = pop.celltype.spikecore.state[variable.name]
-        params, _ = pop._ir_params()
-        parts = list(self._samples.get(variable.name, []))
+        pieces = list(self._samples.get(variable.name, []))
         exe = simulator.state.exe
         step_every = int(round(self.sampling_interval / simulator.state.dt))
         n_now = int(round(simulator.state.t / simulator.state.dt))
         if exe is not None and n_now % step_every == 0:
-            parts.append(exe.get(pop.ir_name, var)[monitored][None, :])
-        values = np.concatenate(parts) if parts else np.zeros((0, monitored.size))
+            now = np.empty((1, monitored.size))
+            for part, _, positions, local in pop.ir_split(monitored):
+                now[0, positions] = exe.get(part, var)[local]
+            pieces.append(now)
+        values = np.concatenate(pieces) if pieces else np.zeros((0, monitored.size))
         cols = np.searchsorted(monitored, np.asarray(ids, dtype=np.int64) - pop.first_id)
         if clear:
             self._samples = {}
-        return values[:, cols] / scale(params), None
+        per_pynn_unit = pop.per_neuron_scale(scale)[monitored][cols]   # per neuron where r is
+        return values[:, cols] / per_pynn_unit, None
 
     def _local_count(self, variable, filter_ids=None):
         ids, _ = self._spike_arrays()

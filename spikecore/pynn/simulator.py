@@ -15,6 +15,7 @@ Units: PyNN's (ms, mV, nA, nF, uS) at this module's edges; the IR is in SI.
 from __future__ import annotations
 
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 from pyNN import common
@@ -24,6 +25,8 @@ from ..registry import get_backend
 
 name = "spikecore"
 BACKENDS = ("native", "brian2", "lava")
+#: integrators of the Izhikevich and EIF cells (spikecore's izhikevich, adex_cond: both have these)
+INTEGRATORS = ("rk4", "euler")
 MS = 1e-3
 
 
@@ -44,7 +47,7 @@ class State(common.control.BaseState):
         self.num_processes = 1
         self.dt = 0.1
         self.min_delay = self.max_delay = "auto"
-        self.backend, self.options, self.seed = "native", {}, 0
+        self.backend, self.options, self.seed, self.integrator = "native", {}, 0, "rk4"
         self.clear()
 
     def clear(self):
@@ -101,7 +104,8 @@ class State(common.control.BaseState):
         if self.ir is None:
             self.ir = self.build_ir()
             if self.ir.populations:
-                self.exe = get_backend(self.backend).compile(self.ir, **self.options)
+                with _pynn_errors():
+                    self.exe = get_backend(self.backend).compile(self.ir, **self.options)
             self.built_structure = self.structure()
             self.changed = False
             if self.min_delay == "auto":     # PyNN's "auto": the smallest delay there is
@@ -115,14 +119,25 @@ class State(common.control.BaseState):
             if replace is None:
                 raise NotImplementedError(f"changing parameters or currents between runs on the "
                                           f"{self.backend} backend of spikecore (the native backend can)")
-            self.ir = self.build_ir()
-            replace(self.ir)
+            groups = [p.ir_parts() for p in self.populations]
+            ir = self.build_ir()
+            if any(not _same_groups(old, p.ir_parts()) for p, old in zip(self.populations, groups)):
+                for p, parts in zip(self.populations, groups):    # still those of the compiled network
+                    p._parts = parts
+                raise NotImplementedError(
+                    "changing synaptic parameters (tau_syn_E/I, e_rev_E/I) between runs so that the neurons "
+                    "sharing them are grouped differently on spikecore (a group is one compiled population: "
+                    "call reset() first)")
+            with _pynn_errors():
+                replace(ir)
+            self.ir = ir
             self.changed = False
         elif self.changed and self.exe is None:     # spike sources only: nothing is compiled
             self.ir = self.build_ir()
             self.changed = False
         if self.exe is not None:
-            result = self.exe.run(steps * self.dt * MS)
+            with _pynn_errors():
+                result = self.exe.run(steps * self.dt * MS)
         else:
             result = _NoNeurons(steps * self.dt * MS)
         for rec in self.recorders:
@@ -143,6 +158,28 @@ class State(common.control.BaseState):
         for rec in self.recorders:
             rec._add_to_ir(g)
         return g
+
+
+def _same_groups(a: list, b: list) -> bool:
+    """Whether two ``Population.ir_parts()`` group the same neurons under the same names."""
+    return len(a) == len(b) and all(n == m and np.array_equal(i, j) for (n, i), (m, j) in zip(a, b))
+
+
+@contextmanager
+def _pynn_errors():
+    """spikecore's refusals as PyNN's error types, as PyNN's other backends raise them: a
+    feature the chosen backend cannot express (e.g. per-neuron thresholds on Lava, which
+    holds them once per process) is NotImplementedError, a bad value
+    InvalidParameterValueError; the message is spikecore's, naming the feature or field."""
+    from pyNN.errors import InvalidParameterValueError
+
+    from ..errors import UnsupportedFeature, ValidationError
+    try:
+        yield
+    except UnsupportedFeature as exc:
+        raise NotImplementedError(str(exc)) from None
+    except ValidationError as exc:
+        raise InvalidParameterValueError(str(exc)) from None
 
 
 class _NoNeurons:

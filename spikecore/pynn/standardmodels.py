@@ -277,9 +277,10 @@ class _CurrentSource(StandardCurrentSource):
         k = state.current_sources.index(self)
         for ids in self._cells:
             for pop, idx, _ in state.population_of(ids):
-                name = f"{pop.label}_current{k}_{len(g.currents)}"
-                g.currents[name] = _ir.CurrentInputNode(name, pop.ir_name, idx.astype(np.int64),
-                                                        times * MS, amps * NA)
+                for part, _, _, local in pop.ir_split(idx):
+                    name = f"{pop.label}_current{k}_{len(g.currents)}"
+                    g.currents[name] = _ir.CurrentInputNode(name, part, local.astype(np.int64),
+                                                            times * MS, amps * NA)
 
 
 class DCSource(_CurrentSource, electrodes.DCSource):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import spikecore as sc
+from spikecore import connectors
 from spikecore import ir as _ir
 from spikecore.engine import GridSimulator
 from spikecore.engine._core import openmp_enabled
@@ -43,6 +44,9 @@ def mixed_net(seed=4, weight_precision="float32"):
                            indices=rng.integers(0, 10, 200), name="s2"))
     net.add(sc.Projection("s2", "e", sc.FixedProbability(0.5), weight="30 pA", delay=sc.Uniform("0.1 ms", "2 ms"),
                           receptor="exc", name="s2e"))   # one weight (no float32 value), rows of its own
+    net.add(sc.Projection("i", "i", sc.FixedTotalNumber(2500, allow_self=False),
+                          weight=sc.Normal("-0.5 mV", "0.05 mV", high="0 mV"), delay=normal_delay, name="ii",
+                          weight_precision=weight_precision))    # multapses
     net.add(sc.StateMonitor("e", ("v", "syn_exc"), neurons=[0, 5, 17], name="mon"))
     return net
 
@@ -139,7 +143,9 @@ def test_a_bad_weight_precision_is_refused_naming_the_field():
 
 
 def lazy_ir(monkeypatch, net):
+    """Every projection lazy, drawn in pieces of 64 synapses (the explicit IR draws them whole)."""
     monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 1)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
     return net.to_ir()
 
 
@@ -199,3 +205,90 @@ def test_setting_a_copied_edges_weights_leaves_the_original_alone(monkeypatch):
         f = copy.copy(e)
         f.weight = np.zeros_like(before)
         assert np.array_equal(e.weight, before) and not f.weight.any()
+
+
+def test_medium_projections_of_a_large_network_stay_lazy(monkeypatch):
+    """In a network expecting at least LAZY_NETWORK_SYNAPSES static synapses, every static
+    projection of at least LAZY_IN_LARGE_NETWORK is lazy (the IR holds none of them), and the
+    memory estimate counts the same ones as lazy; a smaller network keeps them explicit."""
+    from spikecore.engine.memory import _Plan
+
+    monkeypatch.setattr(_ir, "LAZY_IN_LARGE_NETWORK", 2000)
+    monkeypatch.setattr(_ir, "LAZY_NETWORK_SYNAPSES", 10**9)
+    small = mixed_net().to_ir()
+    assert not any(e.is_lazy for e in small.projections.values())
+    monkeypatch.setattr(_ir, "LAZY_NETWORK_SYNAPSES", 20_000)
+    net = mixed_net()
+    g = net.to_ir()
+    lazy = {name for name, e in g.projections.items() if e.is_lazy}
+    assert lazy == {name for name, e in small.projections.items() if e.n_synapses >= 2000}
+    assert {"ee", "ie", "ii"} <= lazy and "s2e" not in lazy
+    plan = _Plan(net, "native-grid", "native", 1e-4, 0.1, {})
+    assert plan.lazy == lazy
+    _, run_lazy = run_sim(g)
+    _, run_explicit = run_sim(small)
+    assert_same_run(run_lazy, run_explicit)
+
+
+def test_a_lazy_fixed_total_number_drawn_in_any_order_has_the_same_synapses_and_values(monkeypatch):
+    """The engine's counting pass reads fixed_total_number by target, unsorted
+    (chunks(ordered=False)): the same synapses, the same weights and the same delays (as
+    multisets: a value belongs to a position of the list, not to a synapse) and the same
+    redraw counts as the ordered list; other connectors give their one order."""
+    g = lazy_ir(monkeypatch, mixed_net())
+    e = g.projections["ii"]
+    assert e.stream.generate_any_order is not None and g.projections["ee"].stream.generate_any_order is None
+
+    def joined(ordered):
+        return [np.concatenate(x) for x in zip(*e.chunks(ordered=ordered))]
+    ri, rj, rw, rd = joined(True)
+    redrawn = dict(g.redrawn)
+    g.redrawn.clear()
+    i, j, w, d = joined(False)
+    assert g.redrawn == redrawn and redrawn["projections.ii.delay"] > 0 and e.is_lazy
+    assert not np.array_equal(i, ri)                                       # another order ...
+    assert np.array_equal(np.sort(i * 100 + j), np.sort(ri * 100 + rj))    # ... of the same synapses
+    assert np.array_equal(np.sort(w), np.sort(rw)) and np.array_equal(np.sort(d), np.sort(rd))
+    assert e.n_synapses == 2500
+
+
+def test_a_lazy_projection_finds_its_redraws_once(monkeypatch):
+    """A lazy projection's truncated weights and delays find their out-of-bounds draws on the
+    first pass only (ValueStream's known_redraws); later passes give the same values and
+    the same redraw counts."""
+    from spikecore.distributions import ValueStream
+    calls = []
+    find = ValueStream._find_redraws
+    monkeypatch.setattr(ValueStream, "_find_redraws", lambda self, rng: calls.append(self.field_name) or find(self, rng))
+    g = lazy_ir(monkeypatch, mixed_net())
+    e = g.projections["ie"]
+    first = [np.concatenate(x) for x in zip(*e.chunks())]
+    assert sorted(calls) == ["projections.ie.delay", "projections.ie.weight"]
+    redrawn = dict(g.redrawn)
+    g.redrawn.clear()
+    second = [np.concatenate(x) for x in zip(*e.chunks())]
+    assert len(calls) == 2 and g.redrawn == redrawn and redrawn["projections.ie.delay"] > 0
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_the_memory_estimate_counts_the_kept_redraws(monkeypatch):
+    """16 B per value a lazy projection's truncated normals draw outside their bounds (kept
+    for the engine's second pass), expected from the mass outside the bounds."""
+    from spikecore.distributions import ValueStream
+    from spikecore.engine.memory import _kept_redraw_bytes, _Plan
+
+    kept = []
+    init = ValueStream.__init__
+
+    def spy(self, *args, **kw):
+        init(self, *args, **kw)
+        kept.append(self.patch_at.size)
+    monkeypatch.setattr(ValueStream, "__init__", spy)
+    net = mixed_net()
+    g = lazy_ir(monkeypatch, net)
+    for e in g.projections.values():
+        for _ in e.chunks():
+            pass
+    plan = _Plan(net, "native-grid", "native", 1e-4, 0.1, {})
+    estimate = _kept_redraw_bytes(plan)
+    assert estimate == pytest.approx(16 * sum(kept), rel=0.15) and estimate > 16 * 500

@@ -17,13 +17,12 @@ def test_every_model_is_registered_under_its_own_name_with_known_modes():
         assert m.modes <= set(MODES) and m.modes
 
 
-def test_loihi_lif_is_registered_but_not_describable():
-    assert get_model("loihi_lif").supports("loihi") and not get_model("loihi_lif").supports("grid")
-    assert "loihi_lif" not in describable_models()
-    with pytest.raises(ValidationError, match="lif_coba, lif_cuba, lif_delta"):
-        get_model("loihi_lif", describable=True)
-    with pytest.raises(ValidationError, match="model"):
-        Network("n").population("p", 2, "loihi_lif", {"du": 0, "dv": 0, "vth": 10})
+def test_loihi_lif_is_describable_and_runs_only_in_loihi_arithmetic():
+    """Users write networks in Loihi's integers (tests/models/test_loihi_lif.py); the float modes refuse it."""
+    m = get_model("loihi_lif", describable=True)
+    assert m.supports("loihi") and m.supports("lava") and not m.supports("grid") and not m.supports("brian2")
+    assert "loihi_lif" in describable_models()
+    Network("n").population("p", 2, "loihi_lif", {"du": 0, "dv": 0, "vth": 10})
 
 
 def test_a_mode_refuses_a_model_naming_it_and_where_it_runs():

@@ -83,7 +83,18 @@ def test_loihi_mode_and_nir_refuse():
         to_nir(_net())
 
 
-@pytest.mark.parametrize("backend", ["lava", "nest"])
+def test_lava_deploys_plasticity_only_with_its_approximations_listed():
+    from backends import get_backend
+    from spikecore.errors import BackendUnavailable
+    try:
+        be = get_backend("lava")
+    except BackendUnavailable as e:
+        pytest.skip(str(e))
+    with pytest.raises(UnsupportedFeature, match="in projection syn"):
+        be.compile(_net().to_ir())      # policy strict: Lava's learning rules approximate stdp_pair
+
+
+@pytest.mark.parametrize("backend", ["nest"])
 def test_backends_without_plasticity_refuse(backend):
     from backends import get_backend
     from spikecore.errors import BackendUnavailable

@@ -130,14 +130,6 @@ def test_adding_a_population_after_run_is_refused_until_reset():
     sim.run(5.0)
 
 
-def test_heterogeneous_neuron_parameters_name_the_parameter():
-    sim.setup()
-    p = sim.Population(3, sim.IF_curr_exp(tau_m=[10.0, 20.0, 30.0]))
-    p.record("spikes")
-    with pytest.raises(NotImplementedError, match="tau_m"):
-        sim.run(1.0)
-
-
 def test_shim_installs_and_uninstalls_cleanly(tmp_path):
     fake = tmp_path / "pyNN"
     fake.mkdir()
@@ -200,3 +192,21 @@ def test_assembly_and_view_projections_split_by_population():
     sizes = {(e.pre, e.post): e.i.size for e in g.projections.values()}
     assert sizes == {(a.ir_name, a.ir_name): 6, (c.ir_name, a.ir_name): 4}
     assert set(g.projections[f"{prj.ir_name}_{a.ir_name}_{a.ir_name}"].j) == {1, 2}
+
+
+def test_fixed_total_number_connector_builds_that_many_synapses_seeded_by_pynns_rng():
+    def build(seed):
+        sim.setup(timestep=0.1)
+        a = sim.Population(20, sim.IF_curr_exp(), label="a")
+        b = sim.Population(30, sim.IF_cond_exp(), label="b")
+        prj = sim.Projection(a, b, sim.FixedTotalNumberConnector(57, rng=sim.NumpyRNG(seed=seed)),
+                             sim.StaticSynapse(weight=0.01, delay=0.5))
+        edges = sim.simulator.state.build_ir().projections.values()
+        assert sum(e.i.size for e in edges) == 57
+        sim.run(5.0)
+        conns = sorted(prj.get("weight", format="list"))
+        sim.end()
+        return conns
+    first = build(1)
+    assert len(first) == 57
+    assert build(1) == first and build(2) != first

@@ -82,8 +82,10 @@ static void FN(adex_sub_decays)(FN(adex_ctx) *c, double frac)
 }
 
 /* integrator euler with population-wide parameters: the loop of the euler branch below,
- * without its per-neuron context (the same arithmetic, in the same order: adex_rhs at stage 0). */
-static void FN(adex_euler_scalar)(const sc_block *b, int cond)
+ * without its per-neuron context (the same arithmetic, in the same order: adex_rhs at stage 0),
+ * in blocks of SC_VB neurons: passes the compiler vectorises, the exp of the whole block between
+ * them (SC_EXP_ARRAY: libm's exp bit for bit, _vexp.h), selects instead of branches. */
+SC_CLONES static void FN(adex_euler_scalar)(const sc_block *b, int cond)
 {
     const double *prm = b->param;
     int64_t m = b->m, n = b->n, S = b->stride, nrec = b->n_rec;
@@ -93,27 +95,44 @@ static void FN(adex_euler_scalar)(const sc_block *b, int cond)
     REAL h = (REAL)b->dt, vth = (REAL)b->vth, d0 = (REAL)b->d0;
     REAL c_m = (REAL)prm[0], g_l = (REAL)prm[1], e_l = (REAL)prm[2], dlt = (REAL)prm[3], v_t = (REAL)prm[4];
     REAL tau_w = (REAL)prm[5], a = (REAL)prm[6], bw = (REAL)prm[7];
+    REAL gd = g_l * dlt;
     REAL erev[SC_ADEX_MAX_REC];
     for (int64_t r = 0; r < nrec; r++)
         erev[r] = (REAL)b->rec_erev[r];
-    for (int64_t k = 0; k < m; k++) {
-        REAL V = v[k], w = wv[k];
-        REAL Vx = V < vth ? V : vth;
-        REAL cur = -g_l * (V - e_l) + g_l * dlt * SC_EXP((Vx - v_t) / dlt) - w + (drive ? drive[k] : d0);
+    REAL e[SC_VB], cur[SC_VB];
+    for (int64_t k0 = 0; k0 < m; k0 += SC_VB) {
+        int64_t len = m - k0 < SC_VB ? m - k0 : SC_VB;
+        REAL *restrict vb = v + k0, *restrict wb = wv + k0;
+        const int64_t *restrict fa = free_at + k0;
+        for (int64_t k = 0; k < len; k++) {
+            REAL V = vb[k];
+            REAL Vx = V < vth ? V : vth;
+            e[k] = (Vx - v_t) / dlt;
+        }
+        SC_EXP_ARRAY(e, e, len);
+        for (int64_t k = 0; k < len; k++) {
+            REAL V = vb[k];
+            cur[k] = -g_l * (V - e_l) + gd * e[k] - wb[k] + (drive ? drive[k0 + k] : d0);
+        }
         for (int64_t r = 0; r < nrec; r++) {
-            REAL x = syn[r * S + k];
-            cur = cur + (cond ? x * (erev[r] - V) : x);
+            const REAL *restrict x = syn + r * S + k0;
+            REAL er = erev[r];
+            if (cond)
+                for (int64_t k = 0; k < len; k++)
+                    cur[k] = cur[k] + x[k] * (er - vb[k]);
+            else
+                for (int64_t k = 0; k < len; k++)
+                    cur[k] = cur[k] + x[k];
         }
-        REAL wn = w + h * ((a * (V - e_l) - w) / tau_w);
-        if (free_at[k] > n) {                     /* refractory: V clamped, w its Euler step */
-            wv[k] = wn;
-            continue;
+        for (int64_t k = 0; k < len; k++) {
+            REAL V = vb[k], w = wb[k];
+            REAL wn = w + h * ((a * (V - e_l) - w) / tau_w);
+            REAL Vn = V + h * (cur[k] / c_m);
+            REAL wf = Vn > vth ? wn + bw : wn;    /* the threshold fires it: w += b */
+            int refractory = fa[k] > n;           /* V clamped, w its Euler step */
+            vb[k] = refractory ? V : Vn;
+            wb[k] = refractory ? wn : wf;
         }
-        REAL Vn = V + h * (cur / c_m);
-        if (Vn > vth)                             /* the threshold fires it: w += b */
-            wn = wn + bw;
-        v[k] = Vn;
-        wv[k] = wn;
     }
     FN(decay_receptors)(m, S, nrec, b->rec_decay, syn);
 }

@@ -1,0 +1,355 @@
+"""Lava's own fixed-point learning simulation of a ``LearningNet``: the peer and the reference.
+
+``run_lava(net, n_steps)`` builds the network of spikecore.engine.loihi_learning as a Lava
+user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp_lif.py) for reward
+groups, ``RingBuffer`` sources, ``Dense`` and ``LearningDense`` -- runs it under
+``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
+``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate``, and returns the spike
+rasters, the final u and v, and every plastic connection's final weights, tags and traces,
+in the emulator's ``LearningResult`` layout. It does not go through the emulator or a
+backend: an independent reference built from Lava's process API.
+Used by tests/engine/test_loihi_learning.py and benchmarks/loihi_learning.py.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+
+import numpy as np
+
+from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningNet,
+                                             LearningResult, LearningRuleSpec, lava_rule)
+
+from .lava_fixed_reference import _RECORDER, _recorder_class
+
+
+def _lava_rule(rule, group=None):
+    if isinstance(rule, CompiledRule):
+        raise ValueError("the Lava reference needs the rule as Lava or LearningRuleSpec, not compiled")
+    r = lava_rule(rule) if isinstance(rule, LearningRuleSpec) else rule
+    if group is not None and group.reward and not hasattr(r, "post_trace_decay_tau"):
+        r.post_trace_decay_tau = group.post_tau          # what RSTDPLIFBitAcc reads
+        r.post_trace_kernel_magnitude = group.post_impulse
+    return r
+
+
+def build_lava(net: LearningNet, n_steps: int, workdir: str):
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.proc.dense.process import Dense, LearningDense
+    from lava.proc.io.source import RingBuffer
+    from lava.proc.lif.process import LIF
+    from lava.utils.weightutils import SignMode
+
+    from .lava_models.rstdp_lif import RSTDPLIF
+
+    modes = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
+    groups = {g.name: g for g in net.groups}
+    rules = {}
+    for c in net.conns:        # one Lava rule object per connection (and its reward post group)
+        if isinstance(c, LearningDenseConn):
+            rules[c.name] = _lava_rule(c.rule, groups[c.post])
+    lifs, recorders, ports = {}, {}, {}
+    for g in net.groups:
+        kw = dict(shape=(g.size,), du=int(g.du), dv=int(g.dv), vth=int(g.vth), name=g.name,
+                  bias_mant=np.zeros(g.size, np.int64) if g.bias_mant is None else np.asarray(g.bias_mant),
+                  bias_exp=np.zeros(g.size, np.int64) if g.bias_exp is None else np.asarray(g.bias_exp),
+                  u=0 if g.u is None else np.asarray(g.u), v=0 if g.v is None else np.asarray(g.v))
+        if g.reward:
+            rule = next(rules[c.name] for c in net.conns if isinstance(c, LearningDenseConn) and c.post == g.name)
+            lif = RSTDPLIF(learning_rule=rule, **kw)
+        else:
+            lif = LIF(**kw)
+        rec = _recorder_class()(shape=(g.size,), path=os.path.join(workdir, f"raster_{len(recorders)}.bin"))
+        lif.s_out.connect(rec.a_in)
+        lifs[g.name], recorders[g.name], ports[g.name] = lif, rec, lif.s_out
+    for s in net.inputs:
+        data = np.asarray(s.data)
+        ports[s.name] = RingBuffer(data=data).s_out
+    plastic = {}
+    for c in net.conns:
+        kw = {"weight_exp": int(c.weight_exp), "num_weight_bits": int(c.num_weight_bits), "name": c.name}
+        if c.sign_mode is not None:
+            kw["sign_mode"] = modes[c.sign_mode]
+        w = np.asarray(c.weights)
+        post = lifs[c.post]
+        if isinstance(c, LearningDenseConn):
+            proc = LearningDense(weights=w, learning_rule=rules[c.name],
+                                 tag_1=np.broadcast_to(np.asarray(c.tag_1), w.shape).copy(),
+                                 tag_2=np.broadcast_to(np.asarray(c.tag_2), w.shape).copy(), **kw)
+            ports[c.pre].connect(proc.s_in)
+            proc.a_out.connect(post.a_in)
+            if groups[c.post].reward:
+                from lava.magma.core.learning.learning_rule import Loihi3FLearningRule
+                post.s_out_bap.connect(proc.s_in_bap)
+                if isinstance(rules[c.name], Loihi3FLearningRule):
+                    post.s_out_y1.connect(proc.s_in_y1)
+                    post.s_out_y2.connect(proc.s_in_y2)
+                    post.s_out_y3.connect(proc.s_in_y3)
+            else:
+                post.s_out.connect(proc.s_in_bap)
+            plastic[c.name] = proc
+        else:
+            proc = Dense(weights=w, num_message_bits=int(c.num_message_bits), **kw)
+            ports[c.pre].connect(proc.s_in)
+            proc.a_out.connect(post.a_third_factor_in if c.port == "third_factor" else post.a_in)
+    return lifs, recorders, plastic
+
+
+def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningResult:
+    """Run ``net`` in Lava fixed_pt for ``n_steps``; with ``timing``, ``result.run_s`` is the
+    wall time of the ``run`` call alone (compilation and process start-up excluded)."""
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi1SimCfg
+
+    workdir = tempfile.mkdtemp(prefix="spikecore-lava-learn-")
+    try:
+        lifs, recorders, plastic = build_lava(net, n_steps, workdir)
+        first = next(iter(lifs.values()))
+        u, v, conns = {}, {}, {}
+        try:
+            cfg = Loihi1SimCfg(select_tag="fixed_pt",
+                               exception_proc_model_map={r: _RECORDER["model"] for r in recorders.values()})
+            first.create_runtime(run_cfg=cfg)
+            t0 = time.perf_counter()
+            first.run(condition=RunSteps(num_steps=n_steps), run_cfg=cfg)
+            run_s = time.perf_counter() - t0
+            for name, lif in lifs.items():
+                u[name] = np.asarray(lif.u.get()).astype(np.int64)
+                v[name] = np.asarray(lif.v.get()).astype(np.int64)
+            for name, p in plastic.items():
+                conns[name] = {k: np.asarray(getattr(p, k).get()).astype(np.int64)
+                               for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
+        finally:
+            first.stop()
+        spikes = {}
+        for name, rec in recorders.items():
+            size = lifs[name].s_out.shape[0]
+            raw = np.fromfile(rec.proc_params["path"], dtype=np.uint8).reshape(n_steps, -1)
+            spikes[name] = np.unpackbits(raw, axis=1, count=size).astype(bool)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    res = LearningResult(spikes, u, v, conns)
+    if timing:
+        res.run_s = run_s
+    return res
+
+
+def differences(a: LearningResult, b: LearningResult) -> list:
+    """Names of the quantities where two results differ (empty: bit-identical)."""
+    out = []
+    for g in a.spikes:
+        if not np.array_equal(a.spikes[g], b.spikes[g]):
+            out.append(f"spikes[{g}]")
+        for k in ("u", "v"):
+            if not np.array_equal(getattr(a, k)[g], getattr(b, k)[g]):
+                out.append(f"{k}[{g}]")
+    for c in a.conns:
+        for k, val in a.conns[c].items():
+            if not np.array_equal(np.asarray(val, dtype=np.int64), np.asarray(b.conns[c][k], dtype=np.int64)):
+                out.append(f"{c}.{k}")
+    return out
+
+
+# -- Lava's two learning tutorials, as LearningNets of any length ---------------------------
+
+def stdp_tutorial_net(n_steps: int, rng_seed: int = 7) -> LearningNet:
+    """tutorial08_stdp.ipynb in fixed point (du = dv = 4095, vth 240): pre and post LIF driven
+    by Bernoulli(0.03) rasters (numpy seed 123) through Dense 250, plastic LearningDense 50
+    with ``STDPLoihi(learning_rate=1, A_plus=1, A_minus=-1, tau_plus=10, tau_minus=10,
+    t_epoch=4)``; the rasters are drawn for ``n_steps`` as the notebook draws them."""
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.proc.learning_rules.stdp_learning_rule import STDPLoihi
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    np.random.seed(123)
+    pre = np.zeros((1, n_steps))
+    np.place(pre, np.random.rand(1, n_steps) < 0.03, 1)
+    post = np.zeros((1, n_steps))
+    np.place(post, np.random.rand(1, n_steps) < 0.03, 1)
+    stdp = STDPLoihi(learning_rate=1, A_plus=1, A_minus=-1, tau_plus=10, tau_minus=10, t_epoch=4,
+                     rng_seed=rng_seed)
+    lif = dict(size=1, du=4095, dv=4095, vth=240)
+    return LearningNet(
+        groups=[LifGroup("lif_pre", **lif), LifGroup("lif_post", **lif)],
+        inputs=[SpikeInput("pattern_pre", pre.astype(int)), SpikeInput("pattern_post", post.astype(int))],
+        conns=[DenseConn("conn_inp_pre", "pattern_pre", "lif_pre", np.eye(1) * 250),
+               DenseConn("conn_inp_post", "pattern_post", "lif_post", np.eye(1) * 250),
+               LearningDenseConn("plastic_dense", "lif_pre", "lif_post", np.full((1, 1), 50), stdp)])
+
+
+def rstdp_tutorial_net(n_steps: int, rng_seed: int = 7) -> LearningNet:
+    """three_factor_learning/tutorial01_Reward_Modulated_STDP.ipynb in fixed point: one pre LIF,
+    two RSTDPLIF post neurons, ``RewardModulatedSTDP(learning_rate=1, A_plus=2, A_minus=-2,
+    taus 10, kernel magnitudes 16, eligibility_trace_decay_tau=0.5, t_epoch=1)``, rasters as the
+    notebook draws them (numpy seed 156, utils.generate_post_spikes) and graded rewards 6 on
+    neuron 0 at steps 50..69 and 8 on neuron 1 at 150..169 of every 200 steps."""
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.proc.learning_rules.r_stdp_learning_rule import RewardModulatedSTDP
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    rule = RewardModulatedSTDP(learning_rate=1, A_plus=2, A_minus=-2, pre_trace_decay_tau=10,
+                               post_trace_decay_tau=10, pre_trace_kernel_magnitude=16,
+                               post_trace_kernel_magnitude=16, eligibility_trace_decay_tau=0.5,
+                               t_epoch=1, rng_seed=rng_seed)
+    np.random.seed(156)
+    pre = np.zeros((1, n_steps))
+    np.place(pre, np.random.rand(1, n_steps) < 0.03, 1)
+    post = _generate_post_spikes(pre, n_steps, [0.03, 0.09])
+    reward = np.zeros((2, n_steps))
+    for index in range(n_steps):
+        if index % 200 in range(50, 70):
+            reward[0][index] = 6
+        if index % 200 in range(150, 170):
+            reward[1][index] = 8
+    lif = dict(du=4095, dv=4095, vth=240)
+    return LearningNet(
+        groups=[LifGroup("lif_pre", size=1, **lif),
+                LifGroup("lif_post", size=2, reward=True, post_tau=10, post_impulse=16, **lif)],
+        inputs=[SpikeInput("pattern_pre", pre.astype(int)), SpikeInput("pattern_post", post.astype(int)),
+                SpikeInput("reward_pattern_post", reward.astype(int))],
+        conns=[DenseConn("conn_inp_pre", "pattern_pre", "lif_pre", np.eye(1) * 250),
+               DenseConn("conn_inp_post", "pattern_post", "lif_post", np.eye(2) * 250),
+               DenseConn("conn_inp_reward", "reward_pattern_post", "lif_post", np.eye(2) * 100,
+                         num_message_bits=5, port="third_factor"),
+               LearningDenseConn("plastic_dense", "lif_pre", "lif_post", np.full((2, 1), 50), rule)])
+
+
+def _generate_post_spikes(pre_spike_times, num_steps, spike_prob_post):
+    """three_factor_learning/utils.py, generate_post_spikes (Lava 0.10.0, BSD-3-Clause,
+    Copyright (C) 2021-22 Intel Corporation), unchanged."""
+    pre_synaptic_spikes = np.where(pre_spike_times == 1)[1]
+    spike_raster_post = np.zeros((len(spike_prob_post), num_steps))
+    for ts in range(num_steps):
+        for pre_ts in pre_synaptic_spikes:
+            if ts in range(pre_ts, pre_ts + 20):
+                if np.random.rand(1) < spike_prob_post[0]:
+                    spike_raster_post[0][ts] = 1
+    for ts in range(num_steps):
+        for pre_ts in pre_synaptic_spikes:
+            if ts in range(pre_ts - 12, pre_ts - 2):
+                if np.random.rand(1) < spike_prob_post[1]:
+                    spike_raster_post[1][ts] = 1
+    return spike_raster_post
+
+
+# -- random networks and rules inside Lava's grammar ----------------------------------------
+
+FACTORS = ("x1", "x2", "y1", "y2", "y3", "w", "d", "t", "x0", "y0",
+           "sgn(w)", "sgn(d)", "sgn(t)", "sgn(w+{c})", "sgn(t-{c})",
+           "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})", "(w-{c})", "(d+{c})", "(t+{c})")
+
+
+def random_product(rng: np.random.Generator, deps: tuple, k: int) -> str:
+    """One product: [+|-] mantissa * 2^exponent * dependency * 0..3 factors."""
+    dep = str(rng.choice(deps)).replace("uk", f"u{k}")
+    parts = [f"{int(rng.integers(1, 8))}*2^{int(rng.integers(-7, 9))}" if rng.random() < 0.8
+             else f"2^{int(rng.integers(-7, 9))}", dep]
+    for _ in range(int(rng.integers(0, 4))):
+        parts.append(str(rng.choice(FACTORS)).format(c=int(rng.integers(1, 64))))
+    order = rng.permutation(len(parts)) if rng.random() < 0.3 else np.arange(len(parts))
+    return " * ".join(parts[i] for i in order)
+
+
+def random_rule_string(rng: np.random.Generator, k: int) -> str:
+    deps = ("x0", "y0", "uk") if rng.random() < 0.3 else ("x0", "y0")
+    s = random_product(rng, deps, k)
+    for _ in range(int(rng.integers(0, 4))):
+        s += (" - " if rng.random() < 0.5 else " + ") + random_product(rng, deps, k)
+    return s
+
+
+def random_rule(rng: np.random.Generator, three_factor: bool) -> LearningRuleSpec:
+    """A rule Lava accepts: strings drawn until Lava's parser takes them."""
+    def impulse():
+        return float(rng.choice([0, 16, 127, 200, float(rng.integers(0, 64)), round(float(rng.uniform(0, 40)), 3)]))
+
+    def tau():
+        return float(rng.choice([0, 1, 4, 10, 2 ** 16 - 1, round(float(rng.uniform(0.5, 60)), 2), int(rng.integers(1, 200))]))
+    while True:
+        k = int(rng.integers(0, 4))
+        strings = {t: random_rule_string(rng, k) for t in ("dw", "dd", "dt") if rng.random() < 0.6}
+        if "dw" not in strings and rng.random() < 0.7:
+            strings["dw"] = random_rule_string(rng, k)
+        if not strings:
+            continue
+        kw = dict(strings, x1_impulse=impulse(), x1_tau=tau(), x2_impulse=impulse(), x2_tau=tau(),
+                  t_epoch=int(rng.choice([1, 1, 2, 3, 4, 8, int(rng.integers(1, 20))])),
+                  rng_seed=int(rng.integers(0, 2 ** 31 - 8)), three_factor=three_factor)
+        if not three_factor:
+            kw.update(y1_impulse=impulse(), y1_tau=tau(), y2_impulse=impulse(), y2_tau=tau(),
+                      y3_impulse=impulse(), y3_tau=tau())
+        spec = LearningRuleSpec(**kw)
+        try:
+            lava_rule(spec)
+        except ValueError:
+            continue
+        return spec
+
+
+def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8) -> LearningNet:
+    """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
+    input for reward groups, static Dense drives and 1-3 LearningDense connections."""
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    def decay():
+        return int(rng.choice([0, 4095, 2048, int(rng.integers(0, 4096))]))
+    n_groups = int(rng.integers(1, 4))
+    groups = []
+    for gi in range(n_groups):
+        n = int(rng.integers(1, max_size + 1))
+        reward = bool(rng.random() < 0.35)
+        groups.append(LifGroup(
+            f"g{gi}", n, decay(), decay(), int(rng.choice([0, 10, 100, 240, int(rng.integers(0, 2000))])),
+            bias_mant=rng.integers(-64, 200, n) if rng.random() < 0.5 else None,
+            bias_exp=rng.integers(0, 4, n) if rng.random() < 0.5 else None,
+            u=rng.integers(-5000, 5000, n) if rng.random() < 0.3 else None,
+            v=rng.integers(-5000, 5000, n) if rng.random() < 0.3 else None,
+            reward=reward, post_tau=float(rng.choice([1, 4, 10, 33.3])),
+            post_impulse=float(rng.choice([0, 16, 7.5, 40]))))
+    n_in = int(rng.integers(1, max_size + 1))
+    inputs = [SpikeInput("input", (rng.random((n_in, n_steps)) < rng.uniform(0.05, 0.5)).astype(int))]
+    sizes = {"input": n_in, **{g.name: g.size for g in groups}}
+    conns = []
+
+    def weights(n_post, n_pre, hi=300):
+        w = rng.integers(-hi, hi + 1, (n_post, n_pre))
+        if rng.random() < 0.4:
+            w = np.abs(w)
+        return w * (rng.random((n_post, n_pre)) < rng.uniform(0.3, 1.0))
+    for g in groups:                       # every group driven by the input
+        conns.append(DenseConn(f"drive_{g.name}", "input", g.name, np.abs(weights(g.size, n_in)),
+                               weight_exp=int(rng.integers(0, 4)), num_weight_bits=int(rng.integers(4, 9))))
+    if any(g.reward for g in groups):
+        reward = np.zeros((max(s.size for s in groups), n_steps), dtype=int)
+        on = rng.random(n_steps) < 0.1
+        reward[:, on] = rng.integers(0, 20, (reward.shape[0], int(on.sum())))
+        inputs.append(SpikeInput("reward", reward))
+        sizes["reward"] = reward.shape[0]
+        for g in groups:
+            if g.reward:
+                conns.append(DenseConn(f"reward_{g.name}", "reward", g.name,
+                                       rng.integers(0, 30, (g.size, reward.shape[0])),
+                                       num_message_bits=5, port="third_factor"))
+    names = ["input"] + [g.name for g in groups]
+    plastic_posts = [g.name for g in groups if g.reward]
+    plastic_posts += [str(rng.choice([g.name for g in groups])) for _ in range(int(rng.integers(0, 3)))]
+    if not plastic_posts:
+        plastic_posts = [groups[0].name]
+    for ci, post in enumerate(plastic_posts):
+        pre = str(rng.choice(names))
+        gpost = next(g for g in groups if g.name == post)
+        three = gpost.reward and rng.random() < 0.7
+        mode = [None, "mixed", "excitatory", "inhibitory"][int(rng.integers(4))]
+        conns.append(LearningDenseConn(
+            f"plastic{ci}", pre, post, weights(sizes[post], sizes[pre]), random_rule(rng, three),
+            weight_exp=int(rng.integers(-2, 5)), num_weight_bits=int(rng.integers(3, 9)), sign_mode=mode,
+            tag_1=rng.integers(-50, 50, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0,
+            tag_2=rng.integers(0, 60, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0))
+    return LearningNet(groups, inputs, conns)

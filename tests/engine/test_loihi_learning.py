@@ -1,0 +1,238 @@
+"""The learning emulator (spikecore/engine/loihi_learning.py, _loihi_learning.pyx) against Lava 0.10.
+
+Lava's fixed-point learning model (PyLearningDenseModelBitApproximate under
+Loihi1SimCfg(select_tag="fixed_pt"), run by benchmarks/lava_learning_reference.py) and the
+emulator must agree bit for bit in spike rasters, final u and v, weights, tags and traces:
+* Lava's STDP tutorial and reward-modulated STDP tutorial networks (short here; 10,000 steps
+  in the slow suite) and random networks and rule strings drawn inside Lava's grammar (a few
+  here; the slow suite runs 60, about 4 minutes under load);
+* the compiled kernel against the numpy one on many random networks (no Lava, fast);
+* each Lava quirk the emulator reproduces, shown in Lava itself (docs/loihi_learning.md).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.lava_learning_reference import (differences, random_learning_net, rstdp_tutorial_net, run_lava,
+                                                stdp_tutorial_net)
+from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningEmulator,
+                                             LearningNet, LearningRuleSpec, LifGroup, SpikeInput, compile_rule,
+                                             conn_var_random_stream, lava_rule, trace_random_streams)
+from spikecore.errors import UnsupportedFeature, ValidationError
+
+
+def assert_same_as_lava(net: LearningNet, n_steps: int):
+    ref = run_lava(net, n_steps)
+    ours = LearningEmulator(net).run(n_steps)
+    assert differences(ours, ref) == []
+    return ours, ref
+
+
+# -- whole networks against Lava ------------------------------------------------------------
+
+@pytest.mark.parametrize("make", [stdp_tutorial_net, rstdp_tutorial_net])
+def test_tutorial_networks_short(make):
+    ours, ref = assert_same_as_lava(make(400), 400)
+    w0 = np.asarray(make(1).conns[-1].weights)
+    assert not np.array_equal(ref.conns["plastic_dense"]["weights"], w0)      # it did learn
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("make", [stdp_tutorial_net, rstdp_tutorial_net])
+def test_tutorial_networks_10000_steps(make):
+    assert_same_as_lava(make(10_000), 10_000)
+
+
+@pytest.mark.parametrize("seed", [3, 11, 17])
+def test_random_networks_and_rules(seed):
+    net = random_learning_net(np.random.default_rng(seed), 150)
+    assert_same_as_lava(net, 150)
+
+
+@pytest.mark.slow
+def test_random_sweep_60_networks():
+    """60 random networks x 300 steps (seeds 1000..1059), about 4 minutes at load 16-34 (256 s in the benchmark)."""
+    failed = []
+    for seed in range(1000, 1060):
+        net = random_learning_net(np.random.default_rng(seed), 300)
+        d = differences(LearningEmulator(net).run(300), run_lava(net, 300))
+        if d:
+            failed.append((seed, d))
+    assert failed == []
+
+
+def test_compiled_kernel_equals_numpy_kernel():
+    for seed in range(40):
+        net = random_learning_net(np.random.default_rng(10_000 + seed), 250)
+        a = LearningEmulator(net, kernel="numpy").run(250)
+        b = LearningEmulator(net).run(250)
+        assert differences(a, b) == [], seed
+
+
+def test_snapshots_record_weights_every_k_steps():
+    net = stdp_tutorial_net(400)
+    res = LearningEmulator(net).run(400, snapshot_every=100)
+    assert [t for t, _ in res.snapshots] == [100, 200, 300, 400]
+    assert np.array_equal(res.snapshots[-1][1]["plastic_dense"], res.conns["plastic_dense"]["weights"])
+    ref = LearningEmulator(net, kernel="numpy").run(400, snapshot_every=100)
+    for (t1, a), (t2, b) in zip(res.snapshots, ref.snapshots):
+        assert t1 == t2 and np.array_equal(a["plastic_dense"], b["plastic_dense"])
+
+
+# -- Lava's quirks, each shown in Lava ------------------------------------------------------
+
+def _probe_net(n_steps, conns, n_pre=4, pre_pattern=None, post_pattern=None):
+    """Input 'pre' (n_pre neurons) -> plastic conns -> LIF 'post' (one neuron), 'post' also
+    driven by input 'kick' so that it spikes one step after each kick."""
+    pre = np.zeros((n_pre, n_steps), dtype=int) if pre_pattern is None else pre_pattern
+    kick = np.zeros((1, n_steps), dtype=int) if post_pattern is None else post_pattern
+    return LearningNet(
+        groups=[LifGroup("post", 1, du=4095, dv=4095, vth=240)],
+        inputs=[SpikeInput("pre", pre), SpikeInput("kick", kick)],
+        conns=[DenseConn("kick_post", "kick", "post", np.full((1, 1), 250)), *conns])
+
+
+def _rule(**kw):
+    base = dict(dw="2^-7 * x0 * y1", x1_impulse=0.0, x1_tau=0.0, y1_impulse=0.0, y1_tau=0.0, t_epoch=1, rng_seed=1)
+    base.update(kw)
+    return LearningRuleSpec(**base)
+
+
+def test_quirk_impulse_fraction_compared_with_a_7_bit_random():
+    """An impulse's fraction is in 1/256 but its random number is an integer 0..127: a
+    fraction >= 0.5 always rounds up. Five connections, five seeds: x1 = 1 after one spike of
+    impulse 0.5, every time (a fair coin would give 0 half the time)."""
+    pre = np.zeros((1, 1), dtype=int)
+    pre[0, 0] = 1
+    conns = [LearningDenseConn(f"c{s}", "pre", "post", np.zeros((1, 1)), _rule(x1_impulse=0.5, rng_seed=s))
+             for s in range(5)]
+    ours, ref = assert_same_as_lava(_probe_net(1, conns, n_pre=1, pre_pattern=pre), 1)
+    assert [int(ref.conns[f"c{s}"]["x1"][0]) for s in range(5)] == [1] * 5
+
+
+def test_quirk_one_random_number_per_step_for_every_trace():
+    """All pre neurons share one random number per step: eight neurons spiking together, with
+    a fractional impulse and decay, keep identical traces forever."""
+    rng = np.random.default_rng(0)
+    col = (rng.random(200) < 0.3).astype(int)
+    pre = np.tile(col, (8, 1))
+    conns = [LearningDenseConn("c", "pre", "post", np.zeros((1, 8)),
+                               _rule(x1_impulse=10.3, x1_tau=7.5, x2_impulse=3.7, x2_tau=2.2, rng_seed=5))]
+    ours, ref = assert_same_as_lava(_probe_net(200, conns, n_pre=8, pre_pattern=pre), 200)
+    x1 = ref.conns["c"]["x1"]
+    assert x1.max() > 0 and np.all(x1 == x1[0])
+
+
+def test_quirk_weight_rounding_generator_ignores_rng_seed():
+    """ConnVarRandom is built without rng_seed (seed 2): two connections whose rules differ
+    only in rng_seed round their weights identically; the emulator's stream is seed 2's."""
+    rng = np.random.default_rng(1)
+    w = rng.integers(-200, 200, (1, 6))
+    rule = dict(dw="u0 * w * 3 * 2^-6", t_epoch=1)
+    conns = [LearningDenseConn("seed_a", "pre", "post", w, _rule(rng_seed=11, **rule)),
+             LearningDenseConn("seed_b", "pre", "post", w, _rule(rng_seed=987654, **rule))]
+    ours, ref = assert_same_as_lava(_probe_net(40, conns, n_pre=6), 40)
+    assert np.array_equal(ref.conns["seed_a"]["weights"], ref.conns["seed_b"]["weights"])
+    assert not np.array_equal(ref.conns["seed_a"]["weights"], w)
+    assert np.array_equal(conn_var_random_stream(3), np.random.default_rng(2).random(4))
+
+
+def test_quirk_tau_zero_forgets_at_once():
+    """tau = 0 does not mean 'no decay': the epoch history leaves such a trace at 0, so the
+    impulse of a spike lasts one epoch."""
+    pre = np.zeros((1, 2), dtype=int)
+    pre[0, 0] = 1
+    one = [LearningDenseConn("c", "pre", "post", np.zeros((1, 1)), _rule(x1_impulse=20, x1_tau=0))]
+    ours, ref = assert_same_as_lava(_probe_net(1, one, n_pre=1, pre_pattern=pre[:, :1]), 1)
+    assert ref.conns["c"]["x1"][0] == 20
+    ours, ref = assert_same_as_lava(_probe_net(2, one, n_pre=1, pre_pattern=pre), 2)
+    assert ref.conns["c"]["x1"][0] == 0
+
+
+def test_quirk_learning_dense_truncates_as_mixed_and_does_not_clip():
+    """LearningDense's model truncates the initial weights to num_weight_bits with sign mode
+    'mixed' unless told (one more LSB dropped; Dense would infer 'excitatory') and never clips
+    them: 301 is sent as 300 (Dense would send 255) until the first epoch clips it to 255."""
+    pre = np.zeros((1, 2), dtype=int)
+    pre[0, 0] = 1
+    conns = [LearningDenseConn("c", "pre", "post", np.full((1, 1), 301), _rule(dw="2^-7 * x0 * y1"))]
+    net = _probe_net(2, conns, n_pre=1, pre_pattern=pre)
+    net.groups[0].vth = 2 ** 17 - 1           # no spike: u keeps what arrived
+    ours, ref = assert_same_as_lava(net, 2)
+    assert ref.u["post"][0] == 300 << 6
+    assert ref.conns["c"]["weights"][0, 0] == 255
+
+
+def test_rule_strings_lava_refuses_are_validation_errors():
+    """Lava's parser decides the grammar; its refusals name the rule strings."""
+    with pytest.raises(ValidationError, match="x0 \\* u1 \\* y1"):
+        compile_rule(_rule(dw="x0 * u1 * y1"))         # a uk after a spike dependency
+    with pytest.raises(ValidationError, match="learning rule"):
+        compile_rule(_rule(dw="9 * x0 * y1"))          # mantissa outside -8..7
+
+
+def test_quirk_lava_draws_a_random_rng_seed_when_none():
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+    seeds = {Loihi2FLearningRule(dw="x0 * y1", rng_seed=None).rng_seed for _ in range(3)}
+    assert len(seeds) > 1
+    with pytest.raises(ValidationError, match="rng_seed"):
+        lava_rule(LearningRuleSpec(dw="x0 * y1"))
+
+
+def test_trace_streams_advance_twice_per_step():
+    """Lava's recv_traces advances both trace generators twice per step: after n steps the
+    numbers in use are the (2n)-th draws, which the emulator takes from the streams."""
+    decay, impulse = trace_random_streams(4, 5, 6)
+    assert np.array_equal(decay, np.random.default_rng(4).random(7))
+    g = np.random.default_rng(5)
+    assert list(impulse) == [g.integers(0, 2 ** 7, size=1, dtype=int)[0] for _ in range(7)]
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+def test_rule_from_lava_object_and_from_spec_compile_alike():
+    spec = LearningRuleSpec(dw="2^-2 * x0 * y1 - 3 * 2^-4 * y0 * x1", dt="x0 * sgn(w+4)", x1_impulse=16,
+                            x1_tau=10, y1_impulse=16, y1_tau=10, t_epoch=2, rng_seed=3)
+    a, b = compile_rule(spec), compile_rule(lava_rule(spec))
+    assert isinstance(a, CompiledRule) and a == b
+    assert compile_rule(a) is a
+    assert [p.s_mantissa for p in a.products["dw"]] == [1, -3]
+
+
+def test_three_factor_rule_needs_a_reward_neuron():
+    conns = [LearningDenseConn("c", "pre", "post", np.zeros((1, 4)),
+                               LearningRuleSpec(dw="x0 * y2", t_epoch=1, rng_seed=1, three_factor=True))]
+    with pytest.raises(UnsupportedFeature, match="reward neuron"):
+        LearningEmulator(_probe_net(5, conns)).run(5)
+
+
+def test_user_mistakes_name_the_field():
+    conns = [LearningDenseConn("c", "pre", "post", np.zeros((4, 1)), _rule())]
+    with pytest.raises(ValidationError, match="c.weights"):
+        LearningEmulator(_probe_net(5, conns)).run(5)
+    with pytest.raises(ValidationError, match="kernel"):
+        LearningEmulator(_probe_net(5, []), kernel="gpu")
+    with pytest.raises(ValidationError, match="learning_rule"):
+        compile_rule("x0 * y1")
+    bad = [LearningDenseConn("c", "nowhere", "post", np.zeros((1, 4)), _rule())]
+    with pytest.raises(ValidationError, match="nowhere"):
+        LearningEmulator(_probe_net(5, bad)).run(5)
+    with pytest.raises(ValidationError, match="c.weights"):
+        LearningEmulator(_probe_net(5, [LearningDenseConn("c", "pre", "post", np.full((1, 4), 0.5), _rule())])).run(5)
+    net = _probe_net(5, [])
+    net.groups[0].du = 5000
+    with pytest.raises(ValidationError, match="post.du"):
+        LearningEmulator(net).run(5)
+
+
+def test_compiled_fraction_equals_numpys_modulo():
+    """The kernel's x - floor(x) is numpy's x % 1 (fmod, + 1 when negative), bit for bit."""
+    from spikecore.engine._loihi_learning import mod1_values
+    rng = np.random.default_rng(0)
+    p = np.concatenate([rng.uniform(-300, 300, 20000), rng.uniform(-1, 1, 5000) * 1e-12,
+                        np.exp(-1 / rng.uniform(0.1, 70000, 5000)) * rng.integers(-128, 128, 5000),
+                        -np.ldexp(1.0, -np.arange(1, 80)), [0.0, -0.0, -1.0, 3.0, -2.5]])
+    assert np.array_equal(mod1_values(np.ascontiguousarray(p)), p % 1)
