@@ -149,6 +149,11 @@ def _b2_unit(name: str):
     return b2.Unit(1) if name == "1" else getattr(b2, name)
 
 
+def _b2_unit_of(dim):
+    """A Brian2 value of 1 in dimensions ``dim`` that has ``.dim`` (Unit(1) when dimensionless)."""
+    return b2.Unit(1) if dim is DIMENSIONLESS else b2.Quantity(1.0, dim=dim)
+
+
 def _unit(model: str, var: str):
     """The Brian2 unit of state variable ``var`` of ``model`` (a receptor's var: its weights' unit too)."""
     return _b2_unit(get_model(model).brian2_unit(var))
@@ -167,7 +172,8 @@ def _equation_plan(pop, dt: float) -> _PopPlan:
     so Brian2 generates the statements the native engine compiled from the same analysis."""
     model = equation_models.of_node(pop, dt)
     defn = model.definition
-    units = {var: b2.Quantity(1.0, dim=equation_models._b2_dim(dim)) for var, dim in model.analysis.variables.items()}
+    # a dimensionless variable's unit is Unit(1): Quantity(1.0, dim=DIMENSIONLESS) is a plain float
+    units = {var: _b2_unit_of(equation_models._b2_dim(dim)) for var, dim in model.analysis.variables.items()}
     ns = {k: b2.Quantity(float(pop.params[k]), dim=equation_models._b2_dim(ps.dim)) for k, ps in model.params.items()}
     ref = defn["refractory"]
     plan = _PopPlan(pop.name, pop.size, pop.model, defn["equations"], ns, _q(ref, _SECOND) if ref > 0 else False,
@@ -336,10 +342,16 @@ def _poisson_modes(g: _ir.IRGraph, option: str) -> dict:
         fan_out = np.zeros(s.size, np.int64)
         for e in edges:
             fan_out += np.bincount(e.i, minlength=s.size)
-        drawable = bool((fan_out <= 1).all())
+        # a drawn source is folded into its targets' update: a plastic projection has no Synapses
+        # there to learn in, so its source is replayed
+        plastic = [e.name for e in edges if e.plasticity is not None]
+        drawable = bool((fan_out <= 1).all()) and not plastic
         if option == "replay":
             mode = "replay"
         elif option == "draw":
+            if plastic:
+                raise UnsupportedFeature(NAME, f"poisson=draw for source {s.name}, which drives the plastic "
+                                         f"projection {plastic[0]}", "use -O poisson=replay")
             if not drawable:
                 raise UnsupportedFeature(NAME, f"poisson=draw for source {s.name}, whose neurons have up to "
                                          f"{int(fan_out.max())} synapses", "draw mode needs at most one "
@@ -479,7 +491,8 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         if len(key) > 4:
             e = g.projections[key[4]]
             rule, sign = rule_for(e.plasticity, "brian2", f"projection {e.name}", NAME), key[5]
-            uname = "siemens" if unit is _SIEMENS else "volt"
+            # the weight's unit by name (an equation-defined target's variable may be dimensionless)
+            uname = "1" if b2.get_dimensions(unit) is DIMENSIONLESS else repr(b2.get_unit(b2.get_dimensions(unit)))
             code = rule.brian2_code(e.plasticity, sign, uname)
             ns = {name: _q(value, getattr(b2, u) if u != "1" else b2.Unit(1)) for name, (value, u) in
                   code.constants.items()}

@@ -546,9 +546,6 @@ class Network:
             raise ValidationError(f"{fld}.receptor", pr.receptor, "one of " + (", ".join(target.si_receptors) or
                                   "nothing: list the variables projections add to in the model's targets"))
         spec = _receptor_view(spec, pr.receptor or next(iter(target.si_receptors), None))
-        if spec.synapse == "variable" and pr.plasticity is not None:
-            raise ValidationError(f"{fld}.plasticity", pr.plasticity, "none: plastic projections onto "
-                                  "equation-defined models are not supported")
         loihi_lif.check_projection_registers(pr, spec, fld)
         if pr.weight is None and not (isinstance(pr.connector, FromSparse)):
             raise ValidationError(f"{fld}.weight", None, f"a weight in {u.dim_name(spec.weight_dim)}")

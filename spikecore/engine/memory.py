@@ -135,6 +135,14 @@ SPIKE_BYTES = 2 * 12 + 16
 #: the rates of the balanced networks in examples/ (CUBA 6 Hz, COBA 10 Hz, Brunel 30 Hz) are of this
 #: order; a network firing faster records proportionally more
 ASSUMED_RATE_HZ = 10.0
+#: a grid-engine plastic synapse besides its weight and its rule's state variables (one real
+#: each; spikecore/engine/simulator.py _lay_out_plastic): pl_chan and pl_syn_proj int32,
+#: pl_last (step of its last event) and pl_post_syn (the transposed index) int64, and the
+#: position of each synapse in IR order (_pl_pos) int64. The plastic layout is being reworked
+#: (lazy post updates): keep this one constant true to it.
+PLASTIC_SYNAPSE_INDEX_BYTES = 4 + 4 + 8 + 8 + 8
+#: a weight-monitor snapshot of one synapse: a float64 in the recorder and again in the Result
+WEIGHT_SAMPLE_BYTES = 2 * 8
 #: warn when a spike monitor is expected to record more spikes than this
 SPIKE_WARNING_COUNT = 10**7
 #: ratio of the peak to available memory above which a run is refused
@@ -406,8 +414,15 @@ def _run_stage(plan: _Plan) -> tuple:
     """The run: the IR, the backend's copy of the network, recordings. Returns (stage, expected spikes)."""
     net, stage = plan.net, plan.common(Stage("run"))
     if plan.mode == "native-grid":
-        stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, plan.counts, plan.dt, plan.real,
+        plastic = {name for name, pr in net.projections.items() if getattr(pr, "plasticity", None) is not None}
+        static = {name: n for name, n in plan.counts.items() if name not in plastic}
+        stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, static, plan.dt, plan.real,
                                                                     plan.threads, plan.packed))
+        for name in sorted(plastic):
+            n_state = _plastic_state_count(net.projections[name])
+            stage.add(f"{plan.label}: plastic projection '{name}' ({plan.counts[name]} synapses x "
+                      f"(weight + {n_state} state variables))",
+                      (PLASTIC_SYNAPSE_INDEX_BYTES + plan.real * (1 + n_state)) * plan.counts[name])
     else:
         key = "brian2-drawn-delays" if plan.mode == "brian2" and plan.drawn_delays else plan.mode
         what = "synapses (parent and worker copies)" if plan.backend == "lava" else "synapses"
@@ -431,9 +446,26 @@ def _run_stage(plan: _Plan) -> tuple:
             samples = -(-plan.steps // every)
             stage.add(f"state monitor '{name}' ({samples} samples x {n} neurons x {len(variables)} variables)",
                       TRACE_BYTES_PER_SAMPLE * samples * n * len(variables))
+        elif hasattr(m, "projection_name") and m.projection_name in plan.counts:
+            n = plan.counts[m.projection_name] if m.synapses is None else int(np.size(m.synapses))
+            samples = -(-plan.steps // _monitor_every(m, plan.dt))
+            stage.add(f"weight monitor '{name}' ({samples} snapshots x {n} synapses)",
+                      WEIGHT_SAMPLE_BYTES * samples * n)
     spikes = _recorded_neurons(net) * ASSUMED_RATE_HZ * plan.duration
     stage.add(f"recorded spikes (~{spikes:.3g} at {ASSUMED_RATE_HZ:g} Hz)", SPIKE_BYTES * spikes)
     return stage, spikes
+
+
+def _plastic_state_count(pr) -> int:
+    """How many state variables per synapse the grid engine keeps for a plastic projection's rule
+    (the largest over the network's rules sizes the table; this counts the projection's own)."""
+    from spikecore import plasticity
+    p = getattr(pr, "si_plasticity", None)
+    try:
+        rule = plasticity.get_rule(pr.plasticity.get("rule"), "plasticity")
+        return max(1, len(rule.initial_state(p))) if p is not None else 2
+    except (ValidationError, AttributeError, KeyError, TypeError):
+        return 2
 
 
 def _ir_source_bytes(net) -> int:

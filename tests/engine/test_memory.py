@@ -264,3 +264,31 @@ populations:
     p = cli("info", model(tmp_path, text))
     assert p.returncode == 0, p.stderr
     assert "warning: the spike monitors will likely record ~2e+07 spikes" in p.stdout
+
+
+def _plastic_net(duration="10 s", interval=None):
+    from spikecore.network import PoissonSource, WeightMonitor
+    net = Network("p", duration=duration)
+    net.add(PoissonSource(1000, "15 Hz", name="inputs"))
+    net.population("n", 10, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                          "v_reset": "10 mV"})
+    net.project("inputs", "n", AllToAll(), weight="0.1 mV", delay="1 ms", name="stdp",
+                plasticity={"rule": "stdp_pair", "tau_plus": "20 ms", "tau_minus": "20 ms",
+                            "A_plus": "0.01 mV", "A_minus": "0.0105 mV", "w_min": "0 mV", "w_max": "1 mV"})
+    net.add(WeightMonitor("stdp", interval=interval, name="wm"))
+    return net
+
+
+def test_estimate_counts_weight_monitor_snapshots_and_plastic_synapses():
+    run = memory.estimate(_plastic_net(interval="1 ms"), backend="native").stage("run").components
+    # 10 s / 1 ms = 10^4 snapshots x 10^4 synapses x 8 B, held twice
+    assert run["weight monitor 'wm' (10000 snapshots x 10000 synapses)"] == 10_000 * 10_000 * memory.WEIGHT_SAMPLE_BYTES
+    # stdp_pair: the weight and two traces per synapse, with the plastic layout's indices
+    plastic = run["native engine: plastic projection 'stdp' (10000 synapses x (weight + 2 state variables))"]
+    assert plastic == 10_000 * (memory.PLASTIC_SYNAPSE_INDEX_BYTES + 3 * 8)
+
+
+def test_network_run_refuses_a_huge_weight_monitor_and_names_it():
+    net = _plastic_net(duration="1000 s")          # every step: 10^7 snapshots x 10^4 synapses
+    with pytest.raises(InsufficientMemory, match="largest: weight monitor 'wm'"):
+        net.run()
