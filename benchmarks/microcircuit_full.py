@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -75,19 +73,13 @@ print("RESULT " + json.dumps(out))
 def run(threads: int, seed: int, presim: float, sim: float, drive: str, build_only: bool,
         timeout: float = 7200) -> dict:
     """The child's measurements (module docstring) of one fresh process."""
-    from benchmarks.microcircuit import generator
+    from benchmarks.microcircuit import _run, generator
     text = generator().model_file(scale=1.0, drive=drive, seed=seed, duration_ms=(presim + sim) * 1e3)
     with tempfile.TemporaryDirectory(prefix="microcircuit-full-") as tmp:
         path = os.path.join(tmp, "microcircuit.yaml")
         Path(path).write_text(text)
         src = CHILD.format(root=str(ROOT), path=path, threads=threads, presim=presim, sim=sim, build_only=build_only)
-        env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
-        p = subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, env=env, timeout=timeout,
-                           cwd=ROOT)
-    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
-    if p.returncode != 0 or not lines:
-        raise RuntimeError((p.stderr or p.stdout)[-2000:])
-    return json.loads(lines[-1][len("RESULT "):])
+        return _run(src, threads, timeout)
 
 
 def summary(r: dict, presim: float, sim: float, dt: float = 1e-4) -> dict:
