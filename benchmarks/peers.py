@@ -268,11 +268,9 @@ NEST_CUBA = r'''
     nest.Connect(P, rec)
 '''
 
-NEST_COBA = r'''
-    P = nest.Create("iaf_cond_exp", 4000, params={"C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0,
-                    "V_reset": -60.0, "t_ref": 5.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0,
-                    "tau_syn_in": 10.0})
-    P.V_m = nest.random.uniform(-60.0, -50.0)
+#: COBA's wiring in NEST (initial v, the two recurrent projections, the 50 ms Poisson kick, the
+#: recorder), shared by the LIF and AdEx versions of the benchmark
+_NEST_COBA_WIRING = r'''    P.V_m = nest.random.uniform(-60.0, -50.0)
     nest.Connect(P[:3200], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": 6.0, "delay": 0.1})
     nest.Connect(P[3200:], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": -67.0, "delay": 0.1})
     kick = nest.Create("poisson_generator", params={"rate": 100.0, "stop": 50.0})
@@ -281,18 +279,17 @@ NEST_COBA = r'''
     nest.Connect(P, rec)
 '''
 
+NEST_COBA = r'''
+    P = nest.Create("iaf_cond_exp", 4000, params={"C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0,
+                    "V_reset": -60.0, "t_ref": 5.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0,
+                    "tau_syn_in": 10.0})
+''' + _NEST_COBA_WIRING
+
 NEST_ADEX_COBA = r'''
     P = nest.Create("aeif_cond_exp", 4000, params={"C_m": 200.0, "g_L": 10.0, "E_L": -60.0, "V_th": -50.0,
                     "Delta_T": 2.0, "V_peak": -40.0, "V_reset": -60.0, "t_ref": 5.0, "a": 2.0, "b": 20.0,
                     "tau_w": 144.0, "E_ex": 0.0, "E_in": -80.0, "tau_syn_ex": 5.0, "tau_syn_in": 10.0})
-    P.V_m = nest.random.uniform(-60.0, -50.0)
-    nest.Connect(P[:3200], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": 6.0, "delay": 0.1})
-    nest.Connect(P[3200:], P, {"rule": "pairwise_bernoulli", "p": 0.02}, {"weight": -67.0, "delay": 0.1})
-    kick = nest.Create("poisson_generator", params={"rate": 100.0, "stop": 50.0})
-    nest.Connect(kick, P, syn_spec={"weight": 30.0, "delay": 0.1})
-    rec = nest.Create("spike_recorder")
-    nest.Connect(P, rec)
-'''
+''' + _NEST_COBA_WIRING
 
 NEST_BRUNEL = r'''
     N_E, N_I = {n_e}, {n_i}
