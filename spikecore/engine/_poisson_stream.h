@@ -18,20 +18,25 @@
 #endif
 
 /* The stream of spikecore.ir.poisson_counts (the definition; this is its fast
- * equivalent, tests/engine/test_kernel.py and tests/engine/test_precise.py compare them): the count of neuron k
+ * equivalent, tests/engine/test_simulator.py and tests/engine/test_precise.py compare them): the count of neuron k
  * of a node at step n is the number of CDF entries <= u, where u is the top 53
  * bits of SplitMix64's output number n*size + k of the node's seed (Steele,
  * Lea & Flood 2014: z = seed + (n*size+k+1)*gamma, then the mix). Counter-based,
  * so any thread can draw any neuron's count of any step without shared state. */
 #define SC_GAMMA 0x9E3779B97F4A7C15ULL
 
-static inline double sc_unit(uint64_t seed, uint64_t ctr)
+/* The top 53 bits of SplitMix64's output for counter ctr (sc_unit without the scaling) */
+static inline uint64_t sc_bits53(uint64_t seed, uint64_t ctr)
 {
     uint64_t z = seed + ctr * SC_GAMMA;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z = z ^ (z >> 31);
-    return (double)(int64_t)(z >> 11) * 0x1.0p-53;
+    return (z ^ (z >> 31)) >> 11;
+}
+
+static inline double sc_unit(uint64_t seed, uint64_t ctr)
+{
+    return (double)(int64_t)sc_bits53(seed, ctr) * 0x1.0p-53;
 }
 
 /* number of entries of the sorted table cdf[0..len) that are <= u */
@@ -48,32 +53,50 @@ static inline int32_t sc_upper(const double *cdf, int32_t len, double u)
     return lo;
 }
 
-/* counts of m neurons sharing one table, counters ctr0 .. ctr0+m-1 */
+/* Blocks of the draw below whose largest variate lies beyond this many table entries
+ * take the binary search per variate instead of one pass per entry. */
+#define SC_POIS_LINEAR 48
+
+/* counts of m neurons sharing one table, counters ctr0 .. ctr0+m-1. Per block of B
+ * variates: their largest u (an integer maximum of the 53-bit numbers, which the
+ * compiler vectorises; the conversion to double is exact and monotonic, so it is the
+ * largest u) bounds the entries any of them passes; when few entries lie below it (a
+ * Poisson mean of a few spikes per step: the table's tail towards 1.0 is long but no
+ * variate reaches it) each count is the sum of one vectorised comparison per such
+ * entry, else a binary search per variate. Both count the entries <= u exactly. */
 SC_STREAM_CLONES static void sc_pois_shared(uint64_t seed, uint64_t ctr0, int64_t m, const double *cdf, int32_t len,
                                      uint16_t *out)
 {
     enum { B = 256 };
     double u[B];
+    uint64_t bits[B];
+    uint16_t cnt[B];
     for (int64_t i0 = 0; i0 < m; i0 += B) {
         int64_t mm = m - i0 < B ? m - i0 : B;
-        double umax = 0.0;
+        uint64_t bmax = 0;
         for (int64_t i = 0; i < mm; i++) {
-            u[i] = sc_unit(seed, ctr0 + (uint64_t)(i0 + i));
-            umax = u[i] > umax ? u[i] : umax;
+            uint64_t x = sc_bits53(seed, ctr0 + (uint64_t)(i0 + i));
+            bits[i] = x;
+            bmax = x > bmax ? x : bmax;
         }
+        for (int64_t i = 0; i < mm; i++)
+            u[i] = (double)(int64_t)bits[i] * 0x1.0p-53;
+        double umax = (double)(int64_t)bmax * 0x1.0p-53;
         uint16_t *o = out + i0;
-        if (len <= 64) {
+        int32_t reach = sc_upper(cdf, len, umax);   /* entries <= the largest u */
+        if (reach <= SC_POIS_LINEAR) {
             for (int64_t i = 0; i < mm; i++)
-                o[i] = 0;
-            /* entries above every u of the block add nothing */
-            for (int32_t j = 0; j < len && cdf[j] <= umax; j++) {
+                cnt[i] = 0;
+            for (int32_t j = 0; j < reach; j++) {
                 double c = cdf[j];
                 for (int64_t i = 0; i < mm; i++)
-                    o[i] += c <= u[i];
+                    cnt[i] += c <= u[i];
             }
+            for (int64_t i = 0; i < mm; i++)
+                o[i] = cnt[i];
         } else {
             for (int64_t i = 0; i < mm; i++)
-                o[i] = (uint16_t)sc_upper(cdf, len, u[i]);
+                o[i] = (uint16_t)sc_upper(cdf, reach, u[i]);
         }
     }
 }

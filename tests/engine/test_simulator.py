@@ -46,6 +46,20 @@ def test_kernel_poisson_counts_equal_numpy_definition(threads):
     assert np.array_equal(_ir.poisson_counts(na, DT, 17, 5), ref_a[17:22])
 
 
+@pytest.mark.parametrize("rate", ["200 Hz", "20 kHz", "500 kHz", "3000 kHz"])
+def test_kernel_shared_table_counts_equal_numpy_definition(rate):
+    # a node whose neurons share one table: a block's counts are summed over the few entries
+    # its largest variate reaches (means up to a few spikes per step; the table's tail towards
+    # 1.0 is longer), else searched per variate (large means); 700 neurons: blocks of 256 and a rest
+    net = poisson_net([rate] * 700, ["1 kHz"])
+    g = net.to_ir()
+    sim = GridSimulator(g)
+    ref = _ir.poisson_counts(g.poisson_sources["a"], DT, 0, 30)
+    assert ref.sum() > 0
+    for n in range(30):
+        assert np.array_equal(sim.kernel.poisson_counts(n, 0, 700), ref[n])
+
+
 def test_poisson_stream_has_poisson_statistics():
     node = _ir.PoissonSourceNode("p", 2000, np.full(2000, 2e4), seed=11)
     c = _ir.poisson_counts(node, DT, 0, 200).astype(float)
