@@ -121,7 +121,27 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
 /* The packed part of thread t's row `pre` (sc_net.pk_syn): one 32-bit entry per synapse
  * (channel, sparse flag, delay) and a float32 weight, or the row's one weight. The
  * synapses are in the IR's order, so each (channel, slot) receives a row's inputs in the
- * same order as from the segmented table: the same sums. */
+ * same order as from the segmented table: the same sums.
+ *
+ * A large network's ring (channels x delay slots) does not fit in the cache, so each
+ * synapse's read-modify-write of its (slot, channel) cell is a miss. The cells of one row
+ * are independent, so the loop prefetches the cells (and their marks, for inputs to
+ * synaptic variables) SC_PK_AHEAD synapses ahead: the misses overlap instead of each
+ * waiting for the last (memory-level parallelism). Prefetches change no value. */
+#ifndef SC_PK_AHEAD
+#define SC_PK_AHEAD 24
+#endif
+static inline void FN(pk_prefetch)(const sc_net *net, int t, uint32_t x, int64_t now, REAL *ring)
+{
+    int64_t L = net->ring_len, C = net->n_channels;
+    int64_t slot = now + (int64_t)(x & 0xFFu);
+    if (slot >= L)
+        slot -= L;
+    int64_t cell = slot * C + (int64_t)(x >> 9);
+    __builtin_prefetch(ring + cell, 1, 3);
+    if (x & SC_PK_SPARSE)
+        __builtin_prefetch(net->mark + cell, 1, 3);
+}
 #if defined(__GNUC__)
 __attribute__((noinline))   /* kept out of push: networks without packed rows run push's old body */
 #endif
@@ -135,7 +155,13 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
     REAL wu = ((const REAL *)net->pk_row_w)[(int64_t)t * n_pre + pre];
     int uniform = wu == wu;
     wu = mult * wu;
-    for (int64_t s = ptr[pre], e = ptr[pre + 1]; s < e; s++) {
+    int64_t s = ptr[pre], e = ptr[pre + 1];
+    int64_t ahead = e - s < SC_PK_AHEAD ? e - s : SC_PK_AHEAD;
+    for (int64_t k = s; k < s + ahead; k++)
+        FN(pk_prefetch)(net, t, syn[k], now, ring);
+    for (; s < e; s++) {
+        if (s + SC_PK_AHEAD < e)
+            FN(pk_prefetch)(net, t, syn[s + SC_PK_AHEAD], now, ring);
         uint32_t x = syn[s];
         int64_t slot = now + (int64_t)(x & 0xFFu);
         if (slot >= L)
@@ -202,6 +228,47 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
     if (net->n_pk)
 #endif
         FN(push_packed)(net, t, pre, now, mult, ring);
+}
+
+/* The rows of a Poisson range that are each one synapse (a one-to-one drive), with count
+ * cnt[k] of row k: its (channel, delay, weight) at pd_chan/pd_delay/pd_weight[off + k]. Onto
+ * densely folded channels a flat loop (a zero count adds +0.0, which changes no sum); onto
+ * synaptic variables (SC_SEG_SPARSE in the delays: the same in every row of a range) the
+ * rows with a count also list their channel in the slot, as push does. Either way each
+ * channel receives what push would add, in the same order. */
+static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, const uint16_t *restrict cnt, int64_t now,
+                            REAL *restrict ring)
+{
+    const int32_t *restrict pc = net->pd_chan + off;
+    const uint16_t *restrict pd = net->pd_delay + off;
+    const REAL *restrict pw = (const REAL *)net->pd_weight + off;
+    int64_t L = net->ring_len, C = net->n_channels;
+    if (m <= 0)
+        return;
+    if (!(pd[0] & SC_SEG_SPARSE)) {
+        for (int64_t k = 0; k < m; k++) {
+            int64_t slot = now + pd[k];
+            if (slot >= L)
+                slot -= L;
+            ring[slot * C + pc[k]] += (REAL)cnt[k] * pw[k];
+        }
+        return;
+    }
+    int64_t T = net->n_threads;
+    for (int64_t k = 0; k < m; k++) {
+        if (!cnt[k])
+            continue;
+        int64_t slot = now + (pd[k] & ~SC_SEG_SPARSE);
+        if (slot >= L)
+            slot -= L;
+        int32_t c = pc[k];
+        ring[slot * C + c] += (REAL)cnt[k] * pw[k];
+        uint8_t *mk = net->mark + slot * C;
+        if (!mk[c]) {
+            mk[c] = 1;
+            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- plastic synapses */
@@ -710,18 +777,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     }
                     int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
                     if (off >= 0) {
-                        /* every row of the range is one dense-folded synapse (one-to-one drive):
-                         * a flat loop; a zero count adds +0.0, which changes no sum */
-                        const int32_t *pc = net->pd_chan + off;
-                        const uint16_t *pd = net->pd_delay + off;
-                        const REAL *pw = (const REAL *)net->pd_weight + off;
-                        int64_t C = net->n_channels;
-                        for (int64_t k = 0; k < b - a; k++) {
-                            int64_t slot = now + pd[k];
-                            if (slot >= L)
-                                slot -= L;
-                            ring[slot * C + pc[k]] += (REAL)cnt[k] * pw[k];
-                        }
+                        FN(push_single)(net, t, off, b - a, cnt, now, ring);
                         continue;
                     }
                     for (int64_t k = a; k < b; k++)

@@ -749,7 +749,8 @@ class GridSimulator(Simulator):
                 if rows.size:
                     lo[t, q], hi[t, q] = k + rows[0], k + rows[-1] + 1
         a["pr_lo"], a["pr_hi"] = lo.ravel(), hi.ravel()
-        # ranges whose rows are single dense-folded synapses get a flat (channel, delay, weight) table
+        # ranges whose rows are single synapses, all onto densely folded channels or all onto synaptic
+        # variables (SEG_SPARSE, which the delays keep), get a flat (channel, delay, weight) table
         pd_off = np.full((T, len(pois)), -1, np.int64)
         chans, dels, wts, total = [], [], [], 0
         real = a["ring"].dtype
@@ -764,7 +765,10 @@ class GridSimulator(Simulator):
                          (a["seg_ptr"][t * (n_pre + 1) + rows + 1] - g0 == 1)
                 plastic = self._pl_rows[t * n_pre + rows].any()   # plastic rows are queued row by row
                 packed = self._pk_rows[t * n_pre + rows].any()    # packed rows are pushed row by row
-                if plastic or packed or not single.all() or (a["seg_delay"][g0] & SEG_SPARSE).any():
+                if plastic or packed or not single.all():
+                    continue
+                flags = a["seg_delay"][g0] & SEG_SPARSE
+                if (flags != flags[0]).any():
                     continue
                 pd_off[t, q] = total
                 chans.append(a["syn_chan"][r0].astype(np.int64) + (a["seg_block"][g0].astype(np.int64) << 16))

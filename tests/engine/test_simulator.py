@@ -310,3 +310,30 @@ def test_bad_options_and_limits_raise_named_errors():
     if not openmp_enabled():
         with pytest.raises(UnsupportedFeature, match="OpenMP"):
             get_backend("native").compile(g, threads=2)
+
+
+@pytest.mark.parametrize("threads", [1] + list(THREADS[:1]))
+def test_one_to_one_poisson_drive_onto_current_synapses_takes_the_flat_path_bit_for_bit(threads):
+    # a one-to-one Poisson drive onto synaptic variables (as the microcircuit's background) is
+    # delivered by a flat loop over the range (pd_off) that lists the touched channels itself;
+    # with the flat table switched off the same counts go row by row through push: same results
+    net = sc.Network("flat", seed=5, dt="0.1 ms")
+    net.add(sc.Population(400, "lif_cuba", dict(tau_mem="10 ms", v_leak="-65 mV", v_threshold="-50 mV",
+                                                v_reset="-65 mV", t_refrac="2 ms", r="40 Mohm",
+                                                tau_syn={"exc": "0.5 ms", "inh": "1 ms"}),
+                          {"v": sc.Uniform("-65 mV", "-52 mV")}, name="n"))
+    net.add(sc.PoissonSource(400, "12 kHz", name="bg"))
+    net.add(sc.Projection("bg", "n", sc.OneToOne(), weight="87.8 pA", delay="1.5 ms", receptor="exc", name="drive"))
+    net.add(sc.Projection("n", "n", sc.FixedProbability(0.1), weight=sc.Normal("-300 pA", "30 pA", high="0 pA"),
+                          delay=sc.Normal("0.75 ms", "0.3 ms", low="0.1 ms"), receptor="inh", name="rec"))
+    net.add(sc.StateMonitor("n", ("v", "syn_exc", "syn_inh"), neurons=[0, 7, 399], name="mon"))
+    g = net.to_ir()
+    flat, rows = GridSimulator(g, threads=threads), GridSimulator(g, threads=threads)
+    assert (flat.arrays["pd_off"] >= 0).all()
+    rows.arrays["pd_off"][:] = -1          # the kernel reads this array: every range row by row
+    a, b = flat.run_steps(600), rows.run_steps(600)
+    assert a.spike_steps["n"].size > 200
+    assert np.array_equal(a.spike_steps["n"], b.spike_steps["n"])
+    assert np.array_equal(a.spike_indices["n"], b.spike_indices["n"])
+    for var, x in a.traces["mon"]["variables"].items():
+        assert np.array_equal(x, b.traces["mon"]["variables"][var]), var
