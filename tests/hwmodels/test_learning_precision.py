@@ -101,3 +101,21 @@ def test_cli_learning_report_and_its_refusals(tmp_path):
         r = subprocess.run([sys.executable, "-m", "spikecore", "precision", "--learning", *args],
                            capture_output=True, text=True, cwd=ROOT)
         assert r.returncode == 2 and field in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+@pytest.mark.slow
+def test_full_report_fewer_than_8_weight_bits_miss_the_float_outcome():
+    """The full case (default settings: 10 seeds, 1257 training samples, 20,112 steps per run, the
+    grid of 1-8 weight bits x 0-6 trace bits): about 65 s with 2 jobs on an idle 2-core machine.
+    Measured (docs/loihi_learning.md): no weight width within Loihi's 8 bits reaches float learning's
+    accuracy at the 95 % bound; 8 bits come within 1 % on the mean."""
+    rep = lp.run_learning_precision("digits", lp.LearningSettings(), jobs=2)
+    assert 0.8 < rep["float_accuracy"] < 0.95 and rep["n_train"] == 1257
+    w = {p["weight_bits"]: p for p in rep["curves"]["weight"]}          # at 4 trace bits (Lava's 16 impulse)
+    assert not any(w[b]["representable"] for b in (1, 2, 3, 4))          # A/I below 2^-7
+    assert w[5]["diff_high"] < -0.03 and w[6]["diff_high"] < -0.01       # clearly below the band
+    assert -0.01 < w[8]["diff"] < 0.005
+    assert rep["min_bits"]["weight"] in (None, 8) and rep["min_bits_mean"]["weight"] in (7, 8)
+    t = {p["trace_bits"]: p for p in rep["curves"]["trace"]}             # at 8 weight bits
+    assert t[0]["diff"] < t[6]["diff"] and t[0]["weight_rmse_lsb"] > t[6]["weight_rmse_lsb"]
+    assert rep["min_bits_mean"]["trace"] is not None and rep["min_bits_mean"]["trace"] <= 4
