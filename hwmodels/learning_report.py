@@ -77,7 +77,8 @@ def render_markdown(data: dict) -> str:
             lines.append(f"| {p[key]} | {p['accuracy']:.4f} | {p['ci_low']:.4f} .. {p['ci_high']:.4f} | "
                          f"{p['diff']:+.4f} | {p['diff_low']:+.4f} | {p['weight_rmse_lsb']:.2f} | "
                          f"{p['float_max_lsb']:.1f} |")
-    lines += ["", f"Settings: {json.dumps(s)}", f"Wall time {data.get('wall_s', 0):.1f} s, jobs {data.get('jobs')}.", ""]
+    lines += ["", f"Settings: {json.dumps(s)}",
+              f"Wall time {data.get('wall_s', 0):.1f} s, jobs {data.get('jobs')}.", ""]
     return "\n".join(lines)
 
 

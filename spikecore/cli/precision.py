@@ -34,8 +34,8 @@ def add_parser(sub):
                    help="'compare' and two precision.json files (or report directories)")
     p.add_argument("--task", default="digits", help="digits (default, scikit-learn load_digits) or iris (smoke test)")
     p.add_argument("--profile", default=None,
-                   help="hardware profile(s), comma-separated: ideal (default), loihi, xylo, spinnaker, or a .yaml file "
-                        "(--learning: loihi, its default and only profile)")
+                   help="hardware profile(s), comma-separated: ideal (default), loihi, xylo, spinnaker, or a "
+                        ".yaml file (--learning: loihi, its default and only profile)")
     p.add_argument("--learning", action="store_true",
                    help="on-chip learning: weight and trace bits an STDP-trained classifier needs on Loihi's "
                         "learning engine (emulated) to reach its float accuracy within 1%%")

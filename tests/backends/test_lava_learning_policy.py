@@ -70,7 +70,10 @@ CASES = [
     ("two spikes in one step", dict(pre_times=[[5, 5.2, 30], [13]]), "float", "several spikes in one step"),
     ("a Poisson source", dict(pre_kind="poisson"), "float", "several spikes in one step"),
     ("two delays from one source", dict(delays=("2 ms", "3 ms")), "float", "delay on a learning synapse"),
+    ("w_min reachable", dict(rule=exact_rule(A_minus="0.05 mV", w_min="0.9 mV")), "float", "weight bounds"),
     ("fixed point", dict(), "fixed", "trace decay"),
+    ("fixed point, fractional scale", dict(), "fixed", "weight precision after learning"),
+    ("fixed point, amplitude off the grid", dict(), "fixed", "learning-rate rounding"),
 ]
 
 
