@@ -25,7 +25,8 @@ weight, matches the test image best; a tie among k classes counts 1/k, an all-ze
 wins). Floating-point learning is the same rule in real numbers (``float_weights``): traces
 ``x <- x * exp(-1/tau) + I * spike`` without rounding or clipping, every update added exactly,
 weights clipped at 0 (the sign mode) -- the limit of the fixed-point arithmetic as its bits grow,
-so that the same spikes and the same rule differ only by the precision.
+and what Lava's floating-point learning model computes on this network (tested against Lava 0.10,
+``floating_pt``), so that the same spikes and the same rule differ only by the precision.
 
 The resources, measured on the grid of both (the report's curves are each at the other's
 reference: weight bits at ``reference_trace_bits``, trace bits at ``reference_weight_bits``):

@@ -37,6 +37,45 @@ def test_float_rule_pairs_a_pre_and_a_post_spike_as_lava_orders_them():
     assert w[0, 1] == pytest.approx(max(0.0, 2.0 * math.exp(-5 / 4) - 1.0 * math.exp(-2 / 4)))
 
 
+def test_float_reference_is_lavas_floating_point_learning_model():
+    """The classifier's first 40 training samples in Lava 0.10 itself, floating_pt (LearningDense's
+    LearningConnectionModelFloat, float LIF with du = dv = 1, the teacher through a Dense): its learned
+    weights are float_weights' on the teacher's spikes."""
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.magma.core.learning.learning_rule import Loihi2FLearningRule
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi1SimCfg
+    from lava.proc.dense.process import Dense, LearningDense
+    from lava.proc.io.source import RingBuffer
+    from lava.proc.lif.process import LIF
+    from lava.utils.weightutils import SignMode
+
+    s = lp.LearningSettings(max_train=40, max_test=50)
+    p = lp.prepare("digits", 0, s)
+    a_plus, trace_bits = 2.0, 4
+    spec = lp.rule_spec(a_plus, trace_bits, s, rng_seed=1)
+    rule = Loihi2FLearningRule(dw=spec.dw, x1_impulse=spec.x1_impulse, x1_tau=spec.x1_tau,
+                               y1_impulse=spec.y1_impulse, y1_tau=spec.y1_tau, t_epoch=1, rng_seed=1)
+    pixels, teacher = RingBuffer(data=p["pixels"].astype(float)), RingBuffer(data=p["teacher"].astype(float))
+    out = LIF(shape=(10,), du=1.0, dv=1.0, vth=1e5)
+    teach = Dense(weights=1e6 * np.eye(10))
+    plastic = LearningDense(weights=np.zeros((10, 64)), learning_rule=rule, sign_mode=SignMode.EXCITATORY)
+    pixels.s_out.connect(plastic.s_in)
+    plastic.a_out.connect(out.a_in)
+    out.s_out.connect(plastic.s_in_bap)
+    teacher.s_out.connect(teach.s_in)
+    teach.a_out.connect(out.a_in)
+    try:
+        out.run(condition=RunSteps(num_steps=p["pixels"].shape[1]), run_cfg=Loihi1SimCfg(select_tag="floating_pt"))
+        W = np.asarray(plastic.weights.get())
+    finally:
+        out.stop()
+    ours = lp.float_weights(p["pixels"], p["post"], s, a_plus)
+    assert ours.max() > 5 and (ours == 0).any()
+    np.testing.assert_allclose(W, ours, rtol=1e-12, atol=1e-12)
+
+
 def test_readout_counts_ties_and_never_picks_a_row_without_weight():
     W = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     X = np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
