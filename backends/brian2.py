@@ -117,10 +117,12 @@ from pathlib import Path
 import numpy as np
 
 # the lowering imports brian2 first, keeping sys.excepthook (backends/_brian2_lowering.py)
-from ._brian2_lowering import (NAME, REPLAY_MAX_EVENTS, _counts_to_events, _layered, _lower, _Plan,
-                               _population_plan, _q, _SourcePlan, _SynPlan)
+from ._brian2_lowering import (NAME, REPLAY_MAX_EVENTS, SharedGroupConflict, _counts_to_events, _layered, _lower,
+                               _Plan, _population_plan, _q, _ref_steps, _SourcePlan, _SynPlan)
 
 import brian2 as b2
+from brian2.core.network import _get_all_objects
+from brian2.core.variables import DynamicArrayVariable
 from brian2.devices.device import reset_device as _reset_device
 from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2.stateupdaters.base import StateUpdateMethod
@@ -133,6 +135,7 @@ from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.recording import count_multiples, multiples
 from spikecore.engine.layout import receptor_var
 from spikecore.models import get_model
+from spikecore.plasticity import rule_for
 from spikecore.result import RawRun, Result
 
 from .base import Backend, Executable, check_same_structure
@@ -685,34 +688,68 @@ class RuntimeExecutable(_Brian2Executable):
 
     def set_parameters(self, pop: str, **params) -> None:
         ir = self._ir_with_parameters(pop, params)      # checks the names and values, as native does
-        writes = self._parameter_writes(pop, ir.populations[pop], list(params))
-        self._write(writes)
-        self.ir = ir
+        self._continue_with(ir, {pop: list(params)}, "changing parameters between runs")
 
     def set_weights(self, projection: str, weights) -> None:
-        ir = self._ir_with_weights(projection, weights)
-        self._write(self._weight_writes(projection, ir.projections[projection].weight))
-        self.ir = ir
+        self._continue_with(self._ir_with_weights(projection, weights), {}, "changing weights between runs")
+
+    def replace_network(self, ir, what: str = "replacing the network between runs") -> None:
+        """Continue with ``ir``: this network with other parameters, weights or injected
+        currents (the same populations, sources, synapses and delays), written into the
+        compiled objects or, where their code holds the values, rebuilt with the state carried
+        over; the next run continues from the present step."""
+        check_same_structure(self.ir, ir)
+        changed = {}
+        for pop, node in ir.populations.items():
+            old = self.ir.populations[pop]
+            names = [k for k in node.params if not np.array_equal(old.params[k], node.params[k])]
+            names += [f"{r}.{k}" for r in node.receptors for k in node.receptors[r]
+                      if not np.array_equal(old.receptors[r][k], node.receptors[r][k])]
+            if names:
+                changed[pop] = names
+        self._continue_with(ir, changed, what)
 
     # Parameters live in the NeuronGroups' (shared, constant) variables and per-neuron
     # variables, weights in the Synapses' weight variable or, homogeneous, in its namespace
-    # (read again at each run); what the generated code itself holds cannot change.
-    def _parameter_writes(self, pop: str, node, names: list, others: dict | None = None) -> list:
-        """The writes that give ``pop`` the parameters of ``node``; UnsupportedFeature naming
-        the first of ``names`` whose change the compiled code cannot take. ``others``: the
-        populations as they will be (default: as they are), which a merged group must agree with."""
+    # (read again at each run): such changes are written there. What the generated code itself
+    # holds (equations, a refractory period, a constant shared by populations merged into one
+    # group, a current's table, an equation-defined model's constants) is changed by building
+    # the objects again from the new network with the groups and Synapses as they were, the
+    # values that now differ within a group lowered to per-neuron variables, and carrying the
+    # whole Brian2 state over (_carry_state): no refusal, at the cost of a build.
+    def _continue_with(self, ir, changed: dict, what: str, plastic: bool = True) -> None:
+        """Make ``ir`` this executable's network from the present step on (``changed``:
+        population -> the parameters named, for a refusal); ``plastic``: write a plastic
+        projection's changed weights too (not when restoring, which restores them)."""
+        learnt = self._plastic_writes(ir) if plastic else []       # checked before anything changes
         try:
-            return self._plan_writes(pop, node, others)
-        except _Baked as baked:
-            for key in names:        # which parameter it is: each alone
-                one = _with_param(self.ir.populations[pop], key, _param_value(node, key))
-                try:
-                    self._plan_writes(pop, one, others)
-                except _Baked as alone:
-                    raise UnsupportedFeature(NAME, f"changing {pop}.{key} between runs ({alone.reason})",
-                                         "the native backend; or change the description and compile again") from None
-            raise UnsupportedFeature(NAME, f"changing {', '.join(f'{pop}.{k}' for k in names)} together between "
-                                     f"runs ({baked.reason})", "the native backend") from None
+            writes = self._in_place_writes(ir)
+        except _Baked:
+            self._rebuild(ir, changed, what)
+        else:
+            self._write(writes)
+            self.ir = ir
+        self._write(learnt)
+
+    def _in_place_writes(self, ir) -> list:
+        """The writes that give the compiled objects the values of ``ir``; _Baked if the
+        generated code holds one of them."""
+        for name, c in ir.currents.items():
+            old = self.ir.currents.get(name)
+            if old is None or old.target != c.target or any(
+                    not np.array_equal(getattr(old, f), getattr(c, f)) for f in ("neurons", "times", "amplitudes")):
+                raise _Baked("an injected current's table is compiled in")
+        if set(ir.currents) != set(self.ir.currents):
+            raise _Baked("an injected current's table is compiled in")
+        writes = []
+        for pop, node in ir.populations.items():
+            if node is not self.ir.populations[pop]:
+                writes += self._plan_writes(pop, node, ir.populations)
+        for name, e in ir.projections.items():
+            old = self.ir.projections[name]
+            if e.plasticity is None and e is not old and not np.array_equal(e.weight, old.weight):
+                writes += self._weight_writes(name, np.asarray(e.weight, dtype=float))
+        return writes
 
     def _plan_writes(self, pop: str, node, others: dict | None = None) -> list:
         dt = self.ir.dt
@@ -725,14 +762,18 @@ class RuntimeExecutable(_Brian2Executable):
                      "delta_gate"):
             if getattr(old, attr) != getattr(new, attr):
                 raise _Baked("it is part of the generated equations")
-        if isinstance(old.refractory, str) != isinstance(new.refractory, str) or (
-                not isinstance(old.refractory, str) and float(old.refractory or 0) != float(new.refractory or 0)):
-            raise _Baked("the refractory period is compiled into the group")
         first, size = group.offsets[pop], group.sizes[pop]
         G = self.built.groups[gname]
         writes = []
         values = {**new.constants, **new.params}
         before = {**old.constants, **old.params}
+        if "t_ref_grid" in group.params:        # refractory periods per neuron (a rebuild lowered them)
+            values["t_ref_grid"] = np.broadcast_to(_ref_steps(node, dt) * dt, (size,))
+            before["t_ref_grid"] = np.broadcast_to(_ref_steps(self.ir.populations[pop], dt) * dt, (size,))
+            writes += _refractory_end_kept(G, slice(first, first + size), before["t_ref_grid"], values["t_ref_grid"])
+        elif isinstance(old.refractory, str) != isinstance(new.refractory, str) or (
+                not isinstance(old.refractory, str) and float(old.refractory or 0) != float(new.refractory or 0)):
+            raise _Baked("the refractory period is compiled into the group")
         for var, value in values.items():
             value = np.asarray(value, dtype=float)
             if var in before and np.array_equal(np.asarray(before[var], dtype=float), value):
@@ -752,29 +793,53 @@ class RuntimeExecutable(_Brian2Executable):
                 raise _Baked("it is part of the generated equations")
         return writes
 
+    def _synapses_of(self, projection: str):
+        """(its Synapses plan, offset of its first synapse there, the Brian2 objects: one per
+        generator layer), or None for a Poisson source drawn in its targets' update."""
+        sp = next((sp for sp in self.plan.syns if projection in sp.projections), None)
+        if sp is None:
+            return None
+        offset = sum(self.ir.projections[n].n_synapses for n in sp.projections[:sp.projections.index(projection)])
+        objects = [o for o in self.built.objects if isinstance(o, b2.Synapses)
+                   and (o.name == sp.name or o.name.startswith(sp.name + "_L"))]
+        return sp, offset, objects
+
     def _weight_writes(self, projection: str, w: np.ndarray) -> list:
         e = self.ir.projections[projection]
         if e.n_synapses == 0:
             return []
-        refuse = lambda why: UnsupportedFeature(NAME, f"changing the weights of {projection} between runs ({why})",
-                                                "the native backend; or change the description and compile again")
-        if e.plasticity is not None:
-            raise refuse("a plastic projection's weights are its rule's")
-        sp = next((sp for sp in self.plan.syns if projection in sp.projections), None)
-        if sp is None:
-            raise refuse("its Poisson input is drawn with the weights compiled in (poisson=draw)")
-        offset = sum(self.ir.projections[n].n_synapses for n in sp.projections[:sp.projections.index(projection)])
-        objects = [o for o in self.built.objects if isinstance(o, b2.Synapses)
-                   and (o.name == sp.name or o.name.startswith(sp.name + "_L"))]   # one per generator layer
+        found = self._synapses_of(projection)
+        if found is None:
+            raise _Baked("its Poisson input is drawn with the weights compiled in (poisson=draw)")
+        sp, offset, objects = found
         if sp.weight is not None:
             part = slice(offset, offset + e.n_synapses)
             return [(S.variables[sp.weight_var].get_value(), part, w) for S in objects]
         if len(sp.projections) > 1 or not (w == w[0]).all():
-            raise refuse("its synapses hold one weight compiled as a constant" +
-                         (f", shared with {', '.join(n for n in sp.projections if n != projection)}"
-                          if len(sp.projections) > 1 else ""))
+            raise _Baked("its synapses hold one weight compiled as a constant")
         dim = getattr(sp.namespace[sp.weight_var], "dim", DIMENSIONLESS)
         return [(S.namespace, sp.weight_var, b2.Quantity(float(w[0]), dim=dim)) for S in objects]
+
+    def _plastic_writes(self, ir) -> list:
+        """The learnt weights of plastic projections that ``ir`` changes, written into their
+        Synapses' w (Brian2 updates a synapse at each of its events: nothing to settle)."""
+        writes = []
+        for name, e in ir.projections.items():
+            old = self.ir.projections[name]
+            if e.plasticity is None or e is old or np.array_equal(e.weight, old.weight) or e.n_synapses == 0:
+                continue
+            rule = rule_for(e.plasticity, "brian2", f"projection {name}", NAME)
+            if hasattr(rule, "weight_now"):
+                raise UnsupportedFeature(NAME, f"setting the weights of {name} ({rule.name}: its weights move "
+                                         "between events with its eligibility trace)",
+                                         "pair-based rules; or change the description and compile again")
+            w = np.asarray(e.weight, dtype=float)
+            if rule.check_weights(e.plasticity, w, f"weights of {name}") != rule.check_weights(
+                    e.plasticity, old.weight, f"projections.{name}") and w.any():
+                raise ValidationError(f"weights of {name}", f"[{w.min()!r} .. {w.max()!r}]",
+                                      "weights of the sign the projection was compiled with (its bounds apply to |w|)")
+            writes.append((self.built.plastic[name].variables["w"].get_value(), slice(None), w))
+        return writes
 
     @staticmethod
     def _write(writes: list) -> None:
@@ -782,43 +847,41 @@ class RuntimeExecutable(_Brian2Executable):
         for target, index, value in writes:
             target[index] = value
 
-    def replace_network(self, ir, what: str = "replacing the network between runs") -> None:
-        """Continue with ``ir``: this network with other parameters or weights (the same
-        populations, sources, synapses, delays and currents), written into the compiled
-        objects; the next run continues from the present step."""
-        check_same_structure(self.ir, ir)
-        for name, c in ir.currents.items():
-            old = self.ir.currents.get(name)
-            if old is None or any(not np.array_equal(getattr(old, f), getattr(c, f))
-                                  for f in ("neurons", "times", "amplitudes")) or old.target != c.target:
-                raise UnsupportedFeature(NAME, f"{what}: changing the injected current {name} (its table is "
-                                         "compiled in)", "the native backend; or change the description and "
-                                         "compile again")
-        if set(ir.currents) != set(self.ir.currents):
-            raise UnsupportedFeature(NAME, f"{what}: adding or removing injected currents", "the native backend")
-        writes = []
+    def _rebuild(self, ir, changed: dict, what: str) -> None:
+        """Build the Brian2 objects of ``ir`` again, grouped as now, and carry the state
+        (variables, spike queues, monitors, clock, snapshots) over into them."""
+        try:
+            plan = _lower(ir, self.options["poisson"], like=self.plan)
+        except SharedGroupConflict as conflict:
+            names = [f"{p}.{k}" for p, ks in changed.items() if p in conflict.pops for k in ks]
+            raise UnsupportedFeature(NAME, f"{what}: {', '.join(names) or 'this change'} would give "
+                                     f"{', '.join(conflict.pops)} different equations in the one Brian2 group "
+                                     "they share", "the same change for all of them; the native backend; or "
+                                     "change the description and compile again") from None
+        old = self.built
+        t0 = time.perf_counter()
+        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]) as dev:
+            saved_rng = dev.get_random_state()
+            try:
+                built = _Built(plan, self.cache_dir)
+                for src in plan.sources.values():      # a replayed source's layers, as many as now
+                    while src.mode == "replay" and len(built.layers[src.name]) < len(old.layers[src.name]):
+                        built._add_layer(src, np.zeros(0, np.int64), np.zeros(0, np.int64))
+                _carry_state(old, built, plan)
+            finally:
+                dev.set_random_state(saved_rng)
+        built._spikes_seen, built._samples_seen = dict(old._spikes_seen), dict(old._samples_seen)
+        built._weight_samples_seen = dict(old._weight_samples_seen)
+        dt, writes = ir.dt, []
         for pop, node in ir.populations.items():
-            old = self.ir.populations[pop]
-            changed = [k for k in node.params if not np.array_equal(old.params[k], node.params[k])]
-            changed += [f"{r}.{k}" for r in node.receptors for k in node.receptors[r]
-                        if not np.array_equal(old.receptors[r][k], node.receptors[r][k])]
-            if changed:
-                writes += self._parameter_writes(pop, node, changed, ir.populations)
-        for name, e in ir.projections.items():
-            if not np.array_equal(e.weight, self.ir.projections[name].weight):
-                writes += self._weight_writes(name, np.asarray(e.weight, dtype=float))
+            if plan.pops[plan.where[pop]].defined:
+                continue
+            group, first = plan.pops[plan.where[pop]], plan.pops[plan.where[pop]].offsets[pop]
+            writes += _refractory_end_kept(built.groups[group.name], slice(first, first + node.size),
+                                           _ref_steps(self.ir.populations[pop], dt) * dt, _ref_steps(node, dt) * dt)
         self._write(writes)
-        self.ir = ir
-
-    def _apply_ir(self, ir) -> None:
-        """Write the parameters and weights of ``ir`` (this network at another time) into the objects."""
-        for pop, node in ir.populations.items():
-            if node is not self.ir.populations[pop]:
-                self._write(self._plan_writes(pop, node))
-        for name, e in ir.projections.items():
-            if e is not self.ir.projections[name] and not np.array_equal(e.weight, self.ir.projections[name].weight):
-                self._write(self._weight_writes(name, e.weight))
-        self.ir = ir
+        self.built, self.plan, self.ir = built, plan, ir
+        self.build_s += time.perf_counter() - t0
 
     def store(self, name: str = "default") -> None:
         with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
@@ -835,7 +898,62 @@ class RuntimeExecutable(_Brian2Executable):
             self.built.network.restore(f"spikecore_{name}")
         self.step, self._rng_state, seen, samples, ir = snaps[name]
         self.built._spikes_seen, self.built._samples_seen = dict(seen), dict(samples)
-        self._apply_ir(ir)      # parameters and weights as they were when stored
+        # parameters and weights as they were when stored (a plastic projection's: restored above)
+        self._continue_with(ir, {}, "restoring a snapshot", plastic=False)
+
+
+def _refractory_end_kept(G, part: slice, before, after) -> list:
+    """Writes that keep the end of each neuron's present refractory period where it was when
+    its refractory period changes from ``before`` to ``after`` (s): the native engine fixes
+    that end at the spike (its free_at), Brian2 compares t - lastspike with the period now,
+    so lastspike moves by before - after (brian2/groups/neurongroup.py, refractoriness)."""
+    shift = np.asarray(before, dtype=float) - np.asarray(after, dtype=float)
+    if not shift.any() or "lastspike" not in G.variables:
+        return []
+    last = G.variables["lastspike"].get_value()
+    return [(last, part, last[part] + shift)]
+
+
+def _carry_state(old: _Built, new: _Built, plan: _Plan) -> None:
+    """Give the objects of ``new`` (built from ``plan``, with the names of ``old``'s) the state
+    of ``old``'s, by Brian2's own store/restore (brian2/core/network.py, ``Network._full_state``;
+    a Synapses pathway's spike queue included), leaving out the values ``plan`` sets:
+    parameters and static weights. ``old``'s snapshots are carried over likewise."""
+    skip = {p.name: set(p.params) | (set() if p.defined else set(p.constants)) for p in plan.pops.values()}
+    plastic = {id(S) for S in new.plastic.values()}
+    for obj in new.network.objects:
+        if isinstance(obj, b2.Synapses) and id(obj) not in plastic:
+            skip[obj.name] = {"w", "w_syn", "delay"}
+    objects = {o.name: o for o in _get_all_objects(new.network.objects)}
+    objects.update({o.clock.name: o.clock for o in list(objects.values())})
+
+    def carried(state: dict) -> dict:
+        out = {}
+        for name, entry in state.items():
+            if not isinstance(entry, dict):
+                out[name] = entry               # the time, the random state
+                continue
+            obj = objects.get(name)
+            if obj is None:
+                continue
+            keep = {}
+            for var, value in entry.items():
+                if var not in obj.variables:
+                    if var in ("_spikequeue", "_previous_dt", "_spikes_changed"):
+                        keep[var] = value
+                    continue
+                v = obj.variables[var]
+                if var not in skip.get(name, ()) and (isinstance(v, DynamicArrayVariable) or v.size == value[1]):
+                    keep[var] = value
+            out[name] = keep
+        return out
+
+    for clock in {o.clock for o in _get_all_objects(old.network.objects)}:
+        clock._set_t_update_dt(target_t=old.network.t)
+    new.network._stored_state = {k: carried(v) for k, v in old.network._stored_state.items()}
+    new.network._stored_state["spikecore_carry"] = carried(old.network._full_state())
+    new.network.restore("spikecore_carry")
+    del new.network._stored_state["spikecore_carry"]
 
 
 class _Baked(Exception):
