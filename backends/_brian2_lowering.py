@@ -534,8 +534,10 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     return key, i, j + post.offsets[e.post], np.asarray(e.weight, dtype=float), steps
 
 
-def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set) -> list:
-    """Projections with the same source, target group and update merged into one Synapses each."""
+def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set,
+                   per_synapse: frozenset = frozenset()) -> list:
+    """Projections with the same source, target group and update merged into one Synapses each
+    (``per_synapse``: projections whose Synapses hold one weight per synapse even if all are equal)."""
     merged: dict = {}
     for e in g.projections.values():
         if e.n_synapses == 0 or e.pre in skip_sources:
@@ -570,7 +572,7 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         ns = {}
         wvar = on_pre.split("+= ", 1)[1].split("*", 1)[0]
         # homogeneous weights and delays become constants (as a hand-written script would have them)
-        if (w == w[0]).all():
+        if (w == w[0]).all() and not per_synapse & set(names):
             ns[wvar] = _q(float(w[0]), unit)
             weight, model = None, ""
         else:
@@ -611,9 +613,10 @@ class _Plan:
     weight_monitors: dict = field(default_factory=dict)   # projection -> (synapses, interval_steps)
 
 
-def _lower(g: _ir.IRGraph, poisson: str, like: _Plan | None = None) -> _Plan:
+def _lower(g: _ir.IRGraph, poisson: str, like: _Plan | None = None, per_synapse: frozenset = frozenset()) -> _Plan:
     """The plan of ``g``; ``like``: the plan it had when compiled before (run control's
-    rebuild): the same groups, Synapses and Poisson modes, so that the state carries over."""
+    rebuild): the same groups, Synapses and Poisson modes, so that the state carries over;
+    ``per_synapse``: projections whose Synapses hold a weight per synapse (run control)."""
     _check_ir(g)
     dt = g.dt
     groups, where = _group_populations(g, dt, like)
@@ -633,7 +636,7 @@ def _lower(g: _ir.IRGraph, poisson: str, like: _Plan | None = None) -> _Plan:
             _draw_plan(g, s, groups, where)
         else:
             sources[s.name] = _SourcePlan(s.name, s.size, "replay", node=s)
-    syns = _synapse_plans(g, groups, where, {s.name for s in draw_sources})
+    syns = _synapse_plans(g, groups, where, {s.name for s in draw_sources}, frozenset(per_synapse))
     for plan in groups.values():
         _finish_equations(plan)
     monitors = []

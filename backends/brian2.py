@@ -597,6 +597,10 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
         self.build_s += time.perf_counter() - t0
+        # run control: the static weights the objects hold now, and weight writes that wait
+        # until the spikes sent before a change have arrived ((step, projection, synapses, values))
+        self._applied = {n: np.array(e.weight, dtype=float) for n, e in g.projections.items() if e.plasticity is None}
+        self._deferred = []
 
     def _run(self, duration: float, progress: bool = False) -> Result:
         dt = self.ir.dt
@@ -612,7 +616,8 @@ class RuntimeExecutable(_Brian2Executable):
             try:
                 n = n_start
                 while n < n_end:
-                    stop = min(n_end, n + window)
+                    self._apply_deferred(n)
+                    stop = min([n_end, n + window] + [at for at, *_ in self._deferred if at > n])
                     t0 = time.perf_counter()
                     for src in self.plan.sources.values():
                         if src.mode == "replay":
@@ -717,23 +722,28 @@ class RuntimeExecutable(_Brian2Executable):
     # the objects again from the new network with the groups and Synapses as they were, the
     # values that now differ within a group lowered to per-neuron variables, and carrying the
     # whole Brian2 state over (_carry_state): no refusal, at the cost of a build.
-    def _continue_with(self, ir, changed: dict, what: str, plastic: bool = True) -> None:
+    def _continue_with(self, ir, changed: dict, what: str, plastic: bool = True, weights: bool = True) -> None:
         """Make ``ir`` this executable's network from the present step on (``changed``:
-        population -> the parameters named, for a refusal); ``plastic``: write a plastic
-        projection's changed weights too (not when restoring, which restores them)."""
-        learnt = self._plastic_writes(ir) if plastic else []       # checked before anything changes
+        population -> the parameters named, for a refusal); ``plastic``, ``weights``: take a
+        plastic projection's, a static one's changed weights too (not when restoring, which
+        restores them as they were)."""
+        learnt = self._plastic_weights_set(ir) if plastic else []     # checked before anything changes
+        before = self.ir
         try:
-            writes = self._in_place_writes(ir)
+            writes = self._in_place_writes(ir, weights)
         except _Baked:
-            self._rebuild(ir, changed, what)
+            self._rebuild(ir, changed, what, weights)
         else:
             self._write(writes)
             self.ir = ir
-        self._write(learnt)
+        if weights:
+            self._schedule_weights(before, ir)
+        for name, w in learnt:
+            self.built.plastic[name].variables["w"].get_value()[:] = w
 
-    def _in_place_writes(self, ir) -> list:
-        """The writes that give the compiled objects the values of ``ir``; _Baked if the
-        generated code holds one of them."""
+    def _in_place_writes(self, ir, weights: bool = True) -> list:
+        """The writes that give the compiled objects the parameters of ``ir`` (its static
+        weights are scheduled: _schedule_weights); _Baked if the generated code holds one."""
         for name, c in ir.currents.items():
             old = self.ir.currents.get(name)
             if old is None or old.target != c.target or any(
@@ -747,8 +757,8 @@ class RuntimeExecutable(_Brian2Executable):
                 writes += self._plan_writes(pop, node, ir.populations)
         for name, e in ir.projections.items():
             old = self.ir.projections[name]
-            if e.plasticity is None and e is not old and not np.array_equal(e.weight, old.weight):
-                writes += self._weight_writes(name, np.asarray(e.weight, dtype=float))
+            if weights and e.plasticity is None and e is not old and not np.array_equal(e.weight, old.weight):
+                self._check_weight_form(name, np.asarray(e.weight, dtype=float))
         return writes
 
     def _plan_writes(self, pop: str, node, others: dict | None = None) -> list:
@@ -804,25 +814,64 @@ class RuntimeExecutable(_Brian2Executable):
                    and (o.name == sp.name or o.name.startswith(sp.name + "_L"))]
         return sp, offset, objects
 
-    def _weight_writes(self, projection: str, w: np.ndarray) -> list:
-        e = self.ir.projections[projection]
-        if e.n_synapses == 0:
-            return []
+    def _check_weight_form(self, projection: str, w: np.ndarray) -> None:
+        """_Baked unless the objects can take ``w`` for ``projection`` in place: a weight per
+        synapse, or one constant of its own Synapses with one delay and a new single value."""
+        if self.ir.projections[projection].n_synapses == 0:
+            return
         found = self._synapses_of(projection)
         if found is None:
             raise _Baked("its Poisson input is drawn with the weights compiled in (poisson=draw)")
-        sp, offset, objects = found
-        if sp.weight is not None:
-            part = slice(offset, offset + e.n_synapses)
-            return [(S.variables[sp.weight_var].get_value(), part, w) for S in objects]
-        if len(sp.projections) > 1 or not (w == w[0]).all():
+        sp = found[0]
+        if sp.weight is None and (len(sp.projections) > 1 or not (w == w[0]).all() or np.ndim(sp.delay) != 0):
             raise _Baked("its synapses hold one weight compiled as a constant")
-        dim = getattr(sp.namespace[sp.weight_var], "dim", DIMENSIONLESS)
-        return [(S.namespace, sp.weight_var, b2.Quantity(float(w[0]), dim=dim)) for S in objects]
 
-    def _plastic_writes(self, ir) -> list:
-        """The learnt weights of plastic projections that ``ir`` changes, written into their
-        Synapses' w (Brian2 updates a synapse at each of its events: nothing to settle)."""
+    def _write_weights(self, projection: str, index, values) -> None:
+        """Static weights of ``projection``'s synapses ``index`` (IR order) into its Synapses."""
+        found = self._synapses_of(projection)
+        if found is None:
+            return
+        sp, offset, objects = found
+        values = np.asarray(values, dtype=float)
+        if sp.weight is not None:
+            for S in objects:
+                S.variables[sp.weight_var].get_value()[offset + np.arange(self._applied[projection].size)[index]] = values
+        elif values.size:
+            dim = getattr(sp.namespace[sp.weight_var], "dim", DIMENSIONLESS)
+            for S in objects:
+                S.namespace[sp.weight_var] = b2.Quantity(float(values.flat[0]), dim=dim)
+        self._applied[projection][index] = values
+
+    def _schedule_weights(self, before, ir) -> None:
+        """The static weights ``ir`` changes take effect synapse by synapse when the spikes
+        sent before now have arrived (now + its delay), as in the native engine, whose delay
+        ring holds the weight a spike was sent with (Brian2 reads w when it delivers); a
+        Poisson input drawn in its targets' update takes them now."""
+        dt = ir.dt
+        for name, e in ir.projections.items():
+            old = before.projections[name]
+            if e.plasticity is not None or e.n_synapses == 0 or e is old or np.array_equal(e.weight, old.weight):
+                continue
+            w = np.asarray(e.weight, dtype=float)
+            if self._synapses_of(name) is None:
+                self._applied[name] = w.copy()
+                continue
+            d = np.broadcast_to(_ir.delay_steps(np.asarray(e.delay, dtype=float), dt), w.shape)
+            for steps in np.unique(d):
+                idx = np.flatnonzero(d == steps)
+                self._deferred.append((self.step + int(steps), name, idx, w[idx]))
+
+    def _apply_deferred(self, step: int) -> None:
+        """The scheduled weight writes due at ``step`` (before it runs), in the order set."""
+        due = [x for x in self._deferred if x[0] <= step]
+        self._deferred = [x for x in self._deferred if x[0] > step]
+        for _, name, idx, values in due:
+            self._write_weights(name, idx, values)
+
+    def _plastic_weights_set(self, ir) -> list:
+        """(projection, weights) of the plastic projections whose weights ``ir`` changes, checked:
+        written into their Synapses' w (Brian2 updates a synapse at each of its events, reading w
+        when a spike arrives, as the native engine does: nothing to settle, nothing to wait for)."""
         writes = []
         for name, e in ir.projections.items():
             old = self.ir.projections[name]
@@ -838,7 +887,7 @@ class RuntimeExecutable(_Brian2Executable):
                     e.plasticity, old.weight, f"projections.{name}") and w.any():
                 raise ValidationError(f"weights of {name}", f"[{w.min()!r} .. {w.max()!r}]",
                                       "weights of the sign the projection was compiled with (its bounds apply to |w|)")
-            writes.append((self.built.plastic[name].variables["w"].get_value(), slice(None), w))
+            writes.append((name, w))
         return writes
 
     @staticmethod
@@ -847,11 +896,15 @@ class RuntimeExecutable(_Brian2Executable):
         for target, index, value in writes:
             target[index] = value
 
-    def _rebuild(self, ir, changed: dict, what: str) -> None:
+    def _rebuild(self, ir, changed: dict, what: str, weights: bool = True) -> None:
         """Build the Brian2 objects of ``ir`` again, grouped as now, and carry the state
-        (variables, spike queues, monitors, clock, snapshots) over into them."""
+        (variables, spike queues, monitors, clock, snapshots) over into them; the static
+        weights they hold stay those of now (_schedule_weights changes them)."""
+        per_synapse = {n for sp in self.plan.syns if sp.weight is not None and not sp.plastic for n in sp.projections}
+        per_synapse |= {n for n, e in ir.projections.items() if weights and e.plasticity is None
+                        and not np.array_equal(e.weight, self.ir.projections[n].weight)}
         try:
-            plan = _lower(ir, self.options["poisson"], like=self.plan)
+            plan = _lower(ir, self.options["poisson"], like=self.plan, per_synapse=frozenset(per_synapse))
         except SharedGroupConflict as conflict:
             names = [f"{p}.{k}" for p, ks in changed.items() if p in conflict.pops for k in ks]
             raise UnsupportedFeature(NAME, f"{what}: {', '.join(names) or 'this change'} would give "
@@ -881,6 +934,8 @@ class RuntimeExecutable(_Brian2Executable):
                                            _ref_steps(self.ir.populations[pop], dt) * dt, _ref_steps(node, dt) * dt)
         self._write(writes)
         self.built, self.plan, self.ir = built, plan, ir
+        for name, w in self._applied.items():
+            self._write_weights(name, slice(None), w.copy())
         self.build_s += time.perf_counter() - t0
 
     def store(self, name: str = "default") -> None:
@@ -888,7 +943,8 @@ class RuntimeExecutable(_Brian2Executable):
             self.built.network.store(f"spikecore_{name}")
         self._snapshots = getattr(self, "_snapshots", {})
         self._snapshots[name] = (self.step, self._rng_state, dict(self.built._spikes_seen),
-                                 dict(self.built._samples_seen), self.ir)
+                                 dict(self.built._samples_seen), self.ir,
+                                 {k: w.copy() for k, w in self._applied.items()}, list(self._deferred))
 
     def restore(self, name: str = "default") -> None:
         snaps = getattr(self, "_snapshots", {})
@@ -896,10 +952,15 @@ class RuntimeExecutable(_Brian2Executable):
             raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
         with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
             self.built.network.restore(f"spikecore_{name}")
-        self.step, self._rng_state, seen, samples, ir = snaps[name]
+        self.step, self._rng_state, seen, samples, ir, applied, deferred = snaps[name]
         self.built._spikes_seen, self.built._samples_seen = dict(seen), dict(samples)
-        # parameters and weights as they were when stored (a plastic projection's: restored above)
-        self._continue_with(ir, {}, "restoring a snapshot", plastic=False)
+        # parameters as they were when stored; the weights the objects held then and the writes
+        # then waiting (a plastic projection's weights: restored above)
+        self._continue_with(ir, {}, "restoring a snapshot", plastic=False, weights=False)
+        for k, w in applied.items():
+            if not np.array_equal(w, self._applied[k]):
+                self._write_weights(k, slice(None), w.copy())
+        self._deferred = list(deferred)
 
 
 def _refractory_end_kept(G, part: slice, before, after) -> list:

@@ -232,3 +232,21 @@ def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
     assert sum(map(len, spikes["native"])) > 0
     for a, b in zip(spikes["native"], spikes["brian2"]):
         np.testing.assert_allclose(a, b)
+
+
+def test_tau_m_set_between_runs_on_brian2_runtime_gives_native_spikes():
+    """Issue 22 (g): tau_m changes an IF_curr_exp population's weights (nA x r, r = tau_m/cm);
+    the spikes on their way at the change bring the weight they were sent with on both."""
+    pytest.importorskip("brian2")
+    spikes = {}
+    for backend in ("native", "brian2"):
+        exc, inh = small_network(backend, **({"target": "numpy"} if backend == "brian2" else {}))
+        sim.run(30.0)
+        exc.set(tau_m=12.0)
+        inh.set(tau_m=30.0)
+        sim.run(60.0)
+        spikes[backend] = spike_lists(exc) + spike_lists(inh)
+        sim.end()
+    assert sum(map(len, spikes["native"])) > 0
+    for a, b in zip(spikes["native"], spikes["brian2"]):
+        np.testing.assert_array_equal(a, b)
