@@ -327,6 +327,9 @@ def _carry_state(old, new, plan: _Plan) -> None:
         if isinstance(obj, b2.Synapses) and id(obj) not in plastic:
             skip[obj.name] = {"w", "w_syn", "delay"}
     objects = {o.name: o for o in _get_all_objects(new.network.objects)}
+    # a monitor sampling every few steps has a clock of its own, named afresh by Brian2
+    renamed = {o.clock.name: objects[o.name].clock.name for o in _get_all_objects(old.network.objects)
+               if o.name in objects}
     objects.update({o.clock.name: o.clock for o in list(objects.values())})
 
     def carried(state: dict) -> dict:
@@ -335,6 +338,7 @@ def _carry_state(old, new, plan: _Plan) -> None:
             if not isinstance(entry, dict):
                 out[name] = entry               # the time, the random state
                 continue
+            name = renamed.get(name, name)
             obj = objects.get(name)
             if obj is None:
                 continue

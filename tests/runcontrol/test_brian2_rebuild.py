@@ -204,3 +204,16 @@ def test_store_while_weight_writes_wait_and_restore():
     runs = same_runs(exes, [0.02, change, 0.01, rebuild, 0.01, lambda e: e.restore(), 0.01])
     for pop in runs[1]:
         np.testing.assert_array_equal(runs[1][pop][0], runs[3][pop][0])
+
+
+def test_a_rebuild_carries_a_monitor_sampling_on_its_own_clock():
+    """A state monitor sampling every 1 ms runs on a clock Brian2 names afresh at the rebuild."""
+    net, got = two_groups(), []
+    net.add(sc.StateMonitor("exc", ["v"], neurons=[0, 1], interval="1 ms", name="m"))
+    for exe in compile_both(net):
+        exe.run(0.0105)
+        exe.set_parameters("exc", t_refrac=0.003)            # a rebuild
+        got.append(exe.run(0.0105).traces["m"])
+    np.testing.assert_array_equal(got[0]["times"], got[1]["times"])
+    assert got[0]["times"].size == 10
+    np.testing.assert_allclose(got[1]["variables"]["v"], got[0]["variables"]["v"], rtol=1e-12)
