@@ -1,4 +1,8 @@
-"""The Lava backend's plan: the IR on Loihi's process structure, as plain data (no Lava import).
+"""The IR on Loihi's process structure (Lava's processes), as plain data (no Lava import).
+
+The Lava backend builds its processes from this plan (backends/lava.py); the native engine's
+Loihi mode runs a plan with plastic projections through the learning emulator
+(backends/_native_learning.py), so that both see the same groups, connections and rules.
 
 ``plan(ir, format, policy, headroom)`` validates the IR for Loihi (hwmodels.loihi maps
 each population onto Loihi's LIF and quantizes it for ``format="fixed"``), groups the
@@ -122,8 +126,9 @@ def _group_key(nm: loihi.NeuronMap, qpop, fixed: bool):
 
 
 def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
-         headroom: float = loihi.DEFAULT_HEADROOM) -> LavaPlan:
-    """Validate ``g`` for Loihi and lay out the process graph (no Lava import)."""
+         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME) -> LavaPlan:
+    """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
+    name refusals give (UnsupportedFeature)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -137,21 +142,21 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings, approximations = [], []
         loihi.check_headroom(headroom)
     elif fixed:
-        qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
+        qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom, backend=backend)
         nmap = loihi.map_network(g, fixed=True)
         findings, approximations = report.findings, report.approximations
     else:
         nmap = loihi.map_network(g, fixed=False)
         qir, report = None, None
         findings = nmap.findings
-        approximations = loihi.apply_policy(findings, policy)
+        approximations = loihi.apply_policy(findings, policy, backend)
         loihi.check_headroom(headroom)
     learning_maps, lfind = _learning(g, nmap, qir, fixed)
     findings = list(findings) + lfind
-    approximations = list(approximations) + loihi.apply_policy(lfind, policy, NAME)
+    approximations = list(approximations) + loihi.apply_policy(lfind, policy, backend)
     for f in findings:
         if f.rule == "unknown model":   # nothing maps it, even approximately
-            raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)
+            raise UnsupportedFeature(backend, f"model {f.value} ({f.element})", f.fix)
     _check_monitors(g, nmap)
 
     # LIF groups
@@ -246,7 +251,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         b["d"].append(d)
         b["idx"].append(np.arange(e.n_synapses))
     findings = findings + late
-    approximations = approximations + loihi.apply_policy(late, policy, NAME)
+    approximations = approximations + loihi.apply_policy(late, policy, backend)
     conns = []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
