@@ -252,7 +252,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         b["idx"].append(np.arange(e.n_synapses))
     findings = findings + late
     approximations = approximations + loihi.apply_policy(late, policy, backend)
-    conns = []
+    conns, absent_findings = [], []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
         w, d = np.concatenate(b["w"]), np.concatenate(b["d"]).astype(np.int64)
@@ -269,7 +269,18 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
                 c.learning = learning_maps[b["names"][0]]
                 c.synapse_index = np.concatenate(b["idx"])[sel]
                 c.process = "LearningDense"
+                absent = c.shape[0] * c.shape[1] - c.rows.size
+                if absent:
+                    absent_findings.append(loihi.Finding(
+                        "error", "absent synapses learn", f"projection {b['names'][0]}",
+                        f"{c.rows.size} synapses in a {c.shape[0]} x {c.shape[1]} LearningDense",
+                        "a LearningDense learns at every entry of its matrix: the absent synapses (weight 0) "
+                        "grow with the rule and transmit (Lava's LearningSparse, which would not, crashes on "
+                        "excitatory and inhibitory weights)", "connect all to all, populations in LIF "
+                        "processes of their own", f"let the {absent} absent entries learn"))
             conns.append(c)
+    findings = findings + absent_findings
+    approximations = approximations + loihi.apply_policy(absent_findings, policy, backend)
     probes = _plan_probes(g, nmap, pop_group)
     p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
                  conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,

@@ -168,3 +168,32 @@ def test_cli_refusal_is_one_line_exit_2(tmp_path):
                "--out", tmp_path / "o", "--no-plot")
     assert done.returncode == 2 and "state monitor vm" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def _sparse_plastic_ir():
+    net = load_network(EXAMPLES / "loihi_stdp.yaml")
+    g = net.to_ir()
+    e = g.projections["plastic"]
+    keep = np.random.default_rng(1).random(e.n_synapses) < 0.5
+    for attr in ("i", "j", "weight", "delay"):
+        setattr(e, attr, getattr(e, attr)[keep])
+    return g
+
+
+def test_absent_synapses_of_a_learning_dense_are_an_approximation_strict_refuses():
+    g = _sparse_plastic_ir()
+    p = plan(g, "fixed", "approximate")
+    assert any("absent synapses learn" in a for a in p.approximations)
+    assert [f.severity for f in p.findings if f.rule == "absent synapses learn"] == ["error"]   # strict refuses
+    assert not any("absent synapses learn" in a for a in plan(example_ir("loihi_stdp"), "fixed",
+                                                              "approximate").approximations)
+
+
+def test_sparse_plastic_projection_equals_lava_including_its_absent_entries():
+    g = _sparse_plastic_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
+    for var in ("u", "v"):
+        np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])
