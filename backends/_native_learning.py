@@ -70,7 +70,8 @@ def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
 def _refuse(ir: _ir.IRGraph, backend: str) -> None:
     what = None
     if ir.state_monitors:
-        what = f"state monitor {next(iter(ir.state_monitors))}", "spike monitors and the final u, v (Result.final_state)"
+        what = (f"state monitor {next(iter(ir.state_monitors))}",
+                "spike monitors and the final u, v (Result.final_state)")
     elif ir.weight_monitors:
         what = f"weight monitor {next(iter(ir.weight_monitors))}", "the final weights (Result.weights)"
     elif ir.currents:

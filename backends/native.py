@@ -28,7 +28,6 @@ from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.models import MODELS
 from spikecore.network import check_delays
-from spikecore.plasticity import refuse_plastic
 from spikecore.result import Result
 
 from ._native_learning import is_plastic, learning_simulator

@@ -176,7 +176,8 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
                 v[name] = np.asarray(lif.v.get()).astype(np.int64)
             sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
             for name, p in plastic.items():
-                conns[name] = {k: (_sparse_read(p, k, sparse[name]) if name in sparse and k in ("weights", "tag_1", "tag_2")
+                conns[name] = {k: (_sparse_read(p, k, sparse[name])
+                                   if name in sparse and k in ("weights", "tag_1", "tag_2")
                                    else np.asarray(getattr(p, k).get()).astype(np.int64))
                                for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
         finally:
