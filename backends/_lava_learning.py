@@ -12,7 +12,7 @@ import numpy as np
 from hwmodels import loihi
 from spikecore import ir as _ir
 
-from ._lava_plan import ConnPlan, LavaPlan, SourcePlan, source_counts
+from hwmodels.loihi_plan import ConnPlan, LavaPlan, SourcePlan, source_counts
 
 GRADED_BITS = 8              # num_message_bits of the modulator's Dense (spike counts)
 

@@ -7,7 +7,7 @@ returns a ``LavaExecutable``; ``run(duration)`` builds the Lava processes, runs
 them under ``Loihi2SimCfg`` (floating_pt models, or the bit-accurate fixed_pt ones)
 and always stops them. A network written in Loihi's integers (model ``loihi_lif``) needs
 no mapping: with ``format="fixed"`` its registers, weights and delays go to Lava's
-processes as written (backends/_lava_plan.py ``_lava_integer_ir``), and the Result holds
+processes as written (hwmodels/loihi_plan.py ``_lava_integer_ir``), and the Result holds
 the final integer u and v of every population (as every fixed-point run's does).
 
 Process graph
@@ -28,7 +28,7 @@ Process graph
   2.5 ms/step vs Dense 80 ms/step; 400 x 400 Dense 0.8 vs Sparse 1.2 ms/step. So
   Dense only for small matrices (<= DENSE_MAX_ELEMENTS entries, times the delay
   slots for DelayDense) or dense ones (density >= DENSE_MIN_DENSITY; both in
-  backends/_lava_plan.py, which lays the IR out as plain data before Lava is imported).
+  hwmodels/loihi_plan.py, which lays the IR out as plain data before Lava is imported).
 * Inputs: each spike or Poisson source is a ``RingBuffer`` source whose data hold
   the whole run (Poisson trains pre-generated with spikecore.ir.poisson_counts from
   the node's seed: the native engine's trains). A source's spikes are sent
@@ -73,8 +73,8 @@ from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
-from ._lava_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
-from ._lava_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts  # noqa: F401
+from hwmodels.loihi_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
+from hwmodels.loihi_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts  # noqa: F401
 from . import _lava_learning
 from .base import Backend, Executable
 

@@ -8,7 +8,9 @@ Option ``format``: "float" (default) or "loihi" (spikecore.engine.loihi.LoihiSim
 Loihi's fixed-point arithmetic bit for bit as Lava's fixed_pt models compute it). A float
 IR is first quantized by hwmodels.loihi.quantize with ``policy`` and ``headroom``, exactly
 as ``lava`` with format "fixed" does, so the two give the same spikes; "fixed" is accepted
-as another name for "loihi" so that only --backend changes between them.
+as another name for "loihi" so that only --backend changes between them. A network with plastic
+projections runs through the emulator of Lava's learning engine (backends/_native_learning.py,
+spikecore.engine.loihi_learning): the Lava backend's fixed-point plan, learnt weights identical.
 
 Options ``threads`` (a positive int or "all"; default 1) and ``precision``
 ("float64", default, or "float32" state and weights) tune the grid engine
@@ -26,9 +28,9 @@ from spikecore.interrupts import checkpoint
 from spikecore.ir import IRGraph
 from spikecore.models import MODELS
 from spikecore.network import check_delays
-from spikecore.plasticity import refuse_plastic
 from spikecore.result import Result
 
+from ._native_learning import is_plastic, learning_simulator
 from .base import Backend, Executable, check_same_structure
 
 
@@ -142,7 +144,9 @@ def _loihi_simulator(ir: IRGraph, options: dict):
     if options["timing"] != "grid":
         raise UnsupportedFeature("native", f"timing={options['timing']} with format={options['format']}",
                                  "timing=grid: Loihi counts whole steps")
-    refuse_plastic(ir, "native --format loihi", "Loihi learning rules are not implemented")
+    backend = f"native --format {options['format']}"
+    if is_plastic(ir):      # Lava's learning engine, emulated: the Lava backend's fixed-point plan
+        return learning_simulator(ir, options, backend)
     report = None
     if any(not _is_integer_model(p.model) for p in ir.populations.values()):
         from hwmodels import loihi

@@ -4,7 +4,9 @@
 user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp_lif.py) for reward
 groups, ``RingBuffer`` sources, ``Dense`` and ``LearningDense`` -- runs it under
 ``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
-``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate``, and returns the spike
+``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
+``PyLearningSparseModelBitApproximate``; a ``reward_model="reward_lif"`` group: the Lava
+backend's ``RewardLIF``, backends/_lava_models.py), and returns the spike
 rasters, the final u and v, and every plastic connection's final weights, tags and traces,
 in the emulator's ``LearningResult`` layout. It does not go through the emulator or a
 backend: an independent reference built from Lava's process API.
@@ -20,7 +22,9 @@ import time
 import numpy as np
 
 from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningNet,
-                                             LearningResult, LearningRuleSpec, lava_rule)
+                                             LearningResult, LearningRuleSpec, LearningSparseConn, lava_rule,
+                                             truncate_weights)
+from spikecore.engine.loihi import SIGN_MODES, sign_mode_code
 
 from .lava_fixed_reference import _RECORDER, _recorder_class
 
@@ -40,6 +44,7 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
     lava_dataclasses.install()
     from lava.proc.dense.process import Dense, LearningDense
     from lava.proc.io.source import RingBuffer
+    from lava.proc.sparse.process import LearningSparse
     from lava.proc.lif.process import LIF
     from lava.utils.weightutils import SignMode
 
@@ -57,7 +62,12 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
                   bias_mant=np.zeros(g.size, np.int64) if g.bias_mant is None else np.asarray(g.bias_mant),
                   bias_exp=np.zeros(g.size, np.int64) if g.bias_exp is None else np.asarray(g.bias_exp),
                   u=0 if g.u is None else np.asarray(g.u), v=0 if g.v is None else np.asarray(g.v))
-        if g.reward:
+        if g.reward and g.reward_model == "reward_lif":
+            from backends._lava_models import RewardLIF
+            rule = next(rules[c.name] for c in net.conns if isinstance(c, LearningDenseConn) and c.post == g.name)
+            lif = RewardLIF(learning_rule=rule, y1_tau=g.post_tau, y1_impulse=g.post_impulse, y2_decay=g.y2_decay,
+                            **kw)
+        elif g.reward:
             rule = next(rules[c.name] for c in net.conns if isinstance(c, LearningDenseConn) and c.post == g.name)
             lif = RSTDPLIF(learning_rule=rule, **kw)
         else:
@@ -75,10 +85,17 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
             kw["sign_mode"] = modes[c.sign_mode]
         w = np.asarray(c.weights)
         post = lifs[c.post]
-        if isinstance(c, LearningDenseConn):
+        if isinstance(c, LearningSparseConn):
+            proc = LearningSparse(weights=_csr(w, c), learning_rule=rules[c.name],
+                                  tag_1=_csr(np.broadcast_to(np.asarray(c.tag_1), w.shape), c),
+                                  tag_2=_csr(np.broadcast_to(np.asarray(c.tag_2), w.shape), c),
+                                  num_message_bits=int(c.num_message_bits), **kw)
+        elif isinstance(c, LearningDenseConn):
             proc = LearningDense(weights=w, learning_rule=rules[c.name],
                                  tag_1=np.broadcast_to(np.asarray(c.tag_1), w.shape).copy(),
-                                 tag_2=np.broadcast_to(np.asarray(c.tag_2), w.shape).copy(), **kw)
+                                 tag_2=np.broadcast_to(np.asarray(c.tag_2), w.shape).copy(),
+                                 num_message_bits=int(c.num_message_bits), **kw)
+        if isinstance(c, LearningDenseConn):
             ports[c.pre].connect(proc.s_in)
             proc.a_out.connect(post.a_in)
             if groups[c.post].reward:
@@ -98,6 +115,38 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
     return lifs, recorders, plastic
 
 
+def _synapses(c: LearningSparseConn, w: np.ndarray) -> np.ndarray:
+    return np.asarray(w) != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
+
+
+def _csr(m: np.ndarray, c: LearningSparseConn):
+    """A matrix as the CSR a LearningSparse takes: every synapse stored, explicit zeros included."""
+    import scipy.sparse as sp
+    syn = _synapses(c, c.weights)
+    r, col = np.nonzero(syn)
+    return sp.csr_matrix((np.asarray(m)[r, col], (r, col)), shape=syn.shape)
+
+
+def _sparse_read(proc, name: str, c: LearningSparseConn) -> np.ndarray:
+    """A LearningSparse variable as a dense matrix. Var.get() pairs the model's stored values with
+    the initial matrix's nonzero entries, which differ from the stored ones (the weights lose the
+    synapses whose initial value truncates to 0; tags keep their explicit zeros): the raw values
+    are placed here at the entries the model stores, row by row."""
+    w = np.asarray(c.weights)
+    syn = _synapses(c, w)
+    if name == "weights":
+        mode = sign_mode_code(c.sign_mode, "sign_mode")
+        stored = syn & (truncate_weights(w.astype(np.int32), SIGN_MODES["mixed"] if mode is None else mode,
+                                         int(c.num_weight_bits)) != 0)
+    else:
+        stored = syn
+    var = getattr(proc, name)
+    values = np.asarray(proc.runtime.get_var(var.id)).astype(np.int64)
+    out = np.zeros(w.shape, dtype=np.int64)
+    out[np.nonzero(stored)] = values
+    return out
+
+
 def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningResult:
     """Run ``net`` in Lava fixed_pt for ``n_steps``; with ``timing``, ``result.run_s`` is the
     wall time of the ``run`` call alone (compilation and process start-up excluded)."""
@@ -112,8 +161,12 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
         first = next(iter(lifs.values()))
         u, v, conns = {}, {}, {}
         try:
-            cfg = Loihi1SimCfg(select_tag="fixed_pt",
-                               exception_proc_model_map={r: _RECORDER["model"] for r in recorders.values()})
+            models = {r: _RECORDER["model"] for r in recorders.values()}
+            if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
+                from backends._lava_models import PyRewardLifModelFixed
+                models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
+                               if g.reward and g.reward_model == "reward_lif"})
+            cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
             first.create_runtime(run_cfg=cfg)
             t0 = time.perf_counter()
             first.run(condition=RunSteps(num_steps=n_steps), run_cfg=cfg)
@@ -121,8 +174,11 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
             for name, lif in lifs.items():
                 u[name] = np.asarray(lif.u.get()).astype(np.int64)
                 v[name] = np.asarray(lif.v.get()).astype(np.int64)
+            sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
             for name, p in plastic.items():
-                conns[name] = {k: np.asarray(getattr(p, k).get()).astype(np.int64)
+                conns[name] = {k: (_sparse_read(p, k, sparse[name])
+                                   if name in sparse and k in ("weights", "tag_1", "tag_2")
+                                   else np.asarray(getattr(p, k).get()).astype(np.int64))
                                for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
         finally:
             first.stop()
@@ -137,6 +193,35 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
     if timing:
         res.run_s = run_s
     return res
+
+
+def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0) -> str:
+    """Run ``net`` in Lava fixed_pt, expecting one of its processes to crash (Lava's runtime
+    may then wait forever): the last line of the first crashed process's traceback ('' if none
+    crashed within ``timeout_s``). Every forked process is ended (spikecore.procs)."""
+    from spikecore import procs
+    from spikecore.compat import lava_dataclasses
+    lava_dataclasses.install()
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi1SimCfg
+
+    workdir = tempfile.mkdtemp(prefix="spikecore-lava-crash-")
+    try:
+        with procs.forked_children():
+            lifs, recorders, _ = build_lava(net, n_steps, workdir)
+            first = next(iter(lifs.values()))
+            cfg = Loihi1SimCfg(select_tag="fixed_pt",
+                               exception_proc_model_map={r: _RECORDER["model"] for r in recorders.values()})
+            first.run(condition=RunSteps(num_steps=n_steps, blocking=False), run_cfg=cfg)
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < timeout_s:
+                for a in first.runtime._messaging_infrastructure.actors:
+                    if a.exception is not None:
+                        return str(a.exception[1]).strip().splitlines()[-1]
+                time.sleep(0.05)
+            return ""
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def differences(a: LearningResult, b: LearningResult) -> list:
@@ -246,26 +331,31 @@ FACTORS = ("x1", "x2", "y1", "y2", "y3", "w", "d", "t", "x0", "y0",
            "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})", "(w-{c})", "(d+{c})", "(t+{c})")
 
 
-def random_product(rng: np.random.Generator, deps: tuple, k: int) -> str:
+# LearningSparse's models crash on a synaptic variable plus a constant (a scalar added to a CSR
+# matrix) and would multiply arrays by the CSR w, d or t as matrices: its rules use traces only
+TRACE_FACTORS = ("x1", "x2", "y1", "y2", "y3", "x0", "y0", "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})")
+
+
+def random_product(rng: np.random.Generator, deps: tuple, k: int, factors: tuple = FACTORS) -> str:
     """One product: [+|-] mantissa * 2^exponent * dependency * 0..3 factors."""
     dep = str(rng.choice(deps)).replace("uk", f"u{k}")
     parts = [f"{int(rng.integers(1, 8))}*2^{int(rng.integers(-7, 9))}" if rng.random() < 0.8
              else f"2^{int(rng.integers(-7, 9))}", dep]
     for _ in range(int(rng.integers(0, 4))):
-        parts.append(str(rng.choice(FACTORS)).format(c=int(rng.integers(1, 64))))
+        parts.append(str(rng.choice(factors)).format(c=int(rng.integers(1, 64))))
     order = rng.permutation(len(parts)) if rng.random() < 0.3 else np.arange(len(parts))
     return " * ".join(parts[i] for i in order)
 
 
-def random_rule_string(rng: np.random.Generator, k: int) -> str:
+def random_rule_string(rng: np.random.Generator, k: int, factors: tuple = FACTORS) -> str:
     deps = ("x0", "y0", "uk") if rng.random() < 0.3 else ("x0", "y0")
-    s = random_product(rng, deps, k)
+    s = random_product(rng, deps, k, factors)
     for _ in range(int(rng.integers(0, 4))):
-        s += (" - " if rng.random() < 0.5 else " + ") + random_product(rng, deps, k)
+        s += (" - " if rng.random() < 0.5 else " + ") + random_product(rng, deps, k, factors)
     return s
 
 
-def random_rule(rng: np.random.Generator, three_factor: bool) -> LearningRuleSpec:
+def random_rule(rng: np.random.Generator, three_factor: bool, factors: tuple = FACTORS) -> LearningRuleSpec:
     """A rule Lava accepts: strings drawn until Lava's parser takes them."""
     def impulse():
         return float(rng.choice([0, 16, 127, 200, float(rng.integers(0, 64)), round(float(rng.uniform(0, 40)), 3)]))
@@ -274,9 +364,9 @@ def random_rule(rng: np.random.Generator, three_factor: bool) -> LearningRuleSpe
         return float(rng.choice([0, 1, 4, 10, 2 ** 16 - 1, round(float(rng.uniform(0.5, 60)), 2), int(rng.integers(1, 200))]))
     while True:
         k = int(rng.integers(0, 4))
-        strings = {t: random_rule_string(rng, k) for t in ("dw", "dd", "dt") if rng.random() < 0.6}
+        strings = {t: random_rule_string(rng, k, factors) for t in ("dw", "dd", "dt") if rng.random() < 0.6}
         if "dw" not in strings and rng.random() < 0.7:
-            strings["dw"] = random_rule_string(rng, k)
+            strings["dw"] = random_rule_string(rng, k, factors)
         if not strings:
             continue
         kw = dict(strings, x1_impulse=impulse(), x1_tau=tau(), x2_impulse=impulse(), x2_tau=tau(),
@@ -293,9 +383,14 @@ def random_rule(rng: np.random.Generator, three_factor: bool) -> LearningRuleSpe
         return spec
 
 
-def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8) -> LearningNet:
+def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8,
+                        sparse: bool = False) -> LearningNet:
     """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
-    input for reward groups, static Dense drives and 1-3 LearningDense connections."""
+    input for reward groups, static Dense drives and 1-3 LearningDense connections. With
+    ``sparse`` (the same draws, and more): plastic connections are also LearningSparse (random
+    synapses, sign mode mixed or default: Lava's stock model crashes on the others), the input
+    carries graded counts 0..3 and plastic connections from it are graded, and reward groups are
+    also the Lava backend's RewardLIF (y2 decays)."""
     from spikecore.engine.loihi_learning import LifGroup, SpikeInput
 
     def decay():
@@ -315,6 +410,14 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
             post_impulse=float(rng.choice([0, 16, 7.5, 40]))))
     n_in = int(rng.integers(1, max_size + 1))
     inputs = [SpikeInput("input", (rng.random((n_in, n_steps)) < rng.uniform(0.05, 0.5)).astype(int))]
+    graded_input = False
+    if sparse:
+        for g in groups:
+            if g.reward and rng.random() < 0.5:
+                g.reward_model, g.y2_decay = "reward_lif", float(rng.choice([0.0, 0.5, 0.9]))
+        if rng.random() < 0.4:
+            graded_input = True
+            inputs[0].data = inputs[0].data * rng.integers(1, 4, inputs[0].data.shape)
     sizes = {"input": n_in, **{g.name: g.size for g in groups}}
     conns = []
 
@@ -347,9 +450,24 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
         gpost = next(g for g in groups if g.name == post)
         three = gpost.reward and rng.random() < 0.7
         mode = [None, "mixed", "excitatory", "inhibitory"][int(rng.integers(4))]
-        conns.append(LearningDenseConn(
+        c = LearningDenseConn(
             f"plastic{ci}", pre, post, weights(sizes[post], sizes[pre]), random_rule(rng, three),
             weight_exp=int(rng.integers(-2, 5)), num_weight_bits=int(rng.integers(3, 9)), sign_mode=mode,
             tag_1=rng.integers(-50, 50, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0,
-            tag_2=rng.integers(0, 60, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0))
+            tag_2=rng.integers(0, 60, (sizes[post], sizes[pre])) if rng.random() < 0.3 else 0)
+        if sparse:
+            if pre == "input" and graded_input and rng.random() < 0.7:
+                c.num_message_bits = 5
+            syn = rng.random((sizes[post], sizes[pre])) < rng.uniform(0.3, 0.9)
+            kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32), SIGN_MODES["mixed"],
+                                    c.num_weight_bits) != 0
+            # (Lava's find() fails on a LearningSparse variable with no stored entry)
+            if rng.random() < 0.6 and kept.any():
+                c = LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0),
+                                       random_rule(rng, c.rule.three_factor, TRACE_FACTORS),
+                                       weight_exp=c.weight_exp, num_weight_bits=c.num_weight_bits,
+                                       sign_mode=[None, "mixed"][int(rng.integers(2))],
+                                       tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
+                                       num_message_bits=c.num_message_bits, synapses=syn)
+        conns.append(c)
     return LearningNet(groups, inputs, conns)

@@ -1,7 +1,7 @@
 """Loihi learning emulation: spikecore.engine.loihi_learning against Lava 0.10's fixed-point learning.
 
     python -m benchmarks.loihi_learning [--repeats 3] [--steps 2000] [--size 100] [--regimes high,low]
-                                        [--sweep 60] [--sweep-steps 300]
+                                        [--sweep 60] [--sparse-sweep 20] [--sweep-steps 300]
 
 Two parts, in one run:
 
@@ -19,6 +19,8 @@ Two parts, in one run:
    two- and three-factor rules on dw, dd, dt with signs, scaling exponents, sgn(), constants,
    u_k, decays 0..2**16-1, fractional impulses, t_epoch 1..19, sign modes, weight exponents and
    bits, initial tags), ``--sweep-steps`` steps each: prints how many runs were identical.
+   ``--sparse-sweep M`` more with ``random_learning_net(sparse=True)``: LearningSparse connections
+   (random synapses), graded plastic connections, the Lava backend's RewardLIF reward neurons.
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ import numpy as np
 
 from benchmarks.lava_learning_reference import differences, random_learning_net, run_lava
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
-                                             LearningRuleSpec, LifGroup, SpikeInput)
+                                             LearningRuleSpec, LearningSparseConn, LifGroup, SpikeInput)
 
 
 # (pre input rate, post input rate, initial weights 0..w_max, dw): "high" potentiates until the
@@ -95,11 +97,12 @@ def _cpu_with_children() -> float:
     return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
 
 
-def sweep(count: int, n_steps: int, seed0: int = 1000) -> int:
+def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False) -> int:
     t0 = time.perf_counter()
-    same, spikes, learned = 0, 0, 0
+    same, spikes, learned, n_sparse = 0, 0, 0, 0
     for seed in range(seed0, seed0 + count):
-        net = random_learning_net(np.random.default_rng(seed), n_steps)
+        net = random_learning_net(np.random.default_rng(seed), n_steps, sparse=sparse)
+        n_sparse += sum(isinstance(c, LearningSparseConn) for c in net.conns)
         ours = LearningEmulator(net).run(n_steps)
         d = differences(ours, run_lava(net, n_steps))
         if d:
@@ -109,8 +112,9 @@ def sweep(count: int, n_steps: int, seed0: int = 1000) -> int:
         spikes += sum(int(s.sum()) for s in ours.spikes.values())
         learned += sum(int(c.weights is not None and not np.array_equal(ours.conns[c.name]["weights"], c.weights))
                        for c in net.conns if isinstance(c, LearningDenseConn))
-    print(f"part 2: {same}/{count} random networks and rules identical ({n_steps} steps each, {spikes} spikes, "
-          f"{learned} plastic connections whose weights changed), {time.perf_counter() - t0:.0f} s")
+    kind = f"sparse/graded ({n_sparse} LearningSparse connections)" if sparse else "dense"
+    print(f"part 2 ({kind}): {same}/{count} random networks and rules identical ({n_steps} steps each, {spikes} "
+          f"spikes, {learned} plastic connections whose weights changed), {time.perf_counter() - t0:.0f} s")
     return same
 
 
@@ -121,6 +125,8 @@ def main(argv=None) -> int:
     ap.add_argument("--size", type=int, default=100, help="pre and post neurons: size**2 plastic synapses")
     ap.add_argument("--regimes", default="high,low", help="activity regimes of part 1: " + ", ".join(REGIMES))
     ap.add_argument("--sweep", type=int, default=60, help="random networks compared bit for bit (0: skip)")
+    ap.add_argument("--sparse-sweep", type=int, default=20,
+                    help="random networks with LearningSparse, graded and RewardLIF (seeds 2000...; 0: skip)")
     ap.add_argument("--sweep-steps", type=int, default=300)
     args = ap.parse_args(argv)
     ok = True
@@ -129,6 +135,8 @@ def main(argv=None) -> int:
             ok &= timing(args.size, args.steps, args.repeats, regime) > 0
     if args.sweep > 0:
         ok &= sweep(args.sweep, args.sweep_steps) == args.sweep
+    if args.sparse_sweep > 0:
+        ok &= sweep(args.sparse_sweep, args.sweep_steps, seed0=2000, sparse=True) == args.sparse_sweep
     return 0 if ok else 1
 
 

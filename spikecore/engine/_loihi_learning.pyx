@@ -11,7 +11,7 @@ stochastic rounding) are the same IEEE operations numpy does, with numpy's ``x %
 (fmod, plus 1 when negative) and the decay factors exp(-1/tau) computed by numpy.
 """
 cimport cython
-from libc.math cimport floor
+from libc.math cimport floor, nearbyint
 from libc.stdint cimport int64_t, int32_t, uint32_t, uint8_t
 
 import numpy as np
@@ -320,26 +320,35 @@ cdef class Lif:
     cdef int64_t[:, ::1] y
     cdef public int64_t[::1] a_in, third
     cdef int64_t fu, fv, vth, n
-    cdef bint reward
-    cdef double y_decay, y_impulse
+    cdef bint reward, reward_lif
+    cdef double y_decay, y_impulse, y2_decay
+    cdef double[:, ::1] yf
     cdef uint8_t[:, ::1] raster
     cdef int64_t[::1] s64
 
     def __init__(self, u, v, bias, int fu, int fv, int vth, spikes, bint reward, double y_decay,
-                 double y_impulse, y):
+                 double y_impulse, y, bint reward_lif=False, double y2_decay=0.0, yf=None):
         self.u_arr, self.v_arr, self.spikes_arr, self.y_arr = u, v, spikes, y
         self.u, self.v, self.bias, self.spikes, self.y = u, v, bias, spikes, y
         self.fu, self.fv, self.vth, self.n = fu, fv, vth, u.shape[0]
         self.reward, self.y_decay, self.y_impulse = reward, y_decay, y_impulse
+        self.reward_lif, self.y2_decay = reward_lif, y2_decay
+        self.yf = yf if yf is not None else np.zeros((2, 1), dtype=np.float64)
         self.a_in = np.zeros(self.n, dtype=np.int64)
         self.third = np.zeros(self.n, dtype=np.int64)
 
     cdef void step(self) noexcept nogil:
-        """AbstractPyLifModelFixed.run_spk (and RSTDPLIFBitAcc's y1/y2 with ``reward``)."""
+        """AbstractPyLifModelFixed.run_spk (and RSTDPLIFBitAcc's y1/y2 with ``reward``, or
+        PyRewardLifModelFixed's with ``reward_lif``: doubles rounded half to even by nearbyint)."""
         cdef int64_t j, d
         cdef int32_t cur, act
+        cdef double yv
         for j in range(self.n):
-            if self.reward:
+            if self.reward_lif:
+                yv = self.yf[0, j] * self.y_decay + self.y_impulse * <double>self.spikes[j]
+                self.yf[0, j] = yv if yv < 127.0 else 127.0
+                self.y[0, j] = <int64_t>nearbyint(self.yf[0, j])
+            elif self.reward:
                 self.y[0, j] = <int64_t>floor(<double>self.y[0, j] * self.y_decay
                                               + self.y_impulse * <double>self.spikes[j])
             d = <int64_t>self.u[j] * self.fu
@@ -361,7 +370,11 @@ cdef class Lif:
             else:
                 self.spikes[j] = 0
             self.v[j] = <int32_t>d
-            if self.reward:
+            if self.reward_lif:
+                yv = self.yf[1, j] * self.y2_decay + <double>self.third[j]
+                self.yf[1, j] = -128.0 if yv < -128.0 else (127.0 if yv > 127.0 else yv)
+                self.y[1, j] = <int64_t>nearbyint(self.yf[1, j])
+            elif self.reward:
                 self.y[1, j] = self.third[j]
 
 
@@ -447,13 +460,18 @@ cdef class Plastic(Conn):
     cdef int32_t[::1] row_acc, row_cur
     cdef int64_t n_done[3]
     cdef public bint settled[3]
+    cdef bint sparse
+    cdef uint8_t[:, ::1] mask            # LearningSparse: per target (w, d, t) the stored entries
 
     def __init__(self, w, a_buff, int weight_exp, int pre_group, int pre_input, int post_group,
                  x, y, tx, ty, x0, y0, tag_1, tag_2, x_imp_int, x_imp_frac, y_imp_int, y_imp_frac,
                  x_active, y_active, x_factor, y_factor, xr_decay, xr_imp, yr_decay, yr_imp, cv,
                  int64_t k_trace, int64_t k_cv, int t_epoch, int decimate, int sign_mode, bint three_factor,
-                 p_start, p_dep, p_mant, p_exp, p_shift, p_fstart, f_code, f_const, f_sgn, f_lo, f_hi, settled):
-        Conn.__init__(self, w, a_buff, weight_exp, False, pre_group, pre_input, post_group, False)
+                 p_start, p_dep, p_mant, p_exp, p_shift, p_fstart, f_code, f_const, f_sgn, f_lo, f_hi, settled,
+                 bint graded=False, mask=None):
+        Conn.__init__(self, w, a_buff, weight_exp, graded, pre_group, pre_input, post_group, False)
+        self.sparse = mask is not None
+        self.mask = mask if mask is not None else np.zeros((3, 1), dtype=np.uint8)
         self.x, self.y, self.tx, self.ty, self.x0, self.y0 = x, y, tx, ty, x0, y0
         self.tag_1, self.tag_2 = tag_1, tag_2
         self.x_imp_int, self.x_imp_frac, self.y_imp_int, self.y_imp_frac = x_imp_int, x_imp_frac, y_imp_int, y_imp_frac
@@ -596,6 +614,8 @@ cdef class Plastic(Conn):
             settled = True
             for k in range(self.n_done[target]):
                 idx = done[k]
+                if self.sparse and not self.mask[target, idx]:
+                    continue                  # LearningSparse: not stored, stays 0
                 if target == 0:
                     c.w[idx] = <int32_t>outp[idx]
                 elif target == 1:

@@ -118,7 +118,9 @@ class LoihiSimulator(Simulator):
     """A compiled loihi_lif network for the bit-accurate kernel."""
 
     def __init__(self, g: _ir.IRGraph):
-        refuse_plastic(g, "native --format loihi", "Loihi learning rules are not implemented")
+        refuse_plastic(g, "native --format loihi",
+                       "LoihiSimulator runs static networks: the native backend runs plastic ones through the "
+                       "emulator of Lava's learning engine (spikecore.engine.loihi_learning)")
         self.ir = g
         self.dt = dt = g.dt
         self.layout = lay = NetLayout.from_ir(g)

@@ -206,6 +206,16 @@ class LifGroup:
     reward: bool = False
     post_tau: float = 0.0           # RewardModulatedSTDP.post_trace_decay_tau
     post_impulse: float = 0.0       # RewardModulatedSTDP.post_trace_kernel_magnitude
+    reward_model: str = "rstdp"     # "rstdp" (RSTDPLIFBitAcc) or "reward_lif" (REWARD_MODELS)
+    y2_decay: float = 0.0           # reward_lif: y2's decay per step (0: y2 is this step's input)
+
+
+REWARD_MODELS = ("rstdp", "reward_lif")
+"""The reward neuron's models: ``rstdp`` is Lava's tutorial ``RSTDPLIFBitAcc`` (y1 floored every
+step, y2 the input); ``reward_lif`` is the Lava backend's ``RewardLIF`` fixed-point model
+(backends/_lava_models.py ``PyRewardLifModelFixed``): y1 = min(y1 * exp(-1/post_tau) +
+post_impulse * last step's spikes, 127) and y2 = clip(y2 * y2_decay + input, -128, 127) kept
+in double precision, each sent rounded half to even (numpy's rint) to the synapses."""
 
 
 @dataclass
@@ -248,6 +258,23 @@ class LearningDenseConn:
     sign_mode: object = None        # None: Lava's learning model default, mixed
     tag_1: object = 0
     tag_2: object = 0
+    num_message_bits: int = 0       # > 0: graded spikes (GradedSpikeCfg.USE_REGULAR_IMPULSE only)
+
+
+@dataclass
+class LearningSparseConn(LearningDenseConn):
+    """Lava's ``LearningSparse`` (``PyLearningSparseModelBitApproximate``): a LearningDense whose
+    synaptic variables exist only at ``synapses`` (bool (n_post, n_pre); None: the nonzero
+    weights), deployed with weights and tags as CSR matrices holding every synapse (explicit
+    zeros included). As Lava 0.10 does it: the learning arithmetic is LearningDense's, evaluated
+    for every entry and written back at the stored ones only; the initial weights are truncated
+    with ``eliminate_zeros``, so a synapse whose initial weight truncates to 0 is dropped and
+    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's fixed-point
+    model saturates the weight accumulator with ``np.maximum`` on the CSR matrix, which scipy
+    refuses: only sign mode mixed runs, and rules over traces only (a factor w, d or t is evaluated
+    on the CSR matrices; a constant added to one crashes): the others are refused here
+    (docs/loihi_learning.md)."""
+    synapses: Optional[np.ndarray] = None
 
 
 @dataclass
@@ -365,6 +392,8 @@ class _Plastic:
         self.tag_1 = _tags(c, "tag_1", w.shape)
         self.tag_2 = _tags(c, "tag_2", w.shape)
         self.shape = (n_post, n_pre)
+        self.graded = int(c.num_message_bits) > 0
+        self.masks = _sparse_masks(c, self) if isinstance(c, LearningSparseConn) else None
         self.a_buff = np.zeros(n_post, dtype=np.int64)
         self.x = np.zeros((2, n_pre), dtype=int)
         self.y = np.zeros((3, n_post), dtype=int)
@@ -385,8 +414,8 @@ class _Plastic:
         self.k_cv = 0
 
     def spikes_in(self, s_in: np.ndarray, time_step: int):
-        """a_buff for the next step (AbstractPyDenseModelBitAcc) from binary pre spikes."""
-        a = self.weights[:, s_in.astype(bool)].sum(axis=1)
+        """a_buff for the next step (AbstractPyDenseModelBitAcc) from binary or graded pre spikes."""
+        a = self.weights.dot(s_in) if self.graded else self.weights[:, s_in.astype(bool)].sum(axis=1)
         self.a_buff = np.left_shift(a, self.weight_exp) if self.weight_exp > 0 else np.right_shift(a, -self.weight_exp)
 
     def recv_traces(self, s_in: np.ndarray, bap: np.ndarray, y_from_post, time_step: int):
@@ -447,6 +476,8 @@ class _Plastic:
             ip = _stochastic_round(np.floor(ip), rnd, frac)
             var = (ip * exp_mant).astype(var.dtype) >> shift
             new[name] = self._saturate(name, var)
+            if self.masks is not None:          # LearningSparse: written back at stored entries only
+                new[name] = np.where(self.masks[name], new[name], getattr(self, name))
         for name, var in new.items():
             setattr(self, name, var)
         self.x0[:] = False
@@ -503,6 +534,27 @@ class _Plastic:
         return np.clip(var, -(2 ** 8) - 1, 2 ** 8 - 1)
 
 
+def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
+    """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
+    checks that nothing lies off the synapses, and drops the synapses whose truncated initial
+    weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
+    if p.sign_mode != SIGN_MODES["mixed"]:
+        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with sign mode {c.sign_mode}",
+                                 "sign mode mixed (Lava 0.10's LearningSparse models crash on the others: "
+                                 "np.maximum on a CSR matrix)")
+    if any(f.state_var in SYN_VAR_OF for ps in p.rule.products.values() for pr in ps for f in pr.factors):
+        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with a factor w, d or t in its rule",
+                                 "traces and dependencies only (Lava 0.10's LearningSparse evaluates such "
+                                 "factors on CSR matrices: it crashes on a constant added to them)")
+    syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
+    if syn.shape != p.shape:
+        raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")
+    for name in ("weights", "tag_1", "tag_2"):
+        if (getattr(p, name)[~syn] != 0).any():
+            raise ValidationError(f"{c.name}.{name}", "nonzero off the synapses", "0 where synapses is False")
+    return {"weights": syn & (p.weights != 0), "tag_2": syn, "tag_1": syn}
+
+
 class _Lif:
     """A LIF group, stepped as AbstractPyLifModelFixed (and RSTDPLIFBitAcc with ``reward``)."""
 
@@ -523,13 +575,21 @@ class _Lif:
         self.fv = 4096 - int(g.dv)
         self.vth = np.left_shift(np.int32(g.vth), 6)
         self.spikes = np.zeros(n, dtype=bool)
+        if g.reward_model not in REWARD_MODELS:
+            raise ValidationError(f"{g.name}.reward_model", g.reward_model, " or ".join(REWARD_MODELS))
+        self.reward_lif = self.reward and g.reward_model == "reward_lif"
         if self.reward:
             self.y_decay = np.exp(-1 / g.post_tau)
             self.y_impulse = g.post_impulse
+            self.y2_decay = float(g.y2_decay)
             self.y = np.zeros((3, n), dtype=np.int64)     # y1, y2, y3 as the neuron sends them
+            self.yf = np.zeros((2, n), dtype=np.float64)  # reward_lif: y1, y2 before rounding
 
     def step(self, a_in: np.ndarray, third: Optional[np.ndarray]):
-        if self.reward:   # y1 from the previous step's spikes, before the update
+        if self.reward_lif:   # PyRewardLifModelFixed.run_spk
+            self.yf[0] = np.minimum(self.yf[0] * self.y_decay + self.y_impulse * self.spikes, 127.0)
+            self.y[0] = np.rint(self.yf[0]).astype(np.int32)
+        elif self.reward:   # y1 from the previous step's spikes, before the update
             self.y[0] = np.floor(self.y[0] * self.y_decay + self.y_impulse * self.spikes)
         du = np.int64(self.u) * self.fu
         du = np.int32(np.sign(du) * np.right_shift(np.abs(du), 12))
@@ -542,7 +602,10 @@ class _Lif:
         self.v[:] = np.clip(dv + self.u + self.bias, -(2 ** 23) + 1, 2 ** 23 - 1)
         self.spikes = self.v > self.vth
         self.v[self.spikes] = 0
-        if self.reward:
+        if self.reward_lif:
+            self.yf[1] = np.clip(self.yf[1] * self.y2_decay + third, -128.0, 127.0)
+            self.y[1] = np.rint(self.yf[1]).astype(np.int32)
+        elif self.reward:
             self.y[1] = third
 
 
@@ -701,7 +764,8 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
         l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
         clifs.append(K.Lif(l.u, l.v, np.ascontiguousarray(l.bias, np.int32), l.fu, l.fv, int(l.vth), l.spikes,
                            l.reward, float(l.y_decay) if l.reward else 0.0,
-                           float(l.y_impulse) if l.reward else 0.0, l.y))
+                           float(l.y_impulse) if l.reward else 0.0, l.y, l.reward_lif,
+                           l.y2_decay if l.reward else 0.0, l.yf if l.reward else None))
 
     def where(pre):
         return (order.index(pre), -1) if pre in lifs else (-1, input_order.index(pre))
@@ -728,7 +792,10 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
             np.ascontiguousarray(c.xr_decay, np.float64), c64(c.xr_imp),
             np.ascontiguousarray(c.yr_decay, np.float64), c64(c.yr_imp), np.ascontiguousarray(c.cv, np.float64),
             c.k_trace, c.k_cv, int(r.t_epoch), -1 if r.decimate_exponent is None else int(r.decimate_exponent),
-            int(c.sign_mode), bool(r.three_factor), settled=c.settled(), **_encode_products(r)))
+            int(c.sign_mode), bool(r.three_factor), settled=c.settled(), graded=c.graded,
+            mask=None if c.masks is None else np.ascontiguousarray(np.stack(
+                [c.masks[n].ravel() for n in ("weights", "tag_2", "tag_1")]).astype(np.uint8)),
+            **_encode_products(r)))
     datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
     rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
     snaps = []

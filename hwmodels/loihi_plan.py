@@ -1,4 +1,8 @@
-"""The Lava backend's plan: the IR on Loihi's process structure, as plain data (no Lava import).
+"""The IR on Loihi's process structure (Lava's processes), as plain data (no Lava import).
+
+The Lava backend builds its processes from this plan (backends/lava.py); the native engine's
+Loihi mode runs a plan with plastic projections through the learning emulator
+(backends/_native_learning.py), so that both see the same groups, connections and rules.
 
 ``plan(ir, format, policy, headroom)`` validates the IR for Loihi (hwmodels.loihi maps
 each population onto Loihi's LIF and quantizes it for ``format="fixed"``), groups the
@@ -122,8 +126,9 @@ def _group_key(nm: loihi.NeuronMap, qpop, fixed: bool):
 
 
 def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
-         headroom: float = loihi.DEFAULT_HEADROOM) -> LavaPlan:
-    """Validate ``g`` for Loihi and lay out the process graph (no Lava import)."""
+         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME) -> LavaPlan:
+    """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
+    name refusals give (UnsupportedFeature)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -137,21 +142,21 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings, approximations = [], []
         loihi.check_headroom(headroom)
     elif fixed:
-        qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom)
+        qir, report = loihi.quantize_with_report(g, policy=policy, headroom=headroom, backend=backend)
         nmap = loihi.map_network(g, fixed=True)
         findings, approximations = report.findings, report.approximations
     else:
         nmap = loihi.map_network(g, fixed=False)
         qir, report = None, None
         findings = nmap.findings
-        approximations = loihi.apply_policy(findings, policy)
+        approximations = loihi.apply_policy(findings, policy, backend)
         loihi.check_headroom(headroom)
     learning_maps, lfind = _learning(g, nmap, qir, fixed)
     findings = list(findings) + lfind
-    approximations = list(approximations) + loihi.apply_policy(lfind, policy, NAME)
+    approximations = list(approximations) + loihi.apply_policy(lfind, policy, backend)
     for f in findings:
         if f.rule == "unknown model":   # nothing maps it, even approximately
-            raise UnsupportedFeature(NAME, f"model {f.value} ({f.element})", f.fix)
+            raise UnsupportedFeature(backend, f"model {f.value} ({f.element})", f.fix)
     _check_monitors(g, nmap)
 
     # LIF groups
@@ -246,8 +251,8 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         b["d"].append(d)
         b["idx"].append(np.arange(e.n_synapses))
     findings = findings + late
-    approximations = approximations + loihi.apply_policy(late, policy, NAME)
-    conns = []
+    approximations = approximations + loihi.apply_policy(late, policy, backend)
+    conns, absent_findings = [], []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
         w, d = np.concatenate(b["w"]), np.concatenate(b["d"]).astype(np.int64)
@@ -264,7 +269,18 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
                 c.learning = learning_maps[b["names"][0]]
                 c.synapse_index = np.concatenate(b["idx"])[sel]
                 c.process = "LearningDense"
+                absent = c.shape[0] * c.shape[1] - c.rows.size
+                if absent:
+                    absent_findings.append(loihi.Finding(
+                        "error", "absent synapses learn", f"projection {b['names'][0]}",
+                        f"{c.rows.size} synapses in a {c.shape[0]} x {c.shape[1]} LearningDense",
+                        "a LearningDense learns at every entry of its matrix: the absent synapses (weight 0) "
+                        "grow with the rule and transmit (Lava's LearningSparse, which would not, crashes on "
+                        "excitatory and inhibitory weights)", "connect all to all, populations in LIF "
+                        "processes of their own", f"let the {absent} absent entries learn"))
             conns.append(c)
+    findings = findings + absent_findings
+    approximations = approximations + loihi.apply_policy(absent_findings, policy, backend)
     probes = _plan_probes(g, nmap, pop_group)
     p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
                  conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,

@@ -1,0 +1,206 @@
+"""The native backend's Loihi mode with plastic projections: the Lava backend's fixed-point process
+graph run by spikecore's emulator of Lava's learning engine (spikecore.engine.loihi_learning).
+
+``learning_simulator(ir, options)`` lays the IR out as the Lava backend does with ``format="fixed"``
+(hwmodels.loihi_plan.plan: the same quantization, LIF groups, RingBuffer sources shifted by their
+shortest delay, connections, learning rules from hwmodels/loihi_learning_rules.py and the same
+approximations), and turns that plan into a ``LearningNet``: a LIF group per Lava LIF process
+(a three-factor projection's target as the ``RewardLIF`` model, ``reward_model="reward_lif"``),
+a ``SpikeInput`` per RingBuffer, a ``DenseConn`` per Dense or Sparse (the same arithmetic in
+Lava's bit-accurate models), a ``LearningDenseConn`` or ``LearningSparseConn`` per plastic
+connection, and the modulator's Dense or signal into the reward neuron's third-factor input.
+So ``spikecore run MODEL --backend native --format loihi`` gives what ``--backend lava --format
+fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
+in SI: the mantissas times the same conversion the Lava backend reads them back with).
+
+Refused in one line (UnsupportedFeature): what the emulator does not run -- a static connection
+with a synaptic delay (DelayDense/DelaySparse: a population's projections, or a source's beyond
+its shortest delay), state monitors, weight monitors, injected currents, networks written in
+Loihi's integers (loihi_lif) with plasticity -- and a second run call (the emulator runs a
+network from step 0).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwmodels import loihi
+from hwmodels.loihi_plan import LavaPlan, SourcePlan, plan, source_counts
+from spikecore import ir as _ir
+from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
+                                             LearningSparseConn, LifGroup, SpikeInput)
+from spikecore.errors import UnsupportedFeature
+from spikecore.models import MODELS
+from spikecore.models.loihi_lif import population_integers
+from spikecore.result import RawRun
+
+GRADED_BITS = 8          # num_message_bits of graded connections, as backends/lava.py deploys them
+
+
+@dataclass
+class LearningReport:
+    """What the native backend reports about a plan it ran (as Result fields, backends/native.py)."""
+    approximations: list
+    findings: list
+    populations: dict
+    projections: dict
+
+
+def is_plastic(ir: _ir.IRGraph) -> bool:
+    return any(e.plasticity is not None for e in ir.projections.values())
+
+
+def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
+    """(simulator, LearningReport) for a plastic IR in the native engine's Loihi mode."""
+    _refuse(ir, backend)
+    p = plan(ir, format="fixed", policy=options["policy"], headroom=options["headroom"], backend=backend)
+    for c in p.conns:
+        if c.process in ("DelayDense", "DelaySparse"):
+            raise UnsupportedFeature(backend, f"projection {'+'.join(c.projections)} with a synaptic delay of "
+                                     f"{c.max_delay} step(s) beyond its source's shortest, in a network with "
+                                     "plastic projections", "the learning emulator runs Dense connections without "
+                                     "delay: feed the network from spike sources, one delay per source")
+    report = LearningReport(list(p.approximations), list(p.findings),
+                            p.report.populations if p.report is not None else {},
+                            p.report.projections if p.report is not None else {})
+    return LearningSimulator(p, backend), report
+
+
+def _refuse(ir: _ir.IRGraph, backend: str) -> None:
+    what = None
+    if ir.state_monitors:
+        what = (f"state monitor {next(iter(ir.state_monitors))}",
+                "spike monitors and the final u, v (Result.final_state)")
+    elif ir.weight_monitors:
+        what = f"weight monitor {next(iter(ir.weight_monitors))}", "the final weights (Result.weights)"
+    elif ir.currents:
+        what = f"current input {next(iter(ir.currents))}", "biases (v_leak) or spike inputs"
+    elif any(getattr(MODELS.get(p.model), "synapse", None) == "integer" for p in ir.populations.values()):
+        what = (f"model '{loihi.MODEL}' populations", "a float model quantized by the Loihi profile (the rules' "
+                "scales are derived from its volts)")
+    if what is not None:
+        raise UnsupportedFeature(backend, f"{what[0]} in a network with plastic projections", what[1])
+
+
+def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
+    """The LearningNet of a fixed-point plan for a run of ``n_steps`` steps (backends/lava.py build)."""
+    groups, inputs, conns = [], {}, []
+    for gr in p.groups:
+        ints = [population_integers(p.qir.populations[name]) for name, _, _ in gr.members]
+        kw = dict(bias_mant=np.concatenate([np.broadcast_to(q["bias_mant"], size) for q, (_, _, size)
+                                            in zip(ints, gr.members)]),
+                  bias_exp=gr.bias_exp, u=gr.u0, v=gr.v0)
+        if gr.name in p.reward_groups:
+            lm = p.reward_groups[gr.name]
+            decay = float(np.exp(-1.0 / lm.neuron["tau_d_steps"])) if lm.neuron["kind"] == "modulator" else 0.0
+            kw.update(reward=True, reward_model="reward_lif", post_tau=lm.neuron["y1_tau"],
+                      post_impulse=lm.neuron["y1_impulse"], y2_decay=decay)
+        groups.append(LifGroup(gr.name, gr.size, int(gr.du), int(gr.dv), int(gr.vth), **kw))
+    for s in p.sources:
+        inputs[s.name] = SpikeInput(s.name, source_counts(p, s, n_steps))
+    for c in p.conns:
+        W = np.zeros(c.shape, dtype=np.int64)
+        W[c.rows, c.cols] = c.weights
+        kw = dict(weight_exp=int(c.weight_exp), num_weight_bits=int(c.num_weight_bits), sign_mode=c.sign_mode,
+                  num_message_bits=GRADED_BITS if c.graded else 0)
+        if c.process in ("LearningDense", "LearningSparse"):
+            cls = LearningSparseConn if c.process == "LearningSparse" else LearningDenseConn
+            extra = {}
+            if cls is LearningSparseConn:
+                extra["synapses"] = np.zeros(c.shape, dtype=bool)
+                extra["synapses"][c.rows, c.cols] = True
+            conns.append(cls(c.name, c.pre, c.post, W, c.learning.lava_rule(), **kw, **extra))
+        else:
+            conns.append(DenseConn(c.name, c.pre, c.post, W, **kw))
+    for gname in p.reward_groups:
+        conns += _third_factor(p, gname, inputs, n_steps)
+    return LearningNet(groups, list(inputs.values()), conns)
+
+
+def _third_factor(p: LavaPlan, gname: str, inputs: dict, n_steps: int) -> list:
+    """The modulator of a three-factor projection into its target's third-factor input, as
+    backends/_lava_learning.py connect_third_factor deploys it: the modulator's spikes through a
+    graded Dense of weight d_increment*dt (in y2 units), or a signal's value*dt per step (a
+    RingBuffer straight into the port: here a graded identity Dense fed one step earlier, as a
+    Dense delivers one step after it receives)."""
+    lm = p.reward_groups[gname]
+    size = next(gr.size for gr in p.groups if gr.name == gname)
+    e = p.ir.projections[lm.projection]
+    dt = p.ir.dt
+    if lm.neuron["kind"] == "signal":
+        times, values = e.plasticity["signal"]
+        data = np.zeros((size, n_steps + 1))
+        for t, v in zip(times, values):      # Lava step n + 1 computes IR step n
+            data[:, min(_ir.steps(t, dt) + 1, n_steps):] = v * dt * lm.neuron["y2_gain"]
+        data = np.clip(np.rint(data), -lm.neuron["y2_top"], lm.neuron["y2_top"]).astype(np.int64)
+        name = f"signal_{gname}"
+        inputs[name] = SpikeInput(name, np.ascontiguousarray(data[:, 1:n_steps + 1]))
+        return [DenseConn(f"third_{gname}", name, gname, np.eye(size, dtype=np.int64), sign_mode="excitatory",
+                          num_message_bits=GRADED_BITS, port="third_factor")]
+    mod = lm.neuron["modulator"]
+    if mod in p.pop_group:
+        pre, off = p.pop_group[mod]
+        width = next(gr.size for gr in p.groups if gr.name == pre)
+        cols = off + np.arange(p.ir.populations[mod].size)
+    else:
+        pre = f"src_{mod}"
+        if pre not in inputs:
+            sp = next((s for s in p.sources if s.node == mod), None) or SourcePlan(
+                pre, mod, p.ir.source_size(mod), 0, mod in p.ir.poisson_sources)
+            inputs[pre] = SpikeInput(pre, source_counts(p, sp, n_steps))
+        width = inputs[pre].size
+        cols = np.arange(width)
+    W = np.zeros((size, width))
+    W[:, cols] = lm.neuron["d_increment"] * dt * lm.neuron["y2_gain"]
+    return [DenseConn(f"modulator_{gname}", pre, gname, np.rint(W).astype(np.int64), sign_mode="excitatory",
+                      num_message_bits=GRADED_BITS, port="third_factor")]
+
+
+class LearningSimulator:
+    """Runs a plan's LearningNet once, from step 0, and reports it as the native engine's
+    simulators do (a RawRun: spikes, final u and v, learnt weights in SI)."""
+
+    def __init__(self, p: LavaPlan, backend: str):
+        self.plan, self.backend = p, backend
+        self.dt = p.ir.dt
+        self.step = 0
+        self._final = None
+
+    @property
+    def plastic_names(self) -> tuple:
+        return tuple(self.plan.learning) if self._final is not None else ()
+
+    def run(self, duration: float, progress: bool = False) -> RawRun:
+        if self.step:
+            raise UnsupportedFeature(self.backend, "continuing a run of a network with plastic projections",
+                                     "one run call (the learning emulator runs a network from step 0)")
+        p = self.plan
+        n_steps = _ir.duration_steps(duration, self.dt)
+        res = LearningEmulator(learning_net(p, n_steps)).run(n_steps)
+        steps, indices, final = {}, {}, {}
+        for gr in p.groups:
+            raster = res.spikes[gr.name]
+            for pop, off, size in gr.members:
+                st, ix = np.nonzero(raster[:, off:off + size])
+                steps[pop], indices[pop] = st.astype(np.int64), ix.astype(np.int64)
+                final[pop] = {"u": res.u[gr.name][off:off + size].copy(), "v": res.v[gr.name][off:off + size].copy()}
+        weights = {}
+        for c in p.conns:
+            if c.learning is None:
+                continue
+            W = res.conns[c.name]["weights"]
+            name = c.projections[0]
+            if name not in weights:
+                weights[name] = np.zeros(p.ir.projections[name].n_synapses)
+            weights[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
+        self.step = n_steps
+        self._final = (final, weights)
+        return RawRun(dt=self.dt, n_start=0, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
+                      final_state=final, weights=weights)
+
+    def state(self) -> dict:
+        return {pop: {k: v.copy() for k, v in s.items()} for pop, s in (self._final or ({}, {}))[0].items()}
+
+    def plastic_weights(self, projection: str, *_):
+        return {projection: self._final[1][projection].copy()}

@@ -1,0 +1,199 @@
+"""The native engine's Loihi mode on plastic networks (backends/_native_learning.py): the Lava
+backend's fixed-point plan run by the learning emulator. Against Lava itself (the Result: spikes,
+final u and v, learnt weights, approximations; and at the CLI, weights.npz and spikes.npz bit for
+bit), and the wiring without Lava: the LearningNet built from the plan, the weights in SI, the
+refusals in one line."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import spikecore as sc
+from backends import _native_learning as nl
+from backends import get_backend
+from hwmodels.loihi_plan import plan
+from spikecore.engine.loihi_learning import DenseConn, LearningDenseConn, LearningEmulator
+from spikecore.errors import UnsupportedFeature
+from spikecore.io import load_network
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+OPTS = {"format": "loihi", "policy": "approximate"}
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "spikecore", *map(str, args)], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900)
+
+
+def example_ir(name):
+    return load_network(EXAMPLES / f"{name}.yaml").to_ir()
+
+
+def signal_net():
+    """examples/loihi_three_factor.yaml with a signal as the third factor instead of the teacher."""
+    net = load_network(EXAMPLES / "loihi_three_factor.yaml")
+    g = net.to_ir()
+    p = dict(g.projections["plastic"].plasticity)
+    del p["modulator"], p["tau_d"], p["d_increment"]
+    p["signal"] = (np.array([0.0, 0.2]), np.array([0.0, 20.0]))
+    g.projections["plastic"].plasticity = p
+    return g
+
+
+# -- against Lava ---------------------------------------------------------------------------
+
+def _cli_files(tmp_path, example, backend, fmt):
+    out = tmp_path / f"{example}_{backend}"
+    done = cli("run", EXAMPLES / f"{example}.yaml", "--backend", backend, "--format", fmt, "--policy", "approximate",
+               "--out", out, "--no-plot")
+    assert done.returncode == 0, done.stderr
+    return np.load(out / "weights.npz"), np.load(out / "spikes.npz")
+
+
+@pytest.mark.parametrize("example", ["loihi_stdp", pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
+def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, example):
+    w_nat, s_nat = _cli_files(tmp_path, example, "native", "loihi")
+    w_lava, s_lava = _cli_files(tmp_path, example, "lava", "fixed")
+    keys = [k for k in w_lava.files if k != "run_id"]
+    assert keys == ["plastic.final"] and [k for k in w_nat.files if k != "run_id"] == keys
+    np.testing.assert_array_equal(w_nat["plastic.final"], w_lava["plastic.final"])
+    w0 = example_ir(example).projections["plastic"].weight
+    assert np.abs(w_nat["plastic.final"] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    for k in s_lava.files:
+        if k != "run_id":
+            np.testing.assert_array_equal(s_nat[k], s_lava[k])
+
+
+@pytest.mark.parametrize("make", [lambda: example_ir("loihi_three_factor"), signal_net],
+                         ids=["modulator", "signal"])
+def test_result_spikes_final_state_weights_and_approximations_equal_lavas(make):
+    g = make()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ref.spikes:
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+    assert set(ours.final_state) == set(ref.final_state) == {"post"}
+    for var in ("u", "v"):
+        np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])
+    assert ours.approximations == ref.approximations and ours.approximations
+
+
+# -- the wiring, without Lava ---------------------------------------------------------------
+
+def test_plastic_network_runs_and_learns_in_the_loihi_mode():
+    g = example_ir("loihi_stdp")
+    res = get_backend("native").compile(g, **OPTS).run(0.4)
+    w = res.weights["plastic"]["final"]
+    assert w.shape == (18,) and not np.allclose(w, g.projections["plastic"].weight)
+    # SI, on the mantissa grid of the rule's weight exponent: mantissa = w * weight_to_lava, whole
+    lm = plan(g, "fixed", "approximate").learning["plastic"]
+    m = w * lm.weight_to_lava
+    np.testing.assert_allclose(m, np.rint(m), atol=1e-9)
+    assert 0 <= m.min() and m.max() <= 255
+    assert any("same-step pairs" in a for a in res.approximations)
+
+
+def test_strict_policy_refuses_the_first_learning_approximation_in_one_line():
+    with pytest.raises(UnsupportedFeature) as e:
+        get_backend("native").compile(example_ir("loihi_stdp"), format="loihi", policy="strict")
+    assert "native --format loihi" in str(e.value) and "\n" not in str(e.value)
+
+
+def test_learning_net_mirrors_the_lava_plan():
+    g = example_ir("loihi_three_factor")
+    p = plan(g, "fixed", "approximate")
+    net = nl.learning_net(p, 50)
+    (grp,) = net.groups
+    assert grp.reward and grp.reward_model == "reward_lif"
+    assert grp.y2_decay == pytest.approx(np.exp(-1 / 50))               # tau_d = 50 steps
+    assert {s.name for s in net.inputs} == {"src_pre", "src_teacher"}
+    plastic = next(c for c in net.conns if isinstance(c, LearningDenseConn))
+    assert plastic.sign_mode == "exc" and plastic.rule.__class__.__name__ == "Loihi3FLearningRule"
+    third = [c for c in net.conns if isinstance(c, DenseConn) and c.port == "third_factor"]
+    assert [c.pre for c in third] == ["src_teacher"] and third[0].num_message_bits > 0
+    # the sources are sent shifted by their shortest delay (2 steps): column k = step k + 1 = IR step k - 2
+    src = next(s for s in net.inputs if s.name == "src_pre")
+    first = np.rint(g.spike_sources["pre"].times / g.dt).astype(int).min()
+    assert np.flatnonzero(src.data.any(axis=0))[0] == first + 2
+
+
+def test_signal_reaches_the_reward_neuron_in_its_step():
+    """The signal's RingBuffer feeds the neuron's port directly in Lava; here a Dense fed one step
+    earlier: y2 of the step the signal turns on is its value."""
+    g = signal_net()
+    p = plan(g, "fixed", "approximate")
+    net = nl.learning_net(p, 300)
+    sig = next(s for s in net.inputs if s.name.startswith("signal_"))
+    on = np.flatnonzero(sig.data[0])[0]
+    # Lava's RingBuffer holds it from column 201 (sent in step 202, read by the neuron in that step);
+    # here from column 200: sent to the Dense in step 201, which delivers it in step 202
+    assert on == 200
+    res = LearningEmulator(net).run(300)
+    top = p.reward_groups[net.groups[0].name].neuron["y2_top"]
+    assert res.conns["plastic"]["y2"].max() == top
+
+
+@pytest.mark.parametrize("change, what", [
+    (lambda n: n.add(sc.StateMonitor("post", ("v",), name="vm")), "state monitor vm"),
+    (lambda n: n.add(sc.CurrentSource("post", amplitude="1 pA", name="kick")), "current input kick"),
+    (lambda n: n.project("post", "post", sc.OneToOne(), weight="0.5 mV", delay="1 ms", name="rec"), "projection rec"),
+])
+def test_what_the_emulator_does_not_run_is_refused_in_one_line(change, what):
+    net = load_network(EXAMPLES / "loihi_stdp.yaml")
+    change(net)
+    with pytest.raises(UnsupportedFeature) as e:
+        get_backend("native").compile(net.to_ir(), **OPTS)
+    assert what in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_second_run_call_is_refused():
+    exe = get_backend("native").compile(example_ir("loihi_stdp"), **OPTS)
+    exe.run(0.05)
+    with pytest.raises(UnsupportedFeature, match="continuing a run"):
+        exe.run(0.05)
+
+
+def test_cli_refusal_is_one_line_exit_2(tmp_path):
+    model = tmp_path / "m.yaml"
+    text = (EXAMPLES / "loihi_stdp.yaml").read_text() + "monitors:\n  vm: {type: state, target: post, variables: [v]}\n"
+    model.write_text(text)
+    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "approximate",
+               "--out", tmp_path / "o", "--no-plot")
+    assert done.returncode == 2 and "state monitor vm" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def _sparse_plastic_ir():
+    net = load_network(EXAMPLES / "loihi_stdp.yaml")
+    g = net.to_ir()
+    e = g.projections["plastic"]
+    keep = np.random.default_rng(1).random(e.n_synapses) < 0.5
+    for attr in ("i", "j", "weight", "delay"):
+        setattr(e, attr, getattr(e, attr)[keep])
+    return g
+
+
+def test_absent_synapses_of_a_learning_dense_are_an_approximation_strict_refuses():
+    g = _sparse_plastic_ir()
+    p = plan(g, "fixed", "approximate")
+    assert any("absent synapses learn" in a for a in p.approximations)
+    assert [f.severity for f in p.findings if f.rule == "absent synapses learn"] == ["error"]   # strict refuses
+    assert not any("absent synapses learn" in a for a in plan(example_ir("loihi_stdp"), "fixed",
+                                                              "approximate").approximations)
+
+
+def test_sparse_plastic_projection_equals_lava_including_its_absent_entries():
+    g = _sparse_plastic_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
+    for var in ("u", "v"):
+        np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])
