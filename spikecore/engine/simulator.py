@@ -99,7 +99,8 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
-LAZY_HISTORY = 15            # a spike history holds at least this many spikes beyond the longest post delay
+LAZY_HISTORY = 47            # a spike history holds at least this many spikes beyond the longest post delay
+HIST_POS_INT64 = 4           # sc_hist_pos (_kernel.h): head and length, the newest 3 steps
 # packed table entry (uint32): channel << 9 | sparse flag << 8 | delay in steps
 PACKED_CHANNEL_SHIFT = 9
 PACKED_SPARSE = 1 << 8
@@ -606,8 +607,9 @@ class GridSimulator(Simulator):
         d_lazy = int(post_delay[lazy == 1].max()) if (lazy == 1).any() else -1
         H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
         a["pl_hist_len"] = H
-        a["pl_hist"] = np.zeros(2 * N * H, np.int64)       # (step, synapses that applied it) per entry
-        a["pl_hpos"] = np.zeros(2 * N, np.int64)          # sc_hist_pos per neuron
+        a["pl_hist_dmax"] = max(d_lazy, 0)
+        a["pl_hist"] = np.zeros(N * H, np.int64)           # spike steps
+        a["pl_hpos"] = _zeros_aligned(HIST_POS_INT64 * N, np.int64, 32)   # sc_hist_pos per neuron
         a["pl_pdone"] = np.zeros(n, np.uint8)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
@@ -929,6 +931,15 @@ def _row_weights(counts, w, G: int, real):
     same = lo == hi
     row_w[nonempty[same]] = lo[same]
     return row_w, bool(same.all())
+
+
+def _zeros_aligned(n: int, dtype, align: int) -> np.ndarray:
+    """n zeros of dtype whose first byte lies on a multiple of align bytes (records of that
+    size then never straddle two cache lines)."""
+    item = np.dtype(dtype).itemsize
+    raw = np.zeros(n + align // item, dtype)
+    skip = (-raw.ctypes.data % align) // item
+    return raw[skip:skip + n]
 
 
 def _per_thread_ptr(counts: np.ndarray, T: int, n_pre: int) -> np.ndarray:
