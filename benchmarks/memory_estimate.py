@@ -73,6 +73,33 @@ def monitored(n, duration="1 s"):
     return net
 
 
+STDP = {"rule": "stdp_pair", "tau_plus": "20 ms", "tau_minus": "20 ms", "A_plus": "0.001 mV",
+        "A_minus": "0.00105 mV", "w_min": "0 mV", "w_max": "0.2 mV"}
+
+
+def plastic_all_to_all(n, interval=None):
+    """all_to_all(n) with pair STDP, driven by a constant current so that both sides spike;
+    with a WeightMonitor of every synapse every `interval` if given."""
+    from spikecore.network import AllToAll, CurrentSource, WeightMonitor
+    net = _pair(n)
+    net.add(CurrentSource("a", amplitude="0.5 nA", name="drive"))
+    net.project("a", "b", AllToAll(), "0.1 mV", "1.5 ms", name="ab", plasticity=dict(STDP))
+    if interval:
+        net.add(WeightMonitor("ab", interval=interval, name="wm"))
+    return net
+
+
+def plastic_brunel(interval=None):
+    """examples/brunel.yaml with pair STDP on its 6.4 million E->E synapses (as
+    benchmarks/brunel_stdp.py), with a WeightMonitor of them every `interval` if given."""
+    from spikecore.network import WeightMonitor
+    net = model_file("examples/brunel.yaml")
+    net.projections["exc_exc"].plasticity = dict(STDP)
+    if interval:
+        net.add(WeightMonitor("exc_exc", interval=interval, name="wm"))
+    return net
+
+
 def model_file(path):
     from spikecore.io import load_network
     return load_network(ROOT / path)
@@ -88,6 +115,11 @@ CASES = {
     "monitor-5e3x1e4": (lambda: monitored(5000), "native", {}, None),
     "brunel-1e7": (lambda: model_file("examples/brunel.yaml"), "native", {}, "0.1 s"),
     "a2a-1.6e7": (lambda: all_to_all(4000), "native", {}, None),
+    "stdp-a2a-1e6": (lambda: plastic_all_to_all(1000), "native", {}, None),
+    "stdp-a2a-1e6-weight-monitor": (lambda: plastic_all_to_all(1000, "5 ms"), "native", {}, None),
+    "stdp-a2a-1e6-float32": (lambda: plastic_all_to_all(1000), "native", {"precision": "float32"}, None),
+    "brunel-stdp-6e6": (plastic_brunel, "native", {}, "0.1 s"),
+    "brunel-stdp-6e6-weight-monitor": (lambda: plastic_brunel("50 ms"), "native", {}, "0.1 s"),
     "a2a-4e6-float32-2threads": (lambda: all_to_all(2000), "native", {"precision": "float32", "threads": 2}, None),
     "a2a-4e6-precise": (lambda: all_to_all(2000), "native", {"timing": "precise"}, None),
     "a2a-4e6-loihi": (lambda: all_to_all(2000), "native", {"format": "loihi", "policy": "approximate"}, None),
@@ -105,7 +137,7 @@ CASES = {
     "a2a-1e6-lava-fixed": (lambda: all_to_all(1000), "lava", {"format": "fixed", "policy": "approximate"}, "5 ms"),
 }
 #: cases of tests/engine/test_memory.py's fast suite (the others are @slow)
-FAST = ("cuba", "a2a-1e6", "fixed-indegree-2e6", "monitor-5e3x1e4")
+FAST = ("cuba", "a2a-1e6", "fixed-indegree-2e6", "monitor-5e3x1e4", "stdp-a2a-1e6", "stdp-a2a-1e6-weight-monitor")
 #: cases the tests leave out: Lava's fixed cost (33-55 MiB: its runtime and worker processes)
 #: dominates these small networks, and a short Lava run's peak PSS is sampled, so it varies by
 #: 20 % from run to run

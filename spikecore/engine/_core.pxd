@@ -36,7 +36,7 @@ cdef extern from "_kernel.h" nogil:
     ctypedef struct sc_hist_pos:
         int32_t head
         int32_t len
-        int64_t newest
+        int64_t recent[3]
 
     ctypedef struct sc_net:
         int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
@@ -167,6 +167,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_chan_neuron
         const int32_t *pl_nin
         int64_t pl_hist_len
+        int64_t pl_hist_dmax
         int64_t *pl_hist
         sc_hist_pos *pl_hpos
         uint8_t *pl_pdone

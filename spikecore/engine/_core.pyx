@@ -340,14 +340,16 @@ cdef class Kernel:
         s.pl_chan_neuron = <const int32_t*>_addr(a, "pl_chan_neuron", np.int32)
         s.pl_nin = <const int32_t*>_addr(a, "pl_nin", np.int32)
         s.pl_hist_len = a["pl_hist_len"]
+        s.pl_hist_dmax = a["pl_hist_dmax"]
         s.pl_hist = <int64_t*>_addr(a, "pl_hist", np.int64)
         s.pl_hpos = <sc_hist_pos*>_addr(a, "pl_hpos", np.int64)
         s.pl_pdone = <uint8_t*>_addr(a, "pl_pdone", np.uint8)
         H = s.pl_hist_len
         if (a["pl_lazy"].shape[0] != len(rules) or a["pl_seg_pdel"].shape[0] != s.n_pl_seg
                 or a["pl_pg_lazy"].shape[0] != a["pl_pg_delay"].shape[0] or a["pl_chan_neuron"].shape[0] != s.n_channels
-                or a["pl_nin"].shape[0] != s.n_neurons or a["pl_hpos"].shape[0] != 2 * s.n_neurons or sizeof(sc_hist_pos) != 16
-                or H < 1 or (H & (H - 1)) or a["pl_hist"].shape[0] != 2 * H * s.n_neurons
+                or a["pl_nin"].shape[0] != s.n_neurons or a["pl_hpos"].shape[0] != 4 * s.n_neurons or sizeof(sc_hist_pos) != 32
+                or H < 1 or (H & (H - 1)) or a["pl_hist"].shape[0] != H * s.n_neurons
+                or s.pl_hist_dmax < 0 or s.pl_hist_dmax >= H
                 or a["pl_pdone"].shape[0] != a["pl_w"].shape[0]
                 or (a["pl_pg_lazy"].any() and H <= a["pl_pg_delay"].max())):
             raise ValueError("inconsistent lazy postsynaptic arrays")

@@ -88,8 +88,11 @@ typedef struct {
     sc_plastic_mod_fn mod;
 } sc_plastic_entry;
 
-/* Where neuron k's spike history is (sc_net, lazy postsynaptic updates): 16 bytes */
-typedef struct { int32_t head, len; int64_t newest; } sc_hist_pos;
+/* Where neuron k's spike history is (sc_net, lazy postsynaptic updates) and its newest
+ * SC_HIST_RECENT spike steps (recent[0] the newest), so that most catch-ups read this one
+ * record and not the history itself: 32 bytes, aligned to 32 (one cache line) */
+#define SC_HIST_RECENT 3
+typedef struct { int32_t head, len; int64_t recent[SC_HIST_RECENT]; } sc_hist_pos;
 
 typedef struct sc_net {
     /* sizes */
@@ -232,14 +235,16 @@ typedef struct sc_net {
      * presynaptic spike arrives -- walking the presynaptic row, in memory order -- or when
      * sc_plastic_settle brings every synapse up to a step (before Python reads weights).
      * Per synapse the same calls in the same order as the eager updates: the same numbers.
-     * History of neuron k: its spike steps pl_hist[2*(k*H + (head + i) % H)], i < len, where
-     * head, len (and the newest step) are pl_hpos[k], H = pl_hist_len (a power of two); the
-     * int64 after each step counts the synapses that applied it; it is dropped when all
-     * pl_nin[k] have. A synapse with post delay D sees the spike of step s at s + D
+     * History of neuron k: its spike steps pl_hist[k*H + (head + i) % H], i < len, where
+     * head and len are pl_hpos[k] (with copies of the newest steps), H = pl_hist_len (a power
+     * of two). A full history is settled: every synapse onto k applies what it has not, and
+     * the spikes every synapse has seen are dropped (those of steps s with s + pl_hist_dmax
+     * before the settled step; pl_hist_dmax is the longest post delay of a lazy synapse).
+     * A synapse with post delay D sees the spike of step s at s + D
      * (pl_seg_pdel per segment, pl_pg_delay per group); pl_pdone[syn] = 1 when its last
      * event (pl_last) was a postsynaptic one, so a spike seen at that same step is applied. */
     const int32_t *pl_lazy, *pl_seg_pdel, *pl_pg_lazy, *pl_chan_neuron, *pl_nin;
-    int64_t pl_hist_len;
+    int64_t pl_hist_len, pl_hist_dmax;
     int64_t *pl_hist;
     sc_hist_pos *pl_hpos;
     uint8_t *pl_pdone;

@@ -48,6 +48,13 @@ static inline void FN(decay_receptors)(int64_t m, int64_t stride, int64_t nrec, 
 }
 
 #include "_updates.h"
+#ifndef SC_ALWAYS_INLINE
+#if defined(__GNUC__)
+#define SC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SC_ALWAYS_INLINE inline
+#endif
+#endif
 #include "_plastic_rules.h"
 
 /* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
@@ -302,52 +309,52 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
         net->pl_mod[q](P, w + syn[k], st + syn[k] * net->pl_nstate, net->pl_last + syn[k], n, net->dt, value, set);
 }
 
-#ifndef SC_ALWAYS_INLINE
-#if defined(__GNUC__)
-#define SC_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define SC_ALWAYS_INLINE inline
-#endif
-#endif
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
 
-/* Lazy postsynaptic updates (sc_net): synapse syn onto neuron k, which sees k's spikes D steps
- * after them, catches up with those it has not applied yet and sees before step lim, oldest
- * first: the post function its rule would have run at each of them. */
+/* Lazy postsynaptic updates (sc_net): the step of entry i (0: the oldest) of neuron k's
+ * history hs, from its record hp where it holds a copy (the newest SC_HIST_RECENT). */
+static SC_ALWAYS_INLINE int64_t FN(pl_hist_step)(const sc_hist_pos *hp, const int64_t *hs, int64_t i, int64_t M)
+{
+    int64_t j = hp->len - 1 - i;
+    return j < SC_HIST_RECENT ? hp->recent[j] : hs[(hp->head + i) & M];
+}
+
+/* Synapse syn onto neuron k, which sees k's spikes D steps after them, catches up with those
+ * it has not applied yet and sees before step lim, oldest first: the post function its rule
+ * would have run at each of them. */
 static SC_ALWAYS_INLINE void FN(pl_catch_up)(const sc_net *net, int64_t syn, int64_t k, int64_t D, int64_t lim,
                                    sc_plastic_post_fn post, const double *P)
 {
     const sc_hist_pos *hp = net->pl_hpos + k;
-    int64_t len = hp->len, last = net->pl_last[syn], newest = hp->newest + D;
+    int64_t len = hp->len, last = net->pl_last[syn], newest = hp->recent[0] + D;
     int done = net->pl_pdone[syn];
     if (!len || newest < last || (newest == last && done))
         return;                                /* seen every spike (the common case: one cache line) */
-    int64_t H = net->pl_hist_len, M = H - 1, head = hp->head;
-    int64_t *hs = net->pl_hist + 2 * k * H;     /* (step, count) per entry */
+    int64_t M = net->pl_hist_len - 1;
+    const int64_t *hs = net->pl_hist + k * net->pl_hist_len;
     int64_t i = len;
     while (i > 0) {                            /* back to the first spike not applied yet */
-        int64_t e = hs[2 * ((head + i - 1) & M)] + D;
+        int64_t e = FN(pl_hist_step)(hp, hs, i - 1, M) + D;
         if (e < last || (e == last && done))
             break;
         i--;
     }
-    if (i == len || hs[2 * ((head + i) & M)] + D >= lim)
+    if (i == len || FN(pl_hist_step)(hp, hs, i, M) + D >= lim)
         return;
     REAL *w = (REAL *)net->pl_w + syn, *st = (REAL *)net->pl_state + syn * net->pl_nstate;
     for (; i < len; i++) {
-        int64_t x = (head + i) & M, e = hs[2 * x] + D;
+        int64_t e = FN(pl_hist_step)(hp, hs, i, M) + D;
         if (e >= lim)
             break;
         post(P, w, st, net->pl_last + syn, e, net->dt);
-        hs[2 * x + 1] += 1;
     }
     net->pl_pdone[syn] = 1;
 }
 
 /* Every lazy synapse onto neuron k catches up with the spikes it sees before step lim (in
- * the order of the transposed index); then the history drops the entries all have applied. */
+ * the order of the transposed index). */
 static void FN(pl_settle_neuron)(const sc_net *net, int64_t k, int64_t lim)
 {
     for (int64_t x = net->pl_pg_ptr[k], x1 = net->pl_pg_ptr[k + 1]; x < x1; x++) {
@@ -362,13 +369,14 @@ static void FN(pl_settle_neuron)(const sc_net *net, int64_t k, int64_t lim)
     }
 }
 
-/* Drop the oldest entries of neuron k's history that every lazy synapse onto it has applied. */
-static inline void FN(pl_trim_history)(const sc_net *net, int64_t k)
+/* Drop the oldest entries of neuron k's history that every lazy synapse onto it has applied
+ * once all have been settled up to step lim: those seen before lim at the longest post delay. */
+static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 {
     sc_hist_pos *hp = net->pl_hpos + k;
     int64_t H = net->pl_hist_len, M = H - 1;
-    int64_t *hs = net->pl_hist + 2 * k * H, all = net->pl_nin[k];
-    while (hp->len > 0 && hs[2 * hp->head + 1] == all) {
+    const int64_t *hs = net->pl_hist + k * H;
+    while (hp->len > 0 && hs[hp->head] + net->pl_hist_dmax < lim) {
         hp->head = (int32_t)((hp->head + 1) & M);
         hp->len -= 1;
     }
@@ -382,16 +390,15 @@ static void FN(pl_note_spike)(const sc_net *net, int64_t k, int64_t n)
 {
     sc_hist_pos *hp = net->pl_hpos + k;
     int64_t H = net->pl_hist_len;
-    FN(pl_trim_history)(net, k);
     if (hp->len == H) {
         FN(pl_settle_neuron)(net, k, n + 1);
-        FN(pl_trim_history)(net, k);
+        FN(pl_drop_seen)(net, k, n + 1);
     }
-    int64_t x = (hp->head + hp->len) & (H - 1);
-    net->pl_hist[2 * (k * H + x)] = n;
-    net->pl_hist[2 * (k * H + x) + 1] = 0;
+    net->pl_hist[k * H + ((hp->head + hp->len) & (H - 1))] = n;
+    for (int j = SC_HIST_RECENT - 1; j > 0; j--)
+        hp->recent[j] = hp->recent[j - 1];
+    hp->recent[0] = n;
     hp->len += 1;
-    hp->newest = n;
 }
 
 /* Every lazy synapse, in memory order (segment by segment), then every history trimmed. */
@@ -411,7 +418,7 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
     }
     for (int64_t k = 0; k < net->n_neurons; k++)
         if (net->pl_hpos[k].len)
-            FN(pl_trim_history)(net, k);
+            FN(pl_drop_seen)(net, k, n);
 }
 
 /* Presynaptic arrivals at step n (count spikes) on lazy segment g of thread t: each synapse
@@ -434,8 +441,8 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
             __builtin_prefetch(net->pl_hpos + k, 0);
             k = net->pl_chan_neuron[net->pl_chan[s + SC_PL_AHEAD]];
             const sc_hist_pos *hp = net->pl_hpos + k;
-            if (hp->len && hp->newest + D >= net->pl_last[s + SC_PL_AHEAD])
-                __builtin_prefetch(net->pl_hist + 2 * (k * H + ((hp->head + hp->len - 1) & (H - 1))), 1);
+            if (hp->len > SC_HIST_RECENT && hp->recent[SC_HIST_RECENT - 1] + D >= net->pl_last[s + SC_PL_AHEAD])
+                __builtin_prefetch(net->pl_hist + k * H + ((hp->head + hp->len - 1 - SC_HIST_RECENT) & (H - 1)), 0);
         }
         FN(pl_catch_up)(net, s, net->pl_chan_neuron[c], D, n, post, P);
         for (int64_t r = 0; r < count; r++)

@@ -137,10 +137,22 @@ SPIKE_BYTES = 2 * 12 + 16
 ASSUMED_RATE_HZ = 10.0
 #: a grid-engine plastic synapse besides its weight and its rule's state variables (one real
 #: each; spikecore/engine/simulator.py _lay_out_plastic): pl_chan and pl_syn_proj int32,
-#: pl_last (step of its last event) and pl_post_syn (the transposed index) int64, and the
-#: position of each synapse in IR order (_pl_pos) int64. The plastic layout is being reworked
-#: (lazy post updates): keep this one constant true to it.
-PLASTIC_SYNAPSE_INDEX_BYTES = 4 + 4 + 8 + 8 + 8
+#: pl_last (step of its last event) and pl_post_syn (the transposed index) int64, the
+#: position of each synapse in IR order (_pl_pos) int64 and pl_pdone (its last event was a
+#: postsynaptic one) uint8. (Per neuron, the lazy updates' spike history adds 8 B per entry
+#: and a 32-byte record: PLASTIC_NEURON_BYTES.)
+PLASTIC_SYNAPSE_INDEX_BYTES = 4 + 4 + 8 + 8 + 8 + 1
+#: a neuron's spike history for lazy postsynaptic updates (simulator.py: pl_hist, 64 int64
+#: entries when no post delay exceeds 16 steps; pl_hpos 32 B; pl_nin, pl_chan_neuron int32)
+PLASTIC_NEURON_BYTES = 64 * 8 + 32 + 4 + 4
+#: bytes per plastic synapse while the grid engine lays the plastic synapses out, on top of
+#: the IR, by the size of a real (8: float64, 4: float32): the per-synapse fields gathered per
+#: projection, their sort by thread, row, delay and projection and the sorted copies, the
+#: transposed index's sort, and the arrays kept for the run (PLASTIC_SYNAPSE_INDEX_BYTES + the
+#: reals). Measured (VmHWM at the end of compile minus the IR, stdp_pair, all-to-all 2000^2,
+#: benchmarks/memory_estimate.py): 157 (float64), 145 (float32). The resident memory stays
+#: about that high while the network runs (the freed temporaries' pages stay with the process).
+COMPILE_BYTES_PER_PLASTIC_SYNAPSE = {8: 157, 4: 145}
 #: a weight-monitor snapshot of one synapse: a float64 in the recorder and again in the Result
 WEIGHT_SAMPLE_BYTES = 2 * 8
 #: warn when a spike monitor is expected to record more spikes than this
@@ -365,10 +377,17 @@ def _compile_stage(plan: _Plan) -> Stage:
         return stage
     # the grid engine: the segmented table's sort over the explicit and the lazy projections
     # bound for it, then the packed table filled piece by piece beside the finished one
-    segmented_ir = sum(n for name, n in plan.counts.items() if name not in plan.packed and name not in plan.lazy)
+    plastic = {name for name, pr in plan.net.projections.items() if getattr(pr, "plasticity", None) is not None}
+    segmented_ir = sum(n for name, n in plan.counts.items()
+                       if name not in plan.packed and name not in plan.lazy and name not in plastic)
     segmented_lazy = sum(n for name, n in plan.counts.items() if name not in plan.packed and name in plan.lazy)
     stage.add(f"{plan.label}: laying out the synapses", COMPILE_BYTES_PER_SYNAPSE[key] * segmented_ir
               + COMPILE_BYTES_PER_LAZY_SYNAPSE * segmented_lazy)
+    n_plastic = sum(plan.counts.get(name, 0) for name in plastic)
+    if n_plastic:
+        stage.add(f"{plan.label}: laying out the plastic synapses ({n_plastic})",
+                  COMPILE_BYTES_PER_PLASTIC_SYNAPSE[plan.real] * n_plastic
+                  + PLASTIC_NEURON_BYTES * sum(p.size for p in plan.net.populations.values()))
     if plan.packed:
         stage.add(f"{plan.label}: packed synapse table", _grid_table_bytes(
             plan.net, {k: v for k, v in plan.counts.items() if k in plan.packed}, plan.dt, plan.real,

@@ -99,7 +99,8 @@ MAX_DELAY_STEPS = 2**15 - 1  # seg_delay is uint16, its top bit flags sparse fol
 SEG_SPARSE = 2**15
 MAX_SEGMENT = 2**16 - 1      # seg_len is uint16: longer runs of one delay are cut
 MAX_WINDOW = 64              # most steps threads run apart (bounds the per-window spike buffers)
-LAZY_HISTORY = 15            # a spike history holds at least this many spikes beyond the longest post delay
+LAZY_HISTORY = 47            # a spike history holds at least this many spikes beyond the longest post delay
+HIST_POS_INT64 = 4           # sc_hist_pos (_kernel.h): head and length, the newest 3 steps
 # packed table entry (uint32): channel << 9 | sparse flag << 8 | delay in steps
 PACKED_CHANNEL_SHIFT = 9
 PACKED_SPARSE = 1 << 8
@@ -561,7 +562,7 @@ class GridSimulator(Simulator):
             dd_.append(np.rint(frac * d).astype(np.int64))
             q_.append(np.full(j.size, q, np.int64))
             k_.append(np.arange(j.size, dtype=np.int64))
-            chan_.append(self.channel_of[(e.post, e.receptor)] + j)
+            chan_.append((self.channel_of[(e.post, e.receptor)] + j).astype(np.int32))
             post_.append(int(a["pop_start"][k]) + j)
             w_.append(np.asarray(e.weight, dtype=real))
             init = np.zeros(S)
@@ -570,8 +571,14 @@ class GridSimulator(Simulator):
             last_.append(np.full(j.size, rule.initial_last, np.int64))
         cat = (lambda xs, dt: np.concatenate(xs).astype(dt) if xs else np.zeros(0, dt))
         own, pre, d, q, k, dd = (cat(x, np.int64) for x in (own_, pre_, d_, q_, k_, dd_))
+        del own_, pre_, d_, q_, k_, dd_             # (one array alive per synapse field: the build's peak)
         order = np.lexsort((k, q, d, pre, own))     # by thread, row, delay, projection; stable
-        own, pre, d, q, k, dd = own[order], pre[order], d[order], q[order], k[order], dd[order]
+        own = own[order]
+        pre = pre[order]
+        d = d[order]
+        q = q[order]
+        k = k[order]
+        dd = dd[order]
         # Dendritic delays (docs/architecture.md, plastic synapses): a synapse with dendritic
         # part dd >= 1 of its delay d sees a presynaptic spike of step n at n + (d - dd) + 1 and
         # a postsynaptic spike of step m at m + dd + 1 -- NEST's relative timing, both shifted
@@ -588,24 +595,31 @@ class GridSimulator(Simulator):
         a["pl_seg_delay"] = seen[starts].astype(np.int32)
         a["pl_seg_dend"] = (d - seen)[starts].astype(np.int32)        # then on to the target
         self._pl_min_pre_delay = int(seen[dd >= 1].min()) if (dd >= 1).any() else MAX_WINDOW
+        del shift, seen, new, d
         a["pl_seg_proj"] = q[starts].astype(np.int32)
         a["pl_seg_ptr"] = _per_thread_ptr(np.bincount(own[starts] * n_pre + pre[starts], minlength=T * n_pre),
                                           T, n_pre)
         self._pl_segs_per_thread = np.bincount(own[starts], minlength=T).astype(np.int64)
         a["pl_chan"] = cat(chan_, np.int32)[order]
+        del chan_
         a["pl_syn_proj"] = q.astype(np.int32)
         a["pl_w"] = cat(w_, real)[order]
-        a["pl_state"] = (np.concatenate(st_) if st_ else np.zeros((0, S)))[order].astype(real).ravel()
+        del w_
+        a["pl_state"] = (np.concatenate(st_) if st_ else np.zeros((0, S), real))[order].ravel()
+        del st_
         a["pl_nstate"] = S
         a["pl_last"] = cat(last_, np.int64)[order]
+        del last_
         post = cat(post_, np.int64)[order]
+        del post_, order
         a["pl_post_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(post, minlength=N))]).astype(np.int64)
         post_delay = np.where(dd >= 1, dd + 1, 0)   # when the synapse sees its target's spike
+        del dd
         # lazy postsynaptic updates (sc_net, _kernel.h) for the rules with a post function and no modulator
         lazy_rule = np.array([plastic_post_is_lazy(r.name) for r in found], np.int32)
         lazy = lazy_rule[q].astype(np.int64) if n else np.zeros(0, np.int64)
         by_post = np.lexsort((post_delay, lazy, post))    # by target, lazy or not, that delay; stable
-        a["pl_post_syn"] = by_post.astype(np.int64)
+        a["pl_post_syn"] = by_post.astype(np.int64, copy=False)
         # groups of one target, kind and post delay: a spike queues its delayed eager groups
         ps, pd, pz = post[by_post], post_delay[by_post], lazy[by_post]
         gnew = np.ones(ps.size, bool)
@@ -620,6 +634,7 @@ class GridSimulator(Simulator):
         gown = own[by_post][gstart]                 # a target's thread owns its groups
         self._pl_delayed_groups = np.bincount(gown[(pd[gstart] > 0) & (pz[gstart] == 0)],
                                               minlength=T).astype(np.int64)
+        del ps, pd, pz, gnew, gown, by_post
         a["pl_lazy"] = lazy_rule
         a["pl_seg_pdel"] = post_delay[starts].astype(np.int32)
         chan_neuron = np.full(self.n_channels, -1, np.int32)
@@ -630,8 +645,9 @@ class GridSimulator(Simulator):
         d_lazy = int(post_delay[lazy == 1].max()) if (lazy == 1).any() else -1
         H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
         a["pl_hist_len"] = H
-        a["pl_hist"] = np.zeros(2 * N * H, np.int64)       # (step, synapses that applied it) per entry
-        a["pl_hpos"] = np.zeros(2 * N, np.int64)          # sc_hist_pos per neuron
+        a["pl_hist_dmax"] = max(d_lazy, 0)
+        a["pl_hist"] = np.zeros(N * H, np.int64)           # spike steps
+        a["pl_hpos"] = _zeros_aligned(HIST_POS_INT64 * N, np.int64, 32)   # sc_hist_pos per neuron
         a["pl_pdone"] = np.zeros(n, np.uint8)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
@@ -957,6 +973,15 @@ def _row_weights(counts, w, G: int, real):
     same = lo == hi
     row_w[nonempty[same]] = lo[same]
     return row_w, bool(same.all())
+
+
+def _zeros_aligned(n: int, dtype, align: int) -> np.ndarray:
+    """n zeros of dtype whose first byte lies on a multiple of align bytes (records of that
+    size then never straddle two cache lines)."""
+    item = np.dtype(dtype).itemsize
+    raw = np.zeros(n + align // item, dtype)
+    skip = (-raw.ctypes.data % align) // item
+    return raw[skip:skip + n]
 
 
 def _per_thread_ptr(counts: np.ndarray, T: int, n_pre: int) -> np.ndarray:

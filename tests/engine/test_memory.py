@@ -292,3 +292,13 @@ def test_network_run_refuses_a_huge_weight_monitor_and_names_it():
     net = _plastic_net(duration="1000 s")          # every step: 10^7 snapshots x 10^4 synapses
     with pytest.raises(InsufficientMemory, match="largest: weight monitor 'wm'"):
         net.run()
+
+
+def test_estimate_counts_laying_out_plastic_synapses():
+    # the plastic layout's build (its sorts and copies) peaks above what the run keeps
+    compile_stage = memory.estimate(_plastic_net(), backend="native").stage("compile").components
+    assert compile_stage["native engine: laying out the plastic synapses (10000)"] == \
+        10_000 * memory.COMPILE_BYTES_PER_PLASTIC_SYNAPSE[8] + 10 * memory.PLASTIC_NEURON_BYTES
+    f32 = memory.estimate(_plastic_net(), backend="native", options={"precision": "float32"})
+    assert f32.stage("compile").components["native engine: laying out the plastic synapses (10000)"] == \
+        10_000 * memory.COMPILE_BYTES_PER_PLASTIC_SYNAPSE[4] + 10 * memory.PLASTIC_NEURON_BYTES

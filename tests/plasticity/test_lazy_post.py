@@ -34,19 +34,19 @@ def test_rules_with_a_post_function_and_no_modulator_are_lazy():
 
 @pytest.mark.parametrize("fraction", [0.0, 1.0])
 def test_more_post_spikes_than_the_history_holds(fraction):
-    # 40 postsynaptic spikes between two presynaptic ones (the history holds 16 beyond the
+    # 87 postsynaptic spikes between two presynaptic ones (the history holds 47 beyond the
     # post delay): the closed form of all-to-all additive pair STDP, no bound reached
     ap, am = 0.02e-3, 0.01e-3
-    teach = list(range(140, 1340, 30))
-    net = taught_pair([100, 1400], teach, delay_steps=4, A_plus="0.02 mV", A_minus="0.01 mV",
+    teach = list(range(140, 2740, 30))
+    net = taught_pair([100, 2800], teach, delay_steps=4, A_plus="0.02 mV", A_minus="0.01 mV",
                       dendritic_delay_fraction=fraction)
     sim = _sim(net)
     assert sim.arrays["pl_hist_len"] < len(teach)
-    r = get_backend("native").compile(net.to_ir()).run(0.15)
+    r = get_backend("native").compile(net.to_ir()).run(0.29)
     post = np.rint(r.spikes["post"][0] / DT).astype(int)
     assert post.tolist() == [t + 2 for t in teach]
     dd = round(fraction * 4)
-    seen_pre = [p + 4 - dd + (dd >= 1) for p in (100, 1400)]       # when the synapse sees each side
+    seen_pre = [p + 4 - dd + (dd >= 1) for p in (100, 2800)]       # when the synapse sees each side
     seen_post = [t + (dd + 1 if dd >= 1 else 0) for t in post]
     w = 1e-3 + sum(ap * math.exp(-(e - seen_pre[0]) * DT / TAU_P) for e in seen_post)
     w -= am * sum(math.exp(-(seen_pre[1] - e) * DT / TAU_M) for e in seen_post)

@@ -6,7 +6,8 @@
  * the decay table (stdp_pair.engine_tables): K, and K pairs of factors.
  * The operations and their order are those of the Brian2 statements the rule module
  * writes (stdp_pair.brian2_code), so both give the same numbers (to the decay factors'
- * rounding, below). */
+ * rounding, below). The functions are always inlined where the step loop calls them
+ * directly (the lazy presynaptic row, _kernel_impl.h). */
 
 /* decay both traces from the synapse's last event to step n: by the factors over k = n - last
  * steps from the table P[10 ..] (P[9] = its length K, stdp_pair.decay_table) -- the same
@@ -38,7 +39,7 @@ static inline REAL FN(stdp_pair_clip)(REAL m, const double *P)
 }
 
 /* a presynaptic spike arrives: returns the weight delivered (the one before the update) */
-static double FN(stdp_pair_pre)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
+static SC_ALWAYS_INLINE double FN(stdp_pair_pre)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
 {
     REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
     REAL out = *w, sg = (REAL)P[6];
@@ -51,7 +52,7 @@ static double FN(stdp_pair_pre)(const double *P, void *wp, void *st, int64_t *la
 }
 
 /* the postsynaptic neuron spiked */
-static void FN(stdp_pair_post)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
+static SC_ALWAYS_INLINE void FN(stdp_pair_post)(const double *P, void *wp, void *st, int64_t *last, int64_t n, double dt)
 {
     REAL *w = (REAL *)wp, *xpre = (REAL *)st, *xpost = (REAL *)st + 1;
     REAL sg = (REAL)P[6];
