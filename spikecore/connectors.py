@@ -345,7 +345,7 @@ class FixedTotalNumber:
         the projection's list (which is by source, then target)."""
         i, j = self._sources_of(plan, n_pre, same, targets)
         i += j * n_pre          # one int64 key per synapse sorts faster than a lexsort
-        i.sort()
+        i.sort(kind="stable")   # the keys come in runs (one per target): timsort merges them ~2x faster
         return i % n_pre, i // n_pre
 
     def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
