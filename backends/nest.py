@@ -49,8 +49,9 @@ NEST's kernel is one per process: compiling resets it, so only the most
 recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
 it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
-a lazy projection is never joined), and records only those; ``merge_ranks``
-joins the ranks' Results.
+a lazy projection is never joined; a rank-local one, fixed_total_number with a
+constant weight and delay, is drawn only for those neurons), and records only
+those; ``merge_ranks`` joins the ranks' Results.
 """
 from __future__ import annotations
 
