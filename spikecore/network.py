@@ -911,8 +911,8 @@ def rank_local_reason(pr: Projection) -> str | None:
     synapse list (by source, then target), so a synapse's value depends on every synapse
     before it: a rank must draw the whole projection to find its own synapses' values."""
     if not hasattr(pr.connector, "connect_onto"):
-        return (f"connector {pr.connector.kind} draws the whole projection from one generator "
-                "(a rank cannot skip to its targets)")
+        return (f"connector {getattr(pr.connector, 'kind', type(pr.connector).__name__)} cannot give one "
+                "target's synapses without the rest")
     for what, value in (("weight", pr.weight), ("delay", pr.delay)):
         if value is None and what == "weight":
             return "weights from the connector's matrix, in the order of the synapse list"

@@ -97,8 +97,8 @@ def test_drawn_values_are_drawn_whole_and_filtered_with_the_same_result(monkeypa
     (connectors.FixedTotalNumber(10), Uniform(0 * mV, 1 * mV), 1 * ms, "a drawn weight"),
     (connectors.FixedTotalNumber(10), 1 * mV, Normal(1 * ms, 0.1 * ms), "a drawn delay"),
     (connectors.FixedTotalNumber(10), [1 * mV] * 10, 1 * ms, "a per-synapse weight"),
-    (connectors.FixedIndegree(3), 1 * mV, 1 * ms, "connector fixed_indegree draws the whole projection"),
-    (connectors.FixedProbability(0.1), 1 * mV, None, "connector fixed_probability draws"),
+    (connectors.FixedIndegree(3), 1 * mV, 1 * ms, "connector fixed_indegree cannot give one target's synapses"),
+    (connectors.FixedProbability(0.1), 1 * mV, None, "connector fixed_probability cannot"),
     (connectors.AllToAll(), 1 * mV, None, None),
     (connectors.OneToOne(), 1 * mV, 1 * ms, None),
 ])
