@@ -132,16 +132,18 @@ class SynapseStream:
     neurons marked in the mask ``hosted``, drawing only theirs (``onto``: what one MPI rank
     builds; for each target its synapses and values, in their order in the list), and
     ``per_target_values()`` (j, weight, delay) with the values every synapse onto target j
-    carries (only then are they a function of the target). ``rank_local_reason``: why a
+    carries (only then are they a function of the target), and ``in_degrees()`` the synapses
+    per target (``ProjectionEdge.n_synapses`` then draws no source). ``rank_local_reason``: why a
     stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason).
     """
 
     def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None,
-                 generate_onto=None, per_target_values=None, rank_local_reason: str | None = None):
+                 generate_onto=None, per_target_values=None, in_degrees=None, rank_local_reason: str | None = None):
         self.generate = generate
         self.generate_any_order = generate_any_order
         self.generate_onto = generate_onto
         self.per_target_values = per_target_values
+        self.in_degrees = in_degrees
         self.rank_local_reason = rank_local_reason
         self.expected = int(expected)     # the connector's expected synapse count (a hint)
         self.n_synapses = None            # known after the first full pass
@@ -260,8 +262,11 @@ class ProjectionEdge:
         if self._arrays is not None:
             return int(np.size(self._arrays[0]))
         if self.stream.n_synapses is None:
-            for _ in self.stream.chunks(ordered=False):
-                pass
+            if self.stream.in_degrees is not None:     # counted from the in-degrees, no source drawn
+                self.stream.n_synapses = int(self.stream.in_degrees().sum())
+            else:
+                for _ in self.stream.chunks(ordered=False):
+                    pass
         return self.stream.n_synapses
 
     def __repr__(self):

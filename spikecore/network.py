@@ -706,14 +706,14 @@ class Network:
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
         expected = self._expected_synapses(pr)
-        draw, draw_onto, per_target_values = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld,
-                                                                   post_params)
+        draw, draw_onto, per_target_values, in_degrees = self._projection_draw(pr, n_pre, target, dt, timing,
+                                                                               precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
                 and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
             any_order = ((lambda counts: draw(counts, ordered=False))
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
             stream = _ir.SynapseStream(draw, expected, redrawn, any_order, generate_onto=draw_onto,
-                                       per_target_values=per_target_values,
+                                       per_target_values=per_target_values, in_degrees=in_degrees,
                                        rank_local_reason=rank_local_reason(pr))
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
@@ -764,7 +764,7 @@ class Network:
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
         by its target neuron's r).
 
-        Returns ``(draw, draw_onto, per_target_values)``; the last two are None unless the
+        Returns ``(draw, draw_onto, per_target_values, in_degrees)``; the last three are None unless the
         projection can be drawn target by target (``rank_local_reason`` is None):
         ``draw_onto(hosted, counts)`` yields only the synapses onto the targets marked in the
         mask ``hosted`` (spikecore.ir.SynapseStream.onto), ``per_target_values()`` the
@@ -813,7 +813,7 @@ class Network:
                     yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
 
         if rank_local_reason(pr) is not None:
-            return draw, None, None
+            return draw, None, None, None
 
         def draw_onto(hosted, counts: dict):
             """Only the synapses onto the targets marked in ``hosted``: each with its weight
@@ -823,15 +823,18 @@ class Network:
                                                   f"{fld}.connector")
             yield from valued(n, pieces, counts)
 
+        def in_degrees():
+            """The synapses onto each target (nothing but the in-degrees drawn)."""
+            rng_c = self._rng_factory("connect", pr.name)()
+            return pr.connector.in_degrees(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+
         def per_target_values():
             """(j, weight, delay): one synapse's values per target that receives synapses,
             which are the values all its synapses carry; nothing but the in-degrees is drawn."""
-            rng_c = self._rng_factory("connect", pr.name)()
-            in_degree = pr.connector.in_degrees(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
-            j = np.flatnonzero(in_degree).astype(np.int64)
+            j = np.flatnonzero(in_degrees()).astype(np.int64)
             parts = list(valued(j.size, [(np.zeros(j.size, np.int64), j)], {}))
             return parts[0][1:] if parts else (j, np.zeros(0), np.zeros(0))
-        return draw, draw_onto, per_target_values
+        return draw, draw_onto, per_target_values, in_degrees
 
     def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
         """(a ValueStream of the projection's n weights as given, their dimension)."""

@@ -484,7 +484,9 @@ def test_each_rank_draws_only_its_neurons_synapses_of_a_rank_local_projection(mo
                 for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
                     mine.setdefault(b, []).append((a, c, x))
             assert mine == {t: v for t, v in whole.items() if vp[t] == rank}
+    fresh = total_number_network(monkeypatch).to_ir()     # nothing drawn yet
     drawn.clear()
+    assert fresh.n_synapses == 2 * 1440 and sum(drawn) == 0     # the Result's count: from the in-degrees
     list(ee.chunks())
     assert sum(drawn) == 2 * 1440          # drawn whole in the list's order: both passes over every target
     assert ee.is_lazy
