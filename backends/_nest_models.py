@@ -85,14 +85,24 @@ def refractory_ms(t_refrac, dt: float):
     return max(_ir.steps(t_refrac, dt) - 1, 0) * dt * MS_PER_S
 
 
+def value_chunks(edge: _ir.ProjectionEdge):
+    """Chunks (j, weight, delay) holding every weight and delay of the projection (not one per
+    synapse: a rank-local stream gives one per target, nothing but its in-degrees drawn)."""
+    if edge.is_lazy and edge.stream.rank_local:
+        yield edge.stream.per_target_values()
+        return
+    for _, j, w, d in edge.chunks():
+        yield j, w, d
+
+
 def receptor_signs(ir: _ir.IRGraph, pop: str) -> dict:
     """{receptor: set of signs (+1, -1) of the nonzero weights arriving on it}, read chunk by chunk
-    (a lazy projection is not joined)."""
+    (a lazy projection is not joined; a rank-local one is not drawn: value_chunks)."""
     signs = {r: set() for r in ir.populations[pop].receptors}
     for e in ir.projections.values():
         if e.post == pop:
             found = signs.setdefault(e.receptor, set())
-            for _, _, w, _ in e.chunks():
+            for _, w, _ in value_chunks(e):
                 w = np.asarray(w)
                 if (w > 0).any():
                     found.add(1)

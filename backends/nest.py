@@ -49,8 +49,9 @@ NEST's kernel is one per process: compiling resets it, so only the most
 recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
 it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
-a lazy projection is never joined), and records only those; ``merge_ranks``
-joins the ranks' Results.
+a lazy projection is never joined; a rank-local one, fixed_total_number with a
+constant weight and delay, is drawn only for those neurons), and records only
+those; ``merge_ranks`` joins the ranks' Results.
 """
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ from spikecore.result import RawRun, Result  # noqa: E402
 
 from ._nest_models import (MS_PER_S, MV_PER_V, NS_PER_S, PA_PER_A, PF_PER_F, PopulationPlan,  # noqa: E402,F401
                            nest_delays_ms, nest_weights, population_plan, receptor_signs, refractory_ms,
-                           sign_routes)
+                           sign_routes, value_chunks)
 from .base import Backend, Executable  # noqa: E402
 
 NAME = "nest"
@@ -228,21 +229,45 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
 
     A lazy edge (spikecore.ir.SynapseStream: every large projection) is drawn from the seed
     piece by piece and never joined: a rank holds one piece and the synapses onto its own
-    neurons, never the projection's whole list. Every rank draws the same stream, so the
-    synapses each keeps, and their union, do not depend on the number of ranks or threads."""
-    for i, j, w, d in edge.chunks():
-        if hosted is not None:
+    neurons, never the projection's whole list. A rank-local stream (``SynapseStream.rank_local``:
+    fixed_total_number with a weight and delay that depend on the target only) draws only the
+    synapses onto the hosted neurons; the others are drawn whole, piece by piece, and filtered.
+    Either way each target gets the synapses and values it has in the IR's list, so the
+    synapses each rank keeps, and their union, do not depend on the number of ranks or threads."""
+    if hosted is not None and edge.is_lazy:
+        chunks = edge.stream.onto(hosted)
+    else:
+        chunks = edge.chunks()
+    for i, j, w, d in chunks:
+        if hosted is not None and not edge.is_lazy:
             keep = hosted[j]
             i, j, w, d = i[keep], j[keep], w[keep], d[keep]
         if i.size:
             yield i, j, w, d
 
 
+def rank_local_report(ir: _ir.IRGraph) -> str:
+    """One line for the run log of an MPI run: which projections each rank draws only for its own
+    neurons, and which it draws whole and filters (with why); projections held as arrays (below
+    spikecore.ir.LAZY_SYNAPSES) are built whole on every rank."""
+    local, whole, arrays = [], [], []
+    for name, edge in ir.projections.items():
+        if not edge.is_lazy:
+            arrays.append(name)
+        elif edge.stream.rank_local:
+            local.append(name)
+        else:
+            whole.append(f"{name} ({edge.stream.rank_local_reason})")
+    return ("per-rank synapse generation: drawn for this rank's neurons only: " + (", ".join(local) or "none")
+            + "; drawn whole and filtered: " + ("; ".join(whole) or "none")
+            + "; small, built whole: " + (", ".join(arrays) or "none"))
+
+
 def max_delay_checked(ir: _ir.IRGraph) -> float:
     """The largest delay of the IR (s; at least dt), read chunk by chunk; refuses off-grid delays."""
     largest = ir.dt
     for name, edge in ir.projections.items():
-        for _, _, _, d in edge.chunks():
+        for _, _, d in value_chunks(edge):
             d = np.asarray(d)
             if d.size and np.any(np.abs(d / ir.dt - np.rint(d / ir.dt)) > _ir.GRID_TOLERANCE):
                 raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
@@ -345,6 +370,8 @@ class NestExecutable(Executable):
     def _connect_projections(self):
         dt = self.ir.dt
         local = {name: self._local_posts(name) for name in self.ir.populations}
+        if nest.NumProcesses() > 1 and nest.Rank() == 0:      # the run log says what each rank draws
+            print(rank_local_report(self.ir), file=sys.stderr)
         for e in self.ir.projections.values():
             plan = self.plans[e.post]
             pre_ids = np.asarray(self.nodes[e.pre].tolist(), dtype=np.int64)

@@ -8,7 +8,12 @@ Each connector is a small frozen dataclass with a ``kind`` (its name in model fi
 ``connect_chunks(n_pre, n_post, same, rng, fld) -> (n, pieces)``: the number of synapses
 and an iterator of (i, j) pieces that join to exactly what ``connect`` returns, so a
 large projection is drawn into the engine piece by piece (spikecore.ir.SynapseStream);
-weights and delays are then drawn piece by piece too (spikecore.distributions.ValueStream). ``CONNECTORS`` maps kinds to classes
+weights and delays are then drawn piece by piece too (spikecore.distributions.ValueStream).
+A connector that can draw the synapses onto any set of targets without the rest (so an MPI
+rank draws only those onto its own neurons: fixed_total_number's per-target streams, and the
+undrawn one_to_one and all_to_all) offers ``connect_onto(n_pre, n_post, same, rng, hosted)``
+and ``in_degrees(...)``; fixed_probability and fixed_indegree draw a projection from one
+generator in turn, so they cannot. ``CONNECTORS`` maps kinds to classes
 for the model-file reader (spikecore.io.model_files). A new connector is one class here
 and one entry in ``CONNECTORS``.
 """
@@ -86,6 +91,30 @@ class AllToAll:
             counts[:min(n_pre, n_post)] -= 1
         return n, _row_pieces(counts, lambda k: every[every != k] if no_self else every)
 
+    def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
+        """The number of synapses onto each target (int64), nothing drawn."""
+        self.check(fld)
+        return np.full(n_post, n_pre - 1 if same and not self.allow_self else n_pre, np.int64)
+
+    def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
+        """The synapses onto the targets marked in ``hosted`` as ``(n, pieces)``, target by
+        target, sources ascending (each target's synapses in connect's order)."""
+        no_self = same and not self.allow_self
+        mine = np.flatnonzero(np.asarray(hosted, dtype=bool)).astype(np.int64)
+        n = int(self.in_degrees(n_pre, n_post, same, rng, fld)[mine].sum())
+        every = np.arange(n_pre, dtype=np.int64)
+
+        def pieces():
+            per = max(1, CHUNK_SYNAPSES // max(n_pre, 1))     # targets per piece
+            for first in range(0, mine.size, per):
+                t = mine[first:first + per]
+                i, j = np.tile(every, t.size), np.repeat(t, n_pre)
+                if no_self:
+                    keep = i != j
+                    i, j = i[keep], j[keep]
+                yield i, j
+        return n, pieces()
+
 
 @refuse_unknown_keywords
 @dataclass(frozen=True)
@@ -103,6 +132,18 @@ class OneToOne:
             raise ValidationError(fld, "one_to_one", f"pre and post of equal size (got {n_pre} and {n_post})")
         idx = np.arange(n_pre)
         return idx, idx.copy()
+
+    def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
+        """The number of synapses onto each target (int64), nothing drawn."""
+        if n_pre != n_post:
+            raise ValidationError(fld, "one_to_one", f"pre and post of equal size (got {n_pre} and {n_post})")
+        return np.ones(n_post, np.int64)
+
+    def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
+        """The synapse onto each target marked in ``hosted``, as ``(n, [(i, j)])``."""
+        self.in_degrees(n_pre, n_post, same, rng, fld)
+        mine = np.flatnonzero(np.asarray(hosted, dtype=bool)).astype(np.int64)
+        return mine.size, [(mine, mine.copy())]
 
 
 def _sample_without(rng, n: int, k: int, exclude: int | None) -> np.ndarray:
@@ -268,9 +309,15 @@ class FixedTotalNumber:
     def _sources(self, plan, n_pre, same, start, stop):
         """Synapses (i, j) onto targets [start, stop), target by target, each target's
         sources in the order its stream draws them."""
+        return self._sources_of(plan, n_pre, same, np.arange(start, stop, dtype=np.int64))
+
+    def _sources_of(self, plan, n_pre, same, targets):
+        """Synapses (i, j) onto the given targets (ascending int64 indices), target by target,
+        each target's sources in the order its own stream draws them: only those targets'
+        numbers are drawn."""
         counts, key = plan
-        c = counts[start:stop]
-        j = np.repeat(np.arange(start, stop, dtype=np.int64), c)
+        c = counts[targets]
+        j = np.repeat(targets, c)
         avail = self._available(n_pre, same)
         if not j.size:
             return np.zeros(0, np.int64), j
@@ -282,7 +329,7 @@ class FixedTotalNumber:
         else:
             i = np.concatenate([
                 np.random.Generator(np.random.Philox(key=[key, int(t)])).choice(avail, size=int(m), replace=False)
-                for t, m in zip(range(start, stop), c)])
+                for t, m in zip(targets.tolist(), c.tolist())])
         if avail < n_pre:   # no autapses: skip the target's own index
             i = i + (i >= j)
         return i, j
@@ -290,10 +337,43 @@ class FixedTotalNumber:
     def targets(self, plan, n_pre, same, start, stop):
         """Synapses (i, j) onto targets [start, stop), target by target, sources ascending
         within a target: the same for any split of the targets into ranges."""
-        i, j = self._sources(plan, n_pre, same, start, stop)
+        return self.targets_of(plan, n_pre, same, np.arange(start, stop, dtype=np.int64))
+
+    def targets_of(self, plan, n_pre, same, targets):
+        """Synapses (i, j) onto the given targets (ascending indices), target by target,
+        sources ascending within a target: for every target, its synapses in the order of
+        the projection's list (which is by source, then target)."""
+        i, j = self._sources_of(plan, n_pre, same, targets)
         i += j * n_pre          # one int64 key per synapse sorts faster than a lexsort
-        i.sort()
+        i.sort(kind="stable")   # the keys come in runs (one per target): timsort merges them ~2x faster
         return i % n_pre, i // n_pre
+
+    def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
+        """The number of synapses onto each target (int64): the plan's first stage alone."""
+        return self.plan(n_pre, n_post, same, rng, fld)[0]
+
+    def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
+        """Only the synapses onto the targets marked in ``hosted`` (a bool mask over the
+        targets: the neurons one MPI rank hosts), as ``(n, pieces)`` of about CHUNK_SYNAPSES,
+        target by target, sources ascending within a target (``targets_of``). Only those
+        targets' source streams are drawn (after the in-degrees of all targets, one
+        multinomial of n_post numbers): a rank hosting a k-th of the targets draws about a
+        k-th of the projection's numbers. Every target gets the synapses, in the order, that
+        it has in ``connect``'s list, so the ranks' parts join to it for any split."""
+        plan = self.plan(n_pre, n_post, same, rng, fld)
+        mine = np.flatnonzero(np.asarray(hosted, dtype=bool)).astype(np.int64)
+        counts = plan[0]
+        n = int(counts[mine].sum())
+        ends = np.cumsum(counts[mine])
+
+        def pieces():
+            first, at = 0, 0
+            while at < n:
+                last = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), first + 1)
+                i, j = self.targets_of(plan, n_pre, same, mine[first:last])
+                yield i, j
+                first, at = last, at + i.size
+        return n, pieces()
 
     def connect(self, n_pre, n_post, same, rng, fld="connector"):
         return _join(self.connect_chunks(n_pre, n_post, same, rng, fld))

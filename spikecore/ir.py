@@ -127,11 +127,24 @@ class SynapseStream:
     but each value in its place of the list, so not with its own synapse: only a pass
     that counts synapses (per row) and takes ranges of the values may use it
     (``chunks(ordered=False)``: the grid engine's counting pass).
+
+    ``generate_onto(hosted, counts)``, where given, yields only the synapses onto the target
+    neurons marked in the mask ``hosted``, drawing only theirs (``onto``: what one MPI rank
+    builds; for each target its synapses and values, in their order in the list), and
+    ``per_target_values()`` (j, weight, delay) with the values every synapse onto target j
+    carries (only then are they a function of the target), and ``in_degrees()`` the synapses
+    per target (``ProjectionEdge.n_synapses`` then draws no source). ``rank_local_reason``: why a
+    stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason).
     """
 
-    def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None):
+    def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None,
+                 generate_onto=None, per_target_values=None, in_degrees=None, rank_local_reason: str | None = None):
         self.generate = generate
         self.generate_any_order = generate_any_order
+        self.generate_onto = generate_onto
+        self.per_target_values = per_target_values
+        self.in_degrees = in_degrees
+        self.rank_local_reason = rank_local_reason
         self.expected = int(expected)     # the connector's expected synapse count (a hint)
         self.n_synapses = None            # known after the first full pass
         self.redrawn = redrawn            # the graph's IRGraph.redrawn, updated after each pass
@@ -146,6 +159,25 @@ class SynapseStream:
         self.n_synapses = n
         if self.redrawn is not None:
             self.redrawn.update(counts)
+
+    @property
+    def rank_local(self) -> bool:
+        """Whether ``onto`` draws only the hosted targets' synapses (else it draws all and filters)."""
+        return self.generate_onto is not None
+
+    def onto(self, hosted: np.ndarray):
+        """Chunks (i, j, weight, delay) of the synapses onto the targets marked in the bool mask
+        ``hosted``: for every hosted target, its synapses with their values in the list's
+        order. Rank-local streams draw only those targets' synapses; the others draw the
+        whole list piece by piece and keep the hosted targets' (memory: one piece)."""
+        hosted = np.asarray(hosted, dtype=bool)
+        if self.generate_onto is not None:
+            counts: dict = {}
+            yield from self.generate_onto(hosted, counts)
+            return
+        for i, j, w, d in self.chunks():
+            keep = hosted[j]
+            yield i[keep], j[keep], w[keep], d[keep]
 
     def materialise(self) -> tuple:
         parts = list(self.chunks())
@@ -230,8 +262,11 @@ class ProjectionEdge:
         if self._arrays is not None:
             return int(np.size(self._arrays[0]))
         if self.stream.n_synapses is None:
-            for _ in self.stream.chunks(ordered=False):
-                pass
+            if self.stream.in_degrees is not None:     # counted from the in-degrees, no source drawn
+                self.stream.n_synapses = int(self.stream.in_degrees().sum())
+            else:
+                for _ in self.stream.chunks(ordered=False):
+                    pass
         return self.stream.n_synapses
 
     def __repr__(self):

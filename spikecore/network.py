@@ -706,12 +706,15 @@ class Network:
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
         expected = self._expected_synapses(pr)
-        draw = self._projection_draw(pr, n_pre, target, dt, timing, precision, fld, post_params)
+        draw, draw_onto, per_target_values, in_degrees = self._projection_draw(pr, n_pre, target, dt, timing,
+                                                                               precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
                 and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
             any_order = ((lambda counts: draw(counts, ordered=False))
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
-            stream = _ir.SynapseStream(draw, expected, redrawn, any_order)
+            stream = _ir.SynapseStream(draw, expected, redrawn, any_order, generate_onto=draw_onto,
+                                       per_target_values=per_target_values, in_degrees=in_degrees,
+                                       rank_local_reason=rank_local_reason(pr))
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
         counts: dict = {}
@@ -759,7 +762,13 @@ class Network:
         same synapses in the connector's cheapest order, and the same weights and delays in
         their own order (so not paired with the same synapses: for counting passes only).
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
-        by its target neuron's r)."""
+        by its target neuron's r).
+
+        Returns ``(draw, draw_onto, per_target_values, in_degrees)``; the last three are None unless the
+        projection can be drawn target by target (``rank_local_reason`` is None):
+        ``draw_onto(hosted, counts)`` yields only the synapses onto the targets marked in the
+        mask ``hosted`` (spikecore.ir.SynapseStream.onto), ``per_target_values()`` the
+        weight and delay that each target's synapses carry."""
         pre, post = pr.pre_name, pr.post_name
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
@@ -779,6 +788,11 @@ class Network:
             else:
                 i, j = connector.connect(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
                 n, pieces = i.size, [(i, j)]
+            yield from valued(n, pieces, counts)
+
+        def valued(n, pieces, counts):
+            """The pieces (i, j) of n synapses with their weights and delays, which continue
+            the projection's streams from piece to piece."""
             weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws)
             delay_dim = u.DIMENSIONLESS if spec.synapse == "integer" else u.TIME   # Loihi's delays are steps
             delays = None if pr.delay is None else ValueStream(
@@ -797,7 +811,30 @@ class Network:
                     yield i, j, w, loihi_lif.ir_delays(None if delays is None else delays.take(i.size), i.size, dt, fld)
                 else:
                     yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
-        return draw
+
+        if rank_local_reason(pr) is not None:
+            return draw, None, None, None
+
+        def draw_onto(hosted, counts: dict):
+            """Only the synapses onto the targets marked in ``hosted``: each with its weight
+            and delay, which depend on its target only (rank_local_reason)."""
+            rng_c = self._rng_factory("connect", pr.name)()
+            n, pieces = pr.connector.connect_onto(n_pre, target.size, pre == post, rng_c, hosted,
+                                                  f"{fld}.connector")
+            yield from valued(n, pieces, counts)
+
+        def in_degrees():
+            """The synapses onto each target (nothing but the in-degrees drawn)."""
+            rng_c = self._rng_factory("connect", pr.name)()
+            return pr.connector.in_degrees(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+
+        def per_target_values():
+            """(j, weight, delay): one synapse's values per target that receives synapses,
+            which are the values all its synapses carry; nothing but the in-degrees is drawn."""
+            j = np.flatnonzero(in_degrees()).astype(np.int64)
+            parts = list(valued(j.size, [(np.zeros(j.size, np.int64), j)], {}))
+            return parts[0][1:] if parts else (j, np.zeros(0), np.zeros(0))
+        return draw, draw_onto, per_target_values, in_degrees
 
     def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
         """(a ValueStream of the projection's n weights as given, their dimension)."""
@@ -866,6 +903,26 @@ class Network:
         from .registry import implementation
         to_dict = implementation("network_to_dict")
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
+
+
+def rank_local_reason(pr: Projection) -> str | None:
+    """None when the projection's synapses onto any set of targets can be drawn without the
+    rest (an MPI rank then draws only those onto the neurons it hosts: connector's
+    ``connect_onto``, and a weight and delay that depend on the target only); else why not.
+
+    A drawn or per-synapse weight or delay is taken from a stream in the order of the whole
+    synapse list (by source, then target), so a synapse's value depends on every synapse
+    before it: a rank must draw the whole projection to find its own synapses' values."""
+    if not hasattr(pr.connector, "connect_onto"):
+        return (f"connector {getattr(pr.connector, 'kind', type(pr.connector).__name__)} cannot give one "
+                "target's synapses without the rest")
+    for what, value in (("weight", pr.weight), ("delay", pr.delay)):
+        if value is None and what == "weight":
+            return "weights from the connector's matrix, in the order of the synapse list"
+        if _is_distribution(value) or _is_array(value):
+            return (f"{'a drawn' if _is_distribution(value) else 'a per-synapse'} {what}, taken in the order "
+                    "of the whole synapse list")
+    return None
 
 
 def with_redrawn(result, g: _ir.IRGraph):

@@ -53,3 +53,31 @@ def test_a_projection_without_synapses_lowers_to_empty_arrays():
     edge = net.to_ir().projections["none"]
     assert edge.n_synapses == 0 and edge.weight.size == 0
     assert net.run("1 ms").spikes["a"][0].size == 0
+
+
+ONTO = [(c.AllToAll(), 50, 40, False), (c.AllToAll(allow_self=False), 45, 45, True), (c.OneToOne(), 30, 30, False),
+        (c.FixedTotalNumber(900), 50, 40, False), (c.FixedTotalNumber(600, allow_multapses=False), 30, 25, False)]
+
+
+@pytest.mark.parametrize("connector, n_pre, n_post, same", ONTO)
+def test_connect_onto_gives_each_hosted_target_its_synapses_in_list_order(connector, n_pre, n_post, same,
+                                                                         monkeypatch):
+    """connect_onto (an MPI rank's own targets): for 1, 2 and 3 ranks, each target's synapses
+    in connect's order, and in_degrees counts them without drawing the sources."""
+    monkeypatch.setattr(c, "CHUNK_SYNAPSES", 64)
+    i, j = connector.connect(n_pre, n_post, same, np.random.default_rng(3))
+    order = np.argsort(j, kind="stable")           # by target, list order within a target
+    assert np.array_equal(connector.in_degrees(n_pre, n_post, same, np.random.default_rng(3)),
+                          np.bincount(j, minlength=n_post))
+    for n_ranks in (1, 2, 3):
+        got_i, got_j = [], []
+        for rank in range(n_ranks):
+            hosted = np.arange(n_post) % n_ranks == rank
+            n, pieces = connector.connect_onto(n_pre, n_post, same, np.random.default_rng(3), hosted)
+            pieces = list(pieces)
+            assert n == sum(p[0].size for p in pieces) and all(hosted[p[1]].all() for p in pieces)
+            got_i += [p[0] for p in pieces]
+            got_j += [p[1] for p in pieces]
+        got_i, got_j = np.concatenate(got_i), np.concatenate(got_j)
+        mine = np.argsort(got_j, kind="stable")
+        assert np.array_equal(got_j[mine], j[order]) and np.array_equal(got_i[mine], i[order])

@@ -152,3 +152,69 @@ def test_command_line_refuses_in_one_line(tmp_path, projection, needle):
     lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
     assert p.returncode == 2 and len(lines) == 1 and needle in lines[0], p.stderr
     assert "Traceback" not in p.stderr
+
+
+def per_target(i, j, *values, n_post):
+    """{target: [(source, values...), ...] in list order}."""
+    out = {t: [] for t in range(n_post)}
+    for row in zip(np.asarray(i).tolist(), np.asarray(j).tolist(), *[np.asarray(v).tolist() for v in values]):
+        out[row[1]].append((row[0], *row[2:]))
+    return out
+
+
+@pytest.mark.parametrize("kw,n_pre,n_post,n", [
+    ({}, 70, 50, 3000), ({"allow_self": False}, 60, 60, 2500),
+    ({"allow_multapses": False}, 40, 45, 900), ({"allow_self": False, "allow_multapses": False}, 30, 30, 600),
+])
+def test_each_rank_draws_only_its_targets_and_the_ranks_join_to_the_whole_list(kw, n_pre, n_post, n, monkeypatch):
+    """connect_onto (what one MPI rank draws: the synapses onto the targets it hosts, placed
+    round-robin as NEST places neurons on its virtual processes): for 1, 2 and 3 ranks every
+    target gets exactly the synapses, in the same order, that it has in connect's list, and
+    the ranks' parts together are that list, whatever the piece size."""
+    import spikecore.connectors as connectors
+    c = FixedTotalNumber(n, **kw)
+    same = n_pre == n_post
+    whole = per_target(*c.connect(n_pre, n_post, same, np.random.default_rng(4)), n_post=n_post)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 128)
+    for n_ranks in (1, 2, 3):
+        got = {}
+        for rank in range(n_ranks):
+            hosted = np.arange(n_post) % n_ranks == rank
+            total, pieces = c.connect_onto(n_pre, n_post, same, np.random.default_rng(4), hosted)
+            parts = list(pieces)
+            i = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, np.int64)
+            j = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, np.int64)
+            assert total == i.size and hosted[j].all() and i.dtype == j.dtype == np.int64
+            assert all(p[0].size <= 128 + n_pre for p in parts)
+            mine = per_target(i, j, n_post=n_post)
+            got.update({t: mine[t] for t in np.flatnonzero(hosted).tolist()})
+        assert got == whole
+
+
+def test_a_rank_draws_a_share_of_the_projections_random_numbers(monkeypatch):
+    """Counted at the source: the SplitMix64 numbers a rank draws for fixed_total_number's
+    sources. Drawing the whole list draws all n; a rank drawing only its targets' synapses
+    draws its targets' in-degrees' worth, about n / (number of ranks), and the ranks' counts
+    add up to n exactly."""
+    import spikecore.connectors as connectors
+    drawn_numbers = []
+    real = connectors.poisson_uniforms
+
+    def counting(seed, counters):
+        drawn_numbers.append(np.size(counters))
+        return real(seed, counters)
+    monkeypatch.setattr(connectors, "poisson_uniforms", counting)
+    n, n_post = 200_000, 1000
+    c = FixedTotalNumber(n)
+    list(c.connect_chunks(800, n_post, False, np.random.default_rng(1), ordered=False)[1])
+    assert sum(drawn_numbers) == n
+    for n_ranks in (2, 3, 4):
+        per_rank = []
+        for rank in range(n_ranks):
+            drawn_numbers.clear()
+            hosted = np.arange(n_post) % n_ranks == rank
+            _, pieces = c.connect_onto(800, n_post, False, np.random.default_rng(1), hosted)
+            list(pieces)
+            per_rank.append(sum(drawn_numbers))
+        assert sum(per_rank) == n
+        assert all(abs(k - n / n_ranks) < 0.02 * n / n_ranks for k in per_rank), per_rank

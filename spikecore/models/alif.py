@@ -61,7 +61,7 @@ import numpy as np
 
 from .. import units as u
 from ..errors import UnsupportedFeature
-from .base import LEAKY_LIF_PARAMS, Brian2Equations, ParamSpec, brian2_lif_constants
+from .base import LEAKY_LIF_PARAMS, ParamSpec, brian2_current_lif
 from .lif_cuba import LifCuba, degenerate
 
 #: why Lava's ATRLIF (and so the Loihi mode) cannot run an adaptive-threshold alif exactly
@@ -127,34 +127,19 @@ class Alif(LifCuba):
             same = False
         else:
             same = any(degenerate(tau_mem, float(ts)) for ts in np.ravel(taus))
-        flag = " (unless refractory)" if refractory_steps > 0 and not same else ""
-        constants = brian2_lif_constants(params)
-        terms, lines = "v_leak - v", []
-        for rname, rp in receptors.items():
-            var = self.receptor_var(rname)
-            terms += f" + {var}"
-            if not _per_neuron(params, "tau_mem") and degenerate(tau_mem, rp["tau_syn"]):
-                tau = "tau_mem"
-            else:
-                tau = f"tau_syn_{rname}"
-                constants[tau] = (rp["tau_syn"], "second")
-            lines.append(f"d{var}/dt = -{var}/{tau} : volt")
         if self.adaptation == "a":
-            lines.append("da/dt = -a/tau_adapt : volt")
-            constants["tau_adapt"] = (params["tau_adapt"], "second")
-            constants["delta_threshold"] = (params["delta_threshold"], "volt")
-            threshold, reset = "v > v_threshold + a", "v = v_reset\na += delta_threshold"
-        else:
-            terms += " - r*i_adapt"
-            scalar_same = not _per_neuron(params, "tau_mem", "tau_w") and degenerate(tau_mem, params["tau_w"])
-            lines.append(f"di_adapt/dt = -i_adapt/{'tau_mem' if scalar_same else 'tau_w'} : amp")
-            if not scalar_same:
-                constants["tau_w"] = (params["tau_w"], "second")
-            constants["b"] = (params["b"], "amp")
-            threshold, reset = "v > v_threshold", "v = v_reset\ni_adapt += b"
-        return Brian2Equations(dv_template=f"dv/dt = ({terms}{{cur}})/tau_mem : volt{flag}", ode_lines=lines,
-                               constants=constants, current_term=" + r*I_ext", method="exact",
-                               clamp_v=refractory_steps > 0 and same, threshold=threshold, reset=reset)
+            return brian2_current_lif(
+                self, params, receptors, refractory_steps, same, adaptation_line="da/dt = -a/tau_adapt : volt",
+                adaptation_constants={"tau_adapt": (params["tau_adapt"], "second"),
+                                      "delta_threshold": (params["delta_threshold"], "volt")},
+                threshold="v > v_threshold + a", reset="v = v_reset\na += delta_threshold")
+        scalar_same = not _per_neuron(params, "tau_mem", "tau_w") and degenerate(tau_mem, params["tau_w"])
+        constants = {} if scalar_same else {"tau_w": (params["tau_w"], "second")}
+        constants["b"] = (params["b"], "amp")
+        return brian2_current_lif(
+            self, params, receptors, refractory_steps, same, adaptation_term=" - r*i_adapt",
+            adaptation_line=f"di_adapt/dt = -i_adapt/{'tau_mem' if scalar_same else 'tau_w'} : amp",
+            adaptation_constants=constants, reset="v = v_reset\ni_adapt += b")
 
     def loihi_structure(self, params, receptors):
         raise NotImplementedError(f"model {self.name} has no Loihi mapping ({ATRLIF_INEXACT})")

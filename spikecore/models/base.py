@@ -332,6 +332,48 @@ def brian2_lif_constants(params: dict) -> dict:
             "v_leak": (leaky_drive(params), "volt"), "tau_mem": (params["tau_mem"], "second"),
             "r": (params["r"], "ohm")}
 
+
+def degenerate(tau_mem: float, tau_syn: float) -> bool:
+    """tau_syn == tau_mem, where the general solution divides by zero (the t*exp solution holds)."""
+    return math.isclose(tau_syn, tau_mem, rel_tol=1e-12)
+
+
+def brian2_current_lif(model, params: dict, receptors: dict, refractory_steps: int, same: bool, *,
+                       adaptation_term: str = "", adaptation_line: str | None = None,
+                       adaptation_constants: dict | None = None, threshold: str = "v > v_threshold",
+                       reset: str = "v = v_reset") -> "Brian2Equations":
+    """The Brian2 equations of a leaky LIF with exponential current synapses (lif_cuba, and alif's
+    two forms with their adaptation added): tau_mem dv/dt = v_leak - v + sum_k syn_k
+    [+ ``adaptation_term``] + r I_ext, each syn_k decaying with its tau_syn, solved exactly.
+
+    A receptor whose tau_syn equals a scalar tau_mem decays with ``tau_mem`` itself (so sympy
+    finds the degenerate t*exp solution instead of dividing by their difference). ``same``: some
+    time constant coincides with tau_mem, so '(unless refractory)', whose int(not_refractory)
+    factor would split the coinciding eigenvalues (0/0), is replaced by the conditional write
+    Brian2 adds for it (``clamp_v``; brian2/groups/neurongroup.py, set_conditional_write).
+    ``adaptation_line`` and ``adaptation_constants`` follow the receptors' lines and constants."""
+    tau_mem = params["tau_mem"]
+    scalar_tau_mem = not np.ndim(tau_mem)
+    flag = " (unless refractory)" if refractory_steps > 0 and not same else ""
+    constants = brian2_lif_constants(params)
+    terms, lines = "v_leak - v", []
+    for rname, rp in receptors.items():
+        var = model.receptor_var(rname)
+        terms += f" + {var}"
+        if scalar_tau_mem and degenerate(tau_mem, rp["tau_syn"]):
+            tau = "tau_mem"
+        else:
+            tau = f"tau_syn_{rname}"
+            constants[tau] = (rp["tau_syn"], "second")
+        lines.append(f"d{var}/dt = -{var}/{tau} : volt")
+    if adaptation_line is not None:
+        lines.append(adaptation_line)
+    constants.update(adaptation_constants or {})
+    terms += adaptation_term
+    return Brian2Equations(dv_template=f"dv/dt = ({terms}{{cur}})/tau_mem : volt{flag}", ode_lines=lines,
+                           constants=constants, current_term=" + r*I_ext", method="exact",
+                           clamp_v=refractory_steps > 0 and same, threshold=threshold, reset=reset)
+
 @dataclass(frozen=True)
 class LeakyLif(NeuronModel):
     """A LIF whose membrane is tau_mem dv/dt = (v_leak - v) + r I (+ its synapses): decays

@@ -21,13 +21,8 @@ import numpy as np
 
 from .. import units as u
 from ..errors import UnsupportedFeature
-from .base import (LEAKY_LIF_PARAMS, Brian2Equations, LeakyLif, LoihiStructure, ParamSpec,
-                   brian2_lif_constants)
-
-
-def degenerate(tau_mem: float, tau_syn: float) -> bool:
-    """tau_syn == tau_mem, where the general solution divides by zero (the t*exp solution holds)."""
-    return math.isclose(tau_syn, tau_mem, rel_tol=1e-12)
+from .base import (LEAKY_LIF_PARAMS, LeakyLif, LoihiStructure, ParamSpec, brian2_current_lif,
+                   degenerate)
 
 
 def synaptic_coefficient(dt: float, tau_mem: float, tau_syn: float) -> float:
@@ -80,13 +75,8 @@ class LifCuba(LeakyLif):
         return rows
 
     def brian2_equations(self, params, receptors, dt, refractory_steps):
-        # tau_syn == tau_mem: sympy's general solution divides by (tau_syn - tau_mem); naming
-        # the same constant lets it find the degenerate (t*exp) solution, as
-        # synaptic_coefficient's special case does. The int(not_refractory) factor that
-        # '(unless refractory)' multiplies into dv/dt would split the coinciding eigenvalues
-        # again (0/0 at not_refractory = 1), so there v is clamped by the same conditional
-        # write Brian2 adds for the flag (brian2/groups/neurongroup.py, NeuronGroup.__init__,
-        # set_conditional_write).
+        # tau_syn == tau_mem: solved with the degenerate (t*exp) solution, v clamped by a
+        # conditional write instead of '(unless refractory)' (brian2_current_lif)
         tau_mem = params["tau_mem"]
         if np.ndim(tau_mem):
             # per neuron: Brian2's symbolic solution divides by tau_syn - tau_mem
@@ -94,23 +84,10 @@ class LifCuba(LeakyLif):
                 raise UnsupportedFeature("brian2", "per-neuron tau_mem equal to a tau_syn",
                                          "Brian2's exact solution of per-neuron time constants divides by their "
                                          "difference; make them differ or give tau_mem one value")
-            tau_mem = -1.0   # no receptor is degenerate
-        same = any(degenerate(tau_mem, rp["tau_syn"]) for rp in receptors.values())
-        flag = " (unless refractory)" if refractory_steps > 0 and not same else ""
-        constants = brian2_lif_constants(params)
-        terms, lines = "v_leak - v", []
-        for rname, rp in receptors.items():
-            var = self.receptor_var(rname)
-            terms += f" + {var}"
-            if degenerate(tau_mem, rp["tau_syn"]):   # (never for per-neuron tau_mem: refused above)
-                tau = "tau_mem"
-            else:
-                tau = f"tau_syn_{rname}"
-                constants[tau] = (rp["tau_syn"], "second")
-            lines.append(f"d{var}/dt = -{var}/{tau} : volt")
-        return Brian2Equations(dv_template=f"dv/dt = ({terms}{{cur}})/tau_mem : volt{flag}", ode_lines=lines,
-                               constants=constants, current_term=" + r*I_ext", method="exact",
-                               clamp_v=refractory_steps > 0 and same)
+            same = False
+        else:
+            same = any(degenerate(tau_mem, rp["tau_syn"]) for rp in receptors.values())
+        return brian2_current_lif(self, params, receptors, refractory_steps, same)
 
     def loihi_structure(self, params, receptors):
         return LoihiStructure(tau_mem=params["tau_mem"], current_gain=params["r"],

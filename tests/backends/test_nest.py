@@ -25,8 +25,8 @@ from spikecore import units as u  # noqa: E402
 from spikecore.cli import main as cli_main  # noqa: E402
 from spikecore.cli.run import mpi_rank_args  # noqa: E402
 from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
-from spikecore.network import (CurrentSource, FixedProbability, FromIndices, Network, OneToOne,  # noqa: E402
-                               PoissonSource, SpikeSource, StateMonitor)
+from spikecore.network import (CurrentSource, FixedProbability, FixedTotalNumber, FromIndices, Network,  # noqa: E402
+                               OneToOne, PoissonSource, SpikeSource, StateMonitor)
 
 DT = 1e-4
 DELTA = {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV", "v_reset": "10 mV", "t_refrac": "2 ms"}
@@ -404,15 +404,94 @@ def test_each_rank_keeps_only_the_synapses_onto_its_neurons(monkeypatch):
     assert all(e.is_lazy for e in g.projections.values())
 
 
-def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch):
-    g = lazy_network(monkeypatch).to_ir()
+def total_number_network(monkeypatch) -> Network:
+    """As lazy_network, with fixed_total_number projections (one without multapses and autapses)
+    whose weight and delay are constants: rank-local streams (each rank draws only its targets')."""
+    from spikecore import connectors
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
+    n = 120
+    net = Network("rec", seed=3, dt="0.1 ms")
+    init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
+    net.population("e", n, "lif_cuba", CUBA, init)
+    net.project("e", "e", FixedTotalNumber(1440), weight="1.5 mV", delay="0.5 ms", receptor="exc", name="ee")
+    net.project("e", "e", FixedTotalNumber(1440, allow_self=False, allow_multapses=False), weight="-2 mV",
+                delay="1.2 ms", receptor="inh", name="ei")
+    return net
+
+
+def ranks_connections(exe, g, n_vps) -> list:
+    """What the ranks of an MPI run with ``n_vps`` processes connect (hosted_synapses with the
+    neurons NEST places on each: its ``vp`` in the kernel ``exe`` built), as nest_synapses lists."""
+    first, plan = exe.nodes["e"][0].global_id, exe.plans["e"]
+    vp = np.asarray(exe.nodes["e"].get("vp"))
+    got = []
+    for rank in range(n_vps):
+        for e in g.projections.values():
+            for i, j, w, d in nest_backend.hosted_synapses(e, vp == rank):
+                w = nest_backend.nest_weights(plan, e.receptor, w, j)
+                got += [(int(a) + first, int(b) + first, round(float(c), 9), round(float(x) * 1e3, 6))
+                        for a, b, c, x in zip(i, j, w, d)]
+    return sorted(got)
+
+
+@pytest.mark.parametrize("network", [lazy_network, total_number_network])
+def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch, network):
+    """fixed_probability (drawn whole, filtered per rank) and fixed_total_number (rank-local: each
+    rank draws only its targets' synapses): one and two NEST virtual processes give the same
+    connections and spikes, and the parts two ranks would draw join to those connections."""
+    g = network(monkeypatch).to_ir()
+    assert all(e.stream.rank_local == (network is total_number_network) for e in g.projections.values())
     one = NEST.compile(g, threads=1)
     conns_one, spikes_one = nest_synapses(one), steps_of(one.run(0.1), "e")
     two = NEST.compile(g, threads=2)
     assert nest.GetKernelStatus("total_num_virtual_procs") == 2
     assert len(set(two.nodes["e"].get("vp"))) == 2               # the neurons are spread over both
     assert nest_synapses(two) == conns_one and len(conns_one) == g.n_synapses
+    assert ranks_connections(two, g, 2) == conns_one
     assert steps_of(two.run(0.1), "e") == spikes_one and len(spikes_one) > 20
+    assert all(e.is_lazy for e in g.projections.values())
+
+
+def test_each_rank_draws_only_its_neurons_synapses_of_a_rank_local_projection(monkeypatch):
+    """fixed_total_number with constant weight and delay, split over 1, 2 and 3 virtual processes
+    as NEST places the neurons: every target gets its synapses, weights and delays in the IR's
+    order, the parts join to the connections NEST made, and each rank draws (SplitMix64 numbers,
+    counted where the connector draws them) only its targets' share of the projection's stream;
+    the run log names the rank-local projections."""
+    from spikecore import connectors
+    g = total_number_network(monkeypatch).to_ir()
+    drawn = []
+    real = connectors.poisson_uniforms
+    monkeypatch.setattr(connectors, "poisson_uniforms", lambda key, k: drawn.append(np.size(k)) or real(key, k))
+    ee = g.projections["ee"]
+    whole = {}                   # target -> its synapses (source, weight, delay) in the IR's order
+    for i, j, w, d in ee.chunks():
+        for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
+            whole.setdefault(b, []).append((a, c, x))
+    for n_vps in (1, 2, 3):
+        exe = NEST.compile(g, threads=n_vps)
+        vp = np.asarray(exe.nodes["e"].get("vp"))
+        assert len(set(vp.tolist())) == n_vps
+        assert ranks_connections(exe, g, n_vps) == nest_synapses(exe)
+        for rank in range(n_vps):
+            drawn.clear()
+            parts = list(nest_backend.hosted_synapses(ee, vp == rank))
+            n_mine = sum(p[0].size for p in parts)
+            assert sum(drawn) == n_mine and n_mine < 1440 / n_vps * 1.2
+            mine = {}
+            for i, j, w, d in parts:
+                for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
+                    mine.setdefault(b, []).append((a, c, x))
+            assert mine == {t: v for t, v in whole.items() if vp[t] == rank}
+    fresh = total_number_network(monkeypatch).to_ir()     # nothing drawn yet
+    drawn.clear()
+    assert fresh.n_synapses == 2 * 1440 and sum(drawn) == 0     # the Result's count: from the in-degrees
+    list(ee.chunks())
+    assert sum(drawn) == 2 * 1440          # drawn whole in the list's order: both passes over every target
+    assert ee.is_lazy
+    line = nest_backend.rank_local_report(g)
+    assert line.startswith("per-rank synapse generation: drawn for this rank's neurons only: ee, ei;")
 
 
 def test_merging_rank_parts_gives_the_whole(tmp_path):
