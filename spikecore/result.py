@@ -267,6 +267,9 @@ class Result:
         lines.append(f"backend {self.backend}: {s['n_neurons']} neurons, {s['n_synapses']} synapses, "
                      f"{self.duration:g} s simulated at dt={self.dt * 1e3:g} ms")
         lines.append(f"wall {self.wall_s:.3f} s (build {self.build_s:.3f} s), real-time factor {s['rtf']:.3f}")
+        threads = self.extra.get("threads")
+        if isinstance(threads, dict) and "threads" in threads:     # the native grid engine's choice
+            lines.append(f"threads: {threads['threads']} ({threads.get('reason', '')})")
         return "\n".join(lines)
 
     def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):

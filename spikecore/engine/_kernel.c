@@ -133,6 +133,11 @@ static inline void sc_relax(int64_t round)
 }
 
 typedef struct {
+    _Alignas(64) int64_t windows;
+    char pad[56];
+} sc_done_line;
+
+typedef struct {
     int T;
     int32_t *spk[2][SC_MAX_THREADS];       /* a window's spikes, per parity and thread: step j at j*spk_stride */
     int64_t spk_stride[SC_MAX_THREADS];
@@ -146,14 +151,46 @@ typedef struct {
     int32_t *pstate[2];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
-    /* threads that have reached the end of a window, summed over the run's windows;
-     * on its own cache line, the one line every thread writes */
-    _Alignas(64) int64_t arrived;
-    char pad[56];
+    /* per thread, on a cache line of its own: the windows it has finished in this call.
+     * Only thread t writes done[t]; a thread at the barrier waits until every partner's
+     * count reaches its own. No line is written by two threads (a shared arrival count,
+     * written by every thread at every window, moved between the cores twice per window). */
+    sc_done_line *done;
 } sc_scratch;
+
+/* Scratch memory on whole cache lines of its own (64-byte aligned, size rounded up), so
+ * that no two threads' buffers share a line (malloc packs small blocks side by side, and
+ * a thread writing its flags next to its partner's spike buffer would steal the line). */
+static void *sc_alloc(size_t size)
+{
+    void *p = NULL;
+    size = (size + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, size ? size : 64) != 0)
+        return NULL;
+    return p;
+}
+
+static void *sc_alloc_zero(size_t size)
+{
+    void *p = sc_alloc(size);
+    if (p)
+        memset(p, 0, (size + 63) & ~(size_t)63);
+    return p;
+}
+
+/* Whether every thread but t has finished `windows` windows (acquire: their spikes of
+ * those windows are then visible). Thread t reads its partners' lines, writes none. */
+static inline int sc_team_done(const sc_scratch *s, int t, int64_t windows)
+{
+    for (int u = 0; u < s->T; u++)
+        if (u != t && __atomic_load_n(&s->done[u].windows, __ATOMIC_ACQUIRE) < windows)
+            return 0;
+    return 1;
+}
 
 static void sc_scratch_free(sc_scratch *s)
 {
+    free(s->done);
     free(s->pstate[0]);
     free(s->pstate[1]);
     for (int t = 0; t < s->T; t++) {
@@ -188,14 +225,14 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         s->spk_stride[t] = m;
         for (int p = 0; p < 2; p++) {
-            s->spk[p][t] = malloc(sizeof(int32_t) * (size_t)(W * m + 1));
-            s->pop_end[p][t] = malloc(sizeof(int64_t) * (size_t)(W * P + 1));
+            s->spk[p][t] = sc_alloc(sizeof(int32_t) * (size_t)(W * m + 1));
+            s->pop_end[p][t] = sc_alloc(sizeof(int64_t) * (size_t)(W * P + 1));
             bad |= !s->spk[p][t] || !s->pop_end[p][t];
         }
-        s->cnt_buf[t] = malloc(sizeof(uint16_t) * (size_t)(np + 1));
+        s->cnt_buf[t] = sc_alloc(sizeof(uint16_t) * (size_t)(np + 1));
         bad |= !s->cnt_buf[t];
         int64_t nq = net->n_pnodes, row = 0;
-        s->pq_off[t] = malloc(sizeof(int64_t) * (size_t)(nq + 1));
+        s->pq_off[t] = sc_alloc(sizeof(int64_t) * (size_t)(nq + 1));
         bad |= !s->pq_off[t];
         if (s->pq_off[t]) {
             for (int64_t q = 0; q < nq; q++) {
@@ -207,7 +244,7 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         /* only teams meet at barriers, so only they draw ahead */
         if (T > 1 && row > 0) {
             for (int p = 0; p < 2; p++) {
-                s->win_cnt[p][t] = malloc(sizeof(uint16_t) * (size_t)(W * row));
+                s->win_cnt[p][t] = sc_alloc(sizeof(uint16_t) * (size_t)(W * row));
                 bad |= !s->win_cnt[p][t];
             }
         }
@@ -216,13 +253,15 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
             int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
             longest = len > longest ? len : longest;
         }
-        s->cross[t] = malloc((size_t)(longest / 64 + 2));
+        s->cross[t] = sc_alloc((size_t)(longest / 64 + 2));
         bad |= !s->cross[t];
     }
     for (int p = 0; p < 2 && T > 1; p++) {
-        s->pstate[p] = calloc((size_t)(W * T), sizeof(int32_t));
+        s->pstate[p] = sc_alloc_zero(sizeof(int32_t) * (size_t)(W * T));
         bad |= !s->pstate[p];
     }
+    s->done = sc_alloc_zero(sizeof(sc_done_line) * (size_t)T);
+    bad |= !s->done;
     if (bad) {
         sc_scratch_free(s);
         return -1;

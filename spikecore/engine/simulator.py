@@ -89,8 +89,9 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy
+from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
+from .thread_choice import choose_threads
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -141,7 +142,9 @@ class GridSimulator(Simulator):
         self.dt = dt = g.dt
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
-        self.threads = T = resolve_threads(threads)
+        # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
+        self.thread_choice = choose_threads(g, threads)
+        self.threads = T = self.thread_choice.threads
         self.precision = precision
         real = PRECISIONS[precision]
         self.layout = lay = NetLayout.from_ir(g)
@@ -255,7 +258,7 @@ class GridSimulator(Simulator):
             bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any()) or self._pk_sparse
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
-        a["touched_n"] = np.zeros(L * T, np.int64)
+        a["touched_n"] = np.zeros(touched_n_size(L, T), np.int64)
         a["mark"] = np.zeros(L * C, np.uint8)
         self._lay_out_poisson(pois, a)
 
