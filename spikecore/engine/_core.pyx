@@ -119,8 +119,8 @@ def vector_exp_enabled(precision="float64") -> bool:
 
 def touched_n_size(int64_t ring_len, int64_t n_threads) -> int:
     """Length of the sparse fold's per-thread counts (sc_net.touched_n) for a ring of ``ring_len``
-    slots: thread after thread, each padded to 8 counts (SC_TOUCHED_N in _kernel.h)."""
-    return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8))
+    slots: thread after thread, each rounded up to 8 counts and 8 more (SC_TOUCHED_N in _kernel.h)."""
+    return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8 + 8))
 
 
 def openmp_enabled() -> bool:

@@ -89,10 +89,11 @@ typedef struct {
 } sc_plastic_entry;
 
 /* Thread t's count of touched channels of ring slot `slot` (sc_net.touched_n): thread after
- * thread, each thread's counts padded to a multiple of 8 (64 bytes), so that two threads
- * never write one cache line (with the counts of a slot side by side, both threads wrote
- * the same line at every push and fold: the line moved between the cores every step). */
-#define SC_TOUCHED_N_STRIDE(ring_len) ((((int64_t)(ring_len)) + 7) & ~(int64_t)7)
+ * thread, each thread's counts rounded up to a multiple of 8 and followed by 8 unused ones
+ * (64 bytes, whatever the array's alignment), so that two threads never write one cache
+ * line (with the counts of a slot side by side, both threads wrote the same line at every
+ * push and fold: the line moved between the cores every step). */
+#define SC_TOUCHED_N_STRIDE(ring_len) (((((int64_t)(ring_len)) + 7) & ~(int64_t)7) + 8)
 #define SC_TOUCHED_N(net, slot, t) ((int64_t)(t) * SC_TOUCHED_N_STRIDE((net)->ring_len) + (slot))
 
 /* Where neuron k's spike history is (sc_net, lazy postsynaptic updates): 16 bytes */

@@ -762,6 +762,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     if (!drew)
                         sc_relax(round++);
                 }
+                sc_prefetch_window(&sc, t, par, (w_end - n) * P, w_end - n);
             }
             /* 4b. every thread's neuron spikes of the window, in the serial order */
             for (int64_t m = n; m < w_end; m++) {

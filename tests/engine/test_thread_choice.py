@@ -7,6 +7,7 @@ import pytest
 import spikecore as sc
 from backends import get_backend
 from spikecore.engine import GridSimulator
+from spikecore.engine.simulator import thread_ranges
 from spikecore.engine.thread_choice import (MIN_WORK_PER_EXTRA_THREAD_NS, choose_threads, estimated_step_work_ns,
                                             estimated_window)
 from spikecore.errors import ValidationError
@@ -75,11 +76,16 @@ def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
 
 
 def test_sparse_fold_counts_lie_on_cache_lines_of_their_own_thread():
-    """Each thread's counts of touched channels (sc_net.touched_n) are padded to 64 bytes."""
+    """Each thread's counts of touched channels (sc_net.touched_n) are padded by 64 bytes, the
+    thread-partitioned state starts on a cache line, the ranges' boundaries on 16 neurons."""
     net = sc.Network("cuba_like", seed=3, dt="0.1 ms")
     net.add(sc.Population(300, "lif_cuba", dict(PARAMS, tau_syn={"exc": "5 ms", "inh": "10 ms"}),
                           {"v": sc.Uniform("0 mV", "20 mV")}, name="p"))
     net.add(sc.Projection("p", "p", sc.FixedIndegree(10), weight="1 mV", delay="0.3 ms", receptor="exc",
                           name="rec"))
     sim = GridSimulator(net.to_ir(), threads=2)
-    assert sim.ring_len == 4 and sim.arrays["touched_n"].size == 2 * 8
+    assert sim.ring_len == 4 and sim.arrays["touched_n"].size == 2 * (8 + 8)
+    for k in ("v", "syn", "ring", "free_at", "touched_n"):
+        assert sim.arrays[k].ctypes.data % 64 == 0, k
+    assert list(sim.arrays["part"]) == [0, 144, 300]
+    assert list(thread_ranges([3200, 800, 5, 17], 3)[:, 1:3].ravel()) == [1072, 2128, 272, 528, 0, 0, 0, 16]
