@@ -133,15 +133,12 @@ static inline void sc_relax(int64_t round)
 }
 
 typedef struct {
-    _Alignas(64) int64_t windows;
-    char pad[56];
-} sc_done_line;
-
-typedef struct {
     int T;
     int32_t *spk[2][SC_MAX_THREADS];       /* a window's spikes, per parity and thread: step j at j*spk_stride */
     int64_t spk_stride[SC_MAX_THREADS];
-    int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
+    /* step j: end of population p's spikes at [j*P + p]; after them, at [W*P], the windows
+     * of this parity the thread has finished in this call (the barrier's count: below) */
+    int64_t *pop_end[2][SC_MAX_THREADS];
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
     /* Poisson counts of a window, per parity and thread: row j (step j of the window)
      * of thread u is item j*T + u, drawn by whichever thread claims it first (pstate:
@@ -151,11 +148,7 @@ typedef struct {
     int32_t *pstate[2];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
-    /* per thread, on a cache line of its own: the windows it has finished in this call.
-     * Only thread t writes done[t]; a thread at the barrier waits until every partner's
-     * count reaches its own. No line is written by two threads (a shared arrival count,
-     * written by every thread at every window, moved between the cores twice per window). */
-    sc_done_line *done;
+    int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
 } sc_scratch;
 
 /* Scratch memory on whole cache lines of its own (64-byte aligned, size rounded up), so
@@ -178,12 +171,24 @@ static void *sc_alloc_zero(size_t size)
     return p;
 }
 
-/* Whether every thread but t has finished `windows` windows (acquire: their spikes of
- * those windows are then visible). Thread t reads its partners' lines, writes none. */
-static inline int sc_team_done(const sc_scratch *s, int t, int64_t windows)
+/* The barrier at the end of a window of parity par. Each thread counts the windows it has
+ * finished in its own spike counts of that parity (pop_end[par][t][count_at], release), so
+ * that a partner's count and the spike counts it reads next come in one cache line; a
+ * thread at the barrier waits until every partner's count reaches its own (acquire: their
+ * spikes of the window are then visible). No line is written by two threads (a shared
+ * arrival count, written by every thread at every window, moved between the cores twice
+ * per window). A parity's buffer holds every other window, so a count there is either the
+ * window before last or this one: the partner cannot be further on before this thread
+ * has arrived. */
+static inline void sc_team_arrive(const sc_scratch *s, int t, int par, int64_t windows)
+{
+    __atomic_store_n(s->pop_end[par][t] + s->count_at, windows, __ATOMIC_RELEASE);
+}
+
+static inline int sc_team_done(const sc_scratch *s, int t, int par, int64_t windows)
 {
     for (int u = 0; u < s->T; u++)
-        if (u != t && __atomic_load_n(&s->done[u].windows, __ATOMIC_ACQUIRE) < windows)
+        if (u != t && __atomic_load_n(s->pop_end[par][u] + s->count_at, __ATOMIC_ACQUIRE) < windows)
             return 0;
     return 1;
 }
@@ -212,7 +217,6 @@ static inline void sc_prefetch_window(const sc_scratch *s, int t, int par, int64
 
 static void sc_scratch_free(sc_scratch *s)
 {
-    free(s->done);
     free(s->pstate[0]);
     free(s->pstate[1]);
     for (int t = 0; t < s->T; t++) {
@@ -248,7 +252,7 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         s->spk_stride[t] = m;
         for (int p = 0; p < 2; p++) {
             s->spk[p][t] = sc_alloc(sizeof(int32_t) * (size_t)(W * m + 1));
-            s->pop_end[p][t] = sc_alloc(sizeof(int64_t) * (size_t)(W * P + 1));
+            s->pop_end[p][t] = sc_alloc_zero(sizeof(int64_t) * (size_t)(W * P + 1));
             bad |= !s->spk[p][t] || !s->pop_end[p][t];
         }
         s->cnt_buf[t] = sc_alloc(sizeof(uint16_t) * (size_t)(np + 1));
@@ -282,8 +286,7 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         s->pstate[p] = sc_alloc_zero(sizeof(int32_t) * (size_t)(W * T));
         bad |= !s->pstate[p];
     }
-    s->done = sc_alloc_zero(sizeof(sc_done_line) * (size_t)T);
-    bad |= !s->done;
+    s->count_at = W * P;
     if (bad) {
         sc_scratch_free(s);
         return -1;

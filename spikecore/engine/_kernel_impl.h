@@ -734,19 +734,19 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             }
             /* The team meets: no thread reads another's spikes of the window before
              * all have written them (each thread releases its own count of finished
-             * windows, sc_scratch.done, and acquires its partners'). While
+             * windows and acquires its partners': sc_team_arrive). While
              * waiting, a thread draws Poisson counts of the next window, its own and
              * its partners' (whoever claims an item first): they depend only on
              * (seed, step, neuron), not on anything the team does, and a partner that
              * arrives late is spared the work it would have done next. */
             windows++;
             if (T > 1) {
-                __atomic_store_n(&sc.done[t].windows, windows, __ATOMIC_RELEASE);
+                sc_team_arrive(&sc, t, par, windows);
                 int64_t round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
                 int64_t items = (next_end - w_end) * T, it = 0;
                 int nxt = par ^ 1;
-                while (!sc_team_done(&sc, t, windows)) {
+                while (!sc_team_done(&sc, t, par, windows)) {
                     int drew = 0;
                     while (it < items && !drew) {
                         int64_t jj = it / T;
