@@ -69,7 +69,7 @@ class NativeExecutable(Executable):
         report = _loihi_report(self.quantization)
         choice = getattr(self.sim, "thread_choice", None)
         if choice is not None:       # the grid engine: how many threads ran, and why
-            report["extra"] = {**report.get("extra", {}), "threads": choice.as_dict()}
+            report["extra"] = {**report.get("extra", {}), "native": {"threads": choice.as_dict()}}
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
                                options=dict(self.options), **report)
 

@@ -66,11 +66,11 @@ def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
     assert sim.threads == sim.thread_choice.threads == choose_threads(g, "all").threads
     assert sim.arrays["part"].size == len(g.populations) * (sim.threads + 1)
     res = get_backend("native").compile(g, threads="all").run(0.02)
-    info = res.summary()["threads"]
+    info = res.summary()["native"]["threads"]
     assert info["requested"] == "all" and info["threads"] == sim.threads and info["reason"]
     assert f"threads: {sim.threads} (" in res.table()
     one = get_backend("native").compile(g, threads=1).run(0.02)
-    assert one.summary()["threads"]["reason"] == "as requested"
+    assert one.summary()["native"]["threads"]["reason"] == "as requested"
     for pop in res.spikes:
         np.testing.assert_array_equal(res.spikes[pop][1], one.spikes[pop][1])
 
