@@ -117,13 +117,18 @@ static inline int sc_claim(int32_t *state)
     return __atomic_compare_exchange_n(state, &free_, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* Pause inside a spin-wait: the CPU's pause hint, and after many rounds the OS's
- * yield, so a waiting thread hands its core to whoever the machine is running
- * instead of burning it (and instead of a futex sleep, whose wake-up costs more
- * than a window's work when cores are shared). */
+/* Pause inside a spin-wait: the CPU's pause hint, and after SC_SPIN_ROUNDS rounds (a few
+ * µs: a partner that runs arrives sooner) the OS's yield, so a waiting thread hands its
+ * core to whoever the machine is running instead of burning it (and instead of a futex
+ * sleep, whose wake-up costs more than a window's work when cores are shared). 256
+ * rather than 2048 rounds: CUBA with two threads on the loaded machine, 15 bursts of
+ * 0.05 s, median 41-53 ms against 84-269 ms (benchmarks/RESULTS.md, round 3). */
+#ifndef SC_SPIN_ROUNDS
+#define SC_SPIN_ROUNDS 256
+#endif
 static inline void sc_relax(int64_t round)
 {
-    if (round < 2048) {
+    if (round < SC_SPIN_ROUNDS) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
