@@ -261,17 +261,76 @@ def _short_name(prefix: str, parts: list) -> str:
     return name
 
 
-def _group_populations(g: _ir.IRGraph, dt: float):
+#: what the populations sharing a Brian2 group must have in common (the generated equations)
+_SHARED_STRUCTURE = ("model", "dv_template", "ode_lines", "current_term", "method", "clamp_v", "threshold", "reset",
+                     "delta_gate", "defined")
+
+
+def _group_populations(g: _ir.IRGraph, dt: float, like: "_Plan | None" = None):
     """Population plans merged into groups by identical equations and parameters.
 
     Returns (groups by name, population -> group name). Fewer Brian2 objects means
-    less per-step overhead (runtime calls each code object from Python every step)."""
+    less per-step overhead (runtime calls each code object from Python every step).
+    ``like``: the plan of this network compiled before (run control's rebuild): the same
+    groups, with what differs between their populations lowered to per-neuron variables."""
+    if like is not None:
+        return _regroup_like(g, dt, like)
     by_key: dict = {}
     for p in g.populations.values():
         plan = _population_plan(p, dt)
         by_key.setdefault(plan.merge_key(), []).append(plan)
+    return _merge_groups(g, by_key.values())
+
+
+class SharedGroupConflict(Exception):
+    """The populations of one Brian2 group would need different equations (``pops``)."""
+
+    def __init__(self, pops: list, group: str):
+        super().__init__(group)
+        self.pops, self.group = pops, group
+
+
+def _regroup_like(g: _ir.IRGraph, dt: float, like: "_Plan"):
+    """The groups of ``like`` for the populations of ``g`` (the same members, order and
+    names). In a group of several populations every constant that differs between them, or
+    that ``like`` held per neuron, is a per-neuron variable (so is the refractory period,
+    ``t_ref_grid``); SharedGroupConflict where they no longer share their equations."""
+    lists = []
+    for old in like.pops.values():
+        members = sorted(old.sizes, key=lambda p: old.offsets[p])
+        plans = [_population_plan(g.populations[p], dt) for p in members]
+        for pl in plans[1:]:
+            if any(getattr(pl, a) != getattr(plans[0], a) for a in _SHARED_STRUCTURE):
+                raise SharedGroupConflict(members, old.name)
+        if len(plans) > 1 and not plans[0].defined:
+            per_neuron = {k for k in old.params if k != "cur_col" and not k.startswith("pois_")}
+            per_neuron |= set().union(*(pl.params for pl in plans))
+            for k in set().union(*(pl.constants for pl in plans)):
+                if len({float(pl.constants[k]) if k in pl.constants else None for pl in plans}) > 1:
+                    per_neuron.add(k)
+            refs = {repr(pl.refractory) for pl in plans}
+            per_neuron_ref = "t_ref_grid" in per_neuron or len(refs) > 1
+            for pl in plans:
+                for k in per_neuron & set(pl.constants):
+                    pl.params[k] = _per_neuron(pl.constants.pop(k), pl.size)
+                if per_neuron_ref:
+                    pl.params.setdefault("t_ref_grid", _q(np.full(pl.size, _ref_steps(g.populations[pl.name], dt) * dt),
+                                                          _SECOND))
+                    pl.refractory = "t_ref_grid"
+        lists.append(plans)
+    return _merge_groups(g, lists, per_neuron=True)
+
+
+def _per_neuron(value, size: int):
+    """A shared constant (a Brian2 quantity) as one value per neuron."""
+    return b2.Quantity(np.full(size, float(value)), dim=b2.get_dimensions(value))
+
+
+def _merge_groups(g: _ir.IRGraph, lists, per_neuron: bool = False):
+    """One group per list of population plans, side by side; ``per_neuron``: their per-neuron
+    parameters concatenated (run control's regrouping), else the group keeps the first's."""
     groups, where = {}, {}
-    for plans in by_key.values():
+    for plans in lists:
         first = plans[0]
         name = _short_name("pop_", [pl.name for pl in plans])
         offset = 0
@@ -291,6 +350,9 @@ def _group_populations(g: _ir.IRGraph, dt: float):
                     default = g.populations[pl.name].params["v_leak"] if var == "v" else 0.0
                     parts.append(np.full(pl.size, default))
             initial[var] = _q(np.concatenate(parts), unit)
+        if per_neuron and len(plans) > 1:
+            first.params = {k: b2.Quantity(np.concatenate([np.asarray(pl.params[k]) for pl in plans]),
+                                           dim=b2.get_dimensions(first.params[k])) for k in first.params}
         first.name, first.size, first.initial = name, offset, initial
         groups[name] = first
     return groups, where
@@ -472,8 +534,10 @@ def _projection_arrays(g: _ir.IRGraph, e, groups: dict, where: dict):
     return key, i, j + post.offsets[e.post], np.asarray(e.weight, dtype=float), steps
 
 
-def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set) -> list:
-    """Projections with the same source, target group and update merged into one Synapses each."""
+def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set,
+                   per_synapse: frozenset = frozenset()) -> list:
+    """Projections with the same source, target group and update merged into one Synapses each
+    (``per_synapse``: projections whose Synapses hold one weight per synapse even if all are equal)."""
     merged: dict = {}
     for e in g.projections.values():
         if e.n_synapses == 0 or e.pre in skip_sources:
@@ -508,7 +572,7 @@ def _synapse_plans(g: _ir.IRGraph, groups: dict, where: dict, skip_sources: set)
         ns = {}
         wvar = on_pre.split("+= ", 1)[1].split("*", 1)[0]
         # homogeneous weights and delays become constants (as a hand-written script would have them)
-        if (w == w[0]).all():
+        if (w == w[0]).all() and not per_synapse & set(names):
             ns[wvar] = _q(float(w[0]), unit)
             weight, model = None, ""
         else:
@@ -549,12 +613,15 @@ class _Plan:
     weight_monitors: dict = field(default_factory=dict)   # projection -> (synapses, interval_steps)
 
 
-def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
+def _lower(g: _ir.IRGraph, poisson: str, like: _Plan | None = None, per_synapse: frozenset = frozenset()) -> _Plan:
+    """The plan of ``g``; ``like``: the plan it had when compiled before (run control's
+    rebuild): the same groups, Synapses and Poisson modes, so that the state carries over;
+    ``per_synapse``: projections whose Synapses hold a weight per synapse (run control)."""
     _check_ir(g)
     dt = g.dt
-    groups, where = _group_populations(g, dt)
+    groups, where = _group_populations(g, dt, like)
     _current_plan(g, groups, where)
-    modes = _poisson_modes(g, poisson)
+    modes = _poisson_modes(g, poisson) if like is None else dict(like.poisson_modes)
     sources = {}
     for s in g.spike_sources.values():
         steps = np.rint(np.asarray(s.times, dtype=float) / dt).astype(np.int64)
@@ -569,7 +636,7 @@ def _lower(g: _ir.IRGraph, poisson: str) -> _Plan:
             _draw_plan(g, s, groups, where)
         else:
             sources[s.name] = _SourcePlan(s.name, s.size, "replay", node=s)
-    syns = _synapse_plans(g, groups, where, {s.name for s in draw_sources})
+    syns = _synapse_plans(g, groups, where, {s.name for s in draw_sources}, frozenset(per_synapse))
     for plan in groups.values():
         _finish_equations(plan)
     monitors = []

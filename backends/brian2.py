@@ -1,8 +1,8 @@
 """The Brian2 backend: compiles the IR (spikecore.ir) to Brian2 2.9 objects.
 
-(Over 800 lines: the runtime and cpp_standalone executables, run control and the Brian2
-process state they share live together; the IR-to-data lowering is already apart, in
-backends/_brian2_lowering.py.)
+(Over 800 lines: the runtime and cpp_standalone executables and the Brian2 process state
+they share live together; the IR-to-data lowering is apart, in backends/_brian2_lowering.py,
+and run control's changes between runs in backends/_brian2_control.py.)
 
 Brian2 is the reference simulator of the field; this backend is how spikecore's
 own engine (backends/native.py) is checked against it (tests/conformance,
@@ -104,7 +104,6 @@ spike by spike after a while (then only statistics compare).
 from __future__ import annotations
 
 import contextlib
-import copy
 import fcntl
 import hashlib
 import json
@@ -117,12 +116,11 @@ from pathlib import Path
 import numpy as np
 
 # the lowering imports brian2 first, keeping sys.excepthook (backends/_brian2_lowering.py)
-from ._brian2_lowering import (NAME, REPLAY_MAX_EVENTS, _counts_to_events, _layered, _lower, _Plan,
-                               _population_plan, _q, _SourcePlan, _SynPlan)
+from ._brian2_lowering import (NAME, REPLAY_MAX_EVENTS, _counts_to_events, _layered, _lower, _Plan, _q,
+                               _SourcePlan, _SynPlan)
 
 import brian2 as b2
 from brian2.devices.device import reset_device as _reset_device
-from brian2.units.fundamentalunits import DIMENSIONLESS
 from brian2.stateupdaters.base import StateUpdateMethod
 from brian2.utils.stringtools import word_substitute
 
@@ -135,7 +133,8 @@ from spikecore.engine.layout import receptor_var
 from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
-from .base import Backend, Executable, check_same_structure
+from ._brian2_control import RunControl
+from .base import Backend, Executable
 
 DEVICES = ("runtime", "cpp_standalone")
 POISSON_MODES = ("auto", "replay", "draw")
@@ -577,7 +576,7 @@ class _Brian2Executable(Executable):
                    for src in self.plan.sources.values() if src.mode == "replay")
 
 
-class RuntimeExecutable(_Brian2Executable):
+class RuntimeExecutable(RunControl, _Brian2Executable):
     """Brian2's runtime device with Cython code generation; supports consecutive runs."""
 
     def __init__(self, g, options):
@@ -594,6 +593,10 @@ class RuntimeExecutable(_Brian2Executable):
             finally:
                 dev.set_random_state(saved_rng)
         self.build_s += time.perf_counter() - t0
+        # run control: the static weights the objects hold now, and weight writes that wait
+        # until the spikes sent before a change have arrived ((step, projection, synapses, values))
+        self._applied = {n: np.array(e.weight, dtype=float) for n, e in g.projections.items() if e.plasticity is None}
+        self._deferred = []
 
     def _run(self, duration: float, progress: bool = False) -> Result:
         dt = self.ir.dt
@@ -609,7 +612,8 @@ class RuntimeExecutable(_Brian2Executable):
             try:
                 n = n_start
                 while n < n_end:
-                    stop = min(n_end, n + window)
+                    self._apply_deferred(n)
+                    stop = min([n_end, n + window] + [at for at, *_ in self._deferred if at > n])
                     t0 = time.perf_counter()
                     for src in self.plan.sources.values():
                         if src.mode == "replay":
@@ -683,188 +687,12 @@ class RuntimeExecutable(_Brian2Executable):
         learnt = self.built.weights() if edge.plasticity is not None else {}
         return learnt[projection] if projection in learnt else edge.weight.copy()
 
-    def set_parameters(self, pop: str, **params) -> None:
-        ir = self._ir_with_parameters(pop, params)      # checks the names and values, as native does
-        writes = self._parameter_writes(pop, ir.populations[pop], list(params))
-        self._write(writes)
-        self.ir = ir
+    def _device(self):
+        """Brian2's runtime device with this executable's preferences, active inside the block."""
+        return _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"])
 
-    def set_weights(self, projection: str, weights) -> None:
-        ir = self._ir_with_weights(projection, weights)
-        self._write(self._weight_writes(projection, ir.projections[projection].weight))
-        self.ir = ir
-
-    # Parameters live in the NeuronGroups' (shared, constant) variables and per-neuron
-    # variables, weights in the Synapses' weight variable or, homogeneous, in its namespace
-    # (read again at each run); what the generated code itself holds cannot change.
-    def _parameter_writes(self, pop: str, node, names: list, others: dict | None = None) -> list:
-        """The writes that give ``pop`` the parameters of ``node``; UnsupportedFeature naming
-        the first of ``names`` whose change the compiled code cannot take. ``others``: the
-        populations as they will be (default: as they are), which a merged group must agree with."""
-        try:
-            return self._plan_writes(pop, node, others)
-        except _Baked as baked:
-            for key in names:        # which parameter it is: each alone
-                one = _with_param(self.ir.populations[pop], key, _param_value(node, key))
-                try:
-                    self._plan_writes(pop, one, others)
-                except _Baked as alone:
-                    raise UnsupportedFeature(NAME, f"changing {pop}.{key} between runs ({alone.reason})",
-                                         "the native backend; or change the description and compile again") from None
-            raise UnsupportedFeature(NAME, f"changing {', '.join(f'{pop}.{k}' for k in names)} together between "
-                                     f"runs ({baked.reason})", "the native backend") from None
-
-    def _plan_writes(self, pop: str, node, others: dict | None = None) -> list:
-        dt = self.ir.dt
-        gname = self.plan.where[pop]
-        group = self.plan.pops[gname]
-        if group.defined:
-            raise _Baked("an equation-defined model's constants are compiled into its code")
-        old, new = _population_plan(self.ir.populations[pop], dt), _population_plan(node, dt)
-        for attr in ("dv_template", "ode_lines", "current_term", "method", "clamp_v", "threshold", "reset",
-                     "delta_gate"):
-            if getattr(old, attr) != getattr(new, attr):
-                raise _Baked("it is part of the generated equations")
-        if isinstance(old.refractory, str) != isinstance(new.refractory, str) or (
-                not isinstance(old.refractory, str) and float(old.refractory or 0) != float(new.refractory or 0)):
-            raise _Baked("the refractory period is compiled into the group")
-        first, size = group.offsets[pop], group.sizes[pop]
-        G = self.built.groups[gname]
-        writes = []
-        values = {**new.constants, **new.params}
-        before = {**old.constants, **old.params}
-        for var, value in values.items():
-            value = np.asarray(value, dtype=float)
-            if var in before and np.array_equal(np.asarray(before[var], dtype=float), value):
-                continue
-            if var in group.params:
-                writes.append((G.variables[var].get_value(), slice(first, first + size), value))
-            elif var in group.constants:
-                others = self.ir.populations if others is None else others
-                mates = [p for p in group.sizes if p != pop]
-                if any(not np.array_equal(np.asarray(_population_plan(others[p], dt).constants.get(var), dtype=float),
-                                          value) for p in mates):
-                    raise _Baked(f"one value shared with {', '.join(mates)} in one Brian2 group")
-                if value.ndim and not (value == value.flat[0]).all():
-                    raise _Baked("the group holds one value for all neurons")
-                writes.append((G.variables[var].get_value(), slice(None), float(value.flat[0])))
-            else:
-                raise _Baked("it is part of the generated equations")
-        return writes
-
-    def _weight_writes(self, projection: str, w: np.ndarray) -> list:
-        e = self.ir.projections[projection]
-        if e.n_synapses == 0:
-            return []
-        refuse = lambda why: UnsupportedFeature(NAME, f"changing the weights of {projection} between runs ({why})",
-                                                "the native backend; or change the description and compile again")
-        if e.plasticity is not None:
-            raise refuse("a plastic projection's weights are its rule's")
-        sp = next((sp for sp in self.plan.syns if projection in sp.projections), None)
-        if sp is None:
-            raise refuse("its Poisson input is drawn with the weights compiled in (poisson=draw)")
-        offset = sum(self.ir.projections[n].n_synapses for n in sp.projections[:sp.projections.index(projection)])
-        objects = [o for o in self.built.objects if isinstance(o, b2.Synapses)
-                   and (o.name == sp.name or o.name.startswith(sp.name + "_L"))]   # one per generator layer
-        if sp.weight is not None:
-            part = slice(offset, offset + e.n_synapses)
-            return [(S.variables[sp.weight_var].get_value(), part, w) for S in objects]
-        if len(sp.projections) > 1 or not (w == w[0]).all():
-            raise refuse("its synapses hold one weight compiled as a constant" +
-                         (f", shared with {', '.join(n for n in sp.projections if n != projection)}"
-                          if len(sp.projections) > 1 else ""))
-        dim = getattr(sp.namespace[sp.weight_var], "dim", DIMENSIONLESS)
-        return [(S.namespace, sp.weight_var, b2.Quantity(float(w[0]), dim=dim)) for S in objects]
-
-    @staticmethod
-    def _write(writes: list) -> None:
-        """Apply (array or namespace, index, value) writes, all checked before the first."""
-        for target, index, value in writes:
-            target[index] = value
-
-    def replace_network(self, ir, what: str = "replacing the network between runs") -> None:
-        """Continue with ``ir``: this network with other parameters or weights (the same
-        populations, sources, synapses, delays and currents), written into the compiled
-        objects; the next run continues from the present step."""
-        check_same_structure(self.ir, ir)
-        for name, c in ir.currents.items():
-            old = self.ir.currents.get(name)
-            if old is None or any(not np.array_equal(getattr(old, f), getattr(c, f))
-                                  for f in ("neurons", "times", "amplitudes")) or old.target != c.target:
-                raise UnsupportedFeature(NAME, f"{what}: changing the injected current {name} (its table is "
-                                         "compiled in)", "the native backend; or change the description and "
-                                         "compile again")
-        if set(ir.currents) != set(self.ir.currents):
-            raise UnsupportedFeature(NAME, f"{what}: adding or removing injected currents", "the native backend")
-        writes = []
-        for pop, node in ir.populations.items():
-            old = self.ir.populations[pop]
-            changed = [k for k in node.params if not np.array_equal(old.params[k], node.params[k])]
-            changed += [f"{r}.{k}" for r in node.receptors for k in node.receptors[r]
-                        if not np.array_equal(old.receptors[r][k], node.receptors[r][k])]
-            if changed:
-                writes += self._parameter_writes(pop, node, changed, ir.populations)
-        for name, e in ir.projections.items():
-            if not np.array_equal(e.weight, self.ir.projections[name].weight):
-                writes += self._weight_writes(name, np.asarray(e.weight, dtype=float))
-        self._write(writes)
-        self.ir = ir
-
-    def _apply_ir(self, ir) -> None:
-        """Write the parameters and weights of ``ir`` (this network at another time) into the objects."""
-        for pop, node in ir.populations.items():
-            if node is not self.ir.populations[pop]:
-                self._write(self._plan_writes(pop, node))
-        for name, e in ir.projections.items():
-            if e is not self.ir.projections[name] and not np.array_equal(e.weight, self.ir.projections[name].weight):
-                self._write(self._weight_writes(name, e.weight))
-        self.ir = ir
-
-    def store(self, name: str = "default") -> None:
-        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
-            self.built.network.store(f"spikecore_{name}")
-        self._snapshots = getattr(self, "_snapshots", {})
-        self._snapshots[name] = (self.step, self._rng_state, dict(self.built._spikes_seen),
-                                 dict(self.built._samples_seen), self.ir)
-
-    def restore(self, name: str = "default") -> None:
-        snaps = getattr(self, "_snapshots", {})
-        if name not in snaps:
-            raise ValidationError("restore", name, "the name of a stored snapshot: " + (", ".join(snaps) or "none stored"))
-        with _brian2_state("runtime", self.cache_dir, self.options["target"], self.options["fast_math"]):
-            self.built.network.restore(f"spikecore_{name}")
-        self.step, self._rng_state, seen, samples, ir = snaps[name]
-        self.built._spikes_seen, self.built._samples_seen = dict(seen), dict(samples)
-        self._apply_ir(ir)      # parameters and weights as they were when stored
-
-
-class _Baked(Exception):
-    """A parameter change the compiled Brian2 objects cannot take (``reason`` says why)."""
-
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _with_param(node, key: str, value):
-    """A copy of population node ``node`` with parameter ``key`` set to ``value`` (any shape)."""
-    new = copy.copy(node)
-    new.params = dict(node.params)
-    new.receptors = {r: dict(v) for r, v in node.receptors.items()}
-    if "." in key:
-        r, k = key.split(".", 1)
-        new.receptors[r][k] = value
-    else:
-        new.params[key] = value
-    return new
-
-
-def _param_value(node, key: str):
-    """The value of parameter ``key`` ("exc.tau_syn" for a receptor's) of a population node."""
-    if "." in key:
-        r, k = key.split(".", 1)
-        return node.receptors[r][k]
-    return node.params[key]
+    def _build(self, plan: _Plan) -> _Built:
+        return _Built(plan, self.cache_dir)
 
 
 class StandaloneExecutable(_Brian2Executable):

@@ -112,7 +112,13 @@ class NativeExecutable(Executable):
         self.replace_network(self._ir_with_parameters(pop, params), "changing parameters between runs")
 
     def set_weights(self, projection: str, weights) -> None:
-        self.replace_network(self._ir_with_weights(projection, weights), "changing weights between runs")
+        ir = self._ir_with_weights(projection, weights)
+        if projection in getattr(self.sim, "plastic_names", ()) and self.options["format"] not in LOIHI_FORMATS:
+            # the learnt weights live in the engine's plastic arrays: written there, no build
+            self.sim.set_plastic_weights(projection, np.asarray(ir.projections[projection].weight, dtype=float))
+            self.ir = ir
+            return
+        self.replace_network(ir, "changing weights between runs")
 
     def replace_network(self, ir: IRGraph, what: str = "replacing the network between runs") -> None:
         """Continue with ``ir``: this network with other parameters, weights or injected

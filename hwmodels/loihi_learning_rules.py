@@ -222,11 +222,55 @@ def map_learning(g: _ir.IRGraph, weight_gain: dict, fixed: bool, unit_scale: dic
             _map_raw(lm, p, g.dt, el, findings)
         else:
             _map_pair_traces(lm, p, g, e, el, findings)
-            _map_bounds(lm, p, el, findings)
+            _map_bounds(lm, p, el, findings, w, _pair_reach(g, e, p) if rule == "stdp_pair" and not fixed else None)
             if rule == "three_factor":
                 _map_three_factor(lm, p, g.dt, el, findings)
         maps[name] = lm
     return maps, findings
+
+
+def _pair_reach(g, e, p: dict):
+    """(largest total potentiation, largest total depression) per synapse of a pair rule whose
+    presynaptic side is a spike source, in the projection's weight unit; None for a population or
+    Poisson source (their spike counts are not known before the run).
+
+    At most one postsynaptic spike per step: at a post spike the potentiation is A_plus * x with
+    x = sum over arrivals so far of exp(-(t - t_i)/tau_plus), so over all post spikes a pre spike
+    contributes at most A_plus * sum_k exp(-k dt/tau_plus) = A_plus / (1 - exp(-dt/tau_plus));
+    likewise each pre arrival depresses by at most A_minus / (1 - exp(-dt/tau_minus)). Both hold
+    for spikecore's pairing and for Lava's (which also pairs within the step)."""
+    if e.pre not in g.spike_sources or not e.n_synapses:
+        return None
+    src = g.spike_sources[e.pre]
+    n = np.bincount(np.asarray(src.indices, dtype=np.int64), minlength=src.size)[np.asarray(e.i)]
+    pot = p["A_plus"] * n / -math.expm1(-g.dt / p["tau_plus"])
+    dep = p["A_minus"] * n / -math.expm1(-g.dt / p["tau_minus"])
+    return pot, dep
+
+
+def _pre_spikes(g, e) -> bool:
+    """Whether the projection's presynaptic side can spike at all (a spike source may be empty)."""
+    if e.pre in g.spike_sources:
+        src = g.spike_sources[e.pre]
+        return bool(np.isin(np.asarray(e.i), np.asarray(src.indices)).any())
+    return True
+
+
+def _spike_source_pile_up(g, e):
+    """(neuron, step) of a spike-source neuron of the projection with two spikes in one step, or None."""
+    if e.pre not in g.spike_sources:
+        return None
+    src = g.spike_sources[e.pre]
+    idx = np.asarray(src.indices, dtype=np.int64)
+    used = np.isin(idx, np.unique(np.asarray(e.i)))
+    key = np.stack([idx[used], np.rint(np.asarray(src.times)[used] / g.dt).astype(np.int64)], axis=1)
+    if key.shape[0] < 2:
+        return None
+    uniq, counts = np.unique(key, axis=0, return_counts=True)
+    if (counts > 1).any():
+        i, s = uniq[np.argmax(counts > 1)]
+        return int(i), int(s)
+    return None
 
 
 def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) -> None:
@@ -259,8 +303,12 @@ def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) ->
     a_minus = p["A_minus"] * unit
     c_plus, i_x, err_p = _choose_scaling(a_plus, fixed)
     c_minus, i_y, err_m = _choose_scaling(a_minus, fixed)
-    lm.traces.update(x1_impulse=i_x, x1_tau=_tau_steps(p["tau_plus"], dt, fixed, "tau_plus", el, findings),
-                     y1_impulse=i_y, y1_tau=_tau_steps(p["tau_minus"], dt, fixed, "tau_minus", el, findings))
+    # a trace whose impulse is 0 stays 0: its time constant and decay cannot matter (no finding)
+    used = {"x1": i_x > 0, "y1": i_y > 0}
+    lm.traces.update(x1_impulse=i_x, x1_tau=_tau_steps(p["tau_plus"], dt, fixed, "tau_plus", el,
+                                                       findings if used["x1"] else []),
+                     y1_impulse=i_y, y1_tau=_tau_steps(p["tau_minus"], dt, fixed, "tau_minus", el,
+                                                       findings if used["y1"] else []))
     for what, a, c, imp, err in (("A_plus", a_plus, c_plus, i_x, err_p), ("A_minus", a_minus, c_minus, i_y, err_m)):
         if err > 1e-12:
             findings.append(Finding(
@@ -281,21 +329,39 @@ def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) ->
             "warning", "trace width", el, f"impulses {i_x:g} (x1), {i_y:g} (y1)",
             f"{TRACE_BITS}-bit traces saturate at {TRACE_MAX}: after ~{n:.0f} spikes within a time constant",
             "lower the input rates or the impulses (amplitudes)"))
-    if fixed:
+    decaying = [k for k in ("x1", "y1") if used[k]]
+    if fixed and decaying:
+        # a nonzero integer trace times exp(-1/tau) is never an integer: every decay rounds
+        taus = ", ".join(f"{k} tau {lm.traces[k + '_tau']:g}" for k in decaying)
         findings.append(Finding(
-            "error", "trace decay", el, f"traces x1, y1 (tau {lm.traces['x1_tau']:g}, {lm.traces['y1_tau']:g} steps)",
+            "error", "trace decay", el, f"traces {', '.join(decaying)} ({taus} steps)",
             f"{TRACE_BITS}-bit integer traces decay by exp(-1/tau) per step with stochastic rounding",
             "use format float", "decay the traces in 7-bit integers (Lava's fixed_pt model)"))
+    # an update C * trace (trace an integer) is a whole number of mantissas when C is an integer; the
+    # three-factor weight update t * y2 >> 5 always rounds
+    fractional = [what for what, c, k in (("A_plus", c_plus, "x1"), ("A_minus", c_minus, "y1"))
+                  if used[k] and c != int(c)]
+    if fixed and (fractional or p["rule"] == "three_factor"):
         findings.append(Finding(
-            "error", "weight precision after learning", el, f"weight exponent {lm.weight_exp}",
+            "error", "weight precision after learning", el, f"weight exponent {lm.weight_exp}"
+            + (f" ({', '.join(fractional)}: a fraction of the LSB per unit of trace)" if fractional else ""),
             f"each update is rounded stochastically to the 8-bit mantissa's LSB ({2.0 ** lm.weight_exp:g} "
             f"a_in units = {1 / lm.weight_to_lava:.4g} in the projection's weight unit)",
             "use format float", "round every weight update to the mantissa grid"))
-    findings.append(Finding(
-        "error", "same-step pairs", el, "a pre and a post spike in one step",
-        "Lava evaluates the epoch's depression with the post impulse of the same step (spikecore pairs "
-        "the arrival first: potentiation only)", "avoid exactly coincident spikes (they are rare)",
-        "depress such pairs by A_minus too"))
+    if p["A_minus"] != 0 and _pre_spikes(g, e):
+        # the difference is Lava's extra depression A_minus * (the post impulse): none when A_minus = 0
+        findings.append(Finding(
+            "error", "same-step pairs", el, "a pre and a post spike in one step",
+            "Lava evaluates the epoch's depression with the post impulse of the same step (spikecore pairs "
+            "the arrival first: potentiation only)", "avoid exactly coincident spikes (they are rare), or "
+            "use A_minus 0", "depress such pairs by A_minus too"))
+    pile = _spike_source_pile_up(g, e)
+    if pile is not None:
+        findings.append(Finding(
+            "error", "several spikes in one step", el, f"spike source {e.pre} neuron {pile[0]}: "
+            f"two spikes in step {pile[1]}",
+            "a learning synapse adds one trace impulse and one pairing per step",
+            "give each source neuron at most one spike per step", "count a step's spikes as one for learning"))
     d = _ir.delay_steps(e.delay, dt) if e.n_synapses else np.zeros(0, np.int64)
     if e.pre in g.populations and d.size:
         findings.append(Finding(
@@ -315,22 +381,33 @@ def _map_pair_traces(lm: LearningMap, p: dict, g, e, el: str, findings: list) ->
     lm.dw = pot + dep
 
 
-def _map_bounds(lm: LearningMap, p: dict, el: str, findings: list) -> None:
-    if p["w_min"] != 0.0:
+def _map_bounds(lm: LearningMap, p: dict, el: str, findings: list, w: np.ndarray, reach) -> None:
+    """Weight-bound findings, unless the bound cannot be reached: ``reach`` (``_pair_reach``) bounds
+    how far spikecore's learning can move each synapse (float only: Lava's stochastic rounding in
+    fixed point may go beyond it); without it (a population or Poisson source, three_factor, fixed
+    point) only a zero amplitude of stdp_pair rules a bound out."""
+    m0 = np.abs(np.asarray(w, dtype=float))
+    if reach is not None:
+        top_reach = float((m0 + reach[0]).max()) if m0.size else 0.0
+        low_reach = float((m0 - reach[1]).min()) if m0.size else 0.0
+    else:
+        top_reach = float(m0.max()) if m0.size and p["rule"] == "stdp_pair" and p["A_plus"] == 0 else math.inf
+        low_reach = float(m0.min()) if m0.size and p["rule"] == "stdp_pair" and p["A_minus"] == 0 else -math.inf
+    if p["w_min"] != 0.0 and low_reach < max(p["w_min"], 0.0):
         findings.append(Finding(
             "error", "weight bounds", el, f"w_min = {p['w_min']:g}",
             "Lava clips learned weights at 0 (the sign mode) and the 8-bit range only",
             "use w_min 0", "let |w| fall to 0"))
     if lm.fixed:
         top = WEIGHT_MANT_MAX / lm.weight_to_lava
-        if abs(top - p["w_max"]) > 1e-9 * p["w_max"]:
+        if abs(top - p["w_max"]) > 1e-9 * p["w_max"] and top_reach > min(top, p["w_max"]):
             findings.append(Finding(
                 "error", "weight bounds", el, f"w_max = {p['w_max']:g}",
                 f"learned weights saturate at the 8-bit mantissa: {WEIGHT_MANT_MAX} << {lm.weight_exp} "
                 f"= {top:.6g} in the projection's weight unit",
                 f"use w_max = {top:.6g} (or a headroom that puts it on the mantissa range)",
                 f"saturate at {top:.6g} ({top / p['w_max'] - 1:+.2%})"))
-    else:
+    elif top_reach > p["w_max"]:
         findings.append(Finding(
             "error", "weight bounds", el, f"w_max = {p['w_max']:g}",
             "Lava's floating-point learning does not clip weights from above",

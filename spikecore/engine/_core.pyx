@@ -435,6 +435,13 @@ cdef class Kernel:
         """CPU seconds each thread has spent stepping, over all calls (a copy)."""
         return self.arrays["thread_cpu"].copy()
 
+    def resume_at(self, int64_t step):
+        """Continue from ``step`` after a restore: lazy plastic updates settle up to it
+        (``reached``), not up to where this kernel had run before."""
+        if step < 0:
+            raise ValueError("negative step")
+        self.reached = step
+
     @property
     def ev_ptr(self):
         """The next spike-source event to deliver (persists between calls; set by a restore)."""

@@ -129,13 +129,37 @@ class GridSimulator(Simulator):
 
     DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark", "xstate")
 
-    def _require_run_control(self, what: str) -> None:
-        """Plastic synapses keep weights and traces the snapshot does not hold yet: refused."""
-        super()._require_run_control(what)
+    #: what a run changes in the plastic synapses (weights, traces, last events, the targets'
+    #: spike histories of the lazy updates, the queues of pending pre- and postsynaptic events)
+    PLASTIC_ARRAYS = ("pl_w", "pl_state", "pl_last", "pl_hist", "pl_hpos", "pl_pdone", "pl_q", "pl_qn", "pl_pq",
+                      "pl_pqn")
+
+    def snapshot(self) -> dict:
+        """The base snapshot plus the plastic synapses' state, the lazy postsynaptic updates
+        settled first (settling gives the numbers the eager updates would have: no change)."""
+        snap = super().snapshot()
         if getattr(self, "plastic_names", None):
-            from ..errors import UnsupportedFeature
-            raise UnsupportedFeature("native", f"{what} with plastic projections ({', '.join(self.plastic_names)})",
-                                     "static synapses (snapshots of plastic weights and traces are not kept yet)")
+            self.kernel.settle_plastic()
+            snap["arrays"].update({k: self.arrays[k].copy() for k in self.PLASTIC_ARRAYS})
+        return snap
+
+    def load_snapshot(self, snap: dict) -> None:
+        super().load_snapshot(snap)
+        self.kernel.resume_at(self.step)      # lazy updates settle up to the restored step
+
+    def set_plastic_weights(self, projection: str, weights: np.ndarray) -> None:
+        """Overwrite the learnt weights of plastic ``projection`` (IR synapse order, SI), the
+        lazy postsynaptic updates settled first; traces and pending events are kept."""
+        rule, p, sign = self._pl_rules[self.plastic_names.index(projection)]
+        if hasattr(rule, "weight_now"):
+            raise UnsupportedFeature("native", f"setting the weights of {projection} ({rule.name}: its weights "
+                                     "move between events with its eligibility trace)",
+                                     "pair-based rules; or change the description and compile again")
+        if rule.check_weights(p, weights, f"weights of {projection}") != sign and np.any(weights):
+            raise ValidationError(f"weights of {projection}", f"[{np.min(weights)!r} .. {np.max(weights)!r}]",
+                                  "weights of the sign the projection was compiled with (its bounds apply to |w|)")
+        self.kernel.settle_plastic()
+        self.arrays["pl_w"][self._pl_pos[projection]] = weights
 
     def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True):
         """``packed=False`` keeps every static synapse in the segmented table (the layout

@@ -212,25 +212,41 @@ def test_fixed_total_number_connector_builds_that_many_synapses_seeded_by_pynns_
     assert build(1) == first and build(2) != first
 
 
-@pytest.mark.slow
 def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
+    """set() of both populations Brian2 holds in one group, then of one of them (the group is
+    rebuilt with the threshold per neuron), then of an injected current (its table rebuilt)."""
     pytest.importorskip("brian2")
     spikes = {}
     for backend in ("native", "brian2"):
-        exc, inh = small_network(backend)
+        exc, inh = small_network(backend, **({"target": "numpy"} if backend == "brian2" else {}))
         sim.run(30.0)
-        for pop in (exc, inh):      # Brian2 holds both in one group: the same values for both
+        for pop in (exc, inh):
             pop.set(v_thresh=-52.0)
         sim.run(30.0)
-        spikes[backend] = spike_lists(exc)
-        if backend == "brian2":
-            exc.set(v_thresh=-51.0)
-            with pytest.raises(NotImplementedError, match="v_threshold.*shared with"):
-                sim.run(10.0)
-            exc.set(v_thresh=-52.0, i_offset=1.0)
-            with pytest.raises(NotImplementedError, match="i_offset"):
-                sim.run(10.0)     # an injected current is compiled into Brian2's table
+        exc.set(v_thresh=-51.0)
+        sim.run(10.0)
+        exc.set(i_offset=1.0)
+        sim.run(10.0)
+        spikes[backend] = spike_lists(exc) + spike_lists(inh)
         sim.end()
     assert sum(map(len, spikes["native"])) > 0
     for a, b in zip(spikes["native"], spikes["brian2"]):
         np.testing.assert_allclose(a, b)
+
+
+def test_tau_m_set_between_runs_on_brian2_runtime_gives_native_spikes():
+    """Issue 22 (g): tau_m changes an IF_curr_exp population's weights (nA x r, r = tau_m/cm);
+    the spikes on their way at the change bring the weight they were sent with on both."""
+    pytest.importorskip("brian2")
+    spikes = {}
+    for backend in ("native", "brian2"):
+        exc, inh = small_network(backend, **({"target": "numpy"} if backend == "brian2" else {}))
+        sim.run(30.0)
+        exc.set(tau_m=12.0)
+        inh.set(tau_m=30.0)
+        sim.run(60.0)
+        spikes[backend] = spike_lists(exc) + spike_lists(inh)
+        sim.end()
+    assert sum(map(len, spikes["native"])) > 0
+    for a, b in zip(spikes["native"], spikes["brian2"]):
+        np.testing.assert_array_equal(a, b)

@@ -200,15 +200,3 @@ def test_lava_refuses_run_control_naming_the_feature_and_the_alternative():
         with pytest.raises(UnsupportedFeature, match=feature) as err:
             call()
         assert "format=loihi" in str(err.value)
-
-
-def test_store_is_refused_for_plastic_projections_naming_them():
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "plasticity"))
-    from scenarios import pairs_network, stdp
-    net = pairs_network(stdp())
-    exe = get_backend("native").compile(net.to_ir())
-    exe.run(0.01)
-    with pytest.raises(UnsupportedFeature, match="plastic projections"):
-        exe.store()

@@ -9,6 +9,20 @@
  * block between them (SC_EXP_ARRAY: libm's exp bit for bit, _vexp.h); per neuron the same
  * operations in the same order as one scalar loop, so the same results. `np`: per-neuron
  * c_m, g_l, v_leak (nparam rows 0-2), else the scalars c_m, g_l, v_leak. */
+/* One block's receptor terms, receptor after receptor: g_tot += g_r, numerator += g_r e_r. */
+static inline void FN(coba_add_receptors)(int64_t len, int64_t nrec, const REAL *restrict syn, int64_t stride,
+                                          const double *erev, REAL *restrict gt, REAL *restrict num)
+{
+    for (int64_t r = 0; r < nrec; r++) {
+        const REAL *restrict g = syn + r * stride;
+        REAL er = (REAL)erev[r];
+        for (int64_t k = 0; k < len; k++) {
+            gt[k] = gt[k] + g[k];
+            num[k] = num[k] + g[k] * er;
+        }
+    }
+}
+
 SC_CLONES static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t nrec, REAL dt, const REAL *restrict np,
                          REAL c_m, REAL g_l, REAL v_leak, const double *erev, const double *decay,
                          REAL *restrict v, const REAL *restrict drive, REAL *restrict syn,
@@ -24,14 +38,7 @@ SC_CLONES static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t
                 gt[k] = gl[k];
                 num[k] = gl[k] * vl[k] + (drive ? drive[k0 + k] : 0);
             }
-            for (int64_t r = 0; r < nrec; r++) {
-                const REAL *restrict g = syn + r * stride + k0;
-                REAL er = (REAL)erev[r];
-                for (int64_t k = 0; k < len; k++) {
-                    gt[k] = gt[k] + g[k];
-                    num[k] = num[k] + g[k] * er;
-                }
-            }
+            FN(coba_add_receptors)(len, nrec, syn + k0, stride, erev, gt, num);
             for (int64_t k = 0; k < len; k++) {
                 vinf[k] = num[k] / gt[k];
                 e[k] = -dt * gt[k] / cm[k];
@@ -41,14 +48,7 @@ SC_CLONES static void FN(upd_coba)(int64_t m, int64_t n, int64_t stride, int64_t
                 gt[k] = g_l;
                 num[k] = glv + (drive ? drive[k0 + k] : 0);
             }
-            for (int64_t r = 0; r < nrec; r++) {
-                const REAL *restrict g = syn + r * stride + k0;
-                REAL er = (REAL)erev[r];
-                for (int64_t k = 0; k < len; k++) {
-                    gt[k] = gt[k] + g[k];
-                    num[k] = num[k] + g[k] * er;
-                }
-            }
+            FN(coba_add_receptors)(len, nrec, syn + k0, stride, erev, gt, num);
             for (int64_t k = 0; k < len; k++) {
                 vinf[k] = num[k] / gt[k];
                 e[k] = -dt * gt[k] / c_m;
