@@ -68,8 +68,12 @@ class NativeExecutable(Executable):
         checkpoint("run")
         raw = self.sim.run(duration, progress=progress)
         wall = time.perf_counter() - t0
+        report = _loihi_report(self.quantization)
+        choice = getattr(self.sim, "thread_choice", None)
+        if choice is not None:       # the grid engine: how many threads ran, and why
+            report["extra"] = {**report.get("extra", {}), "native": {"threads": choice.as_dict()}}
         return Result.from_run(raw, self.ir, backend=self.backend, wall_s=wall, build_s=self.build_s,
-                               options=dict(self.options), **_loihi_report(self.quantization))
+                               options=dict(self.options), **report)
 
     # -- run control (docs/run_control.md) --------------------------------------------------
     @property

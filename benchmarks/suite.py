@@ -8,7 +8,8 @@ Brunel 10k, COBA with AdEx neurons (``adex``: ADEX_COBA below), the cortical mic
 scale 0.1 (``--only microcircuit``: native and NEST only; benchmarks/microcircuit.py compares
 their activity), and a scaling series of Brunel-like networks (fixed in-degree 1000)
 from 10^3 to 10^5 neurons. Systems: native (1 thread and all cores, float64 and
-float32), Brian2 cpp_standalone (1 thread and all cores via OpenMP), Brian2
+float32, and threads="all", which runs fewer threads than cores where the work per window is
+small: spikecore/engine/thread_choice.py), Brian2 cpp_standalone (1 thread and all cores via OpenMP), Brian2
 runtime cython, NEST 3.10 (1 and all threads) where it imports (and, with
 ``--systems ...,nest_backend``, the same IR compiled by backends/nest.py), and Lava through
 ``backends.get_backend("lava")`` where that backend exists and can express the
@@ -157,6 +158,7 @@ def worker(system: str, name: str, threads: int, precision: str, duration: float
                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
         if system == "native":
             extra["bytes_per_synapse"] = exe.sim.bytes_per_synapse
+            extra["thread_choice"] = exe.sim.thread_choice.as_dict()     # what "all" chose, and why
         del exe, res
     return {"runs": runs, "build_s": statistics.median(build) + ir_s, "n": g.n_neurons, "meta": meta, **extra}
 
@@ -197,6 +199,11 @@ def record(bench, system, threads, precision, duration, out, meta) -> dict:
         rec["bytes_per_synapse"] = out["bytes_per_synapse"]
     if "busiest_thread_cpu" in out:
         rec["busiest_thread_cpu_s"] = statistics.median(out["busiest_thread_cpu"])
+    if threads == "all" and "thread_choice" in out:
+        # the native engine's "all": the threads it ran (an int, as every record's) and why
+        rec["threads"] = out["thread_choice"]["threads"]
+        rec["threads_option"] = "all"
+        rec["threads_reason"] = out["thread_choice"]["reason"]
     # Brian2 cpp_standalone times a single-threaded run with std::clock(), i.e. CPU time
     # (brian2/devices/cpp_standalone/templates/network.cpp), and with OpenMP with
     # omp_get_wtime(), i.e. wall time; everyone else here reports wall time
@@ -214,6 +221,12 @@ def normalise(records) -> list:
             if r["clock"] == "cpu":
                 r["cpu_s"] = r["sim_s"]
     return records
+
+
+def _is_base(r) -> bool:
+    """The record every other of its benchmark is compared with: native, 1 thread asked for, float64."""
+    return (r["system"] == "native" and r["threads"] == 1 and r["precision"] == "float64"
+            and r.get("threads_option") != "all")
 
 
 def same_clock_ratio(r, base) -> float | None:
@@ -247,15 +260,15 @@ def markdown(records) -> str:
             "time / native 1t (same clock) | CPU s / bio s | events/s | neuron upd/s | peak RSS MB | B/syn | "
             "rate Hz |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     rows = []
-    base = {r["benchmark"]: r for r in records
-            if r["system"] == "native" and r["threads"] == 1 and r["precision"] == "float64"}
+    base = {r["benchmark"]: r for r in records if _is_base(r)}
     for r in records:
         b = base.get(r["benchmark"])
         x = same_clock_ratio(r, b) if b else None
         ratio = f"{x:.2f}x" if x else "-"
         bps = f"{r['bytes_per_synapse']:.1f}" if "bytes_per_synapse" in r else "-"
         cpu = f"{r['cpu_s'] / r['duration_s']:.4f}" if r.get("cpu_s") else "-"
-        rows.append(f"| {r['benchmark']} | {r['system']} | {r['threads']} | {r['precision']} | "
+        threads = f"all: {r['threads']}" if r.get("threads_option") == "all" else r["threads"]
+        rows.append(f"| {r['benchmark']} | {r['system']} | {threads} | {r['precision']} | "
                     f"{r['sim_s_per_bio_s']:.4f} | {r.get('clock', 'wall')} | {r['sim_s_min'] / r['duration_s']:.4f} | "
                     f"{ratio} | {cpu} | "
                     f"{r['events_per_s']:.3g} | "
@@ -318,6 +331,8 @@ def _jobs(bench, net, d, d_slow, systems, T, scaling=False):
                 out.append((bench, net, "native", t, "float64", d))
             if not scaling:
                 out.append((bench, net, "native", 1, "float32", d))
+                # "all": every core, or fewer where the work per window is small (thread_choice.py)
+                out.append((bench, net, "native", "all", "float64", d))
         elif s == "brian2_cpp":
             for t in PEER_THREADS:
                 out.append((bench, net, "brian2_cpp_standalone", t, "float64", d))
@@ -347,7 +362,8 @@ def main(argv=None):
         return
     if argv and argv[0] == "--worker":
         system, name, threads, precision, duration, repeats = argv[1:7]
-        res = worker(system, name, int(threads), precision, float(duration), int(repeats))
+        res = worker(system, name, threads if threads == "all" else int(threads), precision, float(duration),
+                     int(repeats))
         print("RESULT " + json.dumps(res))
         return
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
@@ -427,8 +443,7 @@ def target_ratios(records) -> str:
     lines = []
     for bench in sorted({r["benchmark"] for r in records}):
         rs = [r for r in records if r["benchmark"] == bench]
-        base = next((r for r in rs if r["system"] == "native" and r["threads"] == 1
-                     and r["precision"] == "float64"), None)
+        base = next((r for r in rs if _is_base(r)), None)
         if base is None:
             continue
         parts = []
@@ -451,9 +466,13 @@ def target_ratios(records) -> str:
                            " (busiest thread)")
                 elif r["threads"] > 1 and r.get("cpu_s") and base.get("cpu_s"):
                     cpu = f", CPU-bound estimate {base['cpu_s'] / (r['cpu_s'] / r['threads']):.2f}x (even split)"
-                parts.append(f"native {r['threads']}t {r['precision']} {base['sim_s'] / r['sim_s']:.2f}x faster "
+                label = f"all ({r['threads']}t)" if r.get("threads_option") == "all" else f"{r['threads']}t"
+                parts.append(f"native {label} {r['precision']} {base['sim_s'] / r['sim_s']:.2f}x faster "
                              f"(wall{cpu})")
         lines.append(f"{bench}: native 1t float64 vs " + ", ".join(parts))
+        for r in rs:
+            if r.get("threads_option") == "all":
+                lines.append(f"{bench}: native threads=all ran {r['threads']} thread(s): {r.get('threads_reason', '')}")
     return "\n".join(lines)
 
 

@@ -5,7 +5,9 @@ whoever ran the network, so every tool that reads one reads all:
 
 * ``summary.json`` — backend, duration_s, dt_s, wall_s, build_s, rtf, seed, sizes,
   ``populations: {NAME: {n, spikes, rate_hz, cv_isi}}``, options and the list of
-  approximations the backend applied (empty unless opted in);
+  approximations the backend applied (empty unless opted in), and what a backend adds
+  under its own name (the native grid engine: ``native.threads``, the threads it ran
+  and why, spikecore/engine/thread_choice.py);
 * ``spikes.npz`` — ``NAME.times`` (float64 s) and ``NAME.indices`` (int64) per population.
   Grid timing: times are multiples of dt (a spike of step n at n*dt). Precise timing
   (native ``timing="precise"``, recorded in summary.json ``options.timing``): times are
@@ -267,6 +269,9 @@ class Result:
         lines.append(f"backend {self.backend}: {s['n_neurons']} neurons, {s['n_synapses']} synapses, "
                      f"{self.duration:g} s simulated at dt={self.dt * 1e3:g} ms")
         lines.append(f"wall {self.wall_s:.3f} s (build {self.build_s:.3f} s), real-time factor {s['rtf']:.3f}")
+        threads = (self.extra.get("native") or {}).get("threads")
+        if isinstance(threads, dict) and "threads" in threads:     # the native grid engine's choice
+            lines.append(f"threads: {threads['threads']} ({threads.get('reason', '')})")
         return "\n".join(lines)
 
     def plot(self, path=None, bin_s: float = 5e-3, max_points: int = 200_000):

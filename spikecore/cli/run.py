@@ -44,7 +44,9 @@ def add_parser(sub):
                    help="native engine: grid (default, times are multiples of dt) or precise "
                         "(exact spike times off the grid, lif_delta and lif_cuba)")
     p.add_argument("--threads", default=None,
-                   help="native grid engine and nest: worker threads, a number or 'all' (default 1)")
+                   help="native grid engine and nest: worker threads, a number or 'all' (default 1; the native "
+                        "engine's 'all' may run fewer threads than cores where the network's work is small, "
+                        "and says so)")
     p.add_argument("--mpi", default=None, metavar="N",
                    help="nest: run on N MPI processes under mpirun (needs a NEST built with MPI; "
                         "the PyPI wheel has none)")

@@ -117,6 +117,12 @@ def vector_exp_enabled(precision="float64") -> bool:
     return bool(sc_exp_vector_enabled(precision == "float32"))
 
 
+def touched_n_size(int64_t ring_len, int64_t n_threads) -> int:
+    """Length of the sparse fold's per-thread counts (sc_net.touched_n) for a ring of ``ring_len``
+    slots: thread after thread, each rounded up to 8 counts and 8 more (SC_TOUCHED_N in _kernel.h)."""
+    return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8 + 8))
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())
@@ -225,7 +231,7 @@ cdef class Kernel:
         s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
         s.chan_ofs = <const int64_t*>_addr(a, "chan_ofs", np.int64)
         if a["mark"].size and (a["mark"].size != ring_len * s.n_channels or a["touched"].size != a["mark"].size
-                               or a["touched_n"].size != ring_len * n_threads):
+                               or a["touched_n"].size != touched_n_size(ring_len, n_threads)):
             raise ValueError("sparse-fold arrays do not match the ring")
         s.n_ev = a["ev_step"].shape[0]
         s.ev_ptr = 0

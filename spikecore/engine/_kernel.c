@@ -117,13 +117,18 @@ static inline int sc_claim(int32_t *state)
     return __atomic_compare_exchange_n(state, &free_, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
-/* Pause inside a spin-wait: the CPU's pause hint, and after many rounds the OS's
- * yield, so a waiting thread hands its core to whoever the machine is running
- * instead of burning it (and instead of a futex sleep, whose wake-up costs more
- * than a window's work when cores are shared). */
+/* Pause inside a spin-wait: the CPU's pause hint, and after SC_SPIN_ROUNDS rounds (a few
+ * µs: a partner that runs arrives sooner) the OS's yield, so a waiting thread hands its
+ * core to whoever the machine is running instead of burning it (and instead of a futex
+ * sleep, whose wake-up costs more than a window's work when cores are shared). 256
+ * rather than 2048 rounds: CUBA with two threads on the loaded machine, 15 bursts of
+ * 0.05 s, median 41-53 ms against 84-269 ms (benchmarks/RESULTS.md, round 3). */
+#ifndef SC_SPIN_ROUNDS
+#define SC_SPIN_ROUNDS 256
+#endif
 static inline void sc_relax(int64_t round)
 {
-    if (round < 2048) {
+    if (round < SC_SPIN_ROUNDS) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
@@ -136,7 +141,9 @@ typedef struct {
     int T;
     int32_t *spk[2][SC_MAX_THREADS];       /* a window's spikes, per parity and thread: step j at j*spk_stride */
     int64_t spk_stride[SC_MAX_THREADS];
-    int64_t *pop_end[2][SC_MAX_THREADS];   /* step j: end of population p's spikes at [j*P + p] */
+    /* step j: end of population p's spikes at [j*P + p]; after them, at [W*P], the windows
+     * of this parity the thread has finished in this call (the barrier's count: below) */
+    int64_t *pop_end[2][SC_MAX_THREADS];
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
     /* Poisson counts of a window, per parity and thread: row j (step j of the window)
      * of thread u is item j*T + u, drawn by whichever thread claims it first (pstate:
@@ -146,11 +153,72 @@ typedef struct {
     int32_t *pstate[2];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
-    /* threads that have reached the end of a window, summed over the run's windows;
-     * on its own cache line, the one line every thread writes */
-    _Alignas(64) int64_t arrived;
-    char pad[56];
+    int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
 } sc_scratch;
+
+/* Scratch memory on whole cache lines of its own (64-byte aligned, size rounded up), so
+ * that no two threads' buffers share a line (malloc packs small blocks side by side, and
+ * a thread writing its flags next to its partner's spike buffer would steal the line). */
+static void *sc_alloc(size_t size)
+{
+    void *p = NULL;
+    size = (size + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, size ? size : 64) != 0)
+        return NULL;
+    return p;
+}
+
+static void *sc_alloc_zero(size_t size)
+{
+    void *p = sc_alloc(size);
+    if (p)
+        memset(p, 0, (size + 63) & ~(size_t)63);
+    return p;
+}
+
+/* The barrier at the end of a window of parity par. Each thread counts the windows it has
+ * finished in its own spike counts of that parity (pop_end[par][t][count_at], release), so
+ * that a partner's count and the spike counts it reads next come in one cache line; a
+ * thread at the barrier waits until every partner's count reaches its own (acquire: their
+ * spikes of the window are then visible). No line is written by two threads (a shared
+ * arrival count, written by every thread at every window, moved between the cores twice
+ * per window). A parity's buffer holds every other window, so a count there is either the
+ * window before last or this one: the partner cannot be further on before this thread
+ * has arrived. */
+static inline void sc_team_arrive(const sc_scratch *s, int t, int par, int64_t windows)
+{
+    __atomic_store_n(s->pop_end[par][t] + s->count_at, windows, __ATOMIC_RELEASE);
+}
+
+static inline int sc_team_done(const sc_scratch *s, int t, int par, int64_t windows)
+{
+    for (int u = 0; u < s->T; u++)
+        if (u != t && __atomic_load_n(s->pop_end[par][u] + s->count_at, __ATOMIC_ACQUIRE) < windows)
+            return 0;
+    return 1;
+}
+
+/* After the barrier of a window (parity par): fetch the partners' spike counts and the
+ * first line of their spikes of each step, all at once, instead of one cache miss after
+ * the other as the walk reaches them (a line written by another core costs ≈250 ns here);
+ * and take this thread's buffers of the next window (par ^ 1, free now: the partners read
+ * them before they arrived) for writing, so that the window's spikes do not wait for them. */
+static inline void sc_prefetch_window(const sc_scratch *s, int t, int par, int64_t n_counts, int64_t steps)
+{
+    for (int u = 0; u < s->T; u++) {
+        if (u == t) {
+            for (int64_t i = 0; i < n_counts; i += 8)
+                __builtin_prefetch(s->pop_end[par ^ 1][u] + i, 1);
+            for (int64_t j = 0; j < steps; j++)
+                __builtin_prefetch(s->spk[par ^ 1][u] + j * s->spk_stride[u], 1);
+        } else {
+            for (int64_t i = 0; i < n_counts; i += 8)
+                __builtin_prefetch(s->pop_end[par][u] + i, 0);
+            for (int64_t j = 0; j < steps; j++)
+                __builtin_prefetch(s->spk[par][u] + j * s->spk_stride[u], 0);
+        }
+    }
+}
 
 static void sc_scratch_free(sc_scratch *s)
 {
@@ -188,14 +256,14 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         }
         s->spk_stride[t] = m;
         for (int p = 0; p < 2; p++) {
-            s->spk[p][t] = malloc(sizeof(int32_t) * (size_t)(W * m + 1));
-            s->pop_end[p][t] = malloc(sizeof(int64_t) * (size_t)(W * P + 1));
+            s->spk[p][t] = sc_alloc(sizeof(int32_t) * (size_t)(W * m + 1));
+            s->pop_end[p][t] = sc_alloc_zero(sizeof(int64_t) * (size_t)(W * P + 1));
             bad |= !s->spk[p][t] || !s->pop_end[p][t];
         }
-        s->cnt_buf[t] = malloc(sizeof(uint16_t) * (size_t)(np + 1));
+        s->cnt_buf[t] = sc_alloc(sizeof(uint16_t) * (size_t)(np + 1));
         bad |= !s->cnt_buf[t];
         int64_t nq = net->n_pnodes, row = 0;
-        s->pq_off[t] = malloc(sizeof(int64_t) * (size_t)(nq + 1));
+        s->pq_off[t] = sc_alloc(sizeof(int64_t) * (size_t)(nq + 1));
         bad |= !s->pq_off[t];
         if (s->pq_off[t]) {
             for (int64_t q = 0; q < nq; q++) {
@@ -207,7 +275,7 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         /* only teams meet at barriers, so only they draw ahead */
         if (T > 1 && row > 0) {
             for (int p = 0; p < 2; p++) {
-                s->win_cnt[p][t] = malloc(sizeof(uint16_t) * (size_t)(W * row));
+                s->win_cnt[p][t] = sc_alloc(sizeof(uint16_t) * (size_t)(W * row));
                 bad |= !s->win_cnt[p][t];
             }
         }
@@ -216,13 +284,14 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
             int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
             longest = len > longest ? len : longest;
         }
-        s->cross[t] = malloc((size_t)(longest / 64 + 2));
+        s->cross[t] = sc_alloc((size_t)(longest / 64 + 2));
         bad |= !s->cross[t];
     }
     for (int p = 0; p < 2 && T > 1; p++) {
-        s->pstate[p] = calloc((size_t)(W * T), sizeof(int32_t));
+        s->pstate[p] = sc_alloc_zero(sizeof(int32_t) * (size_t)(W * T));
         bad |= !s->pstate[p];
     }
+    s->count_at = W * P;
     if (bad) {
         sc_scratch_free(s);
         return -1;

@@ -88,6 +88,14 @@ typedef struct {
     sc_plastic_mod_fn mod;
 } sc_plastic_entry;
 
+/* Thread t's count of touched channels of ring slot `slot` (sc_net.touched_n): thread after
+ * thread, each thread's counts rounded up to a multiple of 8 and followed by 8 unused ones
+ * (64 bytes, whatever the array's alignment), so that two threads never write one cache
+ * line (with the counts of a slot side by side, both threads wrote the same line at every
+ * push and fold: the line moved between the cores every step). */
+#define SC_TOUCHED_N_STRIDE(ring_len) (((((int64_t)(ring_len)) + 7) & ~(int64_t)7) + 8)
+#define SC_TOUCHED_N(net, slot, t) ((int64_t)(t) * SC_TOUCHED_N_STRIDE((net)->ring_len) + (slot))
+
 /* Where neuron k's spike history is (sc_net, lazy postsynaptic updates) and its newest
  * SC_HIST_RECENT spike steps (recent[0] the newest), so that most catch-ups read this one
  * record and not the history itself: 32 bytes, aligned to 32 (one cache line) */
@@ -150,7 +158,7 @@ typedef struct sc_net {
     const float *pk_w;
     const void *pk_row_w;
     /* sparse fold: per slot, the channels of thread t touched so far are
-     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[slot*T + t]); mark[slot*C + c]
+     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[SC_TOUCHED_N(net, slot, t)]); mark[slot*C + c]
      * says c is listed. NULL mark: no such synapses. */
     int32_t *touched;
     int64_t *touched_n;

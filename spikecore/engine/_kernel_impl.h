@@ -155,7 +155,7 @@ __attribute__((noinline))   /* kept out of push: networks without packed rows ru
 static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, REAL mult,
                             REAL *restrict ring)
 {
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, n_pre = net->n_pre;
+    int64_t L = net->ring_len, C = net->n_channels, n_pre = net->n_pre;
     const int64_t *ptr = net->pk_ptr + (int64_t)t * (n_pre + 1);
     const uint32_t *restrict syn = net->pk_syn;
     const float *restrict w = net->pk_w;
@@ -180,7 +180,7 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
             uint8_t *mk = net->mark + slot * C;
             if (!mk[c]) {
                 mk[c] = 1;
-                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+                net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
             }
         }
     }
@@ -191,7 +191,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
 {
     const uint16_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
+    int64_t L = net->ring_len, C = net->n_channels;
     int64_t s = row_ptr[pre];
     REAL wu = row_w[pre];
     int uniform = wu == wu;
@@ -208,7 +208,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
         if (sparse) {
             uint8_t *restrict mk = net->mark + slot * C + base;
             int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
-            int64_t nl = net->touched_n[slot * T + t];
+            int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
             for (; s < e; s++) {
                 int32_t c = chan[s];
                 dst[c] += uniform ? wu : mult * w[s];
@@ -217,7 +217,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
                     lst[nl++] = base + c;
                 }
             }
-            net->touched_n[slot * T + t] = nl;
+            net->touched_n[SC_TOUCHED_N(net, slot, t)] = nl;
         } else if (uniform) {
             for (; s < e; s++)
                 dst[chan[s]] += wu;
@@ -261,7 +261,6 @@ static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, co
         }
         return;
     }
-    int64_t T = net->n_threads;
     for (int64_t k = 0; k < m; k++) {
         if (!cnt[k])
             continue;
@@ -273,7 +272,7 @@ static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, co
         uint8_t *mk = net->mark + slot * C;
         if (!mk[c]) {
             mk[c] = 1;
-            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[slot * T + t]++] = c;
+            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
         }
     }
 }
@@ -428,7 +427,7 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
     const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out, int64_t dslot, int sparse,
     sc_plastic_pre_fn pre, sc_plastic_post_fn post)
 {
-    int64_t C = net->n_channels, T = net->n_threads, S = net->pl_nstate, H = net->pl_hist_len;
+    int64_t C = net->n_channels, S = net->pl_nstate, H = net->pl_hist_len;
     int32_t proj = net->pl_seg_proj[g];
     const double *P = net->pl_param + net->pl_param_start[proj];
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
@@ -450,7 +449,7 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
         net->pl_pdone[s] = 0;
         if (sparse && !net->mark[dslot * C + c]) {
             net->mark[dslot * C + c] = 1;
-            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[dslot * T + t]++] = c;
+            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
         }
     }
 }
@@ -503,7 +502,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
                 out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
             if (sparse && !net->mark[dslot * C + c]) {
                 net->mark[dslot * C + c] = 1;
-                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[dslot * T + t]++] = c;
+                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
             }
         }
     }
@@ -573,8 +572,8 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
 {
     if (!net->mark || n < 0)
         return;
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
-    int64_t nl = net->touched_n[slot * T + t];
+    int64_t L = net->ring_len, C = net->n_channels, slot = n % L;
+    int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
     const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
     REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
     uint8_t *mk = net->mark + slot * C;
@@ -584,7 +583,7 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
         p[c] = 0;
         mk[c] = 0;
     }
-    net->touched_n[slot * T + t] = 0;
+    net->touched_n[SC_TOUCHED_N(net, slot, t)] = 0;
 }
 
 /* Apply the pending slot of step n to thread t's neurons and clear it: delta
@@ -796,19 +795,20 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
             }
             /* The team meets: no thread reads another's spikes of the window before
-             * all have written them (release on arrival, acquire on the count). While
+             * all have written them (each thread releases its own count of finished
+             * windows and acquires its partners': sc_team_arrive). While
              * waiting, a thread draws Poisson counts of the next window, its own and
              * its partners' (whoever claims an item first): they depend only on
              * (seed, step, neuron), not on anything the team does, and a partner that
              * arrives late is spared the work it would have done next. */
             windows++;
             if (T > 1) {
-                __atomic_add_fetch(&sc.arrived, 1, __ATOMIC_ACQ_REL);
-                int64_t goal = (int64_t)T * windows, round = 0;
+                sc_team_arrive(&sc, t, par, windows);
+                int64_t round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
                 int64_t items = (next_end - w_end) * T, it = 0;
                 int nxt = par ^ 1;
-                while (__atomic_load_n(&sc.arrived, __ATOMIC_ACQUIRE) < goal) {
+                while (!sc_team_done(&sc, t, par, windows)) {
                     int drew = 0;
                     while (it < items && !drew) {
                         int64_t jj = it / T;
@@ -824,6 +824,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     if (!drew)
                         sc_relax(round++);
                 }
+                sc_prefetch_window(&sc, t, par, (w_end - n) * P, w_end - n);
             }
             /* 4b. every thread's neuron spikes of the window, in the serial order */
             for (int64_t m = n; m < w_end; m++) {

@@ -18,10 +18,13 @@ Layout:
   neuron (a v jump), cuba/coba one per receptor per neuron (receptor-major);
 * the ring buffer holds, for each of the next L = max_delay+1 steps, the input due
   to every channel (C channels x L slots of the state type);
-* threads: each population is cut into T contiguous ranges; thread t updates
+* threads: each population is cut into T contiguous ranges (thread_ranges: even
+  shares, boundaries on 16 neurons, and the state arrays start on a cache line, so
+  two threads' neurons rarely share one); thread t updates
   range t of every population and owns those neurons' channels. The synapse table
   is split the same way — thread t's part holds exactly the synapses onto its
-  channels — so threads never write the same memory. Threads meet once per
+  channels — so threads never write the same memory. T is the ``threads`` option, or
+  for "all" as many as the network's work per window pays for (thread_choice.py). Threads meet once per
   *window* of W steps, W = the smallest neuron->neuron delay (at most MAX_WINDOW):
   a spike cannot act on anyone within W steps, so each thread advances its own
   neurons and draws its own Poisson and spike-source input for a window, then
@@ -89,8 +92,9 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy
+from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
+from .thread_choice import choose_threads
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -166,7 +170,9 @@ class GridSimulator(Simulator):
         self.dt = dt = g.dt
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
-        self.threads = T = resolve_threads(threads)
+        # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
+        self.thread_choice = choose_threads(g, threads)
+        self.threads = T = self.thread_choice.threads
         self.precision = precision
         real = PRECISIONS[precision]
         self.layout = lay = NetLayout.from_ir(g)
@@ -251,7 +257,7 @@ class GridSimulator(Simulator):
         a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
             np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev, rec_tau))
         # thread t owns neurons [part[p, t], part[p, t+1]) of population p
-        part = np.array([[s * t // T for t in range(T + 1)] for s in sizes], dtype=np.int64).reshape(P, T + 1)
+        part = thread_ranges(sizes, T)
         a["part"] = part.ravel()
 
         N = lay.n_neurons
@@ -280,7 +286,7 @@ class GridSimulator(Simulator):
             bool((a["seg_delay"] & SEG_SPARSE).any()) or bool(a["pl_sparse"].any()) or self._pk_sparse
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
-        a["touched_n"] = np.zeros(L * T, np.int64)
+        a["touched_n"] = np.zeros(touched_n_size(L, T), np.int64)
         a["mark"] = np.zeros(L * C, np.uint8)
         self._lay_out_poisson(pois, a)
 
@@ -293,6 +299,11 @@ class GridSimulator(Simulator):
                                                self._xstate_index(a))
         a.update(rec)
 
+        if T > 1:
+            # threads write neighbouring ranges of these: start them on a cache line, so that
+            # (with thread_ranges' boundaries on 16 neurons) no line holds two threads' values
+            for k in ("v", "syn", "ring", "free_at", "drive", "xstate", "mark", "touched", "touched_n"):
+                a[k] = cache_aligned(a[k])
         self.arrays = a
         self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
                              [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
@@ -958,6 +969,30 @@ def resolve_threads(threads) -> int:
     if threads > 256:
         raise ValidationError("threads", threads, "at most 256 threads")
     return threads
+
+
+def thread_ranges(sizes, T: int) -> np.ndarray:
+    """(P, T+1): thread t owns neurons [part[p, t], part[p, t+1]) of population p. Even shares,
+    the boundaries inside a population rounded to multiples of 16 neurons (64 bytes of float32
+    state, 128 of float64), so that two threads' neurons never share a cache line of a
+    population's state (false sharing: the line would move between the cores every step)."""
+    part = np.zeros((len(sizes), T + 1), dtype=np.int64)
+    for p, s in enumerate(sizes):
+        s = int(s)
+        for t in range(1, T):
+            part[p, t] = min(s, (s * t // T + 8) // 16 * 16) if T > 1 else s
+        part[p, T] = s
+        part[p] = np.maximum.accumulate(part[p])
+    return part
+
+
+def cache_aligned(x: np.ndarray) -> np.ndarray:
+    """A copy of ``x`` whose data starts on a 64-byte boundary (numpy aligns to 16 bytes)."""
+    buf = np.empty(x.nbytes + 64, np.uint8)
+    off = (-buf.ctypes.data) % 64
+    out = buf[off:off + x.nbytes].view(x.dtype).reshape(x.shape)
+    out[...] = x
+    return out
 
 
 def _row_weights(counts, w, G: int, real):

@@ -65,3 +65,37 @@ def test_microcircuit_runs_native_and_nest_only():
                               scaling=[], peer_scaling_max=0)
     jobs = suite.plan(args)
     assert {j[2] for j in jobs} == {"native", "nest"} and all(j[1] == "microcircuit_small" for j in jobs)
+
+
+def test_the_all_row_reports_the_threads_it_ran_and_why():
+    """threads="all" is a row of its own: the threads it ran (scale_1000 has plenty of work per
+    window for two), its reason, never taken as the single-thread base."""
+    out = suite.worker("native", "scale_1000", "all", "float64", 0.02, 1)
+    rec = suite.record("scale_1000", "native", "all", "float64", 0.02, out, out["meta"])
+    json.dumps(rec)
+    assert rec["threads_option"] == "all" and rec["threads"] == out["thread_choice"]["threads"] >= 1
+    assert "µs of work per window" in rec["threads_reason"] or "core" in rec["threads_reason"]
+    base = dict(_rec("scale_1000", "native", 1, sim=2 * rec["sim_s"]), duration_s=0.02)
+    one = dict(rec, threads=1)          # "all" that ran one thread is still not the base
+    text = suite.markdown([base, one])
+    assert f"| scale_1000 | native | all: 1 | float64 |" in text and "| 0.50x |" in text
+    ratios = suite.target_ratios([base, one])
+    assert "native all (1t) float64 2.00x faster" in ratios and "threads=all ran 1 thread(s)" in ratios
+    assert ("cuba", "cuba", "native", "all", "float64", 1.0) in suite._jobs("cuba", "cuba", 1.0, 1.0, ["native"], 2)
+
+
+def test_thread_benchmark_verdicts():
+    """benchmarks/threads.py: speed-ups over the single thread and the targets' verdicts."""
+    from benchmarks import threads
+
+    def setting(n, wall, reason="as requested"):
+        return {"threads": n, "choice": {"reason": reason}, "wall_s": [wall] * 3, "busiest_cpu_s": [wall] * 3,
+                "cpu_s": [wall] * 3, "burst_s": []}
+    m = {"benchmark": "cuba", "load_before": "0.1", "load_after": "0.2",
+         "settings": {"1": setting(1, 0.03), "2": setting(2, 0.02), "all": setting(1, 0.0312, "1 of 2 cores")}}
+    rows, verdicts = threads.summarise(m)
+    assert len(rows) == 3 and "| cuba | 2 | 2 | 0.0200 |" in rows[1] and "1.50x" in rows[1]
+    assert verdicts[0].startswith("cuba: 2 threads 1.50x") and verdicts[0].endswith(": met")
+    assert "all = 1 thread(s), 0.96x" in verdicts[1] and ": met; 1 of 2 cores" in verdicts[1]
+    m["settings"]["all"] = setting(2, 0.04)
+    assert "NOT met" in threads.summarise(m)[1][1]

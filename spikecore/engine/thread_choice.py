@@ -1,0 +1,137 @@
+"""How many threads the grid engine runs: a number the user gave, or the choice behind "all".
+
+Threads of the grid engine meet once per *window* of W steps (W = the smallest delay of a
+synapse from a neuron, at most 64; spikecore/engine/_kernel_impl.h). A meeting costs about
+1–2 µs on two idle cores (the barrier and the exchange of the window's spikes) and a good
+deal more whenever another process takes one of the cores for a moment, because the
+partner then waits at the barrier. Splitting a window's work pays only where each thread's
+share is well above that. So ``threads="all"`` is not always every core: it is
+
+    T = min(cores, 1 + floor(window work / MIN_WORK_PER_EXTRA_THREAD_NS))
+
+where the window work is an estimate from the network alone (made before anything is laid
+out, so it never depends on the machine's load and the same network always gets the same
+count):
+
+    W × (NEURON_NS × neurons + POISSON_DRAW_NS × Poisson neurons
+         + EVENT_NS × expected synaptic events per step)
+
+with events from Poisson sources at their rates and from neurons at ASSUMED_RATE_HZ. The
+constants are rounded from single-thread profiles of the benchmark networks on the
+development machine (AMD EPYC, benchmarks/RESULTS.md, "Threads, round 3"): CUBA (4000
+neurons, W = 1) comes to ≈5 µs per window and runs one thread, COBA ≈17 µs (one thread),
+the microcircuit at scale 0.1 (W = 1) ≈60 µs and Brunel 10k (W = 15) ≈1.5 ms (all cores).
+Results are identical for any thread count, so the choice changes only the speed; it is
+reported (``ThreadChoice.reason``) in the Result's summary and table.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+#: estimated cost of one neuron's update and threshold per step (ns)
+NEURON_NS = 1.0
+#: estimated cost of one Poisson neuron's count per step (ns)
+POISSON_DRAW_NS = 3.0
+#: estimated cost of one synaptic event: an addition into the input ring (ns)
+EVENT_NS = 2.0
+#: the firing rate assumed for neurons (unknown before the run), Hz
+ASSUMED_RATE_HZ = 10.0
+#: estimated work per window that each thread beyond the first needs before "all" runs it (ns)
+MIN_WORK_PER_EXTRA_THREAD_NS = 25_000.0
+#: most steps the threads run apart (simulator.MAX_WINDOW)
+MAX_WINDOW = 64
+
+
+@dataclass(frozen=True)
+class ThreadChoice:
+    """The threads a grid engine runs and why: ``requested`` (an int or "all"), ``threads``,
+    ``cores`` (the CPUs this process may use), the estimated ``window_steps`` and
+    ``window_work_us`` (None where a number was requested), and a one-line ``reason``."""
+    requested: object
+    threads: int
+    cores: int
+    window_steps: int | None = None
+    window_work_us: float | None = None
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        out = {"requested": self.requested, "threads": self.threads, "cores": self.cores, "reason": self.reason}
+        if self.window_steps is not None:
+            out["window_steps"] = self.window_steps
+            out["window_work_us"] = round(self.window_work_us, 1)
+        return out
+
+    def line(self) -> str:
+        """One line for a run's log: how many threads ran and why."""
+        return f"threads: {self.threads} ({self.reason})"
+
+
+def available_cores() -> int:
+    """The CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def estimated_window(g) -> int:
+    """A lower bound of the engine's window in steps: the smallest delay of a synapse from a
+    neuron (a lazy projection's delays are not drawn here: 1 step is assumed; a plastic
+    projection's post delays may shorten the window: 1 step too), at most MAX_WINDOW."""
+    w = MAX_WINDOW
+    for e in g.projections.values():
+        if e.pre not in g.populations:
+            continue
+        if e.is_lazy or e.plasticity is not None:
+            return 1
+        d = np.asarray(e.delay)
+        if d.size:
+            w = min(w, max(1, int(np.rint(d.min() / g.dt))))
+    return w
+
+
+def estimated_step_work_ns(g) -> float:
+    """The estimated single-thread work of one step (module docstring), in ns."""
+    neurons = sum(p.size for p in g.populations.values())
+    draws = sum(s.size for s in g.poisson_sources.values())
+    events = 0.0
+    for e in g.projections.values():
+        if e.pre in g.populations:
+            rate = ASSUMED_RATE_HZ
+        elif e.pre in g.poisson_sources:
+            rate = float(np.mean(g.poisson_sources[e.pre].rates)) if g.poisson_sources[e.pre].size else 0.0
+        else:
+            continue        # spike sources: their events are listed, usually few
+        n = e.stream.n_synapses if e.is_lazy and e.stream.n_synapses is not None else \
+            e.stream.expected if e.is_lazy else e.n_synapses
+        events += n * rate * g.dt
+    return NEURON_NS * neurons + POISSON_DRAW_NS * draws + EVENT_NS * events
+
+
+def choose_threads(g, requested, cores: int | None = None) -> ThreadChoice:
+    """The threads for option value ``requested`` (validated by resolve_threads): a number is
+    taken as given; "all" is the available cores, fewer where the estimated work per window
+    is small (module docstring). ``cores`` overrides the available CPUs."""
+    from .simulator import resolve_threads
+
+    if not (isinstance(requested, str) and requested.strip() == "all"):
+        n = resolve_threads(requested)
+        return ThreadChoice(requested, n, cores or available_cores(), reason="as requested")
+    n_max = resolve_threads("all") if cores is None else max(1, int(cores))
+    if n_max == 1:
+        return ThreadChoice("all", 1, n_max, reason="one core available" if cores is not None or
+                            available_cores() == 1 else "this build of the engine has no OpenMP")
+    w = estimated_window(g)
+    work = w * estimated_step_work_ns(g)
+    n = int(min(n_max, 1 + math.floor(work / MIN_WORK_PER_EXTRA_THREAD_NS)))
+    est = f"about {work / 1e3:.1f} µs of work per window of {w} step{'s' if w > 1 else ''}"
+    if n == n_max:
+        reason = f"all {n_max} cores: {est}"
+    else:
+        reason = (f"{n} of {n_max} cores: {est}, and each thread beyond the first needs "
+                  f"{MIN_WORK_PER_EXTRA_THREAD_NS / 1e3:.0f} µs to pay for the threads' meeting once per window")
+    return ThreadChoice("all", n, n_max, w, work / 1e3, reason)

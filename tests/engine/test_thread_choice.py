@@ -1,0 +1,91 @@
+"""threads="all" on the grid engine (spikecore/engine/thread_choice.py): all the cores only
+where the estimated work per window pays for the threads' meetings, fewer otherwise; the
+choice and its reason reach the Result; results do not depend on it."""
+import numpy as np
+import pytest
+
+import spikecore as sc
+from backends import get_backend
+from spikecore.engine import GridSimulator
+from spikecore.engine.simulator import thread_ranges
+from spikecore.engine.thread_choice import (MIN_WORK_PER_EXTRA_THREAD_NS, choose_threads, estimated_step_work_ns,
+                                            estimated_window)
+from spikecore.errors import ValidationError
+
+PARAMS = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV", t_refrac="2 ms")
+
+
+def network(n, delay="0.1 ms", k=20, poisson=0):
+    net = sc.Network("threads", seed=3, dt="0.1 ms")
+    net.add(sc.Population(n, "lif_delta", PARAMS, {"v": sc.Uniform("0 mV", "20 mV")}, name="p"))
+    net.add(sc.Projection("p", "p", sc.FixedIndegree(k), weight="0.1 mV", delay=delay, name="rec"))
+    if poisson:
+        net.add(sc.PoissonSource(poisson, "20 kHz", name="ext"))
+        net.add(sc.Projection("ext", "p", sc.OneToOne(), weight="0.1 mV", delay="0.1 ms", name="drive"))
+    return net.to_ir()
+
+
+def test_small_work_per_window_runs_one_thread_and_says_why():
+    g = network(2000)                       # one-step delay: the threads would meet every step
+    ch = choose_threads(g, "all", cores=2)
+    assert ch.threads == 1 and ch.cores == 2 and ch.window_steps == 1
+    assert ch.window_work_us == pytest.approx(estimated_step_work_ns(g) / 1e3)
+    assert ch.window_work_us * 1e3 < MIN_WORK_PER_EXTRA_THREAD_NS
+    assert ch.reason.startswith("1 of 2 cores: about") and "per window of 1 step" in ch.reason
+
+
+def test_a_longer_window_gives_the_threads_enough_work():
+    g = network(2000, delay="1.5 ms")       # the same network meeting every 15 steps
+    assert estimated_window(g) == 15
+    ch = choose_threads(g, "all", cores=2)
+    assert ch.threads == 2 and ch.reason.startswith("all 2 cores:")
+    many = choose_threads(g, "all", cores=64)
+    work = 15 * estimated_step_work_ns(g)
+    assert many.threads == 1 + int(work // MIN_WORK_PER_EXTRA_THREAD_NS) < 64
+
+
+def test_poisson_drive_counts_as_work():
+    quiet, driven = network(6000), network(6000, poisson=6000)
+    assert estimated_step_work_ns(driven) > estimated_step_work_ns(quiet) + 6000 * 3
+    assert choose_threads(quiet, "all", cores=2).threads == 1
+    assert choose_threads(driven, "all", cores=2).threads == 2
+
+
+def test_a_number_is_taken_as_given():
+    g = network(200)
+    ch = choose_threads(g, 3)
+    assert ch.threads == 3 and ch.reason == "as requested" and ch.window_steps is None
+    assert choose_threads(g, "2").threads == 2
+    with pytest.raises(ValidationError, match="threads"):
+        choose_threads(g, 0)
+
+
+def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
+    g = network(500)
+    sim = GridSimulator(g, threads="all")
+    assert sim.threads == sim.thread_choice.threads == choose_threads(g, "all").threads
+    assert sim.arrays["part"].size == len(g.populations) * (sim.threads + 1)
+    res = get_backend("native").compile(g, threads="all").run(0.02)
+    info = res.summary()["native"]["threads"]
+    assert info["requested"] == "all" and info["threads"] == sim.threads and info["reason"]
+    assert f"threads: {sim.threads} (" in res.table()
+    one = get_backend("native").compile(g, threads=1).run(0.02)
+    assert one.summary()["native"]["threads"]["reason"] == "as requested"
+    for pop in res.spikes:
+        np.testing.assert_array_equal(res.spikes[pop][1], one.spikes[pop][1])
+
+
+def test_sparse_fold_counts_lie_on_cache_lines_of_their_own_thread():
+    """Each thread's counts of touched channels (sc_net.touched_n) are padded by 64 bytes, the
+    thread-partitioned state starts on a cache line, the ranges' boundaries on 16 neurons."""
+    net = sc.Network("cuba_like", seed=3, dt="0.1 ms")
+    net.add(sc.Population(300, "lif_cuba", dict(PARAMS, tau_syn={"exc": "5 ms", "inh": "10 ms"}),
+                          {"v": sc.Uniform("0 mV", "20 mV")}, name="p"))
+    net.add(sc.Projection("p", "p", sc.FixedIndegree(10), weight="1 mV", delay="0.3 ms", receptor="exc",
+                          name="rec"))
+    sim = GridSimulator(net.to_ir(), threads=2)
+    assert sim.ring_len == 4 and sim.arrays["touched_n"].size == 2 * (8 + 8)
+    for k in ("v", "syn", "ring", "free_at", "touched_n"):
+        assert sim.arrays[k].ctypes.data % 64 == 0, k
+    assert list(sim.arrays["part"]) == [0, 144, 300]
+    assert list(thread_ranges([3200, 800, 5, 17], 3)[:, 1:3].ravel()) == [1072, 2128, 272, 528, 0, 0, 0, 16]
