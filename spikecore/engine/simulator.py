@@ -94,7 +94,7 @@ from ..models import model_for
 from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
-from .thread_choice import choose_threads
+from .thread_choice import choose_threads, resolve_threads
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -946,29 +946,6 @@ def further_state(pops, models, real):
 def _or_zero(x) -> float:
     """A model's coefficient, 0 where it has none (None): the update does not read it."""
     return 0.0 if x is None else float(x)
-
-
-def resolve_threads(threads) -> int:
-    """The thread count for an option value: a positive int, or "all" (the CPUs this process
-    may use; 1 when the engine was built without OpenMP). Digit strings (from the CLI) count."""
-    if isinstance(threads, str) and threads.strip().isdigit():
-        threads = int(threads)
-    if threads == "all" and not openmp_enabled():
-        threads = 1     # all the cores this build can use
-    if threads == "all":
-        try:
-            threads = len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            threads = os.cpu_count() or 1
-    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-        raise ValidationError("threads", threads, 'a positive number of threads or "all"')
-    threads = int(threads)
-    if threads > 1 and not openmp_enabled():
-        raise UnsupportedFeature("native", f"threads={threads}",
-                                 "this build of the engine has no OpenMP (its C compiler lacked it); use threads=1")
-    if threads > 256:
-        raise ValidationError("threads", threads, "at most 256 threads")
-    return threads
 
 
 def thread_ranges(sizes, T: int) -> np.ndarray:

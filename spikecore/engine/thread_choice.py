@@ -32,6 +32,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import UnsupportedFeature, ValidationError
+from ._core import openmp_enabled
+
 #: estimated cost of one neuron's update and threshold per step (ns)
 NEURON_NS = 1.0
 #: estimated cost of one Poisson neuron's count per step (ns)
@@ -112,12 +115,33 @@ def estimated_step_work_ns(g) -> float:
     return NEURON_NS * neurons + POISSON_DRAW_NS * draws + EVENT_NS * events
 
 
+def resolve_threads(threads) -> int:
+    """The thread count for an option value: a positive int, or "all" (the CPUs this process
+    may use; 1 when the engine was built without OpenMP). Digit strings (from the CLI) count."""
+    if isinstance(threads, str) and threads.strip().isdigit():
+        threads = int(threads)
+    if threads == "all" and not openmp_enabled():
+        threads = 1     # all the cores this build can use
+    if threads == "all":
+        try:
+            threads = len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            threads = os.cpu_count() or 1
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+        raise ValidationError("threads", threads, 'a positive number of threads or "all"')
+    threads = int(threads)
+    if threads > 1 and not openmp_enabled():
+        raise UnsupportedFeature("native", f"threads={threads}",
+                                 "this build of the engine has no OpenMP (its C compiler lacked it); use threads=1")
+    if threads > 256:
+        raise ValidationError("threads", threads, "at most 256 threads")
+    return threads
+
+
 def choose_threads(g, requested, cores: int | None = None) -> ThreadChoice:
     """The threads for option value ``requested`` (validated by resolve_threads): a number is
     taken as given; "all" is the available cores, fewer where the estimated work per window
     is small (module docstring). ``cores`` overrides the available CPUs."""
-    from .simulator import resolve_threads
-
     if not (isinstance(requested, str) and requested.strip() == "all"):
         n = resolve_threads(requested)
         return ThreadChoice(requested, n, cores or available_cores(), reason="as requested")
