@@ -212,13 +212,23 @@ def test_fixed_total_number_connector_builds_that_many_synapses_seeded_by_pynns_
     assert build(1) == first and build(2) != first
 
 
-def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
-    """set() of both populations Brian2 holds in one group, then of one of them (the group is
-    rebuilt with the threshold per neuron), then of an injected current (its table rebuilt)."""
+def native_and_brian2_runtime_spikes(session):
+    """Per backend (native, Brian2 runtime with numpy), small_network's spike trains after
+    ``session(exc, inh)`` has run and changed it."""
     pytest.importorskip("brian2")
     spikes = {}
     for backend in ("native", "brian2"):
         exc, inh = small_network(backend, **({"target": "numpy"} if backend == "brian2" else {}))
+        session(exc, inh)
+        spikes[backend] = spike_lists(exc) + spike_lists(inh)
+        sim.end()
+    return spikes
+
+
+def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
+    """set() of both populations Brian2 holds in one group, then of one of them (the group is
+    rebuilt with the threshold per neuron), then of an injected current (its table rebuilt)."""
+    def session(exc, inh):
         sim.run(30.0)
         for pop in (exc, inh):
             pop.set(v_thresh=-52.0)
@@ -227,8 +237,8 @@ def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
         sim.run(10.0)
         exc.set(i_offset=1.0)
         sim.run(10.0)
-        spikes[backend] = spike_lists(exc) + spike_lists(inh)
-        sim.end()
+
+    spikes = native_and_brian2_runtime_spikes(session)
     assert sum(map(len, spikes["native"])) > 0
     for a, b in zip(spikes["native"], spikes["brian2"]):
         np.testing.assert_allclose(a, b)
@@ -237,16 +247,13 @@ def test_set_between_runs_on_brian2_runtime_gives_native_spikes():
 def test_tau_m_set_between_runs_on_brian2_runtime_gives_native_spikes():
     """Issue 22 (g): tau_m changes an IF_curr_exp population's weights (nA x r, r = tau_m/cm);
     the spikes on their way at the change bring the weight they were sent with on both."""
-    pytest.importorskip("brian2")
-    spikes = {}
-    for backend in ("native", "brian2"):
-        exc, inh = small_network(backend, **({"target": "numpy"} if backend == "brian2" else {}))
+    def session(exc, inh):
         sim.run(30.0)
         exc.set(tau_m=12.0)
         inh.set(tau_m=30.0)
         sim.run(60.0)
-        spikes[backend] = spike_lists(exc) + spike_lists(inh)
-        sim.end()
+
+    spikes = native_and_brian2_runtime_spikes(session)
     assert sum(map(len, spikes["native"])) > 0
     for a, b in zip(spikes["native"], spikes["brian2"]):
         np.testing.assert_array_equal(a, b)
