@@ -109,12 +109,24 @@ static void sc_pois_row(const sc_net *net, int t, int64_t n, const int64_t *pq_o
     }
 }
 
-/* Claim item i of a window's Poisson counts (sc_scratch.pstate): 1 if the caller
- * now draws it, 0 if another thread has it. */
-static inline int sc_claim(int32_t *state)
+/* Claim states of a window's Poisson counts (sc_scratch.pstate). An item's state names
+ * the window it belongs to: for window g (counted from 0 in a call) it is SC_FREE(g)
+ * while nobody draws it, SC_FREE(g) + 1 while one thread draws it and SC_FREE(g) + 2
+ * once drawn. The owner, after using its row, frees the item for window g + 2 (the next
+ * window of that parity). Naming the window matters: a thread still in its draw-ahead
+ * loop after the barrier has opened may try an item its owner has already used and freed;
+ * with plain free/busy/drawn states that claim succeeded, left the item "drawn", and two
+ * windows later the owner read stale counts (1 run in ~100 with 2-3 threads on a loaded
+ * machine). With the window in the state the stale claim expects SC_FREE(g), finds
+ * SC_FREE(g + 2) and fails. */
+#define SC_FREE(g) ((int64_t)3 * (g))
+
+/* Claim an item for window g: 1 if the caller now draws it, 0 if another thread has it
+ * (or it is not free for that window). */
+static inline int sc_claim(int64_t *state, int64_t g)
 {
-    int32_t free_ = 0;
-    return __atomic_compare_exchange_n(state, &free_, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+    int64_t free_ = SC_FREE(g);
+    return __atomic_compare_exchange_n(state, &free_, free_ + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 /* Pause inside a spin-wait: the CPU's pause hint, and after SC_SPIN_ROUNDS rounds (a few
@@ -147,10 +159,10 @@ typedef struct {
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
     /* Poisson counts of a window, per parity and thread: row j (step j of the window)
      * of thread u is item j*T + u, drawn by whichever thread claims it first (pstate:
-     * 0 free, 1 being drawn, 2 drawn), so a thread waiting at the barrier draws the
+     * SC_FREE(g) free, + 1 being drawn, + 2 drawn, for window g), so a thread waiting at the barrier draws the
      * next window's counts of its own neurons and of its slower partners. */
     uint16_t *win_cnt[2][SC_MAX_THREADS];
-    int32_t *pstate[2];
+    int64_t *pstate[2];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
     int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
@@ -288,8 +300,10 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         bad |= !s->cross[t];
     }
     for (int p = 0; p < 2 && T > 1; p++) {
-        s->pstate[p] = sc_alloc_zero(sizeof(int32_t) * (size_t)(W * T));
+        s->pstate[p] = sc_alloc(sizeof(int64_t) * (size_t)(W * T));
         bad |= !s->pstate[p];
+        for (int64_t i = 0; s->pstate[p] && i < W * T; i++)
+            s->pstate[p][i] = SC_FREE(p);    /* parity p's first window is window p */
     }
     s->count_at = W * P;
     if (bad) {

@@ -759,16 +759,17 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 /* this step's counts: drawn by a thread waiting at the last barrier, else now */
                 const uint16_t *drawn = NULL;
                 if (shared) {
-                    int32_t *st = sc.pstate[par] + j * T + t;
+                    int64_t *st = sc.pstate[par] + j * T + t;
                     uint16_t *row = sc.win_cnt[par][t] + j * row_len;
-                    if (sc_claim(st))
+                    if (sc_claim(st, windows))
                         sc_pois_row(net, t, m, pq_off, row);
                     else
-                        for (int64_t r = 0; __atomic_load_n(st, __ATOMIC_ACQUIRE) != 2; r++)
+                        for (int64_t r = 0; __atomic_load_n(st, __ATOMIC_ACQUIRE) != SC_FREE(windows) + 2; r++)
                             sc_relax(r);
-                    /* free again for the window after next: nobody claims it before the
-                     * next barrier, by which time this step is done with the row */
-                    __atomic_store_n(st, 0, __ATOMIC_RELAXED);
+                    /* free for the next window of this parity: nobody claims it for that
+                     * window before the next barrier (releases it), and a late claim for
+                     * this window now fails */
+                    __atomic_store_n(st, SC_FREE(windows + 2), __ATOMIC_RELAXED);
                     drawn = row;
                 }
                 for (int64_t q = 0; q < nq; q++) {
@@ -814,10 +815,10 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         int64_t jj = it / T;
                         int u = (int)(it % T);
                         it++;
-                        if (sc.win_cnt[nxt][u] && sc_claim(sc.pstate[nxt] + it - 1)) {
+                        if (sc.win_cnt[nxt][u] && sc_claim(sc.pstate[nxt] + it - 1, windows)) {
                             sc_pois_row(net, u, w_end + jj, sc.pq_off[u],
                                         sc.win_cnt[nxt][u] + jj * sc.pq_off[u][nq]);
-                            __atomic_store_n(sc.pstate[nxt] + it - 1, 2, __ATOMIC_RELEASE);
+                            __atomic_store_n(sc.pstate[nxt] + it - 1, SC_FREE(windows) + 2, __ATOMIC_RELEASE);
                             drew = 1;
                         }
                     }
