@@ -171,6 +171,15 @@ cdef extern from "_kernel.h" nogil:
         int64_t *pl_hist
         sc_hist_pos *pl_hpos
         uint8_t *pl_pdone
+        const int32_t *pl_fast
+        const int32_t *pl_fast_proj
+        const int32_t *pl_nin_slow
+        int64_t n_pl_fast
+        void *pl_seg_x
+        int64_t *pl_seg_last
+        int64_t *pl_seg_from
+        void *pl_fpost
+        int64_t *pl_fast_done
 
     int64_t sc_run_f64(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)

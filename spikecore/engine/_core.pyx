@@ -350,6 +350,20 @@ cdef class Kernel:
         s.pl_hist = <int64_t*>_addr(a, "pl_hist", np.int64)
         s.pl_hpos = <sc_hist_pos*>_addr(a, "pl_hpos", np.int64)
         s.pl_pdone = <uint8_t*>_addr(a, "pl_pdone", np.uint8)
+        s.pl_fast = <const int32_t*>_addr(a, "pl_fast", np.int32)
+        s.pl_fast_proj = <const int32_t*>_addr(a, "pl_fast_proj", np.int32)
+        s.pl_nin_slow = <const int32_t*>_addr(a, "pl_nin_slow", np.int32)
+        s.n_pl_fast = a["pl_fast_proj"].shape[0]
+        s.pl_seg_x = <void*>_addr(a, "pl_seg_x", real)
+        s.pl_seg_last = <int64_t*>_addr(a, "pl_seg_last", np.int64)
+        s.pl_seg_from = <int64_t*>_addr(a, "pl_seg_from", np.int64)
+        s.pl_fpost = <void*>_addr(a, "pl_fpost", np.int64)
+        s.pl_fast_done = <int64_t*>_addr(a, "pl_fast_done", np.int64)
+        if (a["pl_fast"].shape[0] != len(rules) or a["pl_seg_x"].shape[0] != s.n_pl_seg
+                or a["pl_seg_last"].shape[0] != s.n_pl_seg or a["pl_seg_from"].shape[0] != s.n_pl_seg
+                or a["pl_fpost"].shape[0] != 8 * s.n_pl_fast * s.n_neurons
+                or a["pl_fast_done"].shape[0] != 8 * s.n_threads or a["pl_nin_slow"].shape[0] != s.n_neurons):
+            raise ValueError("shared-trace plastic arrays of the wrong size")
         H = s.pl_hist_len
         if (a["pl_lazy"].shape[0] != len(rules) or a["pl_seg_pdel"].shape[0] != s.n_pl_seg
                 or a["pl_pg_lazy"].shape[0] != a["pl_pg_delay"].shape[0] or a["pl_chan_neuron"].shape[0] != s.n_channels

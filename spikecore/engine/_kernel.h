@@ -256,6 +256,22 @@ typedef struct sc_net {
     int64_t *pl_hist;
     sc_hist_pos *pl_hpos;
     uint8_t *pl_pdone;
+    /* The shared-trace layout (NEST's), for the lazy stdp_pair projections whose synapses all
+     * see their target's spikes at once (post delay 0): pl_fast[q] = 1 + q's slot, else 0.
+     * Such a synapse holds only its weight (its pl_state, pl_last, pl_pdone are not used):
+     * segment g's presynaptic trace is pl_seg_x[g] (REAL) after its last arrival at step
+     * pl_seg_last[g], and its synapses have applied every target spike before step
+     * pl_seg_from[g]; neuron k's postsynaptic trace for slot f is the record
+     * pl_fpost[f*n_neurons + k] (sc_fast_post: the steps of its newest seven spikes, the trace just
+     * after it). A full history settles the thread's shared-trace segments up to the step
+     * (pl_fast_done[t*8]: the step they are all settled to); pl_nin_slow[k] counts the lazy
+     * synapses onto k that are not of this layout. pl_fast_proj[f]: slot f's projection. */
+    const int32_t *pl_fast, *pl_fast_proj, *pl_nin_slow;
+    int64_t n_pl_fast;
+    void *pl_seg_x;
+    int64_t *pl_seg_last, *pl_seg_from;
+    void *pl_fpost;
+    int64_t *pl_fast_done;
 } sc_net;
 
 /* Step from n0 towards n1. Stops early, before a step, when the spike output could

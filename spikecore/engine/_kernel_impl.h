@@ -55,6 +55,13 @@ static inline void FN(decay_receptors)(int64_t m, int64_t stride, int64_t nrec, 
 #define SC_ALWAYS_INLINE inline
 #endif
 #endif
+#ifndef SC_UNLIKELY
+#if defined(__GNUC__)
+#define SC_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define SC_UNLIKELY(c) (c)
+#endif
+#endif
 #include "_plastic_rules.h"
 
 /* How many of v[0..n) exceed vth: a branch-free reduction the compiler vectorises. */
@@ -363,6 +370,8 @@ static void FN(pl_settle_neuron)(const sc_net *net, int64_t k, int64_t lim)
         for (int64_t y = net->pl_pg_start[x], y1 = net->pl_pg_end[x]; y < y1; y++) {
             int64_t s = net->pl_post_syn[y];
             int32_t proj = net->pl_syn_proj[s];
+            if (net->pl_fast[proj])            /* the shared-trace layout settles by segment */
+                continue;
             FN(pl_catch_up)(net, s, k, D, lim, net->pl_post[proj], net->pl_param + net->pl_param_start[proj]);
         }
     }
@@ -381,17 +390,188 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
     }
 }
 
+/* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
+/* pl_fpost: the steps of the neuron's newest SC_FAST_RECENT spikes (step[0] the newest; far
+ * in the past before it spiked) and the postsynaptic trace just after the newest: 64 bytes,
+ * aligned to 64 (one cache line) */
+#define SC_FAST_RECENT 7
+typedef struct { int64_t step[SC_FAST_RECENT]; REAL x; } FN(sc_fast_post);
+
+/* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
+ * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
+static SC_ALWAYS_INLINE REAL FN(pl_fast_catch_up)(const sc_net *net, const double *P, REAL w, int64_t k, REAL xg,
+                                                  int64_t lg, int64_t from, int64_t lim)
+{
+    const sc_hist_pos *hp = net->pl_hpos + k;
+    int64_t len = hp->len, M = net->pl_hist_len - 1;
+    const int64_t *hs = net->pl_hist + k * net->pl_hist_len;
+    int64_t i = len;
+    while (i > 0 && FN(pl_hist_step)(hp, hs, i - 1, M) >= from)
+        i--;
+    for (; i < len; i++) {
+        int64_t e = FN(pl_hist_step)(hp, hs, i, M);
+        if (e >= lim)
+            break;
+        w = FN(stdp_pair_w_post)(P, w, FN(stdp_pair_decayed)(P, xg, lg, e, net->dt, 0));
+    }
+    return w;
+}
+
+/* The spikes of steps [from, lim) in neuron record rec applied to weight w, oldest first,
+ * through the history where the record does not reach back to from. */
+static SC_ALWAYS_INLINE REAL FN(pl_fast_potentiate)(const sc_net *net, const double *P, REAL w, int64_t k,
+                                                    const FN(sc_fast_post) *rec, REAL xg, int64_t lg,
+                                                    int64_t from, int64_t lim)
+{
+    if (rec->step[SC_FAST_RECENT - 1] >= from)
+        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim);
+    for (int j = SC_FAST_RECENT - 2; j >= 0; j--) {
+        int64_t e = rec->step[j];
+        if (e >= from && e < lim)
+            w = FN(stdp_pair_w_post)(P, w, FN(stdp_pair_decayed)(P, xg, lg, e, net->dt, 0));
+    }
+    return w;
+}
+
+/* Shared-trace segment g: every synapse applies its target's spikes before step lim. */
+static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim)
+{
+    int64_t from = net->pl_seg_from[g];
+    if (from >= lim)
+        return;
+    int32_t proj = net->pl_seg_proj[g];
+    const double *P = net->pl_param + net->pl_param_start[proj];
+    const FN(sc_fast_post) *fp = (const FN(sc_fast_post) *)net->pl_fpost + (int64_t)(net->pl_fast[proj] - 1) * net->n_neurons;
+    const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
+    REAL *w = (REAL *)net->pl_w, xg = ((REAL *)net->pl_seg_x)[g];
+    int64_t lg = net->pl_seg_last[g];
+    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+        if (s + SC_PL_AHEAD < e)
+            __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
+        int64_t k = cn[ch[s]];
+        if (fp[k].step[0] >= from)
+            w[s] = FN(pl_fast_potentiate)(net, P, w[s], k, fp + k, xg, lg, from, lim);
+    }
+    net->pl_seg_from[g] = lim;
+}
+
+/* Every shared-trace segment of thread t (they are contiguous) settled up to step lim. */
+static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
+{
+    const int64_t *sp = net->pl_seg_ptr + (int64_t)t * (net->n_pre + 1);
+    for (int64_t g = sp[0], g1 = sp[net->n_pre]; g < g1; g++)
+        if (net->pl_fast[net->pl_seg_proj[g]])
+            FN(pl_fast_settle_segment)(net, g, lim);
+    net->pl_fast_done[(int64_t)t * 8] = lim;
+}
+
+/* Presynaptic arrivals at step n (count spikes) on shared-trace segment g: each synapse
+ * first applies its target's spikes since the segment's last arrival (with the segment's
+ * presynaptic trace), delivers its weight and is depressed by its target's postsynaptic
+ * trace (one record per target); then the segment's trace takes the spike. The row loop
+ * holds the rule's parameters in registers, specialised on its weight dependence
+ * (multiplicative: mult), with the stdp_pair.h operations in their order. */
+static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count,
+                                             REAL *out, int64_t dslot, int sparse, const double *P,
+                                             const FN(sc_fast_post) *fp, const int mult)
+{
+    int64_t C = net->n_channels;
+    const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
+    REAL *w = (REAL *)net->pl_w;
+    REAL xg = ((REAL *)net->pl_seg_x)[g];
+    int64_t lg = net->pl_seg_last[g], from = net->pl_seg_from[g];
+    uint64_t K = (uint64_t)P[9];
+    const double *tab = P + 10;
+    const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
+    double dt = net->dt;
+    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+        if (s + SC_PL_AHEAD < e)               /* the targets' records lie apart: fetch ahead */
+            __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
+        int32_t c = ch[s];
+        int64_t k = cn[c];
+        REAL wv = w[s];
+        const FN(sc_fast_post) *rec = fp + k;
+        int64_t r0 = rec->step[0], r1 = rec->step[1];
+        /* the target's spikes since the last arrival potentiate first, oldest first: up to two
+         * of them from the table without a branch (the common case), more through the record
+         * or the history, the trace's exp() beyond the table */
+        int ok0 = r0 >= from, ok1 = r1 >= from;
+        int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
+        if (SC_UNLIKELY(rec->step[2] >= from || (uint64_t)i0 >= K)) {
+            wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
+        } else {
+            REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
+            REAL d1 = mult ? ap * (hi - m1) * x1 : ap * x1;
+            REAL w1 = sg * FN(stdp_pair_clip_to)(m1 + d1, lo, hi);
+            wv = ok1 ? w1 : wv;
+            REAL x0 = (REAL)((double)xg * tab[2 * i0]), m0 = sg * wv;
+            REAL d0 = mult ? ap * (hi - m0) * x0 : ap * x0;
+            REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
+            wv = ok0 ? w0 : wv;
+        }
+        uint64_t ip = (uint64_t)(n - r0);
+        REAL xpost = ip < K ? (REAL)((double)rec->x * tab[2 * ip + 1]) : FN(stdp_pair_decayed)(P, rec->x, r0, n, dt, 1);
+        for (int64_t r = 0; r < count; r++) {
+            out[c] += wv;
+            REAL m = sg * wv;
+            REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
+            wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
+        }
+        w[s] = wv;
+        if (sparse && !net->mark[dslot * C + c]) {
+            net->mark[dslot * C + c] = 1;
+            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
+        }
+    }
+    for (int64_t r = 0; r < count; r++) {
+        xg = FN(stdp_pair_bump)(P, xg, lg, n, dt, 0);
+        lg = n;
+    }
+    ((REAL *)net->pl_seg_x)[g] = xg;
+    net->pl_seg_last[g] = n;
+    net->pl_seg_from[g] = n;
+}
+
+static void FN(pl_fast_segment)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out,
+                                int64_t dslot, int sparse)
+{
+    int32_t proj = net->pl_seg_proj[g];
+    const double *P = net->pl_param + net->pl_param_start[proj];
+    const FN(sc_fast_post) *fp = (const FN(sc_fast_post) *)net->pl_fpost + (int64_t)(net->pl_fast[proj] - 1) * net->n_neurons;
+    if (P[8] != 0)
+        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, P, fp, 1);
+    else
+        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, P, fp, 0);
+}
+
 /* Neuron k (with lazy plastic synapses onto it) spiked at step n: note it in its history.
  * A full history is first settled up to step n (every spike seen at or before n is applied:
  * this step's presynaptic arrivals are done), which leaves only the spikes some synapse sees
  * after n: fewer than H, which exceeds every post delay. */
-static void FN(pl_note_spike)(const sc_net *net, int64_t k, int64_t n)
+static void FN(pl_note_spike)(const sc_net *net, int t, int64_t k, int64_t n)
 {
     sc_hist_pos *hp = net->pl_hpos + k;
     int64_t H = net->pl_hist_len;
     if (hp->len == H) {
-        FN(pl_settle_neuron)(net, k, n + 1);
-        FN(pl_drop_seen)(net, k, n + 1);
+        int64_t lim = n + 1;
+        if (net->pl_nin_slow[k])
+            FN(pl_settle_neuron)(net, k, n + 1);
+        if (net->pl_nin[k] > net->pl_nin_slow[k]) {   /* shared-trace synapses: settled by thread */
+            lim = net->pl_fast_done[(int64_t)t * 8];
+            if (net->pl_hist[k * H + hp->head] + net->pl_hist_dmax >= lim) {
+                FN(pl_fast_settle_thread)(net, t, n);   /* spikes of step n are still being noted */
+                lim = n;
+            }
+        }
+        FN(pl_drop_seen)(net, k, lim);
+    }
+    for (int64_t f = 0; f < net->n_pl_fast; f++) {     /* its postsynaptic traces */
+        const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
+        FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons + k;
+        fp->x = FN(stdp_pair_bump)(P, fp->x, fp->step[0], n, net->dt, 1);
+        for (int j = SC_FAST_RECENT - 1; j > 0; j--)
+            fp->step[j] = fp->step[j - 1];
+        fp->step[0] = n;
     }
     net->pl_hist[k * H + ((hp->head + hp->len) & (H - 1))] = n;
     for (int j = SC_HIST_RECENT - 1; j > 0; j--)
@@ -407,6 +587,10 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
         return;
     for (int64_t g = 0; g < net->n_pl_seg; g++) {
         int32_t proj = net->pl_seg_proj[g];
+        if (net->pl_fast[proj]) {
+            FN(pl_fast_settle_segment)(net, g, n);
+            continue;
+        }
         if (!net->pl_lazy[proj])
             continue;
         const double *P = net->pl_param + net->pl_param_start[proj];
@@ -415,6 +599,9 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++)
             FN(pl_catch_up)(net, s, net->pl_chan_neuron[net->pl_chan[s]], D, n, post, P);
     }
+    if (net->n_pl_fast)
+        for (int64_t t = 0; t < net->n_threads; t++)
+            net->pl_fast_done[t * 8] = n;
     for (int64_t k = 0; k < net->n_neurons; k++)
         if (net->pl_hpos[k].len)
             FN(pl_drop_seen)(net, k, n);
@@ -489,6 +676,10 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             dslot = (n + net->pl_seg_dend[g]) % L;
             out = (REAL *)net->ring + dslot * C;
         }
+        if (net->pl_fast[proj]) {              /* the shared-trace layout */
+            FN(pl_fast_segment)(net, t, g, n, count, out, dslot, sparse);
+            continue;
+        }
         if (net->pl_lazy[proj]) {              /* first the target's spikes the synapse has not seen */
             if (pre == FN(stdp_pair_pre))      /* the rule's functions inlined */
                 FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, FN(stdp_pair_pre), FN(stdp_pair_post));
@@ -538,7 +729,7 @@ static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
         if (net->pl_nin[i])
-            FN(pl_note_spike)(net, i, n);
+            FN(pl_note_spike)(net, t, i, n);
         for (int64_t x = net->pl_pg_ptr[i], x1 = net->pl_pg_ptr[i + 1]; x < x1; x++) {
             int32_t d = net->pl_pg_delay[x];
             if (net->pl_pg_lazy[x]) {

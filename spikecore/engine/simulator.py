@@ -133,7 +133,7 @@ class GridSimulator(Simulator):
     #: what a run changes in the plastic synapses (weights, traces, last events, the targets'
     #: spike histories of the lazy updates, the queues of pending pre- and postsynaptic events)
     PLASTIC_ARRAYS = ("pl_w", "pl_state", "pl_last", "pl_hist", "pl_hpos", "pl_pdone", "pl_q", "pl_qn", "pl_pq",
-                      "pl_pqn")
+                      "pl_pqn", "pl_seg_x", "pl_seg_last", "pl_seg_from", "pl_fpost", "pl_fast_done")
 
     def snapshot(self) -> dict:
         """The base snapshot plus the plastic synapses' state, the lazy postsynaptic updates
@@ -652,6 +652,7 @@ class GridSimulator(Simulator):
         chan_neuron[a["pl_chan"]] = post
         a["pl_chan_neuron"] = chan_neuron
         a["pl_nin"] = np.bincount(post[lazy == 1], minlength=N).astype(np.int32)
+        self._lay_out_shared_traces(plastic, found, a, q, post, lazy, post_delay, real, starts.size)
         # each neuron's spike history: room beyond the longest post delay (a full one is settled)
         d_lazy = int(post_delay[lazy == 1].max()) if (lazy == 1).any() else -1
         H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
@@ -675,6 +676,33 @@ class GridSimulator(Simulator):
         self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
         self._pl_rules = [(r, e.plasticity, sg) for r, (e, _), sg in zip(found, plastic, signs)]
         self._lay_out_modulators(plastic, found, a, q, own, n_pre)
+
+    def _lay_out_shared_traces(self, plastic, found, a, q, post, lazy, post_delay, real, n_seg):
+        """The shared-trace layout (sc_net, pl_fast; docs/architecture.md, plastic synapses)
+        for the lazy stdp_pair projections whose synapses all see their target's spikes at
+        once: a presynaptic trace per segment, a postsynaptic trace per target neuron, the
+        weight alone per synapse."""
+        T, N, P = self.threads, sum(p.size for p in self.pops), len(plastic)
+        longest = np.zeros(P, np.int64)
+        if q.size:
+            np.maximum.at(longest, q, post_delay)
+        fast = np.array([r.name == "stdp_pair" and plastic_post_is_lazy(r.name)
+                         and not any(r.initial_state(e.plasticity)) and r.initial_last == 0 and longest[p] == 0
+                         for p, (r, (e, _)) in enumerate(zip(found, plastic))], bool)
+        slots = np.flatnonzero(fast)
+        a["pl_fast"] = np.zeros(P, np.int32)
+        a["pl_fast"][slots] = np.arange(1, slots.size + 1, dtype=np.int32)
+        a["pl_fast_proj"] = slots.astype(np.int32)
+        slow = (lazy == 1) & ~fast[q] if q.size else np.zeros(0, bool)
+        a["pl_nin_slow"] = np.bincount(post[slow], minlength=N).astype(np.int32)
+        a["pl_seg_x"] = np.zeros(n_seg, real)
+        a["pl_seg_last"] = np.zeros(n_seg, np.int64)
+        a["pl_seg_from"] = np.zeros(n_seg, np.int64)
+        fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)    # {7 newest spike steps, trace after them}
+        fpost.reshape(-1, 8)[:, :7] = -(1 << 62)                      # (never spiked)
+        a["pl_fpost"] = fpost
+        a["pl_fast_done"] = np.zeros(8 * T, np.int64)
+        self._pl_all_shared = bool(P) and bool(fast.all())
 
     def _lay_out_modulators(self, plastic, found, a, q, own, n_pre):
         """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike
