@@ -365,12 +365,15 @@ cdef class Kernel:
                 or a["pl_fast_done"].shape[0] != 8 * s.n_threads or a["pl_nin_slow"].shape[0] != s.n_neurons):
             raise ValueError("shared-trace plastic arrays of the wrong size")
         H = s.pl_hist_len
+        # per-synapse state (traces, last event, pdone) only where a projection is not laid out
+        # with shared traces (all are: the weight alone per synapse)
+        own_state = 0 if a["pl_fast"].all() else 1
         if (a["pl_lazy"].shape[0] != len(rules) or a["pl_seg_pdel"].shape[0] != s.n_pl_seg
                 or a["pl_pg_lazy"].shape[0] != a["pl_pg_delay"].shape[0] or a["pl_chan_neuron"].shape[0] != s.n_channels
                 or a["pl_nin"].shape[0] != s.n_neurons or a["pl_hpos"].shape[0] != 4 * s.n_neurons or sizeof(sc_hist_pos) != 32
                 or H < 1 or (H & (H - 1)) or a["pl_hist"].shape[0] != H * s.n_neurons
                 or s.pl_hist_dmax < 0 or s.pl_hist_dmax >= H
-                or a["pl_pdone"].shape[0] != a["pl_w"].shape[0]
+                or a["pl_pdone"].shape[0] != own_state * a["pl_w"].shape[0]
                 or (a["pl_pg_lazy"].any() and H <= a["pl_pg_delay"].max())):
             raise ValueError("inconsistent lazy postsynaptic arrays")
         if (a["pl_seg_dend"].shape[0] != s.n_pl_seg or a["pl_pg_ptr"].shape[0] != a["pl_post_ptr"].shape[0]
@@ -379,8 +382,9 @@ cdef class Kernel:
         n_syn = a["pl_w"].shape[0]
         if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
                 or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len
-                or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj", "pl_last"))
-                or a["pl_state"].shape[0] != n_syn * a["pl_nstate"]
+                or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj"))
+                or a["pl_last"].shape[0] != own_state * n_syn
+                or a["pl_state"].shape[0] != own_state * n_syn * a["pl_nstate"]
                 or a["pl_param_start"].shape[0] != len(rules) or a["pl_sparse"].shape[0] != len(rules)):
             raise ValueError("plastic synapse arrays do not match the layout")
         if a["pl_sparse"].any() and not a["mark"].size:

@@ -315,6 +315,9 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
         net->pl_mod[q](P, w + syn[k], st + syn[k] * net->pl_nstate, net->pl_last + syn[k], n, net->dt, value, set);
 }
 
+#ifndef SC_PL_TABLE_AHEAD
+#define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
+#endif
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
@@ -485,8 +488,13 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
     const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
     double dt = net->dt;
     for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
-        if (s + SC_PL_AHEAD < e)               /* the targets' records lie apart: fetch ahead */
-            __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
+        if (SC_PL_TABLE_AHEAD && s + 2 * SC_PL_AHEAD < e) {   /* the targets' records lie apart: fetch ahead, */
+            __builtin_prefetch(fp + cn[ch[s + 2 * SC_PL_AHEAD]], 0);
+            const FN(sc_fast_post) *ra = fp + cn[ch[s + SC_PL_AHEAD]];   /* and the table rows they need */
+            uint64_t ia = (uint64_t)(n - ra->step[0]), ib = (uint64_t)(ra->step[0] - lg);
+            __builtin_prefetch(tab + 2 * (ia < K ? ia : 0), 0);
+            __builtin_prefetch(tab + 2 * (ib < K ? ib : 0), 0);
+        }
         int32_t c = ch[s];
         int64_t k = cn[c];
         REAL wv = w[s];

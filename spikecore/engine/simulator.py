@@ -130,6 +130,11 @@ class GridSimulator(Simulator):
 
     DYNAMIC_ARRAYS = ("v", "syn", "ring", "free_at", "touched", "touched_n", "mark", "xstate")
 
+    #: lay the lazy stdp_pair projections whose synapses see their target's spikes at once out
+    #: with shared traces (sc_net, pl_fast); False keeps every synapse's own traces (the
+    #: per-synapse layout the shared one is checked against, tests/plasticity/test_shared_traces.py)
+    SHARED_TRACES = True
+
     #: what a run changes in the plastic synapses (weights, traces, last events, the targets'
     #: spike histories of the lazy updates, the queues of pending pre- and postsynaptic events)
     PLASTIC_ARRAYS = ("pl_w", "pl_state", "pl_last", "pl_hist", "pl_hpos", "pl_pdone", "pl_q", "pl_qn", "pl_pq",
@@ -652,7 +657,6 @@ class GridSimulator(Simulator):
         chan_neuron[a["pl_chan"]] = post
         a["pl_chan_neuron"] = chan_neuron
         a["pl_nin"] = np.bincount(post[lazy == 1], minlength=N).astype(np.int32)
-        self._lay_out_shared_traces(plastic, found, a, q, post, lazy, post_delay, real, starts.size)
         # each neuron's spike history: room beyond the longest post delay (a full one is settled)
         d_lazy = int(post_delay[lazy == 1].max()) if (lazy == 1).any() else -1
         H = 1 if d_lazy < 0 else 1 << (d_lazy + LAZY_HISTORY).bit_length()
@@ -661,6 +665,7 @@ class GridSimulator(Simulator):
         a["pl_hist"] = np.zeros(N * H, np.int64)           # spike steps
         a["pl_hpos"] = _zeros_aligned(HIST_POS_INT64 * N, np.int64, 32)   # sc_hist_pos per neuron
         a["pl_pdone"] = np.zeros(n, np.uint8)
+        self._lay_out_shared_traces(plastic, found, a, q, post, lazy, post_delay, real, starts.size)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
             if params else np.zeros(0, np.int64)
@@ -686,7 +691,7 @@ class GridSimulator(Simulator):
         longest = np.zeros(P, np.int64)
         if q.size:
             np.maximum.at(longest, q, post_delay)
-        fast = np.array([r.name == "stdp_pair" and plastic_post_is_lazy(r.name)
+        fast = np.array([self.SHARED_TRACES and r.name == "stdp_pair" and plastic_post_is_lazy(r.name)
                          and not any(r.initial_state(e.plasticity)) and r.initial_last == 0 and longest[p] == 0
                          for p, (r, (e, _)) in enumerate(zip(found, plastic))], bool)
         slots = np.flatnonzero(fast)
@@ -702,7 +707,10 @@ class GridSimulator(Simulator):
         fpost.reshape(-1, 8)[:, :7] = -(1 << 62)                      # (never spiked)
         a["pl_fpost"] = fpost
         a["pl_fast_done"] = np.zeros(8 * T, np.int64)
-        self._pl_all_shared = bool(P) and bool(fast.all())
+        if P and fast.all():        # no synapse keeps state of its own: only the weight stays
+            a["pl_state"] = np.zeros(0, real)
+            a["pl_last"] = np.zeros(0, np.int64)
+            a["pl_pdone"] = np.zeros(0, np.uint8)
 
     def _lay_out_modulators(self, plastic, found, a, q, own, n_pre):
         """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike

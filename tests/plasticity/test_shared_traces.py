@@ -1,0 +1,81 @@
+"""The shared-trace layout of the native grid engine (spikecore/engine/_kernel.h, sc_net
+pl_fast): lazy stdp_pair projections whose synapses see their target's spikes at once keep one
+presynaptic trace per segment and one postsynaptic trace per target neuron, the weight alone
+per synapse. Checked here: which projections get it, and that it gives the spikes and weights
+of the per-synapse layout (GridSimulator.SHARED_TRACES = False) -- pairs in one step, both
+bounds, nearest pairing, multiplicative weights, more target spikes than the neuron record
+and the history hold, another lazy rule onto the same targets, threads, float32."""
+import numpy as np
+import pytest
+
+import spikecore as sc
+from backends import get_backend
+from spikecore.engine.simulator import GridSimulator
+
+from scenarios import pairs_network, recurrent_network, stdp, taught_pair
+
+
+def _run(net, duration, shared, monkeypatch, **kw):
+    monkeypatch.setattr(GridSimulator, "SHARED_TRACES", shared)
+    return get_backend("native").compile(net.to_ir(), **kw).run(duration)
+
+
+def _same(make, duration, monkeypatch, rel=1e-12, **kw):
+    a = _run(make(), duration, True, monkeypatch, **kw)
+    b = _run(make(), duration, False, monkeypatch, **kw)
+    for pop in a.spikes:
+        np.testing.assert_array_equal(a.spikes[pop][0], b.spikes[pop][0])
+        np.testing.assert_array_equal(a.spikes[pop][1], b.spikes[pop][1])
+    for name in a.weights:
+        np.testing.assert_allclose(a.weights[name]["final"], b.weights[name]["final"], rtol=rel, atol=0)
+    return a
+
+
+def test_stdp_pair_without_post_delay_is_laid_out_with_shared_traces():
+    sim = GridSimulator(pairs_network(stdp()).to_ir())
+    assert sim.arrays["pl_fast"].tolist() == [1]
+    # the weight alone per synapse: no traces, last events or flags of its own
+    assert sim.arrays["pl_state"].size == sim.arrays["pl_last"].size == sim.arrays["pl_pdone"].size == 0
+    assert GridSimulator(pairs_network(stdp(dendritic_delay_fraction=1.0)).to_ir()).arrays["pl_fast"].tolist() == [0]
+    triplet = {"rule": "stdp_triplet", "w_min": "0.2 mV", "w_max": "3 mV"}
+    assert GridSimulator(pairs_network(triplet).to_ir()).arrays["pl_fast"].tolist() == [0]
+
+
+@pytest.mark.parametrize("change", [{}, {"pairing": "nearest"},
+                                    {"weight_dependence": "multiplicative", "A_plus": "0.3", "A_minus": "0.35"}],
+                         ids=["all_to_all", "nearest", "multiplicative"])
+def test_pairs_and_bounds_as_the_per_synapse_layout(change, monkeypatch):
+    r = _same(lambda: pairs_network(stdp(**change)), 0.16, monkeypatch)
+    w, w0 = r.weights["plastic"]["final"], pairs_network(None).to_ir().projections["plastic"].weight
+    assert not np.array_equal(w, w0)
+    if not change:
+        assert np.isclose(w, 0.2e-3).any() and np.isclose(w, 3e-3).any()     # both bounds reached
+
+
+def test_more_target_spikes_than_record_and_history_hold(monkeypatch):
+    # 87 target spikes between two presynaptic ones: beyond the neuron record's 7 and the
+    # history's 64, so a full history settles the thread's shared-trace synapses
+    teach = list(range(140, 2740, 30))
+    _same(lambda: taught_pair([100, 2800, 2830, 2900], teach + [2850, 2870], delay_steps=4,
+                              A_plus="0.02 mV", A_minus="0.01 mV"), 0.3, monkeypatch)
+
+
+def test_another_lazy_rule_onto_the_same_targets(monkeypatch):
+    def make():
+        net = recurrent_network(stdp(A_plus="0.05 mV", A_minus="0.06 mV"))
+        net.project("exc", "exc", sc.FixedProbability(0.2), weight="0.5 mV", delay="0.3 ms", name="trip",
+                    plasticity={"rule": "stdp_triplet", "w_min": "0 mV", "w_max": "2 mV"})
+        return net
+    assert GridSimulator(make().to_ir()).arrays["pl_fast"].tolist() == [1, 0]
+    _same(make, 0.3, monkeypatch)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_recurrent_network_and_threads(threads, monkeypatch):
+    r = _same(lambda: recurrent_network(stdp(A_plus="0.05 mV", A_minus="0.06 mV")), 0.3, monkeypatch,
+              threads=threads)
+    assert r.spikes["exc"][0].size > 200
+
+
+def test_float32_close_to_the_per_synapse_layout(monkeypatch):
+    _same(lambda: pairs_network(stdp()), 0.16, monkeypatch, rel=1e-5, precision="float32")
