@@ -142,6 +142,14 @@ ASSUMED_RATE_HZ = 10.0
 #: postsynaptic one) uint8. (Per neuron, the lazy updates' spike history adds 8 B per entry
 #: and a 32-byte record: PLASTIC_NEURON_BYTES.)
 PLASTIC_SYNAPSE_INDEX_BYTES = 4 + 4 + 8 + 8 + 8 + 1
+#: a plastic synapse of the shared-trace layout besides its weight (simulator.py
+#: _lay_out_shared_traces: lazy stdp_pair with the whole delay presynaptic, in a network whose
+#: plastic projections all are so): pl_chan and pl_syn_proj int32, pl_post_syn and _pl_pos
+#: int64 -- no traces, last event or flag of its own
+PLASTIC_SHARED_SYNAPSE_INDEX_BYTES = 4 + 4 + 8 + 8
+#: per target neuron and shared-trace projection: its newest spike steps and postsynaptic
+#: trace (sc_fast_post, _kernel_impl.h)
+PLASTIC_SHARED_NEURON_BYTES = 64
 #: a neuron's spike history for lazy postsynaptic updates (simulator.py: pl_hist, 64 int64
 #: entries when no post delay exceeds 16 steps; pl_hpos 32 B; pl_nin, pl_chan_neuron int32)
 PLASTIC_NEURON_BYTES = 64 * 8 + 32 + 4 + 4
@@ -437,7 +445,15 @@ def _run_stage(plan: _Plan) -> tuple:
         static = {name: n for name, n in plan.counts.items() if name not in plastic}
         stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, static, plan.dt, plan.real,
                                                                     plan.threads, plan.packed))
+        shared = bool(plastic) and all(_has_shared_traces(net.projections[name]) for name in plastic)
         for name in sorted(plastic):
+            if shared:
+                pr = net.projections[name]
+                stage.add(f"{plan.label}: plastic projection '{name}' ({plan.counts[name]} synapses x weight, "
+                          "shared traces)",
+                          (PLASTIC_SHARED_SYNAPSE_INDEX_BYTES + plan.real) * plan.counts[name]
+                          + PLASTIC_SHARED_NEURON_BYTES * _population_size(net, pr.post))
+                continue
             n_state = _plastic_state_count(net.projections[name])
             stage.add(f"{plan.label}: plastic projection '{name}' ({plan.counts[name]} synapses x "
                       f"(weight + {n_state} state variables))",
@@ -473,6 +489,21 @@ def _run_stage(plan: _Plan) -> tuple:
     spikes = _recorded_neurons(net) * ASSUMED_RATE_HZ * plan.duration
     stage.add(f"recorded spikes (~{spikes:.3g} at {ASSUMED_RATE_HZ:g} Hz)", SPIKE_BYTES * spikes)
     return stage, spikes
+
+
+def _has_shared_traces(pr) -> bool:
+    """Whether the grid engine lays plastic projection ``pr`` out with shared traces (the
+    weight alone per synapse): stdp_pair with its whole delay on the presynaptic path."""
+    p = pr.plasticity or {}
+    try:
+        return p.get("rule") == "stdp_pair" and float(p.get("dendritic_delay_fraction", 0.0)) == 0.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _population_size(net, name) -> int:
+    pop = net.populations.get(name)
+    return int(pop.size) if pop is not None else 0
 
 
 def _plastic_state_count(pr) -> int:

@@ -283,7 +283,14 @@ def test_estimate_counts_weight_monitor_snapshots_and_plastic_synapses():
     run = memory.estimate(_plastic_net(interval="1 ms"), backend="native").stage("run").components
     # 10 s / 1 ms = 10^4 snapshots x 10^4 synapses x 8 B, held twice
     assert run["weight monitor 'wm' (10000 snapshots x 10000 synapses)"] == 10_000 * 10_000 * memory.WEIGHT_SAMPLE_BYTES
-    # stdp_pair: the weight and two traces per synapse, with the plastic layout's indices
+    # stdp_pair, the whole delay presynaptic: the shared-trace layout, the weight alone per
+    # synapse with its indices, and a record per target neuron (10 of them)
+    plastic = run["native engine: plastic projection 'stdp' (10000 synapses x weight, shared traces)"]
+    assert plastic == 10_000 * (memory.PLASTIC_SHARED_SYNAPSE_INDEX_BYTES + 8) + 10 * memory.PLASTIC_SHARED_NEURON_BYTES
+    # with a dendritic delay: the weight and two traces per synapse, with the plastic layout's indices
+    net = _plastic_net(interval="1 ms")
+    net.projections["stdp"].plasticity = {**net.projections["stdp"].plasticity, "dendritic_delay_fraction": 1.0}
+    run = memory.estimate(net, backend="native").stage("run").components
     plastic = run["native engine: plastic projection 'stdp' (10000 synapses x (weight + 2 state variables))"]
     assert plastic == 10_000 * (memory.PLASTIC_SYNAPSE_INDEX_BYTES + 3 * 8)
 
