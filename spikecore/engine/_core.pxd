@@ -174,6 +174,8 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_fast
         const int32_t *pl_fast_proj
         const int32_t *pl_nin_slow
+        const int64_t *pl_fast_nrn_ptr
+        const int32_t *pl_fast_nrn
         int64_t n_pl_fast
         void *pl_seg_x
         int64_t *pl_seg_last

@@ -354,6 +354,12 @@ cdef class Kernel:
         s.pl_fast_proj = <const int32_t*>_addr(a, "pl_fast_proj", np.int32)
         s.pl_nin_slow = <const int32_t*>_addr(a, "pl_nin_slow", np.int32)
         s.n_pl_fast = a["pl_fast_proj"].shape[0]
+        s.pl_fast_nrn_ptr = <const int64_t*>_addr(a, "pl_fast_nrn_ptr", np.int64)
+        s.pl_fast_nrn = <const int32_t*>_addr(a, "pl_fast_nrn", np.int32)
+        if (a["pl_fast_nrn_ptr"].shape[0] != s.n_threads + 1
+                or ((a["pl_fast_nrn"] < 0) | (a["pl_fast_nrn"] >= s.n_neurons)).any()
+                or a["pl_fast_nrn_ptr"][s.n_threads] != a["pl_fast_nrn"].shape[0]):
+            raise ValueError("shared-trace target lists of the wrong size")
         s.pl_seg_x = <void*>_addr(a, "pl_seg_x", real)
         s.pl_seg_last = <int64_t*>_addr(a, "pl_seg_last", np.int64)
         s.pl_seg_from = <int64_t*>_addr(a, "pl_seg_from", np.int64)

@@ -395,10 +395,11 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 
 /* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
 /* pl_fpost: the steps of the neuron's newest SC_FAST_RECENT spikes (step[0] the newest; far
- * in the past before it spiked) and the postsynaptic trace just after the newest: 64 bytes,
+ * in the past before it spiked), the postsynaptic trace just after the newest and that trace
+ * decayed to the step being run (now: once per neuron and step, pl_fast_now): 64 bytes,
  * aligned to 64 (one cache line) */
-#define SC_FAST_RECENT 7
-typedef struct { int64_t step[SC_FAST_RECENT]; REAL x; } FN(sc_fast_post);
+#define SC_FAST_RECENT 6
+typedef struct { int64_t step[SC_FAST_RECENT]; REAL x, now; } FN(sc_fast_post);
 
 /* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
  * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
@@ -491,8 +492,7 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         if (SC_PL_TABLE_AHEAD && s + 2 * SC_PL_AHEAD < e) {   /* the targets' records lie apart: fetch ahead, */
             __builtin_prefetch(fp + cn[ch[s + 2 * SC_PL_AHEAD]], 0);
             const FN(sc_fast_post) *ra = fp + cn[ch[s + SC_PL_AHEAD]];   /* and the table rows they need */
-            uint64_t ia = (uint64_t)(n - ra->step[0]), ib = (uint64_t)(ra->step[0] - lg);
-            __builtin_prefetch(tab + 2 * (ia < K ? ia : 0), 0);
+            uint64_t ib = (uint64_t)(ra->step[0] - lg);
             __builtin_prefetch(tab + 2 * (ib < K ? ib : 0), 0);
         }
         int32_t c = ch[s];
@@ -517,8 +517,7 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
             REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
             wv = ok0 ? w0 : wv;
         }
-        uint64_t ip = (uint64_t)(n - r0);
-        REAL xpost = ip < K ? (REAL)((double)rec->x * tab[2 * ip + 1]) : FN(stdp_pair_decayed)(P, rec->x, r0, n, dt, 1);
+        REAL xpost = rec->now;
         for (int64_t r = 0; r < count; r++) {
             out[c] += wv;
             REAL m = sg * wv;
@@ -538,6 +537,20 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
     ((REAL *)net->pl_seg_x)[g] = xg;
     net->pl_seg_last[g] = n;
     net->pl_seg_from[g] = n;
+}
+
+/* The postsynaptic traces of thread t's shared-trace targets decayed to step n, once per
+ * neuron and step, before the step's arrivals (the spikes of step n come after them). */
+static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
+{
+    for (int64_t f = 0; f < net->n_pl_fast; f++) {
+        const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
+        FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
+        for (int64_t x = net->pl_fast_nrn_ptr[t], x1 = net->pl_fast_nrn_ptr[t + 1]; x < x1; x++) {
+            FN(sc_fast_post) *rec = fp + net->pl_fast_nrn[x];
+            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step[0], n, net->dt, 1);
+        }
+    }
 }
 
 static void FN(pl_fast_segment)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out,
@@ -661,6 +674,8 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
     double dt = net->dt;
+    if (net->n_pl_fast && *qn)
+        FN(pl_fast_now)(net, t, n);
     for (int64_t k = 0; k < *qn; k++) {
         int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
         int64_t dslot = slot;                   /* the slot its result is due in */

@@ -665,7 +665,7 @@ class GridSimulator(Simulator):
         a["pl_hist"] = np.zeros(N * H, np.int64)           # spike steps
         a["pl_hpos"] = _zeros_aligned(HIST_POS_INT64 * N, np.int64, 32)   # sc_hist_pos per neuron
         a["pl_pdone"] = np.zeros(n, np.uint8)
-        self._lay_out_shared_traces(plastic, found, a, q, post, lazy, post_delay, real, starts.size)
+        self._lay_out_shared_traces(plastic, found, a, q, post, lazy, post_delay, real, starts.size, own)
         a["pl_param"] = np.concatenate(params) if params else np.zeros(0)
         a["pl_param_start"] = np.concatenate([[0], np.cumsum([p.size for p in params])[:-1]]).astype(np.int64) \
             if params else np.zeros(0, np.int64)
@@ -682,7 +682,7 @@ class GridSimulator(Simulator):
         self._pl_rules = [(r, e.plasticity, sg) for r, (e, _), sg in zip(found, plastic, signs)]
         self._lay_out_modulators(plastic, found, a, q, own, n_pre)
 
-    def _lay_out_shared_traces(self, plastic, found, a, q, post, lazy, post_delay, real, n_seg):
+    def _lay_out_shared_traces(self, plastic, found, a, q, post, lazy, post_delay, real, n_seg, own):
         """The shared-trace layout (sc_net, pl_fast; docs/architecture.md, plastic synapses)
         for the lazy stdp_pair projections whose synapses all see their target's spikes at
         once: a presynaptic trace per segment, a postsynaptic trace per target neuron, the
@@ -703,10 +703,16 @@ class GridSimulator(Simulator):
         a["pl_seg_x"] = np.zeros(n_seg, real)
         a["pl_seg_last"] = np.zeros(n_seg, np.int64)
         a["pl_seg_from"] = np.zeros(n_seg, np.int64)
-        fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)    # {7 newest spike steps, trace after them}
-        fpost.reshape(-1, 8)[:, :7] = -(1 << 62)                      # (never spiked)
+        fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)    # {6 newest spike steps, trace after, now}
+        fpost.reshape(-1, 8)[:, :6] = -(1 << 62)                      # (never spiked)
         a["pl_fpost"] = fpost
         a["pl_fast_done"] = np.zeros(8 * T, np.int64)
+        # per thread, the neurons its shared-trace synapses target (their traces decayed each step)
+        on = fast[q] if q.size else np.zeros(0, bool)
+        pairs = np.unique(own[on] * N + post[on]) if on.any() else np.zeros(0, np.int64)
+        a["pl_fast_nrn"] = (pairs % N).astype(np.int32) if N else np.zeros(0, np.int32)
+        a["pl_fast_nrn_ptr"] = np.concatenate([[0], np.cumsum(np.bincount(pairs // N if N else pairs,
+                                                                          minlength=T))]).astype(np.int64)
         if P and fast.all():        # no synapse keeps state of its own: only the weight stays
             a["pl_state"] = np.zeros(0, real)
             a["pl_last"] = np.zeros(0, np.int64)
