@@ -37,7 +37,9 @@ Process graph
   per step (Poisson) travel as graded messages (num_message_bits > 0).
 * Learning: each plastic projection is a ``LearningDense`` of its own with the Lava rule object
   hwmodels/loihi_learning_rules.py builds (float or fixed point; every approximation a finding,
-  refused under policy strict); its target's spikes go to ``s_in_bap``. A three-factor rule's
+  refused under policy strict), or a ``LearningSparse`` where its synapses do not fill the
+  matrix (run by the patched models of backends/_lava_models.py: Lava's own crash on
+  excitatory and inhibitory weights); its target's spikes go to ``s_in_bap``. A three-factor rule's
   target runs as ``RewardLIF`` (backends/_lava_models.py), which sends the post spikes and the
   y1, y2 traces the rule reads, fed by the modulator (a Dense) or a signal (a RingBuffer). Final
   weights are read back after the run (``Result.weights``). docs/loihi_learning.md.
@@ -174,6 +176,8 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         w = c.weights.astype(dtype)
         if c.process == "LearningDense":
             proc = _lava_learning.learning_dense(c, w, lifs[c.post], kw)
+        elif c.process == "LearningSparse":
+            proc = _lava_learning.learning_sparse(c, w, lifs[c.post], kw)
         elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w

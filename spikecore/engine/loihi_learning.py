@@ -538,14 +538,6 @@ def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
     """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
     checks that nothing lies off the synapses, and drops the synapses whose truncated initial
     weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
-    if p.sign_mode != SIGN_MODES["mixed"]:
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with sign mode {c.sign_mode}",
-                                 "sign mode mixed (Lava 0.10's LearningSparse models crash on the others: "
-                                 "np.maximum on a CSR matrix)")
-    if any(f.state_var in SYN_VAR_OF for ps in p.rule.products.values() for pr in ps for f in pr.factors):
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with a factor w, d or t in its rule",
-                                 "traces and dependencies only (Lava 0.10's LearningSparse evaluates such "
-                                 "factors on CSR matrices: it crashes on a constant added to them)")
     syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
     if syn.shape != p.shape:
         raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")
