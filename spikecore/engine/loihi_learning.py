@@ -269,11 +269,11 @@ class LearningSparseConn(LearningDenseConn):
     zeros included). As Lava 0.10 does it: the learning arithmetic is LearningDense's, evaluated
     for every entry and written back at the stored ones only; the initial weights are truncated
     with ``eliminate_zeros``, so a synapse whose initial weight truncates to 0 is dropped and
-    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's fixed-point
-    model saturates the weight accumulator with ``np.maximum`` on the CSR matrix, which scipy
-    refuses: only sign mode mixed runs, and rules over traces only (a factor w, d or t is evaluated
-    on the CSR matrices; a constant added to one crashes): the others are refused here
-    (docs/loihi_learning.md)."""
+    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's stock model
+    crashes on sign modes excitatory and inhibitory (``np.maximum`` on the CSR matrix) and on a
+    factor w, d or t (``np.clip`` of a CSR matrix); there this emulates the Lava backend's
+    patched model, which does those operations on the stored values and evaluates the factors
+    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md)."""
     synapses: Optional[np.ndarray] = None
 
 

@@ -338,3 +338,14 @@ def test_deploy_describes_the_learning_rules():
     assert 0 < rule["x1_impulse"] <= llr.IMPULSE_TARGET and rule["x1_tau"] == 20
     assert any(x["type"] == "LearningDense" and x["model"] == "PyLearningDenseModelBitApproximate"
                for x in doc["processes"])
+
+
+@pytest.mark.parametrize("fmt, model", [("fixed", "LearningSparseBitApproximate"), ("float", "LearningSparseFloat")])
+def test_sparse_plastic_projections_run_the_patched_learning_sparse_model(fmt, model):
+    """The run config maps each LearningSparse process to the backend's patched model
+    (backends/_lava_models.py; exception_proc_model_map), not to Lava's, which crashes on them."""
+    g = sc.io.load_network(os.path.join(os.path.dirname(__file__), "..", "..", "examples",
+                                        "loihi_stdp_sparse.yaml")).to_ir()
+    doc = bl.deploy(g, target="lava-sim", format=fmt, policy="approximate")
+    assert [(x["type"], x["model"]) for x in doc["processes"] if x["type"].startswith("Learning")] == \
+        [("LearningSparse", model)] * 2
