@@ -385,28 +385,35 @@ class _Runtime:
         return list(self.runtime._messaging_infrastructure.actors)
 
     def _hard_stop(self):
-        import multiprocessing as mp
-        rt = self.runtime
-        actors = self._actors()
-        for a in actors:                       # the Lava processes this runtime forked, by object
-            if _alive(a):
-                a.terminate()
-        for a in actors:
-            if _alive(a):
-                mp.Process.join(a, timeout=5)
-            if _alive(a):
-                a.kill()
-                mp.Process.join(a, timeout=5)
-        mi = rt._messaging_infrastructure
-        try:
-            if mi.smm is not None:
-                mi.smm.shutdown()              # unlinks every shared-memory segment of the run
-        except Exception:
-            pass
-        try:
-            rt._watchdog_manager.stop()
-        except Exception:
-            pass
+        hard_stop(self.runtime)
+
+
+def hard_stop(rt) -> None:
+    """End a Lava runtime's processes without its own stop (which waits forever on a process that
+    died or hangs): terminate, then kill, and join each by its process object, so that
+    multiprocessing forgets them too; shut down its shared-memory manager (which unlinks every
+    segment of the run) and its watchdog manager."""
+    import multiprocessing as mp
+    actors = list(rt._messaging_infrastructure.actors)
+    for a in actors:                       # the Lava processes this runtime forked, by object
+        if _alive(a):
+            a.terminate()
+    for a in actors:
+        if _alive(a):
+            mp.Process.join(a, timeout=5)
+        if _alive(a):
+            a.kill()
+            mp.Process.join(a, timeout=5)
+    mi = rt._messaging_infrastructure
+    try:
+        if mi.smm is not None:
+            mi.smm.shutdown()              # unlinks every shared-memory segment of the run
+    except Exception:
+        pass
+    try:
+        rt._watchdog_manager.stop()
+    except Exception:
+        pass
 
 
 def _alive(actor) -> bool:

@@ -217,7 +217,8 @@ def _sparse_models(net: LearningNet, plastic: dict, sparse_model: str) -> dict:
 def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0, sparse_model: str = "stock") -> str:
     """Run ``net`` in Lava fixed_pt, expecting one of its processes to crash (Lava's runtime
     may then wait forever): the last line of the first crashed process's traceback ('' if none
-    crashed within ``timeout_s``). Every forked process is ended (spikecore.procs).
+    crashed within ``timeout_s``). Every forked process is ended (the Lava backend's hard stop,
+    then spikecore.procs).
     ``sparse_model`` as for ``run_lava``, here Lava's stock model by default."""
     from spikecore import procs
     from spikecore.compat import lava_dataclasses
@@ -234,13 +235,18 @@ def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0, sparse_
             models.update(_sparse_models(net, plastic, sparse_model))
             cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
             first.run(condition=RunSteps(num_steps=n_steps, blocking=False), run_cfg=cfg)
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < timeout_s:
-                for a in first.runtime._messaging_infrastructure.actors:
-                    if a.exception is not None:
-                        return str(a.exception[1]).strip().splitlines()[-1]
-                time.sleep(0.05)
-            return ""
+            try:
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < timeout_s:
+                    for a in first.runtime._messaging_infrastructure.actors:
+                        if a.exception is not None:
+                            return str(a.exception[1]).strip().splitlines()[-1]
+                    time.sleep(0.05)
+                return ""
+            finally:      # the backend's hard stop: no process nor shared memory left, none still listed
+                from backends.lava import hard_stop
+                hard_stop(first.runtime)
+                first.runtime._is_started = first.runtime._is_running = False
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
