@@ -19,8 +19,8 @@ GRADED_BITS = 8              # num_message_bits of the modulator's Dense (spike 
 
 
 def learning_dense(c: ConnPlan, w: np.ndarray, post, kw: dict):
-    """The LearningDense of a plastic projection (``c.process``), its post spikes (and for a 3F rule
-    the post traces the neuron model sends) connected from ``post``."""
+    """The LearningDense of a plastic projection, its post spikes (and for a 3F rule the post
+    traces the neuron model sends) connected from ``post``."""
     from lava.proc.dense.process import LearningDense
     W = np.zeros(c.shape, dtype=w.dtype)
     W[c.rows, c.cols] = w

@@ -1,7 +1,7 @@
 """Lava processes and process models that backends/lava.py adds to Lava's own.
 
 Imported only after spikecore.compat.lava_dataclasses.install() (backends/lava.py
-does that). Three kinds:
+does that). Four kinds:
 
 * ``SpikeRecorder`` / ``StateRecorder``: probes that write what they see to a file
   from inside their Lava process, step by step. Lava's own Monitor and sink
@@ -19,6 +19,8 @@ does that). Three kinds:
   the first step (no learning), so the arithmetic is the same, term for term;
   tests/backends/test_lava.py checks them against Lava's originals bit for bit.
   (Upstream rebuilds it each step: ~200 ms per step for 320k synapses.)
+* ``RewardLIF``: the target of a three-factor rule, a LearningLIF whose models send the
+  post spikes and traces the rule reads (Lava's stock LearningLIF never does).
 
 Every process instance is mapped to its model explicitly (``model_map``) so
 Lava's compiler never goes looking for models by importing sibling modules.
