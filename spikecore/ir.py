@@ -135,17 +135,20 @@ class SynapseStream:
     with no source drawn (one per target when its synapses all carry the same values, else, with
     ``streams: per_target``, every synapse's from its target's stream), and ``in_degrees()`` the synapses
     per target (``ProjectionEdge.n_synapses`` then draws no source). ``rank_local_reason``: why a
-    stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason).
+    stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason);
+    ``per_target``: the projection's random numbers come from per-target streams.
     """
 
     def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None,
-                 generate_onto=None, value_chunks=None, in_degrees=None, rank_local_reason: str | None = None):
+                 generate_onto=None, value_chunks=None, in_degrees=None, rank_local_reason: str | None = None,
+                 per_target: bool = False):
         self.generate = generate
         self.generate_any_order = generate_any_order
         self.generate_onto = generate_onto
         self.value_chunks = value_chunks
         self.in_degrees = in_degrees
         self.rank_local_reason = rank_local_reason
+        self.per_target = per_target      # drawn from per-target streams (Projection.streams "per_target")
         self.expected = int(expected)     # the connector's expected synapse count (a hint)
         self.n_synapses = None            # known after the first full pass
         self.redrawn = redrawn            # the graph's IRGraph.redrawn, updated after each pass

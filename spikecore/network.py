@@ -730,7 +730,8 @@ class Network:
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
             stream = _ir.SynapseStream(draw, expected, redrawn, any_order, generate_onto=draw_onto,
                                        value_chunks=value_chunks, in_degrees=in_degrees,
-                                       rank_local_reason=rank_local_reason(pr))
+                                       rank_local_reason=rank_local_reason(pr),
+                                       per_target=pr.streams == "per_target")
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
         counts: dict = {}
