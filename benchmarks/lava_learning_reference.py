@@ -2,9 +2,10 @@
 
 ``run_lava(net, n_steps)`` builds the network of spikecore.engine.loihi_learning as a Lava
 user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp_lif.py) for reward
-groups, ``RingBuffer`` sources, ``Dense`` and ``LearningDense`` -- runs it under
+groups, ``RingBuffer`` sources, ``Dense`` (``Sparse``, ``DelayDense``, ``DelaySparse`` for a ``DenseConn``
+with ``sparse`` or ``delays``) and ``LearningDense`` -- runs it under
 ``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
-``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
+``PyDenseModelBitAcc`` (``PySparseModelBitAcc``, ``PyDelayDenseModelBitAcc``, ``PyDelaySparseModelBitAcc``) and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
 ``PyLearningSparseModelBitApproximate``; a ``reward_model="reward_lif"`` group: the Lava
 backend's ``RewardLIF``, backends/_lava_models.py), and returns the spike
 rasters, the final u and v, and every plastic connection's final weights, tags and traces,
@@ -109,10 +110,28 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
                 post.s_out.connect(proc.s_in_bap)
             plastic[c.name] = proc
         else:
-            proc = Dense(weights=w, num_message_bits=int(c.num_message_bits), **kw)
+            proc = _static(c, w, kw)
             ports[c.pre].connect(proc.s_in)
             proc.a_out.connect(post.a_third_factor_in if c.port == "third_factor" else post.a_in)
     return lifs, recorders, plastic
+
+
+def _static(c: DenseConn, w: np.ndarray, kw: dict):
+    """Lava's Dense, Sparse, DelayDense or DelaySparse for a DenseConn (``delays``, ``sparse``)."""
+    import scipy.sparse as sp
+    from lava.proc.dense.process import DelayDense, Dense
+    from lava.proc.sparse.process import DelaySparse, Sparse
+
+    kw = dict(kw, num_message_bits=int(c.num_message_bits))
+    if c.delays is None:
+        return Sparse(weights=sp.csr_matrix(w), **kw) if c.sparse else Dense(weights=w, **kw)
+    d = np.asarray(c.delays, dtype=int)
+    max_delay = int(d.max())
+    if c.sparse:
+        r, col = np.nonzero(w)
+        return DelaySparse(weights=sp.csr_matrix((w[r, col], (r, col)), shape=w.shape),
+                           delays=sp.csr_matrix((d[r, col], (r, col)), shape=w.shape), max_delay=max_delay, **kw)
+    return DelayDense(weights=w, delays=d, max_delay=max_delay, **kw)
 
 
 def _synapses(c: LearningSparseConn, w: np.ndarray) -> np.ndarray:
@@ -470,4 +489,52 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
                                        tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
                                        num_message_bits=c.num_message_bits, synapses=syn)
         conns.append(c)
+    return LearningNet(groups, inputs, conns)
+
+
+def random_recurrent_net(rng: np.random.Generator, n_steps: int, max_size: int = 10,
+                         max_delay: int = 20) -> LearningNet:
+    """A plastic network with recurrent static connections that carry synaptic delays: LIF groups
+    E and I driven by a spike input (Dense), recurrent E->E, E->I (excitatory) and I->E
+    (inhibitory) as DelayDense or DelaySparse (random delays 0..max_delay, weight exponents, bits,
+    sign modes given or inferred), and 1-2 plastic LearningDense connections (random rule strings
+    inside Lava's grammar) from the input or E onto E or I, beside them."""
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    n_e, n_i, n_in = (int(rng.integers(2, max_size + 1)), int(rng.integers(1, max_size // 2 + 1)),
+                      int(rng.integers(1, max_size + 1)))
+
+    def lif(name, n):
+        return LifGroup(name, n, int(rng.choice([4095, 2048, int(rng.integers(200, 4096))])),
+                        int(rng.choice([4095, 1024, int(rng.integers(100, 4096))])),
+                        int(rng.choice([240, 500, 1000, int(rng.integers(100, 1500))])),
+                        bias_mant=rng.integers(-20, 25, n) if rng.random() < 0.4 else None,
+                        bias_exp=rng.integers(0, 3, n) if rng.random() < 0.4 else None)
+    groups = [lif("E", n_e), lif("I", n_i)]
+    inputs = [SpikeInput("input", (rng.random((n_in, n_steps)) < rng.uniform(0.02, 0.3)).astype(int))]
+    sizes = {"input": n_in, "E": n_e, "I": n_i}
+
+    def weights(n_post, n_pre, sign, lo=10, hi=200):
+        w = rng.integers(lo, hi + 1, (n_post, n_pre)) * (rng.random((n_post, n_pre)) < rng.uniform(0.3, 1.0))
+        return sign * w
+
+    conns = [DenseConn(f"drive_{g}", "input", g, weights(sizes[g], n_in, 1), weight_exp=int(rng.integers(0, 2)),
+                       num_weight_bits=int(rng.integers(5, 9)), sparse=bool(rng.random() < 0.3)) for g in ("E", "I")]
+    # (pre, post, sign, sign mode, weight exponents): excitation weak enough not to run away
+    for pre, post, sign, mode, exps in (("E", "E", 1, "excitatory", (-3, 0)), ("E", "I", 1, "excitatory", (-2, 1)),
+                                        ("I", "E", -1, "inhibitory", (0, 3))):
+        w = weights(sizes[post], sizes[pre], sign, lo=5, hi=120)
+        top = int(rng.integers(1, max_delay + 1))
+        d = rng.integers(0, top + 1, w.shape)
+        conns.append(DenseConn(f"{pre}{post}", pre, post, w, weight_exp=int(rng.integers(*exps)),
+                               num_weight_bits=int(rng.integers(4, 9)),
+                               sign_mode=[None, mode, "mixed"][int(rng.integers(3))], delays=d,
+                               sparse=bool(rng.random() < 0.4)))
+    for ci in range(int(rng.integers(1, 3))):
+        pre, post = str(rng.choice(["input", "E"])), str(rng.choice(["E", "I"]))
+        w = np.abs(weights(sizes[post], sizes[pre], 1, lo=0, hi=120))
+        conns.append(LearningDenseConn(
+            f"plastic{ci}", pre, post, w, random_rule(rng, False), weight_exp=int(rng.integers(-1, 4)),
+            num_weight_bits=int(rng.integers(4, 9)),
+            sign_mode=[None, "mixed", "excitatory"][int(rng.integers(3))]))
     return LearningNet(groups, inputs, conns)

@@ -1,6 +1,6 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled step loop of spikecore.engine.loihi_learning: Lava 0.10's fixed-point LIF, Dense and
-LearningDense (PyLearningDenseModelBitApproximate), bit for bit.
+"""Compiled step loop of spikecore.engine.loihi_learning: Lava 0.10's fixed-point LIF, Dense (and
+Sparse), DelayDense (and DelaySparse) and LearningDense (PyLearningDenseModelBitApproximate), bit for bit.
 
 The Python module holds the state in numpy arrays (its numpy stepping, ``kernel="numpy"``, is
 the readable statement of every rule, with Lava's file and function); this loop runs the same
@@ -432,6 +432,66 @@ cdef class Conn:
                 for k in range(n_active):
                     acc += row[self.active[k]]
             self.a_buff[j] = (acc << self.weight_exp) if self.weight_exp > 0 else (acc >> (-self.weight_exp))
+
+
+@cython.final
+cdef class DelayConn(Conn):
+    """A DelayDense or DelaySparse connection (PyDelayDenseModelBitAcc.run_spk, lava/proc/dense/models.py;
+    PyDelaySparseModelBitAcc.run_spk, lava/proc/sparse/models.py): each step's sum of each delay value
+    k is shifted by the weight exponent apart and lands k + 1 steps later. ``ring`` (n_slots, n_post)
+    holds Lava's a_buff columns, row ``head`` being its column 0 (the one sent next)."""
+    cdef int64_t[:, ::1] delays, ring
+    cdef int64_t[::1] slot_acc
+    cdef public int64_t head
+    cdef int64_t n_slots
+
+    def __init__(self, w, delays, ring, int weight_exp, bint graded, int pre_group, int pre_input,
+                 int post_group, bint third_port):
+        Conn.__init__(self, w, np.zeros(w.shape[0], dtype=np.int64), weight_exp, graded, pre_group, pre_input,
+                      post_group, third_port)
+        self.delays, self.ring = delays, ring
+        self.n_slots = ring.shape[0]
+        self.slot_acc = np.zeros(self.n_slots, dtype=np.int64)
+        self.head = 0
+
+    cdef void deliver(self) noexcept nogil:
+        cdef int64_t j
+        if self.third_port:
+            for j in range(self.n_post):
+                self.target.third[j] += self.ring[self.head, j]
+        else:
+            for j in range(self.n_post):
+                self.target.a_in[j] += self.ring[self.head, j]
+
+    cdef void spikes_in(self, const int64_t *s) noexcept nogil:
+        cdef int64_t i, j, k, acc, n_active = 0, slot
+        cdef const int32_t *row
+        cdef const int64_t *drow
+        for i in range(self.n_pre):
+            if s[i] != 0:
+                self.active[n_active] = i
+                n_active += 1
+        # a_buff[:, 0] = 0; np.roll(a_buff, -1): the sent column is cleared and becomes the last
+        for j in range(self.n_post):
+            self.ring[self.head, j] = 0
+        self.head = (self.head + 1) % self.n_slots
+        for j in range(self.n_post):
+            for k in range(self.n_slots):
+                self.slot_acc[k] = 0
+            row = &self.w[j, 0]
+            drow = &self.delays[j, 0]
+            if self.graded:
+                for k in range(n_active):
+                    i = self.active[k]
+                    self.slot_acc[drow[i]] += <int64_t>row[i] * s[i]
+            else:
+                for k in range(n_active):
+                    i = self.active[k]
+                    self.slot_acc[drow[i]] += row[i]
+            for k in range(self.n_slots):
+                acc = self.slot_acc[k]
+                slot = (self.head + k) % self.n_slots
+                self.ring[slot, j] += (acc << self.weight_exp) if self.weight_exp > 0 else (acc >> (-self.weight_exp))
 
 
 @cython.final

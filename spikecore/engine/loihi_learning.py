@@ -50,7 +50,8 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
-from .loihi import RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code, truncate_weights
+from .loihi import (MAX_DELAY, RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code,
+                    truncate_weights)
 
 # lava/magma/core/learning/constants.py
 W_TRACE = 7
@@ -233,7 +234,13 @@ class SpikeInput:
 @dataclass
 class DenseConn:
     """Lava's ``Dense`` (``PyDenseModelBitAcc``); ``port`` "a_in" or "third_factor" (the
-    reward neuron's ``a_third_factor_in``)."""
+    reward neuron's ``a_third_factor_in``). With ``delays`` (an (n_post, n_pre) matrix of
+    integers 0..63) Lava's ``DelayDense`` (``PyDelayDenseModelBitAcc``): a spike at step t
+    through a synapse of delay d reaches the post group at step t + 1 + d, and the weight
+    exponent shifts each step's sum of each delay separately (a floor per delay value).
+    ``sparse``: the process is Lava's ``Sparse`` / ``DelaySparse`` (``PySparseModelBitAcc``,
+    ``PyDelaySparseModelBitAcc``), whose arithmetic is the same (the emulator runs both alike;
+    the flag says which process Lava's side of a comparison builds)."""
     name: str
     pre: str
     post: str
@@ -243,6 +250,8 @@ class DenseConn:
     sign_mode: object = None        # None: determined from the matrix, as Lava does
     num_message_bits: int = 0
     port: str = "a_in"
+    delays: Optional[np.ndarray] = None     # (n_post, n_pre) integers 0..63: DelayDense / DelaySparse
+    sparse: bool = False
 
 
 @dataclass
@@ -610,7 +619,8 @@ class _Lif:
 
 
 class _Static:
-    """A Dense connection (AbstractPyDenseModelBitAcc)."""
+    """A Dense or Sparse connection (AbstractPyDenseModelBitAcc, AbstractPySparseModelBitAcc); with
+    delays a DelayDense or DelaySparse (PyDelayDenseModelBitAcc, PyDelaySparseModelBitAcc)."""
 
     def __init__(self, c: DenseConn, n_pre: int, n_post: int):
         self.name, self.pre, self.post, self.port = c.name, c.pre, c.post, c.port
@@ -623,10 +633,42 @@ class _Static:
         self.weight_exp = int(c.weight_exp)
         self.graded = int(c.num_message_bits) > 0
         self.a_buff = np.zeros(n_post, dtype=np.int64)
+        self.delays = None if c.delays is None else _delays(c, n_pre, n_post)
+        if self.delays is not None:
+            # DelayDense.__init__: a_buff of max_delay + 1 columns; column 0 is sent each step.
+            # Here a ring of those columns: row ``head`` is Lava's column 0
+            self.ring = np.zeros((int(self.delays.max()) + 1, n_post), dtype=np.int64)
+            self.head = 0
 
     def spikes_in(self, s_in: np.ndarray, time_step: int):
+        if self.delays is not None:
+            self._delayed_spikes_in(s_in)
+            return
         a = self.weights.dot(s_in) if self.graded else self.weights[:, s_in.astype(bool)].sum(axis=1)
         self.a_buff = np.left_shift(a, self.weight_exp) if self.weight_exp > 0 else np.right_shift(a, -self.weight_exp)
+
+    def _delayed_spikes_in(self, s_in: np.ndarray):
+        """PyDelayDenseModelBitAcc.run_spk (lava/proc/dense/models.py; PyDelaySparseModelBitAcc.run_spk
+        in lava/proc/sparse/models.py is the same arithmetic on CSR matrices): calc_act sums the
+        weights of each delay value k apart (get_delay_wgts_mat), each sum is shifted by the weight
+        exponent, then a_buff[:, 0] = 0, a_buff = np.roll(a_buff, -1) (column 0 was zeroed, so the
+        flat roll moves every row's columns left by one) and a_buff += the shifted sums."""
+        s = s_in if self.graded else s_in.astype(bool)
+        n_slots = self.ring.shape[0]
+        acc = np.stack([(np.where(self.delays == k, self.weights, 0) * s).sum(axis=1) for k in range(n_slots)])
+        acc = np.left_shift(acc, self.weight_exp) if self.weight_exp > 0 else np.right_shift(acc, -self.weight_exp)
+        self.ring[self.head] = 0
+        self.head = (self.head + 1) % n_slots
+        self.ring += np.roll(acc, self.head, axis=0)          # delay k lands in row head + k
+        self.a_buff = self.ring[self.head].copy()             # sent next step (a_buff[:, 0])
+
+
+def _delays(c: DenseConn, n_pre: int, n_post: int) -> np.ndarray:
+    d = np.asarray(c.delays)
+    if d.shape != (n_post, n_pre):
+        raise ValidationError(f"{c.name}.delays", d.shape, f"a (n_post, n_pre) = {(n_post, n_pre)} matrix")
+    # PyDelayDenseModelBitAcc.run_spk raises beyond 63 (Loihi 2's 6-bit delay)
+    return _integers(d.ravel(), f"{c.name}.delays", 0, MAX_DELAY, d.size).reshape(d.shape)
 
 
 @dataclass
@@ -774,8 +816,13 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
         c.weights = np.ascontiguousarray(c.weights, np.int32)
         c.a_buff = c64(c.a_buff)
         g, i = where(c.pre)
-        cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
-                            c.port == "third_factor"))
+        if c.delays is not None:
+            c.ring = c64(c.ring)
+            cstat.append(K.DelayConn(c.weights, c64(c.delays), c.ring, c.weight_exp, c.graded, g, i,
+                                     order.index(c.post), c.port == "third_factor"))
+        else:
+            cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
+                                c.port == "third_factor"))
     cplas = []
     for c in plastics:
         r = c.rule
