@@ -7,17 +7,16 @@ shortest delay, connections, learning rules from hwmodels/loihi_learning_rules.p
 approximations), and turns that plan into a ``LearningNet``: a LIF group per Lava LIF process
 (a three-factor projection's target as the ``RewardLIF`` model, ``reward_model="reward_lif"``),
 a ``SpikeInput`` per RingBuffer, a ``DenseConn`` per Dense or Sparse (the same arithmetic in
-Lava's bit-accurate models), a ``LearningDenseConn`` or ``LearningSparseConn`` per plastic
+Lava's bit-accurate models) and per DelayDense or DelaySparse (with its delays: a population's
+projections, recurrent ones included, and a source's beyond its shortest delay), a ``LearningDenseConn`` or ``LearningSparseConn`` per plastic
 connection, and the modulator's Dense or signal into the reward neuron's third-factor input.
 So ``spikecore run MODEL --backend native --format loihi`` gives what ``--backend lava --format
 fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
 in SI: the mantissas times the same conversion the Lava backend reads them back with).
 
-Refused in one line (UnsupportedFeature): what the emulator does not run -- a static connection
-with a synaptic delay (DelayDense/DelaySparse: a population's projections, or a source's beyond
-its shortest delay), state monitors, weight monitors, injected currents, networks written in
-Loihi's integers (loihi_lif) with plasticity -- and a second run call (the emulator runs a
-network from step 0).
+Refused in one line (UnsupportedFeature): what the emulator does not run -- state monitors, weight
+monitors, injected currents, networks written in Loihi's integers (loihi_lif) with plasticity --
+and a second run call (the emulator runs a network from step 0).
 """
 from __future__ import annotations
 
@@ -55,12 +54,6 @@ def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
     """(simulator, LearningReport) for a plastic IR in the native engine's Loihi mode."""
     _refuse(ir, backend)
     p = plan(ir, format="fixed", policy=options["policy"], headroom=options["headroom"], backend=backend)
-    for c in p.conns:
-        if c.process in ("DelayDense", "DelaySparse"):
-            raise UnsupportedFeature(backend, f"projection {'+'.join(c.projections)} with a synaptic delay of "
-                                     f"{c.max_delay} step(s) beyond its source's shortest, in a network with "
-                                     "plastic projections", "the learning emulator runs Dense connections without "
-                                     "delay: feed the network from spike sources, one delay per source")
     report = LearningReport(list(p.approximations), list(p.findings),
                             p.report.populations if p.report is not None else {},
                             p.report.projections if p.report is not None else {})
@@ -112,7 +105,12 @@ def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
                 extra["synapses"][c.rows, c.cols] = True
             conns.append(cls(c.name, c.pre, c.post, W, c.learning.lava_rule(), **kw, **extra))
         else:
-            conns.append(DenseConn(c.name, c.pre, c.post, W, **kw))
+            delays = None
+            if c.process in ("DelayDense", "DelaySparse"):     # as backends/lava.py build() passes them
+                delays = np.zeros(c.shape, dtype=np.int64)
+                delays[c.rows, c.cols] = c.delays
+            conns.append(DenseConn(c.name, c.pre, c.post, W, **kw, delays=delays,
+                                   sparse=c.process in ("Sparse", "DelaySparse")))
     for gname in p.reward_groups:
         conns += _third_factor(p, gname, inputs, n_steps)
     return LearningNet(groups, list(inputs.values()), conns)

@@ -1,8 +1,8 @@
 """The native engine's Loihi mode on plastic networks (backends/_native_learning.py): the Lava
 backend's fixed-point plan run by the learning emulator. Against Lava itself (the Result: spikes,
 final u and v, learnt weights, approximations; and at the CLI, weights.npz and spikes.npz bit for
-bit), and the wiring without Lava: the LearningNet built from the plan, the weights in SI, the
-refusals in one line."""
+bit), recurrent static projections with synaptic delays beside a plastic one, and the wiring without
+Lava: the LearningNet built from the plan, the weights in SI, the refusals in one line."""
 from __future__ import annotations
 
 import subprocess
@@ -55,7 +55,8 @@ def _cli_files(tmp_path, example, backend, fmt):
     return np.load(out / "weights.npz"), np.load(out / "spikes.npz")
 
 
-@pytest.mark.parametrize("example", ["loihi_stdp", pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("example", ["loihi_stdp", "loihi_stdp_recurrent",
+                                     pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
 def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, example):
     w_nat, s_nat = _cli_files(tmp_path, example, "native", "loihi")
     w_lava, s_lava = _cli_files(tmp_path, example, "lava", "fixed")
@@ -64,9 +65,12 @@ def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, exampl
     np.testing.assert_array_equal(w_nat["plastic.final"], w_lava["plastic.final"])
     w0 = example_ir(example).projections["plastic"].weight
     assert np.abs(w_nat["plastic.final"] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    spiked = 0
     for k in s_lava.files:
         if k != "run_id":
             np.testing.assert_array_equal(s_nat[k], s_lava[k])
+            spiked += s_lava[k].size
+    assert spiked > 0
 
 
 @pytest.mark.parametrize("make", [lambda: example_ir("loihi_three_factor"), signal_net],
@@ -85,7 +89,69 @@ def test_result_spikes_final_state_weights_and_approximations_equal_lavas(make):
     assert ours.approximations == ref.approximations and ours.approximations
 
 
+def _recurrent_without(*names):
+    g = example_ir("loihi_stdp_recurrent")
+    for name in names:
+        del g.projections[name]
+    return g
+
+
+def test_recurrent_static_projections_with_delays_equal_lavas():
+    """examples/loihi_stdp_recurrent.yaml: E->E, E->I, I->E with delays of 1-6 steps (DelayDense)
+    beside the plastic projection: weights, spikes and final u, v as Lava's, and the recurrent
+    projections change what happens (without them the spikes and weights differ)."""
+    g = example_ir("loihi_stdp_recurrent")
+    assert {c.process for c in plan(g, "fixed", "approximate").conns if c.learning is None} == {"Dense", "DelayDense"}
+    ours = get_backend("native").compile(g, **OPTS).run(0.4)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.4)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        assert ref.spikes[pop][0].size > 20
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    assert ours.approximations == ref.approximations
+    alone = get_backend("native").compile(_recurrent_without("EE", "IE"), **OPTS).run(0.4)
+    assert not np.array_equal(alone.spikes["E"][0], ours.spikes["E"][0])
+    assert not np.array_equal(alone.weights["plastic"]["final"], ours.weights["plastic"]["final"])
+
+
+@pytest.mark.slow
+def test_recurrent_example_2000_steps_equals_lava():
+    """The recurrent example over 2 s (2,000 steps): weights, spikes, final u and v."""
+    g = example_ir("loihi_stdp_recurrent")
+    ours = get_backend("native").compile(g, **OPTS).run(2.0)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(2.0)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+
+
 # -- the wiring, without Lava ---------------------------------------------------------------
+
+def test_delayed_projections_become_delayed_dense_conns():
+    """DelayDense / DelaySparse of the plan become DenseConns with the plan's delays (as
+    backends/lava.py build passes them); Dense and Sparse have none."""
+    g = example_ir("loihi_stdp_recurrent")
+    p = plan(g, "fixed", "approximate")
+    net = nl.learning_net(p, 10)
+    by_name = {c.name: c for c in net.conns}
+    for c in p.conns:
+        if c.learning is not None:
+            continue
+        d = by_name[c.name].delays
+        if c.process in ("DelayDense", "DelaySparse"):
+            np.testing.assert_array_equal(d[c.rows, c.cols], c.delays)
+            assert d.max() == c.max_delay > 0
+        else:
+            assert d is None
+        assert by_name[c.name].sparse == (c.process in ("Sparse", "DelaySparse"))
+    ee = p.ir.projections["EE"]
+    assert by_name["EE"].delays[ee.j, ee.i].max() == np.rint(ee.delay / g.dt).max()
 
 def test_plastic_network_runs_and_learns_in_the_loihi_mode():
     g = example_ir("loihi_stdp")
@@ -143,7 +209,6 @@ def test_signal_reaches_the_reward_neuron_in_its_step():
 @pytest.mark.parametrize("change, what", [
     (lambda n: n.add(sc.StateMonitor("post", ("v",), name="vm")), "state monitor vm"),
     (lambda n: n.add(sc.CurrentSource("post", amplitude="1 pA", name="kick")), "current input kick"),
-    (lambda n: n.project("post", "post", sc.OneToOne(), weight="0.5 mV", delay="1 ms", name="rec"), "projection rec"),
 ])
 def test_what_the_emulator_does_not_run_is_refused_in_one_line(change, what):
     net = load_network(EXAMPLES / "loihi_stdp.yaml")
