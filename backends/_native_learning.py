@@ -14,8 +14,11 @@ So ``spikecore run MODEL --backend native --format loihi`` gives what ``--backen
 fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
 in SI: the mantissas times the same conversion the Lava backend reads them back with).
 
-Refused in one line (UnsupportedFeature): what the emulator does not run -- state monitors, weight
-monitors, injected currents, networks written in Loihi's integers (loihi_lif) with plasticity --
+State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
+StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces).
+
+Refused in one line (UnsupportedFeature): what the emulator does not run -- weight monitors,
+injected currents, networks written in Loihi's integers (loihi_lif) with plasticity --
 and a second run call (the emulator runs a network from step 0).
 """
 from __future__ import annotations
@@ -25,10 +28,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from hwmodels import loihi
-from hwmodels.loihi_plan import LavaPlan, SourcePlan, plan, source_counts
+from hwmodels.loihi_plan import LavaPlan, SourcePlan, plan, source_counts, state_traces
 from spikecore import ir as _ir
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
-                                             LearningSparseConn, LifGroup, SpikeInput)
+                                             LearningSparseConn, LifGroup, LifProbe, SpikeInput)
 from spikecore.errors import UnsupportedFeature
 from spikecore.models import MODELS
 from spikecore.models.loihi_lif import population_integers
@@ -62,10 +65,7 @@ def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
 
 def _refuse(ir: _ir.IRGraph, backend: str) -> None:
     what = None
-    if ir.state_monitors:
-        what = (f"state monitor {next(iter(ir.state_monitors))}",
-                "spike monitors and the final u, v (Result.final_state)")
-    elif ir.weight_monitors:
+    if ir.weight_monitors:
         what = f"weight monitor {next(iter(ir.weight_monitors))}", "the final weights (Result.weights)"
     elif ir.currents:
         what = f"current input {next(iter(ir.currents))}", "biases (v_leak) or spike inputs"
@@ -175,7 +175,8 @@ class LearningSimulator:
                                      "one run call (the learning emulator runs a network from step 0)")
         p = self.plan
         n_steps = _ir.duration_steps(duration, self.dt)
-        res = LearningEmulator(learning_net(p, n_steps)).run(n_steps)
+        probes = [LifProbe(pr.group, pr.lava_var, pr.index, pr.every, pr.phase) for pr in p.probes]
+        res = LearningEmulator(learning_net(p, n_steps)).run(n_steps, probes=probes)
         steps, indices, final = {}, {}, {}
         for gr in p.groups:
             raster = res.spikes[gr.name]
@@ -192,10 +193,13 @@ class LearningSimulator:
             if name not in weights:
                 weights[name] = np.zeros(p.ir.projections[name].n_synapses)
             weights[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
+        # the state probes' samples, converted as the Lava backend converts its StateRecorders' files
+        samples = {(pr.monitor, pr.var): (t, vals.astype(np.float64)) for pr, (t, vals) in zip(p.probes, res.probes)}
+        traces = state_traces(p, samples, {pop: (steps[pop], indices[pop]) for pop in steps}, n_steps)
         self.step = n_steps
         self._final = (final, weights)
         return RawRun(dt=self.dt, n_start=0, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
-                      final_state=final, weights=weights)
+                      final_state=final, weights=weights, traces=traces)
 
     def state(self) -> dict:
         return {pop: {k: v.copy() for k, v in s.items()} for pop, s in (self._final or ({}, {}))[0].items()}

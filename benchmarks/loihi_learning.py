@@ -2,6 +2,7 @@
 
     python -m benchmarks.loihi_learning [--repeats 3] [--steps 2000] [--size 100] [--regimes high,low]
                                         [--sweep 60] [--sparse-sweep 20] [--sweep-steps 300]
+                                        [--recurrent-sweep 20] [--recurrent-steps 2000]
 
 Two parts, in one run:
 
@@ -21,6 +22,9 @@ Two parts, in one run:
    bits, initial tags), ``--sweep-steps`` steps each: prints how many runs were identical.
    ``--sparse-sweep M`` more with ``random_learning_net(sparse=True)``: LearningSparse connections
    (random synapses), graded plastic connections, the Lava backend's RewardLIF reward neurons.
+   ``--recurrent-sweep K`` random recurrent networks (benchmarks.lava_learning_reference.
+   random_recurrent_net: static E->E, E->I, I->E with synaptic delays as DelayDense or
+   DelaySparse, beside plastic LearningDense connections), ``--recurrent-steps`` steps each.
 """
 from __future__ import annotations
 
@@ -31,7 +35,7 @@ import time
 
 import numpy as np
 
-from benchmarks.lava_learning_reference import differences, random_learning_net, run_lava
+from benchmarks.lava_learning_reference import differences, random_learning_net, random_recurrent_net, run_lava
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
                                              LearningRuleSpec, LearningSparseConn, LifGroup, SpikeInput)
 
@@ -97,11 +101,12 @@ def _cpu_with_children() -> float:
     return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
 
 
-def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False) -> int:
+def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False, recurrent: bool = False) -> int:
     t0 = time.perf_counter()
     same, spikes, learned, n_sparse = 0, 0, 0, 0
     for seed in range(seed0, seed0 + count):
-        net = random_learning_net(np.random.default_rng(seed), n_steps, sparse=sparse)
+        rng = np.random.default_rng(seed)
+        net = random_recurrent_net(rng, n_steps) if recurrent else random_learning_net(rng, n_steps, sparse=sparse)
         n_sparse += sum(isinstance(c, LearningSparseConn) for c in net.conns)
         ours = LearningEmulator(net).run(n_steps)
         d = differences(ours, run_lava(net, n_steps))
@@ -113,6 +118,8 @@ def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False) -> 
         learned += sum(int(c.weights is not None and not np.array_equal(ours.conns[c.name]["weights"], c.weights))
                        for c in net.conns if isinstance(c, LearningDenseConn))
     kind = f"sparse/graded ({n_sparse} LearningSparse connections)" if sparse else "dense"
+    if recurrent:
+        kind = "recurrent, static connections with delays"
     print(f"part 2 ({kind}): {same}/{count} random networks and rules identical ({n_steps} steps each, {spikes} "
           f"spikes, {learned} plastic connections whose weights changed), {time.perf_counter() - t0:.0f} s")
     return same
@@ -128,6 +135,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sparse-sweep", type=int, default=20,
                     help="random networks with LearningSparse, graded and RewardLIF (seeds 2000...; 0: skip)")
     ap.add_argument("--sweep-steps", type=int, default=300)
+    ap.add_argument("--recurrent-sweep", type=int, default=20,
+                    help="random recurrent networks with delayed static connections (seeds 3000...; 0: skip)")
+    ap.add_argument("--recurrent-steps", type=int, default=2000)
     args = ap.parse_args(argv)
     ok = True
     if args.repeats > 0:
@@ -137,6 +147,8 @@ def main(argv=None) -> int:
         ok &= sweep(args.sweep, args.sweep_steps) == args.sweep
     if args.sparse_sweep > 0:
         ok &= sweep(args.sparse_sweep, args.sweep_steps, seed0=2000, sparse=True) == args.sparse_sweep
+    if args.recurrent_sweep > 0:
+        ok &= sweep(args.recurrent_sweep, args.recurrent_steps, seed0=3000, recurrent=True) == args.recurrent_sweep
     return 0 if ok else 1
 
 

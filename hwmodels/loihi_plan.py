@@ -464,3 +464,88 @@ def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
         keep = st < width
         np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
     return counts
+
+
+def state_traces(p: LavaPlan, samples: dict, spikes: dict, n_steps: int) -> dict:
+    """The state monitors' traces (RawRun.traces) in the IR's units from the probes' samples:
+    ``samples[(monitor, var)] = (Lava steps, values)`` as the StateRecorder of each StateProbe
+    wrote them (or the learning emulator recorded them), ``spikes[pop] = (IR steps, indices)``.
+    v sampled after Lava step n is the IR's v at step n; u after Lava step n + 1 its current at
+    step n; the IR's sample at step 0 is the initial state (backends/lava.py, the native Loihi
+    mode's learning path)."""
+    dt = p.ir.dt
+    traces = {}
+    for m in p.ir.state_monitors.values():
+        every = max(1, _ir.steps(m.interval, dt))
+        want = np.arange(0, n_steps, every, dtype=np.int64)
+        traces[m.name] = {"target": m.target, "neurons": m.neurons.copy(), "times": want * dt, "variables": {}}
+    for pr in p.probes:
+        if pr.var == "v:jump":
+            continue
+        t, vals = samples[(pr.monitor, pr.var)]
+        want = np.arange(0, n_steps, pr.every, dtype=np.int64)
+        integer = p.neuron_maps[pr.population].kind == "integer"
+        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
+        pos = {int(x): k for k, x in enumerate(t)}
+        block = np.full((want.size, pr.index.size), np.nan)
+        for k, lt in enumerate(lava_t):
+            if lt in pos:
+                block[k] = vals[pos[lt]]
+        m = p.ir.state_monitors[pr.monitor]
+        local = np.asarray(m.neurons, dtype=np.int64)
+        traces[pr.monitor]["variables"][pr.var] = _to_ir_units(p, pr, block, want, local, samples, spikes)
+    return traces
+
+
+def _to_ir_units(p: LavaPlan, pr: StateProbe, block, want, local, samples, spikes):
+    pop = pr.population
+    nm = p.neuron_maps[pop]
+    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
+        if want.size and want[0] == 0:
+            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
+        return block
+    if pr.lava_var == "v":
+        if want.size and want[0] == 0:    # the IR samples the initial state at step 0
+            v_init = p.ir.populations[pop].initial["v"][local]
+            block[0] = (p.qir.populations[pop].initial["v"][local] if p.fixed else v_init - nm.v_reset)
+        if p.fixed:
+            volts = loihi.v_to_volts(p.qir.populations[pop], block)
+        else:
+            volts = block + nm.v_reset
+        if (pr.monitor, "v:jump") in samples:
+            volts = volts + _pending_jump(p, pr, want, local, samples, spikes)
+        return volts
+    ir_pop = p.ir.populations[pop]
+    r = get_model(ir_pop.model).receptor_of_var(pr.var, ir_pop.receptors)
+    if p.fixed:
+        return loihi.u_to_syn(p.qir.populations[pop], r, block)
+    return block / nm.syn_gain[r]
+
+
+def _pending_jump(p, pr, want, local, samples, spikes):
+    """Delta synapses: the IR's v at step n already holds the jumps applied in step n - 1; Loihi
+    adds them at Lava step n + 1 (u = weight_gain * jump), unless the neuron spiked or was refractory."""
+    nm = p.neuron_maps[pr.population]
+    t, vals = samples[(pr.monitor, "v:jump")]
+    pos = {int(x): k for k, x in enumerate(t)}
+    u = np.zeros((want.size, local.size))
+    for k, n in enumerate(want):
+        if n + 1 in pos:
+            u[k] = vals[pos[n + 1]]
+    if p.fixed:
+        u = u / p.qir.populations[pr.population].attrs["scale"]
+    jump = u / nm.weight_gain["default"]
+    steps, si = spikes.get(pr.population, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    window = max(nm.refractory_steps, 1)
+    for c, neuron in enumerate(local):
+        own = np.sort(steps[si == neuron])
+        if own.size == 0:
+            continue
+        # the jump of step n - 1 is discarded when the neuron was refractory then: n - 1 - last < window
+        last = np.searchsorted(own, want - 1, side="right") - 1
+        ok = last >= 0
+        blocked = np.zeros(want.size, bool)
+        blocked[ok] = (want[ok] - 1 - own[last[ok]]) < window
+        jump[blocked, c] = 0.0
+    jump[want == 0] = 0.0
+    return jump

@@ -692,17 +692,41 @@ cdef class Plastic(Conn):
             self.ty[j] = 0
 
 
+cdef class Probe:
+    """A state probe: u (var 0) or v (var 1) of group ``group`` at ``index``, after every step t
+    with t % every == phase, into row k of ``out`` (as the Lava backend's StateRecorder reads it
+    in the post-management phase)."""
+    cdef public int64_t group, var, every, phase, count
+    cdef int64_t[::1] index
+    cdef int64_t[:, ::1] out
+
+    def __init__(self, int64_t group, int64_t var, index, int64_t every, int64_t phase, out):
+        self.group, self.var, self.every, self.phase = group, var, every, phase
+        self.index, self.out = index, out
+        self.count = 0
+
+    cdef void record(self, Lif lif, int64_t t) noexcept nogil:
+        cdef int64_t k
+        if t % self.every != self.phase:
+            return
+        for k in range(self.index.shape[0]):
+            self.out[self.count, k] = lif.u[self.index[k]] if self.var == 0 else lif.v[self.index[k]]
+        self.count += 1
+
+
 def run(list lifs, list statics, list plastics, list inputs, int64_t t0, int64_t n_steps, list rasters,
-        int64_t snapshot_every, list snapshots):
+        int64_t snapshot_every, list snapshots, list probes=None):
     """Steps t0+1 .. t0+n_steps (Lava time steps). ``inputs``: (length, size) int64 arrays,
-    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group.
-    Every array is bound to its object once, before the loop: a step touches no Python object
-    but the lists of connections."""
+    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group;
+    ``probes``: Probe objects, recorded after every step. Every array is bound to its object
+    once, before the loop: a step touches no Python object but the lists of connections."""
     cdef int64_t n, t, g, c, j, n_lifs = len(lifs)
     cdef Lif lif
     cdef Conn cn
     cdef Plastic pl
+    cdef Probe pr
     cdef list conns = statics + plastics
+    probes = probes or []
     for g in range(n_lifs):
         lif = <Lif>lifs[g]
         lif.raster = rasters[g]
@@ -729,6 +753,9 @@ def run(list lifs, list statics, list plastics, list inputs, int64_t t0, int64_t
             for j in range(lif.n):
                 lif.raster[n, j] = lif.spikes[j]
                 lif.s64[j] = lif.spikes[j]
+        for c in range(len(probes)):
+            pr = <Probe>probes[c]
+            pr.record(<Lif>lifs[pr.group], t)
         for c in range(len(statics)):
             cn = <Conn>statics[c]
             cn.spikes_in(cn.spikes_at(t))

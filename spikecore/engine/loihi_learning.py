@@ -287,6 +287,19 @@ class LearningSparseConn(LearningDenseConn):
 
 
 @dataclass
+class LifProbe:
+    """Records ``var`` ("u" or "v") of group ``group``'s neurons ``index`` after every Lava step t
+    with ``t % every == phase`` (the Lava backend's StateRecorder reads them so, in the
+    post-management phase of step t). ``LearningResult.probes`` holds one (steps, values) pair
+    per probe, in order: the Lava steps recorded and a (samples, len(index)) int64 array."""
+    group: str
+    var: str
+    index: np.ndarray
+    every: int = 1
+    phase: int = 0
+
+
+@dataclass
 class LearningNet:
     groups: list
     inputs: list = field(default_factory=list)
@@ -678,6 +691,7 @@ class LearningResult:
     v: dict
     conns: dict                  # plastic connection -> {weights, tag_1, tag_2, x1, x2, y1, y2, y3}
     snapshots: list = field(default_factory=list)   # (step, {conn: weights}) every snapshot_every steps
+    probes: list = field(default_factory=list)      # per LifProbe: (Lava steps, (samples, n) int64 values)
 
 
 class LearningEmulator:
@@ -696,9 +710,10 @@ class LearningEmulator:
             if isinstance(c, DenseConn) and c.port not in ("a_in", "third_factor"):
                 raise ValidationError(f"{c.name}.port", c.port, "a_in or third_factor")
 
-    def run(self, n_steps: int, snapshot_every: int = 0) -> LearningResult:
+    def run(self, n_steps: int, snapshot_every: int = 0, probes: tuple = ()) -> LearningResult:
         net = self.net
         lifs = {g.name: _Lif(g) for g in net.groups}
+        probes = [_probe(pr, lifs, n_steps) for pr in probes]
         inputs = {s.name: np.asarray(s.data) for s in net.inputs}
         statics, plastics = [], []
         for c in net.conns:
@@ -716,7 +731,7 @@ class LearningEmulator:
         spikes = {g: np.zeros((n_steps, lif.size), dtype=bool) for g, lif in lifs.items()}
         snapshots = []
         if self.kernel == "compiled":
-            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every)
+            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes)
             n_steps = 0                                   # the loop below is the numpy kernel
         for n in range(n_steps):
             t = n + 1                                     # Lava's time_step
@@ -734,6 +749,10 @@ class LearningEmulator:
                         a_in = a_in + c.a_buff
                 lif.step(a_in, third)
                 spikes[name][n] = lif.spikes
+            for pr in probes:                             # StateRecorder: after the step
+                if t % pr["every"] == pr["phase"]:
+                    pr["out"][pr["count"]] = getattr(lifs[pr["group"]], pr["var"])[pr["index"]]
+                    pr["count"] += 1
 
             def source(pre):
                 if pre in lifs:
@@ -756,7 +775,24 @@ class LearningEmulator:
                           "y1": c.y[0].copy(), "y2": c.y[1].copy(), "y3": c.y[2].copy()}
                  for c in plastics}
         return LearningResult(spikes, {g: l.u.astype(np.int64) for g, l in lifs.items()},
-                              {g: l.v.astype(np.int64) for g, l in lifs.items()}, conns, snapshots)
+                              {g: l.v.astype(np.int64) for g, l in lifs.items()}, conns, snapshots,
+                              [(pr["steps"], pr["out"]) for pr in probes])
+
+
+def _probe(pr: LifProbe, lifs: dict, n_steps: int) -> dict:
+    """A LifProbe's recording state: the steps it will record and the array it fills."""
+    if pr.group not in lifs:
+        raise ValidationError("probe.group", pr.group, "the name of a LIF group")
+    if pr.var not in ("u", "v"):
+        raise ValidationError("probe.var", pr.var, "u or v")
+    every = int(_integers(pr.every, "probe.every", 1, 2 ** 31 - 1))
+    phase = int(_integers(pr.phase, "probe.phase", 0, every - 1))
+    index = np.asarray(pr.index, dtype=np.int64).ravel()
+    _integers(index, "probe.index", 0, lifs[pr.group].size - 1, index.size)
+    t = np.arange(1, n_steps + 1, dtype=np.int64)
+    steps = t[t % every == phase]
+    return {"group": pr.group, "var": pr.var, "index": index, "every": every, "phase": phase, "steps": steps,
+            "out": np.zeros((steps.size, index.size), dtype=np.int64), "count": 0}
 
 
 def _encode_products(rule: CompiledRule) -> dict:
@@ -788,7 +824,7 @@ def _encode_products(rule: CompiledRule) -> dict:
                 f_sgn=arr(f_sgn), f_lo=arr(f_lo), f_hi=arr(f_hi))
 
 
-def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every):
+def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes=()):
     """Runs the compiled kernel on the numpy states (which it updates in place)."""
     from . import _loihi_learning as K
 
@@ -846,7 +882,9 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
     datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
     rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
     snaps = []
-    K.run(clifs, cstat, cplas, datas, 0, n_steps, rasters, int(snapshot_every), snaps)
+    cprobes = [K.Probe(order.index(pr["group"]), 0 if pr["var"] == "u" else 1, pr["index"], pr["every"],
+                       pr["phase"], pr["out"]) for pr in probes]
+    K.run(clifs, cstat, cplas, datas, 0, n_steps, rasters, int(snapshot_every), snaps, cprobes)
     for name, r in zip(order, rasters):
         spikes[name][:] = r.astype(bool)
     for c, cp in zip(plastics, cplas):
