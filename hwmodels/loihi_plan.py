@@ -126,9 +126,11 @@ def _group_key(nm: loihi.NeuronMap, qpop, fixed: bool):
 
 
 def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
-         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME) -> LavaPlan:
+         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME, weight_monitors: bool = False) -> LavaPlan:
     """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
-    name refusals give (UnsupportedFeature)."""
+    name refusals give (UnsupportedFeature). ``weight_monitors``: the caller records the IR's
+    weight monitors itself (the native learning path); otherwise they are refused (Lava reads
+    the final weights only)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -151,7 +153,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings = nmap.findings
         approximations = loihi.apply_policy(findings, policy, backend)
         loihi.check_headroom(headroom)
-    learning_maps, lfind = _learning(g, nmap, qir, fixed)
+    learning_maps, lfind = _learning(g, nmap, qir, fixed, weight_monitors)
     findings = list(findings) + lfind
     approximations = list(approximations) + loihi.apply_policy(lfind, policy, backend)
     for f in findings:
@@ -290,7 +292,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     return p
 
 
-def _learning(g, nmap, qir, fixed: bool) -> tuple:
+def _learning(g, nmap, qir, fixed: bool, weight_monitors: bool = False) -> tuple:
     """The plastic projections as Lava learning rules (hwmodels.loihi_learning_rules)."""
     gain, unit = {}, {}
     for name, e in g.projections.items():
@@ -299,7 +301,7 @@ def _learning(g, nmap, qir, fixed: bool) -> tuple:
         gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
         if fixed:
             unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
-    if g.weight_monitors:
+    if g.weight_monitors and not weight_monitors:
         name = next(iter(g.weight_monitors))
         raise UnsupportedFeature(NAME, f"weight monitor {name}",
                                  "Lava reports the final weights (Result.weights); record weights over time on "

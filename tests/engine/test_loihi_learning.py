@@ -19,7 +19,8 @@ import pytest
 from benchmarks.lava_learning_reference import (differences, lava_crash, random_learning_net, random_recurrent_net,
                                                 rstdp_tutorial_net, run_lava, stdp_tutorial_net)
 from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningEmulator,
-                                             LearningNet, LearningRuleSpec, LearningSparseConn, LifGroup, SpikeInput,
+                                             LearningNet, LearningRuleSpec, LearningSparseConn, LifGroup, LifProbe,
+                                             SpikeInput,
                                              compile_rule, conn_var_random_stream, lava_rule, trace_random_streams)
 from spikecore.errors import UnsupportedFeature, ValidationError
 
@@ -115,6 +116,26 @@ def test_compiled_kernel_equals_numpy_kernel_on_recurrent_networks_with_delays()
         a = LearningEmulator(net, kernel="numpy").run(300)
         b = LearningEmulator(net).run(300)
         assert differences(a, b) == [], seed
+
+
+def test_probes_record_u_and_v_after_each_step_alike_in_both_kernels():
+    """LifProbe: u or v of some neurons after every Lava step t with t % every == phase; the
+    compiled kernel records what the numpy one does, the last sample of v at step n is the final v."""
+    net = random_recurrent_net(np.random.default_rng(7), 200)
+    probes = [LifProbe("E", "v", [0, 1], 1, 0), LifProbe("E", "u", [1], 3, 1), LifProbe("I", "v", [0], 200, 0)]
+    a = LearningEmulator(net, kernel="numpy").run(200, probes=probes)
+    b = LearningEmulator(net).run(200, probes=probes)
+    assert [t.tolist()[:3] for t, _ in b.probes] == [[1, 2, 3], [1, 4, 7], [200]]
+    for (ta, va), (tb, vb) in zip(a.probes, b.probes):
+        np.testing.assert_array_equal(ta, tb)
+        np.testing.assert_array_equal(va, vb)
+    np.testing.assert_array_equal(b.probes[0][1][-1], b.v["E"][[0, 1]])
+    np.testing.assert_array_equal(b.probes[2][1][-1], b.v["I"][[0]])
+    assert np.ptp(b.probes[0][1]) > 0 and np.ptp(b.probes[1][1]) > 0
+    for bad, field in ((LifProbe("X", "v", [0]), "probe.group"), (LifProbe("E", "w", [0]), "probe.var"),
+                       (LifProbe("E", "v", [99]), "probe.index"), (LifProbe("E", "v", [0], 2, 2), "probe.phase")):
+        with pytest.raises(ValidationError, match=field):
+            LearningEmulator(net).run(5, probes=[bad])
 
 
 def _delay_net(n_steps, weights, delays, weight_exp=0, vth=240, dv=4095, spike_steps=(0,)):
