@@ -17,28 +17,29 @@ in SI: the mantissas times the same conversion the Lava backend reads them back 
 State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
 StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces); weight monitors
 sample the emulator's weight snapshots (after Lava step n = at the start of IR step n), in SI as
-the final weights (the Lava backend refuses them: Lava reads the final weights only).
+the final weights (the Lava backend refuses them: Lava reads the final weights only); injected
+currents become the LIF groups' bias_mant as the Lava backend sets them (hwmodels.loihi_plan
+biases_at, change_steps), changing at the same steps (LifGroup.bias_changes).
 
-Refused in one line (UnsupportedFeature): what the emulator does not run -- injected currents, networks written in Loihi's integers (loihi_lif) with plasticity --
-and a second run call (the emulator runs a network from step 0).
+Refused in one line (UnsupportedFeature): what the emulator does not run -- networks written in
+Loihi's integers (loihi_lif) with plasticity -- and a second run call (the emulator runs a
+network from step 0).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
 from hwmodels import loihi
-from hwmodels.loihi_plan import LavaPlan, SourcePlan, plan, source_counts, state_traces
+from hwmodels.loihi_plan import LavaPlan, SourcePlan, biases_at, change_steps, plan, source_counts, state_traces
 from spikecore import ir as _ir
 from spikecore.engine.loihi import SIGN_MODES, sign_mode_code, truncate_weights
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
                                              LearningSparseConn, LifGroup, LifProbe, SpikeInput)
 from spikecore.errors import UnsupportedFeature
 from spikecore.models import MODELS
-from spikecore.models.loihi_lif import population_integers
 from spikecore.result import RawRun
 
 GRADED_BITS = 8          # num_message_bits of graded connections, as backends/lava.py deploys them
@@ -70,9 +71,7 @@ def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
 
 def _refuse(ir: _ir.IRGraph, backend: str) -> None:
     what = None
-    if ir.currents:
-        what = f"current input {next(iter(ir.currents))}", "biases (v_leak) or spike inputs"
-    elif any(getattr(MODELS.get(p.model), "synapse", None) == "integer" for p in ir.populations.values()):
+    if any(getattr(MODELS.get(p.model), "synapse", None) == "integer" for p in ir.populations.values()):
         what = (f"model '{loihi.MODEL}' populations", "a float model quantized by the Loihi profile (the rules' "
                 "scales are derived from its volts)")
     if what is not None:
@@ -82,11 +81,13 @@ def _refuse(ir: _ir.IRGraph, backend: str) -> None:
 def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
     """The LearningNet of a fixed-point plan for a run of ``n_steps`` steps (backends/lava.py build)."""
     groups, inputs, conns = [], {}, []
+    # biases as the Lava backend sets them: bias_mant at IR step 0, new ones from each step s at
+    # which an injected current changes (set after s Lava steps: from Lava step s + 1)
+    changes = [(s + 1, biases_at(p, s)[0]) for s in change_steps(p) if s < n_steps]
+    initial = biases_at(p, 0)[0]
     for gr in p.groups:
-        ints = [population_integers(p.qir.populations[name]) for name, _, _ in gr.members]
-        kw = dict(bias_mant=np.concatenate([np.broadcast_to(q["bias_mant"], size) for q, (_, _, size)
-                                            in zip(ints, gr.members)]),
-                  bias_exp=gr.bias_exp, u=gr.u0, v=gr.v0)
+        kw = dict(bias_mant=initial[gr.name], bias_exp=gr.bias_exp, u=gr.u0, v=gr.v0,
+                  bias_changes=tuple((t, b[gr.name]) for t, b in changes))
         if gr.name in p.reward_groups:
             lm = p.reward_groups[gr.name]
             decay = float(np.exp(-1.0 / lm.neuron["tau_d_steps"])) if lm.neuron["kind"] == "modulator" else 0.0

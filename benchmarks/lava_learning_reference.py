@@ -59,8 +59,9 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
             rules[c.name] = _lava_rule(c.rule, groups[c.post])
     lifs, recorders, ports = {}, {}, {}
     for g in net.groups:
+        mant = next((m for t, m in g.bias_changes if int(t) == 1), g.bias_mant)
         kw = dict(shape=(g.size,), du=int(g.du), dv=int(g.dv), vth=int(g.vth), name=g.name,
-                  bias_mant=np.zeros(g.size, np.int64) if g.bias_mant is None else np.asarray(g.bias_mant),
+                  bias_mant=np.zeros(g.size, np.int64) if mant is None else np.asarray(mant),
                   bias_exp=np.zeros(g.size, np.int64) if g.bias_exp is None else np.asarray(g.bias_exp),
                   u=0 if g.u is None else np.asarray(g.u), v=0 if g.v is None else np.asarray(g.v))
         if g.reward and g.reward_model == "reward_lif":
@@ -169,45 +170,60 @@ def _sparse_read(proc, name: str, c: LearningSparseConn) -> np.ndarray:
 def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningResult:
     """Run ``net`` in Lava fixed_pt for ``n_steps``; with ``timing``, ``result.run_s`` is the
     wall time of the ``run`` call alone (compilation and process start-up excluded)."""
+    from spikecore import procs
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi1SimCfg
 
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-learn-")
     try:
-        lifs, recorders, plastic = build_lava(net, n_steps, workdir)
-        first = next(iter(lifs.values()))
-        u, v, conns = {}, {}, {}
-        try:
-            models = {r: _RECORDER["model"] for r in recorders.values()}
-            if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
-                from backends._lava_models import PyRewardLifModelFixed
-                models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
-                               if g.reward and g.reward_model == "reward_lif"})
-            cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
-            first.create_runtime(run_cfg=cfg)
-            t0 = time.perf_counter()
-            first.run(condition=RunSteps(num_steps=n_steps), run_cfg=cfg)
-            run_s = time.perf_counter() - t0
-            for name, lif in lifs.items():
-                u[name] = np.asarray(lif.u.get()).astype(np.int64)
-                v[name] = np.asarray(lif.v.get()).astype(np.int64)
-            sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
-            for name, p in plastic.items():
-                conns[name] = {k: (_sparse_read(p, k, sparse[name])
-                                   if name in sparse and k in ("weights", "tag_1", "tag_2")
-                                   else np.asarray(getattr(p, k).get()).astype(np.int64))
-                               for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
-        finally:
-            first.stop()
-        spikes = {}
-        for name, rec in recorders.items():
-            size = lifs[name].s_out.shape[0]
-            raw = np.fromfile(rec.proc_params["path"], dtype=np.uint8).reshape(n_steps, -1)
-            spikes[name] = np.unpackbits(raw, axis=1, count=size).astype(bool)
+        with procs.forked_children():      # every process Lava forks is ended, whatever happens
+            return _run_lava_in(net, n_steps, timing, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_lava_in(net: LearningNet, n_steps: int, timing: bool, workdir: str) -> LearningResult:
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi1SimCfg
+
+    lifs, recorders, plastic = build_lava(net, n_steps, workdir)
+    first = next(iter(lifs.values()))
+    u, v, conns = {}, {}, {}
+    try:
+        models = {r: _RECORDER["model"] for r in recorders.values()}
+        if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
+            from backends._lava_models import PyRewardLifModelFixed
+            models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
+                           if g.reward and g.reward_model == "reward_lif"})
+        cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
+        first.create_runtime(run_cfg=cfg)
+        t0 = time.perf_counter()
+        # LifGroup.bias_changes: bias_mant.set() between runs (from Lava step t: after t - 1 steps)
+        changes = [(int(t) - 1, g.name, np.asarray(m)) for g in net.groups for t, m in g.bias_changes
+                   if 0 < int(t) - 1 < n_steps]     # (step 1's are the initial bias_mant, build_lava)
+        bounds = sorted({0, n_steps, *[a for a, _, _ in changes]})
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            for at, name, m in changes:
+                if at == a:
+                    lifs[name].bias_mant.set(m)
+            first.run(condition=RunSteps(num_steps=b - a), run_cfg=cfg)
+        run_s = time.perf_counter() - t0
+        for name, lif in lifs.items():
+            u[name] = np.asarray(lif.u.get()).astype(np.int64)
+            v[name] = np.asarray(lif.v.get()).astype(np.int64)
+        sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
+        for name, p in plastic.items():
+            conns[name] = {k: (_sparse_read(p, k, sparse[name])
+                               if name in sparse and k in ("weights", "tag_1", "tag_2")
+                               else np.asarray(getattr(p, k).get()).astype(np.int64))
+                           for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
+    finally:
+        first.stop()
+    spikes = {}
+    for name, rec in recorders.items():
+        size = lifs[name].s_out.shape[0]
+        raw = np.fromfile(rec.proc_params["path"], dtype=np.uint8).reshape(n_steps, -1)
+        spikes[name] = np.unpackbits(raw, axis=1, count=size).astype(bool)
     res = LearningResult(spikes, u, v, conns)
     if timing:
         res.run_s = run_s

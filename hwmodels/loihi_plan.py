@@ -551,3 +551,50 @@ def _pending_jump(p, pr, want, local, samples, spikes):
         jump[blocked, c] = 0.0
     jump[want == 0] = 0.0
     return jump
+
+
+def _drive(p: LavaPlan, pop: str, n: int) -> np.ndarray:
+    """Drive (V) of every neuron of ``pop`` at IR step n: v_leak + gain * active currents."""
+    nm = p.neuron_maps[pop]
+    drive = np.full(nm.size, nm.v_leak)
+    for c in p.ir.currents.values():
+        if c.target != pop:
+            continue
+        steps, amps = _ir.current_at_steps(c, p.ir.dt)
+        k = np.searchsorted(steps, n, side="right") - 1
+        if k >= 0:
+            drive[c.neurons] += amps[k] * nm.current_gain
+    return drive
+
+
+def biases_at(p: LavaPlan, n: int) -> tuple:
+    """Per group the bias array for IR step n (float V/step or int mantissas: Lava's bias_mant,
+    with the group's bias_exp), and clipped counts (backends/lava.py sets them between runs;
+    backends/_native_learning.py gives them to the learning emulator)."""
+    out, clipped = {}, 0
+    for gr in p.groups:
+        parts = []
+        for pop, _, size in gr.members:
+            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
+                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
+                continue
+            b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
+            if p.fixed:
+                b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
+                clipped += c
+            parts.append(b)
+        out[gr.name] = np.concatenate(parts)
+    return out, clipped
+
+
+def initial_biases(p: LavaPlan) -> dict:
+    return biases_at(p, 0)[0]
+
+
+def change_steps(p: LavaPlan) -> list:
+    """The IR steps (> 0) at which an injected current changes: the Lava backend sets new biases
+    before them, the learning emulator changes its LIF groups' biases there."""
+    st = set()
+    for c in p.ir.currents.values():
+        st.update(int(x) for x in _ir.current_at_steps(c, p.ir.dt)[0] if x > 0)
+    return sorted(st)

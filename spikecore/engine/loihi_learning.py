@@ -209,6 +209,9 @@ class LifGroup:
     post_impulse: float = 0.0       # RewardModulatedSTDP.post_trace_kernel_magnitude
     reward_model: str = "rstdp"     # "rstdp" (RSTDPLIFBitAcc) or "reward_lif" (REWARD_MODELS)
     y2_decay: float = 0.0           # reward_lif: y2's decay per step (0: y2 is this step's input)
+    # ((t, bias_mant), ...): from Lava step t on the group's bias_mant is this (Lava's
+    # bias_mant.set() after t - 1 steps; its LIF models rescale the bias every step)
+    bias_changes: tuple = ()
 
 
 REWARD_MODELS = ("rstdp", "reward_lif")
@@ -591,8 +594,17 @@ class _Lif:
         for key in ("du", "dv", "vth"):
             _integers(getattr(g, key), f"{g.name}.{key}", *RANGES[key])
         self.u, self.v = arr("u", np.int32), arr("v", np.int32)
-        mant, exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
-        self.bias = np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp))
+        mant, self.bias_exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
+        self.bias = np.zeros(n, dtype=np.int32)
+        self.set_bias_mant(mant)
+        lo, hi = RANGES["bias_mant"]
+        self.bias_changes = {}
+        for k, change in enumerate(g.bias_changes):
+            if len(change) != 2:
+                raise ValidationError(f"{g.name}.bias_changes[{k}]", change, "a pair (step, bias_mant)")
+            t = int(_integers(change[0], f"{g.name}.bias_changes[{k}] step", 1, 2 ** 62))
+            self.bias_changes[t] = _integers(change[1], f"{g.name}.bias_changes[{k}] bias_mant", lo, hi, n
+                                             ).astype(np.int16).astype(np.int32)
         self.fu = 4096 - (int(g.du) + 1)
         self.fv = 4096 - int(g.dv)
         self.vth = np.left_shift(np.int32(g.vth), 6)
@@ -606,6 +618,12 @@ class _Lif:
             self.y2_decay = float(g.y2_decay)
             self.y = np.zeros((3, n), dtype=np.int64)     # y1, y2, y3 as the neuron sends them
             self.yf = np.zeros((2, n), dtype=np.float64)  # reward_lif: y1, y2 before rounding
+
+    def set_bias_mant(self, mant: np.ndarray):
+        """AbstractPyLifModelFixed.scale_bias (every step in Lava): bias_mant shifted by bias_exp;
+        in place (the compiled kernel reads this array)."""
+        exp = self.bias_exp
+        self.bias[:] = np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp))
 
     def step(self, a_in: np.ndarray, third: Optional[np.ndarray]):
         if self.reward_lif:   # PyRewardLifModelFixed.run_spk
@@ -735,6 +753,9 @@ class LearningEmulator:
             n_steps = 0                                   # the loop below is the numpy kernel
         for n in range(n_steps):
             t = n + 1                                     # Lava's time_step
+            for lif in lifs.values():
+                if t in lif.bias_changes:
+                    lif.set_bias_mant(lif.bias_changes[t])
             for name, lif in lifs.items():
                 a_in = np.zeros(lif.size, dtype=np.int64)
                 third = np.zeros(lif.size, dtype=np.int64)
@@ -840,7 +861,8 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
             l.y = np.zeros((3, l.size), dtype=np.int64)
         l.spikes = np.zeros(l.size, dtype=np.uint8)
         l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
-        clifs.append(K.Lif(l.u, l.v, np.ascontiguousarray(l.bias, np.int32), l.fu, l.fv, int(l.vth), l.spikes,
+        l.bias = np.ascontiguousarray(l.bias, np.int32)            # set_bias_mant writes here
+        clifs.append(K.Lif(l.u, l.v, l.bias, l.fu, l.fv, int(l.vth), l.spikes,
                            l.reward, float(l.y_decay) if l.reward else 0.0,
                            float(l.y_impulse) if l.reward else 0.0, l.y, l.reward_lif,
                            l.y2_decay if l.reward else 0.0, l.yf if l.reward else None))
@@ -884,7 +906,14 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
     snaps = []
     cprobes = [K.Probe(order.index(pr["group"]), 0 if pr["var"] == "u" else 1, pr["index"], pr["every"],
                        pr["phase"], pr["out"]) for pr in probes]
-    K.run(clifs, cstat, cplas, datas, 0, n_steps, rasters, int(snapshot_every), snaps, cprobes)
+    # one kernel call per stretch of steps with constant biases (the states live in the objects)
+    bounds = sorted({1, n_steps + 1, *[t for l in lifs.values() for t in l.bias_changes if 1 < t <= n_steps]})
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        for l in lifs.values():
+            if a in l.bias_changes:
+                l.set_bias_mant(l.bias_changes[a])
+        K.run(clifs, cstat, cplas, datas, a - 1, b - a, [r[a - 1:b - 1] for r in rasters], int(snapshot_every),
+              snaps, cprobes)
     for name, r in zip(order, rasters):
         spikes[name][:] = r.astype(bool)
     for c, cp in zip(plastics, cplas):

@@ -136,6 +136,29 @@ def test_state_monitors_equal_lavas_read_back():
             np.testing.assert_array_equal(a, ref.traces[m]["variables"][var])
 
 
+def test_injected_currents_become_lavas_biases_and_equal_lava():
+    """Currents (piecewise constant, on some neurons of E and on I) become bias_mant changes at
+    the steps the Lava backend sets them: spikes, weights, final u, v and a v trace as Lava's,
+    and the currents change the run."""
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.CurrentSource("E", steps=[("0 ms", "0 pA"), ("100 ms", "150 pA"), ("200 ms", "-100 pA")],
+                             neurons=[0, 1, 2, 3], name="step"))
+    net.add(sc.CurrentSource("I", steps=[("0 ms", "0 pA"), ("50 ms", "300 pA")], name="kick"))
+    net.add(sc.StateMonitor("E", ("v",), neurons=[0, 5], interval="1 ms", name="vm"))
+    g = net.to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    np.testing.assert_array_equal(ours.traces["vm"]["variables"]["v"], ref.traces["vm"]["variables"]["v"])
+    base = get_backend("native").compile(example_ir("loihi_stdp_recurrent"), **OPTS).run(0.3)
+    assert ours.spikes["I"][0].size > base.spikes["I"][0].size
+
+
 def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
     """A weight monitor samples at the start of IR step n the weights after Lava step n: the
     sample at 200 ms of a 300 ms run is the final weights of Lava's 200 ms run (Lava itself
@@ -247,15 +270,12 @@ def test_signal_reaches_the_reward_neuron_in_its_step():
     assert res.conns["plastic"]["y2"].max() == top
 
 
-@pytest.mark.parametrize("change, what", [
-    (lambda n: n.add(sc.CurrentSource("post", amplitude="1 pA", name="kick")), "current input kick"),
-])
-def test_what_the_emulator_does_not_run_is_refused_in_one_line(change, what):
-    net = load_network(EXAMPLES / "loihi_stdp.yaml")
-    change(net)
+def test_integer_populations_with_plasticity_are_refused_in_one_line():
+    g = example_ir("loihi_stdp")
+    g.populations["post"].model = "loihi_lif"          # written in Loihi's integers
     with pytest.raises(UnsupportedFeature) as e:
-        get_backend("native").compile(net.to_ir(), **OPTS)
-    assert what in str(e.value) and "\n" not in str(e.value)
+        get_backend("native").compile(g, **OPTS)
+    assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_a_second_run_call_is_refused():
@@ -267,11 +287,10 @@ def test_a_second_run_call_is_refused():
 
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
-    text = (EXAMPLES / "loihi_stdp.yaml").read_text() + "currents:\n  kick: {target: post, amplitude: 1 pA}\n"
-    model.write_text(text)
-    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "approximate",
+    model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
+    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "strict",
                "--out", tmp_path / "o", "--no-plot")
-    assert done.returncode == 2 and "current input kick" in done.stderr
+    assert done.returncode == 2 and "native --format loihi" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 

@@ -138,6 +138,25 @@ def test_probes_record_u_and_v_after_each_step_alike_in_both_kernels():
             LearningEmulator(net).run(5, probes=[bad])
 
 
+def test_bias_changes_as_lavas_bias_mant_set_between_runs():
+    """LifGroup.bias_changes: from Lava step t on a new bias_mant (Lava: bias_mant.set() after t - 1
+    steps, as the Lava backend sets injected currents); both kernels and Lava agree, and the
+    changes change the spikes."""
+    net = random_recurrent_net(np.random.default_rng(11), 300)
+    plain = LearningEmulator(net).run(300)
+    rng = np.random.default_rng(0)
+    e = net.groups[0]
+    e.bias_changes = ((1, rng.integers(-50, 50, e.size)), (100, rng.integers(1000, 4000, e.size)),
+                      (201, np.zeros(e.size, int)))
+    a = LearningEmulator(net, kernel="numpy").run(300)
+    assert differences(a, LearningEmulator(net).run(300)) == []
+    assert differences(a, run_lava(net, 300)) == []
+    assert "spikes[E]" in differences(a, plain)
+    e.bias_changes = ((5, np.full(e.size, 5000)),)
+    with pytest.raises(ValidationError, match="E.bias_changes"):
+        LearningEmulator(net).run(10)
+
+
 def _delay_net(n_steps, weights, delays, weight_exp=0, vth=240, dv=4095, spike_steps=(0,)):
     """One input neuron per column of ``weights`` spiking at ``spike_steps`` (columns of the data)
     onto one LIF per row through a DelayDense (``delays`` None: a Dense)."""
