@@ -8,10 +8,10 @@ approximations), and turns that plan into a ``LearningNet``: a LIF group per Lav
 (a three-factor projection's target as the ``RewardLIF`` model, ``reward_model="reward_lif"``),
 a ``SpikeInput`` per RingBuffer, a ``DenseConn`` per Dense or Sparse (the same arithmetic in
 Lava's bit-accurate models) and per DelayDense or DelaySparse (with its delays: a population's
-projections, recurrent ones included, and a source's beyond its shortest delay), a ``LearningDenseConn`` or ``LearningSparseConn`` per plastic
-connection, and the modulator's Dense or signal into the reward neuron's third-factor input.
-So ``spikecore run MODEL --backend native --format loihi`` gives what ``--backend lava --format
-fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
+projections, recurrent ones included, and a source's beyond its shortest delay), a
+``LearningDenseConn`` or ``LearningSparseConn`` per plastic connection, and the modulator's
+Dense or signal into the reward neuron's third-factor input. So ``spikecore run MODEL --backend
+native --format loihi`` gives what ``--backend lava --format fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
 in SI: the mantissas times the same conversion the Lava backend reads them back with).
 
 State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's

@@ -2,10 +2,11 @@
 
 ``run_lava(net, n_steps)`` builds the network of spikecore.engine.loihi_learning as a Lava
 user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp_lif.py) for reward
-groups, ``RingBuffer`` sources, ``Dense`` (``Sparse``, ``DelayDense``, ``DelaySparse`` for a ``DenseConn``
-with ``sparse`` or ``delays``) and ``LearningDense`` -- runs it under
+groups, ``RingBuffer`` sources, ``Dense`` (``Sparse``, ``DelayDense``, ``DelaySparse`` for a
+``DenseConn`` with ``sparse`` or ``delays``) and ``LearningDense`` -- runs it under
 ``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
-``PyDenseModelBitAcc`` (``PySparseModelBitAcc``, ``PyDelayDenseModelBitAcc``, ``PyDelaySparseModelBitAcc``) and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
+``PyDenseModelBitAcc`` (``PySparseModelBitAcc``, ``PyDelayDenseModelBitAcc``,
+``PyDelaySparseModelBitAcc``) and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
 ``PyLearningSparseModelBitApproximate``; a ``reward_model="reward_lif"`` group: the Lava
 backend's ``RewardLIF``, backends/_lava_models.py), and returns the spike
 rasters, the final u and v, and every plastic connection's final weights, tags and traces,
