@@ -11,8 +11,9 @@ Lava's bit-accurate models) and per DelayDense or DelaySparse (with its delays: 
 projections, recurrent ones included, and a source's beyond its shortest delay), a
 ``LearningDenseConn`` or ``LearningSparseConn`` per plastic connection, and the modulator's
 Dense or signal into the reward neuron's third-factor input. So ``spikecore run MODEL --backend
-native --format loihi`` gives what ``--backend lava --format fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
-in SI: the mantissas times the same conversion the Lava backend reads them back with).
+native --format loihi`` gives what ``--backend lava --format fixed`` gives, bit for bit: spikes,
+final u and v, and the learnt weights (``Result.weights``, in SI: the mantissas times the same
+conversion the Lava backend reads them back with).
 
 State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
 StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces); weight monitors
