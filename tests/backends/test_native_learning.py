@@ -1,8 +1,8 @@
 """The native engine's Loihi mode on plastic networks (backends/_native_learning.py): the Lava
 backend's fixed-point plan run by the learning emulator. Against Lava itself (the Result: spikes,
 final u and v, learnt weights, approximations; and at the CLI, weights.npz and spikes.npz bit for
-bit), and the wiring without Lava: the LearningNet built from the plan, the weights in SI, the
-refusals in one line."""
+bit), recurrent static projections with synaptic delays beside a plastic one, and the wiring without
+Lava: the LearningNet built from the plan, the weights in SI, the refusals in one line."""
 from __future__ import annotations
 
 import subprocess
@@ -55,7 +55,7 @@ def _cli_files(tmp_path, example, backend, fmt):
     return np.load(out / "weights.npz"), np.load(out / "spikes.npz")
 
 
-@pytest.mark.parametrize("example", ["loihi_stdp", "loihi_stdp_sparse",
+@pytest.mark.parametrize("example", ["loihi_stdp", "loihi_stdp_sparse", "loihi_stdp_recurrent",
                                      pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
 def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, example):
     """loihi_stdp_sparse: two LearningSparse (sign modes excitatory and inhibitory) on the Lava
@@ -70,9 +70,12 @@ def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, exampl
         np.testing.assert_array_equal(w_nat[k], w_lava[k])
         w0 = g.projections[k.split(".")[0]].weight
         assert np.abs(w_nat[k] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    spiked = 0
     for k in s_lava.files:
         if k != "run_id":
             np.testing.assert_array_equal(s_nat[k], s_lava[k])
+            spiked += s_lava[k].size
+    assert spiked > 0
 
 
 def test_sparse_example_deploys_learning_sparse_with_both_sign_modes():
@@ -97,7 +100,133 @@ def test_result_spikes_final_state_weights_and_approximations_equal_lavas(make):
     assert ours.approximations == ref.approximations and ours.approximations
 
 
+def _recurrent_without(*names):
+    g = example_ir("loihi_stdp_recurrent")
+    for name in names:
+        del g.projections[name]
+    return g
+
+
+def test_recurrent_static_projections_with_delays_equal_lavas():
+    """examples/loihi_stdp_recurrent.yaml: E->E, E->I, I->E with delays of 1-6 steps (DelayDense)
+    beside the plastic projection: weights, spikes and final u, v as Lava's, and the recurrent
+    projections change what happens (without them the spikes and weights differ)."""
+    g = example_ir("loihi_stdp_recurrent")
+    assert {c.process for c in plan(g, "fixed", "approximate").conns if c.learning is None} == {"Dense", "DelayDense"}
+    ours = get_backend("native").compile(g, **OPTS).run(0.4)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.4)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        assert ref.spikes[pop][0].size > 20
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    assert ours.approximations == ref.approximations
+    alone = get_backend("native").compile(_recurrent_without("EE", "IE"), **OPTS).run(0.4)
+    assert not np.array_equal(alone.spikes["E"][0], ours.spikes["E"][0])
+    assert not np.array_equal(alone.weights["plastic"]["final"], ours.weights["plastic"]["final"])
+
+
+def test_state_monitors_equal_lavas_read_back():
+    """State monitors (v, and syn_exc: Loihi's u) at two intervals on the recurrent example: the
+    emulator records u, v where the Lava backend's StateRecorders read them, and both convert
+    alike (hwmodels.loihi_plan.state_traces): the traces are equal, NaN-free."""
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.StateMonitor("E", ("v", "syn_exc"), neurons=[0, 3, 5], interval="1 ms", name="vm"))
+    net.add(sc.StateMonitor("I", ("v",), interval="3 ms", name="vi"))
+    g = net.to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    for m, vars_, n in (("vm", ("v", "syn_exc"), 300), ("vi", ("v",), 100)):
+        np.testing.assert_array_equal(ours.traces[m]["times"], ref.traces[m]["times"])
+        assert set(ours.traces[m]["variables"]) == set(vars_)
+        for var in vars_:
+            a = ours.traces[m]["variables"][var]
+            assert a.shape[0] == n and np.isfinite(a).all() and np.ptp(a) > 0
+            np.testing.assert_array_equal(a, ref.traces[m]["variables"][var])
+
+
+def test_injected_currents_become_lavas_biases_and_equal_lava():
+    """Currents (piecewise constant, on some neurons of E and on I) become bias_mant changes at
+    the steps the Lava backend sets them: spikes, weights, final u, v and a v trace as Lava's,
+    and the currents change the run."""
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.CurrentSource("E", steps=[("0 ms", "0 pA"), ("100 ms", "150 pA"), ("200 ms", "-100 pA")],
+                             neurons=[0, 1, 2, 3], name="step"))
+    net.add(sc.CurrentSource("I", steps=[("0 ms", "0 pA"), ("50 ms", "300 pA")], name="kick"))
+    net.add(sc.StateMonitor("E", ("v",), neurons=[0, 5], interval="1 ms", name="vm"))
+    g = net.to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    np.testing.assert_array_equal(ours.traces["vm"]["variables"]["v"], ref.traces["vm"]["variables"]["v"])
+    base = get_backend("native").compile(example_ir("loihi_stdp_recurrent"), **OPTS).run(0.3)
+    assert ours.spikes["I"][0].size > base.spikes["I"][0].size
+
+
+def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
+    """A weight monitor samples at the start of IR step n the weights after Lava step n: the
+    sample at 200 ms of a 300 ms run is the final weights of Lava's 200 ms run (Lava itself
+    records no weights over time); the sample at 0 the initial weights on the mantissa grid."""
+    syn = np.array([0, 5, 7, 30, 71])
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.WeightMonitor("plastic", synapses=syn, interval="100 ms", name="wm"))
+    ours = get_backend("native").compile(net.to_ir(), **OPTS).run(0.3)
+    w = ours.weights["plastic"]
+    np.testing.assert_allclose(w["t"], [0.0, 0.1, 0.2])
+    np.testing.assert_array_equal(w["synapses"], syn)
+    g = example_ir("loihi_stdp_recurrent")
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.2)
+    np.testing.assert_array_equal(w["w"][2], ref.weights["plastic"]["final"][syn])
+    assert not np.array_equal(w["w"][2], w["w"][0])
+    lm = plan(g, "fixed", "approximate").learning["plastic"]
+    np.testing.assert_allclose(w["w"][0], np.rint(g.projections["plastic"].weight[syn] * lm.weight_to_lava)
+                               / lm.weight_to_lava)
+    with pytest.raises(UnsupportedFeature, match="weight monitor wm"):     # the Lava backend still refuses
+        get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate")
+
+
+@pytest.mark.slow
+def test_recurrent_example_2000_steps_equals_lava():
+    """The recurrent example over 2 s (2,000 steps): weights, spikes, final u and v."""
+    g = example_ir("loihi_stdp_recurrent")
+    ours = get_backend("native").compile(g, **OPTS).run(2.0)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(2.0)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+
+
 # -- the wiring, without Lava ---------------------------------------------------------------
+
+def test_delayed_projections_become_delayed_dense_conns():
+    """DelayDense / DelaySparse of the plan become DenseConns with the plan's delays (as
+    backends/lava.py build passes them); Dense and Sparse have none."""
+    g = example_ir("loihi_stdp_recurrent")
+    p = plan(g, "fixed", "approximate")
+    net = nl.learning_net(p, 10)
+    by_name = {c.name: c for c in net.conns}
+    for c in p.conns:
+        if c.learning is not None:
+            continue
+        d = by_name[c.name].delays
+        if c.process in ("DelayDense", "DelaySparse"):
+            np.testing.assert_array_equal(d[c.rows, c.cols], c.delays)
+            assert d.max() == c.max_delay > 0
+        else:
+            assert d is None
+        assert by_name[c.name].sparse == (c.process in ("Sparse", "DelaySparse"))
+    ee = p.ir.projections["EE"]
+    assert by_name["EE"].delays[ee.j, ee.i].max() == np.rint(ee.delay / g.dt).max()
 
 def test_plastic_network_runs_and_learns_in_the_loihi_mode():
     g = example_ir("loihi_stdp")
@@ -152,17 +281,12 @@ def test_signal_reaches_the_reward_neuron_in_its_step():
     assert res.conns["plastic"]["y2"].max() == top
 
 
-@pytest.mark.parametrize("change, what", [
-    (lambda n: n.add(sc.StateMonitor("post", ("v",), name="vm")), "state monitor vm"),
-    (lambda n: n.add(sc.CurrentSource("post", amplitude="1 pA", name="kick")), "current input kick"),
-    (lambda n: n.project("post", "post", sc.OneToOne(), weight="0.5 mV", delay="1 ms", name="rec"), "projection rec"),
-])
-def test_what_the_emulator_does_not_run_is_refused_in_one_line(change, what):
-    net = load_network(EXAMPLES / "loihi_stdp.yaml")
-    change(net)
+def test_integer_populations_with_plasticity_are_refused_in_one_line():
+    g = example_ir("loihi_stdp")
+    g.populations["post"].model = "loihi_lif"          # written in Loihi's integers
     with pytest.raises(UnsupportedFeature) as e:
-        get_backend("native").compile(net.to_ir(), **OPTS)
-    assert what in str(e.value) and "\n" not in str(e.value)
+        get_backend("native").compile(g, **OPTS)
+    assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_a_second_run_call_is_refused():
@@ -174,11 +298,10 @@ def test_a_second_run_call_is_refused():
 
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
-    text = (EXAMPLES / "loihi_stdp.yaml").read_text() + "monitors:\n  vm: {type: state, target: post, variables: [v]}\n"
-    model.write_text(text)
-    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "approximate",
+    model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
+    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "strict",
                "--out", tmp_path / "o", "--no-plot")
-    assert done.returncode == 2 and "state monitor vm" in done.stderr
+    assert done.returncode == 2 and "native --format loihi" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
