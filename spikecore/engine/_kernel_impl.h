@@ -138,8 +138,11 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
  * is added into its slot at once (the earliest inputs first: the order holds), and every
  * bucket is emptied when a run call returns, so between calls the ring holds all pending input
  * as in ring mode. */
+#ifndef SC_BK_TAIL
+#define SC_BK_TAIL 32    /* entries ahead of a bucket's tail that bk_put fetches (4 cache lines) */
+#endif
 #ifndef SC_BK_AHEAD
-#define SC_BK_AHEAD 16   /* bucket entries ahead whose ring cell bk_drain fetches */
+#define SC_BK_AHEAD 48   /* bucket entries ahead whose ring cell (and mark) bk_drain fetches */
 #endif
 
 /* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
@@ -170,8 +173,12 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
     int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
     int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word: a prefetch of nothing useful) */
-            __builtin_prefetch(dst + (((uint32_t)b[k + SC_BK_AHEAD]) >> 2), 1, 3);
+        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
+            uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
+            __builtin_prefetch(dst + (y >> 2), 1, 3);
+            if (mk)
+                __builtin_prefetch(mk + (y >> 2), 1, 3);
+        }
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
@@ -211,6 +218,11 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
         k = 0;
     }
     uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
+    /* a thread appends to up to ring_len buckets at once, more streams than the hardware
+     * prefetcher follows, and a bucket's memory was last used ring_len steps ago: fetch the
+     * line SC_BK_TAIL entries ahead of the tail (past the end of the bucket: a fetch of
+     * nothing useful) */
+    __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
     float f = (float)add;
     if (sizeof(REAL) == sizeof(float) || (double)f == (double)add) {
         uint32_t fb;
