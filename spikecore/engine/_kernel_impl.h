@@ -322,10 +322,53 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
         }
     }
 }
+/* push in bucket mode: thread t's segmented part of row `pre`, then its packed part; inputs
+ * due at a later step go to the buckets, those due now (delay 0) into the slot */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* kept out of push: ring mode runs push's old body */
+#endif
+static void FN(push_bk)(const sc_net *net, int t, const int64_t *restrict row_ptr, const int64_t *restrict seg_ptr,
+                        const REAL *restrict row_w, int64_t pre, int64_t now, REAL mult)
+{
+    const uint16_t *restrict chan = net->syn_chan;
+    const REAL *restrict w = (const REAL *)net->syn_weight;
+    int64_t L = net->ring_len;
+    int64_t s = row_ptr[pre];
+    REAL wu = row_w[pre];
+    int uniform = wu == wu;
+    wu = mult * wu;
+    for (int64_t g = seg_ptr[pre], g1 = seg_ptr[pre + 1]; g < g1; g++) {
+        int64_t d = net->seg_delay[g] & ~SC_SEG_SPARSE;
+        int sparse = (net->seg_delay[g] & SC_SEG_SPARSE) != 0;
+        int64_t slot = now + d;
+        if (slot >= L)
+            slot -= L;
+        int32_t base = (int32_t)net->seg_block[g] << 16;
+        uint32_t sp = sparse ? SC_BK_SPARSE : 0u;
+        for (int64_t e = s + net->seg_len[g]; s < e; s++) {
+            REAL add = uniform ? wu : mult * w[s];
+            if (d)
+                FN(bk_put)(net, t, slot, base + chan[s], sp, add);
+            else
+                FN(ring_add)(net, t, slot, base + chan[s], sparse, add);
+        }
+    }
+    if (net->n_pk)
+        FN(push_packed)(net, t, pre, now, mult, (REAL *)net->ring);
+}
+
 static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
 {
+#if defined(__GNUC__)
+    if (__builtin_expect(net->bk != NULL, 0)) {
+#else
+    if (net->bk) {
+#endif
+        FN(push_bk)(net, t, row_ptr, seg_ptr, row_w, pre, now, mult);
+        return;
+    }
     const uint16_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
     int64_t L = net->ring_len, C = net->n_channels;
@@ -342,11 +385,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
         int32_t base = (int32_t)net->seg_block[g] << 16;
         REAL *restrict dst = ring + slot * C + base;
         int64_t e = s + net->seg_len[g];
-        if (net->bk && (d & ~SC_SEG_SPARSE)) {   /* bucket mode, due at a later step */
-            uint32_t sp = sparse ? SC_BK_SPARSE : 0u;
-            for (; s < e; s++)
-                FN(bk_put)(net, t, slot, base + chan[s], sp, uniform ? wu : mult * w[s]);
-        } else if (sparse) {
+        if (sparse) {
             uint8_t *restrict mk = net->mark + slot * C + base;
             int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
             int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
