@@ -37,7 +37,9 @@ Process graph
   per step (Poisson) travel as graded messages (num_message_bits > 0).
 * Learning: each plastic projection is a ``LearningDense`` of its own with the Lava rule object
   hwmodels/loihi_learning_rules.py builds (float or fixed point; every approximation a finding,
-  refused under policy strict); its target's spikes go to ``s_in_bap``. A three-factor rule's
+  refused under policy strict), or a ``LearningSparse`` where its synapses do not fill the
+  matrix (run by the patched models of backends/_lava_models.py: Lava's own crash on
+  excitatory and inhibitory weights); its target's spikes go to ``s_in_bap``. A three-factor rule's
   target runs as ``RewardLIF`` (backends/_lava_models.py), which sends the post spikes and the
   y1, y2 traces the rule reads, fed by the modulator (a Dense) or a signal (a RingBuffer). Final
   weights are read back after the run (``Result.weights``). docs/loihi_learning.md.
@@ -174,6 +176,8 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         w = c.weights.astype(dtype)
         if c.process == "LearningDense":
             proc = _lava_learning.learning_dense(c, w, lifs[c.post], kw)
+        elif c.process == "LearningSparse":
+            proc = _lava_learning.learning_sparse(c, w, lifs[c.post], kw)
         elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w
@@ -381,28 +385,35 @@ class _Runtime:
         return list(self.runtime._messaging_infrastructure.actors)
 
     def _hard_stop(self):
-        import multiprocessing as mp
-        rt = self.runtime
-        actors = self._actors()
-        for a in actors:                       # the Lava processes this runtime forked, by object
-            if _alive(a):
-                a.terminate()
-        for a in actors:
-            if _alive(a):
-                mp.Process.join(a, timeout=5)
-            if _alive(a):
-                a.kill()
-                mp.Process.join(a, timeout=5)
-        mi = rt._messaging_infrastructure
-        try:
-            if mi.smm is not None:
-                mi.smm.shutdown()              # unlinks every shared-memory segment of the run
-        except Exception:
-            pass
-        try:
-            rt._watchdog_manager.stop()
-        except Exception:
-            pass
+        hard_stop(self.runtime)
+
+
+def hard_stop(rt) -> None:
+    """End a Lava runtime's processes without its own stop (which waits forever on a process that
+    died or hangs): terminate, then kill, and join each by its process object, so that
+    multiprocessing forgets them too; shut down its shared-memory manager (which unlinks every
+    segment of the run) and its watchdog manager."""
+    import multiprocessing as mp
+    actors = list(rt._messaging_infrastructure.actors)
+    for a in actors:                       # the Lava processes this runtime forked, by object
+        if _alive(a):
+            a.terminate()
+    for a in actors:
+        if _alive(a):
+            mp.Process.join(a, timeout=5)
+        if _alive(a):
+            a.kill()
+            mp.Process.join(a, timeout=5)
+    mi = rt._messaging_infrastructure
+    try:
+        if mi.smm is not None:
+            mi.smm.shutdown()              # unlinks every shared-memory segment of the run
+    except Exception:
+        pass
+    try:
+        rt._watchdog_manager.stop()
+    except Exception:
+        pass
 
 
 def _alive(actor) -> bool:

@@ -5,7 +5,9 @@ user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp
 groups, ``RingBuffer`` sources, ``Dense`` and ``LearningDense`` -- runs it under
 ``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
 ``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
-``PyLearningSparseModelBitApproximate``; a ``reward_model="reward_lif"`` group: the Lava
+the Lava backend's ``LearningSparseBitApproximate``, Lava's ``PyLearningSparseModelBitApproximate``
+with the operations that crash on CSR matrices done on the stored values, or with
+``sparse_model="stock"`` Lava's own; a ``reward_model="reward_lif"`` group: the Lava
 backend's ``RewardLIF``, backends/_lava_models.py), and returns the spike
 rasters, the final u and v, and every plastic connection's final weights, tags and traces,
 in the emulator's ``LearningResult`` layout. It does not go through the emulator or a
@@ -147,9 +149,15 @@ def _sparse_read(proc, name: str, c: LearningSparseConn) -> np.ndarray:
     return out
 
 
-def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningResult:
+SPARSE_MODELS = ("patched", "stock")
+
+
+def run_lava(net: LearningNet, n_steps: int, timing: bool = False, sparse_model: str = "patched") -> LearningResult:
     """Run ``net`` in Lava fixed_pt for ``n_steps``; with ``timing``, ``result.run_s`` is the
-    wall time of the ``run`` call alone (compilation and process start-up excluded)."""
+    wall time of the ``run`` call alone (compilation and process start-up excluded).
+    ``sparse_model``: a LearningSparse's model, the Lava backend's patched one
+    (``LearningSparseBitApproximate``) or Lava's ``PyLearningSparseModelBitApproximate``
+    ("stock"; it crashes on sign modes excitatory and inhibitory and on w, d, t factors)."""
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
     from lava.magma.core.run_conditions import RunSteps
@@ -162,6 +170,7 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
         u, v, conns = {}, {}, {}
         try:
             models = {r: _RECORDER["model"] for r in recorders.values()}
+            models.update(_sparse_models(net, plastic, sparse_model))
             if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
                 from backends._lava_models import PyRewardLifModelFixed
                 models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
@@ -195,10 +204,22 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningRe
     return res
 
 
-def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0) -> str:
+def _sparse_models(net: LearningNet, plastic: dict, sparse_model: str) -> dict:
+    """The model map entries of the LearningSparse processes (none: Lava picks its stock model)."""
+    if sparse_model not in SPARSE_MODELS:
+        raise ValueError(f"sparse_model {sparse_model!r}: one of {SPARSE_MODELS}")
+    if sparse_model == "stock":
+        return {}
+    from backends._lava_models import LearningSparseBitApproximate
+    return {plastic[c.name]: LearningSparseBitApproximate for c in net.conns if isinstance(c, LearningSparseConn)}
+
+
+def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0, sparse_model: str = "stock") -> str:
     """Run ``net`` in Lava fixed_pt, expecting one of its processes to crash (Lava's runtime
     may then wait forever): the last line of the first crashed process's traceback ('' if none
-    crashed within ``timeout_s``). Every forked process is ended (spikecore.procs)."""
+    crashed within ``timeout_s``). Every forked process is ended (the Lava backend's hard stop,
+    then spikecore.procs).
+    ``sparse_model`` as for ``run_lava``, here Lava's stock model by default."""
     from spikecore import procs
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
@@ -208,18 +229,24 @@ def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0) -> str:
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-crash-")
     try:
         with procs.forked_children():
-            lifs, recorders, _ = build_lava(net, n_steps, workdir)
+            lifs, recorders, plastic = build_lava(net, n_steps, workdir)
             first = next(iter(lifs.values()))
-            cfg = Loihi1SimCfg(select_tag="fixed_pt",
-                               exception_proc_model_map={r: _RECORDER["model"] for r in recorders.values()})
+            models = {r: _RECORDER["model"] for r in recorders.values()}
+            models.update(_sparse_models(net, plastic, sparse_model))
+            cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
             first.run(condition=RunSteps(num_steps=n_steps, blocking=False), run_cfg=cfg)
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < timeout_s:
-                for a in first.runtime._messaging_infrastructure.actors:
-                    if a.exception is not None:
-                        return str(a.exception[1]).strip().splitlines()[-1]
-                time.sleep(0.05)
-            return ""
+            try:
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < timeout_s:
+                    for a in first.runtime._messaging_infrastructure.actors:
+                        if a.exception is not None:
+                            return str(a.exception[1]).strip().splitlines()[-1]
+                    time.sleep(0.05)
+                return ""
+            finally:      # the backend's hard stop: no process nor shared memory left, none still listed
+                from backends.lava import hard_stop
+                hard_stop(first.runtime)
+                first.runtime._is_started = first.runtime._is_running = False
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -331,8 +358,8 @@ FACTORS = ("x1", "x2", "y1", "y2", "y3", "w", "d", "t", "x0", "y0",
            "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})", "(w-{c})", "(d+{c})", "(t+{c})")
 
 
-# LearningSparse's models crash on a synaptic variable plus a constant (a scalar added to a CSR
-# matrix) and would multiply arrays by the CSR w, d or t as matrices: its rules use traces only
+# Lava's stock LearningSparse models crash on a factor w, d or t (np.clip of a CSR matrix, a
+# scalar added to one; float: a matrix product): with sparse_model="stock" its rules use traces only
 TRACE_FACTORS = ("x1", "x2", "y1", "y2", "y3", "x0", "y0", "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})")
 
 
@@ -383,14 +410,28 @@ def random_rule(rng: np.random.Generator, three_factor: bool, factors: tuple = F
         return spec
 
 
+def _learning_sparse(c: LearningDenseConn, syn: np.ndarray, rule, sign_mode) -> LearningSparseConn:
+    """``c`` as a LearningSparse of synapses ``syn`` (weights and tags 0 off them)."""
+    return LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0), rule, weight_exp=c.weight_exp,
+                              num_weight_bits=c.num_weight_bits, sign_mode=sign_mode,
+                              tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
+                              num_message_bits=c.num_message_bits, synapses=syn)
+
+
 def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8,
-                        sparse: bool = False) -> LearningNet:
+                        sparse: bool = False, sparse_model: str = "stock") -> LearningNet:
     """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
     input for reward groups, static Dense drives and 1-3 LearningDense connections. With
     ``sparse`` (the same draws, and more): plastic connections are also LearningSparse (random
-    synapses, sign mode mixed or default: Lava's stock model crashes on the others), the input
-    carries graded counts 0..3 and plastic connections from it are graded, and reward groups are
-    also the Lava backend's RewardLIF (y2 decays)."""
+    synapses), the input carries graded counts 0..3 and plastic connections from it are graded,
+    and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
+    what ``sparse_model`` runs: "stock" (Lava's model), sign mode mixed or default and rules over
+    traces only; "patched" (the Lava backend's LearningSparseBitApproximate), every sign mode
+    (mostly excitatory and inhibitory), rules over every factor, and every plastic connection
+    that keeps a synapse is a LearningSparse."""
+    if sparse_model not in SPARSE_MODELS:
+        raise ValueError(f"sparse_model {sparse_model!r}: one of {SPARSE_MODELS}")
+    patched = sparse and sparse_model == "patched"
     from spikecore.engine.loihi_learning import LifGroup, SpikeInput
 
     def decay():
@@ -459,15 +500,20 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
             if pre == "input" and graded_input and rng.random() < 0.7:
                 c.num_message_bits = 5
             syn = rng.random((sizes[post], sizes[pre])) < rng.uniform(0.3, 0.9)
+            if patched:
+                mode = [None, "mixed", "excitatory", "inhibitory", "excitatory", "inhibitory"][int(rng.integers(6))]
+                kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32),
+                                        SIGN_MODES["mixed"] if mode is None else sign_mode_code(mode, "sign_mode"),
+                                        c.num_weight_bits) != 0
+                if kept.any():
+                    c = _learning_sparse(c, syn, random_rule(rng, c.rule.three_factor, FACTORS), mode)
+                conns.append(c)
+                continue
             kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32), SIGN_MODES["mixed"],
                                     c.num_weight_bits) != 0
             # (Lava's find() fails on a LearningSparse variable with no stored entry)
             if rng.random() < 0.6 and kept.any():
-                c = LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0),
-                                       random_rule(rng, c.rule.three_factor, TRACE_FACTORS),
-                                       weight_exp=c.weight_exp, num_weight_bits=c.num_weight_bits,
-                                       sign_mode=[None, "mixed"][int(rng.integers(2))],
-                                       tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
-                                       num_message_bits=c.num_message_bits, synapses=syn)
+                rule = random_rule(rng, c.rule.three_factor, TRACE_FACTORS)
+                c = _learning_sparse(c, syn, rule, [None, "mixed"][int(rng.integers(2))])
         conns.append(c)
     return LearningNet(groups, inputs, conns)

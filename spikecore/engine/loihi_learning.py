@@ -269,11 +269,11 @@ class LearningSparseConn(LearningDenseConn):
     zeros included). As Lava 0.10 does it: the learning arithmetic is LearningDense's, evaluated
     for every entry and written back at the stored ones only; the initial weights are truncated
     with ``eliminate_zeros``, so a synapse whose initial weight truncates to 0 is dropped and
-    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's fixed-point
-    model saturates the weight accumulator with ``np.maximum`` on the CSR matrix, which scipy
-    refuses: only sign mode mixed runs, and rules over traces only (a factor w, d or t is evaluated
-    on the CSR matrices; a constant added to one crashes): the others are refused here
-    (docs/loihi_learning.md)."""
+    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's stock model
+    crashes on sign modes excitatory and inhibitory (``np.maximum`` on the CSR matrix) and on a
+    factor w, d or t (``np.clip`` of a CSR matrix); there this emulates the Lava backend's
+    patched model, which does those operations on the stored values and evaluates the factors
+    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md)."""
     synapses: Optional[np.ndarray] = None
 
 
@@ -538,14 +538,6 @@ def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
     """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
     checks that nothing lies off the synapses, and drops the synapses whose truncated initial
     weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
-    if p.sign_mode != SIGN_MODES["mixed"]:
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with sign mode {c.sign_mode}",
-                                 "sign mode mixed (Lava 0.10's LearningSparse models crash on the others: "
-                                 "np.maximum on a CSR matrix)")
-    if any(f.state_var in SYN_VAR_OF for ps in p.rule.products.values() for pr in ps for f in pr.factors):
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with a factor w, d or t in its rule",
-                                 "traces and dependencies only (Lava 0.10's LearningSparse evaluates such "
-                                 "factors on CSR matrices: it crashes on a constant added to them)")
     syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
     if syn.shape != p.shape:
         raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")

@@ -55,18 +55,30 @@ def _cli_files(tmp_path, example, backend, fmt):
     return np.load(out / "weights.npz"), np.load(out / "spikes.npz")
 
 
-@pytest.mark.parametrize("example", ["loihi_stdp", pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("example", ["loihi_stdp", "loihi_stdp_sparse",
+                                     pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
 def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, example):
+    """loihi_stdp_sparse: two LearningSparse (sign modes excitatory and inhibitory) on the Lava
+    backend, run by its patched LearningSparse model."""
     w_nat, s_nat = _cli_files(tmp_path, example, "native", "loihi")
     w_lava, s_lava = _cli_files(tmp_path, example, "lava", "fixed")
-    keys = [k for k in w_lava.files if k != "run_id"]
-    assert keys == ["plastic.final"] and [k for k in w_nat.files if k != "run_id"] == keys
-    np.testing.assert_array_equal(w_nat["plastic.final"], w_lava["plastic.final"])
-    w0 = example_ir(example).projections["plastic"].weight
-    assert np.abs(w_nat["plastic.final"] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    g = example_ir(example)
+    plastic = sorted(f"{name}.final" for name, e in g.projections.items() if e.plasticity is not None)
+    keys = sorted(k for k in w_lava.files if k != "run_id")
+    assert keys == plastic and sorted(k for k in w_nat.files if k != "run_id") == keys
+    for k in keys:
+        np.testing.assert_array_equal(w_nat[k], w_lava[k])
+        w0 = g.projections[k.split(".")[0]].weight
+        assert np.abs(w_nat[k] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
     for k in s_lava.files:
         if k != "run_id":
             np.testing.assert_array_equal(s_nat[k], s_lava[k])
+
+
+def test_sparse_example_deploys_learning_sparse_with_both_sign_modes():
+    p = plan(example_ir("loihi_stdp_sparse"), "fixed", "approximate")
+    learning = {c.projections[0]: (c.process, c.sign_mode) for c in p.conns if c.learning is not None}
+    assert learning == {"plastic": ("LearningSparse", "exc"), "plastic_inh": ("LearningSparse", "inh")}
 
 
 @pytest.mark.parametrize("make", [lambda: example_ir("loihi_three_factor"), signal_net],
@@ -170,30 +182,55 @@ def test_cli_refusal_is_one_line_exit_2(tmp_path):
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
-def _sparse_plastic_ir():
-    net = load_network(EXAMPLES / "loihi_stdp.yaml")
-    g = net.to_ir()
+def _sparse_plastic_ir(example="loihi_stdp", zero_weight=False):
+    """An example with half of its plastic synapses (at random) left out; ``zero_weight``: one
+    synapse starting at weight 0."""
+    g = example_ir(example)
     e = g.projections["plastic"]
     keep = np.random.default_rng(1).random(e.n_synapses) < 0.5
     for attr in ("i", "j", "weight", "delay"):
-        setattr(e, attr, getattr(e, attr)[keep])
+        setattr(e, attr, np.array(getattr(e, attr)[keep]))
+    if zero_weight:
+        e.weight[0] = 0.0
     return g
 
 
-def test_absent_synapses_of_a_learning_dense_are_an_approximation_strict_refuses():
-    g = _sparse_plastic_ir()
+@pytest.mark.parametrize("fmt", ["fixed", "float"])
+def test_a_sparse_plastic_projection_is_a_learning_sparse_without_the_absent_synapses_finding(fmt):
+    p = plan(_sparse_plastic_ir(), fmt, "approximate")
+    [c] = [c for c in p.conns if c.learning is not None]
+    assert c.process == "LearningSparse" and c.rows.size < c.shape[0] * c.shape[1]
+    assert not any(f.rule == "absent synapses learn" for f in p.findings)
+
+
+def test_absent_synapses_learn_where_a_fixed_point_synapse_starts_at_weight_0_strict_refuses():
+    """Lava's LearningSparse drops a synapse whose initial weight is 0 before it learns: such a
+    projection stays a LearningDense, whose absent entries learn (a finding; strict refuses it)."""
+    g = _sparse_plastic_ir(zero_weight=True)
     p = plan(g, "fixed", "approximate")
+    assert [c.process for c in p.conns if c.learning is not None] == ["LearningDense"]
     assert any("absent synapses learn" in a for a in p.approximations)
-    assert [f.severity for f in p.findings if f.rule == "absent synapses learn"] == ["error"]   # strict refuses
+    [f] = [f for f in p.findings if f.rule == "absent synapses learn"]
+    assert f.severity == "error" and "start at weight 0" in f.hardware         # strict refuses it
     assert not any("absent synapses learn" in a for a in plan(example_ir("loihi_stdp"), "fixed",
                                                               "approximate").approximations)
+    # floating point keeps a synapse at 0 (no truncation): a LearningSparse
+    assert [c.process for c in plan(g, "float", "approximate").conns if c.learning is not None] == ["LearningSparse"]
 
 
-def test_sparse_plastic_projection_equals_lava_including_its_absent_entries():
-    g = _sparse_plastic_ir()
+@pytest.mark.parametrize("example, zero_weight, process", [
+    ("loihi_stdp", False, "LearningSparse"),
+    ("loihi_stdp", True, "LearningDense"),                 # its absent entries learn, in both
+    ("loihi_three_factor", False, "LearningSparse"),       # a rule with the factor t
+])
+def test_sparse_plastic_projection_equals_lava(example, zero_weight, process):
+    g = _sparse_plastic_ir(example, zero_weight)
     ours = get_backend("native").compile(g, **OPTS).run(0.3)
-    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    exe = get_backend("lava").compile(g, format="fixed", policy="approximate")
+    assert [c.process for c in exe.plan.conns if c.learning is not None] == [process]
+    ref = exe.run(0.3)
     np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    assert np.abs(ours.weights["plastic"]["final"] - g.projections["plastic"].weight).max() > 1e-5
     np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
     for var in ("u", "v"):
         np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])

@@ -7,7 +7,10 @@ emulator must agree bit for bit in spike rasters, final u and v, weights, tags a
   in the slow suite) and random networks and rule strings drawn inside Lava's grammar (a few
   here; the slow suite runs 60, about 4 minutes under load);
 * the compiled kernel against the numpy one on many random networks (no Lava, fast);
-* each Lava quirk the emulator reproduces, shown in Lava itself (docs/loihi_learning.md).
+* each Lava quirk the emulator reproduces, shown in Lava itself (docs/loihi_learning.md);
+* LearningSparse where Lava's stock model crashes (sign modes excitatory and inhibitory, factors
+  w, d, t): against the Lava backend's patched model (backends/_lava_models.py), which is Lava's
+  with the crashing operations done on the stored values.
 """
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDe
 from spikecore.errors import UnsupportedFeature, ValidationError
 
 
-def assert_same_as_lava(net: LearningNet, n_steps: int):
-    ref = run_lava(net, n_steps)
+def assert_same_as_lava(net: LearningNet, n_steps: int, sparse_model: str = "patched"):
+    ref = run_lava(net, n_steps, sparse_model=sparse_model)
     ours = LearningEmulator(net).run(n_steps)
     assert differences(ours, ref) == []
     return ours, ref
@@ -67,7 +70,7 @@ def test_random_sparse_graded_and_reward_lif_networks(seed):
     """LearningSparse, graded plastic connections, the Lava backend's RewardLIF (sparse=True draws)."""
     net = random_learning_net(np.random.default_rng(seed), 200, sparse=True)
     assert any(isinstance(c, LearningSparseConn) for c in net.conns)
-    assert_same_as_lava(net, 200)
+    assert_same_as_lava(net, 200, sparse_model="stock")
 
 
 @pytest.mark.slow
@@ -77,7 +80,7 @@ def test_random_sweep_20_sparse_graded_networks():
     failed = []
     for seed in range(2000, 2020):
         net = random_learning_net(np.random.default_rng(seed), 300, sparse=True)
-        d = differences(LearningEmulator(net).run(300), run_lava(net, 300))
+        d = differences(LearningEmulator(net).run(300), run_lava(net, 300, sparse_model="stock"))
         if d:
             failed.append((seed, d))
     assert failed == []
@@ -94,6 +97,56 @@ def test_compiled_kernel_equals_numpy_kernel_on_sparse_graded_and_reward_lif():
         b = LearningEmulator(net).run(200)
         assert differences(a, b) == [], seed
     assert {"LearningSparseConn", "reward_lif", "graded"} <= kinds
+
+
+def _signed_sparse(net: LearningNet) -> bool:
+    return any(isinstance(c, LearningSparseConn) and c.sign_mode in ("excitatory", "inhibitory") for c in net.conns)
+
+
+def _patched_sparse_nets(seed0: int, count: int, n_steps: int) -> list:
+    """(seed, net): the first ``count`` random networks from ``seed0`` on with a LearningSparse of
+    sign mode excitatory or inhibitory (sparse_model="patched" draws)."""
+    out, seed = [], seed0
+    while len(out) < count:
+        net = random_learning_net(np.random.default_rng(seed), n_steps, sparse=True, sparse_model="patched")
+        if _signed_sparse(net):
+            out.append((seed, net))
+        seed += 1
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_random_sparse_networks_with_excitatory_and_inhibitory_weights_equal_the_patched_model(seed):
+    """Where Lava's stock LearningSparse crashes (sign modes excitatory and inhibitory, rules with
+    w, d, t factors and constants): the emulator equals the Lava backend's patched model."""
+    [(_, net)] = _patched_sparse_nets(seed, 1, 150)
+    ours, _ = assert_same_as_lava(net, 150)
+    assert any(not np.array_equal(ours.conns[c.name]["weights"], c.weights) for c in net.conns
+               if isinstance(c, LearningSparseConn) and c.sign_mode in ("excitatory", "inhibitory"))
+
+
+@pytest.mark.slow
+def test_random_sweep_12_sparse_networks_with_excitatory_and_inhibitory_weights():
+    """12 more (from seed 3000 on) x 300 steps against the patched LearningSparse model, about 1 minute."""
+    failed = []
+    for seed, net in _patched_sparse_nets(3000, 12, 300):
+        d = differences(LearningEmulator(net).run(300), run_lava(net, 300))
+        if d:
+            failed.append((seed, d))
+    assert failed == []
+
+
+def test_compiled_kernel_equals_numpy_kernel_on_excitatory_and_inhibitory_sparse():
+    for seed, net in _patched_sparse_nets(30_000, 10, 200):
+        assert differences(LearningEmulator(net, kernel="numpy").run(200), LearningEmulator(net).run(200)) == [], seed
+
+
+def test_patched_learning_sparse_equals_lavas_where_lavas_runs():
+    """The patch changes only what crashes: on a network Lava's stock LearningSparse runs (sign
+    mode mixed, a rule over traces), both models give the same spikes, weights, tags and traces."""
+    net = random_learning_net(np.random.default_rng(0), 200, sparse=True)
+    assert any(isinstance(c, LearningSparseConn) for c in net.conns)
+    assert differences(run_lava(net, 200, sparse_model="stock"), run_lava(net, 200)) == []
 
 
 def _sparse_net(weights, synapses, rule, sign_mode=None, n_steps=60):
@@ -116,25 +169,27 @@ def test_quirk_learning_sparse_drops_synapses_whose_initial_weight_truncates_to_
     weight 0 (or 1: mixed sign mode truncates the LSB) is gone before the first epoch, never learns."""
     rule = LearningRuleSpec(dw="2^0 * x0", x1_impulse=0, x1_tau=0, rng_seed=3)     # +1 at every pre spike
     net = _sparse_net([[1, 40]], [[True, True]], rule)
-    ours, ref = assert_same_as_lava(net, 60)
+    ours, ref = assert_same_as_lava(net, 60, sparse_model="stock")
     w = ref.conns["plastic"]["weights"][0]
     assert w[0] == 0 and w[1] > 40
 
 
-@pytest.mark.parametrize("sign_mode, dw, message", [
-    ("excitatory", "2^-2 * x0 * y1", ">= and <= don't work with 0"),
-    ("mixed", "2^-2 * x0 * (w + 3)", "adding a nonzero scalar to a sparse"),
+@pytest.mark.parametrize("sign_mode, weights, rule, message", [
+    ("excitatory", [[20, 40]], dict(dw="2^-2 * x0 * y1"), ">= and <= don't work with 0"),
+    ("inhibitory", [[-20, -40]], dict(dw="2^-2 * x0 * y1"), ">= and <= don't work with 0"),
+    ("mixed", [[20, 40]], dict(dw="2^-2 * x0 * (w + 3)"), "adding a nonzero scalar to a sparse"),
+    ("mixed", [[20, 40]], dict(dw="2^-2 * x0 * y1", dt="2^-2 * x0 * y1 - 2^-3 * y0 * t"), "truth value of an array"),
 ])
-def test_quirk_learning_sparse_crashes_where_the_emulator_refuses(sign_mode, dw, message):
-    """Lava 0.10's LearningSparse models crash in their first epoch with sign mode excitatory or
-    inhibitory (np.maximum on a CSR matrix) and on a constant added to w, d or t; the emulator
-    refuses both in one line."""
-    rule = LearningRuleSpec(dw=dw, x1_impulse=16, x1_tau=4, y1_impulse=16, y1_tau=4, rng_seed=3)
-    net = _sparse_net([[20, 40]], [[True, True]], rule, sign_mode=sign_mode)
+def test_quirk_learning_sparse_crashes_where_the_patched_model_runs(sign_mode, weights, rule, message):
+    """Lava 0.10's stock LearningSparse model crashes in its first epoch with sign mode excitatory
+    or inhibitory (np.maximum on a CSR matrix), and on a factor w, d or t (np.clip of a CSR matrix;
+    a constant added to one). The Lava backend's patched model runs them, and the emulator equals it."""
+    spec = LearningRuleSpec(x1_impulse=16, x1_tau=4, y1_impulse=16, y1_tau=4, rng_seed=3, **rule)
+    net = _sparse_net(weights, [[True, True]], spec, sign_mode=sign_mode)
     assert message in lava_crash(net, 60)
-    with pytest.raises(UnsupportedFeature) as e:
-        LearningEmulator(net).run(60)
-    assert "LearningSparse" in str(e.value) and "\n" not in str(e.value)
+    ours, ref = assert_same_as_lava(net, 60)
+    learned = ref.conns["plastic"]
+    assert not np.array_equal(learned["weights"], weights) and (learned["tag_1"].any() or "dt" not in rule)
 
 
 def test_compiled_kernel_equals_numpy_kernel():
