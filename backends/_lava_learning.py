@@ -1,5 +1,6 @@
-"""The Lava backend's learning processes: a plastic projection's LearningDense, the neuron model of a
-three-factor rule's target and its modulator input, and the learned weights read back after a run.
+"""The Lava backend's learning processes: a plastic projection's LearningDense or LearningSparse, the
+neuron model of a three-factor rule's target and its modulator input, and the learned weights read
+back after a run.
 
 The rules themselves come from hwmodels/loihi_learning_rules.py (``ConnPlan.learning``);
 backends/lava.py calls these while it builds and runs the process graph (after import_lava()).
@@ -21,11 +22,41 @@ def learning_dense(c: ConnPlan, w: np.ndarray, post, kw: dict):
     """The LearningDense of a plastic projection, its post spikes (and for a 3F rule the post
     traces the neuron model sends) connected from ``post``."""
     from lava.proc.dense.process import LearningDense
-    from lava.utils.weightutils import SignMode
     W = np.zeros(c.shape, dtype=w.dtype)
     W[c.rows, c.cols] = w
-    kw = dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
-    proc = LearningDense(weights=W, learning_rule=c.learning.lava_rule(), **kw)
+    proc = LearningDense(weights=W, learning_rule=c.learning.lava_rule(), **_sign_mode(c, kw))
+    _connect_post(c, proc, post)
+    return proc
+
+
+def learning_sparse(c: ConnPlan, w: np.ndarray, post, kw: dict):
+    """The LearningSparse of a plastic projection whose synapses do not fill its matrix: weights
+    and both tags stored at the synapses only, explicit zeros included (a tag starts at 0, and so
+    may a floating-point weight; a fixed-point one never does here, hwmodels.loihi_plan), run by
+    the patched model (backends/_lava_models.py ``LearningSparseBitApproximate`` /
+    ``LearningSparseFloat``)."""
+    from lava.proc.sparse.process import LearningSparse
+    proc = LearningSparse(weights=_stored(c, w), tag_1=_stored(c, np.zeros_like(w)),
+                          tag_2=_stored(c, np.zeros_like(w)), learning_rule=c.learning.lava_rule(),
+                          **_sign_mode(c, kw))
+    _connect_post(c, proc, post)
+    return proc
+
+
+def _stored(c: ConnPlan, values: np.ndarray):
+    """A CSR matrix holding ``values`` at the connection's synapses, zeros included."""
+    import scipy.sparse as sp
+    m = sp.csr_matrix((values, (c.rows, c.cols)), shape=c.shape)
+    m.sort_indices()
+    return m
+
+
+def _sign_mode(c: ConnPlan, kw: dict) -> dict:
+    from lava.utils.weightutils import SignMode
+    return dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
+
+
+def _connect_post(c: ConnPlan, proc, post) -> None:
     if c.learning.factors == 2:
         post.s_out.connect(proc.s_in_bap)
     else:                      # a 3F rule reads the post traces the neuron model sends
@@ -33,7 +64,6 @@ def learning_dense(c: ConnPlan, w: np.ndarray, post, kw: dict):
         post.s_out_y1.connect(proc.s_in_y1)
         post.s_out_y2.connect(proc.s_in_y2)
         post.s_out_y3.connect(proc.s_in_y3)
-    return proc
 
 
 def reward_neuron(p: LavaPlan, gr, kw: dict, learning_neuron: str):
@@ -105,9 +135,27 @@ def learned_weights(p: LavaPlan, graph) -> dict:
     for c in p.conns:
         if c.learning is None:
             continue
-        W = np.asarray(graph.conns[c.name].weights.get())
+        proc = graph.conns[c.name]
+        if c.process == "LearningSparse":
+            held = stored_values(proc, proc.weights, c)
+        else:
+            held = np.asarray(proc.weights.get())[c.rows, c.cols]
         name = c.projections[0]
         if name not in out:
             out[name] = np.zeros(p.ir.projections[name].n_synapses)
-        out[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
+        out[name][c.synapse_index] = c.learning.weights_to_si(held)
+    return out
+
+
+def stored_values(proc, var, c: ConnPlan) -> np.ndarray:
+    """A LearningSparse variable's values at the connection's synapses (``c.rows``, ``c.cols``).
+    Lava's ``Var.get()`` pairs the model's stored values, explicit zeros included, with the
+    initial matrix's nonzero entries, so it misplaces them (or raises) where a synapse started at
+    0: the model's raw values are read instead -- every synapse's, in row-major order (the CSR's)."""
+    values = np.asarray(proc.runtime.get_var(var.id), dtype=float)
+    if values.size != c.rows.size:
+        raise RuntimeError(f"LearningSparse {c.name}: {values.size} stored values for {c.rows.size} synapses")
+    order = np.lexsort((c.cols, c.rows))
+    out = np.empty(c.rows.size)
+    out[order] = values
     return out

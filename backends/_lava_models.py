@@ -1,13 +1,17 @@
 """Lava processes and process models that backends/lava.py adds to Lava's own.
 
 Imported only after spikecore.compat.lava_dataclasses.install() (backends/lava.py
-does that). Three kinds:
+does that). Four kinds:
 
 * ``SpikeRecorder`` / ``StateRecorder``: probes that write what they see to a file
   from inside their Lava process, step by step. Lava's own Monitor and sink
   RingBuffer hand their data back through ``Var.get()``, which Lava 0.10 sends one
   element per message (lava/magma/core/model/py/model.py ``_get_var``: ~30 us per
   value here), so a 4000-neuron raster of 1000 steps would take minutes to read.
+* ``LearningSparseBitApproximate`` / ``LearningSparseFloat``: Lava's LearningSparse models
+  (lava/proc/sparse/models.py ``PyLearningSparseModelBitApproximate`` / ``PyLearningSparseModelFloat``)
+  with the operations that fail on their CSR matrices done on the stored values instead
+  (docs/loihi_learning.md, "LearningSparse, patched"): nothing else changes.
 * ``CachedDelaySparse*`` / ``CachedDelayDense*``: Lava's DelaySparse/DelayDense
   models (lava/proc/sparse/models.py, lava/proc/dense/models.py) with the one change
   that the weight matrix stacked by delay (``get_delay_wgts_mat``) is built once
@@ -15,6 +19,8 @@ does that). Three kinds:
   the first step (no learning), so the arithmetic is the same, term for term;
   tests/backends/test_lava.py checks them against Lava's originals bit for bit.
   (Upstream rebuilds it each step: ~200 ms per step for 320k synapses.)
+* ``RewardLIF``: the target of a three-factor rule, a LearningLIF whose models send the
+  post spikes and traces the rule reads (Lava's stock LearningLIF never does).
 
 Every process instance is mapped to its model explicitly (``model_map``) so
 Lava's compiler never goes looking for models by importing sibling modules.
@@ -37,8 +43,11 @@ from lava.proc.dense.models import PyDelayDenseModelBitAcc, PyDelayDenseModelFlo
 from lava.proc.dense.process import DelayDense
 from lava.proc.lif.models import AbstractPyLifModelFixed, AbstractPyLifModelFloat
 from lava.proc.lif.process import LearningLIF
-from lava.proc.sparse.models import PyDelaySparseModelBitAcc, PyDelaySparseModelFloat
-from lava.proc.sparse.process import DelaySparse
+from lava.proc.sparse.models import (PyDelaySparseModelBitAcc, PyDelaySparseModelFloat,
+                                    PyLearningSparseModelBitApproximate, PyLearningSparseModelFloat)
+from lava.proc.sparse.process import DelaySparse, LearningSparse
+from lava.utils.weightutils import SignMode
+from scipy.sparse import spmatrix
 
 
 # ----------------------------------------------------------------------------- recorders
@@ -145,6 +154,63 @@ def read_state_file(path: str, n_values: int):
         return np.zeros(0, np.int64), np.zeros((0, n_values))
     raw = np.fromfile(path, dtype=np.float64).reshape(-1, n_values + 1)
     return raw[:, 0].astype(np.int64), raw[:, 1:]
+
+
+# ----------------------------------------------------------------------------- LearningSparse
+def _clip_sign_on_stored(values: spmatrix, sign_mode) -> spmatrix:
+    """The sign-mode clipping of a weight accumulator, on a CSR matrix's stored values (in place):
+    what ``np.maximum(0, w)`` / ``np.minimum(0, w)`` do to a dense one."""
+    if sign_mode == SignMode.EXCITATORY:
+        values.data = np.maximum(0, values.data)
+    elif sign_mode == SignMode.INHIBITORY:
+        values.data = np.minimum(0, values.data)
+    return values
+
+
+class _DenseFactors:
+    """``_extract_applier_args`` (lava/magma/core/model/py/connection.py, both learning models)
+    hands the learning-rule applier the synaptic variables as they are stored: for LearningSparse
+    CSR matrices, on which a factor w, d or t fails -- the fixed-point applier
+    (LearningRuleApplierBitApprox._compute_factor, then ``np.clip``) raises on any CSR matrix and
+    on a constant added to one, the float applier's ``t * y2`` is a matrix product. Here they are
+    handed over as dense arrays (zeros where nothing is stored), as LearningDense's are; the
+    results are still written back at the stored entries only (``_apply_learning_rules``)."""
+
+    def _extract_applier_args(self, x_traces_history, y_traces_history) -> dict:
+        args = super()._extract_applier_args(x_traces_history, y_traces_history)
+        for name in ("weights", "tag_1", "tag_2"):
+            if isinstance(args[name], spmatrix):
+                args[name] = args[name].toarray()
+        return args
+
+
+@implements(proc=LearningSparse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("bit_approximate_loihi", "fixed_pt")
+class LearningSparseBitApproximate(_DenseFactors, PyLearningSparseModelBitApproximate):
+    """PyLearningSparseModelBitApproximate, patched: the weight accumulator's sign-mode clipping
+    (LearningConnectionModelBitApproximate._saturate_synaptic_variable_accumulator:
+    ``np.maximum(0, csr)``, which scipy refuses with NotImplementedError) on the stored values,
+    and the rule's w, d, t factors on dense arrays (_DenseFactors)."""
+
+    def _saturate_synaptic_variable_accumulator(self, syn_var_name, syn_var_values):
+        if syn_var_name == "weights" and isinstance(syn_var_values, spmatrix):
+            return _clip_sign_on_stored(syn_var_values, self.sign_mode)
+        return super()._saturate_synaptic_variable_accumulator(syn_var_name, syn_var_values)
+
+
+@implements(proc=LearningSparse, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("floating_pt")
+class LearningSparseFloat(_DenseFactors, PyLearningSparseModelFloat):
+    """PyLearningSparseModelFloat, patched: the weights' sign-mode clipping
+    (LearningConnectionModelFloat._saturate_synaptic_variable: ``np.maximum(0, csr)``) on the
+    stored values, and the rule's w, d, t factors on dense arrays (_DenseFactors)."""
+
+    def _saturate_synaptic_variable(self, synaptic_variable_name, synaptic_variable_values):
+        if synaptic_variable_name == "weights" and isinstance(synaptic_variable_values, spmatrix):
+            return _clip_sign_on_stored(synaptic_variable_values, self.sign_mode)
+        return super()._saturate_synaptic_variable(synaptic_variable_name, synaptic_variable_values)
 
 
 # ----------------------------------------------------------------------------- delay connections
@@ -300,13 +366,15 @@ def model_table(fixed: bool, cached_delays: bool = True) -> dict:
                 DelaySparse: CachedDelaySparseBitAcc if cached_delays else PyDelaySparseModelBitAcc,
                 RingBuffer: PySendModelFixed, SpikeRecorder: PySpikeRecorderFixed,
                 StateRecorder: PyStateRecorderFixed, LearningDense: PyLearningDenseModelBitApproximate,
+                LearningSparse: LearningSparseBitApproximate,
                 LearningLIF: PyLearningLIFModelFixed, RewardLIF: PyRewardLifModelFixed}
     return {LIF: PyLifModelFloat, LIFRefractory: PyLifRefractoryModelFloat, Dense: PyDenseModelFloat,
             Sparse: PySparseModelFloat,
             DelayDense: CachedDelayDenseFloat if cached_delays else PyDelayDenseModelFloat,
             DelaySparse: CachedDelaySparseFloat if cached_delays else PyDelaySparseModelFloat,
             RingBuffer: PySendModelFloat, SpikeRecorder: PySpikeRecorderFloat, StateRecorder: PyStateRecorderFloat,
-            LearningDense: PyLearningDenseModelFloat, LearningLIF: PyLearningLifModelFloat,
+            LearningDense: PyLearningDenseModelFloat, LearningSparse: LearningSparseFloat,
+            LearningLIF: PyLearningLifModelFloat,
             RewardLIF: PyRewardLifModelFloat}
 
 

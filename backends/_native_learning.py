@@ -7,32 +7,40 @@ shortest delay, connections, learning rules from hwmodels/loihi_learning_rules.p
 approximations), and turns that plan into a ``LearningNet``: a LIF group per Lava LIF process
 (a three-factor projection's target as the ``RewardLIF`` model, ``reward_model="reward_lif"``),
 a ``SpikeInput`` per RingBuffer, a ``DenseConn`` per Dense or Sparse (the same arithmetic in
-Lava's bit-accurate models), a ``LearningDenseConn`` or ``LearningSparseConn`` per plastic
-connection, and the modulator's Dense or signal into the reward neuron's third-factor input.
-So ``spikecore run MODEL --backend native --format loihi`` gives what ``--backend lava --format
-fixed`` gives, bit for bit: spikes, final u and v, and the learnt weights (``Result.weights``,
-in SI: the mantissas times the same conversion the Lava backend reads them back with).
+Lava's bit-accurate models) and per DelayDense or DelaySparse (with its delays: a population's
+projections, recurrent ones included, and a source's beyond its shortest delay), a
+``LearningDenseConn`` or ``LearningSparseConn`` per plastic connection, and the modulator's
+Dense or signal into the reward neuron's third-factor input. So ``spikecore run MODEL --backend
+native --format loihi`` gives what ``--backend lava --format fixed`` gives, bit for bit: spikes,
+final u and v, and the learnt weights (``Result.weights``, in SI: the mantissas times the same
+conversion the Lava backend reads them back with).
 
-Refused in one line (UnsupportedFeature): what the emulator does not run -- a static connection
-with a synaptic delay (DelayDense/DelaySparse: a population's projections, or a source's beyond
-its shortest delay), state monitors, weight monitors, injected currents, networks written in
+State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
+StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces); weight monitors
+sample the emulator's weight snapshots (after Lava step n = at the start of IR step n), in SI as
+the final weights (the Lava backend refuses them: Lava reads the final weights only); injected
+currents become the LIF groups' bias_mant as the Lava backend sets them (hwmodels.loihi_plan
+biases_at, change_steps), changing at the same steps (LifGroup.bias_changes).
+
+Refused in one line (UnsupportedFeature): what the emulator does not run -- networks written in
 Loihi's integers (loihi_lif) with plasticity -- and a second run call (the emulator runs a
 network from step 0).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from hwmodels import loihi
-from hwmodels.loihi_plan import LavaPlan, SourcePlan, plan, source_counts
+from hwmodels.loihi_plan import LavaPlan, SourcePlan, biases_at, change_steps, plan, source_counts, state_traces
 from spikecore import ir as _ir
+from spikecore.engine.loihi import SIGN_MODES, sign_mode_code, truncate_weights
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
-                                             LearningSparseConn, LifGroup, SpikeInput)
+                                             LearningSparseConn, LifGroup, LifProbe, SpikeInput)
 from spikecore.errors import UnsupportedFeature
 from spikecore.models import MODELS
-from spikecore.models.loihi_lif import population_integers
 from spikecore.result import RawRun
 
 GRADED_BITS = 8          # num_message_bits of graded connections, as backends/lava.py deploys them
@@ -54,13 +62,8 @@ def is_plastic(ir: _ir.IRGraph) -> bool:
 def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
     """(simulator, LearningReport) for a plastic IR in the native engine's Loihi mode."""
     _refuse(ir, backend)
-    p = plan(ir, format="fixed", policy=options["policy"], headroom=options["headroom"], backend=backend)
-    for c in p.conns:
-        if c.process in ("DelayDense", "DelaySparse"):
-            raise UnsupportedFeature(backend, f"projection {'+'.join(c.projections)} with a synaptic delay of "
-                                     f"{c.max_delay} step(s) beyond its source's shortest, in a network with "
-                                     "plastic projections", "the learning emulator runs Dense connections without "
-                                     "delay: feed the network from spike sources, one delay per source")
+    p = plan(ir, format="fixed", policy=options["policy"], headroom=options["headroom"], backend=backend,
+             weight_monitors=True)
     report = LearningReport(list(p.approximations), list(p.findings),
                             p.report.populations if p.report is not None else {},
                             p.report.projections if p.report is not None else {})
@@ -69,14 +72,7 @@ def learning_simulator(ir: _ir.IRGraph, options: dict, backend: str):
 
 def _refuse(ir: _ir.IRGraph, backend: str) -> None:
     what = None
-    if ir.state_monitors:
-        what = (f"state monitor {next(iter(ir.state_monitors))}",
-                "spike monitors and the final u, v (Result.final_state)")
-    elif ir.weight_monitors:
-        what = f"weight monitor {next(iter(ir.weight_monitors))}", "the final weights (Result.weights)"
-    elif ir.currents:
-        what = f"current input {next(iter(ir.currents))}", "biases (v_leak) or spike inputs"
-    elif any(getattr(MODELS.get(p.model), "synapse", None) == "integer" for p in ir.populations.values()):
+    if any(getattr(MODELS.get(p.model), "synapse", None) == "integer" for p in ir.populations.values()):
         what = (f"model '{loihi.MODEL}' populations", "a float model quantized by the Loihi profile (the rules' "
                 "scales are derived from its volts)")
     if what is not None:
@@ -86,11 +82,13 @@ def _refuse(ir: _ir.IRGraph, backend: str) -> None:
 def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
     """The LearningNet of a fixed-point plan for a run of ``n_steps`` steps (backends/lava.py build)."""
     groups, inputs, conns = [], {}, []
+    # biases as the Lava backend sets them: bias_mant at IR step 0, new ones from each step s at
+    # which an injected current changes (set after s Lava steps: from Lava step s + 1)
+    changes = [(s + 1, biases_at(p, s)[0]) for s in change_steps(p) if s < n_steps]
+    initial = biases_at(p, 0)[0]
     for gr in p.groups:
-        ints = [population_integers(p.qir.populations[name]) for name, _, _ in gr.members]
-        kw = dict(bias_mant=np.concatenate([np.broadcast_to(q["bias_mant"], size) for q, (_, _, size)
-                                            in zip(ints, gr.members)]),
-                  bias_exp=gr.bias_exp, u=gr.u0, v=gr.v0)
+        kw = dict(bias_mant=initial[gr.name], bias_exp=gr.bias_exp, u=gr.u0, v=gr.v0,
+                  bias_changes=tuple((t, b[gr.name]) for t, b in changes))
         if gr.name in p.reward_groups:
             lm = p.reward_groups[gr.name]
             decay = float(np.exp(-1.0 / lm.neuron["tau_d_steps"])) if lm.neuron["kind"] == "modulator" else 0.0
@@ -112,7 +110,12 @@ def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
                 extra["synapses"][c.rows, c.cols] = True
             conns.append(cls(c.name, c.pre, c.post, W, c.learning.lava_rule(), **kw, **extra))
         else:
-            conns.append(DenseConn(c.name, c.pre, c.post, W, **kw))
+            delays = None
+            if c.process in ("DelayDense", "DelaySparse"):     # as backends/lava.py build() passes them
+                delays = np.zeros(c.shape, dtype=np.int64)
+                delays[c.rows, c.cols] = c.delays
+            conns.append(DenseConn(c.name, c.pre, c.post, W, **kw, delays=delays,
+                                   sparse=c.process in ("Sparse", "DelaySparse")))
     for gname in p.reward_groups:
         conns += _third_factor(p, gname, inputs, n_steps)
     return LearningNet(groups, list(inputs.values()), conns)
@@ -157,6 +160,12 @@ def _third_factor(p: LavaPlan, gname: str, inputs: dict, n_steps: int) -> list:
                       num_message_bits=GRADED_BITS, port="third_factor")]
 
 
+def _learning_sign_mode(c: LearningDenseConn) -> int:
+    """A LearningDense's sign mode code (None: Lava's learning default, mixed)."""
+    mode = sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
+    return SIGN_MODES["mixed"] if mode is None else mode
+
+
 class LearningSimulator:
     """Runs a plan's LearningNet once, from step 0, and reports it as the native engine's
     simulators do (a RawRun: spikes, final u and v, learnt weights in SI)."""
@@ -177,7 +186,11 @@ class LearningSimulator:
                                      "one run call (the learning emulator runs a network from step 0)")
         p = self.plan
         n_steps = _ir.duration_steps(duration, self.dt)
-        res = LearningEmulator(learning_net(p, n_steps)).run(n_steps)
+        probes = [LifProbe(pr.group, pr.lava_var, pr.index, pr.every, pr.phase) for pr in p.probes]
+        monitors = {m.projection: (m, max(1, _ir.steps(m.interval, self.dt))) for m in p.ir.weight_monitors.values()}
+        every = math.gcd(*[e for _, e in monitors.values()]) if monitors else 0
+        net = learning_net(p, n_steps)
+        res = LearningEmulator(net).run(n_steps, snapshot_every=every, probes=probes)
         steps, indices, final = {}, {}, {}
         for gr in p.groups:
             raster = res.spikes[gr.name]
@@ -185,19 +198,39 @@ class LearningSimulator:
                 st, ix = np.nonzero(raster[:, off:off + size])
                 steps[pop], indices[pop] = st.astype(np.int64), ix.astype(np.int64)
                 final[pop] = {"u": res.u[gr.name][off:off + size].copy(), "v": res.v[gr.name][off:off + size].copy()}
-        weights = {}
+        weights = self._weights_si({c.name: res.conns[c.name]["weights"] for c in p.conns if c.learning is not None})
+        # weight monitors: the IR samples at the start of step n, i.e. after Lava step n (a snapshot);
+        # step 0 holds the initial weights as the LearningDense holds them (truncated to its bits)
+        initial = {c.name: truncate_weights(np.asarray(c.weights, np.int32), _learning_sign_mode(c),
+                                            int(c.num_weight_bits))
+                   for c in net.conns if isinstance(c, LearningDenseConn)}
+        at = {0: self._weights_si(initial), **{t: self._weights_si(ws) for t, ws in res.snapshots}}
+        weight_samples = {}
+        for name, (m, k) in monitors.items():
+            st = np.arange(0, n_steps, k, dtype=np.int64)
+            w = np.array([at[int(n)][name][m.synapses] for n in st]).reshape(st.size, m.synapses.size)
+            weight_samples[name] = (st, w, np.asarray(m.synapses, dtype=np.int64).copy())
+        # the state probes' samples, converted as the Lava backend converts its StateRecorders' files
+        samples = {(pr.monitor, pr.var): (t, vals.astype(np.float64)) for pr, (t, vals) in zip(p.probes, res.probes)}
+        traces = state_traces(p, samples, {pop: (steps[pop], indices[pop]) for pop in steps}, n_steps)
+        self.step = n_steps
+        self._final = (final, weights)
+        return RawRun(dt=self.dt, n_start=0, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
+                      final_state=final, weights=weights, traces=traces, weight_samples=weight_samples)
+
+    def _weights_si(self, mantissas: dict) -> dict:
+        """Every plastic projection's weights in SI from its LearningDense(s)' mantissa matrices
+        (conn name -> (n_post, n_pre)), as the Lava backend reads them back."""
+        p, weights = self.plan, {}
         for c in p.conns:
             if c.learning is None:
                 continue
-            W = res.conns[c.name]["weights"]
+            W = mantissas[c.name]
             name = c.projections[0]
             if name not in weights:
                 weights[name] = np.zeros(p.ir.projections[name].n_synapses)
             weights[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
-        self.step = n_steps
-        self._final = (final, weights)
-        return RawRun(dt=self.dt, n_start=0, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
-                      final_state=final, weights=weights)
+        return weights
 
     def state(self) -> dict:
         return {pop: {k: v.copy() for k, v in s.items()} for pop, s in (self._final or ({}, {}))[0].items()}

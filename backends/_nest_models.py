@@ -86,10 +86,11 @@ def refractory_ms(t_refrac, dt: float):
 
 
 def value_chunks(edge: _ir.ProjectionEdge):
-    """Chunks (j, weight, delay) holding every weight and delay of the projection (not one per
-    synapse: a rank-local stream gives one per target, nothing but its in-degrees drawn)."""
+    """Chunks (j, weight, delay) holding every weight and delay of the projection (a rank-local
+    stream draws no source for them: one per target when a target's synapses all carry the same
+    values, nothing but the in-degrees drawn; with streams: per_target every synapse's values)."""
     if edge.is_lazy and edge.stream.rank_local:
-        yield edge.stream.per_target_values()
+        yield from edge.stream.value_chunks()
         return
     for _, j, w, d in edge.chunks():
         yield j, w, d

@@ -37,7 +37,9 @@ Process graph
   per step (Poisson) travel as graded messages (num_message_bits > 0).
 * Learning: each plastic projection is a ``LearningDense`` of its own with the Lava rule object
   hwmodels/loihi_learning_rules.py builds (float or fixed point; every approximation a finding,
-  refused under policy strict); its target's spikes go to ``s_in_bap``. A three-factor rule's
+  refused under policy strict), or a ``LearningSparse`` where its synapses do not fill the
+  matrix (run by the patched models of backends/_lava_models.py: Lava's own crash on
+  excitatory and inhibitory weights); its target's spikes go to ``s_in_bap``. A three-factor rule's
   target runs as ``RewardLIF`` (backends/_lava_models.py), which sends the post spikes and the
   y1, y2 traces the rule reads, fed by the modulator (a Dense) or a signal (a RingBuffer). Final
   weights are read back after the run (``Result.weights``). docs/loihi_learning.md.
@@ -70,11 +72,11 @@ from spikecore import procs
 from spikecore.engine.base import ProgressBar
 from spikecore.interrupts import checkpoint, deferred
 from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
-from spikecore.models import get_model
 from spikecore.result import RawRun, Result
 
 from hwmodels.loihi_plan import ConnPlan, _layers, _process_kind  # noqa: F401 (the plan's pieces, for tests)
-from hwmodels.loihi_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts  # noqa: F401
+from hwmodels.loihi_plan import FORMATS, NAME, LavaPlan, SourcePlan, plan, source_counts, state_traces  # noqa: F401
+from hwmodels.loihi_plan import biases_at, change_steps, initial_biases
 from . import _lava_learning
 from .base import Backend, Executable
 
@@ -174,6 +176,8 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         w = c.weights.astype(dtype)
         if c.process == "LearningDense":
             proc = _lava_learning.learning_dense(c, w, lifs[c.post], kw)
+        elif c.process == "LearningSparse":
+            proc = _lava_learning.learning_sparse(c, w, lifs[c.post], kw)
         elif c.process in ("Dense", "DelayDense"):
             W = np.zeros(c.shape, dtype=dtype)
             W[c.rows, c.cols] = w
@@ -219,50 +223,6 @@ def build(p: LavaPlan, n_steps: int, workdir: str, biases: dict | None = None,
         rec.state.connect_var(var)
         probes.append((pr, rec, path))
     return LavaGraph(p, lifs, sources, conns, recorders, probes, bridges, spike_paths, n_steps)
-
-
-# ----------------------------------------------------------------------------- biases (currents)
-def _drive(p: LavaPlan, pop: str, n: int) -> np.ndarray:
-    """Drive (V) of every neuron of ``pop`` at IR step n: v_leak + gain * active currents."""
-    nm = p.neuron_maps[pop]
-    drive = np.full(nm.size, nm.v_leak)
-    for c in p.ir.currents.values():
-        if c.target != pop:
-            continue
-        steps, amps = _ir.current_at_steps(c, p.ir.dt)
-        k = np.searchsorted(steps, n, side="right") - 1
-        if k >= 0:
-            drive[c.neurons] += amps[k] * nm.current_gain
-    return drive
-
-
-def biases_at(p: LavaPlan, n: int) -> tuple:
-    """Per group the bias array for IR step n (float V/step or int mantissas), and clipped counts."""
-    out, clipped = {}, 0
-    for gr in p.groups:
-        parts = []
-        for pop, _, size in gr.members:
-            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
-                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
-                continue
-            b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
-            if p.fixed:
-                b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
-                clipped += c
-            parts.append(b)
-        out[gr.name] = np.concatenate(parts)
-    return out, clipped
-
-
-def initial_biases(p: LavaPlan) -> dict:
-    return biases_at(p, 0)[0]
-
-
-def change_steps(p: LavaPlan) -> list:
-    st = set()
-    for c in p.ir.currents.values():
-        st.update(int(x) for x in _ir.current_at_steps(c, p.ir.dt)[0] if x > 0)
-    return sorted(st)
 
 
 # ----------------------------------------------------------------------------- running
@@ -381,28 +341,35 @@ class _Runtime:
         return list(self.runtime._messaging_infrastructure.actors)
 
     def _hard_stop(self):
-        import multiprocessing as mp
-        rt = self.runtime
-        actors = self._actors()
-        for a in actors:                       # the Lava processes this runtime forked, by object
-            if _alive(a):
-                a.terminate()
-        for a in actors:
-            if _alive(a):
-                mp.Process.join(a, timeout=5)
-            if _alive(a):
-                a.kill()
-                mp.Process.join(a, timeout=5)
-        mi = rt._messaging_infrastructure
-        try:
-            if mi.smm is not None:
-                mi.smm.shutdown()              # unlinks every shared-memory segment of the run
-        except Exception:
-            pass
-        try:
-            rt._watchdog_manager.stop()
-        except Exception:
-            pass
+        hard_stop(self.runtime)
+
+
+def hard_stop(rt) -> None:
+    """End a Lava runtime's processes without its own stop (which waits forever on a process that
+    died or hangs): terminate, then kill, and join each by its process object, so that
+    multiprocessing forgets them too; shut down its shared-memory manager (which unlinks every
+    segment of the run) and its watchdog manager."""
+    import multiprocessing as mp
+    actors = list(rt._messaging_infrastructure.actors)
+    for a in actors:                       # the Lava processes this runtime forked, by object
+        if _alive(a):
+            a.terminate()
+    for a in actors:
+        if _alive(a):
+            mp.Process.join(a, timeout=5)
+        if _alive(a):
+            a.kill()
+            mp.Process.join(a, timeout=5)
+    mi = rt._messaging_infrastructure
+    try:
+        if mi.smm is not None:
+            mi.smm.shutdown()              # unlinks every shared-memory segment of the run
+    except Exception:
+        pass
+    try:
+        rt._watchdog_manager.stop()
+    except Exception:
+        pass
 
 
 def _alive(actor) -> bool:
@@ -526,86 +493,12 @@ def _collect(p: LavaPlan, graph: LavaGraph, n_steps: int) -> RawRun:
         sel = (idx >= off) & (idx < off + size)
         order = np.lexsort((idx[sel], t[sel]))
         spikes[pop] = (t[sel][order] - 1, (idx[sel][order] - off).astype(np.int64))   # Lava's step t is n + 1
-    traces = {}
-    for m in p.ir.state_monitors.values():
-        every = max(1, _ir.steps(m.interval, dt))
-        want = np.arange(0, n_steps, every, dtype=np.int64)
-        traces[m.name] = {"target": m.target, "neurons": m.neurons.copy(), "times": want * dt, "variables": {}}
     samples = {}
     for pr, _, path in graph.probes:
-        t, vals = models.read_state_file(path, pr.index.size)
-        samples[(pr.monitor, pr.var)] = (t, vals)
-    for pr, _, _ in graph.probes:
-        if pr.var == "v:jump":
-            continue
-        t, vals = samples[(pr.monitor, pr.var)]
-        want = np.arange(0, n_steps, pr.every, dtype=np.int64)
-        integer = p.neuron_maps[pr.population].kind == "integer"
-        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
-        pos = {int(x): k for k, x in enumerate(t)}
-        block = np.full((want.size, pr.index.size), np.nan)
-        for k, lt in enumerate(lava_t):
-            if lt in pos:
-                block[k] = vals[pos[lt]]
-        m = p.ir.state_monitors[pr.monitor]
-        local = np.asarray(m.neurons, dtype=np.int64)
-        traces[pr.monitor]["variables"][pr.var] = _to_ir_units(p, pr, block, want, local, samples, spikes)
+        samples[(pr.monitor, pr.var)] = models.read_state_file(path, pr.index.size)
+    traces = state_traces(p, samples, spikes, n_steps)
     return RawRun(dt=dt, n_start=0, n_steps=n_steps, spike_steps={pop: st for pop, (st, _) in spikes.items()},
                   spike_indices={pop: i for pop, (_, i) in spikes.items()}, traces=traces)
-
-
-def _to_ir_units(p, pr, block, want, local, samples, spikes):
-    pop = pr.population
-    nm = p.neuron_maps[pop]
-    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
-        if want.size and want[0] == 0:
-            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
-        return block
-    if pr.lava_var == "v":
-        if want.size and want[0] == 0:    # the IR samples the initial state at step 0
-            v_init = p.ir.populations[pop].initial["v"][local]
-            block[0] = (p.qir.populations[pop].initial["v"][local] if p.fixed else v_init - nm.v_reset)
-        if p.fixed:
-            volts = loihi.v_to_volts(p.qir.populations[pop], block)
-        else:
-            volts = block + nm.v_reset
-        if (pr.monitor, "v:jump") in samples:
-            volts = volts + _pending_jump(p, pr, want, local, samples, spikes)
-        return volts
-    ir_pop = p.ir.populations[pop]
-    r = get_model(ir_pop.model).receptor_of_var(pr.var, ir_pop.receptors)
-    if p.fixed:
-        return loihi.u_to_syn(p.qir.populations[pop], r, block)
-    return block / nm.syn_gain[r]
-
-
-def _pending_jump(p, pr, want, local, samples, spikes):
-    """Delta synapses: the IR's v at step n already holds the jumps applied in step n - 1; Loihi
-    adds them at Lava step n + 1 (u = weight_gain * jump), unless the neuron spiked or was refractory."""
-    nm = p.neuron_maps[pr.population]
-    t, vals = samples[(pr.monitor, "v:jump")]
-    pos = {int(x): k for k, x in enumerate(t)}
-    u = np.zeros((want.size, local.size))
-    for k, n in enumerate(want):
-        if n + 1 in pos:
-            u[k] = vals[pos[n + 1]]
-    if p.fixed:
-        u = u / p.qir.populations[pr.population].attrs["scale"]
-    jump = u / nm.weight_gain["default"]
-    steps, si = spikes.get(pr.population, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
-    window = max(nm.refractory_steps, 1)
-    for c, neuron in enumerate(local):
-        own = np.sort(steps[si == neuron])
-        if own.size == 0:
-            continue
-        # the jump of step n - 1 is discarded when the neuron was refractory then: n - 1 - last < window
-        last = np.searchsorted(own, want - 1, side="right") - 1
-        ok = last >= 0
-        blocked = np.zeros(want.size, bool)
-        blocked[ok] = (want[ok] - 1 - own[last[ok]]) < window
-        jump[blocked, c] = 0.0
-    jump[want == 0] = 0.0
-    return jump
 
 
 class LavaBackend(Backend):

@@ -12,9 +12,11 @@ as another name for "loihi" so that only --backend changes between them. A netwo
 projections runs through the emulator of Lava's learning engine (backends/_native_learning.py,
 spikecore.engine.loihi_learning): the Lava backend's fixed-point plan, learnt weights identical.
 
-Options ``threads`` (a positive int or "all"; default 1) and ``precision``
-("float64", default, or "float32" state and weights) tune the grid engine
-(spikecore.engine.simulator); the precise and Loihi modes refuse other values.
+Options ``threads`` (a positive int or "all"; default 1), ``precision``
+("float64", default, or "float32" state and weights) and ``delivery`` ("auto", default,
+"ring" or "bucket": how synaptic input reaches the ring buffer, the same results either way,
+spikecore.engine.delivery) tune the grid engine (spikecore.engine.simulator); the precise and
+Loihi modes refuse other values.
 """
 from __future__ import annotations
 
@@ -43,7 +45,7 @@ class NativeExecutable(Executable):
         self.options = options
         self.quantization = None
         if options["format"] in LOIHI_FORMATS or options["timing"] == "precise":
-            for key, default in (("threads", 1), ("precision", "float64")):
+            for key, default in (("threads", 1), ("precision", "float64"), ("delivery", "auto")):
                 if options[key] != default:
                     mode = f"format={options['format']}" if options["format"] in LOIHI_FORMATS else "timing=precise"
                     raise UnsupportedFeature("native", f"{key}={options[key]} with {mode}",
@@ -59,7 +61,8 @@ class NativeExecutable(Executable):
             for e in ir.projections.values():
                 if not e.is_lazy:
                     check_delays(e.delay, ir.dt, f"projections.{e.name}.delay")
-            self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"])
+            self.sim = GridSimulator(ir, threads=options["threads"], precision=options["precision"],
+                                     delivery=options["delivery"])
         checkpoint("compile")
         self.build_s = time.perf_counter() - t0
 
@@ -133,7 +136,8 @@ class NativeExecutable(Executable):
                                      "the grid engine (timing=grid, format=float); or change the "
                                      "description and compile again")
         snap = self.sim.snapshot()
-        sim = GridSimulator(ir, threads=self.options["threads"], precision=self.options["precision"])
+        sim = GridSimulator(ir, threads=self.options["threads"], precision=self.options["precision"],
+                            delivery=self.options["delivery"])
         sim.load_snapshot(snap)
         self.ir, self.sim = ir, sim
 
@@ -178,7 +182,8 @@ class NativeBackend(Backend):
     name = "native"
     options = {"timing": (("grid", "precise"), "grid"), "format": (("float", *LOIHI_FORMATS), "float"),
                "policy": (("strict", "approximate"), "strict"), "headroom": (None, 4.0),
-               "threads": (None, 1), "precision": (("float64", "float32"), "float64")}
+               "threads": (None, 1), "precision": (("float64", "float32"), "float64"),
+               "delivery": (("auto", "ring", "bucket"), "auto")}
 
     def compile(self, ir: IRGraph, **options) -> NativeExecutable:
         opts = self.check_options(options)

@@ -49,9 +49,10 @@ NEST's kernel is one per process: compiling resets it, so only the most
 recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
 it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
-a lazy projection is never joined; a rank-local one, fixed_total_number with a
-constant weight and delay, is drawn only for those neurons), and records only
-those; ``merge_ranks`` joins the ranks' Results.
+a lazy projection is never joined; a rank-local one, fixed_total_number, one_to_one or
+all_to_all with a constant weight and delay, or any of these and fixed_indegree with
+``streams: per_target`` and drawn values, is drawn only for those neurons), and records
+only those; ``merge_ranks`` joins the ranks' Results.
 """
 from __future__ import annotations
 
@@ -230,8 +231,10 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
     A lazy edge (spikecore.ir.SynapseStream: every large projection) is drawn from the seed
     piece by piece and never joined: a rank holds one piece and the synapses onto its own
     neurons, never the projection's whole list. A rank-local stream (``SynapseStream.rank_local``:
-    fixed_total_number with a weight and delay that depend on the target only) draws only the
-    synapses onto the hosted neurons; the others are drawn whole, piece by piece, and filtered.
+    fixed_total_number, one_to_one or all_to_all with a weight and delay that depend on the target
+    only, or drawn from per-target streams, ``streams: per_target``, which also makes fixed_indegree
+    rank-local) draws only the synapses onto the hosted neurons; the others are drawn whole,
+    piece by piece, and filtered.
     Either way each target gets the synapses and values it has in the IR's list, so the
     synapses each rank keeps, and their union, do not depend on the number of ranks or threads."""
     if hosted is not None and edge.is_lazy:
@@ -248,14 +251,15 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
 
 def rank_local_report(ir: _ir.IRGraph) -> str:
     """One line for the run log of an MPI run: which projections each rank draws only for its own
-    neurons, and which it draws whole and filters (with why); projections held as arrays (below
-    spikecore.ir.LAZY_SYNAPSES) are built whole on every rank."""
+    neurons (those drawn from per-target streams, ``streams: per_target``, marked so), and which it
+    draws whole and filters (with why); projections held as arrays (below spikecore.ir.LAZY_SYNAPSES)
+    are built whole on every rank."""
     local, whole, arrays = [], [], []
     for name, edge in ir.projections.items():
         if not edge.is_lazy:
             arrays.append(name)
         elif edge.stream.rank_local:
-            local.append(name)
+            local.append(name + (" (per-target streams)" if edge.stream.per_target else ""))
         else:
             whole.append(f"{name} ({edge.stream.rank_local_reason})")
     return ("per-rank synapse generation: drawn for this rank's neurons only: " + (", ".join(local) or "none")

@@ -2,10 +2,14 @@
 
 ``run_lava(net, n_steps)`` builds the network of spikecore.engine.loihi_learning as a Lava
 user would -- ``LIF``, the tutorial's ``RSTDPLIF`` (benchmarks/lava_models/rstdp_lif.py) for reward
-groups, ``RingBuffer`` sources, ``Dense`` and ``LearningDense`` -- runs it under
+groups, ``RingBuffer`` sources, ``Dense`` (``Sparse``, ``DelayDense``, ``DelaySparse`` for a
+``DenseConn`` with ``sparse`` or ``delays``) and ``LearningDense`` -- runs it under
 ``Loihi1SimCfg(select_tag="fixed_pt")``, which selects ``PyLifModelBitAcc``,
-``PyDenseModelBitAcc`` and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
-``PyLearningSparseModelBitApproximate``; a ``reward_model="reward_lif"`` group: the Lava
+``PyDenseModelBitAcc`` (``PySparseModelBitAcc``, ``PyDelayDenseModelBitAcc``,
+``PyDelaySparseModelBitAcc``) and ``PyLearningDenseModelBitApproximate`` (``LearningSparse``:
+the Lava backend's ``LearningSparseBitApproximate``, Lava's ``PyLearningSparseModelBitApproximate``
+with the operations that crash on CSR matrices done on the stored values, or with
+``sparse_model="stock"`` Lava's own; a ``reward_model="reward_lif"`` group: the Lava
 backend's ``RewardLIF``, backends/_lava_models.py), and returns the spike
 rasters, the final u and v, and every plastic connection's final weights, tags and traces,
 in the emulator's ``LearningResult`` layout. It does not go through the emulator or a
@@ -58,8 +62,9 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
             rules[c.name] = _lava_rule(c.rule, groups[c.post])
     lifs, recorders, ports = {}, {}, {}
     for g in net.groups:
+        mant = next((m for t, m in g.bias_changes if int(t) == 1), g.bias_mant)
         kw = dict(shape=(g.size,), du=int(g.du), dv=int(g.dv), vth=int(g.vth), name=g.name,
-                  bias_mant=np.zeros(g.size, np.int64) if g.bias_mant is None else np.asarray(g.bias_mant),
+                  bias_mant=np.zeros(g.size, np.int64) if mant is None else np.asarray(mant),
                   bias_exp=np.zeros(g.size, np.int64) if g.bias_exp is None else np.asarray(g.bias_exp),
                   u=0 if g.u is None else np.asarray(g.u), v=0 if g.v is None else np.asarray(g.v))
         if g.reward and g.reward_model == "reward_lif":
@@ -109,10 +114,28 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
                 post.s_out.connect(proc.s_in_bap)
             plastic[c.name] = proc
         else:
-            proc = Dense(weights=w, num_message_bits=int(c.num_message_bits), **kw)
+            proc = _static(c, w, kw)
             ports[c.pre].connect(proc.s_in)
             proc.a_out.connect(post.a_third_factor_in if c.port == "third_factor" else post.a_in)
     return lifs, recorders, plastic
+
+
+def _static(c: DenseConn, w: np.ndarray, kw: dict):
+    """Lava's Dense, Sparse, DelayDense or DelaySparse for a DenseConn (``delays``, ``sparse``)."""
+    import scipy.sparse as sp
+    from lava.proc.dense.process import DelayDense, Dense
+    from lava.proc.sparse.process import DelaySparse, Sparse
+
+    kw = dict(kw, num_message_bits=int(c.num_message_bits))
+    if c.delays is None:
+        return Sparse(weights=sp.csr_matrix(w), **kw) if c.sparse else Dense(weights=w, **kw)
+    d = np.asarray(c.delays, dtype=int)
+    max_delay = int(d.max())
+    if c.sparse:
+        r, col = np.nonzero(w)
+        return DelaySparse(weights=sp.csr_matrix((w[r, col], (r, col)), shape=w.shape),
+                           delays=sp.csr_matrix((d[r, col], (r, col)), shape=w.shape), max_delay=max_delay, **kw)
+    return DelayDense(weights=w, delays=d, max_delay=max_delay, **kw)
 
 
 def _synapses(c: LearningSparseConn, w: np.ndarray) -> np.ndarray:
@@ -147,58 +170,93 @@ def _sparse_read(proc, name: str, c: LearningSparseConn) -> np.ndarray:
     return out
 
 
-def run_lava(net: LearningNet, n_steps: int, timing: bool = False) -> LearningResult:
+SPARSE_MODELS = ("patched", "stock")
+
+
+def run_lava(net: LearningNet, n_steps: int, timing: bool = False, sparse_model: str = "patched") -> LearningResult:
     """Run ``net`` in Lava fixed_pt for ``n_steps``; with ``timing``, ``result.run_s`` is the
-    wall time of the ``run`` call alone (compilation and process start-up excluded)."""
+    wall time of the ``run`` call alone (compilation and process start-up excluded).
+    ``sparse_model``: a LearningSparse's model, the Lava backend's patched one
+    (``LearningSparseBitApproximate``) or Lava's ``PyLearningSparseModelBitApproximate``
+    ("stock"; it crashes on sign modes excitatory and inhibitory and on w, d, t factors)."""
+    from spikecore import procs
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
-    from lava.magma.core.run_conditions import RunSteps
-    from lava.magma.core.run_configs import Loihi1SimCfg
 
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-learn-")
     try:
-        lifs, recorders, plastic = build_lava(net, n_steps, workdir)
-        first = next(iter(lifs.values()))
-        u, v, conns = {}, {}, {}
-        try:
-            models = {r: _RECORDER["model"] for r in recorders.values()}
-            if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
-                from backends._lava_models import PyRewardLifModelFixed
-                models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
-                               if g.reward and g.reward_model == "reward_lif"})
-            cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
-            first.create_runtime(run_cfg=cfg)
-            t0 = time.perf_counter()
-            first.run(condition=RunSteps(num_steps=n_steps), run_cfg=cfg)
-            run_s = time.perf_counter() - t0
-            for name, lif in lifs.items():
-                u[name] = np.asarray(lif.u.get()).astype(np.int64)
-                v[name] = np.asarray(lif.v.get()).astype(np.int64)
-            sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
-            for name, p in plastic.items():
-                conns[name] = {k: (_sparse_read(p, k, sparse[name])
-                                   if name in sparse and k in ("weights", "tag_1", "tag_2")
-                                   else np.asarray(getattr(p, k).get()).astype(np.int64))
-                               for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
-        finally:
-            first.stop()
-        spikes = {}
-        for name, rec in recorders.items():
-            size = lifs[name].s_out.shape[0]
-            raw = np.fromfile(rec.proc_params["path"], dtype=np.uint8).reshape(n_steps, -1)
-            spikes[name] = np.unpackbits(raw, axis=1, count=size).astype(bool)
+        with procs.forked_children():      # every process Lava forks is ended, whatever happens
+            return _run_lava_in(net, n_steps, timing, workdir, sparse_model)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _run_lava_in(net: LearningNet, n_steps: int, timing: bool, workdir: str,
+                 sparse_model: str) -> LearningResult:
+    from lava.magma.core.run_conditions import RunSteps
+    from lava.magma.core.run_configs import Loihi1SimCfg
+
+    lifs, recorders, plastic = build_lava(net, n_steps, workdir)
+    first = next(iter(lifs.values()))
+    u, v, conns = {}, {}, {}
+    try:
+        models = {r: _RECORDER["model"] for r in recorders.values()}
+        models.update(_sparse_models(net, plastic, sparse_model))
+        if any(g.reward and g.reward_model == "reward_lif" for g in net.groups):
+            from backends._lava_models import PyRewardLifModelFixed
+            models.update({lifs[g.name]: PyRewardLifModelFixed for g in net.groups
+                           if g.reward and g.reward_model == "reward_lif"})
+        cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
+        first.create_runtime(run_cfg=cfg)
+        t0 = time.perf_counter()
+        # LifGroup.bias_changes: bias_mant.set() between runs (from Lava step t: after t - 1 steps)
+        changes = [(int(t) - 1, g.name, np.asarray(m)) for g in net.groups for t, m in g.bias_changes
+                   if 0 < int(t) - 1 < n_steps]     # (step 1's are the initial bias_mant, build_lava)
+        bounds = sorted({0, n_steps, *[a for a, _, _ in changes]})
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            for at, name, m in changes:
+                if at == a:
+                    lifs[name].bias_mant.set(m)
+            first.run(condition=RunSteps(num_steps=b - a), run_cfg=cfg)
+        run_s = time.perf_counter() - t0
+        for name, lif in lifs.items():
+            u[name] = np.asarray(lif.u.get()).astype(np.int64)
+            v[name] = np.asarray(lif.v.get()).astype(np.int64)
+        sparse = {c.name: c for c in net.conns if isinstance(c, LearningSparseConn)}
+        for name, p in plastic.items():
+            conns[name] = {k: (_sparse_read(p, k, sparse[name])
+                               if name in sparse and k in ("weights", "tag_1", "tag_2")
+                               else np.asarray(getattr(p, k).get()).astype(np.int64))
+                           for k in ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3")}
+    finally:
+        first.stop()
+    spikes = {}
+    for name, rec in recorders.items():
+        size = lifs[name].s_out.shape[0]
+        raw = np.fromfile(rec.proc_params["path"], dtype=np.uint8).reshape(n_steps, -1)
+        spikes[name] = np.unpackbits(raw, axis=1, count=size).astype(bool)
     res = LearningResult(spikes, u, v, conns)
     if timing:
         res.run_s = run_s
     return res
 
 
-def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0) -> str:
+def _sparse_models(net: LearningNet, plastic: dict, sparse_model: str) -> dict:
+    """The model map entries of the LearningSparse processes (none: Lava picks its stock model)."""
+    if sparse_model not in SPARSE_MODELS:
+        raise ValueError(f"sparse_model {sparse_model!r}: one of {SPARSE_MODELS}")
+    if sparse_model == "stock":
+        return {}
+    from backends._lava_models import LearningSparseBitApproximate
+    return {plastic[c.name]: LearningSparseBitApproximate for c in net.conns if isinstance(c, LearningSparseConn)}
+
+
+def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0, sparse_model: str = "stock") -> str:
     """Run ``net`` in Lava fixed_pt, expecting one of its processes to crash (Lava's runtime
     may then wait forever): the last line of the first crashed process's traceback ('' if none
-    crashed within ``timeout_s``). Every forked process is ended (spikecore.procs)."""
+    crashed within ``timeout_s``). Every forked process is ended (the Lava backend's hard stop,
+    then spikecore.procs).
+    ``sparse_model`` as for ``run_lava``, here Lava's stock model by default."""
     from spikecore import procs
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
@@ -208,18 +266,24 @@ def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0) -> str:
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-crash-")
     try:
         with procs.forked_children():
-            lifs, recorders, _ = build_lava(net, n_steps, workdir)
+            lifs, recorders, plastic = build_lava(net, n_steps, workdir)
             first = next(iter(lifs.values()))
-            cfg = Loihi1SimCfg(select_tag="fixed_pt",
-                               exception_proc_model_map={r: _RECORDER["model"] for r in recorders.values()})
+            models = {r: _RECORDER["model"] for r in recorders.values()}
+            models.update(_sparse_models(net, plastic, sparse_model))
+            cfg = Loihi1SimCfg(select_tag="fixed_pt", exception_proc_model_map=models)
             first.run(condition=RunSteps(num_steps=n_steps, blocking=False), run_cfg=cfg)
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < timeout_s:
-                for a in first.runtime._messaging_infrastructure.actors:
-                    if a.exception is not None:
-                        return str(a.exception[1]).strip().splitlines()[-1]
-                time.sleep(0.05)
-            return ""
+            try:
+                t0 = time.perf_counter()
+                while time.perf_counter() - t0 < timeout_s:
+                    for a in first.runtime._messaging_infrastructure.actors:
+                        if a.exception is not None:
+                            return str(a.exception[1]).strip().splitlines()[-1]
+                    time.sleep(0.05)
+                return ""
+            finally:      # the backend's hard stop: no process nor shared memory left, none still listed
+                from backends.lava import hard_stop
+                hard_stop(first.runtime)
+                first.runtime._is_started = first.runtime._is_running = False
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -331,8 +395,8 @@ FACTORS = ("x1", "x2", "y1", "y2", "y3", "w", "d", "t", "x0", "y0",
            "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})", "(w-{c})", "(d+{c})", "(t+{c})")
 
 
-# LearningSparse's models crash on a synaptic variable plus a constant (a scalar added to a CSR
-# matrix) and would multiply arrays by the CSR w, d or t as matrices: its rules use traces only
+# Lava's stock LearningSparse models crash on a factor w, d or t (np.clip of a CSR matrix, a
+# scalar added to one; float: a matrix product): with sparse_model="stock" its rules use traces only
 TRACE_FACTORS = ("x1", "x2", "y1", "y2", "y3", "x0", "y0", "(x1+{c})", "(y1-{c})", "(x2-{c})", "(y2+{c})")
 
 
@@ -383,14 +447,28 @@ def random_rule(rng: np.random.Generator, three_factor: bool, factors: tuple = F
         return spec
 
 
+def _learning_sparse(c: LearningDenseConn, syn: np.ndarray, rule, sign_mode) -> LearningSparseConn:
+    """``c`` as a LearningSparse of synapses ``syn`` (weights and tags 0 off them)."""
+    return LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0), rule, weight_exp=c.weight_exp,
+                              num_weight_bits=c.num_weight_bits, sign_mode=sign_mode,
+                              tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
+                              num_message_bits=c.num_message_bits, synapses=syn)
+
+
 def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8,
-                        sparse: bool = False) -> LearningNet:
+                        sparse: bool = False, sparse_model: str = "stock") -> LearningNet:
     """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
     input for reward groups, static Dense drives and 1-3 LearningDense connections. With
     ``sparse`` (the same draws, and more): plastic connections are also LearningSparse (random
-    synapses, sign mode mixed or default: Lava's stock model crashes on the others), the input
-    carries graded counts 0..3 and plastic connections from it are graded, and reward groups are
-    also the Lava backend's RewardLIF (y2 decays)."""
+    synapses), the input carries graded counts 0..3 and plastic connections from it are graded,
+    and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
+    what ``sparse_model`` runs: "stock" (Lava's model), sign mode mixed or default and rules over
+    traces only; "patched" (the Lava backend's LearningSparseBitApproximate), every sign mode
+    (mostly excitatory and inhibitory), rules over every factor, and every plastic connection
+    that keeps a synapse is a LearningSparse."""
+    if sparse_model not in SPARSE_MODELS:
+        raise ValueError(f"sparse_model {sparse_model!r}: one of {SPARSE_MODELS}")
+    patched = sparse and sparse_model == "patched"
     from spikecore.engine.loihi_learning import LifGroup, SpikeInput
 
     def decay():
@@ -459,15 +537,68 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
             if pre == "input" and graded_input and rng.random() < 0.7:
                 c.num_message_bits = 5
             syn = rng.random((sizes[post], sizes[pre])) < rng.uniform(0.3, 0.9)
+            if patched:
+                mode = [None, "mixed", "excitatory", "inhibitory", "excitatory", "inhibitory"][int(rng.integers(6))]
+                kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32),
+                                        SIGN_MODES["mixed"] if mode is None else sign_mode_code(mode, "sign_mode"),
+                                        c.num_weight_bits) != 0
+                if kept.any():
+                    c = _learning_sparse(c, syn, random_rule(rng, c.rule.three_factor, FACTORS), mode)
+                conns.append(c)
+                continue
             kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32), SIGN_MODES["mixed"],
                                     c.num_weight_bits) != 0
             # (Lava's find() fails on a LearningSparse variable with no stored entry)
             if rng.random() < 0.6 and kept.any():
-                c = LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0),
-                                       random_rule(rng, c.rule.three_factor, TRACE_FACTORS),
-                                       weight_exp=c.weight_exp, num_weight_bits=c.num_weight_bits,
-                                       sign_mode=[None, "mixed"][int(rng.integers(2))],
-                                       tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
-                                       num_message_bits=c.num_message_bits, synapses=syn)
+                rule = random_rule(rng, c.rule.three_factor, TRACE_FACTORS)
+                c = _learning_sparse(c, syn, rule, [None, "mixed"][int(rng.integers(2))])
         conns.append(c)
+    return LearningNet(groups, inputs, conns)
+
+
+def random_recurrent_net(rng: np.random.Generator, n_steps: int, max_size: int = 10,
+                         max_delay: int = 20) -> LearningNet:
+    """A plastic network with recurrent static connections that carry synaptic delays: LIF groups
+    E and I driven by a spike input (Dense), recurrent E->E, E->I (excitatory) and I->E
+    (inhibitory) as DelayDense or DelaySparse (random delays 0..max_delay, weight exponents, bits,
+    sign modes given or inferred), and 1-2 plastic LearningDense connections (random rule strings
+    inside Lava's grammar) from the input or E onto E or I, beside them."""
+    from spikecore.engine.loihi_learning import LifGroup, SpikeInput
+
+    n_e, n_i, n_in = (int(rng.integers(2, max_size + 1)), int(rng.integers(1, max_size // 2 + 1)),
+                      int(rng.integers(1, max_size + 1)))
+
+    def lif(name, n):
+        return LifGroup(name, n, int(rng.choice([4095, 2048, int(rng.integers(200, 4096))])),
+                        int(rng.choice([4095, 1024, int(rng.integers(100, 4096))])),
+                        int(rng.choice([240, 500, 1000, int(rng.integers(100, 1500))])),
+                        bias_mant=rng.integers(-20, 25, n) if rng.random() < 0.4 else None,
+                        bias_exp=rng.integers(0, 3, n) if rng.random() < 0.4 else None)
+    groups = [lif("E", n_e), lif("I", n_i)]
+    inputs = [SpikeInput("input", (rng.random((n_in, n_steps)) < rng.uniform(0.02, 0.3)).astype(int))]
+    sizes = {"input": n_in, "E": n_e, "I": n_i}
+
+    def weights(n_post, n_pre, sign, lo=10, hi=200):
+        w = rng.integers(lo, hi + 1, (n_post, n_pre)) * (rng.random((n_post, n_pre)) < rng.uniform(0.3, 1.0))
+        return sign * w
+
+    conns = [DenseConn(f"drive_{g}", "input", g, weights(sizes[g], n_in, 1), weight_exp=int(rng.integers(0, 2)),
+                       num_weight_bits=int(rng.integers(5, 9)), sparse=bool(rng.random() < 0.3)) for g in ("E", "I")]
+    # (pre, post, sign, sign mode, weight exponents): excitation weak enough not to run away
+    for pre, post, sign, mode, exps in (("E", "E", 1, "excitatory", (-3, 0)), ("E", "I", 1, "excitatory", (-2, 1)),
+                                        ("I", "E", -1, "inhibitory", (0, 3))):
+        w = weights(sizes[post], sizes[pre], sign, lo=5, hi=120)
+        top = int(rng.integers(1, max_delay + 1))
+        d = rng.integers(0, top + 1, w.shape)
+        conns.append(DenseConn(f"{pre}{post}", pre, post, w, weight_exp=int(rng.integers(*exps)),
+                               num_weight_bits=int(rng.integers(4, 9)),
+                               sign_mode=[None, mode, "mixed"][int(rng.integers(3))], delays=d,
+                               sparse=bool(rng.random() < 0.4)))
+    for ci in range(int(rng.integers(1, 3))):
+        pre, post = str(rng.choice(["input", "E"])), str(rng.choice(["E", "I"]))
+        w = np.abs(weights(sizes[post], sizes[pre], 1, lo=0, hi=120))
+        conns.append(LearningDenseConn(
+            f"plastic{ci}", pre, post, w, random_rule(rng, False), weight_exp=int(rng.integers(-1, 4)),
+            num_weight_bits=int(rng.integers(4, 9)),
+            sign_mode=[None, "mixed", "excitatory"][int(rng.integers(3))]))
     return LearningNet(groups, inputs, conns)

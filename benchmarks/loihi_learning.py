@@ -1,7 +1,9 @@
 """Loihi learning emulation: spikecore.engine.loihi_learning against Lava 0.10's fixed-point learning.
 
     python -m benchmarks.loihi_learning [--repeats 3] [--steps 2000] [--size 100] [--regimes high,low]
-                                        [--sweep 60] [--sparse-sweep 20] [--sweep-steps 300]
+                                        [--sweep 60] [--sparse-sweep 20] [--patched-sparse-sweep 12]
+                                        [--sweep-steps 300]
+                                        [--recurrent-sweep 20] [--recurrent-steps 2000]
 
 Two parts, in one run:
 
@@ -20,7 +22,14 @@ Two parts, in one run:
    u_k, decays 0..2**16-1, fractional impulses, t_epoch 1..19, sign modes, weight exponents and
    bits, initial tags), ``--sweep-steps`` steps each: prints how many runs were identical.
    ``--sparse-sweep M`` more with ``random_learning_net(sparse=True)``: LearningSparse connections
-   (random synapses), graded plastic connections, the Lava backend's RewardLIF reward neurons.
+   (random synapses, what Lava's stock LearningSparse model runs: sign mode mixed, rules over
+   traces), graded plastic connections, the Lava backend's RewardLIF reward neurons.
+   ``--patched-sparse-sweep K`` more with ``sparse_model="patched"``: every plastic connection a
+   LearningSparse, mostly sign modes excitatory and inhibitory, rules over every factor (w, d, t
+   and constants), against the Lava backend's patched model (Lava's own crashes on them).
+   ``--recurrent-sweep K`` random recurrent networks (benchmarks.lava_learning_reference.
+   random_recurrent_net: static E->E, E->I, I->E with synaptic delays as DelayDense or
+   DelaySparse, beside plastic LearningDense connections), ``--recurrent-steps`` steps each.
 """
 from __future__ import annotations
 
@@ -31,7 +40,7 @@ import time
 
 import numpy as np
 
-from benchmarks.lava_learning_reference import differences, random_learning_net, run_lava
+from benchmarks.lava_learning_reference import differences, random_learning_net, random_recurrent_net, run_lava
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
                                              LearningRuleSpec, LearningSparseConn, LifGroup, SpikeInput)
 
@@ -97,14 +106,19 @@ def _cpu_with_children() -> float:
     return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
 
 
-def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False) -> int:
+def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False, sparse_model: str = "stock",
+          recurrent: bool = False) -> int:
     t0 = time.perf_counter()
-    same, spikes, learned, n_sparse = 0, 0, 0, 0
+    same, spikes, learned, modes = 0, 0, 0, {}
     for seed in range(seed0, seed0 + count):
-        net = random_learning_net(np.random.default_rng(seed), n_steps, sparse=sparse)
-        n_sparse += sum(isinstance(c, LearningSparseConn) for c in net.conns)
+        rng = np.random.default_rng(seed)
+        net = (random_recurrent_net(rng, n_steps) if recurrent
+               else random_learning_net(rng, n_steps, sparse=sparse, sparse_model=sparse_model))
+        for c in net.conns:
+            if isinstance(c, LearningSparseConn):
+                modes[c.sign_mode or "default"] = modes.get(c.sign_mode or "default", 0) + 1
         ours = LearningEmulator(net).run(n_steps)
-        d = differences(ours, run_lava(net, n_steps))
+        d = differences(ours, run_lava(net, n_steps, sparse_model=sparse_model))
         if d:
             print(f"  seed {seed}: differs in {d}", flush=True)
         else:
@@ -112,7 +126,11 @@ def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False) -> 
         spikes += sum(int(s.sum()) for s in ours.spikes.values())
         learned += sum(int(c.weights is not None and not np.array_equal(ours.conns[c.name]["weights"], c.weights))
                        for c in net.conns if isinstance(c, LearningDenseConn))
-    kind = f"sparse/graded ({n_sparse} LearningSparse connections)" if sparse else "dense"
+    n_sparse = sum(modes.values())
+    kind = (f"sparse/graded, {sparse_model} LearningSparse model ({n_sparse} LearningSparse connections, sign modes "
+            + ", ".join(f"{k} {v}" for k, v in sorted(modes.items())) + ")") if sparse else "dense"
+    if recurrent:
+        kind = "recurrent, static connections with delays"
     print(f"part 2 ({kind}): {same}/{count} random networks and rules identical ({n_steps} steps each, {spikes} "
           f"spikes, {learned} plastic connections whose weights changed), {time.perf_counter() - t0:.0f} s")
     return same
@@ -127,7 +145,13 @@ def main(argv=None) -> int:
     ap.add_argument("--sweep", type=int, default=60, help="random networks compared bit for bit (0: skip)")
     ap.add_argument("--sparse-sweep", type=int, default=20,
                     help="random networks with LearningSparse, graded and RewardLIF (seeds 2000...; 0: skip)")
+    ap.add_argument("--patched-sparse-sweep", type=int, default=12,
+                    help="random networks with LearningSparse of every sign mode and factor, against the Lava "
+                         "backend's patched model (seeds 3000...; 0: skip)")
     ap.add_argument("--sweep-steps", type=int, default=300)
+    ap.add_argument("--recurrent-sweep", type=int, default=20,
+                    help="random recurrent networks with delayed static connections (seeds 3000...; 0: skip)")
+    ap.add_argument("--recurrent-steps", type=int, default=2000)
     args = ap.parse_args(argv)
     ok = True
     if args.repeats > 0:
@@ -137,6 +161,11 @@ def main(argv=None) -> int:
         ok &= sweep(args.sweep, args.sweep_steps) == args.sweep
     if args.sparse_sweep > 0:
         ok &= sweep(args.sparse_sweep, args.sweep_steps, seed0=2000, sparse=True) == args.sparse_sweep
+    if args.patched_sparse_sweep > 0:
+        ok &= sweep(args.patched_sparse_sweep, args.sweep_steps, seed0=3000, sparse=True,
+                    sparse_model="patched") == args.patched_sparse_sweep
+    if args.recurrent_sweep > 0:
+        ok &= sweep(args.recurrent_sweep, args.recurrent_steps, seed0=3000, recurrent=True) == args.recurrent_sweep
     return 0 if ok else 1
 
 

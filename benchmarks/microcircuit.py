@@ -6,6 +6,7 @@ machine, same scale, several network seeds each.
                                       [--presim 0.5] [--sim 2.0] [--out DIR]
     python -m benchmarks.microcircuit --write-reference benchmarks/data/microcircuit_nest_0.1.json
     python -m benchmarks.microcircuit --against benchmarks/data/microcircuit_nest_0.1.json
+    python -m benchmarks.microcircuit --streams-check --seeds 1-8 --sim 1.0
 
 Each run is a fresh process. spikecore runs the model file examples/microcircuit.py
 writes (examples/microcircuit_small.yaml at scale 0.1); NEST runs the package's
@@ -30,6 +31,9 @@ minutes per seed on this machine, so ``--write-reference`` records NEST's per-se
 with them. tests/test_microcircuit.py (slow) does that, and reruns one NEST seed live to
 check that the recorded reference is what NEST 3.10 computes (NEST is deterministic for a
 given seed and thread count).
+``--streams-check`` runs native only: the model file with ``streams: per_target`` on every
+recurrent projection (examples/microcircuit.py --streams per_target, what MPI ranks can draw
+for their own neurons alone) against the default stream, same seeds, same verdict (compare()).
 Timings (simulation phase, build separate), peak RSS and events/s go to the table; the
 bench suite's ``--only microcircuit`` runs the same model through benchmarks/suite.py.
 """
@@ -180,8 +184,9 @@ def _run(src: str, threads: int, timeout: float) -> dict:
 
 
 def run_native(scale: float, seed: int, threads: int = 1, presim: float = 0.5, sim: float = 1.0,
-               timeout: float = 3600) -> dict:
-    text = generator().model_file(scale=scale, seed=seed, duration_ms=(presim + sim) * 1e3)
+               timeout: float = 3600, streams: str = "projection") -> dict:
+    """One native run of the generator's model file (``streams``: its --streams switch)."""
+    text = generator().model_file(scale=scale, seed=seed, duration_ms=(presim + sim) * 1e3, streams=streams)
     with tempfile.TemporaryDirectory(prefix="microcircuit-native-") as tmp:
         path = os.path.join(tmp, "microcircuit.yaml")
         with open(path, "w") as f:
@@ -274,10 +279,11 @@ def write_reference(path: Path, seeds: list, scale: float, threads: int, presim:
     return ref
 
 
-def table(native: list, nest: list) -> str:
+def table(native: list, nest: list, labels=("native", "NEST")) -> str:
     a, b = seed_means(native), seed_means(nest)
-    rows = ["| population | rate native (Hz) | rate NEST (Hz) | diff | CV ISI native | CV ISI NEST | "
-            "corr native | corr NEST |", "|---|---|---|---|---|---|---|---|"]
+    x, y = labels
+    rows = [f"| population | rate {x} (Hz) | rate {y} (Hz) | diff | CV ISI {x} | CV ISI {y} | "
+            f"corr {x} | corr {y} |", "|---|---|---|---|---|---|---|---|"]
     for name in NAMES:
         (ra, sa), (rb, sb) = a[name]["rate_hz"], b[name]["rate_hz"]
         rows.append(f"| {name} | {ra:.3f} ± {sa:.3f} | {rb:.3f} ± {sb:.3f} | {(ra / rb - 1) * 100:+.1f} % | "
@@ -306,10 +312,16 @@ def main(argv=None):
     ap.add_argument("--write-reference", metavar="JSON", help="run NEST only, adding its seeds to JSON")
     ap.add_argument("--against", metavar="JSON", help="compare native runs with NEST's recorded runs in JSON "
                     "(its scale, threads and window) instead of running NEST")
+    ap.add_argument("--streams-check", action="store_true",
+                    help="native only: the model file with streams: per_target (examples/microcircuit.py --streams "
+                         "per_target) against the default stream, seed by seed, with the same verdict")
     args = ap.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     if args.write_reference:
         write_reference(Path(args.write_reference), seeds, args.scale, args.threads, args.presim, args.sim)
+        return
+    if args.streams_check:
+        streams_check(seeds, args)
         return
     native, nest = [], []
     if args.against:
@@ -341,6 +353,37 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     (out / "microcircuit.json").write_text(json.dumps({"args": vars(args), "native": native, "nest": nest},
                                                       indent=1))
+
+
+def streams_check(seeds: list, args):
+    """Native runs of the default stream and of per-target streams (streams: per_target on every
+    recurrent projection), one fresh process each, per seed; the table, paired rate differences
+    and compare()'s verdict (per-target against the default)."""
+    runs = {"projection": [], "per_target": []}
+    for seed in seeds:
+        for streams, done in runs.items():
+            r = run_native(args.scale, seed, args.threads, args.presim, args.sim, streams=streams)
+            r["seed"] = seed
+            done.append(r)
+            print(f"seed {seed} {streams:<10} build {r['build_s']:6.1f} s  sim {r['sim_s']:6.1f} s  rates "
+                  + " ".join(f"{n} {r['stats'][n]['rate_hz']:.3f}" for n in NAMES), flush=True)
+    default, per_target = runs["projection"], runs["per_target"]
+    print()
+    print(f"scale {args.scale}, {len(seeds)} seeds each, {args.threads} thread(s), window "
+          f"[{args.presim}, {args.presim + args.sim}) s; mean ± standard error over seeds")
+    print(table(per_target, default, ("per-target", "default")))
+    print("paired rate differences (per-target - default, same seed: same sources and inputs), mean ± sd: "
+          + "; ".join(f"{n} {statistics.fmean(d):+.2%} ± {statistics.stdev(d):.2%}" for n, d in (
+              (n, [a["stats"][n]["rate_hz"] / b["stats"][n]["rate_hz"] - 1 for a, b in zip(per_target, default)])
+              for n in NAMES) if len(d) > 1))
+    bad = compare(per_target, default)
+    print("verdict:", "equivalent" if not bad else "; ".join(bad))
+    not_ai = [f"{label} seed {r['seed']}: {b}" for label, rs in runs.items() for r in rs
+              for b in asynchronous_irregular(r)]
+    print("asynchronous-irregular:", "every population of every run" if not not_ai else "; ".join(not_ai))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "microcircuit_streams.json").write_text(json.dumps({"args": vars(args), **runs}, indent=1))
 
 
 if __name__ == "__main__":

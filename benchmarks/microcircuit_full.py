@@ -4,6 +4,7 @@ event throughput against NEST's published full-scale rates.
 
     python -m benchmarks.microcircuit_full [--build-only] [--threads 2] [--seed 55]
                                            [--presim 0.2] [--sim 0.3] [--drive poisson]
+                                           [--delivery auto]
                                            [--out results/microcircuit_full]
 
 One fresh process (examples/microcircuit.py's model file at scale 1, float32 weights):
@@ -44,15 +45,15 @@ import numpy as np
 from spikecore.io import load_network
 from backends import get_backend
 from benchmarks.memory_estimate import _hwm
-path, threads, presim, sim, build_only = {path!r}, {threads}, {presim}, {sim}, {build_only}
+path, threads, presim, sim, build_only, delivery = {path!r}, {threads}, {presim}, {sim}, {build_only}, {delivery!r}
 base = _hwm()
 t0, c0 = time.perf_counter(), time.process_time()
 g = load_network(path).to_ir()
-exe = get_backend("native").compile(g, threads=threads)
+exe = get_backend("native").compile(g, threads=threads, delivery=delivery)
 out = {{"build_s": time.perf_counter() - t0, "build_cpu_s": time.process_time() - c0,
        "build_peak_mb": _hwm() / 2**20, "import_peak_mb": base / 2**20,
        "n_synapses": int(exe.sim.n_synapses), "bytes_per_synapse": float(exe.sim.bytes_per_synapse),
-       "n": int(g.n_neurons), "threads": threads}}
+       "n": int(g.n_neurons), "threads": threads, "delivery": exe.sim.delivery}}
 sizes = {{k: p.size for k, p in g.populations.items()}}
 out["sizes"] = sizes
 out["out_synapses"] = {{k: 0 for k in sizes}}
@@ -71,14 +72,15 @@ print("RESULT " + json.dumps(out))
 
 
 def run(threads: int, seed: int, presim: float, sim: float, drive: str, build_only: bool,
-        timeout: float = 7200) -> dict:
+        timeout: float = 7200, delivery: str = "auto") -> dict:
     """The child's measurements (module docstring) of one fresh process."""
     from benchmarks.microcircuit import _run, generator
     text = generator().model_file(scale=1.0, drive=drive, seed=seed, duration_ms=(presim + sim) * 1e3)
     with tempfile.TemporaryDirectory(prefix="microcircuit-full-") as tmp:
         path = os.path.join(tmp, "microcircuit.yaml")
         Path(path).write_text(text)
-        src = CHILD.format(root=str(ROOT), path=path, threads=threads, presim=presim, sim=sim, build_only=build_only)
+        src = CHILD.format(root=str(ROOT), path=path, threads=threads, presim=presim, sim=sim, build_only=build_only,
+                           delivery=delivery)
         return _run(src, threads, timeout)
 
 
@@ -112,13 +114,16 @@ def main(argv=None):
     ap.add_argument("--presim", type=float, default=0.2, help="transient discarded, s (default 0.2)")
     ap.add_argument("--sim", type=float, default=0.3, help="measured window, s (default 0.3)")
     ap.add_argument("--drive", choices=("poisson", "dc"), default="poisson")
+    ap.add_argument("--delivery", choices=("auto", "ring", "bucket"), default="auto",
+                    help="the engine's delivery (spikecore.engine.delivery; auto: buckets at full scale)")
     ap.add_argument("--out", default="results/microcircuit_full", help="directory for microcircuit_full.json")
     args = ap.parse_args(argv)
     load = os.getloadavg()
-    r = run(args.threads, args.seed, args.presim, args.sim, args.drive, args.build_only)
+    r = run(args.threads, args.seed, args.presim, args.sim, args.drive, args.build_only, delivery=args.delivery)
     r["load_before"] = load
     r["load_after"] = os.getloadavg()
-    print(f"full scale, {args.drive} drive, seed {args.seed}, {args.threads} thread(s); load average before "
+    print(f"full scale, {args.drive} drive, seed {args.seed}, {args.threads} thread(s), {r['delivery']} delivery; "
+          f"load average before "
           f"{load[0]:.1f}, after {r['load_after'][0]:.1f} (2 cores)")
     print(f"build: {r['build_s']:.1f} s wall, {r['build_cpu_s']:.1f} s CPU, peak RSS {r['build_peak_mb']:.0f} MiB "
           f"(imports {r['import_peak_mb']:.0f}), {r['n_synapses']} synapses, "

@@ -3,6 +3,7 @@
     python examples/microcircuit.py                        # full scale, Poisson drive -> stdout
     python examples/microcircuit.py --scale 0.1 -o examples/microcircuit_small.yaml
     python examples/microcircuit.py --drive dc --thalamus -o mc_dc.yaml
+    python examples/microcircuit.py --scale 0.1 --streams per_target -o mc_ranks.yaml
 
 The parameters are those of INM-6's PyNEST implementation, the PyPI package
 ``microcircuit`` 1.0 (microcircuit/network_params.py, stimulus_params.py; the successor
@@ -33,6 +34,11 @@ of NEST's pynest/examples/Potjans_2014), and so is every derived quantity:
 * weights are stored as float32 values (``weight_precision: float32``, each drawn weight
   rounded once, a relative change below 6e-8): the engine then keeps a synapse in 8 bytes
   (its packed table), 2.4 GB at full scale; ``--weight-precision float64`` keeps them exact.
+* ``--streams per_target`` (for MPI runs on NEST): the recurrent and thalamic projections get
+  ``streams: per_target``, so each synapse's weight and delay come from its target's own
+  stream and an MPI rank draws only the synapses onto its own neurons (docs/nest.md). The
+  same distributions and the same sources (fixed_total_number's already come per target),
+  other draws of the weights and delays; the example files keep the default stream.
 
 The membrane is iaf_psc_exp as spikecore's lif_cuba: r = tau_m / C_m = 40 Mohm turns
 the PSC weights (pA) and the bias into volts of drive; one receptor of 0.5 ms, since
@@ -159,10 +165,15 @@ def _delay(mean: float, rel_std: float) -> str:
 
 def model_file(scale: float = 1.0, drive: str = "poisson", thalamus: bool = False,
                duration_ms: float = T_PRESIM_MS + T_SIM_MS, seed: int = SEED,
-               weight_precision: str = "float32") -> str:
+               weight_precision: str = "float32", streams: str = "projection") -> str:
     d = derive(scale, drive, thalamus)
     precision = "" if weight_precision == "float64" else f", weight_precision: {weight_precision}"
-    variant = f"scale {scale:g}, {drive} drive" + (", thalamic input" if thalamus else "")
+    if streams not in ("projection", "per_target"):
+        raise ValueError(f"streams: got {streams!r}, expected projection or per_target")
+    if streams != "projection":
+        precision += f", streams: {streams}"
+    variant = (f"scale {scale:g}, {drive} drive" + (", thalamic input" if thalamus else "")
+               + (", per-target streams" if streams != "projection" else ""))
     lines = [
         f"# Cortical microcircuit, Potjans & Diesmann (2014), Cereb. Cortex 24:785: {variant}.",
         "# Written by examples/microcircuit.py from the parameters of INM-6's PyNEST implementation",
@@ -248,10 +259,16 @@ def main(argv=None):
     ap.add_argument("--weight-precision", choices=("float32", "float64"), default="float32",
                     help="the recurrent and thalamic weights as float32 values (8 bytes per synapse in the "
                          "engine) or exact float64 ones. Default float32")
+    ap.add_argument("--streams", choices=("projection", "per_target"), default="projection",
+                    help="where the recurrent and thalamic weights and delays are drawn from: one stream per "
+                         "projection in the order of its synapse list (the default, the example files'), or "
+                         "per_target: each target's own stream, so an MPI rank of the NEST backend draws only "
+                         "its own neurons' synapses (docs/nest.md). Default projection")
     ap.add_argument("-o", "--out", help="write here instead of stdout")
     args = ap.parse_args(argv)
     try:
-        text = model_file(args.scale, args.drive, args.thalamus, args.duration, args.seed, args.weight_precision)
+        text = model_file(args.scale, args.drive, args.thalamus, args.duration, args.seed, args.weight_precision,
+                          args.streams)
     except ValueError as e:
         ap.error(str(e))
     if args.out:

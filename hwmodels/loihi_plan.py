@@ -21,7 +21,7 @@ from hwmodels import loihi
 from hwmodels import loihi_learning_rules as learning
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import MODELS, get_model
+from spikecore.models import MODELS, get_model, loihi_lif
 
 NAME = "lava"
 FORMATS = ("float", "fixed")
@@ -69,7 +69,8 @@ class ConnPlan:
     num_weight_bits: int = loihi.WEIGHT_BITS
     sign_mode: str = "mixed"
     process: str = ""
-    learning: object = None    # hwmodels.loihi_learning_rules.LearningMap of a plastic projection
+    learning: object = None    # hwmodels.loihi_learning_rules.LearningMap of a plastic projection (process
+                               # LearningDense, or LearningSparse where its synapses do not fill the matrix)
     synapse_index: np.ndarray | None = None   # learning: each synapse's index in its IR projection
 
     @property
@@ -126,9 +127,11 @@ def _group_key(nm: loihi.NeuronMap, qpop, fixed: bool):
 
 
 def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
-         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME) -> LavaPlan:
+         headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME, weight_monitors: bool = False) -> LavaPlan:
     """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
-    name refusals give (UnsupportedFeature)."""
+    name refusals give (UnsupportedFeature). ``weight_monitors``: the caller records the IR's
+    weight monitors itself (the native learning path); otherwise they are refused (Lava reads
+    the final weights only)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -151,7 +154,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         findings = nmap.findings
         approximations = loihi.apply_policy(findings, policy, backend)
         loihi.check_headroom(headroom)
-    learning_maps, lfind = _learning(g, nmap, qir, fixed)
+    learning_maps, lfind = _learning(g, nmap, qir, fixed, weight_monitors)
     findings = list(findings) + lfind
     approximations = list(approximations) + loihi.apply_policy(lfind, policy, backend)
     for f in findings:
@@ -268,16 +271,9 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             if b["names"][0] in learning_maps:
                 c.learning = learning_maps[b["names"][0]]
                 c.synapse_index = np.concatenate(b["idx"])[sel]
-                c.process = "LearningDense"
-                absent = c.shape[0] * c.shape[1] - c.rows.size
-                if absent:
-                    absent_findings.append(loihi.Finding(
-                        "error", "absent synapses learn", f"projection {b['names'][0]}",
-                        f"{c.rows.size} synapses in a {c.shape[0]} x {c.shape[1]} LearningDense",
-                        "a LearningDense learns at every entry of its matrix: the absent synapses (weight 0) "
-                        "grow with the rule and transmit (Lava's LearningSparse, which would not, crashes on "
-                        "excitatory and inhibitory weights)", "connect all to all, populations in LIF "
-                        "processes of their own", f"let the {absent} absent entries learn"))
+                c.process, finding = _learning_process(c, fixed, b["names"][0])
+                if finding is not None:
+                    absent_findings.append(finding)
             conns.append(c)
     findings = findings + absent_findings
     approximations = approximations + loihi.apply_policy(absent_findings, policy, backend)
@@ -290,7 +286,35 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     return p
 
 
-def _learning(g, nmap, qir, fixed: bool) -> tuple:
+def _learning_process(c: ConnPlan, fixed: bool, projection: str) -> tuple:
+    """(process, finding or None) of a plastic connection. Its synapses fill its LIF groups'
+    matrix: a ``LearningDense``. Otherwise a ``LearningSparse``, which stores (and learns) the
+    synapses only -- run by the Lava backend's patched model (backends/_lava_models.py; Lava's
+    own crashes on sign modes excitatory and inhibitory) -- unless, in fixed point, a synapse's
+    initial weight truncates to 0: LearningSparse's first step drops it (``eliminate_zeros``), so
+    it would never learn (and with none left its model crashes). Then a ``LearningDense`` whose
+    absent entries learn, a finding (strict refuses it)."""
+    absent = c.shape[0] * c.shape[1] - c.rows.size
+    if not absent:
+        return "LearningDense", None
+    dropped = 0
+    if fixed:
+        mode = loihi_lif.SIGN_MODES[loihi_lif.SIGN_MODE_ALIASES.get(c.sign_mode, c.sign_mode)]
+        held = loihi_lif.truncate_weights(np.asarray(c.weights, dtype=np.int64), mode, int(c.num_weight_bits))
+        dropped = int((held == 0).sum())
+    if not dropped:
+        return "LearningSparse", None
+    return "LearningDense", loihi.Finding(
+        "error", "absent synapses learn", f"projection {projection}",
+        f"{c.rows.size} synapses in a {c.shape[0]} x {c.shape[1]} LearningDense",
+        f"{dropped} synapse(s) start at weight 0, which Lava's LearningSparse drops before it learns "
+        "(eliminate_zeros), so the projection is a LearningDense, which learns at every entry of its matrix: "
+        "the absent synapses (weight 0) grow with the rule and transmit",
+        "start every synapse at a nonzero weight (then a LearningSparse learns the synapses only), or "
+        "connect all to all, populations in LIF processes of their own", f"let the {absent} absent entries learn")
+
+
+def _learning(g, nmap, qir, fixed: bool, weight_monitors: bool = False) -> tuple:
     """The plastic projections as Lava learning rules (hwmodels.loihi_learning_rules)."""
     gain, unit = {}, {}
     for name, e in g.projections.items():
@@ -299,7 +323,7 @@ def _learning(g, nmap, qir, fixed: bool) -> tuple:
         gain[name] = nmap.neurons[e.post].weight_gain[e.receptor]
         if fixed:
             unit[name] = qir.populations[e.post].attrs["scale"] / (1 << loihi.ACT_SHIFT)
-    if g.weight_monitors:
+    if g.weight_monitors and not weight_monitors:
         name = next(iter(g.weight_monitors))
         raise UnsupportedFeature(NAME, f"weight monitor {name}",
                                  "Lava reports the final weights (Result.weights); record weights over time on "
@@ -464,3 +488,135 @@ def source_counts(p: LavaPlan, src: SourcePlan, n_steps: int) -> np.ndarray:
         keep = st < width
         np.add.at(counts, (node.indices[keep], st[keep] + src.shift), 1)
     return counts
+
+
+def state_traces(p: LavaPlan, samples: dict, spikes: dict, n_steps: int) -> dict:
+    """The state monitors' traces (RawRun.traces) in the IR's units from the probes' samples:
+    ``samples[(monitor, var)] = (Lava steps, values)`` as the StateRecorder of each StateProbe
+    wrote them (or the learning emulator recorded them), ``spikes[pop] = (IR steps, indices)``.
+    v sampled after Lava step n is the IR's v at step n; u after Lava step n + 1 its current at
+    step n; the IR's sample at step 0 is the initial state (backends/lava.py, the native Loihi
+    mode's learning path)."""
+    dt = p.ir.dt
+    traces = {}
+    for m in p.ir.state_monitors.values():
+        every = max(1, _ir.steps(m.interval, dt))
+        want = np.arange(0, n_steps, every, dtype=np.int64)
+        traces[m.name] = {"target": m.target, "neurons": m.neurons.copy(), "times": want * dt, "variables": {}}
+    for pr in p.probes:
+        if pr.var == "v:jump":
+            continue
+        t, vals = samples[(pr.monitor, pr.var)]
+        want = np.arange(0, n_steps, pr.every, dtype=np.int64)
+        integer = p.neuron_maps[pr.population].kind == "integer"
+        lava_t = want if (pr.lava_var == "v" or integer) else want + 1
+        pos = {int(x): k for k, x in enumerate(t)}
+        block = np.full((want.size, pr.index.size), np.nan)
+        for k, lt in enumerate(lava_t):
+            if lt in pos:
+                block[k] = vals[pos[lt]]
+        m = p.ir.state_monitors[pr.monitor]
+        local = np.asarray(m.neurons, dtype=np.int64)
+        traces[pr.monitor]["variables"][pr.var] = _to_ir_units(p, pr, block, want, local, samples, spikes)
+    return traces
+
+
+def _to_ir_units(p: LavaPlan, pr: StateProbe, block, want, local, samples, spikes):
+    pop = pr.population
+    nm = p.neuron_maps[pop]
+    if nm.kind == "integer":      # Loihi's integers as they are; the IR samples the initial state at step 0
+        if want.size and want[0] == 0:
+            block[0] = p.qir.populations[pop].initial[pr.lava_var][local]
+        return block
+    if pr.lava_var == "v":
+        if want.size and want[0] == 0:    # the IR samples the initial state at step 0
+            v_init = p.ir.populations[pop].initial["v"][local]
+            block[0] = (p.qir.populations[pop].initial["v"][local] if p.fixed else v_init - nm.v_reset)
+        if p.fixed:
+            volts = loihi.v_to_volts(p.qir.populations[pop], block)
+        else:
+            volts = block + nm.v_reset
+        if (pr.monitor, "v:jump") in samples:
+            volts = volts + _pending_jump(p, pr, want, local, samples, spikes)
+        return volts
+    ir_pop = p.ir.populations[pop]
+    r = get_model(ir_pop.model).receptor_of_var(pr.var, ir_pop.receptors)
+    if p.fixed:
+        return loihi.u_to_syn(p.qir.populations[pop], r, block)
+    return block / nm.syn_gain[r]
+
+
+def _pending_jump(p, pr, want, local, samples, spikes):
+    """Delta synapses: the IR's v at step n already holds the jumps applied in step n - 1; Loihi
+    adds them at Lava step n + 1 (u = weight_gain * jump), unless the neuron spiked or was refractory."""
+    nm = p.neuron_maps[pr.population]
+    t, vals = samples[(pr.monitor, "v:jump")]
+    pos = {int(x): k for k, x in enumerate(t)}
+    u = np.zeros((want.size, local.size))
+    for k, n in enumerate(want):
+        if n + 1 in pos:
+            u[k] = vals[pos[n + 1]]
+    if p.fixed:
+        u = u / p.qir.populations[pr.population].attrs["scale"]
+    jump = u / nm.weight_gain["default"]
+    steps, si = spikes.get(pr.population, (np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    window = max(nm.refractory_steps, 1)
+    for c, neuron in enumerate(local):
+        own = np.sort(steps[si == neuron])
+        if own.size == 0:
+            continue
+        # the jump of step n - 1 is discarded when the neuron was refractory then: n - 1 - last < window
+        last = np.searchsorted(own, want - 1, side="right") - 1
+        ok = last >= 0
+        blocked = np.zeros(want.size, bool)
+        blocked[ok] = (want[ok] - 1 - own[last[ok]]) < window
+        jump[blocked, c] = 0.0
+    jump[want == 0] = 0.0
+    return jump
+
+
+def _drive(p: LavaPlan, pop: str, n: int) -> np.ndarray:
+    """Drive (V) of every neuron of ``pop`` at IR step n: v_leak + gain * active currents."""
+    nm = p.neuron_maps[pop]
+    drive = np.full(nm.size, nm.v_leak)
+    for c in p.ir.currents.values():
+        if c.target != pop:
+            continue
+        steps, amps = _ir.current_at_steps(c, p.ir.dt)
+        k = np.searchsorted(steps, n, side="right") - 1
+        if k >= 0:
+            drive[c.neurons] += amps[k] * nm.current_gain
+    return drive
+
+
+def biases_at(p: LavaPlan, n: int) -> tuple:
+    """Per group the bias array for IR step n (float V/step or int mantissas: Lava's bias_mant,
+    with the group's bias_exp), and clipped counts (backends/lava.py sets them between runs;
+    backends/_native_learning.py gives them to the learning emulator)."""
+    out, clipped = {}, 0
+    for gr in p.groups:
+        parts = []
+        for pop, _, size in gr.members:
+            if p.neuron_maps[pop].kind == "integer":     # its own bias mantissas (no currents)
+                parts.append(np.broadcast_to(p.qir.populations[pop].params["bias_mant"], size).astype(np.int64))
+                continue
+            b = p.neuron_maps[pop].bias_for_drive(_drive(p, pop, n))
+            if p.fixed:
+                b, c = loihi.bias_mantissa(p.qir.populations[pop], b)
+                clipped += c
+            parts.append(b)
+        out[gr.name] = np.concatenate(parts)
+    return out, clipped
+
+
+def initial_biases(p: LavaPlan) -> dict:
+    return biases_at(p, 0)[0]
+
+
+def change_steps(p: LavaPlan) -> list:
+    """The IR steps (> 0) at which an injected current changes: the Lava backend sets new biases
+    before them, the learning emulator changes its LIF groups' biases there."""
+    st = set()
+    for c in p.ir.currents.values():
+        st.update(int(x) for x in _ir.current_at_steps(c, p.ir.dt)[0] if x > 0)
+    return sorted(st)

@@ -13,7 +13,8 @@ A connector that can draw the synapses onto any set of targets without the rest 
 rank draws only those onto its own neurons: fixed_total_number's per-target streams, and the
 undrawn one_to_one and all_to_all) offers ``connect_onto(n_pre, n_post, same, rng, hosted)``
 and ``in_degrees(...)``; fixed_probability and fixed_indegree draw a projection from one
-generator in turn, so they cannot. ``CONNECTORS`` maps kinds to classes
+generator in turn, so they cannot (a projection with ``streams: per_target`` draws
+fixed_indegree from per-target streams instead: ``with_target_streams``). ``CONNECTORS`` maps kinds to classes
 for the model-file reader (spikecore.io.model_files). A new connector is one class here
 and one entry in ``CONNECTORS``.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import ValidationError, refuse_unknown_keywords
-from .ir import poisson_uniforms   # the counter-based stream of the Poisson sources
+from .ir import TARGET_STREAM, poisson_uniforms   # the counter-based stream of the Poisson sources
 
 
 # ----------------------------------------------------------------------------- connectors
@@ -230,10 +231,80 @@ class FixedIndegree:
         return n, pieces()
 
 
+class FixedIndegreePerTarget(FixedIndegree):
+    """fixed_indegree as a projection with ``streams: per_target`` draws it: target j's k
+    sources from a Philox generator of its own, keyed by (the projection's key, j), as
+    fixed_total_number without multapses does, so any set of targets is drawn without the
+    rest (``connect_onto``). The same distribution as FixedIndegree (k distinct sources per
+    target, uniformly), other synapses: a network's default (one generator in turn) is kept."""
+
+    def _key(self, rng) -> int:
+        return int(rng.integers(0, 2 ** 63 - 1))
+
+    def _avail(self, n_pre, same, fld):
+        self.check(fld)
+        avail = n_pre - 1 if same and not self.allow_self else n_pre
+        if int(self.k) > avail:
+            raise ValidationError(f"{fld}.k", self.k, f"an integer in [0, {avail}]")
+        return avail
+
+    def _sources_of(self, key, n_pre, same, target: int) -> np.ndarray:
+        """Target ``target``'s k sources, ascending."""
+        rng = np.random.Generator(np.random.Philox(key=[key, int(target)]))
+        return _sample_without(rng, n_pre, int(self.k), target if same and not self.allow_self else None)
+
+    def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
+        """The number of synapses onto each target (int64), nothing drawn."""
+        self._avail(n_pre, same, fld)
+        return np.full(n_post, int(self.k), np.int64)
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
+        """Every target's sources from its own stream, listed by (source, target) (one int64
+        key per synapse held and sorted, as FixedIndegree)."""
+        self._avail(n_pre, same, fld)
+        key, k = self._key(rng), int(self.k)
+        n = k * n_post
+        keys = np.empty(n, np.int64)
+        for post in range(n_post):
+            keys[post * k:(post + 1) * k] = self._sources_of(key, n_pre, same, post) * n_post + post
+        keys.sort()
+
+        def pieces():
+            for start in range(0, n, CHUNK_SYNAPSES):
+                part = keys[start:start + CHUNK_SYNAPSES]
+                yield part // n_post, part % n_post
+        return n, pieces()
+
+    def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
+        """Only the synapses onto the targets marked in ``hosted``, target by target, sources
+        ascending (each target's synapses in connect's order): only those targets' streams drawn."""
+        self._avail(n_pre, same, fld)
+        key, k = self._key(rng), int(self.k)
+        mine = np.flatnonzero(np.asarray(hosted, dtype=bool)).astype(np.int64)
+
+        def pieces():
+            per = max(1, CHUNK_SYNAPSES // max(k, 1))        # targets per piece
+            for first in range(0, mine.size, per):
+                t = mine[first:first + per]
+                i = (np.concatenate([self._sources_of(key, n_pre, same, int(post)) for post in t.tolist()])
+                     if k else np.zeros(0, np.int64))
+                yield i.astype(np.int64), np.repeat(t, k)
+        return mine.size * k, pieces()
+
+
+def with_target_streams(connector):
+    """The connector as a projection with ``streams: per_target`` draws it: fixed_indegree from
+    per-target streams (FixedIndegreePerTarget); every other connector as it is (fixed_total_number's
+    sources already come from per-target streams, one_to_one and all_to_all draw nothing, and
+    fixed_probability, from_indices and sparse keep their synapses)."""
+    if type(connector) is FixedIndegree:
+        return FixedIndegreePerTarget(connector.k, connector.allow_self)
+    return connector
+
+
 # Per-target streams of fixed_total_number: target j's k-th source is SplitMix64 number
-# j * 2**32 + k of the projection's key (spikecore.ir.poisson_uniforms), so any range of
-# targets is drawn on its own, without a generator object per target.
-TARGET_STREAM = 2 ** 32
+# j * TARGET_STREAM + k of the projection's key (spikecore.ir.poisson_uniforms; TARGET_STREAM
+# = 2**32), so any range of targets is drawn on its own, without a generator object per target.
 
 
 @refuse_unknown_keywords

@@ -7,6 +7,10 @@ generator that spikecore.network derives from the network seed per element, so
 the draws are the same on every backend. A normal distribution with bounds is
 truncated by redrawing, as NEST's ``nest.math.redraw`` and the reference cortical
 microcircuit do; the redraws are counted per field (``IRGraph.redrawn``).
+A projection's values come from one stream in the order of its synapse list
+(``ValueStream``), or, with ``streams: per_target``, from one stream per target
+(``TargetValueStream``: synapse k onto target j takes SplitMix64 number
+j * 2**32 + k), so the values onto any set of targets are drawn without the rest.
 docs/model_files.md describes the rules.
 """
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from . import units as u
 from .errors import ValidationError, refuse_unknown_keywords
+from .ir import TARGET_STREAM, poisson_uniforms, splitmix64
 
 
 @refuse_unknown_keywords
@@ -219,6 +224,85 @@ class ValueStream:
         _check_finite_draws(x, self.value, self.field_name)
         a, b = np.searchsorted(self.patch_at, [start, self.pos])
         x[self.patch_at[a:b] - start] = self.patch[a:b]
+        return x
+
+
+# The redraw round a of a per-target value takes its number from a stream of its own: key
+# splitmix64(key, REDRAW_ROUND + a), a counter no value of the stream uses (j < 2**31).
+REDRAW_ROUND = 2 ** 63
+
+
+class TargetPositions:
+    """Which synapse of its target each synapse is: for the pieces of a projection's list (or of
+    any part of it that holds each target's synapses in the list's order), ``of(j)`` gives every
+    synapse of the piece its position k among the synapses onto its target j so far."""
+
+    def __init__(self, n_post: int):
+        self.seen = np.zeros(n_post, np.int64)
+
+    def of(self, j: np.ndarray) -> np.ndarray:
+        j = np.asarray(j, dtype=np.int64)
+        order = np.argsort(j, kind="stable")
+        js = j[order]
+        first = np.flatnonzero(np.r_[True, js[1:] != js[:-1]]) if js.size else np.zeros(0, np.int64)
+        runs = np.diff(np.r_[first, js.size])
+        k = np.empty_like(j)
+        k[order] = self.seen[js] + np.arange(js.size) - np.repeat(first, runs)
+        self.seen[js[first]] += runs
+        return k
+
+
+class TargetValueStream:
+    """A drawn weight or delay of a projection with ``streams: per_target``: the value of
+    synapse k onto target j (k counting the target's synapses in the list's order) is drawn
+    from SplitMix64 number j * 2**32 + k of the field's key, so a rank draws only its targets'
+    values and the same synapse gets the same value whatever else is drawn. A uniform value is
+    low + (high - low) u; a normal one mean + std * Phi^-1(u) (u moved half a unit of the last
+    place off 0); a value outside a normal's bounds is drawn again, as ``_redraw`` does, from
+    the same counter of the next redraw round's stream (``REDRAW_ROUND``) until it falls
+    inside, and each redraw is counted in ``counts`` (the graph's redrawn counts per field)."""
+
+    def __init__(self, value, dim, key: int, field_name: str, counts: dict | None = None):
+        self.value, self.key, self.field_name, self.counts = value, int(key), field_name, counts
+        if isinstance(value, Uniform):
+            self.params = _uniform_bounds(value, dim, field_name)
+        else:
+            self.params = _normal_params(value, dim, field_name)
+        if counts is not None and isinstance(value, Normal) and self.params[4]:
+            counts.setdefault(field_name, 0)
+
+    def _from_uniforms(self, uni: np.ndarray) -> np.ndarray:
+        if isinstance(self.value, Uniform):
+            lo, hi = self.params
+            return lo + (hi - lo) * uni
+        from scipy.special import ndtri
+
+        mean, std = self.params[:2]
+        x = mean + std * ndtri(uni + 2.0 ** -54)
+        _check_finite_draws(x, self.value, self.field_name)
+        return x
+
+    def at(self, j: np.ndarray, k: np.ndarray) -> np.ndarray:
+        """The values of synapses number k onto targets j (int64 arrays of one length)."""
+        k = np.asarray(k, dtype=np.int64)
+        if k.size and k.max() >= TARGET_STREAM:
+            raise ValidationError(self.field_name, self.value,
+                                  f"streams: per_target with fewer than {TARGET_STREAM} synapses per target")
+        counters = np.asarray(j, dtype=np.int64) * TARGET_STREAM + k
+        x = self._from_uniforms(poisson_uniforms(self.key, counters))
+        if isinstance(self.value, Uniform) or not self.params[4]:
+            return x
+        lo, hi = self.params[2:4]
+        outside = np.flatnonzero((x < lo) | (x > hi))
+        rounds, count = 0, 0
+        while outside.size:
+            rounds += 1
+            count += outside.size
+            key = int(splitmix64(self.key, np.array([REDRAW_ROUND + rounds], np.uint64))[0])
+            x[outside] = self._from_uniforms(poisson_uniforms(key, counters[outside]))
+            outside = outside[(x[outside] < lo) | (x[outside] > hi)]
+        if self.counts is not None:
+            self.counts[self.field_name] = self.counts.get(self.field_name, 0) + count
         return x
 
 

@@ -131,20 +131,24 @@ class SynapseStream:
     ``generate_onto(hosted, counts)``, where given, yields only the synapses onto the target
     neurons marked in the mask ``hosted``, drawing only theirs (``onto``: what one MPI rank
     builds; for each target its synapses and values, in their order in the list), and
-    ``per_target_values()`` (j, weight, delay) with the values every synapse onto target j
-    carries (only then are they a function of the target), and ``in_degrees()`` the synapses
+    ``value_chunks()`` chunks (j, weight, delay) holding every weight and delay of the projection
+    with no source drawn (one per target when its synapses all carry the same values, else, with
+    ``streams: per_target``, every synapse's from its target's stream), and ``in_degrees()`` the synapses
     per target (``ProjectionEdge.n_synapses`` then draws no source). ``rank_local_reason``: why a
-    stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason).
+    stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason);
+    ``per_target``: the projection's random numbers come from per-target streams.
     """
 
     def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None,
-                 generate_onto=None, per_target_values=None, in_degrees=None, rank_local_reason: str | None = None):
+                 generate_onto=None, value_chunks=None, in_degrees=None, rank_local_reason: str | None = None,
+                 per_target: bool = False):
         self.generate = generate
         self.generate_any_order = generate_any_order
         self.generate_onto = generate_onto
-        self.per_target_values = per_target_values
+        self.value_chunks = value_chunks
         self.in_degrees = in_degrees
         self.rank_local_reason = rank_local_reason
+        self.per_target = per_target      # drawn from per-target streams (Projection.streams "per_target")
         self.expected = int(expected)     # the connector's expected synapse count (a hint)
         self.n_synapses = None            # known after the first full pass
         self.redrawn = redrawn            # the graph's IRGraph.redrawn, updated after each pass
@@ -406,15 +410,26 @@ def poisson_cdf(lam: float) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
-def poisson_uniforms(seed: int, counters: np.ndarray) -> np.ndarray:
-    """Uniform variates in [0, 1): the top 53 bits of SplitMix64's output number
-    ``counter`` (0-based) for the given seed (Steele, Lea & Flood 2014)."""
+def splitmix64(seed: int, counters: np.ndarray) -> np.ndarray:
+    """SplitMix64's output numbers ``counters`` (0-based) for the given seed, as uint64
+    (Steele, Lea & Flood 2014): a counter-based stream, any number drawn on its own."""
     with np.errstate(over="ignore"):
         z = np.uint64(seed) + (np.asarray(counters, dtype=np.uint64) + np.uint64(1)) * np.uint64(_SPLITMIX_GAMMA)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(_SPLITMIX_M1)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(_SPLITMIX_M2)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.int64).astype(np.float64) * 2.0 ** -53
+        return z ^ (z >> np.uint64(31))
+
+
+def poisson_uniforms(seed: int, counters: np.ndarray) -> np.ndarray:
+    """Uniform variates in [0, 1): the top 53 bits of SplitMix64's output number
+    ``counter`` (0-based) for the given seed (``splitmix64``)."""
+    return (splitmix64(seed, counters) >> np.uint64(11)).astype(np.int64).astype(np.float64) * 2.0 ** -53
+
+
+# Per-target streams (fixed_total_number's sources, the per-target weights and delays of
+# spikecore.distributions.TargetValueStream): number k of target j is SplitMix64 number
+# j * TARGET_STREAM + k of the stream's key, so any set of targets is drawn on its own.
+TARGET_STREAM = 2 ** 32
 
 
 def poisson_active_steps(node: PoissonSourceNode, dt: float) -> tuple:

@@ -33,10 +33,11 @@ import numpy as np
 from . import ir as _ir
 from . import plasticity
 from . import units as u
-from .distributions import (DISTRIBUTIONS, Normal, Uniform, ValueStream, _is_distribution,  # noqa: F401 (re-exported)
+from .distributions import (DISTRIBUTIONS, Normal, TargetPositions, TargetValueStream, Uniform, ValueStream,
+                            _is_distribution,  # noqa: F401 (re-exported)
                             _values)
-from .connectors import (CONNECTORS, AllToAll, FixedIndegree, FixedProbability, FixedTotalNumber,  # noqa: F401
-                         FromIndices, FromSparse, OneToOne, _index_array)
+from .connectors import (CHUNK_SYNAPSES, CONNECTORS, AllToAll, FixedIndegree, FixedProbability,  # noqa: F401
+                         FixedTotalNumber, FromIndices, FromSparse, OneToOne, _index_array, with_target_streams)
 from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
                      _check_param_array, _check_size, _check_weight_dim, _drawn_delays, _is_array, _weight_dim,
                      check_delays)   # (check_delays: also imported from here by backends and hwmodels)
@@ -51,6 +52,10 @@ TIMINGS = ("grid", "precise")   # grid: delays are multiples of dt; precise: any
 # A projection's weights as drawn (float64), or rounded to float32 values, which every
 # backend then sees and the grid engine stores in 4 bytes (docs/architecture.md, synapse storage)
 WEIGHT_PRECISIONS = ("float64", "float32")
+# a projection's random numbers: "projection", one stream per field in the order of the whole
+# synapse list (the default); "per_target", one stream per target (an MPI rank then draws only
+# its own targets' synapses and values: Projection.streams)
+STREAMS = ("projection", "per_target")
 
 
 # ----------------------------------------------------------------------------- elements
@@ -365,6 +370,14 @@ class Projection:
     mantissas, ``weight_exp`` (-8..7) and ``num_weight_bits`` (1..8) are Lava's, and ``delay``
     is Loihi's synaptic delay d in steps (0..63, DelayDense's: a spike at step n reaches the
     target at n + 1 + d); the IR holds it as (d + 1) dt, Dense's own step included.
+
+    ``streams``: where the projection's random numbers come from. "projection" (the default):
+    a drawn weight or delay from one stream per field in the order of the whole synapse list.
+    "per_target": each synapse's drawn weight and delay from a stream keyed by (the field's
+    key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's sources
+    from per-target streams (spikecore.connectors.with_target_streams): the same distributions,
+    other draws, and the synapses onto any set of targets can be drawn without the rest (what
+    an MPI rank of the NEST backend draws: rank_local_reason).
     """
     pre: object
     post: object
@@ -378,6 +391,7 @@ class Projection:
     weight_precision: str = "float64"   # or "float32": weights rounded to float32 values (WEIGHT_PRECISIONS)
     weight_exp: int | None = None       # loihi_lif targets only: Lava's weight exponent (default 0)
     num_weight_bits: int | None = None  # loihi_lif targets only: Lava's weight bits (default 8)
+    streams: str = "projection"         # or "per_target" (STREAMS)
 
     pre_name = property(lambda self: _name_of(self.pre))
     post_name = property(lambda self: _name_of(self.post))
@@ -508,10 +522,11 @@ class Network:
         return self.add(Population(size, model, params or {}, initial or {}, name=name))
 
     def project(self, pre, post, connector, weight=None, delay=None, receptor=None, synapse=None, name=None,
-                plasticity=None, weight_precision="float64", weight_exp=None, num_weight_bits=None):
+                plasticity=None, weight_precision="float64", weight_exp=None, num_weight_bits=None,
+                streams="projection"):
         return self.add(Projection(pre, post, connector, weight, delay, receptor, synapse, name=name,
                                    plasticity=plasticity, weight_precision=weight_precision,
-                                   weight_exp=weight_exp, num_weight_bits=num_weight_bits))
+                                   weight_exp=weight_exp, num_weight_bits=num_weight_bits, streams=streams))
 
     def _check_projection(self, pr: Projection):
         fld = f"projections.{pr.name}"
@@ -532,6 +547,7 @@ class Network:
             raise ValidationError(f"{fld}.connector", pr.connector, "one of " + ", ".join(CONNECTORS))
         pr.connector.check(f"{fld}.connector")
         self._weight_precision(pr, fld)
+        _streams(pr, fld)
         target = self.populations[post]
         spec = target.spec
         if pr.synapse is not None and pr.synapse != spec.synapse:
@@ -706,15 +722,16 @@ class Network:
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
         expected = self._expected_synapses(pr)
-        draw, draw_onto, per_target_values, in_degrees = self._projection_draw(pr, n_pre, target, dt, timing,
-                                                                               precision, fld, post_params)
+        draw, draw_onto, value_chunks, in_degrees = self._projection_draw(pr, n_pre, target, dt, timing,
+                                                                          precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
                 and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
             any_order = ((lambda counts: draw(counts, ordered=False))
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
             stream = _ir.SynapseStream(draw, expected, redrawn, any_order, generate_onto=draw_onto,
-                                       per_target_values=per_target_values, in_degrees=in_degrees,
-                                       rank_local_reason=rank_local_reason(pr))
+                                       value_chunks=value_chunks, in_degrees=in_degrees,
+                                       rank_local_reason=rank_local_reason(pr),
+                                       per_target=pr.streams == "per_target")
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
         counts: dict = {}
@@ -764,20 +781,22 @@ class Network:
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
         by its target neuron's r).
 
-        Returns ``(draw, draw_onto, per_target_values, in_degrees)``; the last three are None unless the
+        Returns ``(draw, draw_onto, value_chunks, in_degrees)``; the last three are None unless the
         projection can be drawn target by target (``rank_local_reason`` is None):
         ``draw_onto(hosted, counts)`` yields only the synapses onto the targets marked in the
-        mask ``hosted`` (spikecore.ir.SynapseStream.onto), ``per_target_values()`` the
-        weight and delay that each target's synapses carry."""
+        mask ``hosted`` (spikecore.ir.SynapseStream.onto), ``value_chunks()`` chunks (j, weight,
+        delay) holding every weight and delay with no source drawn."""
         pre, post = pr.pre_name, pr.post_name
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
+        per_target = _streams(pr, fld) == "per_target"
+        connector = effective_connector(pr)
+        delay_dim = u.DIMENSIONLESS if spec.synapse == "integer" else u.TIME   # Loihi's delays are steps
 
         known_redraws: dict = {}    # the truncated draws' redraws, found once for every pass
 
         def draw(counts: dict, ordered: bool = True):
             rng_c = self._rng_factory("connect", pr.name)()
-            connector = pr.connector
             if not ordered and not np.ndim(r):
                 # the same synapses in the connector's cheapest order (a per-neuron r would
                 # scale the weights by other targets' r: those keep the list's order)
@@ -790,15 +809,30 @@ class Network:
                 n, pieces = i.size, [(i, j)]
             yield from valued(n, pieces, counts)
 
+        def field_stream(value, dim, n, kind, counts):
+            """The stream of a weight or delay: per target (streams: per_target, a drawn value)
+            or in the order of the list."""
+            if per_target and _is_distribution(value):
+                return TargetValueStream(value, dim, int(self._rng_factory(kind, pr.name)().integers(0, 2**63 - 1)),
+                                         f"{fld}.{kind}", counts)
+            return ValueStream(value, dim, n, self._rng_factory(kind, pr.name), f"{fld}.{kind}", counts,
+                               known_redraws)
+
         def valued(n, pieces, counts):
             """The pieces (i, j) of n synapses with their weights and delays, which continue
-            the projection's streams from piece to piece."""
-            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws)
-            delay_dim = u.DIMENSIONLESS if spec.synapse == "integer" else u.TIME   # Loihi's delays are steps
-            delays = None if pr.delay is None else ValueStream(
-                pr.delay, delay_dim, n, self._rng_factory("delay", pr.name), f"{fld}.delay", counts, known_redraws)
+            the projection's streams from piece to piece (or, per target, are drawn at each
+            synapse's position among its target's synapses: any piece that holds each target's
+            synapses in the list's order gives them their values)."""
+            weights, w_dim = self._weight_stream(pr, spec, n, fld, counts, known_redraws, field_stream)
+            delays = None if pr.delay is None else field_stream(pr.delay, delay_dim, n, "delay", counts)
+            positions = TargetPositions(target.size) if per_target else None
+
+            def take(stream, i, j, k):
+                return stream.at(j, k) if isinstance(stream, TargetValueStream) else stream.take(i.size)
+
             for i, j in pieces:
-                w = weights.take(i.size)
+                k = None if positions is None else positions.of(j)
+                w = take(weights, i, j, k)
                 if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE:
                     # a current jump of I gives the drive r*I (the target neuron's r, when per neuron)
                     w = w * (np.asarray(r)[j] if np.ndim(r) else r)
@@ -807,37 +841,58 @@ class Network:
                                           "conductance weights >= 0 S (use an inhibitory receptor)")
                 if precision == "float32":
                     w = w.astype(np.float32).astype(np.float64)
+                d = None if delays is None else take(delays, i, j, k)
                 if spec.synapse == "integer":
-                    yield i, j, w, loihi_lif.ir_delays(None if delays is None else delays.take(i.size), i.size, dt, fld)
+                    yield i, j, w, loihi_lif.ir_delays(d, i.size, dt, fld)
                 else:
-                    yield i, j, w, self._projection_delays(pr, i.size, dt, timing, delays, fld)
+                    yield i, j, w, self._projection_delays(pr, i.size, dt, timing, d, fld)
 
         if rank_local_reason(pr) is not None:
             return draw, None, None, None
 
         def draw_onto(hosted, counts: dict):
             """Only the synapses onto the targets marked in ``hosted``: each with its weight
-            and delay, which depend on its target only (rank_local_reason)."""
+            and delay, which depend on its target (and, per target, its place among the
+            target's synapses) only (rank_local_reason)."""
             rng_c = self._rng_factory("connect", pr.name)()
-            n, pieces = pr.connector.connect_onto(n_pre, target.size, pre == post, rng_c, hosted,
-                                                  f"{fld}.connector")
+            n, pieces = connector.connect_onto(n_pre, target.size, pre == post, rng_c, hosted, f"{fld}.connector")
             yield from valued(n, pieces, counts)
 
         def in_degrees():
             """The synapses onto each target (nothing but the in-degrees drawn)."""
             rng_c = self._rng_factory("connect", pr.name)()
-            return pr.connector.in_degrees(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
+            return connector.in_degrees(n_pre, target.size, pre == post, rng_c, f"{fld}.connector")
 
-        def per_target_values():
-            """(j, weight, delay): one synapse's values per target that receives synapses,
-            which are the values all its synapses carry; nothing but the in-degrees is drawn."""
-            j = np.flatnonzero(in_degrees()).astype(np.int64)
-            parts = list(valued(j.size, [(np.zeros(j.size, np.int64), j)], {}))
-            return parts[0][1:] if parts else (j, np.zeros(0), np.zeros(0))
-        return draw, draw_onto, per_target_values, in_degrees
+        drawn_per_target = per_target and (_is_distribution(pr.weight) or _is_distribution(pr.delay))
 
-    def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None) -> tuple:
-        """(a ValueStream of the projection's n weights as given, their dimension)."""
+        def value_chunks():
+            """Chunks (j, weight, delay) holding every weight and delay of the projection, no
+            source drawn: one synapse's values per target that receives synapses when they are
+            constants (all its synapses carry them), else (drawn per target) every synapse's,
+            at (j, k) for k below j's in-degree, target by target."""
+            degrees = in_degrees()
+            if not drawn_per_target:
+                j = np.flatnonzero(degrees).astype(np.int64)
+                parts = list(valued(j.size, [(np.zeros(j.size, np.int64), j)], {}))
+                yield parts[0][1:] if parts else (j, np.zeros(0), np.zeros(0))
+                return
+            ends = np.cumsum(degrees)
+
+            def pieces():
+                first = 0
+                while first < degrees.size:
+                    last = max(int(np.searchsorted(ends, ends[first] - degrees[first] + CHUNK_SYNAPSES,
+                                                   side="right")), first + 1)
+                    j = np.repeat(np.arange(first, last, dtype=np.int64), degrees[first:last])
+                    yield np.zeros(j.size, np.int64), j
+                    first = last
+            for _, j, w, d in valued(int(degrees.sum()), pieces(), {}):
+                yield j, w, d
+        return draw, draw_onto, value_chunks, in_degrees
+
+    def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None, field_stream=None) -> tuple:
+        """(a ValueStream of the projection's n weights as given, their dimension); ``field_stream(value,
+        dim, n, kind, counts)``, when given, makes the stream of a weight given as a value."""
         if pr.weight is None:
             _, _, _, data = pr.connector.coo(f"{fld}.connector")
             if pr.connector.unit is None:
@@ -851,17 +906,20 @@ class Network:
             return ValueStream.of_si_array(w, f"{fld}.weight"), unit.dim
         w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
         _check_weight_dim(w_dim, spec, pr.weight, f"{fld}.weight")
+        if field_stream is not None:
+            return field_stream(pr.weight, w_dim, n, "weight", counts), w_dim
         return ValueStream(pr.weight, w_dim, n, self._rng_factory("weight", pr.name), f"{fld}.weight", counts,
                            known_redraws), w_dim
 
-    def _projection_delays(self, pr, n, dt, timing, delays, fld):
-        # delays: at least one step, on the grid; drawn delays are rounded to it (as NEST
-        # does), and never clipped up to dt: a short draw is refused unless the
-        # distribution's bounds redraw it
-        if delays is None:
+    def _projection_delays(self, pr, n, dt, timing, drawn, fld):
+        # delays (``drawn``: the n values of the delay field, None when it is not given): at
+        # least one step, on the grid; drawn delays are rounded to it (as NEST does), and
+        # never clipped up to dt: a short draw is refused unless the distribution's bounds
+        # redraw it
+        if drawn is None:
             d = np.full(n, dt)
         else:
-            d = delays.take(n)
+            d = drawn
             if _is_distribution(pr.delay):
                 d = _drawn_delays(d, dt, timing, pr.delay, f"{fld}.delay")
         if timing == "precise":
@@ -905,23 +963,43 @@ class Network:
         return isinstance(other, Network) and to_dict(self) == to_dict(other)
 
 
+def _streams(pr: Projection, fld: str) -> str:
+    if not isinstance(pr.streams, str) or pr.streams not in STREAMS:
+        raise ValidationError(f"{fld}.streams", pr.streams, "one of " + ", ".join(STREAMS))
+    return pr.streams
+
+
+def effective_connector(pr: Projection):
+    """The connector as the projection draws it (with ``streams: per_target``, fixed_indegree
+    from per-target streams: spikecore.connectors.with_target_streams)."""
+    return with_target_streams(pr.connector) if pr.streams == "per_target" else pr.connector
+
+
 def rank_local_reason(pr: Projection) -> str | None:
     """None when the projection's synapses onto any set of targets can be drawn without the
     rest (an MPI rank then draws only those onto the neurons it hosts: connector's
-    ``connect_onto``, and a weight and delay that depend on the target only); else why not.
+    ``connect_onto``, and a weight and delay that depend on the target only, or, with
+    ``streams: per_target``, drawn from the target's own stream); else why not.
 
-    A drawn or per-synapse weight or delay is taken from a stream in the order of the whole
-    synapse list (by source, then target), so a synapse's value depends on every synapse
-    before it: a rank must draw the whole projection to find its own synapses' values."""
-    if not hasattr(pr.connector, "connect_onto"):
+    By default a drawn or per-synapse weight or delay is taken from a stream in the order of
+    the whole synapse list (by source, then target), so a synapse's value depends on every
+    synapse before it: a rank must draw the whole projection to find its own synapses' values;
+    so must it for fixed_indegree's sources (one generator, target after target)."""
+    per_target = pr.streams == "per_target"
+    connector = effective_connector(pr)
+    if not hasattr(connector, "connect_onto"):
         return (f"connector {getattr(pr.connector, 'kind', type(pr.connector).__name__)} cannot give one "
-                "target's synapses without the rest")
+                "target's synapses without the rest"
+                + ("" if per_target or not isinstance(pr.connector, FixedIndegree) else
+                   " (streams: per_target draws it per target)"))
     for what, value in (("weight", pr.weight), ("delay", pr.delay)):
         if value is None and what == "weight":
             return "weights from the connector's matrix, in the order of the synapse list"
-        if _is_distribution(value) or _is_array(value):
-            return (f"{'a drawn' if _is_distribution(value) else 'a per-synapse'} {what}, taken in the order "
-                    "of the whole synapse list")
+        if _is_array(value):
+            return f"a per-synapse {what}, taken in the order of the whole synapse list"
+        if _is_distribution(value) and not per_target:
+            return (f"a drawn {what}, taken in the order of the whole synapse list "
+                    "(streams: per_target draws it per target)")
     return None
 
 

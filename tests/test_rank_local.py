@@ -109,3 +109,147 @@ def test_which_projections_are_rank_local(connector, weight, delay, why):
     net.project("a", "a", connector, weight=weight, delay=delay, name="p")
     got = rank_local_reason(net.projections["p"])
     assert got is None if why is None else why in got
+
+
+# ----------------------------------------------------------------------------- streams: per_target
+def per_target(net):
+    """The network with every projection's random numbers drawn from per-target streams."""
+    for pr in net.projections.values():
+        pr.streams = "per_target"
+    return net
+
+
+def small_network(streams, connector, weight=Normal(1 * mV, 0.4 * mV, low=0.2 * mV),
+                  delay=Normal(1.5 * ms, 0.75 * ms, low=0.05 * ms), n=40, seed=1):
+    net = sc.Network("n", seed=seed, dt="0.1 ms")
+    net.population("a", n, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                          "v_reset": "10 mV"})
+    net.project("a", "a", connector, weight=weight, delay=delay, name="p", streams=streams)
+    return net
+
+
+@pytest.mark.parametrize("connector,weight,delay,why", [
+    (connectors.FixedTotalNumber(10), Uniform(0 * mV, 1 * mV), 1 * ms, None),
+    (connectors.FixedTotalNumber(10), 1 * mV, Normal(1 * ms, 0.1 * ms), None),
+    (connectors.FixedIndegree(3), Normal(1 * mV, 0.1 * mV), 1 * ms, None),
+    (connectors.AllToAll(), Normal(1 * mV, 0.1 * mV), None, None),
+    (connectors.FixedTotalNumber(10), [1 * mV] * 10, 1 * ms, "a per-synapse weight"),
+    (connectors.FixedProbability(0.1), Normal(1 * mV, 0.1 * mV), None, "connector fixed_probability cannot"),
+])
+def test_per_target_streams_make_drawn_values_and_fixed_indegree_rank_local(connector, weight, delay, why):
+    net = small_network("per_target", connector, weight, delay, n=20)
+    got = rank_local_reason(net.projections["p"])
+    assert got is None if why is None else why in got
+    default = rank_local_reason(small_network("projection", connector, weight, delay, n=20).projections["p"])
+    assert default is not None and (why is not None or "streams: per_target" in default)
+
+
+@pytest.mark.parametrize("connector", [connectors.FixedTotalNumber(700), connectors.FixedIndegree(9),
+                                       connectors.FixedTotalNumber(500, allow_self=False, allow_multapses=False),
+                                       connectors.FixedIndegree(7, allow_self=False)])
+def test_per_target_ranks_join_to_the_whole_list_values_included(monkeypatch, connector):
+    """With streams: per_target and truncated-normal weights and delays, what 1, 2 and 3 simulated
+    ranks draw (SynapseStream.onto, targets round-robin) joins to the whole list, sources, weights
+    and delays, in order per target; the values chunks hold every value of the list."""
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 1)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 50)     # several pieces
+    g = small_network("per_target", connector).to_ir()
+    edge = g.projections["p"]
+    assert edge.is_lazy and edge.stream.rank_local and edge.stream.per_target
+    whole = by_target(edge.chunks())
+    for n_ranks in (1, 2, 3):
+        for got, want in zip(ranks_by_target(edge.stream, 40, n_ranks), whole):
+            np.testing.assert_array_equal(got, want)
+    j, w, d = (np.concatenate(x) for x in zip(*edge.stream.value_chunks()))
+    assert np.array_equal(np.sort(w), np.sort(whole[2])) and np.array_equal(np.sort(d), np.sort(whole[3]))
+    # the unordered pass (the grid engine's counting pass) carries the same (target, value) pairs
+    any_order = by_target(edge.chunks(ordered=False))
+    for k in (2, 3):
+        assert sorted(zip(any_order[0], any_order[k])) == sorted(zip(whole[0], whole[k]))
+    if isinstance(connector, connectors.FixedIndegree):
+        sources = whole[1].reshape(40, connector.k)
+        assert (np.diff(sources, axis=1) > 0).all()               # k distinct sources per target
+        assert connector.allow_self or not (sources == np.arange(40)[:, None]).any()
+
+
+def test_a_synapses_values_depend_on_its_target_and_place_only():
+    """Per target, synapse k onto target j gets the same weight and delay whatever the rest of the
+    projection is (here: more synapses onto other targets), where the default stream shifts them."""
+    def values(streams, n_post):
+        net = sc.Network("n", seed=4, dt="0.1 ms")
+        net.population("a", 30, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                              "v_reset": "10 mV"})
+        net.population("b", n_post, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                                  "v_reset": "10 mV"})
+        net.project("a", "b", connectors.AllToAll(), weight=Normal(1 * mV, 0.5 * mV, low=0 * mV),
+                    delay=Normal(2 * ms, 1 * ms, low=0.05 * ms), name="p", streams=streams)
+        e = net.to_ir().projections["p"]
+        keep = e.j < 5
+        return e.i[keep], e.j[keep], e.weight[keep], e.delay[keep]
+    small, large = values("per_target", 5), values("per_target", 12)
+    for a, b in zip(small, large):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(values("projection", 5)[2], values("projection", 12)[2])
+
+
+def test_per_target_values_follow_the_distribution_and_count_their_redraws():
+    """Per-target draws: a truncated normal's mean and spread are the truncated distribution's, the
+    values stay inside the bounds, the redraws are counted (IRGraph.redrawn), delays on the grid;
+    a uniform's values fill [low, high)."""
+    from scipy.stats import truncnorm
+    net = small_network("per_target", connectors.FixedTotalNumber(40_000), n=200,
+                        weight=Normal(1 * mV, 1 * mV, low=0.5 * mV), delay=Uniform(1 * ms, 3 * ms))
+    g = net.to_ir()
+    e = g.projections["p"]
+    w = e.weight / 1e-3
+    want = truncnorm(-0.5, np.inf, loc=1, scale=1)
+    assert w.min() >= 0.5 and abs(w.mean() - want.mean()) < 0.02 and abs(w.std() - want.std()) < 0.02
+    assert abs(g.redrawn["projections.p.weight"] / 40_000 - want_redraws(0.5)) < 0.02
+    d = e.delay / 1e-4
+    assert np.allclose(d, np.rint(d)) and d.min() == 10 and d.max() == 30 and abs(d.mean() - 20) < 0.1
+
+
+def want_redraws(z):
+    """Expected redraws per value of a normal cut below at mean - z std: p / (1 - p)."""
+    from scipy.stats import norm
+    p = norm.cdf(-z)
+    return p / (1 - p)
+
+
+def test_streams_is_checked_and_kept_by_model_files(tmp_path):
+    """A bad streams value names its field; per_target survives save and load (the default is not written)."""
+    from spikecore.errors import ValidationError
+    with pytest.raises(ValidationError, match=r"projections\.p\.streams: got 'target', expected one of "
+                                              r"projection, per_target"):
+        small_network("target", connectors.FixedTotalNumber(10))
+    net = small_network("per_target", connectors.FixedTotalNumber(100))
+    net.save(tmp_path / "n.yaml")
+    assert "streams: per_target" in (tmp_path / "n.yaml").read_text()
+    back = load_network(tmp_path / "n.yaml")
+    assert back.projections["p"].streams == "per_target"
+    a, b = net.to_ir().projections["p"], back.to_ir().projections["p"]
+    for x, y in zip((a.i, a.j, a.weight, a.delay), (b.i, b.j, b.weight, b.delay)):
+        np.testing.assert_array_equal(x, y)
+    small_network("projection", connectors.FixedTotalNumber(100)).save(tmp_path / "d.yaml")
+    assert "streams" not in (tmp_path / "d.yaml").read_text()
+
+
+def test_microcircuit_small_per_target_through_the_rank_local_path_equals_the_serial_build(monkeypatch):
+    """microcircuit_small with streams: per_target (examples/microcircuit.py --streams per_target):
+    every recurrent projection, truncated-normal weights and delays as in the file, is rank-local;
+    the sources are the file's (the values differ: other streams), and, for a few projections,
+    2 and 3 simulated ranks join to the serial build, values included."""
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 1)
+    serial = load_network(ROOT / "examples" / "microcircuit_small.yaml").to_ir()
+    g = per_target(load_network(ROOT / "examples" / "microcircuit_small.yaml")).to_ir()
+    total = [name for name, e in g.projections.items() if not name.startswith("bg_")]
+    assert len(total) == 55 and all(g.projections[name].stream.rank_local for name in total)
+    for name in ("L4e_L23e", "L6i_L6e", "L23i_L5i"):
+        edge = g.projections[name]
+        whole = by_target(edge.chunks())
+        file = by_target(serial.projections[name].chunks())
+        assert np.array_equal(whole[0], file[0]) and np.array_equal(whole[1], file[1])
+        assert not np.array_equal(whole[2], file[2])
+        for n_ranks in (2, 3):
+            for got, want in zip(ranks_by_target(edge.stream, g.populations[edge.post].size, n_ranks), whole):
+                np.testing.assert_array_equal(got, want)

@@ -95,6 +95,9 @@ cdef extern from "_kernel.h" nogil:
         int32_t *touched
         int64_t *touched_n
         uint8_t *mark
+        uint64_t *bk
+        int64_t *bk_n
+        int64_t bk_cap
         const int64_t *chan_ofs
         int64_t n_ev, ev_ptr
         const int64_t *ev_step

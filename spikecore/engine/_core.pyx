@@ -233,6 +233,13 @@ cdef class Kernel:
         if a["mark"].size and (a["mark"].size != ring_len * s.n_channels or a["touched"].size != a["mark"].size
                                or a["touched_n"].size != touched_n_size(ring_len, n_threads)):
             raise ValueError("sparse-fold arrays do not match the ring")
+        s.bk_cap = a["bk_cap"] if a["bk"].size else 0
+        s.bk = <uint64_t*>_addr(a, "bk", np.uint64) if a["bk"].size else NULL
+        s.bk_n = <int64_t*>_addr(a, "bk_n", np.int64)
+        if a["bk"].size and (s.bk_cap < 2 or a["bk"].size != n_threads * ring_len * s.bk_cap
+                             or a["bk_n"].size != touched_n_size(ring_len, n_threads)
+                             or s.n_channels >= 2**30):
+            raise ValueError("delivery buckets do not match the ring")
         s.n_ev = a["ev_step"].shape[0]
         s.ev_ptr = 0
         s.ev_step = <const int64_t*>_addr(a, "ev_step", np.int64)

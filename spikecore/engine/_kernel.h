@@ -96,6 +96,15 @@ typedef struct {
 #define SC_TOUCHED_N_STRIDE(ring_len) (((((int64_t)(ring_len)) + 7) & ~(int64_t)7) + 8)
 #define SC_TOUCHED_N(net, slot, t) ((int64_t)(t) * SC_TOUCHED_N_STRIDE((net)->ring_len) + (slot))
 
+/* Thread t's count of events in the bucket of ring slot `slot` (sc_net.bk_n): laid out as the
+ * touched counts, so that two threads never write one cache line. */
+#define SC_BUCKET_N(net, slot, t) SC_TOUCHED_N(net, slot, t)
+/* A bucket entry (uint64): bits 0-31 hold channel << 2 | SC_BK_SPARSE | SC_BK_WIDE, bits 32-63 the
+ * value as a float; SC_BK_WIDE: the value is a double that no float holds, in the next entry. */
+#define SC_BK_WIDE 1u
+#define SC_BK_SPARSE 2u
+#define SC_BK_MAX_CHANNELS (1 << 30)
+
 /* Where neuron k's spike history is (sc_net, lazy postsynaptic updates) and its newest
  * SC_HIST_RECENT spike steps (recent[0] the newest), so that most catch-ups read this one
  * record and not the history itself: 32 bytes, aligned to 32 (one cache line) */
@@ -164,6 +173,13 @@ typedef struct sc_net {
     int64_t *touched_n;
     uint8_t *mark;
     const int64_t *chan_ofs;
+    /* Bucket delivery (_kernel_impl.h, delivery buckets; NULL bk: ring mode). Thread t's events
+     * bound for ring slot `slot` are bk[(t*ring_len + slot)*bk_cap ..][0 .. bk_n[SC_BUCKET_N(net,
+     * slot, t)]) in the order they were pushed, 8 bytes each (16 for a double value that is not a
+     * float: SC_BK_* below); a full bucket is added into its slot at once. Empty between calls. */
+    uint64_t *bk;
+    int64_t *bk_n;
+    int64_t bk_cap;
     /* spike-source events sorted by step; ev_ptr persists between calls */
     int64_t n_ev, ev_ptr;
     const int64_t *ev_step;

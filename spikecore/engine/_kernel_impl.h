@@ -132,6 +132,139 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
 #define SC_SEG_SPARSE 0x8000
 #define SC_PK_SPARSE 0x100u
 
+/* ---------------------------------------------------------------- delivery buckets
+ * Bucket mode (sc_net.bk; simulator.py chooses it where the ring does not fit in the cache):
+ * an input for a later step is not added into its ring cell at once -- a cache miss per event
+ * once the ring (channels x slots) outgrows the cache -- but appended to the bucket of its slot
+ * (per thread: its own channels), a sequential write. At the start of step n thread t adds the
+ * bucket of slot n into the slot, in the order the events were appended (bk_drain): a slot of
+ * one thread's channels fits in L2 while its bucket streams through. Every input into a slot
+ * that is due later goes through its bucket, and an input due at the current step (a delay of
+ * 0, a plastic arrival) goes into the slot after its bucket was added, so each cell receives
+ * the same values in the same order as in ring mode: the same sums, bit for bit. A full bucket
+ * is added into its slot at once (the earliest inputs first: the order holds), and every
+ * bucket is emptied when a run call returns, so between calls the ring holds all pending input
+ * as in ring mode. */
+#ifndef SC_BK_TAIL
+#define SC_BK_TAIL 32    /* entries ahead of a bucket's tail that bk_put fetches (4 cache lines) */
+#endif
+#ifndef SC_BK_AHEAD
+#define SC_BK_AHEAD 48   /* bucket entries ahead whose ring cell (and mark) bk_drain fetches */
+#endif
+
+/* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
+static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot, int32_t c, int sparse, REAL add)
+{
+    int64_t C = net->n_channels;
+    ((REAL *)net->ring)[slot * C + c] += add;
+    if (sparse) {
+        uint8_t *mk = net->mark + slot * C;
+        if (!mk[c]) {
+            mk[c] = 1;
+            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
+        }
+    }
+}
+
+/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it. */
+static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
+{
+    int64_t C = net->n_channels;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int64_t n = *np;
+    if (!n)
+        return;
+    const uint64_t *restrict b = net->bk + ((int64_t)t * net->ring_len + slot) * net->bk_cap;
+    REAL *restrict dst = (REAL *)net->ring + slot * C;
+    uint8_t *restrict mk = net->mark ? net->mark + slot * C : NULL;
+    int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
+    int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
+    for (int64_t k = 0; k < n; k++) {
+        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
+            uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
+            __builtin_prefetch(dst + (y >> 2), 1, 3);
+            if (mk)
+                __builtin_prefetch(mk + (y >> 2), 1, 3);
+        }
+        uint64_t e = b[k];
+        uint32_t lo = (uint32_t)e;
+        int32_t c = (int32_t)(lo >> 2);
+        REAL add;
+        if (lo & SC_BK_WIDE) {
+            double d;
+            memcpy(&d, b + k + 1, sizeof d);
+            add = (REAL)d;
+            k++;
+        } else {
+            uint32_t fb = (uint32_t)(e >> 32);
+            float f;
+            memcpy(&f, &fb, sizeof f);
+            add = (REAL)f;
+        }
+        dst[c] += add;
+        if ((lo & SC_BK_SPARSE) && !mk[c]) {
+            mk[c] = 1;
+            lst[nl++] = c;
+        }
+    }
+    if (mk)
+        net->touched_n[SC_TOUCHED_N(net, slot, t)] = nl;
+    *np = 0;
+}
+
+/* Append input `add` for channel c (sparse: SC_BK_SPARSE or 0) to thread t's bucket of slot
+ * `slot`: 8 bytes when a float holds the value exactly (always in float state; in double
+ * state the weights of float32 tables and their sums with integer counts mostly), else 16. */
+static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, int32_t c, uint32_t sparse, REAL add)
+{
+    int64_t cap = net->bk_cap;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int64_t k = *np;
+    if (k + 2 > cap) {
+        FN(bk_drain)(net, t, slot);
+        k = 0;
+    }
+    uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
+    /* a thread appends to up to ring_len buckets at once, more streams than the hardware
+     * prefetcher follows, and a bucket's memory was last used ring_len steps ago: fetch the
+     * line SC_BK_TAIL entries ahead of the tail (past the end of the bucket: a fetch of
+     * nothing useful) */
+    __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
+    float f = (float)add;
+    if (sizeof(REAL) == sizeof(float) || (double)f == (double)add) {
+        uint32_t fb;
+        memcpy(&fb, &f, sizeof fb);
+        b[0] = (uint64_t)fb << 32 | (uint32_t)c << 2 | sparse;
+        *np = k + 1;
+    } else {
+        double d = (double)add;
+        b[0] = (uint64_t)((uint32_t)c << 2 | sparse | SC_BK_WIDE);
+        memcpy(b + 1, &d, sizeof d);
+        *np = k + 2;
+    }
+}
+
+/* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed). */
+static void FN(push_packed_bk)(const sc_net *net, int t, int64_t s, int64_t e, REAL wu, int uniform, int64_t now,
+                               REAL mult)
+{
+    int64_t L = net->ring_len;
+    const uint32_t *restrict syn = net->pk_syn;
+    const float *restrict w = net->pk_w;
+    for (; s < e; s++) {
+        uint32_t x = syn[s];
+        int64_t d = (int64_t)(x & 0xFFu), slot = now + d;
+        if (slot >= L)
+            slot -= L;
+        int32_t c = (int32_t)(x >> 9);
+        REAL add = uniform ? wu : mult * (REAL)w[s];
+        if (d)
+            FN(bk_put)(net, t, slot, c, (x & SC_PK_SPARSE) ? SC_BK_SPARSE : 0u, add);
+        else
+            FN(ring_add)(net, t, slot, c, (x & SC_PK_SPARSE) != 0, add);
+    }
+}
+
 /* The packed part of thread t's row `pre` (sc_net.pk_syn): one 32-bit entry per synapse
  * (channel, sparse flag, delay) and a float32 weight, or the row's one weight. The
  * synapses are in the IR's order, so each (channel, slot) receives a row's inputs in the
@@ -170,6 +303,10 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
     int uniform = wu == wu;
     wu = mult * wu;
     int64_t s = ptr[pre], e = ptr[pre + 1];
+    if (net->bk) {
+        FN(push_packed_bk)(net, t, s, e, wu, uniform, now, mult);
+        return;
+    }
     int64_t ahead = e - s < SC_PK_AHEAD ? e - s : SC_PK_AHEAD;
     for (int64_t k = s; k < s + ahead; k++)
         FN(pk_prefetch)(net, t, syn[k], now, ring);
@@ -192,10 +329,53 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
         }
     }
 }
+/* push in bucket mode: thread t's segmented part of row `pre`, then its packed part; inputs
+ * due at a later step go to the buckets, those due now (delay 0) into the slot */
+#if defined(__GNUC__)
+__attribute__((noinline))   /* kept out of push: ring mode runs push's old body */
+#endif
+static void FN(push_bk)(const sc_net *net, int t, const int64_t *restrict row_ptr, const int64_t *restrict seg_ptr,
+                        const REAL *restrict row_w, int64_t pre, int64_t now, REAL mult)
+{
+    const uint16_t *restrict chan = net->syn_chan;
+    const REAL *restrict w = (const REAL *)net->syn_weight;
+    int64_t L = net->ring_len;
+    int64_t s = row_ptr[pre];
+    REAL wu = row_w[pre];
+    int uniform = wu == wu;
+    wu = mult * wu;
+    for (int64_t g = seg_ptr[pre], g1 = seg_ptr[pre + 1]; g < g1; g++) {
+        int64_t d = net->seg_delay[g] & ~SC_SEG_SPARSE;
+        int sparse = (net->seg_delay[g] & SC_SEG_SPARSE) != 0;
+        int64_t slot = now + d;
+        if (slot >= L)
+            slot -= L;
+        int32_t base = (int32_t)net->seg_block[g] << 16;
+        uint32_t sp = sparse ? SC_BK_SPARSE : 0u;
+        for (int64_t e = s + net->seg_len[g]; s < e; s++) {
+            REAL add = uniform ? wu : mult * w[s];
+            if (d)
+                FN(bk_put)(net, t, slot, base + chan[s], sp, add);
+            else
+                FN(ring_add)(net, t, slot, base + chan[s], sparse, add);
+        }
+    }
+    if (net->n_pk)
+        FN(push_packed)(net, t, pre, now, mult, (REAL *)net->ring);
+}
+
 static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict row_ptr,
                             const int64_t *restrict seg_ptr, const REAL *restrict row_w, int64_t pre,
                             int64_t now, REAL mult, REAL *restrict ring)
 {
+#if defined(__GNUC__)
+    if (__builtin_expect(net->bk != NULL, 0)) {
+#else
+    if (net->bk) {
+#endif
+        FN(push_bk)(net, t, row_ptr, seg_ptr, row_w, pre, now, mult);
+        return;
+    }
     const uint16_t *restrict chan = net->syn_chan;
     const REAL *restrict w = (const REAL *)net->syn_weight;
     int64_t L = net->ring_len, C = net->n_channels;
@@ -259,6 +439,24 @@ static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, co
     int64_t L = net->ring_len, C = net->n_channels;
     if (m <= 0)
         return;
+    if (net->bk) {
+        /* bucket mode: a zero count is left out -- adding +0.0 changes no cell, as no cell is ever
+         * -0.0 (a cell starts at +0.0, and a sum is -0.0 only when both terms are) */
+        uint32_t sp = (pd[0] & SC_SEG_SPARSE) ? SC_BK_SPARSE : 0u;
+        for (int64_t k = 0; k < m; k++) {
+            if (!cnt[k])
+                continue;
+            int64_t d = pd[k] & ~SC_SEG_SPARSE, slot = now + d;
+            if (slot >= L)
+                slot -= L;
+            REAL add = (REAL)cnt[k] * pw[k];
+            if (d)
+                FN(bk_put)(net, t, slot, pc[k], sp, add);
+            else
+                FN(ring_add)(net, t, slot, pc[k], sp != 0, add);
+        }
+        return;
+    }
     if (!(pd[0] & SC_SEG_SPARSE)) {
         for (int64_t k = 0; k < m; k++) {
             int64_t slot = now + pd[k];
@@ -476,8 +674,8 @@ static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
  * holds the rule's parameters in registers, specialised on its weight dependence
  * (multiplicative: mult), with the stdp_pair.h operations in their order. */
 static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count,
-                                             REAL *out, int64_t dslot, int sparse, const double *P,
-                                             const FN(sc_fast_post) *fp, const int mult)
+                                             REAL *out, int64_t dslot, int sparse, int bucket,
+                                             const double *P, const FN(sc_fast_post) *fp, const int mult)
 {
     int64_t C = net->n_channels;
     const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
@@ -519,13 +717,16 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         }
         REAL xpost = rec->now;
         for (int64_t r = 0; r < count; r++) {
-            out[c] += wv;
+            if (bucket)                        /* bucket mode, due at a later step */
+                FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u, wv);
+            else
+                out[c] += wv;
             REAL m = sg * wv;
             REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
             wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
         }
         w[s] = wv;
-        if (sparse && !net->mark[dslot * C + c]) {
+        if (!bucket && sparse && !net->mark[dslot * C + c]) {
             net->mark[dslot * C + c] = 1;
             net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
         }
@@ -554,15 +755,15 @@ static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
 }
 
 static void FN(pl_fast_segment)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out,
-                                int64_t dslot, int sparse)
+                                int64_t dslot, int sparse, int bucket)
 {
     int32_t proj = net->pl_seg_proj[g];
     const double *P = net->pl_param + net->pl_param_start[proj];
     const FN(sc_fast_post) *fp = (const FN(sc_fast_post) *)net->pl_fpost + (int64_t)(net->pl_fast[proj] - 1) * net->n_neurons;
     if (P[8] != 0)
-        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, P, fp, 1);
+        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, bucket, P, fp, 1);
     else
-        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, P, fp, 0);
+        FN(pl_fast_row)(net, t, g, n, count, out, dslot, sparse, bucket, P, fp, 0);
 }
 
 /* Neuron k (with lazy plastic synapses onto it) spiked at step n: note it in its history.
@@ -633,7 +834,7 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
  * to out (ring slot dslot). Inlined with the functions of the rule where they are known. */
 static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
     const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out, int64_t dslot, int sparse,
-    sc_plastic_pre_fn pre, sc_plastic_post_fn post)
+    int bucket, sc_plastic_pre_fn pre, sc_plastic_post_fn post)
 {
     int64_t C = net->n_channels, S = net->pl_nstate, H = net->pl_hist_len;
     int32_t proj = net->pl_seg_proj[g];
@@ -652,6 +853,13 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
                 __builtin_prefetch(net->pl_hist + k * H + ((hp->head + hp->len - 1 - SC_HIST_RECENT) & (H - 1)), 0);
         }
         FN(pl_catch_up)(net, s, net->pl_chan_neuron[c], D, n, post, P);
+        if (bucket) {
+            for (int64_t r = 0; r < count; r++)
+                FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u,
+                           (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt));
+            net->pl_pdone[s] = 0;
+            continue;
+        }
         for (int64_t r = 0; r < count; r++)
             out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
         net->pl_pdone[s] = 0;
@@ -699,19 +907,27 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             dslot = (n + net->pl_seg_dend[g]) % L;
             out = (REAL *)net->ring + dslot * C;
         }
+        int bucket = net->bk && dslot != slot;  /* bucket mode, due at a later step */
         if (net->pl_fast[proj]) {              /* the shared-trace layout */
-            FN(pl_fast_segment)(net, t, g, n, count, out, dslot, sparse);
+            FN(pl_fast_segment)(net, t, g, n, count, out, dslot, sparse, bucket);
             continue;
         }
         if (net->pl_lazy[proj]) {              /* first the target's spikes the synapse has not seen */
             if (pre == FN(stdp_pair_pre))      /* the rule's functions inlined */
-                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, FN(stdp_pair_pre), FN(stdp_pair_post));
+                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, bucket, FN(stdp_pair_pre),
+                                    FN(stdp_pair_post));
             else
-                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, pre, net->pl_post[proj]);
+                FN(pl_lazy_segment)(net, t, g, n, count, out, dslot, sparse, bucket, pre, net->pl_post[proj]);
             continue;
         }
         for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
             int32_t c = net->pl_chan[s];
+            if (bucket) {
+                for (int64_t r = 0; r < count; r++)
+                    FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u,
+                               (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt));
+                continue;
+            }
             for (int64_t r = 0; r < count; r++)
                 out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
             if (sparse && !net->mark[dslot * C + c]) {
@@ -955,6 +1171,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
+                if (net->bk)   /* bucket mode: this step's slot receives what its bucket holds */
+                    FN(bk_drain)(net, t, now);
                 if (net->n_pl_seg)
                     FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
                 int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
@@ -1065,7 +1283,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             n = w_end;
             par ^= 1;
         }
-        /* between calls no input is pending */
+        /* between calls no input is pending, and the buckets are empty: their inputs wait in the
+         * ring, as in ring mode */
+        if (net->bk)
+            for (int64_t slot = 0; slot < L; slot++)
+                FN(bk_drain)(net, t, slot);
         FN(apply_slot)(net, t, n - 1);
         net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {

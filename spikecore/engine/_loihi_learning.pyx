@@ -1,6 +1,6 @@
 # cython: boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled step loop of spikecore.engine.loihi_learning: Lava 0.10's fixed-point LIF, Dense and
-LearningDense (PyLearningDenseModelBitApproximate), bit for bit.
+"""Compiled step loop of spikecore.engine.loihi_learning: Lava 0.10's fixed-point LIF, Dense (and
+Sparse), DelayDense (and DelaySparse) and LearningDense (PyLearningDenseModelBitApproximate), bit for bit.
 
 The Python module holds the state in numpy arrays (its numpy stepping, ``kernel="numpy"``, is
 the readable statement of every rule, with Lava's file and function); this loop runs the same
@@ -435,6 +435,66 @@ cdef class Conn:
 
 
 @cython.final
+cdef class DelayConn(Conn):
+    """A DelayDense or DelaySparse connection (PyDelayDenseModelBitAcc.run_spk, lava/proc/dense/models.py;
+    PyDelaySparseModelBitAcc.run_spk, lava/proc/sparse/models.py): each step's sum of each delay value
+    k is shifted by the weight exponent apart and lands k + 1 steps later. ``ring`` (n_slots, n_post)
+    holds Lava's a_buff columns, row ``head`` being its column 0 (the one sent next)."""
+    cdef int64_t[:, ::1] delays, ring
+    cdef int64_t[::1] slot_acc
+    cdef public int64_t head
+    cdef int64_t n_slots
+
+    def __init__(self, w, delays, ring, int weight_exp, bint graded, int pre_group, int pre_input,
+                 int post_group, bint third_port):
+        Conn.__init__(self, w, np.zeros(w.shape[0], dtype=np.int64), weight_exp, graded, pre_group, pre_input,
+                      post_group, third_port)
+        self.delays, self.ring = delays, ring
+        self.n_slots = ring.shape[0]
+        self.slot_acc = np.zeros(self.n_slots, dtype=np.int64)
+        self.head = 0
+
+    cdef void deliver(self) noexcept nogil:
+        cdef int64_t j
+        if self.third_port:
+            for j in range(self.n_post):
+                self.target.third[j] += self.ring[self.head, j]
+        else:
+            for j in range(self.n_post):
+                self.target.a_in[j] += self.ring[self.head, j]
+
+    cdef void spikes_in(self, const int64_t *s) noexcept nogil:
+        cdef int64_t i, j, k, acc, n_active = 0, slot
+        cdef const int32_t *row
+        cdef const int64_t *drow
+        for i in range(self.n_pre):
+            if s[i] != 0:
+                self.active[n_active] = i
+                n_active += 1
+        # a_buff[:, 0] = 0; np.roll(a_buff, -1): the sent column is cleared and becomes the last
+        for j in range(self.n_post):
+            self.ring[self.head, j] = 0
+        self.head = (self.head + 1) % self.n_slots
+        for j in range(self.n_post):
+            for k in range(self.n_slots):
+                self.slot_acc[k] = 0
+            row = &self.w[j, 0]
+            drow = &self.delays[j, 0]
+            if self.graded:
+                for k in range(n_active):
+                    i = self.active[k]
+                    self.slot_acc[drow[i]] += <int64_t>row[i] * s[i]
+            else:
+                for k in range(n_active):
+                    i = self.active[k]
+                    self.slot_acc[drow[i]] += row[i]
+            for k in range(self.n_slots):
+                acc = self.slot_acc[k]
+                slot = (self.head + k) % self.n_slots
+                self.ring[slot, j] += (acc << self.weight_exp) if self.weight_exp > 0 else (acc >> (-self.weight_exp))
+
+
+@cython.final
 cdef class Plastic(Conn):
     """LearningConnectionModelBitApproximate: traces, epochs, the product series."""
     cdef int64_t[:, ::1] x, y, tag_1, tag_2
@@ -632,17 +692,41 @@ cdef class Plastic(Conn):
             self.ty[j] = 0
 
 
+cdef class Probe:
+    """A state probe: u (var 0) or v (var 1) of group ``group`` at ``index``, after every step t
+    with t % every == phase, into row k of ``out`` (as the Lava backend's StateRecorder reads it
+    in the post-management phase)."""
+    cdef public int64_t group, var, every, phase, count
+    cdef int64_t[::1] index
+    cdef int64_t[:, ::1] out
+
+    def __init__(self, int64_t group, int64_t var, index, int64_t every, int64_t phase, out):
+        self.group, self.var, self.every, self.phase = group, var, every, phase
+        self.index, self.out = index, out
+        self.count = 0
+
+    cdef void record(self, Lif lif, int64_t t) noexcept nogil:
+        cdef int64_t k
+        if t % self.every != self.phase:
+            return
+        for k in range(self.index.shape[0]):
+            self.out[self.count, k] = lif.u[self.index[k]] if self.var == 0 else lif.v[self.index[k]]
+        self.count += 1
+
+
 def run(list lifs, list statics, list plastics, list inputs, int64_t t0, int64_t n_steps, list rasters,
-        int64_t snapshot_every, list snapshots):
+        int64_t snapshot_every, list snapshots, list probes=None):
     """Steps t0+1 .. t0+n_steps (Lava time steps). ``inputs``: (length, size) int64 arrays,
-    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group.
-    Every array is bound to its object once, before the loop: a step touches no Python object
-    but the lists of connections."""
+    row k sent at step k+1 (cycling); ``rasters``: a (n, size) uint8 array per group;
+    ``probes``: Probe objects, recorded after every step. Every array is bound to its object
+    once, before the loop: a step touches no Python object but the lists of connections."""
     cdef int64_t n, t, g, c, j, n_lifs = len(lifs)
     cdef Lif lif
     cdef Conn cn
     cdef Plastic pl
+    cdef Probe pr
     cdef list conns = statics + plastics
+    probes = probes or []
     for g in range(n_lifs):
         lif = <Lif>lifs[g]
         lif.raster = rasters[g]
@@ -669,6 +753,9 @@ def run(list lifs, list statics, list plastics, list inputs, int64_t t0, int64_t
             for j in range(lif.n):
                 lif.raster[n, j] = lif.spikes[j]
                 lif.s64[j] = lif.spikes[j]
+        for c in range(len(probes)):
+            pr = <Probe>probes[c]
+            pr.record(<Lif>lifs[pr.group], t)
         for c in range(len(statics)):
             cn = <Conn>statics[c]
             cn.spikes_in(cn.spikes_at(t))

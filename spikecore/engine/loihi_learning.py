@@ -50,7 +50,8 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
-from .loihi import RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code, truncate_weights
+from .loihi import (MAX_DELAY, RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code,
+                    truncate_weights)
 
 # lava/magma/core/learning/constants.py
 W_TRACE = 7
@@ -208,6 +209,9 @@ class LifGroup:
     post_impulse: float = 0.0       # RewardModulatedSTDP.post_trace_kernel_magnitude
     reward_model: str = "rstdp"     # "rstdp" (RSTDPLIFBitAcc) or "reward_lif" (REWARD_MODELS)
     y2_decay: float = 0.0           # reward_lif: y2's decay per step (0: y2 is this step's input)
+    # ((t, bias_mant), ...): from Lava step t on the group's bias_mant is this (Lava's
+    # bias_mant.set() after t - 1 steps; its LIF models rescale the bias every step)
+    bias_changes: tuple = ()
 
 
 REWARD_MODELS = ("rstdp", "reward_lif")
@@ -233,7 +237,13 @@ class SpikeInput:
 @dataclass
 class DenseConn:
     """Lava's ``Dense`` (``PyDenseModelBitAcc``); ``port`` "a_in" or "third_factor" (the
-    reward neuron's ``a_third_factor_in``)."""
+    reward neuron's ``a_third_factor_in``). With ``delays`` (an (n_post, n_pre) matrix of
+    integers 0..63) Lava's ``DelayDense`` (``PyDelayDenseModelBitAcc``): a spike at step t
+    through a synapse of delay d reaches the post group at step t + 1 + d, and the weight
+    exponent shifts each step's sum of each delay separately (a floor per delay value).
+    ``sparse``: the process is Lava's ``Sparse`` / ``DelaySparse`` (``PySparseModelBitAcc``,
+    ``PyDelaySparseModelBitAcc``), whose arithmetic is the same (the emulator runs both alike;
+    the flag says which process Lava's side of a comparison builds)."""
     name: str
     pre: str
     post: str
@@ -243,6 +253,8 @@ class DenseConn:
     sign_mode: object = None        # None: determined from the matrix, as Lava does
     num_message_bits: int = 0
     port: str = "a_in"
+    delays: Optional[np.ndarray] = None     # (n_post, n_pre) integers 0..63: DelayDense / DelaySparse
+    sparse: bool = False
 
 
 @dataclass
@@ -269,12 +281,25 @@ class LearningSparseConn(LearningDenseConn):
     zeros included). As Lava 0.10 does it: the learning arithmetic is LearningDense's, evaluated
     for every entry and written back at the stored ones only; the initial weights are truncated
     with ``eliminate_zeros``, so a synapse whose initial weight truncates to 0 is dropped and
-    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's fixed-point
-    model saturates the weight accumulator with ``np.maximum`` on the CSR matrix, which scipy
-    refuses: only sign mode mixed runs, and rules over traces only (a factor w, d or t is evaluated
-    on the CSR matrices; a constant added to one crashes): the others are refused here
-    (docs/loihi_learning.md)."""
+    never learns (its tags still do); everything off ``synapses`` stays 0. Lava's stock model
+    crashes on sign modes excitatory and inhibitory (``np.maximum`` on the CSR matrix) and on a
+    factor w, d or t (``np.clip`` of a CSR matrix); there this emulates the Lava backend's
+    patched model, which does those operations on the stored values and evaluates the factors
+    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md)."""
     synapses: Optional[np.ndarray] = None
+
+
+@dataclass
+class LifProbe:
+    """Records ``var`` ("u" or "v") of group ``group``'s neurons ``index`` after every Lava step t
+    with ``t % every == phase`` (the Lava backend's StateRecorder reads them so, in the
+    post-management phase of step t). ``LearningResult.probes`` holds one (steps, values) pair
+    per probe, in order: the Lava steps recorded and a (samples, len(index)) int64 array."""
+    group: str
+    var: str
+    index: np.ndarray
+    every: int = 1
+    phase: int = 0
 
 
 @dataclass
@@ -538,14 +563,6 @@ def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
     """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
     checks that nothing lies off the synapses, and drops the synapses whose truncated initial
     weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
-    if p.sign_mode != SIGN_MODES["mixed"]:
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with sign mode {c.sign_mode}",
-                                 "sign mode mixed (Lava 0.10's LearningSparse models crash on the others: "
-                                 "np.maximum on a CSR matrix)")
-    if any(f.state_var in SYN_VAR_OF for ps in p.rule.products.values() for pr in ps for f in pr.factors):
-        raise UnsupportedFeature(ENGINE, f"{c.name}: LearningSparse with a factor w, d or t in its rule",
-                                 "traces and dependencies only (Lava 0.10's LearningSparse evaluates such "
-                                 "factors on CSR matrices: it crashes on a constant added to them)")
     syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
     if syn.shape != p.shape:
         raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")
@@ -569,8 +586,17 @@ class _Lif:
         for key in ("du", "dv", "vth"):
             _integers(getattr(g, key), f"{g.name}.{key}", *RANGES[key])
         self.u, self.v = arr("u", np.int32), arr("v", np.int32)
-        mant, exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
-        self.bias = np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp))
+        mant, self.bias_exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
+        self.bias = np.zeros(n, dtype=np.int32)
+        self.set_bias_mant(mant)
+        lo, hi = RANGES["bias_mant"]
+        self.bias_changes = {}
+        for k, change in enumerate(g.bias_changes):
+            if len(change) != 2:
+                raise ValidationError(f"{g.name}.bias_changes[{k}]", change, "a pair (step, bias_mant)")
+            t = int(_integers(change[0], f"{g.name}.bias_changes[{k}] step", 1, 2 ** 62))
+            self.bias_changes[t] = _integers(change[1], f"{g.name}.bias_changes[{k}] bias_mant", lo, hi, n
+                                             ).astype(np.int16).astype(np.int32)
         self.fu = 4096 - (int(g.du) + 1)
         self.fv = 4096 - int(g.dv)
         self.vth = np.left_shift(np.int32(g.vth), 6)
@@ -584,6 +610,12 @@ class _Lif:
             self.y2_decay = float(g.y2_decay)
             self.y = np.zeros((3, n), dtype=np.int64)     # y1, y2, y3 as the neuron sends them
             self.yf = np.zeros((2, n), dtype=np.float64)  # reward_lif: y1, y2 before rounding
+
+    def set_bias_mant(self, mant: np.ndarray):
+        """AbstractPyLifModelFixed.scale_bias (every step in Lava): bias_mant shifted by bias_exp;
+        in place (the compiled kernel reads this array)."""
+        exp = self.bias_exp
+        self.bias[:] = np.where(exp >= 0, np.left_shift(mant, exp), np.right_shift(mant, -exp))
 
     def step(self, a_in: np.ndarray, third: Optional[np.ndarray]):
         if self.reward_lif:   # PyRewardLifModelFixed.run_spk
@@ -610,7 +642,8 @@ class _Lif:
 
 
 class _Static:
-    """A Dense connection (AbstractPyDenseModelBitAcc)."""
+    """A Dense or Sparse connection (AbstractPyDenseModelBitAcc, AbstractPySparseModelBitAcc); with
+    delays a DelayDense or DelaySparse (PyDelayDenseModelBitAcc, PyDelaySparseModelBitAcc)."""
 
     def __init__(self, c: DenseConn, n_pre: int, n_post: int):
         self.name, self.pre, self.post, self.port = c.name, c.pre, c.post, c.port
@@ -623,10 +656,42 @@ class _Static:
         self.weight_exp = int(c.weight_exp)
         self.graded = int(c.num_message_bits) > 0
         self.a_buff = np.zeros(n_post, dtype=np.int64)
+        self.delays = None if c.delays is None else _delays(c, n_pre, n_post)
+        if self.delays is not None:
+            # DelayDense.__init__: a_buff of max_delay + 1 columns; column 0 is sent each step.
+            # Here a ring of those columns: row ``head`` is Lava's column 0
+            self.ring = np.zeros((int(self.delays.max()) + 1, n_post), dtype=np.int64)
+            self.head = 0
 
     def spikes_in(self, s_in: np.ndarray, time_step: int):
+        if self.delays is not None:
+            self._delayed_spikes_in(s_in)
+            return
         a = self.weights.dot(s_in) if self.graded else self.weights[:, s_in.astype(bool)].sum(axis=1)
         self.a_buff = np.left_shift(a, self.weight_exp) if self.weight_exp > 0 else np.right_shift(a, -self.weight_exp)
+
+    def _delayed_spikes_in(self, s_in: np.ndarray):
+        """PyDelayDenseModelBitAcc.run_spk (lava/proc/dense/models.py; PyDelaySparseModelBitAcc.run_spk
+        in lava/proc/sparse/models.py is the same arithmetic on CSR matrices): calc_act sums the
+        weights of each delay value k apart (get_delay_wgts_mat), each sum is shifted by the weight
+        exponent, then a_buff[:, 0] = 0, a_buff = np.roll(a_buff, -1) (column 0 was zeroed, so the
+        flat roll moves every row's columns left by one) and a_buff += the shifted sums."""
+        s = s_in if self.graded else s_in.astype(bool)
+        n_slots = self.ring.shape[0]
+        acc = np.stack([(np.where(self.delays == k, self.weights, 0) * s).sum(axis=1) for k in range(n_slots)])
+        acc = np.left_shift(acc, self.weight_exp) if self.weight_exp > 0 else np.right_shift(acc, -self.weight_exp)
+        self.ring[self.head] = 0
+        self.head = (self.head + 1) % n_slots
+        self.ring += np.roll(acc, self.head, axis=0)          # delay k lands in row head + k
+        self.a_buff = self.ring[self.head].copy()             # sent next step (a_buff[:, 0])
+
+
+def _delays(c: DenseConn, n_pre: int, n_post: int) -> np.ndarray:
+    d = np.asarray(c.delays)
+    if d.shape != (n_post, n_pre):
+        raise ValidationError(f"{c.name}.delays", d.shape, f"a (n_post, n_pre) = {(n_post, n_pre)} matrix")
+    # PyDelayDenseModelBitAcc.run_spk raises beyond 63 (Loihi 2's 6-bit delay)
+    return _integers(d.ravel(), f"{c.name}.delays", 0, MAX_DELAY, d.size).reshape(d.shape)
 
 
 @dataclass
@@ -636,6 +701,7 @@ class LearningResult:
     v: dict
     conns: dict                  # plastic connection -> {weights, tag_1, tag_2, x1, x2, y1, y2, y3}
     snapshots: list = field(default_factory=list)   # (step, {conn: weights}) every snapshot_every steps
+    probes: list = field(default_factory=list)      # per LifProbe: (Lava steps, (samples, n) int64 values)
 
 
 class LearningEmulator:
@@ -654,9 +720,10 @@ class LearningEmulator:
             if isinstance(c, DenseConn) and c.port not in ("a_in", "third_factor"):
                 raise ValidationError(f"{c.name}.port", c.port, "a_in or third_factor")
 
-    def run(self, n_steps: int, snapshot_every: int = 0) -> LearningResult:
+    def run(self, n_steps: int, snapshot_every: int = 0, probes: tuple = ()) -> LearningResult:
         net = self.net
         lifs = {g.name: _Lif(g) for g in net.groups}
+        probes = [_probe(pr, lifs, n_steps) for pr in probes]
         inputs = {s.name: np.asarray(s.data) for s in net.inputs}
         statics, plastics = [], []
         for c in net.conns:
@@ -674,10 +741,13 @@ class LearningEmulator:
         spikes = {g: np.zeros((n_steps, lif.size), dtype=bool) for g, lif in lifs.items()}
         snapshots = []
         if self.kernel == "compiled":
-            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every)
+            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes)
             n_steps = 0                                   # the loop below is the numpy kernel
         for n in range(n_steps):
             t = n + 1                                     # Lava's time_step
+            for lif in lifs.values():
+                if t in lif.bias_changes:
+                    lif.set_bias_mant(lif.bias_changes[t])
             for name, lif in lifs.items():
                 a_in = np.zeros(lif.size, dtype=np.int64)
                 third = np.zeros(lif.size, dtype=np.int64)
@@ -692,6 +762,10 @@ class LearningEmulator:
                         a_in = a_in + c.a_buff
                 lif.step(a_in, third)
                 spikes[name][n] = lif.spikes
+            for pr in probes:                             # StateRecorder: after the step
+                if t % pr["every"] == pr["phase"]:
+                    pr["out"][pr["count"]] = getattr(lifs[pr["group"]], pr["var"])[pr["index"]]
+                    pr["count"] += 1
 
             def source(pre):
                 if pre in lifs:
@@ -714,7 +788,24 @@ class LearningEmulator:
                           "y1": c.y[0].copy(), "y2": c.y[1].copy(), "y3": c.y[2].copy()}
                  for c in plastics}
         return LearningResult(spikes, {g: l.u.astype(np.int64) for g, l in lifs.items()},
-                              {g: l.v.astype(np.int64) for g, l in lifs.items()}, conns, snapshots)
+                              {g: l.v.astype(np.int64) for g, l in lifs.items()}, conns, snapshots,
+                              [(pr["steps"], pr["out"]) for pr in probes])
+
+
+def _probe(pr: LifProbe, lifs: dict, n_steps: int) -> dict:
+    """A LifProbe's recording state: the steps it will record and the array it fills."""
+    if pr.group not in lifs:
+        raise ValidationError("probe.group", pr.group, "the name of a LIF group")
+    if pr.var not in ("u", "v"):
+        raise ValidationError("probe.var", pr.var, "u or v")
+    every = int(_integers(pr.every, "probe.every", 1, 2 ** 31 - 1))
+    phase = int(_integers(pr.phase, "probe.phase", 0, every - 1))
+    index = np.asarray(pr.index, dtype=np.int64).ravel()
+    _integers(index, "probe.index", 0, lifs[pr.group].size - 1, index.size)
+    t = np.arange(1, n_steps + 1, dtype=np.int64)
+    steps = t[t % every == phase]
+    return {"group": pr.group, "var": pr.var, "index": index, "every": every, "phase": phase, "steps": steps,
+            "out": np.zeros((steps.size, index.size), dtype=np.int64), "count": 0}
 
 
 def _encode_products(rule: CompiledRule) -> dict:
@@ -746,7 +837,7 @@ def _encode_products(rule: CompiledRule) -> dict:
                 f_sgn=arr(f_sgn), f_lo=arr(f_lo), f_hi=arr(f_hi))
 
 
-def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every):
+def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes=()):
     """Runs the compiled kernel on the numpy states (which it updates in place)."""
     from . import _loihi_learning as K
 
@@ -762,7 +853,8 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
             l.y = np.zeros((3, l.size), dtype=np.int64)
         l.spikes = np.zeros(l.size, dtype=np.uint8)
         l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
-        clifs.append(K.Lif(l.u, l.v, np.ascontiguousarray(l.bias, np.int32), l.fu, l.fv, int(l.vth), l.spikes,
+        l.bias = np.ascontiguousarray(l.bias, np.int32)            # set_bias_mant writes here
+        clifs.append(K.Lif(l.u, l.v, l.bias, l.fu, l.fv, int(l.vth), l.spikes,
                            l.reward, float(l.y_decay) if l.reward else 0.0,
                            float(l.y_impulse) if l.reward else 0.0, l.y, l.reward_lif,
                            l.y2_decay if l.reward else 0.0, l.yf if l.reward else None))
@@ -774,8 +866,13 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
         c.weights = np.ascontiguousarray(c.weights, np.int32)
         c.a_buff = c64(c.a_buff)
         g, i = where(c.pre)
-        cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
-                            c.port == "third_factor"))
+        if c.delays is not None:
+            c.ring = c64(c.ring)
+            cstat.append(K.DelayConn(c.weights, c64(c.delays), c.ring, c.weight_exp, c.graded, g, i,
+                                     order.index(c.post), c.port == "third_factor"))
+        else:
+            cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
+                                c.port == "third_factor"))
     cplas = []
     for c in plastics:
         r = c.rule
@@ -799,7 +896,16 @@ def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapsho
     datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
     rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
     snaps = []
-    K.run(clifs, cstat, cplas, datas, 0, n_steps, rasters, int(snapshot_every), snaps)
+    cprobes = [K.Probe(order.index(pr["group"]), 0 if pr["var"] == "u" else 1, pr["index"], pr["every"],
+                       pr["phase"], pr["out"]) for pr in probes]
+    # one kernel call per stretch of steps with constant biases (the states live in the objects)
+    bounds = sorted({1, n_steps + 1, *[t for l in lifs.values() for t in l.bias_changes if 1 < t <= n_steps]})
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        for l in lifs.values():
+            if a in l.bias_changes:
+                l.set_bias_mant(l.bias_changes[a])
+        K.run(clifs, cstat, cplas, datas, a - 1, b - a, [r[a - 1:b - 1] for r in rasters], int(snapshot_every),
+              snaps, cprobes)
     for name, r in zip(order, rasters):
         spikes[name][:] = r.astype(bool)
     for c, cp in zip(plastics, cplas):

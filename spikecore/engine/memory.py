@@ -44,6 +44,7 @@ from .. import units as u
 from ..connectors import CHUNK_SYNAPSES
 from ..errors import InsufficientMemory, ValidationError
 from ..ir import is_lazy
+from .delivery import BUCKET_ENTRIES_PER_CHANNEL, DELIVERY_MODES, bucket_bytes, uses_buckets
 
 # ----------------------------------------------------------------------------- measured constants
 #: the IR's realised synapse arrays: i, j (int64), weight, delay (float64) — spikecore.ir.ProjectionEdge
@@ -468,6 +469,11 @@ def _run_stage(plan: _Plan) -> tuple:
         channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
         stage.add(f"{plan.label}: ring buffer ({channels} channels x {slots} delay slots)",
                   _ring_bytes(plan.mode, net, channels, slots, plan.real))
+        delivery = plan.options.get("delivery", "auto")
+        if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
+                uses_buckets(delivery, slots, channels, plan.real):
+            stage.add(f"{plan.label}: delivery buckets ({slots} slots x {BUCKET_ENTRIES_PER_CHANNEL} "
+                      f"entries per channel, filled as needed)", bucket_bytes(slots, channels, plan.threads))
     if plan.backend == "brian2":
         stage.add("Brian2 network and code objects", BRIAN2_RUNTIME_BYTES)
     if plan.backend == "lava":

@@ -95,6 +95,7 @@ from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, resolve_threads
+from .delivery import DELIVERY_MODES, bucket_capacity, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -167,9 +168,13 @@ class GridSimulator(Simulator):
         self.kernel.settle_plastic()
         self.arrays["pl_w"][self._pl_pos[projection]] = weights
 
-    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True):
+    def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True,
+                 delivery: str = "auto"):
         """``packed=False`` keeps every static synapse in the segmented table (the layout
-        before the packed one; tests compare the two)."""
+        before the packed one; tests compare the two). ``delivery``: "auto", "ring" or "bucket"
+        (spikecore.engine.delivery: the same results, a different memory access pattern)."""
+        if delivery not in DELIVERY_MODES:
+            raise ValidationError("delivery", delivery, "one of " + ", ".join(DELIVERY_MODES))
         self.ir = g
         self.packed = packed
         self.dt = dt = g.dt
@@ -294,6 +299,12 @@ class GridSimulator(Simulator):
         a["touched_n"] = np.zeros(touched_n_size(L, T), np.int64)
         a["mark"] = np.zeros(L * C, np.uint8)
         self._lay_out_poisson(pois, a)
+        # delivery buckets (spikecore.engine.delivery), per thread and slot: np.zeros leaves the
+        # pages untouched until a bucket fills them
+        self.delivery = "bucket" if uses_buckets(delivery, self.ring_len, C, np.dtype(real).itemsize) else "ring"
+        a["bk_cap"] = bucket_capacity(int(own.max())) if self.delivery == "bucket" else 0
+        a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
+        a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)
 
         # spike-source events, by step
         a.update(spike_source_events(g, dt, self.pre_base))

@@ -177,6 +177,8 @@ def network_to_dict(net: nw.Network) -> dict:
             entry["plasticity"] = _plasticity_entry(pr.si_plasticity, spec.weight_dim)
         if pr.weight_precision != "float64":
             entry["weight_precision"] = pr.weight_precision
+        if pr.streams != "projection":
+            entry["streams"] = pr.streams
         for key in ("weight_exp", "num_weight_bits"):
             if getattr(pr, key) is not None:
                 entry[key] = int(getattr(pr, key))
@@ -230,7 +232,7 @@ SOURCE_KEYS = {"spike_times": (("type", "spike_times"), ("size",)),
 CURRENT_KEYS = (("target",), ("amplitude", "steps", "neurons"))
 PROJECTION_KEYS = (("pre", "post", "connector"),
                    ("weight", "delay", "receptor", "synapse", "plasticity", "weight_precision", "weight_exp",
-                    "num_weight_bits"))
+                    "num_weight_bits", "streams"))
 MONITOR_KEYS = {"spikes": (("type", "target"), ()),
                 "state": (("type", "target"), ("variables", "neurons", "interval")),
                 "weights": (("type", "projection"), ("synapses", "interval"))}
@@ -436,7 +438,8 @@ def _read_projection(name, pr, where: str) -> nw.Projection:
                          _read_value(pr.get("delay"), f"{where}.delay"),
                          pr.get("receptor"), pr.get("synapse"), name=name, plasticity=pr.get("plasticity"),
                          weight_precision=pr.get("weight_precision", "float64"),
-                         weight_exp=pr.get("weight_exp"), num_weight_bits=pr.get("num_weight_bits"))
+                         weight_exp=pr.get("weight_exp"), num_weight_bits=pr.get("num_weight_bits"),
+                         streams=pr.get("streams", "projection"))
 
 
 def _read_monitor(name, m, where: str):

@@ -147,10 +147,28 @@ def reward_net(signal=True, w_max="50 mV"):
     return stdp_net(three_factor=tf)
 
 
-@pytest.mark.parametrize("signal", [True, False])
-def test_three_factor_runs_to_completion_with_a_working_neuron_model(signal):
+def _without_some_synapses(g):
+    """``g`` with 5 of the plastic projection's 18 synapses left out (a LearningSparse on Lava)."""
+    e = g.projections["plastic"]
+    keep = np.ones(e.n_synapses, bool)
+    keep[[0, 5, 8, 13, 17]] = False
+    for attr in ("i", "j", "weight", "delay"):
+        setattr(e, attr, np.array(getattr(e, attr)[keep]))
+    return g
+
+
+@pytest.mark.parametrize("signal, sparse", [(True, False), (False, False), (True, True)],
+                         ids=["signal", "modulator", "signal-sparse"])
+def test_three_factor_runs_to_completion_with_a_working_neuron_model(signal, sparse):
+    """sparse: a LearningSparse, whose rule's factor t Lava's stock float model evaluates as a
+    matrix product (the patched model: elementwise, as LearningDense)."""
     g = reward_net(signal).to_ir()
-    res = get_backend("lava").compile(g, format="float", policy="approximate", watchdog=120).run(0.3)
+    if sparse:
+        g = _without_some_synapses(g)
+    exe = get_backend("lava").compile(g, format="float", policy="approximate", watchdog=120)
+    assert [c.process for c in exe.plan.conns if c.learning is not None] == \
+        ["LearningSparse" if sparse else "LearningDense"]
+    res = exe.run(0.3)
     ref = get_backend("native").compile(g).run(0.3)
     assert any("third-factor integration" in a for a in res.approximations)
     np.testing.assert_array_equal(res.spikes["post"][1], ref.spikes["post"][1])
@@ -338,3 +356,14 @@ def test_deploy_describes_the_learning_rules():
     assert 0 < rule["x1_impulse"] <= llr.IMPULSE_TARGET and rule["x1_tau"] == 20
     assert any(x["type"] == "LearningDense" and x["model"] == "PyLearningDenseModelBitApproximate"
                for x in doc["processes"])
+
+
+@pytest.mark.parametrize("fmt, model", [("fixed", "LearningSparseBitApproximate"), ("float", "LearningSparseFloat")])
+def test_sparse_plastic_projections_run_the_patched_learning_sparse_model(fmt, model):
+    """The run config maps each LearningSparse process to the backend's patched model
+    (backends/_lava_models.py; exception_proc_model_map), not to Lava's, which crashes on them."""
+    g = sc.io.load_network(os.path.join(os.path.dirname(__file__), "..", "..", "examples",
+                                        "loihi_stdp_sparse.yaml")).to_ir()
+    doc = bl.deploy(g, target="lava-sim", format=fmt, policy="approximate")
+    assert [(x["type"], x["model"]) for x in doc["processes"] if x["type"].startswith("Learning")] == \
+        [("LearningSparse", model)] * 2

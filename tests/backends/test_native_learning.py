@@ -1,8 +1,8 @@
 """The native engine's Loihi mode on plastic networks (backends/_native_learning.py): the Lava
 backend's fixed-point plan run by the learning emulator. Against Lava itself (the Result: spikes,
 final u and v, learnt weights, approximations; and at the CLI, weights.npz and spikes.npz bit for
-bit), and the wiring without Lava: the LearningNet built from the plan, the weights in SI, the
-refusals in one line."""
+bit), recurrent static projections with synaptic delays beside a plastic one, and the wiring without
+Lava: the LearningNet built from the plan, the weights in SI, the refusals in one line."""
 from __future__ import annotations
 
 import subprocess
@@ -55,18 +55,33 @@ def _cli_files(tmp_path, example, backend, fmt):
     return np.load(out / "weights.npz"), np.load(out / "spikes.npz")
 
 
-@pytest.mark.parametrize("example", ["loihi_stdp", pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("example", ["loihi_stdp", "loihi_stdp_sparse", "loihi_stdp_recurrent",
+                                     pytest.param("loihi_three_factor", marks=pytest.mark.slow)])
 def test_cli_native_loihi_gives_lava_fixeds_weights_bit_for_bit(tmp_path, example):
+    """loihi_stdp_sparse: two LearningSparse (sign modes excitatory and inhibitory) on the Lava
+    backend, run by its patched LearningSparse model."""
     w_nat, s_nat = _cli_files(tmp_path, example, "native", "loihi")
     w_lava, s_lava = _cli_files(tmp_path, example, "lava", "fixed")
-    keys = [k for k in w_lava.files if k != "run_id"]
-    assert keys == ["plastic.final"] and [k for k in w_nat.files if k != "run_id"] == keys
-    np.testing.assert_array_equal(w_nat["plastic.final"], w_lava["plastic.final"])
-    w0 = example_ir(example).projections["plastic"].weight
-    assert np.abs(w_nat["plastic.final"] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    g = example_ir(example)
+    plastic = sorted(f"{name}.final" for name, e in g.projections.items() if e.plasticity is not None)
+    keys = sorted(k for k in w_lava.files if k != "run_id")
+    assert keys == plastic and sorted(k for k in w_nat.files if k != "run_id") == keys
+    for k in keys:
+        np.testing.assert_array_equal(w_nat[k], w_lava[k])
+        w0 = g.projections[k.split(".")[0]].weight
+        assert np.abs(w_nat[k] - w0).max() > 1e-4     # it learnt (volts: > 0.1 mV)
+    spiked = 0
     for k in s_lava.files:
         if k != "run_id":
             np.testing.assert_array_equal(s_nat[k], s_lava[k])
+            spiked += s_lava[k].size
+    assert spiked > 0
+
+
+def test_sparse_example_deploys_learning_sparse_with_both_sign_modes():
+    p = plan(example_ir("loihi_stdp_sparse"), "fixed", "approximate")
+    learning = {c.projections[0]: (c.process, c.sign_mode) for c in p.conns if c.learning is not None}
+    assert learning == {"plastic": ("LearningSparse", "exc"), "plastic_inh": ("LearningSparse", "inh")}
 
 
 @pytest.mark.parametrize("make", [lambda: example_ir("loihi_three_factor"), signal_net],
@@ -85,7 +100,133 @@ def test_result_spikes_final_state_weights_and_approximations_equal_lavas(make):
     assert ours.approximations == ref.approximations and ours.approximations
 
 
+def _recurrent_without(*names):
+    g = example_ir("loihi_stdp_recurrent")
+    for name in names:
+        del g.projections[name]
+    return g
+
+
+def test_recurrent_static_projections_with_delays_equal_lavas():
+    """examples/loihi_stdp_recurrent.yaml: E->E, E->I, I->E with delays of 1-6 steps (DelayDense)
+    beside the plastic projection: weights, spikes and final u, v as Lava's, and the recurrent
+    projections change what happens (without them the spikes and weights differ)."""
+    g = example_ir("loihi_stdp_recurrent")
+    assert {c.process for c in plan(g, "fixed", "approximate").conns if c.learning is None} == {"Dense", "DelayDense"}
+    ours = get_backend("native").compile(g, **OPTS).run(0.4)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.4)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        assert ref.spikes[pop][0].size > 20
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    assert ours.approximations == ref.approximations
+    alone = get_backend("native").compile(_recurrent_without("EE", "IE"), **OPTS).run(0.4)
+    assert not np.array_equal(alone.spikes["E"][0], ours.spikes["E"][0])
+    assert not np.array_equal(alone.weights["plastic"]["final"], ours.weights["plastic"]["final"])
+
+
+def test_state_monitors_equal_lavas_read_back():
+    """State monitors (v, and syn_exc: Loihi's u) at two intervals on the recurrent example: the
+    emulator records u, v where the Lava backend's StateRecorders read them, and both convert
+    alike (hwmodels.loihi_plan.state_traces): the traces are equal, NaN-free."""
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.StateMonitor("E", ("v", "syn_exc"), neurons=[0, 3, 5], interval="1 ms", name="vm"))
+    net.add(sc.StateMonitor("I", ("v",), interval="3 ms", name="vi"))
+    g = net.to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    for m, vars_, n in (("vm", ("v", "syn_exc"), 300), ("vi", ("v",), 100)):
+        np.testing.assert_array_equal(ours.traces[m]["times"], ref.traces[m]["times"])
+        assert set(ours.traces[m]["variables"]) == set(vars_)
+        for var in vars_:
+            a = ours.traces[m]["variables"][var]
+            assert a.shape[0] == n and np.isfinite(a).all() and np.ptp(a) > 0
+            np.testing.assert_array_equal(a, ref.traces[m]["variables"][var])
+
+
+def test_injected_currents_become_lavas_biases_and_equal_lava():
+    """Currents (piecewise constant, on some neurons of E and on I) become bias_mant changes at
+    the steps the Lava backend sets them: spikes, weights, final u, v and a v trace as Lava's,
+    and the currents change the run."""
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.CurrentSource("E", steps=[("0 ms", "0 pA"), ("100 ms", "150 pA"), ("200 ms", "-100 pA")],
+                             neurons=[0, 1, 2, 3], name="step"))
+    net.add(sc.CurrentSource("I", steps=[("0 ms", "0 pA"), ("50 ms", "300 pA")], name="kick"))
+    net.add(sc.StateMonitor("E", ("v",), neurons=[0, 5], interval="1 ms", name="vm"))
+    g = net.to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.3)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    np.testing.assert_array_equal(ours.traces["vm"]["variables"]["v"], ref.traces["vm"]["variables"]["v"])
+    base = get_backend("native").compile(example_ir("loihi_stdp_recurrent"), **OPTS).run(0.3)
+    assert ours.spikes["I"][0].size > base.spikes["I"][0].size
+
+
+def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
+    """A weight monitor samples at the start of IR step n the weights after Lava step n: the
+    sample at 200 ms of a 300 ms run is the final weights of Lava's 200 ms run (Lava itself
+    records no weights over time); the sample at 0 the initial weights on the mantissa grid."""
+    syn = np.array([0, 5, 7, 30, 71])
+    net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
+    net.add(sc.WeightMonitor("plastic", synapses=syn, interval="100 ms", name="wm"))
+    ours = get_backend("native").compile(net.to_ir(), **OPTS).run(0.3)
+    w = ours.weights["plastic"]
+    np.testing.assert_allclose(w["t"], [0.0, 0.1, 0.2])
+    np.testing.assert_array_equal(w["synapses"], syn)
+    g = example_ir("loihi_stdp_recurrent")
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.2)
+    np.testing.assert_array_equal(w["w"][2], ref.weights["plastic"]["final"][syn])
+    assert not np.array_equal(w["w"][2], w["w"][0])
+    lm = plan(g, "fixed", "approximate").learning["plastic"]
+    np.testing.assert_allclose(w["w"][0], np.rint(g.projections["plastic"].weight[syn] * lm.weight_to_lava)
+                               / lm.weight_to_lava)
+    with pytest.raises(UnsupportedFeature, match="weight monitor wm"):     # the Lava backend still refuses
+        get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate")
+
+
+@pytest.mark.slow
+def test_recurrent_example_2000_steps_equals_lava():
+    """The recurrent example over 2 s (2,000 steps): weights, spikes, final u and v."""
+    g = example_ir("loihi_stdp_recurrent")
+    ours = get_backend("native").compile(g, **OPTS).run(2.0)
+    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(2.0)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+
+
 # -- the wiring, without Lava ---------------------------------------------------------------
+
+def test_delayed_projections_become_delayed_dense_conns():
+    """DelayDense / DelaySparse of the plan become DenseConns with the plan's delays (as
+    backends/lava.py build passes them); Dense and Sparse have none."""
+    g = example_ir("loihi_stdp_recurrent")
+    p = plan(g, "fixed", "approximate")
+    net = nl.learning_net(p, 10)
+    by_name = {c.name: c for c in net.conns}
+    for c in p.conns:
+        if c.learning is not None:
+            continue
+        d = by_name[c.name].delays
+        if c.process in ("DelayDense", "DelaySparse"):
+            np.testing.assert_array_equal(d[c.rows, c.cols], c.delays)
+            assert d.max() == c.max_delay > 0
+        else:
+            assert d is None
+        assert by_name[c.name].sparse == (c.process in ("Sparse", "DelaySparse"))
+    ee = p.ir.projections["EE"]
+    assert by_name["EE"].delays[ee.j, ee.i].max() == np.rint(ee.delay / g.dt).max()
 
 def test_plastic_network_runs_and_learns_in_the_loihi_mode():
     g = example_ir("loihi_stdp")
@@ -140,17 +281,12 @@ def test_signal_reaches_the_reward_neuron_in_its_step():
     assert res.conns["plastic"]["y2"].max() == top
 
 
-@pytest.mark.parametrize("change, what", [
-    (lambda n: n.add(sc.StateMonitor("post", ("v",), name="vm")), "state monitor vm"),
-    (lambda n: n.add(sc.CurrentSource("post", amplitude="1 pA", name="kick")), "current input kick"),
-    (lambda n: n.project("post", "post", sc.OneToOne(), weight="0.5 mV", delay="1 ms", name="rec"), "projection rec"),
-])
-def test_what_the_emulator_does_not_run_is_refused_in_one_line(change, what):
-    net = load_network(EXAMPLES / "loihi_stdp.yaml")
-    change(net)
+def test_integer_populations_with_plasticity_are_refused_in_one_line():
+    g = example_ir("loihi_stdp")
+    g.populations["post"].model = "loihi_lif"          # written in Loihi's integers
     with pytest.raises(UnsupportedFeature) as e:
-        get_backend("native").compile(net.to_ir(), **OPTS)
-    assert what in str(e.value) and "\n" not in str(e.value)
+        get_backend("native").compile(g, **OPTS)
+    assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
 def test_a_second_run_call_is_refused():
@@ -162,38 +298,62 @@ def test_a_second_run_call_is_refused():
 
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
-    text = (EXAMPLES / "loihi_stdp.yaml").read_text() + "monitors:\n  vm: {type: state, target: post, variables: [v]}\n"
-    model.write_text(text)
-    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "approximate",
+    model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
+    done = cli("run", model, "--backend", "native", "--format", "loihi", "--policy", "strict",
                "--out", tmp_path / "o", "--no-plot")
-    assert done.returncode == 2 and "state monitor vm" in done.stderr
+    assert done.returncode == 2 and "native --format loihi" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
 
 
-def _sparse_plastic_ir():
-    net = load_network(EXAMPLES / "loihi_stdp.yaml")
-    g = net.to_ir()
+def _sparse_plastic_ir(example="loihi_stdp", zero_weight=False):
+    """An example with half of its plastic synapses (at random) left out; ``zero_weight``: one
+    synapse starting at weight 0."""
+    g = example_ir(example)
     e = g.projections["plastic"]
     keep = np.random.default_rng(1).random(e.n_synapses) < 0.5
     for attr in ("i", "j", "weight", "delay"):
-        setattr(e, attr, getattr(e, attr)[keep])
+        setattr(e, attr, np.array(getattr(e, attr)[keep]))
+    if zero_weight:
+        e.weight[0] = 0.0
     return g
 
 
-def test_absent_synapses_of_a_learning_dense_are_an_approximation_strict_refuses():
-    g = _sparse_plastic_ir()
+@pytest.mark.parametrize("fmt", ["fixed", "float"])
+def test_a_sparse_plastic_projection_is_a_learning_sparse_without_the_absent_synapses_finding(fmt):
+    p = plan(_sparse_plastic_ir(), fmt, "approximate")
+    [c] = [c for c in p.conns if c.learning is not None]
+    assert c.process == "LearningSparse" and c.rows.size < c.shape[0] * c.shape[1]
+    assert not any(f.rule == "absent synapses learn" for f in p.findings)
+
+
+def test_absent_synapses_learn_where_a_fixed_point_synapse_starts_at_weight_0_strict_refuses():
+    """Lava's LearningSparse drops a synapse whose initial weight is 0 before it learns: such a
+    projection stays a LearningDense, whose absent entries learn (a finding; strict refuses it)."""
+    g = _sparse_plastic_ir(zero_weight=True)
     p = plan(g, "fixed", "approximate")
+    assert [c.process for c in p.conns if c.learning is not None] == ["LearningDense"]
     assert any("absent synapses learn" in a for a in p.approximations)
-    assert [f.severity for f in p.findings if f.rule == "absent synapses learn"] == ["error"]   # strict refuses
+    [f] = [f for f in p.findings if f.rule == "absent synapses learn"]
+    assert f.severity == "error" and "start at weight 0" in f.hardware         # strict refuses it
     assert not any("absent synapses learn" in a for a in plan(example_ir("loihi_stdp"), "fixed",
                                                               "approximate").approximations)
+    # floating point keeps a synapse at 0 (no truncation): a LearningSparse
+    assert [c.process for c in plan(g, "float", "approximate").conns if c.learning is not None] == ["LearningSparse"]
 
 
-def test_sparse_plastic_projection_equals_lava_including_its_absent_entries():
-    g = _sparse_plastic_ir()
+@pytest.mark.parametrize("example, zero_weight, process", [
+    ("loihi_stdp", False, "LearningSparse"),
+    ("loihi_stdp", True, "LearningDense"),                 # its absent entries learn, in both
+    ("loihi_three_factor", False, "LearningSparse"),       # a rule with the factor t
+])
+def test_sparse_plastic_projection_equals_lava(example, zero_weight, process):
+    g = _sparse_plastic_ir(example, zero_weight)
     ours = get_backend("native").compile(g, **OPTS).run(0.3)
-    ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
+    exe = get_backend("lava").compile(g, format="fixed", policy="approximate")
+    assert [c.process for c in exe.plan.conns if c.learning is not None] == [process]
+    ref = exe.run(0.3)
     np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    assert np.abs(ours.weights["plastic"]["final"] - g.projections["plastic"].weight).max() > 1e-5
     np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
     for var in ("u", "v"):
         np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])

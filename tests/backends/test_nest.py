@@ -25,8 +25,8 @@ from spikecore import units as u  # noqa: E402
 from spikecore.cli import main as cli_main  # noqa: E402
 from spikecore.cli.run import mpi_rank_args  # noqa: E402
 from spikecore.errors import UnsupportedFeature, ValidationError  # noqa: E402
-from spikecore.network import (CurrentSource, FixedProbability, FixedTotalNumber, FromIndices, Network,  # noqa: E402
-                               OneToOne, PoissonSource, SpikeSource, StateMonitor)
+from spikecore.network import (CurrentSource, FixedIndegree, FixedProbability, FixedTotalNumber, FromIndices,  # noqa: E402
+                               Network, Normal, OneToOne, PoissonSource, SpikeSource, StateMonitor)
 
 DT = 1e-4
 DELTA = {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV", "v_reset": "10 mV", "t_refrac": "2 ms"}
@@ -435,13 +435,34 @@ def ranks_connections(exe, g, n_vps) -> list:
     return sorted(got)
 
 
-@pytest.mark.parametrize("network", [lazy_network, total_number_network])
+def per_target_network(monkeypatch) -> Network:
+    """As total_number_network with truncated-normal weights and delays (the cortical
+    microcircuit's kind) drawn from per-target streams (``streams: per_target``), and a
+    fixed_indegree projection drawn per target too: rank-local streams."""
+    from spikecore import connectors
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
+    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
+    n = 120
+    net = Network("rec", seed=3, dt="0.1 ms")
+    init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
+    net.population("e", n, "lif_cuba", CUBA, init)
+    delay = Normal("0.8 ms", "0.4 ms", low="0.05 ms")
+    net.project("e", "e", FixedTotalNumber(1440), weight=Normal("1.5 mV", "0.5 mV", low="0 mV"), delay=delay,
+                receptor="exc", name="ee", streams="per_target")
+    net.project("e", "e", FixedIndegree(6, allow_self=False), weight=Normal("-2 mV", "0.6 mV", high="0 mV"),
+                delay=delay, receptor="inh", name="ei", streams="per_target")
+    return net
+
+
+@pytest.mark.parametrize("network", [lazy_network, total_number_network, per_target_network])
 def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch, network):
-    """fixed_probability (drawn whole, filtered per rank) and fixed_total_number (rank-local: each
-    rank draws only its targets' synapses): one and two NEST virtual processes give the same
-    connections and spikes, and the parts two ranks would draw join to those connections."""
+    """fixed_probability (drawn whole, filtered per rank), fixed_total_number with constant values
+    and, with streams: per_target, fixed_total_number and fixed_indegree with truncated-normal
+    weights and delays (rank-local: each rank draws only its targets' synapses and values): one
+    and two NEST virtual processes give the same connections (weights and delays included) and
+    spikes, and the parts two ranks would draw join to those connections."""
     g = network(monkeypatch).to_ir()
-    assert all(e.stream.rank_local == (network is total_number_network) for e in g.projections.values())
+    assert all(e.stream.rank_local == (network is not lazy_network) for e in g.projections.values())
     one = NEST.compile(g, threads=1)
     conns_one, spikes_one = nest_synapses(one), steps_of(one.run(0.1), "e")
     two = NEST.compile(g, threads=2)
@@ -492,6 +513,60 @@ def test_each_rank_draws_only_its_neurons_synapses_of_a_rank_local_projection(mo
     assert ee.is_lazy
     line = nest_backend.rank_local_report(g)
     assert line.startswith("per-rank synapse generation: drawn for this rank's neurons only: ee, ei;")
+
+
+def test_per_target_streams_give_the_native_engines_spikes_on_nest(monkeypatch):
+    """The per-target draws are made once, into the IR: the native engine (which reads the lazy
+    projections twice, the first pass in the connector's cheaper order) and NEST with two
+    virtual processes run the same network, spike for spike."""
+    g = per_target_network(monkeypatch).to_ir()
+    ours = NATIVE.compile(g).run(0.1)
+    theirs = NEST.compile(g, threads=2).run(0.1)
+    assert steps_of(theirs, "e") == steps_of(ours, "e") and len(steps_of(ours, "e")) > 20
+
+
+def test_a_rank_draws_its_share_of_a_per_target_projections_numbers(monkeypatch):
+    """streams: per_target with truncated-normal weights and delays: split over 1, 2 and 3 virtual
+    processes as NEST places the neurons, every target gets its synapses with the weights and
+    delays of the IR's list, in its order; each rank draws (SplitMix64 numbers, counted where the
+    connector and the value streams draw them) its targets' sources, weights and delays (plus
+    their redraws) and no other target's; the run log marks the projections per-target."""
+    from spikecore import connectors, distributions
+    g = per_target_network(monkeypatch).to_ir()
+    drawn = []
+    for module in (connectors, distributions):
+        real = module.poisson_uniforms
+        monkeypatch.setattr(module, "poisson_uniforms",
+                            lambda key, k, real=real: drawn.append(np.size(k)) or real(key, k))
+    ee = g.projections["ee"]
+    whole = {}                   # target -> its synapses (source, weight, delay) in the IR's order
+    for i, j, w, d in ee.chunks():
+        for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
+            whole.setdefault(b, []).append((a, c, x))
+    redrawn = dict(g.redrawn)
+    extra = redrawn["projections.ee.weight"] + redrawn["projections.ee.delay"]
+    assert 0 < extra < 0.1 * 1440
+    shares = []
+    for n_vps in (1, 2, 3):
+        exe = NEST.compile(g, threads=n_vps)
+        vp = np.asarray(exe.nodes["e"].get("vp"))
+        for rank in range(n_vps):
+            drawn.clear()
+            parts = list(nest_backend.hosted_synapses(ee, vp == rank))
+            n_mine = sum(p[0].size for p in parts)
+            # three numbers per synapse (source, weight, delay), and the redraws of its values
+            assert 3 * n_mine <= sum(drawn) <= 3 * n_mine + extra and n_mine < 1440 / n_vps * 1.2
+            shares.append((n_vps, sum(drawn)))
+            mine = {}
+            for i, j, w, d in parts:
+                for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
+                    mine.setdefault(b, []).append((a, c, x))
+            assert mine == {t: v for t, v in whole.items() if vp[t] == rank}
+    for n_vps in (2, 3):       # the ranks' draws add up to the whole projection's, once
+        assert sum(c for n, c in shares if n == n_vps) == sum(c for n, c in shares if n == 1)
+    line = nest_backend.rank_local_report(g)
+    assert line.startswith("per-rank synapse generation: drawn for this rank's neurons only: "
+                           "ee (per-target streams), ei (per-target streams);")
 
 
 def test_merging_rank_parts_gives_the_whole(tmp_path):

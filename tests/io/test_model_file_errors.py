@@ -91,6 +91,9 @@ def test_base_model_is_valid(tmp_path):
     ("weight: 0.5 mV", "weight: {array: [a, b]}", r"p1\.weight\.array"),
     ("weight: 0.5 mV", "weight: {array: [1], unit: 3}", r"p1\.weight\.unit"),
     ("weight: 0.5 mV", "weight: {x: 1}", r"p1\.weight: got \{'x': 1\}"),
+    ("receptor: exc}", "receptor: exc, streams: per_targets}",
+     r"projections\.p1\.streams: got 'per_targets', expected one of projection, per_target"),
+    ("receptor: exc}", "receptor: exc, stream: per_target}", r"projections\.p1\.stream.*did you mean 'streams'"),
     (BASE[BASE.index("monitors:"):], "monitors: abc\n", r"monitors: got 'abc', expected a mapping"),
 ])
 def test_unknown_keys_and_wrong_types_name_the_field(tmp_path, old, new, match):

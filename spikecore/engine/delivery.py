@@ -1,0 +1,53 @@
+"""How the grid engine delivers synaptic input into its ring buffer: ring or bucket mode.
+
+Ring mode adds each input into its (delay slot, channel) cell of the ring at once. Bucket mode
+(_kernel_impl.h, delivery buckets) appends each input for a later step to a sequential bucket
+per thread and slot, and adds a slot's bucket into the slot when its step begins: the same
+additions in the same order, so the same results bit for bit, but a cache miss per input
+becomes a sequential write and read once the ring outgrows the cache. Where the ring fits in
+the cache, ring mode is cheaper (no detour through the bucket).
+
+The rule of ``delivery="auto"`` (the default): bucket mode when the ring (channels x delay
+slots x the state's bytes) exceeds ``BUCKET_RING_BYTES``, a size that no longer stays in
+this kind of machine's caches beside the rest of a step's data.
+
+A bucket holds up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a double value
+that no float holds) per channel of its thread; a full bucket is added into its slot at once
+(which keeps the order), so the capacity bounds the memory, never the results. Its pages are
+touched only as far as they are filled.
+"""
+from __future__ import annotations
+
+from ..errors import ValidationError
+
+DELIVERY_MODES = ("auto", "ring", "bucket")
+#: a ring larger than this (bytes) is delivered through buckets under delivery="auto"
+BUCKET_RING_BYTES = 8 * 2**20
+#: capacity of a bucket, in 8-byte entries per channel of its thread
+BUCKET_ENTRIES_PER_CHANNEL = 6
+BUCKET_ENTRY_BYTES = 8
+#: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits)
+BUCKET_MAX_CHANNELS = 2**30
+
+
+def uses_buckets(delivery: str, ring_len: int, n_channels: int, state_bytes: int) -> bool:
+    """Whether a ring of ``ring_len`` slots x ``n_channels`` channels is delivered through buckets
+    under ``delivery`` ("auto", "ring" or "bucket"; module docstring)."""
+    if delivery not in DELIVERY_MODES:
+        raise ValidationError("delivery", delivery, "one of " + ", ".join(DELIVERY_MODES))
+    if n_channels == 0 or n_channels >= BUCKET_MAX_CHANNELS:
+        return False
+    if delivery == "auto":
+        return ring_len * n_channels * state_bytes > BUCKET_RING_BYTES
+    return delivery == "bucket"
+
+
+def bucket_capacity(own_channels: int) -> int:
+    """Entries of one bucket for a thread owning ``own_channels`` channels (at least 64)."""
+    return max(64, BUCKET_ENTRIES_PER_CHANNEL * int(own_channels))
+
+
+def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1) -> int:
+    """Memory of the buckets of a ring (their bound; the pages are touched only as filled)."""
+    per_thread = -(-int(n_channels) // max(1, threads))
+    return threads * ring_len * bucket_capacity(per_thread) * BUCKET_ENTRY_BYTES
