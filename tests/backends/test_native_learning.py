@@ -147,6 +147,16 @@ def test_state_monitors_equal_lavas_read_back():
             np.testing.assert_array_equal(a, ref.traces[m]["variables"][var])
 
 
+def assert_recurrent_results_equal(ours, ref):
+    """The recurrent example's plastic weights, spikes of E and I, and final u and v, bit for bit."""
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    for pop in ("E", "I"):
+        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
+        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
+        for var in ("u", "v"):
+            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+
+
 def test_injected_currents_become_lavas_biases_and_equal_lava():
     """Currents (piecewise constant, on some neurons of E and on I) become bias_mant changes at
     the steps the Lava backend sets them: spikes, weights, final u, v and a v trace as Lava's,
@@ -159,12 +169,7 @@ def test_injected_currents_become_lavas_biases_and_equal_lava():
     g = net.to_ir()
     ours = get_backend("native").compile(g, **OPTS).run(0.3)
     ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.3)
-    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
-    for pop in ("E", "I"):
-        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
-        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
-        for var in ("u", "v"):
-            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    assert_recurrent_results_equal(ours, ref)
     np.testing.assert_array_equal(ours.traces["vm"]["variables"]["v"], ref.traces["vm"]["variables"]["v"])
     base = get_backend("native").compile(example_ir("loihi_stdp_recurrent"), **OPTS).run(0.3)
     assert ours.spikes["I"][0].size > base.spikes["I"][0].size
@@ -198,12 +203,7 @@ def test_recurrent_example_2000_steps_equals_lava():
     g = example_ir("loihi_stdp_recurrent")
     ours = get_backend("native").compile(g, **OPTS).run(2.0)
     ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(2.0)
-    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
-    for pop in ("E", "I"):
-        np.testing.assert_array_equal(ours.spikes[pop][0], ref.spikes[pop][0])
-        np.testing.assert_array_equal(ours.spikes[pop][1], ref.spikes[pop][1])
-        for var in ("u", "v"):
-            np.testing.assert_array_equal(ours.final_state[pop][var], ref.final_state[pop][var])
+    assert_recurrent_results_equal(ours, ref)
 
 
 # -- the wiring, without Lava ---------------------------------------------------------------

@@ -404,16 +404,22 @@ def test_each_rank_keeps_only_the_synapses_onto_its_neurons(monkeypatch):
     assert all(e.is_lazy for e in g.projections.values())
 
 
-def total_number_network(monkeypatch) -> Network:
-    """As lazy_network, with fixed_total_number projections (one without multapses and autapses)
-    whose weight and delay are constants: rank-local streams (each rank draws only its targets')."""
+def streamed_population(monkeypatch, n: int = 120) -> Network:
+    """A network of ``n`` lif_cuba neurons "e" (v spread below threshold) whose projections will
+    be SynapseStreams drawn in pieces of 64 synapses."""
     from spikecore import connectors
     monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
     monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
-    n = 120
     net = Network("rec", seed=3, dt="0.1 ms")
     init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
     net.population("e", n, "lif_cuba", CUBA, init)
+    return net
+
+
+def total_number_network(monkeypatch) -> Network:
+    """As lazy_network, with fixed_total_number projections (one without multapses and autapses)
+    whose weight and delay are constants: rank-local streams (each rank draws only its targets')."""
+    net = streamed_population(monkeypatch)
     net.project("e", "e", FixedTotalNumber(1440), weight="1.5 mV", delay="0.5 ms", receptor="exc", name="ee")
     net.project("e", "e", FixedTotalNumber(1440, allow_self=False, allow_multapses=False), weight="-2 mV",
                 delay="1.2 ms", receptor="inh", name="ei")
@@ -439,13 +445,7 @@ def per_target_network(monkeypatch) -> Network:
     """As total_number_network with truncated-normal weights and delays (the cortical
     microcircuit's kind) drawn from per-target streams (``streams: per_target``), and a
     fixed_indegree projection drawn per target too: rank-local streams."""
-    from spikecore import connectors
-    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 50)
-    monkeypatch.setattr(connectors, "CHUNK_SYNAPSES", 64)
-    n = 120
-    net = Network("rec", seed=3, dt="0.1 ms")
-    init = {"v": u.Quantity(np.linspace(-60e-3, -50.5e-3, n), u.VOLTAGE)}
-    net.population("e", n, "lif_cuba", CUBA, init)
+    net = streamed_population(monkeypatch)
     delay = Normal("0.8 ms", "0.4 ms", low="0.05 ms")
     net.project("e", "e", FixedTotalNumber(1440), weight=Normal("1.5 mV", "0.5 mV", low="0 mV"), delay=delay,
                 receptor="exc", name="ee", streams="per_target")
