@@ -224,11 +224,15 @@ class FixedIndegree:
             key[post * k:(post + 1) * k] = _sample_without(rng, n_pre, k, post if no_self else None) * n_post + post
         key.sort()
 
-        def pieces():
-            for start in range(0, n, CHUNK_SYNAPSES):
-                part = key[start:start + CHUNK_SYNAPSES]
-                yield part // n_post, part % n_post
-        return n, pieces()
+        return n, _key_pieces(key, n_post)
+
+
+def _key_pieces(keys: np.ndarray, n_post: int):
+    """Sorted synapse keys (source * n_post + target) as (sources, targets) pieces of
+    CHUNK_SYNAPSES synapses."""
+    for start in range(0, keys.size, CHUNK_SYNAPSES):
+        part = keys[start:start + CHUNK_SYNAPSES]
+        yield part // n_post, part % n_post
 
 
 class FixedIndegreePerTarget(FixedIndegree):
@@ -269,11 +273,7 @@ class FixedIndegreePerTarget(FixedIndegree):
             keys[post * k:(post + 1) * k] = self._sources_of(key, n_pre, same, post) * n_post + post
         keys.sort()
 
-        def pieces():
-            for start in range(0, n, CHUNK_SYNAPSES):
-                part = keys[start:start + CHUNK_SYNAPSES]
-                yield part // n_post, part % n_post
-        return n, pieces()
+        return n, _key_pieces(keys, n_post)
 
     def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
         """Only the synapses onto the targets marked in ``hosted``, target by target, sources
