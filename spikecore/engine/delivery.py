@@ -9,7 +9,11 @@ the cache, ring mode is cheaper (no detour through the bucket).
 
 The rule of ``delivery="auto"`` (the default): bucket mode when the ring (channels x delay
 slots x the state's bytes) exceeds ``BUCKET_RING_BYTES``, a size that no longer stays in
-this kind of machine's caches beside the rest of a step's data.
+this kind of machine's caches beside the rest of a step's data, and the network has at least
+``BUCKET_MIN_SYNAPSES_PER_CHANNEL`` synapses per channel: with fewer, a step's inputs are
+few, the ring's misses cost little, and the buckets' reserved memory would buy nothing (a
+million neurons with half a million synapses: the buckets' bound was 2.5 times the run's
+measured peak).
 
 A bucket holds up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a double value
 that no float holds) per channel of its thread; a full bucket is added into its slot at once
@@ -23,6 +27,8 @@ from ..errors import ValidationError
 DELIVERY_MODES = ("auto", "ring", "bucket")
 #: a ring larger than this (bytes) is delivered through buckets under delivery="auto"
 BUCKET_RING_BYTES = 8 * 2**20
+#: and the network has at least this many synapses per channel (the microcircuit: ~3,900)
+BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread
 BUCKET_ENTRIES_PER_CHANNEL = 6
 BUCKET_ENTRY_BYTES = 8
@@ -30,15 +36,18 @@ BUCKET_ENTRY_BYTES = 8
 BUCKET_MAX_CHANNELS = 2**30
 
 
-def uses_buckets(delivery: str, ring_len: int, n_channels: int, state_bytes: int) -> bool:
+def uses_buckets(delivery: str, ring_len: int, n_channels: int, state_bytes: int,
+                 n_synapses: int | None = None) -> bool:
     """Whether a ring of ``ring_len`` slots x ``n_channels`` channels is delivered through buckets
-    under ``delivery`` ("auto", "ring" or "bucket"; module docstring)."""
+    under ``delivery`` ("auto", "ring" or "bucket"; module docstring). ``n_synapses``: the
+    network's synapses (None: not considered)."""
     if delivery not in DELIVERY_MODES:
         raise ValidationError("delivery", delivery, "one of " + ", ".join(DELIVERY_MODES))
     if n_channels == 0 or n_channels >= BUCKET_MAX_CHANNELS:
         return False
     if delivery == "auto":
-        return ring_len * n_channels * state_bytes > BUCKET_RING_BYTES
+        dense = n_synapses is None or n_synapses >= BUCKET_MIN_SYNAPSES_PER_CHANNEL * n_channels
+        return dense and ring_len * n_channels * state_bytes > BUCKET_RING_BYTES
     return delivery == "bucket"
 
 

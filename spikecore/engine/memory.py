@@ -471,7 +471,7 @@ def _run_stage(plan: _Plan) -> tuple:
                   _ring_bytes(plan.mode, net, channels, slots, plan.real))
         delivery = plan.options.get("delivery", "auto")
         if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
-                uses_buckets(delivery, slots, channels, plan.real):
+                uses_buckets(delivery, slots, channels, plan.real, plan.n_syn):
             stage.add(f"{plan.label}: delivery buckets ({slots} slots x {BUCKET_ENTRIES_PER_CHANNEL} "
                       f"entries per channel, filled as needed)", bucket_bytes(slots, channels, plan.threads))
     if plan.backend == "brian2":

@@ -301,7 +301,9 @@ class GridSimulator(Simulator):
         self._lay_out_poisson(pois, a)
         # delivery buckets (spikecore.engine.delivery), per thread and slot: np.zeros leaves the
         # pages untouched until a bucket fills them
-        self.delivery = "bucket" if uses_buckets(delivery, self.ring_len, C, np.dtype(real).itemsize) else "ring"
+        n_syn = sum(int(a[k].size) for k in ("syn_chan", "pk_syn", "pl_w") if k in a)
+        self.delivery = "bucket" if uses_buckets(delivery, self.ring_len, C, np.dtype(real).itemsize,
+                                                 n_syn) else "ring"
         a["bk_cap"] = bucket_capacity(int(own.max())) if self.delivery == "bucket" else 0
         a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
         a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)

@@ -11,7 +11,7 @@ import spikecore as sc
 from backends import get_backend
 from spikecore.engine import GridSimulator, simulator
 from spikecore.engine._core import openmp_enabled
-from spikecore.engine.delivery import BUCKET_RING_BYTES, bucket_bytes, uses_buckets
+from spikecore.engine.delivery import BUCKET_MIN_SYNAPSES_PER_CHANNEL, BUCKET_RING_BYTES, bucket_bytes, uses_buckets
 from spikecore.engine.memory import estimate
 from spikecore.errors import ValidationError
 
@@ -171,6 +171,11 @@ def test_auto_delivery_rule_and_memory_estimate():
     assert not uses_buckets("auto", 54, edge, 8) and uses_buckets("auto", 54, edge + 1, 8)
     assert not uses_buckets("auto", 54, edge + 1, 4)                # float32 state: half the ring
     assert not uses_buckets("ring", 54, 10**6, 8) and uses_buckets("bucket", 2, 10, 4)
+    # few synapses per channel: ring mode however large the ring (the buckets' bound buys nothing)
+    n = edge + 1
+    assert uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n)
+    assert not uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n - 1)
+    assert uses_buckets("bucket", 54, n, 8, 0)
     with pytest.raises(ValidationError, match="delivery"):
         GridSimulator(g, delivery="sorted")
     with pytest.raises(ValidationError, match="delivery"):
