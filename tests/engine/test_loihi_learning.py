@@ -113,12 +113,15 @@ def test_random_sweep_20_recurrent_networks_2000_steps():
     assert failed == [] and kinds == {True, False}          # DelayDense and DelaySparse both ran
 
 
+def assert_kernels_agree(make_net, seeds, steps: int):
+    """The compiled kernel's run equals the numpy kernel's on ``make_net(rng, steps)`` for each seed."""
+    for seed in seeds:
+        net = make_net(np.random.default_rng(seed), steps)
+        assert differences(LearningEmulator(net, kernel="numpy").run(steps), LearningEmulator(net).run(steps)) == [], seed
+
+
 def test_compiled_kernel_equals_numpy_kernel_on_recurrent_networks_with_delays():
-    for seed in range(15):
-        net = random_recurrent_net(np.random.default_rng(30_000 + seed), 300)
-        a = LearningEmulator(net, kernel="numpy").run(300)
-        b = LearningEmulator(net).run(300)
-        assert differences(a, b) == [], seed
+    assert_kernels_agree(random_recurrent_net, range(30_000, 30_015), 300)
 
 
 def test_probes_record_u_and_v_after_each_step_alike_in_both_kernels():
@@ -299,11 +302,7 @@ def test_quirk_learning_sparse_crashes_where_the_patched_model_runs(sign_mode, w
 
 
 def test_compiled_kernel_equals_numpy_kernel():
-    for seed in range(40):
-        net = random_learning_net(np.random.default_rng(10_000 + seed), 250)
-        a = LearningEmulator(net, kernel="numpy").run(250)
-        b = LearningEmulator(net).run(250)
-        assert differences(a, b) == [], seed
+    assert_kernels_agree(random_learning_net, range(10_000, 10_040), 250)
 
 
 def test_snapshots_record_weights_every_k_steps():
