@@ -67,6 +67,7 @@ static int sc_team_size(void)
 
 /* ---------------------------------------------------------------- Poisson counts */
 #include "_poisson_stream.h"
+#include "_plastic_vec.h"
 
 /* counts of the node-q neurons [a, b) (presynaptic Poisson indices) at step n, into out[0..b-a) */
 static void sc_pois_range(const sc_net *net, int64_t q, int64_t n, int64_t a, int64_t b, uint16_t *out)
@@ -318,7 +319,9 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #define SC_SUFFIX _f64
 #define SC_EXP exp
 #define SC_EXP_ARRAY sc_exp_array
+#define SC_REAL_IS_F64 1
 #include "_kernel_impl.h"
+#undef SC_REAL_IS_F64
 #undef REAL
 #undef SC_SUFFIX
 #undef SC_EXP

@@ -667,26 +667,110 @@ static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
     net->pl_fast_done[(int64_t)t * 8] = lim;
 }
 
+/* Deliver value v of channel c (pl_fast_row). */
+static SC_ALWAYS_INLINE void FN(pl_fast_deliver)(const sc_net *net, int t, int32_t c, REAL v, REAL *out,
+                                                 int64_t dslot, int sparse, int bucket)
+{
+    if (bucket)                                /* bucket mode, due at a later step */
+        FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u, v);
+    else
+        out[c] += v;
+}
+
+/* One synapse of a shared-trace row at an arrival of count spikes at step n (pl_fast_row):
+ * its target's spikes since the segment's last arrival potentiate first, oldest first (up to
+ * two of them from the table without a branch, the common case; more through the record or
+ * the history, the trace's exp() beyond the table); then each spike delivers the weight
+ * to channel c (pl_fast_deliver) and is followed by the depression by the target's
+ * postsynaptic trace. Returns the weight after the arrival. */
+static SC_ALWAYS_INLINE REAL FN(pl_fast_one)(const sc_net *net, const double *P, REAL wv, int64_t k,
+                                             const FN(sc_fast_post) *rec, REAL xg, int64_t lg, int64_t from,
+                                             int64_t n, int64_t count, int t, int32_t c, REAL *out, int64_t dslot,
+                                             int sparse, int bucket, const int mult)
+{
+    uint64_t K = (uint64_t)P[9];
+    const double *tab = P + 10;
+    const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
+    int64_t r0 = rec->step[0], r1 = rec->step[1];
+    int ok0 = r0 >= from, ok1 = r1 >= from;
+    int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
+    if (SC_UNLIKELY(rec->step[2] >= from || (uint64_t)i0 >= K)) {
+        wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
+    } else {
+        REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
+        REAL d1 = mult ? ap * (hi - m1) * x1 : ap * x1;
+        REAL w1 = sg * FN(stdp_pair_clip_to)(m1 + d1, lo, hi);
+        wv = ok1 ? w1 : wv;
+        REAL x0 = (REAL)((double)xg * tab[2 * i0]), m0 = sg * wv;
+        REAL d0 = mult ? ap * (hi - m0) * x0 : ap * x0;
+        REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
+        wv = ok0 ? w0 : wv;
+    }
+    REAL xpost = rec->now;
+    for (int64_t r = 0; r < count; r++) {
+        FN(pl_fast_deliver)(net, t, c, wv, out, dslot, sparse, bucket);
+        REAL m = sg * wv;
+        REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
+        wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
+    }
+    return wv;
+}
+
+static SC_ALWAYS_INLINE void FN(pl_fast_mark)(const sc_net *net, int t, int32_t c, int64_t dslot)
+{
+    int64_t C = net->n_channels;
+    if (!net->mark[dslot * C + c]) {
+        net->mark[dslot * C + c] = 1;
+        net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
+    }
+}
+
+#define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
+
 /* Presynaptic arrivals at step n (count spikes) on shared-trace segment g: each synapse
  * first applies its target's spikes since the segment's last arrival (with the segment's
  * presynaptic trace), delivers its weight and is depressed by its target's postsynaptic
  * trace (one record per target); then the segment's trace takes the spike. The row loop
  * holds the rule's parameters in registers, specialised on its weight dependence
- * (multiplicative: mult), with the stdp_pair.h operations in their order. */
+ * (multiplicative: mult), with the stdp_pair.h operations in their order. In float64 on
+ * AVX-512 CPUs a single spike's row goes by blocks: the weights eight synapses at a time
+ * (_plastic_vec.h, the same operations), then the deliveries in row order. */
 static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count,
                                              REAL *out, int64_t dslot, int sparse, int bucket,
                                              const double *P, const FN(sc_fast_post) *fp, const int mult)
 {
-    int64_t C = net->n_channels;
     const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
     REAL *w = (REAL *)net->pl_w;
     REAL xg = ((REAL *)net->pl_seg_x)[g];
     int64_t lg = net->pl_seg_last[g], from = net->pl_seg_from[g];
     uint64_t K = (uint64_t)P[9];
     const double *tab = P + 10;
-    const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
     double dt = net->dt;
-    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+    int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1];
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+    if (count == 1 && e - s >= 8 && sc_pl_vec_available()) {
+        double dv[SC_PL_VB];
+        uint8_t rare[SC_PL_VB / 8];
+        for (; s < e; s += SC_PL_VB) {
+            int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
+            sc_pl_fast_vec_f64(ch + s, cn, (const int64_t *)fp, tab, (int64_t)K, w + s, mv, e - s - mv, from, lg,
+                               xg, P[6], P[2], P[3], P[4], P[5], mult, dv, rare);
+            for (int64_t j = 0; j < m; j++) {
+                int32_t c = ch[s + j];
+                if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                    int64_t k = cn[c];
+                    w[s + j] = FN(pl_fast_one)(net, P, w[s + j], k, fp + k, xg, lg, from, n, 1, t, c, out, dslot,
+                                               sparse, bucket, mult);
+                } else {
+                    FN(pl_fast_deliver)(net, t, c, (REAL)dv[j], out, dslot, sparse, bucket);
+                }
+                if (!bucket && sparse)
+                    FN(pl_fast_mark)(net, t, c, dslot);
+            }
+        }
+    } else
+#endif
+    for (; s < e; s++) {
         if (SC_PL_TABLE_AHEAD && s + 2 * SC_PL_AHEAD < e) {   /* the targets' records lie apart: fetch ahead, */
             __builtin_prefetch(fp + cn[ch[s + 2 * SC_PL_AHEAD]], 0);
             const FN(sc_fast_post) *ra = fp + cn[ch[s + SC_PL_AHEAD]];   /* and the table rows they need */
@@ -695,41 +779,10 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         }
         int32_t c = ch[s];
         int64_t k = cn[c];
-        REAL wv = w[s];
-        const FN(sc_fast_post) *rec = fp + k;
-        int64_t r0 = rec->step[0], r1 = rec->step[1];
-        /* the target's spikes since the last arrival potentiate first, oldest first: up to two
-         * of them from the table without a branch (the common case), more through the record
-         * or the history, the trace's exp() beyond the table */
-        int ok0 = r0 >= from, ok1 = r1 >= from;
-        int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
-        if (SC_UNLIKELY(rec->step[2] >= from || (uint64_t)i0 >= K)) {
-            wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
-        } else {
-            REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
-            REAL d1 = mult ? ap * (hi - m1) * x1 : ap * x1;
-            REAL w1 = sg * FN(stdp_pair_clip_to)(m1 + d1, lo, hi);
-            wv = ok1 ? w1 : wv;
-            REAL x0 = (REAL)((double)xg * tab[2 * i0]), m0 = sg * wv;
-            REAL d0 = mult ? ap * (hi - m0) * x0 : ap * x0;
-            REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
-            wv = ok0 ? w0 : wv;
-        }
-        REAL xpost = rec->now;
-        for (int64_t r = 0; r < count; r++) {
-            if (bucket)                        /* bucket mode, due at a later step */
-                FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u, wv);
-            else
-                out[c] += wv;
-            REAL m = sg * wv;
-            REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
-            wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
-        }
-        w[s] = wv;
-        if (!bucket && sparse && !net->mark[dslot * C + c]) {
-            net->mark[dslot * C + c] = 1;
-            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-        }
+        w[s] = FN(pl_fast_one)(net, P, w[s], k, fp + k, xg, lg, from, n, count, t, c, out, dslot, sparse, bucket,
+                               mult);
+        if (!bucket && sparse)
+            FN(pl_fast_mark)(net, t, c, dslot);
     }
     for (int64_t r = 0; r < count; r++) {
         xg = FN(stdp_pair_bump)(P, xg, lg, n, dt, 0);
