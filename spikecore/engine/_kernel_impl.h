@@ -592,12 +592,21 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 }
 
 /* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
-/* pl_fpost: the steps of the neuron's newest SC_FAST_RECENT spikes (step[0] the newest; far
- * in the past before it spiked), the postsynaptic trace just after the newest and that trace
- * decayed to the step being run (now: once per neuron and step, pl_fast_now): 64 bytes,
- * aligned to 64 (one cache line) */
-#define SC_FAST_RECENT 6
-typedef struct { int64_t step[SC_FAST_RECENT]; REAL x, now; } FN(sc_fast_post);
+/* pl_fpost: the step of the neuron's newest spike (step0; far in the past before it spiked),
+ * how many steps before it each of the SC_FAST_OFFS spikes before it came (off[0] the
+ * next newest; UINT32_MAX: not a spike, or at least that many steps before), the
+ * postsynaptic trace just after the newest and that trace decayed to the step being run (now:
+ * once per neuron and step, pl_fast_now): 64 bytes, aligned to 64 (one cache line); float64:
+ * 11 spikes, float32: 13. The offsets tell whether a spike came at or after a step `from`
+ * whenever step0 - from < 2^31 (pl_fast_potentiate goes through the history otherwise). */
+#define SC_FAST_OFFS ((int)((64 - 8 - 2 * sizeof(REAL)) / 4))
+typedef struct { int64_t step0; uint32_t off[SC_FAST_OFFS]; REAL x, now; } FN(sc_fast_post);
+
+/* the step of spike j (0: the newest) in record rec */
+static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, int j)
+{
+    return j ? rec->step0 - (int64_t)rec->off[j - 1] : rec->step0;
+}
 
 /* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
  * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
@@ -625,10 +634,10 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_potentiate)(const sc_net *net, const dou
                                                     const FN(sc_fast_post) *rec, REAL xg, int64_t lg,
                                                     int64_t from, int64_t lim)
 {
-    if (rec->step[SC_FAST_RECENT - 1] >= from)
+    if (rec->step0 - from >= ((int64_t)1 << 31) || FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)
         return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim);
-    for (int j = SC_FAST_RECENT - 2; j >= 0; j--) {
-        int64_t e = rec->step[j];
+    for (int j = SC_FAST_OFFS - 1; j >= 0; j--) {
+        int64_t e = FN(pl_fast_step)(rec, j);
         if (e >= from && e < lim)
             w = FN(stdp_pair_w_post)(P, w, FN(stdp_pair_decayed)(P, xg, lg, e, net->dt, 0));
     }
@@ -651,7 +660,7 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         if (s + SC_PL_AHEAD < e)
             __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
         int64_t k = cn[ch[s]];
-        if (fp[k].step[0] >= from)
+        if (fp[k].step0 >= from)
             w[s] = FN(pl_fast_potentiate)(net, P, w[s], k, fp + k, xg, lg, from, lim);
     }
     net->pl_seg_from[g] = lim;
@@ -691,10 +700,11 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_one)(const sc_net *net, const double *P,
     uint64_t K = (uint64_t)P[9];
     const double *tab = P + 10;
     const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
-    int64_t r0 = rec->step[0], r1 = rec->step[1];
+    int64_t r0 = rec->step0, r1 = FN(pl_fast_step)(rec, 1);
     int ok0 = r0 >= from, ok1 = r1 >= from;
     int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
-    if (SC_UNLIKELY(rec->step[2] >= from || (uint64_t)i0 >= K)) {
+    /* (i0 < K < 2^31 also says that the offsets are exact back to from) */
+    if (SC_UNLIKELY(FN(pl_fast_step)(rec, 2) >= from || (uint64_t)i0 >= K)) {
         wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
     } else {
         REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
@@ -774,7 +784,7 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         if (SC_PL_TABLE_AHEAD && s + 2 * SC_PL_AHEAD < e) {   /* the targets' records lie apart: fetch ahead, */
             __builtin_prefetch(fp + cn[ch[s + 2 * SC_PL_AHEAD]], 0);
             const FN(sc_fast_post) *ra = fp + cn[ch[s + SC_PL_AHEAD]];   /* and the table rows they need */
-            uint64_t ib = (uint64_t)(ra->step[0] - lg);
+            uint64_t ib = (uint64_t)(ra->step0 - lg);
             __builtin_prefetch(tab + 2 * (ib < K ? ib : 0), 0);
         }
         int32_t c = ch[s];
@@ -802,7 +812,7 @@ static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
         FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
         for (int64_t x = net->pl_fast_nrn_ptr[t], x1 = net->pl_fast_nrn_ptr[t + 1]; x < x1; x++) {
             FN(sc_fast_post) *rec = fp + net->pl_fast_nrn[x];
-            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step[0], n, net->dt, 1);
+            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
         }
     }
 }
@@ -843,10 +853,15 @@ static void FN(pl_note_spike)(const sc_net *net, int t, int64_t k, int64_t n)
     for (int64_t f = 0; f < net->n_pl_fast; f++) {     /* its postsynaptic traces */
         const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
         FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons + k;
-        fp->x = FN(stdp_pair_bump)(P, fp->x, fp->step[0], n, net->dt, 1);
-        for (int j = SC_FAST_RECENT - 1; j > 0; j--)
-            fp->step[j] = fp->step[j - 1];
-        fp->step[0] = n;
+        fp->x = FN(stdp_pair_bump)(P, fp->x, fp->step0, n, net->dt, 1);
+        uint64_t gap = (uint64_t)(n - fp->step0);        /* > 0: one spike per step */
+        gap = gap < UINT32_MAX ? gap : UINT32_MAX;
+        for (int j = SC_FAST_OFFS - 1; j > 0; j--) {
+            uint64_t o = (uint64_t)fp->off[j - 1] + gap;
+            fp->off[j] = (uint32_t)(o < UINT32_MAX ? o : UINT32_MAX);
+        }
+        fp->off[0] = (uint32_t)gap;
+        fp->step0 = n;
     }
     net->pl_hist[k * H + ((hp->head + hp->len) & (H - 1))] = n;
     for (int j = SC_HIST_RECENT - 1; j > 0; j--)

@@ -31,8 +31,9 @@ static inline int sc_pl_vec_available(void)
 }
 
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
- * weights w: targets cn[ch[j]], whose records (sc_fast_post_f64: 8 words, the steps of the
- * newest spikes first, the post trace at the arrival step in word 7) start at rec; the
+ * weights w: targets cn[ch[j]], whose records (sc_fast_post_f64: 8 words, the step of the
+ * newest spike, the offsets of the two before it in word 1, the post trace at the arrival
+ * step in word 7) start at rec; the
  * segment's presynaptic trace xg after step lg; target spikes at steps >= from potentiate
  * (decay factor tab[2 * (step - lg)], K rows). Writes the weight each synapse delivers to
  * dv[j] and its weight after the arrival to w[j], except in the lanes flagged in rare[j / 8]
@@ -57,8 +58,9 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         __m256i k32 = _mm256_i32gather_epi32((const int *)cn, c, 4);
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
         __m512i r0 = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
-        __m512i r1 = _mm512_i64gather_epi64(kb, (const void *)(rec + 1), 8);
-        __m512i r2 = _mm512_i64gather_epi64(kb, (const void *)(rec + 2), 8);
+        __m512i of = _mm512_i64gather_epi64(kb, (const void *)(rec + 1), 8);
+        __m512i r1 = _mm512_sub_epi64(r0, _mm512_and_epi64(of, _mm512_set1_epi64(0xffffffff)));
+        __m512i r2 = _mm512_sub_epi64(r0, _mm512_srli_epi64(of, 32));
         __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
         __mmask8 ok0 = _mm512_cmpge_epi64_mask(r0, vfrom), ok1 = _mm512_cmpge_epi64_mask(r1, vfrom);
         __m512i i0 = _mm512_maskz_sub_epi64(ok0, r0, vlg), i1 = _mm512_maskz_sub_epi64(ok1, r1, vlg);
