@@ -168,6 +168,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_seg_pdel
         const int32_t *pl_pg_lazy
         const int32_t *pl_chan_neuron
+        int32_t pl_chan_is_neuron
         const int32_t *pl_nin
         int64_t pl_hist_len
         int64_t pl_hist_dmax

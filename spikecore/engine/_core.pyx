@@ -351,6 +351,8 @@ cdef class Kernel:
         s.pl_seg_pdel = <const int32_t*>_addr(a, "pl_seg_pdel", np.int32)
         s.pl_pg_lazy = <const int32_t*>_addr(a, "pl_pg_lazy", np.int32)
         s.pl_chan_neuron = <const int32_t*>_addr(a, "pl_chan_neuron", np.int32)
+        cn = a["pl_chan_neuron"]
+        s.pl_chan_is_neuron = 1 if ((cn < 0) | (cn == np.arange(cn.shape[0]))).all() else 0
         s.pl_nin = <const int32_t*>_addr(a, "pl_nin", np.int32)
         s.pl_hist_len = a["pl_hist_len"]
         s.pl_hist_dmax = a["pl_hist_dmax"]

@@ -763,10 +763,19 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         uint8_t rare[SC_PL_VB / 8];
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, cn, (const int64_t *)fp, tab, (int64_t)K, w + s, mv, e - s - mv, from, lg,
-                               xg, P[6], P[2], P[3], P[4], P[5], mult, dv, rare);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, tab, (int64_t)K,
+                               w + s, mv, e - s - mv, from, lg, xg, P[6], P[2], P[3], P[4], P[5], mult, dv, rare);
             for (int64_t j = 0; j < m; j++) {
                 int32_t c = ch[s + j];
+                if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */
+                    for (int64_t q = j; q < j + 8; q++) {
+                        FN(pl_fast_deliver)(net, t, ch[s + q], (REAL)dv[q], out, dslot, sparse, bucket);
+                        if (!bucket && sparse)
+                            FN(pl_fast_mark)(net, t, ch[s + q], dslot);
+                    }
+                    j += 7;
+                    continue;
+                }
                 if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
                     int64_t k = cn[c];
                     w[s + j] = FN(pl_fast_one)(net, P, w[s + j], k, fp + k, xg, lg, from, n, 1, t, c, out, dslot,

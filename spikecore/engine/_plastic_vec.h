@@ -31,7 +31,7 @@ static inline int sc_pl_vec_available(void)
 }
 
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
- * weights w: targets cn[ch[j]], whose records (sc_fast_post_f64: 8 words, the step of the
+ * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8 words, the step of the
  * newest spike, the offsets of the two before it in word 1, the post trace at the arrival
  * step in word 7) start at rec; the
  * segment's presynaptic trace xg after step lg; target spikes at steps >= from potentiate
@@ -53,9 +53,9 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
     for (int64_t j = 0; j < m; j += 8) {
         if (j + 40 <= m + ahead)               /* the records 32 synapses ahead lie apart: fetch them */
             for (int q = 32; q < 40; q++)
-                __builtin_prefetch(rec + 8 * (int64_t)cn[ch[j + q]], 0);
+                __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
         __m256i c = _mm256_loadu_si256((const __m256i *)(ch + j));
-        __m256i k32 = _mm256_i32gather_epi32((const int *)cn, c, 4);
+        __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
         __m512i r0 = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
         __m512i of = _mm512_i64gather_epi64(kb, (const void *)(rec + 1), 8);
