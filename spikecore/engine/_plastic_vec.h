@@ -5,8 +5,9 @@
  * roundings (no FMA: the build has -ffp-contract=off, and the intrinsics below are separate
  * multiplies and adds; max/min are the clip's selects `m > lo ? m : lo`, `m < hi ? m : hi`
  * operand for operand), so the weights are bit for bit those of the scalar code. Lanes the
- * vector form does not cover -- a target with three or more spikes since the segment's last
- * arrival, or a spike beyond the decay table -- are flagged and left to the scalar code.
+ * vector form does not cover -- a target whose record does not reach back to the segment's
+ * last arrival (eleven or more spikes since), or a spike beyond the decay table -- are
+ * flagged and left to the scalar code.
  * Chosen at run time (sc_pl_vec_available) on CPUs with AVX-512F/VL/DQ; included by
  * _kernel.c once, before the templated bodies. */
 #ifndef SC_PLASTIC_VEC_H
@@ -30,25 +31,44 @@ static inline int sc_pl_vec_available(void)
     return sc_pl_vec_choice;
 }
 
+/* Spikes per target the vector form applies: the newest and the ten before it that an f64
+ * record holds (sc_fast_post_f64: step0 in word 0, 32-bit offsets off[0 .. 9] in words 1 .. 5). */
+#define SC_PL_VEC_SPIKES 11
+
+/* The potentiation by one target spike at steps st in the lanes of mask ok (the others keep
+ * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * xg * tab[2 * (st - lg)]) */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_potentiate(__m512d wv, __m512i st, __mmask8 ok, __m512i vlg, const double *tab,
+                                           __m512d vxg, __m512d vsg, __m512d vap, __m512d vlo, __m512d vhi,
+                                           int mult)
+{
+    __m512i ix = _mm512_slli_epi64(_mm512_maskz_sub_epi64(ok, st, vlg), 1);
+    __m512d t = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, ix, (const void *)tab, 8);
+    __m512d x = _mm512_mul_pd(vxg, t), m = _mm512_mul_pd(vsg, wv);
+    __m512d d = mult ? _mm512_mul_pd(_mm512_mul_pd(vap, _mm512_sub_pd(vhi, m)), x) : _mm512_mul_pd(vap, x);
+    __m512d wn = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m, d), vlo), vhi));
+    return _mm512_mask_blend_pd(ok, wv, wn);
+}
+
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
- * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8 words, the step of the
- * newest spike, the offsets of the two before it in word 1, the post trace at the arrival
- * step in word 7) start at rec; the
- * segment's presynaptic trace xg after step lg; target spikes at steps >= from potentiate
- * (decay factor tab[2 * (step - lg)], K rows). Writes the weight each synapse delivers to
- * dv[j] and its weight after the arrival to w[j], except in the lanes flagged in rare[j / 8]
- * (bit j % 8), whose w[j] is left as it was. ahead: synapses after ch[m - 1] in the row whose
- * records may be fetched. */
+ * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
+ * words, the step of the newest spike, the offsets of the ten before it in words 1 .. 5, the
+ * post trace at the arrival step in word 7) start at rec; the segment's presynaptic trace xg
+ * after step lg; target spikes at steps >= from potentiate, oldest first (decay factor
+ * tab[2 * (step - lg)], K rows). Writes the weight each synapse delivers to dv[j] and its
+ * weight after the arrival to w[j], except in the lanes flagged in rare[j / 8] (bit j % 8:
+ * the record's oldest spike is at or after from, or the newest beyond the table), whose w[j]
+ * is left as it was. ahead: synapses after ch[m - 1] in the row whose records may be fetched. */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const int64_t *restrict rec,
                                const double *restrict tab, int64_t K, double *restrict w, int64_t m, int64_t ahead,
                                int64_t from, int64_t lg, double xg, double sg, double ap, double am, double lo,
                                double hi, int mult, double *restrict dv, uint8_t *restrict rare)
 {
-    const __m512i vfrom = _mm512_set1_epi64(from), vlg = _mm512_set1_epi64(lg), vK = _mm512_set1_epi64(K);
+    const __m512i vfrom = _mm512_set1_epi64(from), vlg = _mm512_set1_epi64(lg), vK = _mm512_set1_epi64(K),
+                  low = _mm512_set1_epi64(0xffffffff);
     const __m512d vxg = _mm512_set1_pd(xg), vsg = _mm512_set1_pd(sg), vap = _mm512_set1_pd(ap),
-                  vam = _mm512_set1_pd(am), vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi),
-                  zero = _mm512_setzero_pd();
+                  vam = _mm512_set1_pd(am), vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
     const double *recd = (const double *)rec;
     for (int64_t j = 0; j < m; j += 8) {
         if (j + 40 <= m + ahead)               /* the records 32 synapses ahead lie apart: fetch them */
@@ -57,33 +77,37 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         __m256i c = _mm256_loadu_si256((const __m256i *)(ch + j));
         __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
-        __m512i r0 = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
-        __m512i of = _mm512_i64gather_epi64(kb, (const void *)(rec + 1), 8);
-        __m512i r1 = _mm512_sub_epi64(r0, _mm512_and_epi64(of, _mm512_set1_epi64(0xffffffff)));
-        __m512i r2 = _mm512_sub_epi64(r0, _mm512_srli_epi64(of, 32));
+        __m512i st[SC_PL_VEC_SPIKES];
+        __mmask8 ok[SC_PL_VEC_SPIKES];
+        st[0] = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
+        ok[0] = _mm512_cmpge_epi64_mask(st[0], vfrom);
+        /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
+        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(ok[0], _mm512_sub_epi64(st[0], vlg), vK);
+        int J = 1;                             /* spikes 0 .. J-1 are known */
+        while (J < SC_PL_VEC_SPIKES && (ok[J - 1] & (__mmask8)~rr)) {   /* two more, from word (J + 1) / 2 */
+            __mmask8 want = ok[J - 1] & (__mmask8)~rr;
+            __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb,
+                                                     (const void *)(rec + (J + 1) / 2), 8);
+            st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
+            st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
+            ok[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], vfrom);
+            ok[J + 1] = _mm512_mask_cmpge_epi64_mask(ok[J], st[J + 1], vfrom);
+            J += 2;
+        }
+        if (J == SC_PL_VEC_SPIKES)             /* the record's oldest spike in the window: the history */
+            rr |= ok[SC_PL_VEC_SPIKES - 1];
+        __mmask8 keep = (__mmask8)~rr;
         __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
-        __mmask8 ok0 = _mm512_cmpge_epi64_mask(r0, vfrom), ok1 = _mm512_cmpge_epi64_mask(r1, vfrom);
-        __m512i i0 = _mm512_maskz_sub_epi64(ok0, r0, vlg), i1 = _mm512_maskz_sub_epi64(ok1, r1, vlg);
-        __mmask8 rr = _mm512_cmpge_epi64_mask(r2, vfrom) | _mm512_cmpge_epu64_mask(i0, vK);
-        __mmask8 ok = (__mmask8)~rr;
-        __m512d t1 = _mm512_mask_i64gather_pd(zero, ok, _mm512_slli_epi64(i1, 1), (const void *)tab, 8);
-        __m512d t0 = _mm512_mask_i64gather_pd(zero, ok, _mm512_slli_epi64(i0, 1), (const void *)tab, 8);
         __m512d wv = _mm512_loadu_pd(w + j);
-        /* the older spike, then the newer: w = sg * clip(sg * w + dw) */
-        __m512d x1 = _mm512_mul_pd(vxg, t1), m1 = _mm512_mul_pd(vsg, wv);
-        __m512d d1 = mult ? _mm512_mul_pd(_mm512_mul_pd(vap, _mm512_sub_pd(vhi, m1)), x1) : _mm512_mul_pd(vap, x1);
-        __m512d w1 = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m1, d1), vlo), vhi));
-        wv = _mm512_mask_blend_pd(ok1, wv, w1);
-        __m512d x0 = _mm512_mul_pd(vxg, t0), m0 = _mm512_mul_pd(vsg, wv);
-        __m512d d0 = mult ? _mm512_mul_pd(_mm512_mul_pd(vap, _mm512_sub_pd(vhi, m0)), x0) : _mm512_mul_pd(vap, x0);
-        __m512d w0 = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m0, d0), vlo), vhi));
-        wv = _mm512_mask_blend_pd(ok0, wv, w0);
+        for (int q = J - 1; q >= 0; q--)       /* oldest first */
+            if (ok[q] & keep)
+                wv = sc_pl_vec_potentiate(wv, st[q], ok[q] & keep, vlg, tab, vxg, vsg, vap, vlo, vhi, mult);
         _mm512_storeu_pd(dv + j, wv);
         /* depression by the target's postsynaptic trace */
         __m512d mm = _mm512_mul_pd(vsg, wv);
         __m512d dw = mult ? _mm512_mul_pd(_mm512_mul_pd(vam, _mm512_sub_pd(mm, vlo)), xpost) : _mm512_mul_pd(vam, xpost);
         __m512d wn = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), vlo), vhi));
-        _mm512_mask_storeu_pd(w + j, ok, wn);
+        _mm512_mask_storeu_pd(w + j, keep, wn);
         rare[j >> 3] = (uint8_t)rr;
     }
 }
