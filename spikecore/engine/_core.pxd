@@ -193,6 +193,7 @@ cdef extern from "_kernel.h" nogil:
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
+    int sc_set_plastic_simd(int enable)
     sc_update_fn sc_update_function(const char *name, int single)
     void sc_exp_values(double *y, const double *x, int64_t n)
     void sc_expf_values(float *y, const float *x, int64_t n)

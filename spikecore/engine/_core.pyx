@@ -123,6 +123,13 @@ def touched_n_size(int64_t ring_len, int64_t n_threads) -> int:
     return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8 + 8))
 
 
+def set_plastic_simd(bint enable) -> bool:
+    """Run the shared-trace stdp_pair rows of float64 runs with AVX-512 where the CPU has it
+    (the default), or with the scalar loop; both give the same bits. Returns whether AVX-512
+    is now used."""
+    return bool(sc_set_plastic_simd(enable))
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())

@@ -18,6 +18,7 @@
 
 #include "_kernel.h"
 #include "_vexp.h"
+#include "_plastic_vec.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
 #define SC_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
@@ -26,6 +27,16 @@
 #else
 #define SC_CLONES
 #endif
+
+int sc_set_plastic_simd(int enable)
+{
+#ifdef SC_PL_VEC
+    return sc_pl_vec_set(enable);
+#else
+    (void)enable;
+    return 0;
+#endif
+}
 
 int sc_openmp_enabled(void)
 {
@@ -67,7 +78,6 @@ static int sc_team_size(void)
 
 /* ---------------------------------------------------------------- Poisson counts */
 #include "_poisson_stream.h"
-#include "_plastic_vec.h"
 
 /* counts of the node-q neurons [a, b) (presynaptic Poisson indices) at step n, into out[0..b-a) */
 static void sc_pois_range(const sc_net *net, int64_t q, int64_t n, int64_t a, int64_t b, uint16_t *out)

@@ -304,6 +304,10 @@ int64_t sc_run_f32(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
  * them with the numpy definition in spikecore.ir.poisson_counts). */
 void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out);
 int sc_openmp_enabled(void);
+/* Whether the shared-trace stdp_pair rows of float64 runs use the AVX-512 form
+ * (_plastic_vec.h; the default where the CPU has it) or the scalar loop: the same bits.
+ * Returns whether the AVX-512 form is used from now on. */
+int sc_set_plastic_simd(int enable);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
 /* y[k] = exp(x[k]) (expf: float), bit for bit the C library's, as the updates evaluate them

@@ -8,7 +8,8 @@
  * vector form does not cover -- a target whose record does not reach back to the segment's
  * last arrival (eleven or more spikes since), or a spike beyond the decay table -- are
  * flagged and left to the scalar code.
- * Chosen at run time (sc_pl_vec_available) on CPUs with AVX-512F/VL/DQ; included by
+ * Chosen at run time (sc_pl_vec_available) on CPUs with AVX-512F/VL/DQ, unless
+ * sc_set_plastic_simd(0) (the tests run both); included by
  * _kernel.c once, before the templated bodies. */
 #ifndef SC_PLASTIC_VEC_H
 #define SC_PLASTIC_VEC_H
@@ -17,23 +18,29 @@
 #define SC_PL_VEC 1
 #include <immintrin.h>
 
+/* -1: not chosen yet; 0: the scalar row; 1: sc_pl_fast_vec_f64 (sc_set_plastic_simd) */
 static int sc_pl_vec_choice = -1;
 
-/* whether this CPU runs sc_pl_fast_vec_f64 (once; SPIKECORE_NO_AVX512 in the environment
- * turns it off, for the tests that compare both forms) */
+static inline int sc_pl_vec_set(int enable)
+{
+    __builtin_cpu_init();
+    sc_pl_vec_choice = enable && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")
+                       && __builtin_cpu_supports("avx512dq");
+    return sc_pl_vec_choice;
+}
+
+/* whether the rows use sc_pl_fast_vec_f64 */
 static inline int sc_pl_vec_available(void)
 {
-    if (sc_pl_vec_choice < 0) {
-        const char *off = getenv("SPIKECORE_NO_AVX512");
-        sc_pl_vec_choice = !(off && *off) && __builtin_cpu_supports("avx512f")
-                           && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-    }
-    return sc_pl_vec_choice;
+    return sc_pl_vec_choice < 0 ? sc_pl_vec_set(1) : sc_pl_vec_choice;
 }
 
 /* Spikes per target the vector form applies: the newest and the ten before it that an f64
  * record holds (sc_fast_post_f64: step0 in word 0, 32-bit offsets off[0 .. 9] in words 1 .. 5). */
 #define SC_PL_VEC_SPIKES 11
+#ifndef SC_PL_VEC_AHEAD
+#define SC_PL_VEC_AHEAD 32   /* synapses ahead whose target records the vector row fetches */
+#endif
 
 /* The potentiation by one target spike at steps st in the lanes of mask ok (the others keep
  * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * xg * tab[2 * (st - lg)]) */
@@ -71,8 +78,8 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
                   vam = _mm512_set1_pd(am), vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
     const double *recd = (const double *)rec;
     for (int64_t j = 0; j < m; j += 8) {
-        if (j + 40 <= m + ahead)               /* the records 32 synapses ahead lie apart: fetch them */
-            for (int q = 32; q < 40; q++)
+        if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
+            for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
         __m256i c = _mm256_loadu_si256((const __m256i *)(ch + j));
         __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
