@@ -516,6 +516,7 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #ifndef SC_PL_TABLE_AHEAD
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
+#define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
@@ -656,7 +657,33 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
     const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
     REAL *w = (REAL *)net->pl_w, xg = ((REAL *)net->pl_seg_x)[g];
     int64_t lg = net->pl_seg_last[g];
-    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+    int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1];
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+    if (e - s >= 8 && sc_pl_vec_available()) {   /* eight at a time (_plastic_vec.h), as the row */
+        double dv[1];
+        uint8_t rare[SC_PL_VB / 8];
+        for (; s < e; s += SC_PL_VB) {
+            int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, P + 10,
+                               (int64_t)P[9], w + s, mv, e - s - mv, from, lim, lg, xg, P[6], P[2], P[3], P[4],
+                               P[5], P[8] != 0, 0, dv, rare);
+            for (int64_t j = 0; j < m; j++) {
+                if (j + 8 <= mv && !rare[j >> 3]) {
+                    j += 7;
+                    continue;
+                }
+                if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                    int64_t k = cn[ch[s + j]];
+                    if (fp[k].step0 >= from)
+                        w[s + j] = FN(pl_fast_potentiate)(net, P, w[s + j], k, fp + k, xg, lg, from, lim);
+                }
+            }
+        }
+        net->pl_seg_from[g] = lim;
+        return;
+    }
+#endif
+    for (; s < e; s++) {
         if (s + SC_PL_AHEAD < e)
             __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
         int64_t k = cn[ch[s]];
@@ -735,7 +762,6 @@ static SC_ALWAYS_INLINE void FN(pl_fast_mark)(const sc_net *net, int t, int32_t 
     }
 }
 
-#define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
 
 /* Presynaptic arrivals at step n (count spikes) on shared-trace segment g: each synapse
  * first applies its target's spikes since the segment's last arrival (with the segment's
@@ -764,7 +790,8 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, tab, (int64_t)K,
-                               w + s, mv, e - s - mv, from, lg, xg, P[6], P[2], P[3], P[4], P[5], mult, dv, rare);
+                               w + s, mv, e - s - mv, from, INT64_MAX, lg, xg, P[6], P[2], P[3], P[4], P[5], mult,
+                               1, dv, rare);
             for (int64_t j = 0; j < m; j++) {
                 int32_t c = ch[s + j];
                 if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */

@@ -61,18 +61,21 @@ static inline __m512d sc_pl_vec_potentiate(__m512d wv, __m512i st, __mmask8 ok, 
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
  * words, the step of the newest spike, the offsets of the ten before it in words 1 .. 5, the
  * post trace at the arrival step in word 7) start at rec; the segment's presynaptic trace xg
- * after step lg; target spikes at steps >= from potentiate, oldest first (decay factor
+ * after step lg; target spikes at steps in [from, lim) potentiate, oldest first (decay factor
  * tab[2 * (step - lg)], K rows). Writes the weight each synapse delivers to dv[j] and its
- * weight after the arrival to w[j], except in the lanes flagged in rare[j / 8] (bit j % 8:
+ * weight after the arrival (depress: the depression by the target's trace included; else
+ * the potentiations alone, a settle, and dv unused) to w[j], except in the lanes flagged in
+ * rare[j / 8] (bit j % 8:
  * the record's oldest spike is at or after from, or the newest beyond the table), whose w[j]
  * is left as it was. ahead: synapses after ch[m - 1] in the row whose records may be fetched. */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const int64_t *restrict rec,
                                const double *restrict tab, int64_t K, double *restrict w, int64_t m, int64_t ahead,
-                               int64_t from, int64_t lg, double xg, double sg, double ap, double am, double lo,
-                               double hi, int mult, double *restrict dv, uint8_t *restrict rare)
+                               int64_t from, int64_t lim, int64_t lg, double xg, double sg, double ap, double am,
+                               double lo, double hi, int mult, int depress, double *restrict dv,
+                               uint8_t *restrict rare)
 {
-    const __m512i vfrom = _mm512_set1_epi64(from), vlg = _mm512_set1_epi64(lg), vK = _mm512_set1_epi64(K),
+    const __m512i vfrom = _mm512_set1_epi64(from), vlim = _mm512_set1_epi64(lim), vlg = _mm512_set1_epi64(lg), vK = _mm512_set1_epi64(K),
                   low = _mm512_set1_epi64(0xffffffff);
     const __m512d vxg = _mm512_set1_pd(xg), vsg = _mm512_set1_pd(sg), vap = _mm512_set1_pd(ap),
                   vam = _mm512_set1_pd(am), vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
@@ -85,37 +88,43 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
         __m512i st[SC_PL_VEC_SPIKES];
-        __mmask8 ok[SC_PL_VEC_SPIKES];
+        __mmask8 in[SC_PL_VEC_SPIKES], ok[SC_PL_VEC_SPIKES];   /* at or after from; and before lim */
         st[0] = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
-        ok[0] = _mm512_cmpge_epi64_mask(st[0], vfrom);
+        in[0] = _mm512_cmpge_epi64_mask(st[0], vfrom);
         /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
-        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(ok[0], _mm512_sub_epi64(st[0], vlg), vK);
+        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], vlg), vK);
         int J = 1;                             /* spikes 0 .. J-1 are known */
-        while (J < SC_PL_VEC_SPIKES && (ok[J - 1] & (__mmask8)~rr)) {   /* two more, from word (J + 1) / 2 */
-            __mmask8 want = ok[J - 1] & (__mmask8)~rr;
+        while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word (J + 1) / 2 */
+            __mmask8 want = in[J - 1] & (__mmask8)~rr;
             __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb,
                                                      (const void *)(rec + (J + 1) / 2), 8);
             st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
             st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
-            ok[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], vfrom);
-            ok[J + 1] = _mm512_mask_cmpge_epi64_mask(ok[J], st[J + 1], vfrom);
+            in[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], vfrom);
+            in[J + 1] = _mm512_mask_cmpge_epi64_mask(in[J], st[J + 1], vfrom);
             J += 2;
         }
         if (J == SC_PL_VEC_SPIKES)             /* the record's oldest spike in the window: the history */
-            rr |= ok[SC_PL_VEC_SPIKES - 1];
+            rr |= in[SC_PL_VEC_SPIKES - 1];
         __mmask8 keep = (__mmask8)~rr;
-        __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
+        for (int q = 0; q < J; q++)
+            ok[q] = _mm512_mask_cmplt_epi64_mask(in[q], st[q], vlim);
         __m512d wv = _mm512_loadu_pd(w + j);
         for (int q = J - 1; q >= 0; q--)       /* oldest first */
             if (ok[q] & keep)
                 wv = sc_pl_vec_potentiate(wv, st[q], ok[q] & keep, vlg, tab, vxg, vsg, vap, vlo, vhi, mult);
+        rare[j >> 3] = (uint8_t)rr;
+        if (!depress) {                        /* a settle: the potentiations alone */
+            _mm512_mask_storeu_pd(w + j, keep, wv);
+            continue;
+        }
+        __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
         _mm512_storeu_pd(dv + j, wv);
         /* depression by the target's postsynaptic trace */
         __m512d mm = _mm512_mul_pd(vsg, wv);
         __m512d dw = mult ? _mm512_mul_pd(_mm512_mul_pd(vam, _mm512_sub_pd(mm, vlo)), xpost) : _mm512_mul_pd(vam, xpost);
         __m512d wn = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), vlo), vhi));
         _mm512_mask_storeu_pd(w + j, keep, wn);
-        rare[j >> 3] = (uint8_t)rr;
     }
 }
 #endif
