@@ -297,7 +297,7 @@ class GridSimulator(Simulator):
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
         a["touched_n"] = np.zeros(touched_n_size(L, T), np.int64)
-        a["mark"] = np.zeros(L * C, np.uint8)
+        a["mark"] = np.zeros(T * L * C, np.uint8)     # each thread its own marks (SC_MARK, _kernel.h)
         self._lay_out_poisson(pois, a)
         # delivery buckets (spikecore.engine.delivery), per thread and slot: np.zeros leaves the
         # pages untouched until a bucket fills them
