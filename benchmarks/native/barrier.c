@@ -28,7 +28,14 @@
 #define SC_SPIN_ROUNDS 256
 #endif
 
-static inline int64_t ticks(void) { return (int64_t)__builtin_ia32_rdtsc(); }
+/* rdtsc between lfences: the loads before it have completed (rdtsc alone may run ahead of them) */
+static inline int64_t ticks(void)
+{
+    __builtin_ia32_lfence();
+    int64_t k = (int64_t)__builtin_ia32_rdtsc();
+    __builtin_ia32_lfence();
+    return k;
+}
 
 static double now_s(void)
 {
