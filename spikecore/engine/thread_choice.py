@@ -3,9 +3,9 @@
 Threads of the grid engine meet once per *window* of W steps (W = the smallest delay of a
 synapse from a neuron, at most 64; spikecore/engine/_kernel_impl.h). The meeting itself
 costs under 0.2 µs while both threads hold a core (``python -m benchmarks.barrier``), but
-each thread then delivers every spike of the window, which does not halve with two threads
-(benchmarks/RESULTS.md, "Thread scaling, round 4": about 1 µs per window more than the work
-on CUBA), and whenever another process takes one of the cores for a moment the partner
+each thread then walks every spike of the window, and that delivery does not halve with two
+threads (benchmarks/RESULTS.md, "Thread scaling, round 4"); and whenever another process
+takes one of the cores for a moment the partner
 waits, spins, yields and loses its own core in turn (≈20 µs per window while that lasts).
 Splitting a window's work pays only where each thread's share is well above that. So
 ``threads="all"`` is not always every core: it is
