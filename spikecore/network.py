@@ -374,8 +374,8 @@ class Projection:
     ``streams``: where the projection's random numbers come from. "projection" (the default):
     a drawn weight or delay from one stream per field in the order of the whole synapse list.
     "per_target": each synapse's drawn weight and delay from a stream keyed by (the field's
-    key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's sources
-    from per-target streams (spikecore.connectors.with_target_streams): the same distributions,
+    key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's and
+    fixed_probability's sources from per-target streams (spikecore.connectors.with_target_streams): the same distributions,
     other draws, and the synapses onto any set of targets can be drawn without the rest (what
     an MPI rank of the NEST backend draws: rank_local_reason).
     """
@@ -990,7 +990,7 @@ def rank_local_reason(pr: Projection) -> str | None:
     if not hasattr(connector, "connect_onto"):
         return (f"connector {getattr(pr.connector, 'kind', type(pr.connector).__name__)} cannot give one "
                 "target's synapses without the rest"
-                + ("" if per_target or not isinstance(pr.connector, FixedIndegree) else
+                + ("" if per_target or not isinstance(pr.connector, (FixedIndegree, FixedProbability)) else
                    " (streams: per_target draws it per target)"))
     for what, value in (("weight", pr.weight), ("delay", pr.delay)):
         if value is None and what == "weight":
