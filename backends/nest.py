@@ -50,9 +50,11 @@ recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
 it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
 a lazy projection is never joined; a rank-local one, fixed_total_number, one_to_one or
-all_to_all with a constant weight and delay, or any of these and fixed_indegree with
-``streams: per_target`` and drawn values, is drawn only for those neurons), and records
-only those; ``merge_ranks`` joins the ranks' Results.
+all_to_all with a constant weight and delay, or any of these, fixed_indegree and
+fixed_probability with ``streams: per_target`` and drawn values, is drawn only for those
+neurons, and read before connecting only where a weight can take both signs), and records
+only those; ``merge_ranks`` joins the ranks' Results. NEST finds the delay extrema itself
+(``_reset_kernel``).
 """
 from __future__ import annotations
 
@@ -233,7 +235,7 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
     neurons, never the projection's whole list. A rank-local stream (``SynapseStream.rank_local``:
     fixed_total_number, one_to_one or all_to_all with a weight and delay that depend on the target
     only, or drawn from per-target streams, ``streams: per_target``, which also makes fixed_indegree
-    rank-local) draws only the synapses onto the hosted neurons; the others are drawn whole,
+    and fixed_probability rank-local) draws only the synapses onto the hosted neurons; the others are drawn whole,
     piece by piece, and filtered.
     Either way each target gets the synapses and values it has in the IR's list, so the
     synapses each rank keeps, and their union, do not depend on the number of ranks or threads."""
