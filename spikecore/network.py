@@ -375,9 +375,9 @@ class Projection:
     a drawn weight or delay from one stream per field in the order of the whole synapse list.
     "per_target": each synapse's drawn weight and delay from a stream keyed by (the field's
     key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's and
-    fixed_probability's sources from per-target streams (spikecore.connectors.with_target_streams): the same distributions,
-    other draws, and the synapses onto any set of targets can be drawn without the rest (what
-    an MPI rank of the NEST backend draws: rank_local_reason).
+    fixed_probability's sources from per-target streams (spikecore.connectors.with_target_streams):
+    the same distributions, other draws, and the synapses onto any set of targets can be drawn
+    without the rest (what an MPI rank of the NEST backend draws: rank_local_reason).
     """
     pre: object
     post: object
