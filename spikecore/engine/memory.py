@@ -478,7 +478,7 @@ def _run_stage(plan: _Plan) -> tuple:
         slots = max(1, int(math.ceil(max_delay / plan.dt - 1e-6))) + 1
         channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
         stage.add(f"{plan.label}: ring buffer ({channels} channels x {slots} delay slots)",
-                  _ring_bytes(plan.mode, net, channels, slots, plan.real))
+                  _ring_bytes(plan.mode, net, channels, slots, plan.real, plan.threads))
         delivery = plan.options.get("delivery", "auto")
         if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
                 uses_buckets(delivery, slots, channels, plan.real, plan.n_syn):
@@ -542,10 +542,10 @@ def _ir_source_bytes(net) -> int:
     return total
 
 
-def _ring_bytes(mode, net, channels, slots, real) -> int:
+def _ring_bytes(mode, net, channels, slots, real, threads=1) -> int:
     ring = channels * slots * real
     if mode == "native-grid" and any(p.spec.has_synaptic_state for p in net.populations.values()):
-        ring += channels * slots * 5   # the sparse fold's touched list and marks
+        ring += channels * slots * (4 + threads)   # the sparse fold's touched list, each thread's marks
     return ring
 
 
