@@ -289,13 +289,6 @@ def test_integer_populations_with_plasticity_are_refused_in_one_line():
     assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
-def test_a_second_run_call_is_refused():
-    exe = get_backend("native").compile(example_ir("loihi_stdp"), **OPTS)
-    exe.run(0.05)
-    with pytest.raises(UnsupportedFeature, match="continuing a run"):
-        exe.run(0.05)
-
-
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
     model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
