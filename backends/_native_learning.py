@@ -18,7 +18,7 @@ conversion the Lava backend reads them back with).
 State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
 StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces); weight monitors
 sample the emulator's weight snapshots (after Lava step n = at the start of IR step n), in SI as
-the final weights (the Lava backend refuses them: Lava reads the final weights only); injected
+the final weights (the Lava backend reads the same samples between its run calls); injected
 currents become the LIF groups' bias_mant as the Lava backend sets them (hwmodels.loihi_plan
 biases_at, change_steps), changing at the same steps (LifGroup.bias_changes).
 
