@@ -26,8 +26,8 @@ import time
 import numpy as np
 
 from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningNet,
-                                             LearningResult, LearningRuleSpec, LearningSparseConn, graded_spike_cfg_code,
-                                             lava_rule,
+                                             GRADED_SPIKE_CFGS, LearningResult, LearningRuleSpec, LearningSparseConn,
+                                             graded_spike_cfg_code, lava_rule,
                                              truncate_weights)
 from spikecore.engine.loihi import SIGN_MODES, sign_mode_code
 
@@ -487,8 +487,8 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
     """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
     input for reward groups, static Dense drives and 1-3 LearningDense connections. With
     ``sparse`` (the same draws, and more): plastic connections are also LearningSparse (random
-    synapses), the input carries graded counts 0..3 and plastic connections from it are graded,
-    and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
+    synapses), the input carries graded counts 0..3 (times 1, 8 or 40) and plastic connections
+    from it are graded, each with a random ``GradedSpikeCfg`` (all four), and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
     what ``sparse_model`` runs: "stock" (Lava's model), sign mode mixed or default and rules over
     traces only; "patched" (the Lava backend's LearningSparseBitApproximate), every sign mode
     (mostly excitatory and inhibitory), rules over every factor, and every plastic connection
@@ -581,6 +581,12 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
                 rule = random_rule(rng, c.rule.three_factor, TRACE_FACTORS)
                 c = _learning_sparse(c, syn, rule, [None, "mixed"][int(rng.integers(2))])
         conns.append(c)
+    graded = [c for c in conns if isinstance(c, LearningDenseConn) and c.num_message_bits]
+    if graded:                 # drawn last: the network above is the same draw as without them
+        for c in graded:
+            c.graded_spike_cfg = GRADED_SPIKE_CFGS[int(rng.integers(len(GRADED_SPIKE_CFGS)))]
+        # payloads up to 120 (halved: 60), so that x1 saturates and overflows within a few spikes
+        inputs[0].data = inputs[0].data * int(rng.choice([1, 8, 40]))
     return LearningNet(groups, inputs, conns)
 
 

@@ -50,6 +50,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
+from ..plasticity.lava_rule import GRADED_SPIKE_CFGS
 from .loihi import (MAX_DELAY, RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code,
                     truncate_weights)
 
@@ -72,8 +73,7 @@ DEPENDENCY_CODES = {"x0": 0, "y0": 1, "u": 2}
 CONN_VAR_SEED = 2                       # ConnVarRandom(seed_stochastic_rounding=2): ignores rng_seed
 MAX_WEIGHT = 2 ** 23                    # |initial weight|: << 7 and the products stay inside int32
 ACC_MIN, ACC_MAX = -(2 ** W_ACCUMULATOR_U) - 1, 2 ** W_ACCUMULATOR_U - 1
-# lava/magma/core/learning/constants.py GradedSpikeCfg, in the order of its values 0..3
-GRADED_SPIKE_CFGS = ("use_regular_impulse", "overwrite", "add_with_saturation", "add_without_saturation")
+# GRADED_SPIKE_CFGS: lava/magma/core/learning/constants.py GradedSpikeCfg, in the order of its values 0..3
 REGULAR_IMPULSE, OVERWRITE, ADD_WITH_SATURATION, ADD_WITHOUT_SATURATION = range(4)
 
 
