@@ -22,7 +22,9 @@ Reproduced as Lava does it (docs/loihi_learning.md lists each quirk with its tes
   epoch's end the history of the epoch is rebuilt step by step -- decay ``exp(-1/tau) * x``
   floored and stochastically rounded up, then the impulse (integer part, fractional part in
   1/256, stochastically rounded, clipped to 0..127) at each neuron's last spike time of the
-  epoch; a neuron's second and later spikes in an epoch add the impulse at once;
+  epoch; a neuron's second and later spikes in an epoch add the impulse at once; graded
+  spikes update x1 by Lava's ``GradedSpikeCfg`` (``graded_spike_cfg``: the impulse, or the
+  payload halved -- overwritten, added with saturation, or added keeping the overflow);
 * Lava's random streams: per connection two ``TraceRandom`` (x: seeds rng_seed, rng_seed+1;
   y: rng_seed+2, rng_seed+3), each a pair of ``numpy.random.default_rng`` drawing ONE number
   per advance shared by every neuron and trace, advanced twice per step; one
