@@ -32,9 +32,9 @@ def learning_dense(c: ConnPlan, w: np.ndarray, post, kw: dict):
 def learning_sparse(c: ConnPlan, w: np.ndarray, post, kw: dict):
     """The LearningSparse of a plastic projection whose synapses do not fill its matrix: weights
     and both tags stored at the synapses only, explicit zeros included (a tag starts at 0, and so
-    may a floating-point weight; a fixed-point one never does here, hwmodels.loihi_plan), run by
-    the patched model (backends/_lava_models.py ``LearningSparseBitApproximate`` /
-    ``LearningSparseFloat``)."""
+    may a weight), run by the patched model (backends/_lava_models.py
+    ``LearningSparseBitApproximate`` / ``LearningSparseFloat``; in fixed point it keeps a synapse
+    whose initial weight truncates to 0, which Lava's own model drops)."""
     from lava.proc.sparse.process import LearningSparse
     proc = LearningSparse(weights=_stored(c, w), tag_1=_stored(c, np.zeros_like(w)),
                           tag_2=_stored(c, np.zeros_like(w)), learning_rule=c.learning.lava_rule(),
@@ -52,8 +52,11 @@ def _stored(c: ConnPlan, values: np.ndarray):
 
 
 def _sign_mode(c: ConnPlan, kw: dict) -> dict:
+    """The process keywords of a plastic connection: its sign mode and Lava's GradedSpikeCfg."""
+    from lava.magma.core.learning.constants import GradedSpikeCfg
     from lava.utils.weightutils import SignMode
-    return dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
+    return dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]),
+                graded_spike_cfg=GradedSpikeCfg[c.learning.graded_spike_cfg.upper()])
 
 
 def _connect_post(c: ConnPlan, proc, post) -> None:

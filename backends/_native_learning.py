@@ -106,10 +106,11 @@ def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
                   num_message_bits=GRADED_BITS if c.graded else 0)
         if c.process in ("LearningDense", "LearningSparse"):
             cls = LearningSparseConn if c.process == "LearningSparse" else LearningDenseConn
-            extra = {}
-            if cls is LearningSparseConn:
+            extra = {"graded_spike_cfg": c.learning.graded_spike_cfg}
+            if cls is LearningSparseConn:      # the Lava backend's patched model: synapses of weight 0 stay
                 extra["synapses"] = np.zeros(c.shape, dtype=bool)
                 extra["synapses"][c.rows, c.cols] = True
+                extra["keep_zero_weights"] = True
             conns.append(cls(c.name, c.pre, c.post, W, c.learning.lava_rule(), **kw, **extra))
         else:
             delays = None

@@ -635,6 +635,7 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
            "learning_rules": {name: {"lava_class": "Loihi2FLearningRule" if lm.factors == 2 else "Loihi3FLearningRule",
                                      "dw": lm.dw, "dt": lm.dt, "t_epoch": lm.t_epoch, **lm.traces,
                                      "weight_exp": lm.weight_exp if p.fixed else None, "sign_mode": lm.sign_mode,
+                                     "graded_spike_cfg": lm.graded_spike_cfg,
                                      "target_neuron": "RewardLIF" if lm.factors == 3 else "LIF"}
                               for name, lm in p.learning.items()}}
     if p.report is not None:     # quantized from a float model (a network in Loihi's integers is not)

@@ -22,7 +22,9 @@ Reproduced as Lava does it (docs/loihi_learning.md lists each quirk with its tes
   epoch's end the history of the epoch is rebuilt step by step -- decay ``exp(-1/tau) * x``
   floored and stochastically rounded up, then the impulse (integer part, fractional part in
   1/256, stochastically rounded, clipped to 0..127) at each neuron's last spike time of the
-  epoch; a neuron's second and later spikes in an epoch add the impulse at once;
+  epoch; a neuron's second and later spikes in an epoch add the impulse at once; graded
+  spikes update x1 by Lava's ``GradedSpikeCfg`` (``graded_spike_cfg``: the impulse, or the
+  payload halved -- overwritten, added with saturation, or added keeping the overflow);
 * Lava's random streams: per connection two ``TraceRandom`` (x: seeds rng_seed, rng_seed+1;
   y: rng_seed+2, rng_seed+3), each a pair of ``numpy.random.default_rng`` drawing ONE number
   per advance shared by every neuron and trace, advanced twice per step; one
@@ -50,6 +52,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
+from ..plasticity.lava_rule import GRADED_SPIKE_CFGS
 from .loihi import (MAX_DELAY, RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code,
                     truncate_weights)
 
@@ -72,6 +75,17 @@ DEPENDENCY_CODES = {"x0": 0, "y0": 1, "u": 2}
 CONN_VAR_SEED = 2                       # ConnVarRandom(seed_stochastic_rounding=2): ignores rng_seed
 MAX_WEIGHT = 2 ** 23                    # |initial weight|: << 7 and the products stay inside int32
 ACC_MIN, ACC_MAX = -(2 ** W_ACCUMULATOR_U) - 1, 2 ** W_ACCUMULATOR_U - 1
+# GRADED_SPIKE_CFGS: lava/magma/core/learning/constants.py GradedSpikeCfg, in the order of its values 0..3
+REGULAR_IMPULSE, OVERWRITE, ADD_WITH_SATURATION, ADD_WITHOUT_SATURATION = range(4)
+
+
+def graded_spike_cfg_code(value, where: str) -> int:
+    """Lava's ``GradedSpikeCfg`` value (0..3) of a name in GRADED_SPIKE_CFGS, an index or Lava's enum."""
+    if isinstance(value, str) and value.lower() in GRADED_SPIKE_CFGS:
+        return GRADED_SPIKE_CFGS.index(value.lower())
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= int(value) < 4:
+        return int(value)
+    raise ValidationError(where, value, "one of " + ", ".join(GRADED_SPIKE_CFGS))
 
 
 # -- the learning rule ----------------------------------------------------------------------
@@ -270,7 +284,10 @@ class LearningDenseConn:
     sign_mode: object = None        # None: Lava's learning model default, mixed
     tag_1: object = 0
     tag_2: object = 0
-    num_message_bits: int = 0       # > 0: graded spikes (GradedSpikeCfg.USE_REGULAR_IMPULSE only)
+    num_message_bits: int = 0       # > 0: graded spikes (counts multiply the weights)
+    # Lava's GradedSpikeCfg: how a pre spike's payload updates x1 (GRADED_SPIKE_CFGS: a name, its
+    # index = Lava's value, or Lava's enum); other than use_regular_impulse, x1_impulse is 0
+    graded_spike_cfg: object = "use_regular_impulse"
 
 
 @dataclass
@@ -285,8 +302,12 @@ class LearningSparseConn(LearningDenseConn):
     crashes on sign modes excitatory and inhibitory (``np.maximum`` on the CSR matrix) and on a
     factor w, d or t (``np.clip`` of a CSR matrix); there this emulates the Lava backend's
     patched model, which does those operations on the stored values and evaluates the factors
-    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md)."""
+    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md).
+    ``keep_zero_weights``: the Lava backend's patched model, which truncates the initial weights
+    without ``eliminate_zeros``, so every synapse stays stored and learns (Lava's own model drops
+    those that truncate to 0)."""
     synapses: Optional[np.ndarray] = None
+    keep_zero_weights: bool = False
 
 
 @dataclass
@@ -418,6 +439,8 @@ class _Plastic:
         self.tag_2 = _tags(c, "tag_2", w.shape)
         self.shape = (n_post, n_pre)
         self.graded = int(c.num_message_bits) > 0
+        # LearningDense / LearningSparse.__init__: any other graded_spike_cfg sets x1_impulse = 0
+        self.graded_cfg = graded_spike_cfg_code(c.graded_spike_cfg, f"{c.name}.graded_spike_cfg")
         self.masks = _sparse_masks(c, self) if isinstance(c, LearningSparseConn) else None
         self.a_buff = np.zeros(n_post, dtype=np.int64)
         self.x = np.zeros((2, n_pre), dtype=int)
@@ -426,7 +449,8 @@ class _Plastic:
         self.ty = np.zeros(n_post, dtype=int)
         self.x0 = np.zeros(n_pre, dtype=bool)
         self.y0 = np.zeros(n_post, dtype=bool)
-        self.x_imp_int, self.x_imp_frac = decompose_impulses(r.x_impulses)
+        self.x_imp_int, self.x_imp_frac = decompose_impulses(
+            r.x_impulses if self.graded_cfg == REGULAR_IMPULSE else (0.0, r.x_impulses[1]))
         self.y_imp_int, self.y_imp_frac = decompose_impulses(r.y_impulses)
         self.x_taus = np.array(r.x_taus)
         self.y_taus = np.array(r.y_taus)
@@ -457,12 +481,7 @@ class _Plastic:
     def recv_traces(self, s_in: np.ndarray, bap: np.ndarray, y_from_post, time_step: int):
         r = self.rule
         within = time_step % r.t_epoch or r.t_epoch
-        # _process_pre_spikes (USE_REGULAR_IMPULSE): a repeated spike adds the impulse now
-        spiked = s_in.astype(bool)
-        multi = (self.tx > 0) & spiked
-        self.x[0, multi] = _add_impulse(self.x[0, multi], 0, self.x_imp_int[0], self.x_imp_frac[0])
-        self.x[1, multi] = _add_impulse(self.x[1, multi], 0, self.x_imp_int[1], self.x_imp_frac[1])
-        self.tx[spiked] = within
+        self._process_pre_spikes(s_in, within)
         self.k_trace += 1                 # _update_trace_randoms
         # _process_post_spikes
         self.y0[bap] = True
@@ -473,6 +492,34 @@ class _Plastic:
         if y_from_post is not None:
             self.y[:] = y_from_post
         self.k_trace += 1
+
+    def _process_pre_spikes(self, s_in: np.ndarray, within: int):
+        """LearningConnectionModelBitApproximate._process_pre_spikes, per GradedSpikeCfg. The payload
+        is ``np.round(s_in / 2).astype(np.uint8)`` (half to even: 1 -> 0, 3 -> 2; a binary
+        connection hands over bools: 0); use_regular_impulse: a repeated spike in the epoch adds
+        the impulses now; overwrite: x1 = payload at a spike; add_with_saturation: x1 = (x1 +
+        payload) as uint8, clipped to 127 (every neuron's x1); add_without_saturation: (x1 +
+        payload) as uint8, minus 127 where it passes 127, and only such a spike counts (its time
+        in the epoch, x2's impulse)."""
+        spiked = s_in.astype(bool)
+        multi = (self.tx > 0) & spiked
+        cfg = self.graded_cfg
+        if cfg == REGULAR_IMPULSE:
+            self.x[0, multi] = _add_impulse(self.x[0, multi], 0, self.x_imp_int[0], self.x_imp_frac[0])
+        else:
+            payload = (np.round(np.asarray(s_in) / 2).astype(np.int64) & 0xFF) if self.graded else 0
+            if cfg == OVERWRITE:
+                self.x[0, spiked] = np.broadcast_to(payload, spiked.shape)[spiked]
+            else:
+                sums = (self.x[0] + payload) & 0xFF                      # .astype(np.uint8)
+                if cfg == ADD_WITH_SATURATION:
+                    self.x[0] = np.clip(sums, 0, 2 ** W_TRACE - 1)
+                else:
+                    overflow = sums > 2 ** W_TRACE - 1
+                    spiked, multi = spiked & overflow, multi & overflow
+                    self.x[0] = np.where(overflow, sums - (2 ** W_TRACE - 1), sums)
+        self.x[1, multi] = _add_impulse(self.x[1, multi], 0, self.x_imp_int[1], self.x_imp_frac[1])
+        self.tx[spiked] = within
 
     def learn(self, time_step: int):
         """run_lrn, at the end of an epoch."""
@@ -573,14 +620,15 @@ class _Plastic:
 def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
     """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
     checks that nothing lies off the synapses, and drops the synapses whose truncated initial
-    weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
+    weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``) unless
+    ``keep_zero_weights`` (the Lava backend's patched model keeps them)."""
     syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
     if syn.shape != p.shape:
         raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")
     for name in ("weights", "tag_1", "tag_2"):
         if (getattr(p, name)[~syn] != 0).any():
             raise ValidationError(f"{c.name}.{name}", "nonzero off the synapses", "0 where synapses is False")
-    return {"weights": syn & (p.weights != 0), "tag_2": syn, "tag_1": syn}
+    return {"weights": syn if c.keep_zero_weights else syn & (p.weights != 0), "tag_2": syn, "tag_1": syn}
 
 
 class _Lif:
@@ -973,6 +1021,7 @@ class _CompiledNet:
                 *self._streams(c), c.k_trace, c.k_cv, int(r.t_epoch),
                 -1 if r.decimate_exponent is None else int(r.decimate_exponent),
                 int(c.sign_mode), bool(r.three_factor), settled=c.settled(), graded=c.graded,
+                graded_cfg=c.graded_cfg,
                 mask=None if c.masks is None else np.ascontiguousarray(np.stack(
                     [c.masks[n].ravel() for n in ("weights", "tag_2", "tag_1")]).astype(np.uint8)),
                 **_encode_products(r)))
