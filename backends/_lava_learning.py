@@ -150,6 +150,29 @@ def learned_weights(p: LavaPlan, graph) -> dict:
     return out
 
 
+def initial_weights(p: LavaPlan) -> dict:
+    """Per plastic projection the weights a run starts from, in SI (the IR's synapse order): the
+    deployed mantissas as the learning model holds them for its first step -- in fixed point
+    truncated to num_weight_bits with the connection's sign mode, never clipped
+    (``PyLearningDenseModelBitApproximate.run_spk``'s first call; the native emulator's
+    ``_Plastic`` does the same) -- and as they are in floating point."""
+    from spikecore.engine.loihi import SIGN_MODES, sign_mode_code, truncate_weights
+    out = {}
+    for c in p.conns:
+        if c.learning is None:
+            continue
+        held = np.asarray(c.weights)
+        if p.fixed:
+            mode = sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
+            held = truncate_weights(held.astype(np.int32), SIGN_MODES["mixed"] if mode is None else mode,
+                                    int(c.num_weight_bits))
+        name = c.projections[0]
+        if name not in out:
+            out[name] = np.zeros(p.ir.projections[name].n_synapses)
+        out[name][c.synapse_index] = c.learning.weights_to_si(held)
+    return out
+
+
 def stored_values(proc, var, c: ConnPlan) -> np.ndarray:
     """A LearningSparse variable's values at the connection's synapses (``c.rows``, ``c.cols``).
     Lava's ``Var.get()`` pairs the model's stored values, explicit zeros included, with the

@@ -130,8 +130,8 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
          headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME, weight_monitors: bool = False) -> LavaPlan:
     """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
     name refusals give (UnsupportedFeature). ``weight_monitors``: the caller records the IR's
-    weight monitors itself (the native learning path); otherwise they are refused (Lava reads
-    the final weights only)."""
+    weight monitors itself (the Lava backend between its run calls, the native learning path
+    from the emulator); otherwise they are refused (``deploy``: no run to sample)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -303,8 +303,8 @@ def _learning(g, nmap, qir, fixed: bool, weight_monitors: bool = False) -> tuple
     if g.weight_monitors and not weight_monitors:
         name = next(iter(g.weight_monitors))
         raise UnsupportedFeature(NAME, f"weight monitor {name}",
-                                 "Lava reports the final weights (Result.weights); record weights over time on "
-                                 "the native backend")
+                                 "a run to sample (spikecore run --backend lava or native); a deployed "
+                                 "process graph is not run here")
     return learning.map_learning(g, gain, fixed, unit if fixed else None)
 
 

@@ -560,6 +560,10 @@ cdef class Plastic(Conn):
         for k in range(3):
             self.settled[k] = settled[k]
 
+    def set_streams(self, xr_decay, xr_imp, yr_decay, yr_imp, cv):
+        """Random streams drawn for a longer run (the same numbers first): a continued run."""
+        self.xr_decay, self.xr_imp, self.yr_decay, self.yr_imp, self.cv = xr_decay, xr_imp, yr_decay, yr_imp, cv
+
     cdef void recv_traces(self, const int64_t *s, const uint8_t *bap, Lif post, int64_t t) noexcept nogil:
         cdef int64_t i, j, k
         cdef int64_t within = t % self.t_epoch

@@ -178,7 +178,7 @@ def test_injected_currents_become_lavas_biases_and_equal_lava():
 def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
     """A weight monitor samples at the start of IR step n the weights after Lava step n: the
     sample at 200 ms of a 300 ms run is the final weights of Lava's 200 ms run (Lava itself
-    records no weights over time); the sample at 0 the initial weights on the mantissa grid."""
+    samples the same between its run calls); the sample at 0 the initial weights on the mantissa grid."""
     syn = np.array([0, 5, 7, 30, 71])
     net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
     net.add(sc.WeightMonitor("plastic", synapses=syn, interval="100 ms", name="wm"))
@@ -193,8 +193,26 @@ def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
     lm = plan(g, "fixed", "approximate").learning["plastic"]
     np.testing.assert_allclose(w["w"][0], np.rint(g.projections["plastic"].weight[syn] * lm.weight_to_lava)
                                / lm.weight_to_lava)
-    with pytest.raises(UnsupportedFeature, match="weight monitor wm"):     # the Lava backend still refuses
-        get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate")
+    # the Lava backend samples them too, reading its LearningDense's weights between run calls
+    lava = get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate").run(0.3)
+    for key in ("t", "w", "synapses", "final"):
+        np.testing.assert_array_equal(lava.weights["plastic"][key], w[key])
+
+
+def test_lava_samples_weights_of_sparse_and_three_factor_projections_as_the_emulator():
+    """Weight monitors on the Lava backend at intervals that do not divide the run (and beside
+    injected-current changes): LearningSparse and a three-factor LearningDense, equal to the
+    native emulator's samples."""
+    for name, interval in (("loihi_stdp_sparse", "70 ms"), ("loihi_three_factor", "45 ms")):
+        net = load_network(EXAMPLES / f"{name}.yaml")
+        proj = next(p for p, e in net.to_ir().projections.items() if e.plasticity is not None)
+        net.add(sc.WeightMonitor(proj, synapses=[0, 1, 3], interval=interval, name="wm"))
+        g = net.to_ir()
+        ours = get_backend("native").compile(g, **OPTS).run(0.2)
+        ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.2)
+        assert ref.weights[proj]["t"].size == ours.weights[proj]["t"].size > 2
+        for key in ("t", "w", "synapses", "final"):
+            np.testing.assert_array_equal(ref.weights[proj][key], ours.weights[proj][key])
 
 
 @pytest.mark.slow
@@ -289,13 +307,6 @@ def test_integer_populations_with_plasticity_are_refused_in_one_line():
     assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
-def test_a_second_run_call_is_refused():
-    exe = get_backend("native").compile(example_ir("loihi_stdp"), **OPTS)
-    exe.run(0.05)
-    with pytest.raises(UnsupportedFeature, match="continuing a run"):
-        exe.run(0.05)
-
-
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
     model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
@@ -363,6 +374,16 @@ def test_sparse_plastic_projection_equals_lava(example, zero_weight, process):
     np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
     for var in ("u", "v"):
         np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])
+
+
+def test_deploy_refuses_a_weight_monitor_in_one_line():
+    """spikecore deploy builds the process graph without running it: nothing to sample."""
+    from backends.lava import deploy
+    net = load_network(EXAMPLES / "loihi_stdp.yaml")
+    net.add(sc.WeightMonitor("plastic", synapses=[0], interval="10 ms", name="wm"))
+    with pytest.raises(UnsupportedFeature, match="weight monitor wm") as e:
+        deploy(net.to_ir(), format="fixed", policy="approximate")
+    assert "\n" not in str(e.value)
 
 
 def graded_net(cfg="use_regular_impulse", source="poisson"):
