@@ -32,9 +32,9 @@ def learning_dense(c: ConnPlan, w: np.ndarray, post, kw: dict):
 def learning_sparse(c: ConnPlan, w: np.ndarray, post, kw: dict):
     """The LearningSparse of a plastic projection whose synapses do not fill its matrix: weights
     and both tags stored at the synapses only, explicit zeros included (a tag starts at 0, and so
-    may a floating-point weight; a fixed-point one never does here, hwmodels.loihi_plan), run by
-    the patched model (backends/_lava_models.py ``LearningSparseBitApproximate`` /
-    ``LearningSparseFloat``)."""
+    may a weight), run by the patched model (backends/_lava_models.py
+    ``LearningSparseBitApproximate`` / ``LearningSparseFloat``; in fixed point it keeps a synapse
+    whose initial weight truncates to 0, which Lava's own model drops)."""
     from lava.proc.sparse.process import LearningSparse
     proc = LearningSparse(weights=_stored(c, w), tag_1=_stored(c, np.zeros_like(w)),
                           tag_2=_stored(c, np.zeros_like(w)), learning_rule=c.learning.lava_rule(),
@@ -52,8 +52,11 @@ def _stored(c: ConnPlan, values: np.ndarray):
 
 
 def _sign_mode(c: ConnPlan, kw: dict) -> dict:
+    """The process keywords of a plastic connection: its sign mode and Lava's GradedSpikeCfg."""
+    from lava.magma.core.learning.constants import GradedSpikeCfg
     from lava.utils.weightutils import SignMode
-    return dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]))
+    return dict(kw, sign_mode=SignMode(loihi.LAVA_SIGN_MODE[c.sign_mode]),
+                graded_spike_cfg=GradedSpikeCfg[c.learning.graded_spike_cfg.upper()])
 
 
 def _connect_post(c: ConnPlan, proc, post) -> None:
@@ -140,6 +143,29 @@ def learned_weights(p: LavaPlan, graph) -> dict:
             held = stored_values(proc, proc.weights, c)
         else:
             held = np.asarray(proc.weights.get())[c.rows, c.cols]
+        name = c.projections[0]
+        if name not in out:
+            out[name] = np.zeros(p.ir.projections[name].n_synapses)
+        out[name][c.synapse_index] = c.learning.weights_to_si(held)
+    return out
+
+
+def initial_weights(p: LavaPlan) -> dict:
+    """Per plastic projection the weights a run starts from, in SI (the IR's synapse order): the
+    deployed mantissas as the learning model holds them for its first step -- in fixed point
+    truncated to num_weight_bits with the connection's sign mode, never clipped
+    (``PyLearningDenseModelBitApproximate.run_spk``'s first call; the native emulator's
+    ``_Plastic`` does the same) -- and as they are in floating point."""
+    from spikecore.engine.loihi import SIGN_MODES, sign_mode_code, truncate_weights
+    out = {}
+    for c in p.conns:
+        if c.learning is None:
+            continue
+        held = np.asarray(c.weights)
+        if p.fixed:
+            mode = sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
+            held = truncate_weights(held.astype(np.int32), SIGN_MODES["mixed"] if mode is None else mode,
+                                    int(c.num_weight_bits))
         name = c.projections[0]
         if name not in out:
             out[name] = np.zeros(p.ir.projections[name].n_synapses)

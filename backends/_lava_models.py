@@ -10,7 +10,8 @@ does that). Four kinds:
   value here), so a 4000-neuron raster of 1000 steps would take minutes to read.
 * ``LearningSparseBitApproximate`` / ``LearningSparseFloat``: Lava's LearningSparse models
   (lava/proc/sparse/models.py ``PyLearningSparseModelBitApproximate`` / ``PyLearningSparseModelFloat``)
-  with the operations that fail on their CSR matrices done on the stored values instead
+  with the operations that fail on their CSR matrices done on the stored values instead, and
+  (fixed point) the initial weights truncated without dropping the synapses that truncate to 0
   (docs/loihi_learning.md, "LearningSparse, patched"): nothing else changes.
 * ``CachedDelaySparse*`` / ``CachedDelayDense*``: Lava's DelaySparse/DelayDense
   models (lava/proc/sparse/models.py, lava/proc/dense/models.py) with the one change
@@ -167,6 +168,18 @@ def _clip_sign_on_stored(values: spmatrix, sign_mode) -> spmatrix:
     return values
 
 
+def _truncate_keeping_zeros(weights: spmatrix, sign_mode, num_weight_bits: int) -> spmatrix:
+    """lava.utils.weightutils.truncate_weights on a CSR matrix (the stored values shifted right and
+    back by 8 - num_weight_bits, plus 1 in sign mode mixed; negated around it when inhibitory),
+    without its final ``eliminate_zeros``."""
+    weights = weights.copy().astype(np.int32)
+    bits = 8 - int(num_weight_bits) + int(sign_mode == SignMode.MIXED)
+    data = -weights.data if sign_mode == SignMode.INHIBITORY else weights.data
+    data = (data >> bits) << bits
+    weights.data = -data if sign_mode == SignMode.INHIBITORY else data
+    return weights
+
+
 class _DenseFactors:
     """``_extract_applier_args`` (lava/magma/core/model/py/connection.py, both learning models)
     hands the learning-rule applier the synaptic variables as they are stored: for LearningSparse
@@ -191,7 +204,20 @@ class LearningSparseBitApproximate(_DenseFactors, PyLearningSparseModelBitApprox
     """PyLearningSparseModelBitApproximate, patched: the weight accumulator's sign-mode clipping
     (LearningConnectionModelBitApproximate._saturate_synaptic_variable_accumulator:
     ``np.maximum(0, csr)``, which scipy refuses with NotImplementedError) on the stored values,
-    and the rule's w, d, t factors on dense arrays (_DenseFactors)."""
+    the rule's w, d, t factors on dense arrays (_DenseFactors), and the initial weights truncated
+    keeping the synapses that truncate to 0 (lava/proc/sparse/models.py
+    PyLearningSparseModelBitApproximate.run_spk calls truncate_weights, whose ``eliminate_zeros``
+    drops them: they would never learn)."""
+
+    def run_spk(self):
+        # Lava's run_spk truncates the initial weights once with lava.utils.weightutils.truncate_weights,
+        # which ends with ``eliminate_zeros``: a synapse whose weight truncates to 0 would leave the
+        # CSR matrix and never learn. Truncated here first, the same arithmetic keeping every stored
+        # entry (weights_set then skips Lava's).
+        if not self.weights_set:
+            self.weights = _truncate_keeping_zeros(self.weights, self.sign_mode, self.num_weight_bits)
+            self.weights_set = True
+        super().run_spk()
 
     def _saturate_synaptic_variable_accumulator(self, syn_var_name, syn_var_values):
         if syn_var_name == "weights" and isinstance(syn_var_values, spmatrix):

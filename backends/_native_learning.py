@@ -18,13 +18,15 @@ conversion the Lava backend reads them back with).
 State monitors are recorded by the emulator where the Lava backend's StateRecorders read (the plan's
 StateProbes) and converted as it converts them (hwmodels.loihi_plan.state_traces); weight monitors
 sample the emulator's weight snapshots (after Lava step n = at the start of IR step n), in SI as
-the final weights (the Lava backend refuses them: Lava reads the final weights only); injected
+the final weights (the Lava backend reads the same samples between its run calls); injected
 currents become the LIF groups' bias_mant as the Lava backend sets them (hwmodels.loihi_plan
 biases_at, change_steps), changing at the same steps (LifGroup.bias_changes).
 
+Run control (``LearningSimulator``): a second run call continues as one longer run would; u and v
+can be read and written between runs, and store/restore go back to a stored step.
+
 Refused in one line (UnsupportedFeature): what the emulator does not run -- networks written in
-Loihi's integers (loihi_lif) with plasticity -- and a second run call (the emulator runs a
-network from step 0).
+Loihi's integers (loihi_lif) with plasticity.
 """
 from __future__ import annotations
 
@@ -36,10 +38,10 @@ import numpy as np
 from hwmodels import loihi
 from hwmodels.loihi_plan import LavaPlan, SourcePlan, biases_at, change_steps, plan, source_counts, state_traces
 from spikecore import ir as _ir
-from spikecore.engine.loihi import SIGN_MODES, sign_mode_code, truncate_weights
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
                                              LearningSparseConn, LifGroup, LifProbe, SpikeInput)
-from spikecore.errors import UnsupportedFeature
+from spikecore.engine.base import ProgressBar
+from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import MODELS
 from spikecore.result import RawRun
 
@@ -104,10 +106,11 @@ def learning_net(p: LavaPlan, n_steps: int) -> LearningNet:
                   num_message_bits=GRADED_BITS if c.graded else 0)
         if c.process in ("LearningDense", "LearningSparse"):
             cls = LearningSparseConn if c.process == "LearningSparse" else LearningDenseConn
-            extra = {}
-            if cls is LearningSparseConn:
+            extra = {"graded_spike_cfg": c.learning.graded_spike_cfg}
+            if cls is LearningSparseConn:      # the Lava backend's patched model: synapses of weight 0 stay
                 extra["synapses"] = np.zeros(c.shape, dtype=bool)
                 extra["synapses"][c.rows, c.cols] = True
+                extra["keep_zero_weights"] = True
             conns.append(cls(c.name, c.pre, c.post, W, c.learning.lava_rule(), **kw, **extra))
         else:
             delays = None
@@ -160,63 +163,103 @@ def _third_factor(p: LavaPlan, gname: str, inputs: dict, n_steps: int) -> list:
                       num_message_bits=GRADED_BITS, port="third_factor")]
 
 
-def _learning_sign_mode(c: LearningDenseConn) -> int:
-    """A LearningDense's sign mode code (None: Lava's learning default, mixed)."""
-    mode = sign_mode_code(c.sign_mode, f"{c.name}.sign_mode")
-    return SIGN_MODES["mixed"] if mode is None else mode
-
-
 class LearningSimulator:
-    """Runs a plan's LearningNet once, from step 0, and reports it as the native engine's
-    simulators do (a RawRun: spikes, final u and v, learnt weights in SI)."""
+    """Runs a plan's LearningNet and reports it as the native engine's simulators do (a RawRun:
+    spikes, final u and v, learnt weights in SI).
+
+    Run control: a run continues from where the last one stopped, exactly as one longer run
+    (the emulator keeps its state and its random streams' positions; the inputs are drawn for
+    the whole run so far); ``set_state`` writes u or v (Loihi integers, as the LoihiSimulator);
+    ``snapshot`` / ``load_snapshot`` go back to a step by running the network again from step 0
+    with the same writes at the same steps (the emulator is deterministic; Loihi networks are
+    small), so nothing inside the compiled kernel has to be copied."""
+
+    #: Lava steps per emulator call when a progress bar is shown
+    CHUNK_STEPS = 2000
 
     def __init__(self, p: LavaPlan, backend: str):
         self.plan, self.backend = p, backend
         self.dt = p.ir.dt
+        self._writes = []               # (step, population, variable, int values): replayed by load_snapshot
+        self._new_emulator()
+
+    def _new_emulator(self) -> None:
         self.step = 0
-        self._final = None
+        self._emu = LearningEmulator(learning_net(self.plan, 0))
+        self._samples = {}              # (monitor, var) -> [(Lava steps, values)] of every run so far
+        self._spikes = {}               # population -> [(steps, indices)] of every run so far
 
     @property
     def plastic_names(self) -> tuple:
-        return tuple(self.plan.learning) if self._final is not None else ()
+        return tuple(self.plan.learning)
+
+    def _advance(self, n_steps: int, snapshot_every: int = 0, probes: tuple = (), progress: bool = False):
+        """The emulator's run of the next ``n_steps`` Lava steps (in chunks under a progress bar):
+        (rasters by group, probe samples, weight snapshots)."""
+        self._emu.extend(learning_net(self.plan, self.step + n_steps))
+        chunk = self.CHUNK_STEPS if progress else max(n_steps, 1)
+        bar = ProgressBar(n_steps, enabled=progress)
+        rasters, samples, snaps, done = {}, [[] for _ in probes], [], 0
+        try:
+            while done < n_steps:
+                k = min(chunk, n_steps - done)
+                res = self._emu.run(k, snapshot_every=snapshot_every, probes=probes)
+                for g, r in res.spikes.items():
+                    rasters.setdefault(g, []).append(r)
+                for out, pr in zip(samples, res.probes):
+                    out.append(pr)
+                snaps += res.snapshots
+                done += k
+                self.step += k
+                bar.update(done)
+        finally:
+            bar.close()
+        rasters = {g: np.concatenate(r) for g, r in rasters.items()}
+        samples = [(np.concatenate([t for t, _ in out]) if out else np.zeros(0, np.int64),
+                    np.concatenate([v for _, v in out]) if out else np.zeros((0, np.size(pr.index)), np.int64))
+                   for out, pr in zip(samples, probes)]
+        return rasters, samples, snaps
 
     def run(self, duration: float, progress: bool = False) -> RawRun:
-        if self.step:
-            raise UnsupportedFeature(self.backend, "continuing a run of a network with plastic projections",
-                                     "one run call (the learning emulator runs a network from step 0)")
         p = self.plan
-        n_steps = _ir.duration_steps(duration, self.dt)
+        n_start, n_steps = self.step, _ir.duration_steps(duration, self.dt)
+        n_end = n_start + n_steps
         probes = [LifProbe(pr.group, pr.lava_var, pr.index, pr.every, pr.phase) for pr in p.probes]
         monitors = {m.projection: (m, max(1, _ir.steps(m.interval, self.dt))) for m in p.ir.weight_monitors.values()}
         every = math.gcd(*[e for _, e in monitors.values()]) if monitors else 0
-        net = learning_net(p, n_steps)
-        res = LearningEmulator(net).run(n_steps, snapshot_every=every, probes=probes)
-        steps, indices, final = {}, {}, {}
+        # the weights at the start of IR step n_start (the LearningDense's, truncated to its bits, at 0)
+        at = {n_start: self._weights_si(self._emu.weights())}
+        rasters, samples, snaps = self._advance(n_steps, every, probes, progress)
+        steps, indices = {}, {}
         for gr in p.groups:
-            raster = res.spikes[gr.name]
             for pop, off, size in gr.members:
-                st, ix = np.nonzero(raster[:, off:off + size])
-                steps[pop], indices[pop] = st.astype(np.int64), ix.astype(np.int64)
-                final[pop] = {"u": res.u[gr.name][off:off + size].copy(), "v": res.v[gr.name][off:off + size].copy()}
-        weights = self._weights_si({c.name: res.conns[c.name]["weights"] for c in p.conns if c.learning is not None})
-        # weight monitors: the IR samples at the start of step n, i.e. after Lava step n (a snapshot);
-        # step 0 holds the initial weights as the LearningDense holds them (truncated to its bits)
-        initial = {c.name: truncate_weights(np.asarray(c.weights, np.int32), _learning_sign_mode(c),
-                                            int(c.num_weight_bits))
-                   for c in net.conns if isinstance(c, LearningDenseConn)}
-        at = {0: self._weights_si(initial), **{t: self._weights_si(ws) for t, ws in res.snapshots}}
+                st, ix = np.nonzero(rasters[gr.name][:, off:off + size])
+                steps[pop], indices[pop] = st.astype(np.int64) + n_start, ix.astype(np.int64)
+                self._spikes.setdefault(pop, []).append((steps[pop], indices[pop]))
+        weights = self._weights_si(self._emu.weights())
+        # weight monitors: the IR samples at the start of step n, i.e. after Lava step n (a snapshot)
+        at.update({t: self._weights_si(ws) for t, ws in snaps})
         weight_samples = {}
         for name, (m, k) in monitors.items():
-            st = np.arange(0, n_steps, k, dtype=np.int64)
+            st = np.arange(-(-n_start // k) * k, n_end, k, dtype=np.int64)
             w = np.array([at[int(n)][name][m.synapses] for n in st]).reshape(st.size, m.synapses.size)
             weight_samples[name] = (st, w, np.asarray(m.synapses, dtype=np.int64).copy())
-        # the state probes' samples, converted as the Lava backend converts its StateRecorders' files
-        samples = {(pr.monitor, pr.var): (t, vals.astype(np.float64)) for pr, (t, vals) in zip(p.probes, res.probes)}
-        traces = state_traces(p, samples, {pop: (steps[pop], indices[pop]) for pop in steps}, n_steps)
-        self.step = n_steps
-        self._final = (final, weights)
-        return RawRun(dt=self.dt, n_start=0, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
-                      final_state=final, weights=weights, traces=traces, weight_samples=weight_samples)
+        # the state probes' samples of every run so far, converted as the Lava backend converts its
+        # StateRecorders' files, and this run's steps kept
+        for pr, sample in zip(p.probes, samples):
+            self._samples.setdefault((pr.monitor, pr.var), []).append(sample)
+        traces = state_traces(p, self._joined_samples(), self._joined_spikes(), n_end)
+        return RawRun(dt=self.dt, n_start=n_start, n_steps=n_steps, spike_steps=steps, spike_indices=indices,
+                      final_state=self.state(), weights=weights, traces=_traces_from(traces, n_start, self.dt),
+                      weight_samples=weight_samples)
+
+    def _joined_samples(self) -> dict:
+        return {key: (np.concatenate([t for t, _ in parts]), np.concatenate([v for _, v in parts]).astype(np.float64))
+                for key, parts in self._samples.items()}
+
+    def _joined_spikes(self) -> dict:
+        return {pop: (np.concatenate([s for s, _ in parts]), np.concatenate([i for _, i in parts]))
+                for pop, parts in self._spikes.items()}
 
     def _weights_si(self, mantissas: dict) -> dict:
         """Every plastic projection's weights in SI from its LearningDense(s)' mantissa matrices
@@ -232,8 +275,75 @@ class LearningSimulator:
             weights[name][c.synapse_index] = c.learning.weights_to_si(W[c.rows, c.cols])
         return weights
 
+    # -- run control (docs/run_control.md) --------------------------------------------------
     def state(self) -> dict:
-        return {pop: {k: v.copy() for k, v in s.items()} for pop, s in (self._final or ({}, {}))[0].items()}
+        """Current u and v (Loihi integers, int64 copies) per population."""
+        out = {}
+        for gr in self.plan.groups:
+            lif = self._emu.lif(gr.name)
+            for pop, off, size in gr.members:
+                out[pop] = {"u": lif.u[off:off + size].astype(np.int64), "v": lif.v[off:off + size].astype(np.int64)}
+        return out
+
+    def set_state(self, pop: str, var: str, values) -> None:
+        """Overwrite u or v of population ``pop`` (whole numbers: Loihi's integers) before the next run."""
+        st = self.state()
+        if pop not in st:
+            raise ValidationError("population", pop, "one of " + ", ".join(st))
+        if var not in st[pop]:
+            raise ValidationError(f"{pop}.{var}", var, "a state variable: " + ", ".join(st[pop]))
+        size = st[pop][var].size
+        vals = np.asarray(values, dtype=float)
+        if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
+            raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
+        if not np.isfinite(vals).all() or (vals != np.rint(vals)).any() or np.abs(vals).max(initial=0) > 2 ** 23 - 1:
+            raise ValidationError(f"{pop}.{var}", vals.ravel().tolist()[:3],
+                                  "whole numbers within +-(2**23 - 1) (Loihi's 24-bit integer state)")
+        vals = np.broadcast_to(vals, (size,)).astype(np.int32)
+        self._write(pop, var, vals)
+        self._writes.append((self.step, pop, var, vals.copy()))
+
+    def _write(self, pop: str, var: str, vals: np.ndarray) -> None:
+        group, off = self.plan.pop_group[pop]
+        getattr(self._emu.lif(group), var)[off:off + vals.size] = vals
+
+    def snapshot(self) -> dict:
+        """The step and the writes so far: load_snapshot replays them (class docstring)."""
+        return {"step": self.step, "writes": list(self._writes)}
+
+    def load_snapshot(self, snap: dict) -> None:
+        self._new_emulator()
+        self._writes = []
+        for step, pop, var, vals in snap["writes"]:
+            if step > self.step:
+                self._advance_quietly(step - self.step)
+            self._write(pop, var, vals)
+            self._writes.append((step, pop, var, vals))
+        if snap["step"] > self.step:
+            self._advance_quietly(snap["step"] - self.step)
+
+    def _advance_quietly(self, n_steps: int) -> None:
+        """Runs on, keeping what later runs' monitors need (spikes and probe samples)."""
+        p = self.plan
+        probes = [LifProbe(pr.group, pr.lava_var, pr.index, pr.every, pr.phase) for pr in p.probes]
+        n_start = self.step
+        rasters, samples, _ = self._advance(n_steps, 0, probes)
+        for gr in p.groups:
+            for pop, off, size in gr.members:
+                st, ix = np.nonzero(rasters[gr.name][:, off:off + size])
+                self._spikes.setdefault(pop, []).append((st.astype(np.int64) + n_start, ix.astype(np.int64)))
+        for pr, sample in zip(p.probes, samples):
+            self._samples.setdefault((pr.monitor, pr.var), []).append(sample)
 
     def plastic_weights(self, projection: str, *_):
-        return {projection: self._final[1][projection].copy()}
+        return {projection: self._weights_si(self._emu.weights())[projection]}
+
+
+def _traces_from(traces: dict, n_start: int, dt: float) -> dict:
+    """State-monitor traces of steps >= n_start (the traces of the whole run so far, cut)."""
+    out = {}
+    for name, tr in traces.items():
+        keep = np.rint(tr["times"] / dt).astype(np.int64) >= n_start
+        out[name] = {**tr, "times": tr["times"][keep],
+                     "variables": {var: block[keep] for var, block in tr["variables"].items()}}
+    return out

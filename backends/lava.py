@@ -388,7 +388,7 @@ class LavaExecutable(Executable):
         t0 = time.perf_counter()
         self.ir = ir
         self.options = options
-        self.plan = plan(ir, options["format"], options["policy"], options["headroom"])
+        self.plan = plan(ir, options["format"], options["policy"], options["headroom"], weight_monitors=True)
         self.build_s = time.perf_counter() - t0
         self._ran = False
 
@@ -432,16 +432,30 @@ class LavaExecutable(Executable):
             build_s = time.perf_counter() - t0
             t1 = time.perf_counter()
             bar = ProgressBar(n_steps, progress)
+            # weight monitors: the weights at the start of IR step n are Lava's after n steps,
+            # read between run calls (the runtime stops at each sample's step)
+            wmons = [(m, max(1, _ir.steps(m.interval, p.ir.dt))) for m in p.ir.weight_monitors.values()]
+            wsamples = {m.projection: ([], [], np.asarray(m.synapses, dtype=np.int64)) for m, _ in wmons}
             try:
-                bounds = sorted({0, n_steps, *[s for s in change_steps(p) if s < n_steps]})
+                changes = {s for s in change_steps(p) if 0 < s < n_steps}
+                stops = {s for _, k in wmons for s in range(k, n_steps, k)}
+                bounds = sorted({0, n_steps, *changes, *stops})
                 n = 0
                 checkpoint("run")
                 for seg_start, seg_end in zip(bounds[:-1], bounds[1:]):
-                    if seg_start > 0:   # injected currents changed: new biases from this IR step on
+                    if seg_start in changes:   # injected currents changed: new biases from this IR step on
                         biases, c = biases_at(p, seg_start)
                         clipped_bias += c
                         for gname, b in biases.items():
                             rt.set_bias(gname, b.astype(np.int64 if p.fixed else float))
+                    due = [m for m, k in wmons if seg_start % k == 0]
+                    if due:
+                        now = (_lava_learning.initial_weights(p) if seg_start == 0
+                               else _lava_learning.learned_weights(p, graph))
+                        for m in due:
+                            st, w, syn = wsamples[m.projection]
+                            st.append(seg_start)
+                            w.append(now[m.projection][syn])
                     while n < seg_end:
                         k = min(CHUNK_STEPS, seg_end - n)
                         rt.step(k)
@@ -458,6 +472,8 @@ class LavaExecutable(Executable):
         raw = _collect(p, graph, n_steps)
         raw.weights = learned
         raw.final_state = final
+        raw.weight_samples = {proj: (np.array(st, np.int64), np.array(w).reshape(len(st), syn.size), syn.copy())
+                              for proj, (st, w, syn) in wsamples.items()}
         return graph, raw, rt, wall, build_s, clipped_bias
 
 
@@ -619,6 +635,7 @@ def _describe(p: LavaPlan, graph: LavaGraph, target, cfg_name, compile_s, model_
            "learning_rules": {name: {"lava_class": "Loihi2FLearningRule" if lm.factors == 2 else "Loihi3FLearningRule",
                                      "dw": lm.dw, "dt": lm.dt, "t_epoch": lm.t_epoch, **lm.traces,
                                      "weight_exp": lm.weight_exp if p.fixed else None, "sign_mode": lm.sign_mode,
+                                     "graded_spike_cfg": lm.graded_spike_cfg,
                                      "target_neuron": "RewardLIF" if lm.factors == 3 else "LIF"}
                               for name, lm in p.learning.items()}}
     if p.report is not None:     # quantized from a float model (a network in Loihi's integers is not)

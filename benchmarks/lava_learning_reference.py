@@ -26,7 +26,8 @@ import time
 import numpy as np
 
 from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDenseConn, LearningNet,
-                                             LearningResult, LearningRuleSpec, LearningSparseConn, lava_rule,
+                                             GRADED_SPIKE_CFGS, LearningResult, LearningRuleSpec, LearningSparseConn,
+                                             graded_spike_cfg_code, lava_rule,
                                              truncate_weights)
 from spikecore.engine.loihi import SIGN_MODES, sign_mode_code
 
@@ -90,6 +91,9 @@ def build_lava(net: LearningNet, n_steps: int, workdir: str):
             kw["sign_mode"] = modes[c.sign_mode]
         w = np.asarray(c.weights)
         post = lifs[c.post]
+        if isinstance(c, LearningDenseConn):
+            from lava.magma.core.learning.constants import GradedSpikeCfg
+            kw["graded_spike_cfg"] = GradedSpikeCfg(graded_spike_cfg_code(c.graded_spike_cfg, "graded_spike_cfg"))
         if isinstance(c, LearningSparseConn):
             proc = LearningSparse(weights=_csr(w, c), learning_rule=rules[c.name],
                                   tag_1=_csr(np.broadcast_to(np.asarray(c.tag_1), w.shape), c),
@@ -150,14 +154,23 @@ def _csr(m: np.ndarray, c: LearningSparseConn):
     return sp.csr_matrix((np.asarray(m)[r, col], (r, col)), shape=syn.shape)
 
 
+def _zero_truncated(c: LearningSparseConn) -> np.ndarray:
+    """The synapses of ``c`` whose initial weight truncates to 0 (Lava's LearningSparse drops them)."""
+    w = np.asarray(c.weights)
+    mode = sign_mode_code(c.sign_mode, "sign_mode")
+    held = truncate_weights(w.astype(np.int32), SIGN_MODES["mixed"] if mode is None else mode, int(c.num_weight_bits))
+    return _synapses(c, w) & (held == 0)
+
+
 def _sparse_read(proc, name: str, c: LearningSparseConn) -> np.ndarray:
     """A LearningSparse variable as a dense matrix. Var.get() pairs the model's stored values with
-    the initial matrix's nonzero entries, which differ from the stored ones (the weights lose the
-    synapses whose initial value truncates to 0; tags keep their explicit zeros): the raw values
-    are placed here at the entries the model stores, row by row."""
+    the initial matrix's nonzero entries, which differ from the stored ones (Lava's model drops the
+    weights of the synapses whose initial value truncates to 0, the patched one keeps them as
+    explicit zeros; tags keep their explicit zeros): the raw values are placed here at the entries
+    the model stores, row by row."""
     w = np.asarray(c.weights)
     syn = _synapses(c, w)
-    if name == "weights":
+    if name == "weights" and not c.keep_zero_weights:
         mode = sign_mode_code(c.sign_mode, "sign_mode")
         stored = syn & (truncate_weights(w.astype(np.int32), SIGN_MODES["mixed"] if mode is None else mode,
                                          int(c.num_weight_bits)) != 0)
@@ -182,6 +195,7 @@ def run_lava(net: LearningNet, n_steps: int, timing: bool = False, sparse_model:
     from spikecore import procs
     from spikecore.compat import lava_dataclasses
     lava_dataclasses.install()
+    _check_zero_weights(net, sparse_model)
 
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-learn-")
     try:
@@ -241,6 +255,17 @@ def _run_lava_in(net: LearningNet, n_steps: int, timing: bool, workdir: str,
     return res
 
 
+def _check_zero_weights(net: LearningNet, sparse_model: str) -> None:
+    """Lava's stock LearningSparse drops a synapse whose initial weight truncates to 0 and the
+    patched model keeps it: a LearningSparseConn must say which (``keep_zero_weights``) wherever
+    it has such a synapse, for the emulator to be compared with the model that runs."""
+    for c in net.conns:
+        if isinstance(c, LearningSparseConn) and _zero_truncated(c).any():
+            if c.keep_zero_weights != (sparse_model == "patched"):
+                raise ValueError(f"{c.name}: keep_zero_weights={c.keep_zero_weights} with sparse_model "
+                                 f"{sparse_model!r} (the patched model keeps synapses of weight 0, Lava's drops them)")
+
+
 def _sparse_models(net: LearningNet, plastic: dict, sparse_model: str) -> dict:
     """The model map entries of the LearningSparse processes (none: Lava picks its stock model)."""
     if sparse_model not in SPARSE_MODELS:
@@ -263,6 +288,7 @@ def lava_crash(net: LearningNet, n_steps: int, timeout_s: float = 120.0, sparse_
     from lava.magma.core.run_conditions import RunSteps
     from lava.magma.core.run_configs import Loihi1SimCfg
 
+    _check_zero_weights(net, sparse_model)
     workdir = tempfile.mkdtemp(prefix="spikecore-lava-crash-")
     try:
         with procs.forked_children():
@@ -447,12 +473,13 @@ def random_rule(rng: np.random.Generator, three_factor: bool, factors: tuple = F
         return spec
 
 
-def _learning_sparse(c: LearningDenseConn, syn: np.ndarray, rule, sign_mode) -> LearningSparseConn:
+def _learning_sparse(c: LearningDenseConn, syn: np.ndarray, rule, sign_mode,
+                     keep_zero_weights: bool = False) -> LearningSparseConn:
     """``c`` as a LearningSparse of synapses ``syn`` (weights and tags 0 off them)."""
     return LearningSparseConn(c.name, c.pre, c.post, np.where(syn, c.weights, 0), rule, weight_exp=c.weight_exp,
                               num_weight_bits=c.num_weight_bits, sign_mode=sign_mode,
                               tag_1=np.where(syn, c.tag_1, 0), tag_2=np.where(syn, c.tag_2, 0),
-                              num_message_bits=c.num_message_bits, synapses=syn)
+                              num_message_bits=c.num_message_bits, synapses=syn, keep_zero_weights=keep_zero_weights)
 
 
 def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 8,
@@ -460,8 +487,8 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
     """A random network: 1-3 LIF groups (some reward neurons), a spike input, a graded reward
     input for reward groups, static Dense drives and 1-3 LearningDense connections. With
     ``sparse`` (the same draws, and more): plastic connections are also LearningSparse (random
-    synapses), the input carries graded counts 0..3 and plastic connections from it are graded,
-    and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
+    synapses), the input carries graded counts 0..3 (times 1, 8 or 40) and plastic connections
+    from it are graded, each with a random ``GradedSpikeCfg`` (all four), and reward groups are also the Lava backend's RewardLIF (y2 decays). A LearningSparse takes
     what ``sparse_model`` runs: "stock" (Lava's model), sign mode mixed or default and rules over
     traces only; "patched" (the Lava backend's LearningSparseBitApproximate), every sign mode
     (mostly excitatory and inhibitory), rules over every factor, and every plastic connection
@@ -543,7 +570,8 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
                                         SIGN_MODES["mixed"] if mode is None else sign_mode_code(mode, "sign_mode"),
                                         c.num_weight_bits) != 0
                 if kept.any():
-                    c = _learning_sparse(c, syn, random_rule(rng, c.rule.three_factor, FACTORS), mode)
+                    c = _learning_sparse(c, syn, random_rule(rng, c.rule.three_factor, FACTORS), mode,
+                                         keep_zero_weights=True)
                 conns.append(c)
                 continue
             kept = truncate_weights(np.where(syn, c.weights, 0).astype(np.int32), SIGN_MODES["mixed"],
@@ -553,6 +581,12 @@ def random_learning_net(rng: np.random.Generator, n_steps: int, max_size: int = 
                 rule = random_rule(rng, c.rule.three_factor, TRACE_FACTORS)
                 c = _learning_sparse(c, syn, rule, [None, "mixed"][int(rng.integers(2))])
         conns.append(c)
+    graded = [c for c in conns if isinstance(c, LearningDenseConn) and c.num_message_bits]
+    if graded:                 # drawn last: the network above is the same draw as without them
+        for c in graded:
+            c.graded_spike_cfg = GRADED_SPIKE_CFGS[int(rng.integers(len(GRADED_SPIKE_CFGS)))]
+        # payloads up to 120 (halved: 60), so that x1 saturates and overflows within a few spikes
+        inputs[0].data = inputs[0].data * int(rng.choice([1, 8, 40]))
     return LearningNet(groups, inputs, conns)
 
 

@@ -2,7 +2,7 @@
 
     python -m benchmarks.loihi_learning [--repeats 3] [--steps 2000] [--size 100] [--regimes high,low]
                                         [--sweep 60] [--sparse-sweep 20] [--patched-sparse-sweep 12]
-                                        [--sweep-steps 300]
+                                        [--graded-sweep 20] [--sweep-steps 300]
                                         [--recurrent-sweep 20] [--recurrent-steps 2000]
 
 Two parts, in one run:
@@ -23,7 +23,10 @@ Two parts, in one run:
    bits, initial tags), ``--sweep-steps`` steps each: prints how many runs were identical.
    ``--sparse-sweep M`` more with ``random_learning_net(sparse=True)``: LearningSparse connections
    (random synapses, what Lava's stock LearningSparse model runs: sign mode mixed, rules over
-   traces), graded plastic connections, the Lava backend's RewardLIF reward neurons.
+   traces), graded plastic connections (each with a random GradedSpikeCfg), the Lava backend's
+   RewardLIF reward neurons. ``--graded-sweep G`` more of those draws (from seed 4000 on), only
+   networks with a graded plastic connection: every GradedSpikeCfg mode, on LearningDense and
+   LearningSparse.
    ``--patched-sparse-sweep K`` more with ``sparse_model="patched"``: every plastic connection a
    LearningSparse, mostly sign modes excitatory and inhibitory, rules over every factor (w, d, t
    and constants), against the Lava backend's patched model (Lava's own crashes on them).
@@ -106,17 +109,36 @@ def _cpu_with_children() -> float:
     return me.ru_utime + me.ru_stime + ch.ru_utime + ch.ru_stime
 
 
-def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False, sparse_model: str = "stock",
-          recurrent: bool = False) -> int:
-    t0 = time.perf_counter()
-    same, spikes, learned, modes = 0, 0, 0, {}
-    for seed in range(seed0, seed0 + count):
+def _graded(net: LearningNet) -> list:
+    """The plastic connections of ``net`` that receive graded spikes."""
+    return [c for c in net.conns if isinstance(c, LearningDenseConn) and c.num_message_bits]
+
+
+def _nets(count: int, n_steps: int, seed0: int, sparse: bool, sparse_model: str, recurrent: bool,
+          graded_only: bool):
+    """(seed, net) for ``count`` random networks from ``seed0`` on (``graded_only``: skipping
+    those without a graded plastic connection)."""
+    seed, n = seed0, 0
+    while n < count:
         rng = np.random.default_rng(seed)
         net = (random_recurrent_net(rng, n_steps) if recurrent
                else random_learning_net(rng, n_steps, sparse=sparse, sparse_model=sparse_model))
+        if not graded_only or _graded(net):
+            n += 1
+            yield seed, net
+        seed += 1
+
+
+def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False, sparse_model: str = "stock",
+          recurrent: bool = False, graded_only: bool = False) -> int:
+    t0 = time.perf_counter()
+    same, spikes, learned, modes, cfgs = 0, 0, 0, {}, {}
+    for seed, net in _nets(count, n_steps, seed0, sparse, sparse_model, recurrent, graded_only):
         for c in net.conns:
             if isinstance(c, LearningSparseConn):
                 modes[c.sign_mode or "default"] = modes.get(c.sign_mode or "default", 0) + 1
+        for c in _graded(net):
+            cfgs[c.graded_spike_cfg] = cfgs.get(c.graded_spike_cfg, 0) + 1
         ours = LearningEmulator(net).run(n_steps)
         d = differences(ours, run_lava(net, n_steps, sparse_model=sparse_model))
         if d:
@@ -128,7 +150,10 @@ def sweep(count: int, n_steps: int, seed0: int = 1000, sparse: bool = False, spa
                        for c in net.conns if isinstance(c, LearningDenseConn))
     n_sparse = sum(modes.values())
     kind = (f"sparse/graded, {sparse_model} LearningSparse model ({n_sparse} LearningSparse connections, sign modes "
-            + ", ".join(f"{k} {v}" for k, v in sorted(modes.items())) + ")") if sparse else "dense"
+            + ", ".join(f"{k} {v}" for k, v in sorted(modes.items())) + "; graded plastic connections "
+            + (", ".join(f"{k} {v}" for k, v in sorted(cfgs.items())) or "none") + ")") if sparse else "dense"
+    if graded_only:
+        kind = "graded only, " + kind
     if recurrent:
         kind = "recurrent, static connections with delays"
     print(f"part 2 ({kind}): {same}/{count} random networks and rules identical ({n_steps} steps each, {spikes} "
@@ -148,6 +173,9 @@ def main(argv=None) -> int:
     ap.add_argument("--patched-sparse-sweep", type=int, default=12,
                     help="random networks with LearningSparse of every sign mode and factor, against the Lava "
                          "backend's patched model (seeds 3000...; 0: skip)")
+    ap.add_argument("--graded-sweep", type=int, default=20,
+                    help="random networks with graded plastic connections, every GradedSpikeCfg "
+                         "(sparse=True draws from seed 4000 on; 0: skip)")
     ap.add_argument("--sweep-steps", type=int, default=300)
     ap.add_argument("--recurrent-sweep", type=int, default=20,
                     help="random recurrent networks with delayed static connections (seeds 3000...; 0: skip)")
@@ -164,6 +192,9 @@ def main(argv=None) -> int:
     if args.patched_sparse_sweep > 0:
         ok &= sweep(args.patched_sparse_sweep, args.sweep_steps, seed0=3000, sparse=True,
                     sparse_model="patched") == args.patched_sparse_sweep
+    if args.graded_sweep > 0:
+        ok &= sweep(args.graded_sweep, args.sweep_steps, seed0=4000, sparse=True,
+                    graded_only=True) == args.graded_sweep
     if args.recurrent_sweep > 0:
         ok &= sweep(args.recurrent_sweep, args.recurrent_steps, seed0=3000, recurrent=True) == args.recurrent_sweep
     return 0 if ok else 1

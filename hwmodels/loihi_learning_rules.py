@@ -90,6 +90,7 @@ class LearningMap:
     weight_exp: int = 0            # fixed: the projection's weight exponent
     sign_mode: str = "exc"
     neuron: dict = field(default_factory=dict)   # 3F: what the postsynaptic neuron model computes
+    graded_spike_cfg: str = "use_regular_impulse"   # Lava's GradedSpikeCfg (lava_rule on a graded projection)
 
     def lava_rule(self):
         """Lava's own rule object (imports Lava)."""
@@ -220,6 +221,11 @@ def map_learning(g: _ir.IRGraph, weight_gain: dict, fixed: bool, unit_scale: dic
                 "count a step's Poisson spikes as one for learning"))
         if rule == "lava_rule":
             _map_raw(lm, p, g.dt, el, findings)
+            lm.graded_spike_cfg = p.get("graded_spike_cfg", lm.graded_spike_cfg)
+            if lm.graded_spike_cfg != "use_regular_impulse" and e.pre not in g.poisson_sources:
+                raise ValidationError(f"projections.{name}.plasticity.graded_spike_cfg", lm.graded_spike_cfg,
+                                      "use_regular_impulse: only a Poisson source's spikes are graded "
+                                      f"(here pre is {e.pre!r})")
         else:
             _map_pair_traces(lm, p, g, e, el, findings)
             _map_bounds(lm, p, el, findings, w, _pair_reach(g, e, p) if rule == "stdp_pair" and not fixed else None)

@@ -21,7 +21,7 @@ from hwmodels import loihi
 from hwmodels import loihi_learning_rules as learning
 from spikecore import ir as _ir
 from spikecore.errors import UnsupportedFeature, ValidationError
-from spikecore.models import MODELS, get_model, loihi_lif
+from spikecore.models import MODELS, get_model
 
 NAME = "lava"
 FORMATS = ("float", "fixed")
@@ -130,8 +130,8 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
          headroom: float = loihi.DEFAULT_HEADROOM, backend: str = NAME, weight_monitors: bool = False) -> LavaPlan:
     """Validate ``g`` for Loihi and lay out the process graph (no Lava import). ``backend``: the
     name refusals give (UnsupportedFeature). ``weight_monitors``: the caller records the IR's
-    weight monitors itself (the native learning path); otherwise they are refused (Lava reads
-    the final weights only)."""
+    weight monitors itself (the Lava backend between its run calls, the native learning path
+    from the emulator); otherwise they are refused (``deploy``: no run to sample)."""
     if format not in FORMATS:
         raise ValidationError("format", format, "one of " + ", ".join(FORMATS))
     if not g.populations:
@@ -255,7 +255,7 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
         b["idx"].append(np.arange(e.n_synapses))
     findings = findings + late
     approximations = approximations + loihi.apply_policy(late, policy, backend)
-    conns, absent_findings = [], []
+    conns = []
     for b in buckets.values():
         rows, cols = np.concatenate(b["rows"]), np.concatenate(b["cols"])
         w, d = np.concatenate(b["w"]), np.concatenate(b["d"]).astype(np.int64)
@@ -271,12 +271,8 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
             if b["names"][0] in learning_maps:
                 c.learning = learning_maps[b["names"][0]]
                 c.synapse_index = np.concatenate(b["idx"])[sel]
-                c.process, finding = _learning_process(c, fixed, b["names"][0])
-                if finding is not None:
-                    absent_findings.append(finding)
+                c.process = _learning_process(c)
             conns.append(c)
-    findings = findings + absent_findings
-    approximations = approximations + loihi.apply_policy(absent_findings, policy, backend)
     probes = _plan_probes(g, nmap, pop_group)
     p = LavaPlan(ir=g, format=format, policy=policy, headroom=headroom, groups=groups, sources=sources,
                  conns=conns, probes=probes, pop_group=pop_group, neuron_maps=nmap.neurons, qir=qir, report=report,
@@ -286,32 +282,13 @@ def plan(g: _ir.IRGraph, format: str = "float", policy: str = "strict",
     return p
 
 
-def _learning_process(c: ConnPlan, fixed: bool, projection: str) -> tuple:
-    """(process, finding or None) of a plastic connection. Its synapses fill its LIF groups'
-    matrix: a ``LearningDense``. Otherwise a ``LearningSparse``, which stores (and learns) the
-    synapses only -- run by the Lava backend's patched model (backends/_lava_models.py; Lava's
-    own crashes on sign modes excitatory and inhibitory) -- unless, in fixed point, a synapse's
-    initial weight truncates to 0: LearningSparse's first step drops it (``eliminate_zeros``), so
-    it would never learn (and with none left its model crashes). Then a ``LearningDense`` whose
-    absent entries learn, a finding (strict refuses it)."""
-    absent = c.shape[0] * c.shape[1] - c.rows.size
-    if not absent:
-        return "LearningDense", None
-    dropped = 0
-    if fixed:
-        mode = loihi_lif.SIGN_MODES[loihi_lif.SIGN_MODE_ALIASES.get(c.sign_mode, c.sign_mode)]
-        held = loihi_lif.truncate_weights(np.asarray(c.weights, dtype=np.int64), mode, int(c.num_weight_bits))
-        dropped = int((held == 0).sum())
-    if not dropped:
-        return "LearningSparse", None
-    return "LearningDense", loihi.Finding(
-        "error", "absent synapses learn", f"projection {projection}",
-        f"{c.rows.size} synapses in a {c.shape[0]} x {c.shape[1]} LearningDense",
-        f"{dropped} synapse(s) start at weight 0, which Lava's LearningSparse drops before it learns "
-        "(eliminate_zeros), so the projection is a LearningDense, which learns at every entry of its matrix: "
-        "the absent synapses (weight 0) grow with the rule and transmit",
-        "start every synapse at a nonzero weight (then a LearningSparse learns the synapses only), or "
-        "connect all to all, populations in LIF processes of their own", f"let the {absent} absent entries learn")
+def _learning_process(c: ConnPlan) -> str:
+    """The process of a plastic connection: ``LearningDense`` where its synapses fill its LIF
+    groups' matrix, otherwise ``LearningSparse``, which stores (and learns) the synapses only --
+    run by the Lava backend's patched model (backends/_lava_models.py: Lava's own crashes on sign
+    modes excitatory and inhibitory, and drops a synapse whose initial fixed-point weight truncates
+    to 0 before it learns; the patched one keeps it)."""
+    return "LearningDense" if c.shape[0] * c.shape[1] == c.rows.size else "LearningSparse"
 
 
 def _learning(g, nmap, qir, fixed: bool, weight_monitors: bool = False) -> tuple:
@@ -326,8 +303,8 @@ def _learning(g, nmap, qir, fixed: bool, weight_monitors: bool = False) -> tuple
     if g.weight_monitors and not weight_monitors:
         name = next(iter(g.weight_monitors))
         raise UnsupportedFeature(NAME, f"weight monitor {name}",
-                                 "Lava reports the final weights (Result.weights); record weights over time on "
-                                 "the native backend")
+                                 "a run to sample (spikecore run --backend lava or native); a deployed "
+                                 "process graph is not run here")
     return learning.map_learning(g, gain, fixed, unit if fixed else None)
 
 

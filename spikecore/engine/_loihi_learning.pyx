@@ -521,6 +521,7 @@ cdef class Plastic(Conn):
     cdef int64_t n_done[3]
     cdef public bint settled[3]
     cdef bint sparse
+    cdef int64_t graded_cfg              # GradedSpikeCfg: 0 regular impulse, 1 overwrite, 2/3 add with(out) saturation
     cdef uint8_t[:, ::1] mask            # LearningSparse: per target (w, d, t) the stored entries
 
     def __init__(self, w, a_buff, int weight_exp, int pre_group, int pre_input, int post_group,
@@ -528,8 +529,9 @@ cdef class Plastic(Conn):
                  x_active, y_active, x_factor, y_factor, xr_decay, xr_imp, yr_decay, yr_imp, cv,
                  int64_t k_trace, int64_t k_cv, int t_epoch, int decimate, int sign_mode, bint three_factor,
                  p_start, p_dep, p_mant, p_exp, p_shift, p_fstart, f_code, f_const, f_sgn, f_lo, f_hi, settled,
-                 bint graded=False, mask=None):
+                 bint graded=False, mask=None, int graded_cfg=0):
         Conn.__init__(self, w, a_buff, weight_exp, graded, pre_group, pre_input, post_group, False)
+        self.graded_cfg = graded_cfg
         self.sparse = mask is not None
         self.mask = mask if mask is not None else np.zeros((3, 1), dtype=np.uint8)
         self.x, self.y, self.tx, self.ty, self.x0, self.y0 = x, y, tx, ty, x0, y0
@@ -558,18 +560,25 @@ cdef class Plastic(Conn):
         for k in range(3):
             self.settled[k] = settled[k]
 
+    def set_streams(self, xr_decay, xr_imp, yr_decay, yr_imp, cv):
+        """Random streams drawn for a longer run (the same numbers first): a continued run."""
+        self.xr_decay, self.xr_imp, self.yr_decay, self.yr_imp, self.cv = xr_decay, xr_imp, yr_decay, yr_imp, cv
+
     cdef void recv_traces(self, const int64_t *s, const uint8_t *bap, Lif post, int64_t t) noexcept nogil:
         cdef int64_t i, j, k
         cdef int64_t within = t % self.t_epoch
         cdef double rnd
         if within == 0:
             within = self.t_epoch
-        for i in range(self.n_pre):          # _process_pre_spikes (USE_REGULAR_IMPULSE)
-            if s[i] != 0:
-                if self.tx[i] > 0:
-                    for k in range(2):
-                        self.x[k, i] = add_impulse(self.x[k, i], 0.0, self.x_imp_int[k], self.x_imp_frac[k])
-                self.tx[i] = within
+        if self.graded_cfg == 0:
+            for i in range(self.n_pre):      # _process_pre_spikes (USE_REGULAR_IMPULSE)
+                if s[i] != 0:
+                    if self.tx[i] > 0:
+                        for k in range(2):
+                            self.x[k, i] = add_impulse(self.x[k, i], 0.0, self.x_imp_int[k], self.x_imp_frac[k])
+                    self.tx[i] = within
+        else:
+            self.graded_pre_spikes(s, within)
         self.k_trace += 1
         rnd = <double>self.yr_imp[self.k_trace]
         for j in range(self.n_post):         # _process_post_spikes
@@ -584,6 +593,33 @@ cdef class Plastic(Conn):
                 for j in range(self.n_post):
                     self.y[k, j] = post.y[k, j]
         self.k_trace += 1
+
+    cdef void graded_pre_spikes(self, const int64_t *s, int64_t within) noexcept nogil:
+        """_process_pre_spikes with GradedSpikeCfg OVERWRITE (1), ADD_WITH_SATURATION (2) or
+        ADD_WITHOUT_SATURATION (3) (loihi_learning._Plastic._process_pre_spikes): the payload
+        np.round(s / 2) (half to even: nearbyint) as uint8, 0 on a binary connection."""
+        cdef int64_t i, payload, sums
+        cdef bint spiked, multi
+        for i in range(self.n_pre):
+            spiked = s[i] != 0
+            multi = spiked and self.tx[i] > 0
+            payload = (<int64_t>nearbyint(<double>s[i] / 2.0)) & 0xFF if self.graded else 0
+            if self.graded_cfg == 1:
+                if spiked:
+                    self.x[0, i] = payload
+            else:
+                sums = (self.x[0, i] + payload) & 0xFF
+                if self.graded_cfg == 2:
+                    self.x[0, i] = clip64(sums, 0, 127)
+                elif sums > 127:
+                    self.x[0, i] = sums - 127
+                else:
+                    self.x[0, i] = sums
+                    spiked = multi = False
+            if multi:
+                self.x[1, i] = add_impulse(self.x[1, i], 0.0, self.x_imp_int[1], self.x_imp_frac[1])
+            if spiked:
+                self.tx[i] = within
 
     cdef void learn(self, int64_t time_step) noexcept nogil:
         """run_lrn at the end of an epoch."""

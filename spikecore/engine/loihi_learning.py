@@ -22,7 +22,9 @@ Reproduced as Lava does it (docs/loihi_learning.md lists each quirk with its tes
   epoch's end the history of the epoch is rebuilt step by step -- decay ``exp(-1/tau) * x``
   floored and stochastically rounded up, then the impulse (integer part, fractional part in
   1/256, stochastically rounded, clipped to 0..127) at each neuron's last spike time of the
-  epoch; a neuron's second and later spikes in an epoch add the impulse at once;
+  epoch; a neuron's second and later spikes in an epoch add the impulse at once; graded
+  spikes update x1 by Lava's ``GradedSpikeCfg`` (``graded_spike_cfg``: the impulse, or the
+  payload halved -- overwritten, added with saturation, or added keeping the overflow);
 * Lava's random streams: per connection two ``TraceRandom`` (x: seeds rng_seed, rng_seed+1;
   y: rng_seed+2, rng_seed+3), each a pair of ``numpy.random.default_rng`` drawing ONE number
   per advance shared by every neuron and trace, advanced twice per step; one
@@ -50,6 +52,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
+from ..plasticity.lava_rule import GRADED_SPIKE_CFGS
 from .loihi import (MAX_DELAY, RANGES, SIGN_MODES, _integers, clip_weights, determine_sign_mode, sign_mode_code,
                     truncate_weights)
 
@@ -72,6 +75,17 @@ DEPENDENCY_CODES = {"x0": 0, "y0": 1, "u": 2}
 CONN_VAR_SEED = 2                       # ConnVarRandom(seed_stochastic_rounding=2): ignores rng_seed
 MAX_WEIGHT = 2 ** 23                    # |initial weight|: << 7 and the products stay inside int32
 ACC_MIN, ACC_MAX = -(2 ** W_ACCUMULATOR_U) - 1, 2 ** W_ACCUMULATOR_U - 1
+# GRADED_SPIKE_CFGS: lava/magma/core/learning/constants.py GradedSpikeCfg, in the order of its values 0..3
+REGULAR_IMPULSE, OVERWRITE, ADD_WITH_SATURATION, ADD_WITHOUT_SATURATION = range(4)
+
+
+def graded_spike_cfg_code(value, where: str) -> int:
+    """Lava's ``GradedSpikeCfg`` value (0..3) of a name in GRADED_SPIKE_CFGS, an index or Lava's enum."""
+    if isinstance(value, str) and value.lower() in GRADED_SPIKE_CFGS:
+        return GRADED_SPIKE_CFGS.index(value.lower())
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= int(value) < 4:
+        return int(value)
+    raise ValidationError(where, value, "one of " + ", ".join(GRADED_SPIKE_CFGS))
 
 
 # -- the learning rule ----------------------------------------------------------------------
@@ -270,7 +284,10 @@ class LearningDenseConn:
     sign_mode: object = None        # None: Lava's learning model default, mixed
     tag_1: object = 0
     tag_2: object = 0
-    num_message_bits: int = 0       # > 0: graded spikes (GradedSpikeCfg.USE_REGULAR_IMPULSE only)
+    num_message_bits: int = 0       # > 0: graded spikes (counts multiply the weights)
+    # Lava's GradedSpikeCfg: how a pre spike's payload updates x1 (GRADED_SPIKE_CFGS: a name, its
+    # index = Lava's value, or Lava's enum); other than use_regular_impulse, x1_impulse is 0
+    graded_spike_cfg: object = "use_regular_impulse"
 
 
 @dataclass
@@ -285,8 +302,12 @@ class LearningSparseConn(LearningDenseConn):
     crashes on sign modes excitatory and inhibitory (``np.maximum`` on the CSR matrix) and on a
     factor w, d or t (``np.clip`` of a CSR matrix); there this emulates the Lava backend's
     patched model, which does those operations on the stored values and evaluates the factors
-    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md)."""
+    on the dense matrices, i.e. exactly the arithmetic above (docs/loihi_learning.md).
+    ``keep_zero_weights``: the Lava backend's patched model, which truncates the initial weights
+    without ``eliminate_zeros``, so every synapse stays stored and learns (Lava's own model drops
+    those that truncate to 0)."""
     synapses: Optional[np.ndarray] = None
+    keep_zero_weights: bool = False
 
 
 @dataclass
@@ -418,6 +439,8 @@ class _Plastic:
         self.tag_2 = _tags(c, "tag_2", w.shape)
         self.shape = (n_post, n_pre)
         self.graded = int(c.num_message_bits) > 0
+        # LearningDense / LearningSparse.__init__: any other graded_spike_cfg sets x1_impulse = 0
+        self.graded_cfg = graded_spike_cfg_code(c.graded_spike_cfg, f"{c.name}.graded_spike_cfg")
         self.masks = _sparse_masks(c, self) if isinstance(c, LearningSparseConn) else None
         self.a_buff = np.zeros(n_post, dtype=np.int64)
         self.x = np.zeros((2, n_pre), dtype=int)
@@ -426,17 +449,29 @@ class _Plastic:
         self.ty = np.zeros(n_post, dtype=int)
         self.x0 = np.zeros(n_pre, dtype=bool)
         self.y0 = np.zeros(n_post, dtype=bool)
-        self.x_imp_int, self.x_imp_frac = decompose_impulses(r.x_impulses)
+        self.x_imp_int, self.x_imp_frac = decompose_impulses(
+            r.x_impulses if self.graded_cfg == REGULAR_IMPULSE else (0.0, r.x_impulses[1]))
         self.y_imp_int, self.y_imp_frac = decompose_impulses(r.y_impulses)
         self.x_taus = np.array(r.x_taus)
         self.y_taus = np.array(r.y_taus)
-        seed = r.rng_seed
-        n_adv = 2 * n_steps
-        self.xr_decay, self.xr_imp = trace_random_streams(seed, seed + 1, n_adv)
-        self.yr_decay, self.yr_imp = trace_random_streams(seed + 2, seed + 3, n_adv)
-        self.cv = conn_var_random_stream(n_steps // r.t_epoch + 1)
+        self.horizon = -1
+        self.draw_streams(n_steps)
         self.k_trace = 0                 # advances of the trace generators so far
         self.k_cv = 0
+
+    def draw_streams(self, n_steps: int) -> bool:
+        """Lava's random streams drawn ahead for a run of ``n_steps`` steps from step 0 (two
+        trace advances per step, one ConnVarRandom advance per epoch); a longer horizon draws
+        them again: the same numbers first (numpy's generators), so a continued run goes on
+        with the numbers one longer run would use. True when they were drawn anew."""
+        if n_steps <= self.horizon:
+            return False
+        seed, n_adv = self.rule.rng_seed, 2 * n_steps
+        self.xr_decay, self.xr_imp = trace_random_streams(seed, seed + 1, n_adv)
+        self.yr_decay, self.yr_imp = trace_random_streams(seed + 2, seed + 3, n_adv)
+        self.cv = conn_var_random_stream(n_steps // self.rule.t_epoch + 1)
+        self.horizon = n_steps
+        return True
 
     def spikes_in(self, s_in: np.ndarray, time_step: int):
         """a_buff for the next step (AbstractPyDenseModelBitAcc) from binary or graded pre spikes."""
@@ -446,12 +481,7 @@ class _Plastic:
     def recv_traces(self, s_in: np.ndarray, bap: np.ndarray, y_from_post, time_step: int):
         r = self.rule
         within = time_step % r.t_epoch or r.t_epoch
-        # _process_pre_spikes (USE_REGULAR_IMPULSE): a repeated spike adds the impulse now
-        spiked = s_in.astype(bool)
-        multi = (self.tx > 0) & spiked
-        self.x[0, multi] = _add_impulse(self.x[0, multi], 0, self.x_imp_int[0], self.x_imp_frac[0])
-        self.x[1, multi] = _add_impulse(self.x[1, multi], 0, self.x_imp_int[1], self.x_imp_frac[1])
-        self.tx[spiked] = within
+        self._process_pre_spikes(s_in, within)
         self.k_trace += 1                 # _update_trace_randoms
         # _process_post_spikes
         self.y0[bap] = True
@@ -462,6 +492,34 @@ class _Plastic:
         if y_from_post is not None:
             self.y[:] = y_from_post
         self.k_trace += 1
+
+    def _process_pre_spikes(self, s_in: np.ndarray, within: int):
+        """LearningConnectionModelBitApproximate._process_pre_spikes, per GradedSpikeCfg. The payload
+        is ``np.round(s_in / 2).astype(np.uint8)`` (half to even: 1 -> 0, 3 -> 2; a binary
+        connection hands over bools: 0); use_regular_impulse: a repeated spike in the epoch adds
+        the impulses now; overwrite: x1 = payload at a spike; add_with_saturation: x1 = (x1 +
+        payload) as uint8, clipped to 127 (every neuron's x1); add_without_saturation: (x1 +
+        payload) as uint8, minus 127 where it passes 127, and only such a spike counts (its time
+        in the epoch, x2's impulse)."""
+        spiked = s_in.astype(bool)
+        multi = (self.tx > 0) & spiked
+        cfg = self.graded_cfg
+        if cfg == REGULAR_IMPULSE:
+            self.x[0, multi] = _add_impulse(self.x[0, multi], 0, self.x_imp_int[0], self.x_imp_frac[0])
+        else:
+            payload = (np.round(np.asarray(s_in) / 2).astype(np.int64) & 0xFF) if self.graded else 0
+            if cfg == OVERWRITE:
+                self.x[0, spiked] = np.broadcast_to(payload, spiked.shape)[spiked]
+            else:
+                sums = (self.x[0] + payload) & 0xFF                      # .astype(np.uint8)
+                if cfg == ADD_WITH_SATURATION:
+                    self.x[0] = np.clip(sums, 0, 2 ** W_TRACE - 1)
+                else:
+                    overflow = sums > 2 ** W_TRACE - 1
+                    spiked, multi = spiked & overflow, multi & overflow
+                    self.x[0] = np.where(overflow, sums - (2 ** W_TRACE - 1), sums)
+        self.x[1, multi] = _add_impulse(self.x[1, multi], 0, self.x_imp_int[1], self.x_imp_frac[1])
+        self.tx[spiked] = within
 
     def learn(self, time_step: int):
         """run_lrn, at the end of an epoch."""
@@ -562,14 +620,15 @@ class _Plastic:
 def _sparse_masks(c: LearningSparseConn, p: "_Plastic") -> dict:
     """Where a LearningSparse's weights, tag_2 and tag_1 are stored (``LearningSparseConn``);
     checks that nothing lies off the synapses, and drops the synapses whose truncated initial
-    weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``)."""
+    weight is 0 from the weights' (Lava's ``truncate_weights`` calls ``eliminate_zeros``) unless
+    ``keep_zero_weights`` (the Lava backend's patched model keeps them)."""
     syn = p.weights != 0 if c.synapses is None else np.asarray(c.synapses, dtype=bool)
     if syn.shape != p.shape:
         raise ValidationError(f"{c.name}.synapses", syn.shape, f"a (n_post, n_pre) = {p.shape} boolean matrix")
     for name in ("weights", "tag_1", "tag_2"):
         if (getattr(p, name)[~syn] != 0).any():
             raise ValidationError(f"{c.name}.{name}", "nonzero off the synapses", "0 where synapses is False")
-    return {"weights": syn & (p.weights != 0), "tag_2": syn, "tag_1": syn}
+    return {"weights": syn if c.keep_zero_weights else syn & (p.weights != 0), "tag_2": syn, "tag_1": syn}
 
 
 class _Lif:
@@ -589,14 +648,7 @@ class _Lif:
         mant, self.bias_exp = arr("bias_mant", np.int16).astype(np.int32), arr("bias_exp", np.int16)
         self.bias = np.zeros(n, dtype=np.int32)
         self.set_bias_mant(mant)
-        lo, hi = RANGES["bias_mant"]
-        self.bias_changes = {}
-        for k, change in enumerate(g.bias_changes):
-            if len(change) != 2:
-                raise ValidationError(f"{g.name}.bias_changes[{k}]", change, "a pair (step, bias_mant)")
-            t = int(_integers(change[0], f"{g.name}.bias_changes[{k}] step", 1, 2 ** 62))
-            self.bias_changes[t] = _integers(change[1], f"{g.name}.bias_changes[{k}] bias_mant", lo, hi, n
-                                             ).astype(np.int16).astype(np.int32)
+        self.bias_changes = _bias_changes(g, n)
         self.fu = 4096 - (int(g.du) + 1)
         self.fv = 4096 - int(g.dv)
         self.vth = np.left_shift(np.int32(g.vth), 6)
@@ -639,6 +691,18 @@ class _Lif:
             self.y[1] = np.rint(self.yf[1]).astype(np.int32)
         elif self.reward:
             self.y[1] = third
+
+
+def _bias_changes(g: LifGroup, n: int) -> dict:
+    """A group's bias changes checked: Lava step -> bias_mant (int32, one per neuron)."""
+    lo, hi = RANGES["bias_mant"]
+    out = {}
+    for k, change in enumerate(g.bias_changes):
+        if len(change) != 2:
+            raise ValidationError(f"{g.name}.bias_changes[{k}]", change, "a pair (step, bias_mant)")
+        t = int(_integers(change[0], f"{g.name}.bias_changes[{k}] step", 1, 2 ** 62))
+        out[t] = _integers(change[1], f"{g.name}.bias_changes[{k}] bias_mant", lo, hi, n).astype(np.int16).astype(np.int32)
+    return out
 
 
 class _Static:
@@ -705,12 +769,26 @@ class LearningResult:
 
 
 class LearningEmulator:
-    """Runs a ``LearningNet`` as Lava's fixed-point models do (module docstring)."""
+    """Runs a ``LearningNet`` as Lava's fixed-point models do (module docstring).
+
+    ``run(n)`` may be called again: each call continues from where the last one stopped, as
+    one longer Lava run would (the state, the random streams' positions, a DelayDense's pending
+    inputs and a half-finished epoch carry over). Inputs cycle over their columns by absolute
+    step, so a continued run needs inputs as long as the whole run: ``extend(net)`` hands over
+    the same network described for the longer run (its inputs and bias changes)."""
 
     def __init__(self, net: LearningNet, kernel: str = "compiled"):
         if kernel not in KERNELS:
             raise ValidationError("kernel", kernel, " or ".join(KERNELS))
-        self.net, self.kernel = net, kernel
+        self.kernel = kernel
+        self._check(net)
+        self.net = net
+        self.step = 0                 # Lava steps run so far
+        self._lifs = None             # the state, laid out by the first run (or ``lif``)
+        self._compiled = None         # the compiled kernel's objects, kept between runs
+
+    @staticmethod
+    def _check(net: LearningNet) -> None:
         names = [g.name for g in net.groups] + [s.name for s in net.inputs]
         if len(set(names)) != len(names):
             raise ValidationError("groups/inputs", names, "distinct names")
@@ -720,16 +798,47 @@ class LearningEmulator:
             if isinstance(c, DenseConn) and c.port not in ("a_in", "third_factor"):
                 raise ValidationError(f"{c.name}.port", c.port, "a_in or third_factor")
 
-    def run(self, n_steps: int, snapshot_every: int = 0, probes: tuple = ()) -> LearningResult:
+    def extend(self, net: LearningNet) -> None:
+        """Continue with ``net``: this network described for a longer run -- the same groups,
+        inputs and connections (names and sizes), whose inputs' columns and groups' bias
+        changes now reach further. Nothing of the state changes."""
+        self._check(net)
+
+        def shape(n):
+            return ([(g.name, g.size) for g in n.groups], [(s.name, s.size) for s in n.inputs],
+                    [(c.name, c.pre, c.post, type(c).__name__) for c in n.conns])
+        if shape(net) != shape(self.net):
+            raise ValidationError("net", "another network", "the network this emulator runs, for a longer run")
+        self.net = net
+        if self._lifs is not None:
+            self._inputs = {s.name: np.asarray(s.data) for s in net.inputs}
+            for g in net.groups:
+                self._lifs[g.name].bias_changes = _bias_changes(g, self._lifs[g.name].size)
+
+    def lif(self, name: str) -> "_Lif":
+        """Group ``name``'s state (u, v: int32 arrays the kernels step in place)."""
+        self._lay_out()
+        if name not in self._lifs:
+            raise ValidationError("group", name, "one of " + ", ".join(self._lifs))
+        return self._lifs[name]
+
+    def weights(self) -> dict:
+        """Every plastic connection's weights now (int (n_post, n_pre) copies)."""
+        self._lay_out()
+        return {c.name: np.asarray(c.weights).copy() for c in self._plastics}
+
+    def _lay_out(self) -> None:
+        """The state of every group and connection, once."""
+        if self._lifs is not None:
+            return
         net = self.net
-        lifs = {g.name: _Lif(g) for g in net.groups}
-        probes = [_probe(pr, lifs, n_steps) for pr in probes]
-        inputs = {s.name: np.asarray(s.data) for s in net.inputs}
+        self._lifs = lifs = {g.name: _Lif(g) for g in net.groups}
+        self._inputs = {s.name: np.asarray(s.data) for s in net.inputs}
         statics, plastics = [], []
         for c in net.conns:
             n_pre, n_post = net.size_of(c.pre), net.size_of(c.post)
             if isinstance(c, LearningDenseConn):
-                p = _Plastic(c, n_pre, n_post, n_steps)
+                p = _Plastic(c, n_pre, n_post, 0)
                 if p.rule.three_factor and not lifs[c.post].reward:
                     raise UnsupportedFeature(
                         ENGINE, f"{c.name}: a three-factor rule on post group {c.post!r}, not a reward neuron",
@@ -738,12 +847,29 @@ class LearningEmulator:
                 plastics.append(p)
             else:
                 statics.append(_Static(c, n_pre, n_post))
+        self._statics, self._plastics = statics, plastics
+
+    def run(self, n_steps: int, snapshot_every: int = 0, probes: tuple = ()) -> LearningResult:
+        """Lava steps ``step + 1 .. step + n_steps``; spikes and probes of these steps, the
+        state after them, snapshots at the steps t with ``t % snapshot_every == 0``."""
+        self._lay_out()
+        lifs, statics, plastics, inputs = self._lifs, self._statics, self._plastics, self._inputs
+        t0, n_run = self.step, int(n_steps)
+        for c in plastics:
+            if c.draw_streams(t0 + n_steps) and self._compiled is not None:
+                self._compiled.set_streams(c)
+        for name, d in inputs.items():
+            if d.ndim != 2 or (d.shape[1] == 0 and n_steps):
+                raise ValidationError(f"inputs.{name}.data", d.shape, "a (size, n) array with n >= 1")
+        probes = [_probe(pr, lifs, n_steps, t0) for pr in probes]
         spikes = {g: np.zeros((n_steps, lif.size), dtype=bool) for g, lif in lifs.items()}
         snapshots = []
         if self.kernel == "compiled":
-            snapshots = _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes)
+            if self._compiled is None:
+                self._compiled = _CompiledNet(lifs, statics, plastics, list(inputs))
+            snapshots = self._compiled.run(inputs, t0, n_steps, spikes, snapshot_every, probes)
             n_steps = 0                                   # the loop below is the numpy kernel
-        for n in range(n_steps):
+        for n in range(t0, t0 + n_steps):
             t = n + 1                                     # Lava's time_step
             for lif in lifs.values():
                 if t in lif.bias_changes:
@@ -761,7 +887,7 @@ class LearningEmulator:
                     if c.post == name:
                         a_in = a_in + c.a_buff
                 lif.step(a_in, third)
-                spikes[name][n] = lif.spikes
+                spikes[name][n - t0] = lif.spikes
             for pr in probes:                             # StateRecorder: after the step
                 if t % pr["every"] == pr["phase"]:
                     pr["out"][pr["count"]] = getattr(lifs[pr["group"]], pr["var"])[pr["index"]]
@@ -783,6 +909,7 @@ class LearningEmulator:
                     c.learn(t)
             if snapshot_every and t % snapshot_every == 0:
                 snapshots.append((t, {c.name: c.weights.copy() for c in plastics}))
+        self.step = t0 + n_run
         conns = {c.name: {"weights": c.weights.copy(), "tag_1": c.tag_1.copy(), "tag_2": c.tag_2.copy(),
                           "x1": c.x[0].copy(), "x2": c.x[1].copy(),
                           "y1": c.y[0].copy(), "y2": c.y[1].copy(), "y3": c.y[2].copy()}
@@ -792,8 +919,9 @@ class LearningEmulator:
                               [(pr["steps"], pr["out"]) for pr in probes])
 
 
-def _probe(pr: LifProbe, lifs: dict, n_steps: int) -> dict:
-    """A LifProbe's recording state: the steps it will record and the array it fills."""
+def _probe(pr: LifProbe, lifs: dict, n_steps: int, t0: int = 0) -> dict:
+    """A LifProbe's recording state: the steps of t0 + 1 .. t0 + n_steps it will record and the
+    array it fills."""
     if pr.group not in lifs:
         raise ValidationError("probe.group", pr.group, "the name of a LIF group")
     if pr.var not in ("u", "v"):
@@ -802,7 +930,7 @@ def _probe(pr: LifProbe, lifs: dict, n_steps: int) -> dict:
     phase = int(_integers(pr.phase, "probe.phase", 0, every - 1))
     index = np.asarray(pr.index, dtype=np.int64).ravel()
     _integers(index, "probe.index", 0, lifs[pr.group].size - 1, index.size)
-    t = np.arange(1, n_steps + 1, dtype=np.int64)
+    t = np.arange(t0 + 1, t0 + n_steps + 1, dtype=np.int64)
     steps = t[t % every == phase]
     return {"group": pr.group, "var": pr.var, "index": index, "every": every, "phase": phase, "steps": steps,
             "out": np.zeros((steps.size, index.size), dtype=np.int64), "count": 0}
@@ -837,80 +965,100 @@ def _encode_products(rule: CompiledRule) -> dict:
                 f_sgn=arr(f_sgn), f_lo=arr(f_lo), f_hi=arr(f_hi))
 
 
-def _run_compiled(net, lifs, statics, plastics, inputs, n_steps, spikes, snapshot_every, probes=()):
-    """Runs the compiled kernel on the numpy states (which it updates in place)."""
-    from . import _loihi_learning as K
+class _CompiledNet:
+    """The compiled kernel's objects (_loihi_learning.pyx) over the numpy states, built once and
+    kept between runs: they hold what the numpy objects do not (a DelayDense's ring head, the
+    epoch's spike flags x0, y0), and the states are stepped in place in the numpy arrays."""
 
-    order = list(lifs)
-    input_order = list(inputs)
+    def __init__(self, lifs: dict, statics: list, plastics: list, input_order: list):
+        from . import _loihi_learning as K
 
-    def c64(a):
-        return np.ascontiguousarray(a, dtype=np.int64)
-    clifs = []
-    for name in order:
-        l = lifs[name]
-        if not l.reward:
-            l.y = np.zeros((3, l.size), dtype=np.int64)
-        l.spikes = np.zeros(l.size, dtype=np.uint8)
-        l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
-        l.bias = np.ascontiguousarray(l.bias, np.int32)            # set_bias_mant writes here
-        clifs.append(K.Lif(l.u, l.v, l.bias, l.fu, l.fv, int(l.vth), l.spikes,
-                           l.reward, float(l.y_decay) if l.reward else 0.0,
-                           float(l.y_impulse) if l.reward else 0.0, l.y, l.reward_lif,
-                           l.y2_decay if l.reward else 0.0, l.yf if l.reward else None))
+        self.order = order = list(lifs)
+        self.lifs, self.plastics, self.input_order = lifs, plastics, input_order
 
-    def where(pre):
-        return (order.index(pre), -1) if pre in lifs else (-1, input_order.index(pre))
-    cstat = []
-    for c in statics:
-        c.weights = np.ascontiguousarray(c.weights, np.int32)
-        c.a_buff = c64(c.a_buff)
-        g, i = where(c.pre)
-        if c.delays is not None:
-            c.ring = c64(c.ring)
-            cstat.append(K.DelayConn(c.weights, c64(c.delays), c.ring, c.weight_exp, c.graded, g, i,
-                                     order.index(c.post), c.port == "third_factor"))
-        else:
-            cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
-                                c.port == "third_factor"))
-    cplas = []
-    for c in plastics:
-        r = c.rule
-        c.weights = np.ascontiguousarray(c.weights, np.int32)
-        c.a_buff, c.x, c.y, c.tx, c.ty = c64(c.a_buff), c64(c.x), c64(c.y), c64(c.tx), c64(c.ty)
-        c.tag_1, c.tag_2 = c64(c.tag_1), c64(c.tag_2)
-        g, i = where(c.pre)
-        x0, y0 = c.x0.astype(np.uint8), c.y0.astype(np.uint8)
-        cplas.append(K.Plastic(
-            c.weights, c.a_buff, c.weight_exp, g, i, order.index(c.post), c.x, c.y, c.tx, c.ty, x0, y0,
-            c.tag_1, c.tag_2, c64(c.x_imp_int), c64(c.x_imp_frac), c64(c.y_imp_int), c64(c.y_imp_frac),
-            (c.x_taus != 0).astype(np.uint8), (c.y_taus != 0).astype(np.uint8),
-            _decay_factors(c.x_taus), _decay_factors(c.y_taus),
-            np.ascontiguousarray(c.xr_decay, np.float64), c64(c.xr_imp),
-            np.ascontiguousarray(c.yr_decay, np.float64), c64(c.yr_imp), np.ascontiguousarray(c.cv, np.float64),
-            c.k_trace, c.k_cv, int(r.t_epoch), -1 if r.decimate_exponent is None else int(r.decimate_exponent),
-            int(c.sign_mode), bool(r.three_factor), settled=c.settled(), graded=c.graded,
-            mask=None if c.masks is None else np.ascontiguousarray(np.stack(
-                [c.masks[n].ravel() for n in ("weights", "tag_2", "tag_1")]).astype(np.uint8)),
-            **_encode_products(r)))
-    datas = [c64(np.asarray(inputs[name]).T) for name in input_order]
-    rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
-    snaps = []
-    cprobes = [K.Probe(order.index(pr["group"]), 0 if pr["var"] == "u" else 1, pr["index"], pr["every"],
-                       pr["phase"], pr["out"]) for pr in probes]
-    # one kernel call per stretch of steps with constant biases (the states live in the objects)
-    bounds = sorted({1, n_steps + 1, *[t for l in lifs.values() for t in l.bias_changes if 1 < t <= n_steps]})
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        for l in lifs.values():
-            if a in l.bias_changes:
-                l.set_bias_mant(l.bias_changes[a])
-        K.run(clifs, cstat, cplas, datas, a - 1, b - a, [r[a - 1:b - 1] for r in rasters], int(snapshot_every),
-              snaps, cprobes)
-    for name, r in zip(order, rasters):
-        spikes[name][:] = r.astype(bool)
-    for c, cp in zip(plastics, cplas):
-        c.k_trace, c.k_cv = cp.k_trace, cp.k_cv
-    return [(t, {c.name: w for c, w in zip(plastics, ws)}) for t, ws in snaps]
+        def c64(a):
+            return np.ascontiguousarray(a, dtype=np.int64)
+        self.clifs = []
+        for name in order:
+            l = lifs[name]
+            if not l.reward:
+                l.y = np.zeros((3, l.size), dtype=np.int64)
+            l.spikes = np.zeros(l.size, dtype=np.uint8)
+            l.u, l.v = np.ascontiguousarray(l.u, np.int32), np.ascontiguousarray(l.v, np.int32)
+            l.bias = np.ascontiguousarray(l.bias, np.int32)            # set_bias_mant writes here
+            self.clifs.append(K.Lif(l.u, l.v, l.bias, l.fu, l.fv, int(l.vth), l.spikes,
+                                    l.reward, float(l.y_decay) if l.reward else 0.0,
+                                    float(l.y_impulse) if l.reward else 0.0, l.y, l.reward_lif,
+                                    l.y2_decay if l.reward else 0.0, l.yf if l.reward else None))
+
+        def where(pre):
+            return (order.index(pre), -1) if pre in lifs else (-1, input_order.index(pre))
+        self.cstat = []
+        for c in statics:
+            c.weights = np.ascontiguousarray(c.weights, np.int32)
+            c.a_buff = c64(c.a_buff)
+            g, i = where(c.pre)
+            if c.delays is not None:
+                c.ring = c64(c.ring)
+                self.cstat.append(K.DelayConn(c.weights, c64(c.delays), c.ring, c.weight_exp, c.graded, g, i,
+                                              order.index(c.post), c.port == "third_factor"))
+            else:
+                self.cstat.append(K.Conn(c.weights, c.a_buff, c.weight_exp, c.graded, g, i, order.index(c.post),
+                                         c.port == "third_factor"))
+        self.cplas = []
+        for c in plastics:
+            r = c.rule
+            c.weights = np.ascontiguousarray(c.weights, np.int32)
+            c.a_buff, c.x, c.y, c.tx, c.ty = c64(c.a_buff), c64(c.x), c64(c.y), c64(c.tx), c64(c.ty)
+            c.tag_1, c.tag_2 = c64(c.tag_1), c64(c.tag_2)
+            g, i = where(c.pre)
+            x0, y0 = c.x0.astype(np.uint8), c.y0.astype(np.uint8)
+            self.cplas.append(K.Plastic(
+                c.weights, c.a_buff, c.weight_exp, g, i, order.index(c.post), c.x, c.y, c.tx, c.ty, x0, y0,
+                c.tag_1, c.tag_2, c64(c.x_imp_int), c64(c.x_imp_frac), c64(c.y_imp_int), c64(c.y_imp_frac),
+                (c.x_taus != 0).astype(np.uint8), (c.y_taus != 0).astype(np.uint8),
+                _decay_factors(c.x_taus), _decay_factors(c.y_taus),
+                *self._streams(c), c.k_trace, c.k_cv, int(r.t_epoch),
+                -1 if r.decimate_exponent is None else int(r.decimate_exponent),
+                int(c.sign_mode), bool(r.three_factor), settled=c.settled(), graded=c.graded,
+                graded_cfg=c.graded_cfg,
+                mask=None if c.masks is None else np.ascontiguousarray(np.stack(
+                    [c.masks[n].ravel() for n in ("weights", "tag_2", "tag_1")]).astype(np.uint8)),
+                **_encode_products(r)))
+
+    @staticmethod
+    def _streams(c: "_Plastic") -> tuple:
+        return (np.ascontiguousarray(c.xr_decay, np.float64), np.ascontiguousarray(c.xr_imp, np.int64),
+                np.ascontiguousarray(c.yr_decay, np.float64), np.ascontiguousarray(c.yr_imp, np.int64),
+                np.ascontiguousarray(c.cv, np.float64))
+
+    def set_streams(self, c: "_Plastic") -> None:
+        """A plastic connection's streams drawn for a longer horizon (the same numbers first)."""
+        self.cplas[self.plastics.index(c)].set_streams(*self._streams(c))
+
+    def run(self, inputs: dict, t0: int, n_steps: int, spikes: dict, snapshot_every: int, probes: list) -> list:
+        """Lava steps t0 + 1 .. t0 + n_steps, in one kernel call per stretch with constant biases."""
+        from . import _loihi_learning as K
+
+        lifs, order = self.lifs, self.order
+        datas = [np.ascontiguousarray(np.asarray(inputs[name]).T, dtype=np.int64) for name in self.input_order]
+        rasters = [np.zeros((n_steps, lifs[name].size), dtype=np.uint8) for name in order]
+        snaps = []
+        cprobes = [K.Probe(order.index(pr["group"]), 0 if pr["var"] == "u" else 1, pr["index"], pr["every"],
+                           pr["phase"], pr["out"]) for pr in probes]
+        end = t0 + n_steps + 1
+        bounds = sorted({t0 + 1, end, *[t for l in lifs.values() for t in l.bias_changes if t0 + 1 < t < end]})
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            for l in lifs.values():
+                if a in l.bias_changes:
+                    l.set_bias_mant(l.bias_changes[a])
+            K.run(self.clifs, self.cstat, self.cplas, datas, a - 1, b - a,
+                  [r[a - 1 - t0:b - 1 - t0] for r in rasters], int(snapshot_every), snaps, cprobes)
+        for name, r in zip(order, rasters):
+            spikes[name][:] = r.astype(bool)
+        for c, cp in zip(self.plastics, self.cplas):
+            c.k_trace, c.k_cv = cp.k_trace, cp.k_cv
+        return [(t, {c.name: w for c, w in zip(self.plastics, ws)}) for t, ws in snaps]
 
 
 def _decay_factors(taus: np.ndarray) -> np.ndarray:

@@ -12,15 +12,24 @@ Loihi's LIF in floating point, the 8-bit mantissa in fixed point
 (docs/loihi_learning.md, "Deploying to Lava"); impulses in trace units (fixed point: 7-bit
 traces, impulses on a 1/256 grid); ``*_tau`` in steps; ``t_epoch`` in steps. The string is checked
 by Lava's own parser when the network is compiled for Lava.
+
+``graded_spike_cfg`` (Lava's ``GradedSpikeCfg``, on a projection whose spikes are graded: from a
+Poisson source, whose step counts are the payloads): ``use_regular_impulse`` (default: a spike
+adds the impulses), ``overwrite`` (x1 = payload/2 at a spike), ``add_with_saturation`` (x1 +=
+payload/2, at most 127), ``add_without_saturation`` (x1 += payload/2 keeping only what passes
+127; only such spikes count for x0 and x2). Lava then sets ``x1_impulse`` to 0.
 """
 from __future__ import annotations
 
 from .. import units as u
 from ..errors import ValidationError
-from .base import PlasticityRule, RuleParam
+from .base import CHOICE, PlasticityRule, RuleParam
 
 TEXT = "text"
 TRACE_KEYS = ("x1_impulse", "x1_tau", "x2_impulse", "x2_tau", "y1_impulse", "y1_tau")
+# Lava's GradedSpikeCfg (lava/magma/core/learning/constants.py), in the order of its values 0..3:
+# how a graded presynaptic spike's payload updates the trace x1
+GRADED_SPIKE_CFGS = ("use_regular_impulse", "overwrite", "add_with_saturation", "add_without_saturation")
 
 
 class LavaRule(PlasticityRule):
@@ -48,6 +57,10 @@ class LavaRule(PlasticityRule):
         if isinstance(t, bool) or not isinstance(t, int) or t < 1:
             raise ValidationError(f"{where}.t_epoch", t, "a whole number of steps >= 1")
         out["t_epoch"] = t
+        cfg = spec.get("graded_spike_cfg", GRADED_SPIKE_CFGS[0])
+        if cfg not in GRADED_SPIKE_CFGS:
+            raise ValidationError(f"{where}.graded_spike_cfg", cfg, "one of " + ", ".join(GRADED_SPIKE_CFGS))
+        out["graded_spike_cfg"] = cfg
         return out
 
 
@@ -58,6 +71,8 @@ RULE = LavaRule(
         "dt": RuleParam(TEXT, None, doc="Lava rule string for the tag (optional)"),
         **{k: RuleParam(u.DIMENSIONLESS, 0.0, doc="Lava trace parameter (trace units or steps)") for k in TRACE_KEYS},
         "t_epoch": RuleParam(u.DIMENSIONLESS, 1, doc="learning epoch (steps)"),
+        "graded_spike_cfg": RuleParam(CHOICE, GRADED_SPIKE_CFGS[0], choices=GRADED_SPIKE_CFGS,
+                                      doc="Lava's GradedSpikeCfg: how a graded (Poisson-count) spike updates x1"),
     },
     modes=("lava",),
     doc=__doc__,

@@ -354,6 +354,7 @@ def test_deploy_describes_the_learning_rules():
     rule = doc["learning_rules"]["plastic"]
     assert rule["lava_class"] == "Loihi2FLearningRule" and "x1 * y0" in rule["dw"] and rule["t_epoch"] == 1
     assert 0 < rule["x1_impulse"] <= llr.IMPULSE_TARGET and rule["x1_tau"] == 20
+    assert rule["graded_spike_cfg"] == "use_regular_impulse"
     assert any(x["type"] == "LearningDense" and x["model"] == "PyLearningDenseModelBitApproximate"
                for x in doc["processes"])
 

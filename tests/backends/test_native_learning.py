@@ -178,7 +178,7 @@ def test_injected_currents_become_lavas_biases_and_equal_lava():
 def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
     """A weight monitor samples at the start of IR step n the weights after Lava step n: the
     sample at 200 ms of a 300 ms run is the final weights of Lava's 200 ms run (Lava itself
-    records no weights over time); the sample at 0 the initial weights on the mantissa grid."""
+    samples the same between its run calls); the sample at 0 the initial weights on the mantissa grid."""
     syn = np.array([0, 5, 7, 30, 71])
     net = load_network(EXAMPLES / "loihi_stdp_recurrent.yaml")
     net.add(sc.WeightMonitor("plastic", synapses=syn, interval="100 ms", name="wm"))
@@ -193,8 +193,26 @@ def test_weight_monitor_samples_are_the_weights_lava_learns_by_then():
     lm = plan(g, "fixed", "approximate").learning["plastic"]
     np.testing.assert_allclose(w["w"][0], np.rint(g.projections["plastic"].weight[syn] * lm.weight_to_lava)
                                / lm.weight_to_lava)
-    with pytest.raises(UnsupportedFeature, match="weight monitor wm"):     # the Lava backend still refuses
-        get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate")
+    # the Lava backend samples them too, reading its LearningDense's weights between run calls
+    lava = get_backend("lava").compile(net.to_ir(), format="fixed", policy="approximate").run(0.3)
+    for key in ("t", "w", "synapses", "final"):
+        np.testing.assert_array_equal(lava.weights["plastic"][key], w[key])
+
+
+def test_lava_samples_weights_of_sparse_and_three_factor_projections_as_the_emulator():
+    """Weight monitors on the Lava backend at intervals that do not divide the run (and beside
+    injected-current changes): LearningSparse and a three-factor LearningDense, equal to the
+    native emulator's samples."""
+    for name, interval in (("loihi_stdp_sparse", "70 ms"), ("loihi_three_factor", "45 ms")):
+        net = load_network(EXAMPLES / f"{name}.yaml")
+        proj = next(p for p, e in net.to_ir().projections.items() if e.plasticity is not None)
+        net.add(sc.WeightMonitor(proj, synapses=[0, 1, 3], interval=interval, name="wm"))
+        g = net.to_ir()
+        ours = get_backend("native").compile(g, **OPTS).run(0.2)
+        ref = get_backend("lava").compile(g, format="fixed", policy="approximate").run(0.2)
+        assert ref.weights[proj]["t"].size == ours.weights[proj]["t"].size > 2
+        for key in ("t", "w", "synapses", "final"):
+            np.testing.assert_array_equal(ref.weights[proj][key], ours.weights[proj][key])
 
 
 @pytest.mark.slow
@@ -289,13 +307,6 @@ def test_integer_populations_with_plasticity_are_refused_in_one_line():
     assert "'loihi_lif' populations" in str(e.value) and "\n" not in str(e.value)
 
 
-def test_a_second_run_call_is_refused():
-    exe = get_backend("native").compile(example_ir("loihi_stdp"), **OPTS)
-    exe.run(0.05)
-    with pytest.raises(UnsupportedFeature, match="continuing a run"):
-        exe.run(0.05)
-
-
 def test_cli_refusal_is_one_line_exit_2(tmp_path):
     model = tmp_path / "m.yaml"
     model.write_text((EXAMPLES / "loihi_stdp.yaml").read_text())
@@ -326,24 +337,30 @@ def test_a_sparse_plastic_projection_is_a_learning_sparse_without_the_absent_syn
     assert not any(f.rule == "absent synapses learn" for f in p.findings)
 
 
-def test_absent_synapses_learn_where_a_fixed_point_synapse_starts_at_weight_0_strict_refuses():
-    """Lava's LearningSparse drops a synapse whose initial weight is 0 before it learns: such a
-    projection stays a LearningDense, whose absent entries learn (a finding; strict refuses it)."""
+def test_a_synapse_starting_at_weight_0_keeps_the_projection_a_learning_sparse_and_learns():
+    """Lava's LearningSparse would drop a synapse whose initial fixed-point weight is 0 before it
+    learns; the backend's patched model keeps it: the projection is a LearningSparse in both formats
+    (no "absent synapses learn" finding, strict does not refuse it for that), the synapse learns and
+    the absent entries stay 0 (the emulation of the native backend, as the patched model)."""
     g = _sparse_plastic_ir(zero_weight=True)
+    for fmt in ("fixed", "float"):
+        p = plan(g, fmt, "approximate")
+        assert [c.process for c in p.conns if c.learning is not None] == ["LearningSparse"]
+        assert not any("absent synapses" in a for a in p.approximations)
     p = plan(g, "fixed", "approximate")
-    assert [c.process for c in p.conns if c.learning is not None] == ["LearningDense"]
-    assert any("absent synapses learn" in a for a in p.approximations)
-    [f] = [f for f in p.findings if f.rule == "absent synapses learn"]
-    assert f.severity == "error" and "start at weight 0" in f.hardware         # strict refuses it
-    assert not any("absent synapses learn" in a for a in plan(example_ir("loihi_stdp"), "fixed",
-                                                              "approximate").approximations)
-    # floating point keeps a synapse at 0 (no truncation): a LearningSparse
-    assert [c.process for c in plan(g, "float", "approximate").conns if c.learning is not None] == ["LearningSparse"]
+    [c] = [c for c in p.conns if c.learning is not None]
+    net = nl.learning_net(p, 300)
+    [lc] = [k for k in net.conns if k.name == c.name]
+    assert lc.keep_zero_weights and (np.asarray(lc.weights)[lc.synapses] == 0).sum() >= 1
+    w = LearningEmulator(net).run(300).conns[c.name]["weights"]
+    first = np.flatnonzero(c.synapse_index == 0)[0]
+    assert w[c.rows[first], c.cols[first]] != 0                    # the synapse that started at 0 learned
+    assert not w[~lc.synapses].any()                                # absent synapses stay absent
 
 
 @pytest.mark.parametrize("example, zero_weight, process", [
     ("loihi_stdp", False, "LearningSparse"),
-    ("loihi_stdp", True, "LearningDense"),                 # its absent entries learn, in both
+    ("loihi_stdp", True, "LearningSparse"),                # a synapse starting at 0 (patched model keeps it)
     ("loihi_three_factor", False, "LearningSparse"),       # a rule with the factor t
 ])
 def test_sparse_plastic_projection_equals_lava(example, zero_weight, process):
@@ -357,3 +374,71 @@ def test_sparse_plastic_projection_equals_lava(example, zero_weight, process):
     np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
     for var in ("u", "v"):
         np.testing.assert_array_equal(ours.final_state["post"][var], ref.final_state["post"][var])
+
+
+def test_deploy_refuses_a_weight_monitor_in_one_line():
+    """spikecore deploy builds the process graph without running it: nothing to sample."""
+    from backends.lava import deploy
+    net = load_network(EXAMPLES / "loihi_stdp.yaml")
+    net.add(sc.WeightMonitor("plastic", synapses=[0], interval="10 ms", name="wm"))
+    with pytest.raises(UnsupportedFeature, match="weight monitor wm") as e:
+        deploy(net.to_ir(), format="fixed", policy="approximate")
+    assert "\n" not in str(e.value)
+
+
+def graded_net(cfg="use_regular_impulse", source="poisson"):
+    """A Poisson source (about 1.5 spikes per step: graded counts) onto 2 targets through a raw Lava
+    rule with ``graded_spike_cfg`` ``cfg``; a teacher makes the targets spike."""
+    n = sc.Network(seed=1, dt="1 ms")
+    if source == "poisson":
+        n.add(sc.PoissonSource(4, "1500 Hz", name="drive"))
+    else:
+        n.add(sc.SpikeSource(spike_times=[[f"{s} ms" for s in range(2, 200, 5)]] * 4, name="drive"))
+    n.add(sc.SpikeSource(spike_times=[[f"{s} ms" for s in range(3, 200, 7)]] * 2, name="teacher"))
+    n.population("post", 2, "lif_cuba", {"tau_mem": "10 ms", "tau_syn": {"exc": "2 ms"}, "v_leak": "-70 mV",
+                                         "v_threshold": "-55 mV", "v_reset": "-70 mV"})
+    n.project("teacher", "post", sc.OneToOne(), weight="150 mV", delay="1 ms", name="teach")
+    n.project("drive", "post", sc.AllToAll(), weight="0.2 mV", delay="1 ms", name="plastic",
+              plasticity={"rule": "lava_rule", "dw": "2^-4 * x1 * y0 - 2^-5 * y1 * x0 + 2^-5 * x2 * y0",
+                          "x1_impulse": 16, "x1_tau": 10, "x2_impulse": 8, "x2_tau": 5, "y1_impulse": 16,
+                          "y1_tau": 10, "graded_spike_cfg": cfg})
+    return n
+
+
+@pytest.mark.parametrize("cfg", ["overwrite", "add_with_saturation", "add_without_saturation"])
+def test_graded_spike_cfg_of_a_raw_rule_deploys_to_lava_and_equals_native(cfg):
+    """A lava_rule's graded_spike_cfg on a projection from a Poisson source: the Lava backend's
+    LearningDense gets Lava's GradedSpikeCfg, and native --format loihi emulates it bit for bit."""
+    g = graded_net(cfg).to_ir()
+    ours = get_backend("native").compile(g, **OPTS).run(0.2)
+    exe = get_backend("lava").compile(g, format="fixed", policy="approximate")
+    ref = exe.run(0.2)
+    np.testing.assert_array_equal(ours.weights["plastic"]["final"], ref.weights["plastic"]["final"])
+    np.testing.assert_array_equal(ours.spikes["post"][0], ref.spikes["post"][0])
+    regular = get_backend("native").compile(graded_net().to_ir(), **OPTS).run(0.2)
+    assert not np.array_equal(ours.weights["plastic"]["final"], regular.weights["plastic"]["final"])
+    [lm] = exe.plan.learning.values()
+    assert lm.graded_spike_cfg == cfg
+    float_run = get_backend("lava").compile(g, format="float", policy="approximate").run(0.2)
+    assert np.isfinite(float_run.weights["plastic"]["final"]).all()     # Lava's float model takes it too
+
+
+def test_graded_spike_cfg_is_checked_and_needs_a_graded_projection():
+    with pytest.raises(sc.errors.ValidationError,
+                       match=r"plastic\.plasticity\.graded_spike_cfg: got 'add'.*overwrite, add_with_saturation"):
+        graded_net("add")
+    g = graded_net("overwrite", source="spike_times").to_ir()
+    for backend, fmt in (("native", "loihi"), ("lava", "fixed")):
+        with pytest.raises(sc.errors.ValidationError, match=r"plastic\.plasticity\.graded_spike_cfg.*Poisson"):
+            get_backend(backend).compile(g, format=fmt, policy="approximate")
+
+
+def test_cli_names_a_wrong_graded_spike_cfg_in_one_line(tmp_path):
+    model = tmp_path / "m.yaml"
+    text = (EXAMPLES / "loihi_stdp.yaml").read_text()
+    plasticity = text[text.index("    plasticity:"):]
+    model.write_text(text.replace(plasticity, "    plasticity: {rule: lava_rule, dw: '2^-2 * x1 * y0', x1_impulse: 16, "
+                                              "x1_tau: 10, graded_spike_cfg: sideways}\n"))
+    done = cli("run", model, "--backend", "native", "--format", "loihi", "--out", tmp_path / "o", "--no-plot")
+    assert done.returncode == 2 and "graded_spike_cfg" in done.stderr and "add_without_saturation" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr

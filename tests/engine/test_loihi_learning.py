@@ -25,6 +25,7 @@ from spikecore.engine.loihi_learning import (CompiledRule, DenseConn, LearningDe
                                              LearningNet, LearningRuleSpec, LearningSparseConn, LifGroup, LifProbe,
                                              SpikeInput,
                                              compile_rule, conn_var_random_stream, lava_rule, trace_random_streams)
+from spikecore.engine.loihi import SIGN_MODES, truncate_weights
 from spikecore.errors import UnsupportedFeature, ValidationError
 
 
@@ -251,10 +252,22 @@ def test_compiled_kernel_equals_numpy_kernel_on_excitatory_and_inhibitory_sparse
 
 
 def test_patched_learning_sparse_equals_lavas_where_lavas_runs():
-    """The patch changes only what crashes: on a network Lava's stock LearningSparse runs (sign
-    mode mixed, a rule over traces), both models give the same spikes, weights, tags and traces."""
+    """The patch changes only what crashes, and keeps the synapses whose initial weight truncates
+    to 0 (Lava's model drops them: test_patched_learning_sparse_keeps_a_synapse_whose_initial_weight_
+    truncates_to_zero, tests/engine/test_loihi_learning_graded.py): on a network Lava's stock
+    LearningSparse runs (sign mode mixed, a rule over traces) without such synapses, both models
+    give the same spikes, weights, tags and traces."""
     net = random_learning_net(np.random.default_rng(0), 200, sparse=True)
-    assert any(isinstance(c, LearningSparseConn) for c in net.conns)
+    dropped = 0
+    for c in net.conns:
+        if isinstance(c, LearningSparseConn):
+            keep = c.synapses & (truncate_weights(np.asarray(c.weights, dtype=np.int32), SIGN_MODES["mixed"],
+                                                  c.num_weight_bits) != 0)
+            dropped += int((c.synapses & ~keep).sum())
+            c.synapses = keep
+            c.weights, c.tag_1, c.tag_2 = (np.where(keep, np.broadcast_to(v, keep.shape), 0)
+                                           for v in (c.weights, c.tag_1, c.tag_2))
+    assert dropped and any(isinstance(c, LearningSparseConn) for c in net.conns)
     assert differences(run_lava(net, 200, sparse_model="stock"), run_lava(net, 200)) == []
 
 
