@@ -171,6 +171,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_seg_pdel
         const int32_t *pl_pg_lazy
         const int32_t *pl_chan_neuron
+        int32_t pl_chan_is_neuron
         const int32_t *pl_nin
         int64_t pl_hist_len
         int64_t pl_hist_dmax
@@ -195,6 +196,7 @@ cdef extern from "_kernel.h" nogil:
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
+    int sc_set_plastic_simd(int enable)
     int64_t sc_ticks()
     sc_update_fn sc_update_function(const char *name, int single)
     void sc_exp_values(double *y, const double *x, int64_t n)

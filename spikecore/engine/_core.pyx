@@ -123,6 +123,13 @@ def touched_n_size(int64_t ring_len, int64_t n_threads) -> int:
     return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8 + 8))
 
 
+def set_plastic_simd(bint enable) -> bool:
+    """Run the shared-trace stdp_pair rows of float64 runs with AVX-512 where the CPU has it
+    (the default), or with the scalar loop; both give the same bits. Returns whether AVX-512
+    is now used."""
+    return bool(sc_set_plastic_simd(enable))
+
+
 _TICK_NS = None     # ns per sc_ticks tick (Kernel.tick_ns)
 
 
@@ -358,6 +365,8 @@ cdef class Kernel:
         s.pl_seg_pdel = <const int32_t*>_addr(a, "pl_seg_pdel", np.int32)
         s.pl_pg_lazy = <const int32_t*>_addr(a, "pl_pg_lazy", np.int32)
         s.pl_chan_neuron = <const int32_t*>_addr(a, "pl_chan_neuron", np.int32)
+        cn = a["pl_chan_neuron"]
+        s.pl_chan_is_neuron = 1 if ((cn < 0) | (cn == np.arange(cn.shape[0]))).all() else 0
         s.pl_nin = <const int32_t*>_addr(a, "pl_nin", np.int32)
         s.pl_hist_len = a["pl_hist_len"]
         s.pl_hist_dmax = a["pl_hist_dmax"]

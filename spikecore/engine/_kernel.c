@@ -18,6 +18,7 @@
 
 #include "_kernel.h"
 #include "_vexp.h"
+#include "_plastic_vec.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 12
 #define SC_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
@@ -26,6 +27,16 @@
 #else
 #define SC_CLONES
 #endif
+
+int sc_set_plastic_simd(int enable)
+{
+#ifdef SC_PL_VEC
+    return sc_pl_vec_set(enable);
+#else
+    (void)enable;
+    return 0;
+#endif
+}
 
 int sc_openmp_enabled(void)
 {
@@ -331,7 +342,9 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 #define SC_SUFFIX _f64
 #define SC_EXP exp
 #define SC_EXP_ARRAY sc_exp_array
+#define SC_REAL_IS_F64 1
 #include "_kernel_impl.h"
+#undef SC_REAL_IS_F64
 #undef REAL
 #undef SC_SUFFIX
 #undef SC_EXP

@@ -285,6 +285,7 @@ typedef struct sc_net {
      * (pl_seg_pdel per segment, pl_pg_delay per group); pl_pdone[syn] = 1 when its last
      * event (pl_last) was a postsynaptic one, so a spike seen at that same step is applied. */
     const int32_t *pl_lazy, *pl_seg_pdel, *pl_pg_lazy, *pl_chan_neuron, *pl_nin;
+    int32_t pl_chan_is_neuron;               /* 1: pl_chan_neuron[c] == c for every plastic channel c */
     int64_t pl_hist_len, pl_hist_dmax;
     int64_t *pl_hist;
     sc_hist_pos *pl_hpos;
@@ -320,6 +321,10 @@ int64_t sc_run_f32(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
  * them with the numpy definition in spikecore.ir.poisson_counts). */
 void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out);
 int sc_openmp_enabled(void);
+/* Whether the shared-trace stdp_pair rows of float64 runs use the AVX-512 form
+ * (_plastic_vec.h; the default where the CPU has it) or the scalar loop: the same bits.
+ * Returns whether the AVX-512 form is used from now on. */
+int sc_set_plastic_simd(int enable);
 /* The profile's clock (sc_net.ph_log): the CPU's time-stamp counter where there is one, else ns */
 int64_t sc_ticks(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */

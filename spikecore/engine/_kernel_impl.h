@@ -516,6 +516,7 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #ifndef SC_PL_TABLE_AHEAD
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
+#define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
@@ -592,12 +593,21 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 }
 
 /* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
-/* pl_fpost: the steps of the neuron's newest SC_FAST_RECENT spikes (step[0] the newest; far
- * in the past before it spiked), the postsynaptic trace just after the newest and that trace
- * decayed to the step being run (now: once per neuron and step, pl_fast_now): 64 bytes,
- * aligned to 64 (one cache line) */
-#define SC_FAST_RECENT 6
-typedef struct { int64_t step[SC_FAST_RECENT]; REAL x, now; } FN(sc_fast_post);
+/* pl_fpost: the step of the neuron's newest spike (step0; far in the past before it spiked),
+ * how many steps before it each of the SC_FAST_OFFS spikes before it came (off[0] the
+ * next newest; UINT32_MAX: not a spike, or at least that many steps before), the
+ * postsynaptic trace just after the newest and that trace decayed to the step being run (now:
+ * once per neuron and step, pl_fast_now): 64 bytes, aligned to 64 (one cache line); float64:
+ * 11 spikes, float32: 13. The offsets tell whether a spike came at or after a step `from`
+ * whenever step0 - from < 2^31 (pl_fast_potentiate goes through the history otherwise). */
+#define SC_FAST_OFFS ((int)((64 - 8 - 2 * sizeof(REAL)) / 4))
+typedef struct { int64_t step0; uint32_t off[SC_FAST_OFFS]; REAL x, now; } FN(sc_fast_post);
+
+/* the step of spike j (0: the newest) in record rec */
+static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, int j)
+{
+    return j ? rec->step0 - (int64_t)rec->off[j - 1] : rec->step0;
+}
 
 /* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
  * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
@@ -625,10 +635,10 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_potentiate)(const sc_net *net, const dou
                                                     const FN(sc_fast_post) *rec, REAL xg, int64_t lg,
                                                     int64_t from, int64_t lim)
 {
-    if (rec->step[SC_FAST_RECENT - 1] >= from)
+    if (rec->step0 - from >= ((int64_t)1 << 31) || FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)
         return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim);
-    for (int j = SC_FAST_RECENT - 2; j >= 0; j--) {
-        int64_t e = rec->step[j];
+    for (int j = SC_FAST_OFFS - 1; j >= 0; j--) {
+        int64_t e = FN(pl_fast_step)(rec, j);
         if (e >= from && e < lim)
             w = FN(stdp_pair_w_post)(P, w, FN(stdp_pair_decayed)(P, xg, lg, e, net->dt, 0));
     }
@@ -647,11 +657,37 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
     const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
     REAL *w = (REAL *)net->pl_w, xg = ((REAL *)net->pl_seg_x)[g];
     int64_t lg = net->pl_seg_last[g];
-    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+    int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1];
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+    if (e - s >= 8 && sc_pl_vec_available()) {   /* eight at a time (_plastic_vec.h), as the row */
+        double dv[1];
+        uint8_t rare[SC_PL_VB / 8];
+        for (; s < e; s += SC_PL_VB) {
+            int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, P + 10,
+                               (int64_t)P[9], w + s, mv, e - s - mv, from, lim, lg, xg, P[6], P[2], P[3], P[4],
+                               P[5], P[8] != 0, 0, dv, rare);
+            for (int64_t j = 0; j < m; j++) {
+                if (j + 8 <= mv && !rare[j >> 3]) {
+                    j += 7;
+                    continue;
+                }
+                if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                    int64_t k = cn[ch[s + j]];
+                    if (fp[k].step0 >= from)
+                        w[s + j] = FN(pl_fast_potentiate)(net, P, w[s + j], k, fp + k, xg, lg, from, lim);
+                }
+            }
+        }
+        net->pl_seg_from[g] = lim;
+        return;
+    }
+#endif
+    for (; s < e; s++) {
         if (s + SC_PL_AHEAD < e)
             __builtin_prefetch(fp + cn[ch[s + SC_PL_AHEAD]], 0);
         int64_t k = cn[ch[s]];
-        if (fp[k].step[0] >= from)
+        if (fp[k].step0 >= from)
             w[s] = FN(pl_fast_potentiate)(net, P, w[s], k, fp + k, xg, lg, from, lim);
     }
     net->pl_seg_from[g] = lim;
@@ -667,69 +703,132 @@ static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
     net->pl_fast_done[(int64_t)t * 8] = lim;
 }
 
+/* Deliver value v of channel c (pl_fast_row). */
+static SC_ALWAYS_INLINE void FN(pl_fast_deliver)(const sc_net *net, int t, int32_t c, REAL v, REAL *out,
+                                                 int64_t dslot, int sparse, int bucket)
+{
+    if (bucket)                                /* bucket mode, due at a later step */
+        FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u, v);
+    else
+        out[c] += v;
+}
+
+/* One synapse of a shared-trace row at an arrival of count spikes at step n (pl_fast_row):
+ * its target's spikes since the segment's last arrival potentiate first, oldest first (up to
+ * two of them from the table without a branch, the common case; more through the record or
+ * the history, the trace's exp() beyond the table); then each spike delivers the weight
+ * to channel c (pl_fast_deliver) and is followed by the depression by the target's
+ * postsynaptic trace. Returns the weight after the arrival. */
+static SC_ALWAYS_INLINE REAL FN(pl_fast_one)(const sc_net *net, const double *P, REAL wv, int64_t k,
+                                             const FN(sc_fast_post) *rec, REAL xg, int64_t lg, int64_t from,
+                                             int64_t n, int64_t count, int t, int32_t c, REAL *out, int64_t dslot,
+                                             int sparse, int bucket, const int mult)
+{
+    uint64_t K = (uint64_t)P[9];
+    const double *tab = P + 10;
+    const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
+    int64_t r0 = rec->step0, r1 = FN(pl_fast_step)(rec, 1);
+    int ok0 = r0 >= from, ok1 = r1 >= from;
+    int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
+    /* (i0 < K < 2^31 also says that the offsets are exact back to from) */
+    if (SC_UNLIKELY(FN(pl_fast_step)(rec, 2) >= from || (uint64_t)i0 >= K)) {
+        wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
+    } else {
+        REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
+        REAL d1 = mult ? ap * (hi - m1) * x1 : ap * x1;
+        REAL w1 = sg * FN(stdp_pair_clip_to)(m1 + d1, lo, hi);
+        wv = ok1 ? w1 : wv;
+        REAL x0 = (REAL)((double)xg * tab[2 * i0]), m0 = sg * wv;
+        REAL d0 = mult ? ap * (hi - m0) * x0 : ap * x0;
+        REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
+        wv = ok0 ? w0 : wv;
+    }
+    REAL xpost = rec->now;
+    for (int64_t r = 0; r < count; r++) {
+        FN(pl_fast_deliver)(net, t, c, wv, out, dslot, sparse, bucket);
+        REAL m = sg * wv;
+        REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
+        wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
+    }
+    return wv;
+}
+
+static SC_ALWAYS_INLINE void FN(pl_fast_mark)(const sc_net *net, int t, int32_t c, int64_t dslot)
+{
+    int64_t C = net->n_channels;
+    if (!SC_MARK(net, t, dslot)[c]) {
+        SC_MARK(net, t, dslot)[c] = 1;
+        net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
+    }
+}
+
+
 /* Presynaptic arrivals at step n (count spikes) on shared-trace segment g: each synapse
  * first applies its target's spikes since the segment's last arrival (with the segment's
  * presynaptic trace), delivers its weight and is depressed by its target's postsynaptic
  * trace (one record per target); then the segment's trace takes the spike. The row loop
  * holds the rule's parameters in registers, specialised on its weight dependence
- * (multiplicative: mult), with the stdp_pair.h operations in their order. */
+ * (multiplicative: mult), with the stdp_pair.h operations in their order. In float64 on
+ * AVX-512 CPUs a single spike's row goes by blocks: the weights eight synapses at a time
+ * (_plastic_vec.h, the same operations), then the deliveries in row order. */
 static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g, int64_t n, int64_t count,
                                              REAL *out, int64_t dslot, int sparse, int bucket,
                                              const double *P, const FN(sc_fast_post) *fp, const int mult)
 {
-    int64_t C = net->n_channels;
     const int32_t *ch = net->pl_chan, *cn = net->pl_chan_neuron;
     REAL *w = (REAL *)net->pl_w;
     REAL xg = ((REAL *)net->pl_seg_x)[g];
     int64_t lg = net->pl_seg_last[g], from = net->pl_seg_from[g];
     uint64_t K = (uint64_t)P[9];
     const double *tab = P + 10;
-    const REAL sg = (REAL)P[6], ap = (REAL)P[2], am = (REAL)P[3], lo = (REAL)P[4], hi = (REAL)P[5];
     double dt = net->dt;
-    for (int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1]; s < e; s++) {
+    int64_t s = net->pl_seg_start[g], e = net->pl_seg_start[g + 1];
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+    if (count == 1 && e - s >= 8 && sc_pl_vec_available()) {
+        double dv[SC_PL_VB];
+        uint8_t rare[SC_PL_VB / 8];
+        for (; s < e; s += SC_PL_VB) {
+            int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, tab, (int64_t)K,
+                               w + s, mv, e - s - mv, from, INT64_MAX, lg, xg, P[6], P[2], P[3], P[4], P[5], mult,
+                               1, dv, rare);
+            for (int64_t j = 0; j < m; j++) {
+                int32_t c = ch[s + j];
+                if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */
+                    for (int64_t q = j; q < j + 8; q++) {
+                        FN(pl_fast_deliver)(net, t, ch[s + q], (REAL)dv[q], out, dslot, sparse, bucket);
+                        if (!bucket && sparse)
+                            FN(pl_fast_mark)(net, t, ch[s + q], dslot);
+                    }
+                    j += 7;
+                    continue;
+                }
+                if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                    int64_t k = cn[c];
+                    w[s + j] = FN(pl_fast_one)(net, P, w[s + j], k, fp + k, xg, lg, from, n, 1, t, c, out, dslot,
+                                               sparse, bucket, mult);
+                } else {
+                    FN(pl_fast_deliver)(net, t, c, (REAL)dv[j], out, dslot, sparse, bucket);
+                }
+                if (!bucket && sparse)
+                    FN(pl_fast_mark)(net, t, c, dslot);
+            }
+        }
+    } else
+#endif
+    for (; s < e; s++) {
         if (SC_PL_TABLE_AHEAD && s + 2 * SC_PL_AHEAD < e) {   /* the targets' records lie apart: fetch ahead, */
             __builtin_prefetch(fp + cn[ch[s + 2 * SC_PL_AHEAD]], 0);
             const FN(sc_fast_post) *ra = fp + cn[ch[s + SC_PL_AHEAD]];   /* and the table rows they need */
-            uint64_t ib = (uint64_t)(ra->step[0] - lg);
+            uint64_t ib = (uint64_t)(ra->step0 - lg);
             __builtin_prefetch(tab + 2 * (ib < K ? ib : 0), 0);
         }
         int32_t c = ch[s];
         int64_t k = cn[c];
-        REAL wv = w[s];
-        const FN(sc_fast_post) *rec = fp + k;
-        int64_t r0 = rec->step[0], r1 = rec->step[1];
-        /* the target's spikes since the last arrival potentiate first, oldest first: up to two
-         * of them from the table without a branch (the common case), more through the record
-         * or the history, the trace's exp() beyond the table */
-        int ok0 = r0 >= from, ok1 = r1 >= from;
-        int64_t i0 = ok0 ? r0 - lg : 0, i1 = ok1 ? r1 - lg : 0;
-        if (SC_UNLIKELY(rec->step[2] >= from || (uint64_t)i0 >= K)) {
-            wv = FN(pl_fast_potentiate)(net, P, wv, k, rec, xg, lg, from, n);
-        } else {
-            REAL x1 = (REAL)((double)xg * tab[2 * i1]), m1 = sg * wv;
-            REAL d1 = mult ? ap * (hi - m1) * x1 : ap * x1;
-            REAL w1 = sg * FN(stdp_pair_clip_to)(m1 + d1, lo, hi);
-            wv = ok1 ? w1 : wv;
-            REAL x0 = (REAL)((double)xg * tab[2 * i0]), m0 = sg * wv;
-            REAL d0 = mult ? ap * (hi - m0) * x0 : ap * x0;
-            REAL w0 = sg * FN(stdp_pair_clip_to)(m0 + d0, lo, hi);
-            wv = ok0 ? w0 : wv;
-        }
-        REAL xpost = rec->now;
-        for (int64_t r = 0; r < count; r++) {
-            if (bucket)                        /* bucket mode, due at a later step */
-                FN(bk_put)(net, t, dslot, c, sparse ? SC_BK_SPARSE : 0u, wv);
-            else
-                out[c] += wv;
-            REAL m = sg * wv;
-            REAL dw = mult ? am * (m - lo) * xpost : am * xpost;
-            wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
-        }
-        w[s] = wv;
-        if (!bucket && sparse && !SC_MARK(net, t, dslot)[c]) {
-            SC_MARK(net, t, dslot)[c] = 1;
-            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-        }
+        w[s] = FN(pl_fast_one)(net, P, w[s], k, fp + k, xg, lg, from, n, count, t, c, out, dslot, sparse, bucket,
+                               mult);
+        if (!bucket && sparse)
+            FN(pl_fast_mark)(net, t, c, dslot);
     }
     for (int64_t r = 0; r < count; r++) {
         xg = FN(stdp_pair_bump)(P, xg, lg, n, dt, 0);
@@ -749,7 +848,7 @@ static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
         FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
         for (int64_t x = net->pl_fast_nrn_ptr[t], x1 = net->pl_fast_nrn_ptr[t + 1]; x < x1; x++) {
             FN(sc_fast_post) *rec = fp + net->pl_fast_nrn[x];
-            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step[0], n, net->dt, 1);
+            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
         }
     }
 }
@@ -790,10 +889,15 @@ static void FN(pl_note_spike)(const sc_net *net, int t, int64_t k, int64_t n)
     for (int64_t f = 0; f < net->n_pl_fast; f++) {     /* its postsynaptic traces */
         const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
         FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons + k;
-        fp->x = FN(stdp_pair_bump)(P, fp->x, fp->step[0], n, net->dt, 1);
-        for (int j = SC_FAST_RECENT - 1; j > 0; j--)
-            fp->step[j] = fp->step[j - 1];
-        fp->step[0] = n;
+        fp->x = FN(stdp_pair_bump)(P, fp->x, fp->step0, n, net->dt, 1);
+        uint64_t gap = (uint64_t)(n - fp->step0);        /* > 0: one spike per step */
+        gap = gap < UINT32_MAX ? gap : UINT32_MAX;
+        for (int j = SC_FAST_OFFS - 1; j > 0; j--) {
+            uint64_t o = (uint64_t)fp->off[j - 1] + gap;
+            fp->off[j] = (uint32_t)(o < UINT32_MAX ? o : UINT32_MAX);
+        }
+        fp->off[0] = (uint32_t)gap;
+        fp->step0 = n;
     }
     net->pl_hist[k * H + ((hp->head + hp->len) & (H - 1))] = n;
     for (int j = SC_HIST_RECENT - 1; j > 0; j--)

@@ -720,8 +720,10 @@ class GridSimulator(Simulator):
         a["pl_seg_x"] = np.zeros(n_seg, real)
         a["pl_seg_last"] = np.zeros(n_seg, np.int64)
         a["pl_seg_from"] = np.zeros(n_seg, np.int64)
-        fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)    # {6 newest spike steps, trace after, now}
-        fpost.reshape(-1, 8)[:, :6] = -(1 << 62)                      # (never spiked)
+        # {newest spike step, offsets of the spikes before it (uint32), trace after, now}
+        fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)
+        fpost.reshape(-1, 8)[:, 0] = -(1 << 62)                       # (never spiked)
+        fpost.reshape(-1, 8)[:, 1:6 if real == np.float64 else 7] = -1  # (no spike before it: UINT32_MAX)
         a["pl_fpost"] = fpost
         a["pl_fast_done"] = np.zeros(8 * T, np.int64)
         # per thread, the neurons its shared-trace synapses target (their traces decayed each step)

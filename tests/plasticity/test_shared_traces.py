@@ -12,7 +12,7 @@ import spikecore as sc
 from backends import get_backend
 from spikecore.engine.simulator import GridSimulator
 
-from scenarios import pairs_network, recurrent_network, stdp, taught_pair
+from scenarios import LIF, pairs_network, recurrent_network, stdp, taught_pair
 
 
 def _run(net, duration, shared, monkeypatch, **kw):
@@ -79,3 +79,66 @@ def test_recurrent_network_and_threads(threads, monkeypatch):
 
 def test_float32_close_to_the_per_synapse_layout(monkeypatch):
     _same(lambda: pairs_network(stdp()), 0.16, monkeypatch, rel=1e-5, precision="float32")
+
+
+def wide_network(plasticity, sign=1, seed=3):
+    """5 presynaptic spike-time neurons onto 27 targets, all to all with one delay, so that each
+    arrival is a row of 27 synapses (three groups of eight for the AVX-512 row, three left
+    over); target j is taught at a rate rising with j, from no spikes to the refractory limit
+    between two arrivals (more than the neuron record's eleven), and presynaptic neuron 0 is
+    silent for longer than the decay table (16 x 33.7 ms)."""
+    rng = np.random.default_rng(seed)
+    n_pre, n_post, steps = 5, 27, 11000
+    pre = [[100, 104, 150, 9500, 9510, 10500]]
+    pre += [sorted(int(s) for s in rng.choice(np.arange(10, steps), 25, replace=False)) for _ in range(n_pre - 1)]
+    teach = [sorted(int(s) for s in rng.choice(np.arange(10, steps), 18 * j, replace=False)) for j in range(n_post)]
+    net = sc.Network(seed=seed, dt="0.1 ms")
+    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in st] for st in pre], name="pre"))
+    net.add(sc.SpikeSource(spike_times=[[f"{s * 0.1} ms" for s in st] for st in teach], name="teacher"))
+    net.population("post", n_post, "lif_delta", LIF, initial={"v": "-70 mV"})
+    net.project("teacher", "post", sc.OneToOne(), weight="40 mV", delay="0.1 ms", name="teach")
+    w0 = sign * rng.uniform(0.5, 2.5, n_pre * n_post)
+    net.project("pre", "post", sc.AllToAll(), weight=[f"{x} mV" for x in w0], delay="0.5 ms", name="plastic",
+                plasticity=plasticity)
+    return net
+
+
+@pytest.fixture
+def simd():
+    """The AVX-512 stdp_pair row switched on (skips where the CPU lacks it); on again after."""
+    from spikecore.engine._core import set_plastic_simd
+    if not set_plastic_simd(True):
+        pytest.skip("the CPU has no AVX-512")
+    yield set_plastic_simd
+    set_plastic_simd(True)
+
+
+ADDITIVE = {"A_plus": "0.05 mV", "A_minus": "0.06 mV"}
+
+
+@pytest.mark.parametrize("change, sign", [(ADDITIVE, 1), (ADDITIVE, -1),
+                                          ({"weight_dependence": "multiplicative", "A_plus": "0.03",
+                                            "A_minus": "0.035"}, 1)],
+                         ids=["additive", "inhibitory", "multiplicative"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_avx512_row_gives_the_bits_of_the_scalar_row(change, sign, threads, simd, monkeypatch):
+    make = lambda: wide_network(stdp(**change), sign=sign)  # noqa: E731
+    a = _run(make(), 1.1, True, monkeypatch, threads=threads)
+    simd(False)
+    b = _run(make(), 1.1, True, monkeypatch, threads=threads)
+    for pop in a.spikes:
+        np.testing.assert_array_equal(a.spikes[pop][0], b.spikes[pop][0])
+        np.testing.assert_array_equal(a.spikes[pop][1], b.spikes[pop][1])
+    wa, wb = a.weights["plastic"]["final"], b.weights["plastic"]["final"]
+    np.testing.assert_array_equal(wa, wb)
+    w0 = make().to_ir().projections["plastic"].weight
+    assert (wa != w0).mean() > 0.9
+    # and the per-synapse layout's numbers
+    simd(True)
+    _same(make, 1.1, monkeypatch, threads=threads)
+
+
+def test_avx512_row_reaches_both_bounds(simd, monkeypatch):
+    r = _same(lambda: wide_network(stdp()), 1.1, monkeypatch)
+    w = r.weights["plastic"]["final"]
+    assert np.isclose(w, 0.2e-3).any() and np.isclose(w, 3e-3).any()
