@@ -15,6 +15,8 @@ source, in-degrees kept: examples/brunel_phase.py's spec_for) for the replicates
 the seed of the recorded runs), one run at a time in this process, and prints measured
 against predicted sync with the accepted bound (regimes.prediction_tolerance). Each run's
 excitatory measures are stored as OUT/POINT_size*_rep*.json, and a rerun skips those.
+Then every point and replicate with both a paper-size and a SCALE_FACTOR-size run in OUT
+is named by the third classification from its own two runs (``classify_stored``).
 Exit status 0 when every run is within its bound.
 """
 from __future__ import annotations
@@ -31,7 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from spikecore.sweep.regimes import SCALE_FACTOR, predicted_sync, prediction_tolerance  # noqa: E402
+from spikecore.sweep.regimes import (SCALE_FACTOR, classify_extrapolated, extrapolate_sync,  # noqa: E402
+                                     predicted_sync, prediction_tolerance)
 from spikecore.sweep.runner import plan, point_task, run_task  # noqa: E402
 
 #: the Fig. 8 points by the letters of examples/brunel_phase.md: (g, nu_ext/nu_thr)
@@ -75,6 +78,19 @@ def check(record: dict) -> dict:
             "holds": abs(log_error) <= bound}
 
 
+def classify_stored(out: Path) -> list:
+    """[(point, replicate, a, b, regime)] for each point and replicate with runs at N and SCALE_FACTOR N in ``out``."""
+    named = []
+    for small in sorted(out.glob("*_size1_rep*.json")):
+        big = out / small.name.replace("_size1_", f"_size{SCALE_FACTOR}_")
+        if not big.exists():
+            continue
+        m, scaled = json.loads(small.read_text()), json.loads(big.read_text())
+        a, b = extrapolate_sync(m["sync"], scaled["sync"])
+        named.append((m["point"], m["replicate"], a, b, classify_extrapolated(m, scaled)))
+    return named
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--points", default="A,B,C,D", help="Fig. 8 points by letter (A SR, B SI fast, C AI, D SI slow)")
@@ -101,6 +117,8 @@ def main(argv=None) -> int:
                   f"{c['sync']:.3f}  {c['predicted']:9.3f}  {c['log_error']:+9.3f}  {c['bound']:5.3f}  "
                   f"{c['wall_s']:7.1f}  {'holds' if c['holds'] else 'FAILS'}"
                   f"{'' if time.perf_counter() - t0 > 1 else '  (stored)'}", flush=True)
+    for letter, r, amp, noise, regime in classify_stored(out):
+        print(f"{letter} replicate {r}: amplitude {amp:.3f}, noise {noise:.3f} -> {regime}")
     print(f"predictions {'all held' if ok else 'NOT all held'}")
     return 0 if ok else 1
 

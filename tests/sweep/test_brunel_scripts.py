@@ -48,6 +48,19 @@ def test_scaling_check_compares_a_stored_run_with_the_prediction(tmp_path, capsy
     assert check.main(["--points", "D", "--size", "2", "--out", str(tmp_path)]) == 1
 
 
+def test_scaling_check_names_each_replicate_from_its_own_two_sizes(tmp_path, capsys):
+    check = _load("brunel_scaling_check")
+    base = {"g": 4.5, "nu": 0.9, "seed": 1, "rate_hz": 4.6, "cv_isi": 0.5, "fano": 100.0, "freq_hz": 24.0,
+            "wall_s": 1.0}
+    for point, rep, size, sync in [("D", 1, 1, 1.783), ("D", 1, 4, 1.104), ("C", 1, 1, 0.537), ("C", 1, 4, 0.273),
+                                   ("D", 2, 1, 1.9)]:           # replicate 2 has no 4N run: not named
+        (tmp_path / f"{point}_size{size}_rep{rep}.json").write_text(json.dumps(
+            {**base, "point": point, "size": size, "replicate": rep, "sync": sync}))
+    named = check.classify_stored(tmp_path)
+    assert [(p, r, regime) for p, r, _, _, regime in named] == [("C", 1, "AI"), ("D", 1, "SI slow")]
+    assert named[1][2:4] == (pytest.approx(0.752, abs=1e-3), pytest.approx(1.617, abs=1e-3))
+
+
 @pytest.mark.parametrize("argv", [["--points", "E"], ["--points", ","], ["--size", "0"]])
 def test_scaling_check_refuses_bad_arguments(argv, capsys):
     with pytest.raises(SystemExit) as e:
