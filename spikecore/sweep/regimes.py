@@ -98,6 +98,11 @@ SEED_SPREAD = 0.075. That spread is the one the SI slow point's four seeds at th
 size show (sync 1.77-2.06: a range of 0.29 around 1.9, and the expected range of four
 normal draws is 2.06 standard deviations, so 0.14 or 7.5%), applied to every point and
 size (conservative for the SR point, whose locked neurons vary little between seeds).
+
+Afterwards (examples/brunel_phase.md): the 2N predictions held at all four points, and so
+did those for new seeds and, for the SI slow point, 8N and 16N. But that point's sync at 4N
+varies by 16% between seeds, twice SEED_SPREAD, so its amplitude from one seed scatters
+(0.29-0.88). The constants above were left as committed.
 """
 from __future__ import annotations
 
