@@ -96,19 +96,47 @@ def value_chunks(edge: _ir.ProjectionEdge):
         yield j, w, d
 
 
+def declared_weight_signs(edge: _ir.ProjectionEdge) -> set | None:
+    """The signs (+1, -1) of a rank-local projection's nonzero weights with no weight drawn: those
+    its declaration allows (spikecore.ir.SynapseStream.weight_signs: a constant's sign, a
+    distribution's bounds) when they are one or none, and none when it has no synapse (its
+    in-degrees); None for a weight that can take both signs and for any other projection."""
+    if not (edge.is_lazy and edge.stream.rank_local and edge.stream.weight_signs is not None):
+        return None
+    signs = edge.stream.weight_signs()
+    if signs is None:
+        return None
+    return set(signs) if edge.n_synapses else set()
+
+
+def weight_signs(edge: _ir.ProjectionEdge) -> set:
+    """The signs (+1, -1) of the projection's nonzero weights: from the declaration where it
+    decides them (declared_weight_signs: no weight drawn), else from the weights, read chunk by
+    chunk (value_chunks: a lazy projection is not joined; a rank-local one draws no source)."""
+    declared = declared_weight_signs(edge)
+    if declared is not None:
+        return declared
+    found = set()
+    for _, w, _ in value_chunks(edge):
+        w = np.asarray(w)
+        if (w > 0).any():
+            found.add(1)
+        if (w < 0).any():
+            found.add(-1)
+    return found
+
+
 def receptor_signs(ir: _ir.IRGraph, pop: str) -> dict:
-    """{receptor: set of signs (+1, -1) of the nonzero weights arriving on it}, read chunk by chunk
-    (a lazy projection is not joined; a rank-local one is not drawn: value_chunks)."""
+    """{receptor: set of signs (+1, -1) of the nonzero weights arriving on it} (weight_signs).
+
+    They choose the population's NEST model (iaf_psc_exp routes by sign, else
+    iaf_psc_exp_multisynapse; aeif_psc_exp needs them apart), which every MPI rank must create
+    alike before any connection: every rank finds the same signs, from every projection's
+    declaration or, where only the draws tell, from all of its weights."""
     signs = {r: set() for r in ir.populations[pop].receptors}
     for e in ir.projections.values():
         if e.post == pop:
-            found = signs.setdefault(e.receptor, set())
-            for _, w, _ in value_chunks(e):
-                w = np.asarray(w)
-                if (w > 0).any():
-                    found.add(1)
-                if (w < 0).any():
-                    found.add(-1)
+            signs.setdefault(e.receptor, set()).update(weight_signs(e))
     return signs
 
 

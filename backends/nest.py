@@ -50,9 +50,11 @@ recently compiled executable can run (an older one says so). Under ``mpirun``
 with an MPI-enabled NEST each rank connects only the synapses onto the neurons
 it hosts, reading each projection's stream piece by piece (``hosted_synapses``:
 a lazy projection is never joined; a rank-local one, fixed_total_number, one_to_one or
-all_to_all with a constant weight and delay, or any of these and fixed_indegree with
-``streams: per_target`` and drawn values, is drawn only for those neurons), and records
-only those; ``merge_ranks`` joins the ranks' Results.
+all_to_all with a constant weight and delay, or any of these, fixed_indegree and
+fixed_probability with ``streams: per_target`` and drawn values, is drawn only for those
+neurons, and read before connecting only where a weight can take both signs), and records
+only those; ``merge_ranks`` joins the ranks' Results. NEST finds the delay extrema itself
+(``_reset_kernel``).
 """
 from __future__ import annotations
 
@@ -74,8 +76,8 @@ from spikecore.errors import SpikecoreError, UnsupportedFeature, ValidationError
 from spikecore.result import RawRun, Result  # noqa: E402
 
 from ._nest_models import (MS_PER_S, MV_PER_V, NS_PER_S, PA_PER_A, PF_PER_F, PopulationPlan,  # noqa: E402,F401
-                           nest_delays_ms, nest_weights, population_plan, receptor_signs, refractory_ms,
-                           sign_routes, value_chunks)
+                           declared_weight_signs, nest_delays_ms, nest_weights, population_plan, receptor_signs,
+                           refractory_ms, sign_routes, value_chunks)
 from .base import Backend, Executable  # noqa: E402
 
 NAME = "nest"
@@ -233,7 +235,7 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
     neurons, never the projection's whole list. A rank-local stream (``SynapseStream.rank_local``:
     fixed_total_number, one_to_one or all_to_all with a weight and delay that depend on the target
     only, or drawn from per-target streams, ``streams: per_target``, which also makes fixed_indegree
-    rank-local) draws only the synapses onto the hosted neurons; the others are drawn whole,
+    and fixed_probability rank-local) draws only the synapses onto the hosted neurons; the others are drawn whole,
     piece by piece, and filtered.
     Either way each target gets the synapses and values it has in the IR's list, so the
     synapses each rank keeps, and their union, do not depend on the number of ranks or threads."""
@@ -251,46 +253,76 @@ def hosted_synapses(edge: _ir.ProjectionEdge, hosted: np.ndarray | None):
 
 def rank_local_report(ir: _ir.IRGraph) -> str:
     """One line for the run log of an MPI run: which projections each rank draws only for its own
-    neurons (those drawn from per-target streams, ``streams: per_target``, marked so), and which it
-    draws whole and filters (with why); projections held as arrays (below spikecore.ir.LAZY_SYNAPSES)
+    neurons (those drawn from per-target streams, ``streams: per_target``, marked so), which it
+    draws whole and filters (with why), and which rank-local ones it still reads whole before
+    connecting: the weights of one onto current synapses whose weight can take both signs (the
+    NEST model, chosen by the receptors' signs, must be the same on every rank:
+    _nest_models.receptor_signs); projections held as arrays (below spikecore.ir.LAZY_SYNAPSES)
     are built whole on every rank."""
-    local, whole, arrays = [], [], []
+    local, whole, arrays, signs_read = [], [], [], []
     for name, edge in ir.projections.items():
         if not edge.is_lazy:
             arrays.append(name)
         elif edge.stream.rank_local:
             local.append(name + (" (per-target streams)" if edge.stream.per_target else ""))
+            if edge.synapse == "current" and declared_weight_signs(edge) is None:
+                signs_read.append(name)
         else:
             whole.append(f"{name} ({edge.stream.rank_local_reason})")
     return ("per-rank synapse generation: drawn for this rank's neurons only: " + (", ".join(local) or "none")
             + "; drawn whole and filtered: " + ("; ".join(whole) or "none")
-            + "; small, built whole: " + (", ".join(arrays) or "none"))
+            + "; small, built whole: " + (", ".join(arrays) or "none")
+            + "; weights read whole for NEST's receptor routing (a weight that can take both signs): "
+            + (", ".join(signs_read) or "none"))
 
 
-def max_delay_checked(ir: _ir.IRGraph) -> float:
-    """The largest delay of the IR (s; at least dt), read chunk by chunk; refuses off-grid delays."""
-    largest = ir.dt
+def check_on_grid(name: str, delays, dt: float):
+    """Refuses delays (s) off the dt grid: NEST would round them to its grid."""
+    d = np.asarray(delays)
+    if d.size and np.any(np.abs(d / dt - np.rint(d / dt)) > _ir.GRID_TOLERANCE):
+        raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
+                                 "NEST rounds delays to its grid: realise the network with timing=grid")
+
+
+def check_delays_on_grid(ir: _ir.IRGraph):
+    """Refuses off-grid delays before the kernel is touched, the same way on every MPI rank.
+
+    A rank-local projection (SynapseStream.rank_local) is checked on the synapses onto its
+    first target that has any (the same on every rank, a few values drawn): its delay is a
+    constant or drawn from a continuous distribution, off the grid only in a precise-timing
+    IR and then (but for a zero spread, which the probe decides too) at every synapse; each
+    rank also checks every delay it connects (NestExecutable._connect_projections), so no
+    rank ever hands NEST an off-grid delay. Any other projection is read whole, chunk by
+    chunk (value_chunks: every rank draws it whole anyway)."""
     for name, edge in ir.projections.items():
+        if edge.is_lazy and edge.stream.rank_local:
+            with_synapses = np.flatnonzero(edge.stream.in_degrees())
+            if with_synapses.size:
+                first = np.zeros(ir.populations[edge.post].size, dtype=bool)
+                first[with_synapses[0]] = True
+                for _, _, _, d in edge.stream.onto(first):
+                    check_on_grid(name, d, ir.dt)
+            continue
         for _, _, d in value_chunks(edge):
-            d = np.asarray(d)
-            if d.size and np.any(np.abs(d / ir.dt - np.rint(d / ir.dt)) > _ir.GRID_TOLERANCE):
-                raise UnsupportedFeature(NAME, f"off-grid delays (projections.{name}.delay)",
-                                         "NEST rounds delays to its grid: realise the network with timing=grid")
-            if d.size:
-                largest = max(largest, float(np.max(d)))
-    return largest
+            check_on_grid(name, d, ir.dt)
 
 
-def _reset_kernel(ir: _ir.IRGraph, threads: int, max_delay: float):
+def _reset_kernel(ir: _ir.IRGraph, threads: int):
+    """A fresh kernel on the IR's grid. The delay extrema are left to NEST: it raises min_delay
+    and max_delay as connections are made (DelayChecker::assert_valid_delay_ms) and, before it
+    simulates, takes the smallest and largest over all MPI ranks
+    (ConnectionManager::update_delay_extrema_, in SimulationManager::prepare), so no rank needs
+    the largest delay of synapses it does not host. (Setting them ourselves would need it: NEST
+    then refuses any longer delay, and takes the values as given on each rank.) min_delay stays
+    one step: the recorders' connections carry the default delay, h, and the samples at the end
+    of a run arrive one min_delay late."""
     tics = tics_per_ms(ir.dt)                  # (refuses before the kernel is touched)
     h = ir.dt * MS_PER_S
     _Kernel.owner = None
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.ERROR
     nest.SetKernelStatus({"tics_per_ms": tics, "resolution": h,
-                          "local_num_threads": threads, "rng_seed": int(ir.seed % NEST_SEED_MAX) + 1,
-                          # samples at the end of a run arrive one min_delay late: keep it one step
-                          "min_delay": h, "max_delay": max(max_delay * MS_PER_S + h, 2 * h)})
+                          "local_num_threads": threads, "rng_seed": int(ir.seed % NEST_SEED_MAX) + 1})
     nest.SetDefaults("static_synapse", {"delay": h})      # devices' connections (NEST's default is 1 ms)
 
 
@@ -298,7 +330,7 @@ def _reset_kernel(ir: _ir.IRGraph, threads: int, max_delay: float):
 class NestExecutable(Executable):
     backend = NAME
 
-    def __init__(self, ir: _ir.IRGraph, options: dict, max_delay: float | None = None):
+    def __init__(self, ir: _ir.IRGraph, options: dict):
         t0 = time.perf_counter()
         self.ir, self.options = ir, options
         self.threads = resolve_nest_threads(options["threads"])
@@ -306,7 +338,8 @@ class NestExecutable(Executable):
         for m in ir.state_monitors.values():       # refuse before touching the kernel
             for var in m.variables:
                 self._recordable(m.target, var)
-        _reset_kernel(ir, self.threads, max_delay_checked(ir) if max_delay is None else max_delay)
+        check_delays_on_grid(ir)
+        _reset_kernel(ir, self.threads)
         self.step = 0
         self.nodes = {}
         self.pending_i_e = {}                     # population -> I_e from step 1 (set after step 0)
@@ -383,6 +416,7 @@ class NestExecutable(Executable):
             port = plan.routes.get(e.receptor)
             # each rank connects only the synapses onto its own neurons, drawn piece by piece
             for i, j, w, d in hosted_synapses(e, local[e.post]):
+                check_on_grid(e.name, d, dt)              # each rank checks every delay it connects
                 syn = {"weight": nest_weights(plan, e.receptor, w, j),
                        "delay": nest_delays_ms(d, dt, plan.extra_delay_steps)}
                 if isinstance(port, int):
@@ -587,7 +621,7 @@ class NestBackend(Backend):
         opts = self.check_options(options)
         refuse_plastic(ir, NAME, "plastic projections run on the native grid engine and on brian2")
         resolve_nest_threads(opts["threads"])
-        return NestExecutable(ir, opts, max_delay_checked(ir))
+        return NestExecutable(ir, opts)
 
     # MPI, used by the CLI (spikecore run --backend nest --mpi N)
     mpi_ranks = staticmethod(mpi_ranks)

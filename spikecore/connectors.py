@@ -13,9 +13,9 @@ A connector that can draw the synapses onto any set of targets without the rest 
 rank draws only those onto its own neurons: fixed_total_number's per-target streams, and the
 undrawn one_to_one and all_to_all) offers ``connect_onto(n_pre, n_post, same, rng, hosted)``
 and ``in_degrees(...)``; fixed_probability and fixed_indegree draw a projection from one
-generator in turn, so they cannot (a projection with ``streams: per_target`` draws
-fixed_indegree from per-target streams instead: ``with_target_streams``). ``CONNECTORS`` maps kinds to classes
-for the model-file reader (spikecore.io.model_files). A new connector is one class here
+generator in turn, so they cannot (a projection with ``streams: per_target`` draws them
+from per-target streams instead: ``with_target_streams``). ``CONNECTORS`` maps kinds to
+classes for the model-file reader (spikecore.io.model_files). A new connector is one class here
 and one entry in ``CONNECTORS``.
 """
 from __future__ import annotations
@@ -147,6 +147,13 @@ class OneToOne:
         return mine.size, [(mine, mine.copy())]
 
 
+def target_generator(key: int, target: int) -> np.random.Generator:
+    """Target ``target``'s own generator of a projection's per-target streams (Philox keyed by
+    (the projection's key, target)): fixed_indegree's and fixed_probability's sources with
+    ``streams: per_target``, fixed_total_number's without multapses."""
+    return np.random.Generator(np.random.Philox(key=[key, int(target)]))
+
+
 def _sample_without(rng, n: int, k: int, exclude: int | None) -> np.ndarray:
     """k distinct indices from range(n), skipping ``exclude``; sorted."""
     if exclude is None:
@@ -254,8 +261,8 @@ class FixedIndegreePerTarget(FixedIndegree):
 
     def _sources_of(self, key, n_pre, same, target: int) -> np.ndarray:
         """Target ``target``'s k sources, ascending."""
-        rng = np.random.Generator(np.random.Philox(key=[key, int(target)]))
-        return _sample_without(rng, n_pre, int(self.k), target if same and not self.allow_self else None)
+        return _sample_without(target_generator(key, target), n_pre, int(self.k),
+                               target if same and not self.allow_self else None)
 
     def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
         """The number of synapses onto each target (int64), nothing drawn."""
@@ -292,13 +299,76 @@ class FixedIndegreePerTarget(FixedIndegree):
         return mine.size * k, pieces()
 
 
+class FixedProbabilityPerTarget(FixedProbability):
+    """fixed_probability as a projection with ``streams: per_target`` draws it: every target's
+    in-degree from Binomial(allowed sources, p) (one draw of n_post numbers from the projection's
+    generator, as fixed_total_number's multinomial), then target j's sources, that many distinct
+    ones uniformly among the allowed, from a Philox generator of its own (``target_generator``),
+    so any set of targets is drawn without the rest (``connect_onto``). The same distribution as
+    FixedProbability: given its in-degree, a target's set of sources is uniform over the sets of
+    that size, so each allowed pair is present with probability p independently of every other
+    pair (one Bernoulli(p) per pair); no pair twice, no autapse unless ``allow_self``. Other
+    synapses than FixedProbability's (one generator, row by row): a network's default is kept."""
+
+    def plan(self, n_pre, n_post, same, rng, fld="connector"):
+        """(in-degree per target as int64, the key of the targets' source streams)."""
+        self.check(fld)
+        avail = max(n_pre - 1 if same and not self.allow_self else n_pre, 0)
+        degrees = rng.binomial(avail, float(self.p), size=n_post).astype(np.int64)
+        return degrees, int(rng.integers(0, 2 ** 63 - 1))
+
+    def _sources_of(self, key, n_pre, same, target: int, k: int) -> np.ndarray:
+        """Target ``target``'s k sources, ascending."""
+        return _sample_without(target_generator(key, target), n_pre, k,
+                               target if same and not self.allow_self else None)
+
+    def in_degrees(self, n_pre, n_post, same, rng, fld="connector"):
+        """The number of synapses onto each target (int64): the plan's first stage alone."""
+        return self.plan(n_pre, n_post, same, rng, fld)[0]
+
+    def connect_chunks(self, n_pre, n_post, same, rng, fld="connector"):
+        """Every target's sources from its own stream, listed by (source, target) (one int64
+        key per synapse held and sorted, as FixedIndegree)."""
+        degrees, key = self.plan(n_pre, n_post, same, rng, fld)
+        keys = np.empty(int(degrees.sum()), np.int64)
+        at = 0
+        for post, k in enumerate(degrees.tolist()):
+            keys[at:at + k] = self._sources_of(key, n_pre, same, post, k) * n_post + post
+            at += k
+        keys.sort()
+        return keys.size, _key_pieces(keys, n_post)
+
+    def connect_onto(self, n_pre, n_post, same, rng, hosted, fld="connector"):
+        """Only the synapses onto the targets marked in ``hosted``, as ``(n, pieces)`` of about
+        CHUNK_SYNAPSES, target by target, sources ascending (each target's synapses in connect's
+        order): after every target's in-degree, only those targets' streams are drawn."""
+        degrees, key = self.plan(n_pre, n_post, same, rng, fld)
+        mine = np.flatnonzero(np.asarray(hosted, dtype=bool)).astype(np.int64)
+        ends = np.cumsum(degrees[mine])
+        n = int(ends[-1]) if ends.size else 0
+
+        def pieces():
+            first, at = 0, 0
+            while at < n:
+                last = max(int(np.searchsorted(ends, at + CHUNK_SYNAPSES, side="right")), first + 1)
+                t = mine[first:last]
+                k = degrees[t]
+                i = np.concatenate([self._sources_of(key, n_pre, same, post, m)
+                                    for post, m in zip(t.tolist(), k.tolist())])
+                yield i.astype(np.int64), np.repeat(t, k)
+                first, at = last, at + i.size
+        return n, pieces()
+
+
 def with_target_streams(connector):
-    """The connector as a projection with ``streams: per_target`` draws it: fixed_indegree from
-    per-target streams (FixedIndegreePerTarget); every other connector as it is (fixed_total_number's
-    sources already come from per-target streams, one_to_one and all_to_all draw nothing, and
-    fixed_probability, from_indices and sparse keep their synapses)."""
+    """The connector as a projection with ``streams: per_target`` draws it: fixed_indegree and
+    fixed_probability from per-target streams (FixedIndegreePerTarget, FixedProbabilityPerTarget);
+    every other connector as it is (fixed_total_number's sources already come from per-target
+    streams, one_to_one and all_to_all draw nothing, from_indices and sparse are given)."""
     if type(connector) is FixedIndegree:
         return FixedIndegreePerTarget(connector.k, connector.allow_self)
+    if type(connector) is FixedProbability:
+        return FixedProbabilityPerTarget(connector.p, connector.allow_self)
     return connector
 
 
@@ -399,7 +469,7 @@ class FixedTotalNumber:
             i = np.minimum((u * avail).astype(np.int64), avail - 1)
         else:
             i = np.concatenate([
-                np.random.Generator(np.random.Philox(key=[key, int(t)])).choice(avail, size=int(m), replace=False)
+                target_generator(key, t).choice(avail, size=int(m), replace=False)
                 for t, m in zip(targets.tolist(), c.tolist())])
         if avail < n_pre:   # no autapses: skip the target's own index
             i = i + (i >= j)

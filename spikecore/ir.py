@@ -134,19 +134,23 @@ class SynapseStream:
     ``value_chunks()`` chunks (j, weight, delay) holding every weight and delay of the projection
     with no source drawn (one per target when its synapses all carry the same values, else, with
     ``streams: per_target``, every synapse's from its target's stream), and ``in_degrees()`` the synapses
-    per target (``ProjectionEdge.n_synapses`` then draws no source). ``rank_local_reason``: why a
+    per target (``ProjectionEdge.n_synapses`` then draws no source), and ``weight_signs()`` the
+    signs (+1, -1) its nonzero weights can take as the projection's declaration fixes them (a
+    constant's sign, a distribution's bounds; None where only the draws can tell), with no weight
+    drawn (spikecore.network). ``rank_local_reason``: why a
     stream without ``generate_onto`` cannot draw by target (spikecore.network.rank_local_reason);
     ``per_target``: the projection's random numbers come from per-target streams.
     """
 
     def __init__(self, generate, expected: int = 0, redrawn: dict | None = None, generate_any_order=None,
                  generate_onto=None, value_chunks=None, in_degrees=None, rank_local_reason: str | None = None,
-                 per_target: bool = False):
+                 per_target: bool = False, weight_signs=None):
         self.generate = generate
         self.generate_any_order = generate_any_order
         self.generate_onto = generate_onto
         self.value_chunks = value_chunks
         self.in_degrees = in_degrees
+        self.weight_signs = weight_signs
         self.rank_local_reason = rank_local_reason
         self.per_target = per_target      # drawn from per-target streams (Projection.streams "per_target")
         self.expected = int(expected)     # the connector's expected synapse count (a hint)

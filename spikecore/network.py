@@ -35,7 +35,7 @@ from . import plasticity
 from . import units as u
 from .distributions import (DISTRIBUTIONS, Normal, TargetPositions, TargetValueStream, Uniform, ValueStream,
                             _is_distribution,  # noqa: F401 (re-exported)
-                            _values)
+                            _normal_params, _uniform_bounds, _values)
 from .connectors import (CHUNK_SYNAPSES, CONNECTORS, AllToAll, FixedIndegree, FixedProbability,  # noqa: F401
                          FixedTotalNumber, FromIndices, FromSparse, OneToOne, _index_array, with_target_streams)
 from .checks import (_check_at_most_max_steps, _check_countable_times, _check_name, _check_param,
@@ -374,10 +374,10 @@ class Projection:
     ``streams``: where the projection's random numbers come from. "projection" (the default):
     a drawn weight or delay from one stream per field in the order of the whole synapse list.
     "per_target": each synapse's drawn weight and delay from a stream keyed by (the field's
-    key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's sources
-    from per-target streams (spikecore.connectors.with_target_streams): the same distributions,
-    other draws, and the synapses onto any set of targets can be drawn without the rest (what
-    an MPI rank of the NEST backend draws: rank_local_reason).
+    key, its target) (spikecore.distributions.TargetValueStream), and fixed_indegree's and
+    fixed_probability's sources from per-target streams (spikecore.connectors.with_target_streams):
+    the same distributions, other draws, and the synapses onto any set of targets can be drawn
+    without the rest (what an MPI rank of the NEST backend draws: rank_local_reason).
     """
     pre: object
     post: object
@@ -722,15 +722,15 @@ class Network:
         receptor = "default" if spec.synapse == "delta" else (pr.receptor or next(iter(target.si_receptors)))
         precision = self._weight_precision(pr, fld)
         expected = self._expected_synapses(pr)
-        draw, draw_onto, value_chunks, in_degrees = self._projection_draw(pr, n_pre, target, dt, timing,
-                                                                          precision, fld, post_params)
+        draw, draw_onto, value_chunks, in_degrees, weight_signs = self._projection_draw(
+            pr, n_pre, target, dt, timing, precision, fld, post_params)
         if (pr.si_plasticity is None and _ir.is_lazy(expected, network_static)
                 and not isinstance(pr.connector, FromSparse) and spec.synapse != "integer"):
             any_order = ((lambda counts: draw(counts, ordered=False))
                          if getattr(pr.connector, "draws_in_any_order", False) else None)
             stream = _ir.SynapseStream(draw, expected, redrawn, any_order, generate_onto=draw_onto,
                                        value_chunks=value_chunks, in_degrees=in_degrees,
-                                       rank_local_reason=rank_local_reason(pr),
+                                       weight_signs=weight_signs, rank_local_reason=rank_local_reason(pr),
                                        per_target=pr.streams == "per_target")
             return _ir.ProjectionEdge(pr.name, pre, post, receptor, spec.synapse, stream=stream,
                                       weight_precision=precision)
@@ -781,11 +781,12 @@ class Network:
         ``post_params``: the target's realised parameters (a per-neuron r scales each weight
         by its target neuron's r).
 
-        Returns ``(draw, draw_onto, value_chunks, in_degrees)``; the last three are None unless the
-        projection can be drawn target by target (``rank_local_reason`` is None):
+        Returns ``(draw, draw_onto, value_chunks, in_degrees, weight_signs)``; the last four are
+        None unless the projection can be drawn target by target (``rank_local_reason`` is None):
         ``draw_onto(hosted, counts)`` yields only the synapses onto the targets marked in the
         mask ``hosted`` (spikecore.ir.SynapseStream.onto), ``value_chunks()`` chunks (j, weight,
-        delay) holding every weight and delay with no source drawn."""
+        delay) holding every weight and delay with no source drawn, ``weight_signs()`` the signs
+        the weights can take as the declaration fixes them (None: only the draws can tell)."""
         pre, post = pr.pre_name, pr.post_name
         r = (post_params or target.si_params).get("r")
         spec = _receptor_view(target.spec, pr.receptor or next(iter(target.si_receptors), None))
@@ -848,7 +849,7 @@ class Network:
                     yield i, j, w, self._projection_delays(pr, i.size, dt, timing, d, fld)
 
         if rank_local_reason(pr) is not None:
-            return draw, None, None, None
+            return draw, None, None, None, None
 
         def draw_onto(hosted, counts: dict):
             """Only the synapses onto the targets marked in ``hosted``: each with its weight
@@ -888,7 +889,28 @@ class Network:
                     first = last
             for _, j, w, d in valued(int(degrees.sum()), pieces(), {}):
                 yield j, w, d
-        return draw, draw_onto, value_chunks, in_degrees
+
+        def weight_signs():
+            """The signs (+1, -1) the projection's nonzero weights can take, from the declaration
+            alone (no weight drawn, whatever the synapses): a constant's sign; a distribution's
+            when its support lies on one side of 0 (uniform: [low, high); normal: [low, high],
+            or its mean when std is 0), e.g. a normal truncated at 0 has one sign. None when the
+            support holds both signs (then only the draws tell whether both occur) or a target's
+            r, which scales a current weight, is not positive."""
+            w_dim = _weight_dim(pr.weight, spec, f"{fld}.weight")
+            if isinstance(pr.weight, Uniform):
+                low, high = _uniform_bounds(pr.weight, w_dim, f"{fld}.weight")
+            elif isinstance(pr.weight, Normal):
+                mean, std, low, high, _ = _normal_params(pr.weight, w_dim, f"{fld}.weight")
+                if std == 0:
+                    low = high = mean
+            else:
+                low = high = float(u.to_si(pr.weight, w_dim, f"{fld}.weight"))
+            if w_dim == u.CURRENT and spec.weight_dim == u.VOLTAGE and np.any(np.asarray(r) <= 0):
+                return None
+            signs = {sign for sign, possible in ((1, high > 0), (-1, low < 0)) if possible}
+            return signs if len(signs) < 2 else None
+        return draw, draw_onto, value_chunks, in_degrees, weight_signs
 
     def _weight_stream(self, pr, spec, n, fld, counts, known_redraws=None, field_stream=None) -> tuple:
         """(a ValueStream of the projection's n weights as given, their dimension); ``field_stream(value,
@@ -990,7 +1012,7 @@ def rank_local_reason(pr: Projection) -> str | None:
     if not hasattr(connector, "connect_onto"):
         return (f"connector {getattr(pr.connector, 'kind', type(pr.connector).__name__)} cannot give one "
                 "target's synapses without the rest"
-                + ("" if per_target or not isinstance(pr.connector, FixedIndegree) else
+                + ("" if per_target or not isinstance(pr.connector, (FixedIndegree, FixedProbability)) else
                    " (streams: per_target draws it per target)"))
     for what, value in (("weight", pr.weight), ("delay", pr.delay)):
         if value is None and what == "weight":

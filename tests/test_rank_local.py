@@ -134,9 +134,11 @@ def small_network(streams, connector, weight=Normal(1 * mV, 0.4 * mV, low=0.2 * 
     (connectors.FixedIndegree(3), Normal(1 * mV, 0.1 * mV), 1 * ms, None),
     (connectors.AllToAll(), Normal(1 * mV, 0.1 * mV), None, None),
     (connectors.FixedTotalNumber(10), [1 * mV] * 10, 1 * ms, "a per-synapse weight"),
-    (connectors.FixedProbability(0.1), Normal(1 * mV, 0.1 * mV), None, "connector fixed_probability cannot"),
+    (connectors.FixedProbability(0.1), Normal(1 * mV, 0.1 * mV), None, None),
+    (connectors.FromIndices([0, 1], [1, 0]), Normal(1 * mV, 0.1 * mV), None, "connector from_indices cannot"),
 ])
-def test_per_target_streams_make_drawn_values_and_fixed_indegree_rank_local(connector, weight, delay, why):
+def test_per_target_streams_make_drawn_values_fixed_indegree_and_fixed_probability_rank_local(connector, weight,
+                                                                                               delay, why):
     net = small_network("per_target", connector, weight, delay, n=20)
     got = rank_local_reason(net.projections["p"])
     assert got is None if why is None else why in got
@@ -146,7 +148,9 @@ def test_per_target_streams_make_drawn_values_and_fixed_indegree_rank_local(conn
 
 @pytest.mark.parametrize("connector", [connectors.FixedTotalNumber(700), connectors.FixedIndegree(9),
                                        connectors.FixedTotalNumber(500, allow_self=False, allow_multapses=False),
-                                       connectors.FixedIndegree(7, allow_self=False)])
+                                       connectors.FixedIndegree(7, allow_self=False),
+                                       connectors.FixedProbability(0.3),
+                                       connectors.FixedProbability(0.2, allow_self=False)])
 def test_per_target_ranks_join_to_the_whole_list_values_included(monkeypatch, connector):
     """With streams: per_target and truncated-normal weights and delays, what 1, 2 and 3 simulated
     ranks draw (SynapseStream.onto, targets round-robin) joins to the whole list, sources, weights
@@ -170,6 +174,10 @@ def test_per_target_ranks_join_to_the_whole_list_values_included(monkeypatch, co
         sources = whole[1].reshape(40, connector.k)
         assert (np.diff(sources, axis=1) > 0).all()               # k distinct sources per target
         assert connector.allow_self or not (sources == np.arange(40)[:, None]).any()
+    if isinstance(connector, connectors.FixedProbability):
+        same_target = np.diff(whole[0]) == 0
+        assert (np.diff(whole[1])[same_target] > 0).all()         # distinct sources per target: no multapse
+        assert connector.allow_self == bool((whole[0] == whole[1]).any())
 
 
 def test_a_synapses_values_depend_on_its_target_and_place_only():
@@ -253,3 +261,31 @@ def test_microcircuit_small_per_target_through_the_rank_local_path_equals_the_se
         for n_ranks in (2, 3):
             for got, want in zip(ranks_by_target(edge.stream, g.populations[edge.post].size, n_ranks), whole):
                 np.testing.assert_array_equal(got, want)
+
+
+def test_per_target_fixed_probability_in_degrees_and_out_degrees_are_binomial():
+    """fixed_probability with streams: per_target (rank-local: in-degrees, then each target's
+    sources from its own stream) draws the connector's distribution: one Bernoulli(p) per allowed
+    pair, so every target's in-degree is Binomial(n - 1, p) (no autapses here) and every source's
+    out-degree Binomial(n - 1, p) too. Chi-square goodness-of-fit tests at significance level
+    0.01 (fixed seed, so the outcome is fixed; bins pooled to an expected count >= 5)."""
+    from scipy import stats
+    n, p = 400, 0.05
+    net = small_network("per_target", connectors.FixedProbability(p, allow_self=False), weight=1 * mV,
+                        delay=1 * ms, n=n, seed=11)
+    e = net.to_ir().projections["p"]
+    assert rank_local_reason(net.projections["p"]) is None
+    assert not (e.i == e.j).any() and len(set(zip(e.i.tolist(), e.j.tolist()))) == e.i.size
+    binomial = stats.binom(n - 1, p)
+    for degrees in (np.bincount(e.j, minlength=n), np.bincount(e.i, minlength=n)):
+        edges = [0]                                 # bins [edges[k], edges[k + 1]) of expected count >= 5
+        for k in range(1, n):
+            if n * (binomial.cdf(k - 1) - binomial.cdf(edges[-1] - 1)) >= 5 and n * binomial.sf(k - 1) >= 5:
+                edges.append(k)
+        edges.append(n)
+        observed = np.histogram(degrees, bins=edges)[0]
+        expected = n * np.diff(binomial.cdf(np.array(edges) - 1))
+        expected *= n / expected.sum()
+        assert len(edges) > 6
+        assert stats.chisquare(observed, expected).pvalue > 0.01
+    assert abs(e.i.size / (n * (n - 1)) - p) < 3 * np.sqrt(p * (1 - p) / (n * (n - 1)))

@@ -125,6 +125,9 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *rec_idx
         const int64_t *rec_every
         double *thread_cpu
+        int64_t *ph_log
+        int64_t *ph_n
+        int64_t ph_cap
         int64_t n_pl_seg
         const int64_t *pl_seg_ptr
         const int64_t *pl_seg_start
@@ -192,6 +195,7 @@ cdef extern from "_kernel.h" nogil:
                        int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
     void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out)
     int sc_openmp_enabled()
+    int64_t sc_ticks()
     sc_update_fn sc_update_function(const char *name, int single)
     void sc_exp_values(double *y, const double *x, int64_t n)
     void sc_expf_values(float *y, const float *x, int64_t n)
@@ -210,3 +214,4 @@ cdef class Kernel:
     cdef readonly bint single
     cdef readonly int64_t n_neurons, n_threads
     cdef readonly int64_t reached   # the step after the last one run (where lazy plastic updates settle)
+    cdef object _ph_log, _ph_n      # the phase profile's arrays (profile_windows)

@@ -123,6 +123,9 @@ def touched_n_size(int64_t ring_len, int64_t n_threads) -> int:
     return 0 if ring_len == 0 else int(n_threads * ((ring_len + 7) // 8 * 8 + 8))
 
 
+_TICK_NS = None     # ns per sc_ticks tick (Kernel.tick_ns)
+
+
 def openmp_enabled() -> bool:
     """Whether the engine was built with OpenMP (else it runs one thread)."""
     return bool(sc_openmp_enabled())
@@ -230,7 +233,8 @@ cdef class Kernel:
         s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
         s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
         s.chan_ofs = <const int64_t*>_addr(a, "chan_ofs", np.int64)
-        if a["mark"].size and (a["mark"].size != ring_len * s.n_channels or a["touched"].size != a["mark"].size
+        if a["mark"].size and (a["mark"].size != n_threads * ring_len * s.n_channels
+                               or a["touched"].size != ring_len * s.n_channels
                                or a["touched_n"].size != touched_n_size(ring_len, n_threads)):
             raise ValueError("sparse-fold arrays do not match the ring")
         s.bk_cap = a["bk_cap"] if a["bk"].size else 0
@@ -273,6 +277,9 @@ cdef class Kernel:
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
         a["thread_cpu"] = np.zeros(n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
+        s.ph_log = NULL
+        s.ph_n = NULL
+        s.ph_cap = 0
         self._plastic(a, rules or [], single, real)
         if a["ring"].shape[0] != ring_len * s.n_channels:
             raise ValueError("ring buffer size does not match ring_len * n_channels")
@@ -467,6 +474,45 @@ cdef class Kernel:
     def thread_cpu(self):
         """CPU seconds each thread has spent stepping, over all calls (a copy)."""
         return self.arrays["thread_cpu"].copy()
+
+    def profile_windows(self, int64_t windows):
+        """Profile the next ``windows`` windows of each thread (0: stop profiling): per window,
+        the ticks spent in the phases of _kernel.h's SC_PH_* (own steps, barrier wait, drawing
+        ahead while waiting, delivery of the window's spikes). Read them with phase_profile."""
+        if windows < 0:
+            raise ValueError("negative number of windows")
+        if windows == 0:
+            self.net.ph_log = NULL
+            self.net.ph_n = NULL
+            self.net.ph_cap = 0
+            return
+        self._ph_log = np.zeros(self.n_threads * windows * 4, np.int64)
+        self._ph_n = np.zeros(self.n_threads * 8, np.int64)
+        self.net.ph_log = <int64_t*><size_t>self._ph_log.ctypes.data
+        self.net.ph_n = <int64_t*><size_t>self._ph_n.ctypes.data
+        self.net.ph_cap = windows
+
+    def phase_profile(self):
+        """The profiled windows so far as ns, shape (threads, windows, 4): own steps, barrier
+        wait, drawing ahead during the wait, delivery (profile_windows)."""
+        if self.net.ph_cap == 0:
+            return np.zeros((self.n_threads, 0, 4))
+        n = int(min(self._ph_n[::8].min(), self.net.ph_cap))
+        log = self._ph_log.reshape(self.n_threads, self.net.ph_cap, 4)[:, :n]
+        return log * self.tick_ns
+
+    @property
+    def tick_ns(self):
+        """ns per tick of the profile's clock (sc_ticks), measured once against perf_counter."""
+        global _TICK_NS
+        if _TICK_NS is None:
+            import time
+            t0, k0 = time.perf_counter(), sc_ticks()
+            while time.perf_counter() - t0 < 0.02:
+                pass
+            t1, k1 = time.perf_counter(), sc_ticks()
+            _TICK_NS = (t1 - t0) * 1e9 / max(1, k1 - k0)
+        return _TICK_NS
 
     def resume_at(self, int64_t step):
         """Continue from ``step`` after a restore: lazy plastic updates settle up to it

@@ -56,6 +56,19 @@ static double sc_thread_cpu(void)
     return 0.0;
 }
 
+/* The profile's clock: rdtsc on x86 (a few ns to read; constant rate on current CPUs),
+ * else the monotonic clock in ns. Kernel.tick_ns calibrates it against the clock. */
+int64_t sc_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return (int64_t)__builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+#endif
+}
+
 static int sc_team_size(void)
 {
 #ifdef _OPENMP

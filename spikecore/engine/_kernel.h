@@ -19,6 +19,11 @@
 
 enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel, further state (xstate) */
 
+/* Phases of a window in the profile (sc_net.ph_log): the window's own steps (updates,
+ * thresholds, own inputs), the wait at the barrier, the part of that wait spent drawing
+ * Poisson counts ahead, and the delivery of the window's spikes (4b). */
+enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_N = 4 };
+
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
  * drive, free_at, pend) or first channel (syn); REAL is the state type of the entry point
@@ -167,12 +172,17 @@ typedef struct sc_net {
     const float *pk_w;
     const void *pk_row_w;
     /* sparse fold: per slot, the channels of thread t touched so far are
-     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[SC_TOUCHED_N(net, slot, t)]); mark[slot*C + c]
-     * says c is listed. NULL mark: no such synapses. */
+     * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[SC_TOUCHED_N(net, slot, t)]); thread t's
+     * marks SC_MARK(net, t, slot)[c] say c is listed. Each thread has marks of its own (T*L*C
+     * bytes): with one byte per channel, a cache line of shared marks held the channels of both
+     * threads wherever a population's range boundary or a receptor block did not fall on a
+     * multiple of 64 channels, and both threads wrote it at every push and fold (CUBA: three
+     * such lines per slot). NULL mark: no such synapses. */
     int32_t *touched;
     int64_t *touched_n;
     uint8_t *mark;
     const int64_t *chan_ofs;
+#define SC_MARK(net, t, slot) ((net)->mark + ((int64_t)(t) * (net)->ring_len + (slot)) * (net)->n_channels)
     /* Bucket delivery (_kernel_impl.h, delivery buckets; NULL bk: ring mode). Thread t's events
      * bound for ring slot `slot` are bk[(t*ring_len + slot)*bk_cap ..][0 .. bk_n[SC_BUCKET_N(net,
      * slot, t)]) in the order they were pushed, 8 bytes each (16 for a double value that is not a
@@ -209,6 +219,13 @@ typedef struct sc_net {
     const int64_t *rec_idx, *rec_every;
     /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
     double *thread_cpu;
+    /* Per-window phase profile (Kernel.profile_windows; NULL: off). Thread t writes its w-th
+     * window since profiling began at ph_log[(t*ph_cap + w)*SC_PH_N + k], k = SC_PH_*, in
+     * ticks of sc_ticks (ns = ticks * Kernel.tick_ns), while w < ph_cap; ph_n[t*8] counts its
+     * windows (8 apart: one cache line per thread). */
+    int64_t *ph_log;
+    int64_t *ph_n;
+    int64_t ph_cap;
     /* plastic synapses (spikecore.engine.simulator, module docstring), outside the static
      * table. Thread t's segments of row `pre` are [pl_seg_ptr[t*(n_pre+1)+pre], ..+1): segment
      * g is synapses [pl_seg_start[g], pl_seg_start[g+1]) of one projection pl_seg_proj[g] and
@@ -303,6 +320,8 @@ int64_t sc_run_f32(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
  * them with the numpy definition in spikecore.ir.poisson_counts). */
 void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uint16_t *out);
 int sc_openmp_enabled(void);
+/* The profile's clock (sc_net.ph_log): the CPU's time-stamp counter where there is one, else ns */
+int64_t sc_ticks(void);
 /* The registered update of model `name` for float (single) or double state; NULL if none. */
 sc_update_fn sc_update_function(const char *name, int single);
 /* y[k] = exp(x[k]) (expf: float), bit for bit the C library's, as the updates evaluate them

@@ -158,7 +158,7 @@ static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot
     int64_t C = net->n_channels;
     ((REAL *)net->ring)[slot * C + c] += add;
     if (sparse) {
-        uint8_t *mk = net->mark + slot * C;
+        uint8_t *mk = SC_MARK(net, t, slot);
         if (!mk[c]) {
             mk[c] = 1;
             net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
@@ -176,7 +176,7 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
         return;
     const uint64_t *restrict b = net->bk + ((int64_t)t * net->ring_len + slot) * net->bk_cap;
     REAL *restrict dst = (REAL *)net->ring + slot * C;
-    uint8_t *restrict mk = net->mark ? net->mark + slot * C : NULL;
+    uint8_t *restrict mk = net->mark ? SC_MARK(net, t, slot) : NULL;
     int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
     int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
     for (int64_t k = 0; k < n; k++) {
@@ -287,7 +287,7 @@ static inline void FN(pk_prefetch)(const sc_net *net, int t, uint32_t x, int64_t
     int64_t cell = slot * C + (int64_t)(x >> 9);
     __builtin_prefetch(ring + cell, 1, 3);
     if (x & SC_PK_SPARSE)
-        __builtin_prefetch(net->mark + cell, 1, 3);
+        __builtin_prefetch(SC_MARK(net, t, 0) + cell, 1, 3);
 }
 #if defined(__GNUC__)
 __attribute__((noinline))   /* kept out of push: networks without packed rows run push's old body */
@@ -321,7 +321,7 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
         REAL add = uniform ? wu : mult * (REAL)w[s];
         ring[slot * C + c] += add;
         if (x & SC_PK_SPARSE) {
-            uint8_t *mk = net->mark + slot * C;
+            uint8_t *mk = SC_MARK(net, t, slot);
             if (!mk[c]) {
                 mk[c] = 1;
                 net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
@@ -393,7 +393,7 @@ static inline void FN(push)(const sc_net *net, int t, const int64_t *restrict ro
         REAL *restrict dst = ring + slot * C + base;
         int64_t e = s + net->seg_len[g];
         if (sparse) {
-            uint8_t *restrict mk = net->mark + slot * C + base;
+            uint8_t *restrict mk = SC_MARK(net, t, slot) + base;
             int32_t *restrict lst = net->touched + slot * C + net->chan_ofs[t];
             int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
             for (; s < e; s++) {
@@ -474,7 +474,7 @@ static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, co
             slot -= L;
         int32_t c = pc[k];
         ring[slot * C + c] += (REAL)cnt[k] * pw[k];
-        uint8_t *mk = net->mark + slot * C;
+        uint8_t *mk = SC_MARK(net, t, slot);
         if (!mk[c]) {
             mk[c] = 1;
             net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
@@ -726,8 +726,8 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
             wv = sg * FN(stdp_pair_clip_to)(m - dw, lo, hi);
         }
         w[s] = wv;
-        if (!bucket && sparse && !net->mark[dslot * C + c]) {
-            net->mark[dslot * C + c] = 1;
+        if (!bucket && sparse && !SC_MARK(net, t, dslot)[c]) {
+            SC_MARK(net, t, dslot)[c] = 1;
             net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
         }
     }
@@ -863,8 +863,8 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
         for (int64_t r = 0; r < count; r++)
             out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
         net->pl_pdone[s] = 0;
-        if (sparse && !net->mark[dslot * C + c]) {
-            net->mark[dslot * C + c] = 1;
+        if (sparse && !SC_MARK(net, t, dslot)[c]) {
+            SC_MARK(net, t, dslot)[c] = 1;
             net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
         }
     }
@@ -930,8 +930,8 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             }
             for (int64_t r = 0; r < count; r++)
                 out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
-            if (sparse && !net->mark[dslot * C + c]) {
-                net->mark[dslot * C + c] = 1;
+            if (sparse && !SC_MARK(net, t, dslot)[c]) {
+                SC_MARK(net, t, dslot)[c] = 1;
                 net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
             }
         }
@@ -1006,7 +1006,7 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
     int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
     const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
     REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
-    uint8_t *mk = net->mark + slot * C;
+    uint8_t *mk = SC_MARK(net, t, slot);
     for (int64_t k = 0; k < nl; k++) {
         int32_t c = lst[k];
         syn[c] = syn[c] + p[c];
@@ -1152,6 +1152,10 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             /* every thread takes the same decision from the same count */
             if (out_local + (w_end - n) * N > cap)
                 break;
+            /* the phase profile (sc_net.ph_log): this window's entry, or NULL */
+            int64_t *ph = net->ph_log && net->ph_n[8 * t] < net->ph_cap
+                          ? net->ph_log + ((int64_t)t * net->ph_cap + net->ph_n[8 * t]) * SC_PH_N : NULL;
+            int64_t tk0 = ph ? sc_ticks() : 0, tk1 = 0, tk2 = 0;
             for (int64_t m = n; m < w_end; m++) {
                 int64_t now = m % L;
                 /* 1. state monitors sample at the start of the step (own entries) */
@@ -1235,6 +1239,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
              * (seed, step, neuron), not on anything the team does, and a partner that
              * arrives late is spared the work it would have done next. */
             windows++;
+            if (ph)
+                tk1 = sc_ticks();
             if (T > 1) {
                 sc_team_arrive(&sc, t, par, windows);
                 int64_t round = 0;
@@ -1248,8 +1254,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         int u = (int)(it % T);
                         it++;
                         if (sc.win_cnt[nxt][u] && sc_claim(sc.pstate[nxt] + it - 1, windows)) {
+                            int64_t td = ph ? sc_ticks() : 0;
                             sc_pois_row(net, u, w_end + jj, sc.pq_off[u],
                                         sc.win_cnt[nxt][u] + jj * sc.pq_off[u][nq]);
+                            if (ph)
+                                ph[SC_PH_DRAW] += sc_ticks() - td;
                             __atomic_store_n(sc.pstate[nxt] + it - 1, SC_FREE(windows) + 2, __ATOMIC_RELEASE);
                             drew = 1;
                         }
@@ -1259,6 +1268,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 sc_prefetch_window(&sc, t, par, (w_end - n) * P, w_end - n);
             }
+            if (ph)
+                tk2 = sc_ticks();
             /* 4b. every thread's neuron spikes of the window, in the serial order */
             for (int64_t m = n; m < w_end; m++) {
                 int64_t j = m - n, now = m % L;
@@ -1279,6 +1290,12 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         }
                     }
                 }
+            }
+            if (ph) {
+                ph[SC_PH_OWN] = tk1 - tk0;
+                ph[SC_PH_WAIT] = tk2 - tk1;
+                ph[SC_PH_DELIVER] = sc_ticks() - tk2;
+                net->ph_n[8 * t] += 1;
             }
             n = w_end;
             par ^= 1;

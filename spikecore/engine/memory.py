@@ -107,10 +107,21 @@ GRID_PACKED_MAX_DELAY_STEPS = 255
 #: piece of CHUNK_SYNAPSES synapses alive at a time, with its i, j, weight, delay, the engine's
 #: delay steps, rows and entries (measured 60 B per synapse of the piece, 10^5 neurons, fixed
 #: in-degree); fixed_indegree also holds one int64 key per synapse of the projection
-#: (connectors.FixedIndegree.connect_chunks), fixed_total_number one uint32 target per synapse
+#: (connectors.FixedIndegree.connect_chunks), and so does fixed_probability drawn with
+#: ``streams: per_target`` (connectors.FixedProbabilityPerTarget.connect_chunks; by default it
+#: draws row by row and holds nothing), fixed_total_number one uint32 target per synapse
 #: (connectors.FixedTotalNumber.connect_chunks)
 STREAM_PIECE_BYTES = 64 * CHUNK_SYNAPSES
-STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 4}
+STREAM_HELD_BYTES_PER_SYNAPSE = {"fixed_indegree": 8, "fixed_total_number": 4,
+                                 ("fixed_probability", "per_target"): 8}
+
+
+def _held_bytes_per_synapse(pr) -> int:
+    """What drawing a lazy projection holds per synapse of the whole projection (its connector
+    kind, or kind and ``streams`` where those differ: STREAM_HELD_BYTES_PER_SYNAPSE)."""
+    kind = getattr(pr.connector, "kind", "")
+    return STREAM_HELD_BYTES_PER_SYNAPSE.get((kind, getattr(pr, "streams", "projection")),
+                                             STREAM_HELD_BYTES_PER_SYNAPSE.get(kind, 0))
 #: a redrawn value of a lazy projection's truncated normal: its position (int64) and value
 #: (float64), kept for the engine's second pass (ValueStream's known_redraws)
 REDRAW_BYTES = 16
@@ -402,8 +413,7 @@ def _compile_stage(plan: _Plan) -> Stage:
             plan.net, {k: v for k, v in plan.counts.items() if k in plan.packed}, plan.dt, plan.real,
             plan.threads, plan.packed))
     if plan.lazy:
-        held = max(STREAM_HELD_BYTES_PER_SYNAPSE.get(getattr(plan.net.projections[name].connector, "kind", ""), 0)
-                   * plan.counts[name] for name in plan.lazy)
+        held = max(_held_bytes_per_synapse(plan.net.projections[name]) * plan.counts[name] for name in plan.lazy)
         stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
         stage.add(f"{plan.label}: truncated draws' redraws kept for the second pass", _kept_redraw_bytes(plan))
     return stage
@@ -468,7 +478,7 @@ def _run_stage(plan: _Plan) -> tuple:
         slots = max(1, int(math.ceil(max_delay / plan.dt - 1e-6))) + 1
         channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
         stage.add(f"{plan.label}: ring buffer ({channels} channels x {slots} delay slots)",
-                  _ring_bytes(plan.mode, net, channels, slots, plan.real))
+                  _ring_bytes(plan.mode, net, channels, slots, plan.real, plan.threads))
         delivery = plan.options.get("delivery", "auto")
         if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
                 uses_buckets(delivery, slots, channels, plan.real, plan.n_syn):
@@ -532,10 +542,10 @@ def _ir_source_bytes(net) -> int:
     return total
 
 
-def _ring_bytes(mode, net, channels, slots, real) -> int:
+def _ring_bytes(mode, net, channels, slots, real, threads=1) -> int:
     ring = channels * slots * real
     if mode == "native-grid" and any(p.spec.has_synaptic_state for p in net.populations.values()):
-        ring += channels * slots * 5   # the sparse fold's touched list and marks
+        ring += channels * slots * (4 + threads)   # the sparse fold's touched list, each thread's marks
     return ring
 
 

@@ -297,7 +297,7 @@ class GridSimulator(Simulator):
         L = self.ring_len if sparse else 0
         a["touched"] = np.zeros(L * C, np.int32)
         a["touched_n"] = np.zeros(touched_n_size(L, T), np.int64)
-        a["mark"] = np.zeros(L * C, np.uint8)
+        a["mark"] = np.zeros(T * L * C, np.uint8)     # each thread its own marks (SC_MARK, _kernel.h)
         self._lay_out_poisson(pois, a)
         # delivery buckets (spikecore.engine.delivery), per thread and slot: np.zeros leaves the
         # pages untouched until a bucket fills them
@@ -317,11 +317,15 @@ class GridSimulator(Simulator):
                                                self._xstate_index(a))
         a.update(rec)
 
-        if T > 1:
-            # threads write neighbouring ranges of these: start them on a cache line, so that
-            # (with thread_ranges' boundaries on 16 neurons) no line holds two threads' values
-            for k in ("v", "syn", "ring", "free_at", "drive", "xstate", "mark", "touched", "touched_n"):
-                a[k] = cache_aligned(a[k])
+        # Start these on a cache line, for any thread count. Threads write neighbouring ranges
+        # of them: so (with thread_ranges' boundaries on 16 neurons) no line holds two threads'
+        # values. And one thread's vectorised updates read and write them a vector at a time:
+        # numpy aligns to 16 bytes only, and where an array started off a line, every other
+        # AVX-512 access straddled two lines -- CUBA on one thread took 0.029-0.037 s of CPU
+        # against 0.024 s aligned, depending on where each simulator's arrays happened to land
+        # (benchmarks/RESULTS.md, "Thread scaling, round 4").
+        for k in ("v", "syn", "ring", "free_at", "drive", "xstate", "mark", "touched", "touched_n"):
+            a[k] = cache_aligned(a[k])
         self.arrays = a
         self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
                              [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],

@@ -1,11 +1,14 @@
 """How many threads the grid engine runs: a number the user gave, or the choice behind "all".
 
 Threads of the grid engine meet once per *window* of W steps (W = the smallest delay of a
-synapse from a neuron, at most 64; spikecore/engine/_kernel_impl.h). A meeting costs about
-1–2 µs on two idle cores (the barrier and the exchange of the window's spikes) and a good
-deal more whenever another process takes one of the cores for a moment, because the
-partner then waits at the barrier. Splitting a window's work pays only where each thread's
-share is well above that. So ``threads="all"`` is not always every core: it is
+synapse from a neuron, at most 64; spikecore/engine/_kernel_impl.h). The meeting itself
+costs under 0.2 µs while both threads hold a core (``python -m benchmarks.barrier``), but
+each thread then walks every spike of the window, and that delivery does not halve with two
+threads (benchmarks/RESULTS.md, "Thread scaling, round 4"); and whenever another process
+takes one of the cores for a moment the partner
+waits, spins, yields and loses its own core in turn (≈20 µs per window while that lasts).
+Splitting a window's work pays only where each thread's share is well above that. So
+``threads="all"`` is not always every core: it is
 
     T = min(cores, 1 + floor(window work / MIN_WORK_PER_EXTRA_THREAD_NS))
 

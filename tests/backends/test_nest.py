@@ -444,21 +444,24 @@ def ranks_connections(exe, g, n_vps) -> list:
 def per_target_network(monkeypatch) -> Network:
     """As total_number_network with truncated-normal weights and delays (the cortical
     microcircuit's kind) drawn from per-target streams (``streams: per_target``), and a
-    fixed_indegree projection drawn per target too: rank-local streams."""
+    fixed_indegree and a fixed_probability projection drawn per target too: rank-local streams."""
     net = streamed_population(monkeypatch)
     delay = Normal("0.8 ms", "0.4 ms", low="0.05 ms")
     net.project("e", "e", FixedTotalNumber(1440), weight=Normal("1.5 mV", "0.5 mV", low="0 mV"), delay=delay,
                 receptor="exc", name="ee", streams="per_target")
     net.project("e", "e", FixedIndegree(6, allow_self=False), weight=Normal("-2 mV", "0.6 mV", high="0 mV"),
                 delay=delay, receptor="inh", name="ei", streams="per_target")
+    net.project("e", "e", FixedProbability(0.05, allow_self=False), weight=Normal("0.5 mV", "0.2 mV", low="0 mV"),
+                delay=delay, receptor="exc", name="ep", streams="per_target")
     return net
 
 
 @pytest.mark.parametrize("network", [lazy_network, total_number_network, per_target_network])
 def test_one_and_two_virtual_processes_give_the_same_connections_and_spikes(monkeypatch, network):
     """fixed_probability (drawn whole, filtered per rank), fixed_total_number with constant values
-    and, with streams: per_target, fixed_total_number and fixed_indegree with truncated-normal
-    weights and delays (rank-local: each rank draws only its targets' synapses and values): one
+    and, with streams: per_target, fixed_total_number, fixed_indegree and fixed_probability with
+    truncated-normal weights and delays (rank-local: each rank draws only its targets' synapses
+    and values): one
     and two NEST virtual processes give the same connections (weights and delays included) and
     spikes, and the parts two ranks would draw join to those connections."""
     g = network(monkeypatch).to_ir()
@@ -525,48 +528,120 @@ def test_per_target_streams_give_the_native_engines_spikes_on_nest(monkeypatch):
     assert steps_of(theirs, "e") == steps_of(ours, "e") and len(steps_of(ours, "e")) > 20
 
 
+def by_target(chunks) -> dict:
+    """target -> its synapses (source, weight, delay) in the chunks' order."""
+    out = {}
+    for i, j, w, d in chunks:
+        for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
+            out.setdefault(b, []).append((a, c, x))
+    return out
+
+
 def test_a_rank_draws_its_share_of_a_per_target_projections_numbers(monkeypatch):
     """streams: per_target with truncated-normal weights and delays: split over 1, 2 and 3 virtual
     processes as NEST places the neurons, every target gets its synapses with the weights and
     delays of the IR's list, in its order; each rank draws (SplitMix64 numbers, counted where the
-    connector and the value streams draw them) its targets' sources, weights and delays (plus
-    their redraws) and no other target's; the run log marks the projections per-target."""
+    connector and the value streams draw them, and the targets whose own Philox generator is
+    opened) its targets' sources, weights and delays (plus their redraws) and no other target's.
+    Before connecting, a rank reads next to nothing of the projections: the receptors' weight
+    signs come from the distributions' bounds (NEST's model, iaf_psc_exp, chosen from them) and
+    the grid check looks at one target's synapses (the largest delay is NEST's own business);
+    it read every synapse's weight and delay before. The run log marks the projections per-target."""
     from spikecore import connectors, distributions
     g = per_target_network(monkeypatch).to_ir()
-    drawn = []
+    drawn, opened = [], []
     for module in (connectors, distributions):
         real = module.poisson_uniforms
         monkeypatch.setattr(module, "poisson_uniforms",
                             lambda key, k, real=real: drawn.append(np.size(k)) or real(key, k))
-    ee = g.projections["ee"]
-    whole = {}                   # target -> its synapses (source, weight, delay) in the IR's order
-    for i, j, w, d in ee.chunks():
-        for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
-            whole.setdefault(b, []).append((a, c, x))
+    real_generator = connectors.target_generator
+    monkeypatch.setattr(connectors, "target_generator",
+                        lambda key, t: opened.append(int(t)) or real_generator(key, t))
+    n = {name: e.n_synapses for name, e in g.projections.items()}
+    whole = {name: by_target(e.chunks()) for name, e in g.projections.items()}
     redrawn = dict(g.redrawn)
-    extra = redrawn["projections.ee.weight"] + redrawn["projections.ee.delay"]
-    assert 0 < extra < 0.1 * 1440
+    extra = {name: redrawn[f"projections.{name}.weight"] + redrawn[f"projections.{name}.delay"]
+             for name in ("ee", "ep")}
+    assert all(0 < x < 0.1 * n[name] for name, x in extra.items()) and n["ep"] > 500
+    drawn.clear(), opened.clear()
+    nest_backend.check_delays_on_grid(g)               # what every rank reads before it connects
+    plan = nest_backend.population_plan(g, g.populations["e"])
+    assert plan.nest_model == "iaf_psc_exp" and plan.routes == {"exc": "ex", "inh": "in"}
+    assert sum(drawn) < 0.03 * (n["ee"] + n["ep"]) and len(opened) <= 2     # the probe: one target each
     shares = []
     for n_vps in (1, 2, 3):
         exe = NEST.compile(g, threads=n_vps)
         vp = np.asarray(exe.nodes["e"].get("vp"))
         for rank in range(n_vps):
-            drawn.clear()
-            parts = list(nest_backend.hosted_synapses(ee, vp == rank))
-            n_mine = sum(p[0].size for p in parts)
-            # three numbers per synapse (source, weight, delay), and the redraws of its values
-            assert 3 * n_mine <= sum(drawn) <= 3 * n_mine + extra and n_mine < 1440 / n_vps * 1.2
-            shares.append((n_vps, sum(drawn)))
-            mine = {}
-            for i, j, w, d in parts:
-                for a, b, c, x in zip(i.tolist(), j.tolist(), w.tolist(), d.tolist()):
-                    mine.setdefault(b, []).append((a, c, x))
-            assert mine == {t: v for t, v in whole.items() if vp[t] == rank}
-    for n_vps in (2, 3):       # the ranks' draws add up to the whole projection's, once
-        assert sum(c for n, c in shares if n == n_vps) == sum(c for n, c in shares if n == 1)
+            for name, per_synapse in (("ee", 3), ("ep", 2)):   # ep's sources come from Philox generators
+                drawn.clear(), opened.clear()
+                parts = list(nest_backend.hosted_synapses(g.projections[name], vp == rank))
+                n_mine = sum(p[0].size for p in parts)
+                # its synapses' numbers (source, weight, delay) and the redraws of its values
+                assert per_synapse * n_mine <= sum(drawn) <= per_synapse * n_mine + extra[name]
+                assert n_mine < n[name] / n_vps * 1.2
+                assert sorted(opened) == ([] if name == "ee" else np.flatnonzero(vp == rank).tolist())
+                shares.append((name, n_vps, sum(drawn)))
+                assert by_target(parts) == {t: v for t, v in whole[name].items() if vp[t] == rank}
+    for name in ("ee", "ep"):
+        for n_vps in (2, 3):       # the ranks' draws add up to the whole projection's, once
+            assert (sum(c for p, k, c in shares if (p, k) == (name, n_vps))
+                    == sum(c for p, k, c in shares if (p, k) == (name, 1)))
     line = nest_backend.rank_local_report(g)
     assert line.startswith("per-rank synapse generation: drawn for this rank's neurons only: "
-                           "ee (per-target streams), ei (per-target streams);")
+                           "ee (per-target streams), ei (per-target streams), ep (per-target streams);")
+    assert line.endswith("weights read whole for NEST's receptor routing (a weight that can take both signs): none")
+
+
+def test_nest_finds_the_delay_extrema_itself(monkeypatch):
+    """The kernel is not told min_delay and max_delay (no rank knows the largest delay of synapses
+    it does not host): NEST takes them from the connections made (and, under MPI, over all ranks
+    before it simulates): min_delay one step (the recorders' connections), max_delay the longest
+    NEST delay, with one and two virtual processes."""
+    g = per_target_network(monkeypatch).to_ir()
+    for threads in (1, 2):
+        exe = NEST.compile(g, threads=threads)
+        longest = max(nest.GetConnections(source=exe.nodes["e"], target=exe.nodes["e"]).delay)
+        assert longest > 2.0                                 # the drawn delays' tail (0.8 ms +- 0.4 ms)
+        exe.run(0.01)
+        assert nest.GetKernelStatus("min_delay") == pytest.approx(0.1)
+        assert nest.GetKernelStatus("max_delay") == pytest.approx(longest)
+
+
+@pytest.mark.parametrize("low,signs,model", [("-1 mV", None, "iaf_psc_exp_multisynapse"),
+                                             ("0 mV", {1}, "iaf_psc_exp")])
+def test_a_weight_that_can_take_both_signs_is_read_for_the_routing(monkeypatch, low, signs, model):
+    """The receptors' weight signs choose NEST's model (iaf_psc_exp routes by sign): a per-target
+    weight uniform in [-1, 2) mV can take both signs, so every rank reads all of its weights (the
+    draws decide; the run log names it), and with both signs on one receptor the population
+    becomes iaf_psc_exp_multisynapse; uniform in [0, 2) mV is positive by its bounds: no weight read."""
+    from spikecore import distributions
+    from spikecore.network import Uniform
+    net = streamed_population(monkeypatch)
+    net.project("e", "e", FixedTotalNumber(1440), weight=Uniform(low, "2 mV"), delay="0.5 ms", receptor="exc",
+                name="ee", streams="per_target")
+    g = net.to_ir()
+    drawn = []
+    real = distributions.poisson_uniforms
+    monkeypatch.setattr(distributions, "poisson_uniforms", lambda key, k: drawn.append(np.size(k)) or real(key, k))
+    assert nest_backend.declared_weight_signs(g.projections["ee"]) == signs
+    plan = nest_backend.population_plan(g, g.populations["e"])
+    assert plan.nest_model == model and sum(drawn) == (1440 if signs is None else 0)
+    line = nest_backend.rank_local_report(g)
+    assert line.endswith("(a weight that can take both signs): " + ("ee" if signs is None else "none"))
+
+
+def test_off_grid_per_target_delays_are_refused_by_every_rank(monkeypatch):
+    """A precise-timing IR keeps drawn delays off the grid: the check before the kernel (one
+    target's synapses, the same on every rank) refuses them, and so does each rank's check of
+    the delays it connects, were the first to let one through."""
+    net = per_target_network(monkeypatch)
+    g = net.to_ir(timing="precise")
+    with pytest.raises(UnsupportedFeature, match=r"off-grid delays \(projections.ee.delay\)"):
+        NEST.compile(g)
+    monkeypatch.setattr(nest_backend, "check_delays_on_grid", lambda ir: None)
+    with pytest.raises(UnsupportedFeature, match=r"off-grid delays \(projections.ee.delay\)"):
+        NEST.compile(g)
 
 
 def test_merging_rank_parts_gives_the_whole(tmp_path):

@@ -77,7 +77,9 @@ def run_parts(g, parts, **kw):
     traces = {(m, v): np.concatenate([r.traces[m]["variables"][v] for r in rs])
               for m in rs[0].traces for v in rs[0].traces[m]["variables"]}
     weights = {k: w["final"] for k, w in (rs[-1].weights or {}).items()}
-    state = {k: exe.sim.arrays[k].copy() for k in ("v", "syn", "ring", "mark")}
+    state = {k: exe.sim.arrays[k].copy() for k in ("v", "syn", "ring")}
+    # each thread has marks of its own (SC_MARK, _kernel.h): the channels listed by any thread
+    state["mark"] = exe.sim.arrays["mark"].reshape(exe.sim.threads, -1).max(0)
     return exe.sim, spikes, traces, weights, state
 
 

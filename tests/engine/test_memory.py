@@ -95,6 +95,24 @@ def test_estimate_counts_synapses_of_each_connector():
     assert exact.projections["full"].n_synapses == 9900 and exact.projections["one"].n_synapses == 100
 
 
+def test_per_target_fixed_probability_holds_its_sorted_keys_while_drawn(monkeypatch):
+    """fixed_probability with streams: per_target draws every target's sources and sorts one int64
+    key per synapse of the projection (FixedProbabilityPerTarget.connect_chunks), where the default
+    stream draws row by row and holds nothing: the estimate of a lazy projection counts 8 B a synapse."""
+    from spikecore import ir as _ir
+    monkeypatch.setattr(_ir, "LAZY_SYNAPSES", 100)
+
+    def drawing(streams):
+        net = Network("m")
+        net.population("a", 100, "lif_delta", {"tau_mem": "20 ms", "v_leak": "0 mV", "v_threshold": "20 mV",
+                                               "v_reset": "10 mV"})
+        net.project("a", "a", FixedProbability(0.25), "0.1 mV", name="p", streams=streams)
+        est = memory.estimate(net, 0.1)
+        assert est.lazy == {"p"}
+        return sum(stage.components.get("native engine: drawing projections piece by piece", 0) for stage in est.stages)
+    assert drawing("per_target") - drawing("projection") == 8 * 2500
+
+
 def test_estimate_of_an_endless_run_is_a_field_error(tmp_path):
     text = SMALL.replace("name: small", "name: endless\nduration: inf s")
     p = cli("info", model(tmp_path, text))
