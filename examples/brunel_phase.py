@@ -9,8 +9,10 @@ spikecore.sweep (the same machinery as ``spikecore sweep``), names each point's 
 with spikecore.sweep.regimes (thresholds fixed in that module before this was run),
 prints the table and checks the four points of the paper's Fig. 8. By default each point
 also runs at 4x the size (same in-degrees) and is named by the second classification,
-spikecore.sweep.regimes.classify_scaled (finite-size scaling of the synchrony);
-``--first`` runs the paper's size only, named by the first (regimes.classify). g moves both
+spikecore.sweep.regimes.classify_scaled (finite-size scaling of the synchrony), and by
+the third, regimes.classify_extrapolated (the oscillation's amplitude extrapolated to
+N -> infinity from the two sizes), which decides the exit status; ``--first`` runs the
+paper's size only, named by the first (regimes.classify). g moves both
 inhibitory weights (-g J), nu_ext/nu_thr both external rates (C_E nu_ext, with
 C_E nu_thr = 10 kHz). Exit status 0 when all four points are classified as in the paper.
 The same grid on the command line (without the regime names):
@@ -32,7 +34,8 @@ if str(ROOT) not in sys.path:
 
 from spikecore.sweep.cluster import open_client  # noqa: E402
 from spikecore.sweep.grid import Axis, parse_set, plain_model  # noqa: E402
-from spikecore.sweep.regimes import SCALE_FACTOR, classify, classify_scaled  # noqa: E402
+from spikecore.sweep.regimes import (SCALE_FACTOR, classify, classify_extrapolated, classify_scaled,  # noqa: E402
+                                     extrapolate_sync)
 from spikecore.sweep.report import plot_sweep  # noqa: E402
 from spikecore.sweep.runner import SweepSpec, run_sweep  # noqa: E402
 
@@ -68,7 +71,8 @@ def regime_table(spec: SweepSpec, rows: list, scaled_rows: list | None = None) -
     Without ``scaled_rows`` the regime is the first classification's (``classify``); with
     the rows of the same grid at SCALE_FACTOR times the size (``spec_for(..., size_factor=
     SCALE_FACTOR)``) it is the second's (``classify_scaled``), and the row gains
-    ``sync_scaled`` and ``sync_ratio``.
+    ``sync_scaled``, ``sync_ratio``, the third classification's extrapolated ``amplitude`` and
+    ``noise`` (regimes.extrapolate_sync) and its regime, ``regime_extrapolated``.
     """
     w_col, r_col = (a.column for a in spec.axes)
 
@@ -91,6 +95,9 @@ def regime_table(spec: SweepSpec, rows: list, scaled_rows: list | None = None) -
             row["sync_ratio"] = (None if not ms["sync"] or scaled["sync"] is None
                                  else scaled["sync"] / ms["sync"])
             row["regime"] = classify_scaled(ms, scaled)
+            row["amplitude"], row["noise"] = ((None, None) if ms["sync"] is None or scaled["sync"] is None
+                                              else extrapolate_sync(ms["sync"], scaled["sync"]))
+            row["regime_extrapolated"] = classify_extrapolated(ms, scaled)
         out.append(row)
     return out
 
@@ -121,7 +128,7 @@ def main(argv=None) -> int:
     p.add_argument("--first", action="store_true",
                    help="only the paper's size, named by the first classification (regimes.classify); "
                         f"by default the grid also runs at {SCALE_FACTOR}x the size and is named by "
-                        "regimes.classify_scaled")
+                        "regimes.classify_scaled (printed) and regimes.classify_extrapolated (exit status)")
     a = p.parse_args(argv)
     gs, nus = [float(x) for x in a.g.split(",")], [float(x) for x in a.nu.split(",")]
     spec = spec_for(gs, nus)
@@ -139,16 +146,18 @@ def main(argv=None) -> int:
         print(f"sync at {SCALE_FACTOR}x the size / sync at the paper's size, per point:")
         for t in table:
             print(f"  g={t['g']:g} nu={t['nu']:g}: {fmt(t['sync'], '.3f')} -> {fmt(t['sync_scaled'], '.3f')}"
-                  f"  (ratio {fmt(t['sync_ratio'], '.3f')})")
+                  f"  (ratio {fmt(t['sync_ratio'], '.3f')}: {t['regime']}; extrapolated amplitude "
+                  f"{fmt(t['amplitude'], '.3f')}, noise {fmt(t['noise'], '.3f')}: {t['regime_extrapolated']})")
     print("   g  nu_ext/nu_thr  rate(Hz)  CV ISI   sync   Fano  freq(Hz)  wall(s)  regime  (Fig. 8)")
     ok = True
     for t in table:
         paper = FIG8.get((t["g"], t["nu"]))
-        mark = "" if paper is None else f"  ({paper}: {'ok' if paper == t['regime'] else 'WRONG'})"
-        ok &= paper is None or paper == t["regime"]
+        named = t.get("regime_extrapolated", t["regime"])
+        mark = "" if paper is None else f"  ({paper}: {'ok' if paper == named else 'WRONG'})"
+        ok &= paper is None or paper == named
         print(f"{t['g']:4g}  {t['nu']:13g}  {fmt(t['rate_hz'], '8.2f')}  {fmt(t['cv_isi'], '6.3f')}  "
               f"{fmt(t['sync'], '5.3f')}  {fmt(t['fano'], '5.1f')}  {fmt(t['freq_hz'], '8.1f')}  "
-              f"{t['wall_s']:7.1f}  {t['regime']}{mark}")
+              f"{t['wall_s']:7.1f}  {named}{mark}")
     print(f"{len(table)} points ({done['ran']} run now) in {wall:.0f} s with {a.jobs} workers; "
           f"Fig. 8 points {'all classified as in the paper' if ok else 'NOT all classified as in the paper'}")
     if a.png:

@@ -3,10 +3,10 @@
     .venv/bin/python -m pytest -q -m slow tests/sweep/test_brunel_phase.py
 
 Four full-size runs (12,500 neurons, 15.6 million synapses, 1.2 s each) on a local
-Dask cluster of two worker processes; the second classification's tests (marked
+Dask cluster of two worker processes; the second and third classifications' tests (marked
 ``long``: ``make test-long``) add the same four at 4x the size (50,000 neurons, 62.5
-million synapses); examples/brunel_phase.md has the numbers and the
-time it takes.
+million synapses), and the check of the third's prediction the same four at 2x;
+examples/brunel_phase.md has the numbers and the time it takes.
 """
 import importlib.util
 from pathlib import Path
@@ -60,6 +60,22 @@ def fig8_scaled(fig8, tmp_path_factory):
     return bp, rows
 
 
+@pytest.fixture(scope="module")
+def fig8_double(fig8, tmp_path_factory):
+    """{(g, nu): excitatory sync at 2x the paper's size} (the third classification's prediction check)."""
+    bp, _, _ = fig8
+    from spikecore.sweep.cluster import open_client
+    from spikecore.sweep.runner import run_sweep
+
+    out = tmp_path_factory.mktemp("brunel_phase_double")
+    sync = {}
+    with open_client(jobs=2) as cluster:
+        for g, nu in bp.FIG8:
+            (row,) = run_sweep(bp.spec_for([g], [nu], size_factor=2), out / f"g{g}_nu{nu}", cluster)["rows"]
+            sync[(g, nu)] = row["exc.sync"]
+    return sync
+
+
 def test_measures_show_the_papers_distinctions(fig8):
     """What the paper's caption says of each point, in the measures themselves."""
     _, rows, _ = fig8
@@ -100,3 +116,25 @@ def test_regimes_named_by_finite_size_scaling(fig8_scaled):
     """The second classification (spikecore.sweep.regimes.classify_scaled): each point also at 4x the size."""
     bp, scaled_rows = fig8_scaled
     assert {k: scaled_rows[k]["regime"] for k in bp.FIG8} == bp.FIG8
+
+
+@pytest.mark.long
+def test_regimes_named_by_the_extrapolated_amplitude(fig8_scaled):
+    """The third classification (spikecore.sweep.regimes.classify_extrapolated) on the N and 4N runs.
+
+    Not blind: its threshold (SYNC_MIN, reused) was chosen knowing these runs' amplitudes
+    (0.77, 0.75, 0.06, 0.75); the blind part is test_sync_at_twice_the_size_as_predicted."""
+    bp, scaled_rows = fig8_scaled
+    assert {k: scaled_rows[k]["regime_extrapolated"] for k in bp.FIG8} == bp.FIG8
+
+
+@pytest.mark.long
+def test_sync_at_twice_the_size_as_predicted(fig8_scaled, fig8_double):
+    """sync(2N) = sqrt(a^2 + b^2 / 2) from the N and 4N runs, within regimes.prediction_tolerance
+    (predictions written down before the 2N runs: examples/brunel_phase.md)."""
+    from spikecore.sweep.regimes import predicted_sync, prediction_holds
+
+    bp, scaled_rows = fig8_scaled
+    off = {k: (fig8_double[k], predicted_sync(r["sync"], r["sync_scaled"], 2)) for k, r in scaled_rows.items()
+           if not prediction_holds(fig8_double[k], r["sync"], r["sync_scaled"], 2)}
+    assert not off, f"(measured, predicted) sync at 2N outside the bound: {off}"
