@@ -40,7 +40,7 @@ from hwmodels.loihi_plan import LavaPlan, SourcePlan, biases_at, change_steps, p
 from spikecore import ir as _ir
 from spikecore.engine.loihi_learning import (DenseConn, LearningDenseConn, LearningEmulator, LearningNet,
                                              LearningSparseConn, LifGroup, LifProbe, SpikeInput)
-from spikecore.engine.base import ProgressBar
+from spikecore.engine.base import ProgressBar, checked_state_values
 from spikecore.errors import UnsupportedFeature, ValidationError
 from spikecore.models import MODELS
 from spikecore.result import RawRun
@@ -287,19 +287,11 @@ class LearningSimulator:
 
     def set_state(self, pop: str, var: str, values) -> None:
         """Overwrite u or v of population ``pop`` (whole numbers: Loihi's integers) before the next run."""
-        st = self.state()
-        if pop not in st:
-            raise ValidationError("population", pop, "one of " + ", ".join(st))
-        if var not in st[pop]:
-            raise ValidationError(f"{pop}.{var}", var, "a state variable: " + ", ".join(st[pop]))
-        size = st[pop][var].size
-        vals = np.asarray(values, dtype=float)
-        if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
-            raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
-        if not np.isfinite(vals).all() or (vals != np.rint(vals)).any() or np.abs(vals).max(initial=0) > 2 ** 23 - 1:
+        vals = checked_state_values(self.state(), pop, var, values)
+        if (vals != np.rint(vals)).any() or np.abs(vals).max(initial=0) > 2 ** 23 - 1:
             raise ValidationError(f"{pop}.{var}", vals.ravel().tolist()[:3],
                                   "whole numbers within +-(2**23 - 1) (Loihi's 24-bit integer state)")
-        vals = np.broadcast_to(vals, (size,)).astype(np.int32)
+        vals = vals.astype(np.int32)
         self._write(pop, var, vals)
         self._writes.append((self.step, pop, var, vals.copy()))
 

@@ -118,6 +118,24 @@ class Recording:
         self.base, self.out, self.pos = recording_buffers(rec_every, n_start, n_end)
 
 
+def checked_state_values(state: dict, pop: str, var: str, values) -> np.ndarray:
+    """``values`` for state variable ``var`` of population ``pop`` (``state`` as a simulator's
+    ``state()`` gives it), checked -- a known population and variable, a scalar or one value per
+    neuron, finite -- as float64, one per neuron (ValidationError naming the field otherwise)."""
+    from ..errors import ValidationError
+    if pop not in state:
+        raise ValidationError("population", pop, "one of " + ", ".join(state))
+    if var not in state[pop]:
+        raise ValidationError(f"{pop}.{var}", var, "a state variable: " + ", ".join(state[pop]))
+    size = state[pop][var].size
+    vals = np.asarray(values, dtype=float)
+    if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
+        raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
+    if not np.isfinite(vals).all():
+        raise ValidationError(f"{pop}.{var}", values, "finite values")
+    return np.broadcast_to(vals, (size,))
+
+
 class Simulator:
     """Base of the engine's simulators (module docstring). A subclass sets ``ir``, ``dt``,
     ``layout`` (NetLayout), ``arrays`` (with "rec_every"), ``rec_layout``, ``step`` and
@@ -239,20 +257,8 @@ class Simulator:
     def set_state(self, pop: str, var: str, values) -> None:
         """Overwrite state variable ``var`` of population ``pop`` (a scalar or one value per
         neuron, SI) before the next run; ``var`` is one of ``state()[pop]``."""
-        from ..errors import ValidationError
         self._require_run_control("setting state variables")
-        st = self.state()
-        if pop not in st:
-            raise ValidationError("population", pop, "one of " + ", ".join(st))
-        if var not in st[pop]:
-            raise ValidationError(f"{pop}.{var}", var, "a state variable: " + ", ".join(st[pop]))
-        size = st[pop][var].size
-        vals = np.asarray(values, dtype=float)
-        if vals.ndim > 1 or (vals.ndim == 1 and vals.size != size):
-            raise ValidationError(f"{pop}.{var}", f"{vals.size} values", f"a scalar or {size} values")
-        if not np.isfinite(vals).all():
-            raise ValidationError(f"{pop}.{var}", values, "finite values")
-        self._write_state(pop, var, np.broadcast_to(vals, (size,)))
+        self._write_state(pop, var, checked_state_values(self.state(), pop, var, values))
 
     def _require_run_control(self, what: str) -> None:
         """UnsupportedFeature unless this simulator lists its dynamic arrays (DYNAMIC_ARRAYS)."""

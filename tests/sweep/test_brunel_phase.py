@@ -42,21 +42,26 @@ def fig8(tmp_path_factory):
     return bp, rows, raw
 
 
+def _bigger_runs(bp, out, size_factor) -> dict:
+    """{(g, nu): sweep rows} of the four points with every population and source ``size_factor``
+    times larger (the same in-degrees)."""
+    from spikecore.sweep.cluster import open_client
+    from spikecore.sweep.runner import run_sweep
+
+    with open_client(jobs=2) as cluster:
+        return {(g, nu): run_sweep(bp.spec_for([g], [nu], size_factor=size_factor), out / f"g{g}_nu{nu}",
+                                   cluster)["rows"] for g, nu in bp.FIG8}
+
+
 @pytest.fixture(scope="module")
 def fig8_scaled(fig8, tmp_path_factory):
     """{(g, nu): row of brunel_phase.regime_table with the 4x runs} (the second classification)."""
     bp, _, raw = fig8
-    from spikecore.sweep.cluster import open_client
-    from spikecore.sweep.runner import run_sweep
-
-    out = tmp_path_factory.mktemp("brunel_phase_scaled")
+    big = _bigger_runs(bp, tmp_path_factory.mktemp("brunel_phase_scaled"), bp.SCALE_FACTOR)
     rows = {}
-    with open_client(jobs=2) as cluster:
-        for g, nu in bp.FIG8:
-            big = run_sweep(bp.spec_for([g], [nu], size_factor=bp.SCALE_FACTOR), out / f"g{g}_nu{nu}",
-                            cluster)["rows"]
-            for row in bp.regime_table(bp.spec_for([g], [nu]), raw[(g, nu)], big):
-                rows[(row["g"], row["nu"])] = row
+    for g, nu in bp.FIG8:
+        for row in bp.regime_table(bp.spec_for([g], [nu]), raw[(g, nu)], big[(g, nu)]):
+            rows[(row["g"], row["nu"])] = row
     return bp, rows
 
 
@@ -64,15 +69,11 @@ def fig8_scaled(fig8, tmp_path_factory):
 def fig8_double(fig8, tmp_path_factory):
     """{(g, nu): excitatory sync at 2x the paper's size} (the third classification's prediction check)."""
     bp, _, _ = fig8
-    from spikecore.sweep.cluster import open_client
-    from spikecore.sweep.runner import run_sweep
-
-    out = tmp_path_factory.mktemp("brunel_phase_double")
+    double = _bigger_runs(bp, tmp_path_factory.mktemp("brunel_phase_double"), 2)
     sync = {}
-    with open_client(jobs=2) as cluster:
-        for g, nu in bp.FIG8:
-            (row,) = run_sweep(bp.spec_for([g], [nu], size_factor=2), out / f"g{g}_nu{nu}", cluster)["rows"]
-            sync[(g, nu)] = row["exc.sync"]
+    for key, rows in double.items():
+        (row,) = rows
+        sync[key] = row["exc.sync"]
     return sync
 
 
