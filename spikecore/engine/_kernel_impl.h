@@ -517,6 +517,7 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
 #define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
+#define SC_PL_XS 2048  /* the longest window whose presynaptic trace a vector row tabulates (xs) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
@@ -662,11 +663,13 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
     if (e - s >= 8 && sc_pl_vec_available()) {   /* eight at a time (_plastic_vec.h), as the row */
         double dv[1];
         uint8_t rare[SC_PL_VB / 8];
+        int32_t idx[SC_PL_VB + 8];
+        sc_pl_vec_seg G;
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
+                           P[4], P[5], P[8] != 0, 0);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, P + 10,
-                               (int64_t)P[9], w + s, mv, e - s - mv, from, lim, lg, xg, P[6], P[2], P[3], P[4],
-                               P[5], P[8] != 0, 0, dv, rare);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
             for (int64_t j = 0; j < m; j++) {
                 if (j + 8 <= mv && !rare[j >> 3]) {
                     j += 7;
@@ -787,11 +790,21 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
     if (count == 1 && e - s >= 8 && sc_pl_vec_available()) {
         double dv[SC_PL_VB];
         uint8_t rare[SC_PL_VB / 8];
+        int32_t idx[SC_PL_VB + 8];
+        /* the segment's trace at each step of the window, xs[i] = xg * tab[2 * i] (i < n - lg:
+         * the target spikes before this step; a lane beyond it goes to the scalar code, as one
+         * beyond the table), where the window is short enough */
+        double xs[SC_PL_XS];
+        int64_t nx = n - lg < (int64_t)K ? n - lg : (int64_t)K;
+        int use_xs = nx <= SC_PL_XS;
+        for (int64_t i = 0; use_xs && i < nx; i++)
+            xs[i] = (double)xg * tab[2 * i];
+        sc_pl_vec_seg G;
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
+                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, tab, (int64_t)K,
-                               w + s, mv, e - s - mv, from, INT64_MAX, lg, xg, P[6], P[2], P[3], P[4], P[5], mult,
-                               1, dv, rare);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
             for (int64_t j = 0; j < m; j++) {
                 int32_t c = ch[s + j];
                 if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */
