@@ -595,14 +595,15 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 
 /* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
 /* pl_fpost: the step of the neuron's newest spike (step0; far in the past before it spiked),
- * how many steps before it each of the SC_FAST_OFFS spikes before it came (off[0] the
- * next newest; UINT32_MAX: not a spike, or at least that many steps before), the
- * postsynaptic trace just after the newest and that trace decayed to the step being run (now:
- * once per neuron and step, pl_fast_now): 64 bytes, aligned to 64 (one cache line); float64:
+ * the postsynaptic trace decayed to the step being run (now: once per neuron and step,
+ * pl_fast_now), how many steps before the newest each of the SC_FAST_OFFS spikes before it
+ * came (off[0] the next newest; UINT32_MAX: not a spike, or at least that many steps before)
+ * and the trace just after the newest (x); the first three words (float64) are what a vector
+ * row reads of most records: 64 bytes, aligned to 64 (one cache line); float64:
  * 11 spikes, float32: 13. The offsets tell whether a spike came at or after a step `from`
  * whenever step0 - from < 2^31 (pl_fast_potentiate goes through the history otherwise). */
 #define SC_FAST_OFFS ((int)((64 - 8 - 2 * sizeof(REAL)) / 4))
-typedef struct { int64_t step0; uint32_t off[SC_FAST_OFFS]; REAL x, now; } FN(sc_fast_post);
+typedef struct { int64_t step0; REAL now; uint32_t off[SC_FAST_OFFS]; REAL x; } FN(sc_fast_post);
 
 /* the step of spike j (0: the newest) in record rec */
 static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, int j)

@@ -35,7 +35,8 @@ static inline int sc_pl_vec_available(void)
     return sc_pl_vec_choice < 0 ? sc_pl_vec_set(1) : sc_pl_vec_choice;
 }
 /* Spikes per target the vector form applies: the newest and the ten before it that an f64
- * record holds (sc_fast_post_f64: step0 in word 0, 32-bit offsets off[0 .. 9] in words 1 .. 5). */
+ * record holds (sc_fast_post_f64: step0 in word 0, the trace now in word 1, 32-bit offsets
+ * off[0 .. 9] in words 2 .. 6). */
 #define SC_PL_VEC_SPIKES 11
 #ifndef SC_PL_VEC_AHEAD
 #define SC_PL_VEC_AHEAD 32   /* synapses ahead whose target records the vector row fetches */
@@ -100,9 +101,10 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
     /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
     __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], G->vlg), G->vK);
     int J = 1;                                 /* spikes 0 .. J-1 are known */
-    while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word (J + 1) / 2 */
+    while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word 1 + (J + 1) / 2 */
         __mmask8 want = in[J - 1] & (__mmask8)~rr;
-        __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb, (const void *)(rec + (J + 1) / 2), 8);
+        __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb, (const void *)(rec + 1 + (J + 1) / 2),
+                                                 8);
         st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
         st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
         in[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], G->vfrom);
@@ -123,8 +125,8 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
 
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
- * words, the step of the newest spike, the offsets of the ten before it in words 1 .. 5, the
- * post trace at the arrival step in word 7) start at G->rec; target spikes at steps in
+ * words: the step of the newest spike, the post trace at the arrival step in word 1, the
+ * offsets of the ten spikes before the newest in words 2 .. 6) start at G->rec; target spikes at steps in
  * [from, lim) potentiate, oldest first. Writes the weight each synapse delivers to dv[j] and
  * its weight after the arrival (depress: the depression by the target's trace included; else
  * the potentiations alone, a settle, and dv unused) to w[j], except in the lanes flagged in
@@ -134,7 +136,7 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
  *
  * Two passes, so that the common case runs without a branch on the data: the first takes
  * every lane whose target has at most two spikes in the window (the newest two, from the
- * record's words 0 and 1) and collects the others (idx, at most m + 8 entries); the second
+ * record's words 0 and 2) and collects the others (idx, at most m + 8 entries); the second
  * goes through those eight at a time with the whole record (sc_pl_vec_all_spikes). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *G,
@@ -143,6 +145,7 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
 {
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
     const int64_t *rec = G->rec;
     const double *recd = (const double *)rec;
     int64_t ns = 0;                            /* lanes collected for the second pass */
@@ -150,11 +153,24 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
             for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
-        __m256i c = _mm256_loadu_si256((const __m256i *)(ch + j));
-        __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
-        __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
-        __m512i st0 = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
-        __m512i of = _mm512_i64gather_epi64(kb, (const void *)(rec + 1), 8);
+        /* words 0 .. 3 of the eight records (step0, now, off[0 .. 1], off[2 .. 3]) by eight
+         * loads of 32 bytes and a transposition, instead of three gathers */
+        const int64_t *r[8];
+        for (int q = 0; q < 8; q++)
+            r[q] = rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]);
+        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
+                                         _mm256_load_si256((const __m256i *)r[1]), 1);
+        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
+                                         _mm256_load_si256((const __m256i *)r[3]), 1);
+        __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
+                                         _mm256_load_si256((const __m256i *)r[5]), 1);
+        __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
+                                         _mm256_load_si256((const __m256i *)r[7]), 1);
+        __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
+        __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
+        __m512i st0 = _mm512_permutex2var_epi64(u0, ia, u2);
+        __m512i of = _mm512_permutex2var_epi64(u0, ic, u2);
+        __m512d xpost = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
         __m512i st1 = _mm512_sub_epi64(st0, _mm512_and_epi64(of, low));
         __m512i st2 = _mm512_sub_epi64(st0, _mm512_srli_epi64(of, 32));
         __mmask8 in0 = _mm512_cmpge_epi64_mask(st0, G->vfrom);
@@ -174,7 +190,6 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
             _mm512_mask_storeu_pd(w + j, fast, wv);
             continue;
         }
-        __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
         _mm512_mask_storeu_pd(dv + j, fast, wv);
         _mm512_mask_storeu_pd(w + j, fast, sc_pl_vec_depress(G, wv, xpost));
     }
@@ -193,7 +208,7 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
                 if (rr >> q & 1)
                     rare[idx[i + q] >> 3] |= (uint8_t)(1u << (idx[i + q] & 7));
         if (G->depress) {
-            __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 7), 8);
+            __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 1), 8);
             _mm512_mask_i32scatter_pd((void *)dv, done, jj, wv, 8);
             wv = sc_pl_vec_depress(G, wv, xpost);
         }
