@@ -707,6 +707,27 @@ static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
     net->pl_fast_done[(int64_t)t * 8] = lim;
 }
 
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+/* out[ch[j]] += dv[j] for the lanes from j on that the vector form covered (pl_fast_row), up
+ * to the first it left (a bit of rare) or mv; returns where it stopped */
+static int64_t sc_pl_deliver_run(double *restrict out, const int32_t *restrict ch, const double *restrict dv,
+                                 const uint8_t *restrict rare, int64_t j, int64_t mv)
+{
+    for (; j < mv; j++) {
+        if (!(j & 7) && j + 8 <= mv && !rare[j >> 3]) {   /* eight at once */
+            for (int q = 0; q < 8; q++)
+                out[ch[j + q]] += dv[j + q];
+            j += 7;
+            continue;
+        }
+        if (rare[j >> 3] >> (j & 7) & 1)
+            return j;
+        out[ch[j]] += dv[j];
+    }
+    return j;
+}
+#endif
+
 /* Deliver value v of channel c (pl_fast_row). */
 static SC_ALWAYS_INLINE void FN(pl_fast_deliver)(const sc_net *net, int t, int32_t c, REAL v, REAL *out,
                                                  int64_t dslot, int sparse, int bucket)
@@ -807,6 +828,10 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
             for (int64_t j = 0; j < m; j++) {
+                if (!bucket && !sparse)        /* to the first lane the vector form left */
+                    j = sc_pl_deliver_run((double *)out, ch + s, dv, rare, j, mv);
+                if (j >= m)
+                    break;
                 int32_t c = ch[s + j];
                 if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */
                     for (int64_t q = j; q < j + 8; q++) {
