@@ -7,6 +7,9 @@
  * computes the same IEEE operations in the same order, so results are exact and
  * CPU-independent. -fopenmp when the compiler has it (else one thread).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* sched_getcpu, CPU_SET: thread pinning (sc_pin_plan) */
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +89,84 @@ static int sc_team_size(void)
     return omp_get_num_threads();
 #else
     return 1;
+#endif
+}
+
+/* ---------------------------------------------------------------- pinning */
+/* The CPU the calling thread runs on (-1 where the OS does not tell). */
+static int sc_cpu_now(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Threads of a team meet at a spin barrier once per window (microseconds apart). Two of them
+ * on one CPU take turns by time slices, each window waiting for the other's: the OS puts a
+ * team's threads where it likes when they wake up for a run call (an idle CPU was busy for
+ * a moment, the caller's CPU looked cheaper) and moves them later. So a team of T > 1 runs
+ * pinned for the call (sc_net.pin_threads): thread 0 on the CPU the caller runs on, thread t
+ * on the t-th CPU after it in the caller's affinity mask (cyclically), each thread's own
+ * mask restored at the end of the call. Never onto a CPU outside the mask; not when the
+ * mask has fewer CPUs than threads (a thread per CPU is impossible), and not when the user
+ * placed OpenMP's threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY: OpenMP binds them
+ * as told). Pinning changes where threads run, never what they compute. Returns 1 and the
+ * CPUs in cpus[0..T) when the team pins. */
+static int sc_pin_plan(int T, int *cpus)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    if (T < 2 || getenv("OMP_PROC_BIND") || getenv("OMP_PLACES") || getenv("GOMP_CPU_AFFINITY"))
+        return 0;
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < T)
+        return 0;
+    int here = sched_getcpu(), k = 0;
+    if (here < 0 || here >= CPU_SETSIZE)
+        here = 0;
+    for (int i = 0; i < CPU_SETSIZE && k < T; i++) {
+        int cpu = (here + i) % CPU_SETSIZE;
+        if (CPU_ISSET(cpu, &mask))
+            cpus[k++] = cpu;
+    }
+    return k == T;
+#else
+    (void)T;
+    (void)cpus;
+    return 0;
+#endif
+}
+
+#if defined(__linux__) && defined(CPU_ISSET)
+typedef cpu_set_t sc_cpu_mask;
+#else
+typedef int sc_cpu_mask;
+#endif
+
+/* Pin the calling thread to `cpu`, keeping its mask in *saved: 1 if pinned (sc_unpin undoes it). */
+static int sc_pin(int cpu, sc_cpu_mask *saved)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    cpu_set_t one;
+    if (sched_getaffinity(0, sizeof *saved, saved) != 0)
+        return 0;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+#else
+    (void)cpu;
+    (void)saved;
+    return 0;
+#endif
+}
+
+static void sc_unpin(const sc_cpu_mask *saved)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    sched_setaffinity(0, sizeof *saved, saved);
+#else
+    (void)saved;
 #endif
 }
 

@@ -1223,6 +1223,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     int64_t out0 = *out_n;
     int64_t ev_end = net->ev_ptr;
     int short_team = 0;
+    int pin_cpu[SC_MAX_THREADS];
+    int pin = net->pin_threads && sc_pin_plan(T, pin_cpu);
 #ifdef _OPENMP
     if (T > 1)
         omp_set_dynamic(0);
@@ -1237,6 +1239,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 short_team = 1;
             goto done;
         }
+        sc_cpu_mask own_mask;
+        int pinned = pin && sc_pin(pin_cpu[t], &own_mask);
         int64_t L = net->ring_len, n_pre = net->n_pre, nq = net->n_pnodes;
         const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
         const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
@@ -1399,6 +1403,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 ph[SC_PH_OWN] = tk1 - tk0;
                 ph[SC_PH_WAIT] = tk2 - tk1;
                 ph[SC_PH_DELIVER] = sc_ticks() - tk2;
+                ph[SC_PH_CPU] = sc_cpu_now();
                 net->ph_n[8 * t] += 1;
             }
             n = w_end;
@@ -1410,6 +1415,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             for (int64_t slot = 0; slot < L; slot++)
                 FN(bk_drain)(net, t, slot);
         FN(apply_slot)(net, t, n - 1);
+        if (pinned)
+            sc_unpin(&own_mask);
         net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {
             stop = n;
