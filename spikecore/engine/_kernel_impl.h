@@ -1362,25 +1362,25 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 sc_team_arrive(&sc, t, par, windows);
                 int64_t round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
-                /* the next window's blocks: this thread's own first (in the order its steps
-                 * take them), then its partners', each row from its last block back (where
-                 * the owner, drawing from the front, reaches them last) */
+                /* the next window's blocks: first its partners' (the late ones' work), each
+                 * row from its last block back, where the owner, drawing from the front at
+                 * its step, reaches them last; then its own, in the order its steps take them */
                 int64_t steps_next = next_end - w_end, B = sc.pb;
-                int64_t own_items = steps_next * B, items = steps_next * T * B, it = 0;
+                int64_t other_items = steps_next * (T - 1) * B, items = steps_next * T * B, it = 0;
                 int nxt = par ^ 1;
                 while (!sc_team_done(&sc, t, par, windows)) {
                     int drew = 0;
                     while (it < items && !drew) {
                         int64_t jj, b;
                         int u;
-                        if (it < own_items) {
-                            jj = it / B, u = t, b = it % B;
-                        } else {
-                            int64_t k = it - own_items, r = k % ((T - 1) * B);
-                            jj = k / ((T - 1) * B);
+                        if (it < other_items) {
+                            int64_t r = it % ((T - 1) * B);
+                            jj = it / ((T - 1) * B);
                             u = (int)(r / B);
                             u += u >= t;
                             b = B - 1 - r % B;
+                        } else {
+                            jj = (it - other_items) / B, u = t, b = (it - other_items) % B;
                         }
                         it++;
                         int64_t *sb = sc.pstate[nxt] + ((jj * T + u) * B + b) * SC_PSTATE_STRIDE;
