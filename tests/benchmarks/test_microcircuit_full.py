@@ -43,3 +43,13 @@ def test_the_nest_reference_refuses_a_busy_machine(monkeypatch, capsys):
     monkeypatch.setattr(nf, "NEED_GIB", 0.0)
     monkeypatch.setattr(nf, "MAX_LOAD", -1.0)
     assert "not idle" in nf.refusal(False)
+
+
+def test_the_nest_reference_refuses_too_few_threads_for_nests_connection_limit(capsys):
+    # NEST 3.10 raises "Too many connections" above 134,217,726 per thread and synapse model:
+    # 2.99e8 synapses need 3 threads; 2 must be refused before NEST starts, in one line
+    assert nf.min_threads() == 3
+    with pytest.raises(SystemExit) as e:
+        nf.main(["--threads", "2", "--out", "/nonexistent/x.json"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "--threads 3 or more" in err and "Traceback" not in err
