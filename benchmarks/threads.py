@@ -18,9 +18,10 @@ the wait at the barrier, of the drawing ahead done while waiting and of the deli
 window's spikes, and the median over windows of the busiest thread's work (own + drawing +
 delivery): a window's cost on free cores without the barrier's wait, which preemption by
 other processes does not inflate the way it inflates wall time; and which CPU each thread
-ran on (the windows where two threads shared one). A setting ``2u`` is 2 threads left
-where the OS puts them (``Kernel.pin_threads = False``; a team is pinned by default):
-``--settings 1,2,2u`` compares the spread of pinned and unpinned runs in the same minutes.
+ran on (the windows where two threads shared one). A setting ``2p`` is 2 threads pinned,
+one per CPU (``Kernel.pin_threads = True``; a team is not pinned by default), ``2u`` 2
+threads explicitly unpinned: ``--settings 1,2,2p`` compares the spread of unpinned and
+pinned runs in the same minutes.
 Per setting it also counts the threads' migrations between CPUs and their involuntary
 context switches (a spinning thread's ``sched_yield`` to another process counts as one),
 from /proc/self/task/*/sched, where Linux has it.
@@ -72,20 +73,22 @@ def sched_counts() -> tuple[int, int] | None:
 
 
 def parse_setting(x: str):
-    """A --settings entry: "all", a thread count, or a count with "u" (unpinned)."""
+    """A --settings entry: "all", a thread count, or a count > 1 with "p" (pinned) or "u"
+    (unpinned)."""
     if x == "all":
         return x
     if x.isdigit() and int(x) > 0:
         return int(x)
-    if x.endswith("u") and x[:-1].isdigit() and int(x[:-1]) > 1:
+    if x[-1:] in ("p", "u") and x[:-1].isdigit() and int(x[:-1]) > 1:
         return x
     return None
 
 
 def compile_setting(be, g, s):
-    exe = be.compile(g, threads=int(s[:-1]) if isinstance(s, str) and s.endswith("u") else s)
-    if isinstance(s, str) and s.endswith("u"):
-        exe.sim.kernel.pin_threads = False
+    pin = isinstance(s, str) and s[-1:] in ("p", "u")
+    exe = be.compile(g, threads=int(s[:-1]) if pin else s)
+    if pin:
+        exe.sim.kernel.pin_threads = s.endswith("p")
     return exe
 
 
@@ -226,15 +229,15 @@ def main(argv=None) -> int:
     ap.add_argument("--burst-duration", type=float, default=0.05, help="simulated s per burst")
     ap.add_argument("--settings", default="1,2,all",
                     help="thread options in the order each turn runs them (must include 1); "
-                         "'2u': 2 threads, not pinned")
+                         "'2p': 2 threads pinned, '2u': not pinned")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
     ap.add_argument("--out", default=None, help="write the measurements as JSON here")
     args = ap.parse_args(argv)
     settings = [parse_setting(x) for x in args.settings.split(",") if x]
     if 1 not in settings or None in settings or len(set(map(str, settings))) != len(settings):
-        print(f"--settings: {args.settings!r}; expected distinct positive thread counts, counts > 1 with 'u' "
-              f"(unpinned) or 'all', 1 among them", file=sys.stderr)
+        print(f"--settings: {args.settings!r}; expected distinct positive thread counts, counts > 1 with 'p' "
+              f"(pinned) or 'u' (unpinned), or 'all', 1 among them", file=sys.stderr)
         return 2
     names = [x for x in args.only.split(",") if x]
     unknown = [x for x in names if x not in BENCHMARKS]

@@ -284,7 +284,7 @@ cdef class Kernel:
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
         a["thread_cpu"] = np.zeros(n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
-        s.pin_threads = 1
+        s.pin_threads = 0     # off unless asked: benchmarks/RESULTS.md, round 5
         s.ph_log = NULL
         s.ph_n = NULL
         s.ph_cap = 0
@@ -488,9 +488,12 @@ cdef class Kernel:
     @property
     def pin_threads(self):
         """Whether a team of threads runs pinned, one thread per CPU of the calling thread's
-        affinity mask, for each run call (default True; never where the mask has fewer CPUs
-        than threads, or where OMP_PROC_BIND, OMP_PLACES or GOMP_CPU_AFFINITY is set: then
-        OpenMP places them as told). False: wherever the OS puts them."""
+        affinity mask, for each run call (never where the mask has fewer CPUs than threads,
+        or where OMP_PROC_BIND, OMP_PLACES or GOMP_CPU_AFFINITY is set: then OpenMP places
+        them as told). Default False, wherever the OS puts them: on a loaded machine pinned
+        teams were slower in 7 of 10 same-minute comparisons (a pinned thread cannot leave a
+        CPU another process uses), although unpinned teams were found sharing one CPU for
+        whole runs (benchmarks/RESULTS.md, round 5); an idle machine decides."""
         return bool(self.net.pin_threads)
 
     @pin_threads.setter

@@ -106,8 +106,9 @@ static int sc_cpu_now(void)
 /* Threads of a team meet at a spin barrier once per window (microseconds apart). Two of them
  * on one CPU take turns by time slices, each window waiting for the other's: the OS puts a
  * team's threads where it likes when they wake up for a run call (an idle CPU was busy for
- * a moment, the caller's CPU looked cheaper) and moves them later. So a team of T > 1 runs
- * pinned for the call (sc_net.pin_threads): thread 0 on the CPU the caller runs on, thread t
+ * a moment, the caller's CPU looked cheaper) and moves them later. So a team of T > 1 can run
+ * pinned for the call (sc_net.pin_threads; off by default: Kernel.pin_threads says why):
+ * thread 0 on the CPU the caller runs on, thread t
  * on the t-th CPU after it in the caller's affinity mask (cyclically), each thread's own
  * mask restored at the end of the call. Never onto a CPU outside the mask; not when the
  * mask has fewer CPUs than threads (a thread per CPU is impossible), and not when the user

@@ -221,7 +221,8 @@ typedef struct sc_net {
     /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
     double *thread_cpu;
     /* 1: a team of T > 1 threads runs pinned, one thread per CPU of the calling thread's
-     * affinity mask, for the call (sc_pin_team in _kernel.c); 0: where the OS puts them */
+     * affinity mask, for the call (sc_pin_plan in _kernel.c); 0 (Kernel's default): where
+     * the OS puts them */
     int32_t pin_threads;
     /* Per-window phase profile (Kernel.profile_windows; NULL: off). Thread t writes its w-th
      * window since profiling began at ph_log[(t*ph_cap + w)*SC_PH_N + k], k = SC_PH_*, in

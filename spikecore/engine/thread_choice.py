@@ -6,8 +6,7 @@ costs under 0.2 µs while both threads hold a core (``python -m benchmarks.barri
 each thread then walks every spike of the window, and that delivery does not halve with two
 threads (benchmarks/RESULTS.md, "Thread scaling, round 4"); and whenever another process
 takes one of the cores, the partner waits, spins and yields (≈10–20 µs per window while that
-lasts; unpinned threads were even found sharing one CPU for whole runs: round 5, and the
-team is pinned since).
+lasts; unpinned threads were even found sharing one CPU for whole runs: round 5).
 Splitting a window's work pays only where each thread's share is well above that. So
 ``threads="all"`` is not always every core: it is
 

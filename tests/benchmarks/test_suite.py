@@ -102,12 +102,12 @@ def test_thread_benchmark_verdicts():
 
 
 def test_thread_benchmark_settings_and_where_threads_ran():
-    """benchmarks/threads.py: "2u" is two unpinned threads; the phase lines say which CPU each
+    """benchmarks/threads.py: "2p" and "2u" are two pinned and two unpinned threads; the phase lines say which CPU each
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "all", "1u", "u", "x", "0")] == \
-        [1, 2, "2u", "all", None, None, None, None]
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "all", "1u", "1p", "u", "x", "0")] == \
+        [1, 2, "2u", "2p", "all", None, None, None, None, None]
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)

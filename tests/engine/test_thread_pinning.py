@@ -1,6 +1,6 @@
-"""A team of grid-engine threads runs pinned, one thread per CPU of the caller's affinity mask
-(spikecore/engine/_kernel.c, sc_pin_plan), and each thread's own mask is restored after the
-run; never where the user placed OpenMP's threads (OMP_PROC_BIND and friends). Each case runs
+"""Asked to (Kernel.pin_threads), a team of grid-engine threads runs pinned, one thread per
+CPU of the caller's affinity mask (spikecore/engine/_kernel.c, sc_pin_plan), and each
+thread's own mask is restored after the run; never where the user placed OpenMP's threads (OMP_PROC_BIND and friends). Each case runs
 in a subprocess, because it changes the affinity of its threads."""
 import json
 import os
@@ -85,3 +85,18 @@ def test_unpinned_team_stays_where_the_os_put_it():
 def test_one_thread_is_not_pinned():
     r = run_case(threads=1)
     assert len(r["cpus"]) == 1 and r["main"] == r["c"]
+
+
+def test_teams_are_not_pinned_unless_asked():
+    """Off by default: on a loaded machine pinned teams were slower more often than not
+    (benchmarks/RESULTS.md, round 5)."""
+    import spikecore as sc
+    from spikecore.engine import GridSimulator
+
+    net = sc.Network("default", seed=3, dt="0.1 ms")
+    net.add(sc.Population(50, "lif_delta", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV",
+                                                 v_reset="10 mV", t_refrac="2 ms"), name="p"))
+    sim = GridSimulator(net.to_ir(), threads=2)
+    assert sim.kernel.pin_threads is False
+    sim.kernel.pin_threads = True
+    assert sim.kernel.pin_threads is True
