@@ -301,8 +301,8 @@ typedef struct sc_net {
      * segment g's presynaptic trace is pl_seg_x[g] (REAL) after its last arrival at step
      * pl_seg_last[g], and its synapses have applied every target spike before step
      * pl_seg_from[g]; neuron k's postsynaptic trace for slot f is the record
-     * pl_fpost[f*n_neurons + k] (sc_fast_post: the steps of its newest six spikes, the trace just
-     * after it). A full history settles the thread's shared-trace segments up to the step
+     * pl_fpost[f*n_neurons + k] (sc_fast_post, _kernel_impl.h: the step of its newest spike, the
+     * trace at the step, the offsets of the spikes before the newest, the trace just after it). A full history settles the thread's shared-trace segments up to the step
      * (pl_fast_done[t*8]: the step they are all settled to); pl_nin_slow[k] counts the lazy
      * synapses onto k that are not of this layout. pl_fast_proj[f]: slot f's projection. */
     const int32_t *pl_fast, *pl_fast_proj, *pl_nin_slow;

@@ -517,6 +517,7 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
 #define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
+#define SC_PL_XS 2048  /* the longest window whose presynaptic trace a vector row tabulates (xs) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
 #endif
@@ -594,14 +595,15 @@ static inline void FN(pl_drop_seen)(const sc_net *net, int64_t k, int64_t lim)
 
 /* ---- the shared-trace layout (sc_net, pl_fast): stdp_pair with post delay 0 */
 /* pl_fpost: the step of the neuron's newest spike (step0; far in the past before it spiked),
- * how many steps before it each of the SC_FAST_OFFS spikes before it came (off[0] the
- * next newest; UINT32_MAX: not a spike, or at least that many steps before), the
- * postsynaptic trace just after the newest and that trace decayed to the step being run (now:
- * once per neuron and step, pl_fast_now): 64 bytes, aligned to 64 (one cache line); float64:
+ * the postsynaptic trace decayed to the step being run (now: once per neuron and step,
+ * pl_fast_now), how many steps before the newest each of the SC_FAST_OFFS spikes before it
+ * came (off[0] the next newest; UINT32_MAX: not a spike, or at least that many steps before)
+ * and the trace just after the newest (x); the first three words (float64) are what a vector
+ * row reads of most records: 64 bytes, aligned to 64 (one cache line); float64:
  * 11 spikes, float32: 13. The offsets tell whether a spike came at or after a step `from`
  * whenever step0 - from < 2^31 (pl_fast_potentiate goes through the history otherwise). */
 #define SC_FAST_OFFS ((int)((64 - 8 - 2 * sizeof(REAL)) / 4))
-typedef struct { int64_t step0; uint32_t off[SC_FAST_OFFS]; REAL x, now; } FN(sc_fast_post);
+typedef struct { int64_t step0; REAL now; uint32_t off[SC_FAST_OFFS]; REAL x; } FN(sc_fast_post);
 
 /* the step of spike j (0: the newest) in record rec */
 static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, int j)
@@ -662,11 +664,13 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
     if (e - s >= 8 && sc_pl_vec_available()) {   /* eight at a time (_plastic_vec.h), as the row */
         double dv[1];
         uint8_t rare[SC_PL_VB / 8];
+        int32_t idx[SC_PL_VB + 8];
+        sc_pl_vec_seg G;
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
+                           P[4], P[5], P[8] != 0, 0);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, P + 10,
-                               (int64_t)P[9], w + s, mv, e - s - mv, from, lim, lg, xg, P[6], P[2], P[3], P[4],
-                               P[5], P[8] != 0, 0, dv, rare);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
             for (int64_t j = 0; j < m; j++) {
                 if (j + 8 <= mv && !rare[j >> 3]) {
                     j += 7;
@@ -702,6 +706,27 @@ static void FN(pl_fast_settle_thread)(const sc_net *net, int t, int64_t lim)
             FN(pl_fast_settle_segment)(net, g, lim);
     net->pl_fast_done[(int64_t)t * 8] = lim;
 }
+
+#if defined(SC_PL_VEC) && defined(SC_REAL_IS_F64)
+/* out[ch[j]] += dv[j] for the lanes from j on that the vector form covered (pl_fast_row), up
+ * to the first it left (a bit of rare) or mv; returns where it stopped */
+static int64_t sc_pl_deliver_run(double *restrict out, const int32_t *restrict ch, const double *restrict dv,
+                                 const uint8_t *restrict rare, int64_t j, int64_t mv)
+{
+    for (; j < mv; j++) {
+        if (!(j & 7) && j + 8 <= mv && !rare[j >> 3]) {   /* eight at once */
+            for (int q = 0; q < 8; q++)
+                out[ch[j + q]] += dv[j + q];
+            j += 7;
+            continue;
+        }
+        if (rare[j >> 3] >> (j & 7) & 1)
+            return j;
+        out[ch[j]] += dv[j];
+    }
+    return j;
+}
+#endif
 
 /* Deliver value v of channel c (pl_fast_row). */
 static SC_ALWAYS_INLINE void FN(pl_fast_deliver)(const sc_net *net, int t, int32_t c, REAL v, REAL *out,
@@ -787,12 +812,26 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
     if (count == 1 && e - s >= 8 && sc_pl_vec_available()) {
         double dv[SC_PL_VB];
         uint8_t rare[SC_PL_VB / 8];
+        int32_t idx[SC_PL_VB + 8];
+        /* the segment's trace at each step of the window, xs[i] = xg * tab[2 * i] (i < n - lg:
+         * the target spikes before this step; a lane beyond it goes to the scalar code, as one
+         * beyond the table), where the window is short enough */
+        double xs[SC_PL_XS];
+        int64_t nx = n - lg < (int64_t)K ? n - lg : (int64_t)K;
+        int use_xs = nx <= SC_PL_XS;
+        for (int64_t i = 0; use_xs && i < nx; i++)
+            xs[i] = (double)xg * tab[2 * i];
+        sc_pl_vec_seg G;
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
+                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, (const int64_t *)fp, tab, (int64_t)K,
-                               w + s, mv, e - s - mv, from, INT64_MAX, lg, xg, P[6], P[2], P[3], P[4], P[5], mult,
-                               1, dv, rare);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
             for (int64_t j = 0; j < m; j++) {
+                if (!bucket && !sparse)        /* to the first lane the vector form left */
+                    j = sc_pl_deliver_run((double *)out, ch + s, dv, rare, j, mv);
+                if (j >= m)
+                    break;
                 int32_t c = ch[s + j];
                 if (j + 8 <= mv && !rare[j >> 3]) {   /* eight synapses the vector form covered */
                     for (int64_t q = j; q < j + 8; q++) {

@@ -34,98 +34,209 @@ static inline int sc_pl_vec_available(void)
 {
     return sc_pl_vec_choice < 0 ? sc_pl_vec_set(1) : sc_pl_vec_choice;
 }
-
 /* Spikes per target the vector form applies: the newest and the ten before it that an f64
- * record holds (sc_fast_post_f64: step0 in word 0, 32-bit offsets off[0 .. 9] in words 1 .. 5). */
+ * record holds (sc_fast_post_f64: step0 in word 0, the trace now in word 1, 32-bit offsets
+ * off[0 .. 9] in words 2 .. 6). */
 #define SC_PL_VEC_SPIKES 11
 #ifndef SC_PL_VEC_AHEAD
 #define SC_PL_VEC_AHEAD 32   /* synapses ahead whose target records the vector row fetches */
 #endif
 
+/* What every block of a segment shares: the window [from, lim) of target spikes, the
+ * segment's last arrival lg and trace xg, the rule's parameters, the decay table tab or xs
+ * (xs[i] = xg * tab[2 * i], when the row made it), K: the rows of tab (of xs) a lane may
+ * use -- one whose newest spike lies beyond them is left to the scalar code -- and the
+ * targets' records. */
+typedef struct {
+    __m512i vfrom, vlim, vlg, vK;
+    __m512d vxg, vsg, vap, vam, vlo, vhi;
+    const double *tab, *xs;
+    const int64_t *rec;
+    int mult, depress;
+} sc_pl_vec_seg;
+
 /* The potentiation by one target spike at steps st in the lanes of mask ok (the others keep
- * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * xg * tab[2 * (st - lg)]) */
+ * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * x), x = xg * tab[2 * (st - lg)]
+ * (xs[st - lg], the same product) */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
-static inline __m512d sc_pl_vec_potentiate(__m512d wv, __m512i st, __mmask8 ok, __m512i vlg, const double *tab,
-                                           __m512d vxg, __m512d vsg, __m512d vap, __m512d vlo, __m512d vhi,
-                                           int mult)
+static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, __m512i st, __mmask8 ok)
 {
-    __m512i ix = _mm512_slli_epi64(_mm512_maskz_sub_epi64(ok, st, vlg), 1);
-    __m512d t = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, ix, (const void *)tab, 8);
-    __m512d x = _mm512_mul_pd(vxg, t), m = _mm512_mul_pd(vsg, wv);
-    __m512d d = mult ? _mm512_mul_pd(_mm512_mul_pd(vap, _mm512_sub_pd(vhi, m)), x) : _mm512_mul_pd(vap, x);
-    __m512d wn = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m, d), vlo), vhi));
+    __m512i ix = _mm512_maskz_sub_epi64(ok, st, G->vlg);
+    __m512d x;
+    if (G->xs)
+        x = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, ix, (const void *)G->xs, 8);
+    else
+        x = _mm512_mul_pd(G->vxg, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, _mm512_slli_epi64(ix, 1),
+                                                           (const void *)G->tab, 8));
+    __m512d m = _mm512_mul_pd(G->vsg, wv);
+    __m512d d = G->mult ? _mm512_mul_pd(_mm512_mul_pd(G->vap, _mm512_sub_pd(G->vhi, m)), x) : _mm512_mul_pd(G->vap, x);
+    __m512d wn = _mm512_mul_pd(G->vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m, d), G->vlo), G->vhi));
     return _mm512_mask_blend_pd(ok, wv, wn);
+}
+
+/* The depression of weights wv by the postsynaptic traces xpost */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_depress(const sc_pl_vec_seg *G, __m512d wv, __m512d xpost)
+{
+    __m512d mm = _mm512_mul_pd(G->vsg, wv);
+    __m512d dw = G->mult ? _mm512_mul_pd(_mm512_mul_pd(G->vam, _mm512_sub_pd(mm, G->vlo)), xpost)
+                         : _mm512_mul_pd(G->vam, xpost);
+    return _mm512_mul_pd(G->vsg, _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), G->vlo), G->vhi));
+}
+
+/* The lanes act of eight synapses whose targets' records start at words kb (8 per record) and
+ * whose weights are wv: every spike of steps [from, lim) the records hold applied, oldest
+ * first. Returns the weights; *rr: the lanes left to the scalar code (the record's oldest
+ * spike at or after from, or the newest beyond the table). */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, __mmask8 act, __m512d wv,
+                                           __mmask8 *rr_out)
+{
+    const __m512i low = _mm512_set1_epi64(0xffffffff);
+    const int64_t *rec = G->rec;
+    __m512i st[SC_PL_VEC_SPIKES];
+    __mmask8 in[SC_PL_VEC_SPIKES];             /* at or after from */
+    st[0] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), act, kb, (const void *)rec, 8);
+    in[0] = _mm512_mask_cmpge_epi64_mask(act, st[0], G->vfrom);
+    /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
+    __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], G->vlg), G->vK);
+    int J = 1;                                 /* spikes 0 .. J-1 are known */
+    while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word 1 + (J + 1) / 2 */
+        __mmask8 want = in[J - 1] & (__mmask8)~rr;
+        __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb, (const void *)(rec + 1 + (J + 1) / 2),
+                                                 8);
+        st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
+        st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
+        in[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], G->vfrom);
+        in[J + 1] = _mm512_mask_cmpge_epi64_mask(in[J], st[J + 1], G->vfrom);
+        J += 2;
+    }
+    if (J == SC_PL_VEC_SPIKES)                 /* the record's oldest spike in the window: the history */
+        rr |= in[SC_PL_VEC_SPIKES - 1];
+    __mmask8 keep = (__mmask8)~rr;
+    for (int q = J - 1; q >= 0; q--) {         /* oldest first */
+        __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
+        if (ok)
+            wv = sc_pl_vec_potentiate(G, wv, st[q], ok);
+    }
+    *rr_out = rr;
+    return wv;
 }
 
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
- * words, the step of the newest spike, the offsets of the ten before it in words 1 .. 5, the
- * post trace at the arrival step in word 7) start at rec; the segment's presynaptic trace xg
- * after step lg; target spikes at steps in [from, lim) potentiate, oldest first (decay factor
- * tab[2 * (step - lg)], K rows). Writes the weight each synapse delivers to dv[j] and its
- * weight after the arrival (depress: the depression by the target's trace included; else
+ * words: the step of the newest spike, the post trace at the arrival step in word 1, the
+ * offsets of the ten spikes before the newest in words 2 .. 6) start at G->rec; target spikes at steps in
+ * [from, lim) potentiate, oldest first. Writes the weight each synapse delivers to dv[j] and
+ * its weight after the arrival (depress: the depression by the target's trace included; else
  * the potentiations alone, a settle, and dv unused) to w[j], except in the lanes flagged in
- * rare[j / 8] (bit j % 8:
- * the record's oldest spike is at or after from, or the newest beyond the table), whose w[j]
- * is left as it was. ahead: synapses after ch[m - 1] in the row whose records may be fetched. */
+ * rare[j / 8] (bit j % 8: the record's oldest spike is at or after from, or the newest beyond
+ * the table), whose w[j] is left as it was. ahead: synapses after ch[m - 1] in the row whose
+ * records may be fetched.
+ *
+ * Two passes, so that the common case runs without a branch on the data: the first takes
+ * every lane whose target has at most two spikes in the window (the newest two, from the
+ * record's words 0 and 2) and collects the others (idx, at most m + 8 entries); the second
+ * goes through those eight at a time with the whole record (sc_pl_vec_all_spikes). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
-static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const int64_t *restrict rec,
-                               const double *restrict tab, int64_t K, double *restrict w, int64_t m, int64_t ahead,
-                               int64_t from, int64_t lim, int64_t lg, double xg, double sg, double ap, double am,
-                               double lo, double hi, int mult, int depress, double *restrict dv,
-                               uint8_t *restrict rare)
+static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *G,
+                               double *restrict w, int64_t m, int64_t ahead, double *restrict dv,
+                               uint8_t *restrict rare, int32_t *restrict idx)
 {
-    const __m512i vfrom = _mm512_set1_epi64(from), vlim = _mm512_set1_epi64(lim), vlg = _mm512_set1_epi64(lg), vK = _mm512_set1_epi64(K),
-                  low = _mm512_set1_epi64(0xffffffff);
-    const __m512d vxg = _mm512_set1_pd(xg), vsg = _mm512_set1_pd(sg), vap = _mm512_set1_pd(ap),
-                  vam = _mm512_set1_pd(am), vlo = _mm512_set1_pd(lo), vhi = _mm512_set1_pd(hi);
+    const __m512i low = _mm512_set1_epi64(0xffffffff);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
+    const int64_t *rec = G->rec;
     const double *recd = (const double *)rec;
+    int64_t ns = 0;                            /* lanes collected for the second pass */
     for (int64_t j = 0; j < m; j += 8) {
         if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
             for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
-        __m256i c = _mm256_loadu_si256((const __m256i *)(ch + j));
-        __m256i k32 = cn ? _mm256_i32gather_epi32((const int *)cn, c, 4) : c;
-        __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
-        __m512i st[SC_PL_VEC_SPIKES];
-        __mmask8 in[SC_PL_VEC_SPIKES], ok[SC_PL_VEC_SPIKES];   /* at or after from; and before lim */
-        st[0] = _mm512_i64gather_epi64(kb, (const void *)rec, 8);
-        in[0] = _mm512_cmpge_epi64_mask(st[0], vfrom);
-        /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
-        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], vlg), vK);
-        int J = 1;                             /* spikes 0 .. J-1 are known */
-        while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word (J + 1) / 2 */
-            __mmask8 want = in[J - 1] & (__mmask8)~rr;
-            __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb,
-                                                     (const void *)(rec + (J + 1) / 2), 8);
-            st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
-            st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
-            in[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], vfrom);
-            in[J + 1] = _mm512_mask_cmpge_epi64_mask(in[J], st[J + 1], vfrom);
-            J += 2;
-        }
-        if (J == SC_PL_VEC_SPIKES)             /* the record's oldest spike in the window: the history */
-            rr |= in[SC_PL_VEC_SPIKES - 1];
-        __mmask8 keep = (__mmask8)~rr;
-        for (int q = 0; q < J; q++)
-            ok[q] = _mm512_mask_cmplt_epi64_mask(in[q], st[q], vlim);
+        /* words 0 .. 3 of the eight records (step0, now, off[0 .. 1], off[2 .. 3]) by eight
+         * loads of 32 bytes and a transposition, instead of three gathers */
+        const int64_t *r[8];
+        for (int q = 0; q < 8; q++)
+            r[q] = rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]);
+        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
+                                         _mm256_load_si256((const __m256i *)r[1]), 1);
+        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
+                                         _mm256_load_si256((const __m256i *)r[3]), 1);
+        __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
+                                         _mm256_load_si256((const __m256i *)r[5]), 1);
+        __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
+                                         _mm256_load_si256((const __m256i *)r[7]), 1);
+        __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
+        __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
+        __m512i st0 = _mm512_permutex2var_epi64(u0, ia, u2);
+        __m512i of = _mm512_permutex2var_epi64(u0, ic, u2);
+        __m512d xpost = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
+        __m512i st1 = _mm512_sub_epi64(st0, _mm512_and_epi64(of, low));
+        __m512i st2 = _mm512_sub_epi64(st0, _mm512_srli_epi64(of, 32));
+        __mmask8 in0 = _mm512_cmpge_epi64_mask(st0, G->vfrom);
+        __mmask8 in1 = _mm512_mask_cmpge_epi64_mask(in0, st1, G->vfrom);
+        __mmask8 in2 = _mm512_mask_cmpge_epi64_mask(in1, st2, G->vfrom);
+        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in0, _mm512_sub_epi64(st0, G->vlg), G->vK);
+        __mmask8 slow = in2 & (__mmask8)~rr;   /* three or more spikes: the second pass */
+        __mmask8 fast = (__mmask8)~(rr | slow);
         __m512d wv = _mm512_loadu_pd(w + j);
-        for (int q = J - 1; q >= 0; q--)       /* oldest first */
-            if (ok[q] & keep)
-                wv = sc_pl_vec_potentiate(wv, st[q], ok[q] & keep, vlg, tab, vxg, vsg, vap, vlo, vhi, mult);
+        wv = sc_pl_vec_potentiate(G, wv, st1, _mm512_mask_cmplt_epi64_mask(in1 & fast, st1, G->vlim));
+        wv = sc_pl_vec_potentiate(G, wv, st0, _mm512_mask_cmplt_epi64_mask(in0 & fast, st0, G->vlim));
         rare[j >> 3] = (uint8_t)rr;
-        if (!depress) {                        /* a settle: the potentiations alone */
-            _mm512_mask_storeu_pd(w + j, keep, wv);
+        _mm256_storeu_si256((__m256i *)(idx + ns),
+                            _mm256_maskz_compress_epi32(slow, _mm256_add_epi32(lane, _mm256_set1_epi32((int)j))));
+        ns += __builtin_popcount(slow);
+        if (!G->depress) {                     /* a settle: the potentiations alone */
+            _mm512_mask_storeu_pd(w + j, fast, wv);
             continue;
         }
-        __m512d xpost = _mm512_i64gather_pd(kb, (const void *)(recd + 7), 8);
-        _mm512_storeu_pd(dv + j, wv);
-        /* depression by the target's postsynaptic trace */
-        __m512d mm = _mm512_mul_pd(vsg, wv);
-        __m512d dw = mult ? _mm512_mul_pd(_mm512_mul_pd(vam, _mm512_sub_pd(mm, vlo)), xpost) : _mm512_mul_pd(vam, xpost);
-        __m512d wn = _mm512_mul_pd(vsg, _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), vlo), vhi));
-        _mm512_mask_storeu_pd(w + j, keep, wn);
+        _mm512_mask_storeu_pd(dv + j, fast, wv);
+        _mm512_mask_storeu_pd(w + j, fast, sc_pl_vec_depress(G, wv, xpost));
     }
+    for (int64_t i = 0; i < ns; i += 8) {      /* the lanes with three or more spikes */
+        __mmask8 act = ns - i >= 8 ? 0xff : (__mmask8)((1u << (ns - i)) - 1);
+        __m256i jj = _mm256_maskz_loadu_epi32(act, idx + i);
+        __m256i c = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, jj, (const int *)ch, 4);
+        __m256i k32 = cn ? _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, c, (const int *)cn, 4) : c;
+        __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
+        __m512d wv = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), act, jj, (const void *)w, 8);
+        __mmask8 rr;
+        wv = sc_pl_vec_all_spikes(G, kb, act, wv, &rr);
+        __mmask8 done = act & (__mmask8)~rr;
+        if (rr)                                /* the history: the scalar code */
+            for (int q = 0; q < 8; q++)
+                if (rr >> q & 1)
+                    rare[idx[i + q] >> 3] |= (uint8_t)(1u << (idx[i + q] & 7));
+        if (G->depress) {
+            __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 1), 8);
+            _mm512_mask_i32scatter_pd((void *)dv, done, jj, wv, 8);
+            wv = sc_pl_vec_depress(G, wv, xpost);
+        }
+        _mm512_mask_i32scatter_pd((void *)w, done, jj, wv, 8);
+    }
+}
+
+/* The block's shared parameters (sc_pl_vec_seg) of a segment */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_seg_init(sc_pl_vec_seg *G, const int64_t *rec, const double *tab, const double *xs,
+                                      int64_t K, int64_t from, int64_t lim, int64_t lg, double xg, double sg,
+                                      double ap, double am, double lo, double hi, int mult, int depress)
+{
+    G->vfrom = _mm512_set1_epi64(from);
+    G->vlim = _mm512_set1_epi64(lim);
+    G->vlg = _mm512_set1_epi64(lg);
+    G->vK = _mm512_set1_epi64(K);
+    G->vxg = _mm512_set1_pd(xg);
+    G->vsg = _mm512_set1_pd(sg);
+    G->vap = _mm512_set1_pd(ap);
+    G->vam = _mm512_set1_pd(am);
+    G->vlo = _mm512_set1_pd(lo);
+    G->vhi = _mm512_set1_pd(hi);
+    G->tab = tab;
+    G->xs = xs;
+    G->rec = rec;
+    G->mult = mult;
+    G->depress = depress;
 }
 #endif
 

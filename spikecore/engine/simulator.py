@@ -720,10 +720,11 @@ class GridSimulator(Simulator):
         a["pl_seg_x"] = np.zeros(n_seg, real)
         a["pl_seg_last"] = np.zeros(n_seg, np.int64)
         a["pl_seg_from"] = np.zeros(n_seg, np.int64)
-        # {newest spike step, offsets of the spikes before it (uint32), trace after, now}
+        # {newest spike step, the trace now, offsets of the spikes before it (uint32), trace after}
         fpost = _zeros_aligned(8 * slots.size * N, np.int64, 64)
         fpost.reshape(-1, 8)[:, 0] = -(1 << 62)                       # (never spiked)
-        fpost.reshape(-1, 8)[:, 1:6 if real == np.float64 else 7] = -1  # (no spike before it: UINT32_MAX)
+        offsets = slice(4, 14) if real == np.float64 else slice(3, 15)  # (no spike before it: UINT32_MAX)
+        fpost.view(np.uint32).reshape(-1, 16)[:, offsets] = np.uint32(0xFFFFFFFF)
         a["pl_fpost"] = fpost
         a["pl_fast_done"] = np.zeros(8 * T, np.int64)
         # per thread, the neurons its shared-trace synapses target (their traces decayed each step)
