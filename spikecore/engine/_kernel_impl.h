@@ -152,22 +152,118 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
 #define SC_BK_AHEAD 48   /* bucket entries ahead whose ring cell (and mark) bk_drain fetches */
 #endif
 
-/* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
-static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot, int32_t c, int sparse, REAL add)
+/* Ring slot `slot` of the step being run or the one before: the hot slot in bucket mode
+ * (sc_net.hot), else the ring's. */
+static SC_ALWAYS_INLINE REAL *FN(slot_at)(const sc_net *net, int64_t slot)
 {
-    int64_t C = net->n_channels;
-    ((REAL *)net->ring)[slot * C + c] += add;
-    if (sparse) {
-        uint8_t *mk = SC_MARK(net, t, slot);
-        if (!mk[c]) {
-            mk[c] = 1;
-            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
-        }
+    return net->hot ? (REAL *)net->hot + SC_HOT_INDEX(net, slot) * net->n_channels
+                    : (REAL *)net->ring + slot * net->n_channels;
+}
+
+/* Thread t's marks of hot slot `slot` (bucket mode). */
+#define SC_HOT_MARK(net, t, slot) ((net)->hot_mark + ((int64_t)(t) * 3 + SC_HOT_INDEX(net, slot)) * (net)->n_channels)
+
+/* Note channel c as touched in thread t's slot `slot` of the step being run or the one before:
+ * its mark in bucket mode's hot slot, else its mark and its entry in the slot's list. */
+static SC_ALWAYS_INLINE void FN(mark_touched)(const sc_net *net, int t, int64_t slot, int32_t c)
+{
+    if (net->hot) {
+        SC_HOT_MARK(net, t, slot)[c] = 1;
+        return;
+    }
+    uint8_t *mk = SC_MARK(net, t, slot);
+    if (!mk[c]) {
+        mk[c] = 1;
+        net->touched[slot * net->n_channels + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
     }
 }
 
-/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it. */
-static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
+/* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
+static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot, int32_t c, int sparse, REAL add)
+{
+    FN(slot_at)(net, slot)[c] += add;
+    if (sparse)
+        FN(mark_touched)(net, t, slot, c);
+}
+
+/* Bucket mode: thread t's channels of ring slot `slot` hold input added there (a full bucket, or
+ * the buckets a call emptied when it returned), the first of the step's input: move it, with its
+ * marks, into the slot's hot slot (empty: sc_net.hot), before the slot's bucket is added. */
+static void FN(bk_take_big)(const sc_net *net, int t, int64_t slot)
+{
+    int64_t C = net->n_channels, T = net->n_threads;
+    REAL *restrict big = (REAL *)net->ring + slot * C, *restrict hot = FN(slot_at)(net, slot);
+    for (int64_t p = 0; p < net->n_pops; p++) {
+        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], size = net->pop_size[p];
+        for (int64_t q = 0; q < net->pop_n_rec[p]; q++) {
+            int64_t c0 = net->pop_chan_start[p] + q * size;
+            for (int64_t c = c0 + a; c < c0 + b; c++) {
+                hot[c] = big[c];
+                big[c] = 0;
+            }
+        }
+    }
+    if (net->mark) {
+        uint8_t *mk = SC_MARK(net, t, slot), *hm = SC_HOT_MARK(net, t, slot);
+        const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
+        int64_t *nb = net->touched_n + SC_TOUCHED_N(net, slot, t);
+        for (int64_t k = 0; k < *nb; k++) {
+            mk[lst[k]] = 0;
+            hm[lst[k]] = 1;
+        }
+        *nb = 0;
+    }
+    net->hot_big[t * net->hot_big_stride + slot] = 0;
+}
+
+/* Add thread t's Poisson input of node q at step m into ring slot dst, as push_single's bucket
+ * mode would have appended it at step m: each row adds count times its weight to its channel (a
+ * zero count adds a zero, which changes no cell: a cell is never -0.0) and, where the channels
+ * are synaptic variables, a row with a count marks its channel: in the hot slot's marks hm, or
+ * (draining into the ring, hm NULL) in mk and the list lst of nl touched channels. Returns nl. */
+static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL *restrict dst, uint8_t *restrict hm,
+                           uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
+{
+    enum { B = 512 };
+    uint16_t cnt[B];
+    int64_t nq = net->n_pnodes, a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
+    int64_t off = net->pd_off[t * nq + q];
+    const int32_t *restrict pc = net->pd_chan + off;
+    const REAL *restrict pw = (const REAL *)net->pd_weight + off;
+    int sparse = (net->pd_delay[off] & SC_SEG_SPARSE) != 0;
+    for (int64_t i0 = 0; i0 < b - a; i0 += B) {
+        int64_t mm = b - a - i0 < B ? b - a - i0 : B;
+        const int32_t *restrict pci = pc + i0;
+        const REAL *restrict pwi = pw + i0;
+        sc_pois_range(net, q, m, a + i0, a + i0 + mm, cnt);
+        if (!sparse) {
+            for (int64_t k = 0; k < mm; k++)
+                dst[pci[k]] += (REAL)cnt[k] * pwi[k];
+        } else if (hm) {
+            for (int64_t k = 0; k < mm; k++) {
+                int32_t c = pci[k];
+                dst[c] += (REAL)cnt[k] * pwi[k];
+                hm[c] |= cnt[k] != 0;
+            }
+        } else {
+            for (int64_t k = 0; k < mm; k++) {
+                if (!cnt[k])
+                    continue;
+                int32_t c = pci[k];
+                dst[c] += (REAL)cnt[k] * pwi[k];
+                if (!mk[c]) {
+                    mk[c] = 1;
+                    lst[nl++] = c;
+                }
+            }
+        }
+    }
+    return nl;
+}
+
+/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it: into the hot slot
+ * (the slot's step begins), or (big) into the ring, for a full bucket or when the call returns. */
+static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
 {
     int64_t C = net->n_channels;
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
@@ -175,10 +271,41 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
     if (!n)
         return;
     const uint64_t *restrict b = net->bk + ((int64_t)t * net->ring_len + slot) * net->bk_cap;
+    if (!big) {   /* the hot slot and its marks (in the cache: no fetching ahead) */
+        REAL *restrict dst = FN(slot_at)(net, slot);
+        uint8_t *restrict hm = SC_HOT_MARK(net, t, slot);
+        for (int64_t k = 0; k < n; k++) {
+            uint64_t e = b[k];
+            uint32_t lo = (uint32_t)e;
+            int32_t c = (int32_t)(lo >> 2);
+            REAL add;
+            if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
+                if (lo == SC_BK_POIS) {   /* deferred Poisson input: node, then step */
+                    FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
+                    k++;
+                    continue;
+                }
+                double d;
+                memcpy(&d, b + k + 1, sizeof d);
+                add = (REAL)d;
+                k++;
+            } else {
+                uint32_t fb = (uint32_t)(e >> 32);
+                float f;
+                memcpy(&f, &fb, sizeof f);
+                add = (REAL)f;
+            }
+            dst[c] += add;
+            hm[c] |= (uint8_t)((lo & SC_BK_SPARSE) != 0);
+        }
+        *np = 0;
+        return;
+    }
     REAL *restrict dst = (REAL *)net->ring + slot * C;
     uint8_t *restrict mk = net->mark ? SC_MARK(net, t, slot) : NULL;
     int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
     int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
+    net->hot_big[t * net->hot_big_stride + slot] = 1;
     for (int64_t k = 0; k < n; k++) {
         if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
@@ -190,6 +317,11 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
         REAL add;
+        if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
+            nl = FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, NULL, mk, lst, nl);
+            k++;
+            continue;
+        }
         if (lo & SC_BK_WIDE) {
             double d;
             memcpy(&d, b + k + 1, sizeof d);
@@ -221,7 +353,7 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
     int64_t k = *np;
     if (k + 2 > cap) {
-        FN(bk_drain)(net, t, slot);
+        FN(bk_drain)(net, t, slot, 1);
         k = 0;
     }
     uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
@@ -242,6 +374,23 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
         memcpy(b + 1, &d, sizeof d);
         *np = k + 2;
     }
+}
+
+/* Note in thread t's bucket of slot `slot` that its Poisson input of node q at step m goes here
+ * (sc_net.pd_defer; drawn and added when the bucket is drained). */
+static void FN(bk_put_pois)(const sc_net *net, int t, int64_t slot, int64_t q, int64_t m)
+{
+    int64_t cap = net->bk_cap;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int64_t k = *np;
+    if (k + 2 > cap) {
+        FN(bk_drain)(net, t, slot, 1);
+        k = 0;
+    }
+    uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
+    b[0] = (uint64_t)q << 32 | SC_BK_POIS;
+    b[1] = (uint64_t)m;
+    *np = k + 2;
 }
 
 /* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed). */
@@ -755,11 +904,7 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_one)(const sc_net *net, const double *P,
 
 static SC_ALWAYS_INLINE void FN(pl_fast_mark)(const sc_net *net, int t, int32_t c, int64_t dslot)
 {
-    int64_t C = net->n_channels;
-    if (!SC_MARK(net, t, dslot)[c]) {
-        SC_MARK(net, t, dslot)[c] = 1;
-        net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-    }
+    FN(mark_touched)(net, t, dslot, c);
 }
 
 
@@ -940,7 +1085,7 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
     const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out, int64_t dslot, int sparse,
     int bucket, sc_plastic_pre_fn pre, sc_plastic_post_fn post)
 {
-    int64_t C = net->n_channels, S = net->pl_nstate, H = net->pl_hist_len;
+    int64_t S = net->pl_nstate, H = net->pl_hist_len;
     int32_t proj = net->pl_seg_proj[g];
     const double *P = net->pl_param + net->pl_param_start[proj];
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
@@ -967,10 +1112,8 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
         for (int64_t r = 0; r < count; r++)
             out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
         net->pl_pdone[s] = 0;
-        if (sparse && !SC_MARK(net, t, dslot)[c]) {
-            SC_MARK(net, t, dslot)[c] = 1;
-            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-        }
+        if (sparse)
+            FN(mark_touched)(net, t, dslot, c);
     }
 }
 
@@ -982,7 +1125,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
     int64_t *qn = net->pl_qn + slot * T + t;
     const int64_t *q = net->pl_q + net->pl_qofs[t] + slot * net->pl_qcap[t];
-    REAL *dst = (REAL *)net->ring + slot * C;
+    REAL *dst = FN(slot_at)(net, slot);
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
     double dt = net->dt;
@@ -1009,7 +1152,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
         REAL *out = dst;
         if (net->pl_seg_dend[g]) {             /* the rest of the delay is dendritic */
             dslot = (n + net->pl_seg_dend[g]) % L;
-            out = (REAL *)net->ring + dslot * C;
+            out = net->bk ? NULL : (REAL *)net->ring + dslot * C;   /* (bucket mode: to its bucket) */
         }
         int bucket = net->bk && dslot != slot;  /* bucket mode, due at a later step */
         if (net->pl_fast[proj]) {              /* the shared-trace layout */
@@ -1034,10 +1177,8 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             }
             for (int64_t r = 0; r < count; r++)
                 out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
-            if (sparse && !SC_MARK(net, t, dslot)[c]) {
-                SC_MARK(net, t, dslot)[c] = 1;
-                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-            }
+            if (sparse)
+                FN(mark_touched)(net, t, dslot, c);
         }
     }
     *qn = 0;
@@ -1100,6 +1241,31 @@ static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
     *qn = 0;
 }
 
+/* Bucket mode's fold of a hot slot p into syn: each marked channel of thread t's populations with
+ * synaptic variables adds its input, and the slot and marks are cleared (an unmarked channel's
+ * input is 0); the same as the list's fold, in the channels' order, vectorised. */
+SC_CLONES static void FN(fold_hot)(const sc_net *net, int t, REAL *restrict p, REAL *restrict syn,
+                                   uint8_t *restrict mk)
+{
+    int64_t T = net->n_threads;
+    for (int64_t q = 0; q < net->n_pops; q++) {
+        if (!net->pop_ring_input[q] || net->pop_jump_input[q])
+            continue;
+        int64_t a = net->part[q * (T + 1) + t], b = net->part[q * (T + 1) + t + 1], size = net->pop_size[q];
+        for (int64_t r = 0; r < net->pop_n_rec[q]; r++) {
+            int64_t c0 = net->pop_chan_start[q] + r * size;
+            REAL *restrict pp = p + c0, *restrict ss = syn + c0;
+            uint8_t *restrict mm = mk + c0;
+            for (int64_t c = a; c < b; c++) {
+                REAL x = ss[c] + pp[c];
+                ss[c] = mm[c] ? x : ss[c];
+                pp[c] = 0;
+                mm[c] = 0;
+            }
+        }
+    }
+}
+
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
  * clears them. The same sums as folding the whole slot: untouched channels add 0. */
 static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
@@ -1107,9 +1273,13 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
     if (!net->mark || n < 0)
         return;
     int64_t L = net->ring_len, C = net->n_channels, slot = n % L;
+    REAL *p = FN(slot_at)(net, slot), *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
+    if (net->hot) {   /* bucket mode: the thread's channels in order, where marked */
+        FN(fold_hot)(net, t, p, syn, SC_HOT_MARK(net, t, slot));
+        return;
+    }
     int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
     const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
-    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
     uint8_t *mk = SC_MARK(net, t, slot);
     for (int64_t k = 0; k < nl; k++) {
         int32_t c = lst[k];
@@ -1127,7 +1297,7 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     if (C == 0 || n < 0)
         return;
-    REAL *buf = (REAL *)net->ring + (n % L) * C;
+    REAL *buf = FN(slot_at)(net, n % L);
     REAL *v = (REAL *)net->v;
     for (int64_t p = 0; p < net->n_pops; p++) {
         if (!net->pop_ring_input[p] || !net->pop_jump_input[p])
@@ -1148,9 +1318,8 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end,
                               uint8_t *cross)
 {
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
-    REAL *ring = (REAL *)net->ring;
-    REAL *pend_slot = ring + ((n - 1 + L) % L) * C, *due_slot = ring + (n % L) * C;
+    int64_t L = net->ring_len, T = net->n_threads;
+    REAL *pend_slot = FN(slot_at)(net, (n - 1 + L) % L), *due_slot = FN(slot_at)(net, n % L);
     int64_t n_spk = 0;
     FN(fold_sparse)(net, t, n - 1);
     for (int64_t p = 0; p < net->n_pops; p++) {
@@ -1203,6 +1372,17 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
 }
 
 /* ---------------------------------------------------------------- the run */
+/* Free bucket mode's hot slots (sc_net.hot; empty when a call returns). */
+static void FN(hot_free)(sc_net *net)
+{
+    free(net->hot);
+    free(net->hot_big);
+    free(net->hot_mark);
+    net->hot = NULL;
+    net->hot_big = NULL;
+    net->hot_mark = NULL;
+}
+
 /* Threads meet once per window of W = net->window steps (W <= the smallest delay
  * of any synapse from a neuron): a neuron's spike at step m cannot act before step
  * m + W, so each thread runs a window on its own — updates, thresholds, and the
@@ -1219,6 +1399,20 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     sc_scratch sc;
     if (sc_scratch_alloc(&sc, net) != 0)
         return -1;
+    if (net->bk) {   /* bucket mode's hot slots for this call (sc_net.hot) */
+        int64_t C = net->n_channels, L = net->ring_len;
+        net->hot_big_stride = (L + 63) & ~(int64_t)63;
+        net->hot = sc_alloc_zero(sizeof(REAL) * (size_t)(3 * C));
+        net->hot_big = sc_alloc((size_t)(T * net->hot_big_stride));
+        net->hot_mark = sc_alloc_zero((size_t)(3 * T * C));
+        if (!net->hot || !net->hot_big || !net->hot_mark) {
+            FN(hot_free)(net);
+            sc_scratch_free(&sc);
+            return -1;
+        }
+        /* any slot of the ring may hold input a previous call left there */
+        memset(net->hot_big, 1, (size_t)(T * net->hot_big_stride));
+    }
     int64_t stop = n1;
     int64_t out0 = *out_n;
     int64_t ev_end = net->ev_ptr;
@@ -1279,8 +1473,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
-                if (net->bk)   /* bucket mode: this step's slot receives what its bucket holds */
-                    FN(bk_drain)(net, t, now);
+                if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
+                    if (net->hot_big[t * net->hot_big_stride + now])
+                        FN(bk_take_big)(net, t, now);
+                    FN(bk_drain)(net, t, now, 0);
+                }
                 if (net->n_pl_seg)
                     FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
                 int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
@@ -1316,6 +1513,12 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     int64_t a = pr_lo[q], b = pr_hi[q];
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
                         continue;
+                    int64_t dd = net->pd_defer[t * nq + q];
+                    if (dd) {   /* drawn when the bucket of its slot is drained */
+                        int64_t slot = now + dd;
+                        FN(bk_put_pois)(net, t, slot >= L ? slot - L : slot, q, m);
+                        continue;
+                    }
                     if (drawn)
                         cnt = (uint16_t *)drawn + pq_off[q];
                     else {
@@ -1408,7 +1611,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
          * ring, as in ring mode */
         if (net->bk)
             for (int64_t slot = 0; slot < L; slot++)
-                FN(bk_drain)(net, t, slot);
+                FN(bk_drain)(net, t, slot, 1);
         FN(apply_slot)(net, t, n - 1);
         net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {
@@ -1419,6 +1622,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     done:;
     }
     sc_scratch_free(&sc);
+    FN(hot_free)(net);
     if (short_team)
         return -2;
     net->ev_ptr = ev_end;

@@ -19,8 +19,18 @@ A bucket holds up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a d
 that no float holds) per channel of its thread; a full bucket is added into its slot at once
 (which keeps the order), so the capacity bounds the memory, never the results. Its pages are
 touched only as far as they are filled.
+
+A Poisson drive whose every source has one synapse in a thread's part, all with one delay D of at
+least a step (the one-to-one background drive of the cortical microcircuit: 7.7e8 counts per
+simulated second at full scale), does not go through the buckets count by count: at step m its
+thread appends one two-entry item to the bucket of slot m + D, and draining it draws the counts of
+step m (counter-based streams: any step's counts can be drawn at any time) and adds them into the
+slot there (``deferred_poisson``). The item stands where the counts' entries would have stood, so
+each cell still receives its inputs in ring mode's order.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..errors import ValidationError
 
@@ -32,8 +42,8 @@ BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread
 BUCKET_ENTRIES_PER_CHANNEL = 6
 BUCKET_ENTRY_BYTES = 8
-#: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits)
-BUCKET_MAX_CHANNELS = 2**30
+#: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits, and one value is no channel)
+BUCKET_MAX_CHANNELS = 2**30 - 1
 
 
 def uses_buckets(delivery: str, ring_len: int, n_channels: int, state_bytes: int,
@@ -60,3 +70,17 @@ def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1) -> int:
     """Memory of the buckets of a ring (their bound; the pages are touched only as filled)."""
     per_thread = -(-int(n_channels) // max(1, threads))
     return threads * ring_len * bucket_capacity(per_thread) * BUCKET_ENTRY_BYTES
+
+
+def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:
+    """Per thread and Poisson node (``pd_defer``, T x nodes): the delay in steps of a range whose
+    counts bucket mode draws when their slot's bucket is drained (module docstring), else 0. Such a
+    range has a flat table (``pd_off`` >= 0: one synapse per row) whose rows share one delay of at
+    least a step. ``a``: the simulator's arrays; ``seg_sparse``: the flag bit of ``pd_delay``."""
+    pd_off, lo, hi = a["pd_off"], a["pr_lo"], a["pr_hi"]
+    out = np.zeros_like(pd_off)
+    for i in np.flatnonzero(pd_off >= 0):
+        d = a["pd_delay"][pd_off[i]: pd_off[i] + hi[i] - lo[i]] & ~np.uint16(seg_sparse)
+        if d.size and d[0] >= 1 and (d == d[0]).all():
+            out[i] = int(d[0])
+    return out
