@@ -208,6 +208,15 @@ typedef struct sc_net {
     uint8_t *hot_mark;
     uint8_t *hot_big;
     int64_t hot_big_stride;
+    /* and the buckets' chunks, for the call: thread t's part of bk is a pool of ck_per_thread
+     * chunks of ck_len entries; its bucket of slot `slot` is the chain from bk_head[t*hot_big_stride
+     * + slot] through ck_next[t*ck_per_thread + chunk] to bk_tail[..] (-1: empty), each chunk
+     * holding ck_fill[..] entries, the tail bk_n[SC_BUCKET_N(net, slot, t)]; the free chunks are
+     * a stack, ck_free[t*ck_per_thread ..][0 .. ck_top[t*8]), so that the chunk drained last (in
+     * the cache) is filled next: the buckets' memory is what they hold, not ring_len slots of it */
+    int64_t ck_len, ck_per_thread;
+    int32_t *ck_next, *ck_fill, *ck_free, *bk_head, *bk_tail;
+    int64_t *ck_top;
 #define SC_HOT_INDEX(net, slot) ((slot) == (net)->ring_len - 1 ? 2 : (slot) & 1)
     /* spike-source events sorted by step; ev_ptr persists between calls */
     int64_t n_ev, ev_ptr;

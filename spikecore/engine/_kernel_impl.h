@@ -148,6 +148,9 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
 #ifndef SC_BK_TAIL
 #define SC_BK_TAIL 32    /* entries ahead of a bucket's tail that bk_put fetches (4 cache lines) */
 #endif
+#ifndef SC_BK_CHUNK
+#define SC_BK_CHUNK 512  /* entries of a bucket's chunk (4 KB; fewer where the buckets are smaller) */
+#endif
 #ifndef SC_BK_AHEAD
 #define SC_BK_AHEAD 48   /* bucket entries ahead whose ring cell (and mark) bk_drain fetches */
 #endif
@@ -261,51 +264,43 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
     return nl;
 }
 
-/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it: into the hot slot
- * (the slot's step begins), or (big) into the ring, for a full bucket or when the call returns. */
-static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
+/* Add entries b[0 .. n) of a bucket into hot slot dst (its thread's marks hm), in order. */
+static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
+                           uint8_t *restrict hm)
 {
-    int64_t C = net->n_channels;
-    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
-    int64_t n = *np;
-    if (!n)
-        return;
-    const uint64_t *restrict b = net->bk + ((int64_t)t * net->ring_len + slot) * net->bk_cap;
-    if (!big) {   /* the hot slot and its marks (in the cache: no fetching ahead) */
-        REAL *restrict dst = FN(slot_at)(net, slot);
-        uint8_t *restrict hm = SC_HOT_MARK(net, t, slot);
-        for (int64_t k = 0; k < n; k++) {
-            uint64_t e = b[k];
-            uint32_t lo = (uint32_t)e;
-            int32_t c = (int32_t)(lo >> 2);
-            REAL add;
-            if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
-                if (lo == SC_BK_POIS) {   /* deferred Poisson input: node, then step */
-                    FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
-                    k++;
-                    continue;
-                }
-                double d;
-                memcpy(&d, b + k + 1, sizeof d);
-                add = (REAL)d;
+    for (int64_t k = 0; k < n; k++) {
+        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word: a prefetch of nothing useful) */
+            __builtin_prefetch(dst + ((uint32_t)b[k + SC_BK_AHEAD] >> 2), 1, 3);
+        uint64_t e = b[k];
+        uint32_t lo = (uint32_t)e;
+        int32_t c = (int32_t)(lo >> 2);
+        REAL add;
+        if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
+            if (lo == SC_BK_POIS) {   /* deferred Poisson input: node, then step */
+                FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
                 k++;
-            } else {
-                uint32_t fb = (uint32_t)(e >> 32);
-                float f;
-                memcpy(&f, &fb, sizeof f);
-                add = (REAL)f;
+                continue;
             }
-            dst[c] += add;
-            hm[c] |= (uint8_t)((lo & SC_BK_SPARSE) != 0);
+            double d;
+            memcpy(&d, b + k + 1, sizeof d);
+            add = (REAL)d;
+            k++;
+        } else {
+            uint32_t fb = (uint32_t)(e >> 32);
+            float f;
+            memcpy(&f, &fb, sizeof f);
+            add = (REAL)f;
         }
-        *np = 0;
-        return;
+        dst[c] += add;
+        hm[c] |= (uint8_t)((lo & SC_BK_SPARSE) != 0);
     }
-    REAL *restrict dst = (REAL *)net->ring + slot * C;
-    uint8_t *restrict mk = net->mark ? SC_MARK(net, t, slot) : NULL;
-    int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
-    int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
-    net->hot_big[t * net->hot_big_stride + slot] = 1;
+}
+
+/* Add entries b[0 .. n) of a bucket into ring slot dst (marks mk and list lst of nl touched
+ * channels, NULL where no synapse feeds synaptic variables), in order; returns nl. */
+static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
+                              uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
+{
     for (int64_t k = 0; k < n; k++) {
         if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
@@ -339,9 +334,93 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
             lst[nl++] = c;
         }
     }
+    return nl;
+}
+
+/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it (its chunks go back
+ * to the thread's pool, the last one drained on top): into the hot slot (the slot's step
+ * begins), or (big) into the ring, when the pool has run dry or the call returns. */
+static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
+{
+    int64_t C = net->n_channels, K = net->ck_len, hs = (int64_t)t * net->hot_big_stride + slot;
+    int32_t ci = net->bk_head[hs];
+    if (ci < 0)
+        return;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    const uint64_t *pool = net->bk + (int64_t)t * net->ring_len * net->bk_cap;
+    int32_t *stack = net->ck_free + (int64_t)t * net->ck_per_thread;
+    int64_t *top = net->ck_top + (int64_t)t * 8;
+    REAL *dst;
+    uint8_t *hm = NULL, *mk = NULL;
+    int32_t *lst = NULL;
+    int64_t nl = 0;
+    if (big) {
+        dst = (REAL *)net->ring + slot * C;
+        if (net->mark) {
+            mk = SC_MARK(net, t, slot);
+            lst = net->touched + slot * C + net->chan_ofs[t];
+            nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
+        }
+        net->hot_big[hs] = 1;
+    } else {
+        dst = FN(slot_at)(net, slot);
+        hm = SC_HOT_MARK(net, t, slot);
+    }
+    while (ci >= 0) {
+        int32_t next = net->ck_next[(int64_t)t * net->ck_per_thread + ci];
+        int64_t n = ci == net->bk_tail[hs] ? *np : net->ck_fill[(int64_t)t * net->ck_per_thread + ci];
+        const uint64_t *b = pool + (int64_t)ci * K;
+        if (next >= 0) {             /* the next chunk lies elsewhere: fetch its first lines */
+            const char *nb = (const char *)(pool + (int64_t)next * K);
+            for (int x = 0; x < 4; x++)
+                __builtin_prefetch(nb + 64 * x, 0, 3);
+        }
+        if (big)
+            nl = FN(bk_run_big)(net, t, b, n, dst, mk, lst, nl);
+        else
+            FN(bk_run_hot)(net, t, b, n, dst, hm);
+        stack[(*top)++] = ci;
+        ci = next;
+    }
     if (mk)
         net->touched_n[SC_TOUCHED_N(net, slot, t)] = nl;
+    net->bk_head[hs] = net->bk_tail[hs] = -1;
+    *np = K;                          /* (full: the next entry takes a chunk) */
+}
+
+/* Room for two entries at the tail of thread t's bucket of slot `slot`: a chunk from the pool
+ * (the one drained last: still in the cache) when the tail chunk is full; when the pool has run
+ * dry, every bucket of the thread is first added into its slot of the ring (earliest inputs
+ * first, so the order holds), which bounds the memory, never the results. Returns the tail. */
+static uint64_t *FN(bk_grow)(const sc_net *net, int t, int64_t slot)
+{
+    int64_t K = net->ck_len, hs = (int64_t)t * net->hot_big_stride + slot, base = (int64_t)t * net->ck_per_thread;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int64_t *top = net->ck_top + (int64_t)t * 8;
+    if (net->bk_tail[hs] >= 0)
+        net->ck_fill[base + net->bk_tail[hs]] = (int32_t)*np;
+    if (*top == 0)
+        for (int64_t s = 0; s < net->ring_len; s++)
+            FN(bk_drain)(net, t, s, 1);
+    int32_t ci = net->ck_free[base + --(*top)];
+    net->ck_next[base + ci] = -1;
+    if (net->bk_tail[hs] >= 0)
+        net->ck_next[base + net->bk_tail[hs]] = ci;
+    else
+        net->bk_head[hs] = ci;
+    net->bk_tail[hs] = ci;
     *np = 0;
+    return net->bk + ((int64_t)t * net->ring_len * net->bk_cap + (int64_t)ci * K);
+}
+
+/* The tail of thread t's bucket of slot `slot` with room for two entries; *np its fill. */
+static SC_ALWAYS_INLINE uint64_t *FN(bk_tail_at)(const sc_net *net, int t, int64_t slot, int64_t *np)
+{
+    int64_t k = *np;
+    if (SC_UNLIKELY(k + 2 > net->ck_len))
+        return FN(bk_grow)(net, t, slot);
+    return net->bk + ((int64_t)t * net->ring_len * net->bk_cap
+                      + (int64_t)net->bk_tail[(int64_t)t * net->hot_big_stride + slot] * net->ck_len + k);
 }
 
 /* Append input `add` for channel c (sparse: SC_BK_SPARSE or 0) to thread t's bucket of slot
@@ -349,19 +428,14 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
  * state the weights of float32 tables and their sums with integer counts mostly), else 16. */
 static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, int32_t c, uint32_t sparse, REAL add)
 {
-    int64_t cap = net->bk_cap;
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
     int64_t k = *np;
-    if (k + 2 > cap) {
-        FN(bk_drain)(net, t, slot, 1);
-        k = 0;
-    }
-    uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
     /* a thread appends to up to ring_len buckets at once, more streams than the hardware
-     * prefetcher follows, and a bucket's memory was last used ring_len steps ago: fetch the
-     * line SC_BK_TAIL entries ahead of the tail (past the end of the bucket: a fetch of
-     * nothing useful) */
-    __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
+     * prefetcher follows: fetch the line SC_BK_TAIL entries ahead of the tail (past the end of
+     * the chunk: a fetch of nothing useful) */
+    if (SC_BK_TAIL)
+        __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
     float f = (float)add;
     if (sizeof(REAL) == sizeof(float) || (double)f == (double)add) {
         uint32_t fb;
@@ -380,17 +454,11 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
  * (sc_net.pd_defer; drawn and added when the bucket is drained). */
 static void FN(bk_put_pois)(const sc_net *net, int t, int64_t slot, int64_t q, int64_t m)
 {
-    int64_t cap = net->bk_cap;
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
-    int64_t k = *np;
-    if (k + 2 > cap) {
-        FN(bk_drain)(net, t, slot, 1);
-        k = 0;
-    }
-    uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
     b[0] = (uint64_t)q << 32 | SC_BK_POIS;
     b[1] = (uint64_t)m;
-    *np = k + 2;
+    *np += 2;
 }
 
 /* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed). */
@@ -1378,9 +1446,17 @@ static void FN(hot_free)(sc_net *net)
     free(net->hot);
     free(net->hot_big);
     free(net->hot_mark);
+    free(net->ck_next);
+    free(net->ck_fill);
+    free(net->ck_free);
+    free(net->ck_top);
+    free(net->bk_head);
+    free(net->bk_tail);
     net->hot = NULL;
     net->hot_big = NULL;
     net->hot_mark = NULL;
+    net->ck_next = net->ck_fill = net->ck_free = net->bk_head = net->bk_tail = NULL;
+    net->ck_top = NULL;
 }
 
 /* Threads meet once per window of W = net->window steps (W <= the smallest delay
@@ -1405,10 +1481,30 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         net->hot = sc_alloc_zero(sizeof(REAL) * (size_t)(3 * C));
         net->hot_big = sc_alloc((size_t)(T * net->hot_big_stride));
         net->hot_mark = sc_alloc_zero((size_t)(3 * T * C));
-        if (!net->hot || !net->hot_big || !net->hot_mark) {
+        /* the buckets' chunks: each thread's part of bk is a pool of chunks of ck_len entries */
+        net->ck_len = net->bk_cap < SC_BK_CHUNK ? net->bk_cap : SC_BK_CHUNK;
+        net->ck_per_thread = L * net->bk_cap / net->ck_len;
+        size_t nck = (size_t)(T * net->ck_per_thread);
+        net->ck_next = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_fill = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_free = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_top = sc_alloc(sizeof(int64_t) * (size_t)(8 * T));
+        net->bk_head = sc_alloc(sizeof(int32_t) * (size_t)(T * net->hot_big_stride));
+        net->bk_tail = sc_alloc(sizeof(int32_t) * (size_t)(T * net->hot_big_stride));
+        if (!net->hot || !net->hot_big || !net->hot_mark || !net->ck_next || !net->ck_fill || !net->ck_free
+            || !net->ck_top || !net->bk_head || !net->bk_tail) {
             FN(hot_free)(net);
             sc_scratch_free(&sc);
             return -1;
+        }
+        for (int u = 0; u < T; u++) {
+            for (int64_t i = 0; i < net->ck_per_thread; i++)   /* chunk 0 on top */
+                net->ck_free[u * net->ck_per_thread + i] = (int32_t)(net->ck_per_thread - 1 - i);
+            net->ck_top[u * 8] = net->ck_per_thread;
+            for (int64_t slot = 0; slot < L; slot++) {
+                net->bk_head[u * net->hot_big_stride + slot] = net->bk_tail[u * net->hot_big_stride + slot] = -1;
+                net->bk_n[SC_BUCKET_N(net, slot, u)] = net->ck_len;   /* no chunk yet */
+            }
         }
         /* any slot of the ring may hold input a previous call left there */
         memset(net->hot_big, 1, (size_t)(T * net->hot_big_stride));
@@ -1610,8 +1706,10 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         /* between calls no input is pending, and the buckets are empty: their inputs wait in the
          * ring, as in ring mode */
         if (net->bk)
-            for (int64_t slot = 0; slot < L; slot++)
+            for (int64_t slot = 0; slot < L; slot++) {
                 FN(bk_drain)(net, t, slot, 1);
+                net->bk_n[SC_BUCKET_N(net, slot, t)] = 0;
+            }
         FN(apply_slot)(net, t, n - 1);
         net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {
