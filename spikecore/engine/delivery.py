@@ -15,10 +15,21 @@ few, the ring's misses cost little, and the buckets' reserved memory would buy n
 million neurons with half a million synapses: the buckets' bound was 2.5 times the run's
 measured peak).
 
-A bucket holds up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a double value
-that no float holds) per channel of its thread; a full bucket is added into its slot at once
-(which keeps the order), so the capacity bounds the memory, never the results. Its pages are
-touched only as far as they are filled.
+The buckets of a thread hold up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a
+double value that no float holds) per channel of the thread and delay slot, in chunks of
+``BUCKET_CHUNK_ENTRIES`` from one pool per thread: a bucket is a chain of chunks, and the chunk
+drained last is the next one filled, so the memory the buckets touch is about what they hold at
+once (at full scale ~11 MB; their bound is ~200 MB), and it stays in the cache. When the pool
+runs dry every bucket of the thread is added into its slot of the ring (which keeps the order),
+so the capacity bounds the memory, never the results.
+
+The input of the step being run, and of the one before until it is folded into the synaptic
+variables, is added into one of three *hot slots* (a few MB at full scale), not into the ring's
+slot of the step, which was last used ring_len steps before and is out of the cache: the ring
+receives only what a dry pool drains and, when a run call returns, every bucket, so that between
+calls it holds all pending input as in ring mode (the next call moves a slot's part of it into
+the hot slot first, before the slot's bucket). A hot slot marks its touched channels and is
+folded by a pass over the thread's channels in order (a mark selects), no list.
 
 A Poisson drive whose every source has one synapse in a thread's part, all with one delay D of at
 least a step (the one-to-one background drive of the cortical microcircuit: 7.7e8 counts per
@@ -42,6 +53,10 @@ BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread
 BUCKET_ENTRIES_PER_CHANNEL = 6
 BUCKET_ENTRY_BYTES = 8
+#: entries of a bucket's chunk (_kernel_impl.h, SC_BK_CHUNK)
+BUCKET_CHUNK_ENTRIES = 512
+#: slots of the input of the current and the previous step in bucket mode (sc_net.hot)
+HOT_SLOTS = 3
 #: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits, and one value is no channel)
 BUCKET_MAX_CHANNELS = 2**30 - 1
 
@@ -66,10 +81,15 @@ def bucket_capacity(own_channels: int) -> int:
     return max(64, BUCKET_ENTRIES_PER_CHANNEL * int(own_channels))
 
 
-def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1) -> int:
-    """Memory of the buckets of a ring (their bound; the pages are touched only as filled)."""
+def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1, state_bytes: int = 8) -> int:
+    """Memory of the buckets of a ring (their bound; the pages are touched only as filled), with
+    what a run call adds to them: three hot slots of ``state_bytes`` per channel and a byte of
+    marks per channel and thread each, and 12 bytes per chunk of ``BUCKET_CHUNK_ENTRIES``."""
     per_thread = -(-int(n_channels) // max(1, threads))
-    return threads * ring_len * bucket_capacity(per_thread) * BUCKET_ENTRY_BYTES
+    cap = bucket_capacity(per_thread)
+    chunks = threads * ring_len * cap // min(cap, BUCKET_CHUNK_ENTRIES)
+    hot = HOT_SLOTS * int(n_channels) * (state_bytes + threads)
+    return threads * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
 
 
 def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:
