@@ -305,7 +305,9 @@ def main(argv=None):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--seeds", default="1-8", help="network seeds (NEST's rng_seed): '1-8' or '1,2,5'")
-    ap.add_argument("--threads", type=int, default=1, help="threads of both simulators")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads of both simulators (default 1; with --against, native's threads, "
+                         "default the reference's)")
     ap.add_argument("--presim", type=float, default=0.5, help="transient discarded, s")
     ap.add_argument("--sim", type=float, default=2.0, help="measured window, s")
     ap.add_argument("--out", default="results/microcircuit", help="directory for microcircuit.json")
@@ -317,6 +319,8 @@ def main(argv=None):
                          "per_target) against the default stream, seed by seed, with the same verdict")
     args = ap.parse_args(argv)
     seeds = parse_seeds(args.seeds)
+    if args.threads is None and not args.against:
+        args.threads = 1
     if args.write_reference:
         write_reference(Path(args.write_reference), seeds, args.scale, args.threads, args.presim, args.sim)
         return
@@ -326,7 +330,9 @@ def main(argv=None):
     native, nest = [], []
     if args.against:
         ref = json.loads(Path(args.against).read_text())
-        args.scale, args.threads, args.presim, args.sim = ref["scale"], ref["threads"], ref["presim_s"], ref["sim_s"]
+        args.scale, args.presim, args.sim = ref["scale"], ref["presim_s"], ref["sim_s"]
+        if args.threads is None:     # NEST's full-scale reference needs 4 threads; native may run 2
+            args.threads = ref["threads"]
         nest = ref["runs"]
     for seed in seeds:
         systems = [("native", run_native, native)] + ([] if args.against else [("nest", run_nest, nest)])
@@ -337,7 +343,8 @@ def main(argv=None):
                   f"RSS {r['peak_rss_mb']:6.0f} MB  rates " +
                   " ".join(f"{n} {r['stats'][n]['rate_hz']:.2f}" for n in NAMES), flush=True)
     print()
-    print(f"scale {args.scale}, {len(native)} native and {len(nest)} NEST seeds, {args.threads} thread(s), "
+    threads = f"native {args.threads}, NEST {ref['threads']}" if args.against else args.threads
+    print(f"scale {args.scale}, {len(native)} native and {len(nest)} NEST seeds, {threads} thread(s), "
           f"window [{args.presim}, {args.presim + args.sim}) s; mean ± standard error over seeds")
     print(table(native, nest))
     for label, runs in (("native", native), ("NEST", nest)):

@@ -405,23 +405,34 @@ cdef class Conn:
             return &self.source[0]
         return &self.data[(t - 1) % self.data.shape[0], 0]
 
-    cdef void deliver(self) noexcept nogil:
-        """Adds last step's a_buff to the target's a_in (or third-factor input)."""
+    cdef void add_into_target(self, const int64_t *values) noexcept nogil:
+        """Adds n_post values to the target's a_in (or its third-factor input)."""
         cdef int64_t j
         if self.third_port:
             for j in range(self.n_post):
-                self.target.third[j] += self.a_buff[j]
+                self.target.third[j] += values[j]
         else:
             for j in range(self.n_post):
-                self.target.a_in[j] += self.a_buff[j]
+                self.target.a_in[j] += values[j]
 
-    cdef void spikes_in(self, const int64_t *s) noexcept nogil:
-        cdef int64_t i, j, k, acc, n_active = 0
-        cdef const int32_t *row
+    cdef int64_t collect_active(self, const int64_t *s) noexcept nogil:
+        """Lists the presynaptic indices with a nonzero value in ``active``; returns their count."""
+        cdef int64_t i, n_active = 0
         for i in range(self.n_pre):
             if s[i] != 0:
                 self.active[n_active] = i
                 n_active += 1
+        return n_active
+
+    cdef void deliver(self) noexcept nogil:
+        """Adds last step's a_buff to the target's a_in (or third-factor input)."""
+        if self.n_post > 0:
+            self.add_into_target(&self.a_buff[0])
+
+    cdef void spikes_in(self, const int64_t *s) noexcept nogil:
+        cdef int64_t j, k, acc
+        cdef int64_t n_active = self.collect_active(s)
+        cdef const int32_t *row
         for j in range(self.n_post):
             acc = 0
             row = &self.w[j, 0]
@@ -455,22 +466,15 @@ cdef class DelayConn(Conn):
         self.head = 0
 
     cdef void deliver(self) noexcept nogil:
-        cdef int64_t j
-        if self.third_port:
-            for j in range(self.n_post):
-                self.target.third[j] += self.ring[self.head, j]
-        else:
-            for j in range(self.n_post):
-                self.target.a_in[j] += self.ring[self.head, j]
+        """Adds the ring's head column (Lava's a_buff[:, 0]) to the target."""
+        if self.n_post > 0:
+            self.add_into_target(&self.ring[self.head, 0])
 
     cdef void spikes_in(self, const int64_t *s) noexcept nogil:
-        cdef int64_t i, j, k, acc, n_active = 0, slot
+        cdef int64_t i, j, k, acc, slot
+        cdef int64_t n_active = self.collect_active(s)
         cdef const int32_t *row
         cdef const int64_t *drow
-        for i in range(self.n_pre):
-            if s[i] != 0:
-                self.active[n_active] = i
-                n_active += 1
         # a_buff[:, 0] = 0; np.roll(a_buff, -1): the sent column is cleared and becomes the last
         for j in range(self.n_post):
             self.ring[self.head, j] = 0

@@ -1,10 +1,15 @@
 """benchmarks/microcircuit_full.py's summary (rates against NEST's full-scale rates, work per
 simulated second) on made-up counts whose answers are known, and
 benchmarks/microcircuit_nest_full.py's refusal to start on a busy machine."""
+import json
+from pathlib import Path
+
 import pytest
 
 from benchmarks import microcircuit_full as mf
 from benchmarks import microcircuit_nest_full as nf
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fake_result(scale_rates):
@@ -43,3 +48,31 @@ def test_the_nest_reference_refuses_a_busy_machine(monkeypatch, capsys):
     monkeypatch.setattr(nf, "NEED_GIB", 0.0)
     monkeypatch.setattr(nf, "MAX_LOAD", -1.0)
     assert "not idle" in nf.refusal(False)
+
+
+def test_the_nest_reference_refuses_too_few_threads_for_nests_connection_limit(capsys):
+    # NEST 3.10 raises "Too many connections" above 134,217,726 per thread and synapse model:
+    # 2.99e8 synapses need 3 threads; 2 must be refused before NEST starts, in one line
+    assert nf.min_threads() == 3
+    with pytest.raises(SystemExit) as e:
+        nf.main(["--threads", "2", "--out", "/nonexistent/x.json"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "--threads 3 or more" in err and "Traceback" not in err
+
+
+def test_against_a_reference_native_threads_are_its_own_or_the_references(monkeypatch, tmp_path):
+    # the full-scale NEST reference ran 4 threads (NEST's connection limit); native may run 2
+    from benchmarks import microcircuit as mc
+    ref = json.loads((ROOT / "benchmarks" / "data" / "microcircuit_nest_1.0.json").read_text())
+    assert ref["threads"] >= nf.min_threads() and len(ref["runs"]) >= 3
+    seen = []
+
+    def native(scale, seed, threads, presim, sim):
+        seen.append(threads)
+        return next(r for r in ref["runs"] if r["seed"] == seed)   # NEST's own run stands in: equivalent
+
+    monkeypatch.setattr(mc, "run_native", native)
+    path = str(ROOT / "benchmarks" / "data" / "microcircuit_nest_1.0.json")
+    mc.main(["--against", path, "--seeds", "1", "--threads", "2", "--out", str(tmp_path)])
+    mc.main(["--against", path, "--seeds", "1", "--out", str(tmp_path)])
+    assert seen == [2, ref["threads"]]
