@@ -6,6 +6,7 @@
 from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
+    enum: SC_PH_N, SC_PH_CPU
     ctypedef int (*sc_update_fn)(const void *b)
     ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
     ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
@@ -126,6 +127,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *rec_idx
         const int64_t *rec_every
         double *thread_cpu
+        int32_t pin_threads
         int64_t *ph_log
         int64_t *ph_n
         int64_t ph_cap

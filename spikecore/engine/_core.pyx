@@ -286,6 +286,7 @@ cdef class Kernel:
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
         a["thread_cpu"] = np.zeros(n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
+        s.pin_threads = 0     # off unless asked: benchmarks/RESULTS.md, round 5
         s.ph_log = NULL
         s.ph_n = NULL
         s.ph_cap = 0
@@ -486,10 +487,26 @@ cdef class Kernel:
         """CPU seconds each thread has spent stepping, over all calls (a copy)."""
         return self.arrays["thread_cpu"].copy()
 
+    @property
+    def pin_threads(self):
+        """Whether a team of threads runs pinned, one thread per CPU of the calling thread's
+        affinity mask, for each run call (never where the mask has fewer CPUs than threads,
+        or where OMP_PROC_BIND, OMP_PLACES or GOMP_CPU_AFFINITY is set: then OpenMP places
+        them as told). Default False, wherever the OS puts them: on a loaded machine pinned
+        teams were slower in 7 of 10 same-minute comparisons (a pinned thread cannot leave a
+        CPU another process uses), although unpinned teams were found sharing one CPU for
+        whole runs (benchmarks/RESULTS.md, round 5); an idle machine decides."""
+        return bool(self.net.pin_threads)
+
+    @pin_threads.setter
+    def pin_threads(self, bint value):
+        self.net.pin_threads = value
+
     def profile_windows(self, int64_t windows):
         """Profile the next ``windows`` windows of each thread (0: stop profiling): per window,
         the ticks spent in the phases of _kernel.h's SC_PH_* (own steps, barrier wait, drawing
-        ahead while waiting, delivery of the window's spikes). Read them with phase_profile."""
+        ahead while waiting, delivery of the window's spikes) and the CPU the thread ran on.
+        Read them with phase_profile and phase_cpus."""
         if windows < 0:
             raise ValueError("negative number of windows")
         if windows == 0:
@@ -497,20 +514,27 @@ cdef class Kernel:
             self.net.ph_n = NULL
             self.net.ph_cap = 0
             return
-        self._ph_log = np.zeros(self.n_threads * windows * 4, np.int64)
+        self._ph_log = np.zeros(self.n_threads * windows * SC_PH_N, np.int64)
         self._ph_n = np.zeros(self.n_threads * 8, np.int64)
         self.net.ph_log = <int64_t*><size_t>self._ph_log.ctypes.data
         self.net.ph_n = <int64_t*><size_t>self._ph_n.ctypes.data
         self.net.ph_cap = windows
 
+    def _phase_log(self):
+        if self.net.ph_cap == 0:
+            return np.zeros((self.n_threads, 0, SC_PH_N), np.int64)
+        n = int(min(self._ph_n[::8].min(), self.net.ph_cap))
+        return self._ph_log.reshape(self.n_threads, self.net.ph_cap, SC_PH_N)[:, :n]
+
     def phase_profile(self):
         """The profiled windows so far as ns, shape (threads, windows, 4): own steps, barrier
         wait, drawing ahead during the wait, delivery (profile_windows)."""
-        if self.net.ph_cap == 0:
-            return np.zeros((self.n_threads, 0, 4))
-        n = int(min(self._ph_n[::8].min(), self.net.ph_cap))
-        log = self._ph_log.reshape(self.n_threads, self.net.ph_cap, 4)[:, :n]
-        return log * self.tick_ns
+        return self._phase_log()[:, :, :4] * self.tick_ns
+
+    def phase_cpus(self):
+        """The CPU each thread ran on at the end of each profiled window, shape (threads,
+        windows); -1 where the OS does not tell (profile_windows)."""
+        return self._phase_log()[:, :, SC_PH_CPU].copy()
 
     @property
     def tick_ns(self):

@@ -7,6 +7,9 @@
  * computes the same IEEE operations in the same order, so results are exact and
  * CPU-independent. -fopenmp when the compiler has it (else one thread).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* sched_getcpu, CPU_SET: thread pinning (sc_pin_plan) */
+#endif
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +92,85 @@ static int sc_team_size(void)
 #endif
 }
 
+/* ---------------------------------------------------------------- pinning */
+/* The CPU the calling thread runs on (-1 where the OS does not tell). */
+static int sc_cpu_now(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
+/* Threads of a team meet at a spin barrier once per window (microseconds apart). Two of them
+ * on one CPU take turns by time slices, each window waiting for the other's: the OS puts a
+ * team's threads where it likes when they wake up for a run call (an idle CPU was busy for
+ * a moment, the caller's CPU looked cheaper) and moves them later. So a team of T > 1 can run
+ * pinned for the call (sc_net.pin_threads; off by default: Kernel.pin_threads says why):
+ * thread 0 on the CPU the caller runs on, thread t
+ * on the t-th CPU after it in the caller's affinity mask (cyclically), each thread's own
+ * mask restored at the end of the call. Never onto a CPU outside the mask; not when the
+ * mask has fewer CPUs than threads (a thread per CPU is impossible), and not when the user
+ * placed OpenMP's threads (OMP_PROC_BIND, OMP_PLACES, GOMP_CPU_AFFINITY: OpenMP binds them
+ * as told). Pinning changes where threads run, never what they compute. Returns 1 and the
+ * CPUs in cpus[0..T) when the team pins. */
+static int sc_pin_plan(int T, int *cpus)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    if (T < 2 || getenv("OMP_PROC_BIND") || getenv("OMP_PLACES") || getenv("GOMP_CPU_AFFINITY"))
+        return 0;
+    cpu_set_t mask;
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0 || CPU_COUNT(&mask) < T)
+        return 0;
+    int here = sched_getcpu(), k = 0;
+    if (here < 0 || here >= CPU_SETSIZE)
+        here = 0;
+    for (int i = 0; i < CPU_SETSIZE && k < T; i++) {
+        int cpu = (here + i) % CPU_SETSIZE;
+        if (CPU_ISSET(cpu, &mask))
+            cpus[k++] = cpu;
+    }
+    return k == T;
+#else
+    (void)T;
+    (void)cpus;
+    return 0;
+#endif
+}
+
+#if defined(__linux__) && defined(CPU_ISSET)
+typedef cpu_set_t sc_cpu_mask;
+#else
+typedef int sc_cpu_mask;
+#endif
+
+/* Pin the calling thread to `cpu`, keeping its mask in *saved: 1 if pinned (sc_unpin undoes it). */
+static int sc_pin(int cpu, sc_cpu_mask *saved)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    cpu_set_t one;
+    if (sched_getaffinity(0, sizeof *saved, saved) != 0)
+        return 0;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    return sched_setaffinity(0, sizeof one, &one) == 0;
+#else
+    (void)cpu;
+    (void)saved;
+    return 0;
+#endif
+}
+
+static void sc_unpin(const sc_cpu_mask *saved)
+{
+#if defined(__linux__) && defined(CPU_ISSET)
+    sched_setaffinity(0, sizeof *saved, saved);
+#else
+    (void)saved;
+#endif
+}
+
 /* ---------------------------------------------------------------- Poisson counts */
 #include "_poisson_stream.h"
 
@@ -121,17 +203,38 @@ void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uin
 /* ---------------------------------------------------------------- per-run scratch */
 #define SC_MAX_THREADS 256
 
-/* Poisson counts of every node range of thread t at step n, into one row laid out
- * by pq_off (ranges of inactive nodes are left as they are: never read). */
-static void sc_pois_row(const sc_net *net, int t, int64_t n, const int64_t *pq_off, uint16_t *row)
+/* Poisson counts of the entries [r0, r1) of thread t's row at step n (the row holds every node
+ * range of thread t, laid out by pq_off; ranges of inactive nodes are left as they are: never
+ * read). Each count depends on (seed, step, neuron) alone, so a row drawn in parts, by any
+ * threads, holds the counts of a row drawn whole. */
+static void sc_pois_part(const sc_net *net, int t, int64_t n, const int64_t *pq_off, uint16_t *row,
+                         int64_t r0, int64_t r1)
 {
     int64_t nq = net->n_pnodes;
     for (int64_t q = 0; q < nq; q++) {
         int64_t a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
-        if (a < b && n >= net->pn_on[q] && n < net->pn_off[q] && !net->pd_defer[t * nq + q])
-            sc_pois_range(net, q, n, a, b, row + pq_off[q]);
+        if (a >= b || n < net->pn_on[q] || n >= net->pn_off[q] || net->pd_defer[t * nq + q])
+            continue;   /* (a deferred range is drawn as its bucket is drained) */
+        int64_t o0 = pq_off[q], o1 = o0 + (b - a);
+        int64_t lo = o0 > r0 ? o0 : r0, hi = o1 < r1 ? o1 : r1;
+        if (lo < hi)
+            sc_pois_range(net, q, n, a + (lo - o0), a + (hi - o0), row + lo);
     }
 }
+
+/* A team's Poisson counts of a window are drawn in items: block b of step j's row of thread
+ * u (sc_scratch.win_cnt), SC_POIS_BLOCK neurons or more, at most SC_POIS_MAX_BLOCKS per row.
+ * Whole rows made a thread that had claimed its partner's row at the barrier (≈10 µs of
+ * drawing in the microcircuit at scale 0.1) finish it while the partner, arrived meanwhile,
+ * waited for it: a block bounds that to ≈1.5 µs. Each item's claim state has a cache line of
+ * its own (SC_PSTATE_STRIDE), so claiming one block never takes the line of another. */
+#ifndef SC_POIS_BLOCK
+#define SC_POIS_BLOCK 512
+#endif
+#ifndef SC_POIS_MAX_BLOCKS
+#define SC_POIS_MAX_BLOCKS 16
+#endif
+#define SC_PSTATE_STRIDE 8     /* int64 per claim state: 64 bytes */
 
 /* Claim states of a window's Poisson counts (sc_scratch.pstate). An item's state names
  * the window it belongs to: for window g (counted from 0 in a call) it is SC_FREE(g)
@@ -181,12 +284,16 @@ typedef struct {
      * of this parity the thread has finished in this call (the barrier's count: below) */
     int64_t *pop_end[2][SC_MAX_THREADS];
     uint16_t *cnt_buf[SC_MAX_THREADS];     /* Poisson counts of one node's range */
-    /* Poisson counts of a window, per parity and thread: row j (step j of the window)
-     * of thread u is item j*T + u, drawn by whichever thread claims it first (pstate:
-     * SC_FREE(g) free, + 1 being drawn, + 2 drawn, for window g), so a thread waiting at the barrier draws the
-     * next window's counts of its own neurons and of its slower partners. */
+    /* Poisson counts of a window, per parity and thread: row j (step j of the window) of
+     * thread u at win_cnt[par][u] + j*row_stride[u]; its entries [b*blk_len[u], (b+1)*blk_len[u])
+     * are item (j*T + u)*pb + b, drawn by whichever thread claims it first (claim state at
+     * pstate[par] + item*SC_PSTATE_STRIDE: SC_FREE(g) free, + 1 being drawn, + 2 drawn, for
+     * window g), so a thread waiting at the barrier draws the next window's counts of its own
+     * neurons and of its slower partners. Rows and blocks start on a cache line. */
     uint16_t *win_cnt[2][SC_MAX_THREADS];
     int64_t *pstate[2];
+    int64_t pb;                            /* blocks per row */
+    int64_t row_stride[SC_MAX_THREADS], blk_len[SC_MAX_THREADS];
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
     int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
@@ -309,12 +416,15 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
             s->pq_off[t][nq] = row;
         }
         /* only teams meet at barriers, so only they draw ahead */
+        s->row_stride[t] = (row + 31) & ~(int64_t)31;       /* 32 counts: a cache line */
         if (T > 1 && row > 0) {
             for (int p = 0; p < 2; p++) {
-                s->win_cnt[p][t] = sc_alloc(sizeof(uint16_t) * (size_t)(W * row));
+                s->win_cnt[p][t] = sc_alloc(sizeof(uint16_t) * (size_t)(W * s->row_stride[t]));
                 bad |= !s->win_cnt[p][t];
             }
         }
+        int64_t blocks = (row + SC_POIS_BLOCK - 1) / SC_POIS_BLOCK;
+        s->pb = blocks > s->pb ? blocks : s->pb;
         int64_t longest = 0;     /* the longest population range of thread t */
         for (int64_t p = 0; p < P; p++) {
             int64_t len = net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
@@ -323,11 +433,17 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         s->cross[t] = sc_alloc((size_t)(longest / 64 + 2));
         bad |= !s->cross[t];
     }
+    s->pb = s->pb < 1 ? 1 : s->pb > SC_POIS_MAX_BLOCKS ? SC_POIS_MAX_BLOCKS : s->pb;
+    for (int t = 0; t < T; t++) {
+        int64_t row = s->pq_off[t] ? s->pq_off[t][net->n_pnodes] : 0, len = (row + s->pb - 1) / s->pb;
+        s->blk_len[t] = (len + 31) & ~(int64_t)31;           /* blocks start on a cache line */
+    }
     for (int p = 0; p < 2 && T > 1; p++) {
-        s->pstate[p] = sc_alloc(sizeof(int64_t) * (size_t)(W * T));
+        int64_t items = W * T * s->pb;
+        s->pstate[p] = sc_alloc(sizeof(int64_t) * (size_t)(items * SC_PSTATE_STRIDE));
         bad |= !s->pstate[p];
-        for (int64_t i = 0; s->pstate[p] && i < W * T; i++)
-            s->pstate[p][i] = SC_FREE(p);    /* parity p's first window is window p */
+        for (int64_t i = 0; s->pstate[p] && i < items; i++)
+            s->pstate[p][i * SC_PSTATE_STRIDE] = SC_FREE(p);    /* parity p's first window is window p */
     }
     s->count_at = W * P;
     if (bad) {
@@ -335,6 +451,14 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         return -1;
     }
     return 0;
+}
+
+/* Draw item b of thread u's row at step n (if it has entries) into its place in `row`. */
+static void sc_pois_block(const sc_net *net, const sc_scratch *s, int u, int64_t n, uint16_t *row, int64_t b)
+{
+    int64_t len = s->pq_off[u][net->n_pnodes], r0 = b * s->blk_len[u], r1 = r0 + s->blk_len[u];
+    if (r0 < len)
+        sc_pois_part(net, u, n, s->pq_off[u], row, r0, r1 < len ? r1 : len);
 }
 
 /* ---------------------------------------------------------------- the two bodies */

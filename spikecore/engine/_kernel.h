@@ -21,8 +21,9 @@ enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel,
 
 /* Phases of a window in the profile (sc_net.ph_log): the window's own steps (updates,
  * thresholds, own inputs), the wait at the barrier, the part of that wait spent drawing
- * Poisson counts ahead, and the delivery of the window's spikes (4b). */
-enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_N = 4 };
+ * Poisson counts ahead, and the delivery of the window's spikes (4b); and, not a phase, the
+ * CPU the thread ran on at the end of the window (sched_getcpu; -1 where unknown). */
+enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_CPU = 4, SC_PH_N = 5 };
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
@@ -251,6 +252,10 @@ typedef struct sc_net {
     const int64_t *rec_idx, *rec_every;
     /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
     double *thread_cpu;
+    /* 1: a team of T > 1 threads runs pinned, one thread per CPU of the calling thread's
+     * affinity mask, for the call (sc_pin_plan in _kernel.c); 0 (Kernel's default): where
+     * the OS puts them */
+    int32_t pin_threads;
     /* Per-window phase profile (Kernel.profile_windows; NULL: off). Thread t writes its w-th
      * window since profiling began at ph_log[(t*ph_cap + w)*SC_PH_N + k], k = SC_PH_*, in
      * ticks of sc_ticks (ns = ticks * Kernel.tick_ns), while w < ph_cap; ph_n[t*8] counts its

@@ -1513,6 +1513,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     int64_t out0 = *out_n;
     int64_t ev_end = net->ev_ptr;
     int short_team = 0;
+    int pin_cpu[SC_MAX_THREADS];
+    int pin = net->pin_threads && sc_pin_plan(T, pin_cpu);
 #ifdef _OPENMP
     if (T > 1)
         omp_set_dynamic(0);
@@ -1527,6 +1529,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 short_team = 1;
             goto done;
         }
+        sc_cpu_mask own_mask;
+        int pinned = pin && sc_pin(pin_cpu[t], &own_mask);
         int64_t L = net->ring_len, n_pre = net->n_pre, nq = net->n_pnodes;
         const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
         const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
@@ -1538,7 +1542,6 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         int64_t n = n0;
         int par = 0;
         const int64_t *pq_off = sc.pq_off[t];
-        int64_t row_len = pq_off[nq];
         int shared = T > 1 && sc.win_cnt[0][t] != NULL;   /* counts go through the shared items */
         int64_t windows = 0;
         while (n < n1) {
@@ -1592,17 +1595,27 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 /* this step's counts: drawn by a thread waiting at the last barrier, else now */
                 const uint16_t *drawn = NULL;
                 if (shared) {
-                    int64_t *st = sc.pstate[par] + j * T + t;
-                    uint16_t *row = sc.win_cnt[par][t] + j * row_len;
-                    if (sc_claim(st, windows))
-                        sc_pois_row(net, t, m, pq_off, row);
-                    else
-                        for (int64_t r = 0; __atomic_load_n(st, __ATOMIC_ACQUIRE) != SC_FREE(windows) + 2; r++)
-                            sc_relax(r);
-                    /* free for the next window of this parity: nobody claims it for that
-                     * window before the next barrier (releases it), and a late claim for
-                     * this window now fails */
-                    __atomic_store_n(st, SC_FREE(windows + 2), __ATOMIC_RELAXED);
+                    /* the blocks nobody has claimed, drawn here in order; then those a partner
+                     * claimed (drawing from the row's end back), once drawn */
+                    int64_t *st = sc.pstate[par] + (j * T + t) * sc.pb * SC_PSTATE_STRIDE;
+                    uint16_t *row = sc.win_cnt[par][t] + j * sc.row_stride[t];
+                    uint32_t theirs = 0;
+                    for (int64_t b = 0; b < sc.pb; b++) {
+                        if (sc_claim(st + b * SC_PSTATE_STRIDE, windows))
+                            sc_pois_block(net, &sc, t, m, row, b);
+                        else
+                            theirs |= 1u << b;
+                    }
+                    for (int64_t b = 0; b < sc.pb; b++) {
+                        int64_t *sb = st + b * SC_PSTATE_STRIDE;
+                        if (theirs >> b & 1u)
+                            for (int64_t r = 0; __atomic_load_n(sb, __ATOMIC_ACQUIRE) != SC_FREE(windows) + 2; r++)
+                                sc_relax(r);
+                        /* free for the next window of this parity: nobody claims it for that
+                         * window before the next barrier (releases it), and a late claim for
+                         * this window now fails */
+                        __atomic_store_n(sb, SC_FREE(windows + 2), __ATOMIC_RELAXED);
+                    }
                     drawn = row;
                 }
                 for (int64_t q = 0; q < nq; q++) {
@@ -1648,21 +1661,34 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 sc_team_arrive(&sc, t, par, windows);
                 int64_t round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
-                int64_t items = (next_end - w_end) * T, it = 0;
+                /* the next window's blocks: first its partners' (the late ones' work), each
+                 * row from its last block back, where the owner, drawing from the front at
+                 * its step, reaches them last; then its own, in the order its steps take them */
+                int64_t steps_next = next_end - w_end, B = sc.pb;
+                int64_t other_items = steps_next * (T - 1) * B, items = steps_next * T * B, it = 0;
                 int nxt = par ^ 1;
                 while (!sc_team_done(&sc, t, par, windows)) {
                     int drew = 0;
                     while (it < items && !drew) {
-                        int64_t jj = it / T;
-                        int u = (int)(it % T);
+                        int64_t jj, b;
+                        int u;
+                        if (it < other_items) {
+                            int64_t r = it % ((T - 1) * B);
+                            jj = it / ((T - 1) * B);
+                            u = (int)(r / B);
+                            u += u >= t;
+                            b = B - 1 - r % B;
+                        } else {
+                            jj = (it - other_items) / B, u = t, b = (it - other_items) % B;
+                        }
                         it++;
-                        if (sc.win_cnt[nxt][u] && sc_claim(sc.pstate[nxt] + it - 1, windows)) {
+                        int64_t *sb = sc.pstate[nxt] + ((jj * T + u) * B + b) * SC_PSTATE_STRIDE;
+                        if (sc.win_cnt[nxt][u] && sc_claim(sb, windows)) {
                             int64_t td = ph ? sc_ticks() : 0;
-                            sc_pois_row(net, u, w_end + jj, sc.pq_off[u],
-                                        sc.win_cnt[nxt][u] + jj * sc.pq_off[u][nq]);
+                            sc_pois_block(net, &sc, u, w_end + jj, sc.win_cnt[nxt][u] + jj * sc.row_stride[u], b);
                             if (ph)
                                 ph[SC_PH_DRAW] += sc_ticks() - td;
-                            __atomic_store_n(sc.pstate[nxt] + it - 1, SC_FREE(windows) + 2, __ATOMIC_RELEASE);
+                            __atomic_store_n(sb, SC_FREE(windows) + 2, __ATOMIC_RELEASE);
                             drew = 1;
                         }
                     }
@@ -1698,6 +1724,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 ph[SC_PH_OWN] = tk1 - tk0;
                 ph[SC_PH_WAIT] = tk2 - tk1;
                 ph[SC_PH_DELIVER] = sc_ticks() - tk2;
+                ph[SC_PH_CPU] = sc_cpu_now();
                 net->ph_n[8 * t] += 1;
             }
             n = w_end;
@@ -1711,6 +1738,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 net->bk_n[SC_BUCKET_N(net, slot, t)] = 0;
             }
         FN(apply_slot)(net, t, n - 1);
+        if (pinned)
+            sc_unpin(&own_mask);
         net->thread_cpu[t] += sc_thread_cpu() - cpu0;
         if (t == 0) {
             stop = n;

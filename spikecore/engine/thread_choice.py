@@ -5,8 +5,8 @@ synapse from a neuron, at most 64; spikecore/engine/_kernel_impl.h). The meeting
 costs under 0.2 µs while both threads hold a core (``python -m benchmarks.barrier``), but
 each thread then walks every spike of the window, and that delivery does not halve with two
 threads (benchmarks/RESULTS.md, "Thread scaling, round 4"); and whenever another process
-takes one of the cores for a moment the partner
-waits, spins, yields and loses its own core in turn (≈20 µs per window while that lasts).
+takes one of the cores, the partner waits, spins and yields (≈10–20 µs per window while that
+lasts; unpinned threads were even found sharing one CPU for whole runs: round 5).
 Splitting a window's work pays only where each thread's share is well above that. So
 ``threads="all"`` is not always every core: it is
 

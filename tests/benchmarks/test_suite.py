@@ -99,3 +99,19 @@ def test_thread_benchmark_verdicts():
     assert "all = 1 thread(s), 0.96x" in verdicts[1] and ": met; 1 of 2 cores" in verdicts[1]
     m["settings"]["all"] = setting(2, 0.04)
     assert "NOT met" in threads.summarise(m)[1][1]
+
+
+def test_thread_benchmark_settings_and_where_threads_ran():
+    """benchmarks/threads.py: "2p" and "2u" are two pinned and two unpinned threads; the phase lines say which CPU each
+    thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
+    from benchmarks import threads
+
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "all", "1u", "1p", "u", "x", "0")] == \
+        [1, 2, "2u", "2p", "all", None, None, None, None, None]
+    assert threads.main(["--settings", "1,1u"]) == 2
+    counts = threads.sched_counts()
+    assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
+    p = {"windows": 10, "window_steps": 1, "own_ns": [100.0, 50.0], "wait_ns": [0.0, 10.0], "draw_ns": [0.0, 0.0],
+         "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4}
+    line = threads.phase_lines({"benchmark": "cuba", "settings": {"2u": {"phases": p}}})[0]
+    assert "thread 1 on CPU 0 (4), 1 (6)" in line and "both threads on one CPU at the end of 4 windows" in line

@@ -154,6 +154,33 @@ def test_poisson_counts_drawn_ahead_by_waiting_threads_change_nothing():
         assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
 
 
+def block_drawn_net():
+    """Poisson rows of thousands of neurons per thread: drawn in blocks (_kernel.c,
+    SC_POIS_BLOCK) that cross the two sources' ranges, switched on and off inside windows."""
+    net = sc.Network("blocks", seed=5, dt="0.1 ms")
+    params = dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV", t_refrac="2 ms")
+    net.add(sc.Population(3000, "lif_delta", params, {"v": sc.Uniform("0 mV", "20 mV")}, name="a"))
+    net.add(sc.PoissonSource(3000, "2 kHz", start="1.25 ms", stop="17.05 ms", name="p1"))
+    net.add(sc.PoissonSource(1700, "9 kHz", start="6 ms", name="p2"))
+    net.add(sc.Projection("p1", "a", sc.OneToOne(), weight="1.5 mV", delay="0.1 ms", name="w1"))
+    net.add(sc.Projection("p2", "a", sc.FixedIndegree(2), weight="0.4 mV", delay="0.3 ms", name="w2"))
+    net.add(sc.Projection("a", "a", sc.FixedIndegree(20), weight="-0.2 mV", delay="0.5 ms", name="rec"))
+    return net.to_ir()
+
+
+@needs_openmp
+def test_poisson_rows_drawn_in_blocks_by_any_thread_change_nothing():
+    g = block_drawn_net()
+    one = get_backend("native").compile(g).run(0.03)
+    assert one.spikes["a"][0].size > 1000
+    for threads in THREADS:
+        exe = get_backend("native").compile(g, threads=threads)
+        parts = [exe.run(0.0113), exe.run(0.0187)]
+        t = np.concatenate([p.spikes["a"][0] for p in parts])
+        i = np.concatenate([p.spikes["a"][1] for p in parts])
+        assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
+
+
 def test_float32_state_stays_close_to_float64():
     g = mixed_net().to_ir()
     d = get_backend("native").compile(g).run(0.1)
