@@ -249,7 +249,7 @@ cdef class Kernel:
         s.bk_n = <int64_t*>_addr(a, "bk_n", np.int64)
         if a["bk"].size and (s.bk_cap < 2 or a["bk"].size != n_threads * ring_len * s.bk_cap
                              or a["bk_n"].size != touched_n_size(ring_len, n_threads)
-                             or s.n_channels >= 2**30):
+                             or s.n_channels >= 2**30 - 1):
             raise ValueError("delivery buckets do not match the ring")
         s.n_ev = a["ev_step"].shape[0]
         s.ev_ptr = 0
@@ -270,10 +270,12 @@ cdef class Kernel:
         s.pr_hi = <const int64_t*>_addr(a, "pr_hi", np.int64)
         s.window = a["window"]
         s.pd_off = <const int64_t*>_addr(a, "pd_off", np.int64)
+        s.pd_defer = <const int64_t*>_addr(a, "pd_defer", np.int64)
         s.pd_chan = <const int32_t*>_addr(a, "pd_chan", np.int32)
         s.pd_delay = <const uint16_t*>_addr(a, "pd_delay", np.uint16)
         s.pd_weight = <const void*>_addr(a, "pd_weight", real)
-        if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes:
+        if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes \
+                or a["pd_defer"].shape[0] != n_threads * s.n_pnodes:
             raise ValueError("Poisson ranges or window do not match the layout")
         s.pt_len = <const int32_t*>_addr(a, "pt_len", np.int32)
         s.cdf = <const double*>_addr(a, "cdf", np.float64)

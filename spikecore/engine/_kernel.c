@@ -213,8 +213,8 @@ static void sc_pois_part(const sc_net *net, int t, int64_t n, const int64_t *pq_
     int64_t nq = net->n_pnodes;
     for (int64_t q = 0; q < nq; q++) {
         int64_t a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
-        if (a >= b || n < net->pn_on[q] || n >= net->pn_off[q])
-            continue;
+        if (a >= b || n < net->pn_on[q] || n >= net->pn_off[q] || net->pd_defer[t * nq + q])
+            continue;   /* (a deferred range is drawn as its bucket is drained) */
         int64_t o0 = pq_off[q], o1 = o0 + (b - a);
         int64_t lo = o0 > r0 ? o0 : r0, hi = o1 < r1 ? o1 : r1;
         if (lo < hi)
@@ -410,8 +410,8 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         bad |= !s->pq_off[t];
         if (s->pq_off[t]) {
             for (int64_t q = 0; q < nq; q++) {
-                s->pq_off[t][q] = row;
-                row += net->pr_hi[t * nq + q] - net->pr_lo[t * nq + q];
+                s->pq_off[t][q] = row;   /* (deferred ranges are drawn as their buckets are drained) */
+                row += net->pd_defer[t * nq + q] ? 0 : net->pr_hi[t * nq + q] - net->pr_lo[t * nq + q];
             }
             s->pq_off[t][nq] = row;
         }

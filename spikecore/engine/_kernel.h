@@ -109,7 +109,12 @@ typedef struct {
  * value as a float; SC_BK_WIDE: the value is a double that no float holds, in the next entry. */
 #define SC_BK_WIDE 1u
 #define SC_BK_SPARSE 2u
-#define SC_BK_MAX_CHANNELS (1 << 30)
+#define SC_BK_MAX_CHANNELS ((1 << 30) - 1)
+/* A deferred Poisson input (sc_net.pd_defer): a two-entry item whose first word holds SC_BK_POIS in
+ * bits 0-31 (no channel: channels stay below SC_BK_MAX_CHANNELS) and the node q in bits 32-63, and
+ * whose second word is the step m whose counts it stands for: draining it adds thread t's counts of
+ * node q at step m, each times its weight, into the slot, at that place in the bucket's order. */
+#define SC_BK_POIS 0xFFFFFFFFu
 
 /* Where neuron k's spike history is (sc_net, lazy postsynaptic updates) and its newest
  * SC_HIST_RECENT spike steps (recent[0] the newest), so that most catch-ups read this one
@@ -191,6 +196,29 @@ typedef struct sc_net {
     uint64_t *bk;
     int64_t *bk_n;
     int64_t bk_cap;
+    /* Bucket mode's hot slots, set by sc_run for the call (NULL otherwise): the input of the step
+     * being run and of the one before is added into one of three slots of C channels,
+     * SC_HOT_INDEX(net, slot), with marks of their own (thread t's at hot_mark + (t*3 + h)*C) and
+     * no lists of touched channels (the fold reads the thread's channels and their marks in
+     * order: most are touched at every step where buckets pay): a few MB that stay in the cache,
+     * where the ring's slot of a step was last used ring_len steps before. The ring itself receives
+     * only full buckets and, when a call returns, every bucket (so that between calls it holds all
+     * pending input, as in ring mode); hot_big[t*hot_big_stride + slot] says thread t's channels of
+     * that slot may hold such input, which moves to the hot slot before the slot's bucket is added. */
+    void *hot;
+    uint8_t *hot_mark;
+    uint8_t *hot_big;
+    int64_t hot_big_stride;
+    /* and the buckets' chunks, for the call: thread t's part of bk is a pool of ck_per_thread
+     * chunks of ck_len entries; its bucket of slot `slot` is the chain from bk_head[t*hot_big_stride
+     * + slot] through ck_next[t*ck_per_thread + chunk] to bk_tail[..] (-1: empty), each chunk
+     * holding ck_fill[..] entries, the tail bk_n[SC_BUCKET_N(net, slot, t)]; the free chunks are
+     * a stack, ck_free[t*ck_per_thread ..][0 .. ck_top[t*8]), so that the chunk drained last (in
+     * the cache) is filled next: the buckets' memory is what they hold, not ring_len slots of it */
+    int64_t ck_len, ck_per_thread;
+    int32_t *ck_next, *ck_fill, *ck_free, *bk_head, *bk_tail;
+    int64_t *ck_top;
+#define SC_HOT_INDEX(net, slot) ((slot) == (net)->ring_len - 1 ? 2 : (slot) & 1)
     /* spike-source events sorted by step; ev_ptr persists between calls */
     int64_t n_ev, ev_ptr;
     const int64_t *ev_step;
@@ -208,6 +236,10 @@ typedef struct sc_net {
     /* T*n_pnodes: when each row of that range has exactly one synapse in t's part, onto
      * a densely folded channel, its (channel, delay, weight) start at pd_*[pd_off]; else -1 */
     const int64_t *pd_off;
+    /* T*n_pnodes, bucket mode: the one delay (steps, >= 1) of every row of such a range whose counts
+     * are drawn when their slot's bucket is drained (an SC_BK_POIS item marks their place among the
+     * slot's inputs) instead of being drawn and appended at their step; else 0 */
+    const int64_t *pd_defer;
     const int32_t *pd_chan;
     const uint16_t *pd_delay;
     const void *pd_weight;

@@ -148,37 +148,159 @@ static int64_t FN(threshold_n)(int64_t m, int64_t n, int64_t first, const REAL *
 #ifndef SC_BK_TAIL
 #define SC_BK_TAIL 32    /* entries ahead of a bucket's tail that bk_put fetches (4 cache lines) */
 #endif
+#ifndef SC_BK_CHUNK
+#define SC_BK_CHUNK 512  /* entries of a bucket's chunk (4 KB; fewer where the buckets are smaller) */
+#endif
 #ifndef SC_BK_AHEAD
 #define SC_BK_AHEAD 48   /* bucket entries ahead whose ring cell (and mark) bk_drain fetches */
 #endif
 
-/* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
-static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot, int32_t c, int sparse, REAL add)
+/* Ring slot `slot` of the step being run or the one before: the hot slot in bucket mode
+ * (sc_net.hot), else the ring's. */
+static SC_ALWAYS_INLINE REAL *FN(slot_at)(const sc_net *net, int64_t slot)
 {
-    int64_t C = net->n_channels;
-    ((REAL *)net->ring)[slot * C + c] += add;
-    if (sparse) {
-        uint8_t *mk = SC_MARK(net, t, slot);
-        if (!mk[c]) {
-            mk[c] = 1;
-            net->touched[slot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
-        }
+    return net->hot ? (REAL *)net->hot + SC_HOT_INDEX(net, slot) * net->n_channels
+                    : (REAL *)net->ring + slot * net->n_channels;
+}
+
+/* Thread t's marks of hot slot `slot` (bucket mode). */
+#define SC_HOT_MARK(net, t, slot) ((net)->hot_mark + ((int64_t)(t) * 3 + SC_HOT_INDEX(net, slot)) * (net)->n_channels)
+
+/* Note channel c as touched in thread t's slot `slot` of the step being run or the one before:
+ * its mark in bucket mode's hot slot, else its mark and its entry in the slot's list. */
+static SC_ALWAYS_INLINE void FN(mark_touched)(const sc_net *net, int t, int64_t slot, int32_t c)
+{
+    if (net->hot) {
+        SC_HOT_MARK(net, t, slot)[c] = 1;
+        return;
+    }
+    uint8_t *mk = SC_MARK(net, t, slot);
+    if (!mk[c]) {
+        mk[c] = 1;
+        net->touched[slot * net->n_channels + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, slot, t)]++] = c;
     }
 }
 
-/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it. */
-static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
+/* Add ring input `add` for channel c into slot `slot` now (with its mark where sparse). */
+static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot, int32_t c, int sparse, REAL add)
 {
-    int64_t C = net->n_channels;
-    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
-    int64_t n = *np;
-    if (!n)
-        return;
-    const uint64_t *restrict b = net->bk + ((int64_t)t * net->ring_len + slot) * net->bk_cap;
-    REAL *restrict dst = (REAL *)net->ring + slot * C;
-    uint8_t *restrict mk = net->mark ? SC_MARK(net, t, slot) : NULL;
-    int32_t *restrict lst = mk ? net->touched + slot * C + net->chan_ofs[t] : NULL;
-    int64_t nl = mk ? net->touched_n[SC_TOUCHED_N(net, slot, t)] : 0;
+    FN(slot_at)(net, slot)[c] += add;
+    if (sparse)
+        FN(mark_touched)(net, t, slot, c);
+}
+
+/* Bucket mode: thread t's channels of ring slot `slot` hold input added there (a full bucket, or
+ * the buckets a call emptied when it returned), the first of the step's input: move it, with its
+ * marks, into the slot's hot slot (empty: sc_net.hot), before the slot's bucket is added. */
+static void FN(bk_take_big)(const sc_net *net, int t, int64_t slot)
+{
+    int64_t C = net->n_channels, T = net->n_threads;
+    REAL *restrict big = (REAL *)net->ring + slot * C, *restrict hot = FN(slot_at)(net, slot);
+    for (int64_t p = 0; p < net->n_pops; p++) {
+        int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], size = net->pop_size[p];
+        for (int64_t q = 0; q < net->pop_n_rec[p]; q++) {
+            int64_t c0 = net->pop_chan_start[p] + q * size;
+            for (int64_t c = c0 + a; c < c0 + b; c++) {
+                hot[c] = big[c];
+                big[c] = 0;
+            }
+        }
+    }
+    if (net->mark) {
+        uint8_t *mk = SC_MARK(net, t, slot), *hm = SC_HOT_MARK(net, t, slot);
+        const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
+        int64_t *nb = net->touched_n + SC_TOUCHED_N(net, slot, t);
+        for (int64_t k = 0; k < *nb; k++) {
+            mk[lst[k]] = 0;
+            hm[lst[k]] = 1;
+        }
+        *nb = 0;
+    }
+    net->hot_big[t * net->hot_big_stride + slot] = 0;
+}
+
+/* Add thread t's Poisson input of node q at step m into ring slot dst, as push_single's bucket
+ * mode would have appended it at step m: each row adds count times its weight to its channel (a
+ * zero count adds a zero, which changes no cell: a cell is never -0.0) and, where the channels
+ * are synaptic variables, a row with a count marks its channel: in the hot slot's marks hm, or
+ * (draining into the ring, hm NULL) in mk and the list lst of nl touched channels. Returns nl. */
+static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL *restrict dst, uint8_t *restrict hm,
+                           uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
+{
+    enum { B = 512 };
+    uint16_t cnt[B];
+    int64_t nq = net->n_pnodes, a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
+    int64_t off = net->pd_off[t * nq + q];
+    const int32_t *restrict pc = net->pd_chan + off;
+    const REAL *restrict pw = (const REAL *)net->pd_weight + off;
+    int sparse = (net->pd_delay[off] & SC_SEG_SPARSE) != 0;
+    for (int64_t i0 = 0; i0 < b - a; i0 += B) {
+        int64_t mm = b - a - i0 < B ? b - a - i0 : B;
+        const int32_t *restrict pci = pc + i0;
+        const REAL *restrict pwi = pw + i0;
+        sc_pois_range(net, q, m, a + i0, a + i0 + mm, cnt);
+        if (!sparse) {
+            for (int64_t k = 0; k < mm; k++)
+                dst[pci[k]] += (REAL)cnt[k] * pwi[k];
+        } else if (hm) {
+            for (int64_t k = 0; k < mm; k++) {
+                int32_t c = pci[k];
+                dst[c] += (REAL)cnt[k] * pwi[k];
+                hm[c] |= cnt[k] != 0;
+            }
+        } else {
+            for (int64_t k = 0; k < mm; k++) {
+                if (!cnt[k])
+                    continue;
+                int32_t c = pci[k];
+                dst[c] += (REAL)cnt[k] * pwi[k];
+                if (!mk[c]) {
+                    mk[c] = 1;
+                    lst[nl++] = c;
+                }
+            }
+        }
+    }
+    return nl;
+}
+
+/* Add entries b[0 .. n) of a bucket into hot slot dst (its thread's marks hm), in order. */
+static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
+                           uint8_t *restrict hm)
+{
+    for (int64_t k = 0; k < n; k++) {
+        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word: a prefetch of nothing useful) */
+            __builtin_prefetch(dst + ((uint32_t)b[k + SC_BK_AHEAD] >> 2), 1, 3);
+        uint64_t e = b[k];
+        uint32_t lo = (uint32_t)e;
+        int32_t c = (int32_t)(lo >> 2);
+        REAL add;
+        if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
+            if (lo == SC_BK_POIS) {   /* deferred Poisson input: node, then step */
+                FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
+                k++;
+                continue;
+            }
+            double d;
+            memcpy(&d, b + k + 1, sizeof d);
+            add = (REAL)d;
+            k++;
+        } else {
+            uint32_t fb = (uint32_t)(e >> 32);
+            float f;
+            memcpy(&f, &fb, sizeof f);
+            add = (REAL)f;
+        }
+        dst[c] += add;
+        hm[c] |= (uint8_t)((lo & SC_BK_SPARSE) != 0);
+    }
+}
+
+/* Add entries b[0 .. n) of a bucket into ring slot dst (marks mk and list lst of nl touched
+ * channels, NULL where no synapse feeds synaptic variables), in order; returns nl. */
+static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
+                              uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
+{
     for (int64_t k = 0; k < n; k++) {
         if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
@@ -190,6 +312,11 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
         REAL add;
+        if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
+            nl = FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, NULL, mk, lst, nl);
+            k++;
+            continue;
+        }
         if (lo & SC_BK_WIDE) {
             double d;
             memcpy(&d, b + k + 1, sizeof d);
@@ -207,9 +334,93 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
             lst[nl++] = c;
         }
     }
+    return nl;
+}
+
+/* Add thread t's bucket of slot `slot` into the slot, in order, and empty it (its chunks go back
+ * to the thread's pool, the last one drained on top): into the hot slot (the slot's step
+ * begins), or (big) into the ring, when the pool has run dry or the call returns. */
+static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
+{
+    int64_t C = net->n_channels, K = net->ck_len, hs = (int64_t)t * net->hot_big_stride + slot;
+    int32_t ci = net->bk_head[hs];
+    if (ci < 0)
+        return;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    const uint64_t *pool = net->bk + (int64_t)t * net->ring_len * net->bk_cap;
+    int32_t *stack = net->ck_free + (int64_t)t * net->ck_per_thread;
+    int64_t *top = net->ck_top + (int64_t)t * 8;
+    REAL *dst;
+    uint8_t *hm = NULL, *mk = NULL;
+    int32_t *lst = NULL;
+    int64_t nl = 0;
+    if (big) {
+        dst = (REAL *)net->ring + slot * C;
+        if (net->mark) {
+            mk = SC_MARK(net, t, slot);
+            lst = net->touched + slot * C + net->chan_ofs[t];
+            nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
+        }
+        net->hot_big[hs] = 1;
+    } else {
+        dst = FN(slot_at)(net, slot);
+        hm = SC_HOT_MARK(net, t, slot);
+    }
+    while (ci >= 0) {
+        int32_t next = net->ck_next[(int64_t)t * net->ck_per_thread + ci];
+        int64_t n = ci == net->bk_tail[hs] ? *np : net->ck_fill[(int64_t)t * net->ck_per_thread + ci];
+        const uint64_t *b = pool + (int64_t)ci * K;
+        if (next >= 0) {             /* the next chunk lies elsewhere: fetch its first lines */
+            const char *nb = (const char *)(pool + (int64_t)next * K);
+            for (int x = 0; x < 4; x++)
+                __builtin_prefetch(nb + 64 * x, 0, 3);
+        }
+        if (big)
+            nl = FN(bk_run_big)(net, t, b, n, dst, mk, lst, nl);
+        else
+            FN(bk_run_hot)(net, t, b, n, dst, hm);
+        stack[(*top)++] = ci;
+        ci = next;
+    }
     if (mk)
         net->touched_n[SC_TOUCHED_N(net, slot, t)] = nl;
+    net->bk_head[hs] = net->bk_tail[hs] = -1;
+    *np = K;                          /* (full: the next entry takes a chunk) */
+}
+
+/* Room for two entries at the tail of thread t's bucket of slot `slot`: a chunk from the pool
+ * (the one drained last: still in the cache) when the tail chunk is full; when the pool has run
+ * dry, every bucket of the thread is first added into its slot of the ring (earliest inputs
+ * first, so the order holds), which bounds the memory, never the results. Returns the tail. */
+static uint64_t *FN(bk_grow)(const sc_net *net, int t, int64_t slot)
+{
+    int64_t K = net->ck_len, hs = (int64_t)t * net->hot_big_stride + slot, base = (int64_t)t * net->ck_per_thread;
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int64_t *top = net->ck_top + (int64_t)t * 8;
+    if (net->bk_tail[hs] >= 0)
+        net->ck_fill[base + net->bk_tail[hs]] = (int32_t)*np;
+    if (*top == 0)
+        for (int64_t s = 0; s < net->ring_len; s++)
+            FN(bk_drain)(net, t, s, 1);
+    int32_t ci = net->ck_free[base + --(*top)];
+    net->ck_next[base + ci] = -1;
+    if (net->bk_tail[hs] >= 0)
+        net->ck_next[base + net->bk_tail[hs]] = ci;
+    else
+        net->bk_head[hs] = ci;
+    net->bk_tail[hs] = ci;
     *np = 0;
+    return net->bk + ((int64_t)t * net->ring_len * net->bk_cap + (int64_t)ci * K);
+}
+
+/* The tail of thread t's bucket of slot `slot` with room for two entries; *np its fill. */
+static SC_ALWAYS_INLINE uint64_t *FN(bk_tail_at)(const sc_net *net, int t, int64_t slot, int64_t *np)
+{
+    int64_t k = *np;
+    if (SC_UNLIKELY(k + 2 > net->ck_len))
+        return FN(bk_grow)(net, t, slot);
+    return net->bk + ((int64_t)t * net->ring_len * net->bk_cap
+                      + (int64_t)net->bk_tail[(int64_t)t * net->hot_big_stride + slot] * net->ck_len + k);
 }
 
 /* Append input `add` for channel c (sparse: SC_BK_SPARSE or 0) to thread t's bucket of slot
@@ -217,19 +428,14 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot)
  * state the weights of float32 tables and their sums with integer counts mostly), else 16. */
 static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, int32_t c, uint32_t sparse, REAL add)
 {
-    int64_t cap = net->bk_cap;
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
     int64_t k = *np;
-    if (k + 2 > cap) {
-        FN(bk_drain)(net, t, slot);
-        k = 0;
-    }
-    uint64_t *b = net->bk + ((int64_t)t * net->ring_len + slot) * cap + k;
     /* a thread appends to up to ring_len buckets at once, more streams than the hardware
-     * prefetcher follows, and a bucket's memory was last used ring_len steps ago: fetch the
-     * line SC_BK_TAIL entries ahead of the tail (past the end of the bucket: a fetch of
-     * nothing useful) */
-    __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
+     * prefetcher follows: fetch the line SC_BK_TAIL entries ahead of the tail (past the end of
+     * the chunk: a fetch of nothing useful) */
+    if (SC_BK_TAIL)
+        __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
     float f = (float)add;
     if (sizeof(REAL) == sizeof(float) || (double)f == (double)add) {
         uint32_t fb;
@@ -242,6 +448,17 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
         memcpy(b + 1, &d, sizeof d);
         *np = k + 2;
     }
+}
+
+/* Note in thread t's bucket of slot `slot` that its Poisson input of node q at step m goes here
+ * (sc_net.pd_defer; drawn and added when the bucket is drained). */
+static void FN(bk_put_pois)(const sc_net *net, int t, int64_t slot, int64_t q, int64_t m)
+{
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
+    b[0] = (uint64_t)q << 32 | SC_BK_POIS;
+    b[1] = (uint64_t)m;
+    *np += 2;
 }
 
 /* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed). */
@@ -780,11 +997,7 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_one)(const sc_net *net, const double *P,
 
 static SC_ALWAYS_INLINE void FN(pl_fast_mark)(const sc_net *net, int t, int32_t c, int64_t dslot)
 {
-    int64_t C = net->n_channels;
-    if (!SC_MARK(net, t, dslot)[c]) {
-        SC_MARK(net, t, dslot)[c] = 1;
-        net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-    }
+    FN(mark_touched)(net, t, dslot, c);
 }
 
 
@@ -979,7 +1192,7 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
     const sc_net *net, int t, int64_t g, int64_t n, int64_t count, REAL *out, int64_t dslot, int sparse,
     int bucket, sc_plastic_pre_fn pre, sc_plastic_post_fn post)
 {
-    int64_t C = net->n_channels, S = net->pl_nstate, H = net->pl_hist_len;
+    int64_t S = net->pl_nstate, H = net->pl_hist_len;
     int32_t proj = net->pl_seg_proj[g];
     const double *P = net->pl_param + net->pl_param_start[proj];
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
@@ -1006,10 +1219,8 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
         for (int64_t r = 0; r < count; r++)
             out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
         net->pl_pdone[s] = 0;
-        if (sparse && !SC_MARK(net, t, dslot)[c]) {
-            SC_MARK(net, t, dslot)[c] = 1;
-            net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-        }
+        if (sparse)
+            FN(mark_touched)(net, t, dslot, c);
     }
 }
 
@@ -1021,7 +1232,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
     int64_t *qn = net->pl_qn + slot * T + t;
     const int64_t *q = net->pl_q + net->pl_qofs[t] + slot * net->pl_qcap[t];
-    REAL *dst = (REAL *)net->ring + slot * C;
+    REAL *dst = FN(slot_at)(net, slot);
     REAL *w = (REAL *)net->pl_w, *st = (REAL *)net->pl_state;
     int64_t S = net->pl_nstate;
     double dt = net->dt;
@@ -1048,7 +1259,7 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
         REAL *out = dst;
         if (net->pl_seg_dend[g]) {             /* the rest of the delay is dendritic */
             dslot = (n + net->pl_seg_dend[g]) % L;
-            out = (REAL *)net->ring + dslot * C;
+            out = net->bk ? NULL : (REAL *)net->ring + dslot * C;   /* (bucket mode: to its bucket) */
         }
         int bucket = net->bk && dslot != slot;  /* bucket mode, due at a later step */
         if (net->pl_fast[proj]) {              /* the shared-trace layout */
@@ -1073,10 +1284,8 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
             }
             for (int64_t r = 0; r < count; r++)
                 out[c] += (REAL)pre(P, w + s, st + s * S, net->pl_last + s, n, dt);
-            if (sparse && !SC_MARK(net, t, dslot)[c]) {
-                SC_MARK(net, t, dslot)[c] = 1;
-                net->touched[dslot * C + net->chan_ofs[t] + net->touched_n[SC_TOUCHED_N(net, dslot, t)]++] = c;
-            }
+            if (sparse)
+                FN(mark_touched)(net, t, dslot, c);
         }
     }
     *qn = 0;
@@ -1139,6 +1348,31 @@ static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
     *qn = 0;
 }
 
+/* Bucket mode's fold of a hot slot p into syn: each marked channel of thread t's populations with
+ * synaptic variables adds its input, and the slot and marks are cleared (an unmarked channel's
+ * input is 0); the same as the list's fold, in the channels' order, vectorised. */
+SC_CLONES static void FN(fold_hot)(const sc_net *net, int t, REAL *restrict p, REAL *restrict syn,
+                                   uint8_t *restrict mk)
+{
+    int64_t T = net->n_threads;
+    for (int64_t q = 0; q < net->n_pops; q++) {
+        if (!net->pop_ring_input[q] || net->pop_jump_input[q])
+            continue;
+        int64_t a = net->part[q * (T + 1) + t], b = net->part[q * (T + 1) + t + 1], size = net->pop_size[q];
+        for (int64_t r = 0; r < net->pop_n_rec[q]; r++) {
+            int64_t c0 = net->pop_chan_start[q] + r * size;
+            REAL *restrict pp = p + c0, *restrict ss = syn + c0;
+            uint8_t *restrict mm = mk + c0;
+            for (int64_t c = a; c < b; c++) {
+                REAL x = ss[c] + pp[c];
+                ss[c] = mm[c] ? x : ss[c];
+                pp[c] = 0;
+                mm[c] = 0;
+            }
+        }
+    }
+}
+
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
  * clears them. The same sums as folding the whole slot: untouched channels add 0. */
 static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
@@ -1146,9 +1380,13 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
     if (!net->mark || n < 0)
         return;
     int64_t L = net->ring_len, C = net->n_channels, slot = n % L;
+    REAL *p = FN(slot_at)(net, slot), *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
+    if (net->hot) {   /* bucket mode: the thread's channels in order, where marked */
+        FN(fold_hot)(net, t, p, syn, SC_HOT_MARK(net, t, slot));
+        return;
+    }
     int64_t nl = net->touched_n[SC_TOUCHED_N(net, slot, t)];
     const int32_t *lst = net->touched + slot * C + net->chan_ofs[t];
-    REAL *p = (REAL *)net->ring + slot * C, *syn = (REAL *)net->syn;   /* x = s + p, then p = 0 */
     uint8_t *mk = SC_MARK(net, t, slot);
     for (int64_t k = 0; k < nl; k++) {
         int32_t c = lst[k];
@@ -1166,7 +1404,7 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
     int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
     if (C == 0 || n < 0)
         return;
-    REAL *buf = (REAL *)net->ring + (n % L) * C;
+    REAL *buf = FN(slot_at)(net, n % L);
     REAL *v = (REAL *)net->v;
     for (int64_t p = 0; p < net->n_pops; p++) {
         if (!net->pop_ring_input[p] || !net->pop_jump_input[p])
@@ -1187,9 +1425,8 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end,
                               uint8_t *cross)
 {
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
-    REAL *ring = (REAL *)net->ring;
-    REAL *pend_slot = ring + ((n - 1 + L) % L) * C, *due_slot = ring + (n % L) * C;
+    int64_t L = net->ring_len, T = net->n_threads;
+    REAL *pend_slot = FN(slot_at)(net, (n - 1 + L) % L), *due_slot = FN(slot_at)(net, n % L);
     int64_t n_spk = 0;
     FN(fold_sparse)(net, t, n - 1);
     for (int64_t p = 0; p < net->n_pops; p++) {
@@ -1242,6 +1479,25 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
 }
 
 /* ---------------------------------------------------------------- the run */
+/* Free bucket mode's hot slots (sc_net.hot; empty when a call returns). */
+static void FN(hot_free)(sc_net *net)
+{
+    free(net->hot);
+    free(net->hot_big);
+    free(net->hot_mark);
+    free(net->ck_next);
+    free(net->ck_fill);
+    free(net->ck_free);
+    free(net->ck_top);
+    free(net->bk_head);
+    free(net->bk_tail);
+    net->hot = NULL;
+    net->hot_big = NULL;
+    net->hot_mark = NULL;
+    net->ck_next = net->ck_fill = net->ck_free = net->bk_head = net->bk_tail = NULL;
+    net->ck_top = NULL;
+}
+
 /* Threads meet once per window of W = net->window steps (W <= the smallest delay
  * of any synapse from a neuron): a neuron's spike at step m cannot act before step
  * m + W, so each thread runs a window on its own — updates, thresholds, and the
@@ -1258,6 +1514,40 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     sc_scratch sc;
     if (sc_scratch_alloc(&sc, net) != 0)
         return -1;
+    if (net->bk) {   /* bucket mode's hot slots for this call (sc_net.hot) */
+        int64_t C = net->n_channels, L = net->ring_len;
+        net->hot_big_stride = (L + 63) & ~(int64_t)63;
+        net->hot = sc_alloc_zero(sizeof(REAL) * (size_t)(3 * C));
+        net->hot_big = sc_alloc((size_t)(T * net->hot_big_stride));
+        net->hot_mark = sc_alloc_zero((size_t)(3 * T * C));
+        /* the buckets' chunks: each thread's part of bk is a pool of chunks of ck_len entries */
+        net->ck_len = net->bk_cap < SC_BK_CHUNK ? net->bk_cap : SC_BK_CHUNK;
+        net->ck_per_thread = L * net->bk_cap / net->ck_len;
+        size_t nck = (size_t)(T * net->ck_per_thread);
+        net->ck_next = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_fill = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_free = sc_alloc(sizeof(int32_t) * nck);
+        net->ck_top = sc_alloc(sizeof(int64_t) * (size_t)(8 * T));
+        net->bk_head = sc_alloc(sizeof(int32_t) * (size_t)(T * net->hot_big_stride));
+        net->bk_tail = sc_alloc(sizeof(int32_t) * (size_t)(T * net->hot_big_stride));
+        if (!net->hot || !net->hot_big || !net->hot_mark || !net->ck_next || !net->ck_fill || !net->ck_free
+            || !net->ck_top || !net->bk_head || !net->bk_tail) {
+            FN(hot_free)(net);
+            sc_scratch_free(&sc);
+            return -1;
+        }
+        for (int u = 0; u < T; u++) {
+            for (int64_t i = 0; i < net->ck_per_thread; i++)   /* chunk 0 on top */
+                net->ck_free[u * net->ck_per_thread + i] = (int32_t)(net->ck_per_thread - 1 - i);
+            net->ck_top[u * 8] = net->ck_per_thread;
+            for (int64_t slot = 0; slot < L; slot++) {
+                net->bk_head[u * net->hot_big_stride + slot] = net->bk_tail[u * net->hot_big_stride + slot] = -1;
+                net->bk_n[SC_BUCKET_N(net, slot, u)] = net->ck_len;   /* no chunk yet */
+            }
+        }
+        /* any slot of the ring may hold input a previous call left there */
+        memset(net->hot_big, 1, (size_t)(T * net->hot_big_stride));
+    }
     int64_t stop = n1;
     int64_t out0 = *out_n;
     int64_t ev_end = net->ev_ptr;
@@ -1321,8 +1611,11 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* 2-3 (and 5). update, threshold, reset of own neurons */
                 int64_t j = m - n;
-                if (net->bk)   /* bucket mode: this step's slot receives what its bucket holds */
-                    FN(bk_drain)(net, t, now);
+                if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
+                    if (net->hot_big[t * net->hot_big_stride + now])
+                        FN(bk_take_big)(net, t, now);
+                    FN(bk_drain)(net, t, now, 0);
+                }
                 if (net->n_pl_seg)
                     FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
                 int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
@@ -1368,6 +1661,12 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     int64_t a = pr_lo[q], b = pr_hi[q];
                     if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
                         continue;
+                    int64_t dd = net->pd_defer[t * nq + q];
+                    if (dd) {   /* drawn when the bucket of its slot is drained */
+                        int64_t slot = now + dd;
+                        FN(bk_put_pois)(net, t, slot >= L ? slot - L : slot, q, m);
+                        continue;
+                    }
                     if (drawn)
                         cnt = (uint16_t *)drawn + pq_off[q];
                     else {
@@ -1473,8 +1772,10 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         /* between calls no input is pending, and the buckets are empty: their inputs wait in the
          * ring, as in ring mode */
         if (net->bk)
-            for (int64_t slot = 0; slot < L; slot++)
-                FN(bk_drain)(net, t, slot);
+            for (int64_t slot = 0; slot < L; slot++) {
+                FN(bk_drain)(net, t, slot, 1);
+                net->bk_n[SC_BUCKET_N(net, slot, t)] = 0;
+            }
         FN(apply_slot)(net, t, n - 1);
         if (pinned)
             sc_unpin(&own_mask);
@@ -1487,6 +1788,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     done:;
     }
     sc_scratch_free(&sc);
+    FN(hot_free)(net);
     if (short_team)
         return -2;
     net->ev_ptr = ev_end;

@@ -15,12 +15,33 @@ few, the ring's misses cost little, and the buckets' reserved memory would buy n
 million neurons with half a million synapses: the buckets' bound was 2.5 times the run's
 measured peak).
 
-A bucket holds up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a double value
-that no float holds) per channel of its thread; a full bucket is added into its slot at once
-(which keeps the order), so the capacity bounds the memory, never the results. Its pages are
-touched only as far as they are filled.
+The buckets of a thread hold up to ``BUCKET_ENTRIES_PER_CHANNEL`` entries (8 bytes; 16 for a
+double value that no float holds) per channel of the thread and delay slot, in chunks of
+``BUCKET_CHUNK_ENTRIES`` from one pool per thread: a bucket is a chain of chunks, and the chunk
+drained last is the next one filled, so the memory the buckets touch is about what they hold at
+once (at full scale ~11 MB; their bound is ~200 MB), and it stays in the cache. When the pool
+runs dry every bucket of the thread is added into its slot of the ring (which keeps the order),
+so the capacity bounds the memory, never the results.
+
+The input of the step being run, and of the one before until it is folded into the synaptic
+variables, is added into one of three *hot slots* (a few MB at full scale), not into the ring's
+slot of the step, which was last used ring_len steps before and is out of the cache: the ring
+receives only what a dry pool drains and, when a run call returns, every bucket, so that between
+calls it holds all pending input as in ring mode (the next call moves a slot's part of it into
+the hot slot first, before the slot's bucket). A hot slot marks its touched channels and is
+folded by a pass over the thread's channels in order (a mark selects), no list.
+
+A Poisson drive whose every source has one synapse in a thread's part, all with one delay D of at
+least a step (the one-to-one background drive of the cortical microcircuit: 7.7e8 counts per
+simulated second at full scale), does not go through the buckets count by count: at step m its
+thread appends one two-entry item to the bucket of slot m + D, and draining it draws the counts of
+step m (counter-based streams: any step's counts can be drawn at any time) and adds them into the
+slot there (``deferred_poisson``). The item stands where the counts' entries would have stood, so
+each cell still receives its inputs in ring mode's order.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..errors import ValidationError
 
@@ -32,8 +53,12 @@ BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread
 BUCKET_ENTRIES_PER_CHANNEL = 6
 BUCKET_ENTRY_BYTES = 8
-#: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits)
-BUCKET_MAX_CHANNELS = 2**30
+#: entries of a bucket's chunk (_kernel_impl.h, SC_BK_CHUNK)
+BUCKET_CHUNK_ENTRIES = 512
+#: slots of the input of the current and the previous step in bucket mode (sc_net.hot)
+HOT_SLOTS = 3
+#: largest channel count of bucket mode (a bucket entry holds the channel in 30 bits, and one value is no channel)
+BUCKET_MAX_CHANNELS = 2**30 - 1
 
 
 def uses_buckets(delivery: str, ring_len: int, n_channels: int, state_bytes: int,
@@ -56,7 +81,26 @@ def bucket_capacity(own_channels: int) -> int:
     return max(64, BUCKET_ENTRIES_PER_CHANNEL * int(own_channels))
 
 
-def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1) -> int:
-    """Memory of the buckets of a ring (their bound; the pages are touched only as filled)."""
+def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1, state_bytes: int = 8) -> int:
+    """Memory of the buckets of a ring (their bound; the pages are touched only as filled), with
+    what a run call adds to them: three hot slots of ``state_bytes`` per channel and a byte of
+    marks per channel and thread each, and 12 bytes per chunk of ``BUCKET_CHUNK_ENTRIES``."""
     per_thread = -(-int(n_channels) // max(1, threads))
-    return threads * ring_len * bucket_capacity(per_thread) * BUCKET_ENTRY_BYTES
+    cap = bucket_capacity(per_thread)
+    chunks = threads * ring_len * cap // min(cap, BUCKET_CHUNK_ENTRIES)
+    hot = HOT_SLOTS * int(n_channels) * (state_bytes + threads)
+    return threads * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
+
+
+def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:
+    """Per thread and Poisson node (``pd_defer``, T x nodes): the delay in steps of a range whose
+    counts bucket mode draws when their slot's bucket is drained (module docstring), else 0. Such a
+    range has a flat table (``pd_off`` >= 0: one synapse per row) whose rows share one delay of at
+    least a step. ``a``: the simulator's arrays; ``seg_sparse``: the flag bit of ``pd_delay``."""
+    pd_off, lo, hi = a["pd_off"], a["pr_lo"], a["pr_hi"]
+    out = np.zeros_like(pd_off)
+    for i in np.flatnonzero(pd_off >= 0):
+        d = a["pd_delay"][pd_off[i]: pd_off[i] + hi[i] - lo[i]] & ~np.uint16(seg_sparse)
+        if d.size and d[0] >= 1 and (d == d[0]).all():
+            out[i] = int(d[0])
+    return out

@@ -483,7 +483,8 @@ def _run_stage(plan: _Plan) -> tuple:
         if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
                 uses_buckets(delivery, slots, channels, plan.real, plan.n_syn):
             stage.add(f"{plan.label}: delivery buckets ({slots} slots x {BUCKET_ENTRIES_PER_CHANNEL} "
-                      f"entries per channel, filled as needed)", bucket_bytes(slots, channels, plan.threads))
+                      f"entries per channel, filled as needed; hot slots)",
+                      bucket_bytes(slots, channels, plan.threads, plan.real))
     if plan.backend == "brian2":
         stage.add("Brian2 network and code objects", BRIAN2_RUNTIME_BYTES)
     if plan.backend == "lava":

@@ -95,7 +95,7 @@ from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, resolve_threads
-from .delivery import DELIVERY_MODES, bucket_capacity, uses_buckets
+from .delivery import DELIVERY_MODES, bucket_capacity, deferred_poisson, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -307,6 +307,7 @@ class GridSimulator(Simulator):
         a["bk_cap"] = bucket_capacity(int(own.max())) if self.delivery == "bucket" else 0
         a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
         a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)
+        a["pd_defer"] = deferred_poisson(a, T, SEG_SPARSE) if self.delivery == "bucket" else np.zeros_like(a["pd_off"])
 
         # spike-source events, by step
         a.update(spike_source_events(g, dt, self.pre_base))

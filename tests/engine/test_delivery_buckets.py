@@ -191,3 +191,48 @@ def test_auto_delivery_rule_and_memory_estimate():
     sim = GridSimulator(g, delivery="bucket", threads=T)
     assert sim.arrays["bk"].nbytes <= size == bucket_bytes(54, sim.n_channels, T)
     assert not any("delivery buckets" in k for k in estimate(net, 0.1, "native", {}).stage("run").components)
+
+
+def test_one_to_one_poisson_drive_is_drawn_when_its_bucket_is_drained():
+    # the one-to-one drive of fixed delay leaves one item per step in its slot's bucket (pd_defer),
+    # drawn when the bucket is added; rows of several synapses (ext_b), random delays and ring
+    # mode keep drawing at the step
+    g = static_net().to_ir()
+    bucket = GridSimulator(g, delivery="bucket", threads=THREADS[-1])
+    ring = GridSimulator(g, delivery="ring")
+    assert not ring.arrays["pd_defer"].any()
+    defer = bucket.arrays["pd_defer"].reshape(bucket.threads, -1)
+    names = list(g.poisson_sources)
+    assert (defer[:, names.index("ext")] == 15).all() and (defer[:, names.index("ext_b")] == 0).all()
+    # alone, the drive's items are all the buckets ever held: two words (node, step) per step
+    net = sc.Network("drive", seed=4, dt="0.1 ms")
+    net.add(sc.Population(50, "lif_cuba", CUBA, name="a"))
+    net.add(sc.PoissonSource(50, "3 kHz", name="ext"))
+    net.add(sc.Projection("ext", "a", sc.OneToOne(), weight="1.1 mV", delay="1.5 ms", receptor="e"))
+    g = net.to_ir()
+    ring = run_parts(g, [0.02], delivery="ring")
+    sim, *rest = bucket = run_parts(g, [0.007, 0.013], delivery="bucket")
+    assert_identical(ring, bucket)
+    words = sim.arrays["bk"][sim.arrays["bk"] != 0]
+    items = words[(words & 0xFFFFFFFF) == 0xFFFFFFFF]
+    assert items.size > 0 and words.size <= 2 * items.size + 1
+    # random delays per row: drawn at the step, entry by entry
+    net2 = sc.Network("drive2", seed=4, dt="0.1 ms")
+    net2.add(sc.Population(50, "lif_cuba", CUBA, name="a"))
+    net2.add(sc.PoissonSource(50, "3 kHz", name="ext"))
+    net2.add(sc.Projection("ext", "a", sc.OneToOne(), weight="1.1 mV", delay=sc.Uniform("0.1 ms", "2 ms"),
+                           receptor="e"))
+    g2 = net2.to_ir()
+    assert not GridSimulator(g2, delivery="bucket").arrays["pd_defer"].any()
+    assert_identical(run_parts(g2, [0.02], delivery="ring"), run_parts(g2, [0.02], delivery="bucket"))
+
+
+def test_buckets_reuse_the_chunk_drained_last():
+    # a bucket is a chain of chunks from its thread's pool, the chunk drained last filled next:
+    # a run touches the start of the pool only, not one region per delay slot
+    g = static_net(seed=6).to_ir()
+    sim = GridSimulator(g, delivery="bucket")
+    sim.run(0.1)
+    bk = sim.arrays["bk"]
+    used = np.flatnonzero(bk)
+    assert used.size and used[-1] < bk.size // 4     # (one region per slot: up to the end)
