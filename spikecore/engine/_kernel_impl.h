@@ -264,6 +264,22 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
     return nl;
 }
 
+/* The value of bucket entry b[*k] (lo: its low word): the float in its high word, or, for a
+ * wide entry, the double in the next word (*k then steps over it). */
+static inline REAL FN(bk_value)(const uint64_t *restrict b, int64_t *k, uint32_t lo)
+{
+    if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
+        double d;
+        memcpy(&d, b + *k + 1, sizeof d);
+        (*k)++;
+        return (REAL)d;
+    }
+    uint32_t fb = (uint32_t)(b[*k] >> 32);
+    float f;
+    memcpy(&f, &fb, sizeof f);
+    return (REAL)f;
+}
+
 /* Add entries b[0 .. n) of a bucket into hot slot dst (its thread's marks hm), in order. */
 static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
                            uint8_t *restrict hm)
@@ -274,24 +290,12 @@ static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b,
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
-        REAL add;
-        if (SC_UNLIKELY(lo & SC_BK_WIDE)) {
-            if (lo == SC_BK_POIS) {   /* deferred Poisson input: node, then step */
-                FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
-                k++;
-                continue;
-            }
-            double d;
-            memcpy(&d, b + k + 1, sizeof d);
-            add = (REAL)d;
+        if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
+            FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
             k++;
-        } else {
-            uint32_t fb = (uint32_t)(e >> 32);
-            float f;
-            memcpy(&f, &fb, sizeof f);
-            add = (REAL)f;
+            continue;
         }
-        dst[c] += add;
+        dst[c] += FN(bk_value)(b, &k, lo);
         hm[c] |= (uint8_t)((lo & SC_BK_SPARSE) != 0);
     }
 }
@@ -311,24 +315,12 @@ static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
-        REAL add;
         if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
             nl = FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, NULL, mk, lst, nl);
             k++;
             continue;
         }
-        if (lo & SC_BK_WIDE) {
-            double d;
-            memcpy(&d, b + k + 1, sizeof d);
-            add = (REAL)d;
-            k++;
-        } else {
-            uint32_t fb = (uint32_t)(e >> 32);
-            float f;
-            memcpy(&f, &fb, sizeof f);
-            add = (REAL)f;
-        }
-        dst[c] += add;
+        dst[c] += FN(bk_value)(b, &k, lo);
         if ((lo & SC_BK_SPARSE) && !mk[c]) {
             mk[c] = 1;
             lst[nl++] = c;
