@@ -143,12 +143,17 @@ def test_poisson_counts_drawn_ahead_by_waiting_threads_change_nothing():
     net.add(sc.Projection("p1", "a", sc.FixedProbability(0.2), weight="0.5 mV", delay="0.1 ms", name="w1"))
     net.add(sc.Projection("p2", "a", sc.FixedIndegree(4), weight="0.2 mV", delay="0.4 ms", name="w2"))
     net.add(sc.Projection("a", "a", sc.FixedProbability(0.05), weight="-0.3 mV", delay="1.3 ms", name="rec"))
-    g = net.to_ir()
-    one = get_backend("native").compile(g).run(0.06)
-    assert one.spikes["a"][0].size > 100
+    assert_split_runs_on_threads_equal_one_run(net.to_ir(), (0.0171, 0.0429), min_spikes=100)
+
+
+def assert_split_runs_on_threads_equal_one_run(g, durations, min_spikes):
+    """Population a's spikes: one thread in one run call == every THREADS count in run calls of
+    `durations` (continued runs)."""
+    one = get_backend("native").compile(g).run(sum(durations))
+    assert one.spikes["a"][0].size > min_spikes
     for threads in THREADS:
         exe = get_backend("native").compile(g, threads=threads)
-        parts = [exe.run(0.0171), exe.run(0.0429)]
+        parts = [exe.run(d) for d in durations]
         t = np.concatenate([p.spikes["a"][0] for p in parts])
         i = np.concatenate([p.spikes["a"][1] for p in parts])
         assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
@@ -170,15 +175,7 @@ def block_drawn_net():
 
 @needs_openmp
 def test_poisson_rows_drawn_in_blocks_by_any_thread_change_nothing():
-    g = block_drawn_net()
-    one = get_backend("native").compile(g).run(0.03)
-    assert one.spikes["a"][0].size > 1000
-    for threads in THREADS:
-        exe = get_backend("native").compile(g, threads=threads)
-        parts = [exe.run(0.0113), exe.run(0.0187)]
-        t = np.concatenate([p.spikes["a"][0] for p in parts])
-        i = np.concatenate([p.spikes["a"][1] for p in parts])
-        assert np.array_equal(t, one.spikes["a"][0]) and np.array_equal(i, one.spikes["a"][1])
+    assert_split_runs_on_threads_equal_one_run(block_drawn_net(), (0.0113, 0.0187), min_spikes=1000)
 
 
 def test_float32_state_stays_close_to_float64():
