@@ -821,14 +821,16 @@ static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, in
 }
 
 /* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
- * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
+ * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). The
+ * newest `known` spikes of the history are known to be at or after from (the record says so):
+ * the walk back to the window's first spike starts before them. */
 static SC_ALWAYS_INLINE REAL FN(pl_fast_catch_up)(const sc_net *net, const double *P, REAL w, int64_t k, REAL xg,
-                                                  int64_t lg, int64_t from, int64_t lim)
+                                                  int64_t lg, int64_t from, int64_t lim, int64_t known)
 {
     const sc_hist_pos *hp = net->pl_hpos + k;
     int64_t len = hp->len, M = net->pl_hist_len - 1;
     const int64_t *hs = net->pl_hist + k * net->pl_hist_len;
-    int64_t i = len;
+    int64_t i = len - (known < len ? known : len);
     while (i > 0 && FN(pl_hist_step)(hp, hs, i - 1, M) >= from)
         i--;
     for (; i < len; i++) {
@@ -846,8 +848,10 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_potentiate)(const sc_net *net, const dou
                                                     const FN(sc_fast_post) *rec, REAL xg, int64_t lg,
                                                     int64_t from, int64_t lim)
 {
-    if (rec->step0 - from >= ((int64_t)1 << 31) || FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)
-        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim);
+    if (rec->step0 - from >= ((int64_t)1 << 31))
+        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim, 0);
+    if (FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)   /* the record's spikes all in the window */
+        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim, SC_FAST_OFFS + 1);
     for (int j = SC_FAST_OFFS - 1; j >= 0; j--) {
         int64_t e = FN(pl_fast_step)(rec, j);
         if (e >= from && e < lim)
@@ -876,7 +880,7 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         int32_t idx[SC_PL_VB + 8];
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
-                           P[4], P[5], P[8] != 0, 0);
+                           P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist, net->pl_hist_len);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
@@ -1028,7 +1032,8 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
             xs[i] = (double)xg * tab[2 * i];
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
-                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1);
+                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1, (const int64_t *)net->pl_hpos,
+                           net->pl_hist, net->pl_hist_len);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);

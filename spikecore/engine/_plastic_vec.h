@@ -52,6 +52,8 @@ typedef struct {
     __m512d vxg, vsg, vap, vam, vlo, vhi;
     const double *tab, *xs;
     const int64_t *rec;
+    const int64_t *hpos, *hist;                /* the targets' history positions (sc_hist_pos) and rings */
+    int64_t H;                                 /* the ring's length (a power of two) */
     int mult, depress;
 } sc_pl_vec_seg;
 
@@ -90,7 +92,7 @@ static inline __m512d sc_pl_vec_depress(const sc_pl_vec_seg *G, __m512d wv, __m5
  * spike at or after from, or the newest beyond the table). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, __mmask8 act, __m512d wv,
-                                           __mmask8 *rr_out)
+                                           __mmask8 *rr_out, __mmask8 *hist_out)
 {
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const int64_t *rec = G->rec;
@@ -111,8 +113,54 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
         in[J + 1] = _mm512_mask_cmpge_epi64_mask(in[J], st[J + 1], G->vfrom);
         J += 2;
     }
+    __mmask8 hist = 0;
     if (J == SC_PL_VEC_SPIKES)                 /* the record's oldest spike in the window: the history */
-        rr |= in[SC_PL_VEC_SPIKES - 1];
+        hist = in[SC_PL_VEC_SPIKES - 1] & (__mmask8)~rr;
+    rr |= hist;
+    *hist_out = hist;
+    __mmask8 keep = (__mmask8)~rr;
+    for (int q = J - 1; q >= 0; q--) {         /* oldest first */
+        __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
+        if (ok)
+            wv = sc_pl_vec_potentiate(G, wv, st[q], ok);
+    }
+    *rr_out = rr;
+    return wv;
+}
+
+/* Spikes per target the history pass (sc_pl_vec_history) applies at most; a lane with more in
+ * the window is left to the scalar code */
+#define SC_PL_VEC_HIST 64
+
+/* The lanes act of eight synapses onto neurons kk (whose records say that every spike they
+ * hold is in the window) and weights wv: every spike of steps [from, lim) in the targets'
+ * histories (G->hist, ring of G->H steps per neuron at position head, len from G->hpos)
+ * applied, oldest first, as sc_pl_vec_all_spikes does from the records. Returns the weights;
+ * *rr: the lanes with more than SC_PL_VEC_HIST spikes in the window, left to the scalar code. */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mmask8 act, __m512d wv,
+                                        __mmask8 *rr_out)
+{
+    __m512i hw = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), act, _mm512_slli_epi64(kk, 2),
+                                             (const void *)G->hpos, 8);   /* head | len << 32 */
+    __m512i len = _mm512_srli_epi64(hw, 32);
+    __m512i vM = _mm512_set1_epi64(G->H - 1);
+    __m512i base = _mm512_mullo_epi64(kk, _mm512_set1_epi64(G->H));
+    __m512i top = _mm512_add_epi64(_mm512_and_epi64(hw, _mm512_set1_epi64(0xffffffff)), len);   /* head + len */
+    __m512i st[SC_PL_VEC_HIST];
+    __mmask8 in[SC_PL_VEC_HIST];               /* at or after from */
+    __mmask8 want = act;
+    int J = 0;                                 /* spikes 0 .. J-1 (newest first) are known */
+    while (J < SC_PL_VEC_HIST && want) {
+        __mmask8 has = _mm512_mask_cmpgt_epi64_mask(want, len, _mm512_set1_epi64(J));
+        __m512i pos = _mm512_and_epi64(_mm512_sub_epi64(top, _mm512_set1_epi64(J + 1)), vM);
+        st[J] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), has, _mm512_add_epi64(base, pos),
+                                            (const void *)G->hist, 8);
+        in[J] = _mm512_mask_cmpge_epi64_mask(has, st[J], G->vfrom);
+        want = in[J];
+        J++;
+    }
+    __mmask8 rr = J == SC_PL_VEC_HIST ? in[SC_PL_VEC_HIST - 1] : 0;
     __mmask8 keep = (__mmask8)~rr;
     for (int q = J - 1; q >= 0; q--) {         /* oldest first */
         __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
@@ -193,20 +241,35 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         _mm512_mask_storeu_pd(dv + j, fast, wv);
         _mm512_mask_storeu_pd(w + j, fast, sc_pl_vec_depress(G, wv, xpost));
     }
-    for (int64_t i = 0; i < ns; i += 8) {      /* the lanes with three or more spikes */
-        __mmask8 act = ns - i >= 8 ? 0xff : (__mmask8)((1u << (ns - i)) - 1);
+    int64_t nh = 0;                            /* lanes collected for the history pass (idx[0 .. nh)) */
+    for (int pass = 0; pass < 2; pass++) {
+    int64_t n2 = pass ? nh : ns;
+    for (int64_t i = 0; i < n2; i += 8) {      /* the lanes with three or more spikes; then the history's */
+        __mmask8 act = n2 - i >= 8 ? 0xff : (__mmask8)((1u << (n2 - i)) - 1);
         __m256i jj = _mm256_maskz_loadu_epi32(act, idx + i);
         __m256i c = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, jj, (const int *)ch, 4);
         __m256i k32 = cn ? _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, c, (const int *)cn, 4) : c;
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
         __m512d wv = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), act, jj, (const void *)w, 8);
-        __mmask8 rr;
-        wv = sc_pl_vec_all_spikes(G, kb, act, wv, &rr);
-        __mmask8 done = act & (__mmask8)~rr;
-        if (rr)                                /* the history: the scalar code */
+        __mmask8 rr, hist = 0;
+        if (!pass) {
+            wv = sc_pl_vec_all_spikes(G, kb, act, wv, &rr, &hist);
+            if (G->hist) {                     /* to the history pass (idx[i .. i + 8) are read) */
+                _mm256_mask_compressstoreu_epi32(idx + nh, hist, jj);
+                nh += __builtin_popcount(hist);
+                rr &= (__mmask8)~hist;
+            } else
+                hist = 0;
+        } else
+            wv = sc_pl_vec_history(G, _mm512_cvtepi32_epi64(k32), act, wv, &rr);
+        __mmask8 done = act & (__mmask8)~(rr | hist);
+        if (rr) {                              /* the scalar code (idx[i ..] may be overwritten) */
+            int32_t jl[8];
+            _mm256_storeu_si256((__m256i *)jl, jj);
             for (int q = 0; q < 8; q++)
                 if (rr >> q & 1)
-                    rare[idx[i + q] >> 3] |= (uint8_t)(1u << (idx[i + q] & 7));
+                    rare[jl[q] >> 3] |= (uint8_t)(1u << (jl[q] & 7));
+        }
         if (G->depress) {
             __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 1), 8);
             _mm512_mask_i32scatter_pd((void *)dv, done, jj, wv, 8);
@@ -214,13 +277,15 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         }
         _mm512_mask_i32scatter_pd((void *)w, done, jj, wv, 8);
     }
+    }
 }
 
 /* The block's shared parameters (sc_pl_vec_seg) of a segment */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline void sc_pl_vec_seg_init(sc_pl_vec_seg *G, const int64_t *rec, const double *tab, const double *xs,
                                       int64_t K, int64_t from, int64_t lim, int64_t lg, double xg, double sg,
-                                      double ap, double am, double lo, double hi, int mult, int depress)
+                                      double ap, double am, double lo, double hi, int mult, int depress,
+                                      const int64_t *hpos, const int64_t *hist, int64_t H)
 {
     G->vfrom = _mm512_set1_epi64(from);
     G->vlim = _mm512_set1_epi64(lim);
@@ -235,6 +300,9 @@ static inline void sc_pl_vec_seg_init(sc_pl_vec_seg *G, const int64_t *rec, cons
     G->tab = tab;
     G->xs = xs;
     G->rec = rec;
+    G->hpos = hpos;
+    G->hist = hist;
+    G->H = H;
     G->mult = mult;
     G->depress = depress;
 }
