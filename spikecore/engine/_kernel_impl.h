@@ -880,7 +880,7 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         int32_t idx[SC_PL_VB + 8];
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
-                           P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist, net->pl_hist_len);
+                           P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist, net->pl_hist_len, net->dt, P[0]);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
@@ -1033,7 +1033,7 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
                            lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1, (const int64_t *)net->pl_hpos,
-                           net->pl_hist, net->pl_hist_len);
+                           net->pl_hist, net->pl_hist_len, net->dt, P[0]);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);

@@ -54,25 +54,42 @@ typedef struct {
     const int64_t *rec;
     const int64_t *hpos, *hist;                /* the targets' history positions (sc_hist_pos) and rings */
     int64_t H;                                 /* the ring's length (a power of two) */
+    double xg, dt, tau;                        /* beyond the table: xg * exp(-(e dt - lg dt) / tau) */
+    int64_t lg;
     int mult, depress;
+    int neg;                                   /* the sign sg is not 1 (inhibitory): the multiplies by it */
 } sc_pl_vec_seg;
 
 /* The potentiation by one target spike at steps st in the lanes of mask ok (the others keep
  * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * x), x = xg * tab[2 * (st - lg)]
  * (xs[st - lg], the same product) */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
-static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, __m512i st, __mmask8 ok)
+static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, __m512i st, __mmask8 ok,
+                                           const int may_be_far)
 {
     __m512i ix = _mm512_maskz_sub_epi64(ok, st, G->vlg);
+    __mmask8 far = may_be_far ? _mm512_mask_cmpge_epi64_mask(ok, ix, G->vK) : 0, in = ok & (__mmask8)~far;
     __m512d x;
     if (G->xs)
-        x = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, ix, (const void *)G->xs, 8);
+        x = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), in, ix, (const void *)G->xs, 8);
     else
-        x = _mm512_mul_pd(G->vxg, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), ok, _mm512_slli_epi64(ix, 1),
+        x = _mm512_mul_pd(G->vxg, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), in, _mm512_slli_epi64(ix, 1),
                                                            (const void *)G->tab, 8));
-    __m512d m = _mm512_mul_pd(G->vsg, wv);
+    if (far) {                                 /* spikes beyond the table: stdp_pair_decayed's exp() */
+        double xl[8];
+        int64_t sl[8];
+        _mm512_storeu_pd(xl, x);
+        _mm512_storeu_si512((void *)sl, st);
+        for (int q = 0; q < 8; q++)
+            if (far >> q & 1)
+                xl[q] = G->xg * (G->xg != 0 ? exp(-((double)sl[q] * G->dt - (double)G->lg * G->dt) / G->tau) : 0.0);
+        x = _mm512_loadu_pd(xl);
+    }
+    __m512d m = G->neg ? _mm512_mul_pd(G->vsg, wv) : wv;   /* (1 * w is w, bit for bit) */
     __m512d d = G->mult ? _mm512_mul_pd(_mm512_mul_pd(G->vap, _mm512_sub_pd(G->vhi, m)), x) : _mm512_mul_pd(G->vap, x);
-    __m512d wn = _mm512_mul_pd(G->vsg, _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m, d), G->vlo), G->vhi));
+    __m512d wn = _mm512_min_pd(_mm512_max_pd(_mm512_add_pd(m, d), G->vlo), G->vhi);
+    if (G->neg)
+        wn = _mm512_mul_pd(G->vsg, wn);
     return _mm512_mask_blend_pd(ok, wv, wn);
 }
 
@@ -80,10 +97,11 @@ static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, _
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_depress(const sc_pl_vec_seg *G, __m512d wv, __m512d xpost)
 {
-    __m512d mm = _mm512_mul_pd(G->vsg, wv);
+    __m512d mm = G->neg ? _mm512_mul_pd(G->vsg, wv) : wv;
     __m512d dw = G->mult ? _mm512_mul_pd(_mm512_mul_pd(G->vam, _mm512_sub_pd(mm, G->vlo)), xpost)
                          : _mm512_mul_pd(G->vam, xpost);
-    return _mm512_mul_pd(G->vsg, _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), G->vlo), G->vhi));
+    __m512d wn = _mm512_min_pd(_mm512_max_pd(_mm512_sub_pd(mm, dw), G->vlo), G->vhi);
+    return G->neg ? _mm512_mul_pd(G->vsg, wn) : wn;
 }
 
 /* The lanes act of eight synapses whose targets' records start at words kb (8 per record) and
@@ -100,8 +118,8 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
     __mmask8 in[SC_PL_VEC_SPIKES];             /* at or after from */
     st[0] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), act, kb, (const void *)rec, 8);
     in[0] = _mm512_mask_cmpge_epi64_mask(act, st[0], G->vfrom);
-    /* beyond the table (also: a window of 2^31 steps or more, where the offsets say nothing) */
-    __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], G->vlg), G->vK);
+    /* a window of 2^31 steps or more, where the offsets say nothing */
+    __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], G->vlg), _mm512_set1_epi64(1ll << 31));
     int J = 1;                                 /* spikes 0 .. J-1 are known */
     while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word 1 + (J + 1) / 2 */
         __mmask8 want = in[J - 1] & (__mmask8)~rr;
@@ -122,7 +140,7 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
     for (int q = J - 1; q >= 0; q--) {         /* oldest first */
         __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
         if (ok)
-            wv = sc_pl_vec_potentiate(G, wv, st[q], ok);
+            wv = sc_pl_vec_potentiate(G, wv, st[q], ok, 1);
     }
     *rr_out = rr;
     return wv;
@@ -152,11 +170,13 @@ static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mm
     __mmask8 want = act;
     int J = 0;                                 /* spikes 0 .. J-1 (newest first) are known */
     while (J < SC_PL_VEC_HIST && want) {
-        __mmask8 has = _mm512_mask_cmpgt_epi64_mask(want, len, _mm512_set1_epi64(J));
+        /* the gathers' masks do not wait for the previous gather: a lane's entries J < len are
+         * all spikes of its history, in the window or not */
+        __mmask8 has = _mm512_mask_cmpgt_epi64_mask(act, len, _mm512_set1_epi64(J));
         __m512i pos = _mm512_and_epi64(_mm512_sub_epi64(top, _mm512_set1_epi64(J + 1)), vM);
         st[J] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), has, _mm512_add_epi64(base, pos),
                                             (const void *)G->hist, 8);
-        in[J] = _mm512_mask_cmpge_epi64_mask(has, st[J], G->vfrom);
+        in[J] = _mm512_mask_cmpge_epi64_mask(want & has, st[J], G->vfrom);
         want = in[J];
         J++;
     }
@@ -165,7 +185,7 @@ static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mm
     for (int q = J - 1; q >= 0; q--) {         /* oldest first */
         __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
         if (ok)
-            wv = sc_pl_vec_potentiate(G, wv, st[q], ok);
+            wv = sc_pl_vec_potentiate(G, wv, st[q], ok, 1);
     }
     *rr_out = rr;
     return wv;
@@ -224,12 +244,16 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         __mmask8 in0 = _mm512_cmpge_epi64_mask(st0, G->vfrom);
         __mmask8 in1 = _mm512_mask_cmpge_epi64_mask(in0, st1, G->vfrom);
         __mmask8 in2 = _mm512_mask_cmpge_epi64_mask(in1, st2, G->vfrom);
-        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in0, _mm512_sub_epi64(st0, G->vlg), G->vK);
-        __mmask8 slow = in2 & (__mmask8)~rr;   /* three or more spikes: the second pass */
+        /* a window of 2^31 steps or more (the offsets say nothing): the scalar code; the newest
+         * spike beyond the table (exp()): the second pass, as three or more spikes */
+        __m512i i0 = _mm512_sub_epi64(st0, G->vlg);
+        __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in0, i0, _mm512_set1_epi64(1ll << 31));
+        __mmask8 far = _mm512_mask_cmpge_epu64_mask(in0, i0, G->vK) & (__mmask8)~rr;
+        __mmask8 slow = (in2 | far) & (__mmask8)~rr;
         __mmask8 fast = (__mmask8)~(rr | slow);
         __m512d wv = _mm512_loadu_pd(w + j);
-        wv = sc_pl_vec_potentiate(G, wv, st1, _mm512_mask_cmplt_epi64_mask(in1 & fast, st1, G->vlim));
-        wv = sc_pl_vec_potentiate(G, wv, st0, _mm512_mask_cmplt_epi64_mask(in0 & fast, st0, G->vlim));
+        wv = sc_pl_vec_potentiate(G, wv, st1, _mm512_mask_cmplt_epi64_mask(in1 & fast, st1, G->vlim), 0);
+        wv = sc_pl_vec_potentiate(G, wv, st0, _mm512_mask_cmplt_epi64_mask(in0 & fast, st0, G->vlim), 0);
         rare[j >> 3] = (uint8_t)rr;
         _mm256_storeu_si256((__m256i *)(idx + ns),
                             _mm256_maskz_compress_epi32(slow, _mm256_add_epi32(lane, _mm256_set1_epi32((int)j))));
@@ -285,14 +309,19 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline void sc_pl_vec_seg_init(sc_pl_vec_seg *G, const int64_t *rec, const double *tab, const double *xs,
                                       int64_t K, int64_t from, int64_t lim, int64_t lg, double xg, double sg,
                                       double ap, double am, double lo, double hi, int mult, int depress,
-                                      const int64_t *hpos, const int64_t *hist, int64_t H)
+                                      const int64_t *hpos, const int64_t *hist, int64_t H, double dt, double tau)
 {
+    G->xg = xg;
+    G->lg = lg;
+    G->dt = dt;
+    G->tau = tau;
     G->vfrom = _mm512_set1_epi64(from);
     G->vlim = _mm512_set1_epi64(lim);
     G->vlg = _mm512_set1_epi64(lg);
     G->vK = _mm512_set1_epi64(K);
     G->vxg = _mm512_set1_pd(xg);
     G->vsg = _mm512_set1_pd(sg);
+    G->neg = sg != 1.0;
     G->vap = _mm512_set1_pd(ap);
     G->vam = _mm512_set1_pd(am);
     G->vlo = _mm512_set1_pd(lo);
