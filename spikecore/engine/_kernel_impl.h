@@ -1092,12 +1092,17 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
  * neuron and step, before the step's arrivals (the spikes of step n come after them). */
 static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
 {
+    const int32_t *nrn = net->pl_fast_nrn;
     for (int64_t f = 0; f < net->n_pl_fast; f++) {
         const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
-        FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
+        const double *restrict post = P + 10 + 1;   /* the table's tau_minus column */
+        const uint64_t K = (uint64_t)P[9];         /* (in registers: the stores below do not change them) */
+        FN(sc_fast_post) *restrict fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
         for (int64_t x = net->pl_fast_nrn_ptr[t], x1 = net->pl_fast_nrn_ptr[t + 1]; x < x1; x++) {
-            FN(sc_fast_post) *rec = fp + net->pl_fast_nrn[x];
-            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
+            FN(sc_fast_post) *rec = fp + nrn[x];
+            uint64_t k = (uint64_t)(n - rec->step0);
+            rec->now = !SC_UNLIKELY(k >= K) ? (REAL)((double)rec->x * post[2 * k])
+                                        : FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
         }
     }
 }
