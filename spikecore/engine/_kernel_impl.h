@@ -883,7 +883,8 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
                            P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist, net->pl_hist_len, net->dt, P[0]);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx,
+                               NULL);
             for (int64_t j = 0; j < m; j++) {
                 if (j + 8 <= mv && !rare[j >> 3]) {
                     j += 7;
@@ -1034,9 +1035,28 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
                            lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1, (const int64_t *)net->pl_hpos,
                            net->pl_hist, net->pl_hist_len, net->dt, P[0]);
+        /* channels all different within every row: the vector form delivers at once (each
+         * channel gets one add from this row, so their order does not matter) */
+        double *fused = !bucket && !sparse && net->pl_chan_distinct ? (double *)out : NULL;
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx,
+                               fused);
+            if (fused) {                       /* the lanes the vector form left */
+                for (int64_t j = 0; j < m; j++) {
+                    if (j + 8 <= mv && !rare[j >> 3]) {
+                        j += 7;
+                        continue;
+                    }
+                    if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                        int32_t c = ch[s + j];
+                        int64_t k = cn[c];
+                        w[s + j] = FN(pl_fast_one)(net, P, w[s + j], k, fp + k, xg, lg, from, n, 1, t, c, out, dslot,
+                                                   0, 0, mult);
+                    }
+                }
+                continue;
+            }
             for (int64_t j = 0; j < m; j++) {
                 if (!bucket && !sparse)        /* to the first lane the vector form left */
                     j = sc_pl_deliver_run((double *)out, ch + s, dv, rare, j, mv);

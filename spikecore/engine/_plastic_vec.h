@@ -1,13 +1,14 @@
 /* The shared-trace stdp_pair row (_kernel_impl.h, pl_fast_row) eight synapses at a time with
- * AVX-512, float64 state: the weight updates of one presynaptic arrival, without the delivery.
+ * AVX-512, float64 state: the weight updates of one presynaptic arrival (and, where the row's
+ * channels are all different, its deliveries).
  *
  * Per synapse the operations of the scalar row in the same order and the same IEEE
  * roundings (no FMA: the build has -ffp-contract=off, and the intrinsics below are separate
  * multiplies and adds; max/min are the clip's selects `m > lo ? m : lo`, `m < hi ? m : hi`
  * operand for operand), so the weights are bit for bit those of the scalar code. Lanes the
- * vector form does not cover -- a target whose record does not reach back to the segment's
- * last arrival (eleven or more spikes since), or a spike beyond the decay table -- are
- * flagged and left to the scalar code.
+ * vector form does not cover -- a window of 2^31 steps or more, or a target with more than
+ * SC_PL_VEC_HIST spikes in it -- are flagged and left to the scalar code; spikes beyond the
+ * decay table take stdp_pair_decayed's exp() lane by lane.
  * Chosen at run time (sc_pl_vec_available) on CPUs with AVX-512F/VL/DQ, unless
  * sc_set_plastic_simd(0) (the tests run both); included by
  * _kernel.c once, before the templated bodies. */
@@ -191,25 +192,51 @@ static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mm
     return wv;
 }
 
+/* out[ch[j]] += the lane's value of v, for the lanes of mask k, j = the lane (jj NULL) or its
+ * entry of jj: the deliveries of a row whose channels are all different (the order of the
+ * adds does not matter then: each channel gets one) */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_deliver(double *restrict out, const int32_t *restrict ch, const __m256i *jj,
+                                     __m512d v, __mmask8 k)
+{
+    double vl[8];
+    int32_t jl[8];
+    _mm512_storeu_pd(vl, v);
+    if (jj)
+        _mm256_storeu_si256((__m256i *)jl, *jj);
+    if (k == 0xff && !jj) {
+        for (int q = 0; q < 8; q++)
+            out[ch[q]] += vl[q];
+        return;
+    }
+    for (unsigned r = k; r; r &= r - 1) {
+        int q = __builtin_ctz(r);
+        out[ch[jj ? jl[q] : q]] += vl[q];
+    }
+}
+
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
  * words: the step of the newest spike, the post trace at the arrival step in word 1, the
- * offsets of the ten spikes before the newest in words 2 .. 6) start at G->rec; target spikes at steps in
- * [from, lim) potentiate, oldest first. Writes the weight each synapse delivers to dv[j] and
- * its weight after the arrival (depress: the depression by the target's trace included; else
- * the potentiations alone, a settle, and dv unused) to w[j], except in the lanes flagged in
- * rare[j / 8] (bit j % 8: the record's oldest spike is at or after from, or the newest beyond
- * the table), whose w[j] is left as it was. ahead: synapses after ch[m - 1] in the row whose
- * records may be fetched.
+ * offsets of the ten spikes before the newest in words 2 .. 6) start at G->rec; target spikes
+ * at steps in [from, lim) potentiate, oldest first. Writes the weight each synapse delivers to
+ * dv[j] -- or, where out is not NULL (a row whose channels are all different), adds it to
+ * out[ch[j]] at once -- and its weight after the arrival (depress: the depression by the
+ * target's trace included; else the potentiations alone, a settle, and dv unused) to w[j],
+ * except in the lanes flagged in rare[j / 8] (bit j % 8: a window of 2^31 steps or more, or
+ * more than SC_PL_VEC_HIST spikes in it), whose w[j] is left as it was (and nothing
+ * delivered). ahead: synapses after ch[m - 1] in the row whose records may be fetched.
  *
- * Two passes, so that the common case runs without a branch on the data: the first takes
+ * Three passes, so that the common case runs without a branch on the data: the first takes
  * every lane whose target has at most two spikes in the window (the newest two, from the
  * record's words 0 and 2) and collects the others (idx, at most m + 8 entries); the second
- * goes through those eight at a time with the whole record (sc_pl_vec_all_spikes). */
+ * goes through those eight at a time with the whole record (sc_pl_vec_all_spikes), the third
+ * through those whose record does not reach back to the window's start with the targets'
+ * histories (sc_pl_vec_history). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *G,
                                double *restrict w, int64_t m, int64_t ahead, double *restrict dv,
-                               uint8_t *restrict rare, int32_t *restrict idx)
+                               uint8_t *restrict rare, int32_t *restrict idx, double *restrict out)
 {
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
@@ -262,7 +289,10 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
             _mm512_mask_storeu_pd(w + j, fast, wv);
             continue;
         }
-        _mm512_mask_storeu_pd(dv + j, fast, wv);
+        if (out)
+            sc_pl_vec_deliver(out, ch + j, NULL, wv, fast);
+        else
+            _mm512_mask_storeu_pd(dv + j, fast, wv);
         _mm512_mask_storeu_pd(w + j, fast, sc_pl_vec_depress(G, wv, xpost));
     }
     int64_t nh = 0;                            /* lanes collected for the history pass (idx[0 .. nh)) */
@@ -296,7 +326,10 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         }
         if (G->depress) {
             __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 1), 8);
-            _mm512_mask_i32scatter_pd((void *)dv, done, jj, wv, 8);
+            if (out)
+                sc_pl_vec_deliver(out, ch, &jj, wv, done);
+            else
+                _mm512_mask_i32scatter_pd((void *)dv, done, jj, wv, 8);
             wv = sc_pl_vec_depress(G, wv, xpost);
         }
         _mm512_mask_i32scatter_pd((void *)w, done, jj, wv, 8);
