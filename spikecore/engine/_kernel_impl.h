@@ -726,6 +726,9 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
 #define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
+#ifndef SC_PL_SEG_AHEAD
+#define SC_PL_SEG_AHEAD 2   /* queued segments ahead whose fields a step's arrivals fetch */
+#endif
 #define SC_PL_XS 2048  /* the longest window whose presynaptic trace a vector row tabulates (xs) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
@@ -1260,9 +1263,27 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     double dt = net->dt;
     if (net->n_pl_fast && *qn)
         FN(pl_fast_now)(net, t, n);
+    const int64_t gmask = ((int64_t)1 << 48) - 1;
     for (int64_t k = 0; k < *qn; k++) {
-        int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        int64_t g = q[k] & gmask, count = q[k] >> 48;
         int64_t dslot = slot;                   /* the slot its result is due in */
+        if (k + SC_PL_SEG_AHEAD < *qn && (q[k + SC_PL_SEG_AHEAD] & gmask) < net->n_pl_seg) {
+            /* the segments ahead lie apart: their fields, then the starts of their rows */
+            int64_t ga = q[k + SC_PL_SEG_AHEAD] & gmask;
+            __builtin_prefetch(net->pl_seg_start + ga, 0);
+            __builtin_prefetch(net->pl_seg_proj + ga, 0);
+            __builtin_prefetch(net->pl_seg_dend + ga, 0);
+            __builtin_prefetch((REAL *)net->pl_seg_x + ga, 0);
+            __builtin_prefetch(net->pl_seg_last + ga, 0);
+            __builtin_prefetch(net->pl_seg_from + ga, 0);
+        }
+        if (k + 1 < *qn && (q[k + 1] & gmask) < net->n_pl_seg) {
+            int64_t s1 = net->pl_seg_start[q[k + 1] & gmask];
+            for (int b = 0; b < 4; b++)
+                __builtin_prefetch((REAL *)net->pl_w + s1 + b * 64 / (int)sizeof(REAL), 1);
+            __builtin_prefetch(net->pl_chan + s1, 0);
+            __builtin_prefetch(net->pl_chan + s1 + 16, 0);
+        }
         if (g >= net->n_pl_seg) {      /* a modulator spike: every synapse of its projection */
             g -= net->n_pl_seg;
             int32_t mq = net->pl_mod_proj[g];
