@@ -881,9 +881,18 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         double dv[1];
         uint8_t rare[SC_PL_VB / 8];
         int32_t idx[SC_PL_VB + 8];
+        /* the segment's trace tabulated over the window where it is short enough, as in the
+         * row (pl_fast_row): the spikes lie before lim */
+        double xs[SC_PL_XS];
+        const double *tab = P + 10;
+        int64_t K = (int64_t)P[9], nx = lim - lg < K ? lim - lg : K;
+        int use_xs = nx <= SC_PL_XS;
+        for (int64_t i = 0; use_xs && i < nx; i++)
+            xs[i] = (double)xg * tab[2 * i];
         sc_pl_vec_seg G;
-        sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
-                           P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist, net->pl_hist_len, net->dt, P[0]);
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : K, from, lim, lg, xg, P[6],
+                           P[2], P[3], P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist,
+                           net->pl_hist_len, net->dt, P[0]);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
             sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx,
