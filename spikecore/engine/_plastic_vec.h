@@ -282,6 +282,9 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         wv = sc_pl_vec_potentiate(G, wv, st1, _mm512_mask_cmplt_epi64_mask(in1 & fast, st1, G->vlim), 0);
         wv = sc_pl_vec_potentiate(G, wv, st0, _mm512_mask_cmplt_epi64_mask(in0 & fast, st0, G->vlim), 0);
         rare[j >> 3] = (uint8_t)rr;
+        if (G->hist)                           /* the history positions the later passes may need */
+            for (unsigned r = slow; r; r &= r - 1)
+                __builtin_prefetch(G->hpos + 4 * (int64_t)(cn ? cn[ch[j + __builtin_ctz(r)]] : ch[j + __builtin_ctz(r)]), 0);
         _mm256_storeu_si256((__m256i *)(idx + ns),
                             _mm256_maskz_compress_epi32(slow, _mm256_add_epi32(lane, _mm256_set1_epi32((int)j))));
         ns += __builtin_popcount(slow);
@@ -311,6 +314,17 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
             if (G->hist) {                     /* to the history pass (idx[i .. i + 8) are read) */
                 _mm256_mask_compressstoreu_epi32(idx + nh, hist, jj);
                 nh += __builtin_popcount(hist);
+                if (hist) {                    /* whose rings it reads: fetched ahead */
+                    int32_t kl[8];
+                    _mm256_storeu_si256((__m256i *)kl, k32);
+                    for (unsigned r = hist; r; r &= r - 1) {
+                        int64_t k = kl[__builtin_ctz(r)], hw = G->hpos[4 * k];
+                        int64_t top = (hw & 0xffffffff) + (hw >> 32), M = G->H - 1;
+                        const int64_t *ring = G->hist + k * G->H;
+                        for (int b = SC_PL_VEC_SPIKES; b < SC_PL_VEC_SPIKES + 24; b += 8)
+                            __builtin_prefetch(ring + ((top - 1 - b) & M), 0);
+                    }
+                }
                 rr &= (__mmask8)~hist;
             } else
                 hist = 0;
