@@ -107,8 +107,9 @@ static inline __m512d sc_pl_vec_depress(const sc_pl_vec_seg *G, __m512d wv, __m5
 
 /* The lanes act of eight synapses whose targets' records start at words kb (8 per record) and
  * whose weights are wv: every spike of steps [from, lim) the records hold applied, oldest
- * first. Returns the weights; *rr: the lanes left to the scalar code (the record's oldest
- * spike at or after from, or the newest beyond the table). */
+ * first. Returns the weights; *rr: the lanes left to the caller, with their weights not
+ * applied (a window of 2^31 steps or more; or the record's oldest spike at or after from:
+ * those also in *hist, for the history) */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, __mmask8 act, __m512d wv,
                                            __mmask8 *rr_out, __mmask8 *hist_out)
