@@ -175,6 +175,7 @@ cdef extern from "_kernel.h" nogil:
         const int32_t *pl_pg_lazy
         const int32_t *pl_chan_neuron
         int32_t pl_chan_is_neuron
+        int32_t pl_chan_distinct
         const int32_t *pl_nin
         int64_t pl_hist_len
         int64_t pl_hist_dmax

@@ -138,6 +138,18 @@ def openmp_enabled() -> bool:
     return bool(sc_openmp_enabled())
 
 
+def segments_rise(chan, seg_start) -> bool:
+    """Whether the channels rise within every plastic segment (chan[seg_start[g] ..
+    seg_start[g + 1])), so that they all differ: a row's deliveries may then go in any order
+    (sc_net pl_chan_distinct)."""
+    chan, starts = np.asarray(chan), np.asarray(seg_start)
+    if chan.shape[0] < 2:
+        return True
+    rise = chan[1:] > chan[:-1]
+    rise[starts[(starts > 0) & (starts < chan.shape[0])] - 1] = True    # across a segment boundary
+    return bool(rise.all())
+
+
 cdef size_t _addr(dict a, str key, dtype) except? 0:
     arr = a[key]
     if not isinstance(arr, np.ndarray) or arr.dtype != np.dtype(dtype) or not arr.flags.c_contiguous:
@@ -370,6 +382,7 @@ cdef class Kernel:
         s.pl_chan_neuron = <const int32_t*>_addr(a, "pl_chan_neuron", np.int32)
         cn = a["pl_chan_neuron"]
         s.pl_chan_is_neuron = 1 if ((cn < 0) | (cn == np.arange(cn.shape[0]))).all() else 0
+        s.pl_chan_distinct = 1 if segments_rise(a["pl_chan"], a["pl_seg_start"]) else 0
         s.pl_nin = <const int32_t*>_addr(a, "pl_nin", np.int32)
         s.pl_hist_len = a["pl_hist_len"]
         s.pl_hist_dmax = a["pl_hist_dmax"]

@@ -323,6 +323,7 @@ typedef struct sc_net {
      * event (pl_last) was a postsynaptic one, so a spike seen at that same step is applied. */
     const int32_t *pl_lazy, *pl_seg_pdel, *pl_pg_lazy, *pl_chan_neuron, *pl_nin;
     int32_t pl_chan_is_neuron;               /* 1: pl_chan_neuron[c] == c for every plastic channel c */
+    int32_t pl_chan_distinct;                /* 1: the channels of every plastic segment all differ */
     int64_t pl_hist_len, pl_hist_dmax;
     int64_t *pl_hist;
     sc_hist_pos *pl_hpos;

@@ -726,6 +726,9 @@ void FN(sc_modulate)(sc_net *net, int32_t q, const int64_t *syn, int64_t n_syn, 
 #define SC_PL_TABLE_AHEAD 1  /* a shared-trace row also fetches the decay-table rows its targets need */
 #endif
 #define SC_PL_VB 256   /* synapses per block of the vector row (sc_pl_fast_vec_f64) */
+#ifndef SC_PL_SEG_AHEAD
+#define SC_PL_SEG_AHEAD 2   /* queued segments ahead whose fields a step's arrivals fetch */
+#endif
 #define SC_PL_XS 2048  /* the longest window whose presynaptic trace a vector row tabulates (xs) */
 #ifndef SC_PL_AHEAD
 #define SC_PL_AHEAD 16  /* synapses ahead whose target's history a presynaptic arrival fetches */
@@ -821,14 +824,16 @@ static SC_ALWAYS_INLINE int64_t FN(pl_fast_step)(const FN(sc_fast_post) *rec, in
 }
 
 /* A synapse onto neuron k, weight w, of a segment whose presynaptic trace is xg after step lg:
- * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). */
+ * its target's spikes of steps [from, lim), oldest first (each a stdp_pair post update). The
+ * newest `known` spikes of the history are known to be at or after from (the record says so):
+ * the walk back to the window's first spike starts before them. */
 static SC_ALWAYS_INLINE REAL FN(pl_fast_catch_up)(const sc_net *net, const double *P, REAL w, int64_t k, REAL xg,
-                                                  int64_t lg, int64_t from, int64_t lim)
+                                                  int64_t lg, int64_t from, int64_t lim, int64_t known)
 {
     const sc_hist_pos *hp = net->pl_hpos + k;
     int64_t len = hp->len, M = net->pl_hist_len - 1;
     const int64_t *hs = net->pl_hist + k * net->pl_hist_len;
-    int64_t i = len;
+    int64_t i = len - (known < len ? known : len);
     while (i > 0 && FN(pl_hist_step)(hp, hs, i - 1, M) >= from)
         i--;
     for (; i < len; i++) {
@@ -846,8 +851,10 @@ static SC_ALWAYS_INLINE REAL FN(pl_fast_potentiate)(const sc_net *net, const dou
                                                     const FN(sc_fast_post) *rec, REAL xg, int64_t lg,
                                                     int64_t from, int64_t lim)
 {
-    if (rec->step0 - from >= ((int64_t)1 << 31) || FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)
-        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim);
+    if (rec->step0 - from >= ((int64_t)1 << 31))
+        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim, 0);
+    if (FN(pl_fast_step)(rec, SC_FAST_OFFS) >= from)   /* the record's spikes all in the window */
+        return FN(pl_fast_catch_up)(net, P, w, k, xg, lg, from, lim, SC_FAST_OFFS + 1);
     for (int j = SC_FAST_OFFS - 1; j >= 0; j--) {
         int64_t e = FN(pl_fast_step)(rec, j);
         if (e >= from && e < lim)
@@ -874,12 +881,22 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         double dv[1];
         uint8_t rare[SC_PL_VB / 8];
         int32_t idx[SC_PL_VB + 8];
+        /* the segment's trace tabulated over the window where it is short enough, as in the
+         * row (pl_fast_row): the spikes lie before lim */
+        double xs[SC_PL_XS];
+        const double *tab = P + 10;
+        int64_t K = (int64_t)P[9], nx = lim - lg < K ? lim - lg : K;
+        int use_xs = nx <= SC_PL_XS;
+        for (int64_t i = 0; use_xs && i < nx; i++)
+            xs[i] = (double)xg * tab[2 * i];
         sc_pl_vec_seg G;
-        sc_pl_vec_seg_init(&G, (const int64_t *)fp, P + 10, NULL, (int64_t)P[9], from, lim, lg, xg, P[6], P[2], P[3],
-                           P[4], P[5], P[8] != 0, 0);
+        sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : K, from, lim, lg, xg, P[6],
+                           P[2], P[3], P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist,
+                           net->pl_hist_len, net->dt, P[0]);
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx,
+                               NULL);
             for (int64_t j = 0; j < m; j++) {
                 if (j + 8 <= mv && !rare[j >> 3]) {
                     j += 7;
@@ -1028,10 +1045,30 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
             xs[i] = (double)xg * tab[2 * i];
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
-                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1);
+                           lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1, (const int64_t *)net->pl_hpos,
+                           net->pl_hist, net->pl_hist_len, net->dt, P[0]);
+        /* channels all different within every row: the vector form delivers at once (each
+         * channel gets one add from this row, so their order does not matter) */
+        double *fused = !bucket && !sparse && net->pl_chan_distinct ? (double *)out : NULL;
         for (; s < e; s += SC_PL_VB) {
             int64_t m = e - s < SC_PL_VB ? e - s : SC_PL_VB, mv = m & ~(int64_t)7;
-            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx);
+            sc_pl_fast_vec_f64(ch + s, net->pl_chan_is_neuron ? NULL : cn, &G, w + s, mv, e - s - mv, dv, rare, idx,
+                               fused);
+            if (fused) {                       /* the lanes the vector form left */
+                for (int64_t j = 0; j < m; j++) {
+                    if (j + 8 <= mv && !rare[j >> 3]) {
+                        j += 7;
+                        continue;
+                    }
+                    if (j >= mv || (rare[j >> 3] >> (j & 7) & 1)) {
+                        int32_t c = ch[s + j];
+                        int64_t k = cn[c];
+                        w[s + j] = FN(pl_fast_one)(net, P, w[s + j], k, fp + k, xg, lg, from, n, 1, t, c, out, dslot,
+                                                   0, 0, mult);
+                    }
+                }
+                continue;
+            }
             for (int64_t j = 0; j < m; j++) {
                 if (!bucket && !sparse)        /* to the first lane the vector form left */
                     j = sc_pl_deliver_run((double *)out, ch + s, dv, rare, j, mv);
@@ -1087,12 +1124,17 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
  * neuron and step, before the step's arrivals (the spikes of step n come after them). */
 static void FN(pl_fast_now)(const sc_net *net, int t, int64_t n)
 {
+    const int32_t *nrn = net->pl_fast_nrn;
     for (int64_t f = 0; f < net->n_pl_fast; f++) {
         const double *P = net->pl_param + net->pl_param_start[net->pl_fast_proj[f]];
-        FN(sc_fast_post) *fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
+        const double *restrict post = P + 10 + 1;   /* the table's tau_minus column */
+        const uint64_t K = (uint64_t)P[9];         /* (in registers: the stores below do not change them) */
+        FN(sc_fast_post) *restrict fp = (FN(sc_fast_post) *)net->pl_fpost + f * net->n_neurons;
         for (int64_t x = net->pl_fast_nrn_ptr[t], x1 = net->pl_fast_nrn_ptr[t + 1]; x < x1; x++) {
-            FN(sc_fast_post) *rec = fp + net->pl_fast_nrn[x];
-            rec->now = FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
+            FN(sc_fast_post) *rec = fp + nrn[x];
+            uint64_t k = (uint64_t)(n - rec->step0);
+            rec->now = !SC_UNLIKELY(k >= K) ? (REAL)((double)rec->x * post[2 * k])
+                                        : FN(stdp_pair_decayed)(P, rec->x, rec->step0, n, net->dt, 1);
         }
     }
 }
@@ -1230,9 +1272,27 @@ static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
     double dt = net->dt;
     if (net->n_pl_fast && *qn)
         FN(pl_fast_now)(net, t, n);
+    const int64_t gmask = ((int64_t)1 << 48) - 1;
     for (int64_t k = 0; k < *qn; k++) {
-        int64_t g = q[k] & (((int64_t)1 << 48) - 1), count = q[k] >> 48;
+        int64_t g = q[k] & gmask, count = q[k] >> 48;
         int64_t dslot = slot;                   /* the slot its result is due in */
+        if (k + SC_PL_SEG_AHEAD < *qn && (q[k + SC_PL_SEG_AHEAD] & gmask) < net->n_pl_seg) {
+            /* the segments ahead lie apart: their fields, then the starts of their rows */
+            int64_t ga = q[k + SC_PL_SEG_AHEAD] & gmask;
+            __builtin_prefetch(net->pl_seg_start + ga, 0);
+            __builtin_prefetch(net->pl_seg_proj + ga, 0);
+            __builtin_prefetch(net->pl_seg_dend + ga, 0);
+            __builtin_prefetch((REAL *)net->pl_seg_x + ga, 0);
+            __builtin_prefetch(net->pl_seg_last + ga, 0);
+            __builtin_prefetch(net->pl_seg_from + ga, 0);
+        }
+        if (k + 1 < *qn && (q[k + 1] & gmask) < net->n_pl_seg) {
+            int64_t s1 = net->pl_seg_start[q[k + 1] & gmask];
+            for (int b = 0; b < 4; b++)
+                __builtin_prefetch((REAL *)net->pl_w + s1 + b * 64 / (int)sizeof(REAL), 1);
+            __builtin_prefetch(net->pl_chan + s1, 0);
+            __builtin_prefetch(net->pl_chan + s1 + 16, 0);
+        }
         if (g >= net->n_pl_seg) {      /* a modulator spike: every synapse of its projection */
             g -= net->n_pl_seg;
             int32_t mq = net->pl_mod_proj[g];

@@ -166,7 +166,7 @@ class GridSimulator(Simulator):
             raise ValidationError(f"weights of {projection}", f"[{np.min(weights)!r} .. {np.max(weights)!r}]",
                                   "weights of the sign the projection was compiled with (its bounds apply to |w|)")
         self.kernel.settle_plastic()
-        self.arrays["pl_w"][self._pl_pos[projection]] = weights
+        self.arrays["pl_w"][self._pl_span[projection]] = weights
 
     def __init__(self, g: _ir.IRGraph, threads: int = 1, precision: str = "float64", packed: bool = True,
                  delivery: str = "auto"):
@@ -691,11 +691,15 @@ class GridSimulator(Simulator):
         self.plastic_rules = rules
         # per projection, the position of each of its synapses (IR order) in the sorted arrays
         self._pl_pos = {}
+        self._pl_span = {}           # _pl_pos, or the slice it spans where it is a run of positions
         for p, name in enumerate(self.plastic_names):
             sel = np.flatnonzero(q == p)
             pos = np.empty(sel.size, np.int64)
             pos[k[sel]] = sel
             self._pl_pos[name] = pos
+            # where they lie in IR order in one run (one thread, say), reads and writes go by slice
+            self._pl_span[name] = slice(int(pos[0]), int(pos[0]) + pos.size) \
+                if pos.size and pos[-1] - pos[0] == pos.size - 1 and np.all(np.diff(pos) == 1) else pos
         self._pl_rows = np.bincount(own * n_pre + pre, minlength=T * n_pre) if n else np.zeros(T * n_pre, np.int64)
         self._pl_rules = [(r, e.plasticity, sg) for r, (e, _), sg in zip(found, plastic, signs)]
         self._lay_out_modulators(plastic, found, a, q, own, n_pre)
@@ -819,9 +823,9 @@ class GridSimulator(Simulator):
         self.kernel.settle_plastic()     # lazy postsynaptic updates (_kernel.h) applied up to now
         out = {}
         for name in names:
-            pos = self._pl_pos[name]
+            pos = self._pl_span[name]
             rule, p, sign = self._pl_rules[self.plastic_names.index(name)]
-            w = a["pl_w"][pos].astype(np.float64)
+            w = a["pl_w"][pos].astype(np.float64)    # (a copy: from a slice, the only one)
             if hasattr(rule, "weight_now"):
                 st = a["pl_state"].reshape(-1, a["pl_nstate"])[pos].astype(np.float64)
                 elapsed = n * self.dt - a["pl_last"][pos] * self.dt

@@ -142,3 +142,29 @@ def test_avx512_row_reaches_both_bounds(simd, monkeypatch):
     r = _same(lambda: wide_network(stdp()), 1.1, monkeypatch)
     w = r.weights["plastic"]["final"]
     assert np.isclose(w, 0.2e-3).any() and np.isclose(w, 3e-3).any()
+
+
+def test_rows_whose_channels_all_differ_are_told_apart():
+    # the AVX-512 row delivers at once, out of row order, only where a row's channels all differ
+    from spikecore.engine._core import segments_rise
+    starts = np.array([0, 3, 5])
+    assert segments_rise(np.array([1, 4, 9, 0, 2], np.int32), starts)       # falling only between rows
+    assert not segments_rise(np.array([1, 4, 4, 0, 2], np.int32), starts)   # a channel twice in a row
+    assert not segments_rise(np.array([1, 4, 9, 2, 0], np.int32), starts)   # out of order: not known to differ
+    assert segments_rise(np.array([7], np.int32), np.array([0, 1]))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_weights_read_out_and_set_whichever_the_order_of_the_synapses(threads):
+    # one thread: the projection's synapses lie in IR order in one run, read and set by slice;
+    # two: spread over the threads' parts, by position
+    exe = get_backend("native").compile(wide_network(stdp(**ADDITIVE)).to_ir(), threads=threads)
+    assert isinstance(exe.sim._pl_span["plastic"], slice) == (threads == 1)
+    w = exe.run(0.2).weights["plastic"]["final"]
+    assert not np.shares_memory(w, exe.sim.arrays["pl_w"])      # a copy, not the engine's state
+    again = exe.weights("plastic")
+    np.testing.assert_array_equal(again, w)
+    again[:] = 0                                                  # changes nothing in the engine
+    np.testing.assert_array_equal(exe.weights("plastic"), w)
+    exe.set_weights("plastic", w[::-1])                          # (SI)
+    np.testing.assert_array_equal(exe.weights("plastic"), w[::-1])
