@@ -93,6 +93,8 @@ cdef extern from "_kernel.h" nogil:
         const uint32_t *pk_syn
         const float *pk_w
         const void *pk_row_w
+        const int64_t *pk_gptr
+        const uint32_t *pk_grp
         int32_t *touched
         int64_t *touched_n
         uint8_t *mark

@@ -92,7 +92,7 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
+from ._core import Kernel, fill_packed, group_packed_by_delay, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, resolve_threads
 from .delivery import DELIVERY_MODES, bucket_capacity, deferred_poisson, uses_buckets
@@ -308,6 +308,7 @@ class GridSimulator(Simulator):
         a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
         a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)
         a["pd_defer"] = deferred_poisson(a, T, SEG_SPARSE) if self.delivery == "bucket" else np.zeros_like(a["pd_off"])
+        self._group_packed(a)
 
         # spike-source events, by step
         a.update(spike_source_events(g, dt, self.pre_base))
@@ -563,6 +564,18 @@ class GridSimulator(Simulator):
             row_w[rows] = weight
         a["pk_row_w"] = row_w
         self._pk_rows = counts
+
+    def _group_packed(self, a):
+        """Bucket mode: each row of the packed table sorted by delay, stably, and cut into groups of
+        one delay (pk_gptr, pk_grp: _core.group_packed_by_delay), so that a spike leaves one item
+        per group in the buckets instead of an entry per synapse. Ring mode keeps the IR's order
+        and has no groups."""
+        a["pk_gptr"], a["pk_grp"] = np.zeros(0, np.int64), np.zeros(0, np.uint32)
+        if self.delivery != "bucket" or not a["pk_syn"].size:
+            return
+        # (pk_ptr's threads follow one another: its pairs of neighbours are the rows, with an
+        # empty one between two threads, so the groups' pointers index as pk_ptr does)
+        a["pk_gptr"], a["pk_grp"] = group_packed_by_delay(a["pk_ptr"], a["pk_syn"], a["pk_w"])
 
     def _lay_out_plastic(self, plastic, a, real, part, n_pre):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
