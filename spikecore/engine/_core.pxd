@@ -117,6 +117,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pr_hi
         const int64_t *pd_off
         const int64_t *pd_defer
+        const uint8_t *pd_contig
         const int32_t *pd_chan
         const uint16_t *pd_delay
         const void *pd_weight

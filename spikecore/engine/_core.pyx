@@ -326,7 +326,7 @@ cdef class Kernel:
         s.pk_gptr = <const int64_t*>_addr(a, "pk_gptr", np.int64) if a["pk_gptr"].size else NULL
         s.pk_grp = <const uint32_t*>_addr(a, "pk_grp", np.uint32)
         if a["pk_gptr"].size and (a["pk_gptr"].shape[0] != n_threads * (s.n_pre + 1)
-                                  or a["pk_gptr"][-1] != a["pk_grp"].shape[0] or not a["bk"].size):
+                                  or a["pk_gptr"][a["pk_gptr"].shape[0] - 1] != a["pk_grp"].shape[0] or not a["bk"].size):
             raise ValueError("packed delay groups do not match the layout")
         s.touched = <int32_t*>_addr(a, "touched", np.int32)
         s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
@@ -363,11 +363,12 @@ cdef class Kernel:
         s.window = a["window"]
         s.pd_off = <const int64_t*>_addr(a, "pd_off", np.int64)
         s.pd_defer = <const int64_t*>_addr(a, "pd_defer", np.int64)
+        s.pd_contig = <const uint8_t*>_addr(a, "pd_contig", np.uint8)
         s.pd_chan = <const int32_t*>_addr(a, "pd_chan", np.int32)
         s.pd_delay = <const uint16_t*>_addr(a, "pd_delay", np.uint16)
         s.pd_weight = <const void*>_addr(a, "pd_weight", real)
         if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes \
-                or a["pd_defer"].shape[0] != n_threads * s.n_pnodes:
+                or a["pd_defer"].shape[0] != n_threads * s.n_pnodes or a["pd_contig"].shape[0] != n_threads * s.n_pnodes:
             raise ValueError("Poisson ranges or window do not match the layout")
         s.pt_len = <const int32_t*>_addr(a, "pt_len", np.int32)
         s.cdf = <const double*>_addr(a, "cdf", np.float64)

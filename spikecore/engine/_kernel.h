@@ -257,6 +257,10 @@ typedef struct sc_net {
      * are drawn when their slot's bucket is drained (an SC_BK_POIS item marks their place among the
      * slot's inputs) instead of being drawn and appended at their step; else 0 */
     const int64_t *pd_defer;
+    /* T*n_pnodes: 1 where such a range's channels follow one another (pd_chan[pd_off + k] =
+     * pd_chan[pd_off] + k: a one-to-one drive), so that draining its item adds its counts in a
+     * vectorised loop */
+    const uint8_t *pd_contig;
     const int32_t *pd_chan;
     const uint16_t *pd_delay;
     const void *pd_weight;

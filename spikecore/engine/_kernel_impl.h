@@ -219,6 +219,18 @@ static void FN(bk_take_big)(const sc_net *net, int t, int64_t slot)
     net->hot_big[t * net->hot_big_stride + slot] = 0;
 }
 
+/* Add counts cnt[0 .. mm) times weights w into d[0 .. mm), marking in hm (NULL: none) the
+ * channels with a count: bk_pois's loop where the channels follow one another. */
+SC_CLONES static void FN(bk_pois_add)(REAL *restrict d, uint8_t *restrict hm, const REAL *restrict w,
+                                      const uint16_t *restrict cnt, int64_t mm)
+{
+    for (int64_t k = 0; k < mm; k++)
+        d[k] += (REAL)cnt[k] * w[k];
+    if (hm)
+        for (int64_t k = 0; k < mm; k++)
+            hm[k] |= (uint8_t)(cnt[k] != 0);
+}
+
 /* Add thread t's Poisson input of node q at step m into ring slot dst, as push_single's bucket
  * mode would have appended it at step m: each row adds count times its weight to its channel (a
  * zero count adds a zero, which changes no cell: a cell is never -0.0) and, where the channels
@@ -234,12 +246,15 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
     const int32_t *restrict pc = net->pd_chan + off;
     const REAL *restrict pw = (const REAL *)net->pd_weight + off;
     int sparse = (net->pd_delay[off] & SC_SEG_SPARSE) != 0;
+    int contig = net->pd_contig[t * nq + q];
     for (int64_t i0 = 0; i0 < b - a; i0 += B) {
         int64_t mm = b - a - i0 < B ? b - a - i0 : B;
         const int32_t *restrict pci = pc + i0;
         const REAL *restrict pwi = pw + i0;
         sc_pois_range(net, q, m, a + i0, a + i0 + mm, cnt);
-        if (!sparse) {
+        if (contig && (hm || !sparse)) {   /* channels pci[0] + k: the same additions, vectorised */
+            FN(bk_pois_add)(dst + pci[0], sparse ? hm + pci[0] : NULL, pwi, cnt, mm);
+        } else if (!sparse) {
             for (int64_t k = 0; k < mm; k++)
                 dst[pci[k]] += (REAL)cnt[k] * pwi[k];
         } else if (hm) {

@@ -92,6 +92,18 @@ def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1, state_bytes: 
     return threads * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
 
 
+def contiguous_poisson_channels(a: dict, defer: np.ndarray) -> np.ndarray:
+    """Per thread and Poisson node (``pd_contig``, T x nodes): 1 where a deferred range (``defer``,
+    deferred_poisson) reaches channels that follow one another (a one-to-one drive onto a
+    population's part), whose counts the drain then adds in a vectorised loop, else 0."""
+    pd_off, lo, hi = a["pd_off"], a["pr_lo"], a["pr_hi"]
+    out = np.zeros(pd_off.size, np.uint8)
+    for i in np.flatnonzero(defer):
+        c = a["pd_chan"][pd_off[i]: pd_off[i] + hi[i] - lo[i]].astype(np.int64)
+        out[i] = bool(c.size) and bool((c == c[0] + np.arange(c.size)).all())
+    return out
+
+
 def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:
     """Per thread and Poisson node (``pd_defer``, T x nodes): the delay in steps of a range whose
     counts bucket mode draws when their slot's bucket is drained (module docstring), else 0. Such a

@@ -95,7 +95,7 @@ from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, group_packed_by_delay, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, resolve_threads
-from .delivery import DELIVERY_MODES, bucket_capacity, deferred_poisson, uses_buckets
+from .delivery import DELIVERY_MODES, bucket_capacity, contiguous_poisson_channels, deferred_poisson, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -308,6 +308,7 @@ class GridSimulator(Simulator):
         a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
         a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)
         a["pd_defer"] = deferred_poisson(a, T, SEG_SPARSE) if self.delivery == "bucket" else np.zeros_like(a["pd_off"])
+        a["pd_contig"] = contiguous_poisson_channels(a, a["pd_defer"])
         self._group_packed(a)
 
         # spike-source events, by step
@@ -541,8 +542,10 @@ class GridSimulator(Simulator):
         G = T * n_pre
         n = int(counts.sum())
         a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
-        a["pk_syn"] = syn = np.zeros(n, np.uint32)
-        a["pk_w"] = w_all = np.zeros(n, np.float32)
+        # every entry is written below; np.empty (not np.zeros: calloc) lets numpy ask for huge
+        # pages, so that a drain's reads of groups all over the table do not miss the TLB
+        a["pk_syn"] = syn = np.empty(n, np.uint32)
+        a["pk_w"] = w_all = np.empty(n, np.float32)
         cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._pk_sparse = False
         for e in edges:
@@ -557,6 +560,8 @@ class GridSimulator(Simulator):
                 fill_packed(cursor, self._groups(e, i, j, part, n_pre), entry.astype(np.uint32),
                             np.asarray(w, dtype=real).astype(np.float32), syn, w_all)
                 del entry
+        if not np.array_equal(cursor, np.cumsum(counts)):
+            raise RuntimeError("the packed table's rows were not filled as counted")
         row_w, all_same = _row_weights(counts, w_all, G, real)
         if n and all_same:
             a["pk_w"] = np.zeros(0, np.float32)

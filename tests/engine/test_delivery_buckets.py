@@ -204,6 +204,10 @@ def test_one_to_one_poisson_drive_is_drawn_when_its_bucket_is_drained():
     defer = bucket.arrays["pd_defer"].reshape(bucket.threads, -1)
     names = list(g.poisson_sources)
     assert (defer[:, names.index("ext")] == 15).all() and (defer[:, names.index("ext_b")] == 0).all()
+    # its channels follow one another: the drain adds its counts in a vectorised loop
+    contig = bucket.arrays["pd_contig"].reshape(bucket.threads, -1)
+    assert (contig[:, names.index("ext")] == 1).all() and (contig[:, names.index("ext_b")] == 0).all()
+    assert not ring.arrays["pd_contig"].any()
     # alone, the drive's items are all the buckets ever held: two words (node, step) per step
     net = sc.Network("drive", seed=4, dt="0.1 ms")
     net.add(sc.Population(50, "lif_cuba", CUBA, name="a"))
