@@ -72,6 +72,15 @@ Layout:
 
   A row's packed synapses are pushed after its segmented ones; into one channel and ring
   slot a row adds in IR order either way, so the sums are those of the segmented table.
+  In bucket mode (spikecore.engine.delivery) each row is then sorted by delay, stably, and
+  cut into groups of one delay (_group_packed), about 2 % of the synapses at full scale:
+
+      per group     pk_grp     uint32   length << 8 | delay                      4 B
+      per row       pk_gptr    int64    first group                              8 B x T
+
+  A spike appends one item per group to the bucket of its slot; the drain adds the group's
+  synapses in order. Synapses of one delay keep the IR's order, and a row sends into one
+  slot only those of one delay, so each cell still receives the same inputs in the same order.
 
 The kernel adds a row's weights segment by segment into the ring slot of that
 delay. Each channel receives its inputs in an order fixed by the network, not by
@@ -916,10 +925,11 @@ class GridSimulator(Simulator):
 
     @property
     def bytes_per_synapse(self) -> float:
-        """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
+        """Memory of the synapse table per synapse (module docstring), all threads' row pointers and
+        bucket mode's delay groups included."""
         a = self.arrays
         keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w",
-                "pk_ptr", "pk_syn", "pk_w", "pk_row_w")
+                "pk_ptr", "pk_syn", "pk_w", "pk_row_w", "pk_gptr", "pk_grp")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------

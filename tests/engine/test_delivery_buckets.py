@@ -307,3 +307,19 @@ def test_packed_rows_sorted_by_delay_give_ring_modes_results(precision):
         # count (its multiplier), a row of one weight
         low = a["bk"] & 0xFFFFFFFF
         assert {0xFFFFFFFC, 0xFFFFFFFD, 0xFFFFFFFE} <= set(np.unique(low).tolist())
+
+
+def test_memory_estimate_bounds_the_delay_groups():
+    net = grouped_net()
+    T = THREADS[-1]
+    run = estimate(net, 0.1, "native", {"delivery": "bucket", "threads": T}).stage("run").components
+    size = next(v for k, v in run.items() if "delay groups" in k)
+    sim = GridSimulator(net.to_ir(), delivery="bucket", threads=T)
+    a = sim.arrays
+    assert a["pk_grp"].nbytes <= size <= 4 * a["pk_grp"].nbytes + a["pk_gptr"].nbytes
+    # and the engine's bytes per synapse count them
+    ring = GridSimulator(net.to_ir(), delivery="ring", threads=T)
+    extra = (a["pk_grp"].nbytes + a["pk_gptr"].nbytes) / sim.n_synapses
+    assert sim.bytes_per_synapse == pytest.approx(ring.bytes_per_synapse + extra)
+    # ring mode has none
+    assert not any("delay groups" in k for k in estimate(net, 0.1, "native", {"delivery": "ring"}).stage("run").components)
