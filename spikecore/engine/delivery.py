@@ -31,6 +31,14 @@ calls it holds all pending input as in ring mode (the next call moves a slot's p
 the hot slot first, before the slot's bucket). A hot slot marks its touched channels and is
 folded by a pass over the thread's channels in order (a mark selects), no list.
 
+A row of the packed table (spikecore.engine.simulator) does not go through the buckets synapse by
+synapse either: in bucket mode each row is sorted by delay, stably, and cut into groups of one
+delay (``pk_grp``, about 50 synapses each at full scale), and a spike appends one item per group
+(the group's synapses and the spike's multiplier) to the bucket of its slot; draining the item
+adds the group's synapses, in order, reading the table there. A row sends into one slot only the
+synapses of one delay, which keep the IR's order, and the item stands where their entries would
+have stood: the same additions in the same order.
+
 A Poisson drive whose every source has one synapse in a thread's part, all with one delay D of at
 least a step (the one-to-one background drive of the cortical microcircuit: 7.7e8 counts per
 simulated second at full scale), does not go through the buckets count by count: at step m its
