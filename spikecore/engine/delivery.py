@@ -9,7 +9,9 @@ the cache, ring mode is cheaper (no detour through the bucket).
 
 The rule of ``delivery="auto"`` (the default): bucket mode when the ring (channels x delay
 slots x the state's bytes) exceeds ``BUCKET_RING_BYTES``, a size that no longer stays in
-this kind of machine's caches beside the rest of a step's data, and the network has at least
+this kind of machine's L2 (1 MB per core) beside the rest of a step's data (the microcircuit at
+scale 0.1, a 3.1 MiB ring, ran 1.6-2.3 times faster in bucket mode once packed rows went as
+delay groups: benchmarks/RESULTS.md; Brunel's 1.2 MiB stays in ring mode), and the network has at least
 ``BUCKET_MIN_SYNAPSES_PER_CHANNEL`` synapses per channel: with fewer, a step's inputs are
 few, the ring's misses cost little, and the buckets' reserved memory would buy nothing (a
 million neurons with half a million synapses: the buckets' bound was 2.5 times the run's
@@ -55,7 +57,7 @@ from ..errors import ValidationError
 
 DELIVERY_MODES = ("auto", "ring", "bucket")
 #: a ring larger than this (bytes) is delivered through buckets under delivery="auto"
-BUCKET_RING_BYTES = 8 * 2**20
+BUCKET_RING_BYTES = 2 * 2**20
 #: and the network has at least this many synapses per channel (the microcircuit: ~3,900)
 BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread

@@ -178,6 +178,10 @@ def test_auto_delivery_rule_and_memory_estimate():
     assert uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n)
     assert not uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n - 1)
     assert uses_buckets("bucket", 54, n, 8, 0)
+    # the microcircuit at scale 0.1 (a 3.1 MiB ring) in bucket mode, Brunel's 10,000 neurons
+    # (16 slots, 1.2 MiB) and CUBA's ring (0.1 MiB) in ring mode
+    assert uses_buckets("auto", 53, 7717, 8, 388 * 7717)
+    assert not uses_buckets("auto", 16, 10000, 8, 1000 * 10000) and not uses_buckets("auto", 2, 8000, 8, 40 * 8000)
     with pytest.raises(ValidationError, match="delivery"):
         GridSimulator(g, delivery="sorted")
     with pytest.raises(ValidationError, match="delivery"):
