@@ -551,10 +551,10 @@ class GridSimulator(Simulator):
         G = T * n_pre
         n = int(counts.sum())
         a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
-        # every entry is written below; np.empty (not np.zeros: calloc) lets numpy ask for huge
-        # pages, so that a drain's reads of groups all over the table do not miss the TLB
-        a["pk_syn"] = syn = np.empty(n, np.uint32)
-        a["pk_w"] = w_all = np.empty(n, np.float32)
+        # (np.empty would let numpy advise huge pages: 4 % less run time at full scale in bucket
+        # mode, but 4 s more of the kernel's time in the build's page faults; benchmarks/RESULTS.md)
+        a["pk_syn"] = syn = np.zeros(n, np.uint32)
+        a["pk_w"] = w_all = np.zeros(n, np.float32)
         cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._pk_sparse = False
         for e in edges:
