@@ -93,6 +93,8 @@ cdef extern from "_kernel.h" nogil:
         const uint32_t *pk_syn
         const float *pk_w
         const void *pk_row_w
+        const int64_t *pk_gptr
+        const uint32_t *pk_grp
         int32_t *touched
         int64_t *touched_n
         uint8_t *mark
@@ -115,6 +117,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *pr_hi
         const int64_t *pd_off
         const int64_t *pd_defer
+        const uint8_t *pd_contig
         const int32_t *pd_chan
         const uint16_t *pd_delay
         const void *pd_weight

@@ -46,6 +46,93 @@ def fill_packed(int64_t[::1] cursor, const int64_t[::1] group, const uint32_t[::
                 out_w[pos] = weight[k]
 
 
+#: most synapses of one delay group of the packed table (group_packed_by_delay: length << 8 | delay)
+DEF _GROUP_MAX = 16777215
+PACKED_GROUP_MAX = _GROUP_MAX
+
+
+def group_packed_by_delay(const int64_t[::1] ptr, uint32_t[::1] syn, float[::1] w):
+    """Sort each row of the packed table (simulator.py: rows [ptr[i], ptr[i+1]) of ``syn`` and, where
+    not empty, ``w``) by delay (the entry's low 8 bits), stably, so that synapses of one delay keep
+    their order, and cut it into groups of one delay: returns (gptr, grp), row i's groups being
+    grp[gptr[i] .. gptr[i+1]), each length << 8 | delay (at most PACKED_GROUP_MAX synapses; a longer
+    run is cut), in the row's order. Bucket delivery appends one item per group (_kernel_impl.h,
+    push_packed_bk). ``ptr`` may hold several threads' rows one after the other (a thread's last
+    pointer equals the next thread's first: an empty row)."""
+    cdef Py_ssize_t n_rows = ptr.shape[0] - 1 if ptr.shape[0] else 0
+    cdef Py_ssize_t i, k, b, e, d, pos, longest = 0
+    cdef int64_t n_groups = 0, run, piece
+    cdef int64_t hist[256]
+    cdef int64_t at[256]
+    cdef bint with_w = w.shape[0] > 0, sorted_
+    cdef uint32_t prev
+    if with_w and w.shape[0] != syn.shape[0]:
+        raise ValueError("packed weights and entries differ in length")
+    for i in range(n_rows):
+        if ptr[i] > ptr[i + 1] or ptr[i + 1] > syn.shape[0] or ptr[i] < 0:
+            raise ValueError("packed row pointers out of order")
+        longest = max(longest, ptr[i + 1] - ptr[i])
+    gptr = np.zeros(n_rows + 1, np.int64)
+    cdef int64_t[::1] gp = gptr
+    tmp_syn_a = np.empty(longest, np.uint32)
+    tmp_w_a = np.empty(longest if with_w else 0, np.float32)
+    cdef uint32_t[::1] tmp_syn = tmp_syn_a
+    cdef float[::1] tmp_w = tmp_w_a
+    with nogil:
+        for i in range(n_rows):       # sort each row by delay (a stable counting sort), count its groups
+            b, e = ptr[i], ptr[i + 1]
+            for d in range(256):
+                hist[d] = 0
+            sorted_ = True
+            prev = 0
+            for k in range(b, e):
+                d = syn[k] & 0xFF
+                hist[d] += 1
+                if <uint32_t>d < prev:
+                    sorted_ = False
+                prev = <uint32_t>d
+            for d in range(256):
+                if hist[d]:
+                    n_groups += (hist[d] + _GROUP_MAX - 1) // _GROUP_MAX
+            gp[i + 1] = n_groups
+            if sorted_:
+                continue
+            pos = 0
+            for d in range(256):
+                at[d] = pos
+                pos += hist[d]
+            for k in range(b, e):
+                d = syn[k] & 0xFF
+                tmp_syn[at[d]] = syn[k]
+                if with_w:
+                    tmp_w[at[d]] = w[k]
+                at[d] += 1
+            for k in range(e - b):
+                syn[b + k] = tmp_syn[k]
+            if with_w:
+                for k in range(e - b):
+                    w[b + k] = tmp_w[k]
+    grp_a = np.empty(n_groups, np.uint32)
+    cdef uint32_t[::1] grp = grp_a
+    cdef int64_t g = 0
+    with nogil:
+        for i in range(n_rows):       # the runs of one delay, in order, cut at PACKED_GROUP_MAX
+            b, e = ptr[i], ptr[i + 1]
+            k = b
+            while k < e:
+                d = syn[k] & 0xFF
+                run = 1
+                while k + run < e and (syn[k + run] & 0xFF) == <uint32_t>d:
+                    run += 1
+                k += run
+                while run > 0:
+                    piece = run if run < _GROUP_MAX else _GROUP_MAX
+                    grp[g] = <uint32_t>(piece << 8) | <uint32_t>d
+                    g += 1
+                    run -= piece
+    return gptr, grp_a
+
+
 def has_update(str model) -> bool:
     """Whether the grid engine has an update function registered for ``model`` (_updates.h)."""
     return sc_update_function(model.encode(), 0) != NULL
@@ -248,6 +335,11 @@ cdef class Kernel:
         if s.n_pk and (a["pk_ptr"].shape[0] != n_threads * (s.n_pre + 1) or a["pk_row_w"].shape[0] != n_threads * s.n_pre
                        or a["pk_w"].shape[0] not in (0, s.n_pk)):
             raise ValueError("packed synapse table does not match the layout")
+        s.pk_gptr = <const int64_t*>_addr(a, "pk_gptr", np.int64) if a["pk_gptr"].size else NULL
+        s.pk_grp = <const uint32_t*>_addr(a, "pk_grp", np.uint32)
+        if a["pk_gptr"].size and (a["pk_gptr"].shape[0] != n_threads * (s.n_pre + 1)
+                                  or a["pk_gptr"][a["pk_gptr"].shape[0] - 1] != a["pk_grp"].shape[0] or not a["bk"].size):
+            raise ValueError("packed delay groups do not match the layout")
         s.touched = <int32_t*>_addr(a, "touched", np.int32)
         s.touched_n = <int64_t*>_addr(a, "touched_n", np.int64)
         s.mark = <uint8_t*>_addr(a, "mark", np.uint8) if a["mark"].size else NULL
@@ -259,7 +351,7 @@ cdef class Kernel:
         s.bk_cap = a["bk_cap"] if a["bk"].size else 0
         s.bk = <uint64_t*>_addr(a, "bk", np.uint64) if a["bk"].size else NULL
         s.bk_n = <int64_t*>_addr(a, "bk_n", np.int64)
-        if a["bk"].size and (s.bk_cap < 2 or a["bk"].size != n_threads * ring_len * s.bk_cap
+        if a["bk"].size and (s.bk_cap < 3 or a["bk"].size != n_threads * ring_len * s.bk_cap
                              or a["bk_n"].size != touched_n_size(ring_len, n_threads)
                              or s.n_channels >= 2**30 - 1):
             raise ValueError("delivery buckets do not match the ring")
@@ -283,11 +375,12 @@ cdef class Kernel:
         s.window = a["window"]
         s.pd_off = <const int64_t*>_addr(a, "pd_off", np.int64)
         s.pd_defer = <const int64_t*>_addr(a, "pd_defer", np.int64)
+        s.pd_contig = <const uint8_t*>_addr(a, "pd_contig", np.uint8)
         s.pd_chan = <const int32_t*>_addr(a, "pd_chan", np.int32)
         s.pd_delay = <const uint16_t*>_addr(a, "pd_delay", np.uint16)
         s.pd_weight = <const void*>_addr(a, "pd_weight", real)
         if a["pr_lo"].shape[0] != n_threads * s.n_pnodes or s.window < 1 or a["pd_off"].shape[0] != n_threads * s.n_pnodes \
-                or a["pd_defer"].shape[0] != n_threads * s.n_pnodes:
+                or a["pd_defer"].shape[0] != n_threads * s.n_pnodes or a["pd_contig"].shape[0] != n_threads * s.n_pnodes:
             raise ValueError("Poisson ranges or window do not match the layout")
         s.pt_len = <const int32_t*>_addr(a, "pt_len", np.int32)
         s.cdf = <const double*>_addr(a, "cdf", np.float64)

@@ -115,6 +115,16 @@ typedef struct {
  * whose second word is the step m whose counts it stands for: draining it adds thread t's counts of
  * node q at step m, each times its weight, into the slot, at that place in the bucket's order. */
 #define SC_BK_POIS 0xFFFFFFFFu
+/* A deferred group of the packed table (sc_net.pk_grp): thread t's synapses pk_syn/pk_w[s .. s + n) of
+ * one row, all of one delay, for one spike; the item stands where their entries would have stood,
+ * and draining it adds them into the slot in order. Its first word holds the kind in bits 0-31 (no
+ * channel, as SC_BK_POIS) and n in bits 32-63, its second word s; SC_BK_GRP1: each synapse adds its
+ * weight (a spike of multiplier 1); SC_BK_GRPM: each adds its weight times the value in the third
+ * word (the multiplier, a REAL); SC_BK_GRPU: each adds the third word's value (the row's one weight
+ * times the multiplier). */
+#define SC_BK_GRP1 0xFFFFFFFCu
+#define SC_BK_GRPM 0xFFFFFFFDu
+#define SC_BK_GRPU 0xFFFFFFFEu
 
 /* Where neuron k's spike history is (sc_net, lazy postsynaptic updates) and its newest
  * SC_HIST_RECENT spike steps (recent[0] the newest), so that most catch-ups read this one
@@ -169,7 +179,8 @@ typedef struct sc_net {
     const void *syn_weight;                  /* empty when every row has one weight */
     const void *row_w;                       /* T*n_pre: the row's weight if all equal, else NaN */
     /* packed synapses (the compact table, simulator.py): thread t's part of row `pre` is
-     * pk_syn[pk_ptr[t*(n_pre+1)+pre] .. +1), in the IR's synapse order; each entry is
+     * pk_syn[pk_ptr[t*(n_pre+1)+pre] .. +1), in the IR's synapse order (bucket mode: by delay,
+     * below); each entry is
      * channel << 9 | sparse << 8 | delay (steps, 1..255); pk_w the float32 weight per
      * synapse (empty when every row has one weight: pk_row_w, T*n_pre, else NaN) */
     int64_t n_pk;
@@ -177,6 +188,12 @@ typedef struct sc_net {
     const uint32_t *pk_syn;
     const float *pk_w;
     const void *pk_row_w;
+    /* bucket mode: each row of the packed table is sorted by delay (stably: synapses of one delay
+     * keep the IR's order, so each cell still receives a row's inputs in that order) and cut into
+     * groups of one delay, thread t's row `pre` having groups pk_grp[pk_gptr[t*(n_pre+1)+pre] ..
+     * +1), each length << 8 | delay, in the row's order (empty in ring mode: the IR's order) */
+    const int64_t *pk_gptr;
+    const uint32_t *pk_grp;
     /* sparse fold: per slot, the channels of thread t touched so far are
      * touched[slot*C + chan_ofs[t] ..][0 .. touched_n[SC_TOUCHED_N(net, slot, t)]); thread t's
      * marks SC_MARK(net, t, slot)[c] say c is listed. Each thread has marks of its own (T*L*C
@@ -240,6 +257,10 @@ typedef struct sc_net {
      * are drawn when their slot's bucket is drained (an SC_BK_POIS item marks their place among the
      * slot's inputs) instead of being drawn and appended at their step; else 0 */
     const int64_t *pd_defer;
+    /* T*n_pnodes: 1 where such a range's channels follow one another (pd_chan[pd_off + k] =
+     * pd_chan[pd_off] + k: a one-to-one drive), so that draining its item adds its counts in a
+     * vectorised loop */
+    const uint8_t *pd_contig;
     const int32_t *pd_chan;
     const uint16_t *pd_delay;
     const void *pd_weight;

@@ -219,6 +219,18 @@ static void FN(bk_take_big)(const sc_net *net, int t, int64_t slot)
     net->hot_big[t * net->hot_big_stride + slot] = 0;
 }
 
+/* Add counts cnt[0 .. mm) times weights w into d[0 .. mm), marking in hm (NULL: none) the
+ * channels with a count: bk_pois's loop where the channels follow one another. */
+SC_CLONES static void FN(bk_pois_add)(REAL *restrict d, uint8_t *restrict hm, const REAL *restrict w,
+                                      const uint16_t *restrict cnt, int64_t mm)
+{
+    for (int64_t k = 0; k < mm; k++)
+        d[k] += (REAL)cnt[k] * w[k];
+    if (hm)
+        for (int64_t k = 0; k < mm; k++)
+            hm[k] |= (uint8_t)(cnt[k] != 0);
+}
+
 /* Add thread t's Poisson input of node q at step m into ring slot dst, as push_single's bucket
  * mode would have appended it at step m: each row adds count times its weight to its channel (a
  * zero count adds a zero, which changes no cell: a cell is never -0.0) and, where the channels
@@ -234,12 +246,15 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
     const int32_t *restrict pc = net->pd_chan + off;
     const REAL *restrict pw = (const REAL *)net->pd_weight + off;
     int sparse = (net->pd_delay[off] & SC_SEG_SPARSE) != 0;
+    int contig = net->pd_contig[t * nq + q];
     for (int64_t i0 = 0; i0 < b - a; i0 += B) {
         int64_t mm = b - a - i0 < B ? b - a - i0 : B;
         const int32_t *restrict pci = pc + i0;
         const REAL *restrict pwi = pw + i0;
         sc_pois_range(net, q, m, a + i0, a + i0 + mm, cnt);
-        if (!sparse) {
+        if (contig && (hm || !sparse)) {   /* channels pci[0] + k: the same additions, vectorised */
+            FN(bk_pois_add)(dst + pci[0], sparse ? hm + pci[0] : NULL, pwi, cnt, mm);
+        } else if (!sparse) {
             for (int64_t k = 0; k < mm; k++)
                 dst[pci[k]] += (REAL)cnt[k] * pwi[k];
         } else if (hm) {
@@ -264,6 +279,99 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
     return nl;
 }
 
+/* Add synapses pk_syn/pk_w[s .. e) of one delay into slot dst, each its input of a group of kind
+ * `kind` with value v (SC_BK_GRP1 above): the same values push_packed adds in ring mode. The slot's
+ * marks: the hot slot's hm, or (hm NULL) mk and the list lst of nl touched channels (NULL mk: none);
+ * returns nl. */
+static SC_ALWAYS_INLINE int64_t FN(bk_group)(const sc_net *net, uint32_t kind, int64_t s, int64_t e, REAL v,
+                                             REAL *restrict dst, uint8_t *restrict hm, uint8_t *restrict mk,
+                                             int32_t *restrict lst, int64_t nl)
+{
+    const uint32_t *restrict syn = net->pk_syn;
+    const float *restrict w = net->pk_w;
+    if (hm) {   /* the hot slot: the mark is the entry's sparse flag */
+        if (kind == SC_BK_GRP1)
+            for (int64_t k = s; k < e; k++) {
+                uint32_t x = syn[k];
+                dst[x >> 9] += (REAL)w[k];
+                hm[x >> 9] |= (uint8_t)((x >> 8) & 1u);
+            }
+        else if (kind == SC_BK_GRPM)
+            for (int64_t k = s; k < e; k++) {
+                uint32_t x = syn[k];
+                dst[x >> 9] += v * (REAL)w[k];
+                hm[x >> 9] |= (uint8_t)((x >> 8) & 1u);
+            }
+        else
+            for (int64_t k = s; k < e; k++) {
+                uint32_t x = syn[k];
+                dst[x >> 9] += v;
+                hm[x >> 9] |= (uint8_t)((x >> 8) & 1u);
+            }
+        return nl;
+    }
+    for (int64_t k = s; k < e; k++) {
+        uint32_t x = syn[k];
+        int32_t c = (int32_t)(x >> 9);
+        dst[c] += kind == SC_BK_GRPU ? v : kind == SC_BK_GRP1 ? (REAL)w[k] : v * (REAL)w[k];
+        if ((x & SC_PK_SPARSE) && mk && !mk[c]) {
+            mk[c] = 1;
+            lst[nl++] = c;
+        }
+    }
+    return nl;
+}
+
+/* Fetch the first lines of the synapses of a group item (n synapses from s, kind lo) that a drain
+ * will add soon: each item's synapses lie elsewhere in the table. */
+#ifndef SC_BK_GROUP_LINES
+#define SC_BK_GROUP_LINES 8   /* lines fetched per array and group (the hardware follows longer runs) */
+#endif
+#ifndef SC_BK_GROUP_AHEAD
+#define SC_BK_GROUP_AHEAD 9   /* words of a bucket ahead of the drain whose groups are fetched */
+#endif
+static SC_ALWAYS_INLINE void FN(bk_group_fetch)(const sc_net *net, uint32_t lo, int64_t s, int64_t n)
+{
+    const char *a = (const char *)(net->pk_syn + s), *z = (const char *)(net->pk_syn + s + n);
+    const char *wa = (const char *)(net->pk_w + s);
+    for (int x = 0; x < SC_BK_GROUP_LINES && a + 64 * x < z; x++) {
+        __builtin_prefetch(a + 64 * x, 0, 3);
+        if (lo != SC_BK_GRPU)
+            __builtin_prefetch(wa + 64 * x, 0, 3);
+    }
+}
+
+/* Words of the bucket entry or item whose first word's low half is lo. */
+static SC_ALWAYS_INLINE int64_t FN(bk_words_at)(uint32_t lo)
+{
+    if (lo >= SC_BK_GRP1)
+        return lo == SC_BK_GRPM || lo == SC_BK_GRPU ? 3 : 2;
+    return (lo & SC_BK_WIDE) ? 2 : 1;
+}
+
+/* Advance the drain's fetch cursor *p through b[.. n) up to word k + SC_BK_GROUP_AHEAD, fetching the
+ * groups of the items it passes. */
+static SC_ALWAYS_INLINE void FN(bk_fetch_ahead)(const sc_net *net, const uint64_t *restrict b, int64_t n, int64_t k,
+                                                int64_t *p)
+{
+    int64_t q = *p;
+    while (q < n && q <= k + SC_BK_GROUP_AHEAD) {
+        uint32_t y = (uint32_t)b[q];
+        if (y >= SC_BK_GRP1 && y != SC_BK_POIS)
+            FN(bk_group_fetch)(net, y, (int64_t)b[q + 1], (int64_t)(b[q] >> 32));
+        q += FN(bk_words_at)(y);
+    }
+    *p = q;
+}
+
+/* The value word of a group item. */
+static SC_ALWAYS_INLINE REAL FN(bk_group_value)(const uint64_t *restrict b)
+{
+    REAL v;
+    memcpy(&v, b, sizeof v);
+    return v;
+}
+
 /* The value of bucket entry b[*k] (lo: its low word): the float in its high word, or, for a
  * wide entry, the double in the next word (*k then steps over it). */
 static inline REAL FN(bk_value)(const uint64_t *restrict b, int64_t *k, uint32_t lo)
@@ -284,15 +392,22 @@ static inline REAL FN(bk_value)(const uint64_t *restrict b, int64_t *k, uint32_t
 static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
                            uint8_t *restrict hm)
 {
+    int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word: a prefetch of nothing useful) */
+        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             __builtin_prefetch(dst + ((uint32_t)b[k + SC_BK_AHEAD] >> 2), 1, 3);
+        if (net->pk_gptr)
+            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
-        if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
-            FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
-            k++;
+        if (lo >= SC_BK_GRP1) {
+            if (lo == SC_BK_POIS)   /* deferred Poisson input: node, then step */
+                FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, hm, NULL, NULL, 0);
+            else   /* a group of the packed table (SC_BK_GRP1) */
+                FN(bk_group)(net, lo, (int64_t)b[k + 1], (int64_t)b[k + 1] + (int64_t)(e >> 32),
+                             lo == SC_BK_GRP1 ? 1 : FN(bk_group_value)(b + k + 2), dst, hm, NULL, NULL, 0);
+            k += FN(bk_words_at)(lo) - 1;
             continue;
         }
         dst[c] += FN(bk_value)(b, &k, lo);
@@ -305,19 +420,26 @@ static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b,
 static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict b, int64_t n, REAL *restrict dst,
                               uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
 {
+    int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word: a prefetch of nothing useful) */
+        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
             __builtin_prefetch(dst + (y >> 2), 1, 3);
             if (mk)
                 __builtin_prefetch(mk + (y >> 2), 1, 3);
         }
+        if (net->pk_gptr)
+            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
-        if (SC_UNLIKELY(lo == SC_BK_POIS)) {   /* deferred Poisson input: node, then step */
-            nl = FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, NULL, mk, lst, nl);
-            k++;
+        if (lo >= SC_BK_GRP1) {
+            if (lo == SC_BK_POIS)   /* deferred Poisson input: node, then step */
+                nl = FN(bk_pois)(net, t, (int64_t)(e >> 32), (int64_t)b[k + 1], dst, NULL, mk, lst, nl);
+            else   /* a group of the packed table (SC_BK_GRP1) */
+                nl = FN(bk_group)(net, lo, (int64_t)b[k + 1], (int64_t)b[k + 1] + (int64_t)(e >> 32),
+                                  lo == SC_BK_GRP1 ? 1 : FN(bk_group_value)(b + k + 2), dst, NULL, mk, lst, nl);
+            k += FN(bk_words_at)(lo) - 1;
             continue;
         }
         dst[c] += FN(bk_value)(b, &k, lo);
@@ -380,7 +502,7 @@ static void FN(bk_drain)(const sc_net *net, int t, int64_t slot, int big)
     *np = K;                          /* (full: the next entry takes a chunk) */
 }
 
-/* Room for two entries at the tail of thread t's bucket of slot `slot`: a chunk from the pool
+/* Room for an item (up to three entries) at the tail of thread t's bucket of slot `slot`: a chunk from the pool
  * (the one drained last: still in the cache) when the tail chunk is full; when the pool has run
  * dry, every bucket of the thread is first added into its slot of the ring (earliest inputs
  * first, so the order holds), which bounds the memory, never the results. Returns the tail. */
@@ -405,11 +527,12 @@ static uint64_t *FN(bk_grow)(const sc_net *net, int t, int64_t slot)
     return net->bk + ((int64_t)t * net->ring_len * net->bk_cap + (int64_t)ci * K);
 }
 
-/* The tail of thread t's bucket of slot `slot` with room for two entries; *np its fill. */
-static SC_ALWAYS_INLINE uint64_t *FN(bk_tail_at)(const sc_net *net, int t, int64_t slot, int64_t *np)
+/* The tail of thread t's bucket of slot `slot` with room for `need` entries (at most 3: a chunk
+ * holds at least 3); *np its fill. */
+static SC_ALWAYS_INLINE uint64_t *FN(bk_tail_at)(const sc_net *net, int t, int64_t slot, int64_t *np, int need)
 {
     int64_t k = *np;
-    if (SC_UNLIKELY(k + 2 > net->ck_len))
+    if (SC_UNLIKELY(k + need > net->ck_len))
         return FN(bk_grow)(net, t, slot);
     return net->bk + ((int64_t)t * net->ring_len * net->bk_cap
                       + (int64_t)net->bk_tail[(int64_t)t * net->hot_big_stride + slot] * net->ck_len + k);
@@ -421,7 +544,7 @@ static SC_ALWAYS_INLINE uint64_t *FN(bk_tail_at)(const sc_net *net, int t, int64
 static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, int32_t c, uint32_t sparse, REAL add)
 {
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
-    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np, 2);
     int64_t k = *np;
     /* a thread appends to up to ring_len buckets at once, more streams than the hardware
      * prefetcher follows: fetch the line SC_BK_TAIL entries ahead of the tail (past the end of
@@ -447,30 +570,53 @@ static SC_ALWAYS_INLINE void FN(bk_put)(const sc_net *net, int t, int64_t slot, 
 static void FN(bk_put_pois)(const sc_net *net, int t, int64_t slot, int64_t q, int64_t m)
 {
     int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
-    uint64_t *b = FN(bk_tail_at)(net, t, slot, np);
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np, 2);
     b[0] = (uint64_t)q << 32 | SC_BK_POIS;
     b[1] = (uint64_t)m;
     *np += 2;
 }
 
-/* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed). */
-static void FN(push_packed_bk)(const sc_net *net, int t, int64_t s, int64_t e, REAL wu, int uniform, int64_t now,
+/* Note in thread t's bucket of slot `slot` that synapses pk_syn/pk_w[s .. s + n) go here (kind
+ * SC_BK_GRP1, SC_BK_GRPM or SC_BK_GRPU with its value v: SC_BK_GRP1 above; added when the bucket is
+ * drained). */
+static SC_ALWAYS_INLINE void FN(bk_put_group)(const sc_net *net, int t, int64_t slot, uint32_t kind, int64_t s,
+                                              int64_t n, REAL v)
+{
+    int64_t *np = net->bk_n + SC_BUCKET_N(net, slot, t);
+    int need = kind == SC_BK_GRP1 ? 2 : 3;
+    uint64_t *b = FN(bk_tail_at)(net, t, slot, np, need);
+    if (SC_BK_TAIL)
+        __builtin_prefetch(b + SC_BK_TAIL, 1, 3);
+    b[0] = (uint64_t)n << 32 | kind;
+    b[1] = (uint64_t)s;
+    if (need == 3) {
+        b[2] = 0;
+        memcpy(b + 2, &v, sizeof v);
+    }
+    *np += need;
+}
+
+/* Thread t's bucket-mode delivery of its part of packed row `pre` (push_packed), whose synapses are
+ * sorted by delay into groups (sc_net.pk_grp): one item per group in the bucket of its slot, or,
+ * for a delay of 0, its inputs into the slot now. */
+static void FN(push_packed_bk)(const sc_net *net, int t, int64_t pre, int64_t s, REAL wu, int uniform, int64_t now,
                                REAL mult)
 {
     int64_t L = net->ring_len;
-    const uint32_t *restrict syn = net->pk_syn;
-    const float *restrict w = net->pk_w;
-    for (; s < e; s++) {
-        uint32_t x = syn[s];
-        int64_t d = (int64_t)(x & 0xFFu), slot = now + d;
+    const int64_t *gp = net->pk_gptr + (int64_t)t * (net->n_pre + 1);
+    const uint32_t *restrict grp = net->pk_grp;
+    uint32_t kind = uniform ? SC_BK_GRPU : mult == 1 ? SC_BK_GRP1 : SC_BK_GRPM;
+    REAL v = uniform ? wu : mult;
+    for (int64_t g = gp[pre], g1 = gp[pre + 1]; g < g1; g++) {
+        uint32_t x = grp[g];
+        int64_t d = (int64_t)(x & 0xFFu), n = (int64_t)(x >> 8), slot = now + d;
         if (slot >= L)
             slot -= L;
-        int32_t c = (int32_t)(x >> 9);
-        REAL add = uniform ? wu : mult * (REAL)w[s];
         if (d)
-            FN(bk_put)(net, t, slot, c, (x & SC_PK_SPARSE) ? SC_BK_SPARSE : 0u, add);
-        else
-            FN(ring_add)(net, t, slot, c, (x & SC_PK_SPARSE) != 0, add);
+            FN(bk_put_group)(net, t, slot, kind, s, n, v);
+        else   /* (the packed table's delays are at least a step: kept for any table) */
+            FN(bk_group)(net, kind, s, s + n, v, FN(slot_at)(net, slot), SC_HOT_MARK(net, t, slot), NULL, NULL, 0);
+        s += n;
     }
 }
 
@@ -513,7 +659,7 @@ static void FN(push_packed)(const sc_net *net, int t, int64_t pre, int64_t now, 
     wu = mult * wu;
     int64_t s = ptr[pre], e = ptr[pre + 1];
     if (net->bk) {
-        FN(push_packed_bk)(net, t, s, e, wu, uniform, now, mult);
+        FN(push_packed_bk)(net, t, pre, s, wu, uniform, now, mult);
         return;
     }
     int64_t ahead = e - s < SC_PK_AHEAD ? e - s : SC_PK_AHEAD;

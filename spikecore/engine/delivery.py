@@ -9,7 +9,9 @@ the cache, ring mode is cheaper (no detour through the bucket).
 
 The rule of ``delivery="auto"`` (the default): bucket mode when the ring (channels x delay
 slots x the state's bytes) exceeds ``BUCKET_RING_BYTES``, a size that no longer stays in
-this kind of machine's caches beside the rest of a step's data, and the network has at least
+this kind of machine's L2 (1 MB per core) beside the rest of a step's data (the microcircuit at
+scale 0.1, a 3.1 MiB ring, ran 1.6-2.3 times faster in bucket mode once packed rows went as
+delay groups: benchmarks/RESULTS.md; Brunel's 1.2 MiB stays in ring mode), and the network has at least
 ``BUCKET_MIN_SYNAPSES_PER_CHANNEL`` synapses per channel: with fewer, a step's inputs are
 few, the ring's misses cost little, and the buckets' reserved memory would buy nothing (a
 million neurons with half a million synapses: the buckets' bound was 2.5 times the run's
@@ -31,6 +33,14 @@ calls it holds all pending input as in ring mode (the next call moves a slot's p
 the hot slot first, before the slot's bucket). A hot slot marks its touched channels and is
 folded by a pass over the thread's channels in order (a mark selects), no list.
 
+A row of the packed table (spikecore.engine.simulator) does not go through the buckets synapse by
+synapse either: in bucket mode each row is sorted by delay, stably, and cut into groups of one
+delay (``pk_grp``, about 50 synapses each at full scale), and a spike appends one item per group
+(the group's synapses and the spike's multiplier) to the bucket of its slot; draining the item
+adds the group's synapses, in order, reading the table there. A row sends into one slot only the
+synapses of one delay, which keep the IR's order, and the item stands where their entries would
+have stood: the same additions in the same order.
+
 A Poisson drive whose every source has one synapse in a thread's part, all with one delay D of at
 least a step (the one-to-one background drive of the cortical microcircuit: 7.7e8 counts per
 simulated second at full scale), does not go through the buckets count by count: at step m its
@@ -47,7 +57,7 @@ from ..errors import ValidationError
 
 DELIVERY_MODES = ("auto", "ring", "bucket")
 #: a ring larger than this (bytes) is delivered through buckets under delivery="auto"
-BUCKET_RING_BYTES = 8 * 2**20
+BUCKET_RING_BYTES = 2 * 2**20
 #: and the network has at least this many synapses per channel (the microcircuit: ~3,900)
 BUCKET_MIN_SYNAPSES_PER_CHANNEL = 10
 #: capacity of a bucket, in 8-byte entries per channel of its thread
@@ -90,6 +100,18 @@ def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1, state_bytes: 
     chunks = threads * ring_len * cap // min(cap, BUCKET_CHUNK_ENTRIES)
     hot = HOT_SLOTS * int(n_channels) * (state_bytes + threads)
     return threads * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
+
+
+def contiguous_poisson_channels(a: dict, defer: np.ndarray) -> np.ndarray:
+    """Per thread and Poisson node (``pd_contig``, T x nodes): 1 where a deferred range (``defer``,
+    deferred_poisson) reaches channels that follow one another (a one-to-one drive onto a
+    population's part), whose counts the drain then adds in a vectorised loop, else 0."""
+    pd_off, lo, hi = a["pd_off"], a["pr_lo"], a["pr_hi"]
+    out = np.zeros(pd_off.size, np.uint8)
+    for i in np.flatnonzero(defer):
+        c = a["pd_chan"][pd_off[i]: pd_off[i] + hi[i] - lo[i]].astype(np.int64)
+        out[i] = bool(c.size) and bool((c == c[0] + np.arange(c.size)).all())
+    return out
 
 
 def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:

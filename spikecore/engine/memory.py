@@ -103,6 +103,8 @@ GRID_PACKED_BYTES = 4            # the packed table's entry (channel, sparse fla
 GRID_PACKED_WEIGHT_BYTES = 4     # its float32 weight, where a row's weights differ
 GRID_PACKED_ROW_BYTES = 16       # pk_ptr (int64), pk_row_w (float64) per row and thread
 GRID_PACKED_MAX_DELAY_STEPS = 255
+GRID_PACKED_GROUP_BYTES = 4      # bucket mode: a delay group of a packed row (length << 8 | delay), uint32
+GRID_PACKED_GROUP_ROW_BYTES = 8  # and its rows' first groups (pk_gptr, int64) per row and thread
 #: a lazy projection (spikecore.ir.SynapseStream) drawn piece by piece into the grid engine: one
 #: piece of CHUNK_SYNAPSES synapses alive at a time, with its i, j, weight, delay, the engine's
 #: delay steps, rows and entries (measured 60 B per synapse of the piece, 10^5 neurons, fixed
@@ -485,6 +487,9 @@ def _run_stage(plan: _Plan) -> tuple:
             stage.add(f"{plan.label}: delivery buckets ({slots} slots x {BUCKET_ENTRIES_PER_CHANNEL} "
                       f"entries per channel, filled as needed; hot slots)",
                       bucket_bytes(slots, channels, plan.threads, plan.real))
+            if plan.packed:
+                stage.add(f"{plan.label}: the packed rows' delay groups (bucket delivery)",
+                          _packed_group_bytes(net, plan.counts, plan.dt, plan.threads, plan.packed))
     if plan.backend == "brian2":
         stage.add("Brian2 network and code objects", BRIAN2_RUNTIME_BYTES)
     if plan.backend == "lava":
@@ -601,6 +606,22 @@ def _grid_table_bytes(net, counts, dt, real, threads, packed=frozenset()) -> int
         else:
             total += GRID_SEGMENT_BYTES * n_pre * min(fan_out, 1 + fan_out / 65535)
     return int(total + GRID_ROW_BYTES * threads * rows + GRID_PACKED_ROW_BYTES * threads * packed_rows)
+
+
+def _packed_group_bytes(net, counts, dt, threads, packed) -> int:
+    """Bucket delivery's delay groups of the packed table (simulator.py _group_packed): a row (a
+    source's neuron, all its packed projections) has per thread at most one group per delay step
+    its projections can draw, and never more than its synapses there; and a pointer per row."""
+    fan_out, steps, sizes = {}, {}, {}
+    for name in packed:
+        pr = net.projections[name]
+        pre = pr.pre_name
+        sizes[pre] = _source_size(net, pre)
+        fan_out[pre] = fan_out.get(pre, 0.0) + counts.get(name, 0) / max(sizes[pre], 1) / threads
+        largest = max(1, int(round((_largest(pr.delay, dt) - dt) / dt)) + 1)
+        steps[pre] = max(steps.get(pre, 1), largest)
+    groups = sum(threads * sizes[pre] * min(max(fan_out[pre], 1.0), steps[pre]) for pre in sizes if fan_out[pre])
+    return int(GRID_PACKED_GROUP_BYTES * groups + GRID_PACKED_GROUP_ROW_BYTES * threads * sum(sizes.values()))
 
 
 def _monitor_neurons(net, m) -> int:

@@ -72,6 +72,15 @@ Layout:
 
   A row's packed synapses are pushed after its segmented ones; into one channel and ring
   slot a row adds in IR order either way, so the sums are those of the segmented table.
+  In bucket mode (spikecore.engine.delivery) each row is then sorted by delay, stably, and
+  cut into groups of one delay (_group_packed), about 2 % of the synapses at full scale:
+
+      per group     pk_grp     uint32   length << 8 | delay                      4 B
+      per row       pk_gptr    int64    first group                              8 B x T
+
+  A spike appends one item per group to the bucket of its slot; the drain adds the group's
+  synapses in order. Synapses of one delay keep the IR's order, and a row sends into one
+  slot only those of one delay, so each cell still receives the same inputs in the same order.
 
 The kernel adds a row's weights segment by segment into the ring slot of that
 delay. Each channel receives its inputs in an order fixed by the network, not by
@@ -92,10 +101,10 @@ from ..errors import UnsupportedFeature, ValidationError
 from ..models import equations as equation_models
 from ..models import model_for
 from ..plasticity import rule_for
-from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
+from ._core import Kernel, fill_packed, group_packed_by_delay, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, resolve_threads
-from .delivery import DELIVERY_MODES, bucket_capacity, deferred_poisson, uses_buckets
+from .delivery import DELIVERY_MODES, bucket_capacity, contiguous_poisson_channels, deferred_poisson, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -308,6 +317,8 @@ class GridSimulator(Simulator):
         a["bk"] = np.zeros(T * self.ring_len * a["bk_cap"], np.uint64)
         a["bk_n"] = np.zeros(touched_n_size(self.ring_len, T), np.int64)
         a["pd_defer"] = deferred_poisson(a, T, SEG_SPARSE) if self.delivery == "bucket" else np.zeros_like(a["pd_off"])
+        a["pd_contig"] = contiguous_poisson_channels(a, a["pd_defer"])
+        self._group_packed(a)
 
         # spike-source events, by step
         a.update(spike_source_events(g, dt, self.pre_base))
@@ -540,6 +551,8 @@ class GridSimulator(Simulator):
         G = T * n_pre
         n = int(counts.sum())
         a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
+        # (np.empty would let numpy advise huge pages: 4 % less run time at full scale in bucket
+        # mode, but 4 s more of the kernel's time in the build's page faults; benchmarks/RESULTS.md)
         a["pk_syn"] = syn = np.zeros(n, np.uint32)
         a["pk_w"] = w_all = np.zeros(n, np.float32)
         cursor = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
@@ -556,6 +569,8 @@ class GridSimulator(Simulator):
                 fill_packed(cursor, self._groups(e, i, j, part, n_pre), entry.astype(np.uint32),
                             np.asarray(w, dtype=real).astype(np.float32), syn, w_all)
                 del entry
+        if not np.array_equal(cursor, np.cumsum(counts)):
+            raise RuntimeError("the packed table's rows were not filled as counted")
         row_w, all_same = _row_weights(counts, w_all, G, real)
         if n and all_same:
             a["pk_w"] = np.zeros(0, np.float32)
@@ -563,6 +578,18 @@ class GridSimulator(Simulator):
             row_w[rows] = weight
         a["pk_row_w"] = row_w
         self._pk_rows = counts
+
+    def _group_packed(self, a):
+        """Bucket mode: each row of the packed table sorted by delay, stably, and cut into groups of
+        one delay (pk_gptr, pk_grp: _core.group_packed_by_delay), so that a spike leaves one item
+        per group in the buckets instead of an entry per synapse. Ring mode keeps the IR's order
+        and has no groups."""
+        a["pk_gptr"], a["pk_grp"] = np.zeros(0, np.int64), np.zeros(0, np.uint32)
+        if self.delivery != "bucket" or not a["pk_syn"].size:
+            return
+        # (pk_ptr's threads follow one another: its pairs of neighbours are the rows, with an
+        # empty one between two threads, so the groups' pointers index as pk_ptr does)
+        a["pk_gptr"], a["pk_grp"] = group_packed_by_delay(a["pk_ptr"], a["pk_syn"], a["pk_w"])
 
     def _lay_out_plastic(self, plastic, a, real, part, n_pre):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
@@ -902,10 +929,11 @@ class GridSimulator(Simulator):
 
     @property
     def bytes_per_synapse(self) -> float:
-        """Memory of the synapse table per synapse (module docstring), all threads' row pointers included."""
+        """Memory of the synapse table per synapse (module docstring), all threads' row pointers and
+        bucket mode's delay groups included."""
         a = self.arrays
         keys = ("syn_chan", "syn_weight", "seg_delay", "seg_len", "seg_block", "row_ptr", "seg_ptr", "row_w",
-                "pk_ptr", "pk_syn", "pk_w", "pk_row_w")
+                "pk_ptr", "pk_syn", "pk_w", "pk_row_w", "pk_gptr", "pk_grp")
         return sum(a[k].nbytes for k in keys) / max(self.n_synapses, 1)
 
     # -- inputs ---------------------------------------------------------------------

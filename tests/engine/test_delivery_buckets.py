@@ -155,13 +155,13 @@ def test_eager_plastic_rules_in_bucket_mode_bit_for_bit(rule):
 
 
 def test_full_buckets_are_added_early_without_changing_a_sum(monkeypatch):
-    # room for one entry: nearly every input fills its bucket, which is added into its slot at once
+    # room for one item: nearly every input fills its bucket, which is added into its slot at once
     g = static_net(seed=5).to_ir()
     ring = run_parts(g, [0.06], delivery="ring")
-    monkeypatch.setattr(simulator, "bucket_capacity", lambda own: 2)
+    monkeypatch.setattr(simulator, "bucket_capacity", lambda own: 3)
     for threads in THREADS:
         bucket = run_parts(g, [0.02, 0.04], delivery="bucket", threads=threads)
-        assert bucket[0].arrays["bk"].size == 2 * threads * bucket[0].ring_len
+        assert bucket[0].arrays["bk"].size == 3 * threads * bucket[0].ring_len
         assert_identical(ring, bucket)
 
 
@@ -178,6 +178,10 @@ def test_auto_delivery_rule_and_memory_estimate():
     assert uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n)
     assert not uses_buckets("auto", 54, n, 8, BUCKET_MIN_SYNAPSES_PER_CHANNEL * n - 1)
     assert uses_buckets("bucket", 54, n, 8, 0)
+    # the microcircuit at scale 0.1 (a 3.1 MiB ring) in bucket mode, Brunel's 10,000 neurons
+    # (16 slots, 1.2 MiB) and CUBA's ring (0.1 MiB) in ring mode
+    assert uses_buckets("auto", 53, 7717, 8, 388 * 7717)
+    assert not uses_buckets("auto", 16, 10000, 8, 1000 * 10000) and not uses_buckets("auto", 2, 8000, 8, 40 * 8000)
     with pytest.raises(ValidationError, match="delivery"):
         GridSimulator(g, delivery="sorted")
     with pytest.raises(ValidationError, match="delivery"):
@@ -204,6 +208,10 @@ def test_one_to_one_poisson_drive_is_drawn_when_its_bucket_is_drained():
     defer = bucket.arrays["pd_defer"].reshape(bucket.threads, -1)
     names = list(g.poisson_sources)
     assert (defer[:, names.index("ext")] == 15).all() and (defer[:, names.index("ext_b")] == 0).all()
+    # its channels follow one another: the drain adds its counts in a vectorised loop
+    contig = bucket.arrays["pd_contig"].reshape(bucket.threads, -1)
+    assert (contig[:, names.index("ext")] == 1).all() and (contig[:, names.index("ext_b")] == 0).all()
+    assert not ring.arrays["pd_contig"].any()
     # alone, the drive's items are all the buckets ever held: two words (node, step) per step
     net = sc.Network("drive", seed=4, dt="0.1 ms")
     net.add(sc.Population(50, "lif_cuba", CUBA, name="a"))
@@ -236,3 +244,86 @@ def test_buckets_reuse_the_chunk_drained_last():
     bk = sim.arrays["bk"]
     used = np.flatnonzero(bk)
     assert used.size and used[-1] < bk.size // 4     # (one region per slot: up to the end)
+
+
+def grouped_net(seed=11):
+    """Packed rows that mix projections: multapses of equal delays (one delay of a step) and of
+    drawn delays onto one channel block, several projections from one source onto one population
+    and onto another whose input is folded densely, Poisson rows whose spikes count more than one
+    (a multiplier), and rows of one weight with drawn delays (the row's weight)."""
+    net = sc.Network("groups", seed=seed, dt="0.1 ms")
+    net.add(sc.Population(120, "lif_cuba", CUBA, {"v": sc.Uniform("-60 mV", "-50 mV")}, name="a"))
+    net.add(sc.Population(50, "lif_delta", DELTA, {"v": sc.Uniform("0 mV", "20 mV")}, name="b"))
+    net.add(sc.PoissonSource(40, "4 kHz", name="ext"))     # ~0.4 spikes per step: counts of 2 and more
+    net.add(sc.PoissonSource(30, "1 kHz", name="ext_u"))
+    f32 = dict(weight_precision="float32")
+    net.add(sc.Projection("ext", "a", sc.FixedTotalNumber(2400), weight=sc.Uniform("0.2 mV", "0.6 mV"),
+                          delay=sc.Uniform("0.1 ms", "1 ms"), receptor="e", name="ea", **f32))
+    net.add(sc.Projection("ext_u", "a", sc.FixedTotalNumber(900), weight="0.3 mV",
+                          delay=sc.Uniform("0.1 ms", "2 ms"), receptor="e", name="ua"))   # one weight per row
+    net.add(sc.Projection("a", "a", sc.FixedTotalNumber(3000), weight=sc.Uniform("0.2 mV", "1 mV"),
+                          delay="0.1 ms", receptor="e", name="aa_one_delay", **f32))      # multapses, one delay
+    net.add(sc.Projection("a", "a", sc.FixedTotalNumber(3000), weight=sc.Uniform("0.1 mV", "0.9 mV"),
+                          delay=sc.Normal("1 ms", "0.5 ms", low="0.1 ms"), receptor="e", name="aa_drawn", **f32))
+    net.add(sc.Projection("a", "a", sc.FixedTotalNumber(1500), weight=sc.Uniform("-3 mV", "-1 mV"),
+                          delay=sc.Uniform("0.1 ms", "0.6 ms"), receptor="i", name="aa_inh", **f32))
+    net.add(sc.Projection("a", "b", sc.FixedTotalNumber(1200), weight=sc.Uniform("0.1 mV", "0.8 mV"),
+                          delay=sc.Uniform("0.1 ms", "1.5 ms"), name="ab", **f32))      # a dense fold in a's rows
+    net.add(sc.Projection("b", "a", sc.FixedTotalNumber(1000), weight=sc.Uniform("-2 mV", "-0.5 mV"),
+                          delay=sc.Normal("0.8 ms", "0.3 ms", low="0.1 ms"), receptor="i", name="ba", **f32))
+    net.add(sc.StateMonitor("a", ("v", "syn_e", "syn_i"), neurons=[0, 17, 119], name="m"))
+    return net
+
+
+def packed_rows(sim):
+    """Each (thread, row) part of the packed table: its entries and weights."""
+    a = sim.arrays
+    ptr, syn, w = a["pk_ptr"], a["pk_syn"], a["pk_w"]
+    return [(syn[ptr[i]:ptr[i + 1]], w[ptr[i]:ptr[i + 1]] if w.size else w) for i in range(ptr.size - 1)]
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_packed_rows_sorted_by_delay_give_ring_modes_results(precision):
+    # bucket mode sorts each packed row by delay, stably, and appends one item per group of one
+    # delay at a spike, whose synapses are added when the slot's bucket is drained
+    g = grouped_net().to_ir()
+    ring = run_parts(g, [0.08], precision=precision, delivery="ring")
+    assert ring[0].arrays["pk_gptr"].size == 0 and sum(s[0].size for s in ring[1].values()) > 200
+    for threads in THREADS:
+        bucket = run_parts(g, [0.0231, 0.0569], precision=precision, delivery="bucket", threads=threads)
+        sim = bucket[0]
+        assert_identical(ring, bucket)
+        if threads == 1:     # the same rows as ring mode's, each sorted by delay, stably
+            for (rs, rw), (bs, bw) in zip(packed_rows(ring[0]), packed_rows(sim)):
+                order = np.argsort(rs & 0xFF, kind="stable")
+                assert np.array_equal(rs[order], bs) and np.array_equal(rw[order], bw)
+        # the groups: runs of one delay, in the rows' order
+        a = sim.arrays
+        grp, gptr = a["pk_grp"], a["pk_gptr"]
+        assert gptr.size == a["pk_ptr"].size and gptr[-1] == grp.size
+        lengths = np.diff(a["pk_ptr"])
+        assert np.array_equal(np.add.reduceat(np.append(grp >> 8, 0), gptr[:-1])[lengths > 0],
+                              lengths[lengths > 0])
+        delays = a["pk_syn"] & 0xFF
+        assert np.array_equal(np.repeat(grp & 0xFF, grp >> 8), delays)
+        assert grp.size < a["pk_syn"].size / 2
+        # all three kinds of items went through the buckets: a spike (multiplier 1), a Poisson
+        # count (its multiplier), a row of one weight
+        low = a["bk"] & 0xFFFFFFFF
+        assert {0xFFFFFFFC, 0xFFFFFFFD, 0xFFFFFFFE} <= set(np.unique(low).tolist())
+
+
+def test_memory_estimate_bounds_the_delay_groups():
+    net = grouped_net()
+    T = THREADS[-1]
+    run = estimate(net, 0.1, "native", {"delivery": "bucket", "threads": T}).stage("run").components
+    size = next(v for k, v in run.items() if "delay groups" in k)
+    sim = GridSimulator(net.to_ir(), delivery="bucket", threads=T)
+    a = sim.arrays
+    assert a["pk_grp"].nbytes <= size <= 4 * a["pk_grp"].nbytes + a["pk_gptr"].nbytes
+    # and the engine's bytes per synapse count them
+    ring = GridSimulator(net.to_ir(), delivery="ring", threads=T)
+    extra = (a["pk_grp"].nbytes + a["pk_gptr"].nbytes) / sim.n_synapses
+    assert sim.bytes_per_synapse == pytest.approx(ring.bytes_per_synapse + extra)
+    # ring mode has none
+    assert not any("delay groups" in k for k in estimate(net, 0.1, "native", {"delivery": "ring"}).stage("run").components)
