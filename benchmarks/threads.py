@@ -26,6 +26,11 @@ Per setting it also counts the threads' migrations between CPUs and their involu
 context switches (a spinning thread's ``sched_yield`` to another process counts as one),
 from /proc/self/task/*/sched, where Linux has it.
 
+Before its table it runs a short probe of the CPUs themselves (``--cores-rounds`` rounds of
+``python -m benchmarks.cores``, about 2 s): each CPU's rate alone and while both compute, so
+that a reader can judge the thread ratios against what the machine gave in the same minute
+(a team that meets every window runs at its slower CPU's pace).
+
 Targets (issue 20; judge them on an idle machine): 2 threads ≥ 1.7× one thread on Brunel 10k
 and the microcircuit, ≥ 1.3× on CUBA; "all" never slower than one thread (median, 5 %
 tolerance) on every network. Timings never go into the tests.
@@ -40,6 +45,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import cores
 from .suite import BENCHMARKS, build_network
 
 #: the speed-up of 2 threads over 1 each network should reach (issue 20)
@@ -232,6 +238,8 @@ def main(argv=None) -> int:
                          "'2p': 2 threads pinned, '2u': not pinned")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
+    ap.add_argument("--cores-rounds", type=int, default=30, metavar="N",
+                    help="rounds of the CPU probe before the table (benchmarks.cores; 0: none)")
     ap.add_argument("--out", default=None, help="write the measurements as JSON here")
     args = ap.parse_args(argv)
     settings = [parse_setting(x) for x in args.settings.split(",") if x]
@@ -246,6 +254,12 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(f"load average at start: {load()} ({os.cpu_count()} CPUs)")
+    cores_probe = None
+    if args.cores_rounds > 0:
+        cores_probe = cores.probe(args.cores_rounds, 20.0)
+        if cores_probe:
+            print("the CPUs, alone and both at once (python -m benchmarks.cores):")
+            print("\n".join("  " + x for x in cores.lines(cores_probe, cores_probe["cpus"])))
     print(HEADER)
     results, verdicts, phases = [], [], []
     for name in names:
@@ -262,7 +276,7 @@ def main(argv=None) -> int:
         print("\n".join(phases))
     print(f"load average at end: {load()}")
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+        Path(args.out).write_text(json.dumps([{**m, "cores": cores_probe} for m in results], indent=1))
     return 0
 
 

@@ -115,3 +115,29 @@ def test_thread_benchmark_settings_and_where_threads_ran():
          "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4}
     line = threads.phase_lines({"benchmark": "cuba", "settings": {"2u": {"phases": p}}})[0]
     assert "thread 1 on CPU 0 (4), 1 (6)" in line and "both threads on one CPU at the end of 4 windows" in line
+
+
+def test_cores_probe_parsing_and_summary():
+    """benchmarks/cores.py: the probe's lines parse into (alone A, alone B, both A, both B); a round's "both / one" is
+    the two rates while both ran over one CPU's alone (their mean), "slower / alone" the lower of each CPU's rate
+    while both ran over its own alone; medians and 10th/90th percentiles over rounds."""
+    from benchmarks import cores
+
+    rows = cores.parse_rounds("1.0e8 1.0e8 1.0e8 5.0e7\n2.0e8 1.0e8 1.0e8 1.0e8\n1.0e8 1.0e8 1.0e8 1.0e8\n")
+    assert rows[1] == (2.0e8, 1.0e8, 1.0e8, 1.0e8)
+    assert cores.round_ratios(rows[0]) == {"both_over_one": 1.5, "slower_over_alone": 0.5}
+    assert cores.round_ratios(rows[1])["both_over_one"] == pytest.approx(2 / 1.5)
+    assert cores.round_ratios(rows[1])["slower_over_alone"] == 0.5
+    s = cores.summarise(rows)
+    assert s["rounds"] == 3 and s["alone_a"]["median"] == 1.0e8 and s["alone_a"]["p90"] == 1.0e8
+    assert s["both_b"] == {"median": 1.0e8, "p10": 5.0e7, "p90": 1.0e8}
+    assert s["both_over_one"]["median"] == 1.5 and s["both_over_one"]["p90"] == 1.5
+    assert s["slower_over_alone"] == {"median": 0.5, "p10": 0.5, "p90": 0.5}
+    text = "\n".join(cores.lines(s, (0, 1)))
+    assert "CPU 0 alone 100.0 (p10 100.0, p90 100.0)" in text and "both / one 1.50" in text
+    assert "slower / alone 0.50" in text
+    with pytest.raises(ValueError):
+        cores.parse_rounds("1.0 2.0\n")
+    with pytest.raises(ValueError):
+        cores.summarise([])
+    assert cores.main(["--cpus", "0,0"]) == 2
