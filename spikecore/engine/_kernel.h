@@ -22,8 +22,9 @@ enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel,
 /* Phases of a window in the profile (sc_net.ph_log): the window's own steps (updates,
  * thresholds, own inputs), the wait at the barrier, the part of that wait spent drawing
  * Poisson counts ahead, and the delivery of the window's spikes (4b); and, not a phase, the
- * CPU the thread ran on at the end of the window (sched_getcpu; -1 where unknown). */
-enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_CPU = 4, SC_PH_N = 5 };
+ * CPU the thread ran on at the end of the window (sched_getcpu; -1 where unknown), and the
+ * number of the layout's parts the thread ran in the window (sc_split, _kernel.c). */
+enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_CPU = 4, SC_PH_PARTS = 5, SC_PH_N = 6 };
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
@@ -124,7 +125,8 @@ typedef struct { int32_t head, len; int64_t recent[SC_HIST_RECENT]; } sc_hist_po
 
 typedef struct sc_net {
     /* sizes */
-    int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
+    int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_parts;
+    int64_t n_team;                          /* threads that run the parts (1 <= n_team <= n_parts): _kernel_impl.h, sc_run */
     int64_t window;                          /* steps between thread meetings, <= smallest neuron->neuron delay */
     double dt;
     /* per population: its model's update (sc_update_function) and what the step loop reads */

@@ -94,7 +94,7 @@ from ..models import model_for
 from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
-from .thread_choice import choose_threads, resolve_threads
+from .thread_choice import choose_threads, part_shares, resolve_threads
 from .delivery import DELIVERY_MODES, bucket_capacity, deferred_poisson, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -182,7 +182,10 @@ class GridSimulator(Simulator):
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
         # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
         self.thread_choice = choose_threads(g, threads)
-        self.threads = T = self.thread_choice.threads
+        self.threads = self.thread_choice.threads
+        # the layout's parts, which the team shares out window by window (part_shares)
+        self.part_shares = part_shares(self.threads)
+        self.parts = T = len(self.part_shares)
         self.precision = precision
         real = PRECISIONS[precision]
         self.layout = lay = NetLayout.from_ir(g)
@@ -266,8 +269,8 @@ class GridSimulator(Simulator):
                 rec_tau.append(rp.get("tau_syn", 0.0))
         a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
             np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev, rec_tau))
-        # thread t owns neurons [part[p, t], part[p, t+1]) of population p
-        part = thread_ranges(sizes, T)
+        # part t holds neurons [part[p, t], part[p, t+1]) of population p
+        part = thread_ranges(sizes, self.part_shares)
         a["part"] = part.ravel()
 
         N = lay.n_neurons
@@ -328,9 +331,9 @@ class GridSimulator(Simulator):
         for k in ("v", "syn", "ring", "free_at", "drive", "xstate", "mark", "touched", "touched_n"):
             a[k] = cache_aligned(a[k])
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
+        self.kernel = Kernel(a, dt, self.ring_len, self.threads, precision == "float32",
                              [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
-                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled])
+                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled], parts=T)
         self.n_neurons = N
         self.n_synapses = int(a["syn_chan"].size + a["pk_syn"].size + a["pl_w"].size)
         self.step = 0
@@ -375,7 +378,7 @@ class GridSimulator(Simulator):
         delay. Each projection is read chunk by chunk (ProjectionEdge.chunks): a first pass
         measures it, a second fills the packed table, so a lazy projection's synapses are
         never all held at once."""
-        dt, T = self.dt, self.threads
+        dt, T = self.dt, self.parts
         max_d, min_neuron_d = 1, MAX_WINDOW
         # sort key (owner thread, presynaptic index, channel block, delay) in one int64
         block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
@@ -490,7 +493,7 @@ class GridSimulator(Simulator):
     def _groups(self, e, i, j, part, n_pre):
         """(owner thread, presynaptic index) of synapses (i, j) of edge e, as one row number."""
         group = self.pre_base[e.pre] + np.asarray(i, dtype=np.int64)
-        if self.threads > 1:
+        if self.parts > 1:
             group += (np.searchsorted(part[self.pop_index[e.post]], j, side="right") - 1) * n_pre
         return group
 
@@ -536,7 +539,7 @@ class GridSimulator(Simulator):
         """Second pass: each packed projection's chunks appended to their rows (fill_packed),
         so a row keeps the IR's synapse order; per-synapse weights are dropped when every
         row has one weight (pk_row_w)."""
-        T = self.threads
+        T = self.parts
         G = T * n_pre
         n = int(counts.sum())
         a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
@@ -568,7 +571,7 @@ class GridSimulator(Simulator):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
         presynaptic index cut into segments of one delay and projection, per-synapse state,
         the transposed index by target neuron, each projection's rule parameters."""
-        T, N = self.threads, sum(p.size for p in self.pops)
+        T, N = self.parts, sum(p.size for p in self.pops)
         rules, params, sparse, signs = [], [], [], []
         own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_, dd_ = ([] for _ in range(11))
         found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
@@ -705,7 +708,7 @@ class GridSimulator(Simulator):
         for the lazy stdp_pair projections whose synapses all see their target's spikes at
         once: a presynaptic trace per segment, a postsynaptic trace per target neuron, the
         weight alone per synapse."""
-        T, N, P = self.threads, sum(p.size for p in self.pops), len(plastic)
+        T, N, P = self.parts, sum(p.size for p in self.pops), len(plastic)
         longest = np.zeros(P, np.int64)
         if q.size:
             np.maximum.at(longest, q, post_delay)
@@ -743,7 +746,7 @@ class GridSimulator(Simulator):
         """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike
         reaches every synapse of the projections it modulates; signals change between kernel
         calls (``_advance``)."""
-        T = self.threads
+        T = self.parts
         rows, seg_proj, seg_delay, seg_start, seg_end, syn = [], [], [], [], [], []
         self._signals, self._mod_from_neurons, self._pl_syn_of = [], False, {}
         total = 0
@@ -792,7 +795,7 @@ class GridSimulator(Simulator):
     def _lay_out_plastic_queue(self, a):
         """Per thread and ring slot, room for one entry per plastic segment and spike of one
         presynaptic neuron in a step (spike sources may repeat a neuron in a step)."""
-        T, L = self.threads, self.ring_len
+        T, L = self.parts, self.ring_len
         mult = 1
         if a["ev_step"].size:
             _, counts = np.unique(a["ev_step"] * (self.layout.n_pre + 1) + a["ev_pre"], return_counts=True)
@@ -852,7 +855,7 @@ class GridSimulator(Simulator):
         a["pn_off"] = np.array([f for _, f in active], np.int64)
         first = a["pn_first"]
         # each thread draws the counts of the Poisson neurons with synapses in its part
-        T, n_pre, base = self.threads, self._row_counts.size // self.threads, a["pois_base"]
+        T, n_pre, base = self.parts, self._row_counts.size // self.parts, a["pois_base"]
         lo = np.zeros((T, len(pois)), np.int64)
         hi = np.zeros((T, len(pois)), np.int64)
         for t in range(T):
@@ -1011,17 +1014,21 @@ def _or_zero(x) -> float:
     return 0.0 if x is None else float(x)
 
 
-def thread_ranges(sizes, T: int) -> np.ndarray:
-    """(P, T+1): thread t owns neurons [part[p, t], part[p, t+1]) of population p. Even shares,
-    the boundaries inside a population rounded to multiples of 16 neurons (64 bytes of float32
-    state, 128 of float64), so that two threads' neurons never share a cache line of a
-    population's state (false sharing: the line would move between the cores every step)."""
-    part = np.zeros((len(sizes), T + 1), dtype=np.int64)
+def thread_ranges(sizes, shares) -> np.ndarray:
+    """(P, B+1): part t holds neurons [part[p, t], part[p, t+1]) of population p, for B parts of
+    relative sizes ``shares`` (an int B: B equal parts). The boundaries inside a population
+    are rounded to multiples of 16 neurons (64 bytes of float32 state, 128 of float64), so that
+    two parts' neurons never share a cache line of a population's state (false sharing: the
+    line would move between the cores every step while two threads run them)."""
+    shares = (1,) * shares if isinstance(shares, (int, np.integer)) else tuple(shares)
+    B, total = len(shares), sum(shares)
+    cum = np.cumsum((0,) + shares)
+    part = np.zeros((len(sizes), B + 1), dtype=np.int64)
     for p, s in enumerate(sizes):
         s = int(s)
-        for t in range(1, T):
-            part[p, t] = min(s, (s * t // T + 8) // 16 * 16) if T > 1 else s
-        part[p, T] = s
+        for t in range(1, B):
+            part[p, t] = min(s, (s * int(cum[t]) // total + 8) // 16 * 16)
+        part[p, B] = s
         part[p] = np.maximum.accumulate(part[p])
     return part
 
