@@ -15,7 +15,8 @@ thread options run and in what order (e.g. ``all,1,2``: an effect that follows a
 and not its place in the turn is the engine's). ``--phases W`` profiles W windows per
 setting (``Kernel.profile_windows``): per thread the median ns of a window's own steps, of
 the wait at the barrier, of the drawing ahead done while waiting and of the delivery of the
-window's spikes, and the median over windows of the busiest thread's work (own + drawing +
+window's spikes, how many of the layout's parts each thread ran (the team's split, which moves
+to the measured speed of each thread: spikecore/engine/_kernel.c, sc_split), and the median over windows of the busiest thread's work (own + drawing +
 delivery): a window's cost on free cores without the barrier's wait, which preemption by
 other processes does not inflate the way it inflates wall time; and which CPU each thread
 ran on (the windows where two threads shared one). A setting ``2p`` is 2 threads pinned,
@@ -151,6 +152,7 @@ def phase_profile(exe, dt: float, windows: int) -> dict:
     exe.run(windows * int(exe.sim.arrays["window"]) * dt)
     ph = k.phase_profile()
     cpus = k.phase_cpus()
+    parts = k.phase_parts()
     k.profile_windows(0)
     busy = ph[:, :, 0] + ph[:, :, 2] + ph[:, :, 3]
     shared = int((cpus == cpus[:1]).all(0).sum()) if cpus.shape[0] > 1 else 0
@@ -158,6 +160,9 @@ def phase_profile(exe, dt: float, windows: int) -> dict:
             "cpus": [{int(c): int(n) for c, n in zip(*np.unique(cpus[t], return_counts=True))}
                      for t in range(cpus.shape[0])],
             "windows_on_one_cpu": shared,
+            "parts": [{int(c): int(n) for c, n in zip(*np.unique(parts[t], return_counts=True))}
+                      for t in range(parts.shape[0])],
+            "layout_parts": int(exe.sim.parts),
             "own_ns": [float(x) for x in np.median(ph[:, :, 0], 1)],
             "wait_ns": [float(x) for x in np.median(ph[:, :, 1], 1)],
             "draw_ns": [float(x) for x in ph[:, :, 2].mean(1)],
@@ -180,10 +185,15 @@ def phase_lines(m: dict) -> list[str]:
         ratio = f" ({base['busiest_work_ns'] / p['busiest_work_ns']:.2f}x one thread's)" if base else ""
         where = "; ".join(f"thread {t} on CPU " + ", ".join(f"{c} ({n})" for c, n in p["cpus"][t].items())
                           for t in range(len(p["cpus"])))
+        split = ""
+        if p.get("parts") and len(p["parts"]) > 1:
+            split = "; parts run (of {}): ".format(p["layout_parts"]) + "; ".join(
+                f"thread {t} " + ", ".join(f"{c} in {n} windows" for c, n in p["parts"][t].items())
+                for t in range(len(p["parts"])))
         lines.append(f"{m['benchmark']} {key} ({len(p['own_ns'])} thread(s), {p['windows']} windows of "
                      f"{p['window_steps']} step(s)), median ns per window -- {per}; busiest thread's work "
                      f"{p['busiest_work_ns']:.0f} ns{ratio}; windows: {where}; both threads on one CPU at the "
-                     f"end of {p['windows_on_one_cpu']} windows")
+                     f"end of {p['windows_on_one_cpu']} windows{split}")
     return lines
 
 

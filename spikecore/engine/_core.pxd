@@ -128,6 +128,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *rec_every
         double *thread_cpu
         int32_t pin_threads
+        int32_t split_mode
         int64_t *ph_log
         int64_t *ph_n
         int64_t ph_cap

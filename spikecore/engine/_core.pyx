@@ -145,6 +145,10 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
     return <size_t>arr.ctypes.data
 
 
+#: Kernel.split's values, in the order of _kernel.h's SC_SPLIT_*
+SPLIT_MODES = ("adaptive", "even", "cycle")
+
+
 cdef class Kernel:
     def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models,
                  list rules=None, list resets=None, int parts=0):
@@ -296,6 +300,7 @@ cdef class Kernel:
         a["thread_cpu"] = np.zeros(self.n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
         s.pin_threads = 0     # off unless asked: benchmarks/RESULTS.md, round 5
+        s.split_mode = 0      # adaptive (SPLIT_MODES)
         s.ph_log = NULL
         s.ph_n = NULL
         s.ph_cap = 0
@@ -510,6 +515,20 @@ cdef class Kernel:
     @pin_threads.setter
     def pin_threads(self, bint value):
         self.net.pin_threads = value
+
+    @property
+    def split(self):
+        """How a team shares the layout's parts out, window by window (sc_split in _kernel.c):
+        "adaptive" (the default: the faster thread takes more parts, by the measured ticks per
+        neuron of each thread), "even" (the even split, always: a baseline for benchmarks) or
+        "cycle" (a different split at every window: tests show that the results do not change)."""
+        return SPLIT_MODES[self.net.split_mode]
+
+    @split.setter
+    def split(self, str value):
+        if value not in SPLIT_MODES:
+            raise ValueError(f"split {value!r}: expected one of {', '.join(SPLIT_MODES)}")
+        self.net.split_mode = SPLIT_MODES.index(value)
 
     def profile_windows(self, int64_t windows):
         """Profile the next ``windows`` windows of each thread (0: stop profiling): per window,

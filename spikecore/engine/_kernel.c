@@ -353,8 +353,9 @@ static inline int sc_team_done(const sc_scratch *s, int par, int64_t windows)
  * estimates, and updates them after each barrier from the same numbers (the ticks of every
  * part, read from the parts' lines it reads anyway) in the same way, so all copies agree
  * without a word exchanged. A thread's cost is its ticks per neuron of its parts over the
- * window, smoothed over windows (SC_SPLIT_SMOOTH; a window's value clipped to 4x the estimate,
- * so that one preemption does not move the split); the split moves to the one that minimises
+ * window, smoothed over windows (SC_SPLIT_SMOOTH; a window's value clipped to 2x the estimate:
+ * a thread preempted by another process stalls one window for milliseconds, then runs at its
+ * speed again, and moving parts away from it would not shorten the stall); the split moves to the one that minimises
  * the predicted slower thread's time, when that is SC_SPLIT_GAIN better than the current
  * split's. Where the CPUs run at different speeds (a VM whose second vCPU gives ~0.55 of the
  * first while both compute: benchmarks/cores.py), the faster thread takes more parts. Which
@@ -392,12 +393,21 @@ static double sc_split_time(const sc_split *sp, int T, int k)
     return a > b ? a : b;
 }
 
-/* After the barrier of a window of parity par: update the estimates and the split. */
-static void sc_split_update(sc_split *sp, const sc_scratch *s, int par)
+/* After the barrier of the window numbered `windows` (from 1 in the call), of parity par:
+ * update the estimates and the split (mode: sc_net.split_mode). */
+static void sc_split_update(sc_split *sp, const sc_scratch *s, int par, int64_t windows, int mode)
 {
     int NT = sp->NT, T = s->T;
-    if (NT < 2)
+    if (NT < 2 || mode == SC_SPLIT_EVEN)
         return;
+    if (mode == SC_SPLIT_CYCLE) {
+        if (NT == 2)
+            sp->lo[1] = 1 + (int)(windows % (T - 1));
+        else
+            for (int i = 1; i < NT; i++)
+                sp->lo[i] = (int)((int64_t)i * T / NT) - (int)(windows & 1);
+        return;
+    }
     for (int i = 0; i < NT; i++) {
         double ticks = 0, w = 0;
         for (int x = sp->lo[i]; x < sp->lo[i + 1]; x++) {
@@ -408,8 +418,8 @@ static void sc_split_update(sc_split *sp, const sc_scratch *s, int par)
         if (sp->est[i] <= 0)
             sp->est[i] = c;
         else {
-            if (c > 4 * sp->est[i])
-                c = 4 * sp->est[i];
+            if (c > 2 * sp->est[i])
+                c = 2 * sp->est[i];
             sp->est[i] += SC_SPLIT_SMOOTH * (c - sp->est[i]);
         }
     }

@@ -17,6 +17,7 @@
 
 #include <stdint.h>
 
+enum { SC_SPLIT_ADAPTIVE = 0, SC_SPLIT_EVEN = 1, SC_SPLIT_CYCLE = 2 };
 enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel, further state (xstate) */
 
 /* Phases of a window in the profile (sc_net.ph_log): the window's own steps (updates,
@@ -258,6 +259,11 @@ typedef struct sc_net {
      * affinity mask, for the call (sc_pin_plan in _kernel.c); 0 (Kernel's default): where
      * the OS puts them */
     int32_t pin_threads;
+    /* How a team shares the parts out (sc_split, _kernel.c): SC_SPLIT_ADAPTIVE (Kernel's default)
+     * moves the split to the threads' measured speeds, SC_SPLIT_EVEN keeps the even one (what the
+     * team did before: the baseline of benchmarks/threads.py's "2e"), SC_SPLIT_CYCLE moves it at
+     * every window through every split (the tests: results must not change) */
+    int32_t split_mode;
     /* Per-window phase profile (Kernel.profile_windows; NULL: off). Thread t writes its w-th
      * window since profiling began at ph_log[(t*ph_cap + w)*SC_PH_N + k], k = SC_PH_*, in
      * ticks of sc_ticks (ns = ticks * Kernel.tick_ns), while w < ph_cap; ph_n[t*8] counts its

@@ -1748,7 +1748,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         sc_relax(round++);
                 }
                 /* the parts of the next window (every thread's copy of the split the same) */
-                sc_split_update(&split, &sc, par);
+                sc_split_update(&split, &sc, par, windows, net->split_mode);
                 sc_prefetch_window(&sc, split.lo[me], split.lo[me + 1], par, steps * P, steps);
                 part_t0 = sc_ticks();
             }

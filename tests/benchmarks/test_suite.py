@@ -112,9 +112,11 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
     p = {"windows": 10, "window_steps": 1, "own_ns": [100.0, 50.0], "wait_ns": [0.0, 10.0], "draw_ns": [0.0, 0.0],
-         "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4}
+         "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4,
+         "parts": [{2: 7, 3: 3}, {1: 3, 2: 7}], "layout_parts": 4}
     line = threads.phase_lines({"benchmark": "cuba", "settings": {"2u": {"phases": p}}})[0]
     assert "thread 1 on CPU 0 (4), 1 (6)" in line and "both threads on one CPU at the end of 4 windows" in line
+    assert "parts run (of 4): thread 0 2 in 7 windows, 3 in 3 windows; thread 1 1 in 3 windows, 2 in 7" in line
 
 
 def test_cores_probe_parsing_and_summary():
