@@ -106,8 +106,8 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "all", "1u", "1p", "u", "x", "0")] == \
-        [1, 2, "2u", "2p", "all", None, None, None, None, None]
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "all", "1u", "1p", "1e", "u", "x", "0")] == \
+        [1, 2, "2u", "2p", "2e", "all", None, None, None, None, None, None]
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
