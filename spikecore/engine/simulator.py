@@ -18,18 +18,20 @@ Layout:
   neuron (a v jump), cuba/coba one per receptor per neuron (receptor-major);
 * the ring buffer holds, for each of the next L = max_delay+1 steps, the input due
   to every channel (C channels x L slots of the state type);
-* threads: each population is cut into T contiguous ranges (thread_ranges: even
-  shares, boundaries on 16 neurons, and the state arrays start on a cache line, so
-  two threads' neurons rarely share one); thread t updates
-  range t of every population and owns those neurons' channels. The synapse table
-  is split the same way — thread t's part holds exactly the synapses onto its
-  channels — so threads never write the same memory. T is the ``threads`` option, or
+* threads: each population is cut into B contiguous ranges, the layout's *parts*
+  (thread_ranges with thread_choice.part_shares: 1 part for 1 thread, 4 of 35/15/15/35 %
+  for 2, 2 per thread for more; boundaries on 16 neurons, and the state arrays start on a
+  cache line, so two parts' neurons rarely share one); part t holds range t of every
+  population and those neurons' channels. The synapse table is split the same way — part
+  t holds exactly the synapses onto its channels — and a thread runs whole parts (which
+  ones moves between windows to the threads' speeds: sc_split in _kernel.c), so threads
+  never write the same memory at once. The team's size T is the ``threads`` option, or
   for "all" as many as the network's work per window pays for (thread_choice.py). Threads meet once per
   *window* of W steps, W = the smallest neuron->neuron delay (at most MAX_WINDOW):
   a spike cannot act on anyone within W steps, so each thread advances its own
   neurons and draws its own Poisson and spike-source input for a window, then
   adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
-* the synapse table, per thread, is a CSR over presynaptic indices whose rows are
+* the synapse table, per part, is a CSR over presynaptic indices whose rows are
   sorted by delay and cut into segments of equal delay and equal block of 2^16
   channels (so a target fits in 16 bits: the delivery loop streams half the
   bytes of 32-bit indices, and it is bound by that stream — 15 % of Brunel's
@@ -40,9 +42,9 @@ Layout:
       per segment   seg_delay  uint16           delay in steps            2 B
                     seg_len    uint16           synapses in the segment   2 B
                     seg_block  uint16           base = seg_block * 2^16   2 B
-      per row       row_ptr    int64            first synapse             8 B x T
-                    seg_ptr    int64            first segment             8 B x T
-                    row_w      float32/float64  the row's weight if all   4 / 8 B x T
+      per row       row_ptr    int64            first synapse             8 B x B
+                    seg_ptr    int64            first segment             8 B x B
+                    row_w      float32/float64  the row's weight if all   4 / 8 B x B
                                                 its synapses share it, else NaN
 
   Segments onto current or conductance variables carry the flag SEG_SPARSE in
@@ -67,7 +69,7 @@ Layout:
 
       per synapse   pk_syn     uint32   channel << 9 | sparse flag << 8 | delay   4 B
                     pk_w       float32  weight (empty when every row has one)   4 B
-      per row       pk_ptr     int64    first synapse                            8 B x T
+      per row       pk_ptr     int64    first synapse                            8 B x B
                     pk_row_w   float64/float32  the row's weight if all equal, else NaN
 
   A row's packed synapses are pushed after its segmented ones; into one channel and ring
