@@ -24,7 +24,9 @@ one per CPU (``Kernel.pin_threads = True``; a team is not pinned by default), ``
 threads explicitly unpinned: ``--settings 1,2,2p`` compares the spread of unpinned and
 pinned runs in the same minutes. ``2e`` is 2 threads that keep the even split of the layout's
 parts (``Kernel.split = "even"``: the team before the split adapted to each thread's speed),
-so ``--settings 1,2,2e`` shows what the adaptive split gains in the same minutes.
+so ``--settings 1,2,2e`` shows what the adaptive split gains in the same minutes; ``2h`` is 2
+threads with one equal part each (the layout before the parts: what the parts cost where the
+CPUs are equal).
 Per setting it also counts the threads' migrations between CPUs and their involuntary
 context switches (a spinning thread's ``sched_yield`` to another process counts as one),
 from /proc/self/task/*/sched, where Linux has it.
@@ -83,18 +85,27 @@ def sched_counts() -> tuple[int, int] | None:
 
 def parse_setting(x: str):
     """A --settings entry: "all", a thread count, or a count > 1 with "p" (pinned), "u"
-    (unpinned) or "e" (the even split of the parts, never moved: Kernel.split = "even")."""
+    (unpinned), "e" (the even split of the parts, never moved: Kernel.split = "even") or "h"
+    (one part per thread, equal: the layout and team before the parts, compile_setting)."""
     if x == "all":
         return x
     if x.isdigit() and int(x) > 0:
         return int(x)
-    if x[-1:] in ("p", "u", "e") and x[:-1].isdigit() and int(x[:-1]) > 1:
+    if x[-1:] in ("p", "u", "e", "h") and x[:-1].isdigit() and int(x[:-1]) > 1:
         return x
     return None
 
 
 def compile_setting(be, g, s):
-    suffix = s[-1:] if isinstance(s, str) and s[-1:] in ("p", "u", "e") else ""
+    from spikecore.engine import simulator
+
+    suffix = s[-1:] if isinstance(s, str) and s[-1:] in ("p", "u", "e", "h") else ""
+    if suffix == "h":       # the layout's parts: one per thread, equal (thread_choice.part_shares before)
+        shares, simulator.part_shares = simulator.part_shares, lambda threads: (1,) * threads
+        try:
+            return be.compile(g, threads=int(s[:-1]))
+        finally:
+            simulator.part_shares = shares
     exe = be.compile(g, threads=int(s[:-1]) if suffix else s)
     if suffix in ("p", "u"):
         exe.sim.kernel.pin_threads = suffix == "p"
@@ -249,7 +260,8 @@ def main(argv=None) -> int:
     ap.add_argument("--burst-duration", type=float, default=0.05, help="simulated s per burst")
     ap.add_argument("--settings", default="1,2,all",
                     help="thread options in the order each turn runs them (must include 1); "
-                         "'2p': 2 threads pinned, '2u': not pinned, '2e': the even split of the parts")
+                         "'2p': 2 threads pinned, '2u': not pinned, '2e': the even split of the parts, "
+                         "'2h': one part per thread")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
     ap.add_argument("--cores-rounds", type=int, default=30, metavar="N",
@@ -259,7 +271,7 @@ def main(argv=None) -> int:
     settings = [parse_setting(x) for x in args.settings.split(",") if x]
     if 1 not in settings or None in settings or len(set(map(str, settings))) != len(settings):
         print(f"--settings: {args.settings!r}; expected distinct positive thread counts, counts > 1 with 'p' "
-              f"(pinned), 'u' (unpinned) or 'e' (even split), or 'all', 1 among them", file=sys.stderr)
+              f"(pinned), 'u' (unpinned), 'e' (even split) or 'h' (a part per thread), or 'all', 1 among them", file=sys.stderr)
         return 2
     names = [x for x in args.only.split(",") if x]
     unknown = [x for x in names if x not in BENCHMARKS]

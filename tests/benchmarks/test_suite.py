@@ -106,8 +106,8 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "all", "1u", "1p", "1e", "u", "x", "0")] == \
-        [1, 2, "2u", "2p", "2e", "all", None, None, None, None, None, None]
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "all", "1u", "1p", "1e", "u", "x", "0")] \
+        == [1, 2, "2u", "2p", "2e", "2h", "all", None, None, None, None, None, None]
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
@@ -143,3 +143,26 @@ def test_cores_probe_parsing_and_summary():
     with pytest.raises(ValueError):
         cores.summarise([])
     assert cores.main(["--cpus", "0,0"]) == 2
+
+
+def test_thread_benchmark_settings_compile_as_named():
+    """benchmarks/threads.py: "2e" keeps the even split, "2h" lays out one part per thread (the layout before the
+    parts), "2p" pins; the default 2 threads share 4 parts with the adaptive split."""
+    import spikecore as sc
+    from backends import get_backend
+    from benchmarks import threads
+    from spikecore.engine import simulator
+    from spikecore.engine._core import openmp_enabled
+
+    if not openmp_enabled():
+        pytest.skip("engine built without OpenMP")
+    net = sc.Network("tiny", seed=1, dt="0.1 ms")
+    net.add(sc.Population(64, "lif_delta", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV",
+                                                 t_refrac="2 ms"), name="a"))
+    g = net.to_ir()
+    be = get_backend("native")
+    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2e", "2h", "2p")}
+    assert (k[2].parts, k[2].kernel.split, k[2].kernel.pin_threads) == (4, "adaptive", False)
+    assert (k["2e"].parts, k["2e"].kernel.split) == (4, "even")
+    assert (k["2h"].parts, k["2h"].threads, k["2h"].kernel.split) == (2, 2, "adaptive")
+    assert k["2p"].kernel.pin_threads and simulator.part_shares(2) == (7, 3, 3, 7)
