@@ -84,14 +84,17 @@ def sched_counts() -> tuple[int, int] | None:
 
 
 def parse_setting(x: str):
-    """A --settings entry: "all", a thread count, or a count > 1 with "p" (pinned), "u"
-    (unpinned), "e" (the even split of the parts, never moved: Kernel.split = "even") or "h"
-    (one part per thread, equal: the layout and team before the parts, compile_setting)."""
+    """A --settings entry: "all", a thread count, or a count > 1 with letters: "p" (pinned) or
+    "u" (unpinned), and "e" (the even split of the parts, never moved: Kernel.split = "even") or
+    "h" (one part per thread, equal: the layout and team before the parts), e.g. "2pe"."""
     if x == "all":
         return x
     if x.isdigit() and int(x) > 0:
         return int(x)
-    if x[-1:] in ("p", "u", "e", "h") and x[:-1].isdigit() and int(x[:-1]) > 1:
+    digits = x.rstrip("pueh")
+    letters = x[len(digits):]
+    if digits.isdigit() and int(digits) > 1 and letters and len(set(letters)) == len(letters) \
+            and not {"p", "u"} <= set(letters) and not {"e", "h"} <= set(letters):
         return x
     return None
 
@@ -99,17 +102,21 @@ def parse_setting(x: str):
 def compile_setting(be, g, s):
     from spikecore.engine import simulator
 
-    suffix = s[-1:] if isinstance(s, str) and s[-1:] in ("p", "u", "e", "h") else ""
-    if suffix == "h":       # the layout's parts: one per thread, equal (thread_choice.part_shares before)
-        shares, simulator.part_shares = simulator.part_shares, lambda threads: (1,) * threads
+    if not isinstance(s, str) or s == "all":
+        return be.compile(g, threads=s)
+    digits = s.rstrip("pueh")
+    letters, threads = s[len(digits):], int(digits)
+    if "h" in letters:      # the layout's parts: one per thread, equal (thread_choice.part_shares before)
+        shares, simulator.part_shares = simulator.part_shares, lambda n: (1,) * n
         try:
-            return be.compile(g, threads=int(s[:-1]))
+            exe = be.compile(g, threads=threads)
         finally:
             simulator.part_shares = shares
-    exe = be.compile(g, threads=int(s[:-1]) if suffix else s)
-    if suffix in ("p", "u"):
-        exe.sim.kernel.pin_threads = suffix == "p"
-    if suffix == "e":
+    else:
+        exe = be.compile(g, threads=threads)
+    if "p" in letters or "u" in letters:
+        exe.sim.kernel.pin_threads = "p" in letters
+    if "e" in letters:
         exe.sim.kernel.split = "even"
     return exe
 
@@ -261,7 +268,7 @@ def main(argv=None) -> int:
     ap.add_argument("--settings", default="1,2,all",
                     help="thread options in the order each turn runs them (must include 1); "
                          "'2p': 2 threads pinned, '2u': not pinned, '2e': the even split of the parts, "
-                         "'2h': one part per thread")
+                         "'2h': one part per thread; letters combine, e.g. '2pe'")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
     ap.add_argument("--cores-rounds", type=int, default=30, metavar="N",

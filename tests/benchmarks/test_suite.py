@@ -106,8 +106,9 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "all", "1u", "1p", "1e", "u", "x", "0")] \
-        == [1, 2, "2u", "2p", "2e", "2h", "all", None, None, None, None, None, None]
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "2pe", "2uh", "all", "1u", "1p", "1e",
+                                               "u", "x", "0", "2pu", "2eh", "2pp")] \
+        == [1, 2, "2u", "2p", "2e", "2h", "2pe", "2uh", "all"] + [None] * 9
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
@@ -161,8 +162,9 @@ def test_thread_benchmark_settings_compile_as_named():
                                                  t_refrac="2 ms"), name="a"))
     g = net.to_ir()
     be = get_backend("native")
-    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2e", "2h", "2p")}
+    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2e", "2h", "2p", "2ph")}
     assert (k[2].parts, k[2].kernel.split, k[2].kernel.pin_threads) == (4, "adaptive", False)
     assert (k["2e"].parts, k["2e"].kernel.split) == (4, "even")
     assert (k["2h"].parts, k["2h"].threads, k["2h"].kernel.split) == (2, 2, "adaptive")
     assert k["2p"].kernel.pin_threads and simulator.part_shares(2) == (7, 3, 3, 7)
+    assert k["2ph"].kernel.pin_threads and k["2ph"].parts == 2
