@@ -1571,6 +1571,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         int64_t windows = 0;
         sc_split split;     /* which parts this thread runs: [split.lo[me], split.lo[me + 1]) */
         sc_split_init(&split, NT, T, sc.weight);
+        int lo_me = split.lo[me], hi_me = split.lo[me + 1];     /* (kept in registers) */
         /* a thread's work on its parts, from the end of one meeting to each part's arrival at
          * the next: the deliveries of the last window, then each part's steps (sc_split) */
         int64_t part_t0 = NT > 1 ? sc_ticks() : 0;
@@ -1583,7 +1584,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
             int64_t *ph = net->ph_log && net->ph_n[8 * me] < net->ph_cap
                           ? net->ph_log + ((int64_t)me * net->ph_cap + net->ph_n[8 * me]) * SC_PH_N : NULL;
             int64_t tk0 = ph ? sc_ticks() : 0, tk1 = 0, tk2 = 0;
-            for (int t = split.lo[me]; t < split.lo[me + 1]; t++) {
+            for (int t = lo_me; t < hi_me; t++) {
                 const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
                 const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
                 const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
@@ -1712,7 +1713,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 /* the next window's blocks: first the other threads' parts (the late ones' work),
                  * each row from its last block back, where the runner, drawing from the front at
                  * its step, reaches them last; then this thread's, in the order its steps take them */
-                int lo = split.lo[me], hi = split.lo[me + 1], mine = hi - lo;
+                int lo = lo_me, mine = hi_me - lo_me;
                 int64_t steps_next = next_end - w_end, B = sc.pb;
                 int64_t other_items = steps_next * (T - mine) * B, items = steps_next * T * B, it = 0;
                 int nxt = par ^ 1;
@@ -1749,14 +1750,16 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                 }
                 /* the parts of the next window (every thread's copy of the split the same) */
                 sc_split_update(&split, &sc, par, windows, net->split_mode);
-                sc_prefetch_window(&sc, split.lo[me], split.lo[me + 1], par, steps * P, steps);
+                lo_me = split.lo[me], hi_me = split.lo[me + 1];
+                sc_prefetch_window(&sc, lo_me, hi_me, par, steps * P, steps);
                 part_t0 = sc_ticks();
             }
             if (ph)
                 tk2 = sc_ticks();
             /* 4b. every part's neuron spikes of the window, in the serial order, into this
-             * thread's parts of the next window */
-            for (int t = split.lo[me]; t < split.lo[me + 1]; t++) {
+             * thread's parts of the next window (each walk counts the window's spikes: o_end) */
+            int64_t o_end = out_local;
+            for (int t = lo_me; t < hi_me; t++) {
                 const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
                 const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
                 const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
@@ -1781,16 +1784,15 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                         }
                     }
                 }
+                o_end = o;
             }
-            for (int64_t j = 0; j < steps; j++)      /* the window's spikes, counted as the walk counts them */
-                for (int u = 0; u < T; u++)
-                    out_local += sc.pop_end[par][u][j * P + P - 1];
+            out_local = o_end;
             if (ph) {
                 ph[SC_PH_OWN] = tk1 - tk0;
                 ph[SC_PH_WAIT] = tk2 - tk1;
                 ph[SC_PH_DELIVER] = sc_ticks() - tk2;
                 ph[SC_PH_CPU] = sc_cpu_now();
-                ph[SC_PH_PARTS] = split.lo[me + 1] - split.lo[me];
+                ph[SC_PH_PARTS] = hi_me - lo_me;
                 net->ph_n[8 * me] += 1;
             }
             n = w_end;
@@ -1798,7 +1800,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         }
         /* between calls no input is pending, and the buckets are empty: their inputs wait in the
          * ring, as in ring mode */
-        for (int t = split.lo[me]; t < split.lo[me + 1]; t++) {
+        for (int t = lo_me; t < hi_me; t++) {
             if (net->bk)
                 for (int64_t slot = 0; slot < L; slot++) {
                     FN(bk_drain)(net, t, slot, 1);
