@@ -249,11 +249,11 @@ typedef struct sc_net {
     const int64_t *pt_off;
     const int32_t *pt_len;
     const double *cdf;
-    /* state monitors: entry e samples kind/idx every `every` steps; thread rec_owner[e] writes it */
+    /* state monitors: entry e samples kind/idx every `every` steps; the runner of part rec_owner[e] writes it */
     int64_t n_rec;
     const int32_t *rec_kind, *rec_owner;
     const int64_t *rec_idx, *rec_every;
-    /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
+    /* CPU seconds each thread of the team spent in sc_run, accumulated over calls (length n_team) */
     double *thread_cpu;
     /* 1: a team of T > 1 threads runs pinned, one thread per CPU of the calling thread's
      * affinity mask, for the call (sc_pin_plan in _kernel.c); 0 (Kernel's default): where
