@@ -15,16 +15,26 @@ thread options run and in what order (e.g. ``all,1,2``: an effect that follows a
 and not its place in the turn is the engine's). ``--phases W`` profiles W windows per
 setting (``Kernel.profile_windows``): per thread the median ns of a window's own steps, of
 the wait at the barrier, of the drawing ahead done while waiting and of the delivery of the
-window's spikes, and the median over windows of the busiest thread's work (own + drawing +
+window's spikes, how many of the layout's parts each thread ran (the team's split, which moves
+to the measured speed of each thread: spikecore/engine/_kernel.c, sc_split), and the median over windows of the busiest thread's work (own + drawing +
 delivery): a window's cost on free cores without the barrier's wait, which preemption by
 other processes does not inflate the way it inflates wall time; and which CPU each thread
 ran on (the windows where two threads shared one). A setting ``2p`` is 2 threads pinned,
 one per CPU (``Kernel.pin_threads = True``; a team is not pinned by default), ``2u`` 2
 threads explicitly unpinned: ``--settings 1,2,2p`` compares the spread of unpinned and
-pinned runs in the same minutes.
+pinned runs in the same minutes. ``2e`` is 2 threads that keep the even split of the layout's
+parts (``Kernel.split = "even"``: the team before the split adapted to each thread's speed),
+so ``--settings 1,2,2e`` shows what the adaptive split gains in the same minutes; ``2h`` is 2
+threads with one equal part each (the layout before the parts: what the parts cost where the
+CPUs are equal).
 Per setting it also counts the threads' migrations between CPUs and their involuntary
 context switches (a spinning thread's ``sched_yield`` to another process counts as one),
 from /proc/self/task/*/sched, where Linux has it.
+
+Before its table it runs a short probe of the CPUs themselves (``--cores-rounds`` rounds of
+``python -m benchmarks.cores``, about 2 s): each CPU's rate alone and while both compute, so
+that a reader can judge the thread ratios against what the machine gave in the same minute
+(a team that meets every window runs at its slower CPU's pace).
 
 Targets (issue 20; judge them on an idle machine): 2 threads ≥ 1.7× one thread on Brunel 10k
 and the microcircuit, ≥ 1.3× on CUBA; "all" never slower than one thread (median, 5 %
@@ -40,6 +50,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import cores
 from .suite import BENCHMARKS, build_network
 
 #: the speed-up of 2 threads over 1 each network should reach (issue 20)
@@ -73,22 +84,40 @@ def sched_counts() -> tuple[int, int] | None:
 
 
 def parse_setting(x: str):
-    """A --settings entry: "all", a thread count, or a count > 1 with "p" (pinned) or "u"
-    (unpinned)."""
+    """A --settings entry: "all", a thread count, or a count > 1 with letters: "p" (pinned) or
+    "u" (unpinned), and "e" (the even split of the parts, never moved: Kernel.split = "even") or
+    "h" (one part per thread, equal: the layout and team before the parts), e.g. "2pe"."""
     if x == "all":
         return x
     if x.isdigit() and int(x) > 0:
         return int(x)
-    if x[-1:] in ("p", "u") and x[:-1].isdigit() and int(x[:-1]) > 1:
+    digits = x.rstrip("pueh")
+    letters = x[len(digits):]
+    if digits.isdigit() and int(digits) > 1 and letters and len(set(letters)) == len(letters) \
+            and not {"p", "u"} <= set(letters) and not {"e", "h"} <= set(letters):
         return x
     return None
 
 
 def compile_setting(be, g, s):
-    pin = isinstance(s, str) and s[-1:] in ("p", "u")
-    exe = be.compile(g, threads=int(s[:-1]) if pin else s)
-    if pin:
-        exe.sim.kernel.pin_threads = s.endswith("p")
+    from spikecore.engine import simulator
+
+    if not isinstance(s, str) or s == "all":
+        return be.compile(g, threads=s)
+    digits = s.rstrip("pueh")
+    letters, threads = s[len(digits):], int(digits)
+    if "h" in letters:      # the layout's parts: one per thread, equal (thread_choice.part_shares before)
+        shares, simulator.part_shares = simulator.part_shares, lambda n: (1,) * n
+        try:
+            exe = be.compile(g, threads=threads)
+        finally:
+            simulator.part_shares = shares
+    else:
+        exe = be.compile(g, threads=threads)
+    if "p" in letters or "u" in letters:
+        exe.sim.kernel.pin_threads = "p" in letters
+    if "e" in letters:
+        exe.sim.kernel.split = "even"
     return exe
 
 
@@ -145,6 +174,7 @@ def phase_profile(exe, dt: float, windows: int) -> dict:
     exe.run(windows * int(exe.sim.arrays["window"]) * dt)
     ph = k.phase_profile()
     cpus = k.phase_cpus()
+    parts = k.phase_parts()
     k.profile_windows(0)
     busy = ph[:, :, 0] + ph[:, :, 2] + ph[:, :, 3]
     shared = int((cpus == cpus[:1]).all(0).sum()) if cpus.shape[0] > 1 else 0
@@ -152,6 +182,9 @@ def phase_profile(exe, dt: float, windows: int) -> dict:
             "cpus": [{int(c): int(n) for c, n in zip(*np.unique(cpus[t], return_counts=True))}
                      for t in range(cpus.shape[0])],
             "windows_on_one_cpu": shared,
+            "parts": [{int(c): int(n) for c, n in zip(*np.unique(parts[t], return_counts=True))}
+                      for t in range(parts.shape[0])],
+            "layout_parts": int(exe.sim.parts),
             "own_ns": [float(x) for x in np.median(ph[:, :, 0], 1)],
             "wait_ns": [float(x) for x in np.median(ph[:, :, 1], 1)],
             "draw_ns": [float(x) for x in ph[:, :, 2].mean(1)],
@@ -174,10 +207,15 @@ def phase_lines(m: dict) -> list[str]:
         ratio = f" ({base['busiest_work_ns'] / p['busiest_work_ns']:.2f}x one thread's)" if base else ""
         where = "; ".join(f"thread {t} on CPU " + ", ".join(f"{c} ({n})" for c, n in p["cpus"][t].items())
                           for t in range(len(p["cpus"])))
+        split = ""
+        if p.get("parts") and len(p["parts"]) > 1:
+            split = "; parts run (of {}): ".format(p["layout_parts"]) + "; ".join(
+                f"thread {t} " + ", ".join(f"{c} in {n} windows" for c, n in p["parts"][t].items())
+                for t in range(len(p["parts"])))
         lines.append(f"{m['benchmark']} {key} ({len(p['own_ns'])} thread(s), {p['windows']} windows of "
                      f"{p['window_steps']} step(s)), median ns per window -- {per}; busiest thread's work "
                      f"{p['busiest_work_ns']:.0f} ns{ratio}; windows: {where}; both threads on one CPU at the "
-                     f"end of {p['windows_on_one_cpu']} windows")
+                     f"end of {p['windows_on_one_cpu']} windows{split}")
     return lines
 
 
@@ -229,15 +267,18 @@ def main(argv=None) -> int:
     ap.add_argument("--burst-duration", type=float, default=0.05, help="simulated s per burst")
     ap.add_argument("--settings", default="1,2,all",
                     help="thread options in the order each turn runs them (must include 1); "
-                         "'2p': 2 threads pinned, '2u': not pinned")
+                         "'2p': 2 threads pinned, '2u': not pinned, '2e': the even split of the parts, "
+                         "'2h': one part per thread; letters combine, e.g. '2pe'")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
+    ap.add_argument("--cores-rounds", type=int, default=30, metavar="N",
+                    help="rounds of the CPU probe before the table (benchmarks.cores; 0: none)")
     ap.add_argument("--out", default=None, help="write the measurements as JSON here")
     args = ap.parse_args(argv)
     settings = [parse_setting(x) for x in args.settings.split(",") if x]
     if 1 not in settings or None in settings or len(set(map(str, settings))) != len(settings):
         print(f"--settings: {args.settings!r}; expected distinct positive thread counts, counts > 1 with 'p' "
-              f"(pinned) or 'u' (unpinned), or 'all', 1 among them", file=sys.stderr)
+              f"(pinned), 'u' (unpinned), 'e' (even split) or 'h' (a part per thread), or 'all', 1 among them", file=sys.stderr)
         return 2
     names = [x for x in args.only.split(",") if x]
     unknown = [x for x in names if x not in BENCHMARKS]
@@ -246,6 +287,12 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     print(f"load average at start: {load()} ({os.cpu_count()} CPUs)")
+    cores_probe = None
+    if args.cores_rounds > 0:
+        cores_probe = cores.probe(args.cores_rounds, 20.0)
+        if cores_probe:
+            print("the CPUs, alone and both at once (python -m benchmarks.cores):")
+            print("\n".join("  " + x for x in cores.lines(cores_probe, cores_probe["cpus"])))
     print(HEADER)
     results, verdicts, phases = [], [], []
     for name in names:
@@ -262,7 +309,7 @@ def main(argv=None) -> int:
         print("\n".join(phases))
     print(f"load average at end: {load()}")
     if args.out:
-        Path(args.out).write_text(json.dumps(results, indent=1))
+        Path(args.out).write_text(json.dumps([{**m, "cores": cores_probe} for m in results], indent=1))
     return 0
 
 

@@ -6,7 +6,7 @@
 from libc.stdint cimport int64_t, int32_t, uint16_t, uint32_t, uint64_t, uint8_t
 
 cdef extern from "_kernel.h" nogil:
-    enum: SC_PH_N, SC_PH_CPU
+    enum: SC_PH_N, SC_PH_CPU, SC_PH_PARTS
     ctypedef int (*sc_update_fn)(const void *b)
     ctypedef double (*sc_plastic_pre_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
     ctypedef void (*sc_plastic_post_fn)(const double *P, void *w, void *st, int64_t *last, int64_t n, double dt)
@@ -40,7 +40,7 @@ cdef extern from "_kernel.h" nogil:
         int64_t recent[3]
 
     ctypedef struct sc_net:
-        int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads
+        int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_parts, n_team
         int64_t window
         double dt
         const sc_update_fn *pop_update
@@ -131,6 +131,7 @@ cdef extern from "_kernel.h" nogil:
         const int64_t *rec_every
         double *thread_cpu
         int32_t pin_threads
+        int32_t split_mode
         int64_t *ph_log
         int64_t *ph_n
         int64_t ph_cap
@@ -221,6 +222,6 @@ cdef class Kernel:
     cdef sc_net net
     cdef dict arrays        # keeps every array the struct points into alive
     cdef readonly bint single
-    cdef readonly int64_t n_neurons, n_threads
+    cdef readonly int64_t n_neurons, n_threads, n_parts
     cdef readonly int64_t reached   # the step after the last one run (where lazy plastic updates settle)
     cdef object _ph_log, _ph_n      # the phase profile's arrays (profile_windows)

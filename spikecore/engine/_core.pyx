@@ -244,22 +244,35 @@ cdef size_t _addr(dict a, str key, dtype) except? 0:
     return <size_t>arr.ctypes.data
 
 
+#: Kernel.split's values, in the order of _kernel.h's SC_SPLIT_*
+SPLIT_MODES = ("adaptive", "even", "cycle")
+
+
 cdef class Kernel:
     def __init__(self, dict a, double dt, int64_t ring_len, int n_threads, bint single, list models,
-                 list rules=None, list resets=None):
+                 list rules=None, list resets=None, int parts=0):
         """``models``: per population, its model's name, whose registered update (_updates.h) steps it,
         or the address of an update function compiled elsewhere (an int: a numba cfunc of an
         equation-defined model, spikecore.engine.equations); ``resets``: per population 0 or the
         address of its reset function (sc_net.pop_reset); ``rules``: each plastic projection's rule
-        name (_plastic_rules.h), in the order of pl_param_start."""
+        name (_plastic_rules.h), in the order of pl_param_start. ``parts``: the parts the layout
+        was cut into (thread_ranges; 0: one per thread), which the team of ``n_threads`` threads
+        shares out window by window (sc_run, _kernel_impl.h)."""
         real = np.float32 if single else np.float64
         self.arrays = a
         self.single = single
+        if parts == 0:
+            parts = n_threads
+        if n_threads < 1 or parts < n_threads:
+            raise ValueError(f"{n_threads} threads for {parts} parts: expected 1 <= threads <= parts")
         self.n_threads = n_threads
+        self.n_parts = parts
+        n_threads = parts     # the layout's arrays below are per part
         cdef sc_net* s = &self.net
         s.dt = dt
         s.ring_len = ring_len
-        s.n_threads = n_threads
+        s.n_parts = parts
+        s.n_team = self.n_threads
         s.n_pops = len(models)
         cdef sc_update_fn fn
         updates = np.zeros(s.n_pops, np.uint64)
@@ -389,9 +402,10 @@ cdef class Kernel:
         s.rec_owner = <const int32_t*>_addr(a, "rec_owner", np.int32)
         s.rec_idx = <const int64_t*>_addr(a, "rec_idx", np.int64)
         s.rec_every = <const int64_t*>_addr(a, "rec_every", np.int64)
-        a["thread_cpu"] = np.zeros(n_threads)
+        a["thread_cpu"] = np.zeros(self.n_threads)
         s.thread_cpu = <double*>_addr(a, "thread_cpu", np.float64)
         s.pin_threads = 0     # off unless asked: benchmarks/RESULTS.md, round 5
+        s.split_mode = 0      # adaptive (SPLIT_MODES)
         s.ph_log = NULL
         s.ph_n = NULL
         s.ph_cap = 0
@@ -433,7 +447,7 @@ cdef class Kernel:
             s.pl_mod_syn = <const int64_t*>_addr(a, "pl_mod_syn", np.int64)
             s.pl_mod_delay = <const int32_t*>_addr(a, "pl_mod_delay", np.int32)
             s.pl_mod_proj = <const int32_t*>_addr(a, "pl_mod_proj", np.int32)
-            if (a["pl_mod_ptr"].shape[0] != s.n_threads * (s.n_pre + 1)
+            if (a["pl_mod_ptr"].shape[0] != s.n_parts * (s.n_pre + 1)
                     or a["pl_mod_start"].shape[0] != s.n_pl_mod or a["pl_mod_end"].shape[0] != s.n_pl_mod
                     or (a["pl_mod_end"] > a["pl_mod_syn"].shape[0]).any()
                     or any(mods[q] == 0 for q in set(a["pl_mod_proj"].tolist()))):
@@ -488,9 +502,9 @@ cdef class Kernel:
         s.n_pl_fast = a["pl_fast_proj"].shape[0]
         s.pl_fast_nrn_ptr = <const int64_t*>_addr(a, "pl_fast_nrn_ptr", np.int64)
         s.pl_fast_nrn = <const int32_t*>_addr(a, "pl_fast_nrn", np.int32)
-        if (a["pl_fast_nrn_ptr"].shape[0] != s.n_threads + 1
+        if (a["pl_fast_nrn_ptr"].shape[0] != s.n_parts + 1
                 or ((a["pl_fast_nrn"] < 0) | (a["pl_fast_nrn"] >= s.n_neurons)).any()
-                or a["pl_fast_nrn_ptr"][s.n_threads] != a["pl_fast_nrn"].shape[0]):
+                or a["pl_fast_nrn_ptr"][s.n_parts] != a["pl_fast_nrn"].shape[0]):
             raise ValueError("shared-trace target lists of the wrong size")
         s.pl_seg_x = <void*>_addr(a, "pl_seg_x", real)
         s.pl_seg_last = <int64_t*>_addr(a, "pl_seg_last", np.int64)
@@ -500,7 +514,7 @@ cdef class Kernel:
         if (a["pl_fast"].shape[0] != len(rules) or a["pl_seg_x"].shape[0] != s.n_pl_seg
                 or a["pl_seg_last"].shape[0] != s.n_pl_seg or a["pl_seg_from"].shape[0] != s.n_pl_seg
                 or a["pl_fpost"].shape[0] != 8 * s.n_pl_fast * s.n_neurons
-                or a["pl_fast_done"].shape[0] != 8 * s.n_threads or a["pl_nin_slow"].shape[0] != s.n_neurons):
+                or a["pl_fast_done"].shape[0] != 8 * s.n_parts or a["pl_nin_slow"].shape[0] != s.n_neurons):
             raise ValueError("shared-trace plastic arrays of the wrong size")
         H = s.pl_hist_len
         # per-synapse state (traces, last event, pdone) only where a projection is not laid out
@@ -515,11 +529,11 @@ cdef class Kernel:
                 or (a["pl_pg_lazy"].any() and H <= a["pl_pg_delay"].max())):
             raise ValueError("inconsistent lazy postsynaptic arrays")
         if (a["pl_seg_dend"].shape[0] != s.n_pl_seg or a["pl_pg_ptr"].shape[0] != a["pl_post_ptr"].shape[0]
-                or a["pl_pqofs"].shape[0] != s.n_threads or a["pl_pqcap"].shape[0] != s.n_threads):
+                or a["pl_pqofs"].shape[0] != s.n_parts or a["pl_pqcap"].shape[0] != s.n_parts):
             raise ValueError("inconsistent plastic post-group arrays")
         n_syn = a["pl_w"].shape[0]
-        if (a["pl_seg_ptr"].shape[0] != s.n_threads * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
-                or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_threads * s.ring_len
+        if (a["pl_seg_ptr"].shape[0] != s.n_parts * (s.n_pre + 1) or a["pl_seg_start"].shape[0] != s.n_pl_seg + 1
+                or a["pl_post_ptr"].shape[0] != s.n_neurons + 1 or a["pl_qn"].shape[0] != s.n_parts * s.ring_len
                 or any(a[k].shape[0] != n_syn for k in ("pl_chan", "pl_syn_proj"))
                 or a["pl_last"].shape[0] != own_state * n_syn
                 or a["pl_state"].shape[0] != own_state * n_syn * a["pl_nstate"]
@@ -608,6 +622,20 @@ cdef class Kernel:
     def pin_threads(self, bint value):
         self.net.pin_threads = value
 
+    @property
+    def split(self):
+        """How a team shares the layout's parts out, window by window (sc_split in _kernel.c):
+        "adaptive" (the default: the faster thread takes more parts, by the measured ticks per
+        neuron of each thread), "even" (the even split, always: a baseline for benchmarks) or
+        "cycle" (a different split at every window: tests show that the results do not change)."""
+        return SPLIT_MODES[self.net.split_mode]
+
+    @split.setter
+    def split(self, str value):
+        if value not in SPLIT_MODES:
+            raise ValueError(f"split {value!r}: expected one of {', '.join(SPLIT_MODES)}")
+        self.net.split_mode = SPLIT_MODES.index(value)
+
     def profile_windows(self, int64_t windows):
         """Profile the next ``windows`` windows of each thread (0: stop profiling): per window,
         the ticks spent in the phases of _kernel.h's SC_PH_* (own steps, barrier wait, drawing
@@ -641,6 +669,11 @@ cdef class Kernel:
         """The CPU each thread ran on at the end of each profiled window, shape (threads,
         windows); -1 where the OS does not tell (profile_windows)."""
         return self._phase_log()[:, :, SC_PH_CPU].copy()
+
+    def phase_parts(self):
+        """How many of the layout's parts each thread ran in each profiled window, shape
+        (threads, windows): the team's split (sc_split in _kernel.c) as it moved."""
+        return self._phase_log()[:, :, SC_PH_PARTS].copy()
 
     @property
     def tick_ns(self):

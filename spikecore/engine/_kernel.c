@@ -297,6 +297,8 @@ typedef struct {
     int64_t *pq_off[SC_MAX_THREADS];       /* node q's ranges start at pq_off[q] in a step's row; [nq] = row length */
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
     int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
+    int64_t *part_ev;                      /* per part (8 apart): its next spike-source event */
+    double *weight;                        /* per part: its neurons (sc_split) */
 } sc_scratch;
 
 /* Scratch memory on whole cache lines of its own (64-byte aligned, size rounded up), so
@@ -319,26 +321,119 @@ static void *sc_alloc_zero(size_t size)
     return p;
 }
 
-/* The barrier at the end of a window of parity par. Each thread counts the windows it has
- * finished in its own spike counts of that parity (pop_end[par][t][count_at], release), so
- * that a partner's count and the spike counts it reads next come in one cache line; a
- * thread at the barrier waits until every partner's count reaches its own (acquire: their
- * spikes of the window are then visible). No line is written by two threads (a shared
- * arrival count, written by every thread at every window, moved between the cores twice
- * per window). A parity's buffer holds every other window, so a count there is either the
- * window before last or this one: the partner cannot be further on before this thread
- * has arrived. */
-static inline void sc_team_arrive(const sc_scratch *s, int t, int par, int64_t windows)
+/* The barrier at the end of a window of parity par. Whoever ran part x's steps of the window
+ * counts the windows finished in part x's own spike counts of that parity (pop_end[par][x]
+ * [count_at], release), after the ticks it took (deliveries and steps: [count_at + 1], the
+ * team's measure for sharing the parts out: sc_team_split), so that the count, the ticks and
+ * the spike counts a partner reads next come in one cache line; a thread at the barrier waits
+ * until every part's count reaches the window (acquire: their spikes of the window, and every
+ * state of the part its last runner wrote, are then visible). No line is written by two
+ * threads at once (a shared arrival count, written by every thread at every window, moved
+ * between the cores twice per window). A parity's buffer holds every other window, so a
+ * count there is either the window before last or this one: no thread can be further on
+ * before every part has arrived. */
+static inline void sc_part_arrive(const sc_scratch *s, int x, int par, int64_t windows, int64_t ticks)
 {
-    __atomic_store_n(s->pop_end[par][t] + s->count_at, windows, __ATOMIC_RELEASE);
+    s->pop_end[par][x][s->count_at + 1] = ticks;
+    __atomic_store_n(s->pop_end[par][x] + s->count_at, windows, __ATOMIC_RELEASE);
 }
 
-static inline int sc_team_done(const sc_scratch *s, int t, int par, int64_t windows)
+static inline int sc_team_done(const sc_scratch *s, int par, int64_t windows)
 {
     for (int u = 0; u < s->T; u++)
-        if (u != t && __atomic_load_n(s->pop_end[par][u] + s->count_at, __ATOMIC_ACQUIRE) < windows)
+        if (__atomic_load_n(s->pop_end[par][u] + s->count_at, __ATOMIC_ACQUIRE) < windows)
             return 0;
     return 1;
+}
+
+/* How the team shares the parts out (sc_run): thread i runs parts [lo[i], lo[i+1]), a
+ * contiguous run, at least one each. Parts are not equal (thread_ranges: with 2 threads, 4
+ * parts of 35, 15, 15 and 35 % of every population), so that moving one part between the two
+ * threads moves 15 %. Every thread keeps its own copy of the split and of the per-thread cost
+ * estimates, and updates them after each barrier from the same numbers (the ticks of every
+ * part, read from the parts' lines it reads anyway) in the same way, so all copies agree
+ * without a word exchanged. A thread's cost is its ticks per neuron of its parts over the
+ * window, smoothed over windows (SC_SPLIT_SMOOTH; a window's value clipped to 2x the estimate:
+ * a thread preempted by another process stalls one window for milliseconds, then runs at its
+ * speed again, and moving parts away from it would not shorten the stall); the split moves to the one that minimises
+ * the predicted slower thread's time, when that is SC_SPLIT_GAIN better than the current
+ * split's. Where the CPUs run at different speeds (a VM whose second vCPU gives ~0.55 of the
+ * first while both compute: benchmarks/cores.py), the faster thread takes more parts. Which
+ * thread runs a part changes no result: every part's inputs are added in the serial order. */
+#ifndef SC_SPLIT_SMOOTH
+#define SC_SPLIT_SMOOTH 0.0625
+#endif
+#ifndef SC_SPLIT_GAIN
+#define SC_SPLIT_GAIN 0.08
+#endif
+typedef struct {
+    int NT;
+    int lo[SC_MAX_THREADS + 1];
+    double est[SC_MAX_THREADS];     /* ticks per neuron, smoothed; 0 before the first window */
+    double *weight;                 /* neurons per part (the caller's) */
+} sc_split;
+
+static void sc_split_init(sc_split *sp, int NT, int T, double *weight)
+{
+    sp->NT = NT;
+    sp->weight = weight;
+    for (int i = 0; i <= NT; i++)
+        sp->lo[i] = (int)((int64_t)i * T / NT);
+    for (int i = 0; i < NT; i++)
+        sp->est[i] = 0;
+}
+
+/* The predicted window time of the split with thread 0 ending at part k (two threads). */
+static double sc_split_time(const sc_split *sp, int T, int k)
+{
+    double w0 = 0, w1 = 0;
+    for (int x = 0; x < T; x++)
+        *(x < k ? &w0 : &w1) += sp->weight[x];
+    double a = w0 * sp->est[0], b = w1 * sp->est[1];
+    return a > b ? a : b;
+}
+
+/* After the barrier of the window numbered `windows` (from 1 in the call), of parity par:
+ * update the estimates and the split (mode: sc_net.split_mode). */
+static void sc_split_update(sc_split *sp, const sc_scratch *s, int par, int64_t windows, int mode)
+{
+    int NT = sp->NT, T = s->T;
+    if (NT < 2 || mode == SC_SPLIT_EVEN)
+        return;
+    if (mode == SC_SPLIT_CYCLE) {
+        if (NT == 2)
+            sp->lo[1] = 1 + (int)(windows % (T - 1));
+        else
+            for (int i = 1; i < NT; i++)
+                sp->lo[i] = (int)((int64_t)i * T / NT) - (int)(windows & 1);
+        return;
+    }
+    for (int i = 0; i < NT; i++) {
+        double ticks = 0, w = 0;
+        for (int x = sp->lo[i]; x < sp->lo[i + 1]; x++) {
+            ticks += (double)s->pop_end[par][x][s->count_at + 1];
+            w += sp->weight[x];
+        }
+        double c = ticks / w;
+        if (sp->est[i] <= 0)
+            sp->est[i] = c;
+        else {
+            if (c > 2 * sp->est[i])
+                c = 2 * sp->est[i];
+            sp->est[i] += SC_SPLIT_SMOOTH * (c - sp->est[i]);
+        }
+    }
+    if (NT != 2)
+        return;     /* more threads keep the even split */
+    int best = sp->lo[1];
+    double now = sc_split_time(sp, T, best), t_best = now;
+    for (int k = 1; k < T; k++) {
+        double t = sc_split_time(sp, T, k);
+        if (t < t_best)
+            best = k, t_best = t;
+    }
+    if (t_best < now * (1 - SC_SPLIT_GAIN))
+        sp->lo[1] = best;
 }
 
 /* After the barrier of a window (parity par): fetch the partners' spike counts and the
@@ -346,10 +441,10 @@ static inline int sc_team_done(const sc_scratch *s, int t, int par, int64_t wind
  * the other as the walk reaches them (a line written by another core costs ≈250 ns here);
  * and take this thread's buffers of the next window (par ^ 1, free now: the partners read
  * them before they arrived) for writing, so that the window's spikes do not wait for them. */
-static inline void sc_prefetch_window(const sc_scratch *s, int t, int par, int64_t n_counts, int64_t steps)
+static inline void sc_prefetch_window(const sc_scratch *s, int lo, int hi, int par, int64_t n_counts, int64_t steps)
 {
     for (int u = 0; u < s->T; u++) {
-        if (u == t) {
+        if (u >= lo && u < hi) {
             for (int64_t i = 0; i < n_counts; i += 8)
                 __builtin_prefetch(s->pop_end[par ^ 1][u] + i, 1);
             for (int64_t j = 0; j < steps; j++)
@@ -367,6 +462,8 @@ static void sc_scratch_free(sc_scratch *s)
 {
     free(s->pstate[0]);
     free(s->pstate[1]);
+    free(s->part_ev);
+    free(s->weight);
     for (int t = 0; t < s->T; t++) {
         for (int p = 0; p < 2; p++) {
             free(s->spk[p][t]);
@@ -382,7 +479,7 @@ static void sc_scratch_free(sc_scratch *s)
 
 static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
 {
-    int T = (int)net->n_threads;
+    int T = (int)net->n_parts;
     int64_t W = net->window, P = net->n_pops;
     memset(s, 0, sizeof(*s));
     if (T < 1 || T > SC_MAX_THREADS || W < 1)
@@ -400,7 +497,7 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         s->spk_stride[t] = m;
         for (int p = 0; p < 2; p++) {
             s->spk[p][t] = sc_alloc(sizeof(int32_t) * (size_t)(W * m + 1));
-            s->pop_end[p][t] = sc_alloc_zero(sizeof(int64_t) * (size_t)(W * P + 1));
+            s->pop_end[p][t] = sc_alloc_zero(sizeof(int64_t) * (size_t)(W * P + 2));
             bad |= !s->spk[p][t] || !s->pop_end[p][t];
         }
         s->cnt_buf[t] = sc_alloc(sizeof(uint16_t) * (size_t)(np + 1));
@@ -446,6 +543,16 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
             s->pstate[p][i * SC_PSTATE_STRIDE] = SC_FREE(p);    /* parity p's first window is window p */
     }
     s->count_at = W * P;
+    s->part_ev = sc_alloc(sizeof(int64_t) * (size_t)(8 * T));
+    s->weight = sc_alloc(sizeof(double) * (size_t)T);
+    bad |= !s->part_ev || !s->weight;
+    for (int t = 0; t < T && s->part_ev && s->weight; t++) {
+        s->part_ev[8 * t] = net->ev_ptr;
+        int64_t m = 0;
+        for (int64_t p = 0; p < P; p++)
+            m += net->part[p * (T + 1) + t + 1] - net->part[p * (T + 1) + t];
+        s->weight[t] = (double)m + 1;    /* + 1: an empty part still costs its walk of the spikes */
+    }
     if (bad) {
         sc_scratch_free(s);
         return -1;

@@ -17,13 +17,15 @@
 
 #include <stdint.h>
 
+enum { SC_SPLIT_ADAPTIVE = 0, SC_SPLIT_EVEN = 1, SC_SPLIT_CYCLE = 2 };
 enum { SC_RECORD_V = 0, SC_RECORD_SYN = 1, SC_RECORD_X = 2 };   /* v, a channel, further state (xstate) */
 
 /* Phases of a window in the profile (sc_net.ph_log): the window's own steps (updates,
  * thresholds, own inputs), the wait at the barrier, the part of that wait spent drawing
  * Poisson counts ahead, and the delivery of the window's spikes (4b); and, not a phase, the
- * CPU the thread ran on at the end of the window (sched_getcpu; -1 where unknown). */
-enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_CPU = 4, SC_PH_N = 5 };
+ * CPU the thread ran on at the end of the window (sched_getcpu; -1 where unknown), and the
+ * number of the layout's parts the thread ran in the window (sc_split, _kernel.c). */
+enum { SC_PH_OWN = 0, SC_PH_WAIT = 1, SC_PH_DRAW = 2, SC_PH_DELIVER = 3, SC_PH_CPU = 4, SC_PH_PARTS = 5, SC_PH_N = 6 };
 
 /* One block of a population -- the neurons [0, m) that one thread owns -- at step n, as a
  * model's update function sees it. Pointers are offset to the block's first neuron (v,
@@ -134,7 +136,8 @@ typedef struct { int32_t head, len; int64_t recent[SC_HIST_RECENT]; } sc_hist_po
 
 typedef struct sc_net {
     /* sizes */
-    int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_threads;
+    int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_parts;
+    int64_t n_team;                          /* threads that run the parts (1 <= n_team <= n_parts): _kernel_impl.h, sc_run */
     int64_t window;                          /* steps between thread meetings, <= smallest neuron->neuron delay */
     double dt;
     /* per population: its model's update (sc_update_function) and what the step loop reads */
@@ -267,16 +270,21 @@ typedef struct sc_net {
     const int64_t *pt_off;
     const int32_t *pt_len;
     const double *cdf;
-    /* state monitors: entry e samples kind/idx every `every` steps; thread rec_owner[e] writes it */
+    /* state monitors: entry e samples kind/idx every `every` steps; the runner of part rec_owner[e] writes it */
     int64_t n_rec;
     const int32_t *rec_kind, *rec_owner;
     const int64_t *rec_idx, *rec_every;
-    /* CPU seconds each thread spent in sc_run, accumulated over calls (length T) */
+    /* CPU seconds each thread of the team spent in sc_run, accumulated over calls (length n_team) */
     double *thread_cpu;
     /* 1: a team of T > 1 threads runs pinned, one thread per CPU of the calling thread's
      * affinity mask, for the call (sc_pin_plan in _kernel.c); 0 (Kernel's default): where
      * the OS puts them */
     int32_t pin_threads;
+    /* How a team shares the parts out (sc_split, _kernel.c): SC_SPLIT_ADAPTIVE (Kernel's default)
+     * moves the split to the threads' measured speeds, SC_SPLIT_EVEN keeps the even one (what the
+     * team did before: the baseline of benchmarks/threads.py's "2e"), SC_SPLIT_CYCLE moves it at
+     * every window through every split (the tests: results must not change) */
+    int32_t split_mode;
     /* Per-window phase profile (Kernel.profile_windows; NULL: off). Thread t writes its w-th
      * window since profiling began at ph_log[(t*ph_cap + w)*SC_PH_N + k], k = SC_PH_*, in
      * ticks of sc_ticks (ns = ticks * Kernel.tick_ns), while w < ph_cap; ph_n[t*8] counts its

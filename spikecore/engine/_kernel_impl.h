@@ -194,7 +194,7 @@ static SC_ALWAYS_INLINE void FN(ring_add)(const sc_net *net, int t, int64_t slot
  * marks, into the slot's hot slot (empty: sc_net.hot), before the slot's bucket is added. */
 static void FN(bk_take_big)(const sc_net *net, int t, int64_t slot)
 {
-    int64_t C = net->n_channels, T = net->n_threads;
+    int64_t C = net->n_channels, T = net->n_parts;
     REAL *restrict big = (REAL *)net->ring + slot * C, *restrict hot = FN(slot_at)(net, slot);
     for (int64_t p = 0; p < net->n_pops; p++) {
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], size = net->pop_size[p];
@@ -842,7 +842,7 @@ static void FN(push_single)(const sc_net *net, int t, int64_t off, int64_t m, co
  * the steps their delays take them to (sc_net, plastic synapses). */
 static void FN(pl_enqueue)(const sc_net *net, int t, int64_t pre, int64_t n, int64_t count)
 {
-    int64_t L = net->ring_len, T = net->n_threads;
+    int64_t L = net->ring_len, T = net->n_parts;
     const int64_t *sp = net->pl_seg_ptr + (int64_t)t * (net->n_pre + 1);
     for (int64_t g = sp[pre], g1 = sp[pre + 1]; g < g1; g++) {
         int64_t slot = (n + net->pl_seg_delay[g]) % L;
@@ -1358,7 +1358,7 @@ void FN(sc_plastic_settle)(sc_net *net, int64_t n)
             FN(pl_catch_up)(net, s, net->pl_chan_neuron[net->pl_chan[s]], D, n, post, P);
     }
     if (net->n_pl_fast)
-        for (int64_t t = 0; t < net->n_threads; t++)
+        for (int64_t t = 0; t < net->n_parts; t++)
             net->pl_fast_done[t * 8] = n;
     for (int64_t k = 0; k < net->n_neurons; k++)
         if (net->pl_hpos[k].len)
@@ -1409,7 +1409,7 @@ static SC_ALWAYS_INLINE void FN(pl_lazy_segment)(
  * ring slot n (input due at step n, as a static synapse's would be). */
 static void FN(pl_arrivals)(const sc_net *net, int t, int64_t n)
 {
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads, slot = n % L;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_parts, slot = n % L;
     int64_t *qn = net->pl_qn + slot * T + t;
     const int64_t *q = net->pl_q + net->pl_qofs[t] + slot * net->pl_qcap[t];
     REAL *dst = FN(slot_at)(net, slot);
@@ -1514,7 +1514,7 @@ static void FN(pl_post_group)(const sc_net *net, int64_t n, int64_t x)
 
 static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_t *spk, int64_t n_spk)
 {
-    int64_t L = net->ring_len, T = net->n_threads;
+    int64_t L = net->ring_len, T = net->n_parts;
     for (int64_t k = 0; k < n_spk; k++) {
         int32_t i = spk[k];
         if (net->pl_nin[i])
@@ -1538,7 +1538,7 @@ static void FN(pl_post_spikes)(const sc_net *net, int t, int64_t n, const int32_
 /* Thread t's delayed postsynaptic events due at step n (after its presynaptic arrivals). */
 static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
 {
-    int64_t L = net->ring_len, T = net->n_threads, slot = n % L;
+    int64_t L = net->ring_len, T = net->n_parts, slot = n % L;
     int64_t *qn = net->pl_pqn + slot * T + t;
     const int64_t *q = net->pl_pq + net->pl_pqofs[t] + slot * net->pl_pqcap[t];
     for (int64_t k = 0; k < *qn; k++)
@@ -1552,7 +1552,7 @@ static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
 SC_CLONES static void FN(fold_hot)(const sc_net *net, int t, REAL *restrict p, REAL *restrict syn,
                                    uint8_t *restrict mk)
 {
-    int64_t T = net->n_threads;
+    int64_t T = net->n_parts;
     for (int64_t q = 0; q < net->n_pops; q++) {
         if (!net->pop_ring_input[q] || net->pop_jump_input[q])
             continue;
@@ -1599,7 +1599,7 @@ static void FN(fold_sparse)(const sc_net *net, int t, int64_t n)
  * jumps densely (discarded while refractory), synaptic variables sparsely. */
 static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 {
-    int64_t L = net->ring_len, C = net->n_channels, T = net->n_threads;
+    int64_t L = net->ring_len, C = net->n_channels, T = net->n_parts;
     if (C == 0 || n < 0)
         return;
     REAL *buf = FN(slot_at)(net, n % L);
@@ -1623,7 +1623,7 @@ static void FN(apply_slot)(const sc_net *net, int t, int64_t n)
 static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk, int64_t *pop_end,
                               uint8_t *cross)
 {
-    int64_t L = net->ring_len, T = net->n_threads;
+    int64_t L = net->ring_len, T = net->n_parts;
     REAL *pend_slot = FN(slot_at)(net, (n - 1 + L) % L), *due_slot = FN(slot_at)(net, n % L);
     int64_t n_spk = 0;
     FN(fold_sparse)(net, t, n - 1);
@@ -1707,7 +1707,7 @@ static void FN(hot_free)(sc_net *net)
 int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32_t *out_idx,
                    int64_t *out_n, int64_t cap, double *rec_out, int64_t *rec_pos)
 {
-    int T = (int)net->n_threads;
+    int T = (int)net->n_parts;
     int64_t P = net->n_pops, N = net->n_neurons, W = net->window;
     sc_scratch sc;
     if (sc_scratch_alloc(&sc, net) != 0)
@@ -1750,173 +1750,195 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     int64_t out0 = *out_n;
     int64_t ev_end = net->ev_ptr;
     int short_team = 0;
+    int NT = (int)net->n_team;
     int pin_cpu[SC_MAX_THREADS];
-    int pin = net->pin_threads && sc_pin_plan(T, pin_cpu);
+    int pin = net->pin_threads && sc_pin_plan(NT, pin_cpu);
 #ifdef _OPENMP
-    if (T > 1)
+    if (NT > 1)
         omp_set_dynamic(0);
-#pragma omp parallel num_threads(T) if (T > 1)
+#pragma omp parallel num_threads(NT) if (NT > 1)
 #endif
     {
-        int t = sc_thread_id();
+        int me = sc_thread_id();
         double cpu0 = sc_thread_cpu();
-        /* the layout has T parts: each must have its thread (all threads see the same count) */
-        if (sc_team_size() != T) {
-            if (t == 0)
+        /* every part must have a thread (all threads see the same count) */
+        if (sc_team_size() != NT) {
+            if (me == 0)
                 short_team = 1;
             goto done;
         }
         sc_cpu_mask own_mask;
-        int pinned = pin && sc_pin(pin_cpu[t], &own_mask);
+        int pinned = pin && sc_pin(pin_cpu[me], &own_mask);
         int64_t L = net->ring_len, n_pre = net->n_pre, nq = net->n_pnodes;
-        const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
-        const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
-        const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
-        const int64_t *pr_lo = net->pr_lo + (int64_t)t * nq, *pr_hi = net->pr_hi + (int64_t)t * nq;
         REAL *ring = (REAL *)net->ring, *v = (REAL *)net->v, *syn = (REAL *)net->syn;
-        uint16_t *cnt = sc.cnt_buf[t];
-        int64_t out_local = out0, ev = net->ev_ptr;
+        int64_t out_local = out0;
         int64_t n = n0;
         int par = 0;
-        const int64_t *pq_off = sc.pq_off[t];
-        int shared = T > 1 && sc.win_cnt[0][t] != NULL;   /* counts go through the shared items */
         int64_t windows = 0;
+        sc_split split;     /* which parts this thread runs: [split.lo[me], split.lo[me + 1]) */
+        sc_split_init(&split, NT, T, sc.weight);
+        int lo_me = split.lo[me], hi_me = split.lo[me + 1];     /* (kept in registers) */
+        /* a thread's work on its parts, from the end of one meeting to each part's arrival at
+         * the next: the deliveries of the last window, then each part's steps (sc_split) */
+        int64_t part_t0 = NT > 1 ? sc_ticks() : 0;
         while (n < n1) {
             int64_t w_end = n + W < n1 ? n + W : n1;
             /* every thread takes the same decision from the same count */
             if (out_local + (w_end - n) * N > cap)
                 break;
             /* the phase profile (sc_net.ph_log): this window's entry, or NULL */
-            int64_t *ph = net->ph_log && net->ph_n[8 * t] < net->ph_cap
-                          ? net->ph_log + ((int64_t)t * net->ph_cap + net->ph_n[8 * t]) * SC_PH_N : NULL;
+            int64_t *ph = net->ph_log && net->ph_n[8 * me] < net->ph_cap
+                          ? net->ph_log + ((int64_t)me * net->ph_cap + net->ph_n[8 * me]) * SC_PH_N : NULL;
             int64_t tk0 = ph ? sc_ticks() : 0, tk1 = 0, tk2 = 0;
-            for (int64_t m = n; m < w_end; m++) {
-                int64_t now = m % L;
-                /* 1. state monitors sample at the start of the step (own entries) */
-                int sampled = 0;
-                for (int64_t e = 0; e < net->n_rec; e++) {
-                    if (net->rec_owner[e] != t || m % net->rec_every[e] != 0)
-                        continue;
-                    if (!sampled) {
-                        FN(apply_slot)(net, t, m - 1);
-                        sampled = 1;
-                    }
-                    int64_t i = net->rec_idx[e];
-                    int32_t kind = net->rec_kind[e];
-                    rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i] : kind == SC_RECORD_SYN ? (double)syn[i]
-                                          : (double)((REAL *)net->xstate)[i];
-                    rec_pos[e] += 1;
-                }
-                /* 2-3 (and 5). update, threshold, reset of own neurons */
-                int64_t j = m - n;
-                if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
-                    if (net->hot_big[t * net->hot_big_stride + now])
-                        FN(bk_take_big)(net, t, now);
-                    FN(bk_drain)(net, t, now, 0);
-                }
-                if (net->n_pl_seg)
-                    FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
-                int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
-                int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
-                if (net->n_pl_seg && n_own)
-                    FN(pl_post_spikes)(net, t, m, own_spk, n_own);
-                /* 4a. inputs this thread draws itself, into its own channels */
-                while (ev < net->n_ev && net->ev_step[ev] <= m) {
-                    if (net->ev_step[ev] == m) {
-                        FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
-                        if (net->n_pl_seg)
-                            FN(pl_enqueue)(net, t, net->ev_pre[ev], m, 1);
-                    }
-                    ev++;
-                }
-                /* this step's counts: drawn by a thread waiting at the last barrier, else now */
-                const uint16_t *drawn = NULL;
-                if (shared) {
-                    /* the blocks nobody has claimed, drawn here in order; then those a partner
-                     * claimed (drawing from the row's end back), once drawn */
-                    int64_t *st = sc.pstate[par] + (j * T + t) * sc.pb * SC_PSTATE_STRIDE;
-                    uint16_t *row = sc.win_cnt[par][t] + j * sc.row_stride[t];
-                    uint32_t theirs = 0;
-                    for (int64_t b = 0; b < sc.pb; b++) {
-                        if (sc_claim(st + b * SC_PSTATE_STRIDE, windows))
-                            sc_pois_block(net, &sc, t, m, row, b);
-                        else
-                            theirs |= 1u << b;
-                    }
-                    for (int64_t b = 0; b < sc.pb; b++) {
-                        int64_t *sb = st + b * SC_PSTATE_STRIDE;
-                        if (theirs >> b & 1u)
-                            for (int64_t r = 0; __atomic_load_n(sb, __ATOMIC_ACQUIRE) != SC_FREE(windows) + 2; r++)
-                                sc_relax(r);
-                        /* free for the next window of this parity: nobody claims it for that
-                         * window before the next barrier (releases it), and a late claim for
-                         * this window now fails */
-                        __atomic_store_n(sb, SC_FREE(windows + 2), __ATOMIC_RELAXED);
-                    }
-                    drawn = row;
-                }
-                for (int64_t q = 0; q < nq; q++) {
-                    int64_t a = pr_lo[q], b = pr_hi[q];
-                    if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
-                        continue;
-                    int64_t dd = net->pd_defer[t * nq + q];
-                    if (dd) {   /* drawn when the bucket of its slot is drained */
-                        int64_t slot = now + dd;
-                        FN(bk_put_pois)(net, t, slot >= L ? slot - L : slot, q, m);
-                        continue;
-                    }
-                    if (drawn)
-                        cnt = (uint16_t *)drawn + pq_off[q];
-                    else {
-                        cnt = sc.cnt_buf[t];
-                        sc_pois_range(net, q, m, a, b, cnt);
-                    }
-                    int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
-                    if (off >= 0) {
-                        FN(push_single)(net, t, off, b - a, cnt, now, ring);
-                        continue;
-                    }
-                    for (int64_t k = a; k < b; k++)
-                        if (cnt[k - a]) {
-                            FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
-                            if (net->n_pl_seg)
-                                FN(pl_enqueue)(net, t, base + k, m, cnt[k - a]);
+            for (int t = lo_me; t < hi_me; t++) {
+                const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
+                const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
+                const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
+                const int64_t *pr_lo = net->pr_lo + (int64_t)t * nq, *pr_hi = net->pr_hi + (int64_t)t * nq;
+                const int64_t *pq_off = sc.pq_off[t];
+                int shared = T > 1 && sc.win_cnt[0][t] != NULL;   /* counts go through the shared items */
+                uint16_t *cnt = sc.cnt_buf[t];
+                int64_t ev = sc.part_ev[8 * t];
+                for (int64_t m = n; m < w_end; m++) {
+                    int64_t now = m % L;
+                    /* 1. state monitors sample at the start of the step (own entries) */
+                    int sampled = 0;
+                    for (int64_t e = 0; e < net->n_rec; e++) {
+                        if (net->rec_owner[e] != t || m % net->rec_every[e] != 0)
+                            continue;
+                        if (!sampled) {
+                            FN(apply_slot)(net, t, m - 1);
+                            sampled = 1;
                         }
+                        int64_t i = net->rec_idx[e];
+                        int32_t kind = net->rec_kind[e];
+                        rec_out[rec_pos[e]] = kind == SC_RECORD_V ? (double)v[i] : kind == SC_RECORD_SYN ? (double)syn[i]
+                                              : (double)((REAL *)net->xstate)[i];
+                        rec_pos[e] += 1;
+                    }
+                    /* 2-3 (and 5). update, threshold, reset of own neurons */
+                    int64_t j = m - n;
+                    if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
+                        if (net->hot_big[t * net->hot_big_stride + now])
+                            FN(bk_take_big)(net, t, now);
+                        FN(bk_drain)(net, t, now, 0);
+                    }
+                    if (net->n_pl_seg)
+                        FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
+                    int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
+                    int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
+                    if (net->n_pl_seg && n_own)
+                        FN(pl_post_spikes)(net, t, m, own_spk, n_own);
+                    /* 4a. inputs this part draws itself, into its own channels */
+                    while (ev < net->n_ev && net->ev_step[ev] <= m) {
+                        if (net->ev_step[ev] == m) {
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
+                            if (net->n_pl_seg)
+                                FN(pl_enqueue)(net, t, net->ev_pre[ev], m, 1);
+                        }
+                        ev++;
+                    }
+                    /* this step's counts: drawn by a thread waiting at the last barrier, else now */
+                    const uint16_t *drawn = NULL;
+                    if (shared) {
+                        /* the blocks nobody has claimed, drawn here in order; then those a partner
+                         * claimed (drawing from the row's end back), once drawn */
+                        int64_t *st = sc.pstate[par] + (j * T + t) * sc.pb * SC_PSTATE_STRIDE;
+                        uint16_t *row = sc.win_cnt[par][t] + j * sc.row_stride[t];
+                        uint32_t theirs = 0;
+                        for (int64_t b = 0; b < sc.pb; b++) {
+                            if (sc_claim(st + b * SC_PSTATE_STRIDE, windows))
+                                sc_pois_block(net, &sc, t, m, row, b);
+                            else
+                                theirs |= 1u << b;
+                        }
+                        for (int64_t b = 0; b < sc.pb; b++) {
+                            int64_t *sb = st + b * SC_PSTATE_STRIDE;
+                            if (theirs >> b & 1u)
+                                for (int64_t r = 0; __atomic_load_n(sb, __ATOMIC_ACQUIRE) != SC_FREE(windows) + 2; r++)
+                                    sc_relax(r);
+                            /* free for the next window of this parity: nobody claims it for that
+                             * window before the next barrier (releases it), and a late claim for
+                             * this window now fails */
+                            __atomic_store_n(sb, SC_FREE(windows + 2), __ATOMIC_RELAXED);
+                        }
+                        drawn = row;
+                    }
+                    for (int64_t q = 0; q < nq; q++) {
+                        int64_t a = pr_lo[q], b = pr_hi[q];
+                        if (a >= b || m < net->pn_on[q] || m >= net->pn_off[q])
+                            continue;
+                        int64_t dd = net->pd_defer[t * nq + q];
+                        if (dd) {   /* drawn when the bucket of its slot is drained */
+                            int64_t slot = now + dd;
+                            FN(bk_put_pois)(net, t, slot >= L ? slot - L : slot, q, m);
+                            continue;
+                        }
+                        if (drawn)
+                            cnt = (uint16_t *)drawn + pq_off[q];
+                        else {
+                            cnt = sc.cnt_buf[t];
+                            sc_pois_range(net, q, m, a, b, cnt);
+                        }
+                        int64_t base = net->pois_base, off = net->pd_off[t * nq + q];
+                        if (off >= 0) {
+                            FN(push_single)(net, t, off, b - a, cnt, now, ring);
+                            continue;
+                        }
+                        for (int64_t k = a; k < b; k++)
+                            if (cnt[k - a]) {
+                                FN(push)(net, t, row_ptr, seg_ptr, row_w, base + k, now, (REAL)cnt[k - a], ring);
+                                if (net->n_pl_seg)
+                                    FN(pl_enqueue)(net, t, base + k, m, cnt[k - a]);
+                            }
+                    }
+                }
+                sc.part_ev[8 * t] = ev;
+                /* this part's window is done: its count, with the ticks since the last part's
+                 * (the first part's include this thread's deliveries) */
+                if (NT > 1) {
+                    int64_t part_t1 = sc_ticks();
+                    sc_part_arrive(&sc, t, par, windows + 1, part_t1 - part_t0);
+                    part_t0 = part_t1;
                 }
             }
             /* The team meets: no thread reads another's spikes of the window before
-             * all have written them (each thread releases its own count of finished
-             * windows and acquires its partners': sc_team_arrive). While
-             * waiting, a thread draws Poisson counts of the next window, its own and
-             * its partners' (whoever claims an item first): they depend only on
-             * (seed, step, neuron), not on anything the team does, and a partner that
-             * arrives late is spared the work it would have done next. */
+             * all parts have written them (each part's runner releases the part's count of
+             * finished windows, and a waiting thread acquires every part's: sc_part_arrive).
+             * While waiting, a thread draws Poisson counts of the next window, of others' parts
+             * and its own (whoever claims an item first): they depend only on (seed, step,
+             * neuron), not on anything the team does, and a thread that arrives late is spared
+             * the work it would have done next. */
             windows++;
             if (ph)
                 tk1 = sc_ticks();
-            if (T > 1) {
-                sc_team_arrive(&sc, t, par, windows);
+            int64_t steps = w_end - n;
+            if (NT > 1) {
                 int64_t round = 0;
                 int64_t next_end = w_end + W < n1 ? w_end + W : n1;
-                /* the next window's blocks: first its partners' (the late ones' work), each
-                 * row from its last block back, where the owner, drawing from the front at
-                 * its step, reaches them last; then its own, in the order its steps take them */
+                /* the next window's blocks: first the other threads' parts (the late ones' work),
+                 * each row from its last block back, where the runner, drawing from the front at
+                 * its step, reaches them last; then this thread's, in the order its steps take them */
+                int lo = lo_me, mine = hi_me - lo_me;
                 int64_t steps_next = next_end - w_end, B = sc.pb;
-                int64_t other_items = steps_next * (T - 1) * B, items = steps_next * T * B, it = 0;
+                int64_t other_items = steps_next * (T - mine) * B, items = steps_next * T * B, it = 0;
                 int nxt = par ^ 1;
-                while (!sc_team_done(&sc, t, par, windows)) {
+                while (!sc_team_done(&sc, par, windows)) {
                     int drew = 0;
                     while (it < items && !drew) {
-                        int64_t jj, b;
+                        int64_t jj, b, r;
                         int u;
                         if (it < other_items) {
-                            int64_t r = it % ((T - 1) * B);
-                            jj = it / ((T - 1) * B);
+                            r = it % ((T - mine) * B);
+                            jj = it / ((T - mine) * B);
                             u = (int)(r / B);
-                            u += u >= t;
+                            u += u >= lo ? mine : 0;
                             b = B - 1 - r % B;
                         } else {
-                            jj = (it - other_items) / B, u = t, b = (it - other_items) % B;
+                            r = (it - other_items) % (mine * B);
+                            jj = (it - other_items) / (mine * B);
+                            u = lo + (int)(r / B);
+                            b = r % B;
                         }
                         it++;
                         int64_t *sb = sc.pstate[nxt] + ((jj * T + u) * B + b) * SC_PSTATE_STRIDE;
@@ -1932,56 +1954,73 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     if (!drew)
                         sc_relax(round++);
                 }
-                sc_prefetch_window(&sc, t, par, (w_end - n) * P, w_end - n);
+                /* the parts of the next window (every thread's copy of the split the same) */
+                sc_split_update(&split, &sc, par, windows, net->split_mode);
+                lo_me = split.lo[me], hi_me = split.lo[me + 1];
+                sc_prefetch_window(&sc, lo_me, hi_me, par, steps * P, steps);
+                part_t0 = sc_ticks();
             }
             if (ph)
                 tk2 = sc_ticks();
-            /* 4b. every thread's neuron spikes of the window, in the serial order */
-            for (int64_t m = n; m < w_end; m++) {
-                int64_t j = m - n, now = m % L;
-                for (int64_t p = 0; p < P; p++) {
-                    for (int u = 0; u < T; u++) {
-                        const int64_t *pe = sc.pop_end[par][u] + j * P;
-                        int64_t b = p ? pe[p - 1] : 0, e = pe[p];
-                        const int32_t *sp = sc.spk[par][u] + j * sc.spk_stride[u];
-                        for (int64_t k = b; k < e; k++) {
-                            if (t == 0) {
-                                out_step[out_local] = m;
-                                out_idx[out_local] = sp[k];
+            /* 4b. every part's neuron spikes of the window, in the serial order, into this
+             * thread's parts of the next window (each walk counts the window's spikes: o_end) */
+            int64_t o_end = out_local;
+            for (int t = lo_me; t < hi_me; t++) {
+                const int64_t *row_ptr = net->row_ptr + (int64_t)t * (n_pre + 1);
+                const int64_t *seg_ptr = net->seg_ptr + (int64_t)t * (n_pre + 1);
+                const REAL *row_w = (const REAL *)net->row_w + (int64_t)t * n_pre;
+                int64_t o = out_local;
+                for (int64_t m = n; m < w_end; m++) {
+                    int64_t j = m - n, now = m % L;
+                    for (int64_t p = 0; p < P; p++) {
+                        for (int u = 0; u < T; u++) {
+                            const int64_t *pe = sc.pop_end[par][u] + j * P;
+                            int64_t b = p ? pe[p - 1] : 0, e = pe[p];
+                            const int32_t *sp = sc.spk[par][u] + j * sc.spk_stride[u];
+                            for (int64_t k = b; k < e; k++) {
+                                if (t == 0) {
+                                    out_step[o] = m;
+                                    out_idx[o] = sp[k];
+                                }
+                                o++;
+                                FN(push)(net, t, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
+                                if (net->n_pl_seg)
+                                    FN(pl_enqueue)(net, t, sp[k], m, 1);
                             }
-                            out_local++;
-                            FN(push)(net, t, row_ptr, seg_ptr, row_w, sp[k], now, 1, ring);
-                            if (net->n_pl_seg)
-                                FN(pl_enqueue)(net, t, sp[k], m, 1);
                         }
                     }
                 }
+                o_end = o;
             }
+            out_local = o_end;
             if (ph) {
                 ph[SC_PH_OWN] = tk1 - tk0;
                 ph[SC_PH_WAIT] = tk2 - tk1;
                 ph[SC_PH_DELIVER] = sc_ticks() - tk2;
                 ph[SC_PH_CPU] = sc_cpu_now();
-                net->ph_n[8 * t] += 1;
+                ph[SC_PH_PARTS] = hi_me - lo_me;
+                net->ph_n[8 * me] += 1;
             }
             n = w_end;
             par ^= 1;
         }
         /* between calls no input is pending, and the buckets are empty: their inputs wait in the
          * ring, as in ring mode */
-        if (net->bk)
-            for (int64_t slot = 0; slot < L; slot++) {
-                FN(bk_drain)(net, t, slot, 1);
-                net->bk_n[SC_BUCKET_N(net, slot, t)] = 0;
-            }
-        FN(apply_slot)(net, t, n - 1);
+        for (int t = lo_me; t < hi_me; t++) {
+            if (net->bk)
+                for (int64_t slot = 0; slot < L; slot++) {
+                    FN(bk_drain)(net, t, slot, 1);
+                    net->bk_n[SC_BUCKET_N(net, slot, t)] = 0;
+                }
+            FN(apply_slot)(net, t, n - 1);
+        }
         if (pinned)
             sc_unpin(&own_mask);
-        net->thread_cpu[t] += sc_thread_cpu() - cpu0;
-        if (t == 0) {
+        net->thread_cpu[me] += sc_thread_cpu() - cpu0;
+        if (me == 0) {
             stop = n;
             *out_n = out_local;
-            ev_end = ev;
+            ev_end = sc.part_ev[0];
         }
     done:;
     }

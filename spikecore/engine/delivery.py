@@ -94,12 +94,18 @@ def bucket_capacity(own_channels: int) -> int:
 def bucket_bytes(ring_len: int, n_channels: int, threads: int = 1, state_bytes: int = 8) -> int:
     """Memory of the buckets of a ring (their bound; the pages are touched only as filled), with
     what a run call adds to them: three hot slots of ``state_bytes`` per channel and a byte of
-    marks per channel and thread each, and 12 bytes per chunk of ``BUCKET_CHUNK_ENTRIES``."""
-    per_thread = -(-int(n_channels) // max(1, threads))
-    cap = bucket_capacity(per_thread)
-    chunks = threads * ring_len * cap // min(cap, BUCKET_CHUNK_ENTRIES)
-    hot = HOT_SLOTS * int(n_channels) * (state_bytes + threads)
-    return threads * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
+    marks per channel and part each, and 12 bytes per chunk of ``BUCKET_CHUNK_ENTRIES``. The
+    layout of a team of ``threads`` has parts of unequal shares (thread_choice.part_shares):
+    every part's buckets have the room of the largest (its channels, the boundaries' rounding
+    to 16 neurons allowed for)."""
+    from .thread_choice import part_shares
+    shares = part_shares(threads)
+    parts = len(shares)
+    largest = -(-int(n_channels) * max(shares) // sum(shares)) + (64 if parts > 1 else 0)
+    cap = bucket_capacity(min(int(n_channels), largest))
+    chunks = parts * ring_len * cap // min(cap, BUCKET_CHUNK_ENTRIES)
+    hot = HOT_SLOTS * int(n_channels) * (state_bytes + parts)
+    return parts * ring_len * cap * BUCKET_ENTRY_BYTES + hot + 12 * chunks
 
 
 def contiguous_poisson_channels(a: dict, defer: np.ndarray) -> np.ndarray:

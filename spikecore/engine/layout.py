@@ -180,8 +180,8 @@ def receptor_of_var(pop, var):
 def state_recording(g, dt: float, pop_index: dict, pop_start, channel_of: dict, part=None, xstate_of=None):
     """The kernels' recording entries, one per (monitor, variable, neuron): ``rec_kind``
     (RECORD_V or RECORD_SYN), ``rec_idx`` (global neuron or channel index), ``rec_every``
-    (sampling period in steps) and, with ``part`` (per population the thread boundaries of
-    the grid engine), ``rec_owner``, the thread that owns the neuron and writes the entry.
+    (sampling period in steps) and, with ``part`` (per population the part boundaries of
+    the grid engine), ``rec_owner``, the part that holds the neuron (its runner writes the entry).
     ``xstate_of``: (population, variable) -> first entry in xstate, for the variables kept
     there (RECORD_X: an equation-defined model's variables, izhikevich's u, adex's w). Also
     returns the layout (monitor, variable, first entry, count) that collect_traces reads."""

@@ -45,6 +45,7 @@ from ..connectors import CHUNK_SYNAPSES
 from ..errors import InsufficientMemory, ValidationError
 from ..ir import is_lazy
 from .delivery import BUCKET_ENTRIES_PER_CHANNEL, DELIVERY_MODES, bucket_bytes, uses_buckets
+from .thread_choice import part_shares
 
 # ----------------------------------------------------------------------------- measured constants
 #: the IR's realised synapse arrays: i, j (int64), weight, delay (float64) — spikecore.ir.ProjectionEdge
@@ -329,6 +330,7 @@ class _Plan:
         self.steps = max(1, int(round(self.duration / self.dt)))
         self.precise = self.options.get("timing") == "precise"
         self.threads = _threads(self.options) if self.mode == "native-grid" else 1
+        self.parts = len(part_shares(self.threads))     # the grid layout's parts (per-part tables)
         self.real = 4 if self.options.get("precision") == "float32" and self.mode == "native-grid" else 8
         self.counts = {name: expected_synapses(self.net, pr) for name, pr in self.net.projections.items()}
         # lazy projections (spikecore.ir.SynapseStream): the grid engine draws them piece by
@@ -413,7 +415,7 @@ def _compile_stage(plan: _Plan) -> Stage:
     if plan.packed:
         stage.add(f"{plan.label}: packed synapse table", _grid_table_bytes(
             plan.net, {k: v for k, v in plan.counts.items() if k in plan.packed}, plan.dt, plan.real,
-            plan.threads, plan.packed))
+            plan.parts, plan.packed))
     if plan.lazy:
         held = max(_held_bytes_per_synapse(plan.net.projections[name]) * plan.counts[name] for name in plan.lazy)
         stage.add(f"{plan.label}: drawing projections piece by piece", STREAM_PIECE_BYTES + held)
@@ -457,7 +459,7 @@ def _run_stage(plan: _Plan) -> tuple:
         plastic = {name for name, pr in net.projections.items() if getattr(pr, "plasticity", None) is not None}
         static = {name: n for name, n in plan.counts.items() if name not in plastic}
         stage.add(f"{plan.label}: synapse table", _grid_table_bytes(net, static, plan.dt, plan.real,
-                                                                    plan.threads, plan.packed))
+                                                                    plan.parts, plan.packed))
         shared = bool(plastic) and all(_has_shared_traces(net.projections[name]) for name in plastic)
         for name in sorted(plastic):
             if shared:
@@ -480,7 +482,7 @@ def _run_stage(plan: _Plan) -> tuple:
         slots = max(1, int(math.ceil(max_delay / plan.dt - 1e-6))) + 1
         channels = sum(p.size * max(1, len(p.receptors)) for p in net.populations.values())
         stage.add(f"{plan.label}: ring buffer ({channels} channels x {slots} delay slots)",
-                  _ring_bytes(plan.mode, net, channels, slots, plan.real, plan.threads))
+                  _ring_bytes(plan.mode, net, channels, slots, plan.real, plan.parts))
         delivery = plan.options.get("delivery", "auto")
         if plan.mode == "native-grid" and delivery in DELIVERY_MODES and \
                 uses_buckets(delivery, slots, channels, plan.real, plan.n_syn):

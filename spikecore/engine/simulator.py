@@ -18,18 +18,20 @@ Layout:
   neuron (a v jump), cuba/coba one per receptor per neuron (receptor-major);
 * the ring buffer holds, for each of the next L = max_delay+1 steps, the input due
   to every channel (C channels x L slots of the state type);
-* threads: each population is cut into T contiguous ranges (thread_ranges: even
-  shares, boundaries on 16 neurons, and the state arrays start on a cache line, so
-  two threads' neurons rarely share one); thread t updates
-  range t of every population and owns those neurons' channels. The synapse table
-  is split the same way — thread t's part holds exactly the synapses onto its
-  channels — so threads never write the same memory. T is the ``threads`` option, or
+* threads: each population is cut into B contiguous ranges, the layout's *parts*
+  (thread_ranges with thread_choice.part_shares: 1 part for 1 thread, 4 of 35/15/15/35 %
+  for 2, 2 per thread for more; boundaries on 16 neurons, and the state arrays start on a
+  cache line, so two parts' neurons rarely share one); part t holds range t of every
+  population and those neurons' channels. The synapse table is split the same way — part
+  t holds exactly the synapses onto its channels — and a thread runs whole parts (which
+  ones moves between windows to the threads' speeds: sc_split in _kernel.c), so threads
+  never write the same memory at once. The team's size T is the ``threads`` option, or
   for "all" as many as the network's work per window pays for (thread_choice.py). Threads meet once per
   *window* of W steps, W = the smallest neuron->neuron delay (at most MAX_WINDOW):
   a spike cannot act on anyone within W steps, so each thread advances its own
   neurons and draws its own Poisson and spike-source input for a window, then
   adds every thread's spikes of the window (spikecore/engine/_kernel_impl.h);
-* the synapse table, per thread, is a CSR over presynaptic indices whose rows are
+* the synapse table, per part, is a CSR over presynaptic indices whose rows are
   sorted by delay and cut into segments of equal delay and equal block of 2^16
   channels (so a target fits in 16 bits: the delivery loop streams half the
   bytes of 32-bit indices, and it is bound by that stream — 15 % of Brunel's
@@ -40,9 +42,9 @@ Layout:
       per segment   seg_delay  uint16           delay in steps            2 B
                     seg_len    uint16           synapses in the segment   2 B
                     seg_block  uint16           base = seg_block * 2^16   2 B
-      per row       row_ptr    int64            first synapse             8 B x T
-                    seg_ptr    int64            first segment             8 B x T
-                    row_w      float32/float64  the row's weight if all   4 / 8 B x T
+      per row       row_ptr    int64            first synapse             8 B x B
+                    seg_ptr    int64            first segment             8 B x B
+                    row_w      float32/float64  the row's weight if all   4 / 8 B x B
                                                 its synapses share it, else NaN
 
   Segments onto current or conductance variables carry the flag SEG_SPARSE in
@@ -67,7 +69,7 @@ Layout:
 
       per synapse   pk_syn     uint32   channel << 9 | sparse flag << 8 | delay   4 B
                     pk_w       float32  weight (empty when every row has one)   4 B
-      per row       pk_ptr     int64    first synapse                            8 B x T
+      per row       pk_ptr     int64    first synapse                            8 B x B
                     pk_row_w   float64/float32  the row's weight if all equal, else NaN
 
   A row's packed synapses are pushed after its segmented ones; into one channel and ring
@@ -103,7 +105,7 @@ from ..models import model_for
 from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, group_packed_by_delay, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
-from .thread_choice import choose_threads, resolve_threads
+from .thread_choice import choose_threads, part_shares, resolve_threads
 from .delivery import DELIVERY_MODES, bucket_capacity, contiguous_poisson_channels, deferred_poisson, uses_buckets
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
@@ -191,7 +193,10 @@ class GridSimulator(Simulator):
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
         # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
         self.thread_choice = choose_threads(g, threads)
-        self.threads = T = self.thread_choice.threads
+        self.threads = self.thread_choice.threads
+        # the layout's parts, which the team shares out window by window (part_shares)
+        self.part_shares = part_shares(self.threads)
+        self.parts = T = len(self.part_shares)
         self.precision = precision
         real = PRECISIONS[precision]
         self.layout = lay = NetLayout.from_ir(g)
@@ -275,8 +280,8 @@ class GridSimulator(Simulator):
                 rec_tau.append(rp.get("tau_syn", 0.0))
         a["rec_decay"], a["rec_coef"], a["rec_erev"], a["rec_tau"] = (
             np.array(x, dtype=float) for x in (rec_decay, rec_coef, rec_erev, rec_tau))
-        # thread t owns neurons [part[p, t], part[p, t+1]) of population p
-        part = thread_ranges(sizes, T)
+        # part t holds neurons [part[p, t], part[p, t+1]) of population p
+        part = thread_ranges(sizes, self.part_shares)
         a["part"] = part.ravel()
 
         N = lay.n_neurons
@@ -339,9 +344,9 @@ class GridSimulator(Simulator):
         for k in ("v", "syn", "ring", "free_at", "drive", "xstate", "mark", "touched", "touched_n"):
             a[k] = cache_aligned(a[k])
         self.arrays = a
-        self.kernel = Kernel(a, dt, self.ring_len, T, precision == "float32",
+        self.kernel = Kernel(a, dt, self.ring_len, self.threads, precision == "float32",
                              [c.addresses[0] if c else m.name for m, c in zip(models, self.compiled)],
-                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled])
+                             self.plastic_rules, [c.addresses[1] if c else 0 for c in self.compiled], parts=T)
         self.n_neurons = N
         self.n_synapses = int(a["syn_chan"].size + a["pk_syn"].size + a["pl_w"].size)
         self.step = 0
@@ -386,7 +391,7 @@ class GridSimulator(Simulator):
         delay. Each projection is read chunk by chunk (ProjectionEdge.chunks): a first pass
         measures it, a second fills the packed table, so a lazy projection's synapses are
         never all held at once."""
-        dt, T = self.dt, self.threads
+        dt, T = self.dt, self.parts
         max_d, min_neuron_d = 1, MAX_WINDOW
         # sort key (owner thread, presynaptic index, channel block, delay) in one int64
         block_bits = max(1, (max(self.n_channels, 1) - 1).bit_length() - 16)
@@ -501,7 +506,7 @@ class GridSimulator(Simulator):
     def _groups(self, e, i, j, part, n_pre):
         """(owner thread, presynaptic index) of synapses (i, j) of edge e, as one row number."""
         group = self.pre_base[e.pre] + np.asarray(i, dtype=np.int64)
-        if self.threads > 1:
+        if self.parts > 1:
             group += (np.searchsorted(part[self.pop_index[e.post]], j, side="right") - 1) * n_pre
         return group
 
@@ -547,7 +552,7 @@ class GridSimulator(Simulator):
         """Second pass: each packed projection's chunks appended to their rows (fill_packed),
         so a row keeps the IR's synapse order; per-synapse weights are dropped when every
         row has one weight (pk_row_w)."""
-        T = self.threads
+        T = self.parts
         G = T * n_pre
         n = int(counts.sum())
         a["pk_ptr"] = _per_thread_ptr(counts, T, n_pre)
@@ -595,7 +600,7 @@ class GridSimulator(Simulator):
         """The plastic synapses (module docstring, plastic synapses): rows by thread and
         presynaptic index cut into segments of one delay and projection, per-synapse state,
         the transposed index by target neuron, each projection's rule parameters."""
-        T, N = self.threads, sum(p.size for p in self.pops)
+        T, N = self.parts, sum(p.size for p in self.pops)
         rules, params, sparse, signs = [], [], [], []
         own_, pre_, d_, q_, k_, chan_, post_, w_, st_, last_, dd_ = ([] for _ in range(11))
         found = [rule_for(e.plasticity, "grid", f"projection {e.name}", "native") for e, _ in plastic]
@@ -736,7 +741,7 @@ class GridSimulator(Simulator):
         for the lazy stdp_pair projections whose synapses all see their target's spikes at
         once: a presynaptic trace per segment, a postsynaptic trace per target neuron, the
         weight alone per synapse."""
-        T, N, P = self.threads, sum(p.size for p in self.pops), len(plastic)
+        T, N, P = self.parts, sum(p.size for p in self.pops), len(plastic)
         longest = np.zeros(P, np.int64)
         if q.size:
             np.maximum.at(longest, q, post_delay)
@@ -774,7 +779,7 @@ class GridSimulator(Simulator):
         """Neuromodulator rows (sc_net, _kernel.h): per thread, each modulator neuron's spike
         reaches every synapse of the projections it modulates; signals change between kernel
         calls (``_advance``)."""
-        T = self.threads
+        T = self.parts
         rows, seg_proj, seg_delay, seg_start, seg_end, syn = [], [], [], [], [], []
         self._signals, self._mod_from_neurons, self._pl_syn_of = [], False, {}
         total = 0
@@ -823,7 +828,7 @@ class GridSimulator(Simulator):
     def _lay_out_plastic_queue(self, a):
         """Per thread and ring slot, room for one entry per plastic segment and spike of one
         presynaptic neuron in a step (spike sources may repeat a neuron in a step)."""
-        T, L = self.threads, self.ring_len
+        T, L = self.parts, self.ring_len
         mult = 1
         if a["ev_step"].size:
             _, counts = np.unique(a["ev_step"] * (self.layout.n_pre + 1) + a["ev_pre"], return_counts=True)
@@ -883,7 +888,7 @@ class GridSimulator(Simulator):
         a["pn_off"] = np.array([f for _, f in active], np.int64)
         first = a["pn_first"]
         # each thread draws the counts of the Poisson neurons with synapses in its part
-        T, n_pre, base = self.threads, self._row_counts.size // self.threads, a["pois_base"]
+        T, n_pre, base = self.parts, self._row_counts.size // self.parts, a["pois_base"]
         lo = np.zeros((T, len(pois)), np.int64)
         hi = np.zeros((T, len(pois)), np.int64)
         for t in range(T):
@@ -1043,17 +1048,21 @@ def _or_zero(x) -> float:
     return 0.0 if x is None else float(x)
 
 
-def thread_ranges(sizes, T: int) -> np.ndarray:
-    """(P, T+1): thread t owns neurons [part[p, t], part[p, t+1]) of population p. Even shares,
-    the boundaries inside a population rounded to multiples of 16 neurons (64 bytes of float32
-    state, 128 of float64), so that two threads' neurons never share a cache line of a
-    population's state (false sharing: the line would move between the cores every step)."""
-    part = np.zeros((len(sizes), T + 1), dtype=np.int64)
+def thread_ranges(sizes, shares) -> np.ndarray:
+    """(P, B+1): part t holds neurons [part[p, t], part[p, t+1]) of population p, for B parts of
+    relative sizes ``shares`` (an int B: B equal parts). The boundaries inside a population
+    are rounded to multiples of 16 neurons (64 bytes of float32 state, 128 of float64), so that
+    two parts' neurons never share a cache line of a population's state (false sharing: the
+    line would move between the cores every step while two threads run them)."""
+    shares = (1,) * shares if isinstance(shares, (int, np.integer)) else tuple(shares)
+    B, total = len(shares), sum(shares)
+    cum = np.cumsum((0,) + shares)
+    part = np.zeros((len(sizes), B + 1), dtype=np.int64)
     for p, s in enumerate(sizes):
         s = int(s)
-        for t in range(1, T):
-            part[p, t] = min(s, (s * t // T + 8) // 16 * 16) if T > 1 else s
-        part[p, T] = s
+        for t in range(1, B):
+            part[p, t] = min(s, (s * int(cum[t]) // total + 8) // 16 * 16)
+        part[p, B] = s
         part[p] = np.maximum.accumulate(part[p])
     return part
 

@@ -76,6 +76,25 @@ class ThreadChoice:
         return f"threads: {self.threads} ({self.reason})"
 
 
+#: the shares of every population in the parts of a team of 2 threads (part_shares)
+TWO_THREAD_SHARES = (7, 3, 3, 7)
+
+
+def part_shares(threads: int) -> tuple:
+    """The relative sizes of the parts the layout cuts every population into, for a team of
+    ``threads``: one part for one thread; for 2 threads 35, 15, 15 and 35 % (the team's split,
+    sc_split in _kernel.c;
+    the layout: simulator.thread_ranges, gives the threads 50/50, 65/35 or 35/65 of every population: one part
+    moves 15 %, and each thread walks a window's spikes once per part it runs, so few parts);
+    for more, two equal parts per thread. Results do not depend on the parts (every channel
+    receives its inputs in the serial order), only the speed does."""
+    if threads <= 1:
+        return (1,)
+    if threads == 2:
+        return TWO_THREAD_SHARES
+    return (1,) * (2 * threads)
+
+
 def available_cores() -> int:
     """The CPUs this process may run on."""
     try:

@@ -106,12 +106,65 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "all", "1u", "1p", "u", "x", "0")] == \
-        [1, 2, "2u", "2p", "all", None, None, None, None, None]
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "2pe", "2uh", "all", "1u", "1p", "1e",
+                                               "u", "x", "0", "2pu", "2eh", "2pp")] \
+        == [1, 2, "2u", "2p", "2e", "2h", "2pe", "2uh", "all"] + [None] * 9
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
     p = {"windows": 10, "window_steps": 1, "own_ns": [100.0, 50.0], "wait_ns": [0.0, 10.0], "draw_ns": [0.0, 0.0],
-         "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4}
+         "deliver_ns": [20.0, 10.0], "busiest_work_ns": 60.0, "cpus": [{0: 10}, {0: 4, 1: 6}], "windows_on_one_cpu": 4,
+         "parts": [{2: 7, 3: 3}, {1: 3, 2: 7}], "layout_parts": 4}
     line = threads.phase_lines({"benchmark": "cuba", "settings": {"2u": {"phases": p}}})[0]
     assert "thread 1 on CPU 0 (4), 1 (6)" in line and "both threads on one CPU at the end of 4 windows" in line
+    assert "parts run (of 4): thread 0 2 in 7 windows, 3 in 3 windows; thread 1 1 in 3 windows, 2 in 7" in line
+
+
+def test_cores_probe_parsing_and_summary():
+    """benchmarks/cores.py: the probe's lines parse into (alone A, alone B, both A, both B); a round's "both / one" is
+    the two rates while both ran over one CPU's alone (their mean), "slower / alone" the lower of each CPU's rate
+    while both ran over its own alone; medians and 10th/90th percentiles over rounds."""
+    from benchmarks import cores
+
+    rows = cores.parse_rounds("1.0e8 1.0e8 1.0e8 5.0e7\n2.0e8 1.0e8 1.0e8 1.0e8\n1.0e8 1.0e8 1.0e8 1.0e8\n")
+    assert rows[1] == (2.0e8, 1.0e8, 1.0e8, 1.0e8)
+    assert cores.round_ratios(rows[0]) == {"both_over_one": 1.5, "slower_over_alone": 0.5}
+    assert cores.round_ratios(rows[1])["both_over_one"] == pytest.approx(2 / 1.5)
+    assert cores.round_ratios(rows[1])["slower_over_alone"] == 0.5
+    s = cores.summarise(rows)
+    assert s["rounds"] == 3 and s["alone_a"]["median"] == 1.0e8 and s["alone_a"]["p90"] == 1.0e8
+    assert s["both_b"] == {"median": 1.0e8, "p10": 5.0e7, "p90": 1.0e8}
+    assert s["both_over_one"]["median"] == 1.5 and s["both_over_one"]["p90"] == 1.5
+    assert s["slower_over_alone"] == {"median": 0.5, "p10": 0.5, "p90": 0.5}
+    text = "\n".join(cores.lines(s, (0, 1)))
+    assert "CPU 0 alone 100.0 (p10 100.0, p90 100.0)" in text and "both / one 1.50" in text
+    assert "slower / alone 0.50" in text
+    with pytest.raises(ValueError):
+        cores.parse_rounds("1.0 2.0\n")
+    with pytest.raises(ValueError):
+        cores.summarise([])
+    assert cores.main(["--cpus", "0,0"]) == 2
+
+
+def test_thread_benchmark_settings_compile_as_named():
+    """benchmarks/threads.py: "2e" keeps the even split, "2h" lays out one part per thread (the layout before the
+    parts), "2p" pins; the default 2 threads share 4 parts with the adaptive split."""
+    import spikecore as sc
+    from backends import get_backend
+    from benchmarks import threads
+    from spikecore.engine import simulator
+    from spikecore.engine._core import openmp_enabled
+
+    if not openmp_enabled():
+        pytest.skip("engine built without OpenMP")
+    net = sc.Network("tiny", seed=1, dt="0.1 ms")
+    net.add(sc.Population(64, "lif_delta", dict(tau_mem="20 ms", v_leak="0 mV", v_threshold="20 mV", v_reset="10 mV",
+                                                 t_refrac="2 ms"), name="a"))
+    g = net.to_ir()
+    be = get_backend("native")
+    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2e", "2h", "2p", "2ph")}
+    assert (k[2].parts, k[2].kernel.split, k[2].kernel.pin_threads) == (4, "adaptive", False)
+    assert (k["2e"].parts, k["2e"].kernel.split) == (4, "even")
+    assert (k["2h"].parts, k["2h"].threads, k["2h"].kernel.split) == (2, 2, "adaptive")
+    assert k["2p"].kernel.pin_threads and simulator.part_shares(2) == (7, 3, 3, 7)
+    assert k["2ph"].kernel.pin_threads and k["2ph"].parts == 2

@@ -178,6 +178,45 @@ def test_poisson_rows_drawn_in_blocks_by_any_thread_change_nothing():
     assert_split_runs_on_threads_equal_one_run(block_drawn_net(), (0.0113, 0.0187), min_spikes=1000)
 
 
+@needs_openmp
+@pytest.mark.parametrize("split", ["cycle", "even", "adaptive"])
+def test_any_split_of_the_parts_between_threads_changes_nothing(split):
+    """The team shares the layout's parts out window by window (Kernel.split; _kernel.c, sc_split):
+    "cycle" gives the threads a different split at every window, so every part changes hands
+    again and again -- with its Poisson rows drawn ahead by whichever thread waits, its spike
+    sources, monitors and buckets; the spikes, traces and state equal one thread's."""
+    from spikecore.engine._core import SPLIT_MODES
+
+    assert SPLIT_MODES == ("adaptive", "even", "cycle")
+    for g, pop in ((mixed_net().to_ir(), "b"), (block_drawn_net(), "a")):
+        one = get_backend("native").compile(g).run(0.03)
+        for threads in THREADS:
+            for delivery in ("ring", "bucket"):
+                exe = get_backend("native").compile(g, threads=threads, delivery=delivery)
+                exe.sim.kernel.split = split
+                assert exe.sim.kernel.split == split and exe.sim.parts == 2 * threads
+                exe.sim.kernel.profile_windows(200)
+                res = [exe.run(0.013), exe.run(0.017)]
+                parts = exe.sim.kernel.phase_parts()
+                assert (parts >= 1).all() and (parts.sum(0) == exe.sim.parts).all()
+                if split == "cycle":        # the split moved at every window
+                    assert len(np.unique(parts[0])) > 1 and (parts[0, 1:] != parts[0, :-1]).mean() > 0.9
+                if split == "even":
+                    assert (parts == 2).all()
+                for name in one.spikes:
+                    t = np.concatenate([r.spikes[name][0] for r in res])
+                    i = np.concatenate([r.spikes[name][1] for r in res])
+                    assert np.array_equal(t, one.spikes[name][0]) and np.array_equal(i, one.spikes[name][1]), \
+                        (split, threads, delivery, name)
+                for name, tr in one.traces.items():
+                    for var, x in tr["variables"].items():
+                        y = np.concatenate([r.traces[name]["variables"][var] for r in res])
+                        assert np.array_equal(x, y), (split, threads, delivery, name, var)
+        assert one.spikes[pop][0].size > 50
+    with pytest.raises(ValueError, match="split"):
+        exe.sim.kernel.split = "random"
+
+
 def test_float32_state_stays_close_to_float64():
     g = mixed_net().to_ir()
     d = get_backend("native").compile(g).run(0.1)

@@ -7,7 +7,7 @@ import pytest
 import spikecore as sc
 from backends import get_backend
 from spikecore.engine import GridSimulator
-from spikecore.engine.simulator import thread_ranges
+from spikecore.engine.simulator import part_shares, thread_ranges
 from spikecore.engine.thread_choice import (MIN_WORK_PER_EXTRA_THREAD_NS, choose_threads, estimated_step_work_ns,
                                             estimated_window)
 from spikecore.errors import ValidationError
@@ -64,7 +64,8 @@ def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
     g = network(500)
     sim = GridSimulator(g, threads="all")
     assert sim.threads == sim.thread_choice.threads == choose_threads(g, "all").threads
-    assert sim.arrays["part"].size == len(g.populations) * (sim.threads + 1)
+    assert sim.arrays["part"].size == len(g.populations) * (sim.parts + 1)
+    assert sim.parts == len(part_shares(sim.threads)) and sim.kernel.n_parts == sim.parts
     res = get_backend("native").compile(g, threads="all").run(0.02)
     info = res.summary()["native"]["threads"]
     assert info["requested"] == "all" and info["threads"] == sim.threads and info["reason"]
@@ -76,21 +77,24 @@ def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
 
 
 def test_sparse_fold_counts_lie_on_cache_lines_of_their_own_thread():
-    """Each thread's counts of touched channels (sc_net.touched_n) are padded by 64 bytes, the
-    thread-partitioned state starts on a cache line, the ranges' boundaries on 16 neurons."""
+    """Each part's counts of touched channels (sc_net.touched_n) are padded by 64 bytes, the
+    part-partitioned state starts on a cache line, the ranges' boundaries on 16 neurons. Two
+    threads share four parts of 35, 15, 15 and 35 % (part_shares)."""
     net = sc.Network("cuba_like", seed=3, dt="0.1 ms")
     net.add(sc.Population(300, "lif_cuba", dict(PARAMS, tau_syn={"exc": "5 ms", "inh": "10 ms"}),
                           {"v": sc.Uniform("0 mV", "20 mV")}, name="p"))
     net.add(sc.Projection("p", "p", sc.FixedIndegree(10), weight="1 mV", delay="0.3 ms", receptor="exc",
                           name="rec"))
     sim = GridSimulator(net.to_ir(), threads=2)
-    assert sim.ring_len == 4 and sim.arrays["touched_n"].size == 2 * (8 + 8)
+    assert sim.ring_len == 4 and sim.parts == 4 and sim.arrays["touched_n"].size == 4 * (8 + 8)
     for k in ("v", "syn", "ring", "free_at", "touched_n"):
         assert sim.arrays[k].ctypes.data % 64 == 0, k
-    assert list(sim.arrays["part"]) == [0, 144, 300]
-    # each thread has marks of its own (SC_MARK): a line of shared marks held both threads' channels
-    assert sim.arrays["mark"].size == 2 * sim.ring_len * sim.arrays["touched"].size // sim.ring_len
+    assert list(sim.arrays["part"]) == [0, 112, 144, 192, 300]
+    # each part has marks of its own (SC_MARK): a line of shared marks held both threads' channels
+    assert sim.arrays["mark"].size == 4 * sim.ring_len * sim.arrays["touched"].size // sim.ring_len
     assert list(thread_ranges([3200, 800, 5, 17], 3)[:, 1:3].ravel()) == [1072, 2128, 272, 528, 0, 0, 0, 16]
+    assert list(thread_ranges([3200], (7, 3, 3, 7))[0]) == [0, 1120, 1600, 2080, 3200]
+    assert part_shares(1) == (1,) and part_shares(2) == (7, 3, 3, 7) and part_shares(3) == (1,) * 6
 
 
 def test_state_arrays_start_on_a_cache_line_with_one_thread_too():
