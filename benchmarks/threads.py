@@ -24,9 +24,10 @@ one per CPU (``Kernel.pin_threads = True``; a team is not pinned by default), ``
 threads explicitly unpinned: ``--settings 1,2,2p`` compares the spread of unpinned and
 pinned runs in the same minutes. ``2e`` is 2 threads that keep the even split of the layout's
 parts (``Kernel.split = "even"``: the team before the split adapted to each thread's speed),
-so ``--settings 1,2,2e`` shows what the adaptive split gains in the same minutes; ``2h`` is 2
-threads with one equal part each (the layout before the parts: what the parts cost where the
-CPUs are equal).
+so ``--settings 1,2q,2qe`` shows what the adaptive split gains in the same minutes; ``2q`` is 2
+threads sharing 4 parts of 35/15/15/35 % (``thread_choice.TWO_THREAD_SHARES = (7, 3, 3, 7)``: the
+layout the split can move), ``2h`` 2 threads with one equal part each (the default layout:
+``--settings 1,2h,2q`` shows what the parts cost where the CPUs are equal and gain where not).
 Per setting it also counts the threads' migrations between CPUs and their involuntary
 context switches (a spinning thread's ``sched_yield`` to another process counts as one),
 from /proc/self/task/*/sched, where Linux has it.
@@ -85,16 +86,17 @@ def sched_counts() -> tuple[int, int] | None:
 
 def parse_setting(x: str):
     """A --settings entry: "all", a thread count, or a count > 1 with letters: "p" (pinned) or
-    "u" (unpinned), and "e" (the even split of the parts, never moved: Kernel.split = "even") or
-    "h" (one part per thread, equal: the layout and team before the parts), e.g. "2pe"."""
+    "u" (unpinned), "e" (the even split of the parts, never moved: Kernel.split = "even"), and
+    "h" (one part per thread, equal: the default layout) or "q" (2 threads share 4 parts of
+    35/15/15/35 %, the layout the adaptive split moves), e.g. "2pqe"."""
     if x == "all":
         return x
     if x.isdigit() and int(x) > 0:
         return int(x)
-    digits = x.rstrip("pueh")
+    digits = x.rstrip("puehq")
     letters = x[len(digits):]
     if digits.isdigit() and int(digits) > 1 and letters and len(set(letters)) == len(letters) \
-            and not {"p", "u"} <= set(letters) and not {"e", "h"} <= set(letters):
+            and not {"p", "u"} <= set(letters) and not {"q", "h"} <= set(letters):
         return x
     return None
 
@@ -104,10 +106,11 @@ def compile_setting(be, g, s):
 
     if not isinstance(s, str) or s == "all":
         return be.compile(g, threads=s)
-    digits = s.rstrip("pueh")
+    digits = s.rstrip("puehq")
     letters, threads = s[len(digits):], int(digits)
-    if "h" in letters:      # the layout's parts: one per thread, equal (thread_choice.part_shares before)
-        shares, simulator.part_shares = simulator.part_shares, lambda n: (1,) * n
+    if "h" in letters or "q" in letters:   # the layout's parts: one per thread, or 35/15/15/35 % for 2
+        four = "q" in letters and threads == 2
+        shares, simulator.part_shares = simulator.part_shares, lambda n: (7, 3, 3, 7) if four else (1,) * n
         try:
             exe = be.compile(g, threads=threads)
         finally:
@@ -268,7 +271,8 @@ def main(argv=None) -> int:
     ap.add_argument("--settings", default="1,2,all",
                     help="thread options in the order each turn runs them (must include 1); "
                          "'2p': 2 threads pinned, '2u': not pinned, '2e': the even split of the parts, "
-                         "'2h': one part per thread; letters combine, e.g. '2pe'")
+                         "'2h': one part per thread (the default), '2q': 4 parts of 35/15/15/35 %% that the split "
+                         "moves; letters combine, e.g. '2pqe'")
     ap.add_argument("--phases", type=int, default=0, metavar="W",
                     help="profile W windows per setting: median ns per phase and thread")
     ap.add_argument("--cores-rounds", type=int, default=30, metavar="N",

@@ -347,9 +347,9 @@ static inline int sc_team_done(const sc_scratch *s, int par, int64_t windows)
 }
 
 /* How the team shares the parts out (sc_run): thread i runs parts [lo[i], lo[i+1]), a
- * contiguous run, at least one each. Parts are not equal (thread_ranges: with 2 threads, 4
- * parts of 35, 15, 15 and 35 % of every population), so that moving one part between the two
- * threads moves 15 %. Every thread keeps its own copy of the split and of the per-thread cost
+ * contiguous run, at least one each. With one part per thread (the default for 2 threads:
+ * thread_choice.TWO_THREAD_SHARES) there is nothing to move; with 2 threads and 4 parts of
+ * 35, 15, 15 and 35 % of every population, moving one part between the two threads moves 15 %. Every thread keeps its own copy of the split and of the per-thread cost
  * estimates, and updates them after each barrier from the same numbers (the ticks of every
  * part, read from the parts' lines it reads anyway) in the same way, so all copies agree
  * without a word exchanged. A thread's cost is its ticks per neuron of its parts over the

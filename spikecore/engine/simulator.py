@@ -19,8 +19,8 @@ Layout:
 * the ring buffer holds, for each of the next L = max_delay+1 steps, the input due
   to every channel (C channels x L slots of the state type);
 * threads: each population is cut into B contiguous ranges, the layout's *parts*
-  (thread_ranges with thread_choice.part_shares: 1 part for 1 thread, 4 of 35/15/15/35 %
-  for 2, 2 per thread for more; boundaries on 16 neurons, and the state arrays start on a
+  (thread_ranges with thread_choice.part_shares: 1 part for 1 thread, 2 equal ones for 2
+  (or 4 of 35/15/15/35 %: thread_choice.TWO_THREAD_SHARES), 2 per thread for more; boundaries on 16 neurons, and the state arrays start on a
   cache line, so two parts' neurons rarely share one); part t holds range t of every
   population and those neurons' channels. The synapse table is split the same way — part
   t holds exactly the synapses onto its channels — and a thread runs whole parts (which

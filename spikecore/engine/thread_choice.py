@@ -76,17 +76,24 @@ class ThreadChoice:
         return f"threads: {self.threads} ({self.reason})"
 
 
-#: the shares of every population in the parts of a team of 2 threads (part_shares)
-TWO_THREAD_SHARES = (7, 3, 3, 7)
+#: the shares of every population in the parts of a team of 2 threads (part_shares). One part
+#: per thread: on this project's 2-vCPU machine the CPUs ran at the same rate in the idle runs
+#: of 2026-12-07 15:22-15:26 (benchmarks.cores: slower / alone 0.97-0.99), and there 4 parts of
+#: 35/15/15/35 % (the adaptive split's layout: (7, 3, 3, 7)) were slower than 2 on CUBA (0.82x
+#: against 1.04x one thread), Brunel 10k (1.52-1.61x against 1.70-1.78x) and the scale-0.1
+#: microcircuit (1.02x against 1.06-1.14x): each part is one more walk of a window's spikes.
+#: Set it to (7, 3, 3, 7) where one CPU is often slower than the other (`python -m
+#: benchmarks.threads --settings 1,2,2q` compares both; benchmarks/RESULTS.md, round 6).
+TWO_THREAD_SHARES = (1, 1)
 
 
 def part_shares(threads: int) -> tuple:
     """The relative sizes of the parts the layout cuts every population into, for a team of
-    ``threads``: one part for one thread; for 2 threads 35, 15, 15 and 35 % (the team's split,
-    sc_split in _kernel.c;
-    the layout: simulator.thread_ranges, gives the threads 50/50, 65/35 or 35/65 of every population: one part
-    moves 15 %, and each thread walks a window's spikes once per part it runs, so few parts);
-    for more, two equal parts per thread. Results do not depend on the parts (every channel
+    ``threads``: one part for one thread; for 2 threads TWO_THREAD_SHARES (one equal part
+    each by default; with 35, 15, 15 and 35 % the team's split, sc_split in _kernel.c, gives the
+    threads 50/50, 65/35 or 35/65 of every population: one part moves 15 %, and each thread
+    walks a window's spikes once per part it runs, so few parts); for more, two equal parts
+    per thread. Results do not depend on the parts (every channel
     receives its inputs in the serial order), only the speed does."""
     if threads <= 1:
         return (1,)

@@ -106,9 +106,9 @@ def test_thread_benchmark_settings_and_where_threads_ran():
     thread ran on and in how many windows two threads shared one; sched counts where Linux has them."""
     from benchmarks import threads
 
-    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "2pe", "2uh", "all", "1u", "1p", "1e",
-                                               "u", "x", "0", "2pu", "2eh", "2pp")] \
-        == [1, 2, "2u", "2p", "2e", "2h", "2pe", "2uh", "all"] + [None] * 9
+    assert [threads.parse_setting(x) for x in ("1", "2", "2u", "2p", "2e", "2h", "2pe", "2uh", "2q", "2pqe", "all",
+                                               "1u", "1p", "1e", "u", "x", "0", "2pu", "2qh", "2pp")] \
+        == [1, 2, "2u", "2p", "2e", "2h", "2pe", "2uh", "2q", "2pqe", "all"] + [None] * 9
     assert threads.main(["--settings", "1,1u"]) == 2
     counts = threads.sched_counts()
     assert counts is None or all(isinstance(c, int) and c >= 0 for c in counts)
@@ -147,8 +147,8 @@ def test_cores_probe_parsing_and_summary():
 
 
 def test_thread_benchmark_settings_compile_as_named():
-    """benchmarks/threads.py: "2e" keeps the even split, "2h" lays out one part per thread (the layout before the
-    parts), "2p" pins; the default 2 threads share 4 parts with the adaptive split."""
+    """benchmarks/threads.py: "2q" lays out 4 parts of 35/15/15/35 % that the adaptive split moves, "2e" keeps the
+    even split, "2h" one part per thread (the default layout), "2p" pins."""
     import spikecore as sc
     from backends import get_backend
     from benchmarks import threads
@@ -162,9 +162,10 @@ def test_thread_benchmark_settings_compile_as_named():
                                                  t_refrac="2 ms"), name="a"))
     g = net.to_ir()
     be = get_backend("native")
-    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2e", "2h", "2p", "2ph")}
-    assert (k[2].parts, k[2].kernel.split, k[2].kernel.pin_threads) == (4, "adaptive", False)
-    assert (k["2e"].parts, k["2e"].kernel.split) == (4, "even")
+    k = {s: threads.compile_setting(be, g, s).sim for s in (2, "2q", "2qe", "2h", "2p", "2pq")}
+    assert (k[2].parts, k[2].kernel.split, k[2].kernel.pin_threads) == (2, "adaptive", False)
+    assert (k["2q"].parts, k["2q"].kernel.split) == (4, "adaptive")
+    assert (k["2qe"].parts, k["2qe"].kernel.split) == (4, "even")
     assert (k["2h"].parts, k["2h"].threads, k["2h"].kernel.split) == (2, 2, "adaptive")
-    assert k["2p"].kernel.pin_threads and simulator.part_shares(2) == (7, 3, 3, 7)
-    assert k["2ph"].kernel.pin_threads and k["2ph"].parts == 2
+    assert k["2p"].kernel.pin_threads and k["2p"].parts == 2 and simulator.part_shares(2) == (1, 1)
+    assert k["2pq"].kernel.pin_threads and k["2pq"].parts == 4

@@ -180,12 +180,16 @@ def test_poisson_rows_drawn_in_blocks_by_any_thread_change_nothing():
 
 @needs_openmp
 @pytest.mark.parametrize("split", ["cycle", "even", "adaptive"])
-def test_any_split_of_the_parts_between_threads_changes_nothing(split):
+def test_any_split_of_the_parts_between_threads_changes_nothing(split, monkeypatch):
     """The team shares the layout's parts out window by window (Kernel.split; _kernel.c, sc_split):
     "cycle" gives the threads a different split at every window, so every part changes hands
     again and again -- with its Poisson rows drawn ahead by whichever thread waits, its spike
-    sources, monitors and buckets; the spikes, traces and state equal one thread's."""
+    sources, monitors and buckets; the spikes, traces and state equal one thread's. Two threads
+    share 4 parts here (thread_choice.TWO_THREAD_SHARES; by default they have one each)."""
+    from spikecore.engine import thread_choice
     from spikecore.engine._core import SPLIT_MODES
+
+    monkeypatch.setattr(thread_choice, "TWO_THREAD_SHARES", (7, 3, 3, 7))
 
     assert SPLIT_MODES == ("adaptive", "even", "cycle")
     for g, pop in ((mixed_net().to_ir(), "b"), (block_drawn_net(), "a")):

@@ -6,7 +6,7 @@ import pytest
 
 import spikecore as sc
 from backends import get_backend
-from spikecore.engine import GridSimulator
+from spikecore.engine import GridSimulator, thread_choice
 from spikecore.engine.simulator import part_shares, thread_ranges
 from spikecore.engine.thread_choice import (MIN_WORK_PER_EXTRA_THREAD_NS, choose_threads, estimated_step_work_ns,
                                             estimated_window)
@@ -76,15 +76,18 @@ def test_the_engine_runs_the_chosen_threads_and_the_result_reports_them():
         np.testing.assert_array_equal(res.spikes[pop][1], one.spikes[pop][1])
 
 
-def test_sparse_fold_counts_lie_on_cache_lines_of_their_own_thread():
+def test_sparse_fold_counts_lie_on_cache_lines_of_their_own_thread(monkeypatch):
     """Each part's counts of touched channels (sc_net.touched_n) are padded by 64 bytes, the
     part-partitioned state starts on a cache line, the ranges' boundaries on 16 neurons. Two
-    threads share four parts of 35, 15, 15 and 35 % (part_shares)."""
+    threads have a part each (part_shares), or share four of 35, 15, 15 and 35 %
+    (thread_choice.TWO_THREAD_SHARES = (7, 3, 3, 7))."""
     net = sc.Network("cuba_like", seed=3, dt="0.1 ms")
     net.add(sc.Population(300, "lif_cuba", dict(PARAMS, tau_syn={"exc": "5 ms", "inh": "10 ms"}),
                           {"v": sc.Uniform("0 mV", "20 mV")}, name="p"))
     net.add(sc.Projection("p", "p", sc.FixedIndegree(10), weight="1 mV", delay="0.3 ms", receptor="exc",
                           name="rec"))
+    assert part_shares(2) == (1, 1) and GridSimulator(net.to_ir(), threads=2).parts == 2
+    monkeypatch.setattr(thread_choice, "TWO_THREAD_SHARES", (7, 3, 3, 7))
     sim = GridSimulator(net.to_ir(), threads=2)
     assert sim.ring_len == 4 and sim.parts == 4 and sim.arrays["touched_n"].size == 4 * (8 + 8)
     for k in ("v", "syn", "ring", "free_at", "touched_n"):
