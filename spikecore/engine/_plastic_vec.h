@@ -94,6 +94,20 @@ static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, _
     return _mm512_mask_blend_pd(ok, wv, wn);
 }
 
+/* The potentiations by spikes st[J-1] .. st[0] (newest first in the arrays) in the lanes of
+ * in[q] & keep whose spike lies before lim, applied oldest first */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_potentiate_oldest_first(const sc_pl_vec_seg *G, __m512d wv, const __m512i *st,
+                                                        const __mmask8 *in, int J, __mmask8 keep)
+{
+    for (int q = J - 1; q >= 0; q--) {         /* oldest first */
+        __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
+        if (ok)
+            wv = sc_pl_vec_potentiate(G, wv, st[q], ok, 1);
+    }
+    return wv;
+}
+
 /* The depression of weights wv by the postsynaptic traces xpost */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_depress(const sc_pl_vec_seg *G, __m512d wv, __m512d xpost)
@@ -139,11 +153,7 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
     rr |= hist;
     *hist_out = hist;
     __mmask8 keep = (__mmask8)~rr;
-    for (int q = J - 1; q >= 0; q--) {         /* oldest first */
-        __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
-        if (ok)
-            wv = sc_pl_vec_potentiate(G, wv, st[q], ok, 1);
-    }
+    wv = sc_pl_vec_potentiate_oldest_first(G, wv, st, in, J, keep);
     *rr_out = rr;
     return wv;
 }
@@ -184,11 +194,7 @@ static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mm
     }
     __mmask8 rr = J == SC_PL_VEC_HIST ? in[SC_PL_VEC_HIST - 1] : 0;
     __mmask8 keep = (__mmask8)~rr;
-    for (int q = J - 1; q >= 0; q--) {         /* oldest first */
-        __mmask8 ok = _mm512_mask_cmplt_epi64_mask(in[q] & keep, st[q], G->vlim);
-        if (ok)
-            wv = sc_pl_vec_potentiate(G, wv, st[q], ok, 1);
-    }
+    wv = sc_pl_vec_potentiate_oldest_first(G, wv, st, in, J, keep);
     *rr_out = rr;
     return wv;
 }
