@@ -94,12 +94,17 @@ def lines(s: dict, cpus=(0, 1)) -> list[str]:
             f"{r(s['slower_over_alone'])} (1.00 on independent cores)"]
 
 
+def allowed_cpus() -> list:
+    """The CPUs this process may run on."""
+    try:
+        return sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return list(range(os.cpu_count() or 1))
+
+
 def default_cpus() -> tuple[int, int] | None:
     """The first two CPUs this process may run on (None with fewer than two)."""
-    try:
-        mask = sorted(os.sched_getaffinity(0))
-    except AttributeError:
-        mask = list(range(os.cpu_count() or 1))
+    mask = allowed_cpus()
     return (mask[0], mask[1]) if len(mask) >= 2 else None
 
 
@@ -128,6 +133,11 @@ def main(argv=None) -> int:
             print(f"--cpus: {args.cpus!r}; expected two different CPU numbers, e.g. 0,1", file=sys.stderr)
             return 2
         cpus = (int(parts[0]), int(parts[1]))
+        allowed = allowed_cpus()
+        if not set(cpus) <= set(allowed):
+            print(f"--cpus: {args.cpus!r}; this process may run on CPUs {','.join(map(str, allowed))} only",
+                  file=sys.stderr)
+            return 2
     if args.rounds < 1 or args.burst_ms <= 0:
         print(f"--rounds {args.rounds} / --burst-ms {args.burst_ms}: expected a positive count and duration",
               file=sys.stderr)

@@ -282,7 +282,8 @@ def main(argv=None) -> int:
     settings = [parse_setting(x) for x in args.settings.split(",") if x]
     if 1 not in settings or None in settings or len(set(map(str, settings))) != len(settings):
         print(f"--settings: {args.settings!r}; expected distinct positive thread counts, counts > 1 with 'p' "
-              f"(pinned), 'u' (unpinned), 'e' (even split) or 'h' (a part per thread), or 'all', 1 among them", file=sys.stderr)
+              f"(pinned), 'u' (unpinned), 'e' (even split), 'h' (a part per thread) or 'q' (4 parts), or 'all', "
+              f"1 among them", file=sys.stderr)
         return 2
     names = [x for x in args.only.split(",") if x]
     unknown = [x for x in names if x not in BENCHMARKS]

@@ -144,6 +144,7 @@ def test_cores_probe_parsing_and_summary():
     with pytest.raises(ValueError):
         cores.summarise([])
     assert cores.main(["--cpus", "0,0"]) == 2
+    assert cores.main(["--cpus", f"0,{max(cores.allowed_cpus()) + 1}"]) == 2   # a CPU outside the process's mask
 
 
 def test_thread_benchmark_settings_compile_as_named():
