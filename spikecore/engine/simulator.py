@@ -192,7 +192,7 @@ class GridSimulator(Simulator):
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
         # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
-        self.thread_choice = choose_threads(g, threads)
+        self.thread_choice = choose_threads(g, threads, delivery=delivery)
         self.threads = self.thread_choice.threads
         # the layout's parts, which the team shares out window by window (part_shares)
         self.part_shares = part_shares(self.threads)

@@ -23,7 +23,21 @@ with events from Poisson sources at their rates and from neurons at ASSUMED_RATE
 constants are rounded from single-thread profiles of the benchmark networks on the
 development machine (AMD EPYC, benchmarks/RESULTS.md, "Threads, round 3"): CUBA (4000
 neurons, W = 1) comes to ≈5 µs per window and runs one thread, COBA ≈17 µs (one thread),
-the microcircuit at scale 0.1 (W = 1) ≈60 µs and Brunel 10k (W = 15) ≈1.5 ms (all cores).
+the microcircuit at scale 0.1 (W = 1) ≈40 µs and Brunel 10k ≈100 µs (all cores).
+
+In bucket delivery (spikecore.engine.delivery) a spike leaves one item per delay group of its
+row in the buckets, and each thread of a team appends and drains one per group of *its part*
+of the row: the groups shrink with the parts but their number does not, so every thread pays
+about the items one thread pays. An extra thread must then also cover that duplicated walk:
+
+    T = the most threads (up to the cores) with
+        window work >= (T - 1) × (MIN_WORK_PER_EXTRA_THREAD_NS + ITEM_NS × items per window per thread)
+
+with the items from the neurons' spikes at ASSUMED_RATE_HZ times the delay groups expected in
+a row's part (bucket_items_per_window). The microcircuit at scale 0.1 (≈ 300 items per window,
+groups of ≈ 7 synapses per thread) runs one thread: two ran at 0.90-1.12× one thread's speed
+on this project's machine (benchmarks/RESULTS.md); at full scale (≈ 5000 items per window of
+≈ 50 synapses each per thread, ≈ 1.2 ms of work) it runs two.
 Results are identical for any thread count, so the choice changes only the speed; it is
 reported (``ThreadChoice.reason``) in the Result's summary and table.
 """
@@ -37,6 +51,7 @@ import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import openmp_enabled
+from .delivery import uses_buckets
 
 #: estimated cost of one neuron's update and threshold per step (ns)
 NEURON_NS = 1.0
@@ -48,6 +63,12 @@ EVENT_NS = 2.0
 ASSUMED_RATE_HZ = 10.0
 #: estimated work per window that each thread beyond the first needs before "all" runs it (ns)
 MIN_WORK_PER_EXTRA_THREAD_NS = 25_000.0
+#: estimated cost of one delay-group item in bucket delivery, which every thread of a team appends
+#: and drains for its part of a row (ns, in the estimate's units, which run ≈2.5× above this
+#: machine's measured bucket-mode work: an item's append and drain measured ≈ 40 ns)
+ITEM_NS = 100.0
+#: delay groups assumed in a row of a lazy projection (its delays are not drawn before the layout)
+LAZY_DELAY_STEPS = 64
 #: most steps the threads run apart (simulator.MAX_WINDOW)
 MAX_WINDOW = 64
 
@@ -144,6 +165,47 @@ def estimated_step_work_ns(g) -> float:
     return NEURON_NS * neurons + POISSON_DRAW_NS * draws + EVENT_NS * events
 
 
+def _likely_buckets(g, delivery: str) -> bool:
+    """Whether the engine will deliver through buckets (delivery.uses_buckets), from the IR alone:
+    the ring's slots from the largest delay drawn (LAZY_DELAY_STEPS for a lazy projection's)."""
+    if delivery == "ring":
+        return False
+    channels = sum(p.size * len(p.receptors) for p in g.populations.values())
+    max_d, n_syn = 0, 0
+    for e in g.projections.values():
+        if e.is_lazy:
+            max_d = max(max_d, LAZY_DELAY_STEPS)
+            n_syn += int(e.stream.n_synapses if e.stream.n_synapses is not None else e.stream.expected)
+            continue
+        d = np.asarray(e.delay)
+        n_syn += int(e.n_synapses)
+        if d.size:
+            max_d = max(max_d, int(np.rint(d.max() / g.dt)))
+    return uses_buckets(delivery, max_d + 1, channels, 8, n_syn)
+
+
+def bucket_items_per_window(g, w: int, parts: int) -> float:
+    """Expected delay-group items each thread of a team cut into ``parts`` appends and drains per
+    window of ``w`` steps in bucket delivery: every population's spikes (ASSUMED_RATE_HZ) times the
+    groups expected in its row's part, D (1 - exp(-k / D)) for a row part of k synapses over D
+    delay steps (the distinct steps of its projections' delays; LAZY_DELAY_STEPS where lazy)."""
+    items = 0.0
+    for p in g.populations.values():
+        out = [e for e in g.projections.values() if e.pre == p.name]
+        if not out or p.size == 0:
+            continue
+        k = sum(int(e.stream.n_synapses if e.is_lazy and e.stream.n_synapses is not None else
+                    e.stream.expected if e.is_lazy else e.n_synapses) for e in out) / p.size / parts
+        if any(e.is_lazy for e in out):
+            steps = LAZY_DELAY_STEPS
+        else:
+            steps = np.unique(np.concatenate([np.rint(np.asarray(e.delay, dtype=np.float64).ravel() / g.dt)
+                                              for e in out])).size
+        if steps and k > 0:
+            items += p.size * ASSUMED_RATE_HZ * g.dt * w * steps * (1.0 - math.exp(-k / steps))
+    return items
+
+
 def resolve_threads(threads) -> int:
     """The thread count for an option value: a positive int, or "all" (the CPUs this process
     may use; 1 when the engine was built without OpenMP). Digit strings (from the CLI) count."""
@@ -167,10 +229,11 @@ def resolve_threads(threads) -> int:
     return threads
 
 
-def choose_threads(g, requested, cores: int | None = None) -> ThreadChoice:
+def choose_threads(g, requested, cores: int | None = None, delivery: str = "auto") -> ThreadChoice:
     """The threads for option value ``requested`` (validated by resolve_threads): a number is
     taken as given; "all" is the available cores, fewer where the estimated work per window
-    is small (module docstring). ``cores`` overrides the available CPUs."""
+    is small (module docstring; ``delivery``: the engine's option, whose bucket mode adds the
+    items every thread walks). ``cores`` overrides the available CPUs."""
     if not (isinstance(requested, str) and requested.strip() == "all"):
         n = resolve_threads(requested)
         return ThreadChoice(requested, n, cores or available_cores(), reason="as requested")
@@ -182,9 +245,21 @@ def choose_threads(g, requested, cores: int | None = None) -> ThreadChoice:
     work = w * estimated_step_work_ns(g)
     n = int(min(n_max, 1 + math.floor(work / MIN_WORK_PER_EXTRA_THREAD_NS)))
     est = f"about {work / 1e3:.1f} µs of work per window of {w} step{'s' if w > 1 else ''}"
+    items = None
+    if n > 1 and _likely_buckets(g, delivery):
+        def cost(t):        # what threads 2..t need of the window's work (module docstring)
+            return (t - 1) * (MIN_WORK_PER_EXTRA_THREAD_NS + ITEM_NS * bucket_items_per_window(g, w, len(part_shares(t))))
+        while n > 1 and work < cost(n):
+            n -= 1
+        items = bucket_items_per_window(g, w, len(part_shares(2)))
     if n == n_max:
         reason = f"all {n_max} cores: {est}"
-    else:
+    elif items is None:
         reason = (f"{n} of {n_max} cores: {est}, and each thread beyond the first needs "
                   f"{MIN_WORK_PER_EXTRA_THREAD_NS / 1e3:.0f} µs to pay for the threads' meeting once per window")
+    else:
+        reason = (f"{n} of {n_max} cores: {est}, and each thread beyond the first needs "
+                  f"{MIN_WORK_PER_EXTRA_THREAD_NS / 1e3:.0f} µs for the threads' meeting once per window plus "
+                  f"about {ITEM_NS * items / 1e3:.0f} µs for the {items:.0f} delay-group items it walks "
+                  f"in bucket delivery")
     return ThreadChoice("all", n, n_max, w, work / 1e3, reason)
