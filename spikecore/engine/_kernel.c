@@ -205,20 +205,22 @@ void sc_poisson_counts(const sc_net *net, int64_t n, int64_t k0, int64_t k1, uin
 
 /* Poisson counts of the entries [r0, r1) of thread t's row at step n (the row holds every node
  * range of thread t, laid out by pq_off; ranges of inactive nodes are left as they are: never
- * read). Each count depends on (seed, step, neuron) alone, so a row drawn in parts, by any
- * threads, holds the counts of a row drawn whole. */
-static void sc_pois_part(const sc_net *net, int t, int64_t n, const int64_t *pq_off, uint16_t *row,
+ * read). A deferred range (sc_net.pd_defer: delay D) holds the counts of step n - D, which the
+ * SC_BK_POIS item drained at step n stands for (none where that step precedes the call's first,
+ * n0: that input waits in the ring). Each count depends on (seed, step, neuron) alone, so a row
+ * drawn in parts, by any threads, holds the counts of a row drawn whole. */
+static void sc_pois_part(const sc_net *net, int t, int64_t n, int64_t n0, const int64_t *pq_off, uint16_t *row,
                          int64_t r0, int64_t r1)
 {
     int64_t nq = net->n_pnodes;
     for (int64_t q = 0; q < nq; q++) {
-        int64_t a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
-        if (a >= b || n < net->pn_on[q] || n >= net->pn_off[q] || net->pd_defer[t * nq + q])
-            continue;   /* (a deferred range is drawn as its bucket is drained) */
+        int64_t a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q], m = n - net->pd_defer[t * nq + q];
+        if (a >= b || m < n0 || m < net->pn_on[q] || m >= net->pn_off[q])
+            continue;
         int64_t o0 = pq_off[q], o1 = o0 + (b - a);
         int64_t lo = o0 > r0 ? o0 : r0, hi = o1 < r1 ? o1 : r1;
         if (lo < hi)
-            sc_pois_range(net, q, n, a + (lo - o0), a + (hi - o0), row + lo);
+            sc_pois_range(net, q, m, a + (lo - o0), a + (hi - o0), row + lo);
     }
 }
 
@@ -298,6 +300,7 @@ typedef struct {
     uint8_t *cross[SC_MAX_THREADS];        /* per threshold block: did v cross (set by the updates) */
     int64_t count_at;                      /* W*P: where pop_end holds the count of finished windows */
     int64_t *part_ev;                      /* per part (8 apart): its next spike-source event */
+    int64_t n0;                            /* the call's first step (sc_run) */
     double *weight;                        /* per part: its neurons (sc_split) */
 } sc_scratch;
 
@@ -507,8 +510,8 @@ static int sc_scratch_alloc(sc_scratch *s, const sc_net *net)
         bad |= !s->pq_off[t];
         if (s->pq_off[t]) {
             for (int64_t q = 0; q < nq; q++) {
-                s->pq_off[t][q] = row;   /* (deferred ranges are drawn as their buckets are drained) */
-                row += net->pd_defer[t * nq + q] ? 0 : net->pr_hi[t * nq + q] - net->pr_lo[t * nq + q];
+                s->pq_off[t][q] = row;   /* (a deferred range's counts: those its bucket's drain adds) */
+                row += net->pr_hi[t * nq + q] - net->pr_lo[t * nq + q];
             }
             s->pq_off[t][nq] = row;
         }
@@ -565,7 +568,7 @@ static void sc_pois_block(const sc_net *net, const sc_scratch *s, int u, int64_t
 {
     int64_t len = s->pq_off[u][net->n_pnodes], r0 = b * s->blk_len[u], r1 = r0 + s->blk_len[u];
     if (r0 < len)
-        sc_pois_part(net, u, n, s->pq_off[u], row, r0, r1 < len ? r1 : len);
+        sc_pois_part(net, u, n, s->n0, s->pq_off[u], row, r0, r1 < len ? r1 : len);
 }
 
 /* ---------------------------------------------------------------- the two bodies */

@@ -134,6 +134,12 @@ typedef struct {
 #define SC_HIST_RECENT 3
 typedef struct { int32_t head, len; int64_t recent[SC_HIST_RECENT]; } sc_hist_pos;
 
+/* Part t's Poisson counts of the step being run, drawn ahead by a team (sc_net.pd_drawn): `row`
+ * (NULL: none) with each node's range at off[q]; a deferred range (sc_net.pd_defer, delay D) holds
+ * the counts of step - D, which the SC_BK_POIS item drained at `step` stands for. A cache line
+ * per part: its runner writes it at every step. */
+typedef struct sc_drawn_row { const uint16_t *row; const int64_t *off; int64_t step, unused[5]; } sc_drawn_row;
+
 typedef struct sc_net {
     /* sizes */
     int64_t n_neurons, n_channels, ring_len, n_pops, n_pre, n_parts;
@@ -238,6 +244,9 @@ typedef struct sc_net {
     int64_t ck_len, ck_per_thread;
     int32_t *ck_next, *ck_fill, *ck_free, *bk_head, *bk_tail;
     int64_t *ck_top;
+    /* a team's deferred Poisson counts drawn ahead (sc_scratch.win_cnt), for the call: part t's
+     * pd_drawn[t] (NULL: none) */
+    struct sc_drawn_row *pd_drawn;
 #define SC_HOT_INDEX(net, slot) ((slot) == (net)->ring_len - 1 ? 2 : (slot) & 1)
     /* spike-source events sorted by step; ev_ptr persists between calls */
     int64_t n_ev, ev_ptr;

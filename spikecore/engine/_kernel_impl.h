@@ -240,9 +240,12 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
                            uint8_t *restrict mk, int32_t *restrict lst, int64_t nl)
 {
     enum { B = 512 };
-    uint16_t cnt[B];
+    uint16_t buf[B];
     int64_t nq = net->n_pnodes, a = net->pr_lo[t * nq + q], b = net->pr_hi[t * nq + q];
     int64_t off = net->pd_off[t * nq + q];
+    /* the counts a team drew ahead (sc_net.pd_drawn), where they are this item's: the same counts */
+    const sc_drawn_row *dr = net->pd_drawn ? net->pd_drawn + t : NULL;
+    const uint16_t *pre = dr && dr->row && m + net->pd_defer[t * nq + q] == dr->step ? dr->row + dr->off[q] : NULL;
     const int32_t *restrict pc = net->pd_chan + off;
     const REAL *restrict pw = (const REAL *)net->pd_weight + off;
     int sparse = (net->pd_delay[off] & SC_SEG_SPARSE) != 0;
@@ -251,7 +254,9 @@ static int64_t FN(bk_pois)(const sc_net *net, int t, int64_t q, int64_t m, REAL 
         int64_t mm = b - a - i0 < B ? b - a - i0 : B;
         const int32_t *restrict pci = pc + i0;
         const REAL *restrict pwi = pw + i0;
-        sc_pois_range(net, q, m, a + i0, a + i0 + mm, cnt);
+        const uint16_t *restrict cnt = pre ? pre + i0 : buf;
+        if (!pre)
+            sc_pois_range(net, q, m, a + i0, a + i0 + mm, buf);
         if (contig && (hm || !sparse)) {   /* channels pci[0] + k: the same additions, vectorised */
             FN(bk_pois_add)(dst + pci[0], sparse ? hm + pci[0] : NULL, pwi, cnt, mm);
         } else if (!sparse) {
@@ -1712,6 +1717,21 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
     sc_scratch sc;
     if (sc_scratch_alloc(&sc, net) != 0)
         return -1;
+    sc.n0 = n0;
+    /* a team's deferred Poisson counts drawn ahead (sc_net.pd_drawn), where it draws them */
+    int deferred = 0;
+    for (int64_t i = 0; net->bk && i < T * net->n_pnodes; i++)
+        deferred |= net->pd_defer[i] != 0 && sc.win_cnt[0][i / net->n_pnodes] != NULL;
+    net->pd_drawn = NULL;
+    if (deferred) {
+        net->pd_drawn = sc_alloc_zero(sizeof(sc_drawn_row) * (size_t)T);
+        if (!net->pd_drawn) {
+            sc_scratch_free(&sc);
+            return -1;
+        }
+        for (int t = 0; t < T; t++)
+            net->pd_drawn[t].off = sc.pq_off[t];
+    }
     if (net->bk) {   /* bucket mode's hot slots for this call (sc_net.hot) */
         int64_t C = net->n_channels, L = net->ring_len;
         net->hot_big_stride = (L + 63) & ~(int64_t)63;
@@ -1731,6 +1751,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         if (!net->hot || !net->hot_big || !net->hot_mark || !net->ck_next || !net->ck_fill || !net->ck_free
             || !net->ck_top || !net->bk_head || !net->bk_tail) {
             FN(hot_free)(net);
+            free(net->pd_drawn);
+            net->pd_drawn = NULL;
             sc_scratch_free(&sc);
             return -1;
         }
@@ -1818,27 +1840,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     }
                     /* 2-3 (and 5). update, threshold, reset of own neurons */
                     int64_t j = m - n;
-                    if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
-                        if (net->hot_big[t * net->hot_big_stride + now])
-                            FN(bk_take_big)(net, t, now);
-                        FN(bk_drain)(net, t, now, 0);
-                    }
-                    if (net->n_pl_seg)
-                        FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
-                    int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
-                    int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
-                    if (net->n_pl_seg && n_own)
-                        FN(pl_post_spikes)(net, t, m, own_spk, n_own);
-                    /* 4a. inputs this part draws itself, into its own channels */
-                    while (ev < net->n_ev && net->ev_step[ev] <= m) {
-                        if (net->ev_step[ev] == m) {
-                            FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
-                            if (net->n_pl_seg)
-                                FN(pl_enqueue)(net, t, net->ev_pre[ev], m, 1);
-                        }
-                        ev++;
-                    }
-                    /* this step's counts: drawn by a thread waiting at the last barrier, else now */
+                    /* this step's counts: drawn by a thread waiting at the last barrier, else now
+                     * (before the drain: a deferred range's counts in the row are what it adds) */
                     const uint16_t *drawn = NULL;
                     if (shared) {
                         /* the blocks nobody has claimed, drawn here in order; then those a partner
@@ -1863,6 +1866,30 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                             __atomic_store_n(sb, SC_FREE(windows + 2), __ATOMIC_RELAXED);
                         }
                         drawn = row;
+                    }
+                    if (net->bk) {   /* bucket mode: this step's slot receives what its bucket holds */
+                        if (net->pd_drawn) {   /* (bk_pois reads the deferred ranges' counts there) */
+                            net->pd_drawn[t].row = drawn;
+                            net->pd_drawn[t].step = m;
+                        }
+                        if (net->hot_big[t * net->hot_big_stride + now])
+                            FN(bk_take_big)(net, t, now);
+                        FN(bk_drain)(net, t, now, 0);
+                    }
+                    if (net->n_pl_seg)
+                        FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
+                    int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
+                    int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
+                    if (net->n_pl_seg && n_own)
+                        FN(pl_post_spikes)(net, t, m, own_spk, n_own);
+                    /* 4a. inputs this part draws itself, into its own channels */
+                    while (ev < net->n_ev && net->ev_step[ev] <= m) {
+                        if (net->ev_step[ev] == m) {
+                            FN(push)(net, t, row_ptr, seg_ptr, row_w, net->ev_pre[ev], now, 1, ring);
+                            if (net->n_pl_seg)
+                                FN(pl_enqueue)(net, t, net->ev_pre[ev], m, 1);
+                        }
+                        ev++;
                     }
                     for (int64_t q = 0; q < nq; q++) {
                         int64_t a = pr_lo[q], b = pr_hi[q];
@@ -2007,6 +2034,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         /* between calls no input is pending, and the buckets are empty: their inputs wait in the
          * ring, as in ring mode */
         for (int t = lo_me; t < hi_me; t++) {
+            if (net->pd_drawn)
+                net->pd_drawn[t].row = NULL;
             if (net->bk)
                 for (int64_t slot = 0; slot < L; slot++) {
                     FN(bk_drain)(net, t, slot, 1);
@@ -2024,6 +2053,8 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
         }
     done:;
     }
+    free(net->pd_drawn);
+    net->pd_drawn = NULL;
     sc_scratch_free(&sc);
     FN(hot_free)(net);
     if (short_team)

@@ -47,7 +47,10 @@ simulated second at full scale), does not go through the buckets count by count:
 thread appends one two-entry item to the bucket of slot m + D, and draining it draws the counts of
 step m (counter-based streams: any step's counts can be drawn at any time) and adds them into the
 slot there (``deferred_poisson``). The item stands where the counts' entries would have stood, so
-each cell still receives its inputs in ring mode's order.
+each cell still receives its inputs in ring mode's order. In a team, the counts the items of a
+window's steps stand for are drawn ahead, as the non-deferred drive's are (_kernel.c,
+sc_pois_part): a thread that reaches the window's barrier first draws them, its partner's parts'
+first, and the drain adds the drawn counts (sc_net.pd_drawn) instead of drawing them there.
 """
 from __future__ import annotations
 

@@ -221,6 +221,11 @@ def test_one_to_one_poisson_drive_is_drawn_when_its_bucket_is_drained():
     ring = run_parts(g, [0.02], delivery="ring")
     sim, *rest = bucket = run_parts(g, [0.007, 0.013], delivery="bucket")
     assert_identical(ring, bucket)
+    # a team draws the counts ahead, at the barrier, that its drains add (sc_net.pd_drawn): the
+    # same counts, across calls too (a call's first 15 steps drain no item: their input waits in
+    # the ring)
+    for threads in THREADS[1:]:
+        assert_identical(ring, run_parts(g, [0.0013, 0.0071, 0.0116], delivery="bucket", threads=threads))
     words = sim.arrays["bk"][sim.arrays["bk"] != 0]
     items = words[(words & 0xFFFFFFFF) == 0xFFFFFFFF]
     assert items.size > 0 and words.size <= 2 * items.size + 1
