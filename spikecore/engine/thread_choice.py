@@ -35,7 +35,7 @@ about the items one thread pays. An extra thread must then also cover that dupli
 
 with the items from the neurons' spikes at ASSUMED_RATE_HZ times the delay groups expected in
 a row's part (bucket_items_per_window). The microcircuit at scale 0.1 (≈ 300 items per window,
-groups of ≈ 7 synapses per thread) runs one thread: two ran at 0.90-1.12× one thread's speed
+groups of ≈ 7 synapses per thread) runs one thread: two ran at 0.88-1.12× one thread's speed
 on this project's machine (benchmarks/RESULTS.md); at full scale (≈ 5000 items per window of
 ≈ 50 synapses each per thread, ≈ 1.2 ms of work) it runs two.
 Results are identical for any thread count, so the choice changes only the speed; it is
