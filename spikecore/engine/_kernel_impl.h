@@ -1838,7 +1838,6 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                                               : (double)((REAL *)net->xstate)[i];
                         rec_pos[e] += 1;
                     }
-                    /* 2-3 (and 5). update, threshold, reset of own neurons */
                     int64_t j = m - n;
                     /* this step's counts: drawn by a thread waiting at the last barrier, else now
                      * (before the drain: a deferred range's counts in the row are what it adds) */
@@ -1878,6 +1877,7 @@ int64_t FN(sc_run)(sc_net *net, int64_t n0, int64_t n1, int64_t *out_step, int32
                     }
                     if (net->n_pl_seg)
                         FN(pl_arrivals)(net, t, m), FN(pl_post_due)(net, t, m);
+                    /* 2-3 (and 5). update, threshold, reset of own neurons */
                     int32_t *own_spk = sc.spk[par][t] + j * sc.spk_stride[t];
                     int64_t n_own = FN(update_all)(net, t, m, own_spk, sc.pop_end[par][t] + j * P, sc.cross[t]);
                     if (net->n_pl_seg && n_own)
