@@ -135,3 +135,25 @@ def deferred_poisson(a: dict, threads: int, seg_sparse: int) -> np.ndarray:
         if d.size and d[0] >= 1 and (d == d[0]).all():
             out[i] = int(d[0])
     return out
+
+
+def likely_buckets(g, delivery: str) -> bool:
+    """Whether the grid engine will deliver an IR's network through buckets under ``delivery``
+    (uses_buckets), from the IR alone, before any layout (thread_choice needs it): the ring's slots
+    from the largest delay drawn (thread_choice.LAZY_DELAY_STEPS for a lazy projection's)."""
+    from .thread_choice import LAZY_DELAY_STEPS
+
+    if delivery == "ring":
+        return False
+    channels = sum(p.size * len(p.receptors) for p in g.populations.values())
+    max_d, n_syn = 0, 0
+    for e in g.projections.values():
+        if e.is_lazy:
+            max_d = max(max_d, LAZY_DELAY_STEPS)
+            n_syn += int(e.stream.n_synapses if e.stream.n_synapses is not None else e.stream.expected)
+            continue
+        d = np.asarray(e.delay)
+        n_syn += int(e.n_synapses)
+        if d.size:
+            max_d = max(max_d, int(np.rint(d.max() / g.dt)))
+    return uses_buckets(delivery, max_d + 1, channels, 8, n_syn)

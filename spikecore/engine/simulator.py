@@ -106,7 +106,8 @@ from ..plasticity import rule_for
 from ._core import Kernel, fill_packed, group_packed_by_delay, has_update, openmp_enabled, plastic_post_is_lazy, touched_n_size
 from .equations import compile_model
 from .thread_choice import choose_threads, part_shares, resolve_threads
-from .delivery import DELIVERY_MODES, bucket_capacity, contiguous_poisson_channels, deferred_poisson, uses_buckets
+from .delivery import (DELIVERY_MODES, bucket_capacity, contiguous_poisson_channels, deferred_poisson, likely_buckets,
+                       uses_buckets)
 from .base import Recording, Simulator, SpikeBuffer
 from .layout import NetLayout, poisson_layout, spike_source_events, state_recording
 
@@ -192,7 +193,7 @@ class GridSimulator(Simulator):
         if precision not in PRECISIONS:
             raise ValidationError("precision", precision, "one of " + ", ".join(PRECISIONS))
         # how many threads, and why ("all" may run fewer than the cores: thread_choice.py)
-        self.thread_choice = choose_threads(g, threads, delivery=delivery)
+        self.thread_choice = choose_threads(g, threads, buckets=likely_buckets(g, delivery))
         self.threads = self.thread_choice.threads
         # the layout's parts, which the team shares out window by window (part_shares)
         self.part_shares = part_shares(self.threads)

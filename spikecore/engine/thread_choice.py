@@ -51,7 +51,6 @@ import numpy as np
 
 from ..errors import UnsupportedFeature, ValidationError
 from ._core import openmp_enabled
-from .delivery import uses_buckets
 
 #: estimated cost of one neuron's update and threshold per step (ns)
 NEURON_NS = 1.0
@@ -165,25 +164,6 @@ def estimated_step_work_ns(g) -> float:
     return NEURON_NS * neurons + POISSON_DRAW_NS * draws + EVENT_NS * events
 
 
-def _likely_buckets(g, delivery: str) -> bool:
-    """Whether the engine will deliver through buckets (delivery.uses_buckets), from the IR alone:
-    the ring's slots from the largest delay drawn (LAZY_DELAY_STEPS for a lazy projection's)."""
-    if delivery == "ring":
-        return False
-    channels = sum(p.size * len(p.receptors) for p in g.populations.values())
-    max_d, n_syn = 0, 0
-    for e in g.projections.values():
-        if e.is_lazy:
-            max_d = max(max_d, LAZY_DELAY_STEPS)
-            n_syn += int(e.stream.n_synapses if e.stream.n_synapses is not None else e.stream.expected)
-            continue
-        d = np.asarray(e.delay)
-        n_syn += int(e.n_synapses)
-        if d.size:
-            max_d = max(max_d, int(np.rint(d.max() / g.dt)))
-    return uses_buckets(delivery, max_d + 1, channels, 8, n_syn)
-
-
 def bucket_items_per_window(g, w: int, parts: int) -> float:
     """Expected delay-group items each thread of a team cut into ``parts`` appends and drains per
     window of ``w`` steps in bucket delivery: every population's spikes (ASSUMED_RATE_HZ) times the
@@ -229,11 +209,11 @@ def resolve_threads(threads) -> int:
     return threads
 
 
-def choose_threads(g, requested, cores: int | None = None, delivery: str = "auto") -> ThreadChoice:
+def choose_threads(g, requested, cores: int | None = None, buckets: bool = False) -> ThreadChoice:
     """The threads for option value ``requested`` (validated by resolve_threads): a number is
     taken as given; "all" is the available cores, fewer where the estimated work per window
-    is small (module docstring; ``delivery``: the engine's option, whose bucket mode adds the
-    items every thread walks). ``cores`` overrides the available CPUs."""
+    is small (module docstring; ``buckets``: the engine delivers through buckets, which adds the
+    items every thread walks: delivery.likely_buckets). ``cores`` overrides the available CPUs."""
     if not (isinstance(requested, str) and requested.strip() == "all"):
         n = resolve_threads(requested)
         return ThreadChoice(requested, n, cores or available_cores(), reason="as requested")
@@ -246,7 +226,7 @@ def choose_threads(g, requested, cores: int | None = None, delivery: str = "auto
     n = int(min(n_max, 1 + math.floor(work / MIN_WORK_PER_EXTRA_THREAD_NS)))
     est = f"about {work / 1e3:.1f} µs of work per window of {w} step{'s' if w > 1 else ''}"
     items = None
-    if n > 1 and _likely_buckets(g, delivery):
+    if n > 1 and buckets:
         def cost(t):        # what threads 2..t need of the window's work (module docstring)
             return (t - 1) * (MIN_WORK_PER_EXTRA_THREAD_NS + ITEM_NS * bucket_items_per_window(g, w, len(part_shares(t))))
         while n > 1 and work < cost(n):

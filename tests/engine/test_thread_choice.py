@@ -7,6 +7,7 @@ import pytest
 import spikecore as sc
 from backends import get_backend
 from spikecore.engine import GridSimulator, thread_choice
+from spikecore.engine.delivery import likely_buckets
 from spikecore.engine.simulator import part_shares, thread_ranges
 from spikecore.engine.thread_choice import (MIN_WORK_PER_EXTRA_THREAD_NS, choose_threads, estimated_step_work_ns,
                                             estimated_window)
@@ -58,18 +59,19 @@ def test_bucket_delivery_charges_each_extra_thread_the_delay_group_items_it_walk
     items = thread_choice.bucket_items_per_window(g, 1, 2)
     assert 0.9 * 4000 * 10 * 1e-4 * 40 < items < 4000 * 10 * 1e-4 * 40
     assert thread_choice.bucket_items_per_window(g, 1, 1) > items    # (whole rows: more groups hit)
-    ring, bucket = (choose_threads(g, "all", cores=2, delivery=d) for d in ("ring", "bucket"))
+    ring, bucket = (choose_threads(g, "all", cores=2, buckets=b) for b in (False, True))
     work = estimated_step_work_ns(g)
     assert MIN_WORK_PER_EXTRA_THREAD_NS < work < MIN_WORK_PER_EXTRA_THREAD_NS + thread_choice.ITEM_NS * items
     assert ring.threads == 2 and bucket.threads == 1
     assert "delay-group items it walks in bucket delivery" in bucket.reason
     # auto: this ring (4000 channels x 41 slots) is small, so ring mode, and two threads
-    assert choose_threads(g, "all", cores=2).threads == 2
+    assert not likely_buckets(g, "auto") and likely_buckets(g, "bucket") and not likely_buckets(g, "ring")
+    assert choose_threads(g, "all", cores=2, buckets=likely_buckets(g, "auto")).threads == 2
     assert GridSimulator(g, threads="all", delivery="bucket").threads == 1
     # a delay of one step: one group per row, whatever the parts
     one = network(4000, k=400, poisson=4000)
     assert thread_choice.bucket_items_per_window(one, 1, 2) == pytest.approx(4000 * 10 * 1e-4)
-    assert choose_threads(one, "all", cores=2, delivery="bucket").threads == 2
+    assert choose_threads(one, "all", cores=2, buckets=True).threads == 2
 
 
 def test_a_number_is_taken_as_given():
