@@ -1202,6 +1202,11 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
                                fused);
             if (fused) {                       /* the lanes the vector form left */
                 for (int64_t j = 0; j < m; j++) {
+                    uint64_t r64;                  /* (64 lanes at a time where none is left) */
+                    if (!(j & 63) && j + 64 <= mv && (memcpy(&r64, rare + (j >> 3), 8), !r64)) {
+                        j += 63;
+                        continue;
+                    }
                     if (j + 8 <= mv && !rare[j >> 3]) {
                         j += 7;
                         continue;

@@ -261,10 +261,11 @@ static inline void sc_pl_vec_deliver(double *restrict out, const int32_t *restri
  * through those whose record does not reach back to the window's start with the targets'
  * histories (sc_pl_vec_history). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
-static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *G,
+static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *Gp,
                                double *restrict w, int64_t m, int64_t ahead, double *restrict dv,
                                uint8_t *restrict rare, int32_t *restrict idx, double *restrict out)
 {
+    const sc_pl_vec_seg Gl = *Gp, *G = &Gl;   /* a copy no store can reach: its fields stay in registers */
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
