@@ -39,6 +39,9 @@ static inline int sc_pl_vec_available(void)
  * record holds (sc_fast_post_f64: step0 in word 0, the trace now in word 1, 32-bit offsets
  * off[0 .. 9] in words 2 .. 6). */
 #define SC_PL_VEC_SPIKES 11
+#ifndef SC_PL_VEC_W_AHEAD
+#define SC_PL_VEC_W_AHEAD 128   /* synapses ahead whose weights and channels the vector row fetches */
+#endif
 #ifndef SC_PL_VEC_AHEAD
 #define SC_PL_VEC_AHEAD 32   /* synapses ahead whose target records the vector row fetches */
 #endif
@@ -273,6 +276,10 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
     const double *recd = (const double *)rec;
     int64_t ns = 0;                            /* lanes collected for the second pass */
     for (int64_t j = 0; j < m; j += 8) {
+        if (j + SC_PL_VEC_W_AHEAD < m + ahead) {   /* the row's weights and channels, well ahead */
+            __builtin_prefetch(w + j + SC_PL_VEC_W_AHEAD, 1);
+            __builtin_prefetch(ch + j + SC_PL_VEC_W_AHEAD, 0);
+        }
         if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
             for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
