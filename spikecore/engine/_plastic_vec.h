@@ -245,6 +245,32 @@ static inline void sc_pl_vec_deliver(double *restrict out, const int32_t *restri
     }
 }
 
+/* Words 0 .. 3 of the records of the eight targets of channels ch (cn: their neurons, or
+ * NULL: ch itself) by lane: step0, now and off[0 .. 1] (of), by eight loads of 32 bytes and a
+ * transposition, instead of three gathers */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_records(const int64_t *rec, const int32_t *ch, const int32_t *cn, __m512i *st0,
+                                     __m512i *of, __m512d *now)
+{
+    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
+    const int64_t *r[8];
+    for (int q = 0; q < 8; q++)
+        r[q] = rec + 8 * (int64_t)(cn ? cn[ch[q]] : ch[q]);
+    __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
+                                     _mm256_load_si256((const __m256i *)r[1]), 1);
+    __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
+                                     _mm256_load_si256((const __m256i *)r[3]), 1);
+    __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
+                                     _mm256_load_si256((const __m256i *)r[5]), 1);
+    __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
+                                     _mm256_load_si256((const __m256i *)r[7]), 1);
+    __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
+    __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
+    *st0 = _mm512_permutex2var_epi64(u0, ia, u2);
+    *of = _mm512_permutex2var_epi64(u0, ic, u2);
+    *now = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
+}
+
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
  * words: the step of the newest spike, the post trace at the arrival step in word 1, the
@@ -271,10 +297,13 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
     const sc_pl_vec_seg Gl = *Gp, *G = &Gl;   /* a copy no store can reach: its fields stay in registers */
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
     const int64_t *rec = G->rec;
     const double *recd = (const double *)rec;
     int64_t ns = 0;                            /* lanes collected for the second pass */
+    __m512i nst0 = _mm512_setzero_si512(), nof = _mm512_setzero_si512();
+    __m512d nxpost = _mm512_setzero_pd();
+    if (m)
+        sc_pl_vec_records(rec, ch, cn, &nst0, &nof, &nxpost);
     for (int64_t j = 0; j < m; j += 8) {
         if (j + SC_PL_VEC_W_AHEAD < m + ahead) {   /* the row's weights and channels, well ahead */
             __builtin_prefetch(w + j + SC_PL_VEC_W_AHEAD, 1);
@@ -283,24 +312,10 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
             for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
-        /* words 0 .. 3 of the eight records (step0, now, off[0 .. 1], off[2 .. 3]) by eight
-         * loads of 32 bytes and a transposition, instead of three gathers */
-        const int64_t *r[8];
-        for (int q = 0; q < 8; q++)
-            r[q] = rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]);
-        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
-                                         _mm256_load_si256((const __m256i *)r[1]), 1);
-        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
-                                         _mm256_load_si256((const __m256i *)r[3]), 1);
-        __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
-                                         _mm256_load_si256((const __m256i *)r[5]), 1);
-        __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
-                                         _mm256_load_si256((const __m256i *)r[7]), 1);
-        __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
-        __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
-        __m512i st0 = _mm512_permutex2var_epi64(u0, ia, u2);
-        __m512i of = _mm512_permutex2var_epi64(u0, ic, u2);
-        __m512d xpost = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
+        __m512i st0 = nst0, of = nof;          /* this block's records (loaded in the block before) */
+        __m512d xpost = nxpost;
+        if (j + 8 < m)                         /* and the next block's, while this one waits for them */
+            sc_pl_vec_records(rec, ch + j + 8, cn, &nst0, &nof, &nxpost);
         __m512i st1 = _mm512_sub_epi64(st0, _mm512_and_epi64(of, low));
         __m512i st2 = _mm512_sub_epi64(st0, _mm512_srli_epi64(of, 32));
         __mmask8 in0 = _mm512_cmpge_epi64_mask(st0, G->vfrom);
