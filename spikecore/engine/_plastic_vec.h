@@ -404,6 +404,20 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
     }
 }
 
+/* xs[i] = xg * tab[2 * i] for i < nx (the segment's trace over the window), eight at a time */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_tabulate(double *restrict xs, const double *restrict tab, double xg, int64_t nx)
+{
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512d vx = _mm512_set1_pd(xg);
+    int64_t i = 0;
+    for (; i + 8 <= nx; i += 8)                /* (tab + 2 i + 15 < tab + 2 nx: in the table) */
+        _mm512_storeu_pd(xs + i, _mm512_mul_pd(vx, _mm512_permutex2var_pd(_mm512_loadu_pd(tab + 2 * i), even,
+                                                                          _mm512_loadu_pd(tab + 2 * i + 8))));
+    for (; i < nx; i++)
+        xs[i] = xg * tab[2 * i];
+}
+
 /* The block's shared parameters (sc_pl_vec_seg) of a segment */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline void sc_pl_vec_seg_init(sc_pl_vec_seg *G, const int64_t *rec, const double *tab, const double *xs,
