@@ -1038,8 +1038,8 @@ static void FN(pl_fast_settle_segment)(const sc_net *net, int64_t g, int64_t lim
         const double *tab = P + 10;
         int64_t K = (int64_t)P[9], nx = lim - lg < K ? lim - lg : K;
         int use_xs = nx <= SC_PL_XS;
-        for (int64_t i = 0; use_xs && i < nx; i++)
-            xs[i] = (double)xg * tab[2 * i];
+        if (use_xs)
+            sc_pl_vec_tabulate(xs, tab, xg, nx);
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : K, from, lim, lg, xg, P[6],
                            P[2], P[3], P[4], P[5], P[8] != 0, 0, (const int64_t *)net->pl_hpos, net->pl_hist,
@@ -1192,8 +1192,8 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
         double xs[SC_PL_XS];
         int64_t nx = n - lg < (int64_t)K ? n - lg : (int64_t)K;
         int use_xs = nx <= SC_PL_XS;
-        for (int64_t i = 0; use_xs && i < nx; i++)
-            xs[i] = (double)xg * tab[2 * i];
+        if (use_xs)
+            sc_pl_vec_tabulate(xs, tab, xg, nx);
         sc_pl_vec_seg G;
         sc_pl_vec_seg_init(&G, (const int64_t *)fp, tab, use_xs ? xs : NULL, use_xs ? nx : (int64_t)K, from, INT64_MAX,
                            lg, xg, P[6], P[2], P[3], P[4], P[5], mult, 1, (const int64_t *)net->pl_hpos,
@@ -1207,6 +1207,11 @@ static SC_ALWAYS_INLINE void FN(pl_fast_row)(const sc_net *net, int t, int64_t g
                                fused);
             if (fused) {                       /* the lanes the vector form left */
                 for (int64_t j = 0; j < m; j++) {
+                    uint64_t r64;                  /* (64 lanes at a time where none is left) */
+                    if (!(j & 63) && j + 64 <= mv && (memcpy(&r64, rare + (j >> 3), 8), !r64)) {
+                        j += 63;
+                        continue;
+                    }
                     if (j + 8 <= mv && !rare[j >> 3]) {
                         j += 7;
                         continue;

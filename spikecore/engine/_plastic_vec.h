@@ -39,6 +39,9 @@ static inline int sc_pl_vec_available(void)
  * record holds (sc_fast_post_f64: step0 in word 0, the trace now in word 1, 32-bit offsets
  * off[0 .. 9] in words 2 .. 6). */
 #define SC_PL_VEC_SPIKES 11
+#ifndef SC_PL_VEC_W_AHEAD
+#define SC_PL_VEC_W_AHEAD 128   /* synapses ahead whose weights and channels the vector row fetches */
+#endif
 #ifndef SC_PL_VEC_AHEAD
 #define SC_PL_VEC_AHEAD 32   /* synapses ahead whose target records the vector row fetches */
 #endif
@@ -61,21 +64,44 @@ typedef struct {
     int neg;                                   /* the sign sg is not 1 (inhibitory): the multiplies by it */
 } sc_pl_vec_seg;
 
+/* a[ix[q]] in lane q, by eight scalar loads: on AMD Zen 4 they take about half the time of
+ * one eight-lane gather, which also holds up the instructions around it (microcoded) */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512d sc_pl_vec_lookup(const double *a, __m512i ix)
+{
+    int64_t p[8] __attribute__((aligned(64)));
+    _mm512_store_si512((void *)p, ix);
+    __m128d a01 = _mm_loadh_pd(_mm_load_sd(a + p[0]), a + p[1]), a23 = _mm_loadh_pd(_mm_load_sd(a + p[2]), a + p[3]);
+    __m128d a45 = _mm_loadh_pd(_mm_load_sd(a + p[4]), a + p[5]), a67 = _mm_loadh_pd(_mm_load_sd(a + p[6]), a + p[7]);
+    __m256d lo = _mm256_insertf128_pd(_mm256_castpd128_pd256(a01), a23, 1);
+    __m256d hi = _mm256_insertf128_pd(_mm256_castpd128_pd256(a45), a67, 1);
+    return _mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1);
+}
+
+/* a[ix[q]] in lane q (int64), by eight scalar loads, as sc_pl_vec_lookup */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline __m512i sc_pl_vec_lookup_i64(const int64_t *a, __m512i ix)
+{
+    return _mm512_castpd_si512(sc_pl_vec_lookup((const double *)a, ix));
+}
+
 /* The potentiation by one target spike at steps st in the lanes of mask ok (the others keep
  * wv): w = sg * clip(sg * w + A_plus [* (w_max - sg * w)] * x), x = xg * tab[2 * (st - lg)]
- * (xs[st - lg], the same product) */
+ * (xs[st - lg], the same product). The other lanes look up row 0 (xs[0] or tab[0]), whose
+ * value the blend drops. */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_potentiate(const sc_pl_vec_seg *G, __m512d wv, __m512i st, __mmask8 ok,
                                            const int may_be_far)
 {
     __m512i ix = _mm512_maskz_sub_epi64(ok, st, G->vlg);
-    __mmask8 far = may_be_far ? _mm512_mask_cmpge_epi64_mask(ok, ix, G->vK) : 0, in = ok & (__mmask8)~far;
+    __mmask8 far = may_be_far ? _mm512_mask_cmpge_epi64_mask(ok, ix, G->vK) : 0;
+    if (far)
+        ix = _mm512_maskz_mov_epi64((__mmask8)~far, ix);
     __m512d x;
     if (G->xs)
-        x = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), in, ix, (const void *)G->xs, 8);
+        x = sc_pl_vec_lookup(G->xs, ix);
     else
-        x = _mm512_mul_pd(G->vxg, _mm512_mask_i64gather_pd(_mm512_setzero_pd(), in, _mm512_slli_epi64(ix, 1),
-                                                           (const void *)G->tab, 8));
+        x = _mm512_mul_pd(G->vxg, sc_pl_vec_lookup(G->tab, _mm512_slli_epi64(ix, 1)));
     if (far) {                                 /* spikes beyond the table: stdp_pair_decayed's exp() */
         double xl[8];
         int64_t sl[8];
@@ -132,15 +158,14 @@ static inline __m512d sc_pl_vec_all_spikes(const sc_pl_vec_seg *G, __m512i kb, _
     const int64_t *rec = G->rec;
     __m512i st[SC_PL_VEC_SPIKES];
     __mmask8 in[SC_PL_VEC_SPIKES];             /* at or after from */
-    st[0] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), act, kb, (const void *)rec, 8);
+    st[0] = sc_pl_vec_lookup_i64(rec, kb);     /* (every lane's kb is a record: the others' are 0) */
     in[0] = _mm512_mask_cmpge_epi64_mask(act, st[0], G->vfrom);
     /* a window of 2^31 steps or more, where the offsets say nothing */
     __mmask8 rr = _mm512_mask_cmpge_epu64_mask(in[0], _mm512_sub_epi64(st[0], G->vlg), _mm512_set1_epi64(1ll << 31));
     int J = 1;                                 /* spikes 0 .. J-1 are known */
     while (J < SC_PL_VEC_SPIKES && (in[J - 1] & (__mmask8)~rr)) {   /* two more, from word 1 + (J + 1) / 2 */
         __mmask8 want = in[J - 1] & (__mmask8)~rr;
-        __m512i of = _mm512_mask_i64gather_epi64(_mm512_set1_epi64(-1), want, kb, (const void *)(rec + 1 + (J + 1) / 2),
-                                                 8);
+        __m512i of = sc_pl_vec_lookup_i64(rec + 1 + (J + 1) / 2, kb);
         st[J] = _mm512_sub_epi64(st[0], _mm512_and_epi64(of, low));
         st[J + 1] = _mm512_sub_epi64(st[0], _mm512_srli_epi64(of, 32));
         in[J] = _mm512_mask_cmpge_epi64_mask(want, st[J], G->vfrom);
@@ -171,8 +196,7 @@ __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
 static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mmask8 act, __m512d wv,
                                         __mmask8 *rr_out)
 {
-    __m512i hw = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), act, _mm512_slli_epi64(kk, 2),
-                                             (const void *)G->hpos, 8);   /* head | len << 32 */
+    __m512i hw = _mm512_maskz_mov_epi64(act, sc_pl_vec_lookup_i64(G->hpos, _mm512_slli_epi64(kk, 2)));   /* head | len << 32 */
     __m512i len = _mm512_srli_epi64(hw, 32);
     __m512i vM = _mm512_set1_epi64(G->H - 1);
     __m512i base = _mm512_mullo_epi64(kk, _mm512_set1_epi64(G->H));
@@ -186,8 +210,7 @@ static inline __m512d sc_pl_vec_history(const sc_pl_vec_seg *G, __m512i kk, __mm
          * all spikes of its history, in the window or not */
         __mmask8 has = _mm512_mask_cmpgt_epi64_mask(act, len, _mm512_set1_epi64(J));
         __m512i pos = _mm512_and_epi64(_mm512_sub_epi64(top, _mm512_set1_epi64(J + 1)), vM);
-        st[J] = _mm512_mask_i64gather_epi64(_mm512_setzero_si512(), has, _mm512_add_epi64(base, pos),
-                                            (const void *)G->hist, 8);
+        st[J] = sc_pl_vec_lookup_i64(G->hist, _mm512_add_epi64(base, pos));   /* (in the ring, lane in has or not) */
         in[J] = _mm512_mask_cmpge_epi64_mask(want & has, st[J], G->vfrom);
         want = in[J];
         J++;
@@ -222,6 +245,32 @@ static inline void sc_pl_vec_deliver(double *restrict out, const int32_t *restri
     }
 }
 
+/* Words 0 .. 3 of the records of the eight targets of channels ch (cn: their neurons, or
+ * NULL: ch itself) by lane: step0, now and off[0 .. 1] (of), by eight loads of 32 bytes and a
+ * transposition, instead of three gathers */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_records(const int64_t *rec, const int32_t *ch, const int32_t *cn, __m512i *st0,
+                                     __m512i *of, __m512d *now)
+{
+    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
+    const int64_t *r[8];
+    for (int q = 0; q < 8; q++)
+        r[q] = rec + 8 * (int64_t)(cn ? cn[ch[q]] : ch[q]);
+    __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
+                                     _mm256_load_si256((const __m256i *)r[1]), 1);
+    __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
+                                     _mm256_load_si256((const __m256i *)r[3]), 1);
+    __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
+                                     _mm256_load_si256((const __m256i *)r[5]), 1);
+    __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
+                                     _mm256_load_si256((const __m256i *)r[7]), 1);
+    __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
+    __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
+    *st0 = _mm512_permutex2var_epi64(u0, ia, u2);
+    *of = _mm512_permutex2var_epi64(u0, ic, u2);
+    *now = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
+}
+
 /* m synapses (m a multiple of 8) of a shared-trace segment, starting at channels ch and
  * weights w: targets cn[ch[j]] (cn NULL: ch[j] itself), whose records (sc_fast_post_f64: 8
  * words: the step of the newest spike, the post trace at the arrival step in word 1, the
@@ -241,38 +290,32 @@ static inline void sc_pl_vec_deliver(double *restrict out, const int32_t *restri
  * through those whose record does not reach back to the window's start with the targets'
  * histories (sc_pl_vec_history). */
 __attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
-static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *G,
+static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restrict cn, const sc_pl_vec_seg *Gp,
                                double *restrict w, int64_t m, int64_t ahead, double *restrict dv,
                                uint8_t *restrict rare, int32_t *restrict idx, double *restrict out)
 {
+    const sc_pl_vec_seg Gl = *Gp, *G = &Gl;   /* a copy no store can reach: its fields stay in registers */
     const __m512i low = _mm512_set1_epi64(0xffffffff);
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    const __m512i ia = _mm512_setr_epi64(0, 4, 1, 5, 8, 12, 9, 13), ic = _mm512_setr_epi64(2, 6, 3, 7, 10, 14, 11, 15);
     const int64_t *rec = G->rec;
     const double *recd = (const double *)rec;
     int64_t ns = 0;                            /* lanes collected for the second pass */
+    __m512i nst0 = _mm512_setzero_si512(), nof = _mm512_setzero_si512();
+    __m512d nxpost = _mm512_setzero_pd();
+    if (m)
+        sc_pl_vec_records(rec, ch, cn, &nst0, &nof, &nxpost);
     for (int64_t j = 0; j < m; j += 8) {
+        if (j + SC_PL_VEC_W_AHEAD < m + ahead) {   /* the row's weights and channels, well ahead */
+            __builtin_prefetch(w + j + SC_PL_VEC_W_AHEAD, 1);
+            __builtin_prefetch(ch + j + SC_PL_VEC_W_AHEAD, 0);
+        }
         if (j + SC_PL_VEC_AHEAD + 8 <= m + ahead)   /* the records ahead lie apart: fetch them */
             for (int64_t q = SC_PL_VEC_AHEAD; q < SC_PL_VEC_AHEAD + 8; q++)
                 __builtin_prefetch(rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]), 0);
-        /* words 0 .. 3 of the eight records (step0, now, off[0 .. 1], off[2 .. 3]) by eight
-         * loads of 32 bytes and a transposition, instead of three gathers */
-        const int64_t *r[8];
-        for (int q = 0; q < 8; q++)
-            r[q] = rec + 8 * (int64_t)(cn ? cn[ch[j + q]] : ch[j + q]);
-        __m512i z01 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[0])),
-                                         _mm256_load_si256((const __m256i *)r[1]), 1);
-        __m512i z23 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[2])),
-                                         _mm256_load_si256((const __m256i *)r[3]), 1);
-        __m512i z45 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[4])),
-                                         _mm256_load_si256((const __m256i *)r[5]), 1);
-        __m512i z67 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_load_si256((const __m256i *)r[6])),
-                                         _mm256_load_si256((const __m256i *)r[7]), 1);
-        __m512i u0 = _mm512_unpacklo_epi64(z01, z23), u1 = _mm512_unpackhi_epi64(z01, z23);   /* a0 a2 c0 c2 a1 a3 c1 c3 */
-        __m512i u2 = _mm512_unpacklo_epi64(z45, z67), u3 = _mm512_unpackhi_epi64(z45, z67);
-        __m512i st0 = _mm512_permutex2var_epi64(u0, ia, u2);
-        __m512i of = _mm512_permutex2var_epi64(u0, ic, u2);
-        __m512d xpost = _mm512_castsi512_pd(_mm512_permutex2var_epi64(u1, ia, u3));
+        __m512i st0 = nst0, of = nof;          /* this block's records (loaded in the block before) */
+        __m512d xpost = nxpost;
+        if (j + 8 < m)                         /* and the next block's, while this one waits for them */
+            sc_pl_vec_records(rec, ch + j + 8, cn, &nst0, &nof, &nxpost);
         __m512i st1 = _mm512_sub_epi64(st0, _mm512_and_epi64(of, low));
         __m512i st2 = _mm512_sub_epi64(st0, _mm512_srli_epi64(of, 32));
         __mmask8 in0 = _mm512_cmpge_epi64_mask(st0, G->vfrom);
@@ -299,9 +342,12 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
             _mm512_mask_storeu_pd(w + j, fast, wv);
             continue;
         }
-        if (out)
-            sc_pl_vec_deliver(out, ch + j, NULL, wv, fast);
-        else
+        if (out) {                             /* the other lanes add -0.0, which leaves every value as it is */
+            double vl[8];
+            _mm512_storeu_pd(vl, _mm512_mask_blend_pd(fast, _mm512_set1_pd(-0.0), wv));
+            for (int q = 0; q < 8; q++)
+                out[ch[j + q]] += vl[q];
+        } else
             _mm512_mask_storeu_pd(dv + j, fast, wv);
         _mm512_mask_storeu_pd(w + j, fast, sc_pl_vec_depress(G, wv, xpost));
     }
@@ -311,10 +357,14 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
     for (int64_t i = 0; i < n2; i += 8) {      /* the lanes with three or more spikes; then the history's */
         __mmask8 act = n2 - i >= 8 ? 0xff : (__mmask8)((1u << (n2 - i)) - 1);
         __m256i jj = _mm256_maskz_loadu_epi32(act, idx + i);
-        __m256i c = _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, jj, (const int *)ch, 4);
-        __m256i k32 = cn ? _mm256_mmask_i32gather_epi32(_mm256_setzero_si256(), act, c, (const int *)cn, 4) : c;
+        /* (the lanes outside act: jj 0, a synapse of the block) */
+        int32_t jl[8], kl[8];
+        _mm256_storeu_si256((__m256i *)jl, jj);
+        for (int q = 0; q < 8; q++)
+            kl[q] = cn ? cn[ch[jl[q]]] : ch[jl[q]];
+        __m256i k32 = _mm256_maskz_loadu_epi32(act, kl);
         __m512i kb = _mm512_slli_epi64(_mm512_cvtepi32_epi64(k32), 3);
-        __m512d wv = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), act, jj, (const void *)w, 8);
+        __m512d wv = _mm512_maskz_mov_pd(act, sc_pl_vec_lookup(w, _mm512_cvtepi32_epi64(jj)));
         __mmask8 rr, hist = 0;
         if (!pass) {
             wv = sc_pl_vec_all_spikes(G, kb, act, wv, &rr, &hist);
@@ -322,8 +372,6 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
                 _mm256_mask_compressstoreu_epi32(idx + nh, hist, jj);
                 nh += __builtin_popcount(hist);
                 if (hist) {                    /* whose rings it reads: fetched ahead */
-                    int32_t kl[8];
-                    _mm256_storeu_si256((__m256i *)kl, k32);
                     for (unsigned r = hist; r; r &= r - 1) {
                         int64_t k = kl[__builtin_ctz(r)], hw = G->hpos[4 * k];
                         int64_t top = (hw & 0xffffffff) + (hw >> 32), M = G->H - 1;
@@ -339,14 +387,12 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
             wv = sc_pl_vec_history(G, _mm512_cvtepi32_epi64(k32), act, wv, &rr);
         __mmask8 done = act & (__mmask8)~(rr | hist);
         if (rr) {                              /* the scalar code (idx[i ..] may be overwritten) */
-            int32_t jl[8];
-            _mm256_storeu_si256((__m256i *)jl, jj);
             for (int q = 0; q < 8; q++)
                 if (rr >> q & 1)
                     rare[jl[q] >> 3] |= (uint8_t)(1u << (jl[q] & 7));
         }
         if (G->depress) {
-            __m512d xpost = _mm512_mask_i64gather_pd(_mm512_setzero_pd(), done, kb, (const void *)(recd + 1), 8);
+            __m512d xpost = sc_pl_vec_lookup(recd + 1, kb);
             if (out)
                 sc_pl_vec_deliver(out, ch, &jj, wv, done);
             else
@@ -356,6 +402,20 @@ static void sc_pl_fast_vec_f64(const int32_t *restrict ch, const int32_t *restri
         _mm512_mask_i32scatter_pd((void *)w, done, jj, wv, 8);
     }
     }
+}
+
+/* xs[i] = xg * tab[2 * i] for i < nx (the segment's trace over the window), eight at a time */
+__attribute__((target("avx512f,avx512vl,avx512dq,avx2")))
+static inline void sc_pl_vec_tabulate(double *restrict xs, const double *restrict tab, double xg, int64_t nx)
+{
+    const __m512i even = _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14);
+    const __m512d vx = _mm512_set1_pd(xg);
+    int64_t i = 0;
+    for (; i + 8 <= nx; i += 8)                /* (tab + 2 i + 15 < tab + 2 nx: in the table) */
+        _mm512_storeu_pd(xs + i, _mm512_mul_pd(vx, _mm512_permutex2var_pd(_mm512_loadu_pd(tab + 2 * i), even,
+                                                                          _mm512_loadu_pd(tab + 2 * i + 8))));
+    for (; i < nx; i++)
+        xs[i] = xg * tab[2 * i];
 }
 
 /* The block's shared parameters (sc_pl_vec_seg) of a segment */
