@@ -375,15 +375,23 @@ static SC_ALWAYS_INLINE int64_t FN(bk_words_at)(uint32_t lo)
 }
 
 /* Advance the drain's fetch cursor *p through b[.. n) up to word k + SC_BK_GROUP_AHEAD, fetching the
- * groups of the items it passes. */
+ * groups of the items it passes and the cells (in dst, and marks mk where not NULL) of the single
+ * entries: where a bucket holds items, its words are not all entries, and a fetch of a cell named
+ * by an item's word (an address far outside the slot) only costs a page walk. */
 static SC_ALWAYS_INLINE void FN(bk_fetch_ahead)(const sc_net *net, const uint64_t *restrict b, int64_t n, int64_t k,
-                                                int64_t *p)
+                                                int64_t *p, const REAL *dst, const uint8_t *mk)
 {
     int64_t q = *p;
     while (q < n && q <= k + SC_BK_GROUP_AHEAD) {
         uint32_t y = (uint32_t)b[q];
-        if (y >= SC_BK_GRP1 && y != SC_BK_POIS)
-            FN(bk_group_fetch)(net, y, (int64_t)b[q + 1], (int64_t)(b[q] >> 32));
+        if (y >= SC_BK_GRP1) {
+            if (y != SC_BK_POIS)
+                FN(bk_group_fetch)(net, y, (int64_t)b[q + 1], (int64_t)(b[q] >> 32));
+        } else {
+            __builtin_prefetch(dst + (y >> 2), 1, 3);
+            if (mk)
+                __builtin_prefetch(mk + (y >> 2), 1, 3);
+        }
         q += FN(bk_words_at)(y);
     }
     *p = q;
@@ -419,10 +427,10 @@ static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b,
 {
     int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
+        if (net->pk_gptr)   /* (items: the cursor parses the words, bk_fetch_ahead) */
+            FN(bk_fetch_ahead)(net, b, n, k, &p, dst, NULL);
+        else if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             __builtin_prefetch(dst + ((uint32_t)b[k + SC_BK_AHEAD] >> 2), 1, 3);
-        if (net->pk_gptr)
-            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
@@ -447,14 +455,14 @@ static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict
 {
     int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
+        if (net->pk_gptr) {   /* (items: the cursor parses the words, bk_fetch_ahead) */
+            FN(bk_fetch_ahead)(net, b, n, k, &p, dst, mk);
+        } else if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
             __builtin_prefetch(dst + (y >> 2), 1, 3);
             if (mk)
                 __builtin_prefetch(mk + (y >> 2), 1, 3);
         }
-        if (net->pk_gptr)
-            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
