@@ -72,12 +72,20 @@ typedef struct sc_block {
                                       after the threshold, before the reset) */
     const double *rec_tau;         /* per receptor: its time constant tau_syn (0 where none), for updates that
                                       compute synaptic coefficients per neuron (a per-neuron tau_mem) */
+    /* Bucket mode, for an update whose registry entry folds (sc_update_entry.folds), else NULL: the
+     * input of step n-1 not yet in syn, REAL[n_rec*stride] offset to the block as syn is, and its
+     * marks. The update adds it first, in the same pass (sc_fold_pending, _kernel_impl.h):
+     * syn = mark ? syn + fold : syn, then clears fold and mark; "syn" above then means after that. */
+    void *fold;
+    uint8_t *fold_mark;
 } sc_block;
 
 /* A model's update of one block over one step: returns 1 when it wrote every crossed
  * flag, 0 when the threshold must scan v itself. */
 typedef int (*sc_update_fn)(const sc_block *b);
-typedef struct { const char *name; sc_update_fn fn; } sc_update_entry;
+/* A registry entry (_updates.h): folds = 1 where fn honours sc_block.fold (it then runs with syn
+ * not yet folded, saving a pass over the state), 0 where the step loop folds first. */
+typedef struct { const char *name; sc_update_fn fn; int folds; } sc_update_entry;
 
 /* A plasticity rule's functions (_plastic_rules.h): update one synapse -- its weight w, its
  * rule state st[0 ..] (REAL, per the entry point; sc_net.pl_nstate variables per synapse)

@@ -32,7 +32,39 @@
 /* Each model's update (_updates.h) takes the neuron range [0, m) of one thread, pointers
  * already offset to its first neuron; `stride` (the population size) separates receptor
  * blocks of syn. drive == NULL means the scalar drive d0. Input to synaptic variables
- * has been folded into syn already (fold_sparse), so x = s + p of the IR is s here. */
+ * has been folded into syn already (fold_sparse), so x = s + p of the IR is s here --
+ * or, for an update that folds (sc_block.fold), is folded by it with sc_fold_pending. */
+#ifndef SC_ALWAYS_INLINE
+#if defined(__GNUC__)
+#define SC_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define SC_ALWAYS_INLINE inline
+#endif
+#endif
+
+/* Bucket mode's fold of pending input p (marks mk) into receptor value x of neuron k, clearing
+ * p[k] and mk[k]: the sum fold_hot forms (an unmarked channel's input is 0, and x stays). */
+static SC_ALWAYS_INLINE REAL FN(sc_fold_pending)(REAL x, REAL *restrict p, uint8_t *restrict mk, int64_t k)
+{
+    REAL y = x + p[k];
+    y = mk[k] ? y : x;
+    p[k] = 0;
+    mk[k] = 0;
+    return y;
+}
+
+/* The fold of sc_block.fold into syn for all of a block's receptors, for the paths of an update
+ * that folds which have no fused loop. */
+static void FN(fold_block)(const sc_block *b)
+{
+    REAL *syn = (REAL *)b->syn, *p = (REAL *)b->fold;
+    for (int64_t r = 0; r < b->n_rec; r++) {
+        REAL *restrict s = syn + r * b->stride, *restrict pr = p + r * b->stride;
+        uint8_t *restrict mr = b->fold_mark + r * b->stride;
+        for (int64_t k = 0; k < b->m; k++)
+            s[k] = FN(sc_fold_pending)(s[k], pr, mr, k);
+    }
+}
 
 /* syn_r <- syn_r * decay_r for the receptors [0, nrec) of neurons [0, m): exponential
  * synaptic variables over one step (models whose receptors decay independently of v). */
@@ -48,13 +80,6 @@ static inline void FN(decay_receptors)(int64_t m, int64_t stride, int64_t nrec, 
 }
 
 #include "_updates.h"
-#ifndef SC_ALWAYS_INLINE
-#if defined(__GNUC__)
-#define SC_ALWAYS_INLINE inline __attribute__((always_inline))
-#else
-#define SC_ALWAYS_INLINE inline
-#endif
-#endif
 #ifndef SC_UNLIKELY
 #if defined(__GNUC__)
 #define SC_UNLIKELY(c) __builtin_expect(!!(c), 0)
@@ -355,15 +380,23 @@ static SC_ALWAYS_INLINE int64_t FN(bk_words_at)(uint32_t lo)
 }
 
 /* Advance the drain's fetch cursor *p through b[.. n) up to word k + SC_BK_GROUP_AHEAD, fetching the
- * groups of the items it passes. */
+ * groups of the items it passes and the cells (in dst, and marks mk where not NULL) of the single
+ * entries: where a bucket holds items, its words are not all entries, and a fetch of a cell named
+ * by an item's word (an address far outside the slot) only costs a page walk. */
 static SC_ALWAYS_INLINE void FN(bk_fetch_ahead)(const sc_net *net, const uint64_t *restrict b, int64_t n, int64_t k,
-                                                int64_t *p)
+                                                int64_t *p, const REAL *dst, const uint8_t *mk)
 {
     int64_t q = *p;
     while (q < n && q <= k + SC_BK_GROUP_AHEAD) {
         uint32_t y = (uint32_t)b[q];
-        if (y >= SC_BK_GRP1 && y != SC_BK_POIS)
-            FN(bk_group_fetch)(net, y, (int64_t)b[q + 1], (int64_t)(b[q] >> 32));
+        if (y >= SC_BK_GRP1) {
+            if (y != SC_BK_POIS)
+                FN(bk_group_fetch)(net, y, (int64_t)b[q + 1], (int64_t)(b[q] >> 32));
+        } else {
+            __builtin_prefetch(dst + (y >> 2), 1, 3);
+            if (mk)
+                __builtin_prefetch(mk + (y >> 2), 1, 3);
+        }
         q += FN(bk_words_at)(y);
     }
     *p = q;
@@ -399,10 +432,10 @@ static void FN(bk_run_hot)(const sc_net *net, int t, const uint64_t *restrict b,
 {
     int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
+        if (net->pk_gptr)   /* (items: the cursor parses the words, bk_fetch_ahead) */
+            FN(bk_fetch_ahead)(net, b, n, k, &p, dst, NULL);
+        else if (k + SC_BK_AHEAD < n)   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             __builtin_prefetch(dst + ((uint32_t)b[k + SC_BK_AHEAD] >> 2), 1, 3);
-        if (net->pk_gptr)
-            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
@@ -427,14 +460,14 @@ static int64_t FN(bk_run_big)(const sc_net *net, int t, const uint64_t *restrict
 {
     int64_t p = 0;
     for (int64_t k = 0; k < n; k++) {
-        if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
+        if (net->pk_gptr) {   /* (items: the cursor parses the words, bk_fetch_ahead) */
+            FN(bk_fetch_ahead)(net, b, n, k, &p, dst, mk);
+        } else if (k + SC_BK_AHEAD < n) {   /* (on a wide value's second word or in an item: a prefetch of nothing useful) */
             uint32_t y = (uint32_t)b[k + SC_BK_AHEAD];
             __builtin_prefetch(dst + (y >> 2), 1, 3);
             if (mk)
                 __builtin_prefetch(mk + (y >> 2), 1, 3);
         }
-        if (net->pk_gptr)
-            FN(bk_fetch_ahead)(net, b, n, k, &p);
         uint64_t e = b[k];
         uint32_t lo = (uint32_t)e;
         int32_t c = (int32_t)(lo >> 2);
@@ -1556,29 +1589,46 @@ static void FN(pl_post_due)(const sc_net *net, int t, int64_t n)
     *qn = 0;
 }
 
-/* Bucket mode's fold of a hot slot p into syn: each marked channel of thread t's populations with
- * synaptic variables adds its input, and the slot and marks are cleared (an unmarked channel's
- * input is 0); the same as the list's fold, in the channels' order, vectorised. */
-SC_CLONES static void FN(fold_hot)(const sc_net *net, int t, REAL *restrict p, REAL *restrict syn,
-                                   uint8_t *restrict mk)
+/* Bucket mode's fold of hot slot p into syn for thread t's part [a, b) of population q (marks mk): each
+ * marked channel adds its input, and the part's cells and marks are cleared (an unmarked
+ * channel's input is 0); the same as the list's fold, in the channels' order, vectorised. */
+SC_CLONES static void FN(fold_hot_pop)(const sc_net *net, int64_t q, int64_t a, int64_t b, REAL *restrict p,
+                                       REAL *restrict syn, uint8_t *restrict mk)
+{
+    int64_t size = net->pop_size[q];
+    for (int64_t r = 0; r < net->pop_n_rec[q]; r++) {
+        int64_t c0 = net->pop_chan_start[q] + r * size;
+        REAL *restrict pp = p + c0, *restrict ss = syn + c0;
+        uint8_t *restrict mm = mk + c0;
+        for (int64_t c = a; c < b; c++)
+            ss[c] = FN(sc_fold_pending)(ss[c], pp, mm, c);
+    }
+}
+
+/* Whether bucket mode's fold covers population q's channels (synaptic variables fed by the ring). */
+static SC_ALWAYS_INLINE int FN(folds_pop)(const sc_net *net, int64_t q)
+{
+    return net->pop_ring_input[q] && !net->pop_jump_input[q];
+}
+
+/* Bucket mode's fold of a hot slot p into syn: thread t's parts of every population with
+ * synaptic variables (fold_hot_pop). */
+static void FN(fold_hot)(const sc_net *net, int t, REAL *restrict p, REAL *restrict syn, uint8_t *restrict mk)
 {
     int64_t T = net->n_parts;
-    for (int64_t q = 0; q < net->n_pops; q++) {
-        if (!net->pop_ring_input[q] || net->pop_jump_input[q])
-            continue;
-        int64_t a = net->part[q * (T + 1) + t], b = net->part[q * (T + 1) + t + 1], size = net->pop_size[q];
-        for (int64_t r = 0; r < net->pop_n_rec[q]; r++) {
-            int64_t c0 = net->pop_chan_start[q] + r * size;
-            REAL *restrict pp = p + c0, *restrict ss = syn + c0;
-            uint8_t *restrict mm = mk + c0;
-            for (int64_t c = a; c < b; c++) {
-                REAL x = ss[c] + pp[c];
-                ss[c] = mm[c] ? x : ss[c];
-                pp[c] = 0;
-                mm[c] = 0;
-            }
-        }
-    }
+    for (int64_t q = 0; q < net->n_pops; q++)
+        if (FN(folds_pop)(net, q))
+            FN(fold_hot_pop)(net, q, net->part[q * (T + 1) + t], net->part[q * (T + 1) + t + 1], p, syn, mk);
+}
+
+/* Whether update function fn folds sc_block.fold itself (its registry entry, _updates.h; a function
+ * from elsewhere does not). */
+static int FN(update_folds)(sc_update_fn fn)
+{
+    for (const sc_update_entry *e = FN(sc_updates); e->name; e++)
+        if (e->fn == fn)
+            return e->folds;
+    return 0;
 }
 
 /* syn += pending for the channels thread t's pushes touched in the slot of step n;
@@ -1636,9 +1686,21 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
     int64_t L = net->ring_len, T = net->n_parts;
     REAL *pend_slot = FN(slot_at)(net, (n - 1 + L) % L), *due_slot = FN(slot_at)(net, n % L);
     int64_t n_spk = 0;
-    FN(fold_sparse)(net, t, n - 1);
+    /* bucket mode folds the slot of step n - 1 population by population, just before each update, or
+     * lets an update that folds (sc_block.fold) do it in its own pass: an update reads and writes
+     * its own population's channels only, so the sums are those of folding every population first */
+    int fold_each = net->hot && net->mark && n >= 1;
+    uint8_t *hot_mk = fold_each ? SC_HOT_MARK(net, t, (n - 1) % L) : NULL;
+    if (!fold_each)
+        FN(fold_sparse)(net, t, n - 1);
     for (int64_t p = 0; p < net->n_pops; p++) {
         int64_t a = net->part[p * (T + 1) + t], b = net->part[p * (T + 1) + t + 1], m = b - a;
+        int fuse = 0;
+        if (m > 0 && fold_each && FN(folds_pop)(net, p)) {
+            fuse = FN(update_folds)(net->pop_update[p]);
+            if (!fuse)
+                FN(fold_hot_pop)(net, p, a, b, pend_slot, (REAL *)net->syn, hot_mk);
+        }
         if (m > 0) {
             int64_t start = net->pop_start[p] + a, rec0 = net->pop_rec_start[p];
             int64_t c0 = net->pop_chan_start[p] + a;
@@ -1657,6 +1719,7 @@ static int64_t FN(update_all)(const sc_net *net, int t, int64_t n, int32_t *spk,
                 .xstate = (REAL *)net->xstate + net->pop_xstate_start[p] + a,
                 .rec_decay = net->rec_decay + rec0, .rec_coef = net->rec_coef + rec0,
                 .rec_erev = net->rec_erev + rec0, .crossed = cross, .rec_tau = net->rec_tau + rec0,
+                .fold = fuse ? pend_slot + c0 : NULL, .fold_mark = fuse ? hot_mk + c0 : NULL,
             };
             int flagged = net->pop_update[p](&blk);
             int64_t before = n_spk;

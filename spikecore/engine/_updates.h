@@ -9,7 +9,8 @@
  * _core.pyx fills from this registry by the model's name (sc_update_function); a
  * function compiled elsewhere (numba) fits the same pointer. docs/architecture.md.
  *
- * Adding a model: its header in updates/, one #include and one line in the table below.
+ * Adding a model: its header in updates/, one #include and one line in the table below
+ * (folds: 1 where the update adds bucket mode's pending input itself, sc_block.fold).
  */
 #include "updates/lif_delta.h"
 #include "updates/lif_cuba.h"
@@ -21,7 +22,7 @@
 
 static const sc_update_entry FN(sc_updates)[] = {
     {"lif_delta", FN(update_lif_delta)},
-    {"lif_cuba", FN(update_lif_cuba)},
+    {"lif_cuba", FN(update_lif_cuba), 1},
     {"lif_coba", FN(update_lif_coba)},
     {"if_cuba", FN(update_if_cuba)},
     {"izhikevich", FN(update_izhikevich)},
@@ -29,5 +30,5 @@ static const sc_update_entry FN(sc_updates)[] = {
     {"adex_cond", FN(update_adex_cond)},
     {"alif", FN(update_alif)},
     {"alif_current", FN(update_alif_current)},
-    {NULL, NULL},
+    {NULL, NULL, 0},
 };

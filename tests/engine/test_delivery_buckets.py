@@ -333,3 +333,46 @@ def test_memory_estimate_bounds_the_delay_groups():
     assert sim.bytes_per_synapse == pytest.approx(ring.bytes_per_synapse + extra)
     # ring mode has none
     assert not any("delay groups" in k for k in estimate(net, 0.1, "native", {"delivery": "ring"}).stage("run").components)
+
+
+def folding_net(seed=4):
+    """Bucket mode folds the pending input of lif_cuba in its update's own pass (sc_block.fold: fused
+    loops for one and two receptors, a separate fold for three and for per-neuron parameters) and
+    that of other models with synaptic state (lif_coba) before their update."""
+    net = sc.Network("folds", seed=seed, dt="0.1 ms")
+    taus = {1: {"e": "5 ms"}, 2: {"e": "5 ms", "i": "10 ms"}, 3: {"e": "5 ms", "i": "10 ms", "s": "2 ms"}}
+    for n_rec, tau_syn in taus.items():
+        net.add(sc.Population(70, "lif_cuba", {**CUBA, "tau_syn": tau_syn}, {"v": sc.Uniform("-60 mV", "-50 mV")},
+                              name=f"r{n_rec}"))
+    per_neuron = sc.units.Quantity(np.linspace(15e-3, 25e-3, 60), sc.units.TIME)
+    net.add(sc.Population(60, "lif_cuba", {**CUBA, "tau_mem": per_neuron}, {"v": sc.Uniform("-60 mV", "-50 mV")},
+                          name="pn"))
+    net.add(sc.Population(50, "lif_coba", dict(c_m="200 pF", g_l="10 nS", v_leak="-49 mV", v_threshold="-50 mV",
+                                               v_reset="-60 mV", t_refrac="2 ms", tau_syn={"e": "5 ms"},
+                                               e_rev={"e": "0 mV"}), {"v": sc.Uniform("-60 mV", "-50 mV")},
+                          name="cb"))
+    net.add(sc.PoissonSource(100, "3 kHz", name="ext"))
+    delay = sc.Uniform("0.1 ms", "2 ms")
+    for name in ("r1", "r2", "r3", "pn"):
+        net.add(sc.Projection("ext", name, sc.FixedProbability(0.2), weight=sc.Uniform("0.2 mV", "0.6 mV"),
+                              delay=delay, receptor="e", name=f"x{name}", weight_precision="float32"))
+        net.add(sc.Projection("r2", name, sc.FixedProbability(0.1), weight=sc.Uniform("-1 mV", "1 mV"),
+                              delay=delay, receptor="e", name=f"rec{name}", weight_precision="float32"))
+    for name, receptor in (("r2", "i"), ("r3", "s")):
+        net.add(sc.Projection("r1", name, sc.FixedProbability(0.2), weight=sc.Uniform("-2 mV", "2 mV"),
+                              delay=delay, receptor=receptor, name=f"y{name}", weight_precision="float32"))
+    net.add(sc.Projection("ext", "cb", sc.FixedProbability(0.2), weight=sc.Uniform("0.5 nS", "2 nS"), delay=delay,
+                          receptor="e", name="xcb", weight_precision="float32"))
+    net.add(sc.StateMonitor("r3", ("v", "syn_s"), neurons=[0, 69], name="m"))
+    return net
+
+
+@pytest.mark.parametrize("precision", ["float64", "float32"])
+def test_updates_that_fold_give_ring_modes_results_bit_for_bit(precision):
+    g = folding_net().to_ir()
+    ring = run_parts(g, [0.06], precision=precision, delivery="ring")
+    assert all(ring[1][p][0].size > 20 for p in ("r1", "r2", "r3", "pn", "cb"))
+    for threads in THREADS:
+        bucket = run_parts(g, [0.0213, 0.0387], precision=precision, delivery="bucket", threads=threads)
+        assert went_through_buckets(bucket[0])
+        assert_identical(ring, bucket)

@@ -3,13 +3,18 @@
  * Included by _updates.h once per state type (REAL, FN: _kernel_impl.h); registered there. */
 
 /* Two receptors (CUBA's exc and inh), one receptor, any number: specialised loops
- * that flag the threshold blocks where v crossed (threshold skips the others). */
-SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0,
-                                    REAL a1, REAL *restrict v, const REAL *restrict drive, REAL d0,
-                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
-                                    uint8_t *restrict crossed)
+ * that flag the threshold blocks where v crossed (threshold skips the others). With
+ * `fold` (sc_block.fold) each receptor value first takes its pending input (f0, f1 and
+ * their marks g0, g1), in the same pass; a constant after inlining, so each variant
+ * keeps its vectorised loop. */
+static SC_ALWAYS_INLINE void FN(cuba2_pass)(int64_t m, int64_t n, int64_t stride, REAL am, REAL c0, REAL c1,
+                                            REAL a0, REAL a1, REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                            REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
+                                            uint8_t *restrict crossed, int fold, REAL *restrict f0,
+                                            uint8_t *restrict g0)
 {
-    REAL *restrict s1 = s0 + stride;
+    REAL *restrict s1 = s0 + stride, *restrict f1 = fold ? f0 + stride : NULL;
+    uint8_t *restrict g1 = fold ? g0 + stride : NULL;
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
         int c = 0;
@@ -17,6 +22,10 @@ SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL a
             REAL vi = v[k];
             REAL dk = drive ? drive[k] : d0;
             REAL x0 = s0[k], x1 = s1[k];
+            if (fold) {
+                x0 = FN(sc_fold_pending)(x0, f0, g0, k);
+                x1 = FN(sc_fold_pending)(x1, f1, g1, k);
+            }
             REAL vn = dk + (vi - dk) * am + x0 * c0 + x1 * c1;
             REAL vv = free_at[k] > n ? vi : vn;
             v[k] = vv;
@@ -28,10 +37,21 @@ SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL a
     }
 }
 
-SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL a0,
-                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
+SC_CLONES static void FN(upd_cuba2)(int64_t m, int64_t n, int64_t stride, REAL am, REAL c0, REAL c1, REAL a0,
+                                    REAL a1, REAL *restrict v, const REAL *restrict drive, REAL d0,
                                     REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
-                                    uint8_t *restrict crossed)
+                                    uint8_t *restrict crossed, REAL *restrict f0, uint8_t *restrict g0)
+{
+    if (f0)
+        FN(cuba2_pass)(m, n, stride, am, c0, c1, a0, a1, v, drive, d0, s0, free_at, vth, crossed, 1, f0, g0);
+    else
+        FN(cuba2_pass)(m, n, stride, am, c0, c1, a0, a1, v, drive, d0, s0, free_at, vth, crossed, 0, NULL, NULL);
+}
+
+static SC_ALWAYS_INLINE void FN(cuba1_pass)(int64_t m, int64_t n, REAL am, REAL c0, REAL a0, REAL *restrict v,
+                                            const REAL *restrict drive, REAL d0, REAL *restrict s0,
+                                            const int64_t *restrict free_at, REAL vth, uint8_t *restrict crossed,
+                                            int fold, REAL *restrict f0, uint8_t *restrict g0)
 {
     for (int64_t k0 = 0; k0 < m; k0 += SC_BLOCK) {
         int64_t k1 = k0 + SC_BLOCK < m ? k0 + SC_BLOCK : m;
@@ -40,6 +60,8 @@ SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL
             REAL vi = v[k];
             REAL dk = drive ? drive[k] : d0;
             REAL x0 = s0[k];
+            if (fold)
+                x0 = FN(sc_fold_pending)(x0, f0, g0, k);
             REAL vn = dk + (vi - dk) * am + x0 * c0;
             REAL vv = free_at[k] > n ? vi : vn;
             v[k] = vv;
@@ -48,6 +70,17 @@ SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL
         }
         crossed[k0 / SC_BLOCK] = c != 0;
     }
+}
+
+SC_CLONES static void FN(upd_cuba1)(int64_t m, int64_t n, REAL am, REAL c0, REAL a0,
+                                    REAL *restrict v, const REAL *restrict drive, REAL d0,
+                                    REAL *restrict s0, const int64_t *restrict free_at, REAL vth,
+                                    uint8_t *restrict crossed, REAL *restrict f0, uint8_t *restrict g0)
+{
+    if (f0)
+        FN(cuba1_pass)(m, n, am, c0, a0, v, drive, d0, s0, free_at, vth, crossed, 1, f0, g0);
+    else
+        FN(cuba1_pass)(m, n, am, c0, a0, v, drive, d0, s0, free_at, vth, crossed, 0, NULL, NULL);
 }
 
 /* Any number of receptors. The sum over receptors runs in receptor order, as in
@@ -89,6 +122,9 @@ static void FN(upd_cuba_pn)(int64_t m, int64_t n, int64_t stride, int64_t nrec, 
 
 static int FN(update_lif_cuba)(const sc_block *b)
 {
+    int fused = !b->nparam && (b->n_rec == 1 || b->n_rec == 2);
+    if (b->fold && !fused)   /* (the other loops take syn with its input folded in) */
+        FN(fold_block)(b);
     if (b->nparam) {
         FN(upd_cuba_pn)(b->m, b->n, b->stride, b->n_rec, (const REAL *)b->nparam, b->rec_decay, (REAL *)b->v,
                         (const REAL *)b->drive, (REAL)b->d0, (REAL *)b->syn, b->free_at);
@@ -100,11 +136,12 @@ static int FN(update_lif_cuba)(const sc_block *b)
     const REAL *drive = (const REAL *)b->drive;
     if (b->n_rec == 2) {
         FN(upd_cuba2)(b->m, b->n, b->stride, am, (REAL)cf[0], (REAL)cf[1], (REAL)dc[0], (REAL)dc[1],
-                      v, drive, d0, syn, b->free_at, vth, b->crossed);
+                      v, drive, d0, syn, b->free_at, vth, b->crossed, (REAL *)b->fold, b->fold_mark);
         return 1;
     }
     if (b->n_rec == 1) {
-        FN(upd_cuba1)(b->m, b->n, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, b->free_at, vth, b->crossed);
+        FN(upd_cuba1)(b->m, b->n, am, (REAL)cf[0], (REAL)dc[0], v, drive, d0, syn, b->free_at, vth, b->crossed,
+                      (REAL *)b->fold, b->fold_mark);
         return 1;
     }
     FN(upd_cuba_n)(b->m, b->n, b->stride, b->n_rec, am, cf, dc, v, drive, d0, syn, b->free_at);
